@@ -1,0 +1,286 @@
+//! Payload inspection: content, pcre and isdataat in rule order, with Suricata's
+//! relative-match semantics and backtracking (a relative item that fails makes the item
+//! before it try its next occurrence), bounded by a recursion budget.
+
+use memchr::memmem;
+
+use crate::signature::{Content, PayloadMatch};
+
+/// Suricata's default inspection recursion limit.
+const RECURSION_LIMIT: u32 = 3000;
+
+/// A content pattern ready to search.
+#[derive(Debug, Clone)]
+pub(crate) enum Needle {
+    Exact(memmem::Finder<'static>),
+    /// Lower-cased pattern; searched case-insensitively (ASCII).
+    NoCase(Vec<u8>),
+}
+
+impl Needle {
+    pub(crate) fn new(c: &Content) -> Needle {
+        if c.nocase {
+            Needle::NoCase(c.pattern.to_ascii_lowercase())
+        } else {
+            Needle::Exact(memmem::Finder::new(&c.pattern).into_owned())
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Needle::Exact(f) => f.needle().len(),
+            Needle::NoCase(p) => p.len(),
+        }
+    }
+
+    /// First occurrence starting in `hay`, or None.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Needle::Exact(f) => f.find(hay),
+            Needle::NoCase(p) => {
+                let n = p.len();
+                if n == 0 || hay.len() < n {
+                    return None;
+                }
+                let first = p[0];
+                let upper = first.to_ascii_uppercase();
+                let last_start = hay.len() - n;
+                let mut i = 0;
+                while i <= last_start {
+                    let off = memchr::memchr2(first, upper, &hay[i..=last_start])?;
+                    let at = i + off;
+                    if hay[at..at + n].eq_ignore_ascii_case(p) {
+                        return Some(at);
+                    }
+                    i = at + 1;
+                }
+                None
+            }
+        }
+    }
+
+    fn is_at(&self, hay: &[u8], at: usize) -> bool {
+        let n = self.len();
+        if at + n > hay.len() {
+            return false;
+        }
+        match self {
+            Needle::Exact(f) => &hay[at..at + n] == f.needle(),
+            Needle::NoCase(p) => hay[at..at + n].eq_ignore_ascii_case(p),
+        }
+    }
+}
+
+/// Counters of the inspection, shared by the calling thread.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InspectStats {
+    pub pcre_errors: u64,
+    pub recursion_limit: u64,
+}
+
+pub(crate) struct Inspector<'a> {
+    pub items: &'a [PayloadMatch],
+    pub needles: &'a [Option<Needle>],
+    pub buf: &'a [u8],
+    pub budget: u32,
+    pub stats: &'a mut InspectStats,
+}
+
+impl Inspector<'_> {
+    pub(crate) fn run(items: &[PayloadMatch], needles: &[Option<Needle>], buf: &[u8], stats: &mut InspectStats) -> bool {
+        let mut ins = Inspector { items, needles, buf, budget: RECURSION_LIMIT, stats };
+        ins.match_from(0, 0)
+    }
+
+    /// The window `[start, end)` a content may occupy, or None if it is empty.
+    fn window(c: &Content, prev_end: usize, len: usize) -> Option<(usize, usize)> {
+        let (mut start, mut end);
+        if c.is_relative() {
+            end = len;
+            let distance = c.distance.unwrap_or(0) as i64;
+            let s = prev_end as i64 + distance;
+            start = if s < 0 { 0 } else { s as usize };
+            if let Some(w) = c.within {
+                let e = prev_end as i64 + distance + w as i64;
+                if e < 0 {
+                    return None;
+                }
+                end = end.min(e as usize);
+            }
+            if let Some(o) = c.offset {
+                start = start.max(o as usize);
+            }
+            if let Some(d) = c.depth {
+                end = end.min(c.offset.unwrap_or(0) as usize + d as usize);
+            }
+        } else {
+            start = c.offset.unwrap_or(0) as usize;
+            end = match c.depth {
+                Some(d) => len.min(start + d as usize),
+                None => len,
+            };
+        }
+        if start > end || start > len {
+            return None;
+        }
+        Some((start, end))
+    }
+
+    /// Finds `c` in its window at or after `from`; returns the match start.
+    fn find(&self, c: &Content, needle: &Needle, win: (usize, usize), from: usize) -> Option<usize> {
+        let (start, end) = win;
+        let n = needle.len();
+        let from = from.max(start);
+        if c.endswith {
+            // Only one place can satisfy endswith: the end of the buffer.
+            let at = self.buf.len().checked_sub(n)?;
+            return (at >= from && self.buf.len() <= end && needle.is_at(self.buf, at)).then_some(at);
+        }
+        if from + n > end {
+            return None;
+        }
+        needle.find(&self.buf[from..end]).map(|p| p + from)
+    }
+
+    fn next_is_relative(&self, i: usize) -> bool {
+        self.items.get(i + 1).is_some_and(|m| m.is_relative())
+    }
+
+    fn match_from(&mut self, i: usize, prev_end: usize) -> bool {
+        let Some(item) = self.items.get(i) else { return true };
+        if self.budget == 0 {
+            self.stats.recursion_limit += 1;
+            return false;
+        }
+        self.budget -= 1;
+        match item {
+            PayloadMatch::Content(c) => {
+                let Some(needle) = self.needles.get(i).and_then(|n| n.as_ref()) else { return false };
+                let win = Self::window(c, prev_end, self.buf.len());
+                if c.negated {
+                    let found = win.is_some_and(|w| self.find(c, needle, w, w.0).is_some());
+                    return !found && self.match_from(i + 1, prev_end);
+                }
+                let Some(win) = win else { return false };
+                let mut from = win.0;
+                loop {
+                    let Some(at) = self.find(c, needle, win, from) else { return false };
+                    if self.match_from(i + 1, at + c.pattern.len()) {
+                        return true;
+                    }
+                    if !self.next_is_relative(i) || self.budget == 0 {
+                        return false;
+                    }
+                    from = at + 1;
+                }
+            }
+            PayloadMatch::Pcre(p) => {
+                let base = if p.relative { prev_end } else { 0 };
+                if base > self.buf.len() {
+                    return p.negated && self.match_from(i + 1, prev_end);
+                }
+                let subject = &self.buf[base..];
+                let mut from = 0;
+                loop {
+                    match p.regex.find_at(subject, from) {
+                        Ok(Some(m)) => {
+                            if p.negated {
+                                return false;
+                            }
+                            if self.match_from(i + 1, base + m.end()) {
+                                return true;
+                            }
+                            if !self.next_is_relative(i) || self.budget == 0 || m.start() >= subject.len() {
+                                return false;
+                            }
+                            from = m.start() + 1;
+                        }
+                        Ok(None) => return p.negated && self.match_from(i + 1, prev_end),
+                        Err(_) => {
+                            // Match limit or another PCRE runtime error: counted, no match.
+                            self.stats.pcre_errors += 1;
+                            return false;
+                        }
+                    }
+                }
+            }
+            PayloadMatch::IsDataAt { offset, relative, negated } => {
+                let has = if *relative {
+                    prev_end + *offset as usize <= self.buf.len()
+                } else {
+                    (*offset as usize) < self.buf.len()
+                };
+                has != *negated && self.match_from(i + 1, prev_end)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::{Origin, Signature, Vars};
+
+    fn run(opts: &str, buf: &[u8]) -> bool {
+        let text = format!("alert tcp any any -> any any ({opts} sid:1;)");
+        let sig = Signature::parse(&text, &Vars::default(), Origin { file: "t".into(), line: 1 })
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let needles: Vec<Option<Needle>> = sig
+            .payload
+            .iter()
+            .map(|m| match m {
+                PayloadMatch::Content(c) => Some(Needle::new(c)),
+                _ => None,
+            })
+            .collect();
+        Inspector::run(&sig.payload, &needles, buf, &mut InspectStats::default())
+    }
+
+    #[test]
+    fn offset_depth() {
+        assert!(run(r#"content:"abc"; offset:2; depth:3;"#, b"xxabcxx"));
+        assert!(!run(r#"content:"abc"; offset:3;"#, b"xxabcxx"));
+        assert!(!run(r#"content:"abc"; depth:4;"#, b"xxabcxx"));
+        assert!(run(r#"content:"ABC"; nocase; depth:5;"#, b"xxabcxx"));
+    }
+
+    #[test]
+    fn distance_within_backtracks() {
+        // The first "a" is followed by "c" too far away; the second one is close enough.
+        assert!(run(r#"content:"a"; content:"c"; distance:0; within:2;"#, b"a...ac"));
+        assert!(!run(r#"content:"a"; content:"c"; distance:0; within:2;"#, b"a...a..c"));
+        assert!(run(r#"content:"AllWork"; content:"Dull"; distance:1; within:5;"#, b"AllWork Dull"));
+        assert!(!run(r#"content:"AllWork"; content:"Dull"; distance:2; within:5;"#, b"AllWork Dull"));
+        // Negative distance looks back.
+        assert!(run(r#"content:"bc"; content:"ab"; distance:-3; within:2;"#, b"abc"));
+    }
+
+    #[test]
+    fn negation_and_ends() {
+        assert!(run(r#"content:"GET"; content:!"POST";"#, b"GET /"));
+        assert!(!run(r#"content:"GET"; content:!"/";"#, b"GET /"));
+        assert!(run(r#"content:".exe"; endswith;"#, b"/a.exe"));
+        assert!(!run(r#"content:".exe"; endswith;"#, b"/a.exe?x"));
+        assert!(run(r#"content:"GET"; startswith;"#, b"GET /"));
+        assert!(!run(r#"content:"GET"; startswith;"#, b" GET /"));
+        assert!(run(r#"content:"y"; distance:2; within:3; endswith;"#, b"xxxy"));
+    }
+
+    #[test]
+    fn pcre_relative_and_isdataat() {
+        assert!(run(r#"content:"GET"; pcre:"/^\s+\//R";"#, b"GET /x"));
+        assert!(!run(r#"content:"GET"; pcre:"/^\//R";"#, b"GET /x"));
+        assert!(run(r#"content:"GET"; isdataat:2,relative;"#, b"GET /x"));
+        assert!(!run(r#"content:"GET"; isdataat:4,relative;"#, b"GET /x"));
+        assert!(run(r#"content:"GET"; isdataat:!4,relative;"#, b"GET /x"));
+        assert!(run(r#"pcre:"/get/i";"#, b"xGeT"));
+        assert!(run(r#"content:"x"; pcre:!"/zz/";"#, b"x"));
+    }
+
+    #[test]
+    fn catastrophic_pcre_is_bounded() {
+        let buf = vec![b'a'; 5000];
+        // Would backtrack exponentially without the match limit.
+        assert!(!run(r#"pcre:"/(a+)+b/";"#, &buf));
+    }
+}

@@ -1,0 +1,553 @@
+//! The compiled rule set and the per-thread detector.
+//!
+//! [`RuleSet::build`] orders the signatures as Suricata does (action, flowbits
+//! set-before-read, priority), compiles their patterns and builds the prefilter. A worker
+//! thread owns a [`Detector`] (scratch space, host thresholds, counters) and a
+//! [`FlowState`] per flow (flowbits, flow thresholds), and calls [`RuleSet::detect`] on
+//! every packet. The rules crate never sees a packet: the sensor fills a [`Packet`].
+
+mod inspect;
+mod prefilter;
+pub mod threshold;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+pub use inspect::InspectStats;
+use inspect::{Inspector, Needle};
+use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
+use threshold::{Entry, ThresholdTable};
+
+use crate::signature::{
+    Action, FlowbitCmd, HeaderCheck, PayloadMatch, Signature, Track,
+};
+
+/// What the sensor tells the engine about one packet.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// Packet time, seconds since the epoch (for thresholds).
+    pub ts_secs: i64,
+    pub ip_proto: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// 0 for protocols without ports.
+    pub sport: u16,
+    pub dport: u16,
+    pub has_ports: bool,
+    pub payload: &'a [u8],
+    pub ttl: u8,
+    pub ip_id: u16,
+    /// IPv4 fragment bits: R=0x4, D=0x2, M=0x1.
+    pub frag_bits: u8,
+    /// The packet was rebuilt from fragments.
+    pub defragmented: bool,
+    pub tcp: Option<TcpInfo>,
+    pub icmp: Option<IcmpInfo>,
+    pub flow: Option<FlowView>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TcpInfo {
+    pub flags: u8,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u16,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct IcmpInfo {
+    pub itype: u8,
+    pub icode: u8,
+    /// Echo identifier and sequence, when the message has them.
+    pub id: Option<u16>,
+    pub seq: Option<u16>,
+}
+
+/// The packet's place in its flow.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowView {
+    /// Sent by the side that opened the flow.
+    pub to_server: bool,
+    pub established: bool,
+}
+
+/// Detection state kept per flow by the sensor.
+#[derive(Debug, Default, Clone)]
+pub struct FlowState {
+    bits: Vec<u64>,
+    flow_thresholds: Vec<(u32, Entry)>,
+    /// IP-only rules were already tested in this direction (0 = to server, 1 = to client).
+    iponly_done: [bool; 2],
+    /// A `pass` rule matched: the flow is no longer inspected.
+    pub pass: bool,
+    /// At least one alert was raised on this flow.
+    pub alerted: bool,
+}
+
+impl FlowState {
+    fn bit(&self, i: u32) -> bool {
+        self.bits.get(i as usize / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    fn set_bit(&mut self, i: u32, v: bool) {
+        let w = i as usize / 64;
+        if self.bits.len() <= w {
+            if !v {
+                return;
+            }
+            self.bits.resize(w + 1, 0);
+        }
+        if v {
+            self.bits[w] |= 1 << (i % 64);
+        } else {
+            self.bits[w] &= !(1 << (i % 64));
+        }
+    }
+}
+
+/// A rule that matched and should be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Index into [`RuleSet::signature`].
+    pub rule: u32,
+}
+
+struct Compiled {
+    sig: Signature,
+    needles: Vec<Option<Needle>>,
+    /// (command, flowbit ids).
+    flowbits: Vec<(FlowbitCmd, Vec<u32>)>,
+    ip_only: bool,
+}
+
+/// Counters of one detector.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DetectStats {
+    pub packets: u64,
+    pub rules_evaluated: u64,
+    pub alerts: u64,
+    pub alerts_suppressed: u64,
+    pub alert_queue_overflow: u64,
+    pub inspect: InspectStats,
+}
+
+/// Per-thread detection context.
+pub struct Detector {
+    seen_rules: Vec<u32>,
+    gen: u32,
+    candidates: Vec<u32>,
+    patterns: PatternSeen,
+    pub thresholds: ThresholdTable,
+    pub stats: DetectStats,
+}
+
+/// At most this many alerts per packet (Suricata's `packet-alert-max`).
+pub const MAX_ALERTS_PER_PACKET: usize = 15;
+
+/// Bounds of a rule set's runtime state.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub threshold_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { threshold_entries: 65_536 }
+    }
+}
+
+pub struct RuleSet {
+    rules: Vec<Compiled>,
+    prefilter: Prefilter,
+    /// Rules without a prefilter pattern: tested on every packet of their protocol.
+    always: Vec<u32>,
+    flowbit_names: Vec<String>,
+    limits: Limits,
+}
+
+fn flowbits_rank(sig: &Signature) -> u8 {
+    let write = sig.flowbits.iter().any(|f| matches!(f.cmd, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle));
+    let read = sig.flowbits.iter().any(|f| matches!(f.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet));
+    match (write, read) {
+        (true, false) => 0,
+        (true, true) => 1,
+        (false, true) => 2,
+        (false, false) => 3,
+    }
+}
+
+impl RuleSet {
+    /// Compiles signatures into a rule set.
+    pub fn build(mut sigs: Vec<Signature>, limits: Limits) -> RuleSet {
+        // Suricata's evaluation order; the sort is stable, so file order breaks ties.
+        sigs.sort_by_key(|s| (s.action, flowbits_rank(s), s.priority));
+        let mut names: HashMap<String, u32> = HashMap::new();
+        let mut flowbit_names = Vec::new();
+        let mut pf = PrefilterBuilder::default();
+        let mut always = Vec::new();
+        let mut rules = Vec::with_capacity(sigs.len());
+        for (idx, sig) in sigs.into_iter().enumerate() {
+            let idx = idx as u32;
+            let needles = sig
+                .payload
+                .iter()
+                .map(|m| match m {
+                    PayloadMatch::Content(c) => Some(Needle::new(c)),
+                    _ => None,
+                })
+                .collect();
+            let flowbits = sig
+                .flowbits
+                .iter()
+                .map(|f| {
+                    let ids = f
+                        .names
+                        .iter()
+                        .map(|n| {
+                            *names.entry(n.clone()).or_insert_with(|| {
+                                flowbit_names.push(n.clone());
+                                flowbit_names.len() as u32 - 1
+                            })
+                        })
+                        .collect();
+                    (f.cmd, ids)
+                })
+                .collect();
+            match sig.fast_pattern() {
+                Some(c) => pf.add(idx, c.prefilter_bytes(), c.nocase),
+                None => always.push(idx),
+            }
+            let ip_only = sig.is_ip_only();
+            rules.push(Compiled { sig, needles, flowbits, ip_only });
+        }
+        RuleSet { rules, prefilter: pf.build(), always, flowbit_names, limits }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn signature(&self, rule: u32) -> &Signature {
+        &self.rules[rule as usize].sig
+    }
+
+    pub fn signatures(&self) -> impl Iterator<Item = &Signature> {
+        self.rules.iter().map(|c| &c.sig)
+    }
+
+    pub fn prefilter_patterns(&self) -> usize {
+        self.prefilter.pattern_count()
+    }
+
+    pub fn flowbit_names(&self) -> &[String] {
+        &self.flowbit_names
+    }
+
+    /// A fresh detector for one worker thread.
+    pub fn detector(&self) -> Detector {
+        Detector {
+            seen_rules: vec![0; self.rules.len()],
+            gen: 1,
+            candidates: Vec::new(),
+            patterns: PatternSeen::new(self.prefilter.sizes()),
+            thresholds: ThresholdTable::new(self.limits.threshold_entries),
+            stats: DetectStats::default(),
+        }
+    }
+
+    /// Tests one packet; pushes the alerts to raise onto `out` (cleared first).
+    pub fn detect(&self, det: &mut Detector, pkt: &Packet<'_>, mut flow: Option<&mut FlowState>, out: &mut Vec<Hit>) {
+        out.clear();
+        det.stats.packets += 1;
+        if flow.as_ref().is_some_and(|f| f.pass) {
+            return;
+        }
+        det.gen = det.gen.wrapping_add(1);
+        if det.gen == 0 {
+            det.seen_rules.iter_mut().for_each(|x| *x = 0);
+            det.gen = 1;
+        }
+        let gen = det.gen;
+        det.candidates.clear();
+        {
+            let Detector { seen_rules, candidates, patterns, .. } = det;
+            let mut push = |r: u32| {
+                let m = &mut seen_rules[r as usize];
+                if *m != gen {
+                    *m = gen;
+                    candidates.push(r);
+                }
+            };
+            for &r in &self.always {
+                push(r);
+            }
+            if !pkt.payload.is_empty() {
+                patterns.next_buffer();
+                self.prefilter.scan(pkt.payload, patterns, &mut push);
+            }
+        }
+        det.candidates.sort_unstable();
+        let dir = match pkt.flow {
+            Some(f) if !f.to_server => 1,
+            _ => 0,
+        };
+        let iponly_done = flow.as_ref().is_some_and(|f| f.iponly_done[dir]);
+        let candidates = std::mem::take(&mut det.candidates);
+        for &r in &candidates {
+            let c = &self.rules[r as usize];
+            if c.ip_only && iponly_done {
+                continue;
+            }
+            det.stats.rules_evaluated += 1;
+            if !self.rule_matches(c, det, pkt, flow.as_deref()) {
+                continue;
+            }
+            // Side effects first: flowbits change even when the alert is suppressed.
+            if let Some(f) = flow.as_deref_mut() {
+                for (cmd, ids) in &c.flowbits {
+                    for &id in ids {
+                        match cmd {
+                            FlowbitCmd::Set => f.set_bit(id, true),
+                            FlowbitCmd::Unset => f.set_bit(id, false),
+                            FlowbitCmd::Toggle => {
+                                let v = f.bit(id);
+                                f.set_bit(id, !v)
+                            }
+                            FlowbitCmd::IsSet | FlowbitCmd::IsNotSet => {}
+                        }
+                    }
+                }
+            }
+            if c.sig.action == Action::Pass {
+                if let Some(f) = flow.as_deref_mut() {
+                    f.pass = true;
+                }
+                break;
+            }
+            if c.sig.noalert {
+                continue;
+            }
+            if let Some(t) = &c.sig.threshold {
+                let alert = if t.track == Track::ByFlow {
+                    match flow.as_deref_mut() {
+                        Some(f) => {
+                            let pos = f.flow_thresholds.iter().position(|(rr, _)| *rr == r);
+                            let e = match pos {
+                                Some(p) => &mut f.flow_thresholds[p].1,
+                                None => {
+                                    f.flow_thresholds.push((r, Entry::default()));
+                                    &mut f.flow_thresholds.last_mut().expect("just pushed").1
+                                }
+                            };
+                            e.hit(t, pkt.ts_secs)
+                        }
+                        None => true,
+                    }
+                } else {
+                    det.thresholds.hit(r, t, pkt.src, pkt.dst, pkt.ts_secs)
+                };
+                if !alert {
+                    det.stats.alerts_suppressed += 1;
+                    continue;
+                }
+            }
+            if out.len() >= MAX_ALERTS_PER_PACKET {
+                det.stats.alert_queue_overflow += 1;
+                continue;
+            }
+            out.push(Hit { rule: r });
+        }
+        det.candidates = candidates;
+        if let Some(f) = flow {
+            f.iponly_done[dir] = true;
+            if !out.is_empty() {
+                f.alerted = true;
+            }
+        }
+        det.stats.alerts += out.len() as u64;
+    }
+
+    fn rule_matches(&self, c: &Compiled, det: &mut Detector, pkt: &Packet<'_>, flow: Option<&FlowState>) -> bool {
+        let s = &c.sig;
+        if !s.proto.matches(pkt.ip_proto) {
+            return false;
+        }
+        if !pkt.has_ports && !(s.src_ports.any && s.dst_ports.any) {
+            return false;
+        }
+        let fwd = s.src.contains(pkt.src)
+            && s.dst.contains(pkt.dst)
+            && s.src_ports.contains(pkt.sport)
+            && s.dst_ports.contains(pkt.dport);
+        let rev = s.bidirectional
+            && s.src.contains(pkt.dst)
+            && s.dst.contains(pkt.src)
+            && s.src_ports.contains(pkt.dport)
+            && s.dst_ports.contains(pkt.sport);
+        if !fwd && !rev {
+            return false;
+        }
+        let fc = &s.flow;
+        if let Some(to_server) = fc.to_server {
+            match pkt.flow {
+                Some(f) if f.to_server == to_server => {}
+                _ => return false,
+            }
+        }
+        if let Some(est) = fc.established {
+            let is = pkt.flow.is_some_and(|f| f.established);
+            if is != est {
+                return false;
+            }
+        }
+        if let Some(frag) = fc.frag {
+            if pkt.defragmented != frag {
+                return false;
+            }
+        }
+        if let Some(d) = s.dsize {
+            if !d.matches(pkt.payload.len() as u64) {
+                return false;
+            }
+        }
+        for h in &s.header_checks {
+            if !header_check(h, pkt) {
+                return false;
+            }
+        }
+        for (cmd, ids) in &c.flowbits {
+            let any_set = ids.iter().any(|&id| flow.is_some_and(|f| f.bit(id)));
+            let any_unset = ids.iter().any(|&id| !flow.is_some_and(|f| f.bit(id)));
+            match cmd {
+                FlowbitCmd::IsSet if !any_set => return false,
+                FlowbitCmd::IsNotSet if !any_unset => return false,
+                _ => {}
+            }
+        }
+        if !s.payload.is_empty() {
+            if pkt.payload.is_empty() {
+                return false;
+            }
+            if !Inspector::run(&s.payload, &c.needles, pkt.payload, &mut det.stats.inspect) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
+    match h {
+        HeaderCheck::IcmpType(n) => p.icmp.is_some_and(|i| n.matches(i.itype as u64)),
+        HeaderCheck::IcmpCode(n) => p.icmp.is_some_and(|i| n.matches(i.icode as u64)),
+        HeaderCheck::IcmpId(v) => p.icmp.and_then(|i| i.id) == Some(*v),
+        HeaderCheck::IcmpSeq(v) => p.icmp.and_then(|i| i.seq) == Some(*v),
+        HeaderCheck::Ttl(n) => n.matches(p.ttl as u64),
+        HeaderCheck::IpProto(n) => n.matches(p.ip_proto as u64),
+        HeaderCheck::IpId(v) => p.ip_id == *v,
+        HeaderCheck::TcpSeq(v) => p.tcp.is_some_and(|t| t.seq == *v),
+        HeaderCheck::TcpAck(v) => p.tcp.is_some_and(|t| t.ack == *v),
+        HeaderCheck::TcpWindow { value, negated } => p.tcp.is_some_and(|t| (t.window == *value) != *negated),
+        HeaderCheck::TcpFlags { flags, mask, mode } => {
+            p.tcp.is_some_and(|t| mode.matches(t.flags & !mask, *flags))
+        }
+        HeaderCheck::FragBits { bits, mode } => mode.matches(p.frag_bits, *bits),
+        HeaderCheck::SameIp => p.src == p.dst,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::{Origin, Vars};
+
+    fn set(rules: &[&str]) -> RuleSet {
+        let sigs = rules
+            .iter()
+            .map(|r| Signature::parse(r, &Vars::default(), Origin { file: "t".into(), line: 1 }).unwrap())
+            .collect();
+        RuleSet::build(sigs, Limits::default())
+    }
+
+    fn pkt(payload: &[u8]) -> Packet<'_> {
+        Packet {
+            ts_secs: 0,
+            ip_proto: 6,
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "8.8.8.8".parse().unwrap(),
+            sport: 1234,
+            dport: 80,
+            has_ports: true,
+            payload,
+            ttl: 64,
+            ip_id: 1,
+            frag_bits: 0,
+            defragmented: false,
+            tcp: Some(TcpInfo { flags: 0x18, seq: 1, ack: 1, window: 100 }),
+            icmp: None,
+            flow: Some(FlowView { to_server: true, established: true }),
+        }
+    }
+
+    fn sids(rs: &RuleSet, det: &mut Detector, p: &Packet<'_>, f: &mut FlowState) -> Vec<u32> {
+        let mut out = Vec::new();
+        rs.detect(det, p, Some(f), &mut out);
+        out.iter().map(|h| rs.signature(h.rule).sid).collect()
+    }
+
+    #[test]
+    fn prefilter_and_header() {
+        let rs = set(&[
+            r#"alert tcp any any -> any 80 (content:"GET"; sid:1;)"#,
+            r#"alert tcp any any -> any 443 (content:"GET"; sid:2;)"#,
+            r#"alert tcp any any -> any any (content:"nope"; sid:3;)"#,
+            r#"alert udp any any -> any any (sid:4;)"#,
+            r#"alert tcp any any -> any any (flow:to_client; sid:5;)"#,
+        ]);
+        let mut det = rs.detector();
+        let mut f = FlowState::default();
+        assert_eq!(sids(&rs, &mut det, &pkt(b"GET /"), &mut f), vec![1]);
+    }
+
+    #[test]
+    fn flowbits_order_set_before_read() {
+        // The reader comes first in the file; the setter still runs first.
+        let rs = set(&[
+            r#"alert tcp any any -> any any (flowbits:isset,x; content:"B"; sid:2;)"#,
+            r#"alert tcp any any -> any any (content:"A"; flowbits:set,x; flowbits:noalert; sid:1;)"#,
+        ]);
+        let mut det = rs.detector();
+        let mut f = FlowState::default();
+        assert_eq!(sids(&rs, &mut det, &pkt(b"AB"), &mut f), vec![2]);
+        let mut f2 = FlowState::default();
+        assert!(sids(&rs, &mut det, &pkt(b"B"), &mut f2).is_empty());
+    }
+
+    #[test]
+    fn ip_only_once_per_direction_and_pass() {
+        let rs = set(&[
+            r#"alert ip any any -> any any (sid:1;)"#,
+            r#"pass tcp any any -> any 80 (content:"ok"; sid:2;)"#,
+            r#"alert tcp any any -> any 80 (content:"ok"; sid:3;)"#,
+        ]);
+        let mut det = rs.detector();
+        let mut f = FlowState::default();
+        assert_eq!(sids(&rs, &mut det, &pkt(b"x"), &mut f), vec![1]);
+        assert!(sids(&rs, &mut det, &pkt(b"x"), &mut f).is_empty());
+        assert!(sids(&rs, &mut det, &pkt(b"ok"), &mut f).is_empty());
+        assert!(f.pass);
+    }
+
+    #[test]
+    fn thresholds_by_src() {
+        let rs = set(&[r#"alert tcp any any -> any any (content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)"#]);
+        let mut det = rs.detector();
+        let n: usize = (0..5).map(|_| sids(&rs, &mut det, &pkt(b"x"), &mut FlowState::default()).len()).sum();
+        assert_eq!(n, 2);
+        assert_eq!(det.stats.alerts_suppressed, 3);
+    }
+}

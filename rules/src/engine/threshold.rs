@@ -1,0 +1,178 @@
+//! `threshold` and `detection_filter`: whether a match becomes an alert.
+//!
+//! State per (rule, tracked key) lives in a bounded table (by_src, by_dst, by_both,
+//! by_rule) or in the flow (by_flow). Times are packet times in seconds.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::signature::{Threshold, ThresholdKind, Track};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    active: bool,
+    first: i64,
+    count: u32,
+    /// Backoff: the match count that alerts next.
+    next: u64,
+}
+
+impl Entry {
+    /// Records one match at `now`; returns true if it should alert.
+    pub fn hit(&mut self, t: &Threshold, now: i64) -> bool {
+        let in_window = self.active && now - self.first < t.seconds as i64;
+        match t.kind {
+            ThresholdKind::Limit => {
+                if in_window {
+                    self.count = self.count.saturating_add(1);
+                    self.count <= t.count
+                } else {
+                    *self = Entry { active: true, first: now, count: 1, next: 0 };
+                    true
+                }
+            }
+            ThresholdKind::Threshold => {
+                if in_window {
+                    self.count = self.count.saturating_add(1);
+                } else {
+                    *self = Entry { active: true, first: now, count: 1, next: 0 };
+                }
+                if self.count >= t.count {
+                    self.count = 0;
+                    true
+                } else {
+                    false
+                }
+            }
+            ThresholdKind::Both => {
+                if in_window {
+                    self.count = self.count.saturating_add(1);
+                } else {
+                    *self = Entry { active: true, first: now, count: 1, next: 0 };
+                }
+                self.count == t.count
+            }
+            ThresholdKind::DetectionFilter => {
+                if in_window {
+                    self.count = self.count.saturating_add(1);
+                } else {
+                    *self = Entry { active: true, first: now, count: 1, next: 0 };
+                }
+                self.count > t.count
+            }
+            ThresholdKind::Backoff => {
+                // Alerts on the first match, then on count*m, count*m^2, ... (Suricata 8).
+                self.count = self.count.saturating_add(1);
+                if self.count == 1 {
+                    self.next = t.count as u64 * t.multiplier as u64;
+                    return true;
+                }
+                if self.count as u64 == self.next {
+                    self.next = self.next.saturating_mul(t.multiplier as u64);
+                    return true;
+                }
+                false
+            }
+        }
+    }
+}
+
+/// The tracked key of a host-based threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Ip(IpAddr),
+    Pair(IpAddr, IpAddr),
+    Rule,
+}
+
+/// Host-based threshold state, bounded to `capacity` entries.
+#[derive(Debug)]
+pub struct ThresholdTable {
+    map: HashMap<(u32, Key), Entry>,
+    capacity: usize,
+    /// Matches that found the table full even after expiring old entries: they alert,
+    /// as Suricata does when its threshold memcap is reached.
+    pub full: u64,
+}
+
+impl ThresholdTable {
+    pub fn new(capacity: usize) -> Self {
+        ThresholdTable { map: HashMap::new(), capacity: capacity.max(1), full: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Records a match of rule `rule` (index) and says whether it alerts.
+    pub fn hit(&mut self, rule: u32, t: &Threshold, src: IpAddr, dst: IpAddr, now: i64) -> bool {
+        let key = match t.track {
+            Track::BySrc => Key::Ip(src),
+            Track::ByDst => Key::Ip(dst),
+            Track::ByBoth => Key::Pair(src, dst),
+            Track::ByRule => Key::Rule,
+            // Flow-tracked thresholds never reach the host table.
+            Track::ByFlow => Key::Rule,
+        };
+        if !self.map.contains_key(&(rule, key)) && self.map.len() >= self.capacity {
+            // Expire entries whose window has passed (at most once per fill-up).
+            self.map.retain(|_, e| now - e.first < 3600);
+            if self.map.len() >= self.capacity {
+                self.full += 1;
+                return true;
+            }
+        }
+        self.map.entry((rule, key)).or_default().hit(t, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn th(kind: ThresholdKind, count: u32, seconds: u32, multiplier: u32) -> Threshold {
+        Threshold { kind, track: Track::ByFlow, count, seconds, multiplier }
+    }
+
+    fn alerts(t: &Threshold, times: &[i64]) -> usize {
+        let mut e = Entry::default();
+        times.iter().filter(|&&now| e.hit(t, now)).count()
+    }
+
+    #[test]
+    fn limit_threshold_both_filter() {
+        let eight = [0, 1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(alerts(&th(ThresholdKind::Limit, 1, 3600, 0), &eight), 1);
+        assert_eq!(alerts(&th(ThresholdKind::Limit, 2, 3600, 0), &eight), 2);
+        assert_eq!(alerts(&th(ThresholdKind::Both, 3, 3600, 0), &eight), 1);
+        assert_eq!(alerts(&th(ThresholdKind::Threshold, 3, 3600, 0), &eight), 2);
+        assert_eq!(alerts(&th(ThresholdKind::DetectionFilter, 5, 3600, 0), &eight), 3);
+        // A new window starts after `seconds`.
+        assert_eq!(alerts(&th(ThresholdKind::Limit, 1, 2, 0), &eight), 4);
+    }
+
+    #[test]
+    fn backoff_sequence() {
+        let many: Vec<i64> = vec![0; 6676];
+        assert_eq!(alerts(&th(ThresholdKind::Backoff, 1, 0, 2), &many), 13);
+        assert_eq!(alerts(&th(ThresholdKind::Backoff, 3, 0, 2), &many), 12);
+        assert_eq!(alerts(&th(ThresholdKind::Backoff, 5, 0, 5), &many), 5);
+    }
+
+    #[test]
+    fn table_is_bounded() {
+        let t = Threshold { kind: ThresholdKind::Limit, track: Track::BySrc, count: 1, seconds: 60, multiplier: 0 };
+        let mut table = ThresholdTable::new(10);
+        let dst: IpAddr = "10.0.0.1".parse().unwrap();
+        for i in 0..100u32 {
+            let src = IpAddr::from(std::net::Ipv4Addr::from(i));
+            assert!(table.hit(0, &t, src, dst, 0));
+        }
+        assert_eq!(table.len(), 10);
+        assert_eq!(table.full, 90);
+    }
+}

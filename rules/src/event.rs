@@ -1,0 +1,103 @@
+//! The event model shared by sensor and correlator: EVE `alert` records, exactly as
+//! Suricata writes them, so that the correlator ingests Gatewatch sensors and existing
+//! Suricata sensors alike.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// An EVE `alert` record (`event_type: "alert"`). Unknown fields of other producers
+/// are ignored on input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    /// `2026-10-01T08:15:02.123456+0000`
+    pub timestamp: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcap_cnt: Option<u64>,
+    pub event_type: String,
+    pub src_ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src_port: Option<u16>,
+    pub dest_ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_port: Option<u16>,
+    pub proto: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_v: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icmp_code: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkt_src: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    pub alert: AlertInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_proto: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowSummary>,
+    /// The sensor's name (Suricata's `sensor-name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertInfo {
+    /// `allowed` (IDS) or `blocked`.
+    pub action: String,
+    pub gid: u32,
+    pub signature_id: u32,
+    pub rev: u32,
+    pub signature: String,
+    pub category: String,
+    pub severity: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Endpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Endpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// The flow counters Suricata attaches to an alert.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowSummary {
+    pub pkts_toserver: u64,
+    pub pkts_toclient: u64,
+    pub bytes_toserver: u64,
+    pub bytes_toclient: u64,
+    pub start: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_port: Option<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_suricata_alert_line() {
+        let line = r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"in_iface":"eth0","event_type":"alert","src_ip":"10.0.0.1","src_port":1234,"dest_ip":"8.8.8.8","dest_port":53,"proto":"UDP","alert":{"action":"allowed","gid":1,"signature_id":2000001,"rev":3,"signature":"ET X","category":"Misc","severity":2,"metadata":{"created_at":["2020_01_01"]}},"app_proto":"dns"}"#;
+        let a: AlertEvent = serde_json::from_str(line).unwrap();
+        assert_eq!(a.alert.signature_id, 2000001);
+        assert_eq!(a.dest_port, Some(53));
+        let back = serde_json::to_string(&a).unwrap();
+        assert!(back.starts_with(r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"event_type":"alert""#));
+    }
+}

@@ -1,0 +1,93 @@
+//! The load report of a rule set: what loaded, what was skipped and why, with
+//! `file:line` and sid for every skipped rule.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// One rule that did not load.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub file: String,
+    pub line: u32,
+    pub sid: Option<u32>,
+    /// Grouping key, e.g. "unsupported: keyword `http.uri`".
+    pub reason: String,
+    /// Stable code, e.g. "E_UNSUPPORTED".
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadReport {
+    /// Enabled rules read.
+    pub total: usize,
+    /// Rules whose grammar is valid (loaded, or skipped only for an unsupported feature).
+    pub parsed: usize,
+    pub loaded: usize,
+    /// Commented-out rules (not counted in `total`).
+    pub disabled: usize,
+    pub skipped: Vec<Skipped>,
+    /// Files that could not be read at all.
+    pub file_errors: Vec<String>,
+}
+
+impl LoadReport {
+    pub fn skip(&mut self, s: Skipped) {
+        self.skipped.push(s);
+    }
+
+    pub fn skipped_by_reason(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for s in &self.skipped {
+            *m.entry(s.reason.clone()).or_insert(0) += 1;
+        }
+        m
+    }
+
+    /// The report as one JSON object (the `--json` form of `gatewatch rules check`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "total": self.total,
+            "parsed": self.parsed,
+            "loaded": self.loaded,
+            "skipped": self.skipped.len(),
+            "disabled": self.disabled,
+            "skipped_by_reason": self.skipped_by_reason(),
+            "skipped_rules": self.skipped,
+            "file_errors": self.file_errors,
+        })
+    }
+
+    /// The human-readable form: totals, then reasons by count with up to `examples`
+    /// rules each.
+    pub fn to_text(&self, examples: usize) -> String {
+        let mut s = String::new();
+        let pct = |n: usize| if self.total == 0 { 0.0 } else { 100.0 * n as f64 / self.total as f64 };
+        let _ = writeln!(
+            s,
+            "{} rules read ({} disabled not counted): {} loaded ({:.1}%), {} parse ({:.1}%), {} skipped",
+            self.total,
+            self.disabled,
+            self.loaded,
+            pct(self.loaded),
+            self.parsed,
+            pct(self.parsed),
+            self.skipped.len()
+        );
+        for e in &self.file_errors {
+            let _ = writeln!(s, "error: {e}");
+        }
+        let mut reasons: Vec<(String, usize)> = self.skipped_by_reason().into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (reason, count) in reasons {
+            let _ = writeln!(s, "  {count:>6}  {reason}");
+            for sk in self.skipped.iter().filter(|x| x.reason == reason).take(examples) {
+                let sid = sk.sid.map(|x| x.to_string()).unwrap_or_else(|| "?".into());
+                let _ = writeln!(s, "          sid {sid} at {}:{}: {}", sk.file, sk.line, sk.message);
+            }
+        }
+        s
+    }
+}

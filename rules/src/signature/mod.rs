@@ -1,0 +1,213 @@
+//! The Suricata rule language: a rule's text becomes a [`Signature`].
+//!
+//! Parsing is split as the language is: [`header`] (action, protocol, addresses, ports,
+//! direction), [`options`] (the `name:value;` list and what each keyword means) and
+//! [`content`] (the `"...|0d 0a|..."` pattern syntax). Files are read by [`file`], which
+//! keeps every rule's `file:line` and turns failures into load-report entries.
+
+pub mod address;
+pub mod classification;
+pub mod content;
+pub mod file;
+pub mod header;
+pub mod options;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use address::{AddressSet, PortSet, Vars};
+pub use header::{Action, Proto};
+pub use options::{
+    Content, FlowCond, Flowbit, FlowbitCmd, HeaderCheck, NumCmp, PayloadMatch, Pcre, Target,
+    Threshold, ThresholdKind, Track,
+};
+
+/// Why a rule did not load. `code` is stable (it groups the load report and is what the
+/// API returns); `detail` names the offending text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub kind: ErrorKind,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The rule is not well-formed (header, option list, quoting).
+    Grammar,
+    /// A keyword we know and support was given a value we cannot accept.
+    InvalidValue(String),
+    /// A Suricata keyword (or header protocol) that this engine does not implement yet.
+    Unsupported(String),
+    /// Not a keyword of the Suricata language at all.
+    UnknownKeyword(String),
+}
+
+impl ParseError {
+    pub fn grammar(detail: impl Into<String>) -> Self {
+        ParseError { kind: ErrorKind::Grammar, detail: detail.into() }
+    }
+    pub fn invalid(keyword: &str, detail: impl Into<String>) -> Self {
+        ParseError { kind: ErrorKind::InvalidValue(keyword.to_string()), detail: detail.into() }
+    }
+    pub fn unsupported(what: &str) -> Self {
+        ParseError {
+            kind: ErrorKind::Unsupported(what.to_string()),
+            detail: format!("`{what}` is not supported yet"),
+        }
+    }
+    pub fn unknown(keyword: &str) -> Self {
+        ParseError {
+            kind: ErrorKind::UnknownKeyword(keyword.to_string()),
+            detail: format!("unknown keyword `{keyword}`"),
+        }
+    }
+
+    /// True when the rule is grammatically valid and only lacks engine support.
+    pub fn is_support_gap(&self) -> bool {
+        matches!(self.kind, ErrorKind::Unsupported(_))
+    }
+
+    /// The key under which the load report groups this failure.
+    pub fn reason(&self) -> String {
+        match &self.kind {
+            ErrorKind::Grammar => format!("grammar: {}", grammar_class(&self.detail)),
+            ErrorKind::InvalidValue(k) => format!("invalid value of `{k}`"),
+            ErrorKind::Unsupported(k) => format!("unsupported: {k}"),
+            ErrorKind::UnknownKeyword(k) => format!("unknown keyword `{k}`"),
+        }
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Grammar => "E_GRAMMAR",
+            ErrorKind::InvalidValue(_) => "E_INVALID_VALUE",
+            ErrorKind::Unsupported(_) => "E_UNSUPPORTED",
+            ErrorKind::UnknownKeyword(_) => "E_UNKNOWN_KEYWORD",
+        }
+    }
+}
+
+/// Grammar details carry the offending text; group them by their first words.
+fn grammar_class(detail: &str) -> String {
+    let cut = detail.find('`').unwrap_or(detail.len());
+    detail[..cut].trim().to_string()
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Where a rule came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<str>,
+    pub line: u32,
+}
+
+/// One parsed, validated rule.
+#[derive(Debug)]
+pub struct Signature {
+    pub action: Action,
+    pub proto: Proto,
+    pub src: AddressSet,
+    pub src_ports: PortSet,
+    pub dst: AddressSet,
+    pub dst_ports: PortSet,
+    /// `<>`: the rule matches traffic in either direction.
+    pub bidirectional: bool,
+    pub msg: String,
+    pub sid: u32,
+    pub gid: u32,
+    pub rev: u32,
+    pub classtype: Option<String>,
+    /// Description of the classtype (EVE `alert.category`), empty when none.
+    pub category: String,
+    /// From `priority:`, else the classtype's priority, else 3. EVE `alert.severity`.
+    pub priority: u8,
+    pub metadata: Vec<(String, String)>,
+    pub references: Vec<(String, String)>,
+    /// Payload inspections in rule order: content, pcre, isdataat.
+    pub payload: Vec<PayloadMatch>,
+    pub dsize: Option<NumCmp>,
+    pub flow: FlowCond,
+    pub flowbits: Vec<Flowbit>,
+    /// `flowbits:noalert` / `noalert`: the rule's side effects happen, no alert is written.
+    pub noalert: bool,
+    pub threshold: Option<Threshold>,
+    pub header_checks: Vec<HeaderCheck>,
+    pub target: Option<Target>,
+    pub origin: Origin,
+}
+
+impl Signature {
+    /// Parses one rule. `origin` names where it was read, for messages.
+    pub fn parse(text: &str, vars: &Vars, origin: Origin) -> Result<Signature, ParseError> {
+        let (hdr, opts) = header::parse_header(text, vars)?;
+        let mut sig = Signature {
+            action: hdr.action,
+            proto: hdr.proto,
+            src: hdr.src,
+            src_ports: hdr.src_ports,
+            dst: hdr.dst,
+            dst_ports: hdr.dst_ports,
+            bidirectional: hdr.bidirectional,
+            msg: String::new(),
+            sid: 0,
+            gid: 1,
+            rev: 0,
+            classtype: None,
+            category: String::new(),
+            priority: 3,
+            metadata: Vec::new(),
+            references: Vec::new(),
+            payload: Vec::new(),
+            dsize: None,
+            flow: FlowCond::default(),
+            flowbits: Vec::new(),
+            noalert: false,
+            threshold: None,
+            header_checks: Vec::new(),
+            target: None,
+            origin,
+        };
+        options::apply_options(&mut sig, opts)?;
+        Ok(sig)
+    }
+
+    /// True for rules that look at nothing but addresses, protocol and set-only flowbits:
+    /// Suricata's "IP-only" rules, which are tested once per flow direction.
+    pub fn is_ip_only(&self) -> bool {
+        self.payload.is_empty()
+            && self.dsize.is_none()
+            && self.flow == FlowCond::default()
+            && self.header_checks.is_empty()
+            && self.src_ports.any
+            && self.dst_ports.any
+            && self.flowbits.iter().all(|f| f.cmd == FlowbitCmd::Set)
+    }
+
+    /// The content used for the multi-pattern prefilter, if any: the one marked
+    /// `fast_pattern`, else the longest non-negated content (ties: the first).
+    pub fn fast_pattern(&self) -> Option<&Content> {
+        let contents = self.payload.iter().filter_map(|m| match m {
+            PayloadMatch::Content(c) if !c.negated => Some(c),
+            _ => None,
+        });
+        let mut best: Option<&Content> = None;
+        for c in contents {
+            if c.fast_pattern {
+                return Some(c);
+            }
+            if best.is_none_or(|b| c.pattern.len() > b.pattern.len()) {
+                best = Some(c);
+            }
+        }
+        best
+    }
+}

@@ -1,0 +1,973 @@
+//! The option list of a rule: `name:value;` pairs and the meaning of each keyword.
+
+use std::collections::BTreeMap;
+
+use super::classification;
+use super::content::{decode_pattern, decode_text, unquote};
+use super::{ParseError, Signature};
+
+/// A numeric comparison: `5`, `!5`, `<5`, `<=5`, `>5`, `>=5`, `5<>10` (exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumCmp {
+    Eq(u64),
+    Ne(u64),
+    Lt(u64),
+    Le(u64),
+    Gt(u64),
+    Ge(u64),
+    Range(u64, u64),
+}
+
+impl NumCmp {
+    pub fn parse(keyword: &str, s: &str, max: u64) -> Result<NumCmp, ParseError> {
+        let s = s.trim();
+        let bad = || ParseError::invalid(keyword, format!("invalid number `{s}`"));
+        let num = |t: &str| -> Result<u64, ParseError> {
+            let t = t.trim();
+            let v = if let Some(h) = t.strip_prefix("0x") {
+                u64::from_str_radix(h, 16).map_err(|_| bad())?
+            } else {
+                t.parse::<u64>().map_err(|_| bad())?
+            };
+            if v > max {
+                return Err(ParseError::invalid(keyword, format!("`{t}` is larger than {max}")));
+            }
+            Ok(v)
+        };
+        if let Some((a, b)) = s.split_once("<>") {
+            let (a, b) = (num(a)?, num(b)?);
+            if a >= b {
+                return Err(ParseError::invalid(keyword, format!("empty range `{s}`")));
+            }
+            return Ok(NumCmp::Range(a, b));
+        }
+        if let Some((a, b)) = s.split_once('-').filter(|(a, _)| !a.trim().is_empty()) {
+            // Suricata also accepts `min-max` for some keywords (inclusive).
+            let (a, b) = (num(a)?, num(b)?);
+            if a > b {
+                return Err(ParseError::invalid(keyword, format!("empty range `{s}`")));
+            }
+            return Ok(NumCmp::Range(a.saturating_sub(1), b + 1));
+        }
+        Ok(if let Some(r) = s.strip_prefix("<=") {
+            NumCmp::Le(num(r)?)
+        } else if let Some(r) = s.strip_prefix(">=") {
+            NumCmp::Ge(num(r)?)
+        } else if let Some(r) = s.strip_prefix('<') {
+            NumCmp::Lt(num(r)?)
+        } else if let Some(r) = s.strip_prefix('>') {
+            NumCmp::Gt(num(r)?)
+        } else if let Some(r) = s.strip_prefix('!') {
+            NumCmp::Ne(num(r)?)
+        } else if let Some(r) = s.strip_prefix('=') {
+            NumCmp::Eq(num(r)?)
+        } else {
+            NumCmp::Eq(num(s)?)
+        })
+    }
+
+    pub fn matches(self, v: u64) -> bool {
+        match self {
+            NumCmp::Eq(x) => v == x,
+            NumCmp::Ne(x) => v != x,
+            NumCmp::Lt(x) => v < x,
+            NumCmp::Le(x) => v <= x,
+            NumCmp::Gt(x) => v > x,
+            NumCmp::Ge(x) => v >= x,
+            NumCmp::Range(a, b) => v > a && v < b,
+        }
+    }
+}
+
+/// `content` with its modifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Content {
+    pub pattern: Vec<u8>,
+    pub negated: bool,
+    pub nocase: bool,
+    pub offset: Option<u32>,
+    pub depth: Option<u32>,
+    pub distance: Option<i32>,
+    pub within: Option<u32>,
+    pub startswith: bool,
+    pub endswith: bool,
+    pub fast_pattern: bool,
+    /// `fast_pattern:offset,length`: only this slice goes to the prefilter.
+    pub fast_pattern_chop: Option<(u16, u16)>,
+}
+
+impl Content {
+    /// Relative to the previous match (distance/within).
+    pub fn is_relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some()
+    }
+
+    /// The bytes given to the prefilter.
+    pub fn prefilter_bytes(&self) -> &[u8] {
+        match self.fast_pattern_chop {
+            Some((off, len)) => {
+                let off = (off as usize).min(self.pattern.len());
+                let end = (off + len as usize).min(self.pattern.len());
+                &self.pattern[off..end]
+            }
+            None => &self.pattern,
+        }
+    }
+}
+
+/// `pcre:"/re/flags"`.
+#[derive(Debug)]
+pub struct Pcre {
+    pub regex: pcre2::bytes::Regex,
+    pub negated: bool,
+    pub relative: bool,
+    pub source: String,
+}
+
+/// One payload inspection step, in rule order.
+#[derive(Debug)]
+pub enum PayloadMatch {
+    Content(Content),
+    Pcre(Pcre),
+    IsDataAt { offset: u32, relative: bool, negated: bool },
+}
+
+impl PayloadMatch {
+    pub fn is_relative(&self) -> bool {
+        match self {
+            PayloadMatch::Content(c) => c.is_relative(),
+            PayloadMatch::Pcre(p) => p.relative,
+            PayloadMatch::IsDataAt { relative, .. } => *relative,
+        }
+    }
+}
+
+/// `flow:` options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowCond {
+    /// Some(true): to_server/from_client; Some(false): to_client/from_server.
+    pub to_server: Option<bool>,
+    /// Some(true): established; Some(false): not_established.
+    pub established: Option<bool>,
+    pub stateless: bool,
+    /// Some(true): only_frag; Some(false): no_frag.
+    pub frag: Option<bool>,
+    /// Some(true): only_stream; Some(false): no_stream.
+    pub stream: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowbitCmd {
+    Set,
+    Unset,
+    Toggle,
+    IsSet,
+    IsNotSet,
+}
+
+/// `flowbits:cmd,name[|name...]`. For isset/isnotset several names are ORed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flowbit {
+    pub cmd: FlowbitCmd,
+    pub names: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThresholdKind {
+    Limit,
+    Threshold,
+    Both,
+    Backoff,
+    DetectionFilter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Track {
+    BySrc,
+    ByDst,
+    ByRule,
+    ByBoth,
+    ByFlow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threshold {
+    pub kind: ThresholdKind,
+    pub track: Track,
+    pub count: u32,
+    pub seconds: u32,
+    pub multiplier: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    SrcIp,
+    DestIp,
+}
+
+/// Tests on packet headers that need no payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderCheck {
+    IcmpType(NumCmp),
+    IcmpCode(NumCmp),
+    IcmpId(u16),
+    IcmpSeq(u16),
+    Ttl(NumCmp),
+    IpProto(NumCmp),
+    IpId(u16),
+    TcpSeq(u32),
+    TcpAck(u32),
+    TcpWindow { value: u16, negated: bool },
+    /// `flags`: `mask` bits are ignored; `mode` says how `flags` must relate.
+    TcpFlags { flags: u8, mask: u8, mode: FlagMode },
+    /// `fragbits`: bits are R=0x4 (reserved), D=0x2 (don't fragment), M=0x1 (more fragments).
+    FragBits { bits: u8, mode: FlagMode },
+    SameIp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagMode {
+    /// Exactly these (after masking).
+    Exact,
+    /// At least these (`+`).
+    All,
+    /// Any of these (`*`).
+    Any,
+    /// None of these (`!`).
+    Not,
+}
+
+impl FlagMode {
+    pub fn matches(self, have: u8, want: u8) -> bool {
+        match self {
+            FlagMode::Exact => have == want,
+            FlagMode::All => have & want == want,
+            FlagMode::Any => have & want != 0 || want == 0,
+            FlagMode::Not => have & want == 0,
+        }
+    }
+}
+
+/// Splits the option list on unescaped `;` into `(name, value)` pairs.
+pub fn split_options(body: &str) -> Result<Vec<(&str, Option<&str>)>, ParseError> {
+    let mut out = Vec::new();
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && (bytes[i] as char).is_whitespace() {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        let mut escaped = false;
+        let mut colon: Option<usize> = None;
+        let mut end: Option<usize> = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b':' && colon.is_none() {
+                colon = Some(i);
+            } else if b == b';' {
+                end = Some(i);
+                break;
+            }
+            i += 1;
+        }
+        let end = end.ok_or_else(|| {
+            ParseError::grammar(format!("option not terminated by `;` at `{}`", body[start..].trim()))
+        })?;
+        i = end + 1;
+        let (name, value) = match colon {
+            Some(c) => (body[start..c].trim(), Some(body[c + 1..end].trim())),
+            None => (body[start..end].trim(), None),
+        };
+        if name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+        {
+            return Err(ParseError::grammar(format!("invalid option name `{name}`")));
+        }
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+fn need<'a>(keyword: &str, v: Option<&'a str>) -> Result<&'a str, ParseError> {
+    v.filter(|s| !s.is_empty())
+        .ok_or_else(|| ParseError::invalid(keyword, format!("`{keyword}` needs a value")))
+}
+
+fn no_value(keyword: &str, v: Option<&str>) -> Result<(), ParseError> {
+    match v {
+        None => Ok(()),
+        Some(_) => Err(ParseError::invalid(keyword, format!("`{keyword}` takes no value"))),
+    }
+}
+
+fn parse_u32(keyword: &str, s: &str) -> Result<u32, ParseError> {
+    s.trim().parse::<u32>().map_err(|_| ParseError::invalid(keyword, format!("invalid number `{s}`")))
+}
+
+/// The content that a modifier applies to: the last one of the rule.
+fn last_content<'a>(sig: &'a mut Signature, keyword: &str) -> Result<&'a mut Content, ParseError> {
+    match sig.payload.last_mut() {
+        Some(PayloadMatch::Content(c)) => Ok(c),
+        _ => Err(ParseError::invalid(keyword, format!("`{keyword}` needs a preceding `content`"))),
+    }
+}
+
+/// Applies every option of `body` to `sig`.
+pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> {
+    let mut have_sid = false;
+    let mut explicit_priority: Option<u8> = None;
+    // The first unsupported keyword is reported only if the rule is otherwise valid, so that
+    // grammar errors are never hidden behind a support gap.
+    let mut first_gap: Option<ParseError> = None;
+    for (name, value) in split_options(body)? {
+        let kw = name.to_ascii_lowercase();
+        match kw.as_str() {
+            "msg" => sig.msg = decode_text(unquote(name, need(name, value)?)?.1),
+            "sid" => {
+                sig.sid = parse_u32(name, need(name, value)?)?;
+                have_sid = true;
+            }
+            "rev" => sig.rev = parse_u32(name, need(name, value)?)?,
+            "gid" => sig.gid = parse_u32(name, need(name, value)?)?,
+            "classtype" => {
+                let ct = need(name, value)?.trim();
+                let (desc, prio) = classification::lookup(ct)
+                    .ok_or_else(|| ParseError::invalid(name, format!("unknown classtype `{ct}`")))?;
+                sig.classtype = Some(ct.to_string());
+                sig.category = desc.to_string();
+                sig.priority = prio;
+            }
+            "priority" => {
+                let p = parse_u32(name, need(name, value)?)?;
+                if !(1..=255).contains(&p) {
+                    return Err(ParseError::invalid(name, format!("priority `{p}` out of range 1-255")));
+                }
+                explicit_priority = Some(p as u8);
+            }
+            "metadata" => {
+                for item in need(name, value)?.split(',') {
+                    let item = item.trim();
+                    if item.is_empty() {
+                        continue;
+                    }
+                    let (k, v) = item.split_once(' ').unwrap_or((item, ""));
+                    sig.metadata.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            "reference" => {
+                let v = need(name, value)?;
+                let (k, r) = v
+                    .split_once(',')
+                    .ok_or_else(|| ParseError::invalid(name, format!("expected `type,id` in `{v}`")))?;
+                sig.references.push((k.trim().to_string(), r.trim().to_string()));
+            }
+            "target" => {
+                sig.target = Some(match need(name, value)?.trim() {
+                    "src_ip" => Target::SrcIp,
+                    "dest_ip" => Target::DestIp,
+                    t => return Err(ParseError::invalid(name, format!("unknown target `{t}`"))),
+                })
+            }
+            "content" => {
+                let (negated, inner) = unquote(name, need(name, value)?)?;
+                let pattern = decode_pattern(name, inner)?;
+                sig.payload.push(PayloadMatch::Content(Content {
+                    pattern,
+                    negated,
+                    nocase: false,
+                    offset: None,
+                    depth: None,
+                    distance: None,
+                    within: None,
+                    startswith: false,
+                    endswith: false,
+                    fast_pattern: false,
+                    fast_pattern_chop: None,
+                }));
+            }
+            "nocase" => {
+                no_value(name, value)?;
+                last_content(sig, name)?.nocase = true;
+            }
+            "rawbytes" => {
+                no_value(name, value)?;
+                last_content(sig, name)?;
+            }
+            "depth" | "offset" | "within" | "distance" => {
+                let v = need(name, value)?.trim();
+                if v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                    // A byte_extract variable.
+                    first_gap.get_or_insert(ParseError::unsupported(&format!("`{kw}` from a byte_extract variable")));
+                    continue;
+                }
+                let c = last_content(sig, name)?;
+                let plen = c.pattern.len() as u32;
+                match kw.as_str() {
+                    "depth" => {
+                        let d = parse_u32(name, v)?;
+                        if d < plen {
+                            return Err(ParseError::invalid(name, format!("depth {d} is shorter than the content ({plen} bytes)")));
+                        }
+                        c.depth = Some(d);
+                    }
+                    "offset" => c.offset = Some(parse_u32(name, v)?),
+                    "within" => {
+                        let w = v.parse::<i64>().map_err(|_| ParseError::invalid(name, format!("invalid number `{v}`")))?;
+                        if w < plen as i64 {
+                            return Err(ParseError::invalid(name, format!("within {w} is shorter than the content ({plen} bytes)")));
+                        }
+                        c.within = Some(w as u32);
+                    }
+                    _ => {
+                        let d = v.parse::<i32>().map_err(|_| ParseError::invalid(name, format!("invalid number `{v}`")))?;
+                        c.distance = Some(d);
+                    }
+                }
+                if c.startswith && (c.offset.is_some() || c.depth.is_some_and(|d| d != plen) || c.distance.is_some()) {
+                    return Err(ParseError::invalid(name, format!("`{kw}` cannot be combined with startswith")));
+                }
+            }
+            "startswith" => {
+                no_value(name, value)?;
+                let c = last_content(sig, name)?;
+                if c.offset.is_some() || c.depth.is_some() || c.distance.is_some() || c.within.is_some() {
+                    return Err(ParseError::invalid(name, "startswith cannot be combined with offset/depth/distance/within"));
+                }
+                c.startswith = true;
+                c.depth = Some(c.pattern.len() as u32);
+                c.offset = Some(0);
+            }
+            "endswith" => {
+                no_value(name, value)?;
+                last_content(sig, name)?.endswith = true;
+            }
+            "fast_pattern" => {
+                let c = last_content(sig, name)?;
+                if c.negated {
+                    // Suricata allows it but a negated pattern can never drive a prefilter.
+                    return Err(ParseError::invalid(name, "fast_pattern on a negated content"));
+                }
+                c.fast_pattern = true;
+                match value.map(str::trim) {
+                    None | Some("only") => {}
+                    Some(v) => {
+                        let (o, l) = v
+                            .split_once(',')
+                            .ok_or_else(|| ParseError::invalid(name, format!("expected `only` or `offset,length`, got `{v}`")))?;
+                        let o: u16 = o.trim().parse().map_err(|_| ParseError::invalid(name, format!("invalid offset `{o}`")))?;
+                        let l: u16 = l.trim().parse().map_err(|_| ParseError::invalid(name, format!("invalid length `{l}`")))?;
+                        if o as usize + l as usize > c.pattern.len() || l == 0 {
+                            return Err(ParseError::invalid(name, format!("`{v}` is outside the content")));
+                        }
+                        c.fast_pattern_chop = Some((o, l));
+                    }
+                }
+            }
+            "pcre" => sig.payload.push(parse_pcre(need(name, value)?, &mut first_gap)?),
+            "isdataat" => {
+                let v = need(name, value)?;
+                let (neg, v) = match v.trim().strip_prefix('!') {
+                    Some(r) => (true, r),
+                    None => (false, v),
+                };
+                let mut parts = v.split(',').map(str::trim);
+                let off = parts.next().unwrap_or("");
+                if off.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                    first_gap.get_or_insert(ParseError::unsupported("`isdataat` with a byte_extract variable"));
+                    continue;
+                }
+                let offset = parse_u32(name, off)?;
+                let mut relative = false;
+                for p in parts {
+                    match p {
+                        "relative" => relative = true,
+                        "rawbytes" => {}
+                        other => return Err(ParseError::invalid(name, format!("unknown isdataat option `{other}`"))),
+                    }
+                }
+                sig.payload.push(PayloadMatch::IsDataAt { offset, relative, negated: neg });
+            }
+            "dsize" => sig.dsize = Some(NumCmp::parse(name, need(name, value)?, 65535)?),
+            "flow" => parse_flow(sig, need(name, value)?)?,
+            "flowbits" => parse_flowbits(sig, value)?,
+            "noalert" => {
+                no_value(name, value)?;
+                sig.noalert = true;
+            }
+            "threshold" | "detection_filter" => {
+                if sig.threshold.is_some() {
+                    return Err(ParseError::invalid(name, "only one threshold or detection_filter per rule"));
+                }
+                sig.threshold = Some(parse_threshold(name, need(name, value)?)?);
+            }
+            "itype" => sig.header_checks.push(HeaderCheck::IcmpType(NumCmp::parse(name, need(name, value)?, 255)?)),
+            "icode" => sig.header_checks.push(HeaderCheck::IcmpCode(NumCmp::parse(name, need(name, value)?, 255)?)),
+            "icmp_id" => sig.header_checks.push(HeaderCheck::IcmpId(parse_small(name, need(name, value)?)? as u16)),
+            "icmp_seq" => sig.header_checks.push(HeaderCheck::IcmpSeq(parse_small(name, need(name, value)?)? as u16)),
+            "ttl" => sig.header_checks.push(HeaderCheck::Ttl(NumCmp::parse(name, need(name, value)?, 255)?)),
+            "ip_proto" => sig.header_checks.push(HeaderCheck::IpProto(parse_ip_proto(need(name, value)?)?)),
+            "id" => sig.header_checks.push(HeaderCheck::IpId(parse_small(name, need(name, value)?)? as u16)),
+            "seq" => sig.header_checks.push(HeaderCheck::TcpSeq(parse_u32(name, need(name, value)?)?)),
+            "ack" => sig.header_checks.push(HeaderCheck::TcpAck(parse_u32(name, need(name, value)?)?)),
+            "window" => {
+                let v = need(name, value)?.trim();
+                let (negated, v) = match v.strip_prefix('!') {
+                    Some(r) => (true, r),
+                    None => (false, v),
+                };
+                let value = v.trim().parse::<u16>().map_err(|_| ParseError::invalid(name, format!("invalid window `{v}`")))?;
+                sig.header_checks.push(HeaderCheck::TcpWindow { value, negated });
+            }
+            "flags" | "tcp.flags" => sig.header_checks.push(parse_tcp_flags(need(name, value)?)?),
+            "fragbits" => sig.header_checks.push(parse_fragbits(need(name, value)?)?),
+            "sameip" => {
+                no_value(name, value)?;
+                sig.header_checks.push(HeaderCheck::SameIp);
+            }
+            other if KNOWN_UNSUPPORTED.contains(&other) => {
+                first_gap.get_or_insert(ParseError::unsupported(&format!("keyword `{other}`")));
+            }
+            other => return Err(ParseError::unknown(other)),
+        }
+    }
+    if !have_sid {
+        return Err(ParseError::grammar("rule has no `sid`".to_string()));
+    }
+    if let Some(p) = explicit_priority {
+        sig.priority = p;
+    }
+    if let Some(gap) = first_gap {
+        return Err(gap);
+    }
+    check_relative_chain(sig)?;
+    Ok(())
+}
+
+/// A relative match needs something before it to be relative to, except content, which
+/// Suricata anchors at the start of the buffer.
+fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
+    if let Some(first) = sig.payload.first() {
+        if let PayloadMatch::Pcre(p) = first {
+            if p.relative {
+                return Err(ParseError::invalid("pcre", "relative pcre (/R) without a preceding content"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_small(keyword: &str, s: &str) -> Result<u32, ParseError> {
+    let v = parse_u32(keyword, s)?;
+    if v > 65535 {
+        return Err(ParseError::invalid(keyword, format!("`{s}` is larger than 65535")));
+    }
+    Ok(v)
+}
+
+fn parse_ip_proto(s: &str) -> Result<NumCmp, ParseError> {
+    let s = s.trim();
+    let (prefix, rest) = match s.chars().next() {
+        Some(c @ ('!' | '<' | '>')) => (c.to_string(), s[1..].trim()),
+        _ => (String::new(), s),
+    };
+    let num = match rest.to_ascii_lowercase().as_str() {
+        "icmp" => "1".to_string(),
+        "igmp" => "2".to_string(),
+        "tcp" => "6".to_string(),
+        "udp" => "17".to_string(),
+        "ipv6" => "41".to_string(),
+        "gre" => "47".to_string(),
+        "esp" => "50".to_string(),
+        "ah" => "51".to_string(),
+        "ipv6-icmp" | "icmpv6" => "58".to_string(),
+        "pim" => "103".to_string(),
+        "sctp" => "132".to_string(),
+        other => other.to_string(),
+    };
+    NumCmp::parse("ip_proto", &format!("{prefix}{num}"), 255)
+}
+
+fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatch, ParseError> {
+    let (negated, inner) = unquote("pcre", v)?;
+    let body = inner
+        .strip_prefix('/')
+        .ok_or_else(|| ParseError::invalid("pcre", format!("expected `/regex/flags`, got `{inner}`")))?;
+    let slash = body
+        .rfind('/')
+        .ok_or_else(|| ParseError::invalid("pcre", format!("no closing `/` in `{inner}`")))?;
+    let (re, flags) = (&body[..slash], &body[slash + 1..]);
+    let mut b = pcre2::bytes::RegexBuilder::new();
+    b.jit_if_available(true);
+    let mut relative = false;
+    let mut anchored = false;
+    let mut ungreedy = false;
+    let mut dollar_endonly = false;
+    let mut limits = true;
+    for f in flags.chars() {
+        match f {
+            'i' => {
+                b.caseless(true);
+            }
+            's' => {
+                b.dotall(true);
+            }
+            'm' => {
+                b.multi_line(true);
+            }
+            'x' => {
+                b.extended(true);
+            }
+            'A' => anchored = true,
+            'E' => dollar_endonly = true,
+            'G' => ungreedy = true,
+            'R' => relative = true,
+            'B' => {}
+            'O' => limits = false,
+            'U' | 'I' | 'P' | 'Q' | 'H' | 'D' | 'M' | 'C' | 'S' | 'Y' | 'V' | 'W' | 'Z' | 'K' => {
+                first_gap.get_or_insert(ParseError::unsupported(&format!("pcre flag `{f}` (HTTP buffer)")));
+            }
+            other => return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`"))),
+        }
+    }
+    // Suricata's default limits (pcre match-limit 3500, recursion 1500), set in the pattern
+    // itself so that they hold with and without JIT.
+    let mut pattern = String::new();
+    if limits {
+        pattern.push_str("(*LIMIT_MATCH=3500)(*LIMIT_DEPTH=1500)");
+    }
+    if ungreedy {
+        pattern.push_str("(?U)");
+    }
+    let mut core = re.replace("\\;", ";");
+    if dollar_endonly && core.ends_with('$') && !core.ends_with("\\$") {
+        core.pop();
+        core.push_str("\\z");
+    }
+    if anchored {
+        pattern.push_str("\\A(?:");
+        pattern.push_str(&core);
+        pattern.push(')');
+    } else {
+        pattern.push_str(&core);
+    }
+    let regex = b
+        .build(&pattern)
+        .map_err(|e| ParseError::invalid("pcre", format!("`{re}` does not compile: {e}")))?;
+    Ok(PayloadMatch::Pcre(Pcre { regex, negated, relative, source: inner.to_string() }))
+}
+
+fn parse_flow(sig: &mut Signature, v: &str) -> Result<(), ParseError> {
+    let f = &mut sig.flow;
+    for opt in v.split(',').map(str::trim) {
+        let set_dir = |f: &mut FlowCond, d: bool| -> Result<(), ParseError> {
+            if f.to_server.is_some_and(|x| x != d) {
+                return Err(ParseError::invalid("flow", format!("conflicting directions in `{v}`")));
+            }
+            f.to_server = Some(d);
+            Ok(())
+        };
+        match opt {
+            "to_server" | "from_client" => set_dir(f, true)?,
+            "to_client" | "from_server" => set_dir(f, false)?,
+            "established" => f.established = Some(true),
+            "not_established" => f.established = Some(false),
+            "stateless" => f.stateless = true,
+            "only_stream" => f.stream = Some(true),
+            "no_stream" => f.stream = Some(false),
+            "only_frag" => f.frag = Some(true),
+            "no_frag" => f.frag = Some(false),
+            "" => {}
+            other => return Err(ParseError::invalid("flow", format!("unknown flow option `{other}`"))),
+        }
+    }
+    Ok(())
+}
+
+fn parse_flowbits(sig: &mut Signature, v: Option<&str>) -> Result<(), ParseError> {
+    let v = need("flowbits", v)?;
+    let (cmd, names) = match v.split_once(',') {
+        Some((c, n)) => (c.trim(), Some(n.trim())),
+        None => (v.trim(), None),
+    };
+    let cmd = match cmd {
+        "noalert" => {
+            if names.is_some() {
+                return Err(ParseError::invalid("flowbits", "`noalert` takes no name"));
+            }
+            sig.noalert = true;
+            return Ok(());
+        }
+        "set" => FlowbitCmd::Set,
+        "unset" => FlowbitCmd::Unset,
+        "toggle" => FlowbitCmd::Toggle,
+        "isset" => FlowbitCmd::IsSet,
+        "isnotset" => FlowbitCmd::IsNotSet,
+        other => return Err(ParseError::invalid("flowbits", format!("unknown flowbits command `{other}`"))),
+    };
+    let names = names.ok_or_else(|| ParseError::invalid("flowbits", format!("`{v}` needs a flowbit name")))?;
+    let (sep_or, sep_and) = (names.contains('|'), names.contains('&'));
+    if sep_and {
+        return Err(ParseError::unsupported("flowbits `&` groups"));
+    }
+    let list: Vec<String> = names.split('|').map(|n| n.trim().to_string()).collect();
+    if list.iter().any(|n| n.is_empty() || n.contains(char::is_whitespace)) {
+        return Err(ParseError::invalid("flowbits", format!("invalid flowbit name in `{v}`")));
+    }
+    if sep_or && !matches!(cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet) {
+        // Suricata 7+ accepts `set,a|b` and applies the command to every name.
+    }
+    sig.flowbits.push(Flowbit { cmd, names: list });
+    Ok(())
+}
+
+fn parse_threshold(keyword: &str, v: &str) -> Result<Threshold, ParseError> {
+    let mut kind = if keyword == "detection_filter" { Some(ThresholdKind::DetectionFilter) } else { None };
+    let (mut track, mut count, mut seconds, mut multiplier) = (None, None, None, None);
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (k, val) = item
+            .split_once(char::is_whitespace)
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .ok_or_else(|| ParseError::invalid(keyword, format!("expected `name value`, got `{item}`")))?;
+        match k {
+            "type" if keyword == "threshold" => {
+                kind = Some(match val {
+                    "limit" => ThresholdKind::Limit,
+                    "threshold" => ThresholdKind::Threshold,
+                    "both" => ThresholdKind::Both,
+                    "backoff" => ThresholdKind::Backoff,
+                    o => return Err(ParseError::invalid(keyword, format!("unknown threshold type `{o}`"))),
+                })
+            }
+            "track" => {
+                track = Some(match val {
+                    "by_src" => Track::BySrc,
+                    "by_dst" => Track::ByDst,
+                    "by_rule" => Track::ByRule,
+                    "by_both" => Track::ByBoth,
+                    "by_flow" => Track::ByFlow,
+                    o => return Err(ParseError::invalid(keyword, format!("unknown track `{o}`"))),
+                })
+            }
+            "count" => count = Some(parse_u32(keyword, val)?),
+            "seconds" => seconds = Some(parse_u32(keyword, val)?),
+            "multiplier" => multiplier = Some(parse_u32(keyword, val)?),
+            o => return Err(ParseError::invalid(keyword, format!("unknown {keyword} field `{o}`"))),
+        }
+    }
+    let kind = kind.ok_or_else(|| ParseError::invalid(keyword, format!("missing `type` in `{v}`")))?;
+    let track = track.ok_or_else(|| ParseError::invalid(keyword, format!("missing `track` in `{v}`")))?;
+    let count = count.ok_or_else(|| ParseError::invalid(keyword, format!("missing `count` in `{v}`")))?;
+    let seconds = match (kind, seconds) {
+        (ThresholdKind::Backoff, s) => s.unwrap_or(0),
+        (_, Some(s)) => s,
+        (_, None) => return Err(ParseError::invalid(keyword, format!("missing `seconds` in `{v}`"))),
+    };
+    if kind == ThresholdKind::Backoff {
+        if track != Track::ByFlow {
+            return Err(ParseError::invalid(keyword, "backoff is only supported with `track by_flow`"));
+        }
+        if multiplier.unwrap_or(0) < 2 || count == 0 {
+            return Err(ParseError::invalid(keyword, "backoff needs count >= 1 and multiplier >= 2"));
+        }
+    }
+    if count == 0 && kind != ThresholdKind::DetectionFilter {
+        return Err(ParseError::invalid(keyword, "count must be at least 1"));
+    }
+    Ok(Threshold { kind, track, count, seconds, multiplier: multiplier.unwrap_or(0) })
+}
+
+fn parse_flag_modifiers(keyword: &str, s: &str) -> Result<(FlagMode, String), ParseError> {
+    let s = s.trim();
+    let mut mode = FlagMode::Exact;
+    let mut letters = String::new();
+    for c in s.chars() {
+        match c {
+            '+' => mode = FlagMode::All,
+            '*' => mode = FlagMode::Any,
+            '!' => mode = FlagMode::Not,
+            c if c.is_whitespace() => {}
+            c => letters.push(c),
+        }
+    }
+    if letters.is_empty() && mode == FlagMode::Exact {
+        return Err(ParseError::invalid(keyword, format!("no flags in `{s}`")));
+    }
+    Ok((mode, letters))
+}
+
+fn parse_tcp_flags(v: &str) -> Result<HeaderCheck, ParseError> {
+    let (flags_s, mask_s) = match v.split_once(',') {
+        Some((a, b)) => (a, Some(b)),
+        None => (v, None),
+    };
+    let bit = |c: char| -> Result<u8, ParseError> {
+        Ok(match c.to_ascii_uppercase() {
+            'F' => 0x01,
+            'S' => 0x02,
+            'R' => 0x04,
+            'P' => 0x08,
+            'A' => 0x10,
+            'U' => 0x20,
+            'E' | '2' => 0x40,
+            'C' | '1' => 0x80,
+            '0' => 0,
+            o => return Err(ParseError::invalid("flags", format!("unknown TCP flag `{o}` in `{v}`"))),
+        })
+    };
+    let (mode, letters) = parse_flag_modifiers("flags", flags_s)?;
+    let mut flags = 0u8;
+    for c in letters.chars() {
+        flags |= bit(c)?;
+    }
+    let mut mask = 0u8;
+    if let Some(m) = mask_s {
+        for c in m.trim().chars() {
+            mask |= bit(c)?;
+        }
+    }
+    Ok(HeaderCheck::TcpFlags { flags, mask, mode })
+}
+
+fn parse_fragbits(v: &str) -> Result<HeaderCheck, ParseError> {
+    let (mode, letters) = parse_flag_modifiers("fragbits", v)?;
+    let mut bits = 0u8;
+    for c in letters.chars() {
+        bits |= match c.to_ascii_uppercase() {
+            'M' => 0x1,
+            'D' => 0x2,
+            'R' => 0x4,
+            o => return Err(ParseError::invalid("fragbits", format!("unknown fragment bit `{o}`"))),
+        };
+    }
+    Ok(HeaderCheck::FragBits { bits, mode })
+}
+
+/// Metadata as EVE writes it: key → list of values.
+pub fn metadata_map(sig: &Signature) -> BTreeMap<String, Vec<String>> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in &sig.metadata {
+        m.entry(k.clone()).or_default().push(v.clone());
+    }
+    m
+}
+
+/// Keywords of the Suricata language that this engine does not implement yet. A rule
+/// using one is skipped with a message naming it; any other unknown word is an error.
+pub const KNOWN_UNSUPPORTED: &[&str] = &[
+    // Sticky buffers and legacy content modifiers (application layer).
+    "http_uri", "http_raw_uri", "http_method", "http_header", "http_raw_header", "http_cookie",
+    "http_raw_cookie", "http_client_body", "http_server_body", "http_stat_code", "http_stat_msg",
+    "http_user_agent", "http_host", "http_raw_host", "http_header_names", "http_request_line",
+    "http_response_line", "http_content_type", "http_content_len", "http_protocol", "http_start",
+    "http_accept", "http_accept_enc", "http_accept_lang", "http_connection", "http_referer",
+    "http_location", "http_server", "http.uri", "http.uri.raw", "http.method", "http.header",
+    "http.header.raw", "http.cookie", "http.request_body", "http.response_body", "http.stat_code",
+    "http.stat_msg", "http.user_agent", "http.host", "http.host.raw", "http.header_names",
+    "http.request_line", "http.response_line", "http.content_type", "http.content_len",
+    "http.protocol", "http.start", "http.accept", "http.accept_enc", "http.accept_lang",
+    "http.connection", "http.referer", "http.location", "http.server", "http.request_header",
+    "http.response_header", "http2.header", "http2.header_name", "http2.frametype",
+    "http2.errorcode", "http2.priority", "http2.window", "http2.size_update", "http2.settings",
+    "uricontent", "urilen", "file_data", "file.data", "file.name", "filename", "fileext",
+    "file.magic", "filemagic", "filestore", "filemd5", "filesha1", "filesha256", "filesize",
+    "file.size", "fileext", "dns_query", "dns.query", "dns.opcode", "dns.answer.name",
+    "dns.queries.rrname", "dns.answers.rrname", "dns.rrtype", "dns.rcode", "tls_sni", "tls.sni",
+    "tls_cert_subject", "tls.cert_subject", "tls_cert_issuer", "tls.cert_issuer",
+    "tls_cert_serial", "tls.cert_serial", "tls_cert_fingerprint", "tls.cert_fingerprint",
+    "tls.certs", "tls.cert_chain_len", "tls_cert_notbefore", "tls_cert_notafter",
+    "tls_cert_expired", "tls_cert_valid", "tls.version", "tls.subject", "tls.issuerdn",
+    "tls.fingerprint", "tls.store", "tls.random", "tls.random_time", "tls.random_bytes",
+    "tls.alpn", "ssl_version", "ssl_state", "ja3.hash", "ja3_hash", "ja3.string", "ja3s.hash",
+    "ja3s.string", "ja4.hash", "ssh.proto", "ssh_proto", "ssh.protoversion", "ssh.software",
+    "ssh_software", "ssh.softwareversion", "ssh.hassh", "ssh.hassh.string", "ssh.hassh.server",
+    "ssh.hassh.server.string", "smtp.helo", "smtp.mail_from", "smtp.rcpt_to", "app-layer-protocol",
+    "app-layer-event", "app-layer-state", "krb5_cname", "krb5_sname", "krb5_err_code",
+    "krb5_msg_type", "krb5.cname", "krb5.sname", "sip.method", "sip.uri", "sip.protocol",
+    "sip.stat_code", "sip.stat_msg", "sip.request_line", "sip.response_line", "snmp.community",
+    "snmp.pdu_type", "snmp.version", "smb.named_pipe", "smb.share", "smb.ntlmssp_user",
+    "smb.ntlmssp_domain", "smb.version", "dcerpc.iface", "dcerpc.opnum", "dcerpc.stub_data",
+    "dce_iface", "dce_opnum", "dce_stub_data", "ftpbounce", "ftpdata_command", "ftp.command",
+    "ftp.command_data", "ftp.reply", "ftp.mode", "ftp.dynamic_port", "ftp.completion_code",
+    "ftp.reply_received", "mqtt.type", "mqtt.flags", "mqtt.connect.clientid",
+    "mqtt.connect.username", "mqtt.connect.password", "mqtt.publish.topic",
+    "mqtt.publish.message", "mqtt.protocol_version", "mqtt.qos", "mqtt.reason_code",
+    "mqtt.subscribe.topic", "mqtt.unsubscribe.topic", "mqtt.connack.session_present",
+    "mqtt.connect.flags", "mqtt.connect.willtopic", "mqtt.connect.willmessage",
+    "modbus", "dnp3_func", "dnp3_ind", "dnp3_obj", "dnp3_data", "enip_command", "cip_service",
+    "quic.cyu.hash", "quic.cyu.string", "quic.version", "quic.sni", "quic.ua", "rfb.name",
+    "rfb.secresult", "rfb.sectype", "template", "template2", "ike.init_spi", "ike.resp_spi",
+    "ike.chosen_sa_attribute", "ike.exchtype", "ike.vendor", "ike.key_exchange_payload",
+    "ike.key_exchange_payload_length", "ike.nonce_payload", "ike.nonce_payload_length",
+    "nfs_procedure", "nfs.version", "tftp.file_name", "ldap.request.operation",
+    "ldap.responses.operation", "ldap.responses.count", "ldap.request.dn", "ldap.responses.dn",
+    "ldap.responses.result_code", "ldap.responses.message", "ldap.request.attribute_type",
+    "ldap.responses.attribute_type", "websocket.payload", "websocket.flags", "websocket.opcode",
+    "websocket.mask", "pgsql.query", "email.from", "email.subject", "email.to", "email.cc",
+    "email.date", "email.message_id", "email.x_mailer", "email.url", "email.received",
+    "dhcp.leasetime", "dhcp.rebinding_time", "dhcp.renewal_time", "vlan.id", "vlan.layers",
+    // Payload keywords not implemented yet.
+    "byte_test", "byte_jump", "byte_extract", "byte_math", "bsize", "base64_decode",
+    "base64_data", "dataset", "datarep", "lua", "luajit", "xbits", "hostbits", "flowint",
+    "flowvar", "pktvar", "pkt_data", "stream_size", "stream_event", "app_layer_event",
+    "decode-event", "decode_event", "engine-event", "tag", "tag_host", "replace", "detection_filter_legacy",
+    "asn1", "ftpbounce", "threshold_legacy", "ipopts", "icmpv6.hdr", "icmpv6.mtu", "tcp.hdr",
+    "tcp.mss", "udp.hdr", "ipv4.hdr", "ipv6.hdr", "to_lowercase", "to_uppercase", "dotprefix",
+    "strip_whitespace", "compress_whitespace", "url_decode", "xor", "pcrexform", "header_lowercase",
+    "strip_pseudo_headers", "to_md5", "to_sha1", "to_sha256", "from_base64", "luaxform",
+    "entropy", "requires", "config", "transform", "frame", "absent", "prefilter", "bypass",
+    "iprep", "geoip", "l3_proto", "fragoffset", "tos", "ip.dst", "ip.src", "rpc", "stream_size",
+    "noalert_legacy", "sameip_legacy", "file.name", "file.md5", "file.sha1", "file.sha256",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numcmp_forms() {
+        assert_eq!(NumCmp::parse("dsize", ">10", 65535).unwrap(), NumCmp::Gt(10));
+        assert!(NumCmp::parse("dsize", "10<>100", 65535).unwrap().matches(50));
+        assert!(!NumCmp::parse("dsize", "10<>100", 65535).unwrap().matches(10));
+        assert!(NumCmp::parse("dsize", "!5", 65535).unwrap().matches(6));
+        assert!(NumCmp::parse("dsize", "70000", 65535).is_err());
+        assert!(NumCmp::parse("dsize", "abc", 65535).is_err());
+        assert!(NumCmp::parse("dsize", "100<>10", 65535).is_err());
+    }
+
+    #[test]
+    fn option_splitting_honours_escapes() {
+        let opts = split_options(r#"msg:"a\;b"; content:"x|3b|"; nocase; sid:1;"#).unwrap();
+        assert_eq!(opts.len(), 4);
+        assert_eq!(opts[0], ("msg", Some(r#""a\;b""#)));
+        assert_eq!(opts[2], ("nocase", None));
+        assert!(split_options("msg:\"x\"; sid:1").is_err());
+    }
+
+    #[test]
+    fn tcp_flags() {
+        match parse_tcp_flags("S,12").unwrap() {
+            HeaderCheck::TcpFlags { flags, mask, mode } => {
+                assert_eq!((flags, mask, mode), (0x02, 0xc0, FlagMode::Exact))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_tcp_flags("SX").is_err());
+    }
+
+    #[test]
+    fn threshold_fields() {
+        let t = parse_threshold("threshold", "type limit, track by_src, count 1, seconds 60").unwrap();
+        assert_eq!((t.kind, t.track, t.count, t.seconds), (ThresholdKind::Limit, Track::BySrc, 1, 60));
+        assert!(parse_threshold("threshold", "type limit, count 1, seconds 60").is_err());
+        let d = parse_threshold("detection_filter", "track by_dst, count 5, seconds 10").unwrap();
+        assert_eq!(d.kind, ThresholdKind::DetectionFilter);
+    }
+}
