@@ -1,1 +1,32 @@
-pub fn x(){}
+//! Gatewatch sensor: capture, decode, flows, detection glue and EVE output.
+//!
+//! The stages are folders: [`capture`] (pcap/pcapng files), [`decode`] (link, IP,
+//! fragments, transport), [`flow`] (the flow table), [`pipeline`] (one worker running
+//! them with the rules engine), [`output`] (EVE JSON). [`synth`] builds captures from
+//! code for tests and the demo.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use gatewatch_rules::engine::{Limits, RuleSet};
+//! use gatewatch_sensor::{config::SensorConfig, output::AlertCollector, pipeline::Sensor, synth};
+//!
+//! let rules = Arc::new(RuleSet::build(Vec::new(), Limits::default()));
+//! let mut sensor = Sensor::new(SensorConfig::default(), rules);
+//! let mut out = AlertCollector::default();
+//! for (ts, frame) in synth::TcpSession::demo_pair().frames() {
+//!     sensor.process(&synth::frame(ts, &frame), &mut out).unwrap();
+//! }
+//! sensor.finish(&mut out).unwrap();
+//! assert_eq!(sensor.stats().flow.created, 1);
+//! ```
+
+#![deny(unsafe_code)]
+
+pub mod capture;
+pub mod config;
+pub mod decode;
+pub mod flow;
+pub mod output;
+pub mod pipeline;
+pub mod stats;
+pub mod synth;

@@ -1,0 +1,34 @@
+//! Packet sources. Offline: pcap and pcapng files ([`pcap`]); a [`writer`] for captures
+//! the tests and the demo generate. Live capture arrives with the daemon.
+
+pub mod pcap;
+pub mod writer;
+
+/// Link-layer type of a capture (the pcap LINKTYPE_ values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinkType(pub u32);
+
+impl LinkType {
+    pub const NULL: LinkType = LinkType(0);
+    pub const ETHERNET: LinkType = LinkType(1);
+    pub const RAW: LinkType = LinkType(101);
+    pub const LOOP: LinkType = LinkType(108);
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    pub const IPV4: LinkType = LinkType(228);
+    pub const IPV6: LinkType = LinkType(229);
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// Some BSDs write DLT_RAW as 12 or 14.
+    pub const RAW_BSD12: LinkType = LinkType(12);
+    pub const RAW_BSD14: LinkType = LinkType(14);
+}
+
+/// One captured frame, borrowed from the source's buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    /// Microseconds since the Unix epoch.
+    pub ts_us: i64,
+    /// Length on the wire (may exceed `data.len()` when the snaplen cut it).
+    pub orig_len: u32,
+    pub link: LinkType,
+    pub data: &'a [u8],
+}

@@ -1,0 +1,450 @@
+//! pcap (both byte orders, µs and ns) and pcapng (SHB, IDB, EPB, SPB, OPB; several
+//! interfaces and sections) readers.
+//!
+//! A corrupt or truncated file yields every readable packet, then an error naming the
+//! byte offset where reading stopped. Only an unreadable header is fatal.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use super::{Frame, LinkType};
+
+/// Largest record accepted; anything bigger is corruption, not a packet.
+pub const MAX_RECORD: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PcapError {
+    #[error("cannot open `{path}`: {source}")]
+    Open { path: String, source: io::Error },
+    #[error("`{path}` is not a pcap or pcapng file (magic {magic:#010x})")]
+    BadMagic { path: String, magic: u32 },
+    #[error("`{path}`: truncated {what} at byte {offset}")]
+    Truncated { path: String, what: &'static str, offset: u64 },
+    #[error("`{path}`: corrupt {what} at byte {offset}: {detail}")]
+    Corrupt { path: String, what: &'static str, offset: u64, detail: String },
+    #[error("`{path}`: read error at byte {offset}: {source}")]
+    Io { path: String, offset: u64, source: io::Error },
+}
+
+impl PcapError {
+    /// True when packets were read before the problem (the file is partly usable).
+    pub fn is_partial(&self) -> bool {
+        matches!(self, PcapError::Truncated { .. } | PcapError::Corrupt { .. } | PcapError::Io { .. })
+    }
+}
+
+enum Format {
+    Pcap { big_endian: bool, nanos: bool, link: LinkType },
+    PcapNg(NgState),
+}
+
+struct NgState {
+    big_endian: bool,
+    /// Per interface: link type and timestamp units per second.
+    ifaces: Vec<(LinkType, u64)>,
+}
+
+/// Reads packets from a capture file or any byte stream.
+pub struct PcapReader<R: Read> {
+    inner: R,
+    path: String,
+    format: Format,
+    offset: u64,
+    buf: Vec<u8>,
+    failed: bool,
+}
+
+impl PcapReader<BufReader<File>> {
+    pub fn open(path: &Path) -> Result<Self, PcapError> {
+        let f = File::open(path).map_err(|e| PcapError::Open { path: path.display().to_string(), source: e })?;
+        PcapReader::new(BufReader::with_capacity(1 << 20, f), &path.display().to_string())
+    }
+}
+
+fn u16_of(b: &[u8], be: bool) -> u16 {
+    let a = [b[0], b[1]];
+    if be { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) }
+}
+
+fn u32_of(b: &[u8], be: bool) -> u32 {
+    let a = [b[0], b[1], b[2], b[3]];
+    if be { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+}
+
+impl<R: Read> PcapReader<R> {
+    pub fn new(mut inner: R, name: &str) -> Result<Self, PcapError> {
+        let path = name.to_string();
+        let mut magic = [0u8; 4];
+        let got = read_full(&mut inner, &mut magic).map_err(|e| PcapError::Io { path: path.clone(), offset: 0, source: e })?;
+        if got < 4 {
+            return Err(PcapError::Truncated { path, what: "file header", offset: 0 });
+        }
+        let m = u32::from_le_bytes(magic);
+        let mut r = PcapReader { inner, path, format: Format::Pcap { big_endian: false, nanos: false, link: LinkType::ETHERNET }, offset: 4, buf: Vec::new(), failed: false };
+        match m {
+            0xa1b2c3d4 | 0xd4c3b2a1 | 0xa1b23c4d | 0x4d3cb2a1 => {
+                let big_endian = matches!(m, 0xd4c3b2a1 | 0x4d3cb2a1);
+                let nanos = matches!(m, 0xa1b23c4d | 0x4d3cb2a1);
+                let mut hdr = [0u8; 20];
+                r.read_exact_or("file header", &mut hdr)?;
+                // The link type's low 16 bits; the high bits carry FCS information.
+                let link = LinkType(u32_of(&hdr[16..20], big_endian) & 0xffff);
+                r.format = Format::Pcap { big_endian, nanos, link };
+            }
+            0x0a0d0d0a => {
+                r.format = Format::PcapNg(NgState { big_endian: false, ifaces: Vec::new() });
+                r.read_shb_rest()?;
+            }
+            _ => return Err(PcapError::BadMagic { path: r.path, magic: u32::from_be_bytes(magic) }),
+        }
+        Ok(r)
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn read_exact_or(&mut self, what: &'static str, out: &mut [u8]) -> Result<(), PcapError> {
+        match read_full(&mut self.inner, out) {
+            Ok(n) if n == out.len() => {
+                self.offset += n as u64;
+                Ok(())
+            }
+            Ok(_) => Err(PcapError::Truncated { path: self.path.clone(), what, offset: self.offset }),
+            Err(e) => Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e }),
+        }
+    }
+
+    fn corrupt(&self, what: &'static str, detail: String) -> PcapError {
+        PcapError::Corrupt { path: self.path.clone(), what, offset: self.offset, detail }
+    }
+
+    /// Reads the rest of a section header block whose type was already consumed.
+    fn read_shb_rest(&mut self) -> Result<(), PcapError> {
+        let mut hdr = [0u8; 8];
+        self.read_exact_or("section header", &mut hdr)?;
+        let bom = &hdr[4..8];
+        let big_endian = match u32::from_le_bytes([bom[0], bom[1], bom[2], bom[3]]) {
+            0x1a2b3c4d => false,
+            0x4d3c2b1a => true,
+            other => return Err(self.corrupt("section header", format!("byte-order magic {other:#010x}"))),
+        };
+        let len = u32_of(&hdr[0..4], big_endian) as usize;
+        if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
+            return Err(self.corrupt("section header", format!("block length {len}")));
+        }
+        let mut rest = vec![0u8; len - 12];
+        self.read_exact_or("section header", &mut rest)?;
+        // A new section resets the interfaces.
+        self.format = Format::PcapNg(NgState { big_endian, ifaces: Vec::new() });
+        Ok(())
+    }
+
+    /// The next packet, `Ok(None)` at the end of the file. After an error, every call
+    /// returns `Ok(None)`.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, PcapError> {
+        if self.failed {
+            return Ok(None);
+        }
+        let r = self.next_inner();
+        if r.is_err() {
+            self.failed = true;
+        }
+        // Re-borrow to satisfy the lifetime of the returned frame.
+        match r {
+            Ok(Some((ts_us, orig_len, link, len))) => Ok(Some(Frame { ts_us, orig_len, link, data: &self.buf[..len] })),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn next_inner(&mut self) -> Result<Option<(i64, u32, LinkType, usize)>, PcapError> {
+        match self.format {
+            Format::Pcap { big_endian, nanos, link } => {
+                let mut hdr = [0u8; 16];
+                match read_full(&mut self.inner, &mut hdr) {
+                    Ok(n) if n == hdr.len() => self.offset += n as u64,
+                    Ok(0) => return Ok(None),
+                    Ok(_) => {
+                        return Err(PcapError::Truncated { path: self.path.clone(), what: "record header", offset: self.offset });
+                    }
+                    Err(e) => return Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e }),
+                }
+                let secs = u32_of(&hdr[0..4], big_endian) as i64;
+                let frac = u32_of(&hdr[4..8], big_endian) as i64;
+                let caplen = u32_of(&hdr[8..12], big_endian) as usize;
+                let orig = u32_of(&hdr[12..16], big_endian);
+                if caplen > MAX_RECORD {
+                    self.offset -= 16;
+                    return Err(self.corrupt("record header", format!("captured length {caplen} exceeds {MAX_RECORD}")));
+                }
+                let us = if nanos { frac / 1000 } else { frac };
+                self.buf.resize(caplen, 0);
+                let mut tmp = std::mem::take(&mut self.buf);
+                let res = self.read_exact_or("packet data", &mut tmp);
+                self.buf = tmp;
+                res?;
+                Ok(Some((secs * 1_000_000 + us, orig.max(caplen as u32), link, caplen)))
+            }
+            Format::PcapNg(_) => self.next_ng(),
+        }
+    }
+
+    fn next_ng(&mut self) -> Result<Option<(i64, u32, LinkType, usize)>, PcapError> {
+        loop {
+            let be = match &self.format {
+                Format::PcapNg(s) => s.big_endian,
+                Format::Pcap { big_endian, .. } => *big_endian,
+            };
+            let mut hdr = [0u8; 8];
+            match read_full(&mut self.inner, &mut hdr) {
+                Ok(8) => self.offset += 8,
+                Ok(0) => return Ok(None),
+                Ok(_) => {
+                    return Err(PcapError::Truncated { path: self.path.clone(), what: "block header", offset: self.offset });
+                }
+                Err(e) => return Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e }),
+            }
+            let btype_le = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+            if btype_le == 0x0a0d0d0a {
+                // New section: the length field's byte order is given by what follows.
+                let mut bom = [0u8; 4];
+                self.read_exact_or("section header", &mut bom)?;
+                let big_endian = match u32::from_le_bytes(bom) {
+                    0x1a2b3c4d => false,
+                    0x4d3c2b1a => true,
+                    other => return Err(self.corrupt("section header", format!("byte-order magic {other:#010x}"))),
+                };
+                let len = u32_of(&hdr[4..8], big_endian) as usize;
+                if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
+                    return Err(self.corrupt("section header", format!("block length {len}")));
+                }
+                let mut rest = vec![0u8; len - 12];
+                self.read_exact_or("section header", &mut rest)?;
+                self.format = Format::PcapNg(NgState { big_endian, ifaces: Vec::new() });
+                continue;
+            }
+            let btype = u32_of(&hdr[0..4], be);
+            let len = u32_of(&hdr[4..8], be) as usize;
+            if len < 12 || len > MAX_RECORD + 64 || len % 4 != 0 {
+                self.offset -= 8;
+                return Err(self.corrupt("block header", format!("block type {btype:#x} with length {len}")));
+            }
+            let body_len = len - 8;
+            self.buf.resize(body_len, 0);
+            let mut tmp = std::mem::take(&mut self.buf);
+            let res = self.read_exact_or("block body", &mut tmp);
+            self.buf = tmp;
+            res?;
+            let body = &self.buf[..body_len - 4];
+            let Format::PcapNg(state) = &mut self.format else {
+                return Err(self.corrupt("block", "pcapng block in a pcap file".into()));
+            };
+            match btype {
+                1 => {
+                    // Interface description block.
+                    if body.len() < 8 {
+                        return Err(self.corrupt("interface block", "too short".into()));
+                    }
+                    let link = LinkType(u16_of(&body[0..2], be) as u32);
+                    let mut units = 1_000_000u64;
+                    let mut opts = &body[8..];
+                    while opts.len() >= 4 {
+                        let code = u16_of(&opts[0..2], be);
+                        let olen = u16_of(&opts[2..4], be) as usize;
+                        let padded = (olen + 3) & !3;
+                        if opts.len() < 4 + olen {
+                            break;
+                        }
+                        if code == 9 && olen >= 1 {
+                            let v = opts[4];
+                            units = if v & 0x80 != 0 { 1u64.checked_shl((v & 0x7f) as u32).unwrap_or(0) } else { 10u64.checked_pow(v as u32).unwrap_or(0) };
+                            if units == 0 {
+                                units = 1_000_000;
+                            }
+                        }
+                        if code == 0 {
+                            break;
+                        }
+                        opts = &opts[(4 + padded).min(opts.len())..];
+                    }
+                    state.ifaces.push((link, units));
+                }
+                6 | 3 => {
+                    let (iface, ts, caplen, orig, data_off) = if btype == 6 {
+                        if body.len() < 20 {
+                            return Err(self.corrupt("packet block", "too short".into()));
+                        }
+                        let iface = u32_of(&body[0..4], be) as usize;
+                        let ts = (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64;
+                        (iface, ts, u32_of(&body[12..16], be) as usize, u32_of(&body[16..20], be), 20)
+                    } else {
+                        // Simple packet block: no timestamp, interface 0.
+                        if body.len() < 4 {
+                            return Err(self.corrupt("packet block", "too short".into()));
+                        }
+                        let orig = u32_of(&body[0..4], be);
+                        (0, 0, (orig as usize).min(body.len() - 4), orig, 4)
+                    };
+                    let Some(&(link, units)) = state.ifaces.get(iface) else {
+                        return Err(self.corrupt("packet block", format!("unknown interface {iface}")));
+                    };
+                    if data_off + caplen > body.len() {
+                        return Err(self.corrupt("packet block", format!("captured length {caplen} exceeds the block")));
+                    }
+                    let ts_us = if units == 1_000_000 {
+                        ts as i64
+                    } else {
+                        ((ts as u128 * 1_000_000) / units as u128) as i64
+                    };
+                    self.buf.copy_within(data_off..data_off + caplen, 0);
+                    return Ok(Some((ts_us, orig.max(caplen as u32), link, caplen)));
+                }
+                2 => {
+                    // Obsolete packet block.
+                    if body.len() < 20 {
+                        return Err(self.corrupt("packet block", "too short".into()));
+                    }
+                    let iface = u16_of(&body[0..2], be) as usize;
+                    let ts = (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64;
+                    let caplen = u32_of(&body[12..16], be) as usize;
+                    let orig = u32_of(&body[16..20], be);
+                    let Some(&(link, units)) = state.ifaces.get(iface) else {
+                        return Err(self.corrupt("packet block", format!("unknown interface {iface}")));
+                    };
+                    if 20 + caplen > body.len() {
+                        return Err(self.corrupt("packet block", format!("captured length {caplen} exceeds the block")));
+                    }
+                    let ts_us = ((ts as u128 * 1_000_000) / units as u128) as i64;
+                    self.buf.copy_within(20..20 + caplen, 0);
+                    return Ok(Some((ts_us, orig.max(caplen as u32), link, caplen)));
+                }
+                _ => {} // Name resolution, statistics, custom blocks: skipped.
+            }
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::writer::PcapWriter;
+
+    fn sample(nanos: bool) -> Vec<u8> {
+        let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, nanos).unwrap();
+        w.write(1_700_000_000_123_456, b"frame-one").unwrap();
+        w.write(1_700_000_001_000_001, b"frame-two!").unwrap();
+        w.into_inner()
+    }
+
+    fn read_all(bytes: &[u8]) -> (Vec<(i64, Vec<u8>)>, Option<PcapError>) {
+        let mut r = match PcapReader::new(bytes, "mem") {
+            Ok(r) => r,
+            Err(e) => return (Vec::new(), Some(e)),
+        };
+        let mut out = Vec::new();
+        loop {
+            match r.next_frame() {
+                Ok(Some(f)) => out.push((f.ts_us, f.data.to_vec())),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn pcap_micro_and_nano() {
+        for nanos in [false, true] {
+            let (frames, err) = read_all(&sample(nanos));
+            assert!(err.is_none());
+            assert_eq!(frames.len(), 2);
+            assert_eq!(frames[0], (1_700_000_000_123_456, b"frame-one".to_vec()));
+        }
+    }
+
+    #[test]
+    fn pcap_big_endian() {
+        let mut b = vec![0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 1];
+        b.extend_from_slice(&[0, 0, 0, 10, 0, 0, 0, 5, 0, 0, 0, 3, 0, 0, 0, 3, 1, 2, 3]);
+        let (frames, err) = read_all(&b);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(frames, vec![(10_000_005, vec![1, 2, 3])]);
+    }
+
+    #[test]
+    fn truncated_file_keeps_what_was_read() {
+        let full = sample(false);
+        let cut = &full[..full.len() - 3];
+        let (frames, err) = read_all(cut);
+        assert_eq!(frames.len(), 1);
+        let err = err.unwrap();
+        assert!(err.is_partial());
+        assert!(err.to_string().contains("truncated packet data at byte"), "{err}");
+    }
+
+    #[test]
+    fn corrupt_length_is_reported() {
+        let mut b = sample(false);
+        b[24 + 8..24 + 12].copy_from_slice(&0x00ff_ffffu32.to_le_bytes());
+        let (frames, err) = read_all(&b);
+        assert!(frames.is_empty());
+        assert!(err.unwrap().to_string().contains("captured length"));
+    }
+
+    #[test]
+    fn bad_magic_is_fatal() {
+        let (_, err) = read_all(b"GIF89a....");
+        assert!(matches!(err, Some(PcapError::BadMagic { .. })));
+        let (_, err) = read_all(b"\xd4");
+        assert!(matches!(err, Some(PcapError::Truncated { .. })));
+    }
+
+    fn ng_block(t: u32, body: &[u8]) -> Vec<u8> {
+        let len = 12 + ((body.len() + 3) & !3);
+        let mut v = Vec::new();
+        v.extend_from_slice(&t.to_le_bytes());
+        v.extend_from_slice(&(len as u32).to_le_bytes());
+        v.extend_from_slice(body);
+        v.resize(len - 4, 0);
+        v.extend_from_slice(&(len as u32).to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn pcapng_with_ns_interface() {
+        let mut f = ng_block(0x0a0d0d0a, &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        let mut idb = vec![1, 0, 0, 0, 0, 0, 4, 0];
+        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]); // if_tsresol = 10^-9
+        f.extend(ng_block(1, &idb));
+        let ts: u64 = 1_700_000_000_000_000_123 + 456_000;
+        let mut epb = Vec::new();
+        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&5u32.to_le_bytes());
+        epb.extend_from_slice(&5u32.to_le_bytes());
+        epb.extend_from_slice(b"hello");
+        f.extend(ng_block(6, &epb));
+        f.extend(ng_block(5, &[0; 12])); // statistics block, skipped
+        let (frames, err) = read_all(&f);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(frames, vec![(1_700_000_000_000_000 + 456, b"hello".to_vec())]);
+    }
+}

@@ -1,0 +1,138 @@
+//! Sensor configuration sections. Every field has a working default; unknown keys are
+//! errors that name the key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use gatewatch_rules::signature::Vars;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use crate::decode::defrag::DefragConfig;
+pub use crate::flow::FlowConfig;
+
+/// Checksum validation of IPv4, TCP, UDP and ICMP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ChecksumMode {
+    /// Packets with a bad checksum are counted and not inspected.
+    Yes,
+    /// Checksums are not looked at (captures from hosts with checksum offloading).
+    No,
+    /// Like Suricata's `auto`: the first 1,000 packets are inspected whatever their
+    /// checksums; if more than 10% of them were bad, validation stays off, else it is on.
+    #[default]
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for ChecksumMode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            B(bool),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::B(true) => Ok(ChecksumMode::Yes),
+            Raw::B(false) => Ok(ChecksumMode::No),
+            Raw::S(s) => match s.as_str() {
+                "yes" | "true" => Ok(ChecksumMode::Yes),
+                "no" | "false" | "none" => Ok(ChecksumMode::No),
+                "auto" => Ok(ChecksumMode::Auto),
+                other => Err(serde::de::Error::custom(format!(
+                    "invalid checksum_validation `{other}`: expected true, false or \"auto\""
+                ))),
+            },
+        }
+    }
+}
+
+impl Serialize for ChecksumMode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ChecksumMode::Yes => s.serialize_bool(true),
+            ChecksumMode::No => s.serialize_bool(false),
+            ChecksumMode::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// `true`, `false` or `"auto"` (default).
+    pub checksum_validation: ChecksumMode,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamConfig {
+    /// Pick up TCP sessions whose handshake was not seen (they count as established).
+    pub midstream: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectConfig {
+    /// Rule files loaded by `gatewatch run` (replay takes `--rules`).
+    pub rule_files: Vec<PathBuf>,
+    /// Entries of the host threshold table (by_src, by_dst, by_rule).
+    pub threshold_entries: usize,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig { rule_files: Vec::new(), threshold_entries: 65_536 }
+    }
+}
+
+/// Rule variables; entries replace Suricata's defaults of the same name.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VarsConfig {
+    /// e.g. `HOME_NET = "[10.0.0.0/8,172.16.0.0/12]"`
+    pub address_groups: BTreeMap<String, String>,
+    /// e.g. `HTTP_PORTS = "[80,8080]"`
+    pub port_groups: BTreeMap<String, String>,
+}
+
+impl VarsConfig {
+    pub fn to_vars(&self) -> Vars {
+        let mut v = Vars::default();
+        for (k, val) in &self.address_groups {
+            v.addresses.insert(k.clone(), val.clone());
+        }
+        for (k, val) in &self.port_groups {
+            v.ports.insert(k.clone(), val.clone());
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EveConfig {
+    /// Write `flow` records.
+    pub flow: bool,
+    /// Write a `stats` record at the end of a replay.
+    pub stats: bool,
+    /// Written as `host` in every record; default: none.
+    pub sensor_name: Option<String>,
+}
+
+impl Default for EveConfig {
+    fn default() -> Self {
+        EveConfig { flow: true, stats: true, sensor_name: None }
+    }
+}
+
+/// Everything the sensor pipeline needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SensorConfig {
+    pub capture: CaptureConfig,
+    pub stream: StreamConfig,
+    pub flow: FlowConfig,
+    pub defrag: DefragConfig,
+    pub detect: DetectConfig,
+    pub vars: VarsConfig,
+    pub eve: EveConfig,
+}

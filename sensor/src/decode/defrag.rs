@@ -1,0 +1,288 @@
+//! IPv4 and IPv6 fragment reassembly, bounded.
+//!
+//! Overlap policy: **first wins** — bytes already received are kept; a later fragment
+//! only fills gaps. A later fragment whose overlapping bytes differ is counted as a
+//! conflict (the classic evasion). Bounds: number of datagrams being reassembled, total
+//! buffered bytes and a timeout, each counted when hit.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Fragment, L3};
+
+/// Largest reassembled IP payload (an IPv4 datagram is at most 65,535 bytes).
+const MAX_DATAGRAM: u32 = 65_535;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefragConfig {
+    /// Datagrams under reassembly at once; the oldest is dropped beyond this.
+    pub max_trackers: usize,
+    /// Bytes buffered over all datagrams; fragments beyond are dropped.
+    pub memcap_bytes: usize,
+    /// Seconds a datagram may wait for its missing fragments.
+    pub timeout_secs: u32,
+}
+
+impl Default for DefragConfig {
+    fn default() -> Self {
+        DefragConfig { max_trackers: 65_535, memcap_bytes: 32 << 20, timeout_secs: 60 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct DefragStats {
+    pub fragments: u64,
+    pub reassembled: u64,
+    pub overlaps: u64,
+    pub overlap_conflicts: u64,
+    pub timeouts: u64,
+    pub tracker_evictions: u64,
+    pub memcap_drops: u64,
+    pub too_large: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    src: IpAddr,
+    dst: IpAddr,
+    id: u32,
+    proto: u8,
+    vlan: [u16; 2],
+}
+
+#[derive(Debug)]
+struct Tracker {
+    first_us: i64,
+    data: Vec<u8>,
+    /// Received byte ranges, sorted, disjoint, half-open.
+    have: Vec<(u32, u32)>,
+    total: Option<u32>,
+}
+
+pub struct Defrag {
+    cfg: DefragConfig,
+    trackers: HashMap<Key, Tracker>,
+    bytes: usize,
+    last_sweep_us: i64,
+    pub stats: DefragStats,
+}
+
+impl Defrag {
+    pub fn new(cfg: DefragConfig) -> Self {
+        Defrag { cfg, trackers: HashMap::new(), bytes: 0, last_sweep_us: i64::MIN, stats: DefragStats::default() }
+    }
+
+    pub fn in_progress(&self) -> usize {
+        self.trackers.len()
+    }
+
+    pub fn buffered_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some(t) = self.trackers.remove(key) {
+            self.bytes -= t.data.len();
+        }
+    }
+
+    fn sweep(&mut self, now_us: i64) {
+        let timeout = self.cfg.timeout_secs as i64 * 1_000_000;
+        let expired: Vec<Key> =
+            self.trackers.iter().filter(|(_, t)| now_us - t.first_us > timeout).map(|(k, _)| *k).collect();
+        for k in expired {
+            self.stats.timeouts += 1;
+            self.remove(&k);
+        }
+        self.last_sweep_us = now_us;
+    }
+
+    /// Adds a fragment; returns the reassembled transport bytes when the datagram is
+    /// complete.
+    pub fn insert(&mut self, l3: &L3<'_>, frag: Fragment, now_us: i64) -> Option<Vec<u8>> {
+        self.stats.fragments += 1;
+        if now_us.saturating_sub(self.last_sweep_us) > 1_000_000 {
+            self.sweep(now_us);
+        }
+        let key = Key { src: l3.src, dst: l3.dst, id: frag.id, proto: l3.proto, vlan: l3.vlan };
+        let start = frag.offset;
+        let end = start + l3.payload.len() as u32;
+        if end > MAX_DATAGRAM {
+            self.stats.too_large += 1;
+            self.remove(&key);
+            return None;
+        }
+        if !self.trackers.contains_key(&key) {
+            if self.trackers.len() >= self.cfg.max_trackers {
+                // Evict the oldest datagram.
+                if let Some(old) = self.trackers.iter().min_by_key(|(_, t)| t.first_us).map(|(k, _)| *k) {
+                    self.stats.tracker_evictions += 1;
+                    self.remove(&old);
+                }
+            }
+            self.trackers.insert(key, Tracker { first_us: now_us, data: Vec::new(), have: Vec::new(), total: None });
+        }
+        let grow = {
+            let t = &self.trackers[&key];
+            (end as usize).saturating_sub(t.data.len())
+        };
+        if self.bytes + grow > self.cfg.memcap_bytes {
+            self.stats.memcap_drops += 1;
+            return None;
+        }
+        let t = self.trackers.get_mut(&key)?;
+        if !frag.more {
+            match t.total {
+                Some(tot) if tot != end => self.stats.overlap_conflicts += 1,
+                Some(_) => {}
+                None => t.total = Some(end),
+            }
+        }
+        if t.data.len() < end as usize {
+            self.bytes += grow;
+            t.data.resize(end as usize, 0);
+        }
+        // Fill the gaps of [start, end) with the new bytes; compare the overlaps.
+        let mut cursor = start;
+        let mut overlapped = false;
+        let mut conflict = false;
+        for &(a, b) in t.have.iter() {
+            if b <= cursor || a >= end {
+                continue;
+            }
+            if a > cursor {
+                let (s, e) = (cursor as usize, a as usize);
+                t.data[s..e].copy_from_slice(&l3.payload[s - start as usize..e - start as usize]);
+            }
+            let (os, oe) = (a.max(start) as usize, b.min(end) as usize);
+            overlapped = true;
+            if t.data[os..oe] != l3.payload[os - start as usize..oe - start as usize] {
+                conflict = true;
+            }
+            cursor = cursor.max(b);
+            if cursor >= end {
+                break;
+            }
+        }
+        if cursor < end {
+            let (s, e) = (cursor as usize, end as usize);
+            t.data[s..e].copy_from_slice(&l3.payload[s - start as usize..]);
+        }
+        if overlapped {
+            self.stats.overlaps += 1;
+        }
+        if conflict {
+            self.stats.overlap_conflicts += 1;
+        }
+        // Merge [start, end) into the received ranges.
+        t.have.push((start, end));
+        t.have.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(t.have.len());
+        for &(a, b) in &t.have {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        t.have = merged;
+        let done = matches!((t.total, t.have.as_slice()), (Some(tot), [(0, e)]) if *e >= tot);
+        if done {
+            let tot = t.total.unwrap_or(0) as usize;
+            let mut tr = self.trackers.remove(&key)?;
+            self.bytes -= tr.data.len();
+            tr.data.truncate(tot);
+            self.stats.reassembled += 1;
+            return Some(tr.data);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l3(payload: &[u8]) -> L3<'_> {
+        L3 {
+            version: 4,
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: 17,
+            ttl: 64,
+            ip_id: 7,
+            frag_bits: 0,
+            fragment: None,
+            vlan: [0, 0],
+            header: &[],
+            payload,
+        }
+    }
+
+    fn frag(offset: u32, more: bool) -> Fragment {
+        Fragment { id: 7, offset, more }
+    }
+
+    #[test]
+    fn out_of_order_and_first_wins() {
+        let mut d = Defrag::new(DefragConfig::default());
+        assert!(d.insert(&l3(b"CCCC"), frag(16, false), 0).is_none());
+        assert!(d.insert(&l3(b"AAAAAAAA"), frag(0, true), 0).is_none());
+        // Overlaps 8..16 fully and conflicts with nothing yet; then a conflicting copy.
+        assert!(d.insert(&l3(b"XXXXXXXX"), frag(4, true), 0).is_none());
+        let out = d.insert(&l3(b"BBBBBBBB"), frag(8, true), 0).unwrap();
+        // First wins: A keeps 4..8, X keeps 8..12.
+        assert_eq!(&out, b"AAAAAAAAXXXXBBBBCCCC");
+        assert_eq!(d.stats.reassembled, 1);
+        assert!(d.stats.overlap_conflicts >= 2);
+        assert_eq!(d.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn bounds_are_counted() {
+        let mut d = Defrag::new(DefragConfig { max_trackers: 2, memcap_bytes: 100, timeout_secs: 1 });
+        for id in 0..5 {
+            let f = Fragment { id, offset: 0, more: true };
+            d.insert(&l3(b"abcdefgh"), f, 0);
+        }
+        assert_eq!(d.in_progress(), 2);
+        assert_eq!(d.stats.tracker_evictions, 3);
+        d.insert(&l3(&[0u8; 200]), Fragment { id: 99, offset: 0, more: true }, 0);
+        assert_eq!(d.stats.memcap_drops, 1);
+        d.insert(&l3(b"x"), Fragment { id: 50, offset: 65_535, more: false }, 0);
+        assert_eq!(d.stats.too_large, 1);
+        d.insert(&l3(b"abcdefgh"), Fragment { id: 77, offset: 8, more: true }, 5_000_000);
+        assert!(d.stats.timeouts >= 2);
+    }
+
+    proptest::proptest! {
+        /// Any order and duplication of a datagram's fragments gives the datagram back.
+        #[test]
+        fn any_order_reassembles(len in 9usize..200, cut in proptest::collection::vec(1usize..40, 1..10),
+                                 order in proptest::collection::vec(0usize..100, 1..30)) {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let mut pieces = Vec::new();
+            let mut off = 0;
+            for c in cut.iter().cycle() {
+                if off >= len { break; }
+                let step = (c * 8).min(len - off);
+                pieces.push((off, off + step));
+                off += step;
+            }
+            let mut d = Defrag::new(DefragConfig::default());
+            let mut result = None;
+            let mut seq: Vec<usize> = order.iter().map(|o| o % pieces.len()).collect();
+            seq.extend(0..pieces.len());
+            for i in seq {
+                let (a, b) = pieces[i];
+                if let Some(out) = d.insert(&l3(&data[a..b]), frag(a as u32, b != len), 0) {
+                    result = Some(out);
+                    break;
+                }
+            }
+            proptest::prop_assert_eq!(result, Some(data));
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Decoders for the link, network and transport layers, in the smoltcp "wire" style:
+//! a typed view over a byte slice whose `new_checked` validates lengths once, so that no
+//! accessor can panic. Every malformed packet becomes a [`DecodeError`], a `Copy` value
+//! that is counted per reason (Suricata's decoder events), never a panic.
+
+pub mod checksum;
+pub mod defrag;
+pub mod ethernet;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+pub mod sll;
+pub mod tcp;
+pub mod udp;
+
+use std::net::IpAddr;
+
+use crate::capture::LinkType;
+
+/// Why a packet could not be decoded. Names follow Suricata's decoder events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DecodeError {
+    UnsupportedLinkType,
+    EthernetTooSmall,
+    VlanTooSmall,
+    VlanTooManyLayers,
+    SllTooSmall,
+    NullTooSmall,
+    Ipv4TooSmall,
+    Ipv4WrongVersion,
+    Ipv4HlenTooSmall,
+    Ipv4IplenSmallerThanHlen,
+    Ipv4Truncated,
+    Ipv4OptionMalformed,
+    Ipv4InvalidChecksum,
+    Ipv6TooSmall,
+    Ipv6WrongVersion,
+    Ipv6Truncated,
+    Ipv6ExthdrTruncated,
+    Ipv6ExthdrTooMany,
+    TcpTooSmall,
+    TcpHlenTooSmall,
+    TcpOptionInvalidLength,
+    TcpInvalidChecksum,
+    UdpTooSmall,
+    UdpLenInvalid,
+    UdpInvalidChecksum,
+    IcmpTooSmall,
+    IcmpInvalidChecksum,
+}
+
+impl DecodeError {
+    pub fn as_str(self) -> &'static str {
+        use DecodeError::*;
+        match self {
+            UnsupportedLinkType => "decoder.unsupported_linktype",
+            EthernetTooSmall => "ethernet.pkt_too_small",
+            VlanTooSmall => "vlan.header_too_small",
+            VlanTooManyLayers => "vlan.too_many_layers",
+            SllTooSmall => "sll.pkt_too_small",
+            NullTooSmall => "null.pkt_too_small",
+            Ipv4TooSmall => "ipv4.pkt_too_small",
+            Ipv4WrongVersion => "ipv4.wrong_ip_version",
+            Ipv4HlenTooSmall => "ipv4.hlen_too_small",
+            Ipv4IplenSmallerThanHlen => "ipv4.iplen_smaller_than_hlen",
+            Ipv4Truncated => "ipv4.trunc_pkt",
+            Ipv4OptionMalformed => "ipv4.opt_malformed",
+            Ipv4InvalidChecksum => "ipv4.invalid_checksum",
+            Ipv6TooSmall => "ipv6.pkt_too_small",
+            Ipv6WrongVersion => "ipv6.wrong_ip_version",
+            Ipv6Truncated => "ipv6.trunc_pkt",
+            Ipv6ExthdrTruncated => "ipv6.trunc_exthdr",
+            Ipv6ExthdrTooMany => "ipv6.exthdr_too_many",
+            TcpTooSmall => "tcp.pkt_too_small",
+            TcpHlenTooSmall => "tcp.hlen_too_small",
+            TcpOptionInvalidLength => "tcp.invalid_optlen",
+            TcpInvalidChecksum => "tcp.invalid_checksum",
+            UdpTooSmall => "udp.pkt_too_small",
+            UdpLenInvalid => "udp.len_invalid",
+            UdpInvalidChecksum => "udp.invalid_checksum",
+            IcmpTooSmall => "icmp.pkt_too_small",
+            IcmpInvalidChecksum => "icmp.invalid_checksum",
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// IPv4 or IPv6 fragment information.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    /// Identification (16 bits for IPv4, 32 for IPv6).
+    pub id: u32,
+    /// Offset of this fragment's data in bytes.
+    pub offset: u32,
+    pub more: bool,
+}
+
+/// The network layer of a packet, with the transport bytes it carries.
+#[derive(Clone, Copy, Debug)]
+pub struct L3<'a> {
+    pub version: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Transport protocol (after IPv6 extension headers).
+    pub proto: u8,
+    pub ttl: u8,
+    pub ip_id: u16,
+    /// R=0x4, D=0x2, M=0x1 (IPv4).
+    pub frag_bits: u8,
+    pub fragment: Option<Fragment>,
+    /// VLAN ids, outermost first (0 when absent).
+    pub vlan: [u16; 2],
+    /// The IP header (IPv4 with options; the fixed IPv6 header).
+    pub header: &'a [u8],
+    /// Transport header and payload, bounded by the IP length.
+    pub payload: &'a [u8],
+}
+
+/// Layer-2 counters the pipeline keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L2Kind {
+    Ethernet,
+    Sll,
+    Null,
+    Raw,
+}
+
+/// Result of link + network decoding: an IP packet, or a frame that is valid but not IP
+/// (ARP, LLDP, ...).
+#[derive(Debug)]
+pub enum Decoded<'a> {
+    Ip(L3<'a>),
+    NotIp { l2: L2Kind, ethertype: u16 },
+}
+
+/// Decodes link and network layers.
+pub fn decode_l3(link: LinkType, data: &[u8]) -> Result<(L2Kind, Decoded<'_>), DecodeError> {
+    let (l2, ethertype, vlan, rest) = match link {
+        LinkType::ETHERNET => {
+            let (et, vlan, rest) = ethernet::decode(data)?;
+            (L2Kind::Ethernet, et, vlan, rest)
+        }
+        LinkType::LINUX_SLL => {
+            let (et, rest) = sll::decode_sll(data)?;
+            let (et, vlan, rest) = ethernet::strip_vlans(et, rest)?;
+            (L2Kind::Sll, et, vlan, rest)
+        }
+        LinkType::LINUX_SLL2 => {
+            let (et, rest) = sll::decode_sll2(data)?;
+            let (et, vlan, rest) = ethernet::strip_vlans(et, rest)?;
+            (L2Kind::Sll, et, vlan, rest)
+        }
+        LinkType::NULL | LinkType::LOOP => {
+            let (et, rest) = sll::decode_null(data, link == LinkType::LOOP)?;
+            (L2Kind::Null, et, [0, 0], rest)
+        }
+        LinkType::RAW | LinkType::RAW_BSD12 | LinkType::RAW_BSD14 | LinkType::IPV4 | LinkType::IPV6 => {
+            let et = match data.first().map(|b| b >> 4) {
+                Some(4) => ethernet::ETHERTYPE_IPV4,
+                Some(6) => ethernet::ETHERTYPE_IPV6,
+                Some(_) => return Err(DecodeError::Ipv4WrongVersion),
+                None => return Err(DecodeError::Ipv4TooSmall),
+            };
+            (L2Kind::Raw, et, [0, 0], data)
+        }
+        _ => return Err(DecodeError::UnsupportedLinkType),
+    };
+    match ethertype {
+        ethernet::ETHERTYPE_IPV4 => ipv4::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
+        ethernet::ETHERTYPE_IPV6 => ipv6::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
+        other => Ok((l2, Decoded::NotIp { l2, ethertype: other })),
+    }
+}
+
+/// The transport layer.
+#[derive(Clone, Copy, Debug)]
+pub enum L4<'a> {
+    Tcp(tcp::TcpRepr<'a>),
+    Udp(udp::UdpRepr<'a>),
+    Icmp(icmp::IcmpRepr<'a>),
+    /// Any other IP protocol: the payload as is.
+    Other(&'a [u8]),
+}
+
+impl<'a> L4<'a> {
+    pub fn payload(&self) -> &'a [u8] {
+        match self {
+            L4::Tcp(t) => t.payload,
+            L4::Udp(u) => u.payload,
+            L4::Icmp(i) => i.payload,
+            L4::Other(p) => p,
+        }
+    }
+
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match self {
+            L4::Tcp(t) => Some((t.sport, t.dport)),
+            L4::Udp(u) => Some((u.sport, u.dport)),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes the transport layer of a (reassembled) IP payload.
+pub fn decode_l4<'a>(l3: &L3<'_>, bytes: &'a [u8]) -> Result<L4<'a>, DecodeError> {
+    match l3.proto {
+        6 => tcp::decode(bytes).map(L4::Tcp),
+        17 => udp::decode(bytes).map(L4::Udp),
+        1 => icmp::decode(bytes, false).map(L4::Icmp),
+        58 => icmp::decode(bytes, true).map(L4::Icmp),
+        _ => Ok(L4::Other(bytes)),
+    }
+}
+
+/// Checks the transport checksum: `Err` names the failure, `Ok` when correct or when the
+/// protocol has none (or UDP over IPv4 left it out).
+pub fn verify_l4_checksum(l3: &L3<'_>, bytes: &[u8], l4: &L4<'_>) -> Result<(), DecodeError> {
+    match l4 {
+        L4::Tcp(_) if !checksum::verify_transport(l3.src, l3.dst, 6, bytes) => Err(DecodeError::TcpInvalidChecksum),
+        L4::Udp(u) if (u.checksum != 0 || l3.version == 6) && !checksum::verify_transport(l3.src, l3.dst, 17, u.datagram) => {
+            Err(DecodeError::UdpInvalidChecksum)
+        }
+        L4::Icmp(i) if !i.v6 && checksum::ones_complement(0, bytes) != 0xffff => Err(DecodeError::IcmpInvalidChecksum),
+        L4::Icmp(i) if i.v6 && !checksum::verify_transport(l3.src, l3.dst, 58, bytes) => Err(DecodeError::IcmpInvalidChecksum),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,400 @@
+//! The flow table: bidirectional 5-tuple (+ VLAN) flows, per-state timeouts and a cap
+//! on the number of flows (the oldest-expiring flow is evicted, and counted).
+
+pub mod tcp;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+
+use gatewatch_rules::engine::FlowState as DetectState;
+use serde::{Deserialize, Serialize};
+
+pub use tcp::{TcpState, TcpTrack};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowConfig {
+    /// Flows tracked at once; beyond this the flow closest to its timeout is evicted.
+    pub max_flows: usize,
+    /// Seconds of inactivity before a TCP flow that never completed its handshake ends.
+    pub tcp_new_timeout: u32,
+    /// Seconds of inactivity before an established TCP flow ends.
+    pub tcp_established_timeout: u32,
+    /// Seconds after a TCP flow closed (FIN both ways, or RST) before it ends.
+    pub tcp_closed_timeout: u32,
+    /// UDP flow seen in one direction only.
+    pub udp_new_timeout: u32,
+    /// UDP flow seen in both directions.
+    pub udp_established_timeout: u32,
+    /// ICMP and every other protocol, one direction / both.
+    pub other_new_timeout: u32,
+    pub other_established_timeout: u32,
+}
+
+impl Default for FlowConfig {
+    /// Suricata's defaults.
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 262_144,
+            tcp_new_timeout: 60,
+            tcp_established_timeout: 600,
+            tcp_closed_timeout: 60,
+            udp_new_timeout: 30,
+            udp_established_timeout: 300,
+            other_new_timeout: 30,
+            other_established_timeout: 300,
+        }
+    }
+}
+
+/// Both directions of a flow map to the same key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub proto: u8,
+    pub lo: (IpAddr, u16),
+    pub hi: (IpAddr, u16),
+    pub vlan: [u16; 2],
+}
+
+impl FlowKey {
+    pub fn new(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16), vlan: [u16; 2]) -> FlowKey {
+        let (lo, hi) = if src <= dst { (src, dst) } else { (dst, src) };
+        FlowKey { proto, lo, hi, vlan }
+    }
+}
+
+/// Why a flow ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    Timeout,
+    /// Evicted at the flow cap.
+    Forced,
+    /// End of the capture.
+    Shutdown,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Timeout => "timeout",
+            EndReason::Forced => "forced",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Flow {
+    pub id: u64,
+    pub key: FlowKey,
+    /// The side that opened the flow.
+    pub client: (IpAddr, u16),
+    pub server: (IpAddr, u16),
+    pub proto: u8,
+    pub vlan: [u16; 2],
+    pub start_us: i64,
+    pub last_us: i64,
+    /// [to server, to client].
+    pub pkts: [u64; 2],
+    pub bytes: [u64; 2],
+    pub tcp: Option<TcpTrack>,
+    /// ICMP type/code of the first packet (for the EVE record).
+    pub icmp: Option<(u8, u8)>,
+    pub detect: DetectState,
+    /// Timeout deadline currently queued for this flow.
+    deadline_us: i64,
+}
+
+impl Flow {
+    pub fn seen_both(&self) -> bool {
+        self.pkts[0] > 0 && self.pkts[1] > 0
+    }
+
+    /// flow:established, as Suricata defines it.
+    pub fn established(&self) -> bool {
+        match &self.tcp {
+            Some(t) => t.was_established,
+            None => self.seen_both(),
+        }
+    }
+
+    /// EVE `flow.state`.
+    pub fn state_str(&self) -> &'static str {
+        match &self.tcp {
+            Some(t) if t.state == TcpState::Closed => "closed",
+            Some(t) if t.was_established => "established",
+            Some(_) => "new",
+            None if self.seen_both() => "established",
+            None => "new",
+        }
+    }
+
+    fn timeout_secs(&self, cfg: &FlowConfig) -> u32 {
+        match (&self.tcp, self.proto) {
+            (Some(t), _) if t.state == TcpState::Closed => cfg.tcp_closed_timeout,
+            (Some(t), _) if t.was_established => cfg.tcp_established_timeout,
+            (Some(_), _) => cfg.tcp_new_timeout,
+            (None, 17) if self.seen_both() => cfg.udp_established_timeout,
+            (None, 17) => cfg.udp_new_timeout,
+            (None, _) if self.seen_both() => cfg.other_established_timeout,
+            (None, _) => cfg.other_new_timeout,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FlowStats {
+    pub created: u64,
+    pub ended_timeout: u64,
+    pub ended_shutdown: u64,
+    /// Flows evicted because the table was full.
+    pub evicted: u64,
+    pub active: u64,
+    pub tcp: u64,
+    pub udp: u64,
+    pub icmp: u64,
+    pub other: u64,
+}
+
+/// Where a packet falls in its flow.
+pub struct Lookup {
+    pub slot: usize,
+    pub to_server: bool,
+}
+
+pub struct FlowTable {
+    cfg: FlowConfig,
+    midstream: bool,
+    map: HashMap<FlowKey, usize>,
+    slots: Vec<Option<Flow>>,
+    free: Vec<usize>,
+    /// (deadline, slot, flow id): lazily re-checked when popped.
+    timers: BinaryHeap<Reverse<(i64, usize, u64)>>,
+    next_id: u64,
+    pub stats: FlowStats,
+}
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64 finaliser.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+    x ^ (x >> 31)
+}
+
+impl FlowTable {
+    pub fn new(cfg: FlowConfig, midstream: bool) -> Self {
+        FlowTable {
+            cfg,
+            midstream,
+            map: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            timers: BinaryHeap::new(),
+            next_id: 1,
+            stats: FlowStats::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&Flow> {
+        self.slots.get(slot).and_then(|s| s.as_ref())
+    }
+
+    pub fn get_mut(&mut self, slot: usize) -> Option<&mut Flow> {
+        self.slots.get_mut(slot).and_then(|s| s.as_mut())
+    }
+
+    /// Ends every flow whose timeout passed at `now_us`, handing each to `ended`.
+    pub fn expire(&mut self, now_us: i64, mut ended: impl FnMut(Flow, EndReason)) {
+        while let Some(&Reverse((deadline, slot, id))) = self.timers.peek() {
+            if deadline > now_us {
+                break;
+            }
+            self.timers.pop();
+            let Some(flow) = self.slots.get(slot).and_then(|s| s.as_ref()) else { continue };
+            if flow.id != id {
+                continue;
+            }
+            let real = flow.last_us + flow.timeout_secs(&self.cfg) as i64 * 1_000_000;
+            if real > now_us {
+                self.timers.push(Reverse((real, slot, id)));
+                if let Some(f) = self.slots[slot].as_mut() {
+                    f.deadline_us = real;
+                }
+                continue;
+            }
+            if let Some(f) = self.take(slot) {
+                self.stats.ended_timeout += 1;
+                ended(f, EndReason::Timeout);
+            }
+        }
+    }
+
+    fn take(&mut self, slot: usize) -> Option<Flow> {
+        let f = self.slots.get_mut(slot)?.take()?;
+        self.map.remove(&f.key);
+        self.free.push(slot);
+        self.stats.active = self.map.len() as u64;
+        Some(f)
+    }
+
+    /// Ends all flows (end of capture).
+    pub fn drain(&mut self, mut ended: impl FnMut(Flow, EndReason)) {
+        let mut slots: Vec<usize> = self.map.values().copied().collect();
+        // Deterministic output: in order of flow start.
+        slots.sort_by_key(|&s| self.slots[s].as_ref().map(|f| (f.start_us, f.id)));
+        for s in slots {
+            if let Some(f) = self.take(s) {
+                self.stats.ended_shutdown += 1;
+                ended(f, EndReason::Shutdown);
+            }
+        }
+        self.timers.clear();
+    }
+
+    /// Finds or creates the flow of a packet and updates its counters and TCP state.
+    #[allow(clippy::too_many_arguments)]
+    pub fn track(
+        &mut self,
+        proto: u8,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        vlan: [u16; 2],
+        tcp_flags: Option<u8>,
+        icmp: Option<(u8, u8)>,
+        wire_len: usize,
+        now_us: i64,
+        mut evicted: impl FnMut(Flow, EndReason),
+    ) -> Lookup {
+        let key = FlowKey::new(proto, src, dst, vlan);
+        let (slot, first) = match self.map.get(&key) {
+            Some(&s) => (s, false),
+            None => {
+                if self.map.len() >= self.cfg.max_flows.max(1) {
+                    self.evict_one(&mut evicted);
+                }
+                // A SYN/ACK first means the destination opened the flow.
+                let reversed = matches!(tcp_flags, Some(f) if f & 0x12 == 0x12);
+                let (client, server) = if reversed { (dst, src) } else { (src, dst) };
+                let id = mix(self.next_id ^ (now_us as u64).rotate_left(17)) & 0x0007_ffff_ffff_ffff;
+                self.next_id += 1;
+                let flow = Flow {
+                    id,
+                    key,
+                    client,
+                    server,
+                    proto,
+                    vlan,
+                    start_us: now_us,
+                    last_us: now_us,
+                    pkts: [0; 2],
+                    bytes: [0; 2],
+                    tcp: tcp_flags.map(|f| TcpTrack::new(f, self.midstream)),
+                    icmp,
+                    detect: DetectState::default(),
+                    deadline_us: 0,
+                };
+                let slot = match self.free.pop() {
+                    Some(s) => {
+                        self.slots[s] = Some(flow);
+                        s
+                    }
+                    None => {
+                        self.slots.push(Some(flow));
+                        self.slots.len() - 1
+                    }
+                };
+                self.map.insert(key, slot);
+                self.stats.created += 1;
+                match proto {
+                    6 => self.stats.tcp += 1,
+                    17 => self.stats.udp += 1,
+                    1 | 58 => self.stats.icmp += 1,
+                    _ => self.stats.other += 1,
+                }
+                self.stats.active = self.map.len() as u64;
+                (slot, true)
+            }
+        };
+        let cfg = &self.cfg;
+        let flow = self.slots[slot].as_mut().expect("slot of a mapped flow is occupied");
+        let to_server = src == flow.client;
+        let dir = if to_server { 0 } else { 1 };
+        flow.pkts[dir] += 1;
+        flow.bytes[dir] += wire_len as u64;
+        flow.last_us = flow.last_us.max(now_us);
+        if let (Some(t), Some(f)) = (flow.tcp.as_mut(), tcp_flags) {
+            t.update(dir, f, first);
+        }
+        if first {
+            let deadline = now_us + flow.timeout_secs(cfg) as i64 * 1_000_000;
+            flow.deadline_us = deadline;
+            let id = flow.id;
+            self.timers.push(Reverse((deadline, slot, id)));
+        }
+        Lookup { slot, to_server }
+    }
+
+    fn evict_one(&mut self, evicted: &mut impl FnMut(Flow, EndReason)) {
+        while let Some(Reverse((_, slot, id))) = self.timers.pop() {
+            if self.slots.get(slot).and_then(|s| s.as_ref()).is_some_and(|f| f.id == id) {
+                if let Some(f) = self.take(slot) {
+                    self.stats.evicted += 1;
+                    evicted(f, EndReason::Forced);
+                }
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str, p: u16) -> (IpAddr, u16) {
+        (s.parse().unwrap(), p)
+    }
+
+    #[test]
+    fn both_directions_share_a_flow() {
+        let mut t = FlowTable::new(FlowConfig::default(), false);
+        let a = t.track(6, ep("10.0.0.1", 1000), ep("10.0.0.2", 80), [0, 0], Some(0x02), None, 60, 0, |_, _| {});
+        let b = t.track(6, ep("10.0.0.2", 80), ep("10.0.0.1", 1000), [0, 0], Some(0x12), None, 60, 1, |_, _| {});
+        assert_eq!(a.slot, b.slot);
+        assert!(a.to_server && !b.to_server);
+        let c = t.track(6, ep("10.0.0.1", 1000), ep("10.0.0.2", 80), [0, 0], Some(0x10), None, 60, 2, |_, _| {});
+        let f = t.get(c.slot).unwrap();
+        assert!(f.established());
+        assert_eq!(f.pkts, [2, 1]);
+    }
+
+    #[test]
+    fn timeouts_and_cap() {
+        let cfg = FlowConfig { max_flows: 2, ..FlowConfig::default() };
+        let mut t = FlowTable::new(cfg, false);
+        let mut ended = Vec::new();
+        for i in 0..3u16 {
+            t.track(17, ep("10.0.0.1", 1000 + i), ep("10.0.0.2", 53), [0, 0], None, None, 60, i as i64, |f, r| ended.push((f.key, r)));
+        }
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.stats.evicted, 1);
+        assert_eq!(ended[0].1, EndReason::Forced);
+        // Activity pushes the deadline: the flow at t=1 is touched at t=20s.
+        t.track(17, ep("10.0.0.1", 1001), ep("10.0.0.2", 53), [0, 0], None, None, 60, 20_000_000, |_, _| {});
+        t.expire(31_000_000, |f, r| ended.push((f.key, r)));
+        assert_eq!(t.len(), 1);
+        assert_eq!(ended.last().unwrap().1, EndReason::Timeout);
+        t.expire(51_000_000, |f, r| ended.push((f.key, r)));
+        assert!(t.is_empty());
+        assert_eq!(t.stats.ended_timeout, 2);
+    }
+}

@@ -1,0 +1,166 @@
+//! EVE JSON, as Suricata writes it: one JSON object per line.
+
+use std::io::{self, BufWriter, Write};
+
+use chrono::{DateTime, Utc};
+use gatewatch_rules::event::AlertEvent;
+use serde::Serialize;
+
+use super::EventSink;
+
+/// `2026-10-01T08:15:02.123456+0000` from microseconds since the epoch (UTC).
+pub fn timestamp(ts_us: i64) -> String {
+    let dt = DateTime::<Utc>::from_timestamp_micros(ts_us).unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string()
+}
+
+/// EVE name of an IP protocol.
+pub fn proto_name(p: u8) -> String {
+    match p {
+        1 => "ICMP".into(),
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        58 => "IPv6-ICMP".into(),
+        132 => "SCTP".into(),
+        47 => "GRE".into(),
+        other => other.to_string(),
+    }
+}
+
+/// An EVE `flow` record.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FlowEvent {
+    pub timestamp: String,
+    pub flow_id: u64,
+    pub event_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<Vec<u16>>,
+    pub src_ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_port: Option<u16>,
+    pub dest_ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest_port: Option<u16>,
+    pub proto: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_code: Option<u8>,
+    pub flow: FlowBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FlowBody {
+    pub pkts_toserver: u64,
+    pub pkts_toclient: u64,
+    pub bytes_toserver: u64,
+    pub bytes_toclient: u64,
+    pub start: String,
+    pub end: String,
+    pub age: i64,
+    pub state: &'static str,
+    pub reason: &'static str,
+    pub alerted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TcpBody {
+    pub tcp_flags: String,
+    pub tcp_flags_ts: String,
+    pub tcp_flags_tc: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub syn: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fin: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rst: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub psh: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ack: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub urg: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ecn: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cwr: bool,
+    pub state: &'static str,
+}
+
+impl TcpBody {
+    pub fn new(flags: u8, ts: u8, tc: u8, state: &'static str) -> TcpBody {
+        TcpBody {
+            tcp_flags: format!("{flags:02x}"),
+            tcp_flags_ts: format!("{ts:02x}"),
+            tcp_flags_tc: format!("{tc:02x}"),
+            syn: flags & 0x02 != 0,
+            fin: flags & 0x01 != 0,
+            rst: flags & 0x04 != 0,
+            psh: flags & 0x08 != 0,
+            ack: flags & 0x10 != 0,
+            urg: flags & 0x20 != 0,
+            ecn: flags & 0x40 != 0,
+            cwr: flags & 0x80 != 0,
+            state,
+        }
+    }
+}
+
+/// Writes EVE records as JSON lines.
+pub struct EveWriter<W: Write> {
+    out: BufWriter<W>,
+    /// Which record types to write besides alerts.
+    pub flows: bool,
+    pub stats: bool,
+}
+
+impl<W: Write> EveWriter<W> {
+    pub fn new(out: W) -> Self {
+        EveWriter { out: BufWriter::with_capacity(256 * 1024, out), flows: true, stats: true }
+    }
+
+    fn line<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, v).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn into_inner(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+impl<W: Write> EventSink for EveWriter<W> {
+    fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
+        self.line(a)
+    }
+    fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
+        if self.flows {
+            self.line(f)?;
+        }
+        Ok(())
+    }
+    fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
+        if self.stats {
+            self.line(v)?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_format() {
+        assert_eq!(timestamp(1_700_000_000_123_456), "2023-11-14T22:13:20.123456+0000");
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000000+0000");
+    }
+}

@@ -1,0 +1,70 @@
+//! Output of the sensor: EVE JSON records ([`eve`]) and the sink trait they go through.
+
+pub mod eve;
+
+use std::io;
+
+use gatewatch_rules::event::AlertEvent;
+
+pub use eve::{EveWriter, FlowEvent};
+
+/// Where sensor events go: an EVE file, the in-process correlator, a spool (later).
+/// Only `alert` is required; other record types are optional.
+pub trait EventSink {
+    fn alert(&mut self, alert: &AlertEvent) -> io::Result<()>;
+
+    fn flow(&mut self, _flow: &FlowEvent) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn stats(&mut self, _stats: &serde_json::Value) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Discards everything (benchmarks).
+pub struct NullSink;
+
+impl EventSink for NullSink {
+    fn alert(&mut self, _: &AlertEvent) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends every event to several sinks.
+#[derive(Default)]
+pub struct Fanout<'a> {
+    pub sinks: Vec<&'a mut dyn EventSink>,
+}
+
+impl EventSink for Fanout<'_> {
+    fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.alert(a))
+    }
+    fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.flow(f))
+    }
+    fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.stats(v))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.flush())
+    }
+}
+
+/// Collects alerts in memory (tests, the demo).
+#[derive(Default)]
+pub struct AlertCollector {
+    pub alerts: Vec<AlertEvent>,
+}
+
+impl EventSink for AlertCollector {
+    fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
+        self.alerts.push(a.clone());
+        Ok(())
+    }
+}

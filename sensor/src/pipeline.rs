@@ -1,0 +1,439 @@
+//! The sensor pipeline for one worker: decode → defragment → flow → detect → output.
+
+use std::io;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use gatewatch_rules::engine::{Detector, FlowView, Hit, IcmpInfo, Packet, RuleSet, TcpInfo};
+use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
+use gatewatch_rules::signature::{options::metadata_map, Action, Target};
+use serde_json::json;
+
+use crate::capture::pcap::{PcapError, PcapReader};
+use crate::capture::Frame;
+use crate::config::{ChecksumMode, SensorConfig};
+use crate::decode::defrag::Defrag;
+use crate::decode::{self, ipv4, Decoded, L2Kind, L3, L4};
+use crate::flow::{EndReason, Flow, FlowTable};
+use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
+use crate::output::EventSink;
+use crate::stats::SensorStats;
+
+/// Packets sampled by checksum `auto` mode before it decides.
+const AUTO_SAMPLE: u64 = 1000;
+
+struct ChecksumState {
+    mode: ChecksumMode,
+    sampled: u64,
+    bad: u64,
+}
+
+impl ChecksumState {
+    /// Should a packet with a bad checksum be dropped?
+    fn drop_bad(&self) -> bool {
+        self.mode == ChecksumMode::Yes
+    }
+
+    fn observe(&mut self, bad: bool) {
+        if self.mode != ChecksumMode::Auto {
+            return;
+        }
+        self.sampled += 1;
+        self.bad += bad as u64;
+        if self.sampled >= AUTO_SAMPLE {
+            self.mode = if self.bad * 10 > self.sampled { ChecksumMode::No } else { ChecksumMode::Yes };
+        }
+    }
+}
+
+/// One worker's pipeline.
+pub struct Sensor {
+    cfg: SensorConfig,
+    rules: Arc<RuleSet>,
+    detector: Detector,
+    flows: FlowTable,
+    defrag: Defrag,
+    checksum: ChecksumState,
+    stats: SensorStats,
+    hits: Vec<Hit>,
+    pcap_cnt: u64,
+    first_ts: Option<i64>,
+    last_ts: i64,
+}
+
+impl Sensor {
+    pub fn new(cfg: SensorConfig, rules: Arc<RuleSet>) -> Self {
+        let detector = rules.detector();
+        let flows = FlowTable::new(cfg.flow.clone(), cfg.stream.midstream);
+        let defrag = Defrag::new(cfg.defrag.clone());
+        let checksum = ChecksumState { mode: cfg.capture.checksum_validation, sampled: 0, bad: 0 };
+        let stats = SensorStats { rules_loaded: rules.len(), ..Default::default() };
+        Sensor {
+            cfg,
+            rules,
+            detector,
+            flows,
+            defrag,
+            checksum,
+            stats,
+            hits: Vec::new(),
+            pcap_cnt: 0,
+            first_ts: None,
+            last_ts: 0,
+        }
+    }
+
+    pub fn stats(&self) -> SensorStats {
+        let mut s = self.stats.clone();
+        s.flow = self.flows.stats;
+        s.defrag = self.defrag.stats;
+        s.detect = self.detector.stats;
+        s.uptime = self.first_ts.map_or(0, |f| (self.last_ts - f) / 1_000_000);
+        s
+    }
+
+    pub fn note_file(&mut self, truncated: bool) {
+        self.stats.capture.files += 1;
+        self.stats.capture.files_truncated += truncated as u64;
+    }
+
+    /// Processes one captured frame.
+    pub fn process(&mut self, frame: &Frame<'_>, sink: &mut dyn EventSink) -> io::Result<()> {
+        self.pcap_cnt += 1;
+        let ts = frame.ts_us;
+        self.first_ts.get_or_insert(ts);
+        self.last_ts = self.last_ts.max(ts);
+        let d = &mut self.stats.decoder;
+        d.pkts += 1;
+        d.bytes += frame.orig_len as u64;
+        self.expire(ts, sink)?;
+        let (l2, decoded) = match decode::decode_l3(frame.link, frame.data) {
+            Ok(x) => x,
+            Err(e) => {
+                let d = &mut self.stats.decoder;
+                d.invalid += 1;
+                d.event(e);
+                return Ok(());
+            }
+        };
+        let d = &mut self.stats.decoder;
+        match l2 {
+            L2Kind::Ethernet => d.ethernet += 1,
+            L2Kind::Sll => d.sll += 1,
+            L2Kind::Null => d.null += 1,
+            L2Kind::Raw => d.raw += 1,
+        }
+        let l3 = match decoded {
+            Decoded::Ip(l3) => l3,
+            Decoded::NotIp { .. } => {
+                d.not_ip += 1;
+                return Ok(());
+            }
+        };
+        if l3.vlan[0] != 0 {
+            d.vlan += 1;
+            if l3.vlan[1] != 0 {
+                d.vlan_qinq += 1;
+            }
+        }
+        if l3.version == 4 {
+            d.ipv4 += 1;
+            if self.checksum.mode != ChecksumMode::No {
+                let ok = ipv4::header_checksum_ok(l3.header);
+                self.checksum.observe(!ok);
+                if !ok && self.checksum.drop_bad() {
+                    self.stats.decoder.event(decode::DecodeError::Ipv4InvalidChecksum);
+                    self.stats.decoder.checksum_dropped += 1;
+                    return Ok(());
+                }
+            }
+        } else {
+            d.ipv6 += 1;
+        }
+        let owned;
+        let (bytes, defragmented): (&[u8], bool) = match l3.fragment {
+            Some(frag) => {
+                self.stats.decoder.fragments += 1;
+                match self.defrag.insert(&l3, frag, ts) {
+                    Some(v) => {
+                        owned = v;
+                        (&owned, true)
+                    }
+                    None => return Ok(()),
+                }
+            }
+            None => (l3.payload, false),
+        };
+        let l4 = match decode::decode_l4(&l3, bytes) {
+            Ok(l4) => l4,
+            Err(e) => {
+                let d = &mut self.stats.decoder;
+                d.invalid += 1;
+                d.event(e);
+                return Ok(());
+            }
+        };
+        if self.checksum.mode != ChecksumMode::No {
+            let res = decode::verify_l4_checksum(&l3, bytes, &l4);
+            self.checksum.observe(res.is_err());
+            if let Err(e) = res {
+                if self.checksum.drop_bad() {
+                    self.stats.decoder.event(e);
+                    self.stats.decoder.checksum_dropped += 1;
+                    return Ok(());
+                }
+            }
+        }
+        self.inspect(frame, &l3, &l4, defragmented, sink)
+    }
+
+    fn inspect(&mut self, frame: &Frame<'_>, l3: &L3<'_>, l4: &L4<'_>, defragmented: bool, sink: &mut dyn EventSink) -> io::Result<()> {
+        let ts = frame.ts_us;
+        let d = &mut self.stats.decoder;
+        let (tcp, icmp) = match l4 {
+            L4::Tcp(t) => {
+                d.tcp += 1;
+                (Some(TcpInfo { flags: t.flags, seq: t.seq, ack: t.ack, window: t.window }), None)
+            }
+            L4::Udp(_) => {
+                d.udp += 1;
+                (None, None)
+            }
+            L4::Icmp(i) => {
+                if i.v6 {
+                    d.icmpv6 += 1;
+                } else {
+                    d.icmpv4 += 1;
+                }
+                let (id, seq) = match i.echo {
+                    Some((a, b)) => (Some(a), Some(b)),
+                    None => (None, None),
+                };
+                (None, Some(IcmpInfo { itype: i.itype, icode: i.icode, id, seq }))
+            }
+            L4::Other(_) => {
+                d.other_ip += 1;
+                (None, None)
+            }
+        };
+        let (sport, dport) = l4.ports().unwrap_or((0, 0));
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        let look = self.flows.track(
+            l3.proto,
+            (l3.src, sport),
+            (l3.dst, dport),
+            l3.vlan,
+            tcp.map(|t| t.flags),
+            icmp.map(|i| (i.itype, i.icode)),
+            frame.orig_len as usize,
+            ts,
+            |f, r| ended.push((f, r)),
+        );
+        for (f, r) in ended {
+            self.write_flow(&f, r, sink)?;
+        }
+        let Some(flow) = self.flows.get_mut(look.slot) else { return Ok(()) };
+        let pkt = Packet {
+            ts_secs: ts.div_euclid(1_000_000),
+            ip_proto: l3.proto,
+            src: l3.src,
+            dst: l3.dst,
+            sport,
+            dport,
+            has_ports: l4.ports().is_some(),
+            payload: l4.payload(),
+            ttl: l3.ttl,
+            ip_id: l3.ip_id,
+            frag_bits: l3.frag_bits,
+            defragmented,
+            tcp,
+            icmp,
+            flow: Some(FlowView { to_server: look.to_server, established: flow.established() }),
+        };
+        self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
+        if self.hits.is_empty() {
+            return Ok(());
+        }
+        let flow_summary = FlowSummary {
+            pkts_toserver: flow.pkts[0],
+            pkts_toclient: flow.pkts[1],
+            bytes_toserver: flow.bytes[0],
+            bytes_toclient: flow.bytes[1],
+            start: timestamp(flow.start_us),
+            src_ip: Some(flow.client.0.to_string()),
+            dest_ip: Some(flow.server.0.to_string()),
+            src_port: l4.ports().map(|_| flow.client.1),
+            dest_port: l4.ports().map(|_| flow.server.1),
+        };
+        let flow_id = flow.id;
+        for h in std::mem::take(&mut self.hits) {
+            let sig = self.rules.signature(h.rule);
+            let (source, target) = match sig.target {
+                Some(Target::SrcIp) => (endpoint(l3.dst, l4, false), endpoint(l3.src, l4, true)),
+                Some(Target::DestIp) => (endpoint(l3.src, l4, true), endpoint(l3.dst, l4, false)),
+                None => (None, None),
+            };
+            let meta = metadata_map(sig);
+            let alert = AlertEvent {
+                timestamp: timestamp(ts),
+                flow_id: Some(flow_id),
+                pcap_cnt: Some(self.pcap_cnt),
+                event_type: "alert".into(),
+                src_ip: l3.src.to_string(),
+                src_port: l4.ports().map(|p| p.0),
+                dest_ip: l3.dst.to_string(),
+                dest_port: l4.ports().map(|p| p.1),
+                proto: proto_name(l3.proto),
+                ip_v: Some(l3.version),
+                icmp_type: icmp.map(|i| i.itype),
+                icmp_code: icmp.map(|i| i.icode),
+                pkt_src: Some("wire/pcap".into()),
+                direction: Some(if look.to_server { "to_server" } else { "to_client" }.into()),
+                alert: AlertInfo {
+                    action: match sig.action {
+                        Action::Alert | Action::Pass | Action::Drop | Action::Reject => "allowed".into(),
+                    },
+                    gid: sig.gid,
+                    signature_id: sig.sid,
+                    rev: sig.rev,
+                    signature: sig.msg.clone(),
+                    category: sig.category.clone(),
+                    severity: sig.priority,
+                    source,
+                    target,
+                    metadata: (!meta.is_empty()).then_some(meta),
+                },
+                app_proto: None,
+                flow: Some(flow_summary.clone()),
+                host: self.cfg.eve.sensor_name.clone(),
+            };
+            sink.alert(&alert)?;
+        }
+        Ok(())
+    }
+
+    fn expire(&mut self, now: i64, sink: &mut dyn EventSink) -> io::Result<()> {
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        self.flows.expire(now, |f, r| ended.push((f, r)));
+        for (f, r) in ended {
+            self.write_flow(&f, r, sink)?;
+        }
+        Ok(())
+    }
+
+    fn write_flow(&self, f: &Flow, reason: EndReason, sink: &mut dyn EventSink) -> io::Result<()> {
+        if !self.cfg.eve.flow {
+            return Ok(());
+        }
+        let has_ports = matches!(f.proto, 6 | 17);
+        let ev = FlowEvent {
+            timestamp: timestamp(f.start_us),
+            flow_id: f.id,
+            event_type: "flow",
+            vlan: (f.vlan[0] != 0).then(|| f.vlan.iter().copied().filter(|v| *v != 0).collect()),
+            src_ip: f.client.0.to_string(),
+            src_port: has_ports.then_some(f.client.1),
+            dest_ip: f.server.0.to_string(),
+            dest_port: has_ports.then_some(f.server.1),
+            proto: proto_name(f.proto),
+            icmp_type: f.icmp.map(|i| i.0),
+            icmp_code: f.icmp.map(|i| i.1),
+            flow: FlowBody {
+                pkts_toserver: f.pkts[0],
+                pkts_toclient: f.pkts[1],
+                bytes_toserver: f.bytes[0],
+                bytes_toclient: f.bytes[1],
+                start: timestamp(f.start_us),
+                end: timestamp(f.last_us),
+                age: (f.last_us - f.start_us) / 1_000_000,
+                state: f.state_str(),
+                reason: reason.as_str(),
+                alerted: f.detect.alerted,
+            },
+            tcp: f.tcp.as_ref().map(|t| TcpBody::new(t.flags, t.flags_ts, t.flags_tc, t.state.as_str())),
+            host: self.cfg.eve.sensor_name.clone(),
+        };
+        sink.flow(&ev)
+    }
+
+    /// Ends every flow and writes the `stats` record.
+    pub fn finish(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        self.flows.drain(|f, r| ended.push((f, r)));
+        for (f, r) in ended {
+            self.write_flow(&f, r, sink)?;
+        }
+        if self.cfg.eve.stats {
+            let stats = self.stats();
+            let mut rec = json!({
+                "timestamp": timestamp(self.last_ts),
+                "event_type": "stats",
+                "stats": stats.to_json(),
+            });
+            if let (Some(name), Some(obj)) = (&self.cfg.eve.sensor_name, rec.as_object_mut()) {
+                obj.insert("host".into(), json!(name));
+            }
+            sink.stats(&rec)?;
+        }
+        sink.flush()
+    }
+}
+
+fn endpoint(ip: IpAddr, l4: &L4<'_>, src_side: bool) -> Option<Endpoint> {
+    Some(Endpoint { ip: ip.to_string(), port: l4.ports().map(|p| if src_side { p.0 } else { p.1 }) })
+}
+
+/// What a replay reports besides its EVE output.
+#[derive(Debug, Default)]
+pub struct ReplaySummary {
+    pub stats: SensorStats,
+    /// Files that stopped early, with where and why.
+    pub warnings: Vec<String>,
+}
+
+/// Runs the pipeline over capture files. `progress(bytes_read)` is called now and then.
+/// An unreadable file is an error; a truncated one is a warning.
+pub fn replay_files(
+    paths: &[impl AsRef<Path>],
+    cfg: SensorConfig,
+    rules: Arc<RuleSet>,
+    sink: &mut dyn EventSink,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ReplaySummary, PcapError> {
+    let mut sensor = Sensor::new(cfg, rules);
+    let mut summary = ReplaySummary::default();
+    let mut done_bytes = 0u64;
+    for p in paths {
+        let mut reader = PcapReader::open(p.as_ref())?;
+        let mut n = 0u64;
+        let mut truncated = false;
+        loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => {
+                    sensor.process(&frame, sink).map_err(|e| PcapError::Io {
+                        path: "EVE output".into(),
+                        offset: 0,
+                        source: e,
+                    })?;
+                    n += 1;
+                    if n % 4096 == 0 {
+                        progress(done_bytes + reader.offset(), n);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    truncated = true;
+                    summary.warnings.push(e.to_string());
+                    break;
+                }
+            }
+        }
+        done_bytes += reader.offset();
+        progress(done_bytes, n);
+        sensor.note_file(truncated);
+    }
+    sensor.finish(sink).map_err(|e| PcapError::Io { path: "EVE output".into(), offset: 0, source: e })?;
+    summary.stats = sensor.stats();
+    Ok(summary)
+}

@@ -1,0 +1,110 @@
+//! Sensor counters, written as the EVE `stats` record.
+
+use std::collections::BTreeMap;
+
+use gatewatch_rules::engine::DetectStats;
+use serde_json::{json, Map, Value};
+
+use crate::decode::defrag::DefragStats;
+use crate::decode::DecodeError;
+use crate::flow::FlowStats;
+
+#[derive(Debug, Default, Clone)]
+pub struct DecoderStats {
+    pub pkts: u64,
+    pub bytes: u64,
+    pub invalid: u64,
+    pub ethernet: u64,
+    pub sll: u64,
+    pub null: u64,
+    pub raw: u64,
+    pub vlan: u64,
+    pub vlan_qinq: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub tcp: u64,
+    pub udp: u64,
+    pub icmpv4: u64,
+    pub icmpv6: u64,
+    pub other_ip: u64,
+    pub not_ip: u64,
+    pub fragments: u64,
+    /// Malformed packets by reason.
+    pub events: BTreeMap<DecodeError, u64>,
+    /// Packets with a bad checksum that were not inspected.
+    pub checksum_dropped: u64,
+}
+
+impl DecoderStats {
+    pub fn event(&mut self, e: DecodeError) {
+        *self.events.entry(e).or_insert(0) += 1;
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CaptureStats {
+    pub files: u64,
+    /// Files that ended early (truncated or corrupt).
+    pub files_truncated: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SensorStats {
+    pub capture: CaptureStats,
+    pub decoder: DecoderStats,
+    pub flow: FlowStats,
+    pub defrag: DefragStats,
+    pub detect: DetectStats,
+    pub rules_loaded: usize,
+    /// Seconds of capture time covered.
+    pub uptime: i64,
+}
+
+impl SensorStats {
+    /// The `stats` object of the EVE record (Suricata's layout where it has one).
+    pub fn to_json(&self) -> Value {
+        let d = &self.decoder;
+        let mut events: Map<String, Value> = Map::new();
+        for (e, n) in &d.events {
+            let name = e.as_str();
+            let (group, key) = name.split_once('.').unwrap_or(("decoder", name));
+            let g = events.entry(group.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(m) = g {
+                m.insert(key.to_string(), json!(n));
+            }
+        }
+        json!({
+            "uptime": self.uptime,
+            "capture": { "files": self.capture.files, "files_truncated": self.capture.files_truncated },
+            "decoder": {
+                "pkts": d.pkts, "bytes": d.bytes, "invalid": d.invalid,
+                "ethernet": d.ethernet, "sll": d.sll, "null": d.null, "raw": d.raw,
+                "vlan": d.vlan, "vlan_qinq": d.vlan_qinq, "ipv4": d.ipv4, "ipv6": d.ipv6,
+                "tcp": d.tcp, "udp": d.udp, "icmpv4": d.icmpv4, "icmpv6": d.icmpv6,
+                "other_ip": d.other_ip, "not_ip": d.not_ip, "fragments": d.fragments,
+                "checksum_dropped": d.checksum_dropped,
+                "event": events,
+            },
+            "flow": {
+                "total": self.flow.created, "active": self.flow.active, "tcp": self.flow.tcp, "udp": self.flow.udp,
+                "icmp": self.flow.icmp, "other": self.flow.other, "ended_timeout": self.flow.ended_timeout,
+                "ended_shutdown": self.flow.ended_shutdown, "evicted": self.flow.evicted,
+            },
+            "defrag": {
+                "fragments": self.defrag.fragments, "reassembled": self.defrag.reassembled,
+                "overlaps": self.defrag.overlaps, "overlap_conflicts": self.defrag.overlap_conflicts,
+                "timeouts": self.defrag.timeouts, "tracker_evictions": self.defrag.tracker_evictions,
+                "memcap_drops": self.defrag.memcap_drops, "too_large": self.defrag.too_large,
+            },
+            "detect": {
+                "rules_loaded": self.rules_loaded,
+                "alert": self.detect.alerts,
+                "alerts_suppressed": self.detect.alerts_suppressed,
+                "alert_queue_overflow": self.detect.alert_queue_overflow,
+                "rules_evaluated": self.detect.rules_evaluated,
+                "pcre_errors": self.detect.inspect.pcre_errors,
+                "recursion_limit": self.detect.inspect.recursion_limit,
+            },
+        })
+    }
+}
