@@ -1,1 +1,21 @@
+//! Gatewatch correlator: ingests findings (EVE alerts from Gatewatch sensors or from
+//! Suricata), groups them into incidents and stores both in SQLite.
+//!
+//! Stages are folders: [`ingest`] (the entry point for alerts), [`incident`] (grouping
+//! rules and scoring), [`store`] (SQLite with migrations).
+//!
+//! ```
+//! use gatewatch_correlator::{config::CorrelatorConfig, Correlator, store::Store};
+//! let store = Store::open_in_memory().unwrap();
+//! let mut c = Correlator::new(CorrelatorConfig::default(), store);
+//! assert_eq!(c.store().incident_count().unwrap(), 0);
+//! ```
 
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod incident;
+pub mod ingest;
+pub mod store;
+
+pub use ingest::Correlator;

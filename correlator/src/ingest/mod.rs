@@ -1,0 +1,179 @@
+//! The correlator's entry point for findings: EVE alerts, in process (demo, `run`) or,
+//! later, from the network.
+
+use gatewatch_rules::event::AlertEvent;
+
+use crate::config::CorrelatorConfig;
+use crate::incident;
+use crate::store::sqlite::{iso_utc, NewAlert, TxOps};
+use crate::store::{Store, StoreError};
+
+/// Counters of the ingest path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestStats {
+    pub alerts: u64,
+    pub incidents_created: u64,
+    /// Alerts whose timestamp could not be read (stored with the ingest time).
+    pub bad_timestamps: u64,
+}
+
+pub struct Correlator {
+    cfg: CorrelatorConfig,
+    store: Store,
+    pending: Vec<AlertEvent>,
+    pub stats: IngestStats,
+}
+
+/// Microseconds since the epoch of an EVE timestamp (`2026-10-14T01:00:00.000000+0000`).
+pub fn parse_eve_timestamp(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok().map(|d| d.timestamp_micros())
+}
+
+impl Correlator {
+    pub fn new(cfg: CorrelatorConfig, store: Store) -> Self {
+        Correlator { cfg, store, pending: Vec::new(), stats: IngestStats::default() }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Queues an alert; alerts are written in batches (call [`Correlator::flush`] at the end).
+    pub fn ingest(&mut self, alert: &AlertEvent) -> Result<(), StoreError> {
+        self.pending.push(alert.clone());
+        if self.pending.len() >= self.cfg.batch_size.max(1) {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the queued alerts and their incidents in one transaction.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let window_us = self.cfg.incident_window_secs as i64 * 1_000_000;
+        let now = iso_utc(chrono::Utc::now().timestamp_micros());
+        let tx = self.store.transaction()?;
+        let ops = TxOps { tx: &tx };
+        let mut stats = self.stats;
+        for a in &batch {
+            let ts_us = match parse_eve_timestamp(&a.timestamp) {
+                Some(t) => t,
+                None => {
+                    stats.bad_timestamps += 1;
+                    chrono::Utc::now().timestamp_micros()
+                }
+            };
+            let raw = serde_json::to_string(a).unwrap_or_default();
+            let row = NewAlert {
+                ts_us,
+                timestamp: &a.timestamp,
+                sensor: a.host.as_deref(),
+                flow_id: a.flow_id,
+                gid: a.alert.gid,
+                sid: a.alert.signature_id,
+                rev: a.alert.rev,
+                signature: &a.alert.signature,
+                category: &a.alert.category,
+                severity: a.alert.severity,
+                src_ip: &a.src_ip,
+                src_port: a.src_port,
+                dest_ip: &a.dest_ip,
+                dest_port: a.dest_port,
+                proto: &a.proto,
+                raw: &raw,
+            };
+            let open = ops.open_incident(row.gid, row.sid, row.src_ip, row.dest_ip, ts_us - window_us)?;
+            let incident_id = match open {
+                Some((id, count, first, last)) => {
+                    let count = count + 1;
+                    ops.update_incident(id, count, first.min(ts_us), last.max(ts_us), incident::score(row.severity, count), &now)?;
+                    id
+                }
+                None => {
+                    stats.incidents_created += 1;
+                    let title = incident::title(row.signature, row.src_ip, row.dest_ip);
+                    ops.insert_incident(&title, &row, incident::score(row.severity, 1), &now)?
+                }
+            };
+            ops.insert_alert(&row, incident_id)?;
+            stats.alerts += 1;
+        }
+        tx.commit()?;
+        self.stats = stats;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatewatch_rules::event::AlertInfo;
+
+    fn alert(ts: &str, sid: u32, src: &str, dst: &str) -> AlertEvent {
+        AlertEvent {
+            timestamp: ts.into(),
+            flow_id: Some(1),
+            pcap_cnt: None,
+            event_type: "alert".into(),
+            src_ip: src.into(),
+            src_port: Some(1234),
+            dest_ip: dst.into(),
+            dest_port: Some(80),
+            proto: "TCP".into(),
+            ip_v: Some(4),
+            icmp_type: None,
+            icmp_code: None,
+            pkt_src: None,
+            direction: None,
+            alert: AlertInfo {
+                action: "allowed".into(),
+                gid: 1,
+                signature_id: sid,
+                rev: 1,
+                signature: format!("rule {sid}"),
+                category: "Misc".into(),
+                severity: 2,
+                source: None,
+                target: None,
+                metadata: None,
+            },
+            app_proto: None,
+            flow: None,
+            host: None,
+        }
+    }
+
+    #[test]
+    fn groups_by_rule_and_hosts_within_the_window() {
+        let cfg = CorrelatorConfig { incident_window_secs: 600, batch_size: 2 };
+        let mut c = Correlator::new(cfg, Store::open_in_memory().unwrap());
+        c.ingest(&alert("2026-10-14T01:00:00.000000+0000", 1, "1.1.1.1", "10.0.0.1")).unwrap();
+        c.ingest(&alert("2026-10-14T01:05:00.000000+0000", 1, "1.1.1.1", "10.0.0.1")).unwrap();
+        // Another destination: another incident.
+        c.ingest(&alert("2026-10-14T01:05:00.000000+0000", 1, "1.1.1.1", "10.0.0.2")).unwrap();
+        // Same key, but 11 minutes after the last one: a new incident.
+        c.ingest(&alert("2026-10-14T01:16:00.000000+0000", 1, "1.1.1.1", "10.0.0.1")).unwrap();
+        // Bad timestamp: stored, counted.
+        c.ingest(&alert("yesterday", 2, "1.1.1.1", "10.0.0.1")).unwrap();
+        c.flush().unwrap();
+        assert_eq!(c.store().alert_count().unwrap(), 5);
+        assert_eq!(c.store().incident_count().unwrap(), 4);
+        assert_eq!(c.stats.bad_timestamps, 1);
+        let list = c.store().list_incidents(10).unwrap();
+        let first = list.iter().find(|i| i.alert_count == 2).unwrap();
+        assert_eq!(first.first_seen, "2026-10-14T01:00:00.000000Z");
+        assert_eq!(first.last_seen, "2026-10-14T01:05:00.000000Z");
+        assert_eq!(first.score, incident::score(2, 2));
+        assert_eq!(c.store().incident_alerts(first.id, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_eve_timestamp("1970-01-01T00:00:01.000002+0000"), Some(1_000_002));
+        assert_eq!(parse_eve_timestamp("1970-01-01T07:00:01.5+0700"), Some(1_500_000));
+        assert_eq!(parse_eve_timestamp("nope"), None);
+    }
+}
