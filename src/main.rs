@@ -1,1 +1,69 @@
-fn main(){}
+//! `gatewatch`: the command line of the sensor, the correlator and the analyst tools.
+//! It parses flags, loads the configuration and calls the library crates.
+
+mod commands;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "gatewatch", version, about = "Security monitoring for a provincial government network")]
+struct Cli {
+    /// Configuration file (TOML); defaults apply when absent.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Override a configuration key: `--set section.key=value` (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the sensor offline over capture files and write EVE JSON.
+    Replay(commands::replay::ReplayArgs),
+    /// Sensor → correlator → store over capture files (rules from --rules or the config).
+    Run(commands::replay::RunArgs),
+    /// Rule sets: load and report.
+    #[command(subcommand)]
+    Rules(commands::rules::RulesCommand),
+    /// Generate the demo capture and rules, run the whole pipeline, print the incidents.
+    Demo(commands::demo::DemoArgs),
+    /// Incidents in the store.
+    #[command(subcommand)]
+    Incidents(commands::incidents::IncidentsCommand),
+    /// Configuration file tools.
+    #[command(subcommand)]
+    Config(commands::config_cmd::ConfigCommand),
+}
+
+fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Replay(a) => commands::replay::replay(a, cfg),
+        Command::Run(a) => commands::replay::run(a, cfg),
+        Command::Rules(c) => commands::rules::run(c, cfg),
+        Command::Demo(a) => commands::demo::run(a, cfg),
+        Command::Incidents(c) => commands::incidents::run(c, cfg),
+        Command::Config(c) => commands::config_cmd::run(c, sets),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        // `config check` validates a file of its own: the global config is not loaded.
+        Command::Config(c) => commands::config_cmd::run(c, &cli.sets),
+        command => config::load(cli.config.as_deref(), &cli.sets).and_then(|cfg| dispatch(command, cfg, &cli.sets)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gatewatch: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The one configuration file (TOML). Every section has working defaults; an unknown key
+//! is an error naming it. `--set section.key=value` overrides any key.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use gatewatch_correlator::config::{CorrelatorConfig, StoreConfig};
+use gatewatch_sensor::config::{
+    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FlowConfig, SensorConfig, StreamConfig, VarsConfig,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Capture options (checksum validation).
+    pub capture: CaptureConfig,
+    /// TCP stream options (midstream pickup).
+    pub stream: StreamConfig,
+    /// Flow table bounds and timeouts.
+    pub flow: FlowConfig,
+    /// IP fragment reassembly bounds.
+    pub defrag: DefragConfig,
+    /// Rule files and detection bounds.
+    pub detect: DetectConfig,
+    /// Rule variables ($HOME_NET, $HTTP_PORTS, ...).
+    pub vars: VarsConfig,
+    /// EVE JSON output.
+    pub eve: EveConfig,
+    /// Incident building.
+    pub correlator: CorrelatorConfig,
+    /// Where the correlator keeps its data.
+    pub store: StoreConfig,
+}
+
+impl Config {
+    pub fn sensor(&self) -> SensorConfig {
+        SensorConfig {
+            capture: self.capture.clone(),
+            stream: self.stream.clone(),
+            flow: self.flow.clone(),
+            defrag: self.defrag.clone(),
+            detect: self.detect.clone(),
+            vars: self.vars.clone(),
+            eve: self.eve.clone(),
+        }
+    }
+}
+
+/// Parses the value of `--set k=v`: a TOML value when it is one (`true`, `3`, `"x"`,
+/// `[1, 2]`), else the text as a string.
+fn parse_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// Applies one `section.key=value` override to a TOML table.
+pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<()> {
+    let (path, raw) = set.split_once('=').with_context(|| format!("--set `{set}`: expected key=value"))?;
+    let keys: Vec<&str> = path.trim().split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        bail!("--set `{set}`: empty key in `{path}`");
+    }
+    let mut cur = table;
+    for k in &keys[..keys.len() - 1] {
+        let entry = cur.entry(k.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match entry {
+            toml::Value::Table(t) => t,
+            _ => bail!("--set `{set}`: `{k}` is not a section"),
+        };
+    }
+    cur.insert(keys[keys.len() - 1].to_string(), parse_value(raw.trim()));
+    Ok(())
+}
+
+/// Turns a table into a [`Config`], naming the offending key on error.
+pub fn from_table(table: toml::Table, origin: &str) -> Result<Config> {
+    let value = toml::Value::Table(table);
+    serde_path_to_error::deserialize::<_, Config>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            anyhow::anyhow!("{origin}: {inner}")
+        } else {
+            anyhow::anyhow!("{origin}: key `{path}`: {inner}")
+        }
+    })
+}
+
+/// Reads the config file (if any) and applies the overrides.
+pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config> {
+    let (mut table, origin) = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config `{}`", p.display()))?;
+            let t: toml::Table = toml::from_str(&text).map_err(|e| anyhow::anyhow!("config `{}`: {e}", p.display()))?;
+            (t, format!("config `{}`", p.display()))
+        }
+        None => (toml::Table::new(), "configuration".to_string()),
+    };
+    for s in sets {
+        apply_set(&mut table, s)?;
+    }
+    let origin = if sets.is_empty() { origin } else { format!("{origin} with --set overrides") };
+    from_table(table, &origin)
+}
+
+/// The default configuration as a documented TOML file.
+pub fn default_toml() -> String {
+    toml::to_string_pretty(&Config::default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_overrides_and_types() {
+        let c = load(None, &["stream.midstream=true".into(), "capture.checksum_validation=false".into(), "flow.max_flows=10".into(), "vars.address_groups.HOME_NET=[10.46.0.0/16]".into()]).unwrap();
+        assert!(c.stream.midstream);
+        assert_eq!(c.flow.max_flows, 10);
+        assert_eq!(c.capture.checksum_validation, gatewatch_sensor::config::ChecksumMode::No);
+        assert_eq!(c.vars.address_groups["HOME_NET"], "[10.46.0.0/16]");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = load(None, &["flow.max_flow=10".into()]).unwrap_err().to_string();
+        assert!(e.contains("flow.max_flow") || e.contains("max_flow"), "{e}");
+        let e = load(None, &["flow.max_flows=many".into()]).unwrap_err().to_string();
+        assert!(e.contains("flow.max_flows"), "{e}");
+        let e = load(None, &["capture.checksum_validation=maybe".into()]).unwrap_err().to_string();
+        assert!(e.contains("capture.checksum_validation") && e.contains("maybe"), "{e}");
+        assert!(load(None, &["nokey".into()]).is_err());
+    }
+
+    #[test]
+    fn default_round_trips() {
+        let t: toml::Table = toml::from_str(&default_toml()).unwrap();
+        assert_eq!(from_table(t, "x").unwrap(), Config::default());
+    }
+}
