@@ -231,7 +231,7 @@ fn split_group(s: &str) -> Result<Vec<&str>, ParseError> {
             ']' => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(ParseError::grammar(format!("unbalanced `]` in `{s}`")));
+                    return Err(ParseError::grammar(format!("unbalanced brackets in `{s}`")));
                 }
             }
             ',' if depth == 0 => {
@@ -242,7 +242,7 @@ fn split_group(s: &str) -> Result<Vec<&str>, ParseError> {
         }
     }
     if depth != 0 {
-        return Err(ParseError::grammar(format!("unbalanced `[` in `{s}`")));
+        return Err(ParseError::grammar(format!("unbalanced brackets in `{s}`")));
     }
     out.push(s[start..].trim());
     Ok(out)
@@ -284,7 +284,7 @@ fn parse_addr_inner(expr: &str, vars: &Vars, depth: usize) -> Result<AddressSet,
         let inner = parse_addr_inner(rest.trim(), vars, depth + 1)?;
         let out = inner.complement();
         if out.is_empty() {
-            return Err(ParseError::grammar(format!("address `{expr}` matches nothing")));
+            return Err(ParseError::grammar(format!("address matches nothing: `{expr}`")));
         }
         return Ok(out);
     }
@@ -305,7 +305,7 @@ fn parse_addr_inner(expr: &str, vars: &Vars, depth: usize) -> Result<AddressSet,
         }
         let out = combine(items, AddressSet::any(), AddressSet::union, AddressSet::difference);
         if out.is_empty() {
-            return Err(ParseError::grammar(format!("address group `{expr}` matches nothing")));
+            return Err(ParseError::grammar(format!("address group matches nothing: `{expr}`")));
         }
         let any = out.v4.ranges() == [(0, V4_MAX)] && out.v6.ranges() == [(0, V6_MAX)];
         return Ok(AddressSet { any, ..out });
@@ -379,7 +379,7 @@ fn parse_port_inner(expr: &str, vars: &Vars, depth: usize) -> Result<IntervalSet
     if let Some(rest) = expr.strip_prefix('!') {
         let out = parse_port_inner(rest.trim(), vars, depth + 1)?.complement(MAX);
         if out.is_empty() {
-            return Err(ParseError::grammar(format!("port `{expr}` matches nothing")));
+            return Err(ParseError::grammar(format!("port matches nothing: `{expr}`")));
         }
         return Ok(out);
     }
@@ -405,7 +405,7 @@ fn parse_port_inner(expr: &str, vars: &Vars, depth: usize) -> Result<IntervalSet
             |a, b| a.difference(b, MAX),
         );
         if out.is_empty() {
-            return Err(ParseError::grammar(format!("port group `{expr}` matches nothing")));
+            return Err(ParseError::grammar(format!("port group matches nothing: `{expr}`")));
         }
         return Ok(out);
     }

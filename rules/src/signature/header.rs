@@ -82,7 +82,7 @@ fn header_tokens(s: &str) -> Result<Vec<&str>, ParseError> {
             ']' => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(ParseError::grammar(format!("unbalanced `]` in header `{s}`")));
+                    return Err(ParseError::grammar(format!("unbalanced brackets in header `{s}`")));
                 }
             }
             c if c.is_whitespace() && depth == 0 => {
@@ -96,7 +96,7 @@ fn header_tokens(s: &str) -> Result<Vec<&str>, ParseError> {
         }
     }
     if depth != 0 {
-        return Err(ParseError::grammar(format!("unbalanced `[` in header `{s}`")));
+        return Err(ParseError::grammar(format!("unbalanced brackets in header `{s}`")));
     }
     if let Some(st) = start {
         out.push(&s[st..]);
@@ -109,16 +109,16 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
     let text = text.trim();
     let open = text
         .find('(')
-        .ok_or_else(|| ParseError::grammar("missing `(` before the options".to_string()))?;
+        .ok_or_else(|| ParseError::grammar("missing opening parenthesis before the options".to_string()))?;
     let body = text[open + 1..]
         .trim_end()
         .strip_suffix(')')
-        .ok_or_else(|| ParseError::grammar("rule does not end with `)`".to_string()))?;
+        .ok_or_else(|| ParseError::grammar("rule does not end with a closing parenthesis".to_string()))?;
     let head = &text[..open];
     let toks = header_tokens(head)?;
     if toks.len() != 7 {
         return Err(ParseError::grammar(format!(
-            "header needs 7 fields (action proto src sport dir dst dport), found {} in `{}`",
+            "header must have 7 fields (action proto src sport dir dst dport), found {}: `{}`",
             toks.len(),
             head.trim()
         )));

@@ -53,7 +53,7 @@ impl ParseError {
     pub fn unsupported(what: &str) -> Self {
         ParseError {
             kind: ErrorKind::Unsupported(what.to_string()),
-            detail: format!("`{what}` is not supported yet"),
+            detail: format!("{what} is not supported yet"),
         }
     }
     pub fn unknown(keyword: &str) -> Self {
@@ -92,7 +92,12 @@ impl ParseError {
 /// Grammar details carry the offending text; group them by their first words.
 fn grammar_class(detail: &str) -> String {
     let cut = detail.find('`').unwrap_or(detail.len());
-    detail[..cut].trim().to_string()
+    let class = detail[..cut].trim().trim_end_matches(':').trim();
+    // "found 6" and similar counts vary per rule; keep the class stable.
+    match class.find(", found") {
+        Some(i) => class[..i].to_string(),
+        None => class.to_string(),
+    }
 }
 
 impl fmt::Display for ParseError {

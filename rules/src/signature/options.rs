@@ -279,7 +279,7 @@ pub fn split_options(body: &str) -> Result<Vec<(&str, Option<&str>)>, ParseError
             i += 1;
         }
         let end = end.ok_or_else(|| {
-            ParseError::grammar(format!("option not terminated by `;` at `{}`", body[start..].trim()))
+            ParseError::grammar(format!("option not terminated by a semicolon: `{}`", body[start..].trim()))
         })?;
         i = end + 1;
         let (name, value) = match colon {
@@ -539,7 +539,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
         }
     }
     if !have_sid {
-        return Err(ParseError::grammar("rule has no `sid`".to_string()));
+        return Err(ParseError::grammar("rule has no sid".to_string()));
     }
     if let Some(p) = explicit_priority {
         sig.priority = p;

@@ -1,0 +1,70 @@
+//! Helpers: run the binary, make scratch folders, compare with golden files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn gatewatch() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gatewatch"))
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    gatewatch().current_dir(dir).args(args).output().expect("gatewatch runs")
+}
+
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("gatewatch-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        Scratch(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Compares `actual` with `tests/golden/NAME`; `UPDATE_GOLDENFILES=1` rewrites it.
+pub fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDENFILES").is_some() {
+        std::fs::write(&path, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {} (run with UPDATE_GOLDENFILES=1)", path.display()));
+    if expected != actual {
+        let exp: Vec<&str> = expected.lines().collect();
+        let act: Vec<&str> = actual.lines().collect();
+        for (i, (e, a)) in exp.iter().zip(act.iter()).enumerate() {
+            if e != a {
+                panic!("{name}: line {} differs\nexpected: {e}\nactual:   {a}", i + 1);
+            }
+        }
+        panic!("{name}: {} lines expected, {} produced", exp.len(), act.len());
+    }
+}
+
+pub fn eve_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("EVE output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("EVE line is JSON"))
+        .collect()
+}
+
+pub fn alert_sids(events: &[serde_json::Value]) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|e| e["event_type"] == "alert")
+        .map(|e| e["alert"]["signature_id"].as_u64().expect("sid"))
+        .collect()
+}

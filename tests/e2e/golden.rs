@@ -1,0 +1,184 @@
+//! Golden files: generated capture + rules → expected EVE, byte for byte.
+//! Regenerate with `UPDATE_GOLDENFILES=1 cargo test --test tests golden`.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4};
+use std::path::Path;
+
+use gatewatch_sensor::capture::writer::PcapWriter;
+use gatewatch_sensor::capture::LinkType;
+use gatewatch_sensor::decode::checksum::transport_checksum;
+use gatewatch_sensor::synth::{dns_message, eth_ipv4, icmp_echo, udp_datagram, Capture, TcpSession};
+
+use super::common::{alert_sids, eve_lines, golden, run_in, Scratch};
+
+const T0: i64 = 1_791_939_600_000_000;
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().expect("test address")
+}
+
+fn replay(dir: &Scratch, pcaps: &[&str], rules: &str, extra: &[&str]) -> String {
+    std::fs::write(dir.path("test.rules"), rules).expect("rules");
+    let mut args = vec!["replay"];
+    args.extend_from_slice(pcaps);
+    args.extend_from_slice(&["--rules", "test.rules", "--eve", "eve.json"]);
+    args.extend_from_slice(extra);
+    let out = run_in(&dir.0, &args);
+    assert!(out.status.success(), "replay failed: {}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(dir.path("eve.json")).expect("eve output")
+}
+
+const PAYLOAD_RULES: &str = r#"
+alert tcp any any -> any 80 (msg:"GET of an html page"; flow:to_server,established; content:"GET "; startswith; content:".html"; distance:0; within:20; sid:1; rev:2;)
+alert tcp any 80 -> any any (msg:"HTTP 200 to client"; flow:to_client,established; content:"HTTP/1.1 200"; depth:12; classtype:misc-activity; sid:2;)
+alert tcp any any -> any any (msg:"pcre relative"; content:"GET"; pcre:"/^\s+\/index/R"; content:"Host|3a|"; nocase; sid:3;)
+alert tcp any any -> any 80 (msg:"set flowbit"; content:"GET "; flowbits:set,gw.get; flowbits:noalert; sid:4;)
+alert tcp any 80 -> any any (msg:"response after GET"; flowbits:isset,gw.get; content:"hello"; sid:5; metadata:created_at 2026_10_01, signature_severity Major;)
+alert tcp any any -> any any (msg:"id check returned root"; flow:not_established; content:"uid=0|28|root|29|"; target:dest_ip; classtype:bad-unknown; sid:6;)
+alert udp any any -> any 53 (msg:"DNS evil name"; content:"|04|EVIL|07|example|03|org|00|"; nocase; classtype:trojan-activity; sid:7;)
+alert icmp any any -> any any (msg:"ping limited"; itype:8; threshold:type limit, track by_src, count 2, seconds 60; sid:8;)
+alert tcp any any -> any any (msg:"GET not POST"; content:"GET"; content:!"POST"; priority:1; sid:9;)
+alert tcp any any -> any any (msg:"never: big"; dsize:>1000; sid:10;)
+alert ip 10.1.1.0/24 any -> any any (msg:"ip-only from the office"; sid:11;)
+pass tcp any any -> any 8443 (msg:"allowed service"; sid:12;)
+alert tcp any any -> any 8443 (msg:"suppressed by pass"; content:"secret"; sid:13;)
+"#;
+
+fn payload_capture() -> Capture {
+    let mut cap = Capture::default();
+    let mut s = TcpSession::new(SocketAddrV4::new(ip("10.1.1.1"), 40001), SocketAddrV4::new(ip("192.0.2.10"), 80), T0);
+    s.handshake()
+        .client_send(b"GET /index.html HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\n\r\n")
+        .server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        .close();
+    cap.add(s.into_frames());
+    // No handshake: not established (midstream off).
+    let mut m = TcpSession::new(SocketAddrV4::new(ip("192.0.2.99"), 8080), SocketAddrV4::new(ip("10.1.1.2"), 51000), T0 + 100_000);
+    m.client_send(b"uid=0(root) gid=0(root)\n");
+    cap.add(m.into_frames());
+    let q = dns_message(7, "evil.example.org", None);
+    cap.push(T0 + 200_000, eth_ipv4(ip("10.1.1.1"), ip("192.0.2.53"), 17, &udp_datagram(ip("10.1.1.1"), ip("192.0.2.53"), 5000, 53, &q), 1));
+    for seq in 0..3 {
+        cap.push(T0 + 300_000 + seq as i64 * 1000, eth_ipv4(ip("10.1.1.1"), ip("192.0.2.10"), 1, &icmp_echo(true, 1, seq, b"ping"), 10 + seq));
+    }
+    let mut p = TcpSession::new(SocketAddrV4::new(ip("10.1.1.3"), 40002), SocketAddrV4::new(ip("192.0.2.10"), 8443), T0 + 400_000);
+    p.handshake().client_send(b"secret").close();
+    cap.add(p.into_frames());
+    cap
+}
+
+#[test]
+fn payload_flow_flowbits_threshold_eve() {
+    let dir = Scratch::new("golden-payload");
+    payload_capture().write_pcap(&dir.path("payload.pcap")).expect("pcap");
+    let eve = replay(&dir, &["payload.pcap"], PAYLOAD_RULES, &[]);
+    let events = eve_lines(&dir.path("eve.json"));
+    let mut sids = alert_sids(&events);
+    sids.sort();
+    assert_eq!(sids, vec![1, 2, 3, 5, 6, 7, 8, 8, 9, 11, 11, 11, 11]);
+    golden("payload.eve.json", &eve);
+}
+
+/// A UDP datagram split into three IPv4 fragments, sent out of order, plus a
+/// conflicting overlap that first-wins must ignore.
+fn fragment_frames() -> Vec<(i64, Vec<u8>)> {
+    let (src, dst) = (ip("10.2.2.2"), ip("192.0.2.20"));
+    let mut payload = vec![b'.'; 100];
+    payload[20..37].copy_from_slice(b"FRAGMENTED-SECRET");
+    let udp = udp_datagram(src, dst, 7777, 9999, &payload);
+    let frag = |off: usize, end: usize, more: bool, data: &[u8]| {
+        let mut f = eth_ipv4(src, dst, 17, &data[off..end], 0x4242);
+        let flags_off: u16 = (if more { 0x2000 } else { 0 }) | (off / 8) as u16;
+        f[14 + 6..14 + 8].copy_from_slice(&flags_off.to_be_bytes());
+        f[14 + 10] = 0;
+        f[14 + 11] = 0;
+        let c = gatewatch_sensor::decode::checksum::ipv4_header_checksum(&f[14..34]);
+        f[14 + 10..14 + 12].copy_from_slice(&c.to_be_bytes());
+        f
+    };
+    let mut evil = udp.clone();
+    evil[24..32].copy_from_slice(b"XXXXXXXX");
+    vec![
+        (T0, frag(24, 48, true, &udp)),
+        (T0 + 1, frag(48, udp.len(), false, &udp)),
+        (T0 + 2, frag(24, 32, true, &evil)),
+        (T0 + 3, frag(0, 24, true, &udp)),
+    ]
+}
+
+fn ipv6_tcp_frame(payload: &[u8]) -> Vec<u8> {
+    let src: Ipv6Addr = "2001:db8:1::5".parse().expect("v6");
+    let dst: Ipv6Addr = "2001:db8:2::80".parse().expect("v6");
+    let mut tcp = vec![0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0];
+    tcp.extend_from_slice(payload);
+    let c = transport_checksum(src.into(), dst.into(), 6, &tcp);
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd, 0x60, 0, 0, 0];
+    f.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+    f.extend_from_slice(&[6, 64]);
+    f.extend_from_slice(&src.octets());
+    f.extend_from_slice(&dst.octets());
+    f.extend_from_slice(&tcp);
+    f
+}
+
+#[test]
+fn fragments_and_ipv6_eve() {
+    let dir = Scratch::new("golden-frag");
+    let mut cap = Capture::default();
+    cap.add(fragment_frames());
+    cap.push(T0 + 10, ipv6_tcp_frame(b"v6-hello"));
+    cap.write_pcap(&dir.path("frag.pcap")).expect("pcap");
+    let rules = "alert udp any any -> any 9999 (msg:\"secret across fragments\"; flow:only_frag; content:\"FRAGMENTED-SECRET\"; sid:20;)\n\
+                 alert tcp any any -> [2001:db8::/32] 80 (msg:\"v6 payload\"; content:\"v6-hello\"; sid:21;)\n";
+    let eve = replay(&dir, &["frag.pcap"], rules, &["--set", "stream.midstream=true"]);
+    let events = eve_lines(&dir.path("eve.json"));
+    assert_eq!(alert_sids(&events), vec![20, 21]);
+    let stats = events.iter().find(|e| e["event_type"] == "stats").expect("stats");
+    assert_eq!(stats["stats"]["defrag"]["reassembled"], 1);
+    assert!(stats["stats"]["defrag"]["overlap_conflicts"].as_u64().unwrap_or(0) >= 1);
+    golden("fragments.eve.json", &eve);
+}
+
+fn write_link(path: &Path, link: LinkType, frames: &[Vec<u8>]) {
+    let f = std::fs::File::create(path).expect("pcap file");
+    let mut w = PcapWriter::new(std::io::BufWriter::new(f), link, true).expect("header");
+    for (i, fr) in frames.iter().enumerate() {
+        w.write(T0 + i as i64 * 1000, fr).expect("record");
+    }
+    w.flush().expect("flush");
+}
+
+#[test]
+fn link_types_vlan_and_nanosecond_pcaps_eve() {
+    let dir = Scratch::new("golden-links");
+    let (src, dst) = (ip("10.3.3.3"), ip("192.0.2.30"));
+    let eth = eth_ipv4(src, dst, 17, &udp_datagram(src, dst, 1111, 2222, b"linktest"), 5);
+    let ipv4 = eth[14..].to_vec();
+    let mut vlan = eth[..12].to_vec();
+    vlan.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a, 0x08, 0x00]);
+    vlan.extend_from_slice(&ipv4);
+    let mut qinq = eth[..12].to_vec();
+    qinq.extend_from_slice(&[0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x0a, 0x08, 0x00]);
+    qinq.extend_from_slice(&ipv4);
+    let mut sll = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00];
+    sll.extend_from_slice(&ipv4);
+    let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0];
+    sll2.extend_from_slice(&ipv4);
+    let mut null = 2u32.to_le_bytes().to_vec();
+    null.extend_from_slice(&ipv4);
+    write_link(&dir.path("eth.pcap"), LinkType::ETHERNET, &[eth, vlan, qinq]);
+    write_link(&dir.path("sll.pcap"), LinkType::LINUX_SLL, &[sll]);
+    write_link(&dir.path("sll2.pcap"), LinkType::LINUX_SLL2, &[sll2]);
+    write_link(&dir.path("raw.pcap"), LinkType::RAW, &[ipv4.clone()]);
+    write_link(&dir.path("null.pcap"), LinkType::NULL, &[null]);
+    let rules = "alert udp any any -> any 2222 (msg:\"link test\"; content:\"linktest\"; sid:30;)\n";
+    let eve = replay(&dir, &["eth.pcap", "sll.pcap", "sll2.pcap", "raw.pcap", "null.pcap"], rules, &[]);
+    let events = eve_lines(&dir.path("eve.json"));
+    assert_eq!(alert_sids(&events).len(), 7);
+    let stats = events.iter().find(|e| e["event_type"] == "stats").expect("stats");
+    assert_eq!(stats["stats"]["decoder"]["vlan"], 2);
+    assert_eq!(stats["stats"]["decoder"]["vlan_qinq"], 1);
+    assert_eq!(stats["stats"]["capture"]["files"], 5);
+    golden("link-types.eve.json", &eve);
+}
