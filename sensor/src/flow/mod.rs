@@ -111,10 +111,12 @@ impl Flow {
         self.pkts[0] > 0 && self.pkts[1] > 0
     }
 
-    /// flow:established, as Suricata defines it.
+    /// flow:established, as Suricata defines it: a TCP session in the established state
+    /// (the packet completing the handshake counts, a FIN does not); other protocols once
+    /// both directions were seen.
     pub fn established(&self) -> bool {
         match &self.tcp {
-            Some(t) => t.was_established,
+            Some(t) => t.state == TcpState::Established,
             None => self.seen_both(),
         }
     }
