@@ -31,6 +31,9 @@ pub struct LoadReport {
     pub skipped: Vec<Skipped>,
     /// Files that could not be read at all.
     pub file_errors: Vec<String>,
+    /// Every unsupported feature → rules using it (a rule counts once per feature; the
+    /// skip reason names only its first).
+    pub unsupported_features: BTreeMap<String, usize>,
 }
 
 impl LoadReport {
@@ -55,6 +58,7 @@ impl LoadReport {
             "skipped": self.skipped.len(),
             "disabled": self.disabled,
             "skipped_by_reason": self.skipped_by_reason(),
+            "unsupported_features": self.unsupported_features,
             "skipped_rules": self.skipped,
             "file_errors": self.file_errors,
         })
@@ -81,6 +85,13 @@ impl LoadReport {
         }
         let mut reasons: Vec<(String, usize)> = self.skipped_by_reason().into_iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        if !self.unsupported_features.is_empty() {
+            let mut feats: Vec<(&String, &usize)> = self.unsupported_features.iter().collect();
+            feats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let top: Vec<String> = feats.iter().take(12).map(|(f, n)| format!("{f} ({n})")).collect();
+            let _ = writeln!(s, "unsupported features used by skipped rules: {}", top.join(", "));
+        }
+        let _ = writeln!(s, "skipped, by reason:");
         for (reason, count) in reasons {
             let _ = writeln!(s, "  {count:>6}  {reason}");
             for sk in self.skipped.iter().filter(|x| x.reason == reason).take(examples) {

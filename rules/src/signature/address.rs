@@ -272,8 +272,22 @@ where
     }
 }
 
+/// A top-level comma list without brackets (`!5800,!445`) is a group, as in Suricata.
+fn bracket_top_level_list(expr: &str) -> std::borrow::Cow<'_, str> {
+    let mut depth = 0i32;
+    for c in expr.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => return std::borrow::Cow::Owned(format!("[{expr}]")),
+            _ => {}
+        }
+    }
+    std::borrow::Cow::Borrowed(expr)
+}
+
 pub fn parse_addresses(expr: &str, vars: &Vars) -> Result<AddressSet, ParseError> {
-    parse_addr_inner(expr.trim(), vars, 0)
+    parse_addr_inner(&bracket_top_level_list(expr.trim()), vars, 0)
 }
 
 fn parse_addr_inner(expr: &str, vars: &Vars, depth: usize) -> Result<AddressSet, ParseError> {
@@ -366,7 +380,7 @@ fn parse_cidr(s: &str) -> Result<AddressSet, ParseError> {
 }
 
 pub fn parse_ports(expr: &str, vars: &Vars) -> Result<PortSet, ParseError> {
-    let set = parse_port_inner(expr.trim(), vars, 0)?;
+    let set = parse_port_inner(&bracket_top_level_list(expr.trim()), vars, 0)?;
     let any = set.ranges() == [(0, 65535)];
     Ok(PortSet { set, any })
 }
@@ -490,6 +504,8 @@ mod tests {
         assert!(parse_ports("any", &vars).unwrap().any);
         assert!(parse_ports("70000", &vars).is_err());
         assert!(parse_ports("!any", &vars).is_err());
+        let bare = parse_ports("!5800,!445", &vars).unwrap();
+        assert!(!bare.contains(445) && !bare.contains(5800) && bare.contains(80));
     }
 
     #[test]

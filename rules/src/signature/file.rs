@@ -92,6 +92,9 @@ pub fn load_text(
             Err(e) => {
                 if e.is_support_gap() {
                     report.parsed += 1;
+                    for g in &e.gaps {
+                        *report.unsupported_features.entry(g.clone()).or_insert(0) += 1;
+                    }
                 }
                 report.skip(Skipped {
                     file: file.to_string(),

@@ -28,6 +28,8 @@ pub use options::{
 pub struct ParseError {
     pub kind: ErrorKind,
     pub detail: String,
+    /// For a support gap: every unsupported feature the rule uses (the first is `kind`).
+    pub gaps: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,21 +47,30 @@ pub enum ErrorKind {
 
 impl ParseError {
     pub fn grammar(detail: impl Into<String>) -> Self {
-        ParseError { kind: ErrorKind::Grammar, detail: detail.into() }
+        ParseError { kind: ErrorKind::Grammar, detail: detail.into(), gaps: Vec::new() }
     }
     pub fn invalid(keyword: &str, detail: impl Into<String>) -> Self {
-        ParseError { kind: ErrorKind::InvalidValue(keyword.to_string()), detail: detail.into() }
+        ParseError { kind: ErrorKind::InvalidValue(keyword.to_string()), detail: detail.into(), gaps: Vec::new() }
     }
     pub fn unsupported(what: &str) -> Self {
         ParseError {
             kind: ErrorKind::Unsupported(what.to_string()),
             detail: format!("{what} is not supported yet"),
+            gaps: vec![what.to_string()],
         }
     }
     pub fn unknown(keyword: &str) -> Self {
         ParseError {
             kind: ErrorKind::UnknownKeyword(keyword.to_string()),
             detail: format!("unknown keyword `{keyword}`"),
+            gaps: Vec::new(),
+        }
+    }
+
+    /// Records another unsupported feature of the same rule.
+    pub(crate) fn add_gap(&mut self, what: &str) {
+        if !self.gaps.iter().any(|g| g == what) {
+            self.gaps.push(what.to_string());
         }
     }
 
@@ -181,8 +192,20 @@ impl Signature {
             target: None,
             origin,
         };
-        options::apply_options(&mut sig, opts)?;
-        Ok(sig)
+        // Options are parsed even for an unsupported protocol so that grammar errors are
+        // found; a grammar error wins over a support gap in the report.
+        match (options::apply_options(&mut sig, opts), hdr.app_proto) {
+            (Err(e), _) if !e.is_support_gap() => Err(e),
+            (res, Some(app)) => {
+                let mut e = ParseError::unsupported(&format!("protocol `{app}`"));
+                if let Err(kw) = res {
+                    kw.gaps.iter().for_each(|g| e.add_gap(g));
+                }
+                Err(e)
+            }
+            (Err(e), None) => Err(e),
+            (Ok(()), None) => Ok(sig),
+        }
     }
 
     /// True for rules that look at nothing but addresses, protocol and set-only flowbits:
@@ -209,6 +232,7 @@ impl Signature {
             if c.fast_pattern {
                 return Some(c);
             }
+            // (`contents` holds only positive contents: a negated fast_pattern is skipped.)
             if best.is_none_or(|b| c.pattern.len() > b.pattern.len()) {
                 best = Some(c);
             }

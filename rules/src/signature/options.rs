@@ -312,12 +312,17 @@ fn parse_u32(keyword: &str, s: &str) -> Result<u32, ParseError> {
     s.trim().parse::<u32>().map_err(|_| ParseError::invalid(keyword, format!("invalid number `{s}`")))
 }
 
-/// The content that a modifier applies to: the last one of the rule.
+/// The content that a modifier applies to: the last content of the rule, even when a
+/// pcre or isdataat came after it (as Suricata does).
 fn last_content<'a>(sig: &'a mut Signature, keyword: &str) -> Result<&'a mut Content, ParseError> {
-    match sig.payload.last_mut() {
-        Some(PayloadMatch::Content(c)) => Ok(c),
-        _ => Err(ParseError::invalid(keyword, format!("`{keyword}` needs a preceding `content`"))),
-    }
+    sig.payload
+        .iter_mut()
+        .rev()
+        .find_map(|m| match m {
+            PayloadMatch::Content(c) => Some(c),
+            _ => None,
+        })
+        .ok_or_else(|| ParseError::invalid(keyword, format!("`{keyword}` needs a preceding `content`")))
 }
 
 /// Applies every option of `body` to `sig`.
@@ -376,7 +381,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     t => return Err(ParseError::invalid(name, format!("unknown target `{t}`"))),
                 })
             }
-            "content" => {
+            "content" | "uricontent" => {
+                if kw == "uricontent" {
+                    note_gap(&mut first_gap, ParseError::unsupported("keyword `uricontent`"));
+                }
                 let (negated, inner) = unquote(name, need(name, value)?)?;
                 let pattern = decode_pattern(name, inner)?;
                 sig.payload.push(PayloadMatch::Content(Content {
@@ -405,7 +413,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 let v = need(name, value)?.trim();
                 if v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
                     // A byte_extract variable.
-                    first_gap.get_or_insert(ParseError::unsupported(&format!("`{kw}` from a byte_extract variable")));
+                    note_gap(&mut first_gap, ParseError::unsupported(&format!("`{kw}` from a byte_extract variable")));
                     continue;
                 }
                 let c = last_content(sig, name)?;
@@ -450,11 +458,9 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 last_content(sig, name)?.endswith = true;
             }
             "fast_pattern" => {
+                // On a negated content the mark is kept but ignored by the prefilter,
+                // which then uses a positive content (any of them is sound).
                 let c = last_content(sig, name)?;
-                if c.negated {
-                    // Suricata allows it but a negated pattern can never drive a prefilter.
-                    return Err(ParseError::invalid(name, "fast_pattern on a negated content"));
-                }
                 c.fast_pattern = true;
                 match value.map(str::trim) {
                     None | Some("only") => {}
@@ -481,7 +487,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 let mut parts = v.split(',').map(str::trim);
                 let off = parts.next().unwrap_or("");
                 if off.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-                    first_gap.get_or_insert(ParseError::unsupported("`isdataat` with a byte_extract variable"));
+                    note_gap(&mut first_gap, ParseError::unsupported("`isdataat` with a byte_extract variable"));
                     continue;
                 }
                 let offset = parse_u32(name, off)?;
@@ -533,7 +539,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 sig.header_checks.push(HeaderCheck::SameIp);
             }
             other if KNOWN_UNSUPPORTED.contains(&other) => {
-                first_gap.get_or_insert(ParseError::unsupported(&format!("keyword `{other}`")));
+                note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{other}`")));
             }
             other => return Err(ParseError::unknown(other)),
         }
@@ -562,6 +568,14 @@ fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
         }
     }
     Ok(())
+}
+
+/// Keeps the first support gap as the rule's error and records every other one.
+fn note_gap(first: &mut Option<ParseError>, gap: ParseError) {
+    match first {
+        Some(f) => gap.gaps.iter().for_each(|g| f.add_gap(g)),
+        None => *first = Some(gap),
+    }
 }
 
 fn parse_small(keyword: &str, s: &str) -> Result<u32, ParseError> {
@@ -632,7 +646,7 @@ fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatc
             'B' => {}
             'O' => limits = false,
             'U' | 'I' | 'P' | 'Q' | 'H' | 'D' | 'M' | 'C' | 'S' | 'Y' | 'V' | 'W' | 'Z' | 'K' => {
-                first_gap.get_or_insert(ParseError::unsupported(&format!("pcre flag `{f}` (HTTP buffer)")));
+                note_gap(first_gap, ParseError::unsupported(&format!("pcre flag `{f}` (HTTP buffer)")));
             }
             other => return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`"))),
         }
