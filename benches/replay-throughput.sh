@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Whole-pipeline throughput of `gatewatch replay` on a capture, with and without rules,
+# against the floor of reading the same file with tcpdump. Prints medians of N runs.
+#
+#   benches/replay-throughput.sh [PCAP] [RULES...]
+#
+# Default PCAP: ../shared/corpus/pcaps/bench-mixed.pcap; default rule set: every
+# suricata-verify rule file, concatenated. Needs tcpdump and GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PCAP=${1:-../shared/corpus/pcaps/bench-mixed.pcap}
+shift || true
+N=${N:-5}
+BIN=${CARGO_TARGET_DIR:-target}/release/gatewatch
+cargo build --release --quiet
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+: > "$tmp/none.rules"
+if [ $# -gt 0 ]; then cat "$@" > "$tmp/set.rules"; else
+  find ../shared/corpus/suricata-verify/tests -name '*.rules' -exec cat {} + > "$tmp/set.rules"; fi
+cat "$PCAP" > /dev/null   # warm the page cache
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+run() { # label rules extra-args...
+  local label=$1 rules=$2; shift 2
+  : > "$tmp/times"; : > "$tmp/rss"
+  for _ in $(seq "$N"); do
+    /usr/bin/time -f "%e %M" -o "$tmp/t" "$BIN" replay "$PCAP" --rules "$rules" --eve "$tmp/eve.json" "$@" 2> "$tmp/err"
+    read -r t m < "$tmp/t"; echo "$t" >> "$tmp/times"; echo "$m" >> "$tmp/rss"
+  done
+  local t; t=$(median < "$tmp/times")
+  local rss; rss=$(sort -n "$tmp/rss" | tail -1)
+  local stats; stats=$(tail -1 "$tmp/eve.json")
+  local pkts bytes alerts
+  pkts=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["decoder"]["pkts"])')
+  bytes=$(echo "$stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["decoder"]["bytes"])')
+  alerts=$(grep -c '"event_type":"alert"' "$tmp/eve.json" || true)
+  awk -v l="$label" -v t="$t" -v p="$pkts" -v b="$bytes" -v r="$rss" -v a="$alerts" -v f="$FLOOR" 'BEGIN {
+    printf "%-28s median %6.3f s  %9.0f packets/s  %7.1f Mbit/s  peak RSS %6.1f MB  %6d alerts  %5.1fx tcpdump\n",
+      l, t, p/t, b*8/t/1e6, r/1024, a, t/f }'
+}
+
+: > "$tmp/floor"
+for _ in $(seq "$N"); do /usr/bin/time -f "%e" -o "$tmp/t" tcpdump -r "$PCAP" -w /dev/null 2>/dev/null; cat "$tmp/t" >> "$tmp/floor"; done
+FLOOR=$(median < "$tmp/floor")
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); capture: $PCAP; N=$N"
+echo "tcpdump -r FILE -w /dev/null    median $FLOOR s"
+run "no rules" "$tmp/none.rules"
+run "no rules, checksums off" "$tmp/none.rules" --set capture.checksum_validation=false
+run "rule set ($(grep -c sid: "$tmp/set.rules") lines)" "$tmp/set.rules"
+run "rule set, checksums off" "$tmp/set.rules" --set capture.checksum_validation=false
