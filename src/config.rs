@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use gatewatch_correlator::config::{CorrelatorConfig, StoreConfig};
 use gatewatch_sensor::config::{
-    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FlowConfig, SensorConfig, StreamConfig, VarsConfig,
+    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FlowConfig, SensorConfig, StreamConfig,
+    VarsConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -58,14 +59,16 @@ fn parse_value(raw: &str) -> toml::Value {
 
 /// Applies one `section.key=value` override to a TOML table.
 pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<()> {
-    let (path, raw) = set.split_once('=').with_context(|| format!("--set `{set}`: expected key=value"))?;
+    let (path, raw) =
+        set.split_once('=').with_context(|| format!("--set `{set}`: expected key=value"))?;
     let keys: Vec<&str> = path.trim().split('.').collect();
     if keys.iter().any(|k| k.is_empty()) {
         bail!("--set `{set}`: empty key in `{path}`");
     }
     let mut cur = table;
     for k in &keys[..keys.len() - 1] {
-        let entry = cur.entry(k.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry =
+            cur.entry(k.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         cur = match entry {
             toml::Value::Table(t) => t,
             _ => bail!("--set `{set}`: `{k}` is not a section"),
@@ -93,8 +96,10 @@ pub fn from_table(table: toml::Table, origin: &str) -> Result<Config> {
 pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config> {
     let (mut table, origin) = match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config `{}`", p.display()))?;
-            let t: toml::Table = toml::from_str(&text).map_err(|e| anyhow::anyhow!("config `{}`: {e}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read config `{}`", p.display()))?;
+            let t: toml::Table = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("config `{}`: {e}", p.display()))?;
             (t, format!("config `{}`", p.display()))
         }
         None => (toml::Table::new(), "configuration".to_string()),
@@ -117,7 +122,16 @@ mod tests {
 
     #[test]
     fn set_overrides_and_types() {
-        let c = load(None, &["stream.midstream=true".into(), "capture.checksum_validation=false".into(), "flow.max_flows=10".into(), "vars.address_groups.HOME_NET=[10.46.0.0/16]".into()]).unwrap();
+        let c = load(
+            None,
+            &[
+                "stream.midstream=true".into(),
+                "capture.checksum_validation=false".into(),
+                "flow.max_flows=10".into(),
+                "vars.address_groups.HOME_NET=[10.46.0.0/16]".into(),
+            ],
+        )
+        .unwrap();
         assert!(c.stream.midstream);
         assert_eq!(c.flow.max_flows, 10);
         assert_eq!(c.capture.checksum_validation, gatewatch_sensor::config::ChecksumMode::No);

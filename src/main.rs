@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "gatewatch", version, about = "Security monitoring for a provincial government network")]
+#[command(
+    name = "gatewatch",
+    version,
+    about = "Security monitoring for a provincial government network"
+)]
 struct Cli {
     /// Configuration file (TOML); defaults apply when absent.
     #[arg(long, global = true)]
@@ -57,7 +61,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         // `config check` validates a file of its own: the global config is not loaded.
         Command::Config(c) => commands::config_cmd::run(c, &cli.sets),
-        command => config::load(cli.config.as_deref(), &cli.sets).and_then(|cfg| dispatch(command, cfg, &cli.sets)),
+        command => config::load(cli.config.as_deref(), &cli.sets)
+            .and_then(|cfg| dispatch(command, cfg, &cli.sets)),
     };
     match result {
         Ok(code) => code,

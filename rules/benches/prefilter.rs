@@ -20,7 +20,9 @@ fn ruleset(n: usize) -> RuleSet {
 }
 
 fn bench(c: &mut Criterion) {
-    let payload: Vec<u8> = (0..1400u32).map(|i| b"GET /index.html HTTP/1.1\r\nHost: example\r\n"[i as usize % 41]).collect();
+    let payload: Vec<u8> = (0..1400u32)
+        .map(|i| b"GET /index.html HTTP/1.1\r\nHost: example\r\n"[i as usize % 41])
+        .collect();
     let mut g = c.benchmark_group("detect_1400B_packet");
     g.throughput(Throughput::Bytes(payload.len() as u64));
     for n in [10usize, 1_000, 20_000] {

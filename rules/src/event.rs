@@ -98,6 +98,8 @@ mod tests {
         assert_eq!(a.alert.signature_id, 2000001);
         assert_eq!(a.dest_port, Some(53));
         let back = serde_json::to_string(&a).unwrap();
-        assert!(back.starts_with(r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"event_type":"alert""#));
+        assert!(back.starts_with(
+            r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"event_type":"alert""#
+        ));
     }
 }

@@ -68,7 +68,8 @@ impl LoadReport {
     /// rules each.
     pub fn to_text(&self, examples: usize) -> String {
         let mut s = String::new();
-        let pct = |n: usize| if self.total == 0 { 0.0 } else { 100.0 * n as f64 / self.total as f64 };
+        let pct =
+            |n: usize| if self.total == 0 { 0.0 } else { 100.0 * n as f64 / self.total as f64 };
         let _ = writeln!(
             s,
             "{} rules read ({} disabled not counted): {} loaded ({:.1}%), {} parse ({:.1}%), {} skipped",
@@ -88,7 +89,8 @@ impl LoadReport {
         if !self.unsupported_features.is_empty() {
             let mut feats: Vec<(&String, &usize)> = self.unsupported_features.iter().collect();
             feats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            let top: Vec<String> = feats.iter().take(12).map(|(f, n)| format!("{f} ({n})")).collect();
+            let top: Vec<String> =
+                feats.iter().take(12).map(|(f, n)| format!("{f} ({n})")).collect();
             let _ = writeln!(s, "unsupported features used by skipped rules: {}", top.join(", "));
         }
         let _ = writeln!(s, "skipped, by reason:");
@@ -96,7 +98,8 @@ impl LoadReport {
             let _ = writeln!(s, "  {count:>6}  {reason}");
             for sk in self.skipped.iter().filter(|x| x.reason == reason).take(examples) {
                 let sid = sk.sid.map(|x| x.to_string()).unwrap_or_else(|| "?".into());
-                let _ = writeln!(s, "          sid {sid} at {}:{}: {}", sk.file, sk.line, sk.message);
+                let _ =
+                    writeln!(s, "          sid {sid} at {}:{}: {}", sk.file, sk.line, sk.message);
             }
         }
         s

@@ -42,7 +42,8 @@ impl ChecksumState {
         self.sampled += 1;
         self.bad += bad as u64;
         if self.sampled >= AUTO_SAMPLE {
-            self.mode = if self.bad * 10 > self.sampled { ChecksumMode::No } else { ChecksumMode::Yes };
+            self.mode =
+                if self.bad * 10 > self.sampled { ChecksumMode::No } else { ChecksumMode::Yes };
         }
     }
 }
@@ -188,7 +189,14 @@ impl Sensor {
         self.inspect(frame, &l3, &l4, defragmented, sink)
     }
 
-    fn inspect(&mut self, frame: &Frame<'_>, l3: &L3<'_>, l4: &L4<'_>, defragmented: bool, sink: &mut dyn EventSink) -> io::Result<()> {
+    fn inspect(
+        &mut self,
+        frame: &Frame<'_>,
+        l3: &L3<'_>,
+        l4: &L4<'_>,
+        defragmented: bool,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
         let ts = frame.ts_us;
         let d = &mut self.stats.decoder;
         let (tcp, icmp) = match l4 {
@@ -292,7 +300,9 @@ impl Sensor {
                 direction: Some(if look.to_server { "to_server" } else { "to_client" }.into()),
                 alert: AlertInfo {
                     action: match sig.action {
-                        Action::Alert | Action::Pass | Action::Drop | Action::Reject => "allowed".into(),
+                        Action::Alert | Action::Pass | Action::Drop | Action::Reject => {
+                            "allowed".into()
+                        }
                     },
                     gid: sig.gid,
                     signature_id: sig.sid,
@@ -351,7 +361,10 @@ impl Sensor {
                 reason: reason.as_str(),
                 alerted: f.detect.alerted,
             },
-            tcp: f.tcp.as_ref().map(|t| TcpBody::new(t.flags, t.flags_ts, t.flags_tc, t.state.as_str())),
+            tcp: f
+                .tcp
+                .as_ref()
+                .map(|t| TcpBody::new(t.flags, t.flags_ts, t.flags_tc, t.state.as_str())),
             host: self.cfg.eve.sensor_name.clone(),
         };
         sink.flow(&ev)
@@ -381,7 +394,10 @@ impl Sensor {
 }
 
 fn endpoint(ip: IpAddr, l4: &L4<'_>, src_side: bool) -> Option<Endpoint> {
-    Some(Endpoint { ip: ip.to_string(), port: l4.ports().map(|p| if src_side { p.0 } else { p.1 }) })
+    Some(Endpoint {
+        ip: ip.to_string(),
+        port: l4.ports().map(|p| if src_side { p.0 } else { p.1 }),
+    })
 }
 
 /// What a replay reports besides its EVE output.
@@ -433,7 +449,11 @@ pub fn replay_files(
         progress(done_bytes, n);
         sensor.note_file(truncated);
     }
-    sensor.finish(sink).map_err(|e| PcapError::Io { path: "EVE output".into(), offset: 0, source: e })?;
+    sensor.finish(sink).map_err(|e| PcapError::Io {
+        path: "EVE output".into(),
+        offset: 0,
+        source: e,
+    })?;
     summary.stats = sensor.stats();
     Ok(summary)
 }

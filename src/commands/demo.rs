@@ -23,13 +23,15 @@ pub struct DemoArgs {
 }
 
 pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
-    std::fs::create_dir_all(&a.dir).with_context(|| format!("cannot create `{}`", a.dir.display()))?;
+    std::fs::create_dir_all(&a.dir)
+        .with_context(|| format!("cannot create `{}`", a.dir.display()))?;
     let pcap = a.dir.join("demo.pcap");
     let rules_path = a.dir.join("demo.rules");
     let eve_path = a.dir.join("eve.json");
     let mut cap = demo::capture();
     cap.write_pcap(&pcap).with_context(|| format!("cannot write `{}`", pcap.display()))?;
-    std::fs::write(&rules_path, demo::RULES).with_context(|| format!("cannot write `{}`", rules_path.display()))?;
+    std::fs::write(&rules_path, demo::RULES)
+        .with_context(|| format!("cannot write `{}`", rules_path.display()))?;
     cfg.vars.address_groups.entry("HOME_NET".into()).or_insert_with(|| demo::HOME_NET.to_string());
     cfg.eve.sensor_name.get_or_insert_with(|| "hue-gw-sensor-01".to_string());
 
@@ -41,11 +43,17 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     }
     let store = Store::open(&cfg.store.path)?;
     let mut correlator = Correlator::new(cfg.correlator.clone(), store);
-    let (rules, _) = load_rules(&[rules_path.clone()], &cfg, true)?;
-    println!("Gatewatch demo: {} packets of a provincial government WAN (Huế) under attack", cap.frames.len());
+    let (rules, _) = load_rules(std::slice::from_ref(&rules_path), &cfg, true)?;
+    println!(
+        "Gatewatch demo: {} packets of a provincial government WAN (Huế) under attack",
+        cap.frames.len()
+    );
     println!("  capture  {}", pcap.display());
     println!("  rules    {} ({} loaded)", rules_path.display(), rules.len());
-    let mut eve = EveWriter::new(std::fs::File::create(&eve_path).with_context(|| format!("cannot create `{}`", eve_path.display()))?);
+    let mut eve = EveWriter::new(
+        std::fs::File::create(&eve_path)
+            .with_context(|| format!("cannot create `{}`", eve_path.display()))?,
+    );
     let summary = {
         let mut csink = CorrelatorSink { correlator: &mut correlator };
         let mut fan = Fanout::default();
@@ -55,7 +63,13 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     };
     correlator.flush()?;
     let st = &summary.stats;
-    println!("  sensor   {} packets, {} flows, {} alerts → {}", st.decoder.pkts, st.flow.created, st.detect.alerts, eve_path.display());
+    println!(
+        "  sensor   {} packets, {} flows, {} alerts → {}",
+        st.decoder.pkts,
+        st.flow.created,
+        st.detect.alerts,
+        eve_path.display()
+    );
     println!(
         "  store    {} alerts in {} incidents → {}",
         correlator.stats.alerts,
@@ -66,6 +80,9 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     let rows = correlator.store().list_incidents(100)?;
     print_table(&rows);
     println!();
-    println!("Next: `gatewatch incidents list`, `gatewatch incidents show {}`", rows.first().map_or(1, |r| r.id));
+    println!(
+        "Next: `gatewatch incidents list`, `gatewatch incidents show {}`",
+        rows.first().map_or(1, |r| r.id)
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -35,7 +35,10 @@ pub fn local_time(us: i64) -> String {
 }
 
 pub fn print_table(rows: &[IncidentRow]) {
-    println!("{:>4}  {:<6}  {:>5}  {:>6}  {:<8}  {:<19}  TITLE", "ID", "SEV", "SCORE", "ALERTS", "STATUS", "LAST SEEN (ICT)");
+    println!(
+        "{:>4}  {:<6}  {:>5}  {:>6}  {:<8}  {:<19}  TITLE",
+        "ID", "SEV", "SCORE", "ALERTS", "STATUS", "LAST SEEN (ICT)"
+    );
     for r in rows {
         println!(
             "{:>4}  {:<6}  {:>5}  {:>6}  {:<8}  {:<19}  {}",
@@ -52,7 +55,10 @@ pub fn print_table(rows: &[IncidentRow]) {
 
 pub fn run(cmd: IncidentsCommand, cfg: Config) -> Result<ExitCode> {
     if !cfg.store.path.exists() {
-        bail!("no store at `{}`: run `gatewatch demo` (or `gatewatch run`) in this folder first", cfg.store.path.display());
+        bail!(
+            "no store at `{}`: run `gatewatch demo` (or `gatewatch run`) in this folder first",
+            cfg.store.path.display()
+        );
     }
     let store = Store::open(&cfg.store.path)?;
     match cmd {

@@ -14,7 +14,7 @@ use gatewatch_rules::engine::{Limits, RuleSet};
 use gatewatch_rules::event::AlertEvent;
 use gatewatch_rules::report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
-use gatewatch_sensor::output::{EventSink, EveWriter, Fanout, FlowEvent};
+use gatewatch_sensor::output::{EveWriter, EventSink, Fanout, FlowEvent};
 use gatewatch_sensor::pipeline::{replay_files, ReplaySummary};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -46,7 +46,11 @@ pub struct RunArgs {
 }
 
 /// Loads rules, telling the operator on stderr what was skipped.
-pub fn load_rules(files: &[PathBuf], cfg: &Config, quiet: bool) -> Result<(Arc<RuleSet>, LoadReport)> {
+pub fn load_rules(
+    files: &[PathBuf],
+    cfg: &Config,
+    quiet: bool,
+) -> Result<(Arc<RuleSet>, LoadReport)> {
     let (sigs, report) = load_files(files, &cfg.vars.to_vars());
     if !report.file_errors.is_empty() {
         anyhow::bail!("{}", report.file_errors.join("; "));
@@ -60,7 +64,13 @@ pub fn load_rules(files: &[PathBuf], cfg: &Config, quiet: bool) -> Result<(Arc<R
             files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
         );
         for s in report.skipped.iter().take(5) {
-            eprintln!("  skipped sid {} at {}:{}: {}", s.sid.map(|x| x.to_string()).unwrap_or("?".into()), s.file, s.line, s.message);
+            eprintln!(
+                "  skipped sid {} at {}:{}: {}",
+                s.sid.map(|x| x.to_string()).unwrap_or("?".into()),
+                s.file,
+                s.line,
+                s.message
+            );
         }
         if report.skipped.len() > 5 {
             eprintln!("  ... `gatewatch rules check` lists them all");
@@ -77,13 +87,20 @@ fn progress_bar(pcaps: &[PathBuf]) -> Option<ProgressBar> {
     }
     let total: u64 = pcaps.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
     let pb = ProgressBar::new(total);
-    let style = ProgressStyle::with_template("{bar:40} {percent:>3}% {bytes}/{total_bytes} {msg} [{elapsed}]")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{bar:40} {percent:>3}% {bytes}/{total_bytes} {msg} [{elapsed}]",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style);
     Some(pb)
 }
 
-pub fn run_pipeline(pcaps: &[PathBuf], cfg: &Config, rules: Arc<RuleSet>, sink: &mut dyn EventSink) -> Result<ReplaySummary> {
+pub fn run_pipeline(
+    pcaps: &[PathBuf],
+    cfg: &Config,
+    rules: Arc<RuleSet>,
+    sink: &mut dyn EventSink,
+) -> Result<ReplaySummary> {
     let pb = progress_bar(pcaps);
     let summary = replay_files(pcaps, cfg.sensor(), rules, sink, |bytes, pkts| {
         if let Some(pb) = &pb {
@@ -102,7 +119,8 @@ pub fn run_pipeline(pcaps: &[PathBuf], cfg: &Config, rules: Arc<RuleSet>, sink: 
 }
 
 fn eve_writer(path: &Path) -> Result<EveWriter<File>> {
-    let f = File::create(path).with_context(|| format!("cannot create EVE output `{}`", path.display()))?;
+    let f = File::create(path)
+        .with_context(|| format!("cannot create EVE output `{}`", path.display()))?;
     Ok(EveWriter::new(f))
 }
 

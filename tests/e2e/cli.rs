@@ -16,7 +16,9 @@ fn demo_builds_incidents_that_later_commands_see() {
     assert!(list.status.success());
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON array");
     let arr = v.as_array().expect("array");
-    let by_sid = |sid: u64| arr.iter().find(|i| i["sid"] == sid).unwrap_or_else(|| panic!("no incident for sid {sid}"));
+    let by_sid = |sid: u64| {
+        arr.iter().find(|i| i["sid"] == sid).unwrap_or_else(|| panic!("no incident for sid {sid}"))
+    };
     assert_eq!(arr.len(), 8);
     assert_eq!(by_sid(9000001)["alert_count"], 4, "scan: 200 SYNs, threshold every 50");
     assert_eq!(by_sid(9000002)["alert_count"], 20, "SSH: 30 logins, detection_filter after 10");
@@ -25,7 +27,17 @@ fn demo_builds_incidents_that_later_commands_see() {
     assert_eq!(by_sid(9000006)["alert_count"], 5);
     assert_eq!(by_sid(9000007)["src_ip"], "203.0.113.99");
     for i in arr {
-        for key in ["id", "title", "severity", "score", "status", "agency", "alert_count", "first_seen", "last_seen"] {
+        for key in [
+            "id",
+            "title",
+            "severity",
+            "score",
+            "status",
+            "agency",
+            "alert_count",
+            "first_seen",
+            "last_seen",
+        ] {
             assert!(i.get(key).is_some(), "incident lacks `{key}`: {i}");
         }
     }
@@ -36,7 +48,9 @@ fn demo_builds_incidents_that_later_commands_see() {
 
     // Running it again starts from a fresh store: same incidents, not twice as many.
     assert!(run_in(&dir.0, &["demo"]).status.success());
-    let again: serde_json::Value = serde_json::from_slice(&run_in(&dir.0, &["incidents", "list", "--json"]).stdout).expect("JSON");
+    let again: serde_json::Value =
+        serde_json::from_slice(&run_in(&dir.0, &["incidents", "list", "--json"]).stdout)
+            .expect("JSON");
     assert_eq!(again.as_array().map(|a| a.len()), Some(8));
 }
 
@@ -88,8 +102,10 @@ fn rules_check_report_golden() {
 #[test]
 fn config_check_names_the_bad_key() {
     let dir = Scratch::new("config");
-    std::fs::write(dir.path("good.toml"), "[flow]\nmax_flows = 1000\n[stream]\nmidstream = true\n").expect("write");
-    std::fs::write(dir.path("bad.toml"), "[flow]\nmax_flows = 1000\ntcp_establised_timeout = 5\n").expect("write");
+    std::fs::write(dir.path("good.toml"), "[flow]\nmax_flows = 1000\n[stream]\nmidstream = true\n")
+        .expect("write");
+    std::fs::write(dir.path("bad.toml"), "[flow]\nmax_flows = 1000\ntcp_establised_timeout = 5\n")
+        .expect("write");
     std::fs::write(dir.path("broken.toml"), "[flow\n").expect("write");
     let ok = run_in(&dir.0, &["config", "check", "good.toml"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));

@@ -15,7 +15,8 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("gatewatch-test-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("gatewatch-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch folder");
         Scratch(dir)
@@ -39,8 +40,9 @@ pub fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).expect("write golden file");
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {} (run with UPDATE_GOLDENFILES=1)", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("missing golden file {} (run with UPDATE_GOLDENFILES=1)", path.display())
+    });
     if expected != actual {
         let exp: Vec<&str> = expected.lines().collect();
         let act: Vec<&str> = actual.lines().collect();

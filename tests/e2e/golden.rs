@@ -7,7 +7,9 @@ use std::path::Path;
 use gatewatch_sensor::capture::writer::PcapWriter;
 use gatewatch_sensor::capture::LinkType;
 use gatewatch_sensor::decode::checksum::transport_checksum;
-use gatewatch_sensor::synth::{dns_message, eth_ipv4, icmp_echo, udp_datagram, Capture, TcpSession};
+use gatewatch_sensor::synth::{
+    dns_message, eth_ipv4, icmp_echo, udp_datagram, Capture, TcpSession,
+};
 
 use super::common::{alert_sids, eve_lines, golden, run_in, Scratch};
 
@@ -46,22 +48,52 @@ alert tcp any any -> any 8443 (msg:"suppressed by pass"; content:"secret"; sid:1
 
 fn payload_capture() -> Capture {
     let mut cap = Capture::default();
-    let mut s = TcpSession::new(SocketAddrV4::new(ip("10.1.1.1"), 40001), SocketAddrV4::new(ip("192.0.2.10"), 80), T0);
+    let mut s = TcpSession::new(
+        SocketAddrV4::new(ip("10.1.1.1"), 40001),
+        SocketAddrV4::new(ip("192.0.2.10"), 80),
+        T0,
+    );
     s.handshake()
         .client_send(b"GET /index.html HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\n\r\n")
         .server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         .close();
     cap.add(s.into_frames());
     // No handshake: not established (midstream off).
-    let mut m = TcpSession::new(SocketAddrV4::new(ip("192.0.2.99"), 8080), SocketAddrV4::new(ip("10.1.1.2"), 51000), T0 + 100_000);
+    let mut m = TcpSession::new(
+        SocketAddrV4::new(ip("192.0.2.99"), 8080),
+        SocketAddrV4::new(ip("10.1.1.2"), 51000),
+        T0 + 100_000,
+    );
     m.client_send(b"uid=0(root) gid=0(root)\n");
     cap.add(m.into_frames());
     let q = dns_message(7, "evil.example.org", None);
-    cap.push(T0 + 200_000, eth_ipv4(ip("10.1.1.1"), ip("192.0.2.53"), 17, &udp_datagram(ip("10.1.1.1"), ip("192.0.2.53"), 5000, 53, &q), 1));
+    cap.push(
+        T0 + 200_000,
+        eth_ipv4(
+            ip("10.1.1.1"),
+            ip("192.0.2.53"),
+            17,
+            &udp_datagram(ip("10.1.1.1"), ip("192.0.2.53"), 5000, 53, &q),
+            1,
+        ),
+    );
     for seq in 0..3 {
-        cap.push(T0 + 300_000 + seq as i64 * 1000, eth_ipv4(ip("10.1.1.1"), ip("192.0.2.10"), 1, &icmp_echo(true, 1, seq, b"ping"), 10 + seq));
+        cap.push(
+            T0 + 300_000 + seq as i64 * 1000,
+            eth_ipv4(
+                ip("10.1.1.1"),
+                ip("192.0.2.10"),
+                1,
+                &icmp_echo(true, 1, seq, b"ping"),
+                10 + seq,
+            ),
+        );
     }
-    let mut p = TcpSession::new(SocketAddrV4::new(ip("10.1.1.3"), 40002), SocketAddrV4::new(ip("192.0.2.10"), 8443), T0 + 400_000);
+    let mut p = TcpSession::new(
+        SocketAddrV4::new(ip("10.1.1.3"), 40002),
+        SocketAddrV4::new(ip("192.0.2.10"), 8443),
+        T0 + 400_000,
+    );
     p.handshake().client_send(b"secret").close();
     cap.add(p.into_frames());
     cap
@@ -109,7 +141,8 @@ fn fragment_frames() -> Vec<(i64, Vec<u8>)> {
 fn ipv6_tcp_frame(payload: &[u8]) -> Vec<u8> {
     let src: Ipv6Addr = "2001:db8:1::5".parse().expect("v6");
     let dst: Ipv6Addr = "2001:db8:2::80".parse().expect("v6");
-    let mut tcp = vec![0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0];
+    let mut tcp =
+        vec![0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0];
     tcp.extend_from_slice(payload);
     let c = transport_checksum(src.into(), dst.into(), 6, &tcp);
     tcp[16..18].copy_from_slice(&c.to_be_bytes());
@@ -170,10 +203,12 @@ fn link_types_vlan_and_nanosecond_pcaps_eve() {
     write_link(&dir.path("eth.pcap"), LinkType::ETHERNET, &[eth, vlan, qinq]);
     write_link(&dir.path("sll.pcap"), LinkType::LINUX_SLL, &[sll]);
     write_link(&dir.path("sll2.pcap"), LinkType::LINUX_SLL2, &[sll2]);
-    write_link(&dir.path("raw.pcap"), LinkType::RAW, &[ipv4.clone()]);
+    write_link(&dir.path("raw.pcap"), LinkType::RAW, std::slice::from_ref(&ipv4));
     write_link(&dir.path("null.pcap"), LinkType::NULL, &[null]);
-    let rules = "alert udp any any -> any 2222 (msg:\"link test\"; content:\"linktest\"; sid:30;)\n";
-    let eve = replay(&dir, &["eth.pcap", "sll.pcap", "sll2.pcap", "raw.pcap", "null.pcap"], rules, &[]);
+    let rules =
+        "alert udp any any -> any 2222 (msg:\"link test\"; content:\"linktest\"; sid:30;)\n";
+    let eve =
+        replay(&dir, &["eth.pcap", "sll.pcap", "sll2.pcap", "raw.pcap", "null.pcap"], rules, &[]);
     let events = eve_lines(&dir.path("eve.json"));
     assert_eq!(alert_sids(&events).len(), 7);
     let stats = events.iter().find(|e| e["event_type"] == "stats").expect("stats");

@@ -24,19 +24,31 @@ impl Rng {
 }
 
 fn stats(dir: &Scratch) -> serde_json::Value {
-    eve_lines(&dir.path("eve.json")).into_iter().find(|e| e["event_type"] == "stats").expect("stats record")["stats"].clone()
+    eve_lines(&dir.path("eve.json"))
+        .into_iter()
+        .find(|e| e["event_type"] == "stats")
+        .expect("stats record")["stats"]
+        .clone()
 }
 
 #[test]
 fn truncated_capture_keeps_what_was_readable() {
     let dir = Scratch::new("truncated");
-    let mut s = TcpSession::new("10.0.0.1:1000".parse().expect("addr"), "10.0.0.2:80".parse().expect("addr"), T0);
+    let mut s = TcpSession::new(
+        "10.0.0.1:1000".parse().expect("addr"),
+        "10.0.0.2:80".parse().expect("addr"),
+        T0,
+    );
     s.handshake().client_send(b"GET /ok HTTP/1.1\r\n\r\n").close();
     let mut cap = Capture::default();
     cap.add(s.into_frames());
     let bytes = cap.to_pcap_bytes();
     std::fs::write(dir.path("cut.pcap"), &bytes[..bytes.len() - 10]).expect("write");
-    std::fs::write(dir.path("r.rules"), "alert tcp any any -> any any (content:\"GET /ok\"; sid:1;)\n").expect("write");
+    std::fs::write(
+        dir.path("r.rules"),
+        "alert tcp any any -> any any (content:\"GET /ok\"; sid:1;)\n",
+    )
+    .expect("write");
     let out = run_in(&dir.0, &["replay", "cut.pcap", "--rules", "r.rules", "--eve", "eve.json"]);
     assert!(out.status.success(), "a truncated file is not fatal");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -56,7 +68,8 @@ fn unreadable_capture_is_an_error_naming_the_file() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("notes.txt") && err.contains("not a pcap"), "{err}");
-    let out = run_in(&dir.0, &["replay", "missing.pcap", "--rules", "r.rules", "--eve", "eve.json"]);
+    let out =
+        run_in(&dir.0, &["replay", "missing.pcap", "--rules", "r.rules", "--eve", "eve.json"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open `missing.pcap`"));
 }
 
@@ -65,10 +78,27 @@ fn random_frames_are_counted_not_fatal() {
     let dir = Scratch::new("random");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let f = std::fs::File::create(dir.path("noise.pcap")).expect("create");
-    let mut w = PcapWriter::new(std::io::BufWriter::new(f), LinkType::ETHERNET, false).expect("header");
-    let valid = eth_ipv4("10.9.9.9".parse().expect("ip"), "10.8.8.8".parse().expect("ip"), 6, &tcp_segment("10.9.9.9".parse().expect("ip"), "10.8.8.8".parse().expect("ip"), 1, 2, 0, 0, 0x18, b"hello"), 1);
+    let mut w =
+        PcapWriter::new(std::io::BufWriter::new(f), LinkType::ETHERNET, false).expect("header");
+    let valid = eth_ipv4(
+        "10.9.9.9".parse().expect("ip"),
+        "10.8.8.8".parse().expect("ip"),
+        6,
+        &tcp_segment(
+            "10.9.9.9".parse().expect("ip"),
+            "10.8.8.8".parse().expect("ip"),
+            1,
+            2,
+            0,
+            0,
+            0x18,
+            b"hello",
+        ),
+        1,
+    );
     for i in 0..20_000i64 {
-        let mut frame = if i % 2 == 0 { valid.clone() } else { vec![0u8; (rng.next() % 200) as usize] };
+        let mut frame =
+            if i % 2 == 0 { valid.clone() } else { vec![0u8; (rng.next() % 200) as usize] };
         // Flip random bytes, including the headers.
         for _ in 0..(rng.next() % 8) {
             if !frame.is_empty() {
@@ -81,7 +111,19 @@ fn random_frames_are_counted_not_fatal() {
     w.flush().expect("flush");
     drop(w);
     std::fs::write(dir.path("r.rules"), "alert tcp any any -> any any (content:\"hello\"; sid:1;)\nalert ip any any -> any any (sid:2;)\n").expect("write");
-    let out = run_in(&dir.0, &["replay", "noise.pcap", "--rules", "r.rules", "--eve", "eve.json", "--set", "capture.checksum_validation=true"]);
+    let out = run_in(
+        &dir.0,
+        &[
+            "replay",
+            "noise.pcap",
+            "--rules",
+            "r.rules",
+            "--eve",
+            "eve.json",
+            "--set",
+            "capture.checksum_validation=true",
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let st = stats(&dir);
     assert_eq!(st["decoder"]["pkts"], 20_000);
@@ -95,14 +137,31 @@ fn syn_flood_is_bounded_by_the_flow_cap() {
     let dir = Scratch::new("synflood");
     let mut cap = Capture::default();
     for i in 0..100_000u32 {
-        let src = SocketAddrV4::new(std::net::Ipv4Addr::from(0x0a00_0000 + i), 1024 + (i % 60_000) as u16);
+        let src = SocketAddrV4::new(
+            std::net::Ipv4Addr::from(0x0a00_0000 + i),
+            1024 + (i % 60_000) as u16,
+        );
         let dst: std::net::Ipv4Addr = "192.0.2.1".parse().expect("ip");
         let seg = tcp_segment(*src.ip(), dst, src.port(), 80, i, 0, 0x02, &[]);
         cap.push(T0 + i as i64 * 10, eth_ipv4(*src.ip(), dst, 6, &seg, i as u16));
     }
     cap.write_pcap(&dir.path("syn.pcap")).expect("pcap");
     std::fs::write(dir.path("r.rules"), "alert tcp any any -> any 80 (flags:S; threshold:type limit, track by_dst, count 1, seconds 60; sid:1;)\n").expect("write");
-    let out = run_in(&dir.0, &["replay", "syn.pcap", "--rules", "r.rules", "--eve", "eve.json", "--set", "flow.max_flows=5000", "--set", "eve.flow=false"]);
+    let out = run_in(
+        &dir.0,
+        &[
+            "replay",
+            "syn.pcap",
+            "--rules",
+            "r.rules",
+            "--eve",
+            "eve.json",
+            "--set",
+            "flow.max_flows=5000",
+            "--set",
+            "eve.flow=false",
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let st = stats(&dir);
     assert_eq!(st["flow"]["total"], 100_000);

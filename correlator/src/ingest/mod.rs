@@ -85,11 +85,19 @@ impl Correlator {
                 proto: &a.proto,
                 raw: &raw,
             };
-            let open = ops.open_incident(row.gid, row.sid, row.src_ip, row.dest_ip, ts_us - window_us)?;
+            let open =
+                ops.open_incident(row.gid, row.sid, row.src_ip, row.dest_ip, ts_us - window_us)?;
             let incident_id = match open {
                 Some((id, count, first, last)) => {
                     let count = count + 1;
-                    ops.update_incident(id, count, first.min(ts_us), last.max(ts_us), incident::score(row.severity, count), &now)?;
+                    ops.update_incident(
+                        id,
+                        count,
+                        first.min(ts_us),
+                        last.max(ts_us),
+                        incident::score(row.severity, count),
+                        &now,
+                    )?;
                     id
                 }
                 None => {

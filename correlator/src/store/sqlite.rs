@@ -109,16 +109,19 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder { path: dir.to_path_buf(), source: e })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Folder { path: dir.to_path_buf(), source: e })?;
         }
-        let conn = Connection::open(path).map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
         let mut s = Store { conn, path: path.to_path_buf() };
         s.setup()?;
         Ok(s)
     }
 
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|e| StoreError::Open { path: ":memory:".into(), source: e })?;
+        let conn = Connection::open_in_memory()
+            .map_err(|e| StoreError::Open { path: ":memory:".into(), source: e })?;
         let mut s = Store { conn, path: PathBuf::from(":memory:") };
         s.setup()?;
         Ok(s)
@@ -156,7 +159,8 @@ impl Store {
     }
 
     pub fn incident_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row("SELECT count(*) FROM incidents", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.conn.query_row("SELECT count(*) FROM incidents", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 
     pub fn alert_count(&self) -> Result<u64, StoreError> {
@@ -175,7 +179,11 @@ impl Store {
     pub fn get_incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError> {
         Ok(self
             .conn
-            .query_row(&format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?1"), [id], incident_from_row)
+            .query_row(
+                &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?1"),
+                [id],
+                incident_from_row,
+            )
             .optional()?)
     }
 
@@ -238,7 +246,14 @@ pub(crate) struct TxOps<'a> {
 
 impl TxOps<'_> {
     /// The latest incident of a grouping key still open at `since_us`.
-    pub fn open_incident(&self, gid: u32, sid: u32, src: &str, dst: &str, since_us: i64) -> Result<Option<(i64, u64, i64, i64)>, StoreError> {
+    pub fn open_incident(
+        &self,
+        gid: u32,
+        sid: u32,
+        src: &str,
+        dst: &str,
+        since_us: i64,
+    ) -> Result<Option<(i64, u64, i64, i64)>, StoreError> {
         let mut st = self.tx.prepare_cached(
             "SELECT id, alert_count, first_seen_us, last_seen_us FROM incidents
              WHERE gid = ?1 AND sid = ?2 AND src_ip = ?3 AND dest_ip = ?4 AND last_seen_us >= ?5
@@ -253,17 +268,43 @@ impl TxOps<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn insert_incident(&self, title: &str, a: &NewAlert<'_>, score: u32, now: &str) -> Result<i64, StoreError> {
+    pub fn insert_incident(
+        &self,
+        title: &str,
+        a: &NewAlert<'_>,
+        score: u32,
+        now: &str,
+    ) -> Result<i64, StoreError> {
         let mut st = self.tx.prepare_cached(
             "INSERT INTO incidents (title, gid, sid, signature, category, src_ip, dest_ip, severity, score, status,
                                     alert_count, first_seen_us, last_seen_us, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'new', 1, ?10, ?10, ?11, ?11)",
         )?;
-        st.execute(params![title, a.gid, a.sid, a.signature, a.category, a.src_ip, a.dest_ip, a.severity, score, a.ts_us, now])?;
+        st.execute(params![
+            title,
+            a.gid,
+            a.sid,
+            a.signature,
+            a.category,
+            a.src_ip,
+            a.dest_ip,
+            a.severity,
+            score,
+            a.ts_us,
+            now
+        ])?;
         Ok(self.tx.last_insert_rowid())
     }
 
-    pub fn update_incident(&self, id: i64, count: u64, first: i64, last: i64, score: u32, now: &str) -> Result<(), StoreError> {
+    pub fn update_incident(
+        &self,
+        id: i64,
+        count: u64,
+        first: i64,
+        last: i64,
+        score: u32,
+        now: &str,
+    ) -> Result<(), StoreError> {
         let mut st = self.tx.prepare_cached(
             "UPDATE incidents SET alert_count = ?2, first_seen_us = ?3, last_seen_us = ?4, score = ?5, updated_at = ?6 WHERE id = ?1",
         )?;

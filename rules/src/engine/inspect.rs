@@ -12,7 +12,7 @@ const RECURSION_LIMIT: u32 = 3000;
 /// A content pattern ready to search.
 #[derive(Debug, Clone)]
 pub(crate) enum Needle {
-    Exact(memmem::Finder<'static>),
+    Exact(Box<memmem::Finder<'static>>),
     /// Lower-cased pattern; searched case-insensitively (ASCII).
     NoCase(Vec<u8>),
 }
@@ -22,7 +22,7 @@ impl Needle {
         if c.nocase {
             Needle::NoCase(c.pattern.to_ascii_lowercase())
         } else {
-            Needle::Exact(memmem::Finder::new(&c.pattern).into_owned())
+            Needle::Exact(Box::new(memmem::Finder::new(&c.pattern).into_owned()))
         }
     }
 
@@ -87,7 +87,12 @@ pub(crate) struct Inspector<'a> {
 }
 
 impl Inspector<'_> {
-    pub(crate) fn run(items: &[PayloadMatch], needles: &[Option<Needle>], buf: &[u8], stats: &mut InspectStats) -> bool {
+    pub(crate) fn run(
+        items: &[PayloadMatch],
+        needles: &[Option<Needle>],
+        buf: &[u8],
+        stats: &mut InspectStats,
+    ) -> bool {
         let mut ins = Inspector { items, needles, buf, budget: RECURSION_LIMIT, stats };
         ins.match_from(0, 0)
     }
@@ -127,14 +132,21 @@ impl Inspector<'_> {
     }
 
     /// Finds `c` in its window at or after `from`; returns the match start.
-    fn find(&self, c: &Content, needle: &Needle, win: (usize, usize), from: usize) -> Option<usize> {
+    fn find(
+        &self,
+        c: &Content,
+        needle: &Needle,
+        win: (usize, usize),
+        from: usize,
+    ) -> Option<usize> {
         let (start, end) = win;
         let n = needle.len();
         let from = from.max(start);
         if c.endswith {
             // Only one place can satisfy endswith: the end of the buffer.
             let at = self.buf.len().checked_sub(n)?;
-            return (at >= from && self.buf.len() <= end && needle.is_at(self.buf, at)).then_some(at);
+            return (at >= from && self.buf.len() <= end && needle.is_at(self.buf, at))
+                .then_some(at);
         }
         if from + n > end {
             return None;
@@ -155,7 +167,9 @@ impl Inspector<'_> {
         self.budget -= 1;
         match item {
             PayloadMatch::Content(c) => {
-                let Some(needle) = self.needles.get(i).and_then(|n| n.as_ref()) else { return false };
+                let Some(needle) = self.needles.get(i).and_then(|n| n.as_ref()) else {
+                    return false;
+                };
                 let win = Self::window(c, prev_end, self.buf.len());
                 if c.negated {
                     let found = win.is_some_and(|w| self.find(c, needle, w, w.0).is_some());
@@ -190,7 +204,10 @@ impl Inspector<'_> {
                             if self.match_from(i + 1, base + m.end()) {
                                 return true;
                             }
-                            if !self.next_is_relative(i) || self.budget == 0 || m.start() >= subject.len() {
+                            if !self.next_is_relative(i)
+                                || self.budget == 0
+                                || m.start() >= subject.len()
+                            {
                                 return false;
                             }
                             from = m.start() + 1;
@@ -249,8 +266,14 @@ mod tests {
         // The first "a" is followed by "c" too far away; the second one is close enough.
         assert!(run(r#"content:"a"; content:"c"; distance:0; within:2;"#, b"a...ac"));
         assert!(!run(r#"content:"a"; content:"c"; distance:0; within:2;"#, b"a...a..c"));
-        assert!(run(r#"content:"AllWork"; content:"Dull"; distance:1; within:5;"#, b"AllWork Dull"));
-        assert!(!run(r#"content:"AllWork"; content:"Dull"; distance:2; within:5;"#, b"AllWork Dull"));
+        assert!(run(
+            r#"content:"AllWork"; content:"Dull"; distance:1; within:5;"#,
+            b"AllWork Dull"
+        ));
+        assert!(!run(
+            r#"content:"AllWork"; content:"Dull"; distance:2; within:5;"#,
+            b"AllWork Dull"
+        ));
         // Negative distance looks back.
         assert!(run(r#"content:"bc"; content:"ab"; distance:-3; within:2;"#, b"abc"));
     }

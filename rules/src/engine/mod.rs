@@ -18,9 +18,7 @@ use inspect::{Inspector, Needle};
 use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use threshold::{Entry, ThresholdTable};
 
-use crate::signature::{
-    Action, FlowbitCmd, HeaderCheck, PayloadMatch, Signature, Track,
-};
+use crate::signature::{Action, FlowbitCmd, HeaderCheck, PayloadMatch, Signature, Track};
 
 /// What the sensor tells the engine about one packet.
 #[derive(Debug, Clone, Copy)]
@@ -166,8 +164,12 @@ pub struct RuleSet {
 }
 
 fn flowbits_rank(sig: &Signature) -> u8 {
-    let write = sig.flowbits.iter().any(|f| matches!(f.cmd, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle));
-    let read = sig.flowbits.iter().any(|f| matches!(f.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet));
+    let write = sig
+        .flowbits
+        .iter()
+        .any(|f| matches!(f.cmd, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle));
+    let read =
+        sig.flowbits.iter().any(|f| matches!(f.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet));
     match (write, read) {
         (true, false) => 0,
         (true, true) => 1,
@@ -260,7 +262,13 @@ impl RuleSet {
     }
 
     /// Tests one packet; pushes the alerts to raise onto `out` (cleared first).
-    pub fn detect(&self, det: &mut Detector, pkt: &Packet<'_>, mut flow: Option<&mut FlowState>, out: &mut Vec<Hit>) {
+    pub fn detect(
+        &self,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        mut flow: Option<&mut FlowState>,
+        out: &mut Vec<Hit>,
+    ) {
         out.clear();
         det.stats.packets += 1;
         if flow.as_ref().is_some_and(|f| f.pass) {
@@ -371,12 +379,18 @@ impl RuleSet {
         det.stats.alerts += out.len() as u64;
     }
 
-    fn rule_matches(&self, c: &Compiled, det: &mut Detector, pkt: &Packet<'_>, flow: Option<&FlowState>) -> bool {
+    fn rule_matches(
+        &self,
+        c: &Compiled,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        flow: Option<&FlowState>,
+    ) -> bool {
         let s = &c.sig;
         if !s.proto.matches(pkt.ip_proto) {
             return false;
         }
-        if !pkt.has_ports && !(s.src_ports.any && s.dst_ports.any) {
+        if !pkt.has_ports && (!s.src_ports.any || !s.dst_ports.any) {
             return false;
         }
         let fwd = s.src.contains(pkt.src)
@@ -451,7 +465,9 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
         HeaderCheck::IpId(v) => p.ip_id == *v,
         HeaderCheck::TcpSeq(v) => p.tcp.is_some_and(|t| t.seq == *v),
         HeaderCheck::TcpAck(v) => p.tcp.is_some_and(|t| t.ack == *v),
-        HeaderCheck::TcpWindow { value, negated } => p.tcp.is_some_and(|t| (t.window == *value) != *negated),
+        HeaderCheck::TcpWindow { value, negated } => {
+            p.tcp.is_some_and(|t| (t.window == *value) != *negated)
+        }
         HeaderCheck::TcpFlags { flags, mask, mode } => {
             p.tcp.is_some_and(|t| mode.matches(t.flags & !mask, *flags))
         }
@@ -468,7 +484,9 @@ mod tests {
     fn set(rules: &[&str]) -> RuleSet {
         let sigs = rules
             .iter()
-            .map(|r| Signature::parse(r, &Vars::default(), Origin { file: "t".into(), line: 1 }).unwrap())
+            .map(|r| {
+                Signature::parse(r, &Vars::default(), Origin { file: "t".into(), line: 1 }).unwrap()
+            })
             .collect();
         RuleSet::build(sigs, Limits::default())
     }
@@ -544,9 +562,12 @@ mod tests {
 
     #[test]
     fn thresholds_by_src() {
-        let rs = set(&[r#"alert tcp any any -> any any (content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)"#]);
+        let rs = set(&[
+            r#"alert tcp any any -> any any (content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)"#,
+        ]);
         let mut det = rs.detector();
-        let n: usize = (0..5).map(|_| sids(&rs, &mut det, &pkt(b"x"), &mut FlowState::default()).len()).sum();
+        let n: usize =
+            (0..5).map(|_| sids(&rs, &mut det, &pkt(b"x"), &mut FlowState::default()).len()).sum();
         assert_eq!(n, 2);
         assert_eq!(det.stats.alerts_suppressed, 3);
     }

@@ -37,7 +37,11 @@ impl PrefilterBuilder {
 
     pub fn build(self) -> Prefilter {
         let patterns = self.exact.len() + self.nocase.len();
-        Prefilter { exact: automaton(self.exact, false), nocase: automaton(self.nocase, true), patterns }
+        Prefilter {
+            exact: automaton(self.exact, false),
+            nocase: automaton(self.nocase, true),
+            patterns,
+        }
     }
 }
 
@@ -55,7 +59,10 @@ fn automaton(map: HashMap<Vec<u8>, Vec<u32>>, nocase: bool) -> Option<Automaton>
         .build(&pats)
         .or_else(|_| {
             // Too large for a DFA: fall back to the contiguous NFA.
-            AhoCorasickBuilder::new().match_kind(MatchKind::Standard).ascii_case_insensitive(nocase).build(&pats)
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(nocase)
+                .build(&pats)
         })
         .ok()?;
     Some(Automaton { ac, rules })

@@ -165,7 +165,13 @@ mod tests {
 
     #[test]
     fn table_is_bounded() {
-        let t = Threshold { kind: ThresholdKind::Limit, track: Track::BySrc, count: 1, seconds: 60, multiplier: 0 };
+        let t = Threshold {
+            kind: ThresholdKind::Limit,
+            track: Track::BySrc,
+            count: 1,
+            seconds: 60,
+            multiplier: 0,
+        };
         let mut table = ThresholdTable::new(10);
         let dst: IpAddr = "10.0.0.1".parse().unwrap();
         for i in 0..100u32 {

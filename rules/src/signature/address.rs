@@ -116,7 +116,11 @@ pub struct AddressSet {
 
 impl AddressSet {
     pub fn any() -> Self {
-        AddressSet { v4: IntervalSet::range(0, V4_MAX), v6: IntervalSet::range(0, V6_MAX), any: true }
+        AddressSet {
+            v4: IntervalSet::range(0, V4_MAX),
+            v6: IntervalSet::range(0, V6_MAX),
+            any: true,
+        }
     }
 
     fn empty() -> Self {
@@ -371,7 +375,13 @@ fn parse_cidr(s: &str) -> Result<AddressSet, ParseError> {
                 None => 128,
                 Some(p) => p.parse::<u32>().ok().filter(|b| *b <= 128).ok_or_else(bad)?,
             };
-            let host = if bits == 128 { 0 } else if bits == 0 { u128::MAX } else { (1u128 << (128 - bits)) - 1 };
+            let host = if bits == 128 {
+                0
+            } else if bits == 0 {
+                u128::MAX
+            } else {
+                (1u128 << (128 - bits)) - 1
+            };
             let lo = base & !host;
             out.v6 = IntervalSet::range(lo, lo | host);
         }
@@ -412,12 +422,9 @@ fn parse_port_inner(expr: &str, vars: &Vars, depth: usize) -> Result<IntervalSet
             };
             items.push((neg, parse_port_inner(rest, vars, depth + 1)?));
         }
-        let out = combine(
-            items,
-            IntervalSet::range(0, MAX),
-            IntervalSet::union,
-            |a, b| a.difference(b, MAX),
-        );
+        let out = combine(items, IntervalSet::range(0, MAX), IntervalSet::union, |a, b| {
+            a.difference(b, MAX)
+        });
         if out.is_empty() {
             return Err(ParseError::grammar(format!("port group matches nothing: `{expr}`")));
         }
@@ -488,7 +495,8 @@ mod tests {
 
     #[test]
     fn netmask_and_v6() {
-        let a = parse_addresses("[192.168.1.0/255.255.255.0,2001:db8::/32]", &Vars::default()).unwrap();
+        let a =
+            parse_addresses("[192.168.1.0/255.255.255.0,2001:db8::/32]", &Vars::default()).unwrap();
         assert!(a.contains(ip("192.168.1.77")));
         assert!(a.contains(ip("2001:db8:1::5")));
         assert!(!a.contains(ip("2001:db9::5")));

@@ -11,10 +11,8 @@ pub fn unquote<'a>(keyword: &str, value: &'a str) -> Result<(bool, &'a str), Par
         None => (false, v),
     };
     if let Some(rest) = v.strip_prefix('"') {
-        let inner = rest
-            .strip_suffix('"')
-            .filter(|_| rest.len() >= 1)
-            .ok_or_else(|| ParseError::invalid(keyword, format!("unterminated quote in `{value}`")))?;
+            ParseError::invalid(keyword, format!("unterminated quote in `{value}`"))
+        })?;
         return Ok((neg, inner));
     }
     Ok((neg, v))
@@ -33,18 +31,27 @@ pub fn decode_pattern(keyword: &str, s: &str) -> Result<Vec<u8>, ParseError> {
             match b {
                 b'|' => {
                     if nibble.is_some() {
-                        return Err(ParseError::invalid(keyword, format!("odd number of hex digits in `{s}`")));
+                        return Err(ParseError::invalid(
+                            keyword,
+                            format!("odd number of hex digits in `{s}`"),
+                        ));
                     }
                     in_hex = false;
                 }
                 b' ' | b'\t' => {
                     if nibble.is_some() {
-                        return Err(ParseError::invalid(keyword, format!("split hex byte in `{s}`")));
+                        return Err(ParseError::invalid(
+                            keyword,
+                            format!("split hex byte in `{s}`"),
+                        ));
                     }
                 }
                 _ => {
                     let d = (b as char).to_digit(16).ok_or_else(|| {
-                        ParseError::invalid(keyword, format!("invalid hex digit `{}` in `{s}`", b as char))
+                        ParseError::invalid(
+                            keyword,
+                            format!("invalid hex digit `{}` in `{s}`", b as char),
+                        )
                     })? as u8;
                     match nibble.take() {
                         Some(h) => out.push(h << 4 | d),
@@ -58,9 +65,9 @@ pub fn decode_pattern(keyword: &str, s: &str) -> Result<Vec<u8>, ParseError> {
         match b {
             b'|' => in_hex = true,
             b'\\' => {
-                let next = *bytes
-                    .get(i + 1)
-                    .ok_or_else(|| ParseError::invalid(keyword, format!("trailing backslash in `{s}`")))?;
+                let next = *bytes.get(i + 1).ok_or_else(|| {
+                    ParseError::invalid(keyword, format!("trailing backslash in `{s}`"))
+                })?;
                 match next {
                     b'"' | b';' | b'\\' | b':' | b'|' => out.push(next),
                     _ => {

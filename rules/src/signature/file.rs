@@ -156,7 +156,10 @@ fn dedup_sids(sigs: &mut Vec<Signature>, report: &mut LoadReport) {
                 sid: Some(s.sid),
                 reason: "duplicate sid".to_string(),
                 code: "E_DUPLICATE_SID".to_string(),
-                message: format!("sid {}:{} rev {} is defined again with an equal or higher rev", s.gid, s.sid, s.rev),
+                message: format!(
+                    "sid {}:{} rev {} is defined again with an equal or higher rev",
+                    s.gid, s.sid, s.rev
+                ),
             });
         }
         !d

@@ -49,12 +49,58 @@ impl Proto {
 
 /// Application-layer protocols that may appear in a header; all wait for the app layer.
 const APP_PROTOS: &[&str] = &[
-    "http", "http1", "http2", "dns", "tls", "ssl", "ssh", "smtp", "ftp", "ftp-data", "smb",
-    "dcerpc", "nfs", "ntp", "dhcp", "krb5", "snmp", "sip", "rfb", "mqtt", "rdp", "ikev2",
-    "ike", "modbus", "dnp3", "enip", "tftp", "imap", "pop3", "pgsql", "telnet", "quic",
-    "websocket", "ldap", "doh2", "bittorrent-dht", "template", "sctp", "pkthdr", "tcp-pkt",
-    "tcp-stream", "udp-pkt", "icmpv4", "ipv4", "ipv6", "ip4", "ip6", "mdns", "nntp", "msn",
-    "irc", "jabber",
+    "http",
+    "http1",
+    "http2",
+    "dns",
+    "tls",
+    "ssl",
+    "ssh",
+    "smtp",
+    "ftp",
+    "ftp-data",
+    "smb",
+    "dcerpc",
+    "nfs",
+    "ntp",
+    "dhcp",
+    "krb5",
+    "snmp",
+    "sip",
+    "rfb",
+    "mqtt",
+    "rdp",
+    "ikev2",
+    "ike",
+    "modbus",
+    "dnp3",
+    "enip",
+    "tftp",
+    "imap",
+    "pop3",
+    "pgsql",
+    "telnet",
+    "quic",
+    "websocket",
+    "ldap",
+    "doh2",
+    "bittorrent-dht",
+    "template",
+    "sctp",
+    "pkthdr",
+    "tcp-pkt",
+    "tcp-stream",
+    "udp-pkt",
+    "icmpv4",
+    "ipv4",
+    "ipv6",
+    "ip4",
+    "ip6",
+    "mdns",
+    "nntp",
+    "msn",
+    "irc",
+    "jabber",
 ];
 
 pub struct Header<'a> {
@@ -85,7 +131,9 @@ fn header_tokens(s: &str) -> Result<Vec<&str>, ParseError> {
             ']' => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(ParseError::grammar(format!("unbalanced brackets in header `{s}`")));
+                    return Err(ParseError::grammar(format!(
+                        "unbalanced brackets in header `{s}`"
+                    )));
                 }
             }
             c if c.is_whitespace() && depth == 0 => {
@@ -110,13 +158,12 @@ fn header_tokens(s: &str) -> Result<Vec<&str>, ParseError> {
 /// Parses the header and returns it with the text between the option parentheses.
 pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a str), ParseError> {
     let text = text.trim();
-    let open = text
-        .find('(')
-        .ok_or_else(|| ParseError::grammar("missing opening parenthesis before the options".to_string()))?;
-    let body = text[open + 1..]
-        .trim_end()
-        .strip_suffix(')')
-        .ok_or_else(|| ParseError::grammar("rule does not end with a closing parenthesis".to_string()))?;
+    let open = text.find('(').ok_or_else(|| {
+        ParseError::grammar("missing opening parenthesis before the options".to_string())
+    })?;
+    let body = text[open + 1..].trim_end().strip_suffix(')').ok_or_else(|| {
+        ParseError::grammar("rule does not end with a closing parenthesis".to_string())
+    })?;
     let head = &text[..open];
     let toks = header_tokens(head)?;
     if toks.len() != 7 {

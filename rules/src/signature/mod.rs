@@ -50,7 +50,11 @@ impl ParseError {
         ParseError { kind: ErrorKind::Grammar, detail: detail.into(), gaps: Vec::new() }
     }
     pub fn invalid(keyword: &str, detail: impl Into<String>) -> Self {
-        ParseError { kind: ErrorKind::InvalidValue(keyword.to_string()), detail: detail.into(), gaps: Vec::new() }
+        ParseError {
+            kind: ErrorKind::InvalidValue(keyword.to_string()),
+            detail: detail.into(),
+            gaps: Vec::new(),
+        }
     }
     pub fn unsupported(what: &str) -> Self {
         ParseError {

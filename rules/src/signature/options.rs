@@ -217,11 +217,21 @@ pub enum HeaderCheck {
     IpId(u16),
     TcpSeq(u32),
     TcpAck(u32),
-    TcpWindow { value: u16, negated: bool },
+    TcpWindow {
+        value: u16,
+        negated: bool,
+    },
     /// `flags`: `mask` bits are ignored; `mode` says how `flags` must relate.
-    TcpFlags { flags: u8, mask: u8, mode: FlagMode },
+    TcpFlags {
+        flags: u8,
+        mask: u8,
+        mode: FlagMode,
+    },
     /// `fragbits`: bits are R=0x4 (reserved), D=0x2 (don't fragment), M=0x1 (more fragments).
-    FragBits { bits: u8, mode: FlagMode },
+    FragBits {
+        bits: u8,
+        mode: FlagMode,
+    },
     SameIp,
 }
 
@@ -279,7 +289,10 @@ pub fn split_options(body: &str) -> Result<Vec<(&str, Option<&str>)>, ParseError
             i += 1;
         }
         let end = end.ok_or_else(|| {
-            ParseError::grammar(format!("option not terminated by a semicolon: `{}`", body[start..].trim()))
+            ParseError::grammar(format!(
+                "option not terminated by a semicolon: `{}`",
+                body[start..].trim()
+            ))
         })?;
         i = end + 1;
         let (name, value) = match colon {
@@ -287,7 +300,9 @@ pub fn split_options(body: &str) -> Result<Vec<(&str, Option<&str>)>, ParseError
             None => (body[start..end].trim(), None),
         };
         if name.is_empty()
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
         {
             return Err(ParseError::grammar(format!("invalid option name `{name}`")));
         }
@@ -309,7 +324,9 @@ fn no_value(keyword: &str, v: Option<&str>) -> Result<(), ParseError> {
 }
 
 fn parse_u32(keyword: &str, s: &str) -> Result<u32, ParseError> {
-    s.trim().parse::<u32>().map_err(|_| ParseError::invalid(keyword, format!("invalid number `{s}`")))
+    s.trim()
+        .parse::<u32>()
+        .map_err(|_| ParseError::invalid(keyword, format!("invalid number `{s}`")))
 }
 
 /// The content that a modifier applies to: the last content of the rule, even when a
@@ -322,7 +339,9 @@ fn last_content<'a>(sig: &'a mut Signature, keyword: &str) -> Result<&'a mut Con
             PayloadMatch::Content(c) => Some(c),
             _ => None,
         })
-        .ok_or_else(|| ParseError::invalid(keyword, format!("`{keyword}` needs a preceding `content`")))
+        .ok_or_else(|| {
+            ParseError::invalid(keyword, format!("`{keyword}` needs a preceding `content`"))
+        })
 }
 
 /// Applies every option of `body` to `sig`.
@@ -344,8 +363,9 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             "gid" => sig.gid = parse_u32(name, need(name, value)?)?,
             "classtype" => {
                 let ct = need(name, value)?.trim();
-                let (desc, prio) = classification::lookup(ct)
-                    .ok_or_else(|| ParseError::invalid(name, format!("unknown classtype `{ct}`")))?;
+                let (desc, prio) = classification::lookup(ct).ok_or_else(|| {
+                    ParseError::invalid(name, format!("unknown classtype `{ct}`"))
+                })?;
                 sig.classtype = Some(ct.to_string());
                 sig.category = desc.to_string();
                 sig.priority = prio;
@@ -353,7 +373,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             "priority" => {
                 let p = parse_u32(name, need(name, value)?)?;
                 if !(1..=255).contains(&p) {
-                    return Err(ParseError::invalid(name, format!("priority `{p}` out of range 1-255")));
+                    return Err(ParseError::invalid(
+                        name,
+                        format!("priority `{p}` out of range 1-255"),
+                    ));
                 }
                 explicit_priority = Some(p as u8);
             }
@@ -369,9 +392,9 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "reference" => {
                 let v = need(name, value)?;
-                let (k, r) = v
-                    .split_once(',')
-                    .ok_or_else(|| ParseError::invalid(name, format!("expected `type,id` in `{v}`")))?;
+                let (k, r) = v.split_once(',').ok_or_else(|| {
+                    ParseError::invalid(name, format!("expected `type,id` in `{v}`"))
+                })?;
                 sig.references.push((k.trim().to_string(), r.trim().to_string()));
             }
             "target" => {
@@ -413,7 +436,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 let v = need(name, value)?.trim();
                 if v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
                     // A byte_extract variable.
-                    note_gap(&mut first_gap, ParseError::unsupported(&format!("`{kw}` from a byte_extract variable")));
+                    note_gap(
+                        &mut first_gap,
+                        ParseError::unsupported(&format!("`{kw}` from a byte_extract variable")),
+                    );
                     continue;
                 }
                 let c = last_content(sig, name)?;
@@ -422,32 +448,56 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     "depth" => {
                         let d = parse_u32(name, v)?;
                         if d < plen {
-                            return Err(ParseError::invalid(name, format!("depth {d} is shorter than the content ({plen} bytes)")));
+                            return Err(ParseError::invalid(
+                                name,
+                                format!("depth {d} is shorter than the content ({plen} bytes)"),
+                            ));
                         }
                         c.depth = Some(d);
                     }
                     "offset" => c.offset = Some(parse_u32(name, v)?),
                     "within" => {
-                        let w = v.parse::<i64>().map_err(|_| ParseError::invalid(name, format!("invalid number `{v}`")))?;
+                        let w = v.parse::<i64>().map_err(|_| {
+                            ParseError::invalid(name, format!("invalid number `{v}`"))
+                        })?;
                         if w < plen as i64 {
-                            return Err(ParseError::invalid(name, format!("within {w} is shorter than the content ({plen} bytes)")));
+                            return Err(ParseError::invalid(
+                                name,
+                                format!("within {w} is shorter than the content ({plen} bytes)"),
+                            ));
                         }
                         c.within = Some(w as u32);
                     }
                     _ => {
-                        let d = v.parse::<i32>().map_err(|_| ParseError::invalid(name, format!("invalid number `{v}`")))?;
+                        let d = v.parse::<i32>().map_err(|_| {
+                            ParseError::invalid(name, format!("invalid number `{v}`"))
+                        })?;
                         c.distance = Some(d);
                     }
                 }
-                if c.startswith && (c.offset.is_some() || c.depth.is_some_and(|d| d != plen) || c.distance.is_some()) {
-                    return Err(ParseError::invalid(name, format!("`{kw}` cannot be combined with startswith")));
+                if c.startswith
+                    && (c.offset.is_some()
+                        || c.depth.is_some_and(|d| d != plen)
+                        || c.distance.is_some())
+                {
+                    return Err(ParseError::invalid(
+                        name,
+                        format!("`{kw}` cannot be combined with startswith"),
+                    ));
                 }
             }
             "startswith" => {
                 no_value(name, value)?;
                 let c = last_content(sig, name)?;
-                if c.offset.is_some() || c.depth.is_some() || c.distance.is_some() || c.within.is_some() {
-                    return Err(ParseError::invalid(name, "startswith cannot be combined with offset/depth/distance/within"));
+                if c.offset.is_some()
+                    || c.depth.is_some()
+                    || c.distance.is_some()
+                    || c.within.is_some()
+                {
+                    return Err(ParseError::invalid(
+                        name,
+                        "startswith cannot be combined with offset/depth/distance/within",
+                    ));
                 }
                 c.startswith = true;
                 c.depth = Some(c.pattern.len() as u32);
@@ -465,13 +515,23 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 match value.map(str::trim) {
                     None | Some("only") => {}
                     Some(v) => {
-                        let (o, l) = v
-                            .split_once(',')
-                            .ok_or_else(|| ParseError::invalid(name, format!("expected `only` or `offset,length`, got `{v}`")))?;
-                        let o: u16 = o.trim().parse().map_err(|_| ParseError::invalid(name, format!("invalid offset `{o}`")))?;
-                        let l: u16 = l.trim().parse().map_err(|_| ParseError::invalid(name, format!("invalid length `{l}`")))?;
+                        let (o, l) = v.split_once(',').ok_or_else(|| {
+                            ParseError::invalid(
+                                name,
+                                format!("expected `only` or `offset,length`, got `{v}`"),
+                            )
+                        })?;
+                        let o: u16 = o.trim().parse().map_err(|_| {
+                            ParseError::invalid(name, format!("invalid offset `{o}`"))
+                        })?;
+                        let l: u16 = l.trim().parse().map_err(|_| {
+                            ParseError::invalid(name, format!("invalid length `{l}`"))
+                        })?;
                         if o as usize + l as usize > c.pattern.len() || l == 0 {
-                            return Err(ParseError::invalid(name, format!("`{v}` is outside the content")));
+                            return Err(ParseError::invalid(
+                                name,
+                                format!("`{v}` is outside the content"),
+                            ));
                         }
                         c.fast_pattern_chop = Some((o, l));
                     }
@@ -487,7 +547,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 let mut parts = v.split(',').map(str::trim);
                 let off = parts.next().unwrap_or("");
                 if off.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-                    note_gap(&mut first_gap, ParseError::unsupported("`isdataat` with a byte_extract variable"));
+                    note_gap(
+                        &mut first_gap,
+                        ParseError::unsupported("`isdataat` with a byte_extract variable"),
+                    );
                     continue;
                 }
                 let offset = parse_u32(name, off)?;
@@ -496,7 +559,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     match p {
                         "relative" => relative = true,
                         "rawbytes" => {}
-                        other => return Err(ParseError::invalid(name, format!("unknown isdataat option `{other}`"))),
+                        other => {
+                            return Err(ParseError::invalid(
+                                name,
+                                format!("unknown isdataat option `{other}`"),
+                            ))
+                        }
                     }
                 }
                 sig.payload.push(PayloadMatch::IsDataAt { offset, relative, negated: neg });
@@ -510,26 +578,56 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "threshold" | "detection_filter" => {
                 if sig.threshold.is_some() {
-                    return Err(ParseError::invalid(name, "only one threshold or detection_filter per rule"));
+                    return Err(ParseError::invalid(
+                        name,
+                        "only one threshold or detection_filter per rule",
+                    ));
                 }
                 sig.threshold = Some(parse_threshold(name, need(name, value)?)?);
             }
-            "itype" => sig.header_checks.push(HeaderCheck::IcmpType(NumCmp::parse(name, need(name, value)?, 255)?)),
-            "icode" => sig.header_checks.push(HeaderCheck::IcmpCode(NumCmp::parse(name, need(name, value)?, 255)?)),
-            "icmp_id" => sig.header_checks.push(HeaderCheck::IcmpId(parse_small(name, need(name, value)?)? as u16)),
-            "icmp_seq" => sig.header_checks.push(HeaderCheck::IcmpSeq(parse_small(name, need(name, value)?)? as u16)),
-            "ttl" => sig.header_checks.push(HeaderCheck::Ttl(NumCmp::parse(name, need(name, value)?, 255)?)),
-            "ip_proto" => sig.header_checks.push(HeaderCheck::IpProto(parse_ip_proto(need(name, value)?)?)),
-            "id" => sig.header_checks.push(HeaderCheck::IpId(parse_small(name, need(name, value)?)? as u16)),
-            "seq" => sig.header_checks.push(HeaderCheck::TcpSeq(parse_u32(name, need(name, value)?)?)),
-            "ack" => sig.header_checks.push(HeaderCheck::TcpAck(parse_u32(name, need(name, value)?)?)),
+            "itype" => sig.header_checks.push(HeaderCheck::IcmpType(NumCmp::parse(
+                name,
+                need(name, value)?,
+                255,
+            )?)),
+            "icode" => sig.header_checks.push(HeaderCheck::IcmpCode(NumCmp::parse(
+                name,
+                need(name, value)?,
+                255,
+            )?)),
+            "icmp_id" => sig
+                .header_checks
+                .push(HeaderCheck::IcmpId(parse_small(name, need(name, value)?)? as u16)),
+            "icmp_seq" => sig
+                .header_checks
+                .push(HeaderCheck::IcmpSeq(parse_small(name, need(name, value)?)? as u16)),
+            "ttl" => sig.header_checks.push(HeaderCheck::Ttl(NumCmp::parse(
+                name,
+                need(name, value)?,
+                255,
+            )?)),
+            "ip_proto" => {
+                sig.header_checks.push(HeaderCheck::IpProto(parse_ip_proto(need(name, value)?)?))
+            }
+            "id" => sig
+                .header_checks
+                .push(HeaderCheck::IpId(parse_small(name, need(name, value)?)? as u16)),
+            "seq" => {
+                sig.header_checks.push(HeaderCheck::TcpSeq(parse_u32(name, need(name, value)?)?))
+            }
+            "ack" => {
+                sig.header_checks.push(HeaderCheck::TcpAck(parse_u32(name, need(name, value)?)?))
+            }
             "window" => {
                 let v = need(name, value)?.trim();
                 let (negated, v) = match v.strip_prefix('!') {
                     Some(r) => (true, r),
                     None => (false, v),
                 };
-                let value = v.trim().parse::<u16>().map_err(|_| ParseError::invalid(name, format!("invalid window `{v}`")))?;
+                let value = v
+                    .trim()
+                    .parse::<u16>()
+                    .map_err(|_| ParseError::invalid(name, format!("invalid window `{v}`")))?;
                 sig.header_checks.push(HeaderCheck::TcpWindow { value, negated });
             }
             "flags" | "tcp.flags" => sig.header_checks.push(parse_tcp_flags(need(name, value)?)?),
@@ -560,10 +658,13 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
 /// A relative match needs something before it to be relative to, except content, which
 /// Suricata anchors at the start of the buffer.
 fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
-    if let Some(first) = sig.payload.first() {
-        if let PayloadMatch::Pcre(p) = first {
+    if let Some(PayloadMatch::Pcre(p)) = sig.payload.first() {
+        {
             if p.relative {
-                return Err(ParseError::invalid("pcre", "relative pcre (/R) without a preceding content"));
+                return Err(ParseError::invalid(
+                    "pcre",
+                    "relative pcre (/R) without a preceding content",
+                ));
             }
         }
     }
@@ -611,9 +712,9 @@ fn parse_ip_proto(s: &str) -> Result<NumCmp, ParseError> {
 
 fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatch, ParseError> {
     let (negated, inner) = unquote("pcre", v)?;
-    let body = inner
-        .strip_prefix('/')
-        .ok_or_else(|| ParseError::invalid("pcre", format!("expected `/regex/flags`, got `{inner}`")))?;
+    let body = inner.strip_prefix('/').ok_or_else(|| {
+        ParseError::invalid("pcre", format!("expected `/regex/flags`, got `{inner}`"))
+    })?;
     let slash = body
         .rfind('/')
         .ok_or_else(|| ParseError::invalid("pcre", format!("no closing `/` in `{inner}`")))?;
@@ -646,9 +747,14 @@ fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatc
             'B' => {}
             'O' => limits = false,
             'U' | 'I' | 'P' | 'Q' | 'H' | 'D' | 'M' | 'C' | 'S' | 'Y' | 'V' | 'W' | 'Z' | 'K' => {
-                note_gap(first_gap, ParseError::unsupported(&format!("pcre flag `{f}` (HTTP buffer)")));
+                note_gap(
+                    first_gap,
+                    ParseError::unsupported(&format!("pcre flag `{f}` (HTTP buffer)")),
+                );
             }
-            other => return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`"))),
+            other => {
+                return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`")))
+            }
         }
     }
     // Suricata's default limits (pcre match-limit 3500, recursion 1500), set in the pattern
@@ -683,7 +789,10 @@ fn parse_flow(sig: &mut Signature, v: &str) -> Result<(), ParseError> {
     for opt in v.split(',').map(str::trim) {
         let set_dir = |f: &mut FlowCond, d: bool| -> Result<(), ParseError> {
             if f.to_server.is_some_and(|x| x != d) {
-                return Err(ParseError::invalid("flow", format!("conflicting directions in `{v}`")));
+                return Err(ParseError::invalid(
+                    "flow",
+                    format!("conflicting directions in `{v}`"),
+                ));
             }
             f.to_server = Some(d);
             Ok(())
@@ -699,7 +808,9 @@ fn parse_flow(sig: &mut Signature, v: &str) -> Result<(), ParseError> {
             "only_frag" => f.frag = Some(true),
             "no_frag" => f.frag = Some(false),
             "" => {}
-            other => return Err(ParseError::invalid("flow", format!("unknown flow option `{other}`"))),
+            other => {
+                return Err(ParseError::invalid("flow", format!("unknown flow option `{other}`")))
+            }
         }
     }
     Ok(())
@@ -724,9 +835,15 @@ fn parse_flowbits(sig: &mut Signature, v: Option<&str>) -> Result<(), ParseError
         "toggle" => FlowbitCmd::Toggle,
         "isset" => FlowbitCmd::IsSet,
         "isnotset" => FlowbitCmd::IsNotSet,
-        other => return Err(ParseError::invalid("flowbits", format!("unknown flowbits command `{other}`"))),
+        other => {
+            return Err(ParseError::invalid(
+                "flowbits",
+                format!("unknown flowbits command `{other}`"),
+            ))
+        }
     };
-    let names = names.ok_or_else(|| ParseError::invalid("flowbits", format!("`{v}` needs a flowbit name")))?;
+    let names = names
+        .ok_or_else(|| ParseError::invalid("flowbits", format!("`{v}` needs a flowbit name")))?;
     let (sep_or, sep_and) = (names.contains('|'), names.contains('&'));
     if sep_and {
         return Err(ParseError::unsupported("flowbits `&` groups"));
@@ -743,13 +860,14 @@ fn parse_flowbits(sig: &mut Signature, v: Option<&str>) -> Result<(), ParseError
 }
 
 fn parse_threshold(keyword: &str, v: &str) -> Result<Threshold, ParseError> {
-    let mut kind = if keyword == "detection_filter" { Some(ThresholdKind::DetectionFilter) } else { None };
+    let mut kind =
+        if keyword == "detection_filter" { Some(ThresholdKind::DetectionFilter) } else { None };
     let (mut track, mut count, mut seconds, mut multiplier) = (None, None, None, None);
     for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, val) = item
-            .split_once(char::is_whitespace)
-            .map(|(k, v)| (k.trim(), v.trim()))
-            .ok_or_else(|| ParseError::invalid(keyword, format!("expected `name value`, got `{item}`")))?;
+        let (k, val) =
+            item.split_once(char::is_whitespace).map(|(k, v)| (k.trim(), v.trim())).ok_or_else(
+                || ParseError::invalid(keyword, format!("expected `name value`, got `{item}`")),
+            )?;
         match k {
             "type" if keyword == "threshold" => {
                 kind = Some(match val {
@@ -757,7 +875,12 @@ fn parse_threshold(keyword: &str, v: &str) -> Result<Threshold, ParseError> {
                     "threshold" => ThresholdKind::Threshold,
                     "both" => ThresholdKind::Both,
                     "backoff" => ThresholdKind::Backoff,
-                    o => return Err(ParseError::invalid(keyword, format!("unknown threshold type `{o}`"))),
+                    o => {
+                        return Err(ParseError::invalid(
+                            keyword,
+                            format!("unknown threshold type `{o}`"),
+                        ))
+                    }
                 })
             }
             "track" => {
@@ -773,23 +896,36 @@ fn parse_threshold(keyword: &str, v: &str) -> Result<Threshold, ParseError> {
             "count" => count = Some(parse_u32(keyword, val)?),
             "seconds" => seconds = Some(parse_u32(keyword, val)?),
             "multiplier" => multiplier = Some(parse_u32(keyword, val)?),
-            o => return Err(ParseError::invalid(keyword, format!("unknown {keyword} field `{o}`"))),
+            o => {
+                return Err(ParseError::invalid(keyword, format!("unknown {keyword} field `{o}`")))
+            }
         }
     }
-    let kind = kind.ok_or_else(|| ParseError::invalid(keyword, format!("missing `type` in `{v}`")))?;
-    let track = track.ok_or_else(|| ParseError::invalid(keyword, format!("missing `track` in `{v}`")))?;
-    let count = count.ok_or_else(|| ParseError::invalid(keyword, format!("missing `count` in `{v}`")))?;
+    let kind =
+        kind.ok_or_else(|| ParseError::invalid(keyword, format!("missing `type` in `{v}`")))?;
+    let track =
+        track.ok_or_else(|| ParseError::invalid(keyword, format!("missing `track` in `{v}`")))?;
+    let count =
+        count.ok_or_else(|| ParseError::invalid(keyword, format!("missing `count` in `{v}`")))?;
     let seconds = match (kind, seconds) {
         (ThresholdKind::Backoff, s) => s.unwrap_or(0),
         (_, Some(s)) => s,
-        (_, None) => return Err(ParseError::invalid(keyword, format!("missing `seconds` in `{v}`"))),
+        (_, None) => {
+            return Err(ParseError::invalid(keyword, format!("missing `seconds` in `{v}`")))
+        }
     };
     if kind == ThresholdKind::Backoff {
         if track != Track::ByFlow {
-            return Err(ParseError::invalid(keyword, "backoff is only supported with `track by_flow`"));
+            return Err(ParseError::invalid(
+                keyword,
+                "backoff is only supported with `track by_flow`",
+            ));
         }
         if multiplier.unwrap_or(0) < 2 || count == 0 {
-            return Err(ParseError::invalid(keyword, "backoff needs count >= 1 and multiplier >= 2"));
+            return Err(ParseError::invalid(
+                keyword,
+                "backoff needs count >= 1 and multiplier >= 2",
+            ));
         }
     }
     if count == 0 && kind != ThresholdKind::DetectionFilter {
@@ -833,7 +969,12 @@ fn parse_tcp_flags(v: &str) -> Result<HeaderCheck, ParseError> {
             'E' | '2' => 0x40,
             'C' | '1' => 0x80,
             '0' => 0,
-            o => return Err(ParseError::invalid("flags", format!("unknown TCP flag `{o}` in `{v}`"))),
+            o => {
+                return Err(ParseError::invalid(
+                    "flags",
+                    format!("unknown TCP flag `{o}` in `{v}`"),
+                ))
+            }
         })
     };
     let (mode, letters) = parse_flag_modifiers("flags", flags_s)?;
@@ -858,7 +999,9 @@ fn parse_fragbits(v: &str) -> Result<HeaderCheck, ParseError> {
             'M' => 0x1,
             'D' => 0x2,
             'R' => 0x4,
-            o => return Err(ParseError::invalid("fragbits", format!("unknown fragment bit `{o}`"))),
+            o => {
+                return Err(ParseError::invalid("fragbits", format!("unknown fragment bit `{o}`")))
+            }
         };
     }
     Ok(HeaderCheck::FragBits { bits, mode })
@@ -877,68 +1020,330 @@ pub fn metadata_map(sig: &Signature) -> BTreeMap<String, Vec<String>> {
 /// using one is skipped with a message naming it; any other unknown word is an error.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     // Sticky buffers and legacy content modifiers (application layer).
-    "http_uri", "http_raw_uri", "http_method", "http_header", "http_raw_header", "http_cookie",
-    "http_raw_cookie", "http_client_body", "http_server_body", "http_stat_code", "http_stat_msg",
-    "http_user_agent", "http_host", "http_raw_host", "http_header_names", "http_request_line",
-    "http_response_line", "http_content_type", "http_content_len", "http_protocol", "http_start",
-    "http_accept", "http_accept_enc", "http_accept_lang", "http_connection", "http_referer",
-    "http_location", "http_server", "http.uri", "http.uri.raw", "http.method", "http.header",
-    "http.header.raw", "http.cookie", "http.request_body", "http.response_body", "http.stat_code",
-    "http.stat_msg", "http.user_agent", "http.host", "http.host.raw", "http.header_names",
-    "http.request_line", "http.response_line", "http.content_type", "http.content_len",
-    "http.protocol", "http.start", "http.accept", "http.accept_enc", "http.accept_lang",
-    "http.connection", "http.referer", "http.location", "http.server", "http.request_header",
-    "http.response_header", "http2.header", "http2.header_name", "http2.frametype",
-    "http2.errorcode", "http2.priority", "http2.window", "http2.size_update", "http2.settings",
-    "uricontent", "urilen", "file_data", "file.data", "file.name", "filename", "fileext",
-    "file.magic", "filemagic", "filestore", "filemd5", "filesha1", "filesha256", "filesize",
-    "file.size", "fileext", "dns_query", "dns.query", "dns.opcode", "dns.answer.name",
-    "dns.queries.rrname", "dns.answers.rrname", "dns.rrtype", "dns.rcode", "tls_sni", "tls.sni",
-    "tls_cert_subject", "tls.cert_subject", "tls_cert_issuer", "tls.cert_issuer",
-    "tls_cert_serial", "tls.cert_serial", "tls_cert_fingerprint", "tls.cert_fingerprint",
-    "tls.certs", "tls.cert_chain_len", "tls_cert_notbefore", "tls_cert_notafter",
-    "tls_cert_expired", "tls_cert_valid", "tls.version", "tls.subject", "tls.issuerdn",
-    "tls.fingerprint", "tls.store", "tls.random", "tls.random_time", "tls.random_bytes",
-    "tls.alpn", "ssl_version", "ssl_state", "ja3.hash", "ja3_hash", "ja3.string", "ja3s.hash",
-    "ja3s.string", "ja4.hash", "ssh.proto", "ssh_proto", "ssh.protoversion", "ssh.software",
-    "ssh_software", "ssh.softwareversion", "ssh.hassh", "ssh.hassh.string", "ssh.hassh.server",
-    "ssh.hassh.server.string", "smtp.helo", "smtp.mail_from", "smtp.rcpt_to", "app-layer-protocol",
-    "app-layer-event", "app-layer-state", "krb5_cname", "krb5_sname", "krb5_err_code",
-    "krb5_msg_type", "krb5.cname", "krb5.sname", "sip.method", "sip.uri", "sip.protocol",
-    "sip.stat_code", "sip.stat_msg", "sip.request_line", "sip.response_line", "snmp.community",
-    "snmp.pdu_type", "snmp.version", "smb.named_pipe", "smb.share", "smb.ntlmssp_user",
-    "smb.ntlmssp_domain", "smb.version", "dcerpc.iface", "dcerpc.opnum", "dcerpc.stub_data",
-    "dce_iface", "dce_opnum", "dce_stub_data", "ftpbounce", "ftpdata_command", "ftp.command",
-    "ftp.command_data", "ftp.reply", "ftp.mode", "ftp.dynamic_port", "ftp.completion_code",
-    "ftp.reply_received", "mqtt.type", "mqtt.flags", "mqtt.connect.clientid",
-    "mqtt.connect.username", "mqtt.connect.password", "mqtt.publish.topic",
-    "mqtt.publish.message", "mqtt.protocol_version", "mqtt.qos", "mqtt.reason_code",
-    "mqtt.subscribe.topic", "mqtt.unsubscribe.topic", "mqtt.connack.session_present",
-    "mqtt.connect.flags", "mqtt.connect.willtopic", "mqtt.connect.willmessage",
-    "modbus", "dnp3_func", "dnp3_ind", "dnp3_obj", "dnp3_data", "enip_command", "cip_service",
-    "quic.cyu.hash", "quic.cyu.string", "quic.version", "quic.sni", "quic.ua", "rfb.name",
-    "rfb.secresult", "rfb.sectype", "template", "template2", "ike.init_spi", "ike.resp_spi",
-    "ike.chosen_sa_attribute", "ike.exchtype", "ike.vendor", "ike.key_exchange_payload",
-    "ike.key_exchange_payload_length", "ike.nonce_payload", "ike.nonce_payload_length",
-    "nfs_procedure", "nfs.version", "tftp.file_name", "ldap.request.operation",
-    "ldap.responses.operation", "ldap.responses.count", "ldap.request.dn", "ldap.responses.dn",
-    "ldap.responses.result_code", "ldap.responses.message", "ldap.request.attribute_type",
-    "ldap.responses.attribute_type", "websocket.payload", "websocket.flags", "websocket.opcode",
-    "websocket.mask", "pgsql.query", "email.from", "email.subject", "email.to", "email.cc",
-    "email.date", "email.message_id", "email.x_mailer", "email.url", "email.received",
-    "dhcp.leasetime", "dhcp.rebinding_time", "dhcp.renewal_time", "vlan.id", "vlan.layers",
+    "http_uri",
+    "http_raw_uri",
+    "http_method",
+    "http_header",
+    "http_raw_header",
+    "http_cookie",
+    "http_raw_cookie",
+    "http_client_body",
+    "http_server_body",
+    "http_stat_code",
+    "http_stat_msg",
+    "http_user_agent",
+    "http_host",
+    "http_raw_host",
+    "http_header_names",
+    "http_request_line",
+    "http_response_line",
+    "http_content_type",
+    "http_content_len",
+    "http_protocol",
+    "http_start",
+    "http_accept",
+    "http_accept_enc",
+    "http_accept_lang",
+    "http_connection",
+    "http_referer",
+    "http_location",
+    "http_server",
+    "http.uri",
+    "http.uri.raw",
+    "http.method",
+    "http.header",
+    "http.header.raw",
+    "http.cookie",
+    "http.request_body",
+    "http.response_body",
+    "http.stat_code",
+    "http.stat_msg",
+    "http.user_agent",
+    "http.host",
+    "http.host.raw",
+    "http.header_names",
+    "http.request_line",
+    "http.response_line",
+    "http.content_type",
+    "http.content_len",
+    "http.protocol",
+    "http.start",
+    "http.accept",
+    "http.accept_enc",
+    "http.accept_lang",
+    "http.connection",
+    "http.referer",
+    "http.location",
+    "http.server",
+    "http.request_header",
+    "http.response_header",
+    "http2.header",
+    "http2.header_name",
+    "http2.frametype",
+    "http2.errorcode",
+    "http2.priority",
+    "http2.window",
+    "http2.size_update",
+    "http2.settings",
+    "uricontent",
+    "urilen",
+    "file_data",
+    "file.data",
+    "file.name",
+    "filename",
+    "fileext",
+    "file.magic",
+    "filemagic",
+    "filestore",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesize",
+    "file.size",
+    "fileext",
+    "dns_query",
+    "dns.query",
+    "dns.opcode",
+    "dns.answer.name",
+    "dns.queries.rrname",
+    "dns.answers.rrname",
+    "dns.rrtype",
+    "dns.rcode",
+    "tls_sni",
+    "tls.sni",
+    "tls_cert_subject",
+    "tls.cert_subject",
+    "tls_cert_issuer",
+    "tls.cert_issuer",
+    "tls_cert_serial",
+    "tls.cert_serial",
+    "tls_cert_fingerprint",
+    "tls.cert_fingerprint",
+    "tls.certs",
+    "tls.cert_chain_len",
+    "tls_cert_notbefore",
+    "tls_cert_notafter",
+    "tls_cert_expired",
+    "tls_cert_valid",
+    "tls.version",
+    "tls.subject",
+    "tls.issuerdn",
+    "tls.fingerprint",
+    "tls.store",
+    "tls.random",
+    "tls.random_time",
+    "tls.random_bytes",
+    "tls.alpn",
+    "ssl_version",
+    "ssl_state",
+    "ja3.hash",
+    "ja3_hash",
+    "ja3.string",
+    "ja3s.hash",
+    "ja3s.string",
+    "ja4.hash",
+    "ssh.proto",
+    "ssh_proto",
+    "ssh.protoversion",
+    "ssh.software",
+    "ssh_software",
+    "ssh.softwareversion",
+    "ssh.hassh",
+    "ssh.hassh.string",
+    "ssh.hassh.server",
+    "ssh.hassh.server.string",
+    "smtp.helo",
+    "smtp.mail_from",
+    "smtp.rcpt_to",
+    "app-layer-protocol",
+    "app-layer-event",
+    "app-layer-state",
+    "krb5_cname",
+    "krb5_sname",
+    "krb5_err_code",
+    "krb5_msg_type",
+    "krb5.cname",
+    "krb5.sname",
+    "sip.method",
+    "sip.uri",
+    "sip.protocol",
+    "sip.stat_code",
+    "sip.stat_msg",
+    "sip.request_line",
+    "sip.response_line",
+    "snmp.community",
+    "snmp.pdu_type",
+    "snmp.version",
+    "smb.named_pipe",
+    "smb.share",
+    "smb.ntlmssp_user",
+    "smb.ntlmssp_domain",
+    "smb.version",
+    "dcerpc.iface",
+    "dcerpc.opnum",
+    "dcerpc.stub_data",
+    "dce_iface",
+    "dce_opnum",
+    "dce_stub_data",
+    "ftpbounce",
+    "ftpdata_command",
+    "ftp.command",
+    "ftp.command_data",
+    "ftp.reply",
+    "ftp.mode",
+    "ftp.dynamic_port",
+    "ftp.completion_code",
+    "ftp.reply_received",
+    "mqtt.type",
+    "mqtt.flags",
+    "mqtt.connect.clientid",
+    "mqtt.connect.username",
+    "mqtt.connect.password",
+    "mqtt.publish.topic",
+    "mqtt.publish.message",
+    "mqtt.protocol_version",
+    "mqtt.qos",
+    "mqtt.reason_code",
+    "mqtt.subscribe.topic",
+    "mqtt.unsubscribe.topic",
+    "mqtt.connack.session_present",
+    "mqtt.connect.flags",
+    "mqtt.connect.willtopic",
+    "mqtt.connect.willmessage",
+    "modbus",
+    "dnp3_func",
+    "dnp3_ind",
+    "dnp3_obj",
+    "dnp3_data",
+    "enip_command",
+    "cip_service",
+    "quic.cyu.hash",
+    "quic.cyu.string",
+    "quic.version",
+    "quic.sni",
+    "quic.ua",
+    "rfb.name",
+    "rfb.secresult",
+    "rfb.sectype",
+    "template",
+    "template2",
+    "ike.init_spi",
+    "ike.resp_spi",
+    "ike.chosen_sa_attribute",
+    "ike.exchtype",
+    "ike.vendor",
+    "ike.key_exchange_payload",
+    "ike.key_exchange_payload_length",
+    "ike.nonce_payload",
+    "ike.nonce_payload_length",
+    "nfs_procedure",
+    "nfs.version",
+    "tftp.file_name",
+    "ldap.request.operation",
+    "ldap.responses.operation",
+    "ldap.responses.count",
+    "ldap.request.dn",
+    "ldap.responses.dn",
+    "ldap.responses.result_code",
+    "ldap.responses.message",
+    "ldap.request.attribute_type",
+    "ldap.responses.attribute_type",
+    "websocket.payload",
+    "websocket.flags",
+    "websocket.opcode",
+    "websocket.mask",
+    "pgsql.query",
+    "email.from",
+    "email.subject",
+    "email.to",
+    "email.cc",
+    "email.date",
+    "email.message_id",
+    "email.x_mailer",
+    "email.url",
+    "email.received",
+    "dhcp.leasetime",
+    "dhcp.rebinding_time",
+    "dhcp.renewal_time",
+    "vlan.id",
+    "vlan.layers",
     // Payload keywords not implemented yet.
-    "byte_test", "byte_jump", "byte_extract", "byte_math", "bsize", "base64_decode",
-    "base64_data", "dataset", "datarep", "lua", "luajit", "xbits", "hostbits", "flowint",
-    "flowvar", "pktvar", "pkt_data", "stream_size", "stream_event", "app_layer_event",
-    "decode-event", "decode_event", "engine-event", "tag", "tag_host", "replace", "detection_filter_legacy",
-    "asn1", "ftpbounce", "threshold_legacy", "ipopts", "icmpv6.hdr", "icmpv6.mtu", "tcp.hdr",
-    "tcp.mss", "udp.hdr", "ipv4.hdr", "ipv6.hdr", "to_lowercase", "to_uppercase", "dotprefix",
-    "strip_whitespace", "compress_whitespace", "url_decode", "xor", "pcrexform", "header_lowercase",
-    "strip_pseudo_headers", "to_md5", "to_sha1", "to_sha256", "from_base64", "luaxform",
-    "entropy", "requires", "config", "transform", "frame", "absent", "prefilter", "bypass",
-    "iprep", "geoip", "l3_proto", "fragoffset", "tos", "ip.dst", "ip.src", "rpc", "stream_size",
-    "noalert_legacy", "sameip_legacy", "file.name", "file.md5", "file.sha1", "file.sha256",
+    "byte_test",
+    "byte_jump",
+    "byte_extract",
+    "byte_math",
+    "bsize",
+    "base64_decode",
+    "base64_data",
+    "dataset",
+    "datarep",
+    "lua",
+    "luajit",
+    "xbits",
+    "hostbits",
+    "flowint",
+    "flowvar",
+    "pktvar",
+    "pkt_data",
+    "stream_size",
+    "stream_event",
+    "app_layer_event",
+    "decode-event",
+    "decode_event",
+    "engine-event",
+    "tag",
+    "tag_host",
+    "replace",
+    "detection_filter_legacy",
+    "asn1",
+    "ftpbounce",
+    "threshold_legacy",
+    "ipopts",
+    "icmpv6.hdr",
+    "icmpv6.mtu",
+    "tcp.hdr",
+    "tcp.mss",
+    "udp.hdr",
+    "ipv4.hdr",
+    "ipv6.hdr",
+    "to_lowercase",
+    "to_uppercase",
+    "dotprefix",
+    "strip_whitespace",
+    "compress_whitespace",
+    "url_decode",
+    "xor",
+    "pcrexform",
+    "header_lowercase",
+    "strip_pseudo_headers",
+    "to_md5",
+    "to_sha1",
+    "to_sha256",
+    "from_base64",
+    "luaxform",
+    "entropy",
+    "requires",
+    "config",
+    "transform",
+    "frame",
+    "absent",
+    "prefilter",
+    "bypass",
+    "iprep",
+    "geoip",
+    "l3_proto",
+    "fragoffset",
+    "tos",
+    "ip.dst",
+    "ip.src",
+    "rpc",
+    "stream_size",
+    "noalert_legacy",
+    "sameip_legacy",
+    "file.name",
+    "file.md5",
+    "file.sha1",
+    "file.sha256",
 ];
 
 #[cfg(test)]
@@ -978,8 +1383,12 @@ mod tests {
 
     #[test]
     fn threshold_fields() {
-        let t = parse_threshold("threshold", "type limit, track by_src, count 1, seconds 60").unwrap();
-        assert_eq!((t.kind, t.track, t.count, t.seconds), (ThresholdKind::Limit, Track::BySrc, 1, 60));
+        let t =
+            parse_threshold("threshold", "type limit, track by_src, count 1, seconds 60").unwrap();
+        assert_eq!(
+            (t.kind, t.track, t.count, t.seconds),
+            (ThresholdKind::Limit, Track::BySrc, 1, 60)
+        );
         assert!(parse_threshold("threshold", "type limit, count 1, seconds 60").is_err());
         let d = parse_threshold("detection_filter", "track by_dst, count 5, seconds 10").unwrap();
         assert_eq!(d.kind, ThresholdKind::DetectionFilter);

@@ -31,7 +31,10 @@ pub enum PcapError {
 impl PcapError {
     /// True when packets were read before the problem (the file is partly usable).
     pub fn is_partial(&self) -> bool {
-        matches!(self, PcapError::Truncated { .. } | PcapError::Corrupt { .. } | PcapError::Io { .. })
+        matches!(
+            self,
+            PcapError::Truncated { .. } | PcapError::Corrupt { .. } | PcapError::Io { .. }
+        )
     }
 }
 
@@ -58,31 +61,51 @@ pub struct PcapReader<R: Read> {
 
 impl PcapReader<BufReader<File>> {
     pub fn open(path: &Path) -> Result<Self, PcapError> {
-        let f = File::open(path).map_err(|e| PcapError::Open { path: path.display().to_string(), source: e })?;
+        let f = File::open(path)
+            .map_err(|e| PcapError::Open { path: path.display().to_string(), source: e })?;
         PcapReader::new(BufReader::with_capacity(1 << 20, f), &path.display().to_string())
     }
 }
 
 fn u16_of(b: &[u8], be: bool) -> u16 {
     let a = [b[0], b[1]];
-    if be { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) }
+    if be {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
 }
 
 fn u32_of(b: &[u8], be: bool) -> u32 {
     let a = [b[0], b[1], b[2], b[3]];
-    if be { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+    if be {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
 }
 
 impl<R: Read> PcapReader<R> {
     pub fn new(mut inner: R, name: &str) -> Result<Self, PcapError> {
         let path = name.to_string();
         let mut magic = [0u8; 4];
-        let got = read_full(&mut inner, &mut magic).map_err(|e| PcapError::Io { path: path.clone(), offset: 0, source: e })?;
+        let got = read_full(&mut inner, &mut magic).map_err(|e| PcapError::Io {
+            path: path.clone(),
+            offset: 0,
+            source: e,
+        })?;
         if got < 4 {
             return Err(PcapError::Truncated { path, what: "file header", offset: 0 });
         }
         let m = u32::from_le_bytes(magic);
-        let mut r = PcapReader { inner, path, format: Format::Pcap { big_endian: false, nanos: false, link: LinkType::ETHERNET }, offset: 4, buf: Vec::new(), failed: false };
+        let mut r = PcapReader {
+            inner,
+            path,
+            format: Format::Pcap { big_endian: false, nanos: false, link: LinkType::ETHERNET },
+            offset: 4,
+            buf: Vec::new(),
+            failed: false,
+        };
         match m {
             0xa1b2c3d4 | 0xd4c3b2a1 | 0xa1b23c4d | 0x4d3cb2a1 => {
                 let big_endian = matches!(m, 0xd4c3b2a1 | 0x4d3cb2a1);
@@ -97,7 +120,9 @@ impl<R: Read> PcapReader<R> {
                 r.format = Format::PcapNg(NgState { big_endian: false, ifaces: Vec::new() });
                 r.read_shb_rest()?;
             }
-            _ => return Err(PcapError::BadMagic { path: r.path, magic: u32::from_be_bytes(magic) }),
+            _ => {
+                return Err(PcapError::BadMagic { path: r.path, magic: u32::from_be_bytes(magic) })
+            }
         }
         Ok(r)
     }
@@ -113,8 +138,12 @@ impl<R: Read> PcapReader<R> {
                 self.offset += n as u64;
                 Ok(())
             }
-            Ok(_) => Err(PcapError::Truncated { path: self.path.clone(), what, offset: self.offset }),
-            Err(e) => Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e }),
+            Ok(_) => {
+                Err(PcapError::Truncated { path: self.path.clone(), what, offset: self.offset })
+            }
+            Err(e) => {
+                Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e })
+            }
         }
     }
 
@@ -130,7 +159,11 @@ impl<R: Read> PcapReader<R> {
         let big_endian = match u32::from_le_bytes([bom[0], bom[1], bom[2], bom[3]]) {
             0x1a2b3c4d => false,
             0x4d3c2b1a => true,
-            other => return Err(self.corrupt("section header", format!("byte-order magic {other:#010x}"))),
+            other => {
+                return Err(
+                    self.corrupt("section header", format!("byte-order magic {other:#010x}"))
+                )
+            }
         };
         let len = u32_of(&hdr[0..4], big_endian) as usize;
         if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
@@ -155,7 +188,9 @@ impl<R: Read> PcapReader<R> {
         }
         // Re-borrow to satisfy the lifetime of the returned frame.
         match r {
-            Ok(Some((ts_us, orig_len, link, len))) => Ok(Some(Frame { ts_us, orig_len, link, data: &self.buf[..len] })),
+            Ok(Some((ts_us, orig_len, link, len))) => {
+                Ok(Some(Frame { ts_us, orig_len, link, data: &self.buf[..len] }))
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         }
@@ -169,9 +204,19 @@ impl<R: Read> PcapReader<R> {
                     Ok(n) if n == hdr.len() => self.offset += n as u64,
                     Ok(0) => return Ok(None),
                     Ok(_) => {
-                        return Err(PcapError::Truncated { path: self.path.clone(), what: "record header", offset: self.offset });
+                        return Err(PcapError::Truncated {
+                            path: self.path.clone(),
+                            what: "record header",
+                            offset: self.offset,
+                        });
                     }
-                    Err(e) => return Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e }),
+                    Err(e) => {
+                        return Err(PcapError::Io {
+                            path: self.path.clone(),
+                            offset: self.offset,
+                            source: e,
+                        })
+                    }
                 }
                 let secs = u32_of(&hdr[0..4], big_endian) as i64;
                 let frac = u32_of(&hdr[4..8], big_endian) as i64;
@@ -179,7 +224,10 @@ impl<R: Read> PcapReader<R> {
                 let orig = u32_of(&hdr[12..16], big_endian);
                 if caplen > MAX_RECORD {
                     self.offset -= 16;
-                    return Err(self.corrupt("record header", format!("captured length {caplen} exceeds {MAX_RECORD}")));
+                    return Err(self.corrupt(
+                        "record header",
+                        format!("captured length {caplen} exceeds {MAX_RECORD}"),
+                    ));
                 }
                 let us = if nanos { frac / 1000 } else { frac };
                 self.buf.resize(caplen, 0);
@@ -204,9 +252,19 @@ impl<R: Read> PcapReader<R> {
                 Ok(8) => self.offset += 8,
                 Ok(0) => return Ok(None),
                 Ok(_) => {
-                    return Err(PcapError::Truncated { path: self.path.clone(), what: "block header", offset: self.offset });
+                    return Err(PcapError::Truncated {
+                        path: self.path.clone(),
+                        what: "block header",
+                        offset: self.offset,
+                    });
                 }
-                Err(e) => return Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e }),
+                Err(e) => {
+                    return Err(PcapError::Io {
+                        path: self.path.clone(),
+                        offset: self.offset,
+                        source: e,
+                    })
+                }
             }
             let btype_le = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             if btype_le == 0x0a0d0d0a {
@@ -216,7 +274,10 @@ impl<R: Read> PcapReader<R> {
                 let big_endian = match u32::from_le_bytes(bom) {
                     0x1a2b3c4d => false,
                     0x4d3c2b1a => true,
-                    other => return Err(self.corrupt("section header", format!("byte-order magic {other:#010x}"))),
+                    other => {
+                        return Err(self
+                            .corrupt("section header", format!("byte-order magic {other:#010x}")))
+                    }
                 };
                 let len = u32_of(&hdr[4..8], big_endian) as usize;
                 if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
@@ -229,9 +290,10 @@ impl<R: Read> PcapReader<R> {
             }
             let btype = u32_of(&hdr[0..4], be);
             let len = u32_of(&hdr[4..8], be) as usize;
-            if len < 12 || len > MAX_RECORD + 64 || len % 4 != 0 {
+            if !(12..=MAX_RECORD + 64).contains(&len) || len % 4 != 0 {
                 self.offset -= 8;
-                return Err(self.corrupt("block header", format!("block type {btype:#x} with length {len}")));
+                return Err(self
+                    .corrupt("block header", format!("block type {btype:#x} with length {len}")));
             }
             let body_len = len - 8;
             self.buf.resize(body_len, 0);
@@ -261,7 +323,11 @@ impl<R: Read> PcapReader<R> {
                         }
                         if code == 9 && olen >= 1 {
                             let v = opts[4];
-                            units = if v & 0x80 != 0 { 1u64.checked_shl((v & 0x7f) as u32).unwrap_or(0) } else { 10u64.checked_pow(v as u32).unwrap_or(0) };
+                            units = if v & 0x80 != 0 {
+                                1u64.checked_shl((v & 0x7f) as u32).unwrap_or(0)
+                            } else {
+                                10u64.checked_pow(v as u32).unwrap_or(0)
+                            };
                             if units == 0 {
                                 units = 1_000_000;
                             }
@@ -279,8 +345,15 @@ impl<R: Read> PcapReader<R> {
                             return Err(self.corrupt("packet block", "too short".into()));
                         }
                         let iface = u32_of(&body[0..4], be) as usize;
-                        let ts = (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64;
-                        (iface, ts, u32_of(&body[12..16], be) as usize, u32_of(&body[16..20], be), 20)
+                        let ts = (u32_of(&body[4..8], be) as u64) << 32
+                            | u32_of(&body[8..12], be) as u64;
+                        (
+                            iface,
+                            ts,
+                            u32_of(&body[12..16], be) as usize,
+                            u32_of(&body[16..20], be),
+                            20,
+                        )
                     } else {
                         // Simple packet block: no timestamp, interface 0.
                         if body.len() < 4 {
@@ -290,10 +363,15 @@ impl<R: Read> PcapReader<R> {
                         (0, 0, (orig as usize).min(body.len() - 4), orig, 4)
                     };
                     let Some(&(link, units)) = state.ifaces.get(iface) else {
-                        return Err(self.corrupt("packet block", format!("unknown interface {iface}")));
+                        return Err(
+                            self.corrupt("packet block", format!("unknown interface {iface}"))
+                        );
                     };
                     if data_off + caplen > body.len() {
-                        return Err(self.corrupt("packet block", format!("captured length {caplen} exceeds the block")));
+                        return Err(self.corrupt(
+                            "packet block",
+                            format!("captured length {caplen} exceeds the block"),
+                        ));
                     }
                     let ts_us = if units == 1_000_000 {
                         ts as i64
@@ -309,14 +387,20 @@ impl<R: Read> PcapReader<R> {
                         return Err(self.corrupt("packet block", "too short".into()));
                     }
                     let iface = u16_of(&body[0..2], be) as usize;
-                    let ts = (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64;
+                    let ts =
+                        (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64;
                     let caplen = u32_of(&body[12..16], be) as usize;
                     let orig = u32_of(&body[16..20], be);
                     let Some(&(link, units)) = state.ifaces.get(iface) else {
-                        return Err(self.corrupt("packet block", format!("unknown interface {iface}")));
+                        return Err(
+                            self.corrupt("packet block", format!("unknown interface {iface}"))
+                        );
                     };
                     if 20 + caplen > body.len() {
-                        return Err(self.corrupt("packet block", format!("captured length {caplen} exceeds the block")));
+                        return Err(self.corrupt(
+                            "packet block",
+                            format!("captured length {caplen} exceeds the block"),
+                        ));
                     }
                     let ts_us = ((ts as u128 * 1_000_000) / units as u128) as i64;
                     self.buf.copy_within(20..20 + caplen, 0);
@@ -381,7 +465,10 @@ mod tests {
 
     #[test]
     fn pcap_big_endian() {
-        let mut b = vec![0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 1];
+        let mut b = vec![
+            0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0,
+            1,
+        ];
         b.extend_from_slice(&[0, 0, 0, 10, 0, 0, 0, 5, 0, 0, 0, 3, 0, 0, 0, 3, 1, 2, 3]);
         let (frames, err) = read_all(&b);
         assert!(err.is_none(), "{err:?}");
@@ -429,7 +516,10 @@ mod tests {
 
     #[test]
     fn pcapng_with_ns_interface() {
-        let mut f = ng_block(0x0a0d0d0a, &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        let mut f = ng_block(
+            0x0a0d0d0a,
+            &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        );
         let mut idb = vec![1, 0, 0, 0, 0, 0, 4, 0];
         idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]); // if_tsresol = 10^-9
         f.extend(ng_block(1, &idb));

@@ -52,7 +52,11 @@ pub fn verify_transport(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> 
 /// The checksum to write into a transport header whose checksum field is zero.
 pub fn transport_checksum(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> u16 {
     let c = !ones_complement(pseudo_header(src, dst, proto, segment.len()), segment);
-    if proto == 17 && c == 0 { 0xffff } else { c }
+    if proto == 17 && c == 0 {
+        0xffff
+    } else {
+        c
+    }
 }
 
 /// The checksum to write into an IPv4 header whose checksum field is zero.

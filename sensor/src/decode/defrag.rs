@@ -72,7 +72,13 @@ pub struct Defrag {
 
 impl Defrag {
     pub fn new(cfg: DefragConfig) -> Self {
-        Defrag { cfg, trackers: HashMap::new(), bytes: 0, last_sweep_us: i64::MIN, stats: DefragStats::default() }
+        Defrag {
+            cfg,
+            trackers: HashMap::new(),
+            bytes: 0,
+            last_sweep_us: i64::MIN,
+            stats: DefragStats::default(),
+        }
     }
 
     pub fn in_progress(&self) -> usize {
@@ -91,8 +97,12 @@ impl Defrag {
 
     fn sweep(&mut self, now_us: i64) {
         let timeout = self.cfg.timeout_secs as i64 * 1_000_000;
-        let expired: Vec<Key> =
-            self.trackers.iter().filter(|(_, t)| now_us - t.first_us > timeout).map(|(k, _)| *k).collect();
+        let expired: Vec<Key> = self
+            .trackers
+            .iter()
+            .filter(|(_, t)| now_us - t.first_us > timeout)
+            .map(|(k, _)| *k)
+            .collect();
         for k in expired {
             self.stats.timeouts += 1;
             self.remove(&k);
@@ -118,12 +128,17 @@ impl Defrag {
         if !self.trackers.contains_key(&key) {
             if self.trackers.len() >= self.cfg.max_trackers {
                 // Evict the oldest datagram.
-                if let Some(old) = self.trackers.iter().min_by_key(|(_, t)| t.first_us).map(|(k, _)| *k) {
+                if let Some(old) =
+                    self.trackers.iter().min_by_key(|(_, t)| t.first_us).map(|(k, _)| *k)
+                {
                     self.stats.tracker_evictions += 1;
                     self.remove(&old);
                 }
             }
-            self.trackers.insert(key, Tracker { first_us: now_us, data: Vec::new(), have: Vec::new(), total: None });
+            self.trackers.insert(
+                key,
+                Tracker { first_us: now_us, data: Vec::new(), have: Vec::new(), total: None },
+            );
         }
         let grow = {
             let t = &self.trackers[&key];
@@ -242,7 +257,8 @@ mod tests {
 
     #[test]
     fn bounds_are_counted() {
-        let mut d = Defrag::new(DefragConfig { max_trackers: 2, memcap_bytes: 100, timeout_secs: 1 });
+        let mut d =
+            Defrag::new(DefragConfig { max_trackers: 2, memcap_bytes: 100, timeout_secs: 1 });
         for id in 0..5 {
             let f = Fragment { id, offset: 0, more: true };
             d.insert(&l3(b"abcdefgh"), f, 0);

@@ -55,7 +55,10 @@ impl<'a> EthernetFrame<&'a [u8]> {
 }
 
 /// Removes up to two VLAN tags; returns the inner ethertype, the VLAN ids and the rest.
-pub fn strip_vlans(mut ethertype: u16, mut rest: &[u8]) -> Result<(u16, [u16; 2], &[u8]), DecodeError> {
+pub fn strip_vlans(
+    mut ethertype: u16,
+    mut rest: &[u8],
+) -> Result<(u16, [u16; 2], &[u8]), DecodeError> {
     let mut vlan = [0u16; 2];
     let mut n = 0;
     while matches!(ethertype, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {

@@ -17,7 +17,8 @@ pub fn decode(data: &[u8], v6: bool) -> Result<IcmpRepr<'_>, DecodeError> {
         return Err(DecodeError::IcmpTooSmall);
     }
     let (itype, icode) = (data[0], data[1]);
-    let is_echo = if v6 { matches!(itype, 128 | 129) } else { matches!(itype, 0 | 8 | 13 | 14 | 15 | 16) };
+    let is_echo =
+        if v6 { matches!(itype, 128 | 129) } else { matches!(itype, 0 | 8 | 13 | 14 | 15 | 16) };
     let echo = if is_echo {
         if data.len() < 8 {
             return Err(DecodeError::IcmpTooSmall);

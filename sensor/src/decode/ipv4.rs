@@ -138,9 +138,13 @@ impl<'a> Ipv4Packet<&'a [u8]> {
 
 pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
     let p = Ipv4Packet::new_checked(data)?;
-    let fragment = (p.more_fragments() || p.frag_offset() != 0)
-        .then(|| Fragment { id: p.ident() as u32, offset: p.frag_offset(), more: p.more_fragments() });
-    let frag_bits = (p.reserved_bit() as u8) << 2 | (p.dont_fragment() as u8) << 1 | p.more_fragments() as u8;
+    let fragment = (p.more_fragments() || p.frag_offset() != 0).then(|| Fragment {
+        id: p.ident() as u32,
+        offset: p.frag_offset(),
+        more: p.more_fragments(),
+    });
+    let frag_bits =
+        (p.reserved_bit() as u8) << 2 | (p.dont_fragment() as u8) << 1 | p.more_fragments() as u8;
     Ok(L3 {
         version: 4,
         src: IpAddr::V4(p.src()),
@@ -166,7 +170,28 @@ mod tests {
     use super::*;
 
     fn header(total: u16, ihl: u8) -> Vec<u8> {
-        let mut h = vec![0x40 | ihl, 0, 0, 0, 0x12, 0x34, 0x20, 0x01, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let mut h = vec![
+            0x40 | ihl,
+            0,
+            0,
+            0,
+            0x12,
+            0x34,
+            0x20,
+            0x01,
+            64,
+            6,
+            0,
+            0,
+            10,
+            0,
+            0,
+            1,
+            10,
+            0,
+            0,
+            2,
+        ];
         h[2..4].copy_from_slice(&total.to_be_bytes());
         h
     }
@@ -185,7 +210,10 @@ mod tests {
     fn errors() {
         assert_eq!(decode(&[0x45; 10], [0, 0]).unwrap_err(), DecodeError::Ipv4TooSmall);
         assert_eq!(decode(&header(20, 4), [0, 0]).unwrap_err(), DecodeError::Ipv4HlenTooSmall);
-        assert_eq!(decode(&header(10, 5), [0, 0]).unwrap_err(), DecodeError::Ipv4IplenSmallerThanHlen);
+        assert_eq!(
+            decode(&header(10, 5), [0, 0]).unwrap_err(),
+            DecodeError::Ipv4IplenSmallerThanHlen
+        );
         assert_eq!(decode(&header(40, 5), [0, 0]).unwrap_err(), DecodeError::Ipv4Truncated);
         let mut h = header(24, 6);
         h.extend_from_slice(&[7, 9, 0, 0]); // option length runs past the header

@@ -173,7 +173,10 @@ mod tests {
 
     #[test]
     fn truncated_ext_and_loop() {
-        assert_eq!(decode(&packet(0, &[6, 3, 0, 0, 0, 0, 0, 0]), [0, 0]).unwrap_err(), DecodeError::Ipv6ExthdrTruncated);
+        assert_eq!(
+            decode(&packet(0, &[6, 3, 0, 0, 0, 0, 0, 0]), [0, 0]).unwrap_err(),
+            DecodeError::Ipv6ExthdrTruncated
+        );
         let many: Vec<u8> = (0..20).flat_map(|_| [0u8, 0, 0, 0, 0, 0, 0, 0]).collect();
         assert_eq!(decode(&packet(0, &many), [0, 0]).unwrap_err(), DecodeError::Ipv6ExthdrTooMany);
         let mut short = packet(6, &[1, 2, 3]);

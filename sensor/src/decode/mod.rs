@@ -160,7 +160,11 @@ pub fn decode_l3(link: LinkType, data: &[u8]) -> Result<(L2Kind, Decoded<'_>), D
             let (et, rest) = sll::decode_null(data, link == LinkType::LOOP)?;
             (L2Kind::Null, et, [0, 0], rest)
         }
-        LinkType::RAW | LinkType::RAW_BSD12 | LinkType::RAW_BSD14 | LinkType::IPV4 | LinkType::IPV6 => {
+        LinkType::RAW
+        | LinkType::RAW_BSD12
+        | LinkType::RAW_BSD14
+        | LinkType::IPV4
+        | LinkType::IPV6 => {
             let et = match data.first().map(|b| b >> 4) {
                 Some(4) => ethernet::ETHERTYPE_IPV4,
                 Some(6) => ethernet::ETHERTYPE_IPV6,
@@ -222,12 +226,21 @@ pub fn decode_l4<'a>(l3: &L3<'_>, bytes: &'a [u8]) -> Result<L4<'a>, DecodeError
 /// protocol has none (or UDP over IPv4 left it out).
 pub fn verify_l4_checksum(l3: &L3<'_>, bytes: &[u8], l4: &L4<'_>) -> Result<(), DecodeError> {
     match l4 {
-        L4::Tcp(_) if !checksum::verify_transport(l3.src, l3.dst, 6, bytes) => Err(DecodeError::TcpInvalidChecksum),
-        L4::Udp(u) if (u.checksum != 0 || l3.version == 6) && !checksum::verify_transport(l3.src, l3.dst, 17, u.datagram) => {
+        L4::Tcp(_) if !checksum::verify_transport(l3.src, l3.dst, 6, bytes) => {
+            Err(DecodeError::TcpInvalidChecksum)
+        }
+        L4::Udp(u)
+            if (u.checksum != 0 || l3.version == 6)
+                && !checksum::verify_transport(l3.src, l3.dst, 17, u.datagram) =>
+        {
             Err(DecodeError::UdpInvalidChecksum)
         }
-        L4::Icmp(i) if !i.v6 && checksum::ones_complement(0, bytes) != 0xffff => Err(DecodeError::IcmpInvalidChecksum),
-        L4::Icmp(i) if i.v6 && !checksum::verify_transport(l3.src, l3.dst, 58, bytes) => Err(DecodeError::IcmpInvalidChecksum),
+        L4::Icmp(i) if !i.v6 && checksum::ones_complement(0, bytes) != 0xffff => {
+            Err(DecodeError::IcmpInvalidChecksum)
+        }
+        L4::Icmp(i) if i.v6 && !checksum::verify_transport(l3.src, l3.dst, 58, bytes) => {
+            Err(DecodeError::IcmpInvalidChecksum)
+        }
         _ => Ok(()),
     }
 }

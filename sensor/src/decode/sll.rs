@@ -31,7 +31,11 @@ pub fn decode_null(data: &[u8], network_order: bool) -> Result<(u16, &[u8]), Dec
     } else {
         // Byte order unknown: the family is small, so whichever reading is small is right.
         let le = u32::from_le_bytes(raw);
-        if le < 0x10000 { le } else { u32::from_be_bytes(raw) }
+        if le < 0x10000 {
+            le
+        } else {
+            u32::from_be_bytes(raw)
+        }
     };
     let et = match fam {
         2 => ETHERTYPE_IPV4,

@@ -114,7 +114,8 @@ mod tests {
 
     #[test]
     fn header_and_options() {
-        let mut s = vec![0x04, 0xd2, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, SYN, 0xff, 0xff, 0, 0, 0, 0];
+        let mut s =
+            vec![0x04, 0xd2, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, SYN, 0xff, 0xff, 0, 0, 0, 0];
         s.extend_from_slice(&[2, 4, 0x05, 0xb4]); // MSS
         s.extend_from_slice(b"hi");
         let t = decode(&s).unwrap();

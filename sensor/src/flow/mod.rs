@@ -286,7 +286,8 @@ impl FlowTable {
                 // A SYN/ACK first means the destination opened the flow.
                 let reversed = matches!(tcp_flags, Some(f) if f & 0x12 == 0x12);
                 let (client, server) = if reversed { (dst, src) } else { (src, dst) };
-                let id = mix(self.next_id ^ (now_us as u64).rotate_left(17)) & 0x0007_ffff_ffff_ffff;
+                let id =
+                    mix(self.next_id ^ (now_us as u64).rotate_left(17)) & 0x0007_ffff_ffff_ffff;
                 self.next_id += 1;
                 let flow = Flow {
                     id,
@@ -369,11 +370,41 @@ mod tests {
     #[test]
     fn both_directions_share_a_flow() {
         let mut t = FlowTable::new(FlowConfig::default(), false);
-        let a = t.track(6, ep("10.0.0.1", 1000), ep("10.0.0.2", 80), [0, 0], Some(0x02), None, 60, 0, |_, _| {});
-        let b = t.track(6, ep("10.0.0.2", 80), ep("10.0.0.1", 1000), [0, 0], Some(0x12), None, 60, 1, |_, _| {});
+        let a = t.track(
+            6,
+            ep("10.0.0.1", 1000),
+            ep("10.0.0.2", 80),
+            [0, 0],
+            Some(0x02),
+            None,
+            60,
+            0,
+            |_, _| {},
+        );
+        let b = t.track(
+            6,
+            ep("10.0.0.2", 80),
+            ep("10.0.0.1", 1000),
+            [0, 0],
+            Some(0x12),
+            None,
+            60,
+            1,
+            |_, _| {},
+        );
         assert_eq!(a.slot, b.slot);
         assert!(a.to_server && !b.to_server);
-        let c = t.track(6, ep("10.0.0.1", 1000), ep("10.0.0.2", 80), [0, 0], Some(0x10), None, 60, 2, |_, _| {});
+        let c = t.track(
+            6,
+            ep("10.0.0.1", 1000),
+            ep("10.0.0.2", 80),
+            [0, 0],
+            Some(0x10),
+            None,
+            60,
+            2,
+            |_, _| {},
+        );
         let f = t.get(c.slot).unwrap();
         assert!(f.established());
         assert_eq!(f.pkts, [2, 1]);
@@ -385,13 +416,33 @@ mod tests {
         let mut t = FlowTable::new(cfg, false);
         let mut ended = Vec::new();
         for i in 0..3u16 {
-            t.track(17, ep("10.0.0.1", 1000 + i), ep("10.0.0.2", 53), [0, 0], None, None, 60, i as i64, |f, r| ended.push((f.key, r)));
+            t.track(
+                17,
+                ep("10.0.0.1", 1000 + i),
+                ep("10.0.0.2", 53),
+                [0, 0],
+                None,
+                None,
+                60,
+                i as i64,
+                |f, r| ended.push((f.key, r)),
+            );
         }
         assert_eq!(t.len(), 2);
         assert_eq!(t.stats.evicted, 1);
         assert_eq!(ended[0].1, EndReason::Forced);
         // Activity pushes the deadline: the flow at t=1 is touched at t=20s.
-        t.track(17, ep("10.0.0.1", 1001), ep("10.0.0.2", 53), [0, 0], None, None, 60, 20_000_000, |_, _| {});
+        t.track(
+            17,
+            ep("10.0.0.1", 1001),
+            ep("10.0.0.2", 53),
+            [0, 0],
+            None,
+            None,
+            60,
+            20_000_000,
+            |_, _| {},
+        );
         t.expire(31_000_000, |f, r| ended.push((f.key, r)));
         assert_eq!(t.len(), 1);
         assert_eq!(ended.last().unwrap().1, EndReason::Timeout);

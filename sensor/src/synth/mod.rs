@@ -45,7 +45,16 @@ pub fn eth_ipv4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4: &[u8], ident: u16) 
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn tcp_segment(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+pub fn tcp_segment(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut t = Vec::with_capacity(20 + payload.len());
     t.extend_from_slice(&sport.to_be_bytes());
     t.extend_from_slice(&dport.to_be_bytes());
@@ -58,7 +67,13 @@ pub fn tcp_segment(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seq: u3
     t
 }
 
-pub fn udp_datagram(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+pub fn udp_datagram(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    sport: u16,
+    dport: u16,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut u = Vec::with_capacity(8 + payload.len());
     u.extend_from_slice(&sport.to_be_bytes());
     u.extend_from_slice(&dport.to_be_bytes());
@@ -168,15 +183,20 @@ impl TcpSession {
             "10.0.0.2:80".parse().expect("literal"),
             1_700_000_000_000_000,
         );
-        s.handshake().client_send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").server_send(b"HTTP/1.1 200 OK\r\n\r\n").close();
+        s.handshake()
+            .client_send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .server_send(b"HTTP/1.1 200 OK\r\n\r\n")
+            .close();
         s
     }
 
     fn push(&mut self, from_client: bool, flags: u8, payload: &[u8]) {
-        let (src, dst) = if from_client { (self.client, self.server) } else { (self.server, self.client) };
+        let (src, dst) =
+            if from_client { (self.client, self.server) } else { (self.server, self.client) };
         let (seq, ack) = if from_client { (self.cseq, self.sseq) } else { (self.sseq, self.cseq) };
         let ack = if flags & ACK != 0 { ack } else { 0 };
-        let seg = tcp_segment(*src.ip(), *dst.ip(), src.port(), dst.port(), seq, ack, flags, payload);
+        let seg =
+            tcp_segment(*src.ip(), *dst.ip(), src.port(), dst.port(), seq, ack, flags, payload);
         self.ident = self.ident.wrapping_add(1);
         self.frames.push((self.now_us, eth_ipv4(*src.ip(), *dst.ip(), 6, &seg, self.ident)));
         self.now_us += self.step_us;
@@ -264,7 +284,8 @@ impl Capture {
     }
 
     pub fn to_pcap_bytes(&mut self) -> Vec<u8> {
-        let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, false).expect("writing to memory");
+        let mut w =
+            PcapWriter::new(Vec::new(), LinkType::ETHERNET, false).expect("writing to memory");
         for (ts, data) in self.sorted() {
             w.write(*ts, data).expect("writing to memory");
         }
@@ -287,7 +308,13 @@ mod tests {
             let l4 = decode_l4(&l3, l3.payload).unwrap();
             verify_l4_checksum(&l3, l3.payload, &l4).unwrap();
         }
-        let u = udp_datagram("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), 5353, 53, &dns_message(1, "a.vn", None));
+        let u = udp_datagram(
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+            5353,
+            53,
+            &dns_message(1, "a.vn", None),
+        );
         let f = eth_ipv4("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), 17, &u, 1);
         let (_, Decoded::Ip(l3)) = decode_l3(LinkType::ETHERNET, &f).unwrap() else { panic!() };
         let l4 = decode_l4(&l3, l3.payload).unwrap();

@@ -1,0 +1,39 @@
+//! Any text as a rules file: every rule loads or is reported; the loaded ones compile
+//! and run against the remaining bytes as a payload.
+#![no_main]
+use gatewatch_rules::engine::{FlowState, FlowView, Limits, Packet, RuleSet, TcpInfo};
+use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::signature::{file, Vars};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let text = String::from_utf8_lossy(&data[..split]);
+    let payload = data.get(split + 1..).unwrap_or(&[]);
+    let mut sigs = Vec::new();
+    let mut report = LoadReport::default();
+    file::load_text(&text, "fuzz.rules", &Vars::default(), &mut sigs, &mut report);
+    assert_eq!(report.total, sigs.len() + report.skipped.len());
+    let rs = RuleSet::build(sigs, Limits { threshold_entries: 16 });
+    let mut det = rs.detector();
+    let mut flow = FlowState::default();
+    let mut out = Vec::new();
+    let pkt = Packet {
+        ts_secs: 0,
+        ip_proto: 6,
+        src: [10, 0, 0, 1].into(),
+        dst: [10, 0, 0, 2].into(),
+        sport: 1234,
+        dport: 80,
+        has_ports: true,
+        payload,
+        ttl: 64,
+        ip_id: 1,
+        frag_bits: 0,
+        defragmented: false,
+        tcp: Some(TcpInfo { flags: 0x18, seq: 1, ack: 1, window: 1 }),
+        icmp: None,
+        flow: Some(FlowView { to_server: true, established: true }),
+    };
+    rs.detect(&mut det, &pkt, Some(&mut flow), &mut out);
+});
