@@ -11,6 +11,7 @@ pub fn unquote<'a>(keyword: &str, value: &'a str) -> Result<(bool, &'a str), Par
         None => (false, v),
     };
     if let Some(rest) = v.strip_prefix('"') {
+        let inner = rest.strip_suffix('"').ok_or_else(|| {
             ParseError::invalid(keyword, format!("unterminated quote in `{value}`"))
         })?;
         return Ok((neg, inner));
