@@ -184,4 +184,39 @@ mod tests {
         assert_eq!(parse_eve_timestamp("1970-01-01T07:00:01.5+0700"), Some(1_500_000));
         assert_eq!(parse_eve_timestamp("nope"), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Model check of the incident windows: alerts in time order, grouped by
+        /// (sid, src, dst); a gap longer than the window starts a new incident.
+        #[test]
+        fn incident_windows_match_the_model(alerts in proptest::collection::vec((1u32..3, 0usize..2, 0usize..2, 0i64..1_300), 1..60)) {
+            let window = 600i64;
+            let cfg = CorrelatorConfig { incident_window_secs: window as u32, batch_size: 7 };
+            let mut c = Correlator::new(cfg, Store::open_in_memory().unwrap());
+            let mut now = 1_790_000_000i64;
+            let mut model: std::collections::HashMap<(u32, usize, usize), (i64, Vec<u64>)> = std::collections::HashMap::new();
+            let mut closed: Vec<u64> = Vec::new();
+            let hosts = ["203.0.113.1", "203.0.113.2"];
+            let dsts = ["10.0.0.1", "10.0.0.2"];
+            for (sid, s, d, gap) in alerts {
+                now += gap;
+                let ts = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0).unwrap().format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string();
+                c.ingest(&alert(&ts, sid, hosts[s], dsts[d])).unwrap();
+                let e = model.entry((sid, s, d)).or_insert((i64::MIN, Vec::new()));
+                if e.1.is_empty() || now - e.0 > window {
+                    e.1.push(1);
+                } else if let Some(last) = e.1.last_mut() {
+                    *last += 1;
+                }
+                e.0 = now;
+            }
+            c.flush().unwrap();
+            for (_, (_, counts)) in model { closed.extend(counts); }
+            closed.sort_unstable();
+            let mut got: Vec<u64> = c.store().list_incidents(10_000).unwrap().iter().map(|i| i.alert_count).collect();
+            got.sort_unstable();
+            proptest::prop_assert_eq!(got, closed);
+        }
+    }
 }

@@ -450,4 +450,52 @@ mod tests {
         assert!(t.is_empty());
         assert_eq!(t.stats.ended_timeout, 2);
     }
+
+    proptest::proptest! {
+        /// Model check of the table: whatever the packets and clock, the cap holds, every
+        /// flow ends exactly once, and no flow times out before its inactivity timeout.
+        #[test]
+        fn bounded_and_every_flow_ends_once(
+            cap in 1usize..8,
+            ops in proptest::collection::vec((0u8..3, 0u16..6, 0u16..3, 0u8..4, 0i64..90_000_000), 1..200),
+        ) {
+            let cfg = FlowConfig { max_flows: cap, ..FlowConfig::default() };
+            let timeout_of = |proto: u8| -> i64 { if proto == 6 { 60 } else { 30 } };
+            let mut t = FlowTable::new(cfg, true);
+            let mut now = 0i64;
+            let mut ended: Vec<(u64, EndReason)> = Vec::new();
+            let mut last_seen: std::collections::HashMap<u64, (i64, u8)> = std::collections::HashMap::new();
+            let mut created = std::collections::HashSet::new();
+            for (proto_sel, sport, dport, flags_sel, step) in ops {
+                now += step;
+                let mut expired = Vec::new();
+                t.expire(now, |f, r| expired.push((f.id, r, f.last_us, f.proto)));
+                for (id, r, last, proto) in expired {
+                    // Only new (never-established) flows here: the shortest timeout applies.
+                    proptest::prop_assert!(now - last >= timeout_of(proto) * 1_000_000 || r != EndReason::Timeout);
+                    ended.push((id, r));
+                }
+                let proto = [6u8, 17, 1][proto_sel as usize];
+                let flags = [0x02u8, 0x12, 0x10, 0x04][flags_sel as usize];
+                let a: IpAddr = "10.0.0.1".parse().unwrap();
+                let b: IpAddr = "10.0.0.2".parse().unwrap();
+                let (src, dst) = if sport % 2 == 0 { ((a, sport), (b, dport)) } else { ((b, dport), (a, sport)) };
+                let look = t.track(proto, src, dst, [0, 0], (proto == 6).then_some(flags), None, 60, now, |f, r| ended.push((f.id, r)));
+                let f = t.get(look.slot).unwrap();
+                created.insert(f.id);
+                last_seen.insert(f.id, (now, proto));
+                proptest::prop_assert!(t.len() <= cap);
+            }
+            t.drain(|f, r| ended.push((f.id, r)));
+            proptest::prop_assert!(t.is_empty());
+            let mut ids: Vec<u64> = ended.iter().map(|e| e.0).collect();
+            ids.sort_unstable();
+            let before = ids.len();
+            ids.dedup();
+            proptest::prop_assert_eq!(before, ids.len(), "a flow ended twice");
+            proptest::prop_assert_eq!(ids.len(), created.len(), "a flow never ended");
+            let s = t.stats;
+            proptest::prop_assert_eq!(s.created, s.ended_timeout + s.evicted + s.ended_shutdown);
+        }
+    }
 }
