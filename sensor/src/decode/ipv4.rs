@@ -112,21 +112,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Walks the options: each must fit in the header.
     fn check_options(&self) -> Result<(), DecodeError> {
         let opts = &self.b()[field::MIN_HEADER..self.header_len()];
-        let mut i = 0;
-        while i < opts.len() {
-            match opts[i] {
-                0 => break,
-                1 => i += 1,
-                _ => {
-                    let len = *opts.get(i + 1).ok_or(DecodeError::Ipv4OptionMalformed)? as usize;
-                    if len < 2 || i + len > opts.len() {
-                        return Err(DecodeError::Ipv4OptionMalformed);
-                    }
-                    i += len;
-                }
-            }
-        }
-        Ok(())
+        super::check_tlv_options(opts, DecodeError::Ipv4OptionMalformed)
     }
 }
 

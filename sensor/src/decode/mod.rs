@@ -91,6 +91,27 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
+/// Walks type-length-value options (IPv4 and TCP share the layout: 0 ends the list,
+/// 1 is a one-byte no-op, others carry a length that counts the two header bytes) and
+/// checks that each fits in `opts`.
+pub(crate) fn check_tlv_options(opts: &[u8], err: DecodeError) -> Result<(), DecodeError> {
+    let mut i = 0;
+    while i < opts.len() {
+        match opts[i] {
+            0 => break,
+            1 => i += 1,
+            _ => {
+                let len = *opts.get(i + 1).ok_or(err)? as usize;
+                if len < 2 || i + len > opts.len() {
+                    return Err(err);
+                }
+                i += len;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// IPv4 or IPv6 fragment information.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fragment {

@@ -65,21 +65,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
 
     fn check_options(&self) -> Result<(), DecodeError> {
         let opts = &self.b()[20..self.header_len()];
-        let mut i = 0;
-        while i < opts.len() {
-            match opts[i] {
-                0 => break,
-                1 => i += 1,
-                _ => {
-                    let len = *opts.get(i + 1).ok_or(DecodeError::TcpOptionInvalidLength)? as usize;
-                    if len < 2 || i + len > opts.len() {
-                        return Err(DecodeError::TcpOptionInvalidLength);
-                    }
-                    i += len;
-                }
-            }
-        }
-        Ok(())
+        super::check_tlv_options(opts, DecodeError::TcpOptionInvalidLength)
     }
 }
 
