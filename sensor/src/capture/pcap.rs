@@ -117,8 +117,9 @@ impl<R: Read> PcapReader<R> {
                 r.format = Format::Pcap { big_endian, nanos, link };
             }
             0x0a0d0d0a => {
-                r.format = Format::PcapNg(NgState { big_endian: false, ifaces: Vec::new() });
-                r.read_shb_rest()?;
+                let mut len = [0u8; 4];
+                r.read_exact_or("section header", &mut len)?;
+                r.read_section(len)?;
             }
             _ => {
                 return Err(PcapError::BadMagic { path: r.path, magic: u32::from_be_bytes(magic) })
@@ -152,11 +153,12 @@ impl<R: Read> PcapReader<R> {
     }
 
     /// Reads the rest of a section header block whose type was already consumed.
-    fn read_shb_rest(&mut self) -> Result<(), PcapError> {
-        let mut hdr = [0u8; 8];
-        self.read_exact_or("section header", &mut hdr)?;
-        let bom = &hdr[4..8];
-        let big_endian = match u32::from_le_bytes([bom[0], bom[1], bom[2], bom[3]]) {
+    /// Reads the rest of a section header block whose type and length fields were
+    /// consumed; the byte order comes from the magic that follows.
+    fn read_section(&mut self, len_field: [u8; 4]) -> Result<(), PcapError> {
+        let mut bom = [0u8; 4];
+        self.read_exact_or("section header", &mut bom)?;
+        let big_endian = match u32::from_le_bytes(bom) {
             0x1a2b3c4d => false,
             0x4d3c2b1a => true,
             other => {
@@ -165,7 +167,7 @@ impl<R: Read> PcapReader<R> {
                 )
             }
         };
-        let len = u32_of(&hdr[0..4], big_endian) as usize;
+        let len = u32_of(&len_field, big_endian) as usize;
         if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
             return Err(self.corrupt("section header", format!("block length {len}")));
         }
@@ -268,24 +270,7 @@ impl<R: Read> PcapReader<R> {
             }
             let btype_le = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             if btype_le == 0x0a0d0d0a {
-                // New section: the length field's byte order is given by what follows.
-                let mut bom = [0u8; 4];
-                self.read_exact_or("section header", &mut bom)?;
-                let big_endian = match u32::from_le_bytes(bom) {
-                    0x1a2b3c4d => false,
-                    0x4d3c2b1a => true,
-                    other => {
-                        return Err(self
-                            .corrupt("section header", format!("byte-order magic {other:#010x}")))
-                    }
-                };
-                let len = u32_of(&hdr[4..8], big_endian) as usize;
-                if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
-                    return Err(self.corrupt("section header", format!("block length {len}")));
-                }
-                let mut rest = vec![0u8; len - 12];
-                self.read_exact_or("section header", &mut rest)?;
-                self.format = Format::PcapNg(NgState { big_endian, ifaces: Vec::new() });
+                self.read_section([hdr[4], hdr[5], hdr[6], hdr[7]])?;
                 continue;
             }
             let btype = u32_of(&hdr[0..4], be);
@@ -339,28 +324,33 @@ impl<R: Read> PcapReader<R> {
                     }
                     state.ifaces.push((link, units));
                 }
-                6 | 3 => {
-                    let (iface, ts, caplen, orig, data_off) = if btype == 6 {
-                        if body.len() < 20 {
-                            return Err(self.corrupt("packet block", "too short".into()));
-                        }
-                        let iface = u32_of(&body[0..4], be) as usize;
-                        let ts = (u32_of(&body[4..8], be) as u64) << 32
-                            | u32_of(&body[8..12], be) as u64;
-                        (
-                            iface,
-                            ts,
+                2 | 3 | 6 => {
+                    let short = |need: usize| body.len() < need;
+                    // (interface, timestamp in interface units, captured, original, data offset)
+                    let (iface, ts, caplen, orig, data_off) = match btype {
+                        6 if !short(20) => (
+                            u32_of(&body[0..4], be) as usize,
+                            (u32_of(&body[4..8], be) as u64) << 32
+                                | u32_of(&body[8..12], be) as u64,
                             u32_of(&body[12..16], be) as usize,
                             u32_of(&body[16..20], be),
                             20,
-                        )
-                    } else {
+                        ),
+                        // Obsolete packet block: 16-bit interface, 16-bit drop count.
+                        2 if !short(20) => (
+                            u16_of(&body[0..2], be) as usize,
+                            (u32_of(&body[4..8], be) as u64) << 32
+                                | u32_of(&body[8..12], be) as u64,
+                            u32_of(&body[12..16], be) as usize,
+                            u32_of(&body[16..20], be),
+                            20,
+                        ),
                         // Simple packet block: no timestamp, interface 0.
-                        if body.len() < 4 {
-                            return Err(self.corrupt("packet block", "too short".into()));
+                        3 if !short(4) => {
+                            let orig = u32_of(&body[0..4], be);
+                            (0, 0, (orig as usize).min(body.len() - 4), orig, 4)
                         }
-                        let orig = u32_of(&body[0..4], be);
-                        (0, 0, (orig as usize).min(body.len() - 4), orig, 4)
+                        _ => return Err(self.corrupt("packet block", "too short".into())),
                     };
                     let Some(&(link, units)) = state.ifaces.get(iface) else {
                         return Err(
@@ -379,31 +369,6 @@ impl<R: Read> PcapReader<R> {
                         ((ts as u128 * 1_000_000) / units as u128) as i64
                     };
                     self.buf.copy_within(data_off..data_off + caplen, 0);
-                    return Ok(Some((ts_us, orig.max(caplen as u32), link, caplen)));
-                }
-                2 => {
-                    // Obsolete packet block.
-                    if body.len() < 20 {
-                        return Err(self.corrupt("packet block", "too short".into()));
-                    }
-                    let iface = u16_of(&body[0..2], be) as usize;
-                    let ts =
-                        (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64;
-                    let caplen = u32_of(&body[12..16], be) as usize;
-                    let orig = u32_of(&body[16..20], be);
-                    let Some(&(link, units)) = state.ifaces.get(iface) else {
-                        return Err(
-                            self.corrupt("packet block", format!("unknown interface {iface}"))
-                        );
-                    };
-                    if 20 + caplen > body.len() {
-                        return Err(self.corrupt(
-                            "packet block",
-                            format!("captured length {caplen} exceeds the block"),
-                        ));
-                    }
-                    let ts_us = ((ts as u128 * 1_000_000) / units as u128) as i64;
-                    self.buf.copy_within(20..20 + caplen, 0);
                     return Ok(Some((ts_us, orig.max(caplen as u32), link, caplen)));
                 }
                 _ => {} // Name resolution, statistics, custom blocks: skipped.
@@ -512,6 +477,50 @@ mod tests {
         v.resize(len - 4, 0);
         v.extend_from_slice(&(len as u32).to_le_bytes());
         v
+    }
+
+    fn ng_block_be(t: u32, body: &[u8]) -> Vec<u8> {
+        let len = 12 + ((body.len() + 3) & !3);
+        let mut v = Vec::new();
+        v.extend_from_slice(&t.to_be_bytes());
+        v.extend_from_slice(&(len as u32).to_be_bytes());
+        v.extend_from_slice(body);
+        v.resize(len - 4, 0);
+        v.extend_from_slice(&(len as u32).to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn pcapng_second_section_big_endian_and_simple_blocks() {
+        let mut f = ng_block(
+            0x0a0d0d0a,
+            &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        );
+        f.extend(ng_block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
+        let mut spb = 3u32.to_le_bytes().to_vec();
+        spb.extend_from_slice(b"abc");
+        f.extend(ng_block(3, &spb));
+        // Second section, big-endian: the first section's interfaces are forgotten.
+        f.extend(ng_block_be(
+            0x0a0d0d0a,
+            &[0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ));
+        f.extend(ng_block_be(1, &[0, 101, 0, 0, 0, 0, 0, 0]));
+        let mut epb = Vec::new();
+        for v in [0u32, 0, 2_000_000, 2, 9] {
+            epb.extend_from_slice(&v.to_be_bytes());
+        }
+        epb.extend_from_slice(b"xy");
+        f.extend(ng_block_be(6, &epb));
+        let mut r = PcapReader::new(&f[..], "mem").unwrap();
+        let a = r.next_frame().unwrap().unwrap();
+        assert_eq!((a.data, a.link), (&b"abc"[..], LinkType::ETHERNET));
+        let b = r.next_frame().unwrap().unwrap();
+        assert_eq!(
+            (b.ts_us, b.data, b.link, b.orig_len),
+            (2_000_000, &b"xy"[..], LinkType::RAW, 9)
+        );
+        assert!(r.next_frame().unwrap().is_none());
     }
 
     #[test]
