@@ -115,7 +115,6 @@ struct Compiled {
     needles: Vec<Option<Needle>>,
     /// (command, flowbit ids).
     flowbits: Vec<(FlowbitCmd, Vec<u32>)>,
-    ip_only: bool,
 }
 
 /// Counters of one detector.
@@ -157,8 +156,11 @@ impl Default for Limits {
 pub struct RuleSet {
     rules: Vec<Compiled>,
     prefilter: Prefilter,
-    /// Rules without a prefilter pattern: tested on every packet of their protocol.
-    always: Vec<u32>,
+    /// Rules without a prefilter pattern, by protocol class (tcp, udp, icmp, other):
+    /// tested on every packet of their protocol. IP-only rules apart: they are tested
+    /// once per flow direction.
+    always: [Vec<u32>; 4],
+    ip_only: [Vec<u32>; 4],
     flowbit_names: Vec<String>,
     limits: Limits,
 }
@@ -186,7 +188,8 @@ impl RuleSet {
         let mut names: HashMap<String, u32> = HashMap::new();
         let mut flowbit_names = Vec::new();
         let mut pf = PrefilterBuilder::default();
-        let mut always = Vec::new();
+        let mut always: [Vec<u32>; 4] = Default::default();
+        let mut ip_only_lists: [Vec<u32>; 4] = Default::default();
         let mut rules = Vec::with_capacity(sigs.len());
         for (idx, sig) in sigs.into_iter().enumerate() {
             let idx = idx as u32;
@@ -215,14 +218,28 @@ impl RuleSet {
                     (f.cmd, ids)
                 })
                 .collect();
+            let ip_only = sig.is_ip_only();
             match sig.fast_pattern() {
                 Some(c) => pf.add(idx, c.prefilter_bytes(), c.nocase),
-                None => always.push(idx),
+                None => {
+                    let lists = if ip_only { &mut ip_only_lists } else { &mut always };
+                    for (class, list) in lists.iter_mut().enumerate() {
+                        if proto_class_matches(sig.proto, class) {
+                            list.push(idx);
+                        }
+                    }
+                }
             }
-            let ip_only = sig.is_ip_only();
-            rules.push(Compiled { sig, needles, flowbits, ip_only });
+            rules.push(Compiled { sig, needles, flowbits });
         }
-        RuleSet { rules, prefilter: pf.build(), always, flowbit_names, limits }
+        RuleSet {
+            rules,
+            prefilter: pf.build(),
+            always,
+            ip_only: ip_only_lists,
+            flowbit_names,
+            limits,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -281,95 +298,45 @@ impl RuleSet {
         }
         let gen = det.gen;
         det.candidates.clear();
-        {
+        if !pkt.payload.is_empty() {
             let Detector { seen_rules, candidates, patterns, .. } = det;
-            let mut push = |r: u32| {
+            patterns.next_buffer();
+            self.prefilter.scan(pkt.payload, patterns, |r: u32| {
                 let m = &mut seen_rules[r as usize];
                 if *m != gen {
                     *m = gen;
                     candidates.push(r);
                 }
-            };
-            for &r in &self.always {
-                push(r);
-            }
-            if !pkt.payload.is_empty() {
-                patterns.next_buffer();
-                self.prefilter.scan(pkt.payload, patterns, &mut push);
-            }
+            });
+            candidates.sort_unstable();
         }
-        det.candidates.sort_unstable();
         let dir = match pkt.flow {
             Some(f) if !f.to_server => 1,
             _ => 0,
         };
+        let class = proto_class(pkt.ip_proto);
         let iponly_done = flow.as_ref().is_some_and(|f| f.iponly_done[dir]);
-        let candidates = std::mem::take(&mut det.candidates);
-        for &r in &candidates {
-            let c = &self.rules[r as usize];
-            if c.ip_only && iponly_done {
-                continue;
+        let ip_only: &[u32] = if iponly_done { &[] } else { &self.ip_only[class] };
+        let always = &self.always[class];
+        let hits = std::mem::take(&mut det.candidates);
+        // The three lists are sorted and disjoint: merge them to keep rule order.
+        let (mut a, mut b, mut c) = (0, 0, 0);
+        loop {
+            let next =
+                [always.get(a), ip_only.get(b), hits.get(c)].into_iter().flatten().min().copied();
+            let Some(r) = next else { break };
+            if always.get(a) == Some(&r) {
+                a += 1;
+            } else if ip_only.get(b) == Some(&r) {
+                b += 1;
+            } else {
+                c += 1;
             }
-            det.stats.rules_evaluated += 1;
-            if !self.rule_matches(c, det, pkt, flow.as_deref()) {
-                continue;
-            }
-            // Side effects first: flowbits change even when the alert is suppressed.
-            if let Some(f) = flow.as_deref_mut() {
-                for (cmd, ids) in &c.flowbits {
-                    for &id in ids {
-                        match cmd {
-                            FlowbitCmd::Set => f.set_bit(id, true),
-                            FlowbitCmd::Unset => f.set_bit(id, false),
-                            FlowbitCmd::Toggle => {
-                                let v = f.bit(id);
-                                f.set_bit(id, !v)
-                            }
-                            FlowbitCmd::IsSet | FlowbitCmd::IsNotSet => {}
-                        }
-                    }
-                }
-            }
-            if c.sig.action == Action::Pass {
-                if let Some(f) = flow.as_deref_mut() {
-                    f.pass = true;
-                }
+            if self.eval_rule(r, det, pkt, &mut flow, out) {
                 break;
             }
-            if c.sig.noalert {
-                continue;
-            }
-            if let Some(t) = &c.sig.threshold {
-                let alert = if t.track == Track::ByFlow {
-                    match flow.as_deref_mut() {
-                        Some(f) => {
-                            let pos = f.flow_thresholds.iter().position(|(rr, _)| *rr == r);
-                            let e = match pos {
-                                Some(p) => &mut f.flow_thresholds[p].1,
-                                None => {
-                                    f.flow_thresholds.push((r, Entry::default()));
-                                    &mut f.flow_thresholds.last_mut().expect("just pushed").1
-                                }
-                            };
-                            e.hit(t, pkt.ts_secs)
-                        }
-                        None => true,
-                    }
-                } else {
-                    det.thresholds.hit(r, t, pkt.src, pkt.dst, pkt.ts_secs)
-                };
-                if !alert {
-                    det.stats.alerts_suppressed += 1;
-                    continue;
-                }
-            }
-            if out.len() >= MAX_ALERTS_PER_PACKET {
-                det.stats.alert_queue_overflow += 1;
-                continue;
-            }
-            out.push(Hit { rule: r });
         }
-        det.candidates = candidates;
+        det.candidates = hits;
         if let Some(f) = flow {
             f.iponly_done[dir] = true;
             if !out.is_empty() {
@@ -377,6 +344,78 @@ impl RuleSet {
             }
         }
         det.stats.alerts += out.len() as u64;
+    }
+
+    /// Tests rule `r`; applies its side effects and queues its alert. Returns true when a
+    /// `pass` rule matched and inspection of the packet stops.
+    fn eval_rule(
+        &self,
+        r: u32,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        flow: &mut Option<&mut FlowState>,
+        out: &mut Vec<Hit>,
+    ) -> bool {
+        let c = &self.rules[r as usize];
+        det.stats.rules_evaluated += 1;
+        if !self.rule_matches(c, det, pkt, flow.as_deref()) {
+            return false;
+        }
+        // Side effects first: flowbits change even when the alert is suppressed.
+        if let Some(f) = flow.as_deref_mut() {
+            for (cmd, ids) in &c.flowbits {
+                for &id in ids {
+                    match cmd {
+                        FlowbitCmd::Set => f.set_bit(id, true),
+                        FlowbitCmd::Unset => f.set_bit(id, false),
+                        FlowbitCmd::Toggle => {
+                            let v = f.bit(id);
+                            f.set_bit(id, !v)
+                        }
+                        FlowbitCmd::IsSet | FlowbitCmd::IsNotSet => {}
+                    }
+                }
+            }
+        }
+        if c.sig.action == Action::Pass {
+            if let Some(f) = flow.as_deref_mut() {
+                f.pass = true;
+            }
+            return true;
+        }
+        if c.sig.noalert {
+            return false;
+        }
+        if let Some(t) = &c.sig.threshold {
+            let alert = if t.track == Track::ByFlow {
+                match flow.as_deref_mut() {
+                    Some(f) => {
+                        let pos = f.flow_thresholds.iter().position(|(rr, _)| *rr == r);
+                        let e = match pos {
+                            Some(p) => &mut f.flow_thresholds[p].1,
+                            None => {
+                                f.flow_thresholds.push((r, Entry::default()));
+                                &mut f.flow_thresholds.last_mut().expect("just pushed").1
+                            }
+                        };
+                        e.hit(t, pkt.ts_secs)
+                    }
+                    None => true,
+                }
+            } else {
+                det.thresholds.hit(r, t, pkt.src, pkt.dst, pkt.ts_secs)
+            };
+            if !alert {
+                det.stats.alerts_suppressed += 1;
+                return false;
+            }
+        }
+        if out.len() >= MAX_ALERTS_PER_PACKET {
+            det.stats.alert_queue_overflow += 1;
+            return false;
+        }
+        out.push(Hit { rule: r });
+        false
     }
 
     fn rule_matches(
@@ -451,6 +490,26 @@ impl RuleSet {
             }
         }
         true
+    }
+}
+
+/// Protocol class of a packet: 0 tcp, 1 udp, 2 icmp (v4 and v6), 3 any other.
+fn proto_class(ip_proto: u8) -> usize {
+    match ip_proto {
+        6 => 0,
+        17 => 1,
+        1 | 58 => 2,
+        _ => 3,
+    }
+}
+
+fn proto_class_matches(proto: crate::signature::Proto, class: usize) -> bool {
+    use crate::signature::Proto;
+    match proto {
+        Proto::Ip => true,
+        Proto::Tcp => class == 0,
+        Proto::Udp => class == 1,
+        Proto::Icmp | Proto::Icmpv6 => class == 2,
     }
 }
 
