@@ -86,7 +86,7 @@ impl SensorStats {
                 "event": events,
             },
             "flow": {
-                "total": self.flow.created, "active": self.flow.active, "tcp": self.flow.tcp, "udp": self.flow.udp,
+                "total": self.flow.created, "active": self.flow.active, "memuse": self.flow.memuse, "memuse_peak": self.flow.memuse_peak, "tcp": self.flow.tcp, "udp": self.flow.udp,
                 "icmp": self.flow.icmp, "other": self.flow.other, "ended_timeout": self.flow.ended_timeout,
                 "ended_shutdown": self.flow.ended_shutdown, "evicted": self.flow.evicted,
             },

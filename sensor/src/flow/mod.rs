@@ -17,6 +17,9 @@ pub use tcp::{TcpState, TcpTrack};
 pub struct FlowConfig {
     /// Flows tracked at once; beyond this the flow closest to its timeout is evicted.
     pub max_flows: usize,
+    /// Memory for flow state, in bytes: the cap becomes the smaller of `max_flows` and
+    /// `memcap_bytes / FlowTable::BYTES_PER_FLOW`.
+    pub memcap_bytes: usize,
     /// Seconds of inactivity before a TCP flow that never completed its handshake ends.
     pub tcp_new_timeout: u32,
     /// Seconds of inactivity before an established TCP flow ends.
@@ -37,6 +40,7 @@ impl Default for FlowConfig {
     fn default() -> Self {
         FlowConfig {
             max_flows: 262_144,
+            memcap_bytes: 128 << 20,
             tcp_new_timeout: 60,
             tcp_established_timeout: 600,
             tcp_closed_timeout: 60,
@@ -153,6 +157,10 @@ pub struct FlowStats {
     /// Flows evicted because the table was full.
     pub evicted: u64,
     pub active: u64,
+    /// Estimated bytes of flow state in use (`active * BYTES_PER_FLOW`).
+    pub memuse: u64,
+    /// Highest `memuse` seen.
+    pub memuse_peak: u64,
     pub tcp: u64,
     pub udp: u64,
     pub icmp: u64,
@@ -185,6 +193,22 @@ fn mix(mut x: u64) -> u64 {
 }
 
 impl FlowTable {
+    /// Memory one tracked flow costs: the flow, its map entry and its timer (detection
+    /// state that grows, such as flowbits, comes on top).
+    pub const BYTES_PER_FLOW: usize = std::mem::size_of::<Option<Flow>>()
+        + 2 * std::mem::size_of::<(FlowKey, usize)>()
+        + std::mem::size_of::<(i64, usize, u64)>();
+
+    /// The effective flow cap.
+    pub fn capacity(&self) -> usize {
+        self.cfg.max_flows.min(self.cfg.memcap_bytes / Self::BYTES_PER_FLOW).max(1)
+    }
+
+    /// Estimated bytes of flow state in use.
+    pub fn memuse(&self) -> usize {
+        self.map.len() * Self::BYTES_PER_FLOW
+    }
+
     pub fn new(cfg: FlowConfig, midstream: bool) -> Self {
         FlowTable {
             cfg,
@@ -245,6 +269,8 @@ impl FlowTable {
         self.map.remove(&f.key);
         self.free.push(slot);
         self.stats.active = self.map.len() as u64;
+        self.stats.memuse = self.memuse() as u64;
+        self.stats.memuse_peak = self.stats.memuse_peak.max(self.stats.memuse);
         Some(f)
     }
 
@@ -280,7 +306,7 @@ impl FlowTable {
         let (slot, first) = match self.map.get(&key) {
             Some(&s) => (s, false),
             None => {
-                if self.map.len() >= self.cfg.max_flows.max(1) {
+                if self.map.len() >= self.capacity() {
                     self.evict_one(&mut evicted);
                 }
                 // A SYN/ACK first means the destination opened the flow.
@@ -324,6 +350,8 @@ impl FlowTable {
                     _ => self.stats.other += 1,
                 }
                 self.stats.active = self.map.len() as u64;
+                self.stats.memuse = self.memuse() as u64;
+                self.stats.memuse_peak = self.stats.memuse_peak.max(self.stats.memuse);
                 (slot, true)
             }
         };
@@ -408,6 +436,29 @@ mod tests {
         let f = t.get(c.slot).unwrap();
         assert!(f.established());
         assert_eq!(f.pkts, [2, 1]);
+    }
+
+    #[test]
+    fn memcap_limits_the_flow_count() {
+        let cfg =
+            FlowConfig { memcap_bytes: FlowTable::BYTES_PER_FLOW * 3, ..FlowConfig::default() };
+        let mut t = FlowTable::new(cfg, false);
+        for i in 0..10u16 {
+            t.track(
+                17,
+                ep("10.0.0.1", i),
+                ep("10.0.0.2", 53),
+                [0, 0],
+                None,
+                None,
+                60,
+                0,
+                |_, _| {},
+            );
+        }
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.stats.evicted, 7);
+        assert_eq!(t.stats.memuse as usize, 3 * FlowTable::BYTES_PER_FLOW);
     }
 
     #[test]
