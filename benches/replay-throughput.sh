@@ -5,7 +5,7 @@
 #   benches/replay-throughput.sh [PCAP] [RULES...]
 #
 # Default PCAP: ../shared/corpus/pcaps/bench-mixed.pcap; default rule set: every
-# suricata-verify rule file, concatenated. Needs tcpdump and GNU time.
+# suricata-verify rule file, concatenated. Needs tcpdump, bc and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PCAP=${1:-../shared/corpus/pcaps/bench-mixed.pcap}
@@ -26,8 +26,11 @@ run() { # label rules extra-args...
   local label=$1 rules=$2; shift 2
   : > "$tmp/times"; : > "$tmp/rss"
   for _ in $(seq "$N"); do
-    /usr/bin/time -f "%e %M" -o "$tmp/t" "$BIN" replay "$PCAP" --rules "$rules" --eve "$tmp/eve.json" "$@" 2> "$tmp/err"
-    read -r t m < "$tmp/t"; echo "$t" >> "$tmp/times"; echo "$m" >> "$tmp/rss"
+    local s0 s1
+    s0=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$tmp/t" "$BIN" replay "$PCAP" --rules "$rules" --eve "$tmp/eve.json" "$@" 2> "$tmp/err"
+    s1=$(date +%s.%N)
+    echo "$s1 - $s0" | bc -l >> "$tmp/times"; cat "$tmp/t" >> "$tmp/rss"
   done
   local t; t=$(median < "$tmp/times")
   local rss; rss=$(sort -n "$tmp/rss" | tail -1)
@@ -42,10 +45,13 @@ run() { # label rules extra-args...
 }
 
 : > "$tmp/floor"
-for _ in $(seq "$N"); do /usr/bin/time -f "%e" -o "$tmp/t" tcpdump -r "$PCAP" -w /dev/null 2>/dev/null; cat "$tmp/t" >> "$tmp/floor"; done
+for _ in $(seq "$N"); do
+  s0=$(date +%s.%N); tcpdump -r "$PCAP" -w /dev/null 2>/dev/null; s1=$(date +%s.%N)
+  echo "$s1 - $s0" | bc -l >> "$tmp/floor"
+done
 FLOOR=$(median < "$tmp/floor")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); capture: $PCAP; N=$N"
-echo "tcpdump -r FILE -w /dev/null    median $FLOOR s"
+printf "tcpdump -r FILE -w /dev/null    median %6.3f s\n" "$FLOOR"
 run "no rules" "$tmp/none.rules"
 run "no rules, checksums off" "$tmp/none.rules" --set capture.checksum_validation=false
 run "rule set ($(grep -c sid: "$tmp/set.rules") lines)" "$tmp/set.rules"
