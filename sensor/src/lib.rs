@@ -29,4 +29,5 @@ pub mod flow;
 pub mod output;
 pub mod pipeline;
 pub mod stats;
+pub mod stream;
 pub mod synth;
