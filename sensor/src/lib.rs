@@ -22,6 +22,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod capture;
 pub mod config;
 pub mod decode;

@@ -1,0 +1,68 @@
+//! Application-layer parsers: pure functions over bytes that borrow from their input,
+//! cap every length, and tell "need more bytes" ([`ParseError::Incomplete`]) apart from
+//! "malformed". Protocol state (transactions, directions) lives elsewhere.
+//!
+//! Not wired into the pipeline yet (issue 3): protocol detection, EVE records and the
+//! sticky buffers of the rules engine build on these.
+
+pub mod dns;
+
+/// Why a parser stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// The input ends before the message does: wait for more bytes.
+    Incomplete,
+    /// The bytes cannot be this protocol; the reason is a stable name for counters.
+    Malformed(&'static str),
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::Incomplete => f.write_str("incomplete"),
+            ParseError::Malformed(why) => write!(f, "malformed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A big-endian reader over a slice that never panics.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cursor<'a> {
+    pub buf: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], ParseError> {
+        if self.remaining() < n {
+            return Err(ParseError::Incomplete);
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    pub fn u8(&mut self) -> Result<u8, ParseError> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    pub fn u16(&mut self) -> Result<u16, ParseError> {
+        let b = self.bytes(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    pub fn u32(&mut self) -> Result<u32, ParseError> {
+        let b = self.bytes(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
