@@ -144,7 +144,7 @@ fn read_name(c: &mut Cursor<'_>, anomaly: &mut bool) -> Result<Vec<u8>, ParseErr
                     return Ok(out);
                 }
                 let label = msg.get(pos + 1..pos + 1 + len).ok_or(ParseError::Incomplete)?;
-                if out.len() + len + 1 <= MAX_NAME {
+                if out.len() + len < MAX_NAME {
                     if !out.is_empty() {
                         out.push(b'.');
                     }

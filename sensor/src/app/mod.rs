@@ -6,6 +6,7 @@
 //! sticky buffers of the rules engine build on these.
 
 pub mod dns;
+pub mod tls;
 
 /// Why a parser stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
