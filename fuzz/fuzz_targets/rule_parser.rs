@@ -34,6 +34,8 @@ fuzz_target!(|data: &[u8]| {
         tcp: Some(TcpInfo { flags: 0x18, seq: 1, ack: 1, window: 1 }),
         icmp: None,
         flow: Some(FlowView { to_server: true, established: true }),
+        app_proto: None,
+        buffers: &[],
     };
     rs.detect(&mut det, &pkt, Some(&mut flow), &mut out);
 });

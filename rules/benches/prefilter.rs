@@ -45,6 +45,8 @@ fn bench(c: &mut Criterion) {
             tcp: Some(TcpInfo { flags: 0x18, seq: 0, ack: 0, window: 0 }),
             icmp: None,
             flow: Some(FlowView { to_server: true, established: true }),
+            app_proto: None,
+            buffers: &[],
         };
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             let mut f = FlowState::default();

@@ -113,6 +113,8 @@ impl VarsConfig {
 pub struct EveConfig {
     /// Write `flow` records.
     pub flow: bool,
+    /// Write `dns` records (one per DNS message).
+    pub dns: bool,
     /// Write a `stats` record at the end of a replay.
     pub stats: bool,
     /// Written as `host` in every record; default: none.
@@ -121,7 +123,7 @@ pub struct EveConfig {
 
 impl Default for EveConfig {
     fn default() -> Self {
-        EveConfig { flow: true, stats: true, sensor_name: None }
+        EveConfig { flow: true, dns: true, stats: true, sensor_name: None }
     }
 }
 

@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use gatewatch_rules::engine::{Detector, FlowView, Hit, IcmpInfo, Packet, RuleSet, TcpInfo};
 use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
-use gatewatch_rules::signature::{options::metadata_map, Action, Target};
+use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Buffer, Target};
 use serde_json::json;
 
+use crate::app::dns;
 use crate::capture::pcap::{PcapError, PcapReader};
 use crate::capture::Frame;
 use crate::config::{ChecksumMode, SensorConfig};
 use crate::decode::defrag::Defrag;
 use crate::decode::{self, ipv4, Decoded, L2Kind, L3, L4};
 use crate::flow::{EndReason, Flow, FlowTable};
-use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
+use crate::output::eve::{proto_name, timestamp, DnsBody, DnsEvent, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
 use crate::stats::SensorStats;
 
@@ -242,6 +243,35 @@ impl Sensor {
             self.write_flow(&f, r, sink)?;
         }
         let Some(flow) = self.flows.get_mut(look.slot) else { return Ok(()) };
+        // Application layer: DNS over UDP (port 53, confirmed by parsing).
+        let mut dns_names: Vec<Vec<u8>> = Vec::new();
+        let mut dns_event: Option<DnsBody> = None;
+        if let L4::Udp(u) = l4 {
+            let port_53 = u.sport == 53 || u.dport == 53;
+            if !u.payload.is_empty() && (port_53 || flow.app_proto == Some(AppProto::Dns)) {
+                match dns::parse_message(u.payload) {
+                    Ok(msg) => {
+                        flow.app_proto = Some(AppProto::Dns);
+                        self.stats.app_layer.dns_udp += 1;
+                        // `dns.query` is the question of a request, as in Suricata.
+                        if !msg.is_response() {
+                            dns_names = msg.questions.iter().map(|q| q.name.clone()).collect();
+                        }
+                        let tx = dns_tx(flow, msg.id, msg.is_response());
+                        dns_event = Some(DnsBody::from_message(&msg, tx));
+                    }
+                    Err(e) => {
+                        let why = match e {
+                            crate::app::ParseError::Malformed(w) => w,
+                            crate::app::ParseError::Incomplete => "dns.incomplete",
+                        };
+                        *self.stats.app_layer.errors.entry(why).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        let buffers: Vec<(Buffer, &[u8])> =
+            dns_names.iter().map(|n| (Buffer::DnsQuery, n.as_slice())).collect();
         let pkt = Packet {
             ts_secs: ts.div_euclid(1_000_000),
             ip_proto: l3.proto,
@@ -258,10 +288,14 @@ impl Sensor {
             tcp,
             icmp,
             flow: Some(FlowView { to_server: look.to_server, established: flow.established() }),
+            app_proto: flow.app_proto,
+            buffers: &buffers,
         };
         self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
+        let app_proto = flow.app_proto;
+        let flow_id = flow.id;
         if self.hits.is_empty() {
-            return Ok(());
+            return self.write_dns(dns_event, flow_id, frame, l3, l4, sink);
         }
         let flow_summary = FlowSummary {
             pkts_toserver: flow.pkts[0],
@@ -274,7 +308,6 @@ impl Sensor {
             src_port: l4.ports().map(|_| flow.client.1),
             dest_port: l4.ports().map(|_| flow.server.1),
         };
-        let flow_id = flow.id;
         for h in std::mem::take(&mut self.hits) {
             let sig = self.rules.signature(h.rule);
             let (source, target) = match sig.target {
@@ -314,13 +347,44 @@ impl Sensor {
                     target,
                     metadata: (!meta.is_empty()).then_some(meta),
                 },
-                app_proto: None,
+                app_proto: app_proto.map(|a| a.as_str().to_string()),
                 flow: Some(flow_summary.clone()),
                 host: self.cfg.eve.sensor_name.clone(),
             };
             sink.alert(&alert)?;
         }
-        Ok(())
+        self.write_dns(dns_event, flow_id, frame, l3, l4, sink)
+    }
+
+    fn write_dns(
+        &self,
+        body: Option<DnsBody>,
+        flow_id: u64,
+        frame: &Frame<'_>,
+        l3: &L3<'_>,
+        l4: &L4<'_>,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let Some(dns) = body else { return Ok(()) };
+        if !self.cfg.eve.dns {
+            return Ok(());
+        }
+        let (sport, dport) = l4.ports().unwrap_or((0, 0));
+        let ev = DnsEvent {
+            timestamp: timestamp(frame.ts_us),
+            flow_id,
+            pcap_cnt: self.pcap_cnt,
+            event_type: "dns",
+            src_ip: l3.src.to_string(),
+            src_port: sport,
+            dest_ip: l3.dst.to_string(),
+            dest_port: dport,
+            proto: proto_name(l3.proto),
+            pkt_src: "wire/pcap",
+            dns,
+            host: self.cfg.eve.sensor_name.clone(),
+        };
+        sink.dns(&ev)
     }
 
     fn expire(&mut self, now: i64, sink: &mut dyn EventSink) -> io::Result<()> {
@@ -349,6 +413,7 @@ impl Sensor {
             proto: proto_name(f.proto),
             icmp_type: f.icmp.map(|i| i.0),
             icmp_code: f.icmp.map(|i| i.1),
+            app_proto: f.app_proto.map(|a| a.as_str()),
             flow: FlowBody {
                 pkts_toserver: f.pkts[0],
                 pkts_toclient: f.pkts[1],
@@ -391,6 +456,23 @@ impl Sensor {
         }
         sink.flush()
     }
+}
+
+/// The transaction id of a DNS message in its flow: a request opens one, a response
+/// belongs to the latest request with its id (or opens one if there was none).
+fn dns_tx(flow: &mut Flow, id: u16, response: bool) -> u64 {
+    if response {
+        if let Some(&(_, tx)) = flow.dns_txs.iter().rev().find(|(i, _)| *i == id) {
+            return tx;
+        }
+    }
+    let tx = flow.dns_next_tx;
+    flow.dns_next_tx += 1;
+    if flow.dns_txs.len() >= 16 {
+        flow.dns_txs.remove(0);
+    }
+    flow.dns_txs.push((id, tx));
+    tx
 }
 
 fn endpoint(ip: IpAddr, l4: &L4<'_>, src_side: bool) -> Option<Endpoint> {

@@ -41,6 +41,15 @@ impl DecoderStats {
     }
 }
 
+/// Application-layer counters.
+#[derive(Debug, Default, Clone)]
+pub struct AppStats {
+    /// DNS messages parsed over UDP.
+    pub dns_udp: u64,
+    /// Messages that could not be parsed, by reason.
+    pub errors: BTreeMap<&'static str, u64>,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct CaptureStats {
     pub files: u64,
@@ -55,6 +64,7 @@ pub struct SensorStats {
     pub flow: FlowStats,
     pub defrag: DefragStats,
     pub detect: DetectStats,
+    pub app_layer: AppStats,
     pub rules_loaded: usize,
     /// Seconds of capture time covered.
     pub uptime: i64,
@@ -96,6 +106,7 @@ impl SensorStats {
                 "timeouts": self.defrag.timeouts, "tracker_evictions": self.defrag.tracker_evictions,
                 "memcap_drops": self.defrag.memcap_drops, "too_large": self.defrag.too_large,
             },
+            "app_layer": { "dns_udp": self.app_layer.dns_udp, "errors": self.app_layer.errors },
             "detect": {
                 "rules_loaded": self.rules_loaded,
                 "alert": self.detect.alerts,

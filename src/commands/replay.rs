@@ -137,6 +137,7 @@ pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
     let mut eve = eve_writer(&a.eve)?;
     eve.flows = cfg.eve.flow;
     eve.stats = cfg.eve.stats;
+    eve.dns = cfg.eve.dns;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve)?;
     report_summary(&summary);
     Ok(ExitCode::SUCCESS)

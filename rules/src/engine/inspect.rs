@@ -229,6 +229,9 @@ impl Inspector<'_> {
                 };
                 has != *negated && self.match_from(i + 1, prev_end)
             }
+            PayloadMatch::Bsize(n) => {
+                n.matches(self.buf.len() as u64) && self.match_from(i + 1, prev_end)
+            }
         }
     }
 }

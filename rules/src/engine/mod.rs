@@ -18,7 +18,9 @@ use inspect::{Inspector, Needle};
 use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use threshold::{Entry, ThresholdTable};
 
-use crate::signature::{Action, FlowbitCmd, HeaderCheck, PayloadMatch, Signature, Track};
+use crate::signature::{
+    Action, AppProto, Buffer, FlowbitCmd, HeaderCheck, PayloadMatch, Signature, Track, Transform,
+};
 
 /// What the sensor tells the engine about one packet.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +44,11 @@ pub struct Packet<'a> {
     pub tcp: Option<TcpInfo>,
     pub icmp: Option<IcmpInfo>,
     pub flow: Option<FlowView>,
+    /// The application protocol of the flow, once identified.
+    pub app_proto: Option<AppProto>,
+    /// Sticky buffers parsed from this packet's application data; a buffer may appear
+    /// several times (one DNS query name each), and a rule matches if any instance does.
+    pub buffers: &'a [(Buffer, &'a [u8])],
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,9 +117,23 @@ pub struct Hit {
     pub rule: u32,
 }
 
+/// What a prefilter scans: a buffer after a chain of transforms.
+struct BufferKey {
+    buffer: Buffer,
+    transforms: Vec<Transform>,
+}
+
+impl BufferKey {
+    fn is(&self, buffer: Buffer, transforms: &[Transform]) -> bool {
+        self.buffer == buffer && self.transforms == transforms
+    }
+}
+
 struct Compiled {
     sig: Signature,
     needles: Vec<Option<Needle>>,
+    /// Needles of each sticky buffer list, in the order of `sig.buffers`.
+    buffer_needles: Vec<Vec<Option<Needle>>>,
     /// (command, flowbit ids).
     flowbits: Vec<(FlowbitCmd, Vec<u32>)>,
 }
@@ -133,7 +154,8 @@ pub struct Detector {
     seen_rules: Vec<u32>,
     gen: u32,
     candidates: Vec<u32>,
-    patterns: PatternSeen,
+    /// One per prefilter, aligned with `RuleSet::prefilters`.
+    patterns: Vec<PatternSeen>,
     pub thresholds: ThresholdTable,
     pub stats: DetectStats,
 }
@@ -155,7 +177,8 @@ impl Default for Limits {
 
 pub struct RuleSet {
     rules: Vec<Compiled>,
-    prefilter: Prefilter,
+    /// One prefilter per buffer that some rule's fast pattern is in.
+    prefilters: Vec<(BufferKey, Prefilter)>,
     /// Rules without a prefilter pattern, by protocol class (tcp, udp, icmp, other):
     /// tested on every packet of their protocol. IP-only rules apart: they are tested
     /// once per flow direction.
@@ -187,20 +210,14 @@ impl RuleSet {
         sigs.sort_by_key(|s| (s.action, flowbits_rank(s), s.priority));
         let mut names: HashMap<String, u32> = HashMap::new();
         let mut flowbit_names = Vec::new();
-        let mut pf = PrefilterBuilder::default();
+        let mut pfs: Vec<(BufferKey, PrefilterBuilder)> = Vec::new();
         let mut always: [Vec<u32>; 4] = Default::default();
         let mut ip_only_lists: [Vec<u32>; 4] = Default::default();
         let mut rules = Vec::with_capacity(sigs.len());
         for (idx, sig) in sigs.into_iter().enumerate() {
             let idx = idx as u32;
-            let needles = sig
-                .payload
-                .iter()
-                .map(|m| match m {
-                    PayloadMatch::Content(c) => Some(Needle::new(c)),
-                    _ => None,
-                })
-                .collect();
+            let needles = needles_of(&sig.payload);
+            let buffer_needles = sig.buffers.iter().map(|l| needles_of(&l.matches)).collect();
             let flowbits = sig
                 .flowbits
                 .iter()
@@ -220,7 +237,17 @@ impl RuleSet {
                 .collect();
             let ip_only = sig.is_ip_only();
             match sig.fast_pattern() {
-                Some(c) => pf.add(idx, c.prefilter_bytes(), c.nocase),
+                Some((buffer, transforms, c)) => {
+                    let pos = match pfs.iter().position(|(k, _)| k.is(buffer, transforms)) {
+                        Some(p) => p,
+                        None => {
+                            let key = BufferKey { buffer, transforms: transforms.to_vec() };
+                            pfs.push((key, PrefilterBuilder::default()));
+                            pfs.len() - 1
+                        }
+                    };
+                    pfs[pos].1.add(idx, c.prefilter_bytes(), c.nocase);
+                }
                 None => {
                     let lists = if ip_only { &mut ip_only_lists } else { &mut always };
                     for (class, list) in lists.iter_mut().enumerate() {
@@ -230,11 +257,11 @@ impl RuleSet {
                     }
                 }
             }
-            rules.push(Compiled { sig, needles, flowbits });
+            rules.push(Compiled { sig, needles, buffer_needles, flowbits });
         }
         RuleSet {
             rules,
-            prefilter: pf.build(),
+            prefilters: pfs.into_iter().map(|(b, p)| (b, p.build())).collect(),
             always,
             ip_only: ip_only_lists,
             flowbit_names,
@@ -259,7 +286,7 @@ impl RuleSet {
     }
 
     pub fn prefilter_patterns(&self) -> usize {
-        self.prefilter.pattern_count()
+        self.prefilters.iter().map(|(_, p)| p.pattern_count()).sum()
     }
 
     pub fn flowbit_names(&self) -> &[String] {
@@ -272,7 +299,7 @@ impl RuleSet {
             seen_rules: vec![0; self.rules.len()],
             gen: 1,
             candidates: Vec::new(),
-            patterns: PatternSeen::new(self.prefilter.sizes()),
+            patterns: self.prefilters.iter().map(|(_, p)| PatternSeen::new(p.sizes())).collect(),
             thresholds: ThresholdTable::new(self.limits.threshold_entries),
             stats: DetectStats::default(),
         }
@@ -298,16 +325,32 @@ impl RuleSet {
         }
         let gen = det.gen;
         det.candidates.clear();
-        if !pkt.payload.is_empty() {
+        {
             let Detector { seen_rules, candidates, patterns, .. } = det;
-            patterns.next_buffer();
-            self.prefilter.scan(pkt.payload, patterns, |r: u32| {
+            let mut push = |r: u32| {
                 let m = &mut seen_rules[r as usize];
                 if *m != gen {
                     *m = gen;
                     candidates.push(r);
                 }
-            });
+            };
+            for ((key, pf), seen) in self.prefilters.iter().zip(patterns.iter_mut()) {
+                if key.buffer == Buffer::Payload {
+                    if !pkt.payload.is_empty() {
+                        seen.next_buffer();
+                        pf.scan(pkt.payload, seen, &mut push);
+                    }
+                    continue;
+                }
+                for (_, data) in pkt.buffers.iter().filter(|(b, _)| *b == key.buffer) {
+                    seen.next_buffer();
+                    if key.transforms.is_empty() {
+                        pf.scan(data, seen, &mut push);
+                    } else {
+                        pf.scan(&Transform::apply_all(&key.transforms, data), seen, &mut push);
+                    }
+                }
+            }
             candidates.sort_unstable();
         }
         let dir = match pkt.flow {
@@ -481,6 +524,11 @@ impl RuleSet {
                 _ => {}
             }
         }
+        if let Some(app) = s.app_proto {
+            if pkt.app_proto != Some(app) {
+                return false;
+            }
+        }
         if !s.payload.is_empty() {
             if pkt.payload.is_empty() {
                 return false;
@@ -489,8 +537,31 @@ impl RuleSet {
                 return false;
             }
         }
+        for (list, needles) in s.buffers.iter().zip(&c.buffer_needles) {
+            let stats = &mut det.stats.inspect;
+            let any = pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, data)| {
+                if list.transforms.is_empty() {
+                    Inspector::run(&list.matches, needles, data, stats)
+                } else {
+                    let data = Transform::apply_all(&list.transforms, data);
+                    Inspector::run(&list.matches, needles, &data, stats)
+                }
+            });
+            if !any {
+                return false;
+            }
+        }
         true
     }
+}
+
+fn needles_of(list: &[PayloadMatch]) -> Vec<Option<Needle>> {
+    list.iter()
+        .map(|m| match m {
+            PayloadMatch::Content(c) => Some(Needle::new(c)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Protocol class of a packet: 0 tcp, 1 udp, 2 icmp (v4 and v6), 3 any other.
@@ -567,6 +638,8 @@ mod tests {
             tcp: Some(TcpInfo { flags: 0x18, seq: 1, ack: 1, window: 100 }),
             icmp: None,
             flow: Some(FlowView { to_server: true, established: true }),
+            app_proto: None,
+            buffers: &[],
         }
     }
 
@@ -617,6 +690,66 @@ mod tests {
         assert!(sids(&rs, &mut det, &pkt(b"x"), &mut f).is_empty());
         assert!(sids(&rs, &mut det, &pkt(b"ok"), &mut f).is_empty());
         assert!(f.pass);
+    }
+
+    #[test]
+    fn sticky_buffers_and_app_proto() {
+        let rs = set(&[
+            r#"alert dns any any -> any any (msg:"q"; content:"|01 00 00 01|"; offset:2; depth:4; dns_query; content:"evil"; sid:1;)"#,
+            r#"alert udp any any -> any any (dns.query; content:"EXAMPLE"; nocase; endswith; sid:2;)"#,
+            r#"alert dns any any -> any any (content:"zzz"; sid:3;)"#,
+            r#"alert udp any any -> any any (dns.query; content:".org"; sid:4;)"#,
+        ]);
+        assert_eq!(rs.signature(0).buffers.len(), 1);
+        let mut det = rs.detector();
+        let payload = b"\x12\x34\x01\x00\x00\x01...";
+        let bufs: [(Buffer, &[u8]); 2] =
+            [(Buffer::DnsQuery, b"www.evil.example"), (Buffer::DnsQuery, b"b.example")];
+        let mut p = pkt(payload);
+        p.ip_proto = 17;
+        p.tcp = None;
+        p.buffers = &bufs;
+        let mut f = FlowState::default();
+        // Not yet identified as DNS: only the protocol-agnostic rule matches.
+        assert_eq!(sids(&rs, &mut det, &p, &mut f), vec![2]);
+        p.app_proto = Some(AppProto::Dns);
+        let mut got = sids(&rs, &mut det, &p, &mut FlowState::default());
+        got.sort();
+        assert_eq!(got, vec![1, 2]);
+    }
+
+    #[test]
+    fn transforms_and_bsize() {
+        let rs = set(&[
+            // dotprefix: the domain and its subdomains, not a longer name ending alike.
+            r#"alert dns any any -> any any (dns.query; dotprefix; content:".example.org"; endswith; sid:1;)"#,
+            r#"alert dns any any -> any any (dns.query; bsize:<8; sid:2;)"#,
+            r#"alert dns any any -> any any (dns.query; to_uppercase; content:"MIXED"; sid:3;)"#,
+            r#"alert dns any any -> any any (dns.query; strip_whitespace; content:"ab"; bsize:2; sid:4;)"#,
+            r#"alert dns any any -> any any (dns.query; url_decode; content:"a b/"; sid:5;)"#,
+        ]);
+        let mut det = rs.detector();
+        let run = |det: &mut Detector, name: &[u8]| {
+            let bufs: [(Buffer, &[u8]); 1] = [(Buffer::DnsQuery, name)];
+            let mut p = pkt(b"q");
+            p.ip_proto = 17;
+            p.tcp = None;
+            p.app_proto = Some(AppProto::Dns);
+            p.buffers = &bufs;
+            let mut got = sids(&rs, det, &p, &mut FlowState::default());
+            got.sort();
+            got
+        };
+        assert_eq!(run(&mut det, b"example.org"), vec![1]);
+        assert_eq!(run(&mut det, b"www.example.org"), vec![1]);
+        assert!(run(&mut det, b"badexample.org").is_empty());
+        assert_eq!(run(&mut det, b"a.b"), vec![2]);
+        assert_eq!(run(&mut det, b"some.MiXeD.name"), vec![3]);
+        assert_eq!(run(&mut det, b"a \tb"), vec![2, 4]);
+        assert_eq!(run(&mut det, b"x.a+b%2F.zz"), vec![5]);
+        // A lone or malformed escape stays as it is.
+        assert!(run(&mut det, b"xx.a+b%2G").is_empty());
+        assert!(run(&mut det, b"xxxx.a+b%2").is_empty());
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub struct Header<'a> {
     /// An application-layer protocol of the header (`http`, `dns`, ...): the rule's
     /// options are still parsed, then the rule is reported as unsupported.
     pub app_proto: Option<String>,
+    /// The application protocol when this engine supports it.
+    pub app_proto_supported: Option<super::AppProto>,
     _text: &'a str,
 }
 
@@ -182,6 +184,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         other => return Err(ParseError::grammar(format!("unknown action `{other}`"))),
     };
     let mut app_proto = None;
+    let mut app_proto_supported = None;
     let proto = match toks[1].to_ascii_lowercase().as_str() {
         "ip" | "pkthdr" | "ipv4" | "ip4" | "ipv6" | "ip6" => Proto::Ip,
         // Packet-only TCP: what this engine inspects today.
@@ -189,6 +192,10 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         "udp" => Proto::Udp,
         "icmp" | "icmpv4" => Proto::Icmp,
         "icmpv6" => Proto::Icmpv6,
+        p if super::AppProto::from_header(p).is_some() => {
+            app_proto_supported = super::AppProto::from_header(p);
+            Proto::Ip
+        }
         p if APP_PROTOS.contains(&p) => {
             app_proto = Some(p.to_string());
             Proto::Ip
@@ -210,6 +217,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         dst_ports: parse_ports(toks[6], vars)?,
         bidirectional,
         app_proto,
+        app_proto_supported,
         _text: head,
     };
     Ok((header, body))

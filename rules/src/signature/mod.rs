@@ -6,6 +6,7 @@
 //! keeps every rule's `file:line` and turns failures into load-report entries.
 
 pub mod address;
+pub mod buffer;
 pub mod classification;
 pub mod content;
 pub mod file;
@@ -16,6 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use address::{AddressSet, PortSet, Vars};
+pub use buffer::{AppProto, Buffer, BufferList, Transform};
 pub use header::{Action, Proto};
 pub use options::{
     Content, FlowCond, Flowbit, FlowbitCmd, HeaderCheck, NumCmp, PayloadMatch, Pcre, Target,
@@ -154,6 +156,10 @@ pub struct Signature {
     pub references: Vec<(String, String)>,
     /// Payload inspections in rule order: content, pcre, isdataat.
     pub payload: Vec<PayloadMatch>,
+    /// Inspections of sticky buffers, one list per buffer, each in rule order.
+    pub buffers: Vec<BufferList>,
+    /// The application protocol of the header (`alert dns ...`), if any.
+    pub app_proto: Option<AppProto>,
     pub dsize: Option<NumCmp>,
     pub flow: FlowCond,
     pub flowbits: Vec<Flowbit>,
@@ -187,6 +193,8 @@ impl Signature {
             metadata: Vec::new(),
             references: Vec::new(),
             payload: Vec::new(),
+            buffers: Vec::new(),
+            app_proto: hdr.app_proto_supported,
             dsize: None,
             flow: FlowCond::default(),
             flowbits: Vec::new(),
@@ -216,6 +224,8 @@ impl Signature {
     /// Suricata's "IP-only" rules, which are tested once per flow direction.
     pub fn is_ip_only(&self) -> bool {
         self.payload.is_empty()
+            && self.buffers.is_empty()
+            && self.app_proto.is_none()
             && self.dsize.is_none()
             && self.flow == FlowCond::default()
             && self.header_checks.is_empty()
@@ -226,21 +236,33 @@ impl Signature {
 
     /// The content used for the multi-pattern prefilter, if any: the one marked
     /// `fast_pattern`, else the longest non-negated content (ties: the first).
-    pub fn fast_pattern(&self) -> Option<&Content> {
-        let contents = self.payload.iter().filter_map(|m| match m {
-            PayloadMatch::Content(c) if !c.negated => Some(c),
-            _ => None,
+    pub fn fast_pattern(&self) -> Option<(Buffer, &[Transform], &Content)> {
+        let lists = std::iter::once((Buffer::Payload, &[][..], &self.payload))
+            .chain(self.buffers.iter().map(|l| (l.buffer, l.transforms.as_slice(), &l.matches)));
+        let contents = lists.flat_map(|(b, t, list)| {
+            list.iter().filter_map(move |m| match m {
+                PayloadMatch::Content(c) if !c.negated => Some((b, t, c)),
+                _ => None,
+            })
         });
-        let mut best: Option<&Content> = None;
-        for c in contents {
+        let mut best: Option<(Buffer, &[Transform], &Content)> = None;
+        for (b, t, c) in contents {
             if c.fast_pattern {
-                return Some(c);
+                return Some((b, t, c));
             }
-            // (`contents` holds only positive contents: a negated fast_pattern is skipped.)
-            if best.is_none_or(|b| c.pattern.len() > b.pattern.len()) {
-                best = Some(c);
+            // (Only positive contents are here: a negated fast_pattern is skipped.)
+            if best.is_none_or(|(_, _, x)| c.pattern.len() > x.pattern.len()) {
+                best = Some((b, t, c));
             }
         }
         best
+    }
+
+    /// The inspection list of `buffer` (the payload list for [`Buffer::Payload`]).
+    pub fn list(&self, buffer: Buffer) -> Option<&[PayloadMatch]> {
+        match buffer {
+            Buffer::Payload => Some(&self.payload),
+            b => self.buffers.iter().find(|l| l.buffer == b).map(|l| l.matches.as_slice()),
+        }
     }
 }

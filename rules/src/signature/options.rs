@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::classification;
 use super::content::{decode_pattern, decode_text, unquote};
-use super::{ParseError, Signature};
+use super::{Buffer, BufferList, ParseError, Signature, Transform};
 
 /// A numeric comparison: `5`, `!5`, `<5`, `<=5`, `>5`, `>=5`, `5<>10` (exclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +129,13 @@ pub struct Pcre {
 pub enum PayloadMatch {
     Content(Content),
     Pcre(Pcre),
-    IsDataAt { offset: u32, relative: bool, negated: bool },
+    IsDataAt {
+        offset: u32,
+        relative: bool,
+        negated: bool,
+    },
+    /// The size of the whole buffer.
+    Bsize(NumCmp),
 }
 
 impl PayloadMatch {
@@ -138,6 +144,7 @@ impl PayloadMatch {
             PayloadMatch::Content(c) => c.is_relative(),
             PayloadMatch::Pcre(p) => p.relative,
             PayloadMatch::IsDataAt { relative, .. } => *relative,
+            PayloadMatch::Bsize(_) => false,
         }
     }
 }
@@ -331,8 +338,12 @@ fn parse_u32(keyword: &str, s: &str) -> Result<u32, ParseError> {
 
 /// The content that a modifier applies to: the last content of the rule, even when a
 /// pcre or isdataat came after it (as Suricata does).
-fn last_content<'a>(sig: &'a mut Signature, keyword: &str) -> Result<&'a mut Content, ParseError> {
-    sig.payload
+fn last_content<'a>(
+    sig: &'a mut Signature,
+    current: Buffer,
+    keyword: &str,
+) -> Result<&'a mut Content, ParseError> {
+    list_mut(sig, current)
         .iter_mut()
         .rev()
         .find_map(|m| match m {
@@ -344,6 +355,25 @@ fn last_content<'a>(sig: &'a mut Signature, keyword: &str) -> Result<&'a mut Con
         })
 }
 
+/// The inspection list content-like keywords go to.
+fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<PayloadMatch> {
+    if current == Buffer::Payload {
+        return &mut sig.payload;
+    }
+    let pos = match sig.buffers.iter().position(|l| l.buffer == current) {
+        Some(p) => p,
+        None => {
+            sig.buffers.push(BufferList {
+                buffer: current,
+                transforms: Vec::new(),
+                matches: Vec::new(),
+            });
+            sig.buffers.len() - 1
+        }
+    };
+    &mut sig.buffers[pos].matches
+}
+
 /// Applies every option of `body` to `sig`.
 pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> {
     let mut have_sid = false;
@@ -351,8 +381,35 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     // The first unsupported keyword is reported only if the rule is otherwise valid, so that
     // grammar errors are never hidden behind a support gap.
     let mut first_gap: Option<ParseError> = None;
+    // Where content-like keywords go: the payload until a sticky buffer keyword.
+    let mut current = Buffer::Payload;
     for (name, value) in split_options(body)? {
         let kw = name.to_ascii_lowercase();
+        if let Some(b) = Buffer::from_keyword(&kw) {
+            no_value(name, value)?;
+            current = b;
+            continue;
+        }
+        if let Some(t) = Transform::from_keyword(&kw) {
+            no_value(name, value)?;
+            if current == Buffer::Payload {
+                return Err(ParseError::invalid(
+                    name,
+                    format!("`{kw}` needs a sticky buffer before it"),
+                ));
+            }
+            list_mut(sig, current);
+            if let Some(l) = sig.buffers.iter_mut().find(|l| l.buffer == current) {
+                if !l.matches.is_empty() {
+                    return Err(ParseError::invalid(
+                        name,
+                        format!("`{kw}` must come before the buffer's content"),
+                    ));
+                }
+                l.transforms.push(t);
+            }
+            continue;
+        }
         match kw.as_str() {
             "msg" => sig.msg = decode_text(unquote(name, need(name, value)?)?.1),
             "sid" => {
@@ -410,7 +467,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 }
                 let (negated, inner) = unquote(name, need(name, value)?)?;
                 let pattern = decode_pattern(name, inner)?;
-                sig.payload.push(PayloadMatch::Content(Content {
+                list_mut(sig, current).push(PayloadMatch::Content(Content {
                     pattern,
                     negated,
                     nocase: false,
@@ -426,11 +483,11 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "nocase" => {
                 no_value(name, value)?;
-                last_content(sig, name)?.nocase = true;
+                last_content(sig, current, name)?.nocase = true;
             }
             "rawbytes" => {
                 no_value(name, value)?;
-                last_content(sig, name)?;
+                last_content(sig, current, name)?;
             }
             "depth" | "offset" | "within" | "distance" => {
                 let v = need(name, value)?.trim();
@@ -442,7 +499,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     );
                     continue;
                 }
-                let c = last_content(sig, name)?;
+                let c = last_content(sig, current, name)?;
                 let plen = c.pattern.len() as u32;
                 match kw.as_str() {
                     "depth" => {
@@ -488,7 +545,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "startswith" => {
                 no_value(name, value)?;
-                let c = last_content(sig, name)?;
+                let c = last_content(sig, current, name)?;
                 if c.offset.is_some()
                     || c.depth.is_some()
                     || c.distance.is_some()
@@ -505,12 +562,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "endswith" => {
                 no_value(name, value)?;
-                last_content(sig, name)?.endswith = true;
+                last_content(sig, current, name)?.endswith = true;
             }
             "fast_pattern" => {
                 // On a negated content the mark is kept but ignored by the prefilter,
                 // which then uses a positive content (any of them is sound).
-                let c = last_content(sig, name)?;
+                let c = last_content(sig, current, name)?;
                 c.fast_pattern = true;
                 match value.map(str::trim) {
                     None | Some("only") => {}
@@ -537,7 +594,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     }
                 }
             }
-            "pcre" => sig.payload.push(parse_pcre(need(name, value)?, &mut first_gap)?),
+            "pcre" => {
+                let m = parse_pcre(need(name, value)?, &mut first_gap)?;
+                list_mut(sig, current).push(m);
+            }
             "isdataat" => {
                 let v = need(name, value)?;
                 let (neg, v) = match v.trim().strip_prefix('!') {
@@ -567,9 +627,23 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                         }
                     }
                 }
-                sig.payload.push(PayloadMatch::IsDataAt { offset, relative, negated: neg });
+                list_mut(sig, current).push(PayloadMatch::IsDataAt {
+                    offset,
+                    relative,
+                    negated: neg,
+                });
             }
             "dsize" => sig.dsize = Some(NumCmp::parse(name, need(name, value)?, 65535)?),
+            "bsize" => {
+                if current == Buffer::Payload {
+                    return Err(ParseError::invalid(
+                        name,
+                        "`bsize` needs a sticky buffer before it",
+                    ));
+                }
+                let cmp = NumCmp::parse(name, need(name, value)?, u32::MAX as u64)?;
+                list_mut(sig, current).push(PayloadMatch::Bsize(cmp));
+            }
             "flow" => parse_flow(sig, need(name, value)?)?,
             "flowbits" => parse_flowbits(sig, value)?,
             "noalert" => {
@@ -658,7 +732,9 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
 /// A relative match needs something before it to be relative to, except content, which
 /// Suricata anchors at the start of the buffer.
 fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
-    if let Some(PayloadMatch::Pcre(p)) = sig.payload.first() {
+    let lists = std::iter::once(&sig.payload).chain(sig.buffers.iter().map(|l| &l.matches));
+    for first in lists.filter_map(|l| l.first()) {
+        let PayloadMatch::Pcre(p) = first else { continue };
         {
             if p.relative {
                 return Err(ParseError::invalid(
@@ -1101,8 +1177,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "filesize",
     "file.size",
     "fileext",
-    "dns_query",
-    "dns.query",
     "dns.opcode",
     "dns.answer.name",
     "dns.queries.rrname",
@@ -1272,7 +1346,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "byte_jump",
     "byte_extract",
     "byte_math",
-    "bsize",
     "base64_decode",
     "base64_data",
     "dataset",
@@ -1284,7 +1357,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "flowint",
     "flowvar",
     "pktvar",
-    "pkt_data",
     "stream_size",
     "stream_event",
     "app_layer_event",
@@ -1306,12 +1378,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "udp.hdr",
     "ipv4.hdr",
     "ipv6.hdr",
-    "to_lowercase",
-    "to_uppercase",
-    "dotprefix",
-    "strip_whitespace",
-    "compress_whitespace",
-    "url_decode",
     "xor",
     "pcrexform",
     "header_lowercase",

@@ -106,6 +106,11 @@ pub struct Flow {
     /// ICMP type/code of the first packet (for the EVE record).
     pub icmp: Option<(u8, u8)>,
     pub detect: DetectState,
+    /// The application protocol, once identified.
+    pub app_proto: Option<gatewatch_rules::signature::AppProto>,
+    /// DNS transactions: (message id, tx id) of recent requests, and the next tx id.
+    pub dns_txs: Vec<(u16, u64)>,
+    pub dns_next_tx: u64,
     /// Timeout deadline currently queued for this flow.
     deadline_us: i64,
 }
@@ -329,6 +334,9 @@ impl FlowTable {
                     tcp: tcp_flags.map(|f| TcpTrack::new(f, self.midstream)),
                     icmp,
                     detect: DetectState::default(),
+                    app_proto: None,
+                    dns_txs: Vec::new(),
+                    dns_next_tx: 0,
                     deadline_us: 0,
                 };
                 let slot = match self.free.pop() {

@@ -6,7 +6,7 @@ use std::io;
 
 use gatewatch_rules::event::AlertEvent;
 
-pub use eve::{EveWriter, FlowEvent};
+pub use eve::{DnsEvent, EveWriter, FlowEvent};
 
 /// Where sensor events go: an EVE file, the in-process correlator, a spool (later).
 /// Only `alert` is required; other record types are optional.
@@ -18,6 +18,10 @@ pub trait EventSink {
     }
 
     fn stats(&mut self, _stats: &serde_json::Value) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn dns(&mut self, _dns: &DnsEvent) -> io::Result<()> {
         Ok(())
     }
 
@@ -50,6 +54,9 @@ impl EventSink for Fanout<'_> {
     }
     fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.stats(v))
+    }
+    fn dns(&mut self, d: &DnsEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.dns(d))
     }
     fn flush(&mut self) -> io::Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.flush())
