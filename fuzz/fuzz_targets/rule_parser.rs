@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         flow: Some(FlowView { to_server: true, established: true }),
         app_proto: None,
         buffers: &[],
+        tx_only: false,
     };
     rs.detect(&mut det, &pkt, Some(&mut flow), &mut out);
 });

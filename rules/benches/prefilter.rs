@@ -47,6 +47,7 @@ fn bench(c: &mut Criterion) {
             flow: Some(FlowView { to_server: true, established: true }),
             app_proto: None,
             buffers: &[],
+            tx_only: false,
         };
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             let mut f = FlowState::default();

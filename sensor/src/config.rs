@@ -63,11 +63,31 @@ pub struct CaptureConfig {
     pub checksum_validation: ChecksumMode,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StreamConfig {
     /// Pick up TCP sessions whose handshake was not seen (they count as established).
     pub midstream: bool,
+    /// Bytes of each direction of a TCP session reassembled for the application layer.
+    pub depth: u64,
+    /// Memory all reassembly buffers of a worker may hold.
+    pub memcap: usize,
+    /// Out-of-order bytes held per direction before the missing bytes are given up on.
+    pub max_pending: usize,
+    /// HTTP bodies kept for inspection (`http.request_body`, `file.data`).
+    pub http_body_limit: usize,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig {
+            midstream: false,
+            depth: 1024 * 1024,
+            memcap: 256 * 1024 * 1024,
+            max_pending: 256 * 1024,
+            http_body_limit: 100 * 1024,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -115,6 +135,10 @@ pub struct EveConfig {
     pub flow: bool,
     /// Write `dns` records (one per DNS message).
     pub dns: bool,
+    /// Write `http` records (one per transaction).
+    pub http: bool,
+    /// Write `fileinfo` records (one per file seen in HTTP).
+    pub fileinfo: bool,
     /// Write a `stats` record at the end of a replay.
     pub stats: bool,
     /// Written as `host` in every record; default: none.
@@ -123,7 +147,14 @@ pub struct EveConfig {
 
 impl Default for EveConfig {
     fn default() -> Self {
-        EveConfig { flow: true, dns: true, stats: true, sensor_name: None }
+        EveConfig {
+            flow: true,
+            dns: true,
+            http: true,
+            fileinfo: true,
+            stats: true,
+            sensor_name: None,
+        }
     }
 }
 

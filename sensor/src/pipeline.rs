@@ -11,15 +11,17 @@ use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Buffer
 use serde_json::json;
 
 use crate::app::dns;
+use crate::app::session::{AppCounters, AppOutput, Record, SessionLimits};
 use crate::capture::pcap::{PcapError, PcapReader};
 use crate::capture::Frame;
 use crate::config::{ChecksumMode, SensorConfig};
 use crate::decode::defrag::Defrag;
 use crate::decode::{self, ipv4, Decoded, L2Kind, L3, L4};
 use crate::flow::{EndReason, Flow, FlowTable};
-use crate::output::eve::{proto_name, timestamp, DnsBody, DnsEvent, FlowBody, FlowEvent, TcpBody};
+use crate::output::eve::{proto_name, timestamp, AppEvent, DnsBody, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
 use crate::stats::SensorStats;
+use crate::stream::{Memcap, StreamStats};
 
 /// Packets sampled by checksum `auto` mode before it decides.
 const AUTO_SAMPLE: u64 = 1000;
@@ -59,6 +61,12 @@ pub struct Sensor {
     checksum: ChecksumState,
     stats: SensorStats,
     hits: Vec<Hit>,
+    /// Reassembly memory of all sessions of this worker.
+    stream_mem: Memcap,
+    session_limits: SessionLimits,
+    app: AppCounters,
+    /// Reassembly counters of ended sessions.
+    stream_stats: StreamStats,
     pcap_cnt: u64,
     first_ts: Option<i64>,
     last_ts: i64,
@@ -71,6 +79,13 @@ impl Sensor {
         let defrag = Defrag::new(cfg.defrag.clone());
         let checksum = ChecksumState { mode: cfg.capture.checksum_validation, sampled: 0, bad: 0 };
         let stats = SensorStats { rules_loaded: rules.len(), ..Default::default() };
+        let stream_mem = Memcap::new(cfg.stream.memcap);
+        let mut session_limits = SessionLimits {
+            depth: cfg.stream.depth,
+            max_pending: cfg.stream.max_pending,
+            ..SessionLimits::default()
+        };
+        session_limits.http.body_limit = cfg.stream.http_body_limit;
         Sensor {
             cfg,
             rules,
@@ -80,6 +95,10 @@ impl Sensor {
             checksum,
             stats,
             hits: Vec::new(),
+            stream_mem,
+            session_limits,
+            app: AppCounters::default(),
+            stream_stats: StreamStats::default(),
             pcap_cnt: 0,
             first_ts: None,
             last_ts: 0,
@@ -91,6 +110,9 @@ impl Sensor {
         s.flow = self.flows.stats;
         s.defrag = self.defrag.stats;
         s.detect = self.detector.stats;
+        s.app_layer.session = self.app.clone();
+        s.stream = self.stream_stats;
+        s.stream_memuse = self.stream_mem.used() as u64;
         s.uptime = self.first_ts.map_or(0, |f| (self.last_ts - f) / 1_000_000);
         s
     }
@@ -240,7 +262,7 @@ impl Sensor {
             |f, r| ended.push((f, r)),
         );
         for (f, r) in ended {
-            self.write_flow(&f, r, sink)?;
+            self.end_flow(f, r, sink)?;
         }
         let Some(flow) = self.flows.get_mut(look.slot) else { return Ok(()) };
         // Application layer: DNS over UDP (port 53, confirmed by parsing).
@@ -270,8 +292,37 @@ impl Sensor {
                 }
             }
         }
-        let buffers: Vec<(Buffer, &[u8])> =
+        // TCP: reassembly and the application layer.
+        let mut app_out = AppOutput::default();
+        if let (L4::Tcp(t), Some(ti)) = (l4, tcp) {
+            // A session starts at the client's SYN, or anywhere with midstream pickup.
+            let syn = ti.flags & 0x12 == 0x02;
+            let start = syn || (self.cfg.stream.midstream && !t.payload.is_empty());
+            if flow.session.is_some() || start {
+                let session = flow.session.get_or_insert_with(Box::default);
+                session.on_segment(
+                    look.to_server,
+                    ti.flags,
+                    ti.seq,
+                    t.payload,
+                    sport == 53 || dport == 53,
+                    &self.session_limits,
+                    &mut self.stream_mem,
+                    &mut self.app,
+                    &mut app_out,
+                );
+                if session.app_proto.is_some() {
+                    flow.app_proto = session.app_proto;
+                }
+            }
+        }
+        let mut inspections = app_out.inspections.into_iter();
+        let first = inspections.next();
+        let mut buffers: Vec<(Buffer, &[u8])> =
             dns_names.iter().map(|n| (Buffer::DnsQuery, n.as_slice())).collect();
+        if let Some(i) = &first {
+            buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
+        }
         let pkt = Packet {
             ts_secs: ts.div_euclid(1_000_000),
             ip_proto: l3.proto,
@@ -290,25 +341,89 @@ impl Sensor {
             flow: Some(FlowView { to_server: look.to_server, established: flow.established() }),
             app_proto: flow.app_proto,
             buffers: &buffers,
+            tx_only: false,
         };
+        let mut hits = Vec::new();
         self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
+        hits.append(&mut self.hits);
+        // More transactions completed by this packet (pipelining): one pass each.
+        let rest: Vec<_> = inspections.collect();
+        for insp in &rest {
+            let bufs: Vec<(Buffer, &[u8])> =
+                insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
+            let extra = Packet { buffers: &bufs, tx_only: true, ..pkt };
+            self.rules.detect(&mut self.detector, &extra, Some(&mut flow.detect), &mut self.hits);
+            hits.append(&mut self.hits);
+        }
         let app_proto = flow.app_proto;
         let flow_id = flow.id;
-        if self.hits.is_empty() {
-            return self.write_dns(dns_event, flow_id, frame, l3, l4, sink);
+        let client = (flow.client, flow.server);
+        let mut records: Vec<(bool, Record)> = app_out.records;
+        if let Some(d) = dns_event {
+            records.insert(0, (look.to_server, Record::Dns(d)));
         }
-        let flow_summary = FlowSummary {
-            pkts_toserver: flow.pkts[0],
-            pkts_toclient: flow.pkts[1],
-            bytes_toserver: flow.bytes[0],
-            bytes_toclient: flow.bytes[1],
-            start: timestamp(flow.start_us),
-            src_ip: Some(flow.client.0.to_string()),
-            dest_ip: Some(flow.server.0.to_string()),
-            src_port: l4.ports().map(|_| flow.client.1),
-            dest_port: l4.ports().map(|_| flow.server.1),
-        };
-        for h in std::mem::take(&mut self.hits) {
+        if !hits.is_empty() {
+            let flow_summary = FlowSummary {
+                pkts_toserver: flow.pkts[0],
+                pkts_toclient: flow.pkts[1],
+                bytes_toserver: flow.bytes[0],
+                bytes_toclient: flow.bytes[1],
+                start: timestamp(flow.start_us),
+                src_ip: Some(flow.client.0.to_string()),
+                dest_ip: Some(flow.server.0.to_string()),
+                src_port: l4.ports().map(|_| flow.client.1),
+                dest_port: l4.ports().map(|_| flow.server.1),
+            };
+            self.write_alerts(
+                &hits,
+                ts,
+                flow_id,
+                app_proto,
+                &flow_summary,
+                l3,
+                l4,
+                icmp,
+                look.to_server,
+                sink,
+            )?;
+        }
+        for (to_server, rec) in records {
+            let (src, dst) = match rec {
+                // A DNS record is oriented like its packet.
+                Record::Dns(_) => ((l3.src, sport), (l3.dst, dport)),
+                _ if to_server => (client.0, client.1),
+                _ => (client.1, client.0),
+            };
+            self.write_app(
+                rec,
+                flow_id,
+                Some(self.pcap_cnt),
+                ts,
+                l3.proto,
+                src,
+                dst,
+                app_proto,
+                sink,
+            )?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_alerts(
+        &self,
+        hits: &[Hit],
+        ts: i64,
+        flow_id: u64,
+        app_proto: Option<AppProto>,
+        flow_summary: &FlowSummary,
+        l3: &L3<'_>,
+        l4: &L4<'_>,
+        icmp: Option<IcmpInfo>,
+        to_server: bool,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        for h in hits {
             let sig = self.rules.signature(h.rule);
             let (source, target) = match sig.target {
                 Some(Target::SrcIp) => (endpoint(l3.dst, l4, false), endpoint(l3.src, l4, true)),
@@ -330,7 +445,7 @@ impl Sensor {
                 icmp_type: icmp.map(|i| i.itype),
                 icmp_code: icmp.map(|i| i.icode),
                 pkt_src: Some("wire/pcap".into()),
-                direction: Some(if look.to_server { "to_server" } else { "to_client" }.into()),
+                direction: Some(if to_server { "to_server" } else { "to_client" }.into()),
                 alert: AlertInfo {
                     action: match sig.action {
                         Action::Alert | Action::Pass | Action::Drop | Action::Reject => {
@@ -353,45 +468,74 @@ impl Sensor {
             };
             sink.alert(&alert)?;
         }
-        self.write_dns(dns_event, flow_id, frame, l3, l4, sink)
+        Ok(())
     }
 
-    fn write_dns(
+    /// Writes one application-layer record.
+    #[allow(clippy::too_many_arguments)]
+    fn write_app(
         &self,
-        body: Option<DnsBody>,
+        record: Record,
         flow_id: u64,
-        frame: &Frame<'_>,
-        l3: &L3<'_>,
-        l4: &L4<'_>,
+        pcap_cnt: Option<u64>,
+        ts: i64,
+        proto: u8,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        app_proto: Option<AppProto>,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
-        let Some(dns) = body else { return Ok(()) };
-        if !self.cfg.eve.dns {
-            return Ok(());
-        }
-        let (sport, dport) = l4.ports().unwrap_or((0, 0));
-        let ev = DnsEvent {
-            timestamp: timestamp(frame.ts_us),
+        let (event_type, tx_id, app) = match &record {
+            Record::Dns(_) => ("dns", None, None),
+            Record::Http(h) => ("http", Some(h.tx_id), None),
+            Record::Fileinfo(_) => ("fileinfo", None, app_proto.map(|a| a.as_str())),
+        };
+        let ev = AppEvent {
+            timestamp: timestamp(ts),
             flow_id,
-            pcap_cnt: self.pcap_cnt,
-            event_type: "dns",
-            src_ip: l3.src.to_string(),
-            src_port: sport,
-            dest_ip: l3.dst.to_string(),
-            dest_port: dport,
-            proto: proto_name(l3.proto),
-            pkt_src: "wire/pcap",
-            dns,
+            pcap_cnt,
+            event_type,
+            src_ip: src.0.to_string(),
+            src_port: src.1,
+            dest_ip: dst.0.to_string(),
+            dest_port: dst.1,
+            proto: proto_name(proto),
+            pkt_src: pcap_cnt.map(|_| "wire/pcap"),
+            tx_id,
+            app_proto: app,
+            record,
             host: self.cfg.eve.sensor_name.clone(),
         };
-        sink.dns(&ev)
+        sink.app(&ev)
+    }
+
+    /// A flow ends: its session's pending records, then its `flow` record.
+    fn end_flow(
+        &mut self,
+        mut f: Flow,
+        reason: EndReason,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        if let Some(mut session) = f.session.take() {
+            let mut out = AppOutput::default();
+            session.end(&mut self.stream_mem, &mut self.app, &mut out);
+            for s in session.stream_stats() {
+                self.stream_stats.add(&s);
+            }
+            for (to_server, rec) in out.records {
+                let (src, dst) =
+                    if to_server { (f.client, f.server) } else { (f.server, f.client) };
+                self.write_app(rec, f.id, None, f.last_us, f.proto, src, dst, f.app_proto, sink)?;
+            }
+        }
+        self.write_flow(&f, reason, sink)
     }
 
     fn expire(&mut self, now: i64, sink: &mut dyn EventSink) -> io::Result<()> {
         let mut ended: Vec<(Flow, EndReason)> = Vec::new();
         self.flows.expire(now, |f, r| ended.push((f, r)));
         for (f, r) in ended {
-            self.write_flow(&f, r, sink)?;
+            self.end_flow(f, r, sink)?;
         }
         Ok(())
     }
@@ -440,7 +584,7 @@ impl Sensor {
         let mut ended: Vec<(Flow, EndReason)> = Vec::new();
         self.flows.drain(|f, r| ended.push((f, r)));
         for (f, r) in ended {
-            self.write_flow(&f, r, sink)?;
+            self.end_flow(f, r, sink)?;
         }
         if self.cfg.eve.stats {
             let stats = self.stats();

@@ -48,6 +48,8 @@ pub struct AppStats {
     pub dns_udp: u64,
     /// Messages that could not be parsed, by reason.
     pub errors: BTreeMap<&'static str, u64>,
+    /// TCP sessions: HTTP transactions, DNS over TCP, detection failures, parser errors.
+    pub session: crate::app::session::AppCounters,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -65,6 +67,10 @@ pub struct SensorStats {
     pub defrag: DefragStats,
     pub detect: DetectStats,
     pub app_layer: AppStats,
+    /// Reassembly counters of ended TCP sessions.
+    pub stream: crate::stream::StreamStats,
+    /// Bytes held by reassembly now.
+    pub stream_memuse: u64,
     pub rules_loaded: usize,
     /// Seconds of capture time covered.
     pub uptime: i64,
@@ -106,7 +112,17 @@ impl SensorStats {
                 "timeouts": self.defrag.timeouts, "tracker_evictions": self.defrag.tracker_evictions,
                 "memcap_drops": self.defrag.memcap_drops, "too_large": self.defrag.too_large,
             },
-            "app_layer": { "dns_udp": self.app_layer.dns_udp, "errors": self.app_layer.errors },
+            "app_layer": {
+                "dns_udp": self.app_layer.dns_udp, "errors": self.app_layer.errors,
+                "tcp": self.app_layer.session,
+            },
+            "stream": {
+                "segments": self.stream.segments, "retransmissions": self.stream.retransmissions,
+                "overlaps": self.stream.overlaps, "overlap_conflicts": self.stream.overlap_conflicts,
+                "depth_dropped": self.stream.depth_dropped, "memcap_dropped": self.stream.memcap_dropped,
+                "gaps": self.stream.gaps, "gap_bytes": self.stream.gap_bytes,
+                "memuse": self.stream_memuse,
+            },
             "detect": {
                 "rules_loaded": self.rules_loaded,
                 "alert": self.detect.alerts,

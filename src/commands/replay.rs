@@ -138,6 +138,8 @@ pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
     eve.flows = cfg.eve.flow;
     eve.stats = cfg.eve.stats;
     eve.dns = cfg.eve.dns;
+    eve.http = cfg.eve.http;
+    eve.fileinfo = cfg.eve.fileinfo;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve)?;
     report_summary(&summary);
     Ok(ExitCode::SUCCESS)

@@ -19,7 +19,8 @@ use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use threshold::{Entry, ThresholdTable};
 
 use crate::signature::{
-    Action, AppProto, Buffer, FlowbitCmd, HeaderCheck, PayloadMatch, Signature, Track, Transform,
+    Action, AppProto, Buffer, FlowbitCmd, HeaderCheck, PayloadMatch, Side, Signature, Track,
+    Transform,
 };
 
 /// What the sensor tells the engine about one packet.
@@ -49,6 +50,10 @@ pub struct Packet<'a> {
     /// Sticky buffers parsed from this packet's application data; a buffer may appear
     /// several times (one DNS query name each), and a rule matches if any instance does.
     pub buffers: &'a [(Buffer, &'a [u8])],
+    /// An extra inspection of one more application transaction completed by the same
+    /// packet (pipelined requests): only rules with sticky buffers are tested, so that
+    /// packet rules do not alert twice.
+    pub tx_only: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -136,6 +141,9 @@ struct Compiled {
     buffer_needles: Vec<Vec<Option<Needle>>>,
     /// (command, flowbit ids).
     flowbits: Vec<(FlowbitCmd, Vec<u32>)>,
+    /// The direction the rule's buffers come from: `Some(true)` to server (request
+    /// buffers only), `Some(false)` to client (a response buffer).
+    buffer_dir: Option<bool>,
 }
 
 /// Counters of one detector.
@@ -257,7 +265,13 @@ impl RuleSet {
                     }
                 }
             }
-            rules.push(Compiled { sig, needles, buffer_needles, flowbits });
+            let sides = sig.buffers.iter().map(|l| l.buffer.side());
+            let buffer_dir = sides.fold(None, |dir, side| match (dir, side) {
+                (_, Side::Response) | (Some(false), _) => Some(false),
+                (_, Side::Request) => Some(true),
+                (d, Side::Either) => d,
+            });
+            rules.push(Compiled { sig, needles, buffer_needles, flowbits, buffer_dir });
         }
         RuleSet {
             rules,
@@ -524,6 +538,14 @@ impl RuleSet {
                 _ => {}
             }
         }
+        if pkt.tx_only && s.buffers.is_empty() {
+            return false;
+        }
+        if let (Some(want), Some(f)) = (c.buffer_dir, pkt.flow) {
+            if want != f.to_server {
+                return false;
+            }
+        }
         if let Some(app) = s.app_proto {
             if pkt.app_proto != Some(app) {
                 return false;
@@ -640,6 +662,7 @@ mod tests {
             flow: Some(FlowView { to_server: true, established: true }),
             app_proto: None,
             buffers: &[],
+            tx_only: false,
         }
     }
 

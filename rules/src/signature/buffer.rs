@@ -8,29 +8,157 @@
 
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Buffer {
+/// Which side of a transaction fills a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The client's message (HTTP request, TLS ClientHello, DNS query).
+    Request,
+    /// The server's message.
+    Response,
+    /// Either, inspected in the direction of the message it came from.
+    Either,
+}
+
+macro_rules! buffers {
+    ($( $(#[$doc:meta])* $v:ident = $name:literal, $side:ident, $supported:literal, [$($kw:literal),*]; )*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum Buffer {
+            $( $(#[$doc])* $v, )*
+        }
+
+        impl Buffer {
+            /// The buffer a sticky buffer keyword (current or legacy name) selects.
+            pub fn from_keyword(kw: &str) -> Option<Buffer> {
+                match kw {
+                    $( $($kw)|* => Some(Buffer::$v), )*
+                    _ => None,
+                }
+            }
+
+            /// The current keyword, as in reports.
+            pub fn name(self) -> &'static str {
+                match self { $( Buffer::$v => $name, )* }
+            }
+
+            pub fn side(self) -> Side {
+                match self { $( Buffer::$v => Side::$side, )* }
+            }
+
+            /// False for buffers the sensor does not fill yet: rules using them are
+            /// reported as unsupported rather than loaded and never matching.
+            pub fn supported(self) -> bool {
+                match self { $( Buffer::$v => $supported, )* }
+            }
+        }
+    };
+}
+
+buffers! {
     /// The packet payload.
-    Payload,
-    /// A query name of a DNS message (one buffer per question).
-    DnsQuery,
+    Payload = "pkt_data", Either, true, ["pkt_data"];
+    /// A query name of a DNS request (one buffer per question).
+    DnsQuery = "dns.query", Request, true, ["dns.query", "dns_query"];
+    /// The normalised request target (percent-decoding of unreserved characters,
+    /// `/./` and `/../` resolved, `//` collapsed).
+    HttpUri = "http.uri", Request, true, ["http.uri"];
+    HttpUriRaw = "http.uri.raw", Request, true, ["http.uri.raw"];
+    HttpMethod = "http.method", Request, true, ["http.method"];
+    /// The Host header, lowercased, without the port.
+    HttpHost = "http.host", Request, true, ["http.host"];
+    HttpHostRaw = "http.host.raw", Request, true, ["http.host.raw"];
+    HttpUserAgent = "http.user_agent", Request, true, ["http.user_agent"];
+    /// Headers as `Name: value\r\n` lines, without Cookie/Set-Cookie.
+    HttpHeader = "http.header", Either, true, ["http.header"];
+    HttpHeaderRaw = "http.header.raw", Either, true, ["http.header.raw"];
+    /// `\r\nName1\r\nName2\r\n\r\n`.
+    HttpHeaderNames = "http.header_names", Either, true, ["http.header_names", "http_header_names"];
+    /// Cookie (request) or Set-Cookie (response) values.
+    HttpCookie = "http.cookie", Either, true, ["http.cookie"];
+    HttpRequestLine = "http.request_line", Request, true, ["http.request_line", "http_request_line"];
+    /// The request body, de-chunked, up to the body limit.
+    HttpRequestBody = "http.request_body", Request, true, ["http.request_body"];
+    HttpStatCode = "http.stat_code", Response, true, ["http.stat_code"];
+    HttpStatMsg = "http.stat_msg", Response, true, ["http.stat_msg"];
+    HttpResponseLine = "http.response_line", Response, true, ["http.response_line", "http_response_line"];
+    /// One `Name: value` buffer per request header.
+    HttpRequestHeader = "http.request_header", Request, true, ["http.request_header"];
+    /// One `Name: value` buffer per response header.
+    HttpResponseHeader = "http.response_header", Response, true, ["http.response_header"];
+    HttpContentType = "http.content_type", Either, true, ["http.content_type", "http_content_type"];
+    HttpContentLen = "http.content_len", Either, true, ["http.content_len", "http_content_len"];
+    HttpProtocol = "http.protocol", Either, true, ["http.protocol", "http_protocol"];
+    /// Start line and headers, as sent, up to the blank line included.
+    HttpStart = "http.start", Either, true, ["http.start", "http_start"];
+    HttpAccept = "http.accept", Request, true, ["http.accept", "http_accept"];
+    HttpAcceptEnc = "http.accept_enc", Request, true, ["http.accept_enc", "http_accept_enc"];
+    HttpAcceptLang = "http.accept_lang", Request, true, ["http.accept_lang", "http_accept_lang"];
+    HttpConnection = "http.connection", Either, true, ["http.connection", "http_connection"];
+    HttpReferer = "http.referer", Request, true, ["http.referer", "http_referer"];
+    HttpLocation = "http.location", Response, true, ["http.location", "http_location"];
+    HttpServer = "http.server", Response, true, ["http.server", "http_server"];
+    /// Decoded HTTP bodies (response, and request in a to-server rule) and SMTP
+    /// attachments, up to the body limit.
+    FileData = "file.data", Either, true, ["file.data", "file_data", "http.response_body"];
+    TlsSni = "tls.sni", Request, false, ["tls.sni", "tls_sni"];
+    TlsCertSubject = "tls.cert_subject", Response, false, ["tls.cert_subject", "tls_cert_subject"];
+    TlsCertIssuer = "tls.cert_issuer", Response, false, ["tls.cert_issuer", "tls_cert_issuer"];
+    TlsCertSerial = "tls.cert_serial", Response, false, ["tls.cert_serial", "tls_cert_serial"];
+    TlsCertFingerprint = "tls.cert_fingerprint", Response, false, ["tls.cert_fingerprint", "tls_cert_fingerprint"];
+    Ja3Hash = "ja3.hash", Request, false, ["ja3.hash", "ja3_hash"];
+    Ja3String = "ja3.string", Request, false, ["ja3.string", "ja3_string"];
+    Ja3sHash = "ja3s.hash", Response, false, ["ja3s.hash", "ja3s_hash"];
+    Ja3sString = "ja3s.string", Response, false, ["ja3s.string", "ja3s_string"];
+    Ja4Hash = "ja4.hash", Request, false, ["ja4.hash"];
+    SshProto = "ssh.proto", Either, false, ["ssh.proto", "ssh_proto"];
+    SshSoftware = "ssh.software", Either, false, ["ssh.software", "ssh_software"];
 }
 
 impl Buffer {
-    /// The sticky buffer keywords, current and legacy names.
-    pub fn from_keyword(kw: &str) -> Option<Buffer> {
-        match kw {
-            "dns.query" | "dns_query" => Some(Buffer::DnsQuery),
-            "pkt_data" => Some(Buffer::Payload),
-            _ => None,
-        }
+    /// The buffer of a legacy content modifier (`content:"x"; http_uri;`), which moves
+    /// the content before it into that buffer.
+    pub fn from_modifier(kw: &str) -> Option<Buffer> {
+        Some(match kw {
+            "http_uri" => Buffer::HttpUri,
+            "http_raw_uri" => Buffer::HttpUriRaw,
+            "http_method" => Buffer::HttpMethod,
+            "http_header" => Buffer::HttpHeader,
+            "http_raw_header" => Buffer::HttpHeaderRaw,
+            "http_cookie" | "http_raw_cookie" => Buffer::HttpCookie,
+            "http_client_body" => Buffer::HttpRequestBody,
+            "http_server_body" => Buffer::FileData,
+            "http_stat_code" => Buffer::HttpStatCode,
+            "http_stat_msg" => Buffer::HttpStatMsg,
+            "http_user_agent" => Buffer::HttpUserAgent,
+            "http_host" => Buffer::HttpHost,
+            "http_raw_host" => Buffer::HttpHostRaw,
+            _ => return None,
+        })
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Buffer::Payload => "payload",
-            Buffer::DnsQuery => "dns.query",
-        }
+    /// The buffer of a pcre HTTP flag (`/U`, `/H`, ...).
+    pub fn from_pcre_flag(f: char) -> Option<Buffer> {
+        Some(match f {
+            'U' => Buffer::HttpUri,
+            'I' => Buffer::HttpUriRaw,
+            'P' => Buffer::HttpRequestBody,
+            'Q' => Buffer::FileData,
+            'H' => Buffer::HttpHeader,
+            'D' => Buffer::HttpHeaderRaw,
+            'M' => Buffer::HttpMethod,
+            'C' | 'K' => Buffer::HttpCookie,
+            'S' => Buffer::HttpStatCode,
+            'Y' => Buffer::HttpStatMsg,
+            'V' => Buffer::HttpUserAgent,
+            'W' => Buffer::HttpHost,
+            'Z' => Buffer::HttpHostRaw,
+            _ => return None,
+        })
+    }
+
+    /// True for buffers whose content Suricata requires to be lowercase (it is matched
+    /// against a lowercased buffer).
+    pub fn is_lowercased(self) -> bool {
+        matches!(self, Buffer::HttpHost)
     }
 }
 
@@ -137,12 +265,21 @@ pub struct BufferList {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum AppProto {
     Dns,
+    Http,
+    Tls,
+    Ssh,
+    Smtp,
 }
 
 impl AppProto {
+    /// The protocol a rule header names, with whether this engine supports it yet.
     pub fn from_header(p: &str) -> Option<AppProto> {
         match p {
             "dns" => Some(AppProto::Dns),
+            "http" | "http1" => Some(AppProto::Http),
+            "tls" | "ssl" => Some(AppProto::Tls),
+            "ssh" => Some(AppProto::Ssh),
+            "smtp" => Some(AppProto::Smtp),
             _ => None,
         }
     }
@@ -151,6 +288,20 @@ impl AppProto {
     pub fn as_str(self) -> &'static str {
         match self {
             AppProto::Dns => "dns",
+            AppProto::Http => "http",
+            AppProto::Tls => "tls",
+            AppProto::Ssh => "ssh",
+            AppProto::Smtp => "smtp",
         }
+    }
+
+    /// False while the sensor cannot identify the protocol.
+    pub fn supported(self) -> bool {
+        matches!(self, AppProto::Dns | AppProto::Http)
+    }
+
+    /// Protocols carried only over TCP.
+    pub fn tcp_only(self) -> bool {
+        !matches!(self, AppProto::Dns)
     }
 }

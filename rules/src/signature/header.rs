@@ -192,9 +192,14 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         "udp" => Proto::Udp,
         "icmp" | "icmpv4" => Proto::Icmp,
         "icmpv6" => Proto::Icmpv6,
-        p if super::AppProto::from_header(p).is_some() => {
-            app_proto_supported = super::AppProto::from_header(p);
-            Proto::Ip
+        p if super::AppProto::from_header(p).is_some_and(|a| a.supported()) => {
+            let app = super::AppProto::from_header(p);
+            app_proto_supported = app;
+            if app.is_some_and(|a| a.tcp_only()) {
+                Proto::Tcp
+            } else {
+                Proto::Ip
+            }
         }
         p if APP_PROTOS.contains(&p) => {
             app_proto = Some(p.to_string());
@@ -246,8 +251,11 @@ mod tests {
         assert!(parse_header("alert tcp any any -> any (sid:1;)", &v).is_err());
         assert!(parse_header("alert tcp any any -> any any sid:1;", &v).is_err());
         assert!(parse_header("alert tcp any any -> any any (sid:1;", &v).is_err());
+        let (h, _) = parse_header("alert smb any any -> any any (sid:1;)", &v).unwrap();
+        assert_eq!(h.app_proto.as_deref(), Some("smb"));
         let (h, _) = parse_header("alert http any any -> any any (sid:1;)", &v).unwrap();
-        assert_eq!(h.app_proto.as_deref(), Some("http"));
+        assert_eq!(h.app_proto_supported, Some(crate::signature::AppProto::Http));
+        assert_eq!(h.proto, Proto::Tcp);
         assert!(parse_header("alret tcp any any -> any any (sid:1;)", &v).is_err());
     }
 }

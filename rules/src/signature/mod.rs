@@ -17,7 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use address::{AddressSet, PortSet, Vars};
-pub use buffer::{AppProto, Buffer, BufferList, Transform};
+pub use buffer::{AppProto, Buffer, BufferList, Side, Transform};
 pub use header::{Action, Proto};
 pub use options::{
     Content, FlowCond, Flowbit, FlowbitCmd, HeaderCheck, NumCmp, PayloadMatch, Pcre, Target,

@@ -383,11 +383,38 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     let mut first_gap: Option<ParseError> = None;
     // Where content-like keywords go: the payload until a sticky buffer keyword.
     let mut current = Buffer::Payload;
+    // The list of the last content, which modifiers (`nocase`, `depth`, ...) apply to.
+    let mut last_buf = Buffer::Payload;
     for (name, value) in split_options(body)? {
         let kw = name.to_ascii_lowercase();
         if let Some(b) = Buffer::from_keyword(&kw) {
             no_value(name, value)?;
+            if !b.supported() {
+                note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{kw}`")));
+            }
             current = b;
+            last_buf = b;
+            continue;
+        }
+        if let Some(b) = Buffer::from_modifier(&kw) {
+            // Legacy modifier: the content before it moves into the buffer.
+            no_value(name, value)?;
+            if last_buf != Buffer::Payload {
+                return Err(ParseError::invalid(
+                    name,
+                    format!("`{kw}` follows a content of `{}`", last_buf.name()),
+                ));
+            }
+            let pos = sig.payload.iter().rposition(|m| matches!(m, PayloadMatch::Content(_)));
+            let Some(pos) = pos else {
+                return Err(ParseError::invalid(
+                    name,
+                    format!("`{kw}` needs a preceding `content`"),
+                ));
+            };
+            let m = sig.payload.remove(pos);
+            list_mut(sig, b).push(m);
+            last_buf = b;
             continue;
         }
         if let Some(t) = Transform::from_keyword(&kw) {
@@ -462,12 +489,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 })
             }
             "content" | "uricontent" => {
-                if kw == "uricontent" {
-                    note_gap(&mut first_gap, ParseError::unsupported("keyword `uricontent`"));
-                }
                 let (negated, inner) = unquote(name, need(name, value)?)?;
                 let pattern = decode_pattern(name, inner)?;
-                list_mut(sig, current).push(PayloadMatch::Content(Content {
+                last_buf = if kw == "uricontent" { Buffer::HttpUri } else { current };
+                list_mut(sig, last_buf).push(PayloadMatch::Content(Content {
                     pattern,
                     negated,
                     nocase: false,
@@ -483,11 +508,11 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "nocase" => {
                 no_value(name, value)?;
-                last_content(sig, current, name)?.nocase = true;
+                last_content(sig, last_buf, name)?.nocase = true;
             }
             "rawbytes" => {
                 no_value(name, value)?;
-                last_content(sig, current, name)?;
+                last_content(sig, last_buf, name)?;
             }
             "depth" | "offset" | "within" | "distance" => {
                 let v = need(name, value)?.trim();
@@ -499,7 +524,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     );
                     continue;
                 }
-                let c = last_content(sig, current, name)?;
+                let c = last_content(sig, last_buf, name)?;
                 let plen = c.pattern.len() as u32;
                 match kw.as_str() {
                     "depth" => {
@@ -545,7 +570,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "startswith" => {
                 no_value(name, value)?;
-                let c = last_content(sig, current, name)?;
+                let c = last_content(sig, last_buf, name)?;
                 if c.offset.is_some()
                     || c.depth.is_some()
                     || c.distance.is_some()
@@ -562,12 +587,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "endswith" => {
                 no_value(name, value)?;
-                last_content(sig, current, name)?.endswith = true;
+                last_content(sig, last_buf, name)?.endswith = true;
             }
             "fast_pattern" => {
                 // On a negated content the mark is kept but ignored by the prefilter,
                 // which then uses a positive content (any of them is sound).
-                let c = last_content(sig, current, name)?;
+                let c = last_content(sig, last_buf, name)?;
                 c.fast_pattern = true;
                 match value.map(str::trim) {
                     None | Some("only") => {}
@@ -595,8 +620,23 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 }
             }
             "pcre" => {
-                let m = parse_pcre(need(name, value)?, &mut first_gap)?;
-                list_mut(sig, current).push(m);
+                let (m, buffer) = parse_pcre(need(name, value)?)?;
+                match buffer {
+                    Some(b) if current != Buffer::Payload && b != current => {
+                        return Err(ParseError::invalid(
+                            name,
+                            format!("an HTTP flag for `{}` inside `{}`", b.name(), current.name()),
+                        ))
+                    }
+                    Some(b) => {
+                        list_mut(sig, b).push(m);
+                        last_buf = b;
+                    }
+                    None => {
+                        list_mut(sig, current).push(m);
+                        last_buf = current;
+                    }
+                }
             }
             "isdataat" => {
                 let v = need(name, value)?;
@@ -634,6 +674,20 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 });
             }
             "dsize" => sig.dsize = Some(NumCmp::parse(name, need(name, value)?, 65535)?),
+            "urilen" => {
+                let v = need(name, value)?;
+                let (n, raw) = match v.split_once(',') {
+                    Some((n, "raw")) | Some((n, " raw")) => (n, true),
+                    Some((n, "norm")) | Some((n, " norm")) => (n, false),
+                    Some((_, o)) => {
+                        return Err(ParseError::invalid(name, format!("unknown option `{o}`")))
+                    }
+                    None => (v, false),
+                };
+                let cmp = NumCmp::parse(name, n.trim(), u32::MAX as u64)?;
+                let b = if raw { Buffer::HttpUriRaw } else { Buffer::HttpUri };
+                list_mut(sig, b).push(PayloadMatch::Bsize(cmp));
+            }
             "bsize" => {
                 if current == Buffer::Payload {
                     return Err(ParseError::invalid(
@@ -786,7 +840,8 @@ fn parse_ip_proto(s: &str) -> Result<NumCmp, ParseError> {
     NumCmp::parse("ip_proto", &format!("{prefix}{num}"), 255)
 }
 
-fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatch, ParseError> {
+/// A pcre and the buffer its HTTP flag names, if any.
+fn parse_pcre(v: &str) -> Result<(PayloadMatch, Option<Buffer>), ParseError> {
     let (negated, inner) = unquote("pcre", v)?;
     let body = inner.strip_prefix('/').ok_or_else(|| {
         ParseError::invalid("pcre", format!("expected `/regex/flags`, got `{inner}`"))
@@ -802,6 +857,7 @@ fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatc
     let mut ungreedy = false;
     let mut dollar_endonly = false;
     let mut limits = true;
+    let mut buffer = None;
     for f in flags.chars() {
         match f {
             'i' => {
@@ -822,11 +878,12 @@ fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatc
             'R' => relative = true,
             'B' => {}
             'O' => limits = false,
-            'U' | 'I' | 'P' | 'Q' | 'H' | 'D' | 'M' | 'C' | 'S' | 'Y' | 'V' | 'W' | 'Z' | 'K' => {
-                note_gap(
-                    first_gap,
-                    ParseError::unsupported(&format!("pcre flag `{f}` (HTTP buffer)")),
-                );
+            f if Buffer::from_pcre_flag(f).is_some() => {
+                let b = Buffer::from_pcre_flag(f);
+                if buffer.is_some() && buffer != b {
+                    return Err(ParseError::invalid("pcre", "two HTTP buffer flags"));
+                }
+                buffer = b;
             }
             other => {
                 return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`")))
@@ -857,7 +914,7 @@ fn parse_pcre(v: &str, first_gap: &mut Option<ParseError>) -> Result<PayloadMatc
     let regex = b
         .build(&pattern)
         .map_err(|e| ParseError::invalid("pcre", format!("`{re}` does not compile: {e}")))?;
-    Ok(PayloadMatch::Pcre(Pcre { regex, negated, relative, source: inner.to_string() }))
+    Ok((PayloadMatch::Pcre(Pcre { regex, negated, relative, source: inner.to_string() }), buffer))
 }
 
 fn parse_flow(sig: &mut Signature, v: &str) -> Result<(), ParseError> {
@@ -1096,63 +1153,6 @@ pub fn metadata_map(sig: &Signature) -> BTreeMap<String, Vec<String>> {
 /// using one is skipped with a message naming it; any other unknown word is an error.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     // Sticky buffers and legacy content modifiers (application layer).
-    "http_uri",
-    "http_raw_uri",
-    "http_method",
-    "http_header",
-    "http_raw_header",
-    "http_cookie",
-    "http_raw_cookie",
-    "http_client_body",
-    "http_server_body",
-    "http_stat_code",
-    "http_stat_msg",
-    "http_user_agent",
-    "http_host",
-    "http_raw_host",
-    "http_header_names",
-    "http_request_line",
-    "http_response_line",
-    "http_content_type",
-    "http_content_len",
-    "http_protocol",
-    "http_start",
-    "http_accept",
-    "http_accept_enc",
-    "http_accept_lang",
-    "http_connection",
-    "http_referer",
-    "http_location",
-    "http_server",
-    "http.uri",
-    "http.uri.raw",
-    "http.method",
-    "http.header",
-    "http.header.raw",
-    "http.cookie",
-    "http.request_body",
-    "http.response_body",
-    "http.stat_code",
-    "http.stat_msg",
-    "http.user_agent",
-    "http.host",
-    "http.host.raw",
-    "http.header_names",
-    "http.request_line",
-    "http.response_line",
-    "http.content_type",
-    "http.content_len",
-    "http.protocol",
-    "http.start",
-    "http.accept",
-    "http.accept_enc",
-    "http.accept_lang",
-    "http.connection",
-    "http.referer",
-    "http.location",
-    "http.server",
-    "http.request_header",
-    "http.response_header",
     "http2.header",
     "http2.header_name",
     "http2.frametype",
@@ -1161,10 +1161,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "http2.window",
     "http2.size_update",
     "http2.settings",
-    "uricontent",
-    "urilen",
-    "file_data",
-    "file.data",
     "file.name",
     "filename",
     "fileext",
@@ -1183,16 +1179,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "dns.answers.rrname",
     "dns.rrtype",
     "dns.rcode",
-    "tls_sni",
-    "tls.sni",
-    "tls_cert_subject",
-    "tls.cert_subject",
-    "tls_cert_issuer",
-    "tls.cert_issuer",
-    "tls_cert_serial",
-    "tls.cert_serial",
-    "tls_cert_fingerprint",
-    "tls.cert_fingerprint",
     "tls.certs",
     "tls.cert_chain_len",
     "tls_cert_notbefore",
@@ -1210,17 +1196,7 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "tls.alpn",
     "ssl_version",
     "ssl_state",
-    "ja3.hash",
-    "ja3_hash",
-    "ja3.string",
-    "ja3s.hash",
-    "ja3s.string",
-    "ja4.hash",
-    "ssh.proto",
-    "ssh_proto",
     "ssh.protoversion",
-    "ssh.software",
-    "ssh_software",
     "ssh.softwareversion",
     "ssh.hassh",
     "ssh.hassh.string",

@@ -1,11 +1,11 @@
 //! Application-layer parsers: pure functions over bytes that borrow from their input,
 //! cap every length, and tell "need more bytes" ([`ParseError::Incomplete`]) apart from
 //! "malformed". Protocol state (transactions, directions) lives elsewhere.
-//!
-//! Not wired into the pipeline yet (issue 3): protocol detection, EVE records and the
-//! sticky buffers of the rules engine build on these.
+//! [`session`] holds the state of a TCP session and drives the parsers.
 
 pub mod dns;
+pub mod http;
+pub mod session;
 pub mod tls;
 
 /// Why a parser stopped.

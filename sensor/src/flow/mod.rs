@@ -111,6 +111,8 @@ pub struct Flow {
     /// DNS transactions: (message id, tx id) of recent requests, and the next tx id.
     pub dns_txs: Vec<(u16, u64)>,
     pub dns_next_tx: u64,
+    /// Reassembly and application layer of a TCP session, once it carried data.
+    pub session: Option<Box<crate::app::session::TcpSession>>,
     /// Timeout deadline currently queued for this flow.
     deadline_us: i64,
 }
@@ -337,6 +339,7 @@ impl FlowTable {
                     app_proto: None,
                     dns_txs: Vec::new(),
                     dns_next_tx: 0,
+                    session: None,
                     deadline_us: 0,
                 };
                 let slot = match self.free.pop() {

@@ -112,20 +112,28 @@ impl TcpBody {
     }
 }
 
-/// An EVE `dns` record (Suricata 8, version 3 layout: one record per message).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DnsEvent {
+/// An EVE record of the application layer: `dns` (Suricata 8, version 3 layout: one
+/// record per message), `http` (one per transaction), `fileinfo` (one per file).
+#[derive(Debug, Serialize)]
+pub struct AppEvent {
     pub timestamp: String,
     pub flow_id: u64,
-    pub pcap_cnt: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcap_cnt: Option<u64>,
     pub event_type: &'static str,
     pub src_ip: String,
     pub src_port: u16,
     pub dest_ip: String,
     pub dest_port: u16,
     pub proto: String,
-    pub pkt_src: &'static str,
-    pub dns: DnsBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkt_src: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_proto: Option<&'static str>,
+    #[serde(flatten)]
+    pub record: crate::app::session::Record,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
 }
@@ -237,6 +245,8 @@ pub struct EveWriter<W: Write> {
     /// Which record types to write besides alerts.
     pub flows: bool,
     pub dns: bool,
+    pub http: bool,
+    pub fileinfo: bool,
     pub stats: bool,
 }
 
@@ -246,6 +256,8 @@ impl<W: Write> EveWriter<W> {
             out: BufWriter::with_capacity(256 * 1024, out),
             flows: true,
             dns: true,
+            http: true,
+            fileinfo: true,
             stats: true,
         }
     }
@@ -270,9 +282,15 @@ impl<W: Write> EventSink for EveWriter<W> {
         }
         Ok(())
     }
-    fn dns(&mut self, d: &DnsEvent) -> io::Result<()> {
-        if self.dns {
-            self.line(d)?;
+    fn app(&mut self, e: &AppEvent) -> io::Result<()> {
+        let on = match e.event_type {
+            "dns" => self.dns,
+            "http" => self.http,
+            "fileinfo" => self.fileinfo,
+            _ => true,
+        };
+        if on {
+            self.line(e)?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::io;
 
 use gatewatch_rules::event::AlertEvent;
 
-pub use eve::{DnsEvent, EveWriter, FlowEvent};
+pub use eve::{AppEvent, EveWriter, FlowEvent};
 
 /// Where sensor events go: an EVE file, the in-process correlator, a spool (later).
 /// Only `alert` is required; other record types are optional.
@@ -21,7 +21,7 @@ pub trait EventSink {
         Ok(())
     }
 
-    fn dns(&mut self, _dns: &DnsEvent) -> io::Result<()> {
+    fn app(&mut self, _event: &AppEvent) -> io::Result<()> {
         Ok(())
     }
 
@@ -55,8 +55,8 @@ impl EventSink for Fanout<'_> {
     fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.stats(v))
     }
-    fn dns(&mut self, d: &DnsEvent) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.dns(d))
+    fn app(&mut self, e: &AppEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.app(e))
     }
     fn flush(&mut self) -> io::Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.flush())

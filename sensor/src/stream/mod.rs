@@ -5,8 +5,7 @@
 //! conflict. Bounds: a per-direction depth (bytes delivered at most) and a memory cap
 //! shared by all streams ([`Memcap`]); bytes refused at a bound are counted.
 //!
-//! Not wired into detection yet: the pipeline still inspects packet payloads. The
-//! application layer and stream-level detection of issue 3 consume [`StreamDir::take`].
+//! The application layer ([`crate::app::session`]) consumes [`StreamDir::take`].
 
 use std::collections::BTreeMap;
 
@@ -27,6 +26,19 @@ pub struct StreamStats {
     /// Gaps skipped (missing bytes given up on).
     pub gaps: u64,
     pub gap_bytes: u64,
+}
+
+impl StreamStats {
+    pub fn add(&mut self, o: &StreamStats) {
+        self.segments += o.segments;
+        self.retransmissions += o.retransmissions;
+        self.overlaps += o.overlaps;
+        self.overlap_conflicts += o.overlap_conflicts;
+        self.depth_dropped += o.depth_dropped;
+        self.memcap_dropped += o.memcap_dropped;
+        self.gaps += o.gaps;
+        self.gap_bytes += o.gap_bytes;
+    }
 }
 
 /// Memory budget shared by the streams of one worker.

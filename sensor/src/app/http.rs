@@ -1,0 +1,912 @@
+//! HTTP/1.x message parsing over one direction of a reassembled TCP stream.
+//!
+//! Lenient the way an IDS must be: bare `\n` line ends, folded header lines, missing
+//! reason phrases, junk before a message and unknown methods are accepted; a head
+//! longer than [`Limits::max_head`] or a bad chunk size ends parsing of that direction
+//! (counted) rather than guessing. Bodies are de-chunked and kept up to
+//! [`Limits::body_limit`] bytes (the rest is still hashed for `fileinfo`); gzip and
+//! deflate bodies are decoded on completion, bounded by [`Limits::decoded_limit`].
+
+use std::io::Read;
+
+use md5::{Digest, Md5};
+use sha1::Sha1;
+use sha2::Sha256;
+
+/// Bounds of one direction.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest start line plus headers.
+    pub max_head: usize,
+    /// Body bytes kept for inspection.
+    pub body_limit: usize,
+    /// Bytes a compressed body may decode to.
+    pub decoded_limit: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Suricata's defaults: 100 KiB request/response body for inspection.
+        Limits { max_head: 64 * 1024, body_limit: 100 * 1024, decoded_limit: 1024 * 1024 }
+    }
+}
+
+/// The start line and headers of a message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Head {
+    /// Request: method, target, protocol. Response: protocol, status code, reason.
+    pub parts: [Vec<u8>; 3],
+    pub start_line: Vec<u8>,
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Header lines as sent, after the start line, including the blank line.
+    pub raw_headers: Vec<u8>,
+    /// Start line and headers as sent, including the blank line.
+    pub raw: Vec<u8>,
+}
+
+impl Head {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// All values of `name` joined by `, `.
+    pub fn header_joined(&self, name: &str) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        for (n, v) in &self.headers {
+            if n.eq_ignore_ascii_case(name.as_bytes()) {
+                let o = out.get_or_insert_with(Vec::new);
+                if !o.is_empty() {
+                    o.extend_from_slice(b", ");
+                }
+                o.extend_from_slice(v);
+            }
+        }
+        out
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        std::str::from_utf8(&self.parts[1]).ok()?.parse().ok()
+    }
+}
+
+/// A finished body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Body {
+    /// De-chunked and decoded bytes, up to the limits.
+    pub data: Vec<u8>,
+    /// Bytes on the wire after de-chunking (before content decoding).
+    pub size: u64,
+    /// The kept bytes stop before the end of the body.
+    pub truncated: bool,
+    /// Hashes of the whole de-chunked body (before content decoding).
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+    /// The body ended early (connection closed, gap).
+    pub incomplete: bool,
+}
+
+/// What parsing a chunk of stream produced, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    Head(Box<Head>),
+    /// The body of the last head is complete (also sent for messages without a body).
+    Done(Box<Body>),
+}
+
+#[derive(Debug)]
+enum Framing {
+    Length(u64),
+    Chunked(Chunk),
+    UntilClose,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Chunk {
+    /// Reading the size line.
+    Size,
+    Data(u64),
+    /// The CRLF after chunk data.
+    DataEnd,
+    /// Trailer lines after the last chunk.
+    Trailer,
+}
+
+struct BodyState {
+    framing: Framing,
+    data: Vec<u8>,
+    size: u64,
+    truncated: bool,
+    md5: Md5,
+    sha1: Sha1,
+    sha256: Sha256,
+    /// Content-Encoding to undo on completion.
+    encoding: Encoding,
+}
+
+impl std::fmt::Debug for BodyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyState")
+            .field("framing", &self.framing)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Deflate,
+}
+
+#[derive(Debug)]
+enum State {
+    Head,
+    Body(Box<BodyState>),
+    /// Parsing gave up on this direction.
+    Dead,
+}
+
+/// Which side of the connection a parser reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// Counters of one parser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HttpErrors {
+    pub head_too_long: u64,
+    pub bad_start_line: u64,
+    pub bad_chunk: u64,
+    pub decode_failed: u64,
+    pub junk_bytes: u64,
+}
+
+/// One direction of an HTTP/1 connection.
+#[derive(Debug)]
+pub struct HttpParser {
+    side: Side,
+    limits: Limits,
+    buf: Vec<u8>,
+    state: State,
+    pub errors: HttpErrors,
+}
+
+/// What a response parser must know of the request it answers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestInfo {
+    pub head_method: bool,
+    pub connect: bool,
+}
+
+const METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"TRACE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+];
+
+/// Does `data` look like the start of an HTTP/1 request?
+pub fn looks_like_request(data: &[u8]) -> Option<bool> {
+    let sp = match memchr::memchr(b' ', &data[..data.len().min(32)]) {
+        Some(i) => i,
+        None if data.len() >= 32 => return Some(false),
+        None => {
+            let known_prefix = METHODS.iter().any(|m| m.starts_with(data) && !data.is_empty());
+            return if known_prefix { None } else { Some(false) };
+        }
+    };
+    Some(METHODS.contains(&&data[..sp]))
+}
+
+/// Does `data` look like the start of an HTTP/1 response?
+pub fn looks_like_response(data: &[u8]) -> Option<bool> {
+    let n = data.len().min(5);
+    if data[..n] != b"HTTP/"[..n] {
+        return Some(false);
+    }
+    if n < 5 {
+        None
+    } else {
+        Some(true)
+    }
+}
+
+impl HttpParser {
+    pub fn new(side: Side, limits: Limits) -> Self {
+        HttpParser { side, limits, buf: Vec::new(), state: State::Head, errors: Default::default() }
+    }
+
+    pub fn is_dead(&self) -> bool {
+        matches!(self.state, State::Dead)
+    }
+
+    /// Bytes held while waiting for more.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + if let State::Body(b) = &self.state { b.data.len() } else { 0 }
+    }
+
+    /// Parses `data`. For a response parser, `request` gives, per response in order,
+    /// what is known of its request (a HEAD has no body).
+    pub fn feed(
+        &mut self,
+        data: &[u8],
+        mut request: impl FnMut() -> RequestInfo,
+        out: &mut Vec<Event>,
+    ) {
+        if self.is_dead() {
+            return;
+        }
+        self.buf.extend_from_slice(data);
+        let mut pos = 0;
+        loop {
+            match &mut self.state {
+                State::Dead => {
+                    self.buf.clear();
+                    return;
+                }
+                State::Head => match self.parse_head(pos, &mut request) {
+                    Ok(Some((used, head, body))) => {
+                        pos = used;
+                        out.push(Event::Head(Box::new(head)));
+                        match body {
+                            Some(b) => self.state = State::Body(b),
+                            None => out.push(Event::Done(Box::default())),
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(why) => {
+                        match why {
+                            "http.head_too_long" => self.errors.head_too_long += 1,
+                            _ => self.errors.bad_start_line += 1,
+                        }
+                        self.state = State::Dead;
+                    }
+                },
+                State::Body(b) => {
+                    let (used, done, bad) = body_step(b, &self.buf[pos..], &self.limits);
+                    pos += used;
+                    if bad {
+                        self.errors.bad_chunk += 1;
+                        let b = std::mem::replace(&mut self.state, State::Dead);
+                        if let State::Body(b) = b {
+                            out.push(Event::Done(Box::new(self.finish_body(*b, true))));
+                        }
+                        continue;
+                    }
+                    if done {
+                        let State::Body(b) = std::mem::replace(&mut self.state, State::Head) else {
+                            break;
+                        };
+                        out.push(Event::Done(Box::new(self.finish_body(*b, false))));
+                        continue;
+                    }
+                    if used == 0 || pos >= self.buf.len() {
+                        break;
+                    }
+                }
+            }
+            if pos >= self.buf.len() {
+                break;
+            }
+        }
+        self.buf.drain(..pos.min(self.buf.len()));
+    }
+
+    /// The stream ended (FIN, RST, flow end) or has a gap: a body delimited by the
+    /// close ends here; anything else pending is reported incomplete.
+    pub fn close(&mut self, out: &mut Vec<Event>) {
+        if let State::Body(b) = std::mem::replace(&mut self.state, State::Head) {
+            let incomplete = !matches!(b.framing, Framing::UntilClose);
+            out.push(Event::Done(Box::new(self.finish_body(*b, incomplete))));
+        }
+        self.buf.clear();
+    }
+
+    fn finish_body(&mut self, b: BodyState, incomplete: bool) -> Body {
+        let mut data = b.data;
+        if b.encoding != Encoding::Identity && !data.is_empty() {
+            match decode(&data, b.encoding, self.limits.decoded_limit) {
+                Some(d) => data = d,
+                None => self.errors.decode_failed += 1,
+            }
+        }
+        Body {
+            data,
+            size: b.size,
+            truncated: b.truncated,
+            md5: hex(&b.md5.finalize()),
+            sha1: hex(&b.sha1.finalize()),
+            sha256: hex(&b.sha256.finalize()),
+            incomplete,
+        }
+    }
+
+    /// Parses a head starting at `pos`. `Ok(None)`: need more bytes.
+    #[allow(clippy::type_complexity)]
+    fn parse_head(
+        &mut self,
+        mut pos: usize,
+        request: &mut impl FnMut() -> RequestInfo,
+    ) -> Result<Option<(usize, Head, Option<Box<BodyState>>)>, &'static str> {
+        // Skip blank lines and junk before a message (counted).
+        loop {
+            let rest = &self.buf[pos..];
+            if rest.is_empty() {
+                return Ok(None);
+            }
+            if rest[0] == b'\r' || rest[0] == b'\n' {
+                pos += 1;
+                continue;
+            }
+            let ok = match self.side {
+                Side::Request => looks_like_request(rest),
+                Side::Response => looks_like_response(rest),
+            };
+            match ok {
+                Some(true) => break,
+                None => return Ok(None),
+                Some(false) => {
+                    // Unknown method: accept `TOKEN SP target SP HTTP/x` as a request.
+                    if self.side == Side::Request && generic_request_line(rest) {
+                        break;
+                    }
+                    match memchr::memchr(b'\n', rest) {
+                        Some(nl) => {
+                            self.errors.junk_bytes += nl as u64 + 1;
+                            pos += nl + 1;
+                        }
+                        None if rest.len() > self.limits.max_head => {
+                            return Err("http.head_too_long")
+                        }
+                        None => return Ok(None),
+                    }
+                }
+            }
+        }
+        let rest = &self.buf[pos..];
+        let Some(end) = find_head_end(rest) else {
+            if rest.len() > self.limits.max_head {
+                return Err("http.head_too_long");
+            }
+            return Ok(None);
+        };
+        let raw = &rest[..end];
+        let mut lines = split_lines(raw);
+        let start_line = lines.next().unwrap_or_default().to_vec();
+        let parts = split_start_line(&start_line, self.side);
+        let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for line in lines {
+            if line.is_empty() {
+                break;
+            }
+            if line[0] == b' ' || line[0] == b'\t' {
+                // Obsolete line folding: continues the previous value.
+                if let Some((_, v)) = headers.last_mut() {
+                    v.push(b' ');
+                    v.extend_from_slice(trim(line));
+                }
+                continue;
+            }
+            match memchr::memchr(b':', line) {
+                Some(c) => headers.push((trim(&line[..c]).to_vec(), trim(&line[c + 1..]).to_vec())),
+                None => headers.push((trim(line).to_vec(), Vec::new())),
+            }
+        }
+        let header_start = memchr::memchr(b'\n', raw).map_or(raw.len(), |i| i + 1);
+        let head = Head {
+            parts,
+            start_line,
+            headers,
+            raw_headers: raw[header_start..].to_vec(),
+            raw: raw.to_vec(),
+        };
+        let framing = self.framing(&head, request);
+        let body = framing.map(|framing| {
+            let encoding = match head.header("Content-Encoding").map(|v| v.to_ascii_lowercase()) {
+                Some(v) if v.starts_with(b"gzip") || v.starts_with(b"x-gzip") => Encoding::Gzip,
+                Some(v) if v.starts_with(b"deflate") => Encoding::Deflate,
+                _ => Encoding::Identity,
+            };
+            Box::new(BodyState {
+                framing,
+                data: Vec::new(),
+                size: 0,
+                truncated: false,
+                md5: Md5::new(),
+                sha1: Sha1::new(),
+                sha256: Sha256::new(),
+                encoding,
+            })
+        });
+        Ok(Some((pos + end, head, body)))
+    }
+
+    /// How the body of a message is delimited; `None` for no body.
+    fn framing(&self, head: &Head, request: &mut impl FnMut() -> RequestInfo) -> Option<Framing> {
+        if self.side == Side::Response {
+            let req = request();
+            let status = head.status().unwrap_or(200);
+            if req.head_method || (100..200).contains(&status) || status == 204 || status == 304 {
+                return None;
+            }
+            if req.connect && (200..300).contains(&status) {
+                return None;
+            }
+        }
+        let chunked = head
+            .header_joined("Transfer-Encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked"));
+        if chunked {
+            return Some(Framing::Chunked(Chunk::Size));
+        }
+        if let Some(cl) = head.header("Content-Length") {
+            let n = std::str::from_utf8(cl).ok().and_then(|s| s.trim().parse::<u64>().ok());
+            return match n {
+                Some(0) => None,
+                Some(n) => Some(Framing::Length(n)),
+                // A bad length: a request then has no body; a response runs to the close.
+                None if self.side == Side::Request => None,
+                None => Some(Framing::UntilClose),
+            };
+        }
+        match self.side {
+            Side::Request => None,
+            Side::Response => Some(Framing::UntilClose),
+        }
+    }
+}
+
+/// Consumes body bytes; returns (bytes used, body complete, malformed).
+fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, bool) {
+    let mut used = 0;
+    loop {
+        let rest = &data[used..];
+        match b.framing {
+            Framing::Length(0) => return (used, true, false),
+            Framing::Length(n) => {
+                let take = (n.min(rest.len() as u64)) as usize;
+                body_bytes(b, &rest[..take], limits);
+                used += take;
+                b.framing = Framing::Length(n - take as u64);
+                if n - take as u64 == 0 {
+                    return (used, true, false);
+                }
+                return (used, false, false);
+            }
+            Framing::UntilClose => {
+                body_bytes(b, rest, limits);
+                return (used + rest.len(), false, false);
+            }
+            Framing::Chunked(Chunk::Size) => {
+                let Some(nl) = memchr::memchr(b'\n', rest) else {
+                    if rest.len() > 1024 {
+                        return (used, false, true);
+                    }
+                    return (used, false, false);
+                };
+                let line = trim(&rest[..nl]);
+                let hex_part = line.split(|c| *c == b';').next().unwrap_or_default();
+                let hex_part = trim(hex_part);
+                let size = std::str::from_utf8(hex_part)
+                    .ok()
+                    .and_then(|s| u64::from_str_radix(s, 16).ok());
+                used += nl + 1;
+                match size {
+                    None if line.is_empty() => {} // stray CRLF: lenient
+                    None => return (used, false, true),
+                    Some(0) => b.framing = Framing::Chunked(Chunk::Trailer),
+                    Some(n) => b.framing = Framing::Chunked(Chunk::Data(n)),
+                }
+            }
+            Framing::Chunked(Chunk::Data(n)) => {
+                if rest.is_empty() {
+                    return (used, false, false);
+                }
+                let take = (n.min(rest.len() as u64)) as usize;
+                body_bytes(b, &rest[..take], limits);
+                used += take;
+                let left = n - take as u64;
+                b.framing =
+                    Framing::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) });
+            }
+            Framing::Chunked(Chunk::DataEnd) => {
+                if rest.is_empty() {
+                    return (used, false, false);
+                }
+                if rest[0] == b'\r' {
+                    if rest.len() < 2 {
+                        return (used, false, false);
+                    }
+                    used += if rest[1] == b'\n' { 2 } else { 1 };
+                } else if rest[0] == b'\n' {
+                    used += 1;
+                }
+                // Anything else: the size line follows directly (lenient).
+                b.framing = Framing::Chunked(Chunk::Size);
+            }
+            Framing::Chunked(Chunk::Trailer) => {
+                let Some(nl) = memchr::memchr(b'\n', rest) else {
+                    if rest.len() > limits.max_head {
+                        return (used, true, false);
+                    }
+                    return (used, false, false);
+                };
+                used += nl + 1;
+                if trim(&rest[..nl]).is_empty() {
+                    return (used, true, false);
+                }
+            }
+        }
+    }
+}
+
+fn body_bytes(b: &mut BodyState, data: &[u8], limits: &Limits) {
+    if data.is_empty() {
+        return;
+    }
+    b.size += data.len() as u64;
+    b.md5.update(data);
+    b.sha1.update(data);
+    b.sha256.update(data);
+    let room = limits.body_limit.saturating_sub(b.data.len());
+    if data.len() > room {
+        b.truncated = true;
+    }
+    b.data.extend_from_slice(&data[..room.min(data.len())]);
+}
+
+/// Decodes a gzip or deflate body, up to `limit` output bytes. A truncated stream
+/// yields what decoded before the cut; `None` when nothing decodes.
+fn decode(data: &[u8], enc: Encoding, limit: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let res = match enc {
+        Encoding::Gzip => {
+            flate2::read::MultiGzDecoder::new(data).take(limit as u64).read_to_end(&mut out)
+        }
+        Encoding::Deflate => {
+            // `deflate` is zlib-wrapped by the standard, raw in much real traffic.
+            let r = flate2::read::ZlibDecoder::new(data).take(limit as u64).read_to_end(&mut out);
+            if r.is_err() && out.is_empty() {
+                flate2::read::DeflateDecoder::new(data).take(limit as u64).read_to_end(&mut out)
+            } else {
+                r
+            }
+        }
+        Encoding::Identity => return Some(data.to_vec()),
+    };
+    match res {
+        Ok(_) => Some(out),
+        Err(_) if !out.is_empty() => Some(out),
+        Err(_) => None,
+    }
+}
+
+fn generic_request_line(rest: &[u8]) -> bool {
+    let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let line = trim(&rest[..line_end]);
+    let mut parts = line.split(|c| *c == b' ').filter(|p| !p.is_empty());
+    let method = parts.next().unwrap_or_default();
+    let _target = parts.next();
+    let proto = parts.next().unwrap_or_default();
+    !method.is_empty()
+        && method.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-' || *c == b'_')
+        && proto.starts_with(b"HTTP/")
+}
+
+/// End of the head (just past the blank line), with bare `\n` accepted.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(nl) = memchr::memchr(b'\n', &buf[i..]) {
+        let at = i + nl;
+        match buf.get(at + 1) {
+            Some(b'\n') => return Some(at + 2),
+            Some(b'\r') if buf.get(at + 2) == Some(&b'\n') => return Some(at + 3),
+            _ => {}
+        }
+        i = at + 1;
+    }
+    None
+}
+
+fn split_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    raw.split(|c| *c == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+fn split_start_line(line: &[u8], side: Side) -> [Vec<u8>; 3] {
+    let mut it = line.splitn(2, |c| *c == b' ');
+    let first = it.next().unwrap_or_default().to_vec();
+    let rest = trim_start(it.next().unwrap_or_default());
+    match side {
+        Side::Request => {
+            // The target may hold spaces: the protocol is the last word if it is HTTP/x.
+            let rest = trim(rest);
+            match rest.iter().rposition(|c| *c == b' ') {
+                Some(sp) if trim_start(&rest[sp + 1..]).starts_with(b"HTTP/") => {
+                    [first, trim(&rest[..sp]).to_vec(), rest[sp + 1..].to_vec()]
+                }
+                _ => [first, rest.to_vec(), Vec::new()],
+            }
+        }
+        Side::Response => {
+            let mut it = rest.splitn(2, |c| *c == b' ');
+            let code = it.next().unwrap_or_default().to_vec();
+            let msg = it.next().unwrap_or_default().to_vec();
+            [first, code, msg]
+        }
+    }
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let s = trim_start(s);
+    let end = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    &s[..end]
+}
+
+fn trim_start(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
+    &s[start..]
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    super::tls::hex(bytes)
+}
+
+/// The normalised URI of `http.uri`: `%xx` decoded, `/./` and `/../` resolved and `//`
+/// collapsed in the path; the query is `%xx` decoded.
+pub fn normalize_uri(raw: &[u8]) -> Vec<u8> {
+    // An absolute-form target keeps only its path and query.
+    let mut target = raw;
+    if let Some(p) = find(raw, b"://") {
+        let after = &raw[p + 3..];
+        target = match memchr::memchr(b'/', after) {
+            Some(s) => &after[s..],
+            None => b"/",
+        };
+    }
+    let (path, query) = match memchr::memchr(b'?', target) {
+        Some(q) => (&target[..q], Some(&target[q + 1..])),
+        None => (target, None),
+    };
+    let decoded = percent_decode(path);
+    let mut segs: Vec<&[u8]> = Vec::new();
+    let absolute = decoded.first() == Some(&b'/');
+    let trailing = decoded.len() > 1 && decoded.ends_with(b"/");
+    for seg in decoded.split(|c| *c == b'/' || *c == b'\\') {
+        match seg {
+            b"" | b"." => {}
+            b".." => {
+                segs.pop();
+            }
+            s => segs.push(s),
+        }
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    if absolute {
+        out.push(b'/');
+    }
+    out.extend_from_slice(&segs.join(&b'/'));
+    if trailing && !segs.is_empty() {
+        out.push(b'/');
+    }
+    if let Some(q) = query {
+        out.push(b'?');
+        out.extend_from_slice(&percent_decode(q));
+    }
+    out
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    memchr::memmem::find(h, n)
+}
+
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' && i + 2 < s.len() {
+            let h = (s[i + 1] as char).to_digit(16);
+            let l = (s[i + 2] as char).to_digit(16);
+            if let (Some(h), Some(l)) = (h, l) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The Host of `http.host`: lowercased, without the port (IPv6 literals kept whole).
+pub fn normalize_host(raw: &[u8]) -> Vec<u8> {
+    let h = trim(raw);
+    let h = if h.first() == Some(&b'[') {
+        match memchr::memchr(b']', h) {
+            Some(e) => &h[..=e],
+            None => h,
+        }
+    } else {
+        match memchr::memrchr(b':', h) {
+            Some(c) => &h[..c],
+            None => h,
+        }
+    };
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    h.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(side: Side, chunks: &[&[u8]]) -> (Vec<Event>, HttpParser) {
+        let mut p = HttpParser::new(side, Limits::default());
+        let mut out = Vec::new();
+        for c in chunks {
+            p.feed(c, RequestInfo::default, &mut out);
+        }
+        (out, p)
+    }
+
+    fn heads(ev: &[Event]) -> Vec<&Head> {
+        ev.iter()
+            .filter_map(|e| match e {
+                Event::Head(h) => Some(&**h),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn bodies(ev: &[Event]) -> Vec<&Body> {
+        ev.iter()
+            .filter_map(|e| match e {
+                Event::Done(b) => Some(&**b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pipelined_requests_split_anywhere() {
+        let wire: &[u8] = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.0\n\n";
+        for split in 0..wire.len() {
+            let (ev, p) = parse(Side::Request, &[&wire[..split], &wire[split..]]);
+            let h = heads(&ev);
+            assert_eq!(h.len(), 3, "split at {split}");
+            assert_eq!(h[0].parts[1], b"/a");
+            assert_eq!(h[1].parts[0], b"POST");
+            assert_eq!(h[2].parts[2], b"HTTP/1.0");
+            let b = bodies(&ev);
+            assert_eq!(b.len(), 3);
+            assert_eq!(b[1].data, b"hello");
+            assert_eq!(p.errors, HttpErrors::default());
+        }
+    }
+
+    #[test]
+    fn chunked_and_gzip_response() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"<html>secret payload</html>").unwrap();
+        let z = gz.finish().unwrap();
+        let mut wire =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n"
+                .to_vec();
+        let (a, b) = z.split_at(10);
+        wire.extend_from_slice(format!("{:x};ext=1\r\n", a.len()).as_bytes());
+        wire.extend_from_slice(a);
+        wire.extend_from_slice(format!("\r\n{:X}\r\n", b.len()).as_bytes());
+        wire.extend_from_slice(b);
+        wire.extend_from_slice(b"\r\n0\r\nX-Trailer: 1\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n");
+        for split in [1, 20, 80, wire.len() - 3] {
+            let (ev, _) = parse(Side::Response, &[&wire[..split], &wire[split..]]);
+            let b = bodies(&ev);
+            assert_eq!(b.len(), 2, "split {split}");
+            assert_eq!(b[0].data, b"<html>secret payload</html>");
+            assert_eq!(b[0].size, z.len() as u64);
+            assert_eq!(heads(&ev)[1].status(), Some(304));
+        }
+    }
+
+    #[test]
+    fn head_response_has_no_body_and_close_delimits() {
+        let mut p = HttpParser::new(Side::Response, Limits::default());
+        let mut out = Vec::new();
+        let info = RequestInfo { head_method: true, connect: false };
+        p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", || info, &mut out);
+        assert_eq!(bodies(&out).len(), 1);
+        out.clear();
+        p.feed(b"HTTP/1.0 200 OK\r\n\r\nuntil the end", RequestInfo::default, &mut out);
+        assert!(bodies(&out).is_empty());
+        p.close(&mut out);
+        let b = bodies(&out);
+        assert_eq!(b[0].data, b"until the end");
+        assert!(!b[0].incomplete);
+        assert_eq!(b[0].md5, "15c97885f033007e322907c25b5356b8");
+    }
+
+    #[test]
+    fn body_limit_truncates_but_hashes_everything() {
+        let mut p = HttpParser::new(Side::Request, Limits { body_limit: 4, ..Limits::default() });
+        let mut out = Vec::new();
+        p.feed(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", RequestInfo::default, &mut out);
+        let b = bodies(&out);
+        assert_eq!(b[0].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        out.clear();
+        p.feed(
+            b"POST / HTTP/1.1\r\nContent-Length: 6\r\n\r\nabcdef",
+            RequestInfo::default,
+            &mut out,
+        );
+        let b = bodies(&out);
+        assert_eq!(b[0].data, b"abcd");
+        assert!(b[0].truncated);
+        assert_eq!(b[0].size, 6);
+    }
+
+    #[test]
+    fn lenient_with_junk_folding_and_unknown_methods() {
+        let (ev, p) = parse(
+            Side::Request,
+            &[b"\r\n\x00\x01junk\r\nFOO /x HTTP/1.1\nA: 1\n  continued\nNoColon\n\n"],
+        );
+        let h = heads(&ev);
+        assert_eq!(h[0].parts[0], b"FOO");
+        assert_eq!(h[0].header("a"), Some(&b"1 continued"[..]));
+        assert_eq!(p.errors.junk_bytes, 8);
+        // A target with spaces.
+        let (ev, _) = parse(Side::Request, &[b"GET /a b c HTTP/1.1\r\n\r\n"]);
+        assert_eq!(heads(&ev)[0].parts[1], b"/a b c");
+    }
+
+    #[test]
+    fn bounds_end_the_direction() {
+        let mut p = HttpParser::new(Side::Request, Limits { max_head: 100, ..Limits::default() });
+        let mut out = Vec::new();
+        p.feed(&[b'G'; 10], RequestInfo::default, &mut out);
+        p.feed(b"ET / HTTP/1.1\r\n", RequestInfo::default, &mut out);
+        p.feed(&[b'a'; 200], RequestInfo::default, &mut out);
+        assert!(p.is_dead());
+        assert_eq!(p.errors.head_too_long, 1);
+        let (ev, p) = parse(
+            Side::Response,
+            &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+        );
+        assert!(p.is_dead());
+        assert_eq!(bodies(&ev).len(), 1);
+        assert!(bodies(&ev)[0].incomplete);
+    }
+
+    #[test]
+    fn uri_and_host_normalisation() {
+        assert_eq!(normalize_uri(b"/a/./b/../c//d%2Ee?x=%41+b"), b"/a/c/d.e?x=A+b");
+        assert_eq!(normalize_uri(b"http://h.example:8080/p?q"), b"/p?q");
+        assert_eq!(normalize_uri(b"/../../etc/passwd"), b"/etc/passwd");
+        assert_eq!(normalize_uri(b"/dir/"), b"/dir/");
+        assert_eq!(normalize_uri(b"/%zz%4"), b"/%zz%4");
+        assert_eq!(normalize_host(b" WWW.Example.ORG:8080 "), b"www.example.org");
+        assert_eq!(normalize_host(b"[::1]:80"), b"[::1]");
+    }
+}

@@ -1,0 +1,833 @@
+//! The application layer of one TCP session: reassembly of both directions, protocol
+//! detection by content, and the per-protocol state that turns stream bytes into
+//! inspection buffers (for the rules engine) and EVE records.
+//!
+//! Data is handed to the parsers as soon as it is in order (inline), so an inspection
+//! belongs to the packet that completed a message. A direction holding more than
+//! [`SessionLimits::max_pending`] bytes out of order gives up on the missing bytes
+//! (a counted gap); the HTTP parser of that direction then resynchronises on the next
+//! message start.
+
+use std::collections::VecDeque;
+
+use gatewatch_rules::signature::{AppProto, Buffer, Side as BufferSide};
+use serde::Serialize;
+
+use super::dns;
+use super::http::{self, Body, Event, Head, HttpParser, RequestInfo, Side};
+use crate::output::eve::DnsBody;
+use crate::stream::{Memcap, StreamDir, StreamStats};
+
+/// Bounds of the application layer of one session.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    /// Bytes of each direction reassembled and parsed (Suricata's `reassembly.depth`).
+    pub depth: u64,
+    /// Out-of-order bytes held per direction before the gap is given up on.
+    pub max_pending: usize,
+    /// Bytes looked at to identify the protocol.
+    pub probe_bytes: usize,
+    pub http: http::Limits,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            depth: 1024 * 1024,
+            max_pending: 256 * 1024,
+            probe_bytes: 4096,
+            http: http::Limits::default(),
+        }
+    }
+}
+
+/// One detection pass asked for by the application layer.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    pub buffers: Vec<(Buffer, Vec<u8>)>,
+}
+
+/// An EVE record produced by the application layer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Record {
+    Http(HttpRecord),
+    Fileinfo(FileRecord),
+    Dns(DnsBody),
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct HttpRecord {
+    #[serde(skip)]
+    pub tx_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_refer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<String>,
+    pub length: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct FileRecord {
+    pub filename: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub magic: Option<&'static str>,
+    pub gaps: bool,
+    pub state: &'static str,
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+    pub stored: bool,
+    pub size: u64,
+    pub tx_id: u64,
+}
+
+/// What one segment produced.
+#[derive(Debug, Default)]
+pub struct AppOutput {
+    pub inspections: Vec<Inspection>,
+    /// (to server, record): the direction orients the EVE envelope.
+    pub records: Vec<(bool, Record)>,
+}
+
+/// Counters of the application layer (all sessions of a worker).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AppCounters {
+    pub http_tx: u64,
+    pub dns_tcp: u64,
+    pub detect_failed: u64,
+    pub http_head_too_long: u64,
+    pub http_bad_start_line: u64,
+    pub http_bad_chunk: u64,
+    pub http_decode_failed: u64,
+    pub http_junk_bytes: u64,
+    pub dns_tcp_errors: u64,
+}
+
+#[derive(Debug)]
+struct HttpTx {
+    id: u64,
+    request: Option<Box<Head>>,
+    request_body: Option<Box<Body>>,
+    response: Option<Box<Head>>,
+}
+
+#[derive(Debug)]
+struct HttpConn {
+    req: HttpParser,
+    resp: HttpParser,
+    txs: VecDeque<HttpTx>,
+    next_tx: u64,
+}
+
+#[derive(Debug)]
+enum Proto {
+    /// Not identified yet: the first bytes of each direction.
+    Probing([Vec<u8>; 2]),
+    Http(Box<HttpConn>),
+    Dns([Vec<u8>; 2]),
+    /// Identified as something not parsed here, or identification gave up.
+    Other,
+}
+
+/// The application layer of one TCP session.
+#[derive(Debug)]
+pub struct TcpSession {
+    /// [to server, to client].
+    streams: [Option<StreamDir>; 2],
+    /// Initial sequence numbers from the handshake, +1.
+    isn: [Option<u32>; 2],
+    proto: Proto,
+    pub app_proto: Option<AppProto>,
+}
+
+impl Default for TcpSession {
+    fn default() -> Self {
+        TcpSession {
+            streams: [None, None],
+            isn: [None, None],
+            proto: Proto::Probing([Vec::new(), Vec::new()]),
+            app_proto: None,
+        }
+    }
+}
+
+impl TcpSession {
+    /// Handles one TCP segment of direction `to_server`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_segment(
+        &mut self,
+        to_server: bool,
+        flags: u8,
+        seq: u32,
+        payload: &[u8],
+        dport_53: bool,
+        limits: &SessionLimits,
+        mem: &mut Memcap,
+        counters: &mut AppCounters,
+        out: &mut AppOutput,
+    ) {
+        let d = if to_server { 0 } else { 1 };
+        const SYN: u8 = 0x02;
+        const FIN: u8 = 0x01;
+        const RST: u8 = 0x04;
+        if flags & SYN != 0 {
+            self.isn[d] = Some(seq.wrapping_add(1));
+        }
+        let mut bytes = Vec::new();
+        if !payload.is_empty() {
+            let isn = self.isn[d];
+            let stream = self.streams[d]
+                .get_or_insert_with(|| StreamDir::new(isn.unwrap_or(seq), limits.depth));
+            stream.insert(seq, payload, mem);
+            if stream.pending_bytes() > limits.max_pending {
+                stream.skip_gap(mem);
+                self.gap(d);
+            }
+            bytes = self.streams[d].as_mut().map(|s| s.take(mem)).unwrap_or_default();
+        }
+        if !bytes.is_empty() {
+            self.deliver(d, &bytes, dport_53, limits, counters, out);
+        }
+        if flags & (FIN | RST) != 0 {
+            if let Some(s) = self.streams[d].as_mut() {
+                if s.pending_bytes() > 0 {
+                    s.skip_gap(mem);
+                    let rest = s.take(mem);
+                    self.gap(d);
+                    if !rest.is_empty() {
+                        self.deliver(d, &rest, dport_53, limits, counters, out);
+                    }
+                }
+            }
+            self.close_dir(d, counters, out);
+        }
+    }
+
+    /// Reassembly counters of both directions.
+    pub fn stream_stats(&self) -> [StreamStats; 2] {
+        [0, 1].map(|d| self.streams[d].as_ref().map(|s| s.stats).unwrap_or_default())
+    }
+
+    /// The flow ends: pending messages are reported, memory is released.
+    pub fn end(&mut self, mem: &mut Memcap, counters: &mut AppCounters, out: &mut AppOutput) {
+        self.close_dir(1, counters, out);
+        self.close_dir(0, counters, out);
+        if let Proto::Http(h) = &mut self.proto {
+            for e in [h.req.errors, h.resp.errors] {
+                counters.http_head_too_long += e.head_too_long;
+                counters.http_bad_start_line += e.bad_start_line;
+                counters.http_bad_chunk += e.bad_chunk;
+                counters.http_decode_failed += e.decode_failed;
+                counters.http_junk_bytes += e.junk_bytes;
+            }
+            while let Some(tx) = h.txs.pop_front() {
+                if let Some(rec) = http_record(&tx, None, None) {
+                    out.records.push((true, Record::Http(rec)));
+                }
+            }
+        }
+        for s in self.streams.iter_mut().flatten() {
+            s.release(mem);
+        }
+    }
+
+    fn gap(&mut self, d: usize) {
+        if let Proto::Http(h) = &mut self.proto {
+            // The message in progress cannot be completed; the parser resynchronises on
+            // the next message start.
+            let p = if d == 0 { &mut h.req } else { &mut h.resp };
+            let mut ev = Vec::new();
+            p.close(&mut ev);
+        }
+    }
+
+    fn close_dir(&mut self, d: usize, counters: &mut AppCounters, out: &mut AppOutput) {
+        if let Proto::Http(h) = &mut self.proto {
+            let mut ev = Vec::new();
+            if d == 0 {
+                h.req.close(&mut ev);
+            } else {
+                h.resp.close(&mut ev);
+            }
+            http_events(h, d == 0, ev, counters, out);
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        d: usize,
+        bytes: &[u8],
+        dport_53: bool,
+        limits: &SessionLimits,
+        counters: &mut AppCounters,
+        out: &mut AppOutput,
+    ) {
+        if let Proto::Probing(probe) = &mut self.proto {
+            let room = limits.probe_bytes.saturating_sub(probe[d].len());
+            probe[d].extend_from_slice(&bytes[..room.min(bytes.len())]);
+            match detect(probe, dport_53) {
+                Detected::Wait if probe[0].len() + probe[1].len() < 2 * limits.probe_bytes => {
+                    return;
+                }
+                Detected::Wait => {
+                    counters.detect_failed += 1;
+                    self.proto = Proto::Other;
+                    return;
+                }
+                Detected::Unknown => {
+                    counters.detect_failed += 1;
+                    self.proto = Proto::Other;
+                    return;
+                }
+                Detected::Http => {
+                    let pending = std::mem::take(probe);
+                    self.app_proto = Some(AppProto::Http);
+                    self.proto = Proto::Http(Box::new(HttpConn {
+                        req: HttpParser::new(Side::Request, limits.http),
+                        resp: HttpParser::new(Side::Response, limits.http),
+                        txs: VecDeque::new(),
+                        next_tx: 0,
+                    }));
+                    // Replay what was held while probing; the current bytes are in it.
+                    for (dir, data) in pending.iter().enumerate() {
+                        if !data.is_empty() {
+                            self.parse(dir, data, counters, out);
+                        }
+                    }
+                    if bytes.len() > room {
+                        self.parse(d, &bytes[room..], counters, out);
+                    }
+                    return;
+                }
+                Detected::Dns => {
+                    let pending = std::mem::take(probe);
+                    self.app_proto = Some(AppProto::Dns);
+                    self.proto = Proto::Dns([Vec::new(), Vec::new()]);
+                    for (dir, data) in pending.iter().enumerate() {
+                        if !data.is_empty() {
+                            self.parse(dir, data, counters, out);
+                        }
+                    }
+                    if bytes.len() > room {
+                        self.parse(d, &bytes[room..], counters, out);
+                    }
+                    return;
+                }
+                Detected::Known(p) => {
+                    self.app_proto = Some(p);
+                    self.proto = Proto::Other;
+                    return;
+                }
+            }
+        }
+        self.parse(d, bytes, counters, out);
+    }
+
+    fn parse(&mut self, d: usize, bytes: &[u8], counters: &mut AppCounters, out: &mut AppOutput) {
+        match &mut self.proto {
+            Proto::Http(h) => {
+                let mut ev = Vec::new();
+                if d == 0 {
+                    h.req.feed(bytes, RequestInfo::default, &mut ev);
+                } else {
+                    // The k-th response head answers the k-th transaction without one.
+                    let mut k =
+                        h.txs.iter().position(|t| t.response.is_none()).unwrap_or(h.txs.len());
+                    let txs = &h.txs;
+                    h.resp.feed(
+                        bytes,
+                        || {
+                            let info =
+                                txs.get(k).and_then(|t| t.request.as_ref()).map(|r| RequestInfo {
+                                    head_method: r.parts[0].eq_ignore_ascii_case(b"HEAD"),
+                                    connect: r.parts[0].eq_ignore_ascii_case(b"CONNECT"),
+                                });
+                            k += 1;
+                            info.unwrap_or_default()
+                        },
+                        &mut ev,
+                    );
+                }
+                http_events(h, d == 0, ev, counters, out);
+            }
+            Proto::Dns(bufs) => {
+                let buf = &mut bufs[d];
+                buf.extend_from_slice(bytes);
+                let mut used = 0;
+                loop {
+                    match dns::split_tcp(&buf[used..]) {
+                        Ok((msg, rest)) => {
+                            used = buf.len() - rest.len();
+                            match dns::parse_message(msg) {
+                                Ok(m) => {
+                                    counters.dns_tcp += 1;
+                                    let mut insp = Inspection::default();
+                                    if !m.is_response() {
+                                        for q in &m.questions {
+                                            insp.buffers.push((Buffer::DnsQuery, q.name.clone()));
+                                        }
+                                    }
+                                    out.inspections.push(insp);
+                                    out.records
+                                        .push((d == 0, Record::Dns(DnsBody::from_message(&m, 0))));
+                                }
+                                Err(_) => counters.dns_tcp_errors += 1,
+                            }
+                        }
+                        Err(super::ParseError::Incomplete) => break,
+                        Err(super::ParseError::Malformed(_)) => {
+                            counters.dns_tcp_errors += 1;
+                            used = buf.len();
+                            break;
+                        }
+                    }
+                }
+                buf.drain(..used);
+                if buf.len() > 70_000 {
+                    buf.clear();
+                }
+            }
+            Proto::Probing(_) | Proto::Other => {}
+        }
+    }
+}
+
+/// Applies parser events to the transactions of a connection.
+fn http_events(
+    h: &mut HttpConn,
+    request_side: bool,
+    events: Vec<Event>,
+    counters: &mut AppCounters,
+    out: &mut AppOutput,
+) {
+    for ev in events {
+        match (request_side, ev) {
+            (true, Event::Head(head)) => {
+                let id = h.next_tx;
+                h.next_tx += 1;
+                counters.http_tx += 1;
+                h.txs.push_back(HttpTx {
+                    id,
+                    request: Some(head),
+                    request_body: None,
+                    response: None,
+                });
+            }
+            (true, Event::Done(body)) => {
+                let Some(tx) = h.txs.iter_mut().rev().find(|t| t.request.is_some()) else {
+                    continue;
+                };
+                let mut insp = Inspection::default();
+                if let Some(req) = &tx.request {
+                    request_buffers(req, Some(&body), true, &mut insp.buffers);
+                }
+                tx.request_body = Some(body);
+                out.inspections.push(insp);
+            }
+            (false, Event::Head(head)) => {
+                match h.txs.iter_mut().find(|t| t.response.is_none()) {
+                    Some(tx) => tx.response = Some(head),
+                    None => {
+                        // A response without a request (midstream pickup).
+                        let id = h.next_tx;
+                        h.next_tx += 1;
+                        counters.http_tx += 1;
+                        h.txs.push_back(HttpTx {
+                            id,
+                            request: None,
+                            request_body: None,
+                            response: Some(head),
+                        });
+                    }
+                }
+            }
+            (false, Event::Done(body)) => {
+                let Some(pos) = h.txs.iter().position(|t| t.response.is_some()) else { continue };
+                let Some(tx) = h.txs.remove(pos) else { continue };
+                let mut insp = Inspection::default();
+                if let Some(req) = &tx.request {
+                    request_buffers(req, None, false, &mut insp.buffers);
+                }
+                if let Some(resp) = &tx.response {
+                    response_buffers(resp, &body, &mut insp.buffers);
+                }
+                out.inspections.push(insp);
+                if let Some(rec) = http_record(&tx, tx.response.as_deref(), Some(&body)) {
+                    out.records.push((true, Record::Http(rec)));
+                }
+                if body.size > 0 {
+                    out.records.push((false, Record::Fileinfo(file_record(&tx, &body))));
+                }
+            }
+        }
+    }
+}
+
+fn push(out: &mut Vec<(Buffer, Vec<u8>)>, b: Buffer, v: &[u8]) {
+    out.push((b, v.to_vec()));
+}
+
+/// Headers as `Name: value\r\n` lines followed by `\r\n`.
+fn header_buffers(head: &Head, out: &mut Vec<(Buffer, Vec<u8>)>, per_header: Buffer) {
+    let mut all = Vec::new();
+    let mut names = b"\r\n".to_vec();
+    for (n, v) in &head.headers {
+        let mut line = n.clone();
+        line.extend_from_slice(b": ");
+        line.extend_from_slice(v);
+        all.extend_from_slice(&line);
+        all.extend_from_slice(b"\r\n");
+        names.extend_from_slice(n);
+        names.extend_from_slice(b"\r\n");
+        out.push((per_header, line));
+    }
+    all.extend_from_slice(b"\r\n");
+    names.extend_from_slice(b"\r\n");
+    out.push((Buffer::HttpHeader, all));
+    out.push((Buffer::HttpHeaderNames, names));
+    push(out, Buffer::HttpHeaderRaw, &head.raw_headers);
+    push(out, Buffer::HttpStart, &head.raw);
+    push(
+        out,
+        Buffer::HttpProtocol,
+        if per_header == Buffer::HttpRequestHeader { &head.parts[2] } else { &head.parts[0] },
+    );
+    for (name, b) in [
+        ("Content-Type", Buffer::HttpContentType),
+        ("Content-Length", Buffer::HttpContentLen),
+        ("Connection", Buffer::HttpConnection),
+    ] {
+        if let Some(v) = head.header(name) {
+            push(out, b, v);
+        }
+    }
+}
+
+/// The buffers of a request. `with_either`: also the buffers that exist in both
+/// directions (inspected with the request); without it, only request-only buffers,
+/// for a rule that also needs the response.
+fn request_buffers(
+    req: &Head,
+    body: Option<&Body>,
+    with_either: bool,
+    out: &mut Vec<(Buffer, Vec<u8>)>,
+) {
+    push(out, Buffer::HttpMethod, &req.parts[0]);
+    push(out, Buffer::HttpUriRaw, &req.parts[1]);
+    out.push((Buffer::HttpUri, http::normalize_uri(&req.parts[1])));
+    push(out, Buffer::HttpRequestLine, &req.start_line);
+    for (name, b) in [
+        ("User-Agent", Buffer::HttpUserAgent),
+        ("Accept", Buffer::HttpAccept),
+        ("Accept-Encoding", Buffer::HttpAcceptEnc),
+        ("Accept-Language", Buffer::HttpAcceptLang),
+        ("Referer", Buffer::HttpReferer),
+    ] {
+        if let Some(v) = req.header(name) {
+            push(out, b, v);
+        }
+    }
+    if let Some(h) = req.header("Host") {
+        push(out, Buffer::HttpHostRaw, h);
+        out.push((Buffer::HttpHost, http::normalize_host(h)));
+    }
+    if let Some(b) = body.filter(|b| b.size > 0) {
+        push(out, Buffer::HttpRequestBody, &b.data);
+    }
+    if with_either {
+        header_buffers(req, out, Buffer::HttpRequestHeader);
+        if let Some(c) = req.header_joined("Cookie") {
+            out.push((Buffer::HttpCookie, c));
+        }
+        if let Some(b) = body.filter(|b| b.size > 0) {
+            push(out, Buffer::FileData, &b.data);
+        }
+    } else {
+        // Request headers one by one stay available to a response-side rule.
+        for (n, v) in &req.headers {
+            let mut line = n.clone();
+            line.extend_from_slice(b": ");
+            line.extend_from_slice(v);
+            out.push((Buffer::HttpRequestHeader, line));
+        }
+    }
+    debug_assert!(out.iter().all(|(b, _)| with_either || b.side() == BufferSide::Request));
+}
+
+fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
+    push(out, Buffer::HttpStatCode, &resp.parts[1]);
+    push(out, Buffer::HttpStatMsg, &resp.parts[2]);
+    push(out, Buffer::HttpResponseLine, &resp.start_line);
+    header_buffers(resp, out, Buffer::HttpResponseHeader);
+    if let Some(c) = resp.header_joined("Set-Cookie") {
+        out.push((Buffer::HttpCookie, c));
+    }
+    for (name, b) in [("Location", Buffer::HttpLocation), ("Server", Buffer::HttpServer)] {
+        if let Some(v) = resp.header(name) {
+            push(out, b, v);
+        }
+    }
+    if body.size > 0 {
+        push(out, Buffer::FileData, &body.data);
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn http_record(tx: &HttpTx, resp: Option<&Head>, body: Option<&Body>) -> Option<HttpRecord> {
+    let req = tx.request.as_deref();
+    if req.is_none() && resp.is_none() {
+        return None;
+    }
+    let rh = |n: &str| req.and_then(|r| r.header(n)).map(text);
+    Some(HttpRecord {
+        tx_id: tx.id,
+        hostname: req.and_then(|r| r.header("Host")).map(|h| text(&http::normalize_host(h))),
+        url: req.map(|r| text(&r.parts[1])),
+        http_user_agent: rh("User-Agent"),
+        http_content_type: resp.and_then(|r| r.header("Content-Type")).map(text),
+        http_refer: rh("Referer"),
+        http_method: req.map(|r| text(&r.parts[0])),
+        protocol: req.map(|r| text(&r.parts[2])).or_else(|| resp.map(|r| text(&r.parts[0]))),
+        status: resp.and_then(|r| r.status()),
+        redirect: resp.and_then(|r| r.header("Location")).map(text),
+        length: body.map_or(0, |b| b.size),
+    })
+}
+
+fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
+    let filename = tx
+        .request
+        .as_ref()
+        .map(|r| {
+            let uri = &r.parts[1];
+            let path = uri.split(|c| *c == b'?').next().unwrap_or_default();
+            text(path)
+        })
+        .unwrap_or_default();
+    FileRecord {
+        filename,
+        magic: magic(&body.data),
+        gaps: body.incomplete,
+        state: if body.incomplete { "TRUNCATED" } else { "CLOSED" },
+        md5: body.md5.clone(),
+        sha1: body.sha1.clone(),
+        sha256: body.sha256.clone(),
+        stored: false,
+        size: body.size,
+        tx_id: tx.id,
+    }
+}
+
+/// A short description of a file's type from its first bytes.
+pub fn magic(data: &[u8]) -> Option<&'static str> {
+    const SIGS: &[(&[u8], &str)] = &[
+        (b"MZ", "PE32 executable (MS Windows)"),
+        (b"\x7fELF", "ELF executable"),
+        (b"%PDF-", "PDF document"),
+        (b"PK\x03\x04", "Zip archive data"),
+        (b"\x1f\x8b", "gzip compressed data"),
+        (b"\x89PNG\r\n\x1a\n", "PNG image data"),
+        (b"\xff\xd8\xff", "JPEG image data"),
+        (b"GIF8", "GIF image data"),
+        (b"Rar!\x1a\x07", "RAR archive data"),
+        (b"7z\xbc\xaf\x27\x1c", "7-zip archive data"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Composite Document File V2 Document"),
+        (b"{\\rtf", "Rich Text Format data"),
+        (b"#!", "script text executable"),
+    ];
+    for (sig, name) in SIGS {
+        if data.starts_with(sig) {
+            return Some(name);
+        }
+    }
+    let head = &data[..data.len().min(256)];
+    let lower = head.to_ascii_lowercase();
+    if memchr::memmem::find(&lower, b"<html").is_some()
+        || memchr::memmem::find(&lower, b"<!doctype html").is_some()
+    {
+        return Some("HTML document, ASCII text");
+    }
+    if lower.starts_with(b"<?xml") {
+        return Some("XML document text");
+    }
+    if lower.first().is_some_and(|c| *c == b'{' || *c == b'[') && head.is_ascii() {
+        return Some("JSON data");
+    }
+    if !head.is_empty() && head.iter().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) {
+        return Some("ASCII text");
+    }
+    None
+}
+
+enum Detected {
+    Wait,
+    Unknown,
+    Http,
+    Dns,
+    Known(AppProto),
+}
+
+/// Identifies the protocol from the first bytes of each direction.
+fn detect(probe: &[Vec<u8>; 2], port_53: bool) -> Detected {
+    let mut waiting = false;
+    for data in probe.iter().filter(|d| !d.is_empty()) {
+        match (http::looks_like_request(data), http::looks_like_response(data)) {
+            (Some(true), _) | (_, Some(true)) => return Detected::Http,
+            (None, _) | (_, None) => waiting = true,
+            _ => {}
+        }
+        if data.len() >= 3 && data[0] == 0x16 && data[1] == 3 && data[2] <= 4 {
+            return Detected::Known(AppProto::Tls);
+        }
+        if data.starts_with(b"SSH-") {
+            return Detected::Known(AppProto::Ssh);
+        }
+        if data.len() < 4 {
+            waiting = true;
+        }
+    }
+    if port_53 {
+        if let Some(d) = probe.iter().find(|d| d.len() >= 2) {
+            let len = u16::from_be_bytes([d[0], d[1]]) as usize;
+            if len >= 12 {
+                if d.len() < 2 + 12 {
+                    return Detected::Wait;
+                }
+                // A DNS header: at most a few questions.
+                let qd = u16::from_be_bytes([d[6], d[7]]);
+                if qd <= 16 {
+                    return Detected::Dns;
+                }
+            }
+        }
+    }
+    // SMTP: the client's greeting (a `220` banner alone is also FTP's).
+    let smtp_client = probe[0].len() >= 5
+        && (probe[0][..5].eq_ignore_ascii_case(b"EHLO ")
+            || probe[0][..5].eq_ignore_ascii_case(b"HELO "));
+    if smtp_client {
+        return Detected::Known(AppProto::Smtp);
+    }
+    if waiting || probe[0].is_empty() || probe[1].is_empty() {
+        Detected::Wait
+    } else {
+        Detected::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(segs: &[(bool, u8, u32, &[u8])]) -> (TcpSession, Vec<AppOutput>, AppCounters) {
+        let mut s = TcpSession::default();
+        let mut mem = Memcap::new(1 << 20);
+        let mut c = AppCounters::default();
+        let limits = SessionLimits::default();
+        let outs = segs
+            .iter()
+            .map(|(ts, f, seq, data)| {
+                let mut out = AppOutput::default();
+                s.on_segment(*ts, *f, *seq, data, false, &limits, &mut mem, &mut c, &mut out);
+                out
+            })
+            .collect();
+        (s, outs, c)
+    }
+
+    fn has(insp: &Inspection, b: Buffer, v: &[u8]) -> bool {
+        insp.buffers.iter().any(|(x, d)| *x == b && d == v)
+    }
+
+    #[test]
+    fn http_out_of_order_request_then_response() {
+        let req = b"GET /a/../x%41?q=1 HTTP/1.1\r\nHost: WWW.Ex.org:8080\r\nUser-Agent: ua\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/html\r\n\r\nhello";
+        let (s, outs, c) = run(&[
+            (true, 0x02, 999, b""),
+            (false, 0x12, 4999, b""),
+            // Second half first.
+            (true, 0x18, 1010, &req[10..]),
+            (true, 0x18, 1000, &req[..10]),
+            (false, 0x18, 5000, resp),
+        ]);
+        assert_eq!(s.app_proto, Some(AppProto::Http));
+        assert!(outs[2].inspections.is_empty());
+        let r = &outs[3].inspections[0];
+        assert!(has(r, Buffer::HttpUri, b"/xA?q=1"));
+        assert!(has(r, Buffer::HttpHost, b"www.ex.org"));
+        assert!(has(r, Buffer::HttpUserAgent, b"ua"));
+        assert!(has(r, Buffer::HttpHeaderNames, b"\r\nHost\r\nUser-Agent\r\n\r\n"));
+        let p = &outs[4].inspections[0];
+        assert!(has(p, Buffer::HttpStatCode, b"200"));
+        assert!(has(p, Buffer::FileData, b"hello"));
+        assert!(has(p, Buffer::HttpMethod, b"GET"));
+        // Response-time inspections carry no request buffers of both directions.
+        assert!(!p.buffers.iter().any(|(b, d)| *b == Buffer::HttpHeader && d.starts_with(b"Host")));
+        let recs: Vec<_> = outs[4].records.iter().map(|(_, r)| r).collect();
+        match recs[0] {
+            Record::Http(h) => {
+                assert_eq!(h.status, Some(200));
+                assert_eq!(h.hostname.as_deref(), Some("www.ex.org"));
+                assert_eq!(h.length, 5);
+            }
+            other => panic!("{other:?}"),
+        }
+        match recs[1] {
+            Record::Fileinfo(f) => {
+                assert_eq!(
+                    f.sha256,
+                    "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+                );
+                assert_eq!(f.filename, "/a/../x%41");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.http_tx, 1);
+    }
+
+    #[test]
+    fn retransmission_does_not_inspect_twice() {
+        let req: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
+        let (_, outs, c) = run(&[(true, 0x18, 1, req), (true, 0x18, 1, req)]);
+        assert_eq!(outs[0].inspections.len(), 1);
+        assert!(outs[1].inspections.is_empty());
+        assert_eq!(c.http_tx, 1);
+    }
+
+    #[test]
+    fn other_protocols_are_named_not_parsed() {
+        let (s, _, _) = run(&[(false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2\r\n")]);
+        assert_eq!(s.app_proto, Some(AppProto::Ssh));
+        let (s, _, _) = run(&[(true, 0x18, 1, b"\x16\x03\x01\x02\x00\x01")]);
+        assert_eq!(s.app_proto, Some(AppProto::Tls));
+        let (s, _, c) = run(&[(true, 0x18, 1, &[0u8; 5000]), (false, 0x18, 1, &[1u8; 5000])]);
+        assert_eq!(s.app_proto, None);
+        assert_eq!(c.detect_failed, 1);
+    }
+
+    #[test]
+    fn magic_types() {
+        assert_eq!(magic(b"MZ\x90\x00"), Some("PE32 executable (MS Windows)"));
+        assert_eq!(magic(b"<!DOCTYPE html><html>"), Some("HTML document, ASCII text"));
+        assert_eq!(magic(b"\x00\x01\x02"), None);
+    }
+}
