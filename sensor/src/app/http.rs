@@ -265,7 +265,7 @@ impl HttpParser {
                     self.buf.clear();
                     return;
                 }
-                State::Head => match self.parse_head(pos, &mut request) {
+                State::Head => match self.parse_head(&mut pos, &mut request) {
                     Ok(Some((used, head, body))) => {
                         pos = used;
                         out.push(Event::Head(Box::new(head)));
@@ -344,16 +344,21 @@ impl HttpParser {
 
     /// Parses a head starting at `pos`. `Ok(None)`: need more bytes.
     #[allow(clippy::type_complexity)]
+    /// `pos_io` moves past blank lines and junk even when the head is not complete yet.
     fn parse_head(
         &mut self,
-        mut pos: usize,
+        pos_io: &mut usize,
         request: &mut impl FnMut() -> RequestInfo,
     ) -> Result<Option<(usize, Head, Option<Box<BodyState>>)>, &'static str> {
+        let mut pos = *pos_io;
         // Skip blank lines and junk before a message (counted).
         loop {
             let rest = &self.buf[pos..];
             if rest.is_empty() {
-                return Ok(None);
+                {
+                    *pos_io = pos;
+                    return Ok(None);
+                }
             }
             if rest[0] == b'\r' || rest[0] == b'\n' {
                 pos += 1;
@@ -365,7 +370,10 @@ impl HttpParser {
             };
             match ok {
                 Some(true) => break,
-                None => return Ok(None),
+                None => {
+                    *pos_io = pos;
+                    return Ok(None);
+                }
                 Some(false) => {
                     // Unknown method: accept `TOKEN SP target SP HTTP/x` as a request.
                     if self.side == Side::Request && generic_request_line(rest) {
@@ -379,7 +387,10 @@ impl HttpParser {
                         None if rest.len() > self.limits.max_head => {
                             return Err("http.head_too_long")
                         }
-                        None => return Ok(None),
+                        None => {
+                            *pos_io = pos;
+                            return Ok(None);
+                        }
                     }
                 }
             }
@@ -389,7 +400,10 @@ impl HttpParser {
             if rest.len() > self.limits.max_head {
                 return Err("http.head_too_long");
             }
-            return Ok(None);
+            {
+                *pos_io = pos;
+                return Ok(None);
+            }
         };
         let raw = &rest[..end];
         let mut lines = split_lines(raw);
@@ -879,6 +893,17 @@ mod tests {
         // A target with spaces.
         let (ev, _) = parse(Side::Request, &[b"GET /a b c HTTP/1.1\r\n\r\n"]);
         assert_eq!(heads(&ev)[0].parts[1], b"/a b c");
+    }
+
+    #[test]
+    fn junk_is_counted_once_across_segments() {
+        let mut p = HttpParser::new(Side::Response, Limits::default());
+        let mut out = Vec::new();
+        p.feed(b"junk line\n", RequestInfo::default, &mut out);
+        p.feed(b"HT", RequestInfo::default, &mut out);
+        p.feed(b"TP/1.1 204 No Content\r\n\r\n", RequestInfo::default, &mut out);
+        assert_eq!(p.errors.junk_bytes, 10);
+        assert_eq!(heads(&out).len(), 1);
     }
 
     #[test]
