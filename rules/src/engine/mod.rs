@@ -7,6 +7,7 @@
 //! every packet. The rules crate never sees a packet: the sensor fills a [`Packet`].
 
 mod inspect;
+mod iponly;
 mod prefilter;
 pub mod threshold;
 
@@ -15,6 +16,7 @@ use std::net::IpAddr;
 
 pub use inspect::InspectStats;
 use inspect::{Inspector, Needle};
+use iponly::IpOnlyIndex;
 use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use threshold::{Entry, ThresholdTable};
 
@@ -162,6 +164,8 @@ pub struct Detector {
     seen_rules: Vec<u32>,
     gen: u32,
     candidates: Vec<u32>,
+    /// IP-only candidates of the current packet.
+    iponly: Vec<u32>,
     /// One per prefilter, aligned with `RuleSet::prefilters`.
     patterns: Vec<PatternSeen>,
     pub thresholds: ThresholdTable,
@@ -191,7 +195,7 @@ pub struct RuleSet {
     /// tested on every packet of their protocol. IP-only rules apart: they are tested
     /// once per flow direction.
     always: [Vec<u32>; 4],
-    ip_only: [Vec<u32>; 4],
+    ip_only: [IpOnlyIndex; 4],
     flowbit_names: Vec<String>,
     limits: Limits,
 }
@@ -273,11 +277,12 @@ impl RuleSet {
             });
             rules.push(Compiled { sig, needles, buffer_needles, flowbits, buffer_dir });
         }
+        let ip_only = ip_only_lists.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
         RuleSet {
             rules,
             prefilters: pfs.into_iter().map(|(b, p)| (b, p.build())).collect(),
             always,
-            ip_only: ip_only_lists,
+            ip_only,
             flowbit_names,
             limits,
         }
@@ -313,6 +318,7 @@ impl RuleSet {
             seen_rules: vec![0; self.rules.len()],
             gen: 1,
             candidates: Vec::new(),
+            iponly: Vec::new(),
             patterns: self.prefilters.iter().map(|(_, p)| PatternSeen::new(p.sizes())).collect(),
             thresholds: ThresholdTable::new(self.limits.threshold_entries),
             stats: DetectStats::default(),
@@ -373,7 +379,11 @@ impl RuleSet {
         };
         let class = proto_class(pkt.ip_proto);
         let iponly_done = flow.as_ref().is_some_and(|f| f.iponly_done[dir]);
-        let ip_only: &[u32] = if iponly_done { &[] } else { &self.ip_only[class] };
+        let mut ip_only = std::mem::take(&mut det.iponly);
+        ip_only.clear();
+        if !iponly_done && !self.ip_only[class].is_empty() {
+            self.ip_only[class].candidates(pkt.src, pkt.dst, &mut ip_only);
+        }
         let always = &self.always[class];
         let hits = std::mem::take(&mut det.candidates);
         // The three lists are sorted and disjoint: merge them to keep rule order.
@@ -394,6 +404,7 @@ impl RuleSet {
             }
         }
         det.candidates = hits;
+        det.iponly = ip_only;
         if let Some(f) = flow {
             f.iponly_done[dir] = true;
             if !out.is_empty() {
