@@ -280,7 +280,16 @@ impl RuleSet {
         let ip_only = ip_only_lists.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
         RuleSet {
             rules,
-            prefilters: pfs.into_iter().map(|(b, p)| (b, p.build())).collect(),
+            prefilters: pfs
+                .into_iter()
+                .map(|(k, p)| {
+                    let bulk = matches!(
+                        k.buffer,
+                        Buffer::Payload | Buffer::FileData | Buffer::HttpRequestBody
+                    );
+                    (k, p.build(bulk))
+                })
+                .collect(),
             always,
             ip_only,
             flowbit_names,

@@ -46,7 +46,9 @@ impl PrefilterBuilder {
         }
     }
 
-    pub fn build(self) -> Prefilter {
+    /// `dfa`: a full DFA (fastest, several times the memory) for buffers that carry
+    /// bulk data; short fields use the contiguous NFA.
+    pub fn build(self, dfa: bool) -> Prefilter {
         let mut entries: Vec<(Vec<u8>, Entry)> = self.entries.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         let patterns =
@@ -63,7 +65,11 @@ impl PrefilterBuilder {
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::Standard)
                     .ascii_case_insensitive(true)
-                    .kind(Some(AhoCorasickKind::DFA))
+                    .kind(Some(if dfa {
+                        AhoCorasickKind::DFA
+                    } else {
+                        AhoCorasickKind::ContiguousNFA
+                    }))
                     .build(&pats)
                     .or_else(|_| {
                         // Too large for a DFA: fall back to the contiguous NFA.
@@ -167,7 +173,7 @@ mod tests {
         b.add(3, b"evil", true);
         b.add(4, b"Evil", false);
         b.add(5, b"other", false);
-        let pf = b.build();
+        let pf = b.build(true);
         assert_eq!(pf.pattern_count(), 3 + 1);
         assert_eq!(hits(&pf, b"xx Evil yy"), vec![1, 3, 4]);
         assert_eq!(hits(&pf, b"eViL EVIL"), vec![2, 3]);
