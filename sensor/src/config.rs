@@ -139,6 +139,10 @@ pub struct EveConfig {
     pub http: bool,
     /// Write `fileinfo` records (one per file seen in HTTP).
     pub fileinfo: bool,
+    /// Write `tls` records (one per session, after the handshake).
+    pub tls: bool,
+    /// Write `ssh` records (one per session, with both banners).
+    pub ssh: bool,
     /// Write a `stats` record at the end of a replay.
     pub stats: bool,
     /// Written as `host` in every record; default: none.
@@ -152,6 +156,8 @@ impl Default for EveConfig {
             dns: true,
             http: true,
             fileinfo: true,
+            tls: true,
+            ssh: true,
             stats: true,
             sensor_name: None,
         }

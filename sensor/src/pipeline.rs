@@ -489,6 +489,8 @@ impl Sensor {
             Record::Dns(_) => ("dns", None, None),
             Record::Http(h) => ("http", Some(h.tx_id), None),
             Record::Fileinfo(_) => ("fileinfo", None, app_proto.map(|a| a.as_str())),
+            Record::Tls(_) => ("tls", None, None),
+            Record::Ssh(_) => ("ssh", None, None),
         };
         let ev = AppEvent {
             timestamp: timestamp(ts),

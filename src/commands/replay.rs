@@ -140,6 +140,8 @@ pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
     eve.dns = cfg.eve.dns;
     eve.http = cfg.eve.http;
     eve.fileinfo = cfg.eve.fileinfo;
+    eve.tls = cfg.eve.tls;
+    eve.ssh = cfg.eve.ssh;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve)?;
     report_summary(&summary);
     Ok(ExitCode::SUCCESS)

@@ -99,18 +99,18 @@ buffers! {
     /// Decoded HTTP bodies (response, and request in a to-server rule) and SMTP
     /// attachments, up to the body limit.
     FileData = "file.data", Either, true, ["file.data", "file_data", "http.response_body"];
-    TlsSni = "tls.sni", Request, false, ["tls.sni", "tls_sni"];
-    TlsCertSubject = "tls.cert_subject", Response, false, ["tls.cert_subject", "tls_cert_subject"];
-    TlsCertIssuer = "tls.cert_issuer", Response, false, ["tls.cert_issuer", "tls_cert_issuer"];
-    TlsCertSerial = "tls.cert_serial", Response, false, ["tls.cert_serial", "tls_cert_serial"];
-    TlsCertFingerprint = "tls.cert_fingerprint", Response, false, ["tls.cert_fingerprint", "tls_cert_fingerprint"];
-    Ja3Hash = "ja3.hash", Request, false, ["ja3.hash", "ja3_hash"];
-    Ja3String = "ja3.string", Request, false, ["ja3.string", "ja3_string"];
-    Ja3sHash = "ja3s.hash", Response, false, ["ja3s.hash", "ja3s_hash"];
-    Ja3sString = "ja3s.string", Response, false, ["ja3s.string", "ja3s_string"];
-    Ja4Hash = "ja4.hash", Request, false, ["ja4.hash"];
-    SshProto = "ssh.proto", Either, false, ["ssh.proto", "ssh_proto"];
-    SshSoftware = "ssh.software", Either, false, ["ssh.software", "ssh_software"];
+    TlsSni = "tls.sni", Request, true, ["tls.sni", "tls_sni"];
+    TlsCertSubject = "tls.cert_subject", Response, true, ["tls.cert_subject", "tls_cert_subject"];
+    TlsCertIssuer = "tls.cert_issuer", Response, true, ["tls.cert_issuer", "tls_cert_issuer"];
+    TlsCertSerial = "tls.cert_serial", Response, true, ["tls.cert_serial", "tls_cert_serial"];
+    TlsCertFingerprint = "tls.cert_fingerprint", Response, true, ["tls.cert_fingerprint", "tls_cert_fingerprint"];
+    Ja3Hash = "ja3.hash", Request, true, ["ja3.hash", "ja3_hash"];
+    Ja3String = "ja3.string", Request, true, ["ja3.string", "ja3_string"];
+    Ja3sHash = "ja3s.hash", Response, true, ["ja3s.hash", "ja3s_hash"];
+    Ja3sString = "ja3s.string", Response, true, ["ja3s.string", "ja3s_string"];
+    Ja4Hash = "ja4.hash", Request, true, ["ja4.hash"];
+    SshProto = "ssh.proto", Either, true, ["ssh.proto", "ssh_proto"];
+    SshSoftware = "ssh.software", Either, true, ["ssh.software", "ssh_software"];
 }
 
 impl Buffer {
@@ -297,7 +297,7 @@ impl AppProto {
 
     /// False while the sensor cannot identify the protocol.
     pub fn supported(self) -> bool {
-        matches!(self, AppProto::Dns | AppProto::Http)
+        matches!(self, AppProto::Dns | AppProto::Http | AppProto::Tls | AppProto::Ssh)
     }
 
     /// Protocols carried only over TCP.

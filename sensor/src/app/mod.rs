@@ -7,6 +7,7 @@ pub mod dns;
 pub mod http;
 pub mod session;
 pub mod tls;
+pub mod x509;
 
 /// Why a parser stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use std::collections::VecDeque;
 use gatewatch_rules::signature::{AppProto, Buffer, Side as BufferSide};
 use serde::Serialize;
 
-use super::dns;
 use super::http::{self, Body, Event, Head, HttpParser, RequestInfo, Side};
+use super::{dns, tls, x509};
 use crate::output::eve::DnsBody;
 use crate::stream::{Memcap, StreamDir, StreamStats};
 
@@ -54,6 +54,75 @@ pub enum Record {
     Http(HttpRecord),
     Fileinfo(FileRecord),
     Dns(DnsBody),
+    Tls(TlsRecord),
+    Ssh(SshRecord),
+}
+
+/// The EVE `tls` record of a session.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TlsRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuerdn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notbefore: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notafter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja3: Option<Fingerprint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja3s: Option<Fingerprint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_alpns: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Fingerprint {
+    pub hash: String,
+    pub string: String,
+}
+
+/// The EVE `ssh` record of a session.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SshRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<SshSide>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<SshSide>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SshSide {
+    pub proto_version: String,
+    pub software_version: String,
+}
+
+#[derive(Debug, Default)]
+struct TlsConn {
+    asm: [tls::HandshakeAssembler; 2],
+    rec: TlsRecord,
+    /// Request-side buffers kept for the server's inspections.
+    client_buffers: Vec<(Buffer, Vec<u8>)>,
+    logged: bool,
+}
+
+#[derive(Debug, Default)]
+struct SshConn {
+    line: [Vec<u8>; 2],
+    done: [bool; 2],
+    rec: SshRecord,
+    logged: bool,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -116,6 +185,9 @@ pub struct AppCounters {
     pub http_decode_failed: u64,
     pub http_junk_bytes: u64,
     pub dns_tcp_errors: u64,
+    pub tls_handshakes: u64,
+    pub tls_errors: u64,
+    pub ssh_banners: u64,
 }
 
 #[derive(Debug)]
@@ -140,6 +212,8 @@ enum Proto {
     Probing([Vec<u8>; 2]),
     Http(Box<HttpConn>),
     Dns([Vec<u8>; 2]),
+    Tls(Box<TlsConn>),
+    Ssh(Box<SshConn>),
     /// Identified as something not parsed here, or identification gave up.
     Other,
 }
@@ -241,6 +315,19 @@ impl TcpSession {
                 }
             }
         }
+        match &mut self.proto {
+            Proto::Tls(t) if !t.logged && (t.rec.sni.is_some() || t.rec.version.is_some()) => {
+                t.logged = true;
+                out.records.push((true, Record::Tls(t.rec.clone())));
+            }
+            Proto::Ssh(sh)
+                if !sh.logged && (sh.rec.client.is_some() || sh.rec.server.is_some()) =>
+            {
+                sh.logged = true;
+                out.records.push((true, Record::Ssh(sh.rec.clone())));
+            }
+            _ => {}
+        }
         for s in self.streams.iter_mut().flatten() {
             s.release(mem);
         }
@@ -280,60 +367,42 @@ impl TcpSession {
         if let Proto::Probing(probe) = &mut self.proto {
             let room = limits.probe_bytes.saturating_sub(probe[d].len());
             probe[d].extend_from_slice(&bytes[..room.min(bytes.len())]);
-            match detect(probe, dport_53) {
+            let app = match detect(probe, dport_53) {
                 Detected::Wait if probe[0].len() + probe[1].len() < 2 * limits.probe_bytes => {
                     return;
                 }
-                Detected::Wait => {
+                Detected::Wait | Detected::Unknown => {
                     counters.detect_failed += 1;
                     self.proto = Proto::Other;
                     return;
                 }
-                Detected::Unknown => {
-                    counters.detect_failed += 1;
-                    self.proto = Proto::Other;
-                    return;
-                }
-                Detected::Http => {
-                    let pending = std::mem::take(probe);
-                    self.app_proto = Some(AppProto::Http);
-                    self.proto = Proto::Http(Box::new(HttpConn {
-                        req: HttpParser::new(Side::Request, limits.http),
-                        resp: HttpParser::new(Side::Response, limits.http),
-                        txs: VecDeque::new(),
-                        next_tx: 0,
-                    }));
-                    // Replay what was held while probing; the current bytes are in it.
-                    for (dir, data) in pending.iter().enumerate() {
-                        if !data.is_empty() {
-                            self.parse(dir, data, counters, out);
-                        }
-                    }
-                    if bytes.len() > room {
-                        self.parse(d, &bytes[room..], counters, out);
-                    }
-                    return;
-                }
-                Detected::Dns => {
-                    let pending = std::mem::take(probe);
-                    self.app_proto = Some(AppProto::Dns);
-                    self.proto = Proto::Dns([Vec::new(), Vec::new()]);
-                    for (dir, data) in pending.iter().enumerate() {
-                        if !data.is_empty() {
-                            self.parse(dir, data, counters, out);
-                        }
-                    }
-                    if bytes.len() > room {
-                        self.parse(d, &bytes[room..], counters, out);
-                    }
-                    return;
-                }
-                Detected::Known(p) => {
-                    self.app_proto = Some(p);
-                    self.proto = Proto::Other;
-                    return;
+                Detected::Known(app) => app,
+            };
+            let pending = std::mem::take(probe);
+            self.app_proto = Some(app);
+            self.proto = match app {
+                AppProto::Http => Proto::Http(Box::new(HttpConn {
+                    req: HttpParser::new(Side::Request, limits.http),
+                    resp: HttpParser::new(Side::Response, limits.http),
+                    txs: VecDeque::new(),
+                    next_tx: 0,
+                })),
+                AppProto::Dns => Proto::Dns([Vec::new(), Vec::new()]),
+                AppProto::Tls => Proto::Tls(Box::default()),
+                AppProto::Ssh => Proto::Ssh(Box::default()),
+                AppProto::Smtp => Proto::Other,
+            };
+            // Replay what was held while probing (the current bytes are in it), then
+            // what did not fit.
+            for (dir, data) in pending.iter().enumerate() {
+                if !data.is_empty() {
+                    self.parse(dir, data, counters, out);
                 }
             }
+            if bytes.len() > room {
+                self.parse(d, &bytes[room..], counters, out);
+            }
+            return;
         }
         self.parse(d, bytes, counters, out);
     }
@@ -402,8 +471,155 @@ impl TcpSession {
                     buf.clear();
                 }
             }
+            Proto::Tls(t) => tls_bytes(t, d, bytes, counters, out),
+            Proto::Ssh(sh) => ssh_bytes(sh, d, bytes, counters, out),
             Proto::Probing(_) | Proto::Other => {}
         }
+    }
+}
+
+fn tls_version(v: u16) -> String {
+    match v {
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLSv1".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        v => format!("0x{v:04x}"),
+    }
+}
+
+/// Handshake bytes of one direction of a TLS session.
+fn tls_bytes(
+    t: &mut TlsConn,
+    d: usize,
+    bytes: &[u8],
+    counters: &mut AppCounters,
+    out: &mut AppOutput,
+) {
+    let mut msgs: Vec<(u8, Vec<u8>)> = Vec::new();
+    let was_failed = t.asm[d].failed.is_some();
+    t.asm[d].feed(bytes, |ty, body| msgs.push((ty, body.to_vec())));
+    if !was_failed && t.asm[d].failed.is_some() {
+        counters.tls_errors += 1;
+    }
+    let mut insp = Inspection::default();
+    for (ty, body) in msgs {
+        match (d, ty) {
+            (0, tls::HS_CLIENT_HELLO) => {
+                let Ok(ch) = tls::parse_client_hello(&body) else {
+                    counters.tls_errors += 1;
+                    continue;
+                };
+                let mut b = Vec::new();
+                if let Some(sni) = ch.sni() {
+                    t.rec.sni = Some(text(sni));
+                    push(&mut b, Buffer::TlsSni, sni);
+                }
+                let ja3 = Fingerprint { hash: ch.ja3_hash(), string: ch.ja3_string() };
+                push(&mut b, Buffer::Ja3Hash, ja3.hash.as_bytes());
+                push(&mut b, Buffer::Ja3String, ja3.string.as_bytes());
+                let ja4 = ch.ja4();
+                push(&mut b, Buffer::Ja4Hash, ja4.as_bytes());
+                t.rec.ja3 = Some(ja3);
+                t.rec.ja4 = Some(ja4);
+                t.rec.client_alpns = ch.alpn().iter().map(|a| text(a)).collect();
+                t.rec.version.get_or_insert_with(|| tls_version(ch.version));
+                insp.buffers.extend(b.iter().cloned());
+                t.client_buffers = b;
+            }
+            (1, tls::HS_SERVER_HELLO) => {
+                let Ok(sh) = tls::parse_server_hello(&body) else {
+                    counters.tls_errors += 1;
+                    continue;
+                };
+                counters.tls_handshakes += 1;
+                let ja3s = Fingerprint { hash: sh.ja3s_hash(), string: sh.ja3s_string() };
+                push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
+                push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
+                t.rec.ja3s = Some(ja3s);
+                t.rec.version = Some(tls_version(sh.negotiated_version()));
+            }
+            (1, tls::HS_CERTIFICATE) => {
+                let certs = tls::parse_certificates(&body).unwrap_or_default();
+                let Some(first) = certs.first() else { continue };
+                match x509::parse(first) {
+                    Ok(c) => {
+                        push(&mut insp.buffers, Buffer::TlsCertSubject, c.subject.as_bytes());
+                        push(&mut insp.buffers, Buffer::TlsCertIssuer, c.issuer.as_bytes());
+                        push(&mut insp.buffers, Buffer::TlsCertSerial, c.serial.as_bytes());
+                        push(
+                            &mut insp.buffers,
+                            Buffer::TlsCertFingerprint,
+                            c.fingerprint.as_bytes(),
+                        );
+                        t.rec.subject = Some(c.subject);
+                        t.rec.issuerdn = Some(c.issuer);
+                        t.rec.serial = Some(c.serial);
+                        t.rec.fingerprint = Some(c.fingerprint);
+                        t.rec.notbefore = Some(c.not_before);
+                        t.rec.notafter = Some(c.not_after);
+                    }
+                    Err(_) => counters.tls_errors += 1,
+                }
+            }
+            _ => {}
+        }
+    }
+    if !insp.buffers.is_empty() {
+        if d == 1 {
+            // Server-side inspections also see the client's buffers (rules mixing both).
+            insp.buffers.extend(t.client_buffers.iter().cloned());
+        }
+        out.inspections.push(insp);
+    }
+    // The handshake in clear is over once the server encrypts.
+    if !t.logged && (t.asm[1].encrypted || t.asm[1].failed.is_some()) {
+        t.logged = true;
+        out.records.push((true, Record::Tls(t.rec.clone())));
+    }
+}
+
+/// Banner bytes of one direction of an SSH session.
+fn ssh_bytes(
+    sh: &mut SshConn,
+    d: usize,
+    bytes: &[u8],
+    counters: &mut AppCounters,
+    out: &mut AppOutput,
+) {
+    if sh.done[d] {
+        return;
+    }
+    let room = 255usize.saturating_sub(sh.line[d].len());
+    sh.line[d].extend_from_slice(&bytes[..room.min(bytes.len())]);
+    let Some(nl) = memchr::memchr(b'\n', &sh.line[d]) else {
+        if sh.line[d].len() >= 255 {
+            sh.done[d] = true;
+        }
+        return;
+    };
+    sh.done[d] = true;
+    let line = sh.line[d][..nl].strip_suffix(b"\r").unwrap_or(&sh.line[d][..nl]).to_vec();
+    let Some(rest) = line.strip_prefix(b"SSH-") else { return };
+    let dash = memchr::memchr(b'-', rest).unwrap_or(rest.len());
+    let proto = &rest[..dash];
+    let sw = rest.get(dash + 1..).unwrap_or_default();
+    let sw = sw.split(|c| *c == b' ').next().unwrap_or_default();
+    counters.ssh_banners += 1;
+    let mut insp = Inspection::default();
+    push(&mut insp.buffers, Buffer::SshProto, proto);
+    push(&mut insp.buffers, Buffer::SshSoftware, sw);
+    out.inspections.push(insp);
+    let side = SshSide { proto_version: text(proto), software_version: text(sw) };
+    if d == 0 {
+        sh.rec.client = Some(side);
+    } else {
+        sh.rec.server = Some(side);
+    }
+    if sh.done[0] && sh.done[1] && !sh.logged {
+        sh.logged = true;
+        out.records.push((true, Record::Ssh(sh.rec.clone())));
     }
 }
 
@@ -680,8 +896,6 @@ pub fn magic(data: &[u8]) -> Option<&'static str> {
 enum Detected {
     Wait,
     Unknown,
-    Http,
-    Dns,
     Known(AppProto),
 }
 
@@ -690,7 +904,7 @@ fn detect(probe: &[Vec<u8>; 2], port_53: bool) -> Detected {
     let mut waiting = false;
     for data in probe.iter().filter(|d| !d.is_empty()) {
         match (http::looks_like_request(data), http::looks_like_response(data)) {
-            (Some(true), _) | (_, Some(true)) => return Detected::Http,
+            (Some(true), _) | (_, Some(true)) => return Detected::Known(AppProto::Http),
             (None, _) | (_, None) => waiting = true,
             _ => {}
         }
@@ -714,7 +928,7 @@ fn detect(probe: &[Vec<u8>; 2], port_53: bool) -> Detected {
                 // A DNS header: at most a few questions.
                 let qd = u16::from_be_bytes([d[6], d[7]]);
                 if qd <= 16 {
-                    return Detected::Dns;
+                    return Detected::Known(AppProto::Dns);
                 }
             }
         }
@@ -814,14 +1028,83 @@ mod tests {
     }
 
     #[test]
-    fn other_protocols_are_named_not_parsed() {
-        let (s, _, _) = run(&[(false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2\r\n")]);
-        assert_eq!(s.app_proto, Some(AppProto::Ssh));
-        let (s, _, _) = run(&[(true, 0x18, 1, b"\x16\x03\x01\x02\x00\x01")]);
-        assert_eq!(s.app_proto, Some(AppProto::Tls));
+    fn unknown_protocols_give_up_after_the_probe() {
         let (s, _, c) = run(&[(true, 0x18, 1, &[0u8; 5000]), (false, 0x18, 1, &[1u8; 5000])]);
         assert_eq!(s.app_proto, None);
         assert_eq!(c.detect_failed, 1);
+    }
+
+    /// A handshake message in a TLS record.
+    fn record(hs_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut hs = vec![hs_type];
+        hs.extend(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend(body);
+        let mut r = vec![22, 3, 1];
+        r.extend((hs.len() as u16).to_be_bytes());
+        r.extend(hs);
+        r
+    }
+
+    #[test]
+    fn tls_handshake_buffers_and_record() {
+        let ch = record(1, &tls::tests::hello());
+        let mut sh_body = vec![3, 3];
+        sh_body.extend([9u8; 32]);
+        sh_body.extend([0, 0x13, 0x01, 0]);
+        sh_body.extend([0, 0]);
+        let cert = x509::tests::certificate("portal.hue.gov.vn", "Test CA");
+        let mut cert_body = Vec::new();
+        cert_body.extend(&((cert.len() + 3) as u32).to_be_bytes()[1..]);
+        cert_body.extend(&(cert.len() as u32).to_be_bytes()[1..]);
+        cert_body.extend(&cert);
+        let mut server = record(2, &sh_body);
+        server.extend(record(11, &cert_body));
+        server.extend([20, 3, 3, 0, 1, 1]); // ChangeCipherSpec
+        // The ClientHello split across two segments.
+        let (a, b) = ch.split_at(7);
+        let (s, outs, c) = run(&[
+            (true, 0x18, 1, a),
+            (true, 0x18, 1 + a.len() as u32, b),
+            (false, 0x18, 1, &server),
+        ]);
+        assert_eq!(s.app_proto, Some(AppProto::Tls));
+        let client = &outs[1].inspections[0];
+        assert!(has(client, Buffer::TlsSni, b"portal.hue.gov.vn"));
+        assert!(client.buffers.iter().any(|(b, v)| *b == Buffer::Ja3Hash && v.len() == 32));
+        let srv = &outs[2].inspections[0];
+        assert!(has(srv, Buffer::TlsCertSubject, b"O=So TTTT Hue, CN=portal.hue.gov.vn"));
+        assert!(has(srv, Buffer::TlsCertIssuer, b"C=VN, CN=Test CA"));
+        assert!(has(srv, Buffer::TlsSni, b"portal.hue.gov.vn"));
+        match &outs[2].records[0].1 {
+            Record::Tls(t) => {
+                assert_eq!(t.sni.as_deref(), Some("portal.hue.gov.vn"));
+                assert_eq!(t.version.as_deref(), Some("TLS 1.2"));
+                assert_eq!(t.serial.as_deref(), Some("9C:01:FF"));
+                assert_eq!(t.client_alpns, vec!["h2".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.tls_handshakes, 1);
+        assert_eq!(c.tls_errors, 0);
+    }
+
+    #[test]
+    fn ssh_banners() {
+        let (_, outs, c) = run(&[
+            (false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+            (true, 0x18, 1, b"SSH-2.0-"),
+            (true, 0x18, 9, b"libssh_0.9.6\r\n\x00\x00"),
+        ]);
+        assert!(has(&outs[0].inspections[0], Buffer::SshSoftware, b"OpenSSH_9.2p1"));
+        assert!(has(&outs[2].inspections[0], Buffer::SshProto, b"2.0"));
+        match &outs[2].records[0].1 {
+            Record::Ssh(r) => {
+                assert_eq!(r.client.as_ref().unwrap().software_version, "libssh_0.9.6");
+                assert_eq!(r.server.as_ref().unwrap().software_version, "OpenSSH_9.2p1");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.ssh_banners, 2);
     }
 
     #[test]

@@ -412,12 +412,12 @@ impl HandshakeAssembler {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A ClientHello with GREASE, SNI, ALPN, groups, point formats, signature algorithms
     /// and supported versions.
-    fn hello() -> Vec<u8> {
+    pub(crate) fn hello() -> Vec<u8> {
         let mut ext = Vec::new();
         let mut push = |t: u16, d: &[u8]| {
             ext.extend(t.to_be_bytes());

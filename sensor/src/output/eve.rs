@@ -247,6 +247,8 @@ pub struct EveWriter<W: Write> {
     pub dns: bool,
     pub http: bool,
     pub fileinfo: bool,
+    pub tls: bool,
+    pub ssh: bool,
     pub stats: bool,
 }
 
@@ -258,6 +260,8 @@ impl<W: Write> EveWriter<W> {
             dns: true,
             http: true,
             fileinfo: true,
+            tls: true,
+            ssh: true,
             stats: true,
         }
     }
@@ -287,6 +291,8 @@ impl<W: Write> EventSink for EveWriter<W> {
             "dns" => self.dns,
             "http" => self.http,
             "fileinfo" => self.fileinfo,
+            "tls" => self.tls,
+            "ssh" => self.ssh,
             _ => true,
         };
         if on {
