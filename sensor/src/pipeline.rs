@@ -316,6 +316,8 @@ impl Sensor {
                 }
             }
         }
+        // The application's view of the direction (reversed on a response-first pickup).
+        let app_to_server = look.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
         let mut inspections = app_out.inspections.into_iter();
         let first = inspections.next();
         let mut buffers: Vec<(Buffer, &[u8])> =
@@ -338,7 +340,7 @@ impl Sensor {
             defragmented,
             tcp,
             icmp,
-            flow: Some(FlowView { to_server: look.to_server, established: flow.established() }),
+            flow: Some(FlowView { to_server: app_to_server, established: flow.established() }),
             app_proto: flow.app_proto,
             buffers: &buffers,
             tx_only: false,
@@ -357,35 +359,28 @@ impl Sensor {
         }
         let app_proto = flow.app_proto;
         let flow_id = flow.id;
-        let client = (flow.client, flow.server);
+        let client = if app_to_server == look.to_server {
+            (flow.client, flow.server)
+        } else {
+            (flow.server, flow.client)
+        };
         let mut records: Vec<(bool, Record)> = app_out.records;
         if let Some(d) = dns_event {
             records.insert(0, (look.to_server, Record::Dns(d)));
         }
         if !hits.is_empty() {
-            let flow_summary = FlowSummary {
-                pkts_toserver: flow.pkts[0],
-                pkts_toclient: flow.pkts[1],
-                bytes_toserver: flow.bytes[0],
-                bytes_toclient: flow.bytes[1],
-                start: timestamp(flow.start_us),
-                src_ip: Some(flow.client.0.to_string()),
-                dest_ip: Some(flow.server.0.to_string()),
-                src_port: l4.ports().map(|_| flow.client.1),
-                dest_port: l4.ports().map(|_| flow.server.1),
-            };
-            self.write_alerts(
-                &hits,
+            let flow_summary = flow_summary(flow, l4.ports().is_some());
+            let meta = AlertMeta {
                 ts,
-                flow_id,
-                app_proto,
-                &flow_summary,
-                l3,
-                l4,
+                pcap_cnt: Some(self.pcap_cnt),
+                src: (l3.src, l4.ports().map(|p| p.0)),
+                dst: (l3.dst, l4.ports().map(|p| p.1)),
+                proto: l3.proto,
+                ip_v: l3.version,
                 icmp,
-                look.to_server,
-                sink,
-            )?;
+                to_server: look.to_server,
+            };
+            self.write_alerts(&hits, &meta, flow_id, app_proto, &flow_summary, sink)?;
         }
         for (to_server, rec) in records {
             let (src, dst) = match rec {
@@ -409,43 +404,41 @@ impl Sensor {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn write_alerts(
         &self,
         hits: &[Hit],
-        ts: i64,
+        m: &AlertMeta,
         flow_id: u64,
         app_proto: Option<AppProto>,
         flow_summary: &FlowSummary,
-        l3: &L3<'_>,
-        l4: &L4<'_>,
-        icmp: Option<IcmpInfo>,
-        to_server: bool,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
+        let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip.to_string(), port });
         for h in hits {
             let sig = self.rules.signature(h.rule);
             let (source, target) = match sig.target {
-                Some(Target::SrcIp) => (endpoint(l3.dst, l4, false), endpoint(l3.src, l4, true)),
-                Some(Target::DestIp) => (endpoint(l3.src, l4, true), endpoint(l3.dst, l4, false)),
+                Some(Target::SrcIp) => (ep(m.dst), ep(m.src)),
+                Some(Target::DestIp) => (ep(m.src), ep(m.dst)),
                 None => (None, None),
             };
             let meta = metadata_map(sig);
             let alert = AlertEvent {
-                timestamp: timestamp(ts),
+                timestamp: timestamp(m.ts),
                 flow_id: Some(flow_id),
-                pcap_cnt: Some(self.pcap_cnt),
+                pcap_cnt: m.pcap_cnt,
                 event_type: "alert".into(),
-                src_ip: l3.src.to_string(),
-                src_port: l4.ports().map(|p| p.0),
-                dest_ip: l3.dst.to_string(),
-                dest_port: l4.ports().map(|p| p.1),
-                proto: proto_name(l3.proto),
-                ip_v: Some(l3.version),
-                icmp_type: icmp.map(|i| i.itype),
-                icmp_code: icmp.map(|i| i.icode),
-                pkt_src: Some("wire/pcap".into()),
-                direction: Some(if to_server { "to_server" } else { "to_client" }.into()),
+                src_ip: m.src.0.to_string(),
+                src_port: m.src.1,
+                dest_ip: m.dst.0.to_string(),
+                dest_port: m.dst.1,
+                proto: proto_name(m.proto),
+                ip_v: Some(m.ip_v),
+                icmp_type: m.icmp.map(|i| i.itype),
+                icmp_code: m.icmp.map(|i| i.icode),
+                pkt_src: Some(
+                    if m.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }.into(),
+                ),
+                direction: Some(if m.to_server { "to_server" } else { "to_client" }.into()),
                 alert: AlertInfo {
                     action: match sig.action {
                         Action::Alert | Action::Pass | Action::Drop | Action::Reject => {
@@ -524,7 +517,61 @@ impl Sensor {
             for s in session.stream_stats() {
                 self.stream_stats.add(&s);
             }
+            // Messages completed by the end of the flow (a request cut short) are
+            // inspected as Suricata does with its flow-end pseudo packets.
+            for insp in out.inspections.drain(..) {
+                let bufs: Vec<(Buffer, &[u8])> =
+                    insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
+                let to_server = insp.to_server;
+                let (client, server) =
+                    if session.reversed { (f.server, f.client) } else { (f.client, f.server) };
+                let (src, dst) = if to_server { (client, server) } else { (server, client) };
+                let pkt = Packet {
+                    ts_secs: f.last_us.div_euclid(1_000_000),
+                    ip_proto: f.proto,
+                    src: src.0,
+                    dst: dst.0,
+                    sport: src.1,
+                    dport: dst.1,
+                    has_ports: true,
+                    payload: &[],
+                    ttl: 0,
+                    ip_id: 0,
+                    frag_bits: 0,
+                    defragmented: false,
+                    tcp: None,
+                    icmp: None,
+                    flow: Some(FlowView { to_server, established: f.established() }),
+                    app_proto: f.app_proto,
+                    buffers: &bufs,
+                    tx_only: true,
+                };
+                self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
+                let hits = std::mem::take(&mut self.hits);
+                if !hits.is_empty() {
+                    let meta = AlertMeta {
+                        ts: f.last_us,
+                        pcap_cnt: None,
+                        src: (src.0, Some(src.1)),
+                        dst: (dst.0, Some(dst.1)),
+                        proto: f.proto,
+                        ip_v: if src.0.is_ipv4() { 4 } else { 6 },
+                        icmp: None,
+                        to_server,
+                    };
+                    self.write_alerts(
+                        &hits,
+                        &meta,
+                        f.id,
+                        f.app_proto,
+                        &flow_summary(&f, true),
+                        sink,
+                    )?;
+                }
+                self.hits = hits;
+            }
             for (to_server, rec) in out.records {
+                let to_server = to_server != session.reversed;
                 let (src, dst) =
                     if to_server { (f.client, f.server) } else { (f.server, f.client) };
                 self.write_app(rec, f.id, None, f.last_us, f.proto, src, dst, f.app_proto, sink)?;
@@ -621,11 +668,30 @@ fn dns_tx(flow: &mut Flow, id: u16, response: bool) -> u64 {
     tx
 }
 
-fn endpoint(ip: IpAddr, l4: &L4<'_>, src_side: bool) -> Option<Endpoint> {
-    Some(Endpoint {
-        ip: ip.to_string(),
-        port: l4.ports().map(|p| if src_side { p.0 } else { p.1 }),
-    })
+/// Where an alert comes from: a captured packet, or the end of a flow.
+struct AlertMeta {
+    ts: i64,
+    pcap_cnt: Option<u64>,
+    src: (IpAddr, Option<u16>),
+    dst: (IpAddr, Option<u16>),
+    proto: u8,
+    ip_v: u8,
+    icmp: Option<IcmpInfo>,
+    to_server: bool,
+}
+
+fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
+    FlowSummary {
+        pkts_toserver: flow.pkts[0],
+        pkts_toclient: flow.pkts[1],
+        bytes_toserver: flow.bytes[0],
+        bytes_toclient: flow.bytes[1],
+        start: timestamp(flow.start_us),
+        src_ip: Some(flow.client.0.to_string()),
+        dest_ip: Some(flow.server.0.to_string()),
+        src_port: ports.then_some(flow.client.1),
+        dest_port: ports.then_some(flow.server.1),
+    }
 }
 
 /// What a replay reports besides its EVE output.

@@ -315,10 +315,27 @@ impl HttpParser {
 
     /// The stream ended (FIN, RST, flow end) or has a gap: a body delimited by the
     /// close ends here; anything else pending is reported incomplete.
+    /// A head cut short is parsed as far as it goes (as if the blank line followed) and
+    /// reported with an incomplete, empty body.
     pub fn close(&mut self, out: &mut Vec<Event>) {
-        if let State::Body(b) = std::mem::replace(&mut self.state, State::Head) {
-            let incomplete = !matches!(b.framing, Framing::UntilClose);
-            out.push(Event::Done(Box::new(self.finish_body(*b, incomplete))));
+        match std::mem::replace(&mut self.state, State::Head) {
+            State::Body(b) => {
+                let incomplete = !matches!(b.framing, Framing::UntilClose);
+                out.push(Event::Done(Box::new(self.finish_body(*b, incomplete))));
+            }
+            State::Head if self.buf.iter().any(|c| !c.is_ascii_whitespace()) => {
+                self.buf.extend_from_slice(b"\r\n\r\n");
+                let mut pos = 0;
+                let mut no_request = RequestInfo::default;
+                if let Ok(Some((_, head, _))) = self.parse_head(&mut pos, &mut no_request) {
+                    out.push(Event::Head(Box::new(head)));
+                    let body = Body { incomplete: true, ..Body::default() };
+                    out.push(Event::Done(Box::new(body)));
+                }
+                self.state = State::Head;
+            }
+            State::Head => {}
+            State::Dead => self.state = State::Dead,
         }
         self.buf.clear();
     }
@@ -893,6 +910,21 @@ mod tests {
         // A target with spaces.
         let (ev, _) = parse(Side::Request, &[b"GET /a b c HTTP/1.1\r\n\r\n"]);
         assert_eq!(heads(&ev)[0].parts[1], b"/a b c");
+    }
+
+    #[test]
+    fn a_head_cut_short_is_parsed_on_close() {
+        let (mut ev, mut p) = parse(Side::Request, &[b"GET /x HTTP/1.0\r\nHost: a\r\nUser-Ag"]);
+        assert!(ev.is_empty());
+        p.close(&mut ev);
+        let h = heads(&ev);
+        assert_eq!(h[0].start_line, b"GET /x HTTP/1.0");
+        assert_eq!(h[0].header("user-ag"), Some(&b""[..]));
+        assert!(bodies(&ev)[0].incomplete);
+        // Nothing but whitespace: nothing to report.
+        let (mut ev, mut p) = parse(Side::Request, &[b"\r\n"]);
+        p.close(&mut ev);
+        assert!(ev.is_empty());
     }
 
     #[test]

@@ -44,6 +44,8 @@ impl Default for SessionLimits {
 /// One detection pass asked for by the application layer.
 #[derive(Debug, Default)]
 pub struct Inspection {
+    /// The direction of the message that completed it.
+    pub to_server: bool,
     pub buffers: Vec<(Buffer, Vec<u8>)>,
 }
 
@@ -227,6 +229,9 @@ pub struct TcpSession {
     isn: [Option<u32>; 2],
     proto: Proto,
     pub app_proto: Option<AppProto>,
+    /// The side that opened the connection is the server (midstream pickup that saw a
+    /// response first): application directions are the packet directions swapped.
+    pub reversed: bool,
 }
 
 impl Default for TcpSession {
@@ -236,6 +241,7 @@ impl Default for TcpSession {
             isn: [None, None],
             proto: Proto::Probing([Vec::new(), Vec::new()]),
             app_proto: None,
+            reversed: false,
         }
     }
 }
@@ -263,6 +269,8 @@ impl TcpSession {
             self.isn[d] = Some(seq.wrapping_add(1));
         }
         let mut bytes = Vec::new();
+        // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
+        let seq = if flags & SYN != 0 { seq.wrapping_add(1) } else { seq };
         if !payload.is_empty() {
             let isn = self.isn[d];
             let stream = self.streams[d]
@@ -270,7 +278,7 @@ impl TcpSession {
             stream.insert(seq, payload, mem);
             if stream.pending_bytes() > limits.max_pending {
                 stream.skip_gap(mem);
-                self.gap(d);
+                self.gap(d ^ self.rev());
             }
             bytes = self.streams[d].as_mut().map(|s| s.take(mem)).unwrap_or_default();
         }
@@ -282,14 +290,18 @@ impl TcpSession {
                 if s.pending_bytes() > 0 {
                     s.skip_gap(mem);
                     let rest = s.take(mem);
-                    self.gap(d);
+                    self.gap(d ^ self.rev());
                     if !rest.is_empty() {
                         self.deliver(d, &rest, dport_53, limits, counters, out);
                     }
                 }
             }
-            self.close_dir(d, counters, out);
+            self.close_dir(d ^ self.rev(), counters, out);
         }
+    }
+
+    fn rev(&self) -> usize {
+        self.reversed as usize
     }
 
     /// Reassembly counters of both directions.
@@ -378,7 +390,17 @@ impl TcpSession {
                 }
                 Detected::Known(app) => app,
             };
-            let pending = std::mem::take(probe);
+            let mut pending = std::mem::take(probe);
+            if app == AppProto::Http {
+                let response_first =
+                    http::looks_like_response(&pending[0]) == Some(true) && pending[1].is_empty();
+                let request_back =
+                    http::looks_like_request(&pending[1]) == Some(true) && pending[0].is_empty();
+                if response_first || request_back {
+                    self.reversed = true;
+                    pending.swap(0, 1);
+                }
+            }
             self.app_proto = Some(app);
             self.proto = match app {
                 AppProto::Http => Proto::Http(Box::new(HttpConn {
@@ -400,11 +422,11 @@ impl TcpSession {
                 }
             }
             if bytes.len() > room {
-                self.parse(d, &bytes[room..], counters, out);
+                self.parse(d ^ self.rev(), &bytes[room..], counters, out);
             }
             return;
         }
-        self.parse(d, bytes, counters, out);
+        self.parse(d ^ self.rev(), bytes, counters, out);
     }
 
     fn parse(&mut self, d: usize, bytes: &[u8], counters: &mut AppCounters, out: &mut AppOutput) {
@@ -445,7 +467,8 @@ impl TcpSession {
                             match dns::parse_message(msg) {
                                 Ok(m) => {
                                     counters.dns_tcp += 1;
-                                    let mut insp = Inspection::default();
+                                    let mut insp =
+                                        Inspection { to_server: d == 0, ..Default::default() };
                                     if !m.is_response() {
                                         for q in &m.questions {
                                             insp.buffers.push((Buffer::DnsQuery, q.name.clone()));
@@ -503,7 +526,7 @@ fn tls_bytes(
     if !was_failed && t.asm[d].failed.is_some() {
         counters.tls_errors += 1;
     }
-    let mut insp = Inspection::default();
+    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
     for (ty, body) in msgs {
         match (d, ty) {
             (0, tls::HS_CLIENT_HELLO) => {
@@ -607,7 +630,7 @@ fn ssh_bytes(
     let sw = rest.get(dash + 1..).unwrap_or_default();
     let sw = sw.split(|c| *c == b' ').next().unwrap_or_default();
     counters.ssh_banners += 1;
-    let mut insp = Inspection::default();
+    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
     push(&mut insp.buffers, Buffer::SshProto, proto);
     push(&mut insp.buffers, Buffer::SshSoftware, sw);
     out.inspections.push(insp);
@@ -648,7 +671,7 @@ fn http_events(
                 let Some(tx) = h.txs.iter_mut().rev().find(|t| t.request.is_some()) else {
                     continue;
                 };
-                let mut insp = Inspection::default();
+                let mut insp = Inspection { to_server: true, ..Default::default() };
                 if let Some(req) = &tx.request {
                     request_buffers(req, Some(&body), true, &mut insp.buffers);
                 }
@@ -675,7 +698,7 @@ fn http_events(
             (false, Event::Done(body)) => {
                 let Some(pos) = h.txs.iter().position(|t| t.response.is_some()) else { continue };
                 let Some(tx) = h.txs.remove(pos) else { continue };
-                let mut insp = Inspection::default();
+                let mut insp = Inspection { to_server: false, ..Default::default() };
                 if let Some(req) = &tx.request {
                     request_buffers(req, None, false, &mut insp.buffers);
                 }
@@ -1019,6 +1042,19 @@ mod tests {
     }
 
     #[test]
+    fn midstream_response_first_reverses_directions() {
+        let resp: &[u8] = b"HTTP/1.0 200 OK\r\n\r\nbody";
+        let (mut s, _, mut c) = run(&[(true, 0x18, 7, resp)]);
+        assert!(s.reversed);
+        let mut out = AppOutput::default();
+        s.end(&mut Memcap::new(1 << 20), &mut c, &mut out);
+        let insp = &out.inspections[0];
+        assert!(!insp.to_server);
+        assert!(has(insp, Buffer::HttpStatCode, b"200"));
+        assert!(has(insp, Buffer::FileData, b"body"));
+    }
+
+    #[test]
     fn retransmission_does_not_inspect_twice() {
         let req: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
         let (_, outs, c) = run(&[(true, 0x18, 1, req), (true, 0x18, 1, req)]);
@@ -1060,7 +1096,7 @@ mod tests {
         let mut server = record(2, &sh_body);
         server.extend(record(11, &cert_body));
         server.extend([20, 3, 3, 0, 1, 1]); // ChangeCipherSpec
-        // The ClientHello split across two segments.
+                                            // The ClientHello split across two segments.
         let (a, b) = ch.split_at(7);
         let (s, outs, c) = run(&[
             (true, 0x18, 1, a),
