@@ -4,7 +4,8 @@
 
 use memchr::memmem;
 
-use crate::signature::{Content, PayloadMatch};
+use crate::signature::options::MAX_BYTE_VARS;
+use crate::signature::{ByteCmp, ByteOp, ByteRead, Content, PayloadMatch, Value};
 
 /// Suricata's default inspection recursion limit.
 const RECURSION_LIMIT: u32 = 3000;
@@ -84,6 +85,8 @@ pub(crate) struct Inspector<'a> {
     pub buf: &'a [u8],
     pub budget: u32,
     pub stats: &'a mut InspectStats,
+    /// `byte_extract` variables.
+    pub vars: [u64; MAX_BYTE_VARS],
 }
 
 impl Inspector<'_> {
@@ -93,7 +96,14 @@ impl Inspector<'_> {
         buf: &[u8],
         stats: &mut InspectStats,
     ) -> bool {
-        let mut ins = Inspector { items, needles, buf, budget: RECURSION_LIMIT, stats };
+        let mut ins = Inspector {
+            items,
+            needles,
+            buf,
+            budget: RECURSION_LIMIT,
+            stats,
+            vars: [0; MAX_BYTE_VARS],
+        };
         ins.match_from(0, 0)
     }
 
@@ -152,6 +162,95 @@ impl Inspector<'_> {
             return None;
         }
         needle.find(&self.buf[from..end]).map(|p| p + from)
+    }
+
+    fn value(&self, v: Value) -> i64 {
+        match v {
+            Value::Num(n) => n,
+            Value::Var(slot) => self.vars.get(slot as usize).map_or(0, |&x| x as i64),
+        }
+    }
+
+    /// Reads the number of a `byte_*` keyword: (value, position just after it).
+    fn byte_read(&self, r: &ByteRead, prev_end: usize) -> Option<(u64, usize)> {
+        let base = if r.relative { prev_end as i64 } else { 0 };
+        let at = base.checked_add(self.value(r.offset))?;
+        let at = usize::try_from(at).ok()?;
+        let n = match (r.nbytes, r.string_base) {
+            (0, Some(base)) => {
+                let rest = self.buf.get(at..)?;
+                let digits =
+                    rest.iter().take(23).take_while(|c| (**c as char).is_digit(base)).count();
+                if digits == 0 {
+                    return None;
+                }
+                digits
+            }
+            (n, _) => n as usize,
+        };
+        let end = at.checked_add(n)?;
+        let bytes = self.buf.get(at..end)?;
+        let mut v = match r.string_base {
+            Some(base) => {
+                let s = std::str::from_utf8(bytes).ok()?;
+                u64::from_str_radix(s.trim(), base).ok()?
+            }
+            None if r.little_endian => bytes.iter().rev().fold(0u64, |a, &b| a << 8 | b as u64),
+            None => bytes.iter().fold(0u64, |a, &b| a << 8 | b as u64),
+        };
+        if let Some(mask) = r.bitmask {
+            v &= mask;
+            if mask != 0 {
+                v >>= mask.trailing_zeros();
+            }
+        }
+        Some((v, end))
+    }
+
+    /// Evaluates a `byte_*` keyword; the position where the next relative item starts.
+    fn byte_op(&mut self, op: &ByteOp, prev_end: usize) -> Option<usize> {
+        match op {
+            ByteOp::Test { read, op, negated, value } => {
+                let (v, _) = self.byte_read(read, prev_end)?;
+                let t = self.value(*value) as u64;
+                let ok = match op {
+                    ByteCmp::Lt => v < t,
+                    ByteCmp::Gt => v > t,
+                    ByteCmp::Eq => v == t,
+                    ByteCmp::Le => v <= t,
+                    ByteCmp::Ge => v >= t,
+                    ByteCmp::And => v & t != 0,
+                    ByteCmp::Xor => v ^ t != 0,
+                };
+                // byte_test does not move the detection pointer.
+                (ok != *negated).then_some(prev_end)
+            }
+            ByteOp::Jump { read, multiplier, align, from_beginning, from_end, post_offset } => {
+                let (v, after) = self.byte_read(read, prev_end)?;
+                let mut jump = v.checked_mul(*multiplier)? as i64;
+                if *align && jump % 4 != 0 {
+                    jump += 4 - jump % 4;
+                }
+                let from = if *from_beginning {
+                    0
+                } else if *from_end {
+                    self.buf.len() as i64
+                } else {
+                    after as i64
+                };
+                let to = from.checked_add(jump)?.checked_add(*post_offset)?;
+                usize::try_from(to).ok().filter(|&t| t <= self.buf.len())
+            }
+            ByteOp::Extract { read, multiplier, align, slot } => {
+                let (v, after) = self.byte_read(read, prev_end)?;
+                let mut v = v.checked_mul(*multiplier)?;
+                if *align && v % 4 != 0 {
+                    v += 4 - v % 4;
+                }
+                *self.vars.get_mut(*slot as usize)? = v;
+                Some(after)
+            }
+        }
     }
 
     fn next_is_relative(&self, i: usize) -> bool {
@@ -229,6 +328,10 @@ impl Inspector<'_> {
                 };
                 has != *negated && self.match_from(i + 1, prev_end)
             }
+            PayloadMatch::Byte(op) => match self.byte_op(op, prev_end) {
+                Some(next) => self.match_from(i + 1, next),
+                None => false,
+            },
             PayloadMatch::Bsize(n) => {
                 n.matches(self.buf.len() as u64) && self.match_from(i + 1, prev_end)
             }
@@ -254,6 +357,36 @@ mod tests {
             })
             .collect();
         Inspector::run(&sig.payload, &needles, buf, &mut InspectStats::default())
+    }
+
+    #[test]
+    fn byte_test_jump_extract() {
+        // A length-prefixed record: 2-byte big-endian length, then data.
+        let buf = b"HDR\x00\x05helloTAIL";
+        assert!(run(r#"content:"HDR"; byte_test:2,=,5,0,relative;"#, buf));
+        assert!(!run(r#"content:"HDR"; byte_test:2,>,5,0,relative;"#, buf));
+        assert!(run(r#"content:"HDR"; byte_test:2,!=,6,0,relative;"#, buf));
+        assert!(run(r#"byte_test:1,&,0x04,4;"#, buf));
+        assert!(run(r#"byte_test:2,=,0x0500,3,little;"#, buf));
+        // Jump over the record: TAIL must follow directly.
+        assert!(run(r#"content:"HDR"; byte_jump:2,0,relative; content:"TAIL"; within:4;"#, buf));
+        assert!(!run(
+            r#"content:"HDR"; byte_jump:2,0,relative,post_offset 1; content:"TAIL"; within:4;"#,
+            buf
+        ));
+        // Past the end of the buffer: no match, no panic.
+        assert!(!run(r#"byte_jump:2,3,multiplier 100;"#, buf));
+        assert!(!run(r#"byte_test:8,=,1,10;"#, buf));
+        // A variable: the length drives a later test.
+        assert!(run(r#"byte_extract:2,3,len; byte_test:1,=,len,4;"#, buf));
+        assert!(!run(r#"byte_extract:2,3,len; byte_test:1,>,len,4;"#, buf));
+        // Numbers written as text.
+        assert!(run(r#"content:"id="; byte_test:3,>,99,0,relative,string,dec;"#, b"x id=123;"));
+        assert!(run(r#"byte_test:2,=,255,0,string,hex;"#, b"ff"));
+        assert!(run(r#"content:"n="; byte_test:0,>,450,0,relative,string,dec;"#, b"n=4512&"));
+        assert!(!run(r#"content:"n="; byte_test:0,>,450,0,relative,string,dec;"#, b"n=&"));
+        // Bitmask: the masked value is shifted down.
+        assert!(run(r#"byte_test:1,=,3,0,bitmask 0x30;"#, b"\x3f"));
     }
 
     #[test]

@@ -136,6 +136,63 @@ pub enum PayloadMatch {
     },
     /// The size of the whole buffer.
     Bsize(NumCmp),
+    Byte(ByteOp),
+}
+
+/// A number given literally or by a `byte_extract` variable (its slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    Num(i64),
+    Var(u8),
+}
+
+/// How `byte_*` keywords read a number from the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteRead {
+    /// Bytes read (1–8 binary, 1–23 as a string; 0 as a string: the digits present).
+    pub nbytes: u8,
+    pub offset: Value,
+    pub relative: bool,
+    pub little_endian: bool,
+    /// `string, hex|dec|oct`: the bytes are digits in that base.
+    pub string_base: Option<u32>,
+    pub bitmask: Option<u64>,
+}
+
+/// `byte_test`, `byte_jump` and `byte_extract`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteOp {
+    Test {
+        read: ByteRead,
+        op: ByteCmp,
+        negated: bool,
+        value: Value,
+    },
+    Jump {
+        read: ByteRead,
+        multiplier: u64,
+        align: bool,
+        from_beginning: bool,
+        from_end: bool,
+        post_offset: i64,
+    },
+    Extract {
+        read: ByteRead,
+        multiplier: u64,
+        align: bool,
+        slot: u8,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteCmp {
+    Lt,
+    Gt,
+    Eq,
+    Le,
+    Ge,
+    And,
+    Xor,
 }
 
 impl PayloadMatch {
@@ -145,6 +202,9 @@ impl PayloadMatch {
             PayloadMatch::Pcre(p) => p.relative,
             PayloadMatch::IsDataAt { relative, .. } => *relative,
             PayloadMatch::Bsize(_) => false,
+            PayloadMatch::Byte(ByteOp::Test { read, .. })
+            | PayloadMatch::Byte(ByteOp::Jump { read, .. })
+            | PayloadMatch::Byte(ByteOp::Extract { read, .. }) => read.relative,
         }
     }
 }
@@ -385,6 +445,8 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     let mut current = Buffer::Payload;
     // The list of the last content, which modifiers (`nocase`, `depth`, ...) apply to.
     let mut last_buf = Buffer::Payload;
+    // Names of byte_extract variables, by slot.
+    let mut byte_vars: Vec<String> = Vec::new();
     for (name, value) in split_options(body)? {
         let kw = name.to_ascii_lowercase();
         if let Some(b) = Buffer::from_keyword(&kw) {
@@ -674,6 +736,20 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 });
             }
             "dsize" => sig.dsize = Some(NumCmp::parse(name, need(name, value)?, 65535)?),
+            "byte_test" | "byte_jump" | "byte_extract" => {
+                match parse_byte_op(kw.as_str(), need(name, value)?, &mut byte_vars)? {
+                    Ok(op) => {
+                        let target = if matches!(op, ByteOp::Test { read, .. } | ByteOp::Jump { read, .. } | ByteOp::Extract { read, .. } if read.relative)
+                        {
+                            last_buf
+                        } else {
+                            current
+                        };
+                        list_mut(sig, target).push(PayloadMatch::Byte(op));
+                    }
+                    Err(gap) => note_gap(&mut first_gap, gap),
+                }
+            }
             "urilen" => {
                 let v = need(name, value)?;
                 let (n, raw) = match v.split_once(',') {
@@ -786,16 +862,14 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
 /// A relative match needs something before it to be relative to, except content, which
 /// Suricata anchors at the start of the buffer.
 fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
-    let lists = std::iter::once(&sig.payload).chain(sig.buffers.iter().map(|l| &l.matches));
-    for first in lists.filter_map(|l| l.first()) {
-        let PayloadMatch::Pcre(p) = first else { continue };
-        {
-            if p.relative {
-                return Err(ParseError::invalid(
-                    "pcre",
-                    "relative pcre (/R) without a preceding content",
-                ));
-            }
+    // In a sticky buffer (`file_data; pcre:"/^.../R"`) a first relative pcre is anchored
+    // at the buffer start, as Suricata loads it; in the payload it is an error.
+    if let Some(PayloadMatch::Pcre(p)) = sig.payload.first() {
+        if p.relative {
+            return Err(ParseError::invalid(
+                "pcre",
+                "relative pcre (/R) without a preceding content",
+            ));
         }
     }
     Ok(())
@@ -807,6 +881,155 @@ fn note_gap(first: &mut Option<ParseError>, gap: ParseError) {
         Some(f) => gap.gaps.iter().for_each(|g| f.add_gap(g)),
         None => *first = Some(gap),
     }
+}
+
+/// Most `byte_extract` variables in one rule (Suricata allows a handful).
+pub const MAX_BYTE_VARS: usize = 8;
+
+/// Parses `byte_test`, `byte_jump` or `byte_extract`. The inner `Err` is a support gap
+/// (an option this engine does not implement), the outer one a grammar error.
+fn parse_byte_op(
+    kw: &str,
+    v: &str,
+    vars: &mut Vec<String>,
+) -> Result<Result<ByteOp, ParseError>, ParseError> {
+    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let bad = |m: String| ParseError::invalid(kw, m);
+    let num = |s: &str| -> Result<i64, ParseError> {
+        let t = s.trim();
+        let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            Some(h) => i64::from_str_radix(h, 16),
+            None => t.parse::<i64>(),
+        };
+        r.map_err(|_| ParseError::invalid(kw, format!("invalid number `{t}`")))
+    };
+    let value = |s: &str, vars: &Vec<String>| -> Result<Value, ParseError> {
+        if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+            match vars.iter().position(|n| n == s) {
+                Some(i) => Ok(Value::Var(i as u8)),
+                None => Err(ParseError::invalid(kw, format!("unknown variable `{s}`"))),
+            }
+        } else {
+            Ok(Value::Num(num(s)?))
+        }
+    };
+    let min = match kw {
+        "byte_test" => 4,
+        "byte_jump" => 2,
+        _ => 3,
+    };
+    if parts.len() < min {
+        return Err(bad(format!("expected at least {min} arguments, got `{v}`")));
+    }
+    let nbytes =
+        parts[0].parse::<u8>().map_err(|_| bad(format!("invalid byte count `{}`", parts[0])))?;
+    let (mut op, mut negated, mut test_value) = (ByteCmp::Eq, false, Value::Num(0));
+    let (offset, rest) = match kw {
+        "byte_test" => {
+            let mut o = parts[1];
+            if let Some(r) = o.strip_prefix('!') {
+                negated = true;
+                o = r.trim();
+            }
+            op = match o {
+                "<" => ByteCmp::Lt,
+                ">" => ByteCmp::Gt,
+                "=" => ByteCmp::Eq,
+                "<=" => ByteCmp::Le,
+                ">=" => ByteCmp::Ge,
+                "&" => ByteCmp::And,
+                "^" => ByteCmp::Xor,
+                "!=" => {
+                    negated = !negated;
+                    ByteCmp::Eq
+                }
+                other => return Err(bad(format!("unknown operator `{other}`"))),
+            };
+            test_value = value(parts[2], vars)?;
+            (value(parts[3], vars)?, &parts[4..])
+        }
+        _ => (value(parts[1], vars)?, &parts[2..]),
+    };
+    let mut read = ByteRead {
+        nbytes,
+        offset,
+        relative: false,
+        little_endian: false,
+        string_base: None,
+        bitmask: None,
+    };
+    let (mut multiplier, mut align, mut from_beginning, mut from_end, mut post_offset) =
+        (1u64, false, false, false, 0i64);
+    let mut var_name: Option<String> = None;
+    let mut i = 0;
+    if kw == "byte_extract" {
+        let name = rest.first().copied().unwrap_or_default();
+        let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
+        if name.is_empty() || !name.chars().all(ok) {
+            return Err(bad(format!("invalid variable name `{name}`")));
+        }
+        var_name = Some(name.to_string());
+        i = 1;
+    }
+    while i < rest.len() {
+        let opt = rest[i];
+        let (k, arg) = match opt.split_once(' ') {
+            Some((k, a)) => (k.trim(), Some(a.trim())),
+            None => (opt, None),
+        };
+        match k {
+            "relative" => read.relative = true,
+            "big" => read.little_endian = false,
+            "little" => read.little_endian = true,
+            "string" => {
+                // `string, hex` (the base is the next item) or `string hex`.
+                let base = match arg {
+                    Some(b) => b,
+                    None => {
+                        i += 1;
+                        rest.get(i).copied().unwrap_or("dec")
+                    }
+                };
+                read.string_base = Some(match base {
+                    "hex" => 16,
+                    "dec" => 10,
+                    "oct" => 8,
+                    other => return Err(bad(format!("unknown string base `{other}`"))),
+                });
+            }
+            "hex" | "dec" | "oct" if read.string_base.is_some() => {}
+            "align" => align = true,
+            "from_beginning" => from_beginning = true,
+            "from_end" => from_end = true,
+            "multiplier" => {
+                let m = num(arg.unwrap_or_default())?;
+                multiplier = u64::try_from(m).map_err(|_| bad(format!("bad multiplier `{m}`")))?;
+            }
+            "post_offset" => post_offset = num(arg.unwrap_or_default())?,
+            "bitmask" => read.bitmask = Some(num(arg.unwrap_or_default())? as u64),
+            "dce" => return Ok(Err(ParseError::unsupported(&format!("`{kw}` option `dce`")))),
+            other => return Err(bad(format!("unknown option `{other}`"))),
+        }
+        i += 1;
+    }
+    // As a string, 0 bytes means "the digits that are there" (at most 23).
+    let (min_n, max) = if read.string_base.is_some() { (0, 23) } else { (1, 8) };
+    if nbytes < min_n || nbytes > max {
+        return Err(bad(format!("byte count {nbytes} is not in 1..={max}")));
+    }
+    Ok(Ok(match kw {
+        "byte_test" => ByteOp::Test { read, op, negated, value: test_value },
+        "byte_jump" => {
+            ByteOp::Jump { read, multiplier, align, from_beginning, from_end, post_offset }
+        }
+        _ => {
+            if vars.len() >= MAX_BYTE_VARS {
+                return Err(bad(format!("more than {MAX_BYTE_VARS} variables")));
+            }
+            vars.extend(var_name);
+            ByteOp::Extract { read, multiplier, align, slot: (vars.len() - 1) as u8 }
+        }
+    }))
 }
 
 fn parse_small(keyword: &str, s: &str) -> Result<u32, ParseError> {
@@ -1318,9 +1541,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "vlan.id",
     "vlan.layers",
     // Payload keywords not implemented yet.
-    "byte_test",
-    "byte_jump",
-    "byte_extract",
     "byte_math",
     "base64_decode",
     "base64_data",
