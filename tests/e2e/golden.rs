@@ -8,7 +8,7 @@ use gatewatch_sensor::capture::writer::PcapWriter;
 use gatewatch_sensor::capture::LinkType;
 use gatewatch_sensor::decode::checksum::transport_checksum;
 use gatewatch_sensor::synth::{
-    dns_message, eth_ipv4, icmp_echo, udp_datagram, Capture, TcpSession,
+    dns_message, eth_ipv4, icmp_echo, tls_client_hello, udp_datagram, Capture, TcpSession,
 };
 
 use super::common::{alert_sids, eve_lines, golden, run_in, Scratch};
@@ -216,4 +216,74 @@ fn link_types_vlan_and_nanosecond_pcaps_eve() {
     assert_eq!(stats["stats"]["decoder"]["vlan_qinq"], 1);
     assert_eq!(stats["stats"]["capture"]["files"], 5);
     golden("link-types.eve.json", &eve);
+}
+
+const APP_RULES: &str = r#"
+alert http any any -> any any (msg:"normalised uri"; http.uri; content:"/admin/login.php"; startswith; sid:101;)
+alert http any any -> any any (msg:"credentials posted"; http.method; content:"POST"; http.request_body; content:"passwd="; sid:102;)
+alert http any any -> any any (msg:"exe download"; flow:to_client; http.stat_code; content:"200"; file.data; content:"MZ"; startswith; sid:103;)
+alert http any any -> any any (msg:"odd header"; http.header_names; content:"|0d 0a|X-Evil|0d 0a|"; nocase; sid:104;)
+alert tls any any -> any any (msg:"sni of the province"; tls.sni; dotprefix; content:".hue.gov.vn"; endswith; sid:105;)
+alert ssh any any -> any any (msg:"libssh client"; ssh.software; content:"libssh"; startswith; sid:106;)
+alert tcp any any -> any any (msg:"legacy modifiers"; content:"login"; http_uri; content:"user="; http_uri; distance:0; sid:107;)
+alert http any any -> any any (msg:"uri raw keeps the escape"; http.uri.raw; content:"%2e"; sid:108;)
+alert http any any -> any any (msg:"never: host is lowercased"; http.host; content:"PORTAL"; sid:109;)
+"#;
+
+fn app_capture() -> Capture {
+    let mut cap = Capture::default();
+    let mut h = TcpSession::new(
+        SocketAddrV4::new(ip("10.20.1.5"), 41000),
+        SocketAddrV4::new(ip("192.0.2.80"), 80),
+        T0,
+    );
+    // A request in three segments sent out of order with a retransmission, then a
+    // pipelined POST; answers: a chunked page, then an executable.
+    let get =
+        b"GET /admin/./login%2ephp?user=a HTTP/1.1\r\nHost: PORTAL.example\r\nX-Evil: 1\r\n\r\n";
+    let post = b"POST /auth HTTP/1.1\r\nHost: portal.example\r\nContent-Length: 21\r\n\r\npasswd=secret&user=ab";
+    let mut both = get.to_vec();
+    both.extend_from_slice(post);
+    h.handshake()
+        .client_send_in_order(&both, 40, &[1, 0, 2, 2, 4, 3])
+        .server_send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n5\r\n<html\r\n2\r\n/>\r\n0\r\n\r\n")
+        .server_send(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nMZ\x90\x00\x03\x00")
+        .close();
+    cap.add(h.into_frames());
+    let mut t = TcpSession::new(
+        SocketAddrV4::new(ip("10.20.1.6"), 41001),
+        SocketAddrV4::new(ip("192.0.2.43"), 443),
+        T0 + 100_000,
+    );
+    t.handshake().client_send(&tls_client_hello("mail.hue.gov.vn")).close();
+    cap.add(t.into_frames());
+    let mut s = TcpSession::new(
+        SocketAddrV4::new(ip("10.20.1.7"), 41002),
+        SocketAddrV4::new(ip("192.0.2.22"), 2222),
+        T0 + 200_000,
+    );
+    s.handshake()
+        .server_send(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+        .client_send(b"SSH-2.0-libssh_0.10.6\r\n")
+        .close();
+    cap.add(s.into_frames());
+    cap
+}
+
+#[test]
+fn app_layer_http_tls_ssh_eve() {
+    let dir = Scratch::new("golden-app");
+    app_capture().write_pcap(&dir.path("app.pcap")).expect("pcap");
+    let eve = replay(&dir, &["app.pcap"], APP_RULES, &[]);
+    let events = eve_lines(&dir.path("eve.json"));
+    let mut sids = alert_sids(&events);
+    sids.sort();
+    assert_eq!(sids, vec![101, 102, 103, 104, 105, 106, 107, 108]);
+    let kinds: Vec<String> =
+        events.iter().map(|e| e["event_type"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "http").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "fileinfo").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "tls").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "ssh").count(), 1);
+    golden("app.eve.json", &eve);
 }

@@ -168,3 +168,45 @@ fn syn_flood_is_bounded_by_the_flow_cap() {
     assert_eq!(st["flow"]["evicted"], 95_000);
     assert_eq!(st["detect"]["alert"], 1);
 }
+
+#[test]
+fn out_of_order_data_is_bounded_by_the_stream_memcap() {
+    let dir = Scratch::new("memcap");
+    let mut cap = Capture::default();
+    let body: Vec<u8> = (0..4000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    for i in 0..500u32 {
+        let mut s = TcpSession::new(
+            SocketAddrV4::new(std::net::Ipv4Addr::from(0x0a01_0000 + i), 40000),
+            "192.0.2.80:80".parse().expect("addr"),
+            T0 + i as i64 * 1000,
+        );
+        // The first segment is lost: everything after it waits out of order.
+        s.handshake().client_send_in_order(&body, 400, &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        cap.add(s.into_frames());
+    }
+    cap.write_pcap(&dir.path("ooo.pcap")).expect("pcap");
+    std::fs::write(dir.path("r.rules"), "alert tcp any any -> any any (content:\"zzz\"; sid:1;)\n")
+        .expect("write");
+    let out = run_in(
+        &dir.0,
+        &[
+            "replay",
+            "ooo.pcap",
+            "--rules",
+            "r.rules",
+            "--eve",
+            "eve.json",
+            "--set",
+            "stream.memcap=100000",
+            "--set",
+            "eve.flow=false",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let st = stats(&dir);
+    let dropped = st["stream"]["memcap_dropped"].as_u64().unwrap_or(0);
+    // 500 × 3,600 bytes held out of order against a 100,000-byte cap.
+    assert!(dropped >= 500 * 3600 - 100_000, "{st}");
+    assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
+    assert_eq!(st["flow"]["total"], 500);
+}

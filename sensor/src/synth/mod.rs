@@ -230,6 +230,21 @@ impl TcpSession {
         self
     }
 
+    /// Sends `data` from the client as segments of `seg` bytes, emitted in `order`
+    /// (indices into the segments; repeats are retransmissions, missing ones are lost).
+    pub fn client_send_in_order(&mut self, data: &[u8], seg: usize, order: &[usize]) -> &mut Self {
+        let base = self.cseq;
+        let chunks: Vec<&[u8]> = data.chunks(seg.max(1)).collect();
+        for &i in order {
+            let Some(chunk) = chunks.get(i) else { continue };
+            self.cseq = base.wrapping_add((i * seg) as u32);
+            self.push(true, PSH | ACK, chunk);
+        }
+        self.cseq = base.wrapping_add(data.len() as u32);
+        self.push(false, ACK, &[]);
+        self
+    }
+
     pub fn client_send(&mut self, data: &[u8]) -> &mut Self {
         self.send(true, data)
     }
