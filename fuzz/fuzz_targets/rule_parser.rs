@@ -37,6 +37,8 @@ fuzz_target!(|data: &[u8]| {
         app_proto: None,
         buffers: &[],
         tx_only: false,
+        stream_split: None,
+            payload_seen: false,
     };
     rs.detect(&mut det, &pkt, Some(&mut flow), &mut out);
 });

@@ -48,6 +48,8 @@ fn bench(c: &mut Criterion) {
             app_proto: None,
             buffers: &[],
             tx_only: false,
+            stream_split: None,
+            payload_seen: false,
         };
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             let mut f = FlowState::default();

@@ -344,6 +344,9 @@ impl Sensor {
             app_proto: flow.app_proto,
             buffers: &buffers,
             tx_only: false,
+            stream_split: None,
+            // A retransmitted segment was inspected the first time it came.
+            payload_seen: app_out.retransmission,
         };
         let mut hits = Vec::new();
         self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
@@ -353,9 +356,28 @@ impl Sensor {
         for insp in &rest {
             let bufs: Vec<(Buffer, &[u8])> =
                 insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-            let extra = Packet { buffers: &bufs, tx_only: true, ..pkt };
+            let extra = Packet {
+                buffers: &bufs,
+                tx_only: true,
+                stream_split: None,
+                payload_seen: false,
+                ..pkt
+            };
             self.rules.detect(&mut self.detector, &extra, Some(&mut flow.detect), &mut self.hits);
             hits.append(&mut self.hits);
+        }
+        // Stream pass: contents split across segments.
+        if let Some((window, split)) = &app_out.stream {
+            let stream = Packet {
+                payload: window,
+                buffers: &[],
+                tx_only: false,
+                stream_split: Some(*split),
+                ..pkt
+            };
+            self.rules.detect(&mut self.detector, &stream, Some(&mut flow.detect), &mut self.hits);
+            let seen: Vec<u32> = hits.iter().map(|h| h.rule).collect();
+            hits.extend(self.hits.drain(..).filter(|h| !seen.contains(&h.rule)));
         }
         let app_proto = flow.app_proto;
         let flow_id = flow.id;
@@ -545,6 +567,8 @@ impl Sensor {
                     app_proto: f.app_proto,
                     buffers: &bufs,
                     tx_only: true,
+                    stream_split: None,
+                    payload_seen: false,
                 };
                 self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
                 let hits = std::mem::take(&mut self.hits);

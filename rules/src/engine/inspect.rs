@@ -87,6 +87,8 @@ pub(crate) struct Inspector<'a> {
     pub stats: &'a mut InspectStats,
     /// `byte_extract` variables.
     pub vars: [u64; MAX_BYTE_VARS],
+    /// Stream inspection: the match must cover this offset (start before, end after).
+    pub cross: Option<usize>,
 }
 
 impl Inspector<'_> {
@@ -96,6 +98,18 @@ impl Inspector<'_> {
         buf: &[u8],
         stats: &mut InspectStats,
     ) -> bool {
+        Self::run_crossing(items, needles, buf, None, stats)
+    }
+
+    /// Like [`Inspector::run`]; with `cross`, only a match whose span covers that offset
+    /// counts (stream inspection of already-seen bytes followed by new ones).
+    pub(crate) fn run_crossing(
+        items: &[PayloadMatch],
+        needles: &[Option<Needle>],
+        buf: &[u8],
+        cross: Option<usize>,
+        stats: &mut InspectStats,
+    ) -> bool {
         let mut ins = Inspector {
             items,
             needles,
@@ -103,8 +117,9 @@ impl Inspector<'_> {
             budget: RECURSION_LIMIT,
             stats,
             vars: [0; MAX_BYTE_VARS],
+            cross,
         };
-        ins.match_from(0, 0)
+        ins.match_from(0, 0, (usize::MAX, 0))
     }
 
     /// The window `[start, end)` a content may occupy, or None if it is empty.
@@ -257,8 +272,12 @@ impl Inspector<'_> {
         self.items.get(i + 1).is_some_and(|m| m.is_relative())
     }
 
-    fn match_from(&mut self, i: usize, prev_end: usize) -> bool {
-        let Some(item) = self.items.get(i) else { return true };
+    /// `span`: (lowest start, highest end) of the positive matches so far.
+    fn match_from(&mut self, i: usize, prev_end: usize, span: (usize, usize)) -> bool {
+        let Some(item) = self.items.get(i) else {
+            // Stream inspection: only a match across the boundary is new.
+            return self.cross.is_none_or(|k| span.0 < k && span.1 > k);
+        };
         if self.budget == 0 {
             self.stats.recursion_limit += 1;
             return false;
@@ -272,13 +291,14 @@ impl Inspector<'_> {
                 let win = Self::window(c, prev_end, self.buf.len());
                 if c.negated {
                     let found = win.is_some_and(|w| self.find(c, needle, w, w.0).is_some());
-                    return !found && self.match_from(i + 1, prev_end);
+                    return !found && self.match_from(i + 1, prev_end, span);
                 }
                 let Some(win) = win else { return false };
                 let mut from = win.0;
                 loop {
                     let Some(at) = self.find(c, needle, win, from) else { return false };
-                    if self.match_from(i + 1, at + c.pattern.len()) {
+                    let end = at + c.pattern.len();
+                    if self.match_from(i + 1, end, (span.0.min(at), span.1.max(end))) {
                         return true;
                     }
                     if !self.next_is_relative(i) || self.budget == 0 {
@@ -290,7 +310,7 @@ impl Inspector<'_> {
             PayloadMatch::Pcre(p) => {
                 let base = if p.relative { prev_end } else { 0 };
                 if base > self.buf.len() {
-                    return p.negated && self.match_from(i + 1, prev_end);
+                    return p.negated && self.match_from(i + 1, prev_end, span);
                 }
                 let subject = &self.buf[base..];
                 let mut from = 0;
@@ -300,7 +320,8 @@ impl Inspector<'_> {
                             if p.negated {
                                 return false;
                             }
-                            if self.match_from(i + 1, base + m.end()) {
+                            let sp = (span.0.min(base + m.start()), span.1.max(base + m.end()));
+                            if self.match_from(i + 1, base + m.end(), sp) {
                                 return true;
                             }
                             if !self.next_is_relative(i)
@@ -311,7 +332,7 @@ impl Inspector<'_> {
                             }
                             from = m.start() + 1;
                         }
-                        Ok(None) => return p.negated && self.match_from(i + 1, prev_end),
+                        Ok(None) => return p.negated && self.match_from(i + 1, prev_end, span),
                         Err(_) => {
                             // Match limit or another PCRE runtime error: counted, no match.
                             self.stats.pcre_errors += 1;
@@ -326,14 +347,14 @@ impl Inspector<'_> {
                 } else {
                     (*offset as usize) < self.buf.len()
                 };
-                has != *negated && self.match_from(i + 1, prev_end)
+                has != *negated && self.match_from(i + 1, prev_end, span)
             }
             PayloadMatch::Byte(op) => match self.byte_op(op, prev_end) {
-                Some(next) => self.match_from(i + 1, next),
+                Some(next) => self.match_from(i + 1, next, span),
                 None => false,
             },
             PayloadMatch::Bsize(n) => {
-                n.matches(self.buf.len() as u64) && self.match_from(i + 1, prev_end)
+                n.matches(self.buf.len() as u64) && self.match_from(i + 1, prev_end, span)
             }
         }
     }

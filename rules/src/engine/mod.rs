@@ -56,6 +56,14 @@ pub struct Packet<'a> {
     /// packet (pipelined requests): only rules with sticky buffers are tested, so that
     /// packet rules do not alert twice.
     pub tx_only: bool,
+    /// Stream inspection of a TCP session: `payload` is the end of the bytes already
+    /// seen followed by the new in-order bytes, which start at this offset. Only rules
+    /// whose contents float (no offset, depth, anchors or packet size) are tested, and
+    /// only a match spanning the offset counts: packet inspection finds the others.
+    pub stream_split: Option<usize>,
+    /// The payload was inspected before (a TCP retransmission): rules with payload
+    /// matches do not match it again; packet rules (`dsize`, flags) still do.
+    pub payload_seen: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +154,8 @@ struct Compiled {
     /// The direction the rule's buffers come from: `Some(true)` to server (request
     /// buffers only), `Some(false)` to client (a response buffer).
     buffer_dir: Option<bool>,
+    /// The rule can be tested on a stream window (see [`Packet::stream_split`]).
+    floating: bool,
 }
 
 /// Counters of one detector.
@@ -275,7 +285,8 @@ impl RuleSet {
                 (_, Side::Request) => Some(true),
                 (d, Side::Either) => d,
             });
-            rules.push(Compiled { sig, needles, buffer_needles, flowbits, buffer_dir });
+            let floating = is_floating(&sig);
+            rules.push(Compiled { sig, needles, buffer_needles, flowbits, buffer_dir, floating });
         }
         let ip_only = ip_only_lists.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
         RuleSet {
@@ -390,10 +401,11 @@ impl RuleSet {
         let iponly_done = flow.as_ref().is_some_and(|f| f.iponly_done[dir]);
         let mut ip_only = std::mem::take(&mut det.iponly);
         ip_only.clear();
-        if !iponly_done && !self.ip_only[class].is_empty() {
+        let stream_pass = pkt.stream_split.is_some();
+        if !iponly_done && !stream_pass && !self.ip_only[class].is_empty() {
             self.ip_only[class].candidates(pkt.src, pkt.dst, &mut ip_only);
         }
-        let always = &self.always[class];
+        let always: &[u32] = if stream_pass { &[] } else { &self.always[class] };
         let hits = std::mem::take(&mut det.candidates);
         // The three lists are sorted and disjoint: merge them to keep rule order.
         let (mut a, mut b, mut c) = (0, 0, 0);
@@ -571,11 +583,21 @@ impl RuleSet {
                 return false;
             }
         }
+        if pkt.stream_split.is_some() && !c.floating {
+            return false;
+        }
         if !s.payload.is_empty() {
-            if pkt.payload.is_empty() {
+            if pkt.payload.is_empty() || pkt.payload_seen {
                 return false;
             }
-            if !Inspector::run(&s.payload, &c.needles, pkt.payload, &mut det.stats.inspect) {
+            let stats = &mut det.stats.inspect;
+            if !Inspector::run_crossing(
+                &s.payload,
+                &c.needles,
+                pkt.payload,
+                pkt.stream_split,
+                stats,
+            ) {
                 return false;
             }
         }
@@ -595,6 +617,18 @@ impl RuleSet {
         }
         true
     }
+}
+
+/// Contents only, none tied to a position in the packet.
+fn is_floating(sig: &Signature) -> bool {
+    let contents_float = sig.payload.iter().all(|m| match m {
+        PayloadMatch::Content(c) => {
+            c.offset.is_none() && c.depth.is_none() && !c.startswith && !c.endswith
+        }
+        _ => false,
+    });
+    let positive = sig.payload.iter().any(|m| matches!(m, PayloadMatch::Content(c) if !c.negated));
+    contents_float && positive && sig.buffers.is_empty() && sig.dsize.is_none()
 }
 
 fn needles_of(list: &[PayloadMatch]) -> Vec<Option<Needle>> {
@@ -683,6 +717,8 @@ mod tests {
             app_proto: None,
             buffers: &[],
             tx_only: false,
+            stream_split: None,
+            payload_seen: false,
         }
     }
 

@@ -167,10 +167,19 @@ pub struct FileRecord {
     pub tx_id: u64,
 }
 
+/// Bytes on each side of a segment boundary given to stream inspection: a match that
+/// spans the boundary and is longer than this on one side is not found.
+pub const STREAM_SPAN: usize = 256;
+
 /// What one segment produced.
 #[derive(Debug, Default)]
 pub struct AppOutput {
     pub inspections: Vec<Inspection>,
+    /// The raw stream around this segment's in-order bytes: (up to [`STREAM_SPAN`]
+    /// bytes already seen, then the new bytes; where the new bytes start).
+    pub stream: Option<(Vec<u8>, usize)>,
+    /// The segment carried only bytes already received (a retransmission).
+    pub retransmission: bool,
     /// (to server, record): the direction orients the EVE envelope.
     pub records: Vec<(bool, Record)>,
 }
@@ -227,6 +236,8 @@ pub struct TcpSession {
     streams: [Option<StreamDir>; 2],
     /// Initial sequence numbers from the handshake, +1.
     isn: [Option<u32>; 2],
+    /// The last [`STREAM_SPAN`] in-order bytes of each direction.
+    tail: [Vec<u8>; 2],
     proto: Proto,
     pub app_proto: Option<AppProto>,
     /// The side that opened the connection is the server (midstream pickup that saw a
@@ -239,6 +250,7 @@ impl Default for TcpSession {
         TcpSession {
             streams: [None, None],
             isn: [None, None],
+            tail: [Vec::new(), Vec::new()],
             proto: Proto::Probing([Vec::new(), Vec::new()]),
             app_proto: None,
             reversed: false,
@@ -275,7 +287,9 @@ impl TcpSession {
             let isn = self.isn[d];
             let stream = self.streams[d]
                 .get_or_insert_with(|| StreamDir::new(isn.unwrap_or(seq), limits.depth));
+            let before = stream.stats.retransmissions;
             stream.insert(seq, payload, mem);
+            out.retransmission = stream.stats.retransmissions > before;
             if stream.pending_bytes() > limits.max_pending {
                 stream.skip_gap(mem);
                 self.gap(d ^ self.rev());
@@ -283,6 +297,25 @@ impl TcpSession {
             bytes = self.streams[d].as_mut().map(|s| s.take(mem)).unwrap_or_default();
         }
         if !bytes.is_empty() {
+            let tail = &mut self.tail[d];
+            if !tail.is_empty() {
+                // Only the bytes around the boundary: a match across it is shorter than
+                // STREAM_SPAN on each side.
+                let before = &tail[..];
+                let after = &bytes[..bytes.len().min(STREAM_SPAN)];
+                let mut window = Vec::with_capacity(before.len() + after.len());
+                window.extend_from_slice(before);
+                window.extend_from_slice(after);
+                out.stream = Some((window, before.len()));
+            }
+            let keep = STREAM_SPAN.min(tail.len() + bytes.len());
+            if bytes.len() >= keep {
+                tail.clear();
+                tail.extend_from_slice(&bytes[bytes.len() - keep..]);
+            } else {
+                tail.drain(..tail.len() + bytes.len() - keep);
+                tail.extend_from_slice(&bytes);
+            }
             self.deliver(d, &bytes, dport_53, limits, counters, out);
         }
         if flags & (FIN | RST) != 0 {
@@ -1052,6 +1085,19 @@ mod tests {
         assert!(!insp.to_server);
         assert!(has(insp, Buffer::HttpStatCode, b"200"));
         assert!(has(insp, Buffer::FileData, b"body"));
+    }
+
+    #[test]
+    fn stream_window_keeps_a_bounded_tail() {
+        let a = vec![b'a'; 3000];
+        let (_, outs, _) =
+            run(&[(true, 0x18, 1, &a), (true, 0x18, 3001, b"bcd"), (true, 0x18, 3001, b"bcd")]);
+        assert!(outs[0].stream.is_none());
+        let (w, k) = outs[1].stream.as_ref().unwrap();
+        assert_eq!(*k, STREAM_SPAN);
+        assert_eq!(&w[k - 2..], b"aabcd");
+        assert!(outs[2].retransmission);
+        assert!(outs[2].stream.is_none());
     }
 
     #[test]
