@@ -8,18 +8,12 @@
 #   N=5 benches/et-open-vs-suricata.sh [PCAP] [RULES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 PCAP=${1:-../shared/corpus/pcaps/bench-mixed.pcap}
 RULES=${2:-../shared/corpus/et-open/etopen-2024-04-21-all-but-malware.rules}
-N=${N:-5}
-BIN=${CARGO_TARGET_DIR:-target}/release/gatewatch
-cargo build --release --quiet
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-: > "$tmp/none.rules"
 tcpdump -r "$PCAP" -c 1 -w "$tmp/one.pcap" 2>/dev/null
 cat "$PCAP" "$RULES" > /dev/null   # warm the page cache
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 timed() { # pcap rules -> appends seconds to $tmp/times, peak KB to $tmp/rss
   local s0 s1

@@ -8,19 +8,13 @@
 # suricata-verify rule file, concatenated. Needs tcpdump, bc and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 PCAP=${1:-../shared/corpus/pcaps/bench-mixed.pcap}
 shift || true
-N=${N:-5}
-BIN=${CARGO_TARGET_DIR:-target}/release/gatewatch
-cargo build --release --quiet
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-: > "$tmp/none.rules"
 if [ $# -gt 0 ]; then cat "$@" > "$tmp/set.rules"; else
   find ../shared/corpus/suricata-verify/tests -name '*.rules' -exec cat {} + > "$tmp/set.rules"; fi
 cat "$PCAP" > /dev/null   # warm the page cache
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 run() { # label rules extra-args...
   local label=$1 rules=$2; shift 2

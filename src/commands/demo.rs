@@ -53,6 +53,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     let mut eve = EveWriter::new(
         std::fs::File::create(&eve_path)
             .with_context(|| format!("cannot create `{}`", eve_path.display()))?,
+        &cfg.eve,
     );
     let summary = {
         let mut csink = CorrelatorSink { correlator: &mut correlator };

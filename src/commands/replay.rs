@@ -118,10 +118,10 @@ pub fn run_pipeline(
     Ok(summary)
 }
 
-fn eve_writer(path: &Path) -> Result<EveWriter<File>> {
+fn eve_writer(path: &Path, cfg: &Config) -> Result<EveWriter<File>> {
     let f = File::create(path)
         .with_context(|| format!("cannot create EVE output `{}`", path.display()))?;
-    Ok(EveWriter::new(f))
+    Ok(EveWriter::new(f, &cfg.eve))
 }
 
 fn report_summary(s: &ReplaySummary) {
@@ -134,14 +134,7 @@ fn report_summary(s: &ReplaySummary) {
 
 pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
     let (rules, _) = load_rules(&a.rules, &cfg, false)?;
-    let mut eve = eve_writer(&a.eve)?;
-    eve.flows = cfg.eve.flow;
-    eve.stats = cfg.eve.stats;
-    eve.dns = cfg.eve.dns;
-    eve.http = cfg.eve.http;
-    eve.fileinfo = cfg.eve.fileinfo;
-    eve.tls = cfg.eve.tls;
-    eve.ssh = cfg.eve.ssh;
+    let mut eve = eve_writer(&a.eve, &cfg)?;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve)?;
     report_summary(&summary);
     Ok(ExitCode::SUCCESS)
@@ -172,7 +165,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     let (rules, _) = load_rules(&files, &cfg, false)?;
     let store = Store::open(&cfg.store.path)?;
     let mut correlator = Correlator::new(cfg.correlator.clone(), store);
-    let mut eve = a.eve.as_deref().map(eve_writer).transpose()?;
+    let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;
     {
         let mut csink = CorrelatorSink { correlator: &mut correlator };
         let mut fan = Fanout::default();

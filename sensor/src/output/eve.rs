@@ -239,31 +239,15 @@ impl DnsBody {
     }
 }
 
-/// Writes EVE records as JSON lines.
+/// Writes EVE records as JSON lines; `select` says which kinds besides alerts.
 pub struct EveWriter<W: Write> {
     out: BufWriter<W>,
-    /// Which record types to write besides alerts.
-    pub flows: bool,
-    pub dns: bool,
-    pub http: bool,
-    pub fileinfo: bool,
-    pub tls: bool,
-    pub ssh: bool,
-    pub stats: bool,
+    select: crate::config::EveConfig,
 }
 
 impl<W: Write> EveWriter<W> {
-    pub fn new(out: W) -> Self {
-        EveWriter {
-            out: BufWriter::with_capacity(256 * 1024, out),
-            flows: true,
-            dns: true,
-            http: true,
-            fileinfo: true,
-            tls: true,
-            ssh: true,
-            stats: true,
-        }
+    pub fn new(out: W, select: &crate::config::EveConfig) -> Self {
+        EveWriter { out: BufWriter::with_capacity(256 * 1024, out), select: select.clone() }
     }
 
     fn line<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
@@ -281,18 +265,18 @@ impl<W: Write> EventSink for EveWriter<W> {
         self.line(a)
     }
     fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
-        if self.flows {
+        if self.select.flow {
             self.line(f)?;
         }
         Ok(())
     }
     fn app(&mut self, e: &AppEvent) -> io::Result<()> {
         let on = match e.event_type {
-            "dns" => self.dns,
-            "http" => self.http,
-            "fileinfo" => self.fileinfo,
-            "tls" => self.tls,
-            "ssh" => self.ssh,
+            "dns" => self.select.dns,
+            "http" => self.select.http,
+            "fileinfo" => self.select.fileinfo,
+            "tls" => self.select.tls,
+            "ssh" => self.select.ssh,
             _ => true,
         };
         if on {
@@ -301,7 +285,7 @@ impl<W: Write> EventSink for EveWriter<W> {
         Ok(())
     }
     fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
-        if self.stats {
+        if self.select.stats {
             self.line(v)?;
         }
         Ok(())
