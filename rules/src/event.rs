@@ -39,6 +39,11 @@ pub struct AlertEvent {
     pub app_proto: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowSummary>,
+    /// The application transaction the alert belongs to, under its protocol's name
+    /// (`http`, `tls`, ...), as Suricata adds it; other unknown fields of ingested EVE
+    /// land here too.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub app_metadata: serde_json::Map<String, serde_json::Value>,
     /// The sensor's name (Suricata's `sensor-name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,

@@ -348,24 +348,13 @@ impl Sensor {
             // A retransmitted segment was inspected the first time it came.
             payload_seen: app_out.retransmission,
         };
-        let mut hits = Vec::new();
+        // Alerts of each pass, with the transaction they belong to.
+        let first_meta = first.as_ref().and_then(|i| i.meta.clone()).or_else(|| {
+            dns_event.as_ref().and_then(|d| serde_json::to_value(d).ok().map(|v| ("dns", v)))
+        });
+        let mut groups: Vec<(Vec<Hit>, Option<(&'static str, serde_json::Value)>)> = Vec::new();
         self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
-        hits.append(&mut self.hits);
-        // More transactions completed by this packet (pipelining): one pass each.
-        let rest: Vec<_> = inspections.collect();
-        for insp in &rest {
-            let bufs: Vec<(Buffer, &[u8])> =
-                insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-            let extra = Packet {
-                buffers: &bufs,
-                tx_only: true,
-                stream_split: None,
-                payload_seen: false,
-                ..pkt
-            };
-            self.rules.detect(&mut self.detector, &extra, Some(&mut flow.detect), &mut self.hits);
-            hits.append(&mut self.hits);
-        }
+        let mut first_hits = std::mem::take(&mut self.hits);
         // Stream pass: contents split across segments.
         if let Some((window, split)) = &app_out.stream {
             let stream = Packet {
@@ -376,8 +365,23 @@ impl Sensor {
                 ..pkt
             };
             self.rules.detect(&mut self.detector, &stream, Some(&mut flow.detect), &mut self.hits);
-            let seen: Vec<u32> = hits.iter().map(|h| h.rule).collect();
-            hits.extend(self.hits.drain(..).filter(|h| !seen.contains(&h.rule)));
+            let seen: Vec<u32> = first_hits.iter().map(|h| h.rule).collect();
+            first_hits.extend(self.hits.drain(..).filter(|h| !seen.contains(&h.rule)));
+        }
+        groups.push((first_hits, first_meta));
+        // More transactions completed by this packet (pipelining): one pass each.
+        for insp in inspections {
+            let bufs: Vec<(Buffer, &[u8])> =
+                insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
+            let extra = Packet {
+                buffers: &bufs,
+                tx_only: true,
+                stream_split: None,
+                payload_seen: false,
+                ..pkt
+            };
+            self.rules.detect(&mut self.detector, &extra, Some(&mut flow.detect), &mut self.hits);
+            groups.push((std::mem::take(&mut self.hits), insp.meta));
         }
         let app_proto = flow.app_proto;
         let flow_id = flow.id;
@@ -390,7 +394,7 @@ impl Sensor {
         if let Some(d) = dns_event {
             records.insert(0, (look.to_server, Record::Dns(d)));
         }
-        if !hits.is_empty() {
+        if groups.iter().any(|(h, _)| !h.is_empty()) {
             let flow_summary = flow_summary(flow, l4.ports().is_some());
             let meta = AlertMeta {
                 ts,
@@ -402,7 +406,10 @@ impl Sensor {
                 icmp,
                 to_server: look.to_server,
             };
-            self.write_alerts(&hits, &meta, flow_id, app_proto, &flow_summary, sink)?;
+            for (hits, tx) in &groups {
+                let tx = tx.as_ref().map(|(k, v)| (*k, v));
+                self.write_alerts(hits, &meta, flow_id, app_proto, tx, &flow_summary, sink)?;
+            }
         }
         for (to_server, rec) in records {
             let (src, dst) = match rec {
@@ -426,15 +433,21 @@ impl Sensor {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn write_alerts(
         &self,
         hits: &[Hit],
         m: &AlertMeta,
         flow_id: u64,
         app_proto: Option<AppProto>,
+        tx: Option<(&'static str, &serde_json::Value)>,
         flow_summary: &FlowSummary,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
+        let mut app_metadata = serde_json::Map::new();
+        if let Some((k, v)) = tx {
+            app_metadata.insert(k.to_string(), v.clone());
+        }
         let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip.to_string(), port });
         for h in hits {
             let sig = self.rules.signature(h.rule);
@@ -479,6 +492,7 @@ impl Sensor {
                 },
                 app_proto: app_proto.map(|a| a.as_str().to_string()),
                 flow: Some(flow_summary.clone()),
+                app_metadata: app_metadata.clone(),
                 host: self.cfg.eve.sensor_name.clone(),
             };
             sink.alert(&alert)?;
@@ -583,14 +597,9 @@ impl Sensor {
                         icmp: None,
                         to_server,
                     };
-                    self.write_alerts(
-                        &hits,
-                        &meta,
-                        f.id,
-                        f.app_proto,
-                        &flow_summary(&f, true),
-                        sink,
-                    )?;
+                    let tx = insp.meta.as_ref().map(|(k, v)| (*k, v));
+                    let summary = flow_summary(&f, true);
+                    self.write_alerts(&hits, &meta, f.id, f.app_proto, tx, &summary, sink)?;
                 }
                 self.hits = hits;
             }

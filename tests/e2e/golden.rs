@@ -285,6 +285,14 @@ fn app_layer_http_tls_ssh_eve() {
     assert_eq!(kinds.iter().filter(|k| *k == "fileinfo").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "tls").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "ssh").count(), 1);
+    // Alerts carry their transaction, as Suricata's do.
+    let by_sid = |sid: u64| {
+        events.iter().find(|e| e["alert"]["signature_id"] == sid).expect("alert").clone()
+    };
+    assert_eq!(by_sid(102)["http"]["url"], "/auth");
+    assert_eq!(by_sid(103)["http"]["status"], 200);
+    assert_eq!(by_sid(105)["tls"]["sni"], "mail.hue.gov.vn");
+    assert_eq!(by_sid(106)["ssh"]["client"]["software_version"], "libssh_0.10.6");
     golden("app.eve.json", &eve);
 }
 

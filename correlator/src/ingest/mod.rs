@@ -150,6 +150,7 @@ mod tests {
             },
             app_proto: None,
             flow: None,
+            app_metadata: Default::default(),
             host: None,
         }
     }

@@ -47,6 +47,12 @@ pub struct Inspection {
     /// The direction of the message that completed it.
     pub to_server: bool,
     pub buffers: Vec<(Buffer, Vec<u8>)>,
+    /// The transaction as alerts of this inspection show it: (`http`, its record).
+    pub meta: Option<(&'static str, serde_json::Value)>,
+}
+
+fn meta<T: Serialize>(name: &'static str, v: &T) -> Option<(&'static str, serde_json::Value)> {
+    serde_json::to_value(v).ok().map(|v| (name, v))
 }
 
 /// An EVE record produced by the application layer.
@@ -507,9 +513,10 @@ impl TcpSession {
                                             insp.buffers.push((Buffer::DnsQuery, q.name.clone()));
                                         }
                                     }
+                                    let body = DnsBody::from_message(&m, 0);
+                                    insp.meta = meta("dns", &body);
                                     out.inspections.push(insp);
-                                    out.records
-                                        .push((d == 0, Record::Dns(DnsBody::from_message(&m, 0))));
+                                    out.records.push((d == 0, Record::Dns(body)));
                                 }
                                 Err(_) => counters.dns_tcp_errors += 1,
                             }
@@ -627,6 +634,7 @@ fn tls_bytes(
             // Server-side inspections also see the client's buffers (rules mixing both).
             insp.buffers.extend(t.client_buffers.iter().cloned());
         }
+        insp.meta = meta("tls", &t.rec);
         out.inspections.push(insp);
     }
     // The handshake in clear is over once the server encrypts.
@@ -666,13 +674,14 @@ fn ssh_bytes(
     let mut insp = Inspection { to_server: d == 0, ..Default::default() };
     push(&mut insp.buffers, Buffer::SshProto, proto);
     push(&mut insp.buffers, Buffer::SshSoftware, sw);
-    out.inspections.push(insp);
     let side = SshSide { proto_version: text(proto), software_version: text(sw) };
     if d == 0 {
         sh.rec.client = Some(side);
     } else {
         sh.rec.server = Some(side);
     }
+    insp.meta = meta("ssh", &sh.rec);
+    out.inspections.push(insp);
     if sh.done[0] && sh.done[1] && !sh.logged {
         sh.logged = true;
         out.records.push((true, Record::Ssh(sh.rec.clone())));
@@ -708,6 +717,7 @@ fn http_events(
                 if let Some(req) = &tx.request {
                     request_buffers(req, Some(&body), true, &mut insp.buffers);
                 }
+                insp.meta = http_record(tx, None, None).and_then(|r| meta("http", &r));
                 tx.request_body = Some(body);
                 out.inspections.push(insp);
             }
@@ -738,8 +748,10 @@ fn http_events(
                 if let Some(resp) = &tx.response {
                     response_buffers(resp, &body, &mut insp.buffers);
                 }
+                let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
+                insp.meta = rec.as_ref().and_then(|r| meta("http", r));
                 out.inspections.push(insp);
-                if let Some(rec) = http_record(&tx, tx.response.as_deref(), Some(&body)) {
+                if let Some(rec) = rec {
                     out.records.push((true, Record::Http(rec)));
                 }
                 if body.size > 0 {
