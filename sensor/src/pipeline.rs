@@ -11,7 +11,7 @@ use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Buffer
 use serde_json::json;
 
 use crate::app::dns;
-use crate::app::session::{AppCounters, AppOutput, Record, SessionLimits};
+use crate::app::session::{AppCounters, AppOutput, Record, SessionLimits, TxMeta};
 use crate::capture::pcap::{PcapError, PcapReader};
 use crate::capture::Frame;
 use crate::config::{ChecksumMode, SensorConfig};
@@ -352,7 +352,7 @@ impl Sensor {
         let first_meta = first.as_ref().and_then(|i| i.meta.clone()).or_else(|| {
             dns_event.as_ref().and_then(|d| serde_json::to_value(d).ok().map(|v| ("dns", v)))
         });
-        let mut groups: Vec<(Vec<Hit>, Option<(&'static str, serde_json::Value)>)> = Vec::new();
+        let mut groups: Vec<(Vec<Hit>, Option<TxMeta>)> = Vec::new();
         self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
         let mut first_hits = std::mem::take(&mut self.hits);
         // Stream pass: contents split across segments.

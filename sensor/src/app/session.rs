@@ -48,10 +48,13 @@ pub struct Inspection {
     pub to_server: bool,
     pub buffers: Vec<(Buffer, Vec<u8>)>,
     /// The transaction as alerts of this inspection show it: (`http`, its record).
-    pub meta: Option<(&'static str, serde_json::Value)>,
+    pub meta: Option<TxMeta>,
 }
 
-fn meta<T: Serialize>(name: &'static str, v: &T) -> Option<(&'static str, serde_json::Value)> {
+/// A transaction under its protocol's name, as alert records carry it.
+pub type TxMeta = (&'static str, serde_json::Value);
+
+fn meta<T: Serialize>(name: &'static str, v: &T) -> Option<TxMeta> {
     serde_json::to_value(v).ok().map(|v| (name, v))
 }
 
