@@ -104,6 +104,8 @@ buffers! {
     TlsCertIssuer = "tls.cert_issuer", Response, true, ["tls.cert_issuer", "tls_cert_issuer"];
     TlsCertSerial = "tls.cert_serial", Response, true, ["tls.cert_serial", "tls_cert_serial"];
     TlsCertFingerprint = "tls.cert_fingerprint", Response, true, ["tls.cert_fingerprint", "tls_cert_fingerprint"];
+    /// Each certificate of the server's chain, DER (one buffer per certificate).
+    TlsCerts = "tls.certs", Response, true, ["tls.certs"];
     Ja3Hash = "ja3.hash", Request, true, ["ja3.hash", "ja3_hash"];
     Ja3String = "ja3.string", Request, true, ["ja3.string", "ja3_string"];
     Ja3sHash = "ja3s.hash", Response, true, ["ja3s.hash", "ja3s_hash"];

@@ -1402,7 +1402,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "dns.answers.rrname",
     "dns.rrtype",
     "dns.rcode",
-    "tls.certs",
     "tls.cert_chain_len",
     "tls_cert_notbefore",
     "tls_cert_notafter",

@@ -608,6 +608,9 @@ fn tls_bytes(
             }
             (1, tls::HS_CERTIFICATE) => {
                 let certs = tls::parse_certificates(&body).unwrap_or_default();
+                for c in &certs {
+                    push(&mut insp.buffers, Buffer::TlsCerts, c);
+                }
                 let Some(first) = certs.first() else { continue };
                 match x509::parse(first) {
                     Ok(c) => {
@@ -1171,6 +1174,7 @@ mod tests {
         let srv = &outs[2].inspections[0];
         assert!(has(srv, Buffer::TlsCertSubject, b"O=So TTTT Hue, CN=portal.hue.gov.vn"));
         assert!(has(srv, Buffer::TlsCertIssuer, b"C=VN, CN=Test CA"));
+        assert!(has(srv, Buffer::TlsCerts, &cert));
         assert!(has(srv, Buffer::TlsSni, b"portal.hue.gov.vn"));
         match &outs[2].records[0].1 {
             Record::Tls(t) => {
