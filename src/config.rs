@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use gatewatch_correlator::config::{CorrelatorConfig, StoreConfig};
 use gatewatch_sensor::config::{
-    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FlowConfig, SensorConfig, StreamConfig,
-    VarsConfig,
+    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FilesConfig, FlowConfig, SensorConfig,
+    StreamConfig, VarsConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,8 @@ pub struct Config {
     pub vars: VarsConfig,
     /// EVE JSON output.
     pub eve: EveConfig,
+    /// Storing of extracted files.
+    pub files: FilesConfig,
     /// Incident building.
     pub correlator: CorrelatorConfig,
     /// Where the correlator keeps its data.
@@ -44,6 +46,7 @@ impl Config {
             detect: self.detect.clone(),
             vars: self.vars.clone(),
             eve: self.eve.clone(),
+            files: self.files.clone(),
         }
     }
 }

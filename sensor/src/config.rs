@@ -164,6 +164,22 @@ impl Default for EveConfig {
     }
 }
 
+/// Extracted files (HTTP bodies) written to disk.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Folder of stored files, named by sha256 (`ab/abcdef…`); none: nothing stored.
+    pub store_dir: Option<PathBuf>,
+    /// Bytes all stored files may take; when full, files are not stored (counted).
+    pub store_max_bytes: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig { store_dir: None, store_max_bytes: 1024 * 1024 * 1024 }
+    }
+}
+
 /// Everything the sensor pipeline needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensorConfig {
@@ -174,4 +190,5 @@ pub struct SensorConfig {
     pub detect: DetectConfig,
     pub vars: VarsConfig,
     pub eve: EveConfig,
+    pub files: FilesConfig,
 }

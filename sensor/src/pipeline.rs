@@ -19,6 +19,7 @@ use crate::decode::defrag::Defrag;
 use crate::decode::{self, ipv4, Decoded, L2Kind, L3, L4};
 use crate::flow::{EndReason, Flow, FlowTable};
 use crate::output::eve::{proto_name, timestamp, AppEvent, DnsBody, FlowBody, FlowEvent, TcpBody};
+use crate::output::filestore::FileStore;
 use crate::output::EventSink;
 use crate::stats::SensorStats;
 use crate::stream::{Memcap, StreamStats};
@@ -67,6 +68,7 @@ pub struct Sensor {
     app: AppCounters,
     /// Reassembly counters of ended sessions.
     stream_stats: StreamStats,
+    files: Option<FileStore>,
     pcap_cnt: u64,
     first_ts: Option<i64>,
     last_ts: i64,
@@ -86,6 +88,8 @@ impl Sensor {
             ..SessionLimits::default()
         };
         session_limits.http.body_limit = cfg.stream.http_body_limit;
+        let files =
+            cfg.files.store_dir.clone().map(|d| FileStore::new(d, cfg.files.store_max_bytes));
         Sensor {
             cfg,
             rules,
@@ -99,6 +103,7 @@ impl Sensor {
             session_limits,
             app: AppCounters::default(),
             stream_stats: StreamStats::default(),
+            files,
             pcap_cnt: 0,
             first_ts: None,
             last_ts: 0,
@@ -113,6 +118,7 @@ impl Sensor {
         s.app_layer.session = self.app.clone();
         s.stream = self.stream_stats;
         s.stream_memuse = self.stream_mem.used() as u64;
+        s.file_store = self.files.as_ref().map(|f| f.stats.clone());
         s.uptime = self.first_ts.map_or(0, |f| (self.last_ts - f) / 1_000_000);
         s
     }
@@ -503,8 +509,8 @@ impl Sensor {
     /// Writes one application-layer record.
     #[allow(clippy::too_many_arguments)]
     fn write_app(
-        &self,
-        record: Record,
+        &mut self,
+        mut record: Record,
         flow_id: u64,
         pcap_cnt: Option<u64>,
         ts: i64,
@@ -514,6 +520,9 @@ impl Sensor {
         app_proto: Option<AppProto>,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
+        if let (Record::Fileinfo(f), Some(store)) = (&mut record, self.files.as_mut()) {
+            f.stored = store.store(&f.sha256, f.content.as_deref());
+        }
         let (event_type, tx_id, app) = match &record {
             Record::Dns(_) => ("dns", None, None),
             Record::Http(h) => ("http", Some(h.tx_id), None),

@@ -71,6 +71,8 @@ pub struct SensorStats {
     pub stream: crate::stream::StreamStats,
     /// Bytes held by reassembly now.
     pub stream_memuse: u64,
+    /// Counters of the file store, when one is configured.
+    pub file_store: Option<crate::output::filestore::FileStoreStats>,
     pub rules_loaded: usize,
     /// Seconds of capture time covered.
     pub uptime: i64,
@@ -116,6 +118,7 @@ impl SensorStats {
                 "dns_udp": self.app_layer.dns_udp, "errors": self.app_layer.errors,
                 "tcp": self.app_layer.session,
             },
+            "file_store": self.file_store,
             "stream": {
                 "segments": self.stream.segments, "retransmissions": self.stream.retransmissions,
                 "overlaps": self.stream.overlaps, "overlap_conflicts": self.stream.overlap_conflicts,

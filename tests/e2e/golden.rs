@@ -325,3 +325,23 @@ alert tcp any any -> any 9000 (msg:"two contents across"; content:"xxxx"; conten
     let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
     assert_eq!(st["stream"]["retransmissions"], 2);
 }
+
+#[test]
+fn extracted_files_are_stored_by_sha256() {
+    let dir = Scratch::new("filestore");
+    app_capture().write_pcap(&dir.path("app.pcap")).expect("pcap");
+    replay(&dir, &["app.pcap"], APP_RULES, &["--set", "files.store_dir=store"]);
+    let events = eve_lines(&dir.path("eve.json"));
+    let files: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["event_type"] == "fileinfo").collect();
+    assert_eq!(files.len(), 2);
+    for f in files {
+        assert_eq!(f["fileinfo"]["stored"], true);
+        let sha = f["fileinfo"]["sha256"].as_str().expect("sha256");
+        let stored =
+            std::fs::read(dir.path("store").join(&sha[..2]).join(sha)).expect("stored file");
+        assert_eq!(stored.len() as u64, f["fileinfo"]["size"].as_u64().expect("size"));
+    }
+    let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
+    assert_eq!(st["file_store"]["stored"], 2);
+}

@@ -88,6 +88,8 @@ pub struct Body {
     pub sha256: String,
     /// The body ended early (connection closed, gap).
     pub incomplete: bool,
+    /// `data` is the content-decoded body (gzip/deflate), not the bytes hashed.
+    pub decoded: bool,
 }
 
 /// What parsing a chunk of stream produced, in order.
@@ -342,9 +344,13 @@ impl HttpParser {
 
     fn finish_body(&mut self, b: BodyState, incomplete: bool) -> Body {
         let mut data = b.data;
+        let mut decoded = false;
         if b.encoding != Encoding::Identity && !data.is_empty() {
             match decode(&data, b.encoding, self.limits.decoded_limit) {
-                Some(d) => data = d,
+                Some(d) => {
+                    data = d;
+                    decoded = true;
+                }
                 None => self.errors.decode_failed += 1,
             }
         }
@@ -356,6 +362,7 @@ impl HttpParser {
             sha1: hex(&b.sha1.finalize()),
             sha256: hex(&b.sha256.finalize()),
             incomplete,
+            decoded,
         }
     }
 

@@ -174,6 +174,11 @@ pub struct FileRecord {
     pub stored: bool,
     pub size: u64,
     pub tx_id: u64,
+    /// The whole file, when it is complete, within the body limit and not
+    /// content-encoded (so that its bytes are the ones `sha256` names): what a file
+    /// store may write.
+    #[serde(skip)]
+    pub content: Option<Vec<u8>>,
 }
 
 /// Bytes on each side of a segment boundary given to stream inspection: a match that
@@ -923,6 +928,7 @@ fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
         stored: false,
         size: body.size,
         tx_id: tx.id,
+        content: (!body.incomplete && !body.truncated && !body.decoded).then(|| body.data.clone()),
     }
 }
 

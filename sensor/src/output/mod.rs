@@ -1,6 +1,7 @@
 //! Output of the sensor: EVE JSON records ([`eve`]) and the sink trait they go through.
 
 pub mod eve;
+pub mod filestore;
 
 use std::io;
 
