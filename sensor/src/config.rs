@@ -143,6 +143,8 @@ pub struct EveConfig {
     pub tls: bool,
     /// Write `ssh` records (one per session, with both banners).
     pub ssh: bool,
+    /// Write `smtp` records (one per mail: envelope and `email` headers, attachments).
+    pub smtp: bool,
     /// Write a `stats` record at the end of a replay.
     pub stats: bool,
     /// Written as `host` in every record; default: none.
@@ -158,6 +160,7 @@ impl Default for EveConfig {
             fileinfo: true,
             tls: true,
             ssh: true,
+            smtp: true,
             stats: true,
             sensor_name: None,
         }

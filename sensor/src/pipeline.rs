@@ -529,6 +529,7 @@ impl Sensor {
             Record::Fileinfo(_) => ("fileinfo", None, app_proto.map(|a| a.as_str())),
             Record::Tls(_) => ("tls", None, None),
             Record::Ssh(_) => ("ssh", None, None),
+            Record::Smtp(e) => ("smtp", Some(e.tx_id), None),
         };
         let ev = AppEvent {
             timestamp: timestamp(ts),

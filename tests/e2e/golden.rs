@@ -228,6 +228,7 @@ alert ssh any any -> any any (msg:"libssh client"; ssh.software; content:"libssh
 alert tcp any any -> any any (msg:"legacy modifiers"; content:"login"; http_uri; content:"user="; http_uri; distance:0; sid:107;)
 alert http any any -> any any (msg:"uri raw keeps the escape"; http.uri.raw; content:"%2e"; sid:108;)
 alert http any any -> any any (msg:"never: host is lowercased"; http.host; content:"PORTAL"; sid:109;)
+alert smtp any any -> any any (msg:"executable mailed to the director"; smtp.rcpt_to; content:"giamdoc@"; startswith; file.data; content:"MZ"; startswith; sid:110;)
 "#;
 
 fn app_capture() -> Capture {
@@ -267,22 +268,37 @@ fn app_capture() -> Capture {
         .client_send(b"SSH-2.0-libssh_0.10.6\r\n")
         .close();
     cap.add(s.into_frames());
+    let mut m = TcpSession::new(
+        SocketAddrV4::new(ip("10.20.1.8"), 41003),
+        SocketAddrV4::new(ip("192.0.2.25"), 25),
+        T0 + 300_000,
+    );
+    m.handshake()
+        .server_send(b"220 mail.hue.gov.vn ESMTP\r\n")
+        .client_send(b"EHLO ketoan-pc\r\n")
+        .server_send(b"250 mail.hue.gov.vn\r\n")
+        .client_send(b"MAIL FROM:<ketoan@phuvang.hue.gov.vn>\r\nRCPT TO:<giamdoc@hue.gov.vn>\r\nDATA\r\n")
+        .server_send(b"250 OK\r\n250 OK\r\n354 go ahead\r\n")
+        .client_send(b"From: <ketoan@phuvang.hue.gov.vn>\r\nSubject: Bao cao quy\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nDinh kem.\r\n--b1\r\nContent-Disposition: attachment; filename=\"baocao.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAA=\r\n--b1--\r\n.\r\nQUIT\r\n")
+        .close();
+    cap.add(m.into_frames());
     cap
 }
 
 #[test]
-fn app_layer_http_tls_ssh_eve() {
+fn app_layer_http_tls_ssh_smtp_eve() {
     let dir = Scratch::new("golden-app");
     app_capture().write_pcap(&dir.path("app.pcap")).expect("pcap");
     let eve = replay(&dir, &["app.pcap"], APP_RULES, &[]);
     let events = eve_lines(&dir.path("eve.json"));
     let mut sids = alert_sids(&events);
     sids.sort();
-    assert_eq!(sids, vec![101, 102, 103, 104, 105, 106, 107, 108]);
+    assert_eq!(sids, vec![101, 102, 103, 104, 105, 106, 107, 108, 110]);
     let kinds: Vec<String> =
         events.iter().map(|e| e["event_type"].as_str().unwrap_or_default().to_string()).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "http").count(), 2);
-    assert_eq!(kinds.iter().filter(|k| *k == "fileinfo").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "fileinfo").count(), 3);
+    assert_eq!(kinds.iter().filter(|k| *k == "smtp").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "tls").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "ssh").count(), 1);
     // Alerts carry their transaction, as Suricata's do.
@@ -293,6 +309,7 @@ fn app_layer_http_tls_ssh_eve() {
     assert_eq!(by_sid(103)["http"]["status"], 200);
     assert_eq!(by_sid(105)["tls"]["sni"], "mail.hue.gov.vn");
     assert_eq!(by_sid(106)["ssh"]["client"]["software_version"], "libssh_0.10.6");
+    assert_eq!(by_sid(110)["smtp"]["mail_from"], "<ketoan@phuvang.hue.gov.vn>");
     golden("app.eve.json", &eve);
 }
 
@@ -334,7 +351,7 @@ fn extracted_files_are_stored_by_sha256() {
     let events = eve_lines(&dir.path("eve.json"));
     let files: Vec<&serde_json::Value> =
         events.iter().filter(|e| e["event_type"] == "fileinfo").collect();
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 3);
     for f in files {
         assert_eq!(f["fileinfo"]["stored"], true);
         let sha = f["fileinfo"]["sha256"].as_str().expect("sha256");
@@ -343,5 +360,5 @@ fn extracted_files_are_stored_by_sha256() {
         assert_eq!(stored.len() as u64, f["fileinfo"]["size"].as_u64().expect("size"));
     }
     let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
-    assert_eq!(st["file_store"]["stored"], 2);
+    assert_eq!(st["file_store"]["stored"], 3);
 }

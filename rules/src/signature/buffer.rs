@@ -111,6 +111,10 @@ buffers! {
     Ja3sHash = "ja3s.hash", Response, true, ["ja3s.hash", "ja3s_hash"];
     Ja3sString = "ja3s.string", Response, true, ["ja3s.string", "ja3s_string"];
     Ja4Hash = "ja4.hash", Request, true, ["ja4.hash"];
+    SmtpHelo = "smtp.helo", Request, true, ["smtp.helo"];
+    SmtpMailFrom = "smtp.mail_from", Request, true, ["smtp.mail_from"];
+    /// One buffer per recipient.
+    SmtpRcptTo = "smtp.rcpt_to", Request, true, ["smtp.rcpt_to"];
     SshProto = "ssh.proto", Either, true, ["ssh.proto", "ssh_proto"];
     SshSoftware = "ssh.software", Either, true, ["ssh.software", "ssh_software"];
 }
@@ -299,7 +303,10 @@ impl AppProto {
 
     /// False while the sensor cannot identify the protocol.
     pub fn supported(self) -> bool {
-        matches!(self, AppProto::Dns | AppProto::Http | AppProto::Tls | AppProto::Ssh)
+        matches!(
+            self,
+            AppProto::Dns | AppProto::Http | AppProto::Tls | AppProto::Ssh | AppProto::Smtp
+        )
     }
 
     /// Protocols carried only over TCP.

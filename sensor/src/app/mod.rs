@@ -6,6 +6,7 @@
 pub mod dns;
 pub mod http;
 pub mod session;
+pub mod smtp;
 pub mod tls;
 pub mod x509;
 

@@ -14,7 +14,7 @@ use gatewatch_rules::signature::{AppProto, Buffer, Side as BufferSide};
 use serde::Serialize;
 
 use super::http::{self, Body, Event, Head, HttpParser, RequestInfo, Side};
-use super::{dns, tls, x509};
+use super::{dns, smtp, tls, x509};
 use crate::output::eve::DnsBody;
 use crate::stream::{Memcap, StreamDir, StreamStats};
 
@@ -28,6 +28,8 @@ pub struct SessionLimits {
     /// Bytes looked at to identify the protocol.
     pub probe_bytes: usize,
     pub http: http::Limits,
+    /// Bytes of an SMTP message kept for MIME parsing.
+    pub smtp_message_limit: usize,
 }
 
 impl Default for SessionLimits {
@@ -37,6 +39,7 @@ impl Default for SessionLimits {
             max_pending: 256 * 1024,
             probe_bytes: 4096,
             http: http::Limits::default(),
+            smtp_message_limit: 1024 * 1024,
         }
     }
 }
@@ -67,6 +70,44 @@ pub enum Record {
     Dns(DnsBody),
     Tls(TlsRecord),
     Ssh(SshRecord),
+    /// `smtp` and `email`, side by side as Suricata writes them.
+    #[serde(untagged)]
+    Smtp(SmtpEvent),
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SmtpEvent {
+    #[serde(skip)]
+    pub tx_id: u64,
+    pub smtp: SmtpRecord,
+    pub email: EmailRecord,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SmtpRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helo: Option<String>,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct EmailRecord {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachment: Vec<String>,
+}
+
+#[derive(Debug)]
+struct SmtpConn {
+    parser: smtp::SmtpParser,
+    next_tx: u64,
 }
 
 /// The EVE `tls` record of a session.
@@ -213,6 +254,9 @@ pub struct AppCounters {
     pub tls_handshakes: u64,
     pub tls_errors: u64,
     pub ssh_banners: u64,
+    pub smtp_mails: u64,
+    pub smtp_attachments: u64,
+    pub smtp_errors: u64,
 }
 
 #[derive(Debug)]
@@ -239,6 +283,7 @@ enum Proto {
     Dns([Vec<u8>; 2]),
     Tls(Box<TlsConn>),
     Ssh(Box<SshConn>),
+    Smtp(Box<SmtpConn>),
     /// Identified as something not parsed here, or identification gave up.
     Other,
 }
@@ -403,6 +448,11 @@ impl TcpSession {
     }
 
     fn close_dir(&mut self, d: usize, counters: &mut AppCounters, out: &mut AppOutput) {
+        if let (Proto::Smtp(m), 0) = (&mut self.proto, d) {
+            let mut mails = Vec::new();
+            m.parser.close(&mut mails);
+            smtp_mails(m, mails, counters, out);
+        }
         if let Proto::Http(h) = &mut self.proto {
             let mut ev = Vec::new();
             if d == 0 {
@@ -459,7 +509,10 @@ impl TcpSession {
                 AppProto::Dns => Proto::Dns([Vec::new(), Vec::new()]),
                 AppProto::Tls => Proto::Tls(Box::default()),
                 AppProto::Ssh => Proto::Ssh(Box::default()),
-                AppProto::Smtp => Proto::Other,
+                AppProto::Smtp => Proto::Smtp(Box::new(SmtpConn {
+                    parser: smtp::SmtpParser::new(limits.smtp_message_limit),
+                    next_tx: 0,
+                })),
             };
             // Replay what was held while probing (the current bytes are in it), then
             // what did not fit.
@@ -544,8 +597,82 @@ impl TcpSession {
             }
             Proto::Tls(t) => tls_bytes(t, d, bytes, counters, out),
             Proto::Ssh(sh) => ssh_bytes(sh, d, bytes, counters, out),
+            Proto::Smtp(m) if d == 0 => {
+                let mut mails = Vec::new();
+                m.parser.feed(bytes, &mut mails);
+                smtp_mails(m, mails, counters, out);
+            }
+            Proto::Smtp(_) => {}
             Proto::Probing(_) | Proto::Other => {}
         }
+    }
+}
+
+/// Finished mail transactions: inspection (envelope and attachments), `smtp` record,
+/// one `fileinfo` per attachment.
+fn smtp_mails(
+    m: &mut SmtpConn,
+    mails: Vec<smtp::Mail>,
+    counters: &mut AppCounters,
+    out: &mut AppOutput,
+) {
+    counters.smtp_errors += std::mem::take(&mut m.parser.errors);
+    for mail in mails {
+        let tx_id = m.next_tx;
+        m.next_tx += 1;
+        counters.smtp_mails += 1;
+        let mut insp = Inspection { to_server: true, ..Default::default() };
+        if let Some(h) = &mail.helo {
+            push(&mut insp.buffers, Buffer::SmtpHelo, h);
+        }
+        push(&mut insp.buffers, Buffer::SmtpMailFrom, &mail.mail_from);
+        for r in &mail.rcpt_to {
+            push(&mut insp.buffers, Buffer::SmtpRcptTo, r);
+        }
+        let ev = SmtpEvent {
+            tx_id,
+            smtp: SmtpRecord {
+                helo: mail.helo.as_deref().map(text),
+                mail_from: format!("<{}>", text(&mail.mail_from)),
+                rcpt_to: mail.rcpt_to.iter().map(|r| format!("<{}>", text(r))).collect(),
+            },
+            email: EmailRecord {
+                status: if mail.truncated { "PARSE_INCOMPLETE" } else { "PARSE_DONE" },
+                from: mail.from.clone(),
+                to: mail.to.clone(),
+                subject: mail.subject.clone(),
+                attachment: mail.attachments.iter().map(|a| a.filename.clone()).collect(),
+            },
+        };
+        insp.meta = meta("smtp", &ev.smtp);
+        for a in &mail.attachments {
+            counters.smtp_attachments += 1;
+            push(&mut insp.buffers, Buffer::FileData, &a.data);
+            out.records.push((
+                true,
+                Record::Fileinfo(file_of(&a.filename, &a.data, tx_id, mail.truncated)),
+            ));
+        }
+        out.inspections.push(insp);
+        out.records.push((true, Record::Smtp(ev)));
+    }
+}
+
+/// The `fileinfo` record of a file held whole in memory.
+fn file_of(filename: &str, data: &[u8], tx_id: u64, truncated: bool) -> FileRecord {
+    use md5::Digest as _;
+    FileRecord {
+        filename: filename.to_string(),
+        magic: magic(data),
+        gaps: truncated,
+        state: if truncated { "TRUNCATED" } else { "CLOSED" },
+        md5: http::hex(&md5::Md5::digest(data)),
+        sha1: http::hex(&sha1::Sha1::digest(data)),
+        sha256: http::hex(&sha2::Sha256::digest(data)),
+        stored: false,
+        size: data.len() as u64,
+        tx_id,
+        content: (!truncated).then(|| data.to_vec()),
     }
 }
 
@@ -1212,6 +1339,36 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(c.ssh_banners, 2);
+    }
+
+    #[test]
+    fn smtp_envelope_attachment_and_starttls() {
+        let mail: &[u8] = b"EHLO pc01\r\nMAIL FROM:<a@hue.gov.vn>\r\nRCPT TO:<b@hue.gov.vn>\r\nDATA\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nhello\r\n--B--\r\n.\r\n";
+        let (s, outs, c) =
+            run(&[(false, 0x18, 1, b"220 mail.hue.gov.vn ESMTP\r\n"), (true, 0x18, 1, mail)]);
+        assert_eq!(s.app_proto, Some(AppProto::Smtp));
+        let insp = &outs[1].inspections[0];
+        assert!(has(insp, Buffer::SmtpHelo, b"pc01"));
+        assert!(has(insp, Buffer::SmtpRcptTo, b"b@hue.gov.vn"));
+        assert!(has(insp, Buffer::FileData, b"hello"));
+        let kinds: Vec<&str> = outs[1]
+            .records
+            .iter()
+            .map(|(_, r)| match r {
+                Record::Fileinfo(f) => {
+                    assert_eq!(f.filename, "a.txt");
+                    "fileinfo"
+                }
+                Record::Smtp(e) => {
+                    assert_eq!(e.smtp.rcpt_to, vec!["<b@hue.gov.vn>"]);
+                    assert_eq!(e.email.attachment, vec!["a.txt"]);
+                    "smtp"
+                }
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, vec!["fileinfo", "smtp"]);
+        assert_eq!((c.smtp_mails, c.smtp_attachments), (1, 1));
     }
 
     #[test]

@@ -277,6 +277,7 @@ impl<W: Write> EventSink for EveWriter<W> {
             "fileinfo" => self.select.fileinfo,
             "tls" => self.select.tls,
             "ssh" => self.select.ssh,
+            "smtp" => self.select.smtp,
             _ => true,
         };
         if on {
