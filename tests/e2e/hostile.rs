@@ -210,3 +210,62 @@ fn out_of_order_data_is_bounded_by_the_stream_memcap() {
     assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
     assert_eq!(st["flow"]["total"], 500);
 }
+
+#[test]
+fn overlapping_conflicting_segments_are_counted_and_bounded() {
+    let dir = Scratch::new("overlap");
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut cap = Capture::default();
+    let dst: std::net::Ipv4Addr = "192.0.2.80".parse().expect("ip");
+    let mut t = T0;
+    for i in 0..300u32 {
+        let src = std::net::Ipv4Addr::from(0x0a02_0000 + i);
+        let sport = 30000 + i as u16;
+        let isn = rng.next() as u32;
+        let syn = tcp_segment(src, dst, sport, 80, isn, 0, 0x02, &[]);
+        cap.push(t, eth_ipv4(src, dst, 6, &syn, 1));
+        t += 10;
+        // 40 segments at random offsets in the first 2 KB, random lengths and bytes:
+        // overlaps, conflicts, holes, retransmissions, some HTTP-looking starts.
+        for k in 0..40u16 {
+            let off = (rng.next() % 2048) as u32;
+            let len = (rng.next() % 300) as usize + 1;
+            let mut data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            if k % 7 == 0 {
+                data.splice(0..0, b"GET /x HTTP/1.1\r\n".iter().copied());
+            }
+            let seg = tcp_segment(src, dst, sport, 80, isn.wrapping_add(1 + off), 1, 0x18, &data);
+            cap.push(t, eth_ipv4(src, dst, 6, &seg, k));
+            t += 10;
+        }
+    }
+    cap.write_pcap(&dir.path("overlap.pcap")).expect("pcap");
+    std::fs::write(
+        dir.path("r.rules"),
+        "alert http any any -> any any (http.uri; content:\"/x\"; sid:1;)\nalert tcp any any -> any any (content:\"GET\"; sid:2;)\n",
+    )
+    .expect("write");
+    let out = run_in(
+        &dir.0,
+        &[
+            "replay",
+            "overlap.pcap",
+            "--rules",
+            "r.rules",
+            "--eve",
+            "eve.json",
+            "--set",
+            "stream.midstream=true",
+            "--set",
+            "stream.memcap=300000",
+            "--set",
+            "eve.flow=false",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let st = stats(&dir);
+    assert_eq!(st["decoder"]["pkts"], 300 * 41);
+    assert!(st["stream"]["overlaps"].as_u64().unwrap_or(0) > 1000, "{st}");
+    assert!(st["stream"]["overlap_conflicts"].as_u64().unwrap_or(0) > 1000, "{st}");
+    assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
+}

@@ -832,6 +832,29 @@ mod tests {
     }
 
     #[test]
+    fn tls_version_keyword() {
+        let rs = set(&[r#"alert tls any any -> any any (tls.version:1.2; sid:1;)"#]);
+        let mut det = rs.detector();
+        let run = |det: &mut Detector, v: &[u8]| {
+            let bufs: [(Buffer, &[u8]); 1] = [(Buffer::TlsVersion, v)];
+            let mut p = pkt(b"");
+            p.app_proto = Some(AppProto::Tls);
+            p.flow = Some(FlowView { to_server: false, established: true });
+            p.buffers = &bufs;
+            sids(&rs, det, &p, &mut FlowState::default())
+        };
+        assert_eq!(run(&mut det, b"1.2"), vec![1]);
+        assert!(run(&mut det, b"1.3").is_empty());
+        assert!(run(&mut det, b"1.2.1").is_empty());
+        assert!(Signature::parse(
+            "alert tls any any -> any any (tls.version:9.9; sid:2;)",
+            &Vars::default(),
+            Origin { file: "t".into(), line: 1 }
+        )
+        .is_err());
+    }
+
+    #[test]
     fn thresholds_by_src() {
         let rs = set(&[
             r#"alert tcp any any -> any any (content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)"#,

@@ -104,6 +104,9 @@ buffers! {
     TlsCertIssuer = "tls.cert_issuer", Response, true, ["tls.cert_issuer", "tls_cert_issuer"];
     TlsCertSerial = "tls.cert_serial", Response, true, ["tls.cert_serial", "tls_cert_serial"];
     TlsCertFingerprint = "tls.cert_fingerprint", Response, true, ["tls.cert_fingerprint", "tls_cert_fingerprint"];
+    /// The negotiated version as `tls.version` writes it (`1.0` … `1.3`, `ssl3`); filled
+    /// from the ServerHello. Only the `tls.version:` keyword uses it.
+    TlsVersion = "tls.version", Response, true, ["\u{0}tls.version"];
     /// Each certificate of the server's chain, DER (one buffer per certificate).
     TlsCerts = "tls.certs", Response, true, ["tls.certs"];
     Ja3Hash = "ja3.hash", Request, true, ["ja3.hash", "ja3_hash"];

@@ -750,6 +750,29 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     Err(gap) => note_gap(&mut first_gap, gap),
                 }
             }
+            "tls.version" => {
+                let v = need(name, value)?.trim();
+                let norm = match v {
+                    "1.0" | "1.1" | "1.2" | "1.3" => v,
+                    "ssl3" | "3.0" => "ssl3",
+                    other => {
+                        return Err(ParseError::invalid(name, format!("unknown version `{other}`")))
+                    }
+                };
+                list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(Content {
+                    pattern: norm.as_bytes().to_vec(),
+                    negated: false,
+                    nocase: false,
+                    offset: Some(0),
+                    depth: Some(norm.len() as u32),
+                    distance: None,
+                    within: None,
+                    startswith: true,
+                    endswith: true,
+                    fast_pattern: false,
+                    fast_pattern_chop: None,
+                }));
+            }
             "urilen" => {
                 let v = need(name, value)?;
                 let (n, raw) = match v.split_once(',') {
@@ -1407,7 +1430,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "tls_cert_notafter",
     "tls_cert_expired",
     "tls_cert_valid",
-    "tls.version",
     "tls.subject",
     "tls.issuerdn",
     "tls.fingerprint",

@@ -736,7 +736,17 @@ fn tls_bytes(
                 push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
                 push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
                 t.rec.ja3s = Some(ja3s);
-                t.rec.version = Some(tls_version(sh.negotiated_version()));
+                let v = sh.negotiated_version();
+                t.rec.version = Some(tls_version(v));
+                let short = match v {
+                    0x0300 => "ssl3",
+                    0x0301 => "1.0",
+                    0x0302 => "1.1",
+                    0x0303 => "1.2",
+                    0x0304 => "1.3",
+                    _ => "",
+                };
+                push(&mut insp.buffers, Buffer::TlsVersion, short.as_bytes());
             }
             (1, tls::HS_CERTIFICATE) => {
                 let certs = tls::parse_certificates(&body).unwrap_or_default();
@@ -1308,6 +1318,7 @@ mod tests {
         assert!(has(srv, Buffer::TlsCertSubject, b"O=So TTTT Hue, CN=portal.hue.gov.vn"));
         assert!(has(srv, Buffer::TlsCertIssuer, b"C=VN, CN=Test CA"));
         assert!(has(srv, Buffer::TlsCerts, &cert));
+        assert!(has(srv, Buffer::TlsVersion, b"1.2"));
         assert!(has(srv, Buffer::TlsSni, b"portal.hue.gov.vn"));
         match &outs[2].records[0].1 {
             Record::Tls(t) => {
