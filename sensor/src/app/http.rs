@@ -442,13 +442,14 @@ impl HttpParser {
                 // Obsolete line folding: continues the previous value.
                 if let Some((_, v)) = headers.last_mut() {
                     v.push(b' ');
-                    v.extend_from_slice(trim(line));
+                    v.extend_from_slice(line.trim_ascii());
                 }
                 continue;
             }
             match memchr::memchr(b':', line) {
-                Some(c) => headers.push((trim(&line[..c]).to_vec(), trim(&line[c + 1..]).to_vec())),
-                None => headers.push((trim(line).to_vec(), Vec::new())),
+                Some(c) => headers
+                    .push((line[..c].trim_ascii().to_vec(), line[c + 1..].trim_ascii().to_vec())),
+                None => headers.push((line.trim_ascii().to_vec(), Vec::new())),
             }
         }
         let header_start = memchr::memchr(b'\n', raw).map_or(raw.len(), |i| i + 1);
@@ -543,9 +544,9 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
                     }
                     return (used, false, false);
                 };
-                let line = trim(&rest[..nl]);
+                let line = rest[..nl].trim_ascii();
                 let hex_part = line.split(|c| *c == b';').next().unwrap_or_default();
-                let hex_part = trim(hex_part);
+                let hex_part = hex_part.trim_ascii();
                 let size = std::str::from_utf8(hex_part)
                     .ok()
                     .and_then(|s| u64::from_str_radix(s, 16).ok());
@@ -591,7 +592,7 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
                     return (used, false, false);
                 };
                 used += nl + 1;
-                if trim(&rest[..nl]).is_empty() {
+                if rest[..nl].trim_ascii().is_empty() {
                     return (used, true, false);
                 }
             }
@@ -642,7 +643,7 @@ fn decode(data: &[u8], enc: Encoding, limit: usize) -> Option<Vec<u8>> {
 
 fn generic_request_line(rest: &[u8]) -> bool {
     let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-    let line = trim(&rest[..line_end]);
+    let line = rest[..line_end].trim_ascii();
     let mut parts = line.split(|c| *c == b' ').filter(|p| !p.is_empty());
     let method = parts.next().unwrap_or_default();
     let _target = parts.next();
@@ -674,14 +675,14 @@ fn split_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
 fn split_start_line(line: &[u8], side: Side) -> [Vec<u8>; 3] {
     let mut it = line.splitn(2, |c| *c == b' ');
     let first = it.next().unwrap_or_default().to_vec();
-    let rest = trim_start(it.next().unwrap_or_default());
+    let rest = it.next().unwrap_or_default().trim_ascii_start();
     match side {
         Side::Request => {
             // The target may hold spaces: the protocol is the last word if it is HTTP/x.
-            let rest = trim(rest);
+            let rest = rest.trim_ascii();
             match rest.iter().rposition(|c| *c == b' ') {
-                Some(sp) if trim_start(&rest[sp + 1..]).starts_with(b"HTTP/") => {
-                    [first, trim(&rest[..sp]).to_vec(), rest[sp + 1..].to_vec()]
+                Some(sp) if rest[sp + 1..].trim_ascii_start().starts_with(b"HTTP/") => {
+                    [first, rest[..sp].trim_ascii().to_vec(), rest[sp + 1..].to_vec()]
                 }
                 _ => [first, rest.to_vec(), Vec::new()],
             }
@@ -693,17 +694,6 @@ fn split_start_line(line: &[u8], side: Side) -> [Vec<u8>; 3] {
             [first, code, msg]
         }
     }
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    let s = trim_start(s);
-    let end = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(0, |i| i + 1);
-    &s[..end]
-}
-
-fn trim_start(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
-    &s[start..]
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -759,27 +749,12 @@ fn find(h: &[u8], n: &[u8]) -> Option<usize> {
 }
 
 fn percent_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' && i + 2 < s.len() {
-            let h = (s[i + 1] as char).to_digit(16);
-            let l = (s[i + 2] as char).to_digit(16);
-            if let (Some(h), Some(l)) = (h, l) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
+    super::unescape_hex(s, b'%', |_, _| 0)
 }
 
 /// The Host of `http.host`: lowercased, without the port (IPv6 literals kept whole).
 pub fn normalize_host(raw: &[u8]) -> Vec<u8> {
-    let h = trim(raw);
+    let h = raw.trim_ascii();
     let h = if h.first() == Some(&b'[') {
         match memchr::memchr(b']', h) {
             Some(e) => &h[..=e],

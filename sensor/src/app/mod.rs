@@ -30,6 +30,37 @@ impl std::fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The byte written as two hex digits at `s[i..i + 2]` (`%41`, `=41`).
+pub(crate) fn hex_byte(s: &[u8], i: usize) -> Option<u8> {
+    let h = (*s.get(i)? as char).to_digit(16)?;
+    let l = (*s.get(i + 1)? as char).to_digit(16)?;
+    Some((h * 16 + l) as u8)
+}
+
+/// Copies `s` with every `esc` + two hex digits replaced by that byte; at an `esc` that
+/// is not such an escape, `skip(s, i)` says how many bytes to drop (0: keep it).
+pub(crate) fn unescape_hex(s: &[u8], esc: u8, skip: impl Fn(&[u8], usize) -> usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == esc {
+            if let Some(b) = hex_byte(s, i + 1) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            let n = skip(s, i);
+            if n > 0 {
+                i += n;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
 /// A big-endian reader over a slice that never panics.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Cursor<'a> {

@@ -136,7 +136,7 @@ impl SmtpParser {
                 let l = trim_eol(line);
                 let upper: Vec<u8> = l.iter().take(10).map(|c| c.to_ascii_uppercase()).collect();
                 if upper.starts_with(b"HELO ") || upper.starts_with(b"EHLO ") {
-                    self.helo = Some(trim(&l[5..]).to_vec());
+                    self.helo = Some(l[5..].trim_ascii().to_vec());
                 } else if upper.starts_with(b"MAIL FROM:") {
                     self.current = Some(Mail {
                         helo: self.helo.clone(),
@@ -169,15 +169,9 @@ fn trim_eol(l: &[u8]) -> &[u8] {
     l.strip_suffix(b"\r").unwrap_or(l)
 }
 
-fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |i| i + 1);
-    &s[start..end.max(start)]
-}
-
 /// `<a@b>` (with optional parameters after it) → `a@b`.
 fn address(s: &[u8]) -> Vec<u8> {
-    let s = trim(s);
+    let s = s.trim_ascii();
     match (memchr::memchr(b'<', s), memchr::memchr(b'>', s)) {
         (Some(a), Some(b)) if a < b => s[a + 1..b].to_vec(),
         _ => s.split(|c| *c == b' ').next().unwrap_or_default().to_vec(),
@@ -198,15 +192,15 @@ fn headers(entity: &[u8]) -> (Vec<(String, String)>, usize) {
         if line[0] == b' ' || line[0] == b'\t' {
             if let Some((_, v)) = out.last_mut() {
                 v.push(' ');
-                v.push_str(&String::from_utf8_lossy(trim(line)));
+                v.push_str(&String::from_utf8_lossy(line.trim_ascii()));
             }
             continue;
         }
         if let Some(c) = memchr::memchr(b':', line) {
             if out.len() < 200 {
                 out.push((
-                    String::from_utf8_lossy(trim(&line[..c])).to_ascii_lowercase(),
-                    String::from_utf8_lossy(trim(&line[c + 1..])).into_owned(),
+                    String::from_utf8_lossy(line[..c].trim_ascii()).to_ascii_lowercase(),
+                    String::from_utf8_lossy(line[c + 1..].trim_ascii()).into_owned(),
                 ));
             }
         }
@@ -330,30 +324,11 @@ pub fn base64(s: &[u8]) -> Vec<u8> {
 
 /// Quoted-printable: `=XX` and soft line breaks (`=` at the end of a line).
 pub fn quoted_printable(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'=' {
-            if s.get(i + 1) == Some(&b'\r') && s.get(i + 2) == Some(&b'\n') {
-                i += 3;
-                continue;
-            }
-            if s.get(i + 1) == Some(&b'\n') {
-                i += 2;
-                continue;
-            }
-            let h = s.get(i + 1).and_then(|c| (*c as char).to_digit(16));
-            let l = s.get(i + 2).and_then(|c| (*c as char).to_digit(16));
-            if let (Some(h), Some(l)) = (h, l) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
+    super::unescape_hex(s, b'=', |s, i| match (s.get(i + 1), s.get(i + 2)) {
+        (Some(b'\r'), Some(b'\n')) => 3,
+        (Some(b'\n'), _) => 2,
+        _ => 0,
+    })
 }
 
 #[cfg(test)]
