@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use gatewatch_correlator::config::{CorrelatorConfig, StoreConfig};
 use gatewatch_sensor::config::{
-    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FilesConfig, FlowConfig, SensorConfig,
-    StreamConfig, VarsConfig,
+    CaptureConfig, DefragConfig, DetectConfig, EveConfig, FilesConfig, FlowConfig, IocConfig,
+    SensorConfig, StreamConfig, VarsConfig, YaraConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,10 @@ pub struct Config {
     pub eve: EveConfig,
     /// Storing of extracted files.
     pub files: FilesConfig,
+    /// YARA rules and scanning of files and streams.
+    pub yara: YaraConfig,
+    /// Indicator lists.
+    pub ioc: IocConfig,
     /// Incident building.
     pub correlator: CorrelatorConfig,
     /// Where the correlator keeps its data.
@@ -47,6 +51,8 @@ impl Config {
             vars: self.vars.clone(),
             eve: self.eve.clone(),
             files: self.files.clone(),
+            yara: self.yara.clone(),
+            ioc: self.ioc.clone(),
         }
     }
 }

@@ -18,7 +18,10 @@
 
 #![deny(unsafe_code)]
 
+pub mod detection;
 pub mod engine;
 pub mod event;
+pub mod ioc;
 pub mod report;
 pub mod signature;
+pub mod yara;

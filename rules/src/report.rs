@@ -34,11 +34,26 @@ pub struct LoadReport {
     /// Every unsupported feature → rules using it (a rule counts once per feature; the
     /// skip reason names only its first).
     pub unsupported_features: BTreeMap<String, usize>,
+    /// What `total` counts: "rules" when empty; "YARA files" for YARA, whose unit of
+    /// loading is a file.
+    pub unit: String,
+    /// Rules in the compiled set, where the unit is not a rule (YARA).
+    pub rules: Option<usize>,
+    /// Other things the operator should know (rules ignored inside a loaded file).
+    pub notes: Vec<String>,
 }
 
 impl LoadReport {
     pub fn skip(&mut self, s: Skipped) {
         self.skipped.push(s);
+    }
+
+    pub fn unit(&self) -> &str {
+        if self.unit.is_empty() {
+            "rules"
+        } else {
+            &self.unit
+        }
     }
 
     pub fn skipped_by_reason(&self) -> BTreeMap<String, usize> {
@@ -61,6 +76,9 @@ impl LoadReport {
             "unsupported_features": self.unsupported_features,
             "skipped_rules": self.skipped,
             "file_errors": self.file_errors,
+            "unit": self.unit(),
+            "compiled_rules": self.rules,
+            "notes": self.notes,
         })
     }
 
@@ -72,8 +90,9 @@ impl LoadReport {
             |n: usize| if self.total == 0 { 0.0 } else { 100.0 * n as f64 / self.total as f64 };
         let _ = writeln!(
             s,
-            "{} rules read ({} disabled not counted): {} loaded ({:.1}%), {} parse ({:.1}%), {} skipped",
+            "{} {} read ({} disabled not counted): {} loaded ({:.1}%), {} parse ({:.1}%), {} skipped",
             self.total,
+            self.unit(),
             self.disabled,
             self.loaded,
             pct(self.loaded),
@@ -81,6 +100,9 @@ impl LoadReport {
             pct(self.parsed),
             self.skipped.len()
         );
+        if let Some(n) = self.rules {
+            let _ = writeln!(s, "{n} rules compiled");
+        }
         for e in &self.file_errors {
             let _ = writeln!(s, "error: {e}");
         }
@@ -97,10 +119,19 @@ impl LoadReport {
         for (reason, count) in reasons {
             let _ = writeln!(s, "  {count:>6}  {reason}");
             for sk in self.skipped.iter().filter(|x| x.reason == reason).take(examples) {
-                let sid = sk.sid.map(|x| x.to_string()).unwrap_or_else(|| "?".into());
-                let _ =
-                    writeln!(s, "          sid {sid} at {}:{}: {}", sk.file, sk.line, sk.message);
+                let sid = sk.sid.map(|x| format!("sid {x} ")).unwrap_or_default();
+                let _ = writeln!(s, "          {sid}at {}:{}: {}", sk.file, sk.line, sk.message);
             }
+        }
+        for n in self.notes.iter().take(examples) {
+            let _ = writeln!(s, "note: {n}");
+        }
+        if self.notes.len() > examples {
+            let _ = writeln!(
+                s,
+                "note: ... {} more notes (--json lists them)",
+                self.notes.len() - examples
+            );
         }
         s
     }

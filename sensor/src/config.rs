@@ -183,6 +183,48 @@ impl Default for FilesConfig {
     }
 }
 
+/// YARA scanning of extracted files and of the first bytes of TCP streams.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct YaraConfig {
+    /// Rule files and folders (`.yar`, `.yara`); none: YARA is off.
+    pub rules: Vec<PathBuf>,
+    /// Scan every extracted file (HTTP bodies, SMTP attachments).
+    pub scan_files: bool,
+    /// Bytes at the start of each TCP stream direction scanned as one chunk; 0: streams
+    /// are not scanned. They accumulate within `stream.memcap`.
+    pub stream_depth: usize,
+    /// A scan that takes longer is abandoned (counted in `stats.yara.timeouts`).
+    pub timeout_ms: u64,
+    /// Bytes of one file scanned at most.
+    pub max_scan_bytes: usize,
+    /// For measurements only: every scanned buffer is also written here (`N.bin`), so
+    /// that another scanner can be timed on exactly the same bytes
+    /// (`benches/yara-vs-yr.sh`). Off by default.
+    pub dump_dir: Option<PathBuf>,
+}
+
+impl Default for YaraConfig {
+    fn default() -> Self {
+        YaraConfig {
+            rules: Vec::new(),
+            scan_files: true,
+            stream_depth: 64 * 1024,
+            timeout_ms: 1000,
+            max_scan_bytes: 16 * 1024 * 1024,
+            dump_dir: None,
+        }
+    }
+}
+
+/// Indicator lists (IPs and networks, domains, URLs, JA3/JA4, file hashes).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IocConfig {
+    /// List files and folders: plain text, CSV, MISP JSON exports.
+    pub lists: Vec<PathBuf>,
+}
+
 /// Everything the sensor pipeline needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensorConfig {
@@ -194,4 +236,6 @@ pub struct SensorConfig {
     pub vars: VarsConfig,
     pub eve: EveConfig,
     pub files: FilesConfig,
+    pub yara: YaraConfig,
+    pub ioc: IocConfig,
 }

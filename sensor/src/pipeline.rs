@@ -5,8 +5,10 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use gatewatch_rules::detection::Detection;
 use gatewatch_rules::engine::{Detector, FlowView, Hit, IcmpInfo, Packet, RuleSet, TcpInfo};
 use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
+use gatewatch_rules::ioc::IocSet;
 use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Buffer, Target};
 use serde_json::json;
 
@@ -18,9 +20,11 @@ use crate::config::{ChecksumMode, SensorConfig};
 use crate::decode::defrag::Defrag;
 use crate::decode::{self, ipv4, Decoded, L2Kind, L3, L4};
 use crate::flow::{EndReason, Flow, FlowTable};
+use crate::ioc::{ioc_alert_info, record_hits, IocHit};
 use crate::output::eve::{proto_name, timestamp, AppEvent, DnsBody, FlowBody, FlowEvent, TcpBody};
 use crate::output::filestore::FileStore;
 use crate::output::EventSink;
+use crate::scan::{yara_alert_info, ContentScanner};
 use crate::stats::SensorStats;
 use crate::stream::{Memcap, StreamStats};
 
@@ -69,13 +73,21 @@ pub struct Sensor {
     /// Reassembly counters of ended sessions.
     stream_stats: StreamStats,
     files: Option<FileStore>,
+    /// YARA over files and stream chunks, when YARA rules are loaded.
+    scanner: Option<ContentScanner>,
+    /// Indicator lists, when loaded.
+    ioc: Option<Arc<IocSet>>,
     pcap_cnt: u64,
     first_ts: Option<i64>,
     last_ts: i64,
 }
 
 impl Sensor {
-    pub fn new(cfg: SensorConfig, rules: Arc<RuleSet>) -> Self {
+    pub fn new(cfg: SensorConfig, detection: impl Into<Detection>) -> Self {
+        let detection = detection.into();
+        let rules = detection.signatures;
+        let scanner = detection.yara.map(|set| ContentScanner::new(set, &cfg.yara));
+        let ioc = detection.ioc;
         let detector = rules.detector();
         let flows = FlowTable::new(cfg.flow.clone(), cfg.stream.midstream);
         let defrag = Defrag::new(cfg.defrag.clone());
@@ -88,6 +100,9 @@ impl Sensor {
             ..SessionLimits::default()
         };
         session_limits.http.body_limit = cfg.stream.http_body_limit;
+        if scanner.is_some() {
+            session_limits.scan_depth = cfg.yara.stream_depth;
+        }
         let files =
             cfg.files.store_dir.clone().map(|d| FileStore::new(d, cfg.files.store_max_bytes));
         Sensor {
@@ -104,6 +119,8 @@ impl Sensor {
             app: AppCounters::default(),
             stream_stats: StreamStats::default(),
             files,
+            scanner,
+            ioc,
             pcap_cnt: 0,
             first_ts: None,
             last_ts: 0,
@@ -119,6 +136,7 @@ impl Sensor {
         s.stream = self.stream_stats;
         s.stream_memuse = self.stream_mem.used() as u64;
         s.file_store = self.files.as_ref().map(|f| f.stats.clone());
+        s.yara = self.scanner.as_ref().map(|y| y.stats.clone());
         s.uptime = self.first_ts.map_or(0, |f| (self.last_ts - f) / 1_000_000);
         s
     }
@@ -271,6 +289,31 @@ impl Sensor {
             self.end_flow(f, r, sink)?;
         }
         let Some(flow) = self.flows.get_mut(look.slot) else { return Ok(()) };
+        // Indicator lists: both addresses of a flow, at its first packet.
+        if let (Some(set), 1) = (self.ioc.as_deref(), flow.pkts[0] + flow.pkts[1]) {
+            for (bad, other, field) in [
+                (flow.client, flow.server, "flow.src_ip"),
+                (flow.server, flow.client, "flow.dest_ip"),
+            ] {
+                let Some(indicator) = set.lookup_ip(bad.0) else { continue };
+                let mut info = ioc_alert_info(set, &IocHit { indicator, field });
+                info.source = Some(Endpoint { ip: bad.0.to_string(), port: Some(bad.1) });
+                info.target = Some(Endpoint { ip: other.0.to_string(), port: Some(other.1) });
+                let at = FindingAt {
+                    ts,
+                    flow_id: flow.id,
+                    pcap_cnt: Some(self.pcap_cnt),
+                    proto: l3.proto,
+                    src: (l3.src, sport),
+                    dst: (l3.dst, dport),
+                    to_server: look.to_server,
+                    app_proto: flow.app_proto,
+                };
+                self.stats.ioc_hits += 1;
+                let host = self.cfg.eve.sensor_name.clone();
+                sink.alert(&finding_alert(host, info, &at, serde_json::Map::new()))?;
+            }
+        }
         // Application layer: DNS over UDP (port 53, confirmed by parsing).
         let mut dns_names: Vec<Vec<u8>> = Vec::new();
         let mut dns_event: Option<DnsBody> = None;
@@ -417,6 +460,20 @@ impl Sensor {
                 self.write_alerts(hits, &meta, flow_id, app_proto, tx, &flow_summary, sink)?;
             }
         }
+        for (to_server, chunk) in app_out.scan_chunks {
+            let (src, dst) = if to_server { (client.0, client.1) } else { (client.1, client.0) };
+            let at = FindingAt {
+                ts,
+                flow_id,
+                pcap_cnt: Some(self.pcap_cnt),
+                proto: l3.proto,
+                src,
+                dst,
+                to_server,
+                app_proto,
+            };
+            self.scan_stream(&chunk, &at, sink)?;
+        }
         for (to_server, rec) in records {
             let (src, dst) = match rec {
                 // A DNS record is oriented like its packet.
@@ -506,6 +563,26 @@ impl Sensor {
         Ok(())
     }
 
+    /// Scans a stream chunk with YARA and writes an alert per matching rule.
+    fn scan_stream(
+        &mut self,
+        chunk: &[u8],
+        at: &FindingAt,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let Some(scanner) = self.scanner.as_mut() else { return Ok(()) };
+        for m in scanner.scan_stream(chunk) {
+            let alert = finding_alert(
+                self.cfg.eve.sensor_name.clone(),
+                yara_alert_info(&m),
+                at,
+                serde_json::Map::new(),
+            );
+            sink.alert(&alert)?;
+        }
+        Ok(())
+    }
+
     /// Writes one application-layer record.
     #[allow(clippy::too_many_arguments)]
     fn write_app(
@@ -521,7 +598,62 @@ impl Sensor {
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
         if let (Record::Fileinfo(f), Some(store)) = (&mut record, self.files.as_mut()) {
-            f.stored = store.store(&f.sha256, f.content.as_deref());
+            f.stored = store.store(&f.sha256, f.storable.then_some(f.data.as_slice()));
+        }
+        if let Some(set) = self.ioc.as_deref() {
+            let hits = record_hits(set, &record);
+            if !hits.is_empty() {
+                let mut app_metadata = serde_json::Map::new();
+                if let (Ok(v), Some(name)) = (serde_json::to_value(&record), record_name(&record)) {
+                    let v = v.get(name).cloned().unwrap_or(v);
+                    app_metadata.insert(name.to_string(), v);
+                }
+                let at = FindingAt {
+                    ts,
+                    flow_id,
+                    pcap_cnt,
+                    proto,
+                    src,
+                    dst,
+                    to_server: true,
+                    app_proto,
+                };
+                for h in &hits {
+                    self.stats.ioc_hits += 1;
+                    let host = self.cfg.eve.sensor_name.clone();
+                    let info = ioc_alert_info(set, h);
+                    sink.alert(&finding_alert(host, info, &at, app_metadata.clone()))?;
+                }
+            }
+        }
+        if let (Record::Fileinfo(f), Some(scanner)) = (&record, self.scanner.as_mut()) {
+            let matches = scanner.scan_file(f);
+            if !matches.is_empty() {
+                let mut app_metadata = serde_json::Map::new();
+                if let Ok(v) = serde_json::to_value(f) {
+                    app_metadata.insert("fileinfo".into(), v);
+                }
+                // A file goes from its sender (`src`) to its receiver.
+                let at = FindingAt {
+                    ts,
+                    flow_id,
+                    pcap_cnt,
+                    proto,
+                    src,
+                    dst,
+                    to_server: true,
+                    app_proto,
+                };
+                for m in &matches {
+                    let alert = finding_alert(
+                        self.cfg.eve.sensor_name.clone(),
+                        yara_alert_info(m),
+                        &at,
+                        app_metadata.clone(),
+                    );
+                    sink.alert(&alert)?;
+                }
+            }
         }
         let (event_type, tx_id, app) = match &record {
             Record::Dns(_) => ("dns", None, None),
@@ -612,6 +744,22 @@ impl Sensor {
                     self.write_alerts(&hits, &meta, f.id, f.app_proto, tx, &summary, sink)?;
                 }
                 self.hits = hits;
+            }
+            for (to_server, chunk) in std::mem::take(&mut out.scan_chunks) {
+                let to_server = to_server != session.reversed;
+                let (src, dst) =
+                    if to_server { (f.client, f.server) } else { (f.server, f.client) };
+                let at = FindingAt {
+                    ts: f.last_us,
+                    flow_id: f.id,
+                    pcap_cnt: None,
+                    proto: f.proto,
+                    src,
+                    dst,
+                    to_server,
+                    app_proto: f.app_proto,
+                };
+                self.scan_stream(&chunk, &at, sink)?;
             }
             for (to_server, rec) in out.records {
                 let to_server = to_server != session.reversed;
@@ -711,6 +859,62 @@ fn dns_tx(flow: &mut Flow, id: u16, response: bool) -> u64 {
     tx
 }
 
+/// The EVE envelope of an alert raised by an engine other than signatures.
+fn finding_alert(
+    host: Option<String>,
+    alert: AlertInfo,
+    at: &FindingAt,
+    app_metadata: serde_json::Map<String, serde_json::Value>,
+) -> AlertEvent {
+    AlertEvent {
+        timestamp: timestamp(at.ts),
+        flow_id: Some(at.flow_id),
+        pcap_cnt: at.pcap_cnt,
+        event_type: "alert".into(),
+        src_ip: at.src.0.to_string(),
+        src_port: Some(at.src.1),
+        dest_ip: at.dst.0.to_string(),
+        dest_port: Some(at.dst.1),
+        proto: proto_name(at.proto),
+        ip_v: Some(if at.src.0.is_ipv4() { 4 } else { 6 }),
+        icmp_type: None,
+        icmp_code: None,
+        pkt_src: Some(
+            if at.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }.into(),
+        ),
+        direction: Some(if at.to_server { "to_server" } else { "to_client" }.into()),
+        alert,
+        app_proto: at.app_proto.map(|a| a.as_str().to_string()),
+        flow: None,
+        app_metadata,
+        host,
+    }
+}
+
+/// The EVE name of a record's object (`dns`, `http`, …).
+fn record_name(r: &Record) -> Option<&'static str> {
+    match r {
+        Record::Dns(_) => Some("dns"),
+        Record::Http(_) => Some("http"),
+        Record::Fileinfo(_) => Some("fileinfo"),
+        Record::Tls(_) => Some("tls"),
+        Record::Ssh(_) => Some("ssh"),
+        Record::Smtp(_) => None,
+    }
+}
+
+/// Where a finding of a content engine (YARA, IOC, Sigma) was made.
+struct FindingAt {
+    ts: i64,
+    flow_id: u64,
+    pcap_cnt: Option<u64>,
+    proto: u8,
+    src: (IpAddr, u16),
+    dst: (IpAddr, u16),
+    to_server: bool,
+    app_proto: Option<AppProto>,
+}
+
 /// Where an alert comes from: a captured packet, or the end of a flow.
 struct AlertMeta {
     ts: i64,
@@ -750,11 +954,11 @@ pub struct ReplaySummary {
 pub fn replay_files(
     paths: &[impl AsRef<Path>],
     cfg: SensorConfig,
-    rules: Arc<RuleSet>,
+    detection: impl Into<Detection>,
     sink: &mut dyn EventSink,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ReplaySummary, PcapError> {
-    let mut sensor = Sensor::new(cfg, rules);
+    let mut sensor = Sensor::new(cfg, detection);
     let mut summary = ReplaySummary::default();
     let mut done_bytes = 0u64;
     for p in paths {

@@ -73,6 +73,10 @@ pub struct SensorStats {
     pub stream_memuse: u64,
     /// Counters of the file store, when one is configured.
     pub file_store: Option<crate::output::filestore::FileStoreStats>,
+    /// Alerts raised by indicator lists.
+    pub ioc_hits: u64,
+    /// YARA scanning, when YARA rules are loaded.
+    pub yara: Option<crate::scan::ScanStats>,
     pub rules_loaded: usize,
     /// Seconds of capture time covered.
     pub uptime: i64,
@@ -119,6 +123,8 @@ impl SensorStats {
                 "tcp": self.app_layer.session,
             },
             "file_store": self.file_store,
+            "yara": self.yara,
+            "ioc": { "hits": self.ioc_hits },
             "stream": {
                 "segments": self.stream.segments, "retransmissions": self.stream.retransmissions,
                 "overlaps": self.stream.overlaps, "overlap_conflicts": self.stream.overlap_conflicts,

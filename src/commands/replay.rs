@@ -10,10 +10,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 use gatewatch_correlator::{store::Store, Correlator};
+use gatewatch_rules::detection::Detection;
 use gatewatch_rules::engine::{Limits, RuleSet};
 use gatewatch_rules::event::AlertEvent;
 use gatewatch_rules::report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
+use gatewatch_rules::yara::compile_paths;
 use gatewatch_sensor::output::{EveWriter, EventSink, Fanout, FlowEvent};
 use gatewatch_sensor::pipeline::{replay_files, ReplaySummary};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,6 +30,12 @@ pub struct ReplayArgs {
     /// Suricata rule files.
     #[arg(long, num_args = 1.., required = true)]
     pub rules: Vec<PathBuf>,
+    /// YARA rule files or folders (default: `yara.rules` of the config).
+    #[arg(long, num_args = 1..)]
+    pub yara: Vec<PathBuf>,
+    /// Indicator list files or folders (default: `ioc.lists` of the config).
+    #[arg(long, num_args = 1..)]
+    pub ioc: Vec<PathBuf>,
     /// EVE JSON output file.
     #[arg(long)]
     pub eve: PathBuf,
@@ -40,6 +48,12 @@ pub struct RunArgs {
     /// Rule files (default: `detect.rule_files` of the config).
     #[arg(long, num_args = 1..)]
     pub rules: Vec<PathBuf>,
+    /// YARA rule files or folders (default: `yara.rules` of the config).
+    #[arg(long, num_args = 1..)]
+    pub yara: Vec<PathBuf>,
+    /// Indicator list files or folders (default: `ioc.lists` of the config).
+    #[arg(long, num_args = 1..)]
+    pub ioc: Vec<PathBuf>,
     /// Also write EVE JSON here.
     #[arg(long)]
     pub eve: Option<PathBuf>,
@@ -80,6 +94,57 @@ pub fn load_rules(
     Ok((Arc::new(RuleSet::build(sigs, limits)), report))
 }
 
+/// Signatures, and YARA rules from `yara` (or the config's `yara.rules`): every engine
+/// the sensor runs.
+pub fn load_detection(
+    signature_files: &[PathBuf],
+    yara: &[PathBuf],
+    ioc: &[PathBuf],
+    cfg: &Config,
+    quiet: bool,
+) -> Result<Detection> {
+    let (signatures, _) = load_rules(signature_files, cfg, quiet)?;
+    let yara_paths = if yara.is_empty() { &cfg.yara.rules[..] } else { yara };
+    let yara = if yara_paths.is_empty() {
+        None
+    } else {
+        let (set, report) = compile_paths(yara_paths);
+        if !report.file_errors.is_empty() {
+            anyhow::bail!("{}", report.file_errors.join("; "));
+        }
+        if !quiet {
+            eprintln!(
+                "yara: {} rules from {} of {} files ({} with errors; `gatewatch rules check` lists them)",
+                report.rules.unwrap_or(0),
+                report.loaded,
+                report.total,
+                report.total - report.loaded
+            );
+        }
+        set.map(Arc::new)
+    };
+    let ioc_paths = if ioc.is_empty() { &cfg.ioc.lists[..] } else { ioc };
+    let ioc = if ioc_paths.is_empty() {
+        None
+    } else {
+        let (set, report) = gatewatch_rules::ioc::load_paths(ioc_paths);
+        if !report.file_errors.is_empty() {
+            anyhow::bail!("{}", report.file_errors.join("; "));
+        }
+        if !quiet {
+            eprintln!(
+                "ioc: {} indicators in {} lists ({} lines not indicators, {} duplicates)",
+                report.loaded,
+                set.lists.len(),
+                report.skipped.len(),
+                report.disabled
+            );
+        }
+        Some(Arc::new(set))
+    };
+    Ok(Detection { signatures, yara, ioc })
+}
+
 /// A progress bar on a terminal (packets, bytes, percent); nothing otherwise.
 fn progress_bar(pcaps: &[PathBuf]) -> Option<ProgressBar> {
     if !io::stderr().is_terminal() {
@@ -98,7 +163,7 @@ fn progress_bar(pcaps: &[PathBuf]) -> Option<ProgressBar> {
 pub fn run_pipeline(
     pcaps: &[PathBuf],
     cfg: &Config,
-    rules: Arc<RuleSet>,
+    rules: impl Into<Detection>,
     sink: &mut dyn EventSink,
 ) -> Result<ReplaySummary> {
     let pb = progress_bar(pcaps);
@@ -130,10 +195,24 @@ fn report_summary(s: &ReplaySummary) {
         "replay: {} packets, {} bytes, {} flows, {} alerts, {} invalid packets",
         st.decoder.pkts, st.decoder.bytes, st.flow.created, st.detect.alerts, st.decoder.invalid
     );
+    if st.ioc_hits > 0 {
+        eprintln!("ioc: {} indicator hits", st.ioc_hits);
+    }
+    if let Some(y) = &st.yara {
+        eprintln!(
+            "yara: {} files and {} stream chunks scanned, {:.1} MB, {} matches, {} timeouts, {:.2} s scanning",
+            y.files,
+            y.streams,
+            y.bytes as f64 / 1e6,
+            y.matches,
+            y.timeouts,
+            y.scan_us as f64 / 1e6
+        );
+    }
 }
 
 pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
-    let (rules, _) = load_rules(&a.rules, &cfg, false)?;
+    let rules = load_detection(&a.rules, &a.yara, &a.ioc, &cfg, false)?;
     let mut eve = eve_writer(&a.eve, &cfg)?;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve)?;
     report_summary(&summary);
@@ -162,7 +241,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no rules: give --rules FILE or set detect.rule_files in the config");
     }
-    let (rules, _) = load_rules(&files, &cfg, false)?;
+    let rules = load_detection(&files, &a.yara, &a.ioc, &cfg, false)?;
     let store = Store::open(&cfg.store.path)?;
     let mut correlator = Correlator::new(cfg.correlator.clone(), store);
     let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;

@@ -1,21 +1,26 @@
-//! `gatewatch rules check FILE... [--json]`.
+//! `gatewatch rules check PATH... [--json]`: loads rule files and folders of every kind
+//! and prints one load report per kind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
+use gatewatch_rules::report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
 
 use crate::config::Config;
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
-    /// Load rule files and print the load report.
+    /// Load rule files and folders and print the load report of each kind: Suricata
+    /// signatures (`.rules`), YARA (`.yar`, `.yara`), indicator lists (`.txt`,
+    /// `.list`, `.csv`, MISP `.json`); a folder is of the kind of the files in it.
     Check {
         #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// One JSON object: total, parsed, loaded, skipped, skipped_by_reason, skipped_rules.
+        paths: Vec<PathBuf>,
+        /// One JSON object per kind: total, parsed, loaded, skipped, skipped_by_reason,
+        /// skipped_rules.
         #[arg(long)]
         json: bool,
         /// Skipped rules listed under each reason (text form).
@@ -24,17 +29,103 @@ pub enum RulesCommand {
     },
 }
 
+/// The rule language of a path, from its extension (a folder: from the files in it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Signatures,
+    Yara,
+    Ioc,
+}
+
+fn kind_of(path: &Path) -> Option<Kind> {
+    if path.is_dir() {
+        return folder_kind(path, 4);
+    }
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("yar" | "yara") => Some(Kind::Yara),
+        Some("rules") => Some(Kind::Signatures),
+        Some("txt" | "list" | "csv" | "json") => Some(Kind::Ioc),
+        _ => None,
+    }
+}
+
+/// The kind of the first rule file found in a folder (breadth-first, `depth` levels).
+fn folder_kind(dir: &Path, depth: u32) -> Option<Kind> {
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    if let Some(k) = entries.iter().filter(|p| p.is_file()).find_map(|p| kind_of(p)) {
+        return Some(k);
+    }
+    if depth == 0 {
+        return None;
+    }
+    entries.iter().filter(|p| p.is_dir()).find_map(|p| folder_kind(p, depth - 1))
+}
+
 pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
     match cmd {
-        RulesCommand::Check { files, json, examples } => {
-            let (_, report) = load_files(&files, &cfg.vars.to_vars());
+        RulesCommand::Check { paths, json, examples } => {
+            let mut by_kind: [(Kind, Vec<PathBuf>); 3] =
+                [(Kind::Signatures, Vec::new()), (Kind::Yara, Vec::new()), (Kind::Ioc, Vec::new())];
+            for p in paths {
+                match kind_of(&p) {
+                    Some(k) => {
+                        if let Some((_, v)) = by_kind.iter_mut().find(|(kind, _)| *kind == k) {
+                            v.push(p);
+                        }
+                    }
+                    // Unknown extensions are read as Suricata rules, as before.
+                    None if p.is_file() || !p.exists() => by_kind[0].1.push(p),
+                    None => anyhow::bail!(
+                        "`{}`: no rule files (.rules, .yar, .yara, .txt, .csv, .json) in this folder",
+                        p.display()
+                    ),
+                }
+            }
+            let mut reports: Vec<(&str, LoadReport)> = Vec::new();
+            for (kind, files) in &by_kind {
+                if files.is_empty() {
+                    continue;
+                }
+                match kind {
+                    Kind::Signatures => {
+                        let (_, report) = load_files(files, &cfg.vars.to_vars());
+                        reports.push(("signatures", report));
+                    }
+                    Kind::Yara => {
+                        let (_, report) = gatewatch_rules::yara::compile_paths(files);
+                        reports.push(("yara", report));
+                    }
+                    Kind::Ioc => {
+                        let (_, report) = gatewatch_rules::ioc::load_paths(files);
+                        reports.push(("ioc", report));
+                    }
+                }
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    reports.iter().map(|(k, r)| (k.to_string(), r.to_json())).collect();
+                // One kind alone keeps the flat form of earlier versions.
+                let out = match &reports[..] {
+                    [(_, r)] => r.to_json(),
+                    _ => serde_json::Value::Object(obj),
+                };
+                println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                print!("{}", report.to_text(examples));
+                for (i, (k, r)) in reports.iter().enumerate() {
+                    if reports.len() > 1 || *k != "signatures" {
+                        if i > 0 {
+                            println!();
+                        }
+                        println!("== {k}");
+                    }
+                    print!("{}", r.to_text(examples));
+                }
             }
             // Unreadable files fail the command; skipped rules do not.
-            Ok(if report.file_errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            let ok = reports.iter().all(|(_, r)| r.file_errors.is_empty());
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

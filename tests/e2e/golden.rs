@@ -231,7 +231,7 @@ alert http any any -> any any (msg:"never: host is lowercased"; http.host; conte
 alert smtp any any -> any any (msg:"executable mailed to the director"; smtp.rcpt_to; content:"giamdoc@"; startswith; file.data; content:"MZ"; startswith; sid:110;)
 "#;
 
-fn app_capture() -> Capture {
+pub(super) fn app_capture() -> Capture {
     let mut cap = Capture::default();
     let mut h = TcpSession::new(
         SocketAddrV4::new(ip("10.20.1.5"), 41000),

@@ -1,4 +1,5 @@
 mod cli;
 mod common;
+mod engines;
 mod golden;
 mod hostile;

@@ -30,6 +30,9 @@ pub struct SessionLimits {
     pub http: http::Limits,
     /// Bytes of an SMTP message kept for MIME parsing.
     pub smtp_message_limit: usize,
+    /// First bytes of each direction handed out as one chunk for content scanning
+    /// (YARA); 0 = none. Charged to the reassembly memcap while they accumulate.
+    pub scan_depth: usize,
 }
 
 impl Default for SessionLimits {
@@ -40,6 +43,7 @@ impl Default for SessionLimits {
             probe_bytes: 4096,
             http: http::Limits::default(),
             smtp_message_limit: 1024 * 1024,
+            scan_depth: 0,
         }
     }
 }
@@ -215,11 +219,14 @@ pub struct FileRecord {
     pub stored: bool,
     pub size: u64,
     pub tx_id: u64,
-    /// The whole file, when it is complete, within the body limit and not
-    /// content-encoded (so that its bytes are the ones `sha256` names): what a file
-    /// store may write.
+    /// The bytes kept of the file: content-decoded, up to the body limit. What YARA
+    /// scans.
     #[serde(skip)]
-    pub content: Option<Vec<u8>>,
+    pub data: Vec<u8>,
+    /// `data` is the whole file as `sha256` names it (complete, within the limit, not
+    /// content-encoded): what a file store may write.
+    #[serde(skip)]
+    pub storable: bool,
 }
 
 /// Bytes on each side of a segment boundary given to stream inspection: a match that
@@ -237,6 +244,9 @@ pub struct AppOutput {
     pub retransmission: bool,
     /// (to server, record): the direction orients the EVE envelope.
     pub records: Vec<(bool, Record)>,
+    /// The first [`SessionLimits::scan_depth`] bytes of a direction, (to server, bytes),
+    /// once complete or when the direction ends.
+    pub scan_chunks: Vec<(bool, Vec<u8>)>,
 }
 
 /// Counters of the application layer (all sessions of a worker).
@@ -257,6 +267,8 @@ pub struct AppCounters {
     pub smtp_mails: u64,
     pub smtp_attachments: u64,
     pub smtp_errors: u64,
+    /// Stream chunks for content scanning cut short by the reassembly memcap.
+    pub scan_chunks_memcap: u64,
 }
 
 #[derive(Debug)]
@@ -297,6 +309,9 @@ pub struct TcpSession {
     isn: [Option<u32>; 2],
     /// The last [`STREAM_SPAN`] in-order bytes of each direction.
     tail: [Vec<u8>; 2],
+    /// First bytes of each direction for content scanning, until handed out.
+    scan: [Vec<u8>; 2],
+    scan_done: [bool; 2],
     proto: Proto,
     pub app_proto: Option<AppProto>,
     /// The side that opened the connection is the server (midstream pickup that saw a
@@ -310,6 +325,8 @@ impl Default for TcpSession {
             streams: [None, None],
             isn: [None, None],
             tail: [Vec::new(), Vec::new()],
+            scan: [Vec::new(), Vec::new()],
+            scan_done: [false, false],
             proto: Proto::Probing([Vec::new(), Vec::new()]),
             app_proto: None,
             reversed: false,
@@ -375,6 +392,7 @@ impl TcpSession {
                 tail.drain(..tail.len() + bytes.len() - keep);
                 tail.extend_from_slice(&bytes);
             }
+            self.collect_scan(d, &bytes, limits.scan_depth, mem, counters, out);
             self.deliver(d, &bytes, dport_53, limits, counters, out);
         }
         if flags & (FIN | RST) != 0 {
@@ -389,11 +407,48 @@ impl TcpSession {
                 }
             }
             self.close_dir(d ^ self.rev(), counters, out);
+            self.flush_scan(d, mem, out);
         }
     }
 
     fn rev(&self) -> usize {
         self.reversed as usize
+    }
+
+    /// Adds in-order bytes of direction `d` to its scan chunk; hands the chunk out when
+    /// it reaches `depth`.
+    fn collect_scan(
+        &mut self,
+        d: usize,
+        bytes: &[u8],
+        depth: usize,
+        mem: &mut Memcap,
+        counters: &mut AppCounters,
+        out: &mut AppOutput,
+    ) {
+        if depth == 0 || self.scan_done[d] {
+            return;
+        }
+        let take = bytes.len().min(depth - self.scan[d].len());
+        if !mem.take(take) {
+            counters.scan_chunks_memcap += 1;
+            self.flush_scan(d, mem, out);
+            return;
+        }
+        self.scan[d].extend_from_slice(&bytes[..take]);
+        if self.scan[d].len() >= depth {
+            self.flush_scan(d, mem, out);
+        }
+    }
+
+    /// Hands out the scan chunk of direction `d` (if any); no more is collected.
+    fn flush_scan(&mut self, d: usize, mem: &mut Memcap, out: &mut AppOutput) {
+        self.scan_done[d] = true;
+        let chunk = std::mem::take(&mut self.scan[d]);
+        mem.give(chunk.len());
+        if !chunk.is_empty() {
+            out.scan_chunks.push(((d ^ self.rev()) == 0, chunk));
+        }
     }
 
     /// Reassembly counters of both directions.
@@ -434,6 +489,9 @@ impl TcpSession {
         }
         for s in self.streams.iter_mut().flatten() {
             s.release(mem);
+        }
+        for d in 0..2 {
+            self.flush_scan(d, mem, out);
         }
     }
 
@@ -672,7 +730,8 @@ fn file_of(filename: &str, data: &[u8], tx_id: u64, truncated: bool) -> FileReco
         stored: false,
         size: data.len() as u64,
         tx_id,
-        content: (!truncated).then(|| data.to_vec()),
+        data: data.to_vec(),
+        storable: !truncated,
     }
 }
 
@@ -1065,7 +1124,8 @@ fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
         stored: false,
         size: body.size,
         tx_id: tx.id,
-        content: (!body.incomplete && !body.truncated && !body.decoded).then(|| body.data.clone()),
+        data: body.data.clone(),
+        storable: !body.incomplete && !body.truncated && !body.decoded,
     }
 }
 

@@ -57,7 +57,7 @@ impl Memcap {
         self.used
     }
 
-    fn take(&mut self, n: usize) -> bool {
+    pub(crate) fn take(&mut self, n: usize) -> bool {
         if self.used + n > self.limit {
             return false;
         }
@@ -65,7 +65,7 @@ impl Memcap {
         true
     }
 
-    fn give(&mut self, n: usize) {
+    pub(crate) fn give(&mut self, n: usize) {
         self.used = self.used.saturating_sub(n);
     }
 }

@@ -1,0 +1,465 @@
+//! YARA rules, compiled by YARA-X, scanned over extracted files and the first bytes of
+//! TCP streams.
+//!
+//! A rule folder is compiled into one [`YaraSet`]: every `.yar`/`.yara` file under it
+//! gets its own namespace (its path relative to the folder), so that two community
+//! sets may both have a rule called `Mimikatz`. A file that does not compile is
+//! reported with `file:line` and the reason, and the other files still load; rules of
+//! a file compiled before its first error stay in. Files that hold only `include`
+//! statements (the `*_index.yar` of Yara-Rules) are index files: the folder walk loads
+//! the files they name, so they are listed, not compiled twice.
+//!
+//! The compiled set is shared by the workers (`Arc<YaraSet>`); each worker owns a
+//! [`YaraScanner`] bound to it, with a timeout and a size limit per scan.
+//!
+//! Rules may use the external variables `filename`, `filepath`, `extension`,
+//! `filetype` and `owner` as published in signature-base; they are defined at compile
+//! time (empty) and set before each scan from the file's context.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::report::{LoadReport, Skipped};
+
+/// Modules compiled into the sensor (cargo features of `yara-x`): what files carried
+/// over HTTP and SMTP need.
+pub const MODULES: &[&str] =
+    &["pe", "elf", "dotnet", "lnk", "hash", "math", "string", "time", "console"];
+
+/// Modules of YARA that the sensor leaves out: rules using them are ignored (reported),
+/// the rest of their file loads.
+pub const IGNORED_MODULES: &[&str] =
+    &["cuckoo", "androguard", "magic", "dex", "macho", "crx", "vt", "zip"];
+
+/// External variables defined for every rule set.
+pub const EXTERNALS: &[&str] = &["filename", "filepath", "extension", "filetype", "owner"];
+
+/// A compiled YARA rule set.
+pub struct YaraSet {
+    rules: yara_x::Rules,
+    /// Rules in the set.
+    pub rule_count: usize,
+    /// Files that contributed rules.
+    pub files: usize,
+}
+
+impl std::fmt::Debug for YaraSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YaraSet")
+            .field("rules", &self.rule_count)
+            .field("files", &self.files)
+            .finish()
+    }
+}
+
+/// Rule files under `paths` (files as given; folders walked, sorted, for
+/// `.yar`/`.yara`), each with the namespace it gets.
+pub fn rule_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found, report);
+            found.sort();
+            for f in found {
+                let rel = f.strip_prefix(p).unwrap_or(&f);
+                out.push((f.clone(), namespace_of(rel)));
+            }
+        } else {
+            out.push((p.clone(), namespace_of(Path::new(p.file_name().unwrap_or_default()))));
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, report: &mut LoadReport) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            report.file_errors.push(format!("cannot read folder `{}`: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out, report);
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yar" | "yara")) {
+            out.push(path);
+        }
+    }
+}
+
+/// `apt/apt_foo.yar` → `apt.apt_foo`.
+fn namespace_of(rel: &Path) -> String {
+    let s = rel.with_extension("").to_string_lossy().replace(['/', '\\'], ".");
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect()
+}
+
+/// A file whose statements are only `include`s (and comments).
+fn is_index_file(text: &str) -> bool {
+    let mut includes = 0;
+    let mut in_block = false;
+    for line in text.lines() {
+        let mut l = line.trim();
+        if in_block {
+            match l.find("*/") {
+                Some(i) => {
+                    in_block = false;
+                    l = l[i + 2..].trim();
+                }
+                None => continue,
+            }
+        }
+        if l.is_empty() || l.starts_with("//") {
+            continue;
+        }
+        if l.starts_with("/*") {
+            in_block = !l.contains("*/");
+            continue;
+        }
+        if l.starts_with("include ") || l.starts_with("include\t") {
+            includes += 1;
+            continue;
+        }
+        return false;
+    }
+    includes > 0
+}
+
+/// Loads and compiles rule files and folders. The report counts files: `total` files
+/// read, `loaded` files that compiled whole (`parsed` likewise); each compile error is
+/// a skipped entry with `file:line`; rules ignored for a module the sensor leaves out
+/// are counted under `unsupported_features`.
+pub fn compile_paths(paths: &[PathBuf]) -> (Option<YaraSet>, LoadReport) {
+    let mut report = LoadReport { unit: "YARA files".into(), ..Default::default() };
+    let files = rule_files(paths, &mut report);
+    let mut sources = Vec::with_capacity(files.len());
+    for (path, ns) in files {
+        match std::fs::read(&path) {
+            Ok(bytes) => sources.push((path.display().to_string(), ns, bytes)),
+            Err(e) => report.file_errors.push(format!("cannot read `{}`: {e}", path.display())),
+        }
+    }
+    let set = compile_sources(&sources, &mut report);
+    (set, report)
+}
+
+/// Compiles `(origin, namespace, text)` sources into one set; see [`compile_paths`].
+pub fn compile_sources(
+    sources: &[(String, String, Vec<u8>)],
+    report: &mut LoadReport,
+) -> Option<YaraSet> {
+    if report.unit.is_empty() {
+        report.unit = "YARA files".into();
+    }
+    let mut compiler = yara_x::Compiler::new();
+    compiler.colorize_errors(false);
+    for m in IGNORED_MODULES {
+        compiler.ignore_module(*m);
+    }
+    for ext in EXTERNALS {
+        // Cannot fail: valid identifiers, defined once.
+        let _ = compiler.define_global(ext, "");
+    }
+    let mut files = 0;
+    for (origin, ns, bytes) in sources {
+        report.total += 1;
+        if std::str::from_utf8(bytes).is_ok_and(is_index_file) {
+            report.disabled += 1;
+            report.total -= 1;
+            continue;
+        }
+        compiler.new_namespace(ns);
+        let errors_before = compiler.errors().len();
+        let ignored_before = compiler.ignored_rules().len();
+        let src = yara_x::SourceCode::from(bytes.as_slice()).with_origin(origin.clone());
+        let _ = compiler.add_source(src);
+        let errors = &compiler.errors()[errors_before..];
+        if errors.is_empty() {
+            report.parsed += 1;
+            report.loaded += 1;
+            files += 1;
+        } else {
+            for e in errors {
+                let (line, title) = error_position(e);
+                report.skip(Skipped {
+                    file: origin.clone(),
+                    line,
+                    sid: None,
+                    reason: format!("compile error: {}", generic_title(&title)),
+                    code: e.code().to_string(),
+                    message: title,
+                });
+            }
+        }
+        for (rule, reason) in compiler.ignored_rules().skip(ignored_before) {
+            if let yara_x::IgnoredRuleReason::IgnoredModule(m) = reason {
+                *report.unsupported_features.entry(format!("module `{m}`")).or_insert(0) += 1;
+                report.notes.push(format!(
+                    "{origin}: rule `{rule}` ignored: it uses module `{m}`, not built into the sensor"
+                ));
+            }
+        }
+    }
+    let rules = compiler.build();
+    let rule_count = rules.iter().len();
+    report.rules = Some(rule_count);
+    Some(YaraSet { rules, rule_count, files })
+}
+
+/// The line (1-based) and first line of a compile error's text.
+fn error_position(e: &yara_x::errors::CompileError) -> (u32, String) {
+    let v = serde_json::to_value(e).unwrap_or_default();
+    let report = v.as_object().and_then(|o| o.values().find(|x| x.is_object())).unwrap_or(&v);
+    let line = report.get("line").and_then(|l| l.as_u64()).unwrap_or(0) as u32;
+    let title = report.get("title").and_then(|t| t.as_str()).map(str::to_string);
+    (line, title.unwrap_or_else(|| e.to_string().lines().next().unwrap_or_default().to_string()))
+}
+
+/// Groups error titles: quoted names are replaced, so that `unknown identifier `foo``
+/// and `unknown identifier `bar`` count together.
+fn generic_title(title: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in title.chars() {
+        if c == '`' {
+            if !quoted {
+                out.push_str("`…`");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What the scanner knows of the scanned bytes; sets the external variables.
+#[derive(Clone, Debug, Default)]
+pub struct ScanTarget<'a> {
+    /// File name (from the URL path or the attachment), empty for streams.
+    pub filename: &'a str,
+    /// Full path or URL as seen.
+    pub filepath: &'a str,
+    /// Magic type description.
+    pub filetype: &'a str,
+}
+
+/// Bounds of one scan.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanLimits {
+    pub timeout: Duration,
+    /// Bytes scanned at most; the rest of a bigger buffer is not looked at.
+    pub max_bytes: usize,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits { timeout: Duration::from_millis(500), max_bytes: 16 * 1024 * 1024 }
+    }
+}
+
+/// One matching rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YaraMatch {
+    pub namespace: String,
+    pub rule: String,
+    pub tags: Vec<String>,
+    /// The rule's `meta:` section, values as text.
+    pub meta: Vec<(String, String)>,
+}
+
+impl YaraMatch {
+    /// `namespace:rule`, the name an analyst searches for.
+    pub fn qualified_name(&self) -> String {
+        format!("{}:{}", self.namespace, self.rule)
+    }
+}
+
+/// Why a scan did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("YARA scan timed out")]
+    Timeout,
+    #[error("YARA scan failed: {0}")]
+    Other(String),
+}
+
+type BoundScanner<'a> = yara_x::Scanner<'a>;
+
+self_cell::self_cell!(
+    struct ScannerCell {
+        owner: Arc<YaraSet>,
+        #[not_covariant]
+        dependent: BoundScanner,
+    }
+);
+
+/// One worker's scanner over a shared [`YaraSet`].
+pub struct YaraScanner {
+    cell: ScannerCell,
+    limits: ScanLimits,
+}
+
+impl YaraScanner {
+    pub fn new(set: Arc<YaraSet>, limits: ScanLimits) -> Self {
+        let cell = ScannerCell::new(set, |s| {
+            let mut sc = yara_x::Scanner::new(&s.rules);
+            sc.set_timeout(limits.timeout);
+            sc.max_scan_size(limits.max_bytes);
+            sc
+        });
+        YaraScanner { cell, limits }
+    }
+
+    /// The set this scanner runs.
+    pub fn set(&self) -> &Arc<YaraSet> {
+        self.cell.borrow_owner()
+    }
+
+    pub fn limits(&self) -> ScanLimits {
+        self.limits
+    }
+
+    /// Scans `data` (up to the size limit) and returns the matching rules.
+    pub fn scan(
+        &mut self,
+        data: &[u8],
+        target: &ScanTarget<'_>,
+    ) -> Result<Vec<YaraMatch>, ScanError> {
+        let extension = target
+            .filename
+            .rsplit_once('.')
+            .map(|(_, e)| e)
+            .filter(|e| !e.is_empty() && e.len() <= 16)
+            .unwrap_or("");
+        self.cell.with_dependent_mut(|_, sc| {
+            for (k, v) in [
+                ("filename", target.filename),
+                ("filepath", target.filepath),
+                ("extension", extension),
+                ("filetype", target.filetype),
+            ] {
+                // Defined at compile time with the same type: cannot fail.
+                let _ = sc.set_global(k, v);
+            }
+            let results = match sc.scan(data) {
+                Ok(r) => r,
+                Err(yara_x::ScanError::Timeout) => return Err(ScanError::Timeout),
+                Err(e) => return Err(ScanError::Other(e.to_string())),
+            };
+            Ok(results
+                .matching_rules()
+                .map(|r| YaraMatch {
+                    namespace: r.namespace().to_string(),
+                    rule: r.identifier().to_string(),
+                    tags: r.tags().map(|t| t.identifier().to_string()).collect(),
+                    meta: r.metadata().map(|(k, v)| (k.to_string(), meta_text(&v))).collect(),
+                })
+                .collect())
+        })
+    }
+}
+
+fn meta_text(v: &yara_x::MetaValue<'_>) -> String {
+    match v {
+        yara_x::MetaValue::Integer(i) => i.to_string(),
+        yara_x::MetaValue::Float(f) => f.to_string(),
+        yara_x::MetaValue::Bool(b) => b.to_string(),
+        yara_x::MetaValue::String(s) => s.to_string(),
+        yara_x::MetaValue::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(srcs: &[(&str, &str)]) -> (Option<YaraSet>, LoadReport) {
+        let sources: Vec<(String, String, Vec<u8>)> = srcs
+            .iter()
+            .map(|(name, text)| {
+                (name.to_string(), namespace_of(Path::new(name)), text.as_bytes().to_vec())
+            })
+            .collect();
+        let mut report = LoadReport::default();
+        let set = compile_sources(&sources, &mut report);
+        (set, report)
+    }
+
+    #[test]
+    fn a_bad_file_is_reported_with_its_line_and_the_rest_loads() {
+        let (set, report) = compile(&[
+            ("good.yar", "rule Good : tagA tagB { meta: score = 80 description = \"x\" strings: $a = \"evil\" condition: $a }"),
+            ("bad.yar", "rule Fine { condition: true }\n\nrule Bad {\n  condition: $nope\n}\n"),
+            ("index.yar", "// all\ninclude \"./good.yar\"\ninclude \"./bad.yar\"\n"),
+        ]);
+        let set = set.unwrap();
+        assert_eq!(report.total, 2, "the index file is not counted");
+        assert_eq!(report.disabled, 1);
+        assert_eq!(report.loaded, 1);
+        assert_eq!(report.skipped.len(), 1);
+        let s = &report.skipped[0];
+        assert_eq!((s.file.as_str(), s.line), ("bad.yar", 4), "{s:?}");
+        assert!(s.message.contains("nope"), "{s:?}");
+        assert_eq!(set.rule_count, 2, "Good, and Fine which came before the error");
+
+        let mut sc = YaraScanner::new(Arc::new(set), ScanLimits::default());
+        let m = sc.scan(b"an evil payload", &ScanTarget::default()).unwrap();
+        let names: Vec<String> = m.iter().map(|m| m.qualified_name()).collect();
+        assert_eq!(names, ["good:Good", "bad:Fine"], "in load order");
+        let good = &m[0];
+        assert_eq!(good.tags, ["tagA", "tagB"]);
+        assert_eq!(good.meta[0], ("score".into(), "80".into()));
+        assert_eq!(sc.scan(b"benign", &ScanTarget::default()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn externals_come_from_the_file_context() {
+        let (set, report) = compile(&[(
+            "ext.yar",
+            "rule Exe { condition: extension == \"exe\" and filename contains \"setup\" and filetype contains \"PE32\" }",
+        )]);
+        assert_eq!(report.loaded, 1, "{:?}", report.skipped);
+        let mut sc = YaraScanner::new(Arc::new(set.unwrap()), ScanLimits::default());
+        let t = ScanTarget {
+            filename: "setup.exe",
+            filepath: "/d/setup.exe",
+            filetype: "PE32 executable",
+        };
+        assert_eq!(sc.scan(b"MZ", &t).unwrap().len(), 1);
+        let t = ScanTarget { filename: "setup.pdf", ..t };
+        assert!(sc.scan(b"MZ", &t).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rules_of_a_left_out_module_are_ignored_not_fatal() {
+        let (set, report) = compile(&[(
+            "c.yar",
+            "import \"cuckoo\"\nrule C { condition: cuckoo.network.host(/x/) }\nrule Plain { strings: $a = \"abc\" condition: $a }",
+        )]);
+        assert_eq!(report.loaded, 1, "{:?}", report.skipped);
+        assert_eq!(report.unsupported_features.get("module `cuckoo`"), Some(&1));
+        assert_eq!(set.unwrap().rule_count, 1);
+    }
+
+    #[test]
+    fn the_size_limit_bounds_what_is_scanned() {
+        let (set, _) = compile(&[("t.yar", "rule Tail { strings: $a = \"TAIL\" condition: $a }")]);
+        let limits = ScanLimits { max_bytes: 1000, ..Default::default() };
+        let mut sc = YaraScanner::new(Arc::new(set.unwrap()), limits);
+        let mut data = vec![b'.'; 2000];
+        data.extend_from_slice(b"TAIL");
+        assert!(sc.scan(&data, &ScanTarget::default()).unwrap().is_empty());
+        assert_eq!(sc.scan(&data[1900..], &ScanTarget::default()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn index_files_are_recognised() {
+        assert!(is_index_file("/* x\n y */\ninclude \"a.yar\"\n// c\ninclude \"b.yar\"\n"));
+        assert!(!is_index_file("include \"a.yar\"\nrule x { condition: true }"));
+        assert!(!is_index_file("// nothing\n"));
+    }
+}
