@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use gatewatch_correlator::config::{CorrelatorConfig, StoreConfig};
 use gatewatch_sensor::config::{
     CaptureConfig, DefragConfig, DetectConfig, EveConfig, FilesConfig, FlowConfig, IocConfig,
-    SensorConfig, StreamConfig, VarsConfig, YaraConfig,
+    SensorConfig, SigmaConfig, StreamConfig, VarsConfig, YaraConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,10 +34,27 @@ pub struct Config {
     pub yara: YaraConfig,
     /// Indicator lists.
     pub ioc: IocConfig,
+    /// Sigma rules.
+    pub sigma: SigmaConfig,
     /// Incident building.
     pub correlator: CorrelatorConfig,
     /// Where the correlator keeps its data.
     pub store: StoreConfig,
+    /// Control of running processes (rule reloads).
+    pub control: ControlConfig,
+}
+
+/// Where a running process keeps its pid file and reload status.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    pub dir: std::path::PathBuf,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        ControlConfig { dir: "gatewatch-data/run".into() }
+    }
 }
 
 impl Config {
@@ -53,6 +70,7 @@ impl Config {
             files: self.files.clone(),
             yara: self.yara.clone(),
             ioc: self.ioc.clone(),
+            sigma: self.sigma.clone(),
         }
     }
 }

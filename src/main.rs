@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod control;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Command {
     Rules(commands::rules::RulesCommand),
     /// Generate the demo capture and rules, run the whole pipeline, print the incidents.
     Demo(commands::demo::DemoArgs),
+    /// Sigma rules over host log files (scan, regression data).
+    #[command(subcommand)]
+    Logs(commands::logs::LogsCommand),
     /// Incidents in the store.
     #[command(subcommand)]
     Incidents(commands::incidents::IncidentsCommand),
@@ -52,6 +56,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Rules(c) => commands::rules::run(c, cfg),
         Command::Demo(a) => commands::demo::run(a, cfg),
         Command::Incidents(c) => commands::incidents::run(c, cfg),
+        Command::Logs(c) => commands::logs::run(c),
         Command::Config(c) => commands::config_cmd::run(c, sets),
     }
 }

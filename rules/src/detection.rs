@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::engine::RuleSet;
 use crate::ioc::IocSet;
+use crate::sigma::SigmaSet;
 use crate::yara::YaraSet;
 
 pub const GID_YARA: u32 = 9100;
@@ -37,11 +38,13 @@ pub struct Detection {
     pub signatures: Arc<RuleSet>,
     pub yara: Option<Arc<YaraSet>>,
     pub ioc: Option<Arc<IocSet>>,
+    /// Sigma rules; the sensor runs those routed to network events.
+    pub sigma: Option<Arc<SigmaSet>>,
 }
 
 impl From<Arc<RuleSet>> for Detection {
     fn from(signatures: Arc<RuleSet>) -> Self {
-        Detection { signatures, yara: None, ioc: None }
+        Detection { signatures, yara: None, ioc: None, sigma: None }
     }
 }
 

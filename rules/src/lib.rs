@@ -23,5 +23,6 @@ pub mod engine;
 pub mod event;
 pub mod ioc;
 pub mod report;
+pub mod sigma;
 pub mod signature;
 pub mod yara;

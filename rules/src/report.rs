@@ -39,6 +39,8 @@ pub struct LoadReport {
     pub unit: String,
     /// Rules in the compiled set, where the unit is not a rule (YARA).
     pub rules: Option<usize>,
+    /// Loaded rules by where they run (Sigma: per event type and host-log product).
+    pub breakdown: BTreeMap<String, usize>,
     /// Other things the operator should know (rules ignored inside a loaded file).
     pub notes: Vec<String>,
 }
@@ -78,6 +80,7 @@ impl LoadReport {
             "file_errors": self.file_errors,
             "unit": self.unit(),
             "compiled_rules": self.rules,
+            "breakdown": self.breakdown,
             "notes": self.notes,
         })
     }
@@ -103,6 +106,12 @@ impl LoadReport {
         if let Some(n) = self.rules {
             let _ = writeln!(s, "{n} rules compiled");
         }
+        if !self.breakdown.is_empty() {
+            let _ = writeln!(s, "loaded rules by where they run:");
+            for (place, n) in &self.breakdown {
+                let _ = writeln!(s, "  {n:>6}  {place}");
+            }
+        }
         for e in &self.file_errors {
             let _ = writeln!(s, "error: {e}");
         }
@@ -115,12 +124,16 @@ impl LoadReport {
                 feats.iter().take(12).map(|(f, n)| format!("{f} ({n})")).collect();
             let _ = writeln!(s, "unsupported features used by skipped rules: {}", top.join(", "));
         }
-        let _ = writeln!(s, "skipped, by reason:");
+        if !reasons.is_empty() {
+            let _ = writeln!(s, "skipped, by reason:");
+        }
         for (reason, count) in reasons {
             let _ = writeln!(s, "  {count:>6}  {reason}");
             for sk in self.skipped.iter().filter(|x| x.reason == reason).take(examples) {
                 let sid = sk.sid.map(|x| format!("sid {x} ")).unwrap_or_default();
-                let _ = writeln!(s, "          {sid}at {}:{}: {}", sk.file, sk.line, sk.message);
+                let at =
+                    if sk.line > 0 { format!("{}:{}", sk.file, sk.line) } else { sk.file.clone() };
+                let _ = writeln!(s, "          {sid}at {at}: {}", sk.message);
             }
         }
         for n in self.notes.iter().take(examples) {

@@ -225,6 +225,15 @@ pub struct IocConfig {
     pub lists: Vec<PathBuf>,
 }
 
+/// Sigma rules: those whose logsource maps to network events (see
+/// `rules/sigma/network.yml`) run in the sensor; host-log rules run in the correlator.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigmaConfig {
+    /// Rule files and folders (`.yml`, `.yaml`).
+    pub rules: Vec<PathBuf>,
+}
+
 /// Everything the sensor pipeline needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensorConfig {
@@ -238,4 +247,5 @@ pub struct SensorConfig {
     pub files: FilesConfig,
     pub yara: YaraConfig,
     pub ioc: IocConfig,
+    pub sigma: SigmaConfig,
 }

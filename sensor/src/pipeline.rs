@@ -24,9 +24,12 @@ use crate::ioc::{ioc_alert_info, record_hits, IocHit};
 use crate::output::eve::{proto_name, timestamp, AppEvent, DnsBody, FlowBody, FlowEvent, TcpBody};
 use crate::output::filestore::FileStore;
 use crate::output::EventSink;
+use crate::reload::RuleSlot;
 use crate::scan::{yara_alert_info, ContentScanner};
+use crate::sigma::SigmaEval;
 use crate::stats::SensorStats;
 use crate::stream::{Memcap, StreamStats};
+use gatewatch_rules::sigma::SigmaSet;
 
 /// Packets sampled by checksum `auto` mode before it decides.
 const AUTO_SAMPLE: u64 = 1000;
@@ -77,6 +80,8 @@ pub struct Sensor {
     scanner: Option<ContentScanner>,
     /// Indicator lists, when loaded.
     ioc: Option<Arc<IocSet>>,
+    /// Sigma rules for network events, when loaded, with this worker's state.
+    sigma: Option<(Arc<SigmaSet>, SigmaEval)>,
     pcap_cnt: u64,
     first_ts: Option<i64>,
     last_ts: i64,
@@ -88,11 +93,16 @@ impl Sensor {
         let rules = detection.signatures;
         let scanner = detection.yara.map(|set| ContentScanner::new(set, &cfg.yara));
         let ioc = detection.ioc;
+        let sigma = detection.sigma.map(|set| {
+            let eval = SigmaEval::new(&set);
+            (set, eval)
+        });
         let detector = rules.detector();
         let flows = FlowTable::new(cfg.flow.clone(), cfg.stream.midstream);
         let defrag = Defrag::new(cfg.defrag.clone());
         let checksum = ChecksumState { mode: cfg.capture.checksum_validation, sampled: 0, bad: 0 };
-        let stats = SensorStats { rules_loaded: rules.len(), ..Default::default() };
+        let stats =
+            SensorStats { rules_loaded: rules.len(), rules_generation: 1, ..Default::default() };
         let stream_mem = Memcap::new(cfg.stream.memcap);
         let mut session_limits = SessionLimits {
             depth: cfg.stream.depth,
@@ -121,10 +131,48 @@ impl Sensor {
             files,
             scanner,
             ioc,
+            sigma,
             pcap_cnt: 0,
             first_ts: None,
             last_ts: 0,
         }
+    }
+
+    /// Swaps in a newly compiled set of every engine, between two packets. Flows,
+    /// sessions and reassembly go on untouched; each flow's flowbits and flow
+    /// thresholds, and the host thresholds, carry over to the rules of the new set with
+    /// the same (gid, sid) (flowbits by name). YARA, indicator and Sigma counters go on.
+    pub fn reload(&mut self, detection: Detection, generation: u64) {
+        let new = detection.signatures;
+        let m = new.migration_from(&self.rules);
+        let old_detector = std::mem::replace(&mut self.detector, new.detector());
+        self.detector = new.detector_from(old_detector, &m);
+        self.flows.for_each_mut(|f| f.detect.migrate(&m));
+        self.stats.rules_loaded = new.len();
+        self.rules = new;
+        self.scanner = detection.yara.map(|set| {
+            let mut scanner = ContentScanner::new(set, &self.cfg.yara);
+            if let Some(old) = &self.scanner {
+                let rules = scanner.stats.rules;
+                scanner.stats = old.stats.clone();
+                scanner.stats.rules = rules;
+            }
+            scanner
+        });
+        self.session_limits.scan_depth =
+            if self.scanner.is_some() { self.cfg.yara.stream_depth } else { 0 };
+        self.ioc = detection.ioc;
+        self.sigma = detection.sigma.map(|set| {
+            let mut eval = SigmaEval::new(&set);
+            if let Some((_, old)) = self.sigma.take() {
+                let rules = std::mem::take(&mut eval.stats.rules);
+                eval = old;
+                eval.stats.rules = rules;
+            }
+            (set, eval)
+        });
+        self.stats.reloads += 1;
+        self.stats.rules_generation = generation;
     }
 
     pub fn stats(&self) -> SensorStats {
@@ -137,6 +185,7 @@ impl Sensor {
         s.stream_memuse = self.stream_mem.used() as u64;
         s.file_store = self.files.as_ref().map(|f| f.stats.clone());
         s.yara = self.scanner.as_ref().map(|y| y.stats.clone());
+        s.sigma = self.sigma.as_ref().map(|(_, e)| e.stats.clone());
         s.uptime = self.first_ts.map_or(0, |f| (self.last_ts - f) / 1_000_000);
         s
     }
@@ -679,6 +728,32 @@ impl Sensor {
             record,
             host: self.cfg.eve.sensor_name.clone(),
         };
+        if let Some((set, eval)) = self.sigma.as_mut() {
+            let hits = eval.evaluate(set, flow_id, &ev);
+            if !hits.is_empty() {
+                let mut app_metadata = serde_json::Map::new();
+                if let (Ok(v), Some(name)) =
+                    (serde_json::to_value(&ev.record), record_name(&ev.record))
+                {
+                    let v = v.get(name).cloned().unwrap_or(v);
+                    app_metadata.insert(name.to_string(), v);
+                }
+                let at = FindingAt {
+                    ts,
+                    flow_id,
+                    pcap_cnt,
+                    proto,
+                    src,
+                    dst,
+                    to_server: true,
+                    app_proto,
+                };
+                for h in &hits {
+                    let host = self.cfg.eve.sensor_name.clone();
+                    sink.alert(&finding_alert(host, h.alert_info(), &at, app_metadata.clone()))?;
+                }
+            }
+        }
         sink.app(&ev)
     }
 
@@ -780,8 +855,14 @@ impl Sensor {
         Ok(())
     }
 
-    fn write_flow(&self, f: &Flow, reason: EndReason, sink: &mut dyn EventSink) -> io::Result<()> {
-        if !self.cfg.eve.flow {
+    fn write_flow(
+        &mut self,
+        f: &Flow,
+        reason: EndReason,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let sigma_wants = self.sigma.as_ref().is_some_and(|(set, _)| set.wants("flow"));
+        if !self.cfg.eve.flow && !sigma_wants {
             return Ok(());
         }
         let has_ports = matches!(f.proto, 6 | 17);
@@ -816,6 +897,28 @@ impl Sensor {
                 .map(|t| TcpBody::new(t.flags, t.flags_ts, t.flags_tc, t.state.as_str())),
             host: self.cfg.eve.sensor_name.clone(),
         };
+        if let Some((set, eval)) = self.sigma.as_mut().filter(|_| sigma_wants) {
+            let hits = eval.evaluate(set, f.id, &ev);
+            if !hits.is_empty() {
+                let at = FindingAt {
+                    ts: f.last_us,
+                    flow_id: f.id,
+                    pcap_cnt: None,
+                    proto: f.proto,
+                    src: f.client,
+                    dst: f.server,
+                    to_server: true,
+                    app_proto: f.app_proto,
+                };
+                for h in &hits {
+                    let host = self.cfg.eve.sensor_name.clone();
+                    sink.alert(&finding_alert(host, h.alert_info(), &at, serde_json::Map::new()))?;
+                }
+            }
+        }
+        if !self.cfg.eve.flow {
+            return Ok(());
+        }
         sink.flow(&ev)
     }
 
@@ -956,9 +1059,11 @@ pub fn replay_files(
     cfg: SensorConfig,
     detection: impl Into<Detection>,
     sink: &mut dyn EventSink,
+    reload: Option<&RuleSlot>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ReplaySummary, PcapError> {
     let mut sensor = Sensor::new(cfg, detection);
+    let mut generation = reload.map_or(1, RuleSlot::generation);
     let mut summary = ReplaySummary::default();
     let mut done_bytes = 0u64;
     for p in paths {
@@ -968,6 +1073,11 @@ pub fn replay_files(
         loop {
             match reader.next_frame() {
                 Ok(Some(frame)) => {
+                    if let Some(slot) = reload.filter(|s| s.generation() != generation) {
+                        let (g, detection) = slot.current();
+                        sensor.reload(detection, g);
+                        generation = g;
+                    }
                     sensor.process(&frame, sink).map_err(|e| PcapError::Io {
                         path: "EVE output".into(),
                         offset: 0,

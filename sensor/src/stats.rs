@@ -77,7 +77,13 @@ pub struct SensorStats {
     pub ioc_hits: u64,
     /// YARA scanning, when YARA rules are loaded.
     pub yara: Option<crate::scan::ScanStats>,
+    /// Sigma on network events, when Sigma rules are loaded.
+    pub sigma: Option<crate::sigma::SigmaStats>,
     pub rules_loaded: usize,
+    /// Rule sets swapped in while running, and the generation in use (1: the set
+    /// loaded at start).
+    pub reloads: u64,
+    pub rules_generation: u64,
     /// Seconds of capture time covered.
     pub uptime: i64,
 }
@@ -124,6 +130,7 @@ impl SensorStats {
             },
             "file_store": self.file_store,
             "yara": self.yara,
+            "sigma": self.sigma,
             "ioc": { "hits": self.ioc_hits },
             "stream": {
                 "segments": self.stream.segments, "retransmissions": self.stream.retransmissions,
@@ -134,6 +141,8 @@ impl SensorStats {
             },
             "detect": {
                 "rules_loaded": self.rules_loaded,
+                "reloads": self.reloads,
+                "rules_generation": self.rules_generation,
                 "alert": self.detect.alerts,
                 "alerts_suppressed": self.detect.alerts_suppressed,
                 "alert_queue_overflow": self.detect.alert_queue_overflow,

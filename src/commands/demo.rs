@@ -60,7 +60,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         let mut fan = Fanout::default();
         fan.sinks.push(&mut csink);
         fan.sinks.push(&mut eve);
-        run_pipeline(&[pcap], &cfg, rules, &mut fan)?
+        run_pipeline(&[pcap], &cfg, rules, &mut fan, None)?
     };
     correlator.flush()?;
     let st = &summary.stats;

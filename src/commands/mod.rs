@@ -3,5 +3,17 @@
 pub mod config_cmd;
 pub mod demo;
 pub mod incidents;
+pub mod logs;
 pub mod replay;
 pub mod rules;
+
+/// Writes a command's report to stdout. A reader that stops early (`| head`) is not an
+/// error: the rest is dropped.
+pub fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}

@@ -18,9 +18,27 @@ use gatewatch_rules::signature::file::load_files;
 use gatewatch_rules::yara::compile_paths;
 use gatewatch_sensor::output::{EveWriter, EventSink, Fanout, FlowEvent};
 use gatewatch_sensor::pipeline::{replay_files, ReplaySummary};
+use gatewatch_sensor::reload::RuleSlot;
+
+use crate::control::ReloadControl;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
+
+/// Rules of the engines besides signatures; each defaults to its section of the config.
+#[derive(Args, Clone, Debug, Default)]
+pub struct EnginePaths {
+    /// YARA rule files or folders (default: `yara.rules` of the config).
+    #[arg(long, num_args = 1..)]
+    pub yara: Vec<PathBuf>,
+    /// Indicator list files or folders (default: `ioc.lists` of the config).
+    #[arg(long, num_args = 1..)]
+    pub ioc: Vec<PathBuf>,
+    /// Sigma rule files or folders (default: `sigma.rules` of the config); rules of
+    /// network logsources run on the sensor's DNS, HTTP, TLS, file and flow events.
+    #[arg(long, num_args = 1..)]
+    pub sigma: Vec<PathBuf>,
+}
 
 #[derive(Args)]
 pub struct ReplayArgs {
@@ -30,12 +48,12 @@ pub struct ReplayArgs {
     /// Suricata rule files.
     #[arg(long, num_args = 1.., required = true)]
     pub rules: Vec<PathBuf>,
-    /// YARA rule files or folders (default: `yara.rules` of the config).
-    #[arg(long, num_args = 1..)]
-    pub yara: Vec<PathBuf>,
-    /// Indicator list files or folders (default: `ioc.lists` of the config).
-    #[arg(long, num_args = 1..)]
-    pub ioc: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engines: EnginePaths,
+    /// Accept rule reloads while running (`SIGHUP`, `gatewatch rules reload`): writes
+    /// the pid file and reload status to `control.dir`.
+    #[arg(long)]
+    pub reload: bool,
     /// EVE JSON output file.
     #[arg(long)]
     pub eve: PathBuf,
@@ -48,12 +66,11 @@ pub struct RunArgs {
     /// Rule files (default: `detect.rule_files` of the config).
     #[arg(long, num_args = 1..)]
     pub rules: Vec<PathBuf>,
-    /// YARA rule files or folders (default: `yara.rules` of the config).
-    #[arg(long, num_args = 1..)]
-    pub yara: Vec<PathBuf>,
-    /// Indicator list files or folders (default: `ioc.lists` of the config).
-    #[arg(long, num_args = 1..)]
-    pub ioc: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engines: EnginePaths,
+    /// Accept rule reloads while running (`SIGHUP`, `gatewatch rules reload`).
+    #[arg(long)]
+    pub reload: bool,
     /// Also write EVE JSON here.
     #[arg(long)]
     pub eve: Option<PathBuf>,
@@ -98,17 +115,23 @@ pub fn load_rules(
 /// the sensor runs.
 pub fn load_detection(
     signature_files: &[PathBuf],
-    yara: &[PathBuf],
-    ioc: &[PathBuf],
+    engines: &EnginePaths,
     cfg: &Config,
     quiet: bool,
 ) -> Result<Detection> {
     let (signatures, _) = load_rules(signature_files, cfg, quiet)?;
-    let yara_paths = if yara.is_empty() { &cfg.yara.rules[..] } else { yara };
+    let or_config = |given: &'_ [PathBuf], configured: &'_ [PathBuf]| -> Vec<PathBuf> {
+        if given.is_empty() {
+            configured.to_vec()
+        } else {
+            given.to_vec()
+        }
+    };
+    let yara_paths = or_config(&engines.yara, &cfg.yara.rules);
     let yara = if yara_paths.is_empty() {
         None
     } else {
-        let (set, report) = compile_paths(yara_paths);
+        let (set, report) = compile_paths(&yara_paths);
         if !report.file_errors.is_empty() {
             anyhow::bail!("{}", report.file_errors.join("; "));
         }
@@ -123,11 +146,11 @@ pub fn load_detection(
         }
         set.map(Arc::new)
     };
-    let ioc_paths = if ioc.is_empty() { &cfg.ioc.lists[..] } else { ioc };
+    let ioc_paths = or_config(&engines.ioc, &cfg.ioc.lists);
     let ioc = if ioc_paths.is_empty() {
         None
     } else {
-        let (set, report) = gatewatch_rules::ioc::load_paths(ioc_paths);
+        let (set, report) = gatewatch_rules::ioc::load_paths(&ioc_paths);
         if !report.file_errors.is_empty() {
             anyhow::bail!("{}", report.file_errors.join("; "));
         }
@@ -142,7 +165,58 @@ pub fn load_detection(
         }
         Some(Arc::new(set))
     };
-    Ok(Detection { signatures, yara, ioc })
+    let sigma_paths = or_config(&engines.sigma, &cfg.sigma.rules);
+    let sigma = if sigma_paths.is_empty() {
+        None
+    } else {
+        let (set, report) = gatewatch_rules::sigma::load_paths(&sigma_paths);
+        if !report.file_errors.is_empty() {
+            anyhow::bail!("{}", report.file_errors.join("; "));
+        }
+        let set = set.context("the Sigma rules did not compile")?;
+        if !quiet {
+            let per_type: Vec<String> =
+                set.network_rule_counts().iter().map(|(t, n)| format!("{t} {n}")).collect();
+            eprintln!(
+                "sigma: {} of {} rules loaded ({} skipped; `gatewatch rules check` lists them); on network events: {}",
+                report.loaded,
+                report.total,
+                report.skipped.len(),
+                per_type.join(", ")
+            );
+        }
+        Some(Arc::new(set))
+    };
+    Ok(Detection { signatures, yara, ioc, sigma })
+}
+
+/// Starts accepting rule reloads: the same paths are loaded again on each request.
+fn accept_reloads(
+    signature_files: &[PathBuf],
+    engines: &EnginePaths,
+    cfg: &Config,
+    slot: Arc<RuleSlot>,
+) -> Result<ReloadControl> {
+    let (files, engines, cfg_for_load) = (signature_files.to_vec(), engines.clone(), cfg.clone());
+    ReloadControl::start(&cfg.control.dir, slot, move || {
+        let d = load_detection(&files, &engines, &cfg_for_load, true)?;
+        Ok((d.clone(), describe(&d)))
+    })
+}
+
+/// What a loaded set holds, in one line.
+fn describe(d: &Detection) -> String {
+    let mut parts = vec![format!("{} signatures", d.signatures.len())];
+    if let Some(y) = &d.yara {
+        parts.push(format!("{} YARA rules", y.rule_count));
+    }
+    if let Some(i) = &d.ioc {
+        parts.push(format!("{} indicators", i.len()));
+    }
+    if let Some(s) = &d.sigma {
+        parts.push(format!("{} Sigma rules", s.rules.len()));
+    }
+    parts.join(", ")
 }
 
 /// A progress bar on a terminal (packets, bytes, percent); nothing otherwise.
@@ -165,9 +239,10 @@ pub fn run_pipeline(
     cfg: &Config,
     rules: impl Into<Detection>,
     sink: &mut dyn EventSink,
+    reload: Option<&RuleSlot>,
 ) -> Result<ReplaySummary> {
     let pb = progress_bar(pcaps);
-    let summary = replay_files(pcaps, cfg.sensor(), rules, sink, |bytes, pkts| {
+    let summary = replay_files(pcaps, cfg.sensor(), rules, sink, reload, |bytes, pkts| {
         if let Some(pb) = &pb {
             pb.set_position(bytes);
             pb.set_message(format!("{pkts} packets"));
@@ -198,6 +273,14 @@ fn report_summary(s: &ReplaySummary) {
     if st.ioc_hits > 0 {
         eprintln!("ioc: {} indicator hits", st.ioc_hits);
     }
+    if let Some(sg) = &st.sigma {
+        eprintln!(
+            "sigma: {} network events tested, {} alerts, {:.2} s evaluating",
+            sg.events,
+            sg.hits,
+            sg.eval_us as f64 / 1e6
+        );
+    }
     if let Some(y) = &st.yara {
         eprintln!(
             "yara: {} files and {} stream chunks scanned, {:.1} MB, {} matches, {} timeouts, {:.2} s scanning",
@@ -212,9 +295,12 @@ fn report_summary(s: &ReplaySummary) {
 }
 
 pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
-    let rules = load_detection(&a.rules, &a.yara, &a.ioc, &cfg, false)?;
+    let rules = load_detection(&a.rules, &a.engines, &cfg, false)?;
+    let slot = RuleSlot::new(rules.clone());
+    let _control =
+        a.reload.then(|| accept_reloads(&a.rules, &a.engines, &cfg, slot.clone())).transpose()?;
     let mut eve = eve_writer(&a.eve, &cfg)?;
-    let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve)?;
+    let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve, a.reload.then_some(&*slot))?;
     report_summary(&summary);
     Ok(ExitCode::SUCCESS)
 }
@@ -241,7 +327,10 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no rules: give --rules FILE or set detect.rule_files in the config");
     }
-    let rules = load_detection(&files, &a.yara, &a.ioc, &cfg, false)?;
+    let rules = load_detection(&files, &a.engines, &cfg, false)?;
+    let slot = RuleSlot::new(rules.clone());
+    let _control =
+        a.reload.then(|| accept_reloads(&files, &a.engines, &cfg, slot.clone())).transpose()?;
     let store = Store::open(&cfg.store.path)?;
     let mut correlator = Correlator::new(cfg.correlator.clone(), store);
     let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;
@@ -252,7 +341,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
         if let Some(e) = eve.as_mut() {
             fan.sinks.push(e);
         }
-        let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut fan)?;
+        let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut fan, a.reload.then_some(&*slot))?;
         report_summary(&summary);
     }
     correlator.flush()?;

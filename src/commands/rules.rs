@@ -14,7 +14,8 @@ use crate::config::Config;
 #[derive(Subcommand)]
 pub enum RulesCommand {
     /// Load rule files and folders and print the load report of each kind: Suricata
-    /// signatures (`.rules`), YARA (`.yar`, `.yara`), indicator lists (`.txt`,
+    /// signatures (`.rules`), YARA (`.yar`, `.yara`), Sigma (`.yml`, `.yaml`),
+    /// indicator lists (`.txt`,
     /// `.list`, `.csv`, MISP `.json`); a folder is of the kind of the files in it.
     Check {
         #[arg(required = true)]
@@ -27,6 +28,14 @@ pub enum RulesCommand {
         #[arg(long, default_value_t = 3)]
         examples: usize,
     },
+    /// Make the running process (its pid file in `control.dir`) recompile its rules and
+    /// swap them in; prints the outcome. A set that does not compile leaves the running
+    /// one in place, and the command fails with the reason.
+    Reload {
+        /// Seconds to wait for the outcome.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
 }
 
 /// The rule language of a path, from its extension (a folder: from the files in it).
@@ -34,6 +43,7 @@ pub enum RulesCommand {
 enum Kind {
     Signatures,
     Yara,
+    Sigma,
     Ioc,
 }
 
@@ -44,6 +54,7 @@ fn kind_of(path: &Path) -> Option<Kind> {
     match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("yar" | "yara") => Some(Kind::Yara),
         Some("rules") => Some(Kind::Signatures),
+        Some("yml" | "yaml") => Some(Kind::Sigma),
         Some("txt" | "list" | "csv" | "json") => Some(Kind::Ioc),
         _ => None,
     }
@@ -65,9 +76,25 @@ fn folder_kind(dir: &Path, depth: u32) -> Option<Kind> {
 
 pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
     match cmd {
+        RulesCommand::Reload { timeout } => {
+            let s = crate::control::request_reload(
+                &cfg.control.dir,
+                std::time::Duration::from_secs(timeout),
+            )?;
+            let verdict = if s.ok { "reloaded" } else { "reload FAILED" };
+            crate::commands::write_stdout(&format!(
+                "{verdict} in {:.2} s: {}\n",
+                s.seconds, s.message
+            ))?;
+            Ok(if s.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         RulesCommand::Check { paths, json, examples } => {
-            let mut by_kind: [(Kind, Vec<PathBuf>); 3] =
-                [(Kind::Signatures, Vec::new()), (Kind::Yara, Vec::new()), (Kind::Ioc, Vec::new())];
+            let mut by_kind: [(Kind, Vec<PathBuf>); 4] = [
+                (Kind::Signatures, Vec::new()),
+                (Kind::Yara, Vec::new()),
+                (Kind::Sigma, Vec::new()),
+                (Kind::Ioc, Vec::new()),
+            ];
             for p in paths {
                 match kind_of(&p) {
                     Some(k) => {
@@ -78,7 +105,7 @@ pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
                     // Unknown extensions are read as Suricata rules, as before.
                     None if p.is_file() || !p.exists() => by_kind[0].1.push(p),
                     None => anyhow::bail!(
-                        "`{}`: no rule files (.rules, .yar, .yara, .txt, .csv, .json) in this folder",
+                        "`{}`: no rule files (.rules, .yar, .yara, .yml, .yaml, .txt, .csv, .json) in this folder",
                         p.display()
                     ),
                 }
@@ -97,6 +124,10 @@ pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
                         let (_, report) = gatewatch_rules::yara::compile_paths(files);
                         reports.push(("yara", report));
                     }
+                    Kind::Sigma => {
+                        let (_, report) = gatewatch_rules::sigma::load_paths(files);
+                        reports.push(("sigma", report));
+                    }
                     Kind::Ioc => {
                         let (_, report) = gatewatch_rules::ioc::load_paths(files);
                         reports.push(("ioc", report));
@@ -111,17 +142,22 @@ pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
                     [(_, r)] => r.to_json(),
                     _ => serde_json::Value::Object(obj),
                 };
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                crate::commands::write_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&out)?
+                ))?;
             } else {
+                let mut text = String::new();
                 for (i, (k, r)) in reports.iter().enumerate() {
                     if reports.len() > 1 || *k != "signatures" {
                         if i > 0 {
-                            println!();
+                            text.push('\n');
                         }
-                        println!("== {k}");
+                        text.push_str(&format!("== {k}\n"));
                     }
-                    print!("{}", r.to_text(examples));
+                    text.push_str(&r.to_text(examples));
                 }
+                crate::commands::write_stdout(&text)?;
             }
             // Unreadable files fail the command; skipped rules do not.
             let ok = reports.iter().all(|(_, r)| r.file_errors.is_empty());

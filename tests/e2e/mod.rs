@@ -3,3 +3,5 @@ mod common;
 mod engines;
 mod golden;
 mod hostile;
+mod reload;
+mod sigma;

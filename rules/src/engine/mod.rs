@@ -104,7 +104,38 @@ pub struct FlowState {
     pub alerted: bool,
 }
 
+/// The map from one rule set's rule and flowbit indices to another's (see
+/// [`RuleSet::migration_from`]); `None` where the new set has no counterpart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Migration {
+    pub rules: Vec<Option<u32>>,
+    pub flowbits: Vec<Option<u32>>,
+}
+
+impl Migration {
+    pub fn rule(&self, old: u32) -> Option<u32> {
+        self.rules.get(old as usize).copied().flatten()
+    }
+}
+
 impl FlowState {
+    /// Carries this flow's flowbits and flow thresholds over to a reloaded rule set;
+    /// state of rules and flowbits the new set does not have is dropped.
+    pub fn migrate(&mut self, m: &Migration) {
+        let old = std::mem::take(&mut self.bits);
+        for (i, new) in m.flowbits.iter().enumerate() {
+            if let Some(n) = new {
+                if old.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1) {
+                    self.set_bit(*n, true);
+                }
+            }
+        }
+        self.flow_thresholds = std::mem::take(&mut self.flow_thresholds)
+            .into_iter()
+            .filter_map(|(r, e)| m.rule(r).map(|n| (n, e)))
+            .collect();
+    }
+
     fn bit(&self, i: u32) -> bool {
         self.bits.get(i as usize / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
@@ -330,6 +361,33 @@ impl RuleSet {
 
     pub fn flowbit_names(&self) -> &[String] {
         &self.flowbit_names
+    }
+
+    /// How runtime state kept for `old` (flowbits, thresholds) carries over to this set
+    /// after a reload: rules by (gid, sid), flowbits by name.
+    pub fn migration_from(&self, old: &RuleSet) -> Migration {
+        let by_id: std::collections::HashMap<(u32, u32), u32> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.sig.gid, c.sig.sid), i as u32))
+            .collect();
+        let bits: std::collections::HashMap<&str, u32> =
+            self.flowbit_names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u32)).collect();
+        Migration {
+            rules: old.rules.iter().map(|c| by_id.get(&(c.sig.gid, c.sig.sid)).copied()).collect(),
+            flowbits: old.flowbit_names.iter().map(|n| bits.get(n.as_str()).copied()).collect(),
+        }
+    }
+
+    /// A detector for this set that keeps the host thresholds and counters of `old`
+    /// (a detector of the set `m` was computed from).
+    pub fn detector_from(&self, old: Detector, m: &Migration) -> Detector {
+        let mut det = self.detector();
+        det.thresholds = old.thresholds;
+        det.thresholds.migrate(m);
+        det.stats = old.stats;
+        det
     }
 
     /// A fresh detector for one worker thread.
@@ -740,6 +798,47 @@ mod tests {
         let mut det = rs.detector();
         let mut f = FlowState::default();
         assert_eq!(sids(&rs, &mut det, &pkt(b"GET /"), &mut f), vec![1]);
+    }
+
+    #[test]
+    fn reload_carries_flowbits_by_name_and_thresholds_by_sid() {
+        let old = set(&[
+            r#"alert tcp any any -> any any (content:"A"; flowbits:set,x; flowbits:noalert; sid:1;)"#,
+            r#"alert tcp any any -> any any (flowbits:isset,x; content:"B"; sid:2;)"#,
+            r#"alert tcp any any -> any any (content:"C"; threshold:type limit, track by_src, count 1, seconds 60; sid:3;)"#,
+            r#"alert tcp any any -> any any (content:"D"; threshold:type limit, track by_flow, count 1, seconds 60; sid:4;)"#,
+        ]);
+        let mut det = old.detector();
+        let mut f = FlowState::default();
+        assert!(sids(&old, &mut det, &pkt(b"A"), &mut f).is_empty());
+        assert_eq!(sids(&old, &mut det, &pkt(b"C"), &mut f), vec![3]);
+        assert_eq!(sids(&old, &mut det, &pkt(b"D"), &mut f), vec![4]);
+        // The new set adds a flowbit and a rule first, so every index moves.
+        let new = set(&[
+            r#"alert tcp any any -> any any (content:"Z"; flowbits:set,y; sid:9;)"#,
+            r#"alert tcp any any -> any any (flowbits:isset,x; content:"B"; sid:2;)"#,
+            r#"alert tcp any any -> any any (content:"D"; threshold:type limit, track by_flow, count 1, seconds 60; sid:4;)"#,
+            r#"alert tcp any any -> any any (content:"C"; threshold:type limit, track by_src, count 1, seconds 60; sid:3;)"#,
+            r#"alert tcp any any -> any any (content:"A"; flowbits:set,x; flowbits:noalert; sid:1;)"#,
+        ]);
+        let m = new.migration_from(&old);
+        let mut det = new.detector_from(det, &m);
+        f.migrate(&m);
+        assert_eq!(sids(&new, &mut det, &pkt(b"B"), &mut f), vec![2], "flowbit x survives");
+        assert!(sids(&new, &mut det, &pkt(b"C"), &mut f).is_empty(), "host threshold survives");
+        assert!(sids(&new, &mut det, &pkt(b"D"), &mut f).is_empty(), "flow threshold survives");
+        // Without migration the same packets alert again: the test can fail.
+        let mut fresh = FlowState::default();
+        let mut det2 = new.detector();
+        assert!(sids(&new, &mut det2, &pkt(b"B"), &mut fresh).is_empty());
+        assert_eq!(sids(&new, &mut det2, &pkt(b"C"), &mut fresh), vec![3]);
+        // A rule gone from the new set leaves no state behind.
+        let gone =
+            set(&[r#"alert tcp any any -> any any (flowbits:isset,x; content:"B"; sid:2;)"#]);
+        let m2 = gone.migration_from(&new);
+        assert_eq!(m2.rule(0), None);
+        f.migrate(&m2);
+        assert!(f.flow_thresholds.is_empty());
     }
 
     #[test]

@@ -108,6 +108,15 @@ impl ThresholdTable {
         self.map.is_empty()
     }
 
+    /// Re-keys the entries to a reloaded rule set's indices; entries of rules it does
+    /// not have are dropped.
+    pub fn migrate(&mut self, m: &super::Migration) {
+        self.map = std::mem::take(&mut self.map)
+            .into_iter()
+            .filter_map(|((r, k), e)| m.rule(r).map(|n| ((n, k), e)))
+            .collect();
+    }
+
     /// Records a match of rule `rule` (index) and says whether it alerts.
     pub fn hit(&mut self, rule: u32, t: &Threshold, src: IpAddr, dst: IpAddr, now: i64) -> bool {
         let key = match t.track {

@@ -282,6 +282,11 @@ impl FlowTable {
     }
 
     /// Ends all flows (end of capture).
+    /// Every tracked flow, mutably (rule reloads carry flow state over).
+    pub fn for_each_mut(&mut self, mut each: impl FnMut(&mut Flow)) {
+        self.slots.iter_mut().flatten().for_each(&mut each);
+    }
+
     pub fn drain(&mut self, mut ended: impl FnMut(Flow, EndReason)) {
         let mut slots: Vec<usize> = self.map.values().copied().collect();
         // Deterministic output: in order of flow start.

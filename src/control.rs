@@ -1,0 +1,147 @@
+//! Rule reloads of a running process: `SIGHUP`, or `gatewatch rules reload`.
+//!
+//! A process that accepts reloads writes its pid to `<control.dir>/sensor.pid`. On
+//! `SIGHUP` a reload thread recompiles every engine's rules from the same paths as at
+//! start, off the packet path; a set that compiles is published to the workers'
+//! [`RuleSlot`], one that does not (an unreadable file, a broken pipeline) leaves the
+//! running set in place. Either way the outcome goes to the log and to
+//! `<control.dir>/reload.json` (attempt number, generation in use, ok, message), which
+//! `gatewatch rules reload` waits for and prints.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use gatewatch_rules::detection::Detection;
+use gatewatch_sensor::reload::RuleSlot;
+use serde::{Deserialize, Serialize};
+
+pub const PID_FILE: &str = "sensor.pid";
+pub const STATUS_FILE: &str = "reload.json";
+
+/// The outcome of the latest reload attempt.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ReloadStatus {
+    /// Reload attempts since start (0: none yet).
+    pub attempt: u64,
+    /// The generation of the rules in use (1: those loaded at start).
+    pub generation: u64,
+    pub ok: bool,
+    /// What was loaded, or why the new set was refused.
+    pub message: String,
+    /// Seconds the compilation took.
+    pub seconds: f64,
+}
+
+/// Writes `value` as JSON to `path` atomically (a reader sees the old or the new file).
+fn write_json_atomic(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The pid file and reload thread of a running process; the pid file is removed when
+/// this is dropped.
+pub struct ReloadControl {
+    pid_file: PathBuf,
+}
+
+impl ReloadControl {
+    /// Writes the pid file and starts the thread that reloads on `SIGHUP` with `load`.
+    pub fn start(
+        dir: &Path,
+        slot: Arc<RuleSlot>,
+        load: impl Fn() -> Result<(Detection, String)> + Send + 'static,
+    ) -> Result<ReloadControl> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the control folder `{}`", dir.display()))?;
+        let pid_file = dir.join(PID_FILE);
+        let status_file = dir.join(STATUS_FILE);
+        write_json_atomic(
+            &status_file,
+            &ReloadStatus { generation: 1, ok: true, ..Default::default() },
+        )
+        .with_context(|| format!("cannot write `{}`", status_file.display()))?;
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
+            .context("cannot install the SIGHUP handler")?;
+        std::fs::write(&pid_file, format!("{}\n", std::process::id()))
+            .with_context(|| format!("cannot write `{}`", pid_file.display()))?;
+        std::thread::Builder::new().name("rules-reload".into()).spawn(move || {
+            for (n, _) in signals.forever().enumerate() {
+                let attempt = n as u64 + 1;
+                let start = Instant::now();
+                let status = match load() {
+                    Ok((detection, summary)) => {
+                        let generation = slot.publish(detection);
+                        let message = format!("generation {generation}: {summary}");
+                        eprintln!("gatewatch: rules reloaded, {message}");
+                        ReloadStatus { attempt, generation, ok: true, message, seconds: 0.0 }
+                    }
+                    Err(e) => {
+                        let generation = slot.generation();
+                        let message =
+                            format!("{e:#}; the rules of generation {generation} stay in use");
+                        eprintln!("gatewatch: rules reload failed: {message}");
+                        ReloadStatus { attempt, generation, ok: false, message, seconds: 0.0 }
+                    }
+                };
+                let status = ReloadStatus { seconds: start.elapsed().as_secs_f64(), ..status };
+                if let Err(e) = write_json_atomic(&status_file, &status) {
+                    eprintln!("gatewatch: cannot write `{}`: {e}", status_file.display());
+                }
+            }
+        })?;
+        Ok(ReloadControl { pid_file })
+    }
+}
+
+impl Drop for ReloadControl {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.pid_file);
+    }
+}
+
+fn read_status(dir: &Path) -> Result<ReloadStatus> {
+    let path = dir.join(STATUS_FILE);
+    let text = std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_slice(&text)
+        .with_context(|| format!("`{}` is not a reload status", path.display()))
+}
+
+/// `gatewatch rules reload`: signals the process of `dir`'s pid file and waits (up to
+/// `timeout`) for the outcome.
+pub fn request_reload(dir: &Path, timeout: Duration) -> Result<ReloadStatus> {
+    let pid_path = dir.join(PID_FILE);
+    let text = std::fs::read_to_string(&pid_path).with_context(|| {
+        format!(
+            "no running Gatewatch process accepts reloads here (cannot read `{}`)",
+            pid_path.display()
+        )
+    })?;
+    let pid: i32 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+        .with_context(|| format!("`{}` does not hold a process id", pid_path.display()))?;
+    let before = read_status(dir)?.attempt;
+    // SAFETY: kill(2) with a positive pid and a valid signal number has no memory effects.
+    if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
+        let e = std::io::Error::last_os_error();
+        anyhow::bail!("cannot signal process {pid} (from `{}`): {e}", pid_path.display());
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        // The status file may be between its write and its rename: retry.
+        if let Ok(s) = read_status(dir) {
+            if s.attempt > before {
+                return Ok(s);
+            }
+        }
+        if Instant::now() >= deadline {
+            anyhow::bail!("process {pid} did not report a reload within {} s", timeout.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
