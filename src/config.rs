@@ -42,6 +42,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
+    /// Rule sources `gatewatch rules update` downloads.
+    pub update: crate::update::UpdateConfig,
 }
 
 /// Where a running process keeps its pid file and reload status.

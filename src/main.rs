@@ -4,6 +4,7 @@
 mod commands;
 mod config;
 mod control;
+mod update;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -149,3 +149,66 @@ impl LoadReport {
         s
     }
 }
+
+/// The files under `dir` whose extension (ASCII case-insensitive) is one of
+/// `extensions`, walked into sub-folders when `recursive`, sorted. A folder that cannot
+/// be read is reported in `report.file_errors` and the rest still count.
+pub fn files_in_folder(
+    dir: &std::path::Path,
+    extensions: &[&str],
+    recursive: bool,
+    report: &mut LoadReport,
+) -> Vec<std::path::PathBuf> {
+    fn walk(
+        dir: &std::path::Path,
+        extensions: &[&str],
+        recursive: bool,
+        out: &mut Vec<std::path::PathBuf>,
+        report: &mut LoadReport,
+    ) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                report.file_errors.push(format!("cannot read folder `{}`: {e}", dir.display()));
+                return;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if recursive {
+                    walk(&path, extensions, recursive, out, report);
+                }
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, extensions, recursive, &mut out, report);
+    out.sort();
+    out
+}
+
+/// `paths` with every folder replaced by its files of `extensions` (see
+/// [`files_in_folder`]); files are kept as given, whatever their extension.
+pub fn expand_folders(
+    paths: &[std::path::PathBuf],
+    extensions: &[&str],
+    recursive: bool,
+    report: &mut LoadReport,
+) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            out.extend(files_in_folder(p, extensions, recursive, report));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}

@@ -28,6 +28,16 @@ pub enum RulesCommand {
         #[arg(long, default_value_t = 3)]
         examples: usize,
     },
+    /// Download the rule sources of `[[update.sources]]`, verify their published
+    /// checksums and install each atomically in its `dest` folder.
+    Update {
+        /// Only the sources with these names.
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// Then make the running process reload its rules.
+        #[arg(long)]
+        reload: bool,
+    },
     /// Make the running process (its pid file in `control.dir`) recompile its rules and
     /// swap them in; prints the outcome. A set that does not compile leaves the running
     /// one in place, and the command fails with the reason.
@@ -76,6 +86,51 @@ fn folder_kind(dir: &Path, depth: u32) -> Option<Kind> {
 
 pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
     match cmd {
+        RulesCommand::Update { sources, reload } => {
+            let chosen: Vec<&crate::update::Source> = cfg
+                .update
+                .sources
+                .iter()
+                .filter(|s| sources.is_empty() || sources.contains(&s.name))
+                .collect();
+            if chosen.is_empty() {
+                anyhow::bail!("no rule sources to update: add [[update.sources]] (name, url, dest) to the config");
+            }
+            let mut failed = 0;
+            let mut text = String::new();
+            for src in chosen {
+                match crate::update::update_source(&cfg.update, src) {
+                    Ok(i) => text.push_str(&format!(
+                        "{}: installed {} files ({:.1} MB downloaded, {}) in `{}`\n",
+                        src.name,
+                        i.files,
+                        i.bytes as f64 / 1e6,
+                        i.checksum,
+                        src.dest.display()
+                    )),
+                    Err(e) => {
+                        failed += 1;
+                        text.push_str(&format!("{}: FAILED, nothing installed: {e:#}\n", src.name));
+                    }
+                }
+            }
+            crate::commands::write_stdout(&text)?;
+            if reload && failed == 0 {
+                let s = crate::control::request_reload(
+                    &cfg.control.dir,
+                    std::time::Duration::from_secs(600),
+                )?;
+                let verdict = if s.ok { "reloaded" } else { "reload FAILED" };
+                crate::commands::write_stdout(&format!(
+                    "{verdict} in {:.2} s: {}\n",
+                    s.seconds, s.message
+                ))?;
+                if !s.ok {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         RulesCommand::Reload { timeout } => {
             let s = crate::control::request_reload(
                 &cfg.control.dir,

@@ -5,3 +5,4 @@ mod golden;
 mod hostile;
 mod reload;
 mod sigma;
+mod update;

@@ -419,31 +419,7 @@ fn kind_of_type(t: &str) -> Option<(IocKind, usize)> {
 
 /// List files under `paths` (folders walked, sorted: `.txt`, `.list`, `.csv`, `.json`).
 pub fn list_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            match std::fs::read_dir(p) {
-                Ok(entries) => {
-                    for e in entries.flatten() {
-                        let path = e.path();
-                        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-                        if path.is_file() && matches!(ext, "txt" | "list" | "csv" | "json") {
-                            found.push(path);
-                        }
-                    }
-                }
-                Err(e) => {
-                    report.file_errors.push(format!("cannot read folder `{}`: {e}", p.display()))
-                }
-            }
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
+    crate::report::expand_folders(paths, &["txt", "list", "csv", "json"], false, report)
 }
 
 /// Loads list files and folders. The report counts indicators (`total` read,

@@ -19,7 +19,7 @@ pub mod host;
 pub mod network;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rsigma_eval::event::JsonEvent;
 use rsigma_parser::{LogSource, SigmaRule};
@@ -232,35 +232,7 @@ pub struct Parsed {
 
 /// Rule files under `paths` (folders walked, sorted: `.yml`, `.yaml`).
 pub fn rule_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>, report: &mut LoadReport) {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) => {
-                report.file_errors.push(format!("cannot read folder `{}`: {e}", dir.display()));
-                return;
-            }
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out, report);
-            } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found, report);
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
+    crate::report::expand_folders(paths, &["yml", "yaml"], true, report)
 }
 
 /// Parses rule files; every rule gets an id. Parse errors are reported with the file.

@@ -109,12 +109,15 @@ pub fn load_text(
     }
 }
 
-/// Reads rule files. A file that cannot be read is reported and the others still load.
+/// Reads rule files; a folder stands for its `.rules` files (not its sub-folders, as
+/// Suricata's `default-rule-path`). A file that cannot be read is reported and the
+/// others still load.
 pub fn load_files<P: AsRef<Path>>(paths: &[P], vars: &Vars) -> (Vec<Signature>, LoadReport) {
     let mut sigs = Vec::new();
     let mut report = LoadReport::default();
-    for p in paths {
-        let p = p.as_ref();
+    let given: Vec<std::path::PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+    for p in crate::report::expand_folders(&given, &["rules"], false, &mut report) {
+        let p = p.as_path();
         match std::fs::read(p) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);

@@ -59,36 +59,16 @@ pub fn rule_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<(PathBuf, S
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found, report);
-            found.sort();
-            for f in found {
+            for f in crate::report::files_in_folder(p, &["yar", "yara"], true, report) {
                 let rel = f.strip_prefix(p).unwrap_or(&f);
-                out.push((f.clone(), namespace_of(rel)));
+                let ns = namespace_of(rel);
+                out.push((f, ns));
             }
         } else {
             out.push((p.clone(), namespace_of(Path::new(p.file_name().unwrap_or_default()))));
         }
     }
     out
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, report: &mut LoadReport) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            report.file_errors.push(format!("cannot read folder `{}`: {e}", dir.display()));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out, report);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yar" | "yara")) {
-            out.push(path);
-        }
-    }
 }
 
 /// `apt/apt_foo.yar` → `apt.apt_foo`.
