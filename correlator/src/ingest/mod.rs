@@ -1,5 +1,9 @@
-//! The correlator's entry point for findings: EVE alerts, in process (demo, `run`) or,
-//! later, from the network.
+//! The correlator's entry points: EVE alerts (in process from `demo`/`run`, or from
+//! the network), and host logs ([`hostlog`], read from [`syslog`] or JSON) that become
+//! alerts through Sigma.
+
+pub mod hostlog;
+pub mod syslog;
 
 use gatewatch_rules::event::AlertEvent;
 
@@ -24,10 +28,7 @@ pub struct Correlator {
     pub stats: IngestStats,
 }
 
-/// Microseconds since the epoch of an EVE timestamp (`2026-10-14T01:00:00.000000+0000`).
-pub fn parse_eve_timestamp(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok().map(|d| d.timestamp_micros())
-}
+pub use gatewatch_rules::event::parse_eve_timestamp;
 
 impl Correlator {
     pub fn new(cfg: CorrelatorConfig, store: Store) -> Self {

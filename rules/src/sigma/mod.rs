@@ -164,6 +164,8 @@ pub struct SigmaSet {
     host_sources: host::HostLogsources,
     /// Correlation rules read (evaluated by the correlator).
     pub correlations: Vec<rsigma_parser::CorrelationRule>,
+    /// The file of each correlation rule.
+    pub correlation_files: Vec<String>,
     /// Every compiled detection rule, with ids assigned: what the correlator's
     /// correlation engine is built from.
     pub rules: Vec<SigmaRule>,
@@ -199,15 +201,44 @@ impl SigmaSet {
     /// Rules that match a host log event (any accepted shape, see [`host`]). The event
     /// is tested only against the rules of its logsources.
     pub fn evaluate_host(&self, event: &serde_json::Value) -> Vec<SigmaHit> {
-        let flat = host::flatten_windows(event);
-        let source = self.host_sources.source_of(&flat);
+        self.evaluate_host_flat(&self.host_event(event))
+    }
+
+    /// The event host-log rules see (Windows shapes flattened, see [`host`]): what
+    /// [`SigmaSet::evaluate_host_flat`] and correlation `group-by` take.
+    pub fn host_event<'a>(
+        &self,
+        event: &'a serde_json::Value,
+    ) -> std::borrow::Cow<'a, serde_json::Value> {
+        host::flatten_windows(event)
+    }
+
+    /// [`SigmaSet::evaluate_host`] of an event already flattened by
+    /// [`SigmaSet::host_event`].
+    pub fn evaluate_host_flat(&self, flat: &serde_json::Value) -> Vec<SigmaHit> {
+        let source = self.host_sources.source_of(flat);
         let mut hits = Vec::new();
         for g in &self.host {
             if source.admits(g.product.as_deref(), g.category.as_deref(), g.service.as_deref()) {
-                hits.extend(g.engine.evaluate(&flat));
+                hits.extend(g.engine.evaluate(flat));
             }
         }
         hits
+    }
+
+    /// The correlation rules of this set, with empty windows.
+    pub fn correlation(
+        &self,
+        limits: &correlation::CorrelationLimits,
+    ) -> correlation::SigmaCorrelation {
+        let mut report = LoadReport::default();
+        correlation::SigmaCorrelation::new(
+            &self.rules,
+            &self.correlations,
+            &self.correlation_files,
+            limits,
+            &mut report,
+        )
     }
 
     /// Rules loaded for host logs.
@@ -228,6 +259,8 @@ pub struct Parsed {
     /// The file of each rule of `rules`.
     pub files: Vec<String>,
     pub correlations: Vec<rsigma_parser::CorrelationRule>,
+    /// The file of each correlation rule.
+    pub correlation_files: Vec<String>,
 }
 
 /// Rule files under `paths` (folders walked, sorted: `.yml`, `.yaml`).
@@ -280,6 +313,7 @@ pub fn parse_text(text: &str, file: &str, report: &mut LoadReport, parsed: &mut 
                 parsed.rules.push(r);
                 parsed.files.push(file.to_string());
             }
+            parsed.correlation_files.extend(c.correlations.iter().map(|_| file.to_string()));
             parsed.correlations.extend(c.correlations);
         }
         Err(e) => skip(report, "parse error", e.to_string()),
@@ -363,7 +397,7 @@ pub fn load_paths_with(paths: &[PathBuf], pipeline_yaml: &str) -> (Option<SigmaS
 
 /// Compiles parsed rules (see [`load_paths_with`]).
 pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> Option<SigmaSet> {
-    let Parsed { rules, files, correlations } = parsed;
+    let Parsed { rules, files, correlations, correlation_files } = parsed;
     let routes = match parse_routes(pipeline_yaml) {
         Ok(r) => r,
         Err(e) => {
@@ -460,20 +494,31 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
             message: format!("rule `{}` ({}): {msg}", r.title, r.id.as_deref().unwrap_or_default()),
         });
     }
-    if !correlations.is_empty() {
-        report.notes.push(format!(
-            "{} correlation rules read: they are evaluated by the correlator",
-            correlations.len()
-        ));
-    }
     let kept: Vec<SigmaRule> = rules
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !failed.contains_key(i))
         .map(|(_, r)| r)
         .collect();
-    Some(SigmaSet { network, host, host_sources, correlations, rules: kept })
+    if !correlations.is_empty() {
+        // Compiled here for the report; the correlator keeps the windows.
+        let mut corr_report = LoadReport::default();
+        let c = correlation::SigmaCorrelation::new(
+            &kept,
+            &correlations,
+            &correlation_files,
+            &correlation::CorrelationLimits::default(),
+            &mut corr_report,
+        );
+        *report.breakdown.entry("correlation rules (run by the correlator)".into()).or_insert(0) +=
+            c.len();
+        for s in corr_report.skipped {
+            report.notes.push(format!("{}: {}", s.file, s.message));
+        }
+    }
+    Some(SigmaSet { network, host, host_sources, correlations, correlation_files, rules: kept })
 }
 
+pub mod correlation;
 #[cfg(test)]
 mod tests;

@@ -200,3 +200,207 @@ fn rsigma_0_23_still_swaps_wildcard_anchors() {
     let ev = json!({ "c-useragent": "Go-http-client/1.1" });
     assert_eq!(engine.evaluate(&rsigma_eval::event::JsonEvent::borrow(&ev)).len(), 1);
 }
+
+const LOGON_RULES: &str = r#"
+title: Failed logon
+name: failed_logon
+id: 0e95725d-7320-415d-80f7-004da920fc11
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID: 4625
+    condition: selection
+level: low
+---
+title: Successful logon
+name: successful_logon
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID: 4624
+    condition: selection
+level: informational
+"#;
+
+fn logon(id: u32, ip: &str, user: &str) -> serde_json::Value {
+    json!({"Event": {"System": {"EventID": id, "Channel": "Security", "Computer": "dc1.hue.gov.vn"},
+                     "EventData": {"IpAddress": ip, "TargetUserName": user}}})
+}
+
+/// Feeds `(event, seconds)` through host detection and correlation; returns the
+/// correlations that fired (kind, title, group, value) and the detections surfaced.
+fn correlate(
+    correlation: &str,
+    events: &[(serde_json::Value, i64)],
+) -> (Vec<(String, String, Vec<(String, String)>, f64)>, usize) {
+    let (set, report) = set_from(&format!("{LOGON_RULES}---\n{correlation}"));
+    assert!(report.notes.iter().all(|n| !n.contains("correlation `")), "{:?}", report.notes);
+    assert_eq!(report.breakdown.get("correlation rules (run by the correlator)"), Some(&1));
+    let mut corr = set.correlation(&correlation::CorrelationLimits::default());
+    let mut fired = Vec::new();
+    let mut surfaced = 0;
+    for (ev, ts) in events {
+        let flat = set.host_event(ev);
+        let hits = set.evaluate_host_flat(&flat);
+        surfaced += hits.iter().filter(|h| corr.surfaces(h)).count();
+        for c in corr.observe(&flat, &hits, *ts) {
+            fired.push((c.kind, c.title, c.group_key, c.value));
+        }
+    }
+    (fired, surfaced)
+}
+
+#[test]
+fn event_count_fires_per_group_within_the_timespan() {
+    let rule = r#"
+title: Logon brute force
+correlation:
+    type: event_count
+    rules: [failed_logon]
+    group-by: [IpAddress]
+    timespan: 5m
+    condition:
+        gte: 3
+level: high
+"#;
+    let t0 = 1_790_000_000;
+    let events = [
+        (logon(4625, "203.0.113.7", "a"), t0),
+        (logon(4625, "203.0.113.8", "a"), t0 + 1),
+        (logon(4625, "203.0.113.7", "b"), t0 + 60),
+        // Another group does not count toward 203.0.113.7.
+        (logon(4625, "203.0.113.8", "b"), t0 + 61),
+        (logon(4625, "203.0.113.7", "c"), t0 + 120),
+        // 203.0.113.8's third is outside its 5-minute window.
+        (logon(4625, "203.0.113.8", "c"), t0 + 400),
+    ];
+    let (fired, surfaced) = correlate(rule, &events);
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    let (kind, title, group, value) = &fired[0];
+    assert_eq!((kind.as_str(), title.as_str(), *value), ("event_count", "Logon brute force", 3.0));
+    assert_eq!(group, &[("IpAddress".to_string(), "203.0.113.7".to_string())]);
+    // `failed_logon` only feeds a correlation that does not generate: no alerts of its own.
+    assert_eq!(surfaced, 0);
+}
+
+#[test]
+fn value_count_counts_distinct_values_and_generate_keeps_the_rule_alerts() {
+    let rule = r#"
+title: Password spraying
+correlation:
+    type: value_count
+    rules: [failed_logon]
+    group-by: [IpAddress]
+    timespan: 10m
+    condition:
+        field: TargetUserName
+        gte: 3
+    generate: true
+"#;
+    let t0 = 1_790_000_000;
+    let same_user: Vec<_> =
+        (0..5).map(|i| (logon(4625, "198.51.100.1", "admin"), t0 + i)).collect();
+    let (fired, surfaced) = correlate(rule, &same_user);
+    assert!(fired.is_empty(), "one user five times is not spraying: {fired:?}");
+    assert_eq!(surfaced, 5, "generate: true keeps the detections");
+    let users: Vec<_> = ["an", "binh", "chi"]
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (logon(4625, "198.51.100.1", u), t0 + i as i64))
+        .collect();
+    let (fired, _) = correlate(rule, &users);
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!((fired[0].0.as_str(), fired[0].3), ("value_count", 3.0));
+}
+
+#[test]
+fn temporal_needs_every_rule_and_temporal_ordered_their_order() {
+    let temporal = |kind: &str| {
+        format!(
+            r#"
+title: Logon after failures
+correlation:
+    type: {kind}
+    rules: [failed_logon, successful_logon]
+    group-by: [IpAddress]
+    timespan: 10m
+"#
+        )
+    };
+    let t0 = 1_790_000_000;
+    let fail_then_success =
+        [(logon(4625, "192.0.2.4", "x"), t0), (logon(4624, "192.0.2.4", "x"), t0 + 30)];
+    let success_then_fail =
+        [(logon(4624, "192.0.2.4", "x"), t0), (logon(4625, "192.0.2.4", "x"), t0 + 30)];
+    let too_far = [(logon(4625, "192.0.2.4", "x"), t0), (logon(4624, "192.0.2.4", "x"), t0 + 900)];
+    let other_hosts =
+        [(logon(4625, "192.0.2.4", "x"), t0), (logon(4624, "192.0.2.5", "x"), t0 + 30)];
+    let count =
+        |kind: &str, evs: &[(serde_json::Value, i64)]| correlate(&temporal(kind), evs).0.len();
+    assert_eq!(count("temporal", &fail_then_success), 1);
+    assert_eq!(count("temporal", &success_then_fail), 1);
+    assert_eq!(count("temporal", &too_far), 0);
+    assert_eq!(count("temporal", &other_hosts), 0);
+    assert_eq!(count("temporal_ordered", &fail_then_success), 1);
+    assert_eq!(count("temporal_ordered", &success_then_fail), 0);
+}
+
+#[test]
+fn correlation_alerts_name_the_correlation_and_its_group() {
+    let hit = correlation::CorrelationHit {
+        id: "c1".into(),
+        title: "Logon brute force".into(),
+        level: Some("high".into()),
+        tags: vec![],
+        kind: "event_count".into(),
+        group_key: vec![("IpAddress".into(), "203.0.113.7".into())],
+        value: 3.0,
+        timespan_secs: 300,
+    };
+    let a = hit.alert_info();
+    assert_eq!(a.signature, "SIGMA correlation Logon brute force");
+    assert_eq!(a.severity, 1);
+    let meta = a.metadata.expect("metadata");
+    assert_eq!(meta["sigma_group"], ["IpAddress=203.0.113.7"]);
+    assert_eq!(meta["sigma_correlation"], ["event_count"]);
+}
+
+#[test]
+fn a_broken_correlation_is_reported_and_the_rules_still_load() {
+    let text = format!(
+        "{LOGON_RULES}---\ntitle: Broken\ncorrelation:\n    type: event_count\n    rules: [failed_logon]\n    timespan: 5m\n    condition:\n        frobnicate: 3\n"
+    );
+    let (set, report) = set_from(&text);
+    assert_eq!(report.loaded, 2);
+    assert!(set.correlation(&correlation::CorrelationLimits::default()).is_empty());
+    assert!(
+        report.notes.iter().any(|n| n.contains("Broken"))
+            || report
+                .skipped
+                .iter()
+                .any(|s| s.message.contains("Broken") || s.reason == "parse error"),
+        "{:?} {:?}",
+        report.notes,
+        report.skipped
+    );
+}
+
+#[test]
+fn rsigma_0_23_still_reads_temporal_default_as_any() {
+    // When this fails, rsigma reads the default itself: drop `fix_temporal_default`.
+    let text =
+        "title: T\ncorrelation:\n    type: temporal\n    rules: [a, b, c]\n    timespan: 1m\n";
+    let c = rsigma_parser::parse_sigma_yaml(text).expect("parses").correlations.remove(0);
+    let mut fixed = c.clone();
+    assert!(correlation::fix_temporal_default(&mut fixed), "{:?}", c.condition);
+    match fixed.condition {
+        rsigma_parser::CorrelationCondition::Threshold { predicates, .. } => {
+            assert_eq!(predicates, [(rsigma_parser::ConditionOperator::Gte, 3)])
+        }
+        other => panic!("{other:?}"),
+    }
+}

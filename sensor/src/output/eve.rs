@@ -2,17 +2,12 @@
 
 use std::io::{self, BufWriter, Write};
 
-use chrono::{DateTime, Utc};
 use gatewatch_rules::event::AlertEvent;
 use serde::Serialize;
 
 use super::EventSink;
 
-/// `2026-10-01T08:15:02.123456+0000` from microseconds since the epoch (UTC).
-pub fn timestamp(ts_us: i64) -> String {
-    let dt = DateTime::<Utc>::from_timestamp_micros(ts_us).unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string()
-}
+pub use gatewatch_rules::event::eve_timestamp as timestamp;
 
 /// EVE name of an IP protocol.
 pub fn proto_name(p: u8) -> String {
