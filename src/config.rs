@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use gatewatch_correlator::config::{CorrelatorConfig, StoreConfig};
+use gatewatch_correlator::config::{CorrelatorConfig, IngestConfig, StoreConfig};
 use gatewatch_sensor::config::{
     CaptureConfig, DefragConfig, DetectConfig, EveConfig, FilesConfig, FlowConfig, IocConfig,
     SensorConfig, SigmaConfig, StreamConfig, VarsConfig, YaraConfig,
@@ -40,6 +40,8 @@ pub struct Config {
     pub correlator: CorrelatorConfig,
     /// Where the correlator keeps its data.
     pub store: StoreConfig,
+    /// The correlator's listeners for host logs.
+    pub ingest: IngestConfig,
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
     /// Rule sources `gatewatch rules update` downloads.

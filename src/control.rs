@@ -47,17 +47,69 @@ pub struct ReloadControl {
     pid_file: PathBuf,
 }
 
+/// Which process a pid file and status file belong to: the sensor (`replay`/`run
+/// --reload`) or the correlator, which may share a control folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Process {
+    Sensor,
+    Correlator,
+}
+
+impl Process {
+    pub const ALL: [Process; 2] = [Process::Sensor, Process::Correlator];
+
+    fn pid_file(self) -> &'static str {
+        match self {
+            Process::Sensor => PID_FILE,
+            Process::Correlator => "correlator.pid",
+        }
+    }
+
+    fn status_file(self) -> &'static str {
+        match self {
+            Process::Sensor => STATUS_FILE,
+            Process::Correlator => "correlator-reload.json",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Process::Sensor => "sensor",
+            Process::Correlator => "correlator",
+        }
+    }
+}
+
 impl ReloadControl {
-    /// Writes the pid file and starts the thread that reloads on `SIGHUP` with `load`.
+    /// Writes the sensor's pid file and starts the thread that reloads on `SIGHUP`
+    /// with `load`, publishing to `slot`.
     pub fn start(
         dir: &Path,
         slot: Arc<RuleSlot>,
         load: impl Fn() -> Result<(Detection, String)> + Send + 'static,
     ) -> Result<ReloadControl> {
+        let current = slot.clone();
+        Self::start_for(
+            dir,
+            Process::Sensor,
+            move || load().map(|(d, summary)| (slot.publish(d), summary)),
+            move || current.generation(),
+        )
+    }
+
+    /// Writes `process`'s pid file and starts the thread that, on `SIGHUP`, calls
+    /// `reload` (load and publish a new set; its generation and a summary) and records
+    /// the outcome; `generation` tells the one in use when a reload fails.
+    pub fn start_for(
+        dir: &Path,
+        process: Process,
+        reload: impl Fn() -> Result<(u64, String)> + Send + 'static,
+        generation: impl Fn() -> u64 + Send + 'static,
+    ) -> Result<ReloadControl> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the control folder `{}`", dir.display()))?;
-        let pid_file = dir.join(PID_FILE);
-        let status_file = dir.join(STATUS_FILE);
+        let pid_file = dir.join(process.pid_file());
+        let status_file = dir.join(process.status_file());
         write_json_atomic(
             &status_file,
             &ReloadStatus { generation: 1, ok: true, ..Default::default() },
@@ -67,22 +119,22 @@ impl ReloadControl {
             .context("cannot install the SIGHUP handler")?;
         std::fs::write(&pid_file, format!("{}\n", std::process::id()))
             .with_context(|| format!("cannot write `{}`", pid_file.display()))?;
+        let who = process.name();
         std::thread::Builder::new().name("rules-reload".into()).spawn(move || {
             for (n, _) in signals.forever().enumerate() {
                 let attempt = n as u64 + 1;
                 let start = Instant::now();
-                let status = match load() {
-                    Ok((detection, summary)) => {
-                        let generation = slot.publish(detection);
+                let status = match reload() {
+                    Ok((generation, summary)) => {
                         let message = format!("generation {generation}: {summary}");
-                        eprintln!("gatewatch: rules reloaded, {message}");
+                        eprintln!("gatewatch {who}: rules reloaded, {message}");
                         ReloadStatus { attempt, generation, ok: true, message, seconds: 0.0 }
                     }
                     Err(e) => {
-                        let generation = slot.generation();
+                        let generation = generation();
                         let message =
                             format!("{e:#}; the rules of generation {generation} stay in use");
-                        eprintln!("gatewatch: rules reload failed: {message}");
+                        eprintln!("gatewatch {who}: rules reload failed: {message}");
                         ReloadStatus { attempt, generation, ok: false, message, seconds: 0.0 }
                     }
                 };
@@ -102,17 +154,22 @@ impl Drop for ReloadControl {
     }
 }
 
-fn read_status(dir: &Path) -> Result<ReloadStatus> {
-    let path = dir.join(STATUS_FILE);
+fn read_status(dir: &Path, process: Process) -> Result<ReloadStatus> {
+    let path = dir.join(process.status_file());
     let text = std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
     serde_json::from_slice(&text)
         .with_context(|| format!("`{}` is not a reload status", path.display()))
 }
 
-/// `gatewatch rules reload`: signals the process of `dir`'s pid file and waits (up to
-/// `timeout`) for the outcome.
-pub fn request_reload(dir: &Path, timeout: Duration) -> Result<ReloadStatus> {
-    let pid_path = dir.join(PID_FILE);
+/// The processes with a pid file in `dir`.
+pub fn running(dir: &Path) -> Vec<Process> {
+    Process::ALL.into_iter().filter(|p| dir.join(p.pid_file()).exists()).collect()
+}
+
+/// `gatewatch rules reload`: signals `process` (its pid file in `dir`) and waits (up
+/// to `timeout`) for the outcome.
+pub fn request_reload_of(dir: &Path, process: Process, timeout: Duration) -> Result<ReloadStatus> {
+    let pid_path = dir.join(process.pid_file());
     let text = std::fs::read_to_string(&pid_path).with_context(|| {
         format!(
             "no running Gatewatch process accepts reloads here (cannot read `{}`)",
@@ -125,7 +182,7 @@ pub fn request_reload(dir: &Path, timeout: Duration) -> Result<ReloadStatus> {
         .ok()
         .filter(|p| *p > 0)
         .with_context(|| format!("`{}` does not hold a process id", pid_path.display()))?;
-    let before = read_status(dir)?.attempt;
+    let before = read_status(dir, process)?.attempt;
     // SAFETY: kill(2) with a positive pid and a valid signal number has no memory effects.
     if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
         let e = std::io::Error::last_os_error();
@@ -134,7 +191,7 @@ pub fn request_reload(dir: &Path, timeout: Duration) -> Result<ReloadStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         // The status file may be between its write and its rename: retry.
-        if let Ok(s) = read_status(dir) {
+        if let Ok(s) = read_status(dir, process) {
             if s.attempt > before {
                 return Ok(s);
             }

@@ -39,6 +39,9 @@ enum Command {
     Rules(commands::rules::RulesCommand),
     /// Generate the demo capture and rules, run the whole pipeline, print the incidents.
     Demo(commands::demo::DemoArgs),
+    /// The correlator service: host logs over syslog and HTTPS through Sigma, into
+    /// incidents.
+    Correlator(commands::correlator::CorrelatorArgs),
     /// Sigma rules over host log files (scan, regression data).
     #[command(subcommand)]
     Logs(commands::logs::LogsCommand),
@@ -58,6 +61,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Demo(a) => commands::demo::run(a, cfg),
         Command::Incidents(c) => commands::incidents::run(c, cfg),
         Command::Logs(c) => commands::logs::run(c),
+        Command::Correlator(a) => commands::correlator::run(a, cfg),
         Command::Config(c) => commands::config_cmd::run(c, sets),
     }
 }

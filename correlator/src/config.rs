@@ -32,3 +32,76 @@ impl Default for StoreConfig {
         StoreConfig { path: PathBuf::from("gatewatch-data/gatewatch.db") }
     }
 }
+
+/// The correlator's listeners for host logs (and, later, sensors).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// HTTPS API (`POST /api/v1/logs`), `address:port`; empty: off. Mutual TLS: a
+    /// client must present a certificate signed by `client_ca`.
+    pub https: String,
+    /// PEM files: the server's certificate chain and key, and the CA of the clients.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub client_ca: PathBuf,
+    /// Syslog over UDP and over TCP (RFC 5424/3164; TCP framed per RFC 6587),
+    /// `address:port`; empty: off.
+    pub syslog_udp: String,
+    pub syslog_tcp: String,
+    /// Networks allowed to send syslog (CIDR); empty: any. Others are counted and
+    /// dropped.
+    pub syslog_allow: Vec<String>,
+    /// Largest syslog message (longer ones are cut and counted).
+    pub max_message_bytes: usize,
+    /// Largest HTTPS request body.
+    pub max_body_bytes: usize,
+    /// Events waiting for detection; when full, UDP messages are dropped (counted) and
+    /// TCP and HTTPS senders wait.
+    pub queue_events: usize,
+    /// Open syslog TCP connections at most.
+    pub max_tcp_connections: usize,
+    /// Zone of event times written without one (BSD syslog, nxlog's `EventTime`).
+    pub local_utc_offset: String,
+    /// Sigma correlation windows kept at most (across rules and groups).
+    pub correlation_max_windows: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            https: String::new(),
+            tls_cert: PathBuf::from("gatewatch-data/pki/correlator.crt"),
+            tls_key: PathBuf::from("gatewatch-data/pki/correlator.key"),
+            client_ca: PathBuf::from("gatewatch-data/pki/ca.crt"),
+            syslog_udp: String::new(),
+            syslog_tcp: String::new(),
+            syslog_allow: Vec::new(),
+            max_message_bytes: 64 * 1024,
+            max_body_bytes: 32 << 20,
+            queue_events: 65_536,
+            max_tcp_connections: 512,
+            local_utc_offset: "+07:00".into(),
+            correlation_max_windows: 100_000,
+        }
+    }
+}
+
+impl IngestConfig {
+    /// `local_utc_offset` as an offset.
+    pub fn local_offset(&self) -> Result<chrono::FixedOffset, String> {
+        let s = self.local_utc_offset.trim();
+        let bad = || format!("ingest.local_utc_offset `{s}`: expected +HH:MM or -HH:MM");
+        let (sign, rest) = match s.as_bytes().first() {
+            Some(b'+') => (1, &s[1..]),
+            Some(b'-') => (-1, &s[1..]),
+            _ => return Err(bad()),
+        };
+        let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+        let h: i32 = h.parse().map_err(|_| bad())?;
+        let m: i32 = m.parse().map_err(|_| bad())?;
+        if h > 14 || m > 59 {
+            return Err(bad());
+        }
+        chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60)).ok_or_else(bad)
+    }
+}

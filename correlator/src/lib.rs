@@ -1,8 +1,9 @@
 //! Gatewatch correlator: ingests findings (EVE alerts from Gatewatch sensors or from
 //! Suricata), groups them into incidents and stores both in SQLite.
 //!
-//! Stages are folders: [`ingest`] (the entry point for alerts), [`incident`] (grouping
-//! rules and scoring), [`store`] (SQLite with migrations).
+//! Stages are folders: [`ingest`] (alerts, and host logs through Sigma), [`server`]
+//! (the listeners: syslog, HTTPS), [`incident`] (grouping rules and scoring),
+//! [`store`] (SQLite with migrations).
 //!
 //! ```
 //! use gatewatch_correlator::{config::CorrelatorConfig, Correlator, store::Store};
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod incident;
 pub mod ingest;
+pub mod server;
 pub mod store;
 
 pub use ingest::Correlator;

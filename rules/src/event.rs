@@ -92,6 +92,19 @@ pub struct FlowSummary {
     pub dest_port: Option<u16>,
 }
 
+/// EVE's timestamp, `2026-10-01T08:15:02.123456+0000`, from microseconds since the
+/// epoch (UTC).
+pub fn eve_timestamp(ts_us: i64) -> String {
+    let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(ts_us)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
+    dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string()
+}
+
+/// Microseconds since the epoch of an EVE timestamp (any zone offset).
+pub fn parse_eve_timestamp(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok().map(|d| d.timestamp_micros())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,17 +120,4 @@ mod tests {
             r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"event_type":"alert""#
         ));
     }
-}
-
-/// EVE's timestamp, `2026-10-01T08:15:02.123456+0000`, from microseconds since the
-/// epoch (UTC).
-pub fn eve_timestamp(ts_us: i64) -> String {
-    let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(ts_us)
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
-    dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string()
-}
-
-/// Microseconds since the epoch of an EVE timestamp (any zone offset).
-pub fn parse_eve_timestamp(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok().map(|d| d.timestamp_micros())
 }

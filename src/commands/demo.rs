@@ -56,7 +56,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         &cfg.eve,
     );
     let summary = {
-        let mut csink = CorrelatorSink { correlator: &mut correlator };
+        let mut csink = CorrelatorSink { correlator: &mut correlator, sigma_correlation: None };
         let mut fan = Fanout::default();
         fan.sinks.push(&mut csink);
         fan.sinks.push(&mut eve);

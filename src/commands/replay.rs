@@ -305,14 +305,38 @@ pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Hands the sensor's alerts to the correlator in process.
+/// Hands the sensor's alerts to the correlator in process; Sigma alerts also feed the
+/// Sigma correlation rules, whose alerts are stored too.
 pub struct CorrelatorSink<'a> {
     pub correlator: &'a mut Correlator,
+    pub sigma_correlation: Option<gatewatch_correlator::ingest::hostlog::HostLogDetector>,
+}
+
+impl<'a> CorrelatorSink<'a> {
+    /// A sink with the correlation rules of `detection`'s Sigma set, if it has any.
+    pub fn new(
+        correlator: &'a mut Correlator,
+        detection: &gatewatch_rules::detection::Detection,
+    ) -> Self {
+        use gatewatch_correlator::ingest::hostlog::HostLogDetector;
+        let sigma_correlation =
+            detection.sigma.as_ref().filter(|s| !s.correlations.is_empty()).map(|s| {
+                let utc = chrono::FixedOffset::east_opt(0).expect("zero offset");
+                HostLogDetector::new(s.clone(), Default::default(), utc)
+            });
+        CorrelatorSink { correlator, sigma_correlation }
+    }
 }
 
 impl EventSink for CorrelatorSink<'_> {
     fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
-        self.correlator.ingest(a).map_err(io::Error::other)
+        self.correlator.ingest(a).map_err(io::Error::other)?;
+        if let Some(d) = self.sigma_correlation.as_mut() {
+            for c in d.observe_alert(a) {
+                self.correlator.ingest(&c).map_err(io::Error::other)?;
+            }
+        }
+        Ok(())
     }
     fn flow(&mut self, _: &FlowEvent) -> io::Result<()> {
         Ok(())
@@ -335,7 +359,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     let mut correlator = Correlator::new(cfg.correlator.clone(), store);
     let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;
     {
-        let mut csink = CorrelatorSink { correlator: &mut correlator };
+        let mut csink = CorrelatorSink::new(&mut correlator, &rules);
         let mut fan = Fanout::default();
         fan.sinks.push(&mut csink);
         if let Some(e) = eve.as_mut() {

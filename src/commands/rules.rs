@@ -84,6 +84,29 @@ fn folder_kind(dir: &Path, depth: u32) -> Option<Kind> {
     entries.iter().filter(|p| p.is_dir()).find_map(|p| folder_kind(p, depth - 1))
 }
 
+/// Reloads every process with a pid file in `dir` (sensor, correlator) and prints each
+/// outcome; fails when one fails.
+fn reload_running(dir: &Path, timeout: std::time::Duration) -> Result<ExitCode> {
+    use crate::control::{request_reload_of, running, Process};
+    let mut processes = running(dir);
+    let named = processes.len() > 1;
+    if processes.is_empty() {
+        processes.push(Process::Sensor); // fails naming the missing pid file
+    }
+    let mut all_ok = true;
+    for p in processes {
+        let s = request_reload_of(dir, p, timeout)?;
+        let verdict = if s.ok { "reloaded" } else { "reload FAILED" };
+        let who = if named { format!("{}: ", p.name()) } else { String::new() };
+        crate::commands::write_stdout(&format!(
+            "{who}{verdict} in {:.2} s: {}\n",
+            s.seconds, s.message
+        ))?;
+        all_ok &= s.ok;
+    }
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
     match cmd {
         RulesCommand::Update { sources, reload } => {
@@ -116,32 +139,12 @@ pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
             }
             crate::commands::write_stdout(&text)?;
             if reload && failed == 0 {
-                let s = crate::control::request_reload(
-                    &cfg.control.dir,
-                    std::time::Duration::from_secs(600),
-                )?;
-                let verdict = if s.ok { "reloaded" } else { "reload FAILED" };
-                crate::commands::write_stdout(&format!(
-                    "{verdict} in {:.2} s: {}\n",
-                    s.seconds, s.message
-                ))?;
-                if !s.ok {
-                    return Ok(ExitCode::FAILURE);
-                }
+                return reload_running(&cfg.control.dir, std::time::Duration::from_secs(600));
             }
             Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         RulesCommand::Reload { timeout } => {
-            let s = crate::control::request_reload(
-                &cfg.control.dir,
-                std::time::Duration::from_secs(timeout),
-            )?;
-            let verdict = if s.ok { "reloaded" } else { "reload FAILED" };
-            crate::commands::write_stdout(&format!(
-                "{verdict} in {:.2} s: {}\n",
-                s.seconds, s.message
-            ))?;
-            Ok(if s.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            reload_running(&cfg.control.dir, std::time::Duration::from_secs(timeout))
         }
         RulesCommand::Check { paths, json, examples } => {
             let mut by_kind: [(Kind, Vec<PathBuf>); 4] = [

@@ -1,5 +1,6 @@
 mod cli;
 mod common;
+mod correlator;
 mod engines;
 mod golden;
 mod hostile;

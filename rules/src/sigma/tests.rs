@@ -231,12 +231,12 @@ fn logon(id: u32, ip: &str, user: &str) -> serde_json::Value {
                      "EventData": {"IpAddress": ip, "TargetUserName": user}}})
 }
 
+/// A correlation that fired: kind, title, group-by fields and values, value.
+type Fired = (String, String, Vec<(String, String)>, f64);
+
 /// Feeds `(event, seconds)` through host detection and correlation; returns the
-/// correlations that fired (kind, title, group, value) and the detections surfaced.
-fn correlate(
-    correlation: &str,
-    events: &[(serde_json::Value, i64)],
-) -> (Vec<(String, String, Vec<(String, String)>, f64)>, usize) {
+/// correlations that fired and the detections surfaced.
+fn correlate(correlation: &str, events: &[(serde_json::Value, i64)]) -> (Vec<Fired>, usize) {
     let (set, report) = set_from(&format!("{LOGON_RULES}---\n{correlation}"));
     assert!(report.notes.iter().all(|n| !n.contains("correlation `")), "{:?}", report.notes);
     assert_eq!(report.breakdown.get("correlation rules (run by the correlator)"), Some(&1));

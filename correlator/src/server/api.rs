@@ -1,0 +1,154 @@
+//! The HTTPS API (mutual TLS; the client certificate's common name is the sender's
+//! name):
+//!
+//! - `POST /api/v1/logs`: host log events as JSON — one object per line, objects one
+//!   after another (pretty-printed, as `evtx_dump -o json` writes), or arrays of
+//!   objects. Answers once the events went through detection and their alerts are
+//!   stored: `200 {"accepted": N, "rejected": M, "alerts": K, "errors": [...]}` (the
+//!   first 20 errors, each naming its lines); `400` when nothing in the body is an
+//!   event; `413` over `ingest.max_body_bytes`; `503` when the correlator is stopping.
+//! - `GET /api/v1/stats`: the counters of listeners and detection.
+//! - `GET /api/v1/health`: `{"status": "ok"}`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use super::{now_us, submit, tls, ListenerStats, Shared};
+use crate::ingest::hostlog::{HostLogEvent, Via};
+
+/// Who is calling: the address and the client certificate's name.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub addr: SocketAddr,
+    pub name: Option<String>,
+}
+
+/// Errors of a body listed in the reply at most.
+const MAX_ERRORS_IN_REPLY: usize = 20;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let limit = shared.cfg.max_body_bytes;
+    Router::new()
+        .route("/api/v1/logs", post(post_logs))
+        .route(
+            "/api/v1/stats",
+            get(|State(s): State<Arc<Shared>>| async move { Json(s.stats_json()) }),
+        )
+        .route("/api/v1/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(shared)
+}
+
+async fn post_logs(
+    State(shared): State<Arc<Shared>>,
+    Extension(client): Extension<Client>,
+    body: axum::body::Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    ListenerStats::bump(&shared.listeners.https_requests);
+    let received_us = now_us();
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    let read = gatewatch_rules::sigma::host::for_each_event(
+        std::io::Cursor::new(&body[..]),
+        |event| {
+            events.push(HostLogEvent {
+                event,
+                received_us,
+                peer: Some(client.addr.ip()),
+                sender: client.name.clone(),
+                via: Via::Https,
+            })
+        },
+        |e| errors.push(e),
+    );
+    if let Err(e) = read {
+        errors.push(format!("cannot read the body: {e}"));
+    }
+    let (accepted, rejected) = (events.len(), errors.len());
+    shared.listeners.https_events.fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
+    shared
+        .listeners
+        .https_bad_events
+        .fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
+    for e in errors.iter().take(3) {
+        let who = client.name.clone().unwrap_or_else(|| client.addr.to_string());
+        shared.log_error(|| format!("POST /api/v1/logs from {who}: {e}"));
+    }
+    errors.truncate(MAX_ERRORS_IN_REPLY);
+    if accepted == 0 {
+        let status = if rejected == 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+        return (
+            status,
+            Json(json!({"accepted": 0, "rejected": rejected, "alerts": 0, "errors": errors})),
+        );
+    }
+    match submit(&shared, events).await {
+        Ok(outcome) => (
+            StatusCode::OK,
+            Json(
+                json!({"accepted": accepted, "rejected": rejected, "alerts": outcome.alerts, "errors": errors}),
+            ),
+        ),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
+    }
+}
+
+pub(super) async fn serve(
+    listener: TcpListener,
+    tls_cfg: Arc<rustls::ServerConfig>,
+    shared: Arc<Shared>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls_cfg);
+    let app = router(shared.clone());
+    loop {
+        let (tcp, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                shared.log_error(|| format!("HTTPS accept: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (acceptor, app, shared) = (acceptor.clone(), app.clone(), shared.clone());
+        tokio::spawn(async move {
+            let stream =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        ListenerStats::bump(&shared.listeners.tls_handshake_failures);
+                        shared.log_error(|| format!("TLS handshake with {addr}: {e}"));
+                        return;
+                    }
+                    Err(_) => {
+                        ListenerStats::bump(&shared.listeners.tls_handshake_failures);
+                        return;
+                    }
+                };
+            let name = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|c| tls::common_name(c));
+            let app = app.layer(Extension(Client { addr, name }));
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            if let Err(e) = served {
+                shared.log_error(|| format!("HTTPS connection from {addr}: {e}"));
+            }
+        });
+    }
+}

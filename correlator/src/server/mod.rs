@@ -1,0 +1,380 @@
+//! The correlator as a network service: listeners for host logs (syslog over UDP and
+//! TCP, JSON over HTTPS with mutual TLS), one detection thread that runs Sigma and the
+//! correlation rules over them, and the store the alerts and incidents go to.
+//!
+//! ```text
+//!  syslog/udp ─┐
+//!  syslog/tcp ─┼─▶ bounded queue ─▶ detection thread ─▶ Correlator ─▶ SQLite
+//!  https/logs ─┘   (events)          (HostLogDetector)   (incidents)
+//! ```
+//!
+//! The queue holds `ingest.queue_events` events. When it is full, UDP messages are
+//! dropped and counted (UDP has no way to slow a sender); TCP connections and HTTPS
+//! requests wait. An HTTPS request is answered once its events went through detection
+//! and their alerts are committed to the store.
+
+pub mod api;
+pub mod syslog;
+pub mod tls;
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gatewatch_rules::sigma::correlation::CorrelationLimits;
+use gatewatch_rules::sigma::SigmaSet;
+use gatewatch_rules::signature::address::{parse_addresses, AddressSet};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{CorrelatorConfig, IngestConfig};
+use crate::ingest::hostlog::{HostLogDetector, HostLogEvent, HostLogStats};
+use crate::store::Store;
+use crate::Correlator;
+
+/// Why the service could not start (or stopped), naming the part.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("ingest configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {what} `{addr}`: {err}")]
+    Bind { what: &'static str, addr: String, err: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("the detection thread: {0}")]
+    Detection(String),
+}
+
+/// Counters of the listeners (all since start).
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    pub udp_messages: AtomicU64,
+    pub udp_dropped_queue_full: AtomicU64,
+    pub tcp_connections: AtomicU64,
+    pub tcp_refused_too_many: AtomicU64,
+    pub tcp_messages: AtomicU64,
+    pub truncated_messages: AtomicU64,
+    pub bad_messages: AtomicU64,
+    pub denied_senders: AtomicU64,
+    pub https_requests: AtomicU64,
+    pub https_events: AtomicU64,
+    pub https_bad_events: AtomicU64,
+    pub tls_handshake_failures: AtomicU64,
+}
+
+impl ListenerStats {
+    fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        serde_json::json!({
+            "udp_messages": g(&self.udp_messages),
+            "udp_dropped_queue_full": g(&self.udp_dropped_queue_full),
+            "tcp_connections": g(&self.tcp_connections),
+            "tcp_refused_too_many": g(&self.tcp_refused_too_many),
+            "tcp_messages": g(&self.tcp_messages),
+            "truncated_messages": g(&self.truncated_messages),
+            "bad_messages": g(&self.bad_messages),
+            "denied_senders": g(&self.denied_senders),
+            "https_requests": g(&self.https_requests),
+            "https_events": g(&self.https_events),
+            "https_bad_events": g(&self.https_bad_events),
+            "tls_handshake_failures": g(&self.tls_handshake_failures),
+        })
+    }
+}
+
+/// What the detection thread reports.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DetectionStats {
+    pub hostlog: HostLogStats,
+    pub correlation_rules: usize,
+    pub correlation_windows: usize,
+    pub alerts_stored: u64,
+    pub incidents_created: u64,
+    pub store_errors: u64,
+    pub rules_generation: u64,
+}
+
+/// State shared by the listeners and the API.
+pub struct Shared {
+    pub listeners: ListenerStats,
+    pub detection: Mutex<DetectionStats>,
+    queue: mpsc::Sender<Work>,
+    syslog_allow: Option<AddressSet>,
+    pub cfg: IngestConfig,
+    local_offset: chrono::FixedOffset,
+    /// Rate limit of error lines in the log.
+    logged_errors: AtomicU64,
+}
+
+impl Shared {
+    /// All counters, as `GET /api/v1/stats` shows them.
+    pub fn stats_json(&self) -> serde_json::Value {
+        let d = self.detection.lock().map(|d| d.clone()).unwrap_or_default();
+        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d})
+    }
+
+    fn allowed(&self, ip: IpAddr) -> bool {
+        match &self.syslog_allow {
+            None => true,
+            Some(set) => set.contains(ip),
+        }
+    }
+
+    /// Logs a bad input: the first 100, then one in 1,000 (all are counted).
+    fn log_error(&self, msg: impl FnOnce() -> String) {
+        let n = self.logged_errors.fetch_add(1, Ordering::Relaxed);
+        if n < 100 || n % 1000 == 0 {
+            eprintln!("gatewatch correlator: {} (bad input #{})", msg(), n + 1);
+        }
+    }
+}
+
+/// The outcome of one batch, for the HTTPS reply.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub events: usize,
+    pub alerts: usize,
+}
+
+enum Work {
+    Events(Vec<HostLogEvent>, Option<oneshot::Sender<Result<BatchOutcome, String>>>),
+    Reload(Arc<SigmaSet>, u64),
+    /// Finish what is queued before it and end.
+    Stop,
+}
+
+/// A handle to reload the rules of a running service.
+#[derive(Clone)]
+pub struct Reloader {
+    queue: mpsc::Sender<Work>,
+}
+
+impl Reloader {
+    /// Hands a newly compiled set to the detection thread (open correlation windows
+    /// carry over).
+    pub fn reload(&self, set: Arc<SigmaSet>, generation: u64) -> Result<(), String> {
+        self.queue
+            .blocking_send(Work::Reload(set, generation))
+            .map_err(|_| "the correlator is stopping".to_string())
+    }
+}
+
+/// The running service: its addresses, counters, and how to stop it.
+pub struct Running {
+    pub shared: Arc<Shared>,
+    pub https_addr: Option<std::net::SocketAddr>,
+    pub syslog_udp_addr: Option<std::net::SocketAddr>,
+    pub syslog_tcp_addr: Option<std::net::SocketAddr>,
+    pub reloader: Reloader,
+    detection: std::thread::JoinHandle<Result<(), String>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops the listeners, lets the detection thread finish what is queued, and
+    /// returns the final counters.
+    pub async fn shutdown(self) -> Result<serde_json::Value, ServerError> {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let stopped = self.shared.queue.send(Work::Stop).await;
+        let detection = self.detection;
+        let result = tokio::task::spawn_blocking(move || detection.join())
+            .await
+            .map_err(|e| ServerError::Detection(e.to_string()))?
+            .map_err(|_| ServerError::Detection("panicked".into()))?;
+        result.map_err(ServerError::Detection)?;
+        if stopped.is_err() {
+            return Err(ServerError::Detection("ended before the stop".into()));
+        }
+        Ok(self.shared.stats_json())
+    }
+}
+
+/// Starts the listeners configured in `cfg` and the detection thread over `sigma`,
+/// writing alerts and incidents to `store`. Must be called inside a Tokio runtime.
+pub async fn start(
+    cfg: IngestConfig,
+    correlator: CorrelatorConfig,
+    store: Store,
+    sigma: Arc<SigmaSet>,
+) -> Result<Running, ServerError> {
+    let local_offset = cfg.local_offset().map_err(ServerError::Config)?;
+    let syslog_allow = if cfg.syslog_allow.is_empty() {
+        None
+    } else {
+        let expr = format!("[{}]", cfg.syslog_allow.join(","));
+        Some(
+            parse_addresses(&expr, &Default::default())
+                .map_err(|e| ServerError::Config(format!("ingest.syslog_allow: {e}")))?,
+        )
+    };
+    let tls = if cfg.https.is_empty() {
+        None
+    } else {
+        Some(tls::server_config(&cfg.tls_cert, &cfg.tls_key, &cfg.client_ca)?)
+    };
+    let (tx, rx) = mpsc::channel::<Work>(cfg.queue_events.max(16));
+    let limits = CorrelationLimits {
+        max_state_entries: cfg.correlation_max_windows.max(1),
+        ..CorrelationLimits::default()
+    };
+    let detector = HostLogDetector::new(sigma, limits, local_offset);
+    let shared = Arc::new(Shared {
+        listeners: ListenerStats::default(),
+        detection: Mutex::new(DetectionStats { rules_generation: 1, ..Default::default() }),
+        queue: tx.clone(),
+        syslog_allow,
+        cfg: cfg.clone(),
+        local_offset,
+        logged_errors: AtomicU64::new(0),
+    });
+    let detection = {
+        let shared = shared.clone();
+        let c = Correlator::new(correlator, store);
+        std::thread::Builder::new()
+            .name("correlator-detect".into())
+            .spawn(move || detection_thread(rx, detector, c, &shared))
+            .map_err(|e| ServerError::Detection(e.to_string()))?
+    };
+    let mut tasks = Vec::new();
+    let bind_err = |what, addr: &str| {
+        let addr = addr.to_string();
+        move |err| ServerError::Bind { what, addr, err }
+    };
+    let mut syslog_udp_addr = None;
+    if !cfg.syslog_udp.is_empty() {
+        let sock = tokio::net::UdpSocket::bind(&cfg.syslog_udp)
+            .await
+            .map_err(bind_err("syslog UDP", &cfg.syslog_udp))?;
+        syslog_udp_addr = sock.local_addr().ok();
+        tasks.push(tokio::spawn(syslog::serve_udp(sock, shared.clone())));
+    }
+    let mut syslog_tcp_addr = None;
+    if !cfg.syslog_tcp.is_empty() {
+        let l = tokio::net::TcpListener::bind(&cfg.syslog_tcp)
+            .await
+            .map_err(bind_err("syslog TCP", &cfg.syslog_tcp))?;
+        syslog_tcp_addr = l.local_addr().ok();
+        tasks.push(tokio::spawn(syslog::serve_tcp(l, shared.clone())));
+    }
+    let mut https_addr = None;
+    if let Some(tls) = tls {
+        let l = tokio::net::TcpListener::bind(&cfg.https)
+            .await
+            .map_err(bind_err("HTTPS", &cfg.https))?;
+        https_addr = l.local_addr().ok();
+        tasks.push(tokio::spawn(api::serve(l, tls, shared.clone())));
+    }
+    // Quiet streams still need their correlation windows closed and alerts flushed.
+    {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if tx.send(Work::Events(Vec::new(), None)).await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    Ok(Running {
+        shared,
+        https_addr,
+        syslog_udp_addr,
+        syslog_tcp_addr,
+        reloader: Reloader { queue: tx },
+        detection,
+        tasks,
+    })
+}
+
+/// Sends events to detection and waits for their outcome (TCP and HTTPS).
+async fn submit(shared: &Shared, events: Vec<HostLogEvent>) -> Result<BatchOutcome, String> {
+    let (tx, rx) = oneshot::channel();
+    shared
+        .queue
+        .send(Work::Events(events, Some(tx)))
+        .await
+        .map_err(|_| "the correlator is stopping".to_string())?;
+    rx.await.map_err(|_| "the correlator is stopping".to_string())?
+}
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+fn detection_thread(
+    mut rx: mpsc::Receiver<Work>,
+    mut detector: HostLogDetector,
+    mut correlator: Correlator,
+    shared: &Shared,
+) -> Result<(), String> {
+    let mut generation = 1;
+    let mut stop = false;
+    while let Some(first) = rx.blocking_recv() {
+        // Take what is queued now, up to a batch, and commit it in one transaction.
+        let mut batch = vec![first];
+        while batch.len() < 1024 {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let mut replies = Vec::new();
+        for work in batch {
+            match work {
+                Work::Stop => stop = true,
+                Work::Reload(set, g) => {
+                    detector.replace_rules(set);
+                    generation = g;
+                }
+                Work::Events(events, reply) => {
+                    let mut outcome = BatchOutcome { events: events.len(), alerts: 0 };
+                    for ev in &events {
+                        for alert in detector.observe(ev) {
+                            outcome.alerts += 1;
+                            if let Err(e) = correlator.ingest(&alert) {
+                                shared.log_error(|| format!("store: {e}"));
+                            }
+                        }
+                    }
+                    if let Some(r) = reply {
+                        replies.push((r, outcome));
+                    }
+                }
+            }
+        }
+        detector.evict_expired(now_us());
+        let flushed = correlator.flush();
+        let (rules, windows) = detector.correlation_counts();
+        if let Ok(mut d) = shared.detection.lock() {
+            d.hostlog = detector.stats;
+            d.correlation_rules = rules;
+            d.correlation_windows = windows;
+            d.alerts_stored = correlator.stats.alerts;
+            d.incidents_created = correlator.stats.incidents_created;
+            d.rules_generation = generation;
+            if flushed.is_err() {
+                d.store_errors += 1;
+            }
+        }
+        let result = flushed.map_err(|e| format!("the store refused the alerts: {e}"));
+        if let Err(e) = &result {
+            shared.log_error(|| e.clone());
+        }
+        for (r, outcome) in replies {
+            let _ = r.send(result.clone().map(|_| outcome));
+        }
+        if stop {
+            break;
+        }
+    }
+    correlator.flush().map_err(|e| format!("final flush: {e}"))
+}

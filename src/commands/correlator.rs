@@ -1,0 +1,109 @@
+//! `gatewatch correlator`: the correlator as a service. It listens for host logs
+//! (`[ingest]`: syslog UDP/TCP, HTTPS with mutual TLS), runs the host-log Sigma rules
+//! and the correlation rules of `sigma.rules` over them, and stores alerts and
+//! incidents in `store.path`. `SIGHUP` (or `gatewatch rules reload`) recompiles the
+//! Sigma rules; `SIGINT`/`SIGTERM` stop it after the queued events are stored.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use gatewatch_correlator::server;
+use gatewatch_correlator::store::Store;
+use gatewatch_rules::sigma::SigmaSet;
+
+use crate::config::Config;
+use crate::control::{Process, ReloadControl};
+
+#[derive(Args)]
+pub struct CorrelatorArgs {
+    /// Print the listening addresses as JSON on one line once ready (for scripts and
+    /// tests that bind port 0).
+    #[arg(long)]
+    pub print_addresses: bool,
+}
+
+fn load_sigma(cfg: &Config) -> Result<(SigmaSet, String)> {
+    if cfg.sigma.rules.is_empty() {
+        bail!("no Sigma rules: set sigma.rules (files or folders of .yml rules)");
+    }
+    let (set, report) = gatewatch_rules::sigma::load_paths(&cfg.sigma.rules);
+    let set = set.with_context(|| {
+        format!("the Sigma rules did not load: {}", report.file_errors.join("; "))
+    })?;
+    if !report.file_errors.is_empty() {
+        bail!("Sigma rules: {}", report.file_errors.join("; "));
+    }
+    let corr =
+        report.breakdown.get("correlation rules (run by the correlator)").copied().unwrap_or(0);
+    let summary = format!(
+        "{} of {} Sigma rules loaded, {} for host logs, {} correlation rules",
+        report.loaded,
+        report.total,
+        set.host_rule_count(),
+        corr
+    );
+    Ok((set, summary))
+}
+
+pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
+    let ingest = cfg.ingest.clone();
+    if ingest.https.is_empty() && ingest.syslog_udp.is_empty() && ingest.syslog_tcp.is_empty() {
+        bail!("nothing to listen on: set ingest.https, ingest.syslog_udp or ingest.syslog_tcp");
+    }
+    let (sigma, summary) = load_sigma(&cfg)?;
+    eprintln!("gatewatch correlator: {summary}");
+    if let Some(dir) = cfg.store.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    }
+    let store = Store::open(&cfg.store.path)
+        .with_context(|| format!("cannot open the store `{}`", cfg.store.path.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("correlator-io")
+        .build()
+        .context("cannot start the I/O runtime")?;
+    let running =
+        runtime.block_on(server::start(ingest, cfg.correlator.clone(), store, Arc::new(sigma)))?;
+    let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
+    let addresses = serde_json::json!({
+        "https": addr(running.https_addr),
+        "syslog_udp": addr(running.syslog_udp_addr),
+        "syslog_tcp": addr(running.syslog_tcp_addr),
+    });
+    eprintln!("gatewatch correlator: listening {addresses}");
+    let generation = Arc::new(AtomicU64::new(1));
+    let _control = {
+        let (reloader, cfg, g1, g2) =
+            (running.reloader.clone(), cfg.clone(), generation.clone(), generation.clone());
+        ReloadControl::start_for(
+            &cfg.control.dir.clone(),
+            Process::Correlator,
+            move || {
+                let (set, summary) = load_sigma(&cfg)?;
+                let g = g1.load(Ordering::SeqCst) + 1;
+                reloader.reload(Arc::new(set), g).map_err(anyhow::Error::msg)?;
+                g1.store(g, Ordering::SeqCst);
+                Ok((g, summary))
+            },
+            move || g2.load(Ordering::SeqCst),
+        )?
+    };
+    if args.print_addresses {
+        crate::commands::write_stdout(&format!("{addresses}\n"))?;
+    }
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .context("cannot install the stop signal handlers")?;
+    let _ = signals.forever().next();
+    eprintln!("gatewatch correlator: stopping");
+    let stats = runtime.block_on(running.shutdown())?;
+    eprintln!("gatewatch correlator: stopped; {stats}");
+    Ok(ExitCode::SUCCESS)
+}

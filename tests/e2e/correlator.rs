@@ -1,0 +1,334 @@
+//! `gatewatch correlator` as a process: host logs over HTTPS (mutual TLS), syslog UDP
+//! and syslog TCP, through Sigma detection and correlation rules, into incidents in
+//! SQLite; a rule reload on `gatewatch rules reload`; a clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+};
+
+use super::common::{gatewatch, run_in, Scratch};
+
+struct Pki {
+    ca: String,
+    server: (String, String),
+    client: (String, String),
+    /// A client certificate of another CA.
+    rogue: (String, String),
+}
+
+fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().expect("key");
+    let cert = p.self_signed(&key).expect("ca cert");
+    (cert.pem(), Issuer::new(p, key))
+}
+
+fn leaf(
+    issuer: &Issuer<'static, KeyPair>,
+    cn: &str,
+    sans: &[&str],
+    usage: ExtendedKeyUsagePurpose,
+) -> (String, String) {
+    let mut p = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .expect("params");
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.extended_key_usages = vec![usage];
+    let key = KeyPair::generate().expect("key");
+    let cert = p.signed_by(&key, issuer).expect("leaf cert");
+    (cert.pem(), key.serialize_pem())
+}
+
+fn pki() -> Pki {
+    let (ca_pem, issuer) = ca("Gatewatch test CA");
+    let (_, other) = ca("Someone else");
+    Pki {
+        ca: ca_pem,
+        server: leaf(
+            &issuer,
+            "correlator",
+            &["localhost", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ),
+        client: leaf(&issuer, "wec01.hue.gov.vn", &[], ExtendedKeyUsagePurpose::ClientAuth),
+        rogue: leaf(&other, "intruder", &[], ExtendedKeyUsagePurpose::ClientAuth),
+    }
+}
+
+const RULES: &str = r#"
+title: Failed logon
+name: failed_logon
+id: 0e95725d-7320-415d-80f7-004da920fc11
+logsource: { product: windows, service: security }
+detection:
+    selection: { EventID: 4625 }
+    condition: selection
+level: low
+---
+title: Logon brute force
+id: 5b1f4b8e-0000-4000-8000-0000000000b1
+correlation:
+    type: event_count
+    rules: [failed_logon]
+    group-by: [IpAddress]
+    timespan: 5m
+    condition: { gte: 3 }
+level: high
+"#;
+
+const LINUX_RULES: &str = r#"
+title: SSH root login failure
+id: 5b1f4b8e-0000-4000-8000-0000000000b2
+logsource: { product: linux, service: sshd }
+detection:
+    keywords: ['Failed password for root']
+    condition: keywords
+level: medium
+---
+title: Chmod of a file in tmp
+id: 5b1f4b8e-0000-4000-8000-0000000000b3
+logsource: { product: linux, service: auditd }
+detection:
+    selection:
+        type: EXECVE
+        a0: chmod
+        a2|startswith: '/tmp/'
+    condition: selection
+level: medium
+"#;
+
+struct Service {
+    child: Child,
+    https: String,
+    udp: String,
+    tcp: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Scratch) -> Service {
+    let mut child = gatewatch()
+        .current_dir(&dir.0)
+        .args(["--config", "gatewatch.toml", "correlator", "--print-addresses"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the correlator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("addresses");
+    let a: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    let s = |k: &str| a[k].as_str().unwrap_or_else(|| panic!("{k} in {line}")).to_string();
+    Service { https: s("https"), udp: s("syslog_udp"), tcp: s("syslog_tcp"), child }
+}
+
+fn client(p: &Pki, identity: Option<&(String, String)>) -> reqwest::blocking::Client {
+    let mut b = reqwest::blocking::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(p.ca.as_bytes()).expect("ca"))
+        .timeout(Duration::from_secs(60));
+    if let Some((cert, key)) = identity {
+        b = b.identity(
+            reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).expect("identity"),
+        );
+    }
+    b.build().expect("client")
+}
+
+/// Polls the stats until `done` holds (the service is asynchronous for syslog).
+fn wait_stats(
+    c: &reqwest::blocking::Client,
+    https: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s: serde_json::Value = c
+            .get(format!("https://localhost:{}/api/v1/stats", port(https)))
+            .send()
+            .expect("stats")
+            .bytes()
+            .map(|b| serde_json::from_slice(&b).expect("json"))
+            .expect("body");
+        if done(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "stats never got there: {s:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn port(addr: &str) -> &str {
+    addr.rsplit(':').next().expect("port")
+}
+
+fn logon(second: u32, ip: &str) -> String {
+    format!(
+        r##"{{"Event":{{"System":{{"EventID":4625,"Channel":"Security","Computer":"dc1.hue.gov.vn","TimeCreated":{{"#attributes":{{"SystemTime":"2026-11-23T01:00:{second:02}Z"}}}}}},"EventData":{{"IpAddress":"{ip}","TargetUserName":"admin"}}}}}}"##
+    )
+}
+
+#[test]
+fn host_logs_over_https_and_syslog_become_incidents() {
+    let dir = Scratch::new("correlator-service");
+    let p = pki();
+    std::fs::create_dir_all(dir.path("pki")).expect("pki dir");
+    std::fs::create_dir_all(dir.path("sigma")).expect("sigma dir");
+    for (name, text) in [
+        ("pki/ca.crt", p.ca.as_str()),
+        ("pki/correlator.crt", p.server.0.as_str()),
+        ("pki/correlator.key", p.server.1.as_str()),
+        ("sigma/windows.yml", RULES),
+    ] {
+        std::fs::write(dir.path(name), text).expect("write");
+    }
+    std::fs::write(
+        dir.path("gatewatch.toml"),
+        r#"
+[sigma]
+rules = ["sigma"]
+[store]
+path = "data/gatewatch.db"
+[control]
+dir = "run"
+[ingest]
+https = "127.0.0.1:0"
+syslog_udp = "127.0.0.1:0"
+syslog_tcp = "127.0.0.1:0"
+syslog_allow = ["127.0.0.0/8"]
+tls_cert = "pki/correlator.crt"
+tls_key = "pki/correlator.key"
+client_ca = "pki/ca.crt"
+"#,
+    )
+    .expect("config");
+    let svc = start(&dir);
+    let c = client(&p, Some(&p.client));
+    let logs = format!("https://localhost:{}/api/v1/logs", port(&svc.https));
+
+    // Three failures from one address (and one from another), one line of garbage.
+    let body = [
+        logon(1, "203.0.113.7"),
+        logon(2, "203.0.113.7"),
+        logon(3, "198.51.100.2"),
+        "{not json".into(),
+        logon(4, "203.0.113.7"),
+    ]
+    .join("\n");
+    let r = c.post(&logs).body(body).send().expect("post");
+    assert_eq!(r.status(), 200);
+    let reply: serde_json::Value = serde_json::from_slice(&r.bytes().expect("body")).expect("json");
+    assert_eq!(
+        (reply["accepted"].as_u64(), reply["rejected"].as_u64(), reply["alerts"].as_u64()),
+        (Some(4), Some(1), Some(1)),
+        "{reply}"
+    );
+    assert!(reply["errors"][0].as_str().is_some_and(|e| e.starts_with("lines 4-")), "{reply}");
+    // Nothing usable: 400 with the reason.
+    let r = c.post(&logs).body("[1, 2").send().expect("post");
+    assert_eq!(r.status(), 400);
+
+    // Without a certificate, or with one of another CA: no connection.
+    assert!(client(&p, None).post(&logs).body(logon(5, "203.0.113.7")).send().is_err());
+    assert!(client(&p, Some(&p.rogue)).post(&logs).body(logon(5, "203.0.113.7")).send().is_err());
+
+    // The Linux rules are not loaded yet: add them and reload.
+    std::fs::write(dir.path("sigma/linux.yml"), LINUX_RULES).expect("linux rules");
+    let out =
+        run_in(&dir.0, &["--config", "gatewatch.toml", "rules", "reload", "--timeout", "120"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("reloaded") && text.contains("generation 2"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_stats(&c, &svc.https, |s| s["detection"]["rules_generation"] == 2);
+
+    // Syslog: an sshd failure over UDP; an auditd record and a bad message over TCP
+    // (octet-counted, then newline-framed).
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    udp.send_to(b"<38>Nov 23 09:59:58 gw01 sshd[4123]: Failed password for root from 203.0.113.9 port 50022 ssh2", &svc.udp)
+        .expect("send");
+    let audit = r#"<29>Nov 23 09:00:00 db01 audispd: type=EXECVE msg=audit(1795400000.120:881): argc=3 a0="chmod" a1="+x" a2=2F746D702F782073682E7368"#;
+    let mut tcp = std::net::TcpStream::connect(&svc.tcp).expect("tcp");
+    tcp.write_all(format!("{} {audit}<999>bad priority\n", audit.len()).as_bytes()).expect("write");
+    drop(tcp);
+    let stats = wait_stats(&c, &svc.https, |s| {
+        s["detection"]["hostlog"]["events"] == 6 && s["listeners"]["bad_messages"] == 1
+    });
+    assert_eq!(stats["listeners"]["udp_messages"], 1, "{stats:#}");
+    assert_eq!(stats["listeners"]["tcp_messages"], 2, "{stats:#}");
+    assert_eq!(
+        stats["detection"]["hostlog"]["detections"], 6,
+        "4 failed logons, sshd, auditd: {stats:#}"
+    );
+    assert_eq!(stats["detection"]["hostlog"]["correlations"], 1, "{stats:#}");
+    assert_eq!(stats["detection"]["alerts_stored"], 3, "{stats:#}");
+
+    // Stop: SIGTERM; the store holds the incidents.
+    let mut svc = svc;
+    // SAFETY: kill(2) on our own child process.
+    assert_eq!(unsafe { libc::kill(svc.child.id() as i32, libc::SIGTERM) }, 0);
+    let status = svc.child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    let out = run_in(&dir.0, &["--config", "gatewatch.toml", "incidents", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("incidents json");
+    let titles: Vec<&str> =
+        list.as_array().expect("array").iter().filter_map(|i| i["title"].as_str()).collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("SIGMA correlation Logon brute force") && t.contains("203.0.113.7")), "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("SIGMA SSH root login failure")), "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("SIGMA Chmod of a file in tmp")), "{titles:?}");
+}
+
+#[test]
+fn the_correlator_refuses_to_start_without_listeners_or_with_bad_pki() {
+    let dir = Scratch::new("correlator-config");
+    std::fs::create_dir_all(dir.path("sigma")).expect("sigma dir");
+    std::fs::write(dir.path("sigma/windows.yml"), RULES).expect("rules");
+    let out = run_in(&dir.0, &["--set", "sigma.rules=[\"sigma\"]", "correlator"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing to listen on"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_in(
+        &dir.0,
+        &[
+            "--set",
+            "sigma.rules=[\"sigma\"]",
+            "--set",
+            "ingest.https=\"127.0.0.1:0\"",
+            "--set",
+            "ingest.tls_cert=\"missing.crt\"",
+            "correlator",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("`missing.crt`"), "{err}");
+    let out = run_in(
+        &dir.0,
+        &[
+            "--set",
+            "sigma.rules=[\"sigma\"]",
+            "--set",
+            "ingest.syslog_udp=\"127.0.0.1:0\"",
+            "--set",
+            "ingest.local_utc_offset=\"7\"",
+            "correlator",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("ingest.local_utc_offset `7`"), "{err}");
+}
