@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Capture options (checksum validation).
+    /// Capture options (checksum validation, worker threads).
     pub capture: CaptureConfig,
+    /// Live capture of `gatewatch sensor`: interfaces, method, ring, filter.
+    pub live: gatewatch_sensor::capture::live::LiveConfig,
     /// TCP stream options (midstream pickup).
     pub stream: StreamConfig,
     /// Flow table bounds and timeouts.

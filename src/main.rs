@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Run the sensor offline over capture files and write EVE JSON.
     Replay(commands::replay::ReplayArgs),
+    /// The live sensor: capture on network interfaces (`[live]`), detect, write EVE.
+    Sensor(commands::sensor::SensorArgs),
     /// Sensor → correlator → store over capture files (rules from --rules or the config).
     Run(commands::replay::RunArgs),
     /// Rule sets: load and report.
@@ -57,6 +59,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
     match command {
         Command::Replay(a) => commands::replay::replay(a, cfg),
         Command::Run(a) => commands::replay::run(a, cfg),
+        Command::Sensor(a) => commands::sensor::run(a, cfg),
         Command::Rules(c) => commands::rules::run(c, cfg),
         Command::Demo(a) => commands::demo::run(a, cfg),
         Command::Incidents(c) => commands::incidents::run(c, cfg),

@@ -56,11 +56,14 @@ impl Serialize for ChecksumMode {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaptureConfig {
     /// `true`, `false` or `"auto"` (default).
     pub checksum_validation: ChecksumMode,
+    /// Pipeline threads; packets reach them by a symmetric flow hash. 1 (the default)
+    /// keeps every record in capture order.
+    pub workers: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -248,4 +251,10 @@ pub struct SensorConfig {
     pub yara: YaraConfig,
     pub ioc: IocConfig,
     pub sigma: SigmaConfig,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig { checksum_validation: ChecksumMode::default(), workers: 1 }
+    }
 }

@@ -25,6 +25,7 @@
 pub mod app;
 pub mod capture;
 pub mod config;
+pub mod daemon;
 pub mod decode;
 pub mod flow;
 pub mod ioc;
@@ -36,3 +37,4 @@ pub mod sigma;
 pub mod stats;
 pub mod stream;
 pub mod synth;
+pub mod workers;

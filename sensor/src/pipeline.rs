@@ -138,6 +138,12 @@ impl Sensor {
         }
     }
 
+    /// Makes this worker count host thresholds (`track by_src`, …) in `table`, shared
+    /// with the other workers. Call before the first packet.
+    pub fn share_thresholds(&mut self, table: &gatewatch_rules::engine::SharedThresholds) {
+        self.detector = self.rules.detector_sharing(table);
+    }
+
     /// Swaps in a newly compiled set of every engine, between two packets. Flows,
     /// sessions and reassembly go on untouched; each flow's flowbits and flow
     /// thresholds, and the host thresholds, carry over to the rules of the new set with
@@ -197,7 +203,18 @@ impl Sensor {
 
     /// Processes one captured frame.
     pub fn process(&mut self, frame: &Frame<'_>, sink: &mut dyn EventSink) -> io::Result<()> {
-        self.pcap_cnt += 1;
+        self.process_numbered(frame, self.pcap_cnt + 1, sink)
+    }
+
+    /// Processes one frame that is the `number`th of its capture (EVE `pcap_cnt`), when
+    /// this worker sees only some of the capture's frames.
+    pub fn process_numbered(
+        &mut self,
+        frame: &Frame<'_>,
+        number: u64,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        self.pcap_cnt = number;
         let ts = frame.ts_us;
         self.first_ts.get_or_insert(ts);
         self.last_ts = self.last_ts.max(ts);
@@ -922,27 +939,51 @@ impl Sensor {
         sink.flow(&ev)
     }
 
-    /// Ends every flow and writes the `stats` record.
-    pub fn finish(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+    /// The clock moved on to `now_us` (live capture with no packets for this worker):
+    /// flows whose timeout passed end now.
+    pub fn tick(&mut self, now_us: i64, sink: &mut dyn EventSink) -> io::Result<()> {
+        if now_us <= self.last_ts {
+            return Ok(());
+        }
+        self.last_ts = now_us;
+        self.expire(now_us, sink)
+    }
+
+    /// Ends every flow (end of capture, shutdown).
+    pub fn finish_flows(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
         let mut ended: Vec<(Flow, EndReason)> = Vec::new();
         self.flows.drain(|f, r| ended.push((f, r)));
         for (f, r) in ended {
             self.end_flow(f, r, sink)?;
         }
+        Ok(())
+    }
+
+    /// Ends every flow and writes the `stats` record.
+    pub fn finish(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+        self.finish_flows(sink)?;
         if self.cfg.eve.stats {
-            let stats = self.stats();
-            let mut rec = json!({
-                "timestamp": timestamp(self.last_ts),
-                "event_type": "stats",
-                "stats": stats.to_json(),
-            });
-            if let (Some(name), Some(obj)) = (&self.cfg.eve.sensor_name, rec.as_object_mut()) {
-                obj.insert("host".into(), json!(name));
-            }
-            sink.stats(&rec)?;
+            sink.stats(&stats_record(&self.stats().to_json(), self.last_ts, &self.cfg))?;
         }
         sink.flush()
     }
+}
+
+/// The EVE `stats` record around a `stats` object.
+pub fn stats_record(
+    stats: &serde_json::Value,
+    ts_us: i64,
+    cfg: &SensorConfig,
+) -> serde_json::Value {
+    let mut rec = json!({
+        "timestamp": timestamp(ts_us),
+        "event_type": "stats",
+        "stats": stats,
+    });
+    if let (Some(name), Some(obj)) = (&cfg.eve.sensor_name, rec.as_object_mut()) {
+        obj.insert("host".into(), json!(name));
+    }
+    rec
 }
 
 /// The transaction id of a DNS message in its flow: a request opens one, a response
@@ -1047,25 +1088,70 @@ fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
 /// What a replay reports besides its EVE output.
 #[derive(Debug, Default)]
 pub struct ReplaySummary {
-    pub stats: SensorStats,
+    /// The `stats` object of the EVE record, added up over the workers.
+    pub stats: serde_json::Value,
+    pub workers: usize,
     /// Files that stopped early, with where and why.
     pub warnings: Vec<String>,
 }
 
-/// Runs the pipeline over capture files. `progress(bytes_read)` is called now and then.
-/// An unreadable file is an error; a truncated one is a warning.
+impl ReplaySummary {
+    /// A counter of [`ReplaySummary::stats`] by its dotted path (`decoder.pkts`); 0
+    /// when absent.
+    pub fn counter(&self, path: &str) -> u64 {
+        path.split('.').fold(&self.stats, |v, k| &v[k]).as_u64().unwrap_or(0)
+    }
+}
+
+fn output_error(e: io::Error) -> PcapError {
+    PcapError::Io { path: "EVE output".into(), offset: 0, source: e }
+}
+
+/// Runs the pipeline over capture files, with `cfg.capture.workers` worker threads.
+/// `progress(bytes_read, frames)` is called now and then. An unreadable file is an
+/// error; a truncated one is a warning. With one worker, records come out in capture
+/// order; with several, each worker's records are in order.
 pub fn replay_files(
     paths: &[impl AsRef<Path>],
     cfg: SensorConfig,
     detection: impl Into<Detection>,
     sink: &mut dyn EventSink,
     reload: Option<&RuleSlot>,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<ReplaySummary, PcapError> {
+    if cfg.capture.workers > 1 {
+        return replay_with_workers(paths, cfg, detection.into(), sink, reload, progress);
+    }
     let mut sensor = Sensor::new(cfg, detection);
     let mut generation = reload.map_or(1, RuleSlot::generation);
-    let mut summary = ReplaySummary::default();
+    let mut summary = ReplaySummary { workers: 1, ..Default::default() };
+    let ends = read_files(paths, &mut summary, progress, |frame, _| {
+        if let Some(slot) = reload.filter(|s| s.generation() != generation) {
+            let (g, detection) = slot.current();
+            sensor.reload(detection, g);
+            generation = g;
+        }
+        sensor.process(frame, sink).map_err(output_error)
+    })?;
+    for truncated in ends {
+        sensor.note_file(truncated);
+    }
+    sensor.finish(sink).map_err(output_error)?;
+    summary.stats = sensor.stats().to_json();
+    Ok(summary)
+}
+
+/// Reads every frame of `paths` in order into `each(frame, number)`; returns for each
+/// file whether it ended early.
+fn read_files(
+    paths: &[impl AsRef<Path>],
+    summary: &mut ReplaySummary,
+    mut progress: impl FnMut(u64, u64),
+    mut each: impl FnMut(&Frame<'_>, u64) -> Result<(), PcapError>,
+) -> Result<Vec<bool>, PcapError> {
+    let mut ends = Vec::with_capacity(paths.len());
     let mut done_bytes = 0u64;
+    let mut number = 0u64;
     for p in paths {
         let mut reader = PcapReader::open(p.as_ref())?;
         let mut n = 0u64;
@@ -1073,16 +1159,8 @@ pub fn replay_files(
         loop {
             match reader.next_frame() {
                 Ok(Some(frame)) => {
-                    if let Some(slot) = reload.filter(|s| s.generation() != generation) {
-                        let (g, detection) = slot.current();
-                        sensor.reload(detection, g);
-                        generation = g;
-                    }
-                    sensor.process(&frame, sink).map_err(|e| PcapError::Io {
-                        path: "EVE output".into(),
-                        offset: 0,
-                        source: e,
-                    })?;
+                    number += 1;
+                    each(&frame, number)?;
                     n += 1;
                     if n % 4096 == 0 {
                         progress(done_bytes + reader.offset(), n);
@@ -1098,13 +1176,51 @@ pub fn replay_files(
         }
         done_bytes += reader.offset();
         progress(done_bytes, n);
-        sensor.note_file(truncated);
+        ends.push(truncated);
     }
-    sensor.finish(sink).map_err(|e| PcapError::Io {
-        path: "EVE output".into(),
-        offset: 0,
-        source: e,
-    })?;
-    summary.stats = sensor.stats();
+    Ok(ends)
+}
+
+fn replay_with_workers(
+    paths: &[impl AsRef<Path>],
+    cfg: SensorConfig,
+    detection: Detection,
+    sink: &mut dyn EventSink,
+    reload: Option<&RuleSlot>,
+    progress: impl FnMut(u64, u64),
+) -> Result<ReplaySummary, PcapError> {
+    use crate::workers::{merge_stats, Backpressure, WorkerLimits, Workers};
+    let n = cfg.capture.workers;
+    let mut workers =
+        Workers::start(n, &cfg, &detection, WorkerLimits::default(), Backpressure::Wait)
+            .map_err(output_error)?;
+    let mut generation = reload.map_or(1, RuleSlot::generation);
+    let mut summary = ReplaySummary { workers: n, ..Default::default() };
+    let mut last_ts = 0i64;
+    let read = read_files(paths, &mut summary, progress, |frame, number| {
+        if let Some(slot) = reload.filter(|s| s.generation() != generation) {
+            let (g, detection) = slot.current();
+            workers.reload(&detection, g);
+            generation = g;
+        }
+        last_ts = last_ts.max(frame.ts_us);
+        workers.dispatch(frame, number);
+        if number % 1024 == 0 {
+            workers.drain(sink).map_err(output_error)?;
+        }
+        Ok(())
+    });
+    // Even when a file could not be read, the workers end their flows.
+    let records = workers.finish(sink).map_err(output_error)?;
+    let ends = read?;
+    let (files, truncated_files) = (ends.len(), ends.iter().filter(|t| **t).count());
+    let mut stats = merge_stats(&records);
+    stats["capture"] = serde_json::json!({ "files": files, "files_truncated": truncated_files });
+    stats["workers"] = serde_json::json!(n);
+    if cfg.eve.stats {
+        sink.stats(&stats_record(&stats, last_ts, &cfg)).map_err(output_error)?;
+    }
+    sink.flush().map_err(output_error)?;
+    summary.stats = stats;
     Ok(summary)
 }

@@ -63,12 +63,11 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         run_pipeline(&[pcap], &cfg, rules, &mut fan, None)?
     };
     correlator.flush()?;
-    let st = &summary.stats;
     println!(
         "  sensor   {} packets, {} flows, {} alerts → {}",
-        st.decoder.pkts,
-        st.flow.created,
-        st.detect.alerts,
+        summary.counter("decoder.pkts"),
+        summary.counter("flow.total"),
+        summary.counter("detect.alert"),
         eve_path.display()
     );
     println!(

@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod logs;
 pub mod replay;
 pub mod rules;
+pub mod sensor;
 
 /// Writes a command's report to stdout. A reader that stops early (`| head`) is not an
 /// error: the rest is dropped.

@@ -191,7 +191,7 @@ pub fn load_detection(
 }
 
 /// Starts accepting rule reloads: the same paths are loaded again on each request.
-fn accept_reloads(
+pub fn accept_reloads(
     signature_files: &[PathBuf],
     engines: &EnginePaths,
     cfg: &Config,
@@ -265,31 +265,36 @@ fn eve_writer(path: &Path, cfg: &Config) -> Result<EveWriter<File>> {
 }
 
 fn report_summary(s: &ReplaySummary) {
-    let st = &s.stats;
+    let c = |k: &str| s.counter(k);
+    let workers = if s.workers > 1 { format!(" ({} workers)", s.workers) } else { String::new() };
     eprintln!(
-        "replay: {} packets, {} bytes, {} flows, {} alerts, {} invalid packets",
-        st.decoder.pkts, st.decoder.bytes, st.flow.created, st.detect.alerts, st.decoder.invalid
+        "replay: {} packets, {} bytes, {} flows, {} alerts, {} invalid packets{workers}",
+        c("decoder.pkts"),
+        c("decoder.bytes"),
+        c("flow.total"),
+        c("detect.alert"),
+        c("decoder.invalid")
     );
-    if st.ioc_hits > 0 {
-        eprintln!("ioc: {} indicator hits", st.ioc_hits);
+    if c("ioc.hits") > 0 {
+        eprintln!("ioc: {} indicator hits", c("ioc.hits"));
     }
-    if let Some(sg) = &st.sigma {
+    if s.stats["sigma"].is_object() {
         eprintln!(
             "sigma: {} network events tested, {} alerts, {:.2} s evaluating",
-            sg.events,
-            sg.hits,
-            sg.eval_us as f64 / 1e6
+            c("sigma.events"),
+            c("sigma.hits"),
+            c("sigma.eval_us") as f64 / 1e6
         );
     }
-    if let Some(y) = &st.yara {
+    if s.stats["yara"].is_object() {
         eprintln!(
             "yara: {} files and {} stream chunks scanned, {:.1} MB, {} matches, {} timeouts, {:.2} s scanning",
-            y.files,
-            y.streams,
-            y.bytes as f64 / 1e6,
-            y.matches,
-            y.timeouts,
-            y.scan_us as f64 / 1e6
+            c("yara.files"),
+            c("yara.streams"),
+            c("yara.bytes") as f64 / 1e6,
+            c("yara.matches"),
+            c("yara.timeouts"),
+            c("yara.scan_us") as f64 / 1e6
         );
     }
 }

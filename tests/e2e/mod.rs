@@ -4,6 +4,7 @@ mod correlator;
 mod engines;
 mod golden;
 mod hostile;
+mod live;
 mod reload;
 mod sigma;
 mod update;

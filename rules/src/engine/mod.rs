@@ -209,7 +209,7 @@ pub struct Detector {
     iponly: Vec<u32>,
     /// One per prefilter, aligned with `RuleSet::prefilters`.
     patterns: Vec<PatternSeen>,
-    pub thresholds: ThresholdTable,
+    pub thresholds: SharedThresholds,
     pub stats: DetectStats,
 }
 
@@ -239,6 +239,19 @@ pub struct RuleSet {
     ip_only: [IpOnlyIndex; 4],
     flowbit_names: Vec<String>,
     limits: Limits,
+    /// Unique per compiled set: tells a shared threshold table whether it has already
+    /// been re-keyed to this set.
+    id: u64,
+}
+
+static NEXT_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Host thresholds shared by the detectors of all workers (a source scanning many
+/// hosts spreads over workers; its `by_src` count must not).
+pub type SharedThresholds = std::sync::Arc<std::sync::Mutex<ThresholdTable>>;
+
+fn lock(t: &SharedThresholds) -> std::sync::MutexGuard<'_, ThresholdTable> {
+    t.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn flowbits_rank(sig: &Signature) -> u8 {
@@ -321,6 +334,7 @@ impl RuleSet {
         }
         let ip_only = ip_only_lists.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
         RuleSet {
+            id: NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules,
             prefilters: pfs
                 .into_iter()
@@ -381,13 +395,31 @@ impl RuleSet {
     }
 
     /// A detector for this set that keeps the host thresholds and counters of `old`
-    /// (a detector of the set `m` was computed from).
+    /// (a detector of the set `m` was computed from). A threshold table shared by
+    /// several workers is re-keyed once, by the first of them.
     pub fn detector_from(&self, old: Detector, m: &Migration) -> Detector {
         let mut det = self.detector();
         det.thresholds = old.thresholds;
-        det.thresholds.migrate(m);
+        {
+            let mut t = lock(&det.thresholds);
+            if t.set_id != self.id {
+                t.migrate(m);
+                t.set_id = self.id;
+            }
+        }
         det.stats = old.stats;
         det
+    }
+
+    /// An empty host threshold table for this set, to share between workers.
+    pub fn threshold_table(&self) -> SharedThresholds {
+        let table = ThresholdTable::new(self.limits.threshold_entries, self.id);
+        std::sync::Arc::new(std::sync::Mutex::new(table))
+    }
+
+    /// A detector that shares `other`'s host thresholds (another worker's).
+    pub fn detector_sharing(&self, other: &SharedThresholds) -> Detector {
+        Detector { thresholds: other.clone(), ..self.detector() }
     }
 
     /// A fresh detector for one worker thread.
@@ -398,7 +430,7 @@ impl RuleSet {
             candidates: Vec::new(),
             iponly: Vec::new(),
             patterns: self.prefilters.iter().map(|(_, p)| PatternSeen::new(p.sizes())).collect(),
-            thresholds: ThresholdTable::new(self.limits.threshold_entries),
+            thresholds: self.threshold_table(),
             stats: DetectStats::default(),
         }
     }
@@ -550,7 +582,7 @@ impl RuleSet {
                     None => true,
                 }
             } else {
-                det.thresholds.hit(r, t, pkt.src, pkt.dst, pkt.ts_secs)
+                lock(&det.thresholds).hit(r, t, pkt.src, pkt.dst, pkt.ts_secs)
             };
             if !alert {
                 det.stats.alerts_suppressed += 1;

@@ -93,11 +93,13 @@ pub struct ThresholdTable {
     /// Matches that found the table full even after expiring old entries: they alert,
     /// as Suricata does when its threshold memcap is reached.
     pub full: u64,
+    /// The rule set (its id) whose indices the entries use.
+    pub set_id: u64,
 }
 
 impl ThresholdTable {
-    pub fn new(capacity: usize) -> Self {
-        ThresholdTable { map: HashMap::new(), capacity: capacity.max(1), full: 0 }
+    pub fn new(capacity: usize, set_id: u64) -> Self {
+        ThresholdTable { map: HashMap::new(), capacity: capacity.max(1), full: 0, set_id }
     }
 
     pub fn len(&self) -> usize {
@@ -181,7 +183,7 @@ mod tests {
             seconds: 60,
             multiplier: 0,
         };
-        let mut table = ThresholdTable::new(10);
+        let mut table = ThresholdTable::new(10, 0);
         let dst: IpAddr = "10.0.0.1".parse().unwrap();
         for i in 0..100u32 {
             let src = IpAddr::from(std::net::Ipv4Addr::from(i));

@@ -66,7 +66,7 @@ fn meta<T: Serialize>(name: &'static str, v: &T) -> Option<TxMeta> {
 }
 
 /// An EVE record produced by the application layer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Record {
     Http(HttpRecord),
@@ -181,7 +181,7 @@ struct SshConn {
     logged: bool,
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HttpRecord {
     #[serde(skip)]
     pub tx_id: u64,
@@ -206,7 +206,7 @@ pub struct HttpRecord {
     pub length: u64,
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FileRecord {
     pub filename: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,9 @@
 //! Packet sources. Offline: pcap and pcapng files ([`pcap`]); a [`writer`] for captures
-//! the tests and the demo generate. Live capture arrives with the daemon.
+//! the tests and the demo generate. Live: network interfaces ([`live`]), through our
+//! TPACKET_V3 ring ([`afpacket`]) or pnet's datalink channel.
 
+pub mod afpacket;
+pub mod live;
 pub mod pcap;
 pub mod writer;
 

@@ -109,7 +109,7 @@ impl TcpBody {
 
 /// An EVE record of the application layer: `dns` (Suricata 8, version 3 layout: one
 /// record per message), `http` (one per transaction), `fileinfo` (one per file).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AppEvent {
     pub timestamp: String,
     pub flow_id: u64,
