@@ -61,7 +61,7 @@ for i in $(seq "$N"); do
   rm -rf db run
   "$BIN" --config gatewatch.toml correlator --print-addresses > addr.json 2> service.err &
   pid=$!
-  while [ ! -s addr.json ]; do sleep 0.2; kill -0 $pid || { cat service.err; exit 1; }; done
+  until python3 -c "import json; json.load(open('addr.json'))" 2>/dev/null; do sleep 0.2; kill -0 $pid || { cat service.err; exit 1; }; done
   HTTPS_PORT=$(python3 -c 'import json; print(json.load(open("addr.json"))["https"].rsplit(":",1)[1])')
   TCP=$(python3 -c 'import json; print(json.load(open("addr.json"))["syslog_tcp"])')
   t0=$(date +%s.%N)

@@ -34,11 +34,11 @@ mkdir -p "$tmp/empty" && : > "$tmp/empty/e"
 cpu() { /usr/bin/time -f "%U %S" -o "$tmp/t" "$@" > "$tmp/yr.out" 2>/dev/null || true; awk '{print $1+$2}' "$tmp/t"; }
 : > "$tmp/yr"; : > "$tmp/yr0"
 for i in $(seq "$N"); do
-  cpu "$YR" scan -C -p 1 -a 1 --recursive=100 "$tmp/rules.yarc" "$tmp/dump" >> "$tmp/yr"
+  cpu "$YR" scan -C -p 1 --recursive=100 "$tmp/rules.yarc" "$tmp/dump" >> "$tmp/yr"
   cpu "$YR" scan -C -p 1 "$tmp/rules.yarc" "$tmp/empty" >> "$tmp/yr0"
 done
 T_YR=$(median < "$tmp/yr"); T_YR0=$(median < "$tmp/yr0")
-"$YR" scan -C -p 1 -a 1 -c --recursive=100 "$tmp/rules.yarc" "$tmp/dump" 2>/dev/null | awk -F': ' '{s+=$NF} END {print s+0}' > "$tmp/yrm"
+"$YR" scan -C -p 1 -c --recursive=100 "$tmp/rules.yarc" "$tmp/dump" 2>/dev/null | awk -F': ' '{s+=$NF} END {print s+0}' > "$tmp/yrm"
 python3 - "$T_OURS" "$T_YR" "$T_YR0" "$BYTES" "$SCANS" "$MATCHES" "$(cat "$tmp/yrm")" <<'PY'
 import sys
 ours, yr, yr0, b, n, m, ym = map(float, sys.argv[1:])

@@ -18,6 +18,10 @@ pub struct Config {
     pub capture: CaptureConfig,
     /// Live capture of `gatewatch sensor`: interfaces, method, ring, filter.
     pub live: gatewatch_sensor::capture::live::LiveConfig,
+    /// Shipping findings to the correlator (mutual TLS).
+    pub ship: gatewatch_sensor::ship::client::ShipConfig,
+    /// The sensor's on-disk spool of findings not yet acknowledged.
+    pub spool: gatewatch_sensor::ship::spool::SpoolConfig,
     /// TCP stream options (midstream pickup).
     pub stream: StreamConfig,
     /// Flow table bounds and timeouts.

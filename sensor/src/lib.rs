@@ -33,6 +33,7 @@ pub mod output;
 pub mod pipeline;
 pub mod reload;
 pub mod scan;
+pub mod ship;
 pub mod sigma;
 pub mod stats;
 pub mod stream;

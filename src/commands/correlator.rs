@@ -26,9 +26,8 @@ pub struct CorrelatorArgs {
 }
 
 fn load_sigma(cfg: &Config) -> Result<(SigmaSet, String)> {
-    if cfg.sigma.rules.is_empty() {
-        bail!("no Sigma rules: set sigma.rules (files or folders of .yml rules)");
-    }
+    // Without Sigma rules the service still stores what sensors ship; host logs are
+    // accepted and counted, with nothing to detect in them.
     let (set, report) = gatewatch_rules::sigma::load_paths(&cfg.sigma.rules);
     let set = set.with_context(|| {
         format!("the Sigma rules did not load: {}", report.file_errors.join("; "))
@@ -54,7 +53,11 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         bail!("nothing to listen on: set ingest.https, ingest.syslog_udp or ingest.syslog_tcp");
     }
     let (sigma, summary) = load_sigma(&cfg)?;
-    eprintln!("gatewatch correlator: {summary}");
+    if cfg.sigma.rules.is_empty() {
+        eprintln!("gatewatch correlator: no Sigma rules (sigma.rules): host logs are only counted");
+    } else {
+        eprintln!("gatewatch correlator: {summary}");
+    }
     if let Some(dir) = cfg.store.path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;

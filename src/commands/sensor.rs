@@ -13,8 +13,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gatewatch_sensor::capture::live::Method;
 use gatewatch_sensor::daemon::{self, SharedSink};
-use gatewatch_sensor::output::{EveWriter, EventSink};
+use gatewatch_sensor::output::{EveWriter, Tee};
 use gatewatch_sensor::reload::RuleSlot;
+use gatewatch_sensor::ship::client::{self, ShipStats};
+use gatewatch_sensor::ship::spool::Spool;
+use gatewatch_sensor::ship::SpoolSink;
 
 use super::replay::{accept_reloads, load_detection, EnginePaths};
 use crate::config::Config;
@@ -59,9 +62,29 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
         .append(true)
         .open(&eve_path)
         .with_context(|| format!("cannot open EVE output `{}`", eve_path.display()))?;
-    let eve: Box<dyn EventSink + Send> = Box::new(EveWriter::new(file, &cfg.eve));
-    let sink: SharedSink = Arc::new(Mutex::new(eve));
+    let mut tee = Tee::default();
+    tee.sinks.push(Box::new(EveWriter::new(file, &cfg.eve)));
     let stop = Arc::new(AtomicBool::new(false));
+    let shipper = if cfg.ship.url.is_empty() {
+        None
+    } else {
+        // Fail at start on unreadable certificates, not in the shipping thread.
+        gatewatch_sensor::ship::client::client_tls(&cfg.ship).context("ship: TLS set-up")?;
+        let name = cfg.eve.sensor_name.clone().unwrap_or_else(|| "sensor".into());
+        let spool = Spool::open(cfg.spool.clone(), &name).context("cannot open the spool")?;
+        let spool = Arc::new(Mutex::new(spool));
+        tee.sinks.push(Box::new(SpoolSink::new(spool.clone(), cfg.ship.flows)));
+        // The shipper has its own stop: it goes on a little after the capture ends.
+        let ship_stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Mutex::new(ShipStats::default()));
+        let (ship_cfg, spool_t, stats_t, stop_t) =
+            (cfg.ship.clone(), spool.clone(), stats.clone(), ship_stop.clone());
+        let t = std::thread::Builder::new()
+            .name("shipper".into())
+            .spawn(move || client::run(&ship_cfg, &spool_t, &stats_t, &stop_t))?;
+        Some((t, spool, stats, ship_stop))
+    };
+    let sink: SharedSink = Arc::new(Mutex::new(Box::new(tee)));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())
             .context("cannot install the stop signal handlers")?;
@@ -78,8 +101,28 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
             eve_path.display()
         )
     };
-    let summaries = daemon::run(&cfg.sensor(), &live, slot, sink, stop, ready)
-        .context("live capture failed")?;
+    let captured = daemon::run(&cfg.sensor(), &live, slot, sink, stop.clone(), ready);
+    // The capture ended (or failed): the last records are sealed and the shipper gets
+    // a few seconds to send them; what it did not send stays in the spool for the
+    // next start.
+    if let Some((t, spool, stats, ship_stop)) = shipper {
+        let lock = || spool.lock().unwrap_or_else(|p| p.into_inner());
+        lock().seal().context("spool: seal")?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while lock().pending_segments() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        ship_stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let shipped = t.join().map_err(|_| anyhow::anyhow!("the shipper panicked"))?;
+        let sp = lock();
+        let st = *stats.lock().unwrap_or_else(|p| p.into_inner());
+        eprintln!(
+            "gatewatch sensor: shipped {} findings in {} batches ({} duplicates, {} failed attempts); spool: {} records in, {} dropped full, {} segments waiting",
+            st.records_sent, st.batches_sent, st.duplicates, st.failures, sp.stats.appended, sp.stats.dropped_full, sp.pending_segments()
+        );
+        shipped.context("shipping")?;
+    }
+    let summaries = captured.context("live capture failed")?;
     for s in summaries {
         eprintln!(
             "gatewatch sensor: {}: {} frames received, {} dropped by the kernel, {} by full worker queues, {} alerts",

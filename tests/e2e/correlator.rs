@@ -20,7 +20,7 @@ struct Pki {
     rogue: (String, String),
 }
 
-fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
+pub(super) fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
     let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.distinguished_name.push(DnType::CommonName, name);
@@ -29,7 +29,7 @@ fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
     (cert.pem(), Issuer::new(p, key))
 }
 
-fn leaf(
+pub(super) fn leaf(
     issuer: &Issuer<'static, KeyPair>,
     cn: &str,
     sans: &[&str],

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::common::{eve_lines, gatewatch, run_in, Scratch};
 
 /// Why live tests cannot run here, if they cannot.
-fn cannot_run() -> Option<String> {
+pub(super) fn cannot_run() -> Option<String> {
     let uid = Command::new("id").arg("-u").output().ok()?;
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Some("not root".into());
@@ -31,9 +31,9 @@ fn cannot_run() -> Option<String> {
 }
 
 /// Two namespaces and a veth pair between them, removed on drop.
-struct Veth {
-    sender: String,
-    capture: String,
+pub(super) struct Veth {
+    pub sender: String,
+    pub capture: String,
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
@@ -46,7 +46,7 @@ fn ip(args: &[&str]) -> Result<(), String> {
 }
 
 impl Veth {
-    fn new(tag: &str) -> Result<Veth, String> {
+    pub fn new(tag: &str) -> Result<Veth, String> {
         let id = std::process::id();
         let v = Veth { sender: format!("gws{tag}{id}"), capture: format!("gwc{tag}{id}") };
         let _ = ip(&["netns", "del", &v.sender]);
@@ -67,6 +67,7 @@ impl Veth {
                 return Err(format!("sysctl in {ns}: {}", String::from_utf8_lossy(&o.stderr)));
             }
         }
+        ip(&["-n", &v.capture, "link", "set", "lo", "up"])?;
         ip(&["-n", &v.sender, "link", "set", "gw-out", "up"])?;
         ip(&["-n", &v.capture, "link", "set", "gw-in", "up"])?;
         Ok(v)

@@ -6,5 +6,6 @@ mod golden;
 mod hostile;
 mod live;
 mod reload;
+mod ship;
 mod sigma;
 mod update;

@@ -19,12 +19,22 @@ pub struct IngestStats {
     pub incidents_created: u64,
     /// Alerts whose timestamp could not be read (stored with the ingest time).
     pub bad_timestamps: u64,
+    /// Shipped findings stored (alerts and protocol records), and those dropped as
+    /// already received.
+    pub findings: u64,
+    pub duplicate_findings: u64,
+}
+
+/// What waits for the next transaction: an alert, a shipped finding's id, or both.
+struct Pending {
+    alert: Option<AlertEvent>,
+    finding: Option<String>,
 }
 
 pub struct Correlator {
     cfg: CorrelatorConfig,
     store: Store,
-    pending: Vec<AlertEvent>,
+    pending: Vec<Pending>,
     pub stats: IngestStats,
 }
 
@@ -41,11 +51,19 @@ impl Correlator {
 
     /// Queues an alert; alerts are written in batches (call [`Correlator::flush`] at the end).
     pub fn ingest(&mut self, alert: &AlertEvent) -> Result<(), StoreError> {
-        self.pending.push(alert.clone());
+        self.pending.push(Pending { alert: Some(alert.clone()), finding: None });
         if self.pending.len() >= self.cfg.batch_size.max(1) {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Queues a finding shipped by a sensor: `id` is unique per sender (prefix it with
+    /// the sender's name); a finding whose id was stored before is dropped at
+    /// [`Correlator::flush`], in the same transaction, so a re-sent batch is stored
+    /// exactly once. `alert` is `None` for protocol records (only their id is kept).
+    pub fn ingest_finding(&mut self, id: String, alert: Option<AlertEvent>) {
+        self.pending.push(Pending { alert, finding: Some(id) });
     }
 
     /// Writes the queued alerts and their incidents in one transaction.
@@ -59,7 +77,16 @@ impl Correlator {
         let tx = self.store.transaction()?;
         let ops = TxOps { tx: &tx };
         let mut stats = self.stats;
-        for a in &batch {
+        let received_us = chrono::Utc::now().timestamp_micros();
+        for p in &batch {
+            if let Some(id) = &p.finding {
+                if !ops.claim_finding(id, received_us)? {
+                    stats.duplicate_findings += 1;
+                    continue;
+                }
+                stats.findings += 1;
+            }
+            let Some(a) = &p.alert else { continue };
             let ts_us = match parse_eve_timestamp(&a.timestamp) {
                 Some(t) => t,
                 None => {

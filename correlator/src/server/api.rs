@@ -7,6 +7,12 @@
 //!   stored: `200 {"accepted": N, "rejected": M, "alerts": K, "errors": [...]}` (the
 //!   first 20 errors, each naming its lines); `400` when nothing in the body is an
 //!   event; `413` over `ingest.max_body_bytes`; `503` when the correlator is stopping.
+//! - `POST /api/v1/findings`: what a Gatewatch sensor ships: one JSON object per line,
+//!   `{"id": "...", "record": <EVE record>}`. Alerts are stored (and go through the
+//!   incident engine); every record's id is remembered, prefixed with the sender's
+//!   certificate name, so a batch sent twice is stored once. Answers after the commit:
+//!   `200 {"stored": N, "duplicates": M, "rejected": K, "errors": [...]}`; `400` when no
+//!   line is a finding; `403` without a client certificate name.
 //! - `GET /api/v1/stats`: the counters of listeners and detection.
 //! - `GET /api/v1/health`: `{"status": "ok"}`.
 
@@ -39,6 +45,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.cfg.max_body_bytes;
     Router::new()
         .route("/api/v1/logs", post(post_logs))
+        .route("/api/v1/findings", post(post_findings))
         .route(
             "/api/v1/stats",
             get(|State(s): State<Arc<Shared>>| async move { Json(s.stats_json()) }),
@@ -98,6 +105,74 @@ async fn post_logs(
                 json!({"accepted": accepted, "rejected": rejected, "alerts": outcome.alerts, "errors": errors}),
             ),
         ),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct WireFinding {
+    id: String,
+    record: serde_json::Value,
+}
+
+async fn post_findings(
+    State(shared): State<Arc<Shared>>,
+    Extension(client): Extension<Client>,
+    body: axum::body::Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    ListenerStats::bump(&shared.listeners.https_requests);
+    let Some(sensor) = client.name.clone() else {
+        return (StatusCode::FORBIDDEN, Json(json!({"error": "no client certificate name"})));
+    };
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = serde_json::from_slice::<WireFinding>(line).map_err(|e| e.to_string());
+        let finding = parsed.and_then(|w| {
+            if w.id.is_empty() || w.id.len() > 256 {
+                return Err("the id is empty or longer than 256 bytes".to_string());
+            }
+            let alert = if w.record["event_type"] == "alert" {
+                let mut a: gatewatch_rules::event::AlertEvent =
+                    serde_json::from_value(w.record).map_err(|e| format!("alert: {e}"))?;
+                a.host.get_or_insert_with(|| sensor.clone());
+                Some(a)
+            } else {
+                None
+            };
+            Ok(super::Finding { id: format!("{sensor}/{}", w.id), alert })
+        });
+        match finding {
+            Ok(f) => findings.push(f),
+            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    let rejected = errors.len();
+    shared.listeners.findings_bad.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
+    for e in errors.iter().take(3) {
+        shared.log_error(|| format!("POST /api/v1/findings from {sensor}: {e}"));
+    }
+    errors.truncate(MAX_ERRORS_IN_REPLY);
+    if findings.is_empty() {
+        let status = if rejected == 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+        return (
+            status,
+            Json(json!({"stored": 0, "duplicates": 0, "rejected": rejected, "errors": errors})),
+        );
+    }
+    match super::submit_findings(&shared, findings).await {
+        Ok(o) => {
+            shared.listeners.findings.fetch_add(o.stored, std::sync::atomic::Ordering::Relaxed);
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"stored": o.stored, "duplicates": o.duplicates, "rejected": rejected, "errors": errors}),
+                ),
+            )
+        }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
     }
 }

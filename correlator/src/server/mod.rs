@@ -61,6 +61,9 @@ pub struct ListenerStats {
     pub https_events: AtomicU64,
     pub https_bad_events: AtomicU64,
     pub tls_handshake_failures: AtomicU64,
+    /// Findings stored from sensors, and lines that were not findings.
+    pub findings: AtomicU64,
+    pub findings_bad: AtomicU64,
 }
 
 impl ListenerStats {
@@ -83,6 +86,8 @@ impl ListenerStats {
             "https_events": g(&self.https_events),
             "https_bad_events": g(&self.https_bad_events),
             "tls_handshake_failures": g(&self.tls_handshake_failures),
+            "findings": g(&self.findings),
+            "findings_bad": g(&self.findings_bad),
         })
     }
 }
@@ -141,8 +146,24 @@ pub struct BatchOutcome {
     pub alerts: usize,
 }
 
+/// A finding shipped by a sensor: its id (prefixed with the sensor's certificate
+/// name) and, for alerts, the alert.
+pub struct Finding {
+    pub id: String,
+    pub alert: Option<gatewatch_rules::event::AlertEvent>,
+}
+
+/// What a batch of findings came to, for the sensor's acknowledgement.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FindingsOutcome {
+    pub stored: u64,
+    pub duplicates: u64,
+}
+
 enum Work {
     Events(Vec<HostLogEvent>, Option<oneshot::Sender<Result<BatchOutcome, String>>>),
+    /// Committed in a transaction of their own before the answer.
+    Findings(Vec<Finding>, oneshot::Sender<Result<FindingsOutcome, String>>),
     Reload(Arc<SigmaSet>, u64),
     /// Finish what is queued before it and end.
     Stop,
@@ -306,6 +327,45 @@ async fn submit(shared: &Shared, events: Vec<HostLogEvent>) -> Result<BatchOutco
     rx.await.map_err(|_| "the correlator is stopping".to_string())?
 }
 
+async fn submit_findings(
+    shared: &Shared,
+    findings: Vec<Finding>,
+) -> Result<FindingsOutcome, String> {
+    let (tx, rx) = oneshot::channel();
+    shared
+        .queue
+        .send(Work::Findings(findings, tx))
+        .await
+        .map_err(|_| "the correlator is stopping".to_string())?;
+    rx.await.map_err(|_| "the correlator is stopping".to_string())?
+}
+
+/// Stores shipped findings: what is queued before them is committed first, then they
+/// are, in one transaction, and only then answered.
+fn store_findings(
+    findings: Vec<Finding>,
+    detector: &mut HostLogDetector,
+    correlator: &mut Correlator,
+) -> Result<FindingsOutcome, String> {
+    correlator.flush().map_err(|e| format!("the store refused earlier alerts: {e}"))?;
+    let before = correlator.stats;
+    for f in findings {
+        if let Some(a) = &f.alert {
+            // Sensor Sigma alerts feed the correlation rules.
+            for c in detector.observe_alert(a) {
+                correlator.ingest(&c).map_err(|e| format!("the store refused an alert: {e}"))?;
+            }
+        }
+        correlator.ingest_finding(f.id, f.alert);
+    }
+    correlator.flush().map_err(|e| format!("the store refused the findings: {e}"))?;
+    let after = correlator.stats;
+    Ok(FindingsOutcome {
+        stored: after.findings - before.findings,
+        duplicates: after.duplicate_findings - before.duplicate_findings,
+    })
+}
+
 fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
@@ -334,6 +394,13 @@ fn detection_thread(
                 Work::Reload(set, g) => {
                     detector.replace_rules(set);
                     generation = g;
+                }
+                Work::Findings(findings, reply) => {
+                    let r = store_findings(findings, &mut detector, &mut correlator);
+                    if let Err(e) = &r {
+                        shared.log_error(|| e.clone());
+                    }
+                    let _ = reply.send(r);
                 }
                 Work::Events(events, reply) => {
                     let mut outcome = BatchOutcome { events: events.len(), alerts: 0 };

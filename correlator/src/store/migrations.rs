@@ -49,4 +49,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX alerts_incident ON alerts (incident_id, ts_us);
     CREATE INDEX alerts_ts ON alerts (ts_us);
     "#,
+    // 2: findings shipped by sensors, by id, so that a re-sent batch is stored once.
+    r#"
+    CREATE TABLE findings_seen (
+        id          TEXT    PRIMARY KEY,  -- SENSOR_CERT_NAME/RECORD_ID
+        received_us INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -129,7 +129,9 @@ impl Store {
 
     fn setup(&mut self) -> Result<(), StoreError> {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a commit is on disk before it is acknowledged (sensors delete what the
+        // correlator acknowledged, so a power cut must not lose it).
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         self.migrate()
@@ -310,6 +312,14 @@ impl TxOps<'_> {
         )?;
         st.execute(params![id, count as i64, first, last, score, now])?;
         Ok(())
+    }
+
+    /// Records that finding `id` was received; false when it already had been.
+    pub fn claim_finding(&self, id: &str, received_us: i64) -> Result<bool, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO findings_seen (id, received_us) VALUES (?1, ?2)",
+        )?;
+        Ok(st.execute(params![id, received_us])? == 1)
     }
 
     pub fn insert_alert(&self, a: &NewAlert<'_>, incident: i64) -> Result<i64, StoreError> {

@@ -64,6 +64,31 @@ impl EventSink for Fanout<'_> {
     }
 }
 
+/// Sends every event to several sinks that may move between threads (the live
+/// sensor's EVE file and spool).
+#[derive(Default)]
+pub struct Tee {
+    pub sinks: Vec<Box<dyn EventSink + Send>>,
+}
+
+impl EventSink for Tee {
+    fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.alert(a))
+    }
+    fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.flow(f))
+    }
+    fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.stats(v))
+    }
+    fn app(&mut self, e: &AppEvent) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.app(e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.flush())
+    }
+}
+
 /// Collects alerts in memory (tests, the demo).
 #[derive(Default)]
 pub struct AlertCollector {

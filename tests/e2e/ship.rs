@@ -1,0 +1,219 @@
+//! Findings from a live sensor to the correlator over mutual TLS, through the spool:
+//! the sensor captures on a veth pair (as in `live.rs`), the correlator listens on the
+//! capture namespace's loopback. The correlator is killed (-9) in the middle of a
+//! stream of 100,000 findings and restarted: every finding is stored exactly once.
+//! Then the sensor is killed (-9) with findings spooled that the correlator (down)
+//! never acknowledged, and restarted: none is lost.
+
+use std::io::{BufRead, BufReader};
+use std::net::Ipv4Addr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gatewatch_sensor::synth::{self, Capture};
+use rcgen::ExtendedKeyUsagePurpose;
+
+use super::common::{run_in, Scratch};
+use super::correlator::{ca, leaf};
+use super::live::{cannot_run, Veth};
+
+const RULE: &str =
+    "alert udp any any -> any 5555 (msg:\"GW-TEST probe\"; content:\"GWX\"; sid:7000001; rev:1;)\n";
+
+fn write_pki(dir: &Scratch) {
+    let (ca_pem, issuer) = ca("Gatewatch test CA");
+    let (scert, skey) = leaf(
+        &issuer,
+        "correlator",
+        &["localhost", "127.0.0.1"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let (ccert, ckey) = leaf(&issuer, "hue-sensor-01", &[], ExtendedKeyUsagePurpose::ClientAuth);
+    std::fs::create_dir_all(dir.path("pki")).expect("pki");
+    for (name, pem) in [
+        ("ca.crt", &ca_pem),
+        ("correlator.crt", &scert),
+        ("correlator.key", &skey),
+        ("sensor.crt", &ccert),
+        ("sensor.key", &ckey),
+    ] {
+        std::fs::write(dir.path("pki").join(name), pem).expect("pem");
+    }
+}
+
+/// `count` UDP probes from one client to 203.0.113.5:5555 over 1,000 source ports.
+fn probes(first: u32, count: u32) -> Capture {
+    let mut cap = Capture::default();
+    let (src, dst) = (Ipv4Addr::new(10, 46, 1, 10), Ipv4Addr::new(203, 0, 113, 5));
+    for i in first..first + count {
+        let payload = format!("GWX probe {i}");
+        let udp =
+            synth::udp_datagram(src, dst, 20_000 + (i % 1_000) as u16, 5555, payload.as_bytes());
+        cap.push(
+            1_800_000_000_000_000 + i as i64 * 10,
+            synth::eth_ipv4(src, dst, 17, &udp, i as u16),
+        );
+    }
+    cap
+}
+
+fn ns_exec(ns: &str, dir: &Scratch, args: &[&str], err: &str) -> Child {
+    let bin = env!("CARGO_BIN_EXE_gatewatch");
+    let stderr = std::fs::File::create(dir.path(err)).expect("stderr file");
+    Command::new("ip")
+        .args(["netns", "exec", ns, bin])
+        .args(args)
+        .current_dir(&dir.0)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start")
+}
+
+/// Starts the correlator in `ns`; returns it and its HTTPS port.
+fn correlator(dir: &Scratch, ns: &str, port: u16) -> (Child, u16) {
+    let https = format!("ingest.https=\"127.0.0.1:{port}\"");
+    let mut c = ns_exec(
+        ns,
+        dir,
+        &["--config", "correlator.toml", "--set", &https, "correlator", "--print-addresses"],
+        "correlator.err",
+    );
+    let mut line = String::new();
+    BufReader::new(c.stdout.take().expect("stdout")).read_line(&mut line).expect("addresses");
+    let err = std::fs::read_to_string(dir.path("correlator.err")).unwrap_or_default();
+    let a: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?} {err}"));
+    let port = a["https"].as_str().and_then(|s| s.rsplit(':').next()).and_then(|p| p.parse().ok());
+    (c, port.expect("a port"))
+}
+
+fn sensor(dir: &Scratch, ns: &str) -> Child {
+    let c = ns_exec(ns, dir, &["--config", "sensor.toml", "sensor", "-i", "gw-in"], "sensor.err");
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(dir.path("sensor.err"))
+        .unwrap_or_default()
+        .contains("capturing on")
+    {
+        assert!(t0.elapsed() < Duration::from_secs(60), "sensor did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c
+}
+
+fn kill9(c: &mut Child) {
+    let _ = c.kill();
+    let _ = c.wait();
+}
+
+/// Alerts in the store (the sum over incidents; a duplicate would count twice).
+fn stored(dir: &Scratch) -> u64 {
+    let out = run_in(
+        &dir.0,
+        &["--config", "correlator.toml", "incidents", "list", "--json", "--limit", "100000"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v.as_array().map_or(0, |a| a.iter().filter_map(|i| i["alert_count"].as_u64()).sum())
+}
+
+fn wait_stored(dir: &Scratch, at_least: u64, secs: u64) -> u64 {
+    let t0 = Instant::now();
+    loop {
+        let n = stored(dir);
+        if n >= at_least || t0.elapsed() > Duration::from_secs(secs) {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn send(ns: &str, pcap: &std::path::Path, pps: u32) {
+    let o = Command::new("ip")
+        .args(["netns", "exec", ns, "tcpreplay", "-q", "-i", "gw-out"])
+        .arg(format!("--pps={pps}"))
+        .arg(pcap)
+        .output()
+        .expect("tcpreplay");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Alerts the sensor wrote to its EVE file.
+fn eve_alerts(dir: &Scratch) -> usize {
+    std::fs::read_to_string(dir.path("eve.json"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"event_type\":\"alert\""))
+        .count()
+}
+
+#[test]
+fn findings_survive_a_killed_correlator_and_a_killed_sensor_exactly_once() {
+    if let Some(why) = cannot_run() {
+        eprintln!("skipping the shipping test: {why}");
+        return;
+    }
+    let dir = Scratch::new("ship");
+    write_pki(&dir);
+    std::fs::write(dir.path("probe.rules"), RULE).expect("rules");
+    probes(0, 100_000).write_pcap(&dir.path("stream.pcap")).expect("pcap");
+    probes(100_000, 20_000).write_pcap(&dir.path("more.pcap")).expect("pcap");
+    std::fs::write(
+        dir.path("correlator.toml"),
+        "[store]\npath = \"db/gatewatch.db\"\n[control]\ndir = \"run-c\"\n[ingest]\ntls_cert = \"pki/correlator.crt\"\ntls_key = \"pki/correlator.key\"\nclient_ca = \"pki/ca.crt\"\n[correlator]\nincident_window_secs = 86400\n",
+    )
+    .expect("config");
+    let veth = Veth::new("sh").expect("namespaces");
+    let (mut corr, port) = correlator(&dir, &veth.capture, 0);
+    std::fs::write(
+        dir.path("sensor.toml"),
+        format!(
+            "[detect]\nrule_files = [\"probe.rules\"]\n[eve]\nsensor_name = \"hue-sensor-01\"\n[live]\neve = \"eve.json\"\nstats_interval = 1\n[control]\ndir = \"run-s\"\n[ship]\nurl = \"https://localhost:{port}\"\nca = \"pki/ca.crt\"\ncert = \"pki/sensor.crt\"\nkey = \"pki/sensor.key\"\nbackoff_min_ms = 100\nbackoff_max_ms = 1000\n[spool]\ndir = \"spool\"\nseal_after_ms = 200\n"
+        ),
+    )
+    .expect("config");
+    let mut sens = sensor(&dir, &veth.capture);
+
+    // 100,000 findings at 20,000/s; the correlator dies (-9) once some are stored.
+    let sender = {
+        let (ns, pcap) = (veth.sender.clone(), dir.path("stream.pcap"));
+        std::thread::spawn(move || send(&ns, &pcap, 20_000))
+    };
+    let before = wait_stored(&dir, 10_000, 120);
+    let logs = || {
+        ["sensor.err", "correlator.err"]
+            .map(|f| std::fs::read_to_string(dir.path(f)).unwrap_or_default())
+            .join("\n---\n")
+    };
+    assert!(before >= 10_000, "{before} stored before the kill: {}", logs());
+    kill9(&mut corr);
+    sender.join().expect("sender");
+    std::thread::sleep(Duration::from_secs(2)); // the sensor retries against nothing
+    let (c2, _) = correlator(&dir, &veth.capture, port);
+    corr = c2;
+    let n = wait_stored(&dir, 100_000, 300);
+    std::thread::sleep(Duration::from_secs(3)); // anything re-sent late would show
+    assert_eq!(stored(&dir), 100_000, "every finding once (seen {n})");
+    assert_eq!(eve_alerts(&dir), 100_000);
+
+    // The correlator goes away; 20,000 more findings are spooled, then the sensor dies.
+    kill9(&mut corr);
+    send(&veth.sender, &dir.path("more.pcap"), 20_000);
+    let t0 = Instant::now();
+    while eve_alerts(&dir) < 120_000 && t0.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(eve_alerts(&dir), 120_000);
+    std::thread::sleep(Duration::from_secs(2)); // flushed to the spool once a second
+    kill9(&mut sens);
+    let (c3, _) = correlator(&dir, &veth.capture, port);
+    corr = c3;
+    sens = sensor(&dir, &veth.capture);
+    let n = wait_stored(&dir, 120_000, 300);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(stored(&dir), 120_000, "nothing spooled was lost (seen {n})");
+    let _ = Command::new("kill").args(["-TERM", &sens.id().to_string()]).status();
+    let _ = sens.wait();
+    kill9(&mut corr);
+    let err = std::fs::read_to_string(dir.path("sensor.err")).unwrap_or_default();
+    assert!(err.contains("shipped"), "{err}");
+}
