@@ -50,6 +50,9 @@ enum Command {
     /// Incidents in the store.
     #[command(subcommand)]
     Incidents(commands::incidents::IncidentsCommand),
+    /// A CA and certificates for mutual TLS between the components.
+    #[command(subcommand)]
+    Pki(commands::pki::PkiCommand),
     /// Configuration file tools.
     #[command(subcommand)]
     Config(commands::config_cmd::ConfigCommand),
@@ -66,6 +69,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Logs(c) => commands::logs::run(c),
         Command::Correlator(a) => commands::correlator::run(a, cfg),
         Command::Config(c) => commands::config_cmd::run(c, sets),
+        Command::Pki(c) => commands::pki::run(c),
     }
 }
 
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         // `config check` validates a file of its own: the global config is not loaded.
         Command::Config(c) => commands::config_cmd::run(c, &cli.sets),
+        Command::Pki(c) => commands::pki::run(c),
         command => config::load(cli.config.as_deref(), &cli.sets)
             .and_then(|cfg| dispatch(command, cfg, &cli.sets)),
     };

@@ -5,6 +5,7 @@ pub mod correlator;
 pub mod demo;
 pub mod incidents;
 pub mod logs;
+pub mod pki;
 pub mod replay;
 pub mod rules;
 pub mod sensor;

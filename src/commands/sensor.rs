@@ -117,8 +117,8 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
         let sp = lock();
         let st = *stats.lock().unwrap_or_else(|p| p.into_inner());
         eprintln!(
-            "gatewatch sensor: shipped {} findings in {} batches ({} duplicates, {} failed attempts); spool: {} records in, {} dropped full, {} segments waiting",
-            st.records_sent, st.batches_sent, st.duplicates, st.failures, sp.stats.appended, sp.stats.dropped_full, sp.pending_segments()
+            "gatewatch sensor: shipped {} findings in {} batches, {} bytes ({} duplicates, {} failed attempts); spool: {} records in, {} dropped full, {} segments waiting",
+            st.records_sent, st.batches_sent, st.bytes_sent, st.duplicates, st.failures, sp.stats.appended, sp.stats.dropped_full, sp.pending_segments()
         );
         shipped.context("shipping")?;
     }

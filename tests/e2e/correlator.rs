@@ -18,6 +18,8 @@ struct Pki {
     client: (String, String),
     /// A client certificate of another CA.
     rogue: (String, String),
+    /// A client certificate of the right CA that expired in 2021.
+    expired: (String, String),
 }
 
 pub(super) fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
@@ -57,6 +59,15 @@ fn pki() -> Pki {
         ),
         client: leaf(&issuer, "wec01.hue.gov.vn", &[], ExtendedKeyUsagePurpose::ClientAuth),
         rogue: leaf(&other, "intruder", &[], ExtendedKeyUsagePurpose::ClientAuth),
+        expired: {
+            let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+            p.distinguished_name.push(DnType::CommonName, "old-sensor");
+            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+            let key = KeyPair::generate().expect("key");
+            (p.signed_by(&key, &issuer).expect("expired cert").pem(), key.serialize_pem())
+        },
     }
 }
 
@@ -238,9 +249,18 @@ client_ca = "pki/ca.crt"
     let r = c.post(&logs).body("[1, 2").send().expect("post");
     assert_eq!(r.status(), 400);
 
-    // Without a certificate, or with one of another CA: no connection.
+    // Without a certificate, with one of another CA, with an expired one, or in plain
+    // HTTP: no exchange, and each refusal is counted (and logged).
+    let failures =
+        |s: &serde_json::Value| s["listeners"]["tls_handshake_failures"].as_u64().unwrap_or(0);
+    let refused_before = failures(&wait_stats(&c, &svc.https, |_| true));
     assert!(client(&p, None).post(&logs).body(logon(5, "203.0.113.7")).send().is_err());
     assert!(client(&p, Some(&p.rogue)).post(&logs).body(logon(5, "203.0.113.7")).send().is_err());
+    assert!(client(&p, Some(&p.expired)).post(&logs).body(logon(5, "203.0.113.7")).send().is_err());
+    let plain = format!("http://127.0.0.1:{}/api/v1/logs", port(&svc.https));
+    assert!(reqwest::blocking::Client::new().post(&plain).body("{}").send().is_err());
+    let s = wait_stats(&c, &svc.https, |s| failures(s) >= refused_before + 4);
+    assert_eq!(failures(&s), refused_before + 4, "four refusals counted");
 
     // The Linux rules are not loaded yet: add them and reload.
     std::fs::write(dir.path("sigma/linux.yml"), LINUX_RULES).expect("linux rules");

@@ -12,6 +12,14 @@ use std::time::{Duration, Instant};
 
 use super::common::{eve_lines, gatewatch, run_in, Scratch};
 
+/// The tests that send traffic through namespaces take turns: each measures what a
+/// sensor captured, and they would take CPU from each other.
+pub(super) static NETNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(super) fn netns_turn() -> std::sync::MutexGuard<'static, ()> {
+    NETNS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Why live tests cannot run here, if they cannot.
 pub(super) fn cannot_run() -> Option<String> {
     let uid = Command::new("id").arg("-u").output().ok()?;
@@ -208,6 +216,7 @@ fn last_stats(events: &[serde_json::Value]) -> &serde_json::Value {
 
 #[test]
 fn live_capture_on_a_veth_pair_raises_the_alerts_of_an_offline_replay() {
+    let _turn = netns_turn();
     let Some((dir, veth, offline_events)) = prepare("live-veth") else { return };
     let frames = last_stats(&offline_events)["decoder"]["pkts"].as_u64().expect("packets");
 
@@ -232,6 +241,7 @@ const UDP_ONLY: &str = "6\n40 0 0 12\n21 0 3 2048\n48 0 0 23\n21 0 1 17\n6 0 0 2
 
 #[test]
 fn a_bpf_filter_keeps_only_what_it_accepts() {
+    let _turn = netns_turn();
     let Some((dir, veth, offline_events)) = prepare("bpf-veth") else { return };
     let udp = last_stats(&offline_events)["decoder"]["udp"].as_u64().expect("udp");
     let config = CONFIG.replacen(

@@ -5,6 +5,7 @@ mod engines;
 mod golden;
 mod hostile;
 mod live;
+mod pki;
 mod reload;
 mod ship;
 mod sigma;
