@@ -22,6 +22,7 @@ pub mod detection;
 pub mod engine;
 pub mod event;
 pub mod ioc;
+pub mod metrics;
 pub mod report;
 pub mod sigma;
 pub mod signature;

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::capture::live::{self, LiveConfig, LiveSource, LiveStats};
 use crate::config::SensorConfig;
+use crate::metrics::Board;
 use crate::output::EventSink;
 use crate::pipeline::stats_record;
 use crate::reload::RuleSlot;
@@ -53,6 +54,7 @@ pub fn run(
     slot: Arc<RuleSlot>,
     sink: SharedSink,
     stop: Arc<AtomicBool>,
+    board: Board,
     ready: impl FnOnce(),
 ) -> io::Result<Vec<InterfaceSummary>> {
     if live.interfaces.is_empty() {
@@ -65,13 +67,13 @@ pub fn run(
     ready();
     let mut threads = Vec::new();
     for source in sources {
-        let (cfg, live, slot, sink, stop) =
-            (cfg.clone(), live.clone(), slot.clone(), sink.clone(), stop.clone());
+        let (cfg, live, slot, sink, stop, board) =
+            (cfg.clone(), live.clone(), slot.clone(), sink.clone(), stop.clone(), board.clone());
         let name = format!("capture-{}", source.interface());
         threads.push(
             std::thread::Builder::new()
                 .name(name)
-                .spawn(move || capture_loop(source, &cfg, &live, &slot, &sink, &stop))?,
+                .spawn(move || capture_loop(source, &cfg, &live, &slot, &sink, &stop, &board))?,
         );
     }
     let mut out = Vec::new();
@@ -128,6 +130,7 @@ fn capture_loop(
     slot: &RuleSlot,
     sink: &SharedSink,
     stop: &AtomicBool,
+    board: &Board,
 ) -> io::Result<InterfaceSummary> {
     let (mut generation, detection): (u64, Detection) = slot.current();
     let n = cfg.capture.workers.max(1);
@@ -173,6 +176,10 @@ fn capture_loop(
                 let st =
                     interface_stats(&pending[..n], &interface, source.stats(), workers.stats, n);
                 pending.clear();
+                board
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(interface.clone(), st.clone());
                 if cfg.eve.stats {
                     with_sink(sink, |s| {
                         s.stats(&stats_record(&st, now_us(), cfg))?;
@@ -189,6 +196,7 @@ fn capture_loop(
     result?;
     let capture = source.stats();
     let stats = interface_stats(&records, &interface, capture, dispatch, n);
+    board.lock().unwrap_or_else(|p| p.into_inner()).insert(interface.clone(), stats.clone());
     with_sink(sink, |s| {
         if cfg.eve.stats {
             s.stats(&stats_record(&stats, now_us(), cfg))?;

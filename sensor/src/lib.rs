@@ -29,6 +29,7 @@ pub mod daemon;
 pub mod decode;
 pub mod flow;
 pub mod ioc;
+pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod reload;

@@ -85,6 +85,24 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
         Some((t, spool, stats, ship_stop))
     };
     let sink: SharedSink = Arc::new(Mutex::new(Box::new(tee)));
+    let board = gatewatch_sensor::metrics::Board::default();
+    let metrics = if live.metrics.is_empty() {
+        None
+    } else {
+        let ship = shipper.as_ref().map(|(_, spool, stats, _)| (spool.clone(), stats.clone()));
+        let extra = Box::new(move |out: &mut String| {
+            if let Some((spool, stats)) = &ship {
+                let sp = spool.lock().map(|s| s.stats).unwrap_or_default();
+                let st = stats.lock().map(|s| *s).unwrap_or_default();
+                let v = serde_json::json!({"spool": sp, "ship": st});
+                gatewatch_rules::metrics::prometheus_text(out, "gatewatch_sensor", &v, "");
+            }
+        });
+        let (addr, t) =
+            gatewatch_sensor::metrics::serve(&live.metrics, board.clone(), extra, stop.clone())?;
+        eprintln!("gatewatch sensor: metrics on http://{addr}/metrics");
+        Some(t)
+    };
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())
             .context("cannot install the stop signal handlers")?;
@@ -101,7 +119,11 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
             eve_path.display()
         )
     };
-    let captured = daemon::run(&cfg.sensor(), &live, slot, sink, stop.clone(), ready);
+    let captured = daemon::run(&cfg.sensor(), &live, slot, sink, stop.clone(), board, ready);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(t) = metrics {
+        let _ = t.join();
+    }
     // The capture ended (or failed): the last records are sealed and the shipper gets
     // a few seconds to send them; what it did not send stays in the spool for the
     // next start.

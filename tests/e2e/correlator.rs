@@ -261,6 +261,14 @@ client_ca = "pki/ca.crt"
     assert!(reqwest::blocking::Client::new().post(&plain).body("{}").send().is_err());
     let s = wait_stats(&c, &svc.https, |s| failures(s) >= refused_before + 4);
     assert_eq!(failures(&s), refused_before + 4, "four refusals counted");
+    let metrics = c
+        .get(format!("https://localhost:{}/metrics", port(&svc.https)))
+        .send()
+        .and_then(|r| r.text())
+        .expect("metrics");
+    let want =
+        format!("gatewatch_correlator_listeners_tls_handshake_failures {}", refused_before + 4);
+    assert!(metrics.lines().any(|l| l == want), "{metrics}");
 
     // The Linux rules are not loaded yet: add them and reload.
     std::fs::write(dir.path("sigma/linux.yml"), LINUX_RULES).expect("linux rules");

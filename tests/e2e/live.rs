@@ -147,6 +147,7 @@ fn send_and_stop(
     veth: &Veth,
     mut sensor: Child,
     expect_pkts: u64,
+    before_stop: impl FnOnce(),
 ) -> Vec<serde_json::Value> {
     let sent = Command::new("ip")
         .args(["netns", "exec", &veth.sender, "tcpreplay", "-q", "-i", "gw-out", "--topspeed"])
@@ -170,6 +171,7 @@ fn send_and_stop(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    before_stop();
     // `ip netns exec` execs the sensor: the child is the sensor.
     let _ = Command::new("kill").args(["-TERM", &sensor.id().to_string()]).status();
     let status = sensor.wait().expect("sensor exits");
@@ -220,8 +222,37 @@ fn live_capture_on_a_veth_pair_raises_the_alerts_of_an_offline_replay() {
     let Some((dir, veth, offline_events)) = prepare("live-veth") else { return };
     let frames = last_stats(&offline_events)["decoder"]["pkts"].as_u64().expect("packets");
 
-    let sensor = start_sensor(&dir, &veth, &["--set", "capture.workers=2"]);
-    let live = send_and_stop(&dir, &veth, sensor, frames);
+    let sensor = start_sensor(
+        &dir,
+        &veth,
+        &["--set", "capture.workers=2", "--set", "live.metrics=\"127.0.0.1:0\""],
+    );
+    let mut metrics = String::new();
+    let live = send_and_stop(&dir, &veth, sensor, frames, || {
+        // The Prometheus endpoint, scraped from inside the namespace.
+        let err = std::fs::read_to_string(dir.path("sensor.err")).unwrap_or_default();
+        let port = err
+            .split("metrics on http://127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .expect("the metrics address is logged")
+            .to_string();
+        let script = format!(
+            "exec 3<>/dev/tcp/127.0.0.1/{port}; printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"
+        );
+        let out = Command::new("ip")
+            .args(["netns", "exec", &veth.capture, "bash", "-c", &script])
+            .output()
+            .expect("scrape");
+        metrics = String::from_utf8_lossy(&out.stdout).into_owned();
+    });
+    assert!(
+        metrics.contains(&format!(
+            "gatewatch_sensor_capture_received{{interface=\"gw-in\"}} {frames}"
+        )),
+        "{metrics}"
+    );
+    assert!(metrics.contains("gatewatch_sensor_capture_kernel_drops{interface=\"gw-in\"} 0"));
     let expected = alerts_by_sid(&offline_events);
     assert!(expected.len() >= 6, "{expected:?}");
     assert_eq!(alerts_by_sid(&live), expected);
@@ -252,7 +283,7 @@ fn a_bpf_filter_keeps_only_what_it_accepts() {
     std::fs::write(dir.path("gatewatch.toml"), config).expect("config");
     let sensor = start_sensor(&dir, &veth, &[]);
     // The demo's UDP frames are its DNS queries and answers: only they get through.
-    let events = send_and_stop(&dir, &veth, sensor, udp);
+    let events = send_and_stop(&dir, &veth, sensor, udp, || {});
     let last = events.iter().rev().find(|e| e["event_type"] == "stats").expect("stats");
     let d = &last["stats"]["decoder"];
     assert_eq!(d["udp"].as_u64(), Some(udp), "{d}");

@@ -15,6 +15,7 @@
 //!   line is a finding; `403` without a client certificate name.
 //! - `GET /api/v1/stats`: the counters of listeners and detection.
 //! - `GET /api/v1/health`: `{"status": "ok"}`.
+//! - `GET /metrics`: the same counters in Prometheus text (`gatewatch_correlator_…`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +52,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(|State(s): State<Arc<Shared>>| async move { Json(s.stats_json()) }),
         )
         .route("/api/v1/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/metrics",
+            get(|State(s): State<Arc<Shared>>| async move {
+                let mut out = String::new();
+                gatewatch_rules::metrics::prometheus_text(
+                    &mut out,
+                    "gatewatch_correlator",
+                    &s.stats_json(),
+                    "",
+                );
+                ([("content-type", "text/plain; version=0.0.4")], out)
+            }),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(shared)
 }

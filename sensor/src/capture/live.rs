@@ -51,6 +51,9 @@ pub struct LiveConfig {
     pub stats_interval: u64,
     /// Where `gatewatch sensor` writes EVE JSON.
     pub eve: std::path::PathBuf,
+    /// Address of the Prometheus endpoint (plain HTTP; empty: none), e.g.
+    /// `127.0.0.1:9101`.
+    pub metrics: String,
 }
 
 impl Default for LiveConfig {
@@ -66,6 +69,7 @@ impl Default for LiveConfig {
             bpf: None,
             stats_interval: 60,
             eve: "gatewatch-data/eve.json".into(),
+            metrics: String::new(),
         }
     }
 }
