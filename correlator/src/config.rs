@@ -64,6 +64,8 @@ pub struct IngestConfig {
     pub local_utc_offset: String,
     /// Sigma correlation windows kept at most (across rules and groups).
     pub correlation_max_windows: usize,
+    /// A sensor without a heartbeat (shipped `stats` record) this long is down.
+    pub sensor_down_secs: u64,
 }
 
 impl Default for IngestConfig {
@@ -82,6 +84,7 @@ impl Default for IngestConfig {
             max_tcp_connections: 512,
             local_utc_offset: "+07:00".into(),
             correlation_max_windows: 100_000,
+            sensor_down_secs: 180,
         }
     }
 }

@@ -231,3 +231,51 @@ fn findings_survive_a_killed_correlator_and_a_killed_sensor_exactly_once() {
     let err = std::fs::read_to_string(dir.path("sensor.err")).unwrap_or_default();
     assert!(err.contains("shipped"), "{err}");
 }
+
+#[test]
+fn a_silent_sensor_is_marked_down_and_raises_an_incident() {
+    if let Some(why) = cannot_run() {
+        eprintln!("skipping the sensor-down test: {why}");
+        return;
+    }
+    let _turn = netns_turn();
+    let dir = Scratch::new("sensor-down");
+    write_pki(&dir);
+    std::fs::write(dir.path("probe.rules"), RULE).expect("rules");
+    std::fs::write(
+        dir.path("correlator.toml"),
+        "[store]\npath = \"db/gatewatch.db\"\n[control]\ndir = \"run-c\"\n[ingest]\ntls_cert = \"pki/correlator.crt\"\ntls_key = \"pki/correlator.key\"\nclient_ca = \"pki/ca.crt\"\nsensor_down_secs = 3\n",
+    )
+    .expect("config");
+    let veth = Veth::new("sd").expect("namespaces");
+    let (mut corr, port) = correlator(&dir, &veth.capture, 0);
+    std::fs::write(
+        dir.path("sensor.toml"),
+        format!(
+            "[detect]\nrule_files = [\"probe.rules\"]\n[eve]\nsensor_name = \"hue-sensor-01\"\n[live]\neve = \"eve.json\"\nstats_interval = 1\n[control]\ndir = \"run-s\"\n[ship]\nurl = \"https://localhost:{port}\"\nca = \"pki/ca.crt\"\ncert = \"pki/hue-sensor-01.crt\"\nkey = \"pki/hue-sensor-01.key\"\n[spool]\ndir = \"spool\"\nseal_after_ms = 200\n"
+        ),
+    )
+    .expect("config");
+    let titles = || -> Vec<String> {
+        let out = run_in(&dir.0, &["--config", "correlator.toml", "incidents", "list", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v.as_array()
+            .map(|a| a.iter().filter_map(|i| i["title"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let mut sens = sensor(&dir, &veth.capture);
+    // Heartbeats every second for a while: the sensor stays up.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(titles().iter().all(|t| !t.contains("sensor down")), "{:?}", titles());
+    kill9(&mut sens);
+    let t0 = Instant::now();
+    while !titles().iter().any(|t| t.contains("sensor down: hue-sensor-01")) {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no sensor-down incident: {:?}", titles());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // One incident per outage, not one per sweep.
+    std::thread::sleep(Duration::from_secs(3));
+    let downs = titles().into_iter().filter(|t| t.contains("sensor down")).count();
+    kill9(&mut corr);
+    assert_eq!(downs, 1);
+}

@@ -13,6 +13,9 @@
 //!   certificate name, so a batch sent twice is stored once. Answers after the commit:
 //!   `200 {"stored": N, "duplicates": M, "rejected": K, "errors": [...]}`; `400` when no
 //!   line is a finding; `403` without a client certificate name.
+//! - `GET /api/v1/sensors`: every sensor known from its heartbeats (the `stats` records
+//!   it ships): up or down, last heartbeat, version, rule generation, packets, drops,
+//!   spool bytes.
 //! - `GET /api/v1/stats`: the counters of listeners and detection.
 //! - `GET /api/v1/health`: `{"status": "ok"}`.
 //! - `GET /metrics`: the same counters in Prometheus text (`gatewatch_correlator_…`).
@@ -47,6 +50,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/v1/logs", post(post_logs))
         .route("/api/v1/findings", post(post_findings))
+        .route(
+            "/api/v1/sensors",
+            get(|State(s): State<Arc<Shared>>| async move {
+                let list: Vec<super::sensors::SensorHealth> = s
+                    .sensors
+                    .lock()
+                    .map(|s| s.by_name.values().cloned().collect())
+                    .unwrap_or_default();
+                Json(json!(list))
+            }),
+        )
         .route(
             "/api/v1/stats",
             get(|State(s): State<Arc<Shared>>| async move { Json(s.stats_json()) }),
@@ -148,6 +162,14 @@ async fn post_findings(
         let finding = parsed.and_then(|w| {
             if w.id.is_empty() || w.id.len() > 256 {
                 return Err("the id is empty or longer than 256 bytes".to_string());
+            }
+            if w.record["event_type"] == "stats" {
+                let back = shared.sensors.lock().is_ok_and(|mut s| {
+                    s.heartbeat(&sensor, &client.addr.to_string(), &w.record, super::now_us())
+                });
+                if back {
+                    eprintln!("gatewatch correlator: sensor {sensor} is back (heartbeat)");
+                }
             }
             let alert = if w.record["event_type"] == "alert" {
                 let mut a: gatewatch_rules::event::AlertEvent =

@@ -14,6 +14,7 @@
 //! and their alerts are committed to the store.
 
 pub mod api;
+pub mod sensors;
 pub mod syslog;
 pub mod tls;
 
@@ -114,13 +115,23 @@ pub struct Shared {
     local_offset: chrono::FixedOffset,
     /// Rate limit of error lines in the log.
     logged_errors: AtomicU64,
+    /// Sensors known from their heartbeats.
+    pub sensors: Mutex<sensors::Sensors>,
 }
 
 impl Shared {
     /// All counters, as `GET /api/v1/stats` shows them.
     pub fn stats_json(&self) -> serde_json::Value {
         let d = self.detection.lock().map(|d| d.clone()).unwrap_or_default();
-        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d})
+        let sensors = self.sensors.lock().map_or(serde_json::Value::Null, |s| {
+            let all = s.by_name.values();
+            serde_json::json!({
+                "known": s.by_name.len(),
+                "up": all.clone().filter(|h| h.up).count(),
+                "down_events": all.map(|h| h.down_count).sum::<u64>(),
+            })
+        });
+        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors})
     }
 
     fn allowed(&self, ip: IpAddr) -> bool {
@@ -254,6 +265,7 @@ pub async fn start(
         cfg: cfg.clone(),
         local_offset,
         logged_errors: AtomicU64::new(0),
+        sensors: Mutex::new(sensors::Sensors::default()),
     });
     let detection = {
         let shared = shared.clone();
@@ -292,13 +304,27 @@ pub async fn start(
         https_addr = l.local_addr().ok();
         tasks.push(tokio::spawn(api::serve(l, tls, shared.clone())));
     }
-    // Quiet streams still need their correlation windows closed and alerts flushed.
+    // Quiet streams still need their correlation windows closed and alerts flushed;
+    // silent sensors are marked down and raise their alert.
     {
-        let tx = tx.clone();
+        let (tx, shared) = (tx.clone(), shared.clone());
+        let silence_us = cfg.sensor_down_secs.max(1) as i64 * 1_000_000;
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
+                let down = match shared.sensors.lock() {
+                    Ok(mut s) => s.sweep(now_us(), silence_us),
+                    Err(_) => Vec::new(),
+                };
+                for a in down {
+                    eprintln!("gatewatch correlator: {}", a.alert.signature);
+                    let f = Finding { id: String::new(), alert: Some(a) };
+                    let (r, _) = oneshot::channel();
+                    if tx.send(Work::Findings(vec![f], r)).await.is_err() {
+                        break;
+                    }
+                }
                 if tx.send(Work::Events(Vec::new(), None)).await.is_err() {
                     break;
                 }
@@ -356,7 +382,14 @@ fn store_findings(
                 correlator.ingest(&c).map_err(|e| format!("the store refused an alert: {e}"))?;
             }
         }
-        correlator.ingest_finding(f.id, f.alert);
+        if f.id.is_empty() {
+            // The correlator's own alerts (sensor down) have no id to remember.
+            if let Some(a) = &f.alert {
+                correlator.ingest(a).map_err(|e| format!("the store refused an alert: {e}"))?;
+            }
+        } else {
+            correlator.ingest_finding(f.id, f.alert);
+        }
     }
     correlator.flush().map_err(|e| format!("the store refused the findings: {e}"))?;
     let after = correlator.stats;

@@ -49,8 +49,18 @@ impl EventSink for SpoolSink {
     fn app(&mut self, e: &AppEvent) -> io::Result<()> {
         self.append(e)
     }
+    /// A `stats` record is the sensor's heartbeat: the version and the spool's
+    /// counters ride along.
     fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
-        self.append(v)
+        let spool = self.spool.lock().unwrap_or_else(|p| p.into_inner()).stats;
+        let mut beat = v.clone();
+        if let Some(o) = beat.as_object_mut() {
+            o.insert(
+                "heartbeat".into(),
+                serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "spool": spool}),
+            );
+        }
+        self.append(&beat)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.spool.lock().unwrap_or_else(|p| p.into_inner()).flush()

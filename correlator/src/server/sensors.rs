@@ -1,0 +1,144 @@
+//! Sensor health from heartbeats: every `stats` record a sensor ships is its
+//! heartbeat (the sensor adds its version and spool counters). A sensor silent for
+//! `ingest.sensor_down_secs` is marked down and raises a "sensor down" alert (and so
+//! an incident) naming it; its next heartbeat marks it up again.
+
+use std::collections::BTreeMap;
+
+use gatewatch_rules::event::{AlertEvent, AlertInfo};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Generator id of the correlator's own alerts about sensors.
+pub const GID_SENSOR_HEALTH: u32 = 9800;
+
+/// What the correlator knows of one sensor.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SensorHealth {
+    pub name: String,
+    /// Address it last connected from.
+    pub address: String,
+    pub last_heartbeat_us: i64,
+    pub up: bool,
+    pub version: Option<String>,
+    pub rules_generation: Option<u64>,
+    pub rules_loaded: Option<u64>,
+    pub uptime: Option<u64>,
+    pub packets: Option<u64>,
+    pub kernel_drops: Option<u64>,
+    pub queue_drops: Option<u64>,
+    pub spool_bytes: Option<u64>,
+    /// Times it was marked down.
+    pub down_count: u64,
+}
+
+/// The registry of sensors, by certificate name.
+#[derive(Debug, Default)]
+pub struct Sensors {
+    pub by_name: BTreeMap<String, SensorHealth>,
+}
+
+impl Sensors {
+    /// Records a heartbeat (a shipped `stats` record); true if the sensor was down.
+    pub fn heartbeat(&mut self, name: &str, address: &str, record: &Value, now_us: i64) -> bool {
+        let h = self
+            .by_name
+            .entry(name.to_string())
+            .or_insert_with(|| SensorHealth { name: name.to_string(), ..Default::default() });
+        let was_down = h.last_heartbeat_us != 0 && !h.up;
+        let st = &record["stats"];
+        let n = |v: &Value| v.as_u64();
+        h.address = address.to_string();
+        h.last_heartbeat_us = now_us;
+        h.up = true;
+        h.version =
+            record["heartbeat"]["version"].as_str().map(str::to_string).or(h.version.take());
+        h.rules_generation = n(&st["detect"]["rules_generation"]);
+        h.rules_loaded = n(&st["detect"]["rules_loaded"]);
+        h.uptime = n(&st["uptime"]);
+        h.packets = n(&st["capture"]["received"]).or(n(&st["decoder"]["pkts"]));
+        h.kernel_drops = n(&st["capture"]["kernel_drops"]);
+        h.queue_drops = n(&st["capture"]["queue_drops"]);
+        h.spool_bytes = n(&record["heartbeat"]["spool"]["bytes"]);
+        was_down
+    }
+
+    /// Sensors silent since before `now_us - silence_us` that were up: marked down now,
+    /// and returned with the alert each raises.
+    pub fn sweep(&mut self, now_us: i64, silence_us: i64) -> Vec<AlertEvent> {
+        let mut out = Vec::new();
+        for h in self.by_name.values_mut() {
+            if h.up && now_us - h.last_heartbeat_us > silence_us {
+                h.up = false;
+                h.down_count += 1;
+                out.push(down_alert(h, now_us));
+            }
+        }
+        out
+    }
+}
+
+fn down_alert(h: &SensorHealth, now_us: i64) -> AlertEvent {
+    let ip = h.address.rsplit_once(':').map_or(h.address.as_str(), |(ip, _)| ip);
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    AlertEvent {
+        timestamp: gatewatch_rules::event::eve_timestamp(now_us),
+        flow_id: None,
+        pcap_cnt: None,
+        event_type: "alert".into(),
+        src_ip: ip.to_string(),
+        src_port: None,
+        dest_ip: ip.to_string(),
+        dest_port: None,
+        proto: "IP".into(),
+        ip_v: None,
+        icmp_type: None,
+        icmp_code: None,
+        pkt_src: None,
+        direction: None,
+        alert: AlertInfo {
+            action: "allowed".into(),
+            gid: GID_SENSOR_HEALTH,
+            signature_id: 1,
+            rev: 1,
+            signature: format!("GATEWATCH sensor down: {} (no heartbeat)", h.name),
+            category: "Sensor health".into(),
+            severity: 2,
+            source: None,
+            target: None,
+            metadata: None,
+        },
+        app_proto: None,
+        flow: None,
+        app_metadata: Default::default(),
+        host: Some(h.name.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_marks_down_once_and_a_heartbeat_brings_it_back() {
+        let mut s = Sensors::default();
+        let beat = serde_json::json!({"event_type": "stats", "stats": {"uptime": 60,
+            "detect": {"rules_generation": 2, "rules_loaded": 100},
+            "capture": {"received": 5000, "kernel_drops": 1, "queue_drops": 0}},
+            "heartbeat": {"version": "0.1.0", "spool": {"bytes": 4096}}});
+        assert!(!s.heartbeat("hue-sensor-01", "10.46.1.20:40000", &beat, 1_000_000));
+        assert!(s.sweep(2_000_000, 5_000_000).is_empty(), "not silent long enough");
+        let down = s.sweep(7_000_000, 5_000_000);
+        assert_eq!(down.len(), 1);
+        assert_eq!(down[0].alert.signature, "GATEWATCH sensor down: hue-sensor-01 (no heartbeat)");
+        assert_eq!(down[0].src_ip, "10.46.1.20");
+        assert!(s.sweep(20_000_000, 5_000_000).is_empty(), "raised once per outage");
+        let h = &s.by_name["hue-sensor-01"];
+        assert_eq!(
+            (h.up, h.down_count, h.spool_bytes, h.rules_generation),
+            (false, 1, Some(4096), Some(2))
+        );
+        assert!(s.heartbeat("hue-sensor-01", "10.46.1.20:40001", &beat, 21_000_000), "was down");
+        assert!(s.by_name["hue-sensor-01"].up);
+    }
+}
