@@ -3,7 +3,7 @@
 //! (TPACKET_V3 ring, two workers) and must raise exactly the alerts an offline replay
 //! of the same capture raises, with zero drops. A BPF filter narrows what is captured.
 //!
-//! Needs root, `ip` (iproute2) and `tcpreplay`; without them the tests say why and
+//! Needs root, `ip` (iproute2), `tcpreplay`, `sysctl` and `kill` (procps); without them the tests say why and
 //! pass (CI runs them as root with both installed).
 
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ pub(super) fn cannot_run() -> Option<String> {
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Some("not root".into());
     }
-    for tool in ["ip", "tcpreplay"] {
+    for tool in ["ip", "tcpreplay", "sysctl", "kill"] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .output()
