@@ -3,8 +3,8 @@
 //! (TPACKET_V3 ring, two workers) and must raise exactly the alerts an offline replay
 //! of the same capture raises, with zero drops. A BPF filter narrows what is captured.
 //!
-//! Needs root, `ip` (iproute2), `tcpreplay`, `sysctl` and `kill` (procps); without them the tests say why and
-//! pass (CI runs them as root with both installed).
+//! Needs root, `ip` (iproute2), `tcpreplay`, `sysctl` and `kill` (procps); without
+//! them the tests say why and pass (CI runs them as root with all installed).
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
