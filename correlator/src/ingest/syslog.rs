@@ -266,6 +266,10 @@ fn bsd_timestamp(
     local_offset: FixedOffset,
 ) -> Option<(DateTime<FixedOffset>, &str)> {
     let head = s.get(..15)?;
+    // Fixed byte offsets below: only an ASCII head can be a BSD timestamp.
+    if !head.is_ascii() {
+        return None;
+    }
     let rest = s.get(15..)?.strip_prefix(' ')?;
     const MONTHS: [&str; 12] =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -145,3 +145,16 @@ fn framing_truncates_long_frames_and_goes_on() {
     assert_eq!(f.next_frame().map(|x| x.0), Some(b"next".to_vec()));
     assert_eq!(f.next_frame(), None);
 }
+
+/// Found by the fuzzer: a multi-byte character where a BSD timestamp's fixed byte
+/// offsets fall (here a BOM in the time) must not panic; the message is still read.
+#[test]
+fn bsd_timestamp_with_a_multibyte_character_is_not_a_timestamp() {
+    let raw = "<14>Nov 23\u{feff}:00:00 wes01 nxlog: hello";
+    let r = parse(raw.as_bytes(), at("2026-11-23T10:00:00+07:00"), vn());
+    if let Ok(v) = r {
+        assert_eq!(v["timestamp"], "2026-11-23T10:00:00+07:00", "receive time stands in: {v}");
+    }
+    let found = include_bytes!("../../../../fuzz/seeds/syslog_listener/regression-bsd-bom");
+    let _ = parse(found, at("2026-11-23T10:00:00+07:00"), vn());
+}
