@@ -178,13 +178,14 @@ pub fn run(
         }
         let n = batch.records.len() as u64;
         let body = if n == 0 { Vec::new() } else { batch_body(&batch) };
+        let body_len = body.len() as u64;
         let sent = if n == 0 {
             Ok(Ack { stored: 0, duplicates: 0 })
         } else {
             client
                 .post(&url)
                 .header("content-type", "application/x-ndjson")
-                .body(body.clone())
+                .body(body)
                 .send()
                 .and_then(|r| r.error_for_status())
                 .and_then(|r| r.bytes())
@@ -202,7 +203,7 @@ pub fn run(
                 st.batches_sent += 1;
                 st.records_sent += ack.stored;
                 st.duplicates += ack.duplicates;
-                st.bytes_sent += body.len() as u64;
+                st.bytes_sent += body_len;
                 backoff = cfg.backoff_min_ms.max(1);
             }
             Err(e) => {
