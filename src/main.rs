@@ -50,6 +50,9 @@ enum Command {
     /// Incidents in the store.
     #[command(subcommand)]
     Incidents(commands::incidents::IncidentsCommand),
+    /// Suppressions: silence noisy alerts (still stored and counted).
+    #[command(subcommand)]
+    Suppressions(commands::incidents::SuppressionsCommand),
     /// A CA and certificates for mutual TLS between the components.
     #[command(subcommand)]
     Pki(commands::pki::PkiCommand),
@@ -66,6 +69,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Rules(c) => commands::rules::run(c, cfg),
         Command::Demo(a) => commands::demo::run(a, cfg),
         Command::Incidents(c) => commands::incidents::run(c, cfg),
+        Command::Suppressions(c) => commands::incidents::run_suppressions(c, cfg),
         Command::Logs(c) => commands::logs::run(c),
         Command::Correlator(a) => commands::correlator::run(a, cfg),
         Command::Config(c) => commands::config_cmd::run(c, sets),

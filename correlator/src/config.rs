@@ -7,16 +7,39 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorrelatorConfig {
-    /// Alerts of the same rule between the same two hosts join one incident while they
-    /// keep coming within this many seconds of the previous one.
+    /// An incident takes the alerts of its entity while each comes within this many
+    /// seconds of the previous one (its window closes after this much inactivity).
     pub incident_window_secs: u32,
+    /// … and while its first alert is at most this many seconds old (a week).
+    pub incident_max_span_secs: u64,
     /// Alerts written to SQLite per transaction.
     pub batch_size: usize,
+    /// The asset inventory (`.toml` or `.csv`; see `incident::assets`). Unset: every
+    /// address is unknown internal (RFC 1918 and the like) or external.
+    pub assets: Option<PathBuf>,
+    /// Run the shipped correlation rules (`correlator/correlation/builtin.yml`).
+    pub correlation_builtin: bool,
+    /// More correlation rules over alerts: Sigma files or folders.
+    pub correlation_rules: Vec<PathBuf>,
+    /// Correlation windows kept at most (across rules and groups).
+    pub correlation_max_windows: usize,
+    /// Alerts older than this many days are deleted, with closed incidents last active
+    /// before then; 0 keeps everything.
+    pub retention_days: u32,
 }
 
 impl Default for CorrelatorConfig {
     fn default() -> Self {
-        CorrelatorConfig { incident_window_secs: 3600, batch_size: 512 }
+        CorrelatorConfig {
+            incident_window_secs: 3600,
+            incident_max_span_secs: 7 * 86_400,
+            batch_size: 512,
+            assets: None,
+            correlation_builtin: true,
+            correlation_rules: Vec::new(),
+            correlation_max_windows: 100_000,
+            retention_days: 180,
+        }
     }
 }
 

@@ -27,11 +27,15 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         .with_context(|| format!("cannot create `{}`", a.dir.display()))?;
     let pcap = a.dir.join("demo.pcap");
     let rules_path = a.dir.join("demo.rules");
+    let assets_path = a.dir.join("assets.toml");
     let eve_path = a.dir.join("eve.json");
     let mut cap = demo::capture();
     cap.write_pcap(&pcap).with_context(|| format!("cannot write `{}`", pcap.display()))?;
     std::fs::write(&rules_path, demo::RULES)
         .with_context(|| format!("cannot write `{}`", rules_path.display()))?;
+    std::fs::write(&assets_path, demo::ASSETS)
+        .with_context(|| format!("cannot write `{}`", assets_path.display()))?;
+    cfg.correlator.assets.get_or_insert(assets_path.clone());
     cfg.vars.address_groups.entry("HOME_NET".into()).or_insert_with(|| demo::HOME_NET.to_string());
     cfg.eve.sensor_name.get_or_insert_with(|| "hue-gw-sensor-01".to_string());
 
@@ -42,7 +46,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
     let store = Store::open(&cfg.store.path)?;
-    let mut correlator = Correlator::new(cfg.correlator.clone(), store);
+    let mut correlator = Correlator::open(cfg.correlator.clone(), store)?;
     let (rules, _) = load_rules(std::slice::from_ref(&rules_path), &cfg, true)?;
     println!(
         "Gatewatch demo: {} packets of a provincial government WAN (Huế) under attack",
@@ -50,6 +54,12 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     );
     println!("  capture  {}", pcap.display());
     println!("  rules    {} ({} loaded)", rules_path.display(), rules.len());
+    println!(
+        "  assets   {} ({} networks and hosts of {} agencies)",
+        assets_path.display(),
+        correlator.engine.inventory.len(),
+        correlator.engine.inventory.agencies.len()
+    );
     let mut eve = EveWriter::new(
         std::fs::File::create(&eve_path)
             .with_context(|| format!("cannot create `{}`", eve_path.display()))?,
@@ -71,9 +81,11 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         eve_path.display()
     );
     println!(
-        "  store    {} alerts in {} incidents → {}",
+        "  store    {} alerts ({} repeats folded, {} correlations) in {} incidents → {}",
         correlator.stats.alerts,
-        correlator.store().incident_count()?,
+        correlator.stats.repeats,
+        correlator.stats.correlations,
+        correlator.store().open_incident_count()?,
         cfg.store.path.display()
     );
     println!();

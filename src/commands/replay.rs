@@ -361,7 +361,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     let _control =
         a.reload.then(|| accept_reloads(&files, &a.engines, &cfg, slot.clone())).transpose()?;
     let store = Store::open(&cfg.store.path)?;
-    let mut correlator = Correlator::new(cfg.correlator.clone(), store);
+    let mut correlator = Correlator::open(cfg.correlator.clone(), store)?;
     let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;
     {
         let mut csink = CorrelatorSink::new(&mut correlator, &rules);
@@ -374,10 +374,16 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
         report_summary(&summary);
     }
     correlator.flush()?;
+    let st = correlator.stats;
     eprintln!(
-        "correlator: {} alerts stored, {} new incidents, store `{}`",
-        correlator.stats.alerts,
-        correlator.stats.incidents_created,
+        "correlator: {} alerts ({} repeats folded, {} suppressed, {} correlations) in {} incidents ({} new, {} merged into campaigns), store `{}`",
+        st.alerts,
+        st.repeats,
+        st.suppressed,
+        st.correlations,
+        correlator.store().open_incident_count()?,
+        st.incidents_created,
+        st.incidents_merged,
         cfg.store.path.display()
     );
     Ok(ExitCode::SUCCESS)

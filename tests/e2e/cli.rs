@@ -16,16 +16,22 @@ fn demo_builds_incidents_that_later_commands_see() {
     assert!(list.status.success());
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON array");
     let arr = v.as_array().expect("array");
-    let by_sid = |sid: u64| {
-        arr.iter().find(|i| i["sid"] == sid).unwrap_or_else(|| panic!("no incident for sid {sid}"))
+    // One incident per asset attacked or compromised (the entity), from the inventory.
+    let by_entity = |e: &str| {
+        arr.iter().find(|i| i["entity"] == e).unwrap_or_else(|| panic!("no incident of {e}: {v:#}"))
     };
-    assert_eq!(arr.len(), 8);
-    assert_eq!(by_sid(9000001)["alert_count"], 4, "scan: 200 SYNs, threshold every 50");
-    assert_eq!(by_sid(9000002)["alert_count"], 20, "SSH: 30 logins, detection_filter after 10");
-    assert_eq!(by_sid(9000003)["alert_count"], 2);
-    assert_eq!(by_sid(9000005)["alert_count"], 4);
-    assert_eq!(by_sid(9000006)["alert_count"], 5);
-    assert_eq!(by_sid(9000007)["src_ip"], "203.0.113.99");
+    assert_eq!(arr.len(), 3, "{v:#}");
+    let portal = by_entity("10.46.10.20");
+    assert_eq!(portal["agency"], "so-tai-chinh");
+    assert_eq!(portal["system"], "Cổng thông tin điện tử");
+    assert_eq!(portal["alert_count"], 8, "scan 4, Log4j 2, traversal 1, ICMP 1");
+    assert_eq!(portal["tactics"], serde_json::json!(["TA0043", "TA0001"]));
+    let ssh = by_entity("10.46.20.22");
+    assert_eq!(ssh["alert_count"], 20, "SSH: 30 logins, detection_filter after 10");
+    assert_eq!(ssh["security_level"], 4);
+    let ws = by_entity("10.46.120.15");
+    assert_eq!(ws["alert_count"], 10, "DNS 4, TLS 5, download 1");
+    assert_eq!(ws["rsit"], "malicious-code");
     for i in arr {
         for key in [
             "id",
@@ -41,17 +47,36 @@ fn demo_builds_incidents_that_later_commands_see() {
             assert!(i.get(key).is_some(), "incident lacks `{key}`: {i}");
         }
     }
-    let id = by_sid(9000002)["id"].as_i64().expect("id").to_string();
-    let show = run_in(&dir.0, &["incidents", "show", &id, "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&show.stdout).expect("JSON");
-    assert_eq!(v["alerts"].as_array().map(|a| a.len()), Some(20));
+    let rules_of = |id: &serde_json::Value| {
+        let show = run_in(&dir.0, &["incidents", "show", &id.to_string(), "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&show.stdout).expect("JSON");
+        v
+    };
+    let detail = rules_of(&portal["id"]);
+    let count_of = |d: &serde_json::Value, sid: u64| {
+        d["rules"]
+            .as_array()
+            .and_then(|r| r.iter().find(|x| x["sid"] == sid))
+            .map(|x| x["alerts"].clone())
+    };
+    assert_eq!(count_of(&detail, 9000001), Some(4.into()), "scan: 200 SYNs, threshold every 50");
+    assert_eq!(count_of(&detail, 9000003), Some(2.into()));
+    let detail = rules_of(&ws["id"]);
+    assert_eq!(count_of(&detail, 9000005), Some(4.into()));
+    assert_eq!(count_of(&detail, 9000006), Some(5.into()));
+    let download = detail["alerts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["sid"] == 9000007))
+        .expect("download alert");
+    assert_eq!(download["src_ip"], "203.0.113.99");
+    assert_eq!(rules_of(&ssh["id"])["alerts"].as_array().map(|a| a.len()), Some(20));
 
     // Running it again starts from a fresh store: same incidents, not twice as many.
     assert!(run_in(&dir.0, &["demo"]).status.success());
     let again: serde_json::Value =
         serde_json::from_slice(&run_in(&dir.0, &["incidents", "list", "--json"]).stdout)
             .expect("JSON");
-    assert_eq!(again.as_array().map(|a| a.len()), Some(8));
+    assert_eq!(again.as_array().map(|a| a.len()), Some(3));
 }
 
 #[test]

@@ -2,21 +2,36 @@
 //! the network), and host logs ([`hostlog`], read from [`syslog`] or JSON) that become
 //! alerts through Sigma.
 
+pub mod eve_file;
 pub mod hostlog;
 pub mod syslog;
 
+use std::sync::Arc;
+
 use gatewatch_rules::event::AlertEvent;
+use gatewatch_rules::sigma::correlation::CorrelationLimits;
 
 use crate::config::CorrelatorConfig;
-use crate::incident;
-use crate::store::sqlite::{iso_utc, NewAlert, TxOps};
+use crate::incident::assets::Inventory;
+use crate::incident::correlate::AlertCorrelation;
+use crate::incident::engine::{IncidentEngine, Windows};
+use crate::incident::suppress::Suppressions;
+use crate::store::sqlite::set_input_position;
+use crate::store::write::TxOps;
 use crate::store::{Store, StoreError};
 
 /// Counters of the ingest path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IngestStats {
+    /// Alerts placed in incidents (repeats included, suppressed ones not).
     pub alerts: u64,
     pub incidents_created: u64,
+    /// Alerts that only counted as a repeat of an identical earlier one.
+    pub repeats: u64,
+    /// Alerts stored against a suppression.
+    pub suppressed: u64,
+    pub correlations: u64,
+    pub incidents_merged: u64,
     /// Alerts whose timestamp could not be read (stored with the ingest time).
     pub bad_timestamps: u64,
     /// Shipped findings stored (alerts and protocol records), and those dropped as
@@ -25,33 +40,124 @@ pub struct IngestStats {
     pub duplicate_findings: u64,
 }
 
-/// What waits for the next transaction: an alert, a shipped finding's id, or both.
-struct Pending {
-    alert: Option<AlertEvent>,
-    finding: Option<String>,
+/// What waits for the next transaction: an alert, a shipped finding's id, or a
+/// tailed file's position after the alerts before it.
+enum Pending {
+    Alert { alert: Box<AlertEvent>, finding: Option<String> },
+    Finding(String),
+    Position { source: String, dev: u64, ino: u64, offset: u64 },
 }
+
+/// Why the correlator could not be set up from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Inventory(#[from] crate::incident::assets::InventoryError),
+    #[error("correlation rules: {0}")]
+    Correlation(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How often suppressions are re-read from the store (analysts change them through
+/// another connection).
+const SUPPRESSIONS_REFRESH_US: i64 = 5_000_000;
+/// How often retention runs.
+const RETENTION_EVERY_US: i64 = 3_600_000_000;
 
 pub struct Correlator {
     cfg: CorrelatorConfig,
     store: Store,
     pending: Vec<Pending>,
+    pub engine: IncidentEngine,
     pub stats: IngestStats,
+    suppressions_read_us: i64,
+    retention_run_us: i64,
 }
 
 pub use gatewatch_rules::event::parse_eve_timestamp;
 
+fn wall_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
 impl Correlator {
+    /// A correlator with no asset inventory and the shipped correlation rules (when
+    /// `cfg.correlation_builtin`); see [`Correlator::open`] for the rest of the
+    /// configuration.
     pub fn new(cfg: CorrelatorConfig, store: Store) -> Self {
-        Correlator { cfg, store, pending: Vec::new(), stats: IngestStats::default() }
+        let windows = Windows {
+            inactivity_us: cfg.incident_window_secs as i64 * 1_000_000,
+            max_span_us: (cfg.incident_max_span_secs.min(i64::MAX as u64 / 2_000_000) as i64)
+                * 1_000_000,
+        };
+        let mut engine = IncidentEngine::new(windows, Arc::new(Inventory::default()));
+        if cfg.correlation_builtin {
+            engine.correlation = AlertCorrelation::load(true, &[], &limits(&cfg)).ok();
+        }
+        let mut c = Correlator {
+            cfg,
+            store,
+            pending: Vec::new(),
+            engine,
+            stats: IngestStats::default(),
+            suppressions_read_us: i64::MIN,
+            retention_run_us: i64::MIN,
+        };
+        // Read errors surface at the first flush, which reads them again.
+        let _ = c.refresh_suppressions(wall_us());
+        c
+    }
+
+    /// A correlator with everything its configuration names: the asset inventory and
+    /// the correlation rules. Errors name the file and the entry.
+    pub fn open(cfg: CorrelatorConfig, store: Store) -> Result<Self, SetupError> {
+        let inventory = match &cfg.assets {
+            Some(p) => Some(Inventory::load(p)?),
+            None => None,
+        };
+        let correlation = if cfg.correlation_builtin || !cfg.correlation_rules.is_empty() {
+            let c = AlertCorrelation::load(
+                cfg.correlation_builtin,
+                &cfg.correlation_rules,
+                &limits(&cfg),
+            )
+            .map_err(SetupError::Correlation)?;
+            Some(c)
+        } else {
+            None
+        };
+        let mut c = Correlator::new(cfg, store);
+        if let Some(inv) = inventory {
+            c.engine.inventory = Arc::new(inv);
+        }
+        c.engine.correlation = correlation;
+        c.refresh_suppressions(wall_us())?;
+        Ok(c)
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Re-reads the suppressions now (they are also re-read every few seconds).
+    pub fn reload_suppressions(&mut self) -> Result<(), StoreError> {
+        self.refresh_suppressions(wall_us())
+    }
+
+    fn refresh_suppressions(&mut self, now_us: i64) -> Result<(), StoreError> {
+        self.engine.suppressions = Suppressions::new(self.store.suppressions()?);
+        self.suppressions_read_us = now_us;
+        Ok(())
+    }
+
     /// Queues an alert; alerts are written in batches (call [`Correlator::flush`] at the end).
     pub fn ingest(&mut self, alert: &AlertEvent) -> Result<(), StoreError> {
-        self.pending.push(Pending { alert: Some(alert.clone()), finding: None });
+        self.pending.push(Pending::Alert { alert: Box::new(alert.clone()), finding: None });
         if self.pending.len() >= self.cfg.batch_size.max(1) {
             self.flush()?;
         }
@@ -63,7 +169,48 @@ impl Correlator {
     /// [`Correlator::flush`], in the same transaction, so a re-sent batch is stored
     /// exactly once. `alert` is `None` for protocol records (only their id is kept).
     pub fn ingest_finding(&mut self, id: String, alert: Option<AlertEvent>) {
-        self.pending.push(Pending { alert, finding: Some(id) });
+        self.pending.push(match alert {
+            Some(alert) => Pending::Alert { alert: Box::new(alert), finding: Some(id) },
+            None => Pending::Finding(id),
+        });
+    }
+
+    /// Records, in the transaction of the alerts queued before it, that a tailed file
+    /// was consumed up to `offset`: a restart resumes there, and nothing is stored
+    /// twice or lost.
+    pub fn mark_position(&mut self, source: &str, dev: u64, ino: u64, offset: u64) {
+        self.pending.push(Pending::Position { source: source.to_string(), dev, ino, offset });
+    }
+
+    /// Housekeeping between batches (wall clock `now_us`): re-reads suppressions,
+    /// forgets ended campaigns and correlation windows, applies retention hourly.
+    pub fn maintain(&mut self, now_us: i64) -> Result<(), StoreError> {
+        if now_us.saturating_sub(self.suppressions_read_us) >= SUPPRESSIONS_REFRESH_US {
+            self.refresh_suppressions(now_us)?;
+        }
+        if self.cfg.retention_days > 0
+            && now_us.saturating_sub(self.retention_run_us) >= RETENTION_EVERY_US
+        {
+            self.retention_run_us = now_us;
+            let before = now_us - self.cfg.retention_days as i64 * 86_400_000_000;
+            let (a, i) = self.store.apply_retention(before, 10_000)?;
+            if a + i > 0 {
+                eprintln!(
+                    "gatewatch correlator: retention ({} days): deleted {a} alerts and {i} closed incidents",
+                    self.cfg.retention_days
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets correlation windows and campaigns that ended before `event_us` (event
+    /// time: call it on quiet streams).
+    pub fn expire(&mut self, event_us: i64) {
+        self.engine.campaigns.expire(event_us);
+        if let Some(c) = self.engine.correlation.as_mut() {
+            c.evict_expired(event_us);
+        }
     }
 
     /// Writes the queued alerts and their incidents in one transaction.
@@ -71,181 +218,79 @@ impl Correlator {
         if self.pending.is_empty() {
             return Ok(());
         }
+        let now_us = wall_us();
+        if now_us.saturating_sub(self.suppressions_read_us) >= SUPPRESSIONS_REFRESH_US {
+            self.refresh_suppressions(now_us)?;
+        }
         let batch = std::mem::take(&mut self.pending);
-        let window_us = self.cfg.incident_window_secs as i64 * 1_000_000;
-        let now = iso_utc(chrono::Utc::now().timestamp_micros());
+        let engine_before = self.engine.stats;
+        match self.write(&batch, now_us) {
+            Ok(stats) => self.stats = stats,
+            Err(e) => {
+                // Nothing of the batch is stored: it stays queued for the next flush.
+                self.engine.stats = engine_before;
+                let later = std::mem::replace(&mut self.pending, batch);
+                self.pending.extend(later);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, batch: &[Pending], now_us: i64) -> Result<IngestStats, StoreError> {
+        let mut stats = self.stats;
         let tx = self.store.transaction()?;
         let ops = TxOps { tx: &tx };
-        let mut stats = self.stats;
-        let received_us = chrono::Utc::now().timestamp_micros();
-        for p in &batch {
-            if let Some(id) = &p.finding {
-                if !ops.claim_finding(id, received_us)? {
+        for p in batch {
+            let (a, finding) = match p {
+                Pending::Position { source, dev, ino, offset } => {
+                    set_input_position(&tx, source, *dev, *ino, *offset, now_us)?;
+                    continue;
+                }
+                Pending::Finding(id) => (None, Some(id)),
+                Pending::Alert { alert, finding } => (Some(&**alert), finding.as_ref()),
+            };
+            if let Some(id) = finding {
+                if !ops.claim_finding(id, now_us)? {
                     stats.duplicate_findings += 1;
                     continue;
                 }
                 stats.findings += 1;
             }
-            let Some(a) = &p.alert else { continue };
+            let Some(a) = a else { continue };
             let ts_us = match parse_eve_timestamp(&a.timestamp) {
                 Some(t) => t,
                 None => {
                     stats.bad_timestamps += 1;
-                    chrono::Utc::now().timestamp_micros()
+                    now_us
                 }
             };
             let raw = serde_json::to_string(a).unwrap_or_default();
-            let row = NewAlert {
-                ts_us,
-                timestamp: &a.timestamp,
-                sensor: a.host.as_deref(),
-                flow_id: a.flow_id,
-                gid: a.alert.gid,
-                sid: a.alert.signature_id,
-                rev: a.alert.rev,
-                signature: &a.alert.signature,
-                category: &a.alert.category,
-                severity: a.alert.severity,
-                src_ip: &a.src_ip,
-                src_port: a.src_port,
-                dest_ip: &a.dest_ip,
-                dest_port: a.dest_port,
-                proto: &a.proto,
-                raw: &raw,
-            };
-            let open =
-                ops.open_incident(row.gid, row.sid, row.src_ip, row.dest_ip, ts_us - window_us)?;
-            let incident_id = match open {
-                Some((id, count, first, last)) => {
-                    let count = count + 1;
-                    ops.update_incident(
-                        id,
-                        count,
-                        first.min(ts_us),
-                        last.max(ts_us),
-                        incident::score(row.severity, count),
-                        &now,
-                    )?;
-                    id
-                }
-                None => {
-                    stats.incidents_created += 1;
-                    let title = incident::title(row.signature, row.src_ip, row.dest_ip);
-                    ops.insert_incident(&title, &row, incident::score(row.severity, 1), &now)?
-                }
-            };
-            ops.insert_alert(&row, incident_id)?;
-            stats.alerts += 1;
+            self.engine.place(&ops, a, ts_us, &raw, now_us)?;
         }
         tx.commit()?;
-        self.stats = stats;
-        Ok(())
+        let e = self.engine.stats;
+        stats.alerts = e.alerts;
+        stats.incidents_created = e.incidents_created;
+        stats.repeats = e.repeats;
+        stats.suppressed = e.suppressed;
+        stats.correlations = e.correlations;
+        stats.incidents_merged = e.incidents_merged;
+        Ok(stats)
+    }
+
+    /// Alerts and positions queued, not yet written.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+fn limits(cfg: &CorrelatorConfig) -> CorrelationLimits {
+    CorrelationLimits {
+        max_state_entries: cfg.correlation_max_windows.max(1),
+        ..CorrelationLimits::default()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use gatewatch_rules::event::AlertInfo;
-
-    fn alert(ts: &str, sid: u32, src: &str, dst: &str) -> AlertEvent {
-        AlertEvent {
-            timestamp: ts.into(),
-            flow_id: Some(1),
-            pcap_cnt: None,
-            event_type: "alert".into(),
-            src_ip: src.into(),
-            src_port: Some(1234),
-            dest_ip: dst.into(),
-            dest_port: Some(80),
-            proto: "TCP".into(),
-            ip_v: Some(4),
-            icmp_type: None,
-            icmp_code: None,
-            pkt_src: None,
-            direction: None,
-            alert: AlertInfo {
-                action: "allowed".into(),
-                gid: 1,
-                signature_id: sid,
-                rev: 1,
-                signature: format!("rule {sid}"),
-                category: "Misc".into(),
-                severity: 2,
-                source: None,
-                target: None,
-                metadata: None,
-            },
-            app_proto: None,
-            flow: None,
-            app_metadata: Default::default(),
-            host: None,
-        }
-    }
-
-    #[test]
-    fn groups_by_rule_and_hosts_within_the_window() {
-        let cfg = CorrelatorConfig { incident_window_secs: 600, batch_size: 2 };
-        let mut c = Correlator::new(cfg, Store::open_in_memory().unwrap());
-        c.ingest(&alert("2026-10-14T01:00:00.000000+0000", 1, "1.1.1.1", "10.0.0.1")).unwrap();
-        c.ingest(&alert("2026-10-14T01:05:00.000000+0000", 1, "1.1.1.1", "10.0.0.1")).unwrap();
-        // Another destination: another incident.
-        c.ingest(&alert("2026-10-14T01:05:00.000000+0000", 1, "1.1.1.1", "10.0.0.2")).unwrap();
-        // Same key, but 11 minutes after the last one: a new incident.
-        c.ingest(&alert("2026-10-14T01:16:00.000000+0000", 1, "1.1.1.1", "10.0.0.1")).unwrap();
-        // Bad timestamp: stored, counted.
-        c.ingest(&alert("yesterday", 2, "1.1.1.1", "10.0.0.1")).unwrap();
-        c.flush().unwrap();
-        assert_eq!(c.store().alert_count().unwrap(), 5);
-        assert_eq!(c.store().incident_count().unwrap(), 4);
-        assert_eq!(c.stats.bad_timestamps, 1);
-        let list = c.store().list_incidents(10).unwrap();
-        let first = list.iter().find(|i| i.alert_count == 2).unwrap();
-        assert_eq!(first.first_seen, "2026-10-14T01:00:00.000000Z");
-        assert_eq!(first.last_seen, "2026-10-14T01:05:00.000000Z");
-        assert_eq!(first.score, incident::score(2, 2));
-        assert_eq!(c.store().incident_alerts(first.id, 10).unwrap().len(), 2);
-    }
-
-    #[test]
-    fn timestamps() {
-        assert_eq!(parse_eve_timestamp("1970-01-01T00:00:01.000002+0000"), Some(1_000_002));
-        assert_eq!(parse_eve_timestamp("1970-01-01T07:00:01.5+0700"), Some(1_500_000));
-        assert_eq!(parse_eve_timestamp("nope"), None);
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-        /// Model check of the incident windows: alerts in time order, grouped by
-        /// (sid, src, dst); a gap longer than the window starts a new incident.
-        #[test]
-        fn incident_windows_match_the_model(alerts in proptest::collection::vec((1u32..3, 0usize..2, 0usize..2, 0i64..1_300), 1..60)) {
-            let window = 600i64;
-            let cfg = CorrelatorConfig { incident_window_secs: window as u32, batch_size: 7 };
-            let mut c = Correlator::new(cfg, Store::open_in_memory().unwrap());
-            let mut now = 1_790_000_000i64;
-            let mut model: std::collections::HashMap<(u32, usize, usize), (i64, Vec<u64>)> = std::collections::HashMap::new();
-            let mut closed: Vec<u64> = Vec::new();
-            let hosts = ["203.0.113.1", "203.0.113.2"];
-            let dsts = ["10.0.0.1", "10.0.0.2"];
-            for (sid, s, d, gap) in alerts {
-                now += gap;
-                let ts = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0).unwrap().format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string();
-                c.ingest(&alert(&ts, sid, hosts[s], dsts[d])).unwrap();
-                let e = model.entry((sid, s, d)).or_insert((i64::MIN, Vec::new()));
-                if e.1.is_empty() || now - e.0 > window {
-                    e.1.push(1);
-                } else if let Some(last) = e.1.last_mut() {
-                    *last += 1;
-                }
-                e.0 = now;
-            }
-            c.flush().unwrap();
-            for (_, (_, counts)) in model { closed.extend(counts); }
-            closed.sort_unstable();
-            let mut got: Vec<u64> = c.store().list_incidents(10_000).unwrap().iter().map(|i| i.alert_count).collect();
-            got.sort_unstable();
-            proptest::prop_assert_eq!(got, closed);
-        }
-    }
-}
+mod tests;

@@ -269,7 +269,8 @@ pub async fn start(
     });
     let detection = {
         let shared = shared.clone();
-        let c = Correlator::new(correlator, store);
+        let c =
+            Correlator::open(correlator, store).map_err(|e| ServerError::Config(e.to_string()))?;
         std::thread::Builder::new()
             .name("correlator-detect".into())
             .spawn(move || detection_thread(rx, detector, c, &shared))

@@ -9,8 +9,7 @@ use gatewatch_rules::event::{AlertEvent, AlertInfo};
 use serde::Serialize;
 use serde_json::Value;
 
-/// Generator id of the correlator's own alerts about sensors.
-pub const GID_SENSOR_HEALTH: u32 = 9800;
+pub use crate::incident::entity::GID_SENSOR_HEALTH;
 
 /// What the correlator knows of one sensor.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

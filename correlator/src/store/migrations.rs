@@ -56,4 +56,153 @@ pub const MIGRATIONS: &[&str] = &[
         received_us INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: incidents by entity with their meaning (ATT&CK, RSIT), score inputs and
+    // lifecycle; alerts deduplicated (repeat counts) and possibly suppressed (then in no
+    // incident); the rules and hosts of each incident; suppressions, notes, the
+    // append-only audit log, and the read positions of tailed EVE files.
+    r#"
+    ALTER TABLE incidents ADD COLUMN entity TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN entity_zone TEXT NOT NULL DEFAULT 'external';
+    ALTER TABLE incidents ADD COLUMN agency_name TEXT;
+    ALTER TABLE incidents ADD COLUMN system TEXT;
+    ALTER TABLE incidents ADD COLUMN security_level INTEGER;
+    ALTER TABLE incidents ADD COLUMN criticality TEXT;
+    ALTER TABLE incidents ADD COLUMN rsit TEXT NOT NULL DEFAULT 'other';
+    ALTER TABLE incidents ADD COLUMN tactics TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN techniques TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN rule_count INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE incidents ADD COLUMN succeeded INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE incidents ADD COLUMN correlations TEXT NOT NULL DEFAULT '';
+    ALTER TABLE incidents ADD COLUMN assignee TEXT;
+    ALTER TABLE incidents ADD COLUMN created_us INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE incidents ADD COLUMN acknowledged_us INTEGER;
+    ALTER TABLE incidents ADD COLUMN resolved_us INTEGER;
+    ALTER TABLE incidents ADD COLUMN merged_into INTEGER REFERENCES incidents (id);
+    ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    UPDATE incidents SET entity = dest_ip, created_us = first_seen_us;
+    DROP INDEX incidents_grouping;
+    CREATE INDEX incidents_entity ON incidents (entity, last_seen_us);
+    CREATE INDEX incidents_queue ON incidents (status, last_seen_us);
+    CREATE INDEX incidents_agency ON incidents (agency, last_seen_us);
+    CREATE INDEX incidents_score ON incidents (score, last_seen_us);
+
+    CREATE TABLE suppressions (
+        id          INTEGER PRIMARY KEY,
+        gid         INTEGER,            -- NULL: any
+        sid         INTEGER,
+        src         TEXT,               -- CIDR or address; NULL: any
+        dest        TEXT,
+        reason      TEXT    NOT NULL,
+        created_by  TEXT    NOT NULL,
+        created_us  INTEGER NOT NULL,
+        expires_us  INTEGER,            -- NULL: until removed
+        removed_us  INTEGER,
+        removed_by  TEXT,
+        hits        INTEGER NOT NULL DEFAULT 0,
+        last_hit_us INTEGER
+    );
+
+    CREATE TABLE alerts_v3 (
+        id            INTEGER PRIMARY KEY,
+        ts_us         INTEGER NOT NULL,   -- first occurrence
+        last_us       INTEGER NOT NULL,   -- last repeat
+        count         INTEGER NOT NULL DEFAULT 1,
+        dedup_key     INTEGER NOT NULL,   -- hash of rule, endpoints, flow, sensor
+        timestamp     TEXT    NOT NULL,
+        sensor        TEXT,
+        flow_id       INTEGER,
+        gid           INTEGER NOT NULL,
+        sid           INTEGER NOT NULL,
+        rev           INTEGER NOT NULL,
+        signature     TEXT    NOT NULL,
+        category      TEXT    NOT NULL,
+        severity      INTEGER NOT NULL,
+        src_ip        TEXT    NOT NULL,
+        src_port      INTEGER,
+        dest_ip       TEXT    NOT NULL,
+        dest_port     INTEGER,
+        proto         TEXT    NOT NULL,
+        tactics       TEXT    NOT NULL DEFAULT '',
+        techniques    TEXT    NOT NULL DEFAULT '',
+        rsit          TEXT    NOT NULL DEFAULT 'other',
+        succeeded     INTEGER NOT NULL DEFAULT 0,
+        incident_id   INTEGER REFERENCES incidents (id),
+        suppressed_by INTEGER REFERENCES suppressions (id),
+        raw           TEXT    NOT NULL
+    );
+    INSERT INTO alerts_v3 (id, ts_us, last_us, count, dedup_key, timestamp, sensor, flow_id, gid, sid, rev,
+                           signature, category, severity, src_ip, src_port, dest_ip, dest_port, proto,
+                           incident_id, raw)
+        SELECT id, ts_us, ts_us, 1, -id, timestamp, sensor, flow_id, gid, sid, rev, signature, category,
+               severity, src_ip, src_port, dest_ip, dest_port, proto, incident_id, raw FROM alerts;
+    DROP TABLE alerts;
+    ALTER TABLE alerts_v3 RENAME TO alerts;
+    CREATE INDEX alerts_incident ON alerts (incident_id, ts_us);
+    CREATE INDEX alerts_ts ON alerts (ts_us);
+    CREATE INDEX alerts_dedup ON alerts (dedup_key);
+    CREATE INDEX alerts_src ON alerts (src_ip, ts_us);
+    CREATE INDEX alerts_dest ON alerts (dest_ip, ts_us);
+    CREATE INDEX alerts_sid ON alerts (sid, ts_us);
+    CREATE INDEX alerts_suppressed ON alerts (suppressed_by) WHERE suppressed_by IS NOT NULL;
+
+    CREATE TABLE incident_rules (
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        gid         INTEGER NOT NULL,
+        sid         INTEGER NOT NULL,
+        signature   TEXT    NOT NULL,
+        severity    INTEGER NOT NULL,
+        alerts      INTEGER NOT NULL,
+        first_us    INTEGER NOT NULL,
+        last_us     INTEGER NOT NULL,
+        PRIMARY KEY (incident_id, gid, sid)
+    ) WITHOUT ROWID;
+    INSERT INTO incident_rules
+        SELECT incident_id, gid, sid, max(signature), min(severity), count(*), min(ts_us), max(ts_us)
+        FROM alerts WHERE incident_id IS NOT NULL GROUP BY incident_id, gid, sid;
+
+    CREATE TABLE incident_hosts (
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        ip          TEXT    NOT NULL,
+        role        TEXT    NOT NULL,   -- entity, source, target
+        zone        TEXT    NOT NULL,   -- asset, unknown_internal, external
+        agency      TEXT,
+        PRIMARY KEY (incident_id, ip)
+    ) WITHOUT ROWID;
+    CREATE INDEX incident_hosts_ip ON incident_hosts (ip);
+    CREATE INDEX incident_hosts_agency ON incident_hosts (agency) WHERE agency IS NOT NULL;
+
+    CREATE TABLE incident_notes (
+        id          INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents (id),
+        at_us       INTEGER NOT NULL,
+        author      TEXT    NOT NULL,
+        text        TEXT    NOT NULL
+    );
+    CREATE INDEX incident_notes_incident ON incident_notes (incident_id, at_us);
+
+    -- Append-only: the triggers refuse changes and deletions.
+    CREATE TABLE audit_log (
+        id          INTEGER PRIMARY KEY,
+        at_us       INTEGER NOT NULL,
+        actor       TEXT    NOT NULL,   -- a user, or `gatewatch` for the engine
+        action      TEXT    NOT NULL,
+        incident_id INTEGER,
+        object      TEXT,               -- what else it is about (`suppression:3`)
+        detail      TEXT    NOT NULL    -- JSON
+    );
+    CREATE INDEX audit_incident ON audit_log (incident_id, at_us) WHERE incident_id IS NOT NULL;
+    CREATE INDEX audit_at ON audit_log (at_us);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+    CREATE TABLE input_positions (
+        source     TEXT    PRIMARY KEY,  -- the tailed file's path
+        dev        INTEGER NOT NULL,
+        ino        INTEGER NOT NULL,
+        offset     INTEGER NOT NULL,     -- bytes of whole lines consumed
+        updated_us INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -1,6 +1,11 @@
-//! Storage of alerts and incidents. SQLite is the embedded default ([`sqlite`]).
+//! Storage of alerts and incidents. SQLite is the embedded default ([`sqlite`]): the
+//! engine's writes ([`write`]), analysts' changes and the audit log ([`lifecycle`]),
+//! schema [`migrations`].
 
+pub mod lifecycle;
 pub mod migrations;
 pub mod sqlite;
+pub mod write;
 
-pub use sqlite::{IncidentRow, Store, StoreError};
+pub use lifecycle::Status;
+pub use sqlite::{AlertRow, IncidentFilter, IncidentRow, Store, StoreError};

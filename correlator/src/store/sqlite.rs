@@ -1,11 +1,15 @@
-//! SQLite store (rusqlite, WAL).
+//! SQLite store (rusqlite, WAL): opening, migrations, and the queries analysts' tools
+//! run. The engine's writes are in [`super::write`], analysts' changes in
+//! [`super::lifecycle`].
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use super::migrations::MIGRATIONS;
+use super::write::parse_list;
+use crate::incident::score::severity_of;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -18,6 +22,12 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: i64, known: i64 },
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("no {0}")]
+    NotFound(String),
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("incident {id} changed meanwhile (version {found}, you saw {expected}): reload it")]
+    Conflict { id: i64, expected: i64, found: i64 },
 }
 
 /// An incident as stored.
@@ -25,35 +35,69 @@ pub enum StoreError {
 pub struct IncidentRow {
     pub id: i64,
     pub title: String,
+    /// `critical`/`high`/`medium`/`low`, from the score.
+    pub severity: String,
+    /// 0–100 (see [`crate::incident::score`]).
+    pub score: u32,
+    pub status: String,
+    /// What the incident is about: an address, or `sensor:NAME`.
+    pub entity: String,
+    /// `asset`, `unknown_internal`, `external` or `sensor`.
+    pub entity_zone: String,
+    /// The entity's agency id and name, system, security level and criticality, from
+    /// the asset inventory.
+    pub agency: Option<String>,
+    pub agency_name: Option<String>,
+    pub system: Option<String>,
+    pub security_level: Option<u8>,
+    pub criticality: Option<String>,
+    /// ENISA RSIT class (`intrusion-attempts`, `malicious-code`, …).
+    pub rsit: String,
+    /// ATT&CK tactic and technique ids.
+    pub tactics: Vec<String>,
+    pub techniques: Vec<String>,
+    /// Alerts, repeats included.
+    pub alert_count: u64,
+    /// Distinct rules.
+    pub rule_count: u64,
+    pub succeeded: bool,
+    /// Correlation rules that fired in it.
+    pub correlations: Vec<String>,
+    /// The leading rule (the first of the gravest severity) and its first alert.
     pub gid: u32,
     pub sid: u32,
     pub signature: String,
     pub category: String,
     pub src_ip: String,
     pub dest_ip: String,
-    /// EVE severity, 1 (highest) to 4.
+    /// EVE severity of the gravest alert, 1 (highest) to 4.
     pub severity_level: u8,
-    /// `critical`/`high`/`medium`/`low`.
-    pub severity: String,
-    pub score: u32,
-    pub status: String,
-    pub agency: Option<String>,
-    pub alert_count: u64,
+    pub assignee: Option<String>,
     pub first_seen: String,
     pub last_seen: String,
+    pub created_at: String,
+    pub acknowledged_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub merged_into: Option<i64>,
+    /// Bumped by every analyst change (optimistic concurrency).
+    pub version: i64,
     #[serde(skip)]
     pub first_seen_us: i64,
     #[serde(skip)]
     pub last_seen_us: i64,
 }
 
-/// An alert as stored.
+/// An alert as stored (repeats folded into `count`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AlertRow {
     pub id: i64,
     pub timestamp: String,
+    pub last_seen: String,
+    pub count: u64,
+    pub gid: u32,
     pub sid: u32,
     pub signature: String,
+    pub category: String,
     pub severity: u8,
     pub src_ip: String,
     pub src_port: Option<u16>,
@@ -61,26 +105,54 @@ pub struct AlertRow {
     pub dest_port: Option<u16>,
     pub proto: String,
     pub sensor: Option<String>,
+    pub flow_id: Option<i64>,
+    pub tactics: Vec<String>,
+    pub rsit: String,
+    pub succeeded: bool,
+    pub incident_id: Option<i64>,
+    pub suppressed_by: Option<i64>,
 }
 
-/// The fields of a new alert row.
-pub struct NewAlert<'a> {
-    pub ts_us: i64,
-    pub timestamp: &'a str,
-    pub sensor: Option<&'a str>,
-    pub flow_id: Option<u64>,
+/// A rule of an incident with its alert count.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IncidentRule {
     pub gid: u32,
     pub sid: u32,
-    pub rev: u32,
-    pub signature: &'a str,
-    pub category: &'a str,
+    pub signature: String,
     pub severity: u8,
-    pub src_ip: &'a str,
-    pub src_port: Option<u16>,
-    pub dest_ip: &'a str,
-    pub dest_port: Option<u16>,
-    pub proto: &'a str,
-    pub raw: &'a str,
+    pub alerts: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// A host an incident involves.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IncidentHost {
+    pub ip: String,
+    pub role: String,
+    pub zone: String,
+    pub agency: Option<String>,
+}
+
+/// Which incidents a list shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IncidentFilter {
+    /// Any of these statuses; empty: any.
+    pub status: Vec<String>,
+    pub agency: Option<String>,
+    pub entity: Option<String>,
+    pub min_score: Option<u32>,
+    pub tactic: Option<String>,
+    /// Active at or after / before (last seen), µs.
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// Words in the title.
+    pub text: Option<String>,
+    pub include_merged: bool,
+    /// `last_seen` (default, newest first) or `score` (highest first).
+    pub sort_by_score: bool,
+    pub limit: usize,
+    pub offset: usize,
 }
 
 pub struct Store {
@@ -116,6 +188,29 @@ impl Store {
             .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
         let mut s = Store { conn, path: path.to_path_buf() };
         s.setup()?;
+        Ok(s)
+    }
+
+    /// Opens an existing store for reading only (the API's and the command line's
+    /// queries; the schema must be current).
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let s = Store { conn, path: path.to_path_buf() };
+        let (found, known) = (s.schema_version()?, MIGRATIONS.len() as i64);
+        if found > known {
+            return Err(StoreError::TooNew { path: path.to_path_buf(), found, known });
+        }
+        if found < known {
+            return Err(StoreError::Refused(format!(
+                "the store `{}` has schema version {found}; open it once with the correlator to upgrade it",
+                path.display()
+            )));
+        }
         Ok(s)
     }
 
@@ -160,21 +255,102 @@ impl Store {
         Ok(self.conn.transaction()?)
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Incidents, merged ones included.
     pub fn incident_count(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT count(*) FROM incidents", [], |r| r.get::<_, i64>(0))?
             as u64)
     }
 
+    /// Incidents analysts see (not merged into another).
+    pub fn open_incident_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM incidents WHERE merged_into IS NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Alert rows (repeats folded).
     pub fn alert_count(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT count(*) FROM alerts", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
+    /// Alerts received, repeats and suppressed ones included.
+    pub fn alerts_received(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(sum(count), 0) FROM alerts", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
     /// Incidents, most recently active first.
     pub fn list_incidents(&self, limit: usize) -> Result<Vec<IncidentRow>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {INCIDENT_COLS} FROM incidents ORDER BY last_seen_us DESC, id DESC LIMIT ?1"
-        ))?;
-        let rows = st.query_map([limit as i64], incident_from_row)?;
+        self.find_incidents(&IncidentFilter { limit, ..Default::default() })
+    }
+
+    /// Incidents that pass a filter.
+    pub fn find_incidents(&self, f: &IncidentFilter) -> Result<Vec<IncidentRow>, StoreError> {
+        let mut sql = format!("SELECT {INCIDENT_COLS} FROM incidents WHERE 1 = 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        use rusqlite::types::Value as V;
+        if !f.include_merged {
+            sql.push_str(" AND merged_into IS NULL");
+        }
+        if !f.status.is_empty() {
+            sql.push_str(" AND status IN (");
+            for (i, s) in f.status.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                arg(&mut sql, "?", V::Text(s.clone()));
+            }
+            sql.push(')');
+        }
+        if let Some(a) = &f.agency {
+            arg(&mut sql, " AND agency = ?", V::Text(a.clone()));
+        }
+        if let Some(e) = &f.entity {
+            arg(&mut sql, " AND entity = ?", V::Text(e.clone()));
+        }
+        if let Some(m) = f.min_score {
+            arg(&mut sql, " AND score >= ?", V::Integer(m as i64));
+        }
+        if let Some(t) = &f.tactic {
+            arg(&mut sql, " AND instr(tactics, ?) > 0", V::Text(format!("\"{t}\"")));
+        }
+        if let Some(s) = f.since_us {
+            arg(&mut sql, " AND last_seen_us >= ?", V::Integer(s));
+        }
+        if let Some(u) = f.until_us {
+            arg(&mut sql, " AND last_seen_us < ?", V::Integer(u));
+        }
+        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            for w in t.split_whitespace().take(8) {
+                let like = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                arg(&mut sql, " AND title LIKE ? ESCAPE '\\'", V::Text(format!("%{like}%")));
+            }
+        }
+        sql.push_str(if f.sort_by_score {
+            " ORDER BY score DESC, last_seen_us DESC, id DESC"
+        } else {
+            " ORDER BY last_seen_us DESC, id DESC"
+        });
+        arg(&mut sql, " LIMIT ?", V::Integer(f.limit.max(1) as i64));
+        arg(&mut sql, " OFFSET ?", V::Integer(f.offset as i64));
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), incident_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -189,166 +365,222 @@ impl Store {
             .optional()?)
     }
 
+    /// The alerts of an incident, oldest first.
     pub fn incident_alerts(&self, id: i64, limit: usize) -> Result<Vec<AlertRow>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {ALERT_COLS} FROM alerts WHERE incident_id = ?1 ORDER BY ts_us, id LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![id, limit as i64], alert_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The alerts a suppression silenced, newest first.
+    pub fn suppressed_alerts(
+        &self,
+        suppression: i64,
+        limit: usize,
+    ) -> Result<Vec<AlertRow>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {ALERT_COLS} FROM alerts WHERE suppressed_by = ?1 ORDER BY ts_us DESC, id DESC LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![suppression, limit as i64], alert_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The rules of an incident, most alerts first.
+    pub fn incident_rules(&self, id: i64) -> Result<Vec<IncidentRule>, StoreError> {
         let mut st = self.conn.prepare(
-            "SELECT id, timestamp, sid, signature, severity, src_ip, src_port, dest_ip, dest_port, proto, sensor
-             FROM alerts WHERE incident_id = ?1 ORDER BY ts_us, id LIMIT ?2",
+            "SELECT gid, sid, signature, severity, alerts, first_us, last_us FROM incident_rules
+             WHERE incident_id = ?1 ORDER BY alerts DESC, sid",
         )?;
-        let rows = st.query_map(params![id, limit as i64], |r| {
-            Ok(AlertRow {
-                id: r.get(0)?,
-                timestamp: r.get(1)?,
-                sid: r.get(2)?,
-                signature: r.get(3)?,
-                severity: r.get(4)?,
-                src_ip: r.get(5)?,
-                src_port: r.get(6)?,
-                dest_ip: r.get(7)?,
-                dest_port: r.get(8)?,
-                proto: r.get(9)?,
-                sensor: r.get(10)?,
+        let rows = st.query_map([id], |r| {
+            Ok(IncidentRule {
+                gid: r.get(0)?,
+                sid: r.get(1)?,
+                signature: r.get(2)?,
+                severity: r.get(3)?,
+                alerts: r.get::<_, i64>(4)? as u64,
+                first_seen: iso_utc(r.get(5)?),
+                last_seen: iso_utc(r.get(6)?),
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+
+    /// The hosts an incident involves.
+    pub fn incident_hosts(&self, id: i64) -> Result<Vec<IncidentHost>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT ip, role, zone, agency FROM incident_hosts WHERE incident_id = ?1
+             ORDER BY CASE role WHEN 'entity' THEN 0 ELSE 1 END, ip",
+        )?;
+        let rows = st.query_map([id], |r| {
+            Ok(IncidentHost { ip: r.get(0)?, role: r.get(1)?, zone: r.get(2)?, agency: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Deletes alerts last seen before `before_us`, and closed or merged incidents
+    /// last active before it (with their rules, hosts and notes), `chunk` rows per
+    /// transaction so that ingest is never held up long. Open incidents stay, even
+    /// when their alerts are gone; the audit log is never deleted. Returns (alerts,
+    /// incidents) deleted.
+    pub fn apply_retention(
+        &mut self,
+        before_us: i64,
+        chunk: usize,
+    ) -> Result<(u64, u64), StoreError> {
+        let chunk = chunk.max(1) as i64;
+        let mut alerts = 0u64;
+        loop {
+            let n = self.conn.execute(
+                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts_us < ?1 AND last_us < ?1 LIMIT ?2)",
+                params![before_us, chunk],
+            )?;
+            alerts += n as u64;
+            if (n as i64) < chunk {
+                break;
+            }
+        }
+        let mut incidents = 0u64;
+        loop {
+            let tx = self.conn.transaction()?;
+            let ids: Vec<i64> = {
+                let mut st = tx.prepare(
+                    "SELECT id FROM incidents WHERE last_seen_us < ?1
+                       AND (status IN ('resolved', 'false_positive') OR merged_into IS NOT NULL)
+                       AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = incidents.id)
+                       AND NOT EXISTS (SELECT 1 FROM incidents m WHERE m.merged_into = incidents.id)
+                     LIMIT ?2",
+                )?;
+                let rows = st.query_map(params![before_us, chunk], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for id in &ids {
+                tx.execute("DELETE FROM incident_rules WHERE incident_id = ?1", [id])?;
+                tx.execute("DELETE FROM incident_hosts WHERE incident_id = ?1", [id])?;
+                tx.execute("DELETE FROM incident_notes WHERE incident_id = ?1", [id])?;
+                tx.execute("DELETE FROM incidents WHERE id = ?1", [id])?;
+            }
+            tx.commit()?;
+            incidents += ids.len() as u64;
+            if (ids.len() as i64) < chunk {
+                break;
+            }
+        }
+        Ok((alerts, incidents))
+    }
+
+    /// The remembered read position of a tailed file: (device, inode, offset).
+    pub fn input_position(&self, source: &str) -> Result<Option<(u64, u64, u64)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT dev, ino, offset FROM input_positions WHERE source = ?1",
+                [source],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                },
+            )
+            .optional()?)
+    }
 }
 
-const INCIDENT_COLS: &str = "id, title, gid, sid, signature, category, src_ip, dest_ip, severity, score, status, agency, alert_count, first_seen_us, last_seen_us";
+/// Records the read position of a tailed file, in the transaction that stores what
+/// was read up to it.
+pub(crate) fn set_input_position(
+    tx: &Transaction<'_>,
+    source: &str,
+    dev: u64,
+    ino: u64,
+    offset: u64,
+    now_us: i64,
+) -> Result<(), StoreError> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO input_positions (source, dev, ino, offset, updated_us) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (source) DO UPDATE SET dev = excluded.dev, ino = excluded.ino,
+             offset = excluded.offset, updated_us = excluded.updated_us",
+    )?;
+    st.execute(params![source, dev as i64, ino as i64, offset as i64, now_us])?;
+    Ok(())
+}
+
+const INCIDENT_COLS: &str = "id, title, score, status, entity, entity_zone, agency, agency_name, system, security_level, criticality, rsit, tactics, techniques, alert_count, rule_count, succeeded, correlations, gid, sid, signature, category, src_ip, dest_ip, severity, assignee, first_seen_us, last_seen_us, created_us, acknowledged_us, resolved_us, merged_into, version";
 
 fn incident_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
-    let level: u8 = r.get(8)?;
-    let first: i64 = r.get(13)?;
-    let last: i64 = r.get(14)?;
+    let score: u32 = r.get(2)?;
+    let first: i64 = r.get(26)?;
+    let last: i64 = r.get(27)?;
+    let opt_time = |v: Option<i64>| v.map(iso_utc);
     Ok(IncidentRow {
         id: r.get(0)?,
         title: r.get(1)?,
-        gid: r.get(2)?,
-        sid: r.get(3)?,
-        signature: r.get(4)?,
-        category: r.get(5)?,
-        src_ip: r.get(6)?,
-        dest_ip: r.get(7)?,
-        severity_level: level,
-        severity: severity_word(level).to_string(),
-        score: r.get(9)?,
-        status: r.get(10)?,
-        agency: r.get(11)?,
-        alert_count: r.get::<_, i64>(12)? as u64,
+        severity: severity_of(score).to_string(),
+        score,
+        status: r.get(3)?,
+        entity: r.get(4)?,
+        entity_zone: r.get(5)?,
+        agency: r.get(6)?,
+        agency_name: r.get(7)?,
+        system: r.get(8)?,
+        security_level: r.get(9)?,
+        criticality: r.get(10)?,
+        rsit: r.get(11)?,
+        tactics: parse_list(&r.get::<_, String>(12)?),
+        techniques: parse_list(&r.get::<_, String>(13)?),
+        alert_count: r.get::<_, i64>(14)? as u64,
+        rule_count: r.get::<_, i64>(15)? as u64,
+        succeeded: r.get(16)?,
+        correlations: parse_list(&r.get::<_, String>(17)?),
+        gid: r.get(18)?,
+        sid: r.get(19)?,
+        signature: r.get(20)?,
+        category: r.get(21)?,
+        src_ip: r.get(22)?,
+        dest_ip: r.get(23)?,
+        severity_level: r.get(24)?,
+        assignee: r.get(25)?,
         first_seen: iso_utc(first),
         last_seen: iso_utc(last),
+        created_at: iso_utc(r.get(28)?),
+        acknowledged_at: opt_time(r.get(29)?),
+        resolved_at: opt_time(r.get(30)?),
+        merged_into: r.get(31)?,
+        version: r.get(32)?,
         first_seen_us: first,
         last_seen_us: last,
     })
 }
 
-/// Operations inside one ingest transaction.
-pub(crate) struct TxOps<'a> {
-    pub tx: &'a Transaction<'a>,
-}
+const ALERT_COLS: &str = "id, ts_us, last_us, count, gid, sid, signature, category, severity, src_ip, src_port, dest_ip, dest_port, proto, sensor, flow_id, tactics, rsit, succeeded, incident_id, suppressed_by";
 
-impl TxOps<'_> {
-    /// The latest incident of a grouping key still open at `since_us`.
-    pub fn open_incident(
-        &self,
-        gid: u32,
-        sid: u32,
-        src: &str,
-        dst: &str,
-        since_us: i64,
-    ) -> Result<Option<(i64, u64, i64, i64)>, StoreError> {
-        let mut st = self.tx.prepare_cached(
-            "SELECT id, alert_count, first_seen_us, last_seen_us FROM incidents
-             WHERE gid = ?1 AND sid = ?2 AND src_ip = ?3 AND dest_ip = ?4 AND last_seen_us >= ?5
-               AND status NOT IN ('resolved', 'false_positive')
-             ORDER BY last_seen_us DESC LIMIT 1",
-        )?;
-        Ok(st
-            .query_row(params![gid, sid, src, dst, since_us], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?))
-            })
-            .optional()?)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub fn insert_incident(
-        &self,
-        title: &str,
-        a: &NewAlert<'_>,
-        score: u32,
-        now: &str,
-    ) -> Result<i64, StoreError> {
-        let mut st = self.tx.prepare_cached(
-            "INSERT INTO incidents (title, gid, sid, signature, category, src_ip, dest_ip, severity, score, status,
-                                    alert_count, first_seen_us, last_seen_us, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'new', 1, ?10, ?10, ?11, ?11)",
-        )?;
-        st.execute(params![
-            title,
-            a.gid,
-            a.sid,
-            a.signature,
-            a.category,
-            a.src_ip,
-            a.dest_ip,
-            a.severity,
-            score,
-            a.ts_us,
-            now
-        ])?;
-        Ok(self.tx.last_insert_rowid())
-    }
-
-    pub fn update_incident(
-        &self,
-        id: i64,
-        count: u64,
-        first: i64,
-        last: i64,
-        score: u32,
-        now: &str,
-    ) -> Result<(), StoreError> {
-        let mut st = self.tx.prepare_cached(
-            "UPDATE incidents SET alert_count = ?2, first_seen_us = ?3, last_seen_us = ?4, score = ?5, updated_at = ?6 WHERE id = ?1",
-        )?;
-        st.execute(params![id, count as i64, first, last, score, now])?;
-        Ok(())
-    }
-
-    /// Records that finding `id` was received; false when it already had been.
-    pub fn claim_finding(&self, id: &str, received_us: i64) -> Result<bool, StoreError> {
-        let mut st = self.tx.prepare_cached(
-            "INSERT OR IGNORE INTO findings_seen (id, received_us) VALUES (?1, ?2)",
-        )?;
-        Ok(st.execute(params![id, received_us])? == 1)
-    }
-
-    pub fn insert_alert(&self, a: &NewAlert<'_>, incident: i64) -> Result<i64, StoreError> {
-        let mut st = self.tx.prepare_cached(
-            "INSERT INTO alerts (ts_us, timestamp, sensor, flow_id, gid, sid, rev, signature, category, severity,
-                                 src_ip, src_port, dest_ip, dest_port, proto, incident_id, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        )?;
-        st.execute(params![
-            a.ts_us,
-            a.timestamp,
-            a.sensor,
-            a.flow_id.map(|f| f as i64),
-            a.gid,
-            a.sid,
-            a.rev,
-            a.signature,
-            a.category,
-            a.severity,
-            a.src_ip,
-            a.src_port,
-            a.dest_ip,
-            a.dest_port,
-            a.proto,
-            incident,
-            a.raw
-        ])?;
-        Ok(self.tx.last_insert_rowid())
-    }
+fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get(0)?,
+        timestamp: iso_utc(r.get(1)?),
+        last_seen: iso_utc(r.get(2)?),
+        count: r.get::<_, i64>(3)? as u64,
+        gid: r.get(4)?,
+        sid: r.get(5)?,
+        signature: r.get(6)?,
+        category: r.get(7)?,
+        severity: r.get(8)?,
+        src_ip: r.get(9)?,
+        src_port: r.get(10)?,
+        dest_ip: r.get(11)?,
+        dest_port: r.get(12)?,
+        proto: r.get(13)?,
+        sensor: r.get(14)?,
+        flow_id: r.get(15)?,
+        tactics: parse_list(&r.get::<_, String>(16)?),
+        rsit: r.get(17)?,
+        succeeded: r.get(18)?,
+        incident_id: r.get(19)?,
+        suppressed_by: r.get(20)?,
+    })
 }
 
 #[cfg(test)]

@@ -427,8 +427,9 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
         }
         // A rule of a host product (Sysmon's `dns_query`, `network_connection`) also
         // runs on host logs; network-only logsources (proxy, zeek) do not.
-        let host_product =
-            rule.logsource.product.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("zeek"));
+        let host_product = rule.logsource.product.as_deref().is_some_and(|p| {
+            !p.eq_ignore_ascii_case("zeek") && !p.eq_ignore_ascii_case("gatewatch")
+        });
         if !routed || host_product {
             host_rules.push(i);
         }

@@ -27,6 +27,77 @@ pub const C2_NAME: &str = "update.hue-gov-portal.top";
 /// The `HOME_NET` of the demo.
 pub const HOME_NET: &str = "[10.46.0.0/16]";
 
+/// The demo's asset inventory (the correlator's `correlator.assets`).
+pub const ASSETS: &str = r#"# Gatewatch demo: the asset inventory of a provincial government WAN (Huế).
+# Networks and hosts -> agency, system, security level (Decree 85/2016, 1-5),
+# criticality, owner. The most specific entry wins.
+
+[[agencies]]
+id = "so-tttt"
+name = "Sở Thông tin và Truyền thông"
+name_en = "Department of Information and Communications"
+
+[[agencies]]
+id = "so-tai-chinh"
+name = "Sở Tài chính"
+name_en = "Department of Finance"
+
+[[agencies]]
+id = "so-y-te"
+name = "Sở Y tế"
+name_en = "Department of Health"
+
+[[agencies]]
+id = "ubnd-phu-hoi"
+name = "UBND phường Phú Hội"
+name_en = "Phú Hội Ward People's Committee"
+
+[[assets]]
+address = "10.46.1.0/24"
+agency = "so-tttt"
+system = "Trung tâm dữ liệu tỉnh"
+security_level = 3
+criticality = "high"
+owner = "Trung tâm CNTT <soc@hue.gov.vn>"
+
+[[assets]]
+address = "10.46.1.53"
+agency = "so-tttt"
+system = "DNS phân giải nội bộ"
+security_level = 3
+criticality = "critical"
+owner = "Trung tâm CNTT <soc@hue.gov.vn>"
+
+[[assets]]
+address = "10.46.10.0/24"
+agency = "so-tai-chinh"
+system = "Mạng nội bộ Sở Tài chính"
+security_level = 2
+criticality = "medium"
+
+[[assets]]
+address = "10.46.10.20"
+agency = "so-tai-chinh"
+system = "Cổng thông tin điện tử"
+security_level = 3
+criticality = "high"
+owner = "Phòng Tin học <tinhoc@stc.hue.gov.vn>"
+
+[[assets]]
+address = "10.46.20.0/24"
+agency = "so-y-te"
+system = "Hệ thống thông tin y tế"
+security_level = 4
+criticality = "critical"
+
+[[assets]]
+address = "10.46.120.0/24"
+agency = "ubnd-phu-hoi"
+system = "Mạng văn phòng phường"
+security_level = 1
+criticality = "low"
+"#;
+
 /// The demo's rules (the project's own, written for this scenario).
 pub const RULES: &str = r#"# Gatewatch demo rules: written for the synthetic Huế capture of `gatewatch demo`.
 alert tcp $EXTERNAL_NET any -> $HOME_NET any (msg:"GW-DEMO SCAN TCP SYN sweep from an external host"; flags:S,12; threshold: type threshold, track by_src, count 50, seconds 60; classtype:attempted-recon; sid:9000001; rev:1; metadata:mitre_tactic_id TA0043, mitre_technique_id T1595;)

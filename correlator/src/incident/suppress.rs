@@ -1,0 +1,163 @@
+//! Suppressions: analysts silence an alert that is noise here (a rule, a rule from or
+//! to some addresses, or everything from a scanner the SOC runs itself), with a reason
+//! and usually an expiry. A suppressed alert is still stored and counted, against the
+//! suppression, but joins no incident.
+//!
+//! A suppression names at least one of: generator and signature id, source network,
+//! destination network. All that it names must match. Expired or removed
+//! suppressions match nothing.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::assets::Network;
+
+/// A suppression as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub id: i64,
+    pub gid: Option<u32>,
+    pub sid: Option<u32>,
+    pub src: Option<String>,
+    pub dest: Option<String>,
+    pub reason: String,
+    pub created_by: String,
+    pub created_us: i64,
+    pub expires_us: Option<i64>,
+    pub removed_us: Option<i64>,
+    pub hits: u64,
+    pub last_hit_us: Option<i64>,
+}
+
+/// What a new suppression is made of; checked by [`NewSuppression::validate`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewSuppression {
+    pub gid: Option<u32>,
+    pub sid: Option<u32>,
+    pub src: Option<String>,
+    pub dest: Option<String>,
+    pub reason: String,
+    pub created_by: String,
+    pub expires_us: Option<i64>,
+}
+
+impl NewSuppression {
+    /// Refuses a suppression that would silence everything, has no reason, or names a
+    /// network that does not parse.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.sid.is_none() && self.src.is_none() && self.dest.is_none() {
+            return Err("a suppression names a signature id, a source or a destination".into());
+        }
+        if self.gid.is_some() && self.sid.is_none() {
+            return Err("a generator id needs a signature id".into());
+        }
+        if self.reason.trim().is_empty() {
+            return Err("a suppression needs a reason".into());
+        }
+        for n in self.src.iter().chain(&self.dest) {
+            Network::parse(n).map_err(|e| format!("network: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The active suppressions, ready for matching.
+#[derive(Clone, Debug, Default)]
+pub struct Suppressions {
+    list: Vec<(Suppression, Option<Network>, Option<Network>)>,
+}
+
+impl Suppressions {
+    pub fn new(rows: Vec<Suppression>) -> Suppressions {
+        let list = rows
+            .into_iter()
+            .filter(|s| s.removed_us.is_none())
+            .map(|s| {
+                let net = |n: &Option<String>| n.as_deref().and_then(|n| Network::parse(n).ok());
+                let (src, dest) = (net(&s.src), net(&s.dest));
+                (s, src, dest)
+            })
+            .collect();
+        Suppressions { list }
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The first suppression that silences an alert of `gid:sid` from `src` to `dest`
+    /// at `at_us`.
+    pub fn matching(&self, gid: u32, sid: u32, src: &str, dest: &str, at_us: i64) -> Option<i64> {
+        let (src, dest) = (src.parse::<IpAddr>().ok(), dest.parse::<IpAddr>().ok());
+        let net_ok = |n: &Option<Network>, named: bool, ip: Option<IpAddr>| match (n, named) {
+            (_, false) => true,
+            (Some(n), true) => ip.is_some_and(|ip| n.contains(ip)),
+            (None, true) => false,
+        };
+        self.list
+            .iter()
+            .find(|(s, ns, nd)| {
+                s.expires_us.is_none_or(|e| at_us < e)
+                    && s.sid.is_none_or(|x| x == sid)
+                    && s.gid.is_none_or(|x| x == gid)
+                    && net_ok(ns, s.src.is_some(), src)
+                    && net_ok(nd, s.dest.is_some(), dest)
+            })
+            .map(|(s, ..)| s.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sup(id: i64, sid: Option<u32>, src: Option<&str>, expires: Option<i64>) -> Suppression {
+        Suppression {
+            id,
+            gid: None,
+            sid,
+            src: src.map(str::to_string),
+            dest: None,
+            reason: "noise".into(),
+            created_by: "an".into(),
+            created_us: 0,
+            expires_us: expires,
+            removed_us: None,
+            hits: 0,
+            last_hit_us: None,
+        }
+    }
+
+    #[test]
+    fn matches_what_it_names_until_it_expires() {
+        let s = Suppressions::new(vec![
+            sup(1, Some(2001), None, Some(100)),
+            sup(2, None, Some("10.46.1.0/24"), None),
+            Suppression { removed_us: Some(5), ..sup(3, Some(7), None, None) },
+        ]);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.matching(1, 2001, "1.1.1.1", "2.2.2.2", 99), Some(1));
+        assert_eq!(s.matching(1, 2001, "1.1.1.1", "2.2.2.2", 100), None, "expired");
+        assert_eq!(s.matching(1, 9, "10.46.1.53", "2.2.2.2", 0), Some(2));
+        assert_eq!(s.matching(1, 9, "10.46.2.53", "2.2.2.2", 0), None);
+        assert_eq!(s.matching(1, 7, "1.1.1.1", "2.2.2.2", 0), None, "removed");
+        assert_eq!(s.matching(1, 9, "not-an-ip", "2.2.2.2", 0), None);
+    }
+
+    #[test]
+    fn refuses_a_suppression_of_everything() {
+        let mut n = NewSuppression { reason: "x".into(), ..Default::default() };
+        assert!(n.validate().unwrap_err().contains("names a signature"));
+        n.src = Some("10.0.0.0/33".into());
+        assert!(n.validate().unwrap_err().contains("prefix length"));
+        n.src = Some("10.0.0.0/8".into());
+        assert!(n.validate().is_ok());
+        n.reason = " ".into();
+        assert!(n.validate().unwrap_err().contains("reason"));
+    }
+}
