@@ -89,6 +89,11 @@ pub struct IngestConfig {
     pub correlation_max_windows: usize,
     /// A sensor without a heartbeat (shipped `stats` record) this long is down.
     pub sensor_down_secs: u64,
+    /// Suricata `eve.json` files to tail (rotation-safe; the position is remembered
+    /// in the store across restarts).
+    pub eve_files: Vec<PathBuf>,
+    /// How often a tailed file that had nothing new is read again.
+    pub eve_poll_ms: u64,
 }
 
 impl Default for IngestConfig {
@@ -108,6 +113,8 @@ impl Default for IngestConfig {
             local_utc_offset: "+07:00".into(),
             correlation_max_windows: 100_000,
             sensor_down_secs: 180,
+            eve_files: Vec::new(),
+            eve_poll_ms: 200,
         }
     }
 }

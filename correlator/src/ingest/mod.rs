@@ -73,6 +73,9 @@ pub struct Correlator {
     pub stats: IngestStats,
     suppressions_read_us: i64,
     retention_run_us: i64,
+    /// The latest event time placed (µs): the clock of campaigns and correlation
+    /// windows.
+    latest_event_us: i64,
 }
 
 pub use gatewatch_rules::event::parse_eve_timestamp;
@@ -103,6 +106,7 @@ impl Correlator {
             stats: IngestStats::default(),
             suppressions_read_us: i64::MIN,
             retention_run_us: i64::MIN,
+            latest_event_us: i64::MIN,
         };
         // Read errors surface at the first flush, which reads them again.
         let _ = c.refresh_suppressions(wall_us());
@@ -164,6 +168,12 @@ impl Correlator {
         Ok(())
     }
 
+    /// Queues an alert without writing a full batch: what is queued after it (a file
+    /// position) is committed in the same transaction.
+    pub fn queue(&mut self, alert: &AlertEvent) {
+        self.pending.push(Pending::Alert { alert: Box::new(alert.clone()), finding: None });
+    }
+
     /// Queues a finding shipped by a sensor: `id` is unique per sender (prefix it with
     /// the sender's name); a finding whose id was stored before is dropped at
     /// [`Correlator::flush`], in the same transaction, so a re-sent batch is stored
@@ -210,6 +220,13 @@ impl Correlator {
         self.engine.campaigns.expire(event_us);
         if let Some(c) = self.engine.correlation.as_mut() {
             c.evict_expired(event_us);
+        }
+    }
+
+    /// [`Correlator::expire`] at the latest event time placed.
+    pub fn expire_to_latest(&mut self) {
+        if self.latest_event_us > i64::MIN {
+            self.expire(self.latest_event_us);
         }
     }
 
@@ -267,6 +284,7 @@ impl Correlator {
             };
             let raw = serde_json::to_string(a).unwrap_or_default();
             self.engine.place(&ops, a, ts_us, &raw, now_us)?;
+            self.latest_event_us = self.latest_event_us.max(ts_us);
         }
         tx.commit()?;
         let e = self.engine.stats;

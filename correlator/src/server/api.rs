@@ -50,6 +50,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/api/v1/logs", post(post_logs))
         .route("/api/v1/findings", post(post_findings))
+        .route("/api/v1/eve", post(post_eve))
+        .route("/api/v1/incidents", get(list_incidents))
+        .route("/api/v1/incidents/{id}", get(get_incident))
         .route(
             "/api/v1/sensors",
             get(|State(s): State<Arc<Shared>>| async move {
@@ -211,6 +214,165 @@ async fn post_findings(
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
     }
+}
+
+/// `POST /api/v1/eve`: Suricata EVE JSON lines (any event types; alerts are stored).
+/// A line sent again is stored once: its id is the hash of its bytes and the sender.
+async fn post_eve(
+    State(shared): State<Arc<Shared>>,
+    Extension(client): Extension<Client>,
+    body: axum::body::Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    ListenerStats::bump(&shared.listeners.https_requests);
+    let sender = client.name.clone().unwrap_or_else(|| client.addr.ip().to_string());
+    let mut findings = Vec::new();
+    let (mut other, mut errors) = (0u64, Vec::new());
+    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match super::eve::parse_line(line) {
+            Ok(super::eve::EveRecord::Alert(mut a)) => {
+                a.host.get_or_insert_with(|| sender.clone());
+                let id = format!("eve:{sender}/{:032x}", line_hash(line));
+                findings.push(super::Finding { id, alert: Some(*a) });
+            }
+            Ok(super::eve::EveRecord::Other(_)) => other += 1,
+            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    let rejected = errors.len();
+    shared.listeners.eve_bad_lines.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
+    shared.listeners.eve_other_events.fetch_add(other, std::sync::atomic::Ordering::Relaxed);
+    for e in errors.iter().take(3) {
+        shared.log_error(|| format!("POST /api/v1/eve from {sender}: {e}"));
+    }
+    errors.truncate(MAX_ERRORS_IN_REPLY);
+    let alerts = findings.len();
+    if findings.is_empty() {
+        let status = if rejected == 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+        return (
+            status,
+            Json(
+                json!({"alerts": 0, "stored": 0, "duplicates": 0, "other_events": other, "rejected": rejected, "errors": errors}),
+            ),
+        );
+    }
+    match super::submit_findings(&shared, findings).await {
+        Ok(o) => {
+            shared.listeners.eve_alerts.fetch_add(o.stored, std::sync::atomic::Ordering::Relaxed);
+            (
+                StatusCode::OK,
+                Json(json!({"alerts": alerts, "stored": o.stored, "duplicates": o.duplicates,
+                            "other_events": other, "rejected": rejected, "errors": errors})),
+            )
+        }
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
+    }
+}
+
+/// 128-bit FNV-1a of a line (ids of EVE lines sent over the API).
+fn line_hash(line: &[u8]) -> u128 {
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for b in line {
+        h ^= *b as u128;
+        h = h.wrapping_mul(0x0000000001000000000000000000013b);
+    }
+    h
+}
+
+/// Query of `GET /api/v1/incidents`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    /// Comma-separated statuses.
+    status: Option<String>,
+    agency: Option<String>,
+    entity: Option<String>,
+    min_score: Option<u32>,
+    tactic: Option<String>,
+    q: Option<String>,
+    /// `score` or `last_seen` (default).
+    sort: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+fn api_error(
+    status: StatusCode,
+    code: &str,
+    message: String,
+) -> (StatusCode, Json<serde_json::Value>) {
+    (status, Json(json!({"error": {"code": code, "message": message}})))
+}
+
+/// Runs a read query on a connection of its own, off the I/O threads.
+async fn read<T: serde::Serialize + Send + 'static>(
+    shared: &Shared,
+    f: impl FnOnce(&crate::store::Store) -> Result<Option<T>, crate::store::StoreError> + Send + 'static,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let path = shared.store_path.clone();
+    let r = tokio::task::spawn_blocking(move || {
+        let store = crate::store::Store::open_reader(&path)?;
+        f(&store)
+    })
+    .await;
+    match r {
+        Ok(Ok(Some(v))) => (StatusCode::OK, Json(serde_json::to_value(v).unwrap_or_default())),
+        Ok(Ok(None)) => api_error(StatusCode::NOT_FOUND, "not_found", "no such incident".into()),
+        Ok(Err(e)) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string()),
+        Err(e) => api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
+}
+
+async fn list_incidents(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let mut status = Vec::new();
+    for s in q.status.iter().flat_map(|s| s.split(',')).filter(|s| !s.trim().is_empty()) {
+        match crate::store::Status::parse(s) {
+            Some(st) => status.push(st.as_str().to_string()),
+            None => {
+                return api_error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_status",
+                    format!("unknown status `{s}`"),
+                )
+            }
+        }
+    }
+    let f = crate::store::IncidentFilter {
+        status,
+        agency: q.agency,
+        entity: q.entity,
+        min_score: q.min_score,
+        tactic: q.tactic,
+        text: q.q,
+        sort_by_score: q.sort.as_deref() == Some("score"),
+        limit: q.limit.unwrap_or(50).clamp(1, 1000),
+        offset: q.offset.unwrap_or(0),
+        ..Default::default()
+    };
+    read(&shared, move |s| s.find_incidents(&f).map(Some)).await
+}
+
+async fn get_incident(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    read(&shared, move |s| {
+        let Some(incident) = s.get_incident(id)? else { return Ok(None) };
+        Ok(Some(json!({
+            "incident": incident,
+            "rules": s.incident_rules(id)?,
+            "hosts": s.incident_hosts(id)?,
+            "alerts": s.incident_alerts(id, 500)?,
+            "notes": s.notes(id)?,
+            "audit": s.audit(Some(id), 500)?,
+        })))
+    })
+    .await
 }
 
 pub(super) async fn serve(

@@ -14,6 +14,7 @@
 //! and their alerts are committed to the store.
 
 pub mod api;
+pub mod eve;
 pub mod sensors;
 pub mod syslog;
 pub mod tls;
@@ -65,6 +66,10 @@ pub struct ListenerStats {
     /// Findings stored from sensors, and lines that were not findings.
     pub findings: AtomicU64,
     pub findings_bad: AtomicU64,
+    /// `POST /api/v1/eve`: alerts stored, records of other types, bad lines.
+    pub eve_alerts: AtomicU64,
+    pub eve_other_events: AtomicU64,
+    pub eve_bad_lines: AtomicU64,
 }
 
 impl ListenerStats {
@@ -89,6 +94,9 @@ impl ListenerStats {
             "tls_handshake_failures": g(&self.tls_handshake_failures),
             "findings": g(&self.findings),
             "findings_bad": g(&self.findings_bad),
+            "eve_alerts": g(&self.eve_alerts),
+            "eve_other_events": g(&self.eve_other_events),
+            "eve_bad_lines": g(&self.eve_bad_lines),
         })
     }
 }
@@ -101,6 +109,10 @@ pub struct DetectionStats {
     pub correlation_windows: usize,
     pub alerts_stored: u64,
     pub incidents_created: u64,
+    /// The incident engine's counters (repeats, suppressed, correlations, merges).
+    pub incidents: crate::ingest::IngestStats,
+    pub alert_correlation_rules: usize,
+    pub alert_correlation_windows: usize,
     pub store_errors: u64,
     pub rules_generation: u64,
 }
@@ -117,6 +129,10 @@ pub struct Shared {
     logged_errors: AtomicU64,
     /// Sensors known from their heartbeats.
     pub sensors: Mutex<sensors::Sensors>,
+    /// Tailed EVE files and their counters.
+    pub eve_files: Mutex<std::collections::BTreeMap<String, eve::EveFileStats>>,
+    /// The store's file, for the API's read connections.
+    pub store_path: std::path::PathBuf,
 }
 
 impl Shared {
@@ -131,7 +147,8 @@ impl Shared {
                 "down_events": all.map(|h| h.down_count).sum::<u64>(),
             })
         });
-        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors})
+        let eve = self.eve_files.lock().map(|m| eve::stats_json(&m)).unwrap_or_default();
+        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors, "eve_files": eve})
     }
 
     fn allowed(&self, ip: IpAddr) -> bool {
@@ -176,6 +193,8 @@ enum Work {
     /// Committed in a transaction of their own before the answer.
     Findings(Vec<Finding>, oneshot::Sender<Result<FindingsOutcome, String>>),
     Reload(Arc<SigmaSet>, u64),
+    /// Alerts read from a tailed EVE file, stored with the file position after them.
+    Tail(eve::TailBatch),
     /// Finish what is queued before it and end.
     Stop,
 }
@@ -205,6 +224,8 @@ pub struct Running {
     pub reloader: Reloader,
     detection: std::thread::JoinHandle<Result<(), String>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    tails: Vec<std::thread::JoinHandle<()>>,
+    stop_tails: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Running {
@@ -214,6 +235,14 @@ impl Running {
         for t in &self.tasks {
             t.abort();
         }
+        self.stop_tails.store(true, Ordering::Relaxed);
+        let tails = self.tails;
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in tails {
+                let _ = t.join();
+            }
+        })
+        .await;
         let stopped = self.shared.queue.send(Work::Stop).await;
         let detection = self.detection;
         let result = tokio::task::spawn_blocking(move || detection.join())
@@ -266,6 +295,8 @@ pub async fn start(
         local_offset,
         logged_errors: AtomicU64::new(0),
         sensors: Mutex::new(sensors::Sensors::default()),
+        eve_files: Mutex::new(Default::default()),
+        store_path: store.path().to_path_buf(),
     });
     let detection = {
         let shared = shared.clone();
@@ -332,6 +363,15 @@ pub async fn start(
             }
         }));
     }
+    let stop_tails = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tails = eve::start_tails(
+        &cfg.eve_files,
+        &shared.store_path,
+        Duration::from_millis(cfg.eve_poll_ms.max(10)),
+        shared.clone(),
+        stop_tails.clone(),
+    )
+    .map_err(ServerError::Config)?;
     Ok(Running {
         shared,
         https_addr,
@@ -340,6 +380,8 @@ pub async fn start(
         reloader: Reloader { queue: tx },
         detection,
         tasks,
+        tails,
+        stop_tails,
     })
 }
 
@@ -429,6 +471,16 @@ fn detection_thread(
                     detector.replace_rules(set);
                     generation = g;
                 }
+                Work::Tail(batch) => {
+                    for a in &batch.alerts {
+                        for c in detector.observe_alert(a) {
+                            correlator.queue(&c);
+                        }
+                        correlator.queue(a);
+                    }
+                    let p = batch.position;
+                    correlator.mark_position(&batch.source, p.dev, p.ino, p.offset);
+                }
                 Work::Findings(findings, reply) => {
                     let r = store_findings(findings, &mut detector, &mut correlator);
                     if let Err(e) = &r {
@@ -453,7 +505,8 @@ fn detection_thread(
             }
         }
         detector.evict_expired(now_us());
-        let flushed = correlator.flush();
+        correlator.expire_to_latest();
+        let flushed = correlator.flush().and_then(|()| correlator.maintain(now_us()));
         let (rules, windows) = detector.correlation_counts();
         if let Ok(mut d) = shared.detection.lock() {
             d.hostlog = detector.stats;
@@ -461,6 +514,11 @@ fn detection_thread(
             d.correlation_windows = windows;
             d.alerts_stored = correlator.stats.alerts;
             d.incidents_created = correlator.stats.incidents_created;
+            d.incidents = correlator.stats;
+            if let Some(c) = &correlator.engine.correlation {
+                d.alert_correlation_rules = c.len();
+                d.alert_correlation_windows = c.windows();
+            }
             d.rules_generation = generation;
             if flushed.is_err() {
                 d.store_errors += 1;

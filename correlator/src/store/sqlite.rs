@@ -605,4 +605,41 @@ mod tests {
         assert!(matches!(Store::open(&path), Err(StoreError::TooNew { found: 99, .. })));
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[test]
+    fn a_version_2_store_with_data_upgrades() {
+        let dir = std::env::temp_dir().join(format!("gw-store-v2-{}", std::process::id()));
+        let path = dir.join("gw.db");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.execute_batch(MIGRATIONS[1]).unwrap();
+        c.pragma_update(None, "user_version", 2).unwrap();
+        c.execute_batch(
+            "INSERT INTO incidents (id, title, gid, sid, signature, category, src_ip, dest_ip, severity, score,
+                 status, alert_count, first_seen_us, last_seen_us, created_at, updated_at)
+             VALUES (1, 't', 1, 5, 'sig', 'cat', '203.0.113.7', '10.46.10.20', 1, 70, 'acknowledged', 2, 10, 20, 'x', 'x');
+             INSERT INTO alerts (ts_us, timestamp, gid, sid, rev, signature, category, severity, src_ip, dest_ip, proto, incident_id, raw)
+             VALUES (10, 'a', 1, 5, 1, 'sig', 'cat', 1, '203.0.113.7', '10.46.10.20', 'TCP', 1, '{}'),
+                    (20, 'b', 1, 5, 1, 'sig', 'cat', 1, '203.0.113.7', '10.46.10.20', 'TCP', 1, '{}');",
+        )
+        .unwrap();
+        drop(c);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let i = s.get_incident(1).unwrap().unwrap();
+        assert_eq!(
+            (i.entity.as_str(), i.status.as_str(), i.alert_count),
+            ("10.46.10.20", "acknowledged", 2)
+        );
+        let alerts = s.incident_alerts(1, 10).unwrap();
+        assert_eq!(alerts.len(), 2);
+        assert_eq!(
+            (alerts[0].count, alerts[1].last_seen.as_str()),
+            (1, "1970-01-01T00:00:00.000020Z")
+        );
+        assert_eq!(s.incident_rules(1).unwrap()[0].alerts, 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

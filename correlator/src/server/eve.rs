@@ -1,0 +1,195 @@
+//! Suricata EVE JSON into the correlator: tailed `eve.json` files (`ingest.eve_files`)
+//! and `POST /api/v1/eve` (see [`super::api`]).
+//!
+//! One thread per file reads appended lines ([`EveTail`]), keeps the `alert` records
+//! and hands them, with the file position after them, to the detection thread, which
+//! stores both in one transaction. Other event types (dns, http, flow, stats …) are
+//! counted; a line that is not an EVE record is counted and logged with its file and
+//! byte offset, and skipped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatewatch_rules::event::AlertEvent;
+use serde::Serialize;
+
+use super::{Shared, Work};
+use crate::ingest::eve_file::{EveTail, Position, TailStats};
+use crate::store::Store;
+
+/// Lines handed to detection per batch at most.
+const LINES_PER_BATCH: usize = 2_000;
+/// Longest EVE line accepted.
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+
+/// Counters of one tailed file.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EveFileStats {
+    pub path: String,
+    #[serde(flatten)]
+    pub tail: TailStats,
+    pub alerts: u64,
+    /// Records of other event types (counted, not stored).
+    pub other_events: u64,
+}
+
+/// What one EVE line is.
+#[derive(Debug)]
+pub enum EveRecord {
+    Alert(Box<AlertEvent>),
+    /// Another event type (its name).
+    Other(String),
+}
+
+/// Reads one EVE line; the error says what is wrong with it.
+pub fn parse_line(line: &[u8]) -> Result<EveRecord, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(kind) = v.get("event_type").and_then(|t| t.as_str()) else {
+        return Err("no `event_type`: not an EVE record".into());
+    };
+    if kind != "alert" {
+        return Ok(EveRecord::Other(kind.to_string()));
+    }
+    let a: AlertEvent =
+        serde_json::from_value(v).map_err(|e| format!("an alert record without {e}"))?;
+    Ok(EveRecord::Alert(Box::new(a)))
+}
+
+/// A batch read from a file: its alerts and the position after them.
+pub(super) struct TailBatch {
+    pub source: String,
+    pub alerts: Vec<AlertEvent>,
+    pub position: Position,
+}
+
+/// Starts one tail thread per file. Positions are read from the store at `store_path`.
+pub(super) fn start_tails(
+    files: &[PathBuf],
+    store_path: &Path,
+    poll: Duration,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+) -> Result<Vec<std::thread::JoinHandle<()>>, String> {
+    let mut handles = Vec::new();
+    let reader = if files.is_empty() {
+        None
+    } else {
+        Some(Store::open_reader(store_path).map_err(|e| e.to_string())?)
+    };
+    for f in files {
+        let source = f.display().to_string();
+        let remembered = match &reader {
+            Some(r) => r
+                .input_position(&source)
+                .map_err(|e| format!("the position of `{source}`: {e}"))?
+                .map(|(dev, ino, offset)| Position { dev, ino, offset }),
+            None => None,
+        };
+        if let Some(p) = remembered {
+            eprintln!("gatewatch correlator: `{source}`: resuming at byte {}", p.offset);
+        }
+        let tail = EveTail::new(f, remembered, MAX_LINE_BYTES);
+        let (shared, stop) = (shared.clone(), stop.clone());
+        let h = std::thread::Builder::new()
+            .name("correlator-eve".into())
+            .spawn(move || tail_loop(tail, source, poll, &shared, &stop))
+            .map_err(|e| e.to_string())?;
+        handles.push(h);
+    }
+    Ok(handles)
+}
+
+fn tail_loop(
+    mut tail: EveTail,
+    source: String,
+    poll: Duration,
+    shared: &Shared,
+    stop: &AtomicBool,
+) {
+    let mut stats = EveFileStats { path: source.clone(), ..Default::default() };
+    let mut logged_missing = false;
+    let mut bad_total = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let mut alerts = Vec::new();
+        let mut lines = 0usize;
+        let mut bad: Vec<String> = Vec::new();
+        let mut last = tail.position();
+        let read = tail.poll(LINES_PER_BATCH * 2_048, |line, pos| {
+            lines += 1;
+            last = pos;
+            match parse_line(line) {
+                Ok(EveRecord::Alert(a)) => alerts.push(*a),
+                Ok(EveRecord::Other(_)) => stats.other_events += 1,
+                Err(e) => {
+                    let at = pos.offset.saturating_sub(line.len() as u64 + 1);
+                    bad.push(format!("`{source}` at byte {at}: {e}"));
+                }
+            }
+        });
+        match read {
+            Err(e) => {
+                shared.log_error(|| format!("reading `{source}`: {e}"));
+                std::thread::sleep(poll.max(Duration::from_millis(500)));
+                continue;
+            }
+            Ok(0) if !tail.path().exists() && !logged_missing => {
+                eprintln!("gatewatch correlator: `{source}` does not exist yet; waiting for it");
+                logged_missing = true;
+            }
+            Ok(_) => {}
+        }
+        bad_total += bad.len() as u64;
+        stats.tail = tail.stats;
+        stats.tail.bad_lines = bad_total;
+        for e in bad {
+            shared.log_error(|| e);
+        }
+        if lines > 0 {
+            stats.alerts += alerts.len() as u64;
+            let batch = TailBatch { source: source.clone(), alerts, position: last };
+            // Waits while detection is busy: the file is the buffer.
+            if shared.queue.blocking_send(Work::Tail(batch)).is_err() {
+                return;
+            }
+        }
+        if let Ok(mut m) = shared.eve_files.lock() {
+            m.insert(source.clone(), stats.clone());
+        }
+        if lines == 0 {
+            std::thread::sleep(poll);
+        }
+    }
+}
+
+/// Per-file counters, for `/api/v1/stats`.
+pub(super) fn stats_json(files: &BTreeMap<String, EveFileStats>) -> serde_json::Value {
+    serde_json::to_value(files.values().collect::<Vec<_>>()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_alerts_other_records_or_errors_that_say_why() {
+        let alert = br#"{"timestamp":"2026-10-14T01:00:00.000000+0000","event_type":"alert","src_ip":"1.2.3.4","dest_ip":"10.0.0.1","proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":5,"rev":1,"signature":"s","category":"c","severity":2,"metadata":{"mitre_tactic_id":["TA0001"]}},"http":{"status":200}}"#;
+        match parse_line(alert) {
+            Ok(EveRecord::Alert(a)) => {
+                assert_eq!(a.alert.signature_id, 5);
+                assert!(a.app_metadata.contains_key("http"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(parse_line(br#"{"event_type":"dns"}"#), Ok(EveRecord::Other(t)) if t == "dns")
+        );
+        assert!(parse_line(b"{oops").unwrap_err().starts_with("not JSON"));
+        assert!(parse_line(br#"{"a":1}"#).unwrap_err().contains("event_type"));
+        let e = parse_line(br#"{"event_type":"alert","src_ip":"1.2.3.4"}"#).unwrap_err();
+        assert!(e.contains("missing field"), "{e}");
+    }
+}
