@@ -26,6 +26,10 @@ pub struct CorrelatorConfig {
     /// Alerts older than this many days are deleted, with closed incidents last active
     /// before then; 0 keeps everything.
     pub retention_days: u32,
+    /// Protocol records (EVE event types) kept as evidence and for Elasticsearch.
+    pub record_types: Vec<String>,
+    /// Protocol records are kept this many days (at most `retention_days`).
+    pub records_retention_days: u32,
 }
 
 impl Default for CorrelatorConfig {
@@ -39,6 +43,10 @@ impl Default for CorrelatorConfig {
             correlation_rules: Vec::new(),
             correlation_max_windows: 100_000,
             retention_days: 180,
+            record_types: ["dns", "http", "tls", "fileinfo", "smtp", "ssh", "flow", "anomaly"]
+                .map(String::from)
+                .to_vec(),
+            records_retention_days: 14,
         }
     }
 }

@@ -16,7 +16,7 @@ use gatewatch_rules::event::AlertEvent;
 use gatewatch_rules::report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
 use gatewatch_rules::yara::compile_paths;
-use gatewatch_sensor::output::{EveWriter, EventSink, Fanout, FlowEvent};
+use gatewatch_sensor::output::{AppEvent, EveWriter, EventSink, Fanout, FlowEvent};
 use gatewatch_sensor::pipeline::{replay_files, ReplaySummary};
 use gatewatch_sensor::reload::RuleSlot;
 
@@ -333,6 +333,14 @@ impl<'a> CorrelatorSink<'a> {
     }
 }
 
+impl CorrelatorSink<'_> {
+    /// Protocol records are the evidence behind the alerts (kept when of
+    /// `correlator.record_types`).
+    fn record(&mut self, v: serde_json::Value) -> io::Result<()> {
+        self.correlator.ingest_record(v).map_err(io::Error::other)
+    }
+}
+
 impl EventSink for CorrelatorSink<'_> {
     fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
         self.correlator.ingest(a).map_err(io::Error::other)?;
@@ -343,8 +351,11 @@ impl EventSink for CorrelatorSink<'_> {
         }
         Ok(())
     }
-    fn flow(&mut self, _: &FlowEvent) -> io::Result<()> {
-        Ok(())
+    fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
+        self.record(serde_json::to_value(f).map_err(io::Error::other)?)
+    }
+    fn app(&mut self, e: &AppEvent) -> io::Result<()> {
+        self.record(serde_json::to_value(e).map_err(io::Error::other)?)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.correlator.flush().map_err(io::Error::other)

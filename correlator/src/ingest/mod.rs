@@ -38,14 +38,30 @@ pub struct IngestStats {
     /// already received.
     pub findings: u64,
     pub duplicate_findings: u64,
+    /// Protocol records stored, and those of types not kept (`record_types`).
+    pub records: u64,
+    pub records_not_kept: u64,
 }
 
 /// What waits for the next transaction: an alert, a shipped finding's id, or a
 /// tailed file's position after the alerts before it.
 enum Pending {
-    Alert { alert: Box<AlertEvent>, finding: Option<String> },
+    Alert {
+        alert: Box<AlertEvent>,
+        finding: Option<String>,
+    },
     Finding(String),
-    Position { source: String, dev: u64, ino: u64, offset: u64 },
+    /// A protocol record (EVE `dns`, `http`, `flow` …), with its finding id if shipped.
+    Record {
+        record: Box<serde_json::Value>,
+        finding: Option<String>,
+    },
+    Position {
+        source: String,
+        dev: u64,
+        ino: u64,
+        offset: u64,
+    },
 }
 
 /// Why the correlator could not be set up from its configuration.
@@ -185,6 +201,22 @@ impl Correlator {
         });
     }
 
+    /// Queues a protocol record (an EVE record other than an alert), with its finding
+    /// id when a sensor shipped it (then stored once, as for alerts). Kept when its
+    /// type is in `record_types`; counted either way.
+    pub fn queue_record(&mut self, record: serde_json::Value, finding: Option<String>) {
+        self.pending.push(Pending::Record { record: Box::new(record), finding });
+    }
+
+    /// [`Correlator::queue_record`], writing a batch when enough is queued.
+    pub fn ingest_record(&mut self, record: serde_json::Value) -> Result<(), StoreError> {
+        self.queue_record(record, None);
+        if self.pending.len() >= self.cfg.batch_size.max(1) {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     /// Records, in the transaction of the alerts queued before it, that a tailed file
     /// was consumed up to `offset`: a restart resumes there, and nothing is stored
     /// twice or lost.
@@ -204,6 +236,13 @@ impl Correlator {
             self.retention_run_us = now_us;
             let before = now_us - self.cfg.retention_days as i64 * 86_400_000_000;
             let (a, i) = self.store.apply_retention(before, 10_000)?;
+            let keep_records = self.cfg.records_retention_days.min(self.cfg.retention_days);
+            let r = self
+                .store
+                .delete_records_before(now_us - keep_records as i64 * 86_400_000_000, 10_000)?;
+            if r > 0 {
+                eprintln!("gatewatch correlator: retention ({keep_records} days): deleted {r} protocol records");
+            }
             if a + i > 0 {
                 eprintln!(
                     "gatewatch correlator: retention ({} days): deleted {a} alerts and {i} closed incidents",
@@ -257,7 +296,7 @@ impl Correlator {
     fn write(&mut self, batch: &[Pending], now_us: i64) -> Result<IngestStats, StoreError> {
         let mut stats = self.stats;
         let tx = self.store.transaction()?;
-        let ops = TxOps { tx: &tx };
+        let ops = TxOps::new(&tx)?;
         for p in batch {
             let (a, finding) = match p {
                 Pending::Position { source, dev, ino, offset } => {
@@ -265,6 +304,17 @@ impl Correlator {
                     continue;
                 }
                 Pending::Finding(id) => (None, Some(id)),
+                Pending::Record { record, finding } => {
+                    if let Some(id) = finding {
+                        if !ops.claim_finding(id, now_us)? {
+                            stats.duplicate_findings += 1;
+                            continue;
+                        }
+                        stats.findings += 1;
+                    }
+                    store_record(&self.cfg.record_types, &ops, record, now_us, &mut stats)?;
+                    continue;
+                }
                 Pending::Alert { alert, finding } => (Some(&**alert), finding.as_ref()),
             };
             if let Some(id) = finding {
@@ -296,7 +346,30 @@ impl Correlator {
         stats.incidents_merged = e.incidents_merged;
         Ok(stats)
     }
+}
 
+fn store_record(
+    record_types: &[String],
+    ops: &TxOps<'_>,
+    r: &serde_json::Value,
+    now_us: i64,
+    stats: &mut IngestStats,
+) -> Result<(), StoreError> {
+    let kind = r.get("event_type").and_then(|t| t.as_str()).unwrap_or("");
+    if !record_types.iter().any(|t| t == kind) {
+        stats.records_not_kept += 1;
+        return Ok(());
+    }
+    let text = |k: &str| r.get(k).and_then(|v| v.as_str());
+    let ts = text("timestamp").and_then(parse_eve_timestamp).unwrap_or(now_us);
+    let flow = r.get("flow_id").and_then(|f| f.as_u64());
+    let body = r.to_string();
+    ops.insert_record(ts, kind, text("host"), flow, text("src_ip"), text("dest_ip"), &body)?;
+    stats.records += 1;
+    Ok(())
+}
+
+impl Correlator {
     /// Alerts and positions queued, not yet written.
     pub fn pending(&self) -> usize {
         self.pending.len()

@@ -174,15 +174,19 @@ async fn post_findings(
                     eprintln!("gatewatch correlator: sensor {sensor} is back (heartbeat)");
                 }
             }
-            let alert = if w.record["event_type"] == "alert" {
+            let id = format!("{sensor}/{}", w.id);
+            if w.record["event_type"] == "alert" {
                 let mut a: gatewatch_rules::event::AlertEvent =
                     serde_json::from_value(w.record).map_err(|e| format!("alert: {e}"))?;
                 a.host.get_or_insert_with(|| sensor.clone());
-                Some(a)
+                Ok(super::Finding { id, alert: Some(a), record: None })
             } else {
-                None
-            };
-            Ok(super::Finding { id: format!("{sensor}/{}", w.id), alert })
+                let mut record = w.record;
+                if let Some(o) = record.as_object_mut() {
+                    o.entry("host").or_insert_with(|| sensor.clone().into());
+                }
+                Ok(super::Finding { id, alert: None, record: Some(record) })
+            }
         });
         match finding {
             Ok(f) => findings.push(f),
@@ -235,9 +239,16 @@ async fn post_eve(
             Ok(super::eve::EveRecord::Alert(mut a)) => {
                 a.host.get_or_insert_with(|| sender.clone());
                 let id = format!("eve:{sender}/{:032x}", line_hash(line));
-                findings.push(super::Finding { id, alert: Some(*a) });
+                findings.push(super::Finding { id, alert: Some(*a), record: None });
             }
-            Ok(super::eve::EveRecord::Other(_)) => other += 1,
+            Ok(super::eve::EveRecord::Other(mut r)) => {
+                other += 1;
+                if let Some(o) = r.as_object_mut() {
+                    o.entry("host").or_insert_with(|| sender.clone().into());
+                }
+                let id = format!("eve:{sender}/{:032x}", line_hash(line));
+                findings.push(super::Finding { id, alert: None, record: Some(r) });
+            }
             Err(e) => errors.push(format!("line {}: {e}", n + 1)),
         }
     }
@@ -248,7 +259,7 @@ async fn post_eve(
         shared.log_error(|| format!("POST /api/v1/eve from {sender}: {e}"));
     }
     errors.truncate(MAX_ERRORS_IN_REPLY);
-    let alerts = findings.len();
+    let alerts = findings.iter().filter(|f| f.alert.is_some()).count();
     if findings.is_empty() {
         let status = if rejected == 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         return (

@@ -3,8 +3,8 @@
 //!
 //! One thread per file reads appended lines ([`EveTail`]), keeps the `alert` records
 //! and hands them, with the file position after them, to the detection thread, which
-//! stores both in one transaction. Other event types (dns, http, flow, stats …) are
-//! counted; a line that is not an EVE record is counted and logged with its file and
+//! stores both in one transaction. Records of other event types (dns, http, flow …)
+//! are stored as evidence when of `correlator.record_types`; a line that is not an EVE record is counted and logged with its file and
 //! byte offset, and skipped.
 
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ pub struct EveFileStats {
     #[serde(flatten)]
     pub tail: TailStats,
     pub alerts: u64,
-    /// Records of other event types (counted, not stored).
+    /// Records of other event types (stored when of `correlator.record_types`).
     pub other_events: u64,
 }
 
@@ -40,8 +40,8 @@ pub struct EveFileStats {
 #[derive(Debug)]
 pub enum EveRecord {
     Alert(Box<AlertEvent>),
-    /// Another event type (its name).
-    Other(String),
+    /// A record of another event type.
+    Other(serde_json::Value),
 }
 
 /// Reads one EVE line; the error says what is wrong with it.
@@ -52,7 +52,7 @@ pub fn parse_line(line: &[u8]) -> Result<EveRecord, String> {
         return Err("no `event_type`: not an EVE record".into());
     };
     if kind != "alert" {
-        return Ok(EveRecord::Other(kind.to_string()));
+        return Ok(EveRecord::Other(v));
     }
     let a: AlertEvent =
         serde_json::from_value(v).map_err(|e| format!("an alert record without {e}"))?;
@@ -63,6 +63,7 @@ pub fn parse_line(line: &[u8]) -> Result<EveRecord, String> {
 pub(super) struct TailBatch {
     pub source: String,
     pub alerts: Vec<AlertEvent>,
+    pub records: Vec<serde_json::Value>,
     pub position: Position,
 }
 
@@ -115,6 +116,7 @@ fn tail_loop(
     let mut bad_total = 0u64;
     while !stop.load(Ordering::Relaxed) {
         let mut alerts = Vec::new();
+        let mut records = Vec::new();
         let mut lines = 0usize;
         let mut bad: Vec<String> = Vec::new();
         let mut last = tail.position();
@@ -123,7 +125,10 @@ fn tail_loop(
             last = pos;
             match parse_line(line) {
                 Ok(EveRecord::Alert(a)) => alerts.push(*a),
-                Ok(EveRecord::Other(_)) => stats.other_events += 1,
+                Ok(EveRecord::Other(r)) => {
+                    stats.other_events += 1;
+                    records.push(r);
+                }
                 Err(e) => {
                     let at = pos.offset.saturating_sub(line.len() as u64 + 1);
                     bad.push(format!("`{source}` at byte {at}: {e}"));
@@ -150,7 +155,7 @@ fn tail_loop(
         }
         if lines > 0 {
             stats.alerts += alerts.len() as u64;
-            let batch = TailBatch { source: source.clone(), alerts, position: last };
+            let batch = TailBatch { source: source.clone(), alerts, records, position: last };
             // Waits while detection is busy: the file is the buffer.
             if shared.queue.blocking_send(Work::Tail(batch)).is_err() {
                 return;
@@ -185,7 +190,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(
-            matches!(parse_line(br#"{"event_type":"dns"}"#), Ok(EveRecord::Other(t)) if t == "dns")
+            matches!(parse_line(br#"{"event_type":"dns"}"#), Ok(EveRecord::Other(t)) if t["event_type"] == "dns")
         );
         assert!(parse_line(b"{oops").unwrap_err().starts_with("not JSON"));
         assert!(parse_line(br#"{"a":1}"#).unwrap_err().contains("event_type"));

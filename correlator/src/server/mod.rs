@@ -175,10 +175,11 @@ pub struct BatchOutcome {
 }
 
 /// A finding shipped by a sensor: its id (prefixed with the sensor's certificate
-/// name) and, for alerts, the alert.
+/// name) and the alert, or the protocol record.
 pub struct Finding {
     pub id: String,
     pub alert: Option<gatewatch_rules::event::AlertEvent>,
+    pub record: Option<serde_json::Value>,
 }
 
 /// What a batch of findings came to, for the sensor's acknowledgement.
@@ -351,7 +352,7 @@ pub async fn start(
                 };
                 for a in down {
                     eprintln!("gatewatch correlator: {}", a.alert.signature);
-                    let f = Finding { id: String::new(), alert: Some(a) };
+                    let f = Finding { id: String::new(), alert: Some(a), record: None };
                     let (r, _) = oneshot::channel();
                     if tx.send(Work::Findings(vec![f], r)).await.is_err() {
                         break;
@@ -430,6 +431,8 @@ fn store_findings(
             if let Some(a) = &f.alert {
                 correlator.ingest(a).map_err(|e| format!("the store refused an alert: {e}"))?;
             }
+        } else if let Some(r) = f.record {
+            correlator.queue_record(r, Some(f.id));
         } else {
             correlator.ingest_finding(f.id, f.alert);
         }
@@ -472,6 +475,9 @@ fn detection_thread(
                     generation = g;
                 }
                 Work::Tail(batch) => {
+                    for r in batch.records {
+                        correlator.queue_record(r, None);
+                    }
                     for a in &batch.alerts {
                         for c in detector.observe_alert(a) {
                             correlator.queue(&c);

@@ -177,7 +177,7 @@ impl Store {
         }
         let at = now_us();
         tx.execute(
-            "UPDATE incidents SET status = ?2, version = version + 1, updated_at = ?3,
+            "UPDATE incidents SET status = ?2, version = version + 1, updated_at = ?3, updated_seq = ?8,
                  acknowledged_us = CASE WHEN acknowledged_us IS NULL AND ?4 THEN ?5 ELSE acknowledged_us END,
                  resolved_us = CASE WHEN ?6 THEN ?5 WHEN ?7 THEN NULL ELSE resolved_us END
              WHERE id = ?1",
@@ -188,7 +188,8 @@ impl Store {
                 from == Status::New,
                 at,
                 to.is_closed(),
-                from.is_closed()
+                from.is_closed(),
+                super::write::next_seq(&tx)?
             ],
         )?;
         let action = if from.is_closed() { "incident.reopen" } else { "incident.transition" };
@@ -223,8 +224,8 @@ impl Store {
             tx.query_row("SELECT assignee FROM incidents WHERE id = ?1", [id], |r| r.get(0))?;
         let at = now_us();
         tx.execute(
-            "UPDATE incidents SET assignee = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
-            params![id, assignee, iso_utc(at)],
+            "UPDATE incidents SET assignee = ?2, version = version + 1, updated_at = ?3, updated_seq = ?4 WHERE id = ?1",
+            params![id, assignee, iso_utc(at), super::write::next_seq(&tx)?],
         )?;
         append_audit(
             &tx,
@@ -252,8 +253,8 @@ impl Store {
         let at = now_us();
         let note = insert_note(&tx, id, at, author, text)?;
         tx.execute(
-            "UPDATE incidents SET version = version + 1, updated_at = ?2 WHERE id = ?1",
-            params![id, iso_utc(at)],
+            "UPDATE incidents SET version = version + 1, updated_at = ?2, updated_seq = ?3 WHERE id = ?1",
+            params![id, iso_utc(at), super::write::next_seq(&tx)?],
         )?;
         append_audit(
             &tx,

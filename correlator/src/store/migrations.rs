@@ -205,4 +205,37 @@ pub const MIGRATIONS: &[&str] = &[
         updated_us INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 4: protocol records (the evidence behind alerts, and what Elasticsearch gets),
+    // the store's identity and the Elasticsearch sink's watermarks.
+    r#"
+    CREATE TABLE records (
+        id          INTEGER PRIMARY KEY,
+        ts_us       INTEGER NOT NULL,
+        event_type  TEXT    NOT NULL,   -- dns, http, tls, fileinfo, flow, ...
+        sensor      TEXT,
+        flow_id     INTEGER,
+        src_ip      TEXT,
+        dest_ip     TEXT,
+        body        TEXT    NOT NULL    -- the EVE record
+    );
+    CREATE INDEX records_ts ON records (ts_us);
+    CREATE INDEX records_flow ON records (flow_id) WHERE flow_id IS NOT NULL;
+
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))));
+    -- Bumped by every transaction that changes incidents (inside it, under SQLite's
+    -- write lock): `incidents.updated_seq` orders changes in commit order.
+    INSERT INTO meta (key, value) VALUES ('seq', '0');
+
+    CREATE TABLE sink_state (
+        key   TEXT PRIMARY KEY,           -- `elasticsearch.alerts`, ...
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    ALTER TABLE incidents ADD COLUMN updated_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX incidents_updated ON incidents (updated_seq);
+    "#,
 ];

@@ -470,6 +470,42 @@ impl Store {
         Ok((alerts, incidents))
     }
 
+    /// Deletes protocol records older than `before_us`, `chunk` per statement.
+    pub fn delete_records_before(
+        &mut self,
+        before_us: i64,
+        chunk: usize,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        loop {
+            let d = self.conn.execute(
+                "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 LIMIT ?2)",
+                params![before_us, chunk.max(1) as i64],
+            )?;
+            n += d as u64;
+            if d < chunk.max(1) {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Protocol records of a flow (the evidence behind its alerts), oldest first.
+    pub fn flow_records(
+        &self,
+        flow_id: i64,
+        limit: usize,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT body FROM records WHERE flow_id = ?1 ORDER BY ts_us, id LIMIT ?2")?;
+        let rows = st.query_map(params![flow_id, limit as i64], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for b in rows {
+            out.push(serde_json::from_str(&b?).unwrap_or(serde_json::Value::Null));
+        }
+        Ok(out)
+    }
+
     /// The remembered read position of a tailed file: (device, inode, offset).
     pub fn input_position(&self, source: &str) -> Result<Option<(u64, u64, u64)>, StoreError> {
         Ok(self

@@ -113,12 +113,55 @@ fn state_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentState> {
     })
 }
 
+/// Takes the next change number (see migration 4): call once per transaction that
+/// changes incidents.
+pub(crate) fn next_seq(tx: &Transaction<'_>) -> Result<i64, StoreError> {
+    Ok(tx.query_row(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' RETURNING CAST(value AS INTEGER)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// Operations inside one ingest transaction.
 pub struct TxOps<'a> {
     pub tx: &'a Transaction<'a>,
+    /// The change number of this transaction.
+    pub seq: i64,
 }
 
-impl TxOps<'_> {
+impl<'a> TxOps<'a> {
+    pub fn new(tx: &'a Transaction<'a>) -> Result<TxOps<'a>, StoreError> {
+        Ok(TxOps { tx, seq: next_seq(tx)? })
+    }
+
+    /// Stores a protocol record (EVE `dns`, `http`, `flow` …).
+    pub fn insert_record(
+        &self,
+        ts_us: i64,
+        event_type: &str,
+        sensor: Option<&str>,
+        flow_id: Option<u64>,
+        src_ip: Option<&str>,
+        dest_ip: Option<&str>,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO records (ts_us, event_type, sensor, flow_id, src_ip, dest_ip, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        st.execute(params![
+            ts_us,
+            event_type,
+            sensor,
+            flow_id.map(|f| f as i64),
+            src_ip,
+            dest_ip,
+            body
+        ])?;
+        Ok(())
+    }
+
     /// The latest open incident of `entity` whose last alert is at or after
     /// `active_since_us` and whose first is at or after `span_since_us`.
     pub fn open_incident(
@@ -155,9 +198,9 @@ impl TxOps<'_> {
             "INSERT INTO incidents (title, gid, sid, signature, category, src_ip, dest_ip, severity, score, status,
                  agency, alert_count, first_seen_us, last_seen_us, created_at, updated_at, entity, entity_zone,
                  agency_name, system, security_level, criticality, rsit, tactics, techniques, rule_count,
-                 succeeded, correlations, created_us)
+                 succeeded, correlations, created_us, updated_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'new', ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
         )?;
         st.execute(params![
             s.title,
@@ -187,6 +230,7 @@ impl TxOps<'_> {
             s.succeeded,
             json_list(&s.correlations),
             now_us,
+            self.seq,
         ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -196,7 +240,7 @@ impl TxOps<'_> {
             "UPDATE incidents SET title = ?2, gid = ?3, sid = ?4, signature = ?5, category = ?6, severity = ?7,
                  score = ?8, alert_count = ?9, first_seen_us = ?10, last_seen_us = ?11, rsit = ?12,
                  tactics = ?13, techniques = ?14, rule_count = ?15, succeeded = ?16, correlations = ?17,
-                 updated_at = ?18
+                 updated_at = ?18, updated_seq = ?19
              WHERE id = ?1",
         )?;
         st.execute(params![
@@ -218,6 +262,7 @@ impl TxOps<'_> {
             s.succeeded,
             json_list(&s.correlations),
             now,
+            self.seq,
         ])?;
         Ok(())
     }
@@ -393,8 +438,9 @@ impl TxOps<'_> {
             [from, into],
         )?;
         self.tx.execute(
-            "UPDATE incidents SET merged_into = ?2, alert_count = 0, updated_at = ?3, version = version + 1 WHERE id = ?1",
-            params![from, into, now],
+            "UPDATE incidents SET merged_into = ?2, alert_count = 0, updated_at = ?3, version = version + 1,
+                 updated_seq = ?4 WHERE id = ?1",
+            params![from, into, now, self.seq],
         )?;
         Ok(())
     }
