@@ -48,6 +48,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// The correlator's listeners for host logs.
     pub ingest: IngestConfig,
+    /// The Elasticsearch/OpenSearch sink (off unless `url` is set).
+    pub elasticsearch: gatewatch_correlator::elastic::ElasticConfig,
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
     /// Rule sources `gatewatch rules update` downloads.

@@ -49,8 +49,12 @@ fn load_sigma(cfg: &Config) -> Result<(SigmaSet, String)> {
 
 pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
     let ingest = cfg.ingest.clone();
-    if ingest.https.is_empty() && ingest.syslog_udp.is_empty() && ingest.syslog_tcp.is_empty() {
-        bail!("nothing to listen on: set ingest.https, ingest.syslog_udp or ingest.syslog_tcp");
+    if ingest.https.is_empty()
+        && ingest.syslog_udp.is_empty()
+        && ingest.syslog_tcp.is_empty()
+        && ingest.eve_files.is_empty()
+    {
+        bail!("nothing to listen on or read: set ingest.https, ingest.syslog_udp, ingest.syslog_tcp or ingest.eve_files");
     }
     let (sigma, summary) = load_sigma(&cfg)?;
     if cfg.sigma.rules.is_empty() {
@@ -72,6 +76,19 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         .context("cannot start the I/O runtime")?;
     let running =
         runtime.block_on(server::start(ingest, cfg.correlator.clone(), store, Arc::new(sigma)))?;
+    let sink = if cfg.elasticsearch.url.is_empty() {
+        None
+    } else {
+        let s =
+            gatewatch_correlator::elastic::Sink::start(cfg.elasticsearch.clone(), &cfg.store.path)
+                .map_err(anyhow::Error::msg)
+                .context("elasticsearch")?;
+        if let Ok(mut slot) = running.shared.elastic.lock() {
+            *slot = Some(s.stats.clone());
+        }
+        eprintln!("gatewatch correlator: sending to Elasticsearch at {}", cfg.elasticsearch.url);
+        Some(s)
+    };
     let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
     let addresses = serde_json::json!({
         "https": addr(running.https_addr),
@@ -107,6 +124,15 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
     let _ = signals.forever().next();
     eprintln!("gatewatch correlator: stopping");
     let stats = runtime.block_on(running.shutdown())?;
+    if let Some(s) = sink {
+        match s.stop() {
+            Ok(st) => eprintln!(
+                "gatewatch correlator: elasticsearch: {} documents stored, {} dead-lettered",
+                st.docs_done, st.docs_dead
+            ),
+            Err(e) => eprintln!("gatewatch correlator: elasticsearch: {e}"),
+        }
+    }
     eprintln!("gatewatch correlator: stopped; {stats}");
     Ok(ExitCode::SUCCESS)
 }

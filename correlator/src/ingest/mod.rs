@@ -364,7 +364,15 @@ fn store_record(
     let ts = text("timestamp").and_then(parse_eve_timestamp).unwrap_or(now_us);
     let flow = r.get("flow_id").and_then(|f| f.as_u64());
     let body = r.to_string();
-    ops.insert_record(ts, kind, text("host"), flow, text("src_ip"), text("dest_ip"), &body)?;
+    ops.insert_record(&crate::store::write::NewRecord {
+        ts_us: ts,
+        event_type: kind,
+        sensor: text("host"),
+        flow_id: flow,
+        src_ip: text("src_ip"),
+        dest_ip: text("dest_ip"),
+        body: &body,
+    })?;
     stats.records += 1;
     Ok(())
 }

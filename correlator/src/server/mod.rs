@@ -133,6 +133,8 @@ pub struct Shared {
     pub eve_files: Mutex<std::collections::BTreeMap<String, eve::EveFileStats>>,
     /// The store's file, for the API's read connections.
     pub store_path: std::path::PathBuf,
+    /// The Elasticsearch sink's counters, when one runs.
+    pub elastic: Mutex<Option<Arc<Mutex<crate::elastic::SinkStats>>>>,
 }
 
 impl Shared {
@@ -148,7 +150,13 @@ impl Shared {
             })
         });
         let eve = self.eve_files.lock().map(|m| eve::stats_json(&m)).unwrap_or_default();
-        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors, "eve_files": eve})
+        let elastic = self
+            .elastic
+            .lock()
+            .ok()
+            .and_then(|e| e.as_ref().and_then(|s| s.lock().ok().map(|s| s.clone())));
+        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors,
+                           "eve_files": eve, "elasticsearch": elastic})
     }
 
     fn allowed(&self, ip: IpAddr) -> bool {
@@ -298,6 +306,7 @@ pub async fn start(
         sensors: Mutex::new(sensors::Sensors::default()),
         eve_files: Mutex::new(Default::default()),
         store_path: store.path().to_path_buf(),
+        elastic: Mutex::new(None),
     });
     let detection = {
         let shared = shared.clone();

@@ -30,6 +30,18 @@ pub struct NewAlert<'a> {
     pub raw: &'a str,
 }
 
+/// The fields of a new protocol record row.
+#[derive(Clone, Copy)]
+pub struct NewRecord<'a> {
+    pub ts_us: i64,
+    pub event_type: &'a str,
+    pub sensor: Option<&'a str>,
+    pub flow_id: Option<u64>,
+    pub src_ip: Option<&'a str>,
+    pub dest_ip: Option<&'a str>,
+    pub body: &'a str,
+}
+
 /// The aggregate state of an incident that the engine keeps up to date.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct IncidentState {
@@ -136,16 +148,8 @@ impl<'a> TxOps<'a> {
     }
 
     /// Stores a protocol record (EVE `dns`, `http`, `flow` …).
-    pub fn insert_record(
-        &self,
-        ts_us: i64,
-        event_type: &str,
-        sensor: Option<&str>,
-        flow_id: Option<u64>,
-        src_ip: Option<&str>,
-        dest_ip: Option<&str>,
-        body: &str,
-    ) -> Result<(), StoreError> {
+    pub fn insert_record(&self, r: &NewRecord<'_>) -> Result<(), StoreError> {
+        let NewRecord { ts_us, event_type, sensor, flow_id, src_ip, dest_ip, body } = *r;
         let mut st = self.tx.prepare_cached(
             "INSERT INTO records (ts_us, event_type, sensor, flow_id, src_ip, dest_ip, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

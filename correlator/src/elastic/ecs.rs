@@ -1,0 +1,273 @@
+//! Documents in Elastic Common Schema (ECS) fields: alerts, protocol records and
+//! incidents. Gatewatch's own fields are under `gatewatch.*`; a record's original EVE
+//! is kept, not indexed, under `gatewatch.eve`.
+
+use serde_json::{json, Map, Value};
+
+use crate::incident::attack::tactic_name;
+use crate::store::IncidentRow;
+
+/// `2026-10-14T01:00:00.000000Z` from µs.
+pub fn timestamp(us: i64) -> String {
+    crate::store::sqlite::iso_utc(us)
+}
+
+fn put(m: &mut Map<String, Value>, path: &str, v: Value) {
+    if v.is_null() {
+        return;
+    }
+    let mut cur = m;
+    let mut parts = path.split('.').peekable();
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), v);
+            return;
+        }
+        let next = cur.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        let Value::Object(o) = next else { return };
+        cur = o;
+    }
+}
+
+fn transport(proto: &str) -> Value {
+    match proto {
+        "" => Value::Null,
+        p => Value::String(p.to_ascii_lowercase()),
+    }
+}
+
+/// An alert row (with its stored EVE) as an ECS document.
+pub struct AlertDoc<'a> {
+    pub ts_us: i64,
+    pub last_us: i64,
+    pub count: u64,
+    pub gid: u32,
+    pub sid: u32,
+    pub rev: u32,
+    pub signature: &'a str,
+    pub category: &'a str,
+    pub severity: u8,
+    pub src_ip: &'a str,
+    pub src_port: Option<u16>,
+    pub dest_ip: &'a str,
+    pub dest_port: Option<u16>,
+    pub proto: &'a str,
+    pub sensor: Option<&'a str>,
+    pub flow_id: Option<i64>,
+    pub tactics: Vec<String>,
+    pub techniques: Vec<String>,
+    pub rsit: &'a str,
+    pub succeeded: bool,
+    pub incident_id: Option<i64>,
+    pub suppressed_by: Option<i64>,
+    /// The alert's EVE record (for `app_proto`, the HTTP/TLS/DNS details).
+    pub raw: &'a str,
+}
+
+pub fn alert(a: &AlertDoc<'_>, doc_id: &str) -> Value {
+    let raw: Value = serde_json::from_str(a.raw).unwrap_or(Value::Null);
+    let mut m = Map::new();
+    put(&mut m, "@timestamp", json!(timestamp(a.ts_us)));
+    put(&mut m, "event.kind", json!("alert"));
+    put(&mut m, "event.category", json!(["intrusion_detection"]));
+    put(&mut m, "event.type", json!(["info"]));
+    put(&mut m, "event.module", json!("gatewatch"));
+    put(&mut m, "event.dataset", json!("gatewatch.alert"));
+    put(&mut m, "event.id", json!(doc_id));
+    put(&mut m, "event.severity", json!(a.severity));
+    put(&mut m, "event.start", json!(timestamp(a.ts_us)));
+    put(&mut m, "event.end", json!(timestamp(a.last_us)));
+    put(&mut m, "rule.id", json!(a.sid.to_string()));
+    put(&mut m, "rule.name", json!(a.signature));
+    put(&mut m, "rule.category", json!(a.category));
+    put(&mut m, "rule.version", json!(a.rev.to_string()));
+    put(&mut m, "rule.ruleset", json!(format!("gid {}", a.gid)));
+    put(&mut m, "source.ip", json!(a.src_ip));
+    put(&mut m, "source.port", json!(a.src_port));
+    put(&mut m, "destination.ip", json!(a.dest_ip));
+    put(&mut m, "destination.port", json!(a.dest_port));
+    put(&mut m, "network.transport", transport(a.proto));
+    put(&mut m, "network.protocol", raw.get("app_proto").cloned().unwrap_or(Value::Null));
+    put(&mut m, "observer.name", json!(a.sensor));
+    put(&mut m, "observer.type", json!("ids"));
+    if !a.tactics.is_empty() || !a.techniques.is_empty() {
+        put(&mut m, "threat.framework", json!("MITRE ATT&CK"));
+        put(&mut m, "threat.tactic.id", json!(a.tactics));
+        let names: Vec<&str> = a.tactics.iter().filter_map(|t| tactic_name(t)).collect();
+        put(&mut m, "threat.tactic.name", json!(names));
+        put(&mut m, "threat.technique.id", json!(a.techniques));
+    }
+    if let Some(h) = raw.get("http") {
+        put(&mut m, "url.domain", h.get("hostname").cloned().unwrap_or(Value::Null));
+        put(&mut m, "url.original", h.get("url").cloned().unwrap_or(Value::Null));
+        put(&mut m, "http.request.method", h.get("http_method").cloned().unwrap_or(Value::Null));
+        put(&mut m, "http.response.status_code", h.get("status").cloned().unwrap_or(Value::Null));
+        put(
+            &mut m,
+            "user_agent.original",
+            h.get("http_user_agent").cloned().unwrap_or(Value::Null),
+        );
+    }
+    if let Some(t) = raw.get("tls") {
+        put(&mut m, "tls.client.server_name", t.get("sni").cloned().unwrap_or(Value::Null));
+    }
+    put(&mut m, "gatewatch.alert.count", json!(a.count));
+    put(&mut m, "gatewatch.alert.gid", json!(a.gid));
+    put(&mut m, "gatewatch.flow_id", json!(a.flow_id.map(|f| f.to_string())));
+    put(&mut m, "gatewatch.rsit", json!(a.rsit));
+    put(&mut m, "gatewatch.succeeded", json!(a.succeeded));
+    put(&mut m, "gatewatch.incident.id", json!(a.incident_id));
+    put(&mut m, "gatewatch.suppressed_by", json!(a.suppressed_by));
+    Value::Object(m)
+}
+
+/// A protocol record (EVE `dns`, `http`, `tls`, `fileinfo`, `flow` …) as an ECS
+/// document.
+pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value {
+    let g = |path: &[&str]| -> Value {
+        let mut cur = body;
+        for p in path {
+            match cur.get(p) {
+                Some(v) => cur = v,
+                None => return Value::Null,
+            }
+        }
+        cur.clone()
+    };
+    let mut m = Map::new();
+    put(&mut m, "@timestamp", json!(timestamp(ts_us)));
+    put(&mut m, "event.kind", json!("event"));
+    put(&mut m, "event.module", json!("gatewatch"));
+    put(&mut m, "event.dataset", json!(format!("gatewatch.{event_type}")));
+    put(&mut m, "event.id", json!(doc_id));
+    put(&mut m, "event.category", json!(["network"]));
+    put(&mut m, "source.ip", g(&["src_ip"]));
+    put(&mut m, "source.port", g(&["src_port"]));
+    put(&mut m, "destination.ip", g(&["dest_ip"]));
+    put(&mut m, "destination.port", g(&["dest_port"]));
+    put(&mut m, "network.transport", transport(g(&["proto"]).as_str().unwrap_or("")));
+    put(&mut m, "network.protocol", g(&["app_proto"]));
+    put(&mut m, "observer.name", g(&["host"]));
+    put(&mut m, "gatewatch.flow_id", json!(g(&["flow_id"]).as_u64().map(|f| f.to_string())));
+    match event_type {
+        "dns" => {
+            let name = match g(&["dns", "rrname"]) {
+                Value::Null => g(&["dns", "queries"])
+                    .get(0)
+                    .and_then(|q| q.get("rrname"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                v => v,
+            };
+            put(&mut m, "dns.question.name", name);
+            put(&mut m, "dns.question.type", g(&["dns", "rrtype"]));
+            put(&mut m, "dns.response_code", g(&["dns", "rcode"]));
+            put(&mut m, "dns.type", g(&["dns", "type"]));
+        }
+        "http" => {
+            put(&mut m, "url.domain", g(&["http", "hostname"]));
+            put(&mut m, "url.original", g(&["http", "url"]));
+            put(&mut m, "http.request.method", g(&["http", "http_method"]));
+            put(&mut m, "http.response.status_code", g(&["http", "status"]));
+            put(&mut m, "user_agent.original", g(&["http", "http_user_agent"]));
+        }
+        "tls" => {
+            put(&mut m, "tls.client.server_name", g(&["tls", "sni"]));
+            put(&mut m, "tls.version", g(&["tls", "version"]));
+            put(&mut m, "tls.client.ja3", g(&["tls", "ja3", "hash"]));
+            put(&mut m, "tls.server.ja3s", g(&["tls", "ja3s", "hash"]));
+            put(&mut m, "tls.server.subject", g(&["tls", "subject"]));
+            put(&mut m, "tls.server.issuer", g(&["tls", "issuerdn"]));
+        }
+        "fileinfo" => {
+            put(&mut m, "file.name", g(&["fileinfo", "filename"]));
+            put(&mut m, "file.size", g(&["fileinfo", "size"]));
+            put(&mut m, "file.hash.md5", g(&["fileinfo", "md5"]));
+            put(&mut m, "file.hash.sha1", g(&["fileinfo", "sha1"]));
+            put(&mut m, "file.hash.sha256", g(&["fileinfo", "sha256"]));
+            put(&mut m, "file.mime_type", g(&["fileinfo", "magic"]));
+        }
+        "flow" => {
+            let sum = |a: Value, b: Value| match (a.as_u64(), b.as_u64()) {
+                (Some(x), Some(y)) => json!(x + y),
+                _ => Value::Null,
+            };
+            put(
+                &mut m,
+                "network.bytes",
+                sum(g(&["flow", "bytes_toserver"]), g(&["flow", "bytes_toclient"])),
+            );
+            put(
+                &mut m,
+                "network.packets",
+                sum(g(&["flow", "pkts_toserver"]), g(&["flow", "pkts_toclient"])),
+            );
+            put(&mut m, "event.start", g(&["flow", "start"]));
+            put(&mut m, "event.end", g(&["flow", "end"]));
+        }
+        _ => {}
+    }
+    put(&mut m, "gatewatch.eve", body.clone());
+    Value::Object(m)
+}
+
+/// An incident as a document of the incidents index (updated on every change).
+pub fn incident(i: &IncidentRow) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "@timestamp", json!(i.last_seen));
+    put(&mut m, "event.kind", json!("state"));
+    put(&mut m, "event.module", json!("gatewatch"));
+    put(&mut m, "event.dataset", json!("gatewatch.incident"));
+    put(&mut m, "event.start", json!(i.first_seen));
+    put(&mut m, "event.end", json!(i.last_seen));
+    put(&mut m, "event.risk_score", json!(i.score));
+    put(&mut m, "rule.id", json!(i.sid.to_string()));
+    put(&mut m, "rule.name", json!(i.signature));
+    if !i.tactics.is_empty() {
+        put(&mut m, "threat.framework", json!("MITRE ATT&CK"));
+        put(&mut m, "threat.tactic.id", json!(i.tactics));
+        let names: Vec<&str> = i.tactics.iter().filter_map(|t| tactic_name(t)).collect();
+        put(&mut m, "threat.tactic.name", json!(names));
+        put(&mut m, "threat.technique.id", json!(i.techniques));
+    }
+    let inc = json!({
+        "id": i.id, "title": i.title, "status": i.status, "severity": i.severity,
+        "score": i.score, "entity": i.entity, "entity_zone": i.entity_zone,
+        "agency": i.agency, "agency_name": i.agency_name, "system": i.system,
+        "security_level": i.security_level, "criticality": i.criticality, "rsit": i.rsit,
+        "alert_count": i.alert_count, "rule_count": i.rule_count, "succeeded": i.succeeded,
+        "correlations": i.correlations, "assignee": i.assignee, "first_seen": i.first_seen,
+        "last_seen": i.last_seen, "created": i.created_at, "acknowledged": i.acknowledged_at,
+        "resolved": i.resolved_at, "merged_into": i.merged_into, "version": i.version,
+    });
+    let inc: Map<String, Value> = inc
+        .as_object()
+        .map(|o| {
+            o.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
+        })
+        .unwrap_or_default();
+    put(&mut m, "gatewatch.incident", Value::Object(inc));
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dns_record_gets_ecs_fields_and_keeps_its_eve() {
+        let body = json!({"timestamp": "x", "event_type": "dns", "src_ip": "10.0.0.1", "src_port": 5353,
+            "dest_ip": "10.0.0.53", "dest_port": 53, "proto": "UDP", "flow_id": 77, "host": "s1",
+            "dns": {"type": "query", "rrname": "a.example", "rrtype": "A"}});
+        let d = record("dns", 1_000_000, &body, "x-r1");
+        assert_eq!(d["dns"]["question"]["name"], "a.example");
+        assert_eq!(d["network"]["transport"], "udp");
+        assert_eq!(d["observer"]["name"], "s1");
+        assert_eq!(d["gatewatch"]["flow_id"], "77");
+        assert_eq!(d["gatewatch"]["eve"]["dns"]["rrtype"], "A");
+        assert_eq!(d["@timestamp"], "1970-01-01T00:00:01.000000Z");
+    }
+}
