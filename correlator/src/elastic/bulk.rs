@@ -203,7 +203,7 @@ mod tests {
         };
         let b = String::from_utf8(body(&[d(Op::Create), d(Op::Index { version: 7 })])).unwrap();
         let lines: Vec<&str> = b.lines().collect();
-        assert_eq!(lines[0], r#"{"create":{"_id":"x","_index":"i"}}"#);
+        assert_eq!(lines[0], r#"{"create":{"_index":"i","_id":"x"}}"#);
         assert_eq!(lines[1], "{\"a\":1}");
         assert!(
             lines[2].contains("\"version\":7")

@@ -243,6 +243,9 @@ impl Correlator {
             if r > 0 {
                 eprintln!("gatewatch correlator: retention ({keep_records} days): deleted {r} protocol records");
             }
+            // Ids of shipped findings are remembered as long as records are kept.
+            self.store
+                .forget_findings_before(now_us - keep_records as i64 * 86_400_000_000, 10_000)?;
             if a + i > 0 {
                 eprintln!(
                     "gatewatch correlator: retention ({} days): deleted {a} alerts and {i} closed incidents",

@@ -439,3 +439,67 @@ proptest! {
         prop_assert_eq!(total, n + c.stats.correlations);
     }
 }
+
+#[test]
+fn alert_search_by_address_rule_and_time() {
+    use crate::store::AlertFilter;
+    let mut c = correlator(3600, false);
+    c.ingest(&alert(&ts(0), 1, "203.0.113.7", "10.46.10.20")).unwrap();
+    c.ingest(&alert(&ts(10), 2, "10.46.10.20", "198.51.100.1")).unwrap();
+    c.ingest(&alert(&ts(20), 1, "203.0.113.8", "10.46.20.20")).unwrap();
+    c.flush().unwrap();
+    let s = c.store();
+    let by_ip = s
+        .find_alerts(&AlertFilter {
+            ip: Some("10.46.10.20".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        by_ip.iter().map(|a| a.sid).collect::<Vec<_>>(),
+        [2, 1],
+        "newest first, as source or destination"
+    );
+    let by_sid =
+        s.find_alerts(&AlertFilter { sid: Some(1), limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(by_sid.len(), 2);
+    let since = crate::ingest::parse_eve_timestamp(&ts(15)).unwrap();
+    let recent = s
+        .find_alerts(&AlertFilter { since_us: Some(since), limit: 10, ..Default::default() })
+        .unwrap();
+    assert_eq!(recent.len(), 1);
+    let both = s
+        .find_alerts(&AlertFilter {
+            ip: Some("10.46.10.20".into()),
+            sid: Some(1),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(both.len(), 1);
+}
+
+#[test]
+fn old_finding_ids_and_records_are_forgotten() {
+    let mut c = correlator(3600, false);
+    c.ingest_finding("s1/1".into(), None);
+    c.ingest_record(serde_json::json!({"event_type": "dns", "timestamp": ts(0), "flow_id": 5}))
+        .unwrap();
+    c.ingest_record(serde_json::json!({"event_type": "stats"})).unwrap();
+    c.flush().unwrap();
+    assert_eq!((c.stats.records, c.stats.records_not_kept), (1, 1));
+    let now = chrono::Utc::now().timestamp_micros();
+    assert_eq!(c.store_mut().forget_findings_before(now + 1, 1).unwrap(), 1);
+    assert_eq!(c.store().flow_records(5, 10).unwrap().len(), 1);
+    assert_eq!(
+        c.store_mut()
+            .delete_records_before(crate::ingest::parse_eve_timestamp(&ts(1)).unwrap(), 1)
+            .unwrap(),
+        1
+    );
+    // Forgotten: the same id is stored again.
+    c.ingest_finding("s1/1".into(), None);
+    c.flush().unwrap();
+    assert_eq!(c.stats.duplicate_findings, 0);
+}

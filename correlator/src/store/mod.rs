@@ -8,4 +8,4 @@ pub mod sqlite;
 pub mod write;
 
 pub use lifecycle::Status;
-pub use sqlite::{AlertRow, IncidentFilter, IncidentRow, Store, StoreError};
+pub use sqlite::{AlertFilter, AlertRow, IncidentFilter, IncidentRow, Store, StoreError};

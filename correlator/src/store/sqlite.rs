@@ -155,6 +155,18 @@ pub struct IncidentFilter {
     pub offset: usize,
 }
 
+/// Which alerts a search shows (newest first).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AlertFilter {
+    /// The address as source or destination.
+    pub ip: Option<String>,
+    pub sid: Option<u32>,
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    pub include_suppressed: bool,
+    pub limit: usize,
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -374,6 +386,48 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Alerts that pass a filter, newest first.
+    pub fn find_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRow>, StoreError> {
+        let since = f.since_us.unwrap_or(i64::MIN);
+        let until = f.until_us.unwrap_or(i64::MAX);
+        let limit = f.limit.max(1) as i64;
+        let supp = if f.include_suppressed { "" } else { " AND suppressed_by IS NULL" };
+        let rows = match (&f.ip, f.sid) {
+            (Some(ip), _) => {
+                // Two index ranges (source, destination), merged.
+                let sql = format!(
+                    "SELECT {ALERT_COLS} FROM (
+                       SELECT * FROM (SELECT * FROM alerts WHERE src_ip = ?1 AND ts_us >= ?2 AND ts_us < ?3 ORDER BY ts_us DESC LIMIT ?4)
+                       UNION
+                       SELECT * FROM (SELECT * FROM alerts WHERE dest_ip = ?1 AND ts_us >= ?2 AND ts_us < ?3 ORDER BY ts_us DESC LIMIT ?4))
+                     WHERE (?5 IS NULL OR sid = ?5){supp} ORDER BY ts_us DESC, id DESC LIMIT ?4"
+                );
+                let mut st = self.conn.prepare_cached(&sql)?;
+                let r = st.query_map(params![ip, since, until, limit, f.sid], alert_from_row)?;
+                r.collect::<Result<Vec<_>, _>>()?
+            }
+            (None, Some(sid)) => {
+                let sql = format!(
+                    "SELECT {ALERT_COLS} FROM alerts WHERE sid = ?1 AND ts_us >= ?2 AND ts_us < ?3{supp}
+                     ORDER BY ts_us DESC, id DESC LIMIT ?4"
+                );
+                let mut st = self.conn.prepare_cached(&sql)?;
+                let r = st.query_map(params![sid, since, until, limit], alert_from_row)?;
+                r.collect::<Result<Vec<_>, _>>()?
+            }
+            (None, None) => {
+                let sql = format!(
+                    "SELECT {ALERT_COLS} FROM alerts WHERE ts_us >= ?1 AND ts_us < ?2{supp}
+                     ORDER BY ts_us DESC, id DESC LIMIT ?3"
+                );
+                let mut st = self.conn.prepare_cached(&sql)?;
+                let r = st.query_map(params![since, until, limit], alert_from_row)?;
+                r.collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        Ok(rows)
+    }
+
     /// The alerts a suppression silenced, newest first.
     pub fn suppressed_alerts(
         &self,
@@ -480,6 +534,26 @@ impl Store {
         loop {
             let d = self.conn.execute(
                 "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 LIMIT ?2)",
+                params![before_us, chunk.max(1) as i64],
+            )?;
+            n += d as u64;
+            if d < chunk.max(1) {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Forgets ids of findings received before `before_us` (a sensor re-sending
+    /// something older than that would be stored twice).
+    pub fn forget_findings_before(
+        &mut self,
+        before_us: i64,
+        chunk: usize,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        loop {
+            let d = self.conn.execute(
+                "DELETE FROM findings_seen WHERE id IN (SELECT id FROM findings_seen WHERE received_us < ?1 LIMIT ?2)",
                 params![before_us, chunk.max(1) as i64],
             )?;
             n += d as u64;

@@ -251,6 +251,8 @@ fn router(state: Arc<MockState>) -> Router {
             }),
         )
         .route("/_bulk", post(bulk))
+        // Elasticsearch's default http.max_content_length: 100 MB (a larger body is a 413).
+        .layer(axum::extract::DefaultBodyLimit::max(100 << 20))
         .with_state(state)
 }
 
