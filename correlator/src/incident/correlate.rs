@@ -134,8 +134,8 @@ impl AlertCorrelation {
     }
 
     /// Keeps the open windows of the set this one replaces.
-    pub fn take_windows_from(&mut self, old: &AlertCorrelation) {
-        self.windows.take_windows_from(&old.windows);
+    pub fn take_windows_from(&mut self, old: &mut AlertCorrelation) {
+        self.windows.take_windows_from(&mut old.windows);
     }
 }
 

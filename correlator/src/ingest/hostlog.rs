@@ -100,7 +100,7 @@ impl HostLogDetector {
     /// correlations of the new set with the same id.
     pub fn replace_rules(&mut self, sigma: Arc<SigmaSet>) {
         let mut correlation = sigma.correlation(&self.limits);
-        correlation.take_windows_from(&self.correlation);
+        correlation.take_windows_from(&mut self.correlation);
         self.correlation = correlation;
         self.sigma = sigma;
     }

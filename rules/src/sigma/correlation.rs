@@ -91,6 +91,8 @@ impl Default for CorrelationLimits {
 /// The correlation rules of a rule set and their windows.
 pub struct SigmaCorrelation {
     engine: CorrelationEngine,
+    /// `event_count` and `value_count`, counted incrementally (see [`super::counting`]).
+    counting: super::counting::Counting,
     /// Ids of rules referenced only by correlations that do not `generate`.
     silent: HashSet<String>,
     rules: usize,
@@ -100,7 +102,7 @@ impl std::fmt::Debug for SigmaCorrelation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigmaCorrelation")
             .field("rules", &self.rules)
-            .field("windows", &self.engine.state_count())
+            .field("windows", &self.windows())
             .finish()
     }
 }
@@ -152,6 +154,7 @@ impl SigmaCorrelation {
         let resolve = |r: &str| by_name.get(r).map_or_else(|| r.to_string(), |id| id.to_string());
         let mut silent = HashSet::new();
         let mut count = 0;
+        let mut counted = Vec::new();
         for (i, c) in correlations.iter().enumerate() {
             let file = files.get(i).map(String::as_str).unwrap_or("");
             let mut c = c.clone();
@@ -168,6 +171,15 @@ impl SigmaCorrelation {
             }
             report.total += 1;
             report.parsed += 1;
+            if super::counting::counts(&c) {
+                count += 1;
+                report.loaded += 1;
+                if !c.generate {
+                    silent.extend(c.rules.iter().cloned());
+                }
+                counted.push(c);
+                continue;
+            }
             match engine.add_correlation(&c) {
                 Ok(()) => {
                     count += 1;
@@ -186,7 +198,8 @@ impl SigmaCorrelation {
                 }),
             }
         }
-        SigmaCorrelation { engine, silent, rules: count }
+        let counting = super::counting::Counting::new(&counted, limits.max_state_entries);
+        SigmaCorrelation { engine, counting, silent, rules: count }
     }
 
     /// Correlation rules loaded.
@@ -200,7 +213,7 @@ impl SigmaCorrelation {
 
     /// Open windows (across correlations and groups).
     pub fn windows(&self) -> usize {
-        self.engine.state_count()
+        self.engine.state_count() + self.counting.windows()
     }
 
     /// Whether a detection hit is an alert of its own: not when its rule only feeds
@@ -221,6 +234,10 @@ impl SigmaCorrelation {
         if hits.is_empty() || self.rules == 0 {
             return Vec::new();
         }
+        let mut fired = self.counting.observe(event, hits, ts_secs);
+        if self.engine.correlation_rule_count() == 0 {
+            return fired;
+        }
         let detections: Vec<EvaluationResult> = hits
             .iter()
             .map(|h| EvaluationResult {
@@ -240,7 +257,8 @@ impl SigmaCorrelation {
             })
             .collect();
         let ev = JsonEvent::borrow(event);
-        self.engine
+        let from_engine = self
+            .engine
             .process_with_detections(&ev, detections, ts_secs)
             .into_iter()
             .filter_map(|r| {
@@ -255,19 +273,22 @@ impl SigmaCorrelation {
                     value: body.aggregated_value,
                     timespan_secs: body.timespan_secs,
                 })
-            })
-            .collect()
+            });
+        fired.extend(from_engine);
+        fired
     }
 
     /// Takes over the open windows of `old` (the set before a reload) for the
     /// correlations that kept their id; the others start empty.
-    pub fn take_windows_from(&mut self, old: &SigmaCorrelation) {
+    pub fn take_windows_from(&mut self, old: &mut SigmaCorrelation) {
         self.engine.import_state(old.engine.export_state());
+        self.counting.take_windows_from(&mut old.counting);
     }
 
     /// Drops windows that ended before `now_secs` (call now and then on a quiet
     /// stream; busy streams evict as they go).
     pub fn evict_expired(&mut self, now_secs: i64) {
         self.engine.evict_expired(now_secs);
+        self.counting.evict_expired(now_secs);
     }
 }

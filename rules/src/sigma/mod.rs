@@ -521,5 +521,6 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
 }
 
 pub mod correlation;
+pub mod counting;
 #[cfg(test)]
 mod tests;
