@@ -139,7 +139,7 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE alerts_v3 RENAME TO alerts;
     CREATE INDEX alerts_incident ON alerts (incident_id, ts_us);
     CREATE INDEX alerts_ts ON alerts (ts_us);
-    CREATE INDEX alerts_dedup ON alerts (dedup_key);
+    CREATE INDEX alerts_dedup ON alerts (incident_id, dedup_key);
     CREATE INDEX alerts_src ON alerts (src_ip, ts_us);
     CREATE INDEX alerts_dest ON alerts (dest_ip, ts_us);
     CREATE INDEX alerts_sid ON alerts (sid, ts_us);

@@ -167,6 +167,10 @@ pub struct AlertFilter {
     pub limit: usize,
 }
 
+/// Page cache of a connection (KiB) and memory-mapped window (bytes).
+const CACHE_KB: u32 = 256 * 1024;
+const MMAP_BYTES: i64 = 4 << 30;
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -213,6 +217,7 @@ impl Store {
         .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let s = Store { conn, path: path.to_path_buf() };
+        s.tune()?;
         let (found, known) = (s.schema_version()?, MIGRATIONS.len() as i64);
         if found > known {
             return Err(StoreError::TooNew { path: path.to_path_buf(), found, known });
@@ -241,7 +246,18 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        self.tune()?;
         self.migrate()
+    }
+
+    /// Page cache and memory-mapped reads: the indices of a store of millions of alerts
+    /// do not fit SQLite's default 2 MB cache, and every insert then reads index pages
+    /// back with system calls and spills dirty pages mid-transaction.
+    fn tune(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "cache_size", -(CACHE_KB as i64))?;
+        self.conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+        Ok(())
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {
