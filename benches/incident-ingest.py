@@ -105,11 +105,11 @@ while True:
     time.sleep(0.05)
 secs = time.monotonic() - t0
 open_incidents = len(get(port, "/api/v1/incidents?limit=1000"))
-print(f"machine: {os.cpu_count()} cores, " + open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": "))
+print(f"machine: {os.cpu_count()} cores, " + open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": "), flush=True)
 print(f"sustained: {N} EVE alerts tailed into SQLite with incidents in {secs:.1f} s = {N / secs:,.0f} alerts/s "
       f"(start-up included); {inc['repeats']} repeats folded, {inc['correlations']} correlation alerts, "
       f"{inc['incidents_created']} incidents created, {inc['incidents_merged']} merged into campaigns; "
-      f"reduction {N / max(1, inc['incidents_created'] - inc['incidents_merged']):,.0f} alerts per incident")
+      f"reduction {N / max(1, inc['incidents_created'] - inc['incidents_merged']):,.0f} alerts per incident", flush=True)
 
 # 2. Latency under a background load of R alerts/s.
 stop = False
@@ -132,7 +132,9 @@ lat = []
 try:
     for i in range(PROBES):
         host = f"10.99.{i // 250}.{i % 250 + 1}"
-        line = eve(10**9 + i, "198.51.100.7", host, 3, 10**9 + i, t_base + N / 1000.0 + i)
+        # A source of its own per probe: ten probes from one source would be a scan,
+        # and the campaign incident of that source would absorb them.
+        line = eve(10**9 + i, f"198.51.{100 + i // 250}.{i % 250 + 1}", host, 3, 10**9 + i, t_base + N / 1000.0 + i)
         with lock:
             fa.write(line + "\n")
             fa.flush()

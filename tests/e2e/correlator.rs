@@ -530,7 +530,8 @@ fn eve_over_the_api_is_stored_once_and_incidents_are_served() {
             r["other_events"].as_u64(),
             r["rejected"].as_u64()
         ),
-        (Some(3), Some(3), Some(1), Some(1)),
+        // Stored: the three alerts and the flow record (evidence).
+        (Some(3), Some(4), Some(1), Some(1)),
         "{r}"
     );
     assert!(r["errors"][0].as_str().is_some_and(|e| e.starts_with("line 5: not JSON")), "{r}");
@@ -543,7 +544,7 @@ fn eve_over_the_api_is_stored_once_and_incidents_are_served() {
         .bytes()
         .map(|b| serde_json::from_slice(&b).expect("json"))
         .expect("body");
-    assert_eq!((r["stored"].as_u64(), r["duplicates"].as_u64()), (Some(0), Some(3)), "{r}");
+    assert_eq!((r["stored"].as_u64(), r["duplicates"].as_u64()), (Some(0), Some(4)), "{r}");
 
     let list: serde_json::Value = c
         .get(url("/api/v1/incidents"))

@@ -257,23 +257,22 @@ impl SigmaCorrelation {
             })
             .collect();
         let ev = JsonEvent::borrow(event);
-        let from_engine = self
-            .engine
-            .process_with_detections(&ev, detections, ts_secs)
-            .into_iter()
-            .filter_map(|r| {
-                let body = r.as_correlation()?.clone();
-                Some(CorrelationHit {
-                    id: r.header.rule_id.clone().unwrap_or_default(),
-                    title: r.header.rule_title.clone(),
-                    level: r.header.level.map(|l| format!("{l:?}").to_ascii_lowercase()),
-                    tags: r.header.tags.clone(),
-                    kind: body.correlation_type.as_str().to_string(),
-                    group_key: body.group_key,
-                    value: body.aggregated_value,
-                    timespan_secs: body.timespan_secs,
-                })
-            });
+        let from_engine =
+            self.engine.process_with_detections(&ev, detections, ts_secs).into_iter().filter_map(
+                |r| {
+                    let body = r.as_correlation()?.clone();
+                    Some(CorrelationHit {
+                        id: r.header.rule_id.clone().unwrap_or_default(),
+                        title: r.header.rule_title.clone(),
+                        level: r.header.level.map(|l| format!("{l:?}").to_ascii_lowercase()),
+                        tags: r.header.tags.clone(),
+                        kind: body.correlation_type.as_str().to_string(),
+                        group_key: body.group_key,
+                        value: body.aggregated_value,
+                        timespan_secs: body.timespan_secs,
+                    })
+                },
+            );
         fired.extend(from_engine);
         fired
     }

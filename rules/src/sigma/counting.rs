@@ -168,7 +168,8 @@ impl Counting {
                 }
                 None => None,
             };
-            if !self.windows.contains_key(&(i, key.clone())) && self.windows.len() >= self.max_windows
+            if !self.windows.contains_key(&(i, key.clone()))
+                && self.windows.len() >= self.max_windows
             {
                 let before = self.windows.len();
                 let rules = &self.rules;
@@ -177,7 +178,8 @@ impl Counting {
                 });
                 if self.windows.len() >= self.max_windows {
                     // Still full: drop a tenth, arbitrarily (counted).
-                    let drop: Vec<_> = self.windows.keys().take(self.max_windows / 10 + 1).cloned().collect();
+                    let drop: Vec<_> =
+                        self.windows.keys().take(self.max_windows / 10 + 1).cloned().collect();
                     for k in drop {
                         self.windows.remove(&k);
                     }
@@ -272,7 +274,10 @@ mod tests {
         assert!(c.observe(&ev("a", "y"), &h, 3).is_empty());
         let f = c.observe(&ev("a", "z"), &h, 4);
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].value, f[0].group_key.clone()), (3.0, vec![("src_ip".to_string(), "a".to_string())]));
+        assert_eq!(
+            (f[0].value, f[0].group_key.clone()),
+            (3.0, vec![("src_ip".to_string(), "a".to_string())])
+        );
         assert!(c.observe(&ev("a", "z"), &[hit("other")], 5).is_empty(), "not a counted rule");
         // x left the window at 10 (0 and 1 are ≤ 11 - 10), y and z remain.
         assert!(c.observe(&ev("a", "w"), &h, 11).len() == 1, "y, z, w");
