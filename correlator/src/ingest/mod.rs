@@ -92,6 +92,8 @@ pub struct Correlator {
     /// The latest event time placed (µs): the clock of campaigns and correlation
     /// windows.
     latest_event_us: i64,
+    /// When [`Correlator::expire_to_latest`] last ran (wall clock, µs).
+    expired_at_us: i64,
 }
 
 pub use gatewatch_rules::event::parse_eve_timestamp;
@@ -123,6 +125,7 @@ impl Correlator {
             suppressions_read_us: i64::MIN,
             retention_run_us: i64::MIN,
             latest_event_us: i64::MIN,
+            expired_at_us: i64::MIN,
         };
         // Read errors surface at the first flush, which reads them again.
         let _ = c.refresh_suppressions(wall_us());
@@ -265,9 +268,12 @@ impl Correlator {
         }
     }
 
-    /// [`Correlator::expire`] at the latest event time placed.
+    /// [`Correlator::expire`] at the latest event time placed, at most once a second
+    /// (wall clock): it walks every window, and the service calls it per batch.
     pub fn expire_to_latest(&mut self) {
-        if self.latest_event_us > i64::MIN {
+        let now = wall_us();
+        if self.latest_event_us > i64::MIN && now.saturating_sub(self.expired_at_us) >= 1_000_000 {
+            self.expired_at_us = now;
             self.expire(self.latest_event_us);
         }
     }

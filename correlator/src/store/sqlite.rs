@@ -499,18 +499,12 @@ impl Store {
         before_us: i64,
         chunk: usize,
     ) -> Result<(u64, u64), StoreError> {
+        let alerts = self.delete_in_chunks(
+            "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts_us < ?1 AND last_us < ?1 LIMIT ?2)",
+            before_us,
+            chunk,
+        )?;
         let chunk = chunk.max(1) as i64;
-        let mut alerts = 0u64;
-        loop {
-            let n = self.conn.execute(
-                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts_us < ?1 AND last_us < ?1 LIMIT ?2)",
-                params![before_us, chunk],
-            )?;
-            alerts += n as u64;
-            if (n as i64) < chunk {
-                break;
-            }
-        }
         let mut incidents = 0u64;
         loop {
             let tx = self.conn.transaction()?;
@@ -546,17 +540,11 @@ impl Store {
         before_us: i64,
         chunk: usize,
     ) -> Result<u64, StoreError> {
-        let mut n = 0u64;
-        loop {
-            let d = self.conn.execute(
-                "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 LIMIT ?2)",
-                params![before_us, chunk.max(1) as i64],
-            )?;
-            n += d as u64;
-            if d < chunk.max(1) {
-                return Ok(n);
-            }
-        }
+        self.delete_in_chunks(
+            "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 LIMIT ?2)",
+            before_us,
+            chunk,
+        )
     }
 
     /// Forgets ids of findings received before `before_us` (a sensor re-sending
@@ -566,14 +554,27 @@ impl Store {
         before_us: i64,
         chunk: usize,
     ) -> Result<u64, StoreError> {
+        self.delete_in_chunks(
+            "DELETE FROM findings_seen WHERE id IN (SELECT id FROM findings_seen WHERE received_us < ?1 LIMIT ?2)",
+            before_us,
+            chunk,
+        )
+    }
+
+    /// Runs `sql` (a DELETE of at most `?2` rows older than `?1`) until it deletes
+    /// fewer than `chunk`: each statement is short, so ingest is never held up long.
+    fn delete_in_chunks(
+        &mut self,
+        sql: &str,
+        before_us: i64,
+        chunk: usize,
+    ) -> Result<u64, StoreError> {
+        let chunk = chunk.max(1);
         let mut n = 0u64;
         loop {
-            let d = self.conn.execute(
-                "DELETE FROM findings_seen WHERE id IN (SELECT id FROM findings_seen WHERE received_us < ?1 LIMIT ?2)",
-                params![before_us, chunk.max(1) as i64],
-            )?;
+            let d = self.conn.execute(sql, params![before_us, chunk as i64])?;
             n += d as u64;
-            if d < chunk.max(1) {
+            if d < chunk {
                 return Ok(n);
             }
         }
