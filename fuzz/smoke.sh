@@ -6,14 +6,14 @@ cd "$(dirname "$0")"
 SECONDS_EACH=${1:-15}
 export RUSTC_BOOTSTRAP=1
 targets=$(cargo fuzz list)
-cargo fuzz build -O
+cargo fuzz build --dev
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for t in $targets; do
   mkdir -p "$work/$t"
   [ -d "seeds/$t" ] && cp seeds/"$t"/* "$work/$t/" 2>/dev/null || true
   echo "fuzz smoke: $t for ${SECONDS_EACH}s"
-  cargo fuzz run -O "$t" "$work/$t" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -print_final_stats=0 2>&1 \
+  cargo fuzz run --dev "$t" "$work/$t" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -print_final_stats=0 2>&1 \
     | grep -E "^Done|ERROR|panicked|SUMMARY" || true
   # A crash leaves an artifact and a non-zero exit above is swallowed by grep: check.
   # (find, not ls: ls fails when any one of the patterns matches nothing.)
