@@ -238,4 +238,50 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE incidents ADD COLUMN updated_seq INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX incidents_updated ON incidents (updated_seq);
     "#,
+    // 5: the analyst console's accounts: users (argon2 hashes), browser sessions and API
+    // tokens (only hashes of their secrets are stored), saved views of the queue.
+    r#"
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT    NOT NULL UNIQUE,
+        display_name  TEXT    NOT NULL,
+        role          TEXT    NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+        password_hash TEXT    NOT NULL,   -- argon2id, PHC string
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        created_us    INTEGER NOT NULL,
+        password_us   INTEGER NOT NULL    -- when the password was last set
+    );
+
+    CREATE TABLE sessions (
+        token_hash   BLOB    PRIMARY KEY,  -- SHA-256 of the cookie's secret
+        user_id      INTEGER NOT NULL REFERENCES users (id),
+        csrf         TEXT    NOT NULL,
+        created_us   INTEGER NOT NULL,
+        last_seen_us INTEGER NOT NULL,
+        expires_us   INTEGER NOT NULL,
+        address      TEXT    NOT NULL,
+        user_agent   TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_user ON sessions (user_id);
+
+    CREATE TABLE api_tokens (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT    NOT NULL,
+        user_id      INTEGER NOT NULL REFERENCES users (id),
+        role         TEXT    NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
+        token_hash   BLOB    NOT NULL UNIQUE,
+        created_us   INTEGER NOT NULL,
+        expires_us   INTEGER,
+        last_used_us INTEGER,
+        revoked_us   INTEGER
+    );
+
+    CREATE TABLE saved_views (
+        id       INTEGER PRIMARY KEY,
+        user_id  INTEGER NOT NULL REFERENCES users (id),
+        name     TEXT    NOT NULL,
+        query    TEXT    NOT NULL,       -- the queue's filter, as a URL query string
+        UNIQUE (user_id, name)
+    );
+    "#,
 ];

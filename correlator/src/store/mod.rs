@@ -2,6 +2,7 @@
 //! engine's writes ([`write`]), analysts' changes and the audit log ([`lifecycle`]),
 //! schema [`migrations`].
 
+pub mod accounts;
 pub mod lifecycle;
 pub mod migrations;
 pub mod sqlite;

@@ -279,8 +279,12 @@ impl Store {
         Ok(())
     }
 
+    /// A write transaction. `BEGIN IMMEDIATE`: it takes the write lock at once (waiting
+    /// up to the busy timeout), so that the ingest thread, the console and the command
+    /// line writing at the same time wait for each other instead of failing on the
+    /// upgrade of a read into a write.
     pub fn transaction(&mut self) -> Result<Transaction<'_>, StoreError> {
-        Ok(self.conn.transaction()?)
+        Ok(self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
     }
 
     pub(crate) fn conn(&self) -> &Connection {
