@@ -50,6 +50,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The Elasticsearch/OpenSearch sink (off unless `url` is set).
     pub elasticsearch: gatewatch_correlator::elastic::ElasticConfig,
+    /// The analyst console (web UI and REST API over HTTPS; off unless `listen` is set).
+    pub console: gatewatch_correlator::console::ConsoleConfig,
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
     /// Rule sources `gatewatch rules update` downloads.

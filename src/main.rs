@@ -53,6 +53,14 @@ enum Command {
     /// Suppressions: silence noisy alerts (still stored and counted).
     #[command(subcommand)]
     Suppressions(commands::incidents::SuppressionsCommand),
+    /// The analyst console (web UI and REST API) over the store, without ingest.
+    Console(commands::console::ConsoleArgs),
+    /// Accounts of the analyst console.
+    #[command(subcommand)]
+    Users(commands::console::UsersCommand),
+    /// API tokens of the analyst console (for automations).
+    #[command(subcommand)]
+    Tokens(commands::console::TokensCommand),
     /// A CA and certificates for mutual TLS between the components.
     #[command(subcommand)]
     Pki(commands::pki::PkiCommand),
@@ -72,6 +80,9 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Suppressions(c) => commands::incidents::run_suppressions(c, cfg),
         Command::Logs(c) => commands::logs::run(c),
         Command::Correlator(a) => commands::correlator::run(a, cfg),
+        Command::Console(a) => commands::console::run(a, cfg),
+        Command::Users(c) => commands::console::run_users(c, cfg),
+        Command::Tokens(c) => commands::console::run_tokens(c, cfg),
         Command::Config(c) => commands::config_cmd::run(c, sets),
         Command::Pki(c) => commands::pki::run(c),
     }

@@ -15,6 +15,7 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod console;
 pub mod elastic;
 pub mod incident;
 pub mod ingest;

@@ -89,8 +89,18 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         eprintln!("gatewatch correlator: sending to Elasticsearch at {}", cfg.elasticsearch.url);
         Some(s)
     };
+    let console = if cfg.console.listen.is_empty() {
+        None
+    } else {
+        Some(runtime.block_on(crate::commands::console::start(
+            &cfg,
+            cfg.console.clone(),
+            Some(running.shared.clone()),
+        ))?)
+    };
     let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
     let addresses = serde_json::json!({
+        "console": console.as_ref().map(|c| c.addr.to_string()),
         "https": addr(running.https_addr),
         "syslog_udp": addr(running.syslog_udp_addr),
         "syslog_tcp": addr(running.syslog_tcp_addr),
@@ -123,6 +133,9 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
     .context("cannot install the stop signal handlers")?;
     let _ = signals.forever().next();
     eprintln!("gatewatch correlator: stopping");
+    if let Some(c) = console {
+        c.stop();
+    }
     let stats = runtime.block_on(running.shutdown())?;
     if let Some(s) = sink {
         match s.stop() {

@@ -20,6 +20,12 @@ pub struct DemoArgs {
     /// Folder for the demo's capture, rules and EVE output.
     #[arg(long, default_value = "gatewatch-data/demo")]
     pub dir: PathBuf,
+    /// Exit after the pipeline instead of serving the analyst console.
+    #[arg(long)]
+    pub no_console: bool,
+    /// Where the console serves (HTTPS).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: String,
 }
 
 pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
@@ -96,5 +102,58 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         "Next: `gatewatch incidents list`, `gatewatch incidents show {}`",
         rows.first().map_or(1, |r| r.id)
     );
+    drop(correlator);
+    if a.no_console {
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve_console(&a, &cfg)
+}
+
+/// The demo's console: a certificate for this machine, an `admin` account with a new
+/// random password (in a file only its owner reads), served until Ctrl-C.
+fn serve_console(a: &DemoArgs, cfg: &Config) -> Result<ExitCode> {
+    use std::io::Write;
+    let pki = a.dir.join("console-pki");
+    let (crt, key) = super::console::local_certificate(&pki)?;
+    let password = gatewatch_correlator::store::accounts::random_hex(10)?;
+    Store::open(&cfg.store.path)?.add_user(
+        "admin",
+        "SOC demo admin",
+        gatewatch_correlator::store::accounts::Role::Admin,
+        &password,
+        "demo",
+    )?;
+    let pw_path = a.dir.join("console-password.txt");
+    let _ = std::fs::remove_file(&pw_path);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&pw_path)
+            .with_context(|| format!("cannot create `{}`", pw_path.display()))?;
+        writeln!(f, "{password}")
+            .with_context(|| format!("cannot write `{}`", pw_path.display()))?;
+    }
+    let mut ccfg = cfg.console.clone();
+    ccfg.listen = a.listen.clone();
+    (ccfg.tls_cert, ccfg.tls_key) = (crt, key);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")?;
+    let serving = runtime.block_on(super::console::start(cfg, ccfg, None))?;
+    println!();
+    println!("Analyst console: https://localhost:{}/", serving.addr.port());
+    println!("  user admin, password {password} (also in {})", pw_path.display());
+    println!(
+        "  its certificate is signed by {}/ca.crt (import it, or accept the warning once)",
+        pki.display()
+    );
+    println!("  Ctrl-C stops it.");
+    super::console::wait_for_stop()?;
+    serving.stop();
     Ok(ExitCode::SUCCESS)
 }

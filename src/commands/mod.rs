@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod config_cmd;
+pub mod console;
 pub mod correlator;
 pub mod demo;
 pub mod incidents;

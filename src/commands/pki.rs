@@ -123,14 +123,7 @@ fn load_ca(dir: &Path) -> Result<Issuer<'static, KeyPair>> {
 pub fn run(cmd: PkiCommand) -> Result<ExitCode> {
     match cmd {
         PkiCommand::Init { dir, name, days } => {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create `{}`", dir.display()))?;
-            let mut p = ca_params(&name);
-            validity(&mut p, days)?;
-            let key = KeyPair::generate().context("cannot generate a key")?;
-            let cert = p.self_signed(&key).context("cannot sign the CA certificate")?;
-            write_new(&dir.join("ca.key"), &key.serialize_pem(), true)?;
-            write_new(&dir.join("ca.crt"), &cert.pem(), false)?;
+            init_ca(&dir, &name, days)?;
             println!(
                 "CA `{name}`: {}/ca.crt (give it to every component), {}/ca.key (keep it offline)",
                 dir.display(),
@@ -138,34 +131,7 @@ pub fn run(cmd: PkiCommand) -> Result<ExitCode> {
             );
         }
         PkiCommand::Issue { name, role, dns, ip, dir, days } => {
-            if name.is_empty()
-                || name.len() > 64
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-            {
-                bail!("name `{name}`: use 1 to 64 letters, digits, `-`, `.` or `_` (it is also the file name)");
-            }
-            if role == Role::Server && dns.is_empty() && ip.is_empty() {
-                bail!("a server certificate needs the names it is reached by: --dns NAME or --ip ADDRESS");
-            }
-            let issuer = load_ca(&dir)?;
-            let mut p = CertificateParams::default();
-            p.distinguished_name.push(DnType::CommonName, &name);
-            validity(&mut p, days)?;
-            p.subject_alt_names = dns
-                .iter()
-                .map(|d| d.as_str().try_into().map(SanType::DnsName))
-                .collect::<Result<_, _>>()
-                .context("a --dns name is not a valid DNS name")?;
-            p.subject_alt_names.extend(ip.iter().map(|a| SanType::IpAddress(*a)));
-            p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-            p.extended_key_usages = vec![match role {
-                Role::Client => ExtendedKeyUsagePurpose::ClientAuth,
-                Role::Server => ExtendedKeyUsagePurpose::ServerAuth,
-            }];
-            let key = KeyPair::generate().context("cannot generate a key")?;
-            let cert = p.signed_by(&key, &issuer).context("cannot sign the certificate")?;
-            write_new(&dir.join(format!("{name}.key")), &key.serialize_pem(), true)?;
-            write_new(&dir.join(format!("{name}.crt")), &cert.pem(), false)?;
+            issue(&dir, &name, role, &dns, &ip, days)?;
             println!(
                 "{name} ({role:?}): {}/{name}.crt, {}/{name}.key",
                 dir.display(),
@@ -174,4 +140,54 @@ pub fn run(cmd: PkiCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates a CA in `dir`: `ca.crt` and `ca.key` (mode 0600); never over existing files.
+pub fn init_ca(dir: &Path, name: &str, days: u32) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let mut p = ca_params(name);
+    validity(&mut p, days)?;
+    let key = KeyPair::generate().context("cannot generate a key")?;
+    let cert = p.self_signed(&key).context("cannot sign the CA certificate")?;
+    write_new(&dir.join("ca.key"), &key.serialize_pem(), true)?;
+    write_new(&dir.join("ca.crt"), &cert.pem(), false)
+}
+
+/// Issues `dir/NAME.crt` and `dir/NAME.key`, signed by the CA of `dir`.
+pub fn issue(
+    dir: &Path,
+    name: &str,
+    role: Role,
+    dns: &[String],
+    ip: &[IpAddr],
+    days: u32,
+) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        bail!("name `{name}`: use 1 to 64 letters, digits, `-`, `.` or `_` (it is also the file name)");
+    }
+    if role == Role::Server && dns.is_empty() && ip.is_empty() {
+        bail!("a server certificate needs the names it is reached by: --dns NAME or --ip ADDRESS");
+    }
+    let issuer = load_ca(dir)?;
+    let mut p = CertificateParams::default();
+    p.distinguished_name.push(DnType::CommonName, name);
+    validity(&mut p, days)?;
+    p.subject_alt_names = dns
+        .iter()
+        .map(|d| d.as_str().try_into().map(SanType::DnsName))
+        .collect::<Result<_, _>>()
+        .context("a --dns name is not a valid DNS name")?;
+    p.subject_alt_names.extend(ip.iter().map(|a| SanType::IpAddress(*a)));
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![match role {
+        Role::Client => ExtendedKeyUsagePurpose::ClientAuth,
+        Role::Server => ExtendedKeyUsagePurpose::ServerAuth,
+    }];
+    let key = KeyPair::generate().context("cannot generate a key")?;
+    let cert = p.signed_by(&key, &issuer).context("cannot sign the certificate")?;
+    write_new(&dir.join(format!("{name}.key")), &key.serialize_pem(), true)?;
+    write_new(&dir.join(format!("{name}.crt")), &cert.pem(), false)
 }

@@ -5,7 +5,7 @@ use super::common::{golden, run_in, Scratch};
 #[test]
 fn demo_builds_incidents_that_later_commands_see() {
     let dir = Scratch::new("demo");
-    let out = run_in(&dir.0, &["demo"]);
+    let out = run_in(&dir.0, &["demo", "--no-console"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("GW-DEMO SSH brute force"), "{text}");
@@ -72,7 +72,7 @@ fn demo_builds_incidents_that_later_commands_see() {
     assert_eq!(rules_of(&ssh["id"])["alerts"].as_array().map(|a| a.len()), Some(20));
 
     // Running it again starts from a fresh store: same incidents, not twice as many.
-    assert!(run_in(&dir.0, &["demo"]).status.success());
+    assert!(run_in(&dir.0, &["demo", "--no-console"]).status.success());
     let again: serde_json::Value =
         serde_json::from_slice(&run_in(&dir.0, &["incidents", "list", "--json"]).stdout)
             .expect("JSON");

@@ -190,7 +190,7 @@ fn prepare(name: &str) -> Option<(Scratch, Veth, Vec<serde_json::Value>)> {
     let dir = Scratch::new(name);
     std::fs::write(dir.path("gatewatch.toml"), CONFIG).expect("config");
     // The demo writes its capture and rules to gatewatch-data/demo.
-    let out = run_in(&dir.0, &["demo"]);
+    let out = run_in(&dir.0, &["demo", "--no-console"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::rename(dir.path("gatewatch-data/demo"), dir.path("demo")).expect("move");
     let offline = run_in(

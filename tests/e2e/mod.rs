@@ -1,5 +1,6 @@
 mod cli;
 mod common;
+mod console;
 mod correlator;
 mod engines;
 mod golden;

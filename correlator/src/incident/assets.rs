@@ -487,6 +487,11 @@ impl Inventory {
     }
 
     /// Number of entries (networks and hosts).
+    /// Every entry, most specific networks first.
+    pub fn assets(&self) -> Vec<&Asset> {
+        self.assets.by_len.values().flat_map(HashMap::values).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.assets.len()
     }

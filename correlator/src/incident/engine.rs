@@ -218,6 +218,73 @@ impl IncidentEngine {
         ops.update_incident(&state, &crate::store::sqlite::iso_utc(now_us))
     }
 
+    /// An analyst merges incident `from` into `into` (two views of one attack): the
+    /// alerts, rules and hosts of `from` move to `into`, whose aggregates, score and
+    /// title are recomputed; `from` stays, marked merged, with its history. Both must be
+    /// open or closed alike, neither merged already; `expected_version` is `from`'s.
+    /// Returns `into`'s new version.
+    pub fn merge_incidents(
+        &self,
+        store: &mut crate::store::Store,
+        from: i64,
+        into: i64,
+        actor: &str,
+        expected_version: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        if from == into {
+            return Err(StoreError::Refused("an incident cannot be merged into itself".into()));
+        }
+        let now_us = chrono::Utc::now().timestamp_micros();
+        let now = crate::store::sqlite::iso_utc(now_us);
+        let tx = store.transaction()?;
+        let ops = TxOps::new(&tx)?;
+        let head = |id: i64| -> Result<(i64, Option<i64>), StoreError> {
+            tx.query_row("SELECT version, merged_into FROM incidents WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => {
+                    StoreError::NotFound(format!("incident {id}"))
+                }
+                e => e.into(),
+            })
+        };
+        let (from_version, from_merged) = head(from)?;
+        let (_, into_merged) = head(into)?;
+        if let Some(e) = expected_version.filter(|e| *e != from_version) {
+            return Err(StoreError::Conflict { id: from, expected: e, found: from_version });
+        }
+        for (id, merged) in [(from, from_merged), (into, into_merged)] {
+            if let Some(m) = merged {
+                return Err(StoreError::Refused(format!(
+                    "incident {id} was merged into incident {m} already"
+                )));
+            }
+        }
+        let Some(mut state) = ops.incident_state(into)? else {
+            return Err(StoreError::NotFound(format!("incident {into}")));
+        };
+        ops.move_incident(from, into, &now)?;
+        ops.recompute(&mut state)?;
+        self.finish(&mut state);
+        ops.update_incident(&state, &now)?;
+        tx.execute("UPDATE incidents SET version = version + 1 WHERE id = ?1", [into])?;
+        for (id, other) in [(from, into), (into, from)] {
+            ops.audit(
+                now_us,
+                actor,
+                "incident.merge",
+                Some(id),
+                Some(&format!("incident:{other}")),
+                &serde_json::json!({"from": from, "into": into}),
+            )?;
+        }
+        let version: i64 =
+            tx.query_row("SELECT version FROM incidents WHERE id = ?1", [into], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(version)
+    }
+
     /// Score and title of a state whose aggregates are current.
     fn finish(&self, s: &mut IncidentState) {
         if s.succeeded && s.rsit == RsitClass::IntrusionAttempts.as_str() {

@@ -102,17 +102,38 @@ fn wall_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
+/// The incident windows of a configuration.
+fn windows_of(cfg: &CorrelatorConfig) -> Windows {
+    Windows {
+        inactivity_us: cfg.incident_window_secs as i64 * 1_000_000,
+        max_span_us: (cfg.incident_max_span_secs.min(i64::MAX as u64 / 2_000_000) as i64)
+            * 1_000_000,
+    }
+}
+
+/// An incident engine with everything a configuration names: the asset inventory and
+/// the correlation rules (the correlator's, and the console's, which recomputes merged
+/// incidents with it). Errors name the file and the entry.
+pub fn engine_of(cfg: &CorrelatorConfig) -> Result<IncidentEngine, SetupError> {
+    let mut engine = IncidentEngine::new(windows_of(cfg), Arc::new(Inventory::default()));
+    if let Some(p) = &cfg.assets {
+        engine.inventory = Arc::new(Inventory::load(p)?);
+    }
+    if cfg.correlation_builtin || !cfg.correlation_rules.is_empty() {
+        engine.correlation = Some(
+            AlertCorrelation::load(cfg.correlation_builtin, &cfg.correlation_rules, &limits(cfg))
+                .map_err(SetupError::Correlation)?,
+        );
+    }
+    Ok(engine)
+}
+
 impl Correlator {
     /// A correlator with no asset inventory and the shipped correlation rules (when
     /// `cfg.correlation_builtin`); see [`Correlator::open`] for the rest of the
     /// configuration.
     pub fn new(cfg: CorrelatorConfig, store: Store) -> Self {
-        let windows = Windows {
-            inactivity_us: cfg.incident_window_secs as i64 * 1_000_000,
-            max_span_us: (cfg.incident_max_span_secs.min(i64::MAX as u64 / 2_000_000) as i64)
-                * 1_000_000,
-        };
-        let mut engine = IncidentEngine::new(windows, Arc::new(Inventory::default()));
+        let mut engine = IncidentEngine::new(windows_of(&cfg), Arc::new(Inventory::default()));
         if cfg.correlation_builtin {
             engine.correlation = AlertCorrelation::load(true, &[], &limits(&cfg)).ok();
         }
@@ -135,26 +156,9 @@ impl Correlator {
     /// A correlator with everything its configuration names: the asset inventory and
     /// the correlation rules. Errors name the file and the entry.
     pub fn open(cfg: CorrelatorConfig, store: Store) -> Result<Self, SetupError> {
-        let inventory = match &cfg.assets {
-            Some(p) => Some(Inventory::load(p)?),
-            None => None,
-        };
-        let correlation = if cfg.correlation_builtin || !cfg.correlation_rules.is_empty() {
-            let c = AlertCorrelation::load(
-                cfg.correlation_builtin,
-                &cfg.correlation_rules,
-                &limits(&cfg),
-            )
-            .map_err(SetupError::Correlation)?;
-            Some(c)
-        } else {
-            None
-        };
+        let engine = engine_of(&cfg)?;
         let mut c = Correlator::new(cfg, store);
-        if let Some(inv) = inventory {
-            c.engine.inventory = Arc::new(inv);
-        }
-        c.engine.correlation = correlation;
+        c.engine = engine;
         c.refresh_suppressions(wall_us())?;
         Ok(c)
     }

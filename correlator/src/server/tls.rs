@@ -63,6 +63,25 @@ pub fn server_config(
     Ok(Arc::new(cfg))
 }
 
+/// The configuration of a server that browsers connect to: `cert` (chain, PEM) and
+/// `key` (PEM), no client certificates; TLS 1.3 and 1.2.
+pub fn server_config_without_clients(
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = certs(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| file_err(key, e))?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::Config(format!("certificate and key: {e}")))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
 /// The subject common name of a DER certificate (the client's name), if it has one.
 pub fn common_name(der: &[u8]) -> Option<String> {
     // Walk the DER to the subject of the TBSCertificate; then find the attribute with

@@ -209,6 +209,21 @@ impl Store {
         Ok(version + 1)
     }
 
+    /// Appends one record to the audit log in a transaction of its own (an event that
+    /// changes nothing else, like a refused sign-in).
+    pub fn append_audit_record(
+        &mut self,
+        action: &str,
+        actor: &str,
+        incident: Option<i64>,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let tx = self.transaction()?;
+        append_audit(&tx, now_us(), actor, action, incident, None, detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Assigns an incident (`None`: unassigns); returns the new version.
     pub fn assign(
         &mut self,

@@ -283,5 +283,20 @@ pub const MIGRATIONS: &[&str] = &[
         query    TEXT    NOT NULL,       -- the queue's filter, as a URL query string
         UNIQUE (user_id, name)
     );
+
+    -- The sensors that sent alerts, kept by a trigger (the console lists them without
+    -- scanning millions of alerts).
+    CREATE TABLE sensors_seen (
+        sensor  TEXT    PRIMARY KEY,
+        last_us INTEGER NOT NULL,
+        alerts  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO sensors_seen
+        SELECT sensor, max(ts_us), count(*) FROM alerts WHERE sensor IS NOT NULL GROUP BY sensor;
+    CREATE TRIGGER alerts_sensor_seen AFTER INSERT ON alerts WHEN NEW.sensor IS NOT NULL
+    BEGIN
+        INSERT INTO sensors_seen (sensor, last_us, alerts) VALUES (NEW.sensor, NEW.ts_us, 1)
+        ON CONFLICT (sensor) DO UPDATE SET last_us = max(last_us, excluded.last_us), alerts = alerts + 1;
+    END;
     "#,
 ];

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod lifecycle;
 pub mod migrations;
+pub mod overview;
 pub mod sqlite;
 pub mod write;
 

@@ -141,12 +141,17 @@ pub struct IncidentFilter {
     pub status: Vec<String>,
     pub agency: Option<String>,
     pub entity: Option<String>,
+    /// The address as the entity or any host of the incident.
+    pub host: Option<String>,
+    /// Any of these severity words (`critical`, `high`, `medium`, `low`); empty: any.
+    pub severity: Vec<String>,
+    pub assignee: Option<String>,
     pub min_score: Option<u32>,
     pub tactic: Option<String>,
-    /// Active at or after / before (last seen), µs.
+    /// Active in [since, until): last seen at or after `since`, first seen before `until` (µs).
     pub since_us: Option<i64>,
     pub until_us: Option<i64>,
-    /// Words in the title.
+    /// Words in the title (each word, or the entity's address exactly).
     pub text: Option<String>,
     pub include_merged: bool,
     /// `last_seen` (default, newest first) or `score` (highest first).
@@ -191,6 +196,83 @@ pub(crate) fn iso_utc(us: i64) -> String {
         .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
+}
+
+/// The `AND …` conditions of an incident filter and their arguments (numbered from 1).
+fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value as V;
+    let mut sql = String::new();
+    let mut args: Vec<V> = Vec::new();
+    // Every `?` of a clause is the one argument pushed with it.
+    fn arg(sql: &mut String, args: &mut Vec<V>, clause: &str, v: V) {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    }
+    if !f.include_merged {
+        sql.push_str(" AND merged_into IS NULL");
+    }
+    if !f.status.is_empty() {
+        sql.push_str(" AND status IN (");
+        for (i, s) in f.status.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            arg(&mut sql, &mut args, "?", V::Text(s.clone()));
+        }
+        sql.push(')');
+    }
+    if !f.severity.is_empty() {
+        // Severity words are score bands (see `incident::score`).
+        sql.push_str(" AND (0");
+        for w in &f.severity {
+            let (lo, hi) = crate::incident::score::band_of(w).unwrap_or((1, 0));
+            arg(&mut sql, &mut args, " OR score BETWEEN ?", V::Integer(lo as i64));
+            arg(&mut sql, &mut args, " AND ?", V::Integer(hi as i64));
+        }
+        sql.push(')');
+    }
+    if let Some(a) = &f.agency {
+        arg(&mut sql, &mut args, " AND agency = ?", V::Text(a.clone()));
+    }
+    if let Some(e) = &f.entity {
+        arg(&mut sql, &mut args, " AND entity = ?", V::Text(e.clone()));
+    }
+    if let Some(h) = &f.host {
+        arg(
+            &mut sql,
+            &mut args,
+            " AND (entity = ? OR id IN (SELECT incident_id FROM incident_hosts WHERE ip = ?))",
+            V::Text(h.clone()),
+        );
+    }
+    if let Some(m) = f.min_score {
+        arg(&mut sql, &mut args, " AND score >= ?", V::Integer(m as i64));
+    }
+    if let Some(t) = &f.tactic {
+        arg(&mut sql, &mut args, " AND instr(tactics, ?) > 0", V::Text(format!("\"{t}\"")));
+    }
+    if let Some(a) = &f.assignee {
+        arg(&mut sql, &mut args, " AND assignee = ?", V::Text(a.clone()));
+    }
+    if let Some(s) = f.since_us {
+        arg(&mut sql, &mut args, " AND last_seen_us >= ?", V::Integer(s));
+    }
+    if let Some(u) = f.until_us {
+        arg(&mut sql, &mut args, " AND first_seen_us < ?", V::Integer(u));
+    }
+    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        for w in t.split_whitespace().take(8) {
+            let like = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            arg(
+                &mut sql,
+                &mut args,
+                " AND (title LIKE ? ESCAPE '\\'",
+                V::Text(format!("%{like}%")),
+            );
+            arg(&mut sql, &mut args, " OR entity = ?)", V::Text(w.to_string()));
+        }
+    }
+    (sql, args)
 }
 
 impl Store {
@@ -330,59 +412,47 @@ impl Store {
 
     /// Incidents that pass a filter.
     pub fn find_incidents(&self, f: &IncidentFilter) -> Result<Vec<IncidentRow>, StoreError> {
-        let mut sql = format!("SELECT {INCIDENT_COLS} FROM incidents WHERE 1 = 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
-        use rusqlite::types::Value as V;
-        if !f.include_merged {
-            sql.push_str(" AND merged_into IS NULL");
-        }
-        if !f.status.is_empty() {
-            sql.push_str(" AND status IN (");
-            for (i, s) in f.status.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                arg(&mut sql, "?", V::Text(s.clone()));
-            }
-            sql.push(')');
-        }
-        if let Some(a) = &f.agency {
-            arg(&mut sql, " AND agency = ?", V::Text(a.clone()));
-        }
-        if let Some(e) = &f.entity {
-            arg(&mut sql, " AND entity = ?", V::Text(e.clone()));
-        }
-        if let Some(m) = f.min_score {
-            arg(&mut sql, " AND score >= ?", V::Integer(m as i64));
-        }
-        if let Some(t) = &f.tactic {
-            arg(&mut sql, " AND instr(tactics, ?) > 0", V::Text(format!("\"{t}\"")));
-        }
-        if let Some(s) = f.since_us {
-            arg(&mut sql, " AND last_seen_us >= ?", V::Integer(s));
-        }
-        if let Some(u) = f.until_us {
-            arg(&mut sql, " AND last_seen_us < ?", V::Integer(u));
-        }
-        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            for w in t.split_whitespace().take(8) {
-                let like = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                arg(&mut sql, " AND title LIKE ? ESCAPE '\\'", V::Text(format!("%{like}%")));
-            }
-        }
+        let (mut sql, mut args) = incident_where(f);
+        sql.insert_str(0, &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE 1 = 1"));
         sql.push_str(if f.sort_by_score {
             " ORDER BY score DESC, last_seen_us DESC, id DESC"
         } else {
             " ORDER BY last_seen_us DESC, id DESC"
         });
-        arg(&mut sql, " LIMIT ?", V::Integer(f.limit.max(1) as i64));
-        arg(&mut sql, " OFFSET ?", V::Integer(f.offset as i64));
+        args.push(rusqlite::types::Value::Integer(f.limit.max(1) as i64));
+        args.push(rusqlite::types::Value::Integer(f.offset as i64));
+        sql.push_str(&format!(" LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len()));
         let mut st = self.conn.prepare(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), incident_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// How many incidents pass a filter (its limit and offset ignored), counted up to
+    /// `cap`: a queue shows "10,000+" rather than scanning a million rows per page.
+    pub fn count_incidents(&self, f: &IncidentFilter, cap: u64) -> Result<u64, StoreError> {
+        let (mut sql, mut args) = incident_where(f);
+        args.push(rusqlite::types::Value::Integer(cap as i64));
+        sql.insert_str(0, "SELECT count(*) FROM (SELECT 1 FROM incidents WHERE 1 = 1");
+        sql.push_str(&format!(" LIMIT ?{})", args.len()));
+        let n: i64 = self.conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Other incidents about the same entity, or sharing a host with incident `id`,
+    /// newest first.
+    pub fn related_incidents(
+        &self,
+        id: i64,
+        entity: &str,
+        limit: usize,
+    ) -> Result<Vec<IncidentRow>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE id != ?1 AND merged_into IS NULL AND (
+                 entity = ?2 OR id IN (SELECT h.incident_id FROM incident_hosts h
+                                       WHERE h.ip IN (SELECT ip FROM incident_hosts WHERE incident_id = ?1)))
+             ORDER BY last_seen_us DESC LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![id, entity, limit as i64], incident_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 

@@ -1,0 +1,608 @@
+//! Who is calling, and may they: sign-in with throttling, browser sessions (cookie +
+//! CSRF token), API tokens, roles; and the accounts' own endpoints.
+//!
+//! - A browser signs in with `POST /api/v1/login`. The session's secret travels only in
+//!   a `__Host-gw_session` cookie: `Secure` (HTTPS only), `HttpOnly` (no script reads
+//!   it), `SameSite=Strict` (no other site's page sends it), `Path=/`, no `Domain`.
+//! - Every change made with a session (any method but GET/HEAD) must carry the
+//!   session's CSRF token in `X-CSRF-Token`, and an `Origin`, when the browser sends
+//!   one, must be this console's. The page gets the token from the login answer or
+//!   `GET /api/v1/session`.
+//! - Automations send `Authorization: Bearer gwt_…`. A token has a role at most its
+//!   owner's, can expire, and is revoked by an admin; it needs no CSRF token (a browser
+//!   never adds it on its own).
+//! - Failed sign-ins are throttled per account and per address: after
+//!   `login_max_failures` failures within 15 minutes, further attempts are refused
+//!   without checking the password for `login_lockout_secs`, doubled at each further
+//!   failure up to an hour.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Extension, Path, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ApiResult};
+use super::Console;
+use crate::store::accounts::{ApiToken, Role, SessionLimits, User};
+
+pub const SESSION_COOKIE: &str = "__Host-gw_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How a caller proved who they are.
+#[derive(Clone, Debug)]
+pub enum Via {
+    Session { secret: String, csrf: String },
+    Token { id: i64, name: String },
+}
+
+/// The caller of an API request, set by [`authenticate`].
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub role: Role,
+    pub via: Via,
+}
+
+impl Caller {
+    /// The name written to the audit log: the user, and the token when one was used.
+    pub fn actor(&self) -> String {
+        match &self.via {
+            Via::Session { .. } => self.user.name.clone(),
+            Via::Token { name, .. } => format!("{} (token {name})", self.user.name),
+        }
+    }
+
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(role.as_str()))
+        }
+    }
+}
+
+/// The peer's address (set by the connection loop).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+/// Failed sign-ins, by account and by address.
+#[derive(Default)]
+pub struct Throttle {
+    entries: Mutex<HashMap<String, Failures>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Failures {
+    count: u32,
+    first_us: i64,
+    locked_until_us: i64,
+}
+
+const WINDOW_US: i64 = 15 * 60 * 1_000_000;
+const MAX_LOCK_US: i64 = 3600 * 1_000_000;
+
+impl Throttle {
+    /// Seconds left of a lock on any of `keys`, if one is locked.
+    pub fn locked(&self, keys: &[String], now_us: i64) -> Option<u64> {
+        let map = self.entries.lock().ok()?;
+        keys.iter()
+            .filter_map(|k| map.get(k))
+            .map(|f| f.locked_until_us - now_us)
+            .filter(|left| *left > 0)
+            .max()
+            .map(|left| (left as u64).div_ceil(1_000_000))
+    }
+
+    /// Counts a failure against each key; `max` failures (per key) lock it.
+    pub fn fail(&self, keys: &[(String, u32)], lockout_us: i64, now_us: i64) {
+        let Ok(mut map) = self.entries.lock() else { return };
+        if map.len() > 100_000 {
+            map.retain(|_, f| now_us - f.first_us < WINDOW_US || f.locked_until_us > now_us);
+        }
+        for (k, max) in keys {
+            let f = map.entry(k.clone()).or_insert(Failures {
+                count: 0,
+                first_us: now_us,
+                locked_until_us: 0,
+            });
+            if now_us - f.first_us > WINDOW_US && f.locked_until_us <= now_us {
+                *f = Failures { count: 0, first_us: now_us, locked_until_us: 0 };
+            }
+            f.count += 1;
+            if f.count >= *max {
+                let doublings = (f.count - max).min(12);
+                f.locked_until_us = now_us + (lockout_us << doublings).min(MAX_LOCK_US);
+            }
+        }
+    }
+
+    /// A successful sign-in clears the account's failures.
+    pub fn succeed(&self, key: &str) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// API paths open without a caller.
+fn public(method: &Method, path: &str) -> bool {
+    matches!(
+        (method.as_str(), path),
+        ("POST", "/api/v1/login") | ("GET", "/api/openapi.json") | ("GET", "/api/v1/health")
+    )
+}
+
+/// The middleware in front of `/api/`: finds the caller, checks CSRF on changes made
+/// with a session, and puts the [`Caller`] in the request's extensions.
+pub async fn authenticate(State(c): State<Arc<Console>>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if !path.starts_with("/api/") || public(req.method(), &path) {
+        return next.run(req).await;
+    }
+    match caller_of(&c, req.method(), req.headers()).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn caller_of(c: &Console, method: &Method, headers: &HeaderMap) -> ApiResult<Caller> {
+    if let Some(token) = bearer(headers) {
+        let token = token.to_string();
+        let found = c.db.write(move |s| s.token_caller(&token)).await?;
+        let t = found.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the API token is unknown, expired or revoked",
+            )
+        })?;
+        return Ok(Caller {
+            role: t.role,
+            user: t.user,
+            via: Via::Token { id: t.token_id, name: t.token_name },
+        });
+    }
+    let secret = cookie(headers, SESSION_COOKIE).ok_or_else(ApiError::unauthenticated)?.to_string();
+    let limits = c.session_limits();
+    let found = {
+        let secret = secret.clone();
+        c.db.write(move |s| s.session(&secret, limits)).await?
+    };
+    let session = found.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "the session ended; sign in again",
+        )
+    })?;
+    let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !same_secret(sent, &session.csrf) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong X-CSRF-Token",
+            ));
+        }
+        if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if origin != format!("https://{host}") {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    format!("a change from the origin `{origin}` is refused"),
+                ));
+            }
+        }
+    }
+    Ok(Caller {
+        role: session.user.role,
+        user: session.user,
+        via: Via::Session { secret, csrf: session.csrf },
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    pub name: String,
+    pub password: String,
+}
+
+/// The signed-in user and the CSRF token of the session.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub name: String,
+    pub display_name: String,
+    pub role: String,
+    /// Send it back in `X-CSRF-Token` with every change (session callers only).
+    pub csrf: Option<String>,
+}
+
+fn session_info(c: &Caller) -> SessionInfo {
+    SessionInfo {
+        name: c.user.name.clone(),
+        display_name: c.user.display_name.clone(),
+        role: c.role.as_str().to_string(),
+        csrf: match &c.via {
+            Via::Session { csrf, .. } => Some(csrf.clone()),
+            Via::Token { .. } => None,
+        },
+    }
+}
+
+/// Sign in: sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/login", tag = "session", request_body = LoginRequest,
+    responses((status = 200, body = SessionInfo), (status = 401, body = super::error::ErrorBody),
+              (status = 429, description = "throttled; see Retry-After", body = super::error::ErrorBody)))]
+pub async fn login(
+    State(c): State<Arc<Console>>,
+    Extension(peer): Extension<Peer>,
+    headers: HeaderMap,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    let name: String = body.name.trim().chars().take(64).collect();
+    let ip = peer.0.ip().to_string();
+    let keys = [format!("user:{name}"), format!("ip:{ip}")];
+    let now = now_us();
+    if let Some(secs) = c.throttle.locked(&keys, now) {
+        return Err(ApiError {
+            retry_after: Some(secs),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "login_throttled",
+                format!(
+                    "too many failed sign-ins for this account or address; try again in {secs} s"
+                ),
+            )
+        });
+    }
+    let user = {
+        let (name, password) = (name.clone(), body.password);
+        c.db.read(move |s| s.check_login(&name, &password)).await?
+    };
+    let Some(user) = user else {
+        let max = c.cfg.login_max_failures.max(1);
+        c.throttle.fail(
+            &[(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))],
+            c.cfg.login_lockout_secs as i64 * 1_000_000,
+            now,
+        );
+        let (actor, ip2) = (name.clone(), ip.clone());
+        c.db.write(move |s| {
+            s.append_audit_record(
+                "login.failed",
+                &actor,
+                None,
+                &serde_json::json!({"address": ip2}),
+            )
+        })
+        .await?;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "login_failed",
+            "wrong name or password",
+        ));
+    };
+    c.throttle.succeed(&keys[0]);
+    let ua =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let limits = c.session_limits();
+    let (secret, csrf) = {
+        let user = user.clone();
+        c.db.write(move |s| s.create_session(&user, &ip, &ua, limits)).await?
+    };
+    let max_age = limits.lifetime_us / 1_000_000;
+    let set = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    );
+    let info = SessionInfo {
+        name: user.name.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.as_str().into(),
+        csrf: Some(csrf),
+    };
+    Ok(([(header::SET_COOKIE, set)], Json(info)).into_response())
+}
+
+/// Sign out: ends the session and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "session", responses((status = 204)))]
+pub async fn logout(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Response> {
+    if let Via::Session { secret, .. } = &caller.via {
+        let (secret, actor) = (secret.clone(), caller.actor());
+        c.db.write(move |s| s.end_session(&secret, &actor)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
+}
+
+/// Who is signed in.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session", responses((status = 200, body = SessionInfo)))]
+pub async fn session(Extension(caller): Extension<Caller>) -> Json<SessionInfo> {
+    Json(session_info(&caller))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+/// Changes the caller's own password (ends the caller's other sessions too).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = super::error::ErrorBody)))]
+pub async fn change_own_password(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let name = caller.user.name.clone();
+    let ok = {
+        let (name, current) = (name.clone(), body.current);
+        c.db.read(move |s| s.check_login(&name, &current)).await?
+    };
+    if ok.is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "login_failed",
+            "the current password is wrong",
+        ));
+    }
+    c.db.write(move |s| s.set_password(&name, &body.new, &name)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every user (admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", responses((status = 200, body = [UserView])))]
+pub async fn list_users(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<User>>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(c.db.read(|s| s.users()).await?))
+}
+
+/// A user as the API shows it (the password hash never leaves the store).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created: String,
+    pub password_changed: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    pub name: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// `viewer`, `analyst` or `admin`.
+    pub role: String,
+    pub password: String,
+}
+
+fn role_of(s: &str) -> ApiResult<Role> {
+    Role::parse(s).ok_or_else(|| {
+        ApiError::bad_request(format!("unknown role `{s}`: viewer, analyst or admin"))
+    })
+}
+
+/// Adds a user (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = NewUser,
+    responses((status = 201, body = UserView), (status = 422, body = super::error::ErrorBody)))]
+pub async fn add_user(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<Option<User>>)> {
+    caller.require(Role::Admin)?;
+    let role = role_of(&body.role)?;
+    let actor = caller.actor();
+    let user =
+        c.db.write(move |s| {
+            s.add_user(&body.name, &body.display_name, role, &body.password, &actor)?;
+            s.user(&body.name)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UserChange {
+    pub role: Option<String>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Changes a user's role, password or whether it is disabled (admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}", tag = "accounts", request_body = UserChange,
+    params(("name" = String, Path)), responses((status = 200, body = UserView), (status = 404, body = super::error::ErrorBody)))]
+pub async fn change_user(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Json(body): Json<UserChange>,
+) -> ApiResult<Json<Option<User>>> {
+    caller.require(Role::Admin)?;
+    let role = body.role.as_deref().map(role_of).transpose()?;
+    if name == caller.user.name
+        && (body.disabled == Some(true) || role.is_some_and(|r| r < Role::Admin))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            "an admin cannot disable or demote themself (ask another admin)",
+        ));
+    }
+    let actor = caller.actor();
+    let user =
+        c.db.write(move |s| {
+            if let Some(r) = role {
+                s.set_user_role(&name, r, &actor)?;
+            }
+            if let Some(d) = body.disabled {
+                s.set_user_disabled(&name, d, &actor)?;
+            }
+            if let Some(p) = &body.password {
+                s.set_password(&name, p, &actor)?;
+            }
+            s.user(&name)?
+                .ok_or_else(|| crate::store::StoreError::NotFound(format!("user `{name}`")))
+                .map(Some)
+        })
+        .await?;
+    Ok(Json(user))
+}
+
+/// Every API token, revoked ones included (admin). Secrets are never shown again.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", responses((status = 200, body = [TokenView])))]
+pub async fn list_tokens(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<ApiToken>>> {
+    caller.require(Role::Admin)?;
+    Ok(Json(c.db.read(|s| s.tokens()).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub user: String,
+    pub role: String,
+    pub created: String,
+    pub expires: Option<String>,
+    pub last_used: Option<String>,
+    pub revoked: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewToken {
+    pub name: String,
+    /// The user the token acts as.
+    pub user: String,
+    /// At most the user's role.
+    pub role: String,
+    /// Days until it expires; none: until revoked.
+    pub expires_days: Option<u32>,
+}
+
+/// The new token's secret: shown once, here.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub token: String,
+}
+
+/// Creates an API token (admin).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = super::error::ErrorBody)))]
+pub async fn add_token(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    caller.require(Role::Admin)?;
+    let role = role_of(&body.role)?;
+    let expires = body.expires_days.map(|d| now_us() + d as i64 * 86_400_000_000);
+    let actor = caller.actor();
+    let (id, token) =
+        c.db.write(move |s| s.create_token(&body.name, &body.user, role, expires, &actor)).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
+}
+
+/// Revokes an API token (admin).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = super::error::ErrorBody)))]
+pub async fn revoke_token(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin)?;
+    let actor = caller.actor();
+    c.db.write(move |s| s.revoke_token(id, &actor)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl Console {
+    pub fn session_limits(&self) -> SessionLimits {
+        SessionLimits {
+            lifetime_us: self.cfg.session_hours.max(1) as i64 * 3_600_000_000,
+            idle_us: self.cfg.idle_minutes.max(1) as i64 * 60_000_000,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_locks_after_the_limit_and_doubles() {
+        let t = Throttle::default();
+        let k = vec!["user:lan".to_string()];
+        let keys = [("user:lan".to_string(), 3)];
+        for _ in 0..2 {
+            t.fail(&keys, 60_000_000, 0);
+        }
+        assert_eq!(t.locked(&k, 1), None, "two failures of three");
+        t.fail(&keys, 60_000_000, 0);
+        assert_eq!(t.locked(&k, 0), Some(60));
+        t.fail(&keys, 60_000_000, 0);
+        assert_eq!(t.locked(&k, 0), Some(120), "doubled");
+        assert_eq!(t.locked(&k, 121_000_000), None, "expires");
+        t.succeed("user:lan");
+        assert_eq!(t.locked(&k, 0), None);
+    }
+
+    #[test]
+    fn cookies_and_secrets() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "a=1; __Host-gw_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert!(
+            same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("abc", "ab")
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! `gatewatch console` (the analyst console alone, over the store of `store.path`),
+//! `gatewatch users …` and `gatewatch tokens …` (accounts, run on the correlator's
+//! host by whoever administers it; every change is in the audit log).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use gatewatch_correlator::console::{self, Console, ConsoleConfig};
+use gatewatch_correlator::server::Shared;
+use gatewatch_correlator::store::accounts::Role;
+use gatewatch_correlator::store::Store;
+
+use crate::config::Config;
+
+#[derive(Args)]
+pub struct ConsoleArgs {
+    /// `address:port` to serve on (default: `console.listen`, else 127.0.0.1:8443).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Print the address as JSON on one line once serving (for scripts and tests).
+    #[arg(long)]
+    pub print_address: bool,
+}
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; the password is read from standard input (not echoed on a terminal).
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "analyst", "admin"])]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// Set a user's password (read from standard input); ends the user's sessions.
+    Passwd { name: String },
+    /// Disable a user: sessions end, tokens stop working.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// Change a user's role.
+    Role {
+        name: String,
+        #[arg(value_parser = ["viewer", "analyst", "admin"])]
+        role: String,
+    },
+    /// Every user.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokensCommand {
+    /// Create an API token acting as USER with ROLE (at most the user's); prints the
+    /// secret once.
+    Add {
+        name: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_parser = ["viewer", "analyst", "admin"])]
+        role: String,
+        /// Days until it expires (default: until revoked).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// Every token (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token.
+    Revoke { id: i64 },
+}
+
+fn role(s: &str) -> Result<Role> {
+    Role::parse(s).with_context(|| format!("unknown role `{s}`"))
+}
+
+/// Who ran the command, for the audit log: `cli:` and the system user.
+fn actor() -> String {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "root".into());
+    format!("cli:{who}")
+}
+
+/// Reads a password: one line of standard input, not echoed when it is a terminal.
+fn read_password(prompt: &str) -> Result<String> {
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    if tty {
+        eprint!("{prompt}: ");
+    }
+    let echo = tty.then(|| set_echo(false)).flatten();
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(old) = echo {
+        restore_echo(old);
+        eprintln!();
+    }
+    read.context("cannot read the password from standard input")?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        bail!("no password given on standard input");
+    }
+    Ok(pw)
+}
+
+fn set_echo(on: bool) -> Option<libc::termios> {
+    // SAFETY: tcgetattr/tcsetattr on fd 0 with a termios we own.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(0, &mut t) != 0 {
+            return None;
+        }
+        let old = t;
+        if on {
+            t.c_lflag |= libc::ECHO;
+        } else {
+            t.c_lflag &= !libc::ECHO;
+        }
+        (libc::tcsetattr(0, libc::TCSANOW, &t) == 0).then_some(old)
+    }
+}
+
+fn restore_echo(old: libc::termios) {
+    // SAFETY: as above.
+    unsafe {
+        libc::tcsetattr(0, libc::TCSANOW, &old);
+    }
+}
+
+fn store(cfg: &Config) -> Result<Store> {
+    Store::open(&cfg.store.path)
+        .with_context(|| format!("cannot open the store `{}`", cfg.store.path.display()))
+}
+
+pub fn run_users(cmd: UsersCommand, cfg: Config) -> Result<ExitCode> {
+    let mut s = store(&cfg)?;
+    match cmd {
+        UsersCommand::Add { name, role: r, display_name } => {
+            let pw = read_password(&format!("Password for {name}"))?;
+            s.add_user(&name, &display_name, role(&r)?, &pw, &actor())?;
+            println!("user `{name}` added ({r})");
+        }
+        UsersCommand::Passwd { name } => {
+            let pw = read_password(&format!("New password for {name}"))?;
+            s.set_password(&name, &pw, &actor())?;
+            println!("password of `{name}` set; its sessions ended");
+        }
+        UsersCommand::Disable { name } => {
+            s.set_user_disabled(&name, true, &actor())?;
+            println!("user `{name}` disabled");
+        }
+        UsersCommand::Enable { name } => {
+            s.set_user_disabled(&name, false, &actor())?;
+            println!("user `{name}` enabled");
+        }
+        UsersCommand::Role { name, role: r } => {
+            s.set_user_role(&name, role(&r)?, &actor())?;
+            println!("user `{name}` is now {r}");
+        }
+        UsersCommand::List { json } => {
+            let users = s.users()?;
+            if json {
+                super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&users)?))?;
+            } else {
+                for u in users {
+                    println!(
+                        "{:<20} {:<8} {:<9} {}",
+                        u.name,
+                        u.role.as_str(),
+                        if u.disabled { "disabled" } else { "" },
+                        u.display_name
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_tokens(cmd: TokensCommand, cfg: Config) -> Result<ExitCode> {
+    let mut s = store(&cfg)?;
+    match cmd {
+        TokensCommand::Add { name, user, role: r, days } => {
+            let expires =
+                days.map(|d| chrono::Utc::now().timestamp_micros() + d as i64 * 86_400_000_000);
+            let (id, secret) = s.create_token(&name, &user, role(&r)?, expires, &actor())?;
+            eprintln!("token {id} `{name}` for {user} ({r}); the secret is shown once:");
+            super::write_stdout(&format!("{secret}\n"))?;
+        }
+        TokensCommand::List { json } => {
+            let tokens = s.tokens()?;
+            if json {
+                super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&tokens)?))?;
+            } else {
+                for t in tokens {
+                    println!(
+                        "{:>4} {:<20} {:<16} {:<8} {}",
+                        t.id,
+                        t.name,
+                        t.user,
+                        t.role.as_str(),
+                        t.revoked.map(|r| format!("revoked {r}")).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            s.revoke_token(id, &actor())?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the console of `cfg` (inside the running correlator when `service` is given).
+pub async fn start(
+    cfg: &Config,
+    console_cfg: ConsoleConfig,
+    service: Option<Arc<Shared>>,
+) -> Result<console::Serving> {
+    let engine = gatewatch_correlator::ingest::engine_of(&cfg.correlator)
+        .context("the console's incident engine")?;
+    let c = Console::new(console_cfg, cfg.store.path.clone(), Arc::new(engine), service)
+        .with_context(|| format!("cannot open the store `{}`", cfg.store.path.display()))?;
+    Ok(console::start(c).await?)
+}
+
+/// A certificate for a console reached on this machine (`localhost`, 127.0.0.1, ::1),
+/// from a CA of its own in `dir` (made on first use and kept: import `dir/ca.crt` into
+/// the browser once).
+pub fn local_certificate(dir: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let (crt, key) = (dir.join("console.crt"), dir.join("console.key"));
+    if !crt.exists() || !key.exists() {
+        if !dir.join("ca.crt").exists() {
+            super::pki::init_ca(dir, "Gatewatch console CA (this machine)", 3650)?;
+        }
+        let _ = std::fs::remove_file(&crt);
+        let _ = std::fs::remove_file(&key);
+        super::pki::issue(
+            dir,
+            "console",
+            super::pki::Role::Server,
+            &["localhost".to_string()],
+            &["127.0.0.1".parse()?, "::1".parse()?],
+            825,
+        )?;
+    }
+    Ok((crt, key))
+}
+
+/// Serves until SIGINT/SIGTERM.
+pub fn wait_for_stop() -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .context("cannot install the stop signal handlers")?;
+    let _ = signals.forever().next();
+    Ok(())
+}
+
+pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
+    let mut ccfg = cfg.console.clone();
+    ccfg.listen = a.listen.unwrap_or_else(|| {
+        if ccfg.listen.is_empty() {
+            "127.0.0.1:8443".to_string()
+        } else {
+            ccfg.listen.clone()
+        }
+    });
+    if !ccfg.tls_cert.exists() && ccfg.tls_cert == ConsoleConfig::default().tls_cert {
+        let dir = cfg.store.path.parent().unwrap_or(Path::new(".")).join("console-pki");
+        let (crt, key) = local_certificate(&dir)?;
+        eprintln!(
+            "gatewatch console: no certificate configured; using {} (CA: {}/ca.crt)",
+            crt.display(),
+            dir.display()
+        );
+        (ccfg.tls_cert, ccfg.tls_key) = (crt, key);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")?;
+    let serving = runtime.block_on(start(&cfg, ccfg, None))?;
+    let users = store(&cfg)?.users()?.len();
+    if users == 0 {
+        eprintln!(
+            "gatewatch console: no users yet: add one with `gatewatch users add NAME --role admin`"
+        );
+    }
+    eprintln!("gatewatch console: https://{}/", serving.addr);
+    if a.print_address {
+        super::write_stdout(&format!(
+            "{}\n",
+            serde_json::json!({"console": serving.addr.to_string()})
+        ))?;
+    }
+    wait_for_stop()?;
+    serving.stop();
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,377 @@
+//! The analyst console over HTTPS, as an automation and an attacker see it: the demo's
+//! store, `gatewatch users`/`tokens`, `gatewatch console`, and requests with and
+//! without a session, a CSRF token, a role. The browser's view is in `browser.rs`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::common::{gatewatch, run_in, Scratch};
+
+/// JSON bodies and answers (reqwest is built without its `json` feature).
+trait JsonBody {
+    fn json(self, v: &Value) -> Self;
+}
+
+impl JsonBody for RequestBuilder {
+    fn json(self, v: &Value) -> Self {
+        self.header("content-type", "application/json").body(v.to_string())
+    }
+}
+
+fn json_of(r: Response) -> Value {
+    r.bytes().ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null)
+}
+
+pub struct Console {
+    child: Child,
+    pub base: String,
+    pub ca: String,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo's store with users `lan` (analyst), `minh` (viewer) and `admin`.
+pub fn demo_with_users(dir: &Scratch) {
+    let out = run_in(&dir.0, &["demo", "--no-console"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (name, role, pw) in [
+        ("lan", "analyst", "lan's long password"),
+        ("minh", "viewer", "minh's long password"),
+        ("admin", "admin", "admin's long password"),
+    ] {
+        add_user(dir, name, role, pw);
+    }
+}
+
+pub fn add_user(dir: &Scratch, name: &str, role: &str, pw: &str) {
+    let mut c = gatewatch()
+        .current_dir(&dir.0)
+        .args(["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("users add");
+    writeln!(c.stdin.take().expect("stdin"), "{pw}").expect("password");
+    let out = c.wait_with_output().expect("users add");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+pub fn start_console(dir: &Scratch) -> Console {
+    let mut child = gatewatch()
+        .current_dir(&dir.0)
+        .args(["console", "--listen", "127.0.0.1:0", "--print-address"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the console");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("address");
+    let mut console = Console { child, base: String::new(), ca: String::new() };
+    let a: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    let port =
+        a["console"].as_str().unwrap_or_default().rsplit(':').next().unwrap_or("").to_string();
+    let ca = std::fs::read_to_string(dir.path("gatewatch-data/console-pki/ca.crt"))
+        .expect("the console's CA");
+    console.base = format!("https://localhost:{port}");
+    console.ca = ca;
+    console
+}
+
+pub fn client(c: &Console) -> Client {
+    Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(c.ca.as_bytes()).expect("ca"))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+/// A signed-in browser-like caller: its cookie and CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+    pub set_cookie: String,
+}
+
+pub fn login(
+    http: &Client,
+    c: &Console,
+    name: &str,
+    pw: &str,
+) -> Result<Session, (StatusCode, Value)> {
+    let r = http
+        .post(format!("{}/api/v1/login", c.base))
+        .json(&json!({"name": name, "password": pw}))
+        .send()
+        .expect("login");
+    let status = r.status();
+    let set_cookie =
+        r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = json_of(r);
+    if status != StatusCode::OK {
+        return Err((status, body));
+    }
+    let cookie = set_cookie.split(';').next().unwrap_or("").to_string();
+    Ok(Session { cookie, csrf: body["csrf"].as_str().unwrap_or("").to_string(), set_cookie })
+}
+
+fn with(s: &Session, r: RequestBuilder) -> RequestBuilder {
+    r.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf)
+}
+
+fn body(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    (status, json_of(r))
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+#[test]
+fn console_api_guards_every_change() {
+    let dir = Scratch::new("console-api");
+    demo_with_users(&dir);
+    let c = start_console(&dir);
+    let http = client(&c);
+    let url = |p: &str| format!("{}{p}", c.base);
+
+    // No access without signing in.
+    let (st, v) = body(http.get(url("/api/v1/incidents")).send().expect("get"));
+    assert_eq!((st, code(&v)), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{v}");
+    let (st, v) = body(
+        http.post(url("/api/v1/incidents/1/transition"))
+            .json(&json!({"to": "resolved", "version": 0}))
+            .send()
+            .expect("post"),
+    );
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    // Public: the OpenAPI document, and the page (with its security headers).
+    let (st, doc) = body(http.get(url("/api/openapi.json")).send().expect("openapi"));
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["paths"]["/api/v1/incidents"]["get"].is_object());
+    let page = http.get(url("/")).send().expect("page");
+    let csp = page.headers()["content-security-policy"].to_str().unwrap_or("").to_string();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = page.text().expect("html");
+    assert!(html.contains("/assets/app.js"));
+    for asset in ["/", "/assets/app.js", "/assets/app.css"] {
+        let text = http.get(url(asset)).send().expect("asset").text().expect("text");
+        // The SVG namespace is a name, not a location.
+        let text = text.replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
+            "{asset} loads nothing from outside"
+        );
+    }
+
+    // Sign-in: wrong password, then right; the cookie's attributes.
+    let (st, v) = login(&http, &c, "lan", "not lan's password").err().expect("refused");
+    assert_eq!((st, code(&v)), (StatusCode::UNAUTHORIZED, "login_failed"));
+    let lan = login(&http, &c, "lan", "lan's long password").expect("lan signs in");
+    for attr in ["__Host-gw_session=", "Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(lan.set_cookie.contains(attr), "{attr} in {}", lan.set_cookie);
+    }
+
+    // The queue is the store's, as the command line lists it.
+    let (st, page) =
+        body(with(&lan, http.get(url("/api/v1/incidents?status=open"))).send().expect("queue"));
+    assert_eq!(st, StatusCode::OK, "{page}");
+    let cli: Value =
+        serde_json::from_slice(&run_in(&dir.0, &["incidents", "list", "--json"]).stdout)
+            .expect("cli json");
+    let cli_ids: Vec<i64> =
+        cli.as_array().expect("array").iter().map(|i| i["id"].as_i64().unwrap_or(0)).collect();
+    let api_ids: Vec<i64> = page["incidents"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap_or(0))
+        .collect();
+    assert!(!api_ids.is_empty());
+    assert_eq!(api_ids, cli_ids);
+    assert_eq!(page["total"], json!(api_ids.len()));
+    let first = &page["incidents"][0];
+    let id = first["id"].as_i64().expect("id");
+    let version = first["version"].as_i64().expect("version");
+
+    // The detail has the evidence behind the alerts.
+    let (st, d) =
+        body(with(&lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"));
+    assert_eq!(st, StatusCode::OK);
+    assert!(!d["alerts"].as_array().expect("alerts").is_empty());
+    assert!(!d["timeline"].as_array().expect("timeline").is_empty());
+    let (st, _) =
+        body(with(&lan, http.get(url("/api/v1/incidents/999999"))).send().expect("missing"));
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // A change without the CSRF token, or from another origin, is refused.
+    let ack = json!({"to": "acknowledged", "version": version});
+    let (st, v) = body(
+        http.post(url(&format!("/api/v1/incidents/{id}/transition")))
+            .header("cookie", &lan.cookie)
+            .json(&ack)
+            .send()
+            .expect("post"),
+    );
+    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "csrf"));
+    let (st, v) = body(
+        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+            .header("origin", "https://evil.example")
+            .json(&ack)
+            .send()
+            .expect("post"),
+    );
+    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "csrf"));
+
+    // A viewer reads but cannot change.
+    let minh = login(&http, &c, "minh", "minh's long password").expect("minh signs in");
+    let (st, _) =
+        body(with(&minh, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("read"));
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = body(
+        with(&minh, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+            .json(&ack)
+            .send()
+            .expect("post"),
+    );
+    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (st, _) = body(with(&minh, http.get(url("/api/v1/users"))).send().expect("users"));
+    assert_eq!(st, StatusCode::FORBIDDEN, "accounts are the admin's");
+
+    // The analyst acknowledges; a change on the old version is a conflict.
+    let (st, v) = body(
+        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+            .json(&ack)
+            .send()
+            .expect("ack"),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["incident"]["status"], "acknowledged");
+    let (st, v) = body(
+        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/assign"))))
+            .json(&json!({"assignee": "lan", "version": version}))
+            .send()
+            .expect("stale"),
+    );
+    assert_eq!((st, code(&v)), (StatusCode::CONFLICT, "conflict"), "{v}");
+
+    // Injection in a note and in every filter is stored or matched as text.
+    let evil = "<script>alert(1)</script>'; DROP TABLE incidents; --";
+    let (st, v) = body(
+        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/notes"))))
+            .json(&json!({"text": evil}))
+            .send()
+            .expect("note"),
+    );
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for q in [
+        "q=%27%20OR%201%3D1%20--",
+        "agency=x%27%20OR%20%271%27%3D%271",
+        "asset=%27%3B%20DROP%20TABLE%20alerts%3B--",
+        "tactic=%22)%20OR%201%3D1--",
+        "assignee=%27%20OR%20%27%27%3D%27",
+    ] {
+        let (st, v) = body(
+            with(&lan, http.get(url(&format!("/api/v1/incidents?status=&{q}"))))
+                .send()
+                .expect("filter"),
+        );
+        assert_eq!(st, StatusCode::OK, "{q}: {v}");
+        assert_eq!(v["total"], 0, "{q} matches nothing");
+    }
+    let (st, v) =
+        body(with(&lan, http.get(url("/api/v1/incidents?sort=id;DROP"))).send().expect("sort"));
+    assert_eq!((st, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
+    let (_, d) =
+        body(with(&lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"));
+    assert_eq!(d["notes"][0]["text"], evil, "kept verbatim, as JSON text");
+
+    // Resolve it; the store says the same, with the user in the audit log.
+    let v2 = d["incident"]["version"].as_i64().expect("version");
+    let (st, v) = body(
+        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+            .json(&json!({"to": "resolved", "note": "blocked at the gateway", "version": v2}))
+            .send()
+            .expect("resolve"),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let shown: Value = serde_json::from_slice(
+        &run_in(&dir.0, &["incidents", "show", &id.to_string(), "--json"]).stdout,
+    )
+    .expect("show json");
+    assert_eq!(shown["incident"]["status"], "resolved");
+    assert!(
+        shown["incident"]["acknowledged_at"].is_string()
+            && shown["incident"]["resolved_at"].is_string()
+    );
+    let actors: Vec<&str> = shown["audit"]
+        .as_array()
+        .expect("audit")
+        .iter()
+        .filter_map(|a| a["actor"].as_str())
+        .collect();
+    assert!(actors.iter().filter(|a| **a == "lan").count() >= 3, "{actors:?}");
+    let total = run_in(&dir.0, &["incidents", "list", "--json", "--limit", "1000"]);
+    assert!(
+        !serde_json::from_slice::<Value>(&total.stdout)
+            .expect("json")
+            .as_array()
+            .expect("array")
+            .is_empty(),
+        "tables intact"
+    );
+
+    // Tokens: scoped by role, revocable, no CSRF needed, the user in the audit log.
+    let out = run_in(&dir.0, &["tokens", "add", "soar", "--user", "lan", "--role", "viewer"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let bearer = |r: RequestBuilder| r.header("authorization", format!("Bearer {token}"));
+    let (st, _) = body(bearer(http.get(url("/api/v1/incidents"))).send().expect("token read"));
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = body(
+        bearer(http.post(url(&format!("/api/v1/incidents/{id}/notes"))))
+            .json(&json!({"text": "x"}))
+            .send()
+            .expect("token write"),
+    );
+    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "a viewer token");
+    assert!(run_in(&dir.0, &["tokens", "revoke", "1"]).status.success());
+    let (st, _) = body(bearer(http.get(url("/api/v1/incidents"))).send().expect("revoked"));
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+    // Sign-out ends the session.
+    let (st, _) = body(with(&lan, http.post(url("/api/v1/logout"))).send().expect("logout"));
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, _) = body(with(&lan, http.get(url("/api/v1/incidents"))).send().expect("after"));
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+    // Throttling: five failures lock the account, even against the right password.
+    for _ in 0..5 {
+        let (st, _) = login(&http, &c, "minh", "guess guess guess").err().expect("wrong");
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    let r = http
+        .post(url("/api/v1/login"))
+        .json(&json!({"name": "minh", "password": "minh's long password"}))
+        .send()
+        .expect("locked");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().get("retry-after").is_some());
+    let failed = String::from_utf8_lossy(
+        &run_in(&dir.0, &["incidents", "show", &id.to_string(), "--json"]).stdout,
+    )
+    .to_string();
+    assert!(!failed.contains("guess"), "passwords are never written anywhere");
+}
