@@ -310,8 +310,10 @@ pub async fn list_audit(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OverviewQuery {
-    /// Days up to today (Asia/Ho_Chi_Minh); 30 by default, at most 366.
+    /// Days up to `until`; 30 by default, at most 366.
     pub days: Option<u32>,
+    /// The last day of the period (`YYYY-MM-DD`, Asia/Ho_Chi_Minh); today by default.
+    pub until: Option<String>,
 }
 
 /// Incidents by day and severity, by status, top signatures and agencies, sensors.
@@ -321,7 +323,11 @@ pub async fn overview(
     Query(q): Query<OverviewQuery>,
 ) -> ApiResult<Json<Overview>> {
     let days = q.days.unwrap_or(30);
-    let now = chrono::Utc::now().timestamp_micros();
+    let now = match q.until.as_deref().filter(|u| !u.trim().is_empty()) {
+        // The end of that day.
+        Some(u) => parse_time(u, "until")? + 86_400_000_000 - 1,
+        None => chrono::Utc::now().timestamp_micros(),
+    };
     Ok(Json(c.db.read(move |s| s.overview(now, days)).await?))
 }
 

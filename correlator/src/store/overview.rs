@@ -30,6 +30,10 @@ pub struct Counted {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Overview {
     pub since: String,
+    /// The last day of the period (`YYYY-MM-DD`, Asia/Ho_Chi_Minh).
+    pub until_day: String,
+    /// When the newest incident was last active, if there is one.
+    pub newest_activity: Option<String>,
     /// One entry per day of the period, oldest first (days without incidents too).
     pub by_day: Vec<DayCount>,
     /// Incidents (not merged) by status, all time.
@@ -121,8 +125,15 @@ impl Store {
             .zip(open)
             .map(|(k, n)| Counted { key: k.to_string(), label: k.to_string(), count: n })
             .collect();
+        let newest: Option<i64> = self.conn().query_row(
+            "SELECT max(last_seen_us) FROM incidents WHERE merged_into IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(Overview {
             since: super::sqlite::iso_utc(since_us),
+            until_day: day_name(last),
+            newest_activity: newest.map(super::sqlite::iso_utc),
             by_day,
             by_status,
             top_signatures,

@@ -13,14 +13,14 @@ const T = {
     by_last_seen: 'newest activity', by_score: 'highest score', apply: 'Apply', clear: 'Clear',
     views: 'Saved views', save_view: 'Save view', view_name: 'Name of the view',
     page: 'Page', of: 'of', prev: 'Previous', next: 'Next', none: 'No incidents match.',
-    acknowledge: 'Acknowledge', start: 'Start work', resolve: 'Resolve', false_positive: 'False positive', reopen: 'Reopen',
+    acknowledge: 'Acknowledge', start: 'Start work', mark_false_positive: 'False positive', resolve: 'Resolve', reopen: 'Reopen',
     assign_me: 'Assign to me', assign: 'Assign', unassign: 'Unassign', add_note: 'Add note', note: 'Note',
     merge_into: 'Merge into incident #', merge: 'Merge',
     summary: 'Summary', timeline: 'Timeline', evidence: 'Evidence', hosts: 'Hosts', rules: 'Rules', notes: 'Notes',
     related: 'Related incidents', audit: 'Audit log', flows: 'Flows', files: 'Files',
     system: 'System', level: 'Security level', criticality: 'Criticality', rsit: 'Class (RSIT)', stages: 'ATT&CK stages',
     succeeded: 'Attack succeeded', yes: 'yes', no: 'no', created: 'Created', acknowledged_at: 'Acknowledged', resolved_at: 'Resolved',
-    new: 'new', acknowledged: 'acknowledged', in_progress: 'in progress', resolved: 'resolved',
+    new: 'new', acknowledged: 'acknowledged', in_progress: 'in progress', resolved: 'resolved', false_positive: 'false positive',
     critical: 'critical', high: 'high', medium: 'medium', low: 'low',
     by_day: 'Incidents by day and severity (30 days)', by_status: 'Incidents by status', top_signatures: 'Top signatures',
     top_agencies: 'Most attacked agencies', open_now: 'Open incidents', sensor: 'Sensor', up: 'up', down: 'down', unknown: 'unknown',
@@ -31,7 +31,7 @@ const T = {
     disable: 'Disable', revoke: 'Revoke', token_once: 'Copy this token now; it is not shown again:', user: 'User',
     saved: 'Saved', changed_meanwhile: 'Someone changed this incident meanwhile; it was reloaded.',
     keys: 'Keys: j/k move, Enter opens, a acknowledges, / searches, r reloads, g o overview, g i incidents, ? help',
-    new_incidents: 'Updated', protocol: 'Protocol', time: 'Time', kind: 'Kind', what: 'What', who: 'Who',
+    new_incidents: 'Updated', no_recent: 'No incidents in the last 30 days; showing', protocol: 'Protocol', time: 'Time', kind: 'Kind', what: 'What', who: 'Who',
     hash: 'Hashes', filename: 'File name', size: 'Size', query: 'Query', answer: 'Answer', host: 'Host', url: 'URL', sni: 'SNI',
   },
   vi: {
@@ -43,14 +43,14 @@ const T = {
     by_last_seen: 'hoạt động mới nhất', by_score: 'điểm cao nhất', apply: 'Áp dụng', clear: 'Xoá lọc',
     views: 'Bộ lọc đã lưu', save_view: 'Lưu bộ lọc', view_name: 'Tên bộ lọc',
     page: 'Trang', of: '/', prev: 'Trước', next: 'Sau', none: 'Không có sự cố nào phù hợp.',
-    acknowledge: 'Tiếp nhận', start: 'Bắt đầu xử lý', resolve: 'Đã xử lý xong', false_positive: 'Cảnh báo sai', reopen: 'Mở lại',
+    acknowledge: 'Tiếp nhận', start: 'Bắt đầu xử lý', mark_false_positive: 'Cảnh báo sai', resolve: 'Đã xử lý xong', reopen: 'Mở lại',
     assign_me: 'Giao cho tôi', assign: 'Giao', unassign: 'Bỏ giao', add_note: 'Thêm ghi chú', note: 'Ghi chú',
     merge_into: 'Gộp vào sự cố số', merge: 'Gộp',
     summary: 'Tóm tắt', timeline: 'Diễn biến', evidence: 'Bằng chứng', hosts: 'Máy liên quan', rules: 'Luật', notes: 'Ghi chú',
     related: 'Sự cố liên quan', audit: 'Nhật ký thao tác', flows: 'Luồng', files: 'Tệp',
     system: 'Hệ thống', level: 'Cấp độ an toàn', criticality: 'Mức quan trọng', rsit: 'Phân loại (RSIT)', stages: 'Giai đoạn ATT&CK',
     succeeded: 'Tấn công thành công', yes: 'có', no: 'không', created: 'Tạo lúc', acknowledged_at: 'Tiếp nhận lúc', resolved_at: 'Xử lý xong lúc',
-    new: 'mới', acknowledged: 'đã tiếp nhận', in_progress: 'đang xử lý', resolved: 'đã xử lý', false_positive_s: 'cảnh báo sai',
+    new: 'mới', acknowledged: 'đã tiếp nhận', in_progress: 'đang xử lý', resolved: 'đã xử lý', false_positive: 'cảnh báo sai',
     critical: 'nghiêm trọng', high: 'cao', medium: 'trung bình', low: 'thấp',
     by_day: 'Sự cố theo ngày và mức độ (30 ngày)', by_status: 'Sự cố theo trạng thái', top_signatures: 'Luật phát hiện nhiều nhất',
     top_agencies: 'Cơ quan bị tấn công nhiều nhất', open_now: 'Sự cố đang mở', sensor: 'Cảm biến', up: 'hoạt động', down: 'mất kết nối', unknown: 'chưa rõ',
@@ -61,7 +61,7 @@ const T = {
     disable: 'Khoá', revoke: 'Thu hồi', token_once: 'Hãy sao chép mã này ngay; mã sẽ không hiển thị lại:', user: 'Người dùng',
     saved: 'Đã lưu', changed_meanwhile: 'Sự cố vừa được người khác thay đổi; đã tải lại.',
     keys: 'Phím tắt: j/k di chuyển, Enter mở, a tiếp nhận, / tìm kiếm, r tải lại, g o tổng quan, g i sự cố, ? trợ giúp',
-    new_incidents: 'Đã cập nhật', protocol: 'Giao thức', time: 'Thời gian', kind: 'Loại', what: 'Nội dung', who: 'Người/nguồn',
+    new_incidents: 'Đã cập nhật', no_recent: 'Không có sự cố trong 30 ngày qua; hiển thị', protocol: 'Giao thức', time: 'Thời gian', kind: 'Loại', what: 'Nội dung', who: 'Người/nguồn',
     hash: 'Mã băm', filename: 'Tên tệp', size: 'Kích thước', query: 'Truy vấn', answer: 'Trả lời', host: 'Máy chủ', url: 'URL', sni: 'SNI',
   },
 };
@@ -73,7 +73,6 @@ const state = { lang: localStorage.getItem('gw.lang') || 'vi', me: null, csrf: n
 
 function t(k) {
   const d = T[state.lang] || T.en;
-  if (k === 'false_positive' && state.lang === 'vi' && d.false_positive_s) return d.false_positive_s;
   return d[k] || T.en[k] || k;
 }
 
@@ -306,7 +305,7 @@ async function incidentPage(id, quiet) {
   const buttons = [];
   if (i.status === 'new') buttons.push(act('acknowledged', 'acknowledge', 'primary'));
   if (i.status === 'new' || i.status === 'acknowledged') buttons.push(act('in_progress', 'start'));
-  if (!['resolved', 'false_positive'].includes(i.status)) buttons.push(act('resolved', 'resolve'), act('false_positive', 'false_positive', 'danger'));
+  if (!['resolved', 'false_positive'].includes(i.status)) buttons.push(act('resolved', 'resolve'), act('false_positive', 'mark_false_positive', 'danger'));
   else buttons.push(act('in_progress', 'reopen'));
   buttons.push(h('button', { 'data-action': 'assign-me', disabled: !canTriage, on: { click: () => change(i, 'assign', { assignee: state.me.name }) } }, t('assign_me')));
   if (i.assignee) buttons.push(h('button', { disabled: !canTriage, on: { click: () => change(i, 'assign', { assignee: null }) } }, t('unassign')));
@@ -376,8 +375,15 @@ async function change(i, what, body, goTo) {
 // ---------------------------------------------------------------- overview
 
 async function overviewPage() {
-  const [o, sensors] = await Promise.all([api('GET', '/api/v1/overview?days=30'), api('GET', '/api/v1/sensors')]);
-  render(h('h1', {}, t('overview')),
+  let [o, sensors] = await Promise.all([api('GET', '/api/v1/overview?days=30'), api('GET', '/api/v1/sensors')]);
+  let note = null;
+  // Nothing in the last 30 days: show the 30 days up to the newest activity, and say so.
+  if (o.newest_activity && new Date(o.newest_activity) < new Date(o.since)) {
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(o.newest_activity));
+    o = await api('GET', `/api/v1/overview?days=30&until=${day}`);
+    note = h('p', { class: 'muted', id: 'overview-period' }, `${t('no_recent')} ${o.by_day[0].day} – ${o.until_day}`);
+  }
+  render(h('h1', {}, t('overview')), note,
     h('div', { class: 'panel' }, h('h2', {}, t('by_day')), stackedBars(o.by_day), legend()),
     h('div', { class: 'grid' },
       h('div', { class: 'panel' }, h('h2', {}, t('open_now')), barList(o.open_by_severity.map((c) => ({ ...c, label: t(c.key) })), 'open')),
