@@ -503,3 +503,56 @@ fn old_finding_ids_and_records_are_forgotten() {
     c.flush().unwrap();
     assert_eq!(c.stats.duplicate_findings, 0);
 }
+
+#[test]
+fn an_analyst_merges_two_incidents_into_one() {
+    let mut c = correlator(3600, false);
+    for i in 0..3 {
+        c.ingest(&alert(&ts(i), 2_000_001, "203.0.113.5", "10.46.10.5")).unwrap();
+    }
+    for i in 0..2 {
+        c.ingest(&alert(&ts(10 + i), 2_000_002, "203.0.113.9", "10.46.20.7")).unwrap();
+    }
+    c.flush().unwrap();
+    let rows = incidents(&c);
+    let (a, b) = (by_entity(&rows, "10.46.10.5").clone(), by_entity(&rows, "10.46.20.7").clone());
+    let engine =
+        std::mem::replace(&mut c.engine, IncidentEngine::new(windows_of(&c.cfg), Arc::default()));
+    let store = c.store_mut();
+    assert!(matches!(
+        engine.merge_incidents(store, b.id, b.id, "lan", None),
+        Err(StoreError::Refused(_))
+    ));
+    assert!(matches!(
+        engine.merge_incidents(store, b.id, a.id, "lan", Some(b.version + 5)),
+        Err(StoreError::Conflict { .. })
+    ));
+    engine.merge_incidents(store, b.id, a.id, "lan", Some(b.version)).unwrap();
+    let merged = store.get_incident(b.id).unwrap().unwrap();
+    let into = store.get_incident(a.id).unwrap().unwrap();
+    assert_eq!(merged.merged_into, Some(a.id));
+    assert_eq!(into.alert_count, 5);
+    assert_eq!(into.rule_count, 2);
+    assert!(into.version > a.version);
+    let rows = store.incident_alerts(a.id, 10).unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 5, "repeats folded in rows: {rows:?}");
+    let hosts: Vec<String> =
+        store.incident_hosts(a.id).unwrap().into_iter().map(|h| h.ip).collect();
+    assert!(hosts.contains(&"10.46.20.7".to_string()), "{hosts:?}");
+    for id in [a.id, b.id] {
+        let audit = store.audit(Some(id), 10).unwrap();
+        assert!(
+            audit.iter().any(|r| r.action == "incident.merge" && r.actor == "lan"),
+            "{id}: {audit:?}"
+        );
+    }
+    assert!(
+        matches!(
+            engine.merge_incidents(store, b.id, a.id, "lan", None),
+            Err(StoreError::Refused(_))
+        ),
+        "merged once"
+    );
+    let open = store.find_incidents(&IncidentFilter { limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(open.len(), 1, "the merged one leaves the queue");
+}

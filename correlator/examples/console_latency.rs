@@ -1,0 +1,176 @@
+//! Latency of the console's API at scale: fills a store with 1 million alerts in
+//! 20,000 incidents through the incident engine (500 hosts of 40 agencies, a burst of
+//! 50 alerts per incident), serves the console over HTTPS in this process, and times
+//! the requests the UI makes (medians and 99th percentiles of repeated requests, over
+//! one keep-alive connection, as a browser tab does).
+//!
+//! ```text
+//! cargo run --release -p gatewatch-correlator --example console_latency -- DB
+//! ```
+//! An existing DB with 1 million alerts is reused.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gatewatch_correlator::config::CorrelatorConfig;
+use gatewatch_correlator::console::{self, Console, ConsoleConfig};
+use gatewatch_correlator::incident::assets::Inventory;
+use gatewatch_correlator::incident::engine::{IncidentEngine, Windows};
+use gatewatch_correlator::store::accounts::Role;
+use gatewatch_correlator::store::Store;
+use gatewatch_correlator::Correlator;
+use gatewatch_rules::event::AlertEvent;
+
+const ALERTS: u64 = 1_000_000;
+const PER_INCIDENT: u64 = 50;
+const HOSTS: u64 = 500;
+
+fn inventory() -> String {
+    let mut inv = String::new();
+    for a in 0..40 {
+        inv.push_str(&format!(
+            "[[agencies]]\nid = \"ag{a}\"\nname = \"Agency {a}\"\n[[assets]]\naddress = \"10.46.{a}.0/24\"\nagency = \"ag{a}\"\nsecurity_level = {}\n",
+            1 + a % 4
+        ));
+    }
+    inv
+}
+
+/// Alert `n`: incident k = n / 50 is host k % 500's burst number k / 500, 18 h apart.
+fn alert(n: u64, t0: i64) -> AlertEvent {
+    let k = n / PER_INCIDENT;
+    let host = k % HOSTS;
+    let burst = (k / HOSTS) as i64;
+    let ts = t0
+        + burst * 18 * 3_600_000_000
+        + (host as i64) * 60_000_000
+        + (n % PER_INCIDENT) as i64 * 5_000_000;
+    let sid = (k * 7 + n % 3) % 300;
+    serde_json::from_value(serde_json::json!({
+        "timestamp": chrono::DateTime::<chrono::Utc>::from_timestamp_micros(ts).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string(),
+        "flow_id": n, "event_type": "alert",
+        "src_ip": format!("203.0.{}.{}", 113 + n % 3, 1 + (k % 250)), "src_port": 1024 + n % 60000,
+        "dest_ip": format!("10.46.{}.{}", host % 40, 1 + host / 40), "dest_port": 443, "proto": "TCP", "host": "hue-sensor-01",
+        "alert": {"action": "allowed", "gid": 1, "signature_id": 2_010_000 + sid, "rev": 1,
+                  "signature": format!("ET TEST signature {sid}"), "category": "Web Application Attack", "severity": 1 + sid % 3}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    (ms[ms.len() / 2], ms[(ms.len() * 99 / 100).min(ms.len() - 1)])
+}
+
+fn main() {
+    let path =
+        PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "/tmp/gw-console.db".into()));
+    let mut store = Store::open(&path).expect("store");
+    let have = store.alert_count().expect("count");
+    let t0 = 1_790_000_000_000_000;
+    if have < ALERTS {
+        let cfg = CorrelatorConfig {
+            batch_size: 5_000,
+            correlation_builtin: false,
+            incident_window_secs: 1800,
+            ..Default::default()
+        };
+        let mut c = Correlator::new(cfg, store);
+        c.engine.inventory =
+            Arc::new(Inventory::from_toml(&inventory(), "gen").expect("inventory"));
+        let t = Instant::now();
+        for n in have..ALERTS {
+            c.ingest(&alert(n, t0)).expect("ingest");
+        }
+        c.flush().expect("flush");
+        eprintln!("filled {} alerts in {:.0} s", ALERTS - have, t.elapsed().as_secs_f64());
+        drop(c);
+        store = Store::open(&path).expect("store");
+    }
+    let (alerts, incidents) =
+        (store.alert_count().expect("count"), store.incident_count().expect("count"));
+    println!("store: {alerts} alerts, {incidents} incidents");
+    if store.user("bench").expect("user").is_none() {
+        store.add_user("bench", "", Role::Analyst, "benchmark password", "bench").expect("user");
+    }
+    let (_, token) =
+        store.create_token("latency", "bench", Role::Viewer, None, "bench").expect("token");
+    drop(store);
+
+    // A certificate for localhost.
+    let dir = std::env::temp_dir().join(format!("gw-console-latency-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    std::fs::write(dir.join("c.crt"), cert.pem()).expect("write");
+    std::fs::write(dir.join("c.key"), key.serialize_pem()).expect("write");
+    let ccfg = ConsoleConfig {
+        listen: "127.0.0.1:0".into(),
+        tls_cert: dir.join("c.crt"),
+        tls_key: dir.join("c.key"),
+        ..Default::default()
+    };
+    let windows = Windows { inactivity_us: 1_800_000_000, max_span_us: 86_400_000_000 };
+    let engine = IncidentEngine::new(
+        windows,
+        Arc::new(Inventory::from_toml(&inventory(), "gen").expect("inventory")),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let serving = rt.block_on(async {
+        let c = Console::new(ccfg, path.clone(), Arc::new(engine), None).expect("console");
+        console::start(c).await.expect("serve")
+    });
+    let base = format!("https://localhost:{}", serving.addr.port());
+    let http = reqwest::blocking::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.pem().as_bytes()).expect("ca"))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let get = |p: &str| {
+        let r = http
+            .get(format!("{base}{p}"))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .expect("request");
+        assert!(r.status().is_success(), "{p}: {}", r.status());
+        r.bytes().expect("body").len()
+    };
+    let report = |name: &str, runs: usize, p: &dyn Fn(usize) -> String| {
+        get(&p(0));
+        let mut ms = Vec::with_capacity(runs);
+        let mut bytes = 0;
+        for i in 0..runs {
+            let t = Instant::now();
+            bytes = get(&p(i));
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (p50, p99) = percentiles(ms);
+        println!("  {name:<52} p50 {p50:>7.2} ms   p99 {p99:>7.2} ms   ({bytes} bytes)");
+    };
+    println!("console API over HTTPS (one keep-alive connection, bearer token):");
+    report("queue: open, newest 50 (+ total)", 300, &|_| "/api/v1/incidents?status=open".into());
+    report("queue: all, newest 50, page 10", 300, &|_| "/api/v1/incidents?status=&page=10".into());
+    report("queue: critical+high, by score", 300, &|_| {
+        "/api/v1/incidents?status=&severity=critical,high&sort=score".into()
+    });
+    report("queue: agency ag7", 300, &|_| "/api/v1/incidents?status=&agency=ag7".into());
+    report("queue: asset 10.46.7.3", 300, &|_| "/api/v1/incidents?status=&asset=10.46.7.3".into());
+    report("queue: text \"signature 17\"", 100, &|_| {
+        "/api/v1/incidents?status=&q=signature%2017".into()
+    });
+    report("incident detail (50 alerts, evidence, related)", 500, &|i| {
+        format!("/api/v1/incidents/{}", 1 + (i * 37) % incidents as usize)
+    });
+    report("overview (30 days)", 50, &|_| "/api/v1/overview?days=30&until=2026-10-31".into());
+    serving.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
