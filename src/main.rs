@@ -61,6 +61,9 @@ enum Command {
     /// API tokens of the analyst console (for automations).
     #[command(subcommand)]
     Tokens(commands::console::TokensCommand),
+    /// Kibana dashboards for deployments that index into Elasticsearch.
+    #[command(subcommand)]
+    Dashboards(commands::dashboards::DashboardsCommand),
     /// A CA and certificates for mutual TLS between the components.
     #[command(subcommand)]
     Pki(commands::pki::PkiCommand),
@@ -85,6 +88,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Tokens(c) => commands::console::run_tokens(c, cfg),
         Command::Config(c) => commands::config_cmd::run(c, sets),
         Command::Pki(c) => commands::pki::run(c),
+        Command::Dashboards(c) => commands::dashboards::run(c),
     }
 }
 
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         // `config check` validates a file of its own: the global config is not loaded.
         Command::Config(c) => commands::config_cmd::run(c, &cli.sets),
         Command::Pki(c) => commands::pki::run(c),
+        Command::Dashboards(c) => commands::dashboards::run(c),
         command => config::load(cli.config.as_deref(), &cli.sets)
             .and_then(|cfg| dispatch(command, cfg, &cli.sets)),
     };

@@ -43,9 +43,11 @@ impl Default for CorrelatorConfig {
             correlation_rules: Vec::new(),
             correlation_max_windows: 100_000,
             retention_days: 180,
-            record_types: ["dns", "http", "tls", "fileinfo", "smtp", "ssh", "flow", "anomaly"]
-                .map(String::from)
-                .to_vec(),
+            record_types: [
+                "dns", "http", "tls", "fileinfo", "smtp", "ssh", "flow", "anomaly", "stats",
+            ]
+            .map(String::from)
+            .to_vec(),
             records_retention_days: 14,
         }
     }

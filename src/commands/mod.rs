@@ -3,6 +3,7 @@
 pub mod config_cmd;
 pub mod console;
 pub mod correlator;
+pub mod dashboards;
 pub mod demo;
 pub mod incidents;
 pub mod logs;

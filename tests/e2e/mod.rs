@@ -3,6 +3,7 @@ mod cli;
 mod common;
 mod console;
 mod correlator;
+mod dashboards;
 mod engines;
 mod golden;
 mod hostile;

@@ -469,7 +469,11 @@ mod tests {
         let f = q.filter().unwrap();
         assert_eq!(f.status, ["resolved", "new", "acknowledged", "in_progress"]);
         assert_eq!(f.severity, ["critical", "high"]);
-        assert_eq!(f.since_us, Some(1_790_787_600_000_000), "2026-09-30T17:00Z: midnight in Vietnam");
+        assert_eq!(
+            f.since_us,
+            Some(1_790_787_600_000_000),
+            "2026-09-30T17:00Z: midnight in Vietnam"
+        );
         assert!(f.sort_by_score);
         assert_eq!((f.limit, f.offset), (200, 400));
         for bad in [

@@ -208,6 +208,26 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
             put(&mut m, "event.start", g(&["flow", "start"]));
             put(&mut m, "event.end", g(&["flow", "end"]));
         }
+        "stats" => {
+            // A sensor's heartbeat: the counters the sensor-health dashboard draws.
+            let n = |path: &[&str]| g(path).as_u64().map_or(Value::Null, |v| json!(v));
+            put(&mut m, "event.category", json!(["host"]));
+            let packets = match n(&["stats", "capture", "received"]) {
+                Value::Null => n(&["stats", "decoder", "pkts"]),
+                v => v,
+            };
+            put(&mut m, "gatewatch.sensor.packets", packets);
+            put(&mut m, "gatewatch.sensor.kernel_drops", n(&["stats", "capture", "kernel_drops"]));
+            put(&mut m, "gatewatch.sensor.queue_drops", n(&["stats", "capture", "queue_drops"]));
+            put(&mut m, "gatewatch.sensor.uptime", n(&["stats", "uptime"]));
+            put(
+                &mut m,
+                "gatewatch.sensor.rules_generation",
+                n(&["stats", "detect", "rules_generation"]),
+            );
+            put(&mut m, "gatewatch.sensor.rules_loaded", n(&["stats", "detect", "rules_loaded"]));
+            put(&mut m, "gatewatch.sensor.spool_bytes", n(&["heartbeat", "spool", "bytes"]));
+        }
         _ => {}
     }
     put(&mut m, "gatewatch.eve", body.clone());
@@ -269,5 +289,35 @@ mod tests {
         assert_eq!(d["gatewatch"]["flow_id"], "77");
         assert_eq!(d["gatewatch"]["eve"]["dns"]["rrtype"], "A");
         assert_eq!(d["@timestamp"], "1970-01-01T00:00:01.000000Z");
+    }
+
+    #[test]
+    fn a_sensor_heartbeat_gets_the_health_fields() {
+        let body = json!({"timestamp": "x", "event_type": "stats", "host": "hue-gw-sensor-01",
+            "stats": {"uptime": 3600, "capture": {"received": 1_000_000, "kernel_drops": 12, "queue_drops": 3},
+                      "detect": {"rules_generation": 4, "rules_loaded": 48_000}},
+            "heartbeat": {"version": "0.1.0", "spool": {"bytes": 4096}}});
+        let d = record("stats", 1_000_000, &body, "s-1");
+        let s = &d["gatewatch"]["sensor"];
+        assert_eq!(
+            (s["packets"].as_u64(), s["kernel_drops"].as_u64(), s["queue_drops"].as_u64()),
+            (Some(1_000_000), Some(12), Some(3))
+        );
+        assert_eq!(
+            (s["rules_generation"].as_u64(), s["rules_loaded"].as_u64(), s["spool_bytes"].as_u64()),
+            (Some(4), Some(48_000), Some(4096))
+        );
+        assert_eq!(d["observer"]["name"], "hue-gw-sensor-01");
+        assert_eq!(d["event"]["dataset"], "gatewatch.stats");
+        for (path, _) in crate::elastic::templates::FIELDS
+            .iter()
+            .filter(|(p, _)| p.starts_with("gatewatch.sensor."))
+        {
+            let mut cur = &d;
+            for part in path.split('.') {
+                cur = &cur[part];
+            }
+            assert!(!cur.is_null(), "{path} is filled");
+        }
     }
 }
