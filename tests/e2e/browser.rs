@@ -144,6 +144,20 @@ impl Driver {
         self.call("POST", &format!("/element/{e}/value"), Some(json!({"text": text})));
     }
 
+    /// Presses and releases keys on the page (W3C actions).
+    fn keys(&self, text: &str) {
+        let mut actions = Vec::new();
+        for c in text.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+    }
+
     fn script(&self, js: &str) -> Value {
         self.call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
     }
@@ -233,6 +247,18 @@ fn an_analyst_triages_an_incident_in_chromium() {
         shown.as_array().expect("ids").iter().filter_map(|v| v.as_i64()).collect();
     assert_eq!(shown, want);
     d.screenshot(&shots, "2-queue-vi.png");
+
+    // Keys: `j` moves the selection down, `k` up.
+    d.keys("j");
+    d.until("document.querySelectorAll('#queue tbody tr')[1]?.classList.contains('sel')");
+    d.keys("k");
+    d.until("document.querySelectorAll('#queue tbody tr')[0].classList.contains('sel')");
+
+    // Live update: a change made elsewhere (the command line) shows without a reload.
+    let other = want[want.len() - 1];
+    let out = run_in(&dir.0, &["incidents", "ack", &other.to_string(), "--by", "minh"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    d.until(&format!("document.querySelector(\"#queue tbody tr[data-id='{other}'] [data-status]\")?.dataset.status === 'acknowledged'"));
 
     // Open the first; acknowledge; note; resolve.
     let id = want[0];

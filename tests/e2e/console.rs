@@ -70,6 +70,8 @@ pub fn add_user(dir: &Scratch, name: &str, role: &str, pw: &str) {
 pub fn start_console(dir: &Scratch) -> Console {
     let mut child = gatewatch()
         .current_dir(&dir.0)
+        // The demo's inventory, as a deployment's configuration names it.
+        .args(["--set", "correlator.assets=gatewatch-data/demo/assets.toml"])
         .args(["console", "--listen", "127.0.0.1:0", "--print-address"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -297,6 +299,88 @@ fn console_api_guards_every_change() {
     let (_, d) =
         body(with(&lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"));
     assert_eq!(d["notes"][0]["text"], evil, "kept verbatim, as JSON text");
+
+    // Saved views belong to their user.
+    let (st, v) = body(
+        with(&lan, http.post(url("/api/v1/views")))
+            .json(&json!({"name": "critical open", "query": "status=open&severity=critical"}))
+            .send()
+            .expect("view"),
+    );
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, views) = body(with(&lan, http.get(url("/api/v1/views"))).send().expect("views"));
+    assert_eq!(views[0]["query"], "status=open&severity=critical");
+    let (_, theirs) = body(with(&minh, http.get(url("/api/v1/views"))).send().expect("views"));
+    assert_eq!(theirs, json!([]));
+
+    // Alerts, sensors, assets, the overview and the incident's audit trail read back.
+    let (st, alerts) = body(
+        with(&lan, http.get(url(&format!("/api/v1/alerts?incident={id}")))).send().expect("alerts"),
+    );
+    assert_eq!(st, StatusCode::OK);
+    assert!(!alerts.as_array().expect("alerts").is_empty());
+    let (_, sensors) = body(with(&lan, http.get(url("/api/v1/sensors"))).send().expect("sensors"));
+    assert_eq!(sensors[0]["name"], "hue-gw-sensor-01", "{sensors}");
+    let (_, assets) = body(with(&lan, http.get(url("/api/v1/assets"))).send().expect("assets"));
+    assert_eq!(assets["agencies"].as_array().map(|a| a.len()), Some(4));
+    let (st, o) = body(
+        with(&lan, http.get(url("/api/v1/overview?until=2026-10-31"))).send().expect("overview"),
+    );
+    assert_eq!(st, StatusCode::OK, "{o}");
+    let per_day: u64 = o["by_day"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .map(|d| {
+            ["critical", "high", "medium", "low"]
+                .iter()
+                .map(|k| d[k].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+        .sum();
+    assert_eq!(per_day, api_ids.len() as u64, "every open incident of the demo is in the period");
+
+    // Suppressions: an analyst adds one (reason required), a viewer cannot.
+    let (st, v) = body(
+        with(&lan, http.post(url("/api/v1/suppressions")))
+            .json(&json!({"src": "10.46.1.0/24", "reason": ""}))
+            .send()
+            .expect("no reason"),
+    );
+    assert_eq!((st, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "refused"), "{v}");
+    let (st, v) = body(with(&lan, http.post(url("/api/v1/suppressions"))).json(&json!({"src": "10.46.1.0/24", "sid": 1, "reason": "SOC scanner", "expires_days": 7})).send().expect("suppress"));
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["created_by"], "lan");
+    let (st, _) = body(
+        with(&minh, http.delete(url(&format!("/api/v1/suppressions/{}", v["id"]))))
+            .send()
+            .expect("viewer"),
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // Merge: the last incident into the second; it leaves the queue, its alerts move.
+    if api_ids.len() >= 3 {
+        let (from, into) = (api_ids[2], api_ids[1]);
+        let (_, f) = body(
+            with(&lan, http.get(url(&format!("/api/v1/incidents/{from}")))).send().expect("from"),
+        );
+        let (_, t0) = body(
+            with(&lan, http.get(url(&format!("/api/v1/incidents/{into}")))).send().expect("into"),
+        );
+        let (st, v) = body(
+            with(&lan, http.post(url(&format!("/api/v1/incidents/{from}/merge"))))
+                .json(&json!({"into": into, "version": f["incident"]["version"]}))
+                .send()
+                .expect("merge"),
+        );
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let sum = f["incident"]["alert_count"].as_u64().unwrap_or(0)
+            + t0["incident"]["alert_count"].as_u64().unwrap_or(0);
+        assert_eq!(v["incident"]["alert_count"].as_u64(), Some(sum));
+        let (_, q) =
+            body(with(&lan, http.get(url("/api/v1/incidents?status="))).send().expect("queue"));
+        assert!(q["incidents"].as_array().expect("list").iter().all(|i| i["id"] != json!(from)));
+    }
 
     // Resolve it; the store says the same, with the user in the audit log.
     let v2 = d["incident"]["version"].as_i64().expect("version");
