@@ -486,7 +486,7 @@ fn old_finding_ids_and_records_are_forgotten() {
     c.ingest_finding("s1/1".into(), None);
     c.ingest_record(serde_json::json!({"event_type": "dns", "timestamp": ts(0), "flow_id": 5}))
         .unwrap();
-    c.ingest_record(serde_json::json!({"event_type": "stats"})).unwrap();
+    c.ingest_record(serde_json::json!({"event_type": "dhcp"})).unwrap();
     c.flush().unwrap();
     assert_eq!((c.stats.records, c.stats.records_not_kept), (1, 1));
     let now = chrono::Utc::now().timestamp_micros();

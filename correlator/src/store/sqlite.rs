@@ -439,21 +439,47 @@ impl Store {
     }
 
     /// Other incidents about the same entity, or sharing a host with incident `id`,
-    /// newest first.
+    /// newest first. Bounded work at any size: the newest `limit` of the entity's
+    /// incidents, and the newest `limit` of each of the incident's first 16 hosts
+    /// (a scanner's address is in a hundred thousand incidents of a big store).
     pub fn related_incidents(
         &self,
         id: i64,
         entity: &str,
         limit: usize,
     ) -> Result<Vec<IncidentRow>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {INCIDENT_COLS} FROM incidents WHERE id != ?1 AND merged_into IS NULL AND (
-                 entity = ?2 OR id IN (SELECT h.incident_id FROM incident_hosts h
-                                       WHERE h.ip IN (SELECT ip FROM incident_hosts WHERE incident_id = ?1)))
-             ORDER BY last_seen_us DESC LIMIT ?3"
-        ))?;
-        let rows = st.query_map(params![id, entity, limit as i64], incident_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut ids: Vec<i64> = Vec::new();
+        let mut st = self.conn.prepare_cached(
+            "SELECT id FROM incidents WHERE entity = ?1 AND id != ?2 ORDER BY last_seen_us DESC LIMIT ?3",
+        )?;
+        for r in st.query_map(params![entity, id, limit as i64], |r| r.get(0))? {
+            ids.push(r?);
+        }
+        let mut hosts = self
+            .conn
+            .prepare_cached("SELECT ip FROM incident_hosts WHERE incident_id = ?1 LIMIT 16")?;
+        let hosts: Vec<String> =
+            hosts.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT incident_id FROM incident_hosts WHERE ip = ?1 AND incident_id != ?2
+             ORDER BY incident_id DESC LIMIT ?3",
+        )?;
+        for ip in &hosts {
+            for r in st.query_map(params![ip, id, limit as i64], |r| r.get(0))? {
+                ids.push(r?);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut rows = Vec::with_capacity(ids.len());
+        for i in ids {
+            if let Some(row) = self.get_incident(i)?.filter(|r| r.merged_into.is_none()) {
+                rows.push(row);
+            }
+        }
+        rows.sort_by(|a, b| b.last_seen_us.cmp(&a.last_seen_us).then(b.id.cmp(&a.id)));
+        rows.truncate(limit);
+        Ok(rows)
     }
 
     pub fn get_incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError> {
