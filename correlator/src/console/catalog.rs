@@ -328,7 +328,19 @@ pub async fn overview(
         Some(u) => parse_time(u, "until")? + 86_400_000_000 - 1,
         None => chrono::Utc::now().timestamp_micros(),
     };
-    Ok(Json(c.db.read(move |s| s.overview(now, days)).await?))
+    // Cached a minute per period, by the day the period ends.
+    let key = (days, now.div_euclid(86_400_000_000));
+    if let Some((at, o)) = c.overviews.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if at.elapsed() < std::time::Duration::from_secs(60) {
+            return Ok(Json(o));
+        }
+    }
+    let o = c.db.read(move |s| s.overview(now, days)).await?;
+    if let Ok(mut m) = c.overviews.lock() {
+        m.retain(|_, (at, _)| at.elapsed() < std::time::Duration::from_secs(60));
+        m.insert(key, (std::time::Instant::now(), o.clone()));
+    }
+    Ok(Json(o))
 }
 
 /// A saved view of the queue.

@@ -86,6 +86,14 @@ pub struct Console {
     pub service: Option<Arc<Shared>>,
     /// The store's change number, watched by the live-update streams.
     changes: tokio::sync::watch::Sender<i64>,
+    /// Overviews computed in the last minute, by (days, until): an overview aggregates
+    /// every incident of its period (seconds at a million incidents).
+    pub overviews: std::sync::Mutex<
+        std::collections::HashMap<
+            (u32, i64),
+            (std::time::Instant, crate::store::overview::Overview),
+        >,
+    >,
 }
 
 impl Console {
@@ -97,7 +105,15 @@ impl Console {
     ) -> Result<Arc<Console>, StoreError> {
         let db = Db::open(store_path)?;
         let (changes, _) = tokio::sync::watch::channel(0);
-        Ok(Arc::new(Console { cfg, db, throttle: Throttle::default(), engine, service, changes }))
+        Ok(Arc::new(Console {
+            cfg,
+            db,
+            throttle: Throttle::default(),
+            engine,
+            service,
+            changes,
+            overviews: Default::default(),
+        }))
     }
 
     /// Wakes the live-update streams (after a change made through the console).

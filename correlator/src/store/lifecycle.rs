@@ -306,9 +306,17 @@ impl Store {
         incident: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        let sql = "SELECT id, at_us, actor, action, incident_id, object, detail FROM audit_log
-                   WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY at_us DESC, id DESC LIMIT ?2";
-        let mut st = self.conn().prepare(sql)?;
+        // Two statements: `?1 IS NULL OR incident_id = ?1` would read the whole log
+        // through the time index (1.5 s at 1.5 million incidents) instead of the
+        // incident's few records.
+        let sql = if incident.is_some() {
+            "SELECT id, at_us, actor, action, incident_id, object, detail FROM audit_log
+             WHERE incident_id = ?1 ORDER BY at_us DESC, id DESC LIMIT ?2"
+        } else {
+            "SELECT id, at_us, actor, action, incident_id, object, detail FROM audit_log
+             WHERE ?1 IS NULL ORDER BY at_us DESC, id DESC LIMIT ?2"
+        };
+        let mut st = self.conn().prepare_cached(sql)?;
         let rows = st.query_map(params![incident, limit as i64], |r| {
             let at_us: i64 = r.get(1)?;
             let detail: String = r.get(6)?;

@@ -458,8 +458,7 @@ impl Store {
         let mut hosts = self
             .conn
             .prepare_cached("SELECT ip FROM incident_hosts WHERE incident_id = ?1 LIMIT 16")?;
-        let hosts: Vec<String> =
-            hosts.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let hosts: Vec<String> = hosts.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let mut st = self.conn.prepare_cached(
             "SELECT incident_id FROM incident_hosts WHERE ip = ?1 AND incident_id != ?2
              ORDER BY incident_id DESC LIMIT ?3",
