@@ -172,8 +172,14 @@ fn main() {
     });
     let t = Instant::now();
     get("/api/v1/overview?days=30&until=2026-10-31");
-    println!("  {:<52} {:>7.2} ms (computed; then cached for a minute)", "overview (30 days), first request", t.elapsed().as_secs_f64() * 1000.0);
-    report("overview (30 days), cached", 50, &|_| "/api/v1/overview?days=30&until=2026-10-31".into());
+    println!(
+        "  {:<52} {:>7.2} ms (computed; then cached for a minute)",
+        "overview (30 days), first request",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    report("overview (30 days), cached", 50, &|_| {
+        "/api/v1/overview?days=30&until=2026-10-31".into()
+    });
     serving.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -335,7 +335,12 @@ pub async fn overview(
             return Ok(Json(o));
         }
     }
-    let o = c.db.read(move |s| s.overview(now, days)).await?;
+    let mut o = c.db.read(move |s| s.overview(now, days)).await?;
+    for a in &mut o.top_agencies {
+        if let Some(agency) = c.engine.inventory.agencies.get(&a.key) {
+            a.label = agency.name.clone();
+        }
+    }
     if let Ok(mut m) = c.overviews.lock() {
         m.retain(|_, (at, _)| at.elapsed() < std::time::Duration::from_secs(60));
         m.insert(key, (std::time::Instant::now(), o.clone()));

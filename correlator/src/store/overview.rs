@@ -65,8 +65,10 @@ impl Store {
         let since_us = first * DAY_US - DAY_OFFSET_US;
         let mut by_day: Vec<DayCount> =
             (first..=last).map(|d| DayCount { day: day_name(d), ..Default::default() }).collect();
+        // Every aggregate reads the covering index `incidents_overview` (migration 6),
+        // never the incidents table.
         let mut st = self.conn().prepare(
-            "SELECT (first_seen_us + ?2) / ?3, score FROM incidents
+            "SELECT (first_seen_us + ?2) / ?3, score FROM incidents INDEXED BY incidents_overview
              WHERE first_seen_us >= ?1 AND merged_into IS NULL",
         )?;
         let rows = st.query_map(params![since_us, DAY_OFFSET_US, DAY_US], |r| {
@@ -93,23 +95,37 @@ impl Store {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         };
         let by_status = counted(
-            "SELECT status, status, count(*) FROM incidents WHERE merged_into IS NULL GROUP BY status ORDER BY 3 DESC",
+            "SELECT status, status, count(*) FROM incidents INDEXED BY incidents_overview
+             WHERE merged_into IS NULL GROUP BY status ORDER BY 3 DESC",
             &[],
         )?;
-        let top_signatures = counted(
-            "SELECT gid || ':' || sid, max(signature), sum(alerts) FROM incident_rules WHERE last_us >= ?1
-             GROUP BY gid, sid ORDER BY 3 DESC LIMIT 10",
+        let mut top_signatures = counted(
+            "SELECT gid || ':' || sid, '', sum(alerts) FROM incident_rules INDEXED BY incident_rules_recent
+             WHERE last_us >= ?1 GROUP BY gid, sid ORDER BY 3 DESC LIMIT 10",
             &[&since_us],
         )?;
+        for c in &mut top_signatures {
+            let (gid, sid) = c.key.split_once(':').unwrap_or(("1", "0"));
+            c.label = self
+                .conn()
+                .query_row(
+                    "SELECT signature FROM incident_rules WHERE gid = ?1 AND sid = ?2 AND last_us >= ?3 LIMIT 1",
+                    params![gid.parse::<i64>().unwrap_or(1), sid.parse::<i64>().unwrap_or(0), since_us],
+                    |r| r.get(0),
+                )
+                .unwrap_or_else(|_| c.key.clone());
+        }
+        // Labels are agency ids here; the console names them from the inventory.
         let top_agencies = counted(
-            "SELECT agency, coalesce(max(agency_name), agency), count(*) FROM incidents
+            "SELECT agency, agency, count(*) FROM incidents INDEXED BY incidents_overview
              WHERE last_seen_us >= ?1 AND agency IS NOT NULL AND merged_into IS NULL
              GROUP BY agency ORDER BY 3 DESC LIMIT 10",
             &[&since_us],
         )?;
         let mut open = [0u64; 4];
         let mut st = self.conn().prepare(
-            "SELECT score FROM incidents WHERE status IN ('new', 'acknowledged', 'in_progress') AND merged_into IS NULL",
+            "SELECT score FROM incidents INDEXED BY incidents_overview
+             WHERE status IN ('new', 'acknowledged', 'in_progress') AND merged_into IS NULL",
         )?;
         for score in st.query_map([], |r| r.get::<_, u32>(0))? {
             let i = match crate::incident::score::severity_of(score?) {
