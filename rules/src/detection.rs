@@ -40,11 +40,14 @@ pub struct Detection {
     pub ioc: Option<Arc<IocSet>>,
     /// Sigma rules; the sensor runs those routed to network events.
     pub sigma: Option<Arc<SigmaSet>>,
+    /// Signatures of the rule files that did not load (unsupported or broken), as the
+    /// load report counted them; shipped in the sensor's heartbeat.
+    pub signatures_skipped: usize,
 }
 
 impl From<Arc<RuleSet>> for Detection {
     fn from(signatures: Arc<RuleSet>) -> Self {
-        Detection { signatures, yara: None, ioc: None, sigma: None }
+        Detection { signatures, yara: None, ioc: None, sigma: None, signatures_skipped: 0 }
     }
 }
 

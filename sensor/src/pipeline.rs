@@ -91,6 +91,7 @@ impl Sensor {
     pub fn new(cfg: SensorConfig, detection: impl Into<Detection>) -> Self {
         let detection = detection.into();
         let rules = detection.signatures;
+        let rules_skipped = detection.signatures_skipped;
         let scanner = detection.yara.map(|set| ContentScanner::new(set, &cfg.yara));
         let ioc = detection.ioc;
         let sigma = detection.sigma.map(|set| {
@@ -101,8 +102,12 @@ impl Sensor {
         let flows = FlowTable::new(cfg.flow.clone(), cfg.stream.midstream);
         let defrag = Defrag::new(cfg.defrag.clone());
         let checksum = ChecksumState { mode: cfg.capture.checksum_validation, sampled: 0, bad: 0 };
-        let stats =
-            SensorStats { rules_loaded: rules.len(), rules_generation: 1, ..Default::default() };
+        let stats = SensorStats {
+            rules_loaded: rules.len(),
+            rules_skipped,
+            rules_generation: 1,
+            ..Default::default()
+        };
         let stream_mem = Memcap::new(cfg.stream.memcap);
         let mut session_limits = SessionLimits {
             depth: cfg.stream.depth,
@@ -155,6 +160,7 @@ impl Sensor {
         self.detector = new.detector_from(old_detector, &m);
         self.flows.for_each_mut(|f| f.detect.migrate(&m));
         self.stats.rules_loaded = new.len();
+        self.stats.rules_skipped = detection.signatures_skipped;
         self.rules = new;
         self.scanner = detection.yara.map(|set| {
             let mut scanner = ContentScanner::new(set, &self.cfg.yara);

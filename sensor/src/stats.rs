@@ -80,6 +80,8 @@ pub struct SensorStats {
     /// Sigma on network events, when Sigma rules are loaded.
     pub sigma: Option<crate::sigma::SigmaStats>,
     pub rules_loaded: usize,
+    /// Signatures of the rule files that did not load.
+    pub rules_skipped: usize,
     /// Rule sets swapped in while running, and the generation in use (1: the set
     /// loaded at start).
     pub reloads: u64,
@@ -141,6 +143,7 @@ impl SensorStats {
             },
             "detect": {
                 "rules_loaded": self.rules_loaded,
+                "rules_skipped": self.rules_skipped,
                 "reloads": self.reloads,
                 "rules_generation": self.rules_generation,
                 "alert": self.detect.alerts,

@@ -379,7 +379,8 @@ fn hash_end(h: &mut impl Hasher, (ip, port): (IpAddr, u16)) {
 
 /// Keys of the `stats` record that are not summed over workers: times, rule counts
 /// and generations are the same in every worker, so the largest is kept.
-const NOT_SUMMED: [&str; 5] = ["uptime", "rules_loaded", "rules_generation", "reloads", "rules"];
+const NOT_SUMMED: [&str; 6] =
+    ["uptime", "rules_loaded", "rules_skipped", "rules_generation", "reloads", "rules"];
 
 /// Adds the workers' `stats` records up: numbers are summed, except the keys of
 /// [`NOT_SUMMED`] (and everything below them), where the largest is kept.

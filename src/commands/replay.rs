@@ -119,7 +119,8 @@ pub fn load_detection(
     cfg: &Config,
     quiet: bool,
 ) -> Result<Detection> {
-    let (signatures, _) = load_rules(signature_files, cfg, quiet)?;
+    let (signatures, report) = load_rules(signature_files, cfg, quiet)?;
+    let signatures_skipped = report.skipped.len();
     let or_config = |given: &'_ [PathBuf], configured: &'_ [PathBuf]| -> Vec<PathBuf> {
         if given.is_empty() {
             configured.to_vec()
@@ -187,7 +188,7 @@ pub fn load_detection(
         }
         Some(Arc::new(set))
     };
-    Ok(Detection { signatures, yara, ioc, sigma })
+    Ok(Detection { signatures, yara, ioc, sigma, signatures_skipped })
 }
 
 /// Starts accepting rule reloads: the same paths are loaded again on each request.

@@ -177,6 +177,7 @@ pub struct SensorView {
     pub version: Option<String>,
     pub rules_generation: Option<u64>,
     pub rules_loaded: Option<u64>,
+    pub rules_skipped: Option<u64>,
     pub packets: Option<u64>,
     pub kernel_drops: Option<u64>,
     pub queue_drops: Option<u64>,
@@ -204,6 +205,7 @@ pub async fn list_sensors(State(c): State<Arc<Console>>) -> ApiResult<Json<Vec<S
                     version: h.version.clone(),
                     rules_generation: h.rules_generation,
                     rules_loaded: h.rules_loaded,
+                    rules_skipped: h.rules_skipped,
                     packets: h.packets,
                     kernel_drops: h.kernel_drops,
                     queue_drops: h.queue_drops,
@@ -230,6 +232,7 @@ pub async fn list_sensors(State(c): State<Arc<Console>>) -> ApiResult<Json<Vec<S
                 version: None,
                 rules_generation: None,
                 rules_loaded: None,
+                rules_skipped: None,
                 packets: None,
                 kernel_drops: None,
                 queue_drops: None,
@@ -277,7 +280,7 @@ pub async fn list_rulesets(State(c): State<Arc<Console>>) -> Json<serde_json::Va
         .and_then(|s| s.sensors.lock().ok().map(|m| {
             m.by_name
                 .values()
-                .map(|h| serde_json::json!({"sensor": h.name, "generation": h.rules_generation, "loaded": h.rules_loaded}))
+                .map(|h| serde_json::json!({"sensor": h.name, "generation": h.rules_generation, "loaded": h.rules_loaded, "skipped": h.rules_skipped}))
                 .collect()
         }))
         .unwrap_or_default();

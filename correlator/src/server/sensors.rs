@@ -22,6 +22,7 @@ pub struct SensorHealth {
     pub version: Option<String>,
     pub rules_generation: Option<u64>,
     pub rules_loaded: Option<u64>,
+    pub rules_skipped: Option<u64>,
     pub uptime: Option<u64>,
     pub packets: Option<u64>,
     pub kernel_drops: Option<u64>,
@@ -54,6 +55,7 @@ impl Sensors {
             record["heartbeat"]["version"].as_str().map(str::to_string).or(h.version.take());
         h.rules_generation = n(&st["detect"]["rules_generation"]);
         h.rules_loaded = n(&st["detect"]["rules_loaded"]);
+        h.rules_skipped = n(&st["detect"]["rules_skipped"]);
         h.uptime = n(&st["uptime"]);
         h.packets = n(&st["capture"]["received"]).or(n(&st["decoder"]["pkts"]));
         h.kernel_drops = n(&st["capture"]["kernel_drops"]);
@@ -122,7 +124,7 @@ mod tests {
     fn silence_marks_down_once_and_a_heartbeat_brings_it_back() {
         let mut s = Sensors::default();
         let beat = serde_json::json!({"event_type": "stats", "stats": {"uptime": 60,
-            "detect": {"rules_generation": 2, "rules_loaded": 100},
+            "detect": {"rules_generation": 2, "rules_loaded": 100, "rules_skipped": 7},
             "capture": {"received": 5000, "kernel_drops": 1, "queue_drops": 0}},
             "heartbeat": {"version": "0.1.0", "spool": {"bytes": 4096}}});
         assert!(!s.heartbeat("hue-sensor-01", "10.46.1.20:40000", &beat, 1_000_000));
@@ -134,8 +136,15 @@ mod tests {
         assert!(s.sweep(20_000_000, 5_000_000).is_empty(), "raised once per outage");
         let h = &s.by_name["hue-sensor-01"];
         assert_eq!(
-            (h.up, h.down_count, h.spool_bytes, h.rules_generation),
-            (false, 1, Some(4096), Some(2))
+            (
+                h.up,
+                h.down_count,
+                h.spool_bytes,
+                h.rules_generation,
+                h.rules_loaded,
+                h.rules_skipped
+            ),
+            (false, 1, Some(4096), Some(2), Some(100), Some(7))
         );
         assert!(s.heartbeat("hue-sensor-01", "10.46.1.20:40001", &beat, 21_000_000), "was down");
         assert!(s.by_name["hue-sensor-01"].up);

@@ -431,7 +431,7 @@ function barList(items, id) {
 function sensorTable(sensors) {
   return table(t('sensors'), ['sensor', 'status', 'last_heartbeat', 'packets', 'drops', 'rules_gen', 'last_alert', 'alerts'],
     sensors.map((x) => [x.name, x.up === null ? t('unknown') : x.up ? t('up') : t('down'), fmtTime(x.last_heartbeat), fmtNum(x.packets),
-      x.kernel_drops === null && x.queue_drops === null ? '' : fmtNum((x.kernel_drops || 0) + (x.queue_drops || 0)), x.rules_generation ?? '', fmtTime(x.last_alert), fmtNum(x.alerts)]), 'sensors');
+      x.kernel_drops === null && x.queue_drops === null ? '' : fmtNum((x.kernel_drops || 0) + (x.queue_drops || 0)), x.rules_generation === null ? '' : `#${x.rules_generation} · ${fmtNum(x.rules_loaded)} / −${fmtNum(x.rules_skipped ?? 0)}`, fmtTime(x.last_alert), fmtNum(x.alerts)]), 'sensors');
 }
 
 async function sensorsPage() { render(h('h1', {}, t('sensors')), sensorTable(await api('GET', '/api/v1/sensors'))); }
