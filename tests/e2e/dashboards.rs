@@ -212,7 +212,7 @@ fn kibana_stand_in(
             .and_then(|c| c.split("boundary=").nth(1))
             .unwrap_or("")
             .to_string();
-        let ok = headers.get("kbn-xsrf").is_some()
+        let ok = headers.contains_key("kbn-xsrf")
             && !boundary.is_empty()
             && body.contains("name=\"file\"");
         let part = body
