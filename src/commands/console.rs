@@ -257,6 +257,15 @@ pub fn local_certificate(dir: &Path) -> Result<(std::path::PathBuf, std::path::P
     Ok((crt, key))
 }
 
+/// The runtime a console is served on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the I/O runtime")
+}
+
 /// Serves until SIGINT/SIGTERM.
 pub fn wait_for_stop() -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([
@@ -287,11 +296,7 @@ pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
         );
         (ccfg.tls_cert, ccfg.tls_key) = (crt, key);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the I/O runtime")?;
+    let runtime = runtime()?;
     let serving = runtime.block_on(start(&cfg, ccfg, None))?;
     let users = store(&cfg)?.users()?.len();
     if users == 0 {

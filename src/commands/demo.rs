@@ -139,11 +139,7 @@ fn serve_console(a: &DemoArgs, cfg: &Config) -> Result<ExitCode> {
     let mut ccfg = cfg.console.clone();
     ccfg.listen = a.listen.clone();
     (ccfg.tls_cert, ccfg.tls_key) = (crt, key);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the I/O runtime")?;
+    let runtime = super::console::runtime()?;
     let serving = runtime.block_on(super::console::start(cfg, ccfg, None))?;
     println!();
     println!("Analyst console: https://localhost:{}/", serving.addr.port());
