@@ -3,7 +3,8 @@
 //!
 //! Stages are folders: [`ingest`] (alerts, and host logs through Sigma), [`server`]
 //! (the listeners: syslog, HTTPS), [`incident`] (grouping rules and scoring),
-//! [`store`] (SQLite with migrations).
+//! [`store`] (SQLite with migrations), [`response`] (blocking hooks), [`console`]
+//! (analyst web UI and API), [`elastic`] (the Elasticsearch sink).
 //!
 //! ```
 //! use gatewatch_correlator::{config::CorrelatorConfig, Correlator, store::Store};
@@ -19,6 +20,7 @@ pub mod console;
 pub mod elastic;
 pub mod incident;
 pub mod ingest;
+pub mod response;
 pub mod server;
 pub mod store;
 

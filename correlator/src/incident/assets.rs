@@ -468,7 +468,7 @@ impl Inventory {
     pub fn zone_of_entity(&self, entity: &str) -> Zone<'_> {
         if let Some(name) = entity.strip_prefix("host:") {
             self.zone_of_name(name)
-        } else if entity.starts_with("sensor:") {
+        } else if entity.starts_with("sensor:") || entity.starts_with("response:") {
             Zone::External
         } else {
             self.zone(entity)

@@ -27,6 +27,9 @@ use super::attack::{Meaning, RsitClass};
 
 /// Generator id of the correlator's alerts about sensors.
 pub const GID_SENSOR_HEALTH: u32 = 9800;
+/// Generator id of the automated response's alerts about itself (a blocking storm, an
+/// action that failed): their entity is `response:WHAT` (the alert's `host`).
+pub const GID_RESPONSE: u32 = 9801;
 
 /// The entity chosen for an alert, and the other end of the alert.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +80,7 @@ impl Choice {
         let name = match self.entity.split_once(':') {
             Some(("host", n)) => format!("host {n}"),
             Some(("sensor", n)) => return format!("sensor {n}"),
+            Some(("response", n)) => return format!("automated response ({n})"),
             _ => self.entity.clone(),
         };
         match (&self.asset, self.zone) {
@@ -91,7 +95,13 @@ impl Choice {
 /// The label of an entity (see [`Choice::label`]).
 pub fn label_of(entity: &str, inv: &Inventory) -> String {
     let z = inv.zone_of_entity(entity);
-    let zone = if entity.starts_with("sensor:") { "sensor" } else { z.name() };
+    let zone = if entity.starts_with("sensor:") {
+        "sensor"
+    } else if entity.starts_with("response:") {
+        "gatewatch"
+    } else {
+        z.name()
+    };
     Choice { entity: entity.to_string(), zone, asset: z.asset().cloned(), peer: None }.label()
 }
 
@@ -148,6 +158,15 @@ pub fn choose(
         return Choice {
             entity: format!("sensor:{name}"),
             zone: "sensor",
+            asset: None,
+            peer: None,
+        };
+    }
+    if a.alert.gid == GID_RESPONSE {
+        let what = a.host.clone().unwrap_or_else(|| "blocking".into());
+        return Choice {
+            entity: format!("response:{what}"),
+            zone: "gatewatch",
             asset: None,
             peer: None,
         };

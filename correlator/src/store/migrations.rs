@@ -307,4 +307,40 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE merged_into IS NULL;
     CREATE INDEX incident_rules_recent ON incident_rules (last_us, gid, sid, alerts);
     "#,
+    // 7: automated blocking: one row per decision of a response policy (its state moves
+    // as it is approved, executed, expired or undone); every step is also a record of
+    // the append-only audit log (`object` = `block:ID`), found through a new index.
+    r#"
+    CREATE TABLE blocks (
+        id              INTEGER PRIMARY KEY,
+        created_us      INTEGER NOT NULL,
+        incident_id     INTEGER REFERENCES incidents (id),
+        policy          TEXT    NOT NULL,
+        action          TEXT    NOT NULL,   -- the configured action's name
+        action_kind     TEXT    NOT NULL,   -- nft | webhook | program
+        target_kind     TEXT    NOT NULL,   -- source | destination | domain | host
+        target          TEXT    NOT NULL,   -- an address or a domain name
+        mode            TEXT    NOT NULL,   -- enforce | approve | dry-run
+        state           TEXT    NOT NULL,
+        reason          TEXT    NOT NULL,
+        allowlist       TEXT,               -- `list: entry` that stopped it
+        ttl_secs        INTEGER NOT NULL,
+        repeat          INTEGER NOT NULL,   -- earlier blocks of the same target
+        auto_started_us INTEGER,            -- started without an analyst (rate limits)
+        executed_us     INTEGER,
+        expires_us      INTEGER,
+        ended_us        INTEGER,
+        decided_by      TEXT,               -- who approved, denied or undid it
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_try_us     INTEGER,
+        last_error      TEXT,
+        lease_owner     TEXT,               -- the process working on it, until
+        lease_until     INTEGER
+    );
+    CREATE INDEX blocks_target ON blocks (target, created_us);
+    CREATE INDEX blocks_state ON blocks (state, expires_us);
+    CREATE INDEX blocks_incident ON blocks (incident_id, created_us);
+    CREATE INDEX blocks_auto ON blocks (auto_started_us, policy) WHERE auto_started_us IS NOT NULL;
+    CREATE INDEX audit_object ON audit_log (object, at_us) WHERE object IS NOT NULL;
+    "#,
 ];

@@ -1,8 +1,9 @@
 //! Storage of alerts and incidents. SQLite is the embedded default ([`sqlite`]): the
 //! engine's writes ([`write`]), analysts' changes and the audit log ([`lifecycle`]),
-//! schema [`migrations`].
+//! schema [`migrations`], block decisions of the automated response ([`blocks`]).
 
 pub mod accounts;
+pub mod blocks;
 pub mod lifecycle;
 pub mod migrations;
 pub mod overview;

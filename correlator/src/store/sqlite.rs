@@ -31,7 +31,7 @@ pub enum StoreError {
 }
 
 /// An incident as stored.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct IncidentRow {
     pub id: i64,
     pub title: String,
@@ -482,14 +482,7 @@ impl Store {
     }
 
     pub fn get_incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?1"),
-                [id],
-                incident_from_row,
-            )
-            .optional()?)
+        get_incident_on(&self.conn, id)
     }
 
     /// The alerts of an incident, oldest first.
@@ -558,34 +551,12 @@ impl Store {
 
     /// The rules of an incident, most alerts first.
     pub fn incident_rules(&self, id: i64) -> Result<Vec<IncidentRule>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT gid, sid, signature, severity, alerts, first_us, last_us FROM incident_rules
-             WHERE incident_id = ?1 ORDER BY alerts DESC, sid",
-        )?;
-        let rows = st.query_map([id], |r| {
-            Ok(IncidentRule {
-                gid: r.get(0)?,
-                sid: r.get(1)?,
-                signature: r.get(2)?,
-                severity: r.get(3)?,
-                alerts: r.get::<_, i64>(4)? as u64,
-                first_seen: iso_utc(r.get(5)?),
-                last_seen: iso_utc(r.get(6)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        incident_rules_on(&self.conn, id)
     }
 
     /// The hosts an incident involves.
     pub fn incident_hosts(&self, id: i64) -> Result<Vec<IncidentHost>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT ip, role, zone, agency FROM incident_hosts WHERE incident_id = ?1
-             ORDER BY CASE role WHEN 'entity' THEN 0 ELSE 1 END, ip",
-        )?;
-        let rows = st.query_map([id], |r| {
-            Ok(IncidentHost { ip: r.get(0)?, role: r.get(1)?, zone: r.get(2)?, agency: r.get(3)? })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        incident_hosts_on(&self.conn, id)
     }
 
     /// Deletes alerts last seen before `before_us`, and closed or merged incidents
@@ -732,6 +703,58 @@ pub(crate) fn set_input_position(
     )?;
     st.execute(params![source, dev as i64, ino as i64, offset as i64, now_us])?;
     Ok(())
+}
+
+/// [`Store::get_incident`] on a connection (or inside a transaction).
+pub(crate) fn get_incident_on(
+    conn: &Connection,
+    id: i64,
+) -> Result<Option<IncidentRow>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?1"),
+            [id],
+            incident_from_row,
+        )
+        .optional()?)
+}
+
+/// [`Store::incident_rules`] on a connection.
+pub(crate) fn incident_rules_on(
+    conn: &Connection,
+    id: i64,
+) -> Result<Vec<IncidentRule>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT gid, sid, signature, severity, alerts, first_us, last_us FROM incident_rules
+         WHERE incident_id = ?1 ORDER BY alerts DESC, sid",
+    )?;
+    let rows = st.query_map([id], |r| {
+        Ok(IncidentRule {
+            gid: r.get(0)?,
+            sid: r.get(1)?,
+            signature: r.get(2)?,
+            severity: r.get(3)?,
+            alerts: r.get::<_, i64>(4)? as u64,
+            first_seen: iso_utc(r.get(5)?),
+            last_seen: iso_utc(r.get(6)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// [`Store::incident_hosts`] on a connection.
+pub(crate) fn incident_hosts_on(
+    conn: &Connection,
+    id: i64,
+) -> Result<Vec<IncidentHost>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT ip, role, zone, agency FROM incident_hosts WHERE incident_id = ?1
+         ORDER BY CASE role WHEN 'entity' THEN 0 ELSE 1 END, ip",
+    )?;
+    let rows = st.query_map([id], |r| {
+        Ok(IncidentHost { ip: r.get(0)?, role: r.get(1)?, zone: r.get(2)?, agency: r.get(3)? })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 const INCIDENT_COLS: &str = "id, title, score, status, entity, entity_zone, agency, agency_name, system, security_level, criticality, rsit, tactics, techniques, alert_count, rule_count, succeeded, correlations, gid, sid, signature, category, src_ip, dest_ip, severity, assignee, first_seen_us, last_seen_us, created_us, acknowledged_us, resolved_us, merged_into, version";

@@ -1,0 +1,277 @@
+//! Runs a configured program: an absolute path and an argument vector, never a shell.
+//! Placeholders in the arguments are replaced whole-word or inside an argument
+//! (`{target}`, `{kind}`, `{ttl}`, `{expires}`, `{id}`, `{incident}`, `{policy}`); the
+//! environment is emptied but for `PATH` and `GATEWATCH_*` variables with the same
+//! values. A run that outlives `timeout_secs` is killed. Exit status 0 is success;
+//! the exit status and the first 4 KiB of its output go to the audit record.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{ActionError, BlockAction, Outcome, Request};
+use crate::response::allowlist::TargetValue;
+use crate::response::config::ProgramConfig;
+
+/// Output kept per stream.
+const KEEP: usize = 4096;
+
+/// What a run came to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutput {
+    /// `None` when killed by a signal (or for the timeout).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl RunOutput {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({"exit": self.code, "stdout": self.stdout, "stderr": self.stderr})
+    }
+}
+
+fn keep(mut b: Vec<u8>) -> String {
+    b.truncate(KEEP);
+    String::from_utf8_lossy(&b).trim_end().to_string()
+}
+
+/// Runs `argv` (no shell) with `stdin`, for at most `timeout`; `env` is the whole
+/// environment besides `PATH`.
+pub(crate) fn run(
+    argv: &[String],
+    stdin: Option<&[u8]>,
+    timeout: Duration,
+    env: &[(&str, String)],
+) -> Result<RunOutput, ActionError> {
+    let (prog, args) = argv.split_first().ok_or_else(|| ActionError::fatal("no program to run"))?;
+    let mut child = Command::new(prog)
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| ActionError::fatal(format!("cannot run `{prog}`: {e}")))?;
+    if let (Some(mut w), Some(data)) = (child.stdin.take(), stdin) {
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = w.write_all(&data);
+        });
+    }
+    // Readers on their own threads: a chatty program cannot fill a pipe and hang.
+    let reader = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.by_ref().take(1 << 20).read_to_end(&mut buf);
+                let _ = std::io::copy(&mut r, &mut std::io::sink());
+            }
+            buf
+        })
+    };
+    let out = reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let err = reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let t0 = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if t0.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(ActionError::transient(format!("waiting for `{prog}`: {e}"))),
+        }
+    };
+    let output = RunOutput {
+        code: status.and_then(|s| s.code()),
+        stdout: keep(out.join().unwrap_or_default()),
+        stderr: keep(err.join().unwrap_or_default()),
+    };
+    if status.is_none() {
+        return Err(ActionError::transient(format!(
+            "`{prog}` did not finish within {} s and was killed",
+            timeout.as_secs()
+        )));
+    }
+    Ok(output)
+}
+
+pub struct Program {
+    cfg: ProgramConfig,
+}
+
+fn check_argv(what: &str, argv: &[String], required: bool) -> Result<(), String> {
+    match argv.first() {
+        None if required => Err(format!("`{what}` is empty: give the program and its arguments")),
+        None => Ok(()),
+        Some(p) if !Path::new(p).is_absolute() => {
+            Err(format!("`{what}`: the program `{p}` must be an absolute path"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+impl Program {
+    pub fn new(cfg: &ProgramConfig) -> Result<Program, String> {
+        check_argv("block", &cfg.block, true)?;
+        check_argv("unblock", &cfg.unblock, true)?;
+        check_argv("verify", &cfg.verify, false)?;
+        if cfg.timeout_secs == 0 {
+            return Err("`timeout_secs` must be at least 1".into());
+        }
+        Ok(Program { cfg: cfg.clone() })
+    }
+
+    fn values(r: &Request) -> [(&'static str, String); 7] {
+        [
+            ("target", r.target.to_string()),
+            ("kind", r.kind.as_str().to_string()),
+            ("ttl", r.ttl_secs.to_string()),
+            ("expires", crate::store::sqlite::iso_utc(r.expires_us)),
+            ("id", r.block_id.to_string()),
+            ("incident", r.incident_id.map(|i| i.to_string()).unwrap_or_default()),
+            ("policy", r.policy.clone()),
+        ]
+    }
+
+    fn run_step(
+        &self,
+        argv: &[String],
+        r: &Request,
+        event: &str,
+    ) -> Result<RunOutput, ActionError> {
+        let vals = Program::values(r);
+        let argv: Vec<String> = argv
+            .iter()
+            .map(|a| vals.iter().fold(a.clone(), |s, (k, v)| s.replace(&format!("{{{k}}}"), v)))
+            .collect();
+        let mut env: Vec<(&str, String)> = vec![("GATEWATCH_EVENT", event.to_string())];
+        for (k, v) in &vals {
+            env.push((
+                match *k {
+                    "target" => "GATEWATCH_TARGET",
+                    "kind" => "GATEWATCH_KIND",
+                    "ttl" => "GATEWATCH_TTL",
+                    "expires" => "GATEWATCH_EXPIRES",
+                    "id" => "GATEWATCH_BLOCK_ID",
+                    "incident" => "GATEWATCH_INCIDENT",
+                    _ => "GATEWATCH_POLICY",
+                },
+                v.clone(),
+            ));
+        }
+        run(&argv, None, Duration::from_secs(self.cfg.timeout_secs), &env)
+    }
+}
+
+fn failed(what: &str, o: &RunOutput) -> ActionError {
+    let why = if o.stderr.is_empty() { &o.stdout } else { &o.stderr };
+    ActionError::transient(format!(
+        "{what} exited with {}: {}",
+        o.code.map_or("a signal".to_string(), |c| c.to_string()),
+        why.lines().next().unwrap_or("")
+    ))
+}
+
+impl BlockAction for Program {
+    fn kind(&self) -> &'static str {
+        "program"
+    }
+
+    fn supports(&self, _: &TargetValue) -> bool {
+        true
+    }
+
+    fn block(&mut self, r: &Request) -> Result<Outcome, ActionError> {
+        let o = self.run_step(&self.cfg.block, r, "block")?;
+        if o.code != Some(0) {
+            return Err(failed("the block program", &o));
+        }
+        if self.cfg.verify.is_empty() {
+            return Ok(serde_json::json!({"block": o.json()}));
+        }
+        let v = self.run_step(&self.cfg.verify, r, "verify")?;
+        if v.code != Some(0) {
+            return Err(failed("the block ran, but the verify program", &v));
+        }
+        Ok(serde_json::json!({"block": o.json(), "verify": v.json(), "verified": true}))
+    }
+
+    fn unblock(&mut self, r: &Request) -> Result<Outcome, ActionError> {
+        let o = self.run_step(&self.cfg.unblock, r, "unblock")?;
+        if o.code != Some(0) {
+            return Err(failed("the unblock program", &o));
+        }
+        Ok(serde_json::json!({"unblock": o.json()}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::config::TargetKind;
+
+    fn req() -> Request {
+        Request {
+            block_id: 7,
+            kind: TargetKind::Source,
+            target: TargetValue::parse("203.0.113.7").unwrap(),
+            ttl_secs: 3600,
+            expires_us: 0,
+            incident_id: Some(3),
+            policy: "p".into(),
+            reason: "r".into(),
+        }
+    }
+
+    fn argv(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments_are_not_a_shell_and_failures_are_errors() {
+        let mut p = Program::new(&ProgramConfig {
+            block: argv(&["/bin/echo", "block", "{target}", "ttl={ttl};rm -rf /", "$(id)"]),
+            unblock: argv(&["/bin/false"]),
+            verify: Vec::new(),
+            timeout_secs: 5,
+        })
+        .unwrap();
+        let o = p.block(&req()).unwrap();
+        assert_eq!(o["block"]["stdout"], "block 203.0.113.7 ttl=3600;rm -rf / $(id)");
+        assert_eq!(o["block"]["exit"], 0);
+        let e = p.unblock(&req()).unwrap_err();
+        assert!(e.message.contains("the unblock program exited with 1"), "{e}");
+    }
+
+    #[test]
+    fn a_program_that_hangs_is_killed() {
+        let mut p = Program::new(&ProgramConfig {
+            block: argv(&["/bin/sleep", "30"]),
+            unblock: argv(&["/bin/true"]),
+            verify: Vec::new(),
+            timeout_secs: 1,
+        })
+        .unwrap();
+        let e = p.block(&req()).unwrap_err();
+        assert!(e.message.contains("did not finish within 1 s"), "{e}");
+    }
+
+    #[test]
+    fn configuration_errors() {
+        let bad = ProgramConfig {
+            block: argv(&["sinkhole"]),
+            unblock: argv(&["/bin/true"]),
+            ..Default::default()
+        };
+        assert!(Program::new(&bad).err().unwrap().contains("absolute path"));
+        let none = ProgramConfig { unblock: argv(&["/bin/true"]), ..Default::default() };
+        assert!(Program::new(&none).err().unwrap().contains("`block` is empty"));
+    }
+}

@@ -1,0 +1,799 @@
+//! The responder: follows the incidents that change in the store, decides what the
+//! policies ask for, and carries decisions out.
+//!
+//! One [`Responder::step`]:
+//! 1. **Decide.** Incidents changed since the responder's watermark (the store's
+//!    change numbers, as the Elasticsearch sink follows them) are read in order. For
+//!    each that is open, every policy that matches yields its targets, and each target
+//!    gets a decision in the same transaction that moves the watermark (a crash
+//!    neither loses nor repeats one):
+//!    - on an allowlist → `skipped-allowlist` (once per policy, target and incident);
+//!    - already blocked by the action, waiting for approval, or lifted or denied by an
+//!      analyst within `pardon` → nothing new (no ban loops);
+//!    - `dry-run` → `dry-run` (once while the block it stands for would last);
+//!    - `approve` → `awaiting-approval`;
+//!    - `enforce` → `pending`, or `rate-limited` past `max_blocks_per_minute` or the
+//!      policy's `max_per_minute`: then it waits for approval, and a "blocking storm"
+//!      alert is raised into one incident.
+//!
+//!    A false-positive verdict on an incident lifts its blocks and denies what waits.
+//! 2. **Act.** Pending and approved decisions are carried out (the allowlist is
+//!    checked again first), lifts analysts asked for are done, and blocks whose time
+//!    is up are lifted. Each is claimed with a lease; failures are tried again with a
+//!    growing pause, and after `max_attempts` a block is `failed` and raises an alert.
+//!    A lift is tried until it works (the firewall's own timeout is the backstop).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use gatewatch_rules::event::{AlertEvent, AlertInfo};
+use rusqlite::params;
+use serde::Serialize;
+
+use super::actions::{self, BlockAction, Request};
+use super::allowlist::{Allowlist, Target, TargetValue};
+use super::config::{parse_duration, Mode, ResponseConfig, TargetKind};
+use super::policy::{domains_in, tags_in, Facts, Policy};
+use crate::config::CorrelatorConfig;
+use crate::incident::assets::Inventory;
+use crate::incident::engine::{IncidentEngine, ENGINE_ACTOR};
+use crate::incident::entity::GID_RESPONSE;
+use crate::store::blocks::{self, BlockOutcome, BlockRow, BlockState, NewBlock};
+use crate::store::write::TxOps;
+use crate::store::{Store, StoreError};
+
+/// The watermark's keys in `sink_state`: the change number and incident id last read
+/// (one transaction changes many incidents under one number).
+const WATERMARK: &str = "response.incidents";
+const WATERMARK_ID: &str = "response.incidents.id";
+/// Incidents read per transaction.
+const BATCH: usize = 500;
+/// How long one claim on a block lasts (longer than any action's timeout).
+const LEASE_US: i64 = 120_000_000;
+/// A storm alert at most this often.
+const STORM_EVERY_US: i64 = 600_000_000;
+
+/// Counters since start.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ResponseStats {
+    pub incidents_evaluated: u64,
+    /// Decisions made, by the state they were made in.
+    pub decisions: BTreeMap<String, u64>,
+    pub executed: u64,
+    pub expired: u64,
+    pub undone: u64,
+    pub failed: u64,
+    pub attempts_failed: u64,
+    pub storm_alerts: u64,
+}
+
+/// What one step did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepReport {
+    pub incidents: usize,
+    pub decisions: usize,
+    pub actions: usize,
+}
+
+pub struct Responder {
+    policies: Vec<Policy>,
+    allow: Allowlist,
+    actions: BTreeMap<String, Box<dyn BlockAction>>,
+    inventory: Arc<Inventory>,
+    /// Places the responder's own alerts (no correlation rules).
+    engine: IncidentEngine,
+    max_per_minute: u32,
+    pardon_us: i64,
+    repeat_window_us: i64,
+    max_attempts: u32,
+    wants_tags: bool,
+    wants_domains: bool,
+    /// The lease owner's name (process and thread).
+    owner: String,
+    last_storm_us: i64,
+    pub stats: ResponseStats,
+}
+
+fn secs_us(s: u64) -> i64 {
+    (s.min(i64::MAX as u64 / 2_000_000) as i64) * 1_000_000
+}
+
+impl Responder {
+    /// A responder for `cfg`; the asset inventory and incident windows come from the
+    /// correlator's configuration. Errors name the policy, action or list.
+    pub fn new(cfg: &ResponseConfig, correlator: &CorrelatorConfig) -> Result<Responder, String> {
+        let mut engine = crate::ingest::engine_of(correlator).map_err(|e| e.to_string())?;
+        engine.correlation = None;
+        let actions = actions::build(&cfg.actions)?;
+        Responder::with_actions(cfg, engine, actions)
+    }
+
+    /// A responder with the given actions (tests put recorders in).
+    pub fn with_actions(
+        cfg: &ResponseConfig,
+        engine: IncidentEngine,
+        actions: BTreeMap<String, Box<dyn BlockAction>>,
+    ) -> Result<Responder, String> {
+        let allow = Allowlist::new(&cfg.allowlists)?;
+        let mut policies = Vec::new();
+        for p in &cfg.policies {
+            let pol = Policy::new(p)?;
+            let Some(a) = actions.get(&pol.action) else {
+                return Err(format!(
+                    "policy `{}`: no action `{}` in [response.actions]",
+                    pol.name, pol.action
+                ));
+            };
+            if pol.target == TargetKind::Domain && a.kind() == "nft" {
+                return Err(format!(
+                    "policy `{}`: action `{}` (nft) holds addresses, not domain names",
+                    pol.name, pol.action
+                ));
+            }
+            if policies.iter().any(|q: &Policy| q.name == pol.name) {
+                return Err(format!("policy `{}` is defined twice", pol.name));
+            }
+            policies.push(pol);
+        }
+        let pardon = parse_duration(&cfg.pardon).map_err(|e| format!("response.pardon {e}"))?;
+        let window = parse_duration(&cfg.repeat_window)
+            .map_err(|e| format!("response.repeat_window {e}"))?;
+        Ok(Responder {
+            wants_tags: policies.iter().any(Policy::wants_tags),
+            wants_domains: policies.iter().any(|p| p.target == TargetKind::Domain),
+            policies,
+            allow,
+            actions,
+            inventory: engine.inventory.clone(),
+            engine,
+            max_per_minute: cfg.max_blocks_per_minute,
+            pardon_us: secs_us(pardon),
+            repeat_window_us: secs_us(window),
+            max_attempts: cfg.max_attempts.max(1),
+            owner: format!("gatewatch:{}:{:?}", std::process::id(), std::thread::current().id()),
+            last_storm_us: i64::MIN,
+            stats: ResponseStats::default(),
+        })
+    }
+
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    pub fn allowlist(&self) -> &Allowlist {
+        &self.allow
+    }
+
+    /// Starts following the store: with no watermark yet, policies act on what changes
+    /// from now on (`from_start`: on every incident already there, for a new store).
+    pub fn attach(&self, store: &mut Store, from_start: bool) -> Result<(), StoreError> {
+        let tx = store.transaction()?;
+        let start: i64 = if from_start {
+            0
+        } else {
+            tx.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'", [], |r| {
+                r.get(0)
+            })?
+        };
+        for (k, v) in [(WATERMARK, start), (WATERMARK_ID, if from_start { 0 } else { i64::MAX })] {
+            tx.execute(
+                "INSERT INTO sink_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![k, v],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Decides on changed incidents, then acts on what is due.
+    pub fn step(&mut self, store: &mut Store, now_us: i64) -> Result<StepReport, StoreError> {
+        let mut report = StepReport::default();
+        for _ in 0..20 {
+            let (n, d) = self.decide(store, now_us)?;
+            report.incidents += n;
+            report.decisions += d;
+            if n < BATCH {
+                break;
+            }
+        }
+        report.actions = self.act(store, now_us)?;
+        Ok(report)
+    }
+
+    /// One batch of changed incidents: (incidents read, decisions made).
+    fn decide(&mut self, store: &mut Store, now_us: i64) -> Result<(usize, usize), StoreError> {
+        let tx = store.transaction()?;
+        let read = |k: &str| -> i64 {
+            tx.query_row("SELECT value FROM sink_state WHERE key = ?1", [k], |r| r.get(0))
+                .unwrap_or(i64::MAX)
+        };
+        let (mark, mark_id) = (read(WATERMARK), read(WATERMARK_ID));
+        let changed: Vec<(i64, i64)> = {
+            let mut st = tx.prepare_cached(
+                "SELECT id, updated_seq FROM incidents WHERE (updated_seq, id) > (?1, ?2)
+                 ORDER BY updated_seq, id LIMIT ?3",
+            )?;
+            let rows =
+                st.query_map(params![mark, mark_id, BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let Some(&(last_id, last)) = changed.last() else { return Ok((0, 0)) };
+        let mut decisions = 0;
+        for (id, _) in &changed {
+            decisions += self.decide_incident(&tx, *id, now_us)?;
+        }
+        for (k, v) in [(WATERMARK, last), (WATERMARK_ID, last_id)] {
+            tx.execute("UPDATE sink_state SET value = ?2 WHERE key = ?1", params![k, v])?;
+        }
+        tx.commit()?;
+        self.stats.incidents_evaluated += changed.len() as u64;
+        Ok((changed.len(), decisions))
+    }
+
+    fn facts(&self, tx: &rusqlite::Transaction<'_>, id: i64) -> Result<Option<Facts>, StoreError> {
+        let Some(incident) = crate::store::sqlite::get_incident_on(tx, id)? else {
+            return Ok(None);
+        };
+        let mut f = Facts { incident, ..Default::default() };
+        f.rules = crate::store::sqlite::incident_rules_on(tx, id)?
+            .into_iter()
+            .map(|r| (r.gid, r.sid))
+            .collect();
+        f.hosts = crate::store::sqlite::incident_hosts_on(tx, id)?;
+        if self.wants_tags {
+            for raw in blocks::incident_alert_bodies(tx, id, true, 200)? {
+                f.tags.extend(tags_in(&raw));
+            }
+        }
+        if self.wants_domains {
+            for raw in blocks::incident_alert_bodies(tx, id, false, 200)? {
+                f.domains.extend(domains_in(&raw));
+            }
+        }
+        Ok(Some(f))
+    }
+
+    fn decide_incident(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        id: i64,
+        now_us: i64,
+    ) -> Result<usize, StoreError> {
+        let Some(f) = self.facts(tx, id)? else { return Ok(0) };
+        let i = &f.incident;
+        if i.status == "false_positive" {
+            self.lift_false_positive(tx, id, now_us)?;
+            return Ok(0);
+        }
+        // The correlator's own incidents (sensors, the responder) never trigger blocks.
+        let own = i.entity.starts_with("sensor:") || i.entity.starts_with("response:");
+        if own || i.merged_into.is_some() || i.status == "resolved" {
+            return Ok(0);
+        }
+        let mut made = 0;
+        for pi in 0..self.policies.len() {
+            if !self.policies[pi].matches(&f) {
+                continue;
+            }
+            for t in self.policies[pi].targets(&f, &self.inventory) {
+                made += self.decide_target(tx, pi, &f, &t, now_us)? as usize;
+            }
+        }
+        Ok(made)
+    }
+
+    /// One target of one policy: the decision, if a new one is due.
+    fn decide_target(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        pi: usize,
+        f: &Facts,
+        t: &Target,
+        now_us: i64,
+    ) -> Result<bool, StoreError> {
+        let p = &self.policies[pi];
+        let target = t.value.to_string();
+        let incident = f.incident.id;
+        let since = now_us - self.pardon_us.max(self.repeat_window_us);
+        let prior = blocks::blocks_of_target(tx, &target, since)?;
+        let action_kind = self.actions.get(&p.action).map_or("", |a| a.kind());
+        // 1. The allowlist, first and always.
+        if let Some(hit) = self.allow.check(&t.value, &self.inventory) {
+            let seen = prior.iter().any(|b| {
+                b.policy == p.name
+                    && b.incident_id == Some(incident)
+                    && b.state == "skipped-allowlist"
+            });
+            if seen {
+                return Ok(false);
+            }
+            let reason = format!(
+                "policy {}: incident #{incident} — {} {target} is on allowlist {hit}; not blocked",
+                p.name,
+                t.kind.as_str()
+            );
+            let hit = hit.to_string();
+            self.record(
+                tx,
+                pi,
+                f,
+                t,
+                action_kind,
+                BlockState::SkippedAllowlist,
+                &reason,
+                Some(&hit),
+                0,
+                0,
+                false,
+                None,
+                now_us,
+            )?;
+            return Ok(true);
+        }
+        // 2. Nothing new while a decision stands, or after an analyst said no.
+        let state = |b: &BlockRow| BlockState::parse(&b.state);
+        if prior.iter().any(|b| b.action == p.action && state(b).is_some_and(BlockState::is_live)) {
+            return Ok(false);
+        }
+        let pardoned = prior.iter().any(|b| {
+            matches!(state(b), Some(BlockState::Undone | BlockState::Denied))
+                && b.ended_us.unwrap_or(b.created_us) >= now_us - self.pardon_us
+        });
+        if pardoned {
+            return Ok(false);
+        }
+        let once_per_incident = prior.iter().any(|b| {
+            b.policy == p.name
+                && b.incident_id == Some(incident)
+                && matches!(state(b), Some(BlockState::Failed))
+        });
+        if once_per_incident {
+            return Ok(false);
+        }
+        if p.mode == Mode::DryRun
+            && prior.iter().any(|b| {
+                b.policy == p.name
+                    && b.state == "dry-run"
+                    && b.expires_us.is_some_and(|e| e > now_us)
+            })
+        {
+            return Ok(false);
+        }
+        let repeat = prior
+            .iter()
+            .filter(|b| {
+                matches!(state(b), Some(BlockState::Executed | BlockState::Expired))
+                    && b.created_us >= now_us - self.repeat_window_us
+            })
+            .count() as u32;
+        let ttl = p.ttl_for(repeat);
+        let i = &f.incident;
+        let mut reason = format!(
+            "policy {}: incident #{incident} (score {}, {}) — {} {target}; block {}",
+            p.name,
+            i.score,
+            i.severity,
+            t.kind.as_str(),
+            human_secs(ttl)
+        );
+        if repeat > 0 {
+            reason.push_str(&format!(" (repeat offender: {repeat} earlier)"));
+        }
+        let (st, auto, would_expire) = match p.mode {
+            Mode::DryRun => (BlockState::DryRun, false, Some(now_us + secs_us(ttl))),
+            Mode::Approve => (BlockState::AwaitingApproval, false, None),
+            Mode::Enforce => {
+                let minute = now_us - 60_000_000;
+                let all = blocks::auto_blocks_since(tx, minute, None)?;
+                let mine = blocks::auto_blocks_since(tx, minute, Some(&p.name))?;
+                let over_all = all >= self.max_per_minute as u64;
+                let over_mine = p.max_per_minute > 0 && mine >= p.max_per_minute as u64;
+                if over_all || over_mine {
+                    let (n, limit, scope) = if over_all {
+                        (all, self.max_per_minute, "overall".to_string())
+                    } else {
+                        (mine, p.max_per_minute, format!("of policy {}", p.name))
+                    };
+                    reason.push_str(&format!(
+                        "; rate limit reached ({n} automatic blocks in the last minute, limit {limit} {scope}): waits for approval"
+                    ));
+                    self.storm_alert(tx, &scope, limit, now_us)?;
+                    (BlockState::RateLimited, false, None)
+                } else {
+                    (BlockState::Pending, true, None)
+                }
+            }
+        };
+        self.record(
+            tx,
+            pi,
+            f,
+            t,
+            action_kind,
+            st,
+            &reason,
+            None,
+            ttl,
+            repeat,
+            auto,
+            would_expire,
+            now_us,
+        )?;
+        Ok(true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        pi: usize,
+        f: &Facts,
+        t: &Target,
+        action_kind: &str,
+        state: BlockState,
+        reason: &str,
+        allowlist: Option<&str>,
+        ttl_secs: u64,
+        repeat: u32,
+        auto_started: bool,
+        would_expire_us: Option<i64>,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        let p = &self.policies[pi];
+        let target = t.value.to_string();
+        blocks::insert_block(
+            tx,
+            &NewBlock {
+                incident_id: Some(f.incident.id),
+                policy: &p.name,
+                action: &p.action,
+                action_kind,
+                target_kind: t.kind.as_str(),
+                target: &target,
+                mode: p.mode.as_str(),
+                state,
+                reason,
+                allowlist,
+                ttl_secs,
+                repeat,
+                auto_started,
+                would_expire_us,
+            },
+            now_us,
+            ENGINE_ACTOR,
+        )?;
+        *self.stats.decisions.entry(state.as_str().to_string()).or_default() += 1;
+        Ok(())
+    }
+
+    /// A false positive: its blocks are lifted, what waits is denied.
+    fn lift_false_positive(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        id: i64,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        for b in blocks::live_blocks_of_incident(tx, id)? {
+            let Some(from) = BlockState::parse(&b.state) else { continue };
+            let to =
+                if from == BlockState::Executed { BlockState::Undoing } else { BlockState::Denied };
+            let step = if to == BlockState::Undoing { "undo-requested" } else { "denied" };
+            let detail = serde_json::json!({"target": b.target, "action": b.action, "from": b.state,
+                "reason": format!("incident #{id} was marked a false positive")});
+            blocks::move_block(tx, &b, from, to, ENGINE_ACTOR, now_us, step, &detail)?;
+        }
+        Ok(())
+    }
+
+    /// Raises the "blocking storm" alert (at most every ten minutes; its incident
+    /// groups them all).
+    fn storm_alert(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        scope: &str,
+        limit: u32,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        if now_us.saturating_sub(self.last_storm_us) < STORM_EVERY_US {
+            return Ok(());
+        }
+        self.last_storm_us = now_us;
+        self.stats.storm_alerts += 1;
+        let sig = format!(
+            "GATEWATCH blocking storm: more than {limit} automatic blocks in a minute ({scope}); further blocks wait for approval"
+        );
+        self.raise(tx, "blocking-storm", 1, &sig, 1, now_us)
+    }
+
+    fn raise(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        what: &str,
+        sid: u32,
+        signature: &str,
+        severity: u8,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        let a = response_alert(what, sid, signature, severity, now_us);
+        let raw = serde_json::to_string(&a).unwrap_or_default();
+        let ops = TxOps::new(tx)?;
+        self.engine.place(&ops, &a, now_us, &raw, now_us)?;
+        Ok(())
+    }
+
+    /// Carries out what is due; returns how many blocks it worked on.
+    fn act(&mut self, store: &mut Store, now_us: i64) -> Result<usize, StoreError> {
+        let due = store.blocks_due(now_us, 200)?;
+        let mut n = 0;
+        for b in due {
+            let Some(from) = BlockState::parse(&b.state) else { continue };
+            if !store.claim_block(b.id, from, &self.owner, now_us, now_us + LEASE_US)? {
+                continue;
+            }
+            n += 1;
+            self.work(store, &b, from, now_us)?;
+        }
+        Ok(n)
+    }
+
+    fn request_of(&self, b: &BlockRow, value: TargetValue, now_us: i64) -> Request {
+        let ttl = match BlockState::parse(&b.state) {
+            Some(BlockState::Pending | BlockState::Approved) => b.ttl_secs,
+            _ => 0,
+        };
+        Request {
+            block_id: b.id,
+            kind: kind_of(&b.target_kind),
+            target: value,
+            ttl_secs: ttl,
+            expires_us: b.expires_us.unwrap_or(now_us + secs_us(ttl)),
+            incident_id: b.incident_id,
+            policy: b.policy.clone(),
+            reason: b.reason.clone(),
+        }
+    }
+
+    /// One claimed block.
+    fn work(
+        &mut self,
+        store: &mut Store,
+        b: &BlockRow,
+        from: BlockState,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        let lifting = matches!(from, BlockState::Undoing | BlockState::Executed);
+        let Some(value) = TargetValue::parse(&b.target) else {
+            let o = outcome(
+                BlockState::Failed,
+                None,
+                serde_json::json!({}),
+                Some("the target is neither an address nor a domain name"),
+            );
+            store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
+            return Ok(());
+        };
+        if !lifting {
+            // The allowlist again: it may have grown since the decision, and an
+            // approval never gets past it.
+            if let Some(hit) = self.allow.check(&value, &self.inventory) {
+                let hit = hit.to_string();
+                let mut o = outcome(
+                    BlockState::SkippedAllowlist,
+                    None,
+                    serde_json::json!({"reason": format!("on allowlist {hit} when it was to be carried out")}),
+                    None,
+                );
+                o.allowlist = Some(&hit);
+                store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
+                *self.stats.decisions.entry("skipped-allowlist".into()).or_default() += 1;
+                return Ok(());
+            }
+        }
+        let req = self.request_of(b, value, now_us);
+        let Some(action) = self.actions.get_mut(&b.action) else {
+            let e = format!("action `{}` is not configured here", b.action);
+            if lifting {
+                // Another process (the correlator) may have it: leave the lift to it.
+                let o = BlockOutcome {
+                    retry_at_us: Some(now_us + 60_000_000),
+                    ..outcome(from, Some("attempt-failed"), serde_json::json!({}), Some(&e))
+                };
+                store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
+                return Ok(());
+            }
+            let o = outcome(BlockState::Failed, None, serde_json::json!({}), Some(&e));
+            store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
+            self.stats.failed += 1;
+            return Ok(());
+        };
+        let result = if lifting { action.unblock(&req) } else { action.block(&req) };
+        match result {
+            Ok(detail) => {
+                let (to, expires) = match from {
+                    BlockState::Executed => (BlockState::Expired, None),
+                    BlockState::Undoing => (BlockState::Undone, None),
+                    _ => (BlockState::Executed, Some(now_us + secs_us(b.ttl_secs))),
+                };
+                let mut detail = detail;
+                if to == BlockState::Undone {
+                    if let Some(m) = detail.as_object_mut() {
+                        m.insert("requested_by".into(), b.decided_by.clone().into());
+                    }
+                }
+                let o = BlockOutcome { expires_us: expires, ..outcome(to, None, detail, None) };
+                if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
+                    match to {
+                        BlockState::Executed => self.stats.executed += 1,
+                        BlockState::Expired => self.stats.expired += 1,
+                        _ => self.stats.undone += 1,
+                    }
+                }
+            }
+            Err(e) => {
+                self.stats.attempts_failed += 1;
+                let attempts = b.attempts + 1;
+                let give_up = !lifting && (!e.retry || attempts >= self.max_attempts);
+                if give_up {
+                    let o = outcome(
+                        BlockState::Failed,
+                        None,
+                        serde_json::json!({"attempts": attempts}),
+                        Some(&e.message),
+                    );
+                    if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
+                        self.stats.failed += 1;
+                        let sig = format!(
+                            "GATEWATCH blocking action failed: {} {} via {} ({})",
+                            b.target_kind, b.target, b.action, e.message
+                        );
+                        let tx = store.transaction()?;
+                        self.raise(&tx, "action-failed", 2, &sig, 2, now_us)?;
+                        tx.commit()?;
+                    }
+                } else {
+                    // Lifts are tried until they work: 5 s, 30 s, 2.5 min, then 5 min.
+                    let pause = [5, 30, 150, 300][(attempts as usize - 1).min(3)];
+                    let o = BlockOutcome {
+                        retry_at_us: Some(now_us + secs_us(pause)),
+                        ..outcome(
+                            from,
+                            Some("attempt-failed"),
+                            serde_json::json!({"attempt": attempts}),
+                            Some(&e.message),
+                        )
+                    };
+                    store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
+                    if lifting && attempts == self.max_attempts {
+                        let sig = format!(
+                            "GATEWATCH unblock failing: {} {} via {} ({})",
+                            b.target_kind, b.target, b.action, e.message
+                        );
+                        let tx = store.transaction()?;
+                        self.raise(&tx, "action-failed", 3, &sig, 2, now_us)?;
+                        tx.commit()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts blocks in force back on firewalls that lost them (a reboot empties nft
+    /// sets); call at start. Returns how many were restored.
+    pub fn restore(&mut self, store: &mut Store, now_us: i64) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for b in store.blocks_in_force(now_us)? {
+            let (Some(value), Some(expires)) = (TargetValue::parse(&b.target), b.expires_us) else {
+                continue;
+            };
+            if self.allow.check(&value, &self.inventory).is_some() {
+                // On an allowlist now: lift it at once.
+                if store.claim_block(
+                    b.id,
+                    BlockState::Executed,
+                    &self.owner,
+                    now_us,
+                    now_us + LEASE_US,
+                )? {
+                    let o = BlockOutcome {
+                        expires_us: Some(now_us),
+                        ..outcome(
+                            BlockState::Executed,
+                            Some("allowlisted-now"),
+                            serde_json::json!({}),
+                            None,
+                        )
+                    };
+                    store.finish_block(
+                        b.id,
+                        BlockState::Executed,
+                        &self.owner,
+                        ENGINE_ACTOR,
+                        now_us,
+                        &o,
+                    )?;
+                }
+                continue;
+            }
+            let mut req = self.request_of(&b, value, now_us);
+            req.ttl_secs = ((expires - now_us).max(1_000_000) / 1_000_000) as u64;
+            let Some(action) = self.actions.get_mut(&b.action) else { continue };
+            if action.block(&req).is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn outcome<'a>(
+    state: BlockState,
+    step: Option<&'a str>,
+    detail: serde_json::Value,
+    error: Option<&'a str>,
+) -> BlockOutcome<'a> {
+    BlockOutcome {
+        state,
+        step,
+        detail,
+        error,
+        expires_us: None,
+        retry_at_us: None,
+        allowlist: None,
+    }
+}
+
+fn kind_of(s: &str) -> TargetKind {
+    match s {
+        "destination" => TargetKind::Destination,
+        "domain" => TargetKind::Domain,
+        "host" => TargetKind::Host,
+        _ => TargetKind::Source,
+    }
+}
+
+/// `3600` → `1h`, `5400` → `90m`.
+pub fn human_secs(s: u64) -> String {
+    match s {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// An alert of the responder about itself.
+fn response_alert(what: &str, sid: u32, signature: &str, severity: u8, now_us: i64) -> AlertEvent {
+    AlertEvent {
+        timestamp: gatewatch_rules::event::eve_timestamp(now_us),
+        flow_id: None,
+        pcap_cnt: None,
+        event_type: "alert".into(),
+        src_ip: String::new(),
+        src_port: None,
+        dest_ip: String::new(),
+        dest_port: None,
+        proto: "IP".into(),
+        ip_v: None,
+        icmp_type: None,
+        icmp_code: None,
+        pkt_src: None,
+        direction: None,
+        alert: AlertInfo {
+            action: "allowed".into(),
+            gid: GID_RESPONSE,
+            signature_id: sid,
+            rev: 1,
+            signature: signature.to_string(),
+            category: "Automated response".into(),
+            severity,
+            source: None,
+            target: None,
+            metadata: None,
+        },
+        app_proto: None,
+        flow: None,
+        app_metadata: Default::default(),
+        host: Some(what.to_string()),
+    }
+}
