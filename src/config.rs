@@ -52,6 +52,8 @@ pub struct Config {
     pub elasticsearch: gatewatch_correlator::elastic::ElasticConfig,
     /// The analyst console (web UI and REST API over HTTPS; off unless `listen` is set).
     pub console: gatewatch_correlator::console::ConsoleConfig,
+    /// Automated blocking: response policies, allowlists, actions, rate limits.
+    pub response: gatewatch_correlator::response::ResponseConfig,
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
     /// Rule sources `gatewatch rules update` downloads.

@@ -53,6 +53,9 @@ enum Command {
     /// Suppressions: silence noisy alerts (still stored and counted).
     #[command(subcommand)]
     Suppressions(commands::incidents::SuppressionsCommand),
+    /// Automated blocking: decisions, approvals, undo.
+    #[command(subcommand)]
+    Blocks(commands::blocks::BlocksCommand),
     /// The analyst console (web UI and REST API) over the store, without ingest.
     Console(commands::console::ConsoleArgs),
     /// Accounts of the analyst console.
@@ -83,6 +86,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Suppressions(c) => commands::incidents::run_suppressions(c, cfg),
         Command::Logs(c) => commands::logs::run(c),
         Command::Correlator(a) => commands::correlator::run(a, cfg),
+        Command::Blocks(c) => commands::blocks::run(c, cfg),
         Command::Console(a) => commands::console::run(a, cfg),
         Command::Users(c) => commands::console::run_users(c, cfg),
         Command::Tokens(c) => commands::console::run_tokens(c, cfg),

@@ -89,6 +89,7 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         eprintln!("gatewatch correlator: sending to Elasticsearch at {}", cfg.elasticsearch.url);
         Some(s)
     };
+    let responder = start_responder(&cfg)?;
     let console = if cfg.console.listen.is_empty() {
         None
     } else {
@@ -137,6 +138,15 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         c.stop();
     }
     let stats = runtime.block_on(running.shutdown())?;
+    if let Some(r) = responder {
+        match r.stop() {
+            Ok(st) => eprintln!(
+                "gatewatch correlator: response: {} blocks executed, {} expired, {} undone, {} failed",
+                st.executed, st.expired, st.undone, st.failed
+            ),
+            Err(e) => eprintln!("gatewatch correlator: response: {e}"),
+        }
+    }
     if let Some(s) = sink {
         match s.stop() {
             Ok(st) => eprintln!(
@@ -148,4 +158,33 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
     }
     eprintln!("gatewatch correlator: stopped; {stats}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The responder, when `[response]` configures actions or policies: it also runs with
+/// no policy left, so that blocks in force still expire.
+fn start_responder(cfg: &Config) -> Result<Option<gatewatch_correlator::response::Service>> {
+    let r = &cfg.response;
+    if r.actions.is_empty() && r.policies.is_empty() {
+        return Ok(None);
+    }
+    let responder = gatewatch_correlator::response::Responder::new(r, &cfg.correlator)
+        .map_err(anyhow::Error::msg)
+        .context("[response]")?;
+    let modes: Vec<String> =
+        responder.policies().iter().map(|p| format!("{} ({})", p.name, p.mode.as_str())).collect();
+    eprintln!(
+        "gatewatch correlator: response: {} policies [{}], {} allowlist entries, at most {} automatic blocks a minute",
+        modes.len(),
+        modes.join(", "),
+        responder.allowlist().configured_entries(),
+        r.max_blocks_per_minute
+    );
+    let s = gatewatch_correlator::response::Service::start(
+        responder,
+        &cfg.store.path,
+        std::time::Duration::from_millis(500),
+    )
+    .map_err(anyhow::Error::msg)
+    .context("[response]")?;
+    Ok(Some(s))
 }

@@ -51,7 +51,27 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    let store = Store::open(&cfg.store.path)?;
+    // Response policies run in dry-run: the demo's own unless the configuration has some.
+    let response_path = a.dir.join("response.toml");
+    std::fs::write(&response_path, DEMO_RESPONSE)
+        .with_context(|| format!("cannot write `{}`", response_path.display()))?;
+    if cfg.response.policies.is_empty() {
+        let demo: toml::Table = toml::from_str(DEMO_RESPONSE).context("the demo's response policies")?;
+        cfg.response = demo
+            .get("response")
+            .cloned()
+            .context("the demo's [response]")?
+            .try_into()
+            .context("the demo's [response]")?;
+    }
+    for p in &mut cfg.response.policies {
+        p.mode = gatewatch_correlator::response::config::Mode::DryRun;
+    }
+    let mut store = Store::open(&cfg.store.path)?;
+    let mut responder = super::replay::response_for(&cfg)?;
+    if let Some(r) = &responder {
+        r.attach(&mut store, true)?;
+    }
     let mut correlator = Correlator::open(cfg.correlator.clone(), store)?;
     let (rules, _) = load_rules(std::slice::from_ref(&rules_path), &cfg, true)?;
     println!(
@@ -98,8 +118,30 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     let rows = correlator.store().list_incidents(100)?;
     print_table(&rows);
     println!();
+    if let Some(r) = responder.as_mut() {
+        r.step(correlator.store_mut(), chrono::Utc::now().timestamp_micros())?;
+        let all = gatewatch_correlator::store::blocks::BlockFilter { limit: 1000, ..Default::default() };
+        let blocks = correlator.store().blocks(&all)?;
+        println!(
+            "Automated response (dry-run, policies in {}): {} decisions, nothing changed on any firewall",
+            response_path.display(),
+            blocks.len()
+        );
+        for b in blocks.iter().rev() {
+            println!(
+                "  #{:<3} {:<17} {:<11} {:<22} incident #{}  {}",
+                b.id,
+                b.state,
+                b.target_kind,
+                b.target,
+                b.incident_id.unwrap_or(0),
+                b.allowlist.as_deref().map_or(String::new(), |a| format!("(allowlist {a})"))
+            );
+        }
+        println!();
+    }
     println!(
-        "Next: `gatewatch incidents list`, `gatewatch incidents show {}`",
+        "Next: `gatewatch incidents list`, `gatewatch incidents show {}`, `gatewatch blocks list`",
         rows.first().map_or(1, |r| r.id)
     );
     drop(correlator);
@@ -153,3 +195,65 @@ fn serve_console(a: &DemoArgs, cfg: &Config) -> Result<ExitCode> {
     serving.stop();
     Ok(ExitCode::SUCCESS)
 }
+
+/// The demo's response policies (written to `response.toml` beside the capture). They
+/// run in dry-run: the demo changes no firewall.
+const DEMO_RESPONSE: &str = r#"# Response policies of the Gatewatch demo. `gatewatch demo` runs them in dry-run.
+# Copy the [response] section into a configuration file to use them for real.
+[response]
+max_blocks_per_minute = 20
+pardon = "24h"
+
+[response.allowlists]
+# The province's DNS resolvers and the SOC's own network are never blocked.
+resolvers = ["10.46.1.53"]
+soc = ["10.46.1.0/28"]
+# Critical systems (from the asset inventory) and the province's domains.
+critical = ["criticality:critical", "level:4", "hue.gov.vn"]
+
+[response.actions.edge-firewall]
+kind = "nft"
+table = "gatewatch"
+create = true
+
+[response.actions.dns-sinkhole]
+kind = "program"
+block = ["/usr/local/sbin/gw-sinkhole", "add", "{target}", "{ttl}"]
+unblock = ["/usr/local/sbin/gw-sinkhole", "del", "{target}"]
+
+[[response.policies]]
+name = "block-external-attackers"
+mode = "enforce"
+action = "edge-firewall"
+target = "source"
+classes = ["intrusion-attempts", "intrusions"]
+min_score = 50
+ttl = "1h"
+max_ttl = "7d"
+
+[[response.policies]]
+name = "cut-command-and-control"
+mode = "enforce"
+action = "edge-firewall"
+target = "destination"
+classes = ["malicious-code"]
+zones = ["external", "internal"]
+ttl = "6h"
+
+[[response.policies]]
+name = "sinkhole-malware-domains"
+mode = "enforce"
+action = "dns-sinkhole"
+target = "domain"
+classes = ["malicious-code"]
+ttl = "1d"
+
+[[response.policies]]
+name = "quarantine-infected-host"
+mode = "approve"
+action = "edge-firewall"
+target = "host"
+classes = ["malicious-code"]
+min_score = 50
+ttl = "4h"
+"#;

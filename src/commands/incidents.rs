@@ -142,7 +142,7 @@ pub fn print_table(rows: &[IncidentRow]) {
 }
 
 /// Who is acting: `--by`, else the login name.
-fn actor(by: &Option<String>) -> String {
+pub fn actor(by: &Option<String>) -> String {
     by.clone()
         .or_else(|| std::env::var("SUDO_USER").ok())
         .or_else(|| std::env::var("USER").ok())
@@ -166,7 +166,7 @@ pub fn parse_duration_us(s: &str) -> Result<i64> {
     n.checked_mul(secs * 1_000_000).with_context(|| format!("duration `{s}` is too long"))
 }
 
-fn open_store(cfg: &Config) -> Result<Store> {
+pub fn open_store(cfg: &Config) -> Result<Store> {
     if !cfg.store.path.exists() {
         bail!(
             "no store at `{}`: run `gatewatch demo` (or `gatewatch run`) in this folder first",

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod blocks;
 pub mod config_cmd;
 pub mod console;
 pub mod correlator;

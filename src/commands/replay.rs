@@ -372,7 +372,11 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     let slot = RuleSlot::new(rules.clone());
     let _control =
         a.reload.then(|| accept_reloads(&files, &a.engines, &cfg, slot.clone())).transpose()?;
-    let store = Store::open(&cfg.store.path)?;
+    let mut store = Store::open(&cfg.store.path)?;
+    let mut responder = response_for(&cfg)?;
+    if let Some(r) = &responder {
+        r.attach(&mut store, false)?;
+    }
     let mut correlator = Correlator::open(cfg.correlator.clone(), store)?;
     let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;
     {
@@ -398,5 +402,23 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
         st.incidents_merged,
         cfg.store.path.display()
     );
+    if let Some(r) = responder.as_mut() {
+        let rep = r.step(correlator.store_mut(), chrono::Utc::now().timestamp_micros())?;
+        eprintln!(
+            "response: {} block decisions, {} carried out (see `gatewatch blocks list`)",
+            rep.decisions, rep.actions
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The responder of `[response]`, when it has policies.
+pub fn response_for(cfg: &Config) -> Result<Option<gatewatch_correlator::response::Responder>> {
+    if cfg.response.policies.is_empty() {
+        return Ok(None);
+    }
+    gatewatch_correlator::response::Responder::new(&cfg.response, &cfg.correlator)
+        .map(Some)
+        .map_err(anyhow::Error::msg)
+        .context("[response]")
 }

@@ -1,3 +1,4 @@
+mod blocking;
 mod browser;
 mod cli;
 mod common;

@@ -19,7 +19,7 @@ const RULE: &str =
     "alert udp any any -> any 5555 (msg:\"GW-TEST probe\"; content:\"GWX\"; sid:7000001; rev:1;)\n";
 
 /// The deployment's certificates, made with `gatewatch pki` as an operator would.
-fn write_pki(dir: &Scratch) {
+pub(super) fn write_pki(dir: &Scratch) {
     for args in [
         &["pki", "init", "--name", "Hue SOC test CA"][..],
         &[
@@ -56,7 +56,7 @@ fn probes(first: u32, count: u32) -> Capture {
     cap
 }
 
-fn ns_exec(ns: &str, dir: &Scratch, args: &[&str], err: &str) -> Child {
+pub(super) fn ns_exec(ns: &str, dir: &Scratch, args: &[&str], err: &str) -> Child {
     let bin = env!("CARGO_BIN_EXE_gatewatch");
     let stderr = std::fs::File::create(dir.path(err)).expect("stderr file");
     Command::new("ip")
@@ -70,7 +70,7 @@ fn ns_exec(ns: &str, dir: &Scratch, args: &[&str], err: &str) -> Child {
 }
 
 /// Starts the correlator in `ns`; returns it and its HTTPS port.
-fn correlator(dir: &Scratch, ns: &str, port: u16) -> (Child, u16) {
+pub(super) fn correlator(dir: &Scratch, ns: &str, port: u16) -> (Child, u16) {
     let https = format!("ingest.https=\"127.0.0.1:{port}\"");
     let mut c = ns_exec(
         ns,
@@ -87,7 +87,7 @@ fn correlator(dir: &Scratch, ns: &str, port: u16) -> (Child, u16) {
     (c, port.expect("a port"))
 }
 
-fn sensor(dir: &Scratch, ns: &str) -> Child {
+pub(super) fn sensor(dir: &Scratch, ns: &str) -> Child {
     let c = ns_exec(ns, dir, &["--config", "sensor.toml", "sensor", "-i", "gw-in"], "sensor.err");
     let t0 = Instant::now();
     while !std::fs::read_to_string(dir.path("sensor.err"))
@@ -100,7 +100,7 @@ fn sensor(dir: &Scratch, ns: &str) -> Child {
     c
 }
 
-fn kill9(c: &mut Child) {
+pub(super) fn kill9(c: &mut Child) {
     let _ = c.kill();
     let _ = c.wait();
 }
@@ -126,7 +126,7 @@ fn wait_stored(dir: &Scratch, at_least: u64, secs: u64) -> u64 {
     }
 }
 
-fn send(ns: &str, pcap: &std::path::Path, pps: u32) {
+pub(super) fn send(ns: &str, pcap: &std::path::Path, pps: u32) {
     let o = Command::new("ip")
         .args(["netns", "exec", ns, "tcpreplay", "-q", "-i", "gw-out"])
         .arg(format!("--pps={pps}"))

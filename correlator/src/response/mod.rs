@@ -25,7 +25,7 @@ pub mod engine;
 pub mod policy;
 
 pub use config::ResponseConfig;
-pub use engine::Responder;
+pub use engine::{Responder, Service};
 
 #[cfg(test)]
 mod tests;
