@@ -127,8 +127,12 @@ pub fn run(cmd: BlocksCommand, cfg: Config) -> Result<ExitCode> {
             }
         }
         BlocksCommand::Approve { id, by, reason } => {
-            let b = store.request_block(id, BlockRequest::Approve, &actor(&by), reason.as_deref())?;
-            println!("block {id} ({} {}) approved: the correlator carries it out", b.target_kind, b.target);
+            let b =
+                store.request_block(id, BlockRequest::Approve, &actor(&by), reason.as_deref())?;
+            println!(
+                "block {id} ({} {}) approved: the correlator carries it out",
+                b.target_kind, b.target
+            );
         }
         BlocksCommand::Deny { id, by, reason } => {
             store.request_block(id, BlockRequest::Deny, &actor(&by), reason.as_deref())?;
@@ -155,7 +159,9 @@ pub fn run(cmd: BlocksCommand, cfg: Config) -> Result<ExitCode> {
                     after.target,
                     after.last_error.unwrap_or_default()
                 ),
-                s => println!("block {id} ({}): {s}; the correlator finishes the lift", after.target),
+                s => {
+                    println!("block {id} ({}): {s}; the correlator finishes the lift", after.target)
+                }
             }
         }
     }

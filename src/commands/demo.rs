@@ -56,7 +56,8 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     std::fs::write(&response_path, DEMO_RESPONSE)
         .with_context(|| format!("cannot write `{}`", response_path.display()))?;
     if cfg.response.policies.is_empty() {
-        let demo: toml::Table = toml::from_str(DEMO_RESPONSE).context("the demo's response policies")?;
+        let demo: toml::Table =
+            toml::from_str(DEMO_RESPONSE).context("the demo's response policies")?;
         cfg.response = demo
             .get("response")
             .cloned()
@@ -120,7 +121,8 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     println!();
     if let Some(r) = responder.as_mut() {
         r.step(correlator.store_mut(), chrono::Utc::now().timestamp_micros())?;
-        let all = gatewatch_correlator::store::blocks::BlockFilter { limit: 1000, ..Default::default() };
+        let all =
+            gatewatch_correlator::store::blocks::BlockFilter { limit: 1000, ..Default::default() };
         let blocks = correlator.store().blocks(&all)?;
         println!(
             "Automated response (dry-run, policies in {}): {} decisions, nothing changed on any firewall",

@@ -35,8 +35,17 @@ const RULE: &str = "alert udp any any -> any 5555 (msg:\"GW-TEST exploit attempt
 fn attack(first: u16) -> Capture {
     let mut cap = Capture::default();
     for i in first..first + 5 {
-        let udp = synth::udp_datagram(ATTACKER, HOST, 40_000 + i, 5555, format!("GWX exploit {i}").as_bytes());
-        cap.push(1_800_000_000_000_000 + i as i64 * 1000, synth::eth_ipv4(ATTACKER, HOST, 17, &udp, i));
+        let udp = synth::udp_datagram(
+            ATTACKER,
+            HOST,
+            40_000 + i,
+            5555,
+            format!("GWX exploit {i}").as_bytes(),
+        );
+        cap.push(
+            1_800_000_000_000_000 + i as i64 * 1000,
+            synth::eth_ipv4(ATTACKER, HOST, 17, &udp, i),
+        );
     }
     cap
 }
@@ -64,31 +73,56 @@ fn nft_set(veth: &Veth) -> String {
 }
 
 fn blocks(dir: &Scratch) -> Vec<serde_json::Value> {
-    let out = run_in(&dir.0, &["--config", "correlator.toml", "blocks", "list", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    let mut v = v.as_array().cloned().unwrap_or_default();
+    let mut v = blocks_in(dir, "correlator.toml");
     v.reverse();
     v
 }
 
 fn history(dir: &Scratch, id: u64) -> Vec<String> {
-    let out = run_in(&dir.0, &["--config", "correlator.toml", "blocks", "show", &id.to_string(), "--json"]);
+    let out = run_in(
+        &dir.0,
+        &["--config", "correlator.toml", "blocks", "show", &id.to_string(), "--json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     v["history"]
         .as_array()
-        .map(|a| a.iter().map(|r| format!("{} by {}", r["action"].as_str().unwrap_or(""), r["actor"].as_str().unwrap_or(""))).collect())
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    format!(
+                        "{} by {}",
+                        r["action"].as_str().unwrap_or(""),
+                        r["actor"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Waits until a decision of `policy` is in `state`; returns it.
-fn wait_for(dir: &Scratch, policy: &str, state: &str, nth: usize, logs: &dyn Fn() -> String) -> serde_json::Value {
+fn wait_for(
+    dir: &Scratch,
+    policy: &str,
+    state: &str,
+    nth: usize,
+    logs: &dyn Fn() -> String,
+) -> serde_json::Value {
     let t0 = Instant::now();
     loop {
-        let found: Vec<_> = blocks(dir).into_iter().filter(|b| b["policy"] == policy && b["state"] == state).collect();
+        let found: Vec<_> = blocks(dir)
+            .into_iter()
+            .filter(|b| b["policy"] == policy && b["state"] == state)
+            .collect();
         if let Some(b) = found.get(nth) {
             return b.clone();
         }
-        assert!(t0.elapsed() < Duration::from_secs(60), "no {state} decision of {policy}: {:#?}\n{}", blocks(dir), logs());
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no {state} decision of {policy}: {:#?}\n{}",
+            blocks(dir),
+            logs()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -187,7 +221,10 @@ ttl = "1h"
     // 2. The attack: its source is blocked, and the probe is dropped.
     send(&veth.sender, &dir.path("attack1.pcap"), 100);
     let b1 = wait_for(&dir, "block-attackers", "executed", 0, &logs);
-    assert_eq!((b1["target"].as_str(), b1["target_kind"].as_str()), (Some("203.0.113.7"), Some("source")));
+    assert_eq!(
+        (b1["target"].as_str(), b1["target_kind"].as_str()),
+        (Some("203.0.113.7"), Some("source"))
+    );
     assert_eq!(b1["ttl_secs"], 5);
     let set = nft_set(&veth);
     assert!(set.contains("203.0.113.7"), "{set}");
@@ -212,36 +249,159 @@ ttl = "1h"
     let id2 = b2["id"].as_u64().unwrap().to_string();
     let bin = env!("CARGO_BIN_EXE_gatewatch");
     let undo = Command::new("ip")
-        .args(["netns", "exec", &veth.capture, bin, "--config", "correlator.toml", "blocks", "undo", &id2])
+        .args([
+            "netns",
+            "exec",
+            &veth.capture,
+            bin,
+            "--config",
+            "correlator.toml",
+            "blocks",
+            "undo",
+            &id2,
+        ])
         .args(["--by", "lan", "--reason", "partner's scanner, agreed with the agency"])
         .current_dir(&dir.0)
         .output()
         .expect("undo");
-    let said = String::from_utf8_lossy(&undo.stdout).to_string() + &String::from_utf8_lossy(&undo.stderr);
+    let said =
+        String::from_utf8_lossy(&undo.stdout).to_string() + &String::from_utf8_lossy(&undo.stderr);
     assert!(undo.status.success(), "{said}");
     let undone = wait_for(&dir, "block-attackers", "undone", 0, &logs);
     assert_eq!(undone["id"], b2["id"]);
     assert_eq!(undone["decided_by"], "lan");
     assert!(probe(&veth), "no answer after the undo ({said}): {}", logs());
     let h = history(&dir, b2["id"].as_u64().unwrap());
-    assert_eq!(&h[..3], ["block.pending by gatewatch", "block.executed by gatewatch", "block.undo-requested by lan"]);
+    assert_eq!(
+        &h[..3],
+        [
+            "block.pending by gatewatch",
+            "block.executed by gatewatch",
+            "block.undo-requested by lan"
+        ]
+    );
     assert_eq!(h.len(), 4);
     assert!(h[3].starts_with("block.undone by"), "{h:?}");
 
     // 5. Dry-run and approve changed nothing, with exactly one record each.
     let dry = wait_for(&dir, "watch-host", "dry-run", 0, &logs);
     let ask = wait_for(&dir, "quarantine-host", "awaiting-approval", 0, &logs);
-    assert_eq!((dry["target"].as_str(), ask["target"].as_str()), (Some("10.46.10.20"), Some("10.46.10.20")));
+    assert_eq!(
+        (dry["target"].as_str(), ask["target"].as_str()),
+        (Some("10.46.10.20"), Some("10.46.10.20"))
+    );
     assert!(!nft_set(&veth).contains("10.46.10.20"));
     assert_eq!(history(&dir, dry["id"].as_u64().unwrap()), ["block.dry-run by gatewatch"]);
-    assert_eq!(history(&dir, ask["id"].as_u64().unwrap()), ["block.awaiting-approval by gatewatch"]);
+    assert_eq!(
+        history(&dir, ask["id"].as_u64().unwrap()),
+        ["block.awaiting-approval by gatewatch"]
+    );
     let n = |p: &str| blocks(&dir).iter().filter(|b| b["policy"] == p).count();
-    assert_eq!((n("watch-host"), n("quarantine-host"), n("block-attackers")), (1, 1, 2), "{:#?}", blocks(&dir));
-    let ok = run_in(&dir.0, &["--config", "correlator.toml", "blocks", "approve", &ask["id"].to_string(), "--by", "mai"]);
+    assert_eq!(
+        (n("watch-host"), n("quarantine-host"), n("block-attackers")),
+        (1, 1, 2),
+        "{:#?}",
+        blocks(&dir)
+    );
+    let ok = run_in(
+        &dir.0,
+        &[
+            "--config",
+            "correlator.toml",
+            "blocks",
+            "approve",
+            &ask["id"].to_string(),
+            "--by",
+            "mai",
+        ],
+    );
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     wait_for(&dir, "quarantine-host", "executed", 0, &logs);
     assert!(nft_set(&veth).contains("10.46.10.20"), "{}", nft_set(&veth));
 
     kill9(&mut sens);
     kill9(&mut corr);
+}
+
+/// A blocking storm: 1,000 attackers, each hitting its own host, in one capture (a
+/// minute of traffic). `gatewatch run` detects, builds 1,000 incidents and runs the
+/// responder: a program action (`touch`, a real executable without a shell) runs
+/// exactly 20 times — the configured rate — the other 980 decisions wait for an
+/// analyst, and exactly one "blocking storm" incident is raised.
+#[test]
+fn a_blocking_storm_is_capped_at_the_rate_and_raises_one_incident() {
+    let dir = Scratch::new("blocking-storm");
+    std::fs::write(dir.path("attack.rules"), RULE).expect("rules");
+    let mut cap = Capture::default();
+    for i in 0..1000u32 {
+        let src = Ipv4Addr::from(
+            u32::from(Ipv4Addr::new(198, 51, 100, 0)) + (i / 200) * 256 + i % 200 + 1,
+        );
+        let dst = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 46, 0, 0)) + i + 1);
+        let udp = synth::udp_datagram(src, dst, 40_000, 5555, b"GWX exploit");
+        cap.push(
+            1_800_000_000_000_000 + i as i64 * 60_000,
+            synth::eth_ipv4(src, dst, 17, &udp, i as u16),
+        );
+    }
+    cap.write_pcap(&dir.path("storm.pcap")).expect("pcap");
+    std::fs::create_dir_all(dir.path("blocked")).expect("dir");
+    let blocked = dir.path("blocked");
+    std::fs::write(
+        dir.path("gatewatch.toml"),
+        format!(
+            r#"[store]
+path = "db/gatewatch.db"
+[correlator]
+correlation_builtin = false
+[response]
+max_blocks_per_minute = 20
+[response.actions.edge]
+kind = "program"
+block = ["/usr/bin/touch", "{}/{{target}}"]
+unblock = ["/usr/bin/rm", "-f", "{}/{{target}}"]
+[[response.policies]]
+name = "block-attackers"
+mode = "enforce"
+action = "edge"
+ttl = "1h"
+"#,
+            blocked.display(),
+            blocked.display()
+        ),
+    )
+    .expect("config");
+    let out = run_in(
+        &dir.0,
+        &["--config", "gatewatch.toml", "run", "--rules", "attack.rules", "--", "storm.pcap"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("response: 1000 block decisions, 20 carried out"), "{err}");
+    let files = std::fs::read_dir(&blocked).expect("blocked").count();
+    assert_eq!(files, 20, "the program ran once per executed block");
+    let all = blocks_in(&dir, "gatewatch.toml");
+    let count = |s: &str| all.iter().filter(|b| b["state"] == s).count();
+    assert_eq!((count("executed"), count("rate-limited"), all.len()), (20, 980, 1000));
+    let held = all.iter().find(|b| b["state"] == "rate-limited").expect("held");
+    assert!(held["reason"].as_str().unwrap_or("").contains("rate limit reached"), "{held}");
+    let out = run_in(
+        &dir.0,
+        &["--config", "gatewatch.toml", "incidents", "list", "--json", "--limit", "5000"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("incidents");
+    let storms: Vec<_> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|i| i["title"].as_str().unwrap_or("").contains("blocking storm"))
+        .collect();
+    assert_eq!(storms.len(), 1, "one storm incident");
+    assert_eq!(storms[0]["entity"], "response:blocking-storm");
+}
+
+fn blocks_in(dir: &Scratch, config: &str) -> Vec<serde_json::Value> {
+    let out = run_in(&dir.0, &["--config", config, "blocks", "list", "--json", "--limit", "5000"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v.as_array().cloned().unwrap_or_default()
 }

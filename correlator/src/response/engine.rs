@@ -819,7 +819,9 @@ impl Service {
         let now = chrono::Utc::now().timestamp_micros();
         match responder.restore(&mut store, now) {
             Ok(0) => {}
-            Ok(n) => eprintln!("gatewatch correlator: response: {n} blocks in force put back on the firewall"),
+            Ok(n) => eprintln!(
+                "gatewatch correlator: response: {n} blocks in force put back on the firewall"
+            ),
             Err(e) => return Err(format!("response: reading blocks in force: {e}")),
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -187,4 +187,132 @@ mod tests {
         assert!(ring::hmac::verify(&key, b"1800000000.{\"event\":\"block\"}", &tag).is_ok());
         assert!(ring::hmac::verify(&key, b"1800000001.{\"event\":\"block\"}", &tag).is_err());
     }
+
+    /// A firewall manager stand-in over real TLS: it answers 503 to the first
+    /// request, then 200, and keeps what it received.
+    fn stand_in(
+        dir: &std::path::Path,
+    ) -> (String, std::path::PathBuf, std::sync::mpsc::Receiver<(Vec<(String, String)>, Vec<u8>)>)
+    {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca_params = {
+            let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            p.distinguished_name.push(rcgen::DnType::CommonName, "test CA");
+            p
+        };
+        let ca = ca_params.self_signed(&key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, &key);
+        let skey = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&skey, &issuer)
+            .unwrap();
+        let (ca_path, crt, kp) = (dir.join("ca.crt"), dir.join("fw.crt"), dir.join("fw.key"));
+        std::fs::write(&ca_path, ca.pem()).unwrap();
+        std::fs::write(&crt, leaf.pem()).unwrap();
+        std::fs::write(&kp, skey.serialize_pem()).unwrap();
+        let cfg = crate::server::tls::server_config_without_clients(&crt, &kp).unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://localhost:{}/api/block", l.local_addr().unwrap().port());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for (n, s) in l.incoming().enumerate() {
+                let Ok(s) = s else { continue };
+                let conn = rustls::ServerConnection::new(cfg.clone()).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, s);
+                let mut r = BufReader::new(&mut tls);
+                let mut headers = Vec::new();
+                let mut line = String::new();
+                if r.read_line(&mut line).is_err() {
+                    continue;
+                }
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.trim().split_once(':') {
+                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let answer = if n == 0 {
+                    "HTTP/1.1 503 Busy\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy"
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                };
+                let _ = tls.write_all(answer.as_bytes());
+                let _ = tls.flush();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+                let _ = tx.send((headers, body));
+            }
+        });
+        (url, ca_path, rx)
+    }
+
+    #[test]
+    fn posts_a_signed_document_over_tls_and_tries_again_on_503() {
+        let dir = std::env::temp_dir().join(format!("gw-webhook-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (url, ca, rx) = stand_in(&dir);
+        let secret = dir.join("hook.secret");
+        std::fs::write(&secret, "0123456789abcdef-secret\n").unwrap();
+        let mut w = Webhook::new(&WebhookConfig {
+            url,
+            secret_file: secret,
+            ca: Some(ca),
+            timeout_secs: 5,
+            tries: 3,
+        })
+        .unwrap();
+        assert!(!format!("{w:?}").contains("0123456789abcdef"), "the secret is never printed");
+        let r = Request {
+            block_id: 17,
+            kind: crate::response::config::TargetKind::Source,
+            target: TargetValue::parse("203.0.113.7").unwrap(),
+            ttl_secs: 3600,
+            expires_us: 1_800_003_600_000_000,
+            incident_id: Some(3),
+            policy: "external-exploit".into(),
+            reason: "test".into(),
+        };
+        let o = w.block(&r).unwrap();
+        assert_eq!((o["status"].as_u64(), o["tries"].as_u64()), (Some(200), Some(2)));
+        let (_, _) = rx.recv().unwrap(); // the 503
+        let (headers, body) = rx.recv().unwrap();
+        let h = |k: &str| {
+            headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+        };
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(doc["schema"], "gatewatch.block/1");
+        assert_eq!(doc["event"], "block");
+        assert_eq!(
+            doc["target"],
+            serde_json::json!({"kind": "source", "type": "ip", "value": "203.0.113.7"})
+        );
+        assert_eq!((doc["ttl_secs"].as_u64(), doc["incident_id"].as_i64()), (Some(3600), Some(3)));
+        assert_eq!(h("idempotency-key"), "gatewatch-block-17-block");
+        let ts: i64 = h("x-gatewatch-timestamp").parse().unwrap();
+        assert_eq!(h("x-gatewatch-signature"), signature(b"0123456789abcdef-secret", ts, &body));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn configuration_is_checked() {
+        let e = Webhook::new(&WebhookConfig { url: "http://fw/api".into(), ..Default::default() })
+            .unwrap_err();
+        assert!(e.contains("only https"), "{e}");
+        let e = Webhook::new(&WebhookConfig { url: "https://fw/api".into(), ..Default::default() })
+            .unwrap_err();
+        assert!(e.contains("secret_file"), "{e}");
+    }
 }
