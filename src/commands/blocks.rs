@@ -59,8 +59,8 @@ pub enum BlocksCommand {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Lift an executed block now (the target is then not blocked again automatically
-    /// for `response.pardon`).
+    /// Lift an executed block now, or finish a lift asked for in the console (the target
+    /// is then not blocked again automatically for `response.pardon`).
     Undo {
         id: i64,
         #[arg(long)]
@@ -72,12 +72,12 @@ pub enum BlocksCommand {
 
 fn print_rows(rows: &[BlockRow]) {
     println!(
-        "{:>5}  {:<17}  {:<15}  {:<11}  {:<8}  {:>8}  {:<20}  REASON",
+        "{:>5}  {:<17}  {:<25}  {:<11}  {:<14}  {:>8}  {:<19}  REASON",
         "ID", "STATE", "TARGET", "KIND", "ACTION", "INCIDENT", "EXPIRES (UTC)"
     );
     for b in rows {
         println!(
-            "{:>5}  {:<17}  {:<15}  {:<11}  {:<8}  {:>8}  {:<20}  {}",
+            "{:>5}  {:<17}  {:<25}  {:<11}  {:<14}  {:>8}  {:<19}  {}",
             b.id,
             b.state,
             b.target,
@@ -139,7 +139,11 @@ pub fn run(cmd: BlocksCommand, cfg: Config) -> Result<ExitCode> {
             println!("block {id} denied");
         }
         BlocksCommand::Undo { id, by, reason } => {
-            let b = store.request_block(id, BlockRequest::Undo, &actor(&by), reason.as_deref())?;
+            // A lift asked for already (in the console) is carried out here too.
+            let b = match store.block(id)? {
+                b if b.state == BlockState::Undoing.as_str() => b,
+                _ => store.request_block(id, BlockRequest::Undo, &actor(&by), reason.as_deref())?,
+            };
             let r = &cfg.response;
             let here = !r.actions.is_empty() && r.actions.contains_key(&b.action);
             if !here {

@@ -304,16 +304,51 @@ fn an_analyst_triages_an_incident_in_chromium() {
         );
     }
 
+    // Automated response: the demo's dry-run decisions, then a run with an `approve`
+    // policy adds decisions that wait; the analyst approves one, with a reason.
+    std::fs::write(
+        dir.path("approve.toml"),
+        "[correlator]\nassets = \"gatewatch-data/demo/assets.toml\"\n[response.actions.fw]\nkind = \"program\"\nblock = [\"/bin/true\"]\nunblock = [\"/bin/true\"]\n[[response.policies]]\nname = \"ask-first\"\nmode = \"approve\"\naction = \"fw\"\n",
+    )
+    .expect("config");
+    let out = run_in(
+        &dir.0,
+        &["--config", "approve.toml", "run", "--rules", "gatewatch-data/demo/demo.rules", "--", "gatewatch-data/demo/demo.pcap"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Value = serde_json::from_slice(&run_in(&dir.0, &["blocks", "list", "--json"]).stdout).expect("json");
+    let ids: Vec<i64> = cli.as_array().expect("blocks").iter().filter_map(|b| b["id"].as_i64()).collect();
+    let waiting = cli.as_array().expect("blocks").iter().find(|b| b["state"] == "awaiting-approval").expect("one waits");
+    let wid = waiting["id"].as_i64().expect("id");
+    d.go(&format!("{}/#/blocks", console.base));
+    d.wait("#blocks tr[data-block]");
+    let shown = d.script("return [...document.querySelectorAll('#blocks tr[data-block]')].map((r) => Number(r.dataset.block));");
+    assert_eq!(shown, json!(ids), "the page lists what `gatewatch blocks list` lists");
+    assert!(
+        d.text("#blocks").contains("thuộc danh sách cho phép, không chặn"),
+        "the allowlist skip in Vietnamese: {}",
+        d.text("#blocks")
+    );
+    d.screenshot(&shots, "5-blocks-vi.png");
+    d.click(&format!("#blocks tr[data-block='{wid}'] [data-block-action='approve']"));
+    d.call("POST", "/alert/text", Some(json!({"text": "Đã xác minh với Sở Tài chính"})));
+    d.call("POST", "/alert/accept", None);
+    d.until(&format!("document.querySelector(\"#blocks tr[data-block='{wid}'] [data-state]\")?.dataset.state === 'approved'"));
+    let b: Value = serde_json::from_slice(&run_in(&dir.0, &["blocks", "show", &wid.to_string(), "--json"]).stdout).expect("json");
+    assert_eq!(b["block"]["state"], "approved");
+    assert_eq!(b["history"][1]["actor"], "lan");
+    assert_eq!(b["history"][1]["detail"]["reason"], "Đã xác minh với Sở Tài chính");
+
     // The overview draws its charts; English labels on request.
     d.go(&format!("{}/#/overview", console.base));
     d.wait("#chart-by-day rect");
     d.wait("#bars-status .bar");
-    d.screenshot(&shots, "5-overview.png");
+    d.screenshot(&shots, "6-overview.png");
     d.script("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));");
     d.until("document.querySelector(\"#nav [data-nav='queue']\").textContent === 'Incidents'");
     d.go(&format!("{}/#/incidents?status=", console.base));
     d.wait("#queue tbody tr");
     d.until("document.querySelector('#queue th').textContent === 'Severity'");
-    d.screenshot(&shots, "6-queue-en.png");
+    d.screenshot(&shots, "7-queue-en.png");
     eprintln!("screenshots: {}", shots.display());
 }

@@ -459,3 +459,109 @@ fn console_api_guards_every_change() {
     .to_string();
     assert!(!failed.contains("guess"), "passwords are never written anywhere");
 }
+
+/// Block decisions through the API: the demo's dry-run decisions, then a run of the
+/// demo capture with an `approve` policy and an `enforce` one (a program action, `/bin/true`)
+/// adds decisions that wait and one in force. A viewer reads but cannot decide; an
+/// analyst approves, denies and lifts; refused moves name the state; every step is in
+/// the decision's audit trail and on the incident's page.
+#[test]
+fn console_block_decisions_approve_deny_undo() {
+    let dir = Scratch::new("console-blocks");
+    demo_with_users(&dir);
+    std::fs::write(
+        dir.path("approve.toml"),
+        r#"[correlator]
+assets = "gatewatch-data/demo/assets.toml"
+[response.actions.fw]
+kind = "program"
+block = ["/bin/true"]
+unblock = ["/bin/true"]
+[[response.policies]]
+name = "ask-first"
+mode = "approve"
+action = "fw"
+target = "source"
+[[response.policies]]
+name = "cut-c2"
+mode = "enforce"
+action = "fw"
+target = "destination"
+classes = ["malicious-code"]
+"#,
+    )
+    .expect("config");
+    let out = run_in(
+        &dir.0,
+        &["--config", "approve.toml", "run", "--rules", "gatewatch-data/demo/demo.rules", "--", "gatewatch-data/demo/demo.pcap"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c = start_console(&dir);
+    let http = client(&c);
+    let lan = login(&http, &c, "lan", "lan's long password").expect("lan");
+    let minh = login(&http, &c, "minh", "minh's long password").expect("minh");
+    let get = |s: &Session, p: &str| body(with(s, http.get(format!("{}{p}", c.base))).send().expect("get"));
+    let post = |s: &Session, p: &str, v: Value| {
+        body(with(s, http.post(format!("{}{p}", c.base))).header("origin", &c.base).json(&v).send().expect("post"))
+    };
+
+    let (st, all) = get(&minh, "/api/v1/blocks");
+    assert_eq!(st, StatusCode::OK);
+    let cli = run_in(&dir.0, &["blocks", "list", "--json"]);
+    let cli: Value = serde_json::from_slice(&cli.stdout).expect("cli json");
+    assert_eq!(all, cli, "the API lists what the CLI lists");
+    let by_state = |s: &str| -> Vec<Value> {
+        all.as_array().unwrap().iter().filter(|b| b["state"] == s).cloned().collect()
+    };
+    assert_eq!(by_state("dry-run").len(), 6, "the demo's dry-run decisions");
+    let waiting = by_state("awaiting-approval");
+    assert_eq!(waiting.len(), 4, "four external sources wait: {all:#}");
+    let executed = by_state("executed");
+    assert_eq!(executed.len(), 1, "{all:#}");
+    let (st, only) = get(&minh, "/api/v1/blocks?state=awaiting-approval");
+    assert_eq!((st, only.as_array().map(Vec::len)), (StatusCode::OK, Some(4)));
+    let (st, e) = get(&minh, "/api/v1/blocks?state=blocked");
+    assert_eq!((st, code(&e)), (StatusCode::BAD_REQUEST, "bad_request"));
+
+    let (a, d) = (waiting[0]["id"].as_i64().unwrap(), waiting[1]["id"].as_i64().unwrap());
+    let (st, e) = post(&minh, &format!("/api/v1/blocks/{a}/approve"), json!({}));
+    assert_eq!((st, code(&e)), (StatusCode::FORBIDDEN, "forbidden"), "a viewer cannot approve");
+    let (st, b) = post(&lan, &format!("/api/v1/blocks/{a}/approve"), json!({"reason": "confirmed with Sở Tài chính"}));
+    assert_eq!((st, b["state"].as_str(), b["decided_by"].as_str()), (StatusCode::OK, Some("approved"), Some("lan")));
+    let (st, e) = post(&lan, &format!("/api/v1/blocks/{a}/deny"), json!({}));
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("is approved: it cannot be denied"), "{e}");
+    let (st, b) = post(&lan, &format!("/api/v1/blocks/{d}/deny"), json!({"reason": "<b>a partner</b>"}));
+    assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("denied")));
+    let x = executed[0]["id"].as_i64().unwrap();
+    let (st, b) = post(&lan, &format!("/api/v1/blocks/{x}/undo"), json!({"reason": "false alarm"}));
+    assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("undoing")));
+    let (st, e) = post(&lan, &format!("/api/v1/blocks/{x}/undo"), json!({}));
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    let (st, detail) = get(&minh, &format!("/api/v1/blocks/{d}"));
+    assert_eq!(st, StatusCode::OK);
+    let steps: Vec<(String, String)> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap_or("").into(), r["actor"].as_str().unwrap_or("").into()))
+        .collect();
+    assert_eq!(steps, [("block.awaiting-approval".into(), "gatewatch".into()), ("block.denied".into(), "lan".into())]);
+    assert_eq!(detail["history"][1]["detail"]["reason"], "<b>a partner</b>", "kept verbatim");
+    let incident = waiting[0]["incident_id"].as_i64().unwrap();
+    let (_, inc) = get(&minh, &format!("/api/v1/incidents/{incident}"));
+    assert!(inc["blocks"].as_array().unwrap().iter().any(|b| b["id"] == a), "{inc:#}");
+    assert!(
+        inc["timeline"].as_array().unwrap().iter().any(|e| e["text"].as_str().unwrap_or("").starts_with("approved")),
+        "the timeline shows the approval"
+    );
+
+    // The lift asked for in the console is carried out from the command line (the
+    // correlator is not running here).
+    let out = run_in(&dir.0, &["--config", "approve.toml", "blocks", "undo", &x.to_string()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("lifted"), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    let (_, b) = get(&minh, &format!("/api/v1/blocks/{x}"));
+    assert_eq!(b["block"]["state"], "undone");
+}

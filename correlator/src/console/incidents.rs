@@ -214,6 +214,8 @@ pub struct IncidentDetail {
     pub evidence: Evidence,
     /// Other incidents about the same entity or sharing a host with this one.
     pub related: Vec<IncidentRow>,
+    /// The automated response's decisions about it, newest first.
+    pub blocks: Vec<crate::store::blocks::BlockRow>,
 }
 
 fn evidence(s: &Store, alerts: &[AlertRow]) -> Result<Evidence, StoreError> {
@@ -289,6 +291,13 @@ fn audit_text(r: &AuditRecord) -> String {
         "incident.assign" => {
             format!("assigned to {}", d.get("to").and_then(|v| v.as_str()).unwrap_or("nobody"))
         }
+        a if a.starts_with("block.") => format!(
+            "{} {} — {}{}",
+            &a[6..],
+            s("target"),
+            s("action"),
+            d.get("reason").and_then(|v| v.as_str()).map(|r| format!(": {r}")).unwrap_or_default()
+        ),
         "incident.merge" => format!(
             "merged: {} into {}",
             d.get("from").unwrap_or(&serde_json::Value::Null),
@@ -306,7 +315,13 @@ pub fn detail(s: &Store, id: i64) -> Result<IncidentDetail, StoreError> {
     let audit = s.audit(Some(id), 500)?;
     let hosts = s.incident_hosts(id)?;
     let related = s.related_incidents(id, &incident.entity, 20)?;
+    let blocks = s.blocks(&crate::store::blocks::BlockFilter {
+        incident: Some(id),
+        limit: 200,
+        ..Default::default()
+    })?;
     Ok(IncidentDetail {
+        blocks,
         timeline: timeline(&alerts, &notes, &audit),
         evidence: evidence(s, &alerts)?,
         rules: s.incident_rules(id)?,

@@ -15,6 +15,7 @@
 //! or alone over a store with `gatewatch console`.
 
 pub mod auth;
+pub mod blocks;
 pub mod catalog;
 pub mod db;
 pub mod error;
@@ -205,6 +206,11 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/incidents/{id}/notes", post(add_note))
         .route("/api/v1/incidents/{id}/merge", post(merge))
         .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/blocks", get(blocks::list_blocks))
+        .route("/api/v1/blocks/{id}", get(blocks::get_block))
+        .route("/api/v1/blocks/{id}/approve", post(blocks::approve_block))
+        .route("/api/v1/blocks/{id}/deny", post(blocks::deny_block))
+        .route("/api/v1/blocks/{id}/undo", post(blocks::undo_block))
         .route("/api/v1/suppressions", get(list_suppressions).post(add_suppression))
         .route("/api/v1/suppressions/{id}", delete(remove_suppression))
         .route("/api/v1/sensors", get(list_sensors))

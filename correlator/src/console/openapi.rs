@@ -4,13 +4,13 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, catalog, error, incidents};
+use super::{auth, blocks, catalog, error, incidents};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Gatewatch console API",
-        description = "Incidents, alerts, suppressions, sensors, assets and accounts of the Gatewatch correlator. \
+        description = "Incidents, alerts, automated blocks, suppressions, sensors, assets and accounts of the Gatewatch correlator. \
 Sign in with POST /api/v1/login (session cookie; send the CSRF token in X-CSRF-Token with every change) \
 or send `Authorization: Bearer gwt_…`. Errors are JSON: {\"error\": {\"code\", \"message\"}}."
     ),
@@ -24,6 +24,8 @@ or send `Authorization: Bearer gwt_…`. Errors are JSON: {\"error\": {\"code\",
         catalog::remove_suppression, catalog::list_sensors, catalog::list_assets,
         catalog::list_rulesets, catalog::list_audit, catalog::overview,
         catalog::list_views, catalog::save_view, catalog::delete_view,
+        blocks::list_blocks, blocks::get_block, blocks::approve_block, blocks::deny_block,
+        blocks::undo_block,
         super::events,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -76,6 +78,9 @@ mod tests {
             "/api/v1/views",
             "/api/v1/events",
             "/api/v1/audit",
+            "/api/v1/blocks",
+            "/api/v1/blocks/{id}/approve",
+            "/api/v1/blocks/{id}/undo",
         ] {
             assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
         }

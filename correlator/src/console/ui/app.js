@@ -33,6 +33,11 @@ const T = {
     keys: 'Keys: j/k move, Enter opens, a acknowledges, / searches, r reloads, g o overview, g i incidents, ? help',
     new_incidents: 'Updated', no_recent: 'No incidents in the last 30 days; showing', protocol: 'Protocol', time: 'Time', kind: 'Kind', what: 'What', who: 'Who',
     hash: 'Hashes', filename: 'File name', size: 'Size', query: 'Query', answer: 'Answer', host: 'Host', url: 'URL', sni: 'SNI',
+    blocks: 'Blocks', response: 'Automated response', target: 'Target', action: 'Action', policy: 'Policy', mode: 'Mode', state: 'State', incident: 'Incident',
+    approve: 'Approve', deny: 'Deny', unblock: 'Unblock', decided_by: 'Decided by', no_blocks: 'No block decisions.', why: 'Why (kept in the audit log)',
+    'executed': 'blocked', 'dry-run': 'dry-run', 'skipped-allowlist': 'allowlisted, not blocked', 'rate-limited': 'rate limit: awaits approval',
+    'awaiting-approval': 'awaits approval', 'approved': 'approved', 'denied': 'denied', 'failed': 'failed', 'undoing': 'unblocking…', 'expired': 'expired', 'undone': 'unblocked', 'pending': 'blocking…',
+    enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)',
   },
   vi: {
     queue: 'Sự cố', overview: 'Tổng quan', suppressions: 'Loại trừ cảnh báo', sensors: 'Cảm biến', admin: 'Tài khoản',
@@ -63,6 +68,11 @@ const T = {
     keys: 'Phím tắt: j/k di chuyển, Enter mở, a tiếp nhận, / tìm kiếm, r tải lại, g o tổng quan, g i sự cố, ? trợ giúp',
     new_incidents: 'Đã cập nhật', no_recent: 'Không có sự cố trong 30 ngày qua; hiển thị', protocol: 'Giao thức', time: 'Thời gian', kind: 'Loại', what: 'Nội dung', who: 'Người/nguồn',
     hash: 'Mã băm', filename: 'Tên tệp', size: 'Kích thước', query: 'Truy vấn', answer: 'Trả lời', host: 'Máy chủ', url: 'URL', sni: 'SNI',
+    blocks: 'Chặn tự động', response: 'Phản ứng tự động', target: 'Đối tượng chặn', action: 'Hành động', policy: 'Chính sách', mode: 'Chế độ', state: 'Tình trạng', incident: 'Sự cố',
+    approve: 'Phê duyệt', deny: 'Từ chối', unblock: 'Bỏ chặn', decided_by: 'Người quyết định', no_blocks: 'Chưa có quyết định chặn nào.', why: 'Lý do (ghi vào nhật ký)',
+    'executed': 'đang chặn', 'dry-run': 'chạy thử', 'skipped-allowlist': 'thuộc danh sách cho phép, không chặn', 'rate-limited': 'vượt ngưỡng: chờ phê duyệt',
+    'awaiting-approval': 'chờ phê duyệt', 'approved': 'đã phê duyệt', 'denied': 'đã từ chối', 'failed': 'thất bại', 'undoing': 'đang bỏ chặn…', 'expired': 'đã hết hạn', 'undone': 'đã bỏ chặn', 'pending': 'đang chặn…',
+    enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)',
   },
 };
 const STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
@@ -177,7 +187,7 @@ function signedIn(me) {
 function buildNav() {
   const nav = document.getElementById('nav');
   nav.replaceChildren();
-  const items = [['#/incidents', 'queue'], ['#/overview', 'overview'], ['#/suppressions', 'suppressions'], ['#/sensors', 'sensors']];
+  const items = [['#/incidents', 'queue'], ['#/overview', 'overview'], ['#/blocks', 'blocks'], ['#/suppressions', 'suppressions'], ['#/sensors', 'sensors']];
   if (state.me && state.me.role === 'admin') items.push(['#/admin', 'admin']);
   for (const [href, k] of items) nav.append(h('a', { href, 'data-nav': k }, t(k)));
   markNav();
@@ -217,6 +227,7 @@ async function route(quiet) {
     if ((m = path.match(/^\/incidents\/(\d+)$/))) await incidentPage(Number(m[1]), quiet);
     else if (path === '/overview') await overviewPage();
     else if (path === '/suppressions') await suppressionsPage();
+    else if (path === '/blocks') await blocksPage();
     else if (path === '/sensors') await sensorsPage();
     else if (path === '/admin') await adminPage();
     else await queuePage(params, quiet);
@@ -346,6 +357,7 @@ async function incidentPage(id, quiet) {
     h('div', { class: 'grid' },
       table(t('hosts'), ['host', 'role', 'kind', 'agency'], d.hosts.map((x) => [x.ip, x.role, x.zone, x.agency || ''])),
       table(t('rules'), ['sid', 'title', 'alerts', 'last_seen'], d.rules.map((r) => [`${r.gid}:${r.sid}`, r.signature, fmtNum(r.alerts), fmtTime(r.last_seen)]))),
+    h('div', { class: 'panel', id: 'response' }, h('h2', {}, t('response')), blockTable(d.blocks, false)),
     h('div', { class: 'panel' }, h('h2', {}, t('related')), d.related.length ? h('ul', { id: 'related' }, ...d.related.map((r) => h('li', {}, sevBadge(r.severity), ' ', h('a', { href: `#/incidents/${r.id}` }, `#${r.id} ${r.title}`), ' ', statusBadge(r.status)))) : h('p', { class: 'muted' }, '—')),
     table(t('audit'), ['time', 'who', 'what'], d.audit.map((a) => [fmtTime(a.at), a.actor, `${a.action} ${a.detail ? JSON.stringify(a.detail) : ''}`]), 'audit'));
   if (!quiet) window.scrollTo(0, 0);
@@ -435,6 +447,53 @@ function sensorTable(sensors) {
 }
 
 async function sensorsPage() { render(h('h1', {}, t('sensors')), sensorTable(await api('GET', '/api/v1/sensors'))); }
+
+// ---------------------------------------------------------------- automated response
+
+function blockState(st) { return h('span', { class: `block ${st}`, 'data-state': st }, t(st)); }
+
+// Decisions with the buttons an analyst may press: approve or deny what waits, unblock
+// what is in force. Each asks for a reason, kept in the audit log.
+function blockTable(rows, withIncident) {
+  if (!rows.length) return h('p', { class: 'muted' }, t('no_blocks'));
+  const canTriage = state.me.role !== 'viewer';
+  const ask = (b, what) => async () => {
+    const reason = window.prompt(`${t(what)} ${b.target} — ${t('why')}`, '');
+    if (reason === null) return;
+    try { await api('POST', `/api/v1/blocks/${b.id}/${what === 'unblock' ? 'undo' : what}`, { reason }); route(true); } catch (e) { toast(e.message); }
+  };
+  const buttons = (b) => {
+    const out = [];
+    if (b.state === 'awaiting-approval' || b.state === 'rate-limited') {
+      out.push(h('button', { class: 'primary', 'data-block-action': 'approve', disabled: !canTriage, on: { click: ask(b, 'approve') } }, t('approve')), ' ',
+        h('button', { 'data-block-action': 'deny', disabled: !canTriage, on: { click: ask(b, 'deny') } }, t('deny')));
+    }
+    if (b.state === 'executed') out.push(h('button', { class: 'danger', 'data-block-action': 'unblock', disabled: !canTriage, on: { click: ask(b, 'unblock') } }, t('unblock')));
+    return out;
+  };
+  const cols = ['state', 'target', 'action', 'policy', 'mode', 'expires', 'decided_by', 'reason', ''];
+  if (withIncident) cols.splice(1, 0, 'incident');
+  return h('table', { class: 'blocks' }, h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k ? t(k) : '')))),
+    h('tbody', {}, ...rows.map((b) => {
+      const cells = [h('td', {}, blockState(b.state)), h('td', {}, h('span', { class: 'mono' }, b.target), h('div', { class: 'muted' }, t(`tk_${b.target_kind}`))),
+        h('td', {}, `${b.action} (${b.action_kind})`), h('td', {}, b.policy), h('td', {}, t(b.mode === 'approve' ? 'approve_mode' : b.mode)),
+        h('td', {}, fmtTime(b.expires_at)), h('td', {}, b.decided_by || ''), h('td', {}, b.reason, b.last_error ? h('div', { class: 'error' }, b.last_error) : ''),
+        h('td', {}, ...buttons(b))];
+      if (withIncident) cells.splice(1, 0, h('td', {}, b.incident_id ? h('a', { href: `#/incidents/${b.incident_id}` }, `#${b.incident_id}`) : ''));
+      return h('tr', { 'data-block': String(b.id) }, ...cells);
+    })));
+}
+
+async function blocksPage() {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const sel = h('select', { name: 'state', id: 'block-state' }, h('option', { value: '' }, t('all')),
+    ...['executed', 'awaiting-approval', 'rate-limited', 'dry-run', 'skipped-allowlist', 'failed', 'expired', 'undone', 'denied'].map((k) => h('option', { value: k }, t(k))));
+  sel.value = params.get('state') || '';
+  sel.addEventListener('change', () => { location.hash = sel.value ? `#/blocks?state=${encodeURIComponent(sel.value)}` : '#/blocks'; });
+  const q = sel.value ? `?state=${encodeURIComponent(sel.value)}` : '';
+  const rows = await api('GET', `/api/v1/blocks${q}`);
+  render(h('h1', {}, t('blocks')), h('div', { class: 'filters panel' }, h('label', {}, t('state'), sel)), h('div', { id: 'blocks' }, blockTable(rows, true)));
+}
 
 // ---------------------------------------------------------------- suppressions
 
