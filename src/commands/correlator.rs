@@ -90,6 +90,9 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         Some(s)
     };
     let responder = start_responder(&cfg)?;
+    if let (Some(r), Ok(mut slot)) = (&responder, running.shared.response.lock()) {
+        *slot = Some(r.stats.clone());
+    }
     let console = if cfg.console.listen.is_empty() {
         None
     } else {

@@ -313,12 +313,27 @@ fn an_analyst_triages_an_incident_in_chromium() {
     .expect("config");
     let out = run_in(
         &dir.0,
-        &["--config", "approve.toml", "run", "--rules", "gatewatch-data/demo/demo.rules", "--", "gatewatch-data/demo/demo.pcap"],
+        &[
+            "--config",
+            "approve.toml",
+            "run",
+            "--rules",
+            "gatewatch-data/demo/demo.rules",
+            "--",
+            "gatewatch-data/demo/demo.pcap",
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let cli: Value = serde_json::from_slice(&run_in(&dir.0, &["blocks", "list", "--json"]).stdout).expect("json");
-    let ids: Vec<i64> = cli.as_array().expect("blocks").iter().filter_map(|b| b["id"].as_i64()).collect();
-    let waiting = cli.as_array().expect("blocks").iter().find(|b| b["state"] == "awaiting-approval").expect("one waits");
+    let cli: Value = serde_json::from_slice(&run_in(&dir.0, &["blocks", "list", "--json"]).stdout)
+        .expect("json");
+    let ids: Vec<i64> =
+        cli.as_array().expect("blocks").iter().filter_map(|b| b["id"].as_i64()).collect();
+    let waiting = cli
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .find(|b| b["state"] == "awaiting-approval")
+        .expect("one waits");
     let wid = waiting["id"].as_i64().expect("id");
     d.go(&format!("{}/#/blocks", console.base));
     d.wait("#blocks tr[data-block]");
@@ -334,7 +349,10 @@ fn an_analyst_triages_an_incident_in_chromium() {
     d.call("POST", "/alert/text", Some(json!({"text": "Đã xác minh với Sở Tài chính"})));
     d.call("POST", "/alert/accept", None);
     d.until(&format!("document.querySelector(\"#blocks tr[data-block='{wid}'] [data-state]\")?.dataset.state === 'approved'"));
-    let b: Value = serde_json::from_slice(&run_in(&dir.0, &["blocks", "show", &wid.to_string(), "--json"]).stdout).expect("json");
+    let b: Value = serde_json::from_slice(
+        &run_in(&dir.0, &["blocks", "show", &wid.to_string(), "--json"]).stdout,
+    )
+    .expect("json");
     assert_eq!(b["block"]["state"], "approved");
     assert_eq!(b["history"][1]["actor"], "lan");
     assert_eq!(b["history"][1]["detail"]["reason"], "Đã xác minh với Sở Tài chính");

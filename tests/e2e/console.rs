@@ -493,16 +493,32 @@ classes = ["malicious-code"]
     .expect("config");
     let out = run_in(
         &dir.0,
-        &["--config", "approve.toml", "run", "--rules", "gatewatch-data/demo/demo.rules", "--", "gatewatch-data/demo/demo.pcap"],
+        &[
+            "--config",
+            "approve.toml",
+            "run",
+            "--rules",
+            "gatewatch-data/demo/demo.rules",
+            "--",
+            "gatewatch-data/demo/demo.pcap",
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let c = start_console(&dir);
     let http = client(&c);
     let lan = login(&http, &c, "lan", "lan's long password").expect("lan");
     let minh = login(&http, &c, "minh", "minh's long password").expect("minh");
-    let get = |s: &Session, p: &str| body(with(s, http.get(format!("{}{p}", c.base))).send().expect("get"));
+    let get = |s: &Session, p: &str| {
+        body(with(s, http.get(format!("{}{p}", c.base))).send().expect("get"))
+    };
     let post = |s: &Session, p: &str, v: Value| {
-        body(with(s, http.post(format!("{}{p}", c.base))).header("origin", &c.base).json(&v).send().expect("post"))
+        body(
+            with(s, http.post(format!("{}{p}", c.base)))
+                .header("origin", &c.base)
+                .json(&v)
+                .send()
+                .expect("post"),
+        )
     };
 
     let (st, all) = get(&minh, "/api/v1/blocks");
@@ -526,12 +542,23 @@ classes = ["malicious-code"]
     let (a, d) = (waiting[0]["id"].as_i64().unwrap(), waiting[1]["id"].as_i64().unwrap());
     let (st, e) = post(&minh, &format!("/api/v1/blocks/{a}/approve"), json!({}));
     assert_eq!((st, code(&e)), (StatusCode::FORBIDDEN, "forbidden"), "a viewer cannot approve");
-    let (st, b) = post(&lan, &format!("/api/v1/blocks/{a}/approve"), json!({"reason": "confirmed with Sở Tài chính"}));
-    assert_eq!((st, b["state"].as_str(), b["decided_by"].as_str()), (StatusCode::OK, Some("approved"), Some("lan")));
+    let (st, b) = post(
+        &lan,
+        &format!("/api/v1/blocks/{a}/approve"),
+        json!({"reason": "confirmed with Sở Tài chính"}),
+    );
+    assert_eq!(
+        (st, b["state"].as_str(), b["decided_by"].as_str()),
+        (StatusCode::OK, Some("approved"), Some("lan"))
+    );
     let (st, e) = post(&lan, &format!("/api/v1/blocks/{a}/deny"), json!({}));
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(e["error"]["message"].as_str().unwrap_or("").contains("is approved: it cannot be denied"), "{e}");
-    let (st, b) = post(&lan, &format!("/api/v1/blocks/{d}/deny"), json!({"reason": "<b>a partner</b>"}));
+    assert!(
+        e["error"]["message"].as_str().unwrap_or("").contains("is approved: it cannot be denied"),
+        "{e}"
+    );
+    let (st, b) =
+        post(&lan, &format!("/api/v1/blocks/{d}/deny"), json!({"reason": "<b>a partner</b>"}));
     assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("denied")));
     let x = executed[0]["id"].as_i64().unwrap();
     let (st, b) = post(&lan, &format!("/api/v1/blocks/{x}/undo"), json!({"reason": "false alarm"}));
@@ -545,15 +572,27 @@ classes = ["malicious-code"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["action"].as_str().unwrap_or("").into(), r["actor"].as_str().unwrap_or("").into()))
+        .map(|r| {
+            (r["action"].as_str().unwrap_or("").into(), r["actor"].as_str().unwrap_or("").into())
+        })
         .collect();
-    assert_eq!(steps, [("block.awaiting-approval".into(), "gatewatch".into()), ("block.denied".into(), "lan".into())]);
+    assert_eq!(
+        steps,
+        [
+            ("block.awaiting-approval".into(), "gatewatch".into()),
+            ("block.denied".into(), "lan".into())
+        ]
+    );
     assert_eq!(detail["history"][1]["detail"]["reason"], "<b>a partner</b>", "kept verbatim");
     let incident = waiting[0]["incident_id"].as_i64().unwrap();
     let (_, inc) = get(&minh, &format!("/api/v1/incidents/{incident}"));
     assert!(inc["blocks"].as_array().unwrap().iter().any(|b| b["id"] == a), "{inc:#}");
     assert!(
-        inc["timeline"].as_array().unwrap().iter().any(|e| e["text"].as_str().unwrap_or("").starts_with("approved")),
+        inc["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["text"].as_str().unwrap_or("").starts_with("approved")),
         "the timeline shows the approval"
     );
 
@@ -561,7 +600,11 @@ classes = ["malicious-code"]
     // correlator is not running here).
     let out = run_in(&dir.0, &["--config", "approve.toml", "blocks", "undo", &x.to_string()]);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && said.contains("lifted"), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && said.contains("lifted"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (_, b) = get(&minh, &format!("/api/v1/blocks/{x}"));
     assert_eq!(b["block"]["state"], "undone");
 }

@@ -36,7 +36,10 @@ pub async fn list_blocks(
 ) -> ApiResult<Json<Vec<BlockRow>>> {
     let mut states = Vec::new();
     for s in q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        states.push(BlockState::parse(s).ok_or_else(|| ApiError::bad_request(format!("`state`: unknown state `{s}`")))?);
+        states.push(
+            BlockState::parse(s)
+                .ok_or_else(|| ApiError::bad_request(format!("`state`: unknown state `{s}`")))?,
+        );
     }
     let f = BlockFilter {
         states,
@@ -59,7 +62,10 @@ pub struct BlockDetail {
 /// One decision with its audit trail (oldest first).
 #[utoipa::path(get, path = "/api/v1/blocks/{id}", tag = "response", params(("id" = i64, Path)),
     responses((status = 200, body = BlockDetail), (status = 404, body = super::error::ErrorBody)))]
-pub async fn get_block(State(c): State<Arc<Console>>, Path(id): Path<i64>) -> ApiResult<Json<BlockDetail>> {
+pub async fn get_block(
+    State(c): State<Arc<Console>>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<BlockDetail>> {
     let (block, history) = c.db.read(move |s| Ok((s.block(id)?, s.block_history(id)?))).await?;
     Ok(Json(BlockDetail { block, history }))
 }
@@ -70,7 +76,13 @@ pub struct BlockDecision {
     pub reason: Option<String>,
 }
 
-async fn decide(c: Arc<Console>, caller: Caller, id: i64, r: BlockRequest, reason: Option<String>) -> ApiResult<Json<BlockRow>> {
+async fn decide(
+    c: Arc<Console>,
+    caller: Caller,
+    id: i64,
+    r: BlockRequest,
+    reason: Option<String>,
+) -> ApiResult<Json<BlockRow>> {
     caller.require(Role::Analyst)?;
     let actor = caller.actor();
     let row = c.db.write(move |s| s.request_block(id, r, &actor, reason.as_deref())).await?;

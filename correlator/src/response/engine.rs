@@ -477,10 +477,9 @@ impl Responder {
             let Some(from) = BlockState::parse(&b.state) else { continue };
             let to =
                 if from == BlockState::Executed { BlockState::Undoing } else { BlockState::Denied };
-            let step = if to == BlockState::Undoing { "undo-requested" } else { "denied" };
             let detail = serde_json::json!({"target": b.target, "action": b.action, "from": b.state,
                 "reason": format!("incident #{id} was marked a false positive")});
-            blocks::move_block(tx, &b, from, to, ENGINE_ACTOR, now_us, step, &detail)?;
+            blocks::move_block(tx, &b, (from, to), ENGINE_ACTOR, now_us, &detail)?;
         }
         Ok(())
     }

@@ -222,6 +222,36 @@ fn undo_lifts_the_block_and_pardons_the_target() {
 }
 
 #[test]
+fn blocks_in_force_are_put_back_after_a_restart_and_allowlisted_ones_lifted() {
+    let calls = Calls::default();
+    let mut c = correlator();
+    let mut r = responder(ENFORCE, &calls, 0);
+    r.attach(c.store_mut(), true).unwrap();
+    feed(
+        &mut c,
+        &[alert("203.0.113.7", "10.46.10.20", T0, 1), alert("198.51.100.9", "10.46.10.21", T0, 1)],
+    );
+    let now = wall();
+    r.step(c.store_mut(), now).unwrap();
+    assert_eq!(calls.lock().unwrap().len(), 2);
+    // A restart half an hour later (the firewall lost its sets): a new responder, whose
+    // allowlist now has one of the two.
+    let cfg = ENFORCE.to_string() + "[allowlists]\npartners = [\"198.51.100.9\"]\n";
+    let mut r2 = responder(&cfg, &calls, 0);
+    let later = now + 1_800_000_000;
+    assert_eq!(r2.restore(c.store_mut(), later).unwrap(), 1);
+    assert_eq!(calls.lock().unwrap()[2], ("block".to_string(), "203.0.113.7".to_string()));
+    r2.step(c.store_mut(), later).unwrap();
+    let v = all_blocks(c.store());
+    let state = |t: &str| v.iter().find(|b| b.target == t).map(|b| b.state.clone()).unwrap();
+    assert_eq!(
+        (state("203.0.113.7").as_str(), state("198.51.100.9").as_str()),
+        ("executed", "expired")
+    );
+    assert_eq!(calls.lock().unwrap()[3], ("unblock".to_string(), "198.51.100.9".to_string()));
+}
+
+#[test]
 fn a_false_positive_lifts_its_blocks() {
     let calls = Calls::default();
     let mut c = correlator();

@@ -135,6 +135,8 @@ pub struct Shared {
     pub store_path: std::path::PathBuf,
     /// The Elasticsearch sink's counters, when one runs.
     pub elastic: Mutex<Option<Arc<Mutex<crate::elastic::SinkStats>>>>,
+    /// The responder's counters, when it runs.
+    pub response: Mutex<Option<Arc<Mutex<crate::response::engine::ResponseStats>>>>,
 }
 
 impl Shared {
@@ -155,8 +157,13 @@ impl Shared {
             .lock()
             .ok()
             .and_then(|e| e.as_ref().and_then(|s| s.lock().ok().map(|s| s.clone())));
+        let response = self
+            .response
+            .lock()
+            .ok()
+            .and_then(|r| r.as_ref().and_then(|s| s.lock().ok().map(|s| s.clone())));
         serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors,
-                           "eve_files": eve, "elasticsearch": elastic})
+                           "eve_files": eve, "elasticsearch": elastic, "response": response})
     }
 
     fn allowed(&self, ip: IpAddr) -> bool {
@@ -307,6 +314,7 @@ pub async fn start(
         eve_files: Mutex::new(Default::default()),
         store_path: store.path().to_path_buf(),
         elastic: Mutex::new(None),
+        response: Mutex::new(None),
     });
     let detection = {
         let shared = shared.clone();

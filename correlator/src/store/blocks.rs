@@ -612,18 +612,18 @@ pub(crate) fn live_blocks_of_incident(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Moves a decision from `from` to `to` inside a transaction, with its audit record;
-/// false if it was not in `from` (or is leased: its work is under way).
+/// Moves a decision from `from` to `to` inside a transaction, with its audit record
+/// (step `undo-requested` for `undoing`, else the state); false if it was not in `from`
+/// (or is leased: its work is under way).
 pub(crate) fn move_block(
     tx: &Transaction<'_>,
     b: &BlockRow,
-    from: BlockState,
-    to: BlockState,
+    (from, to): (BlockState, BlockState),
     actor: &str,
     at_us: i64,
-    step: &str,
     detail: &serde_json::Value,
 ) -> Result<bool, StoreError> {
+    let step = if to == BlockState::Undoing { "undo-requested" } else { to.as_str() };
     let ended = matches!(to, BlockState::Denied).then_some(at_us);
     let n = tx.execute(
         "UPDATE blocks SET state = ?3, decided_by = ?4, ended_us = coalesce(?5, ended_us)

@@ -188,12 +188,12 @@ mod tests {
         assert!(ring::hmac::verify(&key, b"1800000001.{\"event\":\"block\"}", &tag).is_err());
     }
 
+    /// What the stand-in received: headers (lower-case names) and the body.
+    type Received = std::sync::mpsc::Receiver<(Vec<(String, String)>, Vec<u8>)>;
+
     /// A firewall manager stand-in over real TLS: it answers 503 to the first
     /// request, then 200, and keeps what it received.
-    fn stand_in(
-        dir: &std::path::Path,
-    ) -> (String, std::path::PathBuf, std::sync::mpsc::Receiver<(Vec<(String, String)>, Vec<u8>)>)
-    {
+    fn stand_in(dir: &std::path::Path) -> (String, std::path::PathBuf, Received) {
         use std::io::{BufRead, BufReader, Read, Write};
         let key = rcgen::KeyPair::generate().unwrap();
         let ca_params = {
