@@ -89,7 +89,7 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         eprintln!("gatewatch correlator: sending to Elasticsearch at {}", cfg.elasticsearch.url);
         Some(s)
     };
-    let responder = start_responder(&cfg)?;
+    let responder = start_responder(&cfg, &running.shared)?;
     if let (Some(r), Ok(mut slot)) = (&responder, running.shared.response.lock()) {
         *slot = Some(r.stats.clone());
     }
@@ -165,14 +165,25 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
 
 /// The responder, when `[response]` configures actions or policies: it also runs with
 /// no policy left, so that blocks in force still expire.
-fn start_responder(cfg: &Config) -> Result<Option<gatewatch_correlator::response::Service>> {
+fn start_responder(
+    cfg: &Config,
+    shared: &Arc<server::Shared>,
+) -> Result<Option<gatewatch_correlator::response::Service>> {
     let r = &cfg.response;
     if r.actions.is_empty() && r.policies.is_empty() {
         return Ok(None);
     }
-    let responder = gatewatch_correlator::response::Responder::new(r, &cfg.correlator)
+    let mut responder = gatewatch_correlator::response::Responder::new(r, &cfg.correlator)
         .map_err(anyhow::Error::msg)
         .context("[response]")?;
+    // The sensors are never blocked: the addresses they connect from, as they are now.
+    let shared = shared.clone();
+    responder.protect_sensors(Arc::new(move || {
+        shared.sensors.lock().map_or_else(
+            |_| Vec::new(),
+            |s| s.by_name.values().filter_map(|h| sensor_ip(&h.address)).collect(),
+        )
+    }));
     let modes: Vec<String> =
         responder.policies().iter().map(|p| format!("{} ({})", p.name, p.mode.as_str())).collect();
     eprintln!(
@@ -190,4 +201,9 @@ fn start_responder(cfg: &Config) -> Result<Option<gatewatch_correlator::response
     .map_err(anyhow::Error::msg)
     .context("[response]")?;
     Ok(Some(s))
+}
+
+/// The address of `ip:port` or `[ip]:port`.
+fn sensor_ip(addr: &str) -> Option<std::net::IpAddr> {
+    addr.parse::<std::net::SocketAddr>().map(|a| a.ip()).ok().or_else(|| addr.parse().ok())
 }

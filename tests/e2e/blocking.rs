@@ -10,9 +10,11 @@
 //! 3. after expiry it arrives again;
 //! 4. a second attack blocks it again for twice as long (a repeat offender); an
 //!    analyst's `gatewatch blocks undo` lifts it at once and the probe arrives;
-//! 5. the dry-run and approve policies on the same incident changed nothing on the
-//!    firewall, and their audit records are exactly one each, until an analyst
-//!    approves: then the host's address is in the set.
+//! 5. the dry-run and approve policies (another nft action, another table) changed
+//!    nothing on the firewall, and their audit records are exactly one each, until an
+//!    analyst approves: then the attacker is in that table's set too; the policy that
+//!    would quarantine the host is stopped because the host is the correlator's own
+//!    machine.
 //!
 //! Needs root, `ip`, `tcpreplay`, `nft` and `ping`; without them it says why and passes
 //! (CI runs it as root with all installed).
@@ -65,8 +67,12 @@ fn probe(veth: &Veth) -> bool {
 }
 
 fn nft_set(veth: &Veth) -> String {
+    nft_set_of(veth, "gwtest")
+}
+
+fn nft_set_of(veth: &Veth, table: &str) -> String {
     let o = Command::new("ip")
-        .args(["netns", "exec", &veth.capture, "nft", "list", "set", "inet", "gwtest", "blocked4"])
+        .args(["netns", "exec", &veth.capture, "nft", "list", "set", "inet", table, "blocked4"])
         .output()
         .expect("nft");
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -185,11 +191,21 @@ action = "firewall"
 target = "source"
 ttl = "5s"
 repeat_factor = 2
+[response.actions.firewall-b]
+kind = "nft"
+table = "gwtestb"
+create = true
 [[response.policies]]
-name = "watch-host"
+name = "watch-attackers"
 mode = "dry-run"
-action = "firewall"
-target = "host"
+action = "firewall-b"
+target = "source"
+ttl = "1h"
+[[response.policies]]
+name = "ask-attackers"
+mode = "approve"
+action = "firewall-b"
+target = "source"
 ttl = "1h"
 [[response.policies]]
 name = "quarantine-host"
@@ -289,23 +305,30 @@ ttl = "1h"
     assert_eq!(h.len(), 4);
     assert!(h[3].starts_with("block.undone by"), "{h:?}");
 
-    // 5. Dry-run and approve changed nothing, with exactly one record each.
-    let dry = wait_for(&dir, "watch-host", "dry-run", 0, &logs);
-    let ask = wait_for(&dir, "quarantine-host", "awaiting-approval", 0, &logs);
+    // 5. Dry-run and approve changed nothing, with exactly one record each; the host
+    //    itself (the correlator's machine) is never quarantined.
+    let dry = wait_for(&dir, "watch-attackers", "dry-run", 0, &logs);
+    let ask = wait_for(&dir, "ask-attackers", "awaiting-approval", 0, &logs);
     assert_eq!(
         (dry["target"].as_str(), ask["target"].as_str()),
-        (Some("10.46.10.20"), Some("10.46.10.20"))
+        (Some("203.0.113.7"), Some("203.0.113.7"))
     );
-    assert!(!nft_set(&veth).contains("10.46.10.20"));
+    assert!(
+        !nft_set_of(&veth, "gwtestb").contains("203.0.113.7"),
+        "{}",
+        nft_set_of(&veth, "gwtestb")
+    );
     assert_eq!(history(&dir, dry["id"].as_u64().unwrap()), ["block.dry-run by gatewatch"]);
     assert_eq!(
         history(&dir, ask["id"].as_u64().unwrap()),
         ["block.awaiting-approval by gatewatch"]
     );
+    let me = wait_for(&dir, "quarantine-host", "skipped-allowlist", 0, &logs);
+    assert_eq!(me["allowlist"], "gatewatch: 10.46.10.20 (this machine)");
     let n = |p: &str| blocks(&dir).iter().filter(|b| b["policy"] == p).count();
     assert_eq!(
-        (n("watch-host"), n("quarantine-host"), n("block-attackers")),
-        (1, 1, 2),
+        (n("watch-attackers"), n("ask-attackers"), n("quarantine-host"), n("block-attackers")),
+        (1, 1, 1, 2),
         "{:#?}",
         blocks(&dir)
     );
@@ -322,8 +345,12 @@ ttl = "1h"
         ],
     );
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    wait_for(&dir, "quarantine-host", "executed", 0, &logs);
-    assert!(nft_set(&veth).contains("10.46.10.20"), "{}", nft_set(&veth));
+    wait_for(&dir, "ask-attackers", "executed", 0, &logs);
+    assert!(
+        nft_set_of(&veth, "gwtestb").contains("203.0.113.7"),
+        "{}",
+        nft_set_of(&veth, "gwtestb")
+    );
 
     kill9(&mut sens);
     kill9(&mut corr);

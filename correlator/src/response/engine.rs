@@ -24,6 +24,7 @@
 //!    A lift is tried until it works (the firewall's own timeout is the backstop).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use gatewatch_rules::event::{AlertEvent, AlertInfo};
@@ -31,7 +32,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::actions::{self, BlockAction, Request};
-use super::allowlist::{Allowlist, Target, TargetValue};
+use super::allowlist::{AllowHit, Allowlist, Target, TargetValue};
 use super::config::{parse_duration, Mode, ResponseConfig, TargetKind};
 use super::policy::{domains_in, tags_in, Facts, Policy};
 use crate::config::CorrelatorConfig;
@@ -91,8 +92,18 @@ pub struct Responder {
     /// The lease owner's name (process and thread).
     owner: String,
     last_storm_us: i64,
+    /// This machine's addresses (read at start).
+    own: Vec<IpAddr>,
+    /// The addresses sensors connect from (the correlator service sets it).
+    sensors: Option<SensorAddresses>,
     pub stats: ResponseStats,
 }
+
+/// Where the sensors are, asked at each decision (they may move).
+pub type SensorAddresses = Arc<dyn Fn() -> Vec<IpAddr> + Send + Sync>;
+
+/// The list that names Gatewatch's own addresses in decisions.
+pub const SELF_LIST: &str = "gatewatch";
 
 fn secs_us(s: u64) -> i64 {
     (s.min(i64::MAX as u64 / 2_000_000) as i64) * 1_000_000
@@ -152,8 +163,34 @@ impl Responder {
             max_attempts: cfg.max_attempts.max(1),
             owner: format!("gatewatch:{}:{:?}", std::process::id(), std::thread::current().id()),
             last_storm_us: i64::MIN,
+            own: local_addresses(),
+            sensors: None,
             stats: ResponseStats::default(),
         })
+    }
+
+    /// Never blocks the addresses the sensors connect from.
+    pub fn protect_sensors(&mut self, f: SensorAddresses) {
+        self.sensors = Some(f);
+    }
+
+    /// Why a target may not be blocked: a configured (or the built-in) allowlist, or it
+    /// is Gatewatch itself — this machine, or a sensor.
+    pub fn stopped_by(&self, t: &TargetValue) -> Option<AllowHit> {
+        if let Some(hit) = self.allow.check(t, &self.inventory) {
+            return Some(hit);
+        }
+        let TargetValue::Ip(ip) = t else { return None };
+        let ip = ip.to_canonical();
+        let own =
+            |what: &str| Some(AllowHit { list: SELF_LIST.into(), entry: format!("{ip} ({what})") });
+        if self.own.contains(&ip) {
+            return own("this machine");
+        }
+        if self.sensors.as_ref().is_some_and(|f| f().iter().any(|a| a.to_canonical() == ip)) {
+            return own("a sensor");
+        }
+        None
     }
 
     pub fn policies(&self) -> &[Policy] {
@@ -298,7 +335,7 @@ impl Responder {
         let prior = blocks::blocks_of_target(tx, &target, since)?;
         let action_kind = self.actions.get(&p.action).map_or("", |a| a.kind());
         // 1. The allowlist, first and always.
-        if let Some(hit) = self.allow.check(&t.value, &self.inventory) {
+        if let Some(hit) = self.stopped_by(&t.value) {
             let seen = prior.iter().any(|b| {
                 b.policy == p.name
                     && b.incident_id == Some(incident)
@@ -574,7 +611,7 @@ impl Responder {
         if !lifting {
             // The allowlist again: it may have grown since the decision, and an
             // approval never gets past it.
-            if let Some(hit) = self.allow.check(&value, &self.inventory) {
+            if let Some(hit) = self.stopped_by(&value) {
                 let hit = hit.to_string();
                 let mut o = outcome(
                     BlockState::SkippedAllowlist,
@@ -685,7 +722,7 @@ impl Responder {
             let (Some(value), Some(expires)) = (TargetValue::parse(&b.target), b.expires_us) else {
                 continue;
             };
-            if self.allow.check(&value, &self.inventory).is_some() {
+            if self.stopped_by(&value).is_some() {
                 // On an allowlist now: lift it at once.
                 if store.claim_block(
                     b.id,
@@ -723,6 +760,34 @@ impl Responder {
         }
         Ok(n)
     }
+}
+
+/// This machine's addresses, from `/proc/net` (IPv4 local routes, IPv6 addresses);
+/// none where that cannot be read.
+pub fn local_addresses() -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    if let Ok(trie) = std::fs::read_to_string("/proc/net/fib_trie") {
+        let mut last: Option<IpAddr> = None;
+        for line in trie.lines() {
+            let l = line.trim_start();
+            if let Some(a) = l.strip_prefix("|-- ") {
+                last = a.trim().parse().ok();
+            } else if l.starts_with("/32 host LOCAL") {
+                out.extend(last);
+            }
+        }
+    }
+    if let Ok(v6) = std::fs::read_to_string("/proc/net/if_inet6") {
+        for line in v6.lines() {
+            let hex = line.split_whitespace().next().unwrap_or("");
+            if let Ok(n) = u128::from_str_radix(hex, 16) {
+                out.push(IpAddr::V6(std::net::Ipv6Addr::from(n)));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn outcome<'a>(

@@ -424,9 +424,11 @@ proptest! {
             }
             now += 600_000_000;
         }
+        // Gatewatch's own addresses are on no list of the test, and never blocked either.
+        let own = crate::response::engine::local_addresses();
         let listed = |t: &str| -> bool {
             let ip: Ipv4Addr = t.parse().unwrap();
-            nets.iter().any(|n| contains(*n, u32::from(ip)))
+            nets.iter().any(|n| contains(*n, u32::from(ip))) || own.contains(&std::net::IpAddr::V4(ip))
         };
         for (_, t) in calls.lock().unwrap().iter() {
             prop_assert!(!listed(t), "an action aimed at allowlisted {t}");
@@ -435,4 +437,15 @@ proptest! {
             prop_assert_eq!(b.state == "skipped-allowlist", listed(&b.target), "{:?}", b);
         }
     }
+}
+
+#[test]
+fn gatewatch_never_blocks_itself_or_its_sensors() {
+    let calls = Calls::default();
+    let mut r = responder(ENFORCE, &calls, 0);
+    assert!(super::engine::local_addresses().contains(&"127.0.0.1".parse().unwrap()));
+    r.protect_sensors(Arc::new(|| vec!["198.51.100.9".parse().unwrap()]));
+    let hit = r.stopped_by(&TargetValue::parse("::ffff:198.51.100.9").unwrap()).unwrap();
+    assert_eq!(hit.to_string(), "gatewatch: 198.51.100.9 (a sensor)");
+    assert!(r.stopped_by(&TargetValue::parse("198.51.100.10").unwrap()).is_none());
 }
