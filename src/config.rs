@@ -54,6 +54,8 @@ pub struct Config {
     pub console: gatewatch_correlator::console::ConsoleConfig,
     /// Automated blocking: response policies, allowlists, actions, rate limits.
     pub response: gatewatch_correlator::response::ResponseConfig,
+    /// The monthly security compliance report.
+    pub report: gatewatch_correlator::report::ReportConfig,
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
     /// Rule sources `gatewatch rules update` downloads.

@@ -56,6 +56,8 @@ enum Command {
     /// Automated blocking: decisions, approvals, undo.
     #[command(subcommand)]
     Blocks(commands::blocks::BlocksCommand),
+    /// The monthly security compliance report (HTML, PDF, JSON; Vietnamese, English).
+    Report(commands::report::ReportArgs),
     /// The analyst console (web UI and REST API) over the store, without ingest.
     Console(commands::console::ConsoleArgs),
     /// Accounts of the analyst console.
@@ -87,6 +89,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
         Command::Logs(c) => commands::logs::run(c),
         Command::Correlator(a) => commands::correlator::run(a, cfg),
         Command::Blocks(c) => commands::blocks::run(c, cfg),
+        Command::Report(a) => commands::report::run(a, cfg),
         Command::Console(a) => commands::console::run(a, cfg),
         Command::Users(c) => commands::console::run_users(c, cfg),
         Command::Tokens(c) => commands::console::run_tokens(c, cfg),

@@ -28,7 +28,8 @@ pub struct CorrelatorConfig {
     pub retention_days: u32,
     /// Protocol records (EVE event types) kept as evidence and for Elasticsearch.
     pub record_types: Vec<String>,
-    /// Protocol records are kept this many days (at most `retention_days`).
+    /// Protocol records are kept this many days (at most `retention_days`); sensors'
+    /// heartbeats (`stats`) are kept `retention_days`, for the monthly report.
     pub records_retention_days: u32,
 }
 

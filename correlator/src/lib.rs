@@ -3,7 +3,7 @@
 //!
 //! Stages are folders: [`ingest`] (alerts, and host logs through Sigma), [`server`]
 //! (the listeners: syslog, HTTPS), [`incident`] (grouping rules and scoring),
-//! [`store`] (SQLite with migrations), [`response`] (blocking hooks), [`console`]
+//! [`store`] (SQLite with migrations), [`response`] (blocking hooks), [`report`] (the monthly report), [`console`]
 //! (analyst web UI and API), [`elastic`] (the Elasticsearch sink).
 //!
 //! ```
@@ -20,6 +20,7 @@ pub mod console;
 pub mod elastic;
 pub mod incident;
 pub mod ingest;
+pub mod report;
 pub mod response;
 pub mod server;
 pub mod store;

@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod logs;
 pub mod pki;
 pub mod replay;
+pub mod report;
 pub mod rules;
 pub mod sensor;
 

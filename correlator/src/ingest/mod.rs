@@ -171,6 +171,11 @@ impl Correlator {
         &mut self.store
     }
 
+    /// The store, once the correlator is done (what is queued and not flushed is dropped).
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     /// Re-reads the suppressions now (they are also re-read every few seconds).
     pub fn reload_suppressions(&mut self) -> Result<(), StoreError> {
         self.refresh_suppressions(wall_us())
@@ -250,6 +255,8 @@ impl Correlator {
             if r > 0 {
                 eprintln!("gatewatch correlator: retention ({keep_records} days): deleted {r} protocol records");
             }
+            // Sensors' heartbeats stay as long as alerts (the monthly report's sensor health).
+            self.store.delete_stats_before(before, 10_000)?;
             // Ids of shipped findings are remembered as long as records are kept.
             self.store
                 .forget_findings_before(now_us - keep_records as i64 * 86_400_000_000, 10_000)?;

@@ -343,4 +343,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX blocks_auto ON blocks (auto_started_us, policy) WHERE auto_started_us IS NOT NULL;
     CREATE INDEX audit_object ON audit_log (object, at_us) WHERE object IS NOT NULL;
     "#,
+    // 8: the monthly report reads sensors' heartbeats (`stats` records, kept as long as
+    // alerts) by time, without walking the other protocol records.
+    r#"
+    CREATE INDEX records_stats ON records (sensor, ts_us) WHERE event_type = 'stats';
+    "#,
 ];

@@ -611,7 +611,17 @@ impl Store {
         chunk: usize,
     ) -> Result<u64, StoreError> {
         self.delete_in_chunks(
-            "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 LIMIT ?2)",
+            "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 AND event_type != 'stats' LIMIT ?2)",
+            before_us,
+            chunk,
+        )
+    }
+
+    /// Deletes sensors' heartbeats (`stats` records) older than `before_us`: they are
+    /// kept as long as alerts, for the monthly report's sensor health.
+    pub fn delete_stats_before(&mut self, before_us: i64, chunk: usize) -> Result<u64, StoreError> {
+        self.delete_in_chunks(
+            "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE ts_us < ?1 AND event_type = 'stats' LIMIT ?2)",
             before_us,
             chunk,
         )

@@ -1,0 +1,888 @@
+//! The report as a PDF, made without a browser: this module lays the report out on A4
+//! pages (text wrapped by measured widths, tables whose header repeats on each page,
+//! headings kept with what follows, the charts of [`super::chart`]) and krilla writes
+//! the PDF, shaping the text and embedding the subset of DejaVu Sans it uses (bundled,
+//! `fonts/LICENSE`), which covers Vietnamese.
+//!
+//! Why krilla: it is the PDF writer of typst, as a library of its own. typst itself
+//! (markup → PDF) would give the finest typesetting, but brings some 300 crates and
+//! minutes of build on CI's two cores; printpdf leaves font subsetting and text shaping
+//! half done across its versions; pdf-writer alone would mean writing CID fonts and
+//! their Unicode maps by hand. krilla shapes text (rustybuzz), subsets fonts and writes
+//! correct Unicode maps (text copied from the PDF is the text), for 70 crates.
+
+use std::sync::Arc;
+
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::metadata::Metadata;
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{Font, TextDirection};
+use krilla::Document;
+
+use super::chart::{self, Anchor, Chart, Shape, ACCENT, INK, MUTED, RULE};
+use super::figures::Report;
+use super::labels::{date, datetime, duration, month, number, percent, t};
+use super::{Lang, ReportConfig, ReportError};
+
+pub const REGULAR: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+pub const BOLD: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
+
+const PAGE_W: f32 = 595.28;
+const PAGE_H: f32 = 841.89;
+const MARGIN: f32 = 42.0;
+const BOTTOM: f32 = PAGE_H - 50.0;
+const BODY: f32 = 9.0;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Text { x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), text: String },
+    Rect { x: f32, y: f32, w: f32, h: f32, color: (u8, u8, u8) },
+    Line { x1: f32, y1: f32, x2: f32, y2: f32, color: (u8, u8, u8), width: f32 },
+    Logo { x: f32, y: f32, w: f32, h: f32 },
+}
+
+/// Text widths, from the fonts' advances.
+struct Metrics {
+    regular: ttf_parser::Face<'static>,
+    bold: ttf_parser::Face<'static>,
+}
+
+impl Metrics {
+    fn new() -> Result<Metrics, ReportError> {
+        let p = |b: &'static [u8]| {
+            ttf_parser::Face::parse(b, 0)
+                .map_err(|e| ReportError::Pdf(format!("the bundled font: {e}")))
+        };
+        Ok(Metrics { regular: p(REGULAR)?, bold: p(BOLD)? })
+    }
+
+    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        let f = if bold { &self.bold } else { &self.regular };
+        let upm = f.units_per_em() as f32;
+        text.chars()
+            .map(|c| {
+                f.glyph_index(c).and_then(|g| f.glyph_hor_advance(g)).unwrap_or(upm as u16 / 2)
+                    as f32
+            })
+            .sum::<f32>()
+            * size
+            / upm
+    }
+
+    /// Lines of at most `width` (by words; a word too long is cut).
+    fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for para in text.split('\n') {
+            let mut line = String::new();
+            for word in para.split(' ') {
+                let candidate =
+                    if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+                if self.width(&candidate, size, bold) <= width
+                    || line.is_empty() && self.width(word, size, bold) <= width
+                {
+                    line = candidate;
+                    continue;
+                }
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                // A word longer than the line: cut by characters.
+                let mut part = String::new();
+                for c in word.chars() {
+                    part.push(c);
+                    if self.width(&part, size, bold) > width && part.chars().count() > 1 {
+                        part.pop();
+                        lines.push(std::mem::take(&mut part));
+                        part.push(c);
+                    }
+                }
+                line = part;
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+/// Pages being laid out.
+struct Layout {
+    m: Metrics,
+    pages: Vec<Vec<Op>>,
+    y: f32,
+    lang: Lang,
+}
+
+/// A table column: its title, share of the width, and whether it holds numbers.
+struct Col<'a>(&'a str, f32, bool);
+
+impl Layout {
+    fn page(&mut self) -> &mut Vec<Op> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        self.pages.last_mut().expect("a page")
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
+    /// Room for `h` more points, else a new page.
+    fn ensure(&mut self, h: f32) {
+        if self.y + h > BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), text: &str) {
+        let text = text.to_string();
+        self.page().push(Op::Text { x, y, size, bold, color, text });
+    }
+
+    /// A paragraph across the width; returns its height.
+    fn para(&mut self, text: &str, size: f32, bold: bool, color: (u8, u8, u8)) {
+        let lines = self.m.wrap(text, size, bold, PAGE_W - 2.0 * MARGIN);
+        for l in lines {
+            self.ensure(size * 1.45);
+            self.y += size * 1.2;
+            let y = self.y;
+            self.text(MARGIN, y, size, bold, color, &l);
+            self.y += size * 0.25;
+        }
+    }
+
+    fn heading(&mut self, text: &str) {
+        // Kept with at least a few lines of what follows.
+        self.ensure(80.0);
+        self.y += 14.0;
+        let y = self.y + 12.0;
+        self.text(MARGIN, y, 12.5, true, ACCENT, text);
+        self.y += 17.0;
+        let y = self.y;
+        self.page().push(Op::Line {
+            x1: MARGIN,
+            y1: y,
+            x2: PAGE_W - MARGIN,
+            y2: y,
+            color: RULE,
+            width: 0.7,
+        });
+        self.y += 6.0;
+    }
+
+    fn subheading(&mut self, text: &str) {
+        self.subheading_keep(text, 50.0);
+    }
+
+    /// A subheading kept on the page of the next `keep` points.
+    fn subheading_keep(&mut self, text: &str, keep: f32) {
+        self.ensure(keep + 21.0);
+        self.y += 6.0;
+        let y = self.y + 10.0;
+        self.text(MARGIN, y, 10.0, true, INK, text);
+        self.y += 15.0;
+    }
+
+    /// A table; the header is drawn again after a page break. Cells wrap.
+    fn table(&mut self, cols: &[Col<'_>], rows: &[Vec<String>]) {
+        let width = PAGE_W - 2.0 * MARGIN;
+        let total: f32 = cols.iter().map(|c| c.1).sum::<f32>().max(0.01);
+        let widths: Vec<f32> = cols.iter().map(|c| c.1 / total * width).collect();
+        let pad = 3.0;
+        let header = |l: &mut Layout| {
+            let cells: Vec<Vec<String>> = cols
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| l.m.wrap(c.0, 8.0, true, w - 2.0 * pad))
+                .collect();
+            let h = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * 10.0 + 5.0;
+            l.ensure(h + 16.0);
+            let y0 = l.y;
+            l.page().push(Op::Rect { x: MARGIN, y: y0, w: width, h, color: (0xf3, 0xf4, 0xf6) });
+            let mut x = MARGIN;
+            for ((lines, w), c) in cells.iter().zip(&widths).zip(cols) {
+                for (k, line) in lines.iter().enumerate() {
+                    let tx = if c.2 { x + w - pad - l.m.width(line, 8.0, true) } else { x + pad };
+                    l.text(tx, y0 + 10.0 + 10.0 * k as f32, 8.0, true, INK, line);
+                }
+                x += w;
+            }
+            l.y += h;
+        };
+        header(self);
+        for row in rows {
+            let cells: Vec<Vec<String>> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| self.m.wrap(c, BODY - 0.5, false, w - 2.0 * pad))
+                .collect();
+            let h = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * 11.0 + 4.0;
+            if self.y + h > BOTTOM {
+                self.new_page();
+                header(self);
+            }
+            let y0 = self.y;
+            let mut x = MARGIN;
+            for ((lines, w), c) in cells.iter().zip(&widths).zip(cols) {
+                for (k, line) in lines.iter().enumerate() {
+                    let tx = if c.2 {
+                        x + w - pad - self.m.width(line, BODY - 0.5, false)
+                    } else {
+                        x + pad
+                    };
+                    self.text(tx, y0 + 10.5 + 11.0 * k as f32, BODY - 0.5, false, INK, line);
+                }
+                x += w;
+            }
+            self.y += h;
+            let y = self.y;
+            self.page().push(Op::Line {
+                x1: MARGIN,
+                y1: y,
+                x2: MARGIN + width,
+                y2: y,
+                color: (0xe5, 0xe7, 0xeb),
+                width: 0.5,
+            });
+        }
+        if rows.is_empty() {
+            self.para(t(self.lang, "none"), BODY, false, MUTED);
+        }
+        self.y += 6.0;
+    }
+
+    /// A chart, on one page.
+    fn chart(&mut self, c: &Chart) {
+        self.ensure(c.height + 6.0);
+        let (ox, oy) = (MARGIN, self.y);
+        for s in &c.shapes {
+            let op = match s {
+                Shape::Rect { x, y, w, h, color } => {
+                    Op::Rect { x: ox + x, y: oy + y, w: *w, h: *h, color: *color }
+                }
+                Shape::Line { x1, y1, x2, y2, color } => Op::Line {
+                    x1: ox + x1,
+                    y1: oy + y1,
+                    x2: ox + x2,
+                    y2: oy + y2,
+                    color: *color,
+                    width: 0.5,
+                },
+                Shape::Text { x, y, text, size, anchor, color } => {
+                    let w = self.m.width(text, *size, false);
+                    let x = match anchor {
+                        Anchor::Start => *x,
+                        Anchor::Middle => x - w / 2.0,
+                        Anchor::End => x - w,
+                    };
+                    Op::Text {
+                        x: ox + x,
+                        y: oy + y,
+                        size: *size,
+                        bold: false,
+                        color: *color,
+                        text: text.clone(),
+                    }
+                }
+            };
+            self.page().push(op);
+        }
+        self.y += c.height + 6.0;
+    }
+
+    /// Key figures in boxes, four a row.
+    fn cards(&mut self, cards: &[(String, String)]) {
+        let gap = 8.0;
+        let w = (PAGE_W - 2.0 * MARGIN - 3.0 * gap) / 4.0;
+        for row in cards.chunks(4) {
+            let labels: Vec<Vec<String>> =
+                row.iter().map(|(_, k)| self.m.wrap(k, 7.5, false, w - 10.0)).collect();
+            let h = 26.0 + labels.iter().map(Vec::len).max().unwrap_or(1) as f32 * 9.0;
+            self.ensure(h + gap);
+            let y0 = self.y;
+            for (i, ((v, _), lines)) in row.iter().zip(&labels).enumerate() {
+                let x = MARGIN + i as f32 * (w + gap);
+                for (a, b) in [
+                    ((x, y0), (x + w, y0)),
+                    ((x + w, y0), (x + w, y0 + h)),
+                    ((x + w, y0 + h), (x, y0 + h)),
+                    ((x, y0 + h), (x, y0)),
+                ] {
+                    self.page().push(Op::Line {
+                        x1: a.0,
+                        y1: a.1,
+                        x2: b.0,
+                        y2: b.1,
+                        color: RULE,
+                        width: 0.7,
+                    });
+                }
+                self.text(x + 5.0, y0 + 18.0, 14.0, true, ACCENT, v);
+                for (k, l) in lines.iter().enumerate() {
+                    self.text(x + 5.0, y0 + 29.0 + 9.0 * k as f32, 7.5, false, MUTED, l);
+                }
+            }
+            self.y += h + gap;
+        }
+    }
+}
+
+fn color((r, g, b): (u8, u8, u8)) -> Fill {
+    Fill {
+        paint: rgb::Color::new(r, g, b).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
+}
+
+/// The report as PDF bytes.
+pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, ReportError> {
+    let mut l = Layout { m: Metrics::new()?, pages: Vec::new(), y: MARGIN, lang };
+    let n = |v: u64| number(lang, v);
+    let tr = |k: &str| t(lang, k).to_string();
+    let (province, issuer) = match lang {
+        Lang::Vi => (&r.province, &r.issuer),
+        Lang::En => (&r.province_en, &r.issuer_en),
+    };
+    let scope_name = match (&r.agency, lang) {
+        (Some(a), Lang::En) => a.name_en.clone().unwrap_or_else(|| a.name.clone()),
+        (Some(a), Lang::Vi) => a.name.clone(),
+        (None, _) => tr("province_wide"),
+    };
+    let logo =
+        cfg.logo.as_ref().and_then(|p| std::fs::read(p).ok()).filter(|b| b.starts_with(b"\x89PNG"));
+
+    // Heading.
+    let x0 = if logo.is_some() {
+        l.page().push(Op::Logo { x: MARGIN, y: MARGIN, w: 52.0, h: 52.0 });
+        MARGIN + 62.0
+    } else {
+        MARGIN
+    };
+    l.text(
+        x0,
+        MARGIN + 10.0,
+        8.5,
+        false,
+        MUTED,
+        &format!("{} · {}", province, issuer).to_uppercase(),
+    );
+    l.text(x0, MARGIN + 30.0, 15.0, true, ACCENT, &tr("title"));
+    l.text(
+        x0,
+        MARGIN + 48.0,
+        12.0,
+        true,
+        INK,
+        &format!("{} — {}", month(lang, &r.month, false), scope_name),
+    );
+    let last_day = chrono::DateTime::parse_from_rfc3339(&r.to)
+        .map(|d| (d - chrono::Duration::seconds(1)).to_rfc3339())
+        .unwrap_or_default();
+    l.text(
+        x0,
+        MARGIN + 62.0,
+        8.5,
+        false,
+        MUTED,
+        &format!(
+            "{}: {} – {} · {}: {}",
+            tr("period"),
+            date(lang, &r.from),
+            date(lang, &last_day),
+            tr("generated"),
+            datetime(lang, &r.generated_at)
+        ),
+    );
+    l.page().push(Op::Line {
+        x1: MARGIN,
+        y1: MARGIN + 70.0,
+        x2: PAGE_W - MARGIN,
+        y2: MARGIN + 70.0,
+        color: ACCENT,
+        width: 1.5,
+    });
+    l.y = MARGIN + 74.0;
+
+    // 1. Summary.
+    let i = &r.incidents;
+    let h = &r.handling;
+    let ch = i.by_severity.get("critical").copied().unwrap_or(0)
+        + i.by_severity.get("high").copied().unwrap_or(0);
+    l.heading(&tr("s_summary"));
+    let deadline = h.deadlines.last();
+    l.cards(&[
+        (n(i.total), tr("incidents")),
+        (n(ch), format!("{} {}", tr("of_which"), tr("critical_high"))),
+        (n(i.alerts), tr("alerts")),
+        (
+            duration(lang, h.time_to_acknowledge.median_secs),
+            format!("{} ({})", tr("tta"), tr("median").to_lowercase()),
+        ),
+        (
+            duration(lang, h.time_to_resolve.median_secs),
+            format!("{} ({})", tr("ttr"), tr("median").to_lowercase()),
+        ),
+        (
+            percent(lang, deadline.and_then(|d| d.share_met)),
+            deadline
+                .map(|d| match lang {
+                    Lang::Vi => d.label.clone(),
+                    Lang::En => d.label_en.clone(),
+                })
+                .unwrap_or_default(),
+        ),
+        (percent(lang, h.false_positive_rate), tr("fp_rate")),
+        (n(r.response.executed), tr("executed")),
+    ]);
+
+    // 2. Scope.
+    l.heading(&tr("s_scope"));
+    let rows: Vec<Vec<String>> = r
+        .scope
+        .agencies
+        .iter()
+        .map(|a| {
+            let name = match lang {
+                Lang::En => a.name_en.clone().unwrap_or_else(|| a.name.clone()),
+                Lang::Vi => a.name.clone(),
+            };
+            let systems: Vec<String> = a
+                .systems
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({}, {} {})",
+                        if s.system.is_empty() { &s.network } else { &s.system },
+                        s.network,
+                        tr("level"),
+                        s.security_level
+                    )
+                })
+                .collect();
+            vec![name, systems.join("\n")]
+        })
+        .collect();
+    l.table(&[Col(&tr("agency"), 1.0, false), Col(&tr("system"), 2.0, false)], &rows);
+    l.subheading(&tr("systems_by_level"));
+    let levels: Vec<Vec<String>> = (1..=5u8)
+        .map(|k| {
+            vec![
+                format!("{} {k}", tr("level")),
+                n(r.scope.systems_by_level.get(&k).copied().unwrap_or(0)),
+            ]
+        })
+        .collect();
+    l.table(&[Col(&tr("level"), 2.0, false), Col(&tr("count"), 1.0, true)], &levels);
+    l.subheading(&tr("sensors"));
+    let sensors: Vec<Vec<String>> = r
+        .scope
+        .sensors
+        .iter()
+        .map(|s| vec![s.name.clone(), n(s.alerts), s.agencies.join(", ")])
+        .collect();
+    l.table(
+        &[
+            Col(&tr("sensor"), 1.0, false),
+            Col(&tr("alerts"), 0.6, true),
+            Col(&tr("coverage"), 2.4, false),
+        ],
+        &sensors,
+    );
+
+    // 3. Incidents.
+    l.heading(&tr("s_incidents"));
+    let width = PAGE_W - 2.0 * MARGIN;
+    let trend = chart::trend(&i.trend, lang, width);
+    l.subheading_keep(&tr("trend"), trend.height);
+    l.chart(&trend);
+    let class_items: Vec<(String, u64, (u8, u8, u8))> = chart::CLASSES
+        .iter()
+        .map(|k| (tr(k), i.by_class.get(*k).copied().unwrap_or(0), ACCENT))
+        .collect();
+    let classes = chart::bars(&class_items, lang, width, &tr("by_class"));
+    l.subheading_keep(&tr("by_class"), classes.height);
+    l.chart(&classes);
+    let sev: Vec<(String, u64, (u8, u8, u8))> = chart::SEVERITIES
+        .iter()
+        .map(|s| (tr(s), i.by_severity.get(*s).copied().unwrap_or(0), chart::severity_color(s)))
+        .collect();
+    let sev = chart::bars(&sev, lang, width, &tr("by_severity"));
+    l.subheading_keep(&tr("by_severity"), sev.height);
+    l.chart(&sev);
+    l.subheading(&tr("by_status"));
+    let st: Vec<Vec<String>> = ["new", "acknowledged", "in_progress", "resolved", "false_positive"]
+        .iter()
+        .map(|s| vec![tr(s), n(i.by_status.get(*s).copied().unwrap_or(0))])
+        .collect();
+    l.table(&[Col(&tr("status"), 2.0, false), Col(&tr("incidents"), 1.0, true)], &st);
+    l.subheading(&tr("by_agency"));
+    let ag: Vec<Vec<String>> = i
+        .by_agency
+        .iter()
+        .map(|a| vec![a.name.clone(), n(a.incidents), n(a.critical_high)])
+        .collect();
+    l.table(
+        &[
+            Col(&tr("agency"), 2.2, false),
+            Col(&tr("incidents"), 0.8, true),
+            Col(&tr("critical_high"), 1.0, true),
+        ],
+        &ag,
+    );
+
+    // 4. Handling.
+    l.heading(&tr("s_handling"));
+    let times = vec![
+        vec![
+            tr("tta"),
+            n(h.time_to_acknowledge.count),
+            duration(lang, h.time_to_acknowledge.median_secs),
+            duration(lang, h.time_to_acknowledge.p90_secs),
+        ],
+        vec![
+            tr("ttr"),
+            n(h.time_to_resolve.count),
+            duration(lang, h.time_to_resolve.median_secs),
+            duration(lang, h.time_to_resolve.p90_secs),
+        ],
+    ];
+    l.table(
+        &[
+            Col("", 1.6, false),
+            Col(&tr("count"), 0.8, true),
+            Col(&tr("median"), 1.0, true),
+            Col(&tr("p90"), 1.0, true),
+        ],
+        &times,
+    );
+    let dl: Vec<Vec<String>> = h
+        .deadlines
+        .iter()
+        .map(|d| {
+            vec![
+                match lang {
+                    Lang::Vi => d.label.clone(),
+                    Lang::En => d.label_en.clone(),
+                },
+                n(d.met),
+                n(d.missed),
+                n(d.pending),
+                percent(lang, d.share_met),
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            Col(&tr("deadline"), 2.2, false),
+            Col(&tr("met"), 0.7, true),
+            Col(&tr("missed"), 0.7, true),
+            Col(&tr("pending"), 0.8, true),
+            Col(&tr("share_met"), 0.9, true),
+        ],
+        &dl,
+    );
+    l.table(
+        &[
+            Col(&tr("closed"), 1.0, true),
+            Col(&tr("false_positive"), 1.0, true),
+            Col(&tr("fp_rate"), 1.0, true),
+        ],
+        &[vec![n(h.closed), n(h.false_positives), percent(lang, h.false_positive_rate)]],
+    );
+
+    // 5. Threats.
+    l.heading(&tr("s_threats"));
+    l.subheading(&tr("top_signatures"));
+    let sig: Vec<Vec<String>> = r
+        .top_signatures
+        .iter()
+        .map(|s| vec![format!("{}:{} {}", s.gid, s.sid, s.signature), n(s.alerts), n(s.incidents)])
+        .collect();
+    l.table(
+        &[
+            Col(&tr("signature"), 3.2, false),
+            Col(&tr("alerts"), 0.7, true),
+            Col(&tr("incidents"), 0.7, true),
+        ],
+        &sig,
+    );
+    l.subheading(&tr("top_sources"));
+    let src: Vec<Vec<String>> = r
+        .top_sources
+        .iter()
+        .map(|s| {
+            vec![
+                s.ip.clone(),
+                s.country.clone().unwrap_or_else(|| "—".into()),
+                n(s.alerts),
+                n(s.incidents),
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            Col(&tr("source"), 1.6, false),
+            Col(&tr("country"), 0.8, false),
+            Col(&tr("alerts"), 0.8, true),
+            Col(&tr("incidents"), 0.8, true),
+        ],
+        &src,
+    );
+    l.subheading(&tr("top_targets"));
+    let tg: Vec<Vec<String>> = r
+        .top_targets
+        .iter()
+        .map(|x| {
+            vec![
+                x.entity.clone(),
+                [x.agency.clone(), x.system.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                n(x.incidents),
+                n(x.alerts),
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            Col(&tr("asset"), 1.1, false),
+            Col(&tr("agency"), 2.2, false),
+            Col(&tr("incidents"), 0.7, true),
+            Col(&tr("alerts"), 0.7, true),
+        ],
+        &tg,
+    );
+
+    // 6. Response.
+    l.heading(&tr("s_response"));
+    let rs = &r.response;
+    let steps: Vec<Vec<String>> = rs
+        .steps
+        .iter()
+        .map(|(k, v)| vec![if k == "pending" { tr("pending_block") } else { tr(k) }, n(*v)])
+        .collect();
+    l.table(&[Col(&tr("steps"), 2.0, false), Col(&tr("count"), 1.0, true)], &steps);
+    l.table(
+        &[Col(&tr("effect"), 2.0, false), Col("", 1.0, true)],
+        &[
+            vec![tr("blocked_sources"), n(rs.blocked_sources)],
+            vec![tr("alerts_before"), n(rs.alerts_before_24h)],
+            vec![tr("alerts_after"), n(rs.alerts_after_24h)],
+        ],
+    );
+
+    // 7. Sensors.
+    l.heading(&tr("s_sensors"));
+    if r.sensors.is_empty() {
+        l.para(&tr("no_sensor_data"), BODY, false, MUTED);
+    } else {
+        let rows: Vec<Vec<String>> = r
+            .sensors
+            .iter()
+            .map(|s| {
+                let updates: Vec<String> = s
+                    .rule_updates
+                    .iter()
+                    .map(|u| format!("#{} {}", u.generation, date(lang, &u.first_seen)))
+                    .collect();
+                vec![
+                    s.name.clone(),
+                    percent(lang, Some(s.uptime)),
+                    n(s.packets),
+                    percent(lang, s.drop_rate),
+                    s.version.clone().unwrap_or_else(|| "—".into()),
+                    format!(
+                        "{}\n{}",
+                        s.rules_loaded.map(n).unwrap_or_default(),
+                        updates.join(", ")
+                    ),
+                    datetime(lang, &s.last_heartbeat),
+                ]
+            })
+            .collect();
+        l.table(
+            &[
+                Col(&tr("sensor"), 1.3, false),
+                Col(&tr("uptime"), 0.8, true),
+                Col(&tr("packets"), 1.0, true),
+                Col(&tr("drop_rate"), 0.8, true),
+                Col(&tr("version"), 0.7, false),
+                Col(&tr("rules"), 1.2, false),
+                Col(&tr("last_heartbeat"), 1.2, false),
+            ],
+            &rows,
+        );
+    }
+
+    // 8. Serious incidents.
+    l.heading(&tr("s_serious"));
+    let rows: Vec<Vec<String>> = r
+        .serious
+        .iter()
+        .map(|s| {
+            let status = if s.resolution == s.status {
+                tr(&s.status)
+            } else {
+                format!("{}: {}", tr(&s.status), s.resolution)
+            };
+            vec![
+                format!("#{}", s.id),
+                format!("[{}] {}", tr(&s.severity), s.title),
+                s.agency.clone().unwrap_or_else(|| "—".into()),
+                datetime(lang, &s.first_seen),
+                status,
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            Col(&tr("id"), 0.4, false),
+            Col(&tr("title_col"), 2.6, false),
+            Col(&tr("agency"), 1.1, false),
+            Col(&tr("first_seen"), 0.9, false),
+            Col(&tr("resolution"), 1.4, false),
+        ],
+        &rows,
+    );
+
+    // Footers, now that the page count is known.
+    let total = l.pages.len();
+    for (k, p) in l.pages.iter_mut().enumerate() {
+        let text = format!(
+            "Gatewatch · {} · {} · {} {}/{}",
+            issuer,
+            month(lang, &r.month, false),
+            t(lang, "page"),
+            k + 1,
+            total
+        );
+        p.push(Op::Line {
+            x1: MARGIN,
+            y1: PAGE_H - 34.0,
+            x2: PAGE_W - MARGIN,
+            y2: PAGE_H - 34.0,
+            color: RULE,
+            width: 0.5,
+        });
+        p.push(Op::Text {
+            x: MARGIN,
+            y: PAGE_H - 22.0,
+            size: 7.5,
+            bold: false,
+            color: MUTED,
+            text,
+        });
+    }
+    draw(&l.pages, r, lang, logo, &scope_name)
+}
+
+/// Writes the laid-out pages with krilla.
+fn draw(
+    pages: &[Vec<Op>],
+    r: &Report,
+    lang: Lang,
+    logo: Option<Vec<u8>>,
+    scope: &str,
+) -> Result<Vec<u8>, ReportError> {
+    let font = |b: &'static [u8]| {
+        Font::new(b.into(), 0)
+            .ok_or_else(|| ReportError::Pdf("the bundled font does not load".into()))
+    };
+    let (regular, bold) = (font(REGULAR)?, font(BOLD)?);
+    let image = logo.and_then(|b| krilla::image::Image::from_png(Arc::new(b).into(), true).ok());
+    let mut doc = Document::new();
+    doc.set_metadata(
+        Metadata::new()
+            .title(format!("{} — {} — {}", t(lang, "title"), month(lang, &r.month, false), scope))
+            .language(lang.as_str().to_string())
+            .creator("Gatewatch".to_string())
+            .producer(format!("Gatewatch {}", env!("CARGO_PKG_VERSION"))),
+    );
+    let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
+        .ok_or_else(|| ReportError::Pdf("page size".into()))?;
+    for ops in pages {
+        let mut page = doc.start_page_with(settings.clone());
+        let mut s = page.surface();
+        for op in ops {
+            match op {
+                Op::Text { x, y, size, bold: b, color: c, text } => {
+                    s.set_fill(Some(color(*c)));
+                    let f = if *b { bold.clone() } else { regular.clone() };
+                    s.draw_text(Point::from_xy(*x, *y), f, *size, text, false, TextDirection::Auto);
+                }
+                Op::Rect { x, y, w, h, color: c } => {
+                    if let Some(rect) = Rect::from_xywh(*x, *y, w.max(0.01), h.max(0.01)) {
+                        let mut pb = PathBuilder::new();
+                        pb.push_rect(rect);
+                        if let Some(path) = pb.finish() {
+                            s.set_fill(Some(color(*c)));
+                            s.set_stroke(None);
+                            s.draw_path(&path);
+                        }
+                    }
+                }
+                Op::Line { x1, y1, x2, y2, color: c, width } => {
+                    let mut pb = PathBuilder::new();
+                    pb.move_to(*x1, *y1);
+                    pb.line_to(*x2, *y2);
+                    if let Some(path) = pb.finish() {
+                        s.set_fill(None);
+                        s.set_stroke(Some(Stroke {
+                            paint: rgb::Color::new(c.0, c.1, c.2).into(),
+                            width: *width,
+                            ..Default::default()
+                        }));
+                        s.draw_path(&path);
+                        s.set_stroke(None);
+                    }
+                }
+                Op::Logo { x, y, w, h } => {
+                    if let (Some(img), Some(size)) = (image.clone(), Size::from_wh(*w, *h)) {
+                        s.push_transform(&Transform::from_translate(*x, *y));
+                        s.draw_image(img, size);
+                        s.pop();
+                    }
+                }
+            }
+        }
+        s.finish();
+        page.finish();
+    }
+    doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_measures_vietnamese_text() {
+        let m = Metrics::new().unwrap();
+        let w = m.width("Sở Thông tin và Truyền thông", 10.0, false);
+        assert!(w > 100.0 && w < 200.0, "{w}");
+        let lines = m.wrap(
+            "Cố gắng xâm nhập vào Cổng thông tin điện tử của Sở Tài chính",
+            9.0,
+            false,
+            120.0,
+        );
+        assert!(lines.len() >= 2);
+        assert!(lines.iter().all(|l| m.width(l, 9.0, false) <= 120.0), "{lines:?}");
+        assert_eq!(lines.join(" "), "Cố gắng xâm nhập vào Cổng thông tin điện tử của Sở Tài chính");
+        // Every Vietnamese letter has a glyph in the bundled font.
+        let letters = "ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđĐƯưƠơ";
+        for c in letters.chars() {
+            assert!(
+                m.regular.glyph_index(c).is_some() && m.bold.glyph_index(c).is_some(),
+                "no glyph for {c}"
+            );
+        }
+    }
+}
