@@ -229,8 +229,14 @@ pub async fn start(
 ) -> Result<console::Serving> {
     let engine = gatewatch_correlator::ingest::engine_of(&cfg.correlator)
         .context("the console's incident engine")?;
-    let c = Console::new(console_cfg, cfg.store.path.clone(), Arc::new(engine), service)
-        .with_context(|| format!("cannot open the store `{}`", cfg.store.path.display()))?;
+    let c = Console::new(
+        console_cfg,
+        cfg.store.path.clone(),
+        Arc::new(engine),
+        service,
+        cfg.report.clone(),
+    )
+    .with_context(|| format!("cannot open the store `{}`", cfg.store.path.display()))?;
     Ok(console::start(c).await?)
 }
 

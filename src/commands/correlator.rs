@@ -90,6 +90,22 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
         Some(s)
     };
     let responder = start_responder(&cfg, &running.shared)?;
+    let reports = if cfg.report.schedule {
+        let inv = gatewatch_correlator::ingest::engine_of(&cfg.correlator)
+            .context("the report's asset inventory")?
+            .inventory;
+        Some(
+            gatewatch_correlator::report::archive::Schedule::start(
+                cfg.report.clone(),
+                cfg.store.path.clone(),
+                inv,
+                std::time::Duration::from_secs(3600),
+            )
+            .context("the report schedule")?,
+        )
+    } else {
+        None
+    };
     if let (Some(r), Ok(mut slot)) = (&responder, running.shared.response.lock()) {
         *slot = Some(r.stats.clone());
     }
@@ -139,6 +155,9 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
     eprintln!("gatewatch correlator: stopping");
     if let Some(c) = console {
         c.stop();
+    }
+    if let Some(r) = reports {
+        r.stop();
     }
     let stats = runtime.block_on(running.shutdown())?;
     if let Some(r) = responder {

@@ -158,6 +158,18 @@ impl Driver {
         );
     }
 
+    /// Waits for the page's `prompt()` (the click that opens it may return first), types
+    /// `text` into it and accepts it.
+    fn answer_prompt(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.call("GET", "/alert/text", None).is_string() {
+            assert!(Instant::now() < deadline, "no prompt opened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.call("POST", "/alert/text", Some(json!({"text": text})));
+        self.call("POST", "/alert/accept", None);
+    }
+
     fn script(&self, js: &str) -> Value {
         self.call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
     }
@@ -346,8 +358,7 @@ fn an_analyst_triages_an_incident_in_chromium() {
     );
     d.screenshot(&shots, "5-blocks-vi.png");
     d.click(&format!("#blocks tr[data-block='{wid}'] [data-block-action='approve']"));
-    d.call("POST", "/alert/text", Some(json!({"text": "Đã xác minh với Sở Tài chính"})));
-    d.call("POST", "/alert/accept", None);
+    d.answer_prompt("Đã xác minh với Sở Tài chính");
     d.until(&format!("document.querySelector(\"#blocks tr[data-block='{wid}'] [data-state]\")?.dataset.state === 'approved'"));
     let b: Value = serde_json::from_slice(
         &run_in(&dir.0, &["blocks", "show", &wid.to_string(), "--json"]).stdout,
@@ -357,16 +368,30 @@ fn an_analyst_triages_an_incident_in_chromium() {
     assert_eq!(b["history"][1]["actor"], "lan");
     assert_eq!(b["history"][1]["detail"]["reason"], "Đã xác minh với Sở Tài chính");
 
+    // Monthly reports: the form makes a download link; the PDF of the demo's month.
+    d.go(&format!("{}/#/reports", console.base));
+    d.wait("#report-download");
+    d.script("const m = document.querySelector('#report-month'); m.value = '2026-10'; m.dispatchEvent(new Event('change'));");
+    d.until(
+        "document.querySelector('#report-download').getAttribute('href').includes('month=2026-10')",
+    );
+    let href = d.script("return document.querySelector('#report-download').getAttribute('href');");
+    assert_eq!(href, json!("/api/v1/reports/generate?month=2026-10&lang=vi&format=pdf"));
+    d.script("window.gwPdf = null; fetch(document.querySelector('#report-download').href).then((r) => r.arrayBuffer().then((b) => { window.gwPdf = [r.status, r.headers.get('content-type'), new TextDecoder().decode(new Uint8Array(b).slice(0, 5))]; }));");
+    d.until("window.gwPdf !== null");
+    assert_eq!(d.script("return window.gwPdf;"), json!([200, "application/pdf", "%PDF-"]));
+    d.screenshot(&shots, "6-reports.png");
+
     // The overview draws its charts; English labels on request.
     d.go(&format!("{}/#/overview", console.base));
     d.wait("#chart-by-day rect");
     d.wait("#bars-status .bar");
-    d.screenshot(&shots, "6-overview.png");
+    d.screenshot(&shots, "7-overview.png");
     d.script("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));");
     d.until("document.querySelector(\"#nav [data-nav='queue']\").textContent === 'Incidents'");
     d.go(&format!("{}/#/incidents?status=", console.base));
     d.wait("#queue tbody tr");
     d.until("document.querySelector('#queue th').textContent === 'Severity'");
-    d.screenshot(&shots, "7-queue-en.png");
+    d.screenshot(&shots, "8-queue-en.png");
     eprintln!("screenshots: {}", shots.display());
 }

@@ -608,3 +608,72 @@ classes = ["malicious-code"]
     let (_, b) = get(&minh, &format!("/api/v1/blocks/{x}"));
     assert_eq!(b["block"]["state"], "undone");
 }
+
+/// Monthly reports through the API: made on request (a viewer may), kept ones listed
+/// and downloaded by name (nothing else is reachable by a name), errors that say what.
+#[test]
+fn console_reports_made_listed_and_downloaded() {
+    let dir = Scratch::new("console-reports");
+    demo_with_users(&dir);
+    let out = run_in(
+        &dir.0,
+        &[
+            "--set",
+            "correlator.assets=gatewatch-data/demo/assets.toml",
+            "--set",
+            "report.per_agency=false",
+            "report",
+            "--month",
+            "2026-10",
+            "--all",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let c = start_console(&dir);
+    let http = client(&c);
+    let minh = login(&http, &c, "minh", "minh's long password").expect("minh");
+    let get = |p: &str| with(&minh, http.get(format!("{}{p}", c.base))).send().expect("get");
+
+    let r = get("/api/v1/reports/generate?month=2026-10&format=json&lang=en");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("gatewatch-report-2026-10-province-en.json"));
+    let v = json_of(r);
+    assert_eq!((v["incidents"]["total"].as_u64(), v["month"].as_str()), (Some(3), Some("2026-10")));
+    let r = get("/api/v1/reports/generate?month=2026-10&format=pdf&agency=so-y-te");
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.bytes().unwrap().starts_with(b"%PDF-"));
+    for (q, code) in [
+        ("month=2026-13", "bad_request"),
+        ("month=2026-10&agency=nope", "bad_request"),
+        ("month=2026-10&format=docx", "bad_request"),
+    ] {
+        let (st, e) = body(get(&format!("/api/v1/reports/generate?{q}")));
+        assert_eq!((st, self::code(&e)), (StatusCode::BAD_REQUEST, code), "{q}: {e}");
+    }
+    let anon =
+        http.get(format!("{}/api/v1/reports/generate?month=2026-10", c.base)).send().unwrap();
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+
+    let (st, list) = body(get("/api/v1/reports"));
+    assert_eq!(st, StatusCode::OK);
+    let files: Vec<&str> =
+        list.as_array().unwrap().iter().filter_map(|a| a["file"].as_str()).collect();
+    // vi and en, html and pdf, and the figures once (json).
+    assert_eq!(files.len(), 5, "{files:?}");
+    let r = get(&format!("/api/v1/reports/files/{}", files[0]));
+    assert_eq!(r.status(), StatusCode::OK);
+    for name in [
+        "..%2F..%2Fgatewatch.db",
+        "gatewatch-report-2026-10-province-vi.exe",
+        "gatewatch-report-2026-09-province-vi.pdf",
+    ] {
+        assert_eq!(
+            get(&format!("/api/v1/reports/files/{name}")).status(),
+            StatusCode::NOT_FOUND,
+            "{name}"
+        );
+    }
+}

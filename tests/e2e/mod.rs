@@ -11,6 +11,7 @@ mod hostile;
 mod live;
 mod pki;
 mod reload;
+mod report;
 mod ship;
 mod sigma;
 mod update;

@@ -21,6 +21,7 @@ pub mod db;
 pub mod error;
 pub mod incidents;
 pub mod openapi;
+pub mod reports;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -85,6 +86,8 @@ pub struct Console {
     pub engine: Arc<IncidentEngine>,
     /// The running correlator's counters and sensors, when the console runs inside it.
     pub service: Option<Arc<Shared>>,
+    /// Where kept reports are, and how reports are made.
+    pub report: crate::report::ReportConfig,
     /// The store's change number, watched by the live-update streams.
     changes: tokio::sync::watch::Sender<i64>,
     /// Overviews computed in the last minute, by (days, until): an overview aggregates
@@ -103,6 +106,7 @@ impl Console {
         store_path: PathBuf,
         engine: Arc<IncidentEngine>,
         service: Option<Arc<Shared>>,
+        report: crate::report::ReportConfig,
     ) -> Result<Arc<Console>, StoreError> {
         let db = Db::open(store_path)?;
         let (changes, _) = tokio::sync::watch::channel(0);
@@ -112,6 +116,7 @@ impl Console {
             throttle: Throttle::default(),
             engine,
             service,
+            report,
             changes,
             overviews: Default::default(),
         }))
@@ -206,6 +211,9 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/incidents/{id}/notes", post(add_note))
         .route("/api/v1/incidents/{id}/merge", post(merge))
         .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/reports", get(reports::list_reports))
+        .route("/api/v1/reports/generate", get(reports::generate_report))
+        .route("/api/v1/reports/files/{name}", get(reports::get_report_file))
         .route("/api/v1/blocks", get(blocks::list_blocks))
         .route("/api/v1/blocks/{id}", get(blocks::get_block))
         .route("/api/v1/blocks/{id}/approve", post(blocks::approve_block))

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, blocks, catalog, error, incidents};
+use super::{auth, blocks, catalog, error, incidents, reports};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ or send `Authorization: Bearer gwt_…`. Errors are JSON: {\"error\": {\"code\",
         catalog::list_views, catalog::save_view, catalog::delete_view,
         blocks::list_blocks, blocks::get_block, blocks::approve_block, blocks::deny_block,
         blocks::undo_block,
+        reports::list_reports, reports::get_report_file, reports::generate_report,
         super::events,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -81,6 +82,8 @@ mod tests {
             "/api/v1/blocks",
             "/api/v1/blocks/{id}/approve",
             "/api/v1/blocks/{id}/undo",
+            "/api/v1/reports",
+            "/api/v1/reports/generate",
         ] {
             assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
         }

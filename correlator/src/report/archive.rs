@@ -130,9 +130,94 @@ pub fn due(cfg: &ReportConfig, now_us: i64) -> Option<Month> {
     (!have).then_some(m)
 }
 
+/// The correlator's schedule: at start and then every `every`, writes last month's
+/// reports if they are not on disk yet (the first day of each month, or the first check
+/// after it if the correlator was down). A failure is logged and tried at the next check.
+pub struct Schedule {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl Schedule {
+    pub fn start(
+        cfg: ReportConfig,
+        store_path: PathBuf,
+        inv: std::sync::Arc<Inventory>,
+        every: std::time::Duration,
+    ) -> std::io::Result<Schedule> {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let handle = std::thread::Builder::new().name("correlator-report".into()).spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                let now = chrono::Utc::now().timestamp_micros();
+                if let Some(m) = due(&cfg, now) {
+                    let t0 = std::time::Instant::now();
+                    let done = Store::open_reader(&store_path)
+                        .map_err(ReportError::from)
+                        .and_then(|s| write_month(&s, &inv, &cfg, m, now));
+                    match done {
+                        Ok(files) => eprintln!(
+                            "gatewatch correlator: the reports of {} are written: {} files in {} ({:.1} s)",
+                            m.label(),
+                            files.len(),
+                            cfg.dir.display(),
+                            t0.elapsed().as_secs_f64()
+                        ),
+                        Err(e) => eprintln!("gatewatch correlator: the reports of {}: {e} (tried again in an hour)", m.label()),
+                    }
+                }
+                let t = std::time::Instant::now();
+                while t.elapsed() < every && !stop2.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        })?;
+        Ok(Schedule { stop, handle })
+    }
+
+    pub fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.handle.join();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schedule_writes_last_month_once() {
+        let dir = std::env::temp_dir().join(format!("gw-report-archive-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cfg = ReportConfig {
+            dir: dir.clone(),
+            formats: vec!["json".into(), "html".into()],
+            per_agency: false,
+            ..Default::default()
+        };
+        let now = Month::parse("2026-11").unwrap().start_us() + 3_600_000_000;
+        assert_eq!(due(&cfg, now).map(|m| m.label()), Some("2026-10".into()));
+        let store = Store::open_in_memory().unwrap();
+        let files =
+            write_month(&store, &Inventory::default(), &cfg, Month::parse("2026-10").unwrap(), now)
+                .unwrap();
+        // JSON once, HTML per language.
+        assert_eq!(files.len(), 3, "{files:?}");
+        assert_eq!(due(&cfg, now), None, "written");
+        let names: Vec<String> = list(&dir).into_iter().map(|a| a.file).collect();
+        assert_eq!(
+            names,
+            [
+                "gatewatch-report-2026-10-province-en.html",
+                "gatewatch-report-2026-10-province-vi.html",
+                "gatewatch-report-2026-10-province-vi.json"
+            ]
+        );
+        assert!(path_of(&dir, &names[0]).is_some());
+        assert!(path_of(&dir, "gatewatch-report-2026-09-province-vi.json").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn names_round_trip_and_nothing_else_is_a_report() {

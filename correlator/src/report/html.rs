@@ -542,6 +542,7 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> String {
         let rows: Vec<Vec<String>> = r
             .serious
             .iter()
+            .take(cfg.serious_lines)
             .map(|s| {
                 let status = if s.resolution == s.status {
                     l(&s.status)

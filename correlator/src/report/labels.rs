@@ -132,6 +132,11 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("page", "Trang", "Page"),
     ("agencies", "Cơ quan", "Agencies"),
     ("steps", "Quyết định", "Decisions"),
+    (
+        "more_serious",
+        "sự cố mức cao và nghiêm trọng khác (báo cáo JSON liệt kê đầy đủ)",
+        "more high and critical incidents (the JSON report lists them all)",
+    ),
 ];
 
 fn group(int: u64, sep: char) -> String {

@@ -60,6 +60,9 @@ pub struct ReportConfig {
     pub trend_months: u32,
     /// Lines in the top lists.
     pub top: usize,
+    /// High and critical incidents listed in HTML and PDF (highest scores first; the
+    /// JSON has them all).
+    pub serious_lines: usize,
 }
 
 impl Default for ReportConfig {
@@ -92,6 +95,7 @@ impl Default for ReportConfig {
             per_agency: true,
             trend_months: 6,
             top: 10,
+            serious_lines: 300,
         }
     }
 }

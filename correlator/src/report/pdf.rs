@@ -726,6 +726,7 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
     let rows: Vec<Vec<String>> = r
         .serious
         .iter()
+        .take(cfg.serious_lines)
         .map(|s| {
             let status = if s.resolution == s.status {
                 tr(&s.status)
@@ -751,6 +752,19 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
         ],
         &rows,
     );
+
+    if r.serious.len() > cfg.serious_lines {
+        l.para(
+            &format!(
+                "… {} {}",
+                n((r.serious.len() - cfg.serious_lines) as u64),
+                tr("more_serious")
+            ),
+            BODY,
+            false,
+            MUTED,
+        );
+    }
 
     // Footers, now that the page count is known.
     let total = l.pages.len();

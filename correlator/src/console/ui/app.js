@@ -37,6 +37,7 @@ const T = {
     approve: 'Approve', deny: 'Deny', unblock: 'Unblock', decided_by: 'Decided by', no_blocks: 'No block decisions.', why: 'Why (kept in the audit log)',
     'executed': 'blocked', 'dry-run': 'dry-run', 'skipped-allowlist': 'allowlisted, not blocked', 'rate-limited': 'rate limit: awaits approval',
     'awaiting-approval': 'awaits approval', 'approved': 'approved', 'denied': 'denied', 'failed': 'failed', 'undoing': 'unblocking…', 'expired': 'expired', 'undone': 'unblocked', 'pending': 'blocking…',
+    reports: 'Reports', month: 'Month', language: 'Language', format: 'Format', download: 'Download', kept_reports: 'Reports kept by the schedule', make_report: 'Make a report', province_wide: 'province-wide', no_reports: 'No report kept yet (the correlator writes last month\'s on the first day of each month).', scope: 'Scope', file: 'File',
     enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)',
   },
   vi: {
@@ -72,6 +73,7 @@ const T = {
     approve: 'Phê duyệt', deny: 'Từ chối', unblock: 'Bỏ chặn', decided_by: 'Người quyết định', no_blocks: 'Chưa có quyết định chặn nào.', why: 'Lý do (ghi vào nhật ký)',
     'executed': 'đang chặn', 'dry-run': 'chạy thử', 'skipped-allowlist': 'thuộc danh sách cho phép, không chặn', 'rate-limited': 'vượt ngưỡng: chờ phê duyệt',
     'awaiting-approval': 'chờ phê duyệt', 'approved': 'đã phê duyệt', 'denied': 'đã từ chối', 'failed': 'thất bại', 'undoing': 'đang bỏ chặn…', 'expired': 'đã hết hạn', 'undone': 'đã bỏ chặn', 'pending': 'đang chặn…',
+    reports: 'Báo cáo', month: 'Tháng', language: 'Ngôn ngữ', format: 'Định dạng', download: 'Tải về', kept_reports: 'Báo cáo đã lập theo lịch', make_report: 'Lập báo cáo', province_wide: 'toàn tỉnh/thành phố', no_reports: 'Chưa có báo cáo nào được lưu (hệ thống lập báo cáo tháng trước vào ngày đầu mỗi tháng).', scope: 'Phạm vi', file: 'Tệp',
     enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)',
   },
 };
@@ -187,7 +189,7 @@ function signedIn(me) {
 function buildNav() {
   const nav = document.getElementById('nav');
   nav.replaceChildren();
-  const items = [['#/incidents', 'queue'], ['#/overview', 'overview'], ['#/blocks', 'blocks'], ['#/suppressions', 'suppressions'], ['#/sensors', 'sensors']];
+  const items = [['#/incidents', 'queue'], ['#/overview', 'overview'], ['#/blocks', 'blocks'], ['#/reports', 'reports'], ['#/suppressions', 'suppressions'], ['#/sensors', 'sensors']];
   if (state.me && state.me.role === 'admin') items.push(['#/admin', 'admin']);
   for (const [href, k] of items) nav.append(h('a', { href, 'data-nav': k }, t(k)));
   markNav();
@@ -228,6 +230,7 @@ async function route(quiet) {
     else if (path === '/overview') await overviewPage();
     else if (path === '/suppressions') await suppressionsPage();
     else if (path === '/blocks') await blocksPage();
+    else if (path === '/reports') await reportsPage();
     else if (path === '/sensors') await sensorsPage();
     else if (path === '/admin') await adminPage();
     else await queuePage(params, quiet);
@@ -493,6 +496,35 @@ async function blocksPage() {
   const q = sel.value ? `?state=${encodeURIComponent(sel.value)}` : '';
   const rows = await api('GET', `/api/v1/blocks${q}`);
   render(h('h1', {}, t('blocks')), h('div', { class: 'filters panel' }, h('label', {}, t('state'), sel)), h('div', { id: 'blocks' }, blockTable(rows, true)));
+}
+
+// ---------------------------------------------------------------- monthly reports
+
+async function reportsPage() {
+  const [kept, assets] = await Promise.all([api('GET', '/api/v1/reports'), cached('assets', () => api('GET', '/api/v1/assets'))]);
+  // Last month, in Vietnam time.
+  const now = new Date(Date.now() + 7 * 3600e3);
+  const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const f = {
+    month: h('input', { type: 'month', id: 'report-month', value: `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, '0')}` }),
+    agency: h('select', { id: 'report-agency' }, h('option', { value: '' }, t('province_wide')), ...assets.agencies.map((a) => h('option', { value: a.id }, a.name))),
+    lang: h('select', { id: 'report-lang' }, h('option', { value: 'vi' }, 'Tiếng Việt'), h('option', { value: 'en' }, 'English')),
+    format: h('select', { id: 'report-format' }, ...['pdf', 'html', 'json'].map((x) => h('option', { value: x }, x.toUpperCase()))),
+  };
+  f.lang.value = state.lang;
+  const link = h('a', { class: 'button primary', id: 'report-download', href: '#' }, t('download'));
+  const update = () => {
+    const q = new URLSearchParams({ month: f.month.value, lang: f.lang.value, format: f.format.value });
+    if (f.agency.value) q.set('agency', f.agency.value);
+    link.setAttribute('href', `/api/v1/reports/generate?${q}`);
+  };
+  for (const x of Object.values(f)) x.addEventListener('change', update);
+  update();
+  const rows = kept.map((r) => h('tr', {}, h('td', {}, r.month), h('td', {}, r.scope === 'province' ? t('province_wide') : r.scope), h('td', {}, r.lang), h('td', {}, r.format.toUpperCase()), h('td', { class: 'num' }, fmtNum(r.bytes)),
+    h('td', {}, h('a', { href: `/api/v1/reports/files/${encodeURIComponent(r.file)}` }, r.file))));
+  render(h('h1', {}, t('reports')),
+    h('div', { class: 'filters panel', id: 'report-form' }, h('h2', {}, t('make_report')), h('label', {}, t('month'), f.month), h('label', {}, t('scope'), f.agency), h('label', {}, t('language'), f.lang), h('label', {}, t('format'), f.format), link),
+    h('div', { class: 'panel' }, h('h2', {}, t('kept_reports')), kept.length ? h('table', { id: 'reports' }, h('thead', {}, h('tr', {}, ...['month', 'scope', 'language', 'format', 'size', 'file'].map((k) => h('th', {}, t(k))))), h('tbody', {}, ...rows)) : h('p', { class: 'muted' }, t('no_reports'))));
 }
 
 // ---------------------------------------------------------------- suppressions
