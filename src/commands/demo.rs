@@ -142,6 +142,26 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         }
         println!();
     }
+    // The monthly reports of the demo's month, as the correlator's schedule writes them.
+    if let Some(first) = rows.iter().map(|r| r.first_seen_us).min() {
+        let month = gatewatch_correlator::report::figures::Month::containing(first);
+        let t = std::time::Instant::now();
+        let files = gatewatch_correlator::report::archive::write_month(
+            correlator.store(),
+            &correlator.engine.inventory,
+            &cfg.report,
+            month,
+            chrono::Utc::now().timestamp_micros(),
+        )?;
+        println!(
+            "Monthly reports of {} (province-wide and per agency; Vietnamese and English; HTML, PDF, JSON): {} files in {} ({:.1} s)",
+            month.label(),
+            files.len(),
+            cfg.report.dir.join(month.label()).display(),
+            t.elapsed().as_secs_f64()
+        );
+        println!();
+    }
     println!(
         "Next: `gatewatch incidents list`, `gatewatch incidents show {}`, `gatewatch blocks list`",
         rows.first().map_or(1, |r| r.id)

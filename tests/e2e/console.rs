@@ -661,8 +661,9 @@ fn console_reports_made_listed_and_downloaded() {
     assert_eq!(st, StatusCode::OK);
     let files: Vec<&str> =
         list.as_array().unwrap().iter().filter_map(|a| a["file"].as_str()).collect();
-    // vi and en, html and pdf, and the figures once (json).
-    assert_eq!(files.len(), 5, "{files:?}");
+    // Province-wide and 4 agencies: vi and en, html and pdf, and the figures once (json).
+    assert_eq!(files.len(), 25, "{files:?}");
+    assert!(files.contains(&"gatewatch-report-2026-10-province-vi.pdf"), "{files:?}");
     let r = get(&format!("/api/v1/reports/files/{}", files[0]));
     assert_eq!(r.status(), StatusCode::OK);
     for name in [
