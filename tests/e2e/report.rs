@@ -87,7 +87,7 @@ fn the_demo_report_in_pdf_and_html_in_both_languages() {
         assert!(!out.status.success() && err.contains(says), "{err}");
     }
 
-    if ["pdftotext", "pdffonts", "pdftoppm"].iter().all(|t| have(t)) {
+    if ["pdftotext", "pdffonts", "pdftoppm", "pdfimages"].iter().all(|t| have(t)) {
         for lang in ["vi", "en"] {
             let pdf = dir.path(&format!("report-{lang}.pdf"));
             let text = Command::new("pdftotext")
@@ -145,8 +145,31 @@ fn the_demo_report_in_pdf_and_html_in_both_languages() {
                 .count();
             assert!((3..=8).contains(&pages), "{pages} pages");
         }
+        // A logo (here, a page rendered above) is drawn in the PDF's heading.
+        let logo = format!("report.logo={}", renders.join("report-vi-1.png").display());
+        let out = run_in(
+            &dir.0,
+            &[
+                "--set", set, "--set", &logo, "report", "--month", "2026-10", "--format", "pdf",
+                "--out", "logo.pdf",
+            ],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let list = Command::new("pdfimages")
+            .arg("-list")
+            .arg(dir.path("logo.pdf"))
+            .output()
+            .expect("pdfimages");
+        let list = String::from_utf8_lossy(&list.stdout);
+        assert_eq!(
+            list.lines().filter(|l| l.trim_start().starts_with("1 ")).count(),
+            1,
+            "one image on page 1: {list}"
+        );
     } else {
-        eprintln!("SKIPPED: the PDF checks need poppler-utils (pdftotext, pdffonts, pdftoppm)");
+        eprintln!(
+            "SKIPPED: the PDF checks need poppler-utils (pdftotext, pdffonts, pdftoppm, pdfimages)"
+        );
     }
     if have("chromium") {
         for lang in ["vi", "en"] {

@@ -172,6 +172,7 @@ pub struct IncidentFigures {
 pub struct AgencyCount {
     pub id: String,
     pub name: String,
+    pub name_en: Option<String>,
     pub incidents: u64,
     pub critical_high: u64,
 }
@@ -385,6 +386,7 @@ pub fn build(
         let e = by_agency.entry(key.clone()).or_insert_with(|| AgencyCount {
             id: key.clone(),
             name: r.agency_name.clone().unwrap_or_else(|| "-".into()),
+            name_en: inv.agencies.get(&key).and_then(|a| a.name_en.clone()),
             incidents: 0,
             critical_high: 0,
         });

@@ -318,14 +318,18 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> String {
     let ag_rows: Vec<Vec<String>> = i
         .by_agency
         .iter()
-        .map(|a| vec![esc(&a.name), n(a.incidents), n(a.critical_high)])
+        .map(|a| {
+            let name =
+                if lang == Lang::En { a.name_en.as_deref().unwrap_or(&a.name) } else { &a.name };
+            vec![esc(name), n(a.incidents), n(a.critical_high)]
+        })
         .collect();
     table(
         &mut o,
         &[
             (t(lang, "agency"), false),
             (t(lang, "incidents"), true),
-            (t(lang, "critical_high"), true),
+            (t(lang, "col_critical_high"), true),
         ],
         &ag_rows,
     );

@@ -129,6 +129,7 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("summary_text", "Trong kỳ, hệ thống ghi nhận", "In the period, Gatewatch recorded"),
     ("of_which", "trong đó", "of which"),
     ("critical_high", "mức cao và nghiêm trọng", "high or critical"),
+    ("col_critical_high", "Cao và nghiêm trọng", "High or critical"),
     ("page", "Trang", "Page"),
     ("agencies", "Cơ quan", "Agencies"),
     ("steps", "Quyết định", "Decisions"),

@@ -524,13 +524,19 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
     let ag: Vec<Vec<String>> = i
         .by_agency
         .iter()
-        .map(|a| vec![a.name.clone(), n(a.incidents), n(a.critical_high)])
+        .map(|a| {
+            let name = match (lang, &a.name_en) {
+                (Lang::En, Some(en)) => en.clone(),
+                _ => a.name.clone(),
+            };
+            vec![name, n(a.incidents), n(a.critical_high)]
+        })
         .collect();
     l.table(
         &[
             Col(&tr("agency"), 2.2, false),
             Col(&tr("incidents"), 0.8, true),
-            Col(&tr("critical_high"), 1.0, true),
+            Col(&tr("col_critical_high"), 1.0, true),
         ],
         &ag,
     );

@@ -362,9 +362,9 @@ fn every_figure_of_a_known_month() {
     );
     assert_eq!(
         i["by_agency"],
-        json!([{"id": "stc", "name": "Sở Tài chính", "incidents": 4, "critical_high": 2},
-               {"id": "syt", "name": "Sở Y tế", "incidents": 3, "critical_high": 2},
-               {"id": "-", "name": "-", "incidents": 1, "critical_high": 0}])
+        json!([{"id": "stc", "name": "Sở Tài chính", "name_en": "Department of Finance", "incidents": 4, "critical_high": 2},
+               {"id": "syt", "name": "Sở Y tế", "name_en": null, "incidents": 3, "critical_high": 2},
+               {"id": "-", "name": "-", "name_en": null, "incidents": 1, "critical_high": 0}])
     );
     assert_eq!(
         i["trend"],
@@ -555,4 +555,60 @@ fn renderings_carry_the_figures_in_both_languages() {
     let json: Value =
         serde_json::from_slice(&render(&r, Format::Json, Lang::Vi, &cfg()).unwrap()).unwrap();
     assert_eq!(json["incidents"]["total"], 8);
+}
+
+/// A 2×2 PNG (red, green, blue, white), written by hand (a stored zlib block).
+fn tiny_png() -> Vec<u8> {
+    fn crc(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+        }
+        !c
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend(data);
+        out.extend(&body);
+        out.extend(crc(&body).to_be_bytes());
+    }
+    let raw: Vec<u8> = [[0u8, 255, 0, 0, 0, 255, 0], [0, 0, 0, 255, 255, 255, 255]].concat();
+    // zlib, one stored block.
+    let mut z = vec![0x78, 0x01, 0x01, raw.len() as u8, 0, !(raw.len() as u8), 0xff];
+    z.extend(&raw);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in &raw {
+        a = (a + x as u32) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend(((b << 16) | a).to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &[0, 0, 0, 2, 0, 0, 0, 2, 8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IDAT", &z);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[test]
+fn the_logo_is_in_both_renderings() {
+    let (store, inv, _) = seeded();
+    let dir = std::env::temp_dir().join(format!("gw-report-logo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logo = dir.join("logo.png");
+    std::fs::write(&logo, tiny_png()).unwrap();
+    let cfg = ReportConfig { logo: Some(logo), ..cfg() };
+    let r = build(&store, &inv, &cfg, Month::parse("2026-10").unwrap(), None, now()).unwrap();
+    let html = String::from_utf8(render(&r, Format::Html, Lang::En, &cfg).unwrap()).unwrap();
+    assert!(html.contains("<img src=\"data:image/png;base64,iVBORw0KGgo"), "the logo inline");
+    let pdf = render(&r, Format::Pdf, Lang::En, &cfg).unwrap();
+    let without =
+        render(&r, Format::Pdf, Lang::En, &ReportConfig { logo: None, ..cfg.clone() }).unwrap();
+    // The image object is in a compressed object stream: `tests/e2e/report.rs` finds it
+    // with `pdfimages`; here, the logo adds to the file.
+    assert!(pdf.len() > without.len(), "{} vs {}", pdf.len(), without.len());
+    let _ = std::fs::remove_dir_all(&dir);
 }
