@@ -157,7 +157,12 @@ impl Layout {
 
     fn heading(&mut self, text: &str) {
         // Kept with at least a few lines of what follows.
-        self.ensure(80.0);
+        self.heading_keep(text, 50.0);
+    }
+
+    /// A heading kept on the page of the next `keep` points.
+    fn heading_keep(&mut self, text: &str, keep: f32) {
+        self.ensure(keep + 37.0);
         self.y += 14.0;
         let y = self.y + 12.0;
         self.text(MARGIN, y, 12.5, true, ACCENT, text);
@@ -494,10 +499,10 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
         &sensors,
     );
 
-    // 3. Incidents.
-    l.heading(&tr("s_incidents"));
+    // 3. Incidents: the heading stays with the trend chart.
     let width = PAGE_W - 2.0 * MARGIN;
     let trend = chart::trend(&i.trend, lang, width);
+    l.heading_keep(&tr("s_incidents"), trend.height + 21.0);
     l.subheading_keep(&tr("trend"), trend.height);
     l.chart(&trend);
     let class_items: Vec<(String, u64, (u8, u8, u8))> = chart::CLASSES
