@@ -31,6 +31,54 @@ pub const GID_SENSOR_HEALTH: u32 = 9800;
 /// action that failed): their entity is `response:WHAT` (the alert's `host`).
 pub const GID_RESPONSE: u32 = 9801;
 
+/// An alert the correlator raises about itself (a sensor down, a blocking storm):
+/// `host` names what it is about (the entity is built from it), `ip` is its address
+/// if it has one.
+#[allow(clippy::too_many_arguments)]
+pub fn own_alert(
+    gid: u32,
+    sid: u32,
+    signature: String,
+    category: &str,
+    severity: u8,
+    host: &str,
+    ip: &str,
+    now_us: i64,
+) -> AlertEvent {
+    AlertEvent {
+        timestamp: gatewatch_rules::event::eve_timestamp(now_us),
+        flow_id: None,
+        pcap_cnt: None,
+        event_type: "alert".into(),
+        src_ip: ip.to_string(),
+        src_port: None,
+        dest_ip: ip.to_string(),
+        dest_port: None,
+        proto: "IP".into(),
+        ip_v: None,
+        icmp_type: None,
+        icmp_code: None,
+        pkt_src: None,
+        direction: None,
+        alert: gatewatch_rules::event::AlertInfo {
+            action: "allowed".into(),
+            gid,
+            signature_id: sid,
+            rev: 1,
+            signature,
+            category: category.into(),
+            severity,
+            source: None,
+            target: None,
+            metadata: None,
+        },
+        app_proto: None,
+        flow: None,
+        app_metadata: Default::default(),
+        host: Some(host.to_string()),
+    }
+}
+
 /// The entity chosen for an alert, and the other end of the alert.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Choice {

@@ -24,6 +24,12 @@ use crate::store::Store;
 /// Vietnam's offset (no daylight saving).
 pub const VN_OFFSET_SECS: i32 = 7 * 3600;
 
+/// Vietnam's time zone: UTC+7.
+pub fn vietnam() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(VN_OFFSET_SECS)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"))
+}
+
 /// A calendar month in Vietnam time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Month {
@@ -50,7 +56,7 @@ impl Month {
     }
 
     pub fn containing(us: i64) -> Month {
-        let tz = chrono::FixedOffset::east_opt(VN_OFFSET_SECS).expect("offset");
+        let tz = vietnam();
         let d = chrono::DateTime::from_timestamp_micros(us).unwrap_or_default().with_timezone(&tz);
         Month { year: d.year(), month: d.month() }
     }
@@ -67,7 +73,7 @@ impl Month {
 
     /// Its first instant (µs).
     pub fn start_us(self) -> i64 {
-        let tz = chrono::FixedOffset::east_opt(VN_OFFSET_SECS).expect("offset");
+        let tz = vietnam();
         tz.with_ymd_and_hms(self.year, self.month, 1, 0, 0, 0)
             .single()
             .map(|d| d.timestamp_micros())
@@ -578,7 +584,7 @@ pub fn build(
     }
     serious.sort_by(|a, b| b.score.cmp(&a.score).then(a.id.cmp(&b.id)));
 
-    let tz = chrono::FixedOffset::east_opt(VN_OFFSET_SECS).expect("offset");
+    let tz = vietnam();
     let local = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us)
             .unwrap_or_default()

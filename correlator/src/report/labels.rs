@@ -2,7 +2,7 @@
 //! English. Vietnamese writes `1.234,5` and `31/10/2026 14:05`; English writes
 //! `1,234.5` and `31 Oct 2026 14:05`. Times are Vietnam time.
 
-use super::figures::VN_OFFSET_SECS;
+use super::figures::vietnam;
 use super::Lang;
 
 /// A label in a language (the key itself when a label is missing, which tests catch).
@@ -205,8 +205,7 @@ const MONTHS_EN_LONG: [&str; 12] = [
 ];
 
 fn local(iso: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    let tz = chrono::FixedOffset::east_opt(VN_OFFSET_SECS)?;
-    chrono::DateTime::parse_from_rfc3339(iso).ok().map(|d| d.with_timezone(&tz))
+    chrono::DateTime::parse_from_rfc3339(iso).ok().map(|d| d.with_timezone(&vietnam()))
 }
 
 /// A time as the report shows it (Vietnam time).

@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatewatch_rules::event::{AlertEvent, AlertInfo};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -38,7 +37,7 @@ use super::policy::{domains_in, tags_in, Facts, Policy};
 use crate::config::CorrelatorConfig;
 use crate::incident::assets::Inventory;
 use crate::incident::engine::{IncidentEngine, ENGINE_ACTOR};
-use crate::incident::entity::GID_RESPONSE;
+use crate::incident::entity::{own_alert, GID_RESPONSE};
 use crate::store::blocks::{self, BlockOutcome, BlockRow, BlockState, NewBlock};
 use crate::store::write::TxOps;
 use crate::store::{Store, StoreError};
@@ -550,7 +549,16 @@ impl Responder {
         severity: u8,
         now_us: i64,
     ) -> Result<(), StoreError> {
-        let a = response_alert(what, sid, signature, severity, now_us);
+        let a = own_alert(
+            GID_RESPONSE,
+            sid,
+            signature.to_string(),
+            "Automated response",
+            severity,
+            what,
+            "",
+            now_us,
+        );
         let raw = serde_json::to_string(&a).unwrap_or_default();
         let ops = TxOps::new(tx)?;
         self.engine.place(&ops, &a, now_us, &raw, now_us)?;
@@ -823,42 +831,6 @@ pub fn human_secs(s: u64) -> String {
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s if s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
-    }
-}
-
-/// An alert of the responder about itself.
-fn response_alert(what: &str, sid: u32, signature: &str, severity: u8, now_us: i64) -> AlertEvent {
-    AlertEvent {
-        timestamp: gatewatch_rules::event::eve_timestamp(now_us),
-        flow_id: None,
-        pcap_cnt: None,
-        event_type: "alert".into(),
-        src_ip: String::new(),
-        src_port: None,
-        dest_ip: String::new(),
-        dest_port: None,
-        proto: "IP".into(),
-        ip_v: None,
-        icmp_type: None,
-        icmp_code: None,
-        pkt_src: None,
-        direction: None,
-        alert: AlertInfo {
-            action: "allowed".into(),
-            gid: GID_RESPONSE,
-            signature_id: sid,
-            rev: 1,
-            signature: signature.to_string(),
-            category: "Automated response".into(),
-            severity,
-            source: None,
-            target: None,
-            metadata: None,
-        },
-        app_proto: None,
-        flow: None,
-        app_metadata: Default::default(),
-        host: Some(what.to_string()),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use gatewatch_rules::event::{AlertEvent, AlertInfo};
+use gatewatch_rules::event::AlertEvent;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -82,38 +82,16 @@ impl Sensors {
 fn down_alert(h: &SensorHealth, now_us: i64) -> AlertEvent {
     let ip = h.address.rsplit_once(':').map_or(h.address.as_str(), |(ip, _)| ip);
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
-    AlertEvent {
-        timestamp: gatewatch_rules::event::eve_timestamp(now_us),
-        flow_id: None,
-        pcap_cnt: None,
-        event_type: "alert".into(),
-        src_ip: ip.to_string(),
-        src_port: None,
-        dest_ip: ip.to_string(),
-        dest_port: None,
-        proto: "IP".into(),
-        ip_v: None,
-        icmp_type: None,
-        icmp_code: None,
-        pkt_src: None,
-        direction: None,
-        alert: AlertInfo {
-            action: "allowed".into(),
-            gid: GID_SENSOR_HEALTH,
-            signature_id: 1,
-            rev: 1,
-            signature: format!("GATEWATCH sensor down: {} (no heartbeat)", h.name),
-            category: "Sensor health".into(),
-            severity: 2,
-            source: None,
-            target: None,
-            metadata: None,
-        },
-        app_proto: None,
-        flow: None,
-        app_metadata: Default::default(),
-        host: Some(h.name.clone()),
-    }
+    crate::incident::entity::own_alert(
+        GID_SENSOR_HEALTH,
+        1,
+        format!("GATEWATCH sensor down: {} (no heartbeat)", h.name),
+        "Sensor health",
+        2,
+        &h.name,
+        ip,
+        now_us,
+    )
 }
 
 #[cfg(test)]

@@ -349,20 +349,7 @@ impl Store {
             "SELECT id, at_us, actor, action, incident_id, object, detail FROM audit_log
              WHERE object = ?1 ORDER BY at_us, id",
         )?;
-        let rows = st.query_map([format!("block:{id}")], |r| {
-            let at_us: i64 = r.get(1)?;
-            let detail: String = r.get(6)?;
-            Ok(super::lifecycle::AuditRecord {
-                id: r.get(0)?,
-                at: iso_utc(at_us),
-                at_us,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                incident_id: r.get(4)?,
-                object: r.get(5)?,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            })
-        })?;
+        let rows = st.query_map([format!("block:{id}")], super::lifecycle::audit_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 

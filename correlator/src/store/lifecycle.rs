@@ -115,6 +115,22 @@ pub(crate) fn append_audit(
     Ok(())
 }
 
+/// An audit record from `SELECT id, at_us, actor, action, incident_id, object, detail`.
+pub(crate) fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    let at_us: i64 = r.get(1)?;
+    let detail: String = r.get(6)?;
+    Ok(AuditRecord {
+        id: r.get(0)?,
+        at: iso_utc(at_us),
+        at_us,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        incident_id: r.get(4)?,
+        object: r.get(5)?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+    })
+}
+
 fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
@@ -317,20 +333,7 @@ impl Store {
              WHERE ?1 IS NULL ORDER BY at_us DESC, id DESC LIMIT ?2"
         };
         let mut st = self.conn().prepare_cached(sql)?;
-        let rows = st.query_map(params![incident, limit as i64], |r| {
-            let at_us: i64 = r.get(1)?;
-            let detail: String = r.get(6)?;
-            Ok(AuditRecord {
-                id: r.get(0)?,
-                at: iso_utc(at_us),
-                at_us,
-                actor: r.get(2)?,
-                action: r.get(3)?,
-                incident_id: r.get(4)?,
-                object: r.get(5)?,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            })
-        })?;
+        let rows = st.query_map(params![incident, limit as i64], audit_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
