@@ -9,12 +9,14 @@
 //!
 //! - [`figures`]: the [`Report`] of a month (and of an agency), its JSON;
 //! - [`labels`]: Vietnamese and English labels, number and date formats;
-//! - [`html`] and [`pdf`]: the two renderings, sharing [`chart`] geometry;
+//! - [`document`]: what the report says in a language, as blocks;
+//! - [`html`] and [`pdf`]: the two renderings of those blocks, sharing [`chart`] geometry;
 //! - [`geoip`]: countries of attacking addresses from a DB-IP style CSV, if configured;
 //! - [`archive`]: reports kept on disk, the schedule (first day of the month).
 
 pub mod archive;
 pub mod chart;
+pub mod document;
 pub mod figures;
 pub mod geoip;
 pub mod html;

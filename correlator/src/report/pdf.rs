@@ -22,9 +22,10 @@ use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, TextDirection};
 use krilla::Document;
 
-use super::chart::{self, Anchor, Chart, Shape, ACCENT, INK, MUTED, RULE};
+use super::chart::{Anchor, Chart, Shape, ACCENT, INK, MUTED, RULE};
+use super::document::{document, Block, Style, Table};
 use super::figures::Report;
-use super::labels::{date, datetime, duration, month, number, percent, t};
+use super::labels::t;
 use super::{Lang, ReportConfig, ReportError};
 
 pub const REGULAR: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
@@ -107,6 +108,9 @@ impl Metrics {
     }
 }
 
+/// A line of a table cell and its colour.
+type Line = (String, (u8, u8, u8));
+
 /// Pages being laid out.
 struct Layout {
     m: Metrics,
@@ -114,9 +118,6 @@ struct Layout {
     y: f32,
     lang: Lang,
 }
-
-/// A table column: its title, share of the width, and whether it holds numbers.
-struct Col<'a>(&'a str, f32, bool);
 
 impl Layout {
     fn page(&mut self) -> &mut Vec<Op> {
@@ -155,11 +156,6 @@ impl Layout {
         }
     }
 
-    fn heading(&mut self, text: &str) {
-        // Kept with at least a few lines of what follows.
-        self.heading_keep(text, 50.0);
-    }
-
     /// A heading kept on the page of the next `keep` points.
     fn heading_keep(&mut self, text: &str, keep: f32) {
         self.ensure(keep + 37.0);
@@ -179,10 +175,6 @@ impl Layout {
         self.y += 6.0;
     }
 
-    fn subheading(&mut self, text: &str) {
-        self.subheading_keep(text, 50.0);
-    }
-
     /// A subheading kept on the page of the next `keep` points.
     fn subheading_keep(&mut self, text: &str, keep: f32) {
         self.ensure(keep + 21.0);
@@ -192,26 +184,29 @@ impl Layout {
         self.y += 15.0;
     }
 
-    /// A table; the header is drawn again after a page break. Cells wrap.
-    fn table(&mut self, cols: &[Col<'_>], rows: &[Vec<String>]) {
+    /// A table; the header is drawn again after a page break. Cells wrap; a cell's
+    /// second line (`sub`) is muted.
+    fn table(&mut self, tbl: &Table) {
         let width = PAGE_W - 2.0 * MARGIN;
-        let total: f32 = cols.iter().map(|c| c.1).sum::<f32>().max(0.01);
-        let widths: Vec<f32> = cols.iter().map(|c| c.1 / total * width).collect();
+        let total: f32 = tbl.cols.iter().map(|c| c.width).sum::<f32>().max(0.01);
+        let widths: Vec<f32> = tbl.cols.iter().map(|c| c.width / total * width).collect();
         let pad = 3.0;
+        let size = BODY - 0.5;
         let header = |l: &mut Layout| {
-            let cells: Vec<Vec<String>> = cols
+            let cells: Vec<Vec<String>> = tbl
+                .cols
                 .iter()
                 .zip(&widths)
-                .map(|(c, w)| l.m.wrap(c.0, 8.0, true, w - 2.0 * pad))
+                .map(|(c, w)| l.m.wrap(&c.title, 8.0, true, w - 2.0 * pad))
                 .collect();
             let h = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * 10.0 + 5.0;
             l.ensure(h + 16.0);
             let y0 = l.y;
             l.page().push(Op::Rect { x: MARGIN, y: y0, w: width, h, color: (0xf3, 0xf4, 0xf6) });
             let mut x = MARGIN;
-            for ((lines, w), c) in cells.iter().zip(&widths).zip(cols) {
+            for ((lines, w), c) in cells.iter().zip(&widths).zip(&tbl.cols) {
                 for (k, line) in lines.iter().enumerate() {
-                    let tx = if c.2 { x + w - pad - l.m.width(line, 8.0, true) } else { x + pad };
+                    let tx = if c.num { x + w - pad - l.m.width(line, 8.0, true) } else { x + pad };
                     l.text(tx, y0 + 10.0 + 10.0 * k as f32, 8.0, true, INK, line);
                 }
                 x += w;
@@ -219,11 +214,32 @@ impl Layout {
             l.y += h;
         };
         header(self);
-        for row in rows {
-            let cells: Vec<Vec<String>> = row
+        for row in &tbl.rows {
+            // Each cell's lines with their colour.
+            let cells: Vec<Vec<Line>> = row
                 .iter()
                 .zip(&widths)
-                .map(|(c, w)| self.m.wrap(c, BODY - 0.5, false, w - 2.0 * pad))
+                .map(|(c, w)| {
+                    let text = match &c.style {
+                        Style::Severity(s) => format!("[{}] {}", t(self.lang, s), c.text),
+                        _ => c.text.clone(),
+                    };
+                    let mut lines: Vec<Line> = self
+                        .m
+                        .wrap(&text, size, false, w - 2.0 * pad)
+                        .into_iter()
+                        .map(|l| (l, INK))
+                        .collect();
+                    if let Some(sub) = &c.sub {
+                        lines.extend(
+                            self.m
+                                .wrap(sub, size, false, w - 2.0 * pad)
+                                .into_iter()
+                                .map(|l| (l, MUTED)),
+                        );
+                    }
+                    lines
+                })
                 .collect();
             let h = cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * 11.0 + 4.0;
             if self.y + h > BOTTOM {
@@ -232,14 +248,11 @@ impl Layout {
             }
             let y0 = self.y;
             let mut x = MARGIN;
-            for ((lines, w), c) in cells.iter().zip(&widths).zip(cols) {
-                for (k, line) in lines.iter().enumerate() {
-                    let tx = if c.2 {
-                        x + w - pad - self.m.width(line, BODY - 0.5, false)
-                    } else {
-                        x + pad
-                    };
-                    self.text(tx, y0 + 10.5 + 11.0 * k as f32, BODY - 0.5, false, INK, line);
+            for ((lines, w), c) in cells.iter().zip(&widths).zip(&tbl.cols) {
+                for (k, (line, color)) in lines.iter().enumerate() {
+                    let tx =
+                        if c.num { x + w - pad - self.m.width(line, size, false) } else { x + pad };
+                    self.text(tx, y0 + 10.5 + 11.0 * k as f32, size, false, *color, line);
                 }
                 x += w;
             }
@@ -254,7 +267,7 @@ impl Layout {
                 width: 0.5,
             });
         }
-        if rows.is_empty() {
+        if tbl.rows.is_empty() {
             self.para(t(self.lang, "none"), BODY, false, MUTED);
         }
         self.y += 6.0;
@@ -344,20 +357,33 @@ fn color((r, g, b): (u8, u8, u8)) -> Fill {
     }
 }
 
+/// The blocks in reading order (columns one after the other).
+fn flatten<'a>(blocks: &'a [Block], out: &mut Vec<&'a Block>) {
+    for b in blocks {
+        match b {
+            Block::Columns(cols) => cols.iter().for_each(|c| flatten(c, out)),
+            b => out.push(b),
+        }
+    }
+}
+
+/// The height that must follow a heading on its page: the next subheading and what it
+/// introduces, a chart whole, a table's header and first rows.
+fn lead(blocks: &[&Block], k: usize, lang: Lang) -> f32 {
+    match blocks.get(k) {
+        Some(Block::Sub(_)) => 21.0 + lead(blocks, k + 1, lang),
+        Some(Block::Chart(spec)) => spec.chart(lang, PAGE_W - 2.0 * MARGIN).height + 6.0,
+        Some(Block::Cards(_)) => 60.0,
+        Some(Block::Table(_)) => 45.0,
+        Some(Block::Note(_)) => 15.0,
+        _ => 0.0,
+    }
+}
+
 /// The report as PDF bytes.
 pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, ReportError> {
+    let d = document(r, lang, cfg);
     let mut l = Layout { m: Metrics::new()?, pages: Vec::new(), y: MARGIN, lang };
-    let n = |v: u64| number(lang, v);
-    let tr = |k: &str| t(lang, k).to_string();
-    let (province, issuer) = match lang {
-        Lang::Vi => (&r.province, &r.issuer),
-        Lang::En => (&r.province_en, &r.issuer_en),
-    };
-    let scope_name = match (&r.agency, lang) {
-        (Some(a), Lang::En) => a.name_en.clone().unwrap_or_else(|| a.name.clone()),
-        (Some(a), Lang::Vi) => a.name.clone(),
-        (None, _) => tr("province_wide"),
-    };
     let logo =
         cfg.logo.as_ref().and_then(|p| std::fs::read(p).ok()).filter(|b| b.starts_with(b"\x89PNG"));
 
@@ -368,41 +394,18 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
     } else {
         MARGIN
     };
-    l.text(
-        x0,
-        MARGIN + 10.0,
-        8.5,
-        false,
-        MUTED,
-        &format!("{} · {}", province, issuer).to_uppercase(),
+    l.text(x0, MARGIN + 10.0, 8.5, false, MUTED, &d.who.to_uppercase());
+    l.text(x0, MARGIN + 30.0, 15.0, true, ACCENT, &d.title);
+    l.text(x0, MARGIN + 48.0, 12.0, true, INK, &format!("{} — {}", d.month, d.scope));
+    let meta = format!(
+        "{}: {} – {} · {}: {}",
+        t(lang, "period"),
+        d.first_day,
+        d.last_day,
+        t(lang, "generated"),
+        d.generated
     );
-    l.text(x0, MARGIN + 30.0, 15.0, true, ACCENT, &tr("title"));
-    l.text(
-        x0,
-        MARGIN + 48.0,
-        12.0,
-        true,
-        INK,
-        &format!("{} — {}", month(lang, &r.month, false), scope_name),
-    );
-    let last_day = chrono::DateTime::parse_from_rfc3339(&r.to)
-        .map(|d| (d - chrono::Duration::seconds(1)).to_rfc3339())
-        .unwrap_or_default();
-    l.text(
-        x0,
-        MARGIN + 62.0,
-        8.5,
-        false,
-        MUTED,
-        &format!(
-            "{}: {} – {} · {}: {}",
-            tr("period"),
-            date(lang, &r.from),
-            date(lang, &last_day),
-            tr("generated"),
-            datetime(lang, &r.generated_at)
-        ),
-    );
+    l.text(x0, MARGIN + 62.0, 8.5, false, MUTED, &meta);
     l.page().push(Op::Line {
         x1: MARGIN,
         y1: MARGIN + 70.0,
@@ -413,368 +416,18 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
     });
     l.y = MARGIN + 74.0;
 
-    // 1. Summary.
-    let i = &r.incidents;
-    let h = &r.handling;
-    let ch = i.by_severity.get("critical").copied().unwrap_or(0)
-        + i.by_severity.get("high").copied().unwrap_or(0);
-    l.heading(&tr("s_summary"));
-    let deadline = h.deadlines.last();
-    l.cards(&[
-        (n(i.total), tr("incidents")),
-        (n(ch), format!("{} {}", tr("of_which"), tr("critical_high"))),
-        (n(i.alerts), tr("alerts")),
-        (
-            duration(lang, h.time_to_acknowledge.median_secs),
-            format!("{} ({})", tr("tta"), tr("median").to_lowercase()),
-        ),
-        (
-            duration(lang, h.time_to_resolve.median_secs),
-            format!("{} ({})", tr("ttr"), tr("median").to_lowercase()),
-        ),
-        (
-            percent(lang, deadline.and_then(|d| d.share_met)),
-            deadline
-                .map(|d| match lang {
-                    Lang::Vi => d.label.clone(),
-                    Lang::En => d.label_en.clone(),
-                })
-                .unwrap_or_default(),
-        ),
-        (percent(lang, h.false_positive_rate), tr("fp_rate")),
-        (n(r.response.executed), tr("executed")),
-    ]);
-
-    // 2. Scope.
-    l.heading(&tr("s_scope"));
-    let rows: Vec<Vec<String>> = r
-        .scope
-        .agencies
-        .iter()
-        .map(|a| {
-            let name = match lang {
-                Lang::En => a.name_en.clone().unwrap_or_else(|| a.name.clone()),
-                Lang::Vi => a.name.clone(),
-            };
-            let systems: Vec<String> = a
-                .systems
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} ({}, {} {})",
-                        if s.system.is_empty() { &s.network } else { &s.system },
-                        s.network,
-                        tr("level"),
-                        s.security_level
-                    )
-                })
-                .collect();
-            vec![name, systems.join("\n")]
-        })
-        .collect();
-    l.table(&[Col(&tr("agency"), 1.0, false), Col(&tr("system"), 2.0, false)], &rows);
-    l.subheading(&tr("systems_by_level"));
-    let levels: Vec<Vec<String>> = (1..=5u8)
-        .map(|k| {
-            vec![
-                format!("{} {k}", tr("level")),
-                n(r.scope.systems_by_level.get(&k).copied().unwrap_or(0)),
-            ]
-        })
-        .collect();
-    l.table(&[Col(&tr("level"), 2.0, false), Col(&tr("count"), 1.0, true)], &levels);
-    l.subheading(&tr("sensors"));
-    let sensors: Vec<Vec<String>> = r
-        .scope
-        .sensors
-        .iter()
-        .map(|s| vec![s.name.clone(), n(s.alerts), s.agencies.join(", ")])
-        .collect();
-    l.table(
-        &[
-            Col(&tr("sensor"), 1.0, false),
-            Col(&tr("alerts"), 0.6, true),
-            Col(&tr("coverage"), 2.4, false),
-        ],
-        &sensors,
-    );
-
-    // 3. Incidents: the heading stays with the trend chart.
-    let width = PAGE_W - 2.0 * MARGIN;
-    let trend = chart::trend(&i.trend, lang, width);
-    l.heading_keep(&tr("s_incidents"), trend.height + 21.0);
-    l.subheading_keep(&tr("trend"), trend.height);
-    l.chart(&trend);
-    let class_items: Vec<(String, u64, (u8, u8, u8))> = chart::CLASSES
-        .iter()
-        .map(|k| (tr(k), i.by_class.get(*k).copied().unwrap_or(0), ACCENT))
-        .collect();
-    let classes = chart::bars(&class_items, lang, width, &tr("by_class"));
-    l.subheading_keep(&tr("by_class"), classes.height);
-    l.chart(&classes);
-    let sev: Vec<(String, u64, (u8, u8, u8))> = chart::SEVERITIES
-        .iter()
-        .map(|s| (tr(s), i.by_severity.get(*s).copied().unwrap_or(0), chart::severity_color(s)))
-        .collect();
-    let sev = chart::bars(&sev, lang, width, &tr("by_severity"));
-    l.subheading_keep(&tr("by_severity"), sev.height);
-    l.chart(&sev);
-    l.subheading(&tr("by_status"));
-    let st: Vec<Vec<String>> = ["new", "acknowledged", "in_progress", "resolved", "false_positive"]
-        .iter()
-        .map(|s| vec![tr(s), n(i.by_status.get(*s).copied().unwrap_or(0))])
-        .collect();
-    l.table(&[Col(&tr("status"), 2.0, false), Col(&tr("incidents"), 1.0, true)], &st);
-    l.subheading(&tr("by_agency"));
-    let ag: Vec<Vec<String>> = i
-        .by_agency
-        .iter()
-        .map(|a| {
-            let name = match (lang, &a.name_en) {
-                (Lang::En, Some(en)) => en.clone(),
-                _ => a.name.clone(),
-            };
-            vec![name, n(a.incidents), n(a.critical_high)]
-        })
-        .collect();
-    l.table(
-        &[
-            Col(&tr("agency"), 2.2, false),
-            Col(&tr("incidents"), 0.8, true),
-            Col(&tr("col_critical_high"), 1.0, true),
-        ],
-        &ag,
-    );
-
-    // 4. Handling.
-    l.heading(&tr("s_handling"));
-    let times = vec![
-        vec![
-            tr("tta"),
-            n(h.time_to_acknowledge.count),
-            duration(lang, h.time_to_acknowledge.median_secs),
-            duration(lang, h.time_to_acknowledge.p90_secs),
-        ],
-        vec![
-            tr("ttr"),
-            n(h.time_to_resolve.count),
-            duration(lang, h.time_to_resolve.median_secs),
-            duration(lang, h.time_to_resolve.p90_secs),
-        ],
-    ];
-    l.table(
-        &[
-            Col("", 1.6, false),
-            Col(&tr("count"), 0.8, true),
-            Col(&tr("median"), 1.0, true),
-            Col(&tr("p90"), 1.0, true),
-        ],
-        &times,
-    );
-    let dl: Vec<Vec<String>> = h
-        .deadlines
-        .iter()
-        .map(|d| {
-            vec![
-                match lang {
-                    Lang::Vi => d.label.clone(),
-                    Lang::En => d.label_en.clone(),
-                },
-                n(d.met),
-                n(d.missed),
-                n(d.pending),
-                percent(lang, d.share_met),
-            ]
-        })
-        .collect();
-    l.table(
-        &[
-            Col(&tr("deadline"), 2.2, false),
-            Col(&tr("met"), 0.7, true),
-            Col(&tr("missed"), 0.7, true),
-            Col(&tr("pending"), 0.8, true),
-            Col(&tr("share_met"), 0.9, true),
-        ],
-        &dl,
-    );
-    l.table(
-        &[
-            Col(&tr("closed"), 1.0, true),
-            Col(&tr("false_positive"), 1.0, true),
-            Col(&tr("fp_rate"), 1.0, true),
-        ],
-        &[vec![n(h.closed), n(h.false_positives), percent(lang, h.false_positive_rate)]],
-    );
-
-    // 5. Threats.
-    l.heading(&tr("s_threats"));
-    l.subheading(&tr("top_signatures"));
-    let sig: Vec<Vec<String>> = r
-        .top_signatures
-        .iter()
-        .map(|s| vec![format!("{}:{} {}", s.gid, s.sid, s.signature), n(s.alerts), n(s.incidents)])
-        .collect();
-    l.table(
-        &[
-            Col(&tr("signature"), 3.2, false),
-            Col(&tr("alerts"), 0.7, true),
-            Col(&tr("incidents"), 0.7, true),
-        ],
-        &sig,
-    );
-    l.subheading(&tr("top_sources"));
-    let src: Vec<Vec<String>> = r
-        .top_sources
-        .iter()
-        .map(|s| {
-            vec![
-                s.ip.clone(),
-                s.country.clone().unwrap_or_else(|| "—".into()),
-                n(s.alerts),
-                n(s.incidents),
-            ]
-        })
-        .collect();
-    l.table(
-        &[
-            Col(&tr("source"), 1.6, false),
-            Col(&tr("country"), 0.8, false),
-            Col(&tr("alerts"), 0.8, true),
-            Col(&tr("incidents"), 0.8, true),
-        ],
-        &src,
-    );
-    l.subheading(&tr("top_targets"));
-    let tg: Vec<Vec<String>> = r
-        .top_targets
-        .iter()
-        .map(|x| {
-            vec![
-                x.entity.clone(),
-                [x.agency.clone(), x.system.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                n(x.incidents),
-                n(x.alerts),
-            ]
-        })
-        .collect();
-    l.table(
-        &[
-            Col(&tr("asset"), 1.1, false),
-            Col(&tr("agency"), 2.2, false),
-            Col(&tr("incidents"), 0.7, true),
-            Col(&tr("alerts"), 0.7, true),
-        ],
-        &tg,
-    );
-
-    // 6. Response.
-    l.heading(&tr("s_response"));
-    let rs = &r.response;
-    let steps: Vec<Vec<String>> = rs
-        .steps
-        .iter()
-        .map(|(k, v)| vec![if k == "pending" { tr("pending_block") } else { tr(k) }, n(*v)])
-        .collect();
-    l.table(&[Col(&tr("steps"), 2.0, false), Col(&tr("count"), 1.0, true)], &steps);
-    l.table(
-        &[Col(&tr("effect"), 2.0, false), Col("", 1.0, true)],
-        &[
-            vec![tr("blocked_sources"), n(rs.blocked_sources)],
-            vec![tr("alerts_before"), n(rs.alerts_before_24h)],
-            vec![tr("alerts_after"), n(rs.alerts_after_24h)],
-        ],
-    );
-
-    // 7. Sensors.
-    l.heading(&tr("s_sensors"));
-    if r.sensors.is_empty() {
-        l.para(&tr("no_sensor_data"), BODY, false, MUTED);
-    } else {
-        let rows: Vec<Vec<String>> = r
-            .sensors
-            .iter()
-            .map(|s| {
-                let updates: Vec<String> = s
-                    .rule_updates
-                    .iter()
-                    .map(|u| format!("#{} {}", u.generation, date(lang, &u.first_seen)))
-                    .collect();
-                vec![
-                    s.name.clone(),
-                    percent(lang, Some(s.uptime)),
-                    n(s.packets),
-                    percent(lang, s.drop_rate),
-                    s.version.clone().unwrap_or_else(|| "—".into()),
-                    format!(
-                        "{}\n{}",
-                        s.rules_loaded.map(n).unwrap_or_default(),
-                        updates.join(", ")
-                    ),
-                    datetime(lang, &s.last_heartbeat),
-                ]
-            })
-            .collect();
-        l.table(
-            &[
-                Col(&tr("sensor"), 1.3, false),
-                Col(&tr("uptime"), 0.8, true),
-                Col(&tr("packets"), 1.0, true),
-                Col(&tr("drop_rate"), 0.8, true),
-                Col(&tr("version"), 0.7, false),
-                Col(&tr("rules"), 1.2, false),
-                Col(&tr("last_heartbeat"), 1.2, false),
-            ],
-            &rows,
-        );
-    }
-
-    // 8. Serious incidents.
-    l.heading(&tr("s_serious"));
-    let rows: Vec<Vec<String>> = r
-        .serious
-        .iter()
-        .take(cfg.serious_lines)
-        .map(|s| {
-            let status = if s.resolution == s.status {
-                tr(&s.status)
-            } else {
-                format!("{}: {}", tr(&s.status), s.resolution)
-            };
-            vec![
-                format!("#{}", s.id),
-                format!("[{}] {}", tr(&s.severity), s.title),
-                s.agency.clone().unwrap_or_else(|| "—".into()),
-                datetime(lang, &s.first_seen),
-                status,
-            ]
-        })
-        .collect();
-    l.table(
-        &[
-            Col(&tr("id"), 0.4, false),
-            Col(&tr("title_col"), 2.6, false),
-            Col(&tr("agency"), 1.1, false),
-            Col(&tr("first_seen"), 0.9, false),
-            Col(&tr("resolution"), 1.4, false),
-        ],
-        &rows,
-    );
-
-    if r.serious.len() > cfg.serious_lines {
-        l.para(
-            &format!(
-                "… {} {}",
-                n((r.serious.len() - cfg.serious_lines) as u64),
-                tr("more_serious")
-            ),
-            BODY,
-            false,
-            MUTED,
-        );
+    let mut flat = Vec::new();
+    flatten(&d.blocks, &mut flat);
+    for (k, b) in flat.iter().enumerate() {
+        match b {
+            Block::Heading { text, .. } => l.heading_keep(text, lead(&flat, k + 1, lang)),
+            Block::Sub(text) => l.subheading_keep(text, lead(&flat, k + 1, lang)),
+            Block::Cards(cards) => l.cards(cards),
+            Block::Table(tbl) => l.table(tbl),
+            Block::Chart(spec) => l.chart(&spec.chart(lang, PAGE_W - 2.0 * MARGIN)),
+            Block::Note(text) => l.para(text, BODY, false, MUTED),
+            Block::Columns(_) => {}
+        }
     }
 
     // Footers, now that the page count is known.
@@ -782,8 +435,8 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
     for (k, p) in l.pages.iter_mut().enumerate() {
         let text = format!(
             "Gatewatch · {} · {} · {} {}/{}",
-            issuer,
-            month(lang, &r.month, false),
+            d.issuer,
+            d.month,
             t(lang, "page"),
             k + 1,
             total
@@ -805,16 +458,16 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
             text,
         });
     }
-    draw(&l.pages, r, lang, logo, &scope_name)
+    let title = format!("{} — {} — {}", d.title, d.month, d.scope);
+    draw(&l.pages, &title, lang, logo)
 }
 
 /// Writes the laid-out pages with krilla.
 fn draw(
     pages: &[Vec<Op>],
-    r: &Report,
+    title: &str,
     lang: Lang,
     logo: Option<Vec<u8>>,
-    scope: &str,
 ) -> Result<Vec<u8>, ReportError> {
     let font = |b: &'static [u8]| {
         Font::new(b.into(), 0)
@@ -825,7 +478,7 @@ fn draw(
     let mut doc = Document::new();
     doc.set_metadata(
         Metadata::new()
-            .title(format!("{} — {} — {}", t(lang, "title"), month(lang, &r.month, false), scope))
+            .title(title.to_string())
             .language(lang.as_str().to_string())
             .creator("Gatewatch".to_string())
             .producer(format!("Gatewatch {}", env!("CARGO_PKG_VERSION"))),
