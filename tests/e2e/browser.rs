@@ -318,24 +318,7 @@ fn an_analyst_triages_an_incident_in_chromium() {
 
     // Automated response: the demo's dry-run decisions, then a run with an `approve`
     // policy adds decisions that wait; the analyst approves one, with a reason.
-    std::fs::write(
-        dir.path("approve.toml"),
-        "[correlator]\nassets = \"gatewatch-data/demo/assets.toml\"\n[response.actions.fw]\nkind = \"program\"\nblock = [\"/bin/true\"]\nunblock = [\"/bin/true\"]\n[[response.policies]]\nname = \"ask-first\"\nmode = \"approve\"\naction = \"fw\"\n",
-    )
-    .expect("config");
-    let out = run_in(
-        &dir.0,
-        &[
-            "--config",
-            "approve.toml",
-            "run",
-            "--rules",
-            "gatewatch-data/demo/demo.rules",
-            "--",
-            "gatewatch-data/demo/demo.pcap",
-        ],
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    super::console::replay_demo_with_policies(&dir, "");
     let cli: Value = serde_json::from_slice(&run_in(&dir.0, &["blocks", "list", "--json"]).stdout)
         .expect("json");
     let ids: Vec<i64> =

@@ -67,6 +67,28 @@ pub fn add_user(dir: &Scratch, name: &str, role: &str, pw: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Replays the demo's capture into its store with `approve.toml`: a program action `fw`
+/// (`/bin/true`), an `approve` policy on sources (`ask-first`), and `more` policies.
+pub fn replay_demo_with_policies(dir: &Scratch, more: &str) {
+    let config = format!(
+        "[correlator]\nassets = \"gatewatch-data/demo/assets.toml\"\n[response.actions.fw]\nkind = \"program\"\nblock = [\"/bin/true\"]\nunblock = [\"/bin/true\"]\n[[response.policies]]\nname = \"ask-first\"\nmode = \"approve\"\naction = \"fw\"\ntarget = \"source\"\n{more}"
+    );
+    std::fs::write(dir.path("approve.toml"), config).expect("config");
+    let out = run_in(
+        &dir.0,
+        &[
+            "--config",
+            "approve.toml",
+            "run",
+            "--rules",
+            "gatewatch-data/demo/demo.rules",
+            "--",
+            "gatewatch-data/demo/demo.pcap",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 pub fn start_console(dir: &Scratch) -> Console {
     let mut child = gatewatch()
         .current_dir(&dir.0)
@@ -469,19 +491,9 @@ fn console_api_guards_every_change() {
 fn console_block_decisions_approve_deny_undo() {
     let dir = Scratch::new("console-blocks");
     demo_with_users(&dir);
-    std::fs::write(
-        dir.path("approve.toml"),
-        r#"[correlator]
-assets = "gatewatch-data/demo/assets.toml"
-[response.actions.fw]
-kind = "program"
-block = ["/bin/true"]
-unblock = ["/bin/true"]
-[[response.policies]]
-name = "ask-first"
-mode = "approve"
-action = "fw"
-target = "source"
+    replay_demo_with_policies(
+        &dir,
+        r#"
 [[response.policies]]
 name = "cut-c2"
 mode = "enforce"
@@ -489,21 +501,7 @@ action = "fw"
 target = "destination"
 classes = ["malicious-code"]
 "#,
-    )
-    .expect("config");
-    let out = run_in(
-        &dir.0,
-        &[
-            "--config",
-            "approve.toml",
-            "run",
-            "--rules",
-            "gatewatch-data/demo/demo.rules",
-            "--",
-            "gatewatch-data/demo/demo.pcap",
-        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let c = start_console(&dir);
     let http = client(&c);
     let lan = login(&http, &c, "lan", "lan's long password").expect("lan");
