@@ -158,16 +158,24 @@ impl Driver {
         );
     }
 
-    /// Waits for the page's `prompt()` (the click that opens it may return first), types
-    /// `text` into it and accepts it.
-    fn answer_prompt(&self, text: &str) {
+    /// Clicks `css`, which opens a `prompt()`, types `text` into it and accepts it. A live
+    /// update may redraw the page under the click (the element is then gone and no prompt
+    /// opens): the click is made again on the redrawn element.
+    fn click_and_answer_prompt(&self, css: &str, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.call("GET", "/alert/text", None).is_string() {
-            assert!(Instant::now() < deadline, "no prompt opened");
-            std::thread::sleep(Duration::from_millis(100));
+        loop {
+            self.click(css);
+            let tried = Instant::now();
+            while tried.elapsed() < Duration::from_secs(1) {
+                if self.call("GET", "/alert/text", None).is_string() {
+                    self.call("POST", "/alert/text", Some(json!({"text": text})));
+                    self.call("POST", "/alert/accept", None);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(Instant::now() < deadline, "no prompt opened after clicking `{css}`");
         }
-        self.call("POST", "/alert/text", Some(json!({"text": text})));
-        self.call("POST", "/alert/accept", None);
     }
 
     fn script(&self, js: &str) -> Value {
@@ -340,8 +348,10 @@ fn an_analyst_triages_an_incident_in_chromium() {
         d.text("#blocks")
     );
     d.screenshot(&shots, "5-blocks-vi.png");
-    d.click(&format!("#blocks tr[data-block='{wid}'] [data-block-action='approve']"));
-    d.answer_prompt("Đã xác minh với Sở Tài chính");
+    d.click_and_answer_prompt(
+        &format!("#blocks tr[data-block='{wid}'] [data-block-action='approve']"),
+        "Đã xác minh với Sở Tài chính",
+    );
     d.until(&format!("document.querySelector(\"#blocks tr[data-block='{wid}'] [data-state]\")?.dataset.state === 'approved'"));
     let b: Value = serde_json::from_slice(
         &run_in(&dir.0, &["blocks", "show", &wid.to_string(), "--json"]).stdout,
