@@ -48,8 +48,10 @@ fn bench(c: &mut Criterion) {
             app_proto: None,
             buffers: &[],
             tx_only: false,
-            stream_split: None,
+            in_stream: false,
+            stream: None,
             payload_seen: false,
+            no_payload_inspection: false,
         };
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             let mut f = FlowState::default();

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use gatewatch_rules::detection::Detection;
+use gatewatch_rules::engine::profile::ProfileReport;
 use serde_json::{json, Value};
 
 use crate::capture::live::{self, LiveConfig, LiveSource, LiveStats};
@@ -31,6 +32,8 @@ pub struct InterfaceSummary {
     pub dispatch: DispatchStats,
     /// The final `stats` object (pipeline counters added up over the workers).
     pub stats: Value,
+    /// The rule profile of the interface's workers (with `detect.profile_rules`).
+    pub profile: Option<ProfileReport>,
 }
 
 fn now_us() -> i64 {
@@ -88,6 +91,17 @@ pub fn run(
             Err(_) => {
                 stop.store(true, Ordering::SeqCst);
                 first_error.get_or_insert(io::Error::other("a capture thread panicked"));
+            }
+        }
+    }
+    if let Some(path) = &cfg.detect.profile_rules {
+        let mut all: Option<ProfileReport> = None;
+        for p in out.iter().filter_map(|s| s.profile.as_ref()) {
+            all.get_or_insert_with(Default::default).merge(p);
+        }
+        if let Some(all) = all {
+            if let Err(e) = crate::pipeline::write_profile(path, &all) {
+                eprintln!("sensor: cannot write the rule profile to `{}`: {e}", path.display());
             }
         }
     }
@@ -192,7 +206,8 @@ fn capture_loop(
     })();
     // Stopping or failing, the workers end their flows and report.
     let dispatch = workers.stats;
-    let records = with_sink(sink, |s| workers.finish(s))?;
+    let finished = with_sink(sink, |s| workers.finish(s))?;
+    let records = finished.stats;
     result?;
     let capture = source.stats();
     let stats = interface_stats(&records, &interface, capture, dispatch, n);
@@ -203,5 +218,5 @@ fn capture_loop(
         }
         s.flush()
     })?;
-    Ok(InterfaceSummary { interface, capture, dispatch, stats })
+    Ok(InterfaceSummary { interface, capture, dispatch, stats, profile: finished.profile })
 }

@@ -6,7 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use gatewatch_rules::detection::Detection;
-use gatewatch_rules::engine::{Detector, FlowView, Hit, IcmpInfo, Packet, RuleSet, TcpInfo};
+use gatewatch_rules::engine::profile::ProfileReport;
+use gatewatch_rules::engine::{
+    Detector, FlowView, Hit, IcmpInfo, Packet, RuleSet, StreamChunk, TcpInfo,
+};
 use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
 use gatewatch_rules::ioc::IocSet;
 use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Buffer, Target};
@@ -23,7 +26,7 @@ use crate::flow::{EndReason, Flow, FlowTable};
 use crate::ioc::{ioc_alert_info, record_hits, IocHit};
 use crate::output::eve::{proto_name, timestamp, AppEvent, DnsBody, FlowBody, FlowEvent, TcpBody};
 use crate::output::filestore::FileStore;
-use crate::output::EventSink;
+use crate::output::{EventSink, HeldThreshold};
 use crate::reload::RuleSlot;
 use crate::scan::{yara_alert_info, ContentScanner};
 use crate::sigma::SigmaEval;
@@ -85,6 +88,8 @@ pub struct Sensor {
     pcap_cnt: u64,
     first_ts: Option<i64>,
     last_ts: i64,
+    /// The rule profile of the rule sets replaced by reloads.
+    profile_before_reload: Option<ProfileReport>,
 }
 
 impl Sensor {
@@ -98,7 +103,10 @@ impl Sensor {
             let eval = SigmaEval::new(&set);
             (set, eval)
         });
-        let detector = rules.detector();
+        let mut detector = rules.detector();
+        if cfg.detect.profile_rules.is_some() {
+            detector.enable_profiling(&rules);
+        }
         let flows = FlowTable::new(cfg.flow.clone(), cfg.stream.midstream);
         let defrag = Defrag::new(cfg.defrag.clone());
         let checksum = ChecksumState { mode: cfg.capture.checksum_validation, sampled: 0, bad: 0 };
@@ -140,13 +148,28 @@ impl Sensor {
             pcap_cnt: 0,
             first_ts: None,
             last_ts: 0,
+            profile_before_reload: None,
         }
     }
 
-    /// Makes this worker count host thresholds (`track by_src`, …) in `table`, shared
-    /// with the other workers. Call before the first packet.
-    pub fn share_thresholds(&mut self, table: &gatewatch_rules::engine::SharedThresholds) {
-        self.detector = self.rules.detector_sharing(table);
+    /// The rule profile so far (None unless `detect.profile_rules` is set), over every
+    /// rule set this worker ran.
+    pub fn profile_report(&self) -> Option<ProfileReport> {
+        let now = self.rules.profile_report(&self.detector);
+        match (self.profile_before_reload.clone(), now) {
+            (Some(mut before), Some(now)) => {
+                before.merge(&now);
+                Some(before)
+            }
+            (before, now) => now.or(before),
+        }
+    }
+
+    /// Leaves host-tracked thresholds (`track by_src`, …) to whoever merges the output
+    /// of all workers: such alerts go to [`EventSink::held_alert`]. Call before the
+    /// first packet; reloads keep it.
+    pub fn defer_host_thresholds(&mut self) {
+        self.detector.defer_host_thresholds(true);
     }
 
     /// Swaps in a newly compiled set of every engine, between two packets. Flows,
@@ -155,6 +178,9 @@ impl Sensor {
     /// the same (gid, sid) (flowbits by name). YARA, indicator and Sigma counters go on.
     pub fn reload(&mut self, detection: Detection, generation: u64) {
         let new = detection.signatures;
+        if let Some(old) = self.rules.profile_report(&self.detector) {
+            self.profile_before_reload.get_or_insert_with(Default::default).merge(&old);
+        }
         let m = new.migration_from(&self.rules);
         let old_detector = std::mem::replace(&mut self.detector, new.detector());
         self.detector = new.detector_from(old_detector, &m);
@@ -446,6 +472,11 @@ impl Sensor {
         if let Some(i) = &first {
             buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
         }
+        let mut chunks = app_out.chunks.iter().map(|c| StreamChunk {
+            data: &c.data,
+            new_from: c.new_from,
+            offset: c.offset,
+        });
         let pkt = Packet {
             ts_secs: ts.div_euclid(1_000_000),
             ip_proto: l3.proto,
@@ -465,9 +496,11 @@ impl Sensor {
             app_proto: flow.app_proto,
             buffers: &buffers,
             tx_only: false,
-            stream_split: None,
+            in_stream: app_out.in_stream,
+            stream: chunks.next(),
             // A retransmitted segment was inspected the first time it came.
             payload_seen: app_out.retransmission,
+            no_payload_inspection: app_out.encrypted,
         };
         // Alerts of each pass, with the transaction they belong to.
         let first_meta = first.as_ref().and_then(|i| i.meta.clone()).or_else(|| {
@@ -476,16 +509,11 @@ impl Sensor {
         let mut groups: Vec<(Vec<Hit>, Option<TxMeta>)> = Vec::new();
         self.rules.detect(&mut self.detector, &pkt, Some(&mut flow.detect), &mut self.hits);
         let mut first_hits = std::mem::take(&mut self.hits);
-        // Stream pass: contents split across segments.
-        if let Some((window, split)) = &app_out.stream {
-            let stream = Packet {
-                payload: window,
-                buffers: &[],
-                tx_only: false,
-                stream_split: Some(*split),
-                ..pkt
-            };
-            self.rules.detect(&mut self.detector, &stream, Some(&mut flow.detect), &mut self.hits);
+        // A second chunk (bytes after a gap given up on at the end of the direction):
+        // only its stream is inspected again.
+        for chunk in chunks {
+            let more = Packet { buffers: &[], stream: Some(chunk), payload_seen: true, ..pkt };
+            self.rules.detect(&mut self.detector, &more, Some(&mut flow.detect), &mut self.hits);
             let seen: Vec<u32> = first_hits.iter().map(|h| h.rule).collect();
             first_hits.extend(self.hits.drain(..).filter(|h| !seen.contains(&h.rule)));
         }
@@ -494,13 +522,7 @@ impl Sensor {
         for insp in inspections {
             let bufs: Vec<(Buffer, &[u8])> =
                 insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-            let extra = Packet {
-                buffers: &bufs,
-                tx_only: true,
-                stream_split: None,
-                payload_seen: false,
-                ..pkt
-            };
+            let extra = Packet { buffers: &bufs, tx_only: true, payload_seen: false, ..pkt };
             self.rules.detect(&mut self.detector, &extra, Some(&mut flow.detect), &mut self.hits);
             groups.push((std::mem::take(&mut self.hits), insp.meta));
         }
@@ -630,7 +652,18 @@ impl Sensor {
                 app_metadata: app_metadata.clone(),
                 host: self.cfg.eve.sensor_name.clone(),
             };
-            sink.alert(&alert)?;
+            match (h.threshold_deferred, sig.threshold) {
+                (true, Some(threshold)) => {
+                    let held = HeldThreshold {
+                        threshold,
+                        src: m.src.0,
+                        dst: m.dst.0,
+                        ts_secs: m.ts.div_euclid(1_000_000),
+                    };
+                    sink.held_alert(&alert, &held)?
+                }
+                _ => sink.alert(&alert)?,
+            }
         }
         Ok(())
     }
@@ -821,8 +854,10 @@ impl Sensor {
                     app_proto: f.app_proto,
                     buffers: &bufs,
                     tx_only: true,
-                    stream_split: None,
+                    in_stream: false,
+                    stream: None,
                     payload_seen: false,
+                    no_payload_inspection: false,
                 };
                 self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
                 let hits = std::mem::take(&mut self.hits);
@@ -1099,6 +1134,10 @@ pub struct ReplaySummary {
     pub workers: usize,
     /// Files that stopped early, with where and why.
     pub warnings: Vec<String>,
+    /// The rule profile (with `detect.profile_rules`), also written to that file.
+    pub profile: Option<ProfileReport>,
+    /// Wall time of the replay, set by the caller that timed it.
+    pub processing: std::time::Duration,
 }
 
 impl ReplaySummary {
@@ -1144,7 +1183,15 @@ pub fn replay_files(
     }
     sensor.finish(sink).map_err(output_error)?;
     summary.stats = sensor.stats().to_json();
+    summary.profile = sensor.profile_report();
     Ok(summary)
+}
+
+/// Writes a rule profile as text (see [`ProfileReport::write_text`]) to `path`.
+pub fn write_profile(path: &Path, profile: &ProfileReport) -> io::Result<()> {
+    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+    profile.write_text(&mut out)?;
+    io::Write::flush(&mut out)
 }
 
 /// Reads every frame of `paths` in order into `each(frame, number)`; returns for each
@@ -1217,7 +1264,9 @@ fn replay_with_workers(
         Ok(())
     });
     // Even when a file could not be read, the workers end their flows.
-    let records = workers.finish(sink).map_err(output_error)?;
+    let finished = workers.finish(sink).map_err(output_error)?;
+    let records = finished.stats;
+    summary.profile = finished.profile;
     let ends = read?;
     let (files, truncated_files) = (ends.len(), ends.iter().filter(|t| **t).count());
     let mut stats = merge_stats(&records);

@@ -10,9 +10,11 @@
 //! draining). Workers send their records to one output channel that a single writer
 //! drains ([`Workers::drain`]), so sinks need not be shared between threads.
 //!
-//! IPv4/IPv6 fragments carry no ports, so fragments are dispatched by address pair
-//! alone; a flow whose packets are sometimes fragmented can be split across two
-//! workers (each then sees part of it), as with Suricata's `cluster_flow` hashing.
+//! The alerts do not depend on the number of workers:
+//! - IPv4/IPv6 fragments after the first carry no ports; they follow the first fragment
+//!   of their datagram to its flow's worker ([`fragments`]).
+//! - Host-tracked thresholds count matches of many flows: the workers leave them to the
+//!   output writer, which applies them in capture order ([`gate`]).
 
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
@@ -22,17 +24,25 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
 use gatewatch_rules::detection::Detection;
+use gatewatch_rules::engine::profile::ProfileReport;
 use gatewatch_rules::event::AlertEvent;
 use serde_json::Value;
 
 use crate::capture::{Frame, LinkType};
 use crate::config::SensorConfig;
 use crate::decode::{self, Decoded};
+use crate::output::HeldThreshold;
 use crate::output::{AppEvent, EventSink, FlowEvent};
 use crate::pipeline::Sensor;
 
+pub mod fragments;
+pub mod gate;
+
+use fragments::{DatagramKey, FragmentRouter, Route};
+use gate::{Gate, HeldAlert, Position};
+
 /// A frame copied out of the capture buffer, numbered in capture order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedFrame {
     pub number: u64,
     pub ts_us: i64,
@@ -55,14 +65,21 @@ pub enum Output {
     App(Box<AppEvent>),
     /// A worker's `stats` record (only when asked for with [`Workers::stats`]).
     Stats(usize, Value),
+    /// A worker's rule profile, when it stops (only with `detect.profile_rules`).
+    Profile(Box<ProfileReport>),
+    /// An alert whose host-tracked threshold the output writer applies ([`gate`]).
+    Held(Box<HeldAlert>),
+    /// The worker has processed everything dispatched to it up to this frame number.
+    Done(usize, u64),
     /// A worker failed to hand on a record and stopped.
     Failed(usize, String),
 }
 
 enum Job {
     Frames(Vec<OwnedFrame>),
-    /// Capture time moved on without packets for this worker: expire flows.
-    Tick(i64),
+    /// Time moved on without packets for this worker: expire flows. The number is the
+    /// last frame dispatched before the tick (the order of what the tick raises).
+    Tick(i64, u64),
     Reload(Box<Detection>, u64),
     Stats,
 }
@@ -109,12 +126,21 @@ pub struct Workers {
     backpressure: Backpressure,
     hasher: std::hash::RandomState,
     pub stats: DispatchStats,
+    fragments: FragmentRouter,
+    gate: Gate,
+    /// Per worker: the last frame number sent to it, and the last it finished.
+    sent: Vec<u64>,
+    done: Vec<u64>,
+    last_number: u64,
 }
 
 /// Hands a worker's records to the output channel.
 struct ChannelSink {
     worker: usize,
     tx: Sender<Output>,
+    /// What the worker is processing (the order of the alerts it holds back).
+    position: Position,
+    seq: u64,
 }
 
 impl ChannelSink {
@@ -126,6 +152,17 @@ impl ChannelSink {
 impl EventSink for ChannelSink {
     fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
         self.send(Output::Alert(Box::new(a.clone())))
+    }
+
+    fn held_alert(&mut self, a: &AlertEvent, held: &HeldThreshold) -> io::Result<()> {
+        self.seq += 1;
+        self.send(Output::Held(Box::new(HeldAlert {
+            position: self.position,
+            seq: self.seq,
+            worker: self.worker,
+            alert: a.clone(),
+            held: *held,
+        })))
     }
     fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
         self.send(Output::Flow(Box::new(f.clone())))
@@ -154,15 +191,15 @@ impl Workers {
         let (out_tx, output) = mpsc::channel();
         let mut queues = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
-        let thresholds = detection.signatures.threshold_table();
         for w in 0..n {
             let (tx, rx) = mpsc::sync_channel::<Job>(limits.queue);
-            let sink = ChannelSink { worker: w, tx: out_tx.clone() };
-            let (cfg, detection, thresholds) = (cfg.clone(), detection.clone(), thresholds.clone());
+            let sink =
+                ChannelSink { worker: w, tx: out_tx.clone(), position: Position::frame(0), seq: 0 };
+            let (cfg, detection) = (cfg.clone(), detection.clone());
             // A sensor owns its YARA scanner, which stays on the thread that made it.
             let t = std::thread::Builder::new().name(format!("worker-{w}")).spawn(move || {
                 let mut sensor = Sensor::new(cfg, detection);
-                sensor.share_thresholds(&thresholds);
+                sensor.defer_host_thresholds();
                 run_worker(sensor, rx, sink)
             })?;
             queues.push(tx);
@@ -177,6 +214,11 @@ impl Workers {
             backpressure,
             hasher: std::hash::RandomState::new(),
             stats: DispatchStats::default(),
+            fragments: FragmentRouter::new(cfg.defrag.timeout_secs, FRAGMENTS_HELD),
+            gate: Gate::new(detection.signatures.limits().threshold_entries),
+            sent: vec![0; n],
+            done: vec![0; n],
+            last_number: 0,
         })
     }
 
@@ -192,18 +234,43 @@ impl Workers {
     /// `number` is the frame's place in the capture (EVE `pcap_cnt`).
     pub fn dispatch(&mut self, frame: &Frame<'_>, number: u64) {
         self.stats.frames += 1;
-        let w = if self.queues.len() == 1 {
-            0
-        } else {
-            (flow_hash(&self.hasher, frame) % self.queues.len() as u64) as usize
-        };
-        self.pending[w].push(OwnedFrame {
+        self.last_number = number;
+        let owned = OwnedFrame {
             number,
             ts_us: frame.ts_us,
             orig_len: frame.orig_len,
             link: frame.link,
             data: frame.data.to_vec(),
-        });
+        };
+        if self.queues.len() == 1 {
+            return self.push(0, owned);
+        }
+        let n = self.queues.len() as u64;
+        let by_hash = |h: u64| (h % n) as usize;
+        let target = flow_target(&self.hasher, frame);
+        for f in self.fragments.sweep(frame.ts_us) {
+            let w = by_hash(flow_hash(&self.hasher, &f.frame()));
+            self.push(w, f);
+        }
+        match target {
+            Target::Flow(h) => self.push(by_hash(h), owned),
+            Target::FirstFragment(h, key) => {
+                let w = by_hash(h);
+                for f in self.fragments.first(key, w, frame.ts_us) {
+                    self.push(w, f);
+                }
+                self.push(w, owned);
+            }
+            Target::LaterFragment(h, key) => match self.fragments.later(key, owned) {
+                Ok(Route::Worker(w, frames)) => frames.into_iter().for_each(|f| self.push(w, f)),
+                Ok(Route::Held) => {}
+                Err(f) => self.push(by_hash(h), f),
+            },
+        }
+    }
+
+    fn push(&mut self, w: usize, f: OwnedFrame) {
+        self.pending[w].push(f);
         if self.pending[w].len() >= self.limits.batch {
             self.send_batch(w);
         }
@@ -221,6 +288,7 @@ impl Workers {
     fn send_batch(&mut self, w: usize) {
         let batch = std::mem::replace(&mut self.pending[w], Vec::with_capacity(self.limits.batch));
         let n = batch.len() as u64;
+        let last = batch.iter().map(|f| f.number).max().unwrap_or(0);
         let sent = match self.backpressure {
             Backpressure::Wait => self.queues[w].send(Job::Frames(batch)).is_ok(),
             Backpressure::Drop => match self.queues[w].try_send(Job::Frames(batch)) {
@@ -228,7 +296,9 @@ impl Workers {
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
             },
         };
-        if !sent {
+        if sent {
+            self.sent[w] = self.sent[w].max(last);
+        } else {
             self.stats.queue_drops += n;
         }
     }
@@ -236,8 +306,11 @@ impl Workers {
     /// Tells every worker the time (capture clock) so quiet flows expire.
     pub fn tick(&mut self, now_us: i64) {
         self.flush();
-        for q in &self.queues {
-            let _ = q.send(Job::Tick(now_us));
+        let at = self.last_number;
+        for (w, q) in self.queues.iter().enumerate() {
+            if q.send(Job::Tick(now_us, at)).is_ok() {
+                self.sent[w] = self.sent[w].max(at);
+            }
         }
     }
 
@@ -258,64 +331,125 @@ impl Workers {
 
     /// Writes the records that have arrived to `sink`; returns the workers' `stats`
     /// records among them. Does not wait.
-    pub fn drain(&self, sink: &mut dyn EventSink) -> io::Result<Vec<(usize, Value)>> {
+    pub fn drain(&mut self, sink: &mut dyn EventSink) -> io::Result<Vec<(usize, Value)>> {
         let mut stats = Vec::new();
         while let Ok(o) = self.output.try_recv() {
-            write_output(o, sink, &mut stats)?;
+            self.take(o, sink, &mut stats)?;
         }
+        self.gate.release(self.processed_before(), sink)?;
         Ok(stats)
     }
 
     /// Waits for up to `timeout` for one record, then drains like [`Workers::drain`].
     pub fn drain_wait(
-        &self,
+        &mut self,
         sink: &mut dyn EventSink,
         timeout: std::time::Duration,
     ) -> io::Result<Vec<(usize, Value)>> {
         let mut stats = Vec::new();
         if let Ok(o) = self.output.recv_timeout(timeout) {
-            write_output(o, sink, &mut stats)?;
+            self.take(o, sink, &mut stats)?;
         }
         stats.extend(self.drain(sink)?);
         Ok(stats)
     }
 
+    /// One record from a worker: written, held for the gate, or noted.
+    fn take(
+        &mut self,
+        o: Output,
+        sink: &mut dyn EventSink,
+        stats: &mut Vec<(usize, Value)>,
+    ) -> io::Result<()> {
+        match o {
+            Output::Held(h) => self.gate.hold(*h),
+            Output::Done(w, n) => self.done[w] = self.done[w].max(n),
+            Output::Stats(w, mut v) => {
+                if w == 0 {
+                    self.gate.count_into(&mut v);
+                }
+                stats.push((w, v));
+            }
+            o => write_output(o, sink)?,
+        }
+        Ok(())
+    }
+
+    /// The position before which every worker has processed every frame dispatched:
+    /// held alerts before it can be released.
+    fn processed_before(&self) -> Position {
+        let mut first_open = u64::MAX;
+        for w in 0..self.queues.len() {
+            let open = if self.done[w] < self.sent[w] {
+                self.done[w] + 1
+            } else {
+                self.pending[w].first().map_or(u64::MAX, |f| f.number)
+            };
+            first_open = first_open.min(open);
+        }
+        if let Some(n) = self.fragments.oldest_held() {
+            first_open = first_open.min(n);
+        }
+        Position::frame(first_open)
+    }
+
     /// Ends every flow in every worker, writes everything to `sink` and returns the
-    /// workers' final `stats` records (by worker number).
-    pub fn finish(mut self, sink: &mut dyn EventSink) -> io::Result<Vec<Value>> {
+    /// workers' final `stats` records (by worker number) and their rule profile.
+    pub fn finish(mut self, sink: &mut dyn EventSink) -> io::Result<Finished> {
         self.backpressure = Backpressure::Wait; // the last frames are not dropped
+        for f in self.fragments.drain() {
+            let w = (flow_hash(&self.hasher, &f.frame()) % self.queues.len() as u64) as usize;
+            self.push(w, f);
+        }
         self.flush();
-        let Workers { queues, threads, output, .. } = self;
+        let queues = std::mem::take(&mut self.queues);
         drop(queues); // workers finish their queue, end their flows and stop
         let mut stats = Vec::new();
-        for o in output.iter() {
-            write_output(o, sink, &mut stats)?;
+        let mut profile: Option<ProfileReport> = None;
+        while let Ok(o) = self.output.recv() {
+            match o {
+                Output::Profile(p) => profile.get_or_insert_with(Default::default).merge(&p),
+                Output::Stats(w, v) => stats.push((w, v)),
+                o => self.take(o, sink, &mut stats)?,
+            }
         }
-        for t in threads {
+        // Every worker has stopped: what is held is complete.
+        self.gate.release(Position { frame: u64::MAX, phase: u8::MAX }, sink)?;
+        for t in std::mem::take(&mut self.threads) {
             match t.join() {
                 Ok(r) => r?,
                 Err(_) => return Err(io::Error::other("a worker thread panicked")),
             }
         }
         stats.sort_by_key(|(w, _)| *w);
-        Ok(stats.into_iter().map(|(_, v)| v).collect())
+        if let Some((_, first)) = stats.first_mut() {
+            self.gate.count_into(first);
+        }
+        Ok(Finished { stats: stats.into_iter().map(|(_, v)| v).collect(), profile })
     }
 }
 
-fn write_output(
-    o: Output,
-    sink: &mut dyn EventSink,
-    stats: &mut Vec<(usize, Value)>,
-) -> io::Result<()> {
+/// Frames a fragment hold keeps waiting for their first fragment, over all datagrams.
+const FRAGMENTS_HELD: usize = 4096;
+
+/// What the workers leave when they stop.
+#[derive(Debug)]
+pub struct Finished {
+    /// Each worker's final `stats` object, by worker number.
+    pub stats: Vec<Value>,
+    /// The workers' rule profiles added up (with `detect.profile_rules`).
+    pub profile: Option<ProfileReport>,
+}
+
+/// Writes a record that needs nothing of the writer's state.
+fn write_output(o: Output, sink: &mut dyn EventSink) -> io::Result<()> {
     match o {
         Output::Alert(a) => sink.alert(&a),
         Output::Flow(f) => sink.flow(&f),
         Output::App(e) => sink.app(&e),
-        Output::Stats(w, v) => {
-            stats.push((w, v));
-            Ok(())
-        }
         Output::Failed(w, e) => Err(io::Error::other(format!("worker {w}: {e}"))),
+        // Handled by `Workers::take` and `Workers::finish`.
+        Output::Stats(..) | Output::Held(_) | Output::Done(..) | Output::Profile(_) => Ok(()),
     }
 }
 
@@ -324,16 +458,28 @@ fn run_worker(mut sensor: Sensor, jobs: Receiver<Job>, mut sink: ChannelSink) ->
         for job in jobs.iter() {
             match job {
                 Job::Frames(frames) => {
+                    let mut last = 0;
                     for f in &frames {
+                        sink.position = Position::frame(f.number);
                         sensor.process_numbered(&f.frame(), f.number, &mut sink)?;
+                        last = last.max(f.number);
                     }
+                    sink.send(Output::Done(sink.worker, last))?;
                 }
-                Job::Tick(now) => sensor.tick(now, &mut sink)?,
+                Job::Tick(now, after) => {
+                    sink.position = Position::tick_after(after);
+                    sensor.tick(now, &mut sink)?;
+                    sink.send(Output::Done(sink.worker, after))?;
+                }
                 Job::Reload(d, g) => sensor.reload(*d, g),
                 Job::Stats => sink.stats(&sensor.stats().to_json())?,
             }
         }
+        sink.position = Position::END;
         sensor.finish_flows(&mut sink)?;
+        if let Some(p) = sensor.profile_report() {
+            sink.send(Output::Profile(Box::new(p)))?;
+        }
         sink.stats(&sensor.stats().to_json())
     })();
     if let Err(e) = &result {
@@ -342,16 +488,26 @@ fn run_worker(mut sensor: Sensor, jobs: Receiver<Job>, mut sink: ChannelSink) ->
     result
 }
 
-/// A hash of the frame's flow that is the same for both directions: addresses and
-/// ports are put in order before hashing. Fragments and non-IP frames hash by what
-/// they have (addresses, or nothing).
-pub fn flow_hash(state: &impl BuildHasher, frame: &Frame<'_>) -> u64 {
-    let mut h = state.build_hasher();
+/// Where the dispatcher sends a frame.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// By this hash of its flow.
+    Flow(u64),
+    /// The first fragment of a datagram: by its flow's hash (it has the ports).
+    FirstFragment(u64, DatagramKey),
+    /// A later fragment: where its first went; the hash of its addresses when that
+    /// never comes.
+    LaterFragment(u64, DatagramKey),
+}
+
+fn flow_target(state: &impl BuildHasher, frame: &Frame<'_>) -> Target {
     let Ok((_, Decoded::Ip(l3))) = decode::decode_l3(frame.link, frame.data) else {
-        return 0;
+        return Target::Flow(0);
     };
-    let ports = match (l3.proto, l3.fragment) {
-        (6 | 17 | 132, None) if l3.payload.len() >= 4 => Some((
+    let first_part = l3.fragment.is_none_or(|f| f.offset == 0);
+    let ports = match l3.proto {
+        // The ports the flow table keys on (TCP and UDP; other protocols by addresses).
+        6 | 17 if first_part && l3.payload.len() >= 4 => Some((
             u16::from_be_bytes([l3.payload[0], l3.payload[1]]),
             u16::from_be_bytes([l3.payload[2], l3.payload[3]]),
         )),
@@ -360,13 +516,41 @@ pub fn flow_hash(state: &impl BuildHasher, frame: &Frame<'_>) -> u64 {
     let a = (l3.src, ports.map_or(0, |p| p.0));
     let b = (l3.dst, ports.map_or(0, |p| p.1));
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h = state.build_hasher();
     hash_end(&mut h, lo);
     hash_end(&mut h, hi);
-    if l3.fragment.is_none() {
+    if first_part {
         h.write_u8(l3.proto);
     }
     h.write_u16(l3.vlan[0]);
-    h.finish()
+    let hash = h.finish();
+    match l3.fragment {
+        None => Target::Flow(hash),
+        Some(f) => {
+            let key = DatagramKey {
+                src: l3.src,
+                dst: l3.dst,
+                id: f.id,
+                proto: l3.proto,
+                vlan: l3.vlan[0],
+            };
+            if f.offset == 0 {
+                Target::FirstFragment(hash, key)
+            } else {
+                Target::LaterFragment(hash, key)
+            }
+        }
+    }
+}
+
+/// A hash of the frame's flow that is the same for both directions: addresses and
+/// ports are put in order before hashing. A datagram's first fragment hashes as its
+/// flow; later fragments (no ports) and non-IP frames hash by what they have
+/// (addresses, or nothing); the dispatcher sends later fragments after their first.
+pub fn flow_hash(state: &impl BuildHasher, frame: &Frame<'_>) -> u64 {
+    match flow_target(state, frame) {
+        Target::Flow(h) | Target::FirstFragment(h, _) | Target::LaterFragment(h, _) => h,
+    }
 }
 
 fn hash_end(h: &mut impl Hasher, (ip, port): (IpAddr, u16)) {

@@ -57,6 +57,11 @@ pub struct ReplayArgs {
     /// EVE JSON output file.
     #[arg(long)]
     pub eve: PathBuf,
+    /// Profile the rules: write, per rule, its checks after the prefilter, matches and
+    /// time, and per buffer the prefilter's calls, candidates and time, sorted by time
+    /// (the config key `detect.profile_rules` does the same).
+    #[arg(long, value_name = "FILE")]
+    pub profile_rules: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -243,6 +248,7 @@ pub fn run_pipeline(
     reload: Option<&RuleSlot>,
 ) -> Result<ReplaySummary> {
     let pb = progress_bar(pcaps);
+    let started = std::time::Instant::now();
     let summary = replay_files(pcaps, cfg.sensor(), rules, sink, reload, |bytes, pkts| {
         if let Some(pb) = &pb {
             pb.set_position(bytes);
@@ -252,9 +258,15 @@ pub fn run_pipeline(
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let summary = summary?;
+    let mut summary = summary?;
+    summary.processing = started.elapsed();
     for w in &summary.warnings {
         eprintln!("gatewatch: warning: {w} (packets before it were processed)");
+    }
+    if let (Some(path), Some(profile)) = (&cfg.detect.profile_rules, &summary.profile) {
+        gatewatch_sensor::pipeline::write_profile(path, profile)
+            .with_context(|| format!("cannot write the rule profile `{}`", path.display()))?;
+        eprintln!("rule profile: {}", path.display());
     }
     Ok(summary)
 }
@@ -276,6 +288,9 @@ fn report_summary(s: &ReplaySummary) {
         c("detect.alert"),
         c("decoder.invalid")
     );
+    // Net of start-up, as Suricata's `time elapsed`: from the first packet read to the
+    // last event written.
+    eprintln!("replay: packet processing {:.3} s", s.processing.as_secs_f64());
     if c("ioc.hits") > 0 {
         eprintln!("ioc: {} indicator hits", c("ioc.hits"));
     }
@@ -300,13 +315,19 @@ fn report_summary(s: &ReplaySummary) {
     }
 }
 
-pub fn replay(a: ReplayArgs, cfg: Config) -> Result<ExitCode> {
+pub fn replay(a: ReplayArgs, mut cfg: Config) -> Result<ExitCode> {
+    if a.profile_rules.is_some() {
+        cfg.detect.profile_rules = a.profile_rules.clone();
+    }
+    let loading = std::time::Instant::now();
     let rules = load_detection(&a.rules, &a.engines, &cfg, false)?;
+    eprintln!("rules: ready in {:.3} s", loading.elapsed().as_secs_f64());
     let slot = RuleSlot::new(rules.clone());
     let _control =
         a.reload.then(|| accept_reloads(&a.rules, &a.engines, &cfg, slot.clone())).transpose()?;
     let mut eve = eve_writer(&a.eve, &cfg)?;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve, a.reload.then_some(&*slot))?;
+    drop(eve);
     report_summary(&summary);
     Ok(ExitCode::SUCCESS)
 }

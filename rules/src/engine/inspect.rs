@@ -1,6 +1,18 @@
-//! Payload inspection: content, pcre and isdataat in rule order, with Suricata's
-//! relative-match semantics and backtracking (a relative item that fails makes the item
-//! before it try its next occurrence), bounded by a recursion budget.
+//! Payload inspection: content, pcre, isdataat and the `byte_*` keywords in rule order,
+//! with Suricata's relative-match semantics.
+//!
+//! As in Suricata (`detect-engine-content-inspection.c`), a keyword that matched tries
+//! its next occurrence only when a later keyword depends on where it matched in a way
+//! a later occurrence could satisfy: a content is tried again only when a following
+//! content has `within` (its window is bounded on the right), a pcre when a relative
+//! keyword follows it. Every other failure ends the inspection of the buffer at once
+//! ("discontinue"): a later occurrence could only shrink the windows after it. This is
+//! what keeps a rule like `content:"powershell"; content:"DownloadFile("; distance:0;`
+//! linear in the buffer instead of quadratic. A recursion budget bounds the rest.
+//!
+//! `nocase` contents are searched in a lowercased copy of the buffer with the same SIMD
+//! substring search as the others; the copy is made once per buffer and detection call
+//! ([`LowerCache`]) and shared by every rule that needs it.
 
 use memchr::memmem;
 
@@ -10,66 +22,142 @@ use crate::signature::{ByteCmp, ByteOp, ByteRead, Content, PayloadMatch, Value};
 /// Suricata's default inspection recursion limit.
 const RECURSION_LIMIT: u32 = 3000;
 
-/// A content pattern ready to search.
+/// A content pattern ready to search: exact bytes, or lowercased bytes searched in the
+/// lowercased buffer.
 #[derive(Debug, Clone)]
-pub(crate) enum Needle {
-    Exact(Box<memmem::Finder<'static>>),
-    /// Lower-cased pattern; searched case-insensitively (ASCII).
-    NoCase(Vec<u8>),
+pub(crate) struct Needle {
+    finder: memmem::Finder<'static>,
+    nocase: bool,
 }
 
 impl Needle {
     pub(crate) fn new(c: &Content) -> Needle {
-        if c.nocase {
-            Needle::NoCase(c.pattern.to_ascii_lowercase())
+        let finder = if c.nocase {
+            memmem::Finder::new(&c.pattern.to_ascii_lowercase()).into_owned()
         } else {
-            Needle::Exact(Box::new(memmem::Finder::new(&c.pattern).into_owned()))
-        }
+            memmem::Finder::new(&c.pattern).into_owned()
+        };
+        Needle { finder, nocase: c.nocase }
     }
 
     fn len(&self) -> usize {
-        match self {
-            Needle::Exact(f) => f.needle().len(),
-            Needle::NoCase(p) => p.len(),
-        }
+        self.finder.needle().len()
     }
 
-    /// First occurrence starting in `hay`, or None.
+    /// First occurrence in `hay` (the lowercased buffer for a `nocase` needle).
     fn find(&self, hay: &[u8]) -> Option<usize> {
-        match self {
-            Needle::Exact(f) => f.find(hay),
-            Needle::NoCase(p) => {
-                let n = p.len();
-                if n == 0 || hay.len() < n {
-                    return None;
-                }
-                let first = p[0];
-                let upper = first.to_ascii_uppercase();
-                let last_start = hay.len() - n;
-                let mut i = 0;
-                while i <= last_start {
-                    let off = memchr::memchr2(first, upper, &hay[i..=last_start])?;
-                    let at = i + off;
-                    if hay[at..at + n].eq_ignore_ascii_case(p) {
-                        return Some(at);
-                    }
-                    i = at + 1;
-                }
-                None
-            }
+        if self.len() == 0 {
+            return None;
         }
+        self.finder.find(hay)
     }
 
     fn is_at(&self, hay: &[u8], at: usize) -> bool {
         let n = self.len();
-        if at + n > hay.len() {
-            return false;
-        }
-        match self {
-            Needle::Exact(f) => &hay[at..at + n] == f.needle(),
-            Needle::NoCase(p) => hay[at..at + n].eq_ignore_ascii_case(p),
-        }
+        at.checked_add(n).and_then(|end| hay.get(at..end)) == Some(self.finder.needle())
     }
+}
+
+/// An inspection list compiled for matching: the needle of each content and, for each
+/// content and pcre, whether it tries its next occurrence when what follows fails.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepared {
+    needles: Vec<Option<Needle>>,
+    retry: Vec<bool>,
+    nocase: bool,
+}
+
+impl Prepared {
+    pub(crate) fn new(items: &[PayloadMatch]) -> Prepared {
+        let needles = items
+            .iter()
+            .map(|m| match m {
+                PayloadMatch::Content(c) => Some(Needle::new(c)),
+                _ => None,
+            })
+            .collect();
+        let nocase = items.iter().any(|m| matches!(m, PayloadMatch::Content(c) if c.nocase));
+        Prepared { needles, retry: retry_flags(items), nocase }
+    }
+}
+
+/// Whether each content and pcre tries its next occurrence when what follows it fails:
+/// when a later keyword placed relative to it could succeed after a later occurrence
+/// although it failed after this one. That is any relative keyword before the next
+/// content or pcre (isdataat, byte_*), and the next content or pcre itself when it is
+/// relative, except a content that is not negated and has no `within`: its window
+/// only shrinks when the match before it moves on, so if it failed it fails again.
+/// (This is what Suricata 8 does, checked keyword by keyword against the reference.)
+fn retry_flags(items: &[PayloadMatch]) -> Vec<bool> {
+    let anchors = |m: &PayloadMatch| matches!(m, PayloadMatch::Content(_) | PayloadMatch::Pcre(_));
+    (0..items.len())
+        .map(|i| {
+            if !anchors(&items[i]) {
+                return false;
+            }
+            for m in &items[i + 1..] {
+                if !anchors(m) {
+                    if m.is_relative() {
+                        return true;
+                    }
+                    continue;
+                }
+                return match m {
+                    PayloadMatch::Content(c) => {
+                        c.is_relative() && (c.negated || c.within.is_some())
+                    }
+                    other => other.is_relative(),
+                };
+            }
+            false
+        })
+        .collect()
+}
+
+/// Lowercased copies of the buffers of one detection call, made on first use and shared
+/// by the rules inspected in that call. Buffers are told apart by address and length,
+/// which is sound because [`LowerCache::clear`] runs at the start of every call, while
+/// the buffers of the packet are borrowed and cannot change; buffers made during the
+/// call (transforms) are lowercased without the cache.
+#[derive(Debug, Default)]
+pub(crate) struct LowerCache {
+    entries: Vec<(usize, usize, Vec<u8>)>,
+    used: usize,
+}
+
+impl LowerCache {
+    pub(crate) fn clear(&mut self) {
+        self.used = 0;
+    }
+
+    pub(crate) fn get(&mut self, buf: &[u8]) -> &[u8] {
+        let key = (buf.as_ptr() as usize, buf.len());
+        let hit = self.entries[..self.used].iter().position(|e| (e.0, e.1) == key);
+        let i = match hit {
+            Some(i) => i,
+            None => {
+                if self.used == self.entries.len() {
+                    self.entries.push((0, 0, Vec::new()));
+                }
+                let e = &mut self.entries[self.used];
+                e.0 = key.0;
+                e.1 = key.1;
+                e.2.clear();
+                e.2.extend(buf.iter().map(u8::to_ascii_lowercase));
+                self.used += 1;
+                self.used - 1
+            }
+        };
+        &self.entries[i].2
+    }
+}
+
+/// Where the lowercased buffer comes from.
+pub(crate) enum Lower<'a> {
+    /// A buffer of the packet: shared through the call's cache.
+    Cached(&'a mut LowerCache),
+    /// A buffer made for this rule (a transform's output): lowercased for it alone.
+    Own,
 }
 
 /// Counters of the inspection, shared by the calling thread.
@@ -79,51 +167,96 @@ pub struct InspectStats {
     pub recursion_limit: u64,
 }
 
-pub(crate) struct Inspector<'a> {
-    pub items: &'a [PayloadMatch],
-    pub needles: &'a [Option<Needle>],
-    pub buf: &'a [u8],
-    pub budget: u32,
-    pub stats: &'a mut InspectStats,
-    /// `byte_extract` variables.
-    pub vars: [u64; MAX_BYTE_VARS],
-    /// Stream inspection: the match must cover this offset (start before, end after).
-    pub cross: Option<usize>,
+/// Stream inspection: where the new bytes of a chunk start and where the chunk is in
+/// its stream.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StreamView {
+    /// A match counts only if it ends after this offset of the chunk (one that ends
+    /// before was found in an earlier chunk).
+    pub new_from: usize,
+    /// Stream offset of the chunk's first byte: absolute `offset`/`depth` count from
+    /// the start of the stream.
+    pub offset: u64,
 }
 
-impl Inspector<'_> {
+/// The outcome of inspecting from one keyword on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Match,
+    /// No match from here; an earlier keyword may try its next occurrence.
+    NoMatch,
+    /// No match, and no earlier keyword may try again: the buffer does not match.
+    Discontinue,
+}
+
+pub(crate) struct Inspector<'a> {
+    items: &'a [PayloadMatch],
+    prep: &'a Prepared,
+    buf: &'a [u8],
+    /// `buf` lowercased, when the list has a `nocase` content.
+    lower: &'a [u8],
+    budget: u32,
+    stats: &'a mut InspectStats,
+    /// `byte_extract` variables.
+    vars: [u64; MAX_BYTE_VARS],
+    /// Stream inspection of a chunk.
+    stream: Option<StreamView>,
+}
+
+impl<'a> Inspector<'a> {
+    /// Does `buf` match the list? With `stream`, `buf` is a stream chunk: only a match
+    /// that ends in its new bytes counts, and absolute positions are stream offsets.
     pub(crate) fn run(
         items: &[PayloadMatch],
-        needles: &[Option<Needle>],
+        prep: &Prepared,
         buf: &[u8],
+        stream: Option<StreamView>,
+        lower: Lower<'_>,
         stats: &mut InspectStats,
     ) -> bool {
-        Self::run_crossing(items, needles, buf, None, stats)
-    }
-
-    /// Like [`Inspector::run`]; with `cross`, only a match whose span covers that offset
-    /// counts (stream inspection of already-seen bytes followed by new ones).
-    pub(crate) fn run_crossing(
-        items: &[PayloadMatch],
-        needles: &[Option<Needle>],
-        buf: &[u8],
-        cross: Option<usize>,
-        stats: &mut InspectStats,
-    ) -> bool {
+        let own;
+        let lower: &[u8] = match (prep.nocase, lower) {
+            (false, _) => &[],
+            (true, Lower::Cached(cache)) => cache.get(buf),
+            (true, Lower::Own) => {
+                own = buf.to_ascii_lowercase();
+                &own
+            }
+        };
         let mut ins = Inspector {
             items,
-            needles,
+            prep,
             buf,
+            lower,
             budget: RECURSION_LIMIT,
             stats,
             vars: [0; MAX_BYTE_VARS],
-            cross,
+            stream,
         };
-        ins.match_from(0, 0, (usize::MAX, 0))
+        ins.match_from(0, 0, (usize::MAX, 0)) == Step::Match
     }
 
     /// The window `[start, end)` a content may occupy, or None if it is empty.
-    fn window(c: &Content, prev_end: usize, len: usize) -> Option<(usize, usize)> {
+    fn window(&self, c: &Content, prev_end: usize) -> Option<(usize, usize)> {
+        let len = self.buf.len();
+        let base = self.stream.map_or(0, |s| s.offset);
+        if base > 0 && !c.is_relative() && (c.offset.is_some() || c.depth.is_some()) {
+            // Absolute positions in a chunk that starts inside the stream: count them
+            // from the start of the stream, as Suricata does.
+            let start = u64::from(c.offset.unwrap_or(0));
+            let end = c.depth.map(|d| start + u64::from(d));
+            if end.is_some_and(|e| e <= base) {
+                return None;
+            }
+            let s = usize::try_from(start.saturating_sub(base)).unwrap_or(usize::MAX);
+            let e = end.map_or(len, |e| usize::try_from(e - base).unwrap_or(usize::MAX).min(len));
+            return (s <= e && s <= len).then_some((s, e));
+        }
+        Self::window_in(c, prev_end, len)
+    }
+
+    /// [`Inspector::window`] in buffer coordinates.
+    fn window_in(c: &Content, prev_end: usize, len: usize) -> Option<(usize, usize)> {
         let (mut start, mut end);
         if c.is_relative() {
             end = len;
@@ -167,18 +300,17 @@ impl Inspector<'_> {
         let (start, end) = win;
         let n = needle.len();
         let from = from.max(start);
+        let hay = if needle.nocase { self.lower } else { self.buf };
         if c.endswith {
             // Only one place can satisfy endswith: the end of the buffer.
-            let at = self.buf.len().checked_sub(n)?;
-            return (at >= from && self.buf.len() <= end && needle.is_at(self.buf, at))
-                .then_some(at);
+            let at = hay.len().checked_sub(n)?;
+            return (at >= from && hay.len() <= end && needle.is_at(hay, at)).then_some(at);
         }
         if from + n > end {
             return None;
         }
-        needle.find(&self.buf[from..end]).map(|p| p + from)
+        needle.find(hay.get(from..end)?).map(|p| p + from)
     }
-
     fn value(&self, v: Value) -> i64 {
         match v {
             Value::Num(n) => n,
@@ -273,44 +405,29 @@ impl Inspector<'_> {
     }
 
     /// `span`: (lowest start, highest end) of the positive matches so far.
-    fn match_from(&mut self, i: usize, prev_end: usize, span: (usize, usize)) -> bool {
+    fn match_from(&mut self, i: usize, prev_end: usize, span: (usize, usize)) -> Step {
         let Some(item) = self.items.get(i) else {
-            // Stream inspection: only a match across the boundary is new.
-            return self.cross.is_none_or(|k| span.0 < k && span.1 > k);
+            // Stream inspection: only a match that ends in the new bytes is new.
+            return match self.stream {
+                Some(s) if span.1 <= s.new_from => Step::NoMatch,
+                _ => Step::Match,
+            };
         };
         if self.budget == 0 {
             self.stats.recursion_limit += 1;
-            return false;
+            return Step::Discontinue;
         }
         self.budget -= 1;
         match item {
-            PayloadMatch::Content(c) => {
-                let Some(needle) = self.needles.get(i).and_then(|n| n.as_ref()) else {
-                    return false;
-                };
-                let win = Self::window(c, prev_end, self.buf.len());
-                if c.negated {
-                    let found = win.is_some_and(|w| self.find(c, needle, w, w.0).is_some());
-                    return !found && self.match_from(i + 1, prev_end, span);
-                }
-                let Some(win) = win else { return false };
-                let mut from = win.0;
-                loop {
-                    let Some(at) = self.find(c, needle, win, from) else { return false };
-                    let end = at + c.pattern.len();
-                    if self.match_from(i + 1, end, (span.0.min(at), span.1.max(end))) {
-                        return true;
-                    }
-                    if !self.next_is_relative(i) || self.budget == 0 {
-                        return false;
-                    }
-                    from = at + 1;
-                }
-            }
+            PayloadMatch::Content(c) => self.content(i, c, prev_end, span),
             PayloadMatch::Pcre(p) => {
                 let base = if p.relative { prev_end } else { 0 };
                 if base > self.buf.len() {
-                    return p.negated && self.match_from(i + 1, prev_end, span);
+                    return if p.negated {
+                        self.match_from(i + 1, prev_end, span)
+                    } else {
+                        Step::NoMatch
+                    };
                 }
                 let subject = &self.buf[base..];
                 let mut from = 0;
@@ -318,25 +435,29 @@ impl Inspector<'_> {
                     match p.regex.find_at(subject, from) {
                         Ok(Some(m)) => {
                             if p.negated {
-                                return false;
+                                return Step::NoMatch;
                             }
                             let sp = (span.0.min(base + m.start()), span.1.max(base + m.end()));
-                            if self.match_from(i + 1, base + m.end(), sp) {
-                                return true;
+                            let rest = self.match_from(i + 1, base + m.end(), sp);
+                            if rest != Step::NoMatch || !self.retries(i) {
+                                return rest;
                             }
-                            if !self.next_is_relative(i)
-                                || self.budget == 0
-                                || m.start() >= subject.len()
-                            {
-                                return false;
+                            if m.start() >= subject.len() {
+                                return Step::NoMatch;
                             }
                             from = m.start() + 1;
                         }
-                        Ok(None) => return p.negated && self.match_from(i + 1, prev_end, span),
+                        Ok(None) => {
+                            return if p.negated {
+                                self.match_from(i + 1, prev_end, span)
+                            } else {
+                                Step::NoMatch
+                            };
+                        }
                         Err(_) => {
                             // Match limit or another PCRE runtime error: counted, no match.
                             self.stats.pcre_errors += 1;
-                            return false;
+                            return Step::NoMatch;
                         }
                     }
                 }
@@ -347,15 +468,74 @@ impl Inspector<'_> {
                 } else {
                     (*offset as usize) < self.buf.len()
                 };
-                has != *negated && self.match_from(i + 1, prev_end, span)
+                match (has, *negated) {
+                    (true, false) | (false, true) => self.match_from(i + 1, prev_end, span),
+                    // Data where there must be none, after a relative match: a later
+                    // match of what came before might still leave none.
+                    (true, true) if *relative => Step::NoMatch,
+                    _ => Step::Discontinue,
+                }
             }
             PayloadMatch::Byte(op) => match self.byte_op(op, prev_end) {
                 Some(next) => self.match_from(i + 1, next, span),
-                None => false,
+                None => Step::NoMatch,
             },
             PayloadMatch::Bsize(n) => {
-                n.matches(self.buf.len() as u64) && self.match_from(i + 1, prev_end, span)
+                if n.matches(self.buf.len() as u64) {
+                    self.match_from(i + 1, prev_end, span)
+                } else {
+                    Step::Discontinue
+                }
             }
+        }
+    }
+
+    /// Does keyword `i` try its next occurrence when what follows fails? Also when it
+    /// is the last keyword of a stream inspection, whose match must end in new bytes.
+    fn retries(&self, i: usize) -> bool {
+        self.prep.retry.get(i).copied().unwrap_or(false)
+            || (self.stream.is_some() && i + 1 == self.items.len())
+    }
+
+    fn content(&mut self, i: usize, c: &Content, prev_end: usize, span: (usize, usize)) -> Step {
+        let Some(needle) = self.prep.needles.get(i).and_then(|n| n.as_ref()) else {
+            return Step::Discontinue;
+        };
+        let win = self.window(c, prev_end);
+        if c.negated {
+            let found = win.is_some_and(|w| self.find(c, needle, w, w.0).is_some());
+            if !found {
+                return self.match_from(i + 1, prev_end, span);
+            }
+            // Found where it must not be: independent of what came before unless it is
+            // placed relative to it (Suricata's DETECT_CONTENT_IS_SINGLE).
+            let single = !c.is_relative()
+                && c.offset.is_none()
+                && c.depth.is_none()
+                && !self.next_is_relative(i);
+            return if single { Step::Discontinue } else { Step::NoMatch };
+        }
+        let Some(win) = win else { return Step::NoMatch };
+        let mut from = win.0;
+        loop {
+            let Some(at) = self.find(c, needle, win, from) else {
+                // An absolute content that is not there is not there for any earlier
+                // match either.
+                return if c.is_relative() { Step::NoMatch } else { Step::Discontinue };
+            };
+            let end = at + c.pattern.len();
+            let rest = self.match_from(i + 1, end, (span.0.min(at), span.1.max(end)));
+            if rest == Step::Match {
+                return Step::Match;
+            }
+            if rest == Step::Discontinue || !self.retries(i) {
+                return Step::Discontinue;
+            }
+            if self.budget == 0 {
+                self.stats.recursion_limit += 1;
+                return Step::Discontinue;
+            }
+            from = at + 1;
         }
     }
 }
@@ -369,15 +549,16 @@ mod tests {
         let text = format!("alert tcp any any -> any any ({opts} sid:1;)");
         let sig = Signature::parse(&text, &Vars::default(), Origin { file: "t".into(), line: 1 })
             .unwrap_or_else(|e| panic!("{text}: {e}"));
-        let needles: Vec<Option<Needle>> = sig
-            .payload
-            .iter()
-            .map(|m| match m {
-                PayloadMatch::Content(c) => Some(Needle::new(c)),
-                _ => None,
-            })
-            .collect();
-        Inspector::run(&sig.payload, &needles, buf, &mut InspectStats::default())
+        let prep = Prepared::new(&sig.payload);
+        let mut cache = LowerCache::default();
+        Inspector::run(
+            &sig.payload,
+            &prep,
+            buf,
+            None,
+            Lower::Cached(&mut cache),
+            &mut InspectStats::default(),
+        )
     }
 
     #[test]
@@ -455,6 +636,62 @@ mod tests {
         assert!(run(r#"content:"GET"; isdataat:!4,relative;"#, b"GET /x"));
         assert!(run(r#"pcre:"/get/i";"#, b"xGeT"));
         assert!(run(r#"content:"x"; pcre:!"/zz/";"#, b"x"));
+    }
+
+    /// What tries its next occurrence, each case as the reference Suricata 8.0.6 answers
+    /// it on a UDP packet with that payload (checked with `sv-engine`).
+    #[test]
+    fn retries_as_suricata() {
+        let cases: [(&str, &[u8], bool); 11] = [
+            (r#"content:"X"; content:"Y"; distance:0; isdataat:!2,relative;"#, b"XY123Y", true),
+            (r#"content:"X"; pcre:"/^Z/R";"#, b"XaXZ", true),
+            (r#"content:"X"; byte_test:1,=,0x5a,0,relative;"#, b"XaXZ", true),
+            (r#"content:"X"; content:"Z"; distance:0; within:1;"#, b"XaXZ", true),
+            (r#"content:"X"; isdataat:!1,relative;"#, b"XaX", true),
+            (r#"content:"X"; content:!"a"; within:1;"#, b"XaXb", true),
+            (r#"pcre:"/X./"; content:"Z"; within:1;"#, b"XaXbZ", true),
+            (r#"content:"X"; isdataat:3; content:"Z"; within:1;"#, b"XaXZ", true),
+            (r#"content:"X"; content:!"a"; distance:0;"#, b"XaXb", true),
+            (r#"content:"X"; content:"Y"; distance:0;"#, b"XaXa", false),
+            (r#"content:"X"; content:"Y"; distance:0; content:"Z"; within:1;"#, b"XYaYZ", true),
+        ];
+        for (opts, buf, want) in cases {
+            assert_eq!(run(opts, buf), want, "{opts} on {:?}", String::from_utf8_lossy(buf));
+        }
+    }
+
+    #[test]
+    fn a_relative_content_without_within_does_not_make_the_search_quadratic() {
+        // 20,000 "powershell" and no "DownloadFile(": one search each, not one per
+        // occurrence (which would exhaust the recursion budget).
+        let buf = b"powershell ".repeat(20_000);
+        let rule = r#"content:"powershell"; nocase; content:"DownloadFile("; nocase; distance:0;"#;
+        let text = format!("alert tcp any any -> any any ({rule} sid:1;)");
+        let sig = Signature::parse(&text, &Vars::default(), Origin { file: "t".into(), line: 1 })
+            .expect("rule");
+        let prep = Prepared::new(&sig.payload);
+        let mut stats = InspectStats::default();
+        let mut cache = LowerCache::default();
+        assert!(!Inspector::run(
+            &sig.payload,
+            &prep,
+            &buf,
+            None,
+            Lower::Cached(&mut cache),
+            &mut stats
+        ));
+        assert_eq!(stats.recursion_limit, 0);
+    }
+
+    #[test]
+    fn nocase_finds_every_case_and_exact_only_its_own() {
+        assert!(run(r#"content:"PowerShell"; nocase;"#, b"xx POWERSHELL yy"));
+        assert!(run(
+            r#"content:"PowerShell"; nocase; content:"-ENC"; nocase; distance:1;"#,
+            b"powershell -enc"
+        ));
+        assert!(!run(r#"content:"PowerShell";"#, b"xx POWERSHELL yy"));
+        assert!(run(r#"content:"a|00|B"; nocase; endswith;"#, b"zzA\x00b"));
     }
 
     #[test]

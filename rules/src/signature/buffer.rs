@@ -200,6 +200,18 @@ impl Transform {
         })
     }
 
+    /// The keyword of the transform, as written in a rule.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Transform::DotPrefix => "dotprefix",
+            Transform::ToLowercase => "to_lowercase",
+            Transform::ToUppercase => "to_uppercase",
+            Transform::StripWhitespace => "strip_whitespace",
+            Transform::CompressWhitespace => "compress_whitespace",
+            Transform::UrlDecode => "url_decode",
+        }
+    }
+
     pub fn apply(self, data: &[u8]) -> Vec<u8> {
         match self {
             Transform::DotPrefix => {

@@ -116,6 +116,8 @@ pub struct Header<'a> {
     pub app_proto: Option<String>,
     /// The application protocol when this engine supports it.
     pub app_proto_supported: Option<super::AppProto>,
+    /// `tcp-pkt`: TCP packets only, never the reassembled stream.
+    pub packet_only: bool,
     _text: &'a str,
 }
 
@@ -187,7 +189,6 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
     let mut app_proto_supported = None;
     let proto = match toks[1].to_ascii_lowercase().as_str() {
         "ip" | "pkthdr" | "ipv4" | "ip4" | "ipv6" | "ip6" => Proto::Ip,
-        // Packet-only TCP: what this engine inspects today.
         "tcp" | "tcp-pkt" => Proto::Tcp,
         "udp" => Proto::Udp,
         "icmp" | "icmpv4" => Proto::Icmp,
@@ -223,6 +224,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         bidirectional,
         app_proto,
         app_proto_supported,
+        packet_only: toks[1].eq_ignore_ascii_case("tcp-pkt"),
         _text: head,
     };
     Ok((header, body))

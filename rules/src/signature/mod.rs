@@ -175,6 +175,7 @@ impl Signature {
     /// Parses one rule. `origin` names where it was read, for messages.
     pub fn parse(text: &str, vars: &Vars, origin: Origin) -> Result<Signature, ParseError> {
         let (hdr, opts) = header::parse_header(text, vars)?;
+        let packet_only = hdr.packet_only;
         let mut sig = Signature {
             action: hdr.action,
             proto: hdr.proto,
@@ -216,7 +217,13 @@ impl Signature {
                 Err(e)
             }
             (Err(e), None) => Err(e),
-            (Ok(()), None) => Ok(sig),
+            (Ok(()), None) => {
+                // `tcp-pkt` is `tcp` with `flow:no_stream`.
+                if packet_only && sig.flow.stream.is_none() {
+                    sig.flow.stream = Some(false);
+                }
+                Ok(sig)
+            }
         }
     }
 

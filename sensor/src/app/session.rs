@@ -10,12 +10,24 @@
 
 use std::collections::VecDeque;
 
-use gatewatch_rules::signature::{AppProto, Buffer, Side as BufferSide};
+use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
-use super::http::{self, Body, Event, Head, HttpParser, RequestInfo, Side};
-use super::{dns, smtp, tls, x509};
+mod http_conn;
+mod ssh_conn;
+mod tls_conn;
+
+pub use http_conn::HttpRecord;
+use http_conn::{http_events, http_record, HttpConn};
+use ssh_conn::{ssh_bytes, SshConn};
+pub use ssh_conn::{SshRecord, SshSide};
+use tls_conn::{tls_bytes, TlsConn};
+pub use tls_conn::{Fingerprint, TlsRecord};
+
+use super::http::{self, HttpParser, RequestInfo, Side};
+use super::{dns, smtp};
 use crate::output::eve::DnsBody;
+use crate::stream::raw::{RawChunk, RawTail};
 use crate::stream::{Memcap, StreamDir, StreamStats};
 
 /// Bounds of the application layer of one session.
@@ -114,98 +126,6 @@ struct SmtpConn {
     next_tx: u64,
 }
 
-/// The EVE `tls` record of a session.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct TlsRecord {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuerdn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sni: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notbefore: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notafter: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3: Option<Fingerprint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3s: Option<Fingerprint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja4: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub client_alpns: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Fingerprint {
-    pub hash: String,
-    pub string: String,
-}
-
-/// The EVE `ssh` record of a session.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct SshRecord {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client: Option<SshSide>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<SshSide>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct SshSide {
-    pub proto_version: String,
-    pub software_version: String,
-}
-
-#[derive(Debug, Default)]
-struct TlsConn {
-    asm: [tls::HandshakeAssembler; 2],
-    rec: TlsRecord,
-    /// Request-side buffers kept for the server's inspections.
-    client_buffers: Vec<(Buffer, Vec<u8>)>,
-    logged: bool,
-}
-
-#[derive(Debug, Default)]
-struct SshConn {
-    line: [Vec<u8>; 2],
-    done: [bool; 2],
-    rec: SshRecord,
-    logged: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct HttpRecord {
-    #[serde(skip)]
-    pub tx_id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_user_agent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_content_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_refer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_method: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect: Option<String>,
-    pub length: u64,
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FileRecord {
     pub filename: String,
@@ -229,19 +149,21 @@ pub struct FileRecord {
     pub storable: bool,
 }
 
-/// Bytes on each side of a segment boundary given to stream inspection: a match that
-/// spans the boundary and is longer than this on one side is not found.
-pub const STREAM_SPAN: usize = 256;
-
 /// What one segment produced.
 #[derive(Debug, Default)]
 pub struct AppOutput {
     pub inspections: Vec<Inspection>,
-    /// The raw stream around this segment's in-order bytes: (up to [`STREAM_SPAN`]
-    /// bytes already seen, then the new bytes; where the new bytes start).
-    pub stream: Option<(Vec<u8>, usize)>,
+    /// The segment's payload went to reassembly: content rules inspect the chunks
+    /// below, not the packet (see [`crate::stream::raw`]).
+    pub in_stream: bool,
+    /// The stream bytes this segment made available for inspection: usually one chunk;
+    /// a second after a gap given up on at the end of the direction.
+    pub chunks: Vec<RawChunk>,
     /// The segment carried only bytes already received (a retransmission).
     pub retransmission: bool,
+    /// The session is encrypted (after a TLS or SSH handshake): its payload is no
+    /// longer inspected, as Suricata's default `encryption-handling: track-only`.
+    pub encrypted: bool,
     /// (to server, record): the direction orients the EVE envelope.
     pub records: Vec<(bool, Record)>,
     /// The first [`SessionLimits::scan_depth`] bytes of a direction, (to server, bytes),
@@ -272,22 +194,6 @@ pub struct AppCounters {
 }
 
 #[derive(Debug)]
-struct HttpTx {
-    id: u64,
-    request: Option<Box<Head>>,
-    request_body: Option<Box<Body>>,
-    response: Option<Box<Head>>,
-}
-
-#[derive(Debug)]
-struct HttpConn {
-    req: HttpParser,
-    resp: HttpParser,
-    txs: VecDeque<HttpTx>,
-    next_tx: u64,
-}
-
-#[derive(Debug)]
 enum Proto {
     /// Not identified yet: the first bytes of each direction.
     Probing([Vec<u8>; 2]),
@@ -307,8 +213,8 @@ pub struct TcpSession {
     streams: [Option<StreamDir>; 2],
     /// Initial sequence numbers from the handshake, +1.
     isn: [Option<u32>; 2],
-    /// The last [`STREAM_SPAN`] in-order bytes of each direction.
-    tail: [Vec<u8>; 2],
+    /// The end of each direction's stream for the next inspection chunk.
+    raw: [RawTail; 2],
     /// First bytes of each direction for content scanning, until handed out.
     scan: [Vec<u8>; 2],
     scan_done: [bool; 2],
@@ -324,7 +230,7 @@ impl Default for TcpSession {
         TcpSession {
             streams: [None, None],
             isn: [None, None],
-            tail: [Vec::new(), Vec::new()],
+            raw: [RawTail::default(), RawTail::default()],
             scan: [Vec::new(), Vec::new()],
             scan_done: [false, false],
             proto: Proto::Probing([Vec::new(), Vec::new()]),
@@ -359,13 +265,20 @@ impl TcpSession {
         let mut bytes = Vec::new();
         // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
         let seq = if flags & SYN != 0 { seq.wrapping_add(1) } else { seq };
+        // Encrypted by an earlier segment: this one is still reassembled (the parsers
+        // track the session) but not inspected.
+        out.encrypted = self.encrypted();
         if !payload.is_empty() {
             let isn = self.isn[d];
             let stream = self.streams[d]
                 .get_or_insert_with(|| StreamDir::new(isn.unwrap_or(seq), limits.depth));
-            let before = stream.stats.retransmissions;
+            let before = stream.stats;
             stream.insert(seq, payload, mem);
-            out.retransmission = stream.stats.retransmissions > before;
+            out.retransmission = stream.stats.retransmissions > before.retransmissions;
+            // Past the reassembly depth the stream stops; Suricata then inspects the
+            // packets themselves, and so does this sensor.
+            let beyond = stream.stats.depth_dropped - before.depth_dropped;
+            out.in_stream = beyond < payload.len() as u64;
             if stream.pending_bytes() > limits.max_pending {
                 stream.skip_gap(mem);
                 self.gap(d ^ self.rev());
@@ -373,25 +286,7 @@ impl TcpSession {
             bytes = self.streams[d].as_mut().map(|s| s.take(mem)).unwrap_or_default();
         }
         if !bytes.is_empty() {
-            let tail = &mut self.tail[d];
-            if !tail.is_empty() {
-                // Only the bytes around the boundary: a match across it is shorter than
-                // STREAM_SPAN on each side.
-                let before = &tail[..];
-                let after = &bytes[..bytes.len().min(STREAM_SPAN)];
-                let mut window = Vec::with_capacity(before.len() + after.len());
-                window.extend_from_slice(before);
-                window.extend_from_slice(after);
-                out.stream = Some((window, before.len()));
-            }
-            let keep = STREAM_SPAN.min(tail.len() + bytes.len());
-            if bytes.len() >= keep {
-                tail.clear();
-                tail.extend_from_slice(&bytes[bytes.len() - keep..]);
-            } else {
-                tail.drain(..tail.len() + bytes.len() - keep);
-                tail.extend_from_slice(&bytes);
-            }
+            self.inspect_raw(d, &bytes, out);
             self.collect_scan(d, &bytes, limits.scan_depth, mem, counters, out);
             self.deliver(d, &bytes, dport_53, limits, counters, out);
         }
@@ -402,12 +297,34 @@ impl TcpSession {
                     let rest = s.take(mem);
                     self.gap(d ^ self.rev());
                     if !rest.is_empty() {
+                        self.inspect_raw(d, &rest, out);
                         self.deliver(d, &rest, dport_53, limits, counters, out);
                     }
                 }
             }
             self.close_dir(d ^ self.rev(), counters, out);
             self.flush_scan(d, mem, out);
+        }
+    }
+
+    /// Hands new in-order bytes of direction `d` to stream inspection, unless the
+    /// session is encrypted.
+    fn inspect_raw(&mut self, d: usize, bytes: &[u8], out: &mut AppOutput) {
+        if out.encrypted {
+            return;
+        }
+        let Some(stream) = self.streams[d].as_ref() else { return };
+        let at = stream.next_offset().saturating_sub(bytes.len() as u64);
+        out.chunks.push(self.raw[d].chunk(bytes, at));
+    }
+
+    /// Has the session switched to encryption in both directions (TLS after the
+    /// ChangeCipherSpec or application data, SSH after NEWKEYS)?
+    pub fn encrypted(&self) -> bool {
+        match &self.proto {
+            Proto::Tls(t) => t.asm.iter().all(|a| a.encrypted),
+            Proto::Ssh(s) => s.newkeys(),
+            _ => false,
         }
     }
 
@@ -735,398 +652,12 @@ fn file_of(filename: &str, data: &[u8], tx_id: u64, truncated: bool) -> FileReco
     }
 }
 
-fn tls_version(v: u16) -> String {
-    match v {
-        0x0300 => "SSLv3".into(),
-        0x0301 => "TLSv1".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        v => format!("0x{v:04x}"),
-    }
-}
-
-/// Handshake bytes of one direction of a TLS session.
-fn tls_bytes(
-    t: &mut TlsConn,
-    d: usize,
-    bytes: &[u8],
-    counters: &mut AppCounters,
-    out: &mut AppOutput,
-) {
-    let mut msgs: Vec<(u8, Vec<u8>)> = Vec::new();
-    let was_failed = t.asm[d].failed.is_some();
-    t.asm[d].feed(bytes, |ty, body| msgs.push((ty, body.to_vec())));
-    if !was_failed && t.asm[d].failed.is_some() {
-        counters.tls_errors += 1;
-    }
-    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
-    for (ty, body) in msgs {
-        match (d, ty) {
-            (0, tls::HS_CLIENT_HELLO) => {
-                let Ok(ch) = tls::parse_client_hello(&body) else {
-                    counters.tls_errors += 1;
-                    continue;
-                };
-                let mut b = Vec::new();
-                if let Some(sni) = ch.sni() {
-                    t.rec.sni = Some(text(sni));
-                    push(&mut b, Buffer::TlsSni, sni);
-                }
-                let ja3 = Fingerprint { hash: ch.ja3_hash(), string: ch.ja3_string() };
-                push(&mut b, Buffer::Ja3Hash, ja3.hash.as_bytes());
-                push(&mut b, Buffer::Ja3String, ja3.string.as_bytes());
-                let ja4 = ch.ja4();
-                push(&mut b, Buffer::Ja4Hash, ja4.as_bytes());
-                t.rec.ja3 = Some(ja3);
-                t.rec.ja4 = Some(ja4);
-                t.rec.client_alpns = ch.alpn().iter().map(|a| text(a)).collect();
-                t.rec.version.get_or_insert_with(|| tls_version(ch.version));
-                insp.buffers.extend(b.iter().cloned());
-                t.client_buffers = b;
-            }
-            (1, tls::HS_SERVER_HELLO) => {
-                let Ok(sh) = tls::parse_server_hello(&body) else {
-                    counters.tls_errors += 1;
-                    continue;
-                };
-                counters.tls_handshakes += 1;
-                let ja3s = Fingerprint { hash: sh.ja3s_hash(), string: sh.ja3s_string() };
-                push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
-                push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
-                t.rec.ja3s = Some(ja3s);
-                let v = sh.negotiated_version();
-                t.rec.version = Some(tls_version(v));
-                let short = match v {
-                    0x0300 => "ssl3",
-                    0x0301 => "1.0",
-                    0x0302 => "1.1",
-                    0x0303 => "1.2",
-                    0x0304 => "1.3",
-                    _ => "",
-                };
-                push(&mut insp.buffers, Buffer::TlsVersion, short.as_bytes());
-            }
-            (1, tls::HS_CERTIFICATE) => {
-                let certs = tls::parse_certificates(&body).unwrap_or_default();
-                for c in &certs {
-                    push(&mut insp.buffers, Buffer::TlsCerts, c);
-                }
-                let Some(first) = certs.first() else { continue };
-                match x509::parse(first) {
-                    Ok(c) => {
-                        push(&mut insp.buffers, Buffer::TlsCertSubject, c.subject.as_bytes());
-                        push(&mut insp.buffers, Buffer::TlsCertIssuer, c.issuer.as_bytes());
-                        push(&mut insp.buffers, Buffer::TlsCertSerial, c.serial.as_bytes());
-                        push(
-                            &mut insp.buffers,
-                            Buffer::TlsCertFingerprint,
-                            c.fingerprint.as_bytes(),
-                        );
-                        t.rec.subject = Some(c.subject);
-                        t.rec.issuerdn = Some(c.issuer);
-                        t.rec.serial = Some(c.serial);
-                        t.rec.fingerprint = Some(c.fingerprint);
-                        t.rec.notbefore = Some(c.not_before);
-                        t.rec.notafter = Some(c.not_after);
-                    }
-                    Err(_) => counters.tls_errors += 1,
-                }
-            }
-            _ => {}
-        }
-    }
-    if !insp.buffers.is_empty() {
-        if d == 1 {
-            // Server-side inspections also see the client's buffers (rules mixing both).
-            insp.buffers.extend(t.client_buffers.iter().cloned());
-        }
-        insp.meta = meta("tls", &t.rec);
-        out.inspections.push(insp);
-    }
-    // The handshake in clear is over once the server encrypts.
-    if !t.logged && (t.asm[1].encrypted || t.asm[1].failed.is_some()) {
-        t.logged = true;
-        out.records.push((true, Record::Tls(t.rec.clone())));
-    }
-}
-
-/// Banner bytes of one direction of an SSH session.
-fn ssh_bytes(
-    sh: &mut SshConn,
-    d: usize,
-    bytes: &[u8],
-    counters: &mut AppCounters,
-    out: &mut AppOutput,
-) {
-    if sh.done[d] {
-        return;
-    }
-    let room = 255usize.saturating_sub(sh.line[d].len());
-    sh.line[d].extend_from_slice(&bytes[..room.min(bytes.len())]);
-    let Some(nl) = memchr::memchr(b'\n', &sh.line[d]) else {
-        if sh.line[d].len() >= 255 {
-            sh.done[d] = true;
-        }
-        return;
-    };
-    sh.done[d] = true;
-    let line = sh.line[d][..nl].strip_suffix(b"\r").unwrap_or(&sh.line[d][..nl]).to_vec();
-    let Some(rest) = line.strip_prefix(b"SSH-") else { return };
-    let dash = memchr::memchr(b'-', rest).unwrap_or(rest.len());
-    let proto = &rest[..dash];
-    let sw = rest.get(dash + 1..).unwrap_or_default();
-    let sw = sw.split(|c| *c == b' ').next().unwrap_or_default();
-    counters.ssh_banners += 1;
-    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
-    push(&mut insp.buffers, Buffer::SshProto, proto);
-    push(&mut insp.buffers, Buffer::SshSoftware, sw);
-    let side = SshSide { proto_version: text(proto), software_version: text(sw) };
-    if d == 0 {
-        sh.rec.client = Some(side);
-    } else {
-        sh.rec.server = Some(side);
-    }
-    insp.meta = meta("ssh", &sh.rec);
-    out.inspections.push(insp);
-    if sh.done[0] && sh.done[1] && !sh.logged {
-        sh.logged = true;
-        out.records.push((true, Record::Ssh(sh.rec.clone())));
-    }
-}
-
-/// Applies parser events to the transactions of a connection.
-fn http_events(
-    h: &mut HttpConn,
-    request_side: bool,
-    events: Vec<Event>,
-    counters: &mut AppCounters,
-    out: &mut AppOutput,
-) {
-    for ev in events {
-        match (request_side, ev) {
-            (true, Event::Head(head)) => {
-                let id = h.next_tx;
-                h.next_tx += 1;
-                counters.http_tx += 1;
-                h.txs.push_back(HttpTx {
-                    id,
-                    request: Some(head),
-                    request_body: None,
-                    response: None,
-                });
-            }
-            (true, Event::Done(body)) => {
-                let Some(tx) = h.txs.iter_mut().rev().find(|t| t.request.is_some()) else {
-                    continue;
-                };
-                let mut insp = Inspection { to_server: true, ..Default::default() };
-                if let Some(req) = &tx.request {
-                    request_buffers(req, Some(&body), true, &mut insp.buffers);
-                }
-                insp.meta = http_record(tx, None, None).and_then(|r| meta("http", &r));
-                tx.request_body = Some(body);
-                out.inspections.push(insp);
-            }
-            (false, Event::Head(head)) => {
-                match h.txs.iter_mut().find(|t| t.response.is_none()) {
-                    Some(tx) => tx.response = Some(head),
-                    None => {
-                        // A response without a request (midstream pickup).
-                        let id = h.next_tx;
-                        h.next_tx += 1;
-                        counters.http_tx += 1;
-                        h.txs.push_back(HttpTx {
-                            id,
-                            request: None,
-                            request_body: None,
-                            response: Some(head),
-                        });
-                    }
-                }
-            }
-            (false, Event::Done(body)) => {
-                let Some(pos) = h.txs.iter().position(|t| t.response.is_some()) else { continue };
-                let Some(tx) = h.txs.remove(pos) else { continue };
-                let mut insp = Inspection { to_server: false, ..Default::default() };
-                if let Some(req) = &tx.request {
-                    request_buffers(req, None, false, &mut insp.buffers);
-                }
-                if let Some(resp) = &tx.response {
-                    response_buffers(resp, &body, &mut insp.buffers);
-                }
-                let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
-                insp.meta = rec.as_ref().and_then(|r| meta("http", r));
-                out.inspections.push(insp);
-                if let Some(rec) = rec {
-                    out.records.push((true, Record::Http(rec)));
-                }
-                if body.size > 0 {
-                    out.records.push((false, Record::Fileinfo(file_record(&tx, &body))));
-                }
-            }
-        }
-    }
-}
-
 fn push(out: &mut Vec<(Buffer, Vec<u8>)>, b: Buffer, v: &[u8]) {
     out.push((b, v.to_vec()));
 }
 
-/// Headers as `Name: value\r\n` lines followed by `\r\n`.
-fn header_buffers(head: &Head, out: &mut Vec<(Buffer, Vec<u8>)>, per_header: Buffer) {
-    let mut all = Vec::new();
-    let mut names = b"\r\n".to_vec();
-    for (n, v) in &head.headers {
-        let mut line = n.clone();
-        line.extend_from_slice(b": ");
-        line.extend_from_slice(v);
-        all.extend_from_slice(&line);
-        all.extend_from_slice(b"\r\n");
-        names.extend_from_slice(n);
-        names.extend_from_slice(b"\r\n");
-        out.push((per_header, line));
-    }
-    all.extend_from_slice(b"\r\n");
-    names.extend_from_slice(b"\r\n");
-    out.push((Buffer::HttpHeader, all));
-    out.push((Buffer::HttpHeaderNames, names));
-    push(out, Buffer::HttpHeaderRaw, &head.raw_headers);
-    push(out, Buffer::HttpStart, &head.raw);
-    push(
-        out,
-        Buffer::HttpProtocol,
-        if per_header == Buffer::HttpRequestHeader { &head.parts[2] } else { &head.parts[0] },
-    );
-    for (name, b) in [
-        ("Content-Type", Buffer::HttpContentType),
-        ("Content-Length", Buffer::HttpContentLen),
-        ("Connection", Buffer::HttpConnection),
-    ] {
-        if let Some(v) = head.header(name) {
-            push(out, b, v);
-        }
-    }
-}
-
-/// The buffers of a request. `with_either`: also the buffers that exist in both
-/// directions (inspected with the request); without it, only request-only buffers,
-/// for a rule that also needs the response.
-fn request_buffers(
-    req: &Head,
-    body: Option<&Body>,
-    with_either: bool,
-    out: &mut Vec<(Buffer, Vec<u8>)>,
-) {
-    push(out, Buffer::HttpMethod, &req.parts[0]);
-    push(out, Buffer::HttpUriRaw, &req.parts[1]);
-    out.push((Buffer::HttpUri, http::normalize_uri(&req.parts[1])));
-    push(out, Buffer::HttpRequestLine, &req.start_line);
-    for (name, b) in [
-        ("User-Agent", Buffer::HttpUserAgent),
-        ("Accept", Buffer::HttpAccept),
-        ("Accept-Encoding", Buffer::HttpAcceptEnc),
-        ("Accept-Language", Buffer::HttpAcceptLang),
-        ("Referer", Buffer::HttpReferer),
-    ] {
-        if let Some(v) = req.header(name) {
-            push(out, b, v);
-        }
-    }
-    if let Some(h) = req.header("Host") {
-        push(out, Buffer::HttpHostRaw, h);
-        out.push((Buffer::HttpHost, http::normalize_host(h)));
-    }
-    if let Some(b) = body.filter(|b| b.size > 0) {
-        push(out, Buffer::HttpRequestBody, &b.data);
-    }
-    if with_either {
-        header_buffers(req, out, Buffer::HttpRequestHeader);
-        if let Some(c) = req.header_joined("Cookie") {
-            out.push((Buffer::HttpCookie, c));
-        }
-        if let Some(b) = body.filter(|b| b.size > 0) {
-            push(out, Buffer::FileData, &b.data);
-        }
-    } else {
-        // Request headers one by one stay available to a response-side rule.
-        for (n, v) in &req.headers {
-            let mut line = n.clone();
-            line.extend_from_slice(b": ");
-            line.extend_from_slice(v);
-            out.push((Buffer::HttpRequestHeader, line));
-        }
-    }
-    debug_assert!(out.iter().all(|(b, _)| with_either || b.side() == BufferSide::Request));
-}
-
-fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
-    push(out, Buffer::HttpStatCode, &resp.parts[1]);
-    push(out, Buffer::HttpStatMsg, &resp.parts[2]);
-    push(out, Buffer::HttpResponseLine, &resp.start_line);
-    header_buffers(resp, out, Buffer::HttpResponseHeader);
-    if let Some(c) = resp.header_joined("Set-Cookie") {
-        out.push((Buffer::HttpCookie, c));
-    }
-    for (name, b) in [("Location", Buffer::HttpLocation), ("Server", Buffer::HttpServer)] {
-        if let Some(v) = resp.header(name) {
-            push(out, b, v);
-        }
-    }
-    if body.size > 0 {
-        push(out, Buffer::FileData, &body.data);
-    }
-}
-
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn http_record(tx: &HttpTx, resp: Option<&Head>, body: Option<&Body>) -> Option<HttpRecord> {
-    let req = tx.request.as_deref();
-    if req.is_none() && resp.is_none() {
-        return None;
-    }
-    let rh = |n: &str| req.and_then(|r| r.header(n)).map(text);
-    Some(HttpRecord {
-        tx_id: tx.id,
-        hostname: req.and_then(|r| r.header("Host")).map(|h| text(&http::normalize_host(h))),
-        url: req.map(|r| text(&r.parts[1])),
-        http_user_agent: rh("User-Agent"),
-        http_content_type: resp.and_then(|r| r.header("Content-Type")).map(text),
-        http_refer: rh("Referer"),
-        http_method: req.map(|r| text(&r.parts[0])),
-        protocol: req.map(|r| text(&r.parts[2])).or_else(|| resp.map(|r| text(&r.parts[0]))),
-        status: resp.and_then(|r| r.status()),
-        redirect: resp.and_then(|r| r.header("Location")).map(text),
-        length: body.map_or(0, |b| b.size),
-    })
-}
-
-fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
-    let filename = tx
-        .request
-        .as_ref()
-        .map(|r| {
-            let uri = &r.parts[1];
-            let path = uri.split(|c| *c == b'?').next().unwrap_or_default();
-            text(path)
-        })
-        .unwrap_or_default();
-    FileRecord {
-        filename,
-        magic: magic(&body.data),
-        gaps: body.incomplete,
-        state: if body.incomplete { "TRUNCATED" } else { "CLOSED" },
-        md5: body.md5.clone(),
-        sha1: body.sha1.clone(),
-        sha256: body.sha256.clone(),
-        stored: false,
-        size: body.size,
-        tx_id: tx.id,
-        data: body.data.clone(),
-        storable: !body.incomplete && !body.truncated && !body.decoded,
-    }
 }
 
 /// A short description of a file's type from its first bytes.
@@ -1225,227 +756,4 @@ fn detect(probe: &[Vec<u8>; 2], port_53: bool) -> Detected {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(segs: &[(bool, u8, u32, &[u8])]) -> (TcpSession, Vec<AppOutput>, AppCounters) {
-        let mut s = TcpSession::default();
-        let mut mem = Memcap::new(1 << 20);
-        let mut c = AppCounters::default();
-        let limits = SessionLimits::default();
-        let outs = segs
-            .iter()
-            .map(|(ts, f, seq, data)| {
-                let mut out = AppOutput::default();
-                s.on_segment(*ts, *f, *seq, data, false, &limits, &mut mem, &mut c, &mut out);
-                out
-            })
-            .collect();
-        (s, outs, c)
-    }
-
-    fn has(insp: &Inspection, b: Buffer, v: &[u8]) -> bool {
-        insp.buffers.iter().any(|(x, d)| *x == b && d == v)
-    }
-
-    #[test]
-    fn http_out_of_order_request_then_response() {
-        let req = b"GET /a/../x%41?q=1 HTTP/1.1\r\nHost: WWW.Ex.org:8080\r\nUser-Agent: ua\r\n\r\n";
-        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/html\r\n\r\nhello";
-        let (s, outs, c) = run(&[
-            (true, 0x02, 999, b""),
-            (false, 0x12, 4999, b""),
-            // Second half first.
-            (true, 0x18, 1010, &req[10..]),
-            (true, 0x18, 1000, &req[..10]),
-            (false, 0x18, 5000, resp),
-        ]);
-        assert_eq!(s.app_proto, Some(AppProto::Http));
-        assert!(outs[2].inspections.is_empty());
-        let r = &outs[3].inspections[0];
-        assert!(has(r, Buffer::HttpUri, b"/xA?q=1"));
-        assert!(has(r, Buffer::HttpHost, b"www.ex.org"));
-        assert!(has(r, Buffer::HttpUserAgent, b"ua"));
-        assert!(has(r, Buffer::HttpHeaderNames, b"\r\nHost\r\nUser-Agent\r\n\r\n"));
-        let p = &outs[4].inspections[0];
-        assert!(has(p, Buffer::HttpStatCode, b"200"));
-        assert!(has(p, Buffer::FileData, b"hello"));
-        assert!(has(p, Buffer::HttpMethod, b"GET"));
-        // Response-time inspections carry no request buffers of both directions.
-        assert!(!p.buffers.iter().any(|(b, d)| *b == Buffer::HttpHeader && d.starts_with(b"Host")));
-        let recs: Vec<_> = outs[4].records.iter().map(|(_, r)| r).collect();
-        match recs[0] {
-            Record::Http(h) => {
-                assert_eq!(h.status, Some(200));
-                assert_eq!(h.hostname.as_deref(), Some("www.ex.org"));
-                assert_eq!(h.length, 5);
-            }
-            other => panic!("{other:?}"),
-        }
-        match recs[1] {
-            Record::Fileinfo(f) => {
-                assert_eq!(
-                    f.sha256,
-                    "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
-                );
-                assert_eq!(f.filename, "/a/../x%41");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(c.http_tx, 1);
-    }
-
-    #[test]
-    fn midstream_response_first_reverses_directions() {
-        let resp: &[u8] = b"HTTP/1.0 200 OK\r\n\r\nbody";
-        let (mut s, _, mut c) = run(&[(true, 0x18, 7, resp)]);
-        assert!(s.reversed);
-        let mut out = AppOutput::default();
-        s.end(&mut Memcap::new(1 << 20), &mut c, &mut out);
-        let insp = &out.inspections[0];
-        assert!(!insp.to_server);
-        assert!(has(insp, Buffer::HttpStatCode, b"200"));
-        assert!(has(insp, Buffer::FileData, b"body"));
-    }
-
-    #[test]
-    fn stream_window_keeps_a_bounded_tail() {
-        let a = vec![b'a'; 3000];
-        let (_, outs, _) =
-            run(&[(true, 0x18, 1, &a), (true, 0x18, 3001, b"bcd"), (true, 0x18, 3001, b"bcd")]);
-        assert!(outs[0].stream.is_none());
-        let (w, k) = outs[1].stream.as_ref().unwrap();
-        assert_eq!(*k, STREAM_SPAN);
-        assert_eq!(&w[k - 2..], b"aabcd");
-        assert!(outs[2].retransmission);
-        assert!(outs[2].stream.is_none());
-    }
-
-    #[test]
-    fn retransmission_does_not_inspect_twice() {
-        let req: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
-        let (_, outs, c) = run(&[(true, 0x18, 1, req), (true, 0x18, 1, req)]);
-        assert_eq!(outs[0].inspections.len(), 1);
-        assert!(outs[1].inspections.is_empty());
-        assert_eq!(c.http_tx, 1);
-    }
-
-    #[test]
-    fn unknown_protocols_give_up_after_the_probe() {
-        let (s, _, c) = run(&[(true, 0x18, 1, &[0u8; 5000]), (false, 0x18, 1, &[1u8; 5000])]);
-        assert_eq!(s.app_proto, None);
-        assert_eq!(c.detect_failed, 1);
-    }
-
-    /// A handshake message in a TLS record.
-    fn record(hs_type: u8, body: &[u8]) -> Vec<u8> {
-        let mut hs = vec![hs_type];
-        hs.extend(&(body.len() as u32).to_be_bytes()[1..]);
-        hs.extend(body);
-        let mut r = vec![22, 3, 1];
-        r.extend((hs.len() as u16).to_be_bytes());
-        r.extend(hs);
-        r
-    }
-
-    #[test]
-    fn tls_handshake_buffers_and_record() {
-        let ch = record(1, &tls::tests::hello());
-        let mut sh_body = vec![3, 3];
-        sh_body.extend([9u8; 32]);
-        sh_body.extend([0, 0x13, 0x01, 0]);
-        sh_body.extend([0, 0]);
-        let cert = x509::tests::certificate("portal.hue.gov.vn", "Test CA");
-        let mut cert_body = Vec::new();
-        cert_body.extend(&((cert.len() + 3) as u32).to_be_bytes()[1..]);
-        cert_body.extend(&(cert.len() as u32).to_be_bytes()[1..]);
-        cert_body.extend(&cert);
-        let mut server = record(2, &sh_body);
-        server.extend(record(11, &cert_body));
-        server.extend([20, 3, 3, 0, 1, 1]); // ChangeCipherSpec
-                                            // The ClientHello split across two segments.
-        let (a, b) = ch.split_at(7);
-        let (s, outs, c) = run(&[
-            (true, 0x18, 1, a),
-            (true, 0x18, 1 + a.len() as u32, b),
-            (false, 0x18, 1, &server),
-        ]);
-        assert_eq!(s.app_proto, Some(AppProto::Tls));
-        let client = &outs[1].inspections[0];
-        assert!(has(client, Buffer::TlsSni, b"portal.hue.gov.vn"));
-        assert!(client.buffers.iter().any(|(b, v)| *b == Buffer::Ja3Hash && v.len() == 32));
-        let srv = &outs[2].inspections[0];
-        assert!(has(srv, Buffer::TlsCertSubject, b"O=So TTTT Hue, CN=portal.hue.gov.vn"));
-        assert!(has(srv, Buffer::TlsCertIssuer, b"C=VN, CN=Test CA"));
-        assert!(has(srv, Buffer::TlsCerts, &cert));
-        assert!(has(srv, Buffer::TlsVersion, b"1.2"));
-        assert!(has(srv, Buffer::TlsSni, b"portal.hue.gov.vn"));
-        match &outs[2].records[0].1 {
-            Record::Tls(t) => {
-                assert_eq!(t.sni.as_deref(), Some("portal.hue.gov.vn"));
-                assert_eq!(t.version.as_deref(), Some("TLS 1.2"));
-                assert_eq!(t.serial.as_deref(), Some("9C:01:FF"));
-                assert_eq!(t.client_alpns, vec!["h2".to_string()]);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(c.tls_handshakes, 1);
-        assert_eq!(c.tls_errors, 0);
-    }
-
-    #[test]
-    fn ssh_banners() {
-        let (_, outs, c) = run(&[
-            (false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
-            (true, 0x18, 1, b"SSH-2.0-"),
-            (true, 0x18, 9, b"libssh_0.9.6\r\n\x00\x00"),
-        ]);
-        assert!(has(&outs[0].inspections[0], Buffer::SshSoftware, b"OpenSSH_9.2p1"));
-        assert!(has(&outs[2].inspections[0], Buffer::SshProto, b"2.0"));
-        match &outs[2].records[0].1 {
-            Record::Ssh(r) => {
-                assert_eq!(r.client.as_ref().unwrap().software_version, "libssh_0.9.6");
-                assert_eq!(r.server.as_ref().unwrap().software_version, "OpenSSH_9.2p1");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(c.ssh_banners, 2);
-    }
-
-    #[test]
-    fn smtp_envelope_attachment_and_starttls() {
-        let mail: &[u8] = b"EHLO pc01\r\nMAIL FROM:<a@hue.gov.vn>\r\nRCPT TO:<b@hue.gov.vn>\r\nDATA\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nhello\r\n--B--\r\n.\r\n";
-        let (s, outs, c) =
-            run(&[(false, 0x18, 1, b"220 mail.hue.gov.vn ESMTP\r\n"), (true, 0x18, 1, mail)]);
-        assert_eq!(s.app_proto, Some(AppProto::Smtp));
-        let insp = &outs[1].inspections[0];
-        assert!(has(insp, Buffer::SmtpHelo, b"pc01"));
-        assert!(has(insp, Buffer::SmtpRcptTo, b"b@hue.gov.vn"));
-        assert!(has(insp, Buffer::FileData, b"hello"));
-        let kinds: Vec<&str> = outs[1]
-            .records
-            .iter()
-            .map(|(_, r)| match r {
-                Record::Fileinfo(f) => {
-                    assert_eq!(f.filename, "a.txt");
-                    "fileinfo"
-                }
-                Record::Smtp(e) => {
-                    assert_eq!(e.smtp.rcpt_to, vec!["<b@hue.gov.vn>"]);
-                    assert_eq!(e.email.attachment, vec!["a.txt"]);
-                    "smtp"
-                }
-                _ => "other",
-            })
-            .collect();
-        assert_eq!(kinds, vec!["fileinfo", "smtp"]);
-        assert_eq!((c.smtp_mails, c.smtp_attachments), (1, 1));
-    }
-
-    #[test]
-    fn magic_types() {
-        assert_eq!(magic(b"MZ\x90\x00"), Some("PE32 executable (MS Windows)"));
-        assert_eq!(magic(b"<!DOCTYPE html><html>"), Some("HTML document, ASCII text"));
-        assert_eq!(magic(b"\x00\x01\x02"), None);
-    }
-}
+mod tests;

@@ -6,13 +6,34 @@ pub mod filestore;
 use std::io;
 
 use gatewatch_rules::event::AlertEvent;
+use gatewatch_rules::signature::Threshold;
 
 pub use eve::{AppEvent, EveWriter, FlowEvent};
+
+/// What decides whether a match of a rule with a host-tracked threshold alerts, when
+/// the worker that matched it leaves that to the merge of all workers
+/// ([`crate::workers`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldThreshold {
+    pub threshold: Threshold,
+    /// Addresses of the packet that matched (the tracked keys).
+    pub src: std::net::IpAddr,
+    pub dst: std::net::IpAddr,
+    /// Packet time, seconds.
+    pub ts_secs: i64,
+}
 
 /// Where sensor events go: an EVE file, the in-process correlator, a spool (later).
 /// Only `alert` is required; other record types are optional.
 pub trait EventSink {
     fn alert(&mut self, alert: &AlertEvent) -> io::Result<()>;
+
+    /// An alert whose host-tracked threshold is still to be applied. Only the workers'
+    /// channel holds such alerts back; other sinks never see deferred thresholds and
+    /// write it as it is.
+    fn held_alert(&mut self, alert: &AlertEvent, _held: &HeldThreshold) -> io::Result<()> {
+        self.alert(alert)
+    }
 
     fn flow(&mut self, _flow: &FlowEvent) -> io::Result<()> {
         Ok(())

@@ -7,6 +7,8 @@
 //!
 //! The application layer ([`crate::app::session`]) consumes [`StreamDir::take`].
 
+pub mod raw;
+
 use std::collections::BTreeMap;
 
 /// Counters of reassembly.

@@ -130,7 +130,7 @@ fn a_full_queue_drops_whole_batches_and_counts_every_frame() {
     }
     let dispatched = w.stats;
     let mut out = AlertCollector::default();
-    let records = w.finish(&mut out).expect("finish");
+    let records = w.finish(&mut out).expect("finish").stats;
     let processed = merge_stats(&records)["decoder"]["pkts"].as_u64().expect("pkts");
     assert_eq!(dispatched.frames, frames.len() as u64);
     assert_eq!(dispatched.queue_drops % 4, 0, "whole batches");

@@ -1,0 +1,251 @@
+//! Testing one rule on one packet: header, flow, flowbits, payload and sticky buffers,
+//! then its side effects (flowbits, `pass`) and thresholds.
+
+use super::compile::{Compiled, PayloadMode};
+use super::inspect::{Inspector, Lower, StreamView};
+use super::threshold::Entry;
+use super::{lock, Detector, FlowState, Hit, Packet, RuleSet, MAX_ALERTS_PER_PACKET};
+use crate::signature::{Action, FlowbitCmd, HeaderCheck, Track, Transform};
+
+/// The outcome of testing one rule on one packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Eval {
+    NoMatch,
+    /// The rule matched (whether or not it alerts).
+    Matched,
+    /// A `pass` rule matched: inspection of the packet stops.
+    Pass,
+}
+
+impl RuleSet {
+    /// Tests rule `r`; applies its side effects and queues its alert.
+    pub(super) fn eval_rule(
+        &self,
+        r: u32,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        flow: &mut Option<&mut FlowState>,
+        out: &mut Vec<Hit>,
+    ) -> Eval {
+        let c = &self.rules[r as usize];
+        det.stats.rules_evaluated += 1;
+        if !self.rule_matches(c, det, pkt, flow.as_deref()) {
+            return Eval::NoMatch;
+        }
+        // Side effects first: flowbits change even when the alert is suppressed.
+        if let Some(f) = flow.as_deref_mut() {
+            for (cmd, ids) in &c.flowbits {
+                for &id in ids {
+                    match cmd {
+                        FlowbitCmd::Set => f.set_bit(id, true),
+                        FlowbitCmd::Unset => f.set_bit(id, false),
+                        FlowbitCmd::Toggle => {
+                            let v = f.bit(id);
+                            f.set_bit(id, !v)
+                        }
+                        FlowbitCmd::IsSet | FlowbitCmd::IsNotSet => {}
+                    }
+                }
+            }
+        }
+        if c.sig.action == Action::Pass {
+            if let Some(f) = flow.as_deref_mut() {
+                f.pass = true;
+            }
+            return Eval::Pass;
+        }
+        if c.sig.noalert {
+            return Eval::Matched;
+        }
+        let mut threshold_deferred = false;
+        if let Some(t) = &c.sig.threshold {
+            threshold_deferred = t.track != Track::ByFlow && det.defer_host_thresholds;
+            let alert = if threshold_deferred {
+                true
+            } else if t.track == Track::ByFlow {
+                match flow.as_deref_mut() {
+                    Some(f) => {
+                        let pos = f.flow_thresholds.iter().position(|(rr, _)| *rr == r);
+                        let e = match pos {
+                            Some(p) => &mut f.flow_thresholds[p].1,
+                            None => {
+                                f.flow_thresholds.push((r, Entry::default()));
+                                &mut f.flow_thresholds.last_mut().expect("just pushed").1
+                            }
+                        };
+                        e.hit(t, pkt.ts_secs)
+                    }
+                    None => true,
+                }
+            } else {
+                lock(&det.thresholds).hit(r, t, pkt.src, pkt.dst, pkt.ts_secs)
+            };
+            if !alert {
+                det.stats.alerts_suppressed += 1;
+                return Eval::Matched;
+            }
+        }
+        if out.len() >= MAX_ALERTS_PER_PACKET {
+            det.stats.alert_queue_overflow += 1;
+            return Eval::Matched;
+        }
+        out.push(Hit { rule: r, threshold_deferred });
+        Eval::Matched
+    }
+
+    pub(super) fn rule_matches(
+        &self,
+        c: &Compiled,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        flow: Option<&FlowState>,
+    ) -> bool {
+        let s = &c.sig;
+        if !s.proto.matches(pkt.ip_proto) {
+            return false;
+        }
+        if !pkt.has_ports && (!s.src_ports.any || !s.dst_ports.any) {
+            return false;
+        }
+        let fwd = s.src.contains(pkt.src)
+            && s.dst.contains(pkt.dst)
+            && s.src_ports.contains(pkt.sport)
+            && s.dst_ports.contains(pkt.dport);
+        let rev = s.bidirectional
+            && s.src.contains(pkt.dst)
+            && s.dst.contains(pkt.src)
+            && s.src_ports.contains(pkt.dport)
+            && s.dst_ports.contains(pkt.sport);
+        if !fwd && !rev {
+            return false;
+        }
+        let fc = &s.flow;
+        if let Some(to_server) = fc.to_server {
+            match pkt.flow {
+                Some(f) if f.to_server == to_server => {}
+                _ => return false,
+            }
+        }
+        if let Some(est) = fc.established {
+            let is = pkt.flow.is_some_and(|f| f.established);
+            if is != est {
+                return false;
+            }
+        }
+        if let Some(frag) = fc.frag {
+            if pkt.defragmented != frag {
+                return false;
+            }
+        }
+        if let Some(d) = s.dsize {
+            if !d.matches(pkt.payload.len() as u64) {
+                return false;
+            }
+        }
+        for h in &s.header_checks {
+            if !header_check(h, pkt) {
+                return false;
+            }
+        }
+        for (cmd, ids) in &c.flowbits {
+            let any_set = ids.iter().any(|&id| flow.is_some_and(|f| f.bit(id)));
+            let any_unset = ids.iter().any(|&id| !flow.is_some_and(|f| f.bit(id)));
+            match cmd {
+                FlowbitCmd::IsSet if !any_set => return false,
+                FlowbitCmd::IsNotSet if !any_unset => return false,
+                _ => {}
+            }
+        }
+        if pkt.tx_only && s.buffers.is_empty() {
+            return false;
+        }
+        if let (Some(want), Some(f)) = (c.buffer_dir, pkt.flow) {
+            if want != f.to_server {
+                return false;
+            }
+        }
+        if let Some(app) = s.app_proto {
+            if pkt.app_proto != Some(app) {
+                return false;
+            }
+        }
+        if !s.payload.is_empty() && !Self::payload_matches(c, det, pkt) {
+            return false;
+        }
+        for (list, needles) in s.buffers.iter().zip(&c.buffer_needles) {
+            let Detector { stats, lower, .. } = &mut *det;
+            let stats = &mut stats.inspect;
+            let any = pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, data)| {
+                if list.transforms.is_empty() {
+                    Inspector::run(&list.matches, needles, data, None, Lower::Cached(lower), stats)
+                } else {
+                    let data = Transform::apply_all(&list.transforms, data);
+                    Inspector::run(&list.matches, needles, &data, None, Lower::Own, stats)
+                }
+            });
+            if !any {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The payload keywords of `c` on what they inspect of this packet: the stream
+    /// chunk, the packet's payload, or both (see [`PayloadMode`]).
+    fn payload_matches(c: &Compiled, det: &mut Detector, pkt: &Packet<'_>) -> bool {
+        if pkt.no_payload_inspection {
+            return false;
+        }
+        let mode = c.payload_mode;
+        let packet = !pkt.in_stream || mode.packet();
+        let stream = pkt.in_stream && mode.stream();
+        let Detector { stats, lower, .. } = det;
+        if stream {
+            if let Some(chunk) = pkt.stream {
+                let view = StreamView { new_from: chunk.new_from, offset: chunk.offset };
+                let lower = Lower::Cached(lower);
+                let hit = Inspector::run(
+                    &c.sig.payload,
+                    &c.needles,
+                    chunk.data,
+                    Some(view),
+                    lower,
+                    &mut stats.inspect,
+                );
+                if hit {
+                    return true;
+                }
+            }
+        }
+        if !packet || (mode == PayloadMode::Stream && pkt.in_stream) {
+            return false;
+        }
+        if pkt.payload.is_empty() || pkt.payload_seen {
+            return false;
+        }
+        let lower = Lower::Cached(lower);
+        Inspector::run(&c.sig.payload, &c.needles, pkt.payload, None, lower, &mut stats.inspect)
+    }
+}
+
+fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
+    match h {
+        HeaderCheck::IcmpType(n) => p.icmp.is_some_and(|i| n.matches(i.itype as u64)),
+        HeaderCheck::IcmpCode(n) => p.icmp.is_some_and(|i| n.matches(i.icode as u64)),
+        HeaderCheck::IcmpId(v) => p.icmp.and_then(|i| i.id) == Some(*v),
+        HeaderCheck::IcmpSeq(v) => p.icmp.and_then(|i| i.seq) == Some(*v),
+        HeaderCheck::Ttl(n) => n.matches(p.ttl as u64),
+        HeaderCheck::IpProto(n) => n.matches(p.ip_proto as u64),
+        HeaderCheck::IpId(v) => p.ip_id == *v,
+        HeaderCheck::TcpSeq(v) => p.tcp.is_some_and(|t| t.seq == *v),
+        HeaderCheck::TcpAck(v) => p.tcp.is_some_and(|t| t.ack == *v),
+        HeaderCheck::TcpWindow { value, negated } => {
+            p.tcp.is_some_and(|t| (t.window == *value) != *negated)
+        }
+        HeaderCheck::TcpFlags { flags, mask, mode } => {
+            p.tcp.is_some_and(|t| mode.matches(t.flags & !mask, *flags))
+        }
+        HeaderCheck::FragBits { bits, mode } => mode.matches(p.frag_bits, *bits),
+        HeaderCheck::SameIp => p.src == p.dst,
+    }
+}

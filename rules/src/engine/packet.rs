@@ -1,0 +1,91 @@
+//! What the sensor tells the engine about one packet.
+
+use std::net::IpAddr;
+
+use crate::signature::{AppProto, Buffer};
+
+/// What the sensor tells the engine about one packet.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// Packet time, seconds since the epoch (for thresholds).
+    pub ts_secs: i64,
+    pub ip_proto: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// 0 for protocols without ports.
+    pub sport: u16,
+    pub dport: u16,
+    pub has_ports: bool,
+    pub payload: &'a [u8],
+    pub ttl: u8,
+    pub ip_id: u16,
+    /// IPv4 fragment bits: R=0x4, D=0x2, M=0x1.
+    pub frag_bits: u8,
+    /// The packet was rebuilt from fragments.
+    pub defragmented: bool,
+    pub tcp: Option<TcpInfo>,
+    pub icmp: Option<IcmpInfo>,
+    pub flow: Option<FlowView>,
+    /// The application protocol of the flow, once identified.
+    pub app_proto: Option<AppProto>,
+    /// Sticky buffers parsed from this packet's application data; a buffer may appear
+    /// several times (one DNS query name each), and a rule matches if any instance does.
+    pub buffers: &'a [(Buffer, &'a [u8])],
+    /// An extra inspection of one more application transaction completed by the same
+    /// packet (pipelined requests): only rules with sticky buffers are tested, so that
+    /// packet rules do not alert twice.
+    pub tx_only: bool,
+    /// The payload is part of a reassembled TCP stream. Its content rules then look at
+    /// the stream ([`Packet::stream`]), as in Suricata; only the rules that need the
+    /// packet itself (`dsize`, contents at an `offset`/`depth`, `tcp-pkt`,
+    /// `flow:no_stream`) look at `payload`.
+    pub in_stream: bool,
+    /// The stream bytes this packet made available, with some already inspected before
+    /// them (so that a match across two segments is found).
+    pub stream: Option<StreamChunk<'a>>,
+    /// The payload was inspected before (a TCP retransmission): rules with payload
+    /// matches do not match it again; packet rules (`dsize`, flags) still do.
+    pub payload_seen: bool,
+    /// Payload inspection is over for this flow (encrypted after a TLS or SSH
+    /// handshake, as Suricata's `encryption-handling: track-only`): rules with payload
+    /// keywords do not match; header rules still do.
+    pub no_payload_inspection: bool,
+}
+
+/// A piece of a reassembled TCP stream given to stream inspection.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamChunk<'a> {
+    /// Bytes already inspected, then the new ones.
+    pub data: &'a [u8],
+    /// Where the new bytes start in `data`: a match must end after it (a match that
+    /// ends before was found with the chunk before).
+    pub new_from: usize,
+    /// Stream offset of `data[0]`: `offset` and `depth` of absolute contents count
+    /// from the start of the stream.
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TcpInfo {
+    pub flags: u8,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u16,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct IcmpInfo {
+    pub itype: u8,
+    pub icode: u8,
+    /// Echo identifier and sequence, when the message has them.
+    pub id: Option<u16>,
+    pub seq: Option<u16>,
+}
+
+/// The packet's place in its flow.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowView {
+    /// Sent by the side that opened the flow.
+    pub to_server: bool,
+    pub established: bool,
+}

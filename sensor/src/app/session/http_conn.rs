@@ -1,0 +1,281 @@
+//! The HTTP glue of a session: parser events become transactions, their inspection
+//! buffers, EVE `http` records and files.
+
+use std::collections::VecDeque;
+
+use gatewatch_rules::signature::{Buffer, Side as BufferSide};
+use serde::Serialize;
+
+use super::{magic, meta, push, text, AppCounters, AppOutput, FileRecord, Inspection, Record};
+use crate::app::http::{self, Body, Event, Head, HttpParser};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HttpRecord {
+    #[serde(skip)]
+    pub tx_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_refer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<String>,
+    pub length: u64,
+}
+
+#[derive(Debug)]
+pub(super) struct HttpTx {
+    pub(super) id: u64,
+    pub(super) request: Option<Box<Head>>,
+    pub(super) request_body: Option<Box<Body>>,
+    pub(super) response: Option<Box<Head>>,
+}
+
+#[derive(Debug)]
+pub(super) struct HttpConn {
+    pub(super) req: HttpParser,
+    pub(super) resp: HttpParser,
+    pub(super) txs: VecDeque<HttpTx>,
+    pub(super) next_tx: u64,
+}
+
+/// Applies parser events to the transactions of a connection.
+pub(super) fn http_events(
+    h: &mut HttpConn,
+    request_side: bool,
+    events: Vec<Event>,
+    counters: &mut AppCounters,
+    out: &mut AppOutput,
+) {
+    for ev in events {
+        match (request_side, ev) {
+            (true, Event::Head(head)) => {
+                let id = h.next_tx;
+                h.next_tx += 1;
+                counters.http_tx += 1;
+                h.txs.push_back(HttpTx {
+                    id,
+                    request: Some(head),
+                    request_body: None,
+                    response: None,
+                });
+            }
+            (true, Event::Done(body)) => {
+                let Some(tx) = h.txs.iter_mut().rev().find(|t| t.request.is_some()) else {
+                    continue;
+                };
+                let mut insp = Inspection { to_server: true, ..Default::default() };
+                if let Some(req) = &tx.request {
+                    request_buffers(req, Some(&body), true, &mut insp.buffers);
+                }
+                insp.meta = http_record(tx, None, None).and_then(|r| meta("http", &r));
+                tx.request_body = Some(body);
+                out.inspections.push(insp);
+            }
+            (false, Event::Head(head)) => {
+                match h.txs.iter_mut().find(|t| t.response.is_none()) {
+                    Some(tx) => tx.response = Some(head),
+                    None => {
+                        // A response without a request (midstream pickup).
+                        let id = h.next_tx;
+                        h.next_tx += 1;
+                        counters.http_tx += 1;
+                        h.txs.push_back(HttpTx {
+                            id,
+                            request: None,
+                            request_body: None,
+                            response: Some(head),
+                        });
+                    }
+                }
+            }
+            (false, Event::Done(body)) => {
+                let Some(pos) = h.txs.iter().position(|t| t.response.is_some()) else { continue };
+                let Some(tx) = h.txs.remove(pos) else { continue };
+                let mut insp = Inspection { to_server: false, ..Default::default() };
+                if let Some(req) = &tx.request {
+                    request_buffers(req, None, false, &mut insp.buffers);
+                }
+                if let Some(resp) = &tx.response {
+                    response_buffers(resp, &body, &mut insp.buffers);
+                }
+                let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
+                insp.meta = rec.as_ref().and_then(|r| meta("http", r));
+                out.inspections.push(insp);
+                if let Some(rec) = rec {
+                    out.records.push((true, Record::Http(rec)));
+                }
+                if body.size > 0 {
+                    out.records.push((false, Record::Fileinfo(file_record(&tx, &body))));
+                }
+            }
+        }
+    }
+}
+
+/// Headers as `Name: value\r\n` lines followed by `\r\n`.
+pub(super) fn header_buffers(head: &Head, out: &mut Vec<(Buffer, Vec<u8>)>, per_header: Buffer) {
+    let mut all = Vec::new();
+    let mut names = b"\r\n".to_vec();
+    for (n, v) in &head.headers {
+        let mut line = n.clone();
+        line.extend_from_slice(b": ");
+        line.extend_from_slice(v);
+        all.extend_from_slice(&line);
+        all.extend_from_slice(b"\r\n");
+        names.extend_from_slice(n);
+        names.extend_from_slice(b"\r\n");
+        out.push((per_header, line));
+    }
+    all.extend_from_slice(b"\r\n");
+    names.extend_from_slice(b"\r\n");
+    out.push((Buffer::HttpHeader, all));
+    out.push((Buffer::HttpHeaderNames, names));
+    push(out, Buffer::HttpHeaderRaw, &head.raw_headers);
+    push(out, Buffer::HttpStart, &head.raw);
+    push(
+        out,
+        Buffer::HttpProtocol,
+        if per_header == Buffer::HttpRequestHeader { &head.parts[2] } else { &head.parts[0] },
+    );
+    for (name, b) in [
+        ("Content-Type", Buffer::HttpContentType),
+        ("Content-Length", Buffer::HttpContentLen),
+        ("Connection", Buffer::HttpConnection),
+    ] {
+        if let Some(v) = head.header(name) {
+            push(out, b, v);
+        }
+    }
+}
+
+/// The buffers of a request. `with_either`: also the buffers that exist in both
+/// directions (inspected with the request); without it, only request-only buffers,
+/// for a rule that also needs the response.
+pub(super) fn request_buffers(
+    req: &Head,
+    body: Option<&Body>,
+    with_either: bool,
+    out: &mut Vec<(Buffer, Vec<u8>)>,
+) {
+    push(out, Buffer::HttpMethod, &req.parts[0]);
+    push(out, Buffer::HttpUriRaw, &req.parts[1]);
+    out.push((Buffer::HttpUri, http::normalize_uri(&req.parts[1])));
+    push(out, Buffer::HttpRequestLine, &req.start_line);
+    for (name, b) in [
+        ("User-Agent", Buffer::HttpUserAgent),
+        ("Accept", Buffer::HttpAccept),
+        ("Accept-Encoding", Buffer::HttpAcceptEnc),
+        ("Accept-Language", Buffer::HttpAcceptLang),
+        ("Referer", Buffer::HttpReferer),
+    ] {
+        if let Some(v) = req.header(name) {
+            push(out, b, v);
+        }
+    }
+    if let Some(h) = req.header("Host") {
+        push(out, Buffer::HttpHostRaw, h);
+        out.push((Buffer::HttpHost, http::normalize_host(h)));
+    }
+    if let Some(b) = body.filter(|b| b.size > 0) {
+        push(out, Buffer::HttpRequestBody, &b.data);
+    }
+    if with_either {
+        header_buffers(req, out, Buffer::HttpRequestHeader);
+        if let Some(c) = req.header_joined("Cookie") {
+            out.push((Buffer::HttpCookie, c));
+        }
+        if let Some(b) = body.filter(|b| b.size > 0) {
+            push(out, Buffer::FileData, &b.data);
+        }
+    } else {
+        // Request headers one by one stay available to a response-side rule.
+        for (n, v) in &req.headers {
+            let mut line = n.clone();
+            line.extend_from_slice(b": ");
+            line.extend_from_slice(v);
+            out.push((Buffer::HttpRequestHeader, line));
+        }
+    }
+    debug_assert!(out.iter().all(|(b, _)| with_either || b.side() == BufferSide::Request));
+}
+
+pub(super) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
+    push(out, Buffer::HttpStatCode, &resp.parts[1]);
+    push(out, Buffer::HttpStatMsg, &resp.parts[2]);
+    push(out, Buffer::HttpResponseLine, &resp.start_line);
+    header_buffers(resp, out, Buffer::HttpResponseHeader);
+    if let Some(c) = resp.header_joined("Set-Cookie") {
+        out.push((Buffer::HttpCookie, c));
+    }
+    for (name, b) in [("Location", Buffer::HttpLocation), ("Server", Buffer::HttpServer)] {
+        if let Some(v) = resp.header(name) {
+            push(out, b, v);
+        }
+    }
+    if body.size > 0 {
+        push(out, Buffer::FileData, &body.data);
+    }
+}
+
+pub(super) fn http_record(
+    tx: &HttpTx,
+    resp: Option<&Head>,
+    body: Option<&Body>,
+) -> Option<HttpRecord> {
+    let req = tx.request.as_deref();
+    if req.is_none() && resp.is_none() {
+        return None;
+    }
+    let rh = |n: &str| req.and_then(|r| r.header(n)).map(text);
+    Some(HttpRecord {
+        tx_id: tx.id,
+        hostname: req.and_then(|r| r.header("Host")).map(|h| text(&http::normalize_host(h))),
+        url: req.map(|r| text(&r.parts[1])),
+        http_user_agent: rh("User-Agent"),
+        http_content_type: resp.and_then(|r| r.header("Content-Type")).map(text),
+        http_refer: rh("Referer"),
+        http_method: req.map(|r| text(&r.parts[0])),
+        protocol: req.map(|r| text(&r.parts[2])).or_else(|| resp.map(|r| text(&r.parts[0]))),
+        status: resp.and_then(|r| r.status()),
+        redirect: resp.and_then(|r| r.header("Location")).map(text),
+        length: body.map_or(0, |b| b.size),
+    })
+}
+
+pub(super) fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
+    let filename = tx
+        .request
+        .as_ref()
+        .map(|r| {
+            let uri = &r.parts[1];
+            let path = uri.split(|c| *c == b'?').next().unwrap_or_default();
+            text(path)
+        })
+        .unwrap_or_default();
+    FileRecord {
+        filename,
+        magic: magic(&body.data),
+        gaps: body.incomplete,
+        state: if body.incomplete { "TRUNCATED" } else { "CLOSED" },
+        md5: body.md5.clone(),
+        sha1: body.sha1.clone(),
+        sha256: body.sha256.clone(),
+        stored: false,
+        size: body.size,
+        tx_id: tx.id,
+        data: body.data.clone(),
+        storable: !body.incomplete && !body.truncated && !body.decoded,
+    }
+}

@@ -1,0 +1,144 @@
+//! The SSH glue of a session: the banners of both directions become inspection
+//! buffers and the EVE `ssh` record; the binary packets after them are followed (by
+//! their length fields) until each side sends NEWKEYS, after which the session is
+//! encrypted and its payload is not inspected any more.
+
+use gatewatch_rules::signature::Buffer;
+use serde::Serialize;
+
+use super::{meta, push, text, AppCounters, AppOutput, Inspection, Record};
+
+/// The EVE `ssh` record of a session.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SshRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<SshSide>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<SshSide>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SshSide {
+    pub proto_version: String,
+    pub software_version: String,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct SshConn {
+    pub(super) line: [Vec<u8>; 2],
+    pub(super) done: [bool; 2],
+    pub(super) rec: SshRecord,
+    pub(super) logged: bool,
+    /// The binary packets of each direction after its banner.
+    packets: [SshPackets; 2],
+}
+
+impl SshConn {
+    /// Both sides have sent NEWKEYS: what follows is encrypted.
+    pub(super) fn newkeys(&self) -> bool {
+        self.packets.iter().all(|p| p.newkeys)
+    }
+}
+
+/// SSH_MSG_NEWKEYS (RFC 4253, 7.3).
+const MSG_NEWKEYS: u8 = 21;
+/// Larger packets than this are not SSH key exchange: the walk stops.
+const MAX_PACKET: usize = 256 * 1024;
+
+/// Follows the unencrypted binary packets of one direction (RFC 4253, 6): a 4-byte
+/// length, the padding length, the message code, then the rest, skipped.
+#[derive(Debug, Default)]
+struct SshPackets {
+    header: [u8; 6],
+    have: usize,
+    /// Bytes of the current packet still to skip.
+    skip: usize,
+    newkeys: bool,
+    /// The bytes are not SSH packets: given up on (the session stays inspected).
+    lost: bool,
+}
+
+impl SshPackets {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && !self.newkeys && !self.lost {
+            if self.skip > 0 {
+                let n = self.skip.min(bytes.len());
+                self.skip -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            let n = (self.header.len() - self.have).min(bytes.len());
+            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+            self.have += n;
+            bytes = &bytes[n..];
+            if self.have < self.header.len() {
+                return;
+            }
+            self.have = 0;
+            let len = u32::from_be_bytes([
+                self.header[0],
+                self.header[1],
+                self.header[2],
+                self.header[3],
+            ]) as usize;
+            if !(2..=MAX_PACKET).contains(&len) {
+                self.lost = true;
+                return;
+            }
+            if self.header[5] == MSG_NEWKEYS {
+                self.newkeys = true;
+                return;
+            }
+            // The length counts the padding-length byte and the code, read already.
+            self.skip = len - 2;
+        }
+    }
+}
+
+/// Banner bytes of one direction of an SSH session.
+pub(super) fn ssh_bytes(
+    sh: &mut SshConn,
+    d: usize,
+    bytes: &[u8],
+    counters: &mut AppCounters,
+    out: &mut AppOutput,
+) {
+    if sh.done[d] {
+        sh.packets[d].feed(bytes);
+        return;
+    }
+    let held = sh.line[d].len();
+    let room = 255usize.saturating_sub(held);
+    sh.line[d].extend_from_slice(&bytes[..room.min(bytes.len())]);
+    let Some(nl) = memchr::memchr(b'\n', &sh.line[d]) else {
+        if sh.line[d].len() >= 255 {
+            sh.done[d] = true;
+        }
+        return;
+    };
+    sh.done[d] = true;
+    let line = sh.line[d][..nl].strip_suffix(b"\r").unwrap_or(&sh.line[d][..nl]).to_vec();
+    let Some(rest) = line.strip_prefix(b"SSH-") else { return };
+    // The binary packets start after the banner's line end.
+    sh.packets[d].feed(bytes.get(nl + 1 - held..).unwrap_or_default());
+    let dash = memchr::memchr(b'-', rest).unwrap_or(rest.len());
+    let proto = &rest[..dash];
+    let sw = rest.get(dash + 1..).unwrap_or_default();
+    let sw = sw.split(|c| *c == b' ').next().unwrap_or_default();
+    counters.ssh_banners += 1;
+    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
+    push(&mut insp.buffers, Buffer::SshProto, proto);
+    push(&mut insp.buffers, Buffer::SshSoftware, sw);
+    let side = SshSide { proto_version: text(proto), software_version: text(sw) };
+    if d == 0 {
+        sh.rec.client = Some(side);
+    } else {
+        sh.rec.server = Some(side);
+    }
+    insp.meta = meta("ssh", &sh.rec);
+    out.inspections.push(insp);
+    if sh.done[0] && sh.done[1] && !sh.logged {
+        sh.logged = true;
+        out.records.push((true, Record::Ssh(sh.rec.clone())));
+    }
+}

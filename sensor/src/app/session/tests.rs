@@ -1,0 +1,227 @@
+//! Tests of the session: reassembly, detection and each protocol's glue.
+
+use super::*;
+use crate::app::{tls, x509};
+use crate::stream::raw::STREAM_CONTEXT;
+
+fn run(segs: &[(bool, u8, u32, &[u8])]) -> (TcpSession, Vec<AppOutput>, AppCounters) {
+    let mut s = TcpSession::default();
+    let mut mem = Memcap::new(1 << 20);
+    let mut c = AppCounters::default();
+    let limits = SessionLimits::default();
+    let outs = segs
+        .iter()
+        .map(|(ts, f, seq, data)| {
+            let mut out = AppOutput::default();
+            s.on_segment(*ts, *f, *seq, data, false, &limits, &mut mem, &mut c, &mut out);
+            out
+        })
+        .collect();
+    (s, outs, c)
+}
+
+fn has(insp: &Inspection, b: Buffer, v: &[u8]) -> bool {
+    insp.buffers.iter().any(|(x, d)| *x == b && d == v)
+}
+
+#[test]
+fn http_out_of_order_request_then_response() {
+    let req = b"GET /a/../x%41?q=1 HTTP/1.1\r\nHost: WWW.Ex.org:8080\r\nUser-Agent: ua\r\n\r\n";
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/html\r\n\r\nhello";
+    let (s, outs, c) = run(&[
+        (true, 0x02, 999, b""),
+        (false, 0x12, 4999, b""),
+        // Second half first.
+        (true, 0x18, 1010, &req[10..]),
+        (true, 0x18, 1000, &req[..10]),
+        (false, 0x18, 5000, resp),
+    ]);
+    assert_eq!(s.app_proto, Some(AppProto::Http));
+    assert!(outs[2].inspections.is_empty());
+    let r = &outs[3].inspections[0];
+    assert!(has(r, Buffer::HttpUri, b"/xA?q=1"));
+    assert!(has(r, Buffer::HttpHost, b"www.ex.org"));
+    assert!(has(r, Buffer::HttpUserAgent, b"ua"));
+    assert!(has(r, Buffer::HttpHeaderNames, b"\r\nHost\r\nUser-Agent\r\n\r\n"));
+    let p = &outs[4].inspections[0];
+    assert!(has(p, Buffer::HttpStatCode, b"200"));
+    assert!(has(p, Buffer::FileData, b"hello"));
+    assert!(has(p, Buffer::HttpMethod, b"GET"));
+    // Response-time inspections carry no request buffers of both directions.
+    assert!(!p.buffers.iter().any(|(b, d)| *b == Buffer::HttpHeader && d.starts_with(b"Host")));
+    let recs: Vec<_> = outs[4].records.iter().map(|(_, r)| r).collect();
+    match recs[0] {
+        Record::Http(h) => {
+            assert_eq!(h.status, Some(200));
+            assert_eq!(h.hostname.as_deref(), Some("www.ex.org"));
+            assert_eq!(h.length, 5);
+        }
+        other => panic!("{other:?}"),
+    }
+    match recs[1] {
+        Record::Fileinfo(f) => {
+            assert_eq!(
+                f.sha256,
+                "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+            );
+            assert_eq!(f.filename, "/a/../x%41");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.http_tx, 1);
+}
+
+#[test]
+fn midstream_response_first_reverses_directions() {
+    let resp: &[u8] = b"HTTP/1.0 200 OK\r\n\r\nbody";
+    let (mut s, _, mut c) = run(&[(true, 0x18, 7, resp)]);
+    assert!(s.reversed);
+    let mut out = AppOutput::default();
+    s.end(&mut Memcap::new(1 << 20), &mut c, &mut out);
+    let insp = &out.inspections[0];
+    assert!(!insp.to_server);
+    assert!(has(insp, Buffer::HttpStatCode, b"200"));
+    assert!(has(insp, Buffer::FileData, b"body"));
+}
+
+#[test]
+fn raw_stream_chunks_carry_a_bounded_context() {
+    let a = vec![b'a'; 3000];
+    let (_, outs, _) =
+        run(&[(true, 0x18, 1, &a), (true, 0x18, 3001, b"bcd"), (true, 0x18, 3001, b"bcd")]);
+    assert!(outs[0].in_stream);
+    assert_eq!(outs[0].chunks.len(), 1);
+    assert_eq!((outs[0].chunks[0].new_from, outs[0].chunks[0].offset), (0, 0));
+    assert_eq!(outs[0].chunks[0].data, a);
+    let c = &outs[1].chunks[0];
+    assert_eq!(c.new_from, STREAM_CONTEXT);
+    assert_eq!(c.offset, (3000 - STREAM_CONTEXT) as u64);
+    assert_eq!(&c.data[c.new_from - 2..], b"aabcd");
+    assert!(outs[2].retransmission);
+    assert!(outs[2].chunks.is_empty());
+}
+
+#[test]
+fn retransmission_does_not_inspect_twice() {
+    let req: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
+    let (_, outs, c) = run(&[(true, 0x18, 1, req), (true, 0x18, 1, req)]);
+    assert_eq!(outs[0].inspections.len(), 1);
+    assert!(outs[1].inspections.is_empty());
+    assert_eq!(c.http_tx, 1);
+}
+
+#[test]
+fn unknown_protocols_give_up_after_the_probe() {
+    let (s, _, c) = run(&[(true, 0x18, 1, &[0u8; 5000]), (false, 0x18, 1, &[1u8; 5000])]);
+    assert_eq!(s.app_proto, None);
+    assert_eq!(c.detect_failed, 1);
+}
+
+/// A handshake message in a TLS record.
+fn record(hs_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut hs = vec![hs_type];
+    hs.extend(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend(body);
+    let mut r = vec![22, 3, 1];
+    r.extend((hs.len() as u16).to_be_bytes());
+    r.extend(hs);
+    r
+}
+
+#[test]
+fn tls_handshake_buffers_and_record() {
+    let ch = record(1, &tls::tests::hello());
+    let mut sh_body = vec![3, 3];
+    sh_body.extend([9u8; 32]);
+    sh_body.extend([0, 0x13, 0x01, 0]);
+    sh_body.extend([0, 0]);
+    let cert = x509::tests::certificate("portal.hue.gov.vn", "Test CA");
+    let mut cert_body = Vec::new();
+    cert_body.extend(&((cert.len() + 3) as u32).to_be_bytes()[1..]);
+    cert_body.extend(&(cert.len() as u32).to_be_bytes()[1..]);
+    cert_body.extend(&cert);
+    let mut server = record(2, &sh_body);
+    server.extend(record(11, &cert_body));
+    server.extend([20, 3, 3, 0, 1, 1]); // ChangeCipherSpec
+                                        // The ClientHello split across two segments.
+    let (a, b) = ch.split_at(7);
+    let (s, outs, c) =
+        run(&[(true, 0x18, 1, a), (true, 0x18, 1 + a.len() as u32, b), (false, 0x18, 1, &server)]);
+    assert_eq!(s.app_proto, Some(AppProto::Tls));
+    let client = &outs[1].inspections[0];
+    assert!(has(client, Buffer::TlsSni, b"portal.hue.gov.vn"));
+    assert!(client.buffers.iter().any(|(b, v)| *b == Buffer::Ja3Hash && v.len() == 32));
+    let srv = &outs[2].inspections[0];
+    assert!(has(srv, Buffer::TlsCertSubject, b"O=So TTTT Hue, CN=portal.hue.gov.vn"));
+    assert!(has(srv, Buffer::TlsCertIssuer, b"C=VN, CN=Test CA"));
+    assert!(has(srv, Buffer::TlsCerts, &cert));
+    assert!(has(srv, Buffer::TlsVersion, b"1.2"));
+    assert!(has(srv, Buffer::TlsSni, b"portal.hue.gov.vn"));
+    match &outs[2].records[0].1 {
+        Record::Tls(t) => {
+            assert_eq!(t.sni.as_deref(), Some("portal.hue.gov.vn"));
+            assert_eq!(t.version.as_deref(), Some("TLS 1.2"));
+            assert_eq!(t.serial.as_deref(), Some("9C:01:FF"));
+            assert_eq!(t.client_alpns, vec!["h2".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.tls_handshakes, 1);
+    assert_eq!(c.tls_errors, 0);
+}
+
+#[test]
+fn ssh_banners() {
+    let (_, outs, c) = run(&[
+        (false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+        (true, 0x18, 1, b"SSH-2.0-"),
+        (true, 0x18, 9, b"libssh_0.9.6\r\n\x00\x00"),
+    ]);
+    assert!(has(&outs[0].inspections[0], Buffer::SshSoftware, b"OpenSSH_9.2p1"));
+    assert!(has(&outs[2].inspections[0], Buffer::SshProto, b"2.0"));
+    match &outs[2].records[0].1 {
+        Record::Ssh(r) => {
+            assert_eq!(r.client.as_ref().unwrap().software_version, "libssh_0.9.6");
+            assert_eq!(r.server.as_ref().unwrap().software_version, "OpenSSH_9.2p1");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.ssh_banners, 2);
+}
+
+#[test]
+fn smtp_envelope_attachment_and_starttls() {
+    let mail: &[u8] = b"EHLO pc01\r\nMAIL FROM:<a@hue.gov.vn>\r\nRCPT TO:<b@hue.gov.vn>\r\nDATA\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nhello\r\n--B--\r\n.\r\n";
+    let (s, outs, c) =
+        run(&[(false, 0x18, 1, b"220 mail.hue.gov.vn ESMTP\r\n"), (true, 0x18, 1, mail)]);
+    assert_eq!(s.app_proto, Some(AppProto::Smtp));
+    let insp = &outs[1].inspections[0];
+    assert!(has(insp, Buffer::SmtpHelo, b"pc01"));
+    assert!(has(insp, Buffer::SmtpRcptTo, b"b@hue.gov.vn"));
+    assert!(has(insp, Buffer::FileData, b"hello"));
+    let kinds: Vec<&str> = outs[1]
+        .records
+        .iter()
+        .map(|(_, r)| match r {
+            Record::Fileinfo(f) => {
+                assert_eq!(f.filename, "a.txt");
+                "fileinfo"
+            }
+            Record::Smtp(e) => {
+                assert_eq!(e.smtp.rcpt_to, vec!["<b@hue.gov.vn>"]);
+                assert_eq!(e.email.attachment, vec!["a.txt"]);
+                "smtp"
+            }
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, vec!["fileinfo", "smtp"]);
+    assert_eq!((c.smtp_mails, c.smtp_attachments), (1, 1));
+}
+
+#[test]
+fn magic_types() {
+    assert_eq!(magic(b"MZ\x90\x00"), Some("PE32 executable (MS Windows)"));
+    assert_eq!(magic(b"<!DOCTYPE html><html>"), Some("HTML document, ASCII text"));
+    assert_eq!(magic(b"\x00\x01\x02"), None);
+}
