@@ -35,8 +35,11 @@ use crate::output::HeldThreshold;
 use crate::output::{AppEvent, EventSink, FlowEvent};
 use crate::pipeline::Sensor;
 
+pub mod batch;
 pub mod fragments;
 pub mod gate;
+
+use batch::FrameBatch;
 
 use fragments::{DatagramKey, FragmentRouter, Route};
 use gate::{Gate, HeldAlert, Position};
@@ -73,10 +76,13 @@ pub enum Output {
     Done(usize, u64),
     /// A worker failed to hand on a record and stopped.
     Failed(usize, String),
+    /// The records of one job (a batch of frames, a tick), in the order raised: one
+    /// channel operation per job rather than per record.
+    Batch(Vec<Output>),
 }
 
 enum Job {
-    Frames(Vec<OwnedFrame>),
+    Frames(FrameBatch),
     /// Time moved on without packets for this worker: expire flows. The number is the
     /// last frame dispatched before the tick (the order of what the tick raises).
     Tick(i64, u64),
@@ -112,7 +118,7 @@ pub struct WorkerLimits {
 
 impl Default for WorkerLimits {
     fn default() -> Self {
-        WorkerLimits { batch: 64, queue: 256 }
+        WorkerLimits { batch: 256, queue: 64 }
     }
 }
 
@@ -120,7 +126,9 @@ impl Default for WorkerLimits {
 pub struct Workers {
     queues: Vec<SyncSender<Job>>,
     threads: Vec<JoinHandle<io::Result<()>>>,
-    pending: Vec<Vec<OwnedFrame>>,
+    pending: Vec<FrameBatch>,
+    /// Batches the workers have emptied, to fill again.
+    spare: Receiver<FrameBatch>,
     output: Receiver<Output>,
     limits: WorkerLimits,
     backpressure: Backpressure,
@@ -141,11 +149,25 @@ struct ChannelSink {
     /// What the worker is processing (the order of the alerts it holds back).
     position: Position,
     seq: u64,
+    /// Records of the current job, sent together by [`ChannelSink::end_job`].
+    records: Vec<Output>,
 }
 
 impl ChannelSink {
-    fn send(&self, o: Output) -> io::Result<()> {
-        self.tx.send(o).map_err(|_| io::Error::other("the output writer has stopped"))
+    fn send(&mut self, o: Output) -> io::Result<()> {
+        self.records.push(o);
+        Ok(())
+    }
+
+    /// Hands the records of the job just done to the writer.
+    fn end_job(&mut self) -> io::Result<()> {
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(&mut self.records);
+        self.tx
+            .send(Output::Batch(records))
+            .map_err(|_| io::Error::other("the output writer has stopped"))
     }
 }
 
@@ -189,18 +211,24 @@ impl Workers {
         let n = n.max(1);
         let limits = WorkerLimits { batch: limits.batch.max(1), queue: limits.queue.max(1) };
         let (out_tx, output) = mpsc::channel();
+        let (spare_tx, spare) = mpsc::channel();
         let mut queues = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
         for w in 0..n {
             let (tx, rx) = mpsc::sync_channel::<Job>(limits.queue);
-            let sink =
-                ChannelSink { worker: w, tx: out_tx.clone(), position: Position::frame(0), seq: 0 };
-            let (cfg, detection) = (cfg.clone(), detection.clone());
+            let sink = ChannelSink {
+                worker: w,
+                tx: out_tx.clone(),
+                position: Position::frame(0),
+                seq: 0,
+                records: Vec::new(),
+            };
+            let (cfg, detection, spare_tx) = (cfg.clone(), detection.clone(), spare_tx.clone());
             // A sensor owns its YARA scanner, which stays on the thread that made it.
             let t = std::thread::Builder::new().name(format!("worker-{w}")).spawn(move || {
                 let mut sensor = Sensor::new(cfg, detection);
                 sensor.defer_host_thresholds();
-                run_worker(sensor, rx, sink)
+                run_worker(sensor, rx, sink, spare_tx)
             })?;
             queues.push(tx);
             threads.push(t);
@@ -208,7 +236,8 @@ impl Workers {
         Ok(Workers {
             queues,
             threads,
-            pending: (0..n).map(|_| Vec::with_capacity(limits.batch)).collect(),
+            pending: (0..n).map(|_| FrameBatch::with_capacity(limits.batch)).collect(),
+            spare,
             output,
             limits,
             backpressure,
@@ -235,45 +264,57 @@ impl Workers {
     pub fn dispatch(&mut self, frame: &Frame<'_>, number: u64) {
         self.stats.frames += 1;
         self.last_number = number;
-        let owned = OwnedFrame {
-            number,
-            ts_us: frame.ts_us,
-            orig_len: frame.orig_len,
-            link: frame.link,
-            data: frame.data.to_vec(),
-        };
         if self.queues.len() == 1 {
-            return self.push(0, owned);
+            return self.push(0, frame, number);
         }
         let n = self.queues.len() as u64;
         let by_hash = |h: u64| (h % n) as usize;
         let target = flow_target(&self.hasher, frame);
         for f in self.fragments.sweep(frame.ts_us) {
-            let w = by_hash(flow_hash(&self.hasher, &f.frame()));
-            self.push(w, f);
+            self.push_owned(None, f);
         }
         match target {
-            Target::Flow(h) => self.push(by_hash(h), owned),
+            Target::Flow(h) => self.push(by_hash(h), frame, number),
             Target::FirstFragment(h, key) => {
                 let w = by_hash(h);
                 for f in self.fragments.first(key, w, frame.ts_us) {
-                    self.push(w, f);
+                    self.push_owned(Some(w), f);
                 }
-                self.push(w, owned);
+                self.push(w, frame, number);
             }
-            Target::LaterFragment(h, key) => match self.fragments.later(key, owned) {
-                Ok(Route::Worker(w, frames)) => frames.into_iter().for_each(|f| self.push(w, f)),
-                Ok(Route::Held) => {}
-                Err(f) => self.push(by_hash(h), f),
-            },
+            Target::LaterFragment(_, key) => {
+                let owned = OwnedFrame {
+                    number,
+                    ts_us: frame.ts_us,
+                    orig_len: frame.orig_len,
+                    link: frame.link,
+                    data: frame.data.to_vec(),
+                };
+                match self.fragments.later(key, owned) {
+                    Ok(Route::Worker(w, frames)) => {
+                        frames.into_iter().for_each(|f| self.push_owned(Some(w), f))
+                    }
+                    Ok(Route::Held) => {}
+                    Err(f) => self.push_owned(None, f),
+                }
+            }
         }
     }
 
-    fn push(&mut self, w: usize, f: OwnedFrame) {
-        self.pending[w].push(f);
+    fn push(&mut self, w: usize, frame: &Frame<'_>, number: u64) {
+        self.pending[w].push(frame, number);
         if self.pending[w].len() >= self.limits.batch {
             self.send_batch(w);
         }
+    }
+
+    /// A frame the fragment router held: to worker `w`, or by its hash.
+    fn push_owned(&mut self, w: Option<usize>, f: OwnedFrame) {
+        let frame = f.frame();
+        let w = w.unwrap_or_else(|| {
+            (flow_hash(&self.hasher, &frame) % self.queues.len() as u64) as usize
+        });
+        self.push(w, &frame, f.number);
     }
 
     /// Sends every partial batch (call when the source goes quiet).
@@ -286,9 +327,11 @@ impl Workers {
     }
 
     fn send_batch(&mut self, w: usize) {
-        let batch = std::mem::replace(&mut self.pending[w], Vec::with_capacity(self.limits.batch));
+        let fresh =
+            self.spare.try_recv().unwrap_or_else(|_| FrameBatch::with_capacity(self.limits.batch));
+        let batch = std::mem::replace(&mut self.pending[w], fresh);
         let n = batch.len() as u64;
-        let last = batch.iter().map(|f| f.number).max().unwrap_or(0);
+        let last = batch.last_number().unwrap_or(0);
         let sent = match self.backpressure {
             Backpressure::Wait => self.queues[w].send(Job::Frames(batch)).is_ok(),
             Backpressure::Drop => match self.queues[w].try_send(Job::Frames(batch)) {
@@ -362,6 +405,11 @@ impl Workers {
         stats: &mut Vec<(usize, Value)>,
     ) -> io::Result<()> {
         match o {
+            Output::Batch(records) => {
+                for r in records {
+                    self.take(r, sink, stats)?;
+                }
+            }
             Output::Held(h) => self.gate.hold(*h),
             Output::Done(w, n) => self.done[w] = self.done[w].max(n),
             Output::Stats(w, mut v) => {
@@ -383,7 +431,7 @@ impl Workers {
             let open = if self.done[w] < self.sent[w] {
                 self.done[w] + 1
             } else {
-                self.pending[w].first().map_or(u64::MAX, |f| f.number)
+                self.pending[w].first_number().unwrap_or(u64::MAX)
             };
             first_open = first_open.min(open);
         }
@@ -398,8 +446,7 @@ impl Workers {
     pub fn finish(mut self, sink: &mut dyn EventSink) -> io::Result<Finished> {
         self.backpressure = Backpressure::Wait; // the last frames are not dropped
         for f in self.fragments.drain() {
-            let w = (flow_hash(&self.hasher, &f.frame()) % self.queues.len() as u64) as usize;
-            self.push(w, f);
+            self.push_owned(None, f);
         }
         self.flush();
         let queues = std::mem::take(&mut self.queues);
@@ -407,10 +454,16 @@ impl Workers {
         let mut stats = Vec::new();
         let mut profile: Option<ProfileReport> = None;
         while let Ok(o) = self.output.recv() {
-            match o {
-                Output::Profile(p) => profile.get_or_insert_with(Default::default).merge(&p),
-                Output::Stats(w, v) => stats.push((w, v)),
-                o => self.take(o, sink, &mut stats)?,
+            let records = match o {
+                Output::Batch(records) => records,
+                o => vec![o],
+            };
+            for o in records {
+                match o {
+                    Output::Profile(p) => profile.get_or_insert_with(Default::default).merge(&p),
+                    Output::Stats(w, v) => stats.push((w, v)),
+                    o => self.take(o, sink, &mut stats)?,
+                }
             }
         }
         // Every worker has stopped: what is held is complete.
@@ -449,30 +502,45 @@ fn write_output(o: Output, sink: &mut dyn EventSink) -> io::Result<()> {
         Output::App(e) => sink.app(&e),
         Output::Failed(w, e) => Err(io::Error::other(format!("worker {w}: {e}"))),
         // Handled by `Workers::take` and `Workers::finish`.
-        Output::Stats(..) | Output::Held(_) | Output::Done(..) | Output::Profile(_) => Ok(()),
+        Output::Stats(..)
+        | Output::Held(_)
+        | Output::Done(..)
+        | Output::Profile(_)
+        | Output::Batch(_) => Ok(()),
     }
 }
 
-fn run_worker(mut sensor: Sensor, jobs: Receiver<Job>, mut sink: ChannelSink) -> io::Result<()> {
+fn run_worker(
+    mut sensor: Sensor,
+    jobs: Receiver<Job>,
+    mut sink: ChannelSink,
+    spare: Sender<FrameBatch>,
+) -> io::Result<()> {
     let result = (|| {
         for job in jobs.iter() {
             match job {
-                Job::Frames(frames) => {
-                    let mut last = 0;
-                    for f in &frames {
-                        sink.position = Position::frame(f.number);
-                        sensor.process_numbered(&f.frame(), f.number, &mut sink)?;
-                        last = last.max(f.number);
+                Job::Frames(mut batch) => {
+                    for (number, frame) in batch.frames() {
+                        sink.position = Position::frame(number);
+                        sensor.process_numbered(&frame, number, &mut sink)?;
                     }
-                    sink.send(Output::Done(sink.worker, last))?;
+                    sink.send(Output::Done(sink.worker, batch.last_number().unwrap_or(0)))?;
+                    sink.end_job()?;
+                    batch.clear();
+                    // The reader may have stopped; the batch is then freed here.
+                    let _ = spare.send(batch);
                 }
                 Job::Tick(now, after) => {
                     sink.position = Position::tick_after(after);
                     sensor.tick(now, &mut sink)?;
                     sink.send(Output::Done(sink.worker, after))?;
+                    sink.end_job()?;
                 }
                 Job::Reload(d, g) => sensor.reload(*d, g),
-                Job::Stats => sink.stats(&sensor.stats().to_json())?,
+                Job::Stats => {
+                    sink.stats(&sensor.stats().to_json())?;
+                    sink.end_job()?;
+                }
             }
         }
         sink.position = Position::END;
@@ -480,9 +548,11 @@ fn run_worker(mut sensor: Sensor, jobs: Receiver<Job>, mut sink: ChannelSink) ->
         if let Some(p) = sensor.profile_report() {
             sink.send(Output::Profile(Box::new(p)))?;
         }
-        sink.stats(&sensor.stats().to_json())
+        sink.stats(&sensor.stats().to_json())?;
+        sink.end_job()
     })();
     if let Err(e) = &result {
+        let _ = sink.end_job();
         let _ = sink.tx.send(Output::Failed(sink.worker, e.to_string()));
     }
     result

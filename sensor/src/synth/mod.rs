@@ -44,6 +44,34 @@ pub fn eth_ipv4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4: &[u8], ident: u16) 
     f
 }
 
+/// Ethernet + IPv4 fragments of one datagram carrying `l4`: pieces of `piece` bytes
+/// (rounded down to a multiple of 8), in datagram order.
+pub fn eth_ipv4_fragments(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    proto: u8,
+    l4: &[u8],
+    ident: u16,
+    piece: usize,
+) -> Vec<Vec<u8>> {
+    let piece = (piece / 8).max(1) * 8;
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < l4.len() {
+        let end = (off + piece).min(l4.len());
+        let mut f = eth_ipv4(src, dst, proto, &l4[off..end], ident);
+        let more = end < l4.len();
+        let flags_off: u16 = (if more { 0x2000 } else { 0 }) | (off / 8) as u16;
+        f[14 + 6..14 + 8].copy_from_slice(&flags_off.to_be_bytes());
+        f[14 + 10..14 + 12].copy_from_slice(&[0, 0]);
+        let c = ipv4_header_checksum(&f[14..34]);
+        f[14 + 10..14 + 12].copy_from_slice(&c.to_be_bytes());
+        out.push(f);
+        off = end;
+    }
+    out
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn tcp_segment(
     src: Ipv4Addr,
