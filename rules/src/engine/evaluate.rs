@@ -104,6 +104,18 @@ impl RuleSet {
         if !s.proto.matches(pkt.ip_proto) {
             return false;
         }
+        // Cheap tests first: a rule without a prefilter pattern is checked on every
+        // packet of its ports, and most of them are for another protocol.
+        if let Some(app) = s.app_proto {
+            if pkt.app_proto != Some(app) {
+                return false;
+            }
+        }
+        for h in &s.header_checks {
+            if !header_check(h, pkt) {
+                return false;
+            }
+        }
         if !pkt.has_ports && (!s.src_ports.any || !s.dst_ports.any) {
             return false;
         }
@@ -142,11 +154,6 @@ impl RuleSet {
                 return false;
             }
         }
-        for h in &s.header_checks {
-            if !header_check(h, pkt) {
-                return false;
-            }
-        }
         for (cmd, ids) in &c.flowbits {
             let any_set = ids.iter().any(|&id| flow.is_some_and(|f| f.bit(id)));
             let any_unset = ids.iter().any(|&id| !flow.is_some_and(|f| f.bit(id)));
@@ -161,11 +168,6 @@ impl RuleSet {
         }
         if let (Some(want), Some(f)) = (c.buffer_dir, pkt.flow) {
             if want != f.to_server {
-                return false;
-            }
-        }
-        if let Some(app) = s.app_proto {
-            if pkt.app_proto != Some(app) {
                 return false;
             }
         }
