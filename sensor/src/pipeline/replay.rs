@@ -1,0 +1,168 @@
+//! Replay: the pipeline over capture files, on this thread or on worker threads.
+
+use std::io;
+use std::path::Path;
+
+use gatewatch_rules::detection::Detection;
+use gatewatch_rules::engine::profile::ProfileReport;
+
+use super::{stats_record, Sensor};
+use crate::capture::pcap::{PcapError, PcapReader};
+use crate::capture::Frame;
+use crate::config::SensorConfig;
+use crate::output::EventSink;
+use crate::reload::RuleSlot;
+
+/// What a replay reports besides its EVE output.
+#[derive(Debug, Default)]
+pub struct ReplaySummary {
+    /// The `stats` object of the EVE record, added up over the workers.
+    pub stats: serde_json::Value,
+    pub workers: usize,
+    /// Files that stopped early, with where and why.
+    pub warnings: Vec<String>,
+    /// The rule profile (with `detect.profile_rules`), also written to that file.
+    pub profile: Option<ProfileReport>,
+    /// Wall time of the replay, set by the caller that timed it.
+    pub processing: std::time::Duration,
+}
+
+impl ReplaySummary {
+    /// A counter of [`ReplaySummary::stats`] by its dotted path (`decoder.pkts`); 0
+    /// when absent.
+    pub fn counter(&self, path: &str) -> u64 {
+        path.split('.').fold(&self.stats, |v, k| &v[k]).as_u64().unwrap_or(0)
+    }
+}
+
+fn output_error(e: io::Error) -> PcapError {
+    PcapError::Io { path: "EVE output".into(), offset: 0, source: e }
+}
+
+/// Runs the pipeline over capture files, with `cfg.capture.workers` worker threads.
+/// `progress(bytes_read, frames)` is called now and then. An unreadable file is an
+/// error; a truncated one is a warning. With one worker, records come out in capture
+/// order; with several, each worker's records are in order.
+pub fn replay_files(
+    paths: &[impl AsRef<Path>],
+    cfg: SensorConfig,
+    detection: impl Into<Detection>,
+    sink: &mut dyn EventSink,
+    reload: Option<&RuleSlot>,
+    progress: impl FnMut(u64, u64),
+) -> Result<ReplaySummary, PcapError> {
+    if cfg.capture.workers > 1 {
+        return replay_with_workers(paths, cfg, detection.into(), sink, reload, progress);
+    }
+    let mut sensor = Sensor::new(cfg, detection);
+    let mut generation = reload.map_or(1, RuleSlot::generation);
+    let mut summary = ReplaySummary { workers: 1, ..Default::default() };
+    let ends = read_files(paths, &mut summary, progress, |frame, _| {
+        if let Some(slot) = reload.filter(|s| s.generation() != generation) {
+            let (g, detection) = slot.current();
+            sensor.reload(detection, g);
+            generation = g;
+        }
+        sensor.process(frame, sink).map_err(output_error)
+    })?;
+    for truncated in ends {
+        sensor.note_file(truncated);
+    }
+    sensor.finish(sink).map_err(output_error)?;
+    summary.stats = sensor.stats().to_json();
+    summary.profile = sensor.profile_report();
+    Ok(summary)
+}
+
+/// Writes a rule profile as text (see [`ProfileReport::write_text`]) to `path`.
+pub fn write_profile(path: &Path, profile: &ProfileReport) -> io::Result<()> {
+    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+    profile.write_text(&mut out)?;
+    io::Write::flush(&mut out)
+}
+
+/// Reads every frame of `paths` in order into `each(frame, number)`; returns for each
+/// file whether it ended early.
+fn read_files(
+    paths: &[impl AsRef<Path>],
+    summary: &mut ReplaySummary,
+    mut progress: impl FnMut(u64, u64),
+    mut each: impl FnMut(&Frame<'_>, u64) -> Result<(), PcapError>,
+) -> Result<Vec<bool>, PcapError> {
+    let mut ends = Vec::with_capacity(paths.len());
+    let mut done_bytes = 0u64;
+    let mut number = 0u64;
+    for p in paths {
+        let mut reader = PcapReader::open(p.as_ref())?;
+        let mut n = 0u64;
+        let mut truncated = false;
+        loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => {
+                    number += 1;
+                    each(&frame, number)?;
+                    n += 1;
+                    if n % 4096 == 0 {
+                        progress(done_bytes + reader.offset(), n);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    truncated = true;
+                    summary.warnings.push(e.to_string());
+                    break;
+                }
+            }
+        }
+        done_bytes += reader.offset();
+        progress(done_bytes, n);
+        ends.push(truncated);
+    }
+    Ok(ends)
+}
+
+fn replay_with_workers(
+    paths: &[impl AsRef<Path>],
+    cfg: SensorConfig,
+    detection: Detection,
+    sink: &mut dyn EventSink,
+    reload: Option<&RuleSlot>,
+    progress: impl FnMut(u64, u64),
+) -> Result<ReplaySummary, PcapError> {
+    use crate::workers::{merge_stats, Backpressure, WorkerLimits, Workers};
+    let n = cfg.capture.workers;
+    let mut workers =
+        Workers::start(n, &cfg, &detection, WorkerLimits::default(), Backpressure::Wait)
+            .map_err(output_error)?;
+    let mut generation = reload.map_or(1, RuleSlot::generation);
+    let mut summary = ReplaySummary { workers: n, ..Default::default() };
+    let mut last_ts = 0i64;
+    let read = read_files(paths, &mut summary, progress, |frame, number| {
+        if let Some(slot) = reload.filter(|s| s.generation() != generation) {
+            let (g, detection) = slot.current();
+            workers.reload(&detection, g);
+            generation = g;
+        }
+        last_ts = last_ts.max(frame.ts_us);
+        workers.dispatch(frame, number);
+        if number % 1024 == 0 {
+            workers.drain(sink).map_err(output_error)?;
+        }
+        Ok(())
+    });
+    // Even when a file could not be read, the workers end their flows.
+    let finished = workers.finish(sink).map_err(output_error)?;
+    let records = finished.stats;
+    summary.profile = finished.profile;
+    let ends = read?;
+    let (files, truncated_files) = (ends.len(), ends.iter().filter(|t| **t).count());
+    let mut stats = merge_stats(&records);
+    stats["capture"] = serde_json::json!({ "files": files, "files_truncated": truncated_files });
+    stats["workers"] = serde_json::json!(n);
+    if cfg.eve.stats {
+        sink.stats(&stats_record(&stats, last_ts, &cfg)).map_err(output_error)?;
+    }
+    sink.flush().map_err(output_error)?;
+    summary.stats = stats;
+    Ok(summary)
+}
