@@ -8,6 +8,7 @@
 #
 #   N=3 benches/et-open-vs-suricata.sh [PCAP] [RULES]
 #   SURICATA_REF=/path/to/suricata WORKERS=2 benches/et-open-vs-suricata.sh
+#   FEATURES=hyperscan MATCHERS=hashed,hyperscan N=5 benches/et-open-vs-suricata.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/common.sh
@@ -16,4 +17,4 @@ RULES=${2:-../shared/corpus/et-open/etopen-2024-04-21-all-but-malware.rules}
 REF=${SURICATA_REF:-../shared/tools/suricata/suricata-ref}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 exec python3 benches/side-by-side.py --gatewatch "$BIN" --suricata "$REF" --runs "$N" \
-  --workers "${WORKERS:-1}" "$PCAP" "$RULES"
+  --workers "${WORKERS:-1}" --matchers "${MATCHERS:-auto}" "$PCAP" "$RULES"

@@ -2,7 +2,7 @@
 """Gatewatch and the reference Suricata on equal work, side by side, in one run.
 
     benches/side-by-side.py --gatewatch BIN [--suricata REF] [--runs N] [--workers W]
-                            PCAP RULES
+                            [--matchers auto|hashed,hyperscan] PCAP RULES
 
 Both engines inspect every packet (Suricata `-k none --runmode single`, Gatewatch
 `capture.checksum_validation=false capture.workers=W`, W=1 unless told), on the same
@@ -17,7 +17,9 @@ the noise of a shared machine falls on both. Printed, for each engine:
 - alerts and signatures, and the alert agreement by (signature id, flow) through
   benches/alert-agreement.py (Suricata as the reference).
 
-Without --suricata (or when it is missing) only Gatewatch's figures are printed.
+With several --matchers (`detect.matcher`), Gatewatch runs once per matcher in each
+round, each compared with Suricata. Without --suricata (or when it is missing) only
+Gatewatch's figures are printed.
 """
 import argparse
 import json
@@ -61,17 +63,17 @@ def timed(argv, log):
 
 
 class Gatewatch:
-    name = "Gatewatch"
-
-    def __init__(self, binary, workers, tmp):
-        self.bin, self.workers, self.tmp = binary, workers, tmp
-        self.eve = os.path.join(tmp, "gatewatch.json")
+    def __init__(self, binary, workers, matcher, tmp):
+        self.bin, self.workers, self.matcher, self.tmp = binary, workers, matcher, tmp
+        self.name = "Gatewatch" if matcher == "auto" else f"Gatewatch ({matcher})"
+        self.eve = os.path.join(tmp, f"gatewatch-{matcher}.json")
 
     def run(self, pcap, rules):
         argv = [self.bin, "--set", "capture.checksum_validation=false",
                 "--set", f"capture.workers={self.workers}",
+                "--set", f"detect.matcher={self.matcher}",
                 "replay", pcap, "--rules", rules, "--eve", self.eve]
-        wall, rss, err = timed(argv, os.path.join(self.tmp, "gatewatch.err"))
+        wall, rss, err = timed(argv, os.path.join(self.tmp, f"gatewatch-{self.matcher}.err"))
         m = re.search(r"packet processing ([0-9.]+) s", err)
         if not m:
             sys.exit(f"gatewatch printed no packet processing time:\n{err[-2000:]}")
@@ -117,15 +119,19 @@ def main():
     ap.add_argument("--suricata")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--matchers", default="auto",
+                    help="comma-separated values of detect.matcher to run (auto, hashed, hyperscan)")
     ap.add_argument("pcap")
     ap.add_argument("rules")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="side-by-side.")
     one = os.path.join(tmp, "one.pcap")
     first_packet(a.pcap, one)
-    engines = [Gatewatch(a.gatewatch, a.workers, tmp)]
+    engines = [Gatewatch(a.gatewatch, a.workers, m, tmp) for m in a.matchers.split(",")]
+    ref = None
     if a.suricata and os.access(a.suricata, os.X_OK):
-        engines.append(Suricata(a.suricata, tmp))
+        ref = Suricata(a.suricata, tmp)
+        engines.append(ref)
     else:
         print(f"reference Suricata not found ({a.suricata}): Gatewatch's figures only")
     for p in (a.pcap, a.rules):
@@ -142,12 +148,12 @@ def main():
             proc[e.name].append(p)
             wall[e.name].append(w)
             rss[e.name] = max(rss[e.name], r)
-            print(f"  run {i + 1} {e.name:9}: processing {p:6.3f} s, wall {w:6.2f} s, peak RSS {r:6.1f} MB",
+            print(f"  run {i + 1} {e.name:21}: processing {p:6.3f} s, wall {w:6.2f} s, peak RSS {r:6.1f} MB",
                   flush=True)
         for e in engines:
             w, _, _ = e.run(one, a.rules)
             start[e.name].append(w)
-            print(f"  run {i + 1} {e.name:9}: start-up (one-packet capture) {w:6.2f} s", flush=True)
+            print(f"  run {i + 1} {e.name:21}: start-up (one-packet capture) {w:6.2f} s", flush=True)
     # The eve files now hold the start-up runs: one more full run of each for the alerts.
     for e in engines:
         e.run(a.pcap, a.rules)
@@ -159,14 +165,18 @@ def main():
     for e in engines:
         n, s = alerts(e.eve)
         med[e.name] = statistics.median(proc[e.name])
-        print(f"{e.name:9}: packet processing {med[e.name]:6.3f} s (median; runs "
+        print(f"{e.name:21}: packet processing {med[e.name]:6.3f} s (median; runs "
               f"{', '.join(f'{x:.3f}' for x in proc[e.name])}), start-up {statistics.median(start[e.name]):6.2f} s, "
               f"peak RSS {rss[e.name]:6.1f} MB, {n} alerts over {s} signatures")
-    if len(engines) == 2:
-        print(f"ratio Gatewatch / Suricata, packet processing: {med['Gatewatch'] / med['Suricata']:.2f} "
-              f"(per-run pairs: {', '.join(f'{g / s:.2f}' for g, s in zip(proc['Gatewatch'], proc['Suricata']))})")
-        print(f"ratio Gatewatch / Suricata, peak RSS: {rss['Gatewatch'] / rss['Suricata']:.2f}")
-        subprocess.run([sys.executable, os.path.join(HERE, "alert-agreement.py"), engines[1].eve, engines[0].eve],
+    for g in engines:
+        if ref is None or g is ref:
+            continue
+        pairs = ', '.join(f'{x / y:.2f}' for x, y in zip(proc[g.name], proc[ref.name]))
+        print(f"ratio {g.name} / Suricata, packet processing: {med[g.name] / med[ref.name]:.2f} "
+              f"(per-run pairs: {pairs})")
+        print(f"ratio {g.name} / Suricata, peak RSS: {rss[g.name] / rss[ref.name]:.2f}")
+        print(f"agreement of {g.name} with Suricata:", flush=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "alert-agreement.py"), ref.eve, g.eve],
                        check=True)
     subprocess.run(["rm", "-rf", tmp])
 

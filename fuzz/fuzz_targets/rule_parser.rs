@@ -1,7 +1,7 @@
 //! Any text as a rules file: every rule loads or is reported; the loaded ones compile
 //! and run against the remaining bytes as a payload.
 #![no_main]
-use gatewatch_rules::engine::{FlowState, FlowView, Limits, Packet, RuleSet, TcpInfo};
+use gatewatch_rules::engine::{FlowState, FlowView, Limits, Packet, RuleSet, StreamChunk, TcpInfo};
 use gatewatch_rules::report::LoadReport;
 use gatewatch_rules::signature::{file, Vars};
 use libfuzzer_sys::fuzz_target;
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let mut report = LoadReport::default();
     file::load_text(&text, "fuzz.rules", &Vars::default(), &mut sigs, &mut report);
     assert_eq!(report.total, sigs.len() + report.skipped.len());
-    let rs = RuleSet::build(sigs, Limits { threshold_entries: 16 });
+    let rs = RuleSet::build(sigs, Limits { threshold_entries: 16, ..Limits::default() });
     let mut det = rs.detector();
     let mut flow = FlowState::default();
     let mut out = Vec::new();
@@ -37,8 +37,14 @@ fuzz_target!(|data: &[u8]| {
         app_proto: None,
         buffers: &[],
         tx_only: false,
-        stream_split: None,
-            payload_seen: false,
+        in_stream: false,
+        stream: None,
+        payload_seen: false,
+        no_payload_inspection: false,
     };
     rs.detect(&mut det, &pkt, Some(&mut flow), &mut out);
+    // The same bytes again as reassembled stream data, the second half new.
+    let stream = StreamChunk { data: payload, new_from: payload.len() / 2, offset: 0 };
+    let in_stream = Packet { in_stream: true, stream: Some(stream), ..pkt };
+    rs.detect(&mut det, &in_stream, Some(&mut flow), &mut out);
 });

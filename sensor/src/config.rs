@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use gatewatch_rules::engine::BulkMatcher;
 use gatewatch_rules::signature::Vars;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -104,11 +105,46 @@ pub struct DetectConfig {
     /// timed, and the profile (rules and buffers sorted by time spent) is written to
     /// this file when the sensor stops. Costs two clock reads per rule checked.
     pub profile_rules: Option<PathBuf>,
+    /// The multi-pattern matcher of payloads, streams and bodies: `auto` (Hyperscan
+    /// when the build has it), `hashed` (pure Rust) or `hyperscan`.
+    pub matcher: MatcherChoice,
 }
 
 impl Default for DetectConfig {
     fn default() -> Self {
-        DetectConfig { rule_files: Vec::new(), threshold_entries: 65_536, profile_rules: None }
+        DetectConfig {
+            rule_files: Vec::new(),
+            threshold_entries: 65_536,
+            profile_rules: None,
+            matcher: MatcherChoice::Auto,
+        }
+    }
+}
+
+/// `detect.matcher`.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MatcherChoice {
+    #[default]
+    Auto,
+    Hashed,
+    Hyperscan,
+}
+
+impl MatcherChoice {
+    /// The matcher to build rule sets with, or why this build cannot.
+    pub fn resolve(self) -> Result<BulkMatcher, String> {
+        match self {
+            MatcherChoice::Auto => Ok(BulkMatcher::BEST),
+            MatcherChoice::Hashed => Ok(BulkMatcher::Hashed),
+            MatcherChoice::Hyperscan if BulkMatcher::Hyperscan.available() => {
+                Ok(BulkMatcher::Hyperscan)
+            }
+            MatcherChoice::Hyperscan => Err("detect.matcher = \"hyperscan\", but this build has \
+                 no Hyperscan: build with `--features hyperscan` (needs libhyperscan-dev), \
+                 or use \"auto\""
+                .into()),
+        }
     }
 }
 

@@ -151,6 +151,7 @@ impl SensorStats {
                 "alert_queue_overflow": self.detect.alert_queue_overflow,
                 "rules_evaluated": self.detect.rules_evaluated,
                 "pcre_errors": self.detect.inspect.pcre_errors,
+                "prefilter_errors": self.detect.prefilter_errors,
                 "recursion_limit": self.detect.inspect.recursion_limit,
             },
         })

@@ -112,7 +112,8 @@ pub fn load_rules(
             eprintln!("  ... `gatewatch rules check` lists them all");
         }
     }
-    let limits = Limits { threshold_entries: cfg.detect.threshold_entries };
+    let matcher = cfg.detect.matcher.resolve().map_err(anyhow::Error::msg)?;
+    let limits = Limits { threshold_entries: cfg.detect.threshold_entries, matcher };
     Ok((Arc::new(RuleSet::build(sigs, limits)), report))
 }
 

@@ -365,3 +365,60 @@ fn extracted_files_are_stored_by_sha256() {
     let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
     assert_eq!(st["file_store"]["stored"], 3);
 }
+
+/// Enough patterns in one buffer for the bulk matchers (over 64 distinct), half of them
+/// `nocase`: every matcher this build has raises exactly the alerts of the patterns that
+/// occur; a matcher the build lacks is refused, naming the feature.
+#[test]
+fn bulk_matchers_raise_the_alerts_of_the_patterns_that_occur() {
+    let dir = Scratch::new("golden-matchers");
+    let mut rules = String::new();
+    for i in 0..120u32 {
+        let nocase = if i % 2 == 0 { " nocase;" } else { "" };
+        rules += &format!(
+            "alert tcp any any -> any any (msg:\"needle {i}\"; content:\"Needle-{i:03}\";{nocase} sid:{};)\n",
+            1000 + i
+        );
+    }
+    std::fs::write(dir.path("test.rules"), &rules).expect("rules");
+    let mut cap = Capture::default();
+    let mut s = TcpSession::new(
+        SocketAddrV4::new(ip("10.1.1.1"), 40001),
+        SocketAddrV4::new(ip("192.0.2.10"), 7000),
+        T0,
+    );
+    // 7 exact, 42 in another case (nocase), 11 in another case (case-sensitive: no),
+    // 99 split across two segments (found in the reassembled stream).
+    s.handshake()
+        .client_send(b"xx Needle-007 NEEDLE-042 NEEDLE-011 Need")
+        .client_send(b"le-099 yy")
+        .close();
+    cap.add(s.into_frames());
+    cap.write_pcap(&dir.path("needles.pcap")).expect("pcap");
+    for matcher in ["hashed", "hyperscan"] {
+        let set = format!("detect.matcher={matcher}");
+        let out = run_in(
+            &dir.0,
+            &[
+                "--set",
+                &set,
+                "replay",
+                "needles.pcap",
+                "--rules",
+                "test.rules",
+                "--eve",
+                "eve.json",
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        if matcher == "hyperscan" && !cfg!(feature = "hyperscan") {
+            assert!(!out.status.success());
+            assert!(err.contains("--features hyperscan"), "{err}");
+            continue;
+        }
+        assert!(out.status.success(), "{matcher}: {err}");
+        let mut sids = alert_sids(&eve_lines(&dir.path("eve.json")));
+        sids.sort();
+        assert_eq!(sids, vec![1007, 1042, 1099], "matcher {matcher}");
+    }
+}

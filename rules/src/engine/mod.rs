@@ -27,6 +27,7 @@ use inspect::LowerCache;
 use iponly::IpOnlyIndex;
 pub use packet::{FlowView, IcmpInfo, Packet, StreamChunk, TcpInfo};
 use ports::PortIndex;
+pub use prefilter::BulkMatcher;
 use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use profile::{since, PrefilterLine, Profile, ProfileReport, RuleLine};
 use threshold::ThresholdTable;
@@ -52,6 +53,9 @@ pub struct DetectStats {
     pub alerts: u64,
     pub alerts_suppressed: u64,
     pub alert_queue_overflow: u64,
+    /// Prefilter scans the multi-pattern matcher failed (Hyperscan's errors); the
+    /// rules behind the rest of such a buffer were not checked.
+    pub prefilter_errors: u64,
     pub inspect: InspectStats,
 }
 
@@ -105,11 +109,13 @@ pub const MAX_ALERTS_PER_PACKET: usize = 15;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub threshold_entries: usize,
+    /// The multi-pattern matcher of payloads, streams and bodies.
+    pub matcher: BulkMatcher,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { threshold_entries: 65_536 }
+        Limits { threshold_entries: 65_536, matcher: BulkMatcher::BEST }
     }
 }
 
@@ -200,7 +206,7 @@ impl RuleSet {
             prefilters: pfs
                 .into_iter()
                 .map(|(k, p)| {
-                    let bulk = k.bulk();
+                    let bulk = k.bulk().then_some(limits.matcher);
                     (k, p.build(bulk))
                 })
                 .collect(),
@@ -291,7 +297,7 @@ impl RuleSet {
             gen: 1,
             candidates: Vec::new(),
             iponly: Vec::new(),
-            patterns: self.prefilters.iter().map(|(_, p)| PatternSeen::new(p.sizes())).collect(),
+            patterns: self.prefilters.iter().map(|(_, p)| p.new_seen()).collect(),
             thresholds: self.threshold_table(),
             stats: DetectStats::default(),
             profile: None,
@@ -356,7 +362,14 @@ impl RuleSet {
             det.payload_candidates.clear();
         }
         let Detector {
-            seen_rules, candidates, patterns, profile, payload_candidates, lower, ..
+            seen_rules,
+            candidates,
+            patterns,
+            profile,
+            payload_candidates,
+            lower,
+            stats,
+            ..
         } = det;
         let mut push = |r: u32| {
             let m = &mut seen_rules[r as usize];
@@ -388,6 +401,7 @@ impl RuleSet {
                     n += 1;
                     push(r)
                 });
+                stats.prefilter_errors += std::mem::take(&mut seen.errors);
                 if let (Some(t), Some(p)) = (t, profile.as_deref_mut()) {
                     let cost = &mut p.prefilters[i];
                     cost.calls += 1;

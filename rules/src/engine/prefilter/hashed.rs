@@ -78,7 +78,9 @@ struct Slot {
 /// Lowercased patterns, each reported by index.
 #[derive(Debug)]
 pub(crate) struct HashedSet {
-    bits: Vec<u64>,
+    /// A fixed-size array: the hash cannot index past it, and the scan's probe needs no
+    /// bounds check.
+    bits: Box<[u64; 1 << (BITS - 6)]>,
     /// `bucket_start[b]..bucket_start[b + 1]` index `slots`.
     bucket_start: Vec<u32>,
     slots: Vec<Slot>,
@@ -96,7 +98,7 @@ pub(crate) struct HashedSet {
 impl HashedSet {
     /// `patterns` must be lowercase: the data is searched lowercased.
     pub(crate) fn new(patterns: &[Vec<u8>]) -> HashedSet {
-        let mut bits = vec![0u64; 1 << (BITS - 6)];
+        let mut bits = Box::new([0u64; 1 << (BITS - 6)]);
         let mut slots: Vec<(u32, Slot)> = Vec::new();
         let mut ones = vec![Vec::new(); 256];
         let mut pair_bits = vec![0u64; 1 << 10];

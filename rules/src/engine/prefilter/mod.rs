@@ -13,6 +13,8 @@
 //! patterns for rarer ports join the groups for any port.
 
 mod hashed;
+#[cfg(feature = "hyperscan")]
+mod hyperscan;
 
 use std::collections::HashMap;
 
@@ -41,14 +43,56 @@ struct Entry {
     exact: Vec<(Vec<u8>, Vec<u32>)>,
 }
 
+/// The matcher of buffers that carry bulk data and have many patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkMatcher {
+    /// The pure-Rust hashed matcher (see [`hashed`]), the default build.
+    Hashed,
+    /// Hyperscan, with the `hyperscan` feature (without it, the hashed matcher).
+    Hyperscan,
+}
+
+impl BulkMatcher {
+    /// Hyperscan when the build has it.
+    pub const BEST: BulkMatcher =
+        if cfg!(feature = "hyperscan") { BulkMatcher::Hyperscan } else { BulkMatcher::Hashed };
+
+    /// Can this build use it?
+    pub fn available(self) -> bool {
+        self == BulkMatcher::Hashed || cfg!(feature = "hyperscan")
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BulkMatcher::Hashed => "hashed",
+            BulkMatcher::Hyperscan => "hyperscan",
+        }
+    }
+}
+
 /// One ASCII case-insensitive automaton over the patterns of one bound; matches of
 /// case-sensitive patterns are confirmed by comparing the bytes. One pass over the data
-/// instead of one per case mode.
+/// instead of one per case mode. (Hyperscan compiles case-sensitive variants as they
+/// are: nothing to confirm.)
 #[derive(Debug)]
 enum Matcher {
     Ac(AhoCorasick),
     Hashed(HashedSet),
+    #[cfg(feature = "hyperscan")]
+    Hyperscan(HsGroup),
 }
+
+/// A Hyperscan database and, per pattern id, the entry and the case-sensitive variant
+/// it stands for ([`NOCASE`]: the entry's `nocase` rules).
+#[cfg(feature = "hyperscan")]
+#[derive(Debug)]
+struct HsGroup {
+    set: hyperscan::HsSet,
+    ids: Vec<(u32, u32)>,
+}
+
+#[cfg(feature = "hyperscan")]
+const NOCASE: u32 = u32::MAX;
 
 #[derive(Debug)]
 struct Group {
@@ -72,6 +116,12 @@ pub struct Prefilter {
     entries: usize,
     variants: usize,
     patterns: usize,
+    /// Some group uses the hashed matcher, which scans lowercased data.
+    lowercase: bool,
+    /// Scratch space fitted to every Hyperscan database of the prefilter, cloned for
+    /// each detector.
+    #[cfg(feature = "hyperscan")]
+    scratch: hyperscan::Scratch,
 }
 
 /// One rule's pattern, before grouping.
@@ -122,9 +172,10 @@ impl PrefilterBuilder {
         self.pending.push(Pending { rule, pattern, nocase, bound, ports });
     }
 
-    /// `dfa`: a full DFA (fastest, several times the memory) for buffers that carry
-    /// bulk data; short fields use the contiguous NFA.
-    pub fn build(self, dfa: bool) -> Prefilter {
+    /// `bulk`: the matcher of large groups of buffers that carry bulk data (smaller
+    /// groups get a full DFA, fastest and several times the memory); None for short
+    /// fields, which use the contiguous NFA.
+    pub fn build(self, bulk: Option<BulkMatcher>) -> Prefilter {
         let mut per_port: HashMap<u16, usize> = HashMap::new();
         for p in &self.pending {
             for &port in p.ports.iter().flatten() {
@@ -155,7 +206,7 @@ impl PrefilterBuilder {
         }
         let mut pf = Prefilter::default();
         let mut variants = 0u32;
-        pf.any = pf.groups(any, dfa, &mut variants);
+        pf.any = pf.groups(any, bulk, &mut variants);
         let mut sets: Vec<(Vec<u32>, Vec<u16>)> = by_rules.into_iter().collect();
         sets.sort();
         for (_, ports) in sets {
@@ -166,7 +217,7 @@ impl PrefilterBuilder {
                     group_add(&mut g, p);
                 }
             }
-            let set = pf.groups(g, dfa, &mut variants);
+            let set = pf.groups(g, bulk, &mut variants);
             let idx = pf.sets.len();
             pf.sets.push(set);
             ports.into_iter().for_each(|port| {
@@ -174,6 +225,11 @@ impl PrefilterBuilder {
             });
         }
         pf.variants = variants as usize;
+        pf.lowercase = pf
+            .any
+            .iter()
+            .chain(pf.sets.iter().flatten())
+            .any(|g| matches!(g.matcher, Matcher::Hashed(_)));
         let distinct: std::collections::HashSet<(&[u8], bool)> =
             self.pending.iter().map(|p| (p.pattern.as_slice(), p.nocase)).collect();
         pf.patterns = distinct.len();
@@ -184,7 +240,12 @@ impl PrefilterBuilder {
 impl Prefilter {
     /// Builds the groups of one grouping, numbering their entries after those already
     /// built.
-    fn groups(&mut self, grouping: Grouping, dfa: bool, variants: &mut u32) -> Vec<Group> {
+    fn groups(
+        &mut self,
+        grouping: Grouping,
+        bulk: Option<BulkMatcher>,
+        variants: &mut u32,
+    ) -> Vec<Group> {
         let mut limits: Vec<Option<u64>> = grouping.keys().copied().collect();
         limits.sort();
         let mut groups_in = grouping;
@@ -199,17 +260,54 @@ impl Prefilter {
                 variant_base.push(*variants);
                 *variants += e.exact.len() as u32;
             }
-            let matcher = if dfa && pats.len() > HASHED_FROM {
-                Matcher::Hashed(HashedSet::new(&pats))
-            } else {
-                let Some(ac) = automaton(&pats, dfa) else { continue };
-                Matcher::Ac(ac)
+            let matcher = match bulk {
+                Some(kind) if pats.len() > HASHED_FROM => self.bulk_matcher(kind, &pats, &entries),
+                _ => {
+                    let Some(ac) = automaton(&pats, bulk.is_some()) else { continue };
+                    Matcher::Ac(ac)
+                }
             };
             let entry_base = self.entries;
             self.entries += entries.len();
             out.push(Group { limit, matcher, entries, entry_base, variant_base });
         }
         out
+    }
+}
+
+impl Prefilter {
+    /// The matcher of a large group of bulk data: Hyperscan if asked for and built in
+    /// (and it compiles the patterns), else the hashed one.
+    #[cfg_attr(not(feature = "hyperscan"), allow(unused_variables))]
+    fn bulk_matcher(&mut self, kind: BulkMatcher, pats: &[Vec<u8>], entries: &[Entry]) -> Matcher {
+        #[cfg(feature = "hyperscan")]
+        if kind == BulkMatcher::Hyperscan {
+            if let Some(g) = self.hyperscan_group(pats, entries) {
+                return Matcher::Hyperscan(g);
+            }
+        }
+        Matcher::Hashed(HashedSet::new(pats))
+    }
+
+    /// `nocase` entries as caseless literals, case-sensitive variants as they are.
+    #[cfg(feature = "hyperscan")]
+    fn hyperscan_group(&mut self, pats: &[Vec<u8>], entries: &[Entry]) -> Option<HsGroup> {
+        let mut literals = Vec::new();
+        let mut ids = Vec::new();
+        for (pid, (pat, e)) in pats.iter().zip(entries).enumerate() {
+            if !e.nocase.is_empty() {
+                literals.push(hyperscan::Literal { bytes: pat, caseless: true });
+                ids.push((pid as u32, NOCASE));
+            }
+            for (k, (bytes, _)) in e.exact.iter().enumerate() {
+                literals.push(hyperscan::Literal { bytes, caseless: false });
+                ids.push((pid as u32, k as u32));
+            }
+        }
+        // A set Hyperscan cannot compile or size scratch for keeps the hashed matcher.
+        let set = hyperscan::HsSet::new(&literals).ok()?;
+        set.fit(&mut self.scratch).ok()?;
+        Some(HsGroup { set, ids })
     }
 }
 
@@ -232,6 +330,26 @@ impl Group {
             let vid = self.variant_base[pid] as usize + k;
             if !seen.is_marked(1, vid) && hay.get(start..start + bytes.len()) == Some(bytes) {
                 seen.mark(1, vid);
+                rules.iter().for_each(|&r| hit(r));
+            }
+        }
+    }
+
+    /// Hyperscan found pattern `id` (once per scan; nothing to confirm).
+    #[cfg(feature = "hyperscan")]
+    fn report_literal(
+        &self,
+        (pid, k): (u32, u32),
+        seen: &mut PatternSeen,
+        hit: &mut impl FnMut(u32),
+    ) {
+        let e = &self.entries[pid as usize];
+        if k == NOCASE {
+            if seen.mark(0, self.entry_base + pid as usize) {
+                e.nocase.iter().for_each(|&r| hit(r));
+            }
+        } else if let Some((_, rules)) = e.exact.get(k as usize) {
+            if seen.mark(1, self.variant_base[pid as usize] as usize + k as usize) {
                 rules.iter().for_each(|&r| hit(r));
             }
         }
@@ -272,10 +390,7 @@ impl Prefilter {
 
     /// Does the prefilter want `buf` lowercased (see [`Prefilter::scan`])?
     pub fn wants_lowercase(&self) -> bool {
-        self.any
-            .iter()
-            .chain(self.sets.iter().flatten())
-            .any(|g| matches!(g.matcher, Matcher::Hashed(_)))
+        self.lowercase
     }
 
     /// Calls `hit` with each rule whose fast pattern occurs in `buf`, whose first byte
@@ -326,6 +441,17 @@ impl Prefilter {
                         },
                     );
                 }
+                #[cfg(feature = "hyperscan")]
+                Matcher::Hyperscan(hs) => {
+                    let mut scratch = std::mem::take(&mut seen.scratch);
+                    let ok = hs.set.scan(hay, &mut scratch, |id| {
+                        if let Some(&lit) = hs.ids.get(id as usize) {
+                            g.report_literal(lit, seen, &mut hit);
+                        }
+                    });
+                    seen.scratch = scratch;
+                    seen.errors += u64::from(!ok);
+                }
             }
         }
     }
@@ -341,6 +467,8 @@ impl Prefilter {
                 let how = match &g.matcher {
                     Matcher::Ac(_) => "Aho-Corasick".to_string(),
                     Matcher::Hashed(h) => format!("hashed, {} short", h.short_count()),
+                    #[cfg(feature = "hyperscan")]
+                    Matcher::Hyperscan(h) => format!("Hyperscan, {} literals", h.set.len()),
                 };
                 format!("{at}: {} ({how})", g.entries.len())
             })
@@ -359,8 +487,15 @@ impl Prefilter {
         parts.join("; ")
     }
 
-    pub(crate) fn sizes(&self) -> (usize, usize) {
-        (self.entries, self.variants)
+    /// The per-detector state of scans of this prefilter.
+    pub fn new_seen(&self) -> PatternSeen {
+        PatternSeen {
+            gen: 1,
+            marks: [vec![0; self.entries], vec![0; self.variants]],
+            errors: 0,
+            #[cfg(feature = "hyperscan")]
+            scratch: self.scratch.clone(),
+        }
     }
 }
 
@@ -369,13 +504,14 @@ impl Prefilter {
 pub struct PatternSeen {
     gen: u32,
     marks: [Vec<u32>; 2],
+    /// Scans the matcher failed (counted in [`crate::engine::DetectStats`]).
+    pub(crate) errors: u64,
+    /// This detector's Hyperscan scratch space.
+    #[cfg(feature = "hyperscan")]
+    scratch: hyperscan::Scratch,
 }
 
 impl PatternSeen {
-    pub fn new(sizes: (usize, usize)) -> Self {
-        PatternSeen { gen: 1, marks: [vec![0; sizes.0], vec![0; sizes.1]] }
-    }
-
     pub fn next_buffer(&mut self) {
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
@@ -404,9 +540,64 @@ impl PatternSeen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The rules an exhaustive search reports: a `nocase` pattern anywhere caselessly,
+    /// a case-sensitive one as it is.
+    fn naive(rules: &[(Vec<u8>, bool)], buf: &[u8]) -> Vec<u32> {
+        let lower = buf.to_ascii_lowercase();
+        let mut out: Vec<u32> = (0..rules.len() as u32)
+            .filter(|&r| {
+                let (p, nocase) = &rules[r as usize];
+                let (hay, pat) =
+                    if *nocase { (&lower[..], p.to_ascii_lowercase()) } else { (buf, p.clone()) };
+                hay.windows(pat.len()).any(|w| w == &pat[..])
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Every matcher a bulk buffer can have in this build.
+    fn bulk_matchers() -> Vec<BulkMatcher> {
+        [BulkMatcher::Hashed, BulkMatcher::Hyperscan]
+            .into_iter()
+            .filter(|m| m.available())
+            .collect()
+    }
+
+    proptest! {
+        /// Large groups (the hashed matcher, or Hyperscan) report exactly the rules whose
+        /// pattern occurs, with mixed case modes and case variants of one pattern.
+        #[test]
+        fn large_groups_report_exactly_the_rules_whose_pattern_occurs(
+            rules in prop::collection::vec(
+                (prop::collection::vec(prop::sample::select(b"aAbB\0-".to_vec()), 1..7),
+                 any::<bool>()),
+                HASHED_FROM + 1..HASHED_FROM + 60),
+            buf in prop::collection::vec(prop::sample::select(b"aAbB\0-".to_vec()), 0..200),
+        ) {
+            for m in bulk_matchers() {
+                let mut b = PrefilterBuilder::default();
+                for (r, (p, nocase)) in rules.iter().enumerate() {
+                    b.add(r as u32, p, *nocase, None, None);
+                }
+                let pf = b.build(Some(m));
+                let distinct: std::collections::HashSet<Vec<u8>> =
+                    rules.iter().map(|(p, _)| p.to_ascii_lowercase()).collect();
+                if distinct.len() > HASHED_FROM {
+                    let word = if m == BulkMatcher::Hashed { "hashed" } else { "Hyperscan" };
+                    prop_assert!(pf.describe().contains(word), "{}", pf.describe());
+                }
+                let mut got = hits(&pf, &buf);
+                got.dedup();
+                prop_assert_eq!(&got, &naive(&rules, &buf), "matcher {}", m.name());
+            }
+        }
+    }
 
     fn hits(pf: &Prefilter, buf: &[u8]) -> Vec<u32> {
-        let mut seen = PatternSeen::new(pf.sizes());
+        let mut seen = pf.new_seen();
         seen.next_buffer();
         let mut out = Vec::new();
         let lower = buf.to_ascii_lowercase();
@@ -423,7 +614,7 @@ mod tests {
         b.add(3, b"evil", true, None, None);
         b.add(4, b"Evil", false, None, None);
         b.add(5, b"other", false, None, None);
-        let pf = b.build(true);
+        let pf = b.build(Some(BulkMatcher::BEST));
         assert_eq!(pf.pattern_count(), 3 + 1);
         assert_eq!(hits(&pf, b"xx Evil yy"), vec![1, 3, 4]);
         assert_eq!(hits(&pf, b"eViL EVIL"), vec![2, 3]);
@@ -438,7 +629,7 @@ mod tests {
         b.add(1, b"HEAD", false, Some(4), None);
         b.add(2, b"tail", false, None, None);
         b.add(3, b"mid", false, Some(300), None);
-        let pf = b.build(true);
+        let pf = b.build(Some(BulkMatcher::BEST));
         assert_eq!(hits(&pf, b"HEAD tail mid"), vec![1, 2, 3]);
         // 64 bytes are scanned for a bound of 4: a near miss is still a candidate (the
         // rule's own check decides), a far one is not.
@@ -446,7 +637,7 @@ mod tests {
         far.extend_from_slice(b"HEAD mid tail");
         assert_eq!(hits(&pf, &far), vec![2, 3]);
         // A stream chunk that starts past a group's bound skips it.
-        let mut seen = PatternSeen::new(pf.sizes());
+        let mut seen = pf.new_seen();
         seen.next_buffer();
         let mut got = Vec::new();
         pf.scan(b"HEAD tail mid", b"head tail mid", 5000, None, &mut seen, |r| got.push(r));

@@ -1,0 +1,170 @@
+//! Alerts: of signatures (with their flow and transaction), and of content engines.
+
+use std::io;
+use std::net::IpAddr;
+
+use gatewatch_rules::engine::{Hit, IcmpInfo};
+use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
+use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Target};
+
+use crate::output::eve::{proto_name, timestamp};
+use crate::output::{EventSink, HeldThreshold};
+use crate::scan::yara_alert_info;
+
+use super::Sensor;
+
+impl Sensor {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn write_alerts(
+        &self,
+        hits: &[Hit],
+        m: &AlertMeta,
+        flow_id: u64,
+        app_proto: Option<AppProto>,
+        tx: Option<(&'static str, &serde_json::Value)>,
+        flow_summary: &FlowSummary,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let mut app_metadata = serde_json::Map::new();
+        if let Some((k, v)) = tx {
+            app_metadata.insert(k.to_string(), v.clone());
+        }
+        let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip.to_string(), port });
+        for h in hits {
+            let sig = self.rules.signature(h.rule);
+            let (source, target) = match sig.target {
+                Some(Target::SrcIp) => (ep(m.dst), ep(m.src)),
+                Some(Target::DestIp) => (ep(m.src), ep(m.dst)),
+                None => (None, None),
+            };
+            let meta = metadata_map(sig);
+            let alert = AlertEvent {
+                timestamp: timestamp(m.ts),
+                flow_id: Some(flow_id),
+                pcap_cnt: m.pcap_cnt,
+                event_type: "alert".into(),
+                src_ip: m.src.0.to_string(),
+                src_port: m.src.1,
+                dest_ip: m.dst.0.to_string(),
+                dest_port: m.dst.1,
+                proto: proto_name(m.proto),
+                ip_v: Some(m.ip_v),
+                icmp_type: m.icmp.map(|i| i.itype),
+                icmp_code: m.icmp.map(|i| i.icode),
+                pkt_src: Some(
+                    if m.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }.into(),
+                ),
+                direction: Some(if m.to_server { "to_server" } else { "to_client" }.into()),
+                alert: AlertInfo {
+                    action: match sig.action {
+                        Action::Alert | Action::Pass | Action::Drop | Action::Reject => {
+                            "allowed".into()
+                        }
+                    },
+                    gid: sig.gid,
+                    signature_id: sig.sid,
+                    rev: sig.rev,
+                    signature: sig.msg.clone(),
+                    category: sig.category.clone(),
+                    severity: sig.priority,
+                    source,
+                    target,
+                    metadata: (!meta.is_empty()).then_some(meta),
+                },
+                app_proto: app_proto.map(|a| a.as_str().to_string()),
+                flow: Some(flow_summary.clone()),
+                app_metadata: app_metadata.clone(),
+                host: self.cfg.eve.sensor_name.clone(),
+            };
+            match (h.threshold_deferred, sig.threshold) {
+                (true, Some(threshold)) => {
+                    let held = HeldThreshold {
+                        threshold,
+                        src: m.src.0,
+                        dst: m.dst.0,
+                        ts_secs: m.ts.div_euclid(1_000_000),
+                    };
+                    sink.held_alert(&alert, &held)?
+                }
+                _ => sink.alert(&alert)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Scans a stream chunk with YARA and writes an alert per matching rule.
+    pub(super) fn scan_stream(
+        &mut self,
+        chunk: &[u8],
+        at: &FindingAt,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let Some(scanner) = self.scanner.as_mut() else { return Ok(()) };
+        for m in scanner.scan_stream(chunk) {
+            let alert = finding_alert(
+                self.cfg.eve.sensor_name.clone(),
+                yara_alert_info(&m),
+                at,
+                serde_json::Map::new(),
+            );
+            sink.alert(&alert)?;
+        }
+        Ok(())
+    }
+}
+
+/// The EVE envelope of an alert raised by an engine other than signatures.
+pub(super) fn finding_alert(
+    host: Option<String>,
+    alert: AlertInfo,
+    at: &FindingAt,
+    app_metadata: serde_json::Map<String, serde_json::Value>,
+) -> AlertEvent {
+    AlertEvent {
+        timestamp: timestamp(at.ts),
+        flow_id: Some(at.flow_id),
+        pcap_cnt: at.pcap_cnt,
+        event_type: "alert".into(),
+        src_ip: at.src.0.to_string(),
+        src_port: Some(at.src.1),
+        dest_ip: at.dst.0.to_string(),
+        dest_port: Some(at.dst.1),
+        proto: proto_name(at.proto),
+        ip_v: Some(if at.src.0.is_ipv4() { 4 } else { 6 }),
+        icmp_type: None,
+        icmp_code: None,
+        pkt_src: Some(
+            if at.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }.into(),
+        ),
+        direction: Some(if at.to_server { "to_server" } else { "to_client" }.into()),
+        alert,
+        app_proto: at.app_proto.map(|a| a.as_str().to_string()),
+        flow: None,
+        app_metadata,
+        host,
+    }
+}
+
+/// Where a finding of a content engine (YARA, IOC, Sigma) was made.
+pub(super) struct FindingAt {
+    pub(super) ts: i64,
+    pub(super) flow_id: u64,
+    pub(super) pcap_cnt: Option<u64>,
+    pub(super) proto: u8,
+    pub(super) src: (IpAddr, u16),
+    pub(super) dst: (IpAddr, u16),
+    pub(super) to_server: bool,
+    pub(super) app_proto: Option<AppProto>,
+}
+
+/// Where an alert comes from: a captured packet, or the end of a flow.
+pub(super) struct AlertMeta {
+    pub(super) ts: i64,
+    pub(super) pcap_cnt: Option<u64>,
+    pub(super) src: (IpAddr, Option<u16>),
+    pub(super) dst: (IpAddr, Option<u16>),
+    pub(super) proto: u8,
+    pub(super) ip_v: u8,
+    pub(super) icmp: Option<IcmpInfo>,
+    pub(super) to_server: bool,
+}

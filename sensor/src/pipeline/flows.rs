@@ -1,0 +1,237 @@
+//! The end of flows: pending session records, the `flow` record, expiry.
+
+use std::io;
+
+use gatewatch_rules::engine::{FlowView, Packet};
+use gatewatch_rules::event::FlowSummary;
+use gatewatch_rules::signature::Buffer;
+
+use crate::app::session::AppOutput;
+use crate::flow::{EndReason, Flow};
+use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
+use crate::output::EventSink;
+
+use super::alerts::{finding_alert, AlertMeta, FindingAt};
+use super::{stats_record, Sensor};
+
+impl Sensor {
+    /// A flow ends: its session's pending records, then its `flow` record.
+    pub(super) fn end_flow(
+        &mut self,
+        mut f: Flow,
+        reason: EndReason,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        if let Some(mut session) = f.session.take() {
+            let mut out = AppOutput::default();
+            session.end(&mut self.stream_mem, &mut self.app, &mut out);
+            for s in session.stream_stats() {
+                self.stream_stats.add(&s);
+            }
+            // Messages completed by the end of the flow (a request cut short) are
+            // inspected as Suricata does with its flow-end pseudo packets.
+            for insp in out.inspections.drain(..) {
+                let bufs: Vec<(Buffer, &[u8])> =
+                    insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
+                let to_server = insp.to_server;
+                let (client, server) =
+                    if session.reversed { (f.server, f.client) } else { (f.client, f.server) };
+                let (src, dst) = if to_server { (client, server) } else { (server, client) };
+                let pkt = Packet {
+                    ts_secs: f.last_us.div_euclid(1_000_000),
+                    ip_proto: f.proto,
+                    src: src.0,
+                    dst: dst.0,
+                    sport: src.1,
+                    dport: dst.1,
+                    has_ports: true,
+                    payload: &[],
+                    ttl: 0,
+                    ip_id: 0,
+                    frag_bits: 0,
+                    defragmented: false,
+                    tcp: None,
+                    icmp: None,
+                    flow: Some(FlowView { to_server, established: f.established() }),
+                    app_proto: f.app_proto,
+                    buffers: &bufs,
+                    tx_only: true,
+                    in_stream: false,
+                    stream: None,
+                    payload_seen: false,
+                    no_payload_inspection: false,
+                };
+                self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
+                let hits = std::mem::take(&mut self.hits);
+                if !hits.is_empty() {
+                    let meta = AlertMeta {
+                        ts: f.last_us,
+                        pcap_cnt: None,
+                        src: (src.0, Some(src.1)),
+                        dst: (dst.0, Some(dst.1)),
+                        proto: f.proto,
+                        ip_v: if src.0.is_ipv4() { 4 } else { 6 },
+                        icmp: None,
+                        to_server,
+                    };
+                    let tx = insp.meta.as_ref().map(|(k, v)| (*k, v));
+                    let summary = flow_summary(&f, true);
+                    self.write_alerts(&hits, &meta, f.id, f.app_proto, tx, &summary, sink)?;
+                }
+                self.hits = hits;
+            }
+            for (to_server, chunk) in std::mem::take(&mut out.scan_chunks) {
+                let to_server = to_server != session.reversed;
+                let (src, dst) =
+                    if to_server { (f.client, f.server) } else { (f.server, f.client) };
+                let at = FindingAt {
+                    ts: f.last_us,
+                    flow_id: f.id,
+                    pcap_cnt: None,
+                    proto: f.proto,
+                    src,
+                    dst,
+                    to_server,
+                    app_proto: f.app_proto,
+                };
+                self.scan_stream(&chunk, &at, sink)?;
+            }
+            for (to_server, rec) in out.records {
+                let to_server = to_server != session.reversed;
+                let (src, dst) =
+                    if to_server { (f.client, f.server) } else { (f.server, f.client) };
+                let at = FindingAt {
+                    ts: f.last_us,
+                    flow_id: f.id,
+                    pcap_cnt: None,
+                    proto: f.proto,
+                    src,
+                    dst,
+                    to_server: true,
+                    app_proto: f.app_proto,
+                };
+                self.write_app(rec, &at, sink)?;
+            }
+        }
+        self.write_flow(&f, reason, sink)
+    }
+
+    pub(super) fn expire(&mut self, now: i64, sink: &mut dyn EventSink) -> io::Result<()> {
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        self.flows.expire(now, |f, r| ended.push((f, r)));
+        for (f, r) in ended {
+            self.end_flow(f, r, sink)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_flow(
+        &mut self,
+        f: &Flow,
+        reason: EndReason,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let sigma_wants = self.sigma.as_ref().is_some_and(|(set, _)| set.wants("flow"));
+        if !self.cfg.eve.flow && !sigma_wants {
+            return Ok(());
+        }
+        let has_ports = matches!(f.proto, 6 | 17);
+        let ev = FlowEvent {
+            timestamp: timestamp(f.start_us),
+            flow_id: f.id,
+            event_type: "flow",
+            vlan: (f.vlan[0] != 0).then(|| f.vlan.iter().copied().filter(|v| *v != 0).collect()),
+            src_ip: f.client.0.to_string(),
+            src_port: has_ports.then_some(f.client.1),
+            dest_ip: f.server.0.to_string(),
+            dest_port: has_ports.then_some(f.server.1),
+            proto: proto_name(f.proto),
+            icmp_type: f.icmp.map(|i| i.0),
+            icmp_code: f.icmp.map(|i| i.1),
+            app_proto: f.app_proto.map(|a| a.as_str()),
+            flow: FlowBody {
+                pkts_toserver: f.pkts[0],
+                pkts_toclient: f.pkts[1],
+                bytes_toserver: f.bytes[0],
+                bytes_toclient: f.bytes[1],
+                start: timestamp(f.start_us),
+                end: timestamp(f.last_us),
+                age: (f.last_us - f.start_us) / 1_000_000,
+                state: f.state_str(),
+                reason: reason.as_str(),
+                alerted: f.detect.alerted,
+            },
+            tcp: f
+                .tcp
+                .as_ref()
+                .map(|t| TcpBody::new(t.flags, t.flags_ts, t.flags_tc, t.state.as_str())),
+            host: self.cfg.eve.sensor_name.clone(),
+        };
+        if let Some((set, eval)) = self.sigma.as_mut().filter(|_| sigma_wants) {
+            let hits = eval.evaluate(set, f.id, &ev);
+            if !hits.is_empty() {
+                let at = FindingAt {
+                    ts: f.last_us,
+                    flow_id: f.id,
+                    pcap_cnt: None,
+                    proto: f.proto,
+                    src: f.client,
+                    dst: f.server,
+                    to_server: true,
+                    app_proto: f.app_proto,
+                };
+                for h in &hits {
+                    let host = self.cfg.eve.sensor_name.clone();
+                    sink.alert(&finding_alert(host, h.alert_info(), &at, serde_json::Map::new()))?;
+                }
+            }
+        }
+        if !self.cfg.eve.flow {
+            return Ok(());
+        }
+        sink.flow(&ev)
+    }
+
+    /// The clock moved on to `now_us` (live capture with no packets for this worker):
+    /// flows whose timeout passed end now.
+    pub fn tick(&mut self, now_us: i64, sink: &mut dyn EventSink) -> io::Result<()> {
+        if now_us <= self.last_ts {
+            return Ok(());
+        }
+        self.last_ts = now_us;
+        self.expire(now_us, sink)
+    }
+
+    /// Ends every flow (end of capture, shutdown).
+    pub fn finish_flows(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        self.flows.drain(|f, r| ended.push((f, r)));
+        for (f, r) in ended {
+            self.end_flow(f, r, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Ends every flow and writes the `stats` record.
+    pub fn finish(&mut self, sink: &mut dyn EventSink) -> io::Result<()> {
+        self.finish_flows(sink)?;
+        if self.cfg.eve.stats {
+            sink.stats(&stats_record(&self.stats().to_json(), self.last_ts, &self.cfg))?;
+        }
+        sink.flush()
+    }
+}
+
+pub(super) fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
+    FlowSummary {
+        pkts_toserver: flow.pkts[0],
+        pkts_toclient: flow.pkts[1],
+        bytes_toserver: flow.bytes[0],
+        bytes_toclient: flow.bytes[1],
+        start: timestamp(flow.start_us),
+        src_ip: Some(flow.client.0.to_string()),
+        dest_ip: Some(flow.server.0.to_string()),
+        src_port: ports.then_some(flow.client.1),
+        dest_port: ports.then_some(flow.server.1),
+    }
+}

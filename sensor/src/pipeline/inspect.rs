@@ -1,0 +1,428 @@
+//! Inspection of one decoded packet: flow, application layer, detection, records.
+
+use std::io;
+use std::net::IpAddr;
+
+use gatewatch_rules::engine::{FlowView, Hit, IcmpInfo, Packet, StreamChunk, TcpInfo};
+use gatewatch_rules::event::Endpoint;
+use gatewatch_rules::signature::{AppProto, Buffer};
+
+use crate::app::dns;
+use crate::app::session::{AppOutput, Record, TxMeta};
+use crate::capture::Frame;
+use crate::decode::{L3, L4};
+use crate::flow::{EndReason, Flow};
+use crate::ioc::{ioc_alert_info, IocHit};
+use crate::output::eve::DnsBody;
+use crate::output::EventSink;
+use crate::stats::DecoderStats;
+
+use super::alerts::{finding_alert, AlertMeta, FindingAt};
+use super::flows::flow_summary;
+use super::Sensor;
+
+impl Sensor {
+    /// One decoded packet: its flow, the application layer, detection, and the records
+    /// and alerts it gives.
+    pub(super) fn inspect(
+        &mut self,
+        frame: &Frame<'_>,
+        l3: &L3<'_>,
+        l4: &L4<'_>,
+        defragmented: bool,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let ts = frame.ts_us;
+        let (tcp, icmp) = transport_info(&mut self.stats.decoder, l4);
+        let (sport, dport) = l4.ports().unwrap_or((0, 0));
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        let look = self.flows.track(
+            l3.proto,
+            (l3.src, sport),
+            (l3.dst, dport),
+            l3.vlan,
+            tcp.map(|t| t.flags),
+            icmp.map(|i| (i.itype, i.icode)),
+            frame.orig_len as usize,
+            ts,
+            |f, r| ended.push((f, r)),
+        );
+        for (f, r) in ended {
+            self.end_flow(f, r, sink)?;
+        }
+        let slot = look.slot;
+        let Some(first_packet) = self.flows.get_mut(slot).map(|f| f.pkts[0] + f.pkts[1] == 1)
+        else {
+            return Ok(());
+        };
+        let at = PacketAt {
+            ts,
+            proto: l3.proto,
+            src: (l3.src, sport),
+            dst: (l3.dst, dport),
+            to_server: look.to_server,
+        };
+        if first_packet && self.ioc.is_some() {
+            self.indicators_at_flow_start(slot, &at, sink)?;
+        }
+        let (dns_names, dns_event) = match l4 {
+            L4::Udp(u) => self.udp_dns(slot, u.payload, u.sport == 53 || u.dport == 53),
+            _ => (Vec::new(), None),
+        };
+        let app_out = match (l4, tcp) {
+            (L4::Tcp(t), Some(ti)) => self.tcp_segment(slot, t.payload, ti, &at),
+            _ => AppOutput::default(),
+        };
+        let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
+        // The application's view of the direction (reversed on a response-first pickup).
+        let app_to_server = look.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
+        let mut inspections = app_out.inspections.into_iter();
+        let first = inspections.next();
+        let mut buffers: Vec<(Buffer, &[u8])> =
+            dns_names.iter().map(|n| (Buffer::DnsQuery, n.as_slice())).collect();
+        if let Some(i) = &first {
+            buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
+        }
+        let mut chunks = app_out.chunks.iter().map(|c| StreamChunk {
+            data: &c.data,
+            new_from: c.new_from,
+            offset: c.offset,
+        });
+        let pkt = Packet {
+            flow: Some(FlowView { to_server: app_to_server, established: flow.established() }),
+            app_proto: flow.app_proto,
+            buffers: &buffers,
+            in_stream: app_out.in_stream,
+            stream: chunks.next(),
+            // A retransmitted segment was inspected the first time it came.
+            payload_seen: app_out.retransmission,
+            no_payload_inspection: app_out.encrypted,
+            ..packet_headers(ts, l3, l4, defragmented, tcp, icmp)
+        };
+        // Alerts of each pass, with the transaction they belong to.
+        let first_meta = first.as_ref().and_then(|i| i.meta.clone()).or_else(|| {
+            dns_event.as_ref().and_then(|d| serde_json::to_value(d).ok().map(|v| ("dns", v)))
+        });
+        let mut groups = vec![(self.detect_packet(slot, &pkt, chunks), first_meta)];
+        // More transactions completed by this packet (pipelining): one pass each.
+        for insp in inspections {
+            let bufs: Vec<(Buffer, &[u8])> =
+                insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
+            let extra = Packet { buffers: &bufs, tx_only: true, payload_seen: false, ..pkt };
+            groups.push((self.detect_pass(slot, &extra), insp.meta));
+        }
+        if groups.iter().any(|(h, _)| !h.is_empty()) {
+            let meta = AlertMeta {
+                ts,
+                pcap_cnt: Some(self.pcap_cnt),
+                src: (l3.src, pkt.has_ports.then_some(sport)),
+                dst: (l3.dst, pkt.has_ports.then_some(dport)),
+                proto: l3.proto,
+                ip_v: l3.version,
+                icmp,
+                to_server: look.to_server,
+            };
+            self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
+        }
+        let mut records: Vec<(bool, Record)> = app_out.records;
+        if let Some(d) = dns_event {
+            records.insert(0, (look.to_server, Record::Dns(d)));
+        }
+        self.write_packet_records(slot, &at, app_to_server, app_out.scan_chunks, records, sink)
+    }
+
+    /// Indicator lists: both addresses of a flow, at its first packet.
+    fn indicators_at_flow_start(
+        &mut self,
+        slot: usize,
+        at: &PacketAt,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let (Some(set), Some(flow)) = (self.ioc.as_deref(), self.flows.get_mut(slot)) else {
+            return Ok(());
+        };
+        for (bad, other, field) in
+            [(flow.client, flow.server, "flow.src_ip"), (flow.server, flow.client, "flow.dest_ip")]
+        {
+            let Some(indicator) = set.lookup_ip(bad.0) else { continue };
+            let mut info = ioc_alert_info(set, &IocHit { indicator, field });
+            info.source = Some(Endpoint { ip: bad.0.to_string(), port: Some(bad.1) });
+            info.target = Some(Endpoint { ip: other.0.to_string(), port: Some(other.1) });
+            let finding = FindingAt {
+                ts: at.ts,
+                flow_id: flow.id,
+                pcap_cnt: Some(self.pcap_cnt),
+                proto: at.proto,
+                src: at.src,
+                dst: at.dst,
+                to_server: at.to_server,
+                app_proto: flow.app_proto,
+            };
+            self.stats.ioc_hits += 1;
+            let host = self.cfg.eve.sensor_name.clone();
+            sink.alert(&finding_alert(host, info, &finding, serde_json::Map::new()))?;
+        }
+        Ok(())
+    }
+
+    /// DNS over UDP (port 53, or a flow already known as DNS; confirmed by parsing): the
+    /// query names of a request (`dns.query`) and the record of the message.
+    fn udp_dns(
+        &mut self,
+        slot: usize,
+        payload: &[u8],
+        port_53: bool,
+    ) -> (Vec<Vec<u8>>, Option<DnsBody>) {
+        let Some(flow) = self.flows.get_mut(slot) else { return (Vec::new(), None) };
+        if payload.is_empty() || !(port_53 || flow.app_proto == Some(AppProto::Dns)) {
+            return (Vec::new(), None);
+        }
+        match dns::parse_message(payload) {
+            Ok(msg) => {
+                flow.app_proto = Some(AppProto::Dns);
+                self.stats.app_layer.dns_udp += 1;
+                // `dns.query` is the question of a request, as in Suricata.
+                let names = if msg.is_response() {
+                    Vec::new()
+                } else {
+                    msg.questions.iter().map(|q| q.name.clone()).collect()
+                };
+                let tx = dns_tx(flow, msg.id, msg.is_response());
+                (names, Some(DnsBody::from_message(&msg, tx)))
+            }
+            Err(e) => {
+                let why = match e {
+                    crate::app::ParseError::Malformed(w) => w,
+                    crate::app::ParseError::Incomplete => "dns.incomplete",
+                };
+                *self.stats.app_layer.errors.entry(why).or_insert(0) += 1;
+                (Vec::new(), None)
+            }
+        }
+    }
+
+    /// TCP: reassembly and the application layer. A session starts at the client's
+    /// SYN, or anywhere with midstream pickup.
+    fn tcp_segment(
+        &mut self,
+        slot: usize,
+        payload: &[u8],
+        ti: TcpInfo,
+        at: &PacketAt,
+    ) -> AppOutput {
+        let mut out = AppOutput::default();
+        let Some(flow) = self.flows.get_mut(slot) else { return out };
+        let syn = ti.flags & 0x12 == 0x02;
+        let start = syn || (self.cfg.stream.midstream && !payload.is_empty());
+        if flow.session.is_none() && !start {
+            return out;
+        }
+        let session = flow.session.get_or_insert_with(Box::default);
+        session.on_segment(
+            at.to_server,
+            ti.flags,
+            ti.seq,
+            payload,
+            at.src.1 == 53 || at.dst.1 == 53,
+            &self.session_limits,
+            &mut self.stream_mem,
+            &mut self.app,
+            &mut out,
+        );
+        if session.app_proto.is_some() {
+            flow.app_proto = session.app_proto;
+        }
+        out
+    }
+
+    /// The packet's first pass, and one more over each further stream chunk (bytes after
+    /// a gap given up on at the end of the direction: only its stream is inspected
+    /// again); a rule alerts once.
+    fn detect_packet<'a>(
+        &mut self,
+        slot: usize,
+        pkt: &Packet<'a>,
+        chunks: impl Iterator<Item = StreamChunk<'a>>,
+    ) -> Vec<Hit> {
+        let mut hits = self.detect_pass(slot, pkt);
+        for chunk in chunks {
+            let more = Packet { buffers: &[], stream: Some(chunk), payload_seen: true, ..*pkt };
+            let seen: Vec<u32> = hits.iter().map(|h| h.rule).collect();
+            let new = self.detect_pass(slot, &more);
+            hits.extend(new.into_iter().filter(|h| !seen.contains(&h.rule)));
+        }
+        hits
+    }
+
+    /// One detection pass with the flow's detection state.
+    fn detect_pass(&mut self, slot: usize, pkt: &Packet<'_>) -> Vec<Hit> {
+        let Some(flow) = self.flows.get_mut(slot) else { return Vec::new() };
+        self.rules.detect(&mut self.detector, pkt, Some(&mut flow.detect), &mut self.hits);
+        std::mem::take(&mut self.hits)
+    }
+
+    /// The signature alerts of a packet's passes, each with its transaction.
+    fn write_packet_alerts(
+        &mut self,
+        slot: usize,
+        groups: &[(Vec<Hit>, Option<TxMeta>)],
+        meta: &AlertMeta,
+        ports: bool,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
+        let (flow_id, app_proto) = (flow.id, flow.app_proto);
+        let summary = flow_summary(flow, ports);
+        for (hits, tx) in groups {
+            let tx = tx.as_ref().map(|(k, v)| (*k, v));
+            self.write_alerts(hits, meta, flow_id, app_proto, tx, &summary, sink)?;
+        }
+        Ok(())
+    }
+
+    /// YARA over the stream chunks, then the application-layer records of the packet.
+    fn write_packet_records(
+        &mut self,
+        slot: usize,
+        at: &PacketAt,
+        app_to_server: bool,
+        scan_chunks: Vec<(bool, Vec<u8>)>,
+        records: Vec<(bool, Record)>,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
+        let (flow_id, app_proto) = (flow.id, flow.app_proto);
+        // The application's client and server.
+        let client = if app_to_server == at.to_server {
+            (flow.client, flow.server)
+        } else {
+            (flow.server, flow.client)
+        };
+        for (to_server, chunk) in scan_chunks {
+            let (src, dst) = if to_server { (client.0, client.1) } else { (client.1, client.0) };
+            let finding = FindingAt {
+                ts: at.ts,
+                flow_id,
+                pcap_cnt: Some(self.pcap_cnt),
+                proto: at.proto,
+                src,
+                dst,
+                to_server,
+                app_proto,
+            };
+            self.scan_stream(&chunk, &finding, sink)?;
+        }
+        for (to_server, rec) in records {
+            let (src, dst) = match rec {
+                // A DNS record is oriented like its packet.
+                Record::Dns(_) => (at.src, at.dst),
+                _ if to_server => (client.0, client.1),
+                _ => (client.1, client.0),
+            };
+            let finding = FindingAt {
+                ts: at.ts,
+                flow_id,
+                pcap_cnt: Some(self.pcap_cnt),
+                proto: at.proto,
+                src,
+                dst,
+                to_server: true,
+                app_proto,
+            };
+            self.write_app(rec, &finding, sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// A packet's time, protocol and endpoints (with ports, 0 without), as captured.
+struct PacketAt {
+    ts: i64,
+    proto: u8,
+    src: (IpAddr, u16),
+    dst: (IpAddr, u16),
+    to_server: bool,
+}
+
+/// What rules see of a packet's headers; no flow, no application data.
+fn packet_headers<'a>(
+    ts: i64,
+    l3: &L3<'_>,
+    l4: &L4<'a>,
+    defragmented: bool,
+    tcp: Option<TcpInfo>,
+    icmp: Option<IcmpInfo>,
+) -> Packet<'a> {
+    let (sport, dport) = l4.ports().unwrap_or((0, 0));
+    Packet {
+        ts_secs: ts.div_euclid(1_000_000),
+        ip_proto: l3.proto,
+        src: l3.src,
+        dst: l3.dst,
+        sport,
+        dport,
+        has_ports: l4.ports().is_some(),
+        payload: l4.payload(),
+        ttl: l3.ttl,
+        ip_id: l3.ip_id,
+        frag_bits: l3.frag_bits,
+        defragmented,
+        tcp,
+        icmp,
+        flow: None,
+        app_proto: None,
+        buffers: &[],
+        tx_only: false,
+        in_stream: false,
+        stream: None,
+        payload_seen: false,
+        no_payload_inspection: false,
+    }
+}
+
+/// The transport header fields rules test, with the packet counted by protocol.
+fn transport_info(d: &mut DecoderStats, l4: &L4<'_>) -> (Option<TcpInfo>, Option<IcmpInfo>) {
+    match l4 {
+        L4::Tcp(t) => {
+            d.tcp += 1;
+            (Some(TcpInfo { flags: t.flags, seq: t.seq, ack: t.ack, window: t.window }), None)
+        }
+        L4::Udp(_) => {
+            d.udp += 1;
+            (None, None)
+        }
+        L4::Icmp(i) => {
+            if i.v6 {
+                d.icmpv6 += 1;
+            } else {
+                d.icmpv4 += 1;
+            }
+            let (id, seq) = match i.echo {
+                Some((a, b)) => (Some(a), Some(b)),
+                None => (None, None),
+            };
+            (None, Some(IcmpInfo { itype: i.itype, icode: i.icode, id, seq }))
+        }
+        L4::Other(_) => {
+            d.other_ip += 1;
+            (None, None)
+        }
+    }
+}
+
+/// The transaction id of a DNS message in its flow: a request opens one, a response
+/// belongs to the latest request with its id (or opens one if there was none).
+pub(super) fn dns_tx(flow: &mut Flow, id: u16, response: bool) -> u64 {
+    if response {
+        if let Some(&(_, tx)) = flow.dns_txs.iter().rev().find(|(i, _)| *i == id) {
+            return tx;
+        }
+    }
+    let tx = flow.dns_next_tx;
+    flow.dns_next_tx += 1;
+    if flow.dns_txs.len() >= 16 {
+        flow.dns_txs.remove(0);
+    }
+    flow.dns_txs.push((id, tx));
+    tx
+}
