@@ -192,6 +192,12 @@ impl EventSink for ChannelSink {
     fn app(&mut self, e: &AppEvent) -> io::Result<()> {
         self.send(Output::App(Box::new(e.clone())))
     }
+    fn flow_owned(&mut self, f: FlowEvent) -> io::Result<()> {
+        self.send(Output::Flow(Box::new(f)))
+    }
+    fn app_owned(&mut self, e: AppEvent) -> io::Result<()> {
+        self.send(Output::App(Box::new(e)))
+    }
     fn stats(&mut self, v: &Value) -> io::Result<()> {
         self.send(Output::Stats(self.worker, v.clone()))
     }

@@ -47,6 +47,17 @@ pub trait EventSink {
         Ok(())
     }
 
+    /// [`EventSink::flow`] for a sink that keeps the event: it is handed over, not copied
+    /// (the workers' channel).
+    fn flow_owned(&mut self, flow: FlowEvent) -> io::Result<()> {
+        self.flow(&flow)
+    }
+
+    /// [`EventSink::app`], handing the event over.
+    fn app_owned(&mut self, event: AppEvent) -> io::Result<()> {
+        self.app(&event)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }

@@ -50,7 +50,7 @@ impl Sensor {
             host: self.cfg.eve.sensor_name.clone(),
         };
         self.sigma_alerts(&ev, at, sink)?;
-        sink.app(&ev)
+        sink.app_owned(ev)
     }
 
     /// Indicator lists over the names, addresses and hashes of a record.

@@ -189,7 +189,7 @@ impl Sensor {
         if !self.cfg.eve.flow {
             return Ok(());
         }
-        sink.flow(&ev)
+        sink.flow_owned(ev)
     }
 
     /// The clock moved on to `now_us` (live capture with no packets for this worker):
