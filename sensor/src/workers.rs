@@ -352,8 +352,13 @@ impl Workers {
         }
     }
 
-    /// Tells every worker the time (capture clock) so quiet flows expire.
+    /// Tells every worker the time (capture clock) so quiet flows expire; fragments
+    /// held for a first fragment that did not come in time go to their workers (a quiet
+    /// source would otherwise keep them until the next packet).
     pub fn tick(&mut self, now_us: i64) {
+        for f in self.fragments.sweep(now_us) {
+            self.push_owned(None, f);
+        }
         self.flush();
         let at = self.last_number;
         for (w, q) in self.queues.iter().enumerate() {

@@ -246,3 +246,44 @@ fn any_number_of_workers_raises_the_alerts_of_one() {
     }
     let _ = std::fs::remove_file(&p);
 }
+
+/// Later fragments whose first never comes are held, then processed when the clock
+/// passes the defragmentation timeout, even if no packet follows (a quiet live source).
+#[test]
+fn held_fragments_are_processed_when_a_quiet_clock_passes_their_timeout() {
+    use crate::synth::{eth_ipv4_fragments, udp_datagram};
+    use std::net::Ipv4Addr;
+    let det = demo_rules();
+    let cfg = SensorConfig::default();
+    let timeout_us = cfg.defrag.timeout_secs as i64 * 1_000_000;
+    let mut w = Workers::start(2, &cfg, &det, WorkerLimits::default(), Backpressure::Wait)
+        .expect("start");
+    let (a, b) = (Ipv4Addr::new(10, 9, 0, 1), Ipv4Addr::new(192, 0, 2, 9));
+    let big = udp_datagram(a, b, 4000, 5000, &[b'x'; 400]);
+    let frags = eth_ipv4_fragments(a, b, 17, &big, 77, 96);
+    let t0 = 1_700_000_000_000_000i64;
+    // Every fragment but the first.
+    for (i, f) in frags.iter().skip(1).enumerate() {
+        w.dispatch(&synth::frame(t0 + i as i64, f), i as u64 + 1);
+    }
+    let processed = |w: &mut Workers| {
+        w.request_stats();
+        let mut out = AlertCollector::default();
+        let mut records = Vec::new();
+        for _ in 0..200 {
+            records.extend(
+                w.drain_wait(&mut out, std::time::Duration::from_millis(20)).expect("drain"),
+            );
+            if records.len() == 2 {
+                break;
+            }
+        }
+        let stats: Vec<Value> = records.into_iter().map(|(_, v)| v).collect();
+        merge_stats(&stats)["decoder"]["pkts"].as_u64().expect("pkts")
+    };
+    w.tick(t0 + 1_000_000);
+    assert_eq!(processed(&mut w), 0, "held while the first may still come");
+    w.tick(t0 + timeout_us + 2_000_000);
+    assert_eq!(processed(&mut w), frags.len() as u64 - 1);
+    w.finish(&mut AlertCollector::default()).expect("finish");
+}
