@@ -256,8 +256,8 @@ fn held_fragments_are_processed_when_a_quiet_clock_passes_their_timeout() {
     let det = demo_rules();
     let cfg = SensorConfig::default();
     let timeout_us = cfg.defrag.timeout_secs as i64 * 1_000_000;
-    let mut w = Workers::start(2, &cfg, &det, WorkerLimits::default(), Backpressure::Wait)
-        .expect("start");
+    let mut w =
+        Workers::start(2, &cfg, &det, WorkerLimits::default(), Backpressure::Wait).expect("start");
     let (a, b) = (Ipv4Addr::new(10, 9, 0, 1), Ipv4Addr::new(192, 0, 2, 9));
     let big = udp_datagram(a, b, 4000, 5000, &[b'x'; 400]);
     let frags = eth_ipv4_fragments(a, b, 17, &big, 77, 96);
