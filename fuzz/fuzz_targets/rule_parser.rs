@@ -19,28 +19,14 @@ fuzz_target!(|data: &[u8]| {
     let mut flow = FlowState::default();
     let mut out = Vec::new();
     let pkt = Packet {
-        ts_secs: 0,
-        ip_proto: 6,
-        src: [10, 0, 0, 1].into(),
-        dst: [10, 0, 0, 2].into(),
         sport: 1234,
         dport: 80,
         has_ports: true,
-        payload,
         ttl: 64,
         ip_id: 1,
-        frag_bits: 0,
-        defragmented: false,
         tcp: Some(TcpInfo { flags: 0x18, seq: 1, ack: 1, window: 1 }),
-        icmp: None,
         flow: Some(FlowView { to_server: true, established: true }),
-        app_proto: None,
-        buffers: &[],
-        tx_only: false,
-        in_stream: false,
-        stream: None,
-        payload_seen: false,
-        no_payload_inspection: false,
+        ..Packet::new(0, 6, [10, 0, 0, 1].into(), [10, 0, 0, 2].into(), payload)
     };
     rs.detect(&mut det, &pkt, Some(&mut flow), &mut out);
     // The same bytes again as reassembled stream data, the second half new.

@@ -29,29 +29,15 @@ fn bench(c: &mut Criterion) {
         let rs = ruleset(n);
         let mut det = rs.detector();
         let mut out = Vec::new();
+        let (src, dst) = ("203.0.113.5".parse().unwrap(), "10.1.1.1".parse().unwrap());
         let pkt = Packet {
-            ts_secs: 0,
-            ip_proto: 6,
-            src: "203.0.113.5".parse().unwrap(),
-            dst: "10.1.1.1".parse().unwrap(),
             sport: 40000,
             dport: 80,
             has_ports: true,
-            payload: &payload,
             ttl: 60,
-            ip_id: 0,
-            frag_bits: 0,
-            defragmented: false,
             tcp: Some(TcpInfo { flags: 0x18, seq: 0, ack: 0, window: 0 }),
-            icmp: None,
             flow: Some(FlowView { to_server: true, established: true }),
-            app_proto: None,
-            buffers: &[],
-            tx_only: false,
-            in_stream: false,
-            stream: None,
-            payload_seen: false,
-            no_payload_inspection: false,
+            ..Packet::new(0, 6, src, dst, &payload)
         };
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             let mut f = FlowState::default();

@@ -52,6 +52,39 @@ pub struct Packet<'a> {
     pub no_payload_inspection: bool,
 }
 
+impl<'a> Packet<'a> {
+    /// A packet of `ip_proto` from `src` to `dst` carrying `payload`, with nothing else
+    /// known: no ports, transport header, flow or application data. Callers fill in what
+    /// they have with struct update syntax, so that a field added here needs no change
+    /// where it does not matter.
+    pub fn new(ts_secs: i64, ip_proto: u8, src: IpAddr, dst: IpAddr, payload: &'a [u8]) -> Self {
+        Packet {
+            ts_secs,
+            ip_proto,
+            src,
+            dst,
+            sport: 0,
+            dport: 0,
+            has_ports: false,
+            payload,
+            ttl: 0,
+            ip_id: 0,
+            frag_bits: 0,
+            defragmented: false,
+            tcp: None,
+            icmp: None,
+            flow: None,
+            app_proto: None,
+            buffers: &[],
+            tx_only: false,
+            in_stream: false,
+            stream: None,
+            payload_seen: false,
+            no_payload_inspection: false,
+        }
+    }
+}
+
 /// A piece of a reassembled TCP stream given to stream inspection.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamChunk<'a> {

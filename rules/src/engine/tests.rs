@@ -15,28 +15,14 @@ fn set(rules: &[&str]) -> RuleSet {
 
 fn pkt(payload: &[u8]) -> Packet<'_> {
     Packet {
-        ts_secs: 0,
-        ip_proto: 6,
-        src: "10.0.0.1".parse().unwrap(),
-        dst: "8.8.8.8".parse().unwrap(),
         sport: 1234,
         dport: 80,
         has_ports: true,
-        payload,
         ttl: 64,
         ip_id: 1,
-        frag_bits: 0,
-        defragmented: false,
         tcp: Some(TcpInfo { flags: 0x18, seq: 1, ack: 1, window: 100 }),
-        icmp: None,
         flow: Some(FlowView { to_server: true, established: true }),
-        app_proto: None,
-        buffers: &[],
-        tx_only: false,
-        in_stream: false,
-        stream: None,
-        payload_seen: false,
-        no_payload_inspection: false,
+        ..Packet::new(0, 6, "10.0.0.1".parse().unwrap(), "8.8.8.8".parse().unwrap(), payload)
     }
 }
 

@@ -38,28 +38,14 @@ impl Sensor {
                     if session.reversed { (f.server, f.client) } else { (f.client, f.server) };
                 let (src, dst) = if to_server { (client, server) } else { (server, client) };
                 let pkt = Packet {
-                    ts_secs: f.last_us.div_euclid(1_000_000),
-                    ip_proto: f.proto,
-                    src: src.0,
-                    dst: dst.0,
                     sport: src.1,
                     dport: dst.1,
                     has_ports: true,
-                    payload: &[],
-                    ttl: 0,
-                    ip_id: 0,
-                    frag_bits: 0,
-                    defragmented: false,
-                    tcp: None,
-                    icmp: None,
                     flow: Some(FlowView { to_server, established: f.established() }),
                     app_proto: f.app_proto,
                     buffers: &bufs,
                     tx_only: true,
-                    in_stream: false,
-                    stream: None,
-                    payload_seen: false,
-                    no_payload_inspection: false,
+                    ..Packet::new(f.last_us.div_euclid(1_000_000), f.proto, src.0, dst.0, &[])
                 };
                 self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
                 let hits = std::mem::take(&mut self.hits);
@@ -80,37 +66,29 @@ impl Sensor {
                 }
                 self.hits = hits;
             }
-            for (to_server, chunk) in std::mem::take(&mut out.scan_chunks) {
+            // Findings at the flow's end, from the sender (`src`) of what was found.
+            let at = FindingAt {
+                ts: f.last_us,
+                flow_id: f.id,
+                pcap_cnt: None,
+                proto: f.proto,
+                src: f.client,
+                dst: f.server,
+                to_server: true,
+                app_proto: f.app_proto,
+            };
+            let from = |to_server: bool| {
                 let to_server = to_server != session.reversed;
                 let (src, dst) =
                     if to_server { (f.client, f.server) } else { (f.server, f.client) };
-                let at = FindingAt {
-                    ts: f.last_us,
-                    flow_id: f.id,
-                    pcap_cnt: None,
-                    proto: f.proto,
-                    src,
-                    dst,
-                    to_server,
-                    app_proto: f.app_proto,
-                };
-                self.scan_stream(&chunk, &at, sink)?;
+                FindingAt { src, dst, to_server, ..at }
+            };
+            for (to_server, chunk) in std::mem::take(&mut out.scan_chunks) {
+                self.scan_stream(&chunk, &from(to_server), sink)?;
             }
             for (to_server, rec) in out.records {
-                let to_server = to_server != session.reversed;
-                let (src, dst) =
-                    if to_server { (f.client, f.server) } else { (f.server, f.client) };
-                let at = FindingAt {
-                    ts: f.last_us,
-                    flow_id: f.id,
-                    pcap_cnt: None,
-                    proto: f.proto,
-                    src,
-                    dst,
-                    to_server: true,
-                    app_proto: f.app_proto,
-                };
-                self.write_app(rec, &at, sink)?;
+                // A record's finding is always told from its sender's side.
+                self.write_app(rec, &FindingAt { to_server: true, ..from(to_server) }, sink)?;
             }
         }
         self.write_flow(&f, reason, sink)

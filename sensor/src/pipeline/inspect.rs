@@ -298,19 +298,20 @@ impl Sensor {
         } else {
             (flow.server, flow.client)
         };
+        // Findings of this packet, from the sender (`src`) of what was found.
+        let base = FindingAt {
+            ts: at.ts,
+            flow_id,
+            pcap_cnt: Some(self.pcap_cnt),
+            proto: at.proto,
+            src: client.0,
+            dst: client.1,
+            to_server: true,
+            app_proto,
+        };
         for (to_server, chunk) in scan_chunks {
             let (src, dst) = if to_server { (client.0, client.1) } else { (client.1, client.0) };
-            let finding = FindingAt {
-                ts: at.ts,
-                flow_id,
-                pcap_cnt: Some(self.pcap_cnt),
-                proto: at.proto,
-                src,
-                dst,
-                to_server,
-                app_proto,
-            };
-            self.scan_stream(&chunk, &finding, sink)?;
+            self.scan_stream(&chunk, &FindingAt { src, dst, to_server, ..base }, sink)?;
         }
         for (to_server, rec) in records {
             let (src, dst) = match rec {
@@ -319,17 +320,8 @@ impl Sensor {
                 _ if to_server => (client.0, client.1),
                 _ => (client.1, client.0),
             };
-            let finding = FindingAt {
-                ts: at.ts,
-                flow_id,
-                pcap_cnt: Some(self.pcap_cnt),
-                proto: at.proto,
-                src,
-                dst,
-                to_server: true,
-                app_proto,
-            };
-            self.write_app(rec, &finding, sink)?;
+            // A record's finding is always told from its sender's side.
+            self.write_app(rec, &FindingAt { src, dst, ..base }, sink)?;
         }
         Ok(())
     }
@@ -355,28 +347,16 @@ fn packet_headers<'a>(
 ) -> Packet<'a> {
     let (sport, dport) = l4.ports().unwrap_or((0, 0));
     Packet {
-        ts_secs: ts.div_euclid(1_000_000),
-        ip_proto: l3.proto,
-        src: l3.src,
-        dst: l3.dst,
         sport,
         dport,
         has_ports: l4.ports().is_some(),
-        payload: l4.payload(),
         ttl: l3.ttl,
         ip_id: l3.ip_id,
         frag_bits: l3.frag_bits,
         defragmented,
         tcp,
         icmp,
-        flow: None,
-        app_proto: None,
-        buffers: &[],
-        tx_only: false,
-        in_stream: false,
-        stream: None,
-        payload_seen: false,
-        no_payload_inspection: false,
+        ..Packet::new(ts.div_euclid(1_000_000), l3.proto, l3.src, l3.dst, l4.payload())
     }
 }
 
