@@ -132,6 +132,8 @@ fn interface_stats(
         "kernel_freezes": capture.kernel_freezes,
         "bad_blocks": capture.bad_blocks,
         "queue_drops": dispatch.queue_drops,
+        "flows_by_load": dispatch.balance.by_load,
+        "flows_by_hash": dispatch.balance.by_hash,
     });
     stats["workers"] = json!(workers);
     stats

@@ -10,6 +10,9 @@
 //! draining). Workers send their records to one output channel that a single writer
 //! drains ([`Workers::drain`]), so sinks need not be shared between threads.
 //!
+//! A new flow goes to the worker with the fewest frames waiting and stays there
+//! ([`balance`]): hashing alone splits the flows evenly, not the work.
+//!
 //! The alerts do not depend on the number of workers:
 //! - IPv4/IPv6 fragments after the first carry no ports; they follow the first fragment
 //!   of their datagram to its flow's worker ([`fragments`]).
@@ -17,9 +20,7 @@
 //!   output writer, which applies them in capture order ([`gate`]).
 
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::net::IpAddr;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 
@@ -30,19 +31,23 @@ use serde_json::Value;
 
 use crate::capture::{Frame, LinkType};
 use crate::config::SensorConfig;
-use crate::decode::{self, Decoded};
 use crate::output::HeldThreshold;
 use crate::output::{AppEvent, EventSink, FlowEvent};
 use crate::pipeline::Sensor;
 
+pub mod balance;
 pub mod batch;
 pub mod fragments;
 pub mod gate;
+mod hash;
 
+use balance::{BalanceStats, Balancer, Finished as FinishedFrames};
 use batch::FrameBatch;
 
-use fragments::{DatagramKey, FragmentRouter, Route};
+use fragments::{FragmentRouter, Route};
 use gate::{Gate, HeldAlert, Position};
+pub use hash::{flow_hash, FlowHasher};
+use hash::{flow_target, Target};
 
 /// A frame copied out of the capture buffer, numbered in capture order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +110,8 @@ pub struct DispatchStats {
     pub frames: u64,
     /// Frames dropped because their worker's queue was full.
     pub queue_drops: u64,
+    /// How new flows were placed on workers.
+    pub balance: BalanceStats,
 }
 
 /// Sizes of the dispatch.
@@ -132,9 +139,10 @@ pub struct Workers {
     output: Receiver<Output>,
     limits: WorkerLimits,
     backpressure: Backpressure,
-    hasher: std::hash::RandomState,
+    hasher: FlowHasher,
     pub stats: DispatchStats,
     fragments: FragmentRouter,
+    balance: Balancer,
     gate: Gate,
     /// Per worker: the last frame number sent to it, and the last it finished.
     sent: Vec<u64>,
@@ -218,6 +226,10 @@ impl Workers {
         let limits = WorkerLimits { batch: limits.batch.max(1), queue: limits.queue.max(1) };
         let (out_tx, output) = mpsc::channel();
         let (spare_tx, spare) = mpsc::channel();
+        // Pins outlive every flow of the workers: the longest flow timeout, and a
+        // margin for capture clocks that step back a little.
+        let idle = cfg.flow.longest_timeout().saturating_add(60);
+        let balance = Balancer::new(n, idle, cfg.flow.max_flows.saturating_mul(n));
         let mut queues = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
         for w in 0..n {
@@ -230,11 +242,12 @@ impl Workers {
                 records: Vec::new(),
             };
             let (cfg, detection, spare_tx) = (cfg.clone(), detection.clone(), spare_tx.clone());
+            let finished = balance.finished();
             // A sensor owns its YARA scanner, which stays on the thread that made it.
             let t = std::thread::Builder::new().name(format!("worker-{w}")).spawn(move || {
                 let mut sensor = Sensor::new(cfg, detection);
                 sensor.defer_host_thresholds();
-                run_worker(sensor, rx, sink, spare_tx)
+                run_worker(sensor, rx, sink, spare_tx, (finished, w))
             })?;
             queues.push(tx);
             threads.push(t);
@@ -247,9 +260,10 @@ impl Workers {
             output,
             limits,
             backpressure,
-            hasher: std::hash::RandomState::new(),
+            hasher: FlowHasher::new(),
             stats: DispatchStats::default(),
             fragments: FragmentRouter::new(cfg.defrag.timeout_secs, FRAGMENTS_HELD),
+            balance,
             gate: Gate::new(detection.signatures.limits().threshold_entries),
             sent: vec![0; n],
             done: vec![0; n],
@@ -273,16 +287,17 @@ impl Workers {
         if self.queues.len() == 1 {
             return self.push(0, frame, number);
         }
-        let n = self.queues.len() as u64;
-        let by_hash = |h: u64| (h % n) as usize;
         let target = flow_target(&self.hasher, frame);
         for f in self.fragments.sweep(frame.ts_us) {
             self.push_owned(None, f);
         }
         match target {
-            Target::Flow(h) => self.push(by_hash(h), frame, number),
+            Target::Flow(h) => {
+                let w = self.balance.worker(h, frame.ts_us);
+                self.push(w, frame, number)
+            }
             Target::FirstFragment(h, key) => {
-                let w = by_hash(h);
+                let w = self.balance.worker(h, frame.ts_us);
                 for f in self.fragments.first(key, w, frame.ts_us) {
                     self.push_owned(Some(w), f);
                 }
@@ -305,10 +320,12 @@ impl Workers {
                 }
             }
         }
+        self.stats.balance = self.balance.stats;
     }
 
     fn push(&mut self, w: usize, frame: &Frame<'_>, number: u64) {
         self.pending[w].push(frame, number);
+        self.balance.queued(w, 1);
         if self.pending[w].len() >= self.limits.batch {
             self.send_batch(w);
         }
@@ -349,6 +366,7 @@ impl Workers {
             self.sent[w] = self.sent[w].max(last);
         } else {
             self.stats.queue_drops += n;
+            self.balance.dropped(w, n);
         }
     }
 
@@ -356,6 +374,7 @@ impl Workers {
     /// held for a first fragment that did not come in time go to their workers (a quiet
     /// source would otherwise keep them until the next packet).
     pub fn tick(&mut self, now_us: i64) {
+        self.balance.advance(now_us);
         for f in self.fragments.sweep(now_us) {
             self.push_owned(None, f);
         }
@@ -521,11 +540,13 @@ fn write_output(o: Output, sink: &mut dyn EventSink) -> io::Result<()> {
     }
 }
 
+/// A worker's loop; `finished.0[finished.1]` counts the frames it has processed.
 fn run_worker(
     mut sensor: Sensor,
     jobs: Receiver<Job>,
     mut sink: ChannelSink,
     spare: Sender<FrameBatch>,
+    finished: (FinishedFrames, usize),
 ) -> io::Result<()> {
     let result = (|| {
         for job in jobs.iter() {
@@ -535,6 +556,8 @@ fn run_worker(
                         sink.position = Position::frame(number);
                         sensor.process_numbered(&frame, number, &mut sink)?;
                     }
+                    let frames = batch.len() as u64;
+                    finished.0[finished.1].fetch_add(frames, std::sync::atomic::Ordering::Relaxed);
                     sink.send(Output::Done(sink.worker, batch.last_number().unwrap_or(0)))?;
                     sink.end_job()?;
                     batch.clear();
@@ -567,79 +590,6 @@ fn run_worker(
         let _ = sink.tx.send(Output::Failed(sink.worker, e.to_string()));
     }
     result
-}
-
-/// Where the dispatcher sends a frame.
-#[derive(Debug, PartialEq, Eq)]
-enum Target {
-    /// By this hash of its flow.
-    Flow(u64),
-    /// The first fragment of a datagram: by its flow's hash (it has the ports).
-    FirstFragment(u64, DatagramKey),
-    /// A later fragment: where its first went; the hash of its addresses when that
-    /// never comes.
-    LaterFragment(u64, DatagramKey),
-}
-
-fn flow_target(state: &impl BuildHasher, frame: &Frame<'_>) -> Target {
-    let Ok((_, Decoded::Ip(l3))) = decode::decode_l3(frame.link, frame.data) else {
-        return Target::Flow(0);
-    };
-    let first_part = l3.fragment.is_none_or(|f| f.offset == 0);
-    let ports = match l3.proto {
-        // The ports the flow table keys on (TCP and UDP; other protocols by addresses).
-        6 | 17 if first_part && l3.payload.len() >= 4 => Some((
-            u16::from_be_bytes([l3.payload[0], l3.payload[1]]),
-            u16::from_be_bytes([l3.payload[2], l3.payload[3]]),
-        )),
-        _ => None,
-    };
-    let a = (l3.src, ports.map_or(0, |p| p.0));
-    let b = (l3.dst, ports.map_or(0, |p| p.1));
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h = state.build_hasher();
-    hash_end(&mut h, lo);
-    hash_end(&mut h, hi);
-    if first_part {
-        h.write_u8(l3.proto);
-    }
-    h.write_u16(l3.vlan[0]);
-    let hash = h.finish();
-    match l3.fragment {
-        None => Target::Flow(hash),
-        Some(f) => {
-            let key = DatagramKey {
-                src: l3.src,
-                dst: l3.dst,
-                id: f.id,
-                proto: l3.proto,
-                vlan: l3.vlan[0],
-            };
-            if f.offset == 0 {
-                Target::FirstFragment(hash, key)
-            } else {
-                Target::LaterFragment(hash, key)
-            }
-        }
-    }
-}
-
-/// A hash of the frame's flow that is the same for both directions: addresses and
-/// ports are put in order before hashing. A datagram's first fragment hashes as its
-/// flow; later fragments (no ports) and non-IP frames hash by what they have
-/// (addresses, or nothing); the dispatcher sends later fragments after their first.
-pub fn flow_hash(state: &impl BuildHasher, frame: &Frame<'_>) -> u64 {
-    match flow_target(state, frame) {
-        Target::Flow(h) | Target::FirstFragment(h, _) | Target::LaterFragment(h, _) => h,
-    }
-}
-
-fn hash_end(h: &mut impl Hasher, (ip, port): (IpAddr, u16)) {
-    match ip {
-        IpAddr::V4(a) => h.write(&a.octets()),
-        IpAddr::V6(a) => h.write(&a.octets()),
-    }
-    h.write_u16(port);
 }
 
 /// Keys of the `stats` record that are not summed over workers: times, rule counts

@@ -5,7 +5,7 @@
 //! byte offset where reading stopped. Only an unreadable header is fatal.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use super::{Frame, LinkType};
@@ -49,21 +49,41 @@ struct NgState {
     ifaces: Vec<(LinkType, u64)>,
 }
 
+/// A packet found in the window: its time, original length, link type, and where its
+/// bytes are (`window[at..at + len]`).
+struct Record {
+    ts_us: i64,
+    orig_len: u32,
+    link: LinkType,
+    at: usize,
+    len: usize,
+}
+
+/// Bytes read ahead from the input at a time (and the window's usual size).
+const WINDOW: usize = 1 << 20;
+
 /// Reads packets from a capture file or any byte stream.
+///
+/// The reader reads ahead into one window and hands out frames that point into it:
+/// a packet is copied once, from the kernel into the window, and no more.
 pub struct PcapReader<R: Read> {
     inner: R,
     path: String,
     format: Format,
+    /// Bytes consumed so far (the offset in the file of `window[start]`).
     offset: u64,
-    buf: Vec<u8>,
+    /// Bytes read and not yet consumed are `window[start..end]`.
+    window: Vec<u8>,
+    start: usize,
+    end: usize,
     failed: bool,
 }
 
-impl PcapReader<BufReader<File>> {
+impl PcapReader<File> {
     pub fn open(path: &Path) -> Result<Self, PcapError> {
         let f = File::open(path)
             .map_err(|e| PcapError::Open { path: path.display().to_string(), source: e })?;
-        PcapReader::new(BufReader::with_capacity(1 << 20, f), &path.display().to_string())
+        PcapReader::new(f, &path.display().to_string())
     }
 }
 
@@ -86,26 +106,20 @@ fn u32_of(b: &[u8], be: bool) -> u32 {
 }
 
 impl<R: Read> PcapReader<R> {
-    pub fn new(mut inner: R, name: &str) -> Result<Self, PcapError> {
-        let path = name.to_string();
-        let mut magic = [0u8; 4];
-        let got = read_full(&mut inner, &mut magic).map_err(|e| PcapError::Io {
-            path: path.clone(),
-            offset: 0,
-            source: e,
-        })?;
-        if got < 4 {
-            return Err(PcapError::Truncated { path, what: "file header", offset: 0 });
-        }
-        let m = u32::from_le_bytes(magic);
+    pub fn new(inner: R, name: &str) -> Result<Self, PcapError> {
         let mut r = PcapReader {
             inner,
-            path,
+            path: name.to_string(),
             format: Format::Pcap { big_endian: false, nanos: false, link: LinkType::ETHERNET },
-            offset: 4,
-            buf: Vec::new(),
+            offset: 0,
+            window: vec![0; WINDOW],
+            start: 0,
+            end: 0,
             failed: false,
         };
+        let mut magic = [0u8; 4];
+        r.read_exact_or("file header", &mut magic)?;
+        let m = u32::from_le_bytes(magic);
         match m {
             0xa1b2c3d4 | 0xd4c3b2a1 | 0xa1b23c4d | 0x4d3cb2a1 => {
                 let big_endian = matches!(m, 0xd4c3b2a1 | 0x4d3cb2a1);
@@ -133,19 +147,71 @@ impl<R: Read> PcapReader<R> {
         self.offset
     }
 
-    fn read_exact_or(&mut self, what: &'static str, out: &mut [u8]) -> Result<(), PcapError> {
-        match read_full(&mut self.inner, out) {
-            Ok(n) if n == out.len() => {
-                self.offset += n as u64;
-                Ok(())
-            }
-            Ok(_) => {
-                Err(PcapError::Truncated { path: self.path.clone(), what, offset: self.offset })
-            }
-            Err(e) => {
-                Err(PcapError::Io { path: self.path.clone(), offset: self.offset, source: e })
+    /// Makes `n` unconsumed bytes available in the window, unless the input ends
+    /// first; returns how many are.
+    fn fill(&mut self, n: usize) -> Result<usize, PcapError> {
+        if self.end - self.start >= n {
+            return Ok(self.end - self.start);
+        }
+        if self.start + n > self.window.len() {
+            self.window.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if n > self.window.len() {
+                self.window.resize(n, 0);
             }
         }
+        while self.end - self.start < n {
+            match self.inner.read(&mut self.window[self.end..]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(PcapError::Io {
+                        path: self.path.clone(),
+                        offset: self.offset,
+                        source: e,
+                    })
+                }
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    /// Consumes the next `n` bytes, `what` of the file; returns where they start in
+    /// the window. Fewer left is a truncated `what`.
+    fn take(&mut self, what: &'static str, n: usize) -> Result<usize, PcapError> {
+        if self.fill(n)? < n {
+            return Err(PcapError::Truncated {
+                path: self.path.clone(),
+                what,
+                offset: self.offset,
+            });
+        }
+        let at = self.start;
+        self.start += n;
+        self.offset += n as u64;
+        Ok(at)
+    }
+
+    fn read_exact_or(&mut self, what: &'static str, out: &mut [u8]) -> Result<(), PcapError> {
+        let at = self.take(what, out.len())?;
+        out.copy_from_slice(&self.window[at..at + out.len()]);
+        Ok(())
+    }
+
+    /// Reads a fixed-size header at the start of a record: `None` at a clean end of
+    /// the input, a truncated `what` when it ends inside the header.
+    fn record_header<const N: usize>(
+        &mut self,
+        what: &'static str,
+    ) -> Result<Option<[u8; N]>, PcapError> {
+        if self.fill(N)? == 0 {
+            return Ok(None);
+        }
+        let mut hdr = [0u8; N];
+        self.read_exact_or(what, &mut hdr)?;
+        Ok(Some(hdr))
     }
 
     fn corrupt(&self, what: &'static str, detail: String) -> PcapError {
@@ -171,8 +237,7 @@ impl<R: Read> PcapReader<R> {
         if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
             return Err(self.corrupt("section header", format!("block length {len}")));
         }
-        let mut rest = vec![0u8; len - 12];
-        self.read_exact_or("section header", &mut rest)?;
+        self.take("section header", len - 12)?;
         // A new section resets the interfaces.
         self.format = Format::PcapNg(NgState { big_endian, ifaces: Vec::new() });
         Ok(())
@@ -190,36 +255,20 @@ impl<R: Read> PcapReader<R> {
         }
         // Re-borrow to satisfy the lifetime of the returned frame.
         match r {
-            Ok(Some((ts_us, orig_len, link, len))) => {
-                Ok(Some(Frame { ts_us, orig_len, link, data: &self.buf[..len] }))
+            Ok(Some(Record { ts_us, orig_len, link, at, len })) => {
+                Ok(Some(Frame { ts_us, orig_len, link, data: &self.window[at..at + len] }))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    fn next_inner(&mut self) -> Result<Option<(i64, u32, LinkType, usize)>, PcapError> {
+    fn next_inner(&mut self) -> Result<Option<Record>, PcapError> {
         match self.format {
             Format::Pcap { big_endian, nanos, link } => {
-                let mut hdr = [0u8; 16];
-                match read_full(&mut self.inner, &mut hdr) {
-                    Ok(n) if n == hdr.len() => self.offset += n as u64,
-                    Ok(0) => return Ok(None),
-                    Ok(_) => {
-                        return Err(PcapError::Truncated {
-                            path: self.path.clone(),
-                            what: "record header",
-                            offset: self.offset,
-                        });
-                    }
-                    Err(e) => {
-                        return Err(PcapError::Io {
-                            path: self.path.clone(),
-                            offset: self.offset,
-                            source: e,
-                        })
-                    }
-                }
+                let Some(hdr) = self.record_header::<16>("record header")? else {
+                    return Ok(None);
+                };
                 let secs = u32_of(&hdr[0..4], big_endian) as i64;
                 let frac = u32_of(&hdr[4..8], big_endian) as i64;
                 let caplen = u32_of(&hdr[8..12], big_endian) as usize;
@@ -232,42 +281,28 @@ impl<R: Read> PcapReader<R> {
                     ));
                 }
                 let us = if nanos { frac / 1000 } else { frac };
-                self.buf.resize(caplen, 0);
-                let mut tmp = std::mem::take(&mut self.buf);
-                let res = self.read_exact_or("packet data", &mut tmp);
-                self.buf = tmp;
-                res?;
-                Ok(Some((secs * 1_000_000 + us, orig.max(caplen as u32), link, caplen)))
+                let at = self.take("packet data", caplen)?;
+                Ok(Some(Record {
+                    ts_us: secs * 1_000_000 + us,
+                    orig_len: orig.max(caplen as u32),
+                    link,
+                    at,
+                    len: caplen,
+                }))
             }
             Format::PcapNg(_) => self.next_ng(),
         }
     }
 
-    fn next_ng(&mut self) -> Result<Option<(i64, u32, LinkType, usize)>, PcapError> {
+    fn next_ng(&mut self) -> Result<Option<Record>, PcapError> {
         loop {
             let be = match &self.format {
                 Format::PcapNg(s) => s.big_endian,
                 Format::Pcap { big_endian, .. } => *big_endian,
             };
-            let mut hdr = [0u8; 8];
-            match read_full(&mut self.inner, &mut hdr) {
-                Ok(8) => self.offset += 8,
-                Ok(0) => return Ok(None),
-                Ok(_) => {
-                    return Err(PcapError::Truncated {
-                        path: self.path.clone(),
-                        what: "block header",
-                        offset: self.offset,
-                    });
-                }
-                Err(e) => {
-                    return Err(PcapError::Io {
-                        path: self.path.clone(),
-                        offset: self.offset,
-                        source: e,
-                    })
-                }
-            }
+            let Some(hdr) = self.record_header::<8>("block header")? else {
+                return Ok(None);
+            };
             let btype_le = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             if btype_le == 0x0a0d0d0a {
                 self.read_section([hdr[4], hdr[5], hdr[6], hdr[7]])?;
@@ -281,12 +316,8 @@ impl<R: Read> PcapReader<R> {
                     .corrupt("block header", format!("block type {btype:#x} with length {len}")));
             }
             let body_len = len - 8;
-            self.buf.resize(body_len, 0);
-            let mut tmp = std::mem::take(&mut self.buf);
-            let res = self.read_exact_or("block body", &mut tmp);
-            self.buf = tmp;
-            res?;
-            let body = &self.buf[..body_len - 4];
+            let body_at = self.take("block body", body_len)?;
+            let body = &self.window[body_at..body_at + body_len - 4];
             let Format::PcapNg(state) = &mut self.format else {
                 return Err(self.corrupt("block", "pcapng block in a pcap file".into()));
             };
@@ -368,27 +399,18 @@ impl<R: Read> PcapReader<R> {
                     } else {
                         ((ts as u128 * 1_000_000) / units as u128) as i64
                     };
-                    self.buf.copy_within(data_off..data_off + caplen, 0);
-                    return Ok(Some((ts_us, orig.max(caplen as u32), link, caplen)));
+                    return Ok(Some(Record {
+                        ts_us,
+                        orig_len: orig.max(caplen as u32),
+                        link,
+                        at: body_at + data_off,
+                        len: caplen,
+                    }));
                 }
                 _ => {} // Name resolution, statistics, custom blocks: skipped.
             }
         }
     }
-}
-
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(test)]
@@ -415,6 +437,49 @@ mod tests {
                 Ok(None) => return (out, None),
                 Err(e) => return (out, Some(e)),
             }
+        }
+    }
+
+    /// Hands out at most `chunk` bytes per read, as a pipe or a slow disk may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = out.len().min(self.chunk).min(self.bytes.len());
+            out[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Frames come back whole whatever the read sizes and however they straddle
+        /// the read-ahead window (several windows' worth of frames).
+        #[test]
+        fn frames_survive_any_read_sizes(
+            sizes in proptest::collection::vec(0usize..9000, 1..400),
+            chunk in proptest::prop_oneof![1usize..64, 1000usize..70_000],
+        ) {
+            let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, false).unwrap();
+            let frames: Vec<Vec<u8>> = sizes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (0..*n).map(|j| (i * 31 + j) as u8).collect())
+                .collect();
+            for (i, f) in frames.iter().enumerate() {
+                w.write(1_000_000 * i as i64, f).unwrap();
+            }
+            let bytes = w.into_inner();
+            let mut r = PcapReader::new(Trickle { bytes: &bytes, chunk }, "mem").unwrap();
+            let mut got = Vec::new();
+            while let Some(f) = r.next_frame().unwrap() {
+                got.push(f.data.to_vec());
+            }
+            proptest::prop_assert_eq!(r.offset(), bytes.len() as u64);
+            proptest::prop_assert!(got == frames);
         }
     }
 

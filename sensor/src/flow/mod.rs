@@ -52,6 +52,24 @@ impl Default for FlowConfig {
     }
 }
 
+impl FlowConfig {
+    /// The longest a flow is kept after its last packet, in seconds.
+    pub fn longest_timeout(&self) -> u32 {
+        [
+            self.tcp_new_timeout,
+            self.tcp_established_timeout,
+            self.tcp_closed_timeout,
+            self.udp_new_timeout,
+            self.udp_established_timeout,
+            self.other_new_timeout,
+            self.other_established_timeout,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+}
+
 /// Both directions of a flow map to the same key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowKey {

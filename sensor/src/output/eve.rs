@@ -238,16 +238,25 @@ impl DnsBody {
 pub struct EveWriter<W: Write> {
     out: BufWriter<W>,
     select: crate::config::EveConfig,
+    /// One record's JSON: the serializer's many small writes go to a plain vector,
+    /// the whole line to the buffered output in one.
+    line: Vec<u8>,
 }
 
 impl<W: Write> EveWriter<W> {
     pub fn new(out: W, select: &crate::config::EveConfig) -> Self {
-        EveWriter { out: BufWriter::with_capacity(256 * 1024, out), select: select.clone() }
+        EveWriter {
+            out: BufWriter::with_capacity(256 * 1024, out),
+            select: select.clone(),
+            line: Vec::with_capacity(4096),
+        }
     }
 
     fn line<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, v).map_err(io::Error::other)?;
-        self.out.write_all(b"\n")
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, v).map_err(io::Error::other)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     pub fn into_inner(self) -> io::Result<W> {

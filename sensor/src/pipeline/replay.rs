@@ -151,13 +151,19 @@ fn replay_with_workers(
         Ok(())
     });
     // Even when a file could not be read, the workers end their flows.
+    let balance = workers.stats.balance;
     let finished = workers.finish(sink).map_err(output_error)?;
     let records = finished.stats;
     summary.profile = finished.profile;
     let ends = read?;
     let (files, truncated_files) = (ends.len(), ends.iter().filter(|t| **t).count());
     let mut stats = merge_stats(&records);
-    stats["capture"] = serde_json::json!({ "files": files, "files_truncated": truncated_files });
+    stats["capture"] = serde_json::json!({
+        "files": files,
+        "files_truncated": truncated_files,
+        "flows_by_load": balance.by_load,
+        "flows_by_hash": balance.by_hash,
+    });
     stats["workers"] = serde_json::json!(n);
     if cfg.eve.stats {
         sink.stats(&stats_record(&stats, last_ts, &cfg)).map_err(output_error)?;

@@ -37,7 +37,7 @@ fn alerts_by_rule(alerts: &[AlertEvent]) -> BTreeMap<(u32, String, String), usiz
 
 #[test]
 fn both_directions_of_a_flow_hash_alike() {
-    let state = std::hash::RandomState::new();
+    let state = FlowHasher::new();
     let frames = synth::TcpSession::demo_pair().into_frames();
     let hashes: Vec<u64> =
         frames.iter().map(|(ts, f)| flow_hash(&state, &synth::frame(*ts, f))).collect();
@@ -82,6 +82,10 @@ fn two_workers_raise_the_alerts_of_one_and_count_the_same() {
     }
     assert_eq!(two.stats["detect"]["rules_loaded"], one.stats["detect"]["rules_loaded"]);
     assert_eq!(two.stats["capture"]["files"], 1);
+    // Every flow was placed by load (the pin table never filled), one pin per flow
+    // hash: at least as many as the flows, which share no hash here.
+    assert!(two.counter("capture.flows_by_load") >= one.counter("flow.total"), "{:?}", two.stats);
+    assert_eq!(two.counter("capture.flows_by_hash"), 0);
     // Rules without thresholds alert on the same packets: `pcap_cnt` keeps the
     // capture's numbering whichever worker saw the packet.
     let numbers = |alerts: &[AlertEvent]| {
