@@ -157,6 +157,22 @@ pub(super) struct FindingAt {
     pub(super) app_proto: Option<AppProto>,
 }
 
+impl FindingAt {
+    /// A finding at the end of flow `f`, told from its client's side.
+    pub(super) fn flow_end(f: &crate::flow::Flow) -> FindingAt {
+        FindingAt {
+            ts: f.last_us,
+            flow_id: f.id,
+            pcap_cnt: None,
+            proto: f.proto,
+            src: f.client,
+            dst: f.server,
+            to_server: true,
+            app_proto: f.app_proto,
+        }
+    }
+}
+
 /// Where an alert comes from: a captured packet, or the end of a flow.
 pub(super) struct AlertMeta {
     pub(super) ts: i64,

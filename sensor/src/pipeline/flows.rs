@@ -67,16 +67,7 @@ impl Sensor {
                 self.hits = hits;
             }
             // Findings at the flow's end, from the sender (`src`) of what was found.
-            let at = FindingAt {
-                ts: f.last_us,
-                flow_id: f.id,
-                pcap_cnt: None,
-                proto: f.proto,
-                src: f.client,
-                dst: f.server,
-                to_server: true,
-                app_proto: f.app_proto,
-            };
+            let at = FindingAt::flow_end(&f);
             let from = |to_server: bool| {
                 let to_server = to_server != session.reversed;
                 let (src, dst) =
@@ -148,16 +139,7 @@ impl Sensor {
         if let Some((set, eval)) = self.sigma.as_mut().filter(|_| sigma_wants) {
             let hits = eval.evaluate(set, f.id, &ev);
             if !hits.is_empty() {
-                let at = FindingAt {
-                    ts: f.last_us,
-                    flow_id: f.id,
-                    pcap_cnt: None,
-                    proto: f.proto,
-                    src: f.client,
-                    dst: f.server,
-                    to_server: true,
-                    app_proto: f.app_proto,
-                };
+                let at = FindingAt::flow_end(f);
                 for h in &hits {
                     let host = self.cfg.eve.sensor_name.clone();
                     sink.alert(&finding_alert(host, h.alert_info(), &at, serde_json::Map::new()))?;
