@@ -132,7 +132,8 @@ impl Compiled {
         let Some((buffer, transforms, c)) = self.sig.fast_pattern() else { return Vec::new() };
         if buffer != Buffer::Payload {
             let source = Source::Buffer(buffer, transforms.to_vec());
-            return vec![(source, c.prefilter_bytes(), c.nocase, None)];
+            let bound = self.sig.list(buffer).and_then(|list| list_bound(list, c));
+            return vec![(source, c.prefilter_bytes(), c.nocase, bound)];
         }
         let entries = match self.payload_mode {
             // On the stream the fast pattern; on the packet, where the rule's anchored
@@ -143,7 +144,17 @@ impl Compiled {
                 vec![entry(Source::Packet, packet), entry(Source::Stream, c)]
             }
             PayloadMode::Stream => vec![entry(Source::Stream, c)],
-            PayloadMode::Packet | PayloadMode::None => vec![entry(Source::Packet, c)],
+            PayloadMode::Packet | PayloadMode::None => {
+                // A packet larger than `dsize` allows is not the rule's: its pattern
+                // can only end within that size (`dsize:<20` needs 20 bytes searched).
+                let (source, p, nocase, b) = entry(Source::Packet, c);
+                let by_size = self.sig.dsize.and_then(|d| d.max());
+                let bound = match (b, by_size) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                vec![(source, p, nocase, bound)]
+            }
         };
         // A pattern of one to three bytes anywhere in the payload (`|03|`) is in most
         // packets: it would cost every scan more than it saves. Such a rule is tested on
@@ -193,6 +204,49 @@ fn bound(c: &Content) -> Option<u64> {
         (None, false) => return None,
     };
     Some(u64::from(c.offset.unwrap_or(0)) + depth as u64)
+}
+
+/// The offset after which the fast pattern `fast` of a sticky buffer's `list` cannot
+/// end, if the list bounds it: an absolute content with a depth, or contents relative
+/// to those before them with `within`, counted from the start of the buffer (where the
+/// first relative content of a list is anchored: `file_data; content:"MZ"; within:2;`).
+/// A match other than a positive content leaves the position of the next one unknown.
+/// (Not for the payload: a relative content in a stream chunk counts from the chunk,
+/// while the prefilter's bound counts from the start of the stream.)
+fn list_bound(list: &[PayloadMatch], fast: &Content) -> Option<u64> {
+    // The offset the previous match cannot end after (the start of the buffer first).
+    let mut cursor = Some(0u64);
+    for m in list {
+        let PayloadMatch::Content(c) = m else {
+            cursor = None;
+            continue;
+        };
+        if c.negated {
+            cursor = None;
+            continue;
+        }
+        let by_depth = c.depth.map(|d| u64::from(c.offset.unwrap_or(0)) + u64::from(d));
+        let end = if c.is_relative() {
+            let by_within = match (cursor, c.within) {
+                (Some(prev), Some(w)) => {
+                    Some((prev as i64 + i64::from(c.distance.unwrap_or(0)) + i64::from(w)).max(0)
+                        as u64)
+                }
+                _ => None,
+            };
+            match (by_within, by_depth) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        } else {
+            bound(c)
+        };
+        if std::ptr::eq(c, fast) {
+            return end;
+        }
+        cursor = end;
+    }
+    None
 }
 
 /// Suricata's evaluation order within an action and priority: rules that only set

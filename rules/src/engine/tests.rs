@@ -241,3 +241,119 @@ fn host_thresholds_can_be_left_to_the_caller() {
     assert_eq!((deferred, flow_tracked), (5, 1));
     assert_eq!(det.stats.alerts_suppressed, 4);
 }
+
+/// One content of a generated `file_data` list: its pattern, and its modifiers as rule
+/// text (absolute `offset`/`depth`, or relative `distance`/`within`).
+fn content_text(pattern: &str, relative: bool, a: Option<i32>, b: Option<u32>) -> String {
+    let mut s = format!(r#"content:"{pattern}"; "#);
+    let (first, second) = if relative { ("distance", "within") } else { ("offset", "depth") };
+    if let Some(a) = a {
+        s += &format!("{first}:{}; ", if relative { a } else { a.abs() });
+    }
+    if let Some(b) = b {
+        s += &format!("{second}:{}; ", b as usize + pattern.len());
+    }
+    s
+}
+
+proptest::proptest! {
+    // Positions that cross the prefilter's bound are a small share of the cases.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+    /// The prefilter scans only as far into a sticky buffer as the rule's positions
+    /// allow (`within` counted from the start of the buffer for the first relative
+    /// content): it never loses a match the rule's own inspection finds, with the
+    /// Aho-Corasick matcher (one rule) and the hashed one (many).
+    #[test]
+    fn bounded_sticky_patterns_lose_no_match(
+        contents in proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["ab", "ba", "abb", "bab", "aabb", "babab"]),
+                proptest::bool::ANY,
+                proptest::option::of(-3i32..90),
+                proptest::option::of(0u32..90),
+            ),
+            1..4,
+        ),
+        len in 0usize..200,
+        inserts in proptest::collection::vec(
+            (0usize..200, proptest::sample::select(vec!["ab", "ba", "abb", "bab", "aabb", "babab"])),
+            0..5,
+        ),
+        fillers in proptest::bool::ANY,
+    ) {
+        // Sparse occurrences in filler bytes, so that where a pattern is matters.
+        let mut data = vec![b'c'; len];
+        for (at, p) in &inserts {
+            if let Some(dst) = data.get_mut(*at..*at + p.len()) {
+                dst.copy_from_slice(p.as_bytes());
+            }
+        }
+        let opts: String = contents
+            .iter()
+            .map(|(p, rel, a, b)| content_text(p, *rel && (a.is_some() || b.is_some()), *a, *b))
+            .collect();
+        let text = format!("alert http any any -> any any (file_data; {opts}sid:1;)");
+        let parsed = Signature::parse(&text, &Vars::default(), Origin { file: "t".into(), line: 1 });
+        proptest::prop_assume!(parsed.is_ok());
+        let Ok(sig) = parsed else { return Ok(()) };
+        let list = &sig.buffers[0].matches;
+        let prep = super::inspect::Prepared::new(list);
+        let expected = super::inspect::Inspector::run(
+            list,
+            &prep,
+            &data,
+            None,
+            super::inspect::Lower::Own,
+            &mut Default::default(),
+        );
+        let mut rules = vec![text.clone()];
+        if fillers {
+            rules.extend((0..80).map(|i| {
+                format!(r#"alert http any any -> any any (file_data; content:"zq{i}xw"; sid:{};)"#, i + 2)
+            }));
+        }
+        let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+        let rs = set(&refs);
+        let mut det = rs.detector();
+        let bufs: [(Buffer, &[u8]); 1] = [(Buffer::FileData, &data)];
+        let mut p = pkt(b"");
+        p.app_proto = Some(AppProto::Http);
+        p.flow = Some(FlowView { to_server: false, established: true });
+        p.buffers = &bufs;
+        let got = sids(&rs, &mut det, &p, &mut FlowState::default());
+        proptest::prop_assert_eq!(got.contains(&1), expected, "{}", text);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// A rule with `dsize` has its pattern searched only as far as the largest size it
+    /// allows; a packet it matches is still found, with either matcher.
+    #[test]
+    fn dsize_bounded_patterns_lose_no_match(
+        size in proptest::sample::select(vec!["<40", "<=70", "50", "10<>90", "<200", ">30"]),
+        len in 0usize..150,
+        at in proptest::option::of(0usize..150),
+        fillers in proptest::bool::ANY,
+    ) {
+        let mut data = vec![b'c'; len];
+        if let Some(dst) = at.and_then(|a| data.get_mut(a..a + 5)) {
+            dst.copy_from_slice(b"abxab");
+        }
+        let mut rules = vec![format!(r#"alert tcp any any -> any any (dsize:{size}; content:"abxab"; sid:1;)"#)];
+        if fillers {
+            rules.extend((0..80).map(|i| {
+                format!(r#"alert tcp any any -> any any (dsize:<300; content:"zq{i}xw"; sid:{};)"#, i + 2)
+            }));
+        }
+        let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+        let rs = set(&refs);
+        let cmp = rs.signature(0).dsize.expect("dsize parsed");
+        let expected = cmp.matches(len as u64) && memchr::memmem::find(&data, b"abxab").is_some();
+        let mut det = rs.detector();
+        let got = sids(&rs, &mut det, &pkt(&data), &mut FlowState::default());
+        proptest::prop_assert_eq!(got.contains(&1), expected);
+    }
+}

@@ -66,6 +66,15 @@ impl NumCmp {
         })
     }
 
+    /// The largest value that matches, if there is one.
+    pub fn max(self) -> Option<u64> {
+        match self {
+            NumCmp::Eq(x) | NumCmp::Le(x) => Some(x),
+            NumCmp::Lt(x) | NumCmp::Range(_, x) => Some(x.saturating_sub(1)),
+            NumCmp::Ne(_) | NumCmp::Gt(_) | NumCmp::Ge(_) => None,
+        }
+    }
+
     pub fn matches(self, v: u64) -> bool {
         match self {
             NumCmp::Eq(x) => v == x,

@@ -41,6 +41,9 @@ struct Entry {
     nocase: Vec<u32>,
     /// Case-sensitive variants: exact bytes and the rules that chose them.
     exact: Vec<(Vec<u8>, Vec<u32>)>,
+    /// The offset the pattern cannot end after, for any of its rules (`u64::MAX`:
+    /// anywhere).
+    reach: u64,
 }
 
 /// The matcher of buffers that carry bulk data and have many patterns.
@@ -77,7 +80,7 @@ impl BulkMatcher {
 #[derive(Debug)]
 enum Matcher {
     Ac(AhoCorasick),
-    Hashed(HashedSet),
+    Hashed(Box<HashedSet>),
     #[cfg(feature = "hyperscan")]
     Hyperscan(HsGroup),
 }
@@ -146,6 +149,7 @@ fn group_add(groups: &mut Grouping, p: &Pending) {
     let limit = p.bound.and_then(|b| BOUNDS.iter().copied().find(|&l| b <= l));
     let group = groups.entry(limit).or_default();
     let e = group.entry(p.pattern.to_ascii_lowercase()).or_default();
+    e.reach = e.reach.max(p.bound.unwrap_or(u64::MAX));
     if p.nocase {
         e.nocase.push(p.rule);
     } else {
@@ -286,7 +290,8 @@ impl Prefilter {
                 return Matcher::Hyperscan(g);
             }
         }
-        Matcher::Hashed(HashedSet::new(pats))
+        let reach: Vec<u64> = entries.iter().map(|e| e.reach).collect();
+        Matcher::Hashed(Box::new(HashedSet::new(pats, &reach)))
     }
 
     /// `nocase` entries as caseless literals, case-sensitive variants as they are.
