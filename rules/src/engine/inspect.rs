@@ -16,7 +16,7 @@
 
 use memchr::memmem;
 
-use crate::signature::options::MAX_BYTE_VARS;
+use crate::signature::keyword_parsers::MAX_BYTE_VARS;
 use crate::signature::{ByteCmp, ByteOp, ByteRead, Content, PayloadMatch, Value};
 
 /// Suricata's default inspection recursion limit.

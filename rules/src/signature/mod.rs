@@ -11,7 +11,10 @@ pub mod classification;
 pub mod content;
 pub mod file;
 pub mod header;
+pub mod keyword_parsers;
+pub mod keywords;
 pub mod options;
+pub mod unsupported;
 
 use std::fmt;
 use std::sync::Arc;
@@ -19,7 +22,7 @@ use std::sync::Arc;
 pub use address::{AddressSet, PortSet, Vars};
 pub use buffer::{AppProto, Buffer, BufferList, Side, Transform};
 pub use header::{Action, Proto};
-pub use options::{
+pub use keywords::{
     ByteCmp, ByteOp, ByteRead, Content, FlowCond, Flowbit, FlowbitCmd, HeaderCheck, NumCmp,
     PayloadMatch, Pcre, Target, Threshold, ThresholdKind, Track, Value,
 };

@@ -1,0 +1,537 @@
+//! Parsers of the keywords whose values have a grammar of their own: `byte_test`,
+//! `byte_jump`, `byte_extract`, `pcre`, `flow`, `flowbits`, `threshold` and
+//! `detection_filter`, `flags`, `fragbits`, `ip_proto`.
+
+use super::content::unquote;
+use super::keywords::{
+    ByteCmp, ByteOp, ByteRead, FlagMode, FlowCond, Flowbit, FlowbitCmd, HeaderCheck, NumCmp,
+    PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
+};
+use super::{Buffer, ParseError, Signature};
+
+pub(super) fn need<'a>(keyword: &str, v: Option<&'a str>) -> Result<&'a str, ParseError> {
+    v.filter(|s| !s.is_empty())
+        .ok_or_else(|| ParseError::invalid(keyword, format!("`{keyword}` needs a value")))
+}
+
+pub(super) fn no_value(keyword: &str, v: Option<&str>) -> Result<(), ParseError> {
+    match v {
+        None => Ok(()),
+        Some(_) => Err(ParseError::invalid(keyword, format!("`{keyword}` takes no value"))),
+    }
+}
+
+pub(super) fn parse_u32(keyword: &str, s: &str) -> Result<u32, ParseError> {
+    s.trim()
+        .parse::<u32>()
+        .map_err(|_| ParseError::invalid(keyword, format!("invalid number `{s}`")))
+}
+
+/// Most `byte_extract` variables in one rule (Suricata allows a handful).
+pub const MAX_BYTE_VARS: usize = 8;
+
+/// Parses `byte_test`, `byte_jump` or `byte_extract`. The inner `Err` is a support gap
+/// (an option this engine does not implement), the outer one a grammar error.
+pub(super) fn parse_byte_op(
+    kw: &str,
+    v: &str,
+    vars: &mut Vec<String>,
+) -> Result<Result<ByteOp, ParseError>, ParseError> {
+    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let bad = |m: String| ParseError::invalid(kw, m);
+    let num = |s: &str| -> Result<i64, ParseError> {
+        let t = s.trim();
+        let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            Some(h) => i64::from_str_radix(h, 16),
+            None => t.parse::<i64>(),
+        };
+        r.map_err(|_| ParseError::invalid(kw, format!("invalid number `{t}`")))
+    };
+    let value = |s: &str, vars: &Vec<String>| -> Result<Value, ParseError> {
+        if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+            match vars.iter().position(|n| n == s) {
+                Some(i) => Ok(Value::Var(i as u8)),
+                None => Err(ParseError::invalid(kw, format!("unknown variable `{s}`"))),
+            }
+        } else {
+            Ok(Value::Num(num(s)?))
+        }
+    };
+    let min = match kw {
+        "byte_test" => 4,
+        "byte_jump" => 2,
+        _ => 3,
+    };
+    if parts.len() < min {
+        return Err(bad(format!("expected at least {min} arguments, got `{v}`")));
+    }
+    let nbytes =
+        parts[0].parse::<u8>().map_err(|_| bad(format!("invalid byte count `{}`", parts[0])))?;
+    let (mut op, mut negated, mut test_value) = (ByteCmp::Eq, false, Value::Num(0));
+    let (offset, rest) = match kw {
+        "byte_test" => {
+            let mut o = parts[1];
+            if let Some(r) = o.strip_prefix('!') {
+                negated = true;
+                o = r.trim();
+            }
+            op = match o {
+                "<" => ByteCmp::Lt,
+                ">" => ByteCmp::Gt,
+                "=" => ByteCmp::Eq,
+                "<=" => ByteCmp::Le,
+                ">=" => ByteCmp::Ge,
+                "&" => ByteCmp::And,
+                "^" => ByteCmp::Xor,
+                "!=" => {
+                    negated = !negated;
+                    ByteCmp::Eq
+                }
+                other => return Err(bad(format!("unknown operator `{other}`"))),
+            };
+            test_value = value(parts[2], vars)?;
+            (value(parts[3], vars)?, &parts[4..])
+        }
+        _ => (value(parts[1], vars)?, &parts[2..]),
+    };
+    let mut read = ByteRead {
+        nbytes,
+        offset,
+        relative: false,
+        little_endian: false,
+        string_base: None,
+        bitmask: None,
+    };
+    let (mut multiplier, mut align, mut from_beginning, mut from_end, mut post_offset) =
+        (1u64, false, false, false, 0i64);
+    let mut var_name: Option<String> = None;
+    let mut i = 0;
+    if kw == "byte_extract" {
+        let name = rest.first().copied().unwrap_or_default();
+        let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
+        if name.is_empty() || !name.chars().all(ok) {
+            return Err(bad(format!("invalid variable name `{name}`")));
+        }
+        var_name = Some(name.to_string());
+        i = 1;
+    }
+    while i < rest.len() {
+        let opt = rest[i];
+        let (k, arg) = match opt.split_once(' ') {
+            Some((k, a)) => (k.trim(), Some(a.trim())),
+            None => (opt, None),
+        };
+        match k {
+            "relative" => read.relative = true,
+            "big" => read.little_endian = false,
+            "little" => read.little_endian = true,
+            "string" => {
+                // `string, hex` (the base is the next item) or `string hex`.
+                let base = match arg {
+                    Some(b) => b,
+                    None => {
+                        i += 1;
+                        rest.get(i).copied().unwrap_or("dec")
+                    }
+                };
+                read.string_base = Some(match base {
+                    "hex" => 16,
+                    "dec" => 10,
+                    "oct" => 8,
+                    other => return Err(bad(format!("unknown string base `{other}`"))),
+                });
+            }
+            "hex" | "dec" | "oct" if read.string_base.is_some() => {}
+            "align" => align = true,
+            "from_beginning" => from_beginning = true,
+            "from_end" => from_end = true,
+            "multiplier" => {
+                let m = num(arg.unwrap_or_default())?;
+                multiplier = u64::try_from(m).map_err(|_| bad(format!("bad multiplier `{m}`")))?;
+            }
+            "post_offset" => post_offset = num(arg.unwrap_or_default())?,
+            "bitmask" => read.bitmask = Some(num(arg.unwrap_or_default())? as u64),
+            "dce" => return Ok(Err(ParseError::unsupported(&format!("`{kw}` option `dce`")))),
+            other => return Err(bad(format!("unknown option `{other}`"))),
+        }
+        i += 1;
+    }
+    // As a string, 0 bytes means "the digits that are there" (at most 23).
+    let (min_n, max) = if read.string_base.is_some() { (0, 23) } else { (1, 8) };
+    if nbytes < min_n || nbytes > max {
+        return Err(bad(format!("byte count {nbytes} is not in 1..={max}")));
+    }
+    Ok(Ok(match kw {
+        "byte_test" => ByteOp::Test { read, op, negated, value: test_value },
+        "byte_jump" => {
+            ByteOp::Jump { read, multiplier, align, from_beginning, from_end, post_offset }
+        }
+        _ => {
+            if vars.len() >= MAX_BYTE_VARS {
+                return Err(bad(format!("more than {MAX_BYTE_VARS} variables")));
+            }
+            vars.extend(var_name);
+            ByteOp::Extract { read, multiplier, align, slot: (vars.len() - 1) as u8 }
+        }
+    }))
+}
+
+pub(super) fn parse_small(keyword: &str, s: &str) -> Result<u32, ParseError> {
+    let v = parse_u32(keyword, s)?;
+    if v > 65535 {
+        return Err(ParseError::invalid(keyword, format!("`{s}` is larger than 65535")));
+    }
+    Ok(v)
+}
+
+pub(super) fn parse_ip_proto(s: &str) -> Result<NumCmp, ParseError> {
+    let s = s.trim();
+    let (prefix, rest) = match s.chars().next() {
+        Some(c @ ('!' | '<' | '>')) => (c.to_string(), s[1..].trim()),
+        _ => (String::new(), s),
+    };
+    let num = match rest.to_ascii_lowercase().as_str() {
+        "icmp" => "1".to_string(),
+        "igmp" => "2".to_string(),
+        "tcp" => "6".to_string(),
+        "udp" => "17".to_string(),
+        "ipv6" => "41".to_string(),
+        "gre" => "47".to_string(),
+        "esp" => "50".to_string(),
+        "ah" => "51".to_string(),
+        "ipv6-icmp" | "icmpv6" => "58".to_string(),
+        "pim" => "103".to_string(),
+        "sctp" => "132".to_string(),
+        other => other.to_string(),
+    };
+    NumCmp::parse("ip_proto", &format!("{prefix}{num}"), 255)
+}
+
+/// A pcre and the buffer its HTTP flag names, if any.
+pub(super) fn parse_pcre(v: &str) -> Result<(PayloadMatch, Option<Buffer>), ParseError> {
+    let (negated, inner) = unquote("pcre", v)?;
+    let body = inner.strip_prefix('/').ok_or_else(|| {
+        ParseError::invalid("pcre", format!("expected `/regex/flags`, got `{inner}`"))
+    })?;
+    let slash = body
+        .rfind('/')
+        .ok_or_else(|| ParseError::invalid("pcre", format!("no closing `/` in `{inner}`")))?;
+    let (re, flags) = (&body[..slash], &body[slash + 1..]);
+    let mut b = pcre2::bytes::RegexBuilder::new();
+    b.jit_if_available(true);
+    let mut relative = false;
+    let mut anchored = false;
+    let mut ungreedy = false;
+    let mut dollar_endonly = false;
+    let mut limits = true;
+    let mut buffer = None;
+    for f in flags.chars() {
+        match f {
+            'i' => {
+                b.caseless(true);
+            }
+            's' => {
+                b.dotall(true);
+            }
+            'm' => {
+                b.multi_line(true);
+            }
+            'x' => {
+                b.extended(true);
+            }
+            'A' => anchored = true,
+            'E' => dollar_endonly = true,
+            'G' => ungreedy = true,
+            'R' => relative = true,
+            'B' => {}
+            'O' => limits = false,
+            f if Buffer::from_pcre_flag(f).is_some() => {
+                let b = Buffer::from_pcre_flag(f);
+                if buffer.is_some() && buffer != b {
+                    return Err(ParseError::invalid("pcre", "two HTTP buffer flags"));
+                }
+                buffer = b;
+            }
+            other => {
+                return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`")))
+            }
+        }
+    }
+    // Suricata's default limits (pcre match-limit 3500, recursion 1500), set in the pattern
+    // itself so that they hold with and without JIT.
+    let mut pattern = String::new();
+    if limits {
+        pattern.push_str("(*LIMIT_MATCH=3500)(*LIMIT_DEPTH=1500)");
+    }
+    if ungreedy {
+        pattern.push_str("(?U)");
+    }
+    let mut core = re.replace("\\;", ";");
+    if dollar_endonly && core.ends_with('$') && !core.ends_with("\\$") {
+        core.pop();
+        core.push_str("\\z");
+    }
+    if anchored {
+        pattern.push_str("\\A(?:");
+        pattern.push_str(&core);
+        pattern.push(')');
+    } else {
+        pattern.push_str(&core);
+    }
+    let regex = b
+        .build(&pattern)
+        .map_err(|e| ParseError::invalid("pcre", format!("`{re}` does not compile: {e}")))?;
+    Ok((PayloadMatch::Pcre(Pcre { regex, negated, relative, source: inner.to_string() }), buffer))
+}
+
+pub(super) fn parse_flow(sig: &mut Signature, v: &str) -> Result<(), ParseError> {
+    let f = &mut sig.flow;
+    for opt in v.split(',').map(str::trim) {
+        let set_dir = |f: &mut FlowCond, d: bool| -> Result<(), ParseError> {
+            if f.to_server.is_some_and(|x| x != d) {
+                return Err(ParseError::invalid(
+                    "flow",
+                    format!("conflicting directions in `{v}`"),
+                ));
+            }
+            f.to_server = Some(d);
+            Ok(())
+        };
+        match opt {
+            "to_server" | "from_client" => set_dir(f, true)?,
+            "to_client" | "from_server" => set_dir(f, false)?,
+            "established" => f.established = Some(true),
+            "not_established" => f.established = Some(false),
+            "stateless" => f.stateless = true,
+            "only_stream" => f.stream = Some(true),
+            "no_stream" => f.stream = Some(false),
+            "only_frag" => f.frag = Some(true),
+            "no_frag" => f.frag = Some(false),
+            "" => {}
+            other => {
+                return Err(ParseError::invalid("flow", format!("unknown flow option `{other}`")))
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn parse_flowbits(sig: &mut Signature, v: Option<&str>) -> Result<(), ParseError> {
+    let v = need("flowbits", v)?;
+    let (cmd, names) = match v.split_once(',') {
+        Some((c, n)) => (c.trim(), Some(n.trim())),
+        None => (v.trim(), None),
+    };
+    let cmd = match cmd {
+        "noalert" => {
+            if names.is_some() {
+                return Err(ParseError::invalid("flowbits", "`noalert` takes no name"));
+            }
+            sig.noalert = true;
+            return Ok(());
+        }
+        "set" => FlowbitCmd::Set,
+        "unset" => FlowbitCmd::Unset,
+        "toggle" => FlowbitCmd::Toggle,
+        "isset" => FlowbitCmd::IsSet,
+        "isnotset" => FlowbitCmd::IsNotSet,
+        other => {
+            return Err(ParseError::invalid(
+                "flowbits",
+                format!("unknown flowbits command `{other}`"),
+            ))
+        }
+    };
+    let names = names
+        .ok_or_else(|| ParseError::invalid("flowbits", format!("`{v}` needs a flowbit name")))?;
+    let (sep_or, sep_and) = (names.contains('|'), names.contains('&'));
+    if sep_and {
+        return Err(ParseError::unsupported("flowbits `&` groups"));
+    }
+    let list: Vec<String> = names.split('|').map(|n| n.trim().to_string()).collect();
+    if list.iter().any(|n| n.is_empty() || n.contains(char::is_whitespace)) {
+        return Err(ParseError::invalid("flowbits", format!("invalid flowbit name in `{v}`")));
+    }
+    if sep_or && !matches!(cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet) {
+        // Suricata 7+ accepts `set,a|b` and applies the command to every name.
+    }
+    sig.flowbits.push(Flowbit { cmd, names: list });
+    Ok(())
+}
+
+pub(super) fn parse_threshold(keyword: &str, v: &str) -> Result<Threshold, ParseError> {
+    let mut kind =
+        if keyword == "detection_filter" { Some(ThresholdKind::DetectionFilter) } else { None };
+    let (mut track, mut count, mut seconds, mut multiplier) = (None, None, None, None);
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (k, val) =
+            item.split_once(char::is_whitespace).map(|(k, v)| (k.trim(), v.trim())).ok_or_else(
+                || ParseError::invalid(keyword, format!("expected `name value`, got `{item}`")),
+            )?;
+        match k {
+            "type" if keyword == "threshold" => {
+                kind = Some(match val {
+                    "limit" => ThresholdKind::Limit,
+                    "threshold" => ThresholdKind::Threshold,
+                    "both" => ThresholdKind::Both,
+                    "backoff" => ThresholdKind::Backoff,
+                    o => {
+                        return Err(ParseError::invalid(
+                            keyword,
+                            format!("unknown threshold type `{o}`"),
+                        ))
+                    }
+                })
+            }
+            "track" => {
+                track = Some(match val {
+                    "by_src" => Track::BySrc,
+                    "by_dst" => Track::ByDst,
+                    "by_rule" => Track::ByRule,
+                    "by_both" => Track::ByBoth,
+                    "by_flow" => Track::ByFlow,
+                    o => return Err(ParseError::invalid(keyword, format!("unknown track `{o}`"))),
+                })
+            }
+            "count" => count = Some(parse_u32(keyword, val)?),
+            "seconds" => seconds = Some(parse_u32(keyword, val)?),
+            "multiplier" => multiplier = Some(parse_u32(keyword, val)?),
+            o => {
+                return Err(ParseError::invalid(keyword, format!("unknown {keyword} field `{o}`")))
+            }
+        }
+    }
+    let kind =
+        kind.ok_or_else(|| ParseError::invalid(keyword, format!("missing `type` in `{v}`")))?;
+    let track =
+        track.ok_or_else(|| ParseError::invalid(keyword, format!("missing `track` in `{v}`")))?;
+    let count =
+        count.ok_or_else(|| ParseError::invalid(keyword, format!("missing `count` in `{v}`")))?;
+    let seconds = match (kind, seconds) {
+        (ThresholdKind::Backoff, s) => s.unwrap_or(0),
+        (_, Some(s)) => s,
+        (_, None) => {
+            return Err(ParseError::invalid(keyword, format!("missing `seconds` in `{v}`")))
+        }
+    };
+    if kind == ThresholdKind::Backoff {
+        if track != Track::ByFlow {
+            return Err(ParseError::invalid(
+                keyword,
+                "backoff is only supported with `track by_flow`",
+            ));
+        }
+        if multiplier.unwrap_or(0) < 2 || count == 0 {
+            return Err(ParseError::invalid(
+                keyword,
+                "backoff needs count >= 1 and multiplier >= 2",
+            ));
+        }
+    }
+    if count == 0 && kind != ThresholdKind::DetectionFilter {
+        return Err(ParseError::invalid(keyword, "count must be at least 1"));
+    }
+    Ok(Threshold { kind, track, count, seconds, multiplier: multiplier.unwrap_or(0) })
+}
+
+fn parse_flag_modifiers(keyword: &str, s: &str) -> Result<(FlagMode, String), ParseError> {
+    let s = s.trim();
+    let mut mode = FlagMode::Exact;
+    let mut letters = String::new();
+    for c in s.chars() {
+        match c {
+            '+' => mode = FlagMode::All,
+            '*' => mode = FlagMode::Any,
+            '!' => mode = FlagMode::Not,
+            c if c.is_whitespace() => {}
+            c => letters.push(c),
+        }
+    }
+    if letters.is_empty() && mode == FlagMode::Exact {
+        return Err(ParseError::invalid(keyword, format!("no flags in `{s}`")));
+    }
+    Ok((mode, letters))
+}
+
+pub(super) fn parse_tcp_flags(v: &str) -> Result<HeaderCheck, ParseError> {
+    let (flags_s, mask_s) = match v.split_once(',') {
+        Some((a, b)) => (a, Some(b)),
+        None => (v, None),
+    };
+    let bit = |c: char| -> Result<u8, ParseError> {
+        Ok(match c.to_ascii_uppercase() {
+            'F' => 0x01,
+            'S' => 0x02,
+            'R' => 0x04,
+            'P' => 0x08,
+            'A' => 0x10,
+            'U' => 0x20,
+            'E' | '2' => 0x40,
+            'C' | '1' => 0x80,
+            '0' => 0,
+            o => {
+                return Err(ParseError::invalid(
+                    "flags",
+                    format!("unknown TCP flag `{o}` in `{v}`"),
+                ))
+            }
+        })
+    };
+    let (mode, letters) = parse_flag_modifiers("flags", flags_s)?;
+    let mut flags = 0u8;
+    for c in letters.chars() {
+        flags |= bit(c)?;
+    }
+    let mut mask = 0u8;
+    if let Some(m) = mask_s {
+        for c in m.trim().chars() {
+            mask |= bit(c)?;
+        }
+    }
+    Ok(HeaderCheck::TcpFlags { flags, mask, mode })
+}
+
+pub(super) fn parse_fragbits(v: &str) -> Result<HeaderCheck, ParseError> {
+    let (mode, letters) = parse_flag_modifiers("fragbits", v)?;
+    let mut bits = 0u8;
+    for c in letters.chars() {
+        bits |= match c.to_ascii_uppercase() {
+            'M' => 0x1,
+            'D' => 0x2,
+            'R' => 0x4,
+            o => {
+                return Err(ParseError::invalid("fragbits", format!("unknown fragment bit `{o}`")))
+            }
+        };
+    }
+    Ok(HeaderCheck::FragBits { bits, mode })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_flags() {
+        match parse_tcp_flags("S,12").unwrap() {
+            HeaderCheck::TcpFlags { flags, mask, mode } => {
+                assert_eq!((flags, mask, mode), (0x02, 0xc0, FlagMode::Exact))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_tcp_flags("SX").is_err());
+    }
+
+    #[test]
+    fn threshold_fields() {
+        let t =
+            parse_threshold("threshold", "type limit, track by_src, count 1, seconds 60").unwrap();
+        assert_eq!(
+            (t.kind, t.track, t.count, t.seconds),
+            (ThresholdKind::Limit, Track::BySrc, 1, 60)
+        );
+        assert!(parse_threshold("threshold", "type limit, count 1, seconds 60").is_err());
+        let d = parse_threshold("detection_filter", "track by_dst, count 5, seconds 10").unwrap();
+        assert_eq!(d.kind, ThresholdKind::DetectionFilter);
+    }
+}

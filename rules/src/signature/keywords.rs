@@ -1,0 +1,333 @@
+//! What each keyword of a rule's option list means once parsed: numeric comparisons,
+//! contents, pcre and byte operations, flow and flowbits conditions, thresholds, and
+//! checks of packet headers. `options.rs` parses the list into these.
+
+use super::ParseError;
+
+/// A numeric comparison: `5`, `!5`, `<5`, `<=5`, `>5`, `>=5`, `5<>10` (exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumCmp {
+    Eq(u64),
+    Ne(u64),
+    Lt(u64),
+    Le(u64),
+    Gt(u64),
+    Ge(u64),
+    Range(u64, u64),
+}
+
+impl NumCmp {
+    pub fn parse(keyword: &str, s: &str, max: u64) -> Result<NumCmp, ParseError> {
+        let s = s.trim();
+        let bad = || ParseError::invalid(keyword, format!("invalid number `{s}`"));
+        let num = |t: &str| -> Result<u64, ParseError> {
+            let t = t.trim();
+            let v = if let Some(h) = t.strip_prefix("0x") {
+                u64::from_str_radix(h, 16).map_err(|_| bad())?
+            } else {
+                t.parse::<u64>().map_err(|_| bad())?
+            };
+            if v > max {
+                return Err(ParseError::invalid(keyword, format!("`{t}` is larger than {max}")));
+            }
+            Ok(v)
+        };
+        if let Some((a, b)) = s.split_once("<>") {
+            let (a, b) = (num(a)?, num(b)?);
+            if a >= b {
+                return Err(ParseError::invalid(keyword, format!("empty range `{s}`")));
+            }
+            return Ok(NumCmp::Range(a, b));
+        }
+        if let Some((a, b)) = s.split_once('-').filter(|(a, _)| !a.trim().is_empty()) {
+            // Suricata also accepts `min-max` for some keywords (inclusive).
+            let (a, b) = (num(a)?, num(b)?);
+            if a > b {
+                return Err(ParseError::invalid(keyword, format!("empty range `{s}`")));
+            }
+            return Ok(NumCmp::Range(a.saturating_sub(1), b + 1));
+        }
+        Ok(if let Some(r) = s.strip_prefix("<=") {
+            NumCmp::Le(num(r)?)
+        } else if let Some(r) = s.strip_prefix(">=") {
+            NumCmp::Ge(num(r)?)
+        } else if let Some(r) = s.strip_prefix('<') {
+            NumCmp::Lt(num(r)?)
+        } else if let Some(r) = s.strip_prefix('>') {
+            NumCmp::Gt(num(r)?)
+        } else if let Some(r) = s.strip_prefix('!') {
+            NumCmp::Ne(num(r)?)
+        } else if let Some(r) = s.strip_prefix('=') {
+            NumCmp::Eq(num(r)?)
+        } else {
+            NumCmp::Eq(num(s)?)
+        })
+    }
+
+    /// The largest value that matches, if there is one.
+    pub fn max(self) -> Option<u64> {
+        match self {
+            NumCmp::Eq(x) | NumCmp::Le(x) => Some(x),
+            NumCmp::Lt(x) | NumCmp::Range(_, x) => Some(x.saturating_sub(1)),
+            NumCmp::Ne(_) | NumCmp::Gt(_) | NumCmp::Ge(_) => None,
+        }
+    }
+
+    pub fn matches(self, v: u64) -> bool {
+        match self {
+            NumCmp::Eq(x) => v == x,
+            NumCmp::Ne(x) => v != x,
+            NumCmp::Lt(x) => v < x,
+            NumCmp::Le(x) => v <= x,
+            NumCmp::Gt(x) => v > x,
+            NumCmp::Ge(x) => v >= x,
+            NumCmp::Range(a, b) => v > a && v < b,
+        }
+    }
+}
+
+/// `content` with its modifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Content {
+    pub pattern: Vec<u8>,
+    pub negated: bool,
+    pub nocase: bool,
+    pub offset: Option<u32>,
+    pub depth: Option<u32>,
+    pub distance: Option<i32>,
+    pub within: Option<u32>,
+    pub startswith: bool,
+    pub endswith: bool,
+    pub fast_pattern: bool,
+    /// `fast_pattern:offset,length`: only this slice goes to the prefilter.
+    pub fast_pattern_chop: Option<(u16, u16)>,
+}
+
+impl Content {
+    /// Relative to the previous match (distance/within).
+    pub fn is_relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some()
+    }
+
+    /// The bytes given to the prefilter.
+    pub fn prefilter_bytes(&self) -> &[u8] {
+        match self.fast_pattern_chop {
+            Some((off, len)) => {
+                let off = (off as usize).min(self.pattern.len());
+                let end = (off + len as usize).min(self.pattern.len());
+                &self.pattern[off..end]
+            }
+            None => &self.pattern,
+        }
+    }
+}
+
+/// `pcre:"/re/flags"`.
+#[derive(Debug)]
+pub struct Pcre {
+    pub regex: pcre2::bytes::Regex,
+    pub negated: bool,
+    pub relative: bool,
+    pub source: String,
+}
+
+/// One payload inspection step, in rule order.
+#[derive(Debug)]
+pub enum PayloadMatch {
+    Content(Content),
+    Pcre(Pcre),
+    IsDataAt {
+        offset: u32,
+        relative: bool,
+        negated: bool,
+    },
+    /// The size of the whole buffer.
+    Bsize(NumCmp),
+    Byte(ByteOp),
+}
+
+/// A number given literally or by a `byte_extract` variable (its slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    Num(i64),
+    Var(u8),
+}
+
+/// How `byte_*` keywords read a number from the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteRead {
+    /// Bytes read (1–8 binary, 1–23 as a string; 0 as a string: the digits present).
+    pub nbytes: u8,
+    pub offset: Value,
+    pub relative: bool,
+    pub little_endian: bool,
+    /// `string, hex|dec|oct`: the bytes are digits in that base.
+    pub string_base: Option<u32>,
+    pub bitmask: Option<u64>,
+}
+
+/// `byte_test`, `byte_jump` and `byte_extract`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteOp {
+    Test {
+        read: ByteRead,
+        op: ByteCmp,
+        negated: bool,
+        value: Value,
+    },
+    Jump {
+        read: ByteRead,
+        multiplier: u64,
+        align: bool,
+        from_beginning: bool,
+        from_end: bool,
+        post_offset: i64,
+    },
+    Extract {
+        read: ByteRead,
+        multiplier: u64,
+        align: bool,
+        slot: u8,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteCmp {
+    Lt,
+    Gt,
+    Eq,
+    Le,
+    Ge,
+    And,
+    Xor,
+}
+
+impl PayloadMatch {
+    pub fn is_relative(&self) -> bool {
+        match self {
+            PayloadMatch::Content(c) => c.is_relative(),
+            PayloadMatch::Pcre(p) => p.relative,
+            PayloadMatch::IsDataAt { relative, .. } => *relative,
+            PayloadMatch::Bsize(_) => false,
+            PayloadMatch::Byte(ByteOp::Test { read, .. })
+            | PayloadMatch::Byte(ByteOp::Jump { read, .. })
+            | PayloadMatch::Byte(ByteOp::Extract { read, .. }) => read.relative,
+        }
+    }
+}
+
+/// `flow:` options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowCond {
+    /// Some(true): to_server/from_client; Some(false): to_client/from_server.
+    pub to_server: Option<bool>,
+    /// Some(true): established; Some(false): not_established.
+    pub established: Option<bool>,
+    pub stateless: bool,
+    /// Some(true): only_frag; Some(false): no_frag.
+    pub frag: Option<bool>,
+    /// Some(true): only_stream; Some(false): no_stream.
+    pub stream: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowbitCmd {
+    Set,
+    Unset,
+    Toggle,
+    IsSet,
+    IsNotSet,
+}
+
+/// `flowbits:cmd,name[|name...]`. For isset/isnotset several names are ORed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flowbit {
+    pub cmd: FlowbitCmd,
+    pub names: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThresholdKind {
+    Limit,
+    Threshold,
+    Both,
+    Backoff,
+    DetectionFilter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Track {
+    BySrc,
+    ByDst,
+    ByRule,
+    ByBoth,
+    ByFlow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threshold {
+    pub kind: ThresholdKind,
+    pub track: Track,
+    pub count: u32,
+    pub seconds: u32,
+    pub multiplier: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    SrcIp,
+    DestIp,
+}
+
+/// Tests on packet headers that need no payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderCheck {
+    IcmpType(NumCmp),
+    IcmpCode(NumCmp),
+    IcmpId(u16),
+    IcmpSeq(u16),
+    Ttl(NumCmp),
+    IpProto(NumCmp),
+    IpId(u16),
+    TcpSeq(u32),
+    TcpAck(u32),
+    TcpWindow {
+        value: u16,
+        negated: bool,
+    },
+    /// `flags`: `mask` bits are ignored; `mode` says how `flags` must relate.
+    TcpFlags {
+        flags: u8,
+        mask: u8,
+        mode: FlagMode,
+    },
+    /// `fragbits`: bits are R=0x4 (reserved), D=0x2 (don't fragment), M=0x1 (more fragments).
+    FragBits {
+        bits: u8,
+        mode: FlagMode,
+    },
+    SameIp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagMode {
+    /// Exactly these (after masking).
+    Exact,
+    /// At least these (`+`).
+    All,
+    /// Any of these (`*`).
+    Any,
+    /// None of these (`!`).
+    Not,
+}
+
+impl FlagMode {
+    pub fn matches(self, have: u8, want: u8) -> bool {
+        match self {
+            FlagMode::Exact => have == want,
+            FlagMode::All => have & want == want,
+            FlagMode::Any => have & want != 0 || want == 0,
+            FlagMode::Not => have & want == 0,
+        }
+    }
+}
