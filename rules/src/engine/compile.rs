@@ -148,12 +148,7 @@ impl Compiled {
                 // A packet larger than `dsize` allows is not the rule's: its pattern
                 // can only end within that size (`dsize:<20` needs 20 bytes searched).
                 let (source, p, nocase, b) = entry(Source::Packet, c);
-                let by_size = self.sig.dsize.and_then(|d| d.max());
-                let bound = match (b, by_size) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                vec![(source, p, nocase, bound)]
+                vec![(source, p, nocase, tighter(b, self.sig.dsize.and_then(|d| d.max())))]
             }
         };
         // A pattern of one to three bytes anywhere in the payload (`|03|`) is in most
@@ -206,6 +201,14 @@ fn bound(c: &Content) -> Option<u64> {
     Some(u64::from(c.offset.unwrap_or(0)) + depth as u64)
 }
 
+/// The tighter of two bounds (None: unbounded).
+fn tighter(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The offset after which the fast pattern `fast` of a sticky buffer's `list` cannot
 /// end, if the list bounds it: an absolute content with a depth, or contents relative
 /// to those before them with `within`, counted from the start of the buffer (where the
@@ -234,10 +237,7 @@ fn list_bound(list: &[PayloadMatch], fast: &Content) -> Option<u64> {
                 }
                 _ => None,
             };
-            match (by_within, by_depth) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
+            tighter(by_within, by_depth)
         } else {
             bound(c)
         };

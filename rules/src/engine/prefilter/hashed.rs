@@ -98,8 +98,8 @@ pub(crate) struct HashedSet {
     /// The short patterns end within `lower[..short_reach]`.
     short_reach: usize,
     /// The distinct first bytes of the short patterns, as a list and as a table.
-    short_firsts: Vec<u8>,
-    short_first: [u64; 4],
+    short_starts: Vec<u8>,
+    short_start_bits: [u64; 4],
     /// Distinct bytes with one-byte patterns, and distinct first pairs: when that many
     /// are retired, no short pattern is left to find.
     one_bytes: usize,
@@ -145,10 +145,10 @@ impl HashedSet {
         for b in 0..(1usize << BUCKETS) {
             bucket_start[b + 1] += bucket_start[b];
         }
-        let mut short_firsts: Vec<u8> =
+        let mut short_starts: Vec<u8> =
             patterns.iter().filter(|p| (1..WINDOW).contains(&p.len())).map(|p| p[0]).collect();
-        short_firsts.sort_unstable();
-        short_firsts.dedup();
+        short_starts.sort_unstable();
+        short_starts.dedup();
         let one_bytes = ones.iter().filter(|v| !v.is_empty()).count();
         let mut keys: Vec<u16> = pairs.iter().map(|(k, _)| *k).collect();
         keys.sort_unstable();
@@ -160,12 +160,12 @@ impl HashedSet {
             .map(|(_, &r)| usize::try_from(r).unwrap_or(usize::MAX))
             .max()
             .unwrap_or(0);
-        let mut short_first = [0u64; 4];
-        short_firsts.iter().for_each(|&b| short_first[b as usize >> 6] |= 1 << (b & 63));
+        let mut short_start_bits = [0u64; 4];
+        short_starts.iter().for_each(|&b| short_start_bits[b as usize >> 6] |= 1 << (b & 63));
         HashedSet {
             short_reach,
-            short_firsts,
-            short_first,
+            short_starts,
+            short_start_bits,
             one_bytes,
             // More pairs than can be retired: never all retired.
             pair_keys: if keys.len() > 16 { usize::MAX } else { keys.len() },
@@ -286,12 +286,14 @@ impl HashedSet {
         };
         let lower = &lower[..lower.len().min(self.short_reach)];
         let mut visit = |i: usize| self.short_at(lower, i, &mut state, done, found);
-        let _ = match self.short_firsts.as_slice() {
+        let _ = match self.short_starts.as_slice() {
             [a] => memchr::memchr_iter(*a, lower).try_for_each(&mut visit),
             [a, b] => memchr::memchr2_iter(*a, *b, lower).try_for_each(&mut visit),
             [a, b, c] => memchr::memchr3_iter(*a, *b, *c, lower).try_for_each(&mut visit),
             _ => (0..lower.len())
-                .filter(|&i| self.short_first[lower[i] as usize >> 6] & (1 << (lower[i] & 63)) != 0)
+                .filter(|&i| {
+                    self.short_start_bits[lower[i] as usize >> 6] & (1 << (lower[i] & 63)) != 0
+                })
                 .try_for_each(visit),
         };
     }
