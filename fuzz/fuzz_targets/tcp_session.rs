@@ -1,8 +1,9 @@
 //! A TCP session built from any bytes: segments in both directions with arbitrary
 //! sequence numbers, flags and payloads, through reassembly, protocol detection and the
-//! HTTP/DNS/TLS/SSH parsers. Memory stays within the cap and is all given back at the end.
+//! parsers of every registered protocol (the port hint picked by two flag bits). Memory stays within the cap and is all given back at the end.
 #![no_main]
-use gatewatch_sensor::app::session::{AppCounters, AppOutput, SessionLimits, TcpSession};
+use gatewatch_sensor::app::parser::{AppCounters, AppOutput};
+use gatewatch_sensor::app::session::{Segment, SegmentCx, SessionLimits, TcpSession};
 use gatewatch_sensor::stream::Memcap;
 use libfuzzer_sys::fuzz_target;
 
@@ -23,8 +24,11 @@ fuzz_target!(|data: &[u8]| {
         let to_server = h[0] & 0x80 == 0;
         let flags = h[0] & 0x1f;
         let seq = u16::from_be_bytes([h[1], h[2]]) as u32;
+        let port = [53, 445, 21, 88][(h[0] >> 5) as usize & 3];
         let mut out = AppOutput::default();
-        s.on_segment(to_server, flags, seq, payload, h[0] & 0x40 != 0, &limits, &mut mem, &mut counters, &mut out);
+        let mut cx =
+            SegmentCx { ports: [40000, port], limits: &limits, mem: &mut mem, counters: &mut counters };
+        s.on_segment(Segment { to_server, flags, seq, payload }, &mut cx, &mut out);
         assert!(mem.used() <= CAP);
     }
     let mut out = AppOutput::default();

@@ -9,7 +9,7 @@ use gatewatch_rules::detection::{stable_sid, GID_IOC};
 use gatewatch_rules::event::AlertInfo;
 use gatewatch_rules::ioc::{Indicator, IocKind, IocSet};
 
-use crate::app::session::Record;
+use crate::app::records::Record;
 
 /// A hit: the indicator, and the field of the event it was found in.
 pub struct IocHit<'a> {

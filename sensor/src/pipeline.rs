@@ -9,7 +9,8 @@ use gatewatch_rules::engine::{Detector, Hit, RuleSet};
 use gatewatch_rules::ioc::IocSet;
 use serde_json::json;
 
-use crate::app::session::{AppCounters, SessionLimits};
+use crate::app::parser::AppCounters;
+use crate::app::session::SessionLimits;
 use crate::capture::Frame;
 use crate::config::{ChecksumMode, SensorConfig};
 use crate::decode::defrag::Defrag;

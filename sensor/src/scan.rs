@@ -17,7 +17,7 @@ use gatewatch_rules::event::AlertInfo;
 use gatewatch_rules::yara::{ScanError, ScanLimits, ScanTarget, YaraMatch, YaraScanner, YaraSet};
 use serde::Serialize;
 
-use crate::app::session::FileRecord;
+use crate::app::records::FileRecord;
 use crate::config::YaraConfig;
 
 /// Counters of content scanning.

@@ -49,7 +49,7 @@ pub struct AppStats {
     /// Messages that could not be parsed, by reason.
     pub errors: BTreeMap<&'static str, u64>,
     /// TCP sessions: HTTP transactions, DNS over TCP, detection failures, parser errors.
-    pub session: crate::app::session::AppCounters,
+    pub session: crate::app::parser::AppCounters,
 }
 
 #[derive(Debug, Default, Clone)]

@@ -1,12 +1,17 @@
-//! Application-layer parsers: pure functions over bytes that borrow from their input,
-//! cap every length, and tell "need more bytes" ([`ParseError::Incomplete`]) apart from
-//! "malformed". Protocol state (transactions, directions) lives elsewhere.
-//! [`session`] holds the state of a TCP session and drives the parsers.
+//! The application layer. Each protocol is a module: its wire parser (pure functions
+//! over bytes that borrow from their input, cap every length, and tell "need more
+//! bytes" ([`ParseError::Incomplete`]) apart from "malformed"), its state on a
+//! connection (an [`parser::AppParser`]) and its EVE record. [`parser`] holds the
+//! interface and the registry of protocols, [`records`] the EVE record types,
+//! [`session`] the TCP session that reassembles, probes and drives the parser.
 
 pub mod dns;
 pub mod http;
+pub mod parser;
+pub mod records;
 pub mod session;
 pub mod smtp;
+pub mod ssh;
 pub mod tls;
 pub mod x509;
 

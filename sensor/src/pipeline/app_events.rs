@@ -2,7 +2,7 @@
 
 use std::io;
 
-use crate::app::session::Record;
+use crate::app::records::Record;
 use crate::ioc::{ioc_alert_info, record_hits};
 use crate::output::eve::{proto_name, timestamp, AppEvent};
 use crate::output::EventSink;
@@ -25,14 +25,10 @@ impl Sensor {
         }
         self.indicator_alerts(&record, at, sink)?;
         self.yara_file_alerts(&record, at, sink)?;
-        let (event_type, tx_id, app) = match &record {
-            Record::Dns(_) => ("dns", None, None),
-            Record::Http(h) => ("http", Some(h.tx_id), None),
-            Record::Fileinfo(_) => ("fileinfo", None, at.app_proto.map(|a| a.as_str())),
-            Record::Tls(_) => ("tls", None, None),
-            Record::Ssh(_) => ("ssh", None, None),
-            Record::Smtp(e) => ("smtp", Some(e.tx_id), None),
-        };
+        let (event_type, tx_id) = (record.event_type(), record.tx_id());
+        // A file tells which protocol carried it.
+        let app = matches!(record, Record::Fileinfo(_)).then_some(at.app_proto).flatten();
+        let app = app.map(|a| a.as_str());
         let ev = AppEvent {
             timestamp: timestamp(at.ts),
             flow_id: at.flow_id,
@@ -124,21 +120,9 @@ impl Sensor {
 /// A record's object under its EVE name, for the metadata of an alert about it.
 fn record_metadata(record: &Record) -> serde_json::Map<String, serde_json::Value> {
     let mut app_metadata = serde_json::Map::new();
-    if let (Ok(v), Some(name)) = (serde_json::to_value(record), record_name(record)) {
+    if let (Ok(v), Some(name)) = (serde_json::to_value(record), record.object_name()) {
         let v = v.get(name).cloned().unwrap_or(v);
         app_metadata.insert(name.to_string(), v);
     }
     app_metadata
-}
-
-/// The EVE name of a record's object (`dns`, `http`, …).
-pub(super) fn record_name(r: &Record) -> Option<&'static str> {
-    match r {
-        Record::Dns(_) => Some("dns"),
-        Record::Http(_) => Some("http"),
-        Record::Fileinfo(_) => Some("fileinfo"),
-        Record::Tls(_) => Some("tls"),
-        Record::Ssh(_) => Some("ssh"),
-        Record::Smtp(_) => None,
-    }
 }

@@ -6,7 +6,7 @@ use gatewatch_rules::engine::{FlowView, Packet};
 use gatewatch_rules::event::FlowSummary;
 use gatewatch_rules::signature::Buffer;
 
-use crate::app::session::AppOutput;
+use crate::app::parser::AppOutput;
 use crate::flow::{EndReason, Flow};
 use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;

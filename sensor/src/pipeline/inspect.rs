@@ -8,12 +8,14 @@ use gatewatch_rules::event::Endpoint;
 use gatewatch_rules::signature::{AppProto, Buffer};
 
 use crate::app::dns;
-use crate::app::session::{AppOutput, Record, TxMeta};
+use crate::app::dns::record::DnsBody;
+use crate::app::parser::{AppOutput, TxMeta};
+use crate::app::records::Record;
+use crate::app::session::{Segment, SegmentCx};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
 use crate::flow::{EndReason, Flow};
 use crate::ioc::{ioc_alert_info, IocHit};
-use crate::output::eve::DnsBody;
 use crate::output::EventSink;
 use crate::stats::DecoderStats;
 
@@ -218,17 +220,14 @@ impl Sensor {
             return out;
         }
         let session = flow.session.get_or_insert_with(Box::default);
-        session.on_segment(
-            at.to_server,
-            ti.flags,
-            ti.seq,
-            payload,
-            at.src.1 == 53 || at.dst.1 == 53,
-            &self.session_limits,
-            &mut self.stream_mem,
-            &mut self.app,
-            &mut out,
-        );
+        let seg = Segment { to_server: at.to_server, flags: ti.flags, seq: ti.seq, payload };
+        let mut cx = SegmentCx {
+            ports: [at.src.1, at.dst.1],
+            limits: &self.session_limits,
+            mem: &mut self.stream_mem,
+            counters: &mut self.app,
+        };
+        session.on_segment(seg, &mut cx, &mut out);
         if session.app_proto.is_some() {
             flow.app_proto = session.app_proto;
         }

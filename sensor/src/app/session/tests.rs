@@ -1,6 +1,10 @@
 //! Tests of the session: reassembly, detection and each protocol's glue.
 
+use gatewatch_rules::signature::Buffer;
+
 use super::*;
+use crate::app::parser::Inspection;
+use crate::app::records::{magic, Record};
 use crate::app::{tls, x509};
 use crate::stream::raw::STREAM_CONTEXT;
 
@@ -13,7 +17,13 @@ fn run(segs: &[(bool, u8, u32, &[u8])]) -> (TcpSession, Vec<AppOutput>, AppCount
         .iter()
         .map(|(ts, f, seq, data)| {
             let mut out = AppOutput::default();
-            s.on_segment(*ts, *f, *seq, data, false, &limits, &mut mem, &mut c, &mut out);
+            let mut cx =
+                SegmentCx { ports: [40000, 1], limits: &limits, mem: &mut mem, counters: &mut c };
+            s.on_segment(
+                Segment { to_server: *ts, flags: *f, seq: *seq, payload: data },
+                &mut cx,
+                &mut out,
+            );
             out
         })
         .collect();

@@ -1,11 +1,33 @@
 //! The TLS glue of a session: handshake messages of both directions become inspection
 //! buffers (SNI, JA3/JA3S/JA4, certificate fields) and the EVE `tls` record.
 
-use gatewatch_rules::signature::Buffer;
+use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
-use super::{meta, push, text, AppCounters, AppOutput, Inspection, Record};
+use crate::app::parser::{meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use crate::app::records::{text, Record};
 use crate::app::{tls, x509};
+
+pub const REGISTRATION: Registration = Registration {
+    proto: AppProto::Tls,
+    ports: &[443, 465, 993, 995, 636, 8443],
+    needs_port: false,
+    probe,
+    new: |_| Box::<TlsConn>::default(),
+};
+
+/// A handshake record (type 22) of SSL 3.0 to TLS 1.3; a ServerHello (handshake type
+/// 2) comes from the server.
+fn probe(data: &[u8], _port_hint: bool) -> Probe {
+    if data.len() < 3 {
+        return Probe::NeedMore;
+    }
+    if data[0] == 0x16 && data[1] == 3 && data[2] <= 4 {
+        Probe::Yes(if data.get(5) == Some(&2) { Sender::Server } else { Sender::Client })
+    } else {
+        Probe::No
+    }
+}
 
 /// The EVE `tls` record of a session.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -43,15 +65,15 @@ pub struct Fingerprint {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct TlsConn {
-    pub(super) asm: [tls::HandshakeAssembler; 2],
-    pub(super) rec: TlsRecord,
+pub(crate) struct TlsConn {
+    pub(crate) asm: [tls::HandshakeAssembler; 2],
+    pub(crate) rec: TlsRecord,
     /// Request-side buffers kept for the server's inspections.
-    pub(super) client_buffers: Vec<(Buffer, Vec<u8>)>,
-    pub(super) logged: bool,
+    pub(crate) client_buffers: Vec<(Buffer, Vec<u8>)>,
+    pub(crate) logged: bool,
 }
 
-pub(super) fn tls_version(v: u16) -> String {
+pub(crate) fn tls_version(v: u16) -> String {
     match v {
         0x0300 => "SSLv3".into(),
         0x0301 => "TLSv1".into(),
@@ -63,25 +85,19 @@ pub(super) fn tls_version(v: u16) -> String {
 }
 
 /// Handshake bytes of one direction of a TLS session.
-pub(super) fn tls_bytes(
-    t: &mut TlsConn,
-    d: usize,
-    bytes: &[u8],
-    counters: &mut AppCounters,
-    out: &mut AppOutput,
-) {
+fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     let mut msgs: Vec<(u8, Vec<u8>)> = Vec::new();
     let was_failed = t.asm[d].failed.is_some();
     t.asm[d].feed(bytes, |ty, body| msgs.push((ty, body.to_vec())));
     if !was_failed && t.asm[d].failed.is_some() {
-        counters.tls_errors += 1;
+        cx.counters.tls_errors += 1;
     }
-    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
+    let mut insp = Inspection::new(d);
     for (ty, body) in msgs {
         match (d, ty) {
             (0, tls::HS_CLIENT_HELLO) => {
                 let Ok(ch) = tls::parse_client_hello(&body) else {
-                    counters.tls_errors += 1;
+                    cx.counters.tls_errors += 1;
                     continue;
                 };
                 let mut b = Vec::new();
@@ -103,10 +119,10 @@ pub(super) fn tls_bytes(
             }
             (1, tls::HS_SERVER_HELLO) => {
                 let Ok(sh) = tls::parse_server_hello(&body) else {
-                    counters.tls_errors += 1;
+                    cx.counters.tls_errors += 1;
                     continue;
                 };
-                counters.tls_handshakes += 1;
+                cx.counters.tls_handshakes += 1;
                 let ja3s = Fingerprint { hash: sh.ja3s_hash(), string: sh.ja3s_string() };
                 push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
                 push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
@@ -146,7 +162,7 @@ pub(super) fn tls_bytes(
                         t.rec.notbefore = Some(c.not_before);
                         t.rec.notafter = Some(c.not_after);
                     }
-                    Err(_) => counters.tls_errors += 1,
+                    Err(_) => cx.counters.tls_errors += 1,
                 }
             }
             _ => {}
@@ -158,11 +174,29 @@ pub(super) fn tls_bytes(
             insp.buffers.extend(t.client_buffers.iter().cloned());
         }
         insp.meta = meta("tls", &t.rec);
-        out.inspections.push(insp);
+        cx.inspect(insp);
     }
     // The handshake in clear is over once the server encrypts.
     if !t.logged && (t.asm[1].encrypted || t.asm[1].failed.is_some()) {
         t.logged = true;
-        out.records.push((true, Record::Tls(t.rec.clone())));
+        cx.record(true, Record::Tls(t.rec.clone()));
+    }
+}
+
+impl AppParser for TlsConn {
+    fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+        tls_bytes(self, dir, bytes, cx);
+    }
+
+    fn end(&mut self, cx: &mut AppCx<'_>) {
+        if !self.logged && (self.rec.sni.is_some() || self.rec.version.is_some()) {
+            self.logged = true;
+            cx.record(true, Record::Tls(self.rec.clone()));
+        }
+    }
+
+    /// After the ChangeCipherSpec or application data of both sides.
+    fn encrypted(&self) -> bool {
+        self.asm.iter().all(|a| a.encrypted)
     }
 }

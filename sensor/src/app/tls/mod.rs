@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+pub mod conn;
+
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 

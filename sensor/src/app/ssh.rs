@@ -3,10 +3,30 @@
 //! their length fields) until each side sends NEWKEYS, after which the session is
 //! encrypted and its payload is not inspected any more.
 
-use gatewatch_rules::signature::Buffer;
+use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
-use super::{meta, push, text, AppCounters, AppOutput, Inspection, Record};
+use super::parser::{meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use super::records::{text, Record};
+
+pub const REGISTRATION: Registration = Registration {
+    proto: AppProto::Ssh,
+    ports: &[22],
+    needs_port: false,
+    probe,
+    new: |_| Box::<SshConn>::default(),
+};
+
+/// The identification string (RFC 4253, 4.2); either side may send it first.
+fn probe(data: &[u8], _port_hint: bool) -> Probe {
+    if data.starts_with(b"SSH-") {
+        Probe::Yes(Sender::Either)
+    } else if b"SSH-".starts_with(&data[..data.len().min(4)]) {
+        Probe::NeedMore
+    } else {
+        Probe::No
+    }
+}
 
 /// The EVE `ssh` record of a session.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -24,20 +44,13 @@ pub struct SshSide {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct SshConn {
-    pub(super) line: [Vec<u8>; 2],
-    pub(super) done: [bool; 2],
-    pub(super) rec: SshRecord,
-    pub(super) logged: bool,
+pub(crate) struct SshConn {
+    pub(crate) line: [Vec<u8>; 2],
+    pub(crate) done: [bool; 2],
+    pub(crate) rec: SshRecord,
+    pub(crate) logged: bool,
     /// The binary packets of each direction after its banner.
     packets: [SshPackets; 2],
-}
-
-impl SshConn {
-    /// Both sides have sent NEWKEYS: what follows is encrypted.
-    pub(super) fn newkeys(&self) -> bool {
-        self.packets.iter().all(|p| p.newkeys)
-    }
 }
 
 /// SSH_MSG_NEWKEYS (RFC 4253, 7.3).
@@ -96,13 +109,7 @@ impl SshPackets {
 }
 
 /// Banner bytes of one direction of an SSH session.
-pub(super) fn ssh_bytes(
-    sh: &mut SshConn,
-    d: usize,
-    bytes: &[u8],
-    counters: &mut AppCounters,
-    out: &mut AppOutput,
-) {
+fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     if sh.done[d] {
         sh.packets[d].feed(bytes);
         return;
@@ -125,8 +132,8 @@ pub(super) fn ssh_bytes(
     let proto = &rest[..dash];
     let sw = rest.get(dash + 1..).unwrap_or_default();
     let sw = sw.split(|c| *c == b' ').next().unwrap_or_default();
-    counters.ssh_banners += 1;
-    let mut insp = Inspection { to_server: d == 0, ..Default::default() };
+    cx.counters.ssh_banners += 1;
+    let mut insp = Inspection::new(d);
     push(&mut insp.buffers, Buffer::SshProto, proto);
     push(&mut insp.buffers, Buffer::SshSoftware, sw);
     let side = SshSide { proto_version: text(proto), software_version: text(sw) };
@@ -136,9 +143,27 @@ pub(super) fn ssh_bytes(
         sh.rec.server = Some(side);
     }
     insp.meta = meta("ssh", &sh.rec);
-    out.inspections.push(insp);
+    cx.inspect(insp);
     if sh.done[0] && sh.done[1] && !sh.logged {
         sh.logged = true;
-        out.records.push((true, Record::Ssh(sh.rec.clone())));
+        cx.record(true, Record::Ssh(sh.rec.clone()));
+    }
+}
+
+impl AppParser for SshConn {
+    fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+        ssh_bytes(self, dir, bytes, cx);
+    }
+
+    fn end(&mut self, cx: &mut AppCx<'_>) {
+        if !self.logged && (self.rec.client.is_some() || self.rec.server.is_some()) {
+            self.logged = true;
+            cx.record(true, Record::Ssh(self.rec.clone()));
+        }
+    }
+
+    /// Both sides have sent NEWKEYS: what follows is encrypted.
+    fn encrypted(&self) -> bool {
+        self.packets.iter().all(|p| p.newkeys)
     }
 }

@@ -4,6 +4,8 @@
 //! [`MAX_LINE`] bytes is dropped, a message beyond the message limit is cut (counted),
 //! MIME nesting stops at [`MAX_DEPTH`]. STARTTLS and BDAT end parsing of the session.
 
+pub mod conn;
+
 /// Longest command line kept.
 pub const MAX_LINE: usize = 4096;
 /// Deepest multipart nesting followed.

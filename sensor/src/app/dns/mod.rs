@@ -6,6 +6,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{Cursor, ParseError};
 
+pub mod conn;
+pub mod record;
+
 /// Records parsed per section; the rest are counted in `truncated_records`.
 pub const MAX_RECORDS: usize = 256;
 /// Compression pointers followed for one name before it is called a loop.

@@ -1,13 +1,39 @@
-//! The HTTP glue of a session: parser events become transactions, their inspection
+//! HTTP/1 on a connection: parser events become transactions, their inspection
 //! buffers, EVE `http` records and files.
 
 use std::collections::VecDeque;
 
-use gatewatch_rules::signature::{Buffer, Side as BufferSide};
+use gatewatch_rules::signature::{AppProto, Buffer, Side as BufferSide};
 use serde::Serialize;
 
-use super::{magic, meta, push, text, AppCounters, AppOutput, FileRecord, Inspection, Record};
-use crate::app::http::{self, Body, Event, Head, HttpParser};
+use super::{Body, Event, Head, HttpParser, RequestInfo, Side};
+use crate::app::http;
+use crate::app::parser::{meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use crate::app::records::{magic, text, FileRecord, Record};
+
+pub const REGISTRATION: Registration = Registration {
+    proto: AppProto::Http,
+    ports: &[80, 8080],
+    needs_port: false,
+    probe,
+    new: |limits| {
+        Box::new(HttpConn {
+            req: HttpParser::new(Side::Request, limits.http),
+            resp: HttpParser::new(Side::Response, limits.http),
+            txs: VecDeque::new(),
+            next_tx: 0,
+        })
+    },
+};
+
+fn probe(data: &[u8], _port_hint: bool) -> Probe {
+    match (http::looks_like_request(data), http::looks_like_response(data)) {
+        (Some(true), _) => Probe::Yes(Sender::Client),
+        (_, Some(true)) => Probe::Yes(Sender::Server),
+        (None, _) | (_, None) => Probe::NeedMore,
+        _ => Probe::No,
+    }
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HttpRecord {
@@ -35,35 +61,93 @@ pub struct HttpRecord {
 }
 
 #[derive(Debug)]
-pub(super) struct HttpTx {
-    pub(super) id: u64,
-    pub(super) request: Option<Box<Head>>,
-    pub(super) request_body: Option<Box<Body>>,
-    pub(super) response: Option<Box<Head>>,
+pub(crate) struct HttpTx {
+    pub(crate) id: u64,
+    pub(crate) request: Option<Box<Head>>,
+    pub(crate) request_body: Option<Box<Body>>,
+    pub(crate) response: Option<Box<Head>>,
 }
 
 #[derive(Debug)]
-pub(super) struct HttpConn {
-    pub(super) req: HttpParser,
-    pub(super) resp: HttpParser,
-    pub(super) txs: VecDeque<HttpTx>,
-    pub(super) next_tx: u64,
+pub(crate) struct HttpConn {
+    pub(crate) req: HttpParser,
+    pub(crate) resp: HttpParser,
+    pub(crate) txs: VecDeque<HttpTx>,
+    pub(crate) next_tx: u64,
+}
+
+impl AppParser for HttpConn {
+    fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+        let mut ev = Vec::new();
+        if dir == 0 {
+            self.req.feed(bytes, RequestInfo::default, &mut ev);
+        } else {
+            // The k-th response head answers the k-th transaction without one.
+            let mut k =
+                self.txs.iter().position(|t| t.response.is_none()).unwrap_or(self.txs.len());
+            let txs = &self.txs;
+            self.resp.feed(
+                bytes,
+                || {
+                    let info = txs.get(k).and_then(|t| t.request.as_ref()).map(|r| RequestInfo {
+                        head_method: r.parts[0].eq_ignore_ascii_case(b"HEAD"),
+                        connect: r.parts[0].eq_ignore_ascii_case(b"CONNECT"),
+                    });
+                    k += 1;
+                    info.unwrap_or_default()
+                },
+                &mut ev,
+            );
+        }
+        http_events(self, dir == 0, ev, cx);
+    }
+
+    fn gap(&mut self, dir: usize, _cx: &mut AppCx<'_>) {
+        // The message in progress cannot be completed; the parser resynchronises on
+        // the next message start.
+        let p = if dir == 0 { &mut self.req } else { &mut self.resp };
+        p.close(&mut Vec::new());
+    }
+
+    fn close(&mut self, dir: usize, cx: &mut AppCx<'_>) {
+        let mut ev = Vec::new();
+        if dir == 0 {
+            self.req.close(&mut ev);
+        } else {
+            self.resp.close(&mut ev);
+        }
+        http_events(self, dir == 0, ev, cx);
+    }
+
+    fn end(&mut self, cx: &mut AppCx<'_>) {
+        for e in [self.req.errors, self.resp.errors] {
+            cx.counters.http_head_too_long += e.head_too_long;
+            cx.counters.http_bad_start_line += e.bad_start_line;
+            cx.counters.http_bad_chunk += e.bad_chunk;
+            cx.counters.http_decode_failed += e.decode_failed;
+            cx.counters.http_junk_bytes += e.junk_bytes;
+        }
+        while let Some(tx) = self.txs.pop_front() {
+            if let Some(rec) = http_record(&tx, None, None) {
+                cx.record(true, Record::Http(rec));
+            }
+        }
+    }
 }
 
 /// Applies parser events to the transactions of a connection.
-pub(super) fn http_events(
+pub(crate) fn http_events(
     h: &mut HttpConn,
     request_side: bool,
     events: Vec<Event>,
-    counters: &mut AppCounters,
-    out: &mut AppOutput,
+    cx: &mut AppCx<'_>,
 ) {
     for ev in events {
         match (request_side, ev) {
             (true, Event::Head(head)) => {
                 let id = h.next_tx;
                 h.next_tx += 1;
-                counters.http_tx += 1;
+                cx.counters.http_tx += 1;
                 h.txs.push_back(HttpTx {
                     id,
                     request: Some(head),
@@ -75,13 +159,13 @@ pub(super) fn http_events(
                 let Some(tx) = h.txs.iter_mut().rev().find(|t| t.request.is_some()) else {
                     continue;
                 };
-                let mut insp = Inspection { to_server: true, ..Default::default() };
+                let mut insp = Inspection::new(0);
                 if let Some(req) = &tx.request {
                     request_buffers(req, Some(&body), true, &mut insp.buffers);
                 }
                 insp.meta = http_record(tx, None, None).and_then(|r| meta("http", &r));
                 tx.request_body = Some(body);
-                out.inspections.push(insp);
+                cx.inspect(insp);
             }
             (false, Event::Head(head)) => {
                 match h.txs.iter_mut().find(|t| t.response.is_none()) {
@@ -90,7 +174,7 @@ pub(super) fn http_events(
                         // A response without a request (midstream pickup).
                         let id = h.next_tx;
                         h.next_tx += 1;
-                        counters.http_tx += 1;
+                        cx.counters.http_tx += 1;
                         h.txs.push_back(HttpTx {
                             id,
                             request: None,
@@ -103,7 +187,7 @@ pub(super) fn http_events(
             (false, Event::Done(body)) => {
                 let Some(pos) = h.txs.iter().position(|t| t.response.is_some()) else { continue };
                 let Some(tx) = h.txs.remove(pos) else { continue };
-                let mut insp = Inspection { to_server: false, ..Default::default() };
+                let mut insp = Inspection::new(1);
                 if let Some(req) = &tx.request {
                     request_buffers(req, None, false, &mut insp.buffers);
                 }
@@ -112,12 +196,12 @@ pub(super) fn http_events(
                 }
                 let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
                 insp.meta = rec.as_ref().and_then(|r| meta("http", r));
-                out.inspections.push(insp);
+                cx.inspect(insp);
                 if let Some(rec) = rec {
-                    out.records.push((true, Record::Http(rec)));
+                    cx.record(true, Record::Http(rec));
                 }
                 if body.size > 0 {
-                    out.records.push((false, Record::Fileinfo(file_record(&tx, &body))));
+                    cx.record(false, Record::Fileinfo(file_record(&tx, &body)));
                 }
             }
         }
@@ -125,7 +209,7 @@ pub(super) fn http_events(
 }
 
 /// Headers as `Name: value\r\n` lines followed by `\r\n`.
-pub(super) fn header_buffers(head: &Head, out: &mut Vec<(Buffer, Vec<u8>)>, per_header: Buffer) {
+pub(crate) fn header_buffers(head: &Head, out: &mut Vec<(Buffer, Vec<u8>)>, per_header: Buffer) {
     let mut all = Vec::new();
     let mut names = b"\r\n".to_vec();
     for (n, v) in &head.headers {
@@ -163,7 +247,7 @@ pub(super) fn header_buffers(head: &Head, out: &mut Vec<(Buffer, Vec<u8>)>, per_
 /// The buffers of a request. `with_either`: also the buffers that exist in both
 /// directions (inspected with the request); without it, only request-only buffers,
 /// for a rule that also needs the response.
-pub(super) fn request_buffers(
+pub(crate) fn request_buffers(
     req: &Head,
     body: Option<&Body>,
     with_either: bool,
@@ -211,7 +295,7 @@ pub(super) fn request_buffers(
     debug_assert!(out.iter().all(|(b, _)| with_either || b.side() == BufferSide::Request));
 }
 
-pub(super) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
+pub(crate) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
     push(out, Buffer::HttpStatCode, &resp.parts[1]);
     push(out, Buffer::HttpStatMsg, &resp.parts[2]);
     push(out, Buffer::HttpResponseLine, &resp.start_line);
@@ -229,7 +313,7 @@ pub(super) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, 
     }
 }
 
-pub(super) fn http_record(
+pub(crate) fn http_record(
     tx: &HttpTx,
     resp: Option<&Head>,
     body: Option<&Body>,
@@ -254,7 +338,7 @@ pub(super) fn http_record(
     })
 }
 
-pub(super) fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
+pub(crate) fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
     let filename = tx
         .request
         .as_ref()

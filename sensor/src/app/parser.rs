@@ -1,0 +1,247 @@
+//! The interface every application protocol implements, and the registry that lists
+//! them.
+//!
+//! A protocol is one module: a [`Registration`] (how its first bytes are recognised,
+//! which ports hint at it, how its per-connection parser is made) and a type
+//! implementing [`AppParser`]. The session ([`super::session::TcpSession`]) reassembles
+//! both directions, probes the first bytes with every registration, then hands each
+//! direction's in-order bytes to the chosen parser. The parser keeps its transactions
+//! and reports, through [`AppCx`]:
+//!
+//! - an [`Inspection`] when a message completes a direction of a transaction: the
+//!   sticky buffers it offers the rules crate and the transaction as alerts show it;
+//! - EVE [`Record`]s (its own record type, `fileinfo` for the files it carries);
+//! - its counters and parse errors, by stable name ([`AppCx::count`]).
+
+use std::collections::BTreeMap;
+
+use gatewatch_rules::signature::{AppProto, Buffer};
+use serde::Serialize;
+
+use super::records::Record;
+use super::session::SessionLimits;
+use crate::stream::raw::RawChunk;
+
+/// Direction of application data: the protocol's client sends [`TO_SERVER`].
+pub const TO_SERVER: usize = 0;
+pub const TO_CLIENT: usize = 1;
+
+/// One detection pass asked for by the application layer.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// The direction of the message that completed it.
+    pub to_server: bool,
+    pub buffers: Vec<(Buffer, Vec<u8>)>,
+    /// The transaction as alerts of this inspection show it: (`http`, its record).
+    pub meta: Option<TxMeta>,
+}
+
+impl Inspection {
+    pub fn new(dir: usize) -> Inspection {
+        Inspection { to_server: dir == TO_SERVER, ..Default::default() }
+    }
+
+    pub fn push(&mut self, b: Buffer, v: &[u8]) {
+        self.buffers.push((b, v.to_vec()));
+    }
+}
+
+/// A transaction under its protocol's name, as alert records carry it.
+pub type TxMeta = (&'static str, serde_json::Value);
+
+pub(crate) fn meta<T: Serialize>(name: &'static str, v: &T) -> Option<TxMeta> {
+    serde_json::to_value(v).ok().map(|v| (name, v))
+}
+
+/// What one segment produced.
+#[derive(Debug, Default)]
+pub struct AppOutput {
+    pub inspections: Vec<Inspection>,
+    /// The segment's payload went to reassembly: content rules inspect the chunks
+    /// below, not the packet (see [`crate::stream::raw`]).
+    pub in_stream: bool,
+    /// The stream bytes this segment made available for inspection: usually one chunk;
+    /// a second after a gap given up on at the end of the direction.
+    pub chunks: Vec<RawChunk>,
+    /// The segment carried only bytes already received (a retransmission).
+    pub retransmission: bool,
+    /// The session is encrypted (after a TLS or SSH handshake): its payload is no
+    /// longer inspected, as Suricata's default `encryption-handling: track-only`.
+    pub encrypted: bool,
+    /// (to server, record): the direction orients the EVE envelope.
+    pub records: Vec<(bool, Record)>,
+    /// The first [`SessionLimits::scan_depth`] bytes of a direction, (to server, bytes),
+    /// once complete or when the direction ends.
+    pub scan_chunks: Vec<(bool, Vec<u8>)>,
+}
+
+/// Counters of the application layer (all sessions of a worker).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AppCounters {
+    pub http_tx: u64,
+    pub dns_tcp: u64,
+    pub detect_failed: u64,
+    pub http_head_too_long: u64,
+    pub http_bad_start_line: u64,
+    pub http_bad_chunk: u64,
+    pub http_decode_failed: u64,
+    pub http_junk_bytes: u64,
+    pub dns_tcp_errors: u64,
+    pub tls_handshakes: u64,
+    pub tls_errors: u64,
+    pub ssh_banners: u64,
+    pub smtp_mails: u64,
+    pub smtp_attachments: u64,
+    pub smtp_errors: u64,
+    /// Stream chunks for content scanning cut short by the reassembly memcap.
+    pub scan_chunks_memcap: u64,
+    /// Counters of the other protocols by name (`smb_tx`, `smb_errors_bad_header`, ...).
+    #[serde(flatten)]
+    pub by_name: BTreeMap<&'static str, u64>,
+}
+
+/// Where a parser reports what it found.
+pub struct AppCx<'a> {
+    pub counters: &'a mut AppCounters,
+    pub out: &'a mut AppOutput,
+}
+
+impl AppCx<'_> {
+    /// Adds `n` to the counter `name` (a stable name: `<proto>_<what>`).
+    pub fn count(&mut self, name: &'static str, n: u64) {
+        if n > 0 {
+            *self.counters.by_name.entry(name).or_insert(0) += n;
+        }
+    }
+
+    pub fn inspect(&mut self, insp: Inspection) {
+        self.out.inspections.push(insp);
+    }
+
+    /// An EVE record sent by the protocol's client (`to_server`) or server.
+    pub fn record(&mut self, to_server: bool, rec: Record) {
+        self.out.records.push((to_server, rec));
+    }
+}
+
+/// The state of one protocol on one connection.
+pub trait AppParser: std::fmt::Debug + Send {
+    /// In-order bytes of direction `dir` ([`TO_SERVER`] or [`TO_CLIENT`]).
+    fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>);
+
+    /// Bytes of `dir` were lost: the message in progress cannot be completed; the
+    /// parser resynchronises on the next message it recognises.
+    fn gap(&mut self, _dir: usize, _cx: &mut AppCx<'_>) {}
+
+    /// Direction `dir` ended (FIN or RST): a message waiting for the end completes.
+    fn close(&mut self, _dir: usize, _cx: &mut AppCx<'_>) {}
+
+    /// The flow ends: unfinished transactions are logged, counters handed over.
+    fn end(&mut self, _cx: &mut AppCx<'_>) {}
+
+    /// Both directions are encrypted: the payload is no longer inspected.
+    fn encrypted(&self) -> bool {
+        false
+    }
+}
+
+/// What a protocol's probe says of the first bytes of one direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// These bytes are this protocol, sent by the side named.
+    Yes(Sender),
+    /// They are not.
+    No,
+    /// Too few bytes to tell.
+    NeedMore,
+}
+
+/// Which side of a protocol sends the bytes a probe recognised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Client,
+    Server,
+    /// Both sides send such bytes (an SSH banner): the bytes do not tell.
+    Either,
+}
+
+/// A protocol as the session knows it.
+pub struct Registration {
+    pub proto: AppProto,
+    /// Ports that hint at the protocol (either end of the connection).
+    pub ports: &'static [u16],
+    /// The probe is weak alone (a length and a few header bits): it runs only when a
+    /// port hints at the protocol.
+    pub needs_port: bool,
+    /// Recognises the first bytes of a direction; `port_hint` is set when a port of
+    /// the connection is one of [`Registration::ports`].
+    pub probe: fn(data: &[u8], port_hint: bool) -> Probe,
+    pub new: fn(&SessionLimits) -> Box<dyn AppParser>,
+}
+
+/// The protocols over TCP, in the order their probes run: the most specific first.
+pub fn registry() -> &'static [Registration] {
+    use super::{dns, http, smtp, ssh, tls};
+    static REGISTRY: std::sync::OnceLock<Vec<Registration>> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        vec![
+            http::conn::REGISTRATION,
+            tls::conn::REGISTRATION,
+            ssh::REGISTRATION,
+            dns::conn::REGISTRATION,
+            smtp::conn::REGISTRATION,
+        ]
+    })
+}
+
+/// The result of probing the first bytes of both directions.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Detected {
+    Wait,
+    Unknown,
+    /// The registration (index) and whether the connection's opener is the
+    /// protocol's server (a midstream pickup that saw a response first).
+    Known(usize, bool),
+}
+
+/// Identifies the protocol from the first bytes of each direction (`probe[0]` from
+/// the side that opened the connection). `ports` are the connection's two ports.
+pub fn detect(probe: &[Vec<u8>; 2], ports: [u16; 2]) -> Detected {
+    let mut waiting = probe.iter().any(|d| d.is_empty());
+    for (dir, data) in probe.iter().enumerate().filter(|(_, d)| !d.is_empty()) {
+        // Fewer bytes than any protocol's shortest greeting.
+        waiting |= data.len() < 4;
+        for (i, reg) in registry().iter().enumerate() {
+            let hint = reg.ports.iter().any(|p| ports.contains(p));
+            if reg.needs_port && !hint {
+                continue;
+            }
+            match (reg.probe)(data, hint) {
+                Probe::Yes(sender) => {
+                    // Bytes from the opener that the protocol's server sends (or the
+                    // other way round), with nothing seen from the other side yet.
+                    let other_empty = probe[dir ^ 1].is_empty();
+                    let reversed = other_empty
+                        && match sender {
+                            Sender::Client => dir == 1,
+                            Sender::Server => dir == 0,
+                            Sender::Either => false,
+                        };
+                    return Detected::Known(i, reversed);
+                }
+                Probe::NeedMore => waiting = true,
+                Probe::No => {}
+            }
+        }
+    }
+    if waiting {
+        Detected::Wait
+    } else {
+        Detected::Unknown
+    }
+}
+
+/// Appends a buffer with a copy of `v`.
+pub(crate) fn push(out: &mut Vec<(Buffer, Vec<u8>)>, b: Buffer, v: &[u8]) {
+    out.push((b, v.to_vec()));
+}

@@ -1,0 +1,148 @@
+//! The EVE records of the application layer, one variant per record type. Each
+//! protocol's record type lives in its module; `output::eve` wraps a [`Record`] in the
+//! envelope (time, flow, addresses) and writes it.
+
+use serde::Serialize;
+
+use super::tls::hex;
+
+use super::dns::record::DnsBody;
+use super::http::conn::HttpRecord;
+use super::smtp::conn::SmtpEvent;
+use super::ssh::SshRecord;
+use super::tls::conn::TlsRecord;
+
+/// An EVE record produced by the application layer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Record {
+    Http(HttpRecord),
+    Fileinfo(FileRecord),
+    Dns(DnsBody),
+    Tls(TlsRecord),
+    Ssh(SshRecord),
+    /// `smtp` and `email`, side by side as Suricata writes them.
+    #[serde(untagged)]
+    Smtp(SmtpEvent),
+}
+
+impl Record {
+    /// The EVE `event_type`.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Record::Http(_) => "http",
+            Record::Fileinfo(_) => "fileinfo",
+            Record::Dns(_) => "dns",
+            Record::Tls(_) => "tls",
+            Record::Ssh(_) => "ssh",
+            Record::Smtp(_) => "smtp",
+        }
+    }
+
+    /// The envelope's `tx_id`, for records of one transaction.
+    pub fn tx_id(&self) -> Option<u64> {
+        match self {
+            Record::Http(h) => Some(h.tx_id),
+            Record::Smtp(e) => Some(e.tx_id),
+            Record::Dns(_) | Record::Fileinfo(_) | Record::Tls(_) | Record::Ssh(_) => None,
+        }
+    }
+
+    /// The key of the record's object in EVE, for an alert's metadata about it; `None`
+    /// when the record is more than one object (`smtp` with `email`).
+    pub fn object_name(&self) -> Option<&'static str> {
+        match self {
+            Record::Smtp(_) => None,
+            r => Some(r.event_type()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileRecord {
+    pub filename: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub magic: Option<&'static str>,
+    pub gaps: bool,
+    pub state: &'static str,
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+    pub stored: bool,
+    pub size: u64,
+    pub tx_id: u64,
+    /// The bytes kept of the file: content-decoded, up to the body limit. What YARA
+    /// scans.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+    /// `data` is the whole file as `sha256` names it (complete, within the limit, not
+    /// content-encoded): what a file store may write.
+    #[serde(skip)]
+    pub storable: bool,
+}
+
+/// The `fileinfo` record of a file held whole in memory; `truncated` when bytes of it
+/// were lost or cut at a limit.
+pub fn file_of(filename: &str, data: &[u8], tx_id: u64, truncated: bool) -> FileRecord {
+    use md5::Digest as _;
+    FileRecord {
+        filename: filename.to_string(),
+        magic: magic(data),
+        gaps: truncated,
+        state: if truncated { "TRUNCATED" } else { "CLOSED" },
+        md5: hex(&md5::Md5::digest(data)),
+        sha1: hex(&sha1::Sha1::digest(data)),
+        sha256: hex(&sha2::Sha256::digest(data)),
+        stored: false,
+        size: data.len() as u64,
+        tx_id,
+        data: data.to_vec(),
+        storable: !truncated,
+    }
+}
+
+/// Bytes as text for a record (invalid UTF-8 replaced).
+pub(crate) fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A short description of a file's type from its first bytes.
+pub fn magic(data: &[u8]) -> Option<&'static str> {
+    const SIGS: &[(&[u8], &str)] = &[
+        (b"MZ", "PE32 executable (MS Windows)"),
+        (b"\x7fELF", "ELF executable"),
+        (b"%PDF-", "PDF document"),
+        (b"PK\x03\x04", "Zip archive data"),
+        (b"\x1f\x8b", "gzip compressed data"),
+        (b"\x89PNG\r\n\x1a\n", "PNG image data"),
+        (b"\xff\xd8\xff", "JPEG image data"),
+        (b"GIF8", "GIF image data"),
+        (b"Rar!\x1a\x07", "RAR archive data"),
+        (b"7z\xbc\xaf\x27\x1c", "7-zip archive data"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Composite Document File V2 Document"),
+        (b"{\\rtf", "Rich Text Format data"),
+        (b"#!", "script text executable"),
+    ];
+    for (sig, name) in SIGS {
+        if data.starts_with(sig) {
+            return Some(name);
+        }
+    }
+    let head = &data[..data.len().min(256)];
+    let lower = head.to_ascii_lowercase();
+    if memchr::memmem::find(&lower, b"<html").is_some()
+        || memchr::memmem::find(&lower, b"<!doctype html").is_some()
+    {
+        return Some("HTML document, ASCII text");
+    }
+    if lower.starts_with(b"<?xml") {
+        return Some("XML document text");
+    }
+    if lower.first().is_some_and(|c| *c == b'{' || *c == b'[') && head.is_ascii() {
+        return Some("JSON data");
+    }
+    if !head.is_empty() && head.iter().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) {
+        return Some("ASCII text");
+    }
+    None
+}
