@@ -65,7 +65,8 @@ pub fn record_hits<'a>(set: &'a IocSet, record: &Record) -> Vec<IocHit<'a>> {
             push(set.lookup_fingerprint(IocKind::Sha1, &f.sha1), "fileinfo.sha1");
             push(set.lookup_fingerprint(IocKind::Md5, &f.md5), "fileinfo.md5");
         }
-        Record::Ssh(_) | Record::Smtp(_) => {}
+        Record::Ssh(_) | Record::Smtp(_) | Record::Smb(_) | Record::Dcerpc(_) => {}
+        Record::Ftp(_) | Record::FtpData(_) => {}
     }
     hits
 }

@@ -13,13 +13,13 @@ use gatewatch_sensor::synth::{
 
 use super::common::{alert_sids, eve_lines, golden, run_in, Scratch};
 
-const T0: i64 = 1_791_939_600_000_000;
+pub(super) const T0: i64 = 1_791_939_600_000_000;
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
 }
 
-fn replay(dir: &Scratch, pcaps: &[&str], rules: &str, extra: &[&str]) -> String {
+pub(super) fn replay(dir: &Scratch, pcaps: &[&str], rules: &str, extra: &[&str]) -> String {
     std::fs::write(dir.path("test.rules"), rules).expect("rules");
     let mut args = vec!["replay"];
     args.extend_from_slice(pcaps);

@@ -15,3 +15,4 @@ mod report;
 mod ship;
 mod sigma;
 mod update;
+mod windows;

@@ -107,7 +107,7 @@ impl RuleSet {
         // Cheap tests first: a rule without a prefilter pattern is checked on every
         // packet of its ports, and most of them are for another protocol.
         if let Some(app) = s.app_proto {
-            if pkt.app_proto != Some(app) {
+            if !pkt.app_proto.is_some_and(|f| app.applies_to(f)) {
                 return false;
             }
         }

@@ -487,6 +487,14 @@ impl<'a> Inspector<'a> {
                     Step::Discontinue
                 }
             }
+            PayloadMatch::Number(cmps) => {
+                let v = std::str::from_utf8(self.buf).ok().and_then(|t| t.parse::<u64>().ok());
+                if v.is_some_and(|v| cmps.iter().any(|c| c.matches(v))) {
+                    self.match_from(i + 1, prev_end, span)
+                } else {
+                    Step::Discontinue
+                }
+            }
         }
     }
 

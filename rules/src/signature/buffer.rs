@@ -120,6 +120,29 @@ buffers! {
     SmtpRcptTo = "smtp.rcpt_to", Request, true, ["smtp.rcpt_to"];
     SshProto = "ssh.proto", Either, true, ["ssh.proto", "ssh_proto"];
     SshSoftware = "ssh.software", Either, true, ["ssh.software", "ssh_software"];
+    /// The share of an SMB tree connect (`\\host\share`), as the client wrote it.
+    SmbShare = "smb.share", Request, true, ["smb.share"];
+    /// The named pipe an SMB create opened on the IPC$ share.
+    SmbNamedPipe = "smb.named_pipe", Request, true, ["smb.named_pipe"];
+    SmbNtlmsspUser = "smb.ntlmssp_user", Request, true, ["smb.ntlmssp_user"];
+    SmbNtlmsspDomain = "smb.ntlmssp_domain", Request, true, ["smb.ntlmssp_domain"];
+    /// `1` or `2` (SMB 2 and 3): the number the `smb.version` keyword compares.
+    SmbVersion = "smb.version", Either, true, ["\u{0}smb.version"];
+    /// The name of a file a protocol carries (SMB create, FTP transfer, HTTP URI path).
+    FileName = "file.name", Either, true, ["file.name"];
+    /// The interface UUIDs bound on a DCERPC connection, lowercase text.
+    DceIface = "dcerpc.iface", Request, true, ["\u{0}dce_iface"];
+    /// The operation number of a DCERPC request, in decimal.
+    DceOpnum = "dcerpc.opnum", Request, true, ["\u{0}dce_opnum"];
+    /// The stub data of a DCERPC request or response, fragments reassembled.
+    DceStubData = "dcerpc.stub_data", Either, true, ["dcerpc.stub_data", "dce_stub_data"];
+    FtpCommand = "ftp.command", Request, true, ["ftp.command"];
+    FtpCommandData = "ftp.command_data", Request, true, ["ftp.command_data"];
+    /// One buffer per line of the reply.
+    FtpReply = "ftp.reply", Response, true, ["ftp.reply"];
+    FtpCompletionCode = "ftp.completion_code", Response, true, ["ftp.completion_code"];
+    /// `active` or `passive`: the data channel the session last set up.
+    FtpMode = "ftp.mode", Either, true, ["\u{0}ftp.mode"];
 }
 
 impl Buffer {
@@ -290,6 +313,10 @@ pub enum AppProto {
     Tls,
     Ssh,
     Smtp,
+    Smb,
+    Dcerpc,
+    Ftp,
+    FtpData,
 }
 
 impl AppProto {
@@ -301,6 +328,10 @@ impl AppProto {
             "tls" | "ssl" => Some(AppProto::Tls),
             "ssh" => Some(AppProto::Ssh),
             "smtp" => Some(AppProto::Smtp),
+            "smb" => Some(AppProto::Smb),
+            "dcerpc" => Some(AppProto::Dcerpc),
+            "ftp" => Some(AppProto::Ftp),
+            "ftp-data" => Some(AppProto::FtpData),
             _ => None,
         }
     }
@@ -313,15 +344,22 @@ impl AppProto {
             AppProto::Tls => "tls",
             AppProto::Ssh => "ssh",
             AppProto::Smtp => "smtp",
+            AppProto::Smb => "smb",
+            AppProto::Dcerpc => "dcerpc",
+            AppProto::Ftp => "ftp",
+            AppProto::FtpData => "ftp-data",
         }
+    }
+
+    /// Does a rule for `self` apply to a flow of protocol `flow`? As in Suricata, a
+    /// `dcerpc` rule also applies to SMB, which carries DCERPC over named pipes.
+    pub fn applies_to(self, flow: AppProto) -> bool {
+        self == flow || (self == AppProto::Dcerpc && flow == AppProto::Smb)
     }
 
     /// False while the sensor cannot identify the protocol.
     pub fn supported(self) -> bool {
-        matches!(
-            self,
-            AppProto::Dns | AppProto::Http | AppProto::Tls | AppProto::Ssh | AppProto::Smtp
-        )
+        true
     }
 
     /// Protocols carried only over TCP.

@@ -253,8 +253,10 @@ mod tests {
         assert!(parse_header("alert tcp any any -> any (sid:1;)", &v).is_err());
         assert!(parse_header("alert tcp any any -> any any sid:1;", &v).is_err());
         assert!(parse_header("alert tcp any any -> any any (sid:1;", &v).is_err());
+        let (h, _) = parse_header("alert mqtt any any -> any any (sid:1;)", &v).unwrap();
+        assert_eq!(h.app_proto.as_deref(), Some("mqtt"));
         let (h, _) = parse_header("alert smb any any -> any any (sid:1;)", &v).unwrap();
-        assert_eq!(h.app_proto.as_deref(), Some("smb"));
+        assert_eq!(h.app_proto_supported, Some(crate::signature::AppProto::Smb));
         let (h, _) = parse_header("alert http any any -> any any (sid:1;)", &v).unwrap();
         assert_eq!(h.app_proto_supported, Some(crate::signature::AppProto::Http));
         assert_eq!(h.proto, Proto::Tcp);

@@ -143,6 +143,9 @@ pub enum PayloadMatch {
     },
     /// The size of the whole buffer.
     Bsize(NumCmp),
+    /// The buffer holds a decimal number that satisfies one of the comparisons
+    /// (`dce_opnum:1,3-5`, `smb.version:2`).
+    Number(Vec<NumCmp>),
     Byte(ByteOp),
 }
 
@@ -208,7 +211,7 @@ impl PayloadMatch {
             PayloadMatch::Content(c) => c.is_relative(),
             PayloadMatch::Pcre(p) => p.relative,
             PayloadMatch::IsDataAt { relative, .. } => *relative,
-            PayloadMatch::Bsize(_) => false,
+            PayloadMatch::Bsize(_) | PayloadMatch::Number(_) => false,
             PayloadMatch::Byte(ByteOp::Test { read, .. })
             | PayloadMatch::Byte(ByteOp::Jump { read, .. })
             | PayloadMatch::Byte(ByteOp::Extract { read, .. }) => read.relative,

@@ -430,19 +430,39 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                         return Err(ParseError::invalid(name, format!("unknown version `{other}`")))
                     }
                 };
-                list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(Content {
-                    pattern: norm.as_bytes().to_vec(),
-                    negated: false,
-                    nocase: false,
-                    offset: Some(0),
-                    depth: Some(norm.len() as u32),
-                    distance: None,
-                    within: None,
-                    startswith: true,
-                    endswith: true,
-                    fast_pattern: false,
-                    fast_pattern_chop: None,
-                }));
+                list_mut(sig, Buffer::TlsVersion)
+                    .push(PayloadMatch::Content(exact(norm.as_bytes())));
+            }
+            "dce_opnum" | "dcerpc.opnum" | "smb.version" => {
+                let b = if kw == "smb.version" { Buffer::SmbVersion } else { Buffer::DceOpnum };
+                let cmps = need(name, value)?
+                    .split(',')
+                    .map(|item| NumCmp::parse(name, item, u32::MAX as u64))
+                    .collect::<Result<Vec<_>, _>>()?;
+                list_mut(sig, b).push(PayloadMatch::Number(cmps));
+            }
+            "dce_iface" | "dcerpc.iface" => {
+                let v = need(name, value)?;
+                let uuid = v.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
+                let well_formed = uuid.len() == 36
+                    && uuid.char_indices().all(|(i, c)| {
+                        if [8, 13, 18, 23].contains(&i) {
+                            c == '-'
+                        } else {
+                            c.is_ascii_hexdigit()
+                        }
+                    });
+                if !well_formed {
+                    return Err(ParseError::invalid(name, format!("`{uuid}` is not a UUID")));
+                }
+                list_mut(sig, Buffer::DceIface).push(PayloadMatch::Content(exact(uuid.as_bytes())));
+            }
+            "ftp.mode" => {
+                let v = need(name, value)?.trim();
+                if v != "active" && v != "passive" {
+                    return Err(ParseError::invalid(name, format!("`{v}`: active or passive")));
+                }
+                list_mut(sig, Buffer::FtpMode).push(PayloadMatch::Content(exact(v.as_bytes())));
             }
             "urilen" => {
                 let v = need(name, value)?;
@@ -584,6 +604,23 @@ pub fn metadata_map(sig: &Signature) -> BTreeMap<String, Vec<String>> {
         m.entry(k.clone()).or_default().push(v.clone());
     }
     m
+}
+
+/// A content that matches the whole buffer and nothing else.
+fn exact(pattern: &[u8]) -> Content {
+    Content {
+        pattern: pattern.to_vec(),
+        negated: false,
+        nocase: false,
+        offset: Some(0),
+        depth: Some(pattern.len() as u32),
+        distance: None,
+        within: None,
+        startswith: true,
+        endswith: true,
+        fast_pattern: false,
+        fast_pattern_chop: None,
+    }
 }
 
 #[cfg(test)]

@@ -5,11 +5,14 @@
 //! interface and the registry of protocols, [`records`] the EVE record types,
 //! [`session`] the TCP session that reassembles, probes and drives the parser.
 
+pub mod dcerpc;
 pub mod dns;
+pub mod ftp;
 pub mod http;
 pub mod parser;
 pub mod records;
 pub mod session;
+pub mod smb;
 pub mod smtp;
 pub mod ssh;
 pub mod tls;

@@ -173,22 +173,26 @@ pub struct Registration {
     /// The probe is weak alone (a length and a few header bits): it runs only when a
     /// port hints at the protocol.
     pub needs_port: bool,
-    /// Recognises the first bytes of a direction; `port_hint` is set when a port of
-    /// the connection is one of [`Registration::ports`].
-    pub probe: fn(data: &[u8], port_hint: bool) -> Probe,
+    /// Recognises the first bytes of a direction (`other`: the first bytes of the
+    /// other direction, maybe none yet); `port_hint` is set when a port of the
+    /// connection is one of [`Registration::ports`].
+    pub probe: fn(data: &[u8], other: &[u8], port_hint: bool) -> Probe,
     pub new: fn(&SessionLimits) -> Box<dyn AppParser>,
 }
 
 /// The protocols over TCP, in the order their probes run: the most specific first.
 pub fn registry() -> &'static [Registration] {
-    use super::{dns, http, smtp, ssh, tls};
+    use super::{dcerpc, dns, ftp, http, smb, smtp, ssh, tls};
     static REGISTRY: std::sync::OnceLock<Vec<Registration>> = std::sync::OnceLock::new();
     REGISTRY.get_or_init(|| {
         vec![
             http::conn::REGISTRATION,
             tls::conn::REGISTRATION,
             ssh::REGISTRATION,
+            smb::REGISTRATION,
+            dcerpc::REGISTRATION,
             dns::conn::REGISTRATION,
+            ftp::REGISTRATION,
             smtp::conn::REGISTRATION,
         ]
     })
@@ -216,7 +220,7 @@ pub fn detect(probe: &[Vec<u8>; 2], ports: [u16; 2]) -> Detected {
             if reg.needs_port && !hint {
                 continue;
             }
-            match (reg.probe)(data, hint) {
+            match (reg.probe)(data, &probe[dir ^ 1], hint) {
                 Probe::Yes(sender) => {
                     // Bytes from the opener that the protocol's server sends (or the
                     // other way round), with nothing seen from the other side yet.
@@ -244,4 +248,56 @@ pub fn detect(probe: &[Vec<u8>; 2], ports: [u16; 2]) -> Detected {
 /// Appends a buffer with a copy of `v`.
 pub(crate) fn push(out: &mut Vec<(Buffer, Vec<u8>)>, b: Buffer, v: &[u8]) {
     out.push((b, v.to_vec()));
+}
+
+/// Feeds a scripted session to a parser, each message in segments of `seg` bytes,
+/// then ends it; returns everything it reported.
+#[cfg(test)]
+pub(crate) fn drive(
+    parser: &mut dyn AppParser,
+    script: &[(bool, Vec<u8>)],
+    seg: usize,
+) -> (AppOutput, AppCounters) {
+    let (mut out, mut counters) = (AppOutput::default(), AppCounters::default());
+    let mut cx = AppCx { counters: &mut counters, out: &mut out };
+    for (to_server, bytes) in script {
+        for part in bytes.chunks(seg.max(1)) {
+            parser.parse(if *to_server { TO_SERVER } else { TO_CLIENT }, part, &mut cx);
+        }
+    }
+    parser.end(&mut cx);
+    (out, counters)
+}
+
+/// The values of buffer `b` over all inspections.
+#[cfg(test)]
+pub(crate) fn values(out: &AppOutput, b: Buffer) -> Vec<String> {
+    out.inspections
+        .iter()
+        .flat_map(|i| i.buffers.iter())
+        .filter(|(x, _)| *x == b)
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// Feeds any bytes to a parser as a session: each piece is `[header, bytes…]`, the
+/// header's top bit the direction (set: to the client) and its low bits the length.
+/// For fuzzing: whatever the bytes, the parser must neither panic nor grow without
+/// bound. Returns the number of records and inspections it reported.
+pub fn feed_pieces(parser: &mut dyn AppParser, mut data: &[u8]) -> (usize, usize) {
+    let (mut out, mut counters) = (AppOutput::default(), AppCounters::default());
+    let mut cx = AppCx { counters: &mut counters, out: &mut out };
+    while let Some((&h, rest)) = data.split_first() {
+        let n = ((h & 0x7f) as usize).min(rest.len());
+        let dir = if h & 0x80 != 0 { TO_CLIENT } else { TO_SERVER };
+        if n == 0 {
+            parser.gap(dir, &mut cx);
+        } else {
+            parser.parse(dir, &rest[..n], &mut cx);
+        }
+        data = &rest[n..];
+    }
+    parser.close(TO_SERVER, &mut cx);
+    parser.end(&mut cx);
+    (out.records.len(), out.inspections.len())
 }

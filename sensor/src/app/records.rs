@@ -6,8 +6,11 @@ use serde::Serialize;
 
 use super::tls::hex;
 
+use super::dcerpc::DcerpcRecord;
 use super::dns::record::DnsBody;
+use super::ftp::{FtpDataRecord, FtpRecord};
 use super::http::conn::HttpRecord;
+use super::smb::SmbRecord;
 use super::smtp::conn::SmtpEvent;
 use super::ssh::SshRecord;
 use super::tls::conn::TlsRecord;
@@ -21,6 +24,11 @@ pub enum Record {
     Dns(DnsBody),
     Tls(TlsRecord),
     Ssh(SshRecord),
+    Smb(SmbRecord),
+    Dcerpc(DcerpcRecord),
+    Ftp(FtpRecord),
+    #[serde(rename = "ftp_data")]
+    FtpData(FtpDataRecord),
     /// `smtp` and `email`, side by side as Suricata writes them.
     #[serde(untagged)]
     Smtp(SmtpEvent),
@@ -36,6 +44,10 @@ impl Record {
             Record::Tls(_) => "tls",
             Record::Ssh(_) => "ssh",
             Record::Smtp(_) => "smtp",
+            Record::Smb(_) => "smb",
+            Record::Dcerpc(_) => "dcerpc",
+            Record::Ftp(_) => "ftp",
+            Record::FtpData(_) => "ftp_data",
         }
     }
 
@@ -44,7 +56,11 @@ impl Record {
         match self {
             Record::Http(h) => Some(h.tx_id),
             Record::Smtp(e) => Some(e.tx_id),
+            Record::Smb(s) => Some(s.tx_id),
+            Record::Dcerpc(d) => Some(d.tx_id),
+            Record::Ftp(f) => Some(f.tx_id),
             Record::Dns(_) | Record::Fileinfo(_) | Record::Tls(_) | Record::Ssh(_) => None,
+            Record::FtpData(_) => None,
         }
     }
 

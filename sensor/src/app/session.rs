@@ -71,6 +71,8 @@ pub struct TcpSession {
     /// The side that opened the connection is the server (midstream pickup that saw a
     /// response first): application directions are the packet directions swapped.
     pub reversed: bool,
+    /// The packet direction whose bytes came first while probing.
+    first_speaker: usize,
 }
 
 impl Default for TcpSession {
@@ -84,6 +86,7 @@ impl Default for TcpSession {
             proto: Proto::Probing([Vec::new(), Vec::new()]),
             app_proto: None,
             reversed: false,
+            first_speaker: 0,
         }
     }
 }
@@ -268,6 +271,9 @@ impl TcpSession {
             self.parse(d ^ self.rev(), bytes, cx.counters, out);
             return;
         };
+        if probe[0].is_empty() && probe[1].is_empty() {
+            self.first_speaker = d;
+        }
         let room = limits.probe_bytes.saturating_sub(probe[d].len());
         probe[d].extend_from_slice(&bytes[..room.min(bytes.len())]);
         let (reg, reversed) = match detect(probe, cx.ports) {
@@ -288,11 +294,13 @@ impl TcpSession {
         }
         self.app_proto = Some(reg.proto);
         self.proto = Proto::Known((reg.new)(limits));
-        // Replay what was held while probing (the current bytes are in it), then what
-        // did not fit.
-        for (dir, data) in pending.iter().enumerate() {
-            if !data.is_empty() {
-                self.parse(dir, data, cx.counters, out);
+        // Replay what was held while probing (the current bytes are in it), the side
+        // that spoke first first (an FTP or SMTP greeting before the command), then
+        // what did not fit.
+        let first = self.first_speaker ^ self.rev();
+        for dir in [first, first ^ 1] {
+            if !pending[dir].is_empty() {
+                self.parse(dir, &pending[dir], cx.counters, out);
             }
         }
         if bytes.len() > room {

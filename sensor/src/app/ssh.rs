@@ -18,7 +18,7 @@ pub const REGISTRATION: Registration = Registration {
 };
 
 /// The identification string (RFC 4253, 4.2); either side may send it first.
-fn probe(data: &[u8], _port_hint: bool) -> Probe {
+fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     if data.starts_with(b"SSH-") {
         Probe::Yes(Sender::Either)
     } else if b"SSH-".starts_with(&data[..data.len().min(4)]) {

@@ -3,6 +3,7 @@
 //! `gatewatch demo`.
 
 pub mod demo;
+pub mod windows;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};

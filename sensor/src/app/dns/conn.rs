@@ -19,7 +19,7 @@ pub const REGISTRATION: Registration = Registration {
 /// A message longer than this cannot be DNS over TCP: the buffer is dropped.
 const MAX_HELD: usize = 70_000;
 
-fn probe(d: &[u8], _port_hint: bool) -> Probe {
+fn probe(d: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     if d.len() < 2 {
         return Probe::NeedMore;
     }

@@ -26,7 +26,7 @@ pub const REGISTRATION: Registration = Registration {
     },
 };
 
-fn probe(data: &[u8], _port_hint: bool) -> Probe {
+fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     match (http::looks_like_request(data), http::looks_like_response(data)) {
         (Some(true), _) => Probe::Yes(Sender::Client),
         (_, Some(true)) => Probe::Yes(Sender::Server),

@@ -19,7 +19,7 @@ pub const REGISTRATION: Registration = Registration {
 };
 
 /// The client's greeting (a `220` banner alone is also FTP's).
-fn probe(data: &[u8], _port_hint: bool) -> Probe {
+fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     if data.len() < 5 {
         return Probe::NeedMore;
     }

@@ -18,7 +18,7 @@ pub const REGISTRATION: Registration = Registration {
 
 /// A handshake record (type 22) of SSL 3.0 to TLS 1.3; a ServerHello (handshake type
 /// 2) comes from the server.
-fn probe(data: &[u8], _port_hint: bool) -> Probe {
+fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     if data.len() < 3 {
         return Probe::NeedMore;
     }
