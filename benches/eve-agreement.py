@@ -16,12 +16,21 @@ Key fields per protocol (records without them are counted, not compared):
 """
 import argparse
 import collections
+import ipaddress
 import json
 
 
+def norm_ip(a):
+    """One spelling per address: engines write IPv6 compressed or in full."""
+    try:
+        return ipaddress.ip_address(a).compressed
+    except ValueError:
+        return a
+
+
 def flow(e):
-    a = (e.get("src_ip", ""), e.get("src_port", 0))
-    b = (e.get("dest_ip", ""), e.get("dest_port", 0))
+    a = (norm_ip(e.get("src_ip", "")), e.get("src_port", 0))
+    b = (norm_ip(e.get("dest_ip", "")), e.get("dest_port", 0))
     return tuple(sorted([a, b]))
 
 

@@ -9,6 +9,7 @@ use gatewatch_rules::engine::{Detector, Hit, RuleSet};
 use gatewatch_rules::ioc::IocSet;
 use serde_json::json;
 
+use crate::app::expect::Expectations;
 use crate::app::parser::AppCounters;
 use crate::app::session::SessionLimits;
 use crate::capture::Frame;
@@ -89,9 +90,16 @@ pub struct Sensor {
     last_ts: i64,
     /// The rule profile of the rule sets replaced by reloads.
     profile_before_reload: Option<ProfileReport>,
+    /// Connections announced by sessions (FTP data), shared with the other workers.
+    expectations: Arc<Expectations>,
 }
 
 impl Sensor {
+    /// Shares the table of announced connections with other workers' sensors.
+    pub fn share_expectations(&mut self, table: Arc<Expectations>) {
+        self.expectations = table;
+    }
+
     pub fn new(cfg: SensorConfig, detection: impl Into<Detection>) -> Self {
         let detection = detection.into();
         let rules = detection.signatures;
@@ -148,6 +156,7 @@ impl Sensor {
             first_ts: None,
             last_ts: 0,
             profile_before_reload: None,
+            expectations: Arc::default(),
         }
     }
 

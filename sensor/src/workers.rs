@@ -22,6 +22,7 @@
 use std::collections::BTreeSet;
 use std::io;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use gatewatch_rules::detection::Detection;
@@ -232,6 +233,7 @@ impl Workers {
         let balance = Balancer::new(n, idle, cfg.flow.max_flows.saturating_mul(n));
         let mut queues = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
+        let expectations = Arc::new(crate::app::expect::Expectations::default());
         for w in 0..n {
             let (tx, rx) = mpsc::sync_channel::<Job>(limits.queue);
             let sink = ChannelSink {
@@ -242,10 +244,12 @@ impl Workers {
                 records: Vec::new(),
             };
             let (cfg, detection, spare_tx) = (cfg.clone(), detection.clone(), spare_tx.clone());
+            let expectations = Arc::clone(&expectations);
             let finished = balance.finished();
             // A sensor owns its YARA scanner, which stays on the thread that made it.
             let t = std::thread::Builder::new().name(format!("worker-{w}")).spawn(move || {
                 let mut sensor = Sensor::new(cfg, detection);
+                sensor.share_expectations(expectations);
                 sensor.defer_host_thresholds();
                 run_worker(sensor, rx, sink, spare_tx, (finished, w))
             })?;

@@ -6,10 +6,10 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use gatewatch_sensor::synth::windows::{
-    dcerpc_bind, dcerpc_bind_ack, dcerpc_request, dcerpc_response, ftp_session, smb2_session,
-    Script,
+    dcerpc_bind, dcerpc_bind_ack, dcerpc_request, dcerpc_response, ftp_session, krb5_error,
+    krb5_reply, krb5_request, smb2_session, Script,
 };
-use gatewatch_sensor::synth::{Capture, TcpSession};
+use gatewatch_sensor::synth::{eth_ipv4, udp_datagram, Capture, TcpSession};
 
 use super::common::{alert_sids, eve_lines, golden, Scratch};
 use super::golden::{replay, T0};
@@ -27,6 +27,9 @@ alert smb any any -> any any (msg:"SMB2 admin share"; smb.version:2; smb.share; 
 alert smb any any -> any any (msg:"PE file over SMB"; file.data; content:"MZ"; startswith; sid:209;)
 alert ftp any any -> any any (msg:"passive mode"; ftp.completion_code; content:"227"; ftp.mode:passive; sid:210;)
 alert dcerpc any any -> any any (msg:"opnum that is not there"; dce_opnum:99; sid:211;)
+alert krb5 any any -> any any (msg:"service ticket with weak encryption (kerberoasting)"; krb5_msg_type:13; krb5.weak_encryption; krb5_sname; content:"MSSQLSvc"; sid:213;)
+alert krb5 any any -> any any (msg:"pre-authentication required"; krb5_err_code:25; sid:214;)
+alert ftp-data any any -> any any (msg:"spreadsheet over FTP"; file.name; content:".xlsx"; endswith; file.data; content:"PK"; startswith; sid:215;)
 "#;
 
 fn ip(s: &str) -> Ipv4Addr {
@@ -66,6 +69,24 @@ fn windows_capture() -> Capture {
     session(&mut cap, ("10.20.3.15", 49701), ("10.20.0.10", 135), 100_000, &dce);
     let ftp = ftp_session("ketoan", "baocao-quy3.xlsx", 5001);
     session(&mut cap, ("10.20.3.16", 49702), ("192.0.2.21", 21), 200_000, &ftp);
+    // The passive data connection the session announced: the spreadsheet.
+    let sheet: Script = vec![(false, b"PK\x03\x04 bao cao quy 3".to_vec())];
+    session(&mut cap, ("10.20.3.16", 49703), ("192.0.2.21", 5001), 260_000, &sheet);
+    // Kerberos over UDP: a login that needs pre-authentication, then a service ticket
+    // encrypted with RC4.
+    let (pc, dc) = (ip("10.20.3.15"), ip("10.20.0.5"));
+    let realm = "HUE.GOV.VN";
+    let krb = [
+        (true, krb5_request(false, Some("nguyen.van.a"), realm, "krbtgt/HUE.GOV.VN")),
+        (false, krb5_error(25, realm, "krbtgt/HUE.GOV.VN")),
+        (true, krb5_request(true, None, realm, "MSSQLSvc/db01.hue.gov.vn")),
+        (false, krb5_reply(true, "nguyen.van.a", realm, "MSSQLSvc/db01.hue.gov.vn", 18, 23)),
+    ];
+    for (i, (to_server, msg)) in krb.iter().enumerate() {
+        let (src, dst, sp, dp) = if *to_server { (pc, dc, 50088, 88) } else { (dc, pc, 88, 50088) };
+        let udp = udp_datagram(src, dst, sp, dp, msg);
+        cap.push(T0 + 300_000 + i as i64 * 1000, eth_ipv4(src, dst, 17, &udp, i as u16));
+    }
     cap
 }
 
@@ -77,12 +98,14 @@ fn smb_dcerpc_ftp_eve_and_rules() {
     let events = eve_lines(&dir.path("eve.json"));
     let mut sids = alert_sids(&events);
     sids.sort();
-    assert_eq!(sids, vec![201, 202, 203, 204, 205, 206, 207, 209, 210, 212]);
+    assert_eq!(sids, vec![201, 202, 203, 204, 205, 206, 207, 209, 210, 212, 213, 214, 215]);
     let count = |t: &str| events.iter().filter(|e| e["event_type"] == t).count();
     assert_eq!(count("smb"), 10);
     assert_eq!(count("dcerpc"), 2);
     assert_eq!(count("ftp"), 6);
-    assert_eq!(count("fileinfo"), 1);
+    assert_eq!(count("fileinfo"), 2);
+    assert_eq!(count("ftp_data"), 1);
+    assert_eq!(count("krb5"), 4);
     let flow_proto = |port: u64| {
         events
             .iter()
@@ -92,6 +115,8 @@ fn smb_dcerpc_ftp_eve_and_rules() {
     assert_eq!(flow_proto(445), Some("smb".into()));
     assert_eq!(flow_proto(135), Some("dcerpc".into()));
     assert_eq!(flow_proto(21), Some("ftp".into()));
+    assert_eq!(flow_proto(88), Some("krb5".into()));
+    assert_eq!(flow_proto(5001), Some("ftp-data".into()));
     // What an analyst reads in the records.
     let smb_with =
         |k: &str| events.iter().find(|e| e["event_type"] == "smb" && !e["smb"][k].is_null());
@@ -101,6 +126,10 @@ fn smb_dcerpc_ftp_eve_and_rules() {
         |sid: u64| events.iter().find(|e| e["alert"]["signature_id"] == sid).expect("alert");
     assert_eq!(by_sid(201)["smb"]["filename"], "Windows\\Temp\\svchost32.exe");
     assert_eq!(by_sid(206)["ftp"]["command_data"], "ketoan");
+    assert_eq!(by_sid(213)["krb5"]["ticket_encryption"], "rc4-hmac");
+    let data = events.iter().find(|e| e["event_type"] == "ftp_data").expect("ftp_data");
+    assert_eq!(data["ftp_data"]["filename"], "baocao-quy3.xlsx");
+    assert_eq!(data["ftp_data"]["command"], "RETR");
     let file = events.iter().find(|e| e["event_type"] == "fileinfo").expect("file");
     assert_eq!(file["fileinfo"]["filename"], "Windows\\Temp\\svchost32.exe");
     assert_eq!(file["app_proto"], "smb");

@@ -141,6 +141,16 @@ buffers! {
     /// One buffer per line of the reply.
     FtpReply = "ftp.reply", Response, true, ["ftp.reply"];
     FtpCompletionCode = "ftp.completion_code", Response, true, ["ftp.completion_code"];
+    /// The message type of a Kerberos message, in decimal (`krb5_msg_type`).
+    Krb5MsgType = "krb5.msg_type", Either, true, ["\u{0}krb5_msg_type"];
+    /// Each part of the client principal (one buffer per name string).
+    Krb5Cname = "krb5.cname", Either, true, ["krb5.cname", "krb5_cname"];
+    /// Each part of the service principal.
+    Krb5Sname = "krb5.sname", Either, true, ["krb5.sname", "krb5_sname"];
+    /// The error code of a KRB-ERROR, in decimal (`krb5_err_code`).
+    Krb5ErrCode = "krb5.err_code", Response, true, ["\u{0}krb5_err_code"];
+    /// `1` when the message or its ticket uses DES or RC4 (`krb5.weak_encryption`).
+    Krb5WeakEncryption = "krb5.weak_encryption", Either, true, ["\u{0}krb5.weak_encryption"];
     /// `active` or `passive`: the data channel the session last set up.
     FtpMode = "ftp.mode", Either, true, ["\u{0}ftp.mode"];
 }
@@ -317,6 +327,8 @@ pub enum AppProto {
     Dcerpc,
     Ftp,
     FtpData,
+    Krb5,
+    Rdp,
 }
 
 impl AppProto {
@@ -332,6 +344,8 @@ impl AppProto {
             "dcerpc" => Some(AppProto::Dcerpc),
             "ftp" => Some(AppProto::Ftp),
             "ftp-data" => Some(AppProto::FtpData),
+            "krb5" => Some(AppProto::Krb5),
+            "rdp" => Some(AppProto::Rdp),
             _ => None,
         }
     }
@@ -348,6 +362,8 @@ impl AppProto {
             AppProto::Dcerpc => "dcerpc",
             AppProto::Ftp => "ftp",
             AppProto::FtpData => "ftp-data",
+            AppProto::Krb5 => "krb5",
+            AppProto::Rdp => "rdp",
         }
     }
 
@@ -364,6 +380,6 @@ impl AppProto {
 
     /// Protocols carried only over TCP.
     pub fn tcp_only(self) -> bool {
-        !matches!(self, AppProto::Dns)
+        !matches!(self, AppProto::Dns | AppProto::Krb5)
     }
 }

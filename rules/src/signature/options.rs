@@ -433,8 +433,13 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 list_mut(sig, Buffer::TlsVersion)
                     .push(PayloadMatch::Content(exact(norm.as_bytes())));
             }
-            "dce_opnum" | "dcerpc.opnum" | "smb.version" => {
-                let b = if kw == "smb.version" { Buffer::SmbVersion } else { Buffer::DceOpnum };
+            "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code" => {
+                let b = match kw.as_str() {
+                    "smb.version" => Buffer::SmbVersion,
+                    "krb5_msg_type" => Buffer::Krb5MsgType,
+                    "krb5_err_code" => Buffer::Krb5ErrCode,
+                    _ => Buffer::DceOpnum,
+                };
                 let cmps = need(name, value)?
                     .split(',')
                     .map(|item| NumCmp::parse(name, item, u32::MAX as u64))
@@ -456,6 +461,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     return Err(ParseError::invalid(name, format!("`{uuid}` is not a UUID")));
                 }
                 list_mut(sig, Buffer::DceIface).push(PayloadMatch::Content(exact(uuid.as_bytes())));
+            }
+            "krb5.weak_encryption" => {
+                no_value(name, value)?;
+                list_mut(sig, Buffer::Krb5WeakEncryption).push(PayloadMatch::Content(exact(b"1")));
             }
             "ftp.mode" => {
                 let v = need(name, value)?.trim();

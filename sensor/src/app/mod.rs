@@ -7,9 +7,12 @@
 
 pub mod dcerpc;
 pub mod dns;
+pub mod expect;
 pub mod ftp;
 pub mod http;
+pub mod krb5;
 pub mod parser;
+pub mod rdp;
 pub mod records;
 pub mod session;
 pub mod smb;

@@ -73,6 +73,8 @@ pub struct AppOutput {
     /// The first [`SessionLimits::scan_depth`] bytes of a direction, (to server, bytes),
     /// once complete or when the direction ends.
     pub scan_chunks: Vec<(bool, Vec<u8>)>,
+    /// Connections the session announced (FTP data channels).
+    pub expect: Vec<super::expect::Expect>,
 }
 
 /// Counters of the application layer (all sessions of a worker).
@@ -129,6 +131,11 @@ pub trait AppParser: std::fmt::Debug + Send {
     /// In-order bytes of direction `dir` ([`TO_SERVER`] or [`TO_CLIENT`]).
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>);
 
+    /// One datagram of `dir` (a protocol over UDP): a whole message.
+    fn datagram(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+        self.parse(dir, bytes, cx);
+    }
+
     /// Bytes of `dir` were lost: the message in progress cannot be completed; the
     /// parser resynchronises on the next message it recognises.
     fn gap(&mut self, _dir: usize, _cx: &mut AppCx<'_>) {}
@@ -182,7 +189,7 @@ pub struct Registration {
 
 /// The protocols over TCP, in the order their probes run: the most specific first.
 pub fn registry() -> &'static [Registration] {
-    use super::{dcerpc, dns, ftp, http, smb, smtp, ssh, tls};
+    use super::{dcerpc, dns, ftp, http, krb5, rdp, smb, smtp, ssh, tls};
     static REGISTRY: std::sync::OnceLock<Vec<Registration>> = std::sync::OnceLock::new();
     REGISTRY.get_or_init(|| {
         vec![
@@ -191,7 +198,9 @@ pub fn registry() -> &'static [Registration] {
             ssh::REGISTRATION,
             smb::REGISTRATION,
             dcerpc::REGISTRATION,
+            rdp::REGISTRATION,
             dns::conn::REGISTRATION,
+            krb5::REGISTRATION,
             ftp::REGISTRATION,
             smtp::conn::REGISTRATION,
         ]

@@ -10,6 +10,8 @@ use super::dcerpc::DcerpcRecord;
 use super::dns::record::DnsBody;
 use super::ftp::{FtpDataRecord, FtpRecord};
 use super::http::conn::HttpRecord;
+use super::krb5::Krb5Record;
+use super::rdp::RdpRecord;
 use super::smb::SmbRecord;
 use super::smtp::conn::SmtpEvent;
 use super::ssh::SshRecord;
@@ -29,6 +31,8 @@ pub enum Record {
     Ftp(FtpRecord),
     #[serde(rename = "ftp_data")]
     FtpData(FtpDataRecord),
+    Krb5(Krb5Record),
+    Rdp(RdpRecord),
     /// `smtp` and `email`, side by side as Suricata writes them.
     #[serde(untagged)]
     Smtp(SmtpEvent),
@@ -48,6 +52,8 @@ impl Record {
             Record::Dcerpc(_) => "dcerpc",
             Record::Ftp(_) => "ftp",
             Record::FtpData(_) => "ftp_data",
+            Record::Krb5(_) => "krb5",
+            Record::Rdp(_) => "rdp",
         }
     }
 
@@ -60,7 +66,7 @@ impl Record {
             Record::Dcerpc(d) => Some(d.tx_id),
             Record::Ftp(f) => Some(f.tx_id),
             Record::Dns(_) | Record::Fileinfo(_) | Record::Tls(_) | Record::Ssh(_) => None,
-            Record::FtpData(_) => None,
+            Record::FtpData(_) | Record::Krb5(_) | Record::Rdp(_) => None,
         }
     }
 

@@ -131,6 +131,8 @@ pub struct Flow {
     pub dns_next_tx: u64,
     /// Reassembly and application layer of a TCP session, once it carried data.
     pub session: Option<Box<crate::app::session::TcpSession>>,
+    /// The application layer of a UDP flow other than DNS (Kerberos), once identified.
+    pub datagrams: Option<Box<dyn crate::app::parser::AppParser>>,
     /// Timeout deadline currently queued for this flow.
     deadline_us: i64,
 }
@@ -363,6 +365,7 @@ impl FlowTable {
                     dns_txs: Vec::new(),
                     dns_next_tx: 0,
                     session: None,
+                    datagrams: None,
                     deadline_us: 0,
                 };
                 let slot = match self.free.pop() {

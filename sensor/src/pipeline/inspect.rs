@@ -9,9 +9,11 @@ use gatewatch_rules::signature::{AppProto, Buffer};
 
 use crate::app::dns;
 use crate::app::dns::record::DnsBody;
-use crate::app::parser::{AppOutput, TxMeta};
+use crate::app::ftp::FtpDataConn;
+use crate::app::krb5;
+use crate::app::parser::{AppCx, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
 use crate::app::records::Record;
-use crate::app::session::{Segment, SegmentCx};
+use crate::app::session::{Segment, SegmentCx, TcpSession};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
 use crate::flow::{EndReason, Flow};
@@ -73,6 +75,7 @@ impl Sensor {
         };
         let app_out = match (l4, tcp) {
             (L4::Tcp(t), Some(ti)) => self.tcp_segment(slot, t.payload, ti, &at),
+            (L4::Udp(u), _) if dns_event.is_none() => self.udp_app(slot, u.payload, &at),
             _ => AppOutput::default(),
         };
         let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
@@ -203,6 +206,30 @@ impl Sensor {
         }
     }
 
+    /// UDP other than DNS: Kerberos (port 88, confirmed by its first byte), one message
+    /// per datagram.
+    fn udp_app(&mut self, slot: usize, payload: &[u8], at: &PacketAt) -> AppOutput {
+        let mut out = AppOutput::default();
+        let Some(flow) = self.flows.get_mut(slot) else { return out };
+        if payload.is_empty() {
+            return out;
+        }
+        if flow.datagrams.is_none() {
+            let port_88 = at.src.1 == 88 || at.dst.1 == 88;
+            if !port_88 || !krb5::probe_udp(payload) {
+                return out;
+            }
+            flow.app_proto = Some(AppProto::Krb5);
+            flow.datagrams = Some(Box::<krb5::Krb5Conn>::default());
+        }
+        // The flow's opener is the client: its datagrams go to the server.
+        let dir = if at.to_server { TO_SERVER } else { TO_CLIENT };
+        if let Some(p) = flow.datagrams.as_mut() {
+            p.datagram(dir, payload, &mut AppCx { counters: &mut self.app, out: &mut out });
+        }
+        out
+    }
+
     /// TCP: reassembly and the application layer. A session starts at the client's
     /// SYN, or anywhere with midstream pickup.
     fn tcp_segment(
@@ -219,6 +246,13 @@ impl Sensor {
         if flow.session.is_none() && !start {
             return out;
         }
+        if flow.session.is_none() && syn {
+            // A data connection an FTP session announced.
+            if let Some(rec) = self.expectations.take(at.dst, at.ts) {
+                let parser = Box::new(FtpDataConn::new(rec));
+                flow.session = Some(Box::new(TcpSession::expecting(parser, AppProto::FtpData)));
+            }
+        }
         let session = flow.session.get_or_insert_with(Box::default);
         let seg = Segment { to_server: at.to_server, flags: ti.flags, seq: ti.seq, payload };
         let mut cx = SegmentCx {
@@ -230,6 +264,14 @@ impl Sensor {
         session.on_segment(seg, &mut cx, &mut out);
         if session.app_proto.is_some() {
             flow.app_proto = session.app_proto;
+        }
+        let (client, server) = match session.reversed {
+            false => (flow.client.0, flow.server.0),
+            true => (flow.server.0, flow.client.0),
+        };
+        for e in out.expect.drain(..) {
+            let host = if e.on_server { server } else { client };
+            self.expectations.insert((host, e.port), e.transfer, at.ts);
         }
         out
     }

@@ -313,3 +313,116 @@ pub fn ftp_session(user: &str, file: &str, data_port: u16) -> Script {
     .map(|(d, s)| (d, s.into_bytes()))
     .collect()
 }
+
+/// A DER element.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else if n < 0x100 {
+        v.extend_from_slice(&[0x81, n as u8]);
+    } else {
+        v.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+fn ctx(n: u8, content: &[u8]) -> Vec<u8> {
+    der(0xa0 | n, content)
+}
+
+fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    der(0x30, &parts.concat())
+}
+
+fn int(i: i64) -> Vec<u8> {
+    let b = i.to_be_bytes();
+    let skip = b.iter().take(7).take_while(|x| **x == 0).count();
+    let mut c = b[skip..].to_vec();
+    if c[0] & 0x80 != 0 && i >= 0 {
+        c.insert(0, 0);
+    }
+    der(0x02, &c)
+}
+
+fn kstring(s: &str) -> Vec<u8> {
+    der(0x1b, s.as_bytes())
+}
+
+fn principal(name: &str) -> Vec<u8> {
+    let parts: Vec<Vec<u8>> = name.split('/').map(kstring).collect();
+    seq(&[ctx(0, &int(1)), ctx(1, &seq(&parts))])
+}
+
+fn encrypted(etype: i64) -> Vec<u8> {
+    seq(&[ctx(0, &int(etype)), ctx(2, &der(0x04, b"cipher"))])
+}
+
+/// A KDC request: AS-REQ (`tgs` false) or TGS-REQ, for `cname` (if any) and `sname`.
+pub fn krb5_request(tgs: bool, cname: Option<&str>, realm: &str, sname: &str) -> Vec<u8> {
+    let mut body = vec![ctx(0, &der(0x03, &[0, 0x40, 0x81, 0, 0x10]))];
+    if let Some(c) = cname {
+        body.push(ctx(1, &principal(c)));
+    }
+    body.push(ctx(2, &kstring(realm)));
+    body.push(ctx(3, &principal(sname)));
+    body.push(ctx(7, &int(12345)));
+    body.push(ctx(8, &seq(&[int(18), int(23)])));
+    let msg_type = if tgs { 12 } else { 10 };
+    let req = seq(&[ctx(1, &int(5)), ctx(2, &int(msg_type)), ctx(4, &seq(&body))]);
+    der(if tgs { 0x6c } else { 0x6a }, &req)
+}
+
+/// A KDC reply (AS-REP or TGS-REP): the ticket for `sname` encrypted with
+/// `ticket_etype`, the reply part with `etype`.
+pub fn krb5_reply(
+    tgs: bool,
+    cname: &str,
+    realm: &str,
+    sname: &str,
+    etype: i64,
+    ticket_etype: i64,
+) -> Vec<u8> {
+    let ticket = der(
+        0x61,
+        &seq(&[
+            ctx(0, &int(5)),
+            ctx(1, &kstring(realm)),
+            ctx(2, &principal(sname)),
+            ctx(3, &encrypted(ticket_etype)),
+        ]),
+    );
+    let msg_type = if tgs { 13 } else { 11 };
+    let rep = seq(&[
+        ctx(0, &int(5)),
+        ctx(1, &int(msg_type)),
+        ctx(3, &kstring(realm)),
+        ctx(4, &principal(cname)),
+        ctx(5, &ticket),
+        ctx(6, &encrypted(etype)),
+    ]);
+    der(if tgs { 0x6d } else { 0x6b }, &rep)
+}
+
+/// KRB-ERROR with `code` about `sname`.
+pub fn krb5_error(code: i64, realm: &str, sname: &str) -> Vec<u8> {
+    let err = seq(&[
+        ctx(0, &int(5)),
+        ctx(1, &int(30)),
+        ctx(4, &der(0x18, b"20261204120000Z")),
+        ctx(5, &int(0)),
+        ctx(6, &int(code)),
+        ctx(9, &kstring(realm)),
+        ctx(10, &principal(sname)),
+    ]);
+    der(0x7e, &err)
+}
+
+/// A message behind its 4-byte length (Kerberos over TCP).
+pub fn krb5_tcp(msg: &[u8]) -> Vec<u8> {
+    let mut v = (msg.len() as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(msg);
+    v
+}

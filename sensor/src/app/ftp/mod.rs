@@ -8,8 +8,9 @@ use std::collections::VecDeque;
 use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
+use super::expect::Expect;
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
-use super::records::{text, Record};
+use super::records::{file_of, text, Record};
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Ftp,
@@ -134,7 +135,15 @@ pub struct FtpConn {
     txs: VecDeque<Tx>,
     next_tx: u64,
     mode: Option<&'static str>,
+    /// The data channel set up last: its port, and whether the FTP server accepts it
+    /// (passive) or the client (active).
+    /// The transfer its next command will describe; shared with the data connection,
+    /// which may open before the command.
+    pending: Option<Transfer>,
 }
+
+/// Commands that move data over the data channel.
+const TRANSFERS: &[&[u8]] = &[b"RETR", b"STOR", b"APPE", b"STOU", b"LIST", b"NLST", b"MLSD"];
 
 impl AppParser for FtpConn {
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
@@ -167,6 +176,14 @@ impl AppParser for FtpConn {
 }
 
 impl FtpConn {
+    /// A data channel was set up: the connection is announced now (a client may open
+    /// it before it sends the command), the command fills in its transfer.
+    fn announce(&mut self, port: u16, on_server: bool, cx: &mut AppCx<'_>) {
+        let transfer = Transfer::default();
+        cx.out.expect.push(Expect { port, on_server, transfer: transfer.clone() });
+        self.pending = Some(transfer);
+    }
+
     fn new_tx(&mut self) -> Tx {
         let tx_id = self.next_tx;
         self.next_tx += 1;
@@ -197,8 +214,19 @@ impl FtpConn {
                 tx.rec.mode = self.mode;
                 tx.rec.dynamic_port =
                     if cmd == b"PORT" { port_of_pasv(data) } else { port_of_eprt(data) };
+                if let Some(port) = tx.rec.dynamic_port {
+                    self.announce(port, false, cx);
+                }
             }
             b"PASV" | b"EPSV" => self.mode = Some("passive"),
+            c if TRANSFERS.contains(&c) => {
+                if let Some(t) = self.pending.take() {
+                    if let Ok(mut r) = t.lock() {
+                        r.filename = Some(if c == b"STOU" { "<stou>".into() } else { text(data) });
+                        r.command = Some(text(c));
+                    }
+                }
+            }
             _ => {}
         }
         let mut insp = Inspection::new(0);
@@ -282,6 +310,7 @@ impl FtpConn {
             Some(b"229") => tx.rec.dynamic_port = port_of_epsv(line),
             _ => {}
         }
+        let passive_port = tx.rec.dynamic_port.filter(|_| tx.rec.mode.is_none());
         if tx.rec.dynamic_port.is_some() && tx.rec.mode.is_none() {
             tx.rec.mode = Some("passive");
         }
@@ -297,6 +326,9 @@ impl FtpConn {
         }
         insp.meta = meta("ftp", &tx.rec);
         cx.inspect(insp);
+        if let Some(p) = passive_port {
+            self.announce(p, true, cx);
+        }
         if preliminary {
             return;
         }
@@ -333,6 +365,56 @@ pub fn port_of_eprt(s: &[u8]) -> Option<u16> {
     let d = *s.first()?;
     let fields: Vec<&[u8]> = s.split(|c| *c == d).collect();
     std::str::from_utf8(fields.get(3)?).ok()?.parse().ok()
+}
+
+/// A transfer on a data connection, described by the control session's command.
+pub type Transfer = std::sync::Arc<std::sync::Mutex<FtpDataRecord>>;
+
+/// The data connection of an FTP transfer: its bytes are the file the command named.
+#[derive(Debug)]
+pub struct FtpDataConn {
+    record: Transfer,
+    data: Vec<u8>,
+    truncated: bool,
+}
+
+/// Bytes of one transfer kept.
+const MAX_FILE: usize = 1024 * 1024;
+
+impl FtpDataConn {
+    pub fn new(record: Transfer) -> FtpDataConn {
+        FtpDataConn { record, data: Vec::new(), truncated: false }
+    }
+}
+
+impl AppParser for FtpDataConn {
+    fn parse(&mut self, _dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+        let room = MAX_FILE.saturating_sub(self.data.len());
+        if bytes.len() > room && !self.truncated {
+            self.truncated = true;
+            cx.count("ftp_data_bounds_hit", 1);
+        }
+        self.data.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn gap(&mut self, _dir: usize, _cx: &mut AppCx<'_>) {
+        self.truncated = true;
+    }
+
+    fn end(&mut self, cx: &mut AppCx<'_>) {
+        cx.count("ftp_data_transfers", 1);
+        let record = self.record.lock().map(|r| r.clone()).unwrap_or_default();
+        let name = record.filename.clone().unwrap_or_default();
+        if !self.data.is_empty() {
+            let mut insp = Inspection::new(0);
+            insp.push(Buffer::FileName, name.as_bytes());
+            insp.push(Buffer::FileData, &self.data);
+            insp.meta = meta("ftp_data", &record);
+            cx.inspect(insp);
+            cx.record(true, Record::Fileinfo(file_of(&name, &self.data, 0, self.truncated)));
+        }
+        cx.record(true, Record::FtpData(record));
+    }
 }
 
 #[cfg(test)]

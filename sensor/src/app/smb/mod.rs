@@ -101,7 +101,6 @@ const MAX_FILE: usize = 1024 * 1024;
 
 #[derive(Debug)]
 struct Tree {
-    share: String,
     pipe: bool,
 }
 
@@ -323,7 +322,7 @@ impl SmbConn {
                     tx.rec.named_pipe = tx.rec.share.take();
                 }
                 if self.trees.len() < MAX_OPEN {
-                    self.trees.insert(m.tree_id, Tree { share, pipe });
+                    self.trees.insert(m.tree_id, Tree { pipe });
                 } else {
                     self.bounds_hit += 1;
                 }
