@@ -121,9 +121,9 @@ buffers! {
     SshProto = "ssh.proto", Either, true, ["ssh.proto", "ssh_proto"];
     SshSoftware = "ssh.software", Either, true, ["ssh.software", "ssh_software"];
     /// The share of an SMB tree connect (`\\host\share`), as the client wrote it.
-    SmbShare = "smb.share", Request, true, ["smb.share"];
+    SmbShare = "smb.share", Request, true, ["smb.share", "smb_share"];
     /// The named pipe an SMB create opened on the IPC$ share.
-    SmbNamedPipe = "smb.named_pipe", Request, true, ["smb.named_pipe"];
+    SmbNamedPipe = "smb.named_pipe", Request, true, ["smb.named_pipe", "smb_named_pipe"];
     SmbNtlmsspUser = "smb.ntlmssp_user", Request, true, ["smb.ntlmssp_user"];
     SmbNtlmsspDomain = "smb.ntlmssp_domain", Request, true, ["smb.ntlmssp_domain"];
     /// `1` or `2` (SMB 2 and 3): the number the `smb.version` keyword compares.
@@ -151,6 +151,9 @@ buffers! {
     Krb5ErrCode = "krb5.err_code", Response, true, ["\u{0}krb5_err_code"];
     /// `1` when the message or its ticket uses DES or RC4 (`krb5.weak_encryption`).
     Krb5WeakEncryption = "krb5.weak_encryption", Either, true, ["\u{0}krb5.weak_encryption"];
+    /// The ticket encryption of a KDC reply: its number, its name and `weak` for DES or
+    /// RC4 (one buffer each; `krb5.ticket_encryption`).
+    Krb5TicketEncryption = "krb5.ticket_encryption", Response, true, ["\u{0}krb5.ticket_encryption"];
     /// `active` or `passive`: the data channel the session last set up.
     FtpMode = "ftp.mode", Either, true, ["\u{0}ftp.mode"];
 }

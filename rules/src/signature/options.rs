@@ -462,6 +462,14 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 }
                 list_mut(sig, Buffer::DceIface).push(PayloadMatch::Content(exact(uuid.as_bytes())));
             }
+            "krb5.ticket_encryption" => {
+                let v = need(name, value)?.trim().to_ascii_lowercase();
+                if v.is_empty() {
+                    return Err(ParseError::invalid(name, "an encryption type is needed"));
+                }
+                let b = Buffer::Krb5TicketEncryption;
+                list_mut(sig, b).push(PayloadMatch::Content(exact(v.as_bytes())));
+            }
             "krb5.weak_encryption" => {
                 no_value(name, value)?;
                 list_mut(sig, Buffer::Krb5WeakEncryption).push(PayloadMatch::Content(exact(b"1")));

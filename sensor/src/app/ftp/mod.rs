@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::expect::Expect;
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
-use super::records::{file_of, text, Record};
+use super::records::{file_from, text, Record};
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Ftp,
@@ -411,7 +411,8 @@ impl AppParser for FtpDataConn {
             insp.push(Buffer::FileData, &self.data);
             insp.meta = meta("ftp_data", &record);
             cx.inspect(insp);
-            cx.record(true, Record::Fileinfo(file_of(&name, &self.data, 0, self.truncated)));
+            let data = std::mem::take(&mut self.data);
+            cx.record(true, Record::Fileinfo(file_from(&name, data, 0, self.truncated)));
         }
         cx.record(true, Record::FtpData(record));
     }

@@ -77,6 +77,8 @@ pub struct Message {
     pub record: Krb5Record,
     pub msg_type: u32,
     pub error_code: Option<u32>,
+    /// The ticket's encryption type: number, name, weak.
+    pub ticket_etype: Option<(i64, String, bool)>,
 }
 
 fn msg_name(t: u32) -> &'static str {
@@ -154,6 +156,7 @@ pub fn parse(b: &[u8]) -> Option<Message> {
     let fields = der::context_fields(seq);
     let mut r = Krb5Record { msg_type: msg_name(msg_type), ..Default::default() };
     let mut error_code = None;
+    let mut ticket_etype = None;
     match msg_type {
         AS_REQ | TGS_REQ => {
             let req_body = der::context_fields(der::tlv(der::field(&fields, 4)?)?.1);
@@ -177,9 +180,11 @@ pub fn parse(b: &[u8]) -> Option<Message> {
             let (e, weak) = rep_etype.map(etype).unwrap_or(("<none>".into(), false));
             r.encryption = e;
             r.weak_encryption = weak;
-            if let Some((e, weak)) = tkt_etype.map(etype) {
-                r.ticket_encryption = Some(e);
+            if let Some(n) = tkt_etype {
+                let (e, weak) = etype(n);
+                r.ticket_encryption = Some(e.clone());
                 r.ticket_weak_encryption = Some(weak);
+                ticket_etype = Some((n, e, weak));
             }
         }
         _ => {
@@ -193,7 +198,7 @@ pub fn parse(b: &[u8]) -> Option<Message> {
             r.encryption = "<none>".into();
         }
     }
-    Some(Message { record: r, msg_type, error_code })
+    Some(Message { record: r, msg_type, error_code, ticket_etype })
 }
 
 /// Kerberos on one flow (TCP, or the datagrams of a UDP flow).
@@ -228,6 +233,13 @@ impl Krb5Conn {
         }
         if let Some(c) = m.error_code {
             insp.push(Buffer::Krb5ErrCode, c.to_string().as_bytes());
+        }
+        if let Some((n, name, weak)) = &m.ticket_etype {
+            insp.push(Buffer::Krb5TicketEncryption, n.to_string().as_bytes());
+            insp.push(Buffer::Krb5TicketEncryption, name.as_bytes());
+            if *weak {
+                insp.push(Buffer::Krb5TicketEncryption, b"weak");
+            }
         }
         let weak = m.record.weak_encryption || m.record.ticket_weak_encryption == Some(true);
         if weak {

@@ -60,6 +60,7 @@ fn a_kerberoasting_exchange_over_tcp() {
         assert_eq!(values(&out, Buffer::Krb5ErrCode), ["25"]);
         assert!(values(&out, Buffer::Krb5Sname).contains(&"MSSQLSvc".to_string()));
         assert_eq!(values(&out, Buffer::Krb5WeakEncryption), ["1"]);
+        assert_eq!(values(&out, Buffer::Krb5TicketEncryption), ["23", "rc4-hmac", "weak"]);
         assert_eq!(c.by_name.get("krb5_messages"), Some(&4));
     }
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::dcerpc::{DceOutput, DcerpcRecord, DcerpcState};
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender, TxMeta};
-use super::records::{file_of, Record};
+use super::records::{file_from, Record};
 
 mod nbss;
 pub mod ntlmssp;
@@ -136,13 +136,11 @@ pub struct SmbConn {
 
 impl AppParser for SmbConn {
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
-        let mut records = Vec::new();
-        self.framer[dir].feed(bytes, &mut records);
-        cx.count("smb_errors_framing", std::mem::take(&mut self.framer[dir].errors));
-        cx.count("smb_bounds_hit", std::mem::take(&mut self.framer[dir].truncated));
-        for rec in records {
-            self.on_record(&rec, cx);
-        }
+        let mut framer = std::mem::take(&mut self.framer[dir]);
+        framer.feed(bytes, |rec| self.on_record(rec, cx));
+        cx.count("smb_errors_framing", std::mem::take(&mut framer.errors));
+        cx.count("smb_bounds_hit", std::mem::take(&mut framer.truncated));
+        self.framer[dir] = framer;
         cx.count("smb_bounds_hit", std::mem::take(&mut self.bounds_hit));
     }
 
@@ -424,7 +422,8 @@ impl SmbConn {
         insp.push(Buffer::FileData, &f.data);
         insp.meta = tx;
         cx.inspect(insp);
-        cx.record(true, Record::Fileinfo(file_of(&f.name, &f.data, f.tx_id, f.gaps)));
+        let (name, tx_id, gaps) = (f.name.clone(), f.tx_id, f.gaps);
+        cx.record(true, Record::Fileinfo(file_from(&name, f.data, tx_id, gaps)));
     }
 }
 

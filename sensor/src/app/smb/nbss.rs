@@ -26,32 +26,45 @@ impl Framer {
         self.lost = true;
     }
 
-    /// Appends the SMB messages completed by `bytes` (without their 4-byte header).
-    pub fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<Vec<u8>>) {
+    /// Hands `f` each SMB message completed by `bytes` (without its 4-byte header).
+    /// Messages whole in `bytes` are not copied.
+    pub fn feed(&mut self, mut bytes: &[u8], mut f: impl FnMut(&[u8])) {
         if self.skip > 0 {
             let n = self.skip.min(bytes.len());
             self.skip -= n;
             bytes = &bytes[n..];
         }
-        self.held.extend_from_slice(bytes);
+        if self.held.is_empty() {
+            let used = self.cut(bytes, &mut f);
+            self.held.extend_from_slice(&bytes[used..]);
+        } else {
+            self.held.extend_from_slice(bytes);
+            let held = std::mem::take(&mut self.held);
+            let used = self.cut(&held, &mut f);
+            self.held = held;
+            self.held.drain(..used);
+        }
+    }
+
+    /// Cuts the messages at the start of `buf`; returns the bytes used.
+    fn cut(&mut self, buf: &[u8], f: &mut impl FnMut(&[u8])) -> usize {
         let mut at = 0;
         loop {
             if self.lost {
-                match find_header(&self.held[at..]) {
+                match find_header(&buf[at..]) {
                     Some(p) => {
                         at += p;
                         self.lost = false;
                     }
                     None => {
                         // Keep the last bytes: a header may straddle segments.
-                        at = self.held.len().saturating_sub(7).max(at);
-                        break;
+                        return buf.len().saturating_sub(7).max(at);
                     }
                 }
             }
-            let rest = &self.held[at..];
+            let rest = &buf[at..];
             if rest.len() < 4 {
-                break;
+                return at;
             }
             let len = u32::from_be_bytes([0, rest[1], rest[2], rest[3]]) as usize;
             if rest[0] != SESSION_MESSAGE {
@@ -63,7 +76,7 @@ impl Framer {
                     continue;
                 }
                 if rest.len() < 4 + len {
-                    break;
+                    return at;
                 }
                 at += 4 + len;
                 continue;
@@ -71,30 +84,28 @@ impl Framer {
             if len > MAX_RECORD {
                 // Keep the head of the record, skip its tail as it arrives.
                 if rest.len() < 4 + MAX_RECORD {
-                    break;
+                    return at;
                 }
                 self.truncated += 1;
-                out.push(rest[4..4 + MAX_RECORD].to_vec());
+                f(&rest[4..4 + MAX_RECORD]);
                 let have = rest.len() - 4;
                 if have >= len {
                     at += 4 + len;
-                } else {
-                    self.skip = len - have;
-                    at = self.held.len();
+                    continue;
                 }
-                continue;
+                self.skip = len - have;
+                return buf.len();
             }
             if rest.len() < 4 + len {
-                break;
+                return at;
             }
             if rest.get(5..8) != Some(b"SMB") {
                 self.errors += 1;
             } else {
-                out.push(rest[4..4 + len].to_vec());
+                f(&rest[4..4 + len]);
             }
             at += 4 + len;
         }
-        self.held.drain(..at.min(self.held.len()));
     }
 }
 
@@ -131,7 +142,7 @@ mod tests {
         stream.extend(rec(b"\xffSMBbb"));
         let mut out = Vec::new();
         for b in stream.chunks(3) {
-            f.feed(b, &mut out);
+            f.feed(b, |r| out.push(r.to_vec()));
         }
         assert_eq!(out, vec![b"\xfeSMBaaaa".to_vec(), b"\xffSMBbb".to_vec()]);
         assert_eq!(f.errors, 0);
@@ -141,11 +152,11 @@ mod tests {
     fn resynchronises_after_a_gap() {
         let mut f = Framer::default();
         let mut out = Vec::new();
-        f.feed(&rec(b"\xfeSMB0123456789")[..9], &mut out);
+        f.feed(&rec(b"\xfeSMB0123456789")[..9], |r| out.push(r.to_vec()));
         f.resync();
         let mut tail = b"56789junk".to_vec();
         tail.extend(rec(b"\xfeSMBnext"));
-        f.feed(&tail, &mut out);
+        f.feed(&tail, |r| out.push(r.to_vec()));
         assert_eq!(out, vec![b"\xfeSMBnext".to_vec()]);
     }
 
@@ -158,7 +169,7 @@ mod tests {
         stream.extend(rec(b"\xfeSMBafter"));
         let mut out = Vec::new();
         for b in stream.chunks(65536) {
-            f.feed(b, &mut out);
+            f.feed(b, |r| out.push(r.to_vec()));
         }
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].len(), MAX_RECORD);
