@@ -196,7 +196,7 @@ impl AppParser for RdpConn {
                 return;
             }
             let len = u16::from_be_bytes([h[2], h[3]]) as usize;
-            if h[0] != 3 || len < 7 || len > MAX_TPKT {
+            if h[0] != 3 || !(7..=MAX_TPKT).contains(&len) {
                 // Fast-path PDUs or garbage: nothing more to read in clear.
                 cx.count("rdp_errors", 1);
                 self.held[dir] = Vec::new();

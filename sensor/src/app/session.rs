@@ -54,7 +54,8 @@ enum Proto {
     Other,
 }
 
-/// The application layer of one TCP session.
+/// The application layer of one TCP session (also of a UDP flow with a known protocol,
+/// which has no streams: [`TcpSession::datagram`]).
 #[derive(Debug)]
 pub struct TcpSession {
     /// [to server, to client].
@@ -114,6 +115,20 @@ impl TcpSession {
     /// session announced): no probing.
     pub fn expecting(parser: Box<dyn AppParser>, proto: AppProto) -> TcpSession {
         TcpSession { proto: Proto::Known(parser), app_proto: Some(proto), ..Default::default() }
+    }
+
+    /// One datagram of a UDP flow whose protocol is known: a whole message of
+    /// application direction `dir`.
+    pub fn datagram(
+        &mut self,
+        dir: usize,
+        bytes: &[u8],
+        counters: &mut AppCounters,
+        out: &mut AppOutput,
+    ) {
+        if let Proto::Known(p) = &mut self.proto {
+            p.datagram(dir, bytes, &mut AppCx { counters, out });
+        }
     }
 
     /// Handles one TCP segment.

@@ -129,10 +129,9 @@ pub struct Flow {
     /// DNS transactions: (message id, tx id) of recent requests, and the next tx id.
     pub dns_txs: Vec<(u16, u64)>,
     pub dns_next_tx: u64,
-    /// Reassembly and application layer of a TCP session, once it carried data.
+    /// Reassembly and application layer of a TCP session, once it carried data; for a
+    /// UDP flow other than DNS (Kerberos), its application layer once identified.
     pub session: Option<Box<crate::app::session::TcpSession>>,
-    /// The application layer of a UDP flow other than DNS (Kerberos), once identified.
-    pub datagrams: Option<Box<dyn crate::app::parser::AppParser>>,
     /// Timeout deadline currently queued for this flow.
     deadline_us: i64,
 }
@@ -365,7 +364,6 @@ impl FlowTable {
                     dns_txs: Vec::new(),
                     dns_next_tx: 0,
                     session: None,
-                    datagrams: None,
                     deadline_us: 0,
                 };
                 let slot = match self.free.pop() {

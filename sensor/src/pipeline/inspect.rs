@@ -11,7 +11,7 @@ use crate::app::dns;
 use crate::app::dns::record::DnsBody;
 use crate::app::ftp::FtpDataConn;
 use crate::app::krb5;
-use crate::app::parser::{AppCx, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
+use crate::app::parser::{AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
 use crate::app::records::Record;
 use crate::app::session::{Segment, SegmentCx, TcpSession};
 use crate::capture::Frame;
@@ -214,18 +214,19 @@ impl Sensor {
         if payload.is_empty() {
             return out;
         }
-        if flow.datagrams.is_none() {
+        if flow.session.is_none() {
             let port_88 = at.src.1 == 88 || at.dst.1 == 88;
             if !port_88 || !krb5::probe_udp(payload) {
                 return out;
             }
             flow.app_proto = Some(AppProto::Krb5);
-            flow.datagrams = Some(Box::<krb5::Krb5Conn>::default());
+            let parser = Box::<krb5::Krb5Conn>::default();
+            flow.session = Some(Box::new(TcpSession::expecting(parser, AppProto::Krb5)));
         }
         // The flow's opener is the client: its datagrams go to the server.
         let dir = if at.to_server { TO_SERVER } else { TO_CLIENT };
-        if let Some(p) = flow.datagrams.as_mut() {
-            p.datagram(dir, payload, &mut AppCx { counters: &mut self.app, out: &mut out });
+        if let Some(session) = flow.session.as_mut() {
+            session.datagram(dir, payload, &mut self.app, &mut out);
         }
         out
     }

@@ -222,7 +222,8 @@ impl FtpConn {
             c if TRANSFERS.contains(&c) => {
                 if let Some(t) = self.pending.take() {
                     if let Ok(mut r) = t.lock() {
-                        r.filename = Some(if c == b"STOU" { "<stou>".into() } else { text(data) });
+                        r.filename =
+                            Some(if data.is_empty() { "<stou>".into() } else { text(data) });
                         r.command = Some(text(c));
                     }
                 }

@@ -139,3 +139,13 @@ fn probe_tells_smb_and_its_direction() {
     assert_eq!(probe(b"\x00\x00", b"", false), Probe::NeedMore);
     assert_eq!(probe(b"GET / HTTP/1.1\r\n", b"", true), Probe::No);
 }
+
+#[test]
+fn a_compound_offset_inside_the_header_is_not_a_message() {
+    // Found by fuzzing: a next-command offset of 10 cut the message inside its header.
+    let mut m = windows::smb2(windows::Smb2Head::default(), &[0; 8]);
+    m[4 + 20] = 10;
+    let script = vec![(true, m), (true, smb2_session("S", "D", "U", b"x")[0].1.clone())];
+    let (out, _) = drive(&mut SmbConn::default(), &script, 4096);
+    assert_eq!(smb_records(&out).len(), 1, "only the whole negotiate");
+}

@@ -131,7 +131,7 @@ fn smb2_msg(m: &[u8]) -> Option<Msg<'_>> {
     // Async messages carry an async id where sync ones have the tree id.
     let tree_id = if flags & 2 != 0 { 0 } else { u32le(m, 36)? };
     let session_id = u64le(m, 40)?;
-    let b = &m[64..];
+    let b = m.get(64..)?;
     let body = smb2_body(m, b, command, response).unwrap_or(Body::Other);
     Some(Msg { command: Command::V2(command), response, status, key, session_id, tree_id, body })
 }
