@@ -6,6 +6,7 @@
 //! keeps every rule's `file:line` and turns failures into load-report entries.
 
 pub mod address;
+mod app_keywords;
 pub mod buffer;
 pub mod classification;
 pub mod content;

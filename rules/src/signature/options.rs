@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use super::classification;
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
     need, no_value, parse_byte_op, parse_flow, parse_flowbits, parse_fragbits, parse_ip_proto,
@@ -12,6 +11,7 @@ use super::keyword_parsers::{
 };
 use super::keywords::{ByteOp, Content, HeaderCheck, NumCmp, PayloadMatch, Target};
 use super::unsupported::KNOWN_UNSUPPORTED;
+use super::{app_keywords, classification};
 use super::{Buffer, BufferList, ParseError, Signature, Transform};
 
 /// Splits the option list on unescaped `;` into `(name, value)` pairs.
@@ -87,7 +87,7 @@ fn last_content<'a>(
 }
 
 /// The inspection list content-like keywords go to.
-fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<PayloadMatch> {
+pub(super) fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<PayloadMatch> {
     if current == Buffer::Payload {
         return &mut sig.payload;
     }
@@ -421,66 +421,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     Err(gap) => note_gap(&mut first_gap, gap),
                 }
             }
-            "tls.version" => {
-                let v = need(name, value)?.trim();
-                let norm = match v {
-                    "1.0" | "1.1" | "1.2" | "1.3" => v,
-                    "ssl3" | "3.0" => "ssl3",
-                    other => {
-                        return Err(ParseError::invalid(name, format!("unknown version `{other}`")))
-                    }
-                };
-                list_mut(sig, Buffer::TlsVersion)
-                    .push(PayloadMatch::Content(exact(norm.as_bytes())));
-            }
-            "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code" => {
-                let b = match kw.as_str() {
-                    "smb.version" => Buffer::SmbVersion,
-                    "krb5_msg_type" => Buffer::Krb5MsgType,
-                    "krb5_err_code" => Buffer::Krb5ErrCode,
-                    _ => Buffer::DceOpnum,
-                };
-                let cmps = need(name, value)?
-                    .split(',')
-                    .map(|item| NumCmp::parse(name, item, u32::MAX as u64))
-                    .collect::<Result<Vec<_>, _>>()?;
-                list_mut(sig, b).push(PayloadMatch::Number(cmps));
-            }
-            "dce_iface" | "dcerpc.iface" => {
-                let v = need(name, value)?;
-                let uuid = v.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
-                let well_formed = uuid.len() == 36
-                    && uuid.char_indices().all(|(i, c)| {
-                        if [8, 13, 18, 23].contains(&i) {
-                            c == '-'
-                        } else {
-                            c.is_ascii_hexdigit()
-                        }
-                    });
-                if !well_formed {
-                    return Err(ParseError::invalid(name, format!("`{uuid}` is not a UUID")));
-                }
-                list_mut(sig, Buffer::DceIface).push(PayloadMatch::Content(exact(uuid.as_bytes())));
-            }
-            "krb5.ticket_encryption" => {
-                let v = need(name, value)?.trim().to_ascii_lowercase();
-                if v.is_empty() {
-                    return Err(ParseError::invalid(name, "an encryption type is needed"));
-                }
-                let b = Buffer::Krb5TicketEncryption;
-                list_mut(sig, b).push(PayloadMatch::Content(exact(v.as_bytes())));
-            }
-            "krb5.weak_encryption" => {
-                no_value(name, value)?;
-                list_mut(sig, Buffer::Krb5WeakEncryption).push(PayloadMatch::Content(exact(b"1")));
-            }
-            "ftp.mode" => {
-                let v = need(name, value)?.trim();
-                if v != "active" && v != "passive" {
-                    return Err(ParseError::invalid(name, format!("`{v}`: active or passive")));
-                }
-                list_mut(sig, Buffer::FtpMode).push(PayloadMatch::Content(exact(v.as_bytes())));
-            }
+            k if app_keywords::KEYWORDS.contains(&k) => app_keywords::apply(sig, k, name, value)?,
             "urilen" => {
                 let v = need(name, value)?;
                 let (n, raw) = match v.split_once(',') {
@@ -621,23 +562,6 @@ pub fn metadata_map(sig: &Signature) -> BTreeMap<String, Vec<String>> {
         m.entry(k.clone()).or_default().push(v.clone());
     }
     m
-}
-
-/// A content that matches the whole buffer and nothing else.
-fn exact(pattern: &[u8]) -> Content {
-    Content {
-        pattern: pattern.to_vec(),
-        negated: false,
-        nocase: false,
-        offset: Some(0),
-        depth: Some(pattern.len() as u32),
-        distance: None,
-        within: None,
-        startswith: true,
-        endswith: true,
-        fast_pattern: false,
-        fast_pattern_chop: None,
-    }
 }
 
 #[cfg(test)]
