@@ -12,24 +12,15 @@ With --diff N the first N pairs each engine raised alone are listed, by signatur
 """
 import argparse
 import collections
-import ipaddress
 import json
 import sys
 
-
-def norm_ip(a):
-    """One spelling per address: engines write IPv6 compressed or in full."""
-    try:
-        return ipaddress.ip_address(a).compressed
-    except ValueError:
-        return a
+from eve_flows import endpoints
 
 
 def flow_key(e):
     proto = str(e.get("proto", "")).upper()
-    a = (norm_ip(e.get("src_ip", "")), e.get("src_port", 0) or 0)
-    b = (norm_ip(e.get("dest_ip", "")), e.get("dest_port", 0) or 0)
-    lo, hi = sorted([a, b], key=lambda x: (x[0], x[1]))
+    lo, hi = endpoints(e)
     return (lo, hi, proto)
 
 

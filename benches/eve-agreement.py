@@ -16,22 +16,9 @@ Key fields per protocol (records without them are counted, not compared):
 """
 import argparse
 import collections
-import ipaddress
 import json
 
-
-def norm_ip(a):
-    """One spelling per address: engines write IPv6 compressed or in full."""
-    try:
-        return ipaddress.ip_address(a).compressed
-    except ValueError:
-        return a
-
-
-def flow(e):
-    a = (norm_ip(e.get("src_ip", "")), e.get("src_port", 0))
-    b = (norm_ip(e.get("dest_ip", "")), e.get("dest_port", 0))
-    return tuple(sorted([a, b]))
+from eve_flows import endpoints
 
 
 def dce_keys(d):
@@ -47,7 +34,7 @@ def keys(e):
     """(protocol, key) pairs of one record."""
     t = e.get("event_type")
     x = e.get(t) if isinstance(e.get(t), dict) else {}
-    f = flow(e)
+    f = endpoints(e)
     out = []
     if t == "smb":
         for k in ("share", "filename"):

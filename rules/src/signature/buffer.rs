@@ -335,7 +335,7 @@ pub enum AppProto {
 }
 
 impl AppProto {
-    /// The protocol a rule header names, with whether this engine supports it yet.
+    /// The protocol a rule header names, if the sensor identifies it.
     pub fn from_header(p: &str) -> Option<AppProto> {
         match p {
             "dns" => Some(AppProto::Dns),
@@ -374,11 +374,6 @@ impl AppProto {
     /// `dcerpc` rule also applies to SMB, which carries DCERPC over named pipes.
     pub fn applies_to(self, flow: AppProto) -> bool {
         self == flow || (self == AppProto::Dcerpc && flow == AppProto::Smb)
-    }
-
-    /// False while the sensor cannot identify the protocol.
-    pub fn supported(self) -> bool {
-        true
     }
 
     /// Protocols carried only over TCP.

@@ -193,7 +193,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         "udp" => Proto::Udp,
         "icmp" | "icmpv4" => Proto::Icmp,
         "icmpv6" => Proto::Icmpv6,
-        p if super::AppProto::from_header(p).is_some_and(|a| a.supported()) => {
+        p if super::AppProto::from_header(p).is_some() => {
             let app = super::AppProto::from_header(p);
             app_proto_supported = app;
             if app.is_some_and(|a| a.tcp_only()) {

@@ -6,6 +6,7 @@
 //! [`session`] the TCP session that reassembles, probes and drives the parser.
 
 pub mod dcerpc;
+pub mod der;
 pub mod dns;
 pub mod expect;
 pub mod ftp;
@@ -40,6 +41,13 @@ impl std::fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+/// UTF-16LE text, as Windows protocols write names (an odd trailing byte is dropped;
+/// invalid units are replaced).
+pub fn utf16le(b: &[u8]) -> String {
+    let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    String::from_utf16_lossy(&units)
+}
 
 /// The byte written as two hex digits at `s[i..i + 2]` (`%41`, `=41`).
 pub(crate) fn hex_byte(s: &[u8], i: usize) -> Option<u8> {

@@ -190,21 +190,19 @@ pub struct Registration {
 /// The protocols over TCP, in the order their probes run: the most specific first.
 pub fn registry() -> &'static [Registration] {
     use super::{dcerpc, dns, ftp, http, krb5, rdp, smb, smtp, ssh, tls};
-    static REGISTRY: std::sync::OnceLock<Vec<Registration>> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        vec![
-            http::conn::REGISTRATION,
-            tls::conn::REGISTRATION,
-            ssh::REGISTRATION,
-            smb::REGISTRATION,
-            dcerpc::REGISTRATION,
-            rdp::REGISTRATION,
-            dns::conn::REGISTRATION,
-            krb5::REGISTRATION,
-            ftp::REGISTRATION,
-            smtp::conn::REGISTRATION,
-        ]
-    })
+    static REGISTRY: [Registration; 10] = [
+        http::conn::REGISTRATION,
+        tls::conn::REGISTRATION,
+        ssh::REGISTRATION,
+        smb::REGISTRATION,
+        dcerpc::REGISTRATION,
+        rdp::REGISTRATION,
+        dns::conn::REGISTRATION,
+        krb5::REGISTRATION,
+        ftp::REGISTRATION,
+        smtp::conn::REGISTRATION,
+    ];
+    &REGISTRY
 }
 
 /// The result of probing the first bytes of both directions.

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::Record;
-use super::smb::ntlmssp::utf16le;
+use super::utf16le;
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Rdp,

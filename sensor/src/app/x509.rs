@@ -25,22 +25,7 @@ pub struct CertInfo {
 
 /// One DER element: (tag, contents, rest).
 fn element(buf: &[u8]) -> Result<(u8, &[u8], &[u8]), ParseError> {
-    let (&tag, rest) = buf.split_first().ok_or(BAD)?;
-    let (&l0, rest) = rest.split_first().ok_or(BAD)?;
-    let (len, rest) = if l0 < 0x80 {
-        (l0 as usize, rest)
-    } else {
-        let n = (l0 & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return Err(BAD);
-        }
-        let len = rest[..n].iter().fold(0usize, |a, &b| a << 8 | b as usize);
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return Err(BAD);
-    }
-    Ok((tag, &rest[..len], &rest[len..]))
+    super::der::tlv(buf).ok_or(BAD)
 }
 
 fn expect(buf: &[u8], tag: u8) -> Result<(&[u8], &[u8]), ParseError> {

@@ -4,7 +4,6 @@
 
 /// NTLMSSP AUTHENTICATE (type 3) naming `domain\user` from `host`, Unicode.
 pub fn ntlmssp_authenticate(domain: &str, user: &str, host: &str) -> Vec<u8> {
-    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect() };
     let fields = [Vec::new(), Vec::new(), utf16(domain), utf16(user), utf16(host), Vec::new()];
     let mut m = b"NTLMSSP\0".to_vec();
     m.extend_from_slice(&3u32.to_le_bytes());

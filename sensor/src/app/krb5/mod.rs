@@ -6,10 +6,9 @@
 use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
+use super::der;
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::Record;
-
-mod der;
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Krb5,
@@ -160,23 +159,23 @@ pub fn parse(b: &[u8]) -> Option<Message> {
     match msg_type {
         AS_REQ | TGS_REQ => {
             let req_body = der::context_fields(der::tlv(der::field(&fields, 4)?)?.1);
-            r.cname = der::field(&req_body, 1).and_then(der::principal).unwrap_or("<empty>".into());
+            r.cname = der::field(&req_body, 1).and_then(principal).unwrap_or("<empty>".into());
             r.realm = der::field(&req_body, 2).and_then(der::string).unwrap_or_default();
-            r.sname = der::field(&req_body, 3).and_then(der::principal).unwrap_or("<empty>".into());
+            r.sname = der::field(&req_body, 3).and_then(principal).unwrap_or("<empty>".into());
             r.encryption = "<none>".into();
         }
         AS_REP | TGS_REP => {
             r.realm = der::field(&fields, 3).and_then(der::string).unwrap_or_default();
-            r.cname = der::field(&fields, 4).and_then(der::principal).unwrap_or("<empty>".into());
+            r.cname = der::field(&fields, 4).and_then(principal).unwrap_or("<empty>".into());
             // Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno, realm, sname, enc-part }
             let ticket = der::field(&fields, 5)
                 .and_then(der::tlv)
                 .and_then(|(_, t, _)| der::tlv(t))
                 .map(|(_, seq, _)| der::context_fields(seq))
                 .unwrap_or_default();
-            r.sname = der::field(&ticket, 2).and_then(der::principal).unwrap_or("<empty>".into());
-            let tkt_etype = der::field(&ticket, 3).and_then(der::enc_etype);
-            let rep_etype = der::field(&fields, 6).and_then(der::enc_etype);
+            r.sname = der::field(&ticket, 2).and_then(principal).unwrap_or("<empty>".into());
+            let tkt_etype = der::field(&ticket, 3).and_then(enc_etype);
+            let rep_etype = der::field(&fields, 6).and_then(enc_etype);
             let (e, weak) = rep_etype.map(etype).unwrap_or(("<none>".into(), false));
             r.encryption = e;
             r.weak_encryption = weak;
@@ -192,13 +191,36 @@ pub fn parse(b: &[u8]) -> Option<Message> {
             error_code = u32::try_from(code).ok();
             r.error_code =
                 Some(error_code.map(error_name).unwrap_or_else(|| format!("UNKNOWN_{code}")));
-            r.cname = der::field(&fields, 8).and_then(der::principal).unwrap_or("<empty>".into());
+            r.cname = der::field(&fields, 8).and_then(principal).unwrap_or("<empty>".into());
             r.realm = der::field(&fields, 9).and_then(der::string).unwrap_or_default();
-            r.sname = der::field(&fields, 10).and_then(der::principal).unwrap_or("<empty>".into());
+            r.sname = der::field(&fields, 10).and_then(principal).unwrap_or("<empty>".into());
             r.encryption = "<none>".into();
         }
     }
     Some(Message { record: r, msg_type, error_code, ticket_etype })
+}
+
+/// A PrincipalName (`SEQUENCE { name-type [0], name-string [1] SEQUENCE OF
+/// KerberosString }`) as `part/part`.
+fn principal(b: &[u8]) -> Option<String> {
+    let (_, seq, _) = der::tlv(b)?;
+    let fields = der::context_fields(seq);
+    let (_, mut names, _) = der::tlv(der::field(&fields, 1)?)?;
+    let mut parts = Vec::new();
+    while let Some((_, _, rest)) = der::tlv(names) {
+        parts.push(der::string(names)?);
+        names = rest;
+        if parts.len() > 16 {
+            break;
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The etype of an EncryptedData (`SEQUENCE { etype [0], kvno [1], cipher [2] }`).
+fn enc_etype(b: &[u8]) -> Option<i64> {
+    let (_, seq, _) = der::tlv(b)?;
+    der::integer(der::field(&der::context_fields(seq), 0)?)
 }
 
 /// Kerberos on one flow (TCP, or the datagrams of a UDP flow).

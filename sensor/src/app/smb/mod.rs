@@ -222,8 +222,6 @@ impl SmbConn {
     fn request(&mut self, key: (u8, u64), m: Msg<'_>, cx: &mut AppCx<'_>) {
         let mut tx = self.new_tx(&m);
         let mut insp = Inspection::new(0);
-        insp.push(Buffer::SmbVersion, &[b'0' + key.0]);
-        let mut inspect = false;
         match m.body {
             Body::Negotiate { dialects } => {
                 tx.rec.client_dialects = dialects.clone();
@@ -233,7 +231,6 @@ impl SmbConn {
                 if let Some(n) = ntlmssp::authenticate(blob) {
                     insp.push(Buffer::SmbNtlmsspUser, n.user.as_bytes());
                     insp.push(Buffer::SmbNtlmsspDomain, n.domain.as_bytes());
-                    inspect = true;
                     tx.rec.ntlmssp = Some(n);
                 }
             }
@@ -243,7 +240,6 @@ impl SmbConn {
                 let pipe = path.to_ascii_uppercase().ends_with("IPC$");
                 let b = if pipe { Buffer::SmbNamedPipe } else { Buffer::SmbShare };
                 insp.push(b, path.as_bytes());
-                inspect = true;
                 tx.rec.share = Some(path);
             }
             // `file.name` is inspected with the file's content, when it is closed.
@@ -267,7 +263,10 @@ impl SmbConn {
             }
             _ => {}
         }
-        if inspect {
+        // Only requests that fill a buffer are inspected (the version alone is not
+        // worth a detection pass).
+        if !insp.buffers.is_empty() {
+            insp.push(Buffer::SmbVersion, &[b'0' + key.0]);
             insp.meta = meta("smb", &tx.rec);
             cx.inspect(insp);
         }

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::app::utf16le;
+
 const SIGNATURE: &[u8] = b"NTLMSSP\0";
 const AUTHENTICATE: u32 = 3;
 const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
@@ -39,12 +41,6 @@ pub fn authenticate(blob: &[u8]) -> Option<Ntlmssp> {
         }
     };
     Some(Ntlmssp { domain: field(28), user: field(36), host: field(44) })
-}
-
-/// UTF-16LE text (an odd trailing byte is dropped; invalid units replaced).
-pub fn utf16le(b: &[u8]) -> String {
-    let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-    String::from_utf16_lossy(&units)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! them: one [`Msg`] per command, whatever the version. Every offset and length from
 //! the wire is checked; a short or inconsistent body gives [`Body::Other`].
 
-use super::ntlmssp::utf16le;
+use crate::app::utf16le;
 
 /// The command of a message, by version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
-//! The little of ASN.1 DER that Kerberos messages need: tag-length-value with short
-//! and long lengths, context-tagged fields of a SEQUENCE, strings, integers and
-//! principal names. Every length is checked against the bytes there are.
+//! The little of ASN.1 DER the sensor reads (X.509 certificates, Kerberos messages):
+//! tag-length-value with short and long lengths, context-tagged fields of a SEQUENCE,
+//! strings and integers. Every length is checked against the bytes there are.
 
 /// (tag, content, rest) of the first element of `b`.
 pub fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
@@ -54,27 +54,4 @@ pub fn integer(b: &[u8]) -> Option<i64> {
     }
     let neg = content[0] & 0x80 != 0;
     Some(content.iter().fold(if neg { -1i64 } else { 0 }, |acc, x| (acc << 8) | *x as i64))
-}
-
-/// A PrincipalName (`SEQUENCE { name-type [0], name-string [1] SEQUENCE OF
-/// KerberosString }`) as `part/part`.
-pub fn principal(b: &[u8]) -> Option<String> {
-    let (_, seq, _) = tlv(b)?;
-    let fields = context_fields(seq);
-    let (_, mut names, _) = tlv(field(&fields, 1)?)?;
-    let mut parts = Vec::new();
-    while let Some((_, _, rest)) = tlv(names) {
-        parts.push(string(names)?);
-        names = rest;
-        if parts.len() > 16 {
-            break;
-        }
-    }
-    Some(parts.join("/"))
-}
-
-/// The etype of an EncryptedData (`SEQUENCE { etype [0], kvno [1], cipher [2] }`).
-pub fn enc_etype(b: &[u8]) -> Option<i64> {
-    let (_, seq, _) = tlv(b)?;
-    integer(field(&context_fields(seq), 0)?)
 }
