@@ -8,6 +8,7 @@ mod dashboards;
 mod engines;
 mod golden;
 mod hostile;
+mod http2;
 mod live;
 mod pki;
 mod reload;

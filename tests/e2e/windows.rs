@@ -36,7 +36,14 @@ fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
 }
 
-fn session(cap: &mut Capture, client: (&str, u16), server: (&str, u16), t: i64, script: &Script) {
+/// A TCP session of `script` between `client` and `server`, `t` microseconds after T0.
+pub(super) fn session(
+    cap: &mut Capture,
+    client: (&str, u16),
+    server: (&str, u16),
+    t: i64,
+    script: &Script,
+) {
     let mut s = TcpSession::new(
         SocketAddrV4::new(ip(client.0), client.1),
         SocketAddrV4::new(ip(server.0), server.1),

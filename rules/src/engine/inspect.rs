@@ -488,7 +488,10 @@ impl<'a> Inspector<'a> {
                 }
             }
             PayloadMatch::Number(cmps) => {
-                let v = std::str::from_utf8(self.buf).ok().and_then(|t| t.parse::<u64>().ok());
+                // The number after what matched before (`id=` of a setting), usually the
+                // whole buffer.
+                let rest = self.buf.get(prev_end..).unwrap_or_default();
+                let v = std::str::from_utf8(rest).ok().and_then(|t| t.parse::<u64>().ok());
                 if v.is_some_and(|v| cmps.iter().any(|c| c.matches(v))) {
                     self.match_from(i + 1, prev_end, span)
                 } else {

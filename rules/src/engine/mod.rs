@@ -475,7 +475,7 @@ impl RuleSet {
         }
         let mut always = std::mem::take(&mut det.always);
         let ports = pkt.has_ports.then_some((pkt.sport, pkt.dport));
-        self.always[class].candidates(ports, &mut always);
+        self.always[class].candidates(ports, pkt.app_proto, &mut always);
         let hits = std::mem::take(&mut det.candidates);
         // The three lists are sorted and disjoint: merge them to keep rule order.
         let (mut a, mut b, mut c) = (0, 0, 0);

@@ -199,6 +199,45 @@ fn tls_version_keyword() {
 }
 
 #[test]
+fn http2_keywords_and_http_rules_over_http2() {
+    let rs = set(&[
+        r#"alert http2 any any -> any any (http2.frametype:GOAWAY; sid:1;)"#,
+        r#"alert http2 any any -> any any (http2.settings:SETTINGS_HEADER_TABLE_SIZE>1000; sid:2;)"#,
+        r#"alert http2 any any -> any any (http2.settings:SETTINGS_ENABLE_PUSH; sid:3;)"#,
+        r#"alert http2 any any -> any any (http2.errorcode:enhance_your_calm; sid:4;)"#,
+        r#"alert http2 any any -> any any (http2.window:>30000; sid:5;)"#,
+        r#"alert http any any -> any any (http.uri; content:"/a.exe"; sid:6;)"#,
+        r#"alert http1 any any -> any any (http.uri; content:"/a.exe"; sid:7;)"#,
+        r#"alert http2 any any -> any any (http.request_header; content:":method: GET"; http.request_header; content:":path: /a"; sid:8;)"#,
+        r#"alert http2 any any -> any any (http.request_header; content:":method: GET"; content:":path"; sid:9;)"#,
+    ]);
+    let mut det = rs.detector();
+    let bufs: [(Buffer, &[u8]); 7] = [
+        (Buffer::Http2FrameType, b"7"),
+        (Buffer::Http2Settings, b"1=4096"),
+        (Buffer::Http2ErrorCode, b"11"),
+        (Buffer::Http2Window, b"65535"),
+        (Buffer::HttpUri, b"/a.exe"),
+        (Buffer::HttpRequestHeader, b":method: GET"),
+        (Buffer::HttpRequestHeader, b":path: /a.exe"),
+    ];
+    let mut p = pkt(b"");
+    p.app_proto = Some(AppProto::Http2);
+    p.flow = Some(FlowView { to_server: true, established: true });
+    p.buffers = &bufs;
+    // Not 3 (no ENABLE_PUSH), not 7 (HTTP/1 only), not 9 (both in one header).
+    assert_eq!(sids(&rs, &mut det, &p, &mut FlowState::default()), vec![1, 2, 4, 5, 6, 8]);
+    let small: [(Buffer, &[u8]); 1] = [(Buffer::Http2Settings, b"1=512")];
+    p.buffers = &small;
+    assert!(sids(&rs, &mut det, &p, &mut FlowState::default()).is_empty());
+    for bad in ["http2.frametype:NOPE", "http2.settings:SETTINGS_NOPE>1", "http2.window:x"] {
+        let text = format!("alert http2 any any -> any any ({bad}; sid:10;)");
+        let origin = Origin { file: "t".into(), line: 1 };
+        assert!(Signature::parse(&text, &Vars::default(), origin).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn thresholds_by_src() {
     let rs = set(&[
         r#"alert tcp any any -> any any (content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)"#,

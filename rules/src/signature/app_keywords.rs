@@ -6,7 +6,7 @@
 use super::keyword_parsers::{need, no_value};
 use super::keywords::{Content, NumCmp, PayloadMatch};
 use super::options::list_mut;
-use super::{Buffer, ParseError, Signature};
+use super::{http2, Buffer, ParseError, Signature};
 
 /// The keywords [`apply`] takes.
 pub(super) const KEYWORDS: &[&str] = &[
@@ -21,6 +21,12 @@ pub(super) const KEYWORDS: &[&str] = &[
     "krb5.ticket_encryption",
     "krb5.weak_encryption",
     "ftp.mode",
+    "http2.frametype",
+    "http2.errorcode",
+    "http2.priority",
+    "http2.window",
+    "http2.size_update",
+    "http2.settings",
 ];
 
 /// Adds keyword `kw` (written `name`, with `value`) to the rule.
@@ -90,9 +96,78 @@ pub(super) fn apply(
             }
             list_mut(sig, Buffer::FtpMode).push(PayloadMatch::Content(exact(v.as_bytes())));
         }
+        k if k.starts_with("http2.") => apply_http2(sig, k, name, value)?,
         _ => return Err(ParseError::invalid(name, "not a value keyword")),
     }
     Ok(())
+}
+
+/// The HTTP/2 value keywords: frame types and error codes by name or number, numbers
+/// compared, a setting by name with an optional comparison of its value.
+fn apply_http2(
+    sig: &mut Signature,
+    kw: &str,
+    name: &str,
+    value: Option<&str>,
+) -> Result<(), ParseError> {
+    match kw {
+        "http2.frametype" | "http2.errorcode" => {
+            let v = need(name, value)?.trim();
+            let (b, names) = match kw {
+                "http2.frametype" => (Buffer::Http2FrameType, &http2::FRAME_TYPES[..]),
+                _ => (Buffer::Http2ErrorCode, &http2::ERROR_CODES[..]),
+            };
+            let n = named_number(v, names)
+                .ok_or_else(|| ParseError::invalid(name, format!("unknown value `{v}`")))?;
+            list_mut(sig, b).push(PayloadMatch::Number(vec![NumCmp::Eq(n)]));
+        }
+        "http2.priority" | "http2.window" | "http2.size_update" => {
+            let b = match kw {
+                "http2.priority" => Buffer::Http2Priority,
+                "http2.window" => Buffer::Http2Window,
+                _ => Buffer::Http2SizeUpdate,
+            };
+            let cmp = NumCmp::parse(name, need(name, value)?, u32::MAX as u64)?;
+            list_mut(sig, b).push(PayloadMatch::Number(vec![cmp]));
+        }
+        "http2.settings" => {
+            // `SETTINGS_NAME` or a number, then maybe a comparison of its value.
+            let v = need(name, value)?.trim();
+            let split = v.find(['<', '>', '=', '!']).unwrap_or(v.len());
+            let (id, cmp) = v.split_at(split);
+            let id = id.trim();
+            let n = match id.parse::<u64>() {
+                Ok(n) => n,
+                // Settings are numbered from 1.
+                Err(_) => {
+                    named_number(id.strip_prefix("SETTINGS_").unwrap_or(id), &http2::SETTINGS)
+                        .map(|i| i + 1)
+                        .ok_or_else(|| {
+                            ParseError::invalid(name, format!("unknown setting `{v}`"))
+                        })?
+                }
+            };
+            let mut key = exact(format!("{n}=").as_bytes());
+            key.endswith = false;
+            let list = list_mut(sig, Buffer::Http2Settings);
+            list.push(PayloadMatch::Content(key));
+            let cmp = cmp.trim_start_matches('=').trim();
+            if !cmp.is_empty() {
+                list.push(PayloadMatch::Number(vec![NumCmp::parse(name, cmp, u32::MAX as u64)?]));
+            }
+        }
+        _ => return Err(ParseError::invalid(name, "not a value keyword")),
+    }
+    Ok(())
+}
+
+/// A value given by name (case and `_` ignored: its index) or as a number.
+fn named_number(v: &str, names: &[&str]) -> Option<u64> {
+    if let Ok(n) = v.parse::<u64>() {
+        return Some(n);
+    }
+    let v = v.replace('_', "").to_ascii_uppercase();
+    names.iter().position(|n| !n.is_empty() && n.eq_ignore_ascii_case(&v)).map(|i| i as u64)
 }
 
 /// A content that matches the whole buffer and nothing else.

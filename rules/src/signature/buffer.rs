@@ -156,9 +156,45 @@ buffers! {
     Krb5TicketEncryption = "krb5.ticket_encryption", Response, true, ["\u{0}krb5.ticket_encryption"];
     /// `active` or `passive`: the data channel the session last set up.
     FtpMode = "ftp.mode", Either, true, ["\u{0}ftp.mode"];
+    /// Each HTTP/2 header field of a message as `name: value`, pseudo-headers included.
+    Http2Header = "http2.header", Either, true, ["http2.header"];
+    /// Each HTTP/2 header field name of a message.
+    Http2HeaderName = "http2.header_name", Either, true, ["http2.header_name"];
+    /// The type of each HTTP/2 frame of a transaction's direction, in decimal.
+    Http2FrameType = "http2.frametype", Either, true, ["\u{0}http2.frametype"];
+    /// The error code of each RST_STREAM or GOAWAY, in decimal.
+    Http2ErrorCode = "http2.errorcode", Either, true, ["\u{0}http2.errorcode"];
+    /// The weight of each PRIORITY frame or prioritised HEADERS, in decimal.
+    Http2Priority = "http2.priority", Either, true, ["\u{0}http2.priority"];
+    /// The increment of each WINDOW_UPDATE, in decimal.
+    Http2Window = "http2.window", Either, true, ["\u{0}http2.window"];
+    /// Each HPACK dynamic table size update, in decimal.
+    Http2SizeUpdate = "http2.size_update", Either, true, ["\u{0}http2.size_update"];
+    /// Each setting of a SETTINGS frame as `id=value`, in decimal.
+    Http2Settings = "http2.settings", Either, true, ["\u{0}http2.settings"];
 }
 
 impl Buffer {
+    /// A multi-buffer: one inspection may hold several (one per header, query, name).
+    /// As in Suricata 7 and later, naming such a buffer again in a rule starts a new
+    /// list, which may match a different instance than the first.
+    pub fn multi(self) -> bool {
+        use Buffer::*;
+        matches!(
+            self,
+            DnsQuery
+                | HttpRequestHeader
+                | HttpResponseHeader
+                | TlsCerts
+                | SmtpRcptTo
+                | FileName
+                | Krb5Cname
+                | Krb5Sname
+                | Http2Header
+                | Http2HeaderName
+        )
+    }
+
     /// The buffer of a legacy content modifier (`content:"x"; http_uri;`), which moves
     /// the content before it into that buffer.
     pub fn from_modifier(kw: &str) -> Option<Buffer> {
@@ -322,7 +358,11 @@ pub struct BufferList {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum AppProto {
     Dns,
+    /// HTTP/1 on a flow; in a rule header (`http`), HTTP/1 and HTTP/2 alike.
     Http,
+    /// `http1` in a rule header: HTTP/1 only (never a flow's protocol).
+    Http1,
+    Http2,
     Tls,
     Ssh,
     Smtp,
@@ -339,7 +379,9 @@ impl AppProto {
     pub fn from_header(p: &str) -> Option<AppProto> {
         match p {
             "dns" => Some(AppProto::Dns),
-            "http" | "http1" => Some(AppProto::Http),
+            "http" => Some(AppProto::Http),
+            "http1" => Some(AppProto::Http1),
+            "http2" => Some(AppProto::Http2),
             "tls" | "ssl" => Some(AppProto::Tls),
             "ssh" => Some(AppProto::Ssh),
             "smtp" => Some(AppProto::Smtp),
@@ -358,6 +400,8 @@ impl AppProto {
         match self {
             AppProto::Dns => "dns",
             AppProto::Http => "http",
+            AppProto::Http1 => "http1",
+            AppProto::Http2 => "http2",
             AppProto::Tls => "tls",
             AppProto::Ssh => "ssh",
             AppProto::Smtp => "smtp",
@@ -371,9 +415,11 @@ impl AppProto {
     }
 
     /// Does a rule for `self` apply to a flow of protocol `flow`? As in Suricata, a
-    /// `dcerpc` rule also applies to SMB, which carries DCERPC over named pipes.
+    /// `dcerpc` rule also applies to SMB, which carries DCERPC over named pipes, and an
+    /// `http` rule to HTTP/2 (whose requests fill the same buffers).
     pub fn applies_to(self, flow: AppProto) -> bool {
-        self == flow || (self == AppProto::Dcerpc && flow == AppProto::Smb)
+        use AppProto::*;
+        self == flow || matches!((self, flow), (Dcerpc, Smb) | (Http, Http2) | (Http1, Http))
     }
 
     /// Protocols carried only over TCP.

@@ -12,6 +12,7 @@ pub mod classification;
 pub mod content;
 pub mod file;
 pub mod header;
+pub mod http2;
 pub mod keyword_parsers;
 pub mod keywords;
 pub mod options;

@@ -91,7 +91,7 @@ pub(super) fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<Payload
     if current == Buffer::Payload {
         return &mut sig.payload;
     }
-    let pos = match sig.buffers.iter().position(|l| l.buffer == current) {
+    let pos = match sig.buffers.iter().rposition(|l| l.buffer == current) {
         Some(p) => p,
         None => {
             sig.buffers.push(BufferList {
@@ -124,6 +124,11 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             no_value(name, value)?;
             if !b.supported() {
                 note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{kw}`")));
+            }
+            let used = sig.buffers.iter().rev().find(|l| l.buffer == b);
+            if b.multi() && used.is_some_and(|l| !l.matches.is_empty()) {
+                let list = BufferList { buffer: b, transforms: Vec::new(), matches: Vec::new() };
+                sig.buffers.push(list);
             }
             current = b;
             last_buf = b;
@@ -159,7 +164,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 ));
             }
             list_mut(sig, current);
-            if let Some(l) = sig.buffers.iter_mut().find(|l| l.buffer == current) {
+            if let Some(l) = sig.buffers.iter_mut().rev().find(|l| l.buffer == current) {
                 if !l.matches.is_empty() {
                     return Err(ParseError::invalid(
                         name,

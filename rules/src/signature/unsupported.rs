@@ -4,14 +4,6 @@
 /// using one is skipped with a message naming it; any other unknown word is an error.
 pub const KNOWN_UNSUPPORTED: &[&str] = &[
     // Sticky buffers and legacy content modifiers (application layer).
-    "http2.header",
-    "http2.header_name",
-    "http2.frametype",
-    "http2.errorcode",
-    "http2.priority",
-    "http2.window",
-    "http2.size_update",
-    "http2.settings",
     "filename",
     "fileext",
     "file.magic",

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod expect;
 pub mod ftp;
 pub mod http;
+pub mod http2;
 pub mod krb5;
 pub mod parser;
 pub mod rdp;

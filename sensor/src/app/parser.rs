@@ -146,6 +146,11 @@ pub trait AppParser: std::fmt::Debug + Send {
     /// The flow ends: unfinished transactions are logged, counters handed over.
     fn end(&mut self, _cx: &mut AppCx<'_>) {}
 
+    /// The protocol the connection switched to, if it did (HTTP/1 upgraded to `h2c`).
+    fn app_proto(&self) -> Option<AppProto> {
+        None
+    }
+
     /// Both directions are encrypted: the payload is no longer inspected.
     fn encrypted(&self) -> bool {
         false
@@ -189,8 +194,9 @@ pub struct Registration {
 
 /// The protocols over TCP, in the order their probes run: the most specific first.
 pub fn registry() -> &'static [Registration] {
-    use super::{dcerpc, dns, ftp, http, krb5, rdp, smb, smtp, ssh, tls};
-    static REGISTRY: [Registration; 10] = [
+    use super::{dcerpc, dns, ftp, http, http2, krb5, rdp, smb, smtp, ssh, tls};
+    static REGISTRY: [Registration; 11] = [
+        http2::REGISTRATION,
         http::conn::REGISTRATION,
         tls::conn::REGISTRATION,
         ssh::REGISTRATION,

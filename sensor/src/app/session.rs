@@ -326,6 +326,9 @@ impl TcpSession {
     fn parse(&mut self, d: usize, bytes: &[u8], counters: &mut AppCounters, out: &mut AppOutput) {
         if let Proto::Known(p) = &mut self.proto {
             p.parse(d, bytes, &mut AppCx { counters, out });
+            if let Some(now) = p.app_proto() {
+                self.app_proto = Some(now);
+            }
         }
     }
 }

@@ -8,7 +8,11 @@ use serde::Serialize;
 
 use super::{Body, Event, Head, HttpParser, RequestInfo, Side};
 use crate::app::http;
-use crate::app::parser::{meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use crate::app::http2::stream::{HeaderLog, Http2Details};
+use crate::app::http2::Http2Conn;
+use crate::app::parser::{
+    meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender, TO_CLIENT,
+};
 use crate::app::records::{magic, text, FileRecord, Record};
 
 pub const REGISTRATION: Registration = Registration {
@@ -22,6 +26,9 @@ pub const REGISTRATION: Registration = Registration {
             resp: HttpParser::new(Side::Response, limits.http),
             txs: VecDeque::new(),
             next_tx: 0,
+            limits: limits.http,
+            h2c_request: None,
+            upgraded: Upgraded::No,
         })
     },
 };
@@ -57,7 +64,19 @@ pub struct HttpRecord {
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect: Option<String>,
-    pub length: u64,
+    /// Body bytes of the response (absent on HTTP/2 control transactions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// `"2"` for HTTP/2 (HTTP/1 says it in `protocol`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'static str>,
+    /// HTTP/2: every header field of each direction, pseudo-headers included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_headers: Option<Vec<HeaderLog>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_headers: Option<Vec<HeaderLog>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2: Option<Http2Details>,
 }
 
 #[derive(Debug)]
@@ -74,10 +93,45 @@ pub(crate) struct HttpConn {
     pub(crate) resp: HttpParser,
     pub(crate) txs: VecDeque<HttpTx>,
     pub(crate) next_tx: u64,
+    limits: http::Limits,
+    /// The request of a `101` answer to `Upgrade: h2c`, until the switch.
+    h2c_request: Option<Box<Head>>,
+    upgraded: Upgraded,
+}
+
+/// What follows a `101 Switching Protocols` on the connection.
+#[derive(Debug)]
+enum Upgraded {
+    No,
+    /// HTTP/2 (`h2c`): its parser takes both directions.
+    H2(Box<Http2Conn>),
+    /// Another protocol (WebSocket...): no longer parsed.
+    Other,
+}
+
+impl HttpConn {
+    /// After a `101` response: the next protocol takes the bytes that followed it.
+    fn switch(&mut self, cx: &mut AppCx<'_>) {
+        let Some(rest) = self.resp.take_upgraded() else { return };
+        self.upgraded = match self.h2c_request.take() {
+            Some(req) => {
+                cx.count("http2_h2c_upgrades", 1);
+                let mut h2 = Http2Conn::upgraded(self.limits, &req, self.next_tx);
+                h2.parse(TO_CLIENT, &rest, cx);
+                Upgraded::H2(Box::new(h2))
+            }
+            None => Upgraded::Other,
+        };
+    }
 }
 
 impl AppParser for HttpConn {
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+        match &mut self.upgraded {
+            Upgraded::H2(h2) => return h2.parse(dir, bytes, cx),
+            Upgraded::Other => return,
+            Upgraded::No => {}
+        }
         let mut ev = Vec::new();
         if dir == 0 {
             self.req.feed(bytes, RequestInfo::default, &mut ev);
@@ -100,9 +154,19 @@ impl AppParser for HttpConn {
             );
         }
         http_events(self, dir == 0, ev, cx);
+        if dir == TO_CLIENT {
+            self.switch(cx);
+        }
     }
 
-    fn gap(&mut self, dir: usize, _cx: &mut AppCx<'_>) {
+    fn app_proto(&self) -> Option<AppProto> {
+        matches!(self.upgraded, Upgraded::H2(_)).then_some(AppProto::Http2)
+    }
+
+    fn gap(&mut self, dir: usize, cx: &mut AppCx<'_>) {
+        if let Upgraded::H2(h2) = &mut self.upgraded {
+            return h2.gap(dir, cx);
+        }
         // The message in progress cannot be completed; the parser resynchronises on
         // the next message start.
         let p = if dir == 0 { &mut self.req } else { &mut self.resp };
@@ -110,6 +174,9 @@ impl AppParser for HttpConn {
     }
 
     fn close(&mut self, dir: usize, cx: &mut AppCx<'_>) {
+        if let Upgraded::H2(h2) = &mut self.upgraded {
+            return h2.close(dir, cx);
+        }
         let mut ev = Vec::new();
         if dir == 0 {
             self.req.close(&mut ev);
@@ -120,6 +187,9 @@ impl AppParser for HttpConn {
     }
 
     fn end(&mut self, cx: &mut AppCx<'_>) {
+        if let Upgraded::H2(h2) = &mut self.upgraded {
+            h2.end(cx);
+        }
         for e in [self.req.errors, self.resp.errors] {
             cx.counters.http_head_too_long += e.head_too_long;
             cx.counters.http_bad_start_line += e.bad_start_line;
@@ -197,6 +267,11 @@ pub(crate) fn http_events(
                 let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
                 insp.meta = rec.as_ref().and_then(|r| meta("http", r));
                 cx.inspect(insp);
+                if is_h2c_upgrade(&tx) {
+                    // The request goes on as HTTP/2 stream 1, logged there.
+                    h.h2c_request = tx.request;
+                    continue;
+                }
                 if let Some(rec) = rec {
                     cx.record(true, Record::Http(rec));
                 }
@@ -206,6 +281,14 @@ pub(crate) fn http_events(
             }
         }
     }
+}
+
+/// A `101` answer to a request that asked for `Upgrade: h2c`.
+fn is_h2c_upgrade(tx: &HttpTx) -> bool {
+    let status = tx.response.as_ref().and_then(|r| r.status());
+    let asked = tx.request.as_ref().and_then(|r| r.header_joined("Upgrade"));
+    status == Some(101)
+        && asked.is_some_and(|u| u.to_ascii_lowercase().windows(3).any(|w| w == b"h2c"))
 }
 
 /// Headers as `Name: value\r\n` lines followed by `\r\n`.
@@ -334,22 +417,24 @@ pub(crate) fn http_record(
         protocol: req.map(|r| text(&r.parts[2])).or_else(|| resp.map(|r| text(&r.parts[0]))),
         status: resp.and_then(|r| r.status()),
         redirect: resp.and_then(|r| r.header("Location")).map(text),
-        length: body.map_or(0, |b| b.size),
+        length: Some(body.map_or(0, |b| b.size)),
+        version: None,
+        request_headers: None,
+        response_headers: None,
+        http2: None,
     })
 }
 
 pub(crate) fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
-    let filename = tx
-        .request
-        .as_ref()
-        .map(|r| {
-            let uri = &r.parts[1];
-            let path = uri.split(|c| *c == b'?').next().unwrap_or_default();
-            text(path)
-        })
-        .unwrap_or_default();
+    let uri = tx.request.as_ref().map_or(&[][..], |r| &r.parts[1]);
+    body_file(uri, body, tx.id)
+}
+
+/// The `fileinfo` of a message body, named by the path of the request's URI.
+pub(crate) fn body_file(uri: &[u8], body: &Body, tx_id: u64) -> FileRecord {
+    let path = uri.split(|c| *c == b'?').next().unwrap_or_default();
     FileRecord {
-        filename,
+        filename: text(path),
         magic: magic(&body.data),
         gaps: body.incomplete,
         state: if body.incomplete { "TRUNCATED" } else { "CLOSED" },
@@ -358,7 +443,7 @@ pub(crate) fn file_record(tx: &HttpTx, body: &Body) -> FileRecord {
         sha256: body.sha256.clone(),
         stored: false,
         size: body.size,
-        tx_id: tx.id,
+        tx_id,
         data: body.data.clone(),
         storable: !body.incomplete && !body.truncated && !body.decoded,
     }

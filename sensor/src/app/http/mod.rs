@@ -7,13 +7,10 @@
 //! [`Limits::body_limit`] bytes (the rest is still hashed for `fileinfo`); gzip and
 //! deflate bodies are decoded on completion, bounded by [`Limits::decoded_limit`].
 
-use std::io::Read;
-
-use md5::{Digest, Md5};
-use sha1::Sha1;
-use sha2::Sha256;
-
+mod body;
 pub mod conn;
+
+pub(crate) use body::{BodySink, Encoding};
 
 /// Bounds of one direction.
 #[derive(Clone, Copy, Debug)]
@@ -122,30 +119,16 @@ enum Chunk {
 
 struct BodyState {
     framing: Framing,
-    data: Vec<u8>,
-    size: u64,
-    truncated: bool,
-    md5: Md5,
-    sha1: Sha1,
-    sha256: Sha256,
-    /// Content-Encoding to undo on completion.
-    encoding: Encoding,
+    sink: BodySink,
 }
 
 impl std::fmt::Debug for BodyState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BodyState")
             .field("framing", &self.framing)
-            .field("size", &self.size)
+            .field("size", &self.sink.size)
             .finish()
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Identity,
-    Gzip,
-    Deflate,
 }
 
 #[derive(Debug)]
@@ -154,6 +137,9 @@ enum State {
     Body(Box<BodyState>),
     /// Parsing gave up on this direction.
     Dead,
+    /// A `101 Switching Protocols` response ended HTTP/1 on the connection; the bytes
+    /// after it wait in the buffer for the next protocol ([`HttpParser::take_upgraded`]).
+    Upgraded,
 }
 
 /// Which side of the connection a parser reads.
@@ -245,9 +231,17 @@ impl HttpParser {
         matches!(self.state, State::Dead)
     }
 
+    /// After a `101 Switching Protocols` response: the bytes that followed it (once).
+    pub fn take_upgraded(&mut self) -> Option<Vec<u8>> {
+        match self.state {
+            State::Upgraded => Some(std::mem::take(&mut self.buf)),
+            _ => None,
+        }
+    }
+
     /// Bytes held while waiting for more.
     pub fn buffered(&self) -> usize {
-        self.buf.len() + if let State::Body(b) = &self.state { b.data.len() } else { 0 }
+        self.buf.len() + if let State::Body(b) = &self.state { b.sink.data.len() } else { 0 }
     }
 
     /// Parses `data`. For a response parser, `request` gives, per response in order,
@@ -269,13 +263,18 @@ impl HttpParser {
                     self.buf.clear();
                     return;
                 }
+                State::Upgraded => break,
                 State::Head => match self.parse_head(&mut pos, &mut request) {
                     Ok(Some((used, head, body))) => {
                         pos = used;
+                        let switching = self.side == Side::Response && head.status() == Some(101);
                         out.push(Event::Head(Box::new(head)));
                         match body {
                             Some(b) => self.state = State::Body(b),
                             None => out.push(Event::Done(Box::default())),
+                        }
+                        if switching {
+                            self.state = State::Upgraded;
                         }
                     }
                     Ok(None) => break,
@@ -339,33 +338,13 @@ impl HttpParser {
                 self.state = State::Head;
             }
             State::Head => {}
-            State::Dead => self.state = State::Dead,
+            s @ (State::Dead | State::Upgraded) => self.state = s,
         }
         self.buf.clear();
     }
 
     fn finish_body(&mut self, b: BodyState, incomplete: bool) -> Body {
-        let mut data = b.data;
-        let mut decoded = false;
-        if b.encoding != Encoding::Identity && !data.is_empty() {
-            match decode(&data, b.encoding, self.limits.decoded_limit) {
-                Some(d) => {
-                    data = d;
-                    decoded = true;
-                }
-                None => self.errors.decode_failed += 1,
-            }
-        }
-        Body {
-            data,
-            size: b.size,
-            truncated: b.truncated,
-            md5: hex(&b.md5.finalize()),
-            sha1: hex(&b.sha1.finalize()),
-            sha256: hex(&b.sha256.finalize()),
-            incomplete,
-            decoded,
-        }
+        b.sink.finish(&self.limits, incomplete, &mut self.errors.decode_failed)
     }
 
     /// Parses a head starting at `pos`. `Ok(None)`: need more bytes.
@@ -464,21 +443,7 @@ impl HttpParser {
         };
         let framing = self.framing(&head, request);
         let body = framing.map(|framing| {
-            let encoding = match head.header("Content-Encoding").map(|v| v.to_ascii_lowercase()) {
-                Some(v) if v.starts_with(b"gzip") || v.starts_with(b"x-gzip") => Encoding::Gzip,
-                Some(v) if v.starts_with(b"deflate") => Encoding::Deflate,
-                _ => Encoding::Identity,
-            };
-            Box::new(BodyState {
-                framing,
-                data: Vec::new(),
-                size: 0,
-                truncated: false,
-                md5: Md5::new(),
-                sha1: Sha1::new(),
-                sha256: Sha256::new(),
-                encoding,
-            })
+            Box::new(BodyState { framing, sink: BodySink::new(Encoding::of(&head)) })
         });
         Ok(Some((pos + end, head, body)))
     }
@@ -527,7 +492,7 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
             Framing::Length(0) => return (used, true, false),
             Framing::Length(n) => {
                 let take = (n.min(rest.len() as u64)) as usize;
-                body_bytes(b, &rest[..take], limits);
+                b.sink.push(&rest[..take], limits);
                 used += take;
                 b.framing = Framing::Length(n - take as u64);
                 if n - take as u64 == 0 {
@@ -536,7 +501,7 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
                 return (used, false, false);
             }
             Framing::UntilClose => {
-                body_bytes(b, rest, limits);
+                b.sink.push(rest, limits);
                 return (used + rest.len(), false, false);
             }
             Framing::Chunked(Chunk::Size) => {
@@ -565,7 +530,7 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
                     return (used, false, false);
                 }
                 let take = (n.min(rest.len() as u64)) as usize;
-                body_bytes(b, &rest[..take], limits);
+                b.sink.push(&rest[..take], limits);
                 used += take;
                 let left = n - take as u64;
                 b.framing =
@@ -599,47 +564,6 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
                 }
             }
         }
-    }
-}
-
-fn body_bytes(b: &mut BodyState, data: &[u8], limits: &Limits) {
-    if data.is_empty() {
-        return;
-    }
-    b.size += data.len() as u64;
-    b.md5.update(data);
-    b.sha1.update(data);
-    b.sha256.update(data);
-    let room = limits.body_limit.saturating_sub(b.data.len());
-    if data.len() > room {
-        b.truncated = true;
-    }
-    b.data.extend_from_slice(&data[..room.min(data.len())]);
-}
-
-/// Decodes a gzip or deflate body, up to `limit` output bytes. A truncated stream
-/// yields what decoded before the cut; `None` when nothing decodes.
-fn decode(data: &[u8], enc: Encoding, limit: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let res = match enc {
-        Encoding::Gzip => {
-            flate2::read::MultiGzDecoder::new(data).take(limit as u64).read_to_end(&mut out)
-        }
-        Encoding::Deflate => {
-            // `deflate` is zlib-wrapped by the standard, raw in much real traffic.
-            let r = flate2::read::ZlibDecoder::new(data).take(limit as u64).read_to_end(&mut out);
-            if r.is_err() && out.is_empty() {
-                flate2::read::DeflateDecoder::new(data).take(limit as u64).read_to_end(&mut out)
-            } else {
-                r
-            }
-        }
-        Encoding::Identity => return Some(data.to_vec()),
-    };
-    match res {
-        Ok(_) => Some(out),
-        Err(_) if !out.is_empty() => Some(out),
-        Err(_) => None,
     }
 }
 

@@ -64,7 +64,7 @@ fn http_out_of_order_request_then_response() {
         Record::Http(h) => {
             assert_eq!(h.status, Some(200));
             assert_eq!(h.hostname.as_deref(), Some("www.ex.org"));
-            assert_eq!(h.length, 5);
+            assert_eq!(h.length, Some(5));
         }
         other => panic!("{other:?}"),
     }
