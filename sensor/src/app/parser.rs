@@ -46,11 +46,37 @@ impl Inspection {
     }
 }
 
-/// A transaction under its protocol's name, as alert records carry it.
-pub type TxMeta = (&'static str, serde_json::Value);
+/// A transaction under its protocol's name, as alert records carry it. The record is
+/// made JSON only when an alert needs it: most inspections raise none.
+#[derive(Debug)]
+pub struct TxMeta {
+    pub name: &'static str,
+    record: Box<dyn TxRecord>,
+}
 
-pub(crate) fn meta<T: Serialize>(name: &'static str, v: &T) -> Option<TxMeta> {
-    serde_json::to_value(v).ok().map(|v| (name, v))
+impl TxMeta {
+    /// (`http`, the record as JSON).
+    pub fn json(&self) -> Option<(&'static str, serde_json::Value)> {
+        self.record.json().map(|v| (self.name, v))
+    }
+}
+
+/// A record that can be made JSON later.
+trait TxRecord: std::fmt::Debug + Send {
+    fn json(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: Serialize + std::fmt::Debug + Send> TxRecord for T {
+    fn json(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+}
+
+pub(crate) fn meta<T>(name: &'static str, v: &T) -> Option<TxMeta>
+where
+    T: Serialize + Clone + std::fmt::Debug + Send + 'static,
+{
+    Some(TxMeta { name, record: Box::new(v.clone()) })
 }
 
 /// What one segment produced.

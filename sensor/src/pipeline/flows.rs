@@ -60,7 +60,8 @@ impl Sensor {
                         icmp: None,
                         to_server,
                     };
-                    let tx = insp.meta.as_ref().map(|(k, v)| (*k, v));
+                    let tx = insp.meta.as_ref().and_then(|m| m.json());
+                    let tx = tx.as_ref().map(|(k, v)| (*k, v));
                     let summary = flow_summary(&f, true);
                     self.write_alerts(&hits, &meta, f.id, f.app_proto, tx, &summary, sink)?;
                 }

@@ -11,7 +11,7 @@ use crate::app::dns;
 use crate::app::dns::record::DnsBody;
 use crate::app::ftp::FtpDataConn;
 use crate::app::krb5;
-use crate::app::parser::{AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
+use crate::app::parser::{meta, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
 use crate::app::records::Record;
 use crate::app::session::{Segment, SegmentCx, TcpSession};
 use crate::capture::Frame;
@@ -82,7 +82,8 @@ impl Sensor {
         // The application's view of the direction (reversed on a response-first pickup).
         let app_to_server = look.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
         let mut inspections = app_out.inspections.into_iter();
-        let first = inspections.next();
+        let mut first = inspections.next();
+        let first_meta = first.as_mut().and_then(|i| i.meta.take());
         let mut buffers: Vec<(Buffer, &[u8])> =
             dns_names.iter().map(|n| (Buffer::DnsQuery, n.as_slice())).collect();
         if let Some(i) = &first {
@@ -105,9 +106,6 @@ impl Sensor {
             ..packet_headers(ts, l3, l4, defragmented, tcp, icmp)
         };
         // Alerts of each pass, with the transaction they belong to.
-        let first_meta = first.as_ref().and_then(|i| i.meta.clone()).or_else(|| {
-            dns_event.as_ref().and_then(|d| serde_json::to_value(d).ok().map(|v| ("dns", v)))
-        });
         let mut groups = vec![(self.detect_packet(slot, &pkt, chunks), first_meta)];
         // More transactions completed by this packet (pipelining): one pass each.
         for insp in inspections {
@@ -117,6 +115,9 @@ impl Sensor {
             groups.push((self.detect_pass(slot, &extra), insp.meta));
         }
         if groups.iter().any(|(h, _)| !h.is_empty()) {
+            if groups[0].1.is_none() && !groups[0].0.is_empty() {
+                groups[0].1 = dns_event.as_ref().and_then(|d| meta("dns", d));
+            }
             let meta = AlertMeta {
                 ts,
                 pcap_cnt: Some(self.pcap_cnt),
@@ -316,6 +317,7 @@ impl Sensor {
         let (flow_id, app_proto) = (flow.id, flow.app_proto);
         let summary = flow_summary(flow, ports);
         for (hits, tx) in groups {
+            let tx = tx.as_ref().and_then(|m| m.json());
             let tx = tx.as_ref().map(|(k, v)| (*k, v));
             self.write_alerts(hits, meta, flow_id, app_proto, tx, &summary, sink)?;
         }
