@@ -249,5 +249,11 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
         }
         HeaderCheck::FragBits { bits, mode } => mode.matches(p.frag_bits, *bits),
         HeaderCheck::SameIp => p.src == p.dst,
+        HeaderCheck::FtpBounce => p
+            .buffers
+            .iter()
+            .find(|(b, _)| *b == crate::signature::Buffer::FtpPortAddress)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<std::net::IpAddr>().ok())
+            .is_some_and(|a| a != p.src),
     }
 }

@@ -238,6 +238,24 @@ fn http2_keywords_and_http_rules_over_http2() {
 }
 
 #[test]
+fn ftpbounce_compares_the_port_address_with_the_client() {
+    let rs = set(&[r#"alert ftp any any -> any any (content:"PORT"; ftpbounce; sid:1;)"#]);
+    let mut det = rs.detector();
+    let run = |det: &mut Detector, addr: &[u8]| {
+        let bufs: [(Buffer, &[u8]); 1] = [(Buffer::FtpPortAddress, addr)];
+        let mut p = pkt(b"PORT 10,0,0,9,4,1\r\n");
+        p.app_proto = Some(AppProto::Ftp);
+        p.flow = Some(FlowView { to_server: true, established: true });
+        p.buffers = &bufs;
+        sids(&rs, det, &p, &mut FlowState::default())
+    };
+    let client = pkt(b"").src.to_string();
+    assert!(run(&mut det, client.as_bytes()).is_empty(), "the client's own address");
+    assert_eq!(run(&mut det, b"198.51.100.80"), vec![1]);
+    assert!(run(&mut det, b"not an address").is_empty());
+}
+
+#[test]
 fn thresholds_by_src() {
     let rs = set(&[
         r#"alert tcp any any -> any any (content:"x"; threshold:type limit, track by_src, count 2, seconds 60; sid:1;)"#,

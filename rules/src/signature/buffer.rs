@@ -156,6 +156,8 @@ buffers! {
     Krb5TicketEncryption = "krb5.ticket_encryption", Response, true, ["\u{0}krb5.ticket_encryption"];
     /// `active` or `passive`: the data channel the session last set up.
     FtpMode = "ftp.mode", Either, true, ["\u{0}ftp.mode"];
+    /// The address a PORT command names, for `ftpbounce`.
+    FtpPortAddress = "ftp.port_address", Request, true, ["\u{0}ftp.port_address"];
     /// Each HTTP/2 header field of a message as `name: value`, pseudo-headers included.
     Http2Header = "http2.header", Either, true, ["http2.header"];
     /// Each HTTP/2 header field name of a message.

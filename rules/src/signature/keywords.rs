@@ -310,6 +310,9 @@ pub enum HeaderCheck {
         mode: FlagMode,
     },
     SameIp,
+    /// `ftpbounce`: the address of an FTP PORT command is not the client's (a bounce
+    /// scan through the server).
+    FtpBounce,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -517,6 +517,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 no_value(name, value)?;
                 sig.header_checks.push(HeaderCheck::SameIp);
             }
+            "ftpbounce" => {
+                no_value(name, value)?;
+                sig.header_checks.push(HeaderCheck::FtpBounce);
+            }
             other if KNOWN_UNSUPPORTED.contains(&other) => {
                 note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{other}`")));
             }

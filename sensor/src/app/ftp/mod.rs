@@ -236,6 +236,11 @@ impl FtpConn {
         if let Some(m) = self.mode {
             insp.push(Buffer::FtpMode, m.as_bytes());
         }
+        if cmd == b"PORT" {
+            if let Some(a) = address_of_port(data) {
+                insp.push(Buffer::FtpPortAddress, a.to_string().as_bytes());
+            }
+        }
         insp.meta = meta("ftp", &tx.rec);
         cx.inspect(insp);
         if self.txs.len() >= MAX_PENDING {
@@ -350,6 +355,19 @@ pub fn port_of_pasv(s: &[u8]) -> Option<u16> {
     let last = nums.get(nums.len().checked_sub(6)?..)?;
     let num = |n: &[u8]| std::str::from_utf8(n).ok()?.parse::<u16>().ok().filter(|v| *v < 256);
     Some(num(last[4])? * 256 + num(last[5])?)
+}
+
+/// The address of `h1,h2,h3,h4,p1,p2` (a PORT argument).
+pub fn address_of_port(s: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let nums: Vec<&[u8]> = s.split(|c| !c.is_ascii_digit()).filter(|n| !n.is_empty()).collect();
+    let last = nums.get(nums.len().checked_sub(6)?..)?;
+    let octet = |n: &[u8]| std::str::from_utf8(n).ok()?.parse::<u8>().ok();
+    Some(std::net::Ipv4Addr::new(
+        octet(last[0])?,
+        octet(last[1])?,
+        octet(last[2])?,
+        octet(last[3])?,
+    ))
 }
 
 /// The port of `(|||port|)` (a 229 reply).

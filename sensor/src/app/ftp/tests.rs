@@ -73,3 +73,12 @@ fn long_lines_are_cut_and_flagged() {
     assert_eq!(recs[0].command_truncated, Some(true));
     assert_eq!(recs[0].command_data.as_ref().map(|d| d.len()), Some(MAX_LINE - 5));
 }
+
+#[test]
+fn port_commands_name_the_address_ftpbounce_compares() {
+    use super::address_of_port;
+    assert_eq!(address_of_port(b"192,168,1,5,231,157"), Some([192, 168, 1, 5].into()));
+    assert_eq!(address_of_port(b" 10,0,0,1,0,80\r"), Some([10, 0, 0, 1].into()));
+    assert_eq!(address_of_port(b"300,1,1,1,0,80"), None);
+    assert_eq!(address_of_port(b"1,2,3"), None);
+}
