@@ -11,6 +11,7 @@
 //! Frames of stream 0 (SETTINGS, GOAWAY, PING, WINDOW_UPDATE) are transactions of
 //! their own.
 
+mod doh;
 pub mod frame;
 pub mod hpack;
 pub(crate) mod stream;

@@ -4,6 +4,7 @@
 use gatewatch_rules::signature::Buffer;
 use serde::Serialize;
 
+use super::doh;
 use super::frame::{error_name, setting_name};
 use super::hpack::Field;
 use crate::app::http::conn::{body_file, request_buffers, response_buffers, HttpRecord};
@@ -159,6 +160,10 @@ impl Stream {
         }
         self.dirs[dir].facts.buffers(&mut insp.buffers);
         header_fields(&self.dirs[dir].headers, &mut insp.buffers);
+        let body = self.dirs[dir].finished.as_ref().map(|b| b.data.as_slice());
+        if let Some(msg) = doh::message(&self.dirs[dir].headers, dir == TO_SERVER, body) {
+            doh::inspect(&msg, dir, &mut insp, cx);
+        }
         insp.meta = meta("http", &self.record());
         cx.inspect(insp);
     }

@@ -176,3 +176,43 @@ fn bounds_gaps_and_garbage_are_counted() {
     drive(&mut p, &[(true, [PREFACE, &junk].concat()), (false, junk)], 1500);
     assert!(p.framers.iter().all(|f| f.buffered() <= super::frame::MAX_CONTROL_FRAME + 9));
 }
+
+/// base64url without padding (RFC 8484's `dns` parameter).
+fn base64url(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = c.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..=c.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[test]
+fn dns_over_https_in_cleartext_http2_is_read_as_dns() {
+    use crate::synth::dns_message;
+    let query = dns_message(0x1234, "c2.example.vn", None);
+    let answer = dns_message(0x1234, "c2.example.vn", Some([203, 0, 113, 7].into()));
+    let get_path =
+        format!("/dns-query?dns={}", base64url(&dns_message(7, "update.hue.gov.vn", None)));
+    let doh_headers: &[(&str, &str)] =
+        &[("content-type", "application/dns-message"), ("accept", "application/dns-message")];
+    let post = Exchange {
+        method: "POST",
+        path: "/dns-query",
+        request_headers: doh_headers,
+        request_body: &query,
+        response_headers: &[("content-type", "application/dns-message")],
+        response_body: &answer,
+        ..get("/")
+    };
+    let script = h2_session(&[post, get(&get_path)]);
+    let mut p = Http2Conn::new(http::Limits::default(), true);
+    let (out, counters) = drive(&mut p, &script, 1000);
+    assert_eq!(values(&out, Buffer::DnsQuery), ["c2.example.vn", "update.hue.gov.vn"]);
+    let dns = out.records.iter().filter(|(_, r)| matches!(r, Record::Dns(_))).count();
+    assert_eq!(dns, 1, "the POST's answer (the GET's is a page)");
+    assert_eq!(counters.by_name.get("http2_doh_messages"), Some(&3));
+}
