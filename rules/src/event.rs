@@ -95,9 +95,25 @@ pub struct FlowSummary {
 /// EVE's timestamp, `2026-10-01T08:15:02.123456+0000`, from microseconds since the
 /// epoch (UTC).
 pub fn eve_timestamp(ts_us: i64) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
     let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(ts_us)
         .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
-    dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string()
+    // Written field by field: every EVE record has one, and chrono's `format` parses
+    // its pattern on each call.
+    let mut out = String::with_capacity(31);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+0000",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.timestamp_subsec_micros()
+    );
+    out
 }
 
 /// Microseconds since the epoch of an EVE timestamp (any zone offset).
@@ -108,6 +124,17 @@ pub fn parse_eve_timestamp(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_chrono_would() {
+        for ts in [0, 1, 999_999, 1_700_000_000_123_456, -1, -86_400_000_001, 4_102_444_800_000_000]
+        {
+            let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(ts).unwrap();
+            let want = dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string();
+            assert_eq!(eve_timestamp(ts), want, "{ts}");
+            assert_eq!(parse_eve_timestamp(&want), Some(ts));
+        }
+    }
 
     #[test]
     fn reads_a_suricata_alert_line() {
