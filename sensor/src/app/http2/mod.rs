@@ -118,12 +118,8 @@ impl Http2Conn {
 
     /// The stream `id`, created if new (the oldest finished when too many are open).
     fn stream(&mut self, id: u32) -> &mut Stream {
-        if !self.streams.contains_key(&id) {
-            let tx = self.next_tx;
-            self.next_tx += 1;
-            self.streams.insert(id, Stream::new(id, tx));
-        }
-        self.streams.entry(id).or_insert_with(|| Stream::new(id, 0))
+        let next_tx = &mut self.next_tx;
+        self.streams.entry(id).or_insert_with(|| Stream::new(id, take_tx(next_tx)))
     }
 
     /// Finishes the oldest streams beyond [`MAX_STREAMS`].
@@ -147,10 +143,9 @@ impl Http2Conn {
                     cx.count("http2_errors_data_on_stream_0", 1);
                     return;
                 }
-                let limits = self.limits;
                 let s = self.stream(h.stream);
                 s.dirs[dir].facts.types.push(frame::DATA);
-                s.dirs[dir].start_body(&limits);
+                s.dirs[dir].start_body();
                 self.bound_streams(cx);
             }
             Piece::Data(id, bytes) => {
@@ -209,9 +204,7 @@ impl Http2Conn {
         }
         if h.stream == 0 {
             // A transaction of its own.
-            let tx = self.next_tx;
-            self.next_tx += 1;
-            let mut s = Stream::new(0, tx);
+            let mut s = Stream::new(0, take_tx(&mut self.next_tx));
             s.dirs[dir].facts = facts;
             s.dirs[dir].done = true;
             s.control(dir, cx);
@@ -220,8 +213,7 @@ impl Http2Conn {
         let known = self.streams.contains_key(&h.stream);
         if !known && h.ftype != frame::PRIORITY && h.ftype != frame::RST_STREAM {
             // A WINDOW_UPDATE or PING for a finished stream: inspected alone.
-            let mut s = Stream::new(h.stream, self.next_tx);
-            self.next_tx += 1;
+            let mut s = Stream::new(h.stream, take_tx(&mut self.next_tx));
             s.dirs[dir].facts = facts;
             s.frames_only(dir, cx);
             return;
@@ -341,6 +333,12 @@ impl Http2Conn {
     fn malformed(&mut self, cx: &mut AppCx<'_>) {
         cx.count("http2_errors_bad_frame", 1);
     }
+}
+
+/// The next transaction id of the connection.
+fn take_tx(next: &mut u64) -> u64 {
+    *next += 1;
+    *next - 1
 }
 
 impl AppParser for Http2Conn {

@@ -110,7 +110,7 @@ pub(super) struct Dir {
 }
 
 impl Dir {
-    pub fn start_body(&mut self, _limits: &http::Limits) {
+    pub fn start_body(&mut self) {
         if self.body.is_none() {
             let enc = Encoding::named(header(&self.headers, b"content-encoding"));
             self.body = Some(BodySink::new(enc));
