@@ -78,8 +78,12 @@ pub struct StreamConfig {
     pub memcap: usize,
     /// Out-of-order bytes held per direction before the missing bytes are given up on.
     pub max_pending: usize,
-    /// HTTP bodies kept for inspection (`http.request_body`, `file.data`).
+    /// HTTP bodies kept for inspection (`http.request_body`, `file.data`), counted
+    /// after content decoding.
     pub http_body_limit: usize,
+    /// Bytes of each file of SMB, FTP and SMTP that `file.data` inspects (Suricata's
+    /// `content-limit`); the whole file is still hashed.
+    pub file_data_limit: usize,
 }
 
 impl Default for StreamConfig {
@@ -90,6 +94,7 @@ impl Default for StreamConfig {
             memcap: 256 * 1024 * 1024,
             max_pending: 256 * 1024,
             http_body_limit: 100 * 1024,
+            file_data_limit: crate::app::files::DEFAULT_INSPECT_LIMIT,
         }
     }
 }

@@ -130,11 +130,9 @@ impl Sensor {
             ..SessionLimits::default()
         };
         session_limits.http.body_limit = cfg.stream.http_body_limit;
-        if scanner.is_some() {
-            session_limits.scan_depth = cfg.yara.stream_depth;
-        }
         let files =
             cfg.files.store_dir.clone().map(|d| FileStore::new(d, cfg.files.store_max_bytes));
+        content_limits(&mut session_limits, &cfg, scanner.is_some());
         Sensor {
             cfg,
             rules,
@@ -205,8 +203,7 @@ impl Sensor {
             }
             scanner
         });
-        self.session_limits.scan_depth =
-            if self.scanner.is_some() { self.cfg.yara.stream_depth } else { 0 };
+        content_limits(&mut self.session_limits, &self.cfg, self.scanner.is_some());
         self.ioc = detection.ioc;
         self.sigma = detection.sigma.map(|set| {
             let mut eval = SigmaEval::new(&set);
@@ -358,4 +355,43 @@ pub fn stats_record(
         obj.insert("host".into(), json!(name));
     }
     rec
+}
+
+/// What the application layer keeps of streams and files: the first bytes of streams
+/// and whole files (to [`crate::app::files::DEFAULT_KEEP`]) only when YARA scans them or files are
+/// stored; otherwise no more of a file than `file.data` inspects.
+fn content_limits(limits: &mut SessionLimits, cfg: &SensorConfig, yara: bool) {
+    use crate::app::files;
+    limits.scan_depth = if yara { cfg.yara.stream_depth } else { 0 };
+    let keep_files = (yara && cfg.yara.scan_files) || cfg.files.store_dir.is_some();
+    let inspect = cfg.stream.file_data_limit;
+    limits.files = files::FileLimits {
+        inspect,
+        keep: if keep_files { files::DEFAULT_KEEP.max(inspect) } else { inspect },
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::files::{FileLimits, DEFAULT_KEEP};
+
+    #[test]
+    fn files_are_kept_whole_only_for_yara_or_the_file_store() {
+        let mut cfg = SensorConfig::default();
+        cfg.stream.file_data_limit = 5000;
+        let mut limits = SessionLimits::default();
+        content_limits(&mut limits, &cfg, false);
+        assert_eq!(limits.files, FileLimits { inspect: 5000, keep: 5000 });
+        assert_eq!(limits.scan_depth, 0);
+        content_limits(&mut limits, &cfg, true);
+        assert_eq!(limits.files, FileLimits { inspect: 5000, keep: DEFAULT_KEEP });
+        assert_eq!(limits.scan_depth, cfg.yara.stream_depth);
+        cfg.yara.scan_files = false;
+        content_limits(&mut limits, &cfg, true);
+        assert_eq!(limits.files.keep, 5000, "YARA on streams only");
+        cfg.files.store_dir = Some("/var/lib/gatewatch/files".into());
+        content_limits(&mut limits, &cfg, false);
+        assert_eq!(limits.files.keep, DEFAULT_KEEP);
+    }
 }

@@ -9,6 +9,7 @@ pub mod dcerpc;
 pub mod der;
 pub mod dns;
 pub mod expect;
+pub mod files;
 pub mod ftp;
 pub mod http;
 pub mod http2;

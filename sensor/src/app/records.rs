@@ -4,8 +4,6 @@
 
 use serde::Serialize;
 
-use super::tls::hex;
-
 use super::dcerpc::DcerpcRecord;
 use super::dns::record::DnsBody;
 use super::ftp::{FtpDataRecord, FtpRecord};
@@ -106,26 +104,13 @@ pub struct FileRecord {
 /// The `fileinfo` record of a file held whole in memory; `truncated` when bytes of it
 /// were lost or cut at a limit.
 pub fn file_of(filename: &str, data: &[u8], tx_id: u64, truncated: bool) -> FileRecord {
-    file_from(filename, data.to_vec(), tx_id, truncated)
-}
-
-/// [`file_of`] for a file the caller hands over.
-pub fn file_from(filename: &str, data: Vec<u8>, tx_id: u64, truncated: bool) -> FileRecord {
-    use md5::Digest as _;
-    FileRecord {
-        filename: filename.to_string(),
-        magic: magic(&data),
-        gaps: truncated,
-        state: if truncated { "TRUNCATED" } else { "CLOSED" },
-        md5: hex(&md5::Md5::digest(&data)),
-        sha1: hex(&sha1::Sha1::digest(&data)),
-        sha256: hex(&sha2::Sha256::digest(&data)),
-        stored: false,
-        size: data.len() as u64,
-        tx_id,
-        data,
-        storable: !truncated,
+    let whole = super::files::FileLimits { inspect: data.len(), keep: data.len() };
+    let mut file = super::files::FileSink::new(whole);
+    file.push(data);
+    if truncated {
+        file.gap();
     }
+    file.finish(filename, tx_id)
 }
 
 /// Bytes as text for a record (invalid UTF-8 replaced).

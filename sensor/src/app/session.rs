@@ -27,6 +27,9 @@ pub struct SessionLimits {
     pub http: http::Limits,
     /// Bytes of an SMTP message kept for MIME parsing.
     pub smtp_message_limit: usize,
+    /// Bytes of each file of SMB, FTP and SMTP inspected and kept (HTTP has its body
+    /// limit).
+    pub files: super::files::FileLimits,
     /// First bytes of each direction handed out as one chunk for content scanning
     /// (YARA); 0 = none. Charged to the reassembly memcap while they accumulate.
     pub scan_depth: usize,
@@ -40,6 +43,7 @@ impl Default for SessionLimits {
             probe_bytes: 4096,
             http: http::Limits::default(),
             smtp_message_limit: 1024 * 1024,
+            files: Default::default(),
             scan_depth: 0,
         }
     }

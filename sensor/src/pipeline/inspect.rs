@@ -251,7 +251,7 @@ impl Sensor {
         if flow.session.is_none() && syn {
             // A data connection an FTP session announced.
             if let Some(rec) = self.expectations.take(at.dst, at.ts) {
-                let parser = Box::new(FtpDataConn::new(rec));
+                let parser = Box::new(FtpDataConn::new(rec, self.session_limits.files));
                 flow.session = Some(Box::new(TcpSession::expecting(parser, AppProto::FtpData)));
             }
         }

@@ -9,8 +9,9 @@ use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
 use super::expect::Expect;
+use super::files::{FileLimits, FileSink};
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
-use super::records::{file_from, text, Record};
+use super::records::{text, Record};
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Ftp,
@@ -393,31 +394,24 @@ pub type Transfer = std::sync::Arc<std::sync::Mutex<FtpDataRecord>>;
 #[derive(Debug)]
 pub struct FtpDataConn {
     record: Transfer,
-    data: Vec<u8>,
-    truncated: bool,
+    data: FileSink,
 }
 
-/// Bytes of one transfer kept.
-const MAX_FILE: usize = 1024 * 1024;
-
 impl FtpDataConn {
-    pub fn new(record: Transfer) -> FtpDataConn {
-        FtpDataConn { record, data: Vec::new(), truncated: false }
+    pub fn new(record: Transfer, limits: FileLimits) -> FtpDataConn {
+        FtpDataConn { record, data: FileSink::new(limits) }
     }
 }
 
 impl AppParser for FtpDataConn {
     fn parse(&mut self, _dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
-        let room = MAX_FILE.saturating_sub(self.data.len());
-        if bytes.len() > room && !self.truncated {
-            self.truncated = true;
+        if self.data.push(bytes) {
             cx.count("ftp_data_bounds_hit", 1);
         }
-        self.data.extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
     fn gap(&mut self, _dir: usize, _cx: &mut AppCx<'_>) {
-        self.truncated = true;
+        self.data.gap();
     }
 
     fn end(&mut self, cx: &mut AppCx<'_>) {
@@ -427,11 +421,11 @@ impl AppParser for FtpDataConn {
         if !self.data.is_empty() {
             let mut insp = Inspection::new(0);
             insp.push(Buffer::FileName, name.as_bytes());
-            insp.push(Buffer::FileData, &self.data);
+            insp.push(Buffer::FileData, self.data.inspected());
             insp.meta = meta("ftp_data", &record);
             cx.inspect(insp);
-            let data = std::mem::take(&mut self.data);
-            cx.record(true, Record::Fileinfo(file_from(&name, data, 0, self.truncated)));
+            let data = std::mem::replace(&mut self.data, FileSink::new(FileLimits::default()));
+            cx.record(true, Record::Fileinfo(data.finish(&name, 0)));
         }
         cx.record(true, Record::FtpData(record));
     }

@@ -4,11 +4,8 @@
 
 use std::io::Read;
 
-use md5::{Digest, Md5};
-use sha1::Sha1;
-use sha2::Sha256;
-
-use super::{hex, Body, Head, Limits};
+use super::{Body, Head, Limits};
+use crate::app::files::Hashes;
 
 /// A Content-Encoding undone on completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +34,7 @@ pub(crate) struct BodySink {
     pub(crate) data: Vec<u8>,
     pub(crate) size: u64,
     truncated: bool,
-    md5: Md5,
-    sha1: Sha1,
-    sha256: Sha256,
+    hashes: Hashes,
     encoding: Encoding,
 }
 
@@ -55,9 +50,7 @@ impl BodySink {
             data: Vec::new(),
             size: 0,
             truncated: false,
-            md5: Md5::new(),
-            sha1: Sha1::new(),
-            sha256: Sha256::new(),
+            hashes: Hashes::default(),
             encoding,
         }
     }
@@ -68,9 +61,7 @@ impl BodySink {
             return;
         }
         self.size += data.len() as u64;
-        self.md5.update(data);
-        self.sha1.update(data);
-        self.sha256.update(data);
+        self.hashes.update(data);
         let room = limits.body_limit.saturating_sub(self.data.len());
         if data.len() > room {
             self.truncated = true;
@@ -91,13 +82,16 @@ impl BodySink {
                 None => *decode_failed += 1,
             }
         }
+        let (md5, sha1, sha256) = self.hashes.finish();
         Body {
+            // As Suricata's body limit, counted after content decoding.
+            inspect_len: data.len().min(limits.body_limit),
             data,
             size: self.size,
             truncated: self.truncated,
-            md5: hex(&self.md5.finalize()),
-            sha1: hex(&self.sha1.finalize()),
-            sha256: hex(&self.sha256.finalize()),
+            md5,
+            sha1,
+            sha256,
             incomplete,
             decoded,
         }

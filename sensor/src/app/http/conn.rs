@@ -356,7 +356,7 @@ pub(crate) fn request_buffers(
         out.push((Buffer::HttpHost, http::normalize_host(h)));
     }
     if let Some(b) = body.filter(|b| b.size > 0) {
-        push(out, Buffer::HttpRequestBody, &b.data);
+        push(out, Buffer::HttpRequestBody, b.inspected());
     }
     if with_either {
         header_buffers(req, out, Buffer::HttpRequestHeader);
@@ -364,7 +364,7 @@ pub(crate) fn request_buffers(
             out.push((Buffer::HttpCookie, c));
         }
         if let Some(b) = body.filter(|b| b.size > 0) {
-            push(out, Buffer::FileData, &b.data);
+            push(out, Buffer::FileData, b.inspected());
         }
     } else {
         // Request headers one by one stay available to a response-side rule.
@@ -392,7 +392,7 @@ pub(crate) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, 
         }
     }
     if body.size > 0 {
-        push(out, Buffer::FileData, &body.data);
+        push(out, Buffer::FileData, body.inspected());
     }
 }
 

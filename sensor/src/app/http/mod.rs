@@ -89,6 +89,16 @@ pub struct Body {
     pub incomplete: bool,
     /// `data` is the content-decoded body (gzip/deflate), not the bytes hashed.
     pub decoded: bool,
+    /// Bytes of `data` the body buffers (`file.data`, `http.request_body`) inspect:
+    /// the body limit, counted after decoding. YARA scans all of `data`.
+    pub inspect_len: usize,
+}
+
+impl Body {
+    /// The bytes the body buffers inspect.
+    pub fn inspected(&self) -> &[u8] {
+        &self.data[..self.inspect_len.min(self.data.len())]
+    }
 }
 
 /// What parsing a chunk of stream produced, in order.

@@ -71,6 +71,24 @@ fn chunked_and_gzip_response() {
 }
 
 #[test]
+fn a_decoded_body_is_inspected_to_the_body_limit_and_kept_whole() {
+    use std::io::Write;
+    let page: Vec<u8> = b"<p>a</p>".repeat(40_000); // 320,000 bytes, compresses well
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&page).unwrap();
+    let z = gz.finish().unwrap();
+    let mut wire =
+        format!("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", z.len())
+            .into_bytes();
+    wire.extend_from_slice(&z);
+    let (ev, _) = parse(Side::Response, &[&wire]);
+    let b = bodies(&ev)[0];
+    assert!(b.decoded);
+    assert_eq!(b.data, page, "decoded up to the decoding limit, for YARA");
+    assert_eq!(b.inspected(), &page[..Limits::default().body_limit], "inspected to the body limit");
+}
+
+#[test]
 fn head_response_has_no_body_and_close_delimits() {
     let mut p = HttpParser::new(Side::Response, Limits::default());
     let mut out = Vec::new();

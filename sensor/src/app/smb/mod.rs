@@ -14,8 +14,9 @@ use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
 use super::dcerpc::{DceOutput, DcerpcRecord, DcerpcState};
+use super::files::{FileLimits, FileSink};
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender, TxMeta};
-use super::records::{file_from, Record};
+use super::records::Record;
 
 mod nbss;
 pub mod ntlmssp;
@@ -29,7 +30,7 @@ pub const REGISTRATION: Registration = Registration {
     ports: &[445, 139],
     needs_port: false,
     probe,
-    new: |_| Box::<SmbConn>::default(),
+    new: |limits| Box::new(SmbConn { file_limits: limits.files, ..SmbConn::default() }),
 };
 
 /// A NetBIOS session message holding an SMB1, SMB2 or SMB3-transform header; on a
@@ -96,8 +97,6 @@ pub struct SmbRecord {
 
 /// Bound on open transactions, trees and files of one connection.
 const MAX_OPEN: usize = 1024;
-/// Bytes kept of one file.
-const MAX_FILE: usize = 1024 * 1024;
 
 #[derive(Debug)]
 struct Tree {
@@ -105,12 +104,11 @@ struct Tree {
 }
 
 /// An open file or named pipe.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct File {
     name: String,
     pipe: bool,
-    data: Vec<u8>,
-    gaps: bool,
+    data: FileSink,
     tx_id: u64,
     dce: Option<Box<DcerpcState>>,
 }
@@ -132,6 +130,7 @@ pub struct SmbConn {
     client_dialects: Vec<String>,
     next_tx: u64,
     bounds_hit: u64,
+    file_limits: FileLimits,
 }
 
 impl AppParser for SmbConn {
@@ -147,7 +146,7 @@ impl AppParser for SmbConn {
     fn gap(&mut self, dir: usize, cx: &mut AppCx<'_>) {
         self.framer[dir].resync();
         for f in self.files.values_mut() {
-            f.gaps = true;
+            f.data.gap();
             if let Some(d) = f.dce.as_mut() {
                 d.gap(dir);
             }
@@ -331,7 +330,8 @@ impl SmbConn {
                 let name = tx.rec.filename.clone().unwrap_or_default();
                 if self.files.len() < MAX_OPEN {
                     let dce = pipe.then(Box::<DcerpcState>::default);
-                    let file = File { name, pipe, tx_id: tx.rec.tx_id, dce, ..Default::default() };
+                    let data = FileSink::new(self.file_limits);
+                    let file = File { name, pipe, data, tx_id: tx.rec.tx_id, dce };
                     self.files.insert(fid, file);
                 } else {
                     self.bounds_hit += 1;
@@ -389,20 +389,17 @@ impl SmbConn {
         if f.pipe {
             return;
         }
-        let at = if offset == u64::MAX { f.data.len() as u64 } else { offset };
-        if at != f.data.len() as u64 {
+        let at = if offset == u64::MAX { f.data.size() } else { offset };
+        if at != f.data.size() {
             // Out of order or with a hole: what is kept so far is not the file.
-            if at > f.data.len() as u64 {
-                f.gaps = true;
+            if at > f.data.size() {
+                f.data.gap();
             }
             return;
         }
-        let room = MAX_FILE.saturating_sub(f.data.len());
-        if data.len() > room {
-            f.gaps = true;
+        if f.data.push(data) {
             cx.count("smb_bounds_hit", 1);
         }
-        f.data.extend_from_slice(&data[..data.len().min(room)]);
     }
 
     /// A file is closed: its `fileinfo` record and an inspection of its content.
@@ -418,11 +415,10 @@ impl SmbConn {
         cx.count("smb_files", 1);
         let mut insp = Inspection::new(0);
         insp.push(Buffer::FileName, f.name.as_bytes());
-        insp.push(Buffer::FileData, &f.data);
+        insp.push(Buffer::FileData, f.data.inspected());
         insp.meta = tx;
         cx.inspect(insp);
-        let (name, tx_id, gaps) = (f.name.clone(), f.tx_id, f.gaps);
-        cx.record(true, Record::Fileinfo(file_from(&name, f.data, tx_id, gaps)));
+        cx.record(true, Record::Fileinfo(f.data.finish(&f.name, f.tx_id)));
     }
 }
 

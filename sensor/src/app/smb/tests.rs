@@ -149,3 +149,30 @@ fn a_compound_offset_inside_the_header_is_not_a_message() {
     let (out, _) = drive(&mut SmbConn::default(), &script, 4096);
     assert_eq!(smb_records(&out).len(), 1, "only the whole negotiate");
 }
+
+#[test]
+fn a_large_file_is_hashed_whole_and_inspected_to_the_file_data_limit() {
+    use sha2::Digest as _;
+    let body: Vec<u8> = (0..300 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let script = smb2_session("FILESRV", "HUE", "nguyen.van.a", &body);
+    let (out, _) = drive(&mut SmbConn::default(), &script, 1 << 20);
+    let inspected = out
+        .inspections
+        .iter()
+        .flat_map(|i| &i.buffers)
+        .find(|(b, _)| *b == Buffer::FileData)
+        .map(|(_, v)| v.clone())
+        .expect("file.data");
+    assert_eq!(inspected, body[..crate::app::files::DEFAULT_INSPECT_LIMIT]);
+    let file = out
+        .records
+        .iter()
+        .find_map(|(_, r)| match r {
+            Record::Fileinfo(f) => Some(f),
+            _ => None,
+        })
+        .expect("fileinfo");
+    assert_eq!(file.size, body.len() as u64);
+    assert_eq!(file.sha256, crate::app::tls::hex(&sha2::Sha256::digest(&body)));
+    assert_eq!((file.state, file.gaps), ("CLOSED", false));
+}

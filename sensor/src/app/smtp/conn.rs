@@ -5,6 +5,7 @@ use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
 use super::{Mail, SmtpParser};
+use crate::app::files::FileLimits;
 use crate::app::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use crate::app::records::{file_of, text, Record};
 
@@ -14,7 +15,8 @@ pub const REGISTRATION: Registration = Registration {
     needs_port: false,
     probe,
     new: |limits| {
-        Box::new(SmtpConn { parser: SmtpParser::new(limits.smtp_message_limit), next_tx: 0 })
+        let parser = SmtpParser::new(limits.smtp_message_limit);
+        Box::new(SmtpConn { parser, next_tx: 0, file_limits: limits.files })
     },
 };
 
@@ -64,6 +66,7 @@ pub struct EmailRecord {
 pub struct SmtpConn {
     parser: SmtpParser,
     next_tx: u64,
+    file_limits: FileLimits,
 }
 
 impl AppParser for SmtpConn {
@@ -119,7 +122,7 @@ impl SmtpConn {
             insp.meta = meta("smtp", &ev.smtp);
             for a in &mail.attachments {
                 cx.counters.smtp_attachments += 1;
-                insp.push(Buffer::FileData, &a.data);
+                insp.push(Buffer::FileData, &a.data[..a.data.len().min(self.file_limits.inspect)]);
                 let file = file_of(&a.filename, &a.data, tx_id, mail.truncated);
                 cx.record(true, Record::Fileinfo(file));
             }
