@@ -96,23 +96,55 @@ pub struct FlowSummary {
 /// epoch (UTC).
 pub fn eve_timestamp(ts_us: i64) -> String {
     use chrono::{Datelike, Timelike};
-    use std::fmt::Write as _;
     let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(ts_us)
         .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
-    // Written field by field: every EVE record has one, and chrono's `format` parses
-    // its pattern on each call.
-    let mut out = String::with_capacity(31);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+0000",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        dt.timestamp_subsec_micros()
-    );
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        return dt.format("%Y-%m-%dT%H:%M:%S%.6f+0000").to_string();
+    }
+    // Digits written in place: every EVE record has a timestamp, and the formatting
+    // machinery (or chrono's pattern, parsed on each call) shows in profiles.
+    let mut out = *b"0000-00-00T00:00:00.000000+0000";
+    let fields = [
+        (0..4, year as u32),
+        (5..7, dt.month()),
+        (8..10, dt.day()),
+        (11..13, dt.hour()),
+        (14..16, dt.minute()),
+        (17..19, dt.second()),
+        (20..26, dt.timestamp_subsec_micros()),
+    ];
+    for (range, value) in fields {
+        write_digits(&mut out[range], value);
+    }
+    out.iter().map(|&b| b as char).collect()
+}
+
+/// `value` in decimal, right-aligned in `out` with leading zeros (cut to its width).
+fn write_digits(out: &mut [u8], mut value: u32) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// An address as EVE writes it (`192.0.2.7`, `2001:db8::1`). IPv4, nearly every
+/// record's, is written without the formatting machinery.
+pub fn ip_text(ip: &std::net::IpAddr) -> String {
+    let std::net::IpAddr::V4(v4) = ip else { return ip.to_string() };
+    let mut out = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if octet >= 100 {
+            out.push((b'0' + octet / 100) as char);
+        }
+        if octet >= 10 {
+            out.push((b'0' + octet / 10 % 10) as char);
+        }
+        out.push((b'0' + octet % 10) as char);
+    }
     out
 }
 
@@ -134,6 +166,23 @@ mod tests {
             assert_eq!(eve_timestamp(ts), want, "{ts}");
             assert_eq!(parse_eve_timestamp(&want), Some(ts));
         }
+        let far = 253_402_300_800_000_000; // year 10000
+        assert_eq!(eve_timestamp(far), "+10000-01-01T00:00:00.000000+0000");
+    }
+
+    #[test]
+    fn addresses_are_written_as_std_would() {
+        use std::net::{IpAddr, Ipv4Addr};
+        for octets in [[0, 0, 0, 0], [255, 255, 255, 255], [10, 0, 100, 9], [192, 168, 1, 20]] {
+            let ip = IpAddr::V4(Ipv4Addr::from(octets));
+            assert_eq!(ip_text(&ip), ip.to_string());
+        }
+        for a in (0..=255u8).step_by(3) {
+            let ip = IpAddr::V4(Ipv4Addr::new(a, 255 - a, a / 2, a.wrapping_mul(7)));
+            assert_eq!(ip_text(&ip), ip.to_string());
+        }
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(ip_text(&v6), "2001:db8::1");
     }
 
     #[test]

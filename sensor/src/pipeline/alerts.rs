@@ -1,5 +1,6 @@
 //! Alerts: of signatures (with their flow and transaction), and of content engines.
 
+use gatewatch_rules::event::ip_text;
 use std::io;
 use std::net::IpAddr;
 
@@ -29,7 +30,7 @@ impl Sensor {
         if let Some((k, v)) = tx {
             app_metadata.insert(k.to_string(), v.clone());
         }
-        let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip.to_string(), port });
+        let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip_text(&ip), port });
         for h in hits {
             let sig = self.rules.signature(h.rule);
             let (source, target) = match sig.target {
@@ -43,9 +44,9 @@ impl Sensor {
                 flow_id: Some(flow_id),
                 pcap_cnt: m.pcap_cnt,
                 event_type: "alert".into(),
-                src_ip: m.src.0.to_string(),
+                src_ip: ip_text(&m.src.0),
                 src_port: m.src.1,
-                dest_ip: m.dst.0.to_string(),
+                dest_ip: ip_text(&m.dst.0),
                 dest_port: m.dst.1,
                 proto: proto_name(m.proto),
                 ip_v: Some(m.ip_v),
@@ -125,9 +126,9 @@ pub(super) fn finding_alert(
         flow_id: Some(at.flow_id),
         pcap_cnt: at.pcap_cnt,
         event_type: "alert".into(),
-        src_ip: at.src.0.to_string(),
+        src_ip: ip_text(&at.src.0),
         src_port: Some(at.src.1),
-        dest_ip: at.dst.0.to_string(),
+        dest_ip: ip_text(&at.dst.0),
         dest_port: Some(at.dst.1),
         proto: proto_name(at.proto),
         ip_v: Some(if at.src.0.is_ipv4() { 4 } else { 6 }),

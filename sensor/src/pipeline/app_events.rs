@@ -1,5 +1,6 @@
 //! Application-layer records: EVE events, Sigma rules and files.
 
+use gatewatch_rules::event::ip_text;
 use std::io;
 
 use crate::app::records::Record;
@@ -34,9 +35,9 @@ impl Sensor {
             flow_id: at.flow_id,
             pcap_cnt: at.pcap_cnt,
             event_type,
-            src_ip: at.src.0.to_string(),
+            src_ip: ip_text(&at.src.0),
             src_port: at.src.1,
-            dest_ip: at.dst.0.to_string(),
+            dest_ip: ip_text(&at.dst.0),
             dest_port: at.dst.1,
             proto: proto_name(at.proto),
             pkt_src: at.pcap_cnt.map(|_| "wire/pcap"),

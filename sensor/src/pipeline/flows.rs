@@ -1,5 +1,6 @@
 //! The end of flows: pending session records, the `flow` record, expiry.
 
+use gatewatch_rules::event::ip_text;
 use std::io;
 
 use gatewatch_rules::engine::{FlowView, Packet};
@@ -111,9 +112,9 @@ impl Sensor {
             flow_id: f.id,
             event_type: "flow",
             vlan: (f.vlan[0] != 0).then(|| f.vlan.iter().copied().filter(|v| *v != 0).collect()),
-            src_ip: f.client.0.to_string(),
+            src_ip: ip_text(&f.client.0),
             src_port: has_ports.then_some(f.client.1),
-            dest_ip: f.server.0.to_string(),
+            dest_ip: ip_text(&f.server.0),
             dest_port: has_ports.then_some(f.server.1),
             proto: proto_name(f.proto),
             icmp_type: f.icmp.map(|i| i.0),
@@ -190,8 +191,8 @@ pub(super) fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
         bytes_toserver: flow.bytes[0],
         bytes_toclient: flow.bytes[1],
         start: timestamp(flow.start_us),
-        src_ip: Some(flow.client.0.to_string()),
-        dest_ip: Some(flow.server.0.to_string()),
+        src_ip: Some(ip_text(&flow.client.0)),
+        dest_ip: Some(ip_text(&flow.server.0)),
         src_port: ports.then_some(flow.client.1),
         dest_port: ports.then_some(flow.server.1),
     }

@@ -1,5 +1,6 @@
 //! Inspection of one decoded packet: flow, application layer, detection, records.
 
+use gatewatch_rules::event::ip_text;
 use std::io;
 use std::net::IpAddr;
 
@@ -152,8 +153,8 @@ impl Sensor {
         {
             let Some(indicator) = set.lookup_ip(bad.0) else { continue };
             let mut info = ioc_alert_info(set, &IocHit { indicator, field });
-            info.source = Some(Endpoint { ip: bad.0.to_string(), port: Some(bad.1) });
-            info.target = Some(Endpoint { ip: other.0.to_string(), port: Some(other.1) });
+            info.source = Some(Endpoint { ip: ip_text(&bad.0), port: Some(bad.1) });
+            info.target = Some(Endpoint { ip: ip_text(&other.0), port: Some(other.1) });
             let finding = FindingAt {
                 ts: at.ts,
                 flow_id: flow.id,
