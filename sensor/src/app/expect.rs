@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::ftp::Transfer;
@@ -19,11 +19,25 @@ pub struct Expect {
 }
 
 /// Announced connections not opened yet, by (address, port) of the side that accepts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Expectations {
     map: Mutex<HashMap<(IpAddr, u16), (Transfer, i64)>>,
     /// Entries in `map`: lets a new connection skip the lock when there are none.
     len: AtomicUsize,
+    /// The earliest deadline in `map`: once passed, the expired entries are swept, so
+    /// that the table empties (and new connections skip the lock) when nothing is
+    /// waited for any more.
+    earliest: AtomicI64,
+}
+
+impl Default for Expectations {
+    fn default() -> Self {
+        Expectations {
+            map: Mutex::default(),
+            len: AtomicUsize::new(0),
+            earliest: AtomicI64::new(i64::MAX),
+        }
+    }
 }
 
 /// Announced connections kept at most; the oldest go first.
@@ -43,6 +57,7 @@ impl Expectations {
             }
         }
         m.insert(at, (record, now_us + WAIT_US));
+        self.earliest.fetch_min(now_us + WAIT_US, Ordering::Relaxed);
         self.len.store(m.len(), Ordering::Relaxed);
     }
 
@@ -53,6 +68,11 @@ impl Expectations {
         }
         let mut m = self.map.lock().ok()?;
         let found = m.remove(&at).filter(|(_, deadline)| *deadline >= now_us).map(|(r, _)| r);
+        if now_us > self.earliest.load(Ordering::Relaxed) {
+            m.retain(|_, (_, deadline)| *deadline >= now_us);
+            let next = m.values().map(|(_, d)| *d).min().unwrap_or(i64::MAX);
+            self.earliest.store(next, Ordering::Relaxed);
+        }
         self.len.store(m.len(), Ordering::Relaxed);
         found
     }
@@ -77,5 +97,19 @@ mod tests {
             e.insert((a, p), Transfer::default(), p as i64);
         }
         assert_eq!(e.map.lock().unwrap().len(), MAX_ENTRIES);
+    }
+
+    #[test]
+    fn the_table_empties_once_everything_expired() {
+        let e = Expectations::default();
+        let a: IpAddr = "192.0.2.21".parse().unwrap();
+        e.insert((a, 5001), Transfer::default(), 0);
+        e.insert((a, 5002), Transfer::default(), 10);
+        assert!(e.take((a, 9), 5).is_none());
+        assert_eq!(e.len.load(Ordering::Relaxed), 2, "nothing expired yet");
+        assert!(e.take((a, 9), WAIT_US + 5).is_none());
+        assert_eq!(e.len.load(Ordering::Relaxed), 1, "the first expired");
+        assert!(e.take((a, 5002), WAIT_US + 10).is_some(), "the second still in time");
+        assert_eq!(e.len.load(Ordering::Relaxed), 0, "new connections skip the lock again");
     }
 }
