@@ -7,6 +7,8 @@
 //! whose bodies have their own limit): a rule cannot ask for more, and the cost of a
 //! large transfer stays bounded.
 
+use std::collections::BTreeMap;
+
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -65,7 +67,13 @@ pub struct FileSink {
     limits: FileLimits,
     /// Bytes were lost before the end: hashes and size are not the file's.
     gaps: bool,
+    /// Bytes that arrived ahead of the next offset ([`FileSink::push_at`]), by offset.
+    ahead: BTreeMap<u64, Vec<u8>>,
+    ahead_bytes: usize,
 }
+
+/// Bytes of one file held while the bytes before them are awaited.
+pub const MAX_AHEAD: usize = 4 * 1024 * 1024;
 
 impl std::fmt::Debug for FileSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,7 +84,53 @@ impl std::fmt::Debug for FileSink {
 impl FileSink {
     pub fn new(limits: FileLimits) -> FileSink {
         let limits = FileLimits { keep: limits.keep.max(limits.inspect), ..limits };
-        FileSink { data: Vec::new(), size: 0, hashes: Hashes::default(), limits, gaps: false }
+        FileSink {
+            data: Vec::new(),
+            size: 0,
+            hashes: Hashes::default(),
+            limits,
+            gaps: false,
+            ahead: BTreeMap::new(),
+            ahead_bytes: 0,
+        }
+    }
+
+    /// Bytes at file offset `at`, in any order (SMB reads and writes answered out of
+    /// order, a file read twice): bytes already seen are skipped, bytes ahead are held
+    /// (up to [`MAX_AHEAD`]) until the bytes before them come. True when a bound was
+    /// hit (bytes kept, or bytes held ahead); the caller counts it.
+    pub fn push_at(&mut self, at: u64, bytes: &[u8]) -> bool {
+        if at > self.size {
+            if self.ahead_bytes + bytes.len() > MAX_AHEAD {
+                self.gaps = true;
+                return true;
+            }
+            self.ahead_bytes += bytes.len();
+            let held = self.ahead.entry(at).or_default();
+            if bytes.len() > held.len() {
+                self.ahead_bytes -= held.len();
+                *held = bytes.to_vec();
+            } else {
+                self.ahead_bytes -= bytes.len();
+            }
+            return false;
+        }
+        let mut bound = self.push_new(at, bytes);
+        while let Some(entry) = self.ahead.first_entry() {
+            if *entry.key() > self.size {
+                break;
+            }
+            let (at, held) = entry.remove_entry();
+            self.ahead_bytes -= held.len();
+            bound |= self.push_new(at, &held);
+        }
+        bound
+    }
+
+    /// The part of `bytes` (at `at`, not after the end) past what was seen.
+    fn push_new(&mut self, at: u64, bytes: &[u8]) -> bool {
+        let seen = usize::try_from(self.size - at).unwrap_or(usize::MAX);
+        bytes.get(seen..).is_some_and(|rest| self.push(rest))
     }
 
     /// The next bytes of the file; true when they pass the bytes kept for the first
@@ -118,18 +172,20 @@ impl FileSink {
     pub fn finish(self, filename: &str, tx_id: u64) -> FileRecord {
         let (md5, sha1, sha256) = self.hashes.finish();
         let whole = self.size == self.data.len() as u64;
+        // Bytes still held ahead: the bytes before them never came.
+        let gaps = self.gaps || !self.ahead.is_empty();
         FileRecord {
             filename: filename.to_string(),
             magic: magic(&self.data),
-            gaps: self.gaps,
-            state: if self.gaps { "TRUNCATED" } else { "CLOSED" },
+            gaps,
+            state: if gaps { "TRUNCATED" } else { "CLOSED" },
             md5,
             sha1,
             sha256,
             stored: false,
             size: self.size,
             tx_id,
-            storable: !self.gaps && whole,
+            storable: !gaps && whole,
             data: self.data,
         }
     }
@@ -159,6 +215,24 @@ mod tests {
         assert_eq!(rec.md5, hex(&Md5::digest(&file)));
         assert_eq!(rec.data, file[..4096]);
         assert_eq!((rec.state, rec.gaps, rec.storable, rec.tx_id), ("CLOSED", false, false, 7));
+    }
+
+    #[test]
+    fn chunks_in_any_order_and_repeated_make_the_file() {
+        let file: Vec<u8> = (0..1000u32).map(|i| (i % 241) as u8).collect();
+        let mut sink = FileSink::new(FileLimits { inspect: 1000, keep: 1000 });
+        for (at, len) in [(300, 200), (0, 100), (0, 100), (500, 500), (100, 250), (250, 50)] {
+            sink.push_at(at as u64, &file[at..at + len]);
+        }
+        assert_eq!(sink.size(), 1000);
+        let rec = sink.finish("f", 0);
+        assert_eq!(rec.data, file);
+        assert_eq!(rec.sha256, sha256_hex(&file));
+        assert_eq!(rec.state, "CLOSED");
+        let mut sink = FileSink::new(FileLimits::default());
+        sink.push_at(0, b"abc");
+        sink.push_at(10, b"xyz");
+        assert_eq!(sink.finish("g", 0).state, "TRUNCATED", "bytes 3..10 never came");
     }
 
     #[test]

@@ -142,6 +142,24 @@ pub fn smb2_write_request(fid: [u8; 16], offset: u64, data: &[u8]) -> Vec<u8> {
     fixed
 }
 
+pub fn smb2_read_request(fid: [u8; 16], offset: u64, len: u32) -> Vec<u8> {
+    let mut b = vec![0u8; 49];
+    b[0..2].copy_from_slice(&49u16.to_le_bytes());
+    b[4..8].copy_from_slice(&len.to_le_bytes());
+    b[8..16].copy_from_slice(&offset.to_le_bytes());
+    b[16..32].copy_from_slice(&fid);
+    b
+}
+
+pub fn smb2_read_response(data: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 16];
+    b[0..2].copy_from_slice(&17u16.to_le_bytes());
+    b[2] = 64 + 16; // data offset from the header's start
+    b[4..8].copy_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(data);
+    b
+}
+
 pub fn smb2_close_request(fid: [u8; 16]) -> Vec<u8> {
     let mut b = vec![0u8; 24];
     b[8..24].copy_from_slice(&fid);

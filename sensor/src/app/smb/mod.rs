@@ -118,6 +118,8 @@ struct Tx {
     rec: SmbRecord,
     /// The file a read, write or transaction is about.
     fid: Option<Vec<u8>>,
+    /// The file offset a read asked for: its response's bytes go there.
+    read_offset: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -215,6 +217,7 @@ impl SmbConn {
                 ..Default::default()
             },
             fid: None,
+            read_offset: None,
         }
     }
 
@@ -256,7 +259,12 @@ impl SmbConn {
                 self.file_data(&fid, 0, u64::MAX, data, &mut tx, cx);
                 tx.fid = Some(fid);
             }
-            Body::Read { fid } | Body::Close { fid } => {
+            Body::Read { fid, offset } => {
+                tx.rec.filename = self.name_of(&fid);
+                tx.fid = Some(fid);
+                tx.read_offset = Some(offset);
+            }
+            Body::Close { fid } => {
                 tx.rec.filename = self.name_of(&fid);
                 tx.fid = Some(fid);
             }
@@ -339,7 +347,10 @@ impl SmbConn {
             }
             Body::ReadResp { data } | Body::TransactResp { data } if ok => {
                 if let Some(fid) = tx.fid.clone() {
-                    self.file_data(&fid, 1, u64::MAX, data, &mut tx, cx);
+                    // Bytes read go where the request asked: a file read twice, or out
+                    // of order, is not its bytes one after the other.
+                    let at = tx.read_offset.unwrap_or(u64::MAX);
+                    self.file_data(&fid, 1, at, data, &mut tx, cx);
                 }
             }
             _ => {}
@@ -390,14 +401,7 @@ impl SmbConn {
             return;
         }
         let at = if offset == u64::MAX { f.data.size() } else { offset };
-        if at != f.data.size() {
-            // Out of order or with a hole: what is kept so far is not the file.
-            if at > f.data.size() {
-                f.data.gap();
-            }
-            return;
-        }
-        if f.data.push(data) {
+        if f.data.push_at(at, data) {
             cx.count("smb_bounds_hit", 1);
         }
     }

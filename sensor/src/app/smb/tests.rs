@@ -17,6 +17,15 @@ fn smb_records(out: &crate::app::parser::AppOutput) -> Vec<&SmbRecord> {
         .collect()
 }
 
+/// The first `fileinfo` record.
+fn fileinfo(out: &crate::app::parser::AppOutput) -> &crate::app::records::FileRecord {
+    let file = out.records.iter().find_map(|(_, r)| match r {
+        Record::Fileinfo(f) => Some(f),
+        _ => None,
+    });
+    file.expect("fileinfo")
+}
+
 #[test]
 fn an_smb2_session_gives_its_records_buffers_and_file() {
     for seg in [1 << 20, 7] {
@@ -49,11 +58,7 @@ fn an_smb2_session_gives_its_records_buffers_and_file() {
         assert!(
             values(&out, Buffer::FileName).contains(&"Windows\\Temp\\svchost32.exe".to_string())
         );
-        let file = out.records.iter().find_map(|(_, r)| match r {
-            Record::Fileinfo(f) => Some(f),
-            _ => None,
-        });
-        let file = file.expect("the executable as a file");
+        let file = fileinfo(&out);
         assert_eq!(file.data, b"MZ\x90\x00 payload");
         assert_eq!(file.magic, Some("PE32 executable (MS Windows)"));
         assert_eq!(c.by_name.get("smb_tx"), Some(&10));
@@ -164,15 +169,41 @@ fn a_large_file_is_hashed_whole_and_inspected_to_the_file_data_limit() {
         .map(|(_, v)| v.clone())
         .expect("file.data");
     assert_eq!(inspected, body[..crate::app::files::DEFAULT_INSPECT_LIMIT]);
-    let file = out
-        .records
-        .iter()
-        .find_map(|(_, r)| match r {
-            Record::Fileinfo(f) => Some(f),
-            _ => None,
-        })
-        .expect("fileinfo");
+    let file = fileinfo(&out);
     assert_eq!(file.size, body.len() as u64);
     assert_eq!(file.sha256, crate::app::tls::hex(&sha2::Sha256::digest(&body)));
     assert_eq!((file.state, file.gaps), ("CLOSED", false));
+}
+
+#[test]
+fn reads_land_at_their_offsets() {
+    use windows::{smb2, smb2_read_request, smb2_read_response, Smb2Head};
+    let file = [0x33; 16];
+    let h = |command, message_id, response| Smb2Head {
+        command,
+        message_id,
+        response,
+        tree_id: 5,
+        session_id: 1,
+        ..Default::default()
+    };
+    let mut script = vec![
+        (true, smb2(h(3, 1, false), &windows::smb2_tree_connect_request("\\\\SRV\\D$"))),
+        (false, smb2(h(3, 1, true), &windows::smb2_tree_connect_response(false))),
+        (true, smb2(h(5, 2, false), &windows::smb2_create_request("report.doc", 1))),
+        (false, smb2(h(5, 2, true), &windows::smb2_create_response(file, 12))),
+    ];
+    // The first half, read again (a client re-reading the header), then the second.
+    let reads: [(u64, &[u8]); 3] = [(0, b"MZ\x90\x00abcd"), (0, b"MZ\x90\x00abcd"), (8, b"efgh")];
+    for (i, (offset, data)) in reads.iter().enumerate() {
+        let id = 3 + i as u64;
+        script.push((true, smb2(h(8, id, false), &smb2_read_request(file, *offset, 8))));
+        script.push((false, smb2(h(8, id, true), &smb2_read_response(data))));
+    }
+    script.push((true, smb2(h(6, 9, false), &windows::smb2_close_request(file))));
+    script.push((false, smb2(h(6, 9, true), &[60, 0, 0, 0])));
+    let (out, _) = drive(&mut SmbConn::default(), &script, 1 << 20);
+    let file = fileinfo(&out);
+    assert_eq!(file.data, b"MZ\x90\x00abcdefgh");
+    assert_eq!((file.size, file.state), (12, "CLOSED"));
 }

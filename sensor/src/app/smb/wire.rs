@@ -57,6 +57,8 @@ pub enum Body<'a> {
     },
     Read {
         fid: Vec<u8>,
+        /// Where in the file the read starts.
+        offset: u64,
     },
     ReadResp {
         data: &'a [u8],
@@ -168,7 +170,7 @@ fn smb2_body<'a>(m: &'a [u8], b: &'a [u8], command: u16, response: bool) -> Opti
             Body::CreateResp { fid: b.get(64..80)?.to_vec(), size: u64le(b, 48)? }
         }
         (SMB2_CLOSE, false) => Body::Close { fid: b.get(8..24)?.to_vec() },
-        (SMB2_READ, false) => Body::Read { fid: b.get(16..32)?.to_vec() },
+        (SMB2_READ, false) => Body::Read { fid: b.get(16..32)?.to_vec(), offset: u64le(b, 8)? },
         (SMB2_READ, true) => {
             let (off, len) = (*b.get(2)? as usize, u32le(b, 4)? as usize);
             Body::ReadResp { data: clipped(m, off, len) }
@@ -319,7 +321,12 @@ fn smb1_body<'a>(v: &V1<'a>, command: u8, response: bool) -> Option<Body<'a>> {
             Body::CreateResp { fid: w.get(5..7)?.to_vec(), size: u64le(w, 55).unwrap_or(0) }
         }
         (SMB1_CLOSE, false) => Body::Close { fid: w.get(0..2)?.to_vec() },
-        (SMB1_READ_ANDX, false) => Body::Read { fid: w.get(4..6)?.to_vec() },
+        (SMB1_READ_ANDX, false) => {
+            // Twelve words carry the high half of the offset.
+            let high = if w.len() >= 24 { u32le(w, 20).unwrap_or(0) as u64 } else { 0 };
+            let offset = (high << 32) | u32le(w, 6)? as u64;
+            Body::Read { fid: w.get(4..6)?.to_vec(), offset }
+        }
         (SMB1_READ_ANDX, true) => {
             let (len, off) = (u16le(w, 10)? as usize, u16le(w, 12)? as usize);
             Body::ReadResp { data: clipped(v.m, off, len) }
