@@ -148,6 +148,29 @@ pub fn ip_text(ip: &std::net::IpAddr) -> String {
     out
 }
 
+/// An address in one spelling: IPv6 compressed as RFC 5952 has it (Suricata writes
+/// IPv6 in full, `2001:0db8:0000:…`; Gatewatch's sensors compressed). Anything that is
+/// not an address is left as it is.
+pub fn canonical_ip(s: &mut String) {
+    if s.contains(':') {
+        if let Ok(ip) = s.parse::<std::net::Ipv6Addr>() {
+            *s = ip.to_string();
+        }
+    }
+}
+
+impl AlertEvent {
+    /// Every address of the alert in one spelling ([`canonical_ip`]), so that the same
+    /// host reported by Suricata and by Gatewatch is one host.
+    pub fn canonicalize_addresses(&mut self) {
+        canonical_ip(&mut self.src_ip);
+        canonical_ip(&mut self.dest_ip);
+        for e in [&mut self.alert.source, &mut self.alert.target].into_iter().flatten() {
+            canonical_ip(&mut e.ip);
+        }
+    }
+}
+
 /// Microseconds since the epoch of an EVE timestamp (any zone offset).
 pub fn parse_eve_timestamp(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok().map(|d| d.timestamp_micros())
@@ -168,6 +191,18 @@ mod tests {
         }
         let far = 253_402_300_800_000_000; // year 10000
         assert_eq!(eve_timestamp(far), "+10000-01-01T00:00:00.000000+0000");
+    }
+
+    #[test]
+    fn suricata_full_ipv6_is_read_as_the_sensor_writes_it() {
+        let mut s = "2003:0051:6012:0000:0000:0000:0000:0002".to_string();
+        canonical_ip(&mut s);
+        assert_eq!(s, "2003:51:6012::2");
+        for same in ["10.0.0.1", "2003:51:6012::2", "not an address", ""] {
+            let mut s = same.to_string();
+            canonical_ip(&mut s);
+            assert_eq!(s, same);
+        }
     }
 
     #[test]

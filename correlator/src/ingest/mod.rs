@@ -189,7 +189,7 @@ impl Correlator {
 
     /// Queues an alert; alerts are written in batches (call [`Correlator::flush`] at the end).
     pub fn ingest(&mut self, alert: &AlertEvent) -> Result<(), StoreError> {
-        self.pending.push(Pending::Alert { alert: Box::new(alert.clone()), finding: None });
+        self.pending.push(pending_alert(alert.clone(), None));
         if self.pending.len() >= self.cfg.batch_size.max(1) {
             self.flush()?;
         }
@@ -199,7 +199,7 @@ impl Correlator {
     /// Queues an alert without writing a full batch: what is queued after it (a file
     /// position) is committed in the same transaction.
     pub fn queue(&mut self, alert: &AlertEvent) {
-        self.pending.push(Pending::Alert { alert: Box::new(alert.clone()), finding: None });
+        self.pending.push(pending_alert(alert.clone(), None));
     }
 
     /// Queues a finding shipped by a sensor: `id` is unique per sender (prefix it with
@@ -208,7 +208,7 @@ impl Correlator {
     /// exactly once. `alert` is `None` for protocol records (only their id is kept).
     pub fn ingest_finding(&mut self, id: String, alert: Option<AlertEvent>) {
         self.pending.push(match alert {
-            Some(alert) => Pending::Alert { alert: Box::new(alert), finding: Some(id) },
+            Some(alert) => pending_alert(alert, Some(id)),
             None => Pending::Finding(id),
         });
     }
@@ -366,6 +366,13 @@ impl Correlator {
         stats.incidents_merged = e.incidents_merged;
         Ok(stats)
     }
+}
+
+/// An alert queued for the store, its addresses in one spelling: Suricata's full IPv6
+/// and a sensor's compressed IPv6 name the same host, which must be one entity.
+fn pending_alert(mut alert: AlertEvent, finding: Option<String>) -> Pending {
+    alert.canonicalize_addresses();
+    Pending::Alert { alert: Box::new(alert), finding }
 }
 
 fn store_record(

@@ -556,3 +556,18 @@ fn an_analyst_merges_two_incidents_into_one() {
     let open = store.find_incidents(&IncidentFilter { limit: 10, ..Default::default() }).unwrap();
     assert_eq!(open.len(), 1, "the merged one leaves the queue");
 }
+
+#[test]
+fn one_ipv6_host_in_suricata_and_sensor_spelling_is_one_incident() {
+    let mut c = correlator(600, false);
+    // Suricata writes IPv6 in full; Gatewatch's sensors compressed.
+    c.ingest(&alert(&ts(0), 1, "203.0.113.7", "2001:0db8:0046:0010:0000:0000:0000:0020")).unwrap();
+    c.ingest(&alert(&ts(30), 1, "203.0.113.7", "2001:db8:46:10::20")).unwrap();
+    c.flush().unwrap();
+    let rows = incidents(&c);
+    assert_eq!((rows.len(), rows[0].alert_count), (1, 2), "{rows:#?}");
+    let hosts = c.store().incident_hosts(rows[0].id).unwrap();
+    let ips: Vec<&str> = hosts.iter().map(|h| h.ip.as_str()).collect();
+    assert!(ips.contains(&"2001:db8:46:10::20"), "{ips:?}");
+    assert!(!ips.iter().any(|ip| ip.contains("0db8")), "one spelling: {ips:?}");
+}
