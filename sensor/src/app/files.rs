@@ -32,6 +32,13 @@ pub struct FileLimits {
     pub keep: usize,
 }
 
+impl FileLimits {
+    /// The part of a file's bytes `file.data` inspects.
+    pub fn window<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        &data[..data.len().min(self.inspect)]
+    }
+}
+
 impl Default for FileLimits {
     fn default() -> Self {
         FileLimits { inspect: DEFAULT_INSPECT_LIMIT, keep: DEFAULT_KEEP }
@@ -105,13 +112,11 @@ impl FileSink {
                 self.gaps = true;
                 return true;
             }
-            self.ahead_bytes += bytes.len();
+            // The same offset twice (a read repeated): the longer is kept.
             let held = self.ahead.entry(at).or_default();
             if bytes.len() > held.len() {
-                self.ahead_bytes -= held.len();
+                self.ahead_bytes += bytes.len() - held.len();
                 *held = bytes.to_vec();
-            } else {
-                self.ahead_bytes -= bytes.len();
             }
             return false;
         }
@@ -164,7 +169,7 @@ impl FileSink {
 
     /// The bytes `file.data` inspects.
     pub fn inspected(&self) -> &[u8] {
-        &self.data[..self.data.len().min(self.limits.inspect)]
+        self.limits.window(&self.data)
     }
 
     /// The file's `fileinfo` record: size and hashes of the whole file, `TRUNCATED`

@@ -17,22 +17,22 @@ const DNS_MESSAGE: &[u8] = b"application/dns-message";
 /// The DNS message a direction of a stream carries, if any: `fields` are the
 /// direction's header fields (the request's when `is_request`), `body` its body.
 pub(super) fn message(fields: &[Field], is_request: bool, body: Option<&[u8]>) -> Option<Vec<u8>> {
-    let value = |fs: &[Field], name: &[u8]| {
-        fs.iter().find_map(|f| match f {
-            Field::Header(n, v) if n.eq_ignore_ascii_case(name) => Some(v.clone()),
+    let value = |name: &[u8]| {
+        fields.iter().find_map(|f| match f {
+            Field::Header(n, v) if n.eq_ignore_ascii_case(name) => Some(v.as_slice()),
             _ => None,
         })
     };
-    let typed = value(fields, b"content-type").is_some_and(|t| t.starts_with(DNS_MESSAGE));
+    let typed = value(b"content-type").is_some_and(|t| t.starts_with(DNS_MESSAGE));
     if typed {
         return body.filter(|b| !b.is_empty()).map(<[u8]>::to_vec);
     }
     // A GET's `?dns=` parameter.
-    if !is_request || value(fields, b":method").as_deref() != Some(b"GET") {
+    if !is_request || value(b":method") != Some(b"GET") {
         return None;
     }
-    let path = value(fields, b":path")?;
-    let query = &path[memchr::memchr(b'?', &path)? + 1..];
+    let path = value(b":path")?;
+    let query = &path[memchr::memchr(b'?', path)? + 1..];
     let param = query.split(|c| *c == b'&').find_map(|p| p.strip_prefix(b"dns="))?;
     let std: Vec<u8> = param
         .iter()

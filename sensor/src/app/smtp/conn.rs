@@ -122,7 +122,7 @@ impl SmtpConn {
             insp.meta = meta("smtp", &ev.smtp);
             for a in &mail.attachments {
                 cx.counters.smtp_attachments += 1;
-                insp.push(Buffer::FileData, &a.data[..a.data.len().min(self.file_limits.inspect)]);
+                insp.push(Buffer::FileData, self.file_limits.window(&a.data));
                 let file = file_of(&a.filename, &a.data, tx_id, mail.truncated);
                 cx.record(true, Record::Fileinfo(file));
             }
