@@ -9,6 +9,7 @@
 
 mod body;
 pub mod conn;
+mod head;
 
 pub(crate) use body::{BodySink, Encoding};
 
@@ -48,7 +49,7 @@ impl Head {
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .find(|(n, _)| head::eq_nozero(n, name.as_bytes()))
             .map(|(_, v)| v.as_slice())
     }
 
@@ -56,7 +57,7 @@ impl Head {
     pub fn header_joined(&self, name: &str) -> Option<Vec<u8>> {
         let mut out: Option<Vec<u8>> = None;
         for (n, v) in &self.headers {
-            if n.eq_ignore_ascii_case(name.as_bytes()) {
+            if head::eq_nozero(n, name.as_bytes()) {
                 let o = out.get_or_insert_with(Vec::new);
                 if !o.is_empty() {
                     o.extend_from_slice(b", ");
@@ -107,6 +108,31 @@ pub enum Event {
     Head(Box<Head>),
     /// The body of the last head is complete (also sent for messages without a body).
     Done(Box<Body>),
+}
+
+/// What [`HttpParser::parse_head`] found.
+enum Parsed {
+    NeedMore,
+    /// A head ending at this offset, with its body to read.
+    Message(usize, Head, Option<Box<BodyState>>),
+    /// An interim `100 Continue` ending at this offset: the final response follows.
+    Interim(usize),
+}
+
+/// Is this response an interim `100 Continue` (no body announced), which libhtp skips
+/// so that the final response answers the request?
+fn interim(head: &Head) -> bool {
+    head.status() == Some(100)
+        && head.header("Transfer-Encoding").is_none()
+        && head.header("Content-Length").and_then(content_length).unwrap_or(0) == 0
+}
+
+/// A Content-Length as libhtp reads it: the first run of digits, junk around it
+/// allowed.
+fn content_length(v: &[u8]) -> Option<u64> {
+    let start = v.iter().position(u8::is_ascii_digit)?;
+    let len = v[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+    std::str::from_utf8(&v[start..start + len]).ok()?.parse().ok()
 }
 
 #[derive(Debug)]
@@ -274,8 +300,9 @@ impl HttpParser {
                     return;
                 }
                 State::Upgraded => break,
-                State::Head => match self.parse_head(&mut pos, &mut request) {
-                    Ok(Some((used, head, body))) => {
+                State::Head => match self.parse_head(&mut pos, &mut request, false) {
+                    Ok(Parsed::Interim(used)) => pos = used,
+                    Ok(Parsed::Message(used, head, body)) => {
                         pos = used;
                         let switching = self.side == Side::Response && head.status() == Some(101);
                         out.push(Event::Head(Box::new(head)));
@@ -287,7 +314,7 @@ impl HttpParser {
                             self.state = State::Upgraded;
                         }
                     }
-                    Ok(None) => break,
+                    Ok(Parsed::NeedMore) => break,
                     Err(why) => {
                         match why {
                             "http.head_too_long" => self.errors.head_too_long += 1,
@@ -297,7 +324,8 @@ impl HttpParser {
                     }
                 },
                 State::Body(b) => {
-                    let (used, done, bad) = body_step(b, &self.buf[pos..], &self.limits);
+                    let (used, done, bad) =
+                        body_step(b, &self.buf[pos..], &self.limits, &mut self.errors);
                     pos += used;
                     if bad {
                         self.errors.bad_chunk += 1;
@@ -328,8 +356,8 @@ impl HttpParser {
 
     /// The stream ended (FIN, RST, flow end) or has a gap: a body delimited by the
     /// close ends here; anything else pending is reported incomplete.
-    /// A head cut short is parsed as far as it goes (as if the blank line followed) and
-    /// reported with an incomplete, empty body.
+    /// A head cut short is parsed as far as it goes and reported with an incomplete,
+    /// empty body; a response without a head is a body to the close.
     pub fn close(&mut self, out: &mut Vec<Event>) {
         match std::mem::replace(&mut self.state, State::Head) {
             State::Body(b) => {
@@ -337,12 +365,21 @@ impl HttpParser {
                 out.push(Event::Done(Box::new(self.finish_body(*b, incomplete))));
             }
             State::Head if self.buf.iter().any(|c| !c.is_ascii_whitespace()) => {
-                self.buf.extend_from_slice(b"\r\n\r\n");
                 let mut pos = 0;
                 let mut no_request = RequestInfo::default;
-                if let Ok(Some((_, head, _))) = self.parse_head(&mut pos, &mut no_request) {
+                if let Ok(Parsed::Message(used, head, body)) =
+                    self.parse_head(&mut pos, &mut no_request, true)
+                {
                     out.push(Event::Head(Box::new(head)));
-                    let body = Body { incomplete: true, ..Body::default() };
+                    let rest = self.buf.split_off(used.min(self.buf.len()));
+                    let body = match body {
+                        Some(mut b) if !rest.is_empty() => {
+                            body_step(&mut b, &rest, &self.limits, &mut self.errors);
+                            let incomplete = !matches!(b.framing, Framing::UntilClose);
+                            self.finish_body(*b, incomplete)
+                        }
+                        _ => Body { incomplete: true, ..Body::default() },
+                    };
                     out.push(Event::Done(Box::new(body)));
                 }
                 self.state = State::Head;
@@ -357,105 +394,119 @@ impl HttpParser {
         b.sink.finish(&self.limits, incomplete, &mut self.errors.decode_failed)
     }
 
-    /// Parses a head starting at `pos`. `Ok(None)`: need more bytes.
-    #[allow(clippy::type_complexity)]
+    /// Parses a head starting at `pos`. `Ok(None)`: need more bytes. `closing`: no
+    /// more bytes will come, so the buffer's end ends the last line.
     /// `pos_io` moves past blank lines and junk even when the head is not complete yet.
     fn parse_head(
         &mut self,
         pos_io: &mut usize,
         request: &mut impl FnMut() -> RequestInfo,
-    ) -> Result<Option<(usize, Head, Option<Box<BodyState>>)>, &'static str> {
+        closing: bool,
+    ) -> Result<Parsed, &'static str> {
+        let Some(pos) = self.message_start(pos_io, closing)? else {
+            return Ok(Parsed::NeedMore);
+        };
+        let rest = &self.buf[pos..];
+        if self.side == Side::Response {
+            let line = head::start_line(&self.buf, pos, self.side, closing).map(|(l, _)| l);
+            if line.is_some_and(|l| !head::looks_like_status_line(l)) {
+                // Browsers take it for a body without a head (HTTP/0.9), to the close.
+                let sink = BodySink::new(Encoding::default());
+                let body = Box::new(BodyState { framing: Framing::UntilClose, sink });
+                return Ok(Parsed::Message(pos, Head::default(), Some(body)));
+            }
+        }
+        let Some(scan) = head::scan(&self.buf, pos, self.side, closing) else {
+            if rest.len() > self.limits.max_head {
+                return Err("http.head_too_long");
+            }
+            *pos_io = pos;
+            return Ok(Parsed::NeedMore);
+        };
+        let raw = &rest[..scan.end];
+        let head = Head {
+            parts: split_start_line(&scan.start_line, self.side),
+            start_line: scan.start_line,
+            headers: scan.headers,
+            raw_headers: raw[scan.header_start.min(raw.len())..].to_vec(),
+            raw: raw.to_vec(),
+        };
+        if self.side == Side::Response && interim(&head) {
+            return Ok(Parsed::Interim(pos + scan.end));
+        }
+        let framing = self.framing(&head, request);
+        let body = framing.map(|framing| {
+            Box::new(BodyState { framing, sink: BodySink::new(Encoding::of(&head)) })
+        });
+        Ok(Parsed::Message(pos + scan.end, head, body))
+    }
+
+    /// Skips blank lines and junk before a message (counted): where the message
+    /// starts, or `None` when more bytes are needed to tell.
+    fn message_start(
+        &mut self,
+        pos_io: &mut usize,
+        closing: bool,
+    ) -> Result<Option<usize>, &'static str> {
         let mut pos = *pos_io;
-        // Skip blank lines and junk before a message (counted).
         loop {
             let rest = &self.buf[pos..];
             if rest.is_empty() {
-                {
-                    *pos_io = pos;
-                    return Ok(None);
-                }
+                *pos_io = pos;
+                return Ok(None);
             }
             if rest[0] == b'\r' || rest[0] == b'\n' {
                 pos += 1;
                 continue;
             }
-            let ok = match self.side {
-                Side::Request => looks_like_request(rest),
-                Side::Response => looks_like_response(rest),
-            };
-            match ok {
-                Some(true) => break,
+            if self.side == Side::Response {
+                // libhtp skips a line of two bytes or less, and a line followed by one
+                // that starts with `H`; any other line that is not a status line
+                // starts a body without a head.
+                let Some((line, next)) = head::start_line(&self.buf, pos, self.side, closing)
+                else {
+                    if rest.len() > self.limits.max_head {
+                        return Err("http.head_too_long");
+                    }
+                    *pos_io = pos;
+                    return Ok(None);
+                };
+                if head::looks_like_status_line(line) {
+                    return Ok(Some(pos));
+                }
+                let after = &self.buf[next..];
+                if after.len() < 2 && !closing {
+                    *pos_io = pos;
+                    return Ok(None);
+                }
+                if after.len() > 1 && (after[0] == b'H' || line.len() <= 2) {
+                    self.errors.junk_bytes += (next - pos) as u64;
+                    pos = next;
+                    continue;
+                }
+                return Ok(Some(pos));
+            }
+            match looks_like_request(rest) {
+                Some(true) => return Ok(Some(pos)),
                 None => {
                     *pos_io = pos;
                     return Ok(None);
                 }
-                Some(false) => {
-                    // Unknown method: accept `TOKEN SP target SP HTTP/x` as a request.
-                    if self.side == Side::Request && generic_request_line(rest) {
-                        break;
+                // Unknown method: accept `TOKEN SP target SP HTTP/x` as a request.
+                Some(false) if generic_request_line(rest) => return Ok(Some(pos)),
+                Some(false) => match memchr::memchr(b'\n', rest) {
+                    Some(nl) => {
+                        self.errors.junk_bytes += nl as u64 + 1;
+                        pos += nl + 1;
                     }
-                    match memchr::memchr(b'\n', rest) {
-                        Some(nl) => {
-                            self.errors.junk_bytes += nl as u64 + 1;
-                            pos += nl + 1;
-                        }
-                        None if rest.len() > self.limits.max_head => {
-                            return Err("http.head_too_long")
-                        }
-                        None => {
-                            *pos_io = pos;
-                            return Ok(None);
-                        }
+                    None if rest.len() > self.limits.max_head => return Err("http.head_too_long"),
+                    None => {
+                        *pos_io = pos;
+                        return Ok(None);
                     }
-                }
+                },
             }
         }
-        let rest = &self.buf[pos..];
-        let Some(end) = find_head_end(rest) else {
-            if rest.len() > self.limits.max_head {
-                return Err("http.head_too_long");
-            }
-            {
-                *pos_io = pos;
-                return Ok(None);
-            }
-        };
-        let raw = &rest[..end];
-        let mut lines = split_lines(raw);
-        let start_line = lines.next().unwrap_or_default().to_vec();
-        let parts = split_start_line(&start_line, self.side);
-        let mut headers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        for line in lines {
-            if line.is_empty() {
-                break;
-            }
-            if line[0] == b' ' || line[0] == b'\t' {
-                // Obsolete line folding: continues the previous value.
-                if let Some((_, v)) = headers.last_mut() {
-                    v.push(b' ');
-                    v.extend_from_slice(line.trim_ascii());
-                }
-                continue;
-            }
-            match memchr::memchr(b':', line) {
-                Some(c) => headers
-                    .push((line[..c].trim_ascii().to_vec(), line[c + 1..].trim_ascii().to_vec())),
-                None => headers.push((line.trim_ascii().to_vec(), Vec::new())),
-            }
-        }
-        let header_start = memchr::memchr(b'\n', raw).map_or(raw.len(), |i| i + 1);
-        let head = Head {
-            parts,
-            start_line,
-            headers,
-            raw_headers: raw[header_start..].to_vec(),
-            raw: raw.to_vec(),
-        };
-        let framing = self.framing(&head, request);
-        let body = framing.map(|framing| {
-            Box::new(BodyState { framing, sink: BodySink::new(Encoding::of(&head)) })
-        });
-        Ok(Some((pos + end, head, body)))
     }
 
     /// How the body of a message is delimited; `None` for no body.
@@ -463,22 +514,26 @@ impl HttpParser {
         if self.side == Side::Response {
             let req = request();
             let status = head.status().unwrap_or(200);
-            if req.head_method || (100..200).contains(&status) || status == 204 || status == 304 {
+            let announced = head.header("Transfer-Encoding").is_some()
+                || head.header("Content-Length").is_some();
+            // A 1xx, 204 or 304 has no body, unless it announces one: browsers read it.
+            let bodiless = (100..200).contains(&status) || status == 204 || status == 304;
+            if req.head_method || (bodiless && !announced) {
                 return None;
             }
             if req.connect && (200..300).contains(&status) {
                 return None;
             }
         }
-        let chunked = head
-            .header_joined("Transfer-Encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked"));
+        let chunked = head.header_joined("Transfer-Encoding").is_some_and(|v| {
+            let v: Vec<u8> = v.iter().filter(|c| **c != 0).map(u8::to_ascii_lowercase).collect();
+            v.windows(7).any(|w| w == b"chunked")
+        });
         if chunked {
             return Some(Framing::Chunked(Chunk::Size));
         }
         if let Some(cl) = head.header("Content-Length") {
-            let n = std::str::from_utf8(cl).ok().and_then(|s| s.trim().parse::<u64>().ok());
-            return match n {
+            return match content_length(cl) {
                 Some(0) => None,
                 Some(n) => Some(Framing::Length(n)),
                 // A bad length: a request then has no body; a response runs to the close.
@@ -494,7 +549,12 @@ impl HttpParser {
 }
 
 /// Consumes body bytes; returns (bytes used, body complete, malformed).
-fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, bool) {
+fn body_step(
+    b: &mut BodyState,
+    data: &[u8],
+    limits: &Limits,
+    errors: &mut HttpErrors,
+) -> (usize, bool, bool) {
     let mut used = 0;
     loop {
         let rest = &data[used..];
@@ -516,23 +576,33 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
             }
             Framing::Chunked(Chunk::Size) => {
                 let Some(nl) = memchr::memchr(b'\n', rest) else {
+                    if !could_be_chunk_length(rest) {
+                        // As libhtp: not chunked after all; the rest is the body.
+                        errors.bad_chunk += 1;
+                        b.framing = Framing::UntilClose;
+                        continue;
+                    }
                     if rest.len() > 1024 {
                         return (used, false, true);
                     }
                     return (used, false, false);
                 };
-                let line = rest[..nl].trim_ascii();
-                let hex_part = line.split(|c| *c == b';').next().unwrap_or_default();
-                let hex_part = hex_part.trim_ascii();
-                let size = std::str::from_utf8(hex_part)
-                    .ok()
-                    .and_then(|s| u64::from_str_radix(s, 16).ok());
-                used += nl + 1;
-                match size {
-                    None if line.is_empty() => {} // stray CRLF: lenient
-                    None => return (used, false, true),
-                    Some(0) => b.framing = Framing::Chunked(Chunk::Trailer),
-                    Some(n) => b.framing = Framing::Chunked(Chunk::Data(n)),
+                let line = &rest[..=nl];
+                match chunk_length(line) {
+                    ChunkLine::Skip => used += nl + 1,
+                    ChunkLine::Size(0) => {
+                        used += nl + 1;
+                        b.framing = Framing::Chunked(Chunk::Trailer);
+                    }
+                    ChunkLine::Size(n) => {
+                        used += nl + 1;
+                        b.framing = Framing::Chunked(Chunk::Data(n));
+                    }
+                    // As libhtp: the line and all after it are the body.
+                    ChunkLine::Invalid => {
+                        errors.bad_chunk += 1;
+                        b.framing = Framing::UntilClose;
+                    }
                 }
             }
             Framing::Chunked(Chunk::Data(n)) => {
@@ -547,19 +617,14 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
                     Framing::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) });
             }
             Framing::Chunked(Chunk::DataEnd) => {
-                if rest.is_empty() {
-                    return (used, false, false);
-                }
-                if rest[0] == b'\r' {
-                    if rest.len() < 2 {
-                        return (used, false, false);
+                // Whatever follows chunk data up to the line end is skipped, as libhtp.
+                match memchr::memchr(b'\n', rest) {
+                    Some(nl) => {
+                        used += nl + 1;
+                        b.framing = Framing::Chunked(Chunk::Size);
                     }
-                    used += if rest[1] == b'\n' { 2 } else { 1 };
-                } else if rest[0] == b'\n' {
-                    used += 1;
+                    None => return (used + rest.len(), false, false),
                 }
-                // Anything else: the size line follows directly (lenient).
-                b.framing = Framing::Chunked(Chunk::Size);
             }
             Framing::Chunked(Chunk::Trailer) => {
                 let Some(nl) = memchr::memchr(b'\n', rest) else {
@@ -577,6 +642,44 @@ fn body_step(b: &mut BodyState, data: &[u8], limits: &Limits) -> (usize, bool, b
     }
 }
 
+/// Bytes that libhtp skips before a chunk length.
+fn is_chunk_ctl(c: u8) -> bool {
+    matches!(c, b'\r' | b'\n' | b' ' | b'\t' | 0x0b | 0x0c)
+}
+
+/// Can these bytes (no line end yet) still start a chunk length?
+fn could_be_chunk_length(data: &[u8]) -> bool {
+    data.iter().find(|c| !is_chunk_ctl(**c)).is_none_or(|c| c.is_ascii_hexdigit())
+}
+
+/// A chunk-size line as libhtp reads it.
+#[derive(Debug, PartialEq, Eq)]
+enum ChunkLine {
+    Size(u64),
+    /// Blank, or a size beyond 2^31: read the next line.
+    Skip,
+    /// No hex digits: the body is not chunked after all.
+    Invalid,
+}
+
+/// Control bytes, then spaces, then hex digits; whatever follows them (an
+/// extension, junk) is ignored.
+fn chunk_length(line: &[u8]) -> ChunkLine {
+    let start = line.iter().take_while(|c| is_chunk_ctl(**c)).count();
+    let rest = &line[start..];
+    if rest.is_empty() {
+        return ChunkLine::Skip;
+    }
+    let sp = rest.iter().take_while(|c| matches!(c, b' ' | b'\t')).count();
+    let digits = rest[sp..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    let hex = &rest[sp..sp + digits];
+    match std::str::from_utf8(hex).ok().and_then(|h| u64::from_str_radix(h, 16).ok()) {
+        Some(n) if n > i32::MAX as u64 => ChunkLine::Skip,
+        Some(n) => ChunkLine::Size(n),
+        None => ChunkLine::Invalid,
+    }
+}
+
 fn generic_request_line(rest: &[u8]) -> bool {
     let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     let line = rest[..line_end].trim_ascii();
@@ -587,25 +690,6 @@ fn generic_request_line(rest: &[u8]) -> bool {
     !method.is_empty()
         && method.iter().all(|c| c.is_ascii_alphabetic() || *c == b'-' || *c == b'_')
         && proto.starts_with(b"HTTP/")
-}
-
-/// End of the head (just past the blank line), with bare `\n` accepted.
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(nl) = memchr::memchr(b'\n', &buf[i..]) {
-        let at = i + nl;
-        match buf.get(at + 1) {
-            Some(b'\n') => return Some(at + 2),
-            Some(b'\r') if buf.get(at + 2) == Some(&b'\n') => return Some(at + 3),
-            _ => {}
-        }
-        i = at + 1;
-    }
-    None
-}
-
-fn split_lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
-    raw.split(|c| *c == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l))
 }
 
 fn split_start_line(line: &[u8], side: Side) -> [Vec<u8>; 3] {

@@ -128,7 +128,9 @@ fn lenient_with_junk_folding_and_unknown_methods() {
     );
     let h = heads(&ev);
     assert_eq!(h[0].parts[0], b"FOO");
-    assert_eq!(h[0].header("a"), Some(&b"1 continued"[..]));
+    // One fold byte joins the lines; the rest of the continuation's whitespace stays,
+    // as libhtp keeps it.
+    assert_eq!(h[0].header("a"), Some(&b"1  continued"[..]));
     assert_eq!(p.errors.junk_bytes, 8);
     // A target with spaces.
     let (ev, _) = parse(Side::Request, &[b"GET /a b c HTTP/1.1\r\n\r\n"]);
@@ -142,7 +144,8 @@ fn a_head_cut_short_is_parsed_on_close() {
     p.close(&mut ev);
     let h = heads(&ev);
     assert_eq!(h[0].start_line, b"GET /x HTTP/1.0");
-    assert_eq!(h[0].header("user-ag"), Some(&b""[..]));
+    // A line without a colon is a header without a name, as libhtp reads it.
+    assert_eq!(h[0].headers[1], (Vec::new(), b"User-Ag".to_vec()));
     assert!(bodies(&ev)[0].incomplete);
     // Nothing but whitespace: nothing to report.
     let (mut ev, mut p) = parse(Side::Request, &[b"\r\n"]);
@@ -170,11 +173,70 @@ fn bounds_end_the_direction() {
     p.feed(&[b'a'; 200], RequestInfo::default, &mut out);
     assert!(p.is_dead());
     assert_eq!(p.errors.head_too_long, 1);
-    let (ev, p) =
+    // A chunk size without hex digits: as libhtp, the body is not chunked after all
+    // and runs to the close, the bad line included.
+    let (mut ev, mut p) =
         parse(Side::Response, &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]);
-    assert!(p.is_dead());
-    assert_eq!(bodies(&ev).len(), 1);
-    assert!(bodies(&ev)[0].incomplete);
+    assert!(!p.is_dead());
+    p.close(&mut ev);
+    assert_eq!(bodies(&ev)[0].data, b"zz\r\n");
+    assert_eq!(p.errors.bad_chunk, 1);
+}
+
+#[test]
+fn chunk_sizes_read_as_libhtp_reads_them() {
+    for (line, want) in [
+        (&b"f\x00\r\n"[..], ChunkLine::Size(15)),
+        (b"f x\r\n", ChunkLine::Size(15)),
+        (b"\x0bf\r\n", ChunkLine::Size(15)),
+        (b" 1a;ext=1\r\n", ChunkLine::Size(26)),
+        (b"\r\n", ChunkLine::Skip),
+        (b"ffffffff\r\n", ChunkLine::Skip),
+        (b"X5O!P\r\n", ChunkLine::Invalid),
+    ] {
+        assert_eq!(chunk_length(line), want, "{line:?}");
+    }
+    // Chunk data ends at the next line end, whatever precedes it.
+    let (ev, _) = parse(
+        Side::Response,
+        &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcJUNK\r\n2\r\nde\r\n0\r\n\r\n"],
+    );
+    assert_eq!(bodies(&ev)[0].data, b"abcde");
+}
+
+#[test]
+fn content_codings_stack_and_fall_back_as_libhtp() {
+    use std::io::Write;
+    let gz = |d: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(d).unwrap();
+        e.finish().unwrap()
+    };
+    let raw_deflate = |d: &[u8]| {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(d).unwrap();
+        e.finish().unwrap()
+    };
+    let respond = |ce: &str, body: &[u8]| {
+        let mut m = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: {ce}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        m.extend_from_slice(body);
+        let (ev, _) = parse(Side::Response, &[&m]);
+        bodies(&ev)[0].data.clone()
+    };
+    // Two layers, the last listed undone first.
+    assert_eq!(respond("deflate, gzip", &gz(&raw_deflate(b"secret"))), b"secret");
+    // Labelled gzip, sent as raw deflate: the fallback decoder reads it.
+    assert_eq!(respond("gzip", &raw_deflate(b"secret")), b"secret");
+    // Reserved flag bits in the gzip header are ignored, as browsers ignore them.
+    let mut odd = gz(b"secret");
+    odd[3] |= 0x20;
+    assert_eq!(respond("gzip", &odd), b"secret");
+    // Nothing decodes: the bytes pass through.
+    assert_eq!(respond("gzip", b"plain"), b"plain");
 }
 
 #[test]
