@@ -24,10 +24,12 @@ use crate::scan::ContentScanner;
 use crate::sigma::SigmaEval;
 use crate::stats::SensorStats;
 use crate::stream::{Memcap, StreamStats};
+use events::{decode_events, EventPacket};
 use gatewatch_rules::sigma::SigmaSet;
 
 mod alerts;
 mod app_events;
+mod events;
 mod flows;
 mod inspect;
 mod replay;
@@ -265,7 +267,14 @@ impl Sensor {
                 let d = &mut self.stats.decoder;
                 d.invalid += 1;
                 d.event(e);
-                return Ok(());
+                let Some(u) = decode::undecoded(frame.link, frame.data) else { return Ok(()) };
+                let at =
+                    EventPacket { ts, version: u.version, proto: u.proto, src: u.src, dst: u.dst };
+                return self.inspect_events(
+                    &at,
+                    &decode_events(u.version, u.events, Some(e)),
+                    sink,
+                );
             }
         };
         let d = &mut self.stats.decoder;
@@ -306,7 +315,11 @@ impl Sensor {
         let (bytes, defragmented): (&[u8], bool) = match l3.fragment {
             Some(frag) => {
                 self.stats.decoder.fragments += 1;
-                match self.defrag.insert(&l3, frag, ts) {
+                let mut events = l3.events;
+                let whole = self.defrag.insert(&l3, frag, ts, &mut events);
+                let at = event_packet(ts, &l3);
+                self.inspect_events(&at, &decode_events(l3.version, events, None), sink)?;
+                match whole {
                     Some(v) => {
                         owned = v;
                         (&owned, true)
@@ -322,7 +335,9 @@ impl Sensor {
                 let d = &mut self.stats.decoder;
                 d.invalid += 1;
                 d.event(e);
-                return Ok(());
+                let events = if defragmented { Default::default() } else { l3.events };
+                let events = decode_events(l3.version, events, Some(e));
+                return self.inspect_events(&event_packet(ts, &l3), &events, sink);
             }
         };
         if self.checksum.mode != ChecksumMode::No {
@@ -338,6 +353,11 @@ impl Sensor {
         }
         self.inspect(frame, &l3, &l4, defragmented, sink)
     }
+}
+
+/// A packet's time, protocol and addresses, for [`Sensor::inspect_events`].
+fn event_packet(ts: i64, l3: &decode::L3<'_>) -> EventPacket {
+    EventPacket { ts, version: l3.version, proto: l3.proto, src: l3.src, dst: l3.dst }
 }
 
 /// The EVE `stats` record around a `stats` object.

@@ -25,14 +25,14 @@ pub use flow_state::{FlowState, Migration};
 pub use inspect::InspectStats;
 use inspect::LowerCache;
 use iponly::IpOnlyIndex;
-pub use packet::{FlowView, IcmpInfo, Packet, StreamChunk, TcpInfo};
+pub use packet::{FlowView, IcmpInfo, Packet, PacketEvent, StreamChunk, TcpInfo};
 use ports::PortIndex;
 pub use prefilter::BulkMatcher;
 use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use profile::{since, PrefilterLine, Profile, ProfileReport, RuleLine};
 use threshold::ThresholdTable;
 
-use crate::signature::{Signature, Transform};
+use crate::signature::{HeaderCheck, Signature, Transform};
 
 /// A rule that matched and should be reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +130,9 @@ pub struct RuleSet {
     ip_only: [IpOnlyIndex; 4],
     flowbit_names: Vec<String>,
     limits: Limits,
+    /// Some rule tests a decoder, stream or parser event: packets that carry events
+    /// but are not otherwise inspected (fragments, undecodable) are shown to the rules.
+    event_rules: bool,
     /// Unique per compiled set: tells a shared threshold table whether it has already
     /// been re-keyed to this set.
     id: u64,
@@ -200,7 +203,11 @@ impl RuleSet {
             rules.push(compiled);
         }
         let ip_only = ip_only_lists.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
+        let event_rules = rules.iter().any(|r: &Compiled| {
+            r.sig.header_checks.iter().any(|h| matches!(h, HeaderCheck::Event { .. }))
+        });
         RuleSet {
+            event_rules,
             id: NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules,
             prefilters: pfs
@@ -215,6 +222,11 @@ impl RuleSet {
             flowbit_names,
             limits,
         }
+    }
+
+    /// Does some rule test packet events?
+    pub fn has_event_rules(&self) -> bool {
+        self.event_rules
     }
 
     /// The limits the set was built with.

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::signature::{AppProto, Buffer};
+use crate::signature::{AppProto, Buffer, EventKind};
 
 /// What the sensor tells the engine about one packet.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +50,16 @@ pub struct Packet<'a> {
     /// handshake, as Suricata's `encryption-handling: track-only`): rules with payload
     /// keywords do not match; header rules still do.
     pub no_payload_inspection: bool,
+    /// Events the decoders, stream tracking and parsers raised on this packet.
+    pub events: &'a [PacketEvent],
+}
+
+/// An event raised on a packet (`decode-event`, `stream-event`, `app-layer-event`):
+/// Suricata's event name, lowercase, without the `decoder.` or `stream.` prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketEvent {
+    pub kind: EventKind,
+    pub name: &'static str,
 }
 
 impl<'a> Packet<'a> {
@@ -81,6 +91,7 @@ impl<'a> Packet<'a> {
             stream: None,
             payload_seen: false,
             no_payload_inspection: false,
+            events: &[],
         }
     }
 }

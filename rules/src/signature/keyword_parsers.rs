@@ -4,8 +4,8 @@
 
 use super::content::unquote;
 use super::keywords::{
-    ByteCmp, ByteOp, ByteRead, FlagMode, FlowCond, Flowbit, FlowbitCmd, HeaderCheck, NumCmp,
-    PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
+    ByteCmp, ByteOp, ByteRead, EventKind, FlagMode, FlowCond, Flowbit, FlowbitCmd, HeaderCheck,
+    NumCmp, PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
 };
 use super::{Buffer, ParseError, Signature};
 
@@ -507,9 +507,49 @@ pub(super) fn parse_fragbits(v: &str) -> Result<HeaderCheck, ParseError> {
     Ok(HeaderCheck::FragBits { bits, mode })
 }
 
+/// `decode-event:ipv6.frag_overlap`, `stream-event:3whs_ack_in_wrong_dir`,
+/// `app-layer-event:http.invalid_request_chunk_len`: one event name, a dotted
+/// lowercase word (the `decoder.` and `stream.` prefixes are accepted and dropped).
+pub(super) fn parse_event(keyword: &str, v: &str) -> Result<HeaderCheck, ParseError> {
+    let kind = match keyword.as_bytes()[0] {
+        b'd' => EventKind::Decode,
+        b's' => EventKind::Stream,
+        _ => EventKind::AppLayer,
+    };
+    let name = v.trim().to_ascii_lowercase();
+    let name = match kind {
+        EventKind::Decode => name.strip_prefix("decoder.").unwrap_or(&name),
+        EventKind::Stream => name.strip_prefix("stream.").unwrap_or(&name),
+        EventKind::AppLayer => &name,
+    };
+    let ok = !name.is_empty()
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+        && (kind == EventKind::Stream || kind == EventKind::AppLayer || name.contains('.'));
+    if !ok {
+        return Err(ParseError::invalid(keyword, format!("`{v}` is not an event name")));
+    }
+    Ok(HeaderCheck::Event { kind, name: name.to_string() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_names() {
+        let e = parse_event("decode-event", " decoder.IPv6.frag_overlap").unwrap();
+        assert_eq!(
+            e,
+            HeaderCheck::Event { kind: EventKind::Decode, name: "ipv6.frag_overlap".into() }
+        );
+        let e = parse_event("stream-event", "3whs_ack_in_wrong_dir").unwrap();
+        assert_eq!(
+            e,
+            HeaderCheck::Event { kind: EventKind::Stream, name: "3whs_ack_in_wrong_dir".into() }
+        );
+        assert!(parse_event("decode-event", "frag overlap").is_err());
+        assert!(parse_event("decode-event", "overlap").is_err());
+    }
 
     #[test]
     fn tcp_flags() {

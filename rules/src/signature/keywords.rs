@@ -313,6 +313,23 @@ pub enum HeaderCheck {
     /// `ftpbounce`: the address of an FTP PORT command is not the client's (a bounce
     /// scan through the server).
     FtpBounce,
+    /// `decode-event`, `stream-event`, `app-layer-event`: the packet carries this event
+    /// (names lowercase, without the `decoder.`/`stream.` prefix).
+    Event {
+        kind: EventKind,
+        name: String,
+    },
+}
+
+/// Who raised an event on a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// The packet decoders and IP defragmentation (`decode-event`).
+    Decode,
+    /// TCP stream tracking and reassembly (`stream-event`).
+    Stream,
+    /// An application-layer parser, or protocol detection (`app-layer-event`).
+    AppLayer,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

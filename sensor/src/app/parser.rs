@@ -101,6 +101,9 @@ pub struct AppOutput {
     pub scan_chunks: Vec<(bool, Vec<u8>)>,
     /// Connections the session announced (FTP data channels).
     pub expect: Vec<super::expect::Expect>,
+    /// Anomalies the parsers found in this packet's data (`app-layer-event`), by
+    /// Suricata's names (`http.request_chunk_extension`).
+    pub events: Vec<&'static str>,
 }
 
 /// Counters of the application layer (all sessions of a worker).
@@ -144,6 +147,13 @@ impl AppCx<'_> {
 
     pub fn inspect(&mut self, insp: Inspection) {
         self.out.inspections.push(insp);
+    }
+
+    /// An anomaly of the protocol (`app-layer-event`), by Suricata's name.
+    pub fn event(&mut self, name: &'static str) {
+        if !self.out.events.contains(&name) {
+            self.out.events.push(name);
+        }
     }
 
     /// An EVE record sent by the protocol's client (`to_server`) or server.

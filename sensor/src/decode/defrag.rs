@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Fragment, L3};
+use super::{DecodeEvents, Fragment, L3};
 
 /// Largest reassembled IP payload (an IPv4 datagram is at most 65,535 bytes).
 const MAX_DATAGRAM: u32 = 65_535;
@@ -112,8 +112,19 @@ impl Defrag {
 
     /// Adds a fragment; returns the reassembled transport bytes when the datagram is
     /// complete.
-    pub fn insert(&mut self, l3: &L3<'_>, frag: Fragment, now_us: i64) -> Option<Vec<u8>> {
+    /// Adds a fragment; the datagram once complete. Events of the fragment itself
+    /// (overlap, bad length, too large) are added to `events`.
+    pub fn insert(
+        &mut self,
+        l3: &L3<'_>,
+        frag: Fragment,
+        now_us: i64,
+        events: &mut DecodeEvents,
+    ) -> Option<Vec<u8>> {
         self.stats.fragments += 1;
+        if frag.more && l3.payload.len() % 8 != 0 {
+            events.insert(DecodeEvents::FRAG_INVALID_LENGTH);
+        }
         if now_us.saturating_sub(self.last_sweep_us) > 1_000_000 {
             self.sweep(now_us);
         }
@@ -121,6 +132,7 @@ impl Defrag {
         let start = frag.offset;
         let end = start + l3.payload.len() as u32;
         if end > MAX_DATAGRAM {
+            events.insert(DecodeEvents::FRAG_PKT_TOO_LARGE);
             self.stats.too_large += 1;
             self.remove(&key);
             return None;
@@ -187,6 +199,7 @@ impl Defrag {
             t.data[s..e].copy_from_slice(&l3.payload[s - start as usize..]);
         }
         if overlapped {
+            events.insert(DecodeEvents::FRAG_OVERLAP);
             self.stats.overlaps += 1;
         }
         if conflict {
@@ -233,6 +246,7 @@ mod tests {
             vlan: [0, 0],
             header: &[],
             payload,
+            events: Default::default(),
         }
     }
 
@@ -243,16 +257,25 @@ mod tests {
     #[test]
     fn out_of_order_and_first_wins() {
         let mut d = Defrag::new(DefragConfig::default());
-        assert!(d.insert(&l3(b"CCCC"), frag(16, false), 0).is_none());
-        assert!(d.insert(&l3(b"AAAAAAAA"), frag(0, true), 0).is_none());
+        assert!(d.insert(&l3(b"CCCC"), frag(16, false), 0, &mut DecodeEvents::default()).is_none());
+        assert!(d
+            .insert(&l3(b"AAAAAAAA"), frag(0, true), 0, &mut DecodeEvents::default())
+            .is_none());
         // Overlaps 8..16 fully and conflicts with nothing yet; then a conflicting copy.
-        assert!(d.insert(&l3(b"XXXXXXXX"), frag(4, true), 0).is_none());
-        let out = d.insert(&l3(b"BBBBBBBB"), frag(8, true), 0).unwrap();
+        let mut ev = DecodeEvents::default();
+        assert!(d.insert(&l3(b"XXXXXXXX"), frag(4, true), 0, &mut ev).is_none());
+        assert_eq!(ev.names(4).collect::<Vec<_>>(), ["ipv4.frag_overlap"]);
+        let out =
+            d.insert(&l3(b"BBBBBBBB"), frag(8, true), 0, &mut DecodeEvents::default()).unwrap();
         // First wins: A keeps 4..8, X keeps 8..12.
         assert_eq!(&out, b"AAAAAAAAXXXXBBBBCCCC");
         assert_eq!(d.stats.reassembled, 1);
         assert!(d.stats.overlap_conflicts >= 2);
         assert_eq!(d.buffered_bytes(), 0);
+        // Not the last fragment, yet not a multiple of 8 bytes.
+        let mut ev = DecodeEvents::default();
+        d.insert(&l3(b"abc"), Fragment { id: 8, offset: 0, more: true }, 0, &mut ev);
+        assert_eq!(ev.names(6).collect::<Vec<_>>(), ["ipv6.frag_invalid_length"]);
     }
 
     #[test]
@@ -261,15 +284,30 @@ mod tests {
             Defrag::new(DefragConfig { max_trackers: 2, memcap_bytes: 100, timeout_secs: 1 });
         for id in 0..5 {
             let f = Fragment { id, offset: 0, more: true };
-            d.insert(&l3(b"abcdefgh"), f, 0);
+            d.insert(&l3(b"abcdefgh"), f, 0, &mut DecodeEvents::default());
         }
         assert_eq!(d.in_progress(), 2);
         assert_eq!(d.stats.tracker_evictions, 3);
-        d.insert(&l3(&[0u8; 200]), Fragment { id: 99, offset: 0, more: true }, 0);
+        d.insert(
+            &l3(&[0u8; 200]),
+            Fragment { id: 99, offset: 0, more: true },
+            0,
+            &mut DecodeEvents::default(),
+        );
         assert_eq!(d.stats.memcap_drops, 1);
-        d.insert(&l3(b"x"), Fragment { id: 50, offset: 65_535, more: false }, 0);
+        d.insert(
+            &l3(b"x"),
+            Fragment { id: 50, offset: 65_535, more: false },
+            0,
+            &mut DecodeEvents::default(),
+        );
         assert_eq!(d.stats.too_large, 1);
-        d.insert(&l3(b"abcdefgh"), Fragment { id: 77, offset: 8, more: true }, 5_000_000);
+        d.insert(
+            &l3(b"abcdefgh"),
+            Fragment { id: 77, offset: 8, more: true },
+            5_000_000,
+            &mut DecodeEvents::default(),
+        );
         assert!(d.stats.timeouts >= 2);
     }
 
@@ -293,7 +331,7 @@ mod tests {
             seq.extend(0..pieces.len());
             for i in seq {
                 let (a, b) = pieces[i];
-                if let Some(out) = d.insert(&l3(&data[a..b]), frag(a as u32, b != len), 0) {
+                if let Some(out) = d.insert(&l3(&data[a..b]), frag(a as u32, b != len), 0, &mut DecodeEvents::default()) {
                     result = Some(out);
                     break;
                 }

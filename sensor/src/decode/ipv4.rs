@@ -143,6 +143,7 @@ pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
         vlan,
         header: &data[..p.header_len()],
         payload: p.payload(),
+        events: Default::default(),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::{DecodeError, Fragment, L3};
+use super::{DecodeError, DecodeEvents, Fragment, L3};
 
 const HEADER_LEN: usize = 40;
 /// Extension headers followed before giving up on a packet.
@@ -68,64 +68,84 @@ impl<'a> Ipv6Packet<&'a [u8]> {
     }
 }
 
-pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
-    let p = Ipv6Packet::new_checked(data)?;
-    let mut next = p.next_header();
-    let mut rest = p.payload();
-    let mut fragment = None;
-    for _ in 0..MAX_EXT_HEADERS {
-        match next {
+/// Where the extension headers of an IPv6 packet lead.
+pub(crate) struct Walk<'a> {
+    /// The protocol after the extension headers.
+    pub next: u8,
+    pub rest: &'a [u8],
+    pub fragment: Option<Fragment>,
+    pub events: DecodeEvents,
+    pub error: Option<DecodeError>,
+}
+
+/// Walks the extension headers after the fixed header, whose Next Header is `first`.
+pub(crate) fn walk_extensions(first: u8, payload: &[u8]) -> Walk<'_> {
+    let mut w = Walk {
+        next: first,
+        rest: payload,
+        fragment: None,
+        events: DecodeEvents::default(),
+        error: None,
+    };
+    let mut fragment_headers = 0;
+    for i in 0..MAX_EXT_HEADERS {
+        let kind = w.next;
+        // After an extension header, fewer than 2 bytes cannot start the next header
+        // (Suricata's check, whatever that header is).
+        if i > 0 && kind != 59 && w.rest.len() < 2 {
+            w.error = Some(DecodeError::Ipv6ExthdrTruncated);
+            return w;
+        }
+        let len = match kind {
             // Hop-by-hop, routing, destination options, mobility.
-            0 | 43 | 60 | 135 => {
-                if rest.len() < 8 {
-                    return Err(DecodeError::Ipv6ExthdrTruncated);
-                }
-                let len = (rest[1] as usize + 1) * 8;
-                if rest.len() < len {
-                    return Err(DecodeError::Ipv6ExthdrTruncated);
-                }
-                next = rest[0];
-                rest = &rest[len..];
-            }
+            0 | 43 | 60 | 135 => w.rest.get(1).map(|l| (*l as usize + 1) * 8),
             // Authentication header: length in 4-byte units, minus 2.
-            51 => {
-                if rest.len() < 8 {
-                    return Err(DecodeError::Ipv6ExthdrTruncated);
-                }
-                let len = (rest[1] as usize + 2) * 4;
-                if rest.len() < len {
-                    return Err(DecodeError::Ipv6ExthdrTruncated);
-                }
-                next = rest[0];
-                rest = &rest[len..];
-            }
-            44 => {
-                if rest.len() < 8 {
-                    return Err(DecodeError::Ipv6ExthdrTruncated);
-                }
-                let off_flags = u16::from_be_bytes([rest[2], rest[3]]);
-                let id = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]);
-                let offset = (off_flags >> 3) as u32 * 8;
-                let more = off_flags & 1 != 0;
-                next = rest[0];
-                rest = &rest[8..];
-                // An atomic fragment (offset 0, no more) is a whole packet.
-                if offset != 0 || more {
-                    fragment = Some(Fragment { id, offset, more });
-                    break;
-                }
-            }
+            51 => w.rest.get(1).map(|l| (*l as usize + 2) * 4),
+            44 => Some(8),
             // No next header.
             59 => {
-                rest = &rest[rest.len()..];
-                break;
+                w.rest = &w.rest[w.rest.len()..];
+                return w;
             }
-            _ => break,
+            _ => return w,
+        };
+        let Some(len) = len.filter(|l| w.rest.len() >= 8 && w.rest.len() >= *l) else {
+            w.error = Some(DecodeError::Ipv6ExthdrTruncated);
+            return w;
+        };
+        let header = &w.rest[..len];
+        w.next = header[0];
+        w.rest = &w.rest[len..];
+        if kind == 44 {
+            fragment_headers += 1;
+            if fragment_headers > 1 {
+                w.events.insert(DecodeEvents::IPV6_DUPL_FH);
+            }
+            let off_flags = u16::from_be_bytes([header[2], header[3]]);
+            let offset = (off_flags >> 3) as u32 * 8;
+            let more = off_flags & 1 != 0;
+            if offset != 0 || more {
+                let id = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+                w.fragment = Some(Fragment { id, offset, more });
+                return w;
+            }
+            // An atomic fragment (offset 0, no more) is a whole packet.
+            w.events.insert(DecodeEvents::IPV6_USELESS_FH);
         }
     }
-    if matches!(next, 0 | 43 | 60 | 135 | 51) && fragment.is_none() {
-        return Err(DecodeError::Ipv6ExthdrTooMany);
+    if matches!(w.next, 0 | 43 | 60 | 135 | 51) {
+        w.error = Some(DecodeError::Ipv6ExthdrTooMany);
     }
+    w
+}
+
+pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
+    let p = Ipv6Packet::new_checked(data)?;
+    let walk = walk_extensions(p.next_header(), p.payload());
+    if let Some(e) = walk.error {
+        return Err(e);
+    }
+    let (next, rest, fragment) = (walk.next, walk.rest, walk.fragment);
     Ok(L3 {
         version: 6,
         src: IpAddr::V6(p.src()),
@@ -138,6 +158,7 @@ pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
         vlan,
         header: &data[..HEADER_LEN],
         payload: rest,
+        events: walk.events,
     })
 }
 
@@ -156,6 +177,25 @@ mod tests {
         p.push(2);
         p.extend_from_slice(payload);
         p
+    }
+
+    #[test]
+    fn fragment_header_events_and_a_chain_cut_short() {
+        // An atomic fragment header, then a TCP header that is not there.
+        let p = packet(44, &[6, 0, 0, 0, 0xfa, 0xce, 0xf0, 0xe1]);
+        assert_eq!(decode(&p, [0, 0]).unwrap_err(), DecodeError::Ipv6ExthdrTruncated);
+        let w = walk_extensions(44, &p[40..]);
+        assert_eq!(w.events.names(6).collect::<Vec<_>>(), ["ipv6.exthdr_useless_fh"]);
+        // Two atomic fragment headers before 8 bytes of UDP.
+        let mut two = vec![44, 0, 0, 0, 0, 0, 0, 1, 17, 0, 0, 0, 0, 0, 0, 2];
+        two.extend_from_slice(&[0, 1, 0, 2, 0, 8, 0, 0]);
+        let p = packet(44, &two);
+        let l3 = decode(&p, [0, 0]).unwrap();
+        assert_eq!(l3.proto, 17);
+        assert_eq!(
+            l3.events.names(6).collect::<Vec<_>>(),
+            ["ipv6.exthdr_dupl_fh", "ipv6.exthdr_useless_fh"]
+        );
     }
 
     #[test]

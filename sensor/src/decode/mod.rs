@@ -112,6 +112,88 @@ pub(crate) fn check_tlv_options(opts: &[u8], err: DecodeError) -> Result<(), Dec
     Ok(())
 }
 
+/// Events on a packet that did not stop its decoding (Suricata decoder events), a set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeEvents(u8);
+
+impl DecodeEvents {
+    /// An IPv6 packet with a second fragment header.
+    pub const IPV6_DUPL_FH: DecodeEvents = DecodeEvents(1);
+    /// An IPv6 fragment header of a whole packet (offset 0, no more fragments).
+    pub const IPV6_USELESS_FH: DecodeEvents = DecodeEvents(2);
+    /// A fragment overlapping one seen before.
+    pub const FRAG_OVERLAP: DecodeEvents = DecodeEvents(4);
+    /// A fragment, not the last, whose length is not a multiple of 8.
+    pub const FRAG_INVALID_LENGTH: DecodeEvents = DecodeEvents(8);
+    /// A fragment ending beyond the largest datagram.
+    pub const FRAG_PKT_TOO_LARGE: DecodeEvents = DecodeEvents(16);
+
+    pub fn insert(&mut self, e: DecodeEvents) {
+        self.0 |= e.0;
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Suricata's names of the events of an IP `version` packet.
+    pub fn names(self, version: u8) -> impl Iterator<Item = &'static str> {
+        let v6 = version == 6;
+        [
+            (Self::IPV6_DUPL_FH, "ipv6.exthdr_dupl_fh"),
+            (Self::IPV6_USELESS_FH, "ipv6.exthdr_useless_fh"),
+            (Self::FRAG_OVERLAP, if v6 { "ipv6.frag_overlap" } else { "ipv4.frag_overlap" }),
+            (
+                Self::FRAG_INVALID_LENGTH,
+                if v6 { "ipv6.frag_invalid_length" } else { "ipv4.frag_invalid_length" },
+            ),
+            (
+                Self::FRAG_PKT_TOO_LARGE,
+                if v6 { "ipv6.frag_pkt_too_large" } else { "ipv4.frag_pkt_too_large" },
+            ),
+        ]
+        .into_iter()
+        .filter(move |(e, _)| self.0 & e.0 != 0)
+        .map(|(_, n)| n)
+    }
+}
+
+/// What can still be told of a packet whose IP layer did not decode: its addresses and
+/// the events raised before the error, so that rules on decoder events see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Undecoded {
+    pub version: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub proto: u8,
+    pub events: DecodeEvents,
+}
+
+/// The IP header of a frame that [`decode_l3`] refused, when its fixed part is there.
+pub fn undecoded(link: LinkType, data: &[u8]) -> Option<Undecoded> {
+    let (_, ethertype, _, rest) = link_layer(link, data).ok()?;
+    match ethertype {
+        ethernet::ETHERTYPE_IPV4 if rest.len() >= 20 => Some(Undecoded {
+            version: 4,
+            src: IpAddr::from(<[u8; 4]>::try_from(&rest[12..16]).ok()?),
+            dst: IpAddr::from(<[u8; 4]>::try_from(&rest[16..20]).ok()?),
+            proto: rest[9],
+            events: DecodeEvents::default(),
+        }),
+        ethernet::ETHERTYPE_IPV6 if rest.len() >= 40 => {
+            let walk = ipv6::walk_extensions(rest[6], &rest[40..]);
+            Some(Undecoded {
+                version: 6,
+                src: IpAddr::from(<[u8; 16]>::try_from(&rest[8..24]).ok()?),
+                dst: IpAddr::from(<[u8; 16]>::try_from(&rest[24..40]).ok()?),
+                proto: walk.next,
+                events: walk.events,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// IPv4 or IPv6 fragment information.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fragment {
@@ -141,6 +223,8 @@ pub struct L3<'a> {
     pub header: &'a [u8],
     /// Transport header and payload, bounded by the IP length.
     pub payload: &'a [u8],
+    /// Events that did not stop decoding.
+    pub events: DecodeEvents,
 }
 
 /// Layer-2 counters the pipeline keeps.
@@ -162,7 +246,19 @@ pub enum Decoded<'a> {
 
 /// Decodes link and network layers.
 pub fn decode_l3(link: LinkType, data: &[u8]) -> Result<(L2Kind, Decoded<'_>), DecodeError> {
-    let (l2, ethertype, vlan, rest) = match link {
+    let (l2, ethertype, vlan, rest) = link_layer(link, data)?;
+    match ethertype {
+        ethernet::ETHERTYPE_IPV4 => ipv4::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
+        ethernet::ETHERTYPE_IPV6 => ipv6::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
+        other => Ok((l2, Decoded::NotIp { l2, ethertype: other })),
+    }
+}
+
+/// The link layer: its kind, the ethertype it carries, VLAN ids and the rest.
+type LinkLayer<'a> = (L2Kind, u16, [u16; 2], &'a [u8]);
+
+fn link_layer(link: LinkType, data: &[u8]) -> Result<LinkLayer<'_>, DecodeError> {
+    Ok(match link {
         LinkType::ETHERNET => {
             let (et, vlan, rest) = ethernet::decode(data)?;
             (L2Kind::Ethernet, et, vlan, rest)
@@ -195,12 +291,7 @@ pub fn decode_l3(link: LinkType, data: &[u8]) -> Result<(L2Kind, Decoded<'_>), D
             (L2Kind::Raw, et, [0, 0], data)
         }
         _ => return Err(DecodeError::UnsupportedLinkType),
-    };
-    match ethertype {
-        ethernet::ETHERTYPE_IPV4 => ipv4::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
-        ethernet::ETHERTYPE_IPV6 => ipv6::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
-        other => Ok((l2, Decoded::NotIp { l2, ethertype: other })),
-    }
+    })
 }
 
 /// The transport layer.

@@ -20,10 +20,9 @@ impl Sensor {
         &self,
         hits: &[Hit],
         m: &AlertMeta,
-        flow_id: u64,
+        flow: Option<(u64, &FlowSummary)>,
         app_proto: Option<AppProto>,
         tx: Option<(&'static str, &serde_json::Value)>,
-        flow_summary: &FlowSummary,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
         let mut app_metadata = serde_json::Map::new();
@@ -41,7 +40,7 @@ impl Sensor {
             let meta = metadata_map(sig);
             let alert = AlertEvent {
                 timestamp: timestamp(m.ts),
-                flow_id: Some(flow_id),
+                flow_id: flow.map(|f| f.0),
                 pcap_cnt: m.pcap_cnt,
                 event_type: "alert".into(),
                 src_ip: ip_text(&m.src.0),
@@ -73,7 +72,7 @@ impl Sensor {
                     metadata: (!meta.is_empty()).then_some(meta),
                 },
                 app_proto: app_proto.map(|a| a.as_str().to_string()),
-                flow: Some(flow_summary.clone()),
+                flow: flow.map(|f| f.1.clone()),
                 app_metadata: app_metadata.clone(),
                 host: self.cfg.eve.sensor_name.clone(),
             };

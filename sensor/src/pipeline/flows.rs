@@ -64,7 +64,7 @@ impl Sensor {
                     let tx = insp.meta.as_ref().and_then(|m| m.json());
                     let tx = tx.as_ref().map(|(k, v)| (*k, v));
                     let summary = flow_summary(&f, true);
-                    self.write_alerts(&hits, &meta, f.id, f.app_proto, tx, &summary, sink)?;
+                    self.write_alerts(&hits, &meta, Some((f.id, &summary)), f.app_proto, tx, sink)?;
                 }
                 self.hits = hits;
             }

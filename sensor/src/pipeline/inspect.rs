@@ -4,7 +4,7 @@ use gatewatch_rules::event::ip_text;
 use std::io;
 use std::net::IpAddr;
 
-use gatewatch_rules::engine::{FlowView, Hit, IcmpInfo, Packet, StreamChunk, TcpInfo};
+use gatewatch_rules::engine::{FlowView, Hit, IcmpInfo, Packet, PacketEvent, StreamChunk, TcpInfo};
 use gatewatch_rules::event::Endpoint;
 use gatewatch_rules::signature::{AppProto, Buffer};
 
@@ -70,11 +70,15 @@ impl Sensor {
         if first_packet && self.ioc.is_some() {
             self.indicators_at_flow_start(slot, &at, sink)?;
         }
+        let mut dns_events = Vec::new();
         let (dns_names, dns_event) = match l4 {
-            L4::Udp(u) => self.udp_dns(slot, u.payload, u.sport == 53 || u.dport == 53),
+            L4::Udp(u) => {
+                let port_53 = u.sport == 53 || u.dport == 53;
+                self.udp_dns(slot, u.payload, port_53, look.to_server, &mut dns_events)
+            }
             _ => (Vec::new(), None),
         };
-        let app_out = match (l4, tcp) {
+        let mut app_out = match (l4, tcp) {
             (L4::Tcp(t), Some(ti)) => self.tcp_segment(slot, t.payload, ti, &at),
             (L4::Udp(u), _) if dns_event.is_none() => self.udp_app(slot, u.payload, &at),
             _ => AppOutput::default(),
@@ -95,7 +99,14 @@ impl Sensor {
             new_from: c.new_from,
             offset: c.offset,
         });
+        // A datagram rebuilt from fragments carries no event of its last fragment.
+        let l3_events = if defragmented { Default::default() } else { l3.events };
+        let mut events = super::events::decode_events(l3.version, l3_events, None);
+        app_out.events.append(&mut dns_events);
+        let app_layer = gatewatch_rules::signature::EventKind::AppLayer;
+        events.extend(app_out.events.iter().map(|name| PacketEvent { kind: app_layer, name }));
         let pkt = Packet {
+            events: &events,
             flow: Some(FlowView { to_server: app_to_server, established: flow.established() }),
             app_proto: flow.app_proto,
             buffers: &buffers,
@@ -179,6 +190,8 @@ impl Sensor {
         slot: usize,
         payload: &[u8],
         port_53: bool,
+        to_server: bool,
+        events: &mut Vec<&'static str>,
     ) -> (Vec<Vec<u8>>, Option<DnsBody>) {
         let Some(flow) = self.flows.get_mut(slot) else { return (Vec::new(), None) };
         if payload.is_empty() || !(port_53 || flow.app_proto == Some(AppProto::Dns)) {
@@ -194,6 +207,7 @@ impl Sensor {
                 } else {
                     msg.questions.iter().map(|q| q.name.clone()).collect()
                 };
+                events.extend(dns::events(&msg, to_server));
                 let tx = dns_tx(flow, msg.id, msg.is_response());
                 (names, Some(DnsBody::from_message(&msg, tx)))
             }
@@ -203,6 +217,7 @@ impl Sensor {
                     crate::app::ParseError::Incomplete => "dns.incomplete",
                 };
                 *self.stats.app_layer.errors.entry(why).or_insert(0) += 1;
+                events.push("dns.malformed_data");
                 (Vec::new(), None)
             }
         }
@@ -320,7 +335,7 @@ impl Sensor {
         for (hits, tx) in groups {
             let tx = tx.as_ref().and_then(|m| m.json());
             let tx = tx.as_ref().map(|(k, v)| (*k, v));
-            self.write_alerts(hits, meta, flow_id, app_proto, tx, &summary, sink)?;
+            self.write_alerts(hits, meta, Some((flow_id, &summary)), app_proto, tx, sink)?;
         }
         Ok(())
     }

@@ -114,6 +114,22 @@ pub struct Message<'a> {
     pub name_anomaly: bool,
 }
 
+/// The anomalies of a message (`app-layer-event:dns.*`); `to_server`: sent by the
+/// flow's client.
+pub fn events(msg: &Message<'_>, to_server: bool) -> impl Iterator<Item = &'static str> {
+    let response = msg.is_response();
+    [
+        (msg.flags & 0x0040 != 0, "dns.z_flag_set"),
+        (to_server && response, "dns.not_a_request"),
+        (!to_server && !response, "dns.not_a_response"),
+        // Opcodes 3 and 6 to 15 are unassigned (RFC 6895).
+        (matches!(msg.opcode(), 3 | 6..=15), "dns.invalid_opcode"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, n)| n)
+}
+
 impl Message<'_> {
     pub fn is_response(&self) -> bool {
         self.flags & 0x8000 != 0

@@ -20,6 +20,9 @@ pub struct DnsBody {
     pub rd: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ra: bool,
+    /// The reserved Z bit is set (Suricata logs `"z": true` then).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub z: bool,
     pub opcode: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rcode: Option<&'static str>,
@@ -90,6 +93,7 @@ impl DnsBody {
             tc: m.truncated(),
             rd: flags & 0x0100 != 0,
             ra: flags & 0x0080 != 0,
+            z: flags & 0x0040 != 0,
             opcode: m.opcode(),
             rcode: m.is_response().then(|| rcode_name(m.rcode())),
             queries: m

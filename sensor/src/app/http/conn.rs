@@ -153,6 +153,11 @@ impl AppParser for HttpConn {
                 &mut ev,
             );
         }
+        for p in [&mut self.req, &mut self.resp] {
+            for e in p.events.drain(..) {
+                cx.event(e);
+            }
+        }
         http_events(self, dir == 0, ev, cx);
         if dir == TO_CLIENT {
             self.switch(cx);

@@ -156,6 +156,8 @@ enum Chunk {
 struct BodyState {
     framing: Framing,
     sink: BodySink,
+    /// A chunk size carried an extension (`;name=value`).
+    chunk_extension: bool,
 }
 
 impl std::fmt::Debug for BodyState {
@@ -203,6 +205,8 @@ pub struct HttpParser {
     buf: Vec<u8>,
     state: State,
     pub errors: HttpErrors,
+    /// Anomalies seen since last taken (`app-layer-event:http.*`).
+    pub events: Vec<&'static str>,
 }
 
 /// What a response parser must know of the request it answers.
@@ -260,7 +264,14 @@ pub fn looks_like_response(data: &[u8]) -> Option<bool> {
 
 impl HttpParser {
     pub fn new(side: Side, limits: Limits) -> Self {
-        HttpParser { side, limits, buf: Vec::new(), state: State::Head, errors: Default::default() }
+        HttpParser {
+            side,
+            limits,
+            buf: Vec::new(),
+            state: State::Head,
+            errors: Default::default(),
+            events: Vec::new(),
+        }
     }
 
     pub fn is_dead(&self) -> bool {
@@ -391,6 +402,12 @@ impl HttpParser {
     }
 
     fn finish_body(&mut self, b: BodyState, incomplete: bool) -> Body {
+        if b.chunk_extension {
+            self.events.push(match self.side {
+                Side::Request => "http.request_chunk_extension",
+                Side::Response => "http.response_chunk_extension",
+            });
+        }
         b.sink.finish(&self.limits, incomplete, &mut self.errors.decode_failed)
     }
 
@@ -412,7 +429,11 @@ impl HttpParser {
             if line.is_some_and(|l| !head::looks_like_status_line(l)) {
                 // Browsers take it for a body without a head (HTTP/0.9), to the close.
                 let sink = BodySink::new(Encoding::default());
-                let body = Box::new(BodyState { framing: Framing::UntilClose, sink });
+                let body = Box::new(BodyState {
+                    framing: Framing::UntilClose,
+                    sink,
+                    chunk_extension: false,
+                });
                 return Ok(Parsed::Message(pos, Head::default(), Some(body)));
             }
         }
@@ -431,12 +452,17 @@ impl HttpParser {
             raw_headers: raw[scan.header_start.min(raw.len())..].to_vec(),
             raw: raw.to_vec(),
         };
+        if self.side == Side::Request && head.parts[2].is_empty() && !head.headers.is_empty() {
+            // Headers follow, so not HTTP/0.9: the protocol is missing.
+            self.events.push("http.request_line_missing_protocol");
+        }
         if self.side == Side::Response && interim(&head) {
             return Ok(Parsed::Interim(pos + scan.end));
         }
         let framing = self.framing(&head, request);
         let body = framing.map(|framing| {
-            Box::new(BodyState { framing, sink: BodySink::new(Encoding::of(&head)) })
+            let sink = BodySink::new(Encoding::of(&head));
+            Box::new(BodyState { framing, sink, chunk_extension: false })
         });
         Ok(Parsed::Message(pos + scan.end, head, body))
     }
@@ -588,7 +614,11 @@ fn body_step(
                     return (used, false, false);
                 };
                 let line = &rest[..=nl];
-                match chunk_length(line) {
+                let size = chunk_length(line);
+                if matches!(size, ChunkLine::Size(_)) && line.contains(&b';') {
+                    b.chunk_extension = true;
+                }
+                match size {
                     ChunkLine::Skip => used += nl + 1,
                     ChunkLine::Size(0) => {
                         used += nl + 1;

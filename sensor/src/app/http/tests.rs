@@ -249,3 +249,16 @@ fn uri_and_host_normalisation() {
     assert_eq!(normalize_host(b" WWW.Example.ORG:8080 "), b"www.example.org");
     assert_eq!(normalize_host(b"[::1]:80"), b"[::1]");
 }
+
+#[test]
+fn anomalies_become_app_layer_events() {
+    let (_, p) = parse(
+        Side::Request,
+        &[b"POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n4 \nabcd\n0 ; x=1\n\n"],
+    );
+    assert_eq!(p.events, ["http.request_chunk_extension"]);
+    let (_, p) = parse(Side::Request, &[b"GET /x\r\nHost: a\r\n\r\n"]);
+    assert_eq!(p.events, ["http.request_line_missing_protocol"]);
+    let (_, p) = parse(Side::Request, &[b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n"]);
+    assert!(p.events.is_empty());
+}

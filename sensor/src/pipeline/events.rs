@@ -1,0 +1,72 @@
+//! Packets that carry decoder events but are not inspected as flows (fragments held
+//! for reassembly, packets that did not decode): shown to the rules that test events
+//! (`alert pkthdr any any -> any any (decode-event:ipv6.frag_overlap; ...)`), as
+//! Suricata shows them, without a flow.
+
+use std::io;
+use std::net::IpAddr;
+
+use gatewatch_rules::engine::{Packet, PacketEvent};
+use gatewatch_rules::signature::EventKind;
+
+use super::alerts::AlertMeta;
+use super::Sensor;
+use crate::decode::{DecodeError, DecodeEvents};
+use crate::output::EventSink;
+
+/// The addresses and protocol of a packet seen only for its events.
+pub(super) struct EventPacket {
+    pub ts: i64,
+    pub version: u8,
+    pub proto: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+}
+
+/// The events of a packet as rules name them: those that let decoding go on, then the
+/// error that stopped it.
+pub(super) fn decode_events(
+    version: u8,
+    events: DecodeEvents,
+    error: Option<DecodeError>,
+) -> Vec<PacketEvent> {
+    let kind = EventKind::Decode;
+    let mut out: Vec<PacketEvent> =
+        events.names(version).map(|name| PacketEvent { kind, name }).collect();
+    out.extend(error.map(|e| PacketEvent { kind, name: e.as_str() }));
+    out
+}
+
+impl Sensor {
+    /// Detection on a packet outside any flow, for the rules on its events.
+    pub(super) fn inspect_events(
+        &mut self,
+        at: &EventPacket,
+        events: &[PacketEvent],
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        if events.is_empty() || !self.rules.has_event_rules() {
+            return Ok(());
+        }
+        let pkt = Packet {
+            events,
+            ..Packet::new(at.ts.div_euclid(1_000_000), at.proto, at.src, at.dst, &[])
+        };
+        self.rules.detect(&mut self.detector, &pkt, None, &mut self.hits);
+        let hits = std::mem::take(&mut self.hits);
+        if hits.is_empty() {
+            return Ok(());
+        }
+        let meta = AlertMeta {
+            ts: at.ts,
+            pcap_cnt: Some(self.pcap_cnt),
+            src: (at.src, None),
+            dst: (at.dst, None),
+            proto: at.proto,
+            ip_v: at.version,
+            icmp: None,
+            to_server: true,
+        };
+        self.write_alerts(&hits, &meta, None, None, None, sink)
+    }
+}
