@@ -174,6 +174,23 @@ buffers! {
     Http2SizeUpdate = "http2.size_update", Either, true, ["\u{0}http2.size_update"];
     /// Each setting of a SETTINGS frame as `id=value`, in decimal.
     Http2Settings = "http2.settings", Either, true, ["\u{0}http2.settings"];
+    SipMethod = "sip.method", Request, true, ["sip.method"];
+    SipUri = "sip.uri", Request, true, ["sip.uri"];
+    /// The `SIP/2.0` of a request or status line.
+    SipProtocol = "sip.protocol", Either, true, ["sip.protocol"];
+    SipRequestLine = "sip.request_line", Request, true, ["sip.request_line"];
+    SipStatCode = "sip.stat_code", Response, true, ["sip.stat_code"];
+    SipStatMsg = "sip.stat_msg", Response, true, ["sip.stat_msg"];
+    SipResponseLine = "sip.response_line", Response, true, ["sip.response_line"];
+    /// Header values, compact names (`f`, `t`, `v`, `c`, `l`) included; one buffer
+    /// per header line.
+    SipFrom = "sip.from", Either, true, ["sip.from"];
+    SipTo = "sip.to", Either, true, ["sip.to"];
+    SipVia = "sip.via", Either, true, ["sip.via"];
+    SipUserAgent = "sip.user_agent", Either, true, ["sip.user_agent"];
+    SipContentType = "sip.content_type", Either, true, ["sip.content_type"];
+    SipContentLength = "sip.content_length", Either, true, ["sip.content_length"];
+    SipServer = "sip.server", Either, true, ["sip.server"];
 }
 
 impl Buffer {
@@ -194,6 +211,13 @@ impl Buffer {
                 | Krb5Sname
                 | Http2Header
                 | Http2HeaderName
+                | SipFrom
+                | SipTo
+                | SipVia
+                | SipUserAgent
+                | SipContentType
+                | SipContentLength
+                | SipServer
         )
     }
 
@@ -374,6 +398,8 @@ pub enum AppProto {
     FtpData,
     Krb5,
     Rdp,
+    /// SIP over UDP or TCP.
+    Sip,
 }
 
 impl AppProto {
@@ -393,6 +419,7 @@ impl AppProto {
             "ftp-data" => Some(AppProto::FtpData),
             "krb5" => Some(AppProto::Krb5),
             "rdp" => Some(AppProto::Rdp),
+            "sip" => Some(AppProto::Sip),
             _ => None,
         }
     }
@@ -413,6 +440,7 @@ impl AppProto {
             AppProto::FtpData => "ftp-data",
             AppProto::Krb5 => "krb5",
             AppProto::Rdp => "rdp",
+            AppProto::Sip => "sip",
         }
     }
 
@@ -426,6 +454,6 @@ impl AppProto {
 
     /// Protocols carried only over TCP.
     pub fn tcp_only(self) -> bool {
-        !matches!(self, AppProto::Dns | AppProto::Krb5)
+        !matches!(self, AppProto::Dns | AppProto::Krb5 | AppProto::Sip)
     }
 }

@@ -18,6 +18,7 @@ pub mod parser;
 pub mod rdp;
 pub mod records;
 pub mod session;
+pub mod sip;
 pub mod smb;
 pub mod smtp;
 pub mod ssh;

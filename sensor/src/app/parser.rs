@@ -230,8 +230,8 @@ pub struct Registration {
 
 /// The protocols over TCP, in the order their probes run: the most specific first.
 pub fn registry() -> &'static [Registration] {
-    use super::{dcerpc, dns, ftp, http, http2, krb5, rdp, smb, smtp, ssh, tls};
-    static REGISTRY: [Registration; 11] = [
+    use super::{dcerpc, dns, ftp, http, http2, krb5, rdp, sip, smb, smtp, ssh, tls};
+    static REGISTRY: [Registration; 12] = [
         http2::REGISTRATION,
         http::conn::REGISTRATION,
         tls::conn::REGISTRATION,
@@ -241,6 +241,7 @@ pub fn registry() -> &'static [Registration] {
         rdp::REGISTRATION,
         dns::conn::REGISTRATION,
         krb5::REGISTRATION,
+        sip::REGISTRATION,
         ftp::REGISTRATION,
         smtp::conn::REGISTRATION,
     ];

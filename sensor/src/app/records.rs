@@ -31,6 +31,7 @@ pub enum Record {
     FtpData(FtpDataRecord),
     Krb5(Krb5Record),
     Rdp(RdpRecord),
+    Sip(super::sip::SipRecord),
     /// `smtp` and `email`, side by side as Suricata writes them.
     #[serde(untagged)]
     Smtp(SmtpEvent),
@@ -52,6 +53,7 @@ impl Record {
             Record::FtpData(_) => "ftp_data",
             Record::Krb5(_) => "krb5",
             Record::Rdp(_) => "rdp",
+            Record::Sip(_) => "sip",
         }
     }
 
@@ -64,7 +66,7 @@ impl Record {
             Record::Dcerpc(d) => Some(d.tx_id),
             Record::Ftp(f) => Some(f.tx_id),
             Record::Dns(_) | Record::Fileinfo(_) | Record::Tls(_) | Record::Ssh(_) => None,
-            Record::FtpData(_) | Record::Krb5(_) | Record::Rdp(_) => None,
+            Record::FtpData(_) | Record::Krb5(_) | Record::Rdp(_) | Record::Sip(_) => None,
         }
     }
 

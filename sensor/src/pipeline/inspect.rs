@@ -11,10 +11,11 @@ use gatewatch_rules::signature::{AppProto, Buffer};
 use crate::app::dns;
 use crate::app::dns::record::DnsBody;
 use crate::app::ftp::FtpDataConn;
-use crate::app::krb5;
+use crate::app::parser::AppParser;
 use crate::app::parser::{meta, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
 use crate::app::records::Record;
 use crate::app::session::{Segment, SegmentCx, TcpSession};
+use crate::app::{krb5, sip};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
 use crate::flow::{EndReason, Flow};
@@ -223,8 +224,8 @@ impl Sensor {
         }
     }
 
-    /// UDP other than DNS: Kerberos (port 88, confirmed by its first byte), one message
-    /// per datagram.
+    /// UDP other than DNS: Kerberos (port 88, confirmed by its first byte) and SIP (port
+    /// 5060, confirmed by its start line), one message per datagram.
     fn udp_app(&mut self, slot: usize, payload: &[u8], at: &PacketAt) -> AppOutput {
         let mut out = AppOutput::default();
         let Some(flow) = self.flows.get_mut(slot) else { return out };
@@ -232,13 +233,17 @@ impl Sensor {
             return out;
         }
         if flow.session.is_none() {
-            let port_88 = at.src.1 == 88 || at.dst.1 == 88;
-            if !port_88 || !krb5::probe_udp(payload) {
-                return out;
-            }
-            flow.app_proto = Some(AppProto::Krb5);
-            let parser = Box::<krb5::Krb5Conn>::default();
-            flow.session = Some(Box::new(TcpSession::expecting(parser, AppProto::Krb5)));
+            let port = |p: u16| at.src.1 == p || at.dst.1 == p;
+            let (proto, parser): (AppProto, Box<dyn AppParser>) =
+                if port(88) && krb5::probe_udp(payload) {
+                    (AppProto::Krb5, Box::<krb5::Krb5Conn>::default())
+                } else if port(5060) && sip::probe_udp(payload) {
+                    (AppProto::Sip, Box::<sip::SipConn>::default())
+                } else {
+                    return out;
+                };
+            flow.app_proto = Some(proto);
+            flow.session = Some(Box::new(TcpSession::expecting(parser, proto)));
         }
         // The flow's opener is the client: its datagrams go to the server.
         let dir = if at.to_server { TO_SERVER } else { TO_CLIENT };
