@@ -2,7 +2,7 @@
 //! within its bounds and never panics.
 #![no_main]
 use gatewatch_sensor::decode::defrag::{Defrag, DefragConfig};
-use gatewatch_sensor::decode::{Fragment, L3};
+use gatewatch_sensor::decode::{DecodeEvents, Fragment, L3};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,8 +30,10 @@ fuzz_target!(|data: &[u8]| {
             vlan: [0, 0],
             header: &[],
             payload,
+            events: DecodeEvents::default(),
         };
-        if let Some(out) = d.insert(&l3, frag, now) {
+        let mut events = DecodeEvents::default();
+        if let Some(out) = d.insert(&l3, frag, now, &mut events) {
             assert!(out.len() <= 65_535);
         }
         assert!(d.buffered_bytes() <= 1 << 16);

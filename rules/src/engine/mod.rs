@@ -133,6 +133,8 @@ pub struct RuleSet {
     /// Some rule tests a decoder, stream or parser event: packets that carry events
     /// but are not otherwise inspected (fragments, undecodable) are shown to the rules.
     event_rules: bool,
+    /// Some rule inspects a packet header buffer (`ipv4.hdr`, `tcp.hdr`, ...).
+    header_buffers: bool,
     /// Unique per compiled set: tells a shared threshold table whether it has already
     /// been re-keyed to this set.
     id: u64,
@@ -206,8 +208,11 @@ impl RuleSet {
         let event_rules = rules.iter().any(|r: &Compiled| {
             r.sig.header_checks.iter().any(|h| matches!(h, HeaderCheck::Event { .. }))
         });
+        let header_buffers =
+            rules.iter().any(|r| r.sig.buffers.iter().any(|l| l.buffer.packet_header()));
         RuleSet {
             event_rules,
+            header_buffers,
             id: NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules,
             prefilters: pfs
@@ -227,6 +232,11 @@ impl RuleSet {
     /// Does some rule test packet events?
     pub fn has_event_rules(&self) -> bool {
         self.event_rules
+    }
+
+    /// Does some rule inspect a packet header buffer?
+    pub fn has_header_buffers(&self) -> bool {
+        self.header_buffers
     }
 
     /// The limits the set was built with.

@@ -174,6 +174,15 @@ buffers! {
     Http2SizeUpdate = "http2.size_update", Either, true, ["\u{0}http2.size_update"];
     /// Each setting of a SETTINGS frame as `id=value`, in decimal.
     Http2Settings = "http2.settings", Either, true, ["\u{0}http2.settings"];
+    /// The IPv4 header, options included.
+    Ipv4Hdr = "ipv4.hdr", Either, true, ["ipv4.hdr"];
+    /// The fixed IPv6 header.
+    Ipv6Hdr = "ipv6.hdr", Either, true, ["ipv6.hdr"];
+    /// The TCP header, options included.
+    TcpHdr = "tcp.hdr", Either, true, ["tcp.hdr"];
+    UdpHdr = "udp.hdr", Either, true, ["udp.hdr"];
+    Icmpv4Hdr = "icmpv4.hdr", Either, true, ["icmpv4.hdr"];
+    Icmpv6Hdr = "icmpv6.hdr", Either, true, ["icmpv6.hdr"];
     SipMethod = "sip.method", Request, true, ["sip.method"];
     SipUri = "sip.uri", Request, true, ["sip.uri"];
     /// The `SIP/2.0` of a request or status line.
@@ -194,6 +203,12 @@ buffers! {
 }
 
 impl Buffer {
+    /// A packet header buffer (`ipv4.hdr`, `tcp.hdr`, ...), filled from every packet.
+    pub fn packet_header(self) -> bool {
+        use Buffer::*;
+        matches!(self, Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr | Icmpv4Hdr | Icmpv6Hdr)
+    }
+
     /// A multi-buffer: one inspection may hold several (one per header, query, name).
     /// As in Suricata 7 and later, naming such a buffer again in a rule starts a new
     /// list, which may match a different instance than the first.

@@ -9,6 +9,8 @@ pub struct IcmpRepr<'a> {
     pub icode: u8,
     /// Echo request/reply identifier and sequence.
     pub echo: Option<(u16, u16)>,
+    /// The header before `payload` (`icmpv4.hdr`, `icmpv6.hdr`).
+    pub header: &'a [u8],
     pub payload: &'a [u8],
 }
 
@@ -27,8 +29,8 @@ pub fn decode(data: &[u8], v6: bool) -> Result<IcmpRepr<'_>, DecodeError> {
     } else {
         None
     };
-    let payload = if data.len() >= 8 { &data[8..] } else { &data[4..] };
-    Ok(IcmpRepr { v6, itype, icode, echo, payload })
+    let at = if data.len() >= 8 { 8 } else { 4 };
+    Ok(IcmpRepr { v6, itype, icode, echo, header: &data[..at], payload: &data[at..] })
 }
 
 #[cfg(test)]

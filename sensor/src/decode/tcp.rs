@@ -78,6 +78,8 @@ pub struct TcpRepr<'a> {
     pub ack: u32,
     pub flags: u8,
     pub window: u16,
+    /// The header, options included (`tcp.hdr`).
+    pub header: &'a [u8],
     pub payload: &'a [u8],
 }
 
@@ -90,6 +92,7 @@ pub fn decode(data: &[u8]) -> Result<TcpRepr<'_>, DecodeError> {
         ack: p.ack(),
         flags: p.flags(),
         window: p.window(),
+        header: &data[..p.header_len()],
         payload: &data[p.header_len()..],
     })
 }

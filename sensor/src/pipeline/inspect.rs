@@ -95,6 +95,9 @@ impl Sensor {
         if let Some(i) = &first {
             buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
         }
+        if self.rules.has_header_buffers() {
+            header_buffers(l3, l4, &mut buffers);
+        }
         let mut chunks = app_out.chunks.iter().map(|c| StreamChunk {
             data: &c.data,
             new_from: c.new_from,
@@ -422,6 +425,20 @@ fn packet_headers<'a>(
         tcp,
         icmp,
         ..Packet::new(ts.div_euclid(1_000_000), l3.proto, l3.src, l3.dst, l4.payload())
+    }
+}
+
+/// The packet header buffers (`ipv4.hdr`, `tcp.hdr`, ...).
+fn header_buffers<'a>(l3: &L3<'a>, l4: &L4<'a>, out: &mut Vec<(Buffer, &'a [u8])>) {
+    let ip = if l3.version == 4 { Buffer::Ipv4Hdr } else { Buffer::Ipv6Hdr };
+    out.push((ip, l3.header));
+    match l4 {
+        L4::Tcp(t) => out.push((Buffer::TcpHdr, t.header)),
+        L4::Udp(u) => out.push((Buffer::UdpHdr, &u.datagram[..u.datagram.len().min(8)])),
+        L4::Icmp(i) => {
+            out.push((if i.v6 { Buffer::Icmpv6Hdr } else { Buffer::Icmpv4Hdr }, i.header))
+        }
+        L4::Other(_) => {}
     }
 }
 
