@@ -261,6 +261,18 @@ impl Sensor {
         d.pkts += 1;
         d.bytes += frame.orig_len as u64;
         self.expire(ts, sink)?;
+        self.decode_and_inspect(frame, 0, sink)
+    }
+
+    /// Decodes a frame, or a packet a tunnel carried (`depth` tunnels deep), and
+    /// inspects it; then the packet it carries, if it is a tunnel packet.
+    fn decode_and_inspect(
+        &mut self,
+        frame: &Frame<'_>,
+        depth: u8,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let ts = frame.ts_us;
         let (l2, decoded) = match decode::decode_l3(frame.link, frame.data) {
             Ok(x) => x,
             Err(e) => {
@@ -351,9 +363,20 @@ impl Sensor {
                 }
             }
         }
-        self.inspect(frame, &l3, &l4, defragmented, sink)
+        self.inspect(frame, &l3, &l4, defragmented, sink)?;
+        match decode::tunnel::inner(&l3, &l4) {
+            Some((kind, link, data)) if depth < MAX_TUNNEL_DEPTH => {
+                self.stats.decoder.tunnel(kind);
+                let inner = Frame { ts_us: ts, orig_len: data.len() as u32, link, data };
+                self.decode_and_inspect(&inner, depth + 1, sink)
+            }
+            _ => Ok(()),
+        }
     }
 }
+
+/// Tunnels inside tunnels followed; deeper packets are inspected as tunnel packets.
+const MAX_TUNNEL_DEPTH: u8 = 3;
 
 /// A packet's time, protocol and addresses, for [`Sensor::inspect_events`].
 fn event_packet(ts: i64, l3: &decode::L3<'_>) -> EventPacket {

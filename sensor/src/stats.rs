@@ -29,6 +29,11 @@ pub struct DecoderStats {
     pub other_ip: u64,
     pub not_ip: u64,
     pub fragments: u64,
+    /// Packets carried by each kind of tunnel.
+    pub gre: u64,
+    pub vxlan: u64,
+    pub geneve: u64,
+    pub teredo: u64,
     /// Malformed packets by reason.
     pub events: BTreeMap<DecodeError, u64>,
     /// Packets with a bad checksum that were not inspected.
@@ -38,6 +43,17 @@ pub struct DecoderStats {
 impl DecoderStats {
     pub fn event(&mut self, e: DecodeError) {
         *self.events.entry(e).or_insert(0) += 1;
+    }
+
+    /// A packet came out of a tunnel.
+    pub fn tunnel(&mut self, kind: crate::decode::tunnel::Kind) {
+        use crate::decode::tunnel::Kind;
+        *match kind {
+            Kind::Gre => &mut self.gre,
+            Kind::Vxlan => &mut self.vxlan,
+            Kind::Geneve => &mut self.geneve,
+            Kind::Teredo => &mut self.teredo,
+        } += 1;
     }
 }
 
@@ -112,6 +128,7 @@ impl SensorStats {
                 "vlan": d.vlan, "vlan_qinq": d.vlan_qinq, "ipv4": d.ipv4, "ipv6": d.ipv6,
                 "tcp": d.tcp, "udp": d.udp, "icmpv4": d.icmpv4, "icmpv6": d.icmpv6,
                 "other_ip": d.other_ip, "not_ip": d.not_ip, "fragments": d.fragments,
+                "gre": d.gre, "vxlan": d.vxlan, "geneve": d.geneve, "teredo": d.teredo,
                 "checksum_dropped": d.checksum_dropped,
                 "event": events,
             },

@@ -11,6 +11,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod sll;
 pub mod tcp;
+pub mod tunnel;
 pub mod udp;
 
 use std::net::IpAddr;

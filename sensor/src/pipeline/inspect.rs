@@ -18,6 +18,7 @@ use crate::app::session::{Segment, SegmentCx, TcpSession};
 use crate::app::{krb5, sip};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
+use crate::flow::tcp::TcpState;
 use crate::flow::{EndReason, Flow};
 use crate::ioc::{ioc_alert_info, IocHit};
 use crate::output::EventSink;
@@ -270,6 +271,12 @@ impl Sensor {
         let syn = ti.flags & 0x12 == 0x02;
         let start = syn || (self.cfg.stream.midstream && !payload.is_empty());
         if flow.session.is_none() && !start {
+            return out;
+        }
+        // After a SYN, nothing is reassembled until the server answers it: as Suricata
+        // without `stream.async-oneside`, a client talking to no one is not a session.
+        let unanswered = flow.tcp.as_ref().is_some_and(|t| t.state == TcpState::SynSent);
+        if unanswered && !syn {
             return out;
         }
         if flow.session.is_none() && syn {
