@@ -225,6 +225,10 @@ fn overlapping_conflicting_segments_are_counted_and_bounded() {
         let syn = tcp_segment(src, dst, sport, 80, isn, 0, 0x02, &[]);
         cap.push(t, eth_ipv4(src, dst, 6, &syn, 1));
         t += 10;
+        // The server answers: a SYN nobody answers starts no reassembly.
+        let syn_ack = tcp_segment(dst, src, 80, sport, 7, isn.wrapping_add(1), 0x12, &[]);
+        cap.push(t, eth_ipv4(dst, src, 6, &syn_ack, 1));
+        t += 10;
         // 40 segments at random offsets in the first 2 KB, random lengths and bytes:
         // overlaps, conflicts, holes, retransmissions, some HTTP-looking starts.
         for k in 0..40u16 {
@@ -264,7 +268,7 @@ fn overlapping_conflicting_segments_are_counted_and_bounded() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let st = stats(&dir);
-    assert_eq!(st["decoder"]["pkts"], 300 * 41);
+    assert_eq!(st["decoder"]["pkts"], 300 * 42);
     assert!(st["stream"]["overlaps"].as_u64().unwrap_or(0) > 1000, "{st}");
     assert!(st["stream"]["overlap_conflicts"].as_u64().unwrap_or(0) > 1000, "{st}");
     assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
