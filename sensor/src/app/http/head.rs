@@ -14,6 +14,9 @@
 
 use super::Side;
 
+/// A header: name and value.
+type Field = (Vec<u8>, Vec<u8>);
+
 /// A start line and header block.
 #[derive(Debug, Default)]
 pub(super) struct Scanned {
@@ -22,7 +25,7 @@ pub(super) struct Scanned {
     pub start_line: Vec<u8>,
     /// Where the header lines start (after the start line's line end).
     pub header_start: usize,
-    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub headers: Vec<Field>,
 }
 
 /// A line end at some position.
@@ -171,12 +174,7 @@ pub(super) fn scan(buf: &[u8], from: usize, side: Side, closing: bool) -> Option
 
 /// One header, with its folded continuation lines, at `pos`: the header and where
 /// the next line starts.
-fn header(
-    buf: &[u8],
-    pos: usize,
-    side: Side,
-    closing: bool,
-) -> Option<((Vec<u8>, Vec<u8>), usize)> {
+fn header(buf: &[u8], pos: usize, side: Side, closing: bool) -> Option<(Field, usize)> {
     // The name may run over line ends followed by a space: libhtp reads it folded.
     let mut cur = pos;
     let (name, value_start) = loop {
