@@ -249,6 +249,9 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
         }
         HeaderCheck::FragBits { bits, mode } => mode.matches(p.frag_bits, *bits),
         HeaderCheck::SameIp => p.src == p.dst,
+        HeaderCheck::FileHash { buffer, list, negated } => {
+            p.buffers.iter().any(|(b, v)| b == buffer && list.hashes.contains(*v) != *negated)
+        }
         HeaderCheck::Event { kind, name } => {
             p.events.iter().any(|e| e.kind == *kind && e.name == name.as_str())
         }

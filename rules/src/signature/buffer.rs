@@ -174,6 +174,11 @@ buffers! {
     Http2SizeUpdate = "http2.size_update", Either, true, ["\u{0}http2.size_update"];
     /// Each setting of a SETTINGS frame as `id=value`, in decimal.
     Http2Settings = "http2.settings", Either, true, ["\u{0}http2.settings"];
+    /// The lowercase hex MD5, SHA-1 and SHA-256 of each complete file, for `filemd5`,
+    /// `filesha1`, `filesha256`.
+    FileMd5 = "file.md5", Either, true, ["\u{0}file.md5"];
+    FileSha1 = "file.sha1", Either, true, ["\u{0}file.sha1"];
+    FileSha256 = "file.sha256", Either, true, ["\u{0}file.sha256"];
     /// The IPv4 header, options included.
     Ipv4Hdr = "ipv4.hdr", Either, true, ["ipv4.hdr"];
     /// The fixed IPv6 header.

@@ -4,8 +4,8 @@
 
 use super::content::unquote;
 use super::keywords::{
-    ByteCmp, ByteOp, ByteRead, EventKind, FlagMode, FlowCond, Flowbit, FlowbitCmd, HeaderCheck,
-    NumCmp, PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
+    ByteCmp, ByteOp, ByteRead, EventKind, FlagMode, FlowCond, Flowbit, FlowbitCmd, HashList,
+    HeaderCheck, NumCmp, PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
 };
 use super::{Buffer, ParseError, Signature};
 
@@ -507,6 +507,49 @@ pub(super) fn parse_fragbits(v: &str) -> Result<HeaderCheck, ParseError> {
     Ok(HeaderCheck::FragBits { bits, mode })
 }
 
+/// `filemd5:bad.md5` (`filesha1`, `filesha256`; `!` negates): the list file is read
+/// from the folder of the rule file, as Suricata reads it from the rule path.
+pub(super) fn parse_file_hash(
+    keyword: &str,
+    v: &str,
+    rule_file: &str,
+) -> Result<HeaderCheck, ParseError> {
+    let (negated, name) = match v.trim().strip_prefix('!') {
+        Some(n) => (true, n.trim()),
+        None => (false, v.trim()),
+    };
+    let (buffer, hex_len) = match keyword {
+        "filemd5" => (Buffer::FileMd5, 32),
+        "filesha1" => (Buffer::FileSha1, 40),
+        _ => (Buffer::FileSha256, 64),
+    };
+    let dir = std::path::Path::new(rule_file).parent().unwrap_or(std::path::Path::new(""));
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ParseError::invalid(keyword, format!("cannot read hash list {}: {e}", path.display()))
+    })?;
+    let mut hashes = std::collections::HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let word = line.split_whitespace().next().unwrap_or_default();
+        if word.is_empty() || word.starts_with('#') {
+            continue;
+        }
+        if word.len() != hex_len || !word.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ParseError::invalid(
+                keyword,
+                format!(
+                    "{} line {}: `{word}` is not a {hex_len}-digit hash",
+                    path.display(),
+                    n + 1
+                ),
+            ));
+        }
+        hashes.insert(word.to_ascii_lowercase().into_bytes());
+    }
+    let list = HashList { path: path.display().to_string(), hashes };
+    Ok(HeaderCheck::FileHash { buffer, list: std::sync::Arc::new(list), negated })
+}
+
 /// `decode-event:ipv6.frag_overlap`, `stream-event:3whs_ack_in_wrong_dir`,
 /// `app-layer-event:http.invalid_request_chunk_len`: one event name, a dotted
 /// lowercase word (the `decoder.` and `stream.` prefixes are accepted and dropped).
@@ -534,6 +577,29 @@ pub(super) fn parse_event(keyword: &str, v: &str) -> Result<HeaderCheck, ParseEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_hash_lists_are_read_beside_the_rule_file() {
+        let dir = std::env::temp_dir().join(format!("gw-hashlist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let md5 = "44d88612fea8a8f36de82e1278abb02f";
+        std::fs::write(dir.join("bad.md5"), format!("# eicar\n{} eicar.com\n\n", md5.to_uppercase()))
+            .unwrap();
+        let rules = dir.join("x.rules").display().to_string();
+        match parse_file_hash("filemd5", "!bad.md5", &rules).unwrap() {
+            HeaderCheck::FileHash { buffer, list, negated } => {
+                assert_eq!(buffer, Buffer::FileMd5);
+                assert!(negated);
+                assert!(list.hashes.contains(md5.as_bytes()));
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(dir.join("short.md5"), "abc\n").unwrap();
+        let e = parse_file_hash("filemd5", "short.md5", &rules).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        assert!(parse_file_hash("filesha256", "missing.sha256", &rules).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn event_names() {

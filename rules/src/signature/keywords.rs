@@ -319,6 +319,27 @@ pub enum HeaderCheck {
         kind: EventKind,
         name: String,
     },
+    /// `filemd5`, `filesha1`, `filesha256`: a complete file's hash (the `buffer` the
+    /// sensor fills) is in the list (not in it, `negated`).
+    FileHash {
+        buffer: super::Buffer,
+        list: std::sync::Arc<HashList>,
+        negated: bool,
+    },
+}
+
+/// A list of file hashes read from a file: lowercase hex, one per line (anything after
+/// the hash on a line, and `#` comments, ignored).
+#[derive(PartialEq, Eq)]
+pub struct HashList {
+    pub path: String,
+    pub hashes: std::collections::HashSet<Vec<u8>>,
+}
+
+impl std::fmt::Debug for HashList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HashList({}, {} hashes)", self.path, self.hashes.len())
+    }
 }
 
 /// Who raised an event on a packet.

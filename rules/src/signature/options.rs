@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
-    need, no_value, parse_byte_op, parse_event, parse_flow, parse_flowbits, parse_fragbits,
-    parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags, parse_threshold, parse_u32,
+    need, no_value, parse_byte_op, parse_event, parse_file_hash, parse_flow, parse_flowbits,
+    parse_fragbits, parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags, parse_threshold,
+    parse_u32,
 };
 use super::keywords::{ByteOp, Content, HeaderCheck, NumCmp, PayloadMatch, Target};
 use super::unsupported::KNOWN_UNSUPPORTED;
@@ -520,6 +521,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             "ftpbounce" => {
                 no_value(name, value)?;
                 sig.header_checks.push(HeaderCheck::FtpBounce);
+            }
+            "filemd5" | "filesha1" | "filesha256" => {
+                let check = parse_file_hash(name, need(name, value)?, &sig.origin.file)?;
+                sig.header_checks.push(check);
             }
             "decode-event" | "decode_event" | "stream-event" | "stream_event"
             | "app-layer-event" | "app_layer_event" => {

@@ -41,6 +41,13 @@ impl Inspection {
         Inspection { to_server: dir == TO_SERVER, ..Default::default() }
     }
 
+    /// The hashes of a complete file, for `filemd5`, `filesha1` and `filesha256`.
+    pub fn push_file_hashes(&mut self, md5: &str, sha1: &str, sha256: &str) {
+        self.push(Buffer::FileMd5, md5.as_bytes());
+        self.push(Buffer::FileSha1, sha1.as_bytes());
+        self.push(Buffer::FileSha256, sha256.as_bytes());
+    }
+
     pub fn push(&mut self, b: Buffer, v: &[u8]) {
         self.buffers.push((b, v.to_vec()));
     }

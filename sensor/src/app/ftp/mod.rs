@@ -423,9 +423,11 @@ impl AppParser for FtpDataConn {
             insp.push(Buffer::FileName, name.as_bytes());
             insp.push(Buffer::FileData, self.data.inspected());
             insp.meta = meta("ftp_data", &record);
-            cx.inspect(insp);
             let data = std::mem::replace(&mut self.data, FileSink::new(FileLimits::default()));
-            cx.record(true, Record::Fileinfo(data.finish(&name, 0)));
+            let rec = data.finish(&name, 0);
+            insp.push_file_hashes(&rec.md5, &rec.sha1, &rec.sha256);
+            cx.inspect(insp);
+            cx.record(true, Record::Fileinfo(rec));
         }
         cx.record(true, Record::FtpData(record));
     }

@@ -370,6 +370,7 @@ pub(crate) fn request_buffers(
         }
         if let Some(b) = body.filter(|b| b.size > 0) {
             push(out, Buffer::FileData, b.inspected());
+            file_hashes(b, out);
         }
     } else {
         // Request headers one by one stay available to a response-side rule.
@@ -398,6 +399,20 @@ pub(crate) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, 
     }
     if body.size > 0 {
         push(out, Buffer::FileData, body.inspected());
+        file_hashes(body, out);
+    }
+}
+
+/// The hashes of a complete body, for `filemd5`, `filesha1`, `filesha256`.
+fn file_hashes(b: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
+    if !b.incomplete {
+        for (buf, h) in [
+            (Buffer::FileMd5, &b.md5),
+            (Buffer::FileSha1, &b.sha1),
+            (Buffer::FileSha256, &b.sha256),
+        ] {
+            out.push((buf, h.as_bytes().to_vec()));
+        }
     }
 }
 
