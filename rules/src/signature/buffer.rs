@@ -174,6 +174,8 @@ buffers! {
     Http2SizeUpdate = "http2.size_update", Either, true, ["\u{0}http2.size_update"];
     /// Each setting of a SETTINGS frame as `id=value`, in decimal.
     Http2Settings = "http2.settings", Either, true, ["\u{0}http2.settings"];
+    /// Each protocol the ClientHello offers (ALPN).
+    TlsAlpn = "tls.alpn", Either, true, ["tls.alpn"];
     /// The lowercase hex MD5, SHA-1 and SHA-256 of each complete file, for `filemd5`,
     /// `filesha1`, `filesha256`.
     FileMd5 = "file.md5", Either, true, ["\u{0}file.md5"];
@@ -231,6 +233,7 @@ impl Buffer {
                 | Krb5Sname
                 | Http2Header
                 | Http2HeaderName
+                | TlsAlpn
                 | SipFrom
                 | SipTo
                 | SipVia

@@ -583,8 +583,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("gw-hashlist-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let md5 = "44d88612fea8a8f36de82e1278abb02f";
-        std::fs::write(dir.join("bad.md5"), format!("# eicar\n{} eicar.com\n\n", md5.to_uppercase()))
-            .unwrap();
+        std::fs::write(
+            dir.join("bad.md5"),
+            format!("# eicar\n{} eicar.com\n\n", md5.to_uppercase()),
+        )
+        .unwrap();
         let rules = dir.join("x.rules").display().to_string();
         match parse_file_hash("filemd5", "!bad.md5", &rules).unwrap() {
             HeaderCheck::FileHash { buffer, list, negated } => {

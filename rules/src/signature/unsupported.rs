@@ -30,7 +30,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "tls.random",
     "tls.random_time",
     "tls.random_bytes",
-    "tls.alpn",
     "ssl_version",
     "ssl_state",
     "ssh.protoversion",

@@ -112,6 +112,9 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                 push(&mut b, Buffer::Ja4Hash, ja4.as_bytes());
                 t.rec.ja3 = Some(ja3);
                 t.rec.ja4 = Some(ja4);
+                for a in ch.alpn() {
+                    push(&mut b, Buffer::TlsAlpn, a);
+                }
                 t.rec.client_alpns = ch.alpn().iter().map(|a| text(a)).collect();
                 t.rec.version.get_or_insert_with(|| tls_version(ch.version));
                 insp.buffers.extend(b.iter().cloned());
