@@ -2,7 +2,7 @@
 //! then its side effects (flowbits, `pass`) and thresholds.
 
 use super::compile::{Compiled, PayloadMode};
-use super::inspect::{Inspector, Lower, StreamView};
+use super::inspect::{ByteVars, Inspector, Lower, StreamView};
 use super::threshold::Entry;
 use super::{lock, Detector, FlowState, Hit, Packet, RuleSet, MAX_ALERTS_PER_PACKET};
 use crate::signature::{Action, FlowbitCmd, HeaderCheck, Track, Transform};
@@ -171,18 +171,21 @@ impl RuleSet {
                 return false;
             }
         }
-        if !s.payload.is_empty() && !Self::payload_matches(c, det, pkt) {
+        let mut vars: ByteVars = Default::default();
+        if !s.payload.is_empty() && !Self::payload_matches(c, det, pkt, &mut vars) {
             return false;
         }
         for (list, needles) in s.buffers.iter().zip(&c.buffer_needles) {
             let Detector { stats, lower, .. } = &mut *det;
             let stats = &mut stats.inspect;
+            let v = &mut vars;
             let any = pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, data)| {
                 if list.transforms.is_empty() {
-                    Inspector::run(&list.matches, needles, data, None, Lower::Cached(lower), stats)
+                    let lower = Lower::Cached(lower);
+                    Inspector::run(&list.matches, needles, data, None, lower, stats, v)
                 } else {
                     let data = Transform::apply_all(&list.transforms, data);
-                    Inspector::run(&list.matches, needles, &data, None, Lower::Own, stats)
+                    Inspector::run(&list.matches, needles, &data, None, Lower::Own, stats, v)
                 }
             });
             if !any {
@@ -194,7 +197,12 @@ impl RuleSet {
 
     /// The payload keywords of `c` on what they inspect of this packet: the stream
     /// chunk, the packet's payload, or both (see [`PayloadMode`]).
-    fn payload_matches(c: &Compiled, det: &mut Detector, pkt: &Packet<'_>) -> bool {
+    fn payload_matches(
+        c: &Compiled,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        vars: &mut ByteVars,
+    ) -> bool {
         if pkt.no_payload_inspection {
             return false;
         }
@@ -213,6 +221,7 @@ impl RuleSet {
                     Some(view),
                     lower,
                     &mut stats.inspect,
+                    vars,
                 );
                 if hit {
                     return true;
@@ -226,7 +235,8 @@ impl RuleSet {
             return false;
         }
         let lower = Lower::Cached(lower);
-        Inspector::run(&c.sig.payload, &c.needles, pkt.payload, None, lower, &mut stats.inspect)
+        let (payload, stats) = (pkt.payload, &mut stats.inspect);
+        Inspector::run(&c.sig.payload, &c.needles, payload, None, lower, stats, vars)
     }
 }
 

@@ -17,7 +17,22 @@
 use memchr::memmem;
 
 use crate::signature::keyword_parsers::MAX_BYTE_VARS;
-use crate::signature::{ByteCmp, ByteOp, ByteRead, Content, PayloadMatch, Value};
+use crate::signature::{ByteCmp, ByteOp, ByteRead, Content, MathOp, PayloadMatch, Value};
+
+/// The values of a rule's `byte_extract` and `byte_math` variables, by slot; shared by
+/// the buffers of one rule evaluation, as a variable read in one buffer may place a
+/// match in another.
+pub(crate) type ByteVars = [u64; MAX_BYTE_VARS];
+
+/// Where a content may match, with variables resolved.
+#[derive(Clone, Copy, Debug)]
+struct Placement {
+    relative: bool,
+    offset: Option<u64>,
+    depth: Option<u64>,
+    distance: Option<i64>,
+    within: Option<i64>,
+}
 
 /// Suricata's default inspection recursion limit.
 const RECURSION_LIMIT: u32 = 3000;
@@ -103,9 +118,7 @@ fn retry_flags(items: &[PayloadMatch]) -> Vec<bool> {
                     continue;
                 }
                 return match m {
-                    PayloadMatch::Content(c) => {
-                        c.is_relative() && (c.negated || c.within.is_some())
-                    }
+                    PayloadMatch::Content(c) => c.is_relative() && (c.negated || c.has_within()),
                     other => other.is_relative(),
                 };
             }
@@ -197,8 +210,8 @@ pub(crate) struct Inspector<'a> {
     lower: &'a [u8],
     budget: u32,
     stats: &'a mut InspectStats,
-    /// `byte_extract` variables.
-    vars: [u64; MAX_BYTE_VARS],
+    /// `byte_extract` and `byte_math` variables.
+    vars: &'a mut ByteVars,
     /// Stream inspection of a chunk.
     stream: Option<StreamView>,
 }
@@ -213,6 +226,7 @@ impl<'a> Inspector<'a> {
         stream: Option<StreamView>,
         lower: Lower<'_>,
         stats: &mut InspectStats,
+        vars: &mut ByteVars,
     ) -> bool {
         let own;
         let lower: &[u8] = match (prep.nocase, lower) {
@@ -223,28 +237,34 @@ impl<'a> Inspector<'a> {
                 &own
             }
         };
-        let mut ins = Inspector {
-            items,
-            prep,
-            buf,
-            lower,
-            budget: RECURSION_LIMIT,
-            stats,
-            vars: [0; MAX_BYTE_VARS],
-            stream,
-        };
+        let mut ins =
+            Inspector { items, prep, buf, lower, budget: RECURSION_LIMIT, stats, vars, stream };
         ins.match_from(0, 0, (usize::MAX, 0)) == Step::Match
+    }
+
+    /// `c`'s placement with its variables read.
+    fn placement(&self, c: &Content) -> Placement {
+        let var = |slot: Option<u8>| slot.map(|s| self.vars.get(s as usize).copied().unwrap_or(0));
+        let v = &c.vars;
+        Placement {
+            relative: c.is_relative(),
+            offset: var(v.offset).or(c.offset.map(u64::from)),
+            depth: var(v.depth).or(c.depth.map(u64::from)),
+            distance: var(v.distance).map(|d| d as i64).or(c.distance.map(i64::from)),
+            within: var(v.within).map(|w| w as i64).or(c.within.map(i64::from)),
+        }
     }
 
     /// The window `[start, end)` a content may occupy, or None if it is empty.
     fn window(&self, c: &Content, prev_end: usize) -> Option<(usize, usize)> {
         let len = self.buf.len();
         let base = self.stream.map_or(0, |s| s.offset);
-        if base > 0 && !c.is_relative() && (c.offset.is_some() || c.depth.is_some()) {
+        let p = self.placement(c);
+        if base > 0 && !p.relative && (p.offset.is_some() || p.depth.is_some()) {
             // Absolute positions in a chunk that starts inside the stream: count them
             // from the start of the stream, as Suricata does.
-            let start = u64::from(c.offset.unwrap_or(0));
-            let end = c.depth.map(|d| start + u64::from(d));
+            let start = p.offset.unwrap_or(0);
+            let end = p.depth.map(|d| start.saturating_add(d));
             if end.is_some_and(|e| e <= base) {
                 return None;
             }
@@ -252,34 +272,35 @@ impl<'a> Inspector<'a> {
             let e = end.map_or(len, |e| usize::try_from(e - base).unwrap_or(usize::MAX).min(len));
             return (s <= e && s <= len).then_some((s, e));
         }
-        Self::window_in(c, prev_end, len)
+        Self::window_in(&p, prev_end, len)
     }
 
     /// [`Inspector::window`] in buffer coordinates.
-    fn window_in(c: &Content, prev_end: usize, len: usize) -> Option<(usize, usize)> {
+    fn window_in(p: &Placement, prev_end: usize, len: usize) -> Option<(usize, usize)> {
+        let clamp = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
         let (mut start, mut end);
-        if c.is_relative() {
+        if p.relative {
             end = len;
-            let distance = c.distance.unwrap_or(0) as i64;
-            let s = prev_end as i64 + distance;
+            let distance = p.distance.unwrap_or(0);
+            let s = (prev_end as i64).saturating_add(distance);
             start = if s < 0 { 0 } else { s as usize };
-            if let Some(w) = c.within {
-                let e = prev_end as i64 + distance + w as i64;
+            if let Some(w) = p.within {
+                let e = (prev_end as i64).saturating_add(distance).saturating_add(w);
                 if e < 0 {
                     return None;
                 }
                 end = end.min(e as usize);
             }
-            if let Some(o) = c.offset {
-                start = start.max(o as usize);
+            if let Some(o) = p.offset {
+                start = start.max(clamp(o));
             }
-            if let Some(d) = c.depth {
-                end = end.min(c.offset.unwrap_or(0) as usize + d as usize);
+            if let Some(d) = p.depth {
+                end = end.min(clamp(p.offset.unwrap_or(0).saturating_add(d)));
             }
         } else {
-            start = c.offset.unwrap_or(0) as usize;
-            end = match c.depth {
-                Some(d) => len.min(start + d as usize),
+            start = clamp(p.offset.unwrap_or(0));
+            end = match p.depth {
+                Some(d) => len.min(start.saturating_add(clamp(d))),
                 None => len,
             };
         }
@@ -385,14 +406,44 @@ impl<'a> Inspector<'a> {
                 } else {
                     after as i64
                 };
-                let to = from.checked_add(jump)?.checked_add(*post_offset)?;
-                usize::try_from(to).ok().filter(|&t| t <= self.buf.len())
+                // As Suricata: a jump before the buffer lands on its start, one to its
+                // end or beyond fails.
+                let to = from.checked_add(jump)?.checked_add(*post_offset)?.max(0);
+                usize::try_from(to).ok().filter(|&t| t < self.buf.len())
             }
             ByteOp::Extract { read, multiplier, align, slot } => {
                 let (v, after) = self.byte_read(read, prev_end)?;
                 let mut v = v.checked_mul(*multiplier)?;
                 if *align && v % 4 != 0 {
                     v += 4 - v % 4;
+                }
+                *self.vars.get_mut(*slot as usize)? = v;
+                Some(after)
+            }
+            ByteOp::Math { read, nbytes_var, oper, rvalue, slot } => {
+                let mut read = *read;
+                if let Some(var) = nbytes_var {
+                    let n = self.vars.get(*var as usize).copied()?;
+                    let max = if read.string_base.is_some() { 10 } else { 8 };
+                    read.nbytes = u8::try_from(n).ok().filter(|n| (1..=max).contains(n))?;
+                }
+                // The bitmask applies to the result, not to the bytes read.
+                let bitmask = read.bitmask.take();
+                let (v, after) = self.byte_read(&read, prev_end)?;
+                let r = self.value(*rvalue) as u64;
+                let mut v = match oper {
+                    MathOp::Add => v.wrapping_add(r),
+                    MathOp::Sub => v.wrapping_sub(r),
+                    MathOp::Mul => v.wrapping_mul(r),
+                    MathOp::Div => v.checked_div(r)?,
+                    MathOp::Shl => v.checked_shl(u32::try_from(r).ok()?).unwrap_or(0),
+                    MathOp::Shr => v.checked_shr(u32::try_from(r).ok()?).unwrap_or(0),
+                };
+                if let Some(mask) = bitmask {
+                    v &= mask;
+                    if v != 0 && mask != 0 {
+                        v >>= mask.trailing_zeros();
+                    }
                 }
                 *self.vars.get_mut(*slot as usize)? = v;
                 Some(after)
@@ -463,10 +514,11 @@ impl<'a> Inspector<'a> {
                 }
             }
             PayloadMatch::IsDataAt { offset, relative, negated } => {
+                let offset = usize::try_from(self.value(*offset)).unwrap_or(usize::MAX);
                 let has = if *relative {
-                    prev_end + *offset as usize <= self.buf.len()
+                    prev_end.saturating_add(offset) <= self.buf.len()
                 } else {
-                    (*offset as usize) < self.buf.len()
+                    offset < self.buf.len()
                 };
                 match (has, *negated) {
                     (true, false) | (false, true) => self.match_from(i + 1, prev_end, span),
@@ -569,6 +621,7 @@ mod tests {
             None,
             Lower::Cached(&mut cache),
             &mut InspectStats::default(),
+            &mut Default::default(),
         )
     }
 
@@ -600,6 +653,74 @@ mod tests {
         assert!(!run(r#"content:"n="; byte_test:0,>,450,0,relative,string,dec;"#, b"n=&"));
         // Bitmask: the masked value is shifted down.
         assert!(run(r#"byte_test:1,=,3,0,bitmask 0x30;"#, b"\x3f"));
+    }
+
+    #[test]
+    fn byte_jump_edges_as_suricata() {
+        let buf = b"Question?13When will it end?";
+        // `string` alone reads decimal; from_end counts back from the end.
+        assert!(run(
+            r#"content:"Question?"; byte_jump:2,0,relative,string,from_end,post_offset -30; content:"When"; within:4;"#,
+            buf
+        ));
+        // No bytes read: the jump is the post_offset alone; before the start it lands
+        // on the start, at the end it fails.
+        assert!(run(
+            r#"content:"end"; byte_jump:0,0,relative,post_offset -100; content:"Q"; within:1;"#,
+            buf
+        ));
+        assert!(!run(r#"content:"Question"; byte_jump:0,0,relative,post_offset 100;"#, buf));
+        assert!(!run(r#"byte_jump:0,0,post_offset 28;"#, buf));
+        assert!(run(r#"byte_jump:0,0,post_offset 27; content:"?"; within:1;"#, buf));
+    }
+
+    #[test]
+    fn byte_math_and_variable_placement() {
+        // Length 3 at offset 1, then a record of that length and a marker.
+        let buf = b"\x02\x03abcZ";
+        assert!(run(
+            r#"byte_math:bytes 1, offset 0, oper +, rvalue 1, result n; byte_test:1,=,n,1;"#,
+            buf
+        ));
+        assert!(run(
+            r#"byte_math:bytes 1, offset 0, oper *, rvalue 4, result n; byte_test:1,<,n,1;"#,
+            buf
+        ));
+        assert!(run(
+            r#"byte_math:bytes 1, offset 0, oper <<, rvalue 2, result n; byte_test:1,>,n,4;"#,
+            buf
+        ));
+        // Division by zero is no match, not a panic.
+        assert!(!run(r#"byte_math:bytes 1, offset 0, oper /, rvalue 0, result n;"#, buf));
+        // byte_math moves the detection pointer past what it read.
+        assert!(run(
+            r#"byte_math:bytes 1, offset 0, oper -, rvalue 1, result n; content:"|03|"; within:1;"#,
+            buf
+        ));
+        // Variables give offset, depth, distance and within.
+        assert!(run(
+            r#"byte_extract:1,1,len; content:"|03|"; content:"Z"; distance:len; within:1;"#,
+            buf
+        ));
+        assert!(!run(
+            r#"byte_extract:1,0,len; content:"|03|"; content:"Z"; distance:len; within:1;"#,
+            buf
+        ));
+        assert!(run(
+            r#"byte_extract:1,1,off; content:"b"; offset:off; depth:1;"#,
+            b"\x00\x03\x00b"
+        ));
+        assert!(!run(
+            r#"byte_extract:1,1,off; content:"b"; offset:off; depth:1;"#,
+            b"\x00\x02\x00b"
+        ));
+        assert!(run(r#"byte_extract:1,0,n; isdataat:n,relative;"#, b"\x03xxx"));
+        assert!(!run(r#"byte_extract:1,0,n; isdataat:n,relative;"#, b"\x04xxx"));
+        // byte_math reads its byte count from a variable.
+        assert!(run(
+            r#"byte_extract:1,0,nb; byte_math:bytes nb, offset 1, oper +, rvalue 0, result v; byte_test:2,=,v,1;"#,
+            b"\x02\x01\x02"
+        ));
     }
 
     #[test]
@@ -689,7 +810,8 @@ mod tests {
             &buf,
             None,
             Lower::Cached(&mut cache),
-            &mut stats
+            &mut stats,
+            &mut Default::default()
         ));
         assert_eq!(stats.recursion_limit, 0);
     }

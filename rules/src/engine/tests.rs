@@ -363,6 +363,7 @@ proptest::proptest! {
             None,
             super::inspect::Lower::Own,
             &mut Default::default(),
+            &mut Default::default(),
         );
         let mut rules = vec![text.clone()];
         if fillers {

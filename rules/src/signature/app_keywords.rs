@@ -16,6 +16,8 @@ pub(super) const KEYWORDS: &[&str] = &[
     "smb.version",
     "krb5_msg_type",
     "krb5_err_code",
+    "dns.opcode",
+    "dns.rrtype",
     "dce_iface",
     "dcerpc.iface",
     "krb5.ticket_encryption",
@@ -48,8 +50,11 @@ pub(super) fn apply(
             };
             list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(exact(norm.as_bytes())));
         }
-        "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code" => {
+        "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code"
+        | "dns.opcode" | "dns.rrtype" => {
             let b = match kw {
+                "dns.opcode" => Buffer::DnsOpcode,
+                "dns.rrtype" => Buffer::DnsRrtype,
                 "smb.version" => Buffer::SmbVersion,
                 "krb5_msg_type" => Buffer::Krb5MsgType,
                 "krb5_err_code" => Buffer::Krb5ErrCode,
@@ -184,5 +189,6 @@ fn exact(pattern: &[u8]) -> Content {
         endswith: true,
         fast_pattern: false,
         fast_pattern_chop: None,
+        vars: Default::default(),
     }
 }

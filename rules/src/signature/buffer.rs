@@ -174,6 +174,10 @@ buffers! {
     Http2SizeUpdate = "http2.size_update", Either, true, ["\u{0}http2.size_update"];
     /// Each setting of a SETTINGS frame as `id=value`, in decimal.
     Http2Settings = "http2.settings", Either, true, ["\u{0}http2.settings"];
+    /// The opcode of a DNS message, in decimal (`dns.opcode`).
+    DnsOpcode = "dns.opcode", Either, true, ["\u{0}dns.opcode"];
+    /// The type of each question and answer of a DNS message, in decimal (`dns.rrtype`).
+    DnsRrtype = "dns.rrtype", Either, true, ["\u{0}dns.rrtype"];
     /// Each protocol the ClientHello offers (ALPN).
     TlsAlpn = "tls.alpn", Either, true, ["tls.alpn"];
     /// The lowercase hex MD5, SHA-1 and SHA-256 of each complete file, for `filemd5`,

@@ -5,7 +5,7 @@
 use super::content::unquote;
 use super::keywords::{
     ByteCmp, ByteOp, ByteRead, EventKind, FlagMode, FlowCond, Flowbit, FlowbitCmd, HashList,
-    HeaderCheck, NumCmp, PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
+    HeaderCheck, MathOp, NumCmp, PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
 };
 use super::{Buffer, ParseError, Signature};
 
@@ -105,6 +105,7 @@ pub(super) fn parse_byte_op(
     let (mut multiplier, mut align, mut from_beginning, mut from_end, mut post_offset) =
         (1u64, false, false, false, 0i64);
     let mut var_name: Option<String> = None;
+    let mut base: Option<u32> = None;
     let mut i = 0;
     if kw == "byte_extract" {
         let name = rest.first().copied().unwrap_or_default();
@@ -125,23 +126,15 @@ pub(super) fn parse_byte_op(
             "relative" => read.relative = true,
             "big" => read.little_endian = false,
             "little" => read.little_endian = true,
+            // `string` alone reads decimal digits; the base is its own item
+            // (`string, hex`) or the argument (`string hex`).
             "string" => {
-                // `string, hex` (the base is the next item) or `string hex`.
-                let base = match arg {
-                    Some(b) => b,
-                    None => {
-                        i += 1;
-                        rest.get(i).copied().unwrap_or("dec")
-                    }
-                };
-                read.string_base = Some(match base {
-                    "hex" => 16,
-                    "dec" => 10,
-                    "oct" => 8,
-                    other => return Err(bad(format!("unknown string base `{other}`"))),
-                });
+                read.string_base = Some(match arg {
+                    Some(b) => string_base(b).ok_or_else(|| bad(format!("unknown base `{b}`")))?,
+                    None => read.string_base.unwrap_or(10),
+                })
             }
-            "hex" | "dec" | "oct" if read.string_base.is_some() => {}
+            "hex" | "dec" | "oct" => base = string_base(k),
             "align" => align = true,
             "from_beginning" => from_beginning = true,
             "from_end" => from_end = true,
@@ -156,10 +149,21 @@ pub(super) fn parse_byte_op(
         }
         i += 1;
     }
-    // As a string, 0 bytes means "the digits that are there" (at most 23).
-    let (min_n, max) = if read.string_base.is_some() { (0, 23) } else { (1, 8) };
+    if let Some(b) = base {
+        if read.string_base.is_none() {
+            return Err(bad("a base (`hex`, `dec`, `oct`) needs `string`".to_string()));
+        }
+        read.string_base = Some(b);
+    }
+    // As a string, 0 bytes means "the digits that are there" (at most 23); byte_jump
+    // also reads 0 binary bytes (a jump of `post_offset` alone).
+    let min_n = u8::from(read.string_base.is_none() && kw != "byte_jump");
+    let max = if read.string_base.is_some() { 23 } else { 8 };
     if nbytes < min_n || nbytes > max {
-        return Err(bad(format!("byte count {nbytes} is not in 1..={max}")));
+        return Err(bad(format!("byte count {nbytes} is not in {min_n}..={max}")));
+    }
+    if from_beginning && from_end {
+        return Err(bad("`from_beginning` and `from_end` together".to_string()));
     }
     Ok(Ok(match kw {
         "byte_test" => ByteOp::Test { read, op, negated, value: test_value },
@@ -174,6 +178,119 @@ pub(super) fn parse_byte_op(
             ByteOp::Extract { read, multiplier, align, slot: (vars.len() - 1) as u8 }
         }
     }))
+}
+
+fn string_base(s: &str) -> Option<u32> {
+    match s {
+        "hex" => Some(16),
+        "dec" => Some(10),
+        "oct" => Some(8),
+        _ => None,
+    }
+}
+
+/// Parses `byte_math:bytes <n|var>, offset <n>, oper <op>, rvalue <n|var>, result <name>
+/// [, relative] [, endian big|little] [, string hex|dec|oct] [, bitmask <n>]`. The inner
+/// `Err` is a support gap (`dce`), the outer one a grammar error.
+pub(super) fn parse_byte_math(
+    v: &str,
+    vars: &mut Vec<String>,
+) -> Result<Result<ByteOp, ParseError>, ParseError> {
+    let kw = "byte_math";
+    let bad = |m: String| ParseError::invalid(kw, m);
+    let var = |s: &str, vars: &Vec<String>| -> Result<u8, ParseError> {
+        vars.iter()
+            .position(|n| n == s)
+            .map(|i| i as u8)
+            .ok_or_else(|| bad(format!("unknown variable `{s}`")))
+    };
+    let num = |s: &str| -> Result<i64, ParseError> {
+        let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+            Some(h) => i64::from_str_radix(h, 16),
+            None => s.parse::<i64>(),
+        };
+        r.map_err(|_| bad(format!("invalid number `{s}`")))
+    };
+    let is_name = |s: &str| s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let mut read = ByteRead {
+        nbytes: 0,
+        offset: Value::Num(0),
+        relative: false,
+        little_endian: false,
+        string_base: None,
+        bitmask: None,
+    };
+    let (mut nbytes_var, mut oper, mut rvalue, mut result) = (None, None, None, None);
+    let mut have_bytes = false;
+    let mut have_offset = false;
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, arg) = match part.split_once(char::is_whitespace) {
+            Some((k, a)) => (k, a.trim()),
+            None => (part, ""),
+        };
+        match k {
+            "bytes" if is_name(arg) => {
+                nbytes_var = Some(var(arg, vars)?);
+                have_bytes = true;
+            }
+            "bytes" => {
+                let n = arg.parse::<u8>().ok().filter(|n| (1..=10).contains(n));
+                read.nbytes = n.ok_or_else(|| bad(format!("byte count `{arg}` not in 1..=10")))?;
+                have_bytes = true;
+            }
+            "offset" => {
+                let o = num(arg)?;
+                if !(-65535..=65535).contains(&o) {
+                    return Err(bad(format!("offset `{arg}` out of range")));
+                }
+                read.offset = Value::Num(o);
+                have_offset = true;
+            }
+            "oper" => {
+                oper = Some(match arg {
+                    "+" => MathOp::Add,
+                    "-" => MathOp::Sub,
+                    "*" => MathOp::Mul,
+                    "/" => MathOp::Div,
+                    "<<" => MathOp::Shl,
+                    ">>" => MathOp::Shr,
+                    other => return Err(bad(format!("unknown operator `{other}`"))),
+                })
+            }
+            "rvalue" if is_name(arg) => rvalue = Some(Value::Var(var(arg, vars)?)),
+            "rvalue" => rvalue = Some(Value::Num(num(arg)?)),
+            "result" if is_name(arg) => result = Some(arg.to_string()),
+            "relative" => read.relative = true,
+            "endian" => match arg {
+                "big" => read.little_endian = false,
+                "little" => read.little_endian = true,
+                "dce" => return Ok(Err(ParseError::unsupported("`byte_math` option `dce`"))),
+                other => return Err(bad(format!("unknown endian `{other}`"))),
+            },
+            "dce" => return Ok(Err(ParseError::unsupported("`byte_math` option `dce`"))),
+            "string" => {
+                read.string_base =
+                    Some(string_base(arg).ok_or_else(|| bad(format!("unknown base `{arg}`")))?)
+            }
+            "bitmask" => read.bitmask = Some(num(arg)? as u64),
+            other => return Err(bad(format!("unknown option `{other}`"))),
+        }
+    }
+    let (Some(oper), Some(rvalue), Some(result)) = (oper, rvalue, result) else {
+        return Err(bad("needs `oper`, `rvalue` and `result`".to_string()));
+    };
+    if !have_bytes || !have_offset {
+        return Err(bad("needs `bytes` and `offset`".to_string()));
+    }
+    if read.string_base.is_none() && read.nbytes > 8 {
+        return Err(bad(format!("{} bytes without `string` (at most 8)", read.nbytes)));
+    }
+    if vars.len() >= MAX_BYTE_VARS {
+        return Err(bad(format!("more than {MAX_BYTE_VARS} variables")));
+    }
+    vars.push(result);
+    let slot = (vars.len() - 1) as u8;
+    Ok(Ok(ByteOp::Math { read, nbytes_var, oper, rvalue, slot }))
 }
 
 pub(super) fn parse_small(keyword: &str, s: &str) -> Result<u32, ParseError> {

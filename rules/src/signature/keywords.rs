@@ -101,12 +101,33 @@ pub struct Content {
     pub fast_pattern: bool,
     /// `fast_pattern:offset,length`: only this slice goes to the prefilter.
     pub fast_pattern_chop: Option<(u16, u16)>,
+    /// Placement read from `byte_extract`/`byte_math` variables at inspection time;
+    /// the numeric field of a placement given by a variable stays `None`.
+    pub vars: PlacementVars,
+}
+
+/// The slots of the variables that give a content's `offset`, `depth`, `distance` or
+/// `within` (`content:"x"; distance:len;`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlacementVars {
+    pub offset: Option<u8>,
+    pub depth: Option<u8>,
+    pub distance: Option<u8>,
+    pub within: Option<u8>,
 }
 
 impl Content {
     /// Relative to the previous match (distance/within).
     pub fn is_relative(&self) -> bool {
-        self.distance.is_some() || self.within.is_some()
+        self.distance.is_some()
+            || self.within.is_some()
+            || self.vars.distance.is_some()
+            || self.vars.within.is_some()
+    }
+
+    /// Its window is bounded on the right relative to the previous match.
+    pub fn has_within(&self) -> bool {
+        self.within.is_some() || self.vars.within.is_some()
     }
 
     /// The bytes given to the prefilter.
@@ -137,7 +158,7 @@ pub enum PayloadMatch {
     Content(Content),
     Pcre(Pcre),
     IsDataAt {
-        offset: u32,
+        offset: Value,
         relative: bool,
         negated: bool,
     },
@@ -192,6 +213,26 @@ pub enum ByteOp {
         align: bool,
         slot: u8,
     },
+    /// `byte_math`: reads a number, applies `oper` with `rvalue`, stores the result in
+    /// `slot`; `nbytes_var` gives the byte count from a variable.
+    Math {
+        read: ByteRead,
+        nbytes_var: Option<u8>,
+        oper: MathOp,
+        rvalue: Value,
+        slot: u8,
+    },
+}
+
+/// The operators of `byte_math`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Shl,
+    Shr,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,7 +255,8 @@ impl PayloadMatch {
             PayloadMatch::Bsize(_) | PayloadMatch::Number(_) => false,
             PayloadMatch::Byte(ByteOp::Test { read, .. })
             | PayloadMatch::Byte(ByteOp::Jump { read, .. })
-            | PayloadMatch::Byte(ByteOp::Extract { read, .. }) => read.relative,
+            | PayloadMatch::Byte(ByteOp::Extract { read, .. })
+            | PayloadMatch::Byte(ByteOp::Math { read, .. }) => read.relative,
         }
     }
 }

@@ -26,7 +26,8 @@ pub use buffer::{AppProto, Buffer, BufferList, Side, Transform};
 pub use header::{Action, Proto};
 pub use keywords::{
     ByteCmp, ByteOp, ByteRead, Content, EventKind, FlowCond, Flowbit, FlowbitCmd, HeaderCheck,
-    NumCmp, PayloadMatch, Pcre, Target, Threshold, ThresholdKind, Track, Value,
+    MathOp, NumCmp, PayloadMatch, Pcre, PlacementVars, Target, Threshold, ThresholdKind, Track,
+    Value,
 };
 
 /// Why a rule did not load. `code` is stable (it groups the load report and is what the

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
-    need, no_value, parse_byte_op, parse_event, parse_file_hash, parse_flow, parse_flowbits,
-    parse_fragbits, parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags, parse_threshold,
-    parse_u32,
+    need, no_value, parse_byte_math, parse_byte_op, parse_event, parse_file_hash, parse_flow,
+    parse_flowbits, parse_fragbits, parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags,
+    parse_threshold, parse_u32,
 };
-use super::keywords::{ByteOp, Content, HeaderCheck, NumCmp, PayloadMatch, Target};
+use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
 use super::{app_keywords, classification};
 use super::{Buffer, BufferList, ParseError, Signature, Transform};
@@ -104,6 +104,14 @@ pub(super) fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<Payload
         }
     };
     &mut sig.buffers[pos].matches
+}
+
+/// The slot of variable `name`, defined by an earlier `byte_extract` or `byte_math`.
+fn byte_var(keyword: &str, name: &str, vars: &[String]) -> Result<u8, ParseError> {
+    vars.iter()
+        .position(|n| n == name)
+        .map(|i| i as u8)
+        .ok_or_else(|| ParseError::invalid(keyword, format!("unknown variable `{name}`")))
 }
 
 /// Applies every option of `body` to `sig`.
@@ -243,6 +251,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     endswith: false,
                     fast_pattern: false,
                     fast_pattern_chop: None,
+                    vars: Default::default(),
                 }));
             }
             "nocase" => {
@@ -255,12 +264,18 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             }
             "depth" | "offset" | "within" | "distance" => {
                 let v = need(name, value)?.trim();
-                if v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-                    // A byte_extract variable.
-                    note_gap(
-                        &mut first_gap,
-                        ParseError::unsupported(&format!("`{kw}` from a byte_extract variable")),
-                    );
+                if v.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+                    // A byte_extract or byte_math variable, read when inspecting.
+                    let slot = byte_var(name, v, &byte_vars)?;
+                    let c = last_content(sig, last_buf, name)?;
+                    let vars = &mut c.vars;
+                    let field = match kw.as_str() {
+                        "depth" => &mut vars.depth,
+                        "offset" => &mut vars.offset,
+                        "within" => &mut vars.within,
+                        _ => &mut vars.distance,
+                    };
+                    *field = Some(slot);
                     continue;
                 }
                 let c = last_content(sig, last_buf, name)?;
@@ -385,14 +400,11 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 };
                 let mut parts = v.split(',').map(str::trim);
                 let off = parts.next().unwrap_or("");
-                if off.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-                    note_gap(
-                        &mut first_gap,
-                        ParseError::unsupported("`isdataat` with a byte_extract variable"),
-                    );
-                    continue;
-                }
-                let offset = parse_u32(name, off)?;
+                let offset = if off.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                    Value::Var(byte_var(name, off, &byte_vars)?)
+                } else {
+                    Value::Num(i64::from(parse_u32(name, off)?))
+                };
                 let mut relative = false;
                 for p in parts {
                     match p {
@@ -416,17 +428,21 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             "byte_test" | "byte_jump" | "byte_extract" => {
                 match parse_byte_op(kw.as_str(), need(name, value)?, &mut byte_vars)? {
                     Ok(op) => {
-                        let target = if matches!(op, ByteOp::Test { read, .. } | ByteOp::Jump { read, .. } | ByteOp::Extract { read, .. } if read.relative)
-                        {
-                            last_buf
-                        } else {
-                            current
-                        };
+                        let target =
+                            if PayloadMatch::Byte(op).is_relative() { last_buf } else { current };
                         list_mut(sig, target).push(PayloadMatch::Byte(op));
                     }
                     Err(gap) => note_gap(&mut first_gap, gap),
                 }
             }
+            "byte_math" => match parse_byte_math(need(name, value)?, &mut byte_vars)? {
+                Ok(op) => {
+                    let target =
+                        if PayloadMatch::Byte(op).is_relative() { last_buf } else { current };
+                    list_mut(sig, target).push(PayloadMatch::Byte(op));
+                }
+                Err(gap) => note_gap(&mut first_gap, gap),
+            },
             k if app_keywords::KEYWORDS.contains(&k) => app_keywords::apply(sig, k, name, value)?,
             "urilen" => {
                 let v = need(name, value)?;

@@ -92,7 +92,7 @@ impl Sensor {
         let mut first = inspections.next();
         let first_meta = first.as_mut().and_then(|i| i.meta.take());
         let mut buffers: Vec<(Buffer, &[u8])> =
-            dns_names.iter().map(|n| (Buffer::DnsQuery, n.as_slice())).collect();
+            dns_names.iter().map(|(b, v)| (*b, v.as_slice())).collect();
         if let Some(i) = &first {
             buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
         }
@@ -197,7 +197,7 @@ impl Sensor {
         port_53: bool,
         to_server: bool,
         events: &mut Vec<&'static str>,
-    ) -> (Vec<Vec<u8>>, Option<DnsBody>) {
+    ) -> (Vec<(Buffer, Vec<u8>)>, Option<DnsBody>) {
         let Some(flow) = self.flows.get_mut(slot) else { return (Vec::new(), None) };
         if payload.is_empty() || !(port_53 || flow.app_proto == Some(AppProto::Dns)) {
             return (Vec::new(), None);
@@ -207,11 +207,7 @@ impl Sensor {
                 flow.app_proto = Some(AppProto::Dns);
                 self.stats.app_layer.dns_udp += 1;
                 // `dns.query` is the question of a request, as in Suricata.
-                let names = if msg.is_response() {
-                    Vec::new()
-                } else {
-                    msg.questions.iter().map(|q| q.name.clone()).collect()
-                };
+                let names = dns::buffers(&msg);
                 events.extend(dns::events(&msg, to_server));
                 let tx = dns_tx(flow, msg.id, msg.is_response());
                 (names, Some(DnsBody::from_message(&msg, tx)))

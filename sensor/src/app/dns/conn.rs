@@ -1,7 +1,7 @@
 //! DNS over TCP (RFC 1035, 4.2.2): each message behind a two-byte length. Probed only
 //! on port 53, where a length and a plausible header are enough.
 
-use gatewatch_rules::signature::{AppProto, Buffer};
+use gatewatch_rules::signature::AppProto;
 
 use super::record::DnsBody;
 use crate::app::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
@@ -59,11 +59,7 @@ impl AppParser for DnsConn {
                         Ok(m) => {
                             cx.counters.dns_tcp += 1;
                             let mut insp = Inspection::new(dir);
-                            if !m.is_response() {
-                                for q in &m.questions {
-                                    insp.push(Buffer::DnsQuery, &q.name);
-                                }
-                            }
+                            insp.buffers = super::buffers(&m);
                             let body = DnsBody::from_message(&m, 0);
                             insp.meta = meta("dns", &body);
                             cx.inspect(insp);

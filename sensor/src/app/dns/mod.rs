@@ -2,6 +2,7 @@
 //! and resource records with A, AAAA, CNAME, NS, PTR, MX, TXT and SOA data decoded;
 //! name compression followed with loop protection.
 
+use gatewatch_rules::signature::Buffer;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{Cursor, ParseError};
@@ -112,6 +113,21 @@ pub struct Message<'a> {
     pub truncated_records: usize,
     /// A name was longer than the limit or a pointer loop was cut.
     pub name_anomaly: bool,
+}
+
+/// The buffers rules inspect in a message: `dns.query` (a request's questions),
+/// `dns.opcode`, and `dns.rrtype` of each question and answer, in decimal.
+pub fn buffers(msg: &Message<'_>) -> Vec<(Buffer, Vec<u8>)> {
+    let mut out = Vec::with_capacity(msg.questions.len() * 2 + 1);
+    if !msg.is_response() {
+        out.extend(msg.questions.iter().map(|q| (Buffer::DnsQuery, q.name.clone())));
+    }
+    out.push((Buffer::DnsOpcode, msg.opcode().to_string().into_bytes()));
+    let types = msg.questions.iter().map(|q| q.qtype).chain(msg.answers.iter().map(|a| a.rtype));
+    for t in types {
+        out.push((Buffer::DnsRrtype, t.to_string().into_bytes()));
+    }
+    out
 }
 
 /// The anomalies of a message (`app-layer-event:dns.*`); `to_server`: sent by the
