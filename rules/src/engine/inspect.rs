@@ -17,7 +17,9 @@
 use memchr::memmem;
 
 use crate::signature::keyword_parsers::MAX_BYTE_VARS;
-use crate::signature::{ByteCmp, ByteOp, ByteRead, Content, MathOp, PayloadMatch, Value};
+use crate::signature::{
+    Base64Mode, ByteCmp, ByteOp, ByteRead, Content, MathOp, PayloadMatch, Value,
+};
 
 /// The values of a rule's `byte_extract` and `byte_math` variables, by slot; shared by
 /// the buffers of one rule evaluation, as a variable read in one buffer may place a
@@ -80,6 +82,8 @@ pub(crate) struct Prepared {
     needles: Vec<Option<Needle>>,
     retry: Vec<bool>,
     nocase: bool,
+    /// The `base64_data` list of each `base64_decode`, prepared.
+    nested: Vec<Option<Prepared>>,
 }
 
 impl Prepared {
@@ -91,8 +95,15 @@ impl Prepared {
                 _ => None,
             })
             .collect();
+        let nested = items
+            .iter()
+            .map(|m| match m {
+                PayloadMatch::Base64Decode { data, .. } => Some(Prepared::new(data)),
+                _ => None,
+            })
+            .collect();
         let nocase = items.iter().any(|m| matches!(m, PayloadMatch::Content(c) if c.nocase));
-        Prepared { needles, retry: retry_flags(items), nocase }
+        Prepared { needles, retry: retry_flags(items), nocase, nested }
     }
 }
 
@@ -112,7 +123,9 @@ fn retry_flags(items: &[PayloadMatch]) -> Vec<bool> {
             }
             for m in &items[i + 1..] {
                 if !anchors(m) {
-                    if m.is_relative() {
+                    // base64_decode never sends the match before it to its next
+                    // occurrence (Suricata sets no RELATIVE_NEXT for it).
+                    if m.is_relative() && !matches!(m, PayloadMatch::Base64Decode { .. }) {
                         return true;
                     }
                     continue;
@@ -532,6 +545,9 @@ impl<'a> Inspector<'a> {
                 Some(next) => self.match_from(i + 1, next, span),
                 None => Step::NoMatch,
             },
+            PayloadMatch::Base64Decode { bytes, offset, relative, data } => {
+                self.base64_decode(i, (*bytes, *offset, *relative), data, prev_end, span)
+            }
             PayloadMatch::Bsize(n) => {
                 if n.matches(self.buf.len() as u64) {
                     self.match_from(i + 1, prev_end, span)
@@ -550,6 +566,43 @@ impl<'a> Inspector<'a> {
                     Step::Discontinue
                 }
             }
+        }
+    }
+
+    /// `base64_decode` at item `i`: decodes from where it is placed (RFC 4648, at most
+    /// 64 KiB, as Suricata) and, with a `base64_data` list, inspects the decoded bytes
+    /// with it; that list is terminal: its match is the rule's.
+    fn base64_decode(
+        &mut self,
+        i: usize,
+        (bytes, offset, relative): (u32, u32, bool),
+        data: &[PayloadMatch],
+        prev_end: usize,
+        span: (usize, usize),
+    ) -> Step {
+        let start = if relative { prev_end } else { 0 };
+        let Some(rest) = self.buf.get(start..) else { return Step::NoMatch };
+        let offset = offset as usize;
+        if offset > 0 && offset >= rest.len() {
+            return Step::NoMatch;
+        }
+        let rest = &rest[offset..];
+        let n = if bytes == 0 { rest.len() } else { rest.len().min(bytes as usize) };
+        let decoded = crate::signature::base64_decode(&rest[..n], Base64Mode::Rfc4648, 65535);
+        if decoded.is_empty() {
+            return Step::NoMatch;
+        }
+        if data.is_empty() {
+            return self.match_from(i + 1, prev_end, span);
+        }
+        let Some(prep) = self.prep.nested.get(i).and_then(|p| p.as_ref()) else {
+            return Step::NoMatch;
+        };
+        let hit = Inspector::run(data, prep, &decoded, None, Lower::Own, self.stats, self.vars);
+        if hit {
+            Step::Match
+        } else {
+            Step::NoMatch
         }
     }
 
@@ -721,6 +774,24 @@ mod tests {
             r#"byte_extract:1,0,nb; byte_math:bytes nb, offset 1, oper +, rvalue 0, result v; byte_test:2,=,v,1;"#,
             b"\x02\x01\x02"
         ));
+    }
+
+    #[test]
+    fn base64_decode_and_data() {
+        // "SGVsbG8gV29ybGQ=" is "Hello World".
+        let buf = b"aaaaaaaaSGVsbG8gV29ybGQ=";
+        assert!(run(
+            r#"content:"aaaaaaaa"; base64_decode:relative; base64_data; content:"World";"#,
+            buf
+        ));
+        assert!(run(r#"base64_decode:offset 8; base64_data; content:"Hello"; startswith;"#, buf));
+        assert!(!run(r#"base64_decode:offset 8; base64_data; content:"World"; startswith;"#, buf));
+        // Only the first bytes decoded.
+        assert!(!run(r#"base64_decode:bytes 8, offset 8; base64_data; content:"World";"#, buf));
+        assert!(run(r#"base64_decode:bytes 8, offset 8; base64_data; content:"Hello";"#, buf));
+        // Nothing to decode: no match.
+        assert!(!run(r#"base64_decode:offset 30;"#, buf));
+        assert!(run(r#"base64_decode:offset 8;"#, buf));
     }
 
     #[test]

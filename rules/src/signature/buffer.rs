@@ -128,6 +128,9 @@ buffers! {
     SmbNtlmsspDomain = "smb.ntlmssp_domain", Request, true, ["smb.ntlmssp_domain"];
     /// `1` or `2` (SMB 2 and 3): the number the `smb.version` keyword compares.
     SmbVersion = "smb.version", Either, true, ["\u{0}smb.version"];
+    /// The data `base64_decode` decoded; its contents move into that keyword when the
+    /// rule is parsed (no parser fills it).
+    Base64Data = "base64_data", Either, true, ["base64_data"];
     /// The name of a file a protocol carries (SMB create, FTP transfer, HTTP URI path).
     FileName = "file.name", Either, true, ["file.name"];
     /// The interface UUIDs bound on a DCERPC connection, lowercase text.
@@ -296,114 +299,11 @@ impl Buffer {
     }
 }
 
-/// A transform applied to a sticky buffer before its contents are inspected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Transform {
-    /// `dotprefix`: a `.` before the buffer (so `.example.com` matches the domain and
-    /// its subdomains, not `badexample.com`).
-    DotPrefix,
-    ToLowercase,
-    ToUppercase,
-    /// Removes all whitespace.
-    StripWhitespace,
-    /// Collapses runs of whitespace to one space.
-    CompressWhitespace,
-    /// `%xx` and `+` decoding.
-    UrlDecode,
-}
-
-impl Transform {
-    pub fn from_keyword(kw: &str) -> Option<Transform> {
-        Some(match kw {
-            "dotprefix" => Transform::DotPrefix,
-            "to_lowercase" => Transform::ToLowercase,
-            "to_uppercase" => Transform::ToUppercase,
-            "strip_whitespace" => Transform::StripWhitespace,
-            "compress_whitespace" => Transform::CompressWhitespace,
-            "url_decode" => Transform::UrlDecode,
-            _ => return None,
-        })
-    }
-
-    /// The keyword of the transform, as written in a rule.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Transform::DotPrefix => "dotprefix",
-            Transform::ToLowercase => "to_lowercase",
-            Transform::ToUppercase => "to_uppercase",
-            Transform::StripWhitespace => "strip_whitespace",
-            Transform::CompressWhitespace => "compress_whitespace",
-            Transform::UrlDecode => "url_decode",
-        }
-    }
-
-    pub fn apply(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            Transform::DotPrefix => {
-                let mut v = Vec::with_capacity(data.len() + 1);
-                v.push(b'.');
-                v.extend_from_slice(data);
-                v
-            }
-            Transform::ToLowercase => data.to_ascii_lowercase(),
-            Transform::ToUppercase => data.to_ascii_uppercase(),
-            Transform::StripWhitespace => {
-                data.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect()
-            }
-            Transform::CompressWhitespace => {
-                let mut v = Vec::with_capacity(data.len());
-                for &b in data {
-                    if b.is_ascii_whitespace() {
-                        if v.last() != Some(&b' ') {
-                            v.push(b' ');
-                        }
-                    } else {
-                        v.push(b);
-                    }
-                }
-                v
-            }
-            Transform::UrlDecode => {
-                let mut v = Vec::with_capacity(data.len());
-                let mut i = 0;
-                while i < data.len() {
-                    match data[i] {
-                        b'+' => v.push(b' '),
-                        b'%' if i + 2 < data.len() => {
-                            let h = (data[i + 1] as char).to_digit(16);
-                            let l = (data[i + 2] as char).to_digit(16);
-                            match (h, l) {
-                                (Some(h), Some(l)) => {
-                                    v.push((h * 16 + l) as u8);
-                                    i += 2;
-                                }
-                                _ => v.push(b'%'),
-                            }
-                        }
-                        b => v.push(b),
-                    }
-                    i += 1;
-                }
-                v
-            }
-        }
-    }
-
-    /// Applies a chain of transforms.
-    pub fn apply_all(chain: &[Transform], data: &[u8]) -> Vec<u8> {
-        let mut cur = data.to_vec();
-        for t in chain {
-            cur = t.apply(&cur);
-        }
-        cur
-    }
-}
-
 /// The inspections of one sticky buffer in a rule.
 #[derive(Debug)]
 pub struct BufferList {
     pub buffer: Buffer,
-    pub transforms: Vec<Transform>,
+    pub transforms: Vec<super::Transform>,
     pub matches: Vec<super::PayloadMatch>,
 }
 

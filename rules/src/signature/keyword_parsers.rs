@@ -180,6 +180,26 @@ pub(super) fn parse_byte_op(
     }))
 }
 
+/// Parses `base64_decode:[bytes N][, offset N][, relative]` (no value: the whole buffer).
+pub(super) fn parse_base64_decode(v: Option<&str>) -> Result<PayloadMatch, ParseError> {
+    let kw = "base64_decode";
+    let (mut bytes, mut offset, mut relative) = (0u32, 0u32, false);
+    for part in v.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, arg) = part.split_once(char::is_whitespace).unwrap_or((part, ""));
+        let number = || {
+            let a = arg.trim();
+            a.parse::<u32>().map_err(|_| ParseError::invalid(kw, format!("invalid number `{a}`")))
+        };
+        match k {
+            "bytes" => bytes = number()?.min(65535),
+            "offset" => offset = number()?,
+            "relative" => relative = true,
+            other => return Err(ParseError::invalid(kw, format!("unknown option `{other}`"))),
+        }
+    }
+    Ok(PayloadMatch::Base64Decode { bytes, offset, relative, data: Vec::new() })
+}
+
 fn string_base(s: &str) -> Option<u32> {
     match s {
         "hex" => Some(16),

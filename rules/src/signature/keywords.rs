@@ -168,6 +168,15 @@ pub enum PayloadMatch {
     /// (`dce_opnum:1,3-5`, `smb.version:2`).
     Number(Vec<NumCmp>),
     Byte(ByteOp),
+    /// `base64_decode:[bytes N,][offset N,][relative]` and, in `data`, the inspections
+    /// of `base64_data` on what it decoded (a terminal list: when it matches, the rule's
+    /// list does).
+    Base64Decode {
+        bytes: u32,
+        offset: u32,
+        relative: bool,
+        data: Vec<PayloadMatch>,
+    },
 }
 
 /// A number given literally or by a `byte_extract` variable (its slot).
@@ -253,6 +262,7 @@ impl PayloadMatch {
             PayloadMatch::Pcre(p) => p.relative,
             PayloadMatch::IsDataAt { relative, .. } => *relative,
             PayloadMatch::Bsize(_) | PayloadMatch::Number(_) => false,
+            PayloadMatch::Base64Decode { relative, .. } => *relative,
             PayloadMatch::Byte(ByteOp::Test { read, .. })
             | PayloadMatch::Byte(ByteOp::Jump { read, .. })
             | PayloadMatch::Byte(ByteOp::Extract { read, .. })

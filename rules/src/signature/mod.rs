@@ -16,19 +16,21 @@ pub mod http2;
 pub mod keyword_parsers;
 pub mod keywords;
 pub mod options;
+pub mod transform;
 pub mod unsupported;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use address::{AddressSet, PortSet, Vars};
-pub use buffer::{AppProto, Buffer, BufferList, Side, Transform};
+pub use buffer::{AppProto, Buffer, BufferList, Side};
 pub use header::{Action, Proto};
 pub use keywords::{
     ByteCmp, ByteOp, ByteRead, Content, EventKind, FlowCond, Flowbit, FlowbitCmd, HeaderCheck,
     MathOp, NumCmp, PayloadMatch, Pcre, PlacementVars, Target, Threshold, ThresholdKind, Track,
     Value,
 };
+pub use transform::{base64_decode, Base64Mode, Transform};
 
 /// Why a rule did not load. `code` is stable (it groups the load report and is what the
 /// API returns); `detail` names the offending text.

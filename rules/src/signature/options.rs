@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
-    need, no_value, parse_byte_math, parse_byte_op, parse_event, parse_file_hash, parse_flow,
-    parse_flowbits, parse_fragbits, parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags,
-    parse_threshold, parse_u32,
+    need, no_value, parse_base64_decode, parse_byte_math, parse_byte_op, parse_event,
+    parse_file_hash, parse_flow, parse_flowbits, parse_fragbits, parse_ip_proto, parse_pcre,
+    parse_small, parse_tcp_flags, parse_threshold, parse_u32,
 };
 use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
@@ -106,6 +106,34 @@ pub(super) fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<Payload
     &mut sig.buffers[pos].matches
 }
 
+/// Adds transform `t` to the sticky buffer `current`. A transform after the buffer's
+/// contents starts a new list, inspected on the buffer after every transform since the
+/// sticky buffer keyword, as Suricata does; the contents before it stay on the buffer
+/// as it was.
+fn add_transform(
+    sig: &mut Signature,
+    current: Buffer,
+    transforms: &mut Vec<Transform>,
+    name: &str,
+    t: Transform,
+) -> Result<(), ParseError> {
+    if current == Buffer::Payload {
+        let kw = t.keyword();
+        return Err(ParseError::invalid(name, format!("`{kw}` needs a sticky buffer before it")));
+    }
+    transforms.push(t);
+    list_mut(sig, current);
+    match sig.buffers.iter_mut().rev().find(|l| l.buffer == current) {
+        Some(l) if l.matches.is_empty() => l.transforms = transforms.clone(),
+        _ => sig.buffers.push(BufferList {
+            buffer: current,
+            transforms: transforms.clone(),
+            matches: Vec::new(),
+        }),
+    }
+    Ok(())
+}
+
 /// The slot of variable `name`, defined by an earlier `byte_extract` or `byte_math`.
 fn byte_var(keyword: &str, name: &str, vars: &[String]) -> Result<u8, ParseError> {
     vars.iter()
@@ -127,6 +155,8 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     let mut last_buf = Buffer::Payload;
     // Names of byte_extract variables, by slot.
     let mut byte_vars: Vec<String> = Vec::new();
+    // The transforms since the last sticky buffer keyword.
+    let mut transforms: Vec<Transform> = Vec::new();
     for (name, value) in split_options(body)? {
         let kw = name.to_ascii_lowercase();
         if let Some(b) = Buffer::from_keyword(&kw) {
@@ -135,7 +165,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{kw}`")));
             }
             let used = sig.buffers.iter().rev().find(|l| l.buffer == b);
-            if b.multi() && used.is_some_and(|l| !l.matches.is_empty()) {
+            // A new instance for a multi-buffer used before, and a plain list again
+            // after a transformed one.
+            let fresh = used
+                .is_some_and(|l| (b.multi() && !l.matches.is_empty()) || !l.transforms.is_empty());
+            transforms.clear();
+            if fresh {
                 let list = BufferList { buffer: b, transforms: Vec::new(), matches: Vec::new() };
                 sig.buffers.push(list);
             }
@@ -164,24 +199,8 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             last_buf = b;
             continue;
         }
-        if let Some(t) = Transform::from_keyword(&kw) {
-            no_value(name, value)?;
-            if current == Buffer::Payload {
-                return Err(ParseError::invalid(
-                    name,
-                    format!("`{kw}` needs a sticky buffer before it"),
-                ));
-            }
-            list_mut(sig, current);
-            if let Some(l) = sig.buffers.iter_mut().rev().find(|l| l.buffer == current) {
-                if !l.matches.is_empty() {
-                    return Err(ParseError::invalid(
-                        name,
-                        format!("`{kw}` must come before the buffer's content"),
-                    ));
-                }
-                l.transforms.push(t);
-            }
+        if let Some(t) = Transform::parse(&kw, value) {
+            add_transform(sig, current, &mut transforms, name, t?)?;
             continue;
         }
         match kw.as_str() {
@@ -435,6 +454,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     Err(gap) => note_gap(&mut first_gap, gap),
                 }
             }
+            "base64_decode" => {
+                let m = parse_base64_decode(value)?;
+                let target = if m.is_relative() { last_buf } else { current };
+                list_mut(sig, target).push(m);
+                last_buf = target;
+            }
             "byte_math" => match parse_byte_math(need(name, value)?, &mut byte_vars)? {
                 Ok(op) => {
                     let target =
@@ -561,7 +586,41 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     if let Some(gap) = first_gap {
         return Err(gap);
     }
+    attach_base64_data(sig)?;
     check_relative_chain(sig)?;
+    Ok(())
+}
+
+/// Moves the inspections of `base64_data` into the last `base64_decode` of the rule,
+/// which runs them on what it decoded.
+fn attach_base64_data(sig: &mut Signature) -> Result<(), ParseError> {
+    let mut data = Vec::new();
+    sig.buffers.retain_mut(|l| {
+        if l.buffer != Buffer::Base64Data {
+            return true;
+        }
+        data.append(&mut l.matches);
+        false
+    });
+    let lists =
+        std::iter::once(&mut sig.payload).chain(sig.buffers.iter_mut().map(|l| &mut l.matches));
+    let decode = lists
+        .flat_map(|l| l.iter_mut())
+        .filter_map(|m| match m {
+            PayloadMatch::Base64Decode { data, .. } => Some(data),
+            _ => None,
+        })
+        .last();
+    match decode {
+        Some(d) => *d = data,
+        None if data.is_empty() => {}
+        None => {
+            return Err(ParseError::invalid(
+                "base64_data",
+                "`base64_data` needs a `base64_decode` before it",
+            ))
+        }
+    }
     Ok(())
 }
 
