@@ -3,7 +3,7 @@
 
 use super::inspect::Prepared;
 use crate::signature::{
-    Buffer, Content, FlowbitCmd, PayloadMatch, Proto, Side, Signature, Transform,
+    Buffer, Content, FlowIntOp, FlowbitCmd, PayloadMatch, Proto, Side, Signature, Transform,
 };
 
 /// Where a rule's payload keywords are inspected on a TCP packet that belongs to a
@@ -109,6 +109,8 @@ pub(crate) struct Compiled {
     /// buffers only), `Some(false)` to client (a response buffer).
     pub buffer_dir: Option<bool>,
     pub payload_mode: PayloadMode,
+    /// (variable id, operation, id of the variable operand) of each `flowint`.
+    pub flowints: Vec<(u32, FlowIntOp, Option<u32>)>,
 }
 
 impl Compiled {
@@ -122,7 +124,8 @@ impl Compiled {
             (d, Side::Either) => d,
         });
         let payload_mode = PayloadMode::of(&sig);
-        Compiled { sig, needles, buffer_needles, flowbits, buffer_dir, payload_mode }
+        let flowints = Vec::new();
+        Compiled { sig, needles, buffer_needles, flowbits, buffer_dir, payload_mode, flowints }
     }
 
     /// The rule's prefilter patterns: (prefilter, pattern, nocase, bound), one per
@@ -251,13 +254,13 @@ fn list_bound(list: &[PayloadMatch], fast: &Content) -> Option<u64> {
 
 /// Suricata's evaluation order within an action and priority: rules that only set
 /// flowbits, then rules that set and read, then readers, then the rest.
+/// Host bits and flowints count as flowbits do.
 pub(crate) fn flowbits_rank(sig: &Signature) -> u8 {
-    let write = sig
-        .flowbits
-        .iter()
-        .any(|f| matches!(f.cmd, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle));
-    let read =
-        sig.flowbits.iter().any(|f| matches!(f.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet));
+    let writes =
+        |c: FlowbitCmd| matches!(c, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle);
+    let cmds = || sig.flowbits.iter().map(|f| f.cmd).chain(sig.hostbits.iter().map(|h| h.cmd));
+    let write = cmds().any(writes) || sig.flowints.iter().any(|f| f.writes());
+    let read = cmds().any(|c| !writes(c)) || sig.flowints.iter().any(|f| !f.writes());
     match (write, read) {
         (true, false) => 0,
         (true, true) => 1,

@@ -2,10 +2,13 @@
 //! then its side effects (flowbits, `pass`) and thresholds.
 
 use super::compile::{Compiled, PayloadMode};
+use super::hostbits;
 use super::inspect::{ByteVars, Inspector, Lower, StreamView};
 use super::threshold::Entry;
 use super::{lock, Detector, FlowState, Hit, Packet, RuleSet, MAX_ALERTS_PER_PACKET};
-use crate::signature::{Action, FlowbitCmd, HeaderCheck, Track, Transform};
+use crate::signature::{
+    Action, ByteCmp, FlowIntOp, FlowIntValue, FlowbitCmd, HeaderCheck, Track, Transform,
+};
 
 /// The outcome of testing one rule on one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +49,16 @@ impl RuleSet {
                         FlowbitCmd::IsSet | FlowbitCmd::IsNotSet => {}
                     }
                 }
+            }
+        }
+        if let Some(f) = flow.as_deref_mut() {
+            apply_flowints(c, f);
+        }
+        if c.sig.hostbits.iter().any(|b| !matches!(b.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+        {
+            let mut t = hostbits::lock(&det.hostbits);
+            for b in &c.sig.hostbits {
+                t.apply(b, pkt.src, pkt.dst, pkt.ts_secs);
             }
         }
         if c.sig.action == Action::Pass {
@@ -163,6 +176,15 @@ impl RuleSet {
                 _ => {}
             }
         }
+        if !c.flowints.is_empty() && !flowints_hold(c, flow) {
+            return false;
+        }
+        if s.hostbits.iter().any(|b| matches!(b.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet)) {
+            let t = hostbits::lock(&det.hostbits);
+            if !s.hostbits.iter().all(|b| t.check(b, pkt.src, pkt.dst, pkt.ts_secs)) {
+                return false;
+            }
+        }
         if pkt.tx_only && s.buffers.is_empty() {
             return false;
         }
@@ -237,6 +259,59 @@ impl RuleSet {
         let lower = Lower::Cached(lower);
         let (payload, stats) = (pkt.payload, &mut stats.inspect);
         Inspector::run(&c.sig.payload, &c.needles, payload, None, lower, stats, vars)
+    }
+}
+
+/// The `flowint` conditions of `c` on the flow's variables, in rule order. A rule with
+/// flowints matches only packets of a flow.
+fn flowints_hold(c: &Compiled, flow: Option<&FlowState>) -> bool {
+    let Some(f) = flow else { return false };
+    c.flowints.iter().all(|(id, op, var)| {
+        let operand = |v: &FlowIntValue| match (v, var) {
+            (FlowIntValue::Num(n), _) => Some(*n),
+            (FlowIntValue::Var(_), Some(i)) => f.int(*i),
+            (FlowIntValue::Var(_), None) => None,
+        };
+        match op {
+            FlowIntOp::IsSet => f.int(*id).is_some(),
+            FlowIntOp::IsNotSet => f.int(*id).is_none(),
+            FlowIntOp::Cmp(cmp, negated, v) => match (f.int(*id), operand(v)) {
+                (Some(a), Some(b)) => {
+                    let r = match cmp {
+                        ByteCmp::Lt => a < b,
+                        ByteCmp::Le => a <= b,
+                        ByteCmp::Gt => a > b,
+                        ByteCmp::Ge => a >= b,
+                        _ => a == b,
+                    };
+                    r != *negated
+                }
+                _ => false,
+            },
+            FlowIntOp::Add(_) | FlowIntOp::Sub(_) | FlowIntOp::Set(_) => true,
+        }
+    })
+}
+
+/// The `flowint` changes of a rule that matched; `+` and `-` on an unset variable
+/// start from 0, an operand that is an unset variable changes nothing.
+fn apply_flowints(c: &Compiled, f: &mut FlowState) {
+    for (id, op, var) in &c.flowints {
+        let operand = |v: &FlowIntValue, f: &FlowState| match (v, var) {
+            (FlowIntValue::Num(n), _) => Some(*n),
+            (FlowIntValue::Var(_), Some(i)) => f.int(*i),
+            (FlowIntValue::Var(_), None) => None,
+        };
+        let cur = f.int(*id).unwrap_or(0);
+        let new = match op {
+            FlowIntOp::Add(v) => operand(v, f).map(|n| cur.saturating_add(n)),
+            FlowIntOp::Sub(v) => operand(v, f).map(|n| cur.saturating_sub(n)),
+            FlowIntOp::Set(v) => operand(v, f),
+            _ => None,
+        };
+        if let Some(n) = new {
+            f.set_int(*id, n);
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use super::threshold::Entry;
 #[derive(Debug, Default, Clone)]
 pub struct FlowState {
     bits: Vec<u64>,
+    /// `flowint` variables by id; `None`: not set.
+    ints: Vec<Option<i64>>,
     pub(super) flow_thresholds: Vec<(u32, Entry)>,
     /// IP-only rules were already tested in this direction (0 = to server, 1 = to client).
     pub(super) iponly_done: [bool; 2],
@@ -21,6 +23,7 @@ pub struct FlowState {
 pub struct Migration {
     pub rules: Vec<Option<u32>>,
     pub flowbits: Vec<Option<u32>>,
+    pub flowints: Vec<Option<u32>>,
 }
 
 impl Migration {
@@ -41,6 +44,12 @@ impl FlowState {
                 }
             }
         }
+        let ints = std::mem::take(&mut self.ints);
+        for (i, new) in m.flowints.iter().enumerate() {
+            if let (Some(n), Some(Some(v))) = (new, ints.get(i)) {
+                self.set_int(*n, *v);
+            }
+        }
         self.flow_thresholds = std::mem::take(&mut self.flow_thresholds)
             .into_iter()
             .filter_map(|(r, e)| m.rule(r).map(|n| (n, e)))
@@ -49,6 +58,18 @@ impl FlowState {
 
     pub(super) fn bit(&self, i: u32) -> bool {
         self.bits.get(i as usize / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    pub(super) fn int(&self, i: u32) -> Option<i64> {
+        self.ints.get(i as usize).copied().flatten()
+    }
+
+    pub(super) fn set_int(&mut self, i: u32, v: i64) {
+        let i = i as usize;
+        if self.ints.len() <= i {
+            self.ints.resize(i + 1, None);
+        }
+        self.ints[i] = Some(v);
     }
 
     pub(super) fn set_bit(&mut self, i: u32, v: bool) {

@@ -9,6 +9,7 @@
 mod compile;
 mod evaluate;
 mod flow_state;
+pub mod hostbits;
 mod inspect;
 mod iponly;
 mod packet;
@@ -22,6 +23,7 @@ use std::collections::HashMap;
 use compile::{flowbits_rank, proto_class, proto_class_matches, Compiled, Source};
 use evaluate::Eval;
 pub use flow_state::{FlowState, Migration};
+use hostbits::SharedHostBits;
 pub use inspect::InspectStats;
 use inspect::LowerCache;
 use iponly::IpOnlyIndex;
@@ -32,7 +34,7 @@ use prefilter::{PatternSeen, Prefilter, PrefilterBuilder};
 use profile::{since, PrefilterLine, Profile, ProfileReport, RuleLine};
 use threshold::ThresholdTable;
 
-use crate::signature::{HeaderCheck, Signature, Transform};
+use crate::signature::{FlowIntOp, FlowIntValue, HeaderCheck, Signature, Transform};
 
 /// A rule that matched and should be reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,7 @@ pub struct Detector {
     /// One per prefilter, aligned with `RuleSet::prefilters`.
     patterns: Vec<PatternSeen>,
     pub thresholds: SharedThresholds,
+    pub hostbits: SharedHostBits,
     pub stats: DetectStats,
     /// Rule profiling, when asked for ([`Detector::enable_profiling`]).
     profile: Option<Box<Profile>>,
@@ -129,6 +132,10 @@ pub struct RuleSet {
     always: [PortIndex; 4],
     ip_only: [IpOnlyIndex; 4],
     flowbit_names: Vec<String>,
+    flowint_names: Vec<String>,
+    /// Host and host-pair bits, shared by every detector of the set (and carried over
+    /// by [`RuleSet::detector_from`]).
+    hostbits: SharedHostBits,
     limits: Limits,
     /// Some rule tests a decoder, stream or parser event: packets that carry events
     /// but are not otherwise inspected (fragments, undecodable) are shown to the rules.
@@ -157,6 +164,8 @@ impl RuleSet {
         sigs.sort_by_key(|s| (s.action, flowbits_rank(s), s.priority));
         let mut names: HashMap<String, u32> = HashMap::new();
         let mut flowbit_names = Vec::new();
+        let mut flowint_ids: HashMap<String, u32> = HashMap::new();
+        let mut flowint_names = Vec::new();
         let mut pfs: Vec<(Source, PrefilterBuilder)> = Vec::new();
         let mut always: [PortIndex; 4] = Default::default();
         let mut ip_only_lists: [Vec<u32>; 4] = Default::default();
@@ -180,7 +189,31 @@ impl RuleSet {
                     (f.cmd, ids)
                 })
                 .collect();
-            let compiled = Compiled::new(sig, flowbits);
+            let mut compiled = Compiled::new(sig, flowbits);
+            let mut int_id = |n: &str| match flowint_ids.get(n) {
+                Some(&i) => i,
+                None => {
+                    flowint_names.push(n.to_string());
+                    let i = flowint_names.len() as u32 - 1;
+                    flowint_ids.insert(n.to_string(), i);
+                    i
+                }
+            };
+            compiled.flowints = compiled
+                .sig
+                .flowints
+                .iter()
+                .map(|f| {
+                    let var = match &f.op {
+                        FlowIntOp::Add(FlowIntValue::Var(v))
+                        | FlowIntOp::Sub(FlowIntValue::Var(v))
+                        | FlowIntOp::Set(FlowIntValue::Var(v))
+                        | FlowIntOp::Cmp(_, _, FlowIntValue::Var(v)) => Some(int_id(v)),
+                        _ => None,
+                    };
+                    (int_id(&f.name), f.op.clone(), var)
+                })
+                .collect();
             let sig = &compiled.sig;
             let entries = compiled.prefilter();
             for (source, pattern, nocase, bound) in &entries {
@@ -225,6 +258,8 @@ impl RuleSet {
             always,
             ip_only,
             flowbit_names,
+            flowint_names,
+            hostbits: Default::default(),
             limits,
         }
     }
@@ -279,9 +314,12 @@ impl RuleSet {
             .collect();
         let bits: std::collections::HashMap<&str, u32> =
             self.flowbit_names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u32)).collect();
+        let ints: std::collections::HashMap<&str, u32> =
+            self.flowint_names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u32)).collect();
         Migration {
             rules: old.rules.iter().map(|c| by_id.get(&(c.sig.gid, c.sig.sid)).copied()).collect(),
             flowbits: old.flowbit_names.iter().map(|n| bits.get(n.as_str()).copied()).collect(),
+            flowints: old.flowint_names.iter().map(|n| ints.get(n.as_str()).copied()).collect(),
         }
     }
 
@@ -291,6 +329,7 @@ impl RuleSet {
     pub fn detector_from(&self, old: Detector, m: &Migration) -> Detector {
         let mut det = self.detector();
         det.thresholds = old.thresholds;
+        det.hostbits = old.hostbits;
         {
             let mut t = lock(&det.thresholds);
             if t.set_id != self.id {
@@ -321,6 +360,7 @@ impl RuleSet {
             iponly: Vec::new(),
             patterns: self.prefilters.iter().map(|(_, p)| p.new_seen()).collect(),
             thresholds: self.threshold_table(),
+            hostbits: self.hostbits.clone(),
             stats: DetectStats::default(),
             profile: None,
             lower: LowerCache::default(),

@@ -415,3 +415,43 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got.contains(&1), expected);
     }
 }
+
+#[test]
+fn flowint_counts_per_flow_and_compares() {
+    let rs = set(&[
+        r#"alert tcp any any -> any any (content:"X"; flowint:n,+,1; noalert; sid:1;)"#,
+        r#"alert tcp any any -> any any (content:"X"; flowint:n,>=,3; sid:2;)"#,
+        r#"alert tcp any any -> any any (content:"Y"; flowint:n,isnotset; sid:3;)"#,
+        r#"alert tcp any any -> any any (content:"Z"; flowint:m,=,n; flowint:m,==,2; sid:4;)"#,
+    ]);
+    let mut det = rs.detector();
+    let (mut f, mut g) = (FlowState::default(), FlowState::default());
+    assert_eq!(sids(&rs, &mut det, &pkt(b"Y"), &mut f), vec![3]);
+    assert!(sids(&rs, &mut det, &pkt(b"X"), &mut f).is_empty());
+    assert!(sids(&rs, &mut det, &pkt(b"X"), &mut f).is_empty());
+    // The third X of the flow: the counter (set first, by Suricata's order) reaches 3.
+    assert_eq!(sids(&rs, &mut det, &pkt(b"X"), &mut f), vec![2]);
+    assert!(sids(&rs, &mut det, &pkt(b"Y"), &mut f).is_empty());
+    // Another flow has its own variables.
+    assert_eq!(sids(&rs, &mut det, &pkt(b"Y"), &mut g), vec![3]);
+    assert!(sids(&rs, &mut det, &pkt(b"Z"), &mut f).is_empty());
+}
+
+#[test]
+fn hostbits_cross_flows_and_expire() {
+    let rs = set(&[
+        r#"alert tcp any any -> any any (content:"login"; hostbits:set,seen,src,expire 10; noalert; sid:1;)"#,
+        r#"alert tcp any any -> any any (content:"cmd"; hostbits:isset,seen,src; sid:2;)"#,
+        r#"alert tcp any any -> any any (content:"cmd"; xbits:isnotset,seen,track ip_src; sid:3;)"#,
+    ]);
+    let mut det = rs.detector();
+    let (mut f, mut g) = (FlowState::default(), FlowState::default());
+    assert_eq!(sids(&rs, &mut det, &pkt(b"cmd"), &mut f), vec![3]);
+    assert!(sids(&rs, &mut det, &pkt(b"login"), &mut f).is_empty());
+    // Another flow of the same source host, on another worker's detector.
+    let mut other = rs.detector();
+    assert_eq!(sids(&rs, &mut other, &pkt(b"cmd"), &mut g), vec![2]);
+    // Ten seconds later the bit has expired.
+    let late = Packet { ts_secs: 10, ..pkt(b"cmd") };
+    assert_eq!(sids(&rs, &mut det, &late, &mut g), vec![3]);
+}

@@ -301,6 +301,62 @@ pub struct Flowbit {
     pub names: Vec<String>,
 }
 
+/// Whose bit `hostbits`/`xbits` read or change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BitTarget {
+    Src,
+    Dst,
+    /// `hostbits:...,both`: source and destination host.
+    Both,
+    /// `xbits:...,track ip_pair`: the (unordered) pair of hosts.
+    Pair,
+}
+
+/// `hostbits:cmd,name[,src|dst|both][,expire N]` and
+/// `xbits:cmd,name,track ip_src|ip_dst|ip_pair[,expire N]`: bits kept per host or
+/// host pair, across flows, for `expire` seconds of capture time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostBit {
+    pub cmd: FlowbitCmd,
+    pub name: std::sync::Arc<str>,
+    pub target: BitTarget,
+    pub expire: u32,
+}
+
+/// What `flowint:name,op[,value]` does with a flow's integer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowIntOp {
+    /// `+`, `-`, `=`: changes the value when the rule matches.
+    Add(FlowIntValue),
+    Sub(FlowIntValue),
+    Set(FlowIntValue),
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`: a condition; an unset variable never compares.
+    Cmp(ByteCmp, bool, FlowIntValue),
+    IsSet,
+    IsNotSet,
+}
+
+/// A flowint operand: a number or another flow variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowIntValue {
+    Num(i64),
+    Var(String),
+}
+
+/// `flowint:name,op[,value]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowInt {
+    pub name: String,
+    pub op: FlowIntOp,
+}
+
+impl FlowInt {
+    /// Changes the variable (as opposed to testing it).
+    pub fn writes(&self) -> bool {
+        matches!(self.op, FlowIntOp::Add(_) | FlowIntOp::Sub(_) | FlowIntOp::Set(_))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThresholdKind {
     Limit,

@@ -26,9 +26,9 @@ pub use address::{AddressSet, PortSet, Vars};
 pub use buffer::{AppProto, Buffer, BufferList, Side};
 pub use header::{Action, Proto};
 pub use keywords::{
-    ByteCmp, ByteOp, ByteRead, Content, EventKind, FlowCond, Flowbit, FlowbitCmd, HeaderCheck,
-    MathOp, NumCmp, PayloadMatch, Pcre, PlacementVars, Target, Threshold, ThresholdKind, Track,
-    Value,
+    BitTarget, ByteCmp, ByteOp, ByteRead, Content, EventKind, FlowCond, FlowInt, FlowIntOp,
+    FlowIntValue, Flowbit, FlowbitCmd, HeaderCheck, HostBit, MathOp, NumCmp, PayloadMatch, Pcre,
+    PlacementVars, Target, Threshold, ThresholdKind, Track, Value,
 };
 pub use transform::{base64_decode, Base64Mode, Transform};
 
@@ -171,6 +171,8 @@ pub struct Signature {
     pub dsize: Option<NumCmp>,
     pub flow: FlowCond,
     pub flowbits: Vec<Flowbit>,
+    pub hostbits: Vec<HostBit>,
+    pub flowints: Vec<FlowInt>,
     /// `flowbits:noalert` / `noalert`: the rule's side effects happen, no alert is written.
     pub noalert: bool,
     pub threshold: Option<Threshold>,
@@ -207,6 +209,8 @@ impl Signature {
             dsize: None,
             flow: FlowCond::default(),
             flowbits: Vec::new(),
+            hostbits: Vec::new(),
+            flowints: Vec::new(),
             noalert: false,
             threshold: None,
             header_checks: Vec::new(),

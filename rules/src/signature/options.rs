@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
     need, no_value, parse_base64_decode, parse_byte_math, parse_byte_op, parse_event,
-    parse_file_hash, parse_flow, parse_flowbits, parse_fragbits, parse_ip_proto, parse_pcre,
-    parse_small, parse_tcp_flags, parse_threshold, parse_u32,
+    parse_file_hash, parse_flow, parse_flowbits, parse_flowint, parse_fragbits, parse_hostbits,
+    parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags, parse_threshold, parse_u32,
 };
 use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
@@ -460,6 +460,8 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 list_mut(sig, target).push(m);
                 last_buf = target;
             }
+            "hostbits" | "xbits" => parse_hostbits(sig, &kw, value)?,
+            "flowint" => sig.flowints.push(parse_flowint(need(name, value)?)?),
             "byte_math" => match parse_byte_math(need(name, value)?, &mut byte_vars)? {
                 Ok(op) => {
                     let target =
