@@ -65,6 +65,9 @@ impl RuleSet {
             if let Some(f) = flow.as_deref_mut() {
                 f.pass = true;
             }
+            if c.sig.alert_on_pass && out.len() < MAX_ALERTS_PER_PACKET {
+                out.push(Hit { rule: r, threshold_deferred: false });
+            }
             return Eval::Pass;
         }
         if c.sig.noalert {
@@ -201,6 +204,21 @@ impl RuleSet {
             let Detector { stats, lower, .. } = &mut *det;
             let stats = &mut stats.inspect;
             let v = &mut vars;
+            if let Some(or_else) = list.absent {
+                let present = pkt.buffers.iter().any(|(b, _)| *b == list.buffer);
+                if !present {
+                    // Missing from the transaction being inspected: some other buffer
+                    // of the same side shows that it is.
+                    let side = list.buffer.side();
+                    if pkt.buffers.iter().any(|(b, _)| *b != list.buffer && b.side() == side) {
+                        continue;
+                    }
+                    return false;
+                }
+                if !or_else {
+                    return false;
+                }
+            }
             let any = pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, data)| {
                 if list.transforms.is_empty() {
                     let lower = Lower::Cached(lower);

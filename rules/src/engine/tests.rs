@@ -455,3 +455,39 @@ fn hostbits_cross_flows_and_expire() {
     let late = Packet { ts_secs: 10, ..pkt(b"cmd") };
     assert_eq!(sids(&rs, &mut det, &late, &mut g), vec![3]);
 }
+
+#[test]
+fn absent_buffers_and_alerting_pass() {
+    let rs = set(&[
+        r#"alert http any any -> any any (http.request_body; absent; http.method; content:"POST"; sid:1;)"#,
+        r#"alert http any any -> any any (http.referer; absent: or_else; content:"example"; http.method; content:"GET"; sid:2;)"#,
+        r#"pass http any any -> any any (http.method; content:"PUT"; alert; sid:3;)"#,
+    ]);
+    let mut det = rs.detector();
+    let run = |det: &mut Detector, bufs: &[(Buffer, &[u8])]| {
+        let mut p = pkt(b"");
+        p.app_proto = Some(AppProto::Http);
+        p.buffers = bufs;
+        let mut got = sids(&rs, det, &p, &mut FlowState::default());
+        got.sort();
+        got
+    };
+    assert_eq!(run(&mut det, &[(Buffer::HttpMethod, b"POST")]), vec![1]);
+    assert!(
+        run(&mut det, &[(Buffer::HttpMethod, b"POST"), (Buffer::HttpRequestBody, b"x")]).is_empty()
+    );
+    // or_else: missing, or there and matching.
+    assert_eq!(run(&mut det, &[(Buffer::HttpMethod, b"GET")]), vec![2]);
+    assert_eq!(
+        run(&mut det, &[(Buffer::HttpMethod, b"GET"), (Buffer::HttpReferer, b"http://example/")]),
+        vec![2]
+    );
+    assert!(run(
+        &mut det,
+        &[(Buffer::HttpMethod, b"GET"), (Buffer::HttpReferer, b"http://other/")]
+    )
+    .is_empty());
+    // A packet of no transaction does not show a buffer missing.
+    assert!(run(&mut det, &[]).is_empty());
+    assert_eq!(run(&mut det, &[(Buffer::HttpMethod, b"PUT")]), vec![3]);
+}

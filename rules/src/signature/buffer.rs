@@ -305,6 +305,9 @@ pub struct BufferList {
     pub buffer: Buffer,
     pub transforms: Vec<super::Transform>,
     pub matches: Vec<super::PayloadMatch>,
+    /// `absent`: `Some(false)`: the buffer must be missing from the transaction;
+    /// `Some(true)` (`absent: or_else`): missing, or present and matching.
+    pub absent: Option<bool>,
 }
 
 /// Application-layer protocols the sensor identifies.

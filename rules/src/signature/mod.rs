@@ -16,6 +16,7 @@ pub mod http2;
 pub mod keyword_parsers;
 pub mod keywords;
 pub mod options;
+pub mod requires;
 pub mod transform;
 pub mod unsupported;
 
@@ -175,6 +176,8 @@ pub struct Signature {
     pub flowints: Vec<FlowInt>,
     /// `flowbits:noalert` / `noalert`: the rule's side effects happen, no alert is written.
     pub noalert: bool,
+    /// `alert` in a `pass` rule: it alerts as well.
+    pub alert_on_pass: bool,
     pub threshold: Option<Threshold>,
     pub header_checks: Vec<HeaderCheck>,
     pub target: Option<Target>,
@@ -184,6 +187,18 @@ pub struct Signature {
 impl Signature {
     /// Parses one rule. `origin` names where it was read, for messages.
     pub fn parse(text: &str, vars: &Vars, origin: Origin) -> Result<Signature, ParseError> {
+        // `requires` first: a rule for another version is skipped however it reads here.
+        if let Some(body) = text.find('(').and_then(|a| text.rfind(')').map(|b| (a, b))) {
+            if body.0 < body.1 {
+                if let Some(reason) =
+                    requires::unmet(&text[body.0 + 1..body.1], options::is_keyword)?
+                {
+                    // Skipped, reported apart from the gaps of this engine.
+                    let kind = ErrorKind::Unsupported("requires".to_string());
+                    return Err(ParseError { kind, detail: reason, gaps: Vec::new() });
+                }
+            }
+        }
         let (hdr, opts) = header::parse_header(text, vars)?;
         let packet_only = hdr.packet_only;
         let mut sig = Signature {
@@ -212,6 +227,7 @@ impl Signature {
             hostbits: Vec::new(),
             flowints: Vec::new(),
             noalert: false,
+            alert_on_pass: false,
             threshold: None,
             header_checks: Vec::new(),
             target: None,
@@ -256,8 +272,13 @@ impl Signature {
     /// The content used for the multi-pattern prefilter, if any: the one marked
     /// `fast_pattern`, else the longest non-negated content (ties: the first).
     pub fn fast_pattern(&self) -> Option<(Buffer, &[Transform], &Content)> {
-        let lists = std::iter::once((Buffer::Payload, &[][..], &self.payload))
-            .chain(self.buffers.iter().map(|l| (l.buffer, l.transforms.as_slice(), &l.matches)));
+        // A list that may match by its buffer being absent cannot gate the rule.
+        let lists = std::iter::once((Buffer::Payload, &[][..], &self.payload)).chain(
+            self.buffers
+                .iter()
+                .filter(|l| l.absent.is_none())
+                .map(|l| (l.buffer, l.transforms.as_slice(), &l.matches)),
+        );
         let contents = lists.flat_map(|(b, t, list)| {
             list.iter().filter_map(move |m| match m {
                 PayloadMatch::Content(c) if !c.negated => Some((b, t, c)),

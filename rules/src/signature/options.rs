@@ -99,6 +99,7 @@ pub(super) fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<Payload
                 buffer: current,
                 transforms: Vec::new(),
                 matches: Vec::new(),
+                absent: None,
             });
             sig.buffers.len() - 1
         }
@@ -129,6 +130,7 @@ fn add_transform(
             buffer: current,
             transforms: transforms.clone(),
             matches: Vec::new(),
+            absent: None,
         }),
     }
     Ok(())
@@ -140,6 +142,83 @@ fn byte_var(keyword: &str, name: &str, vars: &[String]) -> Result<u8, ParseError
         .position(|n| n == name)
         .map(|i| i as u8)
         .ok_or_else(|| ParseError::invalid(keyword, format!("unknown variable `{name}`")))
+}
+
+/// Keywords [`apply_options`] handles itself (the others: sticky buffers, modifiers,
+/// transforms and application keywords).
+const CORE_KEYWORDS: &[&str] = &[
+    "msg",
+    "sid",
+    "rev",
+    "gid",
+    "classtype",
+    "priority",
+    "metadata",
+    "reference",
+    "target",
+    "content",
+    "uricontent",
+    "nocase",
+    "rawbytes",
+    "depth",
+    "offset",
+    "within",
+    "distance",
+    "startswith",
+    "endswith",
+    "fast_pattern",
+    "pcre",
+    "isdataat",
+    "dsize",
+    "byte_test",
+    "byte_jump",
+    "byte_extract",
+    "byte_math",
+    "base64_decode",
+    "hostbits",
+    "xbits",
+    "flowint",
+    "urilen",
+    "bsize",
+    "flow",
+    "flowbits",
+    "noalert",
+    "threshold",
+    "detection_filter",
+    "itype",
+    "icode",
+    "icmp_id",
+    "icmp_seq",
+    "ttl",
+    "ip_proto",
+    "id",
+    "seq",
+    "ack",
+    "window",
+    "flags",
+    "tcp.flags",
+    "fragbits",
+    "sameip",
+    "ftpbounce",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "decode-event",
+    "stream-event",
+    "app-layer-event",
+    "requires",
+    "alert",
+    "absent",
+];
+
+/// Is `kw` a keyword this engine implements (`requires: keyword X`)?
+pub fn is_keyword(kw: &str) -> bool {
+    let kw = kw.to_ascii_lowercase();
+    CORE_KEYWORDS.contains(&kw.as_str())
+        || Buffer::from_keyword(&kw).is_some_and(|b| b.supported())
+        || Buffer::from_modifier(&kw).is_some()
+        || Transform::parse(&kw, None).is_some()
+        || app_keywords::KEYWORDS.contains(&kw.as_str())
 }
 
 /// Applies every option of `body` to `sig`.
@@ -171,7 +250,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 .is_some_and(|l| (b.multi() && !l.matches.is_empty()) || !l.transforms.is_empty());
             transforms.clear();
             if fresh {
-                let list = BufferList { buffer: b, transforms: Vec::new(), matches: Vec::new() };
+                let list = BufferList {
+                    buffer: b,
+                    transforms: Vec::new(),
+                    matches: Vec::new(),
+                    absent: None,
+                };
                 sig.buffers.push(list);
             }
             current = b;
@@ -485,6 +569,25 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 let b = if raw { Buffer::HttpUriRaw } else { Buffer::HttpUri };
                 list_mut(sig, b).push(PayloadMatch::Bsize(cmp));
             }
+            "absent" => {
+                let or_else = match value.map(str::trim) {
+                    None => false,
+                    Some("or_else") => true,
+                    Some(v) => {
+                        return Err(ParseError::invalid(name, format!("unknown option `{v}`")))
+                    }
+                };
+                if current == Buffer::Payload {
+                    return Err(ParseError::invalid(
+                        name,
+                        "`absent` needs a sticky buffer before it",
+                    ));
+                }
+                list_mut(sig, current);
+                if let Some(l) = sig.buffers.iter_mut().rev().find(|l| l.buffer == current) {
+                    l.absent = Some(or_else);
+                }
+            }
             "bsize" => {
                 if current == Buffer::Payload {
                     return Err(ParseError::invalid(
@@ -573,6 +676,12 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             | "app-layer-event" | "app_layer_event" => {
                 sig.header_checks.push(parse_event(name, need(name, value)?)?);
             }
+            // Checked before the rule is read (`Signature::parse`): it holds here.
+            "requires" => {}
+            "alert" => {
+                no_value(name, value)?;
+                sig.alert_on_pass = true;
+            }
             other if KNOWN_UNSUPPORTED.contains(&other) => {
                 note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{other}`")));
             }
@@ -587,6 +696,13 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     }
     if let Some(gap) = first_gap {
         return Err(gap);
+    }
+    if let Some(l) = sig.buffers.iter().find(|l| l.absent == Some(false) && !l.matches.is_empty()) {
+        let b = l.buffer.name();
+        return Err(ParseError::invalid(
+            "absent",
+            format!("`{b}` is both absent and inspected (use `absent: or_else`)"),
+        ));
     }
     attach_base64_data(sig)?;
     check_relative_chain(sig)?;
