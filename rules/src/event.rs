@@ -128,10 +128,26 @@ fn write_digits(out: &mut [u8], mut value: u32) {
     }
 }
 
-/// An address as EVE writes it (`192.0.2.7`, `2001:db8::1`). IPv4, nearly every
-/// record's, is written without the formatting machinery.
+/// An address as Suricata's EVE writes it: `192.0.2.7`, and IPv6 in full, eight groups
+/// of four lowercase hex digits (`2001:0db8:0000:0000:0000:0000:0000:0001`), so that
+/// records of Gatewatch and of Suricata sensors name a host the same way. IPv4, nearly
+/// every record's, is written without the formatting machinery.
 pub fn ip_text(ip: &std::net::IpAddr) -> String {
-    let std::net::IpAddr::V4(v4) = ip else { return ip.to_string() };
+    let v4 = match ip {
+        std::net::IpAddr::V4(v4) => v4,
+        std::net::IpAddr::V6(v6) => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut out = String::with_capacity(39);
+            for (i, b) in v6.octets().into_iter().enumerate() {
+                if i > 0 && i % 2 == 0 {
+                    out.push(':');
+                }
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 0xf) as usize] as char);
+            }
+            return out;
+        }
+    };
     let mut out = String::with_capacity(15);
     for (i, octet) in v4.octets().into_iter().enumerate() {
         if i > 0 {
@@ -206,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn addresses_are_written_as_std_would() {
+    fn addresses_are_written_as_suricata_does() {
         use std::net::{IpAddr, Ipv4Addr};
         for octets in [[0, 0, 0, 0], [255, 255, 255, 255], [10, 0, 100, 9], [192, 168, 1, 20]] {
             let ip = IpAddr::V4(Ipv4Addr::from(octets));
@@ -217,7 +233,10 @@ mod tests {
             assert_eq!(ip_text(&ip), ip.to_string());
         }
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
-        assert_eq!(ip_text(&v6), "2001:db8::1");
+        assert_eq!(ip_text(&v6), "2001:0db8:0000:0000:0000:0000:0000:0001");
+        let v6: IpAddr = "fe80::20c:29ff:faf2:ab42".parse().unwrap();
+        assert_eq!(ip_text(&v6), "fe80:0000:0000:0000:020c:29ff:faf2:ab42");
+        assert_eq!(ip_text(&v6).parse::<IpAddr>().unwrap(), v6);
     }
 
     #[test]

@@ -94,6 +94,38 @@ pub struct Sensor {
     profile_before_reload: Option<ProfileReport>,
     /// Connections announced by sessions (FTP data), shared with the other workers.
     expectations: Arc<Expectations>,
+    /// The tunnel packet whose inner packet is being inspected (EVE `tunnel`).
+    tunnel: Option<TunnelCx>,
+}
+
+/// The outer packet of a tunnel, as the alerts of its inner packets show it.
+#[derive(Clone, Debug)]
+pub(crate) struct TunnelCx {
+    src: (std::net::IpAddr, Option<u16>),
+    dst: (std::net::IpAddr, Option<u16>),
+    proto: u8,
+    depth: u8,
+    /// `pkt_src` of the outer packet, and of the inner one.
+    outer_pkt_src: &'static str,
+    pub(crate) inner_pkt_src: &'static str,
+}
+
+impl TunnelCx {
+    /// The EVE `tunnel` object.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        let mut t = serde_json::json!({
+            "src_ip": gatewatch_rules::event::ip_text(&self.src.0),
+            "dest_ip": gatewatch_rules::event::ip_text(&self.dst.0),
+            "proto": crate::output::eve::proto_name(self.proto),
+            "depth": self.depth,
+            "pkt_src": self.outer_pkt_src,
+        });
+        if let (Some(sp), Some(dp)) = (self.src.1, self.dst.1) {
+            t["src_port"] = sp.into();
+            t["dest_port"] = dp.into();
+        }
+        t
+    }
 }
 
 impl Sensor {
@@ -157,6 +189,7 @@ impl Sensor {
             last_ts: 0,
             profile_before_reload: None,
             expectations: Arc::default(),
+            tunnel: None,
         }
     }
 
@@ -366,9 +399,22 @@ impl Sensor {
         self.inspect(frame, &l3, &l4, defragmented, sink)?;
         match decode::tunnel::inner(&l3, &l4) {
             Some((kind, link, data)) if depth < MAX_TUNNEL_DEPTH => {
-                self.stats.decoder.tunnel(kind);
+                let outer_v6 = l3.version == 6;
+                self.stats.decoder.tunnel(kind, outer_v6);
                 let inner = Frame { ts_us: ts, orig_len: data.len() as u32, link, data };
-                self.decode_and_inspect(&inner, depth + 1, sink)
+                let ports = l4.ports();
+                let cx = TunnelCx {
+                    src: (l3.src, ports.map(|p| p.0)),
+                    dst: (l3.dst, ports.map(|p| p.1)),
+                    proto: l3.proto,
+                    depth,
+                    outer_pkt_src: self.tunnel.as_ref().map_or("wire/pcap", |t| t.inner_pkt_src),
+                    inner_pkt_src: kind.pkt_src(outer_v6),
+                };
+                let outer = self.tunnel.replace(cx);
+                let res = self.decode_and_inspect(&inner, depth + 1, sink);
+                self.tunnel = outer;
+                res
             }
             _ => Ok(()),
         }

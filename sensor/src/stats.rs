@@ -34,6 +34,11 @@ pub struct DecoderStats {
     pub vxlan: u64,
     pub geneve: u64,
     pub teredo: u64,
+    /// IP in IP, by inner and outer version (Suricata's counter names).
+    pub ipv4_in_ipv4: u64,
+    pub ipv6_in_ipv4: u64,
+    pub ipv4_in_ipv6: u64,
+    pub ipv6_in_ipv6: u64,
     /// Malformed packets by reason.
     pub events: BTreeMap<DecodeError, u64>,
     /// Packets with a bad checksum that were not inspected.
@@ -45,14 +50,18 @@ impl DecoderStats {
         *self.events.entry(e).or_insert(0) += 1;
     }
 
-    /// A packet came out of a tunnel.
-    pub fn tunnel(&mut self, kind: crate::decode::tunnel::Kind) {
+    /// A packet came out of a tunnel; `outer_v6`: the tunnel packet is IPv6.
+    pub fn tunnel(&mut self, kind: crate::decode::tunnel::Kind, outer_v6: bool) {
         use crate::decode::tunnel::Kind;
-        *match kind {
-            Kind::Gre => &mut self.gre,
-            Kind::Vxlan => &mut self.vxlan,
-            Kind::Geneve => &mut self.geneve,
-            Kind::Teredo => &mut self.teredo,
+        *match (kind, outer_v6) {
+            (Kind::Gre, _) => &mut self.gre,
+            (Kind::Vxlan, _) => &mut self.vxlan,
+            (Kind::Geneve, _) => &mut self.geneve,
+            (Kind::Teredo, _) => &mut self.teredo,
+            (Kind::Ipv4InIp, false) => &mut self.ipv4_in_ipv4,
+            (Kind::Ipv6InIp, false) => &mut self.ipv6_in_ipv4,
+            (Kind::Ipv4InIp, true) => &mut self.ipv4_in_ipv6,
+            (Kind::Ipv6InIp, true) => &mut self.ipv6_in_ipv6,
         } += 1;
     }
 }
@@ -129,6 +138,8 @@ impl SensorStats {
                 "tcp": d.tcp, "udp": d.udp, "icmpv4": d.icmpv4, "icmpv6": d.icmpv6,
                 "other_ip": d.other_ip, "not_ip": d.not_ip, "fragments": d.fragments,
                 "gre": d.gre, "vxlan": d.vxlan, "geneve": d.geneve, "teredo": d.teredo,
+                "ipv4_in_ipv4": d.ipv4_in_ipv4, "ipv6_in_ipv4": d.ipv6_in_ipv4,
+                "ipv4_in_ipv6": d.ipv4_in_ipv6, "ipv6_in_ipv6": d.ipv6_in_ipv6,
                 "checksum_dropped": d.checksum_dropped,
                 "event": events,
             },

@@ -1,6 +1,7 @@
 //! Tunnels whose inner packets are packets of their own, with flows of their own: GRE
 //! (with PPP, transparent Ethernet and ERSPAN types II and III), VXLAN (UDP 4789),
-//! GENEVE (UDP 6081) and Teredo (UDP 3544). The outer packet is inspected as it is;
+//! GENEVE (UDP 6081), Teredo (UDP 3544), and IPv4 or IPv6 in IPv4 or IPv6 (protocols
+//! 4 and 41). The outer packet is inspected as it is;
 //! the inner one is then decoded from its link layer as if captured.
 
 use super::{L3, L4};
@@ -25,6 +26,10 @@ pub enum Kind {
     Vxlan,
     Geneve,
     Teredo,
+    /// IPv4 in IP (protocol 4).
+    Ipv4InIp,
+    /// IPv6 in IP (protocol 41: 6in4, 6in6).
+    Ipv6InIp,
 }
 
 impl Kind {
@@ -34,6 +39,21 @@ impl Kind {
             Kind::Vxlan => "VXLAN",
             Kind::Geneve => "Geneve",
             Kind::Teredo => "Teredo",
+            Kind::Ipv4InIp => "IPv4",
+            Kind::Ipv6InIp => "IPv6",
+        }
+    }
+
+    /// The EVE `pkt_src` of the packets it carries, as Suricata names them;
+    /// `outer_v6`: the tunnel packet is IPv6.
+    pub fn pkt_src(self, outer_v6: bool) -> &'static str {
+        match self {
+            Kind::Gre => "gre tunnel",
+            Kind::Vxlan => "vxlan encapsulation",
+            Kind::Geneve => "geneve encapsulation",
+            Kind::Teredo => "teredo tunnel",
+            Kind::Ipv4InIp | Kind::Ipv6InIp if outer_v6 => "ipv6 tunnel",
+            Kind::Ipv4InIp | Kind::Ipv6InIp => "ipv4 tunnel",
         }
     }
 }
@@ -42,6 +62,8 @@ impl Kind {
 pub fn inner<'a>(l3: &L3<'_>, l4: &L4<'a>) -> Option<(Kind, LinkType, &'a [u8])> {
     match l4 {
         L4::Other(p) if l3.proto == 47 => gre(p).map(|(l, d)| (Kind::Gre, l, d)),
+        L4::Other(p) if l3.proto == 4 && !p.is_empty() => Some((Kind::Ipv4InIp, LinkType::RAW, p)),
+        L4::Other(p) if l3.proto == 41 && !p.is_empty() => Some((Kind::Ipv6InIp, LinkType::RAW, p)),
         L4::Udp(u) if u.dport == VXLAN_PORT => {
             vxlan(u.payload).map(|d| (Kind::Vxlan, LinkType::ETHERNET, d))
         }

@@ -18,6 +18,15 @@ pub fn proto_name(p: u8) -> String {
         58 => "IPv6-ICMP".into(),
         132 => "SCTP".into(),
         47 => "GRE".into(),
+        // The names Suricata writes (its table of protocol numbers).
+        2 => "IGMP".into(),
+        4 => "IP-in-IP".into(),
+        41 => "IPv6".into(),
+        50 => "ESP".into(),
+        51 => "AH".into(),
+        89 => "OSPFIGP".into(),
+        103 => "PIM".into(),
+        112 => "VRRP".into(),
         other => other.to_string(),
     }
 }

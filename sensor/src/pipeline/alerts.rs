@@ -29,6 +29,16 @@ impl Sensor {
         if let Some((k, v)) = tx {
             app_metadata.insert(k.to_string(), v.clone());
         }
+        // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
+        let tunnel = self.tunnel.as_ref().filter(|_| m.pcap_cnt.is_some());
+        if let Some(t) = tunnel {
+            app_metadata.insert("tunnel".into(), t.json());
+        }
+        let pkt_src = match (tunnel, m.pcap_cnt) {
+            (Some(t), _) => t.inner_pkt_src,
+            (None, Some(_)) => "wire/pcap",
+            (None, None) => "stream (flow timeout)",
+        };
         let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip_text(&ip), port });
         for h in hits {
             let sig = self.rules.signature(h.rule);
@@ -51,9 +61,7 @@ impl Sensor {
                 ip_v: Some(m.ip_v),
                 icmp_type: m.icmp.map(|i| i.itype),
                 icmp_code: m.icmp.map(|i| i.icode),
-                pkt_src: Some(
-                    if m.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }.into(),
-                ),
+                pkt_src: Some(pkt_src.into()),
                 direction: Some(if m.to_server { "to_server" } else { "to_client" }.into()),
                 alert: AlertInfo {
                     action: match sig.action {
