@@ -7,6 +7,7 @@
 
 pub mod address;
 mod app_keywords;
+mod bits;
 pub mod buffer;
 pub mod classification;
 pub mod content;
@@ -191,7 +192,7 @@ impl Signature {
         if let Some(body) = text.find('(').and_then(|a| text.rfind(')').map(|b| (a, b))) {
             if body.0 < body.1 {
                 if let Some(reason) =
-                    requires::unmet(&text[body.0 + 1..body.1], options::is_keyword)?
+                    requires::unmet(&text[body.0 + 1..body.1], requires::is_keyword)?
                 {
                     // Skipped, reported apart from the gaps of this engine.
                     let kind = ErrorKind::Unsupported("requires".to_string());

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use super::bits::{parse_flowbits, parse_flowint, parse_hostbits};
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
     need, no_value, parse_base64_decode, parse_byte_math, parse_byte_op, parse_event,
-    parse_file_hash, parse_flow, parse_flowbits, parse_flowint, parse_fragbits, parse_hostbits,
-    parse_ip_proto, parse_pcre, parse_small, parse_tcp_flags, parse_threshold, parse_u32,
+    parse_file_hash, parse_flow, parse_fragbits, parse_ip_proto, parse_pcre, parse_small,
+    parse_tcp_flags, parse_threshold, parse_u32,
 };
 use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
@@ -142,83 +143,6 @@ fn byte_var(keyword: &str, name: &str, vars: &[String]) -> Result<u8, ParseError
         .position(|n| n == name)
         .map(|i| i as u8)
         .ok_or_else(|| ParseError::invalid(keyword, format!("unknown variable `{name}`")))
-}
-
-/// Keywords [`apply_options`] handles itself (the others: sticky buffers, modifiers,
-/// transforms and application keywords).
-const CORE_KEYWORDS: &[&str] = &[
-    "msg",
-    "sid",
-    "rev",
-    "gid",
-    "classtype",
-    "priority",
-    "metadata",
-    "reference",
-    "target",
-    "content",
-    "uricontent",
-    "nocase",
-    "rawbytes",
-    "depth",
-    "offset",
-    "within",
-    "distance",
-    "startswith",
-    "endswith",
-    "fast_pattern",
-    "pcre",
-    "isdataat",
-    "dsize",
-    "byte_test",
-    "byte_jump",
-    "byte_extract",
-    "byte_math",
-    "base64_decode",
-    "hostbits",
-    "xbits",
-    "flowint",
-    "urilen",
-    "bsize",
-    "flow",
-    "flowbits",
-    "noalert",
-    "threshold",
-    "detection_filter",
-    "itype",
-    "icode",
-    "icmp_id",
-    "icmp_seq",
-    "ttl",
-    "ip_proto",
-    "id",
-    "seq",
-    "ack",
-    "window",
-    "flags",
-    "tcp.flags",
-    "fragbits",
-    "sameip",
-    "ftpbounce",
-    "filemd5",
-    "filesha1",
-    "filesha256",
-    "decode-event",
-    "stream-event",
-    "app-layer-event",
-    "requires",
-    "alert",
-    "absent",
-];
-
-/// Is `kw` a keyword this engine implements (`requires: keyword X`)?
-pub fn is_keyword(kw: &str) -> bool {
-    let kw = kw.to_ascii_lowercase();
-    CORE_KEYWORDS.contains(&kw.as_str())
-        || Buffer::from_keyword(&kw).is_some_and(|b| b.supported())
-        || Buffer::from_modifier(&kw).is_some()
-        || Transform::parse(&kw, None).is_some()
-        || app_keywords::KEYWORDS.contains(&kw.as_str())
 }
 
 /// Applies every option of `body` to `sig`.
