@@ -285,11 +285,7 @@ impl RuleSet {
 fn flowints_hold(c: &Compiled, flow: Option<&FlowState>) -> bool {
     let Some(f) = flow else { return false };
     c.flowints.iter().all(|(id, op, var)| {
-        let operand = |v: &FlowIntValue| match (v, var) {
-            (FlowIntValue::Num(n), _) => Some(*n),
-            (FlowIntValue::Var(_), Some(i)) => f.int(*i),
-            (FlowIntValue::Var(_), None) => None,
-        };
+        let operand = |v: &FlowIntValue| flowint_operand(v, *var, f);
         match op {
             FlowIntOp::IsSet => f.int(*id).is_some(),
             FlowIntOp::IsNotSet => f.int(*id).is_none(),
@@ -311,15 +307,20 @@ fn flowints_hold(c: &Compiled, flow: Option<&FlowState>) -> bool {
     })
 }
 
+/// A flowint operand's value: the number, or the variable `var` (its id) if set.
+fn flowint_operand(v: &FlowIntValue, var: Option<u32>, f: &FlowState) -> Option<i64> {
+    match (v, var) {
+        (FlowIntValue::Num(n), _) => Some(*n),
+        (FlowIntValue::Var(_), Some(i)) => f.int(i),
+        (FlowIntValue::Var(_), None) => None,
+    }
+}
+
 /// The `flowint` changes of a rule that matched; `+` and `-` on an unset variable
 /// start from 0, an operand that is an unset variable changes nothing.
 fn apply_flowints(c: &Compiled, f: &mut FlowState) {
     for (id, op, var) in &c.flowints {
-        let operand = |v: &FlowIntValue, f: &FlowState| match (v, var) {
-            (FlowIntValue::Num(n), _) => Some(*n),
-            (FlowIntValue::Var(_), Some(i)) => f.int(*i),
-            (FlowIntValue::Var(_), None) => None,
-        };
+        let operand = |v: &FlowIntValue, f: &FlowState| flowint_operand(v, *var, f);
         let cur = f.int(*id).unwrap_or(0);
         let new = match op {
             FlowIntOp::Add(v) => operand(v, f).map(|n| cur.saturating_add(n)),
