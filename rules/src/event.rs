@@ -65,6 +65,10 @@ pub struct AlertInfo {
     pub target: Option<Endpoint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, Vec<String>>>,
+    /// What the rule's `format json` datasets hold on the values that matched, by
+    /// `context_key` (Suricata's `alert.context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

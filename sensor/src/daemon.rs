@@ -94,6 +94,10 @@ pub fn run(
             }
         }
     }
+    // What `set` taught the datasets with a `save` or `state` file is kept.
+    for e in gatewatch_rules::dataset::save_all() {
+        eprintln!("gatewatch: warning: {e}");
+    }
     if let Some(path) = &cfg.detect.profile_rules {
         let mut all: Option<ProfileReport> = None;
         for p in out.iter().filter_map(|s| s.profile.as_ref()) {

@@ -95,5 +95,6 @@ pub fn ioc_alert_info(set: &IocSet, hit: &IocHit<'_>) -> AlertInfo {
         source: None,
         target: None,
         metadata: Some(metadata),
+        context: None,
     }
 }

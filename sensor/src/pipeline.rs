@@ -440,6 +440,15 @@ pub fn stats_record(
         "event_type": "stats",
         "stats": stats,
     });
+    // Datasets are shared by every worker: counted once, here.
+    let sets = gatewatch_rules::dataset::counters();
+    if let (false, Some(st)) = (sets.is_empty(), rec["stats"].as_object_mut()) {
+        let sets: serde_json::Map<String, serde_json::Value> = sets
+            .into_iter()
+            .map(|(name, values, refused)| (name, json!({"values": values, "refused": refused})))
+            .collect();
+        st.insert("datasets".into(), serde_json::Value::Object(sets));
+    }
     if let (Some(name), Some(obj)) = (&cfg.eve.sensor_name, rec.as_object_mut()) {
         obj.insert("host".into(), json!(name));
     }

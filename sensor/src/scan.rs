@@ -157,6 +157,7 @@ pub fn yara_alert_info(m: &YaraMatch) -> AlertInfo {
         source: None,
         target: None,
         metadata: Some(metadata),
+        context: None,
     }
 }
 

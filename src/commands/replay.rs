@@ -264,6 +264,9 @@ pub fn run_pipeline(
     for w in &summary.warnings {
         eprintln!("gatewatch: warning: {w} (packets before it were processed)");
     }
+    for e in gatewatch_rules::dataset::save_all() {
+        eprintln!("gatewatch: warning: {e}");
+    }
     if let (Some(path), Some(profile)) = (&cfg.detect.profile_rules, &summary.profile) {
         gatewatch_sensor::pipeline::write_profile(path, profile)
             .with_context(|| format!("cannot write the rule profile `{}`", path.display()))?;

@@ -71,6 +71,7 @@ pub fn own_alert(
             source: None,
             target: None,
             metadata: None,
+            context: None,
         },
         app_proto: None,
         flow: None,

@@ -108,6 +108,8 @@ pub(crate) struct Compiled {
     /// The direction the rule's buffers come from: `Some(true)` to server (request
     /// buffers only), `Some(false)` to client (a response buffer).
     pub buffer_dir: Option<bool>,
+    /// Some `dataset` of the rule gives alerts a JSON context.
+    pub dataset_context: bool,
     pub payload_mode: PayloadMode,
     /// (variable id, operation, id of the variable operand) of each `flowint`.
     pub flowints: Vec<(u32, FlowIntOp, Option<u32>)>,
@@ -125,7 +127,21 @@ impl Compiled {
         });
         let payload_mode = PayloadMode::of(&sig);
         let flowints = Vec::new();
-        Compiled { sig, needles, buffer_needles, flowbits, buffer_dir, payload_mode, flowints }
+        let dataset_context = sig
+            .buffers
+            .iter()
+            .flat_map(|l| &l.matches)
+            .any(|m| matches!(m, PayloadMatch::Dataset(d) if d.context_key.is_some()));
+        Compiled {
+            sig,
+            needles,
+            buffer_needles,
+            flowbits,
+            buffer_dir,
+            payload_mode,
+            flowints,
+            dataset_context,
+        }
     }
 
     /// The rule's prefilter patterns: (prefilter, pattern, nocase, bound), one per

@@ -7,7 +7,8 @@ use super::inspect::{ByteVars, Inspector, Lower, StreamView};
 use super::threshold::Entry;
 use super::{lock, Detector, FlowState, Hit, Packet, RuleSet, MAX_ALERTS_PER_PACKET};
 use crate::signature::{
-    Action, ByteCmp, FlowIntOp, FlowIntValue, FlowbitCmd, HeaderCheck, Track, Transform,
+    Action, Buffer, ByteCmp, FlowIntOp, FlowIntValue, FlowbitCmd, HeaderCheck, PayloadMatch, Track,
+    Transform,
 };
 
 /// The outcome of testing one rule on one packet.
@@ -66,7 +67,11 @@ impl RuleSet {
                 f.pass = true;
             }
             if c.sig.alert_on_pass && out.len() < MAX_ALERTS_PER_PACKET {
-                out.push(Hit { rule: r, threshold_deferred: false });
+                out.push(Hit {
+                    rule: r,
+                    threshold_deferred: false,
+                    context: self.alert_context(c, pkt),
+                });
             }
             return Eval::Pass;
         }
@@ -105,8 +110,49 @@ impl RuleSet {
             det.stats.alert_queue_overflow += 1;
             return Eval::Matched;
         }
-        out.push(Hit { rule: r, threshold_deferred });
+        let context = self.alert_context(c, pkt);
+        out.push(Hit { rule: r, threshold_deferred, context });
         Eval::Matched
+    }
+
+    /// The context of the `format json` dataset values of a matching rule: for each
+    /// such keyword, the JSON of the first buffer instance the set holds.
+    fn alert_context(
+        &self,
+        c: &Compiled,
+        pkt: &Packet<'_>,
+    ) -> Option<Box<serde_json::Map<String, serde_json::Value>>> {
+        if !c.dataset_context {
+            return None;
+        }
+        let mut out = serde_json::Map::new();
+        for list in &c.sig.buffers {
+            let keyed = list.matches.iter().filter_map(|m| match m {
+                PayloadMatch::Dataset(d) => d.context_key.as_ref().map(|k| (k, d)),
+                _ => None,
+            });
+            for (key, d) in keyed {
+                let lookup = |data: &[u8]| {
+                    if list.transforms.is_empty() {
+                        d.set.context(data)
+                    } else {
+                        d.set.context(&Transform::apply_all(&list.transforms, data))
+                    }
+                };
+                let found = match address_buffer(pkt, list.buffer) {
+                    Some((bytes, n)) => lookup(&bytes[..n]),
+                    None => pkt
+                        .buffers
+                        .iter()
+                        .filter(|(b, _)| *b == list.buffer)
+                        .find_map(|(_, data)| lookup(data)),
+                };
+                if let Some(v) = found {
+                    out.insert(key.clone(), (*v).clone());
+                }
+            }
+        }
+        (!out.is_empty()).then(|| Box::new(out))
     }
 
     pub(super) fn rule_matches(
@@ -188,7 +234,7 @@ impl RuleSet {
                 return false;
             }
         }
-        if pkt.tx_only && s.buffers.is_empty() {
+        if pkt.tx_only && s.buffers.iter().all(|l| l.buffer.is_address()) {
             return false;
         }
         if let (Some(want), Some(f)) = (c.buffer_dir, pkt.flow) {
@@ -204,7 +250,7 @@ impl RuleSet {
             let Detector { stats, lower, .. } = &mut *det;
             let stats = &mut stats.inspect;
             let v = &mut vars;
-            if let Some(or_else) = list.absent {
+            if let Some(or_else) = list.absent.filter(|_| !list.buffer.is_address()) {
                 let present = pkt.buffers.iter().any(|(b, _)| *b == list.buffer);
                 if !present {
                     // Missing from the transaction being inspected: some other buffer
@@ -219,7 +265,7 @@ impl RuleSet {
                     return false;
                 }
             }
-            let any = pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, data)| {
+            let mut inspect = |data: &[u8]| {
                 if list.transforms.is_empty() {
                     let lower = Lower::Cached(lower);
                     Inspector::run(&list.matches, needles, data, None, lower, stats, v)
@@ -227,7 +273,13 @@ impl RuleSet {
                     let data = Transform::apply_all(&list.transforms, data);
                     Inspector::run(&list.matches, needles, &data, None, Lower::Own, stats, v)
                 }
-            });
+            };
+            let any = match address_buffer(pkt, list.buffer) {
+                Some((bytes, n)) => inspect(&bytes[..n]),
+                None => {
+                    pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, d)| inspect(d))
+                }
+            };
             if !any {
                 return false;
             }
@@ -277,6 +329,15 @@ impl RuleSet {
         let lower = Lower::Cached(lower);
         let (payload, stats) = (pkt.payload, &mut stats.inspect);
         Inspector::run(&c.sig.payload, &c.needles, payload, None, lower, stats, vars)
+    }
+}
+
+/// `ip.src` / `ip.dst`: the packet's address, 4 or 16 bytes.
+pub(super) fn address_buffer(pkt: &Packet<'_>, b: Buffer) -> Option<([u8; 16], usize)> {
+    match b {
+        Buffer::IpSrc => Some(crate::dataset::ip_bytes(&pkt.src)),
+        Buffer::IpDst => Some(crate::dataset::ip_bytes(&pkt.dst)),
+        _ => None,
     }
 }
 

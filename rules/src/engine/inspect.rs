@@ -555,6 +555,13 @@ impl<'a> Inspector<'a> {
                     Step::Discontinue
                 }
             }
+            PayloadMatch::Dataset(d) => {
+                if d.matches(self.buf) {
+                    self.match_from(i + 1, prev_end, span)
+                } else {
+                    Step::Discontinue
+                }
+            }
             PayloadMatch::Number(cmps) => {
                 // The number after what matched before (`id=` of a setting), usually the
                 // whole buffer.

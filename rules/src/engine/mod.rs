@@ -37,7 +37,7 @@ use threshold::ThresholdTable;
 use crate::signature::{FlowIntOp, FlowIntValue, HeaderCheck, Signature, Transform};
 
 /// A rule that matched and should be reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     /// Index into [`RuleSet::signature`].
     pub rule: u32,
@@ -45,6 +45,9 @@ pub struct Hit {
     /// this detector left to the caller ([`Detector::defer_host_thresholds`]): whether
     /// the match alerts is decided where matches of every worker meet, in capture order.
     pub threshold_deferred: bool,
+    /// The JSON context of the dataset values that matched (`format json` sets), by
+    /// `context_key`: EVE's `alert.context`.
+    pub context: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// Counters of one detector.

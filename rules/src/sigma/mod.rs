@@ -69,6 +69,7 @@ impl SigmaHit {
             source: None,
             target: None,
             metadata: Some(metadata),
+            context: None,
         }
     }
 }

@@ -188,6 +188,9 @@ buffers! {
     FileMd5 = "file.md5", Either, true, ["\u{0}file.md5"];
     FileSha1 = "file.sha1", Either, true, ["\u{0}file.sha1"];
     FileSha256 = "file.sha256", Either, true, ["\u{0}file.sha256"];
+    /// The packet's source and destination address: 4 bytes (IPv4) or 16 (IPv6).
+    IpSrc = "ip.src", Either, true, ["ip.src"];
+    IpDst = "ip.dst", Either, true, ["ip.dst"];
     /// The IPv4 header, options included.
     Ipv4Hdr = "ipv4.hdr", Either, true, ["ipv4.hdr"];
     /// The fixed IPv6 header.
@@ -217,6 +220,11 @@ buffers! {
 }
 
 impl Buffer {
+    /// `ip.src` / `ip.dst`: read from the packet's addresses by the engine.
+    pub fn is_address(self) -> bool {
+        matches!(self, Buffer::IpSrc | Buffer::IpDst)
+    }
+
     /// A packet header buffer (`ipv4.hdr`, `tcp.hdr`, ...), filled from every packet.
     pub fn packet_header(self) -> bool {
         use Buffer::*;

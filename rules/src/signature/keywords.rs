@@ -177,6 +177,8 @@ pub enum PayloadMatch {
         relative: bool,
         data: Vec<PayloadMatch>,
     },
+    /// `dataset` / `datarep`: the whole buffer looked up in a named set.
+    Dataset(crate::dataset::DatasetMatch),
 }
 
 /// A number given literally or by a `byte_extract` variable (its slot).
@@ -261,7 +263,7 @@ impl PayloadMatch {
             PayloadMatch::Content(c) => c.is_relative(),
             PayloadMatch::Pcre(p) => p.relative,
             PayloadMatch::IsDataAt { relative, .. } => *relative,
-            PayloadMatch::Bsize(_) | PayloadMatch::Number(_) => false,
+            PayloadMatch::Bsize(_) | PayloadMatch::Number(_) | PayloadMatch::Dataset(_) => false,
             PayloadMatch::Base64Decode { relative, .. } => *relative,
             PayloadMatch::Byte(ByteOp::Test { read, .. })
             | PayloadMatch::Byte(ByteOp::Jump { read, .. })

@@ -512,6 +512,22 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     l.absent = Some(or_else);
                 }
             }
+            "dataset" | "datarep" => {
+                if current == Buffer::Payload {
+                    return Err(ParseError::invalid(
+                        name,
+                        format!("`{kw}` needs a sticky buffer before it"),
+                    ));
+                }
+                let v = need(name, value)?;
+                let file = sig.origin.file.clone();
+                let m = if kw == "dataset" {
+                    crate::dataset::parse_dataset(v, &file)?
+                } else {
+                    crate::dataset::parse_datarep(v, &file)?
+                };
+                list_mut(sig, current).push(PayloadMatch::Dataset(m));
+            }
             "bsize" => {
                 if current == Buffer::Payload {
                     return Err(ParseError::invalid(

@@ -44,6 +44,8 @@ const CORE_KEYWORDS: &[&str] = &[
     "byte_extract",
     "byte_math",
     "base64_decode",
+    "dataset",
+    "datarep",
     "hostbits",
     "xbits",
     "flowint",

@@ -271,6 +271,24 @@ fn b64_value(c: u8) -> Option<u8> {
     })
 }
 
+/// Standard base64 (RFC 4648, padded) of `data`.
+pub fn base64_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Decodes base64 text, at most `max` bytes out. Padding ends the data; a final group
 /// of 2 or 3 characters yields the 1 or 2 bytes it holds. Empty when nothing decodes
 /// (and always, in strict mode, when a byte is outside the alphabet).

@@ -125,8 +125,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "vlan.id",
     "vlan.layers",
     // Payload keywords not implemented yet.
-    "dataset",
-    "datarep",
     "lua",
     "luajit",
     "flowvar",
@@ -154,8 +152,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "l3_proto",
     "fragoffset",
     "tos",
-    "ip.dst",
-    "ip.src",
     "rpc",
     "stream_size",
     "noalert_legacy",

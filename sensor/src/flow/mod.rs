@@ -144,9 +144,19 @@ impl Flow {
     /// flow:established, as Suricata defines it: a TCP session in the established state
     /// (the packet completing the handshake counts, a FIN does not); other protocols once
     /// both directions were seen.
+    /// `established` for a packet carrying `payload_len` bytes. Application data on
+    /// the handshake's last ACK counts as established: Suricata inspects it at a later
+    /// packet of the session (once acknowledged), where the flow is established; here it
+    /// is inspected on the packet that carries it.
+    pub fn established_with(&self, payload_len: usize) -> bool {
+        self.established()
+            || (payload_len > 0 && self.tcp.as_ref().is_some_and(|t| t.completes_handshake))
+    }
+
     pub fn established(&self) -> bool {
         match &self.tcp {
-            Some(t) => t.state == TcpState::Established,
+            // As Suricata: every state from the handshake's end on, closing ones too.
+            Some(t) => t.packet_established,
             None => self.seen_both(),
         }
     }

@@ -35,6 +35,12 @@ pub struct TcpTrack {
     /// The session reached `Established` at some point (flow:established holds from
     /// then on, as in Suricata).
     pub was_established: bool,
+    /// The current packet belongs to an established session: the state before it was
+    /// `Established` or a later one (Suricata's `FLOW_PKT_ESTABLISHED`: the handshake's
+    /// last ACK is not established, a FIN and the ACKs after it are).
+    pub packet_established: bool,
+    /// The current packet is the handshake's last ACK.
+    pub completes_handshake: bool,
     /// Picked up without a handshake.
     pub midstream: bool,
     pub fin: [bool; 2],
@@ -60,6 +66,8 @@ impl TcpTrack {
         TcpTrack {
             state,
             was_established: state == TcpState::Established,
+            packet_established: state == TcpState::Established,
+            completes_handshake: false,
             midstream: state == TcpState::Established || state == TcpState::SynRecv,
             fin: [false; 2],
             flags: 0,
@@ -79,6 +87,8 @@ impl TcpTrack {
         if first {
             return;
         }
+        self.packet_established = self.was_established && self.state != TcpState::None;
+        self.completes_handshake = false;
         if flags & RST != 0 {
             if self.state != TcpState::None {
                 self.state = TcpState::Closed;
@@ -96,6 +106,7 @@ impl TcpTrack {
                 if dir == 0 && flags & ACK != 0 && flags & SYN == 0 {
                     self.state = TcpState::Established;
                     self.was_established = true;
+                    self.completes_handshake = true;
                 }
             }
             TcpState::Established | TcpState::FinWait => {

@@ -78,6 +78,7 @@ impl Sensor {
                     source,
                     target,
                     metadata: (!meta.is_empty()).then_some(meta),
+                    context: h.context.as_deref().cloned(),
                 },
                 app_proto: app_proto.map(|a| a.as_str().to_string()),
                 flow: flow.map(|f| f.1.clone()),

@@ -112,7 +112,10 @@ impl Sensor {
         events.extend(app_out.events.iter().map(|name| PacketEvent { kind: app_layer, name }));
         let pkt = Packet {
             events: &events,
-            flow: Some(FlowView { to_server: app_to_server, established: flow.established() }),
+            flow: Some(FlowView {
+                to_server: app_to_server,
+                established: flow.established_with(l4.payload().len()),
+            }),
             app_proto: flow.app_proto,
             buffers: &buffers,
             in_stream: app_out.in_stream,
