@@ -119,7 +119,11 @@ impl Compiled {
     pub(crate) fn new(sig: Signature, flowbits: Vec<(FlowbitCmd, Vec<u32>)>) -> Compiled {
         let needles = Prepared::new(&sig.payload);
         let buffer_needles = sig.buffers.iter().map(|l| Prepared::new(&l.matches)).collect();
-        let sides = sig.buffers.iter().map(|l| l.buffer.side());
+        let sides = sig.buffers.iter().map(|l| match l.direction {
+            Some(true) => Side::Request,
+            Some(false) => Side::Response,
+            None => l.buffer.side(),
+        });
         let buffer_dir = sides.fold(None, |dir, side| match (dir, side) {
             (_, Side::Response) | (Some(false), _) => Some(false),
             (_, Side::Request) => Some(true),

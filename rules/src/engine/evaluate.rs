@@ -181,11 +181,14 @@ impl RuleSet {
         if !pkt.has_ports && (!s.src_ports.any || !s.dst_ports.any) {
             return false;
         }
-        let fwd = s.src.contains(pkt.src)
+        // A transactional rule names client and server: a response is matched reversed.
+        let response = s.transactional && pkt.flow.is_some_and(|f| !f.to_server);
+        let fwd = !response
+            && s.src.contains(pkt.src)
             && s.dst.contains(pkt.dst)
             && s.src_ports.contains(pkt.sport)
             && s.dst_ports.contains(pkt.dport);
-        let rev = s.bidirectional
+        let rev = (s.bidirectional || response)
             && s.src.contains(pkt.dst)
             && s.dst.contains(pkt.src)
             && s.src_ports.contains(pkt.dport)
@@ -247,6 +250,9 @@ impl RuleSet {
             return false;
         }
         for (list, needles) in s.buffers.iter().zip(&c.buffer_needles) {
+            if list.direction.is_some_and(|d| pkt.flow.is_some_and(|f| f.to_server != d)) {
+                return false;
+            }
             let Detector { stats, lower, .. } = &mut *det;
             let stats = &mut stats.inspect;
             let v = &mut vars;

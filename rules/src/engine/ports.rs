@@ -38,7 +38,7 @@ pub(crate) fn few(p: &PortSet) -> Option<Vec<u16>> {
 impl PortIndex {
     /// The destination ports a rule is limited to, for indexing (None: any).
     pub(crate) fn dst_ports(sig: &Signature) -> Option<Vec<u16>> {
-        if sig.bidirectional {
+        if sig.bidirectional || sig.transactional {
             return None;
         }
         few(&sig.dst_ports)
@@ -46,7 +46,7 @@ impl PortIndex {
 
     /// Adds rule `r` (rules are added in increasing order).
     pub(crate) fn add(&mut self, r: u32, sig: &Signature) {
-        if sig.bidirectional {
+        if sig.bidirectional || sig.transactional {
             self.any.push(r);
         } else if let Some(ports) = few(&sig.dst_ports) {
             ports.into_iter().for_each(|p| self.by_dport.entry(p).or_default().push(r));

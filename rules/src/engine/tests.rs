@@ -491,3 +491,40 @@ fn absent_buffers_and_alerting_pass() {
     assert!(run(&mut det, &[]).is_empty());
     assert_eq!(run(&mut det, &[(Buffer::HttpMethod, b"PUT")]), vec![3]);
 }
+
+#[test]
+fn transactional_rules_see_both_sides_with_client_and_server_addresses() {
+    let rs = set(&[
+        r#"alert http 10.0.0.0/8 any => 8.8.8.8 80 (http.method; content:"POST"; http.stat_code; content:"500"; sid:1;)"#,
+        r#"alert http 10.0.0.0/8 any -> 8.8.8.8 80 (http.method; content:"POST"; http.stat_code; content:"500"; sid:2;)"#,
+        r#"alert http any any => any any (http.stat_code; content:"500"; file.data: to_client; content:"boom"; sid:3;)"#,
+        r#"alert http any any => any any (file.data: to_server; content:"boom"; sid:4;)"#,
+    ]);
+    assert!(rs.signature(0).transactional && !rs.signature(0).is_ip_only());
+    assert!(Signature::parse(
+        r#"alert http any any -> any any (file.data: sideways; sid:9;)"#,
+        &Vars::default(),
+        Origin { file: "t".into(), line: 1 }
+    )
+    .is_err());
+    let mut det = rs.detector();
+    // The response: from the server to the client, carrying the request's buffers too.
+    let bufs: [(Buffer, &[u8]); 3] = [
+        (Buffer::HttpMethod, b"POST"),
+        (Buffer::HttpStatCode, b"500"),
+        (Buffer::FileData, b"a boom"),
+    ];
+    let mut p = Packet {
+        sport: 80,
+        dport: 1234,
+        flow: Some(FlowView { to_server: false, established: true }),
+        app_proto: Some(AppProto::Http),
+        buffers: &bufs,
+        ..pkt(b"")
+    };
+    (p.src, p.dst) = (p.dst, p.src);
+    let mut got = sids(&rs, &mut det, &p, &mut FlowState::default());
+    got.sort();
+    // `->` reads the response's addresses as they are: server to client, no match.
+    assert_eq!(got, vec![1, 3]);
+}

@@ -316,6 +316,9 @@ pub struct BufferList {
     /// `absent`: `Some(false)`: the buffer must be missing from the transaction;
     /// `Some(true)` (`absent: or_else`): missing, or present and matching.
     pub absent: Option<bool>,
+    /// `file.data: to_client`: the direction a two-sided buffer is taken from
+    /// (`Some(true)` to server), for rules that see both sides (`=>`).
+    pub direction: Option<bool>,
 }
 
 /// Application-layer protocols the sensor identifies.

@@ -111,6 +111,9 @@ pub struct Header<'a> {
     pub dst: AddressSet,
     pub dst_ports: PortSet,
     pub bidirectional: bool,
+    /// `=>`: a transactional rule, whose keywords may look at both sides of one
+    /// transaction; its addresses are the client's (source) and the server's.
+    pub transactional: bool,
     /// An application-layer protocol of the header (`http`, `dns`, ...): the rule's
     /// options are still parsed, then the rule is reported as unsupported.
     pub app_proto: Option<String>,
@@ -211,7 +214,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
     let bidirectional = match toks[4] {
         "->" => false,
         "<>" => true,
-        "=>" => return Err(ParseError::unsupported("direction `=>`")),
+        "=>" => false,
         d => return Err(ParseError::grammar(format!("invalid direction `{d}`"))),
     };
     let header = Header {
@@ -222,6 +225,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         dst: parse_addresses(toks[5], vars)?,
         dst_ports: parse_ports(toks[6], vars)?,
         bidirectional,
+        transactional: toks[4] == "=>",
         app_proto,
         app_proto_supported,
         packet_only: toks[1].eq_ignore_ascii_case("tcp-pkt"),

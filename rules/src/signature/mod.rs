@@ -153,6 +153,8 @@ pub struct Signature {
     pub dst_ports: PortSet,
     /// `<>`: the rule matches traffic in either direction.
     pub bidirectional: bool,
+    /// `=>`: both sides of a transaction; addresses are client (source) and server.
+    pub transactional: bool,
     pub msg: String,
     pub sid: u32,
     pub gid: u32,
@@ -210,6 +212,7 @@ impl Signature {
             dst: hdr.dst,
             dst_ports: hdr.dst_ports,
             bidirectional: hdr.bidirectional,
+            transactional: hdr.transactional,
             msg: String::new(),
             sid: 0,
             gid: 1,
@@ -260,6 +263,7 @@ impl Signature {
     /// Suricata's "IP-only" rules, which are tested once per flow direction.
     pub fn is_ip_only(&self) -> bool {
         self.payload.is_empty()
+            && !self.transactional
             && self.buffers.is_empty()
             && self.app_proto.is_none()
             && self.dsize.is_none()

@@ -101,6 +101,7 @@ pub(super) fn list_mut(sig: &mut Signature, current: Buffer) -> &mut Vec<Payload
                 transforms: Vec::new(),
                 matches: Vec::new(),
                 absent: None,
+                direction: None,
             });
             sig.buffers.len() - 1
         }
@@ -132,6 +133,7 @@ fn add_transform(
             transforms: transforms.clone(),
             matches: Vec::new(),
             absent: None,
+            direction: None,
         }),
     }
     Ok(())
@@ -163,7 +165,17 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     for (name, value) in split_options(body)? {
         let kw = name.to_ascii_lowercase();
         if let Some(b) = Buffer::from_keyword(&kw) {
-            no_value(name, value)?;
+            let direction = match value.map(str::trim) {
+                None => None,
+                Some("to_server") => Some(true),
+                Some("to_client") => Some(false),
+                Some(v) => {
+                    return Err(ParseError::invalid(
+                        name,
+                        format!("`{v}`: a sticky buffer takes `to_server` or `to_client`"),
+                    ))
+                }
+            };
             if !b.supported() {
                 note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{kw}`")));
             }
@@ -179,8 +191,15 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     transforms: Vec::new(),
                     matches: Vec::new(),
                     absent: None,
+                    direction: None,
                 };
                 sig.buffers.push(list);
+            }
+            if let Some(d) = direction {
+                list_mut(sig, b);
+                if let Some(l) = sig.buffers.iter_mut().rev().find(|l| l.buffer == b) {
+                    l.direction = Some(d);
+                }
             }
             current = b;
             last_buf = b;

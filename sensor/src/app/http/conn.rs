@@ -264,7 +264,7 @@ pub(crate) fn http_events(
                 let Some(tx) = h.txs.remove(pos) else { continue };
                 let mut insp = Inspection::new(1);
                 if let Some(req) = &tx.request {
-                    request_buffers(req, None, false, &mut insp.buffers);
+                    request_buffers(req, tx.request_body.as_deref(), false, &mut insp.buffers);
                 }
                 if let Some(resp) = &tx.response {
                     response_buffers(resp, &body, &mut insp.buffers);
