@@ -4,7 +4,9 @@ use gatewatch_rules::event::ip_text;
 use std::io;
 use std::net::IpAddr;
 
-use gatewatch_rules::engine::{FlowView, Hit, IcmpInfo, Packet, PacketEvent, StreamChunk, TcpInfo};
+use gatewatch_rules::engine::{
+    FlowView, Hit, IcmpInfo, Packet, PacketEvent, StreamChunk, TcpInfo, MAX_ALERTS_PER_PACKET,
+};
 use gatewatch_rules::event::Endpoint;
 use gatewatch_rules::signature::{AppProto, Buffer};
 
@@ -134,6 +136,7 @@ impl Sensor {
             let extra = Packet { buffers: &bufs, tx_only: true, payload_seen: false, ..pkt };
             groups.push((self.detect_pass(slot, &extra), insp.meta));
         }
+        cap_packet_alerts(&mut groups, &mut self.detector.stats.alert_queue_overflow);
         if groups.iter().any(|(h, _)| !h.is_empty()) {
             if groups[0].1.is_none() && !groups[0].0.is_empty() {
                 groups[0].1 = dns_event.as_ref().and_then(|d| meta("dns", d));
@@ -408,6 +411,34 @@ struct PacketAt {
     src: (IpAddr, u16),
     dst: (IpAddr, u16),
     to_server: bool,
+}
+
+/// At most [`MAX_ALERTS_PER_PACKET`] alerts for one packet over all the transactions it
+/// completed, as Suricata's packet alert queue: the first rules in evaluation order are
+/// kept (a high-priority alert is not crowded out by many of a lower priority).
+fn cap_packet_alerts<T>(groups: &mut [(Vec<Hit>, T)], overflow: &mut u64) {
+    let total: usize = groups.iter().map(|(h, _)| h.len()).sum();
+    if total <= MAX_ALERTS_PER_PACKET {
+        return;
+    }
+    let mut rules: Vec<u32> = groups.iter().flat_map(|(h, _)| h.iter().map(|h| h.rule)).collect();
+    rules.sort_unstable();
+    let last = rules[MAX_ALERTS_PER_PACKET - 1];
+    // Of the rule at the cut, only as many as fit (earlier transactions first).
+    let mut room_at_last = rules[..MAX_ALERTS_PER_PACKET].iter().filter(|&&r| r == last).count();
+    for (hits, _) in groups.iter_mut() {
+        hits.retain(|h| {
+            if h.rule < last {
+                true
+            } else if h.rule == last && room_at_last > 0 {
+                room_at_last -= 1;
+                true
+            } else {
+                false
+            }
+        });
+    }
+    *overflow += (total - MAX_ALERTS_PER_PACKET) as u64;
 }
 
 /// What rules see of a packet's headers; no flow, no application data.
