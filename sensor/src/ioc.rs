@@ -66,8 +66,12 @@ pub fn record_hits<'a>(set: &'a IocSet, record: &Record) -> Vec<IocHit<'a>> {
             push(set.lookup_fingerprint(IocKind::Md5, &f.md5), "fileinfo.md5");
         }
         Record::Ssh(_) | Record::Smtp(_) | Record::Smb(_) | Record::Dcerpc(_) => {}
-        Record::Ftp(_) | Record::FtpData(_) | Record::Krb5(_) | Record::Rdp(_) | Record::Sip(_) => {
-        }
+        Record::Ftp(_)
+        | Record::FtpData(_)
+        | Record::Krb5(_)
+        | Record::Rdp(_)
+        | Record::Sip(_)
+        | Record::Packet(_) => {}
     }
     hits
 }

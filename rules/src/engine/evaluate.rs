@@ -6,6 +6,7 @@ use super::hostbits;
 use super::inspect::{ByteVars, Inspector, Lower, StreamView};
 use super::threshold::Entry;
 use super::{lock, Detector, FlowState, Hit, Packet, RuleSet, MAX_ALERTS_PER_PACKET};
+use crate::signature::tag::TagBudget;
 use crate::signature::{
     Action, Buffer, ByteCmp, FlowIntOp, FlowIntValue, FlowbitCmd, HeaderCheck, PayloadMatch, Track,
     Transform,
@@ -62,6 +63,9 @@ impl RuleSet {
                 t.apply(b, pkt.src, pkt.dst, pkt.ts_secs);
             }
         }
+        if !c.sig.tags.is_empty() {
+            self.start_tags(c, det, pkt, flow.as_deref_mut());
+        }
         if c.sig.action == Action::Pass {
             if let Some(f) = flow.as_deref_mut() {
                 f.pass = true;
@@ -113,6 +117,29 @@ impl RuleSet {
         let context = self.alert_context(c, pkt);
         out.push(Hit { rule: r, threshold_deferred, context });
         Eval::Matched
+    }
+
+    /// The tags of a rule that matched: the session's budget on the flow, a host's in
+    /// the table shared by all workers.
+    fn start_tags(
+        &self,
+        c: &Compiled,
+        det: &mut Detector,
+        pkt: &Packet<'_>,
+        flow: Option<&mut FlowState>,
+    ) {
+        let mut flow = flow;
+        for t in &c.sig.tags {
+            let budget = TagBudget::start(t, pkt.ts_secs, pkt.wire_len);
+            if t.session {
+                if let Some(f) = flow.as_deref_mut() {
+                    f.session_tag = Some(budget);
+                }
+            } else {
+                let host = if t.dst { pkt.dst } else { pkt.src };
+                hostbits::lock(&det.hostbits).tag_host(host, c.sig.sid, budget);
+            }
+        }
     }
 
     /// The context of the `format json` dataset values of a matching rule: for each

@@ -15,6 +15,8 @@ pub struct FlowState {
     pub pass: bool,
     /// At least one alert was raised on this flow.
     pub alerted: bool,
+    /// `tag:session`: what is left of the session's tag.
+    pub(super) session_tag: Option<crate::signature::tag::TagBudget>,
 }
 
 /// The map from one rule set's rule and flowbit indices to another's (see

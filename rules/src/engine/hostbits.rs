@@ -1,5 +1,6 @@
 //! Bits kept per host and per host pair (`hostbits`, `xbits`), shared by every flow
-//! and every worker of a rule set, each with an expiry in capture time.
+//! and every worker of a rule set, each with an expiry in capture time; and the host
+//! tags (`tag:host`), each with what is left of its budget.
 //!
 //! The table is bounded: when it holds [`MAX_HOSTS`] hosts, expired bits are swept (at
 //! most once per second of capture time) and a bit for a new host that still finds no
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::signature::tag::TagBudget;
 use crate::signature::{BitTarget, FlowbitCmd, HostBit};
 
 /// Most hosts and host pairs with bits.
@@ -29,6 +31,10 @@ pub struct HostBits {
     next_sweep: i64,
     /// Bits not set because the table was full of live entries.
     pub refused: u64,
+    /// Host tags: the budget of each (sid) that tagged a host.
+    tags: HashMap<IpAddr, Vec<(u32, TagBudget)>>,
+    /// Host tags not set because [`MAX_HOSTS`] hosts were tagged.
+    pub tags_refused: u64,
 }
 
 /// The table shared by the detectors of one rule set.
@@ -111,6 +117,41 @@ impl HostBits {
             Some(b) => b.1 = expiry,
             None => bits.push((name.clone(), expiry)),
         }
+    }
+
+    /// Tags `host` for rule `sid` (a rule tagging a host again starts its budget over).
+    pub fn tag_host(&mut self, host: IpAddr, sid: u32, budget: TagBudget) {
+        if !self.tags.contains_key(&host) && self.tags.len() >= MAX_HOSTS {
+            self.tags_refused += 1;
+            return;
+        }
+        let tags = self.tags.entry(host).or_default();
+        match tags.iter_mut().find(|(s, _)| *s == sid) {
+            Some(t) => t.1 = budget,
+            None => tags.push((sid, budget)),
+        }
+    }
+
+    /// Counts a packet against the tags of its hosts; true when one of them logs it.
+    /// Spent tags are dropped.
+    pub fn take_host_tags(&mut self, src: IpAddr, dst: IpAddr, now: i64, len: usize) -> bool {
+        if self.tags.is_empty() {
+            return false;
+        }
+        let mut logged = false;
+        let hosts = [Some(src), (dst != src).then_some(dst)];
+        for host in hosts.into_iter().flatten() {
+            let Some(tags) = self.tags.get_mut(&host) else { continue };
+            tags.retain_mut(|(_, b)| {
+                let live = b.take(now, len);
+                logged |= live;
+                live
+            });
+            if tags.is_empty() {
+                self.tags.remove(&host);
+            }
+        }
+        logged
     }
 
     /// Drops every expired bit, and hosts left with none.

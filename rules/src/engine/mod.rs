@@ -145,6 +145,8 @@ pub struct RuleSet {
     event_rules: bool,
     /// Some rule inspects a packet header buffer (`ipv4.hdr`, `tcp.hdr`, ...).
     header_buffers: bool,
+    /// Some rule tags sessions or hosts ([`RuleSet::tagged`] has work).
+    has_tags: bool,
     /// Unique per compiled set: tells a shared threshold table whether it has already
     /// been re-keyed to this set.
     id: u64,
@@ -246,9 +248,11 @@ impl RuleSet {
         });
         let header_buffers =
             rules.iter().any(|r| r.sig.buffers.iter().any(|l| l.buffer.packet_header()));
+        let has_tags = rules.iter().any(|r| !r.sig.tags.is_empty());
         RuleSet {
             event_rules,
             header_buffers,
+            has_tags,
             id: NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules,
             prefilters: pfs
@@ -507,6 +511,27 @@ impl RuleSet {
     }
 
     /// Tests one packet; pushes the alerts to raise onto `out` (cleared first).
+    /// Counts a packet against the tags of its session and hosts (before it is
+    /// inspected: the packet that sets a tag is its first); true when it is to be logged
+    /// as a tagged packet.
+    pub fn tagged(&self, det: &Detector, pkt: &Packet<'_>, flow: Option<&mut FlowState>) -> bool {
+        if !self.has_tags {
+            return false;
+        }
+        let (now, len) = (pkt.ts_secs, pkt.wire_len);
+        let mut logged = false;
+        if let Some(f) = flow {
+            if let Some(b) = f.session_tag.as_mut() {
+                if b.take(now, len) {
+                    logged = true;
+                } else {
+                    f.session_tag = None;
+                }
+            }
+        }
+        logged | hostbits::lock(&det.hostbits).take_host_tags(pkt.src, pkt.dst, now, len)
+    }
+
     pub fn detect(
         &self,
         det: &mut Detector,

@@ -17,6 +17,8 @@ pub struct Packet<'a> {
     pub dport: u16,
     pub has_ports: bool,
     pub payload: &'a [u8],
+    /// The packet's length on the wire (for `tag` budgets in bytes).
+    pub wire_len: usize,
     pub ttl: u8,
     pub ip_id: u16,
     /// IPv4 fragment bits: R=0x4, D=0x2, M=0x1.
@@ -77,6 +79,7 @@ impl<'a> Packet<'a> {
             dport: 0,
             has_ports: false,
             payload,
+            wire_len: payload.len(),
             ttl: 0,
             ip_id: 0,
             frag_bits: 0,

@@ -528,3 +528,29 @@ fn transactional_rules_see_both_sides_with_client_and_server_addresses() {
     // `->` reads the response's addresses as they are: server to client, no match.
     assert_eq!(got, vec![1, 3]);
 }
+
+#[test]
+fn tags_log_the_packets_after_the_alert() {
+    let rs = set(&[
+        r#"alert tcp any any -> any any (content:"login"; tag:host,3,packets,src; tag:session; sid:1;)"#,
+    ]);
+    let mut det = rs.detector();
+    let mut f = FlowState::default();
+    let mut other = FlowState::default();
+    let p = pkt(b"x");
+    assert!(!rs.tagged(&det, &p, Some(&mut f)), "nothing tagged yet");
+    let alert = pkt(b"login");
+    assert!(!rs.tagged(&det, &alert, Some(&mut f)));
+    assert_eq!(sids(&rs, &mut det, &alert, &mut f), vec![1]);
+    // The host 10.0.0.1 has 2 packets left (the alert counted), on any flow.
+    let mut reply = pkt(b"y");
+    (reply.src, reply.dst) = (reply.dst, reply.src);
+    assert!(rs.tagged(&det, &reply, Some(&mut other)));
+    assert!(rs.tagged(&det, &reply, Some(&mut other)));
+    assert!(!rs.tagged(&det, &reply, Some(&mut other)), "host budget spent");
+    // The session keeps its own budget.
+    assert!(rs.tagged(&det, &p, Some(&mut f)));
+    // A rule set without tags never tags.
+    let plain = set(&[r#"alert tcp any any -> any any (content:"login"; sid:2;)"#]);
+    assert!(!plain.tagged(&plain.detector(), &p, Some(&mut f)));
+}

@@ -18,6 +18,7 @@ pub mod keyword_parsers;
 pub mod keywords;
 pub mod options;
 pub mod requires;
+pub mod tag;
 pub mod transform;
 pub mod unsupported;
 
@@ -177,6 +178,8 @@ pub struct Signature {
     pub flowbits: Vec<Flowbit>,
     pub hostbits: Vec<HostBit>,
     pub flowints: Vec<FlowInt>,
+    /// `tag`: packets of the session or of a host to log after the alert.
+    pub tags: Vec<tag::Tag>,
     /// `flowbits:noalert` / `noalert`: the rule's side effects happen, no alert is written.
     pub noalert: bool,
     /// `alert` in a `pass` rule: it alerts as well.
@@ -230,6 +233,7 @@ impl Signature {
             flowbits: Vec::new(),
             hostbits: Vec::new(),
             flowints: Vec::new(),
+            tags: Vec::new(),
             noalert: false,
             alert_on_pass: false,
             threshold: None,

@@ -557,6 +557,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 let cmp = NumCmp::parse(name, need(name, value)?, u32::MAX as u64)?;
                 list_mut(sig, current).push(PayloadMatch::Bsize(cmp));
             }
+            "tag" => sig.tags.push(super::tag::parse_tag(need(name, value)?)?),
             "flow" => parse_flow(sig, need(name, value)?)?,
             "flowbits" => parse_flowbits(sig, value)?,
             "noalert" => {

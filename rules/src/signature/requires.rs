@@ -45,6 +45,7 @@ const CORE_KEYWORDS: &[&str] = &[
     "byte_math",
     "base64_decode",
     "dataset",
+    "tag",
     "datarep",
     "hostbits",
     "xbits",

@@ -131,7 +131,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "pktvar",
     "stream_size",
     "engine-event",
-    "tag",
     "tag_host",
     "replace",
     "detection_filter_legacy",

@@ -35,6 +35,21 @@ pub enum Record {
     /// `smtp` and `email`, side by side as Suricata writes them.
     #[serde(untagged)]
     Smtp(SmtpEvent),
+    /// A packet logged because a rule tagged its session or host (`tag`).
+    #[serde(untagged)]
+    Packet(TaggedPacket),
+}
+
+/// EVE `packet`: the whole frame, base64, with its link type.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaggedPacket {
+    pub packet: String,
+    pub packet_info: PacketInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PacketInfo {
+    pub linktype: u32,
 }
 
 impl Record {
@@ -54,6 +69,7 @@ impl Record {
             Record::Krb5(_) => "krb5",
             Record::Rdp(_) => "rdp",
             Record::Sip(_) => "sip",
+            Record::Packet(_) => "packet",
         }
     }
 
@@ -67,6 +83,7 @@ impl Record {
             Record::Ftp(f) => Some(f.tx_id),
             Record::Dns(_) | Record::Fileinfo(_) | Record::Tls(_) | Record::Ssh(_) => None,
             Record::FtpData(_) | Record::Krb5(_) | Record::Rdp(_) | Record::Sip(_) => None,
+            Record::Packet(_) => None,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::app::dns::record::DnsBody;
 use crate::app::ftp::FtpDataConn;
 use crate::app::parser::AppParser;
 use crate::app::parser::{meta, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
-use crate::app::records::Record;
+use crate::app::records::{PacketInfo, Record, TaggedPacket};
 use crate::app::session::{Segment, SegmentCx, TcpSession};
 use crate::app::{krb5, sip};
 use crate::capture::Frame;
@@ -23,6 +23,7 @@ use crate::decode::{L3, L4};
 use crate::flow::tcp::TcpState;
 use crate::flow::{EndReason, Flow};
 use crate::ioc::{ioc_alert_info, IocHit};
+use crate::output::eve::{proto_name, timestamp, AppEvent};
 use crate::output::EventSink;
 use crate::stats::DecoderStats;
 
@@ -124,8 +125,14 @@ impl Sensor {
             stream: chunks.next(),
             // A retransmitted segment was inspected the first time it came.
             payload_seen: app_out.retransmission,
+            wire_len: frame.orig_len as usize,
             no_payload_inspection: app_out.encrypted,
             ..packet_headers(ts, l3, l4, defragmented, tcp, icmp)
+        };
+        // Tagged before inspection: the packet that sets a tag is not logged by it.
+        let tagged = match self.flows.get_mut(slot) {
+            Some(f) => self.rules.tagged(&self.detector, &pkt, Some(&mut f.detect)),
+            None => false,
         };
         // Alerts of each pass, with the transaction they belong to.
         let mut groups = vec![(self.detect_packet(slot, &pkt, chunks), first_meta)];
@@ -152,6 +159,9 @@ impl Sensor {
                 to_server: look.to_server,
             };
             self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
+        }
+        if tagged {
+            self.write_tagged_packet(frame, slot, &at, sink)?;
         }
         let mut records: Vec<(bool, Record)> = app_out.records;
         if let Some(d) = dns_event {
@@ -358,6 +368,38 @@ impl Sensor {
     }
 
     /// YARA over the stream chunks, then the application-layer records of the packet.
+    /// EVE `packet`: a packet of a tagged session or host, as it was captured.
+    fn write_tagged_packet(
+        &mut self,
+        frame: &Frame<'_>,
+        slot: usize,
+        at: &PacketAt,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let flow_id = self.flows.get_mut(slot).map_or(0, |f| f.id);
+        let record = Record::Packet(TaggedPacket {
+            packet: gatewatch_rules::signature::transform::base64_encode(frame.data),
+            packet_info: PacketInfo { linktype: frame.link.0 },
+        });
+        let ev = AppEvent {
+            timestamp: timestamp(at.ts),
+            flow_id,
+            pcap_cnt: Some(self.pcap_cnt),
+            event_type: "packet",
+            src_ip: ip_text(&at.src.0),
+            src_port: at.src.1,
+            dest_ip: ip_text(&at.dst.0),
+            dest_port: at.dst.1,
+            proto: proto_name(at.proto),
+            pkt_src: Some("wire/pcap"),
+            tx_id: None,
+            app_proto: None,
+            record,
+            host: self.cfg.eve.sensor_name.clone(),
+        };
+        sink.app_owned(ev)
+    }
+
     fn write_packet_records(
         &mut self,
         slot: usize,
