@@ -18,6 +18,8 @@ pub(super) const KEYWORDS: &[&str] = &[
     "krb5_err_code",
     "dns.opcode",
     "dns.rrtype",
+    "filesize",
+    "tls.cert_chain_len",
     "dce_iface",
     "dcerpc.iface",
     "krb5.ticket_encryption",
@@ -51,8 +53,10 @@ pub(super) fn apply(
             list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(exact(norm.as_bytes())));
         }
         "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code"
-        | "dns.opcode" | "dns.rrtype" => {
+        | "dns.opcode" | "dns.rrtype" | "filesize" | "tls.cert_chain_len" => {
             let b = match kw {
+                "filesize" => Buffer::FileSize,
+                "tls.cert_chain_len" => Buffer::TlsCertChainLen,
                 "dns.opcode" => Buffer::DnsOpcode,
                 "dns.rrtype" => Buffer::DnsRrtype,
                 "smb.version" => Buffer::SmbVersion,

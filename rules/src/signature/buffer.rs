@@ -188,6 +188,10 @@ buffers! {
     FileMd5 = "file.md5", Either, true, ["\u{0}file.md5"];
     FileSha1 = "file.sha1", Either, true, ["\u{0}file.sha1"];
     FileSha256 = "file.sha256", Either, true, ["\u{0}file.sha256"];
+    /// The size of each complete file, in decimal (`filesize`).
+    FileSize = "file.size", Either, true, ["\u{0}file.size"];
+    /// The number of certificates the server sent, in decimal (`tls.cert_chain_len`).
+    TlsCertChainLen = "tls.cert_chain_len", Response, true, ["\u{0}tls.cert_chain_len"];
     /// The packet's source and destination address: 4 bytes (IPv4) or 16 (IPv6).
     IpSrc = "ip.src", Either, true, ["ip.src"];
     IpDst = "ip.dst", Either, true, ["ip.dst"];

@@ -41,11 +41,13 @@ impl Inspection {
         Inspection { to_server: dir == TO_SERVER, ..Default::default() }
     }
 
-    /// The hashes of a complete file, for `filemd5`, `filesha1` and `filesha256`.
-    pub fn push_file_hashes(&mut self, md5: &str, sha1: &str, sha256: &str) {
-        self.push(Buffer::FileMd5, md5.as_bytes());
-        self.push(Buffer::FileSha1, sha1.as_bytes());
-        self.push(Buffer::FileSha256, sha256.as_bytes());
+    /// The hashes and size of a complete file, for `filemd5`, `filesha1`, `filesha256`
+    /// and `filesize`.
+    pub fn push_file_facts(&mut self, f: &crate::app::records::FileRecord) {
+        self.push(Buffer::FileMd5, f.md5.as_bytes());
+        self.push(Buffer::FileSha1, f.sha1.as_bytes());
+        self.push(Buffer::FileSha256, f.sha256.as_bytes());
+        self.push(Buffer::FileSize, f.size.to_string().as_bytes());
     }
 
     pub fn push(&mut self, b: Buffer, v: &[u8]) {

@@ -425,7 +425,7 @@ impl AppParser for FtpDataConn {
             insp.meta = meta("ftp_data", &record);
             let data = std::mem::replace(&mut self.data, FileSink::new(FileLimits::default()));
             let rec = data.finish(&name, 0);
-            insp.push_file_hashes(&rec.md5, &rec.sha1, &rec.sha256);
+            insp.push_file_facts(&rec);
             cx.inspect(insp);
             cx.record(true, Record::Fileinfo(rec));
         }

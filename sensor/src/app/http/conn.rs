@@ -403,7 +403,8 @@ pub(crate) fn response_buffers(resp: &Head, body: &Body, out: &mut Vec<(Buffer, 
     }
 }
 
-/// The hashes of a complete body, for `filemd5`, `filesha1`, `filesha256`.
+/// The hashes and size of a complete body, for `filemd5`, `filesha1`, `filesha256`,
+/// `filesize`.
 fn file_hashes(b: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
     if !b.incomplete {
         for (buf, h) in [
@@ -413,6 +414,7 @@ fn file_hashes(b: &Body, out: &mut Vec<(Buffer, Vec<u8>)>) {
         ] {
             out.push((buf, h.as_bytes().to_vec()));
         }
+        out.push((Buffer::FileSize, b.size.to_string().into_bytes()));
     }
 }
 

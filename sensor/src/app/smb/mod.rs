@@ -421,7 +421,7 @@ impl SmbConn {
         insp.push(Buffer::FileName, f.name.as_bytes());
         insp.push(Buffer::FileData, f.data.inspected());
         let rec = f.data.finish(&f.name, f.tx_id);
-        insp.push_file_hashes(&rec.md5, &rec.sha1, &rec.sha256);
+        insp.push_file_facts(&rec);
         insp.meta = tx;
         cx.inspect(insp);
         cx.record(true, Record::Fileinfo(rec));

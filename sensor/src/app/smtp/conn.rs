@@ -124,7 +124,7 @@ impl SmtpConn {
                 cx.counters.smtp_attachments += 1;
                 insp.push(Buffer::FileData, self.file_limits.window(&a.data));
                 let file = file_of(&a.filename, &a.data, tx_id, mail.truncated);
-                insp.push_file_hashes(&file.md5, &file.sha1, &file.sha256);
+                insp.push_file_facts(&file);
                 cx.record(true, Record::Fileinfo(file));
             }
             cx.inspect(insp);

@@ -147,6 +147,8 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                 for c in &certs {
                     push(&mut insp.buffers, Buffer::TlsCerts, c);
                 }
+                let n = certs.len().to_string();
+                push(&mut insp.buffers, Buffer::TlsCertChainLen, n.as_bytes());
                 let Some(first) = certs.first() else { continue };
                 match x509::parse(first) {
                     Ok(c) => {
