@@ -8,8 +8,8 @@ use super::threshold::Entry;
 use super::{lock, Detector, FlowState, Hit, Packet, RuleSet, MAX_ALERTS_PER_PACKET};
 use crate::signature::tag::TagBudget;
 use crate::signature::{
-    Action, Buffer, ByteCmp, FlowIntOp, FlowIntValue, FlowbitCmd, HeaderCheck, PayloadMatch, Track,
-    Transform,
+    Action, Buffer, ByteCmp, FlowIntOp, FlowIntValue, FlowbitCmd, HeaderCheck, PayloadMatch,
+    StreamSide, Track, Transform,
 };
 
 /// The outcome of testing one rule on one packet.
@@ -439,6 +439,12 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
         HeaderCheck::IpId(v) => p.ip_id == *v,
         HeaderCheck::TcpSeq(v) => p.tcp.is_some_and(|t| t.seq == *v),
         HeaderCheck::TcpAck(v) => p.tcp.is_some_and(|t| t.ack == *v),
+        HeaderCheck::StreamSize { side, cmp } => p.stream_sizes.is_some_and(|(c, s)| match side {
+            StreamSide::Client => cmp.matches(c),
+            StreamSide::Server => cmp.matches(s),
+            StreamSide::Both => cmp.matches(c) && cmp.matches(s),
+            StreamSide::Either => cmp.matches(c) || cmp.matches(s),
+        }),
         HeaderCheck::TcpWindow { value, negated } => {
             p.tcp.is_some_and(|t| (t.window == *value) != *negated)
         }

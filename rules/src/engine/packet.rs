@@ -19,6 +19,8 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The packet's length on the wire (for `tag` budgets in bytes).
     pub wire_len: usize,
+    /// The TCP session's stream sizes, client's and server's (`stream_size`).
+    pub stream_sizes: Option<(u64, u64)>,
     pub ttl: u8,
     pub ip_id: u16,
     /// IPv4 fragment bits: R=0x4, D=0x2, M=0x1.
@@ -80,6 +82,7 @@ impl<'a> Packet<'a> {
             has_ports: false,
             payload,
             wire_len: payload.len(),
+            stream_sizes: None,
             ttl: 0,
             ip_id: 0,
             frag_bits: 0,

@@ -554,3 +554,27 @@ fn tags_log_the_packets_after_the_alert() {
     let plain = set(&[r#"alert tcp any any -> any any (content:"login"; sid:2;)"#]);
     assert!(!plain.tagged(&plain.detector(), &p, Some(&mut f)));
 }
+
+#[test]
+fn stream_size_compares_what_each_side_sent() {
+    let rs = set(&[
+        r#"alert tcp any any -> any any (stream_size:server,>,100; prefilter; sid:1;)"#,
+        r#"alert tcp any any -> any any (stream_size:client,<=,5; sid:2;)"#,
+        r#"alert tcp any any -> any any (stream_size:both,!=,6; sid:3;)"#,
+        r#"alert tcp any any -> any any (stream_size:either,=,6; sid:4;)"#,
+    ]);
+    let mut det = rs.detector();
+    let mut p = pkt(b"");
+    assert!(sids(&rs, &mut det, &p, &mut FlowState::default()).is_empty(), "no session");
+    p.stream_sizes = Some((6, 200));
+    let mut got = sids(&rs, &mut det, &p, &mut FlowState::default());
+    got.sort();
+    assert_eq!(got, vec![1, 4]);
+    for bad in ["server,>", "sideways,>,1", "client,~,1", "client,>,x"] {
+        let r = format!("alert tcp any any -> any any (stream_size:{bad}; sid:9;)");
+        assert!(
+            Signature::parse(&r, &Vars::default(), Origin { file: "t".into(), line: 1 }).is_err(),
+            "{bad}"
+        );
+    }
+}

@@ -273,6 +273,15 @@ impl PayloadMatch {
     }
 }
 
+/// Which side `stream_size` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamSide {
+    Client,
+    Server,
+    Both,
+    Either,
+}
+
 /// `flow:` options.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FlowCond {
@@ -420,6 +429,12 @@ pub enum HeaderCheck {
         mode: FlagMode,
     },
     SameIp,
+    /// `stream_size`: the bytes a side of the TCP session sent (plus one for its SYN, as
+    /// Suricata counts `next_seq - isn`).
+    StreamSize {
+        side: StreamSide,
+        cmp: NumCmp,
+    },
     /// `ftpbounce`: the address of an FTP PORT command is not the client's (a bounce
     /// scan through the server).
     FtpBounce,

@@ -31,7 +31,7 @@ pub use header::{Action, Proto};
 pub use keywords::{
     BitTarget, ByteCmp, ByteOp, ByteRead, Content, EventKind, FlowCond, FlowInt, FlowIntOp,
     FlowIntValue, Flowbit, FlowbitCmd, HeaderCheck, HostBit, MathOp, NumCmp, PayloadMatch, Pcre,
-    PlacementVars, Target, Threshold, ThresholdKind, Track, Value,
+    PlacementVars, StreamSide, Target, Threshold, ThresholdKind, Track, Value,
 };
 pub use transform::{base64_decode, Base64Mode, Transform};
 

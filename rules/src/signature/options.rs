@@ -11,7 +11,7 @@ use super::keyword_parsers::{
     parse_file_hash, parse_flow, parse_fragbits, parse_ip_proto, parse_pcre, parse_small,
     parse_tcp_flags, parse_threshold, parse_u32,
 };
-use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
+use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, StreamSide, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
 use super::{app_keywords, classification};
 use super::{Buffer, BufferList, ParseError, Signature, Transform};
@@ -558,6 +558,9 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 list_mut(sig, current).push(PayloadMatch::Bsize(cmp));
             }
             "tag" => sig.tags.push(super::tag::parse_tag(need(name, value)?)?),
+            "stream_size" => sig.header_checks.push(parse_stream_size(name, need(name, value)?)?),
+            // Which keyword the engine prefilters on: a performance hint, no meaning.
+            "prefilter" => no_value(name, value)?,
             "flow" => parse_flow(sig, need(name, value)?)?,
             "flowbits" => parse_flowbits(sig, value)?,
             "noalert" => {
@@ -716,6 +719,27 @@ fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
         }
     }
     Ok(())
+}
+
+/// `stream_size:<client|server|both|either>,<op>,<bytes>`.
+fn parse_stream_size(name: &str, v: &str) -> Result<HeaderCheck, ParseError> {
+    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let [side, op, n] = parts[..] else {
+        return Err(ParseError::invalid(name, format!("expected `side,operator,bytes` in `{v}`")));
+    };
+    let side = match side {
+        "client" => StreamSide::Client,
+        "server" => StreamSide::Server,
+        "both" => StreamSide::Both,
+        "either" => StreamSide::Either,
+        s => return Err(ParseError::invalid(name, format!("unknown side `{s}`"))),
+    };
+    if !["<", ">", "=", "!=", "<=", ">="].contains(&op) {
+        return Err(ParseError::invalid(name, format!("unknown operator `{op}`")));
+    }
+    let op = if op == "!=" { "!" } else { op };
+    let cmp = NumCmp::parse(name, &format!("{op}{n}"), u32::MAX as u64)?;
+    Ok(HeaderCheck::StreamSize { side, cmp })
 }
 
 /// Keeps the first support gap as the rule's error and records every other one.

@@ -46,6 +46,8 @@ const CORE_KEYWORDS: &[&str] = &[
     "base64_decode",
     "dataset",
     "tag",
+    "stream_size",
+    "prefilter",
     "datarep",
     "hostbits",
     "xbits",

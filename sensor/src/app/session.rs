@@ -115,6 +115,13 @@ pub struct Segment<'a> {
 }
 
 impl TcpSession {
+    /// What side `d` (0: the flow's client) has sent in order, plus one for its SYN:
+    /// Suricata's `next_seq - isn`, what `stream_size` compares.
+    pub fn stream_size(&self, d: usize) -> u64 {
+        let sent = self.streams[d].as_ref().map_or(0, |s| s.next_offset());
+        sent + u64::from(self.isn[d].is_some())
+    }
+
     /// A session whose protocol is already known (the data connection an FTP control
     /// session announced): no probing.
     pub fn expecting(parser: Box<dyn AppParser>, proto: AppProto) -> TcpSession {

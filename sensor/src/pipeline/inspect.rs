@@ -126,6 +126,7 @@ impl Sensor {
             // A retransmitted segment was inspected the first time it came.
             payload_seen: app_out.retransmission,
             wire_len: frame.orig_len as usize,
+            stream_sizes: flow.session.as_ref().map(|s| (s.stream_size(0), s.stream_size(1))),
             no_payload_inspection: app_out.encrypted,
             ..packet_headers(ts, l3, l4, defragmented, tcp, icmp)
         };
