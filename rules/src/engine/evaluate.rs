@@ -365,6 +365,26 @@ impl RuleSet {
     }
 }
 
+/// Whether IPv4 options hold option `code` (any option for `None`). A malformed
+/// length ends the walk: what came before it still counts.
+fn has_ip_option(mut opts: &[u8], code: Option<u8>) -> bool {
+    while let Some(&t) = opts.first() {
+        if code.is_none_or(|c| c == t) {
+            return true;
+        }
+        let len = match t {
+            0 => return false,
+            1 => 1,
+            _ => match opts.get(1) {
+                Some(&l) if l >= 2 => l as usize,
+                _ => return false,
+            },
+        };
+        opts = opts.get(len..).unwrap_or_default();
+    }
+    false
+}
+
 /// `ip.src` / `ip.dst`: the packet's address, 4 or 16 bytes.
 pub(super) fn address_buffer(pkt: &Packet<'_>, b: Buffer) -> Option<([u8; 16], usize)> {
     match b {
@@ -439,6 +459,7 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
         HeaderCheck::IpId(v) => p.ip_id == *v,
         HeaderCheck::TcpSeq(v) => p.tcp.is_some_and(|t| t.seq == *v),
         HeaderCheck::TcpAck(v) => p.tcp.is_some_and(|t| t.ack == *v),
+        HeaderCheck::IpOpt(code) => has_ip_option(p.ip_options, *code),
         HeaderCheck::StreamSize { side, cmp } => p.stream_sizes.is_some_and(|(c, s)| match side {
             StreamSide::Client => cmp.matches(c),
             StreamSide::Server => cmp.matches(s),

@@ -19,6 +19,8 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The packet's length on the wire (for `tag` budgets in bytes).
     pub wire_len: usize,
+    /// The options of an IPv4 header (`ipopts`).
+    pub ip_options: &'a [u8],
     /// The TCP session's stream sizes, client's and server's (`stream_size`).
     pub stream_sizes: Option<(u64, u64)>,
     pub ttl: u8,
@@ -83,6 +85,7 @@ impl<'a> Packet<'a> {
             payload,
             wire_len: payload.len(),
             stream_sizes: None,
+            ip_options: &[],
             ttl: 0,
             ip_id: 0,
             frag_bits: 0,

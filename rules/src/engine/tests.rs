@@ -578,3 +578,29 @@ fn stream_size_compares_what_each_side_sent() {
         );
     }
 }
+
+#[test]
+fn ipopts_walks_the_ipv4_options() {
+    let rs = set(&[
+        r#"alert ip any any -> any any (ipopts:esec; sid:1;)"#,
+        r#"alert ip any any -> any any (ipopts:any; sid:2;)"#,
+        r#"alert ip any any -> any any (ipopts:lsrr; sid:3;)"#,
+    ]);
+    let mut det = rs.detector();
+    let mut p = pkt(b"");
+    assert!(sids(&rs, &mut det, &p, &mut FlowState::default()).is_empty());
+    // NOP, then extended security (133, length 4).
+    p.ip_options = &[1, 133, 4, 0, 0];
+    let mut got = sids(&rs, &mut det, &p, &mut FlowState::default());
+    got.sort();
+    assert_eq!(got, vec![1, 2]);
+    // A bad length ends the walk: the option after it is not seen.
+    p.ip_options = &[7, 0, 131, 3, 0];
+    assert_eq!(sids(&rs, &mut det, &p, &mut FlowState::default()), vec![2]);
+    assert!(Signature::parse(
+        r#"alert ip any any -> any any (ipopts:bogus; sid:9;)"#,
+        &Vars::default(),
+        Origin { file: "t".into(), line: 1 }
+    )
+    .is_err());
+}

@@ -429,6 +429,8 @@ pub enum HeaderCheck {
         mode: FlagMode,
     },
     SameIp,
+    /// `ipopts`: the IPv4 header carries this option (`None`: any option).
+    IpOpt(Option<u8>),
     /// `stream_size`: the bytes a side of the TCP session sent (plus one for its SYN, as
     /// Suricata counts `next_seq - isn`).
     StreamSize {

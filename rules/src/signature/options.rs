@@ -558,6 +558,23 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 list_mut(sig, current).push(PayloadMatch::Bsize(cmp));
             }
             "tag" => sig.tags.push(super::tag::parse_tag(need(name, value)?)?),
+            "ipopts" => {
+                let v = need(name, value)?.trim();
+                let code = match v {
+                    "any" => None,
+                    "eol" => Some(0),
+                    "nop" => Some(1),
+                    "rr" => Some(7),
+                    "ts" => Some(68),
+                    "sec" => Some(130),
+                    "lsrr" => Some(131),
+                    "esec" => Some(133),
+                    "satid" => Some(136),
+                    "ssrr" => Some(137),
+                    _ => return Err(ParseError::invalid(name, format!("unknown option `{v}`"))),
+                };
+                sig.header_checks.push(HeaderCheck::IpOpt(code));
+            }
             "stream_size" => sig.header_checks.push(parse_stream_size(name, need(name, value)?)?),
             // Which keyword the engine prefilters on: a performance hint, no meaning.
             "prefilter" => no_value(name, value)?,

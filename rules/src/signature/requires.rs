@@ -47,6 +47,7 @@ const CORE_KEYWORDS: &[&str] = &[
     "dataset",
     "tag",
     "stream_size",
+    "ipopts",
     "prefilter",
     "datarep",
     "hostbits",

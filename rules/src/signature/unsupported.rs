@@ -133,7 +133,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "detection_filter_legacy",
     "asn1",
     "threshold_legacy",
-    "ipopts",
     "icmpv6.mtu",
     "tcp.mss",
     "luaxform",

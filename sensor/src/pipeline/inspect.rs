@@ -487,7 +487,7 @@ fn cap_packet_alerts<T>(groups: &mut [(Vec<Hit>, T)], overflow: &mut u64) {
 /// What rules see of a packet's headers; no flow, no application data.
 fn packet_headers<'a>(
     ts: i64,
-    l3: &L3<'_>,
+    l3: &L3<'a>,
     l4: &L4<'a>,
     defragmented: bool,
     tcp: Option<TcpInfo>,
@@ -504,6 +504,7 @@ fn packet_headers<'a>(
         defragmented,
         tcp,
         icmp,
+        ip_options: if l3.version == 4 { l3.header.get(20..).unwrap_or_default() } else { &[] },
         ..Packet::new(ts.div_euclid(1_000_000), l3.proto, l3.src, l3.dst, l4.payload())
     }
 }
