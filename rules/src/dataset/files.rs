@@ -53,15 +53,24 @@ pub(super) fn load_if_changed(
         return Ok(());
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    let text = String::from_utf8_lossy(&bytes);
-    match format {
-        Format::Csv => load_csv(set, &text),
-        Format::Json => load_json(set, &text, keys),
-        Format::Ndjson => load_ndjson(set, &text, keys),
-    }
-    .map_err(|e| format!("`{shown}` {e}"))?;
+    load_text(set, &String::from_utf8_lossy(&bytes), format, keys)
+        .map_err(|e| format!("`{shown}` {e}"))?;
     *loaded = Some((path.to_path_buf(), mtime));
     Ok(())
+}
+
+/// Reads a file's text into `set`.
+pub(super) fn load_text(
+    set: &Dataset,
+    text: &str,
+    format: Format,
+    keys: &JsonKeys,
+) -> Result<(), String> {
+    match format {
+        Format::Csv => load_csv(set, text),
+        Format::Json => load_json(set, text, keys),
+        Format::Ndjson => load_ndjson(set, text, keys),
+    }
 }
 
 fn load_csv(set: &Dataset, text: &str) -> Result<(), String> {

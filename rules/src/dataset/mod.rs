@@ -255,6 +255,32 @@ pub fn counters() -> Vec<(String, usize, u64)> {
     out
 }
 
+/// Reads the text of a dataset file into a fresh set that no rule sees: how many values
+/// it holds, or what is wrong with it (line or item named). `format` is `csv`, `json` or
+/// `ndjson`; JSON needs `value_key`.
+pub fn check_file(
+    kind: DataType,
+    format: &str,
+    value_key: Option<&str>,
+    array_key: Option<&str>,
+    text: &str,
+) -> Result<usize, String> {
+    let set = Dataset::new("check", kind, DEFAULT_MAX_ENTRIES);
+    let keys = files::JsonKeys {
+        value_key: value_key.map(str::to_string),
+        array_key: array_key.map(str::to_string),
+        ..Default::default()
+    };
+    let format = match format {
+        "csv" => files::Format::Csv,
+        "json" => files::Format::Json,
+        "ndjson" => files::Format::Ndjson,
+        f => return Err(format!("unknown format `{f}`")),
+    };
+    files::load_text(&set, text, format, &keys)?;
+    Ok(set.len())
+}
+
 /// The comparison of `datarep`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RepCmp {

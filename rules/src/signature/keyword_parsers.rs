@@ -5,7 +5,7 @@
 use super::content::unquote;
 use super::keywords::{
     ByteCmp, ByteOp, ByteRead, EventKind, FlagMode, FlowCond, HashList, HeaderCheck, MathOp,
-    NumCmp, PayloadMatch, Pcre, Threshold, ThresholdKind, Track, Value,
+    NumCmp, PayloadMatch, Pcre, StreamSide, Threshold, ThresholdKind, Track, Value,
 };
 use super::{Buffer, ParseError, Signature};
 
@@ -666,6 +666,46 @@ pub(super) fn parse_event(keyword: &str, v: &str) -> Result<HeaderCheck, ParseEr
         return Err(ParseError::invalid(keyword, format!("`{v}` is not an event name")));
     }
     Ok(HeaderCheck::Event { kind, name: name.to_string() })
+}
+
+/// `ipopts:<rr|eol|nop|ts|sec|esec|lsrr|ssrr|satid|any>`.
+pub(super) fn parse_ipopts(name: &str, v: &str) -> Result<HeaderCheck, ParseError> {
+    let v = v.trim();
+    let code = match v {
+        "any" => None,
+        "eol" => Some(0),
+        "nop" => Some(1),
+        "rr" => Some(7),
+        "ts" => Some(68),
+        "sec" => Some(130),
+        "lsrr" => Some(131),
+        "esec" => Some(133),
+        "satid" => Some(136),
+        "ssrr" => Some(137),
+        _ => return Err(ParseError::invalid(name, format!("unknown option `{v}`"))),
+    };
+    Ok(HeaderCheck::IpOpt(code))
+}
+
+/// `stream_size:<client|server|both|either>,<op>,<bytes>`.
+pub(super) fn parse_stream_size(name: &str, v: &str) -> Result<HeaderCheck, ParseError> {
+    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let [side, op, n] = parts[..] else {
+        return Err(ParseError::invalid(name, format!("expected `side,operator,bytes` in `{v}`")));
+    };
+    let side = match side {
+        "client" => StreamSide::Client,
+        "server" => StreamSide::Server,
+        "both" => StreamSide::Both,
+        "either" => StreamSide::Either,
+        s => return Err(ParseError::invalid(name, format!("unknown side `{s}`"))),
+    };
+    if !["<", ">", "=", "!=", "<=", ">="].contains(&op) {
+        return Err(ParseError::invalid(name, format!("unknown operator `{op}`")));
+    }
+    let op = if op == "!=" { "!" } else { op };
+    let cmp = NumCmp::parse(name, &format!("{op}{n}"), u32::MAX as u64)?;
+    Ok(HeaderCheck::StreamSize { side, cmp })
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@ use super::bits::{parse_flowbits, parse_flowint, parse_hostbits};
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
     need, no_value, parse_base64_decode, parse_byte_math, parse_byte_op, parse_event,
-    parse_file_hash, parse_flow, parse_fragbits, parse_ip_proto, parse_pcre, parse_small,
-    parse_tcp_flags, parse_threshold, parse_u32,
+    parse_file_hash, parse_flow, parse_fragbits, parse_ip_proto, parse_ipopts, parse_pcre,
+    parse_small, parse_stream_size, parse_tcp_flags, parse_threshold, parse_u32,
 };
-use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, StreamSide, Target, Value};
+use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
 use super::{app_keywords, classification};
 use super::{Buffer, BufferList, ParseError, Signature, Transform};
@@ -558,23 +558,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 list_mut(sig, current).push(PayloadMatch::Bsize(cmp));
             }
             "tag" => sig.tags.push(super::tag::parse_tag(need(name, value)?)?),
-            "ipopts" => {
-                let v = need(name, value)?.trim();
-                let code = match v {
-                    "any" => None,
-                    "eol" => Some(0),
-                    "nop" => Some(1),
-                    "rr" => Some(7),
-                    "ts" => Some(68),
-                    "sec" => Some(130),
-                    "lsrr" => Some(131),
-                    "esec" => Some(133),
-                    "satid" => Some(136),
-                    "ssrr" => Some(137),
-                    _ => return Err(ParseError::invalid(name, format!("unknown option `{v}`"))),
-                };
-                sig.header_checks.push(HeaderCheck::IpOpt(code));
-            }
+            "ipopts" => sig.header_checks.push(parse_ipopts(name, need(name, value)?)?),
             "stream_size" => sig.header_checks.push(parse_stream_size(name, need(name, value)?)?),
             // Which keyword the engine prefilters on: a performance hint, no meaning.
             "prefilter" => no_value(name, value)?,
@@ -736,27 +720,6 @@ fn check_relative_chain(sig: &Signature) -> Result<(), ParseError> {
         }
     }
     Ok(())
-}
-
-/// `stream_size:<client|server|both|either>,<op>,<bytes>`.
-fn parse_stream_size(name: &str, v: &str) -> Result<HeaderCheck, ParseError> {
-    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
-    let [side, op, n] = parts[..] else {
-        return Err(ParseError::invalid(name, format!("expected `side,operator,bytes` in `{v}`")));
-    };
-    let side = match side {
-        "client" => StreamSide::Client,
-        "server" => StreamSide::Server,
-        "both" => StreamSide::Both,
-        "either" => StreamSide::Either,
-        s => return Err(ParseError::invalid(name, format!("unknown side `{s}`"))),
-    };
-    if !["<", ">", "=", "!=", "<=", ">="].contains(&op) {
-        return Err(ParseError::invalid(name, format!("unknown operator `{op}`")));
-    }
-    let op = if op == "!=" { "!" } else { op };
-    let cmp = NumCmp::parse(name, &format!("{op}{n}"), u32::MAX as u64)?;
-    Ok(HeaderCheck::StreamSize { side, cmp })
 }
 
 /// Keeps the first support gap as the rule's error and records every other one.

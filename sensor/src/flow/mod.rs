@@ -479,8 +479,21 @@ mod tests {
             |_, _| {},
         );
         let f = t.get(c.slot).unwrap();
-        assert!(f.established());
+        // As Suricata: the handshake's last ACK is not yet of an established session.
+        assert!(!f.established());
         assert_eq!(f.pkts, [2, 1]);
+        let d = t.track(
+            6,
+            ep("10.0.0.2", 80),
+            ep("10.0.0.1", 1000),
+            [0, 0],
+            Some(0x18),
+            None,
+            60,
+            3,
+            |_, _| {},
+        );
+        assert!(t.get(d.slot).unwrap().established());
     }
 
     #[test]

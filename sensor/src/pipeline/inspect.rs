@@ -368,7 +368,6 @@ impl Sensor {
         Ok(())
     }
 
-    /// YARA over the stream chunks, then the application-layer records of the packet.
     /// EVE `packet`: a packet of a tagged session or host, as it was captured.
     fn write_tagged_packet(
         &mut self,
@@ -401,6 +400,7 @@ impl Sensor {
         sink.app_owned(ev)
     }
 
+    /// YARA over the stream chunks, then the application-layer records of the packet.
     fn write_packet_records(
         &mut self,
         slot: usize,
