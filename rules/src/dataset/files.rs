@@ -188,7 +188,15 @@ fn hex(s: &str, len: usize) -> Result<Vec<u8>, String> {
     if s.len() != len * 2 {
         return Err(bad());
     }
-    (0..len).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())).collect()
+    // Bytes, not `str` slices: a multi-byte character must not split a pair.
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    (0..len)
+        .map(|i| match (digit(b[2 * i]), digit(b[2 * i + 1])) {
+            (Some(hi), Some(lo)) => Ok(hi << 4 | lo),
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 /// Writes `set` to `path` as a `csv` file, through a temporary file renamed into place.

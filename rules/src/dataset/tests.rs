@@ -41,6 +41,20 @@ fn csv_strings_are_base64_and_hashes_hex() {
 }
 
 #[test]
+fn hex_values_with_multibyte_characters_are_errors_not_panics() {
+    // Found by the dataset_files fuzz target: 32 bytes, but not 32 hex digits.
+    let text =
+        "\u{e000}\u{e000}\u{e000}\u{e000}\u{e000}\u{e000}\u{e000}\u{e000}\u{e000}\u{e000}ab\n";
+    assert_eq!(text.trim().len(), 32);
+    let e = check_file(DataType::Md5, "csv", None, None, text).unwrap_err();
+    assert!(e.contains("line 1") && e.contains("hex"), "{e}");
+    assert_eq!(
+        check_file(DataType::Md5, "csv", None, None, "D41D8CD98F00B204E9800998ECF8427E\n"),
+        Ok(1)
+    );
+}
+
+#[test]
 fn ip_sets_hold_v4_and_v6_and_mapped_addresses() {
     let d = dir("ip");
     std::fs::write(d.join("ips.csv"), "::ffff:10.0.0.1\n2001:db8::1\n").unwrap();
