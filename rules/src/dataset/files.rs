@@ -184,19 +184,9 @@ fn text_key(kind: DataType, value: &str, base64: bool) -> Result<Vec<u8>, String
 
 fn hex(s: &str, len: usize) -> Result<Vec<u8>, String> {
     let s = s.trim();
-    let bad = || format!("`{s}` is not {} hex digits", len * 2);
-    if s.len() != len * 2 {
-        return Err(bad());
-    }
-    // Bytes, not `str` slices: a multi-byte character must not split a pair.
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let b = s.as_bytes();
-    (0..len)
-        .map(|i| match (digit(b[2 * i]), digit(b[2 * i + 1])) {
-            (Some(hi), Some(lo)) => Ok(hi << 4 | lo),
-            _ => Err(bad()),
-        })
-        .collect()
+    crate::signature::content::hex_bytes(s)
+        .filter(|b| b.len() == len)
+        .ok_or_else(|| format!("`{s}` is not {} hex digits", len * 2))
 }
 
 /// Writes `set` to `path` as a `csv` file, through a temporary file renamed into place.

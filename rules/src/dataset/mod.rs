@@ -20,6 +20,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
+use crate::signature::NumCmp;
+
 pub use options::{parse_datarep, parse_dataset};
 
 /// The type of a set's values and of the buffer bytes looked up in it.
@@ -281,16 +283,6 @@ pub fn check_file(
     Ok(set.len())
 }
 
-/// The comparison of `datarep`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RepCmp {
-    Gt,
-    Lt,
-    Ge,
-    Le,
-    Eq,
-}
-
 /// What a `dataset`/`datarep` keyword does with the buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatasetCmd {
@@ -301,7 +293,7 @@ pub enum DatasetCmd {
     /// Removes the value; matches when it was there.
     Unset,
     /// `datarep`: the value's reputation compared with a number.
-    Rep(RepCmp, u16),
+    Rep(NumCmp),
 }
 
 /// A `dataset` or `datarep` keyword of a rule.
@@ -322,13 +314,7 @@ impl DatasetMatch {
             DatasetCmd::IsNotSet => s.kind.key(buf).is_some() && !s.contains(buf),
             DatasetCmd::Set => s.add(buf),
             DatasetCmd::Unset => s.remove(buf),
-            DatasetCmd::Rep(op, v) => s.rep(buf).is_some_and(|r| match op {
-                RepCmp::Gt => r > v,
-                RepCmp::Lt => r < v,
-                RepCmp::Ge => r >= v,
-                RepCmp::Le => r <= v,
-                RepCmp::Eq => r == v,
-            }),
+            DatasetCmd::Rep(cmp) => s.rep(buf).is_some_and(|r| cmp.matches(u64::from(r))),
         }
     }
 }

@@ -12,8 +12,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::files::{self, Format, JsonKeys};
-use super::{get_or_create, DataType, DatasetCmd, DatasetMatch, RepCmp, DEFAULT_MAX_ENTRIES};
-use crate::signature::ParseError;
+use super::{get_or_create, DataType, DatasetCmd, DatasetMatch, DEFAULT_MAX_ENTRIES};
+use crate::signature::{NumCmp, ParseError};
 
 /// The options after the command and name.
 #[derive(Default)]
@@ -139,18 +139,14 @@ pub fn parse_datarep(value: &str, rule_file: &str) -> Result<DatasetMatch, Parse
     }
     let name = set_name(KW, items[0])?;
     let op = match items[1].trim() {
-        ">" => RepCmp::Gt,
-        "<" => RepCmp::Lt,
-        ">=" => RepCmp::Ge,
-        "<=" => RepCmp::Le,
-        "==" => RepCmp::Eq,
+        "==" => "=",
+        op @ (">" | "<" | ">=" | "<=") => op,
         o => return Err(ParseError::invalid(KW, format!("unknown operator `{o}`"))),
     };
-    let v = items[2].trim();
-    let v: u16 = v.parse().map_err(|_| ParseError::invalid(KW, format!("bad value `{v}`")))?;
+    let cmp = NumCmp::parse(KW, &format!("{op}{}", items[2].trim()), u16::MAX.into())?;
     let o = parse_opts(KW, &items[3..])?;
     let set = open(KW, name, &o, o.format.unwrap_or(Format::Csv), rule_file)?;
-    Ok(DatasetMatch { cmd: DatasetCmd::Rep(op, v), set, context_key: None })
+    Ok(DatasetMatch { cmd: DatasetCmd::Rep(cmp), set, context_key: None })
 }
 
 fn set_name<'a>(kw: &str, s: &'a str) -> Result<&'a str, ParseError> {

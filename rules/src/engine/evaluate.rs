@@ -166,14 +166,11 @@ impl RuleSet {
                         d.set.context(&Transform::apply_all(&list.transforms, data))
                     }
                 };
-                let found = match address_buffer(pkt, list.buffer) {
-                    Some((bytes, n)) => lookup(&bytes[..n]),
-                    None => pkt
-                        .buffers
-                        .iter()
-                        .filter(|(b, _)| *b == list.buffer)
-                        .find_map(|(_, data)| lookup(data)),
-                };
+                let mut found = None;
+                any_instance(pkt, list.buffer, |data| {
+                    found = lookup(data);
+                    found.is_some()
+                });
                 if let Some(v) = found {
                     out.insert(key.clone(), (*v).clone());
                 }
@@ -307,13 +304,7 @@ impl RuleSet {
                     Inspector::run(&list.matches, needles, &data, None, Lower::Own, stats, v)
                 }
             };
-            let any = match address_buffer(pkt, list.buffer) {
-                Some((bytes, n)) => inspect(&bytes[..n]),
-                None => {
-                    pkt.buffers.iter().filter(|(b, _)| *b == list.buffer).any(|(_, d)| inspect(d))
-                }
-            };
-            if !any {
+            if !any_instance(pkt, list.buffer, &mut inspect) {
                 return false;
             }
         }
@@ -385,13 +376,15 @@ fn has_ip_option(mut opts: &[u8], code: Option<u8>) -> bool {
     false
 }
 
-/// `ip.src` / `ip.dst`: the packet's address, 4 or 16 bytes.
-pub(super) fn address_buffer(pkt: &Packet<'_>, b: Buffer) -> Option<([u8; 16], usize)> {
-    match b {
-        Buffer::IpSrc => Some(crate::dataset::ip_bytes(&pkt.src)),
-        Buffer::IpDst => Some(crate::dataset::ip_bytes(&pkt.dst)),
-        _ => None,
-    }
+/// Whether `f` holds for some instance of buffer `b` in this packet: the sensor's
+/// buffers, or for `ip.src` / `ip.dst` the packet's address (4 or 16 bytes).
+fn any_instance(pkt: &Packet<'_>, b: Buffer, mut f: impl FnMut(&[u8]) -> bool) -> bool {
+    let address = match b {
+        Buffer::IpSrc => crate::dataset::ip_bytes(&pkt.src),
+        Buffer::IpDst => crate::dataset::ip_bytes(&pkt.dst),
+        _ => return pkt.buffers.iter().filter(|(x, _)| *x == b).any(|(_, d)| f(d)),
+    };
+    f(&address.0[..address.1])
 }
 
 /// The `flowint` conditions of `c` on the flow's variables, in rule order. A rule with

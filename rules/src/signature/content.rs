@@ -113,6 +113,17 @@ pub fn decode_text(s: &str) -> String {
     out
 }
 
+/// Bytes written as hex digits, two per byte (`0d0a`); None when the text has an odd
+/// length or a character that is not a hex digit.
+pub fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    b.chunks(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -333,11 +333,8 @@ fn parse_xor(value: Option<&str>) -> Result<Transform, ParseError> {
     if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 510 {
         return Err(ParseError::invalid("xor", format!("key `{hex}` is not 1-255 hex bytes")));
     }
-    let key = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| ParseError::invalid("xor", format!("key `{hex}` is not hex")))?;
+    let key = super::content::hex_bytes(hex)
+        .ok_or_else(|| ParseError::invalid("xor", format!("key `{hex}` is not hex")))?;
     Ok(Transform::Xor(key))
 }
 
