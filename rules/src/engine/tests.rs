@@ -176,6 +176,33 @@ fn transforms_and_bsize() {
 }
 
 #[test]
+fn ssl_version_and_legacy_certificate_keywords() {
+    let rs = set(&[
+        "alert tls any any -> any any (ssl_version:tls1.0,tls1.1; sid:1;)",
+        "alert tls any any -> any any (ssl_version:!tls1.3,tls1.2; sid:2;)",
+        r#"alert tls any any -> any any (tls.issuerdn:"O=Stamus"; sid:3;)"#,
+        r#"alert tls any any -> any any (tls.subject:!"CN=good"; sid:4;)"#,
+        r#"alert tls any any -> any any (tls.fingerprint:"AA:BB"; sid:5;)"#,
+    ]);
+    let mut det = rs.detector();
+    let run = |det: &mut Detector, bufs: &[(Buffer, &[u8])]| {
+        let mut p = pkt(b"");
+        p.app_proto = Some(AppProto::Tls);
+        p.flow = Some(FlowView { to_server: false, established: true });
+        p.buffers = bufs;
+        sids(&rs, det, &p, &mut FlowState::default())
+    };
+    // 0x0301 (TLS 1.0) is in the first list and not in the negated one.
+    assert_eq!(run(&mut det, &[(Buffer::SslVersion, b"769")]), vec![1, 2]);
+    assert_eq!(run(&mut det, &[(Buffer::SslVersion, b"771")]), Vec::<u32>::new());
+    assert_eq!(run(&mut det, &[(Buffer::TlsCertIssuer, b"C=FR, O=Stamus, CN=x")]), vec![3]);
+    assert_eq!(run(&mut det, &[(Buffer::TlsCertSubject, b"CN=bad")]), vec![4]);
+    assert!(run(&mut det, &[(Buffer::TlsCertSubject, b"CN=good.example")]).is_empty());
+    assert_eq!(run(&mut det, &[(Buffer::TlsCertFingerprint, b"aa:bb")]), vec![5]);
+    assert!(run(&mut det, &[(Buffer::TlsCertFingerprint, b"aa:bb:cc")]).is_empty());
+}
+
+#[test]
 fn tls_version_keyword() {
     let rs = set(&[r#"alert tls any any -> any any (tls.version:1.2; sid:1;)"#]);
     let mut det = rs.detector();

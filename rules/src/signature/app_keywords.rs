@@ -11,6 +11,10 @@ use super::{http2, Buffer, ParseError, Signature};
 /// The keywords [`apply`] takes.
 pub(super) const KEYWORDS: &[&str] = &[
     "tls.version",
+    "ssl_version",
+    "tls.subject",
+    "tls.issuerdn",
+    "tls.fingerprint",
     "dce_opnum",
     "dcerpc.opnum",
     "smb.version",
@@ -51,6 +55,23 @@ pub(super) fn apply(
                 }
             };
             list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(exact(norm.as_bytes())));
+        }
+        "ssl_version" => apply_ssl_version(sig, name, need(name, value)?)?,
+        "tls.subject" | "tls.issuerdn" | "tls.fingerprint" => {
+            // The legacy forms: `tls.subject:"CN=x"` is a (negatable) substring of the
+            // subject, `tls.fingerprint` the whole fingerprint in any case.
+            let (negated, v) = super::content::unquote(name, need(name, value)?)?;
+            let (b, mut c) = match kw {
+                "tls.subject" => (Buffer::TlsCertSubject, contains(v.as_bytes())),
+                "tls.issuerdn" => (Buffer::TlsCertIssuer, contains(v.as_bytes())),
+                _ => (Buffer::TlsCertFingerprint, exact(v.to_ascii_lowercase().as_bytes())),
+            };
+            if v.is_empty() {
+                return Err(ParseError::invalid(name, "a value is needed"));
+            }
+            c.negated = negated;
+            c.nocase = b == Buffer::TlsCertFingerprint;
+            list_mut(sig, b).push(PayloadMatch::Content(c));
         }
         "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code"
         | "dns.opcode" | "dns.rrtype" | "filesize" | "tls.cert_chain_len" => {
@@ -177,6 +198,42 @@ fn named_number(v: &str, names: &[&str]) -> Option<u64> {
     }
     let v = v.replace('_', "").to_ascii_uppercase();
     names.iter().position(|n| !n.is_empty() && n.eq_ignore_ascii_case(&v)).map(|i| i as u64)
+}
+
+/// `ssl_version:tls1.0,tls1.1` (any of them) or `ssl_version:!sslv3,tls1.0` (none of
+/// them: a `!` before the first name negates the list, as Suricata 7.0.14 reads it).
+fn apply_ssl_version(sig: &mut Signature, name: &str, v: &str) -> Result<(), ParseError> {
+    let v = v.trim();
+    let (negated, list) = match v.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, v),
+    };
+    let mut versions = Vec::new();
+    for item in list.split(',') {
+        let item = item.trim().trim_start_matches('!').to_ascii_lowercase();
+        let code = match item.as_str() {
+            "sslv2" => 0x0200,
+            "sslv3" => 0x0300,
+            "tls1.0" => 0x0301,
+            "tls1.1" => 0x0302,
+            "tls1.2" => 0x0303,
+            "tls1.3" => 0x0304,
+            other => return Err(ParseError::invalid(name, format!("unknown version `{other}`"))),
+        };
+        versions.push(code);
+    }
+    let list = list_mut(sig, Buffer::SslVersion);
+    if negated {
+        list.extend(versions.into_iter().map(|c| PayloadMatch::Number(vec![NumCmp::Ne(c)])));
+    } else {
+        list.push(PayloadMatch::Number(versions.into_iter().map(NumCmp::Eq).collect()));
+    }
+    Ok(())
+}
+
+/// A content found anywhere in the buffer.
+fn contains(pattern: &[u8]) -> Content {
+    Content { offset: None, depth: None, startswith: false, endswith: false, ..exact(pattern) }
 }
 
 /// A content that matches the whole buffer and nothing else.

@@ -102,11 +102,16 @@ buffers! {
     TlsSni = "tls.sni", Request, true, ["tls.sni", "tls_sni"];
     TlsCertSubject = "tls.cert_subject", Response, true, ["tls.cert_subject", "tls_cert_subject"];
     TlsCertIssuer = "tls.cert_issuer", Response, true, ["tls.cert_issuer", "tls_cert_issuer"];
+    /// Each DNS name of the certificate's subjectAltName.
+    TlsSubjectAltName = "tls.subjectaltname", Response, true, ["tls.subjectaltname"];
     TlsCertSerial = "tls.cert_serial", Response, true, ["tls.cert_serial", "tls_cert_serial"];
     TlsCertFingerprint = "tls.cert_fingerprint", Response, true, ["tls.cert_fingerprint", "tls_cert_fingerprint"];
     /// The negotiated version as `tls.version` writes it (`1.0` … `1.3`, `ssl3`); filled
     /// from the ServerHello. Only the `tls.version:` keyword uses it.
     TlsVersion = "tls.version", Response, true, ["\u{0}tls.version"];
+    /// The version a side speaks, as a number (`0x0301` is TLS 1.0): the ClientHello's
+    /// for the client, the negotiated one for the server (`ssl_version`).
+    SslVersion = "ssl_version", Either, true, ["\u{0}ssl_version"];
     /// Each certificate of the server's chain, DER (one buffer per certificate).
     TlsCerts = "tls.certs", Response, true, ["tls.certs"];
     Ja3Hash = "ja3.hash", Request, true, ["ja3.hash", "ja3_hash"];
@@ -246,6 +251,7 @@ impl Buffer {
                 | HttpRequestHeader
                 | HttpResponseHeader
                 | TlsCerts
+                | TlsSubjectAltName
                 | SmtpRcptTo
                 | FileName
                 | Krb5Cname

@@ -21,6 +21,8 @@ pub struct CertInfo {
     /// `YYYY-MM-DDTHH:MM:SS`.
     pub not_before: String,
     pub not_after: String,
+    /// The DNS names of the subjectAltName extension, in certificate order.
+    pub alt_names: Vec<String>,
 }
 
 /// One DER element: (tag, contents, rest).
@@ -133,7 +135,7 @@ pub fn parse(der: &[u8]) -> Result<CertInfo, ParseError> {
     let (_sig_alg, r) = expect(r, 0x30)?;
     let (issuer, r) = expect(r, 0x30)?;
     let (validity, r) = expect(r, 0x30)?;
-    let (subject, _) = expect(r, 0x30)?;
+    let (subject, r) = expect(r, 0x30)?;
     let (t1, v1, vr) = element(validity)?;
     let (t2, v2, _) = element(vr)?;
     // A positive INTEGER may carry a leading zero byte; Suricata shows it without.
@@ -148,7 +150,45 @@ pub fn parse(der: &[u8]) -> Result<CertInfo, ParseError> {
         fingerprint: hex_joined(&Sha1::digest(der), false),
         not_before: time(t1, v1)?,
         not_after: time(t2, v2)?,
+        alt_names: alt_names(r),
     })
+}
+
+/// The DNS names of the subjectAltName extension (OID 2.5.29.17) from what follows the
+/// subject: the key, the optional unique IDs, then `[3]` extensions. A malformed
+/// extension gives no names; the certificate's other fields stand.
+fn alt_names(after_subject: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = after_subject;
+    while let Some((tag, content, r)) = super::der::tlv(rest) {
+        rest = r;
+        if tag != 0xa3 {
+            continue;
+        }
+        let Some((0x30, mut exts, _)) = super::der::tlv(content) else { break };
+        while let Some((0x30, ext, r)) = super::der::tlv(exts) {
+            exts = r;
+            let Some((0x06, oid, mut fields)) = super::der::tlv(ext) else { continue };
+            if oid != [0x55, 0x1d, 0x11] {
+                continue;
+            }
+            // `critical` is an optional BOOLEAN before the OCTET STRING.
+            if let Some((0x01, _, r)) = super::der::tlv(fields) {
+                fields = r;
+            }
+            let Some((0x04, value, _)) = super::der::tlv(fields) else { continue };
+            let Some((0x30, mut general, _)) = super::der::tlv(value) else { continue };
+            // dNSName is `[2] IMPLICIT IA5String`.
+            while let Some((tag, name, r)) = super::der::tlv(general) {
+                general = r;
+                if tag == 0x82 && names.len() < 1024 {
+                    names.push(String::from_utf8_lossy(name).into_owned());
+                }
+            }
+        }
+        break;
+    }
+    names
 }
 
 #[cfg(test)]
@@ -175,6 +215,11 @@ pub(crate) mod tests {
 
     /// A structurally valid certificate (the signature is not checked by a sensor).
     pub fn certificate(subject_cn: &str, issuer_cn: &str) -> Vec<u8> {
+        certificate_with_names(subject_cn, issuer_cn, &[])
+    }
+
+    /// A certificate with a subjectAltName of DNS names (none: no extensions).
+    pub fn certificate_with_names(subject_cn: &str, issuer_cn: &str, dns: &[&str]) -> Vec<u8> {
         let mut tbs = tlv(0xa0, &tlv(0x02, &[2]));
         tbs.extend(tlv(0x02, &[0x00, 0x9c, 0x01, 0xff]));
         tbs.extend(tlv(0x30, &tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])));
@@ -188,6 +233,18 @@ pub(crate) mod tests {
         subject.extend(rdn(&[0x55, 4, 3], subject_cn));
         tbs.extend(tlv(0x30, &subject));
         tbs.extend(tlv(0x30, &[])); // subjectPublicKeyInfo, not looked at
+        if !dns.is_empty() {
+            let mut general = tlv(0x87, &[10, 0, 0, 1]); // an iPAddress, not reported
+            dns.iter().for_each(|d| general.extend(tlv(0x82, d.as_bytes())));
+            let mut san = tlv(0x06, &[0x55, 0x1d, 0x11]);
+            san.extend(tlv(0x04, &tlv(0x30, &general)));
+            let mut basic = tlv(0x06, &[0x55, 0x1d, 0x13]);
+            basic.extend(tlv(0x01, &[0xff]));
+            basic.extend(tlv(0x04, &tlv(0x30, &[])));
+            let mut exts = tlv(0x30, &basic);
+            exts.extend(tlv(0x30, &san));
+            tbs.extend(tlv(0xa3, &tlv(0x30, &exts)));
+        }
         let mut cert = tlv(0x30, &tbs);
         cert.extend(tlv(0x30, &tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])));
         cert.extend(tlv(0x03, &[0, 1, 2, 3]));
@@ -204,6 +261,13 @@ pub(crate) mod tests {
         assert_eq!(c.not_before, "2026-01-01T00:00:00");
         assert_eq!(c.not_after, "2036-12-31T23:59:59");
         assert_eq!(c.fingerprint.len(), 59);
+    }
+
+    #[test]
+    fn subject_alt_names_are_the_dns_names() {
+        let der = certificate_with_names("a", "b", &["hue.gov.vn", "*.hue.gov.vn"]);
+        assert_eq!(parse(&der).unwrap().alt_names, ["hue.gov.vn", "*.hue.gov.vn"]);
+        assert!(parse(&certificate("a", "b")).unwrap().alt_names.is_empty());
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct TlsRecord {
     pub subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuerdn: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjectaltname: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +58,8 @@ pub struct TlsRecord {
     pub ja4: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub client_alpns: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub server_alpns: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -93,6 +97,12 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         cx.counters.tls_errors += 1;
     }
     let mut insp = Inspection::new(d);
+    if d == 0 && msgs.is_empty() && t.rec.version.is_none() {
+        if let Some(v) = t.asm[0].sslv2_hello {
+            t.rec.version = Some(tls_version(v));
+            push(&mut insp.buffers, Buffer::SslVersion, v.to_string().as_bytes());
+        }
+    }
     for (ty, body) in msgs {
         match (d, ty) {
             (0, tls::HS_CLIENT_HELLO) => {
@@ -118,6 +128,9 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                 t.rec.client_alpns = ch.alpn().iter().map(|a| text(a)).collect();
                 t.rec.version.get_or_insert_with(|| tls_version(ch.version));
                 insp.buffers.extend(b.iter().cloned());
+                // Not among the client buffers the server's inspections repeat: each
+                // side's version is its own.
+                push(&mut insp.buffers, Buffer::SslVersion, ch.version.to_string().as_bytes());
                 t.client_buffers = b;
             }
             (1, tls::HS_SERVER_HELLO) => {
@@ -130,6 +143,10 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                 push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
                 push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
                 t.rec.ja3s = Some(ja3s);
+                for a in sh.alpn() {
+                    push(&mut insp.buffers, Buffer::TlsAlpn, a);
+                }
+                t.rec.server_alpns = sh.alpn().iter().map(|a| text(a)).collect();
                 let v = sh.negotiated_version();
                 t.rec.version = Some(tls_version(v));
                 let short = match v {
@@ -141,6 +158,7 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                     _ => "",
                 };
                 push(&mut insp.buffers, Buffer::TlsVersion, short.as_bytes());
+                push(&mut insp.buffers, Buffer::SslVersion, v.to_string().as_bytes());
             }
             (1, tls::HS_CERTIFICATE) => {
                 let certs = tls::parse_certificates(&body).unwrap_or_default();
@@ -160,6 +178,10 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                             Buffer::TlsCertFingerprint,
                             c.fingerprint.as_bytes(),
                         );
+                        for n in &c.alt_names {
+                            push(&mut insp.buffers, Buffer::TlsSubjectAltName, n.as_bytes());
+                        }
+                        t.rec.subjectaltname = c.alt_names;
                         t.rec.subject = Some(c.subject);
                         t.rec.issuerdn = Some(c.issuer);
                         t.rec.serial = Some(c.serial);

@@ -156,19 +156,7 @@ impl<'a> ClientHello<'a> {
     }
 
     pub fn alpn(&self) -> Vec<&'a [u8]> {
-        let mut out = Vec::new();
-        let Some(data) = self.ext(0x0010) else { return out };
-        let mut c = Cursor::new(data);
-        let Ok(n) = c.u16() else { return out };
-        let Ok(list) = c.bytes(n as usize) else { return out };
-        let mut l = Cursor::new(list);
-        while let Ok(len) = l.u8() {
-            match l.bytes(len as usize) {
-                Ok(p) => out.push(p),
-                Err(_) => break,
-            }
-        }
-        out
+        self.ext(0x0010).map(alpn_list).unwrap_or_default()
     }
 
     pub fn supported_versions(&self) -> Vec<u16> {
@@ -298,7 +286,30 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello<'_>, ParseError> {
     Ok(ServerHello { version, random, session_id, cipher_suite, compression, extensions })
 }
 
-impl ServerHello<'_> {
+/// The protocol names of an ALPN extension (RFC 7301): a length-prefixed list of
+/// length-prefixed names; a malformed tail is dropped.
+fn alpn_list(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut c = Cursor::new(data);
+    let Ok(n) = c.u16() else { return out };
+    let Ok(list) = c.bytes(n as usize) else { return out };
+    let mut l = Cursor::new(list);
+    while let Ok(len) = l.u8() {
+        match l.bytes(len as usize) {
+            Ok(p) => out.push(p),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+impl<'a> ServerHello<'a> {
+    /// The protocol the server selected (ALPN): one name.
+    pub fn alpn(&self) -> Vec<&'a [u8]> {
+        let ext = self.extensions.iter().find(|e| e.etype == 0x0010);
+        ext.map(|e| alpn_list(e.data)).unwrap_or_default()
+    }
+
     /// The negotiated version: supported_versions when present (TLS 1.3), else legacy.
     pub fn negotiated_version(&self) -> u16 {
         self.extensions
@@ -334,6 +345,30 @@ pub fn parse_certificates(body: &[u8]) -> Result<Vec<&[u8]>, ParseError> {
     Ok(out)
 }
 
+impl HandshakeAssembler {
+    /// Reads an SSLv2 ClientHello at the start of the stream (a two-byte header with the
+    /// top bit set, message type 1, then the version); returns the bytes it took (0
+    /// when the stream does not start with one), `None` while it is incomplete.
+    fn sslv2_client_hello(&mut self) -> Option<usize> {
+        let r = &self.records;
+        if r.first().is_none_or(|b| b & 0x80 == 0) {
+            return Some(0);
+        }
+        if r.len() < 5 {
+            return None;
+        }
+        let len = ((r[0] & 0x7f) as usize) << 8 | r[1] as usize;
+        if r[2] != 1 || len < 3 {
+            return Some(0);
+        }
+        if r.len() < 2 + len {
+            return None;
+        }
+        self.sslv2_hello = Some(u16::from_be_bytes([r[3], r[4]]));
+        Some(2 + len)
+    }
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -354,6 +389,11 @@ pub struct HandshakeAssembler {
     /// Application data or an encrypted handshake was reached (TLS 1.3 after the
     /// ServerHello): later records are not handshake in clear.
     pub encrypted: bool,
+    /// The version of an SSLv2-framed ClientHello (`0x80 len 01 vv vv ...`) that opened
+    /// the stream, as old clients send to reach SSLv3 and TLS 1.0 servers.
+    pub sslv2_hello: Option<u16>,
+    /// Whether the start of the stream was read: the SSLv2 framing is only read there.
+    started: bool,
 }
 
 impl HandshakeAssembler {
@@ -364,6 +404,14 @@ impl HandshakeAssembler {
         }
         self.records.extend_from_slice(bytes);
         let mut consumed = 0;
+        if !self.started && !self.records.is_empty() {
+            match self.sslv2_client_hello() {
+                // An SSLv2 header whose message is not all here yet.
+                None => return,
+                Some(n) => consumed = n,
+            }
+            self.started = true;
+        }
         loop {
             match parse_record(&self.records[consumed..]) {
                 Ok((rec, rest)) => {
@@ -446,6 +494,25 @@ pub(crate) mod tests {
         b.extend((ext.len() as u16).to_be_bytes());
         b.extend(ext);
         b
+    }
+
+    #[test]
+    fn sslv2_client_hello_gives_its_version_then_records_follow() {
+        // `80 0a 01 03 01 ...`: an SSLv2-framed hello for TLS 1.0, in two pieces.
+        let v2 = [0x80, 0x0a, 0x01, 0x03, 0x01, 0, 0, 0, 0, 0, 0, 0];
+        let mut a = HandshakeAssembler::default();
+        let mut n = 0;
+        a.feed(&v2[..4], |_, _| n += 1);
+        assert_eq!((a.sslv2_hello, a.failed), (None, None));
+        a.feed(&v2[4..], |_, _| n += 1);
+        assert_eq!((a.sslv2_hello, a.failed), (Some(0x0301), None));
+        // A TLS record after it is read as usual.
+        a.feed(&[22, 3, 1, 0, 4, 1, 0, 0, 0], |t, _| n += t as usize);
+        assert_eq!((n, a.failed), (1, None));
+        // A stream starting with a TLS record is not SSLv2.
+        let mut b = HandshakeAssembler::default();
+        b.feed(&[22, 3, 1, 0, 4, 1, 0, 0, 0], |_, _| {});
+        assert_eq!((b.sslv2_hello, b.failed), (None, None));
     }
 
     #[test]
