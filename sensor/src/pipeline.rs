@@ -314,7 +314,7 @@ impl Sensor {
                 d.event(e);
                 let Some(u) = decode::undecoded(frame.link, frame.data) else { return Ok(()) };
                 let at =
-                    EventPacket { ts, version: u.version, proto: u.proto, src: u.src, dst: u.dst };
+                    EventPacket { ts, version: u.version, proto: u.proto, src: u.src, dst: u.dst, vlan: u.vlan };
                 return self.inspect_events(
                     &at,
                     &decode_events(u.version, u.events, Some(e)),
@@ -426,7 +426,8 @@ const MAX_TUNNEL_DEPTH: u8 = 3;
 
 /// A packet's time, protocol and addresses, for [`Sensor::inspect_events`].
 fn event_packet(ts: i64, l3: &decode::L3<'_>) -> EventPacket {
-    EventPacket { ts, version: l3.version, proto: l3.proto, src: l3.src, dst: l3.dst }
+    let (version, proto, src, dst, vlan) = (l3.version, l3.proto, l3.src, l3.dst, l3.vlan);
+    EventPacket { ts, version, proto, src, dst, vlan }
 }
 
 /// The EVE `stats` record around a `stats` object.

@@ -441,6 +441,12 @@ fn apply_flowints(c: &Compiled, f: &mut FlowState) {
     }
 }
 
+/// The packet's VLAN ids, outer first.
+fn vlan_ids<'p>(p: &'p Packet<'_>) -> &'p [u16] {
+    let n = p.vlan.iter().position(|v| *v == 0).unwrap_or(p.vlan.len());
+    &p.vlan[..n]
+}
+
 fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
     match h {
         HeaderCheck::IcmpType(n) => p.icmp.is_some_and(|i| n.matches(i.itype as u64)),
@@ -459,6 +465,10 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
             StreamSide::Both => cmp.matches(c) && cmp.matches(s),
             StreamSide::Either => cmp.matches(c) || cmp.matches(s),
         }),
+        HeaderCheck::VlanId { cmp, layer } => {
+            crate::signature::vlan::vlan_id_matches(vlan_ids(p), *cmp, *layer)
+        }
+        HeaderCheck::VlanLayers(cmp) => cmp.matches(vlan_ids(p).len() as u64),
         HeaderCheck::TcpWindow { value, negated } => {
             p.tcp.is_some_and(|t| (t.window == *value) != *negated)
         }

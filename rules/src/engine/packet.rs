@@ -19,6 +19,8 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The packet's length on the wire (for `tag` budgets in bytes).
     pub wire_len: usize,
+    /// The VLAN ids, outer first, 0 after the last layer (`vlan.id`, `vlan.layers`).
+    pub vlan: [u16; 3],
     /// The options of an IPv4 header (`ipopts`).
     pub ip_options: &'a [u8],
     /// The TCP session's stream sizes, client's and server's (`stream_size`).
@@ -85,6 +87,7 @@ impl<'a> Packet<'a> {
             payload,
             wire_len: payload.len(),
             stream_sizes: None,
+            vlan: [0; 3],
             ip_options: &[],
             ttl: 0,
             ip_id: 0,

@@ -631,3 +631,23 @@ fn ipopts_walks_the_ipv4_options() {
     )
     .is_err());
 }
+
+#[test]
+fn relative_isdataat_follows_a_legacy_modifier_content_into_its_buffer() {
+    let rs = set(&[
+        r#"alert tcp any any -> any any (uricontent:"fix_this"; isdataat:4,relative; sid:1;)"#,
+        r#"alert tcp any any -> any any (uricontent:"fix_this"; isdataat:!10,relative; sid:2;)"#,
+    ]);
+    let mut det = rs.detector();
+    let run = |det: &mut Detector, uri: &[u8]| {
+        let bufs: [(Buffer, &[u8]); 1] = [(Buffer::HttpUri, uri)];
+        let mut p = pkt(b"GET / HTTP/1.1\r\n\r\n");
+        p.app_proto = Some(AppProto::Http);
+        p.flow = Some(FlowView { to_server: true, established: true });
+        p.buffers = &bufs;
+        sids(&rs, det, &p, &mut FlowState::default())
+    };
+    assert_eq!(run(&mut det, b"/fix_this12345"), vec![1, 2]);
+    assert_eq!(run(&mut det, b"/fix_this12"), vec![2]);
+    assert_eq!(run(&mut det, b"/fix_this1234567890ab"), vec![1]);
+}

@@ -437,6 +437,13 @@ pub enum HeaderCheck {
         side: StreamSide,
         cmp: NumCmp,
     },
+    /// `vlan.id`: the id of a VLAN layer (or of any, or of all).
+    VlanId {
+        cmp: NumCmp,
+        layer: super::vlan::VlanLayer,
+    },
+    /// `vlan.layers`: the number of VLAN tags.
+    VlanLayers(NumCmp),
     /// `ftpbounce`: the address of an FTP PORT command is not the client's (a bounce
     /// scan through the server).
     FtpBounce,

@@ -21,6 +21,7 @@ pub mod requires;
 pub mod tag;
 pub mod transform;
 pub mod unsupported;
+pub mod vlan;
 
 use std::fmt;
 use std::sync::Arc;

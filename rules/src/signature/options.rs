@@ -464,7 +464,9 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                         }
                     }
                 }
-                list_mut(sig, current).push(PayloadMatch::IsDataAt {
+                // Relative to the last content, in its list (`uricontent:"x"; isdataat:4,relative`).
+                let target = if relative { last_buf } else { current };
+                list_mut(sig, target).push(PayloadMatch::IsDataAt {
                     offset,
                     relative,
                     negated: neg,
@@ -562,6 +564,8 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             "stream_size" => sig.header_checks.push(parse_stream_size(name, need(name, value)?)?),
             // Which keyword the engine prefilters on: a performance hint, no meaning.
             "prefilter" => no_value(name, value)?,
+            "vlan.id" => sig.header_checks.push(super::vlan::parse_vlan_id(name, value)?),
+            "vlan.layers" => sig.header_checks.push(super::vlan::parse_vlan_layers(name, value)?),
             "flow" => parse_flow(sig, need(name, value)?)?,
             "flowbits" => parse_flowbits(sig, value)?,
             "noalert" => {

@@ -116,8 +116,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "dhcp.leasetime",
     "dhcp.rebinding_time",
     "dhcp.renewal_time",
-    "vlan.id",
-    "vlan.layers",
     // Payload keywords not implemented yet.
     "lua",
     "luajit",

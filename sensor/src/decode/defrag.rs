@@ -50,7 +50,7 @@ struct Key {
     dst: IpAddr,
     id: u32,
     proto: u8,
-    vlan: [u16; 2],
+    vlan: [u16; 3],
 }
 
 #[derive(Debug)]
@@ -243,7 +243,7 @@ mod tests {
             ip_id: 7,
             frag_bits: 0,
             fragment: None,
-            vlan: [0, 0],
+            vlan: [0; 3],
             header: &[],
             payload,
             events: Default::default(),

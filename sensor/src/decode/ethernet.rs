@@ -54,15 +54,15 @@ impl<'a> EthernetFrame<&'a [u8]> {
     }
 }
 
-/// Removes up to two VLAN tags; returns the inner ethertype, the VLAN ids and the rest.
+/// Removes up to three VLAN tags (as Suricata); returns the inner ethertype, the VLAN ids and the rest.
 pub fn strip_vlans(
     mut ethertype: u16,
     mut rest: &[u8],
-) -> Result<(u16, [u16; 2], &[u8]), DecodeError> {
-    let mut vlan = [0u16; 2];
+) -> Result<(u16, [u16; 3], &[u8]), DecodeError> {
+    let mut vlan = [0u16; 3];
     let mut n = 0;
     while matches!(ethertype, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD) {
-        if n == 2 {
+        if n == 3 {
             return Err(DecodeError::VlanTooManyLayers);
         }
         if rest.len() < 4 {
@@ -77,7 +77,7 @@ pub fn strip_vlans(
 }
 
 /// Ethernet, then VLAN tags.
-pub fn decode(data: &[u8]) -> Result<(u16, [u16; 2], &[u8]), DecodeError> {
+pub fn decode(data: &[u8]) -> Result<(u16, [u16; 3], &[u8]), DecodeError> {
     let f = EthernetFrame::new_checked(data)?;
     strip_vlans(f.ethertype(), f.payload())
 }
@@ -91,7 +91,7 @@ mod tests {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x88, 0xa8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x06, 0x08, 0x00, 0x45]);
         let (et, vlan, rest) = decode(&f).unwrap();
-        assert_eq!((et, vlan, rest), (ETHERTYPE_IPV4, [100, 6], &[0x45u8][..]));
+        assert_eq!((et, vlan, rest), (ETHERTYPE_IPV4, [100, 6, 0], &[0x45u8][..]));
     }
 
     #[test]

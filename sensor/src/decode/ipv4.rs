@@ -122,7 +122,7 @@ impl<'a> Ipv4Packet<&'a [u8]> {
     }
 }
 
-pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
+pub fn decode(data: &[u8], vlan: [u16; 3]) -> Result<L3<'_>, DecodeError> {
     let p = Ipv4Packet::new_checked(data)?;
     let fragment = (p.more_fragments() || p.frag_offset() != 0).then(|| Fragment {
         id: p.ident() as u32,
@@ -187,7 +187,7 @@ mod tests {
     fn parses_fragment_fields() {
         let mut h = header(28, 5);
         h.extend_from_slice(&[0; 8]);
-        let l3 = decode(&h, [0, 0]).unwrap();
+        let l3 = decode(&h, [0; 3]).unwrap();
         assert_eq!(l3.fragment, Some(Fragment { id: 0x1234, offset: 8, more: true }));
         assert_eq!(l3.payload.len(), 8);
         assert_eq!(l3.frag_bits, 1);
@@ -195,19 +195,19 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(decode(&[0x45; 10], [0, 0]).unwrap_err(), DecodeError::Ipv4TooSmall);
-        assert_eq!(decode(&header(20, 4), [0, 0]).unwrap_err(), DecodeError::Ipv4HlenTooSmall);
+        assert_eq!(decode(&[0x45; 10], [0; 3]).unwrap_err(), DecodeError::Ipv4TooSmall);
+        assert_eq!(decode(&header(20, 4), [0; 3]).unwrap_err(), DecodeError::Ipv4HlenTooSmall);
         assert_eq!(
-            decode(&header(10, 5), [0, 0]).unwrap_err(),
+            decode(&header(10, 5), [0; 3]).unwrap_err(),
             DecodeError::Ipv4IplenSmallerThanHlen
         );
-        assert_eq!(decode(&header(40, 5), [0, 0]).unwrap_err(), DecodeError::Ipv4Truncated);
+        assert_eq!(decode(&header(40, 5), [0; 3]).unwrap_err(), DecodeError::Ipv4Truncated);
         let mut h = header(24, 6);
         h.extend_from_slice(&[7, 9, 0, 0]); // option length runs past the header
-        assert_eq!(decode(&h, [0, 0]).unwrap_err(), DecodeError::Ipv4OptionMalformed);
+        assert_eq!(decode(&h, [0; 3]).unwrap_err(), DecodeError::Ipv4OptionMalformed);
         let mut ok = header(24, 6);
         ok.extend_from_slice(&[1, 1, 1, 0]);
-        assert!(decode(&ok, [0, 0]).is_ok());
+        assert!(decode(&ok, [0; 3]).is_ok());
     }
 
     #[test]
@@ -215,6 +215,6 @@ mod tests {
         let mut h = header(20, 5);
         h[6] = 0;
         h.extend_from_slice(&[0; 6]);
-        assert_eq!(decode(&h, [0, 0]).unwrap().payload.len(), 0);
+        assert_eq!(decode(&h, [0; 3]).unwrap().payload.len(), 0);
     }
 }

@@ -139,7 +139,7 @@ pub(crate) fn walk_extensions(first: u8, payload: &[u8]) -> Walk<'_> {
     w
 }
 
-pub fn decode(data: &[u8], vlan: [u16; 2]) -> Result<L3<'_>, DecodeError> {
+pub fn decode(data: &[u8], vlan: [u16; 3]) -> Result<L3<'_>, DecodeError> {
     let p = Ipv6Packet::new_checked(data)?;
     let walk = walk_extensions(p.next_header(), p.payload());
     if let Some(e) = walk.error {
@@ -183,14 +183,14 @@ mod tests {
     fn fragment_header_events_and_a_chain_cut_short() {
         // An atomic fragment header, then a TCP header that is not there.
         let p = packet(44, &[6, 0, 0, 0, 0xfa, 0xce, 0xf0, 0xe1]);
-        assert_eq!(decode(&p, [0, 0]).unwrap_err(), DecodeError::Ipv6ExthdrTruncated);
+        assert_eq!(decode(&p, [0; 3]).unwrap_err(), DecodeError::Ipv6ExthdrTruncated);
         let w = walk_extensions(44, &p[40..]);
         assert_eq!(w.events.names(6).collect::<Vec<_>>(), ["ipv6.exthdr_useless_fh"]);
         // Two atomic fragment headers before 8 bytes of UDP.
         let mut two = vec![44, 0, 0, 0, 0, 0, 0, 1, 17, 0, 0, 0, 0, 0, 0, 2];
         two.extend_from_slice(&[0, 1, 0, 2, 0, 8, 0, 0]);
         let p = packet(44, &two);
-        let l3 = decode(&p, [0, 0]).unwrap();
+        let l3 = decode(&p, [0; 3]).unwrap();
         assert_eq!(l3.proto, 17);
         assert_eq!(
             l3.events.names(6).collect::<Vec<_>>(),
@@ -205,7 +205,7 @@ mod tests {
         ext.extend_from_slice(&[17, 0, 0, 16 | 1, 0, 0, 0, 9]);
         ext.extend_from_slice(&[0xaa; 8]);
         let pkt = packet(0, &ext);
-        let l3 = decode(&pkt, [0, 0]).unwrap();
+        let l3 = decode(&pkt, [0; 3]).unwrap();
         assert_eq!(l3.proto, 17);
         assert_eq!(l3.fragment, Some(Fragment { id: 9, offset: 16, more: true }));
         assert_eq!(l3.payload, &[0xaa; 8]);
@@ -214,13 +214,13 @@ mod tests {
     #[test]
     fn truncated_ext_and_loop() {
         assert_eq!(
-            decode(&packet(0, &[6, 3, 0, 0, 0, 0, 0, 0]), [0, 0]).unwrap_err(),
+            decode(&packet(0, &[6, 3, 0, 0, 0, 0, 0, 0]), [0; 3]).unwrap_err(),
             DecodeError::Ipv6ExthdrTruncated
         );
         let many: Vec<u8> = (0..20).flat_map(|_| [0u8, 0, 0, 0, 0, 0, 0, 0]).collect();
-        assert_eq!(decode(&packet(0, &many), [0, 0]).unwrap_err(), DecodeError::Ipv6ExthdrTooMany);
+        assert_eq!(decode(&packet(0, &many), [0; 3]).unwrap_err(), DecodeError::Ipv6ExthdrTooMany);
         let mut short = packet(6, &[1, 2, 3]);
         short.truncate(41);
-        assert_eq!(decode(&short, [0, 0]).unwrap_err(), DecodeError::Ipv6Truncated);
+        assert_eq!(decode(&short, [0; 3]).unwrap_err(), DecodeError::Ipv6Truncated);
     }
 }

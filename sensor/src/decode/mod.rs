@@ -168,11 +168,12 @@ pub struct Undecoded {
     pub dst: IpAddr,
     pub proto: u8,
     pub events: DecodeEvents,
+    pub vlan: [u16; 3],
 }
 
 /// The IP header of a frame that [`decode_l3`] refused, when its fixed part is there.
 pub fn undecoded(link: LinkType, data: &[u8]) -> Option<Undecoded> {
-    let (_, ethertype, _, rest) = link_layer(link, data).ok()?;
+    let (_, ethertype, vlan, rest) = link_layer(link, data).ok()?;
     match ethertype {
         ethernet::ETHERTYPE_IPV4 if rest.len() >= 20 => Some(Undecoded {
             version: 4,
@@ -180,6 +181,7 @@ pub fn undecoded(link: LinkType, data: &[u8]) -> Option<Undecoded> {
             dst: IpAddr::from(<[u8; 4]>::try_from(&rest[16..20]).ok()?),
             proto: rest[9],
             events: DecodeEvents::default(),
+            vlan,
         }),
         ethernet::ETHERTYPE_IPV6 if rest.len() >= 40 => {
             let walk = ipv6::walk_extensions(rest[6], &rest[40..]);
@@ -189,6 +191,7 @@ pub fn undecoded(link: LinkType, data: &[u8]) -> Option<Undecoded> {
                 dst: IpAddr::from(<[u8; 16]>::try_from(&rest[24..40]).ok()?),
                 proto: walk.next,
                 events: walk.events,
+                vlan,
             })
         }
         _ => None,
@@ -219,7 +222,7 @@ pub struct L3<'a> {
     pub frag_bits: u8,
     pub fragment: Option<Fragment>,
     /// VLAN ids, outermost first (0 when absent).
-    pub vlan: [u16; 2],
+    pub vlan: [u16; 3],
     /// The IP header (IPv4 with options; the fixed IPv6 header).
     pub header: &'a [u8],
     /// Transport header and payload, bounded by the IP length.
@@ -256,7 +259,7 @@ pub fn decode_l3(link: LinkType, data: &[u8]) -> Result<(L2Kind, Decoded<'_>), D
 }
 
 /// The link layer: its kind, the ethertype it carries, VLAN ids and the rest.
-type LinkLayer<'a> = (L2Kind, u16, [u16; 2], &'a [u8]);
+type LinkLayer<'a> = (L2Kind, u16, [u16; 3], &'a [u8]);
 
 fn link_layer(link: LinkType, data: &[u8]) -> Result<LinkLayer<'_>, DecodeError> {
     Ok(match link {
@@ -276,7 +279,7 @@ fn link_layer(link: LinkType, data: &[u8]) -> Result<LinkLayer<'_>, DecodeError>
         }
         LinkType::NULL | LinkType::LOOP => {
             let (et, rest) = sll::decode_null(data, link == LinkType::LOOP)?;
-            (L2Kind::Null, et, [0, 0], rest)
+            (L2Kind::Null, et, [0; 3], rest)
         }
         LinkType::RAW
         | LinkType::RAW_BSD12
@@ -289,7 +292,7 @@ fn link_layer(link: LinkType, data: &[u8]) -> Result<LinkLayer<'_>, DecodeError>
                 Some(_) => return Err(DecodeError::Ipv4WrongVersion),
                 None => return Err(DecodeError::Ipv4TooSmall),
             };
-            (L2Kind::Raw, et, [0, 0], data)
+            (L2Kind::Raw, et, [0; 3], data)
         }
         _ => return Err(DecodeError::UnsupportedLinkType),
     })

@@ -76,11 +76,11 @@ pub struct FlowKey {
     pub proto: u8,
     pub lo: (IpAddr, u16),
     pub hi: (IpAddr, u16),
-    pub vlan: [u16; 2],
+    pub vlan: [u16; 3],
 }
 
 impl FlowKey {
-    pub fn new(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16), vlan: [u16; 2]) -> FlowKey {
+    pub fn new(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16), vlan: [u16; 3]) -> FlowKey {
         let (lo, hi) = if src <= dst { (src, dst) } else { (dst, src) };
         FlowKey { proto, lo, hi, vlan }
     }
@@ -114,7 +114,7 @@ pub struct Flow {
     pub client: (IpAddr, u16),
     pub server: (IpAddr, u16),
     pub proto: u8,
-    pub vlan: [u16; 2],
+    pub vlan: [u16; 3],
     pub start_us: i64,
     pub last_us: i64,
     /// [to server, to client].
@@ -336,7 +336,7 @@ impl FlowTable {
         proto: u8,
         src: (IpAddr, u16),
         dst: (IpAddr, u16),
-        vlan: [u16; 2],
+        vlan: [u16; 3],
         tcp_flags: Option<u8>,
         icmp: Option<(u8, u8)>,
         wire_len: usize,
@@ -447,7 +447,7 @@ mod tests {
             6,
             ep("10.0.0.1", 1000),
             ep("10.0.0.2", 80),
-            [0, 0],
+            [0; 3],
             Some(0x02),
             None,
             60,
@@ -458,7 +458,7 @@ mod tests {
             6,
             ep("10.0.0.2", 80),
             ep("10.0.0.1", 1000),
-            [0, 0],
+            [0; 3],
             Some(0x12),
             None,
             60,
@@ -471,7 +471,7 @@ mod tests {
             6,
             ep("10.0.0.1", 1000),
             ep("10.0.0.2", 80),
-            [0, 0],
+            [0; 3],
             Some(0x10),
             None,
             60,
@@ -486,7 +486,7 @@ mod tests {
             6,
             ep("10.0.0.2", 80),
             ep("10.0.0.1", 1000),
-            [0, 0],
+            [0; 3],
             Some(0x18),
             None,
             60,
@@ -506,7 +506,7 @@ mod tests {
                 17,
                 ep("10.0.0.1", i),
                 ep("10.0.0.2", 53),
-                [0, 0],
+                [0; 3],
                 None,
                 None,
                 60,
@@ -529,7 +529,7 @@ mod tests {
                 17,
                 ep("10.0.0.1", 1000 + i),
                 ep("10.0.0.2", 53),
-                [0, 0],
+                [0; 3],
                 None,
                 None,
                 60,
@@ -545,7 +545,7 @@ mod tests {
             17,
             ep("10.0.0.1", 1001),
             ep("10.0.0.2", 53),
-            [0, 0],
+            [0; 3],
             None,
             None,
             60,
@@ -589,7 +589,7 @@ mod tests {
                 let a: IpAddr = "10.0.0.1".parse().unwrap();
                 let b: IpAddr = "10.0.0.2".parse().unwrap();
                 let (src, dst) = if sport % 2 == 0 { ((a, sport), (b, dport)) } else { ((b, dport), (a, sport)) };
-                let look = t.track(proto, src, dst, [0, 0], (proto == 6).then_some(flags), None, 60, now, |f, r| ended.push((f.id, r)));
+                let look = t.track(proto, src, dst, [0; 3], (proto == 6).then_some(flags), None, 60, now, |f, r| ended.push((f.id, r)));
                 let f = t.get(look.slot).unwrap();
                 created.insert(f.id);
                 last_seen.insert(f.id, (now, proto));

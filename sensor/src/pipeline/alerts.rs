@@ -29,6 +29,10 @@ impl Sensor {
         if let Some((k, v)) = tx {
             app_metadata.insert(k.to_string(), v.clone());
         }
+        let vlans: Vec<u16> = m.vlan.iter().copied().take_while(|v| *v != 0).collect();
+        if !vlans.is_empty() {
+            app_metadata.insert("vlan".into(), vlans.into());
+        }
         // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
         let tunnel = self.tunnel.as_ref().filter(|_| m.pcap_cnt.is_some());
         if let Some(t) = tunnel {
@@ -192,4 +196,6 @@ pub(super) struct AlertMeta {
     pub(super) ip_v: u8,
     pub(super) icmp: Option<IcmpInfo>,
     pub(super) to_server: bool,
+    /// The VLAN ids, outer first, 0 after the last.
+    pub(super) vlan: [u16; 3],
 }

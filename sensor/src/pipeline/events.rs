@@ -21,6 +21,7 @@ pub(super) struct EventPacket {
     pub proto: u8,
     pub src: IpAddr,
     pub dst: IpAddr,
+    pub vlan: [u16; 3],
 }
 
 /// The events of a packet as rules name them: those that let decoding go on, then the
@@ -50,6 +51,7 @@ impl Sensor {
         }
         let pkt = Packet {
             events,
+            vlan: at.vlan,
             ..Packet::new(at.ts.div_euclid(1_000_000), at.proto, at.src, at.dst, &[])
         };
         self.rules.detect(&mut self.detector, &pkt, None, &mut self.hits);
@@ -66,6 +68,7 @@ impl Sensor {
             ip_v: at.version,
             icmp: None,
             to_server: true,
+            vlan: at.vlan,
         };
         self.write_alerts(&hits, &meta, None, None, None, sink)
     }

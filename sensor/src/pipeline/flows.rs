@@ -60,6 +60,7 @@ impl Sensor {
                         ip_v: if src.0.is_ipv4() { 4 } else { 6 },
                         icmp: None,
                         to_server,
+                        vlan: f.vlan,
                     };
                     let tx = insp.meta.as_ref().and_then(|m| m.json());
                     let tx = tx.as_ref().map(|(k, v)| (*k, v));

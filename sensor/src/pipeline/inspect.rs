@@ -158,6 +158,7 @@ impl Sensor {
                 ip_v: l3.version,
                 icmp,
                 to_server: look.to_server,
+                vlan: l3.vlan,
             };
             self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
         }
@@ -504,6 +505,7 @@ fn packet_headers<'a>(
         defragmented,
         tcp,
         icmp,
+        vlan: l3.vlan,
         ip_options: if l3.version == 4 { l3.header.get(20..).unwrap_or_default() } else { &[] },
         ..Packet::new(ts.div_euclid(1_000_000), l3.proto, l3.src, l3.dst, l4.payload())
     }

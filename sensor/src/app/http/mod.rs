@@ -458,6 +458,9 @@ impl HttpParser {
             // Headers follow, so not HTTP/0.9: the protocol is missing.
             self.events.push("http.request_line_missing_protocol");
         }
+        if self.side == Side::Request && head.header("authorization").is_some_and(auth_unknown) {
+            self.events.push("http.request_auth_unrecognized");
+        }
         if self.side == Side::Response && interim(&head) {
             return Ok(Parsed::Interim(pos + scan.end));
         }
@@ -710,6 +713,12 @@ fn chunk_length(line: &[u8]) -> ChunkLine {
         Some(n) => ChunkLine::Size(n),
         None => ChunkLine::Invalid,
     }
+}
+
+/// An Authorization header of a scheme libhtp does not parse (Basic, Digest, Bearer).
+fn auth_unknown(value: &[u8]) -> bool {
+    let scheme = value.trim_ascii_start().split(|b| *b == b' ').next().unwrap_or_default();
+    !["basic", "digest", "bearer"].iter().any(|s| scheme.eq_ignore_ascii_case(s.as_bytes()))
 }
 
 fn generic_request_line(rest: &[u8]) -> bool {

@@ -261,4 +261,8 @@ fn anomalies_become_app_layer_events() {
     assert_eq!(p.events, ["http.request_line_missing_protocol"]);
     let (_, p) = parse(Side::Request, &[b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n"]);
     assert!(p.events.is_empty());
+    let (_, p) = parse(Side::Request, &[b"GET / HTTP/1.1\r\nAuthorization: NTLM TlRMTVNT\r\n\r\n"]);
+    assert_eq!(p.events, ["http.request_auth_unrecognized"]);
+    let (_, p) = parse(Side::Request, &[b"GET / HTTP/1.1\r\nAuthorization: basic YTpi\r\n\r\n"]);
+    assert!(p.events.is_empty());
 }
