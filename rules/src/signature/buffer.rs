@@ -125,6 +125,12 @@ buffers! {
     SmtpRcptTo = "smtp.rcpt_to", Request, true, ["smtp.rcpt_to"];
     SshProto = "ssh.proto", Either, true, ["ssh.proto", "ssh_proto"];
     SshSoftware = "ssh.software", Either, true, ["ssh.software", "ssh_software"];
+    /// The HASSH of the client's KEXINIT (MD5, lowercase hex) and the string hashed.
+    SshHassh = "ssh.hassh", Request, true, ["ssh.hassh"];
+    SshHasshString = "ssh.hassh.string", Request, true, ["ssh.hassh.string"];
+    /// The server's HASSH and its string.
+    SshHasshServer = "ssh.hassh.server", Response, true, ["ssh.hassh.server"];
+    SshHasshServerString = "ssh.hassh.server.string", Response, true, ["ssh.hassh.server.string"];
     /// The share of an SMB tree connect (`\\host\share`), as the client wrote it.
     SmbShare = "smb.share", Request, true, ["smb.share", "smb_share"];
     /// The named pipe an SMB create opened on the IPC$ share.

@@ -41,6 +41,15 @@ pub struct SshRecord {
 pub struct SshSide {
     pub proto_version: String,
     pub software_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hassh: Option<Hassh>,
+}
+
+/// The HASSH fingerprint of a side's KEXINIT.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Hassh {
+    pub hash: String,
+    pub string: String,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +62,8 @@ pub(crate) struct SshConn {
     packets: [SshPackets; 2],
 }
 
+/// SSH_MSG_KEXINIT (RFC 4253, 7.1).
+const MSG_KEXINIT: u8 = 20;
 /// SSH_MSG_NEWKEYS (RFC 4253, 7.3).
 const MSG_NEWKEYS: u8 = 21;
 /// Larger packets than this are not SSH key exchange: the walk stops.
@@ -66,6 +77,11 @@ struct SshPackets {
     have: usize,
     /// Bytes of the current packet still to skip.
     skip: usize,
+    /// The KEXINIT being read: its bytes after the message code, and how many of the
+    /// packet's bytes to keep.
+    kexinit: Option<(Vec<u8>, usize)>,
+    /// A complete KEXINIT, for the caller to take.
+    kexinit_done: Option<Vec<u8>>,
     newkeys: bool,
     /// The bytes are not SSH packets: given up on (the session stays inspected).
     lost: bool,
@@ -76,8 +92,15 @@ impl SshPackets {
         while !bytes.is_empty() && !self.newkeys && !self.lost {
             if self.skip > 0 {
                 let n = self.skip.min(bytes.len());
+                if let Some((kex, keep)) = &mut self.kexinit {
+                    let k = (*keep - kex.len()).min(n);
+                    kex.extend_from_slice(&bytes[..k]);
+                }
                 self.skip -= n;
                 bytes = &bytes[n..];
+                if self.skip == 0 {
+                    self.kexinit_done = self.kexinit.take().map(|(k, _)| k);
+                }
                 continue;
             }
             let n = (self.header.len() - self.have).min(bytes.len());
@@ -104,14 +127,69 @@ impl SshPackets {
             }
             // The length counts the padding-length byte and the code, read already.
             self.skip = len - 2;
+            if self.header[5] == MSG_KEXINIT {
+                // The payload ends before the padding.
+                let keep = self.skip.saturating_sub(self.header[4] as usize);
+                self.kexinit = Some((Vec::with_capacity(keep.min(4096)), keep));
+            }
         }
+    }
+}
+
+/// The HASSH of a KEXINIT (its bytes after the message code): the key exchange,
+/// cipher, MAC and compression algorithms the side offers for its own direction
+/// (client to server for a client), `;`-joined, and their MD5. `None` when the
+/// name-lists are cut short.
+pub(crate) fn hassh(kexinit: &[u8], client: bool) -> Option<(String, String)> {
+    let mut rest = kexinit.get(16..)?; // the cookie
+    let mut lists = Vec::with_capacity(10);
+    for _ in 0..10 {
+        let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        lists.push(rest.get(4..4 + n)?);
+        rest = &rest[4 + n..];
+    }
+    // kex, host key, enc c2s, enc s2c, mac c2s, mac s2c, comp c2s, comp s2c, ...
+    let pick: [usize; 4] = if client { [0, 2, 4, 6] } else { [0, 3, 5, 7] };
+    let s = pick.iter().map(|i| text(lists[*i])).collect::<Vec<_>>().join(";");
+    let hash = super::tls::hex(&<md5::Md5 as md5::Digest>::digest(s.as_bytes()));
+    Some((hash, s))
+}
+
+/// The binary packets of direction `d` after its banner: a complete KEXINIT gives
+/// the side's HASSH to rules and to the EVE record.
+fn ssh_packets(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
+    sh.packets[d].feed(bytes);
+    let Some(kex) = sh.packets[d].kexinit_done.take() else { return };
+    let Some((hash, string)) = hassh(&kex, d == 0) else { return };
+    let mut insp = Inspection::new(d);
+    let (hb, sb) = if d == 0 {
+        (Buffer::SshHassh, Buffer::SshHasshString)
+    } else {
+        (Buffer::SshHasshServer, Buffer::SshHasshServerString)
+    };
+    push(&mut insp.buffers, hb, hash.as_bytes());
+    push(&mut insp.buffers, sb, string.as_bytes());
+    let side = if d == 0 { &mut sh.rec.client } else { &mut sh.rec.server };
+    if let Some(side) = side {
+        side.hassh = Some(Hassh { hash, string });
+    }
+    insp.meta = meta("ssh", &sh.rec);
+    cx.inspect(insp);
+}
+
+/// The EVE record is written once the key exchange is over (both sides sent NEWKEYS,
+/// their HASSH known), or when the session ends before.
+fn log_when_keyed(sh: &mut SshConn, cx: &mut AppCx<'_>) {
+    if !sh.logged && sh.packets.iter().all(|p| p.newkeys) && sh.done.iter().all(|d| *d) {
+        sh.logged = true;
+        cx.record(true, Record::Ssh(sh.rec.clone()));
     }
 }
 
 /// Banner bytes of one direction of an SSH session.
 fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     if sh.done[d] {
-        sh.packets[d].feed(bytes);
+        ssh_packets(sh, d, bytes, cx);
         return;
     }
     let held = sh.line[d].len();
@@ -127,7 +205,7 @@ fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     let line = sh.line[d][..nl].strip_suffix(b"\r").unwrap_or(&sh.line[d][..nl]).to_vec();
     let Some(rest) = line.strip_prefix(b"SSH-") else { return };
     // The binary packets start after the banner's line end.
-    sh.packets[d].feed(bytes.get(nl + 1 - held..).unwrap_or_default());
+    let after = bytes.get(nl + 1 - held..).unwrap_or_default();
     let dash = memchr::memchr(b'-', rest).unwrap_or(rest.len());
     let proto = &rest[..dash];
     let sw = rest.get(dash + 1..).unwrap_or_default();
@@ -136,7 +214,7 @@ fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     let mut insp = Inspection::new(d);
     push(&mut insp.buffers, Buffer::SshProto, proto);
     push(&mut insp.buffers, Buffer::SshSoftware, sw);
-    let side = SshSide { proto_version: text(proto), software_version: text(sw) };
+    let side = SshSide { proto_version: text(proto), software_version: text(sw), hassh: None };
     if d == 0 {
         sh.rec.client = Some(side);
     } else {
@@ -144,15 +222,13 @@ fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     }
     insp.meta = meta("ssh", &sh.rec);
     cx.inspect(insp);
-    if sh.done[0] && sh.done[1] && !sh.logged {
-        sh.logged = true;
-        cx.record(true, Record::Ssh(sh.rec.clone()));
-    }
+    ssh_packets(sh, d, after, cx);
 }
 
 impl AppParser for SshConn {
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         ssh_bytes(self, dir, bytes, cx);
+        log_when_keyed(self, cx);
     }
 
     fn end(&mut self, cx: &mut AppCx<'_>) {

@@ -180,19 +180,61 @@ fn tls_handshake_buffers_and_record() {
     assert_eq!(c.tls_errors, 0);
 }
 
+/// An SSH binary packet (RFC 4253, 6) of message `code` with `payload`, 4 bytes of
+/// padding.
+fn ssh_packet(code: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = ((payload.len() + 1 + 1 + 4) as u32).to_be_bytes().to_vec();
+    p.push(4);
+    p.push(code);
+    p.extend_from_slice(payload);
+    p.extend_from_slice(&[0; 4]);
+    p
+}
+
+/// A KEXINIT offering `lists` (10 comma-joined name-lists).
+fn kexinit(lists: [&str; 10]) -> Vec<u8> {
+    let mut body = vec![7u8; 16];
+    for l in lists {
+        body.extend_from_slice(&(l.len() as u32).to_be_bytes());
+        body.extend_from_slice(l.as_bytes());
+    }
+    body.extend_from_slice(&[0; 5]);
+    ssh_packet(20, &body)
+}
+
 #[test]
-fn ssh_banners() {
+fn ssh_banners_hassh_and_the_record_after_the_key_exchange() {
+    let lists = ["k1", "h", "e1", "e2", "m1", "m2", "none", "zlib", "", ""];
+    let (srv_kex, cli_kex) = (kexinit(lists), kexinit(lists));
+    let mut cli = b"libssh_0.9.6\r\n".to_vec();
+    // The client's KEXINIT follows its banner in the same segment, split after 9 bytes.
+    cli.extend_from_slice(&cli_kex[..9]);
+    let newkeys = ssh_packet(21, &[]);
     let (_, outs, c) = run(&[
         (false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
         (true, 0x18, 1, b"SSH-2.0-"),
-        (true, 0x18, 9, b"libssh_0.9.6\r\n\x00\x00"),
+        (true, 0x18, 9, &cli),
+        (true, 0x18, 9 + cli.len() as u32, &cli_kex[9..]),
+        (false, 0x18, 33, &srv_kex),
+        (false, 0x18, 33 + srv_kex.len() as u32, &newkeys),
+        (true, 0x18, 9 + cli.len() as u32 + cli_kex.len() as u32 - 9, &newkeys),
     ]);
     assert!(has(&outs[0].inspections[0], Buffer::SshSoftware, b"OpenSSH_9.2p1"));
     assert!(has(&outs[2].inspections[0], Buffer::SshProto, b"2.0"));
-    match &outs[2].records[0].1 {
+    // md5("k1;e1;m1;none") and md5("k1;e2;m2;zlib").
+    let client_hash = b"d78b70dd0c9bb81766fc4a96f68b6861";
+    assert!(has(&outs[3].inspections[0], Buffer::SshHassh, client_hash));
+    assert!(has(&outs[3].inspections[0], Buffer::SshHasshString, b"k1;e1;m1;none"));
+    assert!(has(&outs[4].inspections[0], Buffer::SshHasshServerString, b"k1;e2;m2;zlib"));
+    assert!(outs[..6].iter().all(|o| o.records.is_empty()), "logged before the keys");
+    match &outs[6].records[0].1 {
         Record::Ssh(r) => {
-            assert_eq!(r.client.as_ref().unwrap().software_version, "libssh_0.9.6");
-            assert_eq!(r.server.as_ref().unwrap().software_version, "OpenSSH_9.2p1");
+            let client = r.client.as_ref().unwrap();
+            assert_eq!(client.software_version, "libssh_0.9.6");
+            assert_eq!(client.hassh.as_ref().unwrap().hash.as_bytes(), client_hash);
+            let server = r.server.as_ref().unwrap();
+            assert_eq!(server.software_version, "OpenSSH_9.2p1");
+            assert_eq!(server.hassh.as_ref().unwrap().hash, "00df92bd1fc5d8ed2dac8725f9b5cc0b");
         }
         other => panic!("{other:?}"),
     }
