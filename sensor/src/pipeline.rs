@@ -313,8 +313,14 @@ impl Sensor {
                 d.invalid += 1;
                 d.event(e);
                 let Some(u) = decode::undecoded(frame.link, frame.data) else { return Ok(()) };
-                let at =
-                    EventPacket { ts, version: u.version, proto: u.proto, src: u.src, dst: u.dst, vlan: u.vlan };
+                let at = EventPacket {
+                    ts,
+                    version: u.version,
+                    proto: u.proto,
+                    src: u.src,
+                    dst: u.dst,
+                    vlan: u.vlan,
+                };
                 return self.inspect_events(
                     &at,
                     &decode_events(u.version, u.events, Some(e)),

@@ -55,6 +55,7 @@ impl RuleSet {
         }
         if let Some(f) = flow.as_deref_mut() {
             apply_flowints(c, f);
+            self.record_flow_vars(c, pkt, f);
         }
         if c.sig.hostbits.iter().any(|b| !matches!(b.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
         {
@@ -379,12 +380,23 @@ fn has_ip_option(mut opts: &[u8], code: Option<u8>) -> bool {
 /// Whether `f` holds for some instance of buffer `b` in this packet: the sensor's
 /// buffers, or for `ip.src` / `ip.dst` the packet's address (4 or 16 bytes).
 fn any_instance(pkt: &Packet<'_>, b: Buffer, mut f: impl FnMut(&[u8]) -> bool) -> bool {
+    instances(pkt, b).any(|d| f(&d))
+}
+
+/// The instances of buffer `b` in the packet: its application buffers, or the
+/// packet's address for `ip.src`/`ip.dst`.
+pub(super) fn instances<'p>(
+    pkt: &'p Packet<'_>,
+    b: Buffer,
+) -> impl Iterator<Item = std::borrow::Cow<'p, [u8]>> + 'p {
     let address = match b {
-        Buffer::IpSrc => crate::dataset::ip_bytes(&pkt.src),
-        Buffer::IpDst => crate::dataset::ip_bytes(&pkt.dst),
-        _ => return pkt.buffers.iter().filter(|(x, _)| *x == b).any(|(_, d)| f(d)),
+        Buffer::IpSrc => Some(crate::dataset::ip_bytes(&pkt.src)),
+        Buffer::IpDst => Some(crate::dataset::ip_bytes(&pkt.dst)),
+        _ => None,
     };
-    f(&address.0[..address.1])
+    let bufs = pkt.buffers.iter().filter(move |(x, _)| address.is_none() && *x == b);
+    let addr = address.map(|a| std::borrow::Cow::Owned(a.0[..a.1].to_vec()));
+    bufs.map(|(_, d)| std::borrow::Cow::Borrowed(*d)).chain(addr)
 }
 
 /// The `flowint` conditions of `c` on the flow's variables, in rule order. A rule with

@@ -17,6 +17,11 @@ pub struct FlowState {
     pub alerted: bool,
     /// `tag:session`: what is left of the session's tag.
     pub(super) session_tag: Option<crate::signature::tag::TagBudget>,
+    /// The last entropy measured of each buffer by an `entropy` keyword of a rule that
+    /// matched, by the buffer's EVE name (`file_data`).
+    pub(super) entropy: Vec<(String, f64)>,
+    /// Flow variables set by `pcre` captures (`flow:name`), in the order first set.
+    pub(super) vars: Vec<(String, Vec<u8>)>,
 }
 
 /// The map from one rule set's rule and flowbit indices to another's (see
@@ -56,6 +61,13 @@ impl FlowState {
             .into_iter()
             .filter_map(|(r, e)| m.rule(r).map(|n| (n, e)))
             .collect();
+    }
+
+    /// The ids of the flowbits set, in order.
+    pub(super) fn set_bits(&self) -> impl Iterator<Item = u32> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, word)| {
+            (0..64u32).filter(move |b| word >> b & 1 == 1).map(move |b| w as u32 * 64 + b)
+        })
     }
 
     pub(super) fn bit(&self, i: u32) -> bool {

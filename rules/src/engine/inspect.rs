@@ -562,6 +562,13 @@ impl<'a> Inspector<'a> {
                     Step::Discontinue
                 }
             }
+            PayloadMatch::Entropy(e) => {
+                if e.matches(self.buf) {
+                    self.match_from(i + 1, prev_end, span)
+                } else {
+                    Step::Discontinue
+                }
+            }
             PayloadMatch::Number(cmps) => {
                 // The number after what matched before (`id=` of a setting), usually the
                 // whole buffer.

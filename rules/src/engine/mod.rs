@@ -8,6 +8,7 @@
 
 mod compile;
 mod evaluate;
+mod flow_meta;
 mod flow_state;
 pub mod hostbits;
 mod inspect;

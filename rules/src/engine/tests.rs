@@ -651,3 +651,43 @@ fn relative_isdataat_follows_a_legacy_modifier_content_into_its_buffer() {
     assert_eq!(run(&mut det, b"/fix_this12"), vec![2]);
     assert_eq!(run(&mut det, b"/fix_this1234567890ab"), vec![1]);
 }
+
+#[test]
+fn flow_metadata_has_traffic_flowbits_flowints_and_entropy() {
+    let rs = set(&[
+        r#"alert tcp any any -> any any (content:"GET"; flowbits:set,traffic/id/mozilla; flowbits:set,traffic/label/web; flowbits:set,seen; flowint:hits,+,1; noalert; sid:1;)"#,
+        r#"alert http any any -> any any (file.data; entropy: value > 0.5; sid:2;)"#,
+        r#"alert http any any -> any any (file.data; entropy: offset 2, value >= 0; sid:3;)"#,
+        r#"alert http any any -> any any (http.user_agent; pcre:"/^(.*)\/(\d+\.\d+)/G, flow:key,flow:value"; sid:4;)"#,
+    ]);
+    let mut det = rs.detector();
+    let mut f = FlowState::default();
+    assert!(rs.flow_metadata(&f).is_empty());
+    let bufs: [(Buffer, &[u8]); 2] =
+        [(Buffer::FileData, b"aaabab"), (Buffer::HttpUserAgent, b"Mozilla/5.0 (X11)")];
+    let mut p = pkt(b"GET / HTTP/1.1\r\n\r\n");
+    p.app_proto = Some(AppProto::Http);
+    p.flow = Some(FlowView { to_server: true, established: true });
+    p.buffers = &bufs;
+    assert_eq!(sids(&rs, &mut det, &p, &mut f), vec![2, 3, 4]);
+    // The last entropy measured of file.data: "abab" (offset 2), one bit per byte.
+    // Pcre captures in order; capture variables of packets are refused, not dropped.
+    for bad in ["pkt:key", "flow:", "key", "flow:a,flow:b,flow:c"] {
+        let rule = format!(r#"alert http any any -> any any (pcre:"/(a)(b)/, {bad}"; sid:9;)"#);
+        let origin = Origin { file: "t".into(), line: 1 };
+        assert!(Signature::parse(&rule, &Vars::default(), origin).is_err(), "{bad}");
+    }
+    let m = serde_json::Value::Object(rs.flow_metadata(&f));
+    assert_eq!(
+        m,
+        serde_json::json!({
+            "traffic": {"id": ["mozilla"], "label": ["web"]},
+            "metadata": {
+                "flowbits": ["seen"],
+                "flowvars": [{"key": "Mozilla"}, {"value": "5.0"}],
+                "flowints": {"hits": 1},
+                "entropy": {"file_data": 1.0},
+            },
+        })
+    );
+}

@@ -1,11 +1,10 @@
 //! Parsers of the keywords whose values have a grammar of their own: `byte_test`,
-//! `byte_jump`, `byte_extract`, `pcre`, `flow`, `flowbits`, `threshold` and
+//! `byte_jump`, `byte_extract`, `flow`, `flowbits`, `threshold` and
 //! `detection_filter`, `flags`, `fragbits`, `ip_proto`.
 
-use super::content::unquote;
 use super::keywords::{
     ByteCmp, ByteOp, ByteRead, EventKind, FlagMode, FlowCond, HashList, HeaderCheck, MathOp,
-    NumCmp, PayloadMatch, Pcre, StreamSide, Threshold, ThresholdKind, Track, Value,
+    NumCmp, PayloadMatch, StreamSide, Threshold, ThresholdKind, Track, Value,
 };
 use super::{Buffer, ParseError, Signature};
 
@@ -342,83 +341,6 @@ pub(super) fn parse_ip_proto(s: &str) -> Result<NumCmp, ParseError> {
         other => other.to_string(),
     };
     NumCmp::parse("ip_proto", &format!("{prefix}{num}"), 255)
-}
-
-/// A pcre and the buffer its HTTP flag names, if any.
-pub(super) fn parse_pcre(v: &str) -> Result<(PayloadMatch, Option<Buffer>), ParseError> {
-    let (negated, inner) = unquote("pcre", v)?;
-    let body = inner.strip_prefix('/').ok_or_else(|| {
-        ParseError::invalid("pcre", format!("expected `/regex/flags`, got `{inner}`"))
-    })?;
-    let slash = body
-        .rfind('/')
-        .ok_or_else(|| ParseError::invalid("pcre", format!("no closing `/` in `{inner}`")))?;
-    let (re, flags) = (&body[..slash], &body[slash + 1..]);
-    let mut b = pcre2::bytes::RegexBuilder::new();
-    b.jit_if_available(true);
-    let mut relative = false;
-    let mut anchored = false;
-    let mut ungreedy = false;
-    let mut dollar_endonly = false;
-    let mut limits = true;
-    let mut buffer = None;
-    for f in flags.chars() {
-        match f {
-            'i' => {
-                b.caseless(true);
-            }
-            's' => {
-                b.dotall(true);
-            }
-            'm' => {
-                b.multi_line(true);
-            }
-            'x' => {
-                b.extended(true);
-            }
-            'A' => anchored = true,
-            'E' => dollar_endonly = true,
-            'G' => ungreedy = true,
-            'R' => relative = true,
-            'B' => {}
-            'O' => limits = false,
-            f if Buffer::from_pcre_flag(f).is_some() => {
-                let b = Buffer::from_pcre_flag(f);
-                if buffer.is_some() && buffer != b {
-                    return Err(ParseError::invalid("pcre", "two HTTP buffer flags"));
-                }
-                buffer = b;
-            }
-            other => {
-                return Err(ParseError::invalid("pcre", format!("unknown pcre flag `{other}`")))
-            }
-        }
-    }
-    // Suricata's default limits (pcre match-limit 3500, recursion 1500), set in the pattern
-    // itself so that they hold with and without JIT.
-    let mut pattern = String::new();
-    if limits {
-        pattern.push_str("(*LIMIT_MATCH=3500)(*LIMIT_DEPTH=1500)");
-    }
-    if ungreedy {
-        pattern.push_str("(?U)");
-    }
-    let mut core = re.replace("\\;", ";");
-    if dollar_endonly && core.ends_with('$') && !core.ends_with("\\$") {
-        core.pop();
-        core.push_str("\\z");
-    }
-    if anchored {
-        pattern.push_str("\\A(?:");
-        pattern.push_str(&core);
-        pattern.push(')');
-    } else {
-        pattern.push_str(&core);
-    }
-    let regex = b
-        .build(&pattern)
-        .map_err(|e| ParseError::invalid("pcre", format!("`{re}` does not compile: {e}")))?;
-    Ok((PayloadMatch::Pcre(Pcre { regex, negated, relative, source: inner.to_string() }), buffer))
 }
 
 pub(super) fn parse_flow(sig: &mut Signature, v: &str) -> Result<(), ParseError> {

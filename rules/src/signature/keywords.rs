@@ -150,6 +150,8 @@ pub struct Pcre {
     pub negated: bool,
     pub relative: bool,
     pub source: String,
+    /// The flow variable each capture group is stored in, by group (`flow:name`).
+    pub captures: Vec<String>,
 }
 
 /// One payload inspection step, in rule order.
@@ -164,6 +166,8 @@ pub enum PayloadMatch {
     },
     /// The size of the whole buffer.
     Bsize(NumCmp),
+    /// `entropy`: the Shannon entropy of (a window of) the buffer.
+    Entropy(super::entropy::EntropyCheck),
     /// The buffer holds a decimal number that satisfies one of the comparisons
     /// (`dce_opnum:1,3-5`, `smb.version:2`).
     Number(Vec<NumCmp>),
@@ -263,7 +267,10 @@ impl PayloadMatch {
             PayloadMatch::Content(c) => c.is_relative(),
             PayloadMatch::Pcre(p) => p.relative,
             PayloadMatch::IsDataAt { relative, .. } => *relative,
-            PayloadMatch::Bsize(_) | PayloadMatch::Number(_) | PayloadMatch::Dataset(_) => false,
+            PayloadMatch::Bsize(_)
+            | PayloadMatch::Number(_)
+            | PayloadMatch::Dataset(_)
+            | PayloadMatch::Entropy(_) => false,
             PayloadMatch::Base64Decode { relative, .. } => *relative,
             PayloadMatch::Byte(ByteOp::Test { read, .. })
             | PayloadMatch::Byte(ByteOp::Jump { read, .. })

@@ -8,8 +8,8 @@ use super::bits::{parse_flowbits, parse_flowint, parse_hostbits};
 use super::content::{decode_pattern, decode_text, unquote};
 use super::keyword_parsers::{
     need, no_value, parse_base64_decode, parse_byte_math, parse_byte_op, parse_event,
-    parse_file_hash, parse_flow, parse_fragbits, parse_ip_proto, parse_ipopts, parse_pcre,
-    parse_small, parse_stream_size, parse_tcp_flags, parse_threshold, parse_u32,
+    parse_file_hash, parse_flow, parse_fragbits, parse_ip_proto, parse_ipopts, parse_small,
+    parse_stream_size, parse_tcp_flags, parse_threshold, parse_u32,
 };
 use super::keywords::{Content, HeaderCheck, NumCmp, PayloadMatch, Target, Value};
 use super::unsupported::KNOWN_UNSUPPORTED;
@@ -420,7 +420,7 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                 }
             }
             "pcre" => {
-                let (m, buffer) = parse_pcre(need(name, value)?)?;
+                let (m, buffer) = super::pcre::parse_pcre(need(name, value)?)?;
                 match buffer {
                     Some(b) if current != Buffer::Payload && b != current => {
                         return Err(ParseError::invalid(
@@ -564,6 +564,10 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
             "stream_size" => sig.header_checks.push(parse_stream_size(name, need(name, value)?)?),
             // Which keyword the engine prefilters on: a performance hint, no meaning.
             "prefilter" => no_value(name, value)?,
+            "entropy" => {
+                let check = super::entropy::EntropyCheck::parse(name, need(name, value)?)?;
+                list_mut(sig, current).push(PayloadMatch::Entropy(check));
+            }
             "vlan.id" => sig.header_checks.push(super::vlan::parse_vlan_id(name, value)?),
             "vlan.layers" => sig.header_checks.push(super::vlan::parse_vlan_layers(name, value)?),
             "flow" => parse_flow(sig, need(name, value)?)?,

@@ -126,7 +126,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     "icmpv6.mtu",
     "tcp.mss",
     "luaxform",
-    "entropy",
     "config",
     "transform",
     "frame",

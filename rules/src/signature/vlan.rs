@@ -56,7 +56,11 @@ pub fn vlan_id_matches(ids: &[u16], cmp: NumCmp, layer: VlanLayer) -> bool {
         VlanLayer::Any => ids.iter().any(test),
         VlanLayer::All => !ids.is_empty() && ids.iter().all(test),
         VlanLayer::Index(i) => {
-            let at = if i < 0 { ids.len().checked_sub(i.unsigned_abs() as usize) } else { Some(i as usize) };
+            let at = if i < 0 {
+                ids.len().checked_sub(i.unsigned_abs() as usize)
+            } else {
+                Some(i as usize)
+            };
             at.and_then(|at| ids.get(at)).is_some_and(test)
         }
     }

@@ -53,6 +53,9 @@ pub struct FlowEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<&'static str>,
     pub flow: FlowBody,
+    /// What detection recorded on the flow: `traffic` and `metadata`, when not empty.
+    #[serde(flatten)]
+    pub detection: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<TcpBody>,
     #[serde(skip_serializing_if = "Option::is_none")]

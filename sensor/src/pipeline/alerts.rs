@@ -33,6 +33,7 @@ impl Sensor {
         if !vlans.is_empty() {
             app_metadata.insert("vlan".into(), vlans.into());
         }
+        app_metadata.extend(m.detection.iter().map(|(k, v)| (k.clone(), v.clone())));
         // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
         let tunnel = self.tunnel.as_ref().filter(|_| m.pcap_cnt.is_some());
         if let Some(t) = tunnel {
@@ -198,4 +199,6 @@ pub(super) struct AlertMeta {
     pub(super) to_server: bool,
     /// The VLAN ids, outer first, 0 after the last.
     pub(super) vlan: [u16; 3],
+    /// The flow's `traffic` and `metadata` (flowbits, flowints, entropy), if any.
+    pub(super) detection: serde_json::Map<String, serde_json::Value>,
 }

@@ -69,6 +69,8 @@ impl Sensor {
             icmp: None,
             to_server: true,
             vlan: at.vlan,
+            // Outside any flow: nothing recorded.
+            detection: Default::default(),
         };
         self.write_alerts(&hits, &meta, None, None, None, sink)
     }

@@ -61,6 +61,7 @@ impl Sensor {
                         icmp: None,
                         to_server,
                         vlan: f.vlan,
+                        detection: self.rules.flow_metadata(&f.detect),
                     };
                     let tx = insp.meta.as_ref().and_then(|m| m.json());
                     let tx = tx.as_ref().map(|(k, v)| (*k, v));
@@ -133,6 +134,7 @@ impl Sensor {
                 reason: reason.as_str(),
                 alerted: f.detect.alerted,
             },
+            detection: self.rules.flow_metadata(&f.detect),
             tcp: f
                 .tcp
                 .as_ref()

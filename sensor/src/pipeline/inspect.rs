@@ -159,6 +159,10 @@ impl Sensor {
                 icmp,
                 to_server: look.to_server,
                 vlan: l3.vlan,
+                detection: match self.flows.get(slot) {
+                    Some(f) => self.rules.flow_metadata(&f.detect),
+                    None => Default::default(),
+                },
             };
             self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
         }
