@@ -96,8 +96,13 @@ mod tests {
 
     #[test]
     fn too_many_and_too_small() {
+        // Three layers are decoded, as Suricata; a fourth is too many.
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x81, 0, 0, 1, 0x81, 0, 0, 2, 0x81, 0, 0, 3, 0x08, 0]);
+        assert_eq!(decode(&f).unwrap(), (0x0800, [1, 2, 3], &[][..]));
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x81, 0, 0, 1, 0x81, 0, 0, 2, 0x81, 0, 0, 3, 0x81, 0, 0, 4]);
+        f.extend_from_slice(&[0x08, 0]);
         assert_eq!(decode(&f).unwrap_err(), DecodeError::VlanTooManyLayers);
         assert_eq!(decode(&[0; 13]).unwrap_err(), DecodeError::EthernetTooSmall);
         let mut g = vec![0u8; 12];
