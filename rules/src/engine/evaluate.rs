@@ -383,20 +383,35 @@ fn any_instance(pkt: &Packet<'_>, b: Buffer, mut f: impl FnMut(&[u8]) -> bool) -
     instances(pkt, b).any(|d| f(&d))
 }
 
+/// One instance of a buffer: bytes the sensor gave, or a packet address held inline
+/// (no allocation on the matching path).
+pub(super) enum Instance<'p> {
+    Buffer(&'p [u8]),
+    Address([u8; 16], usize),
+}
+
+impl std::ops::Deref for Instance<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Instance::Buffer(b) => b,
+            Instance::Address(a, n) => &a[..*n],
+        }
+    }
+}
+
 /// The instances of buffer `b` in the packet: its application buffers, or the
 /// packet's address for `ip.src`/`ip.dst`.
-pub(super) fn instances<'p>(
-    pkt: &'p Packet<'_>,
-    b: Buffer,
-) -> impl Iterator<Item = std::borrow::Cow<'p, [u8]>> + 'p {
+pub(super) fn instances<'p>(pkt: &'p Packet<'_>, b: Buffer) -> impl Iterator<Item = Instance<'p>> {
     let address = match b {
         Buffer::IpSrc => Some(crate::dataset::ip_bytes(&pkt.src)),
         Buffer::IpDst => Some(crate::dataset::ip_bytes(&pkt.dst)),
         _ => None,
     };
     let bufs = pkt.buffers.iter().filter(move |(x, _)| address.is_none() && *x == b);
-    let addr = address.map(|a| std::borrow::Cow::Owned(a.0[..a.1].to_vec()));
-    bufs.map(|(_, d)| std::borrow::Cow::Borrowed(*d)).chain(addr)
+    let addr = address.map(|(a, n)| Instance::Address(a, n));
+    bufs.map(|(_, d)| Instance::Buffer(d)).chain(addr)
 }
 
 /// The `flowint` conditions of `c` on the flow's variables, in rule order. A rule with
@@ -453,12 +468,6 @@ fn apply_flowints(c: &Compiled, f: &mut FlowState) {
     }
 }
 
-/// The packet's VLAN ids, outer first.
-fn vlan_ids<'p>(p: &'p Packet<'_>) -> &'p [u16] {
-    let n = p.vlan.iter().position(|v| *v == 0).unwrap_or(p.vlan.len());
-    &p.vlan[..n]
-}
-
 fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
     match h {
         HeaderCheck::IcmpType(n) => p.icmp.is_some_and(|i| n.matches(i.itype as u64)),
@@ -477,10 +486,14 @@ fn header_check(h: &HeaderCheck, p: &Packet<'_>) -> bool {
             StreamSide::Both => cmp.matches(c) && cmp.matches(s),
             StreamSide::Either => cmp.matches(c) || cmp.matches(s),
         }),
-        HeaderCheck::VlanId { cmp, layer } => {
-            crate::signature::vlan::vlan_id_matches(vlan_ids(p), *cmp, *layer)
+        HeaderCheck::VlanId { cmp, layer } => crate::signature::vlan::vlan_id_matches(
+            crate::signature::vlan::layers(&p.vlan),
+            *cmp,
+            *layer,
+        ),
+        HeaderCheck::VlanLayers(cmp) => {
+            cmp.matches(crate::signature::vlan::layers(&p.vlan).len() as u64)
         }
-        HeaderCheck::VlanLayers(cmp) => cmp.matches(vlan_ids(p).len() as u64),
         HeaderCheck::TcpWindow { value, negated } => {
             p.tcp.is_some_and(|t| (t.window == *value) != *negated)
         }

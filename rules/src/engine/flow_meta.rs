@@ -33,9 +33,9 @@ fn capturing(items: &[PayloadMatch]) -> impl Iterator<Item = &crate::signature::
 }
 
 /// Stores the groups `p` captures in the first of `data` it matches.
-fn store_captures<'d>(
+fn store_captures<D: std::ops::Deref<Target = [u8]>>(
     p: &crate::signature::Pcre,
-    data: impl Iterator<Item = std::borrow::Cow<'d, [u8]>>,
+    data: impl Iterator<Item = D>,
     f: &mut FlowState,
 ) {
     for d in data {
@@ -77,18 +77,13 @@ impl RuleSet {
             f.set_entropy("payload", e.entropy_of(pkt.payload));
         }
         for p in capturing(&c.sig.payload) {
-            let stream = pkt.stream.map(|s| std::borrow::Cow::Borrowed(s.data));
-            let payload = std::iter::once(std::borrow::Cow::Borrowed(pkt.payload));
-            store_captures(p, stream.into_iter().chain(payload), f);
+            let stream = pkt.stream.map(|s| s.data);
+            store_captures(p, stream.into_iter().chain([pkt.payload]), f);
         }
         for list in &c.sig.buffers {
             for p in capturing(&list.matches) {
                 let data = instances(pkt, list.buffer);
-                store_captures(
-                    p,
-                    data.map(|d| Transform::apply_all(&list.transforms, &d).into()),
-                    f,
-                );
+                store_captures(p, data.map(|d| Transform::apply_all(&list.transforms, &d)), f);
             }
             let mut checks = entropy_checks(&list.matches).peekable();
             if checks.peek().is_none() {

@@ -49,6 +49,12 @@ pub(super) fn parse_vlan_layers(
     Ok(HeaderCheck::VlanLayers(NumCmp::parse(name, need(name, value)?, 3)?))
 }
 
+/// The VLAN ids of a packet or flow held as three slots, 0 after the last layer.
+pub fn layers(ids: &[u16; 3]) -> &[u16] {
+    let n = ids.iter().position(|v| *v == 0).unwrap_or(ids.len());
+    &ids[..n]
+}
+
 /// Whether the VLAN ids `ids` (outer first) pass `vlan.id`.
 pub fn vlan_id_matches(ids: &[u16], cmp: NumCmp, layer: VlanLayer) -> bool {
     let test = |v: &u16| cmp.matches(u64::from(*v));

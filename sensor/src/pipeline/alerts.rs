@@ -29,7 +29,7 @@ impl Sensor {
         if let Some((k, v)) = tx {
             app_metadata.insert(k.to_string(), v.clone());
         }
-        let vlans: Vec<u16> = m.vlan.iter().copied().take_while(|v| *v != 0).collect();
+        let vlans = gatewatch_rules::signature::vlan::layers(&m.vlan);
         if !vlans.is_empty() {
             app_metadata.insert("vlan".into(), vlans.into());
         }

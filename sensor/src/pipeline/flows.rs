@@ -113,7 +113,8 @@ impl Sensor {
             timestamp: timestamp(f.start_us),
             flow_id: f.id,
             event_type: "flow",
-            vlan: (f.vlan[0] != 0).then(|| f.vlan.iter().copied().filter(|v| *v != 0).collect()),
+            vlan: Some(gatewatch_rules::signature::vlan::layers(&f.vlan).to_vec())
+                .filter(|v| !v.is_empty()),
             src_ip: ip_text(&f.client.0),
             src_port: has_ports.then_some(f.client.1),
             dest_ip: ip_text(&f.server.0),
