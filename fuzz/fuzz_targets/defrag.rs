@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             ip_id: 0,
             frag_bits: 0,
             fragment: Some(frag),
-            vlan: [0, 0],
+            vlan: [0, 0, 0],
             header: &[],
             payload,
             events: DecodeEvents::default(),
