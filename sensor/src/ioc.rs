@@ -71,6 +71,16 @@ pub fn record_hits<'a>(set: &'a IocSet, record: &Record) -> Vec<IocHit<'a>> {
         | Record::Krb5(_)
         | Record::Rdp(_)
         | Record::Sip(_)
+        | Record::Mqtt(_)
+        | Record::Ntp(_)
+        | Record::Tftp(_)
+        | Record::Snmp(_)
+        | Record::Dhcp(_)
+        | Record::Quic(_)
+        | Record::Rfb(_)
+        | Record::Websocket(_)
+        | Record::Ike(_)
+        | Record::Anomaly(_)
         | Record::Packet(_) => {}
     }
     hits

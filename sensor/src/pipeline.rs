@@ -334,6 +334,7 @@ impl Sensor {
             L2Kind::Sll => d.sll += 1,
             L2Kind::Null => d.null += 1,
             L2Kind::Raw => d.raw += 1,
+            L2Kind::Chdlc => d.chdlc += 1,
         }
         let l3 = match decoded {
             Decoded::Ip(l3) => l3,

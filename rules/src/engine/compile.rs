@@ -305,5 +305,6 @@ pub(crate) fn proto_class_matches(proto: Proto, class: usize) -> bool {
         Proto::Tcp => class == 0,
         Proto::Udp => class == 1,
         Proto::Icmp | Proto::Icmpv6 => class == 2,
+        Proto::Sctp => class == 3,
     }
 }

@@ -35,6 +35,42 @@ pub(super) const KEYWORDS: &[&str] = &[
     "http2.window",
     "http2.size_update",
     "http2.settings",
+    "ntp.version",
+    "ntp.stratum",
+    "ntp.mode",
+    "snmp.version",
+    "snmp.pdu_type",
+    "dhcp.leasetime",
+    "dhcp.renewal_time",
+    "dhcp.rebinding_time",
+    "ftp.dynamic_port",
+    "ike.exchtype",
+    "ike.key_exchange_payload_length",
+    "ike.nonce_payload_length",
+    "rfb.sectype",
+    "rfb.secresult",
+    "websocket.opcode",
+    "websocket.flags",
+    "websocket.mask",
+    "mqtt.type",
+    "mqtt.flags",
+    "mqtt.qos",
+    "mqtt.protocol_version",
+    "mqtt.reason_code",
+    "mqtt.connack.session_present",
+    "mqtt.connect.flags",
+];
+
+/// NTP modes by number (RFC 5905 §7.3), without `_` as [`named_number`] compares.
+const NTP_MODES: [&str; 8] = [
+    "RESERVED",
+    "SYMMETRICACTIVE",
+    "SYMMETRICPASSIVE",
+    "CLIENT",
+    "SERVER",
+    "BROADCAST",
+    "CONTROL",
+    "PRIVATE",
 ];
 
 /// Adds keyword `kw` (written `name`, with `value`) to the rule.
@@ -73,9 +109,40 @@ pub(super) fn apply(
             c.nocase = b == Buffer::TlsCertFingerprint;
             list_mut(sig, b).push(PayloadMatch::Content(c));
         }
-        "dce_opnum" | "dcerpc.opnum" | "smb.version" | "krb5_msg_type" | "krb5_err_code"
-        | "dns.opcode" | "dns.rrtype" | "filesize" | "tls.cert_chain_len" => {
+        "dce_opnum"
+        | "dcerpc.opnum"
+        | "smb.version"
+        | "krb5_msg_type"
+        | "krb5_err_code"
+        | "dns.opcode"
+        | "dns.rrtype"
+        | "filesize"
+        | "tls.cert_chain_len"
+        | "ntp.version"
+        | "ntp.stratum"
+        | "snmp.version"
+        | "snmp.pdu_type"
+        | "dhcp.leasetime"
+        | "dhcp.renewal_time"
+        | "dhcp.rebinding_time"
+        | "ftp.dynamic_port"
+        | "rfb.sectype"
+        | "ike.exchtype"
+        | "ike.key_exchange_payload_length"
+        | "ike.nonce_payload_length" => {
             let b = match kw {
+                "ike.exchtype" => Buffer::IkeExchType,
+                "ike.key_exchange_payload_length" => Buffer::IkeKeyExchangeLen,
+                "ike.nonce_payload_length" => Buffer::IkeNonceLen,
+                "rfb.sectype" => Buffer::RfbSecType,
+                "ftp.dynamic_port" => Buffer::FtpDynamicPort,
+                "dhcp.leasetime" => Buffer::DhcpLeaseTime,
+                "dhcp.renewal_time" => Buffer::DhcpRenewalTime,
+                "dhcp.rebinding_time" => Buffer::DhcpRebindingTime,
+                "ntp.version" => Buffer::NtpVersion,
+                "ntp.stratum" => Buffer::NtpStratum,
+                "snmp.version" => Buffer::SnmpVersion,
+                "snmp.pdu_type" => Buffer::SnmpPduType,
                 "filesize" => Buffer::FileSize,
                 "tls.cert_chain_len" => Buffer::TlsCertChainLen,
                 "dns.opcode" => Buffer::DnsOpcode,
@@ -90,6 +157,43 @@ pub(super) fn apply(
                 .map(|item| NumCmp::parse(name, item, u32::MAX as u64))
                 .collect::<Result<Vec<_>, _>>()?;
             list_mut(sig, b).push(PayloadMatch::Number(cmps));
+        }
+        "rfb.secresult" => {
+            // `ok`, `fail`, `toomany`, `unknown` (any other value) or a number; `!` negates.
+            let v = need(name, value)?.trim();
+            let (negated, word) = match v.strip_prefix('!') {
+                Some(w) => (true, w.trim()),
+                None => (false, v),
+            };
+            let cmp =
+                match word.to_ascii_lowercase().as_str() {
+                    "ok" => NumCmp::Eq(0),
+                    "fail" => NumCmp::Eq(1),
+                    "toomany" => NumCmp::Eq(2),
+                    "unknown" => NumCmp::Ge(3),
+                    n => NumCmp::Eq(n.parse().map_err(|_| {
+                        ParseError::invalid(name, format!("unknown result `{word}`"))
+                    })?),
+                };
+            let cmp = match (negated, cmp) {
+                (false, c) => c,
+                (true, NumCmp::Eq(n)) => NumCmp::Ne(n),
+                (true, _) => NumCmp::Lt(3),
+            };
+            list_mut(sig, Buffer::RfbSecResult).push(PayloadMatch::Number(vec![cmp]));
+        }
+        "ntp.mode" => {
+            // A mode by name or number, `!` for any other.
+            let v = need(name, value)?.trim();
+            let (negated, word) = match v.strip_prefix('!') {
+                Some(w) => (true, w.trim()),
+                None => (false, v),
+            };
+            let n = named_number(word, &NTP_MODES)
+                .filter(|n| *n < 8)
+                .ok_or_else(|| ParseError::invalid(name, format!("unknown mode `{word}`")))?;
+            let cmp = if negated { NumCmp::Ne(n) } else { NumCmp::Eq(n) };
+            list_mut(sig, Buffer::NtpMode).push(PayloadMatch::Number(vec![cmp]));
         }
         "dce_iface" | "dcerpc.iface" => {
             let v = need(name, value)?;
@@ -127,6 +231,9 @@ pub(super) fn apply(
             list_mut(sig, Buffer::FtpMode).push(PayloadMatch::Content(exact(v.as_bytes())));
         }
         k if k.starts_with("http2.") => apply_http2(sig, k, name, value)?,
+        k if k.starts_with("mqtt.") || k.starts_with("websocket.") => {
+            super::flag_keywords::apply(sig, k, name, need(name, value)?)?
+        }
         _ => return Err(ParseError::invalid(name, "not a value keyword")),
     }
     Ok(())

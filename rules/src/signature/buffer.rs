@@ -232,6 +232,76 @@ buffers! {
     SipContentType = "sip.content_type", Either, true, ["sip.content_type"];
     SipContentLength = "sip.content_length", Either, true, ["sip.content_length"];
     SipServer = "sip.server", Either, true, ["sip.server"];
+    /// MQTT: the CONNECT's fields, the PUBLISH topic and payload, each topic of a
+    /// SUBSCRIBE or UNSUBSCRIBE.
+    MqttClientId = "mqtt.connect.clientid", Either, true, ["mqtt.connect.clientid"];
+    MqttUsername = "mqtt.connect.username", Either, true, ["mqtt.connect.username"];
+    MqttPassword = "mqtt.connect.password", Either, true, ["mqtt.connect.password"];
+    MqttWillTopic = "mqtt.connect.willtopic", Either, true, ["mqtt.connect.willtopic"];
+    MqttWillMessage = "mqtt.connect.willmessage", Either, true, ["mqtt.connect.willmessage"];
+    MqttProtocolString =
+        "mqtt.connect.protocol_string", Either, true, ["mqtt.connect.protocol_string"];
+    MqttPublishTopic = "mqtt.publish.topic", Either, true, ["mqtt.publish.topic"];
+    MqttPublishMessage = "mqtt.publish.message", Either, true, ["mqtt.publish.message"];
+    MqttSubscribeTopic = "mqtt.subscribe.topic", Either, true, ["mqtt.subscribe.topic"];
+    MqttUnsubscribeTopic = "mqtt.unsubscribe.topic", Either, true, ["mqtt.unsubscribe.topic"];
+    /// MQTT numbers in decimal, one instance per message of the transaction: its type,
+    /// fixed-header flags (retain 1, dup 8) and QoS, reason codes; the connection's
+    /// protocol version, the CONNACK's session-present bit, the CONNECT flags byte.
+    MqttType = "mqtt.type", Either, true, ["\u{0}mqtt.type"];
+    MqttFlags = "mqtt.flags", Either, true, ["\u{0}mqtt.flags"];
+    MqttQos = "mqtt.qos", Either, true, ["\u{0}mqtt.qos"];
+    MqttReasonCode = "mqtt.reason_code", Either, true, ["\u{0}mqtt.reason_code"];
+    MqttProtocolVersion = "mqtt.protocol_version", Either, true, ["\u{0}mqtt.protocol_version"];
+    MqttSessionPresent =
+        "mqtt.connack.session_present", Either, true, ["\u{0}mqtt.connack.session_present"];
+    MqttConnectFlags = "mqtt.connect.flags", Either, true, ["\u{0}mqtt.connect.flags"];
+    /// NTP: the reference identifier's four bytes; version, mode, stratum in decimal.
+    NtpReferenceId = "ntp.reference_id", Either, true, ["ntp.reference_id"];
+    NtpVersion = "ntp.version", Either, true, ["\u{0}ntp.version"];
+    NtpMode = "ntp.mode", Either, true, ["\u{0}ntp.mode"];
+    NtpStratum = "ntp.stratum", Either, true, ["\u{0}ntp.stratum"];
+    /// The file a TFTP read or write request names.
+    TftpFileName = "tftp.file_name", Request, true, ["tftp.file_name"];
+    /// SNMP v1/v2c community string; version (1, 2, 3) and PDU type in decimal.
+    SnmpCommunity = "snmp.community", Either, true, ["snmp.community"];
+    SnmpVersion = "snmp.version", Either, true, ["\u{0}snmp.version"];
+    SnmpPduType = "snmp.pdu_type", Either, true, ["\u{0}snmp.pdu_type"];
+    /// DHCP lease, renewal and rebinding times (options 51, 58, 59), in decimal.
+    DhcpLeaseTime = "dhcp.leasetime", Either, true, ["\u{0}dhcp.leasetime"];
+    DhcpRenewalTime = "dhcp.renewal_time", Either, true, ["\u{0}dhcp.renewal_time"];
+    DhcpRebindingTime = "dhcp.rebinding_time", Either, true, ["\u{0}dhcp.rebinding_time"];
+    /// The version of a QUIC long-header packet (4 bytes) and the ClientHello's SNI.
+    QuicVersion = "quic.version", Either, true, ["quic.version"];
+    QuicSni = "quic.sni", Request, true, ["quic.sni"];
+    /// The data channel port a PORT, EPRT, PASV or EPSV exchange sets, in decimal.
+    FtpDynamicPort = "ftp.dynamic_port", Either, true, ["\u{0}ftp.dynamic_port"];
+    /// RFB (VNC): the desktop name; the chosen security type and the security result
+    /// (0 ok, 1 failed, 2 too many attempts), in decimal.
+    RfbName = "rfb.name", Either, true, ["rfb.name"];
+    RfbSecType = "rfb.sectype", Either, true, ["\u{0}rfb.sectype"];
+    RfbSecResult = "rfb.secresult", Either, true, ["\u{0}rfb.secresult"];
+    /// A WebSocket frame's payload, unmasked and inflated; the frame, its header and
+    /// its data as on the wire (`frame:websocket.pdu`, `.header`, `.data`); its
+    /// opcode, flags byte (FIN 0x80, RSV1-3 0x40-0x10) and masking key in decimal.
+    WebsocketPayload = "websocket.payload", Either, true, ["websocket.payload"];
+    WebsocketPdu = "frame:websocket.pdu", Either, true, ["frame:websocket.pdu"];
+    WebsocketHeader = "frame:websocket.header", Either, true, ["frame:websocket.header"];
+    WebsocketData = "frame:websocket.data", Either, true, ["frame:websocket.data"];
+    WebsocketOpcode = "websocket.opcode", Either, true, ["\u{0}websocket.opcode"];
+    WebsocketFlags = "websocket.flags", Either, true, ["\u{0}websocket.flags"];
+    WebsocketMask = "websocket.mask", Either, true, ["\u{0}websocket.mask"];
+    /// IKE: the SPIs and vendor IDs in lowercase hex; the key exchange and nonce data,
+    /// and their lengths and the exchange type in decimal.
+    IkeInitSpi = "ike.init_spi", Either, true, ["ike.init_spi"];
+    IkeRespSpi = "ike.resp_spi", Either, true, ["ike.resp_spi"];
+    IkeVendor = "ike.vendor", Either, true, ["ike.vendor"];
+    IkeKeyExchange = "ike.key_exchange_payload", Either, true, ["ike.key_exchange_payload"];
+    IkeNonce = "ike.nonce_payload", Either, true, ["ike.nonce_payload"];
+    IkeExchType = "ike.exchtype", Either, true, ["\u{0}ike.exchtype"];
+    IkeKeyExchangeLen =
+        "ike.key_exchange_payload_length", Either, true, ["\u{0}ike.key_exchange_payload_length"];
+    IkeNonceLen = "ike.nonce_payload_length", Either, true, ["\u{0}ike.nonce_payload_length"];
 }
 
 impl Buffer {
@@ -272,6 +342,13 @@ impl Buffer {
                 | SipContentType
                 | SipContentLength
                 | SipServer
+                | IkeVendor
+                | MqttSubscribeTopic
+                | MqttUnsubscribeTopic
+                | MqttType
+                | MqttFlags
+                | MqttQos
+                | MqttReasonCode
         )
     }
 
@@ -357,6 +434,16 @@ pub enum AppProto {
     Rdp,
     /// SIP over UDP or TCP.
     Sip,
+    Mqtt,
+    Ntp,
+    Tftp,
+    Snmp,
+    Dhcp,
+    Quic,
+    Rfb,
+    Websocket,
+    /// IKEv1 and IKEv2 (`ike`, `ikev2` in a rule header).
+    Ike,
 }
 
 impl AppProto {
@@ -377,6 +464,15 @@ impl AppProto {
             "krb5" => Some(AppProto::Krb5),
             "rdp" => Some(AppProto::Rdp),
             "sip" => Some(AppProto::Sip),
+            "mqtt" => Some(AppProto::Mqtt),
+            "ntp" => Some(AppProto::Ntp),
+            "tftp" => Some(AppProto::Tftp),
+            "snmp" => Some(AppProto::Snmp),
+            "dhcp" => Some(AppProto::Dhcp),
+            "quic" => Some(AppProto::Quic),
+            "rfb" => Some(AppProto::Rfb),
+            "websocket" => Some(AppProto::Websocket),
+            "ike" | "ikev2" => Some(AppProto::Ike),
             _ => None,
         }
     }
@@ -398,6 +494,15 @@ impl AppProto {
             AppProto::Krb5 => "krb5",
             AppProto::Rdp => "rdp",
             AppProto::Sip => "sip",
+            AppProto::Mqtt => "mqtt",
+            AppProto::Ntp => "ntp",
+            AppProto::Tftp => "tftp",
+            AppProto::Snmp => "snmp",
+            AppProto::Dhcp => "dhcp",
+            AppProto::Quic => "quic",
+            AppProto::Rfb => "rfb",
+            AppProto::Websocket => "websocket",
+            AppProto::Ike => "ike",
         }
     }
 
@@ -411,6 +516,7 @@ impl AppProto {
 
     /// Protocols carried only over TCP.
     pub fn tcp_only(self) -> bool {
-        !matches!(self, AppProto::Dns | AppProto::Krb5 | AppProto::Sip)
+        use AppProto::*;
+        !matches!(self, Dns | Krb5 | Sip | Ntp | Tftp | Snmp | Dhcp | Quic | Ike)
     }
 }

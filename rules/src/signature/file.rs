@@ -198,8 +198,8 @@ mod tests {
     #[test]
     fn report_counts_and_groups() {
         let src = "alert tcp any any -> any any (msg:\"a\"; content:\"x\"; sid:1;)\n\
-                   alert mqtt any any -> any any (msg:\"b\"; sid:2;)\n\
-                   alert tcp any any -> any any (msg:\"c\"; snmp.community; content:\"x\"; sid:3;)\n\
+                   alert modbus any any -> any any (msg:\"b\"; sid:2;)\n\
+                   alert tcp any any -> any any (msg:\"c\"; pgsql.query; content:\"x\"; sid:3;)\n\
                    alert tcp any any -> any any (msg:\"d\"; foo; sid:4;)\n\
                    alert tcp any any -> any any (msg:\"e\"; content:\"x\"; sid:1; rev:2;)\n\
                    alert tcp any any -> any (sid:5;)\n";
@@ -212,8 +212,8 @@ mod tests {
         assert_eq!(rep.loaded, 1);
         assert_eq!(sigs[0].rev, 2);
         assert_eq!(rep.parsed, 4);
-        assert_eq!(rep.skipped_by_reason()["unsupported: protocol `mqtt`"], 1);
-        assert_eq!(rep.skipped_by_reason()["unsupported: keyword `snmp.community`"], 1);
+        assert_eq!(rep.skipped_by_reason()["unsupported: protocol `modbus`"], 1);
+        assert_eq!(rep.skipped_by_reason()["unsupported: keyword `pgsql.query`"], 1);
         assert_eq!(rep.skipped_by_reason()["unknown keyword `foo`"], 1);
         assert_eq!(rep.skipped_by_reason()["duplicate sid"], 1);
         let s = rep.skipped.iter().find(|s| s.sid == Some(4)).unwrap();

@@ -32,6 +32,7 @@ pub enum Proto {
     Udp,
     Icmp,
     Icmpv6,
+    Sctp,
 }
 
 impl Proto {
@@ -43,6 +44,7 @@ impl Proto {
             Proto::Udp => p == 17,
             Proto::Icmp => p == 1 || p == 58,
             Proto::Icmpv6 => p == 58,
+            Proto::Sctp => p == 132,
         }
     }
 }
@@ -62,31 +64,20 @@ const APP_PROTOS: &[&str] = &[
     "smb",
     "dcerpc",
     "nfs",
-    "ntp",
-    "dhcp",
     "krb5",
-    "snmp",
     "sip",
-    "rfb",
-    "mqtt",
     "rdp",
-    "ikev2",
-    "ike",
     "modbus",
     "dnp3",
     "enip",
-    "tftp",
     "imap",
     "pop3",
     "pgsql",
     "telnet",
-    "quic",
-    "websocket",
     "ldap",
     "doh2",
     "bittorrent-dht",
     "template",
-    "sctp",
     "pkthdr",
     "tcp-pkt",
     "tcp-stream",
@@ -196,6 +187,7 @@ pub fn parse_header<'a>(text: &'a str, vars: &Vars) -> Result<(Header<'a>, &'a s
         "udp" => Proto::Udp,
         "icmp" | "icmpv4" => Proto::Icmp,
         "icmpv6" => Proto::Icmpv6,
+        "sctp" => Proto::Sctp,
         p if super::AppProto::from_header(p).is_some() => {
             let app = super::AppProto::from_header(p);
             app_proto_supported = app;
@@ -257,8 +249,8 @@ mod tests {
         assert!(parse_header("alert tcp any any -> any (sid:1;)", &v).is_err());
         assert!(parse_header("alert tcp any any -> any any sid:1;", &v).is_err());
         assert!(parse_header("alert tcp any any -> any any (sid:1;", &v).is_err());
-        let (h, _) = parse_header("alert mqtt any any -> any any (sid:1;)", &v).unwrap();
-        assert_eq!(h.app_proto.as_deref(), Some("mqtt"));
+        let (h, _) = parse_header("alert modbus any any -> any any (sid:1;)", &v).unwrap();
+        assert_eq!(h.app_proto.as_deref(), Some("modbus"));
         let (h, _) = parse_header("alert smb any any -> any any (sid:1;)", &v).unwrap();
         assert_eq!(h.app_proto_supported, Some(crate::signature::AppProto::Smb));
         let (h, _) = parse_header("alert http any any -> any any (sid:1;)", &v).unwrap();

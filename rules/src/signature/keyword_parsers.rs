@@ -577,9 +577,12 @@ pub(super) fn parse_event(keyword: &str, v: &str) -> Result<HeaderCheck, ParseEr
     };
     let name = v.trim().to_ascii_lowercase();
     let name = match kind {
-        EventKind::Decode => name.strip_prefix("decoder.").unwrap_or(&name),
-        EventKind::Stream => name.strip_prefix("stream.").unwrap_or(&name),
-        EventKind::AppLayer => &name,
+        EventKind::Decode => name.strip_prefix("decoder.").unwrap_or(&name).to_string(),
+        EventKind::Stream => name.strip_prefix("stream.").unwrap_or(&name).to_string(),
+        // `ikev2.` names the IKE parser's events, as Suricata's protocol alias does.
+        EventKind::AppLayer => {
+            name.strip_prefix("ikev2.").map_or(name.clone(), |e| format!("ike.{e}"))
+        }
     };
     let ok = !name.is_empty()
         && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')

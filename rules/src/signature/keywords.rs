@@ -14,6 +14,8 @@ pub enum NumCmp {
     Gt(u64),
     Ge(u64),
     Range(u64, u64),
+    /// `value & mask == want` (flags: the bits of `mask` set as in `want`).
+    Mask(u64, u64),
 }
 
 impl NumCmp {
@@ -69,7 +71,7 @@ impl NumCmp {
         match self {
             NumCmp::Eq(x) | NumCmp::Le(x) => Some(x),
             NumCmp::Lt(x) | NumCmp::Range(_, x) => Some(x.saturating_sub(1)),
-            NumCmp::Ne(_) | NumCmp::Gt(_) | NumCmp::Ge(_) => None,
+            NumCmp::Ne(_) | NumCmp::Gt(_) | NumCmp::Ge(_) | NumCmp::Mask(..) => None,
         }
     }
 
@@ -82,6 +84,7 @@ impl NumCmp {
             NumCmp::Gt(x) => v > x,
             NumCmp::Ge(x) => v >= x,
             NumCmp::Range(a, b) => v > a && v < b,
+            NumCmp::Mask(mask, want) => v & mask == want,
         }
     }
 }

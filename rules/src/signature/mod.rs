@@ -13,6 +13,7 @@ pub mod classification;
 pub mod content;
 pub mod entropy;
 pub mod file;
+mod flag_keywords;
 pub mod header;
 pub mod http2;
 pub mod keyword_parsers;

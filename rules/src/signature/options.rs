@@ -163,7 +163,15 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     // The transforms since the last sticky buffer keyword.
     let mut transforms: Vec<Transform> = Vec::new();
     for (name, value) in split_options(body)? {
-        let kw = name.to_ascii_lowercase();
+        let mut kw = name.to_ascii_lowercase();
+        let mut value = value;
+        // `frame:websocket.pdu` selects a frame buffer the sensor fills.
+        if let Some(f) = value.map(str::trim).filter(|_| kw == "frame") {
+            let framed = format!("frame:{}", f.to_ascii_lowercase());
+            if Buffer::from_keyword(&framed).is_some() {
+                (kw, value) = (framed, None);
+            }
+        }
         if let Some(b) = Buffer::from_keyword(&kw) {
             let direction = match value.map(str::trim) {
                 None => None,

@@ -11,7 +11,7 @@ use super::{Buffer, ParseError, Transform};
 pub const LANGUAGE_VERSION: [u32; 3] = [8, 0, 6];
 
 /// Features of `requires: feature X` this engine has.
-const FEATURES: &[&str] = &["output::file-store"];
+const FEATURES: &[&str] = &["output::file-store", "ja3", "ja4"];
 
 /// Keywords [`super::options::apply_options`] handles itself (the others: sticky buffers, modifiers,
 /// transforms and application keywords).

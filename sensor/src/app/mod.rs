@@ -7,22 +7,31 @@
 
 pub mod dcerpc;
 pub mod der;
+pub mod dhcp;
 pub mod dns;
 pub mod expect;
 pub mod files;
 pub mod ftp;
 pub mod http;
 pub mod http2;
+pub mod ike;
 pub mod krb5;
+pub mod mqtt;
+pub mod ntp;
 pub mod parser;
+pub mod quic;
 pub mod rdp;
 pub mod records;
+pub mod rfb;
 pub mod session;
 pub mod sip;
 pub mod smb;
 pub mod smtp;
+pub mod snmp;
 pub mod ssh;
+pub mod tftp;
 pub mod tls;
+pub mod websocket;
 pub mod x509;
 
 /// Why a parser stopped.

@@ -239,18 +239,20 @@ pub struct Registration {
 
 /// The protocols over TCP, in the order their probes run: the most specific first.
 pub fn registry() -> &'static [Registration] {
-    use super::{dcerpc, dns, ftp, http, http2, krb5, rdp, sip, smb, smtp, ssh, tls};
-    static REGISTRY: [Registration; 12] = [
+    use super::{dcerpc, dns, ftp, http, http2, krb5, mqtt, rdp, rfb, sip, smb, smtp, ssh, tls};
+    static REGISTRY: [Registration; 14] = [
         http2::REGISTRATION,
         http::conn::REGISTRATION,
         tls::conn::REGISTRATION,
         ssh::REGISTRATION,
+        rfb::REGISTRATION,
         smb::REGISTRATION,
         dcerpc::REGISTRATION,
         rdp::REGISTRATION,
         dns::conn::REGISTRATION,
         krb5::REGISTRATION,
         sip::REGISTRATION,
+        mqtt::REGISTRATION,
         ftp::REGISTRATION,
         smtp::conn::REGISTRATION,
     ];

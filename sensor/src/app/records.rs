@@ -32,12 +32,48 @@ pub enum Record {
     Krb5(Krb5Record),
     Rdp(RdpRecord),
     Sip(super::sip::SipRecord),
+    Mqtt(super::mqtt::MqttRecord),
+    Ntp(super::ntp::NtpRecord),
+    Tftp(super::tftp::TftpRecord),
+    Snmp(super::snmp::SnmpRecord),
+    Dhcp(super::dhcp::DhcpRecord),
+    Quic(super::quic::QuicRecord),
+    Rfb(super::rfb::RfbRecord),
+    Websocket(super::websocket::WebsocketRecord),
+    Ike(super::ike::IkeRecord),
+    /// An anomaly a protocol parser found (`app-layer-event`), as Suricata logs it.
+    Anomaly(AnomalyRecord),
     /// `smtp` and `email`, side by side as Suricata writes them.
     #[serde(untagged)]
     Smtp(SmtpEvent),
     /// A packet logged because a rule tagged its session or host (`tag`).
     #[serde(untagged)]
     Packet(TaggedPacket),
+}
+
+/// EVE `anomaly` of an application-layer event: `{"app_proto": "mqtt", "type":
+/// "applayer", "event": "missing_connect", "layer": "proto_parser"}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AnomalyRecord {
+    pub app_proto: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub event: String,
+    pub layer: &'static str,
+}
+
+impl AnomalyRecord {
+    /// The record of app-layer event `name` (`mqtt.missing_connect`). Events of the
+    /// parsers Suricata writes in C (HTTP, TLS, SMTP) are named in upper case there.
+    pub fn app_layer(name: &'static str) -> AnomalyRecord {
+        let (proto, event) = name.split_once('.').unwrap_or(("", name));
+        let proto: &'static str = &name[..proto.len()];
+        let event = match proto {
+            "http" | "tls" | "smtp" => event.to_ascii_uppercase(),
+            _ => event.to_string(),
+        };
+        AnomalyRecord { app_proto: proto, kind: "applayer", event, layer: "proto_parser" }
+    }
 }
 
 /// EVE `packet`: the whole frame, base64, with its link type.
@@ -69,6 +105,16 @@ impl Record {
             Record::Krb5(_) => "krb5",
             Record::Rdp(_) => "rdp",
             Record::Sip(_) => "sip",
+            Record::Mqtt(_) => "mqtt",
+            Record::Ntp(_) => "ntp",
+            Record::Tftp(_) => "tftp",
+            Record::Snmp(_) => "snmp",
+            Record::Dhcp(_) => "dhcp",
+            Record::Quic(_) => "quic",
+            Record::Rfb(_) => "rfb",
+            Record::Websocket(_) => "websocket",
+            Record::Ike(_) => "ike",
+            Record::Anomaly(_) => "anomaly",
             Record::Packet(_) => "packet",
         }
     }
@@ -81,9 +127,12 @@ impl Record {
             Record::Smb(s) => Some(s.tx_id),
             Record::Dcerpc(d) => Some(d.tx_id),
             Record::Ftp(f) => Some(f.tx_id),
+            Record::Mqtt(m) => Some(m.tx_id),
             Record::Dns(_) | Record::Fileinfo(_) | Record::Tls(_) | Record::Ssh(_) => None,
             Record::FtpData(_) | Record::Krb5(_) | Record::Rdp(_) | Record::Sip(_) => None,
-            Record::Packet(_) => None,
+            Record::Ntp(_) | Record::Tftp(_) | Record::Snmp(_) | Record::Dhcp(_) => None,
+            Record::Quic(_) | Record::Rfb(_) | Record::Websocket(_) | Record::Ike(_) => None,
+            Record::Packet(_) | Record::Anomaly(_) => None,
         }
     }
 

@@ -15,6 +15,7 @@ impl LinkType {
     pub const NULL: LinkType = LinkType(0);
     pub const ETHERNET: LinkType = LinkType(1);
     pub const RAW: LinkType = LinkType(101);
+    pub const C_HDLC: LinkType = LinkType(104);
     pub const LOOP: LinkType = LinkType(108);
     pub const LINUX_SLL: LinkType = LinkType(113);
     pub const IPV4: LinkType = LinkType(228);

@@ -9,6 +9,8 @@ pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
+pub mod nsh;
+pub mod sctp;
 pub mod sll;
 pub mod tcp;
 pub mod tunnel;
@@ -28,6 +30,13 @@ pub enum DecodeError {
     VlanTooManyLayers,
     SllTooSmall,
     NullTooSmall,
+    ChdlcTooSmall,
+    NshTooSmall,
+    NshUnsupportedVersion,
+    NshBadHeaderLength,
+    NshUnsupportedType,
+    NshUnknownPayload,
+    SctpTooSmall,
     Ipv4TooSmall,
     Ipv4WrongVersion,
     Ipv4HlenTooSmall,
@@ -61,6 +70,13 @@ impl DecodeError {
             VlanTooManyLayers => "vlan.too_many_layers",
             SllTooSmall => "sll.pkt_too_small",
             NullTooSmall => "null.pkt_too_small",
+            ChdlcTooSmall => "chdlc.pkt_too_small",
+            NshTooSmall => "nsh.header_too_small",
+            NshUnsupportedVersion => "nsh.unsupported_version",
+            NshBadHeaderLength => "nsh.bad_header_length",
+            NshUnsupportedType => "nsh.unsupported_type",
+            NshUnknownPayload => "nsh.unknown_payload",
+            SctpTooSmall => "sctp.pkt_too_small",
             Ipv4TooSmall => "ipv4.pkt_too_small",
             Ipv4WrongVersion => "ipv4.wrong_ip_version",
             Ipv4HlenTooSmall => "ipv4.hlen_too_small",
@@ -238,6 +254,8 @@ pub enum L2Kind {
     Sll,
     Null,
     Raw,
+    /// Cisco HDLC.
+    Chdlc,
 }
 
 /// Result of link + network decoding: an IP packet, or a frame that is valid but not IP
@@ -250,7 +268,17 @@ pub enum Decoded<'a> {
 
 /// Decodes link and network layers.
 pub fn decode_l3(link: LinkType, data: &[u8]) -> Result<(L2Kind, Decoded<'_>), DecodeError> {
-    let (l2, ethertype, vlan, rest) = link_layer(link, data)?;
+    let (l2, mut ethertype, mut vlan, mut rest) = link_layer(link, data)?;
+    // Service headers (NSH) before the network layer, maybe around an Ethernet frame.
+    for _ in 0..4 {
+        if ethertype != nsh::ETHERTYPE_NSH {
+            break;
+        }
+        (ethertype, rest) = nsh::decode(rest)?;
+        if ethertype == nsh::ETHERTYPE_ETHERNET {
+            (ethertype, vlan, rest) = ethernet::decode(rest)?;
+        }
+    }
     match ethertype {
         ethernet::ETHERTYPE_IPV4 => ipv4::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
         ethernet::ETHERTYPE_IPV6 => ipv6::decode(rest, vlan).map(|l3| (l2, Decoded::Ip(l3))),
@@ -276,6 +304,14 @@ fn link_layer(link: LinkType, data: &[u8]) -> Result<LinkLayer<'_>, DecodeError>
             let (et, rest) = sll::decode_sll2(data)?;
             let (et, vlan, rest) = ethernet::strip_vlans(et, rest)?;
             (L2Kind::Sll, et, vlan, rest)
+        }
+        LinkType::C_HDLC => {
+            // Address, control, then the protocol as an ethertype.
+            if data.len() < 4 {
+                return Err(DecodeError::ChdlcTooSmall);
+            }
+            let et = u16::from_be_bytes([data[2], data[3]]);
+            (L2Kind::Chdlc, et, [0; 3], &data[4..])
         }
         LinkType::NULL | LinkType::LOOP => {
             let (et, rest) = sll::decode_null(data, link == LinkType::LOOP)?;
@@ -304,6 +340,7 @@ pub enum L4<'a> {
     Tcp(tcp::TcpRepr<'a>),
     Udp(udp::UdpRepr<'a>),
     Icmp(icmp::IcmpRepr<'a>),
+    Sctp(sctp::SctpRepr<'a>),
     /// Any other IP protocol: the payload as is.
     Other(&'a [u8]),
 }
@@ -314,6 +351,7 @@ impl<'a> L4<'a> {
             L4::Tcp(t) => t.payload,
             L4::Udp(u) => u.payload,
             L4::Icmp(i) => i.payload,
+            L4::Sctp(s) => s.payload,
             L4::Other(p) => p,
         }
     }
@@ -322,6 +360,7 @@ impl<'a> L4<'a> {
         match self {
             L4::Tcp(t) => Some((t.sport, t.dport)),
             L4::Udp(u) => Some((u.sport, u.dport)),
+            L4::Sctp(s) => Some((s.sport, s.dport)),
             _ => None,
         }
     }
@@ -334,6 +373,7 @@ pub fn decode_l4<'a>(l3: &L3<'_>, bytes: &'a [u8]) -> Result<L4<'a>, DecodeError
         17 => udp::decode(bytes).map(L4::Udp),
         1 => icmp::decode(bytes, false).map(L4::Icmp),
         58 => icmp::decode(bytes, true).map(L4::Icmp),
+        132 => sctp::decode(bytes).map(L4::Sctp),
         _ => Ok(L4::Other(bytes)),
     }
 }

@@ -59,11 +59,14 @@ impl Sensor {
         if hits.is_empty() {
             return Ok(());
         }
+        let has_ports = matches!(at.proto, 6 | 17 | 132);
         let meta = AlertMeta {
             ts: at.ts,
             pcap_cnt: Some(self.pcap_cnt),
-            src: (at.src, None),
-            dst: (at.dst, None),
+            // A protocol with ports shows them, 0 when they could not be read, as
+            // Suricata writes such packets.
+            src: (at.src, has_ports.then_some(0)),
+            dst: (at.dst, has_ports.then_some(0)),
             proto: at.proto,
             ip_v: at.version,
             icmp: None,

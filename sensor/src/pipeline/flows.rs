@@ -108,7 +108,7 @@ impl Sensor {
         if !self.cfg.eve.flow && !sigma_wants {
             return Ok(());
         }
-        let has_ports = matches!(f.proto, 6 | 17);
+        let has_ports = matches!(f.proto, 6 | 17 | 132);
         let ev = FlowEvent {
             timestamp: timestamp(f.start_us),
             flow_id: f.id,

@@ -15,9 +15,9 @@ use crate::app::dns::record::DnsBody;
 use crate::app::ftp::FtpDataConn;
 use crate::app::parser::AppParser;
 use crate::app::parser::{meta, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
-use crate::app::records::{PacketInfo, Record, TaggedPacket};
+use crate::app::records::{AnomalyRecord, PacketInfo, Record, TaggedPacket};
 use crate::app::session::{Segment, SegmentCx, TcpSession};
-use crate::app::{krb5, sip};
+use crate::app::{dhcp, ike, krb5, ntp, quic, sip, snmp, tftp};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
 use crate::flow::tcp::TcpState;
@@ -173,6 +173,12 @@ impl Sensor {
         if let Some(d) = dns_event {
             records.insert(0, (look.to_server, Record::Dns(d)));
         }
+        records.extend(
+            app_out
+                .events
+                .iter()
+                .map(|n| (look.to_server, Record::Anomaly(AnomalyRecord::app_layer(n)))),
+        );
         self.write_packet_records(slot, &at, app_to_server, app_out.scan_chunks, records, sink)
     }
 
@@ -246,8 +252,10 @@ impl Sensor {
         }
     }
 
-    /// UDP other than DNS: Kerberos (port 88, confirmed by its first byte) and SIP (port
-    /// 5060, confirmed by its start line), one message per datagram.
+    /// UDP other than DNS, one message per datagram, each protocol on its port and
+    /// confirmed by parsing: Kerberos (88), SIP (5060), NTP (123), TFTP requests (69),
+    /// SNMP (161, 162), DHCP (67, 68), QUIC (443, 80),
+    /// IKE (500, 4500).
     fn udp_app(&mut self, slot: usize, payload: &[u8], at: &PacketAt) -> AppOutput {
         let mut out = AppOutput::default();
         let Some(flow) = self.flows.get_mut(slot) else { return out };
@@ -261,6 +269,18 @@ impl Sensor {
                     (AppProto::Krb5, Box::<krb5::Krb5Conn>::default())
                 } else if port(5060) && sip::probe_udp(payload) {
                     (AppProto::Sip, Box::<sip::SipConn>::default())
+                } else if port(123) && ntp::probe(payload) {
+                    (AppProto::Ntp, Box::<ntp::NtpConn>::default())
+                } else if port(69) && tftp::probe(payload) {
+                    (AppProto::Tftp, Box::<tftp::TftpConn>::default())
+                } else if (port(161) || port(162)) && snmp::probe(payload) {
+                    (AppProto::Snmp, Box::<snmp::SnmpConn>::default())
+                } else if (port(67) || port(68)) && dhcp::probe(payload) {
+                    (AppProto::Dhcp, Box::<dhcp::DhcpConn>::default())
+                } else if (port(443) || port(80)) && quic::probe(payload) {
+                    (AppProto::Quic, Box::<quic::QuicConn>::default())
+                } else if (port(500) || port(4500)) && ike::probe(payload) {
+                    (AppProto::Ike, Box::<ike::IkeConn>::default())
                 } else {
                     return out;
                 };
@@ -440,8 +460,8 @@ impl Sensor {
         }
         for (to_server, rec) in records {
             let (src, dst) = match rec {
-                // A DNS record is oriented like its packet.
-                Record::Dns(_) => (at.src, at.dst),
+                // A DNS record or an anomaly is oriented like its packet.
+                Record::Dns(_) | Record::Anomaly(_) => (at.src, at.dst),
                 _ if to_server => (client.0, client.1),
                 _ => (client.1, client.0),
             };
@@ -525,7 +545,7 @@ fn header_buffers<'a>(l3: &L3<'a>, l4: &L4<'a>, out: &mut Vec<(Buffer, &'a [u8])
         L4::Icmp(i) => {
             out.push((if i.v6 { Buffer::Icmpv6Hdr } else { Buffer::Icmpv4Hdr }, i.header))
         }
-        L4::Other(_) => {}
+        L4::Sctp(_) | L4::Other(_) => {}
     }
 }
 
@@ -538,6 +558,10 @@ fn transport_info(d: &mut DecoderStats, l4: &L4<'_>) -> (Option<TcpInfo>, Option
         }
         L4::Udp(_) => {
             d.udp += 1;
+            (None, None)
+        }
+        L4::Sctp(_) => {
+            d.sctp += 1;
             (None, None)
         }
         L4::Icmp(i) => {

@@ -202,6 +202,9 @@ impl FtpConn {
         let cmd = line[..sp].to_ascii_uppercase();
         let data = line.get(sp + 1..).unwrap_or_default();
         cx.count("ftp_commands", 1);
+        if cut {
+            cx.event("ftp.request_command_too_long");
+        }
         let mut tx = self.new_tx();
         tx.rec.command = Some(text(&cmd));
         // As Suricata: a command without argument has neither field.
@@ -237,6 +240,9 @@ impl FtpConn {
         if let Some(m) = self.mode {
             insp.push(Buffer::FtpMode, m.as_bytes());
         }
+        if let Some(p) = tx.rec.dynamic_port {
+            insp.push(Buffer::FtpDynamicPort, p.to_string().as_bytes());
+        }
         if cmd == b"PORT" {
             if let Some(a) = address_of_port(data) {
                 insp.push(Buffer::FtpPortAddress, a.to_string().as_bytes());
@@ -256,6 +262,9 @@ impl FtpConn {
     /// One line from the server: a reply starts with three digits, a space ends it
     /// and a dash opens a multi-line reply, closed by the same code and a space.
     fn reply_line(&mut self, line: &[u8], cut: bool, cx: &mut AppCx<'_>) {
+        if cut {
+            cx.event("ftp.response_command_too_long");
+        }
         let code: Option<[u8; 3]> = line
             .get(..3)
             .filter(|c| c.iter().all(u8::is_ascii_digit))
@@ -330,6 +339,9 @@ impl FtpConn {
         }
         if let Some(m) = mode {
             insp.push(Buffer::FtpMode, m.as_bytes());
+        }
+        if let Some(p) = tx.rec.dynamic_port {
+            insp.push(Buffer::FtpDynamicPort, p.to_string().as_bytes());
         }
         insp.meta = meta("ftp", &tx.rec);
         cx.inspect(insp);

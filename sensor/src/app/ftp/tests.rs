@@ -72,6 +72,7 @@ fn long_lines_are_cut_and_flagged() {
     let recs = records(&out);
     assert_eq!(recs[0].command_truncated, Some(true));
     assert_eq!(recs[0].command_data.as_ref().map(|d| d.len()), Some(MAX_LINE - 5));
+    assert_eq!(out.events, ["ftp.request_command_too_long"]);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::app::parser::{
     meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender, TO_CLIENT,
 };
 use crate::app::records::{magic, text, FileRecord, Record};
+use crate::app::websocket::WebsocketConn;
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Http,
@@ -28,6 +29,7 @@ pub const REGISTRATION: Registration = Registration {
             next_tx: 0,
             limits: limits.http,
             h2c_request: None,
+            websocket: None,
             upgraded: Upgraded::No,
         })
     },
@@ -96,6 +98,8 @@ pub(crate) struct HttpConn {
     limits: http::Limits,
     /// The request of a `101` answer to `Upgrade: h2c`, until the switch.
     h2c_request: Option<Box<Head>>,
+    /// A `101` answered `Upgrade: websocket` (with `permessage-deflate` or not).
+    websocket: Option<bool>,
     upgraded: Upgraded,
 }
 
@@ -105,7 +109,9 @@ enum Upgraded {
     No,
     /// HTTP/2 (`h2c`): its parser takes both directions.
     H2(Box<Http2Conn>),
-    /// Another protocol (WebSocket...): no longer parsed.
+    /// WebSocket: its frames.
+    Ws(Box<WebsocketConn>),
+    /// Another protocol: no longer parsed.
     Other,
 }
 
@@ -113,14 +119,20 @@ impl HttpConn {
     /// After a `101` response: the next protocol takes the bytes that followed it.
     fn switch(&mut self, cx: &mut AppCx<'_>) {
         let Some(rest) = self.resp.take_upgraded() else { return };
-        self.upgraded = match self.h2c_request.take() {
-            Some(req) => {
+        self.upgraded = match (self.h2c_request.take(), self.websocket.take()) {
+            (Some(req), _) => {
                 cx.count("http2_h2c_upgrades", 1);
                 let mut h2 = Http2Conn::upgraded(self.limits, &req, self.next_tx);
                 h2.parse(TO_CLIENT, &rest, cx);
                 Upgraded::H2(Box::new(h2))
             }
-            None => Upgraded::Other,
+            (None, Some(deflate)) => {
+                cx.count("websocket_upgrades", 1);
+                let mut ws = WebsocketConn::new(deflate);
+                ws.parse(TO_CLIENT, &rest, cx);
+                Upgraded::Ws(Box::new(ws))
+            }
+            (None, None) => Upgraded::Other,
         };
     }
 }
@@ -129,6 +141,7 @@ impl AppParser for HttpConn {
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         match &mut self.upgraded {
             Upgraded::H2(h2) => return h2.parse(dir, bytes, cx),
+            Upgraded::Ws(ws) => return ws.parse(dir, bytes, cx),
             Upgraded::Other => return,
             Upgraded::No => {}
         }
@@ -165,7 +178,11 @@ impl AppParser for HttpConn {
     }
 
     fn app_proto(&self) -> Option<AppProto> {
-        matches!(self.upgraded, Upgraded::H2(_)).then_some(AppProto::Http2)
+        match self.upgraded {
+            Upgraded::H2(_) => Some(AppProto::Http2),
+            Upgraded::Ws(_) => Some(AppProto::Websocket),
+            _ => None,
+        }
     }
 
     fn gap(&mut self, dir: usize, cx: &mut AppCx<'_>) {
@@ -272,6 +289,9 @@ pub(crate) fn http_events(
                 let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
                 insp.meta = rec.as_ref().and_then(|r| meta("http", r));
                 cx.inspect(insp);
+                if let Some(deflate) = websocket_upgrade(&tx) {
+                    h.websocket = Some(deflate);
+                }
                 if is_h2c_upgrade(&tx) {
                     // The request goes on as HTTP/2 stream 1, logged there.
                     h.h2c_request = tx.request;
@@ -286,6 +306,18 @@ pub(crate) fn http_events(
             }
         }
     }
+}
+
+/// A `101` answer switching to WebSocket: whether the server agreed to compress
+/// messages (`permessage-deflate`).
+fn websocket_upgrade(tx: &HttpTx) -> Option<bool> {
+    let resp = tx.response.as_ref()?;
+    let upgrade = resp.header_joined("Upgrade")?;
+    if resp.status() != Some(101) || !upgrade.eq_ignore_ascii_case(b"websocket") {
+        return None;
+    }
+    let ext = resp.header_joined("Sec-WebSocket-Extensions").unwrap_or_default();
+    Some(ext.to_ascii_lowercase().windows(18).any(|w| w == b"permessage-deflate"))
 }
 
 /// A `101` answer to a request that asked for `Upgrade: h2c`.

@@ -200,6 +200,11 @@ impl<'a> ClientHello<'a> {
 
     /// JA4 over TCP (FoxIO's specification).
     pub fn ja4(&self) -> String {
+        self.ja4_over('t')
+    }
+
+    /// JA4 with its transport letter: `t` (TCP), `q` (QUIC), `d` (DTLS).
+    pub fn ja4_over(&self, transport: char) -> String {
         let versions: Vec<u16> =
             self.supported_versions().into_iter().filter(|v| !is_grease(*v)).collect();
         let version = versions.iter().copied().max().unwrap_or(self.version);
@@ -232,7 +237,11 @@ impl<'a> ClientHello<'a> {
             }
             _ => "00".to_string(),
         };
-        let a = format!("t{v}{sni}{:02}{:02}{alpn}", ciphers.len().min(99), exts.len().min(99));
+        let a = format!(
+            "{transport}{v}{sni}{:02}{:02}{alpn}",
+            ciphers.len().min(99),
+            exts.len().min(99)
+        );
         let hex_list =
             |v: &[u16]| v.iter().map(|x| format!("{x:04x}")).collect::<Vec<_>>().join(",");
         let trunc = |s: &str| -> String {
