@@ -136,8 +136,9 @@ impl SensorStats {
             "decoder": {
                 "pkts": d.pkts, "bytes": d.bytes, "invalid": d.invalid,
                 "ethernet": d.ethernet, "sll": d.sll, "null": d.null, "raw": d.raw,
-                "vlan": d.vlan, "vlan_qinq": d.vlan_qinq, "ipv4": d.ipv4, "ipv6": d.ipv6,
-                "tcp": d.tcp, "udp": d.udp, "icmpv4": d.icmpv4, "icmpv6": d.icmpv6,
+                "chdlc": d.chdlc, "vlan": d.vlan, "vlan_qinq": d.vlan_qinq, "ipv4": d.ipv4,
+                "ipv6": d.ipv6, "tcp": d.tcp, "udp": d.udp, "sctp": d.sctp,
+                "icmpv4": d.icmpv4, "icmpv6": d.icmpv6,
                 "other_ip": d.other_ip, "not_ip": d.not_ip, "fragments": d.fragments,
                 "gre": d.gre, "vxlan": d.vxlan, "geneve": d.geneve, "teredo": d.teredo,
                 "ipv4_in_ipv4": d.ipv4_in_ipv4, "ipv6_in_ipv4": d.ipv6_in_ipv4,

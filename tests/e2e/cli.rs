@@ -90,8 +90,8 @@ fn incidents_without_a_store_says_what_to_do() {
 const MIXED_RULES: &str = r#"# a project-written rule file exercising every kind of load failure
 alert tcp any any -> any any (msg:"fine"; content:"abc"; sid:100; rev:1;)
 #alert tcp any any -> any any (msg:"disabled"; content:"abc"; sid:101; rev:1;)
-alert mqtt any any -> any any (msg:"app proto"; content:"x"; sid:102; rev:1;)
-alert tcp any any -> any any (msg:"sticky buffer"; snmp.community; content:"x"; sid:103; rev:1;)
+alert modbus any any -> any any (msg:"app proto"; content:"x"; sid:102; rev:1;)
+alert tcp any any -> any any (msg:"sticky buffer"; pgsql.query; content:"x"; sid:103; rev:1;)
 alert tcp any any -> any any (msg:"unknown word"; frobnicate:1; sid:104; rev:1;)
 alert tcp any any -> any any (msg:"bad pcre"; pcre:"/(unclosed/"; sid:105; rev:1;)
 alert tcp any any -> any (msg:"short header"; sid:106; rev:1;)

@@ -302,6 +302,24 @@ buffers! {
     IkeKeyExchangeLen =
         "ike.key_exchange_payload_length", Either, true, ["\u{0}ike.key_exchange_payload_length"];
     IkeNonceLen = "ike.nonce_payload_length", Either, true, ["\u{0}ike.nonce_payload_length"];
+    /// Frames (`frame:<protocol>.<type>`): a protocol data unit as on the wire, and its
+    /// header and data, or the parts of a SIP message, each with its line ends.
+    DcerpcPduFrame = "frame:dcerpc.pdu", Either, true, ["frame:dcerpc.pdu"];
+    DcerpcHdrFrame = "frame:dcerpc.hdr", Either, true, ["frame:dcerpc.hdr"];
+    DcerpcDataFrame = "frame:dcerpc.data", Either, true, ["frame:dcerpc.data"];
+    Http2PduFrame = "frame:http2.pdu", Either, true, ["frame:http2.pdu"];
+    Http2HdrFrame = "frame:http2.hdr", Either, true, ["frame:http2.hdr"];
+    Http2DataFrame = "frame:http2.data", Either, true, ["frame:http2.data"];
+    SipPduFrame = "frame:sip.pdu", Either, true, ["frame:sip.pdu"];
+    SipRequestLineFrame = "frame:sip.request.line", Request, true, ["frame:sip.request.line"];
+    SipRequestHeadersFrame =
+        "frame:sip.request.headers", Request, true, ["frame:sip.request.headers"];
+    SipRequestBodyFrame = "frame:sip.request.body", Request, true, ["frame:sip.request.body"];
+    SipResponseLineFrame = "frame:sip.response.line", Response, true, ["frame:sip.response.line"];
+    SipResponseHeadersFrame =
+        "frame:sip.response.headers", Response, true, ["frame:sip.response.headers"];
+    SipResponseBodyFrame =
+        "frame:sip.response.body", Response, true, ["frame:sip.response.body"];
 }
 
 impl Buffer {
@@ -343,6 +361,15 @@ impl Buffer {
                 | SipContentLength
                 | SipServer
                 | IkeVendor
+                | DcerpcPduFrame
+                | DcerpcHdrFrame
+                | DcerpcDataFrame
+                | Http2PduFrame
+                | Http2HdrFrame
+                | Http2DataFrame
+                | WebsocketPdu
+                | WebsocketHeader
+                | WebsocketData
                 | MqttSubscribeTopic
                 | MqttUnsubscribeTopic
                 | MqttType

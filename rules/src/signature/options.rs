@@ -165,9 +165,14 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
     for (name, value) in split_options(body)? {
         let mut kw = name.to_ascii_lowercase();
         let mut value = value;
-        // `frame:websocket.pdu` selects a frame buffer the sensor fills.
+        // `frame:websocket.pdu` selects a frame buffer the sensor fills; `frame:pdu`
+        // names a frame of the rule's protocol.
         if let Some(f) = value.map(str::trim).filter(|_| kw == "frame") {
-            let framed = format!("frame:{}", f.to_ascii_lowercase());
+            let f = f.to_ascii_lowercase();
+            let framed = match (f.contains('.'), sig.app_proto) {
+                (false, Some(app)) => format!("frame:{}.{f}", app.as_str()),
+                _ => format!("frame:{f}"),
+            };
             if Buffer::from_keyword(&framed).is_some() {
                 (kw, value) = (framed, None);
             }

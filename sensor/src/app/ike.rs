@@ -120,10 +120,9 @@ fn weak_transforms(sa: &[u8], events: &mut Vec<&'static str>) {
 }
 
 /// A parsed message: its record, its buffers, its anomalies.
-fn parse(
-    d: &[u8],
-    to_server: bool,
-) -> Option<(IkeRecord, Vec<(Buffer, Vec<u8>)>, Vec<&'static str>)> {
+type Parsed = (IkeRecord, Vec<(Buffer, Vec<u8>)>, Vec<&'static str>);
+
+fn parse(d: &[u8], to_server: bool) -> Option<Parsed> {
     let h = d.get(..HEADER)?;
     let version = h[17];
     let (major, minor) = (version >> 4, version & 0x0f);
@@ -204,7 +203,19 @@ fn parse(
 /// Is this datagram an IKE message (on port 4500, after the non-ESP marker)?
 pub fn probe(d: &[u8]) -> bool {
     let d = d.strip_prefix(&[0, 0, 0, 0][..]).unwrap_or(d);
-    d.len() >= HEADER && matches!(d[17] >> 4, 1 | 2) && d[..8] != [0; 8]
+    if d.len() < HEADER || d[..8] == [0; 8] {
+        return false;
+    }
+    match d[17] >> 4 {
+        1 => true,
+        // IKEv2 as Suricata recognises it: version 2.0, an IKEv2 exchange type, and a
+        // length that is the datagram's.
+        2 => {
+            let len = u32::from_be_bytes([d[24], d[25], d[26], d[27]]) as usize;
+            d[17] & 0x0f == 0 && (34..=37).contains(&d[18]) && len == d.len()
+        }
+        _ => false,
+    }
 }
 
 #[derive(Debug, Default)]

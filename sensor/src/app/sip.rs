@@ -159,6 +159,31 @@ fn parse(d: &[u8]) -> Option<Message> {
     Some(m)
 }
 
+/// The frames of a message (`frame:sip.pdu`, `sip.request.line`, ...): the message,
+/// its start line with its line end, its header lines (without the blank line that
+/// ends them) and its body.
+fn frames(m: &Message, raw: &[u8], request: bool, insp: &mut Inspection) {
+    let head = &raw[..m.head_len.min(raw.len())];
+    let line_end = memchr::memchr(b'\n', head).map_or(head.len(), |i| i + 1);
+    let blank = if head.ends_with(b"\r\n\r\n") { 2 } else { 1 };
+    let headers = head.get(line_end..head.len().saturating_sub(blank)).unwrap_or_default();
+    let (line, hdrs, body) = if request {
+        (Buffer::SipRequestLineFrame, Buffer::SipRequestHeadersFrame, Buffer::SipRequestBodyFrame)
+    } else {
+        (
+            Buffer::SipResponseLineFrame,
+            Buffer::SipResponseHeadersFrame,
+            Buffer::SipResponseBodyFrame,
+        )
+    };
+    insp.push(Buffer::SipPduFrame, raw);
+    insp.push(line, &head[..line_end]);
+    insp.push(hdrs, headers);
+    if raw.len() > head.len() {
+        insp.push(body, &raw[head.len()..]);
+    }
+}
+
 /// SIP on one connection or UDP flow.
 #[derive(Debug, Default)]
 pub struct SipConn {
@@ -169,12 +194,14 @@ pub struct SipConn {
 }
 
 impl SipConn {
-    fn message(&mut self, dir: usize, m: Message, cx: &mut AppCx<'_>) {
+    /// One message; `raw` its bytes as far as they came (head, then body).
+    fn message(&mut self, dir: usize, m: Message, raw: &[u8], cx: &mut AppCx<'_>) {
         cx.count("sip_messages", 1);
         let mut insp = Inspection::new(dir);
         for (b, v) in &m.buffers {
             insp.push(*b, v);
         }
+        frames(&m, raw, dir == 0, &mut insp);
         insp.meta = meta("sip", &m.record);
         cx.inspect(insp);
         cx.record(dir == 0, Record::Sip(m.record));
@@ -203,14 +230,14 @@ impl AppParser for SipConn {
             let body = m.content_length.min(MAX_BODY);
             let used = (m.head_len + body).min(held.len());
             self.skip[dir] = m.head_len + body - used;
-            self.held[dir].drain(..used);
-            self.message(dir, m, cx);
+            let raw: Vec<u8> = self.held[dir].drain(..used).collect();
+            self.message(dir, m, &raw, cx);
         }
     }
 
     fn datagram(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         match parse(bytes) {
-            Some(m) => self.message(dir, m, cx),
+            Some(m) => self.message(dir, m, bytes, cx),
             None => cx.count("sip_errors", 1),
         }
     }

@@ -124,6 +124,13 @@ impl DcerpcState {
         self.framer[dir].feed(bytes, &mut pdus);
         self.errors += std::mem::take(&mut self.framer[dir].errors);
         for raw in pdus {
+            // The PDU's frames, inspected as they complete.
+            let mut frames = Inspection::new(dir);
+            frames.push(Buffer::DcerpcPduFrame, &raw);
+            let hdr = raw.len().min(pdu::HEADER_LEN);
+            frames.push(Buffer::DcerpcHdrFrame, &raw[..hdr]);
+            frames.push(Buffer::DcerpcDataFrame, &raw[hdr..]);
+            out.inspections.push(frames);
             match pdu::parse(&raw) {
                 Ok(p) => self.on_pdu(dir, p, out),
                 Err(_) => self.errors += 1,

@@ -18,13 +18,15 @@ pub(crate) mod stream;
 
 use std::collections::BTreeMap;
 
-use gatewatch_rules::signature::AppProto;
+use gatewatch_rules::signature::{AppProto, Buffer};
 
 use self::frame::{FrameHeader, Framer, Piece, PREFACE};
 use self::hpack::{DecodeErrors, Decoder, Field};
 use self::stream::{Facts, Stream};
 use super::http::{self, Head};
-use super::parser::{AppCx, AppParser, Probe, Registration, Sender, TO_CLIENT, TO_SERVER};
+use super::parser::{
+    AppCx, AppParser, Inspection, Probe, Registration, Sender, TO_CLIENT, TO_SERVER,
+};
 
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Http2,
@@ -170,6 +172,16 @@ impl Http2Conn {
     }
 
     fn frame(&mut self, dir: usize, h: FrameHeader, payload: &[u8], cx: &mut AppCx<'_>) {
+        // The frame as on the wire, its 9-byte header and its payload (frames).
+        let mut wire = h.len.to_be_bytes()[1..].to_vec();
+        wire.extend_from_slice(&[h.ftype, h.flags]);
+        wire.extend_from_slice(&h.stream.to_be_bytes());
+        let mut frames = Inspection::new(dir);
+        frames.push(Buffer::Http2HdrFrame, &wire);
+        wire.extend_from_slice(payload);
+        frames.push(Buffer::Http2PduFrame, &wire);
+        frames.push(Buffer::Http2DataFrame, payload);
+        cx.inspect(frames);
         if h.ftype == frame::CONTINUATION {
             return self.continuation(dir, h, payload, cx);
         }
