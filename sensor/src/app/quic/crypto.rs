@@ -7,7 +7,7 @@ use ring::aead::{self, quic as hp, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf;
 
 /// The versions whose Initial packets are read, with their salt and label prefix.
-fn version_params(version: u32) -> Option<(&'static [u8; 20], &'static str)> {
+pub(super) fn version_params(version: u32) -> Option<(&'static [u8; 20], &'static str)> {
     const V1: [u8; 20] = [
         0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c,
         0xad, 0xcc, 0xbb, 0x7f, 0x0a,
@@ -45,7 +45,7 @@ impl hkdf::KeyType for Len {
 }
 
 /// HKDF-Expand-Label (RFC 8446 §7.1) with an empty context.
-fn expand_label(prk: &hkdf::Prk, label: &str, out: &mut [u8]) -> Option<()> {
+pub(super) fn expand_label(prk: &hkdf::Prk, label: &str, out: &mut [u8]) -> Option<()> {
     let full = format!("tls13 {label}");
     let len = (out.len() as u16).to_be_bytes();
     let info = [&len[..], &[full.len() as u8], full.as_bytes(), &[0u8]];

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::parser::{meta, AppCx, AppParser, Inspection};
 use super::records::Record;
+use super::tls::conn::Fingerprint;
 use super::tls::{self, ClientHello, ServerHello};
 use crypto::InitialKeys;
 
@@ -173,12 +174,6 @@ pub struct QuicExtension {
     pub etype: u16,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Fingerprint {
-    pub hash: String,
-    pub string: String,
 }
 
 /// The EVE `quic` record of one Initial packet.
