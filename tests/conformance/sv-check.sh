@@ -18,7 +18,7 @@ tail -1 "$out"
 missing=0
 while read -r name; do
   [ -z "$name" ] && continue
-  if ! grep -q "^PASS *$name\$" "$out"; then
+  if ! grep -qE "^PASS +(.*/)?${name}\$" "$out"; then
     echo "sv-check regression: $name no longer passes: $(grep " $name" "$out" || echo 'not run')"
     missing=1
   fi

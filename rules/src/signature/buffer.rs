@@ -100,6 +100,12 @@ buffers! {
     /// attachments, up to the body limit.
     FileData = "file.data", Either, true, ["file.data", "file_data", "http.response_body"];
     TlsSni = "tls.sni", Request, true, ["tls.sni", "tls_sni"];
+    /// The hello's 32 random bytes: the client's to the server, the server's back.
+    TlsRandom = "tls.random", Either, true, ["tls.random"];
+    /// Their first 4 bytes (the time in older implementations).
+    TlsRandomTime = "tls.random_time", Either, true, ["tls.random_time"];
+    /// Their last 28 bytes.
+    TlsRandomBytes = "tls.random_bytes", Either, true, ["tls.random_bytes"];
     TlsCertSubject = "tls.cert_subject", Response, true, ["tls.cert_subject", "tls_cert_subject"];
     TlsCertIssuer = "tls.cert_issuer", Response, true, ["tls.cert_issuer", "tls_cert_issuer"];
     /// Each DNS name of the certificate's subjectAltName.

@@ -189,6 +189,11 @@ pub fn apply_options(sig: &mut Signature, body: &str) -> Result<(), ParseError> 
                     ))
                 }
             };
+            // `http.response_body` is `file.data` of responses only.
+            let direction = match kw.as_str() {
+                "http.response_body" => Some(false),
+                _ => direction,
+            };
             if !b.supported() {
                 note_gap(&mut first_gap, ParseError::unsupported(&format!("keyword `{kw}`")));
             }

@@ -61,9 +61,16 @@ impl Inspection {
 pub struct TxMeta {
     pub name: &'static str,
     record: Box<dyn TxRecord>,
+    /// The transaction's number in its flow, when the protocol numbers them.
+    pub tx_id: Option<u64>,
 }
 
 impl TxMeta {
+    /// The same, numbered `tx_id`.
+    pub fn with_tx(self, tx_id: u64) -> TxMeta {
+        TxMeta { tx_id: Some(tx_id), ..self }
+    }
+
     /// (`http`, the record as JSON).
     pub fn json(&self) -> Option<(&'static str, serde_json::Value)> {
         self.record.json().map(|v| (self.name, v))
@@ -85,7 +92,7 @@ pub(crate) fn meta<T>(name: &'static str, v: &T) -> Option<TxMeta>
 where
     T: Serialize + Clone + std::fmt::Debug + Send + 'static,
 {
-    Some(TxMeta { name, record: Box::new(v.clone()) })
+    Some(TxMeta { name, record: Box::new(v.clone()), tx_id: None })
 }
 
 /// What one segment produced.
@@ -98,6 +105,9 @@ pub struct AppOutput {
     /// The stream bytes this segment made available for inspection: usually one chunk;
     /// a second after a gap given up on at the end of the direction.
     pub chunks: Vec<RawChunk>,
+    /// Stream bytes still held after a hole when the flow ended, by packet direction
+    /// (0: sent by the flow's client): inspected by the flow-end pass.
+    pub end_chunks: Vec<(usize, RawChunk)>,
     /// The segment carried only bytes already received (a retransmission).
     pub retransmission: bool,
     /// The session is encrypted (after a TLS or SSH handshake): its payload is no

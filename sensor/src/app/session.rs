@@ -11,7 +11,9 @@
 use gatewatch_rules::signature::AppProto;
 
 use super::http;
-use super::parser::{detect, registry, AppCounters, AppCx, AppOutput, AppParser, Detected};
+use super::parser::{
+    detect, registry, AppCounters, AppCx, AppOutput, AppParser, Detected, Inspection,
+};
 use crate::stream::raw::RawTail;
 use crate::stream::{Memcap, StreamDir, StreamStats};
 
@@ -49,6 +51,9 @@ impl Default for SessionLimits {
     }
 }
 
+/// Transactions a session holds for a packet of their direction, at most.
+const MAX_DEFERRED: usize = 256;
+
 #[derive(Debug)]
 enum Proto {
     /// Not identified yet: the first bytes of each direction.
@@ -78,6 +83,10 @@ pub struct TcpSession {
     pub reversed: bool,
     /// The packet direction whose bytes came first while probing.
     first_speaker: usize,
+    /// Transactions completed by a packet of the other direction (a request parsed
+    /// once its response identified the protocol): inspected with the next packet of
+    /// their own direction, as Suricata inspects a direction's transactions.
+    deferred: Vec<Inspection>,
 }
 
 impl Default for TcpSession {
@@ -92,6 +101,7 @@ impl Default for TcpSession {
             app_proto: None,
             reversed: false,
             first_speaker: 0,
+            deferred: Vec::new(),
         }
     }
 }
@@ -197,6 +207,27 @@ impl TcpSession {
         }
     }
 
+    /// The transactions a packet of application direction `to_server` inspects: those
+    /// of its direction held from earlier packets, then its own; the ones of the other
+    /// direction wait for a packet of theirs (at most [`MAX_DEFERRED`], beyond which
+    /// they are inspected at once rather than held).
+    pub fn route_inspections(&mut self, to_server: bool, new: Vec<Inspection>) -> Vec<Inspection> {
+        let (mut now, held): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.deferred).into_iter().partition(|i| i.to_server == to_server);
+        self.deferred = held;
+        for i in new {
+            if i.to_server == to_server {
+                now.push(i);
+            } else {
+                self.deferred.push(i);
+            }
+        }
+        if self.deferred.len() > MAX_DEFERRED {
+            now.append(&mut self.deferred);
+        }
+        now
+    }
+
     /// Hands new in-order bytes of direction `d` to stream inspection, unless the
     /// session is encrypted.
     fn inspect_raw(&mut self, d: usize, bytes: &[u8], out: &mut AppOutput) {
@@ -263,6 +294,8 @@ impl TcpSession {
 
     /// The flow ends: pending messages are reported, memory is released.
     pub fn end(&mut self, mem: &mut Memcap, counters: &mut AppCounters, out: &mut AppOutput) {
+        out.inspections.append(&mut self.deferred);
+        self.flush_held(mem, counters, out);
         self.close_dir(1, counters, out);
         self.close_dir(0, counters, out);
         if let Proto::Known(p) = &mut self.proto {
@@ -273,6 +306,28 @@ impl TcpSession {
         }
         for d in 0..2 {
             self.flush_scan(d, mem, out);
+        }
+    }
+
+    /// Bytes held after a hole when the flow ends (data sent before a reset and never
+    /// acknowledged, a capture cut short) are still inspected, as Suricata's flow-end
+    /// flush does: the parser resynchronises after the hole, and the bytes go to stream
+    /// inspection.
+    fn flush_held(&mut self, mem: &mut Memcap, counters: &mut AppCounters, out: &mut AppOutput) {
+        let encrypted = self.encrypted();
+        for d in 0..2 {
+            let Some(stream) = self.streams[d].as_mut() else { continue };
+            let mut taken = stream.taken_offset();
+            for (at, bytes) in stream.flush_at_end(mem) {
+                if !encrypted {
+                    out.end_chunks.push((d, self.raw[d].chunk(&bytes, at)));
+                }
+                if at != taken {
+                    self.gap(d ^ self.rev(), counters, out);
+                }
+                taken = at + bytes.len() as u64;
+                self.parse(d ^ self.rev(), &bytes, counters, out);
+            }
         }
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::net::IpAddr;
 
 use gatewatch_rules::engine::FlowState as DetectState;
+use gatewatch_rules::engine::TcpInfo;
 use serde::{Deserialize, Serialize};
 
 pub use tcp::{TcpState, TcpTrack};
@@ -129,6 +130,8 @@ pub struct Flow {
     /// DNS transactions: (message id, tx id) of recent requests, and the next tx id.
     pub dns_txs: Vec<(u16, u64)>,
     pub dns_next_tx: u64,
+    /// DNS messages seen in the flow.
+    pub dns_messages: u64,
     /// Reassembly and application layer of a TCP session, once it carried data; for a
     /// UDP flow other than DNS (Kerberos), its application layer once identified.
     pub session: Option<Box<crate::app::session::TcpSession>>,
@@ -337,7 +340,7 @@ impl FlowTable {
         src: (IpAddr, u16),
         dst: (IpAddr, u16),
         vlan: [u16; 3],
-        tcp_flags: Option<u8>,
+        tcp: Option<TcpInfo>,
         icmp: Option<(u8, u8)>,
         wire_len: usize,
         now_us: i64,
@@ -351,7 +354,7 @@ impl FlowTable {
                     self.evict_one(&mut evicted);
                 }
                 // A SYN/ACK first means the destination opened the flow.
-                let reversed = matches!(tcp_flags, Some(f) if f & 0x12 == 0x12);
+                let reversed = matches!(tcp, Some(t) if t.flags & 0x12 == 0x12);
                 let (client, server) = if reversed { (dst, src) } else { (src, dst) };
                 let id =
                     mix(self.next_id ^ (now_us as u64).rotate_left(17)) & 0x0007_ffff_ffff_ffff;
@@ -367,12 +370,13 @@ impl FlowTable {
                     last_us: now_us,
                     pkts: [0; 2],
                     bytes: [0; 2],
-                    tcp: tcp_flags.map(|f| TcpTrack::new(f, self.midstream)),
+                    tcp: tcp.map(|t| TcpTrack::new(t, self.midstream)),
                     icmp,
                     detect: DetectState::default(),
                     app_proto: None,
                     dns_txs: Vec::new(),
                     dns_next_tx: 0,
+                    dns_messages: 0,
                     session: None,
                     deadline_us: 0,
                 };
@@ -407,8 +411,8 @@ impl FlowTable {
         flow.pkts[dir] += 1;
         flow.bytes[dir] += wire_len as u64;
         flow.last_us = flow.last_us.max(now_us);
-        if let (Some(t), Some(f)) = (flow.tcp.as_mut(), tcp_flags) {
-            t.update(dir, f, first);
+        if let (Some(t), Some(seg)) = (flow.tcp.as_mut(), tcp) {
+            t.update(dir, seg, first);
         }
         if first {
             let deadline = now_us + flow.timeout_secs(cfg) as i64 * 1_000_000;
@@ -436,6 +440,10 @@ impl FlowTable {
 mod tests {
     use super::*;
 
+    fn seg(flags: u8) -> TcpInfo {
+        TcpInfo { flags, seq: 0, ack: 0, window: 0 }
+    }
+
     fn ep(s: &str, p: u16) -> (IpAddr, u16) {
         (s.parse().unwrap(), p)
     }
@@ -448,7 +456,7 @@ mod tests {
             ep("10.0.0.1", 1000),
             ep("10.0.0.2", 80),
             [0; 3],
-            Some(0x02),
+            Some(seg(0x02)),
             None,
             60,
             0,
@@ -459,7 +467,7 @@ mod tests {
             ep("10.0.0.2", 80),
             ep("10.0.0.1", 1000),
             [0; 3],
-            Some(0x12),
+            Some(seg(0x12)),
             None,
             60,
             1,
@@ -472,7 +480,7 @@ mod tests {
             ep("10.0.0.1", 1000),
             ep("10.0.0.2", 80),
             [0; 3],
-            Some(0x10),
+            Some(seg(0x10)),
             None,
             60,
             2,
@@ -487,7 +495,7 @@ mod tests {
             ep("10.0.0.2", 80),
             ep("10.0.0.1", 1000),
             [0; 3],
-            Some(0x18),
+            Some(seg(0x18)),
             None,
             60,
             3,
@@ -589,7 +597,7 @@ mod tests {
                 let a: IpAddr = "10.0.0.1".parse().unwrap();
                 let b: IpAddr = "10.0.0.2".parse().unwrap();
                 let (src, dst) = if sport % 2 == 0 { ((a, sport), (b, dport)) } else { ((b, dport), (a, sport)) };
-                let look = t.track(proto, src, dst, [0; 3], (proto == 6).then_some(flags), None, 60, now, |f, r| ended.push((f.id, r)));
+                let look = t.track(proto, src, dst, [0; 3], (proto == 6).then_some(seg(flags)), None, 60, now, |f, r| ended.push((f.id, r)));
                 let f = t.get(look.slot).unwrap();
                 created.insert(f.id);
                 last_seen.insert(f.id, (now, proto));

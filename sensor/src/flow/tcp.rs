@@ -1,6 +1,8 @@
 //! TCP connection state as the flow table tracks it (handshake, established, closing).
 //! Byte-stream reassembly is a separate stage.
 
+use gatewatch_rules::engine::TcpInfo;
+
 use crate::decode::tcp::{ACK, FIN, RST, SYN};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,12 +50,17 @@ pub struct TcpTrack {
     pub flags: u8,
     pub flags_ts: u8,
     pub flags_tc: u8,
+    /// Sequence number of the client's SYN, while the handshake is on.
+    client_isn: Option<u32>,
+    /// The current packet is a RST the session did not accept (it stays as it was).
+    pub rst_ignored: bool,
 }
 
 impl TcpTrack {
     /// A track for the first packet of a flow. `to_server` says whether the first packet
     /// goes from the client (it is false when a SYN/ACK opened the flow).
-    pub fn new(flags: u8, midstream_enabled: bool) -> TcpTrack {
+    pub fn new(seg: TcpInfo, midstream_enabled: bool) -> TcpTrack {
+        let flags = seg.flags;
         let state = if flags & SYN != 0 && flags & ACK == 0 {
             TcpState::SynSent
         } else if flags & SYN != 0 && flags & ACK != 0 {
@@ -73,11 +80,32 @@ impl TcpTrack {
             flags: 0,
             flags_ts: 0,
             flags_tc: 0,
+            client_isn: (state == TcpState::SynSent).then_some(seg.seq),
+            rst_ignored: false,
+        }
+    }
+
+    /// Does a RST end the session? While the client's SYN is unanswered, only a RST
+    /// that answers it does (RFC 793 §3.4, as Suricata checks): from the server, one
+    /// acknowledging the SYN; from the client, one at the SYN's sequence number with
+    /// window 0 acknowledging SYN+1. Anything else there is noise or an injection.
+    fn accepts_rst(&self, dir: usize, seg: TcpInfo) -> bool {
+        match (self.state, self.client_isn) {
+            (TcpState::SynSent, Some(isn)) => {
+                let acks_syn = seg.flags & ACK != 0 && seg.ack == isn.wrapping_add(1);
+                if dir == 0 {
+                    seg.seq == isn && seg.window == 0 && acks_syn
+                } else {
+                    acks_syn
+                }
+            }
+            _ => true,
         }
     }
 
     /// Updates the state with a packet in direction `dir` (0 = to server).
-    pub fn update(&mut self, dir: usize, flags: u8, first: bool) {
+    pub fn update(&mut self, dir: usize, seg: TcpInfo, first: bool) {
+        let flags = seg.flags;
         self.flags |= flags;
         if dir == 0 {
             self.flags_ts |= flags;
@@ -89,6 +117,10 @@ impl TcpTrack {
         }
         self.packet_established = self.was_established && self.state != TcpState::None;
         self.completes_handshake = false;
+        self.rst_ignored = flags & RST != 0 && !self.accepts_rst(dir, seg);
+        if self.rst_ignored {
+            return;
+        }
         if flags & RST != 0 {
             if self.state != TcpState::None {
                 self.state = TcpState::Closed;
@@ -98,6 +130,9 @@ impl TcpTrack {
         match self.state {
             TcpState::None | TcpState::Closed => {}
             TcpState::SynSent => {
+                if dir == 0 && flags & SYN != 0 && flags & ACK == 0 {
+                    self.client_isn = Some(seg.seq);
+                }
                 if dir == 1 && flags & SYN != 0 && flags & ACK != 0 {
                     self.state = TcpState::SynRecv;
                 }
@@ -133,17 +168,21 @@ impl TcpTrack {
 mod tests {
     use super::*;
 
+    fn seg(flags: u8) -> TcpInfo {
+        TcpInfo { flags, seq: 0, ack: 0, window: 0 }
+    }
+
     #[test]
     fn handshake_and_close() {
-        let mut t = TcpTrack::new(SYN, false);
-        t.update(0, SYN, true);
-        t.update(1, SYN | ACK, false);
+        let mut t = TcpTrack::new(seg(SYN), false);
+        t.update(0, seg(SYN), true);
+        t.update(1, seg(SYN | ACK), false);
         assert_eq!(t.state, TcpState::SynRecv);
-        t.update(0, ACK, false);
+        t.update(0, seg(ACK), false);
         assert_eq!(t.state, TcpState::Established);
-        t.update(0, FIN | ACK, false);
+        t.update(0, seg(FIN | ACK), false);
         assert_eq!(t.state, TcpState::FinWait);
-        t.update(1, FIN | ACK, false);
+        t.update(1, seg(FIN | ACK), false);
         assert_eq!(t.state, TcpState::Closed);
         assert!(t.was_established);
         assert_eq!(t.flags, SYN | ACK | FIN);
@@ -151,11 +190,34 @@ mod tests {
 
     #[test]
     fn midstream() {
-        assert_eq!(TcpTrack::new(ACK, false).state, TcpState::None);
-        assert_eq!(TcpTrack::new(ACK, true).state, TcpState::Established);
-        let mut t = TcpTrack::new(ACK, false);
-        t.update(0, ACK, true);
-        t.update(1, ACK, false);
+        assert_eq!(TcpTrack::new(seg(ACK), false).state, TcpState::None);
+        assert_eq!(TcpTrack::new(seg(ACK), true).state, TcpState::Established);
+        let mut t = TcpTrack::new(seg(ACK), false);
+        t.update(0, seg(ACK), true);
+        t.update(1, seg(ACK), false);
         assert!(!t.was_established);
+    }
+
+    #[test]
+    fn a_rst_that_does_not_answer_the_syn_is_ignored() {
+        let syn = TcpInfo { flags: SYN, seq: 1000, ack: 0, window: 512 };
+        let mut t = TcpTrack::new(syn, false);
+        t.update(0, syn, true);
+        // A stray ACK from the server, then a client RST at another sequence number.
+        t.update(1, TcpInfo { flags: ACK, seq: 7, ack: 99, window: 512 }, false);
+        t.update(0, TcpInfo { flags: RST, seq: 99, ack: 99, window: 0 }, false);
+        assert!(t.rst_ignored);
+        assert_eq!(t.state, TcpState::SynSent);
+        // The handshake then completes as usual.
+        t.update(0, syn, false);
+        t.update(1, TcpInfo { flags: SYN | ACK, seq: 5000, ack: 1001, window: 512 }, false);
+        t.update(0, TcpInfo { flags: ACK, seq: 1001, ack: 5001, window: 512 }, false);
+        assert_eq!(t.state, TcpState::Established);
+        // A server RST acknowledging the SYN refuses the connection.
+        let mut r = TcpTrack::new(syn, false);
+        r.update(0, syn, true);
+        r.update(1, TcpInfo { flags: RST | ACK, seq: 0, ack: 1001, window: 0 }, false);
+        assert!(!r.rst_ignored);
+        assert_eq!(r.state, TcpState::Closed);
     }
 }

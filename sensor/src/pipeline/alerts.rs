@@ -8,6 +8,7 @@ use gatewatch_rules::engine::{Hit, IcmpInfo};
 use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
 use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Target};
 
+use crate::app::parser::TxMeta;
 use crate::output::eve::{proto_name, timestamp};
 use crate::output::{EventSink, HeldThreshold};
 use crate::scan::yara_alert_info;
@@ -22,12 +23,16 @@ impl Sensor {
         m: &AlertMeta,
         flow: Option<(u64, &FlowSummary)>,
         app_proto: Option<AppProto>,
-        tx: Option<(&'static str, &serde_json::Value)>,
+        tx: Option<&TxMeta>,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
         let mut app_metadata = serde_json::Map::new();
-        if let Some((k, v)) = tx {
-            app_metadata.insert(k.to_string(), v.clone());
+        if let Some((k, v)) = tx.and_then(TxMeta::json) {
+            app_metadata.insert(k.to_string(), v);
+        }
+        // The transaction's number in its flow, as Suricata's `tx_id`.
+        if let Some(id) = tx.and_then(|t| t.tx_id) {
+            app_metadata.insert("tx_id".into(), id.into());
         }
         let vlans = gatewatch_rules::signature::vlan::layers(&m.vlan);
         if !vlans.is_empty() {

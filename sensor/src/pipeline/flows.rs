@@ -3,11 +3,11 @@
 use gatewatch_rules::event::ip_text;
 use std::io;
 
-use gatewatch_rules::engine::{FlowView, Packet};
+use gatewatch_rules::engine::{FlowView, Packet, StreamChunk};
 use gatewatch_rules::event::FlowSummary;
 use gatewatch_rules::signature::Buffer;
 
-use crate::app::parser::AppOutput;
+use crate::app::parser::{AppOutput, TxMeta};
 use crate::flow::{EndReason, Flow};
 use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
@@ -29,46 +29,24 @@ impl Sensor {
             for s in session.stream_stats() {
                 self.stream_stats.add(&s);
             }
-            // Messages completed by the end of the flow (a request cut short) are
-            // inspected as Suricata does with its flow-end pseudo packets.
+            // Messages completed by the end of the flow (a request cut short) and the
+            // stream bytes held after a hole are inspected as Suricata does with its
+            // flow-end pseudo packets.
             for insp in out.inspections.drain(..) {
                 let bufs: Vec<(Buffer, &[u8])> =
                     insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-                let to_server = insp.to_server;
-                let (client, server) =
-                    if session.reversed { (f.server, f.client) } else { (f.client, f.server) };
-                let (src, dst) = if to_server { (client, server) } else { (server, client) };
-                let pkt = Packet {
-                    sport: src.1,
-                    dport: dst.1,
-                    has_ports: true,
-                    flow: Some(FlowView { to_server, established: f.established() }),
-                    app_proto: f.app_proto,
-                    buffers: &bufs,
-                    tx_only: true,
-                    ..Packet::new(f.last_us.div_euclid(1_000_000), f.proto, src.0, dst.0, &[])
+                let pass = EndPass { to_server: insp.to_server, buffers: &bufs, stream: None };
+                self.flow_end_pass(&mut f, session.reversed, pass, insp.meta.as_ref(), sink)?;
+            }
+            for (d, chunk) in out.end_chunks.drain(..) {
+                let stream = StreamChunk {
+                    data: &chunk.data,
+                    new_from: chunk.new_from,
+                    offset: chunk.offset,
                 };
-                self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
-                let hits = std::mem::take(&mut self.hits);
-                if !hits.is_empty() {
-                    let meta = AlertMeta {
-                        ts: f.last_us,
-                        pcap_cnt: None,
-                        src: (src.0, Some(src.1)),
-                        dst: (dst.0, Some(dst.1)),
-                        proto: f.proto,
-                        ip_v: if src.0.is_ipv4() { 4 } else { 6 },
-                        icmp: None,
-                        to_server,
-                        vlan: f.vlan,
-                        detection: self.rules.flow_metadata(&f.detect),
-                    };
-                    let tx = insp.meta.as_ref().and_then(|m| m.json());
-                    let tx = tx.as_ref().map(|(k, v)| (*k, v));
-                    let summary = flow_summary(&f, true);
-                    self.write_alerts(&hits, &meta, Some((f.id, &summary)), f.app_proto, tx, sink)?;
-                }
-                self.hits = hits;
+                let to_server = (d == 0) != session.reversed;
+                let pass = EndPass { to_server, buffers: &[], stream: Some(stream) };
+                self.flow_end_pass(&mut f, session.reversed, pass, None, sink)?;
             }
             // Findings at the flow's end, from the sender (`src`) of what was found.
             let at = FindingAt::flow_end(&f);
@@ -87,6 +65,53 @@ impl Sensor {
             }
         }
         self.write_flow(&f, reason, sink)
+    }
+
+    /// One detection pass of a flow-end pseudo packet: alerts carry the flow's last
+    /// timestamp and no packet (`pkt_src` "stream (flow timeout)").
+    fn flow_end_pass(
+        &mut self,
+        f: &mut Flow,
+        reversed: bool,
+        pass: EndPass<'_>,
+        tx: Option<&TxMeta>,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let to_server = pass.to_server;
+        let (client, server) = if reversed { (f.server, f.client) } else { (f.client, f.server) };
+        let (src, dst) = if to_server { (client, server) } else { (server, client) };
+        let pkt = Packet {
+            sport: src.1,
+            dport: dst.1,
+            has_ports: true,
+            flow: Some(FlowView { to_server, established: f.established() }),
+            app_proto: f.app_proto,
+            buffers: pass.buffers,
+            tx_only: pass.stream.is_none(),
+            in_stream: pass.stream.is_some(),
+            stream: pass.stream,
+            ..Packet::new(f.last_us.div_euclid(1_000_000), f.proto, src.0, dst.0, &[])
+        };
+        self.rules.detect(&mut self.detector, &pkt, Some(&mut f.detect), &mut self.hits);
+        let hits = std::mem::take(&mut self.hits);
+        if !hits.is_empty() {
+            let meta = AlertMeta {
+                ts: f.last_us,
+                pcap_cnt: None,
+                src: (src.0, Some(src.1)),
+                dst: (dst.0, Some(dst.1)),
+                proto: f.proto,
+                ip_v: if src.0.is_ipv4() { 4 } else { 6 },
+                icmp: None,
+                to_server,
+                vlan: f.vlan,
+                detection: self.rules.flow_metadata(&f.detect),
+            };
+            let summary = flow_summary(f, true);
+            self.write_alerts(&hits, &meta, Some((f.id, &summary)), f.app_proto, tx, sink)?;
+        }
+        self.hits = hits;
+        Ok(())
     }
 
     pub(super) fn expire(&mut self, now: i64, sink: &mut dyn EventSink) -> io::Result<()> {
@@ -200,4 +225,12 @@ pub(super) fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
         src_port: ports.then_some(flow.client.1),
         dest_port: ports.then_some(flow.server.1),
     }
+}
+
+/// What a flow-end pseudo packet carries: a message's buffers or a stream chunk.
+struct EndPass<'a> {
+    /// The application's direction.
+    to_server: bool,
+    buffers: &'a [(Buffer, &'a [u8])],
+    stream: Option<StreamChunk<'a>>,
 }

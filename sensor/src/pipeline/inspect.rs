@@ -51,7 +51,7 @@ impl Sensor {
             (l3.src, sport),
             (l3.dst, dport),
             l3.vlan,
-            tcp.map(|t| t.flags),
+            tcp,
             icmp.map(|i| (i.itype, i.icode)),
             frame.orig_len as usize,
             ts,
@@ -91,7 +91,11 @@ impl Sensor {
         let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
         // The application's view of the direction (reversed on a response-first pickup).
         let app_to_server = look.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
-        let mut inspections = app_out.inspections.into_iter();
+        let inspections = match flow.session.as_mut() {
+            Some(s) => s.route_inspections(app_to_server, std::mem::take(&mut app_out.inspections)),
+            None => std::mem::take(&mut app_out.inspections),
+        };
+        let mut inspections = inspections.into_iter();
         let mut first = inspections.next();
         let first_meta = first.as_mut().and_then(|i| i.meta.take());
         let mut buffers: Vec<(Buffer, &[u8])> =
@@ -147,7 +151,8 @@ impl Sensor {
         cap_packet_alerts(&mut groups, &mut self.detector.stats.alert_queue_overflow);
         if groups.iter().any(|(h, _)| !h.is_empty()) {
             if groups[0].1.is_none() && !groups[0].0.is_empty() {
-                groups[0].1 = dns_event.as_ref().and_then(|d| meta("dns", d));
+                groups[0].1 =
+                    dns_event.as_ref().and_then(|(d, n)| Some(meta("dns", d)?.with_tx(*n)));
             }
             let meta = AlertMeta {
                 ts,
@@ -170,7 +175,7 @@ impl Sensor {
             self.write_tagged_packet(frame, slot, &at, sink)?;
         }
         let mut records: Vec<(bool, Record)> = app_out.records;
-        if let Some(d) = dns_event {
+        if let Some((d, _)) = dns_event {
             records.insert(0, (look.to_server, Record::Dns(d)));
         }
         records.extend(
@@ -225,7 +230,7 @@ impl Sensor {
         port_53: bool,
         to_server: bool,
         events: &mut Vec<&'static str>,
-    ) -> (Vec<(Buffer, Vec<u8>)>, Option<DnsBody>) {
+    ) -> (Vec<(Buffer, Vec<u8>)>, Option<(DnsBody, u64)>) {
         let Some(flow) = self.flows.get_mut(slot) else { return (Vec::new(), None) };
         if payload.is_empty() || !(port_53 || flow.app_proto == Some(AppProto::Dns)) {
             return (Vec::new(), None);
@@ -238,7 +243,10 @@ impl Sensor {
                 let names = dns::buffers(&msg);
                 events.extend(dns::events(&msg, to_server));
                 let tx = dns_tx(flow, msg.id, msg.is_response());
-                (names, Some(DnsBody::from_message(&msg, tx)))
+                // Suricata 8 numbers each DNS message as a transaction of its own.
+                let message = flow.dns_messages;
+                flow.dns_messages += 1;
+                (names, Some((DnsBody::from_message(&msg, tx), message)))
             }
             Err(e) => {
                 let why = match e {
@@ -325,7 +333,10 @@ impl Sensor {
             }
         }
         let session = flow.session.get_or_insert_with(Box::default);
-        let seg = Segment { to_server: at.to_server, flags: ti.flags, seq: ti.seq, payload };
+        // A RST the session did not accept does not end its streams either.
+        let rst_ignored = flow.tcp.as_ref().is_some_and(|t| t.rst_ignored);
+        let flags = if rst_ignored { ti.flags & !0x04 } else { ti.flags };
+        let seg = Segment { to_server: at.to_server, flags, seq: ti.seq, payload };
         let mut cx = SegmentCx {
             ports: [at.src.1, at.dst.1],
             limits: &self.session_limits,
@@ -386,9 +397,8 @@ impl Sensor {
         let (flow_id, app_proto) = (flow.id, flow.app_proto);
         let summary = flow_summary(flow, ports);
         for (hits, tx) in groups {
-            let tx = tx.as_ref().and_then(|m| m.json());
-            let tx = tx.as_ref().map(|(k, v)| (*k, v));
-            self.write_alerts(hits, meta, Some((flow_id, &summary)), app_proto, tx, sink)?;
+            let flow = Some((flow_id, &summary));
+            self.write_alerts(hits, meta, flow, app_proto, tx.as_ref(), sink)?;
         }
         Ok(())
     }

@@ -108,6 +108,11 @@ impl StreamDir {
         self.next
     }
 
+    /// Stream offset just after the bytes taken so far.
+    pub fn taken_offset(&self) -> u64 {
+        self.next - self.ready.len() as u64
+    }
+
     /// Bytes held out of order, waiting for a gap to fill.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
@@ -233,6 +238,24 @@ impl StreamDir {
         gap
     }
 
+    /// The direction ends with bytes still held after a hole (the flow timed out or the
+    /// capture ended): the holes are stepped over without counting them as gaps, as
+    /// Suricata's flow-end flush does, and each run of bytes after a hole is returned
+    /// with its stream offset.
+    pub fn flush_at_end(&mut self, mem: &mut Memcap) -> Vec<(u64, Vec<u8>)> {
+        let mut runs = Vec::new();
+        if !self.ready.is_empty() {
+            let at = self.next - self.ready.len() as u64;
+            runs.push((at, self.take(mem)));
+        }
+        while let Some((&first, _)) = self.pending.first_key_value() {
+            self.next = self.next.max(first);
+            self.drain_in_order(mem);
+            runs.push((first, self.take(mem)));
+        }
+        runs
+    }
+
     /// Takes the in-order bytes received so far.
     pub fn take(&mut self, mem: &mut Memcap) -> Vec<u8> {
         mem.give(self.ready.len());
@@ -302,6 +325,20 @@ mod tests {
         assert_eq!(t.take(&mut m), vec![1; 6]);
         t.release(&mut m);
         assert_eq!(m.used(), 0);
+    }
+
+    #[test]
+    fn flush_at_end_steps_over_holes_without_counting_gaps() {
+        let mut m = Memcap::new(1 << 20);
+        let mut s = StreamDir::new(0, 1 << 20);
+        s.insert(0, b"GET", &mut m);
+        assert_eq!(s.take(&mut m), b"GET");
+        s.insert(10, b"User-", &mut m);
+        s.insert(15, b"Agent", &mut m);
+        s.insert(30, b"end", &mut m);
+        let runs = s.flush_at_end(&mut m);
+        assert_eq!(runs, vec![(10, b"User-Agent".to_vec()), (30, b"end".to_vec())]);
+        assert_eq!((s.stats.gaps, s.pending_bytes(), m.used()), (0, 0, 0));
     }
 
     proptest::proptest! {

@@ -255,7 +255,9 @@ pub(crate) fn http_events(
                 if let Some(req) = &tx.request {
                     request_buffers(req, Some(&body), true, &mut insp.buffers);
                 }
-                insp.meta = http_record(tx, None, None).and_then(|r| meta("http", &r));
+                insp.meta = http_record(tx, None, None)
+                    .and_then(|r| meta("http", &r))
+                    .map(|m| m.with_tx(tx.id));
                 tx.request_body = Some(body);
                 cx.inspect(insp);
             }
@@ -287,7 +289,7 @@ pub(crate) fn http_events(
                     response_buffers(resp, &body, &mut insp.buffers);
                 }
                 let rec = http_record(&tx, tx.response.as_deref(), Some(&body));
-                insp.meta = rec.as_ref().and_then(|r| meta("http", r));
+                insp.meta = rec.as_ref().and_then(|r| meta("http", r)).map(|m| m.with_tx(tx.id));
                 cx.inspect(insp);
                 if let Some(deflate) = websocket_upgrade(&tx) {
                     h.websocket = Some(deflate);

@@ -242,6 +242,7 @@ impl Stream {
         for (n, v) in fields.iter().filter_map(field).filter(|(n, _)| n.starts_with(b":")) {
             out.push((Buffer::HttpRequestHeader, [n, b": ", v].concat()));
         }
+        whole_header_buffers(fields, b"cookie", out);
     }
 
     fn response_buffers(&self, out: &mut Vec<(Buffer, Vec<u8>)>) {
@@ -253,6 +254,7 @@ impl Stream {
         for (n, v) in fields.iter().filter_map(field).filter(|(n, _)| n.starts_with(b":")) {
             out.push((Buffer::HttpResponseHeader, [n, b": ", v].concat()));
         }
+        whole_header_buffers(fields, b"set-cookie", out);
     }
 
     pub fn record(&self) -> HttpRecord {
@@ -391,6 +393,43 @@ fn head(parts: [Vec<u8>; 3], fields: &[Field]) -> Head {
     raw_headers.extend_from_slice(b"\r\n");
     let raw = [&start_line[..], b"\r\n", &raw_headers].concat();
     Head { parts, start_line, headers, raw_headers, raw }
+}
+
+/// `http.header`, `http.header_names` and `http.header.raw` of an HTTP/2 message, as
+/// Suricata builds them from the header blocks: the pseudo-headers included (the
+/// `strip_pseudo_headers` transform removes them), values trimmed in `http.header`,
+/// where the cookie header (`cookie_name`) is left out as in HTTP/1.
+fn whole_header_buffers(fields: &[Field], cookie_name: &[u8], out: &mut Vec<(Buffer, Vec<u8>)>) {
+    out.retain(|(b, _)| {
+        !matches!(b, Buffer::HttpHeader | Buffer::HttpHeaderNames | Buffer::HttpHeaderRaw)
+    });
+    let (mut header, mut names, mut raw) = (Vec::new(), b"\r\n".to_vec(), Vec::new());
+    for (n, v) in fields.iter().filter_map(field) {
+        if !n.eq_ignore_ascii_case(cookie_name) {
+            let v = trim_blanks(v);
+            header.extend_from_slice(&[n, b": ", v, b"\r\n"].concat());
+        }
+        names.extend_from_slice(&[n, &b"\r\n"[..]].concat());
+        raw.extend_from_slice(&[n, b": ", v, b"\r\n"].concat());
+    }
+    if !header.is_empty() {
+        out.push((Buffer::HttpHeader, header));
+    }
+    if names.len() > 2 {
+        names.extend_from_slice(b"\r\n");
+        out.push((Buffer::HttpHeaderNames, names));
+    }
+    if !raw.is_empty() {
+        out.push((Buffer::HttpHeaderRaw, raw));
+    }
+}
+
+/// `v` without the spaces and tabs around it.
+fn trim_blanks(v: &[u8]) -> &[u8] {
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = v.iter().position(|c| !blank(c)).unwrap_or(v.len());
+    let end = v.iter().rposition(|c| !blank(c)).map_or(start, |i| i + 1);
+    &v[start..end]
 }
 
 /// `http2.header` and `http2.header_name`: every field of the direction.

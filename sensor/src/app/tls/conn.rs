@@ -88,6 +88,13 @@ pub(crate) fn tls_version(v: u16) -> String {
     }
 }
 
+/// `tls.random` and its two parts, from a hello's 32 random bytes.
+fn push_random(buffers: &mut Vec<(Buffer, Vec<u8>)>, random: &[u8]) {
+    push(buffers, Buffer::TlsRandom, random);
+    push(buffers, Buffer::TlsRandomTime, &random[..4.min(random.len())]);
+    push(buffers, Buffer::TlsRandomBytes, &random[4.min(random.len())..]);
+}
+
 /// Handshake bytes of one direction of a TLS session.
 fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     let mut msgs: Vec<(u8, Vec<u8>)> = Vec::new();
@@ -131,6 +138,7 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                 // Not among the client buffers the server's inspections repeat: each
                 // side's version is its own.
                 push(&mut insp.buffers, Buffer::SslVersion, ch.version.to_string().as_bytes());
+                push_random(&mut insp.buffers, ch.random);
                 t.client_buffers = b;
             }
             (1, tls::HS_SERVER_HELLO) => {
@@ -139,6 +147,7 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
                     continue;
                 };
                 cx.counters.tls_handshakes += 1;
+                push_random(&mut insp.buffers, sh.random);
                 let ja3s = Fingerprint { hash: sh.ja3s_hash(), string: sh.ja3s_string() };
                 push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
                 push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
