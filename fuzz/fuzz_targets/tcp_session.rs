@@ -10,7 +10,10 @@ use libfuzzer_sys::fuzz_target;
 const CAP: usize = 64 * 1024;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = SessionLimits { depth: 32 * 1024, max_pending: 8 * 1024, ..Default::default() };
+    // Both delivery modes: as acknowledged (the default) and inline.
+    let inline = data.len() % 2 == 1;
+    let limits =
+        SessionLimits { depth: 32 * 1024, max_pending: 8 * 1024, inline, ..Default::default() };
     let mut mem = Memcap::new(CAP);
     let mut counters = AppCounters::default();
     let mut s = TcpSession::default();
@@ -24,14 +27,17 @@ fuzz_target!(|data: &[u8]| {
         let to_server = h[0] & 0x80 == 0;
         let flags = h[0] & 0x1f;
         let seq = u16::from_be_bytes([h[1], h[2]]) as u32;
+        // The acknowledgement: the same bytes the other way round, near the sequence
+        // numbers in use.
+        let ack = u16::from_be_bytes([h[2], h[1]]) as u32;
         let port = [53, 445, 21, 88][(h[0] >> 5) as usize & 3];
         let mut out = AppOutput::default();
         let mut cx =
             SegmentCx { ports: [40000, port], limits: &limits, mem: &mut mem, counters: &mut counters };
-        s.on_segment(Segment { to_server, flags, seq, payload }, &mut cx, &mut out);
+        s.on_segment(Segment { to_server, flags, seq, ack, payload }, &mut cx, &mut out);
         assert!(mem.used() <= CAP);
     }
     let mut out = AppOutput::default();
-    s.end(&mut mem, &mut counters, &mut out);
+    s.end(&limits, &mut mem, &mut counters, &mut out);
     assert_eq!(mem.used(), 0, "reassembly memory not released");
 });

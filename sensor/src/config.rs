@@ -84,6 +84,12 @@ pub struct StreamConfig {
     /// Bytes of each file of SMB, FTP and SMTP that `file.data` inspects (Suricata's
     /// `content-limit`); the whole file is still hashed.
     pub file_data_limit: usize,
+    /// Inspect each direction's bytes as they arrive (Suricata's `stream.inline`). Off,
+    /// as Suricata in IDS mode: bytes reach the parsers and stream inspection once the
+    /// other side acknowledged them (or the flow ends, or a direction nobody answers
+    /// holds more than `max_pending` bytes), so data the receiver never got is not taken
+    /// for what it received.
+    pub inline: bool,
 }
 
 impl Default for StreamConfig {
@@ -95,6 +101,7 @@ impl Default for StreamConfig {
             max_pending: 256 * 1024,
             http_body_limit: 100 * 1024,
             file_data_limit: crate::app::files::DEFAULT_INSPECT_LIMIT,
+            inline: false,
         }
     }
 }

@@ -96,6 +96,9 @@ pub struct Sensor {
     expectations: Arc<Expectations>,
     /// The tunnel packet whose inner packet is being inspected (EVE `tunnel`).
     tunnel: Option<TunnelCx>,
+    /// The tunnel each tunneled flow came through, by flow id: its flow-end alerts
+    /// show it as Suricata's pseudo packets do.
+    flow_tunnels: std::collections::HashMap<u64, TunnelCx>,
 }
 
 /// The outer packet of a tunnel, as the alerts of its inner packets show it.
@@ -161,6 +164,7 @@ impl Sensor {
         let mut session_limits = SessionLimits {
             depth: cfg.stream.depth,
             max_pending: cfg.stream.max_pending,
+            inline: cfg.stream.inline,
             ..SessionLimits::default()
         };
         session_limits.http.body_limit = cfg.stream.http_body_limit;
@@ -190,6 +194,7 @@ impl Sensor {
             profile_before_reload: None,
             expectations: Arc::default(),
             tunnel: None,
+            flow_tunnels: Default::default(),
         }
     }
 

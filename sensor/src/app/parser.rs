@@ -108,6 +108,8 @@ pub struct AppOutput {
     /// Stream bytes still held after a hole when the flow ended, by packet direction
     /// (0: sent by the flow's client): inspected by the flow-end pass.
     pub end_chunks: Vec<(usize, RawChunk)>,
+    /// Parser events of the bytes inspected at the flow's end, by packet direction.
+    pub end_events: Vec<(usize, &'static str)>,
     /// The segment carried only bytes already received (a retransmission).
     pub retransmission: bool,
     /// The session is encrypted (after a TLS or SSH handshake): its payload is no

@@ -14,7 +14,7 @@ use super::http;
 use super::parser::{
     detect, registry, AppCounters, AppCx, AppOutput, AppParser, Detected, Inspection,
 };
-use crate::stream::raw::RawTail;
+use crate::stream::raw::{RawChunk, RawTail};
 use crate::stream::{Memcap, StreamDir, StreamStats};
 
 /// Bounds of the application layer of one session.
@@ -35,6 +35,9 @@ pub struct SessionLimits {
     /// First bytes of each direction handed out as one chunk for content scanning
     /// (YARA); 0 = none. Charged to the reassembly memcap while they accumulate.
     pub scan_depth: usize,
+    /// Bytes go on as they arrive rather than once acknowledged
+    /// ([`crate::config::StreamConfig::inline`]).
+    pub inline: bool,
 }
 
 impl Default for SessionLimits {
@@ -47,6 +50,7 @@ impl Default for SessionLimits {
             smtp_message_limit: 1024 * 1024,
             files: Default::default(),
             scan_depth: 0,
+            inline: false,
         }
     }
 }
@@ -87,6 +91,10 @@ pub struct TcpSession {
     /// once its response identified the protocol): inspected with the next packet of
     /// their own direction, as Suricata inspects a direction's transactions.
     deferred: Vec<Inspection>,
+    /// Chunks of each direction's stream waiting for a packet of that direction.
+    raw_pending: [Vec<RawChunk>; 2],
+    /// Parser events of each packet direction's bytes, waiting for a packet of it.
+    events_pending: [Vec<&'static str>; 2],
 }
 
 impl Default for TcpSession {
@@ -102,6 +110,8 @@ impl Default for TcpSession {
             reversed: false,
             first_speaker: 0,
             deferred: Vec::new(),
+            raw_pending: [Vec::new(), Vec::new()],
+            events_pending: [Vec::new(), Vec::new()],
         }
     }
 }
@@ -121,6 +131,8 @@ pub struct Segment<'a> {
     pub to_server: bool,
     pub flags: u8,
     pub seq: u32,
+    /// The acknowledgement number (meaningful with the ACK flag).
+    pub ack: u32,
     pub payload: &'a [u8],
 }
 
@@ -158,11 +170,11 @@ impl TcpSession {
         const SYN: u8 = 0x02;
         const FIN: u8 = 0x01;
         const RST: u8 = 0x04;
+        const ACK: u8 = 0x10;
         let (flags, payload) = (seg.flags, seg.payload);
         if flags & SYN != 0 {
             self.isn[d] = Some(seg.seq.wrapping_add(1));
         }
-        let mut bytes = Vec::new();
         // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
         let seq = if flags & SYN != 0 { seg.seq.wrapping_add(1) } else { seg.seq };
         // Encrypted by an earlier segment: this one is still reassembled (the parsers
@@ -180,30 +192,101 @@ impl TcpSession {
             let beyond = stream.stats.depth_dropped - before.depth_dropped;
             out.in_stream = beyond < payload.len() as u64;
             if stream.pending_bytes() > cx.limits.max_pending {
-                stream.skip_gap(cx.mem);
+                // The bytes before the hole go first, then the parser learns of it.
+                self.hand_over_ready(d, cx, out);
+                if let Some(s) = self.streams[d].as_mut() {
+                    s.skip_gap(cx.mem);
+                }
                 self.gap(d ^ self.rev(), cx.counters, out);
             }
-            bytes = self.streams[d].as_mut().map(|s| s.take(cx.mem)).unwrap_or_default();
         }
-        if !bytes.is_empty() {
-            self.inspect_raw(d, &bytes, out);
-            self.collect_scan(d, &bytes, cx, out);
-            self.deliver(d, &bytes, cx, out);
-        }
-        if flags & (FIN | RST) != 0 {
-            if let Some(s) = self.streams[d].as_mut() {
-                if s.pending_bytes() > 0 {
-                    s.skip_gap(cx.mem);
-                    let rest = s.take(cx.mem);
-                    self.gap(d ^ self.rev(), cx.counters, out);
-                    if !rest.is_empty() {
-                        self.inspect_raw(d, &rest, out);
-                        self.deliver(d, &rest, cx, out);
-                    }
-                }
+        if cx.limits.inline {
+            self.hand_over_ready(d, cx, out);
+            if flags & (FIN | RST) != 0 {
+                self.close_inline(d, cx, out);
             }
-            self.close_dir(d ^ self.rev(), cx.counters, out);
-            self.flush_scan(d, cx.mem, out);
+        } else {
+            // What this packet acknowledges of the other direction reaches the parsers;
+            // a SYN/ACK's acknowledgement waits for the session to be established
+            // (data on a SYN), as in Suricata.
+            if flags & ACK != 0 && flags & SYN == 0 {
+                self.deliver_acked(d ^ 1, seg.ack, cx, out);
+            }
+            // A direction nobody acknowledges (one side of the traffic captured) goes
+            // on once it holds more than `max_pending` bytes.
+            if self.streams[d].as_ref().is_some_and(|s| s.ready_len() > cx.limits.max_pending) {
+                self.hand_over_ready(d, cx, out);
+            }
+        }
+        // Stream inspection of a direction, and its parser's events, happen with its
+        // own packets.
+        out.chunks.append(&mut self.raw_pending[d]);
+        out.events.append(&mut self.events_pending[d]);
+    }
+
+    /// Inline mode, a FIN or RST of direction `d`: bytes held after a hole are given up
+    /// on, and the direction ends.
+    fn close_inline(&mut self, d: usize, cx: &mut SegmentCx<'_>, out: &mut AppOutput) {
+        if let Some(s) = self.streams[d].as_mut() {
+            if s.pending_bytes() > 0 {
+                s.skip_gap(cx.mem);
+                self.gap(d ^ self.rev(), cx.counters, out);
+                self.hand_over_ready(d, cx, out);
+            }
+        }
+        self.close_dir(d ^ self.rev(), cx.counters, out);
+        self.flush_scan(d, cx.mem, out);
+    }
+
+    /// The bytes of packet direction `d` that `ack` acknowledges go to the parsers and
+    /// to stream inspection; an acknowledgement past a hole (bytes lost before the
+    /// capture) gives the hole up.
+    fn deliver_acked(&mut self, d: usize, ack: u32, cx: &mut SegmentCx<'_>, out: &mut AppOutput) {
+        // Each turn steps over one hole: bounded by the segments held.
+        for _ in 0..64 {
+            let Some(s) = self.streams[d].as_mut() else { return };
+            let (at, bytes) = s.take_acked(ack, cx.mem);
+            self.hand_over(d, at, &bytes, cx, out);
+            let Some(s) = self.streams[d].as_mut() else { return };
+            if !s.acks_past_hole(ack) {
+                return;
+            }
+            s.skip_gap(cx.mem);
+            self.gap(d ^ self.rev(), cx.counters, out);
+        }
+    }
+
+    /// All in-order bytes of packet direction `d` go on now.
+    fn hand_over_ready(&mut self, d: usize, cx: &mut SegmentCx<'_>, out: &mut AppOutput) {
+        let Some(s) = self.streams[d].as_mut() else { return };
+        let at = s.taken_offset();
+        let bytes = s.take(cx.mem);
+        self.hand_over(d, at, &bytes, cx, out);
+    }
+
+    /// In-order bytes of packet direction `d`, starting at stream offset `at`: queued for
+    /// stream inspection with the direction's next packet (unless the session is
+    /// encrypted), collected for content scanning, parsed.
+    fn hand_over(
+        &mut self,
+        d: usize,
+        at: u64,
+        bytes: &[u8],
+        cx: &mut SegmentCx<'_>,
+        out: &mut AppOutput,
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        if !out.encrypted {
+            let chunk = self.raw[d].chunk(bytes, at);
+            self.raw_pending[d].push(chunk);
+        }
+        self.collect_scan(d, bytes, cx, out);
+        let before = out.events.len();
+        self.deliver(d, bytes, cx, out);
+        if !cx.limits.inline {
+            self.events_pending[d].extend(out.events.drain(before..));
         }
     }
 
@@ -226,17 +309,6 @@ impl TcpSession {
             now.append(&mut self.deferred);
         }
         now
-    }
-
-    /// Hands new in-order bytes of direction `d` to stream inspection, unless the
-    /// session is encrypted.
-    fn inspect_raw(&mut self, d: usize, bytes: &[u8], out: &mut AppOutput) {
-        if out.encrypted {
-            return;
-        }
-        let Some(stream) = self.streams[d].as_ref() else { return };
-        let at = stream.next_offset().saturating_sub(bytes.len() as u64);
-        out.chunks.push(self.raw[d].chunk(bytes, at));
     }
 
     /// Has the session switched to encryption in both directions (TLS after the
@@ -293,9 +365,21 @@ impl TcpSession {
     }
 
     /// The flow ends: pending messages are reported, memory is released.
-    pub fn end(&mut self, mem: &mut Memcap, counters: &mut AppCounters, out: &mut AppOutput) {
+    pub fn end(
+        &mut self,
+        limits: &SessionLimits,
+        mem: &mut Memcap,
+        counters: &mut AppCounters,
+        out: &mut AppOutput,
+    ) {
         out.inspections.append(&mut self.deferred);
-        self.flush_held(mem, counters, out);
+        for d in 0..2 {
+            out.end_chunks.extend(self.raw_pending[d].drain(..).map(|c| (d, c)));
+            out.end_events.extend(self.events_pending[d].drain(..).map(|e| (d, e)));
+        }
+        let mut cx = SegmentCx { ports: [0, 0], limits, mem, counters };
+        self.flush_held(&mut cx, out);
+        let (mem, counters) = (cx.mem, cx.counters);
         self.close_dir(1, counters, out);
         self.close_dir(0, counters, out);
         if let Proto::Known(p) = &mut self.proto {
@@ -309,24 +393,27 @@ impl TcpSession {
         }
     }
 
-    /// Bytes held after a hole when the flow ends (data sent before a reset and never
-    /// acknowledged, a capture cut short) are still inspected, as Suricata's flow-end
-    /// flush does: the parser resynchronises after the hole, and the bytes go to stream
-    /// inspection.
-    fn flush_held(&mut self, mem: &mut Memcap, counters: &mut AppCounters, out: &mut AppOutput) {
+    /// Bytes still held when the flow ends (never acknowledged: sent before a reset,
+    /// one side of the traffic captured, a capture cut short) are still inspected, as
+    /// Suricata's flow-end flush does: after a hole the parser resynchronises (no gap
+    /// is counted), and the bytes go to stream inspection.
+    fn flush_held(&mut self, cx: &mut SegmentCx<'_>, out: &mut AppOutput) {
         let encrypted = self.encrypted();
         for d in 0..2 {
             let Some(stream) = self.streams[d].as_mut() else { continue };
             let mut taken = stream.taken_offset();
-            for (at, bytes) in stream.flush_at_end(mem) {
+            for (at, bytes) in stream.flush_at_end(cx.mem) {
                 if !encrypted {
                     out.end_chunks.push((d, self.raw[d].chunk(&bytes, at)));
                 }
                 if at != taken {
-                    self.gap(d ^ self.rev(), counters, out);
+                    self.gap(d ^ self.rev(), cx.counters, out);
                 }
                 taken = at + bytes.len() as u64;
-                self.parse(d ^ self.rev(), &bytes, counters, out);
+                self.collect_scan(d, &bytes, cx, out);
+                let before = out.events.len();
+                self.deliver(d, &bytes, cx, out);
+                out.end_events.extend(out.events.drain(before..).map(|e| (d, e)));
             }
         }
     }

@@ -54,7 +54,9 @@ fn oid_name(oid: &[u8]) -> Option<&'static str> {
         [0x55, 0x04, 0x0a] => "O",
         [0x55, 0x04, 0x0b] => "OU",
         [0x55, 0x04, 0x05] => "serialNumber",
-        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress",
+        // As Suricata (x509-parser) writes them: `Email`, and the registry's names.
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "Email",
+        [0x55, 0x1d, 0x11] => "subjectAltName",
         [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19] => "DC",
         _ => return None,
     })
@@ -268,6 +270,14 @@ pub(crate) mod tests {
         let der = certificate_with_names("a", "b", &["hue.gov.vn", "*.hue.gov.vn"]);
         assert_eq!(parse(&der).unwrap().alt_names, ["hue.gov.vn", "*.hue.gov.vn"]);
         assert!(parse(&certificate("a", "b")).unwrap().alt_names.is_empty());
+    }
+
+    #[test]
+    fn attribute_names_are_suricatas() {
+        let email = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01];
+        assert_eq!(oid_name(&email), Some("Email"));
+        assert_eq!(oid_name(&[0x55, 0x1d, 0x11]), Some("subjectAltName"));
+        assert_eq!(oid_name(&[0x55, 0x04, 0x0a]), Some("O"));
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl Sensor {
         }
         app_metadata.extend(m.detection.iter().map(|(k, v)| (k.clone(), v.clone())));
         // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
-        let tunnel = self.tunnel.as_ref().filter(|_| m.pcap_cnt.is_some());
+        // (At a flow's end, the flow's tunnel: see `flow_end_pass`.)
+        let tunnel = self.tunnel.as_ref();
         if let Some(t) = tunnel {
             app_metadata.insert("tunnel".into(), t.json());
         }

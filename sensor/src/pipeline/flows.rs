@@ -3,7 +3,7 @@
 use gatewatch_rules::event::ip_text;
 use std::io;
 
-use gatewatch_rules::engine::{FlowView, Packet, StreamChunk};
+use gatewatch_rules::engine::{FlowView, Packet, PacketEvent, StreamChunk};
 use gatewatch_rules::event::FlowSummary;
 use gatewatch_rules::signature::Buffer;
 
@@ -23,33 +23,31 @@ impl Sensor {
         reason: EndReason,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
+        // The flow-end passes show the flow's own tunnel, not the current packet's.
+        let tunnel = self.flow_tunnels.remove(&f.id);
+        let packet_tunnel = std::mem::replace(&mut self.tunnel, tunnel);
+        let res = self.end_session(&mut f, sink);
+        self.tunnel = packet_tunnel;
+        res?;
+        self.write_flow(&f, reason, sink)
+    }
+
+    /// The end of a flow's session: its pending inspections, findings and records.
+    fn end_session(&mut self, f: &mut Flow, sink: &mut dyn EventSink) -> io::Result<()> {
         if let Some(mut session) = f.session.take() {
             let mut out = AppOutput::default();
-            session.end(&mut self.stream_mem, &mut self.app, &mut out);
+            session.end(&self.session_limits, &mut self.stream_mem, &mut self.app, &mut out);
+            // Bytes flushed at the end may have identified the protocol only now.
+            if session.app_proto.is_some() {
+                f.app_proto = session.app_proto;
+            }
             for s in session.stream_stats() {
                 self.stream_stats.add(&s);
             }
-            // Messages completed by the end of the flow (a request cut short) and the
-            // stream bytes held after a hole are inspected as Suricata does with its
-            // flow-end pseudo packets.
-            for insp in out.inspections.drain(..) {
-                let bufs: Vec<(Buffer, &[u8])> =
-                    insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-                let pass = EndPass { to_server: insp.to_server, buffers: &bufs, stream: None };
-                self.flow_end_pass(&mut f, session.reversed, pass, insp.meta.as_ref(), sink)?;
-            }
-            for (d, chunk) in out.end_chunks.drain(..) {
-                let stream = StreamChunk {
-                    data: &chunk.data,
-                    new_from: chunk.new_from,
-                    offset: chunk.offset,
-                };
-                let to_server = (d == 0) != session.reversed;
-                let pass = EndPass { to_server, buffers: &[], stream: Some(stream) };
-                self.flow_end_pass(&mut f, session.reversed, pass, None, sink)?;
-            }
+            let sizes = (session.stream_size(0), session.stream_size(1));
+            self.flow_end_passes(f, session.reversed, sizes, &mut out, sink)?;
             // Findings at the flow's end, from the sender (`src`) of what was found.
-            let at = FindingAt::flow_end(&f);
+            let at = FindingAt::flow_end(f);
             let from = |to_server: bool| {
                 let to_server = to_server != session.reversed;
                 let (src, dst) =
@@ -64,7 +62,64 @@ impl Sensor {
                 self.write_app(rec, &FindingAt { to_server: true, ..from(to_server) }, sink)?;
             }
         }
-        self.write_flow(&f, reason, sink)
+        Ok(())
+    }
+
+    /// What the end of a flow left to inspect, as Suricata does with its flow-end pseudo
+    /// packets, one direction after the other: messages completed by the end (a
+    /// request cut short, transactions waiting for a packet of theirs), the stream
+    /// bytes never acknowledged, the parsers' events. A direction's first pseudo packet
+    /// carries its first message, stream chunk and events together, so that a rule
+    /// mixing them matches as on a real packet.
+    fn flow_end_passes(
+        &mut self,
+        f: &mut Flow,
+        reversed: bool,
+        stream_sizes: (u64, u64),
+        out: &mut AppOutput,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let app_layer = gatewatch_rules::signature::EventKind::AppLayer;
+        for to_server in [true, false] {
+            // Packet direction 0 is the flow's client; the application's may be swapped.
+            let d = usize::from(to_server == reversed);
+            let (insps, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut out.inspections)
+                .into_iter()
+                .partition(|i| i.to_server == to_server);
+            out.inspections = rest;
+            let chunks: Vec<_> = out.end_chunks.iter().filter(|(e, _)| *e == d).collect();
+            let events: Vec<PacketEvent> = out
+                .end_events
+                .iter()
+                .filter(|(e, _)| *e == d)
+                .map(|(_, name)| PacketEvent { kind: app_layer, name })
+                .collect();
+            let chunk = |k: usize| {
+                chunks.get(k).map(|(_, c)| StreamChunk {
+                    data: &c.data,
+                    new_from: c.new_from,
+                    offset: c.offset,
+                })
+            };
+            // The first message with the first chunk and the events; the next messages
+            // each with their buffers (the first chunk's payload matches carry over, as
+            // for pipelined messages of a packet); the further chunks alone.
+            let passes = insps.len().max(chunks.len()).max(usize::from(!events.is_empty()));
+            for k in 0..passes {
+                let insp = insps.get(k);
+                let bufs: Vec<(Buffer, &[u8])> = insp
+                    .map(|i| i.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect())
+                    .unwrap_or_default();
+                let tx_only = k > 0 && insp.is_some();
+                let stream = if tx_only { chunk(0) } else { chunk(k) };
+                let events = if k == 0 { &events[..] } else { &[] };
+                let pass =
+                    EndPass { to_server, buffers: &bufs, stream, events, stream_sizes, tx_only };
+                let meta = insp.and_then(|i| i.meta.as_ref());
+                self.flow_end_pass(f, reversed, pass, meta, sink)?;
+            }
+        }
+        Ok(())
     }
 
     /// One detection pass of a flow-end pseudo packet: alerts carry the flow's last
@@ -87,7 +142,9 @@ impl Sensor {
             flow: Some(FlowView { to_server, established: f.established() }),
             app_proto: f.app_proto,
             buffers: pass.buffers,
-            tx_only: pass.stream.is_none(),
+            tx_only: pass.tx_only || (pass.stream.is_none() && pass.events.is_empty()),
+            events: pass.events,
+            stream_sizes: Some(pass.stream_sizes),
             in_stream: pass.stream.is_some(),
             stream: pass.stream,
             ..Packet::new(f.last_us.div_euclid(1_000_000), f.proto, src.0, dst.0, &[])
@@ -233,4 +290,10 @@ struct EndPass<'a> {
     to_server: bool,
     buffers: &'a [(Buffer, &'a [u8])],
     stream: Option<StreamChunk<'a>>,
+    /// Parser events (`app-layer-event`).
+    events: &'a [PacketEvent],
+    /// What each side sent (`stream_size`).
+    stream_sizes: (u64, u64),
+    /// A further message of the same pseudo packet (see [`Packet::tx_only`]).
+    tx_only: bool,
 }

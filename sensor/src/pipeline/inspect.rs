@@ -72,6 +72,11 @@ impl Sensor {
             dst: (l3.dst, dport),
             to_server: look.to_server,
         };
+        if let Some(t) = self.tunnel.as_ref().filter(|_| first_packet) {
+            if let Some(f) = self.flows.get(slot) {
+                self.flow_tunnels.insert(f.id, t.clone());
+            }
+        }
         if first_packet && self.ioc.is_some() {
             self.indicators_at_flow_start(slot, &at, sink)?;
         }
@@ -125,7 +130,9 @@ impl Sensor {
             }),
             app_proto: flow.app_proto,
             buffers: &buffers,
-            in_stream: app_out.in_stream,
+            // Stream bytes the other side acknowledged come with this packet even when
+            // it carries none itself.
+            in_stream: app_out.in_stream || !app_out.chunks.is_empty(),
             stream: chunks.next(),
             // A retransmitted segment was inspected the first time it came.
             payload_seen: app_out.retransmission,
@@ -152,7 +159,7 @@ impl Sensor {
         if groups.iter().any(|(h, _)| !h.is_empty()) {
             if groups[0].1.is_none() && !groups[0].0.is_empty() {
                 groups[0].1 =
-                    dns_event.as_ref().and_then(|(d, n)| Some(meta("dns", d)?.with_tx(*n)));
+                    dns_event.as_ref().and_then(|m| Some(meta("dns", &m.body)?.with_tx(m.tx_id)));
             }
             let meta = AlertMeta {
                 ts,
@@ -175,8 +182,8 @@ impl Sensor {
             self.write_tagged_packet(frame, slot, &at, sink)?;
         }
         let mut records: Vec<(bool, Record)> = app_out.records;
-        if let Some((d, _)) = dns_event {
-            records.insert(0, (look.to_server, Record::Dns(d)));
+        if let Some(m) = dns_event {
+            records.insert(0, (look.to_server, Record::Dns(m.body)));
         }
         records.extend(
             app_out
@@ -230,7 +237,7 @@ impl Sensor {
         port_53: bool,
         to_server: bool,
         events: &mut Vec<&'static str>,
-    ) -> (Vec<(Buffer, Vec<u8>)>, Option<(DnsBody, u64)>) {
+    ) -> (Vec<(Buffer, Vec<u8>)>, Option<DnsMessage>) {
         let Some(flow) = self.flows.get_mut(slot) else { return (Vec::new(), None) };
         if payload.is_empty() || !(port_53 || flow.app_proto == Some(AppProto::Dns)) {
             return (Vec::new(), None);
@@ -246,7 +253,8 @@ impl Sensor {
                 // Suricata 8 numbers each DNS message as a transaction of its own.
                 let message = flow.dns_messages;
                 flow.dns_messages += 1;
-                (names, Some((DnsBody::from_message(&msg, tx), message)))
+                let body = DnsBody::from_message(&msg, tx);
+                (names, Some(DnsMessage { body, tx_id: message }))
             }
             Err(e) => {
                 let why = match e {
@@ -336,7 +344,7 @@ impl Sensor {
         // A RST the session did not accept does not end its streams either.
         let rst_ignored = flow.tcp.as_ref().is_some_and(|t| t.rst_ignored);
         let flags = if rst_ignored { ti.flags & !0x04 } else { ti.flags };
-        let seg = Segment { to_server: at.to_server, flags, seq: ti.seq, payload };
+        let seg = Segment { to_server: at.to_server, flags, seq: ti.seq, ack: ti.ack, payload };
         let mut cx = SegmentCx {
             ports: [at.src.1, at.dst.1],
             limits: &self.session_limits,
@@ -483,6 +491,13 @@ impl Sensor {
 }
 
 /// A packet's time, protocol and endpoints (with ports, 0 without), as captured.
+/// A DNS message of a datagram: its record, and its number among the flow's messages
+/// (alerts' `tx_id`: Suricata 8 makes each message a transaction).
+struct DnsMessage {
+    body: DnsBody,
+    tx_id: u64,
+}
+
 struct PacketAt {
     ts: i64,
     proto: u8,

@@ -256,6 +256,30 @@ impl StreamDir {
         runs
     }
 
+    /// Takes the in-order bytes that `ack` (the other side's acknowledgement number)
+    /// covers, with the stream offset of the first. An acknowledgement beyond the
+    /// in-order bytes covers all of them.
+    pub fn take_acked(&mut self, ack: u32, mem: &mut Memcap) -> (u64, Vec<u8>) {
+        let at = self.taken_offset();
+        let acked = self.offset_of(ack).clamp(at as i64, self.next as i64) as u64;
+        let n = (acked - at) as usize;
+        mem.give(n);
+        let rest = self.ready.split_off(n);
+        (at, std::mem::replace(&mut self.ready, rest))
+    }
+
+    /// Does `ack` acknowledge bytes beyond a hole (lost before the capture saw them)?
+    pub fn acks_past_hole(&self, ack: u32) -> bool {
+        let acked = self.offset_of(ack);
+        self.ready.is_empty()
+            && self.pending.first_key_value().is_some_and(|(&first, _)| (first as i64) < acked)
+    }
+
+    /// In-order bytes not taken yet.
+    pub fn ready_len(&self) -> usize {
+        self.ready.len()
+    }
+
     /// Takes the in-order bytes received so far.
     pub fn take(&mut self, mem: &mut Memcap) -> Vec<u8> {
         mem.give(self.ready.len());

@@ -8,26 +8,100 @@ use crate::app::records::{magic, Record};
 use crate::app::{tls, x509};
 use crate::stream::raw::STREAM_CONTEXT;
 
+/// Inline delivery (bytes go on as they arrive): the parsers' behaviour segment by
+/// segment.
 fn run(segs: &[(bool, u8, u32, &[u8])]) -> (TcpSession, Vec<AppOutput>, AppCounters) {
+    let segs: Vec<_> = segs.iter().map(|&(ts, f, seq, data)| (ts, f, seq, 0, data)).collect();
+    run_with(true, &segs)
+}
+
+/// (to server, flags, seq, ack, payload) segments through a session.
+fn run_with(
+    inline: bool,
+    segs: &[(bool, u8, u32, u32, &[u8])],
+) -> (TcpSession, Vec<AppOutput>, AppCounters) {
     let mut s = TcpSession::default();
     let mut mem = Memcap::new(1 << 20);
     let mut c = AppCounters::default();
-    let limits = SessionLimits::default();
+    let limits = SessionLimits { inline, ..SessionLimits::default() };
     let outs = segs
         .iter()
-        .map(|(ts, f, seq, data)| {
+        .map(|&(to_server, flags, seq, ack, payload)| {
             let mut out = AppOutput::default();
             let mut cx =
                 SegmentCx { ports: [40000, 1], limits: &limits, mem: &mut mem, counters: &mut c };
-            s.on_segment(
-                Segment { to_server: *ts, flags: *f, seq: *seq, payload: data },
-                &mut cx,
-                &mut out,
-            );
+            s.on_segment(Segment { to_server, flags, seq, ack, payload }, &mut cx, &mut out);
             out
         })
         .collect();
     (s, outs, c)
+}
+
+#[test]
+fn bytes_go_on_once_acknowledged_and_are_inspected_with_their_direction() {
+    let req: &[u8] = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+    let n = req.len() as u32;
+    let (mut s, outs, mut c) = run_with(
+        false,
+        &[
+            (true, 0x02, 99, 0, b""),
+            (false, 0x12, 499, 100, b""),
+            (true, 0x10, 100, 500, b""),
+            // The request: nothing is parsed until the server acknowledges it.
+            (true, 0x18, 100, 500, req),
+            // Half of it acknowledged: still no complete request.
+            (false, 0x10, 500, 110, b""),
+            (false, 0x10, 500, 100 + n, b""),
+            // The client's next packet carries the stream chunk of its bytes.
+            (true, 0x10, 100 + n, 500, b""),
+        ],
+    );
+    assert!(outs[3].inspections.is_empty() && outs[3].chunks.is_empty());
+    assert_eq!(s.app_proto, Some(AppProto::Http));
+    assert!(outs[4].inspections.is_empty());
+    // The request completes on the server's packet (its inspection is of the request's
+    // direction, which the pipeline holds for the client's next packet).
+    let r = &outs[5].inspections[0];
+    assert!(r.to_server && has(r, Buffer::HttpUri, b"/x"));
+    assert!(outs[4].chunks.is_empty() && outs[5].chunks.is_empty());
+    let whole: Vec<u8> =
+        outs[6].chunks.iter().flat_map(|ch| ch.data[ch.new_from..].to_vec()).collect();
+    assert_eq!(whole, req);
+    // Bytes never acknowledged are flushed at the end, with no gap counted.
+    let mut out = AppOutput::default();
+    s.end(&SessionLimits::default(), &mut Memcap::new(1 << 20), &mut c, &mut out);
+    assert!(out.end_chunks.is_empty());
+    assert_eq!(s.stream_stats()[0].gaps, 0);
+}
+
+#[test]
+fn unacknowledged_bytes_are_inspected_at_the_flow_end() {
+    let (mut s, outs, mut c) = run_with(
+        false,
+        &[
+            (true, 0x02, 9, 0, b""),
+            (false, 0x12, 99, 10, b""),
+            (true, 0x10, 10, 100, b""),
+            (true, 0x18, 10, 100, b"GET / HTTP/1.0\r\n"),
+            // A hole, then the rest, and the server resets having acknowledged the
+            // first line only.
+            (true, 0x18, 40, 100, b"User-Agent: x\r\n\r\n"),
+            (false, 0x14, 100, 26, b""),
+        ],
+    );
+    assert!(outs.iter().all(|o| o.chunks.is_empty()));
+    let mut out = AppOutput::default();
+    s.end(&SessionLimits::default(), &mut Memcap::new(1 << 20), &mut c, &mut out);
+    // The acknowledged line waited for a client packet; the bytes after the hole
+    // were never acknowledged: both are inspected at the end.
+    let client: Vec<u8> = out
+        .end_chunks
+        .iter()
+        .filter(|(d, _)| *d == 0)
+        .flat_map(|(_, ch)| ch.data[ch.new_from..].to_vec())
+        .collect();
+    assert_eq!(client, b"GET / HTTP/1.0\r\nUser-Agent: x\r\n\r\n");
+    assert_eq!(s.stream_stats()[0].gaps, 0);
 }
 
 fn has(insp: &Inspection, b: Buffer, v: &[u8]) -> bool {
@@ -87,7 +161,7 @@ fn midstream_response_first_reverses_directions() {
     let (mut s, _, mut c) = run(&[(true, 0x18, 7, resp)]);
     assert!(s.reversed);
     let mut out = AppOutput::default();
-    s.end(&mut Memcap::new(1 << 20), &mut c, &mut out);
+    s.end(&SessionLimits::default(), &mut Memcap::new(1 << 20), &mut c, &mut out);
     let insp = &out.inspections[0];
     assert!(!insp.to_server);
     assert!(has(insp, Buffer::HttpStatCode, b"200"));
