@@ -3,10 +3,14 @@
 //! the protocol found, which turns stream bytes into inspection buffers (for the rules
 //! engine) and EVE records.
 //!
-//! Data is handed to the parser as soon as it is in order (inline), so an inspection
-//! belongs to the packet that completed a message. A direction holding more than
-//! [`SessionLimits::max_pending`] bytes out of order gives up on the missing bytes
-//! (a counted gap); the parser of that direction then resynchronises.
+//! As Suricata in IDS mode, a direction's in-order bytes go to the parser and to stream
+//! inspection once the other side acknowledged them; the transactions, stream chunks
+//! and parser events of a direction are inspected with that direction's next packet,
+//! and what is still held when the flow ends with its flow-end pseudo packets
+//! ([`TcpSession::end`]). With [`SessionLimits::inline`] bytes go on as they come. A
+//! direction holding more than [`SessionLimits::max_pending`] bytes out of order gives
+//! up on the missing bytes (a counted gap); the parser of that direction then
+//! resynchronises.
 
 use gatewatch_rules::signature::AppProto;
 
@@ -295,6 +299,10 @@ impl TcpSession {
     /// direction wait for a packet of theirs (at most [`MAX_DEFERRED`], beyond which
     /// they are inspected at once rather than held).
     pub fn route_inspections(&mut self, to_server: bool, new: Vec<Inspection>) -> Vec<Inspection> {
+        // The usual case: nothing held, everything of this packet's direction.
+        if self.deferred.is_empty() && new.iter().all(|i| i.to_server == to_server) {
+            return new;
+        }
         let (mut now, held): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.deferred).into_iter().partition(|i| i.to_server == to_server);
         self.deferred = held;

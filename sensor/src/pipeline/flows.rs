@@ -123,7 +123,7 @@ impl Sensor {
     }
 
     /// One detection pass of a flow-end pseudo packet: alerts carry the flow's last
-    /// timestamp and no packet (`pkt_src` "stream (flow timeout)").
+    /// timestamp and no packet (`pkt_src` "stream (flow timeout)", or the flow's tunnel).
     fn flow_end_pass(
         &mut self,
         f: &mut Flow,
@@ -284,7 +284,7 @@ pub(super) fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
     }
 }
 
-/// What a flow-end pseudo packet carries: a message's buffers or a stream chunk.
+/// What a flow-end pseudo packet carries: a message's buffers, a stream chunk, events.
 struct EndPass<'a> {
     /// The application's direction.
     to_server: bool,

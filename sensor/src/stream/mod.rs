@@ -5,7 +5,8 @@
 //! conflict. Bounds: a per-direction depth (bytes delivered at most) and a memory cap
 //! shared by all streams ([`Memcap`]); bytes refused at a bound are counted.
 //!
-//! The application layer ([`crate::app::session`]) consumes [`StreamDir::take`].
+//! The application layer ([`crate::app::session`]) consumes [`StreamDir::take_acked`]
+//! (or [`StreamDir::take`] inline).
 
 pub mod raw;
 
@@ -264,8 +265,13 @@ impl StreamDir {
         let acked = self.offset_of(ack).clamp(at as i64, self.next as i64) as u64;
         let n = (acked - at) as usize;
         mem.give(n);
-        let rest = self.ready.split_off(n);
-        (at, std::mem::replace(&mut self.ready, rest))
+        // Usually all of it, or nothing: no copy then.
+        let taken = match n {
+            0 => Vec::new(),
+            n if n == self.ready.len() => std::mem::take(&mut self.ready),
+            n => self.ready.drain(..n).collect(),
+        };
+        (at, taken)
     }
 
     /// Does `ack` acknowledge bytes beyond a hole (lost before the capture saw them)?

@@ -3,10 +3,10 @@
 //!
 //! As in Suricata, content rules inspect the reassembled stream rather than each
 //! packet, so that a pattern split over two segments is found and a retransmission is
-//! not inspected twice. Each segment that brings new in-order bytes yields one chunk:
-//! the last [`STREAM_CONTEXT`] bytes already inspected, then the new bytes. The engine
-//! counts a match only if it ends in the new bytes, so a match is reported once, with
-//! the segment that completed it. A match that starts more than [`STREAM_CONTEXT`]
+//! not inspected twice. Each run of in-order bytes handed on (once acknowledged, see
+//! [`crate::app::session`]) yields one chunk: the last [`STREAM_CONTEXT`] bytes already
+//! inspected, then the new bytes. The engine counts a match only if it ends in the new
+//! bytes, so a match is reported once, with the chunk that completed it. A match that starts more than [`STREAM_CONTEXT`]
 //! bytes before the segment that completes it is not found. Nothing past the
 //! reassembly depth is inspected (the depth is where Suricata stops inspecting a
 //! stream too).
