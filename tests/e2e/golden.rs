@@ -8,7 +8,8 @@ use gatewatch_sensor::capture::writer::PcapWriter;
 use gatewatch_sensor::capture::LinkType;
 use gatewatch_sensor::decode::checksum::transport_checksum;
 use gatewatch_sensor::synth::{
-    dns_message, eth_ipv4, icmp_echo, tls_client_hello, udp_datagram, Capture, TcpSession,
+    dns_message, eth_ipv4, icmp_echo, icmp_error, tls_client_hello, udp_datagram, Capture,
+    TcpSession,
 };
 
 use super::common::{alert_sids, eve_lines, golden, run_in, Scratch};
@@ -44,6 +45,9 @@ alert tcp any any -> any any (msg:"never: big"; dsize:>1000; sid:10;)
 alert ip 10.1.1.0/24 any -> any any (msg:"ip-only from the office"; sid:11;)
 pass tcp any any -> any 8443 (msg:"allowed service"; sid:12;)
 alert tcp any any -> any 8443 (msg:"suppressed by pass"; content:"secret"; sid:13;)
+alert icmp any any -> any any (msg:"port unreachable, in the DNS flow"; itype:3; flow:to_client; sid:14;)
+alert icmp any any -> any any (msg:"time exceeded"; itype:11; sid:15;)
+alert icmp any any -> any any (msg:"never: time exceeded in a flow"; itype:11; flow:to_client; sid:16;)
 "#;
 
 fn payload_capture() -> Capture {
@@ -67,16 +71,21 @@ fn payload_capture() -> Capture {
     m.client_send(b"uid=0(root) gid=0(root)\n");
     cap.add(m.into_frames());
     let q = dns_message(7, "evil.example.org", None);
-    cap.push(
-        T0 + 200_000,
-        eth_ipv4(
-            ip("10.1.1.1"),
-            ip("192.0.2.53"),
-            17,
-            &udp_datagram(ip("10.1.1.1"), ip("192.0.2.53"), 5000, 53, &q),
-            1,
-        ),
+    let query = eth_ipv4(
+        ip("10.1.1.1"),
+        ip("192.0.2.53"),
+        17,
+        &udp_datagram(ip("10.1.1.1"), ip("192.0.2.53"), 5000, 53, &q),
+        1,
     );
+    cap.push(T0 + 200_000, query.clone());
+    // ICMP errors quoting the query (its IP header and 8 bytes): the server's port
+    // unreachable counts in the DNS flow; a router's time exceeded belongs to no flow.
+    let quoted = &query[14..14 + 28];
+    let unreachable = icmp_error(3, 3, quoted);
+    cap.push(T0 + 210_000, eth_ipv4(ip("192.0.2.53"), ip("10.1.1.1"), 1, &unreachable, 2));
+    let exceeded = icmp_error(11, 0, quoted);
+    cap.push(T0 + 220_000, eth_ipv4(ip("198.51.100.1"), ip("10.1.1.1"), 1, &exceeded, 3));
     for seq in 0..3 {
         cap.push(
             T0 + 300_000 + seq as i64 * 1000,
@@ -110,7 +119,18 @@ fn payload_flow_flowbits_threshold_eve() {
     // Rules with a content at an absolute position (1: startswith, 2: depth) match the
     // packet when it comes and the stream once the other side acknowledged it: two
     // alerts, as Suricata raises them.
-    assert_eq!(sids, vec![1, 1, 2, 2, 3, 5, 6, 7, 8, 8, 9, 11, 11, 11, 11]);
+    assert_eq!(sids, vec![1, 1, 2, 2, 3, 5, 6, 7, 8, 8, 9, 11, 11, 11, 11, 14, 15]);
+    // The port unreachable is the DNS flow's packet to its client; no ICMP flow.
+    let dns_flow = events
+        .iter()
+        .find(|e| e["event_type"] == "flow" && e["dest_port"] == 53)
+        .expect("DNS flow record");
+    assert_eq!(dns_flow["flow"]["pkts_toclient"], 1, "{dns_flow}");
+    assert!(!events
+        .iter()
+        .any(|e| e["event_type"] == "flow" && e["proto"] == "ICMP" && e["icmp_type"] != 8));
+    let exceeded = events.iter().find(|e| e["alert"]["signature_id"] == 15).expect("sid 15");
+    assert!(exceeded.get("flow_id").is_none() && exceeded.get("direction").is_none());
     golden("payload.eve.json", &eve);
 }
 

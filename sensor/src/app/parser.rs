@@ -125,6 +125,9 @@ pub struct AppOutput {
     /// Anomalies the parsers found in this packet's data (`app-layer-event`), by
     /// Suricata's names (`http.request_chunk_extension`).
     pub events: Vec<&'static str>,
+    /// This segment's bytes made the session encrypted: what it still holds for
+    /// inspection goes to pseudo packets after this one (Suricata's detect/log flush).
+    pub went_encrypted: bool,
 }
 
 /// Counters of the application layer (all sessions of a worker).
@@ -211,6 +214,14 @@ pub trait AppParser: std::fmt::Debug + Send {
     /// Both directions are encrypted: the payload is no longer inspected.
     fn encrypted(&self) -> bool {
         false
+    }
+
+    /// For a protocol whose whole session is one transaction (TLS, SSH): that
+    /// transaction as it stands now. An inspection that waited for a packet of its
+    /// direction shows it so, as Suricata's alert shows the transaction when detection
+    /// runs, not when the message arrived.
+    fn session_meta(&self) -> Option<TxMeta> {
+        None
     }
 }
 

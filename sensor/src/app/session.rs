@@ -226,6 +226,20 @@ impl TcpSession {
         // own packets.
         out.chunks.append(&mut self.raw_pending[d]);
         out.events.append(&mut self.events_pending[d]);
+        out.went_encrypted = !out.encrypted && self.encrypted();
+    }
+
+    /// What the session holds for inspection when it turns encrypted (the session is
+    /// no longer inspected): transactions waiting for a packet of their direction,
+    /// stream bytes and parser events, moved to `out` for pseudo packets, as at the
+    /// flow's end.
+    pub fn take_held(&mut self, out: &mut AppOutput) {
+        out.inspections.append(&mut self.deferred);
+        self.refresh_session_meta(&mut out.inspections);
+        for d in 0..2 {
+            out.end_chunks.extend(self.raw_pending[d].drain(..).map(|c| (d, c)));
+            out.end_events.extend(self.events_pending[d].drain(..).map(|e| (d, e)));
+        }
     }
 
     /// Inline mode, a FIN or RST of direction `d`: bytes held after a hole are given up
@@ -301,6 +315,8 @@ impl TcpSession {
     pub fn route_inspections(&mut self, to_server: bool, new: Vec<Inspection>) -> Vec<Inspection> {
         // The usual case: nothing held, everything of this packet's direction.
         if self.deferred.is_empty() && new.iter().all(|i| i.to_server == to_server) {
+            let mut new = new;
+            self.refresh_session_meta(&mut new);
             return new;
         }
         let (mut now, held): (Vec<_>, Vec<_>) =
@@ -316,7 +332,21 @@ impl TcpSession {
         if self.deferred.len() > MAX_DEFERRED {
             now.append(&mut self.deferred);
         }
+        self.refresh_session_meta(&mut now);
         now
+    }
+
+    /// Inspections of a one-transaction session show the session as it stands when
+    /// they are inspected (the server's hello parsed since the client's was).
+    fn refresh_session_meta(&self, insps: &mut [Inspection]) {
+        let Proto::Known(p) = &self.proto else { return };
+        for i in insps.iter_mut() {
+            if let Some(old) = &i.meta {
+                if let Some(live) = p.session_meta().filter(|m| m.name == old.name) {
+                    i.meta = Some(live);
+                }
+            }
+        }
     }
 
     /// Has the session switched to encryption in both directions (TLS after the
@@ -380,11 +410,7 @@ impl TcpSession {
         counters: &mut AppCounters,
         out: &mut AppOutput,
     ) {
-        out.inspections.append(&mut self.deferred);
-        for d in 0..2 {
-            out.end_chunks.extend(self.raw_pending[d].drain(..).map(|c| (d, c)));
-            out.end_events.extend(self.events_pending[d].drain(..).map(|e| (d, e)));
-        }
+        self.take_held(out);
         let mut cx = SegmentCx { ports: [0, 0], limits, mem, counters };
         self.flush_held(&mut cx, out);
         let (mem, counters) = (cx.mem, cx.counters);
@@ -393,6 +419,8 @@ impl TcpSession {
         if let Proto::Known(p) = &mut self.proto {
             p.end(&mut AppCx { counters, out });
         }
+        // The flow-end passes see the session as the end left it.
+        self.refresh_session_meta(&mut out.inspections);
         for s in self.streams.iter_mut().flatten() {
             s.release(mem);
         }

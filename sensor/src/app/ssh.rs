@@ -6,7 +6,9 @@
 use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
-use super::parser::{meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use super::parser::{
+    meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender, TxMeta,
+};
 use super::records::{text, Record};
 
 pub const REGISTRATION: Registration = Registration {
@@ -98,8 +100,12 @@ impl SshPackets {
                 }
                 self.skip -= n;
                 bytes = &bytes[n..];
+                // A later packet ending in the same bytes must not drop a KEXINIT
+                // completed earlier in them.
                 if self.skip == 0 {
-                    self.kexinit_done = self.kexinit.take().map(|(k, _)| k);
+                    if let Some((k, _)) = self.kexinit.take() {
+                        self.kexinit_done = Some(k);
+                    }
                 }
                 continue;
             }
@@ -241,5 +247,9 @@ impl AppParser for SshConn {
     /// Both sides have sent NEWKEYS: what follows is encrypted.
     fn encrypted(&self) -> bool {
         self.packets.iter().all(|p| p.newkeys)
+    }
+
+    fn session_meta(&self) -> Option<TxMeta> {
+        meta("ssh", &self.rec)
     }
 }

@@ -1,5 +1,7 @@
 //! ICMPv4 and ICMPv6.
 
+use std::net::IpAddr;
+
 use super::DecodeError;
 
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +14,42 @@ pub struct IcmpRepr<'a> {
     /// The header before `payload` (`icmpv4.hdr`, `icmpv6.hdr`).
     pub header: &'a [u8],
     pub payload: &'a [u8],
+}
+
+/// A connection an ICMP error quotes: (protocol, source, destination).
+pub type Quoted = (u8, (IpAddr, u16), (IpAddr, u16));
+
+/// The connection an ICMPv4 destination-unreachable message reports on: (protocol,
+/// source, destination) of the packet it quotes, when that is an IPv4 TCP or UDP
+/// packet quoted far enough to hold its header (20 bytes of TCP, 8 of UDP), as
+/// Suricata requires to count the error in that connection's flow.
+pub fn quoted_connection(icmp: &IcmpRepr<'_>) -> Option<Quoted> {
+    if icmp.v6 || icmp.itype != 3 {
+        return None;
+    }
+    let ip = icmp.payload;
+    if ip.len() < 20 || ip[0] >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    let proto = ip[9];
+    let need = match proto {
+        6 => 20,
+        17 => 8,
+        _ => return None,
+    };
+    if ihl < 20 || ip.len() < ihl + need {
+        return None;
+    }
+    let addr = |at: usize| IpAddr::from([ip[at], ip[at + 1], ip[at + 2], ip[at + 3]]);
+    let port = |at: usize| u16::from_be_bytes([ip[at], ip[at + 1]]);
+    Some((proto, (addr(12), port(ihl)), (addr(16), port(ihl + 2))))
+}
+
+/// An ICMPv4 error message (destination unreachable, source quench, redirect, time
+/// exceeded, parameter problem): it quotes a packet rather than starting a flow.
+pub fn is_v4_error(icmp: &IcmpRepr<'_>) -> bool {
+    !icmp.v6 && matches!(icmp.itype, 3 | 4 | 5 | 11 | 12)
 }
 
 pub fn decode(data: &[u8], v6: bool) -> Result<IcmpRepr<'_>, DecodeError> {
@@ -50,6 +88,30 @@ fn v4_header_len(itype: u8, data: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_connection_of_destination_unreachable() {
+        let mut ip = vec![0x45, 0, 0, 48, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        ip.extend_from_slice(&[0x13, 0x88, 0, 53, 0, 8, 0, 0]);
+        let error = |itype: u8, quoted: &[u8]| {
+            let mut m = vec![itype, 3, 0, 0, 0, 0, 0, 0];
+            m.extend_from_slice(quoted);
+            m
+        };
+        let m = error(3, &ip);
+        let q = quoted_connection(&decode(&m, false).unwrap()).unwrap();
+        assert_eq!(q, (17, ("10.0.0.1".parse().unwrap(), 5000), ("10.0.0.2".parse().unwrap(), 53)));
+        // Time exceeded is not attached; 8 bytes of TCP are too few (Suricata wants 20).
+        assert!(quoted_connection(&decode(&error(11, &ip), false).unwrap()).is_none());
+        assert!(is_v4_error(&decode(&error(11, &ip), false).unwrap()));
+        ip[9] = 6;
+        assert!(quoted_connection(&decode(&error(3, &ip), false).unwrap()).is_none());
+        ip.extend_from_slice(&[0; 12]);
+        assert!(quoted_connection(&decode(&error(3, &ip), false).unwrap()).is_some());
+        // A quoted header cut short, an IPv6 message.
+        assert!(quoted_connection(&decode(&error(3, &ip[..12]), false).unwrap()).is_none());
+        assert!(quoted_connection(&decode(&error(3, &ip), true).unwrap()).is_none());
+    }
 
     #[test]
     fn echo() {

@@ -277,6 +277,19 @@ impl FlowTable {
         self.slots.get_mut(slot).and_then(|s| s.as_mut())
     }
 
+    /// The flow at `slot`, lent out of the table while work on it also needs the
+    /// table's owner; [`FlowTable::put_back`] returns it.
+    pub fn lend(&mut self, slot: usize) -> Option<Flow> {
+        self.slots.get_mut(slot)?.take()
+    }
+
+    /// Returns a flow [`FlowTable::lend`] lent.
+    pub fn put_back(&mut self, slot: usize, flow: Flow) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = Some(flow);
+        }
+    }
+
     /// Ends every flow whose timeout passed at `now_us`, handing each to `ended`.
     pub fn expire(&mut self, now_us: i64, mut ended: impl FnMut(Flow, EndReason)) {
         while let Some(&Reverse((deadline, slot, id))) = self.timers.peek() {
@@ -330,6 +343,29 @@ impl FlowTable {
             }
         }
         self.timers.clear();
+    }
+
+    /// An ICMP error about a connection tracked here (`quoted`: protocol, source and
+    /// destination of the packet it quotes) counts in that connection's flow, as in
+    /// Suricata: to the server when the error comes from the flow's client address.
+    /// `None` when no such flow is tracked (the error makes an ICMP flow of its own).
+    pub fn track_icmp_error(
+        &mut self,
+        quoted: crate::decode::icmp::Quoted,
+        vlan: [u16; 3],
+        sender: IpAddr,
+        wire_len: usize,
+        now_us: i64,
+    ) -> Option<Lookup> {
+        let (proto, src, dst) = quoted;
+        let slot = *self.map.get(&FlowKey::new(proto, src, dst, vlan))?;
+        let flow = self.slots.get_mut(slot)?.as_mut()?;
+        let to_server = sender == flow.client.0;
+        let dir = usize::from(!to_server);
+        flow.pkts[dir] += 1;
+        flow.bytes[dir] += wire_len as u64;
+        flow.last_us = flow.last_us.max(now_us);
+        Some(Lookup { slot, to_server })
     }
 
     /// Finds or creates the flow of a packet and updates its counters and TCP state.
@@ -502,6 +538,24 @@ mod tests {
             |_, _| {},
         );
         assert!(t.get(d.slot).unwrap().established());
+    }
+
+    #[test]
+    fn an_icmp_error_counts_in_the_flow_it_reports_on() {
+        let mut t = FlowTable::new(FlowConfig::default(), false);
+        let (client, server) = (ep("10.0.0.1", 5000), ep("10.0.0.2", 53));
+        let a = t.track(17, client, server, [0; 3], None, None, 60, 0, |_, _| {});
+        // From the server (port unreachable): to the client; quoted either way round.
+        let b = t.track_icmp_error((17, client, server), [0; 3], server.0, 70, 5).unwrap();
+        assert_eq!((b.slot, b.to_server), (a.slot, false));
+        let c = t.track_icmp_error((17, server, client), [0; 3], client.0, 70, 6).unwrap();
+        assert!(c.to_server);
+        let f = t.get(a.slot).unwrap();
+        assert_eq!((f.pkts, f.bytes, f.last_us), ([2, 1], [130, 70], 6));
+        // No flow of that connection (or on another VLAN): none is created.
+        assert!(t.track_icmp_error((6, client, server), [0; 3], server.0, 70, 7).is_none());
+        assert!(t.track_icmp_error((17, client, server), [5, 0, 0], server.0, 70, 7).is_none());
+        assert_eq!(t.len(), 1);
     }
 
     #[test]

@@ -45,10 +45,10 @@ impl Sensor {
         if let Some(t) = tunnel {
             app_metadata.insert("tunnel".into(), t.json());
         }
-        let pkt_src = match (tunnel, m.pcap_cnt) {
+        let pkt_src = match (tunnel, m.pseudo) {
             (Some(t), _) => t.inner_pkt_src,
-            (None, Some(_)) => "wire/pcap",
-            (None, None) => "stream (flow timeout)",
+            (None, Some(pseudo)) => pseudo.pkt_src(),
+            (None, None) => "wire/pcap",
         };
         let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip_text(&ip), port });
         for h in hits {
@@ -73,7 +73,8 @@ impl Sensor {
                 icmp_type: m.icmp.map(|i| i.itype),
                 icmp_code: m.icmp.map(|i| i.icode),
                 pkt_src: Some(pkt_src.into()),
-                direction: Some(if m.to_server { "to_server" } else { "to_client" }.into()),
+                // A packet of no flow has no direction (Suricata writes none).
+                direction: flow.map(|_| if m.to_server { "to_server" } else { "to_client" }.into()),
                 alert: AlertInfo {
                     action: match sig.action {
                         Action::Alert | Action::Pass | Action::Drop | Action::Reject => {
@@ -207,4 +208,27 @@ pub(super) struct AlertMeta {
     pub(super) vlan: [u16; 3],
     /// The flow's `traffic` and `metadata` (flowbits, flowints, entropy), if any.
     pub(super) detection: serde_json::Map<String, serde_json::Value>,
+    /// The pseudo packet the alert comes from; `None` for a captured packet.
+    pub(super) pseudo: Option<Pseudo>,
+}
+
+/// Suricata's pseudo packets: detection passes over what a flow holds, with no
+/// packet of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pseudo {
+    /// The flow ended (timeout, shutdown, eviction, reset).
+    FlowEnd,
+    /// The session stopped being inspected (encrypted): what it held is inspected
+    /// now, after the packet that did it.
+    DetectLog,
+}
+
+impl Pseudo {
+    /// EVE `pkt_src`.
+    pub(super) fn pkt_src(self) -> &'static str {
+        match self {
+            Pseudo::FlowEnd => "stream (flow timeout)",
+            Pseudo::DetectLog => "stream (detect/log)",
+        }
+    }
 }

@@ -1,17 +1,19 @@
-//! Packets that carry decoder events but are not inspected as flows (fragments held
-//! for reassembly, packets that did not decode): shown to the rules that test events
-//! (`alert pkthdr any any -> any any (decode-event:ipv6.frag_overlap; ...)`), as
-//! Suricata shows them, without a flow.
+//! Packets inspected without a flow: those that carry decoder events but are not
+//! inspected as flows (fragments held for reassembly, packets that did not decode),
+//! shown to the rules that test events (`alert pkthdr any any -> any any
+//! (decode-event:ipv6.frag_overlap; ...)`), and ICMPv4 errors about no tracked
+//! connection, shown to every rule, as Suricata shows them.
 
 use std::io;
 use std::net::IpAddr;
 
-use gatewatch_rules::engine::{Packet, PacketEvent};
-use gatewatch_rules::signature::EventKind;
+use gatewatch_rules::engine::{IcmpInfo, Packet, PacketEvent};
+use gatewatch_rules::signature::{Buffer, EventKind};
 
 use super::alerts::AlertMeta;
+use super::inspect::header_buffers;
 use super::Sensor;
-use crate::decode::{DecodeError, DecodeEvents};
+use crate::decode::{DecodeError, DecodeEvents, L3, L4};
 use crate::output::EventSink;
 
 /// The addresses and protocol of a packet seen only for its events.
@@ -74,7 +76,46 @@ impl Sensor {
             vlan: at.vlan,
             // Outside any flow: nothing recorded.
             detection: Default::default(),
+            pseudo: None,
         };
         self.write_alerts(&hits, &meta, None, None, None, sink)
+    }
+
+    /// Detection on a packet that belongs to no flow (an ICMPv4 error about no
+    /// connection tracked here): alerts carry no flow.
+    pub(super) fn inspect_flowless(
+        &mut self,
+        ts: i64,
+        pkt: &Packet<'_>,
+        l3: &L3<'_>,
+        l4: &L4<'_>,
+        icmp: Option<IcmpInfo>,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let mut buffers: Vec<(Buffer, &[u8])> = Vec::new();
+        if self.rules.has_header_buffers() {
+            header_buffers(l3, l4, &mut buffers);
+        }
+        let pkt = Packet { buffers: &buffers, ..*pkt };
+        self.rules.detect(&mut self.detector, &pkt, None, &mut self.hits);
+        let hits = std::mem::take(&mut self.hits);
+        if !hits.is_empty() {
+            let meta = AlertMeta {
+                ts,
+                pcap_cnt: Some(self.pcap_cnt),
+                src: (l3.src, None),
+                dst: (l3.dst, None),
+                proto: l3.proto,
+                ip_v: l3.version,
+                icmp,
+                to_server: true,
+                vlan: l3.vlan,
+                detection: Default::default(),
+                pseudo: None,
+            };
+            self.write_alerts(&hits, &meta, None, None, None, sink)?;
+        }
+        self.hits = hits;
+        Ok(())
     }
 }

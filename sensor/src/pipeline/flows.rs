@@ -12,7 +12,7 @@ use crate::flow::{EndReason, Flow};
 use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
 
-use super::alerts::{finding_alert, AlertMeta, FindingAt};
+use super::alerts::{finding_alert, AlertMeta, FindingAt, Pseudo};
 use super::{stats_record, Sensor};
 
 impl Sensor {
@@ -45,7 +45,7 @@ impl Sensor {
                 self.stream_stats.add(&s);
             }
             let sizes = (session.stream_size(0), session.stream_size(1));
-            self.flow_end_passes(f, session.reversed, sizes, &mut out, sink)?;
+            self.pseudo_passes(f, session.reversed, sizes, Pseudo::FlowEnd, &mut out, sink)?;
             // Findings at the flow's end, from the sender (`src`) of what was found.
             let at = FindingAt::flow_end(f);
             let from = |to_server: bool| {
@@ -65,17 +65,18 @@ impl Sensor {
         Ok(())
     }
 
-    /// What the end of a flow left to inspect, as Suricata does with its flow-end pseudo
-    /// packets, one direction after the other: messages completed by the end (a
-    /// request cut short, transactions waiting for a packet of theirs), the stream
-    /// bytes never acknowledged, the parsers' events. A direction's first pseudo packet
-    /// carries its first message, stream chunk and events together, so that a rule
-    /// mixing them matches as on a real packet.
-    fn flow_end_passes(
+    /// What the end of a flow (or of its inspection) left to inspect, as Suricata does
+    /// with its pseudo packets, one direction after the other: messages completed by
+    /// the end (a request cut short, transactions waiting for a packet of theirs), the
+    /// stream bytes never acknowledged or not yet inspected, the parsers' events. A
+    /// direction's first pseudo packet carries its first message, stream chunk and
+    /// events together, so that a rule mixing them matches as on a real packet.
+    pub(super) fn pseudo_passes(
         &mut self,
         f: &mut Flow,
         reversed: bool,
         stream_sizes: (u64, u64),
+        pseudo: Pseudo,
         out: &mut AppOutput,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
@@ -113,18 +114,26 @@ impl Sensor {
                 let tx_only = k > 0 && insp.is_some();
                 let stream = if tx_only { chunk(0) } else { chunk(k) };
                 let events = if k == 0 { &events[..] } else { &[] };
-                let pass =
-                    EndPass { to_server, buffers: &bufs, stream, events, stream_sizes, tx_only };
+                let pass = EndPass {
+                    pseudo,
+                    to_server,
+                    buffers: &bufs,
+                    stream,
+                    events,
+                    stream_sizes,
+                    tx_only,
+                };
                 let meta = insp.and_then(|i| i.meta.as_ref());
-                self.flow_end_pass(f, reversed, pass, meta, sink)?;
+                self.pseudo_pass(f, reversed, pass, meta, sink)?;
             }
         }
         Ok(())
     }
 
-    /// One detection pass of a flow-end pseudo packet: alerts carry the flow's last
-    /// timestamp and no packet (`pkt_src` "stream (flow timeout)", or the flow's tunnel).
-    fn flow_end_pass(
+    /// One detection pass of a pseudo packet: alerts carry the flow's last timestamp
+    /// and no packet (`pkt_src` "stream (flow timeout)" or "stream (detect/log)", or
+    /// the flow's tunnel).
+    fn pseudo_pass(
         &mut self,
         f: &mut Flow,
         reversed: bool,
@@ -163,6 +172,7 @@ impl Sensor {
                 to_server,
                 vlan: f.vlan,
                 detection: self.rules.flow_metadata(&f.detect),
+                pseudo: Some(pass.pseudo),
             };
             let summary = flow_summary(f, true);
             self.write_alerts(&hits, &meta, Some((f.id, &summary)), f.app_proto, tx, sink)?;
@@ -284,8 +294,9 @@ pub(super) fn flow_summary(flow: &Flow, ports: bool) -> FlowSummary {
     }
 }
 
-/// What a flow-end pseudo packet carries: a message's buffers, a stream chunk, events.
+/// What a pseudo packet carries: a message's buffers, a stream chunk, events.
 struct EndPass<'a> {
+    pseudo: Pseudo,
     /// The application's direction.
     to_server: bool,
     buffers: &'a [(Buffer, &'a [u8])],

@@ -21,13 +21,13 @@ use crate::app::{dhcp, ike, krb5, ntp, quic, sip, snmp, tftp};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
 use crate::flow::tcp::TcpState;
-use crate::flow::{EndReason, Flow};
+use crate::flow::{EndReason, Flow, Lookup};
 use crate::ioc::{ioc_alert_info, IocHit};
 use crate::output::eve::{proto_name, timestamp, AppEvent};
 use crate::output::EventSink;
 use crate::stats::DecoderStats;
 
-use super::alerts::{finding_alert, AlertMeta, FindingAt};
+use super::alerts::{finding_alert, AlertMeta, FindingAt, Pseudo};
 use super::flows::flow_summary;
 use super::Sensor;
 
@@ -42,43 +42,24 @@ impl Sensor {
         defragmented: bool,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
-        let ts = frame.ts_us;
         let (tcp, icmp) = transport_info(&mut self.stats.decoder, l4);
-        let (sport, dport) = l4.ports().unwrap_or((0, 0));
-        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
-        let look = self.flows.track(
-            l3.proto,
-            (l3.src, sport),
-            (l3.dst, dport),
-            l3.vlan,
-            tcp,
-            icmp.map(|i| (i.itype, i.icode)),
-            frame.orig_len as usize,
-            ts,
-            |f, r| ended.push((f, r)),
-        );
-        for (f, r) in ended {
-            self.end_flow(f, r, sink)?;
-        }
+        let d = Decoded { frame, l3, l4, defragmented, tcp, icmp };
+        let Some(look) = self.find_flow(&d, sink)? else { return Ok(()) };
         let slot = look.slot;
         let Some(first_packet) = self.flows.get_mut(slot).map(|f| f.pkts[0] + f.pkts[1] == 1)
         else {
             return Ok(());
         };
+        let (sport, dport) = l4.ports().unwrap_or((0, 0));
         let at = PacketAt {
-            ts,
+            ts: frame.ts_us,
             proto: l3.proto,
             src: (l3.src, sport),
             dst: (l3.dst, dport),
             to_server: look.to_server,
         };
-        if let Some(t) = self.tunnel.as_ref().filter(|_| first_packet) {
-            if let Some(f) = self.flows.get(slot) {
-                self.flow_tunnels.insert(f.id, t.clone());
-            }
-        }
-        if first_packet && self.ioc.is_some() {
-            self.indicators_at_flow_start(slot, &at, sink)?;
+        if first_packet {
+            self.flow_start(slot, &at, sink)?;
         }
         let mut dns_events = Vec::new();
         let (dns_names, dns_event) = match l4 {
@@ -93,18 +74,127 @@ impl Sensor {
             (L4::Udp(u), _) if dns_event.is_none() => self.udp_app(slot, u.payload, &at),
             _ => AppOutput::default(),
         };
-        let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
+        app_out.events.append(&mut dns_events);
+        let dns = (dns_names.as_slice(), dns_event.as_ref());
+        let Some(app_to_server) = self.detect_in_flow(&d, &at, slot, &mut app_out, dns, sink)?
+        else {
+            return Ok(());
+        };
+        let mut records: Vec<(bool, Record)> = app_out.records;
+        if let Some(m) = dns_event {
+            records.insert(0, (look.to_server, Record::Dns(m.body)));
+        }
+        records.extend(
+            app_out
+                .events
+                .iter()
+                .map(|n| (look.to_server, Record::Anomaly(AnomalyRecord::app_layer(n)))),
+        );
+        self.write_packet_records(slot, &at, app_to_server, app_out.scan_chunks, records, sink)?;
+        if app_out.went_encrypted {
+            self.detect_log_flush(slot, sink)?;
+        }
+        Ok(())
+    }
+
+    /// The flow of a packet, found or created (flows it evicts are ended); an ICMP
+    /// error about a tracked connection counts in that connection's flow. `None` when
+    /// the packet belongs to no flow: an ICMPv4 error never starts one (Suricata's
+    /// `FlowCreateCheck`), and one about no tracked connection is inspected here
+    /// without a flow.
+    fn find_flow(
+        &mut self,
+        d: &Decoded<'_, '_>,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<Option<Lookup>> {
+        let (l3, l4, ts) = (d.l3, d.l4, d.frame.ts_us);
+        let wire_len = d.frame.orig_len as usize;
+        let quoted = match l4 {
+            L4::Icmp(i) => crate::decode::icmp::quoted_connection(i),
+            _ => None,
+        };
+        if let Some(look) =
+            quoted.and_then(|q| self.flows.track_icmp_error(q, l3.vlan, l3.src, wire_len, ts))
+        {
+            return Ok(Some(look));
+        }
+        if matches!(l4, L4::Icmp(i) if crate::decode::icmp::is_v4_error(i)) {
+            let pkt = Packet {
+                events: &super::events::decode_events(l3.version, l3.events, None),
+                wire_len,
+                ..d.headers()
+            };
+            self.inspect_flowless(ts, &pkt, l3, l4, d.icmp, sink)?;
+            return Ok(None);
+        }
+        let (sport, dport) = l4.ports().unwrap_or((0, 0));
+        let mut ended: Vec<(Flow, EndReason)> = Vec::new();
+        let look = self.flows.track(
+            l3.proto,
+            (l3.src, sport),
+            (l3.dst, dport),
+            l3.vlan,
+            d.tcp,
+            d.icmp.map(|i| (i.itype, i.icode)),
+            wire_len,
+            ts,
+            |f, r| ended.push((f, r)),
+        );
+        for (f, r) in ended {
+            self.end_flow(f, r, sink)?;
+        }
+        Ok(Some(look))
+    }
+
+    /// The first packet of a flow: the tunnel it came through is kept for the flow's
+    /// end, its addresses are checked against the indicator lists.
+    fn flow_start(
+        &mut self,
+        slot: usize,
+        at: &PacketAt,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        if let Some(t) = self.tunnel.as_ref() {
+            if let Some(f) = self.flows.get(slot) {
+                self.flow_tunnels.insert(f.id, t.clone());
+            }
+        }
+        if self.ioc.is_some() {
+            self.indicators_at_flow_start(slot, at, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Detection on a packet of flow `slot`: the packet with its first transaction and
+    /// stream chunk, then one pass per further transaction it completed; the alerts
+    /// written (with the DNS message of a UDP packet, `dns`), a tagged packet logged.
+    /// The application's view of the packet's direction, `None` if the flow is gone.
+    fn detect_in_flow(
+        &mut self,
+        d: &Decoded<'_, '_>,
+        at: &PacketAt,
+        slot: usize,
+        app_out: &mut AppOutput,
+        dns: (&[(Buffer, Vec<u8>)], Option<&DnsMessage>),
+        sink: &mut dyn EventSink,
+    ) -> io::Result<Option<bool>> {
+        let (l3, l4) = (d.l3, d.l4);
+        let Some(flow) = self.flows.get_mut(slot) else { return Ok(None) };
         // The application's view of the direction (reversed on a response-first pickup).
-        let app_to_server = look.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
+        let app_to_server = at.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
+        // A packet of another protocol in the flow (an ICMP error) inspects none of its
+        // transactions.
         let inspections = match flow.session.as_mut() {
-            Some(s) => s.route_inspections(app_to_server, std::mem::take(&mut app_out.inspections)),
-            None => std::mem::take(&mut app_out.inspections),
+            Some(s) if flow.proto == l3.proto => {
+                s.route_inspections(app_to_server, std::mem::take(&mut app_out.inspections))
+            }
+            _ => std::mem::take(&mut app_out.inspections),
         };
         let mut inspections = inspections.into_iter();
         let mut first = inspections.next();
         let first_meta = first.as_mut().and_then(|i| i.meta.take());
         let mut buffers: Vec<(Buffer, &[u8])> =
-            dns_names.iter().map(|(b, v)| (*b, v.as_slice())).collect();
+            dns.0.iter().map(|(b, v)| (*b, v.as_slice())).collect();
         if let Some(i) = &first {
             buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
         }
@@ -117,9 +207,8 @@ impl Sensor {
             offset: c.offset,
         });
         // A datagram rebuilt from fragments carries no event of its last fragment.
-        let l3_events = if defragmented { Default::default() } else { l3.events };
+        let l3_events = if d.defragmented { Default::default() } else { l3.events };
         let mut events = super::events::decode_events(l3.version, l3_events, None);
-        app_out.events.append(&mut dns_events);
         let app_layer = gatewatch_rules::signature::EventKind::AppLayer;
         events.extend(app_out.events.iter().map(|name| PacketEvent { kind: app_layer, name }));
         let pkt = Packet {
@@ -136,10 +225,10 @@ impl Sensor {
             stream: chunks.next(),
             // A retransmitted segment was inspected the first time it came.
             payload_seen: app_out.retransmission,
-            wire_len: frame.orig_len as usize,
+            wire_len: d.frame.orig_len as usize,
             stream_sizes: flow.session.as_ref().map(|s| (s.stream_size(0), s.stream_size(1))),
             no_payload_inspection: app_out.encrypted,
-            ..packet_headers(ts, l3, l4, defragmented, tcp, icmp)
+            ..d.headers()
         };
         // Tagged before inspection: the packet that sets a tag is not logged by it.
         let tagged = match self.flows.get_mut(slot) {
@@ -158,40 +247,50 @@ impl Sensor {
         cap_packet_alerts(&mut groups, &mut self.detector.stats.alert_queue_overflow);
         if groups.iter().any(|(h, _)| !h.is_empty()) {
             if groups[0].1.is_none() && !groups[0].0.is_empty() {
-                groups[0].1 =
-                    dns_event.as_ref().and_then(|m| Some(meta("dns", &m.body)?.with_tx(m.tx_id)));
+                groups[0].1 = dns.1.and_then(|m| Some(meta("dns", &m.body)?.with_tx(m.tx_id)));
             }
             let meta = AlertMeta {
-                ts,
+                ts: at.ts,
                 pcap_cnt: Some(self.pcap_cnt),
-                src: (l3.src, pkt.has_ports.then_some(sport)),
-                dst: (l3.dst, pkt.has_ports.then_some(dport)),
+                src: (l3.src, pkt.has_ports.then_some(at.src.1)),
+                dst: (l3.dst, pkt.has_ports.then_some(at.dst.1)),
                 proto: l3.proto,
                 ip_v: l3.version,
-                icmp,
-                to_server: look.to_server,
+                icmp: d.icmp,
+                to_server: at.to_server,
                 vlan: l3.vlan,
                 detection: match self.flows.get(slot) {
                     Some(f) => self.rules.flow_metadata(&f.detect),
                     None => Default::default(),
                 },
+                pseudo: None,
             };
             self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
         }
         if tagged {
-            self.write_tagged_packet(frame, slot, &at, sink)?;
+            self.write_tagged_packet(d.frame, slot, at, sink)?;
         }
-        let mut records: Vec<(bool, Record)> = app_out.records;
-        if let Some(m) = dns_event {
-            records.insert(0, (look.to_server, Record::Dns(m.body)));
-        }
-        records.extend(
-            app_out
-                .events
-                .iter()
-                .map(|n| (look.to_server, Record::Anomaly(AnomalyRecord::app_layer(n)))),
-        );
-        self.write_packet_records(slot, &at, app_to_server, app_out.scan_chunks, records, sink)
+        Ok(Some(app_to_server))
+    }
+
+    /// The session of `slot` turned encrypted with this packet: what it held for
+    /// inspection is inspected now, by pseudo packets after this one (`pkt_src`
+    /// "stream (detect/log)"), not lost with the clear text.
+    fn detect_log_flush(&mut self, slot: usize, sink: &mut dyn EventSink) -> io::Result<()> {
+        let Some(mut f) = self.flows.lend(slot) else { return Ok(()) };
+        let mut out = AppOutput::default();
+        let held = f.session.as_mut().map(|s| {
+            s.take_held(&mut out);
+            (s.reversed, (s.stream_size(0), s.stream_size(1)))
+        });
+        let res = match held {
+            Some((reversed, sizes)) => {
+                self.pseudo_passes(&mut f, reversed, sizes, Pseudo::DetectLog, &mut out, sink)
+            }
+            None => Ok(()),
+        };
+        self.flows.put_back(slot, f);
+        res
     }
 
     /// Indicator lists: both addresses of a flow, at its first packet.
@@ -498,6 +597,24 @@ struct DnsMessage {
     tx_id: u64,
 }
 
+/// A decoded packet and what its transport header says.
+struct Decoded<'p, 'a> {
+    frame: &'p Frame<'a>,
+    l3: &'p L3<'a>,
+    l4: &'p L4<'a>,
+    /// Rebuilt from IP fragments.
+    defragmented: bool,
+    tcp: Option<TcpInfo>,
+    icmp: Option<IcmpInfo>,
+}
+
+impl<'a> Decoded<'_, 'a> {
+    /// The packet as the rules see its headers.
+    fn headers(&self) -> Packet<'a> {
+        packet_headers(self.frame.ts_us, self.l3, self.l4, self.defragmented, self.tcp, self.icmp)
+    }
+}
+
 struct PacketAt {
     ts: i64,
     proto: u8,
@@ -535,7 +652,7 @@ fn cap_packet_alerts<T>(groups: &mut [(Vec<Hit>, T)], overflow: &mut u64) {
 }
 
 /// What rules see of a packet's headers; no flow, no application data.
-fn packet_headers<'a>(
+pub(super) fn packet_headers<'a>(
     ts: i64,
     l3: &L3<'a>,
     l4: &L4<'a>,
@@ -561,7 +678,7 @@ fn packet_headers<'a>(
 }
 
 /// The packet header buffers (`ipv4.hdr`, `tcp.hdr`, ...).
-fn header_buffers<'a>(l3: &L3<'a>, l4: &L4<'a>, out: &mut Vec<(Buffer, &'a [u8])>) {
+pub(super) fn header_buffers<'a>(l3: &L3<'a>, l4: &L4<'a>, out: &mut Vec<(Buffer, &'a [u8])>) {
     let ip = if l3.version == 4 { Buffer::Ipv4Hdr } else { Buffer::Ipv6Hdr };
     out.push((ip, l3.header));
     match l4 {

@@ -125,6 +125,16 @@ pub fn icmp_echo(request: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
     i
 }
 
+/// An ICMPv4 error (`itype` 3 destination unreachable, 11 time exceeded, ...) quoting
+/// `quoted`: the start of the IP packet it reports on.
+pub fn icmp_error(itype: u8, code: u8, quoted: &[u8]) -> Vec<u8> {
+    let mut i = vec![itype, code, 0, 0, 0, 0, 0, 0];
+    i.extend_from_slice(quoted);
+    let c = !crate::decode::checksum::ones_complement(0, &i);
+    i[2..4].copy_from_slice(&c.to_be_bytes());
+    i
+}
+
 /// A DNS query for `name` (type A), or its answer when `answer` is given.
 pub fn dns_message(id: u16, name: &str, answer: Option<Ipv4Addr>) -> Vec<u8> {
     let mut m = Vec::new();

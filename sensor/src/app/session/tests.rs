@@ -315,6 +315,65 @@ fn ssh_banners_hassh_and_the_record_after_the_key_exchange() {
     assert_eq!(c.ssh_banners, 2);
 }
 
+/// A KEXINIT completed by bytes that also hold the next packet whole (the key
+/// exchange's first message reassembled with it) still gives the side's HASSH.
+#[test]
+fn ssh_kexinit_completed_with_the_next_packet_in_the_same_bytes() {
+    let lists = ["k1", "h", "e1", "e2", "m1", "m2", "none", "zlib", "", ""];
+    let kex = kexinit(lists);
+    let mut rest = kex[20..].to_vec();
+    rest.extend_from_slice(&ssh_packet(30, &[9; 40]));
+    let mut first = b"SSH-2.0-x\r\n".to_vec();
+    first.extend_from_slice(&kex[..20]);
+    let (_, outs, _) = run(&[
+        (false, 0x18, 1, b"SSH-2.0-OpenSSH_9.2p1\r\n"),
+        (true, 0x18, 1, &first),
+        (true, 0x18, 1 + first.len() as u32, &rest),
+    ]);
+    let hassh =
+        outs[2].inspections.iter().find(|i| has(i, Buffer::SshHasshString, b"k1;e1;m1;none"));
+    assert!(hassh.is_some(), "{:?}", outs[2].inspections);
+}
+
+/// The segment whose acknowledgement makes the session encrypted says so, and the
+/// clear bytes still held for the other direction's next packet (the client's
+/// NEWKEYS) are handed over for pseudo packets rather than lost.
+#[test]
+fn turning_encrypted_hands_over_what_is_held() {
+    let nk = ssh_packet(21, &[]);
+    let n = nk.len() as u32;
+    let (mut s, outs, _) = run_with(
+        false,
+        &[
+            (true, 0x02, 99, 0, b""),
+            (false, 0x12, 499, 100, b""),
+            (true, 0x10, 100, 500, b""),
+            (false, 0x18, 500, 100, b"SSH-2.0-s\r\n"),
+            (true, 0x18, 100, 511, b"SSH-2.0-c\r\n"),
+            (false, 0x18, 511, 111, &nk),
+            (true, 0x18, 111, 511 + n, &nk),
+            // Acknowledges the client's NEWKEYS: both sides have switched keys.
+            (false, 0x10, 511 + n, 111 + n, b""),
+        ],
+    );
+    assert!(outs[..7].iter().all(|o| !o.went_encrypted));
+    assert!(outs[7].went_encrypted && !outs[7].encrypted);
+    assert!(s.encrypted());
+    let mut held = AppOutput::default();
+    s.take_held(&mut held);
+    let client: Vec<u8> = held
+        .end_chunks
+        .iter()
+        .filter(|(d, _)| *d == 0)
+        .flat_map(|(_, c)| c.data[c.new_from..].to_vec())
+        .collect();
+    assert!(client.ends_with(&nk), "{held:?}");
+    // Nothing is handed over twice.
+    let mut again = AppOutput::default();
+    s.take_held(&mut again);
+    assert!(again.end_chunks.is_empty() && again.inspections.is_empty());
+}
+
 #[test]
 fn smtp_envelope_attachment_and_starttls() {
     let mail: &[u8] = b"EHLO pc01\r\nMAIL FROM:<a@hue.gov.vn>\r\nRCPT TO:<b@hue.gov.vn>\r\nDATA\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nhello\r\n--B--\r\n.\r\n";

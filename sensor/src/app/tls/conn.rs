@@ -4,7 +4,9 @@
 use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 
-use crate::app::parser::{meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use crate::app::parser::{
+    meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender, TxMeta,
+};
 use crate::app::records::{text, Record};
 use crate::app::{tls, x509};
 
@@ -234,5 +236,9 @@ impl AppParser for TlsConn {
     /// After the ChangeCipherSpec or application data of both sides.
     fn encrypted(&self) -> bool {
         self.asm.iter().all(|a| a.encrypted)
+    }
+
+    fn session_meta(&self) -> Option<TxMeta> {
+        meta("tls", &self.rec)
     }
 }
