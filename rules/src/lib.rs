@@ -18,6 +18,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod bounded;
 pub mod dataset;
 pub mod detection;
 pub mod engine;

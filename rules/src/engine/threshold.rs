@@ -3,8 +3,9 @@
 //! State per (rule, tracked key) lives in a bounded table (by_src, by_dst, by_both,
 //! by_rule) or in the flow (by_flow). Times are packet times in seconds.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+
+use crate::bounded::BoundedMap;
 
 use crate::signature::{Threshold, ThresholdKind, Track};
 
@@ -85,21 +86,19 @@ enum Key {
     Rule,
 }
 
-/// Host-based threshold state, bounded to `capacity` entries.
+/// Host-based threshold state, bounded to `capacity` entries: a new key in a full table
+/// takes the place of the oldest one in constant time (a flood of spoofed sources
+/// neither slows matching down nor turns the threshold off for the keys still tracked).
 #[derive(Debug)]
 pub struct ThresholdTable {
-    map: HashMap<(u32, Key), Entry>,
-    capacity: usize,
-    /// Matches that found the table full even after expiring old entries: they alert,
-    /// as Suricata does when its threshold memcap is reached.
-    pub full: u64,
+    map: BoundedMap<(u32, Key), Entry>,
     /// The rule set (its id) whose indices the entries use.
     pub set_id: u64,
 }
 
 impl ThresholdTable {
     pub fn new(capacity: usize, set_id: u64) -> Self {
-        ThresholdTable { map: HashMap::new(), capacity: capacity.max(1), full: 0, set_id }
+        ThresholdTable { map: BoundedMap::new(capacity), set_id }
     }
 
     pub fn len(&self) -> usize {
@@ -110,13 +109,23 @@ impl ThresholdTable {
         self.map.is_empty()
     }
 
+    /// Entries given up to make room for new ones.
+    pub fn evicted(&self) -> u64 {
+        self.map.evicted
+    }
+
     /// Re-keys the entries to a reloaded rule set's indices; entries of rules it does
     /// not have are dropped.
     pub fn migrate(&mut self, m: &super::Migration) {
-        self.map = std::mem::take(&mut self.map)
-            .into_iter()
-            .filter_map(|((r, k), e)| m.rule(r).map(|n| ((n, k), e)))
-            .collect();
+        let capacity = self.map.capacity();
+        let old = std::mem::replace(&mut self.map, BoundedMap::new(capacity));
+        let evicted = old.evicted;
+        for ((r, k), e) in old.into_ordered() {
+            if let Some(n) = m.rule(r) {
+                *self.map.get_or_insert_with((n, k), Entry::default).0 = e;
+            }
+        }
+        self.map.evicted = evicted;
     }
 
     /// Records a match of rule `rule` (index) and says whether it alerts.
@@ -129,15 +138,7 @@ impl ThresholdTable {
             // Flow-tracked thresholds never reach the host table.
             Track::ByFlow => Key::Rule,
         };
-        if !self.map.contains_key(&(rule, key)) && self.map.len() >= self.capacity {
-            // Expire entries whose window has passed (at most once per fill-up).
-            self.map.retain(|_, e| now - e.first < 3600);
-            if self.map.len() >= self.capacity {
-                self.full += 1;
-                return true;
-            }
-        }
-        self.map.entry((rule, key)).or_default().hit(t, now)
+        self.map.get_or_insert_with((rule, key), Entry::default).0.hit(t, now)
     }
 }
 
@@ -185,11 +186,17 @@ mod tests {
         };
         let mut table = ThresholdTable::new(10, 0);
         let dst: IpAddr = "10.0.0.1".parse().unwrap();
+        let src = |i: u32| IpAddr::from(std::net::Ipv4Addr::from(i));
         for i in 0..100u32 {
-            let src = IpAddr::from(std::net::Ipv4Addr::from(i));
-            assert!(table.hit(0, &t, src, dst, 0));
+            assert!(table.hit(0, &t, src(i), dst, 0));
         }
         assert_eq!(table.len(), 10);
-        assert_eq!(table.full, 90);
+        assert_eq!(table.evicted(), 90);
+        // The sources still tracked stay limited: a full table does not let every
+        // match alert.
+        assert!(!table.hit(0, &t, src(99), dst, 1));
+        assert!(!table.hit(0, &t, src(95), dst, 1));
+        // The oldest gave its place: tracked afresh.
+        assert!(table.hit(0, &t, src(0), dst, 1));
     }
 }

@@ -5,7 +5,7 @@
 //! conflict (the classic evasion). Bounds: number of datagrams being reassembled, total
 //! buffered bytes and a timeout, each counted when hit.
 
-use std::collections::HashMap;
+use gatewatch_rules::bounded::BoundedMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -64,19 +64,19 @@ struct Tracker {
 
 pub struct Defrag {
     cfg: DefragConfig,
-    trackers: HashMap<Key, Tracker>,
+    /// Datagrams in reassembly, oldest first: the oldest gives way in constant time
+    /// when the table is full or its timeout passed.
+    trackers: BoundedMap<Key, Tracker>,
     bytes: usize,
-    last_sweep_us: i64,
     pub stats: DefragStats,
 }
 
 impl Defrag {
     pub fn new(cfg: DefragConfig) -> Self {
         Defrag {
+            trackers: BoundedMap::new(cfg.max_trackers),
             cfg,
-            trackers: HashMap::new(),
             bytes: 0,
-            last_sweep_us: i64::MIN,
             stats: DefragStats::default(),
         }
     }
@@ -95,19 +95,19 @@ impl Defrag {
         }
     }
 
+    /// Gives up the datagrams whose timeout passed, oldest first: each one is looked at
+    /// once, so the cost stays constant per fragment whatever the table holds.
     fn sweep(&mut self, now_us: i64) {
         let timeout = self.cfg.timeout_secs as i64 * 1_000_000;
-        let expired: Vec<Key> = self
-            .trackers
-            .iter()
-            .filter(|(_, t)| now_us - t.first_us > timeout)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in expired {
-            self.stats.timeouts += 1;
-            self.remove(&k);
+        while let Some((_, t)) = self.trackers.oldest() {
+            if now_us - t.first_us <= timeout {
+                return;
+            }
+            if let Some((_, t)) = self.trackers.pop_oldest() {
+                self.stats.timeouts += 1;
+                self.bytes -= t.data.len();
+            }
         }
-        self.last_sweep_us = now_us;
     }
 
     /// Adds a fragment; returns the reassembled transport bytes when the datagram is
@@ -125,9 +125,7 @@ impl Defrag {
         if frag.more && l3.payload.len() % 8 != 0 {
             events.insert(DecodeEvents::FRAG_INVALID_LENGTH);
         }
-        if now_us.saturating_sub(self.last_sweep_us) > 1_000_000 {
-            self.sweep(now_us);
-        }
+        self.sweep(now_us);
         let key = Key { src: l3.src, dst: l3.dst, id: frag.id, proto: l3.proto, vlan: l3.vlan };
         let start = frag.offset;
         let end = start + l3.payload.len() as u32;
@@ -137,23 +135,19 @@ impl Defrag {
             self.remove(&key);
             return None;
         }
-        if !self.trackers.contains_key(&key) {
-            if self.trackers.len() >= self.cfg.max_trackers {
-                // Evict the oldest datagram.
-                if let Some(old) =
-                    self.trackers.iter().min_by_key(|(_, t)| t.first_us).map(|(k, _)| *k)
-                {
-                    self.stats.tracker_evictions += 1;
-                    self.remove(&old);
-                }
-            }
-            self.trackers.insert(
-                key,
-                Tracker { first_us: now_us, data: Vec::new(), have: Vec::new(), total: None },
-            );
+        let (_, evicted) = self.trackers.get_or_insert_with(key, || Tracker {
+            first_us: now_us,
+            data: Vec::new(),
+            have: Vec::new(),
+            total: None,
+        });
+        // The table was full: the oldest datagram gave way.
+        if let Some((_, old)) = evicted {
+            self.stats.tracker_evictions += 1;
+            self.bytes -= old.data.len();
         }
         let grow = {
-            let t = &self.trackers[&key];
+            let t = self.trackers.get(&key)?;
             (end as usize).saturating_sub(t.data.len())
         };
         if self.bytes + grow > self.cfg.memcap_bytes {
@@ -276,6 +270,28 @@ mod tests {
         let mut ev = DecodeEvents::default();
         d.insert(&l3(b"abc"), Fragment { id: 8, offset: 0, more: true }, 0, &mut ev);
         assert_eq!(ev.names(6).collect::<Vec<_>>(), ["ipv6.frag_invalid_length"]);
+    }
+
+    /// Hardening finding 2: a flood of first fragments that never complete fills the
+    /// table; each further one evicts the oldest datagram (counted) instead of scanning
+    /// the table, and recent datagrams still reassemble.
+    #[test]
+    fn fragment_flood_is_bounded_with_evictions_counted() {
+        let mut d = Defrag::new(DefragConfig::default());
+        let cap = DefragConfig::default().max_trackers;
+        let n = 200_000u32;
+        for id in 0..n {
+            let f = Fragment { id, offset: 0, more: true };
+            d.insert(&l3(b"abcdefgh"), f, i64::from(id), &mut DecodeEvents::default());
+        }
+        assert_eq!(d.in_progress(), cap);
+        assert_eq!(d.stats.tracker_evictions, u64::from(n) - cap as u64);
+        assert_eq!(d.buffered_bytes(), cap * 8);
+        let last = |id: u32| Fragment { id, offset: 8, more: false };
+        // The newest datagram completes; the oldest was given up.
+        let newest = d.insert(&l3(b"ijkl"), last(n - 1), 1, &mut DecodeEvents::default());
+        assert_eq!(newest.as_deref(), Some(&b"abcdefghijkl"[..]));
+        assert!(d.insert(&l3(b"ijkl"), last(0), 1, &mut DecodeEvents::default()).is_none());
     }
 
     #[test]
