@@ -2,12 +2,16 @@
 //! Placeholders in the arguments are replaced whole-word or inside an argument
 //! (`{target}`, `{kind}`, `{ttl}`, `{expires}`, `{id}`, `{incident}`, `{policy}`); the
 //! environment is emptied but for `PATH` and `GATEWATCH_*` variables with the same
-//! values. A run that outlives `timeout_secs` is killed. Exit status 0 is success;
-//! the exit status and the first 4 KiB of its output go to the audit record.
+//! values. The program runs in a process group of its own; a run that outlives
+//! `timeout_secs` — the program, or what it left running that still holds its output —
+//! is killed with its whole group. Exit status 0 is success; the exit status and the
+//! first 4 KiB of its output go to the audit record.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::{ActionError, BlockAction, Outcome, Request};
@@ -54,8 +58,11 @@ pub(crate) fn run(
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: what it starts can be killed with it.
+        .process_group(0)
         .spawn()
         .map_err(|e| ActionError::fatal(format!("cannot run `{prog}`: {e}")))?;
+    let group = child.id();
     if let (Some(mut w), Some(data)) = (child.stdin.take(), stdin) {
         let data = data.to_vec();
         std::thread::spawn(move || {
@@ -64,34 +71,50 @@ pub(crate) fn run(
     }
     // Readers on their own threads: a chatty program cannot fill a pipe and hang.
     let reader = |r: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             if let Some(mut r) = r {
                 let _ = r.by_ref().take(1 << 20).read_to_end(&mut buf);
                 let _ = std::io::copy(&mut r, &mut std::io::sink());
             }
-            buf
-        })
+            let _ = tx.send(buf);
+        });
+        rx
     };
     let out = reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
     let err = reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let t0 = Instant::now();
+    let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break Some(s),
-            Ok(None) if t0.elapsed() >= timeout => {
+            Ok(None) if Instant::now() >= deadline => {
+                kill_group(group);
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(ActionError::transient(format!("waiting for `{prog}`: {e}"))),
+            Err(e) => {
+                kill_group(group);
+                return Err(ActionError::transient(format!("waiting for `{prog}`: {e}")));
+            }
         }
+    };
+    // The output ends when every process holding it has ended: one the program left
+    // running past the deadline is killed with the group; one that left the group is
+    // not waited for beyond a second.
+    let collect = |rx: &mpsc::Receiver<Vec<u8>>| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        rx.recv_timeout(left).unwrap_or_else(|_| {
+            kill_group(group);
+            rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default()
+        })
     };
     let output = RunOutput {
         code: status.and_then(|s| s.code()),
-        stdout: keep(out.join().unwrap_or_default()),
-        stderr: keep(err.join().unwrap_or_default()),
+        stdout: keep(collect(&out)),
+        stderr: keep(collect(&err)),
     };
     if status.is_none() {
         return Err(ActionError::transient(format!(
@@ -100,6 +123,21 @@ pub(crate) fn run(
         )));
     }
     Ok(output)
+}
+
+/// Kills every process of process group `group` (a program run here and what it
+/// started).
+#[allow(unsafe_code)]
+fn kill_group(group: u32) {
+    let Ok(pgid) = i32::try_from(group) else { return };
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: kill(2) takes two integers and touches no memory of this process; a
+    // negative pid names the process group, which `process_group(0)` made the child's.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
 }
 
 pub struct Program {
@@ -261,6 +299,41 @@ mod tests {
         .unwrap();
         let e = p.block(&req()).unwrap_err();
         assert!(e.message.contains("did not finish within 1 s"), "{e}");
+    }
+
+    /// Hardening finding 9: a program that leaves a process holding its output does
+    /// not block the responder; that process is killed with the program's group at the
+    /// timeout.
+    #[test]
+    fn a_program_leaving_a_child_on_its_output_is_killed_with_its_group() {
+        let mut p = Program::new(&ProgramConfig {
+            block: argv(&["/bin/sh", "-c", "sleep 300 & echo $!"]),
+            unblock: argv(&["/bin/true"]),
+            verify: Vec::new(),
+            timeout_secs: 1,
+        })
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(p.block(&req()));
+        });
+        // A hang (the old behaviour) never answers; a generous bound catches it.
+        let o = rx.recv_timeout(Duration::from_secs(120)).expect("block returned").unwrap();
+        assert_eq!(o["block"]["exit"], 0);
+        let pid = o["block"]["stdout"].as_str().unwrap().trim().to_string();
+        assert!(pid.parse::<u32>().is_ok(), "{o}");
+        // Killed: gone, or a zombie waiting for its new parent to reap it.
+        let alive = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        };
+        for _ in 0..200 {
+            if !alive(&pid) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the program's child {pid} is still running");
     }
 
     #[test]
