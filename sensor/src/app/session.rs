@@ -234,8 +234,14 @@ impl TcpSession {
     /// stream bytes and parser events, moved to `out` for pseudo packets, as at the
     /// flow's end.
     pub fn take_held(&mut self, out: &mut AppOutput) {
-        out.inspections.append(&mut self.deferred);
+        self.move_held(out);
         self.refresh_session_meta(&mut out.inspections);
+    }
+
+    /// Moves what is held for inspection to `out`, as [`TcpSession::take_held`], the
+    /// transactions as they were recorded.
+    fn move_held(&mut self, out: &mut AppOutput) {
+        out.inspections.append(&mut self.deferred);
         for d in 0..2 {
             out.end_chunks.extend(self.raw_pending[d].drain(..).map(|c| (d, c)));
             out.end_events.extend(self.events_pending[d].drain(..).map(|e| (d, e)));
@@ -410,7 +416,8 @@ impl TcpSession {
         counters: &mut AppCounters,
         out: &mut AppOutput,
     ) {
-        self.take_held(out);
+        // Refreshed below, once the flushed bytes are parsed.
+        self.move_held(out);
         let mut cx = SegmentCx { ports: [0, 0], limits, mem, counters };
         self.flush_held(&mut cx, out);
         let (mem, counters) = (cx.mem, cx.counters);

@@ -348,7 +348,8 @@ impl FlowTable {
     /// An ICMP error about a connection tracked here (`quoted`: protocol, source and
     /// destination of the packet it quotes) counts in that connection's flow, as in
     /// Suricata: to the server when the error comes from the flow's client address.
-    /// `None` when no such flow is tracked (the error makes an ICMP flow of its own).
+    /// `None` when no such flow is tracked (the caller decides: an ICMPv4 error is then
+    /// inspected without a flow).
     pub fn track_icmp_error(
         &mut self,
         quoted: crate::decode::icmp::Quoted,
