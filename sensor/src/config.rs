@@ -78,6 +78,14 @@ pub struct StreamConfig {
     pub memcap: usize,
     /// Out-of-order bytes held per direction before the missing bytes are given up on.
     pub max_pending: usize,
+    /// Memory the application-layer state of a worker's sessions may hold (pending
+    /// transactions, headers, partial messages, decoder tables). A session whose
+    /// parser would pass it is no longer parsed (`app_layer.memcap`, counted).
+    pub app_memcap: usize,
+    /// HTTP/1 transactions of one connection waiting for their response (Suricata's
+    /// `max-tx`); a request beyond them ends HTTP parsing of the connection
+    /// (`http.too_many_transactions`).
+    pub http_max_tx: usize,
     /// HTTP bodies kept for inspection (`http.request_body`, `file.data`), counted
     /// after content decoding.
     pub http_body_limit: usize,
@@ -99,6 +107,8 @@ impl Default for StreamConfig {
             depth: 1024 * 1024,
             memcap: 256 * 1024 * 1024,
             max_pending: 256 * 1024,
+            app_memcap: 256 * 1024 * 1024,
+            http_max_tx: 512,
             http_body_limit: 100 * 1024,
             file_data_limit: crate::app::files::DEFAULT_INSPECT_LIMIT,
             inline: false,

@@ -76,6 +76,9 @@ pub struct Sensor {
     hits: Vec<Hit>,
     /// Reassembly memory of all sessions of this worker.
     stream_mem: Memcap,
+    /// Parser state (pending transactions, partial messages) of all sessions of this
+    /// worker.
+    app_mem: Memcap,
     session_limits: SessionLimits,
     app: AppCounters,
     /// Reassembly counters of ended sessions.
@@ -161,6 +164,7 @@ impl Sensor {
             ..Default::default()
         };
         let stream_mem = Memcap::new(cfg.stream.memcap);
+        let app_mem = Memcap::new(cfg.stream.app_memcap);
         let mut session_limits = SessionLimits {
             depth: cfg.stream.depth,
             max_pending: cfg.stream.max_pending,
@@ -168,6 +172,7 @@ impl Sensor {
             ..SessionLimits::default()
         };
         session_limits.http.body_limit = cfg.stream.http_body_limit;
+        session_limits.http.max_tx = cfg.stream.http_max_tx;
         let files =
             cfg.files.store_dir.clone().map(|d| FileStore::new(d, cfg.files.store_max_bytes));
         content_limits(&mut session_limits, &cfg, scanner.is_some());
@@ -181,6 +186,7 @@ impl Sensor {
             stats,
             hits: Vec::new(),
             stream_mem,
+            app_mem,
             session_limits,
             app: AppCounters::default(),
             stream_stats: StreamStats::default(),
@@ -266,6 +272,8 @@ impl Sensor {
         s.app_layer.session = self.app.clone();
         s.stream = self.stream_stats;
         s.stream_memuse = self.stream_mem.used() as u64;
+        s.app_layer.memuse = self.app_mem.used() as u64;
+        s.threshold_evictions = self.detector.threshold_evictions();
         s.file_store = self.files.as_ref().map(|f| f.stats.clone());
         s.yara = self.scanner.as_ref().map(|y| y.stats.clone());
         s.sigma = self.sigma.as_ref().map(|(_, e)| e.stats.clone());

@@ -77,6 +77,8 @@ pub struct AppStats {
     pub errors: BTreeMap<&'static str, u64>,
     /// TCP sessions: HTTP transactions, DNS over TCP, detection failures, parser errors.
     pub session: crate::app::parser::AppCounters,
+    /// Bytes of parser state charged to the application-layer memcap now.
+    pub memuse: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -98,6 +100,8 @@ pub struct SensorStats {
     pub stream: crate::stream::StreamStats,
     /// Bytes held by reassembly now.
     pub stream_memuse: u64,
+    /// Host threshold entries given up for newer ones (the table was full).
+    pub threshold_evictions: u64,
     /// Counters of the file store, when one is configured.
     pub file_store: Option<crate::output::filestore::FileStoreStats>,
     /// Alerts raised by indicator lists.
@@ -159,7 +163,7 @@ impl SensorStats {
             },
             "app_layer": {
                 "dns_udp": self.app_layer.dns_udp, "errors": self.app_layer.errors,
-                "tcp": self.app_layer.session,
+                "tcp": self.app_layer.session, "memuse": self.app_layer.memuse,
             },
             "file_store": self.file_store,
             "yara": self.yara,
@@ -184,6 +188,7 @@ impl SensorStats {
                 "pcre_errors": self.detect.inspect.pcre_errors,
                 "prefilter_errors": self.detect.prefilter_errors,
                 "recursion_limit": self.detect.inspect.recursion_limit,
+                "threshold_evictions": self.threshold_evictions,
             },
         })
     }

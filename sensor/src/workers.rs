@@ -598,8 +598,16 @@ fn run_worker(
 
 /// Keys of the `stats` record that are not summed over workers: times, rule counts
 /// and generations are the same in every worker, so the largest is kept.
-const NOT_SUMMED: [&str; 6] =
-    ["uptime", "rules_loaded", "rules_skipped", "rules_generation", "reloads", "rules"];
+const NOT_SUMMED: [&str; 7] = [
+    "uptime",
+    "rules_loaded",
+    "rules_skipped",
+    "rules_generation",
+    "reloads",
+    "rules",
+    // The threshold table is shared by the workers.
+    "threshold_evictions",
+];
 
 /// Adds the workers' `stats` records up: numbers are summed, except the keys of
 /// [`NOT_SUMMED`] (and everything below them), where the largest is kept.

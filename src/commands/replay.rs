@@ -281,6 +281,13 @@ fn eve_writer(path: &Path, cfg: &Config) -> Result<EveWriter<File>> {
     Ok(EveWriter::new(f, &cfg.eve))
 }
 
+/// The process's peak resident memory (`VmHWM`), where the kernel says it.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn report_summary(s: &ReplaySummary) {
     let c = |k: &str| s.counter(k);
     let workers = if s.workers > 1 { format!(" ({} workers)", s.workers) } else { String::new() };
@@ -295,6 +302,9 @@ fn report_summary(s: &ReplaySummary) {
     // Net of start-up, as Suricata's `time elapsed`: from the first packet read to the
     // last event written.
     eprintln!("replay: packet processing {:.3} s", s.processing.as_secs_f64());
+    if let Some(kib) = peak_rss_kib() {
+        eprintln!("replay: peak memory {:.1} MiB", kib as f64 / 1024.0);
+    }
     if c("ioc.hits") > 0 {
         eprintln!("ioc: {} indicator hits", c("ioc.hits"));
     }

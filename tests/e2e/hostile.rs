@@ -277,3 +277,68 @@ fn overlapping_conflicting_segments_are_counted_and_bounded() {
     assert!(st["stream"]["overlap_conflicts"].as_u64().unwrap_or(0) > 1000, "{st}");
     assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
 }
+
+/// A capture of `flows` TCP connections to port 80, each with `size` bytes from the
+/// client: requests nobody answers when `pipelined`, otherwise one request answered
+/// by a `size`-byte response (the benign capture of the same size).
+fn http_capture(path: &std::path::Path, flows: u32, size: usize, pipelined: bool) {
+    let req: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+    let mut cap = Capture::default();
+    for i in 0..flows {
+        let mut s = TcpSession::new(
+            SocketAddrV4::new(std::net::Ipv4Addr::from(0x0a02_0000 + i), 40000),
+            "192.0.2.80:80".parse().expect("addr"),
+            T0 + i as i64 * 1000,
+        );
+        s.handshake();
+        if pipelined {
+            s.client_send(&req.repeat(size / req.len()));
+        } else {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+            s.client_send(req).server_send(&[head.as_bytes(), &vec![b'x'; size]].concat());
+        }
+        cap.add(s.into_frames());
+    }
+    cap.write_pcap(path).expect("pcap");
+}
+
+/// The peak memory `gatewatch replay` reports.
+fn peak_mib(stderr: &[u8]) -> f64 {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().find_map(|l| l.strip_prefix("replay: peak memory "));
+    line.and_then(|l| l.trim_end_matches(" MiB").parse().ok()).expect("peak memory reported")
+}
+
+/// Hardening finding 1: 200 connections of 50,000 pipelined requests nobody answers
+/// (the capture that took the sensor to 5.2 GB) stay within the per-flow bound and the
+/// memcaps: at most `max_tx` transactions per flow are held, each flow raises
+/// `http.too_many_transactions`, and the peak memory stays near that of a benign
+/// capture of the same size.
+#[test]
+fn finding_1_pipelined_http_is_bounded_by_the_memcaps() {
+    let dir = Scratch::new("pipelined");
+    let (flows, size) = (200, 50_000 * 18);
+    http_capture(&dir.path("attack.pcap"), flows, size, true);
+    http_capture(&dir.path("benign.pcap"), flows, size, false);
+    std::fs::write(dir.path("r.rules"), "alert tcp any any -> any any (content:\"zzz\"; sid:1;)\n")
+        .expect("write");
+    let mut peaks = Vec::new();
+    for name in ["benign", "attack"] {
+        let (pcap, eve) = (format!("{name}.pcap"), format!("{name}.json"));
+        let args = ["replay", &pcap, "--rules", "r.rules", "--eve", &eve];
+        let out = run_in(&dir.0, &[&args[..], &["--set", "eve.flow=false"]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        peaks.push(peak_mib(&out.stderr));
+    }
+    let events = eve_lines(&dir.path("attack.json"));
+    let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
+    let tcp = &st["app_layer"]["tcp"];
+    assert_eq!(tcp["http_too_many_transactions"], flows, "{tcp}");
+    assert_eq!(tcp["http_tx"], flows * 512, "{tcp}");
+    assert_eq!(st["app_layer"]["memuse"], 0, "all parser memory given back");
+    let http = events.iter().filter(|e| e["event_type"] == "http").count();
+    assert_eq!(http, flows as usize * 512, "the held transactions are logged");
+    // The transactions held: 200 × 512 × a few hundred bytes, far below the memcaps.
+    let (benign, attack) = (peaks[0], peaks[1]);
+    assert!(attack < benign + 128.0, "attack {attack:.1} MiB, benign {benign:.1} MiB");
+}

@@ -90,6 +90,11 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// Entries the host threshold table gave up for newer ones.
+    pub fn threshold_evictions(&self) -> u64 {
+        lock(&self.thresholds).evicted()
+    }
+
     /// Makes this detector count, per rule and per prefilter, checks, matches and time
     /// (see [`profile`]); [`RuleSet::profile_report`] reads them.
     /// Leaves host-tracked thresholds (by_src, by_dst, by_both, by_rule) to the caller:

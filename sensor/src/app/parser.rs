@@ -186,6 +186,11 @@ impl AppCx<'_> {
     }
 }
 
+/// Heap bytes of per-direction buffers (bytes waiting for the rest of a message).
+pub(crate) fn held_bytes(held: &[Vec<u8>]) -> usize {
+    held.iter().map(Vec::capacity).sum()
+}
+
 /// The state of one protocol on one connection.
 pub trait AppParser: std::fmt::Debug + Send {
     /// In-order bytes of direction `dir` ([`TO_SERVER`] or [`TO_CLIENT`]).
@@ -222,6 +227,13 @@ pub trait AppParser: std::fmt::Debug + Send {
     /// runs, not when the message arrived.
     fn session_meta(&self) -> Option<TxMeta> {
         None
+    }
+
+    /// Heap bytes the parser's state holds now (buffered bytes, pending transactions,
+    /// decoder tables): charged to the worker's application-layer memcap after each
+    /// call. A parser whose state is a few fixed fields holds none.
+    fn mem_usage(&self) -> usize {
+        0
     }
 }
 

@@ -178,6 +178,10 @@ fn client_core(b: &[u8]) -> Option<ClientCore> {
 }
 
 impl AppParser for RdpConn {
+    fn mem_usage(&self) -> usize {
+        crate::app::parser::held_bytes(&self.held)
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         if self.tls || self.lost[dir] {
             if self.tls && !self.switched[dir] {

@@ -99,6 +99,8 @@ pub struct TcpSession {
     raw_pending: [Vec<RawChunk>; 2],
     /// Parser events of each packet direction's bytes, waiting for a packet of it.
     events_pending: [Vec<&'static str>; 2],
+    /// Bytes of the parser's state charged to the application-layer memcap.
+    app_charged: usize,
 }
 
 impl Default for TcpSession {
@@ -116,6 +118,7 @@ impl Default for TcpSession {
             deferred: Vec::new(),
             raw_pending: [Vec::new(), Vec::new()],
             events_pending: [Vec::new(), Vec::new()],
+            app_charged: 0,
         }
     }
 }
@@ -126,6 +129,8 @@ pub struct SegmentCx<'a> {
     pub ports: [u16; 2],
     pub limits: &'a SessionLimits,
     pub mem: &'a mut Memcap,
+    /// The worker's budget for parser state (pending transactions, partial messages).
+    pub app_mem: &'a mut Memcap,
     pub counters: &'a mut AppCounters,
 }
 
@@ -160,12 +165,40 @@ impl TcpSession {
         &mut self,
         dir: usize,
         bytes: &[u8],
+        app_mem: &mut Memcap,
         counters: &mut AppCounters,
         out: &mut AppOutput,
     ) {
         if let Proto::Known(p) = &mut self.proto {
             p.datagram(dir, bytes, &mut AppCx { counters, out });
         }
+        self.charge(app_mem, counters, out);
+    }
+
+    /// Charges what the parser's state holds now to the application-layer memcap. At
+    /// the memcap the session is no longer parsed, as Suricata stops a flow's parser
+    /// at its memcap: what the parser held is logged now (nothing it had is lost),
+    /// its memory given back, `app_layer.memcap` raised and counted; reassembly and
+    /// stream inspection go on.
+    fn charge(&mut self, app_mem: &mut Memcap, counters: &mut AppCounters, out: &mut AppOutput) {
+        let Proto::Known(p) = &mut self.proto else { return };
+        let now = p.mem_usage();
+        if now <= self.app_charged {
+            app_mem.give(self.app_charged - now);
+            self.app_charged = now;
+            return;
+        }
+        if app_mem.take(now - self.app_charged) {
+            self.app_charged = now;
+            return;
+        }
+        let mut cx = AppCx { counters, out };
+        p.end(&mut cx);
+        cx.event("app_layer.memcap");
+        cx.count("app_layer_memcap", 1);
+        app_mem.give(self.app_charged);
+        self.app_charged = 0;
+        self.proto = Proto::Other;
     }
 
     /// Handles one TCP segment.
@@ -224,6 +257,7 @@ impl TcpSession {
         }
         // Stream inspection of a direction, and its parser's events, happen with its
         // own packets.
+        self.charge(cx.app_mem, cx.counters, out);
         out.chunks.append(&mut self.raw_pending[d]);
         out.events.append(&mut self.events_pending[d]);
         out.went_encrypted = !out.encrypted && self.encrypted();
@@ -409,18 +443,12 @@ impl TcpSession {
     }
 
     /// The flow ends: pending messages are reported, memory is released.
-    pub fn end(
-        &mut self,
-        limits: &SessionLimits,
-        mem: &mut Memcap,
-        counters: &mut AppCounters,
-        out: &mut AppOutput,
-    ) {
+    pub fn end(&mut self, cx: &mut SegmentCx<'_>, out: &mut AppOutput) {
         // Refreshed below, once the flushed bytes are parsed.
         self.move_held(out);
-        let mut cx = SegmentCx { ports: [0, 0], limits, mem, counters };
-        self.flush_held(&mut cx, out);
-        let (mem, counters) = (cx.mem, cx.counters);
+        self.flush_held(cx, out);
+        let (mem, counters) = (&mut *cx.mem, &mut *cx.counters);
+        cx.app_mem.give(std::mem::take(&mut self.app_charged));
         self.close_dir(1, counters, out);
         self.close_dir(0, counters, out);
         if let Proto::Known(p) = &mut self.proto {

@@ -209,6 +209,10 @@ impl SipConn {
 }
 
 impl AppParser for SipConn {
+    fn mem_usage(&self) -> usize {
+        crate::app::parser::held_bytes(&self.held)
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         let mut bytes = bytes;
         let skip = self.skip[dir].min(bytes.len());

@@ -8,6 +8,7 @@ use gatewatch_rules::event::FlowSummary;
 use gatewatch_rules::signature::Buffer;
 
 use crate::app::parser::{AppOutput, TxMeta};
+use crate::app::session::SegmentCx;
 use crate::flow::{EndReason, Flow};
 use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
@@ -36,7 +37,14 @@ impl Sensor {
     fn end_session(&mut self, f: &mut Flow, sink: &mut dyn EventSink) -> io::Result<()> {
         if let Some(mut session) = f.session.take() {
             let mut out = AppOutput::default();
-            session.end(&self.session_limits, &mut self.stream_mem, &mut self.app, &mut out);
+            let mut cx = SegmentCx {
+                ports: [0, 0],
+                limits: &self.session_limits,
+                mem: &mut self.stream_mem,
+                app_mem: &mut self.app_mem,
+                counters: &mut self.app,
+            };
+            session.end(&mut cx, &mut out);
             // Bytes flushed at the end may have identified the protocol only now.
             if session.app_proto.is_some() {
                 f.app_proto = session.app_proto;

@@ -405,7 +405,7 @@ impl Sensor {
         // The flow's opener is the client: its datagrams go to the server.
         let dir = if at.to_server { TO_SERVER } else { TO_CLIENT };
         if let Some(session) = flow.session.as_mut() {
-            session.datagram(dir, payload, &mut self.app, &mut out);
+            session.datagram(dir, payload, &mut self.app_mem, &mut self.app, &mut out);
         }
         out
     }
@@ -448,6 +448,7 @@ impl Sensor {
             ports: [at.src.1, at.dst.1],
             limits: &self.session_limits,
             mem: &mut self.stream_mem,
+            app_mem: &mut self.app_mem,
             counters: &mut self.app,
         };
         session.on_segment(seg, &mut cx, &mut out);

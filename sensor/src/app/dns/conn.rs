@@ -47,6 +47,10 @@ pub struct DnsConn {
 }
 
 impl AppParser for DnsConn {
+    fn mem_usage(&self) -> usize {
+        crate::app::parser::held_bytes(&self.held)
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         let buf = &mut self.held[dir];
         buf.extend_from_slice(bytes);

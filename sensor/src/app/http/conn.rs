@@ -113,6 +113,9 @@ enum Upgraded {
     Ws(Box<WebsocketConn>),
     /// Another protocol: no longer parsed.
     Other,
+    /// HTTP parsing of the connection ended ([`http::Limits::max_tx`] reached): the
+    /// transactions held are logged when the flow ends.
+    GaveUp,
 }
 
 impl HttpConn {
@@ -142,7 +145,7 @@ impl AppParser for HttpConn {
         match &mut self.upgraded {
             Upgraded::H2(h2) => return h2.parse(dir, bytes, cx),
             Upgraded::Ws(ws) => return ws.parse(dir, bytes, cx),
-            Upgraded::Other => return,
+            Upgraded::Other | Upgraded::GaveUp => return,
             Upgraded::No => {}
         }
         let mut ev = Vec::new();
@@ -177,6 +180,30 @@ impl AppParser for HttpConn {
         }
     }
 
+    fn mem_usage(&self) -> usize {
+        let txs: usize = self
+            .txs
+            .iter()
+            .map(|t| {
+                std::mem::size_of::<HttpTx>()
+                    + [&t.request, &t.response]
+                        .into_iter()
+                        .flatten()
+                        .map(|h| std::mem::size_of::<Head>() + h.heap_bytes())
+                        .sum::<usize>()
+                    + t.request_body.as_ref().map_or(0, |b| {
+                        std::mem::size_of::<Body>() + b.data.capacity()
+                    })
+            })
+            .sum();
+        let next = match &self.upgraded {
+            Upgraded::H2(h2) => h2.mem_usage(),
+            Upgraded::Ws(ws) => ws.mem_usage(),
+            _ => 0,
+        };
+        self.req.heap_bytes() + self.resp.heap_bytes() + txs + next
+    }
+
     fn app_proto(&self) -> Option<AppProto> {
         match self.upgraded {
             Upgraded::H2(_) => Some(AppProto::Http2),
@@ -196,8 +223,10 @@ impl AppParser for HttpConn {
     }
 
     fn close(&mut self, dir: usize, cx: &mut AppCx<'_>) {
-        if let Upgraded::H2(h2) = &mut self.upgraded {
-            return h2.close(dir, cx);
+        match &mut self.upgraded {
+            Upgraded::H2(h2) => return h2.close(dir, cx),
+            Upgraded::GaveUp => return,
+            _ => {}
         }
         let mut ev = Vec::new();
         if dir == 0 {
@@ -236,6 +265,14 @@ pub(crate) fn http_events(
 ) {
     for ev in events {
         match (request_side, ev) {
+            (true, Event::Head(_)) if h.txs.len() >= h.limits.max_tx => {
+                // Suricata's `max-tx`: the connection is no longer parsed as HTTP,
+                // rather than holding requests nobody answers without bound.
+                cx.event("http.too_many_transactions");
+                cx.count("http_too_many_transactions", 1);
+                h.upgraded = Upgraded::GaveUp;
+                return;
+            }
             (true, Event::Head(head)) => {
                 let id = h.next_tx;
                 h.next_tx += 1;

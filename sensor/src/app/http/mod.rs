@@ -24,12 +24,21 @@ pub struct Limits {
     pub body_limit: usize,
     /// Bytes a compressed body may decode to.
     pub decoded_limit: usize,
+    /// Transactions of a connection waiting for their response, at most (Suricata's
+    /// `max-tx`): a request beyond them raises `http.too_many_transactions` and ends
+    /// HTTP parsing of the connection.
+    pub max_tx: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         // Suricata's defaults: 100 KiB request/response body for inspection.
-        Limits { max_head: 64 * 1024, body_limit: 100 * 1024, decoded_limit: 1024 * 1024 }
+        Limits {
+            max_head: 64 * 1024,
+            body_limit: 100 * 1024,
+            decoded_limit: 1024 * 1024,
+            max_tx: 512,
+        }
     }
 }
 
@@ -68,6 +77,17 @@ impl Head {
             }
         }
         out
+    }
+
+    /// Heap bytes the head holds.
+    pub fn heap_bytes(&self) -> usize {
+        let pairs: usize = self.headers.iter().map(|(n, v)| n.capacity() + v.capacity()).sum();
+        self.parts.iter().map(Vec::capacity).sum::<usize>()
+            + self.start_line.capacity()
+            + self.headers.capacity() * std::mem::size_of::<(Vec<u8>, Vec<u8>)>()
+            + pairs
+            + self.raw_headers.capacity()
+            + self.raw.capacity()
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -274,6 +294,16 @@ impl HttpParser {
             errors: Default::default(),
             events: Vec::new(),
         }
+    }
+
+    /// Heap bytes the parser holds: bytes waiting for the end of a head, the body
+    /// being read.
+    pub fn heap_bytes(&self) -> usize {
+        let body = match &self.state {
+            State::Body(b) => b.sink.data.capacity() + std::mem::size_of::<BodyState>(),
+            _ => 0,
+        };
+        self.buf.capacity() + body
     }
 
     pub fn is_dead(&self) -> bool {

@@ -111,6 +111,11 @@ pub struct Framer {
 }
 
 impl Framer {
+    /// Bytes held for a frame not complete yet.
+    pub fn held(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// `preface`: the direction starts with the client preface (which may also be
     /// absent, as after an `h2c` upgrade's request was seen elsewhere).
     pub fn new(preface: bool) -> Framer {

@@ -51,6 +51,13 @@ pub struct Decoder {
     max_size: usize,
 }
 
+impl Decoder {
+    /// Heap bytes of the dynamic table.
+    pub fn heap_bytes(&self) -> usize {
+        self.table.iter().map(|(n, v)| 48 + n.capacity() + v.capacity()).sum()
+    }
+}
+
 impl Default for Decoder {
     fn default() -> Self {
         Decoder { table: VecDeque::new(), size: 0, max_size: DEFAULT_TABLE_SIZE }

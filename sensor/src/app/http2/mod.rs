@@ -354,6 +354,15 @@ fn take_tx(next: &mut u64) -> u64 {
 }
 
 impl AppParser for Http2Conn {
+    fn mem_usage(&self) -> usize {
+        let streams: usize = self.streams.values().map(Stream::heap_bytes).sum();
+        let blocks: usize = self.block.iter().flatten().map(|b| b.data.capacity()).sum();
+        self.framers.iter().map(Framer::held).sum::<usize>()
+            + self.hpack.iter().map(Decoder::heap_bytes).sum::<usize>()
+            + blocks
+            + streams
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         let mut framer = std::mem::replace(&mut self.framers[dir], Framer::new(false));
         framer.feed(bytes, &mut |p| self.piece(dir, p, cx));

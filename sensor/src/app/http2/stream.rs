@@ -109,6 +109,32 @@ pub(super) struct Dir {
     finished: Option<Body>,
 }
 
+/// Heap bytes of decoded header fields.
+pub(super) fn fields_heap_bytes(fields: &[Field]) -> usize {
+    fields
+        .iter()
+        .map(|f| {
+            std::mem::size_of::<Field>()
+                + match f {
+                    Field::Header(n, v) => n.capacity() + v.capacity(),
+                    Field::SizeUpdate(_) => 0,
+                }
+        })
+        .sum()
+}
+
+impl Stream {
+    /// Heap bytes the stream holds: its header fields and bodies.
+    pub fn heap_bytes(&self) -> usize {
+        let dir = |d: &Dir| {
+            fields_heap_bytes(&d.headers)
+                + d.body.as_ref().map_or(0, |b| b.data.capacity())
+                + d.finished.as_ref().map_or(0, |b| b.data.capacity())
+        };
+        std::mem::size_of::<Stream>() + dir(&self.dirs[0]) + dir(&self.dirs[1])
+    }
+}
+
 impl Dir {
     pub fn start_body(&mut self) {
         if self.body.is_none() {

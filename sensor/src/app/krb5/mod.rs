@@ -274,6 +274,10 @@ impl Krb5Conn {
 }
 
 impl AppParser for Krb5Conn {
+    fn mem_usage(&self) -> usize {
+        crate::app::parser::held_bytes(&self.held)
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         self.held[dir].extend_from_slice(bytes);
         loop {

@@ -22,19 +22,39 @@ fn run_with(
 ) -> (TcpSession, Vec<AppOutput>, AppCounters) {
     let mut s = TcpSession::default();
     let mut mem = Memcap::new(1 << 20);
+    let mut app_mem = Memcap::new(1 << 20);
     let mut c = AppCounters::default();
     let limits = SessionLimits { inline, ..SessionLimits::default() };
     let outs = segs
         .iter()
         .map(|&(to_server, flags, seq, ack, payload)| {
             let mut out = AppOutput::default();
-            let mut cx =
-                SegmentCx { ports: [40000, 1], limits: &limits, mem: &mut mem, counters: &mut c };
+            let mut cx = SegmentCx {
+                ports: [40000, 1],
+                limits: &limits,
+                mem: &mut mem,
+                app_mem: &mut app_mem,
+                counters: &mut c,
+            };
             s.on_segment(Segment { to_server, flags, seq, ack, payload }, &mut cx, &mut out);
             out
         })
         .collect();
     (s, outs, c)
+}
+
+/// The flow's end, with budgets of its own.
+fn end(s: &mut TcpSession, c: &mut AppCounters, out: &mut AppOutput) {
+    let (mut mem, mut app_mem) = (Memcap::new(1 << 20), Memcap::new(1 << 20));
+    let limits = SessionLimits::default();
+    let mut cx = SegmentCx {
+        ports: [0, 0],
+        limits: &limits,
+        mem: &mut mem,
+        app_mem: &mut app_mem,
+        counters: c,
+    };
+    s.end(&mut cx, out);
 }
 
 #[test]
@@ -69,7 +89,7 @@ fn bytes_go_on_once_acknowledged_and_are_inspected_with_their_direction() {
     assert_eq!(whole, req);
     // Bytes never acknowledged are flushed at the end, with no gap counted.
     let mut out = AppOutput::default();
-    s.end(&SessionLimits::default(), &mut Memcap::new(1 << 20), &mut c, &mut out);
+    end(&mut s, &mut c, &mut out);
     assert!(out.end_chunks.is_empty());
     assert_eq!(s.stream_stats()[0].gaps, 0);
 }
@@ -91,7 +111,7 @@ fn unacknowledged_bytes_are_inspected_at_the_flow_end() {
     );
     assert!(outs.iter().all(|o| o.chunks.is_empty()));
     let mut out = AppOutput::default();
-    s.end(&SessionLimits::default(), &mut Memcap::new(1 << 20), &mut c, &mut out);
+    end(&mut s, &mut c, &mut out);
     // The acknowledged line waited for a client packet; the bytes after the hole
     // were never acknowledged: both are inspected at the end.
     let client: Vec<u8> = out
@@ -161,7 +181,7 @@ fn midstream_response_first_reverses_directions() {
     let (mut s, _, mut c) = run(&[(true, 0x18, 7, resp)]);
     assert!(s.reversed);
     let mut out = AppOutput::default();
-    s.end(&SessionLimits::default(), &mut Memcap::new(1 << 20), &mut c, &mut out);
+    end(&mut s, &mut c, &mut out);
     let insp = &out.inspections[0];
     assert!(!insp.to_server);
     assert!(has(insp, Buffer::HttpStatCode, b"200"));
@@ -409,4 +429,82 @@ fn magic_types() {
     assert_eq!(magic(b"MZ\x90\x00"), Some("PE32 executable (MS Windows)"));
     assert_eq!(magic(b"<!DOCTYPE html><html>"), Some("HTML document, ASCII text"));
     assert_eq!(magic(b"\x00\x01\x02"), None);
+}
+
+/// Pipelined requests nobody answers, `n` of them, through a session with these
+/// limits and an application-layer budget of `app_budget` bytes (inline delivery).
+fn pipelined(
+    n: usize,
+    limits: &SessionLimits,
+    app_budget: usize,
+) -> (TcpSession, Vec<AppOutput>, AppCounters, Memcap) {
+    let mut s = TcpSession::default();
+    let (mut mem, mut app_mem) = (Memcap::new(1 << 20), Memcap::new(app_budget));
+    let mut c = AppCounters::default();
+    let req: &[u8] = b"GET /a HTTP/1.0\r\nHost: h\r\nUser-Agent: x\r\n\r\n";
+    let mut seq = 100u32;
+    let mut outs = Vec::new();
+    for _ in 0..n {
+        let mut out = AppOutput::default();
+        let mut cx = SegmentCx {
+            ports: [40000, 80],
+            limits,
+            mem: &mut mem,
+            app_mem: &mut app_mem,
+            counters: &mut c,
+        };
+        let seg = Segment { to_server: true, flags: 0x18, seq, ack: 0, payload: req };
+        s.on_segment(seg, &mut cx, &mut out);
+        seq = seq.wrapping_add(req.len() as u32);
+        outs.push(out);
+    }
+    (s, outs, c, app_mem)
+}
+
+fn http_records(out: &AppOutput) -> usize {
+    out.records.iter().filter(|(_, r)| matches!(r, Record::Http(_))).count()
+}
+
+/// Hardening finding 1: a flow of requests nobody answers holds at most `max_tx`
+/// transactions; the one beyond raises `http.too_many_transactions` and ends HTTP
+/// parsing of the flow; what was held is logged at the flow's end.
+#[test]
+fn finding_1_pending_http_transactions_are_bounded_per_flow() {
+    let mut limits = SessionLimits { inline: true, ..SessionLimits::default() };
+    limits.http.max_tx = 8;
+    let (mut s, outs, mut c, app_mem) = pipelined(50, &limits, 1 << 20);
+    let events: Vec<_> = outs.iter().flat_map(|o| o.events.iter().copied()).collect();
+    assert_eq!(events, ["http.too_many_transactions"]);
+    assert_eq!(c.by_name.get("http_too_many_transactions"), Some(&1));
+    // Each request is inspected once complete; none after the bound.
+    let inspected: usize = outs.iter().map(|o| o.inspections.len()).sum();
+    assert_eq!(inspected, 8);
+    assert_eq!(c.http_tx, 8);
+    let held = app_mem.used();
+    assert!(held > 8 * 40 && held < 64 * 1024, "{held}");
+    let mut out = AppOutput::default();
+    end(&mut s, &mut c, &mut out);
+    assert_eq!(http_records(&out), 8, "the held transactions are logged at the end");
+}
+
+/// Hardening finding 1: the parser state of all sessions is charged to the worker's
+/// application-layer memcap; a session that would pass it is no longer parsed, its
+/// pending transactions are logged at once, and its memory is given back.
+#[test]
+fn finding_1_parser_state_is_charged_to_the_app_layer_memcap() {
+    let limits = SessionLimits { inline: true, ..SessionLimits::default() };
+    let (mut s, outs, mut c, app_mem) = pipelined(200, &limits, 16 * 1024);
+    let events: Vec<_> = outs.iter().flat_map(|o| o.events.iter().copied()).collect();
+    assert_eq!(events, ["app_layer.memcap"]);
+    assert_eq!(c.by_name.get("app_layer_memcap"), Some(&1));
+    let stopped_at = outs.iter().position(|o| o.events.contains(&"app_layer.memcap")).unwrap();
+    let logged = http_records(&outs[stopped_at]);
+    assert!(logged > 10 && logged == c.http_tx as usize, "{logged} of {}", c.http_tx);
+    assert_eq!(app_mem.used(), 0, "the stopped parser's memory is given back");
+    // Later requests are not parsed; the protocol stays known.
+    assert!(outs[stopped_at + 1..].iter().all(|o| o.inspections.is_empty()));
+    assert_eq!(s.app_proto, Some(AppProto::Http));
+    let mut out = AppOutput::default();
+    end(&mut s, &mut c, &mut out);
+    assert_eq!(http_records(&out), 0, "nothing logged twice");
 }

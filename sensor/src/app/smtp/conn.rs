@@ -70,6 +70,10 @@ pub struct SmtpConn {
 }
 
 impl AppParser for SmtpConn {
+    fn mem_usage(&self) -> usize {
+        self.parser.held()
+    }
+
     /// Only the client side is parsed: the replies add nothing to the record.
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         if dir == 0 {

@@ -56,6 +56,11 @@ pub struct SmtpParser {
 }
 
 impl SmtpParser {
+    /// Bytes held: the line being read, the message being collected.
+    pub fn held(&self) -> usize {
+        self.line.capacity() + self.message.capacity()
+    }
+
     pub fn new(message_limit: usize) -> Self {
         SmtpParser {
             line: Vec::new(),

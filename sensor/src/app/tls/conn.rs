@@ -222,6 +222,11 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
 }
 
 impl AppParser for TlsConn {
+    fn mem_usage(&self) -> usize {
+        let buffers: usize = self.client_buffers.iter().map(|(_, v)| v.capacity() + 32).sum();
+        self.asm.iter().map(tls::HandshakeAssembler::held).sum::<usize>() + buffers
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         tls_bytes(self, dir, bytes, cx);
     }

@@ -406,6 +406,11 @@ pub struct HandshakeAssembler {
 }
 
 impl HandshakeAssembler {
+    /// Bytes held for records and handshake messages not complete yet.
+    pub fn held(&self) -> usize {
+        self.records.capacity() + self.handshake.capacity()
+    }
+
     /// Feeds stream bytes; calls `on_message(type, body)` for every complete message.
     pub fn feed(&mut self, bytes: &[u8], mut on_message: impl FnMut(u8, &[u8])) {
         if self.failed.is_some() || self.encrypted {
