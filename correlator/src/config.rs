@@ -94,6 +94,25 @@ pub struct IngestConfig {
     pub queue_events: usize,
     /// Open syslog TCP connections at most.
     pub max_tcp_connections: usize,
+    /// Open syslog TCP connections from one address at most (more are refused,
+    /// counted), so that one host cannot take every slot.
+    pub max_tcp_connections_per_address: usize,
+    /// A syslog TCP or HTTPS connection that sends nothing this long is closed.
+    pub idle_timeout_secs: u64,
+    /// An HTTPS request body must arrive whole within this many seconds (`408`).
+    pub body_timeout_secs: u64,
+    /// HTTPS requests with a body processed at once, at most; beyond, `503` with
+    /// `Retry-After`.
+    pub max_concurrent_requests: usize,
+    /// … and from one address at most; beyond, `429` with `Retry-After`.
+    pub max_requests_per_address: usize,
+    /// Bytes of request bodies held at once (each body counts its `Content-Length`, or
+    /// `max_body_bytes` when it has none); beyond, `503` with `Retry-After`. Processing
+    /// a body of JSON costs about ten times its size.
+    pub max_inflight_bytes: usize,
+    /// The kernel's receive buffer of the syslog UDP socket (what absorbs a burst while
+    /// detection is busy); the kernel's own drops on that socket are in `stats`.
+    pub udp_receive_buffer_bytes: usize,
     /// Zone of event times written without one (BSD syslog, nxlog's `EventTime`).
     pub local_utc_offset: String,
     /// Sigma correlation windows kept at most (across rules and groups).
@@ -121,6 +140,13 @@ impl Default for IngestConfig {
             max_body_bytes: 32 << 20,
             queue_events: 65_536,
             max_tcp_connections: 512,
+            max_tcp_connections_per_address: 16,
+            idle_timeout_secs: 120,
+            body_timeout_secs: 60,
+            max_concurrent_requests: 64,
+            max_requests_per_address: 8,
+            max_inflight_bytes: 96 << 20,
+            udp_receive_buffer_bytes: 8 << 20,
             local_utc_offset: "+07:00".into(),
             correlation_max_windows: 100_000,
             sensor_down_secs: 180,

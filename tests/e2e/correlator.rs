@@ -12,10 +12,10 @@ use rcgen::{
 
 use super::common::{gatewatch, run_in, Scratch};
 
-struct Pki {
-    ca: String,
+pub(super) struct Pki {
+    pub ca: String,
     server: (String, String),
-    client: (String, String),
+    pub client: (String, String),
     /// A client certificate of another CA.
     rogue: (String, String),
     /// A client certificate of the right CA that expired in 2021.
@@ -46,7 +46,7 @@ pub(super) fn leaf(
     (cert.pem(), key.serialize_pem())
 }
 
-fn pki() -> Pki {
+pub(super) fn pki() -> Pki {
     let (ca_pem, issuer) = ca("Gatewatch test CA");
     let (_, other) = ca("Someone else");
     Pki {
@@ -113,11 +113,11 @@ detection:
 level: medium
 "#;
 
-struct Service {
-    child: Child,
-    https: String,
-    udp: String,
-    tcp: String,
+pub(super) struct Service {
+    pub child: Child,
+    pub https: String,
+    pub udp: String,
+    pub tcp: String,
 }
 
 impl Drop for Service {
@@ -127,7 +127,7 @@ impl Drop for Service {
     }
 }
 
-fn start(dir: &Scratch) -> Service {
+pub(super) fn start(dir: &Scratch) -> Service {
     let mut child = gatewatch()
         .current_dir(&dir.0)
         .args(["--config", "gatewatch.toml", "correlator", "--print-addresses"])
@@ -145,7 +145,7 @@ fn start(dir: &Scratch) -> Service {
     Service { https: s("https"), udp: s("syslog_udp"), tcp: s("syslog_tcp"), child }
 }
 
-fn client(p: &Pki, identity: Option<&(String, String)>) -> reqwest::blocking::Client {
+pub(super) fn client(p: &Pki, identity: Option<&(String, String)>) -> reqwest::blocking::Client {
     let mut b = reqwest::blocking::Client::builder()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(p.ca.as_bytes()).expect("ca"))
@@ -159,7 +159,7 @@ fn client(p: &Pki, identity: Option<&(String, String)>) -> reqwest::blocking::Cl
 }
 
 /// Polls the stats until `done` holds (the service is asynchronous for syslog).
-fn wait_stats(
+pub(super) fn wait_stats(
     c: &reqwest::blocking::Client,
     https: &str,
     done: impl Fn(&serde_json::Value) -> bool,
@@ -181,7 +181,7 @@ fn wait_stats(
     }
 }
 
-fn port(addr: &str) -> &str {
+pub(super) fn port(addr: &str) -> &str {
     addr.rsplit(':').next().expect("port")
 }
 
@@ -401,7 +401,7 @@ eve_poll_ms = 50
     .expect("config");
 }
 
-fn write_pki(dir: &Scratch, p: &Pki) {
+pub(super) fn write_pki(dir: &Scratch, p: &Pki) {
     std::fs::create_dir_all(dir.path("pki")).expect("pki dir");
     for (name, text) in [
         ("pki/ca.crt", p.ca.as_str()),

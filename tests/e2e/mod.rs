@@ -9,6 +9,7 @@ mod engines;
 mod golden;
 mod hostile;
 mod http2;
+mod listeners;
 mod live;
 mod pki;
 mod reload;

@@ -38,8 +38,6 @@ pub enum SyslogError {
     Header5424(&'static str),
     #[error("RFC 5424 structured data at byte {0}: {1}")]
     StructuredData(usize, &'static str),
-    #[error("not UTF-8 text")]
-    NotText,
 }
 
 const FACILITIES: [&str; 24] = [
@@ -79,7 +77,12 @@ pub fn parse(
     received: DateTime<FixedOffset>,
     local_offset: FixedOffset,
 ) -> Result<Value, SyslogError> {
-    let text = std::str::from_utf8(raw).map_err(|_| SyslogError::NotText)?;
+    // RFC 5424 lets a message be in any encoding: what is not UTF-8 is read as Latin-1
+    // (every byte a character), so that one such byte loses nothing.
+    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(raw) {
+        Ok(t) => t.into(),
+        Err(_) => raw.iter().map(|&b| b as char).collect::<String>().into(),
+    };
     let text = text.trim_end_matches(['\n', '\r', '\0']);
     if text.trim().is_empty() {
         return Err(SyslogError::Empty);

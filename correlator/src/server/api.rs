@@ -32,6 +32,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use super::limits::IdleTimeout;
 use super::{now_us, submit, tls, ListenerStats, Shared};
 use crate::ingest::hostlog::{HostLogEvent, Via};
 
@@ -83,6 +84,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             }),
         )
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), super::limits::admit))
         .with_state(shared)
 }
 
@@ -92,25 +94,16 @@ async fn post_logs(
     body: axum::body::Bytes,
 ) -> (StatusCode, Json<serde_json::Value>) {
     ListenerStats::bump(&shared.listeners.https_requests);
-    let received_us = now_us();
-    let mut events = Vec::new();
-    let mut errors = Vec::new();
-    let read = gatewatch_rules::sigma::host::for_each_event(
-        std::io::Cursor::new(&body[..]),
-        |event| {
-            events.push(HostLogEvent {
-                event,
-                received_us,
-                peer: Some(client.addr.ip()),
-                sender: client.name.clone(),
-                via: Via::Https,
-            })
-        },
-        |e| errors.push(e),
-    );
-    if let Err(e) = read {
-        errors.push(format!("cannot read the body: {e}"));
-    }
+    let who = client.clone();
+    // Reading is linear in the body, but a large body still takes a while: off the
+    // threads that serve every connection.
+    let parsed = tokio::task::spawn_blocking(move || read_logs(&body, &who)).await;
+    let Ok((events, mut errors)) = parsed else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "reading the body failed"})),
+        );
+    };
     let (accepted, rejected) = (events.len(), errors.len());
     shared.listeners.https_events.fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
     shared
@@ -140,6 +133,30 @@ async fn post_logs(
     }
 }
 
+/// The host log events of a `/logs` body, and what could not be read, by lines.
+fn read_logs(body: &[u8], client: &Client) -> (Vec<HostLogEvent>, Vec<String>) {
+    let received_us = now_us();
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    let read = gatewatch_rules::sigma::host::for_each_event(
+        body,
+        |event| {
+            events.push(HostLogEvent {
+                event,
+                received_us,
+                peer: Some(client.addr.ip()),
+                sender: client.name.clone(),
+                via: Via::Https,
+            })
+        },
+        |e| errors.push(e),
+    );
+    if let Err(e) = read {
+        errors.push(format!("cannot read the body: {e}"));
+    }
+    (events, errors)
+}
+
 #[derive(serde::Deserialize)]
 struct WireFinding {
     id: String,
@@ -155,44 +172,14 @@ async fn post_findings(
     let Some(sensor) = client.name.clone() else {
         return (StatusCode::FORBIDDEN, Json(json!({"error": "no client certificate name"})));
     };
-    let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let parsed = serde_json::from_slice::<WireFinding>(line).map_err(|e| e.to_string());
-        let finding = parsed.and_then(|w| {
-            if w.id.is_empty() || w.id.len() > 256 {
-                return Err("the id is empty or longer than 256 bytes".to_string());
-            }
-            if w.record["event_type"] == "stats" {
-                let back = shared.sensors.lock().is_ok_and(|mut s| {
-                    s.heartbeat(&sensor, &client.addr.to_string(), &w.record, super::now_us())
-                });
-                if back {
-                    eprintln!("gatewatch correlator: sensor {sensor} is back (heartbeat)");
-                }
-            }
-            let id = format!("{sensor}/{}", w.id);
-            if w.record["event_type"] == "alert" {
-                let mut a: gatewatch_rules::event::AlertEvent =
-                    serde_json::from_value(w.record).map_err(|e| format!("alert: {e}"))?;
-                a.host.get_or_insert_with(|| sensor.clone());
-                Ok(super::Finding { id, alert: Some(a), record: None })
-            } else {
-                let mut record = w.record;
-                if let Some(o) = record.as_object_mut() {
-                    o.entry("host").or_insert_with(|| sensor.clone().into());
-                }
-                Ok(super::Finding { id, alert: None, record: Some(record) })
-            }
-        });
-        match finding {
-            Ok(f) => findings.push(f),
-            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
-        }
-    }
+    let (sh, who, name) = (shared.clone(), client.clone(), sensor.clone());
+    let parsed = tokio::task::spawn_blocking(move || read_findings(&body, &name, &who, &sh)).await;
+    let Ok((findings, mut errors)) = parsed else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "reading the body failed"})),
+        );
+    };
     let rejected = errors.len();
     shared.listeners.findings_bad.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
     for e in errors.iter().take(3) {
@@ -220,6 +207,55 @@ async fn post_findings(
     }
 }
 
+/// The findings of a `/findings` body (a sensor's heartbeats noted on the way), and
+/// the lines that are not findings.
+fn read_findings(
+    body: &[u8],
+    sensor: &str,
+    client: &Client,
+    shared: &Shared,
+) -> (Vec<super::Finding>, Vec<String>) {
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = serde_json::from_slice::<WireFinding>(line).map_err(|e| e.to_string());
+        let finding = parsed.and_then(|w| {
+            if w.id.is_empty() || w.id.len() > 256 {
+                return Err("the id is empty or longer than 256 bytes".to_string());
+            }
+            if w.record["event_type"] == "stats" {
+                let back = shared.sensors.lock().is_ok_and(|mut s| {
+                    s.heartbeat(sensor, &client.addr.to_string(), &w.record, super::now_us())
+                });
+                if back {
+                    eprintln!("gatewatch correlator: sensor {sensor} is back (heartbeat)");
+                }
+            }
+            let id = format!("{sensor}/{}", w.id);
+            if w.record["event_type"] == "alert" {
+                let mut a: gatewatch_rules::event::AlertEvent =
+                    serde_json::from_value(w.record).map_err(|e| format!("alert: {e}"))?;
+                a.host.get_or_insert_with(|| sensor.to_string());
+                Ok(super::Finding { id, alert: Some(a), record: None })
+            } else {
+                let mut record = w.record;
+                if let Some(o) = record.as_object_mut() {
+                    o.entry("host").or_insert_with(|| sensor.to_string().into());
+                }
+                Ok(super::Finding { id, alert: None, record: Some(record) })
+            }
+        });
+        match finding {
+            Ok(f) => findings.push(f),
+            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    (findings, errors)
+}
+
 /// `POST /api/v1/eve`: Suricata EVE JSON lines (any event types; alerts are stored).
 /// A line sent again is stored once: its id is the hash of its bytes and the sender.
 async fn post_eve(
@@ -229,29 +265,14 @@ async fn post_eve(
 ) -> (StatusCode, Json<serde_json::Value>) {
     ListenerStats::bump(&shared.listeners.https_requests);
     let sender = client.name.clone().unwrap_or_else(|| client.addr.ip().to_string());
-    let mut findings = Vec::new();
-    let (mut other, mut errors) = (0u64, Vec::new());
-    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match super::eve::parse_line(line) {
-            Ok(super::eve::EveRecord::Alert(mut a)) => {
-                a.host.get_or_insert_with(|| sender.clone());
-                let id = format!("eve:{sender}/{:032x}", line_hash(line));
-                findings.push(super::Finding { id, alert: Some(*a), record: None });
-            }
-            Ok(super::eve::EveRecord::Other(mut r)) => {
-                other += 1;
-                if let Some(o) = r.as_object_mut() {
-                    o.entry("host").or_insert_with(|| sender.clone().into());
-                }
-                let id = format!("eve:{sender}/{:032x}", line_hash(line));
-                findings.push(super::Finding { id, alert: None, record: Some(r) });
-            }
-            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
-        }
-    }
+    let who = sender.clone();
+    let parsed = tokio::task::spawn_blocking(move || read_eve(&body, &who)).await;
+    let Ok((findings, other, mut errors)) = parsed else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "reading the body failed"})),
+        );
+    };
     let rejected = errors.len();
     shared.listeners.eve_bad_lines.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
     shared.listeners.eve_other_events.fetch_add(other, std::sync::atomic::Ordering::Relaxed);
@@ -280,6 +301,35 @@ async fn post_eve(
         }
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
     }
+}
+
+/// The records of an `/eve` body, how many are not alerts, and the lines that are not
+/// EVE.
+fn read_eve(body: &[u8], sender: &str) -> (Vec<super::Finding>, u64, Vec<String>) {
+    let mut findings = Vec::new();
+    let (mut other, mut errors) = (0u64, Vec::new());
+    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match super::eve::parse_line(line) {
+            Ok(super::eve::EveRecord::Alert(mut a)) => {
+                a.host.get_or_insert_with(|| sender.to_string());
+                let id = format!("eve:{sender}/{:032x}", line_hash(line));
+                findings.push(super::Finding { id, alert: Some(*a), record: None });
+            }
+            Ok(super::eve::EveRecord::Other(mut r)) => {
+                other += 1;
+                if let Some(o) = r.as_object_mut() {
+                    o.entry("host").or_insert_with(|| sender.to_string().into());
+                }
+                let id = format!("eve:{sender}/{:032x}", line_hash(line));
+                findings.push(super::Finding { id, alert: None, record: Some(r) });
+            }
+            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
+        }
+    }
+    (findings, other, errors)
 }
 
 /// 128-bit FNV-1a of a line (ids of EVE lines sent over the API).
@@ -425,10 +475,11 @@ pub(super) async fn serve(
                 .and_then(|c| tls::common_name(c));
             let app = app.layer(Extension(Client { addr, name }));
             let service = hyper_util::service::TowerToHyperService::new(app);
+            let idle = Duration::from_secs(shared.cfg.idle_timeout_secs.max(1));
             let served = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(IdleTimeout::new(stream, idle)), service)
                 .await;
             if let Err(e) = served {
                 shared.log_error(|| format!("HTTPS connection from {addr}: {e}"));

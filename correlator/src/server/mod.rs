@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod eve;
+pub mod limits;
 pub mod sensors;
 pub mod syslog;
 pub mod tls;
@@ -55,6 +56,12 @@ pub struct ListenerStats {
     pub udp_dropped_queue_full: AtomicU64,
     pub tcp_connections: AtomicU64,
     pub tcp_refused_too_many: AtomicU64,
+    /// Syslog TCP connections refused: the address had its share open.
+    pub tcp_refused_per_address: AtomicU64,
+    /// Syslog TCP connections closed after `ingest.idle_timeout_secs` of silence.
+    pub tcp_idle_closed: AtomicU64,
+    /// Syslog messages that were not UTF-8, read as Latin-1.
+    pub not_utf8_messages: AtomicU64,
     pub tcp_messages: AtomicU64,
     pub truncated_messages: AtomicU64,
     pub bad_messages: AtomicU64,
@@ -84,6 +91,9 @@ impl ListenerStats {
             "udp_dropped_queue_full": g(&self.udp_dropped_queue_full),
             "tcp_connections": g(&self.tcp_connections),
             "tcp_refused_too_many": g(&self.tcp_refused_too_many),
+            "tcp_refused_per_address": g(&self.tcp_refused_per_address),
+            "tcp_idle_closed": g(&self.tcp_idle_closed),
+            "not_utf8_messages": g(&self.not_utf8_messages),
             "tcp_messages": g(&self.tcp_messages),
             "truncated_messages": g(&self.truncated_messages),
             "bad_messages": g(&self.bad_messages),
@@ -137,6 +147,10 @@ pub struct Shared {
     pub elastic: Mutex<Option<Arc<Mutex<crate::elastic::SinkStats>>>>,
     /// The responder's counters, when it runs.
     pub response: Mutex<Option<Arc<Mutex<crate::response::engine::ResponseStats>>>>,
+    /// What the HTTPS listener lets in.
+    pub admission: limits::Admission,
+    /// The syslog UDP socket's inode, to read the kernel's drops on it.
+    pub udp_inode: std::sync::OnceLock<u64>,
 }
 
 impl Shared {
@@ -162,7 +176,16 @@ impl Shared {
             .lock()
             .ok()
             .and_then(|r| r.as_ref().and_then(|s| s.lock().ok().map(|s| s.clone())));
-        serde_json::json!({"listeners": self.listeners.snapshot(), "detection": d, "sensors": sensors,
+        let mut listeners = self.listeners.snapshot();
+        if let (Some(o), serde_json::Value::Object(a)) =
+            (listeners.as_object_mut(), self.admission.stats.snapshot())
+        {
+            o.extend(a);
+            if let Some(drops) = self.udp_inode.get().and_then(|i| syslog::kernel_drops(*i)) {
+                o.insert("udp_kernel_drops".into(), drops.into());
+            }
+        }
+        serde_json::json!({"listeners": listeners, "detection": d, "sensors": sensors,
                            "eve_files": eve, "elasticsearch": elastic, "response": response})
     }
 
@@ -315,6 +338,8 @@ pub async fn start(
         store_path: store.path().to_path_buf(),
         elastic: Mutex::new(None),
         response: Mutex::new(None),
+        admission: limits::Admission::new(&cfg),
+        udp_inode: std::sync::OnceLock::new(),
     });
     let detection = {
         let shared = shared.clone();
@@ -336,6 +361,7 @@ pub async fn start(
             .await
             .map_err(bind_err("syslog UDP", &cfg.syslog_udp))?;
         syslog_udp_addr = sock.local_addr().ok();
+        syslog::prepare_udp(&sock, &shared);
         tasks.push(tokio::spawn(syslog::serve_udp(sock, shared.clone())));
     }
     let mut syslog_tcp_addr = None;

@@ -1,9 +1,16 @@
 //! Syslog listeners: UDP (one message per datagram) and TCP (RFC 6587 framing).
 //! Senders outside `ingest.syslog_allow` are dropped and counted; a message that does
 //! not parse is counted and logged with the sender and the reason, and the rest go on.
+//! A TCP sender holds at most `ingest.max_tcp_connections_per_address` connections, and
+//! a connection silent for `ingest.idle_timeout_secs` is closed, so idle connections
+//! cannot lock senders out. The UDP socket gets a receive buffer of
+//! `ingest.udp_receive_buffer_bytes`, and the kernel's drops on it are counted
+//! (`udp_kernel_drops`, read from `/proc/net/udp`).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -18,6 +25,9 @@ fn event(shared: &Shared, raw: &[u8], peer: SocketAddr, via: Via) -> Option<Host
     let received = chrono::DateTime::from_timestamp_micros(received_us)
         .unwrap_or_default()
         .with_timezone(&shared.local_offset);
+    if std::str::from_utf8(raw).is_err() {
+        ListenerStats::bump(&shared.listeners.not_utf8_messages);
+    }
     match parse(raw, received, shared.local_offset) {
         Ok(event) => {
             Some(HostLogEvent { event, received_us, peer: Some(peer.ip()), sender: None, via })
@@ -60,8 +70,73 @@ pub(super) async fn serve_udp(sock: UdpSocket, shared: Arc<Shared>) {
     }
 }
 
+/// Sets the receive buffer of the UDP socket and remembers its inode (for
+/// [`kernel_drops`]).
+pub(super) fn prepare_udp(sock: &UdpSocket, shared: &Shared) {
+    let want = shared.cfg.udp_receive_buffer_bytes;
+    if want > 0 {
+        if let Err(e) = socket2::SockRef::from(sock).set_recv_buffer_size(want) {
+            shared
+                .log_error(|| format!("syslog UDP: cannot set a {want}-byte receive buffer: {e}"));
+        }
+    }
+    if let Some(inode) = socket_inode(sock) {
+        let _ = shared.udp_inode.set(inode);
+    }
+}
+
+/// The inode of a socket, as `/proc/net/udp` names it.
+fn socket_inode(sock: &UdpSocket) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", sock.as_raw_fd())).ok()?;
+    let text = link.to_str()?;
+    text.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// Datagrams the kernel dropped on the socket with this inode (its receive buffer
+/// was full): the last column of its line in `/proc/net/udp` or `/proc/net/udp6`.
+pub fn kernel_drops(inode: u64) -> Option<u64> {
+    ["/proc/net/udp", "/proc/net/udp6"].iter().find_map(|path| {
+        let table = std::fs::read_to_string(path).ok()?;
+        table.lines().skip(1).find_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let this = cols.get(9)?.parse::<u64>().ok()? == inode;
+            this.then(|| cols.last()?.parse().ok()).flatten()
+        })
+    })
+}
+
+/// Open connections per sender address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    fn take(&self, ip: IpAddr, max: usize) -> bool {
+        let Ok(mut map) = self.0.lock() else { return false };
+        let n = map.entry(ip).or_insert(0);
+        if *n >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn give(&self, ip: IpAddr) {
+        if let Ok(mut map) = self.0.lock() {
+            if let Some(n) = map.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
 pub(super) async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(shared.cfg.max_tcp_connections.max(1)));
+    let per_address = Arc::new(PerAddress::default());
+    let max_per_address = shared.cfg.max_tcp_connections_per_address.max(1);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -75,14 +150,20 @@ pub(super) async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
             ListenerStats::bump(&shared.listeners.denied_senders);
             continue;
         }
+        if !per_address.take(peer.ip(), max_per_address) {
+            ListenerStats::bump(&shared.listeners.tcp_refused_per_address);
+            continue;
+        }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
+            per_address.give(peer.ip());
             ListenerStats::bump(&shared.listeners.tcp_refused_too_many);
             continue;
         };
         ListenerStats::bump(&shared.listeners.tcp_connections);
-        let shared = shared.clone();
+        let (shared, per_address) = (shared.clone(), per_address.clone());
         tokio::spawn(async move {
             connection(stream, peer, &shared).await;
+            per_address.give(peer.ip());
             drop(permit);
         });
     }
@@ -91,12 +172,17 @@ pub(super) async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
 async fn connection(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     let mut framer = Framer::new(shared.cfg.max_message_bytes);
     let mut buf = vec![0u8; 64 * 1024];
+    let idle = Duration::from_secs(shared.cfg.idle_timeout_secs.max(1));
     loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
+        let n = match tokio::time::timeout(idle, stream.read(&mut buf)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => {
                 shared.log_error(|| format!("syslog TCP from {peer}: {e}"));
+                break;
+            }
+            Err(_) => {
+                ListenerStats::bump(&shared.listeners.tcp_idle_closed);
                 break;
             }
         };

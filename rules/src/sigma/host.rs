@@ -15,9 +15,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::BufRead;
 
 use serde_json::{Map, Value};
+
+mod reader;
+pub use reader::{for_each_event, MAX_EVENT_BYTES};
 
 /// The shipped map from Windows channels / event ids and syslog programs to Sigma
 /// logsources.
@@ -237,89 +239,6 @@ fn with_process_aliases(ev: Cow<'_, Value>) -> Cow<'_, Value> {
     Cow::Owned(ev)
 }
 
-/// Largest event [`for_each_event`] accepts.
-pub const MAX_EVENT_BYTES: usize = 4 << 20;
-
-/// Reads host log events from JSON text in any of the accepted layouts: one object per
-/// line (JSON lines), pretty-printed objects one after another (what `evtx_dump -o
-/// json` writes), or arrays of objects. Every object is passed to `on_event`; text that
-/// is not JSON, or an event over [`MAX_EVENT_BYTES`], goes to `on_error` with its line
-/// numbers, and reading goes on after it. Only an I/O error stops the reading.
-pub fn for_each_event<R: BufRead>(
-    mut reader: R,
-    mut on_event: impl FnMut(Value),
-    mut on_error: impl FnMut(String),
-) -> std::io::Result<()> {
-    let mut line = String::new();
-    let mut pending = String::new();
-    let mut pending_from = 0usize;
-    let mut line_no = 0usize;
-    let emit = |v: Value, on_event: &mut dyn FnMut(Value)| match v {
-        Value::Array(items) => items.into_iter().for_each(&mut *on_event),
-        v => on_event(v),
-    };
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line)?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        if pending.is_empty() {
-            let t = line.trim();
-            if t.is_empty() {
-                continue;
-            }
-            // The common case, one event per line.
-            if t.starts_with('{') && t.ends_with('}') {
-                if let Ok(v) = serde_json::from_str::<Value>(t) {
-                    emit(v, &mut on_event);
-                    continue;
-                }
-            }
-            pending_from = line_no;
-        }
-        pending.push_str(&line);
-        if pending.len() > MAX_EVENT_BYTES {
-            on_error(format!("lines {pending_from}-{line_no}: event larger than {MAX_EVENT_BYTES} bytes, skipped"));
-            pending.clear();
-            continue;
-        }
-        // Values complete so far; an unfinished one waits for more lines.
-        let mut stream = serde_json::Deserializer::from_str(&pending).into_iter::<Value>();
-        let mut failed = None;
-        for item in stream.by_ref() {
-            match item {
-                Ok(v) => emit(v, &mut on_event),
-                Err(e) if e.is_eof() => break,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        let consumed = stream.byte_offset();
-        match failed {
-            Some(e) => {
-                on_error(format!("lines {pending_from}-{line_no}: not JSON: {e}"));
-                pending.clear();
-            }
-            None => {
-                pending.drain(..consumed);
-                if pending.trim().is_empty() {
-                    pending.clear();
-                } else {
-                    pending_from = line_no;
-                }
-            }
-        }
-    }
-    if !pending.trim().is_empty() {
-        on_error(format!("lines {pending_from}-{line_no}: the text ends inside an event"));
-    }
-    Ok(())
-}
-
 /// `UserData` holds one object named after the event's schema; its fields are the data.
 fn user_data(ev: &Value) -> Option<&Value> {
     match ev.get("UserData") {
@@ -424,35 +343,5 @@ mod tests {
         );
         let flat = json!({"EventID": 4688, "Channel": "Security", "NewProcessName": "C:\\y.exe"});
         assert_eq!(flatten_windows(&flat)["Image"], "C:\\y.exe");
-    }
-
-    fn read(text: &str) -> (Vec<Value>, Vec<String>) {
-        let (mut events, mut errors) = (Vec::new(), Vec::new());
-        for_each_event(text.as_bytes(), |v| events.push(v), |e| errors.push(e)).expect("no I/O");
-        (events, errors)
-    }
-
-    #[test]
-    fn json_lines_pretty_objects_and_arrays_are_read_and_bad_text_is_skipped() {
-        let (ev, err) = read("{\"a\":1}\n\n{\"a\":2}\n");
-        assert_eq!((ev, err.len()), (vec![json!({"a":1}), json!({"a":2})], 0));
-
-        let pretty = "{\n  \"Event\": {\n    \"x\": 1\n  }\n}\n{\n  \"Event\": {\"x\": 2}\n}\n";
-        let (ev, err) = read(pretty);
-        assert_eq!(ev, vec![json!({"Event": {"x": 1}}), json!({"Event": {"x": 2}})]);
-        assert!(err.is_empty());
-
-        let (ev, _) = read("[{\"a\":1},\n{\"a\":2}]\n");
-        assert_eq!(ev.len(), 2);
-
-        // A broken line is reported with its number; the events around it are kept.
-        let (ev, err) = read("{\"a\":1}\n{\"a\": oops}\n{\"a\":3}\n");
-        assert_eq!(ev, vec![json!({"a":1}), json!({"a":3})]);
-        assert_eq!(err.len(), 1);
-        assert!(err[0].starts_with("lines 2-2: not JSON"), "{err:?}");
-
-        let (ev, err) = read("{\"a\":1}\n{\"a\": [1,\n");
-        assert_eq!(ev.len(), 1);
-        assert_eq!(err, vec!["lines 2-2: the text ends inside an event".to_string()]);
     }
 }

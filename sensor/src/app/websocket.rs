@@ -95,7 +95,10 @@ impl WebsocketConn {
     /// Heap bytes held: partial frames, and each inflater's window and state.
     pub fn mem_usage(&self) -> usize {
         const INFLATE_STATE: usize = 48 * 1024;
-        self.dirs.iter().map(|d| d.held.capacity() + d.inflate.as_ref().map_or(0, |_| INFLATE_STATE)).sum()
+        self.dirs
+            .iter()
+            .map(|d| d.held.capacity() + d.inflate.as_ref().map_or(0, |_| INFLATE_STATE))
+            .sum()
     }
 
     pub fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {

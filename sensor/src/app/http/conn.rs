@@ -191,9 +191,9 @@ impl AppParser for HttpConn {
                         .flatten()
                         .map(|h| std::mem::size_of::<Head>() + h.heap_bytes())
                         .sum::<usize>()
-                    + t.request_body.as_ref().map_or(0, |b| {
-                        std::mem::size_of::<Body>() + b.data.capacity()
-                    })
+                    + t.request_body
+                        .as_ref()
+                        .map_or(0, |b| std::mem::size_of::<Body>() + b.data.capacity())
             })
             .sum();
         let next = match &self.upgraded {

@@ -269,7 +269,8 @@ impl MqttConn {
 impl AppParser for MqttConn {
     fn mem_usage(&self) -> usize {
         // An open transaction holds its messages' fields: a few hundred bytes each.
-        crate::app::parser::held_bytes(&self.held) + self.open.iter().map(|t| 512 * t.msgs.len().max(1)).sum::<usize>()
+        crate::app::parser::held_bytes(&self.held)
+            + self.open.iter().map(|t| 512 * t.msgs.len().max(1)).sum::<usize>()
     }
 
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
