@@ -99,7 +99,18 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
     }
 }
 
+/// Everything Gatewatch writes (the store, spool, reports, file store, keys, EVE) is
+/// its own: files 0600 and folders 0700, whatever umask it was started with. Readers
+/// of its output (a log shipper) are given access by the operator, deliberately.
+fn private_umask() {
+    // SAFETY: umask only sets the process's file creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn main() -> ExitCode {
+    private_umask();
     let cli = Cli::parse();
     let result = match cli.command {
         // `config check` validates a file of its own: the global config is not loaded.

@@ -145,3 +145,32 @@ fn config_check_names_the_bad_key() {
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.contains("[flow]") && text.contains("max_flows = 262144"), "{text}");
 }
+
+/// Hardening finding 11: started under a permissive umask (000), everything `gatewatch
+/// demo` writes (the store with its password hashes and sessions, reports, the demo's
+/// capture and EVE) is its own: no file or folder readable or writable by others.
+#[test]
+fn finding_11_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new("umask");
+    let bin = env!("CARGO_BIN_EXE_gatewatch");
+    let out = std::process::Command::new("sh")
+        .current_dir(&dir.0)
+        .args(["-c", "umask 000 && exec \"$0\" demo --no-console", bin])
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut seen = 0;
+    let mut stack = vec![dir.path("gatewatch-data")];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).expect("metadata");
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+        seen += 1;
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&p).expect("list").map(|e| e.expect("entry").path()));
+        }
+    }
+    assert!(seen > 5, "{seen} paths");
+    assert!(dir.path("gatewatch-data/gatewatch.db").exists());
+}

@@ -275,6 +275,14 @@ fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
     (sql, args)
 }
 
+/// Restricts `path` (when it exists) to the service's own user.
+fn private(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    if path.exists() {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -286,6 +294,16 @@ impl Store {
             .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
         let mut s = Store { conn, path: path.to_path_buf() };
         s.setup()?;
+        // Password hashes, sessions and incidents: readable by the service alone,
+        // whatever the umask (the journal files too, once WAL made them).
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            private(std::path::Path::new(&p), 0o600);
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private(dir, 0o700);
+        }
         Ok(s)
     }
 

@@ -5,7 +5,10 @@
 //!
 //! Wire format (`POST {url}/api/v1/findings`): one JSON object per line,
 //! `{"id": "SENSOR:SEGMENT:INDEX", "record": <EVE record>}`. The answer
-//! `200 {"stored": N, "duplicates": M}` acknowledges the whole batch.
+//! `200 {"stored": N, "duplicates": M}` acknowledges the whole batch. An answer that
+//! would not change on a retry (a 4xx other than 408 and 429) moves the segment to the
+//! spool's `dead-letter/` folder with the answer as its reason, counted, and shipping
+//! goes on; records rejected in a stored batch are kept there too.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -110,6 +113,57 @@ pub fn batch_body(batch: &Batch) -> Vec<u8> {
 struct Ack {
     stored: u64,
     duplicates: u64,
+    /// Lines the correlator rejected (each named in `errors`, `line N: ...`).
+    #[serde(default)]
+    rejected: u64,
+    #[serde(default)]
+    errors: Vec<String>,
+}
+
+/// How a batch went.
+enum Sent {
+    Stored(Ack),
+    /// Refused for good: the same batch would be refused again (a 4xx other than 408
+    /// and 429). The segment goes to the dead-letter folder.
+    Refused(String),
+    /// Worth retrying (no connection, timeout, 5xx, 408, 429).
+    Failed(String),
+}
+
+fn send(client: &reqwest::blocking::Client, url: &str, body: Vec<u8>) -> Sent {
+    let r = match client.post(url).header("content-type", "application/x-ndjson").body(body).send()
+    {
+        Ok(r) => r,
+        Err(e) => return Sent::Failed(error_chain(&e)),
+    };
+    let status = r.status();
+    let text = match r.bytes() {
+        Ok(b) => b,
+        Err(e) => return Sent::Failed(error_chain(&e)),
+    };
+    if status.is_success() {
+        return match serde_json::from_slice::<Ack>(&text) {
+            Ok(ack) => Sent::Stored(ack),
+            Err(e) => Sent::Failed(format!("the correlator's answer is not an acknowledgement: {e}")),
+        };
+    }
+    let said = String::from_utf8_lossy(&text[..text.len().min(2048)]).into_owned();
+    let what = format!("the correlator answered {status}: {said}");
+    let retry = status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
+    if retry {
+        Sent::Failed(what)
+    } else {
+        Sent::Refused(what)
+    }
+}
+
+/// The records an answer's errors name (`line N: ...`, N counting from 1).
+fn named_lines<'a>(batch: &'a Batch, errors: &[String]) -> Vec<&'a super::spool::Spooled> {
+    errors
+        .iter()
+        .filter_map(|e| e.strip_prefix("line ")?.split(':').next()?.parse::<usize>().ok())
+        .filter_map(|n| batch.records.get(n.checked_sub(1)?))
+        .collect()
 }
 
 /// A small xorshift for jitter (no need for a cryptographic generator).
@@ -180,24 +234,32 @@ pub fn run(
         let body = if n == 0 { Vec::new() } else { batch_body(&batch) };
         let body_len = body.len() as u64;
         let sent = if n == 0 {
-            Ok(Ack { stored: 0, duplicates: 0 })
+            Sent::Stored(Ack { stored: 0, duplicates: 0, rejected: 0, errors: Vec::new() })
         } else {
-            client
-                .post(&url)
-                .header("content-type", "application/x-ndjson")
-                .body(body)
-                .send()
-                .and_then(|r| r.error_for_status())
-                .and_then(|r| r.bytes())
-                .map_err(|e| error_chain(&e))
-                .and_then(|b| {
-                    serde_json::from_slice::<Ack>(&b).map_err(|e| {
-                        format!("the correlator's answer is not an acknowledgement: {e}")
-                    })
-                })
+            send(&client, &url, body)
         };
         match sent {
-            Ok(ack) => {
+            Sent::Refused(why) => {
+                eprintln!(
+                    "gatewatch sensor: segment {} ({n} records) refused for good: {why}; kept in {}",
+                    batch.segment,
+                    lock(spool).dead_letter_dir().display()
+                );
+                lock(spool).dead_letter(batch.segment, n, &why)?;
+                stats.lock().unwrap_or_else(|p| p.into_inner()).failures += 1;
+                backoff = cfg.backoff_min_ms.max(1);
+            }
+            Sent::Stored(ack) => {
+                if ack.rejected > 0 {
+                    let named = named_lines(&batch, &ack.errors);
+                    eprintln!(
+                        "gatewatch sensor: segment {}: the correlator rejected {} records; kept in {}",
+                        batch.segment,
+                        ack.rejected,
+                        lock(spool).dead_letter_dir().display()
+                    );
+                    lock(spool).dead_letter_records(batch.segment, ack.rejected, &named, &ack.errors)?;
+                }
                 lock(spool).acknowledge(batch.segment, n)?;
                 let mut st = stats.lock().unwrap_or_else(|p| p.into_inner());
                 st.batches_sent += 1;
@@ -206,7 +268,7 @@ pub fn run(
                 st.bytes_sent += body_len;
                 backoff = cfg.backoff_min_ms.max(1);
             }
-            Err(e) => {
+            Sent::Failed(e) => {
                 let failures = {
                     let mut st = stats.lock().unwrap_or_else(|p| p.into_inner());
                     st.failures += 1;

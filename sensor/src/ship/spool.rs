@@ -79,6 +79,12 @@ pub struct SpoolStats {
     /// Segments on disk now (sealed and open).
     pub segments: u64,
     pub write_errors: u64,
+    /// Segments the correlator refused for good, moved to `dead-letter/` with the
+    /// reason, and their records.
+    pub dead_letter_segments: u64,
+    /// Records refused (whole segments, and lines the correlator rejected in a batch
+    /// it otherwise stored).
+    pub dead_letter_records: u64,
 }
 
 const HEADER: usize = 8;
@@ -140,6 +146,11 @@ impl Spool {
         fs::create_dir_all(&cfg.dir).map_err(|e| {
             io::Error::new(e.kind(), format!("spool folder `{}`: {e}", cfg.dir.display()))
         })?;
+        // Findings waiting to be shipped: the sensor's alone, whatever the umask.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&cfg.dir, fs::Permissions::from_mode(0o700))?;
+        }
         let mut ids = Vec::new();
         for entry in fs::read_dir(&cfg.dir)? {
             let entry = entry?;
@@ -287,6 +298,49 @@ impl Spool {
             self.stats.acknowledged += records;
             self.refresh_stats();
         }
+        Ok(())
+    }
+
+    /// The folder of what the correlator refused for good.
+    pub fn dead_letter_dir(&self) -> PathBuf {
+        self.cfg.dir.join("dead-letter")
+    }
+
+    /// The correlator refused segment `id` for good (its answer, `reason`, would not
+    /// change on a retry): the segment moves to `dead-letter/` beside a `.reason`
+    /// file, is counted, and the next one is sent.
+    pub fn dead_letter(&mut self, id: u64, records: u64, reason: &str) -> io::Result<()> {
+        let Some(pos) = self.sealed.iter().position(|s| s.id == id) else { return Ok(()) };
+        let dir = self.dead_letter_dir();
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join(format!("{id:020}.reason")), format!("{reason}\n"))?;
+        fs::rename(segment_path(&self.cfg.dir, id), segment_path(&dir, id))?;
+        self.sealed.remove(pos);
+        self.stats.dead_letter_segments += 1;
+        self.stats.dead_letter_records += records;
+        self.refresh_stats();
+        Ok(())
+    }
+
+    /// Records of segment `id` the correlator rejected in a batch it otherwise stored:
+    /// written to `dead-letter/ID.rejected.jsonl` (one line each), the reasons beside.
+    pub fn dead_letter_records(
+        &mut self,
+        id: u64,
+        rejected: u64,
+        records: &[&Spooled],
+        reasons: &[String],
+    ) -> io::Result<()> {
+        let dir = self.dead_letter_dir();
+        fs::create_dir_all(&dir)?;
+        let mut lines = Vec::new();
+        for r in records {
+            lines.extend_from_slice(&r.payload);
+            lines.push(b'\n');
+        }
+        fs::write(dir.join(format!("{id:020}.rejected.jsonl")), lines)?;
+        fs::write(dir.join(format!("{id:020}.reason")), reasons.join("\n") + "\n")?;
+        self.stats.dead_letter_records += rejected;
         Ok(())
     }
 

@@ -170,3 +170,39 @@ proptest! {
         let _ = fs::remove_dir_all(&dir);
     }
 }
+
+/// Hardening finding 6: a segment the correlator refuses for good moves to the
+/// dead-letter folder with its reason, is counted, and the next segment is sent; the
+/// dead letters survive a restart and are never sent again.
+#[test]
+fn finding_6_a_refused_segment_goes_to_the_dead_letter_folder_and_shipping_goes_on() {
+    let dir = scratch("dead-letter");
+    let mut s = Spool::open(cfg(&dir, 1 << 20, FullPolicy::DropNewest), "s1").expect("open");
+    for i in 0..40u32 {
+        assert!(s.append(format!("{{\"n\":{i}}}").as_bytes()));
+    }
+    s.seal().expect("seal");
+    let first = s.oldest().expect("read").expect("a segment");
+    let n = first.records.len() as u64;
+    let why = "the correlator answered 403 Forbidden: {\"error\":\"a log forwarder may not post findings\"}";
+    s.dead_letter(first.segment, n, why).expect("dead letter");
+    assert_eq!((s.stats.dead_letter_segments, s.stats.dead_letter_records), (1, n));
+    let dead = s.dead_letter_dir();
+    let reason = fs::read_to_string(dead.join(format!("{:020}.reason", first.segment))).expect("reason");
+    assert!(reason.contains("403 Forbidden"), "{reason}");
+    assert!(dead.join(format!("{:020}.seg", first.segment)).exists());
+    // The next segment is the one sent now, and the dead letter stays out after a restart.
+    let next = s.oldest().expect("read").expect("the next segment");
+    assert_ne!(next.segment, first.segment);
+    drop(s);
+    let mut s = Spool::open(cfg(&dir, 1 << 20, FullPolicy::DropNewest), "s1").expect("reopen");
+    let left = drain(&mut s);
+    assert_eq!(left.len() as u64, 40 - n);
+    // Records rejected in a batch that was otherwise stored are kept with the reasons.
+    let rec = Spooled { id: "s1:9:0".into(), payload: b"{\"bad\":1}".to_vec() };
+    s.dead_letter_records(9, 1, &[&rec], &["line 1: alert: missing field".into()]).expect("kept");
+    let kept = fs::read_to_string(s.dead_letter_dir().join(format!("{:020}.rejected.jsonl", 9))).expect("kept");
+    assert_eq!(kept, "{\"bad\":1}\n");
+    assert_eq!(s.stats.dead_letter_records, 1);
+    let _ = fs::remove_dir_all(&dir);
+}
