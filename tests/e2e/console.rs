@@ -28,7 +28,7 @@ fn json_of(r: Response) -> Value {
 }
 
 pub struct Console {
-    child: Child,
+    pub child: Child,
     pub base: String,
     pub ca: String,
 }

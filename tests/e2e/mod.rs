@@ -16,5 +16,6 @@ mod reload;
 mod report;
 mod ship;
 mod sigma;
+mod signin;
 mod update;
 mod windows;

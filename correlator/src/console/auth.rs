@@ -11,10 +11,18 @@
 //! - Automations send `Authorization: Bearer gwt_…`. A token has a role at most its
 //!   owner's, can expire, and is revoked by an admin; it needs no CSRF token (a browser
 //!   never adds it on its own).
-//! - Failed sign-ins are throttled per account and per address: after
-//!   `login_max_failures` failures within 15 minutes, further attempts are refused
-//!   without checking the password for `login_lockout_secs`, doubled at each further
-//!   failure up to an hour.
+//! - Sign-ins are throttled per (account, address) and per address: after
+//!   `login_max_failures` failures of an account from one address within 15 minutes
+//!   (four times as many from one address over all accounts), further attempts are
+//!   refused without checking the password for `login_lockout_secs`, doubled at each
+//!   further failure up to an hour. An attempt counts as a failure before its password
+//!   is checked (a success takes it back), so a burst of concurrent attempts cannot all
+//!   pass the check; and a lock is never of the account alone, so nobody can keep
+//!   `admin` out from their own address. At most `login_max_verifications` passwords
+//!   are checked at once (argon2id, 19 MiB each): beyond, `503` with `Retry-After`.
+//!   Changing one's password is throttled the same way.
+//! - A failed sign-in's audit record names the account only when it exists (users type
+//!   passwords into the name field).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -88,20 +96,22 @@ const WINDOW_US: i64 = 15 * 60 * 1_000_000;
 const MAX_LOCK_US: i64 = 3600 * 1_000_000;
 
 impl Throttle {
-    /// Seconds left of a lock on any of `keys`, if one is locked.
-    pub fn locked(&self, keys: &[String], now_us: i64) -> Option<u64> {
-        let map = self.entries.lock().ok()?;
-        keys.iter()
-            .filter_map(|k| map.get(k))
+    /// One attempt against `keys`, each with its own failure limit: refused with the
+    /// seconds left when one of them is locked; otherwise counted as a failure at once,
+    /// before the password is checked (so that concurrent attempts cannot all pass),
+    /// and taken back by [`Throttle::succeed`]. `max` failures of a key lock it for
+    /// `lockout_us`, doubled at each further failure up to an hour.
+    pub fn attempt(&self, keys: &[(String, u32)], lockout_us: i64, now_us: i64) -> Result<(), u64> {
+        let Ok(mut map) = self.entries.lock() else { return Err(1) };
+        let left = keys
+            .iter()
+            .filter_map(|(k, _)| map.get(k))
             .map(|f| f.locked_until_us - now_us)
             .filter(|left| *left > 0)
-            .max()
-            .map(|left| (left as u64).div_ceil(1_000_000))
-    }
-
-    /// Counts a failure against each key; `max` failures (per key) lock it.
-    pub fn fail(&self, keys: &[(String, u32)], lockout_us: i64, now_us: i64) {
-        let Ok(mut map) = self.entries.lock() else { return };
+            .max();
+        if let Some(left) = left {
+            return Err((left as u64).div_ceil(1_000_000));
+        }
         if map.len() > 100_000 {
             map.retain(|_, f| now_us - f.first_us < WINDOW_US || f.locked_until_us > now_us);
         }
@@ -120,13 +130,52 @@ impl Throttle {
                 f.locked_until_us = now_us + (lockout_us << doublings).min(MAX_LOCK_US);
             }
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears the account's failures.
-    pub fn succeed(&self, key: &str) {
-        if let Ok(mut map) = self.entries.lock() {
-            map.remove(key);
+    /// The attempt succeeded: the first key's failures are cleared, the others lose the
+    /// failure the attempt counted.
+    pub fn succeed(&self, keys: &[String]) {
+        let Ok(mut map) = self.entries.lock() else { return };
+        for (i, k) in keys.iter().enumerate() {
+            if i == 0 {
+                map.remove(k);
+            } else if let Some(f) = map.get_mut(k) {
+                f.count = f.count.saturating_sub(1);
+                if f.count == 0 {
+                    map.remove(k);
+                }
+            }
         }
+    }
+}
+
+/// Refused: too many attempts.
+fn throttled(secs: u64) -> ApiError {
+    ApiError {
+        retry_after: Some(secs),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+            format!("too many failed attempts for this account from this address; try again in {secs} s"),
+        )
+    }
+}
+
+/// Waits (briefly) for a turn to check a password: argon2id takes 19 MiB and a core
+/// for a while, so only so many run at once.
+async fn verification_turn(c: &Console) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+    let wait = tokio::time::timeout(std::time::Duration::from_secs(2), c.verifications.acquire());
+    match wait.await {
+        Ok(Ok(p)) => Ok(p),
+        _ => Err(ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many sign-ins at once; try again in a second",
+            )
+        }),
     }
 }
 
@@ -276,33 +325,24 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let name: String = body.name.trim().chars().take(64).collect();
     let ip = peer.0.ip().to_string();
-    let keys = [format!("user:{name}"), format!("ip:{ip}")];
-    let now = now_us();
-    if let Some(secs) = c.throttle.locked(&keys, now) {
-        return Err(ApiError {
-            retry_after: Some(secs),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "login_throttled",
-                format!(
-                    "too many failed sign-ins for this account or address; try again in {secs} s"
-                ),
-            )
-        });
-    }
+    let keys = [format!("login:{name}|{ip}"), format!("ip:{ip}")];
+    let max = c.cfg.login_max_failures.max(1);
+    let limits = [(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))];
+    let lockout_us = c.cfg.login_lockout_secs as i64 * 1_000_000;
+    c.throttle.attempt(&limits, lockout_us, now_us()).map_err(throttled)?;
     let user = {
+        let _turn = verification_turn(&c).await?;
         let (name, password) = (name.clone(), body.password);
         c.db.read(move |s| s.check_login(&name, &password)).await?
     };
     let Some(user) = user else {
-        let max = c.cfg.login_max_failures.max(1);
-        c.throttle.fail(
-            &[(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))],
-            c.cfg.login_lockout_secs as i64 * 1_000_000,
-            now,
-        );
-        let (actor, ip2) = (name.clone(), ip.clone());
+        let (typed, ip2) = (name.clone(), ip.clone());
         c.db.write(move |s| {
+            // The name only when it is an account's: otherwise it may be a password.
+            let actor = match s.user(&typed)? {
+                Some(u) => u.name,
+                None => "(unknown account)".to_string(),
+            };
             s.append_audit_record(
                 "login.failed",
                 &actor,
@@ -317,7 +357,7 @@ pub async fn login(
             "wrong name or password",
         ));
     };
-    c.throttle.succeed(&keys[0]);
+    c.throttle.succeed(&keys);
     let ua =
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let limits = c.session_limits();
@@ -370,10 +410,19 @@ pub struct PasswordChange {
 pub async fn change_own_password(
     State(c): State<Arc<Console>>,
     Extension(caller): Extension<Caller>,
+    Extension(peer): Extension<Peer>,
     Json(body): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     let name = caller.user.name.clone();
+    // Throttled as sign-in is: the current password is checked here too.
+    let ip = peer.0.ip().to_string();
+    let keys = [format!("password:{name}|{ip}"), format!("ip:{ip}")];
+    let max = c.cfg.login_max_failures.max(1);
+    let limits = [(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))];
+    let lockout_us = c.cfg.login_lockout_secs as i64 * 1_000_000;
+    c.throttle.attempt(&limits, lockout_us, now_us()).map_err(throttled)?;
     let ok = {
+        let _turn = verification_turn(&c).await?;
         let (name, current) = (name.clone(), body.current);
         c.db.read(move |s| s.check_login(&name, &current)).await?
     };
@@ -384,6 +433,7 @@ pub async fn change_own_password(
             "the current password is wrong",
         ));
     }
+    c.throttle.succeed(&keys);
     c.db.write(move |s| s.set_password(&name, &body.new, &name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -578,21 +628,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_throttle_locks_after_the_limit_and_doubles() {
+    fn the_throttle_counts_before_checking_locks_at_the_limit_and_doubles() {
         let t = Throttle::default();
-        let k = vec!["user:lan".to_string()];
-        let keys = [("user:lan".to_string(), 3)];
-        for _ in 0..2 {
-            t.fail(&keys, 60_000_000, 0);
+        let keys = [("login:lan|10.0.0.9".to_string(), 3), ("ip:10.0.0.9".to_string(), 12)];
+        // Three attempts pass (each counted before its check), the fourth is refused.
+        for _ in 0..3 {
+            assert_eq!(t.attempt(&keys, 60_000_000, 0), Ok(()));
         }
-        assert_eq!(t.locked(&k, 1), None, "two failures of three");
-        t.fail(&keys, 60_000_000, 0);
-        assert_eq!(t.locked(&k, 0), Some(60));
-        t.fail(&keys, 60_000_000, 0);
-        assert_eq!(t.locked(&k, 0), Some(120), "doubled");
-        assert_eq!(t.locked(&k, 121_000_000), None, "expires");
-        t.succeed("user:lan");
-        assert_eq!(t.locked(&k, 0), None);
+        assert_eq!(t.attempt(&keys, 60_000_000, 1), Err(60));
+        assert_eq!(t.attempt(&keys, 60_000_000, 61_000_000), Ok(()), "expired");
+        assert_eq!(t.attempt(&keys, 60_000_000, 61_000_001), Err(120), "doubled");
+        // Another address for the same account is not locked.
+        let other = [("login:lan|10.0.0.7".to_string(), 3), ("ip:10.0.0.7".to_string(), 12)];
+        assert_eq!(t.attempt(&other, 60_000_000, 61_000_002), Ok(()));
+        t.succeed(&other.clone().map(|(k, _)| k));
+        assert_eq!(t.attempt(&other, 60_000_000, 61_000_003), Ok(()));
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub struct ConsoleConfig {
     pub login_max_failures: u32,
     /// The first lock; doubled at each further failure, up to an hour.
     pub login_lockout_secs: u32,
+    /// Passwords checked at once, at most (argon2id: 19 MiB and a core each).
+    pub login_max_verifications: usize,
 }
 
 impl Default for ConsoleConfig {
@@ -73,6 +75,7 @@ impl Default for ConsoleConfig {
             idle_minutes: 120,
             login_max_failures: 5,
             login_lockout_secs: 60,
+            login_max_verifications: 4,
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct Console {
     pub cfg: ConsoleConfig,
     pub db: Db,
     pub throttle: Throttle,
+    /// Turns to check a password ([`ConsoleConfig::login_max_verifications`]).
+    pub verifications: tokio::sync::Semaphore,
     /// The inventory (and rule counts) incidents are scored with; merges recompute with it.
     pub engine: Arc<IncidentEngine>,
     /// The running correlator's counters and sensors, when the console runs inside it.
@@ -110,10 +115,12 @@ impl Console {
     ) -> Result<Arc<Console>, StoreError> {
         let db = Db::open(store_path)?;
         let (changes, _) = tokio::sync::watch::channel(0);
+        let verifications = tokio::sync::Semaphore::new(cfg.login_max_verifications.max(1));
         Ok(Arc::new(Console {
             cfg,
             db,
             throttle: Throttle::default(),
+            verifications,
             engine,
             service,
             report,

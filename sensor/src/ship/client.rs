@@ -144,7 +144,9 @@ fn send(client: &reqwest::blocking::Client, url: &str, body: Vec<u8>) -> Sent {
     if status.is_success() {
         return match serde_json::from_slice::<Ack>(&text) {
             Ok(ack) => Sent::Stored(ack),
-            Err(e) => Sent::Failed(format!("the correlator's answer is not an acknowledgement: {e}")),
+            Err(e) => {
+                Sent::Failed(format!("the correlator's answer is not an acknowledgement: {e}"))
+            }
         };
     }
     let said = String::from_utf8_lossy(&text[..text.len().min(2048)]).into_owned();
@@ -258,7 +260,12 @@ pub fn run(
                         ack.rejected,
                         lock(spool).dead_letter_dir().display()
                     );
-                    lock(spool).dead_letter_records(batch.segment, ack.rejected, &named, &ack.errors)?;
+                    lock(spool).dead_letter_records(
+                        batch.segment,
+                        ack.rejected,
+                        &named,
+                        &ack.errors,
+                    )?;
                 }
                 lock(spool).acknowledge(batch.segment, n)?;
                 let mut st = stats.lock().unwrap_or_else(|p| p.into_inner());

@@ -188,7 +188,8 @@ fn finding_6_a_refused_segment_goes_to_the_dead_letter_folder_and_shipping_goes_
     s.dead_letter(first.segment, n, why).expect("dead letter");
     assert_eq!((s.stats.dead_letter_segments, s.stats.dead_letter_records), (1, n));
     let dead = s.dead_letter_dir();
-    let reason = fs::read_to_string(dead.join(format!("{:020}.reason", first.segment))).expect("reason");
+    let reason =
+        fs::read_to_string(dead.join(format!("{:020}.reason", first.segment))).expect("reason");
     assert!(reason.contains("403 Forbidden"), "{reason}");
     assert!(dead.join(format!("{:020}.seg", first.segment)).exists());
     // The next segment is the one sent now, and the dead letter stays out after a restart.
@@ -201,7 +202,8 @@ fn finding_6_a_refused_segment_goes_to_the_dead_letter_folder_and_shipping_goes_
     // Records rejected in a batch that was otherwise stored are kept with the reasons.
     let rec = Spooled { id: "s1:9:0".into(), payload: b"{\"bad\":1}".to_vec() };
     s.dead_letter_records(9, 1, &[&rec], &["line 1: alert: missing field".into()]).expect("kept");
-    let kept = fs::read_to_string(s.dead_letter_dir().join(format!("{:020}.rejected.jsonl", 9))).expect("kept");
+    let kept = fs::read_to_string(s.dead_letter_dir().join(format!("{:020}.rejected.jsonl", 9)))
+        .expect("kept");
     assert_eq!(kept, "{\"bad\":1}\n");
     assert_eq!(s.stats.dead_letter_records, 1);
     let _ = fs::remove_dir_all(&dir);
