@@ -1,9 +1,12 @@
 //! `gatewatch rules update`: downloads the configured rule sources and installs them.
 //!
 //! For each `[[update.sources]]`: the archive (`.tar.gz`, `.zip`) or single file is
-//! fetched over HTTP(S) (rustls, the system's CA certificates), checked against the
+//! fetched over HTTPS (rustls, the system's CA certificates; `http://` only where the
+//! source says `allow_http`, and a redirect never leaves HTTPS), checked against the
 //! checksum the source publishes (`checksum_url`: an md5 or sha256 file, as ET Open
-//! publishes beside its tarball) and/or a pinned `sha256`, unpacked into a staging
+//! publishes beside its tarball) and a pinned `sha256` — required unless the source
+//! says `unpinned` (a checksum fetched from the same server proves no more than the
+//! server's word) — unpacked into a staging
 //! folder beside `dest` (regular files only; absolute paths, `..` and links refused;
 //! bounded in size and count), checked to hold rule files, and swapped with `dest` in
 //! one `renameat2(RENAME_EXCHANGE)`: readers see the old folder or the new one, never a
@@ -42,9 +45,16 @@ pub struct Source {
     /// A file holding the archive's md5 or sha256 (hex), published beside it.
     #[serde(default)]
     pub checksum_url: Option<String>,
-    /// The archive's sha256, pinned here.
+    /// The archive's sha256, pinned here: required to install unless `unpinned`.
     #[serde(default)]
     pub sha256: Option<String>,
+    /// Install without a pinned `sha256` (a source that changes daily, as ET Open): the
+    /// published checksum, when there is one, is still checked. An explicit waiver.
+    #[serde(default)]
+    pub unpinned: bool,
+    /// Allow `http://` for this source's URLs (a mirror inside the province's network).
+    #[serde(default)]
+    pub allow_http: bool,
     /// The folder the rules are installed as (replaced as a whole).
     pub dest: PathBuf,
     /// Leading path components dropped from archive members (`1` for GitHub archives,
@@ -65,10 +75,47 @@ pub struct Installed {
     pub checksum: String,
 }
 
+/// Whether a redirect from `from` to `to` (the `hops`-th) may be followed: never from
+/// HTTPS to anything else, at most five.
+fn redirect_allowed(from: &reqwest::Url, to: &reqwest::Url, hops: usize) -> Result<(), String> {
+    if hops > 5 {
+        return Err("more than 5 redirects".into());
+    }
+    if from.scheme() == "https" && to.scheme() != "https" {
+        return Err(format!("a redirect from HTTPS to `{to}` is refused"));
+    }
+    Ok(())
+}
+
+/// The source's URLs are HTTPS, or it allows HTTP.
+fn check_scheme(src: &Source) -> Result<()> {
+    for url in std::iter::once(&src.url).chain(src.checksum_url.as_ref()) {
+        let https = url.starts_with("https://");
+        if !https && !(src.allow_http && url.starts_with("http://")) {
+            bail!("`{url}` is not HTTPS (a source on plain HTTP must say `allow_http = true`)");
+        }
+    }
+    if src.sha256.is_none() && !src.unpinned {
+        bail!(
+            "no pinned `sha256`: set it, or `unpinned = true` to install on the published checksum alone"
+        );
+    }
+    Ok(())
+}
+
 fn client(cfg: &UpdateConfig) -> Result<reqwest::blocking::Client> {
     // One process-wide crypto provider (ring); a second install is a no-op.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let hops = attempt.previous().len();
+        let from = attempt.previous().last().cloned();
+        match from.map(|f| redirect_allowed(&f, attempt.url(), hops)) {
+            Some(Err(e)) => attempt.error(e),
+            _ => attempt.follow(),
+        }
+    });
     reqwest::blocking::Client::builder()
+        .redirect(policy)
         .timeout(std::time::Duration::from_secs(cfg.timeout_secs))
         .user_agent(concat!("gatewatch/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -274,6 +321,7 @@ fn install(stage: &Path, dest: &Path) -> Result<()> {
 
 /// Updates one source (see the module documentation).
 pub fn update_source(cfg: &UpdateConfig, src: &Source) -> Result<Installed> {
+    check_scheme(src)?;
     let client = client(cfg)?;
     let data = fetch(&client, &src.url, cfg.max_bytes)?;
     let published = match &src.checksum_url {
@@ -320,6 +368,34 @@ pub fn update_source(cfg: &UpdateConfig, src: &Source) -> Result<Installed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hardening finding 10: plain HTTP only where allowed, no downgrade on redirect,
+    /// no install without a pinned sha256 unless waived.
+    #[test]
+    fn finding_10_updates_are_https_pinned_and_never_downgraded() {
+        let src = |url: &str, allow_http: bool, sha256: Option<&str>, unpinned: bool| Source {
+            name: "s".into(),
+            url: url.into(),
+            sha256: sha256.map(String::from),
+            unpinned,
+            allow_http,
+            dest: "rules/s".into(),
+            ..Default::default()
+        };
+        let err = |s: Source| check_scheme(&s).unwrap_err().to_string();
+        assert!(err(src("http://mirror/x.tar.gz", false, None, true)).contains("is not HTTPS"));
+        assert!(check_scheme(&src("http://mirror/x.tar.gz", true, None, true)).is_ok());
+        let mut s = src("https://h/x.tar.gz", false, None, true);
+        s.checksum_url = Some("http://h/x.md5".into());
+        assert!(err(s).contains("`http://h/x.md5` is not HTTPS"));
+        assert!(err(src("https://h/x.tar.gz", false, None, false)).contains("no pinned `sha256`"));
+        assert!(check_scheme(&src("https://h/x.tar.gz", false, Some("ab"), false)).is_ok());
+        let u = |s: &str| reqwest::Url::parse(s).expect("url");
+        assert!(redirect_allowed(&u("https://a/x"), &u("http://b/x"), 1).is_err());
+        assert!(redirect_allowed(&u("https://a/x"), &u("https://b/x"), 1).is_ok());
+        assert!(redirect_allowed(&u("http://a/x"), &u("http://b/x"), 1).is_ok());
+        assert!(redirect_allowed(&u("https://a/x"), &u("https://b/x"), 6).is_err());
+    }
 
     #[test]
     fn checksums_md5_sha256_and_pins() {

@@ -145,6 +145,8 @@ url = "{base}/et/emerging.rules.tar.gz"
 checksum_url = "{base}/et/emerging.rules.tar.gz.md5"
 dest = "rules/et"
 strip_components = 1
+allow_http = true
+unpinned = true
 
 [[update.sources]]
 name = "sigmahq"
@@ -152,6 +154,8 @@ url = "{base}/sigma/master.zip"
 dest = "rules/sigma"
 strip_components = 1
 include = "rules"
+allow_http = true
+unpinned = true
 
 [[update.sources]]
 name = "tampered"
@@ -159,16 +163,34 @@ url = "{base}/bad/emerging.rules.tar.gz"
 checksum_url = "{base}/bad/emerging.rules.tar.gz.md5"
 dest = "rules/et"
 strip_components = 1
+allow_http = true
+unpinned = true
 
 [[update.sources]]
 name = "escaping"
 url = "{base}/evil/rules.tar.gz"
 dest = "rules/evil"
+allow_http = true
+unpinned = true
+
+[[update.sources]]
+name = "plain-http"
+url = "{base}/et/emerging.rules.tar.gz"
+dest = "rules/plain"
+unpinned = true
+
+[[update.sources]]
+name = "no-pin"
+url = "{base}/et/emerging.rules.tar.gz"
+dest = "rules/nopin"
+allow_http = true
 
 [[update.sources]]
 name = "missing"
 url = "{base}/nowhere.tar.gz"
 dest = "rules/missing"
+allow_http = true
+unpinned = true
 "#
     );
     std::fs::write(dir.path("gatewatch.toml"), config).expect("config");
@@ -252,6 +274,18 @@ dest = "rules/missing"
     let mut left = left;
     left.sort();
     assert_eq!(left, ["et", "sigma"], "no staging folder may remain");
+
+    // Hardening finding 10: plain HTTP is refused unless the source allows it, and
+    // nothing installs without a pinned sha256 unless the source waives it.
+    let out = run_in(
+        &dir.0,
+        &["--config", "gatewatch.toml", "rules", "update", "--source", "plain-http", "--source", "no-pin"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("plain-http: FAILED, nothing installed: `http://") && stdout.contains("is not HTTPS"), "{stdout}");
+    assert!(stdout.contains("no-pin: FAILED, nothing installed: no pinned `sha256`"), "{stdout}");
+    assert!(!dir.path("rules/plain").exists() && !dir.path("rules/nopin").exists());
 }
 
 #[test]
