@@ -6,8 +6,14 @@
 //! ```text
 //! gatewatch pki init --dir pki --name "Hue SOC CA"
 //! gatewatch pki issue correlator --role server --dns soc.hue.gov.vn --ip 10.46.1.5
-//! gatewatch pki issue hue-sensor-01 --role client
+//! gatewatch pki issue hue-sensor-01 --role sensor
+//! gatewatch pki issue wec01 --role forwarder
+//! gatewatch pki issue grafana --role reader
 //! ```
+//!
+//! A client certificate carries its role in the subject's organizational unit
+//! (`gatewatch-sensor`, `gatewatch-forwarder`, `gatewatch-reader`); the correlator lets
+//! a sensor post findings, EVE and logs, a forwarder post logs only, a reader read.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -25,8 +31,14 @@ use rustls::pki_types::CertificateDer;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Role {
-    /// A sensor or a log forwarder (TLS client: its certificate is its identity).
-    Client,
+    /// A sensor (TLS client): posts findings, EVE and logs (`client` is its old name).
+    #[value(alias = "client")]
+    Sensor,
+    /// A log forwarder on an agency's host (TLS client): posts host logs only; responses
+    /// to what it posts never run without an analyst.
+    Forwarder,
+    /// A reader (TLS client): reads incidents and counters only.
+    Reader,
     /// The correlator (TLS server; give its names with --dns/--ip).
     Server,
 }
@@ -174,6 +186,15 @@ pub fn issue(
     let issuer = load_ca(dir)?;
     let mut p = CertificateParams::default();
     p.distinguished_name.push(DnType::CommonName, name);
+    let unit = match role {
+        Role::Sensor => Some("gatewatch-sensor"),
+        Role::Forwarder => Some("gatewatch-forwarder"),
+        Role::Reader => Some("gatewatch-reader"),
+        Role::Server => None,
+    };
+    if let Some(u) = unit {
+        p.distinguished_name.push(DnType::OrganizationalUnitName, u);
+    }
     validity(&mut p, days)?;
     p.subject_alt_names = dns
         .iter()
@@ -183,7 +204,7 @@ pub fn issue(
     p.subject_alt_names.extend(ip.iter().map(|a| SanType::IpAddress(*a)));
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![match role {
-        Role::Client => ExtendedKeyUsagePurpose::ClientAuth,
+        Role::Sensor | Role::Forwarder | Role::Reader => ExtendedKeyUsagePurpose::ClientAuth,
         Role::Server => ExtendedKeyUsagePurpose::ServerAuth,
     }];
     let key = KeyPair::generate().context("cannot generate a key")?;

@@ -217,3 +217,58 @@ fn finding_5_idle_syslog_connections_do_not_lock_out_a_sender() {
     assert_eq!(n(&st, "bad_messages"), 0);
     drop(idle);
 }
+
+/// Hardening finding 7: certificates made by `gatewatch pki issue` carry a role; a log
+/// forwarder may post logs only (not findings: `403`, which a sensor's shipper would
+/// put in its dead-letter folder), a reader may read only, a sensor may post findings.
+#[test]
+fn finding_7_a_certificate_may_do_what_its_role_says() {
+    let dir = Scratch::new("listeners-roles");
+    let gw = |args: &[&str]| {
+        let out = super::common::run_in(&dir.0, args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    gw(&["pki", "init"]);
+    gw(&["pki", "issue", "correlator", "--role", "server", "--dns", "localhost"]);
+    for (name, role) in [("hue-sensor-01", "sensor"), ("wec01", "forwarder"), ("grafana", "reader")]
+    {
+        gw(&["pki", "issue", name, "--role", role]);
+    }
+    config(&dir, "");
+    let svc = start(&dir);
+    let https = port(&svc.https).to_string();
+    let pem = |f: &str| std::fs::read(dir.path(&format!("pki/{f}"))).expect("pem");
+    let as_ = |name: &str| {
+        let ca = reqwest::Certificate::from_pem(&pem("ca.crt")).expect("ca");
+        let id = reqwest::Identity::from_pem(
+            &[pem(&format!("{name}.crt")), pem(&format!("{name}.key"))].concat(),
+        )
+        .expect("identity");
+        reqwest::blocking::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .identity(id)
+            .build()
+            .expect("client")
+    };
+    let url = |p: &str| format!("https://localhost:{https}{p}");
+    let finding = "{\"id\":\"1\",\"record\":{\"event_type\":\"netflow\"}}\n";
+    let post = |who: &str, p: &str, body: &str| {
+        as_(who).post(url(p)).body(body.to_string()).send().expect("answered").status().as_u16()
+    };
+    let get = |who: &str, p: &str| as_(who).get(url(p)).send().expect("answered").status().as_u16();
+    assert_eq!(post("wec01", "/api/v1/findings", finding), 403);
+    assert_eq!(post("wec01", "/api/v1/eve", "{}"), 403);
+    assert_eq!(post("wec01", "/api/v1/logs", "{\"EventID\": 1}\n"), 200);
+    assert_eq!(get("wec01", "/api/v1/incidents"), 403);
+    assert_eq!(post("grafana", "/api/v1/logs", "{\"EventID\": 1}\n"), 403);
+    assert_eq!(get("grafana", "/api/v1/incidents"), 200);
+    assert_eq!(post("hue-sensor-01", "/api/v1/findings", finding), 200);
+    assert_eq!(get("hue-sensor-01", "/api/v1/incidents"), 403);
+    assert_eq!(get("wec01", "/api/v1/health"), 200);
+    let st: serde_json::Value = serde_json::from_slice(
+        &as_("grafana").get(url("/api/v1/stats")).send().expect("stats").bytes().expect("body"),
+    )
+    .expect("json");
+    assert_eq!(st["listeners"]["forbidden"], 5, "{st}");
+}

@@ -58,5 +58,18 @@ fn pki_init_and_issue_make_a_chain_and_refuse_what_is_wrong() {
         gatewatch_correlator::server::tls::common_name(&der)
     };
     assert_eq!(name("hue-sensor-01.crt").as_deref(), Some("hue-sensor-01"));
+    // Each client certificate carries its role (`client` is the sensor's old name).
+    ok(&["pki", "issue", "wec01", "--role", "forwarder"]);
+    ok(&["pki", "issue", "grafana", "--role", "reader"]);
+    let unit = |f: &str| {
+        let der = rustls::pki_types::pem::PemObject::from_pem_slice(&pem(f))
+            .map(|d: rustls::pki_types::CertificateDer<'static>| d)
+            .expect("der");
+        gatewatch_correlator::server::tls::organizational_unit(&der)
+    };
+    assert_eq!(unit("hue-sensor-01.crt").as_deref(), Some("gatewatch-sensor"));
+    assert_eq!(unit("wec01.crt").as_deref(), Some("gatewatch-forwarder"));
+    assert_eq!(unit("grafana.crt").as_deref(), Some("gatewatch-reader"));
+    assert_eq!(unit("correlator.crt"), None);
     assert_eq!(name("ca.crt").as_deref(), Some("Hue SOC CA"));
 }

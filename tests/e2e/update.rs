@@ -279,11 +279,24 @@ unpinned = true
     // nothing installs without a pinned sha256 unless the source waives it.
     let out = run_in(
         &dir.0,
-        &["--config", "gatewatch.toml", "rules", "update", "--source", "plain-http", "--source", "no-pin"],
+        &[
+            "--config",
+            "gatewatch.toml",
+            "rules",
+            "update",
+            "--source",
+            "plain-http",
+            "--source",
+            "no-pin",
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
-    assert!(stdout.contains("plain-http: FAILED, nothing installed: `http://") && stdout.contains("is not HTTPS"), "{stdout}");
+    assert!(
+        stdout.contains("plain-http: FAILED, nothing installed: `http://")
+            && stdout.contains("is not HTTPS"),
+        "{stdout}"
+    );
     assert!(stdout.contains("no-pin: FAILED, nothing installed: no pinned `sha256`"), "{stdout}");
     assert!(!dir.path("rules/plain").exists() && !dir.path("rules/nopin").exists());
 }

@@ -46,6 +46,10 @@ pub struct HostLogEvent {
     /// The client certificate's name, for HTTPS.
     pub sender: Option<String>,
     pub via: Via,
+    /// Forwarded by a log forwarder or over syslog: its content (addresses included)
+    /// is whatever the sending host wrote, so responses to its alerts never run without
+    /// an analyst (`hostlog.forwarded` in the alert).
+    pub forwarded: bool,
 }
 
 /// Counters of host log detection.
@@ -274,6 +278,9 @@ fn host_alert(info: AlertInfo, flat: &Value, ev: &HostLogEvent, ts_us: i64) -> A
     }
     if let Some(s) = &ev.sender {
         meta.insert("sender".into(), s.clone().into());
+    }
+    if ev.forwarded {
+        meta.insert("forwarded".into(), true.into());
     }
     for (key, names) in [
         ("channel", &["Channel"][..]),

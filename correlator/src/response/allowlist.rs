@@ -72,9 +72,13 @@ pub struct Target {
 /// at least two labels, no trailing dot; `*.` in front is dropped.
 pub fn normalize_domain(s: &str) -> Option<String> {
     let d = s.trim().trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
+    // A label neither starts nor ends with `-` (RFC 952/1123): `-c.x` is no name, and
+    // no program handed it could take it for an option.
     let ok_label = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     let labels: Vec<&str> = d.split('.').collect();

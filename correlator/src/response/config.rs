@@ -55,6 +55,10 @@ pub struct ResponseConfig {
     pub policies: Vec<PolicyConfig>,
     /// Tries of one action before the decision is `failed`.
     pub max_attempts: u32,
+    /// The monitored DNS resolvers (addresses, networks): a domain is sinkholed only
+    /// from a query an internal client made to one of them. Empty: any internal
+    /// address counts as a resolver.
+    pub resolvers: Vec<String>,
 }
 
 impl Default for ResponseConfig {
@@ -67,6 +71,7 @@ impl Default for ResponseConfig {
             actions: BTreeMap::new(),
             policies: Vec::new(),
             max_attempts: 3,
+            resolvers: Vec::new(),
         }
     }
 }

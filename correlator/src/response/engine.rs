@@ -88,6 +88,8 @@ pub struct Responder {
     max_attempts: u32,
     wants_tags: bool,
     wants_domains: bool,
+    /// The monitored resolvers (`response.resolvers`); `None`: any internal address.
+    resolvers: Option<gatewatch_rules::signature::address::AddressSet>,
     /// The lease owner's name (process and thread).
     owner: String,
     last_storm_us: i64,
@@ -148,7 +150,17 @@ impl Responder {
         let pardon = parse_duration(&cfg.pardon).map_err(|e| format!("response.pardon {e}"))?;
         let window = parse_duration(&cfg.repeat_window)
             .map_err(|e| format!("response.repeat_window {e}"))?;
+        let resolvers = if cfg.resolvers.is_empty() {
+            None
+        } else {
+            let expr = format!("[{}]", cfg.resolvers.join(","));
+            let vars = Default::default();
+            let set = gatewatch_rules::signature::address::parse_addresses(&expr, &vars)
+                .map_err(|e| format!("response.resolvers: {e}"))?;
+            Some(set)
+        };
         Ok(Responder {
+            resolvers,
             wants_tags: policies.iter().any(Policy::wants_tags),
             wants_domains: policies.iter().any(|p| p.target == TargetKind::Domain),
             policies,
@@ -276,14 +288,20 @@ impl Responder {
             .map(|r| (r.gid, r.sid))
             .collect();
         f.hosts = crate::store::sqlite::incident_hosts_on(tx, id)?;
+        f.forwarded_only = blocks::incident_only_forwarded(tx, id)?;
         if self.wants_tags {
             for raw in blocks::incident_alert_bodies(tx, id, true, 200)? {
                 f.tags.extend(tags_in(&raw));
             }
         }
         if self.wants_domains {
+            let internal = |ip: IpAddr| self.inventory.zone_of(ip).is_internal();
+            let resolver = |ip: IpAddr| match &self.resolvers {
+                Some(set) => set.contains(ip),
+                None => internal(ip),
+            };
             for raw in blocks::incident_alert_bodies(tx, id, false, 200)? {
-                f.domains.extend(domains_in(&raw));
+                f.domains.extend(domains_in(&raw, &internal, &resolver));
             }
         }
         Ok(Some(f))
@@ -418,6 +436,12 @@ impl Responder {
         let (st, auto, would_expire) = match p.mode {
             Mode::DryRun => (BlockState::DryRun, false, Some(now_us + secs_us(ttl))),
             Mode::Approve => (BlockState::AwaitingApproval, false, None),
+            Mode::Enforce if f.forwarded_only => {
+                reason.push_str(
+                    "; every alert comes from forwarded host logs (the sender's word): waits for approval",
+                );
+                (BlockState::AwaitingApproval, false, None)
+            }
             Mode::Enforce => {
                 let minute = now_us - 60_000_000;
                 let all = blocks::auto_blocks_since(tx, minute, None)?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::allowlist::{Target, TargetValue};
+use super::allowlist::{normalize_domain, Target, TargetValue};
 use super::config::{parse_duration, Mode, PolicyConfig, TargetKind, MAX_TTL_SECS};
 use crate::incident::assets::Inventory;
 use crate::store::sqlite::{IncidentHost, IncidentRow};
@@ -18,6 +18,9 @@ pub struct Facts {
     pub tags: BTreeSet<String>,
     /// Domain names seen in its alerts (read only when a policy blocks domains).
     pub domains: BTreeSet<String>,
+    /// Every alert of the incident came from forwarded host logs: what they say is the
+    /// sending host's word, so an `enforce` policy waits for an analyst.
+    pub forwarded_only: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -218,13 +221,25 @@ impl Policy {
     }
 }
 
-/// Domain names in an alert's EVE body: DNS queries, TLS SNI, HTTP host.
-pub fn domains_in(raw: &str) -> Vec<String> {
+/// Domain names to sinkhole from an alert's EVE body: the names of a DNS query between
+/// an internal client and a monitored resolver (either way round: a query or its
+/// answer), validated as DNS names. A TLS SNI or HTTP `Host` is never taken: whoever
+/// triggers the alert chooses it (`Host: microsoft.com`), and nothing was resolved.
+pub fn domains_in(
+    raw: &str,
+    internal: &dyn Fn(std::net::IpAddr) -> bool,
+    resolver: &dyn Fn(std::net::IpAddr) -> bool,
+) -> Vec<String> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else { return Vec::new() };
+    let ip = |k: &str| v[k].as_str().and_then(|s| s.parse::<std::net::IpAddr>().ok());
+    let (Some(a), Some(b)) = (ip("src_ip"), ip("dest_ip")) else { return Vec::new() };
+    if !((internal(a) && resolver(b)) || (internal(b) && resolver(a))) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut push = |x: &serde_json::Value| {
-        if let Some(s) = x.as_str() {
-            out.push(s.to_string());
+        if let Some(d) = x.as_str().and_then(normalize_domain) {
+            out.push(d);
         }
     };
     let dns = &v["dns"];
@@ -234,8 +249,6 @@ pub fn domains_in(raw: &str) -> Vec<String> {
             a.iter().for_each(|q| push(&q["rrname"]));
         }
     }
-    push(&v["tls"]["sni"]);
-    push(&v["http"]["hostname"]);
     out
 }
 
@@ -297,6 +310,7 @@ mod tests {
             ],
             tags: ["exploit".to_string()].into(),
             domains: ["evil.example".to_string(), "10.0.0.1".to_string()].into(),
+            forwarded_only: false,
         }
     }
 
@@ -356,9 +370,13 @@ mod tests {
 
     #[test]
     fn names_and_tags_from_alert_bodies() {
-        let raw = r#"{"dns":{"query":[{"rrname":"a.evil.example"}]},"tls":{"sni":"c2.example"},"alert":{"metadata":{"tag":["Exploit","CVE"]}}}"#;
-        assert_eq!(domains_in(raw), ["a.evil.example", "c2.example"]);
+        let raw = r#"{"src_ip":"10.0.0.5","dest_ip":"10.0.0.53","dns":{"query":[{"rrname":"a.evil.example"},{"rrname":"-c.x"}]},"tls":{"sni":"c2.example"},"http":{"hostname":"microsoft.com"},"alert":{"metadata":{"tag":["Exploit","CVE"]}}}"#;
+        let internal = |ip: std::net::IpAddr| ip.to_string().starts_with("10.");
+        let resolver = |ip: std::net::IpAddr| ip.to_string() == "10.0.0.53";
+        // The resolved name only: not the SNI or Host the client chose, not `-c.x`.
+        assert_eq!(domains_in(raw, &internal, &resolver), ["a.evil.example"]);
+        assert!(domains_in(raw, &internal, &|_| false).is_empty(), "not through a resolver");
         assert_eq!(tags_in(raw), ["exploit", "cve"]);
-        assert!(domains_in("not json").is_empty());
+        assert!(domains_in("not json", &internal, &resolver).is_empty());
     }
 }

@@ -449,3 +449,73 @@ fn gatewatch_never_blocks_itself_or_its_sensors() {
     assert_eq!(hit.to_string(), "gatewatch: 198.51.100.9 (a sensor)");
     assert!(r.stopped_by(&TargetValue::parse("198.51.100.10").unwrap()).is_none());
 }
+
+/// An alert from a forwarded host log (syslog, a log forwarder's certificate): what it
+/// says is the sending host's word.
+fn forwarded_alert(src: &str, ts_us: i64, sid: u32) -> gatewatch_rules::event::AlertEvent {
+    let mut a = alert(src, "10.46.10.20", ts_us, sid);
+    a.app_proto = Some("hostlog".into());
+    a.app_metadata.insert(
+        "hostlog".into(),
+        serde_json::json!({"via": "syslog_udp", "forwarded": true, "program": "sshd"}),
+    );
+    a
+}
+
+/// Hardening finding 7: an incident made only of forwarded host-log alerts never
+/// blocks on its own in enforce mode: the decision waits for an analyst. Network
+/// evidence from a sensor in the same incident lets enforcement go on.
+#[test]
+fn finding_7_alerts_forwarded_by_a_host_never_block_without_an_analyst() {
+    let calls = Calls::default();
+    let mut c = correlator();
+    let mut r = responder(ENFORCE, &calls, 0);
+    r.attach(c.store_mut(), true).unwrap();
+    feed(
+        &mut c,
+        &[forwarded_alert("203.0.113.66", T0, 1), forwarded_alert("203.0.113.66", T0 + 1, 2)],
+    );
+    let now = wall();
+    let rep = r.step(c.store_mut(), now).unwrap();
+    assert_eq!((rep.decisions, rep.actions), (1, 0));
+    let b = &all_blocks(c.store())[0];
+    assert_eq!(b.state, "awaiting-approval", "{}", b.reason);
+    assert!(b.reason.contains("forwarded host logs"), "{}", b.reason);
+    assert!(calls.lock().unwrap().is_empty(), "no action ran");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Hardening finding 7: whatever names an attacker puts in an alert (HTTP `Host`,
+    /// TLS SNI, DNS names, option-like names), a domain target only ever comes from a
+    /// DNS query between an internal client and a resolver, and is a plain DNS name
+    /// that no program could take for an option.
+    #[test]
+    fn domain_targets_are_resolved_names_never_attacker_chosen_hosts(
+        host in "[-a-z0-9.]{1,24}",
+        sni in "[-a-z0-9.]{1,24}",
+        dns in "[-a-z0-9.]{1,24}",
+        client_internal in any::<bool>(),
+        server_resolver in any::<bool>(),
+    ) {
+        let raw = serde_json::json!({
+            "src_ip": if client_internal { "10.46.2.9" } else { "198.51.100.9" },
+            "dest_ip": if server_resolver { "10.46.0.53" } else { "203.0.113.53" },
+            "http": {"hostname": host}, "tls": {"sni": sni},
+            "dns": {"queries": [{"rrname": dns}]},
+        }).to_string();
+        let internal = |ip: std::net::IpAddr| ip.to_string().starts_with("10.46.");
+        let resolver = |ip: std::net::IpAddr| ip.to_string() == "10.46.0.53";
+        let names = crate::response::policy::domains_in(&raw, &internal, &resolver);
+        for n in &names {
+            prop_assert!(!n.starts_with('-') && !n.contains(".-") && !n.contains("-."), "{n}");
+            prop_assert_eq!(Some(n.clone()), crate::response::allowlist::normalize_domain(n));
+        }
+        if !(client_internal && server_resolver) {
+            prop_assert!(names.is_empty(), "{:?}", names);
+        }
+        let dns_name = crate::response::allowlist::normalize_domain(&dns);
+        prop_assert!(names.iter().all(|n| Some(n) == dns_name.as_ref()), "{:?} from {}", names, raw);
+    }
+}

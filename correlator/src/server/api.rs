@@ -36,11 +36,79 @@ use super::limits::IdleTimeout;
 use super::{now_us, submit, tls, ListenerStats, Shared};
 use crate::ingest::hostlog::{HostLogEvent, Via};
 
-/// Who is calling: the address and the client certificate's name.
+/// Who is calling: the address, the client certificate's name and its role.
 #[derive(Clone, Debug)]
 pub struct Client {
     pub addr: SocketAddr,
     pub name: Option<String>,
+    pub role: CertRole,
+}
+
+/// What a client certificate may do, from the role `gatewatch pki issue` wrote in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertRole {
+    /// A sensor: post findings, EVE and logs; read the counters.
+    Sensor,
+    /// A log forwarder on an agency's host: post host logs only.
+    Forwarder,
+    /// A reader (a dashboard, a script): read incidents and counters only.
+    Reader,
+    /// A certificate issued before roles existed: everything, as before (a warning is
+    /// logged; issue it again with a role).
+    Unrestricted,
+}
+
+impl CertRole {
+    pub fn of_unit(unit: Option<&str>) -> CertRole {
+        match unit {
+            Some("gatewatch-sensor") => CertRole::Sensor,
+            Some("gatewatch-forwarder") => CertRole::Forwarder,
+            Some("gatewatch-reader") => CertRole::Reader,
+            _ => CertRole::Unrestricted,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            CertRole::Sensor => "sensor",
+            CertRole::Forwarder => "log forwarder",
+            CertRole::Reader => "reader",
+            CertRole::Unrestricted => "certificate without a role",
+        }
+    }
+
+    /// May this role call `method path`?
+    pub fn may(self, method: &axum::http::Method, path: &str) -> bool {
+        use axum::http::Method;
+        let read = *method == Method::GET || *method == Method::HEAD;
+        match self {
+            _ if path == "/api/v1/health" => true,
+            CertRole::Unrestricted => true,
+            CertRole::Sensor => {
+                (*method == Method::POST
+                    && matches!(path, "/api/v1/findings" | "/api/v1/eve" | "/api/v1/logs"))
+                    || (read && matches!(path, "/api/v1/stats" | "/metrics" | "/api/v1/sensors"))
+            }
+            CertRole::Forwarder => *method == Method::POST && path == "/api/v1/logs",
+            CertRole::Reader => read,
+        }
+    }
+}
+
+/// Refuses what the certificate's role may not do (`403`, counted).
+async fn authorize(
+    State(shared): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let role = req.extensions().get::<Client>().map_or(CertRole::Unrestricted, |c| c.role);
+    if role.may(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    ListenerStats::bump(&shared.listeners.forbidden);
+    let msg = format!("a {} may not {} {}", role.name(), req.method(), req.uri().path());
+    (StatusCode::FORBIDDEN, Json(json!({"error": msg}))).into_response()
 }
 
 /// Errors of a body listed in the reply at most.
@@ -84,6 +152,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
             }),
         )
         .layer(DefaultBodyLimit::max(limit))
+        // The body is read (within the limits) before the role is checked, so that a
+        // refused client that writes its whole body first still reads the answer.
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), authorize))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), super::limits::admit))
         .with_state(shared)
 }
@@ -147,6 +218,7 @@ fn read_logs(body: &[u8], client: &Client) -> (Vec<HostLogEvent>, Vec<String>) {
                 peer: Some(client.addr.ip()),
                 sender: client.name.clone(),
                 via: Via::Https,
+                forwarded: client.role == CertRole::Forwarder,
             })
         },
         |e| errors.push(e),
@@ -467,13 +539,16 @@ pub(super) async fn serve(
                         return;
                     }
                 };
-            let name = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|c| tls::common_name(c));
-            let app = app.layer(Extension(Client { addr, name }));
+            let leaf = stream.get_ref().1.peer_certificates().and_then(|c| c.first());
+            let name = leaf.and_then(|c| tls::common_name(c));
+            let role = CertRole::of_unit(leaf.and_then(|c| tls::organizational_unit(c)).as_deref());
+            if role == CertRole::Unrestricted {
+                let who = name.clone().unwrap_or_else(|| addr.to_string());
+                shared.log_error(|| {
+                    format!("client certificate {who} has no role: allowed everything; issue it again with `gatewatch pki issue --role sensor|forwarder|reader`")
+                });
+            }
+            let app = app.layer(Extension(Client { addr, name, role }));
             let service = hyper_util::service::TowerToHyperService::new(app);
             let idle = Duration::from_secs(shared.cfg.idle_timeout_secs.max(1));
             let served = hyper::server::conn::http1::Builder::new()

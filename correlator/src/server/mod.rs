@@ -62,6 +62,8 @@ pub struct ListenerStats {
     pub tcp_idle_closed: AtomicU64,
     /// Syslog messages that were not UTF-8, read as Latin-1.
     pub not_utf8_messages: AtomicU64,
+    /// HTTPS requests the client certificate's role may not make (`403`).
+    pub forbidden: AtomicU64,
     pub tcp_messages: AtomicU64,
     pub truncated_messages: AtomicU64,
     pub bad_messages: AtomicU64,
@@ -94,6 +96,7 @@ impl ListenerStats {
             "tcp_refused_per_address": g(&self.tcp_refused_per_address),
             "tcp_idle_closed": g(&self.tcp_idle_closed),
             "not_utf8_messages": g(&self.not_utf8_messages),
+            "forbidden": g(&self.forbidden),
             "tcp_messages": g(&self.tcp_messages),
             "truncated_messages": g(&self.truncated_messages),
             "bad_messages": g(&self.bad_messages),

@@ -30,7 +30,8 @@ fn event(shared: &Shared, raw: &[u8], peer: SocketAddr, via: Via) -> Option<Host
     }
     match parse(raw, received, shared.local_offset) {
         Ok(event) => {
-            Some(HostLogEvent { event, received_us, peer: Some(peer.ip()), sender: None, via })
+            let peer = Some(peer.ip());
+            Some(HostLogEvent { event, received_us, peer, sender: None, via, forwarded: true })
         }
         Err(e) => {
             ListenerStats::bump(&shared.listeners.bad_messages);

@@ -84,6 +84,17 @@ pub fn server_config_without_clients(
 
 /// The subject common name of a DER certificate (the client's name), if it has one.
 pub fn common_name(der: &[u8]) -> Option<String> {
+    subject_attribute(der, &[0x55, 0x04, 0x03])
+}
+
+/// The subject's organizational unit (OID 2.5.4.11), where `gatewatch pki issue` writes
+/// the certificate's role (`gatewatch-sensor`, `gatewatch-forwarder`, `gatewatch-reader`).
+pub fn organizational_unit(der: &[u8]) -> Option<String> {
+    subject_attribute(der, &[0x55, 0x04, 0x0b])
+}
+
+/// The first subject attribute with this OID (DER-encoded value bytes).
+fn subject_attribute(der: &[u8], wanted: &[u8]) -> Option<String> {
     // Walk the DER to the subject of the TBSCertificate; then find the attribute with
     // OID 2.5.4.3 (commonName).
     fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
@@ -115,7 +126,6 @@ pub fn common_name(der: &[u8]) -> Option<String> {
         rest = tlv(rest)?.2;
     }
     let (_, subject, _) = tlv(rest)?;
-    const CN: [u8; 3] = [0x55, 0x04, 0x03];
     let mut rdns = subject;
     while !rdns.is_empty() {
         let (_, set, next) = tlv(rdns)?;
@@ -125,7 +135,7 @@ pub fn common_name(der: &[u8]) -> Option<String> {
             let (_, attr, next) = tlv(attrs)?;
             attrs = next;
             let (_, oid, value) = tlv(attr)?;
-            if oid == CN {
+            if oid == wanted {
                 let (_, v, _) = tlv(value)?;
                 return Some(String::from_utf8_lossy(v).into_owned());
             }

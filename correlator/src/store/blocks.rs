@@ -624,6 +624,20 @@ pub(crate) fn move_block(
 }
 
 /// The bodies of an incident's alerts: one per rule (`per_rule`), else the newest.
+/// Are all of the incident's alerts from forwarded host logs (`"forwarded":true`, which
+/// no EVE string can spell: its quotes would be escaped)?
+pub(crate) fn incident_only_forwarded(
+    conn: &rusqlite::Connection,
+    incident: i64,
+) -> Result<bool, StoreError> {
+    let other: i64 = conn.query_row(
+        r#"SELECT COUNT(*) FROM alerts WHERE incident_id = ?1 AND instr(raw, '"forwarded":true') = 0"#,
+        params![incident],
+        |r| r.get(0),
+    )?;
+    Ok(other == 0)
+}
+
 pub(crate) fn incident_alert_bodies(
     conn: &rusqlite::Connection,
     incident: i64,

@@ -74,6 +74,7 @@ fn failed_logon(secs: u32, ip: &str) -> HostLogEvent {
         peer: "10.46.1.10".parse().ok(),
         sender: Some("wec01".into()),
         via: Via::Https,
+        forwarded: false,
     }
 }
 
@@ -110,6 +111,7 @@ fn syslog_events_run_linux_rules_and_fall_back_to_the_receive_time() {
         peer: "10.46.2.1".parse().ok(),
         sender: None,
         via: Via::SyslogUdp,
+        forwarded: true,
     };
     let alerts = d.observe(&ev);
     assert_eq!(alerts.len(), 1);

@@ -185,6 +185,14 @@ impl Program {
         event: &str,
     ) -> Result<RunOutput, ActionError> {
         let vals = Program::values(r);
+        // Targets are validated addresses and DNS names, which never start with `-`;
+        // should one ever, it must not reach a program as an option.
+        if r.target.to_string().starts_with('-') {
+            return Err(ActionError::fatal(format!(
+                "the target `{}` starts with `-`: not passed to a program",
+                r.target
+            )));
+        }
         let argv: Vec<String> = argv
             .iter()
             .map(|a| vals.iter().fold(a.clone(), |s, (k, v)| s.replace(&format!("{{{k}}}"), v)))
