@@ -126,7 +126,7 @@ pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<()> {
 /// Turns a table into a [`Config`], naming the offending key on error.
 pub fn from_table(table: toml::Table, origin: &str) -> Result<Config> {
     let value = toml::Value::Table(table);
-    serde_path_to_error::deserialize::<_, Config>(value).map_err(|e| {
+    let cfg = serde_path_to_error::deserialize::<_, Config>(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." || path.is_empty() {
@@ -134,7 +134,22 @@ pub fn from_table(table: toml::Table, origin: &str) -> Result<Config> {
         } else {
             anyhow::anyhow!("{origin}: key `{path}`: {inner}")
         }
-    })
+    })?;
+    check_bounds(&cfg, origin)?;
+    Ok(cfg)
+}
+
+/// Pipeline threads at most: more than a machine has cores only costs memory (each
+/// worker holds its own flow table and reassembly buffers).
+pub const MAX_WORKERS: usize = 256;
+
+/// Values that parse but cannot work, refused with the key and the bound.
+fn check_bounds(cfg: &Config, origin: &str) -> Result<()> {
+    let w = cfg.capture.workers;
+    if w == 0 || w > MAX_WORKERS {
+        bail!("{origin}: key `capture.workers`: {w} is out of range (1 to {MAX_WORKERS})");
+    }
+    Ok(())
 }
 
 /// Reads the config file (if any) and applies the overrides.

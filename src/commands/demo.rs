@@ -74,7 +74,8 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         r.attach(&mut store, true)?;
     }
     let mut correlator = Correlator::open(cfg.correlator.clone(), store)?;
-    let (rules, _) = load_rules(std::slice::from_ref(&rules_path), &cfg, true)?;
+    let (rules, _) =
+        load_rules(std::slice::from_ref(&rules_path), &cfg, true, super::replay::NoRules::Refuse)?;
     println!(
         "Gatewatch demo: {} packets of a provincial government WAN (Huế) under attack",
         cap.frames.len()

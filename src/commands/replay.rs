@@ -82,14 +82,41 @@ pub struct RunArgs {
 }
 
 /// Loads rules, telling the operator on stderr what was skipped.
+/// What to do when rules are given and none of them loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoRules {
+    /// Refuse to go on (the sensor, `run`, a reload).
+    Refuse,
+    /// Warn and go on (`replay`, as Suricata does).
+    Warn,
+}
+
 pub fn load_rules(
     files: &[PathBuf],
     cfg: &Config,
     quiet: bool,
+    no_rules: NoRules,
 ) -> Result<(Arc<RuleSet>, LoadReport)> {
     let (sigs, report) = load_files(files, &cfg.vars.to_vars());
     if !report.file_errors.is_empty() {
         anyhow::bail!("{}", report.file_errors.join("; "));
+    }
+    // Rules were given and none of them loads: a sensor would watch nothing. The
+    // sensor, `run` and a reload refuse; `replay` (offline, as Suricata) says so loudly
+    // and goes on.
+    if report.total > 0 && report.loaded == 0 {
+        let first = report.skipped.first().map_or(String::new(), |s| {
+            format!("; the first, at {}:{}: {}", s.file, s.line, s.message)
+        });
+        let what = format!(
+            "none of the {} rules in {} loads{first} (`gatewatch rules check` lists them all)",
+            report.total,
+            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        match no_rules {
+            NoRules::Refuse => anyhow::bail!("{what}"),
+            NoRules::Warn => eprintln!("gatewatch: warning: {what}: nothing will alert"),
+        }
     }
     if !quiet {
         eprintln!(
@@ -124,8 +151,9 @@ pub fn load_detection(
     engines: &EnginePaths,
     cfg: &Config,
     quiet: bool,
+    no_rules: NoRules,
 ) -> Result<Detection> {
-    let (signatures, report) = load_rules(signature_files, cfg, quiet)?;
+    let (signatures, report) = load_rules(signature_files, cfg, quiet, no_rules)?;
     let signatures_skipped = report.skipped.len();
     let or_config = |given: &'_ [PathBuf], configured: &'_ [PathBuf]| -> Vec<PathBuf> {
         if given.is_empty() {
@@ -206,7 +234,7 @@ pub fn accept_reloads(
 ) -> Result<ReloadControl> {
     let (files, engines, cfg_for_load) = (signature_files.to_vec(), engines.clone(), cfg.clone());
     ReloadControl::start(&cfg.control.dir, slot, move || {
-        let d = load_detection(&files, &engines, &cfg_for_load, true)?;
+        let d = load_detection(&files, &engines, &cfg_for_load, true, NoRules::Refuse)?;
         Ok((d.clone(), describe(&d)))
     })
 }
@@ -262,7 +290,7 @@ pub fn run_pipeline(
     let mut summary = summary?;
     summary.processing = started.elapsed();
     for w in &summary.warnings {
-        eprintln!("gatewatch: warning: {w} (packets before it were processed)");
+        eprintln!("gatewatch: warning: {w}");
     }
     for e in gatewatch_rules::dataset::save_all() {
         eprintln!("gatewatch: warning: {e}");
@@ -334,7 +362,7 @@ pub fn replay(a: ReplayArgs, mut cfg: Config) -> Result<ExitCode> {
         cfg.detect.profile_rules = a.profile_rules.clone();
     }
     let loading = std::time::Instant::now();
-    let rules = load_detection(&a.rules, &a.engines, &cfg, false)?;
+    let rules = load_detection(&a.rules, &a.engines, &cfg, false, NoRules::Warn)?;
     eprintln!("rules: ready in {:.3} s", loading.elapsed().as_secs_f64());
     let slot = RuleSlot::new(rules.clone());
     let _control =
@@ -403,7 +431,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no rules: give --rules FILE or set detect.rule_files in the config");
     }
-    let rules = load_detection(&files, &a.engines, &cfg, false)?;
+    let rules = load_detection(&files, &a.engines, &cfg, false, NoRules::Refuse)?;
     let slot = RuleSlot::new(rules.clone());
     let _control =
         a.reload.then(|| accept_reloads(&files, &a.engines, &cfg, slot.clone())).transpose()?;

@@ -49,7 +49,8 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no rules: give --rules FILE or set detect.rule_files in the config");
     }
-    let detection = load_detection(&files, &a.engines, &cfg, false)?;
+    let detection =
+        load_detection(&files, &a.engines, &cfg, false, super::replay::NoRules::Refuse)?;
     let slot = RuleSlot::new(detection);
     let _control = accept_reloads(&files, &a.engines, &cfg, slot.clone())?;
     let eve_path = a.eve.clone().unwrap_or_else(|| live.eve.clone());

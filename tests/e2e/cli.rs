@@ -174,3 +174,59 @@ fn finding_11_files_are_private_whatever_the_umask() {
     assert!(seen > 5, "{seen} paths");
     assert!(dir.path("gatewatch-data/gatewatch.db").exists());
 }
+
+/// Hardening finding 12: an impossible worker count is refused up front naming the key;
+/// rules of which none loads stop `run` (a sensor would watch nothing) and make
+/// `replay` say so; a capture of a link type that is not decoded is named.
+#[test]
+fn finding_12_what_cannot_work_is_said_up_front() {
+    let dir = Scratch::new("minor");
+    let mut cap = gatewatch_sensor::synth::Capture::default();
+    cap.add(gatewatch_sensor::synth::TcpSession::demo_pair().into_frames());
+    cap.write_pcap(&dir.path("x.pcap")).expect("pcap");
+    std::fs::write(dir.path("bad.rules"), "alert tcp any any -> any any (nosuchkeyword; sid:1;)\n")
+        .expect("rules");
+    std::fs::write(
+        dir.path("ok.rules"),
+        "alert tcp any any -> any any (content:\"GET\"; sid:2;)\n",
+    )
+    .expect("rules");
+    let err = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let out = run_in(
+        &dir.0,
+        &[
+            "replay",
+            "x.pcap",
+            "--rules",
+            "ok.rules",
+            "--eve",
+            "e.json",
+            "--set",
+            "capture.workers=100000",
+        ],
+    );
+    assert!(
+        !out.status.success()
+            && err(&out).contains("`capture.workers`: 100000 is out of range (1 to 256)"),
+        "{}",
+        err(&out)
+    );
+    let out = run_in(&dir.0, &["run", "--rules", "bad.rules", "--", "x.pcap"]);
+    assert!(!out.status.success(), "{}", err(&out));
+    assert!(
+        err(&out).contains("none of the 1 rules in bad.rules loads")
+            && err(&out).contains("bad.rules:1"),
+        "{}",
+        err(&out)
+    );
+    let out = run_in(&dir.0, &["replay", "x.pcap", "--rules", "bad.rules", "--eve", "eve.json"]);
+    assert!(out.status.success() && err(&out).contains("nothing will alert"), "{}", err(&out));
+    // Link type 147 (USER0): every packet is invalid, and the reason is named.
+    let mut pcap = std::fs::read(dir.path("x.pcap")).expect("pcap");
+    pcap[20..24].copy_from_slice(&147u32.to_le_bytes());
+    std::fs::write(dir.path("user0.pcap"), pcap).expect("pcap");
+    let out =
+        run_in(&dir.0, &["replay", "user0.pcap", "--rules", "ok.rules", "--eve", "eve2.json"]);
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(err(&out).contains("link type 147 is not one Gatewatch decodes"), "{}", err(&out));
+}

@@ -24,6 +24,25 @@ impl LinkType {
     /// Some BSDs write DLT_RAW as 12 or 14.
     pub const RAW_BSD12: LinkType = LinkType(12);
     pub const RAW_BSD14: LinkType = LinkType(14);
+
+    /// Link types the decoder reads; packets of any other count as invalid.
+    pub const DECODED: [LinkType; 11] = [
+        LinkType::NULL,
+        LinkType::ETHERNET,
+        LinkType::RAW,
+        LinkType::C_HDLC,
+        LinkType::LOOP,
+        LinkType::LINUX_SLL,
+        LinkType::IPV4,
+        LinkType::IPV6,
+        LinkType::LINUX_SLL2,
+        LinkType::RAW_BSD12,
+        LinkType::RAW_BSD14,
+    ];
+
+    pub fn is_decoded(self) -> bool {
+        LinkType::DECODED.contains(&self)
+    }
 }
 
 /// One captured frame, borrowed from the source's buffer.

@@ -96,9 +96,18 @@ fn read_files(
         let mut reader = PcapReader::open(p.as_ref())?;
         let mut n = 0u64;
         let mut truncated = false;
+        let mut unknown_links = Vec::new();
         loop {
             match reader.next_frame() {
                 Ok(Some(frame)) => {
+                    if !frame.link.is_decoded() && !unknown_links.contains(&frame.link.0) {
+                        unknown_links.push(frame.link.0);
+                        summary.warnings.push(format!(
+                            "`{}`: link type {} is not one Gatewatch decodes (Ethernet, Linux SLL and SLL2, raw IP, BSD loopback, Cisco HDLC): its packets count as invalid",
+                            p.as_ref().display(),
+                            frame.link.0
+                        ));
+                    }
                     number += 1;
                     each(&frame, number)?;
                     n += 1;
@@ -109,7 +118,7 @@ fn read_files(
                 Ok(None) => break,
                 Err(e) => {
                     truncated = true;
-                    summary.warnings.push(e.to_string());
+                    summary.warnings.push(format!("{e} (packets before it were processed)"));
                     break;
                 }
             }
