@@ -70,3 +70,13 @@ pub fn alert_sids(events: &[serde_json::Value]) -> Vec<u64> {
         .map(|e| e["alert"]["signature_id"].as_u64().expect("sid"))
         .collect()
 }
+
+/// The peak resident memory of a process (`VmHWM`), in MiB.
+pub fn peak_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
+    kib.unwrap_or(0.0) / 1024.0
+}

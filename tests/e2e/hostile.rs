@@ -303,7 +303,7 @@ fn http_capture(path: &std::path::Path, flows: u32, size: usize, pipelined: bool
 }
 
 /// The peak memory `gatewatch replay` reports.
-fn peak_mib(stderr: &[u8]) -> f64 {
+fn reported_peak_mib(stderr: &[u8]) -> f64 {
     let text = String::from_utf8_lossy(stderr);
     let line = text.lines().find_map(|l| l.strip_prefix("replay: peak memory "));
     line.and_then(|l| l.trim_end_matches(" MiB").parse().ok()).expect("peak memory reported")
@@ -328,7 +328,7 @@ fn finding_1_pipelined_http_is_bounded_by_the_memcaps() {
         let args = ["replay", &pcap, "--rules", "r.rules", "--eve", &eve];
         let out = run_in(&dir.0, &[&args[..], &["--set", "eve.flow=false"]].concat());
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        peaks.push(peak_mib(&out.stderr));
+        peaks.push(reported_peak_mib(&out.stderr));
     }
     let events = eve_lines(&dir.path("attack.json"));
     let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::common::Scratch;
+use super::common::{peak_mib, Scratch};
 use super::correlator::{client, pki, port, start, wait_stats, write_pki};
 
 fn config(dir: &Scratch, extra: &str) {
@@ -31,16 +31,6 @@ client_ca = "pki/ca.crt"
 "#
     );
     std::fs::write(dir.path("gatewatch.toml"), text).expect("config");
-}
-
-/// The peak resident memory of a process (`VmHWM`), in MiB.
-fn peak_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
-    kib.unwrap_or(0.0) / 1024.0
 }
 
 /// A host log body of `events` pretty-printed events (one key per line).

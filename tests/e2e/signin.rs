@@ -5,18 +5,8 @@
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 
-use super::common::Scratch;
+use super::common::{peak_mib, Scratch};
 use super::console::{client, demo_with_users, login, start_console};
-
-/// The peak resident memory of a process (`VmHWM`), in MiB.
-fn peak_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
-    kib.unwrap_or(0.0) / 1024.0
-}
 
 #[test]
 fn finding_8_a_sign_in_burst_is_throttled_before_any_password_is_checked() {
