@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Some((&ctl, rest)) = data.split_first() else { return };
     let step = (ctl as usize % 97).max(1);
-    let limits = Limits { max_head: 2048, body_limit: 512, decoded_limit: 4096 };
+    let limits = Limits { max_head: 2048, body_limit: 512, decoded_limit: 4096, max_tx: 8 };
     let mut req = HttpParser::new(Side::Request, limits);
     let mut resp = HttpParser::new(Side::Response, limits);
     let mut out = Vec::new();
