@@ -90,8 +90,8 @@ fn redirect_allowed(from: &reqwest::Url, to: &reqwest::Url, hops: usize) -> Resu
 /// The source's URLs are HTTPS, or it allows HTTP.
 fn check_scheme(src: &Source) -> Result<()> {
     for url in std::iter::once(&src.url).chain(src.checksum_url.as_ref()) {
-        let https = url.starts_with("https://");
-        if !https && !(src.allow_http && url.starts_with("http://")) {
+        let allowed = url.starts_with("https://") || (src.allow_http && url.starts_with("http://"));
+        if !allowed {
             bail!("`{url}` is not HTTPS (a source on plain HTTP must say `allow_http = true`)");
         }
     }
