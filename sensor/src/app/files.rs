@@ -82,6 +82,13 @@ pub struct FileSink {
 /// Bytes of one file held while the bytes before them are awaited.
 pub const MAX_AHEAD: usize = 4 * 1024 * 1024;
 
+impl FileSink {
+    /// Heap bytes held: the kept data and the bytes waiting ahead.
+    pub fn held(&self) -> usize {
+        self.data.capacity() + self.ahead_bytes
+    }
+}
+
 impl std::fmt::Debug for FileSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileSink").field("size", &self.size).field("gaps", &self.gaps).finish()

@@ -232,6 +232,15 @@ fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
 }
 
 impl AppParser for SshConn {
+    /// Banner lines being read and the KEXINIT messages being collected.
+    fn mem_usage(&self) -> usize {
+        let kex = |p: &SshPackets| {
+            p.kexinit.as_ref().map_or(0, |(b, _)| b.capacity())
+                + p.kexinit_done.as_ref().map_or(0, Vec::capacity)
+        };
+        crate::app::parser::held_bytes(&self.line) + self.packets.iter().map(kex).sum::<usize>()
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         ssh_bytes(self, dir, bytes, cx);
         log_when_keyed(self, cx);

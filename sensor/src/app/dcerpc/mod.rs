@@ -118,6 +118,16 @@ pub struct DcerpcState {
 }
 
 impl DcerpcState {
+    /// Heap bytes held: PDUs being framed, calls in progress with their stubs, the
+    /// bound interfaces.
+    pub fn heap_bytes(&self) -> usize {
+        let calls: usize =
+            self.calls.values().map(|c| 256 + crate::app::parser::held_bytes(&c.stub)).sum();
+        self.framer.iter().map(pdu::Framer::held).sum::<usize>()
+            + calls
+            + 64 * self.interfaces.len()
+    }
+
     /// Bytes of direction `dir`; `out` receives what completed.
     pub fn feed(&mut self, dir: usize, bytes: &[u8], out: &mut DceOutput) {
         let mut pdus = Vec::new();
@@ -315,6 +325,10 @@ impl DcerpcConn {
 }
 
 impl AppParser for DcerpcConn {
+    fn mem_usage(&self) -> usize {
+        self.state.heap_bytes()
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         let mut out = DceOutput::default();
         self.state.feed(dir, bytes, &mut out);

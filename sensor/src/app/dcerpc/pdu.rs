@@ -224,6 +224,11 @@ impl Framer {
         self.lost = true;
     }
 
+    /// Bytes held for a PDU not complete yet.
+    pub fn held(&self) -> usize {
+        self.held.capacity()
+    }
+
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<u8>>) {
         self.held.extend_from_slice(bytes);
         let mut at = 0;

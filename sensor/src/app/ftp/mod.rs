@@ -147,6 +147,12 @@ pub struct FtpConn {
 const TRANSFERS: &[&[u8]] = &[b"RETR", b"STOR", b"APPE", b"STOU", b"LIST", b"NLST", b"MLSD"];
 
 impl AppParser for FtpConn {
+    /// Lines being read and the commands waiting for their reply (a few hundred bytes
+    /// each).
+    fn mem_usage(&self) -> usize {
+        self.lines.iter().map(|l| l.buf.capacity()).sum::<usize>() + 384 * self.txs.len()
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         let mut lines = Vec::new();
         self.lines[dir].feed(bytes, &mut lines);

@@ -136,6 +136,18 @@ pub struct SmbConn {
 }
 
 impl AppParser for SmbConn {
+    /// Records being framed, open transactions and trees (a few hundred bytes each),
+    /// and the files' kept data.
+    fn mem_usage(&self) -> usize {
+        let framed: usize = self.framer.iter().map(|f| f.held.capacity()).sum();
+        let files: usize = self
+            .files
+            .values()
+            .map(|f| 256 + f.data.held() + f.dce.as_ref().map_or(0, |d| d.heap_bytes()))
+            .sum();
+        framed + files + 512 * self.txs.len() + 128 * self.trees.len()
+    }
+
     fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         let mut framer = std::mem::take(&mut self.framer[dir]);
         framer.feed(bytes, |rec| self.on_record(rec, cx));

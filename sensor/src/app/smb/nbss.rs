@@ -9,7 +9,7 @@ const SESSION_MESSAGE: u8 = 0x00;
 
 #[derive(Debug, Default)]
 pub struct Framer {
-    held: Vec<u8>,
+    pub(crate) held: Vec<u8>,
     /// Bytes of an oversized record still to skip.
     skip: usize,
     /// After a gap or garbage: the next SMB header is searched for.
