@@ -73,7 +73,8 @@ fn finding_3_and_4_large_bodies_do_not_stall_the_correlator() {
     let dir = Scratch::new("listeners-load");
     let p = pki();
     write_pki(&dir, &p);
-    config(&dir, "max_inflight_bytes = 67108864\n");
+    // The in-flight byte limit is what this test reaches (not the per-address one).
+    config(&dir, "max_inflight_bytes = 67108864\nmax_requests_per_address = 16\n");
     let svc = start(&dir);
     let https = port(&svc.https).to_string();
     let stop = Arc::new(AtomicBool::new(false));
