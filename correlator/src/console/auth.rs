@@ -150,6 +150,18 @@ impl Throttle {
     }
 }
 
+/// One attempt of `kind` (`login`, `password`) at `name`'s password from `ip`, counted
+/// by the throttle before the password is checked: its keys, for
+/// [`Throttle::succeed`], or the refusal.
+fn attempt(c: &Console, kind: &str, name: &str, ip: &str) -> ApiResult<[String; 2]> {
+    let keys = [format!("{kind}:{name}|{ip}"), format!("ip:{ip}")];
+    let max = c.cfg.login_max_failures.max(1);
+    let limits = [(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))];
+    let lockout_us = c.cfg.login_lockout_secs as i64 * 1_000_000;
+    c.throttle.attempt(&limits, lockout_us, now_us()).map_err(throttled)?;
+    Ok(keys)
+}
+
 /// Refused: too many attempts.
 fn throttled(secs: u64) -> ApiError {
     ApiError {
@@ -325,11 +337,7 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let name: String = body.name.trim().chars().take(64).collect();
     let ip = peer.0.ip().to_string();
-    let keys = [format!("login:{name}|{ip}"), format!("ip:{ip}")];
-    let max = c.cfg.login_max_failures.max(1);
-    let limits = [(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))];
-    let lockout_us = c.cfg.login_lockout_secs as i64 * 1_000_000;
-    c.throttle.attempt(&limits, lockout_us, now_us()).map_err(throttled)?;
+    let keys = attempt(&c, "login", &name, &ip)?;
     let user = {
         let _turn = verification_turn(&c).await?;
         let (name, password) = (name.clone(), body.password);
@@ -416,11 +424,7 @@ pub async fn change_own_password(
     let name = caller.user.name.clone();
     // Throttled as sign-in is: the current password is checked here too.
     let ip = peer.0.ip().to_string();
-    let keys = [format!("password:{name}|{ip}"), format!("ip:{ip}")];
-    let max = c.cfg.login_max_failures.max(1);
-    let limits = [(keys[0].clone(), max), (keys[1].clone(), max.saturating_mul(4))];
-    let lockout_us = c.cfg.login_lockout_secs as i64 * 1_000_000;
-    c.throttle.attempt(&limits, lockout_us, now_us()).map_err(throttled)?;
+    let keys = attempt(&c, "password", &name, &ip)?;
     let ok = {
         let _turn = verification_turn(&c).await?;
         let (name, current) = (name.clone(), body.current);

@@ -166,14 +166,9 @@ async fn post_logs(
 ) -> (StatusCode, Json<serde_json::Value>) {
     ListenerStats::bump(&shared.listeners.https_requests);
     let who = client.clone();
-    // Reading is linear in the body, but a large body still takes a while: off the
-    // threads that serve every connection.
-    let parsed = tokio::task::spawn_blocking(move || read_logs(&body, &who)).await;
-    let Ok((events, mut errors)) = parsed else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": "reading the body failed"})),
-        );
+    let (events, mut errors) = match off_workers(move || read_logs(&body, &who)).await {
+        Ok(x) => x,
+        Err(e) => return e,
     };
     let (accepted, rejected) = (events.len(), errors.len());
     shared.listeners.https_events.fetch_add(accepted as u64, std::sync::atomic::Ordering::Relaxed);
@@ -202,6 +197,16 @@ async fn post_logs(
         ),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
     }
+}
+
+/// Runs `read` (parsing a body: linear, but a large body still takes a while) on the
+/// blocking pool, off the threads that serve every connection.
+async fn off_workers<T: Send + 'static>(
+    read: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, (StatusCode, Json<serde_json::Value>)> {
+    tokio::task::spawn_blocking(read).await.map_err(|_| {
+        (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "reading the body failed"})))
+    })
 }
 
 /// The host log events of a `/logs` body, and what could not be read, by lines.
@@ -245,13 +250,11 @@ async fn post_findings(
         return (StatusCode::FORBIDDEN, Json(json!({"error": "no client certificate name"})));
     };
     let (sh, who, name) = (shared.clone(), client.clone(), sensor.clone());
-    let parsed = tokio::task::spawn_blocking(move || read_findings(&body, &name, &who, &sh)).await;
-    let Ok((findings, mut errors)) = parsed else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": "reading the body failed"})),
-        );
-    };
+    let (findings, mut errors) =
+        match off_workers(move || read_findings(&body, &name, &who, &sh)).await {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
     let rejected = errors.len();
     shared.listeners.findings_bad.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
     for e in errors.iter().take(3) {
@@ -338,12 +341,9 @@ async fn post_eve(
     ListenerStats::bump(&shared.listeners.https_requests);
     let sender = client.name.clone().unwrap_or_else(|| client.addr.ip().to_string());
     let who = sender.clone();
-    let parsed = tokio::task::spawn_blocking(move || read_eve(&body, &who)).await;
-    let Ok((findings, other, mut errors)) = parsed else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": "reading the body failed"})),
-        );
+    let (findings, other, mut errors) = match off_workers(move || read_eve(&body, &who)).await {
+        Ok(x) => x,
+        Err(e) => return e,
     };
     let rejected = errors.len();
     shared.listeners.eve_bad_lines.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
