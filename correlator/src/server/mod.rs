@@ -60,6 +60,9 @@ pub struct ListenerStats {
     pub tcp_refused_per_address: AtomicU64,
     /// Syslog TCP connections closed after `ingest.idle_timeout_secs` of silence.
     pub tcp_idle_closed: AtomicU64,
+    /// Syslog TCP connections closed to make room: the listener was full and they were
+    /// the ones silent the longest.
+    pub tcp_evicted_idle: AtomicU64,
     /// Syslog messages that were not UTF-8, read as Latin-1.
     pub not_utf8_messages: AtomicU64,
     /// HTTPS requests the client certificate's role may not make (`403`).
@@ -95,6 +98,7 @@ impl ListenerStats {
             "tcp_refused_too_many": g(&self.tcp_refused_too_many),
             "tcp_refused_per_address": g(&self.tcp_refused_per_address),
             "tcp_idle_closed": g(&self.tcp_idle_closed),
+            "tcp_evicted_idle": g(&self.tcp_evicted_idle),
             "not_utf8_messages": g(&self.not_utf8_messages),
             "forbidden": g(&self.forbidden),
             "tcp_messages": g(&self.tcp_messages),
