@@ -34,6 +34,9 @@ pub mod tls;
 pub mod websocket;
 pub mod x509;
 
+#[cfg(test)]
+mod mem_tests;
+
 /// Why a parser stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParseError {

@@ -150,6 +150,9 @@ pub struct AppCounters {
     pub smtp_errors: u64,
     /// Stream chunks for content scanning cut short by the reassembly memcap.
     pub scan_chunks_memcap: u64,
+    /// Stream chunks not inspected: the reassembly memcap could not hold them until
+    /// their direction's next packet.
+    pub raw_chunks_memcap: u64,
     /// Counters of the other protocols by name (`smb_tx`, `smb_errors_bad_header`, ...).
     #[serde(flatten)]
     pub by_name: BTreeMap<&'static str, u64>,
@@ -183,6 +186,15 @@ impl AppCx<'_> {
     /// An EVE record sent by the protocol's client (`to_server`) or server.
     pub fn record(&mut self, to_server: bool, rec: Record) {
         self.out.records.push((to_server, rec));
+    }
+}
+
+/// Gives back the spare room of a buffer that once held a large message, so a flow
+/// does not keep its largest message's worth of memory for the rest of its life.
+pub(crate) fn trim_spare(buf: &mut Vec<u8>) {
+    const KEEP: usize = 4096;
+    if buf.capacity() > KEEP && buf.capacity() > 2 * buf.len() {
+        buf.shrink_to(buf.len().max(KEEP));
     }
 }
 

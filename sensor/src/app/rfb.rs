@@ -9,7 +9,7 @@ use gatewatch_rules::signature::{AppProto, Buffer};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
+use super::parser::{held_bytes, meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::Record;
 
 pub const REGISTRATION: Registration = Registration {
@@ -261,6 +261,9 @@ impl AppParser for RfbConn {
             self.step = Step::Done;
             self.finish(dir, cx);
         }
+        if self.step == Step::Done {
+            self.held = Default::default();
+        }
     }
 
     fn gap(&mut self, dir: usize, cx: &mut AppCx<'_>) {
@@ -270,6 +273,11 @@ impl AppParser for RfbConn {
 
     fn end(&mut self, cx: &mut AppCx<'_>) {
         self.finish(1, cx);
+    }
+
+    fn mem_usage(&self) -> usize {
+        let opt = |v: &Option<Vec<u8>>| v.as_ref().map_or(0, Vec::capacity);
+        held_bytes(&self.held) + opt(&self.challenge) + opt(&self.response) + opt(&self.name)
     }
 }
 

@@ -258,6 +258,7 @@ impl TcpSession {
         // Stream inspection of a direction, and its parser's events, happen with its
         // own packets.
         self.charge(cx.app_mem, cx.counters, out);
+        Self::give_pending(&self.raw_pending[d], cx.mem);
         out.chunks.append(&mut self.raw_pending[d]);
         out.events.append(&mut self.events_pending[d]);
         out.went_encrypted = !out.encrypted && self.encrypted();
@@ -267,19 +268,25 @@ impl TcpSession {
     /// no longer inspected): transactions waiting for a packet of their direction,
     /// stream bytes and parser events, moved to `out` for pseudo packets, as at the
     /// flow's end.
-    pub fn take_held(&mut self, out: &mut AppOutput) {
-        self.move_held(out);
+    pub fn take_held(&mut self, mem: &mut Memcap, out: &mut AppOutput) {
+        self.move_held(mem, out);
         self.refresh_session_meta(&mut out.inspections);
     }
 
     /// Moves what is held for inspection to `out`, as [`TcpSession::take_held`], the
     /// transactions as they were recorded.
-    fn move_held(&mut self, out: &mut AppOutput) {
+    fn move_held(&mut self, mem: &mut Memcap, out: &mut AppOutput) {
         out.inspections.append(&mut self.deferred);
         for d in 0..2 {
+            Self::give_pending(&self.raw_pending[d], mem);
             out.end_chunks.extend(self.raw_pending[d].drain(..).map(|c| (d, c)));
             out.end_events.extend(self.events_pending[d].drain(..).map(|e| (d, e)));
         }
+    }
+
+    /// Stream chunks leave the session: their bytes are given back to the memcap.
+    fn give_pending(chunks: &[RawChunk], mem: &mut Memcap) {
+        mem.give(chunks.iter().map(|c| c.data.len()).sum());
     }
 
     /// Inline mode, a FIN or RST of direction `d`: bytes held after a hole are given up
@@ -337,8 +344,14 @@ impl TcpSession {
             return;
         }
         if !out.encrypted {
+            // Held until the direction's next packet: charged to the reassembly memcap
+            // meanwhile (given back by `give_pending`).
             let chunk = self.raw[d].chunk(bytes, at);
-            self.raw_pending[d].push(chunk);
+            if cx.mem.take(chunk.data.len()) {
+                self.raw_pending[d].push(chunk);
+            } else {
+                cx.counters.raw_chunks_memcap += 1;
+            }
         }
         self.collect_scan(d, bytes, cx, out);
         let before = out.events.len();
@@ -445,7 +458,7 @@ impl TcpSession {
     /// The flow ends: pending messages are reported, memory is released.
     pub fn end(&mut self, cx: &mut SegmentCx<'_>, out: &mut AppOutput) {
         // Refreshed below, once the flushed bytes are parsed.
-        self.move_held(out);
+        self.move_held(cx.mem, out);
         self.flush_held(cx, out);
         let (mem, counters) = (&mut *cx.mem, &mut *cx.counters);
         cx.app_mem.give(std::mem::take(&mut self.app_charged));

@@ -204,11 +204,13 @@ fn ssh_bytes(sh: &mut SshConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
     let Some(nl) = memchr::memchr(b'\n', &sh.line[d]) else {
         if sh.line[d].len() >= 255 {
             sh.done[d] = true;
+            sh.line[d] = Vec::new();
         }
         return;
     };
     sh.done[d] = true;
-    let line = sh.line[d][..nl].strip_suffix(b"\r").unwrap_or(&sh.line[d][..nl]).to_vec();
+    let whole = std::mem::take(&mut sh.line[d]);
+    let line = whole[..nl].strip_suffix(b"\r").unwrap_or(&whole[..nl]);
     let Some(rest) = line.strip_prefix(b"SSH-") else { return };
     // The binary packets start after the banner's line end.
     let after = bytes.get(nl + 1 - held..).unwrap_or_default();

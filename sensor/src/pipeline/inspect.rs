@@ -280,7 +280,7 @@ impl Sensor {
         let Some(mut f) = self.flows.lend(slot) else { return Ok(()) };
         let mut out = AppOutput::default();
         let held = f.session.as_mut().map(|s| {
-            s.take_held(&mut out);
+            s.take_held(&mut self.stream_mem, &mut out);
             (s.reversed, (s.stream_size(0), s.stream_size(1)))
         });
         let res = match held {

@@ -258,5 +258,6 @@ impl Framer {
             }
         }
         self.held.drain(..at);
+        crate::app::parser::trim_spare(&mut self.held);
     }
 }

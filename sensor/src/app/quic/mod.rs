@@ -392,6 +392,12 @@ impl AppParser for QuicConn {
             rest = &rest[h.end..];
         }
     }
+
+    fn mem_usage(&self) -> usize {
+        let parts = |c: &CryptoStream| c.parts.iter().map(|(_, d)| d.capacity()).sum::<usize>();
+        let dcid = self.first_dcid.as_ref().map_or(0, |(_, d)| d.capacity());
+        dcid + self.crypto.iter().map(parts).sum::<usize>()
+    }
 }
 
 #[cfg(test)]

@@ -20,8 +20,19 @@ fn run_with(
     inline: bool,
     segs: &[(bool, u8, u32, u32, &[u8])],
 ) -> (TcpSession, Vec<AppOutput>, AppCounters) {
-    let mut s = TcpSession::default();
     let mut mem = Memcap::new(1 << 20);
+    let mut s = TcpSession::default();
+    let (outs, c) = run_in(&mut s, inline, segs, &mut mem);
+    (s, outs, c)
+}
+
+/// Segments through session `s`, charging reassembly to `mem`.
+fn run_in(
+    s: &mut TcpSession,
+    inline: bool,
+    segs: &[(bool, u8, u32, u32, &[u8])],
+    mem: &mut Memcap,
+) -> (Vec<AppOutput>, AppCounters) {
     let mut app_mem = Memcap::new(1 << 20);
     let mut c = AppCounters::default();
     let limits = SessionLimits { inline, ..SessionLimits::default() };
@@ -32,7 +43,7 @@ fn run_with(
             let mut cx = SegmentCx {
                 ports: [40000, 1],
                 limits: &limits,
-                mem: &mut mem,
+                mem: &mut *mem,
                 app_mem: &mut app_mem,
                 counters: &mut c,
             };
@@ -40,7 +51,7 @@ fn run_with(
             out
         })
         .collect();
-    (s, outs, c)
+    (outs, c)
 }
 
 /// The flow's end, with budgets of its own.
@@ -380,7 +391,7 @@ fn turning_encrypted_hands_over_what_is_held() {
     assert!(outs[7].went_encrypted && !outs[7].encrypted);
     assert!(s.encrypted());
     let mut held = AppOutput::default();
-    s.take_held(&mut held);
+    s.take_held(&mut Memcap::new(1 << 20), &mut held);
     let client: Vec<u8> = held
         .end_chunks
         .iter()
@@ -390,7 +401,7 @@ fn turning_encrypted_hands_over_what_is_held() {
     assert!(client.ends_with(&nk), "{held:?}");
     // Nothing is handed over twice.
     let mut again = AppOutput::default();
-    s.take_held(&mut again);
+    s.take_held(&mut Memcap::new(1 << 20), &mut again);
     assert!(again.end_chunks.is_empty() && again.inspections.is_empty());
 }
 
@@ -507,4 +518,44 @@ fn finding_1_parser_state_is_charged_to_the_app_layer_memcap() {
     let mut out = AppOutput::default();
     end(&mut s, &mut c, &mut out);
     assert_eq!(http_records(&out), 0, "nothing logged twice");
+}
+
+/// Stream bytes acknowledged by the server wait for the client's next packet to be
+/// inspected with it: charged to the reassembly memcap meanwhile, given back when
+/// handed out; a memcap that cannot hold them drops them from stream inspection,
+/// counted, and the parser still gets them.
+#[test]
+fn stream_chunks_held_for_a_packet_are_charged_to_the_reassembly_memcap() {
+    let hs: [(bool, u8, u32, u32, &[u8]); 3] = [
+        (true, 0x02, 99, 0, b""),
+        (false, 0x12, 499, 100, b""),
+        (true, 0x10, 100, 500, b""),
+    ];
+    let get = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+    let n = get.len() as u32;
+    let mut mem = Memcap::new(1 << 20);
+    let mut s = TcpSession::default();
+    run_in(&mut s, false, &hs, &mut mem);
+    run_in(&mut s, false, &[(true, 0x18, 100, 500, get)], &mut mem);
+    assert_eq!(mem.used(), get.len(), "held for reassembly");
+    // The server acknowledges: the bytes move to the chunk waiting for the client.
+    let (outs, _) = run_in(&mut s, false, &[(false, 0x10, 500, 100 + n, b"")], &mut mem);
+    assert!(outs[0].chunks.is_empty());
+    assert_eq!(mem.used(), get.len(), "held for the client's next packet");
+    let (outs, _) = run_in(&mut s, false, &[(true, 0x10, 100 + n, 500, b"")], &mut mem);
+    assert_eq!(outs[0].chunks.len(), 1);
+    assert_eq!(mem.used(), 0);
+
+    // A memcap that cannot hold the chunk (what other sessions hold has filled it;
+    // a budget of zero here): not held, the parser still sees the request.
+    let mut s = TcpSession::default();
+    let mut mem = Memcap::new(1 << 20);
+    run_in(&mut s, false, &hs, &mut mem);
+    run_in(&mut s, false, &[(true, 0x18, 100, 500, get)], &mut mem);
+    let mut other = Memcap::new(0);
+    let (outs, c) = run_in(&mut s, false, &[(false, 0x10, 500, 100 + n, b"")], &mut other);
+    assert_eq!(c.raw_chunks_memcap, 1);
+    assert!(outs[0].inspections.iter().any(|i| i.to_server));
+    let (outs, _) = run_in(&mut s, false, &[(true, 0x10, 100 + n, 500, b"")], &mut other);
+    assert!(outs[0].chunks.is_empty());
 }

@@ -44,6 +44,7 @@ impl Framer {
             self.held = held;
             self.held.drain(..used);
         }
+        crate::app::parser::trim_spare(&mut self.held);
     }
 
     /// Cuts the messages at the start of `buf`; returns the bytes used.
