@@ -304,3 +304,69 @@ fn finding_7_a_certificate_may_do_what_its_role_says() {
     .expect("json");
     assert_eq!(st["listeners"]["forbidden"], 5, "{st}");
 }
+
+/// A request body that arrives one byte every 50 ms, and never ends in time.
+struct Trickle(usize);
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0 == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        self.0 -= 1;
+        buf[0] = b' ';
+        Ok(1)
+    }
+}
+
+/// Hardening finding 12: the correlator stops when asked while a body trickles in and
+/// large bodies are being read and parsed: it does not wait for them (it took 30 s).
+/// The time is printed; what is asserted is that it stops, cleanly, with its counters.
+#[test]
+fn finding_12_the_correlator_stops_during_slow_requests() {
+    let dir = Scratch::new("listeners-stop");
+    let p = pki();
+    write_pki(&dir, &p);
+    config(&dir, "");
+    let mut svc = start(&dir);
+    let https = port(&svc.https).to_string();
+    let c = client(&p, Some(&p.client));
+    let mut posts = Vec::new();
+    {
+        let (c, https) = (client(&p, Some(&p.client)), https.clone());
+        posts.push(std::thread::spawn(move || {
+            let body = reqwest::blocking::Body::sized(Trickle(100_000), 100_000);
+            let _ = c.post(format!("https://localhost:{https}/api/v1/logs")).body(body).send();
+        }));
+    }
+    for i in 0..2 {
+        let (c, https) = (client(&p, Some(&p.client)), https.clone());
+        let (path, body) = match i {
+            0 => ("logs", multi_line_logs(400, 40).into_bytes()),
+            _ => ("findings", findings_body(9, 30 << 20)),
+        };
+        posts.push(std::thread::spawn(move || {
+            let _ = c.post(format!("https://localhost:{https}/api/v1/{path}")).body(body).send();
+        }));
+    }
+    // The two large bodies are read (their parsing starts); the trickle goes on.
+    let n = |s: &serde_json::Value, k: &str| s["listeners"][k].as_u64().unwrap_or(0);
+    wait_stats(&c, &svc.https, |s| n(s, "https_requests") >= 2);
+    let asked = Instant::now();
+    // SAFETY: signalling our own child, whose pid we hold.
+    let rc = unsafe { libc::kill(svc.child.id() as i32, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let status = loop {
+        if let Some(st) = svc.child.try_wait().expect("wait") {
+            break st;
+        }
+        assert!(asked.elapsed() < Duration::from_secs(120), "the correlator did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!("finding 12: stopped {:.2} s after SIGTERM", asked.elapsed().as_secs_f64());
+    assert!(status.success(), "{status:?}");
+    for t in posts {
+        let _ = t.join();
+    }
+}
