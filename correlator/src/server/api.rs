@@ -10,7 +10,8 @@
 //! - `POST /api/v1/findings`: what a Gatewatch sensor ships: one JSON object per line,
 //!   `{"id": "...", "record": <EVE record>}`. Alerts are stored (and go through the
 //!   incident engine); every record's id is remembered, prefixed with the sender's
-//!   certificate name, so a batch sent twice is stored once. Answers after the commit:
+//!   certificate name, so a batch sent twice is stored once. The body is parsed and
+//!   committed 8,192 lines at a time ([`super::shipped`]). Answers after the commit:
 //!   `200 {"stored": N, "duplicates": M, "rejected": K, "errors": [...]}`; `400` when no
 //!   line is a finding; `403` without a client certificate name.
 //! - `GET /api/v1/sensors`: every sensor known from its heartbeats (the `stats` records
@@ -112,14 +113,14 @@ async fn authorize(
 }
 
 /// Errors of a body listed in the reply at most.
-const MAX_ERRORS_IN_REPLY: usize = 20;
+pub(super) const MAX_ERRORS_IN_REPLY: usize = 20;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.cfg.max_body_bytes;
     Router::new()
         .route("/api/v1/logs", post(post_logs))
-        .route("/api/v1/findings", post(post_findings))
-        .route("/api/v1/eve", post(post_eve))
+        .route("/api/v1/findings", post(super::shipped::post_findings))
+        .route("/api/v1/eve", post(super::shipped::post_eve))
         .route("/api/v1/incidents", get(list_incidents))
         .route("/api/v1/incidents/{id}", get(get_incident))
         .route(
@@ -201,7 +202,7 @@ async fn post_logs(
 
 /// Runs `read` (parsing a body: linear, but a large body still takes a while) on the
 /// blocking pool, off the threads that serve every connection.
-async fn off_workers<T: Send + 'static>(
+pub(super) async fn off_workers<T: Send + 'static>(
     read: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, (StatusCode, Json<serde_json::Value>)> {
     tokio::task::spawn_blocking(read).await.map_err(|_| {
@@ -232,186 +233,6 @@ fn read_logs(body: &[u8], client: &Client) -> (Vec<HostLogEvent>, Vec<String>) {
         errors.push(format!("cannot read the body: {e}"));
     }
     (events, errors)
-}
-
-#[derive(serde::Deserialize)]
-struct WireFinding {
-    id: String,
-    record: serde_json::Value,
-}
-
-async fn post_findings(
-    State(shared): State<Arc<Shared>>,
-    Extension(client): Extension<Client>,
-    body: axum::body::Bytes,
-) -> (StatusCode, Json<serde_json::Value>) {
-    ListenerStats::bump(&shared.listeners.https_requests);
-    let Some(sensor) = client.name.clone() else {
-        return (StatusCode::FORBIDDEN, Json(json!({"error": "no client certificate name"})));
-    };
-    let (sh, who, name) = (shared.clone(), client.clone(), sensor.clone());
-    let (findings, mut errors) =
-        match off_workers(move || read_findings(&body, &name, &who, &sh)).await {
-            Ok(x) => x,
-            Err(e) => return e,
-        };
-    let rejected = errors.len();
-    shared.listeners.findings_bad.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
-    for e in errors.iter().take(3) {
-        shared.log_error(|| format!("POST /api/v1/findings from {sensor}: {e}"));
-    }
-    errors.truncate(MAX_ERRORS_IN_REPLY);
-    if findings.is_empty() {
-        let status = if rejected == 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-        return (
-            status,
-            Json(json!({"stored": 0, "duplicates": 0, "rejected": rejected, "errors": errors})),
-        );
-    }
-    match super::submit_findings(&shared, findings).await {
-        Ok(o) => {
-            shared.listeners.findings.fetch_add(o.stored, std::sync::atomic::Ordering::Relaxed);
-            (
-                StatusCode::OK,
-                Json(
-                    json!({"stored": o.stored, "duplicates": o.duplicates, "rejected": rejected, "errors": errors}),
-                ),
-            )
-        }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
-    }
-}
-
-/// The findings of a `/findings` body (a sensor's heartbeats noted on the way), and
-/// the lines that are not findings.
-fn read_findings(
-    body: &[u8],
-    sensor: &str,
-    client: &Client,
-    shared: &Shared,
-) -> (Vec<super::Finding>, Vec<String>) {
-    let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let parsed = serde_json::from_slice::<WireFinding>(line).map_err(|e| e.to_string());
-        let finding = parsed.and_then(|w| {
-            if w.id.is_empty() || w.id.len() > 256 {
-                return Err("the id is empty or longer than 256 bytes".to_string());
-            }
-            if w.record["event_type"] == "stats" {
-                let back = shared.sensors.lock().is_ok_and(|mut s| {
-                    s.heartbeat(sensor, &client.addr.to_string(), &w.record, super::now_us())
-                });
-                if back {
-                    eprintln!("gatewatch correlator: sensor {sensor} is back (heartbeat)");
-                }
-            }
-            let id = format!("{sensor}/{}", w.id);
-            if w.record["event_type"] == "alert" {
-                let mut a: gatewatch_rules::event::AlertEvent =
-                    serde_json::from_value(w.record).map_err(|e| format!("alert: {e}"))?;
-                a.host.get_or_insert_with(|| sensor.to_string());
-                Ok(super::Finding { id, alert: Some(a), record: None })
-            } else {
-                let mut record = w.record;
-                if let Some(o) = record.as_object_mut() {
-                    o.entry("host").or_insert_with(|| sensor.to_string().into());
-                }
-                Ok(super::Finding { id, alert: None, record: Some(record) })
-            }
-        });
-        match finding {
-            Ok(f) => findings.push(f),
-            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
-        }
-    }
-    (findings, errors)
-}
-
-/// `POST /api/v1/eve`: Suricata EVE JSON lines (any event types; alerts are stored).
-/// A line sent again is stored once: its id is the hash of its bytes and the sender.
-async fn post_eve(
-    State(shared): State<Arc<Shared>>,
-    Extension(client): Extension<Client>,
-    body: axum::body::Bytes,
-) -> (StatusCode, Json<serde_json::Value>) {
-    ListenerStats::bump(&shared.listeners.https_requests);
-    let sender = client.name.clone().unwrap_or_else(|| client.addr.ip().to_string());
-    let who = sender.clone();
-    let (findings, other, mut errors) = match off_workers(move || read_eve(&body, &who)).await {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
-    let rejected = errors.len();
-    shared.listeners.eve_bad_lines.fetch_add(rejected as u64, std::sync::atomic::Ordering::Relaxed);
-    shared.listeners.eve_other_events.fetch_add(other, std::sync::atomic::Ordering::Relaxed);
-    for e in errors.iter().take(3) {
-        shared.log_error(|| format!("POST /api/v1/eve from {sender}: {e}"));
-    }
-    errors.truncate(MAX_ERRORS_IN_REPLY);
-    let alerts = findings.iter().filter(|f| f.alert.is_some()).count();
-    if findings.is_empty() {
-        let status = if rejected == 0 { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-        return (
-            status,
-            Json(
-                json!({"alerts": 0, "stored": 0, "duplicates": 0, "other_events": other, "rejected": rejected, "errors": errors}),
-            ),
-        );
-    }
-    match super::submit_findings(&shared, findings).await {
-        Ok(o) => {
-            shared.listeners.eve_alerts.fetch_add(o.stored, std::sync::atomic::Ordering::Relaxed);
-            (
-                StatusCode::OK,
-                Json(json!({"alerts": alerts, "stored": o.stored, "duplicates": o.duplicates,
-                            "other_events": other, "rejected": rejected, "errors": errors})),
-            )
-        }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
-    }
-}
-
-/// The records of an `/eve` body, how many are not alerts, and the lines that are not
-/// EVE.
-fn read_eve(body: &[u8], sender: &str) -> (Vec<super::Finding>, u64, Vec<String>) {
-    let mut findings = Vec::new();
-    let (mut other, mut errors) = (0u64, Vec::new());
-    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match super::eve::parse_line(line) {
-            Ok(super::eve::EveRecord::Alert(mut a)) => {
-                a.host.get_or_insert_with(|| sender.to_string());
-                let id = format!("eve:{sender}/{:032x}", line_hash(line));
-                findings.push(super::Finding { id, alert: Some(*a), record: None });
-            }
-            Ok(super::eve::EveRecord::Other(mut r)) => {
-                other += 1;
-                if let Some(o) = r.as_object_mut() {
-                    o.entry("host").or_insert_with(|| sender.to_string().into());
-                }
-                let id = format!("eve:{sender}/{:032x}", line_hash(line));
-                findings.push(super::Finding { id, alert: None, record: Some(r) });
-            }
-            Err(e) => errors.push(format!("line {}: {e}", n + 1)),
-        }
-    }
-    (findings, other, errors)
-}
-
-/// 128-bit FNV-1a of a line (ids of EVE lines sent over the API).
-fn line_hash(line: &[u8]) -> u128 {
-    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in line {
-        h ^= *b as u128;
-        h = h.wrapping_mul(0x0000000001000000000000000000013b);
-    }
-    h
 }
 
 /// Query of `GET /api/v1/incidents`.

@@ -17,6 +17,7 @@ pub mod api;
 pub mod eve;
 pub mod limits;
 pub mod sensors;
+mod shipped;
 pub mod syslog;
 pub mod tls;
 

@@ -526,11 +526,8 @@ fn finding_1_parser_state_is_charged_to_the_app_layer_memcap() {
 /// counted, and the parser still gets them.
 #[test]
 fn stream_chunks_held_for_a_packet_are_charged_to_the_reassembly_memcap() {
-    let hs: [(bool, u8, u32, u32, &[u8]); 3] = [
-        (true, 0x02, 99, 0, b""),
-        (false, 0x12, 499, 100, b""),
-        (true, 0x10, 100, 500, b""),
-    ];
+    let hs: [(bool, u8, u32, u32, &[u8]); 3] =
+        [(true, 0x02, 99, 0, b""), (false, 0x12, 499, 100, b""), (true, 0x10, 100, 500, b"")];
     let get = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
     let n = get.len() as u32;
     let mut mem = Memcap::new(1 << 20);
