@@ -2,6 +2,7 @@
 //! incidents. Gatewatch's own fields are under `gatewatch.*`; a record's original EVE
 //! is kept, not indexed, under `gatewatch.eve`.
 
+use crate::store::feed::FeedAlert;
 use serde_json::{json, Map, Value};
 
 use crate::incident::attack::tactic_name;
@@ -39,36 +40,9 @@ fn transport(proto: &str) -> Value {
     }
 }
 
-/// An alert row (with its stored EVE) as an ECS document.
-pub struct AlertDoc<'a> {
-    pub ts_us: i64,
-    pub last_us: i64,
-    pub count: u64,
-    pub gid: u32,
-    pub sid: u32,
-    pub rev: u32,
-    pub signature: &'a str,
-    pub category: &'a str,
-    pub severity: u8,
-    pub src_ip: &'a str,
-    pub src_port: Option<u16>,
-    pub dest_ip: &'a str,
-    pub dest_port: Option<u16>,
-    pub proto: &'a str,
-    pub sensor: Option<&'a str>,
-    pub flow_id: Option<i64>,
-    pub tactics: Vec<String>,
-    pub techniques: Vec<String>,
-    pub rsit: &'a str,
-    pub succeeded: bool,
-    pub incident_id: Option<i64>,
-    pub suppressed_by: Option<i64>,
-    /// The alert's EVE record (for `app_proto`, the HTTP/TLS/DNS details).
-    pub raw: &'a str,
-}
-
-pub fn alert(a: &AlertDoc<'_>, doc_id: &str) -> Value {
-    let raw: Value = serde_json::from_str(a.raw).unwrap_or(Value::Null);
+/// An alert of the store's feed (with its stored EVE) as an ECS document.
+pub fn alert(a: &FeedAlert, doc_id: &str) -> Value {
+    let raw: Value = serde_json::from_str(&a.raw).unwrap_or(Value::Null);
     let mut m = Map::new();
     put(&mut m, "@timestamp", json!(timestamp(a.ts_us)));
     put(&mut m, "event.kind", json!("alert"));
@@ -89,7 +63,7 @@ pub fn alert(a: &AlertDoc<'_>, doc_id: &str) -> Value {
     put(&mut m, "source.port", json!(a.src_port));
     put(&mut m, "destination.ip", json!(a.dest_ip));
     put(&mut m, "destination.port", json!(a.dest_port));
-    put(&mut m, "network.transport", transport(a.proto));
+    put(&mut m, "network.transport", transport(&a.proto));
     put(&mut m, "network.protocol", raw.get("app_proto").cloned().unwrap_or(Value::Null));
     put(&mut m, "observer.name", json!(a.sensor));
     put(&mut m, "observer.type", json!("ids"));

@@ -40,10 +40,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::store::write::parse_list;
+use crate::store::feed;
 use crate::store::Store;
 use bulk::{Answer, Doc, Item, Op, Stream};
 use ledger::{Key, Ledger};
@@ -282,17 +281,8 @@ fn jitter(d: Duration) -> Duration {
 }
 
 fn load_mark(store: &Store, stream: Stream) -> Result<Key, String> {
-    let get = |k: String| -> Result<i64, String> {
-        store
-            .conn()
-            .query_row("SELECT value FROM sink_state WHERE key = ?1", [k], |r| r.get(0))
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(0),
-                e => Err(e),
-            })
-            .map_err(|e| e.to_string())
-    };
-    Ok((get(format!("{}.0", stream.state_key()))?, get(format!("{}.1", stream.state_key()))?))
+    let at = feed::position(store.conn(), stream.state_key()).map_err(|e| e.to_string())?;
+    Ok(at.unwrap_or((0, 0)))
 }
 
 impl Dispatcher {
@@ -302,10 +292,7 @@ impl Dispatcher {
         store: Store,
         stats: Arc<Mutex<SinkStats>>,
     ) -> Result<Dispatcher, String> {
-        let store_id: String = store
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0))
-            .map_err(|e| format!("the store's id: {e}"))?;
+        let store_id = feed::store_id(store.conn()).map_err(|e| format!("the store's id: {e}"))?;
         let mut ledgers = HashMap::new();
         for s in Stream::ALL {
             ledgers.insert(s, Ledger::new(load_mark(&store, s)?));
@@ -479,57 +466,15 @@ impl Dispatcher {
         limit: i64,
     ) -> Result<Vec<Doc>, rusqlite::Error> {
         let conn = self.store.conn();
+        let limit = limit.max(0) as usize;
         let mut out = Vec::new();
         match stream {
             Stream::Alerts => {
-                let mut st = conn.prepare_cached(
-                    "SELECT id, ts_us, last_us, count, gid, sid, rev, signature, category, severity, src_ip,
-                            src_port, dest_ip, dest_port, proto, sensor, flow_id, tactics, techniques, rsit,
-                            succeeded, incident_id, suppressed_by, raw
-                     FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2",
-                )?;
-                let mut rows = st.query(params![after.0, limit])?;
-                while let Some(r) = rows.next()? {
-                    let id: i64 = r.get(0)?;
-                    let doc_id = format!("{}-a{id}", self.store_id);
-                    let (sig, cat, src, dst, proto, raw): (
-                        String,
-                        String,
-                        String,
-                        String,
-                        String,
-                        String,
-                    ) = (r.get(7)?, r.get(8)?, r.get(10)?, r.get(12)?, r.get(14)?, r.get(23)?);
-                    let sensor: Option<String> = r.get(15)?;
-                    let rsit: String = r.get(19)?;
-                    let a = ecs::AlertDoc {
-                        ts_us: r.get(1)?,
-                        last_us: r.get(2)?,
-                        count: r.get::<_, i64>(3)? as u64,
-                        gid: r.get(4)?,
-                        sid: r.get(5)?,
-                        rev: r.get(6)?,
-                        signature: &sig,
-                        category: &cat,
-                        severity: r.get(9)?,
-                        src_ip: &src,
-                        src_port: r.get(11)?,
-                        dest_ip: &dst,
-                        dest_port: r.get(13)?,
-                        proto: &proto,
-                        sensor: sensor.as_deref(),
-                        flow_id: r.get(16)?,
-                        tactics: parse_list(&r.get::<_, String>(17)?),
-                        techniques: parse_list(&r.get::<_, String>(18)?),
-                        rsit: &rsit,
-                        succeeded: r.get(20)?,
-                        incident_id: r.get(21)?,
-                        suppressed_by: r.get(22)?,
-                        raw: &raw,
-                    };
+                for a in feed::alerts_after(conn, after.0, limit)? {
+                    let doc_id = format!("{}-a{}", self.store_id, a.id);
                     out.push(Doc {
                         stream,
-                        key: (id, 0),
+                        key: (a.id, 0),
                         index: self.names.alerts_stream.clone(),
                         source: ecs::alert(&a, &doc_id).to_string(),
                         id: doc_id,
@@ -539,21 +484,14 @@ impl Dispatcher {
                 }
             }
             Stream::Records => {
-                let mut st = conn.prepare_cached(
-                    "SELECT id, ts_us, event_type, body FROM records WHERE id > ?1 ORDER BY id LIMIT ?2",
-                )?;
-                let mut rows = st.query(params![after.0, limit])?;
-                while let Some(r) = rows.next()? {
-                    let id: i64 = r.get(0)?;
-                    let kind: String = r.get(2)?;
-                    let body: serde_json::Value =
-                        serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default();
-                    let doc_id = format!("{}-r{id}", self.store_id);
+                for r in feed::records_after(conn, after.0, limit)? {
+                    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+                    let doc_id = format!("{}-r{}", self.store_id, r.id);
                     out.push(Doc {
                         stream,
-                        key: (id, 0),
-                        index: Names::record_stream(&kind),
-                        source: ecs::record(&kind, r.get(1)?, &body, &doc_id).to_string(),
+                        key: (r.id, 0),
+                        index: Names::record_stream(&r.event_type),
+                        source: ecs::record(&r.event_type, r.ts_us, &body, &doc_id).to_string(),
                         id: doc_id,
                         op: Op::Create,
                         attempts: 0,
@@ -561,17 +499,7 @@ impl Dispatcher {
                 }
             }
             Stream::Incidents => {
-                let ids: Vec<(i64, i64)> = {
-                    let mut st = conn.prepare_cached(
-                        "SELECT updated_seq, id FROM incidents WHERE (updated_seq, id) > (?1, ?2)
-                         ORDER BY updated_seq, id LIMIT ?3",
-                    )?;
-                    let rows = st.query_map(params![after.0, after.1, limit], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?;
-                    rows.collect::<Result<_, _>>()?
-                };
-                for (seq, id) in ids {
+                for (seq, id) in feed::incidents_changed(conn, after, limit)? {
                     let Ok(Some(row)) = self.store.get_incident(id) else { continue };
                     out.push(Doc {
                         stream,
@@ -718,14 +646,8 @@ impl Dispatcher {
         let marks: Vec<(Stream, Key)> =
             self.ledgers.iter().map(|(s, l)| (*s, l.watermark())).collect();
         let tx = self.store.transaction().map_err(|e| e.to_string())?;
-        for (s, (a, b)) in &marks {
-            for (suffix, v) in [("0", a), ("1", b)] {
-                tx.execute(
-                    "INSERT INTO sink_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    params![format!("{}.{suffix}", s.state_key()), v],
-                )
-                .map_err(|e| e.to_string())?;
-            }
+        for (s, at) in &marks {
+            feed::save_position(&tx, s.state_key(), *at).map_err(|e| e.to_string())?;
         }
         tx.commit().map_err(|e| e.to_string())?;
         self.dirty_marks = false;

@@ -238,19 +238,8 @@ impl IncidentEngine {
         let now = crate::store::sqlite::iso_utc(now_us);
         let tx = store.transaction()?;
         let ops = TxOps::new(&tx)?;
-        let head = |id: i64| -> Result<(i64, Option<i64>), StoreError> {
-            tx.query_row("SELECT version, merged_into FROM incidents WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => {
-                    StoreError::NotFound(format!("incident {id}"))
-                }
-                e => e.into(),
-            })
-        };
-        let (from_version, from_merged) = head(from)?;
-        let (_, into_merged) = head(into)?;
+        let (from_version, from_merged) = ops.version_and_merge(from)?;
+        let (_, into_merged) = ops.version_and_merge(into)?;
         if let Some(e) = expected_version.filter(|e| *e != from_version) {
             return Err(StoreError::Conflict { id: from, expected: e, found: from_version });
         }
@@ -268,7 +257,7 @@ impl IncidentEngine {
         ops.recompute(&mut state)?;
         self.finish(&mut state);
         ops.update_incident(&state, &now)?;
-        tx.execute("UPDATE incidents SET version = version + 1 WHERE id = ?1", [into])?;
+        let version = ops.bump_version(into)?;
         for (id, other) in [(from, into), (into, from)] {
             ops.audit(
                 now_us,
@@ -279,8 +268,6 @@ impl IncidentEngine {
                 &serde_json::json!({"from": from, "into": into}),
             )?;
         }
-        let version: i64 =
-            tx.query_row("SELECT version FROM incidents WHERE id = ?1", [into], |r| r.get(0))?;
         tx.commit()?;
         Ok(version)
     }

@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, TimeZone};
-use rusqlite::params;
 use serde::Serialize;
 
 use super::{geoip::GeoIp, Milestone, ReportConfig, ReportError};
@@ -18,6 +17,7 @@ use crate::incident::assets::Inventory;
 use crate::incident::attack::RsitClass;
 use crate::incident::score::severity_of;
 use crate::response::config::parse_duration as parse_duration_secs;
+use crate::store::monthly;
 use crate::store::sqlite::iso_utc;
 use crate::store::Store;
 
@@ -304,25 +304,6 @@ pub struct SeriousLine {
     pub resolution: String,
 }
 
-/// One counted incident.
-struct Row {
-    id: i64,
-    title: String,
-    score: u32,
-    status: String,
-    entity: String,
-    entity_zone: String,
-    agency: Option<String>,
-    agency_name: Option<String>,
-    system: Option<String>,
-    rsit: String,
-    alert_count: u64,
-    first_us: i64,
-    created_us: i64,
-    ack_us: Option<i64>,
-    resolved_us: Option<i64>,
-}
-
 const SLOT_US: i64 = 600_000_000;
 
 /// Median and 90th percentile (nearest rank) of `v` (seconds).
@@ -361,9 +342,8 @@ pub fn build(
             Some(AgencyRef { id: a.id.clone(), name: a.name.clone(), name_en: a.name_en.clone() })
         }
     };
-    let rows = incidents(store, from, to, agency)?;
+    let rows = monthly::incidents_for_period(store.conn(), from, to, agency)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let ids_json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
     let geo = match &cfg.geoip_csv {
         Some(p) => Some(GeoIp::load(p)?),
         None => None,
@@ -407,8 +387,11 @@ pub fn build(
         for s in ["critical", "high", "medium", "low"] {
             mc.by_severity.insert(s.to_string(), 0);
         }
-        let rs =
-            if k == 0 { None } else { Some(incidents(store, m.start_us(), m.end_us(), agency)?) };
+        let rs = if k == 0 {
+            None
+        } else {
+            Some(monthly::incidents_for_period(store.conn(), m.start_us(), m.end_us(), agency)?)
+        };
         for r in rs.as_ref().unwrap_or(&rows) {
             mc.total += 1;
             *mc.by_severity.entry(severity_of(r.score).to_string()).or_default() += 1;
@@ -474,32 +457,22 @@ pub fn build(
         BTreeMap::new();
     let agency_of: HashMap<i64, Option<String>> =
         rows.iter().map(|r| (r.id, r.agency_name.clone())).collect();
-    {
-        let mut st = store.conn().prepare_cached(
-            "SELECT incident_id, gid, sid, signature, src_ip, sensor, count FROM alerts
-             WHERE incident_id IN (SELECT value FROM json_each(?1))",
-        )?;
-        let mut q = st.query([&ids_json])?;
-        while let Some(r) = q.next()? {
-            let inc: i64 = r.get(0)?;
-            let (gid, sid): (u32, u32) = (r.get(1)?, r.get(2)?);
-            let n = r.get::<_, i64>(6)?.max(0) as u64;
-            let e = sigs.entry((gid, sid)).or_insert_with(|| (String::new(), 0, Vec::new()));
-            if e.0.is_empty() {
-                e.0 = r.get(3)?;
-            }
-            e.1 += n;
-            e.2.push(inc);
-            let src: String = r.get(4)?;
-            let s = sources.entry(src).or_insert_with(|| (0, Vec::new()));
-            s.0 += n;
-            s.1.push(inc);
-            if let Some(name) = r.get::<_, Option<String>>(5)? {
-                let e = sensors_seen.entry(name).or_default();
-                e.0 += n;
-                if let Some(Some(a)) = agency_of.get(&inc) {
-                    e.1.insert(a.clone());
-                }
+    for a in monthly::alerts_of_incidents(store.conn(), &ids)? {
+        let (inc, n) = (a.incident_id, a.count);
+        let e = sigs.entry((a.gid, a.sid)).or_insert_with(|| (String::new(), 0, Vec::new()));
+        if e.0.is_empty() {
+            e.0 = a.signature;
+        }
+        e.1 += n;
+        e.2.push(inc);
+        let s = sources.entry(a.src_ip).or_insert_with(|| (0, Vec::new()));
+        s.0 += n;
+        s.1.push(inc);
+        if let Some(name) = a.sensor {
+            let e = sensors_seen.entry(name).or_default();
+            e.0 += n;
+            if let Some(Some(a)) = agency_of.get(&inc) {
+                e.1.insert(a.clone());
             }
         }
     }
@@ -553,21 +526,14 @@ pub fn build(
     });
     top_targets.truncate(cfg.top);
 
-    let response = response(store, from, to, agency.is_some().then_some(&ids_json))?;
+    let response = response(store, from, to, agency.is_some().then_some(&ids[..]))?;
     let sensors = sensor_health(store, from, to.min(now_us.max(from + 1)))?;
     let scope = scope(inv, agency, sensors_seen);
 
     // High and critical incidents.
     let mut serious = Vec::new();
     for r in rows.iter().filter(|r| r.score >= 50) {
-        let note: Option<String> = store
-            .conn()
-            .query_row(
-                "SELECT text FROM incident_notes WHERE incident_id = ?1 ORDER BY at_us DESC, id DESC LIMIT 1",
-                [r.id],
-                |x| x.get(0),
-            )
-            .ok();
+        let note = monthly::latest_note(store.conn(), r.id)?;
         serious.push(SeriousLine {
             id: r.id,
             title: r.title.clone(),
@@ -614,70 +580,20 @@ pub fn build(
     })
 }
 
-fn incidents(
-    store: &Store,
-    from: i64,
-    to: i64,
-    agency: Option<&str>,
-) -> Result<Vec<Row>, ReportError> {
-    let sql = "SELECT id, title, score, status, entity, entity_zone, agency, agency_name, system, rsit, alert_count,
-                      first_seen_us, created_us, acknowledged_us, resolved_us
-               FROM incidents
-               WHERE merged_into IS NULL AND first_seen_us >= ?1 AND first_seen_us < ?2
-                 AND entity NOT LIKE 'sensor:%' AND entity NOT LIKE 'response:%'
-                 AND (?3 IS NULL OR agency = ?3
-                      OR id IN (SELECT incident_id FROM incident_hosts WHERE agency = ?3))
-               ORDER BY id";
-    let mut st = store.conn().prepare_cached(sql)?;
-    let rows = st.query_map(params![from, to, agency], |r| {
-        Ok(Row {
-            id: r.get(0)?,
-            title: r.get(1)?,
-            score: r.get(2)?,
-            status: r.get(3)?,
-            entity: r.get(4)?,
-            entity_zone: r.get(5)?,
-            agency: r.get(6)?,
-            agency_name: r.get(7)?,
-            system: r.get(8)?,
-            rsit: r.get(9)?,
-            alert_count: r.get::<_, i64>(10)?.max(0) as u64,
-            first_us: r.get(11)?,
-            created_us: r.get(12)?,
-            ack_us: r.get(13)?,
-            resolved_us: r.get(14)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
 /// Block decisions' steps in the month (for an agency: those of its incidents), and the
 /// effect of the blocks executed.
 fn response(
     store: &Store,
     from: i64,
     to: i64,
-    only: Option<&String>,
+    only: Option<&[i64]>,
 ) -> Result<ResponseFigures, ReportError> {
     let mut r = ResponseFigures::default();
-    let sql = "SELECT a.action, b.target, b.target_kind, a.at_us FROM audit_log a JOIN blocks b ON a.object = 'block:' || b.id
-               WHERE a.at_us >= ?1 AND a.at_us < ?2 AND a.action LIKE 'block.%'
-                 AND (?3 IS NULL OR b.incident_id IN (SELECT value FROM json_each(?3)))";
-    let mut st = store.conn().prepare_cached(sql)?;
-    let rows = st.query_map(params![from, to, only], |x| {
-        Ok((
-            x.get::<_, String>(0)?,
-            x.get::<_, String>(1)?,
-            x.get::<_, String>(2)?,
-            x.get::<_, i64>(3)?,
-        ))
-    })?;
     let mut executed_sources: Vec<(String, i64)> = Vec::new();
-    for row in rows {
-        let (action, target, kind, at) = row?;
-        let step = action.trim_start_matches("block.").to_string();
-        if step == "executed" && kind == "source" {
-            executed_sources.push((target, at));
+    for b in monthly::block_steps(store.conn(), from, to, only)? {
+        let step = b.action.trim_start_matches("block.").to_string();
+        if step == "executed" && b.target_kind == "source" {
+            executed_sources.push((b.target, b.at_us));
         }
         *r.steps.entry(step).or_default() += 1;
     }
@@ -688,15 +604,10 @@ fn response(
     distinct.sort();
     distinct.dedup();
     r.blocked_sources = distinct.len() as u64;
-    let mut st = store.conn().prepare_cached(
-        "SELECT coalesce(sum(count), 0) FROM alerts WHERE src_ip = ?1 AND ts_us >= ?2 AND ts_us < ?3",
-    )?;
     for (target, at) in &executed_sources {
         let day = 86_400_000_000;
-        let before: i64 = st.query_row(params![target, at - day, at], |x| x.get(0))?;
-        let after: i64 = st.query_row(params![target, at, at + day], |x| x.get(0))?;
-        r.alerts_before_24h += before.max(0) as u64;
-        r.alerts_after_24h += after.max(0) as u64;
+        r.alerts_before_24h += monthly::alerts_from_source(store.conn(), target, at - day, *at)?;
+        r.alerts_after_24h += monthly::alerts_from_source(store.conn(), target, *at, at + day)?;
     }
     Ok(r)
 }
@@ -718,18 +629,10 @@ fn counter_total(values: &[u64]) -> u64 {
 
 /// Sensors' health from their heartbeats (`stats` records) in [from, to).
 fn sensor_health(store: &Store, from: i64, to: i64) -> Result<Vec<SensorHealth>, ReportError> {
-    let mut st = store.conn().prepare_cached(
-        "SELECT sensor, ts_us, body FROM records WHERE event_type = 'stats' AND sensor IS NOT NULL
-           AND ts_us >= ?1 AND ts_us < ?2 ORDER BY sensor, ts_us",
-    )?;
-    let rows = st.query_map(params![from, to], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
-    })?;
     let mut by: BTreeMap<String, Vec<(i64, serde_json::Value)>> = BTreeMap::new();
-    for row in rows {
-        let (sensor, ts, body) = row?;
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        by.entry(sensor).or_default().push((ts, v));
+    for beat in monthly::heartbeats(store.conn(), from, to)? {
+        let v: serde_json::Value = serde_json::from_str(&beat.body).unwrap_or_default();
+        by.entry(beat.sensor).or_default().push((beat.ts_us, v));
     }
     let slots = ((to - from + SLOT_US - 1) / SLOT_US).max(1);
     let mut out = Vec::new();

@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use rusqlite::params;
 use serde::Serialize;
 
 use super::actions::{self, BlockAction, Request};
@@ -39,13 +38,14 @@ use crate::incident::assets::Inventory;
 use crate::incident::engine::{IncidentEngine, ENGINE_ACTOR};
 use crate::incident::entity::{own_alert, GID_RESPONSE};
 use crate::store::blocks::{self, BlockOutcome, BlockRow, BlockState, NewBlock};
+use crate::store::feed;
 use crate::store::write::TxOps;
 use crate::store::{Store, StoreError};
 
 /// The watermark's keys in `sink_state`: the change number and incident id last read
 /// (one transaction changes many incidents under one number).
-const WATERMARK: &str = "response.incidents";
-const WATERMARK_ID: &str = "response.incidents.id";
+/// The responder's position in the store's change feed of incidents.
+const FEED: &str = "response.incidents";
 /// Incidents read per transaction.
 const BATCH: usize = 500;
 /// How long one claim on a block lasts (longer than any action's timeout).
@@ -216,19 +216,8 @@ impl Responder {
     /// from now on (`from_start`: on every incident already there, for a new store).
     pub fn attach(&self, store: &mut Store, from_start: bool) -> Result<(), StoreError> {
         let tx = store.transaction()?;
-        let start: i64 = if from_start {
-            0
-        } else {
-            tx.query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'seq'", [], |r| {
-                r.get(0)
-            })?
-        };
-        for (k, v) in [(WATERMARK, start), (WATERMARK_ID, if from_start { 0 } else { i64::MAX })] {
-            tx.execute(
-                "INSERT INTO sink_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-                params![k, v],
-            )?;
-        }
+        let start = if from_start { (0, 0) } else { feed::incidents_now(&tx)? };
+        feed::start_position(&tx, FEED, start)?;
         tx.commit()?;
         Ok(())
     }
@@ -251,28 +240,15 @@ impl Responder {
     /// One batch of changed incidents: (incidents read, decisions made).
     fn decide(&mut self, store: &mut Store, now_us: i64) -> Result<(usize, usize), StoreError> {
         let tx = store.transaction()?;
-        let read = |k: &str| -> i64 {
-            tx.query_row("SELECT value FROM sink_state WHERE key = ?1", [k], |r| r.get(0))
-                .unwrap_or(i64::MAX)
-        };
-        let (mark, mark_id) = (read(WATERMARK), read(WATERMARK_ID));
-        let changed: Vec<(i64, i64)> = {
-            let mut st = tx.prepare_cached(
-                "SELECT id, updated_seq FROM incidents WHERE (updated_seq, id) > (?1, ?2)
-                 ORDER BY updated_seq, id LIMIT ?3",
-            )?;
-            let rows =
-                st.query_map(params![mark, mark_id, BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
-        let Some(&(last_id, last)) = changed.last() else { return Ok((0, 0)) };
+        // Not attached: nothing is followed.
+        let Some(at) = feed::position(&tx, FEED)? else { return Ok((0, 0)) };
+        let changed = feed::incidents_changed(&tx, at, BATCH)?;
+        let Some(&last) = changed.last() else { return Ok((0, 0)) };
         let mut decisions = 0;
-        for (id, _) in &changed {
+        for (_, id) in &changed {
             decisions += self.decide_incident(&tx, *id, now_us)?;
         }
-        for (k, v) in [(WATERMARK, last), (WATERMARK_ID, last_id)] {
-            tx.execute("UPDATE sink_state SET value = ?2 WHERE key = ?1", params![k, v])?;
-        }
+        feed::save_position(&tx, FEED, last)?;
         tx.commit()?;
         self.stats.incidents_evaluated += changed.len() as u64;
         Ok((changed.len(), decisions))

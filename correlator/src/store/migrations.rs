@@ -348,4 +348,10 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX records_stats ON records (sensor, ts_us) WHERE event_type = 'stats';
     "#,
+    // 9: every consumer of the change feed keeps its position as `NAME.0` and `NAME.1`
+    // (the responder used two names of its own).
+    r#"
+    UPDATE sink_state SET key = 'response.incidents.0' WHERE key = 'response.incidents';
+    UPDATE sink_state SET key = 'response.incidents.1' WHERE key = 'response.incidents.id';
+    "#,
 ];

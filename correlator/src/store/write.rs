@@ -147,6 +147,23 @@ impl<'a> TxOps<'a> {
         Ok(TxOps { tx, seq: next_seq(tx)? })
     }
 
+    /// An incident's version and the incident it was merged into, if any.
+    pub fn version_and_merge(&self, id: i64) -> Result<(i64, Option<i64>), StoreError> {
+        self.tx
+            .query_row("SELECT version, merged_into FROM incidents WHERE id = ?1", [id], |r| {
+                Ok((r.get("version")?, r.get("merged_into")?))
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("incident {id}")))
+    }
+
+    /// Counts a change of incident `id` made outside [`TxOps::update_incident`]; its new
+    /// version.
+    pub fn bump_version(&self, id: i64) -> Result<i64, StoreError> {
+        self.tx.execute("UPDATE incidents SET version = version + 1 WHERE id = ?1", [id])?;
+        Ok(self.tx.query_row("SELECT version FROM incidents WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
     /// Stores a protocol record (EVE `dns`, `http`, `flow` …).
     pub fn insert_record(&self, r: &NewRecord<'_>) -> Result<(), StoreError> {
         let NewRecord { ts_us, event_type, sensor, flow_id, src_ip, dest_ip, body } = *r;
