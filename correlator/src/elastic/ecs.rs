@@ -51,26 +51,26 @@ pub fn alert(a: &FeedAlert, doc_id: &str) -> Value {
     put(&mut m, "event.module", json!("gatewatch"));
     put(&mut m, "event.dataset", json!("gatewatch.alert"));
     put(&mut m, "event.id", json!(doc_id));
-    put(&mut m, "event.severity", json!(a.severity));
+    put(&mut m, "event.severity", json!(a.alert.severity));
     put(&mut m, "event.start", json!(timestamp(a.ts_us)));
     put(&mut m, "event.end", json!(timestamp(a.last_us)));
-    put(&mut m, "rule.id", json!(a.sid.to_string()));
-    put(&mut m, "rule.name", json!(a.signature));
-    put(&mut m, "rule.category", json!(a.category));
+    put(&mut m, "rule.id", json!(a.alert.sid.to_string()));
+    put(&mut m, "rule.name", json!(a.alert.signature));
+    put(&mut m, "rule.category", json!(a.alert.category));
     put(&mut m, "rule.version", json!(a.rev.to_string()));
-    put(&mut m, "rule.ruleset", json!(format!("gid {}", a.gid)));
-    put(&mut m, "source.ip", json!(a.src_ip));
-    put(&mut m, "source.port", json!(a.src_port));
-    put(&mut m, "destination.ip", json!(a.dest_ip));
-    put(&mut m, "destination.port", json!(a.dest_port));
-    put(&mut m, "network.transport", transport(&a.proto));
+    put(&mut m, "rule.ruleset", json!(format!("gid {}", a.alert.gid)));
+    put(&mut m, "source.ip", json!(a.alert.src_ip));
+    put(&mut m, "source.port", json!(a.alert.src_port));
+    put(&mut m, "destination.ip", json!(a.alert.dest_ip));
+    put(&mut m, "destination.port", json!(a.alert.dest_port));
+    put(&mut m, "network.transport", transport(&a.alert.proto));
     put(&mut m, "network.protocol", raw.get("app_proto").cloned().unwrap_or(Value::Null));
-    put(&mut m, "observer.name", json!(a.sensor));
+    put(&mut m, "observer.name", json!(a.alert.sensor));
     put(&mut m, "observer.type", json!("ids"));
-    if !a.tactics.is_empty() || !a.techniques.is_empty() {
+    if !a.alert.tactics.is_empty() || !a.techniques.is_empty() {
         put(&mut m, "threat.framework", json!("MITRE ATT&CK"));
-        put(&mut m, "threat.tactic.id", json!(a.tactics));
-        let names: Vec<&str> = a.tactics.iter().filter_map(|t| tactic_name(t)).collect();
+        put(&mut m, "threat.tactic.id", json!(a.alert.tactics));
+        let names: Vec<&str> = a.alert.tactics.iter().filter_map(|t| tactic_name(t)).collect();
         put(&mut m, "threat.tactic.name", json!(names));
         put(&mut m, "threat.technique.id", json!(a.techniques));
     }
@@ -88,13 +88,13 @@ pub fn alert(a: &FeedAlert, doc_id: &str) -> Value {
     if let Some(t) = raw.get("tls") {
         put(&mut m, "tls.client.server_name", t.get("sni").cloned().unwrap_or(Value::Null));
     }
-    put(&mut m, "gatewatch.alert.count", json!(a.count));
-    put(&mut m, "gatewatch.alert.gid", json!(a.gid));
-    put(&mut m, "gatewatch.flow_id", json!(a.flow_id.map(|f| f.to_string())));
-    put(&mut m, "gatewatch.rsit", json!(a.rsit));
-    put(&mut m, "gatewatch.succeeded", json!(a.succeeded));
-    put(&mut m, "gatewatch.incident.id", json!(a.incident_id));
-    put(&mut m, "gatewatch.suppressed_by", json!(a.suppressed_by));
+    put(&mut m, "gatewatch.alert.count", json!(a.alert.count));
+    put(&mut m, "gatewatch.alert.gid", json!(a.alert.gid));
+    put(&mut m, "gatewatch.flow_id", json!(a.alert.flow_id.map(|f| f.to_string())));
+    put(&mut m, "gatewatch.rsit", json!(a.alert.rsit));
+    put(&mut m, "gatewatch.succeeded", json!(a.alert.succeeded));
+    put(&mut m, "gatewatch.incident.id", json!(a.alert.incident_id));
+    put(&mut m, "gatewatch.suppressed_by", json!(a.alert.suppressed_by));
     Value::Object(m)
 }
 

@@ -471,10 +471,10 @@ impl Dispatcher {
         match stream {
             Stream::Alerts => {
                 for a in feed::alerts_after(conn, after.0, limit)? {
-                    let doc_id = format!("{}-a{}", self.store_id, a.id);
+                    let doc_id = format!("{}-a{}", self.store_id, a.alert.id);
                     out.push(Doc {
                         stream,
-                        key: (a.id, 0),
+                        key: (a.alert.id, 0),
                         index: self.names.alerts_stream.clone(),
                         source: ecs::alert(&a, &doc_id).to_string(),
                         id: doc_id,

@@ -9,8 +9,9 @@
 //!
 //! Positions live in `sink_state` as two integers per consumer, `NAME.0` and `NAME.1`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
+use super::sqlite::{alert_from_row, AlertRow, ALERT_COLS};
 use super::write::parse_list;
 
 /// A position in the feed: `(updated_seq, id)` for incidents, `(id, 0)` for alerts and
@@ -84,65 +85,17 @@ pub fn incidents_changed(
     rows.collect()
 }
 
-/// An alert as the feed gives it.
+/// An alert as the feed gives it: the stored alert, with what an index of it needs
+/// besides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeedAlert {
-    pub id: i64,
+    pub alert: AlertRow,
     pub ts_us: i64,
     pub last_us: i64,
-    pub count: u64,
-    pub gid: u32,
-    pub sid: u32,
     pub rev: u32,
-    pub signature: String,
-    pub category: String,
-    pub severity: u8,
-    pub src_ip: String,
-    pub src_port: Option<u16>,
-    pub dest_ip: String,
-    pub dest_port: Option<u16>,
-    pub proto: String,
-    pub sensor: Option<String>,
-    pub flow_id: Option<i64>,
-    pub tactics: Vec<String>,
     pub techniques: Vec<String>,
-    pub rsit: String,
-    pub succeeded: bool,
-    pub incident_id: Option<i64>,
-    pub suppressed_by: Option<i64>,
     /// The alert's EVE record.
     pub raw: String,
-}
-
-impl FeedAlert {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<FeedAlert> {
-        Ok(FeedAlert {
-            id: r.get("id")?,
-            ts_us: r.get("ts_us")?,
-            last_us: r.get("last_us")?,
-            count: r.get::<_, i64>("count")?.max(0) as u64,
-            gid: r.get("gid")?,
-            sid: r.get("sid")?,
-            rev: r.get("rev")?,
-            signature: r.get("signature")?,
-            category: r.get("category")?,
-            severity: r.get("severity")?,
-            src_ip: r.get("src_ip")?,
-            src_port: r.get("src_port")?,
-            dest_ip: r.get("dest_ip")?,
-            dest_port: r.get("dest_port")?,
-            proto: r.get("proto")?,
-            sensor: r.get("sensor")?,
-            flow_id: r.get("flow_id")?,
-            tactics: parse_list(&r.get::<_, String>("tactics")?),
-            techniques: parse_list(&r.get::<_, String>("techniques")?),
-            rsit: r.get("rsit")?,
-            succeeded: r.get("succeeded")?,
-            incident_id: r.get("incident_id")?,
-            suppressed_by: r.get("suppressed_by")?,
-            raw: r.get("raw")?,
-        })
-    }
 }
 
 /// Alerts stored after row `after_id`, oldest first.
@@ -151,13 +104,20 @@ pub fn alerts_after(
     after_id: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<FeedAlert>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, ts_us, last_us, count, gid, sid, rev, signature, category, severity, src_ip,
-                src_port, dest_ip, dest_port, proto, sensor, flow_id, tactics, techniques, rsit,
-                succeeded, incident_id, suppressed_by, raw
-         FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = st.query_map(params![after_id, limit as i64], FeedAlert::from_row)?;
+    let sql = format!(
+        "SELECT {ALERT_COLS}, rev, techniques, raw FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(params![after_id, limit as i64], |r| {
+        Ok(FeedAlert {
+            alert: alert_from_row(r)?,
+            ts_us: r.get("ts_us")?,
+            last_us: r.get("last_us")?,
+            rev: r.get("rev")?,
+            techniques: parse_list(&r.get::<_, String>("techniques")?),
+            raw: r.get("raw")?,
+        })
+    })?;
     rows.collect()
 }
 

@@ -832,31 +832,32 @@ fn incident_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
     })
 }
 
-const ALERT_COLS: &str = "id, ts_us, last_us, count, gid, sid, signature, category, severity, src_ip, src_port, dest_ip, dest_port, proto, sensor, flow_id, tactics, rsit, succeeded, incident_id, suppressed_by";
+pub(crate) const ALERT_COLS: &str = "id, ts_us, last_us, count, gid, sid, signature, category, severity, src_ip, src_port, dest_ip, dest_port, proto, sensor, flow_id, tactics, rsit, succeeded, incident_id, suppressed_by";
 
-fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+/// An alert from a row with (at least) the columns of [`ALERT_COLS`], by name.
+pub(crate) fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
-        id: r.get(0)?,
-        timestamp: iso_utc(r.get(1)?),
-        last_seen: iso_utc(r.get(2)?),
-        count: r.get::<_, i64>(3)? as u64,
-        gid: r.get(4)?,
-        sid: r.get(5)?,
-        signature: r.get(6)?,
-        category: r.get(7)?,
-        severity: r.get(8)?,
-        src_ip: r.get(9)?,
-        src_port: r.get(10)?,
-        dest_ip: r.get(11)?,
-        dest_port: r.get(12)?,
-        proto: r.get(13)?,
-        sensor: r.get(14)?,
-        flow_id: r.get(15)?,
-        tactics: parse_list(&r.get::<_, String>(16)?),
-        rsit: r.get(17)?,
-        succeeded: r.get(18)?,
-        incident_id: r.get(19)?,
-        suppressed_by: r.get(20)?,
+        id: r.get("id")?,
+        timestamp: iso_utc(r.get("ts_us")?),
+        last_seen: iso_utc(r.get("last_us")?),
+        count: r.get::<_, i64>("count")?.max(0) as u64,
+        gid: r.get("gid")?,
+        sid: r.get("sid")?,
+        signature: r.get("signature")?,
+        category: r.get("category")?,
+        severity: r.get("severity")?,
+        src_ip: r.get("src_ip")?,
+        src_port: r.get("src_port")?,
+        dest_ip: r.get("dest_ip")?,
+        dest_port: r.get("dest_port")?,
+        proto: r.get("proto")?,
+        sensor: r.get("sensor")?,
+        flow_id: r.get("flow_id")?,
+        tactics: parse_list(&r.get::<_, String>("tactics")?),
+        rsit: r.get("rsit")?,
+        succeeded: r.get("succeeded")?,
+        incident_id: r.get("incident_id")?,
+        suppressed_by: r.get("suppressed_by")?,
     })
 }
 
