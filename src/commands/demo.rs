@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use gatewatch_correlator::{store::Store, Correlator};
-use gatewatch_sensor::output::{EveWriter, Fanout};
+use gatewatch_sensor::output::{EveWriter, EventSink, Fanout};
 use gatewatch_sensor::synth::demo;
 
 use super::incidents::print_table;
@@ -95,7 +95,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     );
     let summary = {
         let mut csink = CorrelatorSink { correlator: &mut correlator, sigma_correlation: None };
-        let mut fan = Fanout::default();
+        let mut fan: Fanout<&mut dyn EventSink> = Fanout::default();
         fan.sinks.push(&mut csink);
         fan.sinks.push(&mut eve);
         run_pipeline(&[pcap], &cfg, rules, &mut fan, None)?

@@ -444,7 +444,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     let mut eve = a.eve.as_deref().map(|p| eve_writer(p, &cfg)).transpose()?;
     {
         let mut csink = CorrelatorSink::new(&mut correlator, &rules);
-        let mut fan = Fanout::default();
+        let mut fan: Fanout<&mut dyn EventSink> = Fanout::default();
         fan.sinks.push(&mut csink);
         if let Some(e) = eve.as_mut() {
             fan.sinks.push(e);

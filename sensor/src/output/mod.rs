@@ -72,38 +72,27 @@ impl EventSink for NullSink {
     }
 }
 
-/// Sends every event to several sinks.
-#[derive(Default)]
-pub struct Fanout<'a> {
-    pub sinks: Vec<&'a mut dyn EventSink>,
+/// Sends every event to several sinks, in order: borrowed ones
+/// (`Fanout<&mut dyn EventSink>`, a replay's EVE file and correlator) or owned ones
+/// that may move between threads ([`Tee`]).
+pub struct Fanout<S> {
+    pub sinks: Vec<S>,
 }
 
-impl EventSink for Fanout<'_> {
-    fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.alert(a))
-    }
-    fn flow(&mut self, f: &FlowEvent) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.flow(f))
-    }
-    fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.stats(v))
-    }
-    fn app(&mut self, e: &AppEvent) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.app(e))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.flush())
+/// Owned sinks that may move between threads (the live sensor's EVE file and spool).
+pub type Tee = Fanout<Box<dyn EventSink + Send>>;
+
+impl<S> Default for Fanout<S> {
+    fn default() -> Self {
+        Fanout { sinks: Vec::new() }
     }
 }
 
-/// Sends every event to several sinks that may move between threads (the live
-/// sensor's EVE file and spool).
-#[derive(Default)]
-pub struct Tee {
-    pub sinks: Vec<Box<dyn EventSink + Send>>,
-}
-
-impl EventSink for Tee {
+impl<S, T> EventSink for Fanout<S>
+where
+    S: std::ops::DerefMut<Target = T>,
+    T: EventSink + ?Sized,
+{
     fn alert(&mut self, a: &AlertEvent) -> io::Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.alert(a))
     }
