@@ -403,7 +403,7 @@ pub fn build(
     let secs = |from: i64, to: i64| ((to - from).max(0) / 1_000_000) as u64;
     let mut h = Handling {
         time_to_acknowledge: duration_stats(
-            rows.iter().filter_map(|r| r.ack_us.map(|a| secs(r.created_us, a))).collect(),
+            rows.iter().filter_map(|r| r.acknowledged_us.map(|a| secs(r.created_us, a))).collect(),
         ),
         time_to_resolve: duration_stats(
             rows.iter()
@@ -429,7 +429,7 @@ pub fn build(
         for r in &rows {
             // A false positive needs acknowledging but not resolving.
             let at = match d.event {
-                Milestone::Acknowledge => r.ack_us,
+                Milestone::Acknowledge => r.acknowledged_us,
                 Milestone::Resolve if r.status == "false_positive" => continue,
                 Milestone::Resolve => r.resolved_us.filter(|_| r.status == "resolved"),
             };
@@ -540,7 +540,7 @@ pub fn build(
             severity: severity_of(r.score).to_string(),
             score: r.score,
             agency: r.agency_name.clone(),
-            first_seen: iso_utc(r.first_us),
+            first_seen: iso_utc(r.first_seen_us),
             status: r.status.clone(),
             resolved_at: r.resolved_us.map(iso_utc),
             resolution: note

@@ -3,6 +3,14 @@
 //! schema [`migrations`], block decisions of the automated response ([`blocks`]), the
 //! change feed its consumers follow ([`feed`]) and the monthly report's queries
 //! ([`monthly`]).
+//!
+//! Every SQL statement of the correlator lives in this module. Callers call named
+//! queries and get typed rows, mapped by column name. The store is not a trait: SQLite
+//! is its one implementation, the file database the province runs, and a trait with a
+//! single implementation would double every signature with nothing to test it against.
+//! Queries that must run inside a caller's transaction (the responder decides and
+//! moves its feed position in one) take a `rusqlite::Connection`, which a transaction
+//! derefs to.
 
 pub mod accounts;
 pub mod blocks;

@@ -4,25 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// An incident of the period, as the report counts it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PeriodIncident {
-    pub id: i64,
-    pub title: String,
-    pub score: u32,
-    pub status: String,
-    pub entity: String,
-    pub entity_zone: String,
-    pub agency: Option<String>,
-    pub agency_name: Option<String>,
-    pub system: Option<String>,
-    pub rsit: String,
-    pub alert_count: u64,
-    pub first_us: i64,
-    pub created_us: i64,
-    pub ack_us: Option<i64>,
-    pub resolved_us: Option<i64>,
-}
+use super::sqlite::{incident_from_row, IncidentRow, INCIDENT_COLS};
 
 /// Incidents first seen in `[from, to)`, not merged into another and not the
 /// correlator's own (sensor down, response storms); for `agency`, those whose entity
@@ -32,36 +14,17 @@ pub fn incidents_for_period(
     from: i64,
     to: i64,
     agency: Option<&str>,
-) -> rusqlite::Result<Vec<PeriodIncident>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, title, score, status, entity, entity_zone, agency, agency_name, system, rsit,
-                alert_count, first_seen_us, created_us, acknowledged_us, resolved_us
-         FROM incidents
+) -> rusqlite::Result<Vec<IncidentRow>> {
+    let sql = format!(
+        "SELECT {INCIDENT_COLS} FROM incidents
          WHERE merged_into IS NULL AND first_seen_us >= ?1 AND first_seen_us < ?2
            AND entity NOT LIKE 'sensor:%' AND entity NOT LIKE 'response:%'
            AND (?3 IS NULL OR agency = ?3
                 OR id IN (SELECT incident_id FROM incident_hosts WHERE agency = ?3))
-         ORDER BY id",
-    )?;
-    let rows = st.query_map(params![from, to, agency], |r| {
-        Ok(PeriodIncident {
-            id: r.get("id")?,
-            title: r.get("title")?,
-            score: r.get("score")?,
-            status: r.get("status")?,
-            entity: r.get("entity")?,
-            entity_zone: r.get("entity_zone")?,
-            agency: r.get("agency")?,
-            agency_name: r.get("agency_name")?,
-            system: r.get("system")?,
-            rsit: r.get("rsit")?,
-            alert_count: r.get::<_, i64>("alert_count")?.max(0) as u64,
-            first_us: r.get("first_seen_us")?,
-            created_us: r.get("created_us")?,
-            ack_us: r.get("acknowledged_us")?,
-            resolved_us: r.get("resolved_us")?,
-        })
-    })?;
+         ORDER BY id"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(params![from, to, agency], incident_from_row)?;
     rows.collect()
 }
 

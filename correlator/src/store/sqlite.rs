@@ -85,6 +85,12 @@ pub struct IncidentRow {
     pub first_seen_us: i64,
     #[serde(skip)]
     pub last_seen_us: i64,
+    #[serde(skip)]
+    pub created_us: i64,
+    #[serde(skip)]
+    pub acknowledged_us: Option<i64>,
+    #[serde(skip)]
+    pub resolved_us: Option<i64>,
 }
 
 /// An alert as stored (repeats folded into `count`).
@@ -785,50 +791,55 @@ pub(crate) fn incident_hosts_on(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-const INCIDENT_COLS: &str = "id, title, score, status, entity, entity_zone, agency, agency_name, system, security_level, criticality, rsit, tactics, techniques, alert_count, rule_count, succeeded, correlations, gid, sid, signature, category, src_ip, dest_ip, severity, assignee, first_seen_us, last_seen_us, created_us, acknowledged_us, resolved_us, merged_into, version";
+pub(crate) const INCIDENT_COLS: &str = "id, title, score, status, entity, entity_zone, agency, agency_name, system, security_level, criticality, rsit, tactics, techniques, alert_count, rule_count, succeeded, correlations, gid, sid, signature, category, src_ip, dest_ip, severity, assignee, first_seen_us, last_seen_us, created_us, acknowledged_us, resolved_us, merged_into, version";
 
-fn incident_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
-    let score: u32 = r.get(2)?;
-    let first: i64 = r.get(26)?;
-    let last: i64 = r.get(27)?;
-    let opt_time = |v: Option<i64>| v.map(iso_utc);
+/// An incident from a row with the columns of [`INCIDENT_COLS`], by name.
+pub(crate) fn incident_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+    let score: u32 = r.get("score")?;
+    let first: i64 = r.get("first_seen_us")?;
+    let last: i64 = r.get("last_seen_us")?;
+    let (created, acknowledged, resolved): (i64, Option<i64>, Option<i64>) =
+        (r.get("created_us")?, r.get("acknowledged_us")?, r.get("resolved_us")?);
     Ok(IncidentRow {
-        id: r.get(0)?,
-        title: r.get(1)?,
+        id: r.get("id")?,
+        title: r.get("title")?,
         severity: severity_of(score).to_string(),
         score,
-        status: r.get(3)?,
-        entity: r.get(4)?,
-        entity_zone: r.get(5)?,
-        agency: r.get(6)?,
-        agency_name: r.get(7)?,
-        system: r.get(8)?,
-        security_level: r.get(9)?,
-        criticality: r.get(10)?,
-        rsit: r.get(11)?,
-        tactics: parse_list(&r.get::<_, String>(12)?),
-        techniques: parse_list(&r.get::<_, String>(13)?),
-        alert_count: r.get::<_, i64>(14)? as u64,
-        rule_count: r.get::<_, i64>(15)? as u64,
-        succeeded: r.get(16)?,
-        correlations: parse_list(&r.get::<_, String>(17)?),
-        gid: r.get(18)?,
-        sid: r.get(19)?,
-        signature: r.get(20)?,
-        category: r.get(21)?,
-        src_ip: r.get(22)?,
-        dest_ip: r.get(23)?,
-        severity_level: r.get(24)?,
-        assignee: r.get(25)?,
+        status: r.get("status")?,
+        entity: r.get("entity")?,
+        entity_zone: r.get("entity_zone")?,
+        agency: r.get("agency")?,
+        agency_name: r.get("agency_name")?,
+        system: r.get("system")?,
+        security_level: r.get("security_level")?,
+        criticality: r.get("criticality")?,
+        rsit: r.get("rsit")?,
+        tactics: parse_list(&r.get::<_, String>("tactics")?),
+        techniques: parse_list(&r.get::<_, String>("techniques")?),
+        alert_count: r.get::<_, i64>("alert_count")?.max(0) as u64,
+        rule_count: r.get::<_, i64>("rule_count")?.max(0) as u64,
+        succeeded: r.get("succeeded")?,
+        correlations: parse_list(&r.get::<_, String>("correlations")?),
+        gid: r.get("gid")?,
+        sid: r.get("sid")?,
+        signature: r.get("signature")?,
+        category: r.get("category")?,
+        src_ip: r.get("src_ip")?,
+        dest_ip: r.get("dest_ip")?,
+        severity_level: r.get("severity")?,
+        assignee: r.get("assignee")?,
         first_seen: iso_utc(first),
         last_seen: iso_utc(last),
-        created_at: iso_utc(r.get(28)?),
-        acknowledged_at: opt_time(r.get(29)?),
-        resolved_at: opt_time(r.get(30)?),
-        merged_into: r.get(31)?,
-        version: r.get(32)?,
+        created_at: iso_utc(created),
+        acknowledged_at: acknowledged.map(iso_utc),
+        resolved_at: resolved.map(iso_utc),
+        merged_into: r.get("merged_into")?,
+        version: r.get("version")?,
         first_seen_us: first,
         last_seen_us: last,
+        created_us: created,
+        acknowledged_us: acknowledged,
+        resolved_us: resolved,
     })
 }
 
