@@ -11,7 +11,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::sqlite::{alert_from_row, AlertRow, ALERT_COLS};
+use super::rows::{alert_from_row, AlertRow, ALERT_COLS};
 use super::write::parse_list;
 
 /// A position in the feed: `(updated_seq, id)` for incidents, `(id, 0)` for alerts and

@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod monthly;
 pub mod overview;
+pub mod rows;
 pub mod sqlite;
 pub mod write;
 

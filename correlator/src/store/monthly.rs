@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::sqlite::{incident_from_row, IncidentRow, INCIDENT_COLS};
+use super::rows::{incident_from_row, IncidentRow, INCIDENT_COLS};
 
 /// Incidents first seen in `[from, to)`, not merged into another and not the
 /// correlator's own (sensor down, response storms); for `agency`, those whose entity

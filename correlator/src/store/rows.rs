@@ -1,0 +1,179 @@
+//! The incident and the alert as the store gives them to callers: the row types, the
+//! columns every query of them selects, and the mappers that read those columns by
+//! name (a query may select more).
+
+use serde::Serialize;
+
+use super::sqlite::iso_utc;
+use super::write::parse_list;
+use crate::incident::score::severity_of;
+
+/// An incident as stored.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub title: String,
+    /// `critical`/`high`/`medium`/`low`, from the score.
+    pub severity: String,
+    /// 0–100 (see [`crate::incident::score`]).
+    pub score: u32,
+    pub status: String,
+    /// What the incident is about: an address, or `sensor:NAME`.
+    pub entity: String,
+    /// `asset`, `unknown_internal`, `external` or `sensor`.
+    pub entity_zone: String,
+    /// The entity's agency id and name, system, security level and criticality, from
+    /// the asset inventory.
+    pub agency: Option<String>,
+    pub agency_name: Option<String>,
+    pub system: Option<String>,
+    pub security_level: Option<u8>,
+    pub criticality: Option<String>,
+    /// ENISA RSIT class (`intrusion-attempts`, `malicious-code`, …).
+    pub rsit: String,
+    /// ATT&CK tactic and technique ids.
+    pub tactics: Vec<String>,
+    pub techniques: Vec<String>,
+    /// Alerts, repeats included.
+    pub alert_count: u64,
+    /// Distinct rules.
+    pub rule_count: u64,
+    pub succeeded: bool,
+    /// Correlation rules that fired in it.
+    pub correlations: Vec<String>,
+    /// The leading rule (the first of the gravest severity) and its first alert.
+    pub gid: u32,
+    pub sid: u32,
+    pub signature: String,
+    pub category: String,
+    pub src_ip: String,
+    pub dest_ip: String,
+    /// EVE severity of the gravest alert, 1 (highest) to 4.
+    pub severity_level: u8,
+    pub assignee: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub created_at: String,
+    pub acknowledged_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub merged_into: Option<i64>,
+    /// Bumped by every analyst change (optimistic concurrency).
+    pub version: i64,
+    #[serde(skip)]
+    pub first_seen_us: i64,
+    #[serde(skip)]
+    pub last_seen_us: i64,
+    #[serde(skip)]
+    pub created_us: i64,
+    #[serde(skip)]
+    pub acknowledged_us: Option<i64>,
+    #[serde(skip)]
+    pub resolved_us: Option<i64>,
+}
+
+/// An alert as stored (repeats folded into `count`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AlertRow {
+    pub id: i64,
+    pub timestamp: String,
+    pub last_seen: String,
+    pub count: u64,
+    pub gid: u32,
+    pub sid: u32,
+    pub signature: String,
+    pub category: String,
+    pub severity: u8,
+    pub src_ip: String,
+    pub src_port: Option<u16>,
+    pub dest_ip: String,
+    pub dest_port: Option<u16>,
+    pub proto: String,
+    pub sensor: Option<String>,
+    pub flow_id: Option<i64>,
+    pub tactics: Vec<String>,
+    pub rsit: String,
+    pub succeeded: bool,
+    pub incident_id: Option<i64>,
+    pub suppressed_by: Option<i64>,
+}
+
+pub(crate) const INCIDENT_COLS: &str = "id, title, score, status, entity, entity_zone, agency, agency_name, system, security_level, criticality, rsit, tactics, techniques, alert_count, rule_count, succeeded, correlations, gid, sid, signature, category, src_ip, dest_ip, severity, assignee, first_seen_us, last_seen_us, created_us, acknowledged_us, resolved_us, merged_into, version";
+
+/// An incident from a row with the columns of [`INCIDENT_COLS`], by name.
+pub(crate) fn incident_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+    let score: u32 = r.get("score")?;
+    let first: i64 = r.get("first_seen_us")?;
+    let last: i64 = r.get("last_seen_us")?;
+    let (created, acknowledged, resolved): (i64, Option<i64>, Option<i64>) =
+        (r.get("created_us")?, r.get("acknowledged_us")?, r.get("resolved_us")?);
+    Ok(IncidentRow {
+        id: r.get("id")?,
+        title: r.get("title")?,
+        severity: severity_of(score).to_string(),
+        score,
+        status: r.get("status")?,
+        entity: r.get("entity")?,
+        entity_zone: r.get("entity_zone")?,
+        agency: r.get("agency")?,
+        agency_name: r.get("agency_name")?,
+        system: r.get("system")?,
+        security_level: r.get("security_level")?,
+        criticality: r.get("criticality")?,
+        rsit: r.get("rsit")?,
+        tactics: parse_list(&r.get::<_, String>("tactics")?),
+        techniques: parse_list(&r.get::<_, String>("techniques")?),
+        alert_count: r.get::<_, i64>("alert_count")?.max(0) as u64,
+        rule_count: r.get::<_, i64>("rule_count")?.max(0) as u64,
+        succeeded: r.get("succeeded")?,
+        correlations: parse_list(&r.get::<_, String>("correlations")?),
+        gid: r.get("gid")?,
+        sid: r.get("sid")?,
+        signature: r.get("signature")?,
+        category: r.get("category")?,
+        src_ip: r.get("src_ip")?,
+        dest_ip: r.get("dest_ip")?,
+        severity_level: r.get("severity")?,
+        assignee: r.get("assignee")?,
+        first_seen: iso_utc(first),
+        last_seen: iso_utc(last),
+        created_at: iso_utc(created),
+        acknowledged_at: acknowledged.map(iso_utc),
+        resolved_at: resolved.map(iso_utc),
+        merged_into: r.get("merged_into")?,
+        version: r.get("version")?,
+        first_seen_us: first,
+        last_seen_us: last,
+        created_us: created,
+        acknowledged_us: acknowledged,
+        resolved_us: resolved,
+    })
+}
+
+pub(crate) const ALERT_COLS: &str = "id, ts_us, last_us, count, gid, sid, signature, category, severity, src_ip, src_port, dest_ip, dest_port, proto, sensor, flow_id, tactics, rsit, succeeded, incident_id, suppressed_by";
+
+/// An alert from a row with (at least) the columns of [`ALERT_COLS`], by name.
+pub(crate) fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get("id")?,
+        timestamp: iso_utc(r.get("ts_us")?),
+        last_seen: iso_utc(r.get("last_us")?),
+        count: r.get::<_, i64>("count")?.max(0) as u64,
+        gid: r.get("gid")?,
+        sid: r.get("sid")?,
+        signature: r.get("signature")?,
+        category: r.get("category")?,
+        severity: r.get("severity")?,
+        src_ip: r.get("src_ip")?,
+        src_port: r.get("src_port")?,
+        dest_ip: r.get("dest_ip")?,
+        dest_port: r.get("dest_port")?,
+        proto: r.get("proto")?,
+        sensor: r.get("sensor")?,
+        flow_id: r.get("flow_id")?,
+        tactics: parse_list(&r.get::<_, String>("tactics")?),
+        rsit: r.get("rsit")?,
+        succeeded: r.get("succeeded")?,
+        incident_id: r.get("incident_id")?,
+        suppressed_by: r.get("suppressed_by")?,
+    })
+}
