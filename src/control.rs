@@ -176,16 +176,15 @@ pub fn request_reload_of(dir: &Path, process: Process, timeout: Duration) -> Res
             pid_path.display()
         )
     })?;
-    let pid: i32 = text
+    let pid = text
         .trim()
         .parse()
         .ok()
-        .filter(|p| *p > 0)
+        .and_then(rustix::process::Pid::from_raw)
         .with_context(|| format!("`{}` does not hold a process id", pid_path.display()))?;
     let before = read_status(dir, process)?.attempt;
-    // SAFETY: kill(2) with a positive pid and a valid signal number has no memory effects.
-    if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
-        let e = std::io::Error::last_os_error();
+    if let Err(e) = rustix::process::kill_process(pid, rustix::process::Signal::HUP) {
+        let e = std::io::Error::from(e);
         anyhow::bail!("cannot signal process {pid} (from `{}`): {e}", pid_path.display());
     }
     let deadline = Instant::now() + timeout;

@@ -1,5 +1,9 @@
 //! `gatewatch`: the command line of the sensor, the correlator and the analyst tools.
 //! It parses flags, loads the configuration and calls the library crates.
+//!
+//! No `unsafe` here: the few system calls it makes go through `rustix`.
+
+#![forbid(unsafe_code)]
 
 mod commands;
 mod config;
@@ -103,10 +107,7 @@ fn dispatch(command: Command, cfg: config::Config, sets: &[String]) -> anyhow::R
 /// its own: files 0600 and folders 0700, whatever umask it was started with. Readers
 /// of its output (a log shipper) are given access by the operator, deliberately.
 fn private_umask() {
-    // SAFETY: umask only sets the process's file creation mask; it cannot fail.
-    unsafe {
-        libc::umask(0o077);
-    }
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
 }
 
 fn main() -> ExitCode {

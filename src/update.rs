@@ -294,22 +294,9 @@ fn unpack(data: &[u8], url: &str, src: &Source, stage: &Path, max: u64) -> Resul
 /// up in `stage` and is removed.
 fn install(stage: &Path, dest: &Path) -> Result<()> {
     if dest.exists() {
-        use std::os::unix::ffi::OsStrExt;
-        let a = std::ffi::CString::new(stage.as_os_str().as_bytes())?;
-        let b = std::ffi::CString::new(dest.as_os_str().as_bytes())?;
-        // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
-        let rc = unsafe {
-            libc::renameat2(
-                libc::AT_FDCWD,
-                a.as_ptr(),
-                libc::AT_FDCWD,
-                b.as_ptr(),
-                libc::RENAME_EXCHANGE,
-            )
-        };
-        if rc != 0 {
-            let e = std::io::Error::last_os_error();
-            bail!("cannot swap `{}` into place: {e}", dest.display());
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        if let Err(e) = renameat_with(CWD, stage, CWD, dest, RenameFlags::EXCHANGE) {
+            bail!("cannot swap `{}` into place: {}", dest.display(), std::io::Error::from(e));
         }
         std::fs::remove_dir_all(stage)
             .with_context(|| format!("cannot remove the old rules in `{}`", stage.display()))

@@ -13,7 +13,7 @@
 //! assert_eq!(c.store().incident_count().unwrap(), 0);
 //! ```
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod console;

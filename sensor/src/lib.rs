@@ -20,6 +20,9 @@
 //! assert_eq!(sensor.stats().flow.created, 1);
 //! ```
 
+// No `unsafe` code, except the capture ring (`capture/afpacket.rs`: the TPACKET_V3 mmap
+// ring), which allows it for itself and documents each block. `deny` rather than
+// `forbid` only so that one module can.
 #![deny(unsafe_code)]
 
 pub mod app;

@@ -3,6 +3,8 @@
 //! host by whoever administers it; every change is in the audit log).
 
 use std::io::{BufRead, IsTerminal};
+
+use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions, Termios};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -112,28 +114,16 @@ fn read_password(prompt: &str) -> Result<String> {
     Ok(pw)
 }
 
-fn set_echo(on: bool) -> Option<libc::termios> {
-    // SAFETY: tcgetattr/tcsetattr on fd 0 with a termios we own.
-    unsafe {
-        let mut t: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(0, &mut t) != 0 {
-            return None;
-        }
-        let old = t;
-        if on {
-            t.c_lflag |= libc::ECHO;
-        } else {
-            t.c_lflag &= !libc::ECHO;
-        }
-        (libc::tcsetattr(0, libc::TCSANOW, &t) == 0).then_some(old)
-    }
+fn set_echo(on: bool) -> Option<Termios> {
+    let stdin = std::io::stdin();
+    let old = tcgetattr(&stdin).ok()?;
+    let mut t = old.clone();
+    t.local_modes.set(LocalModes::ECHO, on);
+    tcsetattr(&stdin, OptionalActions::Now, &t).ok().map(|()| old)
 }
 
-fn restore_echo(old: libc::termios) {
-    // SAFETY: as above.
-    unsafe {
-        libc::tcsetattr(0, libc::TCSANOW, &old);
-    }
+fn restore_echo(old: Termios) {
+    let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &old);
 }
 
 fn store(cfg: &Config) -> Result<Store> {

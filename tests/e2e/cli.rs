@@ -1,6 +1,7 @@
 //! The commands as a user runs them.
 
 use super::common::{golden, run_in, Scratch};
+use std::path::Path;
 
 #[test]
 fn demo_builds_incidents_that_later_commands_see() {
@@ -229,4 +230,73 @@ fn finding_12_what_cannot_work_is_said_up_front() {
         run_in(&dir.0, &["replay", "user0.pcap", "--rules", "ok.rules", "--eve", "eve2.json"]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(err(&out).contains("link type 147 is not one Gatewatch decodes"), "{}", err(&out));
+}
+
+/// `docs/reference/configuration.md` names every key `gatewatch config show` prints, in
+/// the row of its section (`| \`section\` | ... \`key\` ... |`); a subsection
+/// (`vars.address_groups`, `response.actions`, `report.deadlines`) has a row of its own.
+#[test]
+fn every_configuration_key_is_documented() {
+    let dir = Scratch::new("config-doc");
+    let show = run_in(&dir.0, &["config", "show"]);
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    let config: toml::Table =
+        String::from_utf8_lossy(&show.stdout).parse().expect("`config show` prints TOML");
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reference/configuration.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/reference/configuration.md");
+    let row = |section: &str| -> Option<&str> {
+        let head = format!("| `{section}` |");
+        doc.lines().find(|l| l.starts_with(&head))
+    };
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut sections: Vec<String> = Vec::new();
+    for (name, value) in &config {
+        let toml::Value::Table(table) = value else {
+            panic!("`config show` has a top-level key `{name}` outside a section");
+        };
+        sections.push(name.clone());
+        for (key, value) in table {
+            match value {
+                toml::Value::Table(sub) => {
+                    let sub_name = format!("{name}.{key}");
+                    sections.push(sub_name.clone());
+                    keys.extend(sub.keys().map(|k| (sub_name.clone(), k.clone())));
+                }
+                toml::Value::Array(items)
+                    if items.iter().all(|i| i.is_table()) && !items.is_empty() =>
+                {
+                    let sub_name = format!("{name}.{key}");
+                    sections.push(sub_name.clone());
+                    keys.push((name.clone(), key.clone()));
+                    for item in items.iter().filter_map(|i| i.as_table()) {
+                        keys.extend(item.keys().map(|k| (sub_name.clone(), k.clone())));
+                    }
+                }
+                _ => keys.push((name.clone(), key.clone())),
+            }
+        }
+    }
+    let missing_sections: Vec<&String> = sections.iter().filter(|s| row(s).is_none()).collect();
+    assert!(
+        missing_sections.is_empty(),
+        "sections without a row in {}: {missing_sections:?}",
+        doc_path.display()
+    );
+    let undocumented: Vec<String> = keys
+        .iter()
+        .filter(|(s, k)| {
+            // A vars group or a named list is the user's own name, not a key of ours.
+            let users_own =
+                s.starts_with("vars.") || s == "response.allowlists" || s == "response.actions";
+            !users_own && !row(s).is_some_and(|r| r.contains(&format!("`{k}`")))
+        })
+        .map(|(s, k)| format!("{s}.{k}"))
+        .collect();
+    assert!(
+        sections.len() > 20 && keys.len() > 120,
+        "{} sections, {} keys read",
+        sections.len(),
+        keys.len()
+    );
+    assert!(undocumented.is_empty(), "keys not in {}: {undocumented:?}", doc_path.display());
 }

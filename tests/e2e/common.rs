@@ -80,3 +80,9 @@ pub fn peak_mib(pid: u32) -> f64 {
         .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
     kib.unwrap_or(0.0) / 1024.0
 }
+
+/// Sends SIGTERM to process `pid` (a service the test started); false if it failed.
+pub fn terminate(pid: u32) -> bool {
+    let pid = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw);
+    pid.is_some_and(|p| rustix::process::kill_process(p, rustix::process::Signal::TERM).is_ok())
+}

@@ -308,7 +308,7 @@ client_ca = "pki/ca.crt"
     // Stop: SIGTERM; the store holds the incidents.
     let mut svc = svc;
     // SAFETY: kill(2) on our own child process.
-    assert_eq!(unsafe { libc::kill(svc.child.id() as i32, libc::SIGTERM) }, 0);
+    assert!(super::common::terminate(svc.child.id()));
     let status = svc.child.wait().expect("wait");
     assert!(status.success(), "{status:?}");
     let out = run_in(&dir.0, &["--config", "gatewatch.toml", "incidents", "list", "--json"]);
@@ -475,7 +475,7 @@ fn eve_files_are_tailed_through_rotation_and_restart_without_loss_or_duplicates(
     // Stopped: lines arrive and the file rotates again while the correlator is down.
     let mut svc = svc;
     // SAFETY: kill(2) on our own child process.
-    assert_eq!(unsafe { libc::kill(svc.child.id() as i32, libc::SIGTERM) }, 0);
+    assert!(super::common::terminate(svc.child.id()));
     assert!(svc.child.wait().expect("wait").success());
     append(&eve, &lines(160, 200));
     std::fs::rename(&eve, dir.path("suricata/eve.json.2")).expect("rotate");

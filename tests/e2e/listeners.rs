@@ -354,9 +354,7 @@ fn finding_12_the_correlator_stops_during_slow_requests() {
     let n = |s: &serde_json::Value, k: &str| s["listeners"][k].as_u64().unwrap_or(0);
     wait_stats(&c, &svc.https, |s| n(s, "https_requests") >= 2);
     let asked = Instant::now();
-    // SAFETY: signalling our own child, whose pid we hold.
-    let rc = unsafe { libc::kill(svc.child.id() as i32, libc::SIGTERM) };
-    assert_eq!(rc, 0);
+    assert!(super::common::terminate(svc.child.id()));
     let status = loop {
         if let Some(st) = svc.child.try_wait().expect("wait") {
             break st;

@@ -27,6 +27,10 @@ macro_rules! buffers {
         }
 
         impl Buffer {
+            /// Every sticky buffer keyword (current and legacy spellings) with its buffer.
+            pub const KEYWORDS: &'static [(&'static str, Buffer)] =
+                &[ $( $( ($kw, Buffer::$v), )* )* ];
+
             /// The buffer a sticky buffer keyword (current or legacy name) selects.
             pub fn from_keyword(kw: &str) -> Option<Buffer> {
                 match kw {
@@ -384,6 +388,24 @@ impl Buffer {
                 | MqttReasonCode
         )
     }
+
+    /// The legacy content modifiers [`Buffer::from_modifier`] reads.
+    pub const MODIFIERS: &'static [&'static str] = &[
+        "http_uri",
+        "http_raw_uri",
+        "http_method",
+        "http_header",
+        "http_raw_header",
+        "http_cookie",
+        "http_raw_cookie",
+        "http_client_body",
+        "http_server_body",
+        "http_stat_code",
+        "http_stat_msg",
+        "http_user_agent",
+        "http_host",
+        "http_raw_host",
+    ];
 
     /// The buffer of a legacy content modifier (`content:"x"; http_uri;`), which moves
     /// the content before it into that buffer.

@@ -9,6 +9,7 @@ pub mod address;
 mod app_keywords;
 mod bits;
 pub mod buffer;
+pub mod catalog;
 pub mod classification;
 pub mod content;
 pub mod entropy;

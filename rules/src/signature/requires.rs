@@ -3,9 +3,8 @@
 //! requirements do not hold is skipped before the rest of it is read, so a rule
 //! written for a later version does not count as an error here.
 
-use super::app_keywords;
 use super::options::split_options;
-use super::{Buffer, ParseError, Transform};
+use super::ParseError;
 
 /// The version of the Suricata rule language this engine implements.
 pub const LANGUAGE_VERSION: [u32; 3] = [8, 0, 6];
@@ -13,87 +12,9 @@ pub const LANGUAGE_VERSION: [u32; 3] = [8, 0, 6];
 /// Features of `requires: feature X` this engine has.
 const FEATURES: &[&str] = &["output::file-store", "ja3", "ja4"];
 
-/// Keywords [`super::options::apply_options`] handles itself (the others: sticky buffers, modifiers,
-/// transforms and application keywords).
-const CORE_KEYWORDS: &[&str] = &[
-    "msg",
-    "sid",
-    "rev",
-    "gid",
-    "classtype",
-    "priority",
-    "metadata",
-    "reference",
-    "target",
-    "content",
-    "uricontent",
-    "nocase",
-    "rawbytes",
-    "depth",
-    "offset",
-    "within",
-    "distance",
-    "startswith",
-    "endswith",
-    "fast_pattern",
-    "pcre",
-    "isdataat",
-    "dsize",
-    "byte_test",
-    "byte_jump",
-    "byte_extract",
-    "byte_math",
-    "base64_decode",
-    "dataset",
-    "tag",
-    "stream_size",
-    "ipopts",
-    "prefilter",
-    "datarep",
-    "hostbits",
-    "xbits",
-    "flowint",
-    "urilen",
-    "bsize",
-    "flow",
-    "flowbits",
-    "noalert",
-    "threshold",
-    "detection_filter",
-    "itype",
-    "icode",
-    "icmp_id",
-    "icmp_seq",
-    "ttl",
-    "ip_proto",
-    "id",
-    "seq",
-    "ack",
-    "window",
-    "flags",
-    "tcp.flags",
-    "fragbits",
-    "sameip",
-    "ftpbounce",
-    "filemd5",
-    "filesha1",
-    "filesha256",
-    "decode-event",
-    "stream-event",
-    "app-layer-event",
-    "requires",
-    "alert",
-    "absent",
-];
-
 /// Is `kw` a keyword this engine implements (`requires: keyword X`)?
 pub fn is_keyword(kw: &str) -> bool {
-    let kw = kw.to_ascii_lowercase();
-    CORE_KEYWORDS.contains(&kw.as_str())
-        || Buffer::from_keyword(&kw).is_some_and(|b| b.supported())
-        || Buffer::from_modifier(&kw).is_some()
-        || Transform::parse(&kw, None).is_some()
-        || app_keywords::KEYWORDS.contains(&kw.as_str())
+    super::catalog::is_implemented(kw)
 }
 
 /// The `requires` option of a rule's option body, checked. `Ok(None)`: no `requires`,

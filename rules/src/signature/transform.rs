@@ -84,6 +84,26 @@ pub enum Transform {
 impl Transform {
     /// The transform a keyword names, with its value parsed; `None` if `kw` is not a
     /// transform.
+    /// The transform keywords [`Transform::parse`] reads.
+    pub const KEYWORDS: &'static [&'static str] = &[
+        "dotprefix",
+        "to_lowercase",
+        "to_uppercase",
+        "strip_whitespace",
+        "compress_whitespace",
+        "url_decode",
+        "header_lowercase",
+        "strip_pseudo_headers",
+        "to_md5",
+        "to_sha1",
+        "to_sha256",
+        "xor",
+        "from_base64",
+        "pcrexform",
+        "zlib_deflate",
+        "gunzip",
+    ];
+
     pub fn parse(kw: &str, value: Option<&str>) -> Option<Result<Transform, ParseError>> {
         let simple = match kw {
             "dotprefix" => Transform::DotPrefix,

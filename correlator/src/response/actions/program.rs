@@ -127,16 +127,11 @@ pub(crate) fn run(
 
 /// Kills every process of process group `group` (a program run here and what it
 /// started).
-#[allow(unsafe_code)]
 fn kill_group(group: u32) {
-    let Ok(pgid) = i32::try_from(group) else { return };
-    if pgid <= 1 {
-        return;
-    }
-    // SAFETY: kill(2) takes two integers and touches no memory of this process; a
-    // negative pid names the process group, which `process_group(0)` made the child's.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
+    let Some(pgid) = i32::try_from(group).ok().filter(|g| *g > 1) else { return };
+    // The child's own group (`process_group(0)`), never this process's.
+    if let Some(pgid) = rustix::process::Pid::from_raw(pgid) {
+        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
     }
 }
 
