@@ -7,7 +7,6 @@
 
 mod commands;
 mod config;
-mod control;
 mod update;
 
 use std::path::PathBuf;

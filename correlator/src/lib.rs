@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod report;
 pub mod response;
 pub mod server;
+pub mod service;
 pub mod store;
 
 pub use ingest::Correlator;

@@ -22,6 +22,7 @@
 #![cfg_attr(feature = "hyperscan", deny(unsafe_code))]
 
 pub mod bounded;
+pub mod control;
 pub mod dataset;
 pub mod detection;
 pub mod engine;

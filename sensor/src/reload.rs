@@ -12,6 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use gatewatch_rules::control::{ControlError, Process, ReloadControl};
 use gatewatch_rules::detection::Detection;
 
 /// The current rule set and its generation (1 for the set loaded at start).
@@ -44,4 +45,21 @@ impl RuleSlot {
         let cur = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         (cur.0, cur.1.clone())
     }
+}
+
+/// Writes the sensor's pid file in `dir` and starts the thread that, on `SIGHUP`,
+/// compiles a new set with `load` and publishes it to `slot` (see
+/// [`gatewatch_rules::control`]).
+pub fn control<E: std::fmt::Display>(
+    dir: &std::path::Path,
+    slot: Arc<RuleSlot>,
+    load: impl Fn() -> Result<(Detection, String), E> + Send + 'static,
+) -> Result<ReloadControl, ControlError> {
+    let current = slot.clone();
+    ReloadControl::start_for(
+        dir,
+        Process::Sensor,
+        move || load().map(|(d, summary)| (slot.publish(d), summary)),
+        move || current.generation(),
+    )
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use gatewatch_correlator::console::{self, Console, ConsoleConfig};
+use gatewatch_correlator::console::{self, ConsoleConfig};
 use gatewatch_correlator::server::Shared;
 use gatewatch_correlator::store::accounts::Role;
 use gatewatch_correlator::store::Store;
@@ -217,17 +217,8 @@ pub async fn start(
     console_cfg: ConsoleConfig,
     service: Option<Arc<Shared>>,
 ) -> Result<console::Serving> {
-    let engine = gatewatch_correlator::ingest::engine_of(&cfg.correlator)
-        .context("the console's incident engine")?;
-    let c = Console::new(
-        console_cfg,
-        cfg.store.path.clone(),
-        Arc::new(engine),
-        service,
-        cfg.report.clone(),
-    )
-    .with_context(|| format!("cannot open the store `{}`", cfg.store.path.display()))?;
-    Ok(console::start(c).await?)
+    let (correlator, store, report) = (&cfg.correlator, &cfg.store.path, cfg.report.clone());
+    Ok(console::open_and_start(console_cfg, correlator, store, report, service).await?)
 }
 
 /// A certificate for a console reached on this machine (`localhost`, 127.0.0.1, ::1),

@@ -20,7 +20,7 @@ use gatewatch_sensor::output::{AppEvent, EveWriter, EventSink, Fanout, FlowEvent
 use gatewatch_sensor::pipeline::{replay_files, ReplaySummary};
 use gatewatch_sensor::reload::RuleSlot;
 
-use crate::control::ReloadControl;
+use gatewatch_rules::control::ReloadControl;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
@@ -233,10 +233,11 @@ pub fn accept_reloads(
     slot: Arc<RuleSlot>,
 ) -> Result<ReloadControl> {
     let (files, engines, cfg_for_load) = (signature_files.to_vec(), engines.clone(), cfg.clone());
-    ReloadControl::start(&cfg.control.dir, slot, move || {
+    let control = gatewatch_sensor::reload::control(&cfg.control.dir, slot, move || {
         let d = load_detection(&files, &engines, &cfg_for_load, true, NoRules::Refuse)?;
-        Ok((d.clone(), describe(&d)))
-    })
+        anyhow::Ok((d.clone(), describe(&d)))
+    })?;
+    Ok(control)
 }
 
 /// What a loaded set holds, in one line.

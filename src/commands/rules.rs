@@ -87,7 +87,7 @@ fn folder_kind(dir: &Path, depth: u32) -> Option<Kind> {
 /// Reloads every process with a pid file in `dir` (sensor, correlator) and prints each
 /// outcome; fails when one fails.
 fn reload_running(dir: &Path, timeout: std::time::Duration) -> Result<ExitCode> {
-    use crate::control::{request_reload_of, running, Process};
+    use gatewatch_rules::control::{request_reload_of, running, Process};
     let mut processes = running(dir);
     let named = processes.len() > 1;
     if processes.is_empty() {

@@ -258,6 +258,20 @@ impl Serving {
 }
 
 /// Binds `cfg.listen` and serves the console. Must be called inside a Tokio runtime.
+/// Opens the store at `store_path` for a console of `cfg` and serves it (inside the
+/// running correlator when `service` is given: its counters and sensors are shown).
+pub async fn open_and_start(
+    cfg: ConsoleConfig,
+    correlator: &crate::config::CorrelatorConfig,
+    store_path: &std::path::Path,
+    report: crate::report::ReportConfig,
+    service: Option<Arc<Shared>>,
+) -> Result<Serving, crate::server::ServerError> {
+    let engine = crate::ingest::engine_of(correlator)?;
+    let console = Console::new(cfg, store_path.to_path_buf(), Arc::new(engine), service, report)?;
+    start(console).await
+}
+
 pub async fn start(console: Arc<Console>) -> Result<Serving, crate::server::ServerError> {
     let cfg = &console.cfg;
     let tls = crate::server::tls::server_config_without_clients(&cfg.tls_cert, &cfg.tls_key)?;

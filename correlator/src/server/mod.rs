@@ -39,9 +39,16 @@ use crate::Correlator;
 
 /// Why the service could not start (or stopped), naming the part.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServerError {
     #[error("ingest configuration: {0}")]
     Config(String),
+    /// The store could not be opened (the console's own connection).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The asset inventory or the correlation rules could not be read.
+    #[error(transparent)]
+    Setup(#[from] crate::ingest::SetupError),
     #[error("cannot listen on {what} `{addr}`: {err}")]
     Bind { what: &'static str, addr: String, err: std::io::Error },
     #[error(transparent)]
