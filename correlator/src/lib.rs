@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod console;
+pub mod domain;
 pub mod elastic;
 pub mod incident;
 pub mod ingest;

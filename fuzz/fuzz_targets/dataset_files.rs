@@ -1,7 +1,7 @@
 //! Dataset files come from feeds and analysts: every type and format on the same
 //! bytes — a count or an error naming the line, never a panic.
 #![no_main]
-use gatewatch_rules::dataset::{check_file, DataType};
+use gatewatch_rules::signature::dataset::{check_file, DataType};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -23,10 +23,10 @@
 
 pub mod bounded;
 pub mod control;
-pub mod dataset;
 pub mod detection;
 pub mod engine;
 pub mod event;
+pub mod ids;
 pub mod ioc;
 pub mod metrics;
 pub mod report;

@@ -95,7 +95,7 @@ pub fn run(
         }
     }
     // What `set` taught the datasets with a `save` or `state` file is kept.
-    for e in gatewatch_rules::dataset::save_all() {
+    for e in gatewatch_rules::signature::dataset::save_all() {
         eprintln!("gatewatch: warning: {e}");
     }
     if let Some(path) = &cfg.detect.profile_rules {
@@ -104,7 +104,7 @@ pub fn run(
             all.get_or_insert_with(Default::default).merge(p);
         }
         if let Some(all) = all {
-            if let Err(e) = crate::pipeline::write_profile(path, &all) {
+            if let Err(e) = crate::replay::write_profile(path, &all) {
                 eprintln!("sensor: cannot write the rule profile to `{}`: {e}", path.display());
             }
         }

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use gatewatch_rules::detection::{stable_sid, GID_IOC};
 use gatewatch_rules::event::AlertInfo;
+use gatewatch_rules::ids::{stable_sid, GID_IOC};
 use gatewatch_rules::ioc::{Indicator, IocKind, IocSet};
 
 use crate::app::records::Record;

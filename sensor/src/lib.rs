@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod reload;
+pub mod replay;
 pub mod scan;
 pub mod ship;
 pub mod sigma;

@@ -32,9 +32,6 @@ mod app_events;
 mod events;
 mod flows;
 mod inspect;
-mod replay;
-
-pub use replay::{replay_files, write_profile, ReplaySummary};
 
 /// Packets sampled by checksum `auto` mode before it decides.
 const AUTO_SAMPLE: u64 = 1000;
@@ -462,7 +459,7 @@ pub fn stats_record(
         "stats": stats,
     });
     // Datasets are shared by every worker: counted once, here.
-    let sets = gatewatch_rules::dataset::counters();
+    let sets = gatewatch_rules::signature::dataset::counters();
     if let (false, Some(st)) = (sets.is_empty(), rec["stats"].as_object_mut()) {
         let sets: serde_json::Map<String, serde_json::Value> = sets
             .into_iter()

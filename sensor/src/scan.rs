@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gatewatch_rules::detection::{stable_sid, GID_YARA};
 use gatewatch_rules::event::AlertInfo;
+use gatewatch_rules::ids::{stable_sid, GID_YARA};
 use gatewatch_rules::yara::{ScanError, ScanLimits, ScanTarget, YaraMatch, YaraScanner, YaraSet};
 use serde::Serialize;
 

@@ -67,7 +67,7 @@ impl SigmaEval {
             }
             let before = hits.len();
             hits.retain(|h| {
-                self.dns_seen.insert((flow_id, tx, gatewatch_rules::detection::stable_sid(&h.id)))
+                self.dns_seen.insert((flow_id, tx, gatewatch_rules::ids::stable_sid(&h.id)))
             });
             self.stats.repeats += (before - hits.len()) as u64;
         }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use gatewatch_correlator::incident::suppress::NewSuppression;
+use gatewatch_correlator::domain::suppression::NewSuppression;
 use gatewatch_correlator::store::{IncidentFilter, IncidentRow, Status, Store};
 
 use crate::config::Config;

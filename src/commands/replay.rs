@@ -17,8 +17,8 @@ use gatewatch_rules::report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
 use gatewatch_rules::yara::compile_paths;
 use gatewatch_sensor::output::{AppEvent, EveWriter, EventSink, Fanout, FlowEvent};
-use gatewatch_sensor::pipeline::{replay_files, ReplaySummary};
 use gatewatch_sensor::reload::RuleSlot;
+use gatewatch_sensor::replay::{replay_files, ReplaySummary};
 
 use gatewatch_rules::control::ReloadControl;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -293,11 +293,11 @@ pub fn run_pipeline(
     for w in &summary.warnings {
         eprintln!("gatewatch: warning: {w}");
     }
-    for e in gatewatch_rules::dataset::save_all() {
+    for e in gatewatch_rules::signature::dataset::save_all() {
         eprintln!("gatewatch: warning: {e}");
     }
     if let (Some(path), Some(profile)) = (&cfg.detect.profile_rules, &summary.profile) {
-        gatewatch_sensor::pipeline::write_profile(path, profile)
+        gatewatch_sensor::replay::write_profile(path, profile)
             .with_context(|| format!("cannot write the rule profile `{}`", path.display()))?;
         eprintln!("rule profile: {}", path.display());
     }

@@ -41,9 +41,11 @@ def graph(crate):
                 continue
             text = test_code(path, strip_comments(open(path, encoding="utf-8").read()))
             for b in USE.findall(text):
-                if b != a and os.path.exists(os.path.join(src, b + ".rs")) or os.path.isdir(os.path.join(src, b)):
-                    if b != a:
-                        edges[a].setdefault(b, os.path.relpath(path, ROOT))
+                is_module = os.path.exists(os.path.join(src, b + ".rs")) or os.path.isdir(
+                    os.path.join(src, b)
+                )
+                if b != a and is_module:
+                    edges[a].setdefault(b, os.path.relpath(path, ROOT))
     return edges
 
 def sccs(edges):

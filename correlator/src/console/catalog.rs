@@ -12,7 +12,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use super::incidents::parse_time;
 use super::Console;
-use crate::incident::suppress::{NewSuppression, Suppression};
+use crate::domain::suppression::{NewSuppression, Suppression};
 use crate::store::accounts::Role;
 use crate::store::lifecycle::AuditRecord;
 use crate::store::overview::Overview;

@@ -99,7 +99,7 @@ impl IncidentQuery {
         }
         let severity = list(&self.severity);
         for s in &severity {
-            if crate::incident::score::band_of(s).is_none() {
+            if crate::domain::severity::band_of(s).is_none() {
                 return Err(ApiError::bad_request(format!("`severity`: unknown severity `{s}`")));
             }
         }

@@ -34,9 +34,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use crate::domain::network::{mask, parse_prefix, to_bits, Prefix};
 
 /// How critical an asset is to its agency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -154,70 +157,6 @@ pub struct InventoryError {
     pub file: String,
     pub at: Option<String>,
     pub message: String,
-}
-
-/// A network: address bits and prefix length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Prefix {
-    v6: bool,
-    bits: u128,
-    len: u8,
-}
-
-fn to_bits(ip: IpAddr) -> (bool, u128) {
-    match ip {
-        IpAddr::V4(v) => (false, u32::from(v) as u128),
-        IpAddr::V6(v) => match v.to_ipv4_mapped() {
-            Some(v4) => (false, u32::from(v4) as u128),
-            None => (true, u128::from(v)),
-        },
-    }
-}
-
-fn mask(v6: bool, bits: u128, len: u8) -> u128 {
-    let width = if v6 { 128 } else { 32 };
-    if len == 0 {
-        0
-    } else {
-        bits & (u128::MAX << (width - len as u32)) & if v6 { u128::MAX } else { u32::MAX as u128 }
-    }
-}
-
-/// Parses `10.0.0.0/8`, `10.1.2.3` or `2001:db8::/32`.
-fn parse_prefix(s: &str) -> Result<Prefix, String> {
-    let s = s.trim();
-    let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (s, None),
-    };
-    let ip: IpAddr = addr.parse().map_err(|_| format!("`{s}` is not an address or network"))?;
-    let (v6, bits) = to_bits(ip);
-    let width = if v6 { 128 } else { 32 };
-    let len = match len {
-        None => width,
-        Some(l) => l
-            .parse::<u8>()
-            .ok()
-            .filter(|l| *l <= width)
-            .ok_or_else(|| format!("`{s}`: prefix length must be 0–{width}"))?,
-    };
-    Ok(Prefix { v6, bits: mask(v6, bits, len), len })
-}
-
-/// A network (or one address) that addresses can be tested against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Network(Prefix);
-
-impl Network {
-    /// `10.0.0.0/8`, `10.1.2.3`, `2001:db8::/32`.
-    pub fn parse(s: &str) -> Result<Network, String> {
-        parse_prefix(s).map(Network)
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let (v6, bits) = to_bits(ip);
-        v6 == self.0.v6 && mask(v6, bits, self.0.len) == self.0.bits
-    }
 }
 
 /// Networks matched by longest prefix.

@@ -30,6 +30,7 @@ use super::correlate::{alert_event, AlertCorrelation, SUCCESS_TAG};
 use super::entity::{self, Campaigns, Choice};
 use super::score::{score, ScoreInputs};
 use super::suppress::Suppressions;
+use crate::domain::rsit::graver_class;
 use crate::store::write::{IncidentEntity, IncidentState, NewAlert, TxOps};
 use crate::store::StoreError;
 
@@ -74,16 +75,6 @@ pub struct IncidentEngine {
     pub campaigns: Campaigns,
     pub correlation: Option<AlertCorrelation>,
     pub stats: EngineStats,
-}
-
-/// The graver of two RSIT class names (unknown names count as `other`).
-pub fn graver_class<'a>(a: &'a str, b: &'a str) -> &'a str {
-    let g = |s: &str| RsitClass::parse(s).unwrap_or(RsitClass::Other).gravity();
-    if g(b) > g(a) {
-        b
-    } else {
-        a
-    }
 }
 
 /// Whether an alert shows that the attack worked: the rule says so (a correlation

@@ -22,6 +22,8 @@
 
 use serde::Serialize;
 
+pub use crate::domain::severity::severity_of;
+
 use super::assets::{Criticality, Zone};
 
 /// What the score is computed from.
@@ -71,39 +73,9 @@ pub fn score(i: &ScoreInputs) -> u32 {
     (s + a + k + w + v).min(100)
 }
 
-/// `critical`, `high`, `medium` or `low`.
-pub fn severity_of(score: u32) -> &'static str {
-    match score {
-        75.. => "critical",
-        50..=74 => "high",
-        25..=49 => "medium",
-        _ => "low",
-    }
-}
-
-/// The scores (inclusive) of a severity word, for filters; `None` for an unknown word.
-pub fn band_of(word: &str) -> Option<(u32, u32)> {
-    match word {
-        "critical" => Some((75, 100)),
-        "high" => Some((50, 74)),
-        "medium" => Some((25, 49)),
-        "low" => Some((0, 24)),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bands_agree_with_the_words() {
-        for score in 0..=100 {
-            let (lo, hi) = band_of(severity_of(score)).unwrap();
-            assert!((lo..=hi).contains(&score), "{score}");
-        }
-        assert_eq!(band_of("urgent"), None);
-    }
 
     fn inputs(severity: u8, level: u8, crit: Option<Criticality>) -> ScoreInputs {
         ScoreInputs {

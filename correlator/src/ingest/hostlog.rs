@@ -163,7 +163,7 @@ impl HostLogDetector {
     /// `dest_ip`, `dns.rrname`, …). Returns the correlations that fired, as alerts
     /// between the same hosts. Other alerts are ignored.
     pub fn observe_alert(&mut self, alert: &AlertEvent) -> Vec<AlertEvent> {
-        if alert.alert.gid != gatewatch_rules::detection::GID_SIGMA || self.correlation.is_empty() {
+        if alert.alert.gid != gatewatch_rules::ids::GID_SIGMA || self.correlation.is_empty() {
             return Vec::new();
         }
         let Some(meta) = &alert.alert.metadata else { return Vec::new() };

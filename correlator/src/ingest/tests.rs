@@ -5,8 +5,8 @@ use gatewatch_rules::event::AlertEvent;
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::suppression::NewSuppression;
 use crate::incident::assets::Inventory;
-use crate::incident::suppress::NewSuppression;
 use crate::store::{IncidentFilter, IncidentRow, Status};
 
 const INVENTORY: &str = r#"

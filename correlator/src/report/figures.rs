@@ -13,9 +13,9 @@ use chrono::{Datelike, TimeZone};
 use serde::Serialize;
 
 use super::{geoip::GeoIp, Milestone, ReportConfig, ReportError};
+use crate::domain::severity::severity_of;
 use crate::incident::assets::Inventory;
 use crate::incident::attack::RsitClass;
-use crate::incident::score::severity_of;
 use crate::response::config::parse_duration as parse_duration_secs;
 use crate::store::monthly;
 use crate::store::sqlite::iso_utc;

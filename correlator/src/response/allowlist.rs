@@ -15,7 +15,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::config::TargetKind;
-use crate::incident::assets::{Criticality, Inventory, Network};
+use crate::domain::network::Network;
+use crate::incident::assets::{Criticality, Inventory};
 
 /// The name of the list that is always on.
 pub const BUILTIN: &str = "built-in";

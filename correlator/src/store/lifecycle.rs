@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::sqlite::iso_utc;
 use super::{Store, StoreError};
-use crate::incident::suppress::{NewSuppression, Suppression};
+use crate::domain::suppression::{NewSuppression, Suppression};
 
 /// The states of an incident.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

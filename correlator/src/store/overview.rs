@@ -77,7 +77,7 @@ impl Store {
         for row in rows {
             let (d, score) = row?;
             if let Some(slot) = by_day.get_mut((d - first) as usize) {
-                match crate::incident::score::severity_of(score) {
+                match crate::domain::severity::severity_of(score) {
                     "critical" => slot.critical += 1,
                     "high" => slot.high += 1,
                     "medium" => slot.medium += 1,
@@ -128,7 +128,7 @@ impl Store {
              WHERE status IN ('new', 'acknowledged', 'in_progress') AND merged_into IS NULL",
         )?;
         for score in st.query_map([], |r| r.get::<_, u32>(0))? {
-            let i = match crate::incident::score::severity_of(score?) {
+            let i = match crate::domain::severity::severity_of(score?) {
                 "critical" => 0,
                 "high" => 1,
                 "medium" => 2,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::sqlite::iso_utc;
 use super::write::parse_list;
-use crate::incident::score::severity_of;
+use crate::domain::severity::severity_of;
 
 /// An incident as stored.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -15,7 +15,7 @@ pub struct IncidentRow {
     pub title: String,
     /// `critical`/`high`/`medium`/`low`, from the score.
     pub severity: String,
-    /// 0–100 (see [`crate::incident::score`]).
+    /// 0–100 (see [`crate::domain::severity`]).
     pub score: u32,
     pub status: String,
     /// What the incident is about: an address, or `sensor:NAME`.

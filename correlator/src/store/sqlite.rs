@@ -142,7 +142,7 @@ fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
         // Severity words are score bands (see `incident::score`).
         sql.push_str(" AND (0");
         for w in &f.severity {
-            let (lo, hi) = crate::incident::score::band_of(w).unwrap_or((1, 0));
+            let (lo, hi) = crate::domain::severity::band_of(w).unwrap_or((1, 0));
             arg(&mut sql, &mut args, " OR score BETWEEN ?", V::Integer(lo as i64));
             arg(&mut sql, &mut args, " AND ?", V::Integer(hi as i64));
         }

@@ -508,7 +508,7 @@ impl<'a> TxOps<'a> {
             |r| r.get::<_, i64>(0),
         )? as u64;
         for c in rsit {
-            s.rsit = crate::incident::engine::graver_class(&s.rsit, &c).to_string();
+            s.rsit = crate::domain::rsit::graver_class(&s.rsit, &c).to_string();
         }
         Ok(())
     }

@@ -405,8 +405,8 @@ impl std::ops::Deref for Instance<'_> {
 /// packet's address for `ip.src`/`ip.dst`.
 pub(super) fn instances<'p>(pkt: &'p Packet<'_>, b: Buffer) -> impl Iterator<Item = Instance<'p>> {
     let address = match b {
-        Buffer::IpSrc => Some(crate::dataset::ip_bytes(&pkt.src)),
-        Buffer::IpDst => Some(crate::dataset::ip_bytes(&pkt.dst)),
+        Buffer::IpSrc => Some(crate::signature::dataset::ip_bytes(&pkt.src)),
+        Buffer::IpDst => Some(crate::signature::dataset::ip_bytes(&pkt.dst)),
         _ => None,
     };
     let bufs = pkt.buffers.iter().filter(move |(x, _)| address.is_none() && *x == b);

@@ -47,7 +47,7 @@ pub struct CorrelationHit {
 }
 
 impl CorrelationHit {
-    /// The alert of a correlation: gid [`GID_SIGMA`](crate::detection::GID_SIGMA), a
+    /// The alert of a correlation: gid [`GID_SIGMA`](crate::ids::GID_SIGMA), a
     /// signature id from the correlation's id, `SIGMA correlation <title>`, and the
     /// kind, group and aggregate as metadata.
     pub fn alert_info(&self) -> crate::event::AlertInfo {
@@ -161,7 +161,7 @@ impl SigmaCorrelation {
             if c.id.as_deref().is_none_or(str::is_empty) {
                 c.id = Some(format!(
                     "gw-corr-{:08x}",
-                    crate::detection::stable_sid(&format!("{file}\n{}", c.title))
+                    crate::ids::stable_sid(&format!("{file}\n{}", c.title))
                 ));
             }
             c.rules = c.rules.iter().map(|r| resolve(r)).collect();

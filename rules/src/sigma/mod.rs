@@ -40,7 +40,7 @@ pub struct SigmaHit {
 }
 
 impl SigmaHit {
-    /// The alert of a hit: gid [`GID_SIGMA`](crate::detection::GID_SIGMA), a signature
+    /// The alert of a hit: gid [`GID_SIGMA`](crate::ids::GID_SIGMA), a signature
     /// id stable across reloads (from the rule id), the rule's title, and its id, level
     /// and tags as metadata. Severity follows the level: critical and high → 1, medium →
     /// 2, low and informational → 3.
@@ -60,8 +60,8 @@ impl SigmaHit {
         }
         crate::event::AlertInfo {
             action: "allowed".into(),
-            gid: crate::detection::GID_SIGMA,
-            signature_id: crate::detection::stable_sid(&self.id),
+            gid: crate::ids::GID_SIGMA,
+            signature_id: crate::ids::stable_sid(&self.id),
             rev: 1,
             signature: format!("SIGMA {}", self.title),
             category: "Sigma rule".into(),
@@ -308,7 +308,7 @@ pub fn parse_text(text: &str, file: &str, report: &mut LoadReport, parsed: &mut 
                 if r.id.as_deref().is_none_or(str::is_empty) {
                     r.id = Some(format!(
                         "gw-{:08x}",
-                        crate::detection::stable_sid(&format!("{file}\n{}", r.title))
+                        crate::ids::stable_sid(&format!("{file}\n{}", r.title))
                     ));
                 }
                 parsed.rules.push(r);

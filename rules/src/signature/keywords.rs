@@ -185,7 +185,7 @@ pub enum PayloadMatch {
         data: Vec<PayloadMatch>,
     },
     /// `dataset` / `datarep`: the whole buffer looked up in a named set.
-    Dataset(crate::dataset::DatasetMatch),
+    Dataset(crate::signature::dataset::DatasetMatch),
 }
 
 /// A number given literally or by a `byte_extract` variable (its slot).

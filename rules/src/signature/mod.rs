@@ -12,6 +12,7 @@ pub mod buffer;
 pub mod catalog;
 pub mod classification;
 pub mod content;
+pub mod dataset;
 pub mod entropy;
 pub mod file;
 mod flag_keywords;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::*;
 use crate::output::AlertCollector;
-use crate::pipeline::replay_files;
+use crate::replay::replay_files;
 use crate::synth::{self, demo};
 
 fn demo_rules() -> Detection {

@@ -181,9 +181,9 @@ fn dataset(
     let v = need(name, value)?;
     let file = sig.origin.file.clone();
     let m = if kw == "dataset" {
-        crate::dataset::parse_dataset(v, &file)?
+        crate::signature::dataset::parse_dataset(v, &file)?
     } else {
-        crate::dataset::parse_datarep(v, &file)?
+        crate::signature::dataset::parse_datarep(v, &file)?
     };
     list_mut(sig, st.current).push(PayloadMatch::Dataset(m));
     Ok(())

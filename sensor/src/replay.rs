@@ -1,4 +1,5 @@
-//! Replay: the pipeline over capture files, on this thread or on worker threads.
+//! Replay: the pipeline over capture files, on this thread or on worker threads (the
+//! offline counterpart of [`crate::daemon`]).
 
 use std::io;
 use std::path::Path;
@@ -6,11 +7,11 @@ use std::path::Path;
 use gatewatch_rules::detection::Detection;
 use gatewatch_rules::engine::profile::ProfileReport;
 
-use super::{stats_record, Sensor};
 use crate::capture::pcap::{PcapError, PcapReader};
 use crate::capture::Frame;
 use crate::config::SensorConfig;
 use crate::output::EventSink;
+use crate::pipeline::{stats_record, Sensor};
 use crate::reload::RuleSlot;
 
 /// What a replay reports besides its EVE output.
