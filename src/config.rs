@@ -59,7 +59,7 @@ pub struct Config {
     /// Control of running processes (rule reloads).
     pub control: ControlConfig,
     /// Rule sources `gatewatch rules update` downloads.
-    pub update: crate::update::UpdateConfig,
+    pub update: gatewatch_rules::update::UpdateConfig,
 }
 
 /// Where a running process keeps its pid file and reload status.

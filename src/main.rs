@@ -7,7 +7,6 @@
 
 mod commands;
 mod config;
-mod update;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -21,6 +21,7 @@ pub mod domain;
 pub mod elastic;
 pub mod incident;
 pub mod ingest;
+pub mod pki;
 pub mod report;
 pub mod response;
 pub mod server;

@@ -32,4 +32,6 @@ pub mod metrics;
 pub mod report;
 pub mod sigma;
 pub mod signature;
+#[cfg(feature = "update")]
+pub mod update;
 pub mod yara;

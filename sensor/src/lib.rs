@@ -37,6 +37,7 @@ pub mod output;
 pub mod pipeline;
 pub mod reload;
 pub mod replay;
+pub mod rule_loading;
 pub mod scan;
 pub mod ship;
 pub mod sigma;

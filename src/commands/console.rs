@@ -228,14 +228,14 @@ pub fn local_certificate(dir: &Path) -> Result<(std::path::PathBuf, std::path::P
     let (crt, key) = (dir.join("console.crt"), dir.join("console.key"));
     if !crt.exists() || !key.exists() {
         if !dir.join("ca.crt").exists() {
-            super::pki::init_ca(dir, "Gatewatch console CA (this machine)", 3650)?;
+            gatewatch_correlator::pki::init_ca(dir, "Gatewatch console CA (this machine)", 3650)?;
         }
         let _ = std::fs::remove_file(&crt);
         let _ = std::fs::remove_file(&key);
-        super::pki::issue(
+        gatewatch_correlator::pki::issue(
             dir,
             "console",
-            super::pki::Role::Server,
+            gatewatch_correlator::pki::Role::Server,
             &["localhost".to_string()],
             &["127.0.0.1".parse()?, "::1".parse()?],
             825,

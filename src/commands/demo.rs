@@ -12,7 +12,9 @@ use gatewatch_sensor::output::{EveWriter, EventSink, Fanout};
 use gatewatch_sensor::synth::demo;
 
 use super::incidents::print_table;
-use super::replay::{load_rules, run_pipeline, CorrelatorSink};
+use gatewatch_sensor::rule_loading::{load_rules, NoRules};
+
+use super::replay::{run_pipeline, CorrelatorSink};
 use crate::config::Config;
 
 #[derive(Args)]
@@ -75,7 +77,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     }
     let mut correlator = Correlator::open(cfg.correlator.clone(), store)?;
     let (rules, _) =
-        load_rules(std::slice::from_ref(&rules_path), &cfg, true, super::replay::NoRules::Refuse)?;
+        load_rules(std::slice::from_ref(&rules_path), &cfg.sensor(), true, NoRules::Refuse)?;
     println!(
         "Gatewatch demo: {} packets of a provincial government WAN (Huế) under attack",
         cap.frames.len()

@@ -5,29 +5,24 @@ use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use gatewatch_correlator::{store::Store, Correlator};
 use gatewatch_rules::detection::Detection;
-use gatewatch_rules::engine::{Limits, RuleSet};
 use gatewatch_rules::event::AlertEvent;
-use gatewatch_rules::report::LoadReport;
-use gatewatch_rules::signature::file::load_files;
-use gatewatch_rules::yara::compile_paths;
 use gatewatch_sensor::output::{AppEvent, EveWriter, EventSink, Fanout, FlowEvent};
 use gatewatch_sensor::reload::RuleSlot;
 use gatewatch_sensor::replay::{replay_files, ReplaySummary};
+use gatewatch_sensor::rule_loading::{accept_reloads, load_detection, EnginePaths, NoRules};
 
-use gatewatch_rules::control::ReloadControl;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
 
 /// Rules of the engines besides signatures; each defaults to its section of the config.
 #[derive(Args, Clone, Debug, Default)]
-pub struct EnginePaths {
+pub struct EngineArgs {
     /// YARA rule files or folders (default: `yara.rules` of the config).
     #[arg(long, num_args = 1..)]
     pub yara: Vec<PathBuf>,
@@ -40,6 +35,13 @@ pub struct EnginePaths {
     pub sigma: Vec<PathBuf>,
 }
 
+impl EngineArgs {
+    /// The paths as the sensor's rule loading takes them.
+    pub fn paths(&self) -> EnginePaths {
+        EnginePaths { yara: self.yara.clone(), ioc: self.ioc.clone(), sigma: self.sigma.clone() }
+    }
+}
+
 #[derive(Args)]
 pub struct ReplayArgs {
     /// pcap or pcapng files, processed in order as one capture.
@@ -49,7 +51,7 @@ pub struct ReplayArgs {
     #[arg(long, num_args = 1.., required = true)]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
-    pub engines: EnginePaths,
+    pub engines: EngineArgs,
     /// Accept rule reloads while running (`SIGHUP`, `gatewatch rules reload`): writes
     /// the pid file and reload status to `control.dir`.
     #[arg(long)]
@@ -72,187 +74,13 @@ pub struct RunArgs {
     #[arg(long, num_args = 1..)]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
-    pub engines: EnginePaths,
+    pub engines: EngineArgs,
     /// Accept rule reloads while running (`SIGHUP`, `gatewatch rules reload`).
     #[arg(long)]
     pub reload: bool,
     /// Also write EVE JSON here.
     #[arg(long)]
     pub eve: Option<PathBuf>,
-}
-
-/// Loads rules, telling the operator on stderr what was skipped.
-/// What to do when rules are given and none of them loads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoRules {
-    /// Refuse to go on (the sensor, `run`, a reload).
-    Refuse,
-    /// Warn and go on (`replay`, as Suricata does).
-    Warn,
-}
-
-pub fn load_rules(
-    files: &[PathBuf],
-    cfg: &Config,
-    quiet: bool,
-    no_rules: NoRules,
-) -> Result<(Arc<RuleSet>, LoadReport)> {
-    let (sigs, report) = load_files(files, &cfg.vars.to_vars());
-    if !report.file_errors.is_empty() {
-        anyhow::bail!("{}", report.file_errors.join("; "));
-    }
-    // Rules were given and none of them loads: a sensor would watch nothing. The
-    // sensor, `run` and a reload refuse; `replay` (offline, as Suricata) says so loudly
-    // and goes on.
-    if report.total > 0 && report.loaded == 0 {
-        let first = report.skipped.first().map_or(String::new(), |s| {
-            format!("; the first, at {}:{}: {}", s.file, s.line, s.message)
-        });
-        let what = format!(
-            "none of the {} rules in {} loads{first} (`gatewatch rules check` lists them all)",
-            report.total,
-            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-        );
-        match no_rules {
-            NoRules::Refuse => anyhow::bail!("{what}"),
-            NoRules::Warn => eprintln!("gatewatch: warning: {what}: nothing will alert"),
-        }
-    }
-    if !quiet {
-        eprintln!(
-            "rules: {} loaded, {} skipped of {} ({})",
-            report.loaded,
-            report.skipped.len(),
-            report.total,
-            files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-        );
-        for s in report.skipped.iter().take(5) {
-            eprintln!(
-                "  skipped sid {} at {}:{}: {}",
-                s.sid.map(|x| x.to_string()).unwrap_or("?".into()),
-                s.file,
-                s.line,
-                s.message
-            );
-        }
-        if report.skipped.len() > 5 {
-            eprintln!("  ... `gatewatch rules check` lists them all");
-        }
-    }
-    let matcher = cfg.detect.matcher.resolve().map_err(anyhow::Error::msg)?;
-    let limits = Limits { threshold_entries: cfg.detect.threshold_entries, matcher };
-    Ok((Arc::new(RuleSet::build(sigs, limits)), report))
-}
-
-/// Signatures, and YARA rules from `yara` (or the config's `yara.rules`): every engine
-/// the sensor runs.
-pub fn load_detection(
-    signature_files: &[PathBuf],
-    engines: &EnginePaths,
-    cfg: &Config,
-    quiet: bool,
-    no_rules: NoRules,
-) -> Result<Detection> {
-    let (signatures, report) = load_rules(signature_files, cfg, quiet, no_rules)?;
-    let signatures_skipped = report.skipped.len();
-    let or_config = |given: &'_ [PathBuf], configured: &'_ [PathBuf]| -> Vec<PathBuf> {
-        if given.is_empty() {
-            configured.to_vec()
-        } else {
-            given.to_vec()
-        }
-    };
-    let yara_paths = or_config(&engines.yara, &cfg.yara.rules);
-    let yara = if yara_paths.is_empty() {
-        None
-    } else {
-        let (set, report) = compile_paths(&yara_paths);
-        if !report.file_errors.is_empty() {
-            anyhow::bail!("{}", report.file_errors.join("; "));
-        }
-        if !quiet {
-            eprintln!(
-                "yara: {} rules from {} of {} files ({} with errors; `gatewatch rules check` lists them)",
-                report.rules.unwrap_or(0),
-                report.loaded,
-                report.total,
-                report.total - report.loaded
-            );
-        }
-        set.map(Arc::new)
-    };
-    let ioc_paths = or_config(&engines.ioc, &cfg.ioc.lists);
-    let ioc = if ioc_paths.is_empty() {
-        None
-    } else {
-        let (set, report) = gatewatch_rules::ioc::load_paths(&ioc_paths);
-        if !report.file_errors.is_empty() {
-            anyhow::bail!("{}", report.file_errors.join("; "));
-        }
-        if !quiet {
-            eprintln!(
-                "ioc: {} indicators in {} lists ({} lines not indicators, {} duplicates)",
-                report.loaded,
-                set.lists.len(),
-                report.skipped.len(),
-                report.disabled
-            );
-        }
-        Some(Arc::new(set))
-    };
-    let sigma_paths = or_config(&engines.sigma, &cfg.sigma.rules);
-    let sigma = if sigma_paths.is_empty() {
-        None
-    } else {
-        let (set, report) = gatewatch_rules::sigma::load_paths(&sigma_paths);
-        if !report.file_errors.is_empty() {
-            anyhow::bail!("{}", report.file_errors.join("; "));
-        }
-        let set = set.context("the Sigma rules did not compile")?;
-        if !quiet {
-            let per_type: Vec<String> =
-                set.network_rule_counts().iter().map(|(t, n)| format!("{t} {n}")).collect();
-            eprintln!(
-                "sigma: {} of {} rules loaded ({} skipped; `gatewatch rules check` lists them); on network events: {}",
-                report.loaded,
-                report.total,
-                report.skipped.len(),
-                per_type.join(", ")
-            );
-        }
-        Some(Arc::new(set))
-    };
-    Ok(Detection { signatures, yara, ioc, sigma, signatures_skipped })
-}
-
-/// Starts accepting rule reloads: the same paths are loaded again on each request.
-pub fn accept_reloads(
-    signature_files: &[PathBuf],
-    engines: &EnginePaths,
-    cfg: &Config,
-    slot: Arc<RuleSlot>,
-) -> Result<ReloadControl> {
-    let (files, engines, cfg_for_load) = (signature_files.to_vec(), engines.clone(), cfg.clone());
-    let control = gatewatch_sensor::reload::control(&cfg.control.dir, slot, move || {
-        let d = load_detection(&files, &engines, &cfg_for_load, true, NoRules::Refuse)?;
-        anyhow::Ok((d.clone(), describe(&d)))
-    })?;
-    Ok(control)
-}
-
-/// What a loaded set holds, in one line.
-fn describe(d: &Detection) -> String {
-    let mut parts = vec![format!("{} signatures", d.signatures.len())];
-    if let Some(y) = &d.yara {
-        parts.push(format!("{} YARA rules", y.rule_count));
-    }
-    if let Some(i) = &d.ioc {
-        parts.push(format!("{} indicators", i.len()));
-    }
-    if let Some(s) = &d.sigma {
-        parts.push(format!("{} Sigma rules", s.rules.len()));
-    }
-    parts.join(", ")
 }
 
 /// A progress bar on a terminal (packets, bytes, percent); nothing otherwise.
@@ -363,11 +191,21 @@ pub fn replay(a: ReplayArgs, mut cfg: Config) -> Result<ExitCode> {
         cfg.detect.profile_rules = a.profile_rules.clone();
     }
     let loading = std::time::Instant::now();
-    let rules = load_detection(&a.rules, &a.engines, &cfg, false, NoRules::Warn)?;
+    let rules = load_detection(&a.rules, &a.engines.paths(), &cfg.sensor(), false, NoRules::Warn)?;
     eprintln!("rules: ready in {:.3} s", loading.elapsed().as_secs_f64());
     let slot = RuleSlot::new(rules.clone());
-    let _control =
-        a.reload.then(|| accept_reloads(&a.rules, &a.engines, &cfg, slot.clone())).transpose()?;
+    let _control = a
+        .reload
+        .then(|| {
+            accept_reloads(
+                &cfg.control.dir,
+                &a.rules,
+                &a.engines.paths(),
+                &cfg.sensor(),
+                slot.clone(),
+            )
+        })
+        .transpose()?;
     let mut eve = eve_writer(&a.eve, &cfg)?;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve, a.reload.then_some(&*slot))?;
     drop(eve);
@@ -432,10 +270,20 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no rules: give --rules FILE or set detect.rule_files in the config");
     }
-    let rules = load_detection(&files, &a.engines, &cfg, false, NoRules::Refuse)?;
+    let rules = load_detection(&files, &a.engines.paths(), &cfg.sensor(), false, NoRules::Refuse)?;
     let slot = RuleSlot::new(rules.clone());
-    let _control =
-        a.reload.then(|| accept_reloads(&files, &a.engines, &cfg, slot.clone())).transpose()?;
+    let _control = a
+        .reload
+        .then(|| {
+            accept_reloads(
+                &cfg.control.dir,
+                &files,
+                &a.engines.paths(),
+                &cfg.sensor(),
+                slot.clone(),
+            )
+        })
+        .transpose()?;
     let mut store = Store::open(&cfg.store.path)?;
     let mut responder = response_for(&cfg)?;
     if let Some(r) = &responder {

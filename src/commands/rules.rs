@@ -110,7 +110,7 @@ fn reload_running(dir: &Path, timeout: std::time::Duration) -> Result<ExitCode> 
 pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
     match cmd {
         RulesCommand::Update { sources, reload } => {
-            let chosen: Vec<&crate::update::Source> = cfg
+            let chosen: Vec<&gatewatch_rules::update::Source> = cfg
                 .update
                 .sources
                 .iter()
@@ -122,7 +122,7 @@ pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
             let mut failed = 0;
             let mut text = String::new();
             for src in chosen {
-                match crate::update::update_source(&cfg.update, src) {
+                match gatewatch_rules::update::update_source(&cfg.update, src) {
                     Ok(i) => text.push_str(&format!(
                         "{}: installed {} files ({:.1} MB downloaded, {}) in `{}`\n",
                         src.name,

@@ -19,7 +19,9 @@ use gatewatch_sensor::ship::client::{self, ShipStats};
 use gatewatch_sensor::ship::spool::Spool;
 use gatewatch_sensor::ship::SpoolSink;
 
-use super::replay::{accept_reloads, load_detection, EnginePaths};
+use gatewatch_sensor::rule_loading::{accept_reloads, load_detection, NoRules};
+
+use super::replay::EngineArgs;
 use crate::config::Config;
 
 #[derive(Args)]
@@ -31,7 +33,7 @@ pub struct SensorArgs {
     #[arg(long, num_args = 1..)]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
-    pub engines: EnginePaths,
+    pub engines: EngineArgs,
     /// EVE output, appended to (default: `live.eve`).
     #[arg(long)]
     pub eve: Option<PathBuf>,
@@ -50,9 +52,10 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
         anyhow::bail!("no rules: give --rules FILE or set detect.rule_files in the config");
     }
     let detection =
-        load_detection(&files, &a.engines, &cfg, false, super::replay::NoRules::Refuse)?;
+        load_detection(&files, &a.engines.paths(), &cfg.sensor(), false, NoRules::Refuse)?;
     let slot = RuleSlot::new(detection);
-    let _control = accept_reloads(&files, &a.engines, &cfg, slot.clone())?;
+    let _control =
+        accept_reloads(&cfg.control.dir, &files, &a.engines.paths(), &cfg.sensor(), slot.clone())?;
     let eve_path = a.eve.clone().unwrap_or_else(|| live.eve.clone());
     if let Some(dir) = eve_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

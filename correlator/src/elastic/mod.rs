@@ -29,6 +29,7 @@
 
 pub mod bulk;
 pub mod ecs;
+pub mod kibana;
 pub mod ledger;
 pub mod templates;
 

@@ -15,13 +15,57 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-/// Rule sources to download.
+/// Why a source was not installed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpdateError {
+    /// The source breaks the update policy (plain HTTP, no pinned checksum).
+    #[error("{0}")]
+    Refused(String),
+    /// The download failed: status, size, transport.
+    #[error("GET {url}: {reason}")]
+    Download {
+        /// What was fetched.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The download is not what the source's checksums say.
+    #[error("{0}")]
+    Checksum(String),
+    /// The archive is damaged, escapes its folder, holds links, is too large, or holds
+    /// no rule file.
+    #[error("{0}")]
+    Archive(String),
+    /// A file or folder could not be written.
+    #[error("cannot {what} `{path}`: {err}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The system's error.
+        err: std::io::Error,
+    },
+}
+
+type Result<T, E = UpdateError> = std::result::Result<T, E>;
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> UpdateError + 'a {
+    move |err| UpdateError::Io { what, path: path.to_path_buf(), err }
+}
+
+fn archive_err(what: &str) -> impl FnOnce(std::io::Error) -> UpdateError + '_ {
+    move |e| UpdateError::Archive(format!("{what}: {e}"))
+}
+
+/// Rule sources to download (`[update]`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpdateConfig {
+    /// `[[update.sources]]`.
     pub sources: Vec<Source>,
     /// Largest download, and largest unpacked total, in bytes.
     pub max_bytes: u64,
@@ -41,6 +85,7 @@ impl Default for UpdateConfig {
 pub struct Source {
     /// A name for reports.
     pub name: String,
+    /// The archive (`.tar.gz`, `.zip`) or single rule file.
     pub url: String,
     /// A file holding the archive's md5 or sha256 (hex), published beside it.
     #[serde(default)]
@@ -69,7 +114,9 @@ pub struct Source {
 /// What one source's update did.
 #[derive(Debug, PartialEq)]
 pub struct Installed {
+    /// Files installed.
     pub files: usize,
+    /// Bytes downloaded.
     pub bytes: u64,
     /// `md5 ok`, `sha256 ok`, or `no checksum published`.
     pub checksum: String,
@@ -92,13 +139,15 @@ fn check_scheme(src: &Source) -> Result<()> {
     for url in std::iter::once(&src.url).chain(src.checksum_url.as_ref()) {
         let allowed = url.starts_with("https://") || (src.allow_http && url.starts_with("http://"));
         if !allowed {
-            bail!("`{url}` is not HTTPS (a source on plain HTTP must say `allow_http = true`)");
+            return Err(UpdateError::Refused(format!(
+                "`{url}` is not HTTPS (a source on plain HTTP must say `allow_http = true`)"
+            )));
         }
     }
     if src.sha256.is_none() && !src.unpinned {
-        bail!(
-            "no pinned `sha256`: set it, or `unpinned = true` to install on the published checksum alone"
-        );
+        return Err(UpdateError::Refused(
+            "no pinned `sha256`: set it, or `unpinned = true` to install on the published checksum alone".into(),
+        ));
     }
     Ok(())
 }
@@ -119,26 +168,42 @@ fn client(cfg: &UpdateConfig) -> Result<reqwest::blocking::Client> {
         .timeout(std::time::Duration::from_secs(cfg.timeout_secs))
         .user_agent(concat!("gatewatch/", env!("CARGO_PKG_VERSION")))
         .build()
-        .context("cannot set up the HTTP client")
+        .map_err(|e| UpdateError::Download {
+            url: String::new(),
+            reason: format!("cannot set up the HTTP client: {e}"),
+        })
 }
 
 fn fetch(client: &reqwest::blocking::Client, url: &str, max: u64) -> Result<Vec<u8>> {
-    let resp = client.get(url).send().with_context(|| format!("GET {url}"))?;
+    let failed = |reason: String| UpdateError::Download { url: url.to_string(), reason };
+    let resp = client.get(url).send().map_err(|e| failed(chain(&e)))?;
     let status = resp.status();
     if !status.is_success() {
-        bail!("GET {url}: HTTP {status}");
+        return Err(failed(format!("HTTP {status}")));
     }
+    let too_large = || failed(format!("larger than update.max_bytes ({max})"));
     if resp.content_length().is_some_and(|n| n > max) {
-        bail!("GET {url}: larger than update.max_bytes ({max})");
+        return Err(too_large());
     }
     let mut body = Vec::new();
     resp.take(max + 1)
         .read_to_end(&mut body)
-        .with_context(|| format!("GET {url}: reading the body"))?;
+        .map_err(|e| failed(format!("reading the body: {e}")))?;
     if body.len() as u64 > max {
-        bail!("GET {url}: larger than update.max_bytes ({max})");
+        return Err(too_large());
     }
     Ok(body)
+}
+
+/// An error with its causes, `outer: inner: ...`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    s
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -156,19 +221,25 @@ pub fn verify(data: &[u8], published: Option<&str>, pinned_sha256: Option<&str>)
         let (kind, actual) = match word.len() {
             32 => ("md5", hex(&md5::Md5::digest(data))),
             64 => ("sha256", sha256.clone()),
-            _ => bail!(
-                "the published checksum `{}` is neither md5 nor sha256",
-                word.chars().take(80).collect::<String>()
-            ),
+            _ => {
+                return Err(UpdateError::Checksum(format!(
+                    "the published checksum `{}` is neither md5 nor sha256",
+                    word.chars().take(80).collect::<String>()
+                )))
+            }
         };
         if word != actual {
-            bail!("{kind} mismatch: published {word}, downloaded {actual}");
+            return Err(UpdateError::Checksum(format!(
+                "{kind} mismatch: published {word}, downloaded {actual}"
+            )));
         }
         done.push(format!("{kind} ok"));
     }
     if let Some(pin) = pinned_sha256 {
         if !pin.eq_ignore_ascii_case(&sha256) {
-            bail!("sha256 mismatch: pinned {pin}, downloaded {sha256}");
+            return Err(UpdateError::Checksum(format!(
+                "sha256 mismatch: pinned {pin}, downloaded {sha256}"
+            )));
         }
         done.push("pinned sha256 ok".into());
     }
@@ -183,7 +254,10 @@ fn member_path(raw: &Path, src: &Source) -> Result<Option<PathBuf>> {
         match c {
             Component::Normal(p) => parts.push(p.to_os_string()),
             Component::CurDir => {}
-            _ => bail!("archive member `{}` leaves the folder", raw.display()),
+            _ => {
+                let m = format!("archive member `{}` leaves the folder", raw.display());
+                return Err(UpdateError::Archive(m));
+            }
         }
     }
     if parts.len() <= src.strip_components {
@@ -221,18 +295,19 @@ fn put(stage: &Path, rel: &Path, data: &mut dyn Read, budget: &mut Budget, max: 
         budget.rule_files += 1;
     }
     if budget.files > 200_000 {
-        bail!("more than 200,000 files in the archive");
+        return Err(UpdateError::Archive("more than 200,000 files in the archive".into()));
     }
     let path = stage.join(rel);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent).map_err(io("create", parent))?;
     }
-    let mut f = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create `{}`", path.display()))?;
-    let n = std::io::copy(&mut data.take(max.saturating_sub(budget.bytes) + 1), &mut f)?;
+    let mut f = std::fs::File::create(&path).map_err(io("create", &path))?;
+    let n = std::io::copy(&mut data.take(max.saturating_sub(budget.bytes) + 1), &mut f)
+        .map_err(archive_err("unpacking"))?;
     budget.bytes += n;
     if budget.bytes > max {
-        bail!("unpacked size over update.max_bytes ({max})");
+        let m = format!("unpacked size over update.max_bytes ({max})");
+        return Err(UpdateError::Archive(m));
     }
     Ok(())
 }
@@ -242,38 +317,47 @@ fn unpack(data: &[u8], url: &str, src: &Source, stage: &Path, max: u64) -> Resul
     let mut budget = Budget { bytes: 0, files: 0, rule_files: 0 };
     if data.starts_with(&[0x1f, 0x8b]) {
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(data));
-        for entry in archive.entries().context("not a tar.gz archive")? {
-            let mut entry = entry.context("a damaged tar member")?;
+        for entry in archive.entries().map_err(archive_err("not a tar.gz archive"))? {
+            let mut entry = entry.map_err(archive_err("a damaged tar member"))?;
             let kind = entry.header().entry_type();
-            let raw = entry.path().context("a tar member with an unreadable path")?.into_owned();
+            let raw = entry
+                .path()
+                .map_err(archive_err("a tar member with an unreadable path"))?
+                .into_owned();
             if kind.is_dir() {
                 member_path(&raw, src)?;
                 continue;
             }
             if !kind.is_file() {
-                bail!(
+                return Err(UpdateError::Archive(format!(
                     "archive member `{}` is a link or device, which is not installed",
                     raw.display()
-                );
+                )));
             }
             if let Some(rel) = member_path(&raw, src)? {
                 put(stage, &rel, &mut entry, &mut budget, max)?;
             }
         }
     } else if data.starts_with(b"PK\x03\x04") {
-        let mut zip =
-            zip::ZipArchive::new(std::io::Cursor::new(data)).context("not a zip archive")?;
+        let zip_err = |what: &'static str| {
+            move |e: zip::result::ZipError| UpdateError::Archive(format!("{what}: {e}"))
+        };
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data))
+            .map_err(zip_err("not a zip archive"))?;
         for i in 0..zip.len() {
-            let mut f = zip.by_index(i).context("a damaged zip member")?;
+            let mut f = zip.by_index(i).map_err(zip_err("a damaged zip member"))?;
             let raw = PathBuf::from(
-                f.name().context("a zip member with an unreadable name")?.into_owned(),
+                f.name().map_err(zip_err("a zip member with an unreadable name"))?.into_owned(),
             );
             if f.is_dir() {
                 member_path(&raw, src)?;
                 continue;
             }
             if f.is_symlink() {
-                bail!("archive member `{}` is a link, which is not installed", raw.display());
+                return Err(UpdateError::Archive(format!(
+                    "archive member `{}` is a link, which is not installed",
+                    raw.display()
+                )));
             }
             if let Some(rel) = member_path(&raw, src)? {
                 put(stage, &rel, &mut f, &mut budget, max)?;
@@ -283,7 +367,8 @@ fn unpack(data: &[u8], url: &str, src: &Source, stage: &Path, max: u64) -> Resul
         let name =
             url.rsplit('/').next().and_then(|n| n.split(['?', '#']).next()).unwrap_or_default();
         if name.is_empty() || name == ".." || name == "." {
-            bail!("cannot name the downloaded file from `{url}`");
+            let m = format!("cannot name the downloaded file from `{url}`");
+            return Err(UpdateError::Archive(m));
         }
         put(stage, Path::new(name), &mut &data[..], &mut budget, max)?;
     }
@@ -295,14 +380,11 @@ fn unpack(data: &[u8], url: &str, src: &Source, stage: &Path, max: u64) -> Resul
 fn install(stage: &Path, dest: &Path) -> Result<()> {
     if dest.exists() {
         use rustix::fs::{renameat_with, RenameFlags, CWD};
-        if let Err(e) = renameat_with(CWD, stage, CWD, dest, RenameFlags::EXCHANGE) {
-            bail!("cannot swap `{}` into place: {}", dest.display(), std::io::Error::from(e));
-        }
-        std::fs::remove_dir_all(stage)
-            .with_context(|| format!("cannot remove the old rules in `{}`", stage.display()))
+        renameat_with(CWD, stage, CWD, dest, RenameFlags::EXCHANGE)
+            .map_err(|e| io("swap into place", dest)(std::io::Error::from(e)))?;
+        std::fs::remove_dir_all(stage).map_err(io("remove the old rules in", stage))
     } else {
-        std::fs::rename(stage, dest)
-            .with_context(|| format!("cannot move the rules to `{}`", dest.display()))
+        std::fs::rename(stage, dest).map_err(io("move the rules to", dest))
     }
 }
 
@@ -320,25 +402,24 @@ pub fn update_source(cfg: &UpdateConfig, src: &Source) -> Result<Installed> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create `{}`", parent.display()))?;
+    std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
     let leaf = src
         .dest
         .file_name()
-        .context("update.sources.dest must name a folder")?
+        .ok_or_else(|| UpdateError::Refused("update.sources.dest must name a folder".into()))?
         .to_string_lossy()
         .into_owned();
     let stage = parent.join(format!(".{leaf}.update-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&stage);
-    std::fs::create_dir_all(&stage)?;
+    std::fs::create_dir_all(&stage).map_err(io("create", &stage))?;
     let result = unpack(&data, &src.url, src, &stage, cfg.max_bytes).and_then(|b| {
         if b.rule_files == 0 {
-            bail!(
+            return Err(UpdateError::Archive(format!(
                 "the download holds {} files, none of them rule files (.{}){}",
                 b.files,
                 RULE_EXTENSIONS.join(", ."),
                 src.include.as_ref().map(|i| format!(" under `{i}`")).unwrap_or_default()
-            );
+            )));
         }
         install(&stage, &src.dest)?;
         Ok(b.files)
