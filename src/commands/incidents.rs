@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use gatewatch_correlator::domain::suppression::NewSuppression;
+use gatewatch_correlator::domain::suppression::{NewSuppression, SuppressionRule};
 use gatewatch_correlator::store::{IncidentFilter, IncidentRow, Status, Store};
 
 use crate::config::Config;
@@ -332,10 +332,11 @@ pub fn run_suppressions(cmd: SuppressionsCommand, cfg: Config) -> Result<ExitCod
                 } else {
                     "active"
                 };
-                let what = match (s.sid, &s.src) {
-                    (Some(sid), Some(src)) => format!("{}:{sid} {src}", s.gid.unwrap_or(1)),
+                let r = &s.rule;
+                let what = match (r.sid, &r.src) {
+                    (Some(sid), Some(src)) => format!("{}:{sid} {src}", r.gid.unwrap_or(1)),
                     (Some(sid), None) => {
-                        format!("{}:{sid}", s.gid.map_or("*".into(), |g| g.to_string()))
+                        format!("{}:{sid}", r.gid.map_or("*".into(), |g| g.to_string()))
                     }
                     (None, Some(src)) => src.clone(),
                     (None, None) => "*".into(),
@@ -345,11 +346,11 @@ pub fn run_suppressions(cmd: SuppressionsCommand, cfg: Config) -> Result<ExitCod
                     s.id,
                     state,
                     what,
-                    s.dest.as_deref().unwrap_or("*"),
+                    r.dest.as_deref().unwrap_or("*"),
                     s.hits,
                     s.expires_us.map_or("never".into(), local_time),
-                    s.reason,
-                    s.created_by
+                    r.reason,
+                    r.created_by
                 );
             }
         }
@@ -358,8 +359,8 @@ pub fn run_suppressions(cmd: SuppressionsCommand, cfg: Config) -> Result<ExitCod
                 Some(e) => Some(chrono::Utc::now().timestamp_micros() + parse_duration_us(&e)?),
                 None => None,
             };
-            let s =
-                NewSuppression { gid, sid, src, dest, reason, created_by: actor(&by), expires_us };
+            let rule = SuppressionRule { gid, sid, src, dest, reason, created_by: actor(&by) };
+            let s = NewSuppression { rule, expires_us };
             let id = store.add_suppression(&s)?;
             println!("suppression {id} added; the correlator applies it within 5 seconds");
         }

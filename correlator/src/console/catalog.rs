@@ -12,7 +12,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use super::incidents::parse_time;
 use super::Console;
-use crate::domain::suppression::{NewSuppression, Suppression};
+use crate::domain::suppression::{NewSuppression, Suppression, SuppressionRule};
 use crate::store::accounts::Role;
 use crate::store::lifecycle::AuditRecord;
 use crate::store::overview::Overview;
@@ -66,12 +66,8 @@ pub async fn list_alerts(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SuppressionView {
     pub id: i64,
-    pub gid: Option<u32>,
-    pub sid: Option<u32>,
-    pub src: Option<String>,
-    pub dest: Option<String>,
-    pub reason: String,
-    pub created_by: String,
+    #[serde(flatten)]
+    pub rule: SuppressionRule,
     pub created: String,
     pub expires: Option<String>,
     pub removed: Option<String>,
@@ -84,12 +80,7 @@ fn view(s: Suppression) -> SuppressionView {
     let t = crate::store::sqlite::iso_utc;
     SuppressionView {
         id: s.id,
-        gid: s.gid,
-        sid: s.sid,
-        src: s.src,
-        dest: s.dest,
-        reason: s.reason,
-        created_by: s.created_by,
+        rule: s.rule,
         created: t(s.created_us),
         expires: s.expires_us.map(t),
         removed: s.removed_us.map(t),
@@ -129,13 +120,16 @@ pub async fn add_suppression(
     Json(b): Json<NewSuppressionRequest>,
 ) -> ApiResult<(StatusCode, Json<Option<SuppressionView>>)> {
     caller.require(Role::Analyst)?;
-    let new = NewSuppression {
+    let rule = SuppressionRule {
         gid: b.gid,
         sid: b.sid,
         src: b.src.filter(|x| !x.trim().is_empty()),
         dest: b.dest.filter(|x| !x.trim().is_empty()),
         reason: b.reason,
         created_by: caller.actor(),
+    };
+    let new = NewSuppression {
+        rule,
         expires_us: b
             .expires_days
             .map(|d| chrono::Utc::now().timestamp_micros() + d as i64 * 86_400_000_000),

@@ -25,7 +25,7 @@ impl Suppressions {
             .filter(|s| s.removed_us.is_none())
             .map(|s| {
                 let net = |n: &Option<String>| n.as_deref().and_then(|n| Network::parse(n).ok());
-                let (src, dest) = (net(&s.src), net(&s.dest));
+                let (src, dest) = (net(&s.rule.src), net(&s.rule.dest));
                 (s, src, dest)
             })
             .collect();
@@ -53,10 +53,10 @@ impl Suppressions {
             .iter()
             .find(|(s, ns, nd)| {
                 s.expires_us.is_none_or(|e| at_us < e)
-                    && s.sid.is_none_or(|x| x == sid)
-                    && s.gid.is_none_or(|x| x == gid)
-                    && net_ok(ns, s.src.is_some(), src)
-                    && net_ok(nd, s.dest.is_some(), dest)
+                    && s.rule.sid.is_none_or(|x| x == sid)
+                    && s.rule.gid.is_none_or(|x| x == gid)
+                    && net_ok(ns, s.rule.src.is_some(), src)
+                    && net_ok(nd, s.rule.dest.is_some(), dest)
             })
             .map(|(s, ..)| s.id)
     }
@@ -65,16 +65,19 @@ impl Suppressions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::suppression::SuppressionRule;
 
     fn sup(id: i64, sid: Option<u32>, src: Option<&str>, expires: Option<i64>) -> Suppression {
-        Suppression {
-            id,
-            gid: None,
+        let rule = SuppressionRule {
             sid,
             src: src.map(str::to_string),
-            dest: None,
             reason: "noise".into(),
             created_by: "an".into(),
+            ..Default::default()
+        };
+        Suppression {
+            id,
+            rule,
             created_us: 0,
             expires_us: expires,
             removed_us: None,

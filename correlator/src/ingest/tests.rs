@@ -5,7 +5,7 @@ use gatewatch_rules::event::AlertEvent;
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::suppression::NewSuppression;
+use crate::domain::suppression::{NewSuppression, SuppressionRule};
 use crate::incident::assets::Inventory;
 use crate::store::{IncidentFilter, IncidentRow, Status};
 
@@ -152,12 +152,14 @@ fn suppressed_alerts_are_stored_and_counted_but_make_no_incident() {
     let sup = c
         .store_mut()
         .add_suppression(&NewSuppression {
-            sid: Some(7),
-            src: Some("203.0.113.0/24".into()),
-            reason: "the SOC's own vulnerability scanner".into(),
-            created_by: "lan".into(),
+            rule: SuppressionRule {
+                sid: Some(7),
+                src: Some("203.0.113.0/24".into()),
+                reason: "the SOC's own vulnerability scanner".into(),
+                created_by: "lan".into(),
+                ..Default::default()
+            },
             expires_us: Some(crate::ingest::parse_eve_timestamp(&ts(100)).unwrap()),
-            ..Default::default()
         })
         .unwrap();
     c.reload_suppressions().unwrap();

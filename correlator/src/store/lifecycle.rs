@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::sqlite::iso_utc;
 use super::{Store, StoreError};
-use crate::domain::suppression::{NewSuppression, Suppression};
+use crate::domain::suppression::{NewSuppression, Suppression, SuppressionRule};
 
 /// The states of an incident.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -338,15 +338,16 @@ impl Store {
     }
 
     /// Adds a suppression; returns its id.
-    pub fn add_suppression(&mut self, s: &NewSuppression) -> Result<i64, StoreError> {
-        s.validate().map_err(StoreError::Refused)?;
+    pub fn add_suppression(&mut self, new: &NewSuppression) -> Result<i64, StoreError> {
+        new.validate().map_err(StoreError::Refused)?;
+        let (s, expires_us) = (&new.rule, new.expires_us);
         check_actor(&s.created_by)?;
         let tx = self.transaction()?;
         let at = now_us();
         tx.execute(
             "INSERT INTO suppressions (gid, sid, src, dest, reason, created_by, created_us, expires_us)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![s.gid, s.sid, s.src, s.dest, s.reason, s.created_by, at, s.expires_us],
+            params![s.gid, s.sid, s.src, s.dest, s.reason, s.created_by, at, expires_us],
         )?;
         let id = tx.last_insert_rowid();
         append_audit(
@@ -357,7 +358,7 @@ impl Store {
             None,
             Some(&format!("suppression:{id}")),
             &serde_json::json!({"gid": s.gid, "sid": s.sid, "src": s.src, "dest": s.dest,
-                                "reason": s.reason, "expires": s.expires_us.map(iso_utc)}),
+                                "reason": s.reason, "expires": expires_us.map(iso_utc)}),
         )?;
         tx.commit()?;
         Ok(id)
@@ -395,19 +396,22 @@ impl Store {
              FROM suppressions ORDER BY id DESC",
         )?;
         let rows = st.query_map([], |r| {
+            let rule = SuppressionRule {
+                gid: r.get("gid")?,
+                sid: r.get("sid")?,
+                src: r.get("src")?,
+                dest: r.get("dest")?,
+                reason: r.get("reason")?,
+                created_by: r.get("created_by")?,
+            };
             Ok(Suppression {
-                id: r.get(0)?,
-                gid: r.get(1)?,
-                sid: r.get(2)?,
-                src: r.get(3)?,
-                dest: r.get(4)?,
-                reason: r.get(5)?,
-                created_by: r.get(6)?,
-                created_us: r.get(7)?,
-                expires_us: r.get(8)?,
-                removed_us: r.get(9)?,
-                hits: r.get::<_, i64>(10)? as u64,
-                last_hit_us: r.get(11)?,
+                id: r.get("id")?,
+                rule,
+                created_us: r.get("created_us")?,
+                expires_us: r.get("expires_us")?,
+                removed_us: r.get("removed_us")?,
+                hits: r.get::<_, i64>("hits")? as u64,
+                last_hit_us: r.get("last_hit_us")?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -23,14 +23,9 @@ pub(super) const KEYWORDS: &[&str] = &[
     "alert",
 ];
 
-/// Applies keyword `kw` (one of [`KEYWORDS`]; `name` as the rule wrote it) to `sig`.
-pub(super) fn apply(
-    st: &mut OptionState,
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+/// Applies a keyword about the rule itself (one of [`KEYWORDS`]) to `sig`.
+pub(super) fn apply(st: &mut OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     match kw {
         "msg" => sig.msg = decode_text(unquote(name, need(name, value)?)?.1),
         "sid" => {

@@ -179,6 +179,15 @@ pub(super) struct OptionState {
     transforms: Vec<Transform>,
 }
 
+/// One option as a family's `apply` takes it: the keyword lowercased, the name as the
+/// rule wrote it, and its value.
+#[derive(Clone, Copy)]
+pub(super) struct Opt<'a> {
+    kw: &'a str,
+    name: &'a str,
+    value: Option<&'a str>,
+}
+
 /// The keyword families [`apply_options`] dispatches to, with their keywords.
 pub(super) const FAMILIES: &[(KeywordFamily, &[&str])] = &[
     (KeywordFamily::Meta, meta::KEYWORDS),
@@ -214,30 +223,31 @@ fn apply_option(
 ) -> Result<(), ParseError> {
     let kw = name.to_ascii_lowercase();
     if let Some((framed, b)) = frame_buffer(sig, &kw, value) {
-        return sticky_buffer(st, sig, &framed, name, None, b);
+        return sticky_buffer(st, sig, Opt { kw: &framed, name, value: None }, b);
     }
+    let o = Opt { kw: &kw, name, value };
     if let Some(b) = Buffer::from_keyword(&kw) {
-        return sticky_buffer(st, sig, &kw, name, value, b);
+        return sticky_buffer(st, sig, o, b);
     }
     if let Some(b) = Buffer::from_modifier(&kw) {
-        return legacy_modifier(st, sig, &kw, name, value, b);
+        return legacy_modifier(st, sig, o, b);
     }
     if let Some(t) = Transform::parse(&kw, value) {
         return add_transform(sig, st.current, &mut st.transforms, name, t?);
     }
     let kw = kw.as_str();
     if meta::KEYWORDS.contains(&kw) {
-        meta::apply(st, sig, kw, name, value)
+        meta::apply(st, sig, o)
     } else if modifiers::KEYWORDS.contains(&kw) {
-        modifiers::apply(st, sig, kw, name, value)
+        modifiers::apply(st, sig, o)
     } else if payload::KEYWORDS.contains(&kw) {
-        payload::apply(st, sig, kw, name, value)
+        payload::apply(st, sig, o)
     } else if app_keywords::KEYWORDS.contains(&kw) {
         app_keywords::apply(sig, kw, name, value)
     } else if state::KEYWORDS.contains(&kw) {
-        state::apply(sig, kw, name, value)
+        state::apply(sig, o)
     } else if packet::KEYWORDS.contains(&kw) {
-        packet::apply(sig, kw, name, value)
+        packet::apply(sig, o)
     } else if KNOWN_UNSUPPORTED.contains(&kw) {
         note_gap(&mut st.first_gap, ParseError::unsupported(&format!("keyword `{kw}`")));
         Ok(())
@@ -262,11 +272,10 @@ fn frame_buffer(sig: &Signature, kw: &str, value: Option<&str>) -> Option<(Strin
 fn sticky_buffer(
     st: &mut OptionState,
     sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
+    o: Opt,
     b: Buffer,
 ) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     let direction = match value.map(str::trim) {
         None => None,
         Some("to_server") => Some(true),
@@ -317,11 +326,10 @@ fn sticky_buffer(
 fn legacy_modifier(
     st: &mut OptionState,
     sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
+    o: Opt,
     b: Buffer,
 ) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     no_value(name, value)?;
     if st.last_buf != Buffer::Payload {
         return Err(ParseError::invalid(

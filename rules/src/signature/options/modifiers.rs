@@ -19,14 +19,9 @@ pub(super) const KEYWORDS: &[&str] = &[
     "fast_pattern",
 ];
 
-/// Applies keyword `kw` (one of [`KEYWORDS`]; `name` as the rule wrote it) to `sig`.
-pub(super) fn apply(
-    st: &mut OptionState,
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+/// Applies `content` or one of its modifiers (one of [`KEYWORDS`]) to `sig`.
+pub(super) fn apply(st: &mut OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     match kw {
         "content" | "uricontent" => {
             let (negated, inner) = unquote(name, need(name, value)?)?;
@@ -55,13 +50,13 @@ pub(super) fn apply(
             no_value(name, value)?;
             last_content(sig, st.last_buf, name)?;
         }
-        "depth" | "offset" | "within" | "distance" => position(st, sig, kw, name, value)?,
-        "startswith" => startswith(st, sig, name, value)?,
+        "depth" | "offset" | "within" | "distance" => position(st, sig, o)?,
+        "startswith" => startswith(st, sig, o)?,
         "endswith" => {
             no_value(name, value)?;
             last_content(sig, st.last_buf, name)?.endswith = true;
         }
-        "fast_pattern" => fast_pattern(st, sig, name, value)?,
+        "fast_pattern" => fast_pattern(st, sig, o)?,
         other => return Err(ParseError::unknown(other)),
     }
     Ok(())
@@ -69,13 +64,8 @@ pub(super) fn apply(
 
 /// `depth`, `offset`, `within`, `distance` of the last content: a number, or a
 /// `byte_extract`/`byte_math` variable read when inspecting.
-fn position(
-    st: &OptionState,
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+fn position(st: &OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     let v = need(name, value)?.trim();
     if v.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
         // A byte_extract or byte_math variable, read when inspecting.
@@ -136,12 +126,8 @@ fn position(
 }
 
 /// `startswith`: the last content is anchored at the buffer start.
-fn startswith(
-    st: &OptionState,
-    sig: &mut Signature,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+fn startswith(st: &OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { name, value, .. } = o;
     no_value(name, value)?;
     let c = last_content(sig, st.last_buf, name)?;
     if c.offset.is_some() || c.depth.is_some() || c.distance.is_some() || c.within.is_some() {
@@ -157,12 +143,8 @@ fn startswith(
 }
 
 /// `fast_pattern` (`only`, or `offset,length` of the content) on the last content.
-fn fast_pattern(
-    st: &OptionState,
-    sig: &mut Signature,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+fn fast_pattern(st: &OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { name, value, .. } = o;
     // On a negated content the mark is kept but ignored by the prefilter,
     // which then uses a positive content (any of them is sound).
     let c = last_content(sig, st.last_buf, name)?;

@@ -35,13 +35,9 @@ pub(super) const KEYWORDS: &[&str] = &[
     "app_layer_event",
 ];
 
-/// Applies keyword `kw` (one of [`KEYWORDS`]; `name` as the rule wrote it) to `sig`.
-pub(super) fn apply(
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+/// Applies a packet header check or event (one of [`KEYWORDS`]) to `sig`.
+pub(super) fn apply(sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     match kw {
         "ipopts" => sig.header_checks.push(parse_ipopts(name, need(name, value)?)?),
         "stream_size" => sig.header_checks.push(parse_stream_size(name, need(name, value)?)?),

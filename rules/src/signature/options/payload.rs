@@ -22,14 +22,9 @@ pub(super) const KEYWORDS: &[&str] = &[
     "entropy",
 ];
 
-/// Applies keyword `kw` (one of [`KEYWORDS`]; `name` as the rule wrote it) to `sig`.
-pub(super) fn apply(
-    st: &mut OptionState,
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+/// Applies a buffer inspection (one of [`KEYWORDS`]) to `sig`.
+pub(super) fn apply(st: &mut OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     match kw {
         "pcre" => {
             let (m, buffer) = super::super::pcre::parse_pcre(need(name, value)?)?;
@@ -50,7 +45,7 @@ pub(super) fn apply(
                 }
             }
         }
-        "isdataat" => isdataat(st, sig, name, value)?,
+        "isdataat" => isdataat(st, sig, o)?,
         "dsize" => sig.dsize = Some(NumCmp::parse(name, need(name, value)?, 65535)?),
         "byte_test" | "byte_jump" | "byte_extract" => {
             match parse_byte_op(kw, need(name, value)?, &mut st.byte_vars)? {
@@ -76,9 +71,9 @@ pub(super) fn apply(
             }
             Err(gap) => note_gap(&mut st.first_gap, gap),
         },
-        "urilen" => urilen(sig, name, value)?,
-        "absent" => absent(st, sig, name, value)?,
-        "dataset" | "datarep" => dataset(st, sig, kw, name, value)?,
+        "urilen" => urilen(sig, o)?,
+        "absent" => absent(st, sig, o)?,
+        "dataset" | "datarep" => dataset(st, sig, o)?,
         "bsize" => {
             if st.current == Buffer::Payload {
                 return Err(ParseError::invalid(name, "`bsize` needs a sticky buffer before it"));
@@ -96,12 +91,8 @@ pub(super) fn apply(
 }
 
 /// `isdataat`: data at an offset of the buffer, or after the last match.
-fn isdataat(
-    st: &OptionState,
-    sig: &mut Signature,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+fn isdataat(st: &OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { name, value, .. } = o;
     let v = need(name, value)?;
     let (neg, v) = match v.trim().strip_prefix('!') {
         Some(r) => (true, r),
@@ -131,7 +122,8 @@ fn isdataat(
 }
 
 /// `urilen`: the length of the normalised (or raw) URI.
-fn urilen(sig: &mut Signature, name: &str, value: Option<&str>) -> Result<(), ParseError> {
+fn urilen(sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { name, value, .. } = o;
     let v = need(name, value)?;
     let (n, raw) = match v.split_once(',') {
         Some((n, "raw")) | Some((n, " raw")) => (n, true),
@@ -146,12 +138,8 @@ fn urilen(sig: &mut Signature, name: &str, value: Option<&str>) -> Result<(), Pa
 }
 
 /// `absent`: the sticky buffer is not there (`or_else`: or it matches).
-fn absent(
-    st: &OptionState,
-    sig: &mut Signature,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+fn absent(st: &OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { name, value, .. } = o;
     let or_else = match value.map(str::trim) {
         None => false,
         Some("or_else") => true,
@@ -168,13 +156,8 @@ fn absent(
 }
 
 /// `dataset` and `datarep`: the sticky buffer looked up in a set or reputation list.
-fn dataset(
-    st: &OptionState,
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+fn dataset(st: &OptionState, sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     if st.current == Buffer::Payload {
         return Err(ParseError::invalid(name, format!("`{kw}` needs a sticky buffer before it")));
     }

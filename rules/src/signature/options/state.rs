@@ -7,13 +7,9 @@ use super::*;
 pub(super) const KEYWORDS: &[&str] =
     &["hostbits", "xbits", "flowint", "flow", "flowbits", "threshold", "detection_filter"];
 
-/// Applies keyword `kw` (one of [`KEYWORDS`]; `name` as the rule wrote it) to `sig`.
-pub(super) fn apply(
-    sig: &mut Signature,
-    kw: &str,
-    name: &str,
-    value: Option<&str>,
-) -> Result<(), ParseError> {
+/// Applies a flow or host state keyword (one of [`KEYWORDS`]) to `sig`.
+pub(super) fn apply(sig: &mut Signature, o: Opt) -> Result<(), ParseError> {
+    let Opt { kw, name, value } = o;
     match kw {
         "hostbits" | "xbits" => parse_hostbits(sig, kw, value)?,
         "flowint" => sig.flowints.push(parse_flowint(need(name, value)?)?),
