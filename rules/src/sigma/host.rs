@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+pub mod files;
 mod reader;
 pub use reader::{for_each_event, MAX_EVENT_BYTES};
 
