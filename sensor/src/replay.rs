@@ -36,8 +36,23 @@ impl ReplaySummary {
     }
 }
 
-fn output_error(e: io::Error) -> PcapError {
-    PcapError::Io { path: "EVE output".into(), offset: 0, source: e }
+/// Why a replay stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// A capture file could not be opened or read at all (a truncated one is a warning).
+    #[error(transparent)]
+    Capture(#[from] PcapError),
+    /// The output (the EVE file, the in-process correlator) refused a record.
+    #[error("cannot write the output: {0}")]
+    Output(io::Error),
+    /// The worker threads could not be started.
+    #[error("cannot start the worker threads: {0}")]
+    Workers(io::Error),
+}
+
+fn output_error(e: io::Error) -> ReplayError {
+    ReplayError::Output(e)
 }
 
 /// Runs the pipeline over capture files, with `cfg.capture.workers` worker threads.
@@ -51,7 +66,7 @@ pub fn replay_files(
     sink: &mut dyn EventSink,
     reload: Option<&RuleSlot>,
     progress: impl FnMut(u64, u64),
-) -> Result<ReplaySummary, PcapError> {
+) -> Result<ReplaySummary, ReplayError> {
     if cfg.capture.workers > 1 {
         return replay_with_workers(paths, cfg, detection.into(), sink, reload, progress);
     }
@@ -88,8 +103,8 @@ fn read_files(
     paths: &[impl AsRef<Path>],
     summary: &mut ReplaySummary,
     mut progress: impl FnMut(u64, u64),
-    mut each: impl FnMut(&Frame<'_>, u64) -> Result<(), PcapError>,
-) -> Result<Vec<bool>, PcapError> {
+    mut each: impl FnMut(&Frame<'_>, u64) -> Result<(), ReplayError>,
+) -> Result<Vec<bool>, ReplayError> {
     let mut ends = Vec::with_capacity(paths.len());
     let mut done_bytes = 0u64;
     let mut number = 0u64;
@@ -138,12 +153,12 @@ fn replay_with_workers(
     sink: &mut dyn EventSink,
     reload: Option<&RuleSlot>,
     progress: impl FnMut(u64, u64),
-) -> Result<ReplaySummary, PcapError> {
+) -> Result<ReplaySummary, ReplayError> {
     use crate::workers::{merge_stats, Backpressure, WorkerLimits, Workers};
     let n = cfg.capture.workers;
     let mut workers =
         Workers::start(n, &cfg, &detection, WorkerLimits::default(), Backpressure::Wait)
-            .map_err(output_error)?;
+            .map_err(ReplayError::Workers)?;
     let mut generation = reload.map_or(1, RuleSlot::generation);
     let mut summary = ReplaySummary { workers: n, ..Default::default() };
     let mut last_ts = 0i64;
