@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::actions::{self, BlockAction, Request};
+use super::actions::{self, BlockAction};
 use super::allowlist::{AllowHit, Allowlist, Target, TargetValue};
 use super::config::{parse_duration, Mode, ResponseConfig, TargetKind};
 use super::policy::{domains_in, tags_in, Facts, Policy};
@@ -37,7 +37,7 @@ use crate::config::CorrelatorConfig;
 use crate::incident::assets::Inventory;
 use crate::incident::engine::{IncidentEngine, ENGINE_ACTOR};
 use crate::incident::entity::{own_alert, GID_RESPONSE};
-use crate::store::blocks::{self, BlockOutcome, BlockRow, BlockState, NewBlock};
+use crate::store::blocks::{self, BlockRow, BlockState, NewBlock};
 use crate::store::feed;
 use crate::store::write::TxOps;
 use crate::store::{Store, StoreError};
@@ -49,7 +49,7 @@ const FEED: &str = "response.incidents";
 /// Incidents read per transaction.
 const BATCH: usize = 500;
 /// How long one claim on a block lasts (longer than any action's timeout).
-const LEASE_US: i64 = 120_000_000;
+pub(super) const LEASE_US: i64 = 120_000_000;
 /// A storm alert at most this often.
 const STORM_EVERY_US: i64 = 600_000_000;
 
@@ -76,27 +76,27 @@ pub struct StepReport {
 }
 
 pub struct Responder {
-    policies: Vec<Policy>,
-    allow: Allowlist,
-    actions: BTreeMap<String, Box<dyn BlockAction>>,
-    inventory: Arc<Inventory>,
+    pub(super) policies: Vec<Policy>,
+    pub(super) allow: Allowlist,
+    pub(super) actions: BTreeMap<String, Box<dyn BlockAction>>,
+    pub(super) inventory: Arc<Inventory>,
     /// Places the responder's own alerts (no correlation rules).
-    engine: IncidentEngine,
-    max_per_minute: u32,
-    pardon_us: i64,
-    repeat_window_us: i64,
-    max_attempts: u32,
-    wants_tags: bool,
-    wants_domains: bool,
+    pub(super) engine: IncidentEngine,
+    pub(super) max_per_minute: u32,
+    pub(super) pardon_us: i64,
+    pub(super) repeat_window_us: i64,
+    pub(super) max_attempts: u32,
+    pub(super) wants_tags: bool,
+    pub(super) wants_domains: bool,
     /// The monitored resolvers (`response.resolvers`); `None`: any internal address.
-    resolvers: Option<gatewatch_rules::signature::address::AddressSet>,
+    pub(super) resolvers: Option<gatewatch_rules::signature::address::AddressSet>,
     /// The lease owner's name (process and thread).
-    owner: String,
-    last_storm_us: i64,
+    pub(super) owner: String,
+    pub(super) last_storm_us: i64,
     /// This machine's addresses (read at start).
-    own: Vec<IpAddr>,
+    pub(super) own: Vec<IpAddr>,
     /// The addresses sensors connect from (the correlator service sets it).
-    sensors: Option<SensorAddresses>,
+    pub(super) sensors: Option<SensorAddresses>,
     pub stats: ResponseStats,
 }
 
@@ -106,7 +106,7 @@ pub type SensorAddresses = Arc<dyn Fn() -> Vec<IpAddr> + Send + Sync>;
 /// The list that names Gatewatch's own addresses in decisions.
 pub const SELF_LIST: &str = "gatewatch";
 
-fn secs_us(s: u64) -> i64 {
+pub(super) fn secs_us(s: u64) -> i64 {
     (s.min(i64::MAX as u64 / 2_000_000) as i64) * 1_000_000
 }
 
@@ -540,7 +540,7 @@ impl Responder {
         self.raise(tx, "blocking-storm", 1, &sig, 1, now_us)
     }
 
-    fn raise(
+    pub(super) fn raise(
         &mut self,
         tx: &rusqlite::Transaction<'_>,
         what: &str,
@@ -563,210 +563,6 @@ impl Responder {
         let ops = TxOps::new(tx)?;
         self.engine.place(&ops, &a, now_us, &raw, now_us)?;
         Ok(())
-    }
-
-    /// Carries out what is due; returns how many blocks it worked on.
-    fn act(&mut self, store: &mut Store, now_us: i64) -> Result<usize, StoreError> {
-        let due = store.blocks_due(now_us, 200)?;
-        let mut n = 0;
-        for b in due {
-            let Some(from) = BlockState::parse(&b.state) else { continue };
-            if !store.claim_block(b.id, from, &self.owner, now_us, now_us + LEASE_US)? {
-                continue;
-            }
-            n += 1;
-            self.work(store, &b, from, now_us)?;
-        }
-        Ok(n)
-    }
-
-    fn request_of(&self, b: &BlockRow, value: TargetValue, now_us: i64) -> Request {
-        let ttl = match BlockState::parse(&b.state) {
-            Some(BlockState::Pending | BlockState::Approved) => b.ttl_secs,
-            _ => 0,
-        };
-        Request {
-            block_id: b.id,
-            kind: kind_of(&b.target_kind),
-            target: value,
-            ttl_secs: ttl,
-            expires_us: b.expires_us.unwrap_or(now_us + secs_us(ttl)),
-            incident_id: b.incident_id,
-            policy: b.policy.clone(),
-            reason: b.reason.clone(),
-        }
-    }
-
-    /// One claimed block.
-    fn work(
-        &mut self,
-        store: &mut Store,
-        b: &BlockRow,
-        from: BlockState,
-        now_us: i64,
-    ) -> Result<(), StoreError> {
-        let lifting = matches!(from, BlockState::Undoing | BlockState::Executed);
-        let Some(value) = TargetValue::parse(&b.target) else {
-            let o = outcome(
-                BlockState::Failed,
-                None,
-                serde_json::json!({}),
-                Some("the target is neither an address nor a domain name"),
-            );
-            store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
-            return Ok(());
-        };
-        if !lifting {
-            // The allowlist again: it may have grown since the decision, and an
-            // approval never gets past it.
-            if let Some(hit) = self.stopped_by(&value) {
-                let hit = hit.to_string();
-                let mut o = outcome(
-                    BlockState::SkippedAllowlist,
-                    None,
-                    serde_json::json!({"reason": format!("on allowlist {hit} when it was to be carried out")}),
-                    None,
-                );
-                o.allowlist = Some(&hit);
-                store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
-                *self.stats.decisions.entry("skipped-allowlist".into()).or_default() += 1;
-                return Ok(());
-            }
-        }
-        let req = self.request_of(b, value, now_us);
-        let Some(action) = self.actions.get_mut(&b.action) else {
-            let e = format!("action `{}` is not configured here", b.action);
-            if lifting {
-                // Another process (the correlator) may have it: leave the lift to it.
-                let o = BlockOutcome {
-                    retry_at_us: Some(now_us + 60_000_000),
-                    ..outcome(from, Some("attempt-failed"), serde_json::json!({}), Some(&e))
-                };
-                store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
-                return Ok(());
-            }
-            let o = outcome(BlockState::Failed, None, serde_json::json!({}), Some(&e));
-            store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
-            self.stats.failed += 1;
-            return Ok(());
-        };
-        let result = if lifting { action.unblock(&req) } else { action.block(&req) };
-        match result {
-            Ok(detail) => {
-                let (to, expires) = match from {
-                    BlockState::Executed => (BlockState::Expired, None),
-                    BlockState::Undoing => (BlockState::Undone, None),
-                    _ => (BlockState::Executed, Some(now_us + secs_us(b.ttl_secs))),
-                };
-                let mut detail = detail;
-                if to == BlockState::Undone {
-                    if let Some(m) = detail.as_object_mut() {
-                        m.insert("requested_by".into(), b.decided_by.clone().into());
-                    }
-                }
-                let o = BlockOutcome { expires_us: expires, ..outcome(to, None, detail, None) };
-                if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
-                    match to {
-                        BlockState::Executed => self.stats.executed += 1,
-                        BlockState::Expired => self.stats.expired += 1,
-                        _ => self.stats.undone += 1,
-                    }
-                }
-            }
-            Err(e) => {
-                self.stats.attempts_failed += 1;
-                let attempts = b.attempts + 1;
-                let give_up = !lifting && (!e.retry || attempts >= self.max_attempts);
-                if give_up {
-                    let o = outcome(
-                        BlockState::Failed,
-                        None,
-                        serde_json::json!({"attempts": attempts}),
-                        Some(&e.message),
-                    );
-                    if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
-                        self.stats.failed += 1;
-                        let sig = format!(
-                            "GATEWATCH blocking action failed: {} {} via {} ({})",
-                            b.target_kind, b.target, b.action, e.message
-                        );
-                        let tx = store.transaction()?;
-                        self.raise(&tx, "action-failed", 2, &sig, 2, now_us)?;
-                        tx.commit()?;
-                    }
-                } else {
-                    // Lifts are tried until they work: 5 s, 30 s, 2.5 min, then 5 min.
-                    let pause = [5, 30, 150, 300][(attempts as usize - 1).min(3)];
-                    let o = BlockOutcome {
-                        retry_at_us: Some(now_us + secs_us(pause)),
-                        ..outcome(
-                            from,
-                            Some("attempt-failed"),
-                            serde_json::json!({"attempt": attempts}),
-                            Some(&e.message),
-                        )
-                    };
-                    store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
-                    if lifting && attempts == self.max_attempts {
-                        let sig = format!(
-                            "GATEWATCH unblock failing: {} {} via {} ({})",
-                            b.target_kind, b.target, b.action, e.message
-                        );
-                        let tx = store.transaction()?;
-                        self.raise(&tx, "action-failed", 3, &sig, 2, now_us)?;
-                        tx.commit()?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Puts blocks in force back on firewalls that lost them (a reboot empties nft
-    /// sets); call at start. Returns how many were restored.
-    pub fn restore(&mut self, store: &mut Store, now_us: i64) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for b in store.blocks_in_force(now_us)? {
-            let (Some(value), Some(expires)) = (TargetValue::parse(&b.target), b.expires_us) else {
-                continue;
-            };
-            if self.stopped_by(&value).is_some() {
-                // On an allowlist now: lift it at once.
-                if store.claim_block(
-                    b.id,
-                    BlockState::Executed,
-                    &self.owner,
-                    now_us,
-                    now_us + LEASE_US,
-                )? {
-                    let o = BlockOutcome {
-                        expires_us: Some(now_us),
-                        ..outcome(
-                            BlockState::Executed,
-                            Some("allowlisted-now"),
-                            serde_json::json!({}),
-                            None,
-                        )
-                    };
-                    store.finish_block(
-                        b.id,
-                        BlockState::Executed,
-                        &self.owner,
-                        ENGINE_ACTOR,
-                        now_us,
-                        &o,
-                    )?;
-                }
-                continue;
-            }
-            let mut req = self.request_of(&b, value, now_us);
-            req.ttl_secs = ((expires - now_us).max(1_000_000) / 1_000_000) as u64;
-            let Some(action) = self.actions.get_mut(&b.action) else { continue };
-            if action.block(&req).is_ok() {
-                n += 1;
-            }
-        }
-        Ok(n)
     }
 }
 
@@ -798,24 +594,7 @@ pub fn local_addresses() -> Vec<IpAddr> {
     out
 }
 
-fn outcome<'a>(
-    state: BlockState,
-    step: Option<&'a str>,
-    detail: serde_json::Value,
-    error: Option<&'a str>,
-) -> BlockOutcome<'a> {
-    BlockOutcome {
-        state,
-        step,
-        detail,
-        error,
-        expires_us: None,
-        retry_at_us: None,
-        allowlist: None,
-    }
-}
-
-fn kind_of(s: &str) -> TargetKind {
+pub(super) fn kind_of(s: &str) -> TargetKind {
     match s {
         "destination" => TargetKind::Destination,
         "domain" => TargetKind::Domain,
@@ -831,85 +610,5 @@ pub fn human_secs(s: u64) -> String {
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s if s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
-    }
-}
-
-/// The responder on a thread of its own, with its own connection to the store: a
-/// step every `interval` until stopped.
-pub struct Service {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    handle: std::thread::JoinHandle<Result<(), String>>,
-    pub stats: Arc<std::sync::Mutex<ResponseStats>>,
-}
-
-impl Service {
-    /// Opens the store, starts following it (policies act on what changes from now on),
-    /// puts blocks in force back on the firewall, and runs.
-    pub fn start(
-        mut responder: Responder,
-        store_path: &std::path::Path,
-        interval: std::time::Duration,
-    ) -> Result<Service, String> {
-        let mut store = Store::open(store_path).map_err(|e| e.to_string())?;
-        responder.attach(&mut store, false).map_err(|e| e.to_string())?;
-        let now = chrono::Utc::now().timestamp_micros();
-        match responder.restore(&mut store, now) {
-            Ok(0) => {}
-            Ok(n) => eprintln!(
-                "gatewatch correlator: response: {n} blocks in force put back on the firewall"
-            ),
-            Err(e) => return Err(format!("response: reading blocks in force: {e}")),
-        }
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stats = Arc::new(std::sync::Mutex::new(ResponseStats::default()));
-        let (stop2, stats2) = (stop.clone(), stats.clone());
-        let handle = std::thread::Builder::new()
-            .name("correlator-respond".into())
-            .spawn(move || {
-                let mut errors = 0u64;
-                while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
-                    let now = chrono::Utc::now().timestamp_micros();
-                    if let Err(e) = responder.step(&mut store, now) {
-                        errors += 1;
-                        if errors <= 100 || errors % 1000 == 0 {
-                            eprintln!("gatewatch correlator: response: {e} (error #{errors})");
-                        }
-                    }
-                    if let Ok(mut s) = stats2.lock() {
-                        *s = responder.stats.clone();
-                    }
-                    std::thread::sleep(interval);
-                }
-                Ok(())
-            })
-            .map_err(|e| e.to_string())?;
-        Ok(Service { stop, handle, stats })
-    }
-
-    pub fn stop(self) -> Result<ResponseStats, String> {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.handle.join().map_err(|_| "the responder panicked".to_string())??;
-        Ok(self.stats.lock().map(|s| s.clone()).unwrap_or_default())
-    }
-}
-
-impl Responder {
-    /// Works on block `id` now if it has work due (a lift an analyst just asked for, from
-    /// the command line); false when there is none or another process holds it.
-    pub fn work_on(&mut self, store: &mut Store, id: i64, now_us: i64) -> Result<bool, StoreError> {
-        let b = store.block(id)?;
-        let Some(from) = BlockState::parse(&b.state) else { return Ok(false) };
-        let due = matches!(from, BlockState::Pending | BlockState::Approved | BlockState::Undoing)
-            || (from == BlockState::Executed && b.expires_us.is_some_and(|e| e <= now_us));
-        if !due || !store.claim_block(id, from, &self.owner, now_us, now_us + LEASE_US)? {
-            return Ok(false);
-        }
-        self.work(store, &b, from, now_us)?;
-        Ok(true)
-    }
-
-    /// Whether an action of this name is configured here.
-    pub fn has_action(&self, name: &str) -> bool {
-        self.actions.contains_key(name)
     }
 }

@@ -22,10 +22,13 @@ pub mod actions;
 pub mod allowlist;
 pub mod config;
 pub mod engine;
+mod execution;
 pub mod policy;
+pub mod service;
 
 pub use config::ResponseConfig;
-pub use engine::{Responder, Service};
+pub use engine::Responder;
+pub use service::Service;
 
 #[cfg(test)]
 mod tests;

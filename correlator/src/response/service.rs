@@ -1,0 +1,66 @@
+//! The responder as a service: its own thread and connection to the store, a step every
+//! interval until stopped.
+
+use std::sync::Arc;
+
+use super::engine::{Responder, ResponseStats};
+use crate::store::Store;
+
+/// The responder on a thread of its own, with its own connection to the store: a
+/// step every `interval` until stopped.
+pub struct Service {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<Result<(), String>>,
+    pub stats: Arc<std::sync::Mutex<ResponseStats>>,
+}
+
+impl Service {
+    /// Opens the store, starts following it (policies act on what changes from now on),
+    /// puts blocks in force back on the firewall, and runs.
+    pub fn start(
+        mut responder: Responder,
+        store_path: &std::path::Path,
+        interval: std::time::Duration,
+    ) -> Result<Service, String> {
+        let mut store = Store::open(store_path).map_err(|e| e.to_string())?;
+        responder.attach(&mut store, false).map_err(|e| e.to_string())?;
+        let now = chrono::Utc::now().timestamp_micros();
+        match responder.restore(&mut store, now) {
+            Ok(0) => {}
+            Ok(n) => eprintln!(
+                "gatewatch correlator: response: {n} blocks in force put back on the firewall"
+            ),
+            Err(e) => return Err(format!("response: reading blocks in force: {e}")),
+        }
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stats = Arc::new(std::sync::Mutex::new(ResponseStats::default()));
+        let (stop2, stats2) = (stop.clone(), stats.clone());
+        let handle = std::thread::Builder::new()
+            .name("correlator-respond".into())
+            .spawn(move || {
+                let mut errors = 0u64;
+                while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                    let now = chrono::Utc::now().timestamp_micros();
+                    if let Err(e) = responder.step(&mut store, now) {
+                        errors += 1;
+                        if errors <= 100 || errors % 1000 == 0 {
+                            eprintln!("gatewatch correlator: response: {e} (error #{errors})");
+                        }
+                    }
+                    if let Ok(mut s) = stats2.lock() {
+                        *s = responder.stats.clone();
+                    }
+                    std::thread::sleep(interval);
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Service { stop, handle, stats })
+    }
+
+    pub fn stop(self) -> Result<ResponseStats, String> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.handle.join().map_err(|_| "the responder panicked".to_string())??;
+        Ok(self.stats.lock().map(|s| s.clone()).unwrap_or_default())
+    }
+}
