@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+/// `[correlator]`: incident building (windows, correlation rules, assets, retention).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorrelatorConfig {
@@ -54,6 +55,7 @@ impl Default for CorrelatorConfig {
     }
 }
 
+/// `[store]`: the SQLite file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
@@ -76,12 +78,13 @@ pub struct IngestConfig {
     pub https: String,
     /// PEM files: the server's certificate chain and key, and the CA of the clients.
     pub tls_cert: PathBuf,
+    /// Its private key (PEM, mode 0600).
     pub tls_key: PathBuf,
-    pub client_ca: PathBuf,
+    pub(crate) client_ca: PathBuf,
     /// Syslog over UDP and over TCP (RFC 5424/3164; TCP framed per RFC 6587),
     /// `address:port`; empty: off.
     pub syslog_udp: String,
-    pub syslog_tcp: String,
+    pub(crate) syslog_tcp: String,
     /// Networks allowed to send syslog (CIDR); empty: any. Others are counted and
     /// dropped.
     pub syslog_allow: Vec<String>,

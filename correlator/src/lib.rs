@@ -13,6 +13,7 @@
 //! assert_eq!(c.store().incident_count().unwrap(), 0);
 //! ```
 
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod config;

@@ -25,6 +25,7 @@ pub struct BoundedMap<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
+    /// A map of at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         BoundedMap {
             map: HashMap::new(),
@@ -35,26 +36,26 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         }
     }
 
+    /// Entries held.
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
+    /// No entry held.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
 
-    pub fn contains_key(&self, k: &K) -> bool {
-        self.map.contains_key(k)
-    }
-
+    /// The value of `k`.
     pub fn get(&self, k: &K) -> Option<&V> {
         self.map.get(k).map(|(_, v)| v)
     }
 
+    /// The value of `k`, mutably.
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
         self.map.get_mut(k).map(|(_, v)| v)
     }
@@ -86,6 +87,7 @@ impl<K: Hash + Eq + Clone, V> BoundedMap<K, V> {
         (v, gone)
     }
 
+    /// Removes `k`.
     pub fn remove(&mut self, k: &K) -> Option<V> {
         let (_, v) = self.map.remove(k)?;
         self.compact();

@@ -11,8 +11,11 @@ use crate::yara::YaraSet;
 /// The compiled rules of all engines.
 #[derive(Clone)]
 pub struct Detection {
+    /// The signature rules.
     pub signatures: Arc<RuleSet>,
+    /// The YARA rules, when loaded.
     pub yara: Option<Arc<YaraSet>>,
+    /// The IOC lists, when loaded.
     pub ioc: Option<Arc<IocSet>>,
     /// Sigma rules; the sensor runs those routed to network events.
     pub sigma: Option<Arc<SigmaSet>>,

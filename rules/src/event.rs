@@ -12,31 +12,47 @@ use serde::{Deserialize, Serialize};
 pub struct AlertEvent {
     /// `2026-10-01T08:15:02.123456+0000`
     pub timestamp: String,
+    /// The flow id shared by every event of the flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_id: Option<u64>,
+    /// The packet's number in the capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pcap_cnt: Option<u64>,
+    /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: String,
+    /// Source address.
     pub src_ip: String,
+    /// Source port (TCP, UDP, SCTP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_port: Option<u16>,
+    /// Destination address.
     pub dest_ip: String,
+    /// Destination port (TCP, UDP, SCTP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dest_port: Option<u16>,
+    /// Transport protocol, as EVE names it (`TCP`, `UDP`, `ICMP`, …).
     pub proto: String,
+    /// IP version (4 or 6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_v: Option<u8>,
+    /// ICMP type (ICMP flows and packets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icmp_type: Option<u8>,
+    /// ICMP code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icmp_code: Option<u8>,
+    /// Where the packet came from (`wire/pcap`, `stream (flow timeout)`, …), as EVE says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkt_src: Option<String>,
+    /// `to_server` or `to_client`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
+    /// The rule and what it said.
     pub alert: AlertInfo,
+    /// The application protocol of the flow, as EVE names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<String>,
+    /// The flow's counters when the alert was raised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowSummary>,
     /// The application transaction the alert belongs to, under its protocol's name
@@ -49,20 +65,30 @@ pub struct AlertEvent {
     pub host: Option<String>,
 }
 
+/// The `alert` object of an EVE alert.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertInfo {
     /// `allowed` (IDS) or `blocked`.
     pub action: String,
+    /// Generator id (1 for rules; see `gatewatch_rules::ids`).
     pub gid: u32,
+    /// Signature id.
     pub signature_id: u32,
+    /// Rule revision.
     pub rev: u32,
+    /// The rule's message (`msg`).
     pub signature: String,
+    /// The rule's classification text.
     pub category: String,
+    /// EVE severity: 1 (high) to 4.
     pub severity: u8,
+    /// The attacking side (`target` keyword), when the rule says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Endpoint>,
+    /// The attacked side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Endpoint>,
+    /// The rule's `metadata` (key → values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, Vec<String>>>,
     /// What the rule's `format json` datasets hold on the values that matched, by
@@ -71,9 +97,12 @@ pub struct AlertInfo {
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// An address and port (`alert.source`, `alert.target`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Endpoint {
+    /// The address.
     pub ip: String,
+    /// The port, when the protocol has ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
 }
@@ -81,17 +110,26 @@ pub struct Endpoint {
 /// The flow counters Suricata attaches to an alert.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlowSummary {
+    /// Packets from the client.
     pub pkts_toserver: u64,
+    /// Packets from the server.
     pub pkts_toclient: u64,
+    /// Bytes from the client.
     pub bytes_toserver: u64,
+    /// Bytes from the server.
     pub bytes_toclient: u64,
+    /// When the flow started, as EVE writes times.
     pub start: String,
+    /// Source address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_ip: Option<String>,
+    /// Destination address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dest_ip: Option<String>,
+    /// Source port (TCP, UDP, SCTP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub src_port: Option<u16>,
+    /// Destination port (TCP, UDP, SCTP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dest_port: Option<u16>,
 }

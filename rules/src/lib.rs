@@ -18,6 +18,7 @@
 
 // No `unsafe` code, except the Hyperscan bindings (`engine/prefilter/hyperscan.rs`, a
 // feature off by default), which document each block.
+#![warn(missing_docs)]
 #![cfg_attr(not(feature = "hyperscan"), forbid(unsafe_code))]
 #![cfg_attr(feature = "hyperscan", deny(unsafe_code))]
 

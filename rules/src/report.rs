@@ -9,25 +9,32 @@ use serde::Serialize;
 /// One rule that did not load.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Skipped {
+    /// The rule file.
     pub file: String,
+    /// The line the rule starts on.
     pub line: u32,
+    /// Signature id.
     pub sid: Option<u32>,
     /// Grouping key, e.g. "unsupported: keyword `http.uri`".
     pub reason: String,
     /// Stable code, e.g. "E_UNSUPPORTED".
     pub code: String,
+    /// What was wrong, naming the offending text.
     pub message: String,
 }
 
+/// What loaded of a rule set, and why the rest did not: counts, reasons, examples.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct LoadReport {
     /// Enabled rules read.
     pub total: usize,
     /// Rules whose grammar is valid (loaded, or skipped only for an unsupported feature).
     pub parsed: usize,
+    /// Rules that loaded.
     pub loaded: usize,
     /// Commented-out rules (not counted in `total`).
     pub disabled: usize,
+    /// Rules that did not, with the reason.
     pub skipped: Vec<Skipped>,
     /// Files that could not be read at all.
     pub file_errors: Vec<String>,
@@ -46,11 +53,11 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
-    pub fn skip(&mut self, s: Skipped) {
+    pub(crate) fn skip(&mut self, s: Skipped) {
         self.skipped.push(s);
     }
 
-    pub fn unit(&self) -> &str {
+    pub(crate) fn unit(&self) -> &str {
         if self.unit.is_empty() {
             "rules"
         } else {
@@ -58,7 +65,7 @@ impl LoadReport {
         }
     }
 
-    pub fn skipped_by_reason(&self) -> BTreeMap<String, usize> {
+    pub(crate) fn skipped_by_reason(&self) -> BTreeMap<String, usize> {
         let mut m = BTreeMap::new();
         for s in &self.skipped {
             *m.entry(s.reason.clone()).or_insert(0) += 1;

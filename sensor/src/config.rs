@@ -57,6 +57,7 @@ impl Serialize for ChecksumMode {
     }
 }
 
+/// `[capture]`: how packets are taken in.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaptureConfig {
@@ -67,6 +68,7 @@ pub struct CaptureConfig {
     pub workers: usize,
 }
 
+/// `[stream]`: TCP tracking and reassembly.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StreamConfig {
@@ -116,6 +118,7 @@ impl Default for StreamConfig {
     }
 }
 
+/// `[detect]`: signature rules and their limits.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectConfig {
@@ -147,9 +150,12 @@ impl Default for DetectConfig {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum MatcherChoice {
+    /// Hyperscan when the build has it, else the hashed matcher (the default).
     #[default]
     Auto,
+    /// The built-in hashed multi-pattern matcher.
     Hashed,
+    /// Hyperscan (builds with the `hyperscan` feature); refused otherwise.
     Hyperscan,
 }
 
@@ -181,6 +187,7 @@ pub struct VarsConfig {
 }
 
 impl VarsConfig {
+    /// The rule variables (`$HOME_NET`, `$HTTP_PORTS`) these groups define.
     pub fn to_vars(&self) -> Vars {
         let mut v = Vars::default();
         for (k, val) in &self.address_groups {
@@ -193,6 +200,7 @@ impl VarsConfig {
     }
 }
 
+/// `[eve]`: which EVE event types are written.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EveConfig {
@@ -302,16 +310,27 @@ pub struct SigmaConfig {
 /// Everything the sensor pipeline needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensorConfig {
+    /// `[capture]`.
     pub capture: CaptureConfig,
+    /// `[stream]`.
     pub stream: StreamConfig,
+    /// `[flow]`.
     pub flow: FlowConfig,
+    /// `[defrag]`.
     pub defrag: DefragConfig,
+    /// `[detect]`.
     pub detect: DetectConfig,
+    /// `[vars]`.
     pub vars: VarsConfig,
+    /// `[eve]`.
     pub eve: EveConfig,
+    /// `[files]`: file extraction.
     pub files: FilesConfig,
+    /// `[yara]`.
     pub yara: YaraConfig,
+    /// `[ioc]`.
     pub ioc: IocConfig,
+    /// `[sigma]`.
     pub sigma: SigmaConfig,
 }
 

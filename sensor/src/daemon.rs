@@ -1,5 +1,5 @@
 //! The live sensor: one reader thread per interface, each dispatching to its own
-//! [`Workers`]; records go to one shared sink. Reloaded rule sets are picked up
+//! `Workers`; records go to one shared sink. Reloaded rule sets are picked up
 //! between two reads; quiet flows expire on the wall clock; a `stats` record per
 //! interface is written every `live.stats_interval` seconds and at the end, with the
 //! kernel's and the dispatcher's drop counters beside the pipeline's.
@@ -27,8 +27,11 @@ pub type SharedSink = Arc<Mutex<Box<dyn EventSink + Send>>>;
 /// What one interface did, at the end.
 #[derive(Clone, Debug)]
 pub struct InterfaceSummary {
+    /// The interface.
     pub interface: String,
+    /// Its capture counters.
     pub capture: LiveStats,
+    /// The dispatcher's counters for it.
     pub dispatch: DispatchStats,
     /// The final `stats` object (pipeline counters added up over the workers).
     pub stats: Value,

@@ -1,7 +1,7 @@
 //! Gatewatch sensor: capture, decode, flows, detection glue and EVE output.
 //!
 //! The stages are folders: [`capture`] (pcap/pcapng files), [`decode`] (link, IP,
-//! fragments, transport), [`flow`] (the flow table), [`pipeline`] (one worker running
+//! fragments, transport), `flow` (the flow table), [`pipeline`] (one worker running
 //! them with the rules engine), [`output`] (EVE JSON). [`synth`] builds captures from
 //! code for tests and the demo.
 //!
@@ -23,6 +23,7 @@
 // No `unsafe` code, except the capture ring (`capture/afpacket.rs`: the TPACKET_V3 mmap
 // ring), which allows it for itself and documents each block. `deny` rather than
 // `forbid` only so that one module can.
+#![warn(missing_docs)]
 #![deny(unsafe_code)]
 
 pub mod app;
@@ -30,18 +31,18 @@ pub mod capture;
 pub mod config;
 pub mod daemon;
 pub mod decode;
-pub mod flow;
-pub mod ioc;
+pub(crate) mod flow;
+pub(crate) mod ioc;
 pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod reload;
 pub mod replay;
 pub mod rule_loading;
-pub mod scan;
+pub(crate) mod scan;
 pub mod ship;
-pub mod sigma;
-pub mod stats;
+pub(crate) mod sigma;
+pub(crate) mod stats;
 pub mod stream;
 pub mod synth;
-pub mod workers;
+pub(crate) mod workers;

@@ -137,6 +137,7 @@ impl Sensor {
         self.expectations = table;
     }
 
+    /// A pipeline with this configuration and these rules.
     pub fn new(cfg: SensorConfig, detection: impl Into<Detection>) -> Self {
         let detection = detection.into();
         let rules = detection.signatures;
@@ -261,6 +262,7 @@ impl Sensor {
         self.stats.rules_generation = generation;
     }
 
+    /// Its counters now.
     pub fn stats(&self) -> SensorStats {
         let mut s = self.stats.clone();
         s.flow = self.flows.stats;
@@ -278,7 +280,7 @@ impl Sensor {
         s
     }
 
-    pub fn note_file(&mut self, truncated: bool) {
+    pub(crate) fn note_file(&mut self, truncated: bool) {
         self.stats.capture.files += 1;
         self.stats.capture.files_truncated += truncated as u64;
     }

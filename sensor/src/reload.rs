@@ -22,6 +22,7 @@ pub struct RuleSlot {
 }
 
 impl RuleSlot {
+    /// A slot holding `detection`.
     pub fn new(detection: Detection) -> Arc<RuleSlot> {
         Arc::new(RuleSlot { generation: AtomicU64::new(1), current: Mutex::new((1, detection)) })
     }

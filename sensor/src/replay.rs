@@ -19,6 +19,7 @@ use crate::reload::RuleSlot;
 pub struct ReplaySummary {
     /// The `stats` object of the EVE record, added up over the workers.
     pub stats: serde_json::Value,
+    /// Worker threads used.
     pub workers: usize,
     /// Files that stopped early, with where and why.
     pub warnings: Vec<String>,

@@ -37,9 +37,9 @@ use crate::output::{AppEvent, EventSink, FlowEvent};
 use crate::pipeline::Sensor;
 
 pub mod balance;
-pub mod batch;
-pub mod fragments;
-pub mod gate;
+pub(crate) mod batch;
+pub(crate) mod fragments;
+pub(crate) mod gate;
 mod hash;
 
 use balance::{BalanceStats, Balancer, Finished as FinishedFrames};
@@ -275,14 +275,6 @@ impl Workers {
         })
     }
 
-    pub fn len(&self) -> usize {
-        self.queues.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queues.is_empty()
-    }
-
     /// Copies `frame` to the batch of its flow's worker; sends the batch when full.
     /// `number` is the frame's place in the capture (EVE `pcap_cnt`).
     pub fn dispatch(&mut self, frame: &Frame<'_>, number: u64) {
@@ -418,6 +410,7 @@ impl Workers {
     }
 
     /// Waits for up to `timeout` for one record, then drains like [`Workers::drain`].
+    #[cfg(test)]
     pub fn drain_wait(
         &mut self,
         sink: &mut dyn EventSink,

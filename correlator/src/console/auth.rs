@@ -39,22 +39,36 @@ use super::error::{ApiError, ApiResult};
 use super::Console;
 use crate::store::accounts::{ApiToken, Role, SessionLimits, User};
 
-pub const SESSION_COOKIE: &str = "__Host-gw_session";
-pub const CSRF_HEADER: &str = "x-csrf-token";
+pub(crate) const SESSION_COOKIE: &str = "__Host-gw_session";
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
 /// How a caller proved who they are.
 #[derive(Clone, Debug)]
 pub enum Via {
-    Session { secret: String, csrf: String },
-    Token { id: i64, name: String },
+    /// A browser session: its secret (the cookie) and its CSRF token.
+    Session {
+        /// The session's secret (the cookie).
+        secret: String,
+        /// The token the page sends back in `X-CSRF-Token`.
+        csrf: String,
+    },
+    /// An API token: its id and name.
+    Token {
+        /// The token's id.
+        id: i64,
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// The caller of an API request, set by [`authenticate`].
 #[derive(Clone, Debug)]
 pub struct Caller {
+    /// The user.
     pub user: User,
+    /// The role this request acts with (a token's may be lower than its user's).
     pub role: Role,
-    pub via: Via,
+    pub(crate) via: Via,
 }
 
 impl Caller {
@@ -66,7 +80,7 @@ impl Caller {
         }
     }
 
-    pub fn require(&self, role: Role) -> ApiResult<()> {
+    pub(crate) fn require(&self, role: Role) -> ApiResult<()> {
         if self.role >= role {
             Ok(())
         } else {
@@ -297,17 +311,22 @@ async fn caller_of(c: &Console, method: &Method, headers: &HeaderMap) -> ApiResu
     })
 }
 
+/// The body of `POST /api/login`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
+    /// The user's name.
     pub name: String,
-    pub password: String,
+    pub(crate) password: String,
 }
 
 /// The signed-in user and the CSRF token of the session.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionInfo {
+    /// The user's name.
     pub name: String,
+    /// The name shown in the console.
     pub display_name: String,
+    /// `viewer`, `analyst` or `admin`.
     pub role: String,
     /// Send it back in `X-CSRF-Token` with every change (session callers only).
     pub csrf: Option<String>,
@@ -406,9 +425,11 @@ pub async fn session(Extension(caller): Extension<Caller>) -> Json<SessionInfo> 
     Json(session_info(&caller))
 }
 
+/// The body of a password change: the current password and the new one.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
-    pub current: String,
+    pub(crate) current: String,
+    /// The new password (at least 12 characters).
     pub new: String,
 }
 
@@ -455,23 +476,31 @@ pub async fn list_users(
 /// A user as the API shows it (the password hash never leaves the store).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
+    /// The user's id.
     pub id: i64,
+    /// The sign-in name.
     pub name: String,
+    /// The name shown in the console.
     pub display_name: String,
+    /// `viewer`, `analyst` or `admin`.
     pub role: String,
+    /// A disabled user cannot sign in; their sessions and tokens stop working.
     pub disabled: bool,
-    pub created: String,
-    pub password_changed: String,
+    pub(crate) created: String,
+    pub(crate) password_changed: String,
 }
 
+/// The body of `POST /api/users`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
+    /// The sign-in name.
     pub name: String,
+    /// The name shown in the console.
     #[serde(default)]
     pub display_name: String,
     /// `viewer`, `analyst` or `admin`.
     pub role: String,
-    pub password: String,
+    pub(crate) password: String,
 }
 
 fn role_of(s: &str) -> ApiResult<Role> {
@@ -500,11 +529,14 @@ pub async fn add_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+/// The body of `PATCH /api/users/{name}`: only what is given changes.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UserChange {
+    /// The new role.
     pub role: Option<String>,
+    /// Disable (or enable) the user.
     pub disabled: Option<bool>,
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
 }
 
 /// Changes a user's role, password or whether it is disabled (admin).
@@ -558,19 +590,21 @@ pub async fn list_tokens(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct TokenView {
+pub(crate) struct TokenView {
     pub id: i64,
     pub name: String,
     pub user: String,
     pub role: String,
-    pub created: String,
-    pub expires: Option<String>,
-    pub last_used: Option<String>,
+    pub(crate) created: String,
+    pub(crate) expires: Option<String>,
+    pub(crate) last_used: Option<String>,
     pub revoked: Option<String>,
 }
 
+/// The body of `POST /api/tokens`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
+    /// A name for the token (what it is for).
     pub name: String,
     /// The user the token acts as.
     pub user: String,
@@ -583,8 +617,9 @@ pub struct NewToken {
 /// The new token's secret: shown once, here.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
+    /// The token's id.
     pub id: i64,
-    pub token: String,
+    pub(crate) token: String,
 }
 
 /// Creates an API token (admin).
@@ -619,7 +654,7 @@ pub async fn revoke_token(
 }
 
 impl Console {
-    pub fn session_limits(&self) -> SessionLimits {
+    pub(crate) fn session_limits(&self) -> SessionLimits {
         SessionLimits {
             lifetime_us: self.cfg.session_hours.max(1) as i64 * 3_600_000_000,
             idle_us: self.cfg.idle_minutes.max(1) as i64 * 60_000_000,

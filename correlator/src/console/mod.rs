@@ -15,14 +15,14 @@
 //! or alone over a store with `gatewatch console`.
 
 pub mod auth;
-pub mod blocks;
-pub mod catalog;
-pub mod db;
-pub mod error;
-pub mod incidents;
-pub mod openapi;
-pub mod reports;
-pub mod ui;
+pub(crate) mod blocks;
+pub(crate) mod catalog;
+pub(crate) mod db;
+pub(crate) mod error;
+pub(crate) mod incidents;
+pub(crate) mod openapi;
+pub(crate) mod reports;
+pub(crate) mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +52,7 @@ pub struct ConsoleConfig {
     pub listen: String,
     /// The server's certificate chain and key (PEM).
     pub tls_cert: PathBuf,
+    /// Its private key (PEM, mode 0600).
     pub tls_key: PathBuf,
     /// A session ends this long after sign-in …
     pub session_hours: u32,
@@ -82,9 +83,9 @@ impl Default for ConsoleConfig {
 
 /// The console's state, shared by its handlers.
 pub struct Console {
-    pub cfg: ConsoleConfig,
-    pub db: Db,
-    pub throttle: Throttle,
+    pub(crate) cfg: ConsoleConfig,
+    pub(crate) db: Db,
+    pub(crate) throttle: Throttle,
     /// Turns to check a password ([`ConsoleConfig::login_max_verifications`]).
     pub verifications: tokio::sync::Semaphore,
     /// The inventory (and rule counts) incidents are scored with; merges recompute with it.
@@ -106,6 +107,7 @@ pub struct Console {
 }
 
 impl Console {
+    /// A console over the store at `store_path`, with its configuration.
     pub fn new(
         cfg: ConsoleConfig,
         store_path: PathBuf,
@@ -196,7 +198,7 @@ async fn security_headers(
     r
 }
 
-pub fn router(console: Arc<Console>) -> Router {
+pub(crate) fn router(console: Arc<Console>) -> Router {
     use auth::*;
     use catalog::*;
     use incidents::*;
@@ -245,11 +247,13 @@ pub fn router(console: Arc<Console>) -> Router {
 
 /// A console serving: its address and how to stop it.
 pub struct Serving {
+    /// The address it listens on.
     pub addr: SocketAddr,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Serving {
+    /// Stops it and waits for the requests in flight.
     pub fn stop(self) {
         for t in self.tasks {
             t.abort();
@@ -272,6 +276,7 @@ pub async fn open_and_start(
     start(console).await
 }
 
+/// Starts serving the console on its configured address.
 pub async fn start(console: Arc<Console>) -> Result<Serving, crate::server::ServerError> {
     let cfg = &console.cfg;
     let tls = crate::server::tls::server_config_without_clients(&cfg.tls_cert, &cfg.tls_key)?;

@@ -5,6 +5,6 @@
 //! without depending on each other.
 
 pub mod network;
-pub mod rsit;
-pub mod severity;
+pub(crate) mod rsit;
+pub(crate) mod severity;
 pub mod suppression;

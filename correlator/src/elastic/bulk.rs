@@ -9,12 +9,16 @@ use super::ledger::Key;
 /// Which stream a document comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stream {
+    /// Alerts (a data stream).
     Alerts,
+    /// Protocol and host log records (a data stream).
     Records,
+    /// Incidents (an index, replaced as they change).
     Incidents,
 }
 
 impl Stream {
+    /// Every stream.
     pub const ALL: [Stream; 3] = [Stream::Alerts, Stream::Records, Stream::Incidents];
 
     /// Its key in the store's `sink_state`.
@@ -34,17 +38,22 @@ pub enum Op {
     Create,
     /// Replace, with an external version: an older version arriving late is refused
     /// (a conflict: done, the newer one is there).
-    Index { version: i64 },
+    Index {
+        /// The incident's version.
+        version: i64,
+    },
 }
 
 /// One document to send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Doc {
+    /// The stream it goes to.
     pub stream: Stream,
-    pub key: Key,
-    pub index: String,
+    pub(crate) key: Key,
+    pub(crate) index: String,
+    /// Its `_id` (idempotent: the store's id).
     pub id: String,
-    pub op: Op,
+    pub(crate) op: Op,
     /// The serialized `_source`.
     pub source: String,
     /// Times it was sent and failed.
@@ -83,7 +92,12 @@ pub enum Item {
     /// Try again later (429, 5xx).
     Retry(String),
     /// Will never succeed (a 4xx other than a conflict): to the dead letter file.
-    Dead { status: u16, reason: String },
+    Dead {
+        /// The HTTP status of the item.
+        status: u16,
+        /// Elasticsearch's reason.
+        reason: String,
+    },
 }
 
 /// What a whole request's answer means.

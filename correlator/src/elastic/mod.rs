@@ -13,7 +13,7 @@
 //!
 //! - The store is the buffer: while Elasticsearch is away, alerts, records and
 //!   incident changes simply stay in SQLite and the watermark stays put; nothing is
-//!   lost, and after a restart sending resumes at the watermark ([`ledger`]).
+//!   lost, and after a restart sending resumes at the watermark (`ledger`).
 //! - Alerts and records are written with `create` and ids made of the store's id and
 //!   the row id, so a document sent twice (an answer lost, a restart) is stored once.
 //!   Incidents are written with `index` and the store's change number as an external
@@ -28,9 +28,9 @@
 //!   that until it works before sending any document.
 
 pub mod bulk;
-pub mod ecs;
+pub(crate) mod ecs;
 pub mod kibana;
-pub mod ledger;
+pub(crate) mod ledger;
 pub mod templates;
 
 use std::collections::{HashMap, VecDeque};
@@ -57,6 +57,7 @@ pub struct ElasticConfig {
     pub url: String,
     /// Basic authentication: the user, and a file holding the password.
     pub username: String,
+    /// The file holding the password (mode 0600).
     pub password_file: Option<PathBuf>,
     /// Or an API key (the base64 `id:key`), from a file.
     pub api_key_file: Option<PathBuf>,
@@ -70,14 +71,17 @@ pub struct ElasticConfig {
     pub bulk_max_bytes: usize,
     /// Bulk requests in flight.
     pub in_flight: usize,
+    /// Seconds a bulk request may take.
     pub request_timeout_secs: u64,
     /// Backoff after a failure: from this, doubling, up to `retry_max_ms`, ±50% jitter.
     pub retry_initial_ms: u64,
+    /// The longest backoff.
     pub retry_max_ms: u64,
     /// Documents that will never be accepted, with the reason (JSON lines).
     pub dead_letter: PathBuf,
     /// Rollover of the data streams' backing indices, and their deletion age.
     pub rollover_max_age: String,
+    /// Days after which the backing indices are deleted.
     pub delete_after_days: u32,
     /// Documents read from the store and not yet acknowledged, at most.
     pub max_pending: usize,
@@ -109,17 +113,24 @@ impl Default for ElasticConfig {
 /// Counters of the sink.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SinkStats {
-    pub flavor: Option<String>,
+    pub(crate) flavor: Option<String>,
+    /// The index templates and lifecycle policy are installed.
     pub installed: bool,
+    /// Bulk requests sent.
     pub requests: u64,
+    /// Bulk requests that failed as a whole (connection, 429, 5xx).
     pub request_failures: u64,
+    /// Documents accepted.
     pub docs_sent: u64,
-    pub docs_done: u64,
+    pub(crate) docs_done: u64,
+    /// Documents sent again after a per-item error that may pass.
     pub docs_retried: u64,
+    /// Documents that will never be accepted (written to the dead-letter file).
     pub docs_dead: u64,
-    pub splits: u64,
+    pub(crate) splits: u64,
     /// Per stream: the watermark's first key.
     pub watermarks: HashMap<String, i64>,
+    /// The last error, for the status page.
     pub last_error: Option<String>,
     /// Consecutive failures now (0 when Elasticsearch answers).
     pub failing_for: u32,
@@ -129,6 +140,7 @@ pub struct SinkStats {
 pub struct Sink {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// The counters, shared with the status page.
     pub stats: Arc<Mutex<SinkStats>>,
 }
 
@@ -158,6 +170,7 @@ impl Sink {
         Ok(self.stats.lock().map(|s| s.clone()).unwrap_or_default())
     }
 
+    /// A copy of the counters now.
     pub fn snapshot(&self) -> SinkStats {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }

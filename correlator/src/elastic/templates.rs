@@ -136,20 +136,24 @@ pub fn mappings() -> Value {
 /// Whether the cluster is Elasticsearch or OpenSearch (lifecycle APIs differ).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
+    /// Elasticsearch (ILM).
     Elasticsearch,
+    /// OpenSearch (ISM).
     OpenSearch,
 }
 
 /// Names of what is installed.
 #[derive(Clone, Debug)]
 pub struct Names {
+    /// The lifecycle policy's name.
     pub policy: String,
-    pub alerts_stream: String,
-    pub incidents_alias: String,
-    pub incidents_first_index: String,
+    pub(crate) alerts_stream: String,
+    pub(crate) incidents_alias: String,
+    pub(crate) incidents_first_index: String,
 }
 
 impl Names {
+    /// The names under `prefix` (`gatewatch`).
     pub fn new(prefix: &str) -> Names {
         Names {
             policy: format!("{prefix}-policy"),

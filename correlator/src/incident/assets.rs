@@ -45,14 +45,19 @@ use crate::domain::network::{mask, parse_prefix, to_bits, Prefix};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Criticality {
+    /// Its loss hinders little.
     Low,
+    /// The default.
     #[default]
     Medium,
+    /// Its loss stops a service of the agency.
     High,
+    /// Its loss stops the agency (or others that depend on it).
     Critical,
 }
 
 impl Criticality {
+    /// `low`, `medium`, `high` or `critical`.
     pub fn as_str(self) -> &'static str {
         match self {
             Criticality::Low => "low",
@@ -73,29 +78,35 @@ impl Criticality {
     }
 }
 
+/// An agency (department, district, commune office) of the inventory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Agency {
+    /// Its id (`so-tttt`).
     pub id: String,
+    /// Its Vietnamese name.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name_en: Option<String>,
+    pub(crate) name_en: Option<String>,
 }
 
 /// One inventory entry as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetEntry {
-    pub address: String,
+    pub(crate) address: String,
+    /// The agency id, from the asset inventory.
     pub agency: String,
+    /// The information system, from the asset inventory.
     #[serde(default)]
     pub system: String,
+    /// The system's security level (Decree 85/2016, 1–5), from the asset inventory.
     #[serde(default = "default_level")]
     pub security_level: u8,
     #[serde(default)]
-    pub criticality: Criticality,
+    pub(crate) criticality: Criticality,
     #[serde(default)]
-    pub owner: String,
+    pub(crate) owner: String,
     /// Host names of this entry (as host logs name the computer), matched without
     /// regard to case; only for single hosts.
     #[serde(default)]
@@ -114,14 +125,16 @@ pub enum Zone<'a> {
     Asset(&'a Asset),
     /// Inside an internal network, in no inventory entry.
     UnknownInternal,
+    /// Outside every internal network.
     External,
 }
 
 impl Zone<'_> {
-    pub fn is_internal(&self) -> bool {
+    pub(crate) fn is_internal(&self) -> bool {
         !matches!(self, Zone::External)
     }
 
+    /// `asset`, `unknown_internal` or `external`.
     pub fn name(&self) -> &'static str {
         match self {
             Zone::Asset(_) => "asset",
@@ -130,7 +143,7 @@ impl Zone<'_> {
         }
     }
 
-    pub fn asset(&self) -> Option<&Asset> {
+    pub(crate) fn asset(&self) -> Option<&Asset> {
         match self {
             Zone::Asset(a) => Some(a),
             _ => None,
@@ -141,21 +154,26 @@ impl Zone<'_> {
 /// An inventory entry, resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Asset {
-    pub network: String,
-    pub agency_id: String,
+    pub(crate) network: String,
+    pub(crate) agency_id: String,
+    /// The agency's name, from the asset inventory.
     pub agency_name: String,
+    /// The information system, from the asset inventory.
     pub system: String,
+    /// The system's security level (Decree 85/2016, 1–5), from the asset inventory.
     pub security_level: u8,
-    pub criticality: Criticality,
-    pub owner: String,
+    pub(crate) criticality: Criticality,
+    pub(crate) owner: String,
 }
 
 /// An inventory that could not be read: the file, the entry (line or index) and why.
 #[derive(Debug, thiserror::Error)]
 #[error("asset inventory `{file}`{}: {message}", at.as_ref().map(|a| format!(", {a}")).unwrap_or_default())]
 pub struct InventoryError {
+    /// The inventory file.
     pub file: String,
-    pub at: Option<String>,
+    pub(crate) at: Option<String>,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -210,6 +228,7 @@ pub struct Inventory {
     /// Lower-case host name → asset.
     by_name: HashMap<String, Asset>,
     internal: PrefixMap<()>,
+    /// The agencies, by id.
     pub agencies: BTreeMap<String, Agency>,
 }
 
@@ -256,6 +275,7 @@ impl Inventory {
         }
     }
 
+    /// Reads the TOML form (`[[agency]]`, `[[asset]]`, `[[internal]]`); errors name the entry.
     pub fn from_toml(text: &str, file: &str) -> Result<Inventory, InventoryError> {
         let err = |at: Option<String>, message: String| InventoryError {
             file: file.to_string(),
@@ -288,6 +308,7 @@ impl Inventory {
         Ok(inv)
     }
 
+    /// Reads the CSV form (one asset a line, with a header); errors name the line.
     pub fn from_csv(text: &str, file: &str) -> Result<Inventory, InventoryError> {
         let err = |line: usize, message: String| InventoryError {
             file: file.to_string(),
@@ -414,7 +435,7 @@ impl Inventory {
         }
     }
 
-    pub fn zone_of(&self, ip: IpAddr) -> Zone<'_> {
+    pub(crate) fn zone_of(&self, ip: IpAddr) -> Zone<'_> {
         if let Some(a) = self.assets.lookup(ip) {
             return Zone::Asset(a);
         }
@@ -431,10 +452,12 @@ impl Inventory {
         self.assets.by_len.values().flat_map(HashMap::values).collect()
     }
 
+    /// Assets in it.
     pub fn len(&self) -> usize {
         self.assets.len()
     }
 
+    /// No asset in it.
     pub fn is_empty(&self) -> bool {
         self.assets.len() == 0
     }

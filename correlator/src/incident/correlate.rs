@@ -53,6 +53,11 @@ impl std::fmt::Debug for AlertCorrelation {
 }
 
 impl AlertCorrelation {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
     /// Loads the shipped rules (when `builtin`) and those under `paths`. A file that
     /// does not read is an error; a rule that does not compile is skipped and
     /// reported.
@@ -91,10 +96,6 @@ impl AlertCorrelation {
         self.windows.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
-    }
-
     /// Open windows.
     pub fn windows(&self) -> usize {
         self.windows.windows()
@@ -131,11 +132,6 @@ impl AlertCorrelation {
     pub fn evict_expired(&mut self, now_us: i64) {
         self.windows.evict_expired(now_us.div_euclid(1_000_000));
         self.quiet_until.retain(|_, u| *u > now_us);
-    }
-
-    /// Keeps the open windows of the set this one replaces.
-    pub fn take_windows_from(&mut self, old: &mut AlertCorrelation) {
-        self.windows.take_windows_from(&mut old.windows);
     }
 }
 

@@ -1,21 +1,21 @@
 //! The incident engine: where each alert goes.
 //!
 //! For every alert, inside the ingest transaction:
-//! 1. its meaning: ATT&CK tactics and techniques, RSIT class ([`super::attack`]), and
+//! 1. its meaning: ATT&CK tactics and techniques, RSIT class (`super::attack`), and
 //!    whether it shows success (an HTTP 2xx/3xx answer to an attack request);
 //! 2. suppressions: a suppressed alert is stored against its suppression and goes
 //!    no further;
-//! 3. its entity ([`super::entity`]), and the entity's open incident: the latest one
+//! 3. its entity (`super::entity`), and the entity's open incident: the latest one
 //!    not resolved, not merged, whose last alert is within `incident_window_secs` and
 //!    whose first is within `incident_max_span_secs` — else a new incident;
 //! 4. deduplication: an alert identical to one already in the incident (same sensor,
 //!    rule, addresses, ports, protocol and flow) only counts as a repeat of it;
 //! 5. the incident's aggregates: counts, first and last seen, the gravest severity
 //!    and its rule (which names the incident), tactics, techniques, RSIT class, rules,
-//!    success, and the score ([`super::score`]);
-//! 6. the correlation rules ([`super::correlate`]): each that fires adds its alert to
+//!    success, and the score (`super::score`);
+//! 6. the correlation rules (`super::correlate`): each that fires adds its alert to
 //!    the incident of the address it grouped by; a one-to-many correlation on an
-//!    external source starts a *campaign* (see [`super::entity::Campaigns`]) and
+//!    external source starts a *campaign* (see `super::entity::Campaigns`) and
 //!    merges that source's earlier single-host incidents into its own.
 
 use std::sync::Arc;
@@ -53,32 +53,40 @@ pub struct EngineStats {
     pub alerts: u64,
     /// Alerts that only counted as a repeat of an earlier identical one.
     pub repeats: u64,
-    pub suppressed: u64,
+    pub(crate) suppressed: u64,
+    /// Incidents created.
     pub incidents_created: u64,
+    /// Times a correlation rule fired.
     pub correlations: u64,
+    /// Incidents merged into another.
     pub incidents_merged: u64,
 }
 
 /// Where an alert went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Placed {
+    /// The incident it went to (none when suppressed).
     pub incident: Option<i64>,
-    pub created: bool,
+    pub(crate) created: bool,
+    /// Only a repeat of an identical earlier alert.
     pub repeat: bool,
-    pub suppressed_by: Option<i64>,
+    pub(crate) suppressed_by: Option<i64>,
 }
 
+/// Groups alerts into incidents: entity, campaign and correlation windows, risk scores from the inventory.
 pub struct IncidentEngine {
-    pub windows: Windows,
+    pub(crate) windows: Windows,
+    /// The asset inventory.
     pub inventory: Arc<Inventory>,
-    pub suppressions: Suppressions,
-    pub campaigns: Campaigns,
-    pub correlation: Option<AlertCorrelation>,
+    pub(crate) suppressions: Suppressions,
+    pub(crate) campaigns: Campaigns,
+    pub(crate) correlation: Option<AlertCorrelation>,
+    /// Counters since it started.
     pub stats: EngineStats,
 }
 
 /// Whether an alert shows that the attack worked: the rule says so (a correlation
-/// tagged [`SUCCESS_TAG`]), or an attack request was answered 2xx/3xx.
+/// tagged `SUCCESS_TAG`), or an attack request was answered 2xx/3xx.
 pub fn attack_succeeded(a: &AlertEvent, m: &Meaning) -> bool {
     if a.alert.metadata.as_ref().is_some_and(|md| md.contains_key("gatewatch_success")) {
         return true;
@@ -124,6 +132,7 @@ pub fn title(label: &str, signature: &str, rule_count: u64) -> String {
 }
 
 impl IncidentEngine {
+    /// An engine with these grouping windows and inventory, without correlation rules.
     pub fn new(windows: Windows, inventory: Arc<Inventory>) -> IncidentEngine {
         IncidentEngine {
             windows,

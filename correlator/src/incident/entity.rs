@@ -162,6 +162,11 @@ pub struct Campaigns {
 }
 
 impl Campaigns {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.until.is_empty()
+    }
+
     pub fn mark(&mut self, src: &str, until_us: i64) {
         let e = self.until.entry(src.to_string()).or_insert(until_us);
         *e = (*e).max(until_us);
@@ -174,14 +179,6 @@ impl Campaigns {
     /// Forgets marks that ended before `now_us`.
     pub fn expire(&mut self, now_us: i64) {
         self.until.retain(|_, u| *u >= now_us);
-    }
-
-    pub fn len(&self) -> usize {
-        self.until.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.until.is_empty()
     }
 }
 

@@ -1,17 +1,17 @@
 //! From alerts to incidents.
 //!
 //! - [`assets`]: the asset inventory (agency, system, security level, criticality);
-//! - [`attack`]: what an alert means (ATT&CK tactics and techniques, RSIT class);
-//! - [`entity`]: which entity an alert is about, so which incident it joins;
-//! - [`suppress`]: analysts' suppressions;
-//! - [`correlate`]: correlation rules over alerts, in Sigma correlation syntax;
-//! - [`score`]: the risk score and its documented formula;
+//! - `attack`: what an alert means (ATT&CK tactics and techniques, RSIT class);
+//! - `entity`: which entity an alert is about, so which incident it joins;
+//! - `suppress`: analysts' suppressions;
+//! - `correlate`: correlation rules over alerts, in Sigma correlation syntax;
+//! - `score`: the risk score and its documented formula;
 //! - [`engine`]: all of it, for each alert, inside the ingest transaction.
 
 pub mod assets;
-pub mod attack;
-pub mod correlate;
+pub(crate) mod attack;
+pub(crate) mod correlate;
 pub mod engine;
-pub mod entity;
-pub mod score;
-pub mod suppress;
+pub(crate) mod entity;
+pub(crate) mod score;
+pub(crate) mod suppress;

@@ -22,8 +22,6 @@
 
 use serde::Serialize;
 
-pub use crate::domain::severity::severity_of;
-
 use super::assets::{Criticality, Zone};
 
 /// What the score is computed from.
@@ -76,6 +74,7 @@ pub fn score(i: &ScoreInputs) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::severity::severity_of;
 
     fn inputs(severity: u8, level: u8, crit: Option<Criticality>) -> ScoreInputs {
         ScoreInputs {

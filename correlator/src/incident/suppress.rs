@@ -19,6 +19,11 @@ pub struct Suppressions {
 }
 
 impl Suppressions {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
     pub fn new(rows: Vec<Suppression>) -> Suppressions {
         let list = rows
             .into_iter()
@@ -30,14 +35,6 @@ impl Suppressions {
             })
             .collect();
         Suppressions { list }
-    }
-
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
     }
 
     /// The first suppression that silences an alert of `gid:sid` from `src` to `dest`

@@ -26,20 +26,21 @@ use serde::Serialize;
 /// Counters of one tailed file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TailStats {
-    pub lines: u64,
-    pub bytes: u64,
-    pub bad_lines: u64,
+    pub(crate) lines: u64,
+    pub(crate) bytes: u64,
+    pub(crate) bad_lines: u64,
     /// Lines longer than the limit (skipped).
     pub long_lines: u64,
-    pub rotations: u64,
-    pub truncations: u64,
+    pub(crate) rotations: u64,
+    pub(crate) truncations: u64,
 }
 
 /// Where a tail stands: the file (device, inode) and the bytes of whole lines read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {
-    pub dev: u64,
-    pub ino: u64,
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+    /// Bytes read of the file.
     pub offset: u64,
 }
 
@@ -53,6 +54,7 @@ pub struct EveTail {
     /// Skipping the rest of an over-long line.
     skipping: bool,
     max_line: usize,
+    /// Counters of the file.
     pub stats: TailStats,
 }
 
@@ -110,6 +112,7 @@ impl EveTail {
         t
     }
 
+    /// The file tailed.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -30,22 +30,26 @@ pub const MAX_EVENT_IN_ALERT: usize = 16 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Via {
+    /// A UDP syslog datagram.
     SyslogUdp,
+    /// A TCP syslog frame.
     SyslogTcp,
+    /// An HTTPS `/logs` body.
     Https,
+    /// A host log file read by the correlator.
     File,
 }
 
 /// One host log event as received.
 #[derive(Clone, Debug)]
 pub struct HostLogEvent {
-    pub event: Value,
-    pub received_us: i64,
+    pub(crate) event: Value,
+    pub(crate) received_us: i64,
     /// The address it came from (none for files).
     pub peer: Option<IpAddr>,
     /// The client certificate's name, for HTTPS.
     pub sender: Option<String>,
-    pub via: Via,
+    pub(crate) via: Via,
     /// Forwarded by a log forwarder or over syslog: its content (addresses included)
     /// is whatever the sending host wrote, so responses to its alerts never run without
     /// an analyst (`hostlog.forwarded` in the alert).
@@ -55,15 +59,17 @@ pub struct HostLogEvent {
 /// Counters of host log detection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HostLogStats {
-    pub events: u64,
+    pub(crate) events: u64,
     /// Events that are not JSON objects (counted, not evaluated).
     pub not_objects: u64,
     /// Events without a readable time of their own (the receive time was used).
     pub no_event_time: u64,
-    pub detections: u64,
+    pub(crate) detections: u64,
     /// Detections that feed only non-generating correlations (no alert of their own).
     pub detections_silent: u64,
+    /// Times a correlation rule fired.
     pub correlations: u64,
+    /// Alerts Sigma rules raised.
     pub alerts: u64,
     /// Sensor Sigma alerts fed to the correlation rules.
     pub sensor_sigma_alerts: u64,
@@ -75,6 +81,7 @@ pub struct HostLogDetector {
     correlation: SigmaCorrelation,
     limits: CorrelationLimits,
     local_offset: FixedOffset,
+    /// Counters since it started.
     pub stats: HostLogStats,
 }
 
@@ -109,6 +116,7 @@ impl HostLogDetector {
         self.sigma = sigma;
     }
 
+    /// The Sigma rules.
     pub fn rules(&self) -> &SigmaSet {
         &self.sigma
     }

@@ -25,22 +25,25 @@ use crate::store::{Store, StoreError};
 pub struct IngestStats {
     /// Alerts placed in incidents (repeats included, suppressed ones not).
     pub alerts: u64,
+    /// Incidents created.
     pub incidents_created: u64,
     /// Alerts that only counted as a repeat of an identical earlier one.
     pub repeats: u64,
     /// Alerts stored against a suppression.
     pub suppressed: u64,
+    /// Times a correlation rule fired.
     pub correlations: u64,
+    /// Incidents merged into another (same campaign).
     pub incidents_merged: u64,
     /// Alerts whose timestamp could not be read (stored with the ingest time).
     pub bad_timestamps: u64,
     /// Shipped findings stored (alerts and protocol records), and those dropped as
     /// already received.
     pub findings: u64,
-    pub duplicate_findings: u64,
+    pub(crate) duplicate_findings: u64,
     /// Protocol records stored, and those of types not kept (`record_types`).
     pub records: u64,
-    pub records_not_kept: u64,
+    pub(crate) records_not_kept: u64,
 }
 
 /// What waits for the next transaction: an alert, a shipped finding's id, or a
@@ -67,10 +70,13 @@ enum Pending {
 /// Why the correlator could not be set up from its configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The asset inventory could not be read.
     #[error(transparent)]
     Inventory(#[from] crate::incident::assets::InventoryError),
+    /// The correlation rules could not be loaded.
     #[error("correlation rules: {0}")]
     Correlation(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -81,11 +87,14 @@ const SUPPRESSIONS_REFRESH_US: i64 = 5_000_000;
 /// How often retention runs.
 const RETENTION_EVERY_US: i64 = 3_600_000_000;
 
+/// The incident builder: queues alerts and records, writes them in batches, keeps incidents, suppressions and retention up to date.
 pub struct Correlator {
     cfg: CorrelatorConfig,
     store: Store,
     pending: Vec<Pending>,
+    /// The incident engine (grouping, correlation, scores).
     pub engine: IncidentEngine,
+    /// Counters since it started.
     pub stats: IngestStats,
     suppressions_read_us: i64,
     retention_run_us: i64,
@@ -157,16 +166,24 @@ impl Correlator {
     /// the correlation rules. Errors name the file and the entry.
     pub fn open(cfg: CorrelatorConfig, store: Store) -> Result<Self, SetupError> {
         let engine = engine_of(&cfg)?;
+        if let Some(r) = engine.correlation.as_ref().map(|c| &c.report) {
+            // A correlation rule that does not compile is skipped: say which and why.
+            if !r.skipped.is_empty() || !r.notes.is_empty() {
+                eprintln!("gatewatch correlator: {}", r.to_text(3).trim_end());
+            }
+        }
         let mut c = Correlator::new(cfg, store);
         c.engine = engine;
         c.refresh_suppressions(wall_us())?;
         Ok(c)
     }
 
+    /// The store it writes to.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// The store, mutably (tests, maintenance).
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
     }

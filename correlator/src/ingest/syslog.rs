@@ -30,12 +30,16 @@ use serde_json::{json, Map, Value};
 /// Why a message could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyslogError {
+    /// The message is empty.
     #[error("empty message")]
     Empty,
+    /// The `<PRI>` is missing or out of range.
     #[error("bad priority `{0}` (expected <0>..<191>)")]
     Priority(String),
+    /// An RFC 5424 header field is malformed.
     #[error("RFC 5424 header: {0}")]
     Header5424(&'static str),
+    /// The structured data is malformed at this byte.
     #[error("RFC 5424 structured data at byte {0}: {1}")]
     StructuredData(usize, &'static str),
 }
@@ -410,7 +414,10 @@ fn audit_time(msg: &str) -> Option<String> {
 pub enum FrameProblem {
     /// A frame of `len` bytes, longer than the limit: its first `limit` bytes were kept
     /// and the rest dropped.
-    Truncated { len: usize },
+    Truncated {
+        /// The frame's length as sent.
+        len: usize,
+    },
 }
 
 /// Splits a syslog TCP stream into messages: octet-counted (`LEN SP MSG`, RFC 6587
@@ -428,10 +435,12 @@ pub struct Framer {
 }
 
 impl Framer {
+    /// A framer that cuts frames longer than `max` bytes.
     pub fn new(max: usize) -> Framer {
         Framer { buf: Vec::new(), max: max.max(64), skip: 0, skipping_line: false }
     }
 
+    /// Adds bytes of the stream.
     pub fn push(&mut self, mut bytes: &[u8]) {
         if self.skip > 0 {
             let n = self.skip.min(bytes.len());

@@ -15,13 +15,15 @@ use crate::store::Store;
 /// A report on disk.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Archived {
+    /// The file's name in the archive.
     pub file: String,
+    /// The month, `2026-10`.
     pub month: String,
     /// `province` or an agency id.
     pub scope: String,
-    pub lang: String,
-    pub format: String,
-    pub bytes: u64,
+    pub(crate) lang: String,
+    pub(crate) format: String,
+    pub(crate) bytes: u64,
 }
 
 /// The file name of a report.
@@ -139,6 +141,7 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// Starts the thread that writes each month's reports once it has ended.
     pub fn start(
         cfg: ReportConfig,
         store_path: PathBuf,
@@ -176,6 +179,7 @@ impl Schedule {
         Ok(Schedule { stop, handle })
     }
 
+    /// Stops the thread.
     pub fn stop(self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = self.handle.join();

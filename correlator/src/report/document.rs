@@ -9,7 +9,6 @@ use super::{Lang, ReportConfig};
 
 /// The report, ready to draw.
 pub struct Document {
-    pub lang: Lang,
     /// `THÀNH PHỐ HUẾ · TRUNG TÂM …` above the title.
     pub who: String,
     pub title: String,
@@ -498,7 +497,6 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
     }
 
     Document {
-        lang,
         who: format!("{province} · {issuer}"),
         title: tr("title"),
         month: month(lang, &r.month, false),

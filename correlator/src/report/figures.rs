@@ -33,7 +33,8 @@ pub fn vietnam() -> chrono::FixedOffset {
 /// A calendar month in Vietnam time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Month {
-    pub year: i32,
+    pub(crate) year: i32,
+    /// 1 to 12.
     pub month: u32,
 }
 
@@ -55,18 +56,19 @@ impl Month {
         Month::containing(us).minus(1)
     }
 
+    /// The month holding `us` (µs since the epoch) in Vietnam time.
     pub fn containing(us: i64) -> Month {
         let tz = vietnam();
         let d = chrono::DateTime::from_timestamp_micros(us).unwrap_or_default().with_timezone(&tz);
         Month { year: d.year(), month: d.month() }
     }
 
-    pub fn minus(self, n: u32) -> Month {
+    pub(crate) fn minus(self, n: u32) -> Month {
         let idx = self.year * 12 + self.month as i32 - 1 - n as i32;
         Month { year: idx.div_euclid(12), month: idx.rem_euclid(12) as u32 + 1 }
     }
 
-    pub fn next(self) -> Month {
+    pub(crate) fn next(self) -> Month {
         let idx = self.year * 12 + self.month as i32;
         Month { year: idx.div_euclid(12), month: idx.rem_euclid(12) as u32 + 1 }
     }
@@ -80,10 +82,12 @@ impl Month {
             .unwrap_or(0)
     }
 
+    /// Its end: the first microsecond of the next month.
     pub fn end_us(self) -> i64 {
         self.next().start_us()
     }
 
+    /// `2026-10`.
     pub fn label(self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
     }
@@ -93,72 +97,81 @@ impl Month {
 /// other tools (`--format json`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Report {
-    pub schema: &'static str,
+    pub(crate) schema: &'static str,
+    /// The month reported, `2026-10`.
     pub month: String,
     /// The period, RFC 3339 in Vietnam time: [from, to).
     pub from: String,
-    pub to: String,
-    pub generated_at: String,
-    pub province: String,
-    pub province_en: String,
-    pub issuer: String,
-    pub issuer_en: String,
+    pub(crate) to: String,
+    pub(crate) generated_at: String,
+    pub(crate) province: String,
+    pub(crate) province_en: String,
+    pub(crate) issuer: String,
+    pub(crate) issuer_en: String,
     /// The agency reported on; none: province-wide.
     pub agency: Option<AgencyRef>,
-    pub scope: Scope,
+    pub(crate) scope: Scope,
+    /// The incidents active in the month.
     pub incidents: IncidentFigures,
-    pub handling: Handling,
-    pub top_signatures: Vec<SignatureLine>,
-    pub top_sources: Vec<SourceLine>,
-    pub top_targets: Vec<TargetLine>,
-    pub response: ResponseFigures,
-    pub sensors: Vec<SensorHealth>,
+    pub(crate) handling: Handling,
+    pub(crate) top_signatures: Vec<SignatureLine>,
+    pub(crate) top_sources: Vec<SourceLine>,
+    pub(crate) top_targets: Vec<TargetLine>,
+    pub(crate) response: ResponseFigures,
+    pub(crate) sensors: Vec<SensorHealth>,
     /// High and critical incidents, one line each.
     pub serious: Vec<SeriousLine>,
 }
 
+/// The agency a report is about.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AgencyRef {
+    /// Its id in the asset inventory.
     pub id: String,
+    /// Its (Vietnamese) name.
     pub name: String,
-    pub name_en: Option<String>,
+    pub(crate) name_en: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct Scope {
+pub(crate) struct Scope {
     pub agencies: Vec<AgencyScope>,
     /// Systems monitored by security level (1–5): how many.
     pub systems_by_level: BTreeMap<u8, u64>,
-    pub sensors: Vec<SensorCoverage>,
+    pub(crate) sensors: Vec<SensorCoverage>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct AgencyScope {
+pub(crate) struct AgencyScope {
     pub id: String,
     pub name: String,
-    pub name_en: Option<String>,
-    pub systems: Vec<SystemScope>,
+    pub(crate) name_en: Option<String>,
+    pub(crate) systems: Vec<SystemScope>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct SystemScope {
+pub(crate) struct SystemScope {
     pub system: String,
-    pub network: String,
+    pub(crate) network: String,
     pub security_level: u8,
-    pub criticality: String,
+    pub(crate) criticality: String,
 }
 
 /// A sensor, with what it saw of the counted incidents.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SensorCoverage {
+    /// The sensor's name.
     pub name: String,
+    /// Alerts it raised in the counted incidents.
     pub alerts: u64,
     /// Agencies whose incidents it raised alerts for.
     pub agencies: Vec<String>,
 }
 
+/// The counts of the incidents of the period.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct IncidentFigures {
+    /// Incidents active in the period.
     pub total: u64,
     /// By ENISA RSIT class (every class, zeros included).
     pub by_class: BTreeMap<String, u64>,
@@ -174,57 +187,65 @@ pub struct IncidentFigures {
     pub trend: Vec<MonthCount>,
 }
 
+/// The incidents of one agency.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AgencyCount {
+    /// The agency's id (`-` for none).
     pub id: String,
+    /// Its name.
     pub name: String,
-    pub name_en: Option<String>,
+    pub(crate) name_en: Option<String>,
+    /// Incidents whose entity belongs to it.
     pub incidents: u64,
-    pub critical_high: u64,
+    pub(crate) critical_high: u64,
 }
 
+/// The incidents of one month of the trend.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MonthCount {
+    /// `2026-10`.
     pub month: String,
+    /// Incidents active in it.
     pub total: u64,
-    pub by_severity: BTreeMap<String, u64>,
+    pub(crate) by_severity: BTreeMap<String, u64>,
 }
 
 /// Median and 90th percentile of durations (seconds).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct DurationStats {
+    /// How many durations.
     pub count: u64,
-    pub median_secs: Option<u64>,
-    pub p90_secs: Option<u64>,
+    pub(crate) median_secs: Option<u64>,
+    pub(crate) p90_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct Handling {
-    pub time_to_acknowledge: DurationStats,
-    pub time_to_resolve: DurationStats,
-    pub deadlines: Vec<DeadlineFigure>,
+pub(crate) struct Handling {
+    pub(crate) time_to_acknowledge: DurationStats,
+    pub(crate) time_to_resolve: DurationStats,
+    pub(crate) deadlines: Vec<DeadlineFigure>,
     /// Closed (resolved or false positive), false positives, and their share.
     pub closed: u64,
-    pub false_positives: u64,
-    pub false_positive_rate: Option<f64>,
+    pub(crate) false_positives: u64,
+    pub(crate) false_positive_rate: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct DeadlineFigure {
-    pub event: Milestone,
-    pub within_secs: u64,
+pub(crate) struct DeadlineFigure {
+    pub(crate) event: Milestone,
+    pub(crate) within_secs: u64,
     pub label: String,
-    pub label_en: String,
+    pub(crate) label_en: String,
     /// Done within the deadline; done late or overdue and not done; not due yet.
     pub met: u64,
-    pub missed: u64,
-    pub pending: u64,
+    pub(crate) missed: u64,
+    pub(crate) pending: u64,
     /// met / (met + missed).
     pub share_met: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct SignatureLine {
+pub(crate) struct SignatureLine {
     pub gid: u32,
     pub sid: u32,
     pub signature: String,
@@ -233,7 +254,7 @@ pub struct SignatureLine {
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct SourceLine {
+pub(crate) struct SourceLine {
     pub ip: String,
     /// ISO 3166 code, when a GeoIP file is configured and knows it.
     pub country: Option<String>,
@@ -242,7 +263,7 @@ pub struct SourceLine {
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct TargetLine {
+pub(crate) struct TargetLine {
     pub entity: String,
     pub agency: Option<String>,
     pub system: Option<String>,
@@ -251,55 +272,61 @@ pub struct TargetLine {
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct ResponseFigures {
+pub(crate) struct ResponseFigures {
     /// Decision steps in the month, by step (`executed`, `dry-run`, `skipped-allowlist`,
     /// `undone`, `expired`, `rate-limited`, `awaiting-approval`, `approved`, `denied`,
     /// `failed`), from the audit log.
     pub steps: BTreeMap<String, u64>,
-    pub executed: u64,
-    pub dry_run: u64,
-    pub skipped_allowlist: u64,
-    pub undone: u64,
+    pub(crate) executed: u64,
+    pub(crate) dry_run: u64,
+    pub(crate) skipped_allowlist: u64,
+    pub(crate) undone: u64,
     /// Sources blocked in the month, and their alerts in the 24 hours before and after
     /// each block.
     pub blocked_sources: u64,
-    pub alerts_before_24h: u64,
-    pub alerts_after_24h: u64,
+    pub(crate) alerts_before_24h: u64,
+    pub(crate) alerts_after_24h: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct SensorHealth {
+pub(crate) struct SensorHealth {
     pub name: String,
-    pub heartbeats: u64,
+    pub(crate) heartbeats: u64,
     /// Share of the month's 10-minute slots with a heartbeat (until now, for the month
     /// in progress).
     pub uptime: f64,
-    pub packets: u64,
-    pub drops: u64,
-    pub drop_rate: Option<f64>,
+    pub(crate) packets: u64,
+    pub(crate) drops: u64,
+    pub(crate) drop_rate: Option<f64>,
     pub version: Option<String>,
-    pub rules_loaded: Option<u64>,
+    pub(crate) rules_loaded: Option<u64>,
     /// Rule set generations seen, with when each was first seen.
     pub rule_updates: Vec<RuleUpdate>,
-    pub last_heartbeat: String,
+    pub(crate) last_heartbeat: String,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct RuleUpdate {
-    pub generation: u64,
-    pub first_seen: String,
+pub(crate) struct RuleUpdate {
+    pub(crate) generation: u64,
+    pub(crate) first_seen: String,
 }
 
+/// A high or critical incident, one line of the report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SeriousLine {
+    /// The incident's id.
     pub id: i64,
+    /// Its title.
     pub title: String,
+    /// The severity band of its score (`critical`, `high`).
     pub severity: String,
-    pub score: u32,
+    pub(crate) score: u32,
+    /// The agency id, from the asset inventory.
     pub agency: Option<String>,
-    pub first_seen: String,
+    pub(crate) first_seen: String,
+    /// Its status now.
     pub status: String,
-    pub resolved_at: Option<String>,
+    pub(crate) resolved_at: Option<String>,
     /// The last note, or the status.
     pub resolution: String,
 }

@@ -81,14 +81,6 @@ impl GeoIp {
         let (_, last, cc) = self.ranges.get(i.checked_sub(1)?)?;
         (k <= *last).then(|| String::from_utf8_lossy(cc).into_owned())
     }
-
-    pub fn len(&self) -> usize {
-        self.ranges.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -8,20 +8,20 @@
 //! ```
 //!
 //! - [`figures`]: the [`Report`] of a month (and of an agency), its JSON;
-//! - [`labels`]: Vietnamese and English labels, number and date formats;
-//! - [`document`]: what the report says in a language, as blocks;
-//! - [`html`] and [`pdf`]: the two renderings of those blocks, sharing [`chart`] geometry;
-//! - [`geoip`]: countries of attacking addresses from a DB-IP style CSV, if configured;
+//! - `labels`: Vietnamese and English labels, number and date formats;
+//! - `document`: what the report says in a language, as blocks;
+//! - `html` and `pdf`: the two renderings of those blocks, sharing `chart` geometry;
+//! - `geoip`: countries of attacking addresses from a DB-IP style CSV, if configured;
 //! - [`archive`]: reports kept on disk, the schedule (first day of the month).
 
 pub mod archive;
-pub mod chart;
-pub mod document;
+pub(crate) mod chart;
+pub(crate) mod document;
 pub mod figures;
-pub mod geoip;
-pub mod html;
-pub mod labels;
-pub mod pdf;
+pub(crate) mod geoip;
+pub(crate) mod html;
+pub(crate) mod labels;
+pub(crate) mod pdf;
 
 use std::path::PathBuf;
 
@@ -38,10 +38,10 @@ mod tests;
 pub struct ReportConfig {
     /// The province (or city) as the report's title names it, in Vietnamese and English.
     pub province: String,
-    pub province_en: String,
+    pub(crate) province_en: String,
     /// Who issues it (the SOC and its department).
     pub issuer: String,
-    pub issuer_en: String,
+    pub(crate) issuer_en: String,
     /// A PNG logo shown in the heading.
     pub logo: Option<PathBuf>,
     /// Handling deadlines whose share met the report gives.
@@ -55,7 +55,7 @@ pub struct ReportConfig {
     pub schedule: bool,
     /// What the schedule writes.
     pub languages: Vec<String>,
-    pub formats: Vec<String>,
+    pub(crate) formats: Vec<String>,
     /// The schedule also writes one report per agency of the inventory.
     pub per_agency: bool,
     /// Months in the trend chart (the report's month included).
@@ -106,31 +106,45 @@ impl Default for ReportConfig {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Milestone {
+    /// Acknowledging the incident.
     Acknowledge,
+    /// Resolving it (or closing it as a false positive).
     Resolve,
 }
 
+/// `[[report.deadlines]]`: a time limit on a lifecycle step, reported as met or missed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlineConfig {
-    pub event: Milestone,
+    pub(crate) event: Milestone,
     /// From the incident's creation: `4h`, `5d`.
     pub within: String,
+    /// Its Vietnamese label in the report.
     pub label: String,
-    pub label_en: String,
+    pub(crate) label_en: String,
 }
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// A parameter was wrong (the message says which).
     #[error("{0}")]
     Input(String),
+    /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A query failed.
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// Writing a report file failed.
     #[error("writing `{path}`: {err}")]
-    Write { path: PathBuf, err: std::io::Error },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        err: std::io::Error,
+    },
+    /// Laying out or encoding the PDF failed.
     #[error("PDF: {0}")]
     Pdf(String),
 }
@@ -139,11 +153,14 @@ pub enum ReportError {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// Vietnamese.
     Vi,
+    /// English.
     En,
 }
 
 impl Lang {
+    /// `vi` or `en`.
     pub fn parse(s: &str) -> Result<Lang, ReportError> {
         match s {
             "vi" => Ok(Lang::Vi),
@@ -151,6 +168,7 @@ impl Lang {
             o => Err(ReportError::Input(format!("language `{o}`: vi or en"))),
         }
     }
+    /// `vi` or `en`.
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::Vi => "vi",
@@ -162,12 +180,16 @@ impl Lang {
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// A standalone HTML page.
     Html,
+    /// A PDF document (fonts embedded).
     Pdf,
+    /// The figures as JSON.
     Json,
 }
 
 impl Format {
+    /// `html`, `pdf` or `json`.
     pub fn parse(s: &str) -> Result<Format, ReportError> {
         match s {
             "html" => Ok(Format::Html),
@@ -176,14 +198,14 @@ impl Format {
             o => Err(ReportError::Input(format!("format `{o}`: html, pdf or json"))),
         }
     }
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Html => "html",
             Format::Pdf => "pdf",
             Format::Json => "json",
         }
     }
-    pub fn mime(self) -> &'static str {
+    pub(crate) fn mime(self) -> &'static str {
         match self {
             Format::Html => "text/html; charset=utf-8",
             Format::Pdf => "application/pdf",

@@ -65,8 +65,9 @@ impl fmt::Display for TargetValue {
 /// A target of a policy: what and why (its role in the incident).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Target {
+    /// What kind of target it protects.
     pub kind: TargetKind,
-    pub value: TargetValue,
+    pub(crate) value: TargetValue,
 }
 
 /// A domain name in canonical form: ASCII letters, digits, `-` and `_`, lower case,
@@ -109,8 +110,8 @@ struct List {
 /// Why a target may not be blocked: the list and the entry as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AllowHit {
-    pub list: String,
-    pub entry: String,
+    pub(crate) list: String,
+    pub(crate) entry: String,
 }
 
 impl fmt::Display for AllowHit {

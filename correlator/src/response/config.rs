@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 /// Longest a block may last: every block expires.
 pub const MAX_TTL_SECS: u64 = 90 * 86_400;
 
+/// `[response]`: automated blocking (policies, actions, allowlist, limits).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResponseConfig {
@@ -52,6 +53,7 @@ pub struct ResponseConfig {
     pub allowlists: BTreeMap<String, Vec<String>>,
     /// Actions by name.
     pub actions: BTreeMap<String, ActionConfig>,
+    /// The policies, tried in order.
     pub policies: Vec<PolicyConfig>,
     /// Tries of one action before the decision is `failed`.
     pub max_attempts: u32,
@@ -80,6 +82,7 @@ impl Default for ResponseConfig {
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
+    /// Block at once (within the rate limits).
     Enforce,
     /// An analyst approves each block first.
     Approve,
@@ -89,6 +92,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// `enforce`, `approve` or `dry-run`.
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Enforce => "enforce",
@@ -116,6 +120,7 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// `source`, `destination`, `domain` or `host`.
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Source => "source",
@@ -130,11 +135,14 @@ impl TargetKind {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
+    /// The policy's name (in decisions and the audit).
     pub name: String,
+    /// What it does when it matches.
     #[serde(default)]
     pub mode: Mode,
     /// The name of an action in `[response.actions]`.
     pub action: String,
+    /// Which side of the incident is blocked.
     #[serde(default)]
     pub target: TargetKind,
     /// The incident's score at least this (0–100).
@@ -202,12 +210,16 @@ fn default_max_targets() -> usize {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ActionConfig {
+    /// An element added to an nftables set (with a timeout).
     Nft(NftConfig),
+    /// An HTTPS request to a firewall's API.
     Webhook(WebhookConfig),
+    /// A program run with an argument vector (no shell).
     Program(ProgramConfig),
 }
 
 impl ActionConfig {
+    /// `nft`, `webhook` or `program`.
     pub fn kind(&self) -> &'static str {
         match self {
             ActionConfig::Nft(_) => "nft",
@@ -223,14 +235,14 @@ impl ActionConfig {
 pub struct NftConfig {
     /// The `nft` program.
     pub program: PathBuf,
-    pub family: String,
-    pub table: String,
-    pub set_ipv4: String,
-    pub set_ipv6: String,
+    pub(crate) family: String,
+    pub(crate) table: String,
+    pub(crate) set_ipv4: String,
+    pub(crate) set_ipv6: String,
     /// Create the table, the sets and chains that drop their addresses (input,
     /// forward, output) when the table is missing.
     pub create: bool,
-    pub timeout_secs: u64,
+    pub(crate) timeout_secs: u64,
 }
 
 impl Default for NftConfig {
@@ -252,12 +264,12 @@ impl Default for NftConfig {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookConfig {
-    pub url: String,
+    pub(crate) url: String,
     /// A file holding the HMAC secret (its first line); required.
     pub secret_file: PathBuf,
     /// A PEM file of CAs to trust instead of the system's.
     pub ca: Option<PathBuf>,
-    pub timeout_secs: u64,
+    pub(crate) timeout_secs: u64,
     /// Tries of one request (429, 5xx and network errors are tried again).
     pub tries: u32,
 }
@@ -280,11 +292,11 @@ impl Default for WebhookConfig {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProgramConfig {
-    pub block: Vec<String>,
-    pub unblock: Vec<String>,
+    pub(crate) block: Vec<String>,
+    pub(crate) unblock: Vec<String>,
     /// Optional: exits 0 when the block is in place (run after `block`).
     pub verify: Vec<String>,
-    pub timeout_secs: u64,
+    pub(crate) timeout_secs: u64,
 }
 
 impl Default for ProgramConfig {

@@ -75,6 +75,7 @@ pub struct StepReport {
     pub actions: usize,
 }
 
+/// Decides blocks for incidents by the policies, keeps them within the limits and the allowlist, and carries them out, lifts and expires them.
 pub struct Responder {
     pub(super) policies: Vec<Policy>,
     pub(super) allow: Allowlist,
@@ -97,6 +98,7 @@ pub struct Responder {
     pub(super) own: Vec<IpAddr>,
     /// The addresses sensors connect from (the correlator service sets it).
     pub(super) sensors: Option<SensorAddresses>,
+    /// Counters since it started.
     pub stats: ResponseStats,
 }
 
@@ -204,10 +206,12 @@ impl Responder {
         None
     }
 
+    /// The policies, in order.
     pub fn policies(&self) -> &[Policy] {
         &self.policies
     }
 
+    /// The allowlist.
     pub fn allowlist(&self) -> &Allowlist {
         &self.allow
     }

@@ -12,7 +12,7 @@
 //! - [`allowlist`]: the one check every decision and every execution goes through;
 //! - [`policy`]: which incidents a policy matches and what it aims at;
 //! - [`actions`]: nftables, webhook and program, each a [`actions::BlockAction`];
-//! - [`engine`]: the [`Responder`] that decides and acts, following the store.
+//! - `engine`: the [`Responder`] that decides and acts, following the store.
 //!
 //! Decisions live in the store ([`crate::store::blocks`]): the correlator's responder,
 //! the console (approve, deny, undo) and `gatewatch blocks` share them, and every step
@@ -21,10 +21,10 @@
 pub mod actions;
 pub mod allowlist;
 pub mod config;
-pub mod engine;
+pub(crate) mod engine;
 mod execution;
 pub mod policy;
-pub mod service;
+pub(crate) mod service;
 
 pub use config::ResponseConfig;
 pub use engine::Responder;

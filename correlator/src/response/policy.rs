@@ -11,9 +11,11 @@ use crate::store::sqlite::{IncidentHost, IncidentRow};
 /// What is known of an incident when policies look at it.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
+    /// The incident as stored.
     pub incident: IncidentRow,
+    /// The (gid, sid) of its rules.
     pub rules: BTreeSet<(u32, u32)>,
-    pub hosts: Vec<IncidentHost>,
+    pub(crate) hosts: Vec<IncidentHost>,
     /// Rule tags, lower case (read only when a policy asks for tags).
     pub tags: BTreeSet<String>,
     /// Domain names seen in its alerts (read only when a policy blocks domains).
@@ -23,11 +25,16 @@ pub struct Facts {
     pub forwarded_only: bool,
 }
 
+/// A response policy: which incidents it matches, and how it blocks.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// Its name.
     pub name: String,
+    /// What it does when it matches.
     pub mode: Mode,
+    /// The action it uses.
     pub action: String,
+    /// Which side of the incident it blocks.
     pub target: TargetKind,
     min_score: u32,
     min_severity: u8,
@@ -39,11 +46,12 @@ pub struct Policy {
     agencies: Vec<String>,
     zones: Vec<String>,
     only_succeeded: bool,
+    /// How long the block lasts, in seconds (0: until undone).
     pub ttl_secs: u64,
-    pub repeat_factor: u32,
-    pub max_ttl_secs: u64,
-    pub max_per_minute: u32,
-    pub max_targets: usize,
+    pub(crate) repeat_factor: u32,
+    pub(crate) max_ttl_secs: u64,
+    pub(crate) max_per_minute: u32,
+    pub(crate) max_targets: usize,
 }
 
 /// Rank of a severity word: low 0 … critical 3.
@@ -131,7 +139,7 @@ impl Policy {
         })
     }
 
-    pub fn wants_tags(&self) -> bool {
+    pub(crate) fn wants_tags(&self) -> bool {
         !self.tags.is_empty()
     }
 

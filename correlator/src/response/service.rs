@@ -11,6 +11,7 @@ use crate::store::Store;
 pub struct Service {
     stop: Arc<std::sync::atomic::AtomicBool>,
     handle: std::thread::JoinHandle<Result<(), String>>,
+    /// The responder's counters, shared with the status page.
     pub stats: Arc<std::sync::Mutex<ResponseStats>>,
 }
 
@@ -58,6 +59,7 @@ impl Service {
         Ok(Service { stop, handle, stats })
     }
 
+    /// Stops the responder thread and returns its last counters.
     pub fn stop(self) -> Result<ResponseStats, String> {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.handle.join().map_err(|_| "the responder panicked".to_string())??;

@@ -11,7 +11,7 @@
 //!   `{"id": "...", "record": <EVE record>}`. Alerts are stored (and go through the
 //!   incident engine); every record's id is remembered, prefixed with the sender's
 //!   certificate name, so a batch sent twice is stored once. The body is parsed and
-//!   committed 8,192 lines at a time ([`super::shipped`]). Answers after the commit:
+//!   committed 8,192 lines at a time (`super::shipped`). Answers after the commit:
 //!   `200 {"stored": N, "duplicates": M, "rejected": K, "errors": [...]}`; `400` when no
 //!   line is a finding; `403` without a client certificate name.
 //! - `GET /api/v1/sensors`: every sensor known from its heartbeats (the `stats` records
@@ -40,8 +40,11 @@ use crate::ingest::hostlog::{HostLogEvent, Via};
 /// Who is calling: the address, the client certificate's name and its role.
 #[derive(Clone, Debug)]
 pub struct Client {
+    /// The peer's address.
     pub addr: SocketAddr,
+    /// The client certificate's common name.
     pub name: Option<String>,
+    /// What the certificate may do (sensor, console, agent).
     pub role: CertRole,
 }
 
@@ -60,7 +63,7 @@ pub enum CertRole {
 }
 
 impl CertRole {
-    pub fn of_unit(unit: Option<&str>) -> CertRole {
+    pub(crate) fn of_unit(unit: Option<&str>) -> CertRole {
         match unit {
             Some("gatewatch-sensor") => CertRole::Sensor,
             Some("gatewatch-forwarder") => CertRole::Forwarder,
@@ -115,7 +118,7 @@ async fn authorize(
 /// Errors of a body listed in the reply at most.
 pub(super) const MAX_ERRORS_IN_REPLY: usize = 20;
 
-pub fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.cfg.max_body_bytes;
     Router::new()
         .route("/api/v1/logs", post(post_logs))

@@ -28,9 +28,11 @@ pub const MAX_LINE_BYTES: usize = 4 << 20;
 /// Counters of one tailed file.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct EveFileStats {
+    /// The file.
     pub path: String,
     #[serde(flatten)]
-    pub tail: TailStats,
+    pub(crate) tail: TailStats,
+    /// Alerts read from it.
     pub alerts: u64,
     /// Records of other event types (stored when of `correlator.record_types`).
     pub other_events: u64,
@@ -39,6 +41,7 @@ pub struct EveFileStats {
 /// What one EVE line is.
 #[derive(Debug)]
 pub enum EveRecord {
+    /// An alert.
     Alert(Box<AlertEvent>),
     /// A record of another event type.
     Other(serde_json::Value),

@@ -211,10 +211,6 @@ impl<S> IdleTimeout<S> {
         IdleTimeout { inner, idle, deadline: Box::pin(tokio::time::sleep(idle)) }
     }
 
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
     fn touch(&mut self) {
         let at = Instant::now() + self.idle;
         self.deadline.as_mut().reset(at);

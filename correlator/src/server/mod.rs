@@ -15,10 +15,10 @@
 
 pub mod api;
 pub mod eve;
-pub mod limits;
-pub mod sensors;
+pub(crate) mod limits;
+pub(crate) mod sensors;
 mod shipped;
-pub mod syslog;
+pub(crate) mod syslog;
 pub mod tls;
 
 use std::net::IpAddr;
@@ -41,6 +41,7 @@ use crate::Correlator;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
+    /// The ingest configuration is wrong (the message says where).
     #[error("ingest configuration: {0}")]
     Config(String),
     /// The store could not be opened (the console's own connection).
@@ -49,10 +50,20 @@ pub enum ServerError {
     /// The asset inventory or the correlation rules could not be read.
     #[error(transparent)]
     Setup(#[from] crate::ingest::SetupError),
+    /// A listening socket could not be opened.
     #[error("cannot listen on {what} `{addr}`: {err}")]
-    Bind { what: &'static str, addr: String, err: std::io::Error },
+    Bind {
+        /// Which listener (`https`, `syslog udp`, …).
+        what: &'static str,
+        /// The address configured.
+        addr: String,
+        /// The system's error.
+        err: std::io::Error,
+    },
+    /// The TLS configuration (certificates, keys, CA) could not be loaded.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The detection thread could not start or failed.
     #[error("the detection thread: {0}")]
     Detection(String),
 }
@@ -60,10 +71,10 @@ pub enum ServerError {
 /// Counters of the listeners (all since start).
 #[derive(Debug, Default)]
 pub struct ListenerStats {
-    pub udp_messages: AtomicU64,
-    pub udp_dropped_queue_full: AtomicU64,
-    pub tcp_connections: AtomicU64,
-    pub tcp_refused_too_many: AtomicU64,
+    pub(crate) udp_messages: AtomicU64,
+    pub(crate) udp_dropped_queue_full: AtomicU64,
+    pub(crate) tcp_connections: AtomicU64,
+    pub(crate) tcp_refused_too_many: AtomicU64,
     /// Syslog TCP connections refused: the address had its share open.
     pub tcp_refused_per_address: AtomicU64,
     /// Syslog TCP connections closed after `ingest.idle_timeout_secs` of silence.
@@ -75,21 +86,21 @@ pub struct ListenerStats {
     pub not_utf8_messages: AtomicU64,
     /// HTTPS requests the client certificate's role may not make (`403`).
     pub forbidden: AtomicU64,
-    pub tcp_messages: AtomicU64,
-    pub truncated_messages: AtomicU64,
-    pub bad_messages: AtomicU64,
-    pub denied_senders: AtomicU64,
-    pub https_requests: AtomicU64,
-    pub https_events: AtomicU64,
-    pub https_bad_events: AtomicU64,
-    pub tls_handshake_failures: AtomicU64,
+    pub(crate) tcp_messages: AtomicU64,
+    pub(crate) truncated_messages: AtomicU64,
+    pub(crate) bad_messages: AtomicU64,
+    pub(crate) denied_senders: AtomicU64,
+    pub(crate) https_requests: AtomicU64,
+    pub(crate) https_events: AtomicU64,
+    pub(crate) https_bad_events: AtomicU64,
+    pub(crate) tls_handshake_failures: AtomicU64,
     /// Findings stored from sensors, and lines that were not findings.
     pub findings: AtomicU64,
-    pub findings_bad: AtomicU64,
+    pub(crate) findings_bad: AtomicU64,
     /// `POST /api/v1/eve`: alerts stored, records of other types, bad lines.
     pub eve_alerts: AtomicU64,
-    pub eve_other_events: AtomicU64,
-    pub eve_bad_lines: AtomicU64,
+    pub(crate) eve_other_events: AtomicU64,
+    pub(crate) eve_bad_lines: AtomicU64,
 }
 
 impl ListenerStats {
@@ -129,26 +140,27 @@ impl ListenerStats {
 /// What the detection thread reports.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct DetectionStats {
-    pub hostlog: HostLogStats,
-    pub correlation_rules: usize,
-    pub correlation_windows: usize,
-    pub alerts_stored: u64,
+    pub(crate) hostlog: HostLogStats,
+    pub(crate) correlation_rules: usize,
+    pub(crate) correlation_windows: usize,
+    pub(crate) alerts_stored: u64,
+    /// Incidents created.
     pub incidents_created: u64,
     /// The incident engine's counters (repeats, suppressed, correlations, merges).
     pub incidents: crate::ingest::IngestStats,
-    pub alert_correlation_rules: usize,
-    pub alert_correlation_windows: usize,
-    pub store_errors: u64,
-    pub rules_generation: u64,
+    pub(crate) alert_correlation_rules: usize,
+    pub(crate) alert_correlation_windows: usize,
+    pub(crate) store_errors: u64,
+    pub(crate) rules_generation: u64,
 }
 
 /// State shared by the listeners and the API.
 pub struct Shared {
-    pub listeners: ListenerStats,
-    pub detection: Mutex<DetectionStats>,
+    pub(crate) listeners: ListenerStats,
+    pub(crate) detection: Mutex<DetectionStats>,
     queue: mpsc::Sender<Work>,
     syslog_allow: Option<AddressSet>,
-    pub cfg: IngestConfig,
+    pub(crate) cfg: IngestConfig,
     local_offset: chrono::FixedOffset,
     /// Rate limit of error lines in the log.
     logged_errors: AtomicU64,
@@ -223,23 +235,26 @@ impl Shared {
 /// The outcome of one batch, for the HTTPS reply.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct BatchOutcome {
-    pub events: usize,
+    pub(crate) events: usize,
+    /// Alerts in the batch.
     pub alerts: usize,
 }
 
 /// A finding shipped by a sensor: its id (prefixed with the sensor's certificate
 /// name) and the alert, or the protocol record.
 pub struct Finding {
+    /// The finding's id: the sensor's certificate name, `:`, the sensor's own id.
     pub id: String,
+    /// The alert, when the finding is one.
     pub alert: Option<gatewatch_rules::event::AlertEvent>,
-    pub record: Option<serde_json::Value>,
+    pub(crate) record: Option<serde_json::Value>,
 }
 
 /// What a batch of findings came to, for the sensor's acknowledgement.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct FindingsOutcome {
-    pub stored: u64,
-    pub duplicates: u64,
+    pub(crate) stored: u64,
+    pub(crate) duplicates: u64,
 }
 
 enum Work {
@@ -271,11 +286,11 @@ impl Reloader {
 
 /// The running service: its addresses, counters, and how to stop it.
 pub struct Running {
-    pub shared: Arc<Shared>,
-    pub https_addr: Option<std::net::SocketAddr>,
-    pub syslog_udp_addr: Option<std::net::SocketAddr>,
-    pub syslog_tcp_addr: Option<std::net::SocketAddr>,
-    pub reloader: Reloader,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) https_addr: Option<std::net::SocketAddr>,
+    pub(crate) syslog_udp_addr: Option<std::net::SocketAddr>,
+    pub(crate) syslog_tcp_addr: Option<std::net::SocketAddr>,
+    pub(crate) reloader: Reloader,
     detection: std::thread::JoinHandle<Result<(), String>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     tails: Vec<std::thread::JoinHandle<()>>,

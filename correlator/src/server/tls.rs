@@ -12,8 +12,15 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 /// Why the TLS set-up failed, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// A certificate, key or CA file could not be used.
     #[error("`{path}`: {what}")]
-    File { path: String, what: String },
+    File {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// The TLS configuration could not be built.
     #[error("TLS configuration: {0}")]
     Config(String),
 }

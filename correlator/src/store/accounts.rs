@@ -27,6 +27,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// `viewer`, `analyst` or `admin`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
@@ -35,6 +36,7 @@ impl Role {
         }
     }
 
+    /// The role of its stored name.
     pub fn parse(s: &str) -> Option<Role> {
         [Role::Viewer, Role::Analyst, Role::Admin].into_iter().find(|r| r.as_str() == s)
     }
@@ -43,43 +45,54 @@ impl Role {
 /// A user as listed (never with the hash).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct User {
+    /// The user's id.
     pub id: i64,
+    /// The sign-in name.
     pub name: String,
+    /// The name shown in the console.
     pub display_name: String,
+    /// What the user may do.
     pub role: Role,
+    /// A disabled user cannot sign in; their sessions and tokens stop working.
     pub disabled: bool,
-    pub created: String,
-    pub password_changed: String,
+    pub(crate) created: String,
+    pub(crate) password_changed: String,
 }
 
 /// An API token as listed (never with its secret).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ApiToken {
+    /// The token's id.
     pub id: i64,
+    /// Its name (what it is for).
     pub name: String,
+    /// The user it acts as.
     pub user: String,
+    /// Its role (at most the user's).
     pub role: Role,
-    pub created: String,
-    pub expires: Option<String>,
-    pub last_used: Option<String>,
+    pub(crate) created: String,
+    pub(crate) expires: Option<String>,
+    pub(crate) last_used: Option<String>,
+    /// When it was revoked.
     pub revoked: Option<String>,
 }
 
 /// A signed-in browser session.
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// The signed-in user.
     pub user: User,
     /// The token the page must send back in `X-CSRF-Token` with every change.
     pub csrf: String,
-    pub expires_us: i64,
 }
 
 /// Who a token speaks for.
 #[derive(Clone, Debug)]
 pub struct TokenCaller {
+    /// The user the token acts as (with the token's role).
     pub user: User,
-    pub token_id: i64,
-    pub token_name: String,
+    pub(crate) token_id: i64,
+    pub(crate) token_name: String,
     /// The token's role (never above its owner's).
     pub role: Role,
 }
@@ -87,8 +100,8 @@ pub struct TokenCaller {
 /// Session lifetime: absolute and idle.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionLimits {
-    pub lifetime_us: i64,
-    pub idle_us: i64,
+    pub(crate) lifetime_us: i64,
+    pub(crate) idle_us: i64,
 }
 
 /// The shortest password accepted.
@@ -340,6 +353,7 @@ impl Store {
         Ok(())
     }
 
+    /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
         let mut st =
             self.conn().prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
@@ -347,6 +361,7 @@ impl Store {
         Ok(rows.map(|r| r.map(|(u, _)| u)).collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// A user by sign-in name.
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
         Ok(self
             .conn()
@@ -450,7 +465,7 @@ impl Store {
                 params![h, now],
             )?;
         }
-        Ok(Some(Session { user, csrf, expires_us }))
+        Ok(Some(Session { user, csrf }))
     }
 
     /// Ends a session (logout).
@@ -516,6 +531,7 @@ impl Store {
         Ok((id, secret))
     }
 
+    /// Revokes a token (audited as `actor`); it stops working at once.
     pub fn revoke_token(&mut self, id: i64, actor: &str) -> Result<(), StoreError> {
         let tx = self.transaction()?;
         let n = tx.execute(
@@ -538,6 +554,7 @@ impl Store {
         Ok(())
     }
 
+    /// Every token, newest first, without secrets.
     pub fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         let mut st = self.conn().prepare(
             "SELECT t.id, t.name, u.name, t.role, t.created_us, t.expires_us, t.last_used_us, t.revoked_us
@@ -639,7 +656,7 @@ impl Store {
         Ok(id)
     }
 
-    pub fn delete_view(&mut self, user_id: i64, id: i64) -> Result<(), StoreError> {
+    pub(crate) fn delete_view(&mut self, user_id: i64, id: i64) -> Result<(), StoreError> {
         let n = self.conn().execute(
             "DELETE FROM saved_views WHERE id = ?1 AND user_id = ?2",
             params![id, user_id],

@@ -31,21 +31,30 @@ pub enum BlockState {
     Pending,
     /// Approved by an analyst; the responder carries it out next.
     Approved,
+    /// Carried out: the block is in place.
     Executed,
+    /// Decided in `dry-run` mode: recorded, never carried out.
     DryRun,
+    /// Not blocked: the target is on the allowlist.
     SkippedAllowlist,
     /// Held for an analyst's approval because a rate limit was reached.
     RateLimited,
+    /// Held for an analyst's approval (`approve` mode).
     AwaitingApproval,
+    /// Refused by an analyst.
     Denied,
+    /// Carrying it out failed after every attempt (`last_error` says why).
     Failed,
     /// An analyst (or a false-positive verdict) asked to lift it; the responder does.
     Undoing,
+    /// Lifted when its time ran out.
     Expired,
+    /// Lifted on request.
     Undone,
 }
 
 impl BlockState {
+    /// Every state, in their order of the lifecycle.
     pub const ALL: [BlockState; 12] = [
         BlockState::Pending,
         BlockState::Approved,
@@ -61,6 +70,7 @@ impl BlockState {
         BlockState::Undone,
     ];
 
+    /// The stored name (`dry-run`, `awaiting-approval`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             BlockState::Pending => "pending",
@@ -78,6 +88,7 @@ impl BlockState {
         }
     }
 
+    /// The state of a stored name.
     pub fn parse(s: &str) -> Option<BlockState> {
         BlockState::ALL.into_iter().find(|b| b.as_str() == s)
     }
@@ -104,38 +115,47 @@ impl BlockState {
 /// A decision as stored.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct BlockRow {
+    /// The decision's id.
     pub id: i64,
+    /// What is blocked (an address or a domain).
     pub target: String,
     /// `source`, `destination`, `domain` or `host`.
     pub target_kind: String,
     /// The configured action's name, and its kind (`nft`, `webhook`, `program`).
     pub action: String,
+    /// `nft`, `webhook` or `program`.
     pub action_kind: String,
+    /// The response policy that decided it.
     pub policy: String,
     /// `enforce`, `approve` or `dry-run`.
     pub mode: String,
+    /// The state's stored name (see [`BlockState`]).
     pub state: String,
+    /// Why it was decided (the incident and rule that led to it).
     pub reason: String,
     /// The allowlist entry that stopped it (`resolvers: 10.46.0.53`).
     pub allowlist: Option<String>,
+    /// The incident it belongs to.
     pub incident_id: Option<i64>,
+    /// How long the block lasts, in seconds (0: until undone).
     pub ttl_secs: u64,
     /// Earlier blocks of the same target (a repeat offender is blocked longer).
     pub repeat: u32,
-    pub created_at: String,
-    pub executed_at: Option<String>,
+    pub(crate) created_at: String,
+    pub(crate) executed_at: Option<String>,
     /// When it ends (executed), or would have (dry-run).
     pub expires_at: Option<String>,
-    pub ended_at: Option<String>,
-    pub decided_by: Option<String>,
-    pub attempts: u32,
+    pub(crate) ended_at: Option<String>,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) attempts: u32,
+    /// The last failure of carrying it out or lifting it.
     pub last_error: Option<String>,
     #[serde(skip)]
-    pub created_us: i64,
+    pub(crate) created_us: i64,
     #[serde(skip)]
-    pub expires_us: Option<i64>,
+    pub(crate) expires_us: Option<i64>,
     #[serde(skip)]
-    pub ended_us: Option<i64>,
+    pub(crate) ended_us: Option<i64>,
 }
 
 const BLOCK_COLS: &str = "id, target, target_kind, action, action_kind, policy, mode, state, reason, allowlist, incident_id, ttl_secs, repeat, created_us, executed_us, expires_us, ended_us, decided_by, attempts, last_error";
@@ -175,17 +195,29 @@ fn block_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BlockRow> {
 /// A new decision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewBlock<'a> {
+    /// The incident it belongs to.
     pub incident_id: Option<i64>,
+    /// The response policy that decides.
     pub policy: &'a str,
+    /// The configured action's name.
     pub action: &'a str,
+    /// `nft`, `webhook` or `program`.
     pub action_kind: &'a str,
+    /// `source`, `destination`, `domain` or `host`.
     pub target_kind: &'a str,
+    /// What is blocked (an address or a domain).
     pub target: &'a str,
+    /// `enforce`, `approve` or `dry-run`.
     pub mode: &'a str,
+    /// The state it starts in.
     pub state: BlockState,
+    /// Why it was decided.
     pub reason: &'a str,
+    /// The allowlist entry that stopped it.
     pub allowlist: Option<&'a str>,
+    /// How long the block lasts, in seconds (0: until undone).
     pub ttl_secs: u64,
+    /// Earlier blocks of the same target.
     pub repeat: u32,
     /// Set when an automatic decision starts a block (counted by the rate limits).
     pub auto_started: bool,
@@ -196,17 +228,24 @@ pub struct NewBlock<'a> {
 /// Which decisions a list shows (newest first).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockFilter {
+    /// Only decisions in these states (all when empty).
     pub states: Vec<BlockState>,
+    /// Only those of this incident.
     pub incident: Option<i64>,
+    /// Only those of this target.
     pub target: Option<String>,
+    /// At most this many.
     pub limit: usize,
 }
 
 /// What an analyst (or the engine) asks of a decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockRequest {
+    /// Approve a decision held for approval.
     Approve,
+    /// Deny it.
     Deny,
+    /// Lift a block (or cancel a pending one).
     Undo,
 }
 
@@ -294,11 +333,12 @@ fn get_block(conn: &rusqlite::Connection, id: i64) -> Result<BlockRow, StoreErro
 /// How a claimed piece of work ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BlockOutcome<'a> {
+    /// The state it ends in.
     pub state: BlockState,
     /// The audit step (`executed`, `attempt-failed`, …); the state's name when `None`.
     pub step: Option<&'a str>,
-    pub detail: serde_json::Value,
-    pub error: Option<&'a str>,
+    pub(crate) detail: serde_json::Value,
+    pub(crate) error: Option<&'a str>,
     /// When an executed block ends.
     pub expires_us: Option<i64>,
     /// When to try again (the state is kept).

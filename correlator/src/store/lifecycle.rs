@@ -25,14 +25,20 @@ use crate::domain::suppression::{NewSuppression, Suppression, SuppressionRule};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Not looked at yet.
     New,
+    /// An analyst has seen it.
     Acknowledged,
+    /// Being worked on.
     InProgress,
+    /// Handled.
     Resolved,
+    /// Not an attack (closing it so lifts its blocks).
     FalsePositive,
 }
 
 impl Status {
+    /// Every status, in lifecycle order.
     pub const ALL: [Status; 5] = [
         Status::New,
         Status::Acknowledged,
@@ -41,6 +47,7 @@ impl Status {
         Status::FalsePositive,
     ];
 
+    /// `new`, `acknowledged`, `in_progress`, `resolved` or `false_positive`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::New => "new",
@@ -51,12 +58,13 @@ impl Status {
         }
     }
 
+    /// The status of its stored name.
     pub fn parse(s: &str) -> Option<Status> {
         let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    pub fn is_closed(self) -> bool {
+    pub(crate) fn is_closed(self) -> bool {
         matches!(self, Status::Resolved | Status::FalsePositive)
     }
 
@@ -300,6 +308,7 @@ impl Store {
         Ok(note)
     }
 
+    /// An incident's notes, oldest first.
     pub fn notes(&self, id: i64) -> Result<Vec<Note>, StoreError> {
         let mut st = self.conn().prepare(
             "SELECT id, incident_id, at_us, author, text FROM incident_notes WHERE incident_id = ?1 ORDER BY at_us, id",

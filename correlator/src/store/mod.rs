@@ -1,8 +1,8 @@
-//! Storage of alerts and incidents. SQLite is the embedded default ([`sqlite`]): the
-//! engine's writes ([`write`]), analysts' changes and the audit log ([`lifecycle`]),
-//! schema [`migrations`], block decisions of the automated response ([`blocks`]), the
-//! change feed its consumers follow ([`feed`]) and the monthly report's queries
-//! ([`monthly`]).
+//! Storage of alerts and incidents. SQLite is the embedded default (`sqlite`): the
+//! engine's writes ([`write`](mod@write)), analysts' changes and the audit log (`lifecycle`),
+//! schema `migrations`, block decisions of the automated response ([`blocks`]), the
+//! change feed its consumers follow (`feed`) and the monthly report's queries
+//! (`monthly`).
 //!
 //! Every SQL statement of the correlator lives in this module. Callers call named
 //! queries and get typed rows, mapped by column name. The store is not a trait: SQLite
@@ -14,13 +14,13 @@
 
 pub mod accounts;
 pub mod blocks;
-pub mod feed;
-pub mod lifecycle;
-pub mod migrations;
-pub mod monthly;
-pub mod overview;
-pub mod rows;
-pub mod sqlite;
+pub(crate) mod feed;
+pub(crate) mod lifecycle;
+pub(crate) mod migrations;
+pub(crate) mod monthly;
+pub(crate) mod overview;
+pub(crate) mod rows;
+pub(crate) mod sqlite;
 pub mod write;
 
 pub use lifecycle::Status;

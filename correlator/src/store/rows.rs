@@ -11,12 +11,15 @@ use crate::domain::severity::severity_of;
 /// An incident as stored.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct IncidentRow {
+    /// The incident's id.
     pub id: i64,
+    /// Its title.
     pub title: String,
     /// `critical`/`high`/`medium`/`low`, from the score.
     pub severity: String,
-    /// 0–100 (see [`crate::domain::severity`]).
+    /// 0–100 (see `crate::domain::severity`).
     pub score: u32,
+    /// `new`, `acknowledged`, `in_progress`, `resolved` or `false_positive` (see [`Status`](crate::store::Status)).
     pub status: String,
     /// What the incident is about: an address, or `sensor:NAME`.
     pub entity: String,
@@ -25,76 +28,107 @@ pub struct IncidentRow {
     /// The entity's agency id and name, system, security level and criticality, from
     /// the asset inventory.
     pub agency: Option<String>,
+    /// The agency's name, from the asset inventory.
     pub agency_name: Option<String>,
+    /// The information system, from the asset inventory.
     pub system: Option<String>,
+    /// The system's security level (Decree 85/2016, 1–5), from the asset inventory.
     pub security_level: Option<u8>,
-    pub criticality: Option<String>,
+    pub(crate) criticality: Option<String>,
     /// ENISA RSIT class (`intrusion-attempts`, `malicious-code`, …).
     pub rsit: String,
     /// ATT&CK tactic and technique ids.
     pub tactics: Vec<String>,
+    /// MITRE ATT&CK technique ids from the rule's metadata.
     pub techniques: Vec<String>,
     /// Alerts, repeats included.
     pub alert_count: u64,
     /// Distinct rules.
     pub rule_count: u64,
+    /// Evidence that the attack worked (a `gatewatch.success` correlation).
     pub succeeded: bool,
     /// Correlation rules that fired in it.
     pub correlations: Vec<String>,
     /// The leading rule (the first of the gravest severity) and its first alert.
     pub gid: u32,
+    /// Signature id.
     pub sid: u32,
+    /// The rule's message (`msg`).
     pub signature: String,
+    /// The rule's classification text.
     pub category: String,
+    /// Source address.
     pub src_ip: String,
+    /// Destination address.
     pub dest_ip: String,
     /// EVE severity of the gravest alert, 1 (highest) to 4.
     pub severity_level: u8,
+    /// The analyst it is assigned to.
     pub assignee: Option<String>,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub created_at: String,
-    pub acknowledged_at: Option<String>,
-    pub resolved_at: Option<String>,
+    pub(crate) first_seen: String,
+    pub(crate) last_seen: String,
+    pub(crate) created_at: String,
+    pub(crate) acknowledged_at: Option<String>,
+    pub(crate) resolved_at: Option<String>,
+    /// The incident it was merged into.
     pub merged_into: Option<i64>,
     /// Bumped by every analyst change (optimistic concurrency).
     pub version: i64,
+    /// First alert, µs since the epoch.
     #[serde(skip)]
     pub first_seen_us: i64,
+    /// Last alert, µs since the epoch.
     #[serde(skip)]
     pub last_seen_us: i64,
     #[serde(skip)]
-    pub created_us: i64,
+    pub(crate) created_us: i64,
     #[serde(skip)]
-    pub acknowledged_us: Option<i64>,
+    pub(crate) acknowledged_us: Option<i64>,
     #[serde(skip)]
-    pub resolved_us: Option<i64>,
+    pub(crate) resolved_us: Option<i64>,
 }
 
 /// An alert as stored (repeats folded into `count`).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AlertRow {
+    /// The alert's id in the store.
     pub id: i64,
+    /// The event time as EVE writes it.
     pub timestamp: String,
-    pub last_seen: String,
+    pub(crate) last_seen: String,
+    /// How many identical alerts it stands for (deduplicated within the window).
     pub count: u64,
+    /// Generator id (1 for rules; see `gatewatch_rules::ids`).
     pub gid: u32,
+    /// Signature id.
     pub sid: u32,
+    /// The rule's message (`msg`).
     pub signature: String,
+    /// The rule's classification text.
     pub category: String,
+    /// EVE severity: 1 (high) to 4.
     pub severity: u8,
+    /// Source address.
     pub src_ip: String,
+    /// Source port (TCP, UDP, SCTP).
     pub src_port: Option<u16>,
+    /// Destination address.
     pub dest_ip: String,
+    /// Destination port (TCP, UDP, SCTP).
     pub dest_port: Option<u16>,
+    /// Transport protocol, as EVE names it (`TCP`, `UDP`, `ICMP`, …).
     pub proto: String,
+    /// The sensor that saw it (its certificate name), when known.
     pub sensor: Option<String>,
+    /// The flow id shared by every event of the flow.
     pub flow_id: Option<i64>,
-    pub tactics: Vec<String>,
-    pub rsit: String,
+    pub(crate) tactics: Vec<String>,
+    pub(crate) rsit: String,
+    /// Evidence that the attack worked (a `gatewatch.success` correlation).
     pub succeeded: bool,
+    /// The incident it belongs to.
     pub incident_id: Option<i64>,
-    pub suppressed_by: Option<i64>,
+    pub(crate) suppressed_by: Option<i64>,
 }
 
 pub(crate) const INCIDENT_COLS: &str = "id, title, score, status, entity, entity_zone, agency, agency_name, system, security_level, criticality, rsit, tactics, techniques, alert_count, rule_count, succeeded, correlations, gid, sid, signature, category, src_ip, dest_ip, severity, assignee, first_seen_us, last_seen_us, created_us, acknowledged_us, resolved_us, merged_into, version";

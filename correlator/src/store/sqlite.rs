@@ -11,23 +11,55 @@ use super::migrations::MIGRATIONS;
 use super::rows::{alert_from_row, incident_from_row, ALERT_COLS, INCIDENT_COLS};
 pub use super::rows::{AlertRow, IncidentRow};
 
+/// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The database file could not be opened (or set up).
     #[error("cannot open the store `{path}`: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The folder of the database file could not be created.
     #[error("cannot create the folder of the store `{path}`: {source}")]
-    Folder { path: PathBuf, source: std::io::Error },
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The file was written by a newer Gatewatch: it is left untouched.
     #[error("the store `{path}` has schema version {found}; this gatewatch knows up to {known}")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A query failed.
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// What was asked for does not exist (`incident 12`).
     #[error("no {0}")]
     NotFound(String),
+    /// The change is not allowed (the message says why).
     #[error("refused: {0}")]
     Refused(String),
+    /// Optimistic locking: the incident changed since the caller read it.
     #[error("incident {id} changed meanwhile (version {found}, you saw {expected}): reload it")]
-    Conflict { id: i64, expected: i64, found: i64 },
+    Conflict {
+        /// The incident.
+        id: i64,
+        /// The version the caller read.
+        expected: i64,
+        /// The version stored now.
+        found: i64,
+    },
 }
 
 /// A rule of an incident with its alert count.
@@ -56,24 +88,33 @@ pub struct IncidentHost {
 pub struct IncidentFilter {
     /// Any of these statuses; empty: any.
     pub status: Vec<String>,
+    /// The agency id, from the asset inventory.
     pub agency: Option<String>,
+    /// The incident's entity exactly (`src:10.1.2.3`).
     pub entity: Option<String>,
     /// The address as the entity or any host of the incident.
     pub host: Option<String>,
     /// Any of these severity words (`critical`, `high`, `medium`, `low`); empty: any.
     pub severity: Vec<String>,
+    /// Assigned to this user (`-`: to nobody).
     pub assignee: Option<String>,
+    /// A risk score at least this.
     pub min_score: Option<u32>,
+    /// An ATT&CK tactic among the incident's (`TA0001`).
     pub tactic: Option<String>,
     /// Active in [since, until): last seen at or after `since`, first seen before `until` (µs).
     pub since_us: Option<i64>,
+    /// End of the period (exclusive, µs).
     pub until_us: Option<i64>,
     /// Words in the title (each word, or the entity's address exactly).
     pub text: Option<String>,
+    /// Also incidents merged into another.
     pub include_merged: bool,
     /// `last_seen` (default, newest first) or `score` (highest first).
     pub sort_by_score: bool,
+    /// At most this many.
     pub limit: usize,
+    /// Skip this many (paging).
     pub offset: usize,
 }
 
@@ -82,10 +123,15 @@ pub struct IncidentFilter {
 pub struct AlertFilter {
     /// The address as source or destination.
     pub ip: Option<String>,
+    /// Signature id.
     pub sid: Option<u32>,
+    /// From this time on (µs).
     pub since_us: Option<i64>,
+    /// Before this time (µs).
     pub until_us: Option<i64>,
+    /// Also the alerts suppression rules hid.
     pub include_suppressed: bool,
+    /// At most this many.
     pub limit: usize,
 }
 
@@ -93,19 +139,10 @@ pub struct AlertFilter {
 const CACHE_KB: u32 = 256 * 1024;
 const MMAP_BYTES: i64 = 4 << 30;
 
+/// The SQLite store of incidents, alerts, records, decisions, users and the audit trail: one file, one connection per `Store`.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-}
-
-/// The severity word of an EVE severity level.
-pub fn severity_word(level: u8) -> &'static str {
-    match level {
-        0 | 1 => "high",
-        2 => "medium",
-        3 => "low",
-        _ => "info",
-    }
 }
 
 pub(crate) fn iso_utc(us: i64) -> String {
@@ -248,6 +285,7 @@ impl Store {
         Ok(s)
     }
 
+    /// A store in memory (tests and benchmarks).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory()
             .map_err(|e| StoreError::Open { path: ":memory:".into(), source: e })?;
@@ -277,7 +315,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
+    pub(crate) fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
@@ -308,6 +346,7 @@ impl Store {
         &self.conn
     }
 
+    /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -416,6 +455,7 @@ impl Store {
         Ok(rows)
     }
 
+    /// One incident by id, `None` when there is none.
     pub fn get_incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError> {
         get_incident_on(&self.conn, id)
     }

@@ -7,79 +7,118 @@ use super::StoreError;
 
 /// The fields of a new alert row.
 pub struct NewAlert<'a> {
+    /// Event time, microseconds since the Unix epoch.
     pub ts_us: i64,
+    /// The event time as EVE writes it.
     pub timestamp: &'a str,
+    /// The sensor that saw it (its certificate name), when known.
     pub sensor: Option<&'a str>,
+    /// The flow id shared by every event of the flow.
     pub flow_id: Option<u64>,
+    /// Generator id (1 for rules; see `gatewatch_rules::ids`).
     pub gid: u32,
+    /// Signature id.
     pub sid: u32,
+    /// Rule revision.
     pub rev: u32,
+    /// The rule's message (`msg`).
     pub signature: &'a str,
+    /// The rule's classification text.
     pub category: &'a str,
+    /// EVE severity: 1 (high) to 4.
     pub severity: u8,
+    /// Source address.
     pub src_ip: &'a str,
+    /// Source port (TCP, UDP, SCTP).
     pub src_port: Option<u16>,
+    /// Destination address.
     pub dest_ip: &'a str,
+    /// Destination port (TCP, UDP, SCTP).
     pub dest_port: Option<u16>,
+    /// Transport protocol, as EVE names it (`TCP`, `UDP`, `ICMP`, …).
     pub proto: &'a str,
-    pub tactics: &'a [String],
+    pub(crate) tactics: &'a [String],
+    /// MITRE ATT&CK technique ids from the rule's metadata.
     pub techniques: &'a [String],
-    pub rsit: &'a str,
+    pub(crate) rsit: &'a str,
+    /// Evidence that the attack worked (a `gatewatch.success` correlation).
     pub succeeded: bool,
-    pub dedup_key: i64,
-    pub raw: &'a str,
+    pub(crate) dedup_key: i64,
+    pub(crate) raw: &'a str,
 }
 
 /// The fields of a new protocol record row.
 #[derive(Clone, Copy)]
 pub struct NewRecord<'a> {
+    /// Event time, microseconds since the Unix epoch.
     pub ts_us: i64,
+    /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: &'a str,
+    /// The sensor that saw it (its certificate name), when known.
     pub sensor: Option<&'a str>,
+    /// The flow id shared by every event of the flow.
     pub flow_id: Option<u64>,
+    /// Source address.
     pub src_ip: Option<&'a str>,
+    /// Destination address.
     pub dest_ip: Option<&'a str>,
+    /// The record, as the EVE JSON line it came as.
     pub body: &'a str,
 }
 
 /// The aggregate state of an incident that the engine keeps up to date.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct IncidentState {
+    /// The incident's id.
     pub id: i64,
+    /// Its title (`ET SCAN … from 10.1.2.3`).
     pub title: String,
     /// What the incident is about (fixed at creation; see [`IncidentEntity`]).
     pub entity: String,
     /// The leading rule: the first of the gravest severity.
     pub gid: u32,
+    /// Signature id.
     pub sid: u32,
+    /// The rule's message (`msg`).
     pub signature: String,
+    /// The rule's classification text.
     pub category: String,
+    /// Source address.
     pub src_ip: String,
+    /// Destination address.
     pub dest_ip: String,
     /// EVE severity of the gravest alert (1 is the highest).
     pub severity: u8,
-    pub score: u32,
-    pub alert_count: u64,
-    pub first_us: i64,
-    pub last_us: i64,
-    pub rsit: String,
-    pub tactics: Vec<String>,
+    pub(crate) score: u32,
+    pub(crate) alert_count: u64,
+    pub(crate) first_us: i64,
+    pub(crate) last_us: i64,
+    pub(crate) rsit: String,
+    pub(crate) tactics: Vec<String>,
+    /// MITRE ATT&CK technique ids from the rule's metadata.
     pub techniques: Vec<String>,
-    pub rule_count: u64,
+    pub(crate) rule_count: u64,
+    /// Evidence that the attack worked (a `gatewatch.success` correlation).
     pub succeeded: bool,
+    /// Names of the correlation rules that fired on it.
     pub correlations: Vec<String>,
 }
 
 /// Who and what an incident is about, fixed when it is created.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IncidentEntity {
+    /// What the incident is about (`src:10.1.2.3`, a campaign, a host).
     pub entity: String,
-    pub zone: String,
+    pub(crate) zone: String,
+    /// The agency id, from the asset inventory.
     pub agency: Option<String>,
+    /// The agency's name, from the asset inventory.
     pub agency_name: Option<String>,
+    /// The information system, from the asset inventory.
     pub system: Option<String>,
+    /// The system's security level (Decree 85/2016, 1–5), from the asset inventory.
     pub security_level: Option<u8>,
-    pub criticality: Option<String>,
+    pub(crate) criticality: Option<String>,
 }
 
 pub(crate) fn json_list(v: &[String]) -> String {
@@ -137,12 +176,13 @@ pub(crate) fn next_seq(tx: &Transaction<'_>) -> Result<i64, StoreError> {
 
 /// Operations inside one ingest transaction.
 pub struct TxOps<'a> {
-    pub tx: &'a Transaction<'a>,
+    pub(crate) tx: &'a Transaction<'a>,
     /// The change number of this transaction.
     pub seq: i64,
 }
 
 impl<'a> TxOps<'a> {
+    /// Operations in `tx`, numbered with the store's next change number.
     pub fn new(tx: &'a Transaction<'a>) -> Result<TxOps<'a>, StoreError> {
         Ok(TxOps { tx, seq: next_seq(tx)? })
     }
@@ -157,7 +197,7 @@ impl<'a> TxOps<'a> {
             .ok_or_else(|| StoreError::NotFound(format!("incident {id}")))
     }
 
-    /// Counts a change of incident `id` made outside [`TxOps::update_incident`]; its new
+    /// Counts a change of incident `id` made outside `TxOps::update_incident`; its new
     /// version.
     pub fn bump_version(&self, id: i64) -> Result<i64, StoreError> {
         self.tx.execute("UPDATE incidents SET version = version + 1 WHERE id = ?1", [id])?;
@@ -202,13 +242,13 @@ impl<'a> TxOps<'a> {
             .optional()?)
     }
 
-    pub fn incident_state(&self, id: i64) -> Result<Option<IncidentState>, StoreError> {
+    pub(crate) fn incident_state(&self, id: i64) -> Result<Option<IncidentState>, StoreError> {
         let mut st =
             self.tx.prepare_cached(&format!("SELECT {STATE_COLS} FROM incidents WHERE id = ?1"))?;
         Ok(st.query_row([id], state_from_row).optional()?)
     }
 
-    pub fn insert_incident(
+    pub(crate) fn insert_incident(
         &self,
         s: &IncidentState,
         e: &IncidentEntity,
@@ -256,7 +296,7 @@ impl<'a> TxOps<'a> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    pub fn update_incident(&self, s: &IncidentState, now: &str) -> Result<(), StoreError> {
+    pub(crate) fn update_incident(&self, s: &IncidentState, now: &str) -> Result<(), StoreError> {
         let mut st = self.tx.prepare_cached(
             "UPDATE incidents SET title = ?2, gid = ?3, sid = ?4, signature = ?5, category = ?6, severity = ?7,
                  score = ?8, alert_count = ?9, first_seen_us = ?10, last_seen_us = ?11, rsit = ?12,
@@ -318,7 +358,7 @@ impl<'a> TxOps<'a> {
         Ok(())
     }
 
-    pub fn insert_alert(
+    pub(crate) fn insert_alert(
         &self,
         a: &NewAlert<'_>,
         incident: Option<i64>,
@@ -391,7 +431,7 @@ impl<'a> TxOps<'a> {
         Ok(())
     }
 
-    pub fn count_suppressed(&self, suppression: i64, at_us: i64) -> Result<(), StoreError> {
+    pub(crate) fn count_suppressed(&self, suppression: i64, at_us: i64) -> Result<(), StoreError> {
         let mut st = self.tx.prepare_cached(
             "UPDATE suppressions SET hits = hits + 1, last_hit_us = max(coalesce(last_hit_us, ?2), ?2) WHERE id = ?1",
         )?;

@@ -28,12 +28,14 @@ pub struct FlowState {
 /// [`RuleSet::migration_from`](super::RuleSet::migration_from)); `None` where the new set has no counterpart.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Migration {
+    /// The new index of each old rule.
     pub rules: Vec<Option<u32>>,
-    pub flowbits: Vec<Option<u32>>,
-    pub flowints: Vec<Option<u32>>,
+    pub(crate) flowbits: Vec<Option<u32>>,
+    pub(crate) flowints: Vec<Option<u32>>,
 }
 
 impl Migration {
+    /// The new index of old rule `old`.
     pub fn rule(&self, old: u32) -> Option<u32> {
         self.rules.get(old as usize).copied().flatten()
     }

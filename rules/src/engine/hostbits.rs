@@ -54,11 +54,13 @@ fn keys(target: BitTarget, src: IpAddr, dst: IpAddr) -> ([Option<Key>; 2], usize
 }
 
 impl HostBits {
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 

@@ -189,7 +189,9 @@ pub(crate) enum Lower<'a> {
 /// Counters of the inspection, shared by the calling thread.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InspectStats {
+    /// PCRE matches that failed (match limit, bad UTF).
     pub pcre_errors: u64,
+    /// Inspections cut at the recursion limit.
     pub recursion_limit: u64,
 }
 

@@ -10,7 +10,7 @@ mod compile;
 mod evaluate;
 mod flow_meta;
 mod flow_state;
-pub mod hostbits;
+pub(crate) mod hostbits;
 mod inspect;
 mod iponly;
 mod packet;
@@ -54,14 +54,19 @@ pub struct Hit {
 /// Counters of one detector.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DetectStats {
-    pub packets: u64,
+    pub(crate) packets: u64,
+    /// Rules whose conditions were checked (after the prefilter).
     pub rules_evaluated: u64,
+    /// Alerts raised.
     pub alerts: u64,
+    /// Alerts a threshold or `noalert` kept back.
     pub alerts_suppressed: u64,
+    /// Alerts dropped because a packet raised more than the queue holds.
     pub alert_queue_overflow: u64,
     /// Prefilter scans the multi-pattern matcher failed (Hyperscan's errors); the
     /// rules behind the rest of such a buffer were not checked.
     pub prefilter_errors: u64,
+    /// Counters of the payload inspection.
     pub inspect: InspectStats,
 }
 
@@ -74,8 +79,9 @@ pub struct Detector {
     iponly: Vec<u32>,
     /// One per prefilter, aligned with `RuleSet::prefilters`.
     patterns: Vec<PatternSeen>,
-    pub thresholds: SharedThresholds,
-    pub hostbits: SharedHostBits,
+    pub(crate) thresholds: SharedThresholds,
+    pub(crate) hostbits: SharedHostBits,
+    /// Counters since the detector was made.
     pub stats: DetectStats,
     /// Rule profiling, when asked for ([`Detector::enable_profiling`]).
     profile: Option<Box<Profile>>,
@@ -105,12 +111,9 @@ impl Detector {
         self.defer_host_thresholds = defer;
     }
 
+    /// Starts timing each rule of `rules` (`gatewatch replay --profile`).
     pub fn enable_profiling(&mut self, rules: &RuleSet) {
         self.profile = Some(Box::new(Profile::new(rules.rules.len(), rules.prefilters.len())));
-    }
-
-    pub fn is_profiling(&self) -> bool {
-        self.profile.is_some()
     }
 }
 
@@ -120,6 +123,7 @@ pub const MAX_ALERTS_PER_PACKET: usize = 15;
 /// Bounds of a rule set's runtime state.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Entries of the host threshold table at most (the oldest are evicted).
     pub threshold_entries: usize,
     /// The multi-pattern matcher of payloads, streams and bodies.
     pub matcher: BulkMatcher,
@@ -131,6 +135,7 @@ impl Default for Limits {
     }
 }
 
+/// The compiled signature rules: prefilters by buffer, IP-only rules, flowbit and dataset state, thresholds.
 pub struct RuleSet {
     rules: Vec<Compiled>,
     /// One prefilter per buffer that some rule's fast pattern is in.
@@ -292,28 +297,24 @@ impl RuleSet {
         self.limits
     }
 
+    /// Rules loaded.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// No rule loaded.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
+    /// The rule numbered `rule`.
     pub fn signature(&self, rule: u32) -> &Signature {
         &self.rules[rule as usize].sig
     }
 
+    /// Every rule, in load order.
     pub fn signatures(&self) -> impl Iterator<Item = &Signature> {
         self.rules.iter().map(|c| &c.sig)
-    }
-
-    pub fn prefilter_patterns(&self) -> usize {
-        self.prefilters.iter().map(|(_, p)| p.pattern_count()).sum()
-    }
-
-    pub fn flowbit_names(&self) -> &[String] {
-        &self.flowbit_names
     }
 
     /// How runtime state kept for `old` (flowbits, thresholds) carries over to this set
@@ -538,6 +539,7 @@ impl RuleSet {
         logged | hostbits::lock(&det.hostbits).take_host_tags(pkt.src, pkt.dst, now, len)
     }
 
+    /// Runs the rules on one packet (or stream chunk, or transaction buffer), appending the alerts.
     pub fn detect(
         &self,
         det: &mut Detector,

@@ -9,13 +9,19 @@ use crate::signature::{AppProto, Buffer, EventKind};
 pub struct Packet<'a> {
     /// Packet time, seconds since the epoch (for thresholds).
     pub ts_secs: i64,
+    /// IP protocol number of the transport (6 TCP, 17 UDP, …).
     pub ip_proto: u8,
+    /// Source address.
     pub src: IpAddr,
+    /// Destination address.
     pub dst: IpAddr,
     /// 0 for protocols without ports.
     pub sport: u16,
+    /// Destination port (0 when `has_ports` is false).
     pub dport: u16,
+    /// The transport has ports (TCP, UDP, SCTP).
     pub has_ports: bool,
+    /// The bytes inspected: the transport payload (or the reassembled stream chunk).
     pub payload: &'a [u8],
     /// The packet's length on the wire (for `tag` budgets in bytes).
     pub wire_len: usize,
@@ -25,14 +31,19 @@ pub struct Packet<'a> {
     pub ip_options: &'a [u8],
     /// The TCP session's stream sizes, client's and server's (`stream_size`).
     pub stream_sizes: Option<(u64, u64)>,
+    /// Time to live.
     pub ttl: u8,
+    /// IPv4 identification.
     pub ip_id: u16,
     /// IPv4 fragment bits: R=0x4, D=0x2, M=0x1.
     pub frag_bits: u8,
     /// The packet was rebuilt from fragments.
     pub defragmented: bool,
+    /// The TCP header's fields (TCP packets).
     pub tcp: Option<TcpInfo>,
+    /// The ICMP header's fields (ICMP packets).
     pub icmp: Option<IcmpInfo>,
+    /// The packet's flow, when it has one.
     pub flow: Option<FlowView>,
     /// The application protocol of the flow, once identified.
     pub app_proto: Option<AppProto>,
@@ -66,7 +77,9 @@ pub struct Packet<'a> {
 /// Suricata's event name, lowercase, without the `decoder.` or `stream.` prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketEvent {
+    /// The layer the event comes from.
     pub kind: EventKind,
+    /// Its name, lowercase without the layer prefix.
     pub name: &'static str,
 }
 
@@ -121,20 +134,29 @@ pub struct StreamChunk<'a> {
     pub offset: u64,
 }
 
+/// The TCP header fields rules test.
 #[derive(Debug, Clone, Copy)]
 pub struct TcpInfo {
+    /// The flags (FIN 0x01 … CWR 0x80).
     pub flags: u8,
+    /// Sequence number.
     pub seq: u32,
+    /// Acknowledgement number.
     pub ack: u32,
+    /// Window size.
     pub window: u16,
 }
 
+/// The ICMP header fields rules test.
 #[derive(Debug, Clone, Copy)]
 pub struct IcmpInfo {
+    /// Type.
     pub itype: u8,
+    /// Code.
     pub icode: u8,
     /// Echo identifier and sequence, when the message has them.
     pub id: Option<u16>,
+    /// Sequence number (echo messages).
     pub seq: Option<u16>,
 }
 
@@ -143,5 +165,6 @@ pub struct IcmpInfo {
 pub struct FlowView {
     /// Sent by the side that opened the flow.
     pub to_server: bool,
+    /// The TCP session is established (or the flow has seen both sides).
     pub established: bool,
 }

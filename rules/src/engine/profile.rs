@@ -60,14 +60,18 @@ pub(crate) fn since(t: Instant) -> u64 {
 /// A rule's line of the report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RuleLine {
+    /// Generator id (1 for rules; see `gatewatch_rules::ids`).
     pub gid: u32,
+    /// Signature id.
     pub sid: u32,
+    /// Rule revision.
     pub rev: u32,
+    /// The rule's message.
     pub msg: String,
     /// Times the rule was tested on a packet, a stream chunk or a transaction.
     pub checks: u64,
-    pub matches: u64,
-    pub nanos: u64,
+    pub(crate) matches: u64,
+    pub(crate) nanos: u64,
 }
 
 /// A prefilter's line of the report.
@@ -75,22 +79,22 @@ pub struct RuleLine {
 pub struct PrefilterLine {
     /// The buffer and its transforms, as in a rule (`http.uri`, `dns.query|dotprefix`).
     pub buffer: String,
-    pub patterns: usize,
+    pub(crate) patterns: usize,
     /// How the patterns are grouped and searched.
     pub groups: String,
-    pub calls: u64,
-    pub bytes: u64,
+    pub(crate) calls: u64,
+    pub(crate) bytes: u64,
     /// Rules the scans handed to the rule checks.
     pub candidates: u64,
-    pub nanos: u64,
+    pub(crate) nanos: u64,
 }
 
 /// Where detection spent its time, over one or more detectors of the same rule set.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ProfileReport {
-    pub detect_calls: u64,
-    pub detect_nanos: u64,
-    pub unfiltered_checks: u64,
+    pub(crate) detect_calls: u64,
+    pub(crate) detect_nanos: u64,
+    pub(crate) unfiltered_checks: u64,
     /// Sorted by time, most first.
     pub rules: Vec<RuleLine>,
     /// Sorted by time, most first.

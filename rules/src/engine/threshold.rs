@@ -10,7 +10,7 @@ use crate::bounded::BoundedMap;
 use crate::signature::{Threshold, ThresholdKind, Track};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     active: bool,
     first: i64,
     count: u32,
@@ -97,14 +97,17 @@ pub struct ThresholdTable {
 }
 
 impl ThresholdTable {
+    /// A table of at most `capacity` entries for the rule set `set_id`.
     pub fn new(capacity: usize, set_id: u64) -> Self {
         ThresholdTable { map: BoundedMap::new(capacity), set_id }
     }
 
+    /// Entries held.
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
+    /// No entry held.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

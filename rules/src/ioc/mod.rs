@@ -22,17 +22,26 @@ use crate::report::{LoadReport, Skipped};
 /// What an indicator describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IocKind {
+    /// An IPv4 or IPv6 address (or network).
     Ip,
+    /// A domain and its subdomains.
     Domain,
+    /// A URL (matched without its scheme).
     Url,
+    /// A JA3 client fingerprint (MD5).
     Ja3,
+    /// A JA4 client fingerprint.
     Ja4,
+    /// An MD5 file hash.
     Md5,
+    /// A SHA-1 file hash.
     Sha1,
+    /// A SHA-256 file hash.
     Sha256,
 }
 
 impl IocKind {
+    /// `ip`, `domain`, `url`, `ja3`, `ja4`, `md5`, `sha1` or `sha256`.
     pub fn as_str(self) -> &'static str {
         match self {
             IocKind::Ip => "ip",
@@ -52,6 +61,7 @@ impl IocKind {
 pub struct Indicator {
     /// Index into [`IocSet::lists`].
     pub list: u32,
+    /// What kind of indicator it is.
     pub kind: IocKind,
     /// As written in the list (normalised: lowercase domains and hashes).
     pub value: String,
@@ -78,18 +88,22 @@ pub struct IocSet {
 }
 
 impl IocSet {
+    /// Indicators loaded.
     pub fn len(&self) -> usize {
         self.indicators.len()
     }
 
+    /// No indicator loaded.
     pub fn is_empty(&self) -> bool {
         self.indicators.is_empty()
     }
 
+    /// The indicator numbered `i`.
     pub fn indicator(&self, i: u32) -> &Indicator {
         &self.indicators[i as usize]
     }
 
+    /// The name of the list the indicator came from.
     pub fn list_name(&self, ind: &Indicator) -> &str {
         self.lists.get(ind.list as usize).map(String::as_str).unwrap_or("")
     }

@@ -33,9 +33,12 @@ use crate::report::{LoadReport, Skipped};
 /// A correlation that fired.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CorrelationHit {
+    /// The correlation rule's `id`.
     pub id: String,
+    /// Its `title`.
     pub title: String,
-    pub level: Option<String>,
+    pub(crate) level: Option<String>,
+    /// Its `tags`.
     pub tags: Vec<String>,
     /// `event_count`, `value_count`, `temporal`, `temporal_ordered`, …
     pub kind: String,
@@ -43,6 +46,7 @@ pub struct CorrelationHit {
     pub group_key: Vec<(String, String)>,
     /// The count (or other aggregate) that met the condition.
     pub value: f64,
+    /// Its `timespan`, seconds.
     pub timespan_secs: u64,
 }
 
@@ -207,6 +211,7 @@ impl SigmaCorrelation {
         self.rules
     }
 
+    /// No correlation rule loaded.
     pub fn is_empty(&self) -> bool {
         self.rules == 0
     }

@@ -125,14 +125,6 @@ impl Counting {
         Counting { rules, windows: HashMap::new(), max_windows: max_windows.max(1), evicted: 0 }
     }
 
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
     pub fn windows(&self) -> usize {
         self.windows.len()
     }
@@ -266,7 +258,7 @@ mod tests {
     #[test]
     fn value_count_counts_distinct_values_in_the_window() {
         let mut c = Counting::new(&rules(VALUE_COUNT), 100);
-        assert_eq!(c.len(), 1);
+        assert_eq!(c.rules.len(), 1);
         let h = [hit("r1")];
         assert!(c.observe(&ev("a", "x"), &h, 0).is_empty());
         assert!(c.observe(&ev("a", "x"), &h, 1).is_empty(), "a repeat is not a new value");

@@ -30,8 +30,8 @@ pub const HOST_LOGSOURCES: &str = include_str!("../../sigma/host-logsources.yml"
 /// means unknown: rules naming that dimension are tested anyway (fail open).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventSource {
-    pub product: Option<String>,
-    pub services: Option<Vec<String>>,
+    pub(crate) product: Option<String>,
+    pub(crate) services: Option<Vec<String>>,
     /// `Some(vec![])`: known to belong to no category.
     pub categories: Option<Vec<String>>,
 }

@@ -10,7 +10,7 @@
 //! (`category: proxy` → `http`, …) and maps Sigma field names to the event's fields.
 //! Rules are compiled once per event type they route to, so an event is only tested
 //! against the rules of its logsources. Rules of other logsources (Windows, Linux, …)
-//! load into [`SigmaSet::host`], for host logs.
+//! load into `SigmaSet::host`, for host logs.
 //!
 //! Every rule gets an id before compilation (rsigma feeds correlation rules only from
 //! rules with ids): a rule without one gets `gw-<fnv of file and title>`.
@@ -32,10 +32,13 @@ pub const NETWORK_PIPELINE: &str = include_str!("../../sigma/network.yml");
 /// A rule that matched an event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SigmaHit {
+    /// The rule's `id`.
     pub id: String,
+    /// The rule's `title`.
     pub title: String,
     /// `informational`, `low`, `medium`, `high`, `critical`.
     pub level: Option<String>,
+    /// The rule's `tags` (`attack.t1110`).
     pub tags: Vec<String>,
 }
 
@@ -78,6 +81,7 @@ impl SigmaHit {
 pub trait SigmaBackend: Send + Sync {
     /// Rules that match `event` (a JSON object).
     fn evaluate(&self, event: &serde_json::Value) -> Vec<SigmaHit>;
+    /// Rules loaded.
     fn rule_count(&self) -> usize;
 }
 
@@ -107,16 +111,16 @@ impl SigmaBackend for Rsigma {
 /// One route of the pipeline file: rules of `logsource` run on events `event`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct Route {
-    pub event: String,
-    pub logsource: RouteSource,
+    pub(crate) event: String,
+    pub(crate) logsource: RouteSource,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RouteSource {
+pub(crate) struct RouteSource {
     pub category: Option<String>,
-    pub product: Option<String>,
-    pub service: Option<String>,
+    pub(crate) product: Option<String>,
+    pub(crate) service: Option<String>,
 }
 
 impl RouteSource {
@@ -256,9 +260,11 @@ impl SigmaSet {
 /// Rules as read, before compilation.
 #[derive(Default)]
 pub struct Parsed {
+    /// The rules that parsed.
     pub rules: Vec<SigmaRule>,
     /// The file of each rule of `rules`.
     pub files: Vec<String>,
+    /// Names of the correlation rules that fired on it.
     pub correlations: Vec<rsigma_parser::CorrelationRule>,
     /// The file of each correlation rule.
     pub correlation_files: Vec<String>,
@@ -522,6 +528,6 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
 }
 
 pub mod correlation;
-pub mod counting;
+pub(crate) mod counting;
 #[cfg(test)]
 mod tests;

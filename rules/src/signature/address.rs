@@ -16,19 +16,20 @@ pub struct IntervalSet {
 }
 
 impl IntervalSet {
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         IntervalSet { ranges: Vec::new() }
     }
 
-    pub fn range(lo: u128, hi: u128) -> Self {
+    pub(crate) fn range(lo: u128, hi: u128) -> Self {
         IntervalSet { ranges: vec![(lo.min(hi), lo.max(hi))] }
     }
 
+    /// No value in the set.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
 
-    pub fn ranges(&self) -> &[(u128, u128)] {
+    pub(crate) fn ranges(&self) -> &[(u128, u128)] {
         &self.ranges
     }
 
@@ -44,7 +45,7 @@ impl IntervalSet {
         IntervalSet { ranges: out }
     }
 
-    pub fn union(&self, other: &Self) -> Self {
+    pub(crate) fn union(&self, other: &Self) -> Self {
         let mut v = self.ranges.clone();
         v.extend_from_slice(&other.ranges);
         Self::normalise(v)
@@ -71,11 +72,11 @@ impl IntervalSet {
         IntervalSet { ranges: out }
     }
 
-    pub fn difference(&self, other: &Self, max: u128) -> Self {
+    pub(crate) fn difference(&self, other: &Self, max: u128) -> Self {
         self.intersect(&other.complement(max))
     }
 
-    pub fn intersect(&self, other: &Self) -> Self {
+    pub(crate) fn intersect(&self, other: &Self) -> Self {
         let (mut i, mut j) = (0, 0);
         let mut out = Vec::new();
         while i < self.ranges.len() && j < other.ranges.len() {
@@ -95,6 +96,7 @@ impl IntervalSet {
         IntervalSet { ranges: out }
     }
 
+    /// `x` is in the set.
     pub fn contains(&self, x: u128) -> bool {
         // Index of the first range whose upper bound is >= x.
         let idx = self.ranges.partition_point(|&(_, hi)| hi < x);
@@ -108,14 +110,15 @@ const V6_MAX: u128 = u128::MAX;
 /// A compiled address expression: one interval set per address family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressSet {
-    pub v4: IntervalSet,
-    pub v6: IntervalSet,
+    pub(crate) v4: IntervalSet,
+    pub(crate) v6: IntervalSet,
     /// True when the expression was literally `any` (lets the engine skip the test).
     pub any: bool,
 }
 
 impl AddressSet {
-    pub fn any() -> Self {
+    /// Every address (`any`).
+    pub(crate) fn any() -> Self {
         AddressSet {
             v4: IntervalSet::range(0, V4_MAX),
             v6: IntervalSet::range(0, V6_MAX),
@@ -147,6 +150,7 @@ impl AddressSet {
         self.v4.is_empty() && self.v6.is_empty()
     }
 
+    /// `ip` is in the set.
     pub fn contains(&self, ip: IpAddr) -> bool {
         if self.any {
             return true;
@@ -161,15 +165,12 @@ impl AddressSet {
 /// A compiled port expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortSet {
-    pub set: IntervalSet,
-    pub any: bool,
+    pub(crate) set: IntervalSet,
+    pub(crate) any: bool,
 }
 
 impl PortSet {
-    pub fn any() -> Self {
-        PortSet { set: IntervalSet::range(0, 65535), any: true }
-    }
-
+    /// `port` is in the set.
     pub fn contains(&self, port: u16) -> bool {
         self.any || self.set.contains(port as u128)
     }
@@ -178,7 +179,9 @@ impl PortSet {
 /// Variables (`$HOME_NET`, `$HTTP_PORTS`) available to rule headers.
 #[derive(Clone, Debug)]
 pub struct Vars {
+    /// Address groups (`HOME_NET` → `[10.0.0.0/8]`).
     pub addresses: HashMap<String, String>,
+    /// Port groups (`HTTP_PORTS` → `[80,8080]`).
     pub ports: HashMap<String, String>,
 }
 
@@ -290,6 +293,7 @@ fn bracket_top_level_list(expr: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Borrowed(expr)
 }
 
+/// Parses an address expression (`[$HOME_NET,!10.1.0.0/16]`) with the groups of `vars`.
 pub fn parse_addresses(expr: &str, vars: &Vars) -> Result<AddressSet, ParseError> {
     parse_addr_inner(&bracket_top_level_list(expr.trim()), vars, 0)
 }
@@ -389,7 +393,7 @@ fn parse_cidr(s: &str) -> Result<AddressSet, ParseError> {
     Ok(out)
 }
 
-pub fn parse_ports(expr: &str, vars: &Vars) -> Result<PortSet, ParseError> {
+pub(crate) fn parse_ports(expr: &str, vars: &Vars) -> Result<PortSet, ParseError> {
     let set = parse_port_inner(&bracket_top_level_list(expr.trim()), vars, 0)?;
     let any = set.ranges() == [(0, 65535)];
     Ok(PortSet { set, any })

@@ -21,9 +21,11 @@ pub enum Side {
 
 macro_rules! buffers {
     ($( $(#[$doc:meta])* $v:ident = $name:literal, $side:ident, $supported:literal, [$($kw:literal),*]; )*) => {
+        /// A sticky buffer: the part of a packet, transaction or file a rule's
+        /// payload keywords inspect, named by its current keyword.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         pub enum Buffer {
-            $( $(#[$doc])* $v, )*
+            $( #[doc = concat!("`", $name, "`.")] $(#[$doc])* $v, )*
         }
 
         impl Buffer {
@@ -44,6 +46,7 @@ macro_rules! buffers {
                 match self { $( Buffer::$v => $name, )* }
             }
 
+            /// Which message of a transaction it is taken from.
             pub fn side(self) -> Side {
                 match self { $( Buffer::$v => Side::$side, )* }
             }
@@ -458,9 +461,9 @@ impl Buffer {
 /// The inspections of one sticky buffer in a rule.
 #[derive(Debug)]
 pub struct BufferList {
-    pub buffer: Buffer,
-    pub transforms: Vec<super::Transform>,
-    pub matches: Vec<super::PayloadMatch>,
+    pub(crate) buffer: Buffer,
+    pub(crate) transforms: Vec<super::Transform>,
+    pub(crate) matches: Vec<super::PayloadMatch>,
     /// `absent`: `Some(false)`: the buffer must be missing from the transaction;
     /// `Some(true)` (`absent: or_else`): missing, or present and matching.
     pub absent: Option<bool>,
@@ -472,30 +475,49 @@ pub struct BufferList {
 /// Application-layer protocols the sensor identifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum AppProto {
+    /// DNS over UDP and TCP.
     Dns,
     /// HTTP/1 on a flow; in a rule header (`http`), HTTP/1 and HTTP/2 alike.
     Http,
     /// `http1` in a rule header: HTTP/1 only (never a flow's protocol).
     Http1,
+    /// HTTP/2 (with prior knowledge, or after an `h2c` upgrade).
     Http2,
+    /// TLS (and the handshake of DTLS-less TLS on any port).
     Tls,
+    /// SSH.
     Ssh,
+    /// SMTP (with its MIME attachments).
     Smtp,
+    /// SMB 1 and 2/3.
     Smb,
+    /// DCE/RPC over TCP (and over SMB).
     Dcerpc,
+    /// FTP control connections.
     Ftp,
+    /// FTP data connections (files).
     FtpData,
+    /// Kerberos 5 over UDP and TCP.
     Krb5,
+    /// RDP (the connection sequence up to TLS).
     Rdp,
     /// SIP over UDP or TCP.
     Sip,
+    /// MQTT 3.1.1 and 5.
     Mqtt,
+    /// NTP.
     Ntp,
+    /// TFTP.
     Tftp,
+    /// SNMP v1 and v2c.
     Snmp,
+    /// DHCP.
     Dhcp,
+    /// QUIC (the Initial packets: SNI, versions).
     Quic,
+    /// RFB (VNC).
     Rfb,
+    /// WebSocket (after an HTTP upgrade).
     Websocket,
     /// IKEv1 and IKEv2 (`ike`, `ikev2` in a rule header).
     Ike,

@@ -11,8 +11,9 @@ use crate::report::{LoadReport, Skipped};
 /// One rule's text with the line it starts on.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RuleText {
+    /// The line the rule starts on.
     pub line: u32,
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// Splits a rules file into enabled rule texts; returns them with the number of

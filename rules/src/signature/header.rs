@@ -3,16 +3,22 @@
 use super::address::{parse_addresses, parse_ports, AddressSet, PortSet, Vars};
 use super::ParseError;
 
+/// A rule's action. An IDS alerts on `drop` and `reject` rules too (they are logged with their action).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
     // Declaration order is Suricata's default action order (pass first).
+    /// `pass`: matching traffic is not inspected further by later rules.
     Pass,
+    /// `drop` (an IPS action; here, an alert that says so).
     Drop,
+    /// `reject` (likewise).
     Reject,
+    /// `alert`.
     Alert,
 }
 
 impl Action {
+    /// The action's keyword.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Pass => "pass",
@@ -27,11 +33,17 @@ impl Action {
 /// one is reported precisely until the application layer supports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Proto {
+    /// `ip`: any IP packet.
     Ip,
+    /// `tcp`.
     Tcp,
+    /// `udp`.
     Udp,
+    /// `icmp`: ICMP and ICMPv6.
     Icmp,
+    /// `icmpv6`.
     Icmpv6,
+    /// `sctp`.
     Sctp,
 }
 

@@ -1,31 +1,31 @@
 //! The Suricata rule language: a rule's text becomes a [`Signature`].
 //!
-//! Parsing is split as the language is: [`header`] (action, protocol, addresses, ports,
+//! Parsing is split as the language is: `header` (action, protocol, addresses, ports,
 //! direction), [`options`] (the `name:value;` list and what each keyword means) and
-//! [`content`] (the `"...|0d 0a|..."` pattern syntax). Files are read by [`file`], which
+//! `content` (the `"...|0d 0a|..."` pattern syntax). Files are read by [`file`](mod@file), which
 //! keeps every rule's `file:line` and turns failures into load-report entries.
 
 pub mod address;
 mod app_keywords;
 mod bits;
-pub mod buffer;
+pub(crate) mod buffer;
 pub mod catalog;
 pub mod classification;
-pub mod content;
+pub(crate) mod content;
 pub mod dataset;
-pub mod entropy;
+pub(crate) mod entropy;
 pub mod file;
 mod flag_keywords;
-pub mod header;
+pub(crate) mod header;
 pub mod http2;
-pub mod keyword_parsers;
-pub mod keywords;
+pub(crate) mod keyword_parsers;
+pub(crate) mod keywords;
 pub mod options;
 mod pcre;
-pub mod requires;
-pub mod tag;
+pub(crate) mod requires;
+pub(crate) mod tag;
 pub mod transform;
-pub mod unsupported;
+pub(crate) mod unsupported;
 pub mod vlan;
 
 use std::fmt;
@@ -45,12 +45,14 @@ pub use transform::{base64_decode, Base64Mode, Transform};
 /// API returns); `detail` names the offending text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// What kind of failure (its stable code).
     pub kind: ErrorKind,
-    pub detail: String,
+    pub(crate) detail: String,
     /// For a support gap: every unsupported feature the rule uses (the first is `kind`).
     pub gaps: Vec<String>,
 }
 
+/// The kinds of load failure, each with a stable code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -65,24 +67,24 @@ pub enum ErrorKind {
 }
 
 impl ParseError {
-    pub fn grammar(detail: impl Into<String>) -> Self {
+    pub(crate) fn grammar(detail: impl Into<String>) -> Self {
         ParseError { kind: ErrorKind::Grammar, detail: detail.into(), gaps: Vec::new() }
     }
-    pub fn invalid(keyword: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn invalid(keyword: &str, detail: impl Into<String>) -> Self {
         ParseError {
             kind: ErrorKind::InvalidValue(keyword.to_string()),
             detail: detail.into(),
             gaps: Vec::new(),
         }
     }
-    pub fn unsupported(what: &str) -> Self {
+    pub(crate) fn unsupported(what: &str) -> Self {
         ParseError {
             kind: ErrorKind::Unsupported(what.to_string()),
             detail: format!("{what} is not supported yet"),
             gaps: vec![what.to_string()],
         }
     }
-    pub fn unknown(keyword: &str) -> Self {
+    pub(crate) fn unknown(keyword: &str) -> Self {
         ParseError {
             kind: ErrorKind::UnknownKeyword(keyword.to_string()),
             detail: format!("unknown keyword `{keyword}`"),
@@ -145,55 +147,69 @@ impl std::error::Error for ParseError {}
 /// Where a rule came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
+    /// The rule file.
     pub file: Arc<str>,
+    /// The line the rule starts on.
     pub line: u32,
 }
 
 /// One parsed, validated rule.
 #[derive(Debug)]
 pub struct Signature {
+    /// `alert`, `drop`, `pass`, …
     pub action: Action,
+    /// The header's protocol (`tcp`, `udp`, `ip`, … or an application protocol).
     pub proto: Proto,
+    /// The source addresses of the header.
     pub src: AddressSet,
-    pub src_ports: PortSet,
+    pub(crate) src_ports: PortSet,
+    /// The destination addresses.
     pub dst: AddressSet,
-    pub dst_ports: PortSet,
+    pub(crate) dst_ports: PortSet,
     /// `<>`: the rule matches traffic in either direction.
     pub bidirectional: bool,
     /// `=>`: both sides of a transaction; addresses are client (source) and server.
     pub transactional: bool,
+    /// The message (`msg`).
     pub msg: String,
+    /// Signature id.
     pub sid: u32,
+    /// Generator id (1 for rules; see `gatewatch_rules::ids`).
     pub gid: u32,
+    /// Rule revision.
     pub rev: u32,
-    pub classtype: Option<String>,
+    pub(crate) classtype: Option<String>,
     /// Description of the classtype (EVE `alert.category`), empty when none.
     pub category: String,
     /// From `priority:`, else the classtype's priority, else 3. EVE `alert.severity`.
     pub priority: u8,
+    /// The rule's `metadata` (key → values).
     pub metadata: Vec<(String, String)>,
-    pub references: Vec<(String, String)>,
+    pub(crate) references: Vec<(String, String)>,
     /// Payload inspections in rule order: content, pcre, isdataat.
     pub payload: Vec<PayloadMatch>,
     /// Inspections of sticky buffers, one list per buffer, each in rule order.
     pub buffers: Vec<BufferList>,
     /// The application protocol of the header (`alert dns ...`), if any.
     pub app_proto: Option<AppProto>,
-    pub dsize: Option<NumCmp>,
+    pub(crate) dsize: Option<NumCmp>,
+    /// The `flow` keyword's conditions.
     pub flow: FlowCond,
-    pub flowbits: Vec<Flowbit>,
-    pub hostbits: Vec<HostBit>,
-    pub flowints: Vec<FlowInt>,
+    pub(crate) flowbits: Vec<Flowbit>,
+    pub(crate) hostbits: Vec<HostBit>,
+    pub(crate) flowints: Vec<FlowInt>,
     /// `tag`: packets of the session or of a host to log after the alert.
     pub tags: Vec<tag::Tag>,
     /// `flowbits:noalert` / `noalert`: the rule's side effects happen, no alert is written.
     pub noalert: bool,
     /// `alert` in a `pass` rule: it alerts as well.
     pub alert_on_pass: bool,
+    /// How often it alerts (`threshold`, `detection_filter`, `threshold.config`).
     pub threshold: Option<Threshold>,
-    pub header_checks: Vec<HeaderCheck>,
+    pub(crate) header_checks: Vec<HeaderCheck>,
+    /// Which side is the target (`target`).
     pub target: Option<Target>,
-    pub origin: Origin,
+    pub(crate) origin: Origin,
 }
 
 impl Signature {

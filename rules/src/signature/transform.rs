@@ -30,6 +30,7 @@ pub enum Base64Mode {
 /// A `pcrexform` expression: its first capture group becomes the buffer.
 #[derive(Debug)]
 pub struct XformRegex {
+    /// The expression as written in the rule.
     pub source: String,
     regex: pcre2::bytes::Regex,
 }
@@ -48,7 +49,9 @@ pub enum Transform {
     /// `dotprefix`: a `.` before the buffer (so `.example.com` matches the domain and
     /// its subdomains, not `badexample.com`).
     DotPrefix,
+    /// `to_lowercase`.
     ToLowercase,
+    /// `to_uppercase`.
     ToUppercase,
     /// Removes all whitespace.
     StripWhitespace,
@@ -60,23 +63,33 @@ pub enum Transform {
     HeaderLowercase,
     /// Lines that start with `:` (HTTP/2 pseudo-headers) removed.
     StripPseudoHeaders,
+    /// `to_md5`: the buffer becomes its MD5 digest (16 bytes).
     ToMd5,
+    /// `to_sha1`: its SHA-1 digest.
     ToSha1,
+    /// `to_sha256`: its SHA-256 digest.
     ToSha256,
     /// Each byte XORed with the key, repeated.
     Xor(Vec<u8>),
     /// `from_base64: [bytes N,] [offset N,] [mode M]`; `bytes` 0: to the end.
     FromBase64 {
+        /// Bytes to decode (0: to the end).
         bytes: u32,
+        /// Where decoding starts.
         offset: u32,
+        /// How strictly to decode (`rfc2045`, `rfc4648`, `strict`).
         mode: Base64Mode,
     },
+    /// `pcrexform`: the expression's first capture group becomes the buffer.
     PcreXform(Arc<XformRegex>),
     /// zlib-wrapped deflate, at most `max` bytes out.
     ZlibDeflate {
+        /// Most bytes out.
         max: usize,
     },
+    /// `gunzip`: gzip-decompressed, at most `max` bytes out.
     Gunzip {
+        /// Most bytes out.
         max: usize,
     },
 }
@@ -104,6 +117,7 @@ impl Transform {
         "gunzip",
     ];
 
+    /// The transform a keyword names, with its value; `None` when `kw` is no transform.
     pub fn parse(kw: &str, value: Option<&str>) -> Option<Result<Transform, ParseError>> {
         let simple = match kw {
             "dotprefix" => Transform::DotPrefix,
@@ -156,6 +170,7 @@ impl Transform {
         }
     }
 
+    /// The transformed buffer.
     pub fn apply(&self, data: &[u8]) -> Vec<u8> {
         match self {
             Transform::DotPrefix => {

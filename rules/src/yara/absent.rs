@@ -54,18 +54,22 @@ pub struct YaraScanner {
 }
 
 impl YaraScanner {
+    /// Cannot be called: no [`YaraSet`] exists in this build.
     pub fn new(set: Arc<YaraSet>, _limits: ScanLimits) -> Self {
         match set.never {}
     }
 
+    /// Cannot be called.
     pub fn set(&self) -> &Arc<YaraSet> {
         match self.never {}
     }
 
+    /// Cannot be called.
     pub fn limits(&self) -> ScanLimits {
         match self.never {}
     }
 
+    /// Cannot be called.
     pub fn scan(
         &mut self,
         _data: &[u8],

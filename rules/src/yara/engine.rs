@@ -25,7 +25,7 @@ impl std::fmt::Debug for YaraSet {
     }
 }
 
-/// Compiles `(origin, namespace, text)` sources into one set; see [`compile_paths`].
+/// Compiles `(origin, namespace, text)` sources into one set; see [`compile_paths`](super::compile_paths).
 pub fn compile_sources(
     sources: &[(String, String, Vec<u8>)],
     report: &mut LoadReport,
@@ -114,6 +114,7 @@ pub struct YaraScanner {
 }
 
 impl YaraScanner {
+    /// A scanner of `set` within `limits`.
     pub fn new(set: Arc<YaraSet>, limits: ScanLimits) -> Self {
         let cell = ScannerCell::new(set, |s| {
             let mut sc = yara_x::Scanner::new(&s.rules);
@@ -129,6 +130,7 @@ impl YaraScanner {
         self.cell.borrow_owner()
     }
 
+    /// Its limits.
     pub fn limits(&self) -> ScanLimits {
         self.limits
     }

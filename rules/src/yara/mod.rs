@@ -130,6 +130,7 @@ pub struct ScanTarget<'a> {
 /// Bounds of one scan.
 #[derive(Clone, Copy, Debug)]
 pub struct ScanLimits {
+    /// Longest scan of one buffer or file.
     pub timeout: Duration,
     /// Bytes scanned at most; the rest of a bigger buffer is not looked at.
     pub max_bytes: usize,
@@ -144,8 +145,11 @@ impl Default for ScanLimits {
 /// One matching rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct YaraMatch {
+    /// The rule's namespace (its file).
     pub namespace: String,
+    /// The rule's name.
     pub rule: String,
+    /// Its tags.
     pub tags: Vec<String>,
     /// The rule's `meta:` section, values as text.
     pub meta: Vec<(String, String)>,
@@ -161,8 +165,10 @@ impl YaraMatch {
 /// Why a scan did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
+    /// The scan took longer than the limit.
     #[error("YARA scan timed out")]
     Timeout,
+    /// Scanning failed otherwise.
     #[error("YARA scan failed: {0}")]
     Other(String),
 }

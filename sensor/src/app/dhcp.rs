@@ -16,41 +16,43 @@ use super::records::Record;
 const FIXED: usize = 236;
 const COOKIE: [u8; 4] = [0x63, 0x82, 0x53, 0x63];
 
+/// The EVE `dhcp` object.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct DhcpRecord {
     /// `request` (BOOTREQUEST) or `reply`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// The transaction id (`xid`).
     pub id: u32,
-    pub client_mac: String,
-    pub assigned_ip: String,
-    pub client_ip: String,
-    pub relay_ip: String,
-    pub next_server_ip: String,
+    pub(crate) client_mac: String,
+    pub(crate) assigned_ip: String,
+    pub(crate) client_ip: String,
+    pub(crate) relay_ip: String,
+    pub(crate) next_server_ip: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dhcp_type: Option<&'static str>,
+    pub(crate) dhcp_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
+    pub(crate) client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub(crate) hostname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub requested_ip: Option<String>,
+    pub(crate) requested_ip: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vendor_class_identifier: Option<String>,
+    pub(crate) vendor_class_identifier: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<&'static str>,
+    pub(crate) params: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lease_time: Option<u32>,
+    pub(crate) lease_time: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub renewal_time: Option<u32>,
+    pub(crate) renewal_time: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rebinding_time: Option<u32>,
+    pub(crate) rebinding_time: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subnet_mask: Option<String>,
+    pub(crate) subnet_mask: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub routers: Vec<String>,
+    pub(crate) routers: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub dns_servers: Vec<String>,
+    pub(crate) dns_servers: Vec<String>,
 }
 
 /// Message types (option 53) by number.
@@ -140,6 +142,7 @@ fn parse(d: &[u8]) -> Option<DhcpRecord> {
     Some(r)
 }
 
+/// The DHCP parser (over UDP; stateless per datagram).
 #[derive(Debug, Default)]
 pub struct DhcpConn;
 

@@ -18,27 +18,28 @@ const HEADER: usize = 28;
 const MAX_PAYLOADS: usize = 64;
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct Ikev2Details {
-    pub errors: u32,
-    pub notify: Vec<String>,
+pub(crate) struct Ikev2Details {
+    pub(crate) errors: u32,
+    pub(crate) notify: Vec<String>,
 }
 
 /// The EVE `ike` record of one message.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct IkeRecord {
-    pub version_major: u8,
-    pub version_minor: u8,
-    pub exchange_type: u8,
-    pub message_id: u32,
-    pub init_spi: String,
-    pub resp_spi: String,
+    pub(crate) version_major: u8,
+    pub(crate) version_minor: u8,
+    pub(crate) exchange_type: u8,
+    pub(crate) message_id: u32,
+    pub(crate) init_spi: String,
+    pub(crate) resp_spi: String,
     /// `initiator` or `responder`: who sent the message.
     pub role: &'static str,
+    /// The payload types the message carries, by name.
     pub payload: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ikev2: Option<Ikev2Details>,
+    pub(crate) ikev2: Option<Ikev2Details>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub vendor_ids: Vec<String>,
+    pub(crate) vendor_ids: Vec<String>,
 }
 
 /// Payload type names as Suricata logs them.
@@ -218,6 +219,7 @@ pub fn probe(d: &[u8]) -> bool {
     }
 }
 
+/// The IKE parser (over UDP; stateless per datagram).
 #[derive(Debug, Default)]
 pub struct IkeConn;
 

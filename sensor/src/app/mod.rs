@@ -2,15 +2,15 @@
 //! over bytes that borrow from their input, cap every length, and tell "need more
 //! bytes" ([`ParseError::Incomplete`]) apart from "malformed"), its state on a
 //! connection (an [`parser::AppParser`]) and its EVE record. [`parser`] holds the
-//! interface and the registry of protocols, [`records`] the EVE record types,
+//! interface and the registry of protocols, `records` the EVE record types,
 //! [`session`] the TCP session that reassembles, probes and drives the parser.
 
 pub mod dcerpc;
-pub mod der;
+pub(crate) mod der;
 pub mod dhcp;
 pub mod dns;
-pub mod expect;
-pub mod files;
+pub(crate) mod expect;
+pub(crate) mod files;
 pub mod ftp;
 pub mod http;
 pub mod http2;
@@ -21,14 +21,14 @@ pub mod ntp;
 pub mod parser;
 pub mod quic;
 pub mod rdp;
-pub mod records;
+pub(crate) mod records;
 pub mod rfb;
 pub mod session;
 pub mod sip;
 pub mod smb;
 pub mod smtp;
 pub mod snmp;
-pub mod ssh;
+pub(crate) mod ssh;
 pub mod tftp;
 pub mod tls;
 pub mod websocket;

@@ -14,13 +14,15 @@ const HEADER: usize = 48;
 /// The EVE `ntp` record of one message.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct NtpRecord {
+    /// The protocol version.
     pub version: u8,
+    /// The mode (3 client, 4 server, …).
     pub mode: u8,
-    pub stratum: u8,
-    pub poll: u8,
-    pub precision: i8,
-    pub root_delay: u32,
-    pub root_dispersion: u32,
+    pub(crate) stratum: u8,
+    pub(crate) poll: u8,
+    pub(crate) precision: i8,
+    pub(crate) root_delay: u32,
+    pub(crate) root_dispersion: u32,
     /// The four bytes as hex pairs (`4c:4f:43:4c` for `LOCL`).
     pub reference_id: String,
 }
@@ -49,6 +51,7 @@ fn parse(d: &[u8]) -> Option<(NtpRecord, [u8; 4])> {
     Some((rec, refid))
 }
 
+/// The NTP parser (over UDP; stateless per datagram).
 #[derive(Debug, Default)]
 pub struct NtpConn;
 

@@ -10,7 +10,7 @@
 //!
 //! - an [`Inspection`] when a message completes a direction of a transaction: the
 //!   sticky buffers it offers the rules crate and the transaction as alerts show it;
-//! - EVE [`Record`]s (its own record type, `fileinfo` for the files it carries);
+//! - EVE `Record`s (its own record type, `fileinfo` for the files it carries);
 //! - its counters and parse errors, by stable name ([`AppCx::count`]).
 
 use std::collections::BTreeMap;
@@ -24,6 +24,7 @@ use crate::stream::raw::RawChunk;
 
 /// Direction of application data: the protocol's client sends [`TO_SERVER`].
 pub const TO_SERVER: usize = 0;
+/// Direction of application data: the protocol's server sends [`TO_CLIENT`].
 pub const TO_CLIENT: usize = 1;
 
 /// One detection pass asked for by the application layer.
@@ -31,12 +32,13 @@ pub const TO_CLIENT: usize = 1;
 pub struct Inspection {
     /// The direction of the message that completed it.
     pub to_server: bool,
-    pub buffers: Vec<(Buffer, Vec<u8>)>,
+    pub(crate) buffers: Vec<(Buffer, Vec<u8>)>,
     /// The transaction as alerts of this inspection show it: (`http`, its record).
     pub meta: Option<TxMeta>,
 }
 
 impl Inspection {
+    /// An inspection of the data sent in direction `dir`.
     pub fn new(dir: usize) -> Inspection {
         Inspection { to_server: dir == TO_SERVER, ..Default::default() }
     }
@@ -50,6 +52,7 @@ impl Inspection {
         self.push(Buffer::FileSize, f.size.to_string().as_bytes());
     }
 
+    /// Adds buffer `b` with value `v`.
     pub fn push(&mut self, b: Buffer, v: &[u8]) {
         self.buffers.push((b, v.to_vec()));
     }
@@ -59,6 +62,7 @@ impl Inspection {
 /// made JSON only when an alert needs it: most inspections raise none.
 #[derive(Debug)]
 pub struct TxMeta {
+    /// The transaction's protocol name, as EVE writes it.
     pub name: &'static str,
     record: Box<dyn TxRecord>,
     /// The transaction's number in its flow, when the protocol numbers them.
@@ -98,7 +102,7 @@ where
 /// What one segment produced.
 #[derive(Debug, Default)]
 pub struct AppOutput {
-    pub inspections: Vec<Inspection>,
+    pub(crate) inspections: Vec<Inspection>,
     /// The segment's payload went to reassembly: content rules inspect the chunks
     /// below, not the packet (see [`crate::stream::raw`]).
     pub in_stream: bool,
@@ -133,21 +137,21 @@ pub struct AppOutput {
 /// Counters of the application layer (all sessions of a worker).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AppCounters {
-    pub http_tx: u64,
-    pub dns_tcp: u64,
-    pub detect_failed: u64,
-    pub http_head_too_long: u64,
-    pub http_bad_start_line: u64,
-    pub http_bad_chunk: u64,
-    pub http_decode_failed: u64,
-    pub http_junk_bytes: u64,
-    pub dns_tcp_errors: u64,
-    pub tls_handshakes: u64,
-    pub tls_errors: u64,
-    pub ssh_banners: u64,
-    pub smtp_mails: u64,
-    pub smtp_attachments: u64,
-    pub smtp_errors: u64,
+    pub(crate) http_tx: u64,
+    pub(crate) dns_tcp: u64,
+    pub(crate) detect_failed: u64,
+    pub(crate) http_head_too_long: u64,
+    pub(crate) http_bad_start_line: u64,
+    pub(crate) http_bad_chunk: u64,
+    pub(crate) http_decode_failed: u64,
+    pub(crate) http_junk_bytes: u64,
+    pub(crate) dns_tcp_errors: u64,
+    pub(crate) tls_handshakes: u64,
+    pub(crate) tls_errors: u64,
+    pub(crate) ssh_banners: u64,
+    pub(crate) smtp_mails: u64,
+    pub(crate) smtp_attachments: u64,
+    pub(crate) smtp_errors: u64,
     /// Stream chunks for content scanning cut short by the reassembly memcap.
     pub scan_chunks_memcap: u64,
     /// Stream chunks not inspected: the reassembly memcap could not hold them until
@@ -160,7 +164,9 @@ pub struct AppCounters {
 
 /// Where a parser reports what it found.
 pub struct AppCx<'a> {
+    /// Counters of the application layer.
     pub counters: &'a mut AppCounters,
+    /// Records, inspections and events of the parser.
     pub out: &'a mut AppOutput,
 }
 
@@ -172,6 +178,7 @@ impl AppCx<'_> {
         }
     }
 
+    /// Asks for a detection pass.
     pub fn inspect(&mut self, insp: Inspection) {
         self.out.inspections.push(insp);
     }
@@ -263,7 +270,9 @@ pub enum Probe {
 /// Which side of a protocol sends the bytes a probe recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sender {
+    /// The protocol's client.
     Client,
+    /// The protocol's server.
     Server,
     /// Both sides send such bytes (an SSH banner): the bytes do not tell.
     Either,
@@ -271,6 +280,7 @@ pub enum Sender {
 
 /// A protocol as the session knows it.
 pub struct Registration {
+    /// The application protocol it parses.
     pub proto: AppProto,
     /// Ports that hint at the protocol (either end of the connection).
     pub ports: &'static [u16],
@@ -281,6 +291,7 @@ pub struct Registration {
     /// other direction, maybe none yet); `port_hint` is set when a port of the
     /// connection is one of [`Registration::ports`].
     pub probe: fn(data: &[u8], other: &[u8], port_hint: bool) -> Probe,
+    /// Makes a parser for a new connection.
     pub new: fn(&SessionLimits) -> Box<dyn AppParser>,
 }
 
@@ -309,7 +320,9 @@ pub fn registry() -> &'static [Registration] {
 /// The result of probing the first bytes of both directions.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Detected {
+    /// Not enough bytes yet to tell.
     Wait,
+    /// No registered protocol recognises the bytes.
     Unknown,
     /// The registration (index) and whether the connection's opener is the
     /// protocol's server (a midstream pickup that saw a response first).

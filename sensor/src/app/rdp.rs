@@ -11,6 +11,7 @@ use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sen
 use super::records::Record;
 use super::utf16le;
 
+/// RDP over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Rdp,
     ports: &[3389],
@@ -44,27 +45,28 @@ fn probe(d: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
 /// The EVE `rdp` record of one step of the connection.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct RdpRecord {
-    pub tx_id: u64,
+    pub(crate) tx_id: u64,
+    /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub requested_protocols: Vec<&'static str>,
+    pub(crate) requested_protocols: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<&'static str>,
+    pub(crate) protocol: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client: Option<ClientCore>,
+    pub(crate) client: Option<ClientCore>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct ClientCore {
+pub(crate) struct ClientCore {
     pub version: String,
-    pub desktop_width: u16,
-    pub desktop_height: u16,
-    pub color_depth: u16,
-    pub keyboard_layout: String,
-    pub build: String,
-    pub client_name: String,
+    pub(crate) desktop_width: u16,
+    pub(crate) desktop_height: u16,
+    pub(crate) color_depth: u16,
+    pub(crate) keyboard_layout: String,
+    pub(crate) build: String,
+    pub(crate) client_name: String,
 }
 
 fn protocols(mask: u32) -> Vec<&'static str> {
@@ -87,6 +89,7 @@ fn protocols(mask: u32) -> Vec<&'static str> {
     v
 }
 
+/// The RDP parser of one connection.
 #[derive(Debug, Default)]
 pub struct RdpConn {
     held: [Vec<u8>; 2],

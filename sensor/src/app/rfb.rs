@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::parser::{held_bytes, meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::Record;
 
+/// RFB (VNC) over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Rfb,
     ports: &[5900, 5901, 5902, 5903],
@@ -55,19 +56,21 @@ enum Step {
     Done,
 }
 
+/// The EVE `rfb` object.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct RfbRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_protocol_version: Option<Value>,
+    pub(crate) server_protocol_version: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_protocol_version: Option<Value>,
-    pub authentication: Value,
+    pub(crate) client_protocol_version: Option<Value>,
+    pub(crate) authentication: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub screen_shared: Option<bool>,
+    pub(crate) screen_shared: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub framebuffer: Option<Value>,
+    pub(crate) framebuffer: Option<Value>,
 }
 
+/// The RFB parser of one connection.
 #[derive(Debug, Default)]
 pub struct RfbConn {
     held: [Vec<u8>; 2],

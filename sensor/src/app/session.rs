@@ -30,6 +30,7 @@ pub struct SessionLimits {
     pub max_pending: usize,
     /// Bytes looked at to identify the protocol.
     pub probe_bytes: usize,
+    /// Bounds of the HTTP parser.
     pub http: http::Limits,
     /// Bytes of an SMTP message kept for MIME parsing.
     pub smtp_message_limit: usize,
@@ -85,6 +86,7 @@ pub struct TcpSession {
     scan: [Vec<u8>; 2],
     scan_done: [bool; 2],
     proto: Proto,
+    /// The application protocol of the flow, as EVE names it.
     pub app_proto: Option<AppProto>,
     /// The side that opened the connection is the server (midstream pickup that saw a
     /// response first): application directions are the packet directions swapped.
@@ -127,21 +129,28 @@ impl Default for TcpSession {
 pub struct SegmentCx<'a> {
     /// The connection's two ports: hints for protocol detection.
     pub ports: [u16; 2],
+    /// The bounds of the session.
     pub limits: &'a SessionLimits,
+    /// The worker's budget for reassembly buffers.
     pub mem: &'a mut Memcap,
     /// The worker's budget for parser state (pending transactions, partial messages).
     pub app_mem: &'a mut Memcap,
+    /// Counters of the application layer.
     pub counters: &'a mut AppCounters,
 }
 
 /// One TCP segment: its direction, flags, sequence number and payload.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
+    /// Sent by the client.
     pub to_server: bool,
+    /// TCP flags.
     pub flags: u8,
+    /// Sequence number.
     pub seq: u32,
     /// The acknowledgement number (meaningful with the ACK flag).
     pub ack: u32,
+    /// The segment's payload.
     pub payload: &'a [u8],
 }
 
@@ -363,7 +372,7 @@ impl TcpSession {
 
     /// The transactions a packet of application direction `to_server` inspects: those
     /// of its direction held from earlier packets, then its own; the ones of the other
-    /// direction wait for a packet of theirs (at most [`MAX_DEFERRED`], beyond which
+    /// direction wait for a packet of theirs (at most `MAX_DEFERRED`, beyond which
     /// they are inspected at once rather than held).
     pub fn route_inspections(&mut self, to_server: bool, new: Vec<Inspection>) -> Vec<Inspection> {
         // The usual case: nothing held, everything of this packet's direction.

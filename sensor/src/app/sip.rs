@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::Record;
 
+/// SIP over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Sip,
     ports: &[5060],
@@ -65,19 +66,22 @@ pub fn probe_udp(d: &[u8]) -> bool {
 /// The EVE `sip` record of one message, as Suricata writes it.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SipRecord {
+    /// The request's method.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
+    pub(crate) uri: Option<String>,
+    /// `SIP/2.0`.
     pub version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_line: Option<String>,
+    pub(crate) request_line: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
+    /// The response's reason phrase.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_line: Option<String>,
+    pub(crate) response_line: Option<String>,
 }
 
 /// A parsed message: its record, its buffers and the length of its head.

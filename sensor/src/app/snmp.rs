@@ -23,16 +23,18 @@ const PDU_TYPES: [&str; 9] = [
     "report",
 ];
 
+/// The EVE `snmp` object.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SnmpRecord {
     /// 1, 2 (v2c) or 3.
     pub version: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pdu_type: Option<&'static str>,
+    pub(crate) pdu_type: Option<&'static str>,
+    /// The variable bindings' OIDs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vars: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub community: Option<String>,
+    pub(crate) community: Option<String>,
     #[serde(skip)]
     pdu: Option<u8>,
 }
@@ -110,6 +112,7 @@ pub fn probe(d: &[u8]) -> bool {
     parse(d).is_some()
 }
 
+/// The SNMP parser (over UDP; stateless per datagram).
 #[derive(Debug, Default)]
 pub struct SnmpConn;
 

@@ -8,11 +8,14 @@ use serde::Serialize;
 use super::parser::{meta, AppCx, AppParser, Inspection};
 use super::records::Record;
 
+/// The EVE `tftp` object.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TftpRecord {
     /// `read` or `write`.
     pub packet: &'static str,
+    /// The file requested.
     pub file: String,
+    /// `octet`, `netascii` or `mail`.
     pub mode: String,
 }
 
@@ -41,6 +44,7 @@ pub fn probe(d: &[u8]) -> bool {
     parse(d).is_some()
 }
 
+/// The TFTP parser (over UDP; stateless per datagram).
 #[derive(Debug, Default)]
 pub struct TftpConn;
 

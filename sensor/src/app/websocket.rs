@@ -28,12 +28,13 @@ pub fn opcode_of(name: &str) -> Option<u8> {
     OPCODES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(c, _)| *c)
 }
 
+/// The EVE `websocket` object of a frame.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct WebsocketRecord {
-    pub fin: bool,
+    pub(crate) fin: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask: Option<u32>,
-    pub opcode: String,
+    pub(crate) mask: Option<u32>,
+    pub(crate) opcode: String,
 }
 
 /// A frame's header: its length, flags byte, opcode, mask and payload length.
@@ -80,6 +81,7 @@ impl std::fmt::Debug for Direction {
     }
 }
 
+/// The WebSocket parser of one upgraded connection.
 #[derive(Debug, Default)]
 pub struct WebsocketConn {
     dirs: [Direction; 2],
@@ -101,6 +103,7 @@ impl WebsocketConn {
             .sum()
     }
 
+    /// Parses the bytes of direction `dir`.
     pub fn parse(&mut self, dir: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         self.dirs[dir].held.extend_from_slice(bytes);
         loop {

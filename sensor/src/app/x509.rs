@@ -13,14 +13,14 @@ const BAD: ParseError = ParseError::Malformed("x509.der");
 pub struct CertInfo {
     /// `C=VN, O=Example, CN=www.example.vn`, in certificate order.
     pub subject: String,
-    pub issuer: String,
+    pub(crate) issuer: String,
     /// Upper-case hex bytes joined by `:`.
     pub serial: String,
     /// SHA-1 of the DER, lower-case hex bytes joined by `:`.
     pub fingerprint: String,
     /// `YYYY-MM-DDTHH:MM:SS`.
     pub not_before: String,
-    pub not_after: String,
+    pub(crate) not_after: String,
     /// The DNS names of the subjectAltName extension, in certificate order.
     pub alt_names: Vec<String>,
 }

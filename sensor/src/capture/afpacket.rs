@@ -25,13 +25,14 @@ use super::{Frame, LinkType};
 /// Ring and socket settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RingConfig {
+    /// The interface read.
     pub interface: String,
     /// Bytes per block (a multiple of the page size; at least the snap length).
     pub block_size: usize,
-    pub block_count: usize,
+    pub(crate) block_count: usize,
     /// A block is handed over after this long even when not full.
     pub block_timeout_ms: u32,
-    pub promiscuous: bool,
+    pub(crate) promiscuous: bool,
     /// Bytes kept of each frame.
     pub snaplen: u32,
     /// A classic BPF program; `None` accepts every frame.
@@ -43,10 +44,10 @@ pub struct RingConfig {
 /// One classic BPF instruction (`struct sock_filter`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BpfInstruction {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
+    pub(crate) code: u16,
+    pub(crate) jt: u8,
+    pub(crate) jf: u8,
+    pub(crate) k: u32,
 }
 
 const BPF_RET: u16 = 0x06;

@@ -21,9 +21,11 @@ use super::{Frame, LinkType};
 /// How frames are read from an interface.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
+    /// `tpacket-v3`: the AF_PACKET ring (the default).
     #[default]
     #[serde(rename = "tpacket-v3")]
     TpacketV3,
+    /// `pnet`: pnet's AF_PACKET socket, a frame per call.
     #[serde(rename = "pnet")]
     Pnet,
 }
@@ -35,8 +37,9 @@ pub struct LiveConfig {
     /// Interfaces to capture on (mirror/SPAN ports); each gets its own reader thread
     /// and `capture.workers` workers.
     pub interfaces: Vec<String>,
+    /// How frames are read.
     pub method: Method,
-    pub promiscuous: bool,
+    pub(crate) promiscuous: bool,
     /// Bytes kept of each frame.
     pub snaplen: u32,
     /// Ring size per interface, MiB (`tpacket-v3`).
@@ -95,6 +98,7 @@ pub trait LiveSource: Send {
     fn read(&mut self, timeout: Duration, each: &mut dyn FnMut(&Frame<'_>)) -> io::Result<usize>;
     /// Counters since the source was opened.
     fn stats(&mut self) -> LiveStats;
+    /// The interface it reads.
     fn interface(&self) -> &str;
 }
 

@@ -12,18 +12,26 @@ pub mod writer;
 pub struct LinkType(pub u32);
 
 impl LinkType {
+    /// BSD loopback (`DLT_NULL`).
     pub const NULL: LinkType = LinkType(0);
+    /// Ethernet.
     pub const ETHERNET: LinkType = LinkType(1);
+    /// Raw IP.
     pub const RAW: LinkType = LinkType(101);
-    pub const C_HDLC: LinkType = LinkType(104);
+    pub(crate) const C_HDLC: LinkType = LinkType(104);
+    /// OpenBSD loopback (`DLT_LOOP`).
     pub const LOOP: LinkType = LinkType(108);
+    /// Linux cooked capture (SLL).
     pub const LINUX_SLL: LinkType = LinkType(113);
+    /// Raw IPv4.
     pub const IPV4: LinkType = LinkType(228);
+    /// Raw IPv6.
     pub const IPV6: LinkType = LinkType(229);
+    /// Linux cooked capture v2 (SLL2).
     pub const LINUX_SLL2: LinkType = LinkType(276);
     /// Some BSDs write DLT_RAW as 12 or 14.
     pub const RAW_BSD12: LinkType = LinkType(12);
-    pub const RAW_BSD14: LinkType = LinkType(14);
+    pub(crate) const RAW_BSD14: LinkType = LinkType(14);
 
     /// Link types the decoder reads; packets of any other count as invalid.
     pub const DECODED: [LinkType; 11] = [
@@ -40,7 +48,7 @@ impl LinkType {
         LinkType::RAW_BSD14,
     ];
 
-    pub fn is_decoded(self) -> bool {
+    pub(crate) fn is_decoded(self) -> bool {
         LinkType::DECODED.contains(&self)
     }
 }
@@ -52,6 +60,7 @@ pub struct Frame<'a> {
     pub ts_us: i64,
     /// Length on the wire (may exceed `data.len()` when the snaplen cut it).
     pub orig_len: u32,
-    pub link: LinkType,
+    pub(crate) link: LinkType,
+    /// The frame's bytes, from the link header on.
     pub data: &'a [u8],
 }

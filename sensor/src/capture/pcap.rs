@@ -13,19 +13,58 @@ use super::{Frame, LinkType};
 /// Largest record accepted; anything bigger is corruption, not a packet.
 pub const MAX_RECORD: usize = 256 * 1024;
 
+/// Why a capture file could not be read: the file, the byte and what was wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PcapError {
+    /// The file could not be opened.
     #[error("cannot open `{path}`: {source}")]
-    Open { path: String, source: io::Error },
+    Open {
+        /// The file.
+        path: String,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// Neither a pcap nor a pcapng magic number.
     #[error("`{path}` is not a pcap or pcapng file (magic {magic:#010x})")]
-    BadMagic { path: String, magic: u32 },
+    BadMagic {
+        /// The file.
+        path: String,
+        /// The first four bytes.
+        magic: u32,
+    },
+    /// The file ends inside a header or record.
     #[error("`{path}`: truncated {what} at byte {offset}")]
-    Truncated { path: String, what: &'static str, offset: u64 },
+    Truncated {
+        /// The file.
+        path: String,
+        /// What was cut (`record header`, `block`).
+        what: &'static str,
+        /// Where it starts.
+        offset: u64,
+    },
+    /// A header or record has impossible values.
     #[error("`{path}`: corrupt {what} at byte {offset}: {detail}")]
-    Corrupt { path: String, what: &'static str, offset: u64, detail: String },
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What is corrupt.
+        what: &'static str,
+        /// Where it starts.
+        offset: u64,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Reading failed.
     #[error("`{path}`: read error at byte {offset}: {source}")]
-    Io { path: String, offset: u64, source: io::Error },
+    Io {
+        /// The file.
+        path: String,
+        /// Where reading stopped.
+        offset: u64,
+        /// The system's error.
+        source: io::Error,
+    },
 }
 
 impl PcapError {
@@ -80,7 +119,7 @@ pub struct PcapReader<R: Read> {
 }
 
 impl PcapReader<File> {
-    pub fn open(path: &Path) -> Result<Self, PcapError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, PcapError> {
         let f = File::open(path)
             .map_err(|e| PcapError::Open { path: path.display().to_string(), source: e })?;
         PcapReader::new(f, &path.display().to_string())
@@ -106,6 +145,7 @@ fn u32_of(b: &[u8], be: bool) -> u32 {
 }
 
 impl<R: Read> PcapReader<R> {
+    /// A reader of the pcap or pcapng stream `inner`; `name` is the file named in errors.
     pub fn new(inner: R, name: &str) -> Result<Self, PcapError> {
         let mut r = PcapReader {
             inner,

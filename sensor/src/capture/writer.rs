@@ -5,12 +5,14 @@ use std::io::{self, Write};
 
 use super::LinkType;
 
+/// Writes frames as a pcap file (classic format).
 pub struct PcapWriter<W: Write> {
     out: W,
     nanos: bool,
 }
 
 impl<W: Write> PcapWriter<W> {
+    /// Writes the file header for `link` (nanosecond timestamps when `nanos`).
     pub fn new(mut out: W, link: LinkType, nanos: bool) -> io::Result<Self> {
         let magic: u32 = if nanos { 0xa1b23c4d } else { 0xa1b2c3d4 };
         out.write_all(&magic.to_le_bytes())?;
@@ -35,10 +37,11 @@ impl<W: Write> PcapWriter<W> {
         self.out.write_all(data)
     }
 
-    pub fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 
+    /// Writes out what is buffered.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -15,6 +15,7 @@ use super::{DecodeEvents, Fragment, L3};
 /// Largest reassembled IP payload (an IPv4 datagram is at most 65,535 bytes).
 const MAX_DATAGRAM: u32 = 65_535;
 
+/// `[defrag]`: IP reassembly bounds.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DefragConfig {
@@ -32,16 +33,17 @@ impl Default for DefragConfig {
     }
 }
 
+/// Counters of reassembly.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct DefragStats {
-    pub fragments: u64,
-    pub reassembled: u64,
-    pub overlaps: u64,
-    pub overlap_conflicts: u64,
-    pub timeouts: u64,
-    pub tracker_evictions: u64,
-    pub memcap_drops: u64,
-    pub too_large: u64,
+    pub(crate) fragments: u64,
+    pub(crate) reassembled: u64,
+    pub(crate) overlaps: u64,
+    pub(crate) overlap_conflicts: u64,
+    pub(crate) timeouts: u64,
+    pub(crate) tracker_evictions: u64,
+    pub(crate) memcap_drops: u64,
+    pub(crate) too_large: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,16 +64,19 @@ struct Tracker {
     total: Option<u32>,
 }
 
+/// IPv4 and IPv6 fragment reassembly, bounded in trackers, bytes and time.
 pub struct Defrag {
     cfg: DefragConfig,
     /// Datagrams in reassembly, oldest first: the oldest gives way in constant time
     /// when the table is full or its timeout passed.
     trackers: BoundedMap<Key, Tracker>,
     bytes: usize,
+    /// Counters since it was made.
     pub stats: DefragStats,
 }
 
 impl Defrag {
+    /// A reassembler with these bounds.
     pub fn new(cfg: DefragConfig) -> Self {
         Defrag {
             trackers: BoundedMap::new(cfg.max_trackers),
@@ -81,10 +86,12 @@ impl Defrag {
         }
     }
 
+    /// Datagrams being reassembled.
     pub fn in_progress(&self) -> usize {
         self.trackers.len()
     }
 
+    /// Fragment bytes held.
     pub fn buffered_bytes(&self) -> usize {
         self.bytes
     }

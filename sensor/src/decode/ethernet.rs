@@ -10,8 +10,6 @@ pub const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 
 mod field {
     use std::ops::Range;
-    pub const DST: Range<usize> = 0..6;
-    pub const SRC: Range<usize> = 6..12;
     pub const ETHERTYPE: Range<usize> = 12..14;
     pub const PAYLOAD: usize = 14;
 }
@@ -28,18 +26,6 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
             return Err(DecodeError::EthernetTooSmall);
         }
         Ok(EthernetFrame { buffer })
-    }
-
-    pub fn dst(&self) -> [u8; 6] {
-        let mut m = [0; 6];
-        m.copy_from_slice(&self.buffer.as_ref()[field::DST]);
-        m
-    }
-
-    pub fn src(&self) -> [u8; 6] {
-        let mut m = [0; 6];
-        m.copy_from_slice(&self.buffer.as_ref()[field::SRC]);
-        m
     }
 
     pub fn ethertype(&self) -> u16 {

@@ -105,10 +105,6 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         Ipv4Addr::new(s[0], s[1], s[2], s[3])
     }
 
-    pub fn header(&self) -> &[u8] {
-        &self.b()[..self.header_len()]
-    }
-
     /// Walks the options: each must fit in the header.
     fn check_options(&self) -> Result<(), DecodeError> {
         let opts = &self.b()[field::MIN_HEADER..self.header_len()];

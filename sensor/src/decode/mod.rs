@@ -5,16 +5,16 @@
 
 pub mod checksum;
 pub mod defrag;
-pub mod ethernet;
-pub mod icmp;
-pub mod ipv4;
-pub mod ipv6;
-pub mod nsh;
-pub mod sctp;
-pub mod sll;
-pub mod tcp;
-pub mod tunnel;
-pub mod udp;
+pub(crate) mod ethernet;
+pub(crate) mod icmp;
+pub(crate) mod ipv4;
+pub(crate) mod ipv6;
+pub(crate) mod nsh;
+pub(crate) mod sctp;
+pub(crate) mod sll;
+pub(crate) mod tcp;
+pub(crate) mod tunnel;
+pub(crate) mod udp;
 
 use std::net::IpAddr;
 
@@ -24,43 +24,78 @@ use crate::capture::LinkType;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum DecodeError {
+    /// The decoder event `decoder.unsupported_linktype`.
     UnsupportedLinkType,
+    /// The decoder event `ethernet.pkt_too_small`.
     EthernetTooSmall,
+    /// The decoder event `vlan.header_too_small`.
     VlanTooSmall,
+    /// The decoder event `vlan.too_many_layers`.
     VlanTooManyLayers,
+    /// The decoder event `sll.pkt_too_small`.
     SllTooSmall,
+    /// The decoder event `null.pkt_too_small`.
     NullTooSmall,
+    /// The decoder event `chdlc.pkt_too_small`.
     ChdlcTooSmall,
+    /// The decoder event `nsh.header_too_small`.
     NshTooSmall,
+    /// The decoder event `nsh.unsupported_version`.
     NshUnsupportedVersion,
+    /// The decoder event `nsh.bad_header_length`.
     NshBadHeaderLength,
+    /// The decoder event `nsh.unsupported_type`.
     NshUnsupportedType,
+    /// The decoder event `nsh.unknown_payload`.
     NshUnknownPayload,
+    /// The decoder event `sctp.pkt_too_small`.
     SctpTooSmall,
+    /// The decoder event `ipv4.pkt_too_small`.
     Ipv4TooSmall,
+    /// The decoder event `ipv4.wrong_ip_version`.
     Ipv4WrongVersion,
+    /// The decoder event `ipv4.hlen_too_small`.
     Ipv4HlenTooSmall,
+    /// The decoder event `ipv4.iplen_smaller_than_hlen`.
     Ipv4IplenSmallerThanHlen,
+    /// The decoder event `ipv4.trunc_pkt`.
     Ipv4Truncated,
+    /// The decoder event `ipv4.opt_malformed`.
     Ipv4OptionMalformed,
+    /// The decoder event `ipv4.invalid_checksum`.
     Ipv4InvalidChecksum,
+    /// The decoder event `ipv6.pkt_too_small`.
     Ipv6TooSmall,
+    /// The decoder event `ipv6.wrong_ip_version`.
     Ipv6WrongVersion,
+    /// The decoder event `ipv6.trunc_pkt`.
     Ipv6Truncated,
+    /// The decoder event `ipv6.trunc_exthdr`.
     Ipv6ExthdrTruncated,
+    /// The decoder event `ipv6.exthdr_too_many`.
     Ipv6ExthdrTooMany,
+    /// The decoder event `tcp.pkt_too_small`.
     TcpTooSmall,
+    /// The decoder event `tcp.hlen_too_small`.
     TcpHlenTooSmall,
+    /// The decoder event `tcp.invalid_optlen`.
     TcpOptionInvalidLength,
+    /// The decoder event `tcp.invalid_checksum`.
     TcpInvalidChecksum,
+    /// The decoder event `udp.pkt_too_small`.
     UdpTooSmall,
+    /// The decoder event `udp.len_invalid`.
     UdpLenInvalid,
+    /// The decoder event `udp.invalid_checksum`.
     UdpInvalidChecksum,
+    /// The decoder event `icmp.pkt_too_small`.
     IcmpTooSmall,
+    /// The decoder event `icmp.invalid_checksum`.
     IcmpInvalidChecksum,
 }
 
 impl DecodeError {
+    /// The Suricata event name (`ipv4.pkt_too_small`), as EVE and `decode-event` name it.
     pub fn as_str(self) -> &'static str {
         use DecodeError::*;
         match self {
@@ -145,10 +180,11 @@ impl DecodeEvents {
     /// A fragment ending beyond the largest datagram.
     pub const FRAG_PKT_TOO_LARGE: DecodeEvents = DecodeEvents(16);
 
-    pub fn insert(&mut self, e: DecodeEvents) {
+    pub(crate) fn insert(&mut self, e: DecodeEvents) {
         self.0 |= e.0;
     }
 
+    /// No event raised.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -179,12 +215,16 @@ impl DecodeEvents {
 /// the events raised before the error, so that rules on decoder events see it.
 #[derive(Clone, Copy, Debug)]
 pub struct Undecoded {
+    /// 4 or 6.
     pub version: u8,
+    /// Source address.
     pub src: IpAddr,
+    /// Destination address.
     pub dst: IpAddr,
+    /// Transport protocol (after IPv6 extension headers).
     pub proto: u8,
-    pub events: DecodeEvents,
-    pub vlan: [u16; 3],
+    pub(crate) events: DecodeEvents,
+    pub(crate) vlan: [u16; 3],
 }
 
 /// The IP header of a frame that [`decode_l3`] refused, when its fixed part is there.
@@ -221,21 +261,28 @@ pub struct Fragment {
     pub id: u32,
     /// Offset of this fragment's data in bytes.
     pub offset: u32,
+    /// More fragments follow (the MF bit).
     pub more: bool,
 }
 
 /// The network layer of a packet, with the transport bytes it carries.
 #[derive(Clone, Copy, Debug)]
 pub struct L3<'a> {
+    /// 4 or 6.
     pub version: u8,
+    /// Source address.
     pub src: IpAddr,
+    /// Destination address.
     pub dst: IpAddr,
     /// Transport protocol (after IPv6 extension headers).
     pub proto: u8,
+    /// Time to live (hop limit for IPv6).
     pub ttl: u8,
+    /// IPv4 identification (0 for IPv6).
     pub ip_id: u16,
     /// R=0x4, D=0x2, M=0x1 (IPv4).
     pub frag_bits: u8,
+    /// Set when the packet is a fragment.
     pub fragment: Option<Fragment>,
     /// VLAN ids, outermost first (0 when absent).
     pub vlan: [u16; 3],
@@ -250,9 +297,13 @@ pub struct L3<'a> {
 /// Layer-2 counters the pipeline keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum L2Kind {
+    /// Ethernet II (with VLAN tags).
     Ethernet,
+    /// Linux cooked capture (SLL, SLL2).
     Sll,
+    /// BSD loopback (DLT_NULL, DLT_LOOP).
     Null,
+    /// Raw IP (no link header).
     Raw,
     /// Cisco HDLC.
     Chdlc,
@@ -262,8 +313,15 @@ pub enum L2Kind {
 /// (ARP, LLDP, ...).
 #[derive(Debug)]
 pub enum Decoded<'a> {
+    /// An IPv4 or IPv6 packet.
     Ip(L3<'a>),
-    NotIp { l2: L2Kind, ethertype: u16 },
+    /// A frame of another ethertype, counted and passed by.
+    NotIp {
+        /// The link layer it came on.
+        l2: L2Kind,
+        /// Its ethertype (after VLAN tags).
+        ethertype: u16,
+    },
 }
 
 /// Decodes link and network layers.
@@ -337,15 +395,20 @@ fn link_layer(link: LinkType, data: &[u8]) -> Result<LinkLayer<'_>, DecodeError>
 /// The transport layer.
 #[derive(Clone, Copy, Debug)]
 pub enum L4<'a> {
+    /// TCP.
     Tcp(tcp::TcpRepr<'a>),
+    /// UDP.
     Udp(udp::UdpRepr<'a>),
+    /// ICMP or ICMPv6.
     Icmp(icmp::IcmpRepr<'a>),
+    /// SCTP.
     Sctp(sctp::SctpRepr<'a>),
     /// Any other IP protocol: the payload as is.
     Other(&'a [u8]),
 }
 
 impl<'a> L4<'a> {
+    /// The transport payload.
     pub fn payload(&self) -> &'a [u8] {
         match self {
             L4::Tcp(t) => t.payload,
@@ -356,6 +419,7 @@ impl<'a> L4<'a> {
         }
     }
 
+    /// Source and destination ports (TCP, UDP, SCTP).
     pub fn ports(&self) -> Option<(u16, u16)> {
         match self {
             L4::Tcp(t) => Some((t.sport, t.dport)),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use tcp::{TcpState, TcpTrack};
 
+/// `[flow]`: flow table bounds and timeouts.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct FlowConfig {
@@ -33,7 +34,7 @@ pub struct FlowConfig {
     pub udp_established_timeout: u32,
     /// ICMP and every other protocol, one direction / both.
     pub other_new_timeout: u32,
-    pub other_established_timeout: u32,
+    pub(crate) other_established_timeout: u32,
 }
 
 impl Default for FlowConfig {
@@ -261,10 +262,12 @@ impl FlowTable {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

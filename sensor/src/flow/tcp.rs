@@ -43,8 +43,6 @@ pub struct TcpTrack {
     pub packet_established: bool,
     /// The current packet is the handshake's last ACK.
     pub completes_handshake: bool,
-    /// Picked up without a handshake.
-    pub midstream: bool,
     pub fin: [bool; 2],
     /// OR of the flags seen: overall, to server, to client.
     pub flags: u8,
@@ -75,7 +73,6 @@ impl TcpTrack {
             was_established: state == TcpState::Established,
             packet_established: state == TcpState::Established,
             completes_handshake: false,
-            midstream: state == TcpState::Established || state == TcpState::SynRecv,
             fin: [false; 2],
             flags: 0,
             flags_ts: 0,

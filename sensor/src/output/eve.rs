@@ -34,73 +34,98 @@ pub fn proto_name(p: u8) -> String {
 /// An EVE `flow` record.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FlowEvent {
+    /// The event time as EVE writes it.
     pub timestamp: String,
+    /// The flow id shared by every event of the flow.
     pub flow_id: u64,
+    /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vlan: Option<Vec<u16>>,
+    pub(crate) vlan: Option<Vec<u16>>,
+    /// Source address.
     pub src_ip: String,
+    /// Source port (TCP, UDP, SCTP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src_port: Option<u16>,
+    /// Destination address.
     pub dest_ip: String,
+    /// Destination port (TCP, UDP, SCTP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dest_port: Option<u16>,
+    /// Transport protocol, as EVE names it (`TCP`, `UDP`, `ICMP`, …).
     pub proto: String,
+    /// ICMP type (ICMP flows and packets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp_type: Option<u8>,
+    /// ICMP code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp_code: Option<u8>,
+    /// The application protocol of the flow, as EVE names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<&'static str>,
+    /// The flow's counters and end.
     pub flow: FlowBody,
     /// What detection recorded on the flow: `traffic` and `metadata`, when not empty.
     #[serde(flatten)]
     pub detection: serde_json::Map<String, serde_json::Value>,
+    /// TCP flags and state (TCP flows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<TcpBody>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
 }
 
+/// The `flow` object of a flow event.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FlowBody {
+    /// Packets from the client.
     pub pkts_toserver: u64,
+    /// Packets from the server.
     pub pkts_toclient: u64,
+    /// Bytes from the client.
     pub bytes_toserver: u64,
+    /// Bytes from the server.
     pub bytes_toclient: u64,
+    /// When the flow started, as EVE writes times.
     pub start: String,
-    pub end: String,
-    pub age: i64,
+    pub(crate) end: String,
+    pub(crate) age: i64,
+    /// `new`, `established` or `closed`.
     pub state: &'static str,
+    /// Why the flow ended: `timeout`, `forced` or `shutdown`.
     pub reason: &'static str,
-    pub alerted: bool,
+    pub(crate) alerted: bool,
 }
 
+/// The `tcp` object of a flow event.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TcpBody {
-    pub tcp_flags: String,
-    pub tcp_flags_ts: String,
-    pub tcp_flags_tc: String,
+    pub(crate) tcp_flags: String,
+    pub(crate) tcp_flags_ts: String,
+    pub(crate) tcp_flags_tc: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub syn: bool,
+    pub(crate) syn: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub fin: bool,
+    pub(crate) fin: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub rst: bool,
+    pub(crate) rst: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub psh: bool,
+    pub(crate) psh: bool,
+    /// An ACK was seen.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ack: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub urg: bool,
+    pub(crate) urg: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub ecn: bool,
+    pub(crate) ecn: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub cwr: bool,
+    pub(crate) cwr: bool,
+    /// The TCP state at the end (`established`, `closed`, …).
     pub state: &'static str,
 }
 
 impl TcpBody {
+    /// The body of the flags seen overall (`flags`), to server (`ts`) and to client (`tc`).
     pub fn new(flags: u8, ts: u8, tc: u8, state: &'static str) -> TcpBody {
         TcpBody {
             tcp_flags: format!("{flags:02x}"),
@@ -123,26 +148,37 @@ impl TcpBody {
 /// record per message), `http` (one per transaction), `fileinfo` (one per file).
 #[derive(Debug, Clone, Serialize)]
 pub struct AppEvent {
+    /// The event time as EVE writes it.
     pub timestamp: String,
+    /// The flow id shared by every event of the flow.
     pub flow_id: u64,
+    /// The packet's number in the capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pcap_cnt: Option<u64>,
+    /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: &'static str,
+    /// Source address.
     pub src_ip: String,
+    /// Source port (TCP, UDP, SCTP).
     pub src_port: u16,
+    /// Destination address.
     pub dest_ip: String,
+    /// Destination port (TCP, UDP, SCTP).
     pub dest_port: u16,
+    /// Transport protocol, as EVE names it (`TCP`, `UDP`, `ICMP`, …).
     pub proto: String,
+    /// Where the packet came from (`wire/pcap`, `stream (flow timeout)`, …), as EVE says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pkt_src: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_id: Option<u64>,
+    pub(crate) tx_id: Option<u64>,
+    /// The application protocol of the flow, as EVE names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<&'static str>,
     #[serde(flatten)]
-    pub record: crate::app::records::Record,
+    pub(crate) record: crate::app::records::Record,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
 }
 
 /// Writes EVE records as JSON lines; `select` says which kinds besides alerts.
@@ -155,6 +191,7 @@ pub struct EveWriter<W: Write> {
 }
 
 impl<W: Write> EveWriter<W> {
+    /// A writer of the event types `select` enables.
     pub fn new(out: W, select: &crate::config::EveConfig) -> Self {
         EveWriter {
             out: BufWriter::with_capacity(256 * 1024, out),
@@ -168,10 +205,6 @@ impl<W: Write> EveWriter<W> {
         serde_json::to_writer(&mut self.line, v).map_err(io::Error::other)?;
         self.line.push(b'\n');
         self.out.write_all(&self.line)
-    }
-
-    pub fn into_inner(self) -> io::Result<W> {
-        self.out.into_inner().map_err(|e| e.into_error())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Output of the sensor: EVE JSON records ([`eve`]) and the sink trait they go through.
 
 pub mod eve;
-pub mod filestore;
+pub(crate) mod filestore;
 
 use std::io;
 
@@ -12,12 +12,14 @@ pub use eve::{AppEvent, EveWriter, FlowEvent};
 
 /// What decides whether a match of a rule with a host-tracked threshold alerts, when
 /// the worker that matched it leaves that to the merge of all workers
-/// ([`crate::workers`]).
+/// (`crate::workers`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeldThreshold {
+    /// The rule's threshold.
     pub threshold: Threshold,
     /// Addresses of the packet that matched (the tracked keys).
     pub src: std::net::IpAddr,
+    /// Destination address.
     pub dst: std::net::IpAddr,
     /// Packet time, seconds.
     pub ts_secs: i64,
@@ -26,6 +28,7 @@ pub struct HeldThreshold {
 /// Where sensor events go: an EVE file, the in-process correlator, a spool (later).
 /// Only `alert` is required; other record types are optional.
 pub trait EventSink {
+    /// Writes an alert.
     fn alert(&mut self, alert: &AlertEvent) -> io::Result<()>;
 
     /// An alert whose host-tracked threshold is still to be applied. Only the workers'
@@ -35,14 +38,17 @@ pub trait EventSink {
         self.alert(alert)
     }
 
+    /// Writes a flow record (ignored unless the sink wants them).
     fn flow(&mut self, _flow: &FlowEvent) -> io::Result<()> {
         Ok(())
     }
 
+    /// Writes a stats record.
     fn stats(&mut self, _stats: &serde_json::Value) -> io::Result<()> {
         Ok(())
     }
 
+    /// Writes a protocol, file or anomaly record.
     fn app(&mut self, _event: &AppEvent) -> io::Result<()> {
         Ok(())
     }
@@ -58,6 +64,7 @@ pub trait EventSink {
         self.app(&event)
     }
 
+    /// Writes out what is buffered.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -76,6 +83,7 @@ impl EventSink for NullSink {
 /// (`Fanout<&mut dyn EventSink>`, a replay's EVE file and correlator) or owned ones
 /// that may move between threads ([`Tee`]).
 pub struct Fanout<S> {
+    /// The sinks, each given every event.
     pub sinks: Vec<S>,
 }
 
@@ -113,6 +121,7 @@ where
 /// Collects alerts in memory (tests, the demo).
 #[derive(Default)]
 pub struct AlertCollector {
+    /// The alerts, in the order written.
     pub alerts: Vec<AlertEvent>,
 }
 

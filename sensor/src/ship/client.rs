@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spool::{Batch, Spool};
 
+/// `[ship]`: where findings go (the correlator over mutual TLS) and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ShipConfig {
@@ -31,12 +32,12 @@ pub struct ShipConfig {
     pub ca: PathBuf,
     /// This sensor's certificate and key (PEM): its identity.
     pub cert: PathBuf,
-    pub key: PathBuf,
+    pub(crate) key: PathBuf,
     /// Seconds before a request is given up.
     pub timeout_secs: u64,
     /// First and longest wait between failed attempts, milliseconds.
     pub backoff_min_ms: u64,
-    pub backoff_max_ms: u64,
+    pub(crate) backoff_max_ms: u64,
     /// Also ship flow records (alerts and protocol records always are).
     pub flows: bool,
 }
@@ -59,10 +60,13 @@ impl Default for ShipConfig {
 /// Counters of the shipper.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ShipStats {
+    /// Batches the correlator accepted.
     pub batches_sent: u64,
+    /// Records in them.
     pub records_sent: u64,
     /// Records the correlator already had (re-sent after a lost acknowledgement).
     pub duplicates: u64,
+    /// Batches that failed (kept in the spool, sent again).
     pub failures: u64,
     /// Bytes of request bodies sent.
     pub bytes_sent: u64,

@@ -17,12 +17,13 @@ use spool::Spool;
 /// Appends the sensor's records to the spool: alerts and protocol records always,
 /// flows when asked, `stats` records (the correlator reads them as heartbeats).
 pub struct SpoolSink {
-    pub spool: Arc<Mutex<Spool>>,
-    pub flows: bool,
+    pub(crate) spool: Arc<Mutex<Spool>>,
+    pub(crate) flows: bool,
     buf: Vec<u8>,
 }
 
 impl SpoolSink {
+    /// A sink appending to `spool` (flow records too when `flows`).
     pub fn new(spool: Arc<Mutex<Spool>>, flows: bool) -> Self {
         SpoolSink { spool, flows, buf: Vec::with_capacity(4096) }
     }

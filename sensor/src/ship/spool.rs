@@ -39,17 +39,18 @@ pub enum FullPolicy {
     DropOldest,
 }
 
+/// `[ship.spool]`: the folder findings wait in while the correlator is away, and its bounds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SpoolConfig {
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// All segments together, bytes.
     pub max_bytes: u64,
     /// A segment is sealed at this size...
     pub segment_bytes: u64,
     /// ...or this many milliseconds after its first record.
     pub seal_after_ms: u64,
-    pub when_full: FullPolicy,
+    pub(crate) when_full: FullPolicy,
 }
 
 impl Default for SpoolConfig {
@@ -67,6 +68,7 @@ impl Default for SpoolConfig {
 /// Counters of the spool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SpoolStats {
+    /// Records appended.
     pub appended: u64,
     /// Records refused or deleted because the spool was full.
     pub dropped_full: u64,
@@ -78,7 +80,7 @@ pub struct SpoolStats {
     pub bytes: u64,
     /// Segments on disk now (sealed and open).
     pub segments: u64,
-    pub write_errors: u64,
+    pub(crate) write_errors: u64,
     /// Segments the correlator refused for good, moved to `dead-letter/` with the
     /// reason, and their records.
     pub dead_letter_segments: u64,
@@ -96,14 +98,15 @@ pub const MAX_RECORD: usize = 16 << 20;
 pub struct Spooled {
     /// `SENSOR:SEGMENT:INDEX`.
     pub id: String,
+    /// The record (an EVE JSON line).
     pub payload: Vec<u8>,
 }
 
 /// A sealed segment's records, as the shipper sends them.
 #[derive(Debug)]
 pub struct Batch {
-    pub segment: u64,
-    pub records: Vec<Spooled>,
+    pub(crate) segment: u64,
+    pub(crate) records: Vec<Spooled>,
     /// Why reading stopped early, if it did (the records before are good).
     pub damage: Option<String>,
 }
@@ -128,6 +131,7 @@ pub struct Spool {
     sealed: VecDeque<Sealed>,
     open: Option<Open>,
     last_id: u64,
+    /// Counters since it was opened.
     pub stats: SpoolStats,
 }
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 /// Counters of reassembly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamStats {
-    pub segments: u64,
+    pub(crate) segments: u64,
     /// Segments whose every byte was already received (retransmissions).
     pub retransmissions: u64,
     /// Segments that overlapped received bytes.
@@ -28,10 +28,11 @@ pub struct StreamStats {
     pub memcap_dropped: u64,
     /// Gaps skipped (missing bytes given up on).
     pub gaps: u64,
-    pub gap_bytes: u64,
+    pub(crate) gap_bytes: u64,
 }
 
 impl StreamStats {
+    /// Adds another direction's counters.
     pub fn add(&mut self, o: &StreamStats) {
         self.segments += o.segments;
         self.retransmissions += o.retransmissions;
@@ -52,10 +53,12 @@ pub struct Memcap {
 }
 
 impl Memcap {
+    /// A budget of `limit` bytes.
     pub fn new(limit: usize) -> Self {
         Memcap { limit, used: 0 }
     }
 
+    /// Bytes in use.
     pub fn used(&self) -> usize {
         self.used
     }
@@ -86,6 +89,7 @@ pub struct StreamDir {
     /// In-order data not yet taken.
     ready: Vec<u8>,
     depth: u64,
+    /// Counters of the direction.
     pub stats: StreamStats,
 }
 

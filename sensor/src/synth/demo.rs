@@ -13,16 +13,16 @@ use super::{
 /// 2026-10-14 08:00:00 in Asia/Ho_Chi_Minh (01:00 UTC).
 pub const START_US: i64 = 1_791_939_600_000_000;
 
-pub const PORTAL: Ipv4Addr = Ipv4Addr::new(10, 46, 10, 20); // Sở Tài chính web portal
-pub const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 46, 1, 53); // Sở TT&TT DNS resolver
-pub const SSH_SERVER: Ipv4Addr = Ipv4Addr::new(10, 46, 20, 22); // Sở Y tế server
-pub const WORKSTATION: Ipv4Addr = Ipv4Addr::new(10, 46, 120, 15); // UBND phường Phú Hội
-pub const SCANNER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 45);
-pub const BRUTEFORCER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
-pub const EXPLOITER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 77);
-pub const C2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 200);
-pub const MALWARE_HOST: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 99);
-pub const C2_NAME: &str = "update.hue-gov-portal.top";
+pub(crate) const PORTAL: Ipv4Addr = Ipv4Addr::new(10, 46, 10, 20); // Sở Tài chính web portal
+pub(crate) const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 46, 1, 53); // Sở TT&TT DNS resolver
+pub(crate) const SSH_SERVER: Ipv4Addr = Ipv4Addr::new(10, 46, 20, 22); // Sở Y tế server
+pub(crate) const WORKSTATION: Ipv4Addr = Ipv4Addr::new(10, 46, 120, 15); // UBND phường Phú Hội
+pub(crate) const SCANNER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 45);
+pub(crate) const BRUTEFORCER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 23);
+pub(crate) const EXPLOITER: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 77);
+pub(crate) const C2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 200);
+pub(crate) const MALWARE_HOST: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 99);
+pub(crate) const C2_NAME: &str = "update.hue-gov-portal.top";
 
 /// The `HOME_NET` of the demo.
 pub const HOME_NET: &str = "[10.46.0.0/16]";

@@ -34,7 +34,7 @@ pub struct HpackEncoder {
 }
 
 impl HpackEncoder {
-    pub fn block(&mut self, fields: &[(&str, &str)]) -> Vec<u8> {
+    pub(crate) fn block(&mut self, fields: &[(&str, &str)]) -> Vec<u8> {
         let mut out = Vec::new();
         for &(n, v) in fields {
             let stat = static_table().iter().position(|&(sn, sv)| sn == n && sv == v);
@@ -75,13 +75,21 @@ impl HpackEncoder {
 /// A request and its answer on one stream.
 #[derive(Clone, Debug)]
 pub struct Exchange<'a> {
+    /// `:method`.
     pub method: &'a str,
+    /// `:authority`.
     pub authority: &'a str,
+    /// `:path`.
     pub path: &'a str,
+    /// Other request headers.
     pub request_headers: &'a [(&'a str, &'a str)],
+    /// The request body.
     pub request_body: &'a [u8],
+    /// `:status`.
     pub status: &'a str,
+    /// Other response headers.
     pub response_headers: &'a [(&'a str, &'a str)],
+    /// The response body.
     pub response_body: &'a [u8],
 }
 

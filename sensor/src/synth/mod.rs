@@ -74,6 +74,7 @@ pub fn eth_ipv4_fragments(
     out
 }
 
+/// An Ethernet frame of one IPv4 TCP segment (checksums filled in).
 #[allow(clippy::too_many_arguments)]
 pub fn tcp_segment(
     src: Ipv4Addr,
@@ -97,6 +98,7 @@ pub fn tcp_segment(
     t
 }
 
+/// An Ethernet frame of one IPv4 UDP datagram (checksums filled in).
 pub fn udp_datagram(
     src: Ipv4Addr,
     dst: Ipv4Addr,
@@ -115,6 +117,7 @@ pub fn udp_datagram(
     u
 }
 
+/// An Ethernet frame of an ICMP echo request (or reply).
 pub fn icmp_echo(request: bool, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
     let mut i = vec![if request { 8 } else { 0 }, 0, 0, 0];
     i.extend_from_slice(&id.to_be_bytes());
@@ -191,17 +194,18 @@ pub fn tls_client_hello(sni: &str) -> Vec<u8> {
 /// A TCP connection between two endpoints, producing frames with consistent sequence
 /// numbers.
 pub struct TcpSession {
-    pub client: SocketAddrV4,
-    pub server: SocketAddrV4,
+    pub(crate) client: SocketAddrV4,
+    pub(crate) server: SocketAddrV4,
     cseq: u32,
     sseq: u32,
-    pub now_us: i64,
-    pub step_us: i64,
+    pub(crate) now_us: i64,
+    pub(crate) step_us: i64,
     ident: u16,
     frames: Vec<(i64, Vec<u8>)>,
 }
 
 impl TcpSession {
+    /// A session between `client` and `server`, its first packet at `start_us`.
     pub fn new(client: SocketAddrV4, server: SocketAddrV4, start_us: i64) -> Self {
         let seed = u32::from(*client.ip()) ^ (client.port() as u32) << 16 ^ u32::from(*server.ip());
         TcpSession {
@@ -248,6 +252,7 @@ impl TcpSession {
         }
     }
 
+    /// The three-way handshake.
     pub fn handshake(&mut self) -> &mut Self {
         self.push(true, SYN, &[]);
         self.push(false, SYN | ACK, &[]);
@@ -285,14 +290,17 @@ impl TcpSession {
         self
     }
 
+    /// Data from the client, acknowledged by the server.
     pub fn client_send(&mut self, data: &[u8]) -> &mut Self {
         self.send(true, data)
     }
 
+    /// Data from the server, acknowledged by the client.
     pub fn server_send(&mut self, data: &[u8]) -> &mut Self {
         self.send(false, data)
     }
 
+    /// FIN from each side, acknowledged.
     pub fn close(&mut self) -> &mut Self {
         self.push(true, FIN | ACK, &[]);
         self.push(false, FIN | ACK, &[]);
@@ -300,10 +308,12 @@ impl TcpSession {
         self
     }
 
+    /// The frames so far, with their times (µs).
     pub fn frames(&self) -> Vec<(i64, Vec<u8>)> {
         self.frames.clone()
     }
 
+    /// The frames, with their times (µs).
     pub fn into_frames(self) -> Vec<(i64, Vec<u8>)> {
         self.frames
     }
@@ -312,23 +322,28 @@ impl TcpSession {
 /// Frames collected from several generators, written in time order.
 #[derive(Default)]
 pub struct Capture {
+    /// The frames, with their times (µs).
     pub frames: Vec<(i64, Vec<u8>)>,
 }
 
 impl Capture {
+    /// Adds frames.
     pub fn add(&mut self, frames: Vec<(i64, Vec<u8>)>) {
         self.frames.extend(frames);
     }
 
+    /// Adds one frame at `ts_us`.
     pub fn push(&mut self, ts_us: i64, frame: Vec<u8>) {
         self.frames.push((ts_us, frame));
     }
 
+    /// The frames in time order.
     pub fn sorted(&mut self) -> &[(i64, Vec<u8>)] {
         self.frames.sort_by_key(|(ts, _)| *ts);
         &self.frames
     }
 
+    /// Writes the frames, in time order, as a pcap file.
     pub fn write_pcap(&mut self, path: &Path) -> io::Result<()> {
         let f = std::fs::File::create(path)?;
         let mut w = PcapWriter::new(io::BufWriter::new(f), LinkType::ETHERNET, false)?;
@@ -338,6 +353,7 @@ impl Capture {
         w.flush()
     }
 
+    /// The frames, in time order, as pcap file bytes.
     pub fn to_pcap_bytes(&mut self) -> Vec<u8> {
         let mut w =
             PcapWriter::new(Vec::new(), LinkType::ETHERNET, false).expect("writing to memory");

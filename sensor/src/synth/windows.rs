@@ -32,12 +32,13 @@ pub fn nbss(body: &[u8]) -> Vec<u8> {
 /// The fields of an SMB2 header that vary.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Smb2Head {
-    pub command: u16,
-    pub message_id: u64,
-    pub response: bool,
+    pub(crate) command: u16,
+    pub(crate) message_id: u64,
+    pub(crate) response: bool,
+    /// The NT status of a response.
     pub status: u32,
-    pub tree_id: u32,
-    pub session_id: u64,
+    pub(crate) tree_id: u32,
+    pub(crate) session_id: u64,
 }
 
 /// An SMB2 message (header + body), NetBIOS-framed.
@@ -84,7 +85,7 @@ fn with_field(
     fixed
 }
 
-pub fn smb2_negotiate_request(dialects: &[u16]) -> Vec<u8> {
+pub(crate) fn smb2_negotiate_request(dialects: &[u16]) -> Vec<u8> {
     let mut b = vec![0u8; 36];
     b[0..2].copy_from_slice(&36u16.to_le_bytes());
     b[2..4].copy_from_slice(&(dialects.len() as u16).to_le_bytes());
@@ -94,7 +95,7 @@ pub fn smb2_negotiate_request(dialects: &[u16]) -> Vec<u8> {
     b
 }
 
-pub fn smb2_negotiate_response(dialect: u16, guid: [u8; 16]) -> Vec<u8> {
+pub(crate) fn smb2_negotiate_response(dialect: u16, guid: [u8; 16]) -> Vec<u8> {
     let mut b = vec![0u8; 64];
     b[0..2].copy_from_slice(&65u16.to_le_bytes());
     b[4..6].copy_from_slice(&dialect.to_le_bytes());
@@ -102,35 +103,35 @@ pub fn smb2_negotiate_response(dialect: u16, guid: [u8; 16]) -> Vec<u8> {
     b
 }
 
-pub fn smb2_session_setup_request(blob: &[u8]) -> Vec<u8> {
+pub(crate) fn smb2_session_setup_request(blob: &[u8]) -> Vec<u8> {
     with_field(vec![0u8; 24], blob, 12, 14, false)
 }
 
-pub fn smb2_tree_connect_request(path: &str) -> Vec<u8> {
+pub(crate) fn smb2_tree_connect_request(path: &str) -> Vec<u8> {
     with_field(vec![0u8; 8], &utf16(path), 4, 6, false)
 }
 
-pub fn smb2_tree_connect_response(pipe: bool) -> Vec<u8> {
+pub(crate) fn smb2_tree_connect_response(pipe: bool) -> Vec<u8> {
     let mut b = vec![0u8; 16];
     b[0..2].copy_from_slice(&16u16.to_le_bytes());
     b[2] = if pipe { 2 } else { 1 };
     b
 }
 
-pub fn smb2_create_request(name: &str, disposition: u32) -> Vec<u8> {
+pub(crate) fn smb2_create_request(name: &str, disposition: u32) -> Vec<u8> {
     let mut fixed = vec![0u8; 56];
     fixed[36..40].copy_from_slice(&disposition.to_le_bytes());
     with_field(fixed, &utf16(name), 44, 46, false)
 }
 
-pub fn smb2_create_response(fid: [u8; 16], size: u64) -> Vec<u8> {
+pub(crate) fn smb2_create_response(fid: [u8; 16], size: u64) -> Vec<u8> {
     let mut b = vec![0u8; 88];
     b[48..56].copy_from_slice(&size.to_le_bytes());
     b[64..80].copy_from_slice(&fid);
     b
 }
 
-pub fn smb2_write_request(fid: [u8; 16], offset: u64, data: &[u8]) -> Vec<u8> {
+pub(crate) fn smb2_write_request(fid: [u8; 16], offset: u64, data: &[u8]) -> Vec<u8> {
     let mut fixed = vec![0u8; 48];
     fixed[8..16].copy_from_slice(&offset.to_le_bytes());
     fixed[16..32].copy_from_slice(&fid);
@@ -142,25 +143,7 @@ pub fn smb2_write_request(fid: [u8; 16], offset: u64, data: &[u8]) -> Vec<u8> {
     fixed
 }
 
-pub fn smb2_read_request(fid: [u8; 16], offset: u64, len: u32) -> Vec<u8> {
-    let mut b = vec![0u8; 49];
-    b[0..2].copy_from_slice(&49u16.to_le_bytes());
-    b[4..8].copy_from_slice(&len.to_le_bytes());
-    b[8..16].copy_from_slice(&offset.to_le_bytes());
-    b[16..32].copy_from_slice(&fid);
-    b
-}
-
-pub fn smb2_read_response(data: &[u8]) -> Vec<u8> {
-    let mut b = vec![0u8; 16];
-    b[0..2].copy_from_slice(&17u16.to_le_bytes());
-    b[2] = 64 + 16; // data offset from the header's start
-    b[4..8].copy_from_slice(&(data.len() as u32).to_le_bytes());
-    b.extend_from_slice(data);
-    b
-}
-
-pub fn smb2_close_request(fid: [u8; 16]) -> Vec<u8> {
+pub(crate) fn smb2_close_request(fid: [u8; 16]) -> Vec<u8> {
     let mut b = vec![0u8; 24];
     b[8..24].copy_from_slice(&fid);
     b
@@ -174,7 +157,7 @@ pub fn smb2_ioctl_request(fid: [u8; 16], input: &[u8]) -> Vec<u8> {
     with_field(fixed, input, 24, 28, true)
 }
 
-pub fn smb2_ioctl_response(fid: [u8; 16], output: &[u8]) -> Vec<u8> {
+pub(crate) fn smb2_ioctl_response(fid: [u8; 16], output: &[u8]) -> Vec<u8> {
     let mut fixed = vec![0u8; 48];
     fixed[8..24].copy_from_slice(&fid);
     with_field(fixed, output, 32, 36, true)
@@ -253,6 +236,7 @@ pub fn dcerpc_request(call_id: u32, opnum: u16, stub: &[u8], frag: usize) -> Vec
     out
 }
 
+/// A DCE/RPC response PDU of `call_id` carrying `stub`.
 pub fn dcerpc_response(call_id: u32, stub: &[u8]) -> Vec<u8> {
     let mut b = (stub.len() as u32).to_le_bytes().to_vec();
     b.extend_from_slice(&[0, 0, 0, 0]);
@@ -435,6 +419,28 @@ pub fn krb5_error(code: i64, realm: &str, sname: &str) -> Vec<u8> {
         ctx(10, &principal(sname)),
     ]);
     der(0x7e, &err)
+}
+
+/// An SMB2 READ request body for `len` bytes at `offset` of file `fid`.
+#[cfg(test)]
+pub(crate) fn smb2_read_request(fid: [u8; 16], offset: u64, len: u32) -> Vec<u8> {
+    let mut b = vec![0u8; 49];
+    b[0..2].copy_from_slice(&49u16.to_le_bytes());
+    b[4..8].copy_from_slice(&len.to_le_bytes());
+    b[8..16].copy_from_slice(&offset.to_le_bytes());
+    b[16..32].copy_from_slice(&fid);
+    b
+}
+
+/// An SMB2 READ response body carrying `data`.
+#[cfg(test)]
+pub(crate) fn smb2_read_response(data: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; 16];
+    b[0..2].copy_from_slice(&17u16.to_le_bytes());
+    b[2] = 64 + 16; // data offset from the header's start
+    b[4..8].copy_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(data);
+    b
 }
 
 /// A message behind its 4-byte length (Kerberos over TCP).

@@ -96,6 +96,7 @@ impl Balancer {
     }
 
     /// Flows pinned now.
+    #[cfg(test)]
     pub fn pinned(&self) -> usize {
         self.pins.len()
     }

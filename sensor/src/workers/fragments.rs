@@ -142,6 +142,7 @@ impl FragmentRouter {
         self.held.values().filter_map(|h| h.frames.first()).map(|f| f.number).min()
     }
 
+    #[cfg(test)]
     pub fn held_frames(&self) -> usize {
         self.held_frames
     }

@@ -105,12 +105,9 @@ impl Gate {
         self.held.insert(key, (h.alert, h.held));
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.held.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.held.is_empty()
     }
 
     /// Applies the thresholds to the alerts raised before `before` (every worker has

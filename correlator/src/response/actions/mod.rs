@@ -4,8 +4,8 @@
 //! gone, so an expiry after a firewall restart is not an error).
 
 pub mod nft;
-pub mod program;
-pub mod webhook;
+pub(crate) mod program;
+pub(crate) mod webhook;
 
 use std::collections::BTreeMap;
 
@@ -15,15 +15,20 @@ use super::config::{ActionConfig, TargetKind};
 /// One block or unblock, as the action sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
-    pub block_id: i64,
+    pub(crate) block_id: i64,
+    /// What kind of target.
     pub kind: TargetKind,
+    /// The target.
     pub target: TargetValue,
     /// Seconds the block lasts from now (for an unblock, 0).
     pub ttl_secs: u64,
     /// When it ends (µs).
     pub expires_us: i64,
+    /// The incident it belongs to.
     pub incident_id: Option<i64>,
+    /// The policy that decided it.
     pub policy: String,
+    /// Why.
     pub reason: String,
 }
 
@@ -31,15 +36,16 @@ pub struct Request {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ActionError {
+    /// What went wrong.
     pub message: String,
-    pub retry: bool,
+    pub(crate) retry: bool,
 }
 
 impl ActionError {
-    pub fn fatal(message: impl Into<String>) -> ActionError {
+    pub(crate) fn fatal(message: impl Into<String>) -> ActionError {
         ActionError { message: message.into(), retry: false }
     }
-    pub fn transient(message: impl Into<String>) -> ActionError {
+    pub(crate) fn transient(message: impl Into<String>) -> ActionError {
         ActionError { message: message.into(), retry: true }
     }
 }
@@ -47,12 +53,15 @@ impl ActionError {
 /// A block carried out or lifted: what the action saw (kept in the audit record).
 pub type Outcome = serde_json::Value;
 
+/// A way of blocking: nft, webhook or program.
 pub trait BlockAction: Send {
     /// `nft`, `webhook`, `program`.
     fn kind(&self) -> &'static str;
     /// Whether it can block this kind of target (an nft set holds addresses only).
     fn supports(&self, target: &TargetValue) -> bool;
+    /// Puts the block in place.
     fn block(&mut self, r: &Request) -> Result<Outcome, ActionError>;
+    /// Lifts it.
     fn unblock(&mut self, r: &Request) -> Result<Outcome, ActionError>;
 }
 

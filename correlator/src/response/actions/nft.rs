@@ -20,7 +20,7 @@ use super::{ActionError, BlockAction, Outcome, Request};
 use crate::response::allowlist::TargetValue;
 use crate::response::config::NftConfig;
 
-pub struct Nft {
+pub(crate) struct Nft {
     cfg: NftConfig,
     /// The table was found (or made) once.
     ready: bool,

@@ -49,7 +49,7 @@ struct Entry {
 /// The matcher of buffers that carry bulk data and have many patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BulkMatcher {
-    /// The pure-Rust hashed matcher (see [`hashed`]), the default build.
+    /// The pure-Rust hashed matcher (see `hashed`), the default build.
     Hashed,
     /// Hyperscan, with the `hyperscan` feature (without it, the hashed matcher).
     Hyperscan,
@@ -65,6 +65,7 @@ impl BulkMatcher {
         self == BulkMatcher::Hashed || cfg!(feature = "hyperscan")
     }
 
+    /// `hashed` or `hyperscan`.
     pub fn name(self) -> &'static str {
         match self {
             BulkMatcher::Hashed => "hashed",

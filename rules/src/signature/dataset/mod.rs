@@ -31,7 +31,9 @@ pub enum DataType {
     String,
     /// A 16-byte MD5 digest (`to_md5`; hex in files).
     Md5,
+    /// A 20-byte SHA-1 digest (hex in files).
     Sha1,
+    /// A 32-byte SHA-256 digest (hex in files).
     Sha256,
     /// 4 bytes (`ip.src` of an IPv4 packet).
     Ipv4,
@@ -40,6 +42,7 @@ pub enum DataType {
 }
 
 impl DataType {
+    /// The type a `type` option names (`string`, `md5`, `sha256`, `ipv4`, `ip`).
     pub fn parse(s: &str) -> Option<DataType> {
         Some(match s {
             "string" => DataType::String,
@@ -52,6 +55,7 @@ impl DataType {
         })
     }
 
+    /// The type's name, as in rules.
     pub fn name(self) -> &'static str {
         match self {
             DataType::String => "string",
@@ -112,7 +116,9 @@ struct Entry {
 /// One named set.
 #[derive(Debug)]
 pub struct Dataset {
+    /// The set's name.
     pub name: String,
+    /// The type of its values.
     pub kind: DataType,
     entries: RwLock<HashMap<Box<[u8]>, Entry>>,
     /// Most values held; `set` beyond it is refused (and counted).
@@ -141,14 +147,17 @@ impl Dataset {
         }
     }
 
+    /// Values in the set.
     pub fn len(&self) -> usize {
         read(&self.entries).len()
     }
 
+    /// No value in the set.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The value is in the set.
     pub fn contains(&self, data: &[u8]) -> bool {
         self.kind.key(data).is_some_and(|k| read(&self.entries).contains_key(k))
     }
@@ -286,7 +295,9 @@ pub fn check_file(
 /// What a `dataset`/`datarep` keyword does with the buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatasetCmd {
+    /// `isset`: matches when the value is in the set.
     IsSet,
+    /// `isnotset`: matches when it is not.
     IsNotSet,
     /// Adds the value; matches when it was new.
     Set,
@@ -299,8 +310,8 @@ pub enum DatasetCmd {
 /// A `dataset` or `datarep` keyword of a rule.
 #[derive(Debug)]
 pub struct DatasetMatch {
-    pub cmd: DatasetCmd,
-    pub set: Arc<Dataset>,
+    pub(crate) cmd: DatasetCmd,
+    pub(crate) set: Arc<Dataset>,
     /// `context_key`: the alert's `context` holds the value's JSON under this key.
     pub context_key: Option<String>,
 }

@@ -4,8 +4,8 @@
 //!
 //! Sticky buffers, legacy content modifiers and transforms are read here; every other
 //! keyword belongs to one family, a module of its own with its keyword table:
-//! [`meta`] (the rule itself), [`modifiers`] (`content` and its modifiers), [`payload`]
-//! (other buffer inspections), [`state`] (flow and host state, thresholds), [`packet`]
+//! `meta` (the rule itself), `modifiers` (`content` and its modifiers), `payload`
+//! (other buffer inspections), `state` (flow and host state, thresholds), `packet`
 //! (header checks and events); application keywords are in `app_keywords.rs`.
 
 use std::collections::BTreeMap;

@@ -19,6 +19,7 @@ pub mod pdu;
 
 use pdu::{Pdu, PduKind};
 
+/// DCE/RPC over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Dcerpc,
     ports: &[135, 593],
@@ -49,33 +50,33 @@ fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct DcerpcRecord {
     #[serde(skip)]
-    pub tx_id: u64,
-    pub request: &'static str,
+    pub(crate) tx_id: u64,
+    pub(crate) request: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub req: Option<CallSide>,
+    pub(crate) req: Option<CallSide>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub interfaces: Vec<Interface>,
-    pub response: &'static str,
+    pub(crate) interfaces: Vec<Interface>,
+    pub(crate) response: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub res: Option<CallSide>,
-    pub call_id: u32,
-    pub rpc_version: String,
+    pub(crate) res: Option<CallSide>,
+    pub(crate) call_id: u32,
+    pub(crate) rpc_version: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct CallSide {
+pub(crate) struct CallSide {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub opnum: Option<u16>,
-    pub frag_cnt: u32,
-    pub stub_data_size: u64,
+    pub(crate) opnum: Option<u16>,
+    pub(crate) frag_cnt: u32,
+    pub(crate) stub_data_size: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Interface {
-    pub uuid: String,
+pub(crate) struct Interface {
+    pub(crate) uuid: String,
     pub version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ack_result: Option<u16>,
+    pub(crate) ack_result: Option<u16>,
     /// The presentation context the client numbered it with.
     #[serde(skip)]
     pub context: u16,
@@ -100,8 +101,8 @@ struct Call {
 /// What the state reports: inspections and finished calls.
 #[derive(Debug, Default)]
 pub struct DceOutput {
-    pub inspections: Vec<Inspection>,
-    pub records: Vec<DcerpcRecord>,
+    pub(crate) inspections: Vec<Inspection>,
+    pub(crate) records: Vec<DcerpcRecord>,
 }
 
 /// The DCERPC state of one connection or one SMB named pipe.
@@ -113,8 +114,8 @@ pub struct DcerpcState {
     /// A bind waiting for its acknowledgement.
     bind: Option<DcerpcRecord>,
     next_tx: u64,
-    pub errors: u64,
-    pub bounds_hit: u64,
+    pub(crate) errors: u64,
+    pub(crate) bounds_hit: u64,
 }
 
 impl DcerpcState {

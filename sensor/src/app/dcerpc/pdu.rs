@@ -3,38 +3,40 @@
 
 use crate::app::ParseError;
 
-pub const HEADER_LEN: usize = 16;
+pub(crate) const HEADER_LEN: usize = 16;
 /// A fragment longer than this is not followed (Windows uses at most 5840 by default;
 /// the field allows 65535).
 const MAX_FRAG: usize = 65535;
 
-pub const REQUEST: u8 = 0;
-pub const RESPONSE: u8 = 2;
-pub const FAULT: u8 = 3;
-pub const BIND: u8 = 11;
-pub const BIND_ACK: u8 = 12;
-pub const BIND_NAK: u8 = 13;
-pub const ALTER_CONTEXT: u8 = 14;
-pub const ALTER_CONTEXT_RESP: u8 = 15;
+pub(crate) const REQUEST: u8 = 0;
+pub(crate) const RESPONSE: u8 = 2;
+pub(crate) const FAULT: u8 = 3;
+pub(crate) const BIND: u8 = 11;
+pub(crate) const BIND_ACK: u8 = 12;
+pub(crate) const BIND_NAK: u8 = 13;
+pub(crate) const ALTER_CONTEXT: u8 = 14;
+pub(crate) const ALTER_CONTEXT_RESP: u8 = 15;
 
 const PFC_LAST_FRAG: u8 = 0x02;
 const PFC_OBJECT_UUID: u8 = 0x80;
 
+/// The common header of a connection-oriented DCE/RPC PDU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
-    pub major: u8,
-    pub minor: u8,
-    pub ptype: u8,
+    pub(crate) major: u8,
+    pub(crate) minor: u8,
+    pub(crate) ptype: u8,
+    /// `pfc_flags` (first fragment 0x01, last fragment 0x02, …).
     pub flags: u8,
     /// Integers are little-endian (the data representation's first byte, 0x10).
     pub little: bool,
-    pub frag_len: u16,
-    pub auth_len: u16,
-    pub call_id: u32,
+    pub(crate) frag_len: u16,
+    pub(crate) auth_len: u16,
+    pub(crate) call_id: u32,
 }
 
 impl Header {
-    pub fn last_frag(&self) -> bool {
+    pub(crate) fn last_frag(&self) -> bool {
         self.flags & PFC_LAST_FRAG != 0
     }
 }
@@ -72,29 +74,40 @@ pub fn header(b: &[u8]) -> Option<Header> {
 /// A parsed PDU, borrowing its body.
 #[derive(Debug)]
 pub struct Pdu<'a> {
-    pub header: Header,
+    pub(crate) header: Header,
+    /// What the PDU is.
     pub kind: PduKind<'a>,
 }
 
+/// What a PDU is, with what the parser needs of its body.
 #[derive(Debug)]
 pub enum PduKind<'a> {
     /// Bind or alter context: (context id, interface UUID, interface version
     /// (major | minor << 16)) per presentation context.
     Bind {
+        /// The presentation contexts offered.
         contexts: Vec<(u16, [u8; 16], u32)>,
     },
     /// Bind ack, alter context response or bind nak: the result of each context.
     BindAck {
+        /// The result of each context, in order (0: accepted).
         results: Vec<u16>,
     },
+    /// A request.
     Request {
+        /// The presentation context it uses.
         context: u16,
+        /// The operation number.
         opnum: u16,
+        /// The stub data (the call's arguments).
         stub: &'a [u8],
     },
+    /// A response.
     Response {
+        /// The stub data (the call's results).
         stub: &'a [u8],
     },
+    /// Any other type.
     Other,
 }
 
@@ -214,12 +227,12 @@ pub fn uuid_text(u: &[u8; 16]) -> String {
 #[derive(Debug, Default)]
 pub struct Framer {
     held: Vec<u8>,
-    pub errors: u64,
+    pub(crate) errors: u64,
     lost: bool,
 }
 
 impl Framer {
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.held.clear();
         self.lost = true;
     }
@@ -229,7 +242,7 @@ impl Framer {
         self.held.capacity()
     }
 
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<u8>>) {
+    pub(crate) fn feed(&mut self, bytes: &[u8], out: &mut Vec<Vec<u8>>) {
         self.held.extend_from_slice(bytes);
         let mut at = 0;
         loop {

@@ -8,6 +8,7 @@ use crate::app::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration
 use crate::app::records::Record;
 use crate::app::ParseError;
 
+/// DNS over TCP (length-prefixed messages).
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Dns,
     ports: &[53],

@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::{Cursor, ParseError};
 
 pub mod conn;
-pub mod record;
+pub(crate) mod record;
 
 /// Records parsed per section; the rest are counted in `truncated_records`.
 pub const MAX_RECORDS: usize = 256;
@@ -17,15 +17,16 @@ const MAX_POINTERS: usize = 32;
 /// Longest name kept (RFC 1035: 255 bytes on the wire).
 const MAX_NAME: usize = 1025;
 
+/// DNS record types (RFC 1035 and later) the parser decodes.
 pub mod rtype {
-    pub const A: u16 = 1;
-    pub const NS: u16 = 2;
-    pub const CNAME: u16 = 5;
-    pub const SOA: u16 = 6;
-    pub const PTR: u16 = 12;
-    pub const MX: u16 = 15;
-    pub const TXT: u16 = 16;
-    pub const AAAA: u16 = 28;
+    pub(crate) const A: u16 = 1;
+    pub(crate) const NS: u16 = 2;
+    pub(crate) const CNAME: u16 = 5;
+    pub(crate) const SOA: u16 = 6;
+    pub(crate) const PTR: u16 = 12;
+    pub(crate) const MX: u16 = 15;
+    pub(crate) const TXT: u16 = 16;
+    pub(crate) const AAAA: u16 = 28;
 
     /// Suricata's names for EVE `rrtype`.
     pub fn name(t: u16) -> String {
@@ -60,55 +61,81 @@ pub fn rcode_name(rcode: u8) -> &'static str {
     }
 }
 
+/// A question of a DNS message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
     /// Dotted name as on the wire (not lower-cased); labels with dots or bytes outside
     /// printable ASCII are kept as they are.
     pub name: Vec<u8>,
-    pub qtype: u16,
-    pub qclass: u16,
+    pub(crate) qtype: u16,
+    pub(crate) qclass: u16,
 }
 
+/// The data of a resource record, decoded for the types EVE shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RData<'a> {
+    /// An IPv4 address.
     A(Ipv4Addr),
+    /// An IPv6 address.
     Aaaa(Ipv6Addr),
+    /// A name (CNAME, NS, PTR).
     Name(Vec<u8>),
+    /// A mail exchanger.
     Mx {
+        /// Lower is preferred.
         preference: u16,
+        /// The exchanger's name.
         exchange: Vec<u8>,
     },
+    /// The character strings of a TXT record.
     Txt(Vec<&'a [u8]>),
+    /// A zone's start of authority.
     Soa {
+        /// The primary name server.
         mname: Vec<u8>,
+        /// The responsible mailbox.
         rname: Vec<u8>,
+        /// The zone's serial number.
         serial: u32,
+        /// Seconds between refreshes.
         refresh: u32,
+        /// Seconds between retries.
         retry: u32,
+        /// Seconds until the zone expires.
         expire: u32,
+        /// The negative-caching TTL.
         minimum: u32,
     },
+    /// Any other type, undecoded.
     Other(&'a [u8]),
 }
 
+/// A resource record (answer, authority or additional).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
+    /// The owner name, dotted, as on the wire.
     pub name: Vec<u8>,
-    pub rtype: u16,
-    pub class: u16,
+    pub(crate) rtype: u16,
+    pub(crate) class: u16,
+    /// Time to live, seconds.
     pub ttl: u32,
+    /// The decoded data.
     pub data: RData<'a>,
 }
 
+/// A parsed DNS message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message<'a> {
+    /// The transaction id.
     pub id: u16,
     /// Header flags as on the wire.
     pub flags: u16,
+    /// The questions.
     pub questions: Vec<Question>,
+    /// The answers.
     pub answers: Vec<Record<'a>>,
-    pub authorities: Vec<Record<'a>>,
-    pub additionals: Vec<Record<'a>>,
+    pub(crate) authorities: Vec<Record<'a>>,
+    pub(crate) additionals: Vec<Record<'a>>,
     /// Records announced but not parsed (beyond MAX_RECORDS).
     pub truncated_records: usize,
     /// A name was longer than the limit or a pointer loop was cut.
@@ -147,16 +174,16 @@ pub fn events(msg: &Message<'_>, to_server: bool) -> impl Iterator<Item = &'stat
 }
 
 impl Message<'_> {
-    pub fn is_response(&self) -> bool {
+    pub(crate) fn is_response(&self) -> bool {
         self.flags & 0x8000 != 0
     }
-    pub fn opcode(&self) -> u8 {
+    pub(crate) fn opcode(&self) -> u8 {
         ((self.flags >> 11) & 0xf) as u8
     }
-    pub fn rcode(&self) -> u8 {
+    pub(crate) fn rcode(&self) -> u8 {
         (self.flags & 0xf) as u8
     }
-    pub fn truncated(&self) -> bool {
+    pub(crate) fn truncated(&self) -> bool {
         self.flags & 0x0200 != 0
     }
 }

@@ -13,6 +13,7 @@ use super::files::{FileLimits, FileSink};
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::{text, Record};
 
+/// FTP control connections over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Ftp,
     ports: &[21],
@@ -57,21 +58,22 @@ fn is_greeting(d: &[u8]) -> bool {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct FtpRecord {
     #[serde(skip)]
-    pub tx_id: u64,
+    pub(crate) tx_id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command_data: Option<String>,
+    pub(crate) command_data: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command_truncated: Option<bool>,
+    pub(crate) command_truncated: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub completion_code: Vec<String>,
+    pub(crate) completion_code: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reply: Vec<String>,
-    pub reply_received: &'static str,
-    pub reply_truncated: bool,
+    pub(crate) reply: Vec<String>,
+    pub(crate) reply_received: &'static str,
+    pub(crate) reply_truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dynamic_port: Option<u16>,
+    pub(crate) dynamic_port: Option<u16>,
+    /// `active` or `passive` (data connections).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'static str>,
 }
@@ -80,9 +82,9 @@ pub struct FtpRecord {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct FtpDataRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
+    pub(crate) filename: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
 }
 
 /// Longest command or reply line kept; longer ones are cut (`*_truncated`).
@@ -130,6 +132,7 @@ struct Tx {
     open_reply: Option<[u8; 3]>,
 }
 
+/// The FTP control parser of one connection.
 #[derive(Debug, Default)]
 pub struct FtpConn {
     lines: [Lines; 2],
@@ -416,6 +419,7 @@ pub struct FtpDataConn {
 }
 
 impl FtpDataConn {
+    /// A data connection of the transfer `record`, its file kept within `limits`.
     pub fn new(record: Transfer, limits: FileLimits) -> FtpDataConn {
         FtpDataConn { record, data: FileSink::new(limits) }
     }

@@ -16,6 +16,7 @@ use crate::app::parser::{
 use crate::app::records::{magic, text, FileRecord, Record};
 use crate::app::websocket::WebsocketConn;
 
+/// HTTP/1 over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Http,
     ports: &[80, 8080],
@@ -44,28 +45,30 @@ fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     }
 }
 
+/// The EVE `http` object of a transaction.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HttpRecord {
     #[serde(skip)]
-    pub tx_id: u64,
+    pub(crate) tx_id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub(crate) hostname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_user_agent: Option<String>,
+    pub(crate) http_user_agent: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_content_type: Option<String>,
+    pub(crate) http_content_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_refer: Option<String>,
+    pub(crate) http_refer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_method: Option<String>,
+    pub(crate) http_method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub(crate) protocol: Option<String>,
+    /// The response's status code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect: Option<String>,
+    pub(crate) redirect: Option<String>,
     /// Body bytes of the response (absent on HTTP/2 control transactions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub length: Option<u64>,
@@ -75,10 +78,11 @@ pub struct HttpRecord {
     /// HTTP/2: every header field of each direction, pseudo-headers included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_headers: Option<Vec<HeaderLog>>,
+    /// The response headers (when `eve.http_headers` asks for them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_headers: Option<Vec<HeaderLog>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http2: Option<Http2Details>,
+    pub(crate) http2: Option<Http2Details>,
 }
 
 #[derive(Debug)]

@@ -47,8 +47,8 @@ impl Default for Limits {
 pub struct Head {
     /// Request: method, target, protocol. Response: protocol, status code, reason.
     pub parts: [Vec<u8>; 3],
-    pub start_line: Vec<u8>,
-    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) start_line: Vec<u8>,
+    pub(crate) headers: Vec<(Vec<u8>, Vec<u8>)>,
     /// Header lines as sent, after the start line, including the blank line.
     pub raw_headers: Vec<u8>,
     /// Start line and headers as sent, including the blank line.
@@ -90,6 +90,7 @@ impl Head {
             + self.raw.capacity()
     }
 
+    /// The status code of a response head.
     pub fn status(&self) -> Option<u16> {
         std::str::from_utf8(&self.parts[1]).ok()?.parse().ok()
     }
@@ -106,8 +107,8 @@ pub struct Body {
     pub truncated: bool,
     /// Hashes of the whole de-chunked body (before content decoding).
     pub md5: String,
-    pub sha1: String,
-    pub sha256: String,
+    pub(crate) sha1: String,
+    pub(crate) sha256: String,
     /// The body ended early (connection closed, gap).
     pub incomplete: bool,
     /// `data` is the content-decoded body (gzip/deflate), not the bytes hashed.
@@ -127,6 +128,7 @@ impl Body {
 /// What parsing a chunk of stream produced, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A request or response head (start line and headers).
     Head(Box<Head>),
     /// The body of the last head is complete (also sent for messages without a body).
     Done(Box<Body>),
@@ -205,18 +207,20 @@ enum State {
 /// Which side of the connection a parser reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// Parses requests.
     Request,
+    /// Parses responses.
     Response,
 }
 
 /// Counters of one parser.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HttpErrors {
-    pub head_too_long: u64,
-    pub bad_start_line: u64,
-    pub bad_chunk: u64,
-    pub decode_failed: u64,
-    pub junk_bytes: u64,
+    pub(crate) head_too_long: u64,
+    pub(crate) bad_start_line: u64,
+    pub(crate) bad_chunk: u64,
+    pub(crate) decode_failed: u64,
+    pub(crate) junk_bytes: u64,
 }
 
 /// One direction of an HTTP/1 connection.
@@ -226,7 +230,7 @@ pub struct HttpParser {
     limits: Limits,
     buf: Vec<u8>,
     state: State,
-    pub errors: HttpErrors,
+    pub(crate) errors: HttpErrors,
     /// Anomalies seen since last taken (`app-layer-event:http.*`).
     pub events: Vec<&'static str>,
 }
@@ -234,7 +238,9 @@ pub struct HttpParser {
 /// What a response parser must know of the request it answers.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RequestInfo {
+    /// The request was `HEAD`: its response has no body.
     pub head_method: bool,
+    /// The request was `CONNECT`: a 2xx response ends HTTP on the connection.
     pub connect: bool,
 }
 
@@ -285,6 +291,7 @@ pub fn looks_like_response(data: &[u8]) -> Option<bool> {
 }
 
 impl HttpParser {
+    /// A parser of one direction's messages.
     pub fn new(side: Side, limits: Limits) -> Self {
         HttpParser {
             side,
@@ -306,7 +313,7 @@ impl HttpParser {
         self.buf.capacity() + body
     }
 
-    pub fn is_dead(&self) -> bool {
+    pub(crate) fn is_dead(&self) -> bool {
         matches!(self.state, State::Dead)
     }
 
@@ -785,10 +792,6 @@ fn split_start_line(line: &[u8], side: Side) -> [Vec<u8>; 3] {
             [first, code, msg]
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    super::tls::hex(bytes)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub const PRIORITY: u8 = 2;
 pub const RST_STREAM: u8 = 3;
 pub const SETTINGS: u8 = 4;
 pub const PUSH_PROMISE: u8 = 5;
+#[cfg(test)]
 pub const PING: u8 = 6;
 pub const GOAWAY: u8 = 7;
 pub const WINDOW_UPDATE: u8 = 8;
@@ -133,6 +134,7 @@ impl Framer {
     }
 
     /// Bytes held for an incomplete frame.
+    #[cfg(test)]
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }

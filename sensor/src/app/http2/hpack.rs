@@ -39,6 +39,7 @@ pub struct DecodeErrors {
 }
 
 impl DecodeErrors {
+    #[cfg(test)]
     pub fn any(&self) -> bool {
         self.bad_index > 0 || self.bad_huffman > 0 || self.truncated
     }
@@ -66,6 +67,7 @@ impl Default for Decoder {
 
 impl Decoder {
     /// Bytes the dynamic table holds (RFC 7541 §4.1 size: name + value + 32 each).
+    #[cfg(test)]
     pub fn table_size(&self) -> usize {
         self.size
     }

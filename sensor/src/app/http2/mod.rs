@@ -2,9 +2,9 @@
 //! `h2c` upgrade from HTTP/1 (handed over by [`crate::app::http::conn`]). TLS-wrapped
 //! HTTP/2 stays opaque, as all TLS payload does.
 //!
-//! Each direction is cut into frames ([`frame`]), header blocks are decompressed with
-//! one HPACK decoder per direction ([`hpack`], bounded dynamic tables), and every
-//! stream is a transaction ([`stream`]): when a direction of a stream ends, its
+//! Each direction is cut into frames (`frame`), header blocks are decompressed with
+//! one HPACK decoder per direction (`hpack`, bounded dynamic tables), and every
+//! stream is a transaction (`stream`): when a direction of a stream ends, its
 //! request or response fills the same `http.*` buffers as HTTP/1 (so ET Open's HTTP
 //! rules match over HTTP/2, as in Suricata 8) plus the `http2.*` ones, and a finished
 //! stream is logged as an EVE `http` record with `http2` details and its file.
@@ -12,8 +12,8 @@
 //! their own.
 
 mod doh;
-pub mod frame;
-pub mod hpack;
+pub(crate) mod frame;
+pub(crate) mod hpack;
 pub(crate) mod stream;
 
 use std::collections::BTreeMap;
@@ -28,6 +28,7 @@ use super::parser::{
     AppCx, AppParser, Inspection, Probe, Registration, Sender, TO_CLIENT, TO_SERVER,
 };
 
+/// HTTP/2 over TCP (prior knowledge).
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Http2,
     ports: &[],
@@ -63,6 +64,7 @@ struct PendingBlock {
     data: Vec<u8>,
 }
 
+/// The HTTP/2 parser of one connection.
 #[derive(Debug)]
 pub struct Http2Conn {
     limits: http::Limits,

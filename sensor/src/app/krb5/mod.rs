@@ -10,6 +10,7 @@ use super::der;
 use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use super::records::Record;
 
+/// Kerberos 5 over TCP (length-prefixed messages).
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Krb5,
     ports: &[88],
@@ -54,28 +55,28 @@ pub fn probe_udp(d: &[u8]) -> bool {
 /// The EVE `krb5` record of one message.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Krb5Record {
-    pub msg_type: &'static str,
+    pub(crate) msg_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_request: Option<&'static str>,
+    pub(crate) failed_request: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    pub cname: String,
-    pub realm: String,
-    pub sname: String,
-    pub encryption: String,
-    pub weak_encryption: bool,
+    pub(crate) error_code: Option<String>,
+    pub(crate) cname: String,
+    pub(crate) realm: String,
+    pub(crate) sname: String,
+    pub(crate) encryption: String,
+    pub(crate) weak_encryption: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket_encryption: Option<String>,
+    pub(crate) ticket_encryption: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket_weak_encryption: Option<bool>,
+    pub(crate) ticket_weak_encryption: Option<bool>,
 }
 
 /// A parsed message: its record and its message type and error code as numbers.
 #[derive(Debug)]
 pub struct Message {
-    pub record: Krb5Record,
-    pub msg_type: u32,
-    pub error_code: Option<u32>,
+    pub(crate) record: Krb5Record,
+    pub(crate) msg_type: u32,
+    pub(crate) error_code: Option<u32>,
     /// The ticket's encryption type: number, name, weak.
     pub ticket_etype: Option<(i64, String, bool)>,
 }

@@ -12,7 +12,7 @@
 //! (`malformed_traffic`, after which the direction is no longer parsed).
 
 mod record;
-pub mod wire;
+pub(crate) mod wire;
 
 use gatewatch_rules::signature::{AppProto, Buffer};
 
@@ -21,6 +21,7 @@ use super::records::Record;
 pub use record::MqttRecord;
 use wire::{Body, Message, WireError};
 
+/// MQTT over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Mqtt,
     ports: &[1883],
@@ -61,6 +62,7 @@ struct Tx {
     to_server: bool,
 }
 
+/// The MQTT parser of one connection.
 #[derive(Debug, Default)]
 pub struct MqttConn {
     held: [Vec<u8>; 2],

@@ -11,9 +11,9 @@ use super::wire::{Body, Message};
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MqttRecord {
     #[serde(flatten)]
-    pub messages: Map<String, Value>,
+    pub(crate) messages: Map<String, Value>,
     #[serde(skip)]
-    pub tx_id: u64,
+    pub(crate) tx_id: u64,
 }
 
 /// The type names Suricata gives the objects, by packet type.

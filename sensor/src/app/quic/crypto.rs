@@ -28,7 +28,7 @@ pub(super) fn version_params(version: u32) -> Option<(&'static [u8; 20], &'stati
     }
 }
 
-pub const VERSION_2: u32 = 0x6b33_43cf;
+pub(crate) const VERSION_2: u32 = 0x6b33_43cf;
 
 /// Is `version` one whose Initial packets can be read?
 pub fn known(version: u32) -> bool {

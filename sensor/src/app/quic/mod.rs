@@ -168,12 +168,13 @@ fn read_frames(plain: &[u8], stream: &mut CryptoStream) -> bool {
 /// An extension as the EVE record lists it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct QuicExtension {
+    /// The extension's name, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'static str>,
     #[serde(rename = "type")]
-    pub etype: u16,
+    pub(crate) etype: u16,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
 }
 
 /// The EVE `quic` record of one Initial packet.
@@ -182,15 +183,15 @@ pub struct QuicRecord {
     /// Hexadecimal, as Suricata writes it (`1`, `6b3343cf`).
     pub version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sni: Option<String>,
+    pub(crate) sni: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3: Option<Fingerprint>,
+    pub(crate) ja3: Option<Fingerprint>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3s: Option<Fingerprint>,
+    pub(crate) ja3s: Option<Fingerprint>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja4: Option<String>,
+    pub(crate) ja4: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub extensions: Vec<QuicExtension>,
+    pub(crate) extensions: Vec<QuicExtension>,
 }
 
 fn extensions(
@@ -283,6 +284,7 @@ fn extension_name(t: u16) -> Option<&'static str> {
     }
 }
 
+/// The QUIC parser of one flow (over UDP).
 #[derive(Debug, Default)]
 pub struct QuicConn {
     /// The Destination Connection ID of the client's first Initial: both directions'

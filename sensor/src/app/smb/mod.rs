@@ -19,12 +19,13 @@ use super::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sen
 use super::records::Record;
 
 mod nbss;
-pub mod ntlmssp;
-pub mod wire;
+pub(crate) mod ntlmssp;
+pub(crate) mod wire;
 
 use ntlmssp::Ntlmssp;
 use wire::{Body, Command, Msg};
 
+/// SMB over TCP (port 445 or 139; NetBIOS session framing).
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Smb,
     ports: &[445, 139],
@@ -62,37 +63,39 @@ fn probe(data: &[u8], _other: &[u8], port_hint: bool) -> Probe {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct SmbRecord {
     #[serde(skip)]
-    pub tx_id: u64,
+    pub(crate) tx_id: u64,
+    /// The transaction's number on the connection (EVE `smb.id`).
     pub id: u64,
-    pub dialect: String,
-    pub command: String,
+    pub(crate) dialect: String,
+    pub(crate) command: String,
+    /// The NT status name (`STATUS_SUCCESS`).
     pub status: String,
-    pub status_code: String,
-    pub session_id: u64,
-    pub tree_id: u32,
+    pub(crate) status_code: String,
+    pub(crate) session_id: u64,
+    pub(crate) tree_id: u32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub client_dialects: Vec<String>,
+    pub(crate) client_dialects: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_guid: Option<String>,
+    pub(crate) server_guid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ntlmssp: Option<Ntlmssp>,
+    pub(crate) ntlmssp: Option<Ntlmssp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub share: Option<String>,
+    pub(crate) share: Option<String>,
     /// The share of a tree connect to IPC$ (Suricata names it so).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named_pipe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_type: Option<&'static str>,
+    pub(crate) share_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
+    pub(crate) filename: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<&'static str>,
+    pub(crate) disposition: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fuid: Option<String>,
+    pub(crate) fuid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dcerpc: Option<DcerpcRecord>,
+    pub(crate) dcerpc: Option<DcerpcRecord>,
 }
 
 /// Bound on open transactions, trees and files of one connection.
@@ -122,6 +125,7 @@ struct Tx {
     read_offset: Option<u64>,
 }
 
+/// The SMB parser of one connection.
 #[derive(Debug, Default)]
 pub struct SmbConn {
     framer: [nbss::Framer; 2],

@@ -9,6 +9,7 @@ use crate::app::files::FileLimits;
 use crate::app::parser::{meta, AppCx, AppParser, Inspection, Probe, Registration, Sender};
 use crate::app::records::{file_of, text, Record};
 
+/// SMTP over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Smtp,
     ports: &[25, 587],
@@ -33,37 +34,38 @@ fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
     }
 }
 
+/// An SMTP transaction as EVE writes it (`smtp` and `email` objects).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SmtpEvent {
     #[serde(skip)]
-    pub tx_id: u64,
-    pub smtp: SmtpRecord,
-    pub email: EmailRecord,
+    pub(crate) tx_id: u64,
+    pub(crate) smtp: SmtpRecord,
+    pub(crate) email: EmailRecord,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct SmtpRecord {
+pub(crate) struct SmtpRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub helo: Option<String>,
-    pub mail_from: String,
-    pub rcpt_to: Vec<String>,
+    pub(crate) helo: Option<String>,
+    pub(crate) mail_from: String,
+    pub(crate) rcpt_to: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct EmailRecord {
+pub(crate) struct EmailRecord {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub to: Vec<String>,
+    pub(crate) to: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attachment: Vec<String>,
+    pub(crate) attachment: Vec<String>,
 }
 
 #[derive(Debug)]
-pub struct SmtpConn {
+pub(crate) struct SmtpConn {
     parser: SmtpParser,
     next_tx: u64,
     file_limits: FileLimits,

@@ -14,20 +14,22 @@ pub const MAX_DEPTH: usize = 4;
 /// An attachment found in a message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Attachment {
-    pub filename: String,
+    pub(crate) filename: String,
+    /// Its bytes, decoded (within the limit).
     pub data: Vec<u8>,
 }
 
 /// One mail transaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Mail {
-    pub helo: Option<Vec<u8>>,
-    pub mail_from: Vec<u8>,
-    pub rcpt_to: Vec<Vec<u8>>,
+    pub(crate) helo: Option<Vec<u8>>,
+    pub(crate) mail_from: Vec<u8>,
+    pub(crate) rcpt_to: Vec<Vec<u8>>,
     /// Header values of the message.
     pub from: Option<String>,
-    pub to: Vec<String>,
-    pub subject: Option<String>,
+    pub(crate) to: Vec<String>,
+    pub(crate) subject: Option<String>,
+    /// The attachments, decoded.
     pub attachments: Vec<Attachment>,
     /// The message was longer than the limit and was cut.
     pub truncated: bool,
@@ -52,7 +54,7 @@ pub struct SmtpParser {
     current: Option<Mail>,
     message: Vec<u8>,
     message_limit: usize,
-    pub errors: u64,
+    pub(crate) errors: u64,
 }
 
 impl SmtpParser {
@@ -61,6 +63,7 @@ impl SmtpParser {
         self.line.capacity() + self.message.capacity()
     }
 
+    /// A parser keeping at most `message_limit` bytes of a message for MIME.
     pub fn new(message_limit: usize) -> Self {
         SmtpParser {
             line: Vec::new(),

@@ -10,6 +10,7 @@ use crate::app::parser::{
 use crate::app::records::{text, Record};
 use crate::app::{tls, x509};
 
+/// TLS over TCP.
 pub const REGISTRATION: Registration = Registration {
     proto: AppProto::Tls,
     ports: &[443, 465, 993, 995, 636, 8443],
@@ -35,39 +36,40 @@ fn probe(data: &[u8], _other: &[u8], _port_hint: bool) -> Probe {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct TlsRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuerdn: Option<String>,
+    pub(crate) issuerdn: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub subjectaltname: Vec<String>,
+    pub(crate) subjectaltname: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial: Option<String>,
+    pub(crate) serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sni: Option<String>,
+    pub(crate) sni: Option<String>,
+    /// The negotiated version (`TLS 1.2`, `TLS 1.3`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notbefore: Option<String>,
+    pub(crate) notbefore: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notafter: Option<String>,
+    pub(crate) notafter: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3: Option<Fingerprint>,
+    pub(crate) ja3: Option<Fingerprint>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3s: Option<Fingerprint>,
+    pub(crate) ja3s: Option<Fingerprint>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja4: Option<String>,
+    pub(crate) ja4: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub client_alpns: Vec<String>,
+    pub(crate) client_alpns: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub server_alpns: Vec<String>,
+    pub(crate) server_alpns: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Fingerprint {
-    pub hash: String,
-    pub string: String,
+pub(crate) struct Fingerprint {
+    pub(crate) hash: String,
+    pub(crate) string: String,
 }
 
 #[derive(Debug, Default)]

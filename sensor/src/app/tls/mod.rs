@@ -14,9 +14,12 @@ use sha2::Sha256;
 
 use super::{Cursor, ParseError};
 
-pub const CONTENT_HANDSHAKE: u8 = 22;
+pub(crate) const CONTENT_HANDSHAKE: u8 = 22;
+/// Handshake type of a ClientHello.
 pub const HS_CLIENT_HELLO: u8 = 1;
+/// Handshake type of a ServerHello.
 pub const HS_SERVER_HELLO: u8 = 2;
+/// Handshake type of a Certificate message.
 pub const HS_CERTIFICATE: u8 = 11;
 
 /// Largest record fragment accepted (2^14 plus the expansion TLS allows).
@@ -24,10 +27,13 @@ const MAX_RECORD: usize = (1 << 14) + 2048;
 /// Largest handshake message assembled.
 pub const MAX_HANDSHAKE: usize = 1 << 17;
 
+/// A TLS record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
-    pub content_type: u8,
+    pub(crate) content_type: u8,
+    /// The record's protocol version.
     pub version: u16,
+    /// The record's payload.
     pub fragment: &'a [u8],
 }
 
@@ -64,8 +70,8 @@ pub fn parse_handshake(buf: &[u8]) -> Result<(u8, &[u8], &[u8]), ParseError> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Extension<'a> {
-    pub etype: u16,
+pub(crate) struct Extension<'a> {
+    pub(crate) etype: u16,
     pub data: &'a [u8],
 }
 
@@ -102,16 +108,19 @@ fn u16_list(data: &[u8], len_bytes: usize) -> Vec<u16> {
     body.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect()
 }
 
+/// The fields of a ClientHello that EVE and the rules use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientHello<'a> {
+    /// The client's `legacy_version`.
     pub version: u16,
-    pub random: &'a [u8],
-    pub session_id: &'a [u8],
-    pub cipher_suites: Vec<u16>,
-    pub compression: &'a [u8],
-    pub extensions: Vec<Extension<'a>>,
+    pub(crate) random: &'a [u8],
+    pub(crate) session_id: &'a [u8],
+    pub(crate) cipher_suites: Vec<u16>,
+    pub(crate) compression: &'a [u8],
+    pub(crate) extensions: Vec<Extension<'a>>,
 }
 
+/// Parses a ClientHello body (after the handshake header).
 pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello<'_>, ParseError> {
     let m = |_| ParseError::Malformed("tls.client_hello");
     let mut c = Cursor::new(body);
@@ -155,23 +164,24 @@ impl<'a> ClientHello<'a> {
         None
     }
 
+    /// The protocols the client offers (ALPN).
     pub fn alpn(&self) -> Vec<&'a [u8]> {
         self.ext(0x0010).map(alpn_list).unwrap_or_default()
     }
 
-    pub fn supported_versions(&self) -> Vec<u16> {
+    pub(crate) fn supported_versions(&self) -> Vec<u16> {
         self.ext(0x002b).map(|d| u16_list(d, 1)).unwrap_or_default()
     }
 
-    pub fn supported_groups(&self) -> Vec<u16> {
+    pub(crate) fn supported_groups(&self) -> Vec<u16> {
         self.ext(0x000a).map(|d| u16_list(d, 2)).unwrap_or_default()
     }
 
-    pub fn signature_algorithms(&self) -> Vec<u16> {
+    pub(crate) fn signature_algorithms(&self) -> Vec<u16> {
         self.ext(0x000d).map(|d| u16_list(d, 2)).unwrap_or_default()
     }
 
-    pub fn ec_point_formats(&self) -> Vec<u8> {
+    pub(crate) fn ec_point_formats(&self) -> Vec<u8> {
         self.ext(0x000b)
             .and_then(|d| {
                 d.split_first().map(|(n, rest)| rest[..(*n as usize).min(rest.len())].to_vec())
@@ -194,6 +204,7 @@ impl<'a> ClientHello<'a> {
         )
     }
 
+    /// The JA3 fingerprint (MD5 of the JA3 string).
     pub fn ja3_hash(&self) -> String {
         hex(&Md5::digest(self.ja3_string().as_bytes()))
     }
@@ -269,16 +280,19 @@ impl<'a> ClientHello<'a> {
     }
 }
 
+/// The fields of a ServerHello that EVE and the rules use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerHello<'a> {
+    /// The server's `legacy_version`.
     pub version: u16,
-    pub random: &'a [u8],
-    pub session_id: &'a [u8],
-    pub cipher_suite: u16,
-    pub compression: u8,
-    pub extensions: Vec<Extension<'a>>,
+    pub(crate) random: &'a [u8],
+    pub(crate) session_id: &'a [u8],
+    pub(crate) cipher_suite: u16,
+    pub(crate) compression: u8,
+    pub(crate) extensions: Vec<Extension<'a>>,
 }
 
+/// Parses a ServerHello body (after the handshake header).
 pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello<'_>, ParseError> {
     let m = |_| ParseError::Malformed("tls.server_hello");
     let mut c = Cursor::new(body);
@@ -328,11 +342,12 @@ impl<'a> ServerHello<'a> {
             .unwrap_or(self.version)
     }
 
-    pub fn ja3s_string(&self) -> String {
+    pub(crate) fn ja3s_string(&self) -> String {
         let exts: Vec<String> = self.extensions.iter().map(|e| e.etype.to_string()).collect();
         format!("{},{},{}", self.version, self.cipher_suite, exts.join("-"))
     }
 
+    /// The JA3S fingerprint (MD5 of the JA3S string).
     pub fn ja3s_hash(&self) -> String {
         hex(&Md5::digest(self.ja3s_string().as_bytes()))
     }
