@@ -159,11 +159,16 @@ impl Default for IngestConfig {
     }
 }
 
+/// `ingest.local_utc_offset` is not `+HH:MM` or `-HH:MM` (at most ±14:59).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("ingest.local_utc_offset `{0}`: expected +HH:MM or -HH:MM")]
+pub struct OffsetError(pub String);
+
 impl IngestConfig {
     /// `local_utc_offset` as an offset.
-    pub fn local_offset(&self) -> Result<chrono::FixedOffset, String> {
+    pub fn local_offset(&self) -> Result<chrono::FixedOffset, OffsetError> {
         let s = self.local_utc_offset.trim();
-        let bad = || format!("ingest.local_utc_offset `{s}`: expected +HH:MM or -HH:MM");
+        let bad = || OffsetError(s.to_string());
         let (sign, rest) = match s.as_bytes().first() {
             Some(b'+') => (1, &s[1..]),
             Some(b'-') => (-1, &s[1..]),

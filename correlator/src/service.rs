@@ -78,11 +78,11 @@ pub enum ServiceError {
     #[error(transparent)]
     Setup(#[from] crate::ingest::SetupError),
     /// `[elasticsearch]` could not start.
-    #[error("elasticsearch: {0}")]
-    Elastic(String),
+    #[error(transparent)]
+    Elastic(#[from] crate::elastic::SinkError),
     /// `[response]` could not start.
     #[error("[response]: {0}")]
-    Response(String),
+    Response(#[from] response::ResponseError),
     /// The reload control could not start.
     #[error(transparent)]
     Control(#[from] ControlError),
@@ -235,8 +235,7 @@ fn start_sink(cfg: &ServiceConfig, shared: &Shared) -> Result<Option<Sink>, Serv
     if cfg.elasticsearch.url.is_empty() {
         return Ok(None);
     }
-    let s =
-        Sink::start(cfg.elasticsearch.clone(), &cfg.store.path).map_err(ServiceError::Elastic)?;
+    let s = Sink::start(cfg.elasticsearch.clone(), &cfg.store.path)?;
     if let Ok(mut slot) = shared.elastic.lock() {
         *slot = Some(s.stats.clone());
     }
@@ -265,8 +264,7 @@ fn start_responder(
     if r.actions.is_empty() && r.policies.is_empty() {
         return Ok(None);
     }
-    let mut responder =
-        response::Responder::new(r, &cfg.correlator).map_err(ServiceError::Response)?;
+    let mut responder = response::Responder::new(r, &cfg.correlator)?;
     // The sensors are never blocked: the addresses they connect from, as they are now.
     let shared = shared.clone();
     responder.protect_sensors(Arc::new(move || {
@@ -284,8 +282,7 @@ fn start_responder(
         responder.allowlist().configured_entries(),
         r.max_blocks_per_minute
     );
-    let s = response::Service::start(responder, &cfg.store.path, Duration::from_millis(500))
-        .map_err(ServiceError::Response)?;
+    let s = response::Service::start(responder, &cfg.store.path, Duration::from_millis(500))?;
     Ok(Some(s))
 }
 
@@ -297,10 +294,10 @@ fn accept_reloads(cfg: &ServiceConfig, running: &Running) -> Result<ReloadContro
     let control = ReloadControl::start_for(
         &cfg.control_dir,
         Process::Correlator,
-        move || -> Result<(u64, String), String> {
-            let (set, summary) = load_sigma(&paths).map_err(|e| e.to_string())?;
+        move || -> Result<(u64, String), ServiceError> {
+            let (set, summary) = load_sigma(&paths)?;
             let g = g1.load(Ordering::SeqCst) + 1;
-            reloader.reload(Arc::new(set), g)?;
+            reloader.reload(Arc::new(set), g).map_err(ServerError::from)?;
             g1.store(g, Ordering::SeqCst);
             Ok((g, summary))
         },

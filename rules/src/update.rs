@@ -124,12 +124,12 @@ pub struct Installed {
 
 /// Whether a redirect from `from` to `to` (the `hops`-th) may be followed: never from
 /// HTTPS to anything else, at most five.
-fn redirect_allowed(from: &reqwest::Url, to: &reqwest::Url, hops: usize) -> Result<(), String> {
+fn redirect_allowed(from: &reqwest::Url, to: &reqwest::Url, hops: usize) -> Result<()> {
     if hops > 5 {
-        return Err("more than 5 redirects".into());
+        return Err(UpdateError::Refused("more than 5 redirects".into()));
     }
     if from.scheme() == "https" && to.scheme() != "https" {
-        return Err(format!("a redirect from HTTPS to `{to}` is refused"));
+        return Err(UpdateError::Refused(format!("a redirect from HTTPS to `{to}` is refused")));
     }
     Ok(())
 }

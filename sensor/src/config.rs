@@ -159,19 +159,24 @@ pub enum MatcherChoice {
     Hyperscan,
 }
 
+/// `detect.matcher = "hyperscan"` in a build without Hyperscan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "detect.matcher = \"hyperscan\", but this build has no Hyperscan: build with \
+     `--features hyperscan` (needs libhyperscan-dev), or use \"auto\""
+)]
+pub struct NoHyperscan;
+
 impl MatcherChoice {
     /// The matcher to build rule sets with, or why this build cannot.
-    pub fn resolve(self) -> Result<BulkMatcher, String> {
+    pub fn resolve(self) -> Result<BulkMatcher, NoHyperscan> {
         match self {
             MatcherChoice::Auto => Ok(BulkMatcher::BEST),
             MatcherChoice::Hashed => Ok(BulkMatcher::Hashed),
             MatcherChoice::Hyperscan if BulkMatcher::Hyperscan.available() => {
                 Ok(BulkMatcher::Hyperscan)
             }
-            MatcherChoice::Hyperscan => Err("detect.matcher = \"hyperscan\", but this build has \
-                 no Hyperscan: build with `--features hyperscan` (needs libhyperscan-dev), \
-                 or use \"auto\""
-                .into()),
+            MatcherChoice::Hyperscan => Err(NoHyperscan),
         }
     }
 }

@@ -28,7 +28,7 @@ pub enum LoadError {
     NoneLoads(String),
     /// `detect.matcher` names a matcher this build does not have.
     #[error("{0}")]
-    Matcher(String),
+    Matcher(#[from] crate::config::NoHyperscan),
     /// The Sigma rules did not compile.
     #[error("the Sigma rules did not compile")]
     Sigma,
@@ -105,7 +105,7 @@ pub fn load_rules(
             eprintln!("  ... `gatewatch rules check` lists them all");
         }
     }
-    let matcher = cfg.detect.matcher.resolve().map_err(LoadError::Matcher)?;
+    let matcher = cfg.detect.matcher.resolve()?;
     let limits = Limits { threshold_entries: cfg.detect.threshold_entries, matcher };
     Ok((Arc::new(RuleSet::build(sigs, limits)), report))
 }

@@ -134,7 +134,8 @@ pub async fn add_suppression(
             .expires_days
             .map(|d| chrono::Utc::now().timestamp_micros() + d as i64 * 86_400_000_000),
     };
-    new.validate().map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", m))?;
+    new.validate()
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", m.to_string()))?;
     let created =
         c.db.write(move |s| {
             let id = s.add_suppression(&new)?;

@@ -32,14 +32,31 @@ pub(crate) fn mask(v6: bool, bits: u128, len: u8) -> u128 {
     }
 }
 
+/// Why a network does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetworkError {
+    /// Not an IPv4 or IPv6 address (before any `/`).
+    #[error("`{0}` is not an address or network")]
+    NotAnAddress(String),
+    /// The prefix length is not a number up to the address width.
+    #[error("`{text}`: prefix length must be 0–{width}")]
+    PrefixLength {
+        /// The network as written.
+        text: String,
+        /// 32 or 128.
+        width: u8,
+    },
+}
+
 /// Parses `10.0.0.0/8`, `10.1.2.3` or `2001:db8::/32`.
-pub(crate) fn parse_prefix(s: &str) -> Result<Prefix, String> {
+pub(crate) fn parse_prefix(s: &str) -> Result<Prefix, NetworkError> {
     let s = s.trim();
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),
     };
-    let ip: IpAddr = addr.parse().map_err(|_| format!("`{s}` is not an address or network"))?;
+    let ip: IpAddr = addr.parse().map_err(|_| NetworkError::NotAnAddress(s.to_string()))?;
     let (v6, bits) = to_bits(ip);
     let width = if v6 { 128 } else { 32 };
     let len = match len {
@@ -48,7 +65,7 @@ pub(crate) fn parse_prefix(s: &str) -> Result<Prefix, String> {
             .parse::<u8>()
             .ok()
             .filter(|l| *l <= width)
-            .ok_or_else(|| format!("`{s}`: prefix length must be 0–{width}"))?,
+            .ok_or_else(|| NetworkError::PrefixLength { text: s.to_string(), width })?,
     };
     Ok(Prefix { v6, bits: mask(v6, bits, len), len })
 }
@@ -59,7 +76,7 @@ pub struct Network(Prefix);
 
 impl Network {
     /// `10.0.0.0/8`, `10.1.2.3`, `2001:db8::/32`.
-    pub fn parse(s: &str) -> Result<Network, String> {
+    pub fn parse(s: &str) -> Result<Network, NetworkError> {
         parse_prefix(s).map(Network)
     }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::network::Network;
+use super::network::{Network, NetworkError};
 
 /// What a suppression silences, why, and who made it: the part an analyst writes. A
 /// suppression names at least one of a signature id, a source and a destination; all it
@@ -53,28 +53,46 @@ pub struct NewSuppression {
     pub expires_us: Option<i64>,
 }
 
+/// Why a suppression is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SuppressionError {
+    /// It would silence every alert.
+    #[error("a suppression names a signature id, a source or a destination")]
+    Everything,
+    /// A generator id alone means nothing.
+    #[error("a generator id needs a signature id")]
+    GidWithoutSid,
+    /// Every suppression says why.
+    #[error("a suppression needs a reason")]
+    NoReason,
+    /// A source or destination network does not parse.
+    #[error("network: {0}")]
+    Network(#[from] NetworkError),
+}
+
 impl NewSuppression {
     /// Refuses a suppression that would silence everything, has no reason, or names a
     /// network that does not parse.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SuppressionError> {
         self.rule.validate()
     }
 }
 
 impl SuppressionRule {
     /// As [`NewSuppression::validate`].
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SuppressionError> {
         if self.sid.is_none() && self.src.is_none() && self.dest.is_none() {
-            return Err("a suppression names a signature id, a source or a destination".into());
+            return Err(SuppressionError::Everything);
         }
         if self.gid.is_some() && self.sid.is_none() {
-            return Err("a generator id needs a signature id".into());
+            return Err(SuppressionError::GidWithoutSid);
         }
         if self.reason.trim().is_empty() {
-            return Err("a suppression needs a reason".into());
+            return Err(SuppressionError::NoReason);
         }
         for n in self.src.iter().chain(&self.dest) {
-            Network::parse(n).map_err(|e| format!("network: {e}"))?;
+            Network::parse(n)?;
         }
         Ok(())
     }
@@ -88,12 +106,12 @@ mod tests {
     fn refuses_a_suppression_of_everything() {
         let rule = SuppressionRule { reason: "x".into(), ..Default::default() };
         let mut n = NewSuppression { rule, expires_us: None };
-        assert!(n.validate().unwrap_err().contains("names a signature"));
+        assert_eq!(n.validate(), Err(SuppressionError::Everything));
         n.rule.src = Some("10.0.0.0/33".into());
-        assert!(n.validate().unwrap_err().contains("prefix length"));
+        assert!(n.validate().unwrap_err().to_string().contains("prefix length"));
         n.rule.src = Some("10.0.0.0/8".into());
         assert!(n.validate().is_ok());
         n.rule.reason = " ".into();
-        assert!(n.validate().unwrap_err().contains("reason"));
+        assert_eq!(n.validate(), Err(SuppressionError::NoReason));
     }
 }

@@ -33,9 +33,9 @@ impl Ledger {
     }
 
     /// Records that `key` was read; keys must come in increasing order.
-    pub fn read(&mut self, key: Key) -> Result<(), String> {
+    pub fn read(&mut self, key: Key) -> Result<(), super::SinkError> {
         if key <= self.read_cursor() {
-            return Err(format!("key {key:?} read after {:?}", self.read_cursor()));
+            return Err(super::SinkError::OutOfOrder { key, after: self.read_cursor() });
         }
         self.open.push_back((key, false));
         Ok(())

@@ -29,6 +29,7 @@
 
 pub mod bulk;
 pub(crate) mod ecs;
+mod error;
 pub mod kibana;
 pub(crate) mod ledger;
 pub mod templates;
@@ -48,6 +49,8 @@ use crate::store::Store;
 use bulk::{Answer, Doc, Item, Op, Stream};
 use ledger::{Key, Ledger};
 use templates::{Flavor, Names};
+
+pub use error::SinkError;
 
 /// `[elasticsearch]`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -139,7 +142,7 @@ pub struct SinkStats {
 /// The running sink.
 pub struct Sink {
     stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+    thread: Option<std::thread::JoinHandle<Result<(), SinkError>>>,
     /// The counters, shared with the status page.
     pub stats: Arc<Mutex<SinkStats>>,
 }
@@ -147,25 +150,25 @@ pub struct Sink {
 impl Sink {
     /// Starts the sink on the store at `store_path` (its own connection). Errors are
     /// configuration errors; an unreachable cluster is not one (it is retried).
-    pub fn start(cfg: ElasticConfig, store_path: &Path) -> Result<Sink, String> {
+    pub fn start(cfg: ElasticConfig, store_path: &Path) -> Result<Sink, SinkError> {
         let client = Client::new(&cfg)?;
-        let store = Store::open(store_path).map_err(|e| e.to_string())?;
+        let store = Store::open(store_path)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(SinkStats::default()));
         let (s2, st2) = (stop.clone(), stats.clone());
         let thread = std::thread::Builder::new()
             .name("elasticsearch".into())
             .spawn(move || Dispatcher::new(cfg, client, store, st2)?.run(&s2))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SinkError::Thread(e.to_string()))?;
         Ok(Sink { stop, thread: Some(thread), stats })
     }
 
     /// Stops after the requests in flight are answered (within the request
     /// timeout) and the watermarks are saved.
-    pub fn stop(mut self) -> Result<SinkStats, String> {
+    pub fn stop(mut self) -> Result<SinkStats, SinkError> {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
-            t.join().map_err(|_| "the sink thread panicked".to_string())??;
+            t.join().map_err(|_| SinkError::Thread("it panicked".into()))??;
         }
         Ok(self.stats.lock().map(|s| s.clone()).unwrap_or_default())
     }
@@ -199,34 +202,38 @@ enum Auth {
 }
 
 impl Client {
-    fn new(cfg: &ElasticConfig) -> Result<Client, String> {
+    fn new(cfg: &ElasticConfig) -> Result<Client, SinkError> {
+        let config = |key, message| SinkError::Config { key, message };
         let url = reqwest::Url::parse(&cfg.url)
-            .map_err(|e| format!("elasticsearch.url `{}`: {e}", cfg.url))?;
+            .map_err(|e| config("url", format!("`{}`: {e}", cfg.url)))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("elasticsearch.url: put credentials in username/password_file or api_key_file, not in the URL".into());
+            return Err(config(
+                "url",
+                "put credentials in username/password_file or api_key_file, not in the URL".into(),
+            ));
         }
         let mut b = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(cfg.request_timeout_secs.max(1)))
             .connect_timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(cfg.in_flight.max(1));
         if let Some(ca) = &cfg.ca {
-            let pem = std::fs::read(ca)
-                .map_err(|e| format!("elasticsearch.ca `{}`: {e}", ca.display()))?;
+            let pem =
+                std::fs::read(ca).map_err(|e| config("ca", format!("`{}`: {e}", ca.display())))?;
             let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| format!("elasticsearch.ca `{}`: {e}", ca.display()))?;
+                .map_err(|e| config("ca", format!("`{}`: {e}", ca.display())))?;
             b = b.add_root_certificate(cert);
         }
-        let secret = |p: &Path, what: &str| {
+        let secret = |p: &Path, key: &'static str| {
             std::fs::read_to_string(p)
                 .map(|s| s.trim().to_string())
-                .map_err(|e| format!("elasticsearch.{what} `{}`: {e}", p.display()))
+                .map_err(|e| config(key, format!("`{}`: {e}", p.display())))
         };
         let auth = match (&cfg.api_key_file, &cfg.password_file) {
             (Some(k), _) => Auth::ApiKey(secret(k, "api_key_file")?),
             (None, Some(p)) => Auth::Basic(cfg.username.clone(), secret(p, "password_file")?),
             (None, None) => Auth::None,
         };
-        let http = b.build().map_err(|e| format!("elasticsearch client: {e}"))?;
+        let http = b.build().map_err(|e| SinkError::Client(e.to_string()))?;
         Ok(Client { http, base: cfg.url.trim_end_matches('/').to_string(), auth })
     }
 
@@ -237,9 +244,15 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
         ndjson: bool,
-    ) -> Result<(u16, Vec<u8>), String> {
+    ) -> Result<(u16, Vec<u8>), SinkError> {
+        let failed = |message: String| SinkError::Request {
+            method: method.to_string(),
+            path: path.to_string(),
+            message,
+        };
         let url = format!("{}{path}", self.base);
-        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let m =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| failed(e.to_string()))?;
         let mut rq = self.http.request(m, &url);
         rq = match &self.auth {
             Auth::None => rq,
@@ -251,9 +264,9 @@ impl Client {
             rq = rq.header("content-type", ct).body(b);
         }
         // reqwest's errors name the URL, never the headers (no secret in the logs).
-        let r = rq.send().map_err(|e| format!("{method} {path}: {e}"))?;
+        let r = rq.send().map_err(|e| failed(e.to_string()))?;
         let status = r.status().as_u16();
-        let bytes = r.bytes().map_err(|e| format!("{method} {path}: reading the answer: {e}"))?;
+        let bytes = r.bytes().map_err(|e| failed(format!("reading the answer: {e}")))?;
         Ok((status, bytes.to_vec()))
     }
 }
@@ -294,8 +307,8 @@ fn jitter(d: Duration) -> Duration {
     d.mul_f64(f)
 }
 
-fn load_mark(store: &Store, stream: Stream) -> Result<Key, String> {
-    let at = feed::position(store.conn(), stream.state_key()).map_err(|e| e.to_string())?;
+fn load_mark(store: &Store, stream: Stream) -> Result<Key, SinkError> {
+    let at = feed::position(store.conn(), stream.state_key())?;
     Ok(at.unwrap_or((0, 0)))
 }
 
@@ -305,8 +318,8 @@ impl Dispatcher {
         client: Client,
         store: Store,
         stats: Arc<Mutex<SinkStats>>,
-    ) -> Result<Dispatcher, String> {
-        let store_id = feed::store_id(store.conn()).map_err(|e| format!("the store's id: {e}"))?;
+    ) -> Result<Dispatcher, SinkError> {
+        let store_id = feed::store_id(store.conn())?;
         let mut ledgers = HashMap::new();
         for s in Stream::ALL {
             ledgers.insert(s, Ledger::new(load_mark(&store, s)?));
@@ -394,17 +407,21 @@ impl Dispatcher {
         false
     }
 
-    fn try_install(&self) -> Result<Flavor, String> {
+    fn try_install(&self) -> Result<Flavor, SinkError> {
         let flavor = match self.cfg.flavor.as_str() {
             "elasticsearch" => Flavor::Elasticsearch,
             "opensearch" => Flavor::OpenSearch,
             _ => {
                 let (st, body) = self.client.call("GET", "/", None, false)?;
                 if st != 200 {
-                    return Err(format!("GET / answered {st}"));
+                    return Err(SinkError::status("GET", "/", st, &[]));
                 }
                 let v: serde_json::Value =
-                    serde_json::from_slice(&body).map_err(|e| format!("GET /: {e}"))?;
+                    serde_json::from_slice(&body).map_err(|e| SinkError::Answer {
+                        method: "GET".into(),
+                        path: "/".into(),
+                        message: e.to_string(),
+                    })?;
                 if v["version"]["distribution"] == "opensearch" {
                     Flavor::OpenSearch
                 } else {
@@ -422,10 +439,7 @@ impl Dispatcher {
             let (st, answer) =
                 self.client.call(method, &path, Some(body.to_string().into_bytes()), false)?;
             if !(200..300).contains(&st) {
-                return Err(format!(
-                    "{method} {path} answered {st}: {}",
-                    String::from_utf8_lossy(&answer[..answer.len().min(300)])
-                ));
+                return Err(SinkError::status(method, &path, st, &answer));
             }
         }
         let alias = format!("/_alias/{}", self.names.incidents_alias);
@@ -437,10 +451,10 @@ impl Dispatcher {
             let exists =
                 String::from_utf8_lossy(&answer).contains("resource_already_exists_exception");
             if !(200..300).contains(&st) && !exists {
-                return Err(format!("PUT {path} answered {st}"));
+                return Err(SinkError::status("PUT", &path, st, &[]));
             }
         } else if !(200..300).contains(&st) {
-            return Err(format!("GET {alias} answered {st}"));
+            return Err(SinkError::status("GET", &alias, st, &[]));
         }
         Ok(flavor)
     }
@@ -450,7 +464,7 @@ impl Dispatcher {
     }
 
     /// Reads the next rows of every stream into `ready`.
-    fn read_more(&mut self) -> Result<usize, String> {
+    fn read_more(&mut self) -> Result<usize, SinkError> {
         let room = self.cfg.max_pending.saturating_sub(self.pending());
         if room == 0 {
             return Ok(0);
@@ -459,9 +473,7 @@ impl Dispatcher {
         let mut n = 0;
         for stream in Stream::ALL {
             let after = self.ledgers.get(&stream).map_or((0, 0), Ledger::read_cursor);
-            let docs = self
-                .read_stream(stream, after, per)
-                .map_err(|e| format!("reading the store: {e}"))?;
+            let docs = self.read_stream(stream, after, per)?;
             for d in docs {
                 if let Some(l) = self.ledgers.get_mut(&stream) {
                     l.read(d.key)?;
@@ -593,11 +605,11 @@ impl Dispatcher {
         }
     }
 
-    fn handle(&mut self, docs: Vec<Doc>, result: Result<(u16, Vec<u8>), String>) {
+    fn handle(&mut self, docs: Vec<Doc>, result: Result<(u16, Vec<u8>), SinkError>) {
         self.in_flight -= 1;
         let answer = match result {
             Ok((status, body)) => bulk::answer(status, &body, docs.len()),
-            Err(e) => Answer::RetryAll(e),
+            Err(e) => Answer::RetryAll(e.to_string()),
         };
         match answer {
             Answer::RetryAll(why) => {
@@ -653,17 +665,17 @@ impl Dispatcher {
         }
     }
 
-    fn save_marks(&mut self) -> Result<(), String> {
+    fn save_marks(&mut self) -> Result<(), SinkError> {
         if !self.dirty_marks {
             return Ok(());
         }
         let marks: Vec<(Stream, Key)> =
             self.ledgers.iter().map(|(s, l)| (*s, l.watermark())).collect();
-        let tx = self.store.transaction().map_err(|e| e.to_string())?;
+        let tx = self.store.transaction()?;
         for (s, at) in &marks {
-            feed::save_position(&tx, s.state_key(), *at).map_err(|e| e.to_string())?;
+            feed::save_position(&tx, s.state_key(), *at)?;
         }
-        tx.commit().map_err(|e| e.to_string())?;
+        tx.commit()?;
         self.dirty_marks = false;
         self.marks_saved = Instant::now();
         self.stat(|st| {
@@ -674,13 +686,13 @@ impl Dispatcher {
         Ok(())
     }
 
-    fn run(mut self, stop: &AtomicBool) -> Result<(), String> {
+    fn run(mut self, stop: &AtomicBool) -> Result<(), SinkError> {
         if !self.install(stop) {
             return Ok(());
         }
         let (work_tx, work_rx) = mpsc::channel::<Batch>();
         let work_rx = Arc::new(Mutex::new(work_rx));
-        let (done_tx, done_rx) = mpsc::channel::<(Vec<Doc>, Result<(u16, Vec<u8>), String>)>();
+        let (done_tx, done_rx) = mpsc::channel::<(Vec<Doc>, Result<(u16, Vec<u8>), SinkError>)>();
         let mut senders = Vec::new();
         for i in 0..self.cfg.in_flight.max(1) {
             let (rx, tx, client) = (work_rx.clone(), done_tx.clone(), self.client.clone());
@@ -697,7 +709,7 @@ impl Dispatcher {
                         return;
                     }
                 })
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| SinkError::Thread(e.to_string()))?;
             senders.push(h);
         }
         drop(done_tx);
@@ -739,7 +751,7 @@ impl Dispatcher {
                 });
                 self.in_flight += 1;
                 if work_tx.send(Batch { docs }).is_err() {
-                    return Err("the senders ended".into());
+                    return Err(SinkError::Thread("the senders ended".into()));
                 }
             }
             match done_rx.recv_timeout(Duration::from_millis(50)) {

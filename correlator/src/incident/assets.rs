@@ -39,7 +39,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::network::{mask, parse_prefix, to_bits, Prefix};
+use crate::domain::network::{mask, parse_prefix, to_bits, NetworkError, Prefix};
 
 /// How critical an asset is to its agency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -221,6 +221,26 @@ pub const DEFAULT_INTERNAL: &[&str] = &[
     "::1/128",
 ];
 
+/// What is wrong with one entry of an inventory (placed in an [`InventoryError`] with
+/// the file and the entry).
+#[derive(Debug, thiserror::Error)]
+enum EntryProblem {
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    #[error("security_level {0} is not 1–5")]
+    SecurityLevel(u8),
+    #[error("agency `{0}` is not in [[agencies]]")]
+    UnknownAgency(String),
+    #[error("host names belong to a single address, not a network")]
+    NamesOfNetwork,
+    #[error("host name `{0}` is empty or listed twice")]
+    HostName(String),
+    #[error("`{0}` is listed twice")]
+    Twice(String),
+    #[error("a quoted field is not closed")]
+    OpenQuote,
+}
+
 /// The inventory, ready for lookups.
 #[derive(Clone, Debug)]
 pub struct Inventory {
@@ -287,7 +307,8 @@ impl Inventory {
         if let Some(nets) = f.internal {
             inv.internal = PrefixMap::default();
             for (i, n) in nets.iter().enumerate() {
-                let p = parse_prefix(n).map_err(|m| err(Some(format!("internal[{i}]")), m))?;
+                let p = parse_prefix(n)
+                    .map_err(|m| err(Some(format!("internal[{i}]")), m.to_string()))?;
                 inv.internal.insert(p, ());
             }
         }
@@ -303,7 +324,8 @@ impl Inventory {
             }
         }
         for (i, e) in f.assets.iter().enumerate() {
-            inv.add(e).map_err(|m| err(Some(format!("assets[{i}] ({})", e.address)), m))?;
+            inv.add(e)
+                .map_err(|m| err(Some(format!("assets[{i}] ({})", e.address)), m.to_string()))?;
         }
         Ok(inv)
     }
@@ -323,7 +345,7 @@ impl Inventory {
             if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
                 continue;
             }
-            let cells = split_csv(raw).map_err(|m| err(line, m))?;
+            let cells = split_csv(raw).map_err(|m| err(line, m.to_string()))?;
             let Some(cols) = &header else {
                 let cols: HashMap<String, usize> = cells
                     .iter()
@@ -369,20 +391,20 @@ impl Inventory {
                 owner: get("owner").to_string(),
                 names: get("names").split_whitespace().map(str::to_string).collect(),
             };
-            inv.add(&e).map_err(|m| err(line, m))?;
+            inv.add(&e).map_err(|m| err(line, m.to_string()))?;
         }
         Ok(inv)
     }
 
-    fn add(&mut self, e: &AssetEntry) -> Result<(), String> {
+    fn add(&mut self, e: &AssetEntry) -> Result<(), EntryProblem> {
         let p = parse_prefix(&e.address)?;
         if !(1..=5).contains(&e.security_level) {
-            return Err(format!("security_level {} is not 1–5", e.security_level));
+            return Err(EntryProblem::SecurityLevel(e.security_level));
         }
         let agency = self
             .agencies
             .get(&e.agency)
-            .ok_or_else(|| format!("agency `{}` is not in [[agencies]]", e.agency))?;
+            .ok_or_else(|| EntryProblem::UnknownAgency(e.agency.clone()))?;
         let asset = Asset {
             network: e.address.trim().to_string(),
             agency_id: agency.id.clone(),
@@ -394,16 +416,16 @@ impl Inventory {
         };
         let host = p.len == if p.v6 { 128 } else { 32 };
         if !e.names.is_empty() && !host {
-            return Err("host names belong to a single address, not a network".into());
+            return Err(EntryProblem::NamesOfNetwork);
         }
         for n in &e.names {
             let key = n.trim().to_ascii_lowercase();
             if key.is_empty() || self.by_name.insert(key, asset.clone()).is_some() {
-                return Err(format!("host name `{}` is empty or listed twice", n.trim()));
+                return Err(EntryProblem::HostName(n.trim().to_string()));
             }
         }
         if self.assets.insert(p, asset).is_some() {
-            return Err(format!("`{}` is listed twice", e.address.trim()));
+            return Err(EntryProblem::Twice(e.address.trim().to_string()));
         }
         Ok(())
     }
@@ -464,7 +486,7 @@ impl Inventory {
 }
 
 /// Splits one CSV line (RFC 4180 quotes, `""` inside quotes).
-fn split_csv(line: &str) -> Result<Vec<String>, String> {
+fn split_csv(line: &str) -> Result<Vec<String>, EntryProblem> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -485,7 +507,7 @@ fn split_csv(line: &str) -> Result<Vec<String>, String> {
         }
     }
     if quoted {
-        return Err("a quoted field is not closed".into());
+        return Err(EntryProblem::OpenQuote);
     }
     out.push(cur);
     Ok(out)

@@ -34,6 +34,14 @@ pub const SUCCESS_TAG: &str = "gatewatch.success";
 /// The event type alert rules are routed to.
 const ALERT_EVENT: &str = "alert";
 
+/// Correlation rule files that could not be read or compiled, each naming the file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .file_errors.join("; "))]
+pub struct CorrelationError {
+    /// One message per file.
+    pub file_errors: Vec<String>,
+}
+
 /// The alert rules and their windows.
 pub struct AlertCorrelation {
     set: SigmaSet,
@@ -65,7 +73,7 @@ impl AlertCorrelation {
         builtin: bool,
         paths: &[PathBuf],
         limits: &CorrelationLimits,
-    ) -> Result<AlertCorrelation, String> {
+    ) -> Result<AlertCorrelation, CorrelationError> {
         let mut report =
             LoadReport { unit: "alert correlation rules".into(), ..Default::default() };
         let mut parsed = sigma::parse_paths(paths, &mut report);
@@ -73,10 +81,10 @@ impl AlertCorrelation {
             sigma::parse_text(BUILTIN, "builtin.yml", &mut report, &mut parsed);
         }
         if !report.file_errors.is_empty() {
-            return Err(report.file_errors.join("; "));
+            return Err(CorrelationError { file_errors: report.file_errors });
         }
         let set = sigma::compile(parsed, PIPELINE, &mut report)
-            .ok_or_else(|| report.file_errors.join("; "))?;
+            .ok_or_else(|| CorrelationError { file_errors: report.file_errors.clone() })?;
         let mut corr_report = LoadReport::default();
         let windows = SigmaCorrelation::new(
             &set.rules,

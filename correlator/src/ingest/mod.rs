@@ -75,7 +75,7 @@ pub enum SetupError {
     Inventory(#[from] crate::incident::assets::InventoryError),
     /// The correlation rules could not be loaded.
     #[error("correlation rules: {0}")]
-    Correlation(String),
+    Correlation(#[from] crate::incident::correlate::CorrelationError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -129,10 +129,11 @@ pub fn engine_of(cfg: &CorrelatorConfig) -> Result<IncidentEngine, SetupError> {
         engine.inventory = Arc::new(Inventory::load(p)?);
     }
     if cfg.correlation_builtin || !cfg.correlation_rules.is_empty() {
-        engine.correlation = Some(
-            AlertCorrelation::load(cfg.correlation_builtin, &cfg.correlation_rules, &limits(cfg))
-                .map_err(SetupError::Correlation)?,
-        );
+        engine.correlation = Some(AlertCorrelation::load(
+            cfg.correlation_builtin,
+            &cfg.correlation_rules,
+            &limits(cfg),
+        )?);
     }
     Ok(engine)
 }

@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::config::TargetKind;
+use super::ConfigError;
 use crate::domain::network::Network;
 use crate::incident::assets::{Criticality, Inventory};
 
@@ -126,7 +127,7 @@ pub struct Allowlist {
     lists: Vec<List>,
 }
 
-fn parse_entry(raw: &str) -> Result<Entry, String> {
+fn parse_entry(raw: &str) -> Result<Entry, ConfigError> {
     let s = raw.trim();
     if let Some((k, v)) =
         s.split_once(':').filter(|(k, _)| k.bytes().all(|b| b.is_ascii_alphabetic()))
@@ -137,22 +138,28 @@ fn parse_entry(raw: &str) -> Result<Entry, String> {
                 "medium" => Ok(Entry::Criticality(Criticality::Medium)),
                 "high" => Ok(Entry::Criticality(Criticality::High)),
                 "critical" => Ok(Entry::Criticality(Criticality::Critical)),
-                o => Err(format!("`{raw}`: criticality `{o}` (low, medium, high, critical)")),
+                o => Err(ConfigError::new(format!(
+                    "`{raw}`: criticality `{o}` (low, medium, high, critical)"
+                ))),
             },
             "level" => match v.trim().parse::<u8>() {
                 Ok(n @ 1..=5) => Ok(Entry::Level(n)),
-                _ => Err(format!("`{raw}`: a security level is 1 to 5")),
+                _ => Err(ConfigError::new(format!("`{raw}`: a security level is 1 to 5"))),
             },
             "agency" if !v.trim().is_empty() => Ok(Entry::Agency(v.trim().to_string())),
-            _ => Err(format!("`{raw}`: unknown reference `{k}:` (criticality:, level:, agency:)")),
+            _ => Err(ConfigError::new(format!(
+                "`{raw}`: unknown reference `{k}:` (criticality:, level:, agency:)"
+            ))),
         };
     }
     if let Ok(n) = Network::parse(s) {
         return Ok(Entry::Net(n));
     }
-    normalize_domain(s)
-        .map(Entry::Domain)
-        .ok_or_else(|| format!("`{raw}`: not an address, a network, a domain name or a reference"))
+    normalize_domain(s).map(Entry::Domain).ok_or_else(|| {
+        ConfigError::new(format!(
+            "`{raw}`: not an address, a network, a domain name or a reference"
+        ))
+    })
 }
 
 impl Allowlist {
@@ -160,7 +167,7 @@ impl Allowlist {
     /// naming the list and the entry (a typo must not leave a resolver blockable).
     pub fn new<'a>(
         lists: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>,
-    ) -> Result<Allowlist, String> {
+    ) -> Result<Allowlist, ConfigError> {
         let mut out = vec![List {
             name: BUILTIN.into(),
             entries: BUILTIN_NETWORKS
@@ -170,11 +177,11 @@ impl Allowlist {
         }];
         for (name, entries) in lists {
             if name == BUILTIN {
-                return Err(format!("allowlist `{BUILTIN}` is reserved"));
+                return Err(ConfigError::new(format!("allowlist `{BUILTIN}` is reserved")));
             }
             let mut list = List { name: name.clone(), entries: Vec::new() };
             for e in entries {
-                let entry = parse_entry(e).map_err(|m| format!("allowlist `{name}`: {m}"))?;
+                let entry = parse_entry(e).map_err(|m| m.at(format!("allowlist `{name}`")))?;
                 list.entries.push((entry, e.trim().to_string()));
             }
             out.push(list);
@@ -294,7 +301,7 @@ mod tests {
         let n = "x".to_string();
         for bad in ["level:9", "criticality:huge", "vip:1", "10.46.0.0/33", "not an entry"] {
             let v = vec![bad.to_string()];
-            let e = Allowlist::new([(&n, &v)]).unwrap_err();
+            let e = Allowlist::new([(&n, &v)]).unwrap_err().to_string();
             assert!(e.contains("allowlist `x`") && e.contains(bad), "{e}");
         }
     }

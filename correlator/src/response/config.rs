@@ -311,22 +311,24 @@ impl Default for ProgramConfig {
 }
 
 /// A duration as written in the configuration: `45` (seconds), `90s`, `30m`, `12h`, `7d`.
-pub fn parse_duration(s: &str) -> Result<u64, String> {
+pub fn parse_duration(s: &str) -> Result<u64, super::ConfigError> {
+    use super::ConfigError;
     let t = s.trim();
     let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => (&t[..i], t[i..].trim()),
         None => (t, "s"),
     };
-    let n: u64 =
-        num.parse().map_err(|_| format!("`{s}`: expected a duration like 90s, 30m, 1h, 7d"))?;
+    let n: u64 = num.parse().map_err(|_| {
+        ConfigError::new(format!("`{s}`: expected a duration like 90s, 30m, 1h, 7d"))
+    })?;
     let mult = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (s, m, h, d)")),
+        _ => return Err(ConfigError::new(format!("`{s}`: unknown unit `{unit}` (s, m, h, d)"))),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("`{s}`: too long"))
+    n.checked_mul(mult).ok_or_else(|| ConfigError::new(format!("`{s}`: too long")))
 }
 
 #[cfg(test)]
@@ -338,7 +340,7 @@ mod tests {
         assert_eq!(parse_duration("90").unwrap(), 90);
         assert_eq!(parse_duration("30m").unwrap(), 1800);
         assert_eq!(parse_duration("7d").unwrap(), 604_800);
-        assert!(parse_duration("1w").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("1w").unwrap_err().to_string().contains("unknown unit"));
         assert!(parse_duration("soon").is_err());
     }
 

@@ -33,6 +33,7 @@ use super::actions::{self, BlockAction};
 use super::allowlist::{AllowHit, Allowlist, Target, TargetValue};
 use super::config::{parse_duration, Mode, ResponseConfig, TargetKind};
 use super::policy::{domains_in, tags_in, Facts, Policy};
+use super::{ConfigError, ResponseError};
 use crate::config::CorrelatorConfig;
 use crate::incident::assets::Inventory;
 use crate::incident::engine::{IncidentEngine, ENGINE_ACTOR};
@@ -115,8 +116,11 @@ pub(super) fn secs_us(s: u64) -> i64 {
 impl Responder {
     /// A responder for `cfg`; the asset inventory and incident windows come from the
     /// correlator's configuration. Errors name the policy, action or list.
-    pub fn new(cfg: &ResponseConfig, correlator: &CorrelatorConfig) -> Result<Responder, String> {
-        let mut engine = crate::ingest::engine_of(correlator).map_err(|e| e.to_string())?;
+    pub fn new(
+        cfg: &ResponseConfig,
+        correlator: &CorrelatorConfig,
+    ) -> Result<Responder, ResponseError> {
+        let mut engine = crate::ingest::engine_of(correlator)?;
         engine.correlation = None;
         let actions = actions::build(&cfg.actions)?;
         Responder::with_actions(cfg, engine, actions)
@@ -127,38 +131,43 @@ impl Responder {
         cfg: &ResponseConfig,
         engine: IncidentEngine,
         actions: BTreeMap<String, Box<dyn BlockAction>>,
-    ) -> Result<Responder, String> {
+    ) -> Result<Responder, ResponseError> {
         let allow = Allowlist::new(&cfg.allowlists)?;
         let mut policies = Vec::new();
         for p in &cfg.policies {
             let pol = Policy::new(p)?;
             let Some(a) = actions.get(&pol.action) else {
-                return Err(format!(
-                    "policy `{}`: no action `{}` in [response.actions]",
-                    pol.name, pol.action
-                ));
+                return Err(ConfigError::new(format!(
+                    "no action `{}` in [response.actions]",
+                    pol.action
+                ))
+                .at(format!("policy `{}`", pol.name))
+                .into());
             };
             if pol.target == TargetKind::Domain && a.kind() == "nft" {
-                return Err(format!(
-                    "policy `{}`: action `{}` (nft) holds addresses, not domain names",
-                    pol.name, pol.action
-                ));
+                return Err(ConfigError::new(format!(
+                    "action `{}` (nft) holds addresses, not domain names",
+                    pol.action
+                ))
+                .at(format!("policy `{}`", pol.name))
+                .into());
             }
             if policies.iter().any(|q: &Policy| q.name == pol.name) {
-                return Err(format!("policy `{}` is defined twice", pol.name));
+                return Err(
+                    ConfigError::new(format!("policy `{}` is defined twice", pol.name)).into()
+                );
             }
             policies.push(pol);
         }
-        let pardon = parse_duration(&cfg.pardon).map_err(|e| format!("response.pardon {e}"))?;
-        let window = parse_duration(&cfg.repeat_window)
-            .map_err(|e| format!("response.repeat_window {e}"))?;
+        let pardon = parse_duration(&cfg.pardon).map_err(|e| e.at("pardon"))?;
+        let window = parse_duration(&cfg.repeat_window).map_err(|e| e.at("repeat_window"))?;
         let resolvers = if cfg.resolvers.is_empty() {
             None
         } else {
             let expr = format!("[{}]", cfg.resolvers.join(","));
             let vars = Default::default();
             let set = gatewatch_rules::signature::address::parse_addresses(&expr, &vars)
-                .map_err(|e| format!("response.resolvers: {e}"))?;
+                .map_err(|e| ConfigError::new(e.to_string()).at("resolvers"))?;
             Some(set)
         };
         Ok(Responder {

@@ -22,12 +22,14 @@ pub mod actions;
 pub mod allowlist;
 pub mod config;
 pub(crate) mod engine;
+mod error;
 mod execution;
 pub mod policy;
 pub(crate) mod service;
 
 pub use config::ResponseConfig;
 pub use engine::Responder;
+pub use error::{ConfigError, ResponseError};
 pub use service::Service;
 
 #[cfg(test)]

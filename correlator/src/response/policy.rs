@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::allowlist::{normalize_domain, Target, TargetValue};
 use super::config::{parse_duration, Mode, PolicyConfig, TargetKind, MAX_TTL_SECS};
+use super::ConfigError;
 use crate::incident::assets::Inventory;
 use crate::store::sqlite::{IncidentHost, IncidentRow};
 
@@ -59,22 +60,22 @@ fn severity_rank(w: &str) -> Option<u8> {
     ["low", "medium", "high", "critical"].iter().position(|s| *s == w).map(|p| p as u8)
 }
 
-fn parse_rule(s: &str) -> Result<(u32, u32), String> {
+fn parse_rule(s: &str) -> Result<(u32, u32), ConfigError> {
     let t = s.trim();
     let (g, sid) = t.split_once(':').unwrap_or(("1", t));
     match (g.trim().parse(), sid.trim().parse()) {
         (Ok(g), Ok(s)) => Ok((g, s)),
-        _ => Err(format!("rule `{s}`: expected GID:SID or SID")),
+        _ => Err(ConfigError::new(format!("rule `{s}`: expected GID:SID or SID"))),
     }
 }
 
 impl Policy {
     /// Compiles a policy; errors name the policy and the key.
-    pub fn new(c: &PolicyConfig) -> Result<Policy, String> {
+    pub fn new(c: &PolicyConfig) -> Result<Policy, ConfigError> {
         let name = c.name.trim();
-        let err = |m: String| format!("policy `{name}`: {m}");
+        let err = |m: String| ConfigError::new(m).at(format!("policy `{name}`"));
         if name.is_empty() {
-            return Err("a policy needs a `name`".into());
+            return Err(ConfigError::new("a policy needs a `name`"));
         }
         let ttl_secs = parse_duration(&c.ttl).map_err(|e| err(format!("ttl {e}")))?;
         let max_ttl_secs = parse_duration(&c.max_ttl).map_err(|e| err(format!("max_ttl {e}")))?;
@@ -98,7 +99,12 @@ impl Policy {
             Some(w) => severity_rank(w.trim())
                 .ok_or_else(|| err(format!("min_severity `{w}`: low, medium, high or critical")))?,
         };
-        let rules = c.rules.iter().map(|r| parse_rule(r)).collect::<Result<_, _>>().map_err(err)?;
+        let rules = c
+            .rules
+            .iter()
+            .map(|r| parse_rule(r))
+            .collect::<Result<_, _>>()
+            .map_err(|e| err(e.to_string()))?;
         for z in &c.zones {
             if !["external", "internal", "asset", "unknown_internal"].contains(&z.as_str()) {
                 return Err(err(format!(
@@ -371,7 +377,7 @@ mod tests {
             ("rules = [\"x:y\"]", "rule `x:y`"),
             ("zones = [\"dmz\"]", "zone `dmz`"),
         ] {
-            let e = Policy::new(&cfg(bad)).unwrap_err();
+            let e = Policy::new(&cfg(bad)).unwrap_err().to_string();
             assert!(e.contains("policy `p`") && e.contains(why), "{bad}: {e}");
         }
     }

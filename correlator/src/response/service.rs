@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use super::engine::{Responder, ResponseStats};
+use super::ResponseError;
 use crate::store::Store;
 
 /// The responder on a thread of its own, with its own connection to the store: a
 /// step every `interval` until stopped.
 pub struct Service {
     stop: Arc<std::sync::atomic::AtomicBool>,
-    handle: std::thread::JoinHandle<Result<(), String>>,
+    handle: std::thread::JoinHandle<Result<(), ResponseError>>,
     /// The responder's counters, shared with the status page.
     pub stats: Arc<std::sync::Mutex<ResponseStats>>,
 }
@@ -22,16 +23,16 @@ impl Service {
         mut responder: Responder,
         store_path: &std::path::Path,
         interval: std::time::Duration,
-    ) -> Result<Service, String> {
-        let mut store = Store::open(store_path).map_err(|e| e.to_string())?;
-        responder.attach(&mut store, false).map_err(|e| e.to_string())?;
+    ) -> Result<Service, ResponseError> {
+        let mut store = Store::open(store_path)?;
+        responder.attach(&mut store, false)?;
         let now = chrono::Utc::now().timestamp_micros();
         match responder.restore(&mut store, now) {
             Ok(0) => {}
             Ok(n) => eprintln!(
                 "gatewatch correlator: response: {n} blocks in force put back on the firewall"
             ),
-            Err(e) => return Err(format!("response: reading blocks in force: {e}")),
+            Err(e) => return Err(ResponseError::Restore(e)),
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stats = Arc::new(std::sync::Mutex::new(ResponseStats::default()));
@@ -55,14 +56,14 @@ impl Service {
                 }
                 Ok(())
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ResponseError::Thread(e.to_string()))?;
         Ok(Service { stop, handle, stats })
     }
 
     /// Stops the responder thread and returns its last counters.
-    pub fn stop(self) -> Result<ResponseStats, String> {
+    pub fn stop(self) -> Result<ResponseStats, ResponseError> {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.handle.join().map_err(|_| "the responder panicked".to_string())??;
+        self.handle.join().map_err(|_| ResponseError::Thread("it panicked".into()))??;
         Ok(self.stats.lock().map(|s| s.clone()).unwrap_or_default())
     }
 }

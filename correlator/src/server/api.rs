@@ -199,7 +199,7 @@ async fn post_logs(
                 json!({"accepted": accepted, "rejected": rejected, "alerts": outcome.alerts, "errors": errors}),
             ),
         ),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e}))),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e.to_string()}))),
     }
 }
 

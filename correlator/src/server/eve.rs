@@ -16,7 +16,7 @@ use std::time::Duration;
 use gatewatch_rules::event::AlertEvent;
 use serde::Serialize;
 
-use super::{Shared, Work};
+use super::{ServerError, Shared, Work};
 use crate::ingest::eve_file::{EveTail, Position, TailStats};
 use crate::store::Store;
 
@@ -47,18 +47,37 @@ pub enum EveRecord {
     Other(serde_json::Value),
 }
 
+/// Why a line (of an EVE file or body, or of shipped findings) was not taken.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// The line is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    /// The line is JSON without an `event_type`.
+    #[error("no `event_type`: not an EVE record")]
+    NoEventType,
+    /// An `alert` record lacks a field an alert needs (or has one of the wrong type).
+    #[error("an alert record without {0}")]
+    BadAlert(serde_json::Error),
+    /// A shipped finding is not the JSON the sensor writes.
+    #[error("{0}")]
+    BadFinding(serde_json::Error),
+    /// A shipped finding's id is empty or too long.
+    #[error("the id is empty or longer than 256 bytes")]
+    BadId,
+}
+
 /// Reads one EVE line; the error says what is wrong with it.
-pub fn parse_line(line: &[u8]) -> Result<EveRecord, String> {
-    let v: serde_json::Value =
-        serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+pub fn parse_line(line: &[u8]) -> Result<EveRecord, LineError> {
+    let v: serde_json::Value = serde_json::from_slice(line).map_err(LineError::NotJson)?;
     let Some(kind) = v.get("event_type").and_then(|t| t.as_str()) else {
-        return Err("no `event_type`: not an EVE record".into());
+        return Err(LineError::NoEventType);
     };
     if kind != "alert" {
         return Ok(EveRecord::Other(v));
     }
-    let a: AlertEvent =
-        serde_json::from_value(v).map_err(|e| format!("an alert record without {e}"))?;
+    let a: AlertEvent = serde_json::from_value(v).map_err(LineError::BadAlert)?;
     Ok(EveRecord::Alert(Box::new(a)))
 }
 
@@ -77,19 +96,15 @@ pub(super) fn start_tails(
     poll: Duration,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
-) -> Result<Vec<std::thread::JoinHandle<()>>, String> {
+) -> Result<Vec<std::thread::JoinHandle<()>>, ServerError> {
     let mut handles = Vec::new();
-    let reader = if files.is_empty() {
-        None
-    } else {
-        Some(Store::open_reader(store_path).map_err(|e| e.to_string())?)
-    };
+    let reader = if files.is_empty() { None } else { Some(Store::open_reader(store_path)?) };
     for f in files {
         let source = f.display().to_string();
         let remembered = match &reader {
             Some(r) => r
                 .input_position(&source)
-                .map_err(|e| format!("the position of `{source}`: {e}"))?
+                .map_err(|e| ServerError::Position { file: source.clone(), source: e })?
                 .map(|(dev, ino, offset)| Position { dev, ino, offset }),
             None => None,
         };
@@ -101,7 +116,7 @@ pub(super) fn start_tails(
         let h = std::thread::Builder::new()
             .name("correlator-eve".into())
             .spawn(move || tail_loop(tail, source, poll, &shared, &stop))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ServerError::Detection(format!("starting a tail thread: {e}")))?;
         handles.push(h);
     }
     Ok(handles)
@@ -195,9 +210,9 @@ mod tests {
         assert!(
             matches!(parse_line(br#"{"event_type":"dns"}"#), Ok(EveRecord::Other(t)) if t["event_type"] == "dns")
         );
-        assert!(parse_line(b"{oops").unwrap_err().starts_with("not JSON"));
-        assert!(parse_line(br#"{"a":1}"#).unwrap_err().contains("event_type"));
+        assert!(parse_line(b"{oops").unwrap_err().to_string().starts_with("not JSON"));
+        assert!(matches!(parse_line(br#"{"a":1}"#), Err(LineError::NoEventType)));
         let e = parse_line(br#"{"event_type":"alert","src_ip":"1.2.3.4"}"#).unwrap_err();
-        assert!(e.contains("missing field"), "{e}");
+        assert!(e.to_string().contains("missing field"), "{e}");
     }
 }

@@ -41,9 +41,12 @@ use crate::Correlator;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// The ingest configuration is wrong (the message says where).
-    #[error("ingest configuration: {0}")]
-    Config(String),
+    /// `ingest.local_utc_offset` is not an offset.
+    #[error(transparent)]
+    Offset(#[from] crate::config::OffsetError),
+    /// `ingest.syslog_allow` is not a list of addresses and networks.
+    #[error("ingest.syslog_allow: {0}")]
+    SyslogAllow(gatewatch_rules::signature::ParseError),
     /// The store could not be opened (the console's own connection).
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -66,6 +69,41 @@ pub enum ServerError {
     /// The detection thread could not start or failed.
     #[error("the detection thread: {0}")]
     Detection(String),
+    /// The position reached in a tailed EVE file could not be read from the store.
+    #[error("the position of `{file}` in the store: {source}")]
+    Position {
+        /// The EVE file.
+        file: String,
+        /// The store's error.
+        source: crate::store::StoreError,
+    },
+    /// The detection thread's last flush to the store failed.
+    #[error("the detection thread: {0}")]
+    Ingest(#[from] IngestError),
+}
+
+/// Why a batch (host log events, shipped findings) was not stored. The sender keeps
+/// it and sends it again.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The correlator is stopping: the batch was not taken.
+    #[error("the correlator is stopping")]
+    Stopping,
+    /// The store refused to write it.
+    #[error("the store refused {what}: {message}")]
+    Store {
+        /// What was being written (`the alerts`, `the findings`).
+        what: &'static str,
+        /// The store's error.
+        message: String,
+    },
+}
+
+impl IngestError {
+    fn store(what: &'static str) -> impl FnOnce(crate::store::StoreError) -> IngestError {
+        move |e| IngestError::Store { what, message: e.to_string() }
+    }
 }
 
 /// Counters of the listeners (all since start).
@@ -258,9 +296,9 @@ pub struct FindingsOutcome {
 }
 
 enum Work {
-    Events(Vec<HostLogEvent>, Option<oneshot::Sender<Result<BatchOutcome, String>>>),
+    Events(Vec<HostLogEvent>, Option<oneshot::Sender<Result<BatchOutcome, IngestError>>>),
     /// Committed in a transaction of their own before the answer.
-    Findings(Vec<Finding>, oneshot::Sender<Result<FindingsOutcome, String>>),
+    Findings(Vec<Finding>, oneshot::Sender<Result<FindingsOutcome, IngestError>>),
     Reload(Arc<SigmaSet>, u64),
     /// Alerts read from a tailed EVE file, stored with the file position after them.
     Tail(eve::TailBatch),
@@ -277,10 +315,8 @@ pub struct Reloader {
 impl Reloader {
     /// Hands a newly compiled set to the detection thread (open correlation windows
     /// carry over).
-    pub fn reload(&self, set: Arc<SigmaSet>, generation: u64) -> Result<(), String> {
-        self.queue
-            .blocking_send(Work::Reload(set, generation))
-            .map_err(|_| "the correlator is stopping".to_string())
+    pub fn reload(&self, set: Arc<SigmaSet>, generation: u64) -> Result<(), IngestError> {
+        self.queue.blocking_send(Work::Reload(set, generation)).map_err(|_| IngestError::Stopping)
     }
 }
 
@@ -291,7 +327,7 @@ pub struct Running {
     pub(crate) syslog_udp_addr: Option<std::net::SocketAddr>,
     pub(crate) syslog_tcp_addr: Option<std::net::SocketAddr>,
     pub(crate) reloader: Reloader,
-    detection: std::thread::JoinHandle<Result<(), String>>,
+    detection: std::thread::JoinHandle<Result<(), IngestError>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     tails: Vec<std::thread::JoinHandle<()>>,
     stop_tails: Arc<std::sync::atomic::AtomicBool>,
@@ -318,7 +354,7 @@ impl Running {
             .await
             .map_err(|e| ServerError::Detection(e.to_string()))?
             .map_err(|_| ServerError::Detection("panicked".into()))?;
-        result.map_err(ServerError::Detection)?;
+        result?;
         if stopped.is_err() {
             return Err(ServerError::Detection("ended before the stop".into()));
         }
@@ -334,15 +370,12 @@ pub async fn start(
     store: Store,
     sigma: Arc<SigmaSet>,
 ) -> Result<Running, ServerError> {
-    let local_offset = cfg.local_offset().map_err(ServerError::Config)?;
+    let local_offset = cfg.local_offset()?;
     let syslog_allow = if cfg.syslog_allow.is_empty() {
         None
     } else {
         let expr = format!("[{}]", cfg.syslog_allow.join(","));
-        Some(
-            parse_addresses(&expr, &Default::default())
-                .map_err(|e| ServerError::Config(format!("ingest.syslog_allow: {e}")))?,
-        )
+        Some(parse_addresses(&expr, &Default::default()).map_err(ServerError::SyslogAllow)?)
     };
     let tls = if cfg.https.is_empty() {
         None
@@ -373,8 +406,7 @@ pub async fn start(
     });
     let detection = {
         let shared = shared.clone();
-        let c =
-            Correlator::open(correlator, store).map_err(|e| ServerError::Config(e.to_string()))?;
+        let c = Correlator::open(correlator, store)?;
         std::thread::Builder::new()
             .name("correlator-detect".into())
             .spawn(move || detection_thread(rx, detector, c, &shared))
@@ -444,8 +476,7 @@ pub async fn start(
         Duration::from_millis(cfg.eve_poll_ms.max(10)),
         shared.clone(),
         stop_tails.clone(),
-    )
-    .map_err(ServerError::Config)?;
+    )?;
     Ok(Running {
         shared,
         https_addr,
@@ -460,27 +491,19 @@ pub async fn start(
 }
 
 /// Sends events to detection and waits for their outcome (TCP and HTTPS).
-async fn submit(shared: &Shared, events: Vec<HostLogEvent>) -> Result<BatchOutcome, String> {
+async fn submit(shared: &Shared, events: Vec<HostLogEvent>) -> Result<BatchOutcome, IngestError> {
     let (tx, rx) = oneshot::channel();
-    shared
-        .queue
-        .send(Work::Events(events, Some(tx)))
-        .await
-        .map_err(|_| "the correlator is stopping".to_string())?;
-    rx.await.map_err(|_| "the correlator is stopping".to_string())?
+    shared.queue.send(Work::Events(events, Some(tx))).await.map_err(|_| IngestError::Stopping)?;
+    rx.await.map_err(|_| IngestError::Stopping)?
 }
 
 async fn submit_findings(
     shared: &Shared,
     findings: Vec<Finding>,
-) -> Result<FindingsOutcome, String> {
+) -> Result<FindingsOutcome, IngestError> {
     let (tx, rx) = oneshot::channel();
-    shared
-        .queue
-        .send(Work::Findings(findings, tx))
-        .await
-        .map_err(|_| "the correlator is stopping".to_string())?;
-    rx.await.map_err(|_| "the correlator is stopping".to_string())?
+    shared.queue.send(Work::Findings(findings, tx)).await.map_err(|_| IngestError::Stopping)?;
+    rx.await.map_err(|_| IngestError::Stopping)?
 }
 
 /// Stores shipped findings: what is queued before them is committed first, then they
@@ -489,20 +512,20 @@ fn store_findings(
     findings: Vec<Finding>,
     detector: &mut HostLogDetector,
     correlator: &mut Correlator,
-) -> Result<FindingsOutcome, String> {
-    correlator.flush().map_err(|e| format!("the store refused earlier alerts: {e}"))?;
+) -> Result<FindingsOutcome, IngestError> {
+    correlator.flush().map_err(IngestError::store("earlier alerts"))?;
     let before = correlator.stats;
     for f in findings {
         if let Some(a) = &f.alert {
             // Sensor Sigma alerts feed the correlation rules.
             for c in detector.observe_alert(a) {
-                correlator.ingest(&c).map_err(|e| format!("the store refused an alert: {e}"))?;
+                correlator.ingest(&c).map_err(IngestError::store("an alert"))?;
             }
         }
         if f.id.is_empty() {
             // The correlator's own alerts (sensor down) have no id to remember.
             if let Some(a) = &f.alert {
-                correlator.ingest(a).map_err(|e| format!("the store refused an alert: {e}"))?;
+                correlator.ingest(a).map_err(IngestError::store("an alert"))?;
             }
         } else if let Some(r) = f.record {
             correlator.queue_record(r, Some(f.id));
@@ -510,7 +533,7 @@ fn store_findings(
             correlator.ingest_finding(f.id, f.alert);
         }
     }
-    correlator.flush().map_err(|e| format!("the store refused the findings: {e}"))?;
+    correlator.flush().map_err(IngestError::store("the findings"))?;
     let after = correlator.stats;
     Ok(FindingsOutcome {
         stored: after.findings - before.findings,
@@ -527,7 +550,7 @@ fn detection_thread(
     mut detector: HostLogDetector,
     mut correlator: Correlator,
     shared: &Shared,
-) -> Result<(), String> {
+) -> Result<(), IngestError> {
     let mut generation = 1;
     let mut stop = false;
     while let Some(first) = rx.blocking_recv() {
@@ -563,7 +586,7 @@ fn detection_thread(
                 Work::Findings(findings, reply) => {
                     let r = store_findings(findings, &mut detector, &mut correlator);
                     if let Err(e) = &r {
-                        shared.log_error(|| e.clone());
+                        shared.log_error(|| e.to_string());
                     }
                     let _ = reply.send(r);
                 }
@@ -603,9 +626,9 @@ fn detection_thread(
                 d.store_errors += 1;
             }
         }
-        let result = flushed.map_err(|e| format!("the store refused the alerts: {e}"));
+        let result = flushed.map_err(IngestError::store("the alerts"));
         if let Err(e) = &result {
-            shared.log_error(|| e.clone());
+            shared.log_error(|| e.to_string());
         }
         for (r, outcome) in replies {
             let _ = r.send(result.clone().map(|_| outcome));
@@ -614,5 +637,5 @@ fn detection_thread(
             break;
         }
     }
-    correlator.flush().map_err(|e| format!("final flush: {e}"))
+    correlator.flush().map_err(IngestError::store("the last alerts"))
 }

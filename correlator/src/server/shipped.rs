@@ -14,6 +14,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::api::{off_workers, Client, MAX_ERRORS_IN_REPLY};
+use super::eve::LineError;
 use super::{Finding, ListenerStats, Shared};
 
 /// Lines parsed and committed at a time.
@@ -105,7 +106,12 @@ async fn read_and_store(
                 totals.stored += o.stored;
                 totals.duplicates += o.duplicates;
             }
-            Err(e) => return Err((StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": e})))),
+            Err(e) => {
+                return Err((
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"error": e.to_string()})),
+                ))
+            }
         }
     }
     Ok(totals)
@@ -159,10 +165,15 @@ fn read_findings(
     read
 }
 
-fn finding(line: &[u8], sensor: &str, client: &Client, shared: &Shared) -> Result<Finding, String> {
-    let w = serde_json::from_slice::<WireFinding>(line).map_err(|e| e.to_string())?;
+fn finding(
+    line: &[u8],
+    sensor: &str,
+    client: &Client,
+    shared: &Shared,
+) -> Result<Finding, LineError> {
+    let w = serde_json::from_slice::<WireFinding>(line).map_err(LineError::BadFinding)?;
     if w.id.is_empty() || w.id.len() > 256 {
-        return Err("the id is empty or longer than 256 bytes".to_string());
+        return Err(LineError::BadId);
     }
     if w.record["event_type"] == "stats" {
         let back = shared.sensors.lock().is_ok_and(|mut s| {
@@ -175,7 +186,7 @@ fn finding(line: &[u8], sensor: &str, client: &Client, shared: &Shared) -> Resul
     let id = format!("{sensor}/{}", w.id);
     if w.record["event_type"] == "alert" {
         let mut a: gatewatch_rules::event::AlertEvent =
-            serde_json::from_value(w.record).map_err(|e| format!("alert: {e}"))?;
+            serde_json::from_value(w.record).map_err(LineError::BadAlert)?;
         a.host.get_or_insert_with(|| sensor.to_string());
         Ok(Finding { id, alert: Some(a), record: None })
     } else {

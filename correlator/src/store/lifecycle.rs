@@ -348,7 +348,7 @@ impl Store {
 
     /// Adds a suppression; returns its id.
     pub fn add_suppression(&mut self, new: &NewSuppression) -> Result<i64, StoreError> {
-        new.validate().map_err(StoreError::Refused)?;
+        new.validate().map_err(|e| StoreError::Refused(e.to_string()))?;
         let (s, expires_us) = (&new.rule, new.expires_us);
         check_actor(&s.created_by)?;
         let tx = self.transaction()?;

@@ -116,7 +116,7 @@ impl IocSet {
         kind: IocKind,
         value: &str,
         comment: Option<String>,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, BadIndicator> {
         let idx = self.indicators.len() as u32;
         let norm = match kind {
             IocKind::Ip => {
@@ -153,7 +153,7 @@ impl IocSet {
                 d
             }
             IocKind::Url => {
-                let u = normalize_url(value).ok_or_else(|| format!("not a URL: `{value}`"))?;
+                let u = normalize_url(value).ok_or_else(|| BadIndicator::new("a URL", value))?;
                 if !insert_new(&mut self.urls, u.clone(), idx) {
                     return Ok(false);
                 }
@@ -168,7 +168,7 @@ impl IocSet {
                     _ => is_hex(&v, 32),
                 };
                 if !ok {
-                    return Err(format!("not a {} value: `{value}`", kind.as_str()));
+                    return Err(BadIndicator::new(kind.as_str(), value));
                 }
                 if !insert_new(&mut self.fingerprints, (kind, v.clone()), idx) {
                     return Ok(false);
@@ -297,26 +297,47 @@ fn mask_v6(p: u8) -> u128 {
     }
 }
 
+/// An indicator value that is not what its kind needs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not {expected}: `{value}`")]
+pub struct BadIndicator {
+    /// What it should have been (`an IP address`, `a domain name`, `a sha256 value`).
+    pub expected: String,
+    /// The value as written.
+    pub value: String,
+}
+
+impl BadIndicator {
+    fn new(what: &str, value: &str) -> BadIndicator {
+        let expected = if what.starts_with("a ") || what.starts_with("an ") {
+            what.to_string()
+        } else {
+            format!("a {what} value")
+        };
+        BadIndicator { expected, value: value.to_string() }
+    }
+}
+
 /// `10.0.0.1`, `10.0.0.0/8`, `2001:db8::/32`; a `/32` (`/128`) is an address.
-fn parse_ip_or_net(s: &str) -> Result<(IpAddr, Option<u8>), String> {
+fn parse_ip_or_net(s: &str) -> Result<(IpAddr, Option<u8>), BadIndicator> {
     let s = s.trim();
     let (addr, prefix) = match s.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let ip: IpAddr = addr.parse().map_err(|_| format!("not an IP address: `{s}`"))?;
+    let ip: IpAddr = addr.parse().map_err(|_| BadIndicator::new("an IP address", s))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match prefix {
         None => Ok((ip, None)),
         Some(p) => match p.parse::<u8>() {
             Ok(p) if p == max => Ok((ip, None)),
             Ok(p) if p <= max => Ok((ip, Some(p))),
-            _ => Err(format!("bad prefix length in `{s}`")),
+            _ => Err(BadIndicator::new("a network with a valid prefix length", s)),
         },
     }
 }
 
-fn check_domain(d: &str) -> Result<(), String> {
+fn check_domain(d: &str) -> Result<(), BadIndicator> {
     let ok = !d.is_empty()
         && d.len() <= 253
         && d.contains('.')
@@ -328,7 +349,7 @@ fn check_domain(d: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("not a domain name: `{d}`"))
+        Err(BadIndicator::new("a domain name", d))
     }
 }
 
@@ -486,7 +507,7 @@ pub fn load_text(set: &mut IocSet, text: &str, path: &Path, report: &mut LoadRep
         match set.add(list, kind, value, comment) {
             Ok(true) => report.loaded += 1,
             Ok(false) => report.disabled += 1,
-            Err(e) => report.skip(skipped(&file, line, "bad value", e)),
+            Err(e) => report.skip(skipped(&file, line, "bad value", e.to_string())),
         }
     };
     match ext.as_str() {

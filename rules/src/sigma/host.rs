@@ -69,7 +69,7 @@ pub struct HostLogsources {
 
 impl HostLogsources {
     /// Reads a logsource map (the format of `rules/sigma/host-logsources.yml`).
-    pub fn parse(yaml: &str) -> Result<Self, String> {
+    pub fn parse(yaml: &str) -> Result<Self, super::SetupFileError> {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Where {
@@ -98,7 +98,10 @@ impl HostLogsources {
             #[serde(default)]
             linux: Linux,
         }
-        let f: File = yaml_serde::from_str(yaml).map_err(|e| format!("host logsources: {e}"))?;
+        let f: File = yaml_serde::from_str(yaml).map_err(|e| super::SetupFileError {
+            what: "host logsources",
+            message: e.to_string(),
+        })?;
         let mut out = HostLogsources { programs: f.linux.programs, ..Default::default() };
         for (service, channels) in f.windows.services {
             for ch in channels {

@@ -137,14 +137,26 @@ impl RouteSource {
     }
 }
 
+/// A YAML file of the Sigma set-up (the processing pipeline, the host logsource map)
+/// that does not read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {message}")]
+pub struct SetupFileError {
+    /// Which file (`pipeline`, `host logsources`).
+    pub what: &'static str,
+    /// The YAML reader's message (with the line).
+    pub message: String,
+}
+
 /// The routes of a pipeline file (its `gatewatch_routes` key).
-pub fn parse_routes(pipeline_yaml: &str) -> Result<Vec<Route>, String> {
+pub fn parse_routes(pipeline_yaml: &str) -> Result<Vec<Route>, SetupFileError> {
     #[derive(serde::Deserialize)]
     struct File {
         #[serde(default)]
         gatewatch_routes: Vec<Route>,
     }
-    let f: File = yaml_serde::from_str(pipeline_yaml).map_err(|e| format!("pipeline: {e}"))?;
+    let f: File = yaml_serde::from_str(pipeline_yaml)
+        .map_err(|e| SetupFileError { what: "pipeline", message: e.to_string() })?;
     Ok(f.gatewatch_routes)
 }
 
@@ -408,7 +420,7 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
     let routes = match parse_routes(pipeline_yaml) {
         Ok(r) => r,
         Err(e) => {
-            report.file_errors.push(e);
+            report.file_errors.push(e.to_string());
             return None;
         }
     };
@@ -446,7 +458,7 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
     let host_sources = match host::HostLogsources::parse(host::HOST_LOGSOURCES) {
         Ok(h) => h,
         Err(e) => {
-            report.file_errors.push(e);
+            report.file_errors.push(e.to_string());
             return None;
         }
     };

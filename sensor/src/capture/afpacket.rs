@@ -53,30 +53,45 @@ pub struct BpfInstruction {
 const BPF_RET: u16 = 0x06;
 const BPF_K: u16 = 0x00;
 
+/// A BPF program that does not parse: the line (when one is at fault) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{problem}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct BpfError {
+    /// The line at fault (1-based).
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub problem: String,
+}
+
 /// Parses a program in `tcpdump -ddd` form: the instruction count on the first line,
 /// then one `code jt jf k` line per instruction (decimal). Errors name the line.
-pub fn parse_bpf(text: &str) -> Result<Vec<BpfInstruction>, String> {
+pub fn parse_bpf(text: &str) -> Result<Vec<BpfInstruction>, BpfError> {
+    let at = |line: usize, problem: String| BpfError { line: Some(line), problem };
     let mut lines = text.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty());
-    let (_, first) = lines.next().ok_or("empty BPF program")?;
+    let (_, first) =
+        lines.next().ok_or(BpfError { line: None, problem: "empty BPF program".into() })?;
     let count: usize =
-        first.parse().map_err(|_| format!("line 1: `{first}` is not an instruction count"))?;
+        first.parse().map_err(|_| at(1, format!("`{first}` is not an instruction count")))?;
     if count == 0 || count > 4096 {
-        return Err(format!("line 1: {count} instructions (1 to 4096 allowed)"));
+        return Err(at(1, format!("{count} instructions (1 to 4096 allowed)")));
     }
     let mut prog = Vec::with_capacity(count);
     for (i, line) in lines {
         let f: Vec<&str> = line.split_whitespace().collect();
         let parsed = match f.as_slice() {
             [c, t, e, k] => (c.parse(), t.parse(), e.parse(), k.parse()),
-            _ => return Err(format!("line {}: expected `code jt jf k`, got `{line}`", i + 1)),
+            _ => return Err(at(i + 1, format!("expected `code jt jf k`, got `{line}`"))),
         };
         match parsed {
             (Ok(code), Ok(jt), Ok(jf), Ok(k)) => prog.push(BpfInstruction { code, jt, jf, k }),
-            _ => return Err(format!("line {}: `{line}` has a field out of range", i + 1)),
+            _ => return Err(at(i + 1, format!("`{line}` has a field out of range"))),
         }
     }
     if prog.len() != count {
-        return Err(format!("the program says {count} instructions but has {}", prog.len()));
+        return Err(BpfError {
+            line: None,
+            problem: format!("the program says {count} instructions but has {}", prog.len()),
+        });
     }
     Ok(prog)
 }
@@ -441,11 +456,12 @@ mod tests {
             with_snaplen(None, 9000),
             vec![BpfInstruction { code: 6, jt: 0, jf: 0, k: 9000 }]
         );
-        assert!(parse_bpf("").unwrap_err().contains("empty"));
-        assert!(parse_bpf("x\n").unwrap_err().contains("line 1"));
-        assert!(parse_bpf("2\n6 0 0 1\n").unwrap_err().contains("says 2"));
-        assert!(parse_bpf("1\n6 0 300 1\n").unwrap_err().contains("line 2"));
-        assert!(parse_bpf("1\n6 0 0\n").unwrap_err().contains("line 2"));
+        let e = |t: &str| parse_bpf(t).unwrap_err().to_string();
+        assert!(e("").contains("empty"));
+        assert!(e("x\n").contains("line 1"));
+        assert!(e("2\n6 0 0 1\n").contains("says 2"));
+        assert_eq!(parse_bpf("1\n6 0 300 1\n").unwrap_err().line, Some(2));
+        assert!(e("1\n6 0 0\n").contains("line 2"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! nothing is an error), `unblock` takes it off (and succeeds when it is already
 //! gone, so an expiry after a firewall restart is not an error).
 
+use crate::response::ConfigError;
+
 pub mod nft;
 pub(crate) mod program;
 pub(crate) mod webhook;
@@ -68,18 +70,18 @@ pub trait BlockAction: Send {
 /// The configured actions by name. Errors name the action and what is wrong.
 pub fn build(
     configs: &BTreeMap<String, ActionConfig>,
-) -> Result<BTreeMap<String, Box<dyn BlockAction>>, String> {
+) -> Result<BTreeMap<String, Box<dyn BlockAction>>, ConfigError> {
     let mut out: BTreeMap<String, Box<dyn BlockAction>> = BTreeMap::new();
     for (name, c) in configs {
         let a: Box<dyn BlockAction> = match c {
             ActionConfig::Nft(c) => {
-                Box::new(nft::Nft::new(c).map_err(|e| format!("action `{name}`: {e}"))?)
+                Box::new(nft::Nft::new(c).map_err(|e| e.at(format!("action `{name}`")))?)
             }
             ActionConfig::Webhook(c) => {
-                Box::new(webhook::Webhook::new(c).map_err(|e| format!("action `{name}`: {e}"))?)
+                Box::new(webhook::Webhook::new(c).map_err(|e| e.at(format!("action `{name}`")))?)
             }
             ActionConfig::Program(c) => {
-                Box::new(program::Program::new(c).map_err(|e| format!("action `{name}`: {e}"))?)
+                Box::new(program::Program::new(c).map_err(|e| e.at(format!("action `{name}`")))?)
             }
         };
         out.insert(name.clone(), a);

@@ -19,6 +19,7 @@ use super::program::{run, RunOutput};
 use super::{ActionError, BlockAction, Outcome, Request};
 use crate::response::allowlist::TargetValue;
 use crate::response::config::NftConfig;
+use crate::response::ConfigError;
 
 pub(crate) struct Nft {
     cfg: NftConfig,
@@ -34,21 +35,27 @@ fn name_ok(s: &str) -> bool {
 }
 
 impl Nft {
-    pub fn new(cfg: &NftConfig) -> Result<Nft, String> {
+    pub fn new(cfg: &NftConfig) -> Result<Nft, ConfigError> {
         if !["ip", "ip6", "inet", "bridge", "netdev"].contains(&cfg.family.as_str()) {
-            return Err(format!("family `{}`: ip, ip6, inet, bridge or netdev", cfg.family));
+            return Err(ConfigError::new(format!(
+                "family `{}`: ip, ip6, inet, bridge or netdev",
+                cfg.family
+            )));
         }
         for (what, n) in
             [("table", &cfg.table), ("set_ipv4", &cfg.set_ipv4), ("set_ipv6", &cfg.set_ipv6)]
         {
             if !name_ok(n) {
-                return Err(format!(
+                return Err(ConfigError::new(format!(
                     "{what} `{n}`: letters, digits, `_` and `-`, starting with a letter"
-                ));
+                )));
             }
         }
         if !cfg.program.is_absolute() {
-            return Err(format!("program `{}` must be an absolute path", cfg.program.display()));
+            return Err(ConfigError::new(format!(
+                "program `{}` must be an absolute path",
+                cfg.program.display()
+            )));
         }
         Ok(Nft { cfg: cfg.clone(), ready: false })
     }
@@ -200,7 +207,7 @@ mod tests {
         let ok = NftConfig::default();
         assert!(Nft::new(&ok).is_ok());
         let bad = NftConfig { table: "gw; flush ruleset".into(), ..Default::default() };
-        assert!(Nft::new(&bad).err().unwrap().contains("table `gw; flush ruleset`"));
+        assert!(Nft::new(&bad).err().unwrap().to_string().contains("table `gw; flush ruleset`"));
         let bad = NftConfig { family: "arp".into(), ..Default::default() };
         assert!(Nft::new(&bad).is_err());
         let n = Nft::new(&ok).unwrap();

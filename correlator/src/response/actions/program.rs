@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use super::{ActionError, BlockAction, Outcome, Request};
 use crate::response::allowlist::TargetValue;
 use crate::response::config::ProgramConfig;
+use crate::response::ConfigError;
 
 /// Output kept per stream.
 const KEEP: usize = 4096;
@@ -139,24 +140,26 @@ pub struct Program {
     cfg: ProgramConfig,
 }
 
-fn check_argv(what: &str, argv: &[String], required: bool) -> Result<(), String> {
+fn check_argv(what: &str, argv: &[String], required: bool) -> Result<(), ConfigError> {
     match argv.first() {
-        None if required => Err(format!("`{what}` is empty: give the program and its arguments")),
+        None if required => {
+            Err(ConfigError::new(format!("`{what}` is empty: give the program and its arguments")))
+        }
         None => Ok(()),
         Some(p) if !Path::new(p).is_absolute() => {
-            Err(format!("`{what}`: the program `{p}` must be an absolute path"))
+            Err(ConfigError::new(format!("`{what}`: the program `{p}` must be an absolute path")))
         }
         Some(_) => Ok(()),
     }
 }
 
 impl Program {
-    pub fn new(cfg: &ProgramConfig) -> Result<Program, String> {
+    pub fn new(cfg: &ProgramConfig) -> Result<Program, ConfigError> {
         check_argv("block", &cfg.block, true)?;
         check_argv("unblock", &cfg.unblock, true)?;
         check_argv("verify", &cfg.verify, false)?;
         if cfg.timeout_secs == 0 {
-            return Err("`timeout_secs` must be at least 1".into());
+            return Err(ConfigError::new("`timeout_secs` must be at least 1"));
         }
         Ok(Program { cfg: cfg.clone() })
     }
@@ -346,8 +349,8 @@ mod tests {
             unblock: argv(&["/bin/true"]),
             ..Default::default()
         };
-        assert!(Program::new(&bad).err().unwrap().contains("absolute path"));
+        assert!(Program::new(&bad).err().unwrap().to_string().contains("absolute path"));
         let none = ProgramConfig { unblock: argv(&["/bin/true"]), ..Default::default() };
-        assert!(Program::new(&none).err().unwrap().contains("`block` is empty"));
+        assert!(Program::new(&none).err().unwrap().to_string().contains("`block` is empty"));
     }
 }

@@ -24,6 +24,7 @@ use std::time::Duration;
 use super::{ActionError, BlockAction, Outcome, Request};
 use crate::response::allowlist::TargetValue;
 use crate::response::config::WebhookConfig;
+use crate::response::ConfigError;
 use crate::store::sqlite::iso_utc;
 
 pub struct Webhook {
@@ -52,22 +53,27 @@ pub fn signature(secret: &[u8], ts: i64, body: &[u8]) -> String {
 }
 
 impl Webhook {
-    pub fn new(cfg: &WebhookConfig) -> Result<Webhook, String> {
-        let url = reqwest::Url::parse(&cfg.url).map_err(|e| format!("url `{}`: {e}", cfg.url))?;
+    pub fn new(cfg: &WebhookConfig) -> Result<Webhook, ConfigError> {
+        let url = reqwest::Url::parse(&cfg.url)
+            .map_err(|e| ConfigError::new(format!("url `{}`: {e}", cfg.url)))?;
         if url.scheme() != "https" {
-            return Err(format!("url `{}`: only https is allowed", cfg.url));
+            return Err(ConfigError::new(format!("url `{}`: only https is allowed", cfg.url)));
         }
         if cfg.secret_file.as_os_str().is_empty() {
-            return Err("`secret_file` is required (the HMAC key)".into());
+            return Err(ConfigError::new("`secret_file` is required (the HMAC key)"));
         }
-        let text = std::fs::read_to_string(&cfg.secret_file)
-            .map_err(|e| format!("cannot read secret_file `{}`: {e}", cfg.secret_file.display()))?;
+        let text = std::fs::read_to_string(&cfg.secret_file).map_err(|e| {
+            ConfigError::new(format!(
+                "cannot read secret_file `{}`: {e}",
+                cfg.secret_file.display()
+            ))
+        })?;
         let secret = text.lines().next().unwrap_or("").trim().as_bytes().to_vec();
         if secret.len() < 16 {
-            return Err(format!(
+            return Err(ConfigError::new(format!(
                 "the secret in `{}` is shorter than 16 bytes",
                 cfg.secret_file.display()
-            ));
+            )));
         }
         let mut b = reqwest::blocking::Client::builder()
             .use_rustls_tls()
@@ -75,16 +81,16 @@ impl Webhook {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("gatewatch/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &cfg.ca {
-            let pem =
-                std::fs::read(ca).map_err(|e| format!("cannot read ca `{}`: {e}", ca.display()))?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| ConfigError::new(format!("cannot read ca `{}`: {e}", ca.display())))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("ca `{}`: {e}", ca.display()))?;
+                .map_err(|e| ConfigError::new(format!("ca `{}`: {e}", ca.display())))?;
             b = b.tls_built_in_root_certs(false);
             for c in certs {
                 b = b.add_root_certificate(c);
             }
         }
-        let client = b.build().map_err(|e| format!("HTTPS client: {e}"))?;
+        let client = b.build().map_err(|e| ConfigError::new(format!("HTTPS client: {e}")))?;
         Ok(Webhook { url: cfg.url.clone(), secret, tries: cfg.tries.max(1), client })
     }
 
@@ -309,10 +315,12 @@ mod tests {
     #[test]
     fn configuration_is_checked() {
         let e = Webhook::new(&WebhookConfig { url: "http://fw/api".into(), ..Default::default() })
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("only https"), "{e}");
         let e = Webhook::new(&WebhookConfig { url: "https://fw/api".into(), ..Default::default() })
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("secret_file"), "{e}");
     }
 }

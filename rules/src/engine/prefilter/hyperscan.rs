@@ -108,11 +108,11 @@ impl Drop for HsSet {
 
 impl HsSet {
     /// Compiles `literals` (at least one) into a block-mode database.
-    pub(crate) fn new(literals: &[Literal<'_>]) -> Result<HsSet, String> {
+    pub(crate) fn new(literals: &[Literal<'_>]) -> Result<HsSet, HsError> {
         if literals.is_empty() {
-            return Err("no patterns".into());
+            return Err(HsError::NoPatterns);
         }
-        let count = c_uint::try_from(literals.len()).map_err(|_| "too many patterns")?;
+        let count = c_uint::try_from(literals.len()).map_err(|_| HsError::TooMany)?;
         let escaped: Vec<CString> = literals.iter().map(|l| escape(l.bytes)).collect();
         let exprs: Vec<*const c_char> = escaped.iter().map(|e| e.as_ptr()).collect();
         let flags: Vec<c_uint> = literals
@@ -139,7 +139,7 @@ impl HsSet {
         if rc != HS_SUCCESS {
             return Err(compile_error(err, rc));
         }
-        let db = NonNull::new(db).ok_or("Hyperscan returned no database")?;
+        let db = NonNull::new(db).ok_or(HsError::NoDatabase)?;
         Ok(HsSet { db, patterns: literals.len() })
     }
 
@@ -148,7 +148,7 @@ impl HsSet {
     }
 
     /// Grows `scratch` to serve this database too.
-    pub(crate) fn fit(&self, scratch: &mut Scratch) -> Result<(), String> {
+    pub(crate) fn fit(&self, scratch: &mut Scratch) -> Result<(), HsError> {
         let mut p = scratch.0.map_or(ptr::null_mut(), NonNull::as_ptr);
         // SAFETY: `p` is null or a scratch allocated by Hyperscan; on success it is
         // replaced by one large enough for this database too.
@@ -157,7 +157,7 @@ impl HsSet {
         if rc == HS_SUCCESS {
             Ok(())
         } else {
-            Err(format!("Hyperscan could not allocate scratch space (error {rc})"))
+            Err(HsError::Scratch(rc))
         }
     }
 
@@ -216,9 +216,9 @@ unsafe extern "C" fn on_match(
     0
 }
 
-fn compile_error(err: *mut HsCompileError, rc: c_int) -> String {
+fn compile_error(err: *mut HsCompileError, rc: c_int) -> HsError {
     if err.is_null() {
-        return format!("Hyperscan compilation failed (error {rc})");
+        return HsError::Compile { pattern: None, message: format!("error {rc}") };
     }
     // SAFETY: a non-null error from hs_compile_multi has a NUL-terminated message;
     // it is freed once, after the message is copied.
@@ -231,12 +231,23 @@ fn compile_error(err: *mut HsCompileError, rc: c_int) -> String {
         };
         let at = e.expression;
         hs_free_compile_error(err);
-        if at >= 0 {
-            format!("Hyperscan could not compile pattern {at}: {msg}")
-        } else {
-            format!("Hyperscan compilation failed: {msg}")
-        }
+        HsError::Compile { pattern: (at >= 0).then_some(at), message: msg }
     }
+}
+
+/// Why Hyperscan could not serve a set of patterns (the hashed matcher serves it then).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum HsError {
+    #[error("no patterns")]
+    NoPatterns,
+    #[error("too many patterns")]
+    TooMany,
+    #[error("Hyperscan returned no database")]
+    NoDatabase,
+    #[error("Hyperscan could not compile {}: {message}", pattern.map_or("the patterns".to_string(), |p| format!("pattern {p}")))]
+    Compile { pattern: Option<c_int>, message: String },
+    #[error("Hyperscan could not allocate scratch space (error {0})")]
+    Scratch(c_int),
 }
 
 /// Per-thread scratch space for scanning.

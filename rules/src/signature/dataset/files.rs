@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{DataType, Dataset, Entry};
+use super::{DataType, Dataset, DatasetError, Entry};
 use crate::signature::{base64_decode, Base64Mode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,20 +41,22 @@ pub(super) fn load_if_changed(
     path: &Path,
     format: Format,
     keys: &JsonKeys,
-) -> Result<(), String> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+) -> Result<(), DatasetError> {
+    let shown = path.display().to_string();
+    let read =
+        |e: std::io::Error| DatasetError::Read { path: shown.clone(), message: e.to_string() };
+    let meta = std::fs::metadata(path).map_err(read)?;
     if meta.len() > MAX_FILE {
-        return Err(format!("`{shown}` is larger than {MAX_FILE} bytes"));
+        return Err(DatasetError::TooLarge { path: shown, max: MAX_FILE });
     }
     let mtime = meta.modified().ok();
     let mut loaded = super::lock(&set.loaded);
     if loaded.as_ref().is_some_and(|(p, t)| p == path && *t == mtime && mtime.is_some()) {
         return Ok(());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let bytes = std::fs::read(path).map_err(read)?;
     load_text(set, &String::from_utf8_lossy(&bytes), format, keys)
-        .map_err(|e| format!("`{shown}` {e}"))?;
+        .map_err(|e| e.in_file(&shown))?;
     *loaded = Some((path.to_path_buf(), mtime));
     Ok(())
 }
@@ -65,7 +67,7 @@ pub(super) fn load_text(
     text: &str,
     format: Format,
     keys: &JsonKeys,
-) -> Result<(), String> {
+) -> Result<(), DatasetError> {
     match format {
         Format::Csv => load_csv(set, text),
         Format::Json => load_json(set, text, keys),
@@ -73,7 +75,7 @@ pub(super) fn load_text(
     }
 }
 
-fn load_csv(set: &Dataset, text: &str) -> Result<(), String> {
+fn load_csv(set: &Dataset, text: &str) -> Result<(), DatasetError> {
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -82,46 +84,55 @@ fn load_csv(set: &Dataset, text: &str) -> Result<(), String> {
         let (value, rep) = match line.rsplit_once(',') {
             Some((v, r)) => {
                 let r = r.trim();
-                let rep = r
-                    .parse::<u16>()
-                    .map_err(|_| format!("line {}: bad reputation `{r}`", i + 1))?;
+                let rep = r.parse::<u16>().map_err(|_| {
+                    DatasetError::content(format!("bad reputation `{r}`"))
+                        .at(format!("line {}", i + 1))
+                })?;
                 (v.trim(), Some(rep))
             }
             None => (line, None),
         };
-        let key = text_key(set.kind, value, true).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let key = text_key(set.kind, value, true).map_err(|e| e.at(format!("line {}", i + 1)))?;
         set.insert(&key, Entry { rep, json: None });
     }
     Ok(())
 }
 
-fn load_json(set: &Dataset, text: &str, keys: &JsonKeys) -> Result<(), String> {
-    let doc: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("is not JSON: {e}"))?;
+fn load_json(set: &Dataset, text: &str, keys: &JsonKeys) -> Result<(), DatasetError> {
+    let doc: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| DatasetError::content(format!("is not JSON: {e}")))?;
     let array = match &keys.array_key {
-        Some(path) => lookup(&doc, path).ok_or_else(|| format!("has no `{path}`"))?,
+        Some(path) => {
+            lookup(&doc, path).ok_or_else(|| DatasetError::content(format!("has no `{path}`")))?
+        }
         None => &doc,
     };
-    let items = array.as_array().ok_or_else(|| "holds no array of objects".to_string())?;
+    let items =
+        array.as_array().ok_or_else(|| DatasetError::content("holds no array of objects"))?;
     for (i, item) in items.iter().enumerate() {
-        add_object(set, item, keys).map_err(|e| format!("item {}: {e}", i + 1))?;
+        add_object(set, item, keys).map_err(|e| e.at(format!("item {}", i + 1)))?;
     }
     Ok(())
 }
 
-fn load_ndjson(set: &Dataset, text: &str, keys: &JsonKeys) -> Result<(), String> {
+fn load_ndjson(set: &Dataset, text: &str, keys: &JsonKeys) -> Result<(), DatasetError> {
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let item: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
-        add_object(set, &item, keys).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let at = || format!("line {}", i + 1);
+        let item: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| DatasetError::content(format!("not JSON: {e}")).at(at()))?;
+        add_object(set, &item, keys).map_err(|e| e.at(at()))?;
     }
     Ok(())
 }
 
-fn add_object(set: &Dataset, item: &serde_json::Value, keys: &JsonKeys) -> Result<(), String> {
+fn add_object(
+    set: &Dataset,
+    item: &serde_json::Value,
+    keys: &JsonKeys,
+) -> Result<(), DatasetError> {
     let vk = keys.value_key.as_deref().unwrap_or_default();
     let Some(value) = lookup(item, vk) else {
         // Objects without the value are skipped, as Suricata does.
@@ -130,7 +141,7 @@ fn add_object(set: &Dataset, item: &serde_json::Value, keys: &JsonKeys) -> Resul
     let value = match value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(format!("`{vk}` is not a string")),
+        _ => return Err(DatasetError::content(format!("`{vk}` is not a string"))),
     };
     let key = text_key(set.kind, &value, false)?;
     let mut ctx = item.clone();
@@ -157,12 +168,12 @@ fn remove(v: &mut serde_json::Value, path: &str) {
 }
 
 /// The key of a value written as text; `base64` for strings of `csv` files.
-fn text_key(kind: DataType, value: &str, base64: bool) -> Result<Vec<u8>, String> {
+fn text_key(kind: DataType, value: &str, base64: bool) -> Result<Vec<u8>, DatasetError> {
     match kind {
         DataType::String if base64 => {
             let out = base64_decode(value.as_bytes(), Base64Mode::Strict, usize::MAX);
             if out.is_empty() && !value.is_empty() {
-                return Err(format!("`{value}` is not base64"));
+                return Err(DatasetError::content(format!("`{value}` is not base64")));
             }
             Ok(out)
         }
@@ -171,22 +182,25 @@ fn text_key(kind: DataType, value: &str, base64: bool) -> Result<Vec<u8>, String
         DataType::Sha1 => hex(value, 20),
         DataType::Sha256 => hex(value, 32),
         DataType::Ipv4 | DataType::Ip => {
-            let ip: IpAddr =
-                value.parse().map_err(|_| format!("`{value}` is not an IP address"))?;
+            let ip: IpAddr = value
+                .parse()
+                .map_err(|_| DatasetError::content(format!("`{value}` is not an IP address")))?;
             let (b, n) = super::ip_bytes(&ip);
             match (kind, n) {
-                (DataType::Ipv4, 16) => Err(format!("`{value}` is not an IPv4 address")),
+                (DataType::Ipv4, 16) => {
+                    Err(DatasetError::content(format!("`{value}` is not an IPv4 address")))
+                }
                 _ => Ok(kind.key(&b[..n]).unwrap_or(&b[..n]).to_vec()),
             }
         }
     }
 }
 
-fn hex(s: &str, len: usize) -> Result<Vec<u8>, String> {
+fn hex(s: &str, len: usize) -> Result<Vec<u8>, DatasetError> {
     let s = s.trim();
     crate::signature::content::hex_bytes(s)
         .filter(|b| b.len() == len)
-        .ok_or_else(|| format!("`{s}` is not {} hex digits", len * 2))
+        .ok_or_else(|| DatasetError::content(format!("`{s}` is not {} hex digits", len * 2)))
 }
 
 /// Writes `set` to `path` as a `csv` file, through a temporary file renamed into place.

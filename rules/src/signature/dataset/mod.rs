@@ -11,6 +11,7 @@
 //! file is read again when it changed since it was read. Each set is bounded
 //! ([`Dataset::max_entries`]); values refused beyond it are counted.
 
+mod error;
 mod files;
 mod options;
 
@@ -22,6 +23,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use crate::signature::NumCmp;
 
+pub use error::DatasetError;
 pub use options::{parse_datarep, parse_dataset};
 
 /// The type of a set's values and of the buffer bytes looked up in it.
@@ -224,15 +226,15 @@ pub(crate) fn get_or_create(
     name: &str,
     kind: DataType,
     max_entries: usize,
-) -> Result<Arc<Dataset>, String> {
+) -> Result<Arc<Dataset>, DatasetError> {
     let mut reg = lock(&REGISTRY);
     if let Some(d) = reg.get(name) {
         if d.kind != kind {
-            return Err(format!(
-                "dataset `{name}` is already defined with type {}, not {}",
-                d.kind.name(),
-                kind.name()
-            ));
+            return Err(DatasetError::TypeClash {
+                name: name.to_string(),
+                had: d.kind.name(),
+                wanted: kind.name(),
+            });
         }
         return Ok(d.clone());
     }
@@ -275,7 +277,7 @@ pub fn check_file(
     value_key: Option<&str>,
     array_key: Option<&str>,
     text: &str,
-) -> Result<usize, String> {
+) -> Result<usize, DatasetError> {
     let set = Dataset::new("check", kind, DEFAULT_MAX_ENTRIES);
     let keys = files::JsonKeys {
         value_key: value_key.map(str::to_string),
@@ -286,7 +288,7 @@ pub fn check_file(
         "csv" => files::Format::Csv,
         "json" => files::Format::Json,
         "ndjson" => files::Format::Ndjson,
-        f => return Err(format!("unknown format `{f}`")),
+        f => return Err(DatasetError::Format(f.to_string())),
     };
     files::load_text(&set, text, format, &keys)?;
     Ok(set.len())

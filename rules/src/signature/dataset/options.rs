@@ -168,7 +168,7 @@ fn open(
     let kind =
         o.kind.ok_or_else(|| ParseError::invalid(kw, format!("set `{name}` needs a `type`")))?;
     let set = get_or_create(name, kind, o.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES))
-        .map_err(|e| ParseError::invalid(kw, e))?;
+        .map_err(|e| ParseError::invalid(kw, e.to_string()))?;
     let dir = Path::new(rule_file).parent().unwrap_or(Path::new("."));
     if let Some(save) = &o.save {
         let p = writable_path(dir, save).ok_or_else(|| {
@@ -185,7 +185,7 @@ fn open(
         let may_be_missing = o.save.as_deref() == Some(load.as_str());
         if !may_be_missing || path.exists() {
             files::load_if_changed(&set, &path, format, &o.keys)
-                .map_err(|e| ParseError::invalid(kw, e))?;
+                .map_err(|e| ParseError::invalid(kw, e.to_string()))?;
         }
     }
     Ok(set)
