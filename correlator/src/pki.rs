@@ -204,3 +204,20 @@ pub fn issue(
     write_new(&dir.join(format!("{name}.key")), &key.serialize_pem(), true)?;
     write_new(&dir.join(format!("{name}.crt")), &cert.pem(), false)
 }
+
+/// A certificate for a console reached on this machine (`localhost`, 127.0.0.1, ::1),
+/// from a CA of its own in `dir`, made on first use and kept (import `dir/ca.crt` into
+/// the browser once). Returns the certificate and key files.
+pub fn local_console_certificate(dir: &Path) -> Result<(PathBuf, PathBuf), PkiError> {
+    let (crt, key) = (dir.join("console.crt"), dir.join("console.key"));
+    if !crt.exists() || !key.exists() {
+        if !dir.join("ca.crt").exists() {
+            init_ca(dir, "Gatewatch console CA (this machine)", 3650)?;
+        }
+        let _ = std::fs::remove_file(&crt);
+        let _ = std::fs::remove_file(&key);
+        let local = [IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)];
+        issue(dir, "console", Role::Server, &["localhost".to_string()], &local, 825)?;
+    }
+    Ok((crt, key))
+}

@@ -1,4 +1,9 @@
 //! The sensor pipeline for one worker: decode → defragment → flow → detect → output.
+//!
+//! `inspect` takes a decoded packet through its flow and the application layer;
+//! `detect` is the detection stage (signatures, indicator lists, YARA, Sigma, and the
+//! alerts they make); `flows` writes flow records and ends flows; `events` and
+//! `app_events` turn decoder events and application records into EVE.
 
 use std::io;
 use std::sync::Arc;
@@ -27,8 +32,8 @@ use crate::stream::{Memcap, StreamStats};
 use events::{decode_events, EventPacket};
 use gatewatch_rules::sigma::SigmaSet;
 
-mod alerts;
 mod app_events;
+mod detect;
 mod events;
 mod flows;
 mod inspect;

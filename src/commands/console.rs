@@ -221,29 +221,6 @@ pub async fn start(
     Ok(console::open_and_start(console_cfg, correlator, store, report, service).await?)
 }
 
-/// A certificate for a console reached on this machine (`localhost`, 127.0.0.1, ::1),
-/// from a CA of its own in `dir` (made on first use and kept: import `dir/ca.crt` into
-/// the browser once).
-pub fn local_certificate(dir: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
-    let (crt, key) = (dir.join("console.crt"), dir.join("console.key"));
-    if !crt.exists() || !key.exists() {
-        if !dir.join("ca.crt").exists() {
-            gatewatch_correlator::pki::init_ca(dir, "Gatewatch console CA (this machine)", 3650)?;
-        }
-        let _ = std::fs::remove_file(&crt);
-        let _ = std::fs::remove_file(&key);
-        gatewatch_correlator::pki::issue(
-            dir,
-            "console",
-            gatewatch_correlator::pki::Role::Server,
-            &["localhost".to_string()],
-            &["127.0.0.1".parse()?, "::1".parse()?],
-            825,
-        )?;
-    }
-    Ok((crt, key))
-}
-
 /// The runtime a console is served on.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -275,7 +252,7 @@ pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
     });
     if !ccfg.tls_cert.exists() && ccfg.tls_cert == ConsoleConfig::default().tls_cert {
         let dir = cfg.store.path.parent().unwrap_or(Path::new(".")).join("console-pki");
-        let (crt, key) = local_certificate(&dir)?;
+        let (crt, key) = gatewatch_correlator::pki::local_console_certificate(&dir)?;
         eprintln!(
             "gatewatch console: no certificate configured; using {} (CA: {}/ca.crt)",
             crt.display(),

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gatewatch_correlator::{store::Store, Correlator};
+use gatewatch_correlator::store::{IncidentRow, Store};
+use gatewatch_correlator::Correlator;
 use gatewatch_sensor::output::{EveWriter, EventSink, Fanout};
 use gatewatch_sensor::synth::demo;
 
@@ -31,45 +32,8 @@ pub struct DemoArgs {
 }
 
 pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
-    std::fs::create_dir_all(&a.dir)
-        .with_context(|| format!("cannot create `{}`", a.dir.display()))?;
-    let pcap = a.dir.join("demo.pcap");
-    let rules_path = a.dir.join("demo.rules");
-    let assets_path = a.dir.join("assets.toml");
-    let eve_path = a.dir.join("eve.json");
-    let mut cap = demo::capture();
-    cap.write_pcap(&pcap).with_context(|| format!("cannot write `{}`", pcap.display()))?;
-    std::fs::write(&rules_path, demo::RULES)
-        .with_context(|| format!("cannot write `{}`", rules_path.display()))?;
-    std::fs::write(&assets_path, demo::ASSETS)
-        .with_context(|| format!("cannot write `{}`", assets_path.display()))?;
-    cfg.correlator.assets.get_or_insert(assets_path.clone());
-    cfg.vars.address_groups.entry("HOME_NET".into()).or_insert_with(|| demo::HOME_NET.to_string());
-    cfg.eve.sensor_name.get_or_insert_with(|| "hue-gw-sensor-01".to_string());
-
-    // The demo owns its store: start from an empty one so that re-running gives the same result.
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = cfg.store.path.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
-    }
-    // Response policies run in dry-run: the demo's own unless the configuration has some.
-    let response_path = a.dir.join("response.toml");
-    std::fs::write(&response_path, DEMO_RESPONSE)
-        .with_context(|| format!("cannot write `{}`", response_path.display()))?;
-    if cfg.response.policies.is_empty() {
-        let demo: toml::Table =
-            toml::from_str(DEMO_RESPONSE).context("the demo's response policies")?;
-        cfg.response = demo
-            .get("response")
-            .cloned()
-            .context("the demo's [response]")?
-            .try_into()
-            .context("the demo's [response]")?;
-    }
-    for p in &mut cfg.response.policies {
-        p.mode = gatewatch_correlator::response::config::Mode::DryRun;
-    }
+    let files = prepare(&a, &mut cfg)?;
+    let DemoFiles { pcap, rules_path, assets_path, eve_path, response_path, frames } = files;
     let mut store = Store::open(&cfg.store.path)?;
     let mut responder = super::replay::response_for(&cfg)?;
     if let Some(r) = &responder {
@@ -80,7 +44,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         load_rules(std::slice::from_ref(&rules_path), &cfg.sensor(), true, NoRules::Refuse)?;
     println!(
         "Gatewatch demo: {} packets of a provincial government WAN (Huế) under attack",
-        cap.frames.len()
+        frames
     );
     println!("  capture  {}", pcap.display());
     println!("  rules    {} ({} loaded)", rules_path.display(), rules.len());
@@ -123,29 +87,114 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     print_table(&rows);
     println!();
     if let Some(r) = responder.as_mut() {
-        r.step(correlator.store_mut(), chrono::Utc::now().timestamp_micros())?;
-        let all =
-            gatewatch_correlator::store::blocks::BlockFilter { limit: 1000, ..Default::default() };
-        let blocks = correlator.store().blocks(&all)?;
-        println!(
-            "Automated response (dry-run, policies in {}): {} decisions, nothing changed on any firewall",
-            response_path.display(),
-            blocks.len()
-        );
-        for b in blocks.iter().rev() {
-            println!(
-                "  #{:<3} {:<17} {:<11} {:<22} incident #{}  {}",
-                b.id,
-                b.state,
-                b.target_kind,
-                b.target,
-                b.incident_id.unwrap_or(0),
-                b.allowlist.as_deref().map_or(String::new(), |a| format!("(allowlist {a})"))
-            );
-        }
-        println!();
+        print_decisions(r, &mut correlator, &response_path)?;
     }
-    // The monthly reports of the demo's month, as the correlator's schedule writes them.
+    write_reports(&correlator, &cfg, &rows)?;
+    println!(
+        "Next: `gatewatch incidents list`, `gatewatch incidents show {}`, `gatewatch blocks list`",
+        rows.first().map_or(1, |r| r.id)
+    );
+    drop(correlator);
+    if a.no_console {
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve_console(&a, &cfg)
+}
+
+/// The demo's files and what was generated.
+struct DemoFiles {
+    pcap: PathBuf,
+    rules_path: PathBuf,
+    assets_path: PathBuf,
+    eve_path: PathBuf,
+    response_path: PathBuf,
+    frames: usize,
+}
+
+/// Writes the capture, rules, inventory and response policies into `a.dir`, points the
+/// configuration at them, and empties the demo's store (a re-run gives the same result).
+fn prepare(a: &DemoArgs, cfg: &mut Config) -> Result<DemoFiles> {
+    std::fs::create_dir_all(&a.dir)
+        .with_context(|| format!("cannot create `{}`", a.dir.display()))?;
+    let pcap = a.dir.join("demo.pcap");
+    let rules_path = a.dir.join("demo.rules");
+    let assets_path = a.dir.join("assets.toml");
+    let eve_path = a.dir.join("eve.json");
+    let mut cap = demo::capture();
+    cap.write_pcap(&pcap).with_context(|| format!("cannot write `{}`", pcap.display()))?;
+    std::fs::write(&rules_path, demo::RULES)
+        .with_context(|| format!("cannot write `{}`", rules_path.display()))?;
+    std::fs::write(&assets_path, demo::ASSETS)
+        .with_context(|| format!("cannot write `{}`", assets_path.display()))?;
+    cfg.correlator.assets.get_or_insert(assets_path.clone());
+    cfg.vars.address_groups.entry("HOME_NET".into()).or_insert_with(|| demo::HOME_NET.to_string());
+    cfg.eve.sensor_name.get_or_insert_with(|| "hue-gw-sensor-01".to_string());
+
+    // The demo owns its store: start from an empty one so that re-running gives the same result.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = cfg.store.path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    // Response policies run in dry-run: the demo's own unless the configuration has some.
+    let response_path = a.dir.join("response.toml");
+    std::fs::write(&response_path, DEMO_RESPONSE)
+        .with_context(|| format!("cannot write `{}`", response_path.display()))?;
+    if cfg.response.policies.is_empty() {
+        let demo: toml::Table =
+            toml::from_str(DEMO_RESPONSE).context("the demo's response policies")?;
+        cfg.response = demo
+            .get("response")
+            .cloned()
+            .context("the demo's [response]")?
+            .try_into()
+            .context("the demo's [response]")?;
+    }
+    for p in &mut cfg.response.policies {
+        p.mode = gatewatch_correlator::response::config::Mode::DryRun;
+    }
+    Ok(DemoFiles {
+        pcap,
+        rules_path,
+        assets_path,
+        eve_path,
+        response_path,
+        frames: cap.frames.len(),
+    })
+}
+
+/// The responder's dry-run decisions on the demo's incidents.
+fn print_decisions(
+    r: &mut gatewatch_correlator::response::Responder,
+    correlator: &mut Correlator,
+    response_path: &std::path::Path,
+) -> Result<()> {
+    r.step(correlator.store_mut(), chrono::Utc::now().timestamp_micros())?;
+    let all =
+        gatewatch_correlator::store::blocks::BlockFilter { limit: 1000, ..Default::default() };
+    let blocks = correlator.store().blocks(&all)?;
+    println!(
+        "Automated response (dry-run, policies in {}): {} decisions, nothing changed on any firewall",
+        response_path.display(),
+        blocks.len()
+    );
+    for b in blocks.iter().rev() {
+        println!(
+            "  #{:<3} {:<17} {:<11} {:<22} incident #{}  {}",
+            b.id,
+            b.state,
+            b.target_kind,
+            b.target,
+            b.incident_id.unwrap_or(0),
+            b.allowlist.as_deref().map_or(String::new(), |a| format!("(allowlist {a})"))
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// The monthly reports of the demo's month, as the correlator's schedule writes them.
+fn write_reports(correlator: &Correlator, cfg: &Config, rows: &[IncidentRow]) -> Result<()> {
     if let Some(first) = rows.iter().map(|r| r.first_seen_us).min() {
         let month = gatewatch_correlator::report::figures::Month::containing(first);
         let t = std::time::Instant::now();
@@ -165,15 +214,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
         );
         println!();
     }
-    println!(
-        "Next: `gatewatch incidents list`, `gatewatch incidents show {}`, `gatewatch blocks list`",
-        rows.first().map_or(1, |r| r.id)
-    );
-    drop(correlator);
-    if a.no_console {
-        return Ok(ExitCode::SUCCESS);
-    }
-    serve_console(&a, &cfg)
+    Ok(())
 }
 
 /// The demo's console: a certificate for this machine, an `admin` account with a new
@@ -181,7 +222,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
 fn serve_console(a: &DemoArgs, cfg: &Config) -> Result<ExitCode> {
     use std::io::Write;
     let pki = a.dir.join("console-pki");
-    let (crt, key) = super::console::local_certificate(&pki)?;
+    let (crt, key) = gatewatch_correlator::pki::local_console_certificate(&pki)?;
     let password = gatewatch_correlator::store::accounts::random_hex(10)?;
     Store::open(&cfg.store.path)?.add_user(
         "admin",

@@ -150,20 +150,20 @@ pub fn actor(by: &Option<String>) -> String {
         .unwrap_or_else(|| "cli".into())
 }
 
-/// `30m`, `12h`, `7d`, `90s` → µs.
+/// `30m`, `12h`, `7d`, `90s` → µs; a bare number is days.
 pub fn parse_duration_us(s: &str) -> Result<i64> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 =
-        num.parse().with_context(|| format!("duration `{s}`: expected e.g. 30m, 12h, 7d"))?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" | "" => 86_400,
-        _ => bail!("duration `{s}`: the unit is s, m, h or d"),
-    };
-    n.checked_mul(secs * 1_000_000).with_context(|| format!("duration `{s}` is too long"))
+    let days = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let secs = gatewatch_correlator::response::config::parse_duration(&if days {
+        format!("{s}d")
+    } else {
+        s.to_string()
+    })
+    .with_context(|| format!("duration `{s}`"))?;
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| s.checked_mul(1_000_000))
+        .with_context(|| format!("duration `{s}` is too long"))
 }
 
 pub fn open_store(cfg: &Config) -> Result<Store> {

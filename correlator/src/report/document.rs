@@ -98,30 +98,70 @@ fn table(cols: Vec<Col>, rows: Vec<Vec<Cell>>) -> Block {
 
 /// The report's content in `lang`.
 pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
-    let tr = |k: &str| t(lang, k).to_string();
-    let n = |v: u64| number(lang, v);
-    let vi = lang == Lang::Vi;
-    let pick = |vi_text: &str, en: Option<&str>| {
-        if vi {
-            vi_text.to_string()
-        } else {
-            en.unwrap_or(vi_text).to_string()
-        }
-    };
+    let c = Ctx { r, lang, cfg };
+    let tr = |k: &str| c.tr(k);
     let (province, issuer) =
-        if vi { (&r.province, &r.issuer) } else { (&r.province_en, &r.issuer_en) };
-    let scope = match &r.agency {
-        Some(a) => pick(&a.name, a.name_en.as_deref()),
+        if lang == Lang::Vi { (&r.province, &r.issuer) } else { (&r.province_en, &r.issuer_en) };
+    let scope_name = match &r.agency {
+        Some(a) => c.pick(&a.name, a.name_en.as_deref()),
         None => tr("province_wide"),
     };
     let last_day = chrono::DateTime::parse_from_rfc3339(&r.to)
         .map(|d| (d - chrono::Duration::seconds(1)).to_rfc3339())
         .unwrap_or_default();
-    let i = &r.incidents;
-    let h = &r.handling;
     let mut b = Vec::new();
+    for section in [summary, scope, incidents, handling, threats, response, sensors, serious] {
+        section(&c, &mut b);
+    }
+    Document {
+        who: format!("{province} · {issuer}"),
+        title: tr("title"),
+        month: month(lang, &r.month, false),
+        scope: scope_name,
+        first_day: date(lang, &r.from),
+        last_day: date(lang, &last_day),
+        generated: datetime(lang, &r.generated_at),
+        issuer: issuer.clone(),
+        blocks: b,
+    }
+}
 
-    // 1. Summary.
+/// What every section needs: the figures, the language, the configuration.
+struct Ctx<'a> {
+    r: &'a Report,
+    lang: Lang,
+    cfg: &'a ReportConfig,
+}
+
+impl Ctx<'_> {
+    /// The label `k` in the report's language.
+    fn tr(&self, k: &str) -> String {
+        t(self.lang, k).to_string()
+    }
+
+    /// A number as the language writes it.
+    fn n(&self, v: u64) -> String {
+        number(self.lang, v)
+    }
+
+    /// The Vietnamese text, or the English one (when there is one) in English.
+    fn pick(&self, vi_text: &str, en: Option<&str>) -> String {
+        if self.lang == Lang::Vi {
+            vi_text.to_string()
+        } else {
+            en.unwrap_or(vi_text).to_string()
+        }
+    }
+}
+
+/// The key figures.
+fn summary(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let (r, lang) = (c.r, c.lang);
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
+    let pick = |vi: &str, en: Option<&str>| c.pick(vi, en);
+    let i = &c.r.incidents;
+    let h = &c.r.handling;
     let ch = i.by_severity.get("critical").copied().unwrap_or(0)
         + i.by_severity.get("high").copied().unwrap_or(0);
     let deadline = h.deadlines.last();
@@ -145,8 +185,14 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
         (percent(lang, h.false_positive_rate), tr("fp_rate")),
         (n(r.response.executed), tr("executed")),
     ]));
+}
 
-    // 2. Scope.
+/// What was watched: agencies and their systems, sensors.
+fn scope(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let r = c.r;
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
+    let pick = |vi: &str, en: Option<&str>| c.pick(vi, en);
     b.push(Block::Heading { id: "scope", text: tr("s_scope") });
     let agencies = r
         .scope
@@ -196,8 +242,14 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
             ),
         ],
     ]));
+}
 
-    // 3. Incidents.
+/// The incidents: trend, classes, severities, statuses, agencies.
+fn incidents(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
+    let pick = |vi: &str, en: Option<&str>| c.pick(vi, en);
+    let i = &c.r.incidents;
     b.push(Block::Heading { id: "incidents", text: tr("s_incidents") });
     b.push(Block::Sub(tr("trend")));
     b.push(Block::Chart(ChartSpec::Trend(i.trend.clone())));
@@ -245,8 +297,15 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
         ],
         by_agency,
     ));
+}
 
-    // 4. Handling.
+/// How they were handled: times, deadlines, closures.
+fn handling(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let lang = c.lang;
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
+    let pick = |vi: &str, en: Option<&str>| c.pick(vi, en);
+    let h = &c.r.handling;
     b.push(Block::Heading { id: "handling", text: tr("s_handling") });
     let times = [("tta", &h.time_to_acknowledge), ("ttr", &h.time_to_resolve)]
         .into_iter()
@@ -303,8 +362,13 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
             cell(percent(lang, h.false_positive_rate)),
         ]],
     ));
+}
 
-    // 5. Sources and targets.
+/// Where attacks came from and what they aimed at.
+fn threats(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let r = c.r;
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
     b.push(Block::Heading { id: "threats", text: tr("s_threats") });
     b.push(Block::Sub(tr("top_signatures")));
     let sigs = r
@@ -381,8 +445,13 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
             ),
         ],
     ]));
+}
 
-    // 6. Automated response.
+/// What the automated response did.
+fn response(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let r = c.r;
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
     let rs = &r.response;
     b.push(Block::Heading { id: "response", text: tr("s_response") });
     let steps = rs
@@ -404,8 +473,13 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
         vec![table(vec![col(&tr("steps"), 2.0, false), col(&tr("count"), 1.0, true)], steps)],
         vec![table(vec![col(&tr("effect"), 2.0, false), col("", 1.0, true)], effect)],
     ]));
+}
 
-    // 7. Sensor health.
+/// The sensors' health.
+fn sensors(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let (r, lang) = (c.r, c.lang);
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
     b.push(Block::Heading { id: "sensors", text: tr("s_sensors") });
     if r.sensors.is_empty() {
         b.push(Block::Note(tr("no_sensor_data")));
@@ -448,8 +522,14 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
             rows,
         ));
     }
+}
 
-    // 8. High and critical incidents.
+/// The high and critical incidents, one line each.
+fn serious(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    let (r, lang) = (c.r, c.lang);
+    let tr = |k: &str| c.tr(k);
+    let n = |v: u64| c.n(v);
+    let cfg = c.cfg;
     b.push(Block::Heading { id: "serious", text: tr("s_serious") });
     if r.serious.is_empty() {
         b.push(Block::Note(tr("none")));
@@ -494,17 +574,5 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
                 tr("more_serious")
             )));
         }
-    }
-
-    Document {
-        who: format!("{province} · {issuer}"),
-        title: tr("title"),
-        month: month(lang, &r.month, false),
-        scope,
-        first_day: date(lang, &r.from),
-        last_day: date(lang, &last_day),
-        generated: datetime(lang, &r.generated_at),
-        issuer: issuer.clone(),
-        blocks: b,
     }
 }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use gatewatch_rules::engine::{IcmpInfo, Packet, PacketEvent};
 use gatewatch_rules::signature::{Buffer, EventKind};
 
-use super::alerts::AlertMeta;
+use super::detect::alerts::AlertMeta;
 use super::inspect::header_buffers;
 use super::Sensor;
 use crate::decode::{DecodeError, DecodeEvents, L3, L4};

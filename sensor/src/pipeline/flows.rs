@@ -13,7 +13,7 @@ use crate::flow::{EndReason, Flow};
 use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
 
-use super::alerts::{finding_alert, AlertMeta, FindingAt, Pseudo};
+use super::detect::alerts::{finding_alert, AlertMeta, FindingAt, Pseudo};
 use super::{stats_record, Sensor};
 
 impl Sensor {

@@ -1,34 +1,28 @@
-//! Inspection of one decoded packet: flow, application layer, detection, records.
+//! Inspection of one decoded packet: its flow, the application layer, and the records
+//! it gives. Detection on it is [`super::detect`]'s.
 
-use gatewatch_rules::event::ip_text;
 use std::io;
 use std::net::IpAddr;
 
-use gatewatch_rules::engine::{
-    FlowView, Hit, IcmpInfo, Packet, PacketEvent, StreamChunk, TcpInfo, MAX_ALERTS_PER_PACKET,
-};
-use gatewatch_rules::event::Endpoint;
+use gatewatch_rules::engine::{IcmpInfo, Packet, TcpInfo};
 use gatewatch_rules::signature::{AppProto, Buffer};
 
 use crate::app::dns;
 use crate::app::dns::record::DnsBody;
 use crate::app::ftp::FtpDataConn;
 use crate::app::parser::AppParser;
-use crate::app::parser::{meta, AppOutput, TxMeta, TO_CLIENT, TO_SERVER};
-use crate::app::records::{AnomalyRecord, PacketInfo, Record, TaggedPacket};
+use crate::app::parser::{AppOutput, TO_CLIENT, TO_SERVER};
+use crate::app::records::{AnomalyRecord, Record};
 use crate::app::session::{Segment, SegmentCx, TcpSession};
 use crate::app::{dhcp, ike, krb5, ntp, quic, sip, snmp, tftp};
 use crate::capture::Frame;
 use crate::decode::{L3, L4};
 use crate::flow::tcp::TcpState;
 use crate::flow::{EndReason, Flow, Lookup};
-use crate::ioc::{ioc_alert_info, IocHit};
-use crate::output::eve::{proto_name, timestamp, AppEvent};
 use crate::output::EventSink;
 use crate::stats::DecoderStats;
 
-use super::alerts::{finding_alert, AlertMeta, FindingAt, Pseudo};
-use super::flows::flow_summary;
+use super::detect::alerts::FindingAt;
 use super::Sensor;
 
 impl Sensor {
@@ -161,168 +155,6 @@ impl Sensor {
         }
         if self.ioc.is_some() {
             self.indicators_at_flow_start(slot, at, sink)?;
-        }
-        Ok(())
-    }
-
-    /// Detection on a packet of flow `slot`: the packet with its first transaction and
-    /// stream chunk, then one pass per further transaction it completed; the alerts
-    /// written (with the DNS message of a UDP packet, `dns`), a tagged packet logged.
-    /// The application's view of the packet's direction, `None` if the flow is gone.
-    fn detect_in_flow(
-        &mut self,
-        d: &Decoded<'_, '_>,
-        at: &PacketAt,
-        slot: usize,
-        app_out: &mut AppOutput,
-        dns: (&[(Buffer, Vec<u8>)], Option<&DnsMessage>),
-        sink: &mut dyn EventSink,
-    ) -> io::Result<Option<bool>> {
-        let (l3, l4) = (d.l3, d.l4);
-        let Some(flow) = self.flows.get_mut(slot) else { return Ok(None) };
-        // The application's view of the direction (reversed on a response-first pickup).
-        let app_to_server = at.to_server ^ flow.session.as_ref().is_some_and(|s| s.reversed);
-        // A packet of another protocol in the flow (an ICMP error) inspects none of its
-        // transactions.
-        let inspections = match flow.session.as_mut() {
-            Some(s) if flow.proto == l3.proto => {
-                s.route_inspections(app_to_server, std::mem::take(&mut app_out.inspections))
-            }
-            _ => std::mem::take(&mut app_out.inspections),
-        };
-        let mut inspections = inspections.into_iter();
-        let mut first = inspections.next();
-        let first_meta = first.as_mut().and_then(|i| i.meta.take());
-        let mut buffers: Vec<(Buffer, &[u8])> =
-            dns.0.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-        if let Some(i) = &first {
-            buffers.extend(i.buffers.iter().map(|(b, v)| (*b, v.as_slice())));
-        }
-        if self.rules.has_header_buffers() {
-            header_buffers(l3, l4, &mut buffers);
-        }
-        let mut chunks = app_out.chunks.iter().map(|c| StreamChunk {
-            data: &c.data,
-            new_from: c.new_from,
-            offset: c.offset,
-        });
-        // A datagram rebuilt from fragments carries no event of its last fragment.
-        let l3_events = if d.defragmented { Default::default() } else { l3.events };
-        let mut events = super::events::decode_events(l3.version, l3_events, None);
-        let app_layer = gatewatch_rules::signature::EventKind::AppLayer;
-        events.extend(app_out.events.iter().map(|name| PacketEvent { kind: app_layer, name }));
-        let pkt = Packet {
-            events: &events,
-            flow: Some(FlowView {
-                to_server: app_to_server,
-                established: flow.established_with(l4.payload().len()),
-            }),
-            app_proto: flow.app_proto,
-            buffers: &buffers,
-            // Stream bytes the other side acknowledged come with this packet even when
-            // it carries none itself.
-            in_stream: app_out.in_stream || !app_out.chunks.is_empty(),
-            stream: chunks.next(),
-            // A retransmitted segment was inspected the first time it came.
-            payload_seen: app_out.retransmission,
-            wire_len: d.frame.orig_len as usize,
-            stream_sizes: flow.session.as_ref().map(|s| (s.stream_size(0), s.stream_size(1))),
-            no_payload_inspection: app_out.encrypted,
-            ..d.headers()
-        };
-        // Tagged before inspection: the packet that sets a tag is not logged by it.
-        let tagged = match self.flows.get_mut(slot) {
-            Some(f) => self.rules.tagged(&self.detector, &pkt, Some(&mut f.detect)),
-            None => false,
-        };
-        // Alerts of each pass, with the transaction they belong to.
-        let mut groups = vec![(self.detect_packet(slot, &pkt, chunks), first_meta)];
-        // More transactions completed by this packet (pipelining): one pass each.
-        for insp in inspections {
-            let bufs: Vec<(Buffer, &[u8])> =
-                insp.buffers.iter().map(|(b, v)| (*b, v.as_slice())).collect();
-            let extra = Packet { buffers: &bufs, tx_only: true, payload_seen: false, ..pkt };
-            groups.push((self.detect_pass(slot, &extra), insp.meta));
-        }
-        cap_packet_alerts(&mut groups, &mut self.detector.stats.alert_queue_overflow);
-        if groups.iter().any(|(h, _)| !h.is_empty()) {
-            if groups[0].1.is_none() && !groups[0].0.is_empty() {
-                groups[0].1 = dns.1.and_then(|m| Some(meta("dns", &m.body)?.with_tx(m.tx_id)));
-            }
-            let meta = AlertMeta {
-                ts: at.ts,
-                pcap_cnt: Some(self.pcap_cnt),
-                src: (l3.src, pkt.has_ports.then_some(at.src.1)),
-                dst: (l3.dst, pkt.has_ports.then_some(at.dst.1)),
-                proto: l3.proto,
-                ip_v: l3.version,
-                icmp: d.icmp,
-                to_server: at.to_server,
-                vlan: l3.vlan,
-                detection: match self.flows.get(slot) {
-                    Some(f) => self.rules.flow_metadata(&f.detect),
-                    None => Default::default(),
-                },
-                pseudo: None,
-            };
-            self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
-        }
-        if tagged {
-            self.write_tagged_packet(d.frame, slot, at, sink)?;
-        }
-        Ok(Some(app_to_server))
-    }
-
-    /// The session of `slot` turned encrypted with this packet: what it held for
-    /// inspection is inspected now, by pseudo packets after this one (`pkt_src`
-    /// "stream (detect/log)"), not lost with the clear text.
-    fn detect_log_flush(&mut self, slot: usize, sink: &mut dyn EventSink) -> io::Result<()> {
-        let Some(mut f) = self.flows.lend(slot) else { return Ok(()) };
-        let mut out = AppOutput::default();
-        let held = f.session.as_mut().map(|s| {
-            s.take_held(&mut self.stream_mem, &mut out);
-            (s.reversed, (s.stream_size(0), s.stream_size(1)))
-        });
-        let res = match held {
-            Some((reversed, sizes)) => {
-                self.pseudo_passes(&mut f, reversed, sizes, Pseudo::DetectLog, &mut out, sink)
-            }
-            None => Ok(()),
-        };
-        self.flows.put_back(slot, f);
-        res
-    }
-
-    /// Indicator lists: both addresses of a flow, at its first packet.
-    fn indicators_at_flow_start(
-        &mut self,
-        slot: usize,
-        at: &PacketAt,
-        sink: &mut dyn EventSink,
-    ) -> io::Result<()> {
-        let (Some(set), Some(flow)) = (self.ioc.as_deref(), self.flows.get_mut(slot)) else {
-            return Ok(());
-        };
-        for (bad, other, field) in
-            [(flow.client, flow.server, "flow.src_ip"), (flow.server, flow.client, "flow.dest_ip")]
-        {
-            let Some(indicator) = set.lookup_ip(bad.0) else { continue };
-            let mut info = ioc_alert_info(set, &IocHit { indicator, field });
-            info.source = Some(Endpoint { ip: ip_text(&bad.0), port: Some(bad.1) });
-            info.target = Some(Endpoint { ip: ip_text(&other.0), port: Some(other.1) });
-            let finding = FindingAt {
-                ts: at.ts,
-                flow_id: flow.id,
-                pcap_cnt: Some(self.pcap_cnt),
-                proto: at.proto,
-                src: at.src,
-                dst: at.dst,
-                to_server: at.to_server,
-                app_proto: flow.app_proto,
-            };
-            self.stats.ioc_hits += 1;
-            let host = self.cfg.eve.sensor_name.clone();
-            sink.alert(&finding_alert(host, info, &finding, serde_json::Map::new()))?;
         }
         Ok(())
     }
@@ -466,83 +298,6 @@ impl Sensor {
         out
     }
 
-    /// The packet's first pass, and one more over each further stream chunk (bytes after
-    /// a gap given up on at the end of the direction: only its stream is inspected
-    /// again); a rule alerts once.
-    fn detect_packet<'a>(
-        &mut self,
-        slot: usize,
-        pkt: &Packet<'a>,
-        chunks: impl Iterator<Item = StreamChunk<'a>>,
-    ) -> Vec<Hit> {
-        let mut hits = self.detect_pass(slot, pkt);
-        for chunk in chunks {
-            let more = Packet { buffers: &[], stream: Some(chunk), payload_seen: true, ..*pkt };
-            let seen: Vec<u32> = hits.iter().map(|h| h.rule).collect();
-            let new = self.detect_pass(slot, &more);
-            hits.extend(new.into_iter().filter(|h| !seen.contains(&h.rule)));
-        }
-        hits
-    }
-
-    /// One detection pass with the flow's detection state.
-    fn detect_pass(&mut self, slot: usize, pkt: &Packet<'_>) -> Vec<Hit> {
-        let Some(flow) = self.flows.get_mut(slot) else { return Vec::new() };
-        self.rules.detect(&mut self.detector, pkt, Some(&mut flow.detect), &mut self.hits);
-        std::mem::take(&mut self.hits)
-    }
-
-    /// The signature alerts of a packet's passes, each with its transaction.
-    fn write_packet_alerts(
-        &mut self,
-        slot: usize,
-        groups: &[(Vec<Hit>, Option<TxMeta>)],
-        meta: &AlertMeta,
-        ports: bool,
-        sink: &mut dyn EventSink,
-    ) -> io::Result<()> {
-        let Some(flow) = self.flows.get_mut(slot) else { return Ok(()) };
-        let (flow_id, app_proto) = (flow.id, flow.app_proto);
-        let summary = flow_summary(flow, ports);
-        for (hits, tx) in groups {
-            let flow = Some((flow_id, &summary));
-            self.write_alerts(hits, meta, flow, app_proto, tx.as_ref(), sink)?;
-        }
-        Ok(())
-    }
-
-    /// EVE `packet`: a packet of a tagged session or host, as it was captured.
-    fn write_tagged_packet(
-        &mut self,
-        frame: &Frame<'_>,
-        slot: usize,
-        at: &PacketAt,
-        sink: &mut dyn EventSink,
-    ) -> io::Result<()> {
-        let flow_id = self.flows.get_mut(slot).map_or(0, |f| f.id);
-        let record = Record::Packet(TaggedPacket {
-            packet: gatewatch_rules::signature::transform::base64_encode(frame.data),
-            packet_info: PacketInfo { linktype: frame.link.0 },
-        });
-        let ev = AppEvent {
-            timestamp: timestamp(at.ts),
-            flow_id,
-            pcap_cnt: Some(self.pcap_cnt),
-            event_type: "packet",
-            src_ip: ip_text(&at.src.0),
-            src_port: at.src.1,
-            dest_ip: ip_text(&at.dst.0),
-            dest_port: at.dst.1,
-            proto: proto_name(at.proto),
-            pkt_src: Some("wire/pcap"),
-            tx_id: None,
-            app_proto: None,
-            record,
-            host: self.cfg.eve.sensor_name.clone(),
-        };
-        sink.app_owned(ev)
-    }
-
     /// YARA over the stream chunks, then the application-layer records of the packet.
     fn write_packet_records(
         &mut self,
@@ -593,63 +348,35 @@ impl Sensor {
 /// A packet's time, protocol and endpoints (with ports, 0 without), as captured.
 /// A DNS message of a datagram: its record, and its number among the flow's messages
 /// (alerts' `tx_id`: Suricata 8 makes each message a transaction).
-struct DnsMessage {
-    body: DnsBody,
-    tx_id: u64,
+pub(in crate::pipeline) struct DnsMessage {
+    pub(in crate::pipeline) body: DnsBody,
+    pub(in crate::pipeline) tx_id: u64,
 }
 
 /// A decoded packet and what its transport header says.
-struct Decoded<'p, 'a> {
-    frame: &'p Frame<'a>,
-    l3: &'p L3<'a>,
-    l4: &'p L4<'a>,
+pub(in crate::pipeline) struct Decoded<'p, 'a> {
+    pub(in crate::pipeline) frame: &'p Frame<'a>,
+    pub(in crate::pipeline) l3: &'p L3<'a>,
+    pub(in crate::pipeline) l4: &'p L4<'a>,
     /// Rebuilt from IP fragments.
-    defragmented: bool,
-    tcp: Option<TcpInfo>,
-    icmp: Option<IcmpInfo>,
+    pub(in crate::pipeline) defragmented: bool,
+    pub(in crate::pipeline) tcp: Option<TcpInfo>,
+    pub(in crate::pipeline) icmp: Option<IcmpInfo>,
 }
 
 impl<'a> Decoded<'_, 'a> {
     /// The packet as the rules see its headers.
-    fn headers(&self) -> Packet<'a> {
+    pub(in crate::pipeline) fn headers(&self) -> Packet<'a> {
         packet_headers(self.frame.ts_us, self.l3, self.l4, self.defragmented, self.tcp, self.icmp)
     }
 }
 
-struct PacketAt {
-    ts: i64,
-    proto: u8,
-    src: (IpAddr, u16),
-    dst: (IpAddr, u16),
-    to_server: bool,
-}
-
-/// At most [`MAX_ALERTS_PER_PACKET`] alerts for one packet over all the transactions it
-/// completed, as Suricata's packet alert queue: the first rules in evaluation order are
-/// kept (a high-priority alert is not crowded out by many of a lower priority).
-fn cap_packet_alerts<T>(groups: &mut [(Vec<Hit>, T)], overflow: &mut u64) {
-    let total: usize = groups.iter().map(|(h, _)| h.len()).sum();
-    if total <= MAX_ALERTS_PER_PACKET {
-        return;
-    }
-    let mut rules: Vec<u32> = groups.iter().flat_map(|(h, _)| h.iter().map(|h| h.rule)).collect();
-    rules.sort_unstable();
-    let last = rules[MAX_ALERTS_PER_PACKET - 1];
-    // Of the rule at the cut, only as many as fit (earlier transactions first).
-    let mut room_at_last = rules[..MAX_ALERTS_PER_PACKET].iter().filter(|&&r| r == last).count();
-    for (hits, _) in groups.iter_mut() {
-        hits.retain(|h| {
-            if h.rule < last {
-                true
-            } else if h.rule == last && room_at_last > 0 {
-                room_at_last -= 1;
-                true
-            } else {
-                false
-            }
-        });
-    }
-    *overflow += (total - MAX_ALERTS_PER_PACKET) as u64;
+pub(in crate::pipeline) struct PacketAt {
+    pub(in crate::pipeline) ts: i64,
+    pub(in crate::pipeline) proto: u8,
+    pub(in crate::pipeline) src: (IpAddr, u16),
+    pub(in crate::pipeline) dst: (IpAddr, u16),
+    pub(in crate::pipeline) to_server: bool,
 }
 
 /// What rules see of a packet's headers; no flow, no application data.
@@ -679,7 +406,11 @@ pub(super) fn packet_headers<'a>(
 }
 
 /// The packet header buffers (`ipv4.hdr`, `tcp.hdr`, ...).
-pub(super) fn header_buffers<'a>(l3: &L3<'a>, l4: &L4<'a>, out: &mut Vec<(Buffer, &'a [u8])>) {
+pub(in crate::pipeline) fn header_buffers<'a>(
+    l3: &L3<'a>,
+    l4: &L4<'a>,
+    out: &mut Vec<(Buffer, &'a [u8])>,
+) {
     let ip = if l3.version == 4 { Buffer::Ipv4Hdr } else { Buffer::Ipv6Hdr };
     out.push((ip, l3.header));
     match l4 {

@@ -11,13 +11,12 @@ use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Target
 use crate::app::parser::TxMeta;
 use crate::output::eve::{proto_name, timestamp};
 use crate::output::{EventSink, HeldThreshold};
-use crate::scan::yara_alert_info;
 
-use super::Sensor;
+use crate::pipeline::Sensor;
 
 impl Sensor {
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn write_alerts(
+    pub(in crate::pipeline) fn write_alerts(
         &self,
         hits: &[Hit],
         m: &AlertMeta,
@@ -112,30 +111,10 @@ impl Sensor {
         }
         Ok(())
     }
-
-    /// Scans a stream chunk with YARA and writes an alert per matching rule.
-    pub(super) fn scan_stream(
-        &mut self,
-        chunk: &[u8],
-        at: &FindingAt,
-        sink: &mut dyn EventSink,
-    ) -> io::Result<()> {
-        let Some(scanner) = self.scanner.as_mut() else { return Ok(()) };
-        for m in scanner.scan_stream(chunk) {
-            let alert = finding_alert(
-                self.cfg.eve.sensor_name.clone(),
-                yara_alert_info(&m),
-                at,
-                serde_json::Map::new(),
-            );
-            sink.alert(&alert)?;
-        }
-        Ok(())
-    }
 }
 
 /// The EVE envelope of an alert raised by an engine other than signatures.
-pub(super) fn finding_alert(
+pub(in crate::pipeline) fn finding_alert(
     host: Option<String>,
     alert: AlertInfo,
     at: &FindingAt,
@@ -167,20 +146,20 @@ pub(super) fn finding_alert(
 }
 
 /// Where a finding of a content engine (YARA, IOC, Sigma) was made.
-pub(super) struct FindingAt {
-    pub(super) ts: i64,
-    pub(super) flow_id: u64,
-    pub(super) pcap_cnt: Option<u64>,
-    pub(super) proto: u8,
-    pub(super) src: (IpAddr, u16),
-    pub(super) dst: (IpAddr, u16),
-    pub(super) to_server: bool,
-    pub(super) app_proto: Option<AppProto>,
+pub(in crate::pipeline) struct FindingAt {
+    pub(in crate::pipeline) ts: i64,
+    pub(in crate::pipeline) flow_id: u64,
+    pub(in crate::pipeline) pcap_cnt: Option<u64>,
+    pub(in crate::pipeline) proto: u8,
+    pub(in crate::pipeline) src: (IpAddr, u16),
+    pub(in crate::pipeline) dst: (IpAddr, u16),
+    pub(in crate::pipeline) to_server: bool,
+    pub(in crate::pipeline) app_proto: Option<AppProto>,
 }
 
 impl FindingAt {
     /// A finding at the end of flow `f`, told from its client's side.
-    pub(super) fn flow_end(f: &crate::flow::Flow) -> FindingAt {
+    pub(in crate::pipeline) fn flow_end(f: &crate::flow::Flow) -> FindingAt {
         FindingAt {
             ts: f.last_us,
             flow_id: f.id,
@@ -195,27 +174,27 @@ impl FindingAt {
 }
 
 /// Where an alert comes from: a captured packet, or the end of a flow.
-pub(super) struct AlertMeta {
-    pub(super) ts: i64,
-    pub(super) pcap_cnt: Option<u64>,
-    pub(super) src: (IpAddr, Option<u16>),
-    pub(super) dst: (IpAddr, Option<u16>),
-    pub(super) proto: u8,
-    pub(super) ip_v: u8,
-    pub(super) icmp: Option<IcmpInfo>,
-    pub(super) to_server: bool,
+pub(in crate::pipeline) struct AlertMeta {
+    pub(in crate::pipeline) ts: i64,
+    pub(in crate::pipeline) pcap_cnt: Option<u64>,
+    pub(in crate::pipeline) src: (IpAddr, Option<u16>),
+    pub(in crate::pipeline) dst: (IpAddr, Option<u16>),
+    pub(in crate::pipeline) proto: u8,
+    pub(in crate::pipeline) ip_v: u8,
+    pub(in crate::pipeline) icmp: Option<IcmpInfo>,
+    pub(in crate::pipeline) to_server: bool,
     /// The VLAN ids, outer first, 0 after the last.
-    pub(super) vlan: [u16; 3],
+    pub(in crate::pipeline) vlan: [u16; 3],
     /// The flow's `traffic` and `metadata` (flowbits, flowints, entropy), if any.
-    pub(super) detection: serde_json::Map<String, serde_json::Value>,
+    pub(in crate::pipeline) detection: serde_json::Map<String, serde_json::Value>,
     /// The pseudo packet the alert comes from; `None` for a captured packet.
-    pub(super) pseudo: Option<Pseudo>,
+    pub(in crate::pipeline) pseudo: Option<Pseudo>,
 }
 
 /// Suricata's pseudo packets: detection passes over what a flow holds, with no
 /// packet of their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Pseudo {
+pub(in crate::pipeline) enum Pseudo {
     /// The flow ended (timeout, shutdown, eviction, reset).
     FlowEnd,
     /// The session stopped being inspected (encrypted): what it held is inspected
@@ -225,7 +204,7 @@ pub(super) enum Pseudo {
 
 impl Pseudo {
     /// EVE `pkt_src`.
-    pub(super) fn pkt_src(self) -> &'static str {
+    pub(in crate::pipeline) fn pkt_src(self) -> &'static str {
         match self {
             Pseudo::FlowEnd => "stream (flow timeout)",
             Pseudo::DetectLog => "stream (detect/log)",
