@@ -5,7 +5,7 @@
 //! incident.
 #![no_main]
 use gatewatch_correlator::config::CorrelatorConfig;
-use gatewatch_correlator::server::eve::{parse_line, EveRecord};
+use gatewatch_correlator::server::eve_input::{parse_line, EveRecord};
 use gatewatch_correlator::store::Store;
 use gatewatch_correlator::Correlator;
 use libfuzzer_sys::fuzz_target;

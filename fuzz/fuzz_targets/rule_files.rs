@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use gatewatch_rules::ioc::{load_text, IocSet};
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::sigma;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! and run against the remaining bytes as a payload.
 #![no_main]
 use gatewatch_rules::engine::{FlowState, FlowView, Limits, Packet, RuleSet, StreamChunk, TcpInfo};
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::signature::{file, Vars};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,12 +3,12 @@
 use std::sync::{Arc, OnceLock};
 
 use gatewatch_rules::engine::{Limits, RuleSet};
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::signature::{file, Vars};
 use gatewatch_sensor::capture::pcap::PcapReader;
 use gatewatch_sensor::config::{ChecksumMode, SensorConfig};
 use gatewatch_sensor::output::NullSink;
-use gatewatch_sensor::pipeline::Sensor;
+use gatewatch_sensor::pipeline::Pipeline;
 use libfuzzer_sys::fuzz_target;
 
 const RULES: &str = r#"
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     cfg.capture.checksum_validation = ChecksumMode::No;
     cfg.flow.max_flows = 64;
     cfg.stream.midstream = data.first().is_some_and(|b| b & 1 == 1);
-    let mut sensor = Sensor::new(cfg, rules());
+    let mut sensor = Pipeline::new(cfg, rules());
     let mut sink = NullSink;
     if let Ok(mut r) = PcapReader::new(data, "fuzz") {
         while let Ok(Some(f)) = r.next_frame() {

@@ -29,8 +29,8 @@ pub mod engine;
 pub mod event;
 pub mod ids;
 pub mod ioc;
+pub mod load_report;
 pub mod metrics;
-pub mod report;
 pub mod sigma;
 pub mod signature;
 #[cfg(feature = "update")]

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gatewatch_rules::engine::{Limits, RuleSet};
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::signature::{file, Vars};
 use gatewatch_sensor::capture::LinkType;
 use gatewatch_sensor::config::SensorConfig;
 use gatewatch_sensor::decode::{decode_l3, decode_l4, Decoded};
 use gatewatch_sensor::output::NullSink;
-use gatewatch_sensor::pipeline::Sensor;
+use gatewatch_sensor::pipeline::Pipeline;
 use gatewatch_sensor::synth::{self, demo};
 
 fn frames() -> Vec<(i64, Vec<u8>)> {
@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {
-                let mut s = Sensor::new(SensorConfig::default(), rs.clone());
+                let mut s = Pipeline::new(SensorConfig::default(), rs.clone());
                 let mut sink = NullSink;
                 for (ts, f) in &frames {
                     let _ = s.process(&synth::frame(*ts, f), &mut sink);

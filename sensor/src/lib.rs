@@ -8,10 +8,10 @@
 //! ```
 //! use std::sync::Arc;
 //! use gatewatch_rules::engine::{Limits, RuleSet};
-//! use gatewatch_sensor::{config::SensorConfig, output::AlertCollector, pipeline::Sensor, synth};
+//! use gatewatch_sensor::{config::SensorConfig, output::AlertCollector, pipeline::Pipeline, synth};
 //!
 //! let rules = Arc::new(RuleSet::build(Vec::new(), Limits::default()));
-//! let mut sensor = Sensor::new(SensorConfig::default(), rules);
+//! let mut sensor = Pipeline::new(SensorConfig::default(), rules);
 //! let mut out = AlertCollector::default();
 //! for (ts, frame) in synth::TcpSession::demo_pair().frames() {
 //!     sensor.process(&synth::frame(ts, &frame), &mut out).unwrap();

@@ -67,7 +67,7 @@ impl ChecksumState {
 }
 
 /// One worker's pipeline.
-pub struct Sensor {
+pub struct Pipeline {
     cfg: SensorConfig,
     rules: Arc<RuleSet>,
     detector: Detector,
@@ -136,7 +136,7 @@ impl TunnelCx {
     }
 }
 
-impl Sensor {
+impl Pipeline {
     /// Shares the table of announced connections with other workers' sensors.
     pub fn share_expectations(&mut self, table: Arc<Expectations>) {
         self.expectations = table;
@@ -179,7 +179,7 @@ impl Sensor {
         let files =
             cfg.files.store_dir.clone().map(|d| FileStore::new(d, cfg.files.store_max_bytes));
         content_limits(&mut session_limits, &cfg, scanner.is_some());
-        Sensor {
+        Pipeline {
             cfg,
             rules,
             detector,
@@ -448,7 +448,7 @@ impl Sensor {
 /// Tunnels inside tunnels followed; deeper packets are inspected as tunnel packets.
 const MAX_TUNNEL_DEPTH: u8 = 3;
 
-/// A packet's time, protocol and addresses, for [`Sensor::inspect_events`].
+/// A packet's time, protocol and addresses, for [`Pipeline::inspect_events`].
 fn event_packet(ts: i64, l3: &decode::L3<'_>) -> EventPacket {
     let (version, proto, src, dst, vlan) = (l3.version, l3.proto, l3.src, l3.dst, l3.vlan);
     EventPacket { ts, version, proto, src, dst, vlan }

@@ -3,11 +3,11 @@
 //! A [`RuleSlot`] holds the current [`Detection`] and its generation. Whoever compiles a
 //! new set (the reload thread, on `SIGHUP` or `gatewatch rules reload`) publishes it;
 //! each worker checks the generation before every packet (one atomic load) and, when it
-//! changed, swaps the new set in between two packets with [`Sensor::reload`], carrying
+//! changed, swaps the new set in between two packets with [`Pipeline::reload`], carrying
 //! flow state over. Capture never pauses: no packet waits for a compilation, and none
 //! is dropped.
 //!
-//! [`Sensor::reload`]: crate::pipeline::Sensor::reload
+//! [`Pipeline::reload`]: crate::pipeline::Pipeline::reload
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

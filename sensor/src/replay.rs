@@ -11,7 +11,7 @@ use crate::capture::pcap::{PcapError, PcapReader};
 use crate::capture::Frame;
 use crate::config::SensorConfig;
 use crate::output::EventSink;
-use crate::pipeline::{stats_record, Sensor};
+use crate::pipeline::{stats_record, Pipeline};
 use crate::reload::RuleSlot;
 
 /// What a replay reports besides its EVE output.
@@ -71,7 +71,7 @@ pub fn replay_files(
     if cfg.capture.workers > 1 {
         return replay_with_workers(paths, cfg, detection.into(), sink, reload, progress);
     }
-    let mut sensor = Sensor::new(cfg, detection);
+    let mut sensor = Pipeline::new(cfg, detection);
     let mut generation = reload.map_or(1, RuleSlot::generation);
     let mut summary = ReplaySummary { workers: 1, ..Default::default() };
     let ends = read_files(paths, &mut summary, progress, |frame, _| {

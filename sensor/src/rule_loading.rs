@@ -9,7 +9,7 @@ use std::sync::Arc;
 use gatewatch_rules::control::{ControlError, ReloadControl};
 use gatewatch_rules::detection::Detection;
 use gatewatch_rules::engine::{Limits, RuleSet};
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
 use gatewatch_rules::yara::compile_paths;
 

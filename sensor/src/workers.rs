@@ -34,7 +34,7 @@ use crate::capture::{Frame, LinkType};
 use crate::config::SensorConfig;
 use crate::output::HeldThreshold;
 use crate::output::{AppEvent, EventSink, FlowEvent};
-use crate::pipeline::Sensor;
+use crate::pipeline::Pipeline;
 
 pub mod balance;
 pub(crate) mod batch;
@@ -213,7 +213,7 @@ impl EventSink for ChannelSink {
 }
 
 impl Workers {
-    /// Starts `n` workers (at least one), each with its own [`Sensor`] over `detection`.
+    /// Starts `n` workers (at least one), each with its own [`Pipeline`] over `detection`.
     /// The workers' own `stats` records at the end are sent to the output tagged with
     /// their number; [`merge_stats`] adds them up.
     pub fn start(
@@ -248,7 +248,7 @@ impl Workers {
             let finished = balance.finished();
             // A sensor owns its YARA scanner, which stays on the thread that made it.
             let t = std::thread::Builder::new().name(format!("worker-{w}")).spawn(move || {
-                let mut sensor = Sensor::new(cfg, detection);
+                let mut sensor = Pipeline::new(cfg, detection);
                 sensor.share_expectations(expectations);
                 sensor.defer_host_thresholds();
                 run_worker(sensor, rx, sink, spare_tx, (finished, w))
@@ -539,7 +539,7 @@ fn write_output(o: Output, sink: &mut dyn EventSink) -> io::Result<()> {
 
 /// A worker's loop; `finished.0[finished.1]` counts the frames it has processed.
 fn run_worker(
-    mut sensor: Sensor,
+    mut sensor: Pipeline,
     jobs: Receiver<Job>,
     mut sink: ChannelSink,
     spare: Sender<FrameBatch>,

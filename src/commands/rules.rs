@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::signature::file::load_files;
 
 use crate::config::Config;

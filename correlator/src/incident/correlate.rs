@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use gatewatch_rules::event::AlertEvent;
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::sigma::correlation::{CorrelationHit, CorrelationLimits, SigmaCorrelation};
 use gatewatch_rules::sigma::{self, SigmaSet};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 
 use super::actions::Request;
 use super::allowlist::TargetValue;
-use super::engine::{kind_of, secs_us, Responder, LEASE_US};
+use super::responder::{kind_of, secs_us, Responder, LEASE_US};
 use crate::incident::engine::ENGINE_ACTOR;
 use crate::store::blocks::{BlockOutcome, BlockRow, BlockState};
 use crate::store::{Store, StoreError};

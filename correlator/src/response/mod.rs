@@ -21,15 +21,15 @@
 pub mod actions;
 pub mod allowlist;
 pub mod config;
-pub(crate) mod engine;
 mod error;
 mod execution;
 pub mod policy;
+pub(crate) mod responder;
 pub(crate) mod service;
 
 pub use config::ResponseConfig;
-pub use engine::Responder;
 pub use error::{ConfigError, ResponseError};
+pub use responder::Responder;
 pub use service::Service;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::engine::{Responder, ResponseStats};
+use super::responder::{Responder, ResponseStats};
 use super::ResponseError;
 use crate::store::Store;
 

@@ -425,7 +425,7 @@ proptest! {
             now += 600_000_000;
         }
         // Gatewatch's own addresses are on no list of the test, and never blocked either.
-        let own = crate::response::engine::local_addresses();
+        let own = crate::response::responder::local_addresses();
         let listed = |t: &str| -> bool {
             let ip: Ipv4Addr = t.parse().unwrap();
             nets.iter().any(|n| contains(*n, u32::from(ip))) || own.contains(&std::net::IpAddr::V4(ip))
@@ -443,7 +443,7 @@ proptest! {
 fn gatewatch_never_blocks_itself_or_its_sensors() {
     let calls = Calls::default();
     let mut r = responder(ENFORCE, &calls, 0);
-    assert!(super::engine::local_addresses().contains(&"127.0.0.1".parse().unwrap()));
+    assert!(super::responder::local_addresses().contains(&"127.0.0.1".parse().unwrap()));
     r.protect_sensors(Arc::new(|| vec!["198.51.100.9".parse().unwrap()]));
     let hit = r.stopped_by(&TargetValue::parse("::ffff:198.51.100.9").unwrap()).unwrap();
     assert_eq!(hit.to_string(), "gatewatch: 198.51.100.9 (a sensor)");

@@ -14,7 +14,7 @@
 //! and their alerts are committed to the store.
 
 pub mod api;
-pub mod eve;
+pub mod eve_input;
 pub(crate) mod limits;
 pub(crate) mod sensors;
 mod shipped;
@@ -205,13 +205,13 @@ pub struct Shared {
     /// Sensors known from their heartbeats.
     pub sensors: Mutex<sensors::Sensors>,
     /// Tailed EVE files and their counters.
-    pub eve_files: Mutex<std::collections::BTreeMap<String, eve::EveFileStats>>,
+    pub eve_files: Mutex<std::collections::BTreeMap<String, eve_input::EveFileStats>>,
     /// The store's file, for the API's read connections.
     pub store_path: std::path::PathBuf,
     /// The Elasticsearch sink's counters, when one runs.
     pub elastic: Mutex<Option<Arc<Mutex<crate::elastic::SinkStats>>>>,
     /// The responder's counters, when it runs.
-    pub response: Mutex<Option<Arc<Mutex<crate::response::engine::ResponseStats>>>>,
+    pub response: Mutex<Option<Arc<Mutex<crate::response::responder::ResponseStats>>>>,
     /// What the HTTPS listener lets in.
     pub admission: limits::Admission,
     /// The syslog UDP socket's inode, to read the kernel's drops on it.
@@ -230,7 +230,7 @@ impl Shared {
                 "down_events": all.map(|h| h.down_count).sum::<u64>(),
             })
         });
-        let eve = self.eve_files.lock().map(|m| eve::stats_json(&m)).unwrap_or_default();
+        let eve = self.eve_files.lock().map(|m| eve_input::stats_json(&m)).unwrap_or_default();
         let elastic = self
             .elastic
             .lock()
@@ -301,7 +301,7 @@ enum Work {
     Findings(Vec<Finding>, oneshot::Sender<Result<FindingsOutcome, IngestError>>),
     Reload(Arc<SigmaSet>, u64),
     /// Alerts read from a tailed EVE file, stored with the file position after them.
-    Tail(eve::TailBatch),
+    Tail(eve_input::TailBatch),
     /// Finish what is queued before it and end.
     Stop,
 }
@@ -470,7 +470,7 @@ pub async fn start(
         }));
     }
     let stop_tails = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let tails = eve::start_tails(
+    let tails = eve_input::start_tails(
         &cfg.eve_files,
         &shared.store_path,
         Duration::from_millis(cfg.eve_poll_ms.max(10)),

@@ -14,7 +14,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::api::{off_workers, Client, MAX_ERRORS_IN_REPLY};
-use super::eve::LineError;
+use super::eve_input::LineError;
 use super::{Finding, ListenerStats, Shared};
 
 /// Lines parsed and committed at a time.
@@ -233,12 +233,12 @@ fn read_eve(body: &[u8], from: Resume, sender: &str) -> Read {
     let mut read = Read { next, ..Read::default() };
     for (n, line) in lines {
         let id = || format!("eve:{sender}/{:032x}", line_hash(line));
-        match super::eve::parse_line(line) {
-            Ok(super::eve::EveRecord::Alert(mut a)) => {
+        match super::eve_input::parse_line(line) {
+            Ok(super::eve_input::EveRecord::Alert(mut a)) => {
                 a.host.get_or_insert_with(|| sender.to_string());
                 read.findings.push(Finding { id: id(), alert: Some(*a), record: None });
             }
-            Ok(super::eve::EveRecord::Other(mut r)) => {
+            Ok(super::eve_input::EveRecord::Other(mut r)) => {
                 read.other += 1;
                 if let Some(o) = r.as_object_mut() {
                     o.entry("host").or_insert_with(|| sender.to_string().into());

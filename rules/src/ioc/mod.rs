@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::report::{LoadReport, Skipped};
+use crate::load_report::{LoadReport, Skipped};
 
 /// What an indicator describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -454,7 +454,7 @@ fn kind_of_type(t: &str) -> Option<(IocKind, usize)> {
 
 /// List files under `paths` (folders walked, sorted: `.txt`, `.list`, `.csv`, `.json`).
 pub fn list_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf> {
-    crate::report::expand_folders(paths, &["txt", "list", "csv", "json"], false, report)
+    crate::load_report::expand_folders(paths, &["txt", "list", "csv", "json"], false, report)
 }
 
 /// Loads list files and folders. The report counts indicators (`total` read,

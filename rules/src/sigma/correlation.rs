@@ -28,7 +28,7 @@ use rsigma_eval::result::{DetectionBody, EvaluationResult, ResultBody, RuleHeade
 use rsigma_parser::{CorrelationRule, SigmaRule};
 
 use super::SigmaHit;
-use crate::report::{LoadReport, Skipped};
+use crate::load_report::{LoadReport, Skipped};
 
 /// A correlation that fired.
 #[derive(Clone, Debug, PartialEq)]

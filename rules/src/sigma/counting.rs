@@ -239,7 +239,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn rules(yaml: &str) -> Vec<CorrelationRule> {
-        let mut report = crate::report::LoadReport::default();
+        let mut report = crate::load_report::LoadReport::default();
         let mut parsed = crate::sigma::Parsed::default();
         crate::sigma::parse_text(yaml, "t.yml", &mut report, &mut parsed);
         parsed.correlations

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use rsigma_eval::event::JsonEvent;
 use rsigma_parser::{LogSource, SigmaRule};
 
-use crate::report::{LoadReport, Skipped};
+use crate::load_report::{LoadReport, Skipped};
 
 /// The shipped network pipeline: routes and field mappings (see the file's header).
 pub const NETWORK_PIPELINE: &str = include_str!("../../sigma/network.yml");
@@ -284,7 +284,7 @@ pub struct Parsed {
 
 /// Rule files under `paths` (folders walked, sorted: `.yml`, `.yaml`).
 pub fn rule_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<PathBuf> {
-    crate::report::expand_folders(paths, &["yml", "yaml"], true, report)
+    crate::load_report::expand_folders(paths, &["yml", "yaml"], true, report)
 }
 
 /// Parses rule files; every rule gets an id. Parse errors are reported with the file.

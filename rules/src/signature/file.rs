@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{Origin, Signature, Vars};
-use crate::report::{LoadReport, Skipped};
+use crate::load_report::{LoadReport, Skipped};
 
 /// One rule's text with the line it starts on.
 #[derive(Debug, PartialEq, Eq)]
@@ -117,7 +117,7 @@ pub fn load_files<P: AsRef<Path>>(paths: &[P], vars: &Vars) -> (Vec<Signature>, 
     let mut sigs = Vec::new();
     let mut report = LoadReport::default();
     let given: Vec<std::path::PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-    for p in crate::report::expand_folders(&given, &["rules"], false, &mut report) {
+    for p in crate::load_report::expand_folders(&given, &["rules"], false, &mut report) {
         let p = p.as_path();
         match std::fs::read(p) {
             Ok(bytes) => {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::{is_index_file, ScanError, ScanLimits, ScanTarget, YaraMatch};
-use crate::report::{LoadReport, Skipped};
+use crate::load_report::{LoadReport, Skipped};
 
 /// No value of this type exists: nothing can be compiled without the engine.
 #[derive(Debug)]

@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::report::LoadReport;
+use crate::load_report::LoadReport;
 
 /// Modules compiled into the sensor (cargo features of `yara-x`): what files carried
 /// over HTTP and SMTP need.
@@ -37,11 +37,11 @@ pub const EXTERNALS: &[&str] = &["filename", "filepath", "extension", "filetype"
 #[cfg(not(feature = "yara"))]
 mod absent;
 #[cfg(feature = "yara")]
-mod engine;
+mod scanner;
 #[cfg(not(feature = "yara"))]
 pub use absent::{compile_sources, YaraScanner, YaraSet};
 #[cfg(feature = "yara")]
-pub use engine::{compile_sources, YaraScanner, YaraSet};
+pub use scanner::{compile_sources, YaraScanner, YaraSet};
 
 /// Rule files under `paths` (files as given; folders walked, sorted, for
 /// `.yar`/`.yara`), each with the namespace it gets.
@@ -49,7 +49,7 @@ pub fn rule_files(paths: &[PathBuf], report: &mut LoadReport) -> Vec<(PathBuf, S
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            for f in crate::report::files_in_folder(p, &["yar", "yara"], true, report) {
+            for f in crate::load_report::files_in_folder(p, &["yar", "yara"], true, report) {
                 let rel = f.strip_prefix(p).unwrap_or(&f);
                 let ns = namespace_of(rel);
                 out.push((f, ns));

@@ -8,9 +8,9 @@ use crate::output::eve::{proto_name, timestamp, AppEvent};
 use crate::output::EventSink;
 
 use super::detect::alerts::FindingAt;
-use super::Sensor;
+use super::Pipeline;
 
-impl Sensor {
+impl Pipeline {
     /// Writes one application-layer record, found at `at` (its sender `src`, its
     /// receiver `dst`), with the alerts of the engines that look at records.
     pub(super) fn write_app(

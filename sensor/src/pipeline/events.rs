@@ -12,7 +12,7 @@ use gatewatch_rules::signature::{Buffer, EventKind};
 
 use super::detect::alerts::AlertMeta;
 use super::inspect::header_buffers;
-use super::Sensor;
+use super::Pipeline;
 use crate::decode::{DecodeError, DecodeEvents, L3, L4};
 use crate::output::EventSink;
 
@@ -40,7 +40,7 @@ pub(super) fn decode_events(
     out
 }
 
-impl Sensor {
+impl Pipeline {
     /// Detection on a packet outside any flow, for the rules on its events.
     pub(super) fn inspect_events(
         &mut self,

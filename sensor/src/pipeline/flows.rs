@@ -14,9 +14,9 @@ use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
 
 use super::detect::alerts::{finding_alert, AlertMeta, FindingAt, Pseudo};
-use super::{stats_record, Sensor};
+use super::{stats_record, Pipeline};
 
-impl Sensor {
+impl Pipeline {
     /// A flow ends: its session's pending records, then its `flow` record.
     pub(super) fn end_flow(
         &mut self,

@@ -23,9 +23,9 @@ use crate::output::EventSink;
 use crate::stats::DecoderStats;
 
 use super::detect::alerts::FindingAt;
-use super::Sensor;
+use super::Pipeline;
 
-impl Sensor {
+impl Pipeline {
     /// One decoded packet: its flow, the application layer, detection, and the records
     /// and alerts it gives.
     pub(super) fn inspect(

@@ -2,7 +2,7 @@
 //! workers, in capture order.
 //!
 //! A host's matches come from many flows, so from several workers; each worker leaves
-//! the threshold of such a match to this gate ([`crate::pipeline::Sensor::defer_host_thresholds`]),
+//! the threshold of such a match to this gate ([`crate::pipeline::Pipeline::defer_host_thresholds`]),
 //! which holds the alert until every frame before it in the capture has been processed
 //! by every worker, then counts the matches in the order one worker would have seen
 //! them. The alerts that pass are those of one worker, whatever the number of workers.

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gatewatch_rules::engine::{Limits, RuleSet};
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::signature::{file, Vars};
 use serde_json::json;
 

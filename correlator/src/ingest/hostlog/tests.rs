@@ -1,5 +1,5 @@
 use super::*;
-use gatewatch_rules::report::LoadReport;
+use gatewatch_rules::load_report::LoadReport;
 use gatewatch_rules::sigma::{compile, parse_text, Parsed, NETWORK_PIPELINE};
 
 const RULES: &str = r#"

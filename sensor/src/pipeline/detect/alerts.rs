@@ -12,9 +12,9 @@ use crate::app::parser::TxMeta;
 use crate::output::eve::{proto_name, timestamp};
 use crate::output::{EventSink, HeldThreshold};
 
-use crate::pipeline::Sensor;
+use crate::pipeline::Pipeline;
 
-impl Sensor {
+impl Pipeline {
     #[allow(clippy::too_many_arguments)]
     pub(in crate::pipeline) fn write_alerts(
         &self,

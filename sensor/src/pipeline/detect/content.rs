@@ -8,10 +8,10 @@ use crate::output::eve::AppEvent;
 use crate::output::EventSink;
 use crate::pipeline::app_events::record_metadata;
 use crate::pipeline::detect::alerts::{finding_alert, FindingAt};
-use crate::pipeline::Sensor;
+use crate::pipeline::Pipeline;
 use crate::scan::yara_alert_info;
 
-impl Sensor {
+impl Pipeline {
     /// Scans a stream chunk with YARA and writes an alert per matching rule.
     pub(in crate::pipeline) fn scan_stream(
         &mut self,

@@ -11,9 +11,9 @@ use crate::output::EventSink;
 use crate::pipeline::app_events::record_metadata;
 use crate::pipeline::detect::alerts::{finding_alert, FindingAt};
 use crate::pipeline::inspect::PacketAt;
-use crate::pipeline::Sensor;
+use crate::pipeline::Pipeline;
 
-impl Sensor {
+impl Pipeline {
     /// Indicator lists: both addresses of a flow, at its first packet.
     pub(in crate::pipeline) fn indicators_at_flow_start(
         &mut self,

@@ -18,9 +18,9 @@ use crate::output::EventSink;
 use crate::pipeline::detect::alerts::{AlertMeta, Pseudo};
 use crate::pipeline::flows::flow_summary;
 use crate::pipeline::inspect::{header_buffers, Decoded, DnsMessage, PacketAt};
-use crate::pipeline::Sensor;
+use crate::pipeline::Pipeline;
 
-impl Sensor {
+impl Pipeline {
     /// Detection on a packet of flow `slot`: the packet with its first transaction and
     /// stream chunk, then one pass per further transaction it completed; the alerts
     /// written (with the DNS message of a UDP packet, `dns`), a tagged packet logged.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{
     is_index_file, ScanError, ScanLimits, ScanTarget, YaraMatch, EXTERNALS, IGNORED_MODULES,
 };
-use crate::report::{LoadReport, Skipped};
+use crate::load_report::{LoadReport, Skipped};
 
 /// A compiled YARA rule set.
 pub struct YaraSet {
