@@ -171,9 +171,43 @@ pub fn load(path: Option<&Path>, sets: &[String]) -> Result<Config> {
     from_table(table, &origin)
 }
 
-/// The default configuration as a documented TOML file.
+/// The line that starts the list of keys without a default in [`default_toml`].
+pub const UNSET_HEADER: &str = "# Keys without a default (unset unless given):";
+
+/// The default configuration as TOML: every key with its default, then, as comments,
+/// the keys that have none (TOML has no way to write "unset").
 pub fn default_toml() -> String {
-    toml::to_string_pretty(&Config::default()).unwrap_or_default()
+    let cfg = Config::default();
+    let mut out = toml::to_string_pretty(&cfg).unwrap_or_default();
+    let unset = unset_keys(&serde_json::to_value(&cfg).unwrap_or_default());
+    if !unset.is_empty() {
+        out.push('\n');
+        out.push_str(UNSET_HEADER);
+        out.push('\n');
+        for k in unset {
+            out.push_str(&format!("#   {k}\n"));
+        }
+    }
+    out
+}
+
+/// The dotted names of the `null` values of a configuration (its unset options).
+fn unset_keys(v: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(m) = v {
+            for (k, child) in m {
+                let name = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                match child {
+                    serde_json::Value::Null => out.push(name),
+                    serde_json::Value::Object(_) => walk(child, &name, out),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "", &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -207,6 +241,13 @@ mod tests {
         let e = load(None, &["capture.checksum_validation=maybe".into()]).unwrap_err().to_string();
         assert!(e.contains("capture.checksum_validation") && e.contains("maybe"), "{e}");
         assert!(load(None, &["nokey".into()]).is_err());
+    }
+
+    #[test]
+    fn unset_options_are_listed() {
+        let text = default_toml();
+        let (_, list) = text.split_once(UNSET_HEADER).expect("the unset keys are listed");
+        assert!(list.lines().any(|l| l.trim() == "#   elasticsearch.password_file"), "{list}");
     }
 
     #[test]

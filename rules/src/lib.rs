@@ -23,6 +23,7 @@
 #![cfg_attr(feature = "hyperscan", deny(unsafe_code))]
 
 pub mod bounded;
+pub mod check;
 pub mod control;
 pub mod detection;
 pub mod engine;

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Subcommand;
 use gatewatch_rules::load_report::LoadReport;
-use gatewatch_rules::signature::file::load_files;
 
 use crate::config::Config;
 
@@ -46,42 +45,6 @@ pub enum RulesCommand {
         #[arg(long, default_value_t = 300)]
         timeout: u64,
     },
-}
-
-/// The rule language of a path, from its extension (a folder: from the files in it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Signatures,
-    Yara,
-    Sigma,
-    Ioc,
-}
-
-fn kind_of(path: &Path) -> Option<Kind> {
-    if path.is_dir() {
-        return folder_kind(path, 4);
-    }
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("yar" | "yara") => Some(Kind::Yara),
-        Some("rules") => Some(Kind::Signatures),
-        Some("yml" | "yaml") => Some(Kind::Sigma),
-        Some("txt" | "list" | "csv" | "json") => Some(Kind::Ioc),
-        _ => None,
-    }
-}
-
-/// The kind of the first rule file found in a folder (breadth-first, `depth` levels).
-fn folder_kind(dir: &Path, depth: u32) -> Option<Kind> {
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    if let Some(k) = entries.iter().filter(|p| p.is_file()).find_map(|p| kind_of(p)) {
-        return Some(k);
-    }
-    if depth == 0 {
-        return None;
-    }
-    entries.iter().filter(|p| p.is_dir()).find_map(|p| folder_kind(p, depth - 1))
 }
 
 /// Reloads every process with a pid file in `dir` (sensor, correlator) and prints each
@@ -147,51 +110,11 @@ pub fn run(cmd: RulesCommand, cfg: Config) -> Result<ExitCode> {
             reload_running(&cfg.control.dir, std::time::Duration::from_secs(timeout))
         }
         RulesCommand::Check { paths, json, examples } => {
-            let mut by_kind: [(Kind, Vec<PathBuf>); 4] = [
-                (Kind::Signatures, Vec::new()),
-                (Kind::Yara, Vec::new()),
-                (Kind::Sigma, Vec::new()),
-                (Kind::Ioc, Vec::new()),
-            ];
-            for p in paths {
-                match kind_of(&p) {
-                    Some(k) => {
-                        if let Some((_, v)) = by_kind.iter_mut().find(|(kind, _)| *kind == k) {
-                            v.push(p);
-                        }
-                    }
-                    // Unknown extensions are read as Suricata rules, as before.
-                    None if p.is_file() || !p.exists() => by_kind[0].1.push(p),
-                    None => anyhow::bail!(
-                        "`{}`: no rule files (.rules, .yar, .yara, .yml, .yaml, .txt, .csv, .json) in this folder",
-                        p.display()
-                    ),
-                }
-            }
-            let mut reports: Vec<(&str, LoadReport)> = Vec::new();
-            for (kind, files) in &by_kind {
-                if files.is_empty() {
-                    continue;
-                }
-                match kind {
-                    Kind::Signatures => {
-                        let (_, report) = load_files(files, &cfg.vars.to_vars());
-                        reports.push(("signatures", report));
-                    }
-                    Kind::Yara => {
-                        let (_, report) = gatewatch_rules::yara::compile_paths(files);
-                        reports.push(("yara", report));
-                    }
-                    Kind::Sigma => {
-                        let (_, report) = gatewatch_rules::sigma::load_paths(files);
-                        reports.push(("sigma", report));
-                    }
-                    Kind::Ioc => {
-                        let (_, report) = gatewatch_rules::ioc::load_paths(files);
-                        reports.push(("ioc", report));
-                    }
-                }
-            }
+            let reports: Vec<(&str, LoadReport)> =
+                gatewatch_rules::check::check_paths(&paths, &cfg.vars.to_vars())?
+                    .into_iter()
+                    .map(|(k, r)| (k.name(), r))
+                    .collect();
             if json {
                 let obj: serde_json::Map<String, serde_json::Value> =
                     reports.iter().map(|(k, r)| (k.to_string(), r.to_json())).collect();

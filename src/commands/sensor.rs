@@ -15,9 +15,7 @@ use gatewatch_sensor::capture::live::Method;
 use gatewatch_sensor::daemon::{self, SharedSink};
 use gatewatch_sensor::output::{EveWriter, Tee};
 use gatewatch_sensor::reload::RuleSlot;
-use gatewatch_sensor::ship::client::{self, ShipStats};
-use gatewatch_sensor::ship::spool::Spool;
-use gatewatch_sensor::ship::SpoolSink;
+use gatewatch_sensor::ship::Shipper;
 
 use gatewatch_sensor::rule_loading::{accept_reloads, load_detection, NoRules};
 
@@ -72,34 +70,20 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
     let shipper = if cfg.ship.url.is_empty() {
         None
     } else {
-        // Fail at start on unreadable certificates, not in the shipping thread.
-        gatewatch_sensor::ship::client::client_tls(&cfg.ship).context("ship: TLS set-up")?;
         let name = cfg.eve.sensor_name.clone().unwrap_or_else(|| "sensor".into());
-        let spool = Spool::open(cfg.spool.clone(), &name).context("cannot open the spool")?;
-        let spool = Arc::new(Mutex::new(spool));
-        tee.sinks.push(Box::new(SpoolSink::new(spool.clone(), cfg.ship.flows)));
-        // The shipper has its own stop: it goes on a little after the capture ends.
-        let ship_stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(Mutex::new(ShipStats::default()));
-        let (ship_cfg, spool_t, stats_t, stop_t) =
-            (cfg.ship.clone(), spool.clone(), stats.clone(), ship_stop.clone());
-        let t = std::thread::Builder::new()
-            .name("shipper".into())
-            .spawn(move || client::run(&ship_cfg, &spool_t, &stats_t, &stop_t))?;
-        Some((t, spool, stats, ship_stop))
+        let shipper = Shipper::start(&cfg.ship, cfg.spool.clone(), &name)?;
+        tee.sinks.push(Box::new(shipper.sink()));
+        Some(shipper)
     };
     let sink: SharedSink = Arc::new(Mutex::new(Box::new(tee)));
     let board = gatewatch_sensor::metrics::Board::default();
     let metrics = if live.metrics.is_empty() {
         None
     } else {
-        let ship = shipper.as_ref().map(|(_, spool, stats, _)| (spool.clone(), stats.clone()));
+        let counters = shipper.as_ref().map(Shipper::counters_handle);
         let extra = Box::new(move |out: &mut String| {
-            if let Some((spool, stats)) = &ship {
-                let sp = spool.lock().map(|s| s.stats).unwrap_or_default();
-                let st = stats.lock().map(|s| *s).unwrap_or_default();
-                let v = serde_json::json!({"spool": sp, "ship": st});
-                gatewatch_rules::metrics::prometheus_text(out, "gatewatch_sensor", &v, "");
+            if let Some(counters) = &counters {
+                gatewatch_rules::metrics::prometheus_text(out, "gatewatch_sensor", &counters(), "");
             }
         });
         let (addr, t) =
@@ -131,22 +115,9 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
     // The capture ended (or failed): the last records are sealed and the shipper gets
     // a few seconds to send them; what it did not send stays in the spool for the
     // next start.
-    if let Some((t, spool, stats, ship_stop)) = shipper {
-        let lock = || spool.lock().unwrap_or_else(|p| p.into_inner());
-        lock().seal().context("spool: seal")?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while lock().pending_segments() > 0 && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        ship_stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        let shipped = t.join().map_err(|_| anyhow::anyhow!("the shipper panicked"))?;
-        let sp = lock();
-        let st = *stats.lock().unwrap_or_else(|p| p.into_inner());
-        eprintln!(
-            "gatewatch sensor: shipped {} findings in {} batches, {} bytes ({} duplicates, {} failed attempts); spool: {} records in, {} dropped full, {} segments waiting",
-            st.records_sent, st.batches_sent, st.bytes_sent, st.duplicates, st.failures, sp.stats.appended, sp.stats.dropped_full, sp.pending_segments()
-        );
-        shipped.context("shipping")?;
+    if let Some(shipper) = shipper {
+        let summary = shipper.finish(std::time::Duration::from_secs(5))?;
+        eprintln!("gatewatch sensor: {summary}");
     }
     let summaries = captured.context("live capture failed")?;
     for s in summaries {

@@ -276,6 +276,17 @@ fn every_configuration_key_is_documented() {
             }
         }
     }
+    // Keys without a default are listed after the table, as comments.
+    let text = String::from_utf8_lossy(&show.stdout).into_owned();
+    let (_, unset) = text
+        .split_once("# Keys without a default (unset unless given):")
+        .expect("`config show` lists the keys without a default");
+    for line in unset.lines().filter_map(|l| l.trim().strip_prefix("#")).map(str::trim) {
+        if let Some((section, key)) = line.rsplit_once('.') {
+            keys.push((section.to_string(), key.to_string()));
+        }
+    }
+    assert!(keys.iter().any(|(s, k)| s == "elasticsearch" && k == "password_file"), "{keys:?}");
     let missing_sections: Vec<&String> = sections.iter().filter(|s| row(s).is_none()).collect();
     assert!(
         missing_sections.is_empty(),

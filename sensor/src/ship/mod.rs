@@ -4,7 +4,10 @@
 //! let the correlator drop duplicates).
 
 pub mod client;
+mod shipper;
 pub mod spool;
+
+pub use shipper::{ShipError, ShipSummary, Shipper};
 
 use std::io;
 use std::sync::{Arc, Mutex};
