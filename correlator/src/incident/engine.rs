@@ -335,21 +335,7 @@ impl IncidentEngine {
         if let Some(sup) =
             self.suppressions.matching(row.gid, row.sid, row.src_ip, row.dest_ip, ts_us)
         {
-            let repeat = match ops.find_repeat(&row, None, Some(sup))? {
-                Some(id) => {
-                    ops.add_repeat(id, &row)?;
-                    true
-                }
-                None => {
-                    ops.insert_alert(&row, None, Some(sup))?;
-                    false
-                }
-            };
-            ops.count_suppressed(sup, ts_us)?;
-            self.stats.suppressed += 1;
-            let placed =
-                Placed { incident: None, created: false, repeat, suppressed_by: Some(sup) };
-            return Ok((placed, None));
+            return Ok((self.place_suppressed(ops, &row, sup)?, None));
         }
         let choice = entity::choose(a, meaning, &self.inventory, &self.campaigns, ts_us);
         let open = ops.open_incident(
@@ -358,93 +344,11 @@ impl IncidentEngine {
             ts_us.saturating_sub(self.windows.max_span_us),
         )?;
         self.stats.alerts += 1;
-        let now = crate::store::sqlite::iso_utc(now_us);
         let (id, created, repeat) = match open {
-            None => {
-                let mut s = IncidentState {
-                    id: 0,
-                    title: String::new(),
-                    entity: choice.entity.clone(),
-                    gid: row.gid,
-                    sid: row.sid,
-                    signature: row.signature.to_string(),
-                    category: row.category.to_string(),
-                    src_ip: row.src_ip.to_string(),
-                    dest_ip: row.dest_ip.to_string(),
-                    severity: row.severity,
-                    score: 0,
-                    alert_count: 1,
-                    first_us: ts_us,
-                    last_us: ts_us,
-                    rsit: rsit.to_string(),
-                    tactics: meaning.tactics.clone(),
-                    techniques: meaning.techniques.clone(),
-                    rule_count: 1,
-                    succeeded,
-                    correlations: Vec::new(),
-                };
-                self.finish(&mut s);
-                let asset = choice.asset.as_ref();
-                let ent = IncidentEntity {
-                    entity: choice.entity.clone(),
-                    zone: choice.zone.to_string(),
-                    agency: asset.map(|a| a.agency_id.clone()),
-                    agency_name: asset.map(|a| a.agency_name.clone()),
-                    system: asset.map(|a| a.system.clone()).filter(|s| !s.is_empty()),
-                    security_level: asset.map(|a| a.security_level),
-                    criticality: asset.map(|a| a.criticality.as_str().to_string()),
-                };
-                let id = ops.insert_incident(&s, &ent, now_us, &now)?;
-                ops.insert_alert(&row, Some(id), None)?;
-                ops.add_rule(id, &row)?;
-                ops.add_host(id, &choice.entity, "entity", choice.zone, ent.agency.as_deref())?;
-                ops.audit(
-                    now_us,
-                    ENGINE_ACTOR,
-                    "incident.create",
-                    Some(id),
-                    None,
-                    &serde_json::json!({"entity": choice.entity, "rule": format!("{}:{}", row.gid, row.sid), "score": s.score}),
-                )?;
-                self.stats.incidents_created += 1;
-                (id, true, false)
-            }
-            Some(mut s) => {
-                let repeat = match ops.find_repeat(&row, Some(s.id), None)? {
-                    Some(rid) => {
-                        ops.add_repeat(rid, &row)?;
-                        true
-                    }
-                    None => {
-                        ops.insert_alert(&row, Some(s.id), None)?;
-                        false
-                    }
-                };
-                let new_rule = ops.add_rule(s.id, &row)?;
-                s.alert_count += 1;
-                s.first_us = s.first_us.min(ts_us);
-                s.last_us = s.last_us.max(ts_us);
-                if row.severity < s.severity {
-                    (s.gid, s.sid, s.signature, s.category) =
-                        (row.gid, row.sid, row.signature.to_string(), row.category.to_string());
-                    s.severity = row.severity;
-                }
-                for t in &meaning.tactics {
-                    if !s.tactics.contains(t) {
-                        s.tactics.push(t.clone());
-                    }
-                }
-                for t in &meaning.techniques {
-                    if !s.techniques.contains(t) {
-                        s.techniques.push(t.clone());
-                    }
-                }
-                s.rsit = graver_class(&s.rsit, rsit).to_string();
-                s.succeeded |= succeeded;
-                s.rule_count += new_rule as u64;
-                self.finish(&mut s);
-                ops.update_incident(&s, &now)?;
-                (s.id, false, repeat)
+            None => (self.create_incident(ops, &row, meaning, &choice, now_us)?, true, false),
+            Some(open) => {
+                let (id, repeat) = self.join_incident(ops, open, &row, meaning, now_us)?;
+                (id, false, repeat)
             }
         };
         if let Some(p) = &choice.peer {
@@ -455,5 +359,132 @@ impl IncidentEngine {
         }
         let placed = Placed { incident: Some(id), created, repeat, suppressed_by: None };
         Ok((placed, Some(choice)))
+    }
+
+    /// An alert a suppression matches: stored (folded into a repeat when it is one) and
+    /// counted against the suppression, in no incident.
+    fn place_suppressed(
+        &mut self,
+        ops: &TxOps<'_>,
+        row: &NewAlert<'_>,
+        sup: i64,
+    ) -> Result<Placed, StoreError> {
+        let repeat = match ops.find_repeat(row, None, Some(sup))? {
+            Some(id) => {
+                ops.add_repeat(id, row)?;
+                true
+            }
+            None => {
+                ops.insert_alert(row, None, Some(sup))?;
+                false
+            }
+        };
+        ops.count_suppressed(sup, row.ts_us)?;
+        self.stats.suppressed += 1;
+        let placed = Placed { incident: None, created: false, repeat, suppressed_by: Some(sup) };
+        Ok(placed)
+    }
+
+    /// A new incident for the first alert of an entity: its state, its entity's place in
+    /// the inventory, the alert, its rule and host, and the audit line.
+    fn create_incident(
+        &mut self,
+        ops: &TxOps<'_>,
+        row: &NewAlert<'_>,
+        meaning: &Meaning,
+        choice: &Choice,
+        now_us: i64,
+    ) -> Result<i64, StoreError> {
+        let now = crate::store::sqlite::iso_utc(now_us);
+        let mut s = IncidentState {
+            id: 0,
+            title: String::new(),
+            entity: choice.entity.clone(),
+            gid: row.gid,
+            sid: row.sid,
+            signature: row.signature.to_string(),
+            category: row.category.to_string(),
+            src_ip: row.src_ip.to_string(),
+            dest_ip: row.dest_ip.to_string(),
+            severity: row.severity,
+            score: 0,
+            alert_count: 1,
+            first_us: row.ts_us,
+            last_us: row.ts_us,
+            rsit: row.rsit.to_string(),
+            tactics: meaning.tactics.clone(),
+            techniques: meaning.techniques.clone(),
+            rule_count: 1,
+            succeeded: row.succeeded,
+            correlations: Vec::new(),
+        };
+        self.finish(&mut s);
+        let asset = choice.asset.as_ref();
+        let ent = IncidentEntity {
+            entity: choice.entity.clone(),
+            zone: choice.zone.to_string(),
+            agency: asset.map(|a| a.agency_id.clone()),
+            agency_name: asset.map(|a| a.agency_name.clone()),
+            system: asset.map(|a| a.system.clone()).filter(|s| !s.is_empty()),
+            security_level: asset.map(|a| a.security_level),
+            criticality: asset.map(|a| a.criticality.as_str().to_string()),
+        };
+        let id = ops.insert_incident(&s, &ent, now_us, &now)?;
+        ops.insert_alert(row, Some(id), None)?;
+        ops.add_rule(id, row)?;
+        ops.add_host(id, &choice.entity, "entity", choice.zone, ent.agency.as_deref())?;
+        let rule = format!("{}:{}", row.gid, row.sid);
+        let detail = serde_json::json!({"entity": choice.entity, "rule": rule, "score": s.score});
+        ops.audit(now_us, ENGINE_ACTOR, "incident.create", Some(id), None, &detail)?;
+        self.stats.incidents_created += 1;
+        Ok(id)
+    }
+
+    /// An alert joining the open incident `s`: a repeat or a new alert, the incident's
+    /// aggregates (leading rule, tactics, class, success, score) brought up to date.
+    fn join_incident(
+        &mut self,
+        ops: &TxOps<'_>,
+        mut s: IncidentState,
+        row: &NewAlert<'_>,
+        meaning: &Meaning,
+        now_us: i64,
+    ) -> Result<(i64, bool), StoreError> {
+        let now = crate::store::sqlite::iso_utc(now_us);
+        let repeat = match ops.find_repeat(row, Some(s.id), None)? {
+            Some(rid) => {
+                ops.add_repeat(rid, row)?;
+                true
+            }
+            None => {
+                ops.insert_alert(row, Some(s.id), None)?;
+                false
+            }
+        };
+        let new_rule = ops.add_rule(s.id, row)?;
+        s.alert_count += 1;
+        s.first_us = s.first_us.min(row.ts_us);
+        s.last_us = s.last_us.max(row.ts_us);
+        if row.severity < s.severity {
+            (s.gid, s.sid, s.signature, s.category) =
+                (row.gid, row.sid, row.signature.to_string(), row.category.to_string());
+            s.severity = row.severity;
+        }
+        for t in &meaning.tactics {
+            if !s.tactics.contains(t) {
+                s.tactics.push(t.clone());
+            }
+        }
+        for t in &meaning.techniques {
+            if !s.techniques.contains(t) {
+                s.techniques.push(t.clone());
+            }
+        }
+        s.rsit = graver_class(&s.rsit, row.rsit).to_string();
+        s.succeeded |= row.succeeded;
+        s.rule_count += new_rule as u64;
+        self.finish(&mut s);
+        ops.update_incident(&s, &now)?;
+        Ok((s.id, repeat))
     }
 }

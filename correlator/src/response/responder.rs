@@ -374,34 +374,10 @@ impl Responder {
             return Ok(true);
         }
         // 2. Nothing new while a decision stands, or after an analyst said no.
+        if self.nothing_new(p, &prior, incident, now_us) {
+            return Ok(false);
+        }
         let state = |b: &BlockRow| BlockState::parse(&b.state);
-        if prior.iter().any(|b| b.action == p.action && state(b).is_some_and(BlockState::is_live)) {
-            return Ok(false);
-        }
-        let pardoned = prior.iter().any(|b| {
-            matches!(state(b), Some(BlockState::Undone | BlockState::Denied))
-                && b.ended_us.unwrap_or(b.created_us) >= now_us - self.pardon_us
-        });
-        if pardoned {
-            return Ok(false);
-        }
-        let once_per_incident = prior.iter().any(|b| {
-            b.policy == p.name
-                && b.incident_id == Some(incident)
-                && matches!(state(b), Some(BlockState::Failed))
-        });
-        if once_per_incident {
-            return Ok(false);
-        }
-        if p.mode == Mode::DryRun
-            && prior.iter().any(|b| {
-                b.policy == p.name
-                    && b.state == "dry-run"
-                    && b.expires_us.is_some_and(|e| e > now_us)
-            })
-        {
-            return Ok(false);
-        }
         let repeat = prior
             .iter()
             .filter(|b| {
@@ -431,27 +407,7 @@ impl Responder {
                 );
                 (BlockState::AwaitingApproval, false, None)
             }
-            Mode::Enforce => {
-                let minute = now_us - 60_000_000;
-                let all = blocks::auto_blocks_since(tx, minute, None)?;
-                let mine = blocks::auto_blocks_since(tx, minute, Some(&p.name))?;
-                let over_all = all >= self.max_per_minute as u64;
-                let over_mine = p.max_per_minute > 0 && mine >= p.max_per_minute as u64;
-                if over_all || over_mine {
-                    let (n, limit, scope) = if over_all {
-                        (all, self.max_per_minute, "overall".to_string())
-                    } else {
-                        (mine, p.max_per_minute, format!("of policy {}", p.name))
-                    };
-                    reason.push_str(&format!(
-                        "; rate limit reached ({n} automatic blocks in the last minute, limit {limit} {scope}): waits for approval"
-                    ));
-                    self.storm_alert(tx, &scope, limit, now_us)?;
-                    (BlockState::RateLimited, false, None)
-                } else {
-                    (BlockState::Pending, true, None)
-                }
-            }
+            Mode::Enforce => self.within_rate_limits(tx, pi, &mut reason, now_us)?,
         };
         self.record(
             tx,
@@ -469,6 +425,73 @@ impl Responder {
             now_us,
         )?;
         Ok(true)
+    }
+
+    /// Whether a decision for this target is not due: one stands (or is in force), an
+    /// analyst undid or denied one within the pardon, this incident's failed already, or
+    /// a dry-run one still runs.
+    fn nothing_new(&self, p: &Policy, prior: &[BlockRow], incident: i64, now_us: i64) -> bool {
+        let state = |b: &BlockRow| BlockState::parse(&b.state);
+        if prior.iter().any(|b| b.action == p.action && state(b).is_some_and(BlockState::is_live)) {
+            return true;
+        }
+        let pardoned = prior.iter().any(|b| {
+            matches!(state(b), Some(BlockState::Undone | BlockState::Denied))
+                && b.ended_us.unwrap_or(b.created_us) >= now_us - self.pardon_us
+        });
+        if pardoned {
+            return true;
+        }
+        let once_per_incident = prior.iter().any(|b| {
+            b.policy == p.name
+                && b.incident_id == Some(incident)
+                && matches!(state(b), Some(BlockState::Failed))
+        });
+        if once_per_incident {
+            return true;
+        }
+        if p.mode == Mode::DryRun
+            && prior.iter().any(|b| {
+                b.policy == p.name
+                    && b.state == "dry-run"
+                    && b.expires_us.is_some_and(|e| e > now_us)
+            })
+        {
+            return true;
+        }
+        false
+    }
+
+    /// In `enforce` mode: a block starts unless a rate limit (overall, or the policy's) is
+    /// reached in the last minute; then it waits for approval, the reason says why, and
+    /// the storm is raised as an alert.
+    fn within_rate_limits(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        pi: usize,
+        reason: &mut String,
+        now_us: i64,
+    ) -> Result<(BlockState, bool, Option<i64>), StoreError> {
+        let (name, per_policy) = (self.policies[pi].name.clone(), self.policies[pi].max_per_minute);
+        let minute = now_us - 60_000_000;
+        let all = blocks::auto_blocks_since(tx, minute, None)?;
+        let mine = blocks::auto_blocks_since(tx, minute, Some(&name))?;
+        let over_all = all >= self.max_per_minute as u64;
+        let over_mine = per_policy > 0 && mine >= per_policy as u64;
+        if over_all || over_mine {
+            let (n, limit, scope) = if over_all {
+                (all, self.max_per_minute, "overall".to_string())
+            } else {
+                (mine, per_policy, format!("of policy {name}"))
+            };
+            reason.push_str(&format!(
+                "; rate limit reached ({n} automatic blocks in the last minute, limit {limit} {scope}): waits for approval"
+            ));
+            self.storm_alert(tx, &scope, limit, now_us)?;
+            Ok((BlockState::RateLimited, false, None))
+        } else {
+            Ok((BlockState::Pending, true, None))
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

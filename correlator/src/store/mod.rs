@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod blocks;
+mod error;
 pub(crate) mod feed;
 pub(crate) mod lifecycle;
 pub(crate) mod migrations;
