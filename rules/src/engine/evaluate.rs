@@ -188,79 +188,8 @@ impl RuleSet {
         flow: Option<&FlowState>,
     ) -> bool {
         let s = &c.sig;
-        if !s.proto.matches(pkt.ip_proto) {
+        if !header_matches(s, pkt) || !state_holds(c, det, pkt, flow) {
             return false;
-        }
-        // Cheap tests first: a rule without a prefilter pattern is checked on every
-        // packet of its ports, and most of them are for another protocol.
-        if let Some(app) = s.app_proto {
-            if !pkt.app_proto.is_some_and(|f| app.applies_to(f)) {
-                return false;
-            }
-        }
-        for h in &s.header_checks {
-            if !header_check(h, pkt) {
-                return false;
-            }
-        }
-        if !pkt.has_ports && (!s.src_ports.any || !s.dst_ports.any) {
-            return false;
-        }
-        // A transactional rule names client and server: a response is matched reversed.
-        let response = s.transactional && pkt.flow.is_some_and(|f| !f.to_server);
-        let fwd = !response
-            && s.src.contains(pkt.src)
-            && s.dst.contains(pkt.dst)
-            && s.src_ports.contains(pkt.sport)
-            && s.dst_ports.contains(pkt.dport);
-        let rev = (s.bidirectional || response)
-            && s.src.contains(pkt.dst)
-            && s.dst.contains(pkt.src)
-            && s.src_ports.contains(pkt.dport)
-            && s.dst_ports.contains(pkt.sport);
-        if !fwd && !rev {
-            return false;
-        }
-        let fc = &s.flow;
-        if let Some(to_server) = fc.to_server {
-            match pkt.flow {
-                Some(f) if f.to_server == to_server => {}
-                _ => return false,
-            }
-        }
-        if let Some(est) = fc.established {
-            let is = pkt.flow.is_some_and(|f| f.established);
-            if is != est {
-                return false;
-            }
-        }
-        if let Some(frag) = fc.frag {
-            if pkt.defragmented != frag {
-                return false;
-            }
-        }
-        if let Some(d) = s.dsize {
-            if !d.matches(pkt.payload.len() as u64) {
-                return false;
-            }
-        }
-        for (cmd, ids) in &c.flowbits {
-            let any_set = ids.iter().any(|&id| flow.is_some_and(|f| f.bit(id)));
-            let any_unset = ids.iter().any(|&id| !flow.is_some_and(|f| f.bit(id)));
-            match cmd {
-                FlowbitCmd::IsSet if !any_set => return false,
-                FlowbitCmd::IsNotSet if !any_unset => return false,
-                _ => {}
-            }
-        }
-        if !c.flowints.is_empty() && !flowints_hold(c, flow) {
-            return false;
-        }
-        if s.hostbits.iter().any(|b| matches!(b.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet)) {
-            let t = hostbits::lock(&det.hostbits);
-            if !s.hostbits.iter().all(|b| t.check(b, pkt.src, pkt.dst, pkt.ts_secs)) {
-                return false;
-            }
         }
         if pkt.tx_only && s.buffers.iter().all(|l| l.buffer.is_address()) {
             return false;
@@ -355,6 +284,94 @@ impl RuleSet {
         let (payload, stats) = (pkt.payload, &mut stats.inspect);
         Inspector::run(&c.sig.payload, &c.needles, payload, None, lower, stats, vars)
     }
+}
+
+/// The header of rule `s` on this packet: protocol, application protocol, header checks,
+/// addresses and ports (either way for `<>` and for a transaction's response), the
+/// `flow` conditions, fragments and `dsize`. Cheap tests first: a rule without a
+/// prefilter pattern is checked on every packet of its ports.
+#[inline]
+fn header_matches(s: &crate::signature::Signature, pkt: &Packet<'_>) -> bool {
+    if !s.proto.matches(pkt.ip_proto) {
+        return false;
+    }
+    if let Some(app) = s.app_proto {
+        if !pkt.app_proto.is_some_and(|f| app.applies_to(f)) {
+            return false;
+        }
+    }
+    for h in &s.header_checks {
+        if !header_check(h, pkt) {
+            return false;
+        }
+    }
+    if !pkt.has_ports && (!s.src_ports.any || !s.dst_ports.any) {
+        return false;
+    }
+    // A transactional rule names client and server: a response is matched reversed.
+    let response = s.transactional && pkt.flow.is_some_and(|f| !f.to_server);
+    let fwd = !response
+        && s.src.contains(pkt.src)
+        && s.dst.contains(pkt.dst)
+        && s.src_ports.contains(pkt.sport)
+        && s.dst_ports.contains(pkt.dport);
+    let rev = (s.bidirectional || response)
+        && s.src.contains(pkt.dst)
+        && s.dst.contains(pkt.src)
+        && s.src_ports.contains(pkt.dport)
+        && s.dst_ports.contains(pkt.sport);
+    if !fwd && !rev {
+        return false;
+    }
+    let fc = &s.flow;
+    if let Some(to_server) = fc.to_server {
+        match pkt.flow {
+            Some(f) if f.to_server == to_server => {}
+            _ => return false,
+        }
+    }
+    if let Some(est) = fc.established {
+        let is = pkt.flow.is_some_and(|f| f.established);
+        if is != est {
+            return false;
+        }
+    }
+    if let Some(frag) = fc.frag {
+        if pkt.defragmented != frag {
+            return false;
+        }
+    }
+    if let Some(d) = s.dsize {
+        if !d.matches(pkt.payload.len() as u64) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The state rule `c` reads: flowbits and flowints of the flow, hostbits of the hosts.
+#[inline]
+fn state_holds(c: &Compiled, det: &Detector, pkt: &Packet<'_>, flow: Option<&FlowState>) -> bool {
+    let s = &c.sig;
+    for (cmd, ids) in &c.flowbits {
+        let any_set = ids.iter().any(|&id| flow.is_some_and(|f| f.bit(id)));
+        let any_unset = ids.iter().any(|&id| !flow.is_some_and(|f| f.bit(id)));
+        match cmd {
+            FlowbitCmd::IsSet if !any_set => return false,
+            FlowbitCmd::IsNotSet if !any_unset => return false,
+            _ => {}
+        }
+    }
+    if !c.flowints.is_empty() && !flowints_hold(c, flow) {
+        return false;
+    }
+    if s.hostbits.iter().any(|b| matches!(b.cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet)) {
+        let t = hostbits::lock(&det.hostbits);
+        if !s.hostbits.iter().all(|b| t.check(b, pkt.src, pkt.dst, pkt.ts_secs)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Whether IPv4 options hold option `code` (any option for `None`). A malformed
