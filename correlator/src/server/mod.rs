@@ -413,62 +413,10 @@ pub async fn start(
             .map_err(|e| ServerError::Detection(e.to_string()))?
     };
     let mut tasks = Vec::new();
-    let bind_err = |what, addr: &str| {
-        let addr = addr.to_string();
-        move |err| ServerError::Bind { what, addr, err }
-    };
-    let mut syslog_udp_addr = None;
-    if !cfg.syslog_udp.is_empty() {
-        let sock = tokio::net::UdpSocket::bind(&cfg.syslog_udp)
-            .await
-            .map_err(bind_err("syslog UDP", &cfg.syslog_udp))?;
-        syslog_udp_addr = sock.local_addr().ok();
-        syslog::prepare_udp(&sock, &shared);
-        tasks.push(tokio::spawn(syslog::serve_udp(sock, shared.clone())));
-    }
-    let mut syslog_tcp_addr = None;
-    if !cfg.syslog_tcp.is_empty() {
-        let l = tokio::net::TcpListener::bind(&cfg.syslog_tcp)
-            .await
-            .map_err(bind_err("syslog TCP", &cfg.syslog_tcp))?;
-        syslog_tcp_addr = l.local_addr().ok();
-        tasks.push(tokio::spawn(syslog::serve_tcp(l, shared.clone())));
-    }
-    let mut https_addr = None;
-    if let Some(tls) = tls {
-        let l = tokio::net::TcpListener::bind(&cfg.https)
-            .await
-            .map_err(bind_err("HTTPS", &cfg.https))?;
-        https_addr = l.local_addr().ok();
-        tasks.push(tokio::spawn(api::serve(l, tls, shared.clone())));
-    }
-    // Quiet streams still need their correlation windows closed and alerts flushed;
-    // silent sensors are marked down and raise their alert.
-    {
-        let (tx, shared) = (tx.clone(), shared.clone());
-        let silence_us = cfg.sensor_down_secs.max(1) as i64 * 1_000_000;
-        tasks.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let down = match shared.sensors.lock() {
-                    Ok(mut s) => s.sweep(now_us(), silence_us),
-                    Err(_) => Vec::new(),
-                };
-                for a in down {
-                    eprintln!("gatewatch correlator: {}", a.alert.signature);
-                    let f = Finding { id: String::new(), alert: Some(a), record: None };
-                    let (r, _) = oneshot::channel();
-                    if tx.send(Work::Findings(vec![f], r)).await.is_err() {
-                        break;
-                    }
-                }
-                if tx.send(Work::Events(Vec::new(), None)).await.is_err() {
-                    break;
-                }
-            }
-        }));
-    }
+    let (syslog_udp_addr, syslog_tcp_addr, https_addr) =
+        listen(&cfg, tls, &shared, &mut tasks).await?;
+    let silence_us = cfg.sensor_down_secs.max(1) as i64 * 1_000_000;
+    tasks.push(tokio::spawn(tick(tx.clone(), shared.clone(), silence_us)));
     let stop_tails = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let tails = eve_input::start_tails(
         &cfg.eve_files,
@@ -488,6 +436,74 @@ pub async fn start(
         tails,
         stop_tails,
     })
+}
+
+/// The addresses bound by [`listen`]: syslog UDP, syslog TCP, HTTPS.
+type Bound =
+    (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>, Option<std::net::SocketAddr>);
+
+/// Binds the configured listeners (syslog UDP and TCP, HTTPS when `tls` is set) and
+/// spawns their tasks into `tasks`; errors name the listener and its address.
+async fn listen(
+    cfg: &IngestConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shared: &Arc<Shared>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<Bound, ServerError> {
+    let bind_err = |what, addr: &str| {
+        let addr = addr.to_string();
+        move |err| ServerError::Bind { what, addr, err }
+    };
+    let mut syslog_udp_addr = None;
+    if !cfg.syslog_udp.is_empty() {
+        let sock = tokio::net::UdpSocket::bind(&cfg.syslog_udp)
+            .await
+            .map_err(bind_err("syslog UDP", &cfg.syslog_udp))?;
+        syslog_udp_addr = sock.local_addr().ok();
+        syslog::prepare_udp(&sock, shared);
+        tasks.push(tokio::spawn(syslog::serve_udp(sock, shared.clone())));
+    }
+    let mut syslog_tcp_addr = None;
+    if !cfg.syslog_tcp.is_empty() {
+        let l = tokio::net::TcpListener::bind(&cfg.syslog_tcp)
+            .await
+            .map_err(bind_err("syslog TCP", &cfg.syslog_tcp))?;
+        syslog_tcp_addr = l.local_addr().ok();
+        tasks.push(tokio::spawn(syslog::serve_tcp(l, shared.clone())));
+    }
+    let mut https_addr = None;
+    if let Some(tls) = tls {
+        let l = tokio::net::TcpListener::bind(&cfg.https)
+            .await
+            .map_err(bind_err("HTTPS", &cfg.https))?;
+        https_addr = l.local_addr().ok();
+        tasks.push(tokio::spawn(api::serve(l, tls, shared.clone())));
+    }
+    Ok((syslog_udp_addr, syslog_tcp_addr, https_addr))
+}
+
+/// Once a second: quiet streams get their correlation windows closed and alerts
+/// flushed; sensors silent for `silence_us` are marked down and raise their alert.
+async fn tick(tx: mpsc::Sender<Work>, shared: Arc<Shared>, silence_us: i64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let down = match shared.sensors.lock() {
+            Ok(mut s) => s.sweep(now_us(), silence_us),
+            Err(_) => Vec::new(),
+        };
+        for a in down {
+            eprintln!("gatewatch correlator: {}", a.alert.signature);
+            let f = Finding { id: String::new(), alert: Some(a), record: None };
+            let (r, _) = oneshot::channel();
+            if tx.send(Work::Findings(vec![f], r)).await.is_err() {
+                break;
+            }
+        }
+        if tx.send(Work::Events(Vec::new(), None)).await.is_err() {
+            break;
+        }
+    }
 }
 
 /// Sends events to detection and waits for their outcome (TCP and HTTPS).
