@@ -21,8 +21,8 @@ pub enum SinkError {
     /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A query of the store failed.
-    #[error("reading the store: {0}")]
+    /// A query of the store failed (reading rows, or saving the watermarks).
+    #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
     /// A request could not be sent, or its answer not read.
     #[error("{method} {path}: {message}")]

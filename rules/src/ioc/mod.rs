@@ -168,7 +168,7 @@ impl IocSet {
                     _ => is_hex(&v, 32),
                 };
                 if !ok {
-                    return Err(BadIndicator::new(kind.as_str(), value));
+                    return Err(BadIndicator::new(format!("a {} value", kind.as_str()), value));
                 }
                 if !insert_new(&mut self.fingerprints, (kind, v.clone()), idx) {
                     return Ok(false);
@@ -308,13 +308,8 @@ pub struct BadIndicator {
 }
 
 impl BadIndicator {
-    fn new(what: &str, value: &str) -> BadIndicator {
-        let expected = if what.starts_with("a ") || what.starts_with("an ") {
-            what.to_string()
-        } else {
-            format!("a {what} value")
-        };
-        BadIndicator { expected, value: value.to_string() }
+    fn new(expected: impl Into<String>, value: &str) -> BadIndicator {
+        BadIndicator { expected: expected.into(), value: value.to_string() }
     }
 }
 

@@ -109,13 +109,8 @@ impl Shipper {
         SpoolSink::new(self.spool.clone(), self.flows)
     }
 
-    /// The counters now, as `{"spool": …, "ship": …}` (for the metrics page).
-    pub fn counters(&self) -> serde_json::Value {
-        let ship = self.stats.lock().map(|s| *s).unwrap_or_default();
-        serde_json::json!({"spool": self.lock().stats, "ship": ship})
-    }
-
-    /// A handle to the counters, for a metrics page that outlives this borrow.
+    /// The counters as `{"spool": …, "ship": …}`, read each time the returned function is
+    /// called (for a metrics page that outlives this borrow).
     pub fn counters_handle(&self) -> impl Fn() -> serde_json::Value + Send + 'static {
         let (spool, stats) = (self.spool.clone(), self.stats.clone());
         move || {
