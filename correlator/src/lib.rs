@@ -28,5 +28,6 @@ pub mod response;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod terminal;
 
 pub use ingest::Correlator;

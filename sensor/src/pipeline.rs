@@ -325,25 +325,7 @@ impl Pipeline {
         let ts = frame.ts_us;
         let (l2, decoded) = match decode::decode_l3(frame.link, frame.data) {
             Ok(x) => x,
-            Err(e) => {
-                let d = &mut self.stats.decoder;
-                d.invalid += 1;
-                d.event(e);
-                let Some(u) = decode::undecoded(frame.link, frame.data) else { return Ok(()) };
-                let at = EventPacket {
-                    ts,
-                    version: u.version,
-                    proto: u.proto,
-                    src: u.src,
-                    dst: u.dst,
-                    vlan: u.vlan,
-                };
-                return self.inspect_events(
-                    &at,
-                    &decode_events(u.version, u.events, Some(e)),
-                    sink,
-                );
-            }
+            Err(e) => return self.undecodable(frame, e, sink),
         };
         let d = &mut self.stats.decoder;
         match l2 {
@@ -353,32 +335,12 @@ impl Pipeline {
             L2Kind::Raw => d.raw += 1,
             L2Kind::Chdlc => d.chdlc += 1,
         }
-        let l3 = match decoded {
-            Decoded::Ip(l3) => l3,
-            Decoded::NotIp { .. } => {
-                d.not_ip += 1;
-                return Ok(());
-            }
+        let Decoded::Ip(l3) = decoded else {
+            d.not_ip += 1;
+            return Ok(());
         };
-        if l3.vlan[0] != 0 {
-            d.vlan += 1;
-            if l3.vlan[1] != 0 {
-                d.vlan_qinq += 1;
-            }
-        }
-        if l3.version == 4 {
-            d.ipv4 += 1;
-            if self.checksum.mode != ChecksumMode::No {
-                let ok = ipv4::header_checksum_ok(l3.header);
-                self.checksum.observe(!ok);
-                if !ok && self.checksum.drop_bad() {
-                    self.stats.decoder.event(decode::DecodeError::Ipv4InvalidChecksum);
-                    self.stats.decoder.checksum_dropped += 1;
-                    return Ok(());
-                }
-            }
-        } else {
-            d.ipv6 += 1;
+        if !self.count_ip(&l3) {
+            return Ok(());
         }
         let owned;
         let (bytes, defragmented): (&[u8], bool) = match l3.fragment {
@@ -421,27 +383,90 @@ impl Pipeline {
             }
         }
         self.inspect(frame, &l3, &l4, defragmented, sink)?;
-        match decode::tunnel::inner(&l3, &l4) {
-            Some((kind, link, data)) if depth < MAX_TUNNEL_DEPTH => {
-                let outer_v6 = l3.version == 6;
-                self.stats.decoder.tunnel(kind, outer_v6);
-                let inner = Frame { ts_us: ts, orig_len: data.len() as u32, link, data };
-                let ports = l4.ports();
-                let cx = TunnelCx {
-                    src: (l3.src, ports.map(|p| p.0)),
-                    dst: (l3.dst, ports.map(|p| p.1)),
-                    proto: l3.proto,
-                    depth,
-                    outer_pkt_src: self.tunnel.as_ref().map_or("wire/pcap", |t| t.inner_pkt_src),
-                    inner_pkt_src: kind.pkt_src(outer_v6),
-                };
-                let outer = self.tunnel.replace(cx);
-                let res = self.decode_and_inspect(&inner, depth + 1, sink);
-                self.tunnel = outer;
-                res
+        self.follow_tunnel(ts, &l3, &l4, depth, sink)
+    }
+
+    /// A frame whose network layer did not decode: counted, and its decoder events
+    /// inspected with what could be read of its addresses.
+    fn undecodable(
+        &mut self,
+        frame: &Frame<'_>,
+        e: decode::DecodeError,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let d = &mut self.stats.decoder;
+        d.invalid += 1;
+        d.event(e);
+        let Some(u) = decode::undecoded(frame.link, frame.data) else { return Ok(()) };
+        let at = EventPacket {
+            ts: frame.ts_us,
+            version: u.version,
+            proto: u.proto,
+            src: u.src,
+            dst: u.dst,
+            vlan: u.vlan,
+        };
+        self.inspect_events(&at, &decode_events(u.version, u.events, Some(e)), sink)
+    }
+
+    /// Counts an IP packet (VLAN tags, version) and checks an IPv4 header checksum as
+    /// configured; false when the packet is dropped for a bad checksum.
+    fn count_ip(&mut self, l3: &decode::L3<'_>) -> bool {
+        let d = &mut self.stats.decoder;
+        if l3.vlan[0] != 0 {
+            d.vlan += 1;
+            if l3.vlan[1] != 0 {
+                d.vlan_qinq += 1;
             }
-            _ => Ok(()),
         }
+        if l3.version != 4 {
+            d.ipv6 += 1;
+            return true;
+        }
+        d.ipv4 += 1;
+        if self.checksum.mode == ChecksumMode::No {
+            return true;
+        }
+        let ok = ipv4::header_checksum_ok(l3.header);
+        self.checksum.observe(!ok);
+        if !ok && self.checksum.drop_bad() {
+            self.stats.decoder.event(decode::DecodeError::Ipv4InvalidChecksum);
+            self.stats.decoder.checksum_dropped += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Decodes and inspects the packet a tunnel packet carries, if any (up to
+    /// [`MAX_TUNNEL_DEPTH`] tunnels deep).
+    fn follow_tunnel(
+        &mut self,
+        ts: i64,
+        l3: &decode::L3<'_>,
+        l4: &decode::L4<'_>,
+        depth: u8,
+        sink: &mut dyn EventSink,
+    ) -> io::Result<()> {
+        let Some((kind, link, data)) = decode::tunnel::inner(l3, l4) else { return Ok(()) };
+        if depth >= MAX_TUNNEL_DEPTH {
+            return Ok(());
+        }
+        let outer_v6 = l3.version == 6;
+        self.stats.decoder.tunnel(kind, outer_v6);
+        let inner = Frame { ts_us: ts, orig_len: data.len() as u32, link, data };
+        let ports = l4.ports();
+        let cx = TunnelCx {
+            src: (l3.src, ports.map(|p| p.0)),
+            dst: (l3.dst, ports.map(|p| p.1)),
+            proto: l3.proto,
+            depth,
+            outer_pkt_src: self.tunnel.as_ref().map_or("wire/pcap", |t| t.inner_pkt_src),
+            inner_pkt_src: kind.pkt_src(outer_v6),
+        };
+        let outer = self.tunnel.replace(cx);
+        let res = self.decode_and_inspect(&inner, depth + 1, sink);
+        self.tunnel = outer;
+        res
     }
 }
 

@@ -35,6 +35,53 @@ impl ReplaySummary {
     pub fn counter(&self, path: &str) -> u64 {
         path.split('.').fold(&self.stats, |v, k| &v[k]).as_u64().unwrap_or(0)
     }
+
+    /// What `gatewatch replay` prints when it is done, one line per subject: packets,
+    /// flows and alerts; packet processing time (net of start-up, as Suricata's `time
+    /// elapsed`: from the first packet read to the last event written); peak memory
+    /// when given; then IOC, Sigma and YARA when they ran.
+    pub fn text(&self, peak_rss_kib: Option<u64>) -> String {
+        let c = |k: &str| self.counter(k);
+        let workers =
+            if self.workers > 1 { format!(" ({} workers)", self.workers) } else { String::new() };
+        let mut lines = vec![
+            format!(
+                "replay: {} packets, {} bytes, {} flows, {} alerts, {} invalid packets{workers}",
+                c("decoder.pkts"),
+                c("decoder.bytes"),
+                c("flow.total"),
+                c("detect.alert"),
+                c("decoder.invalid")
+            ),
+            format!("replay: packet processing {:.3} s", self.processing.as_secs_f64()),
+        ];
+        if let Some(kib) = peak_rss_kib {
+            lines.push(format!("replay: peak memory {:.1} MiB", kib as f64 / 1024.0));
+        }
+        if c("ioc.hits") > 0 {
+            lines.push(format!("ioc: {} indicator hits", c("ioc.hits")));
+        }
+        if self.stats["sigma"].is_object() {
+            lines.push(format!(
+                "sigma: {} network events tested, {} alerts, {:.2} s evaluating",
+                c("sigma.events"),
+                c("sigma.hits"),
+                c("sigma.eval_us") as f64 / 1e6
+            ));
+        }
+        if self.stats["yara"].is_object() {
+            lines.push(format!(
+                "yara: {} files and {} stream chunks scanned, {:.1} MB, {} matches, {} timeouts, {:.2} s scanning",
+                c("yara.files"),
+                c("yara.streams"),
+                c("yara.bytes") as f64 / 1e6,
+                c("yara.matches"),
+                c("yara.timeouts"),
+                c("yara.scan_us") as f64 / 1e6
+            ));
+        }
+        lines.join("\n") + "\n"
+    }
 }
 
 /// Why a replay stopped.
@@ -197,4 +244,43 @@ fn replay_with_workers(
     sink.flush().map_err(output_error)?;
     summary.stats = stats;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_what_ran() {
+        let stats = serde_json::json!({
+            "decoder": {"pkts": 1200, "bytes": 900_000, "invalid": 2},
+            "flow": {"total": 40},
+            "detect": {"alert": 7},
+            "sigma": {"events": 30, "hits": 1, "eval_us": 250_000},
+        });
+        let s = ReplaySummary {
+            stats,
+            workers: 2,
+            warnings: Vec::new(),
+            profile: None,
+            processing: std::time::Duration::from_millis(1250),
+        };
+        let text = s.text(Some(2048));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "replay: 1200 packets, 900000 bytes, 40 flows, 7 alerts, 2 invalid packets (2 workers)",
+                "replay: packet processing 1.250 s",
+                "replay: peak memory 2.0 MiB",
+                "sigma: 30 network events tested, 1 alerts, 0.25 s evaluating",
+            ]
+        );
+        // No YARA or IOC line when they did not run; no memory line when unknown.
+        let one = ReplaySummary { workers: 1, stats: serde_json::json!({}), ..s };
+        assert_eq!(
+            one.text(None),
+            "replay: 0 packets, 0 bytes, 0 flows, 0 alerts, 0 invalid packets\nreplay: packet processing 1.250 s\n"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use gatewatch_correlator::response::Responder;
-use gatewatch_correlator::store::blocks::{BlockFilter, BlockRequest, BlockRow, BlockState};
+use gatewatch_correlator::store::blocks::{BlockFilter, BlockRequest, BlockState};
 
 use super::incidents::{actor, open_store};
 use crate::config::Config;
@@ -70,26 +70,6 @@ pub enum BlocksCommand {
     },
 }
 
-fn print_rows(rows: &[BlockRow]) {
-    println!(
-        "{:>5}  {:<17}  {:<25}  {:<11}  {:<14}  {:>8}  {:<19}  REASON",
-        "ID", "STATE", "TARGET", "KIND", "ACTION", "INCIDENT", "EXPIRES (UTC)"
-    );
-    for b in rows {
-        println!(
-            "{:>5}  {:<17}  {:<25}  {:<11}  {:<14}  {:>8}  {:<19}  {}",
-            b.id,
-            b.state,
-            b.target,
-            b.target_kind,
-            b.action,
-            b.incident_id.map(|i| format!("#{i}")).unwrap_or_default(),
-            b.expires_at.as_deref().map(|e| e.get(..19).unwrap_or(e)).unwrap_or(""),
-            b.reason
-        );
-    }
-}
-
 pub fn run(cmd: BlocksCommand, cfg: Config) -> Result<ExitCode> {
     let mut store = open_store(&cfg)?;
     match cmd {
@@ -109,7 +89,7 @@ pub fn run(cmd: BlocksCommand, cfg: Config) -> Result<ExitCode> {
             } else if rows.is_empty() {
                 println!("no block decisions");
             } else {
-                print_rows(&rows);
+                print!("{}", gatewatch_correlator::terminal::block_table(&rows));
             }
         }
         BlocksCommand::Show { id, json } => {
@@ -119,7 +99,7 @@ pub fn run(cmd: BlocksCommand, cfg: Config) -> Result<ExitCode> {
                 let v = serde_json::json!({"block": b, "history": history});
                 super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
             } else {
-                print_rows(std::slice::from_ref(&b));
+                print!("{}", gatewatch_correlator::terminal::block_table(std::slice::from_ref(&b)));
                 println!();
                 for r in history {
                     println!("  {} {:<10} {} {}", r.at, r.actor, r.action, r.detail);

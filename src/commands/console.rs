@@ -161,15 +161,7 @@ pub fn run_users(cmd: UsersCommand, cfg: Config) -> Result<ExitCode> {
             if json {
                 super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&users)?))?;
             } else {
-                for u in users {
-                    println!(
-                        "{:<20} {:<8} {:<9} {}",
-                        u.name,
-                        u.role.as_str(),
-                        if u.disabled { "disabled" } else { "" },
-                        u.display_name
-                    );
-                }
+                print!("{}", gatewatch_correlator::terminal::user_table(&users));
             }
         }
     }
@@ -191,16 +183,7 @@ pub fn run_tokens(cmd: TokensCommand, cfg: Config) -> Result<ExitCode> {
             if json {
                 super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&tokens)?))?;
             } else {
-                for t in tokens {
-                    println!(
-                        "{:>4} {:<20} {:<16} {:<8} {}",
-                        t.id,
-                        t.name,
-                        t.user,
-                        t.role.as_str(),
-                        t.revoked.map(|r| format!("revoked {r}")).unwrap_or_default()
-                    );
-                }
+                print!("{}", gatewatch_correlator::terminal::token_table(&tokens));
             }
         }
         TokensCommand::Revoke { id } => {

@@ -12,7 +12,7 @@ use gatewatch_correlator::Correlator;
 use gatewatch_sensor::output::{EveWriter, EventSink, Fanout};
 use gatewatch_sensor::synth::demo;
 
-use super::incidents::print_table;
+use gatewatch_correlator::terminal::incident_table;
 use gatewatch_sensor::rule_loading::{load_rules, NoRules};
 
 use super::replay::{run_pipeline, CorrelatorSink};
@@ -84,7 +84,7 @@ pub fn run(a: DemoArgs, mut cfg: Config) -> Result<ExitCode> {
     );
     println!();
     let rows = correlator.store().list_incidents(100)?;
-    print_table(&rows);
+    print!("{}", incident_table(&rows));
     println!();
     if let Some(r) = responder.as_mut() {
         print_decisions(r, &mut correlator, &response_path)?;
@@ -138,11 +138,11 @@ fn prepare(a: &DemoArgs, cfg: &mut Config) -> Result<DemoFiles> {
     }
     // Response policies run in dry-run: the demo's own unless the configuration has some.
     let response_path = a.dir.join("response.toml");
-    std::fs::write(&response_path, DEMO_RESPONSE)
+    std::fs::write(&response_path, demo::RESPONSE)
         .with_context(|| format!("cannot write `{}`", response_path.display()))?;
     if cfg.response.policies.is_empty() {
         let demo: toml::Table =
-            toml::from_str(DEMO_RESPONSE).context("the demo's response policies")?;
+            toml::from_str(demo::RESPONSE).context("the demo's response policies")?;
         cfg.response = demo
             .get("response")
             .cloned()
@@ -261,65 +261,3 @@ fn serve_console(a: &DemoArgs, cfg: &Config) -> Result<ExitCode> {
     serving.stop();
     Ok(ExitCode::SUCCESS)
 }
-
-/// The demo's response policies (written to `response.toml` beside the capture). They
-/// run in dry-run: the demo changes no firewall.
-const DEMO_RESPONSE: &str = r#"# Response policies of the Gatewatch demo. `gatewatch demo` runs them in dry-run.
-# Copy the [response] section into a configuration file to use them for real.
-[response]
-max_blocks_per_minute = 20
-pardon = "24h"
-
-[response.allowlists]
-# The province's DNS resolvers and the SOC's own network are never blocked.
-resolvers = ["10.46.1.53"]
-soc = ["10.46.1.0/28"]
-# Critical systems (from the asset inventory) and the province's domains.
-critical = ["criticality:critical", "level:4", "hue.gov.vn"]
-
-[response.actions.edge-firewall]
-kind = "nft"
-table = "gatewatch"
-create = true
-
-[response.actions.dns-sinkhole]
-kind = "program"
-block = ["/usr/local/sbin/gw-sinkhole", "add", "{target}", "{ttl}"]
-unblock = ["/usr/local/sbin/gw-sinkhole", "del", "{target}"]
-
-[[response.policies]]
-name = "block-external-attackers"
-mode = "enforce"
-action = "edge-firewall"
-target = "source"
-classes = ["intrusion-attempts", "intrusions"]
-min_score = 50
-ttl = "1h"
-max_ttl = "7d"
-
-[[response.policies]]
-name = "cut-command-and-control"
-mode = "enforce"
-action = "edge-firewall"
-target = "destination"
-classes = ["malicious-code"]
-zones = ["external", "internal"]
-ttl = "6h"
-
-[[response.policies]]
-name = "sinkhole-malware-domains"
-mode = "enforce"
-action = "dns-sinkhole"
-target = "domain"
-classes = ["malicious-code"]
-ttl = "1d"
-
-[[response.policies]]
-name = "quarantine-infected-host"
-mode = "approve"
-action = "edge-firewall"
-target = "host"
-classes = ["malicious-code"]
-min_score = 50
-ttl = "4h"
-"#;

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use gatewatch_correlator::domain::suppression::{NewSuppression, SuppressionRule};
-use gatewatch_correlator::store::{IncidentFilter, IncidentRow, Status, Store};
+use gatewatch_correlator::store::{IncidentFilter, Status, Store};
+use gatewatch_correlator::terminal;
 
 use crate::config::Config;
 
@@ -114,33 +115,6 @@ pub enum SuppressionsCommand {
     },
 }
 
-/// Times for analysts: Asia/Ho_Chi_Minh (UTC+7, no daylight saving).
-pub fn local_time(us: i64) -> String {
-    let Some(tz) = chrono::FixedOffset::east_opt(7 * 3600) else { return "?".into() };
-    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| "?".into())
-}
-
-pub fn print_table(rows: &[IncidentRow]) {
-    println!(
-        "{:>4}  {:<8}  {:>5}  {:>6}  {:<12}  {:<19}  TITLE",
-        "ID", "SEVERITY", "SCORE", "ALERTS", "STATUS", "LAST SEEN (ICT)"
-    );
-    for r in rows {
-        println!(
-            "{:>4}  {:<8}  {:>5}  {:>6}  {:<12}  {:<19}  {}",
-            r.id,
-            r.severity,
-            r.score,
-            r.alert_count,
-            r.status,
-            local_time(r.last_seen_us),
-            r.title
-        );
-    }
-}
-
 /// Who is acting: `--by`, else the login name.
 pub fn actor(by: &Option<String>) -> String {
     by.clone()
@@ -209,7 +183,7 @@ pub fn run(cmd: IncidentsCommand, cfg: Config) -> Result<ExitCode> {
             } else if rows.is_empty() {
                 println!("no incidents");
             } else {
-                print_table(&rows);
+                print!("{}", terminal::incident_table(&rows));
             }
         }
         IncidentsCommand::Show { id, json } => show(&store, id, json)?,
@@ -234,79 +208,11 @@ pub fn run(cmd: IncidentsCommand, cfg: Config) -> Result<ExitCode> {
 }
 
 fn show(store: &Store, id: i64, json: bool) -> Result<()> {
-    let Some(inc) = store.get_incident(id)? else { bail!("no incident {id}") };
-    let alerts = store.incident_alerts(id, 1000)?;
-    let rules = store.incident_rules(id)?;
-    let hosts = store.incident_hosts(id)?;
-    let notes = store.notes(id)?;
-    let audit = store.audit(Some(id), 1000)?;
+    let Some(record) = store.incident_record(id, 1000)? else { bail!("no incident {id}") };
     if json {
-        let v = serde_json::json!({ "incident": inc, "rules": rules, "hosts": hosts,
-                                    "alerts": alerts, "notes": notes, "audit": audit });
-        return Ok(super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&v)?))?);
+        return Ok(super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&record)?))?);
     }
-    println!("Incident {}: {}", inc.id, inc.title);
-    println!(
-        "  severity    {} (score {}), status {}, version {}",
-        inc.severity, inc.score, inc.status, inc.version
-    );
-    println!("  entity      {} ({})", inc.entity, inc.entity_zone);
-    if let Some(a) = &inc.agency_name {
-        println!(
-            "  agency      {a}{}{}",
-            inc.system.as_deref().map(|s| format!(" · {s}")).unwrap_or_default(),
-            inc.security_level.map(|l| format!(" · level {l}")).unwrap_or_default()
-        );
-    }
-    println!("  class       {} (RSIT){}", inc.rsit, if inc.succeeded { ", succeeded" } else { "" });
-    println!("  ATT&CK      {} {}", inc.tactics.join(","), inc.techniques.join(","));
-    if !inc.correlations.is_empty() {
-        println!("  correlated  {}", inc.correlations.join("; "));
-    }
-    if let Some(m) = inc.merged_into {
-        println!("  merged into incident {m}");
-    }
-    println!("  assignee    {}", inc.assignee.as_deref().unwrap_or("-"));
-    println!("  first seen  {} ICT", local_time(inc.first_seen_us));
-    println!("  last seen   {} ICT", local_time(inc.last_seen_us));
-    println!("  alerts      {} over {} rules", inc.alert_count, inc.rule_count);
-    for r in rules.iter().take(10) {
-        println!("    {:>6} × {}:{} {}", r.alerts, r.gid, r.sid, r.signature);
-    }
-    println!("  hosts");
-    for h in hosts.iter().take(20) {
-        println!(
-            "    {:<8} {} ({}{})",
-            h.role,
-            h.ip,
-            h.zone,
-            h.agency.as_deref().map(|a| format!(", {a}")).unwrap_or_default()
-        );
-    }
-    println!("  first alerts");
-    for a in alerts.iter().take(20) {
-        println!(
-            "    {} ×{} {}:{} -> {}:{} {} sid {}",
-            a.timestamp,
-            a.count,
-            a.src_ip,
-            a.src_port.map(|p| p.to_string()).unwrap_or_default(),
-            a.dest_ip,
-            a.dest_port.map(|p| p.to_string()).unwrap_or_default(),
-            a.proto,
-            a.sid
-        );
-    }
-    if alerts.len() > 20 {
-        println!("    ... {} more (--json lists them all)", alerts.len() - 20);
-    }
-    for n in &notes {
-        println!("  note        {} {}: {}", n.at, n.author, n.text);
-    }
-    println!("  audit");
-    for r in audit.iter().rev() {
-        println!("    {} {:<10} {} {}", r.at, r.actor, r.action, r.detail);
-    }
+    print!("{}", terminal::incident_detail(&record));
     Ok(())
 }
 
@@ -319,40 +225,8 @@ pub fn run_suppressions(cmd: SuppressionsCommand, cfg: Config) -> Result<ExitCod
                 super::write_stdout(&format!("{}\n", serde_json::to_string_pretty(&list)?))?;
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
-                "{:>4}  {:<8}  {:<18}  {:<18}  {:>6}  {:<19}  REASON",
-                "ID", "STATE", "RULE / SOURCE", "DESTINATION", "HITS", "EXPIRES (ICT)"
-            );
             let now = chrono::Utc::now().timestamp_micros();
-            for s in list {
-                let state = if s.removed_us.is_some() {
-                    "removed"
-                } else if s.expires_us.is_some_and(|e| e <= now) {
-                    "expired"
-                } else {
-                    "active"
-                };
-                let r = &s.rule;
-                let what = match (r.sid, &r.src) {
-                    (Some(sid), Some(src)) => format!("{}:{sid} {src}", r.gid.unwrap_or(1)),
-                    (Some(sid), None) => {
-                        format!("{}:{sid}", r.gid.map_or("*".into(), |g| g.to_string()))
-                    }
-                    (None, Some(src)) => src.clone(),
-                    (None, None) => "*".into(),
-                };
-                println!(
-                    "{:>4}  {:<8}  {:<18}  {:<18}  {:>6}  {:<19}  {} (by {})",
-                    s.id,
-                    state,
-                    what,
-                    r.dest.as_deref().unwrap_or("*"),
-                    s.hits,
-                    s.expires_us.map_or("never".into(), local_time),
-                    r.reason,
-                    r.created_by
-                );
-            }
+            print!("{}", terminal::suppression_table(&list, now));
         }
         SuppressionsCommand::Add { sid, gid, src, dest, reason, expires, by } => {
             let expires_us = match expires {

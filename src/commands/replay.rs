@@ -145,47 +145,6 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn report_summary(s: &ReplaySummary) {
-    let c = |k: &str| s.counter(k);
-    let workers = if s.workers > 1 { format!(" ({} workers)", s.workers) } else { String::new() };
-    eprintln!(
-        "replay: {} packets, {} bytes, {} flows, {} alerts, {} invalid packets{workers}",
-        c("decoder.pkts"),
-        c("decoder.bytes"),
-        c("flow.total"),
-        c("detect.alert"),
-        c("decoder.invalid")
-    );
-    // Net of start-up, as Suricata's `time elapsed`: from the first packet read to the
-    // last event written.
-    eprintln!("replay: packet processing {:.3} s", s.processing.as_secs_f64());
-    if let Some(kib) = peak_rss_kib() {
-        eprintln!("replay: peak memory {:.1} MiB", kib as f64 / 1024.0);
-    }
-    if c("ioc.hits") > 0 {
-        eprintln!("ioc: {} indicator hits", c("ioc.hits"));
-    }
-    if s.stats["sigma"].is_object() {
-        eprintln!(
-            "sigma: {} network events tested, {} alerts, {:.2} s evaluating",
-            c("sigma.events"),
-            c("sigma.hits"),
-            c("sigma.eval_us") as f64 / 1e6
-        );
-    }
-    if s.stats["yara"].is_object() {
-        eprintln!(
-            "yara: {} files and {} stream chunks scanned, {:.1} MB, {} matches, {} timeouts, {:.2} s scanning",
-            c("yara.files"),
-            c("yara.streams"),
-            c("yara.bytes") as f64 / 1e6,
-            c("yara.matches"),
-            c("yara.timeouts"),
-            c("yara.scan_us") as f64 / 1e6
-        );
-    }
-}
-
 pub fn replay(a: ReplayArgs, mut cfg: Config) -> Result<ExitCode> {
     if a.profile_rules.is_some() {
         cfg.detect.profile_rules = a.profile_rules.clone();
@@ -209,7 +168,7 @@ pub fn replay(a: ReplayArgs, mut cfg: Config) -> Result<ExitCode> {
     let mut eve = eve_writer(&a.eve, &cfg)?;
     let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut eve, a.reload.then_some(&*slot))?;
     drop(eve);
-    report_summary(&summary);
+    eprint!("{}", summary.text(peak_rss_kib()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -299,7 +258,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
             fan.sinks.push(e);
         }
         let summary = run_pipeline(&a.pcaps, &cfg, rules, &mut fan, a.reload.then_some(&*slot))?;
-        report_summary(&summary);
+        eprint!("{}", summary.text(peak_rss_kib()));
     }
     correlator.flush()?;
     let st = correlator.stats;

@@ -98,19 +98,22 @@ pub fn alert(a: &FeedAlert, doc_id: &str) -> Value {
     Value::Object(m)
 }
 
+/// The value at `path` in `body`, `null` when it is absent.
+fn at(body: &Value, path: &[&str]) -> Value {
+    let mut cur = body;
+    for p in path {
+        match cur.get(p) {
+            Some(v) => cur = v,
+            None => return Value::Null,
+        }
+    }
+    cur.clone()
+}
+
 /// A protocol record (EVE `dns`, `http`, `tls`, `fileinfo`, `flow` …) as an ECS
 /// document.
 pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value {
-    let g = |path: &[&str]| -> Value {
-        let mut cur = body;
-        for p in path {
-            match cur.get(p) {
-                Some(v) => cur = v,
-                None => return Value::Null,
-            }
-        }
-        cur.clone()
-    };
+    let g = |path: &[&str]| at(body, path);
     let mut m = Map::new();
     put(&mut m, "@timestamp", json!(timestamp(ts_us)));
     put(&mut m, "event.kind", json!("event"));
@@ -127,20 +130,7 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
     put(&mut m, "observer.name", g(&["host"]));
     put(&mut m, "gatewatch.flow_id", json!(g(&["flow_id"]).as_u64().map(|f| f.to_string())));
     match event_type {
-        "dns" => {
-            let name = match g(&["dns", "rrname"]) {
-                Value::Null => g(&["dns", "queries"])
-                    .get(0)
-                    .and_then(|q| q.get("rrname"))
-                    .cloned()
-                    .unwrap_or(Value::Null),
-                v => v,
-            };
-            put(&mut m, "dns.question.name", name);
-            put(&mut m, "dns.question.type", g(&["dns", "rrtype"]));
-            put(&mut m, "dns.response_code", g(&["dns", "rcode"]));
-            put(&mut m, "dns.type", g(&["dns", "type"]));
-        }
+        "dns" => dns_fields(&mut m, body),
         "http" => {
             put(&mut m, "url.domain", g(&["http", "hostname"]));
             put(&mut m, "url.original", g(&["http", "url"]));
@@ -164,48 +154,61 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
             put(&mut m, "file.hash.sha256", g(&["fileinfo", "sha256"]));
             put(&mut m, "file.mime_type", g(&["fileinfo", "magic"]));
         }
-        "flow" => {
-            let sum = |a: Value, b: Value| match (a.as_u64(), b.as_u64()) {
-                (Some(x), Some(y)) => json!(x + y),
-                _ => Value::Null,
-            };
-            put(
-                &mut m,
-                "network.bytes",
-                sum(g(&["flow", "bytes_toserver"]), g(&["flow", "bytes_toclient"])),
-            );
-            put(
-                &mut m,
-                "network.packets",
-                sum(g(&["flow", "pkts_toserver"]), g(&["flow", "pkts_toclient"])),
-            );
-            put(&mut m, "event.start", g(&["flow", "start"]));
-            put(&mut m, "event.end", g(&["flow", "end"]));
-        }
-        "stats" => {
-            // A sensor's heartbeat: the counters the sensor-health dashboard draws.
-            let n = |path: &[&str]| g(path).as_u64().map_or(Value::Null, |v| json!(v));
-            put(&mut m, "event.category", json!(["host"]));
-            let packets = match n(&["stats", "capture", "received"]) {
-                Value::Null => n(&["stats", "decoder", "pkts"]),
-                v => v,
-            };
-            put(&mut m, "gatewatch.sensor.packets", packets);
-            put(&mut m, "gatewatch.sensor.kernel_drops", n(&["stats", "capture", "kernel_drops"]));
-            put(&mut m, "gatewatch.sensor.queue_drops", n(&["stats", "capture", "queue_drops"]));
-            put(&mut m, "gatewatch.sensor.uptime", n(&["stats", "uptime"]));
-            put(
-                &mut m,
-                "gatewatch.sensor.rules_generation",
-                n(&["stats", "detect", "rules_generation"]),
-            );
-            put(&mut m, "gatewatch.sensor.rules_loaded", n(&["stats", "detect", "rules_loaded"]));
-            put(&mut m, "gatewatch.sensor.spool_bytes", n(&["heartbeat", "spool", "bytes"]));
-        }
+        "flow" => flow_fields(&mut m, body),
+        "stats" => stats_fields(&mut m, body),
         _ => {}
     }
     put(&mut m, "gatewatch.eve", body.clone());
     Value::Object(m)
+}
+
+/// A DNS record's question, answer code and type.
+fn dns_fields(m: &mut Map<String, Value>, body: &Value) {
+    let g = |path: &[&str]| at(body, path);
+    let name = match g(&["dns", "rrname"]) {
+        Value::Null => g(&["dns", "queries"])
+            .get(0)
+            .and_then(|q| q.get("rrname"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        v => v,
+    };
+    put(m, "dns.question.name", name);
+    put(m, "dns.question.type", g(&["dns", "rrtype"]));
+    put(m, "dns.response_code", g(&["dns", "rcode"]));
+    put(m, "dns.type", g(&["dns", "type"]));
+}
+
+/// A flow record's totals of both directions and its span.
+fn flow_fields(m: &mut Map<String, Value>, body: &Value) {
+    let g = |path: &[&str]| at(body, path);
+    let sum = |a: Value, b: Value| match (a.as_u64(), b.as_u64()) {
+        (Some(x), Some(y)) => json!(x + y),
+        _ => Value::Null,
+    };
+    let bytes = sum(g(&["flow", "bytes_toserver"]), g(&["flow", "bytes_toclient"]));
+    put(m, "network.bytes", bytes);
+    let packets = sum(g(&["flow", "pkts_toserver"]), g(&["flow", "pkts_toclient"]));
+    put(m, "network.packets", packets);
+    put(m, "event.start", g(&["flow", "start"]));
+    put(m, "event.end", g(&["flow", "end"]));
+}
+
+/// A sensor's heartbeat: the counters the sensor-health dashboard draws.
+fn stats_fields(m: &mut Map<String, Value>, body: &Value) {
+    let n = |path: &[&str]| at(body, path).as_u64().map_or(Value::Null, |v| json!(v));
+    put(m, "event.category", json!(["host"]));
+    let packets = match n(&["stats", "capture", "received"]) {
+        Value::Null => n(&["stats", "decoder", "pkts"]),
+        v => v,
+    };
+    put(m, "gatewatch.sensor.packets", packets);
+    put(m, "gatewatch.sensor.kernel_drops", n(&["stats", "capture", "kernel_drops"]));
+    put(m, "gatewatch.sensor.queue_drops", n(&["stats", "capture", "queue_drops"]));
+    put(m, "gatewatch.sensor.uptime", n(&["stats", "uptime"]));
+    put(m, "gatewatch.sensor.rules_generation", n(&["stats", "detect", "rules_generation"]));
+    put(m, "gatewatch.sensor.rules_loaded", n(&["stats", "detect", "rules_loaded"]));
+    put(m, "gatewatch.sensor.spool_bytes", n(&["heartbeat", "spool", "bytes"]));
 }
 
 /// An incident as a document of the incidents index (updated on every change).

@@ -2,7 +2,7 @@
 //! (apply, undo, expire) with retries, and putting the blocks in force back on the
 //! firewall after a restart. Deciding what to block is `engine.rs`.
 
-use super::actions::Request;
+use super::actions::{ActionError, Request};
 use super::allowlist::TargetValue;
 use super::responder::{kind_of, secs_us, Responder, LEASE_US};
 use crate::incident::engine::ENGINE_ACTOR;
@@ -97,72 +97,86 @@ impl Responder {
         };
         let result = if lifting { action.unblock(&req) } else { action.block(&req) };
         match result {
-            Ok(detail) => {
-                let (to, expires) = match from {
-                    BlockState::Executed => (BlockState::Expired, None),
-                    BlockState::Undoing => (BlockState::Undone, None),
-                    _ => (BlockState::Executed, Some(now_us + secs_us(b.ttl_secs))),
-                };
-                let mut detail = detail;
-                if to == BlockState::Undone {
-                    if let Some(m) = detail.as_object_mut() {
-                        m.insert("requested_by".into(), b.decided_by.clone().into());
-                    }
-                }
-                let o = BlockOutcome { expires_us: expires, ..outcome(to, None, detail, None) };
-                if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
-                    match to {
-                        BlockState::Executed => self.stats.executed += 1,
-                        BlockState::Expired => self.stats.expired += 1,
-                        _ => self.stats.undone += 1,
-                    }
-                }
+            Ok(detail) => self.carried_out(store, b, from, detail, now_us),
+            Err(e) => self.attempt_failed(store, b, from, &e, now_us),
+        }
+    }
+
+    /// The action worked: the block is in force (or lifted, expired).
+    fn carried_out(
+        &mut self,
+        store: &mut Store,
+        b: &BlockRow,
+        from: BlockState,
+        mut detail: serde_json::Value,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        let (to, expires) = match from {
+            BlockState::Executed => (BlockState::Expired, None),
+            BlockState::Undoing => (BlockState::Undone, None),
+            _ => (BlockState::Executed, Some(now_us + secs_us(b.ttl_secs))),
+        };
+        if to == BlockState::Undone {
+            if let Some(m) = detail.as_object_mut() {
+                m.insert("requested_by".into(), b.decided_by.clone().into());
             }
-            Err(e) => {
-                self.stats.attempts_failed += 1;
-                let attempts = b.attempts + 1;
-                let give_up = !lifting && (!e.retry || attempts >= self.max_attempts);
-                if give_up {
-                    let o = outcome(
-                        BlockState::Failed,
-                        None,
-                        serde_json::json!({"attempts": attempts}),
-                        Some(&e.message),
-                    );
-                    if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
-                        self.stats.failed += 1;
-                        let sig = format!(
-                            "GATEWATCH blocking action failed: {} {} via {} ({})",
-                            b.target_kind, b.target, b.action, e.message
-                        );
-                        let tx = store.transaction()?;
-                        self.raise(&tx, "action-failed", 2, &sig, 2, now_us)?;
-                        tx.commit()?;
-                    }
-                } else {
-                    // Lifts are tried until they work: 5 s, 30 s, 2.5 min, then 5 min.
-                    let pause = [5, 30, 150, 300][(attempts as usize - 1).min(3)];
-                    let o = BlockOutcome {
-                        retry_at_us: Some(now_us + secs_us(pause)),
-                        ..outcome(
-                            from,
-                            Some("attempt-failed"),
-                            serde_json::json!({"attempt": attempts}),
-                            Some(&e.message),
-                        )
-                    };
-                    store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
-                    if lifting && attempts == self.max_attempts {
-                        let sig = format!(
-                            "GATEWATCH unblock failing: {} {} via {} ({})",
-                            b.target_kind, b.target, b.action, e.message
-                        );
-                        let tx = store.transaction()?;
-                        self.raise(&tx, "action-failed", 3, &sig, 2, now_us)?;
-                        tx.commit()?;
-                    }
-                }
+        }
+        let o = BlockOutcome { expires_us: expires, ..outcome(to, None, detail, None) };
+        if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
+            match to {
+                BlockState::Executed => self.stats.executed += 1,
+                BlockState::Expired => self.stats.expired += 1,
+                _ => self.stats.undone += 1,
             }
+        }
+        Ok(())
+    }
+
+    /// The action failed: a block is retried while the error allows and attempts
+    /// remain, then fails with an alert; a lift is retried until it works (5 s, 30 s,
+    /// 2.5 min, then every 5 min), with an alert once attempts run out.
+    fn attempt_failed(
+        &mut self,
+        store: &mut Store,
+        b: &BlockRow,
+        from: BlockState,
+        e: &ActionError,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        let lifting = matches!(from, BlockState::Undoing | BlockState::Executed);
+        self.stats.attempts_failed += 1;
+        let attempts = b.attempts + 1;
+        let give_up = !lifting && (!e.retry || attempts >= self.max_attempts);
+        if give_up {
+            let detail = serde_json::json!({"attempts": attempts});
+            let o = outcome(BlockState::Failed, None, detail, Some(&e.message));
+            if store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)? {
+                self.stats.failed += 1;
+                let sig = format!(
+                    "GATEWATCH blocking action failed: {} {} via {} ({})",
+                    b.target_kind, b.target, b.action, e.message
+                );
+                let tx = store.transaction()?;
+                self.raise(&tx, "action-failed", 2, &sig, 2, now_us)?;
+                tx.commit()?;
+            }
+            return Ok(());
+        }
+        let pause = [5, 30, 150, 300][(attempts as usize - 1).min(3)];
+        let detail = serde_json::json!({"attempt": attempts});
+        let o = BlockOutcome {
+            retry_at_us: Some(now_us + secs_us(pause)),
+            ..outcome(from, Some("attempt-failed"), detail, Some(&e.message))
+        };
+        store.finish_block(b.id, from, &self.owner, ENGINE_ACTOR, now_us, &o)?;
+        if lifting && attempts == self.max_attempts {
+            let sig = format!(
+                "GATEWATCH unblock failing: {} {} via {} ({})",
+                b.target_kind, b.target, b.action, e.message
+            );
+            let tx = store.transaction()?;
+            self.raise(&tx, "action-failed", 3, &sig, 2, now_us)?;
+            tx.commit()?;
         }
         Ok(())
     }

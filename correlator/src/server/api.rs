@@ -318,18 +318,7 @@ async fn get_incident(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> (StatusCode, Json<serde_json::Value>) {
-    read(&shared, move |s| {
-        let Some(incident) = s.get_incident(id)? else { return Ok(None) };
-        Ok(Some(json!({
-            "incident": incident,
-            "rules": s.incident_rules(id)?,
-            "hosts": s.incident_hosts(id)?,
-            "alerts": s.incident_alerts(id, 500)?,
-            "notes": s.notes(id)?,
-            "audit": s.audit(Some(id), 500)?,
-        })))
-    })
-    .await
+    read(&shared, move |s| s.incident_record(id, 500)).await
 }
 
 pub(super) async fn serve(

@@ -17,7 +17,8 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
-use super::sqlite::iso_utc;
+use super::sqlite::{iso_utc, IncidentHost, IncidentRule};
+use super::{AlertRow, IncidentRow};
 use super::{Store, StoreError};
 use crate::domain::suppression::{NewSuppression, Suppression, SuppressionRule};
 
@@ -102,6 +103,24 @@ pub struct AuditRecord {
     pub incident_id: Option<i64>,
     pub object: Option<String>,
     pub detail: serde_json::Value,
+}
+
+/// An incident with its rules, hosts, first alerts, notes and audit trail: what the
+/// REST API's incident answer and `gatewatch incidents show` give.
+#[derive(Clone, Debug, Serialize)]
+pub struct IncidentRecord {
+    /// The incident.
+    pub incident: IncidentRow,
+    /// Its rules with their alert counts.
+    pub rules: Vec<IncidentRule>,
+    /// The hosts it involves.
+    pub hosts: Vec<IncidentHost>,
+    /// Its first alerts.
+    pub alerts: Vec<AlertRow>,
+    /// Its notes, oldest first.
+    pub notes: Vec<Note>,
+    /// Its audit trail.
+    pub audit: Vec<AuditRecord>,
 }
 
 /// Longest note kept.
@@ -306,6 +325,24 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(note)
+    }
+
+    /// Incident `id` with at most `limit` alerts and audit records; `None` when there
+    /// is no such incident.
+    pub fn incident_record(
+        &self,
+        id: i64,
+        limit: usize,
+    ) -> Result<Option<IncidentRecord>, StoreError> {
+        let Some(incident) = self.get_incident(id)? else { return Ok(None) };
+        Ok(Some(IncidentRecord {
+            incident,
+            rules: self.incident_rules(id)?,
+            hosts: self.incident_hosts(id)?,
+            alerts: self.incident_alerts(id, limit)?,
+            notes: self.notes(id)?,
+            audit: self.audit(Some(id), limit)?,
+        }))
     }
 
     /// An incident's notes, oldest first.

@@ -24,5 +24,5 @@ pub(crate) mod rows;
 pub(crate) mod sqlite;
 pub mod write;
 
-pub use lifecycle::Status;
+pub use lifecycle::{IncidentRecord, Status};
 pub use sqlite::{AlertFilter, AlertRow, IncidentFilter, IncidentRow, Store, StoreError};

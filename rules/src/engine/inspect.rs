@@ -18,7 +18,7 @@ use memchr::memmem;
 
 use crate::signature::keyword_parsers::MAX_BYTE_VARS;
 use crate::signature::{
-    Base64Mode, ByteCmp, ByteOp, ByteRead, Content, MathOp, PayloadMatch, Value,
+    Base64Mode, ByteCmp, ByteOp, ByteRead, Content, MathOp, PayloadMatch, Pcre, Value,
 };
 
 /// The values of a rule's `byte_extract` and `byte_math` variables, by slot; shared by
@@ -486,48 +486,7 @@ impl<'a> Inspector<'a> {
         self.budget -= 1;
         match item {
             PayloadMatch::Content(c) => self.content(i, c, prev_end, span),
-            PayloadMatch::Pcre(p) => {
-                let base = if p.relative { prev_end } else { 0 };
-                if base > self.buf.len() {
-                    return if p.negated {
-                        self.match_from(i + 1, prev_end, span)
-                    } else {
-                        Step::NoMatch
-                    };
-                }
-                let subject = &self.buf[base..];
-                let mut from = 0;
-                loop {
-                    match p.regex.find_at(subject, from) {
-                        Ok(Some(m)) => {
-                            if p.negated {
-                                return Step::NoMatch;
-                            }
-                            let sp = (span.0.min(base + m.start()), span.1.max(base + m.end()));
-                            let rest = self.match_from(i + 1, base + m.end(), sp);
-                            if rest != Step::NoMatch || !self.retries(i) {
-                                return rest;
-                            }
-                            if m.start() >= subject.len() {
-                                return Step::NoMatch;
-                            }
-                            from = m.start() + 1;
-                        }
-                        Ok(None) => {
-                            return if p.negated {
-                                self.match_from(i + 1, prev_end, span)
-                            } else {
-                                Step::NoMatch
-                            };
-                        }
-                        Err(_) => {
-                            // Match limit or another PCRE runtime error: counted, no match.
-                            self.stats.pcre_errors += 1;
-                            return Step::NoMatch;
-                        }
-                    }
-                }
-            }
+            PayloadMatch::Pcre(p) => self.pcre(i, p, prev_end, span),
             PayloadMatch::IsDataAt { offset, relative, negated } => {
                 let offset = usize::try_from(self.value(*offset)).unwrap_or(usize::MAX);
                 let has = if *relative {
@@ -551,35 +510,68 @@ impl<'a> Inspector<'a> {
                 self.base64_decode(i, (*bytes, *offset, *relative), data, prev_end, span)
             }
             PayloadMatch::Bsize(n) => {
-                if n.matches(self.buf.len() as u64) {
-                    self.match_from(i + 1, prev_end, span)
-                } else {
-                    Step::Discontinue
-                }
+                let holds = n.matches(self.buf.len() as u64);
+                self.then_if(holds, i, prev_end, span)
             }
-            PayloadMatch::Dataset(d) => {
-                if d.matches(self.buf) {
-                    self.match_from(i + 1, prev_end, span)
-                } else {
-                    Step::Discontinue
-                }
-            }
-            PayloadMatch::Entropy(e) => {
-                if e.matches(self.buf) {
-                    self.match_from(i + 1, prev_end, span)
-                } else {
-                    Step::Discontinue
-                }
-            }
+            PayloadMatch::Dataset(d) => self.then_if(d.matches(self.buf), i, prev_end, span),
+            PayloadMatch::Entropy(e) => self.then_if(e.matches(self.buf), i, prev_end, span),
             PayloadMatch::Number(cmps) => {
                 // The number after what matched before (`id=` of a setting), usually the
                 // whole buffer.
                 let rest = self.buf.get(prev_end..).unwrap_or_default();
                 let v = std::str::from_utf8(rest).ok().and_then(|t| t.parse::<u64>().ok());
-                if v.is_some_and(|v| cmps.iter().any(|c| c.matches(v))) {
-                    self.match_from(i + 1, prev_end, span)
-                } else {
-                    Step::Discontinue
+                let holds = v.is_some_and(|v| cmps.iter().any(|c| c.matches(v)));
+                self.then_if(holds, i, prev_end, span)
+            }
+        }
+    }
+
+    /// A test of the whole buffer at item `i`: the rest of the list when it holds;
+    /// otherwise no later match of what came before can change it.
+    fn then_if(&mut self, holds: bool, i: usize, prev_end: usize, span: (usize, usize)) -> Step {
+        if holds {
+            self.match_from(i + 1, prev_end, span)
+        } else {
+            Step::Discontinue
+        }
+    }
+
+    /// `pcre` at item `i`: each match in turn (from `prev_end` when relative) until
+    /// the rest of the list matches after it; a negated one holds when none matches.
+    fn pcre(&mut self, i: usize, p: &'a Pcre, prev_end: usize, span: (usize, usize)) -> Step {
+        let base = if p.relative { prev_end } else { 0 };
+        if base > self.buf.len() {
+            return if p.negated { self.match_from(i + 1, prev_end, span) } else { Step::NoMatch };
+        }
+        let subject = &self.buf[base..];
+        let mut from = 0;
+        loop {
+            match p.regex.find_at(subject, from) {
+                Ok(Some(m)) => {
+                    if p.negated {
+                        return Step::NoMatch;
+                    }
+                    let sp = (span.0.min(base + m.start()), span.1.max(base + m.end()));
+                    let rest = self.match_from(i + 1, base + m.end(), sp);
+                    if rest != Step::NoMatch || !self.retries(i) {
+                        return rest;
+                    }
+                    if m.start() >= subject.len() {
+                        return Step::NoMatch;
+                    }
+                    from = m.start() + 1;
+                }
+                Ok(None) => {
+                    return if p.negated {
+                        self.match_from(i + 1, prev_end, span)
+                    } else {
+                        Step::NoMatch
+                    };
+                }
+                Err(_) => {
+                    // Match limit or another PCRE runtime error: counted, no match.
+                    self.stats.pcre_errors += 1;
+                    return Step::NoMatch;
                 }
             }
         }

@@ -173,48 +173,78 @@ fn lock(t: &SharedThresholds) -> std::sync::MutexGuard<'_, ThresholdTable> {
     t.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Names numbered in the order first seen (flowbits, flowints).
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.ids.get(name) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        let i = self.names.len() as u32 - 1;
+        self.ids.insert(name.to_string(), i);
+        i
+    }
+}
+
+/// The indexes a rule set is built with: a prefilter per source of patterns, and for
+/// rules without a pattern, the port index or (IP-only rules) the address index of
+/// each protocol class.
+#[derive(Default)]
+struct Indexes {
+    prefilters: Vec<(Source, PrefilterBuilder)>,
+    always: [PortIndex; 4],
+    ip_only: [Vec<u32>; 4],
+}
+
+impl Indexes {
+    fn add(&mut self, idx: u32, compiled: &Compiled) {
+        let sig = &compiled.sig;
+        let entries = compiled.prefilter();
+        for (source, pattern, nocase, bound) in &entries {
+            let pos = match self.prefilters.iter().position(|(k, _)| k == source) {
+                Some(p) => p,
+                None => {
+                    self.prefilters.push((source.clone(), PrefilterBuilder::default()));
+                    self.prefilters.len() - 1
+                }
+            };
+            let ports = PortIndex::dst_ports(sig);
+            self.prefilters[pos].1.add(idx, pattern, *nocase, *bound, ports);
+        }
+        if entries.is_empty() {
+            for class in (0..4).filter(|&c| proto_class_matches(sig.proto, c)) {
+                if sig.is_ip_only() {
+                    self.ip_only[class].push(idx);
+                } else {
+                    self.always[class].add(idx, sig);
+                }
+            }
+        }
+    }
+}
+
 impl RuleSet {
     /// Compiles signatures into a rule set.
     pub fn build(mut sigs: Vec<Signature>, limits: Limits) -> RuleSet {
         // Suricata's evaluation order; the sort is stable, so file order breaks ties.
         sigs.sort_by_key(|s| (s.action, flowbits_rank(s), s.priority));
-        let mut names: HashMap<String, u32> = HashMap::new();
-        let mut flowbit_names = Vec::new();
-        let mut flowint_ids: HashMap<String, u32> = HashMap::new();
-        let mut flowint_names = Vec::new();
-        let mut pfs: Vec<(Source, PrefilterBuilder)> = Vec::new();
-        let mut always: [PortIndex; 4] = Default::default();
-        let mut ip_only_lists: [Vec<u32>; 4] = Default::default();
+        let mut flowbits = Interner::default();
+        let mut flowints = Interner::default();
+        let mut index = Indexes::default();
         let mut rules = Vec::with_capacity(sigs.len());
         for (idx, sig) in sigs.into_iter().enumerate() {
-            let idx = idx as u32;
-            let flowbits = sig
+            let bits = sig
                 .flowbits
                 .iter()
-                .map(|f| {
-                    let ids = f
-                        .names
-                        .iter()
-                        .map(|n| {
-                            *names.entry(n.clone()).or_insert_with(|| {
-                                flowbit_names.push(n.clone());
-                                flowbit_names.len() as u32 - 1
-                            })
-                        })
-                        .collect();
-                    (f.cmd, ids)
-                })
+                .map(|f| (f.cmd, f.names.iter().map(|n| flowbits.id(n)).collect()))
                 .collect();
-            let mut compiled = Compiled::new(sig, flowbits);
-            let mut int_id = |n: &str| match flowint_ids.get(n) {
-                Some(&i) => i,
-                None => {
-                    flowint_names.push(n.to_string());
-                    let i = flowint_names.len() as u32 - 1;
-                    flowint_ids.insert(n.to_string(), i);
-                    i
-                }
-            };
+            let mut compiled = Compiled::new(sig, bits);
             compiled.flowints = compiled
                 .sig
                 .flowints
@@ -224,36 +254,17 @@ impl RuleSet {
                         FlowIntOp::Add(FlowIntValue::Var(v))
                         | FlowIntOp::Sub(FlowIntValue::Var(v))
                         | FlowIntOp::Set(FlowIntValue::Var(v))
-                        | FlowIntOp::Cmp(_, _, FlowIntValue::Var(v)) => Some(int_id(v)),
+                        | FlowIntOp::Cmp(_, _, FlowIntValue::Var(v)) => Some(flowints.id(v)),
                         _ => None,
                     };
-                    (int_id(&f.name), f.op.clone(), var)
+                    (flowints.id(&f.name), f.op.clone(), var)
                 })
                 .collect();
-            let sig = &compiled.sig;
-            let entries = compiled.prefilter();
-            for (source, pattern, nocase, bound) in &entries {
-                let pos = match pfs.iter().position(|(k, _)| k == source) {
-                    Some(p) => p,
-                    None => {
-                        pfs.push((source.clone(), PrefilterBuilder::default()));
-                        pfs.len() - 1
-                    }
-                };
-                pfs[pos].1.add(idx, pattern, *nocase, *bound, PortIndex::dst_ports(sig));
-            }
-            if entries.is_empty() {
-                for class in (0..4).filter(|&c| proto_class_matches(sig.proto, c)) {
-                    if sig.is_ip_only() {
-                        ip_only_lists[class].push(idx);
-                    } else {
-                        always[class].add(idx, sig);
-                    }
-                }
-            }
+            index.add(idx as u32, &compiled);
             rules.push(compiled);
         }
-        let ip_only = ip_only_lists.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
+        let Indexes { prefilters, always, ip_only } = index;
+        let ip_only = ip_only.map(|l| IpOnlyIndex::build(&l, |r| &rules[r as usize].sig));
         let event_rules = rules.iter().any(|r: &Compiled| {
             r.sig.header_checks.iter().any(|h| matches!(h, HeaderCheck::Event { .. }))
         });
@@ -266,7 +277,7 @@ impl RuleSet {
             has_tags,
             id: NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules,
-            prefilters: pfs
+            prefilters: prefilters
                 .into_iter()
                 .map(|(k, p)| {
                     let bulk = k.bulk().then_some(limits.matcher);
@@ -275,8 +286,8 @@ impl RuleSet {
                 .collect(),
             always,
             ip_only,
-            flowbit_names,
-            flowint_names,
+            flowbit_names: flowbits.names,
+            flowint_names: flowints.names,
             hostbits: Default::default(),
             limits,
         }

@@ -276,7 +276,7 @@ pub struct Parsed {
     pub rules: Vec<SigmaRule>,
     /// The file of each rule of `rules`.
     pub files: Vec<String>,
-    /// Names of the correlation rules that fired on it.
+    /// The correlation rules that parsed.
     pub correlations: Vec<rsigma_parser::CorrelationRule>,
     /// The file of each correlation rule.
     pub correlation_files: Vec<String>,
@@ -414,25 +414,59 @@ pub fn load_paths_with(paths: &[PathBuf], pipeline_yaml: &str) -> (Option<SigmaS
     (set, report)
 }
 
-/// Compiles parsed rules (see [`load_paths_with`]).
+/// Compiles parsed rules (see [`load_paths_with`]): each rule runs on the network
+/// event types its logsource is routed to and, when it is a host product's rule (or
+/// routed nowhere), on host logs of its logsource.
 pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> Option<SigmaSet> {
     let Parsed { rules, files, correlations, correlation_files } = parsed;
-    let routes = match parse_routes(pipeline_yaml) {
-        Ok(r) => r,
+    let setup = parse_routes(pipeline_yaml).map_err(|e| e.to_string()).and_then(|routes| {
+        let pipeline =
+            rsigma_eval::parse_pipeline(pipeline_yaml).map_err(|e| format!("pipeline: {e}"))?;
+        let host_sources =
+            host::HostLogsources::parse(host::HOST_LOGSOURCES).map_err(|e| e.to_string())?;
+        Ok((routes, pipeline, host_sources))
+    });
+    let (routes, pipeline, host_sources) = match setup {
+        Ok(s) => s,
         Err(e) => {
-            report.file_errors.push(e.to_string());
+            report.file_errors.push(e);
             return None;
         }
     };
-    let pipeline = match rsigma_eval::parse_pipeline(pipeline_yaml) {
-        Ok(p) => p,
-        Err(e) => {
-            report.file_errors.push(format!("pipeline: {e}"));
-            return None;
+    let (by_event, host_rules) = route(&rules, &routes);
+    // A rule that fails to compile on host logs or on a network event type is skipped
+    // with the reason.
+    let mut failed: BTreeMap<usize, String> = BTreeMap::new();
+    let host = compile_host(&rules, &host_rules, &mut failed);
+    let mut network: BTreeMap<String, Box<dyn SigmaBackend>> = BTreeMap::new();
+    for (event, list) in &by_event {
+        let mut engine = rsigma_eval::Engine::new_with_pipeline(pipeline.clone());
+        for (k, e) in engine.add_rules(list.iter().map(|&i| &rules[i])) {
+            failed.insert(list[k], e.to_string());
         }
-    };
+        *report.breakdown.entry(format!("network: {event} events")).or_insert(0) +=
+            engine.rule_count();
+        network.insert(event.clone(), Box::new(Rsigma(engine)));
+    }
+    report_compiled(report, &rules, &files, &host_rules, &failed);
+    let kept: Vec<SigmaRule> = rules
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !failed.contains_key(i))
+        .map(|(_, r)| r)
+        .collect();
+    if !correlations.is_empty() {
+        report_correlations(report, &kept, &correlations, &correlation_files);
+    }
+    Some(SigmaSet { network, host, host_sources, correlations, correlation_files, rules: kept })
+}
+
+/// The rules (by index) of each network event type, and the rules that run on host
+/// logs: those of a host product (Sysmon's `dns_query`, `network_connection`) and
+/// those routed nowhere; network-only logsources (proxy, zeek) do not.
+fn route(rules: &[SigmaRule], routes: &[Route]) -> (BTreeMap<String, Vec<usize>>, Vec<usize>) {
     let mut by_event: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for r in &routes {
+    for r in routes {
         by_event.entry(r.event.clone()).or_default();
     }
     let mut host_rules: Vec<usize> = Vec::new();
@@ -444,8 +478,6 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
                 routed = true;
             }
         }
-        // A rule of a host product (Sysmon's `dns_query`, `network_connection`) also
-        // runs on host logs; network-only logsources (proxy, zeek) do not.
         let host_product = rule.logsource.product.as_deref().is_some_and(|p| {
             !p.eq_ignore_ascii_case("zeek") && !p.eq_ignore_ascii_case("gatewatch")
         });
@@ -453,18 +485,18 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
             host_rules.push(i);
         }
     }
-    // Host-log rules compile without the network mapping; a rule that fails to compile
-    // there or on a network event type is skipped with the reason.
-    let host_sources = match host::HostLogsources::parse(host::HOST_LOGSOURCES) {
-        Ok(h) => h,
-        Err(e) => {
-            report.file_errors.push(e.to_string());
-            return None;
-        }
-    };
-    let mut failed: BTreeMap<usize, String> = BTreeMap::new();
+    (by_event, host_rules)
+}
+
+/// One engine per host logsource (product, category, service, compared in lower
+/// case), compiled without the network mapping; failures go to `failed`.
+fn compile_host(
+    rules: &[SigmaRule],
+    host_rules: &[usize],
+    failed: &mut BTreeMap<usize, String>,
+) -> Vec<HostGroup> {
     let mut host_groups: BTreeMap<LogsourceKey, Vec<usize>> = BTreeMap::new();
-    for &i in &host_rules {
+    for &i in host_rules {
         let ls = &rules[i].logsource;
         let lower = |x: &Option<String>| x.as_ref().map(|v| v.to_ascii_lowercase());
         host_groups
@@ -480,18 +512,19 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
         }
         host.push(HostGroup { product, category, service, engine: Box::new(Rsigma(engine)) });
     }
-    let mut network: BTreeMap<String, Box<dyn SigmaBackend>> = BTreeMap::new();
-    for (event, list) in &by_event {
-        let mut engine = rsigma_eval::Engine::new_with_pipeline(pipeline.clone());
-        for (k, e) in engine.add_rules(list.iter().map(|&i| &rules[i])) {
-            failed.insert(list[k], e.to_string());
-        }
-        *report.breakdown.entry(format!("network: {event} events")).or_insert(0) +=
-            engine.rule_count();
-        network.insert(event.clone(), Box::new(Rsigma(engine)));
-    }
+    host
+}
+
+/// Counts what compiled (host-log rules per product) and reports each rule skipped.
+fn report_compiled(
+    report: &mut LoadReport,
+    rules: &[SigmaRule],
+    files: &[String],
+    host_rules: &[usize],
+    failed: &BTreeMap<usize, String>,
+) {
     let mut products: BTreeMap<String, usize> = BTreeMap::new();
-    for &i in &host_rules {
+    for &i in host_rules {
         if !failed.contains_key(&i) {
             let p = rules[i].logsource.product.clone().unwrap_or_else(|| "(no product)".into());
             *products.entry(p).or_insert(0) += 1;
@@ -503,7 +536,7 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
     report.total += rules.len();
     report.parsed += rules.len();
     report.loaded += rules.len() - failed.len();
-    for (i, msg) in &failed {
+    for (i, msg) in failed {
         let r = &rules[*i];
         report.skip(Skipped {
             file: files.get(*i).cloned().unwrap_or_default(),
@@ -514,29 +547,29 @@ pub fn compile(parsed: Parsed, pipeline_yaml: &str, report: &mut LoadReport) -> 
             message: format!("rule `{}` ({}): {msg}", r.title, r.id.as_deref().unwrap_or_default()),
         });
     }
-    let kept: Vec<SigmaRule> = rules
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !failed.contains_key(i))
-        .map(|(_, r)| r)
-        .collect();
-    if !correlations.is_empty() {
-        // Compiled here for the report; the correlator keeps the windows.
-        let mut corr_report = LoadReport::default();
-        let c = correlation::SigmaCorrelation::new(
-            &kept,
-            &correlations,
-            &correlation_files,
-            &correlation::CorrelationLimits::default(),
-            &mut corr_report,
-        );
-        *report.breakdown.entry("correlation rules (run by the correlator)".into()).or_insert(0) +=
-            c.len();
-        for s in corr_report.skipped {
-            report.notes.push(format!("{}: {}", s.file, s.message));
-        }
+}
+
+/// Compiles the correlation rules for the report only (the correlator keeps the
+/// windows): how many there are, and why any was left out.
+fn report_correlations(
+    report: &mut LoadReport,
+    kept: &[SigmaRule],
+    correlations: &[rsigma_parser::CorrelationRule],
+    correlation_files: &[String],
+) {
+    let mut corr_report = LoadReport::default();
+    let c = correlation::SigmaCorrelation::new(
+        kept,
+        correlations,
+        correlation_files,
+        &correlation::CorrelationLimits::default(),
+        &mut corr_report,
+    );
+    *report.breakdown.entry("correlation rules (run by the correlator)".into()).or_insert(0) +=
+        c.len();
+    for s in corr_report.skipped {
+        report.notes.push(format!("{}: {}", s.file, s.message));
     }
-    Some(SigmaSet { network, host, host_sources, correlations, correlation_files, rules: kept })
 }
 
 pub mod correlation;

@@ -73,6 +73,32 @@ const NTP_MODES: [&str; 8] = [
     "PRIVATE",
 ];
 
+/// The keywords whose value is one or more number comparisons (`1`, `<3`, `2-5`,
+/// `!4`, comma-separated), with the buffer that holds the number.
+const NUMBER_KEYWORDS: &[(&str, Buffer)] = &[
+    ("dce_opnum", Buffer::DceOpnum),
+    ("dcerpc.opnum", Buffer::DceOpnum),
+    ("smb.version", Buffer::SmbVersion),
+    ("krb5_msg_type", Buffer::Krb5MsgType),
+    ("krb5_err_code", Buffer::Krb5ErrCode),
+    ("dns.opcode", Buffer::DnsOpcode),
+    ("dns.rrtype", Buffer::DnsRrtype),
+    ("filesize", Buffer::FileSize),
+    ("tls.cert_chain_len", Buffer::TlsCertChainLen),
+    ("ntp.version", Buffer::NtpVersion),
+    ("ntp.stratum", Buffer::NtpStratum),
+    ("snmp.version", Buffer::SnmpVersion),
+    ("snmp.pdu_type", Buffer::SnmpPduType),
+    ("dhcp.leasetime", Buffer::DhcpLeaseTime),
+    ("dhcp.renewal_time", Buffer::DhcpRenewalTime),
+    ("dhcp.rebinding_time", Buffer::DhcpRebindingTime),
+    ("ftp.dynamic_port", Buffer::FtpDynamicPort),
+    ("rfb.sectype", Buffer::RfbSecType),
+    ("ike.exchtype", Buffer::IkeExchType),
+    ("ike.key_exchange_payload_length", Buffer::IkeKeyExchangeLen),
+    ("ike.nonce_payload_length", Buffer::IkeNonceLen),
+];
+
 /// Adds keyword `kw` (written `name`, with `value`) to the rule.
 pub(super) fn apply(
     sig: &mut Signature,
@@ -80,137 +106,18 @@ pub(super) fn apply(
     name: &str,
     value: Option<&str>,
 ) -> Result<(), ParseError> {
+    if let Some((_, buffer)) = NUMBER_KEYWORDS.iter().find(|(k, _)| *k == kw) {
+        return apply_numbers(sig, *buffer, name, need(name, value)?);
+    }
     match kw {
-        "tls.version" => {
-            let v = need(name, value)?.trim();
-            let norm = match v {
-                "1.0" | "1.1" | "1.2" | "1.3" => v,
-                "ssl3" | "3.0" => "ssl3",
-                other => {
-                    return Err(ParseError::invalid(name, format!("unknown version `{other}`")))
-                }
-            };
-            list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(exact(norm.as_bytes())));
-        }
+        "tls.version" => apply_tls_version(sig, name, need(name, value)?)?,
         "ssl_version" => apply_ssl_version(sig, name, need(name, value)?)?,
         "tls.subject" | "tls.issuerdn" | "tls.fingerprint" => {
-            // The legacy forms: `tls.subject:"CN=x"` is a (negatable) substring of the
-            // subject, `tls.fingerprint` the whole fingerprint in any case.
-            let (negated, v) = super::content::unquote(name, need(name, value)?)?;
-            let (b, mut c) = match kw {
-                "tls.subject" => (Buffer::TlsCertSubject, contains(v.as_bytes())),
-                "tls.issuerdn" => (Buffer::TlsCertIssuer, contains(v.as_bytes())),
-                _ => (Buffer::TlsCertFingerprint, exact(v.to_ascii_lowercase().as_bytes())),
-            };
-            if v.is_empty() {
-                return Err(ParseError::invalid(name, "a value is needed"));
-            }
-            c.negated = negated;
-            c.nocase = b == Buffer::TlsCertFingerprint;
-            list_mut(sig, b).push(PayloadMatch::Content(c));
+            apply_certificate_text(sig, kw, name, need(name, value)?)?
         }
-        "dce_opnum"
-        | "dcerpc.opnum"
-        | "smb.version"
-        | "krb5_msg_type"
-        | "krb5_err_code"
-        | "dns.opcode"
-        | "dns.rrtype"
-        | "filesize"
-        | "tls.cert_chain_len"
-        | "ntp.version"
-        | "ntp.stratum"
-        | "snmp.version"
-        | "snmp.pdu_type"
-        | "dhcp.leasetime"
-        | "dhcp.renewal_time"
-        | "dhcp.rebinding_time"
-        | "ftp.dynamic_port"
-        | "rfb.sectype"
-        | "ike.exchtype"
-        | "ike.key_exchange_payload_length"
-        | "ike.nonce_payload_length" => {
-            let b = match kw {
-                "ike.exchtype" => Buffer::IkeExchType,
-                "ike.key_exchange_payload_length" => Buffer::IkeKeyExchangeLen,
-                "ike.nonce_payload_length" => Buffer::IkeNonceLen,
-                "rfb.sectype" => Buffer::RfbSecType,
-                "ftp.dynamic_port" => Buffer::FtpDynamicPort,
-                "dhcp.leasetime" => Buffer::DhcpLeaseTime,
-                "dhcp.renewal_time" => Buffer::DhcpRenewalTime,
-                "dhcp.rebinding_time" => Buffer::DhcpRebindingTime,
-                "ntp.version" => Buffer::NtpVersion,
-                "ntp.stratum" => Buffer::NtpStratum,
-                "snmp.version" => Buffer::SnmpVersion,
-                "snmp.pdu_type" => Buffer::SnmpPduType,
-                "filesize" => Buffer::FileSize,
-                "tls.cert_chain_len" => Buffer::TlsCertChainLen,
-                "dns.opcode" => Buffer::DnsOpcode,
-                "dns.rrtype" => Buffer::DnsRrtype,
-                "smb.version" => Buffer::SmbVersion,
-                "krb5_msg_type" => Buffer::Krb5MsgType,
-                "krb5_err_code" => Buffer::Krb5ErrCode,
-                _ => Buffer::DceOpnum,
-            };
-            let cmps = need(name, value)?
-                .split(',')
-                .map(|item| NumCmp::parse(name, item, u32::MAX as u64))
-                .collect::<Result<Vec<_>, _>>()?;
-            list_mut(sig, b).push(PayloadMatch::Number(cmps));
-        }
-        "rfb.secresult" => {
-            // `ok`, `fail`, `toomany`, `unknown` (any other value) or a number; `!` negates.
-            let v = need(name, value)?.trim();
-            let (negated, word) = match v.strip_prefix('!') {
-                Some(w) => (true, w.trim()),
-                None => (false, v),
-            };
-            let cmp =
-                match word.to_ascii_lowercase().as_str() {
-                    "ok" => NumCmp::Eq(0),
-                    "fail" => NumCmp::Eq(1),
-                    "toomany" => NumCmp::Eq(2),
-                    "unknown" => NumCmp::Ge(3),
-                    n => NumCmp::Eq(n.parse().map_err(|_| {
-                        ParseError::invalid(name, format!("unknown result `{word}`"))
-                    })?),
-                };
-            let cmp = match (negated, cmp) {
-                (false, c) => c,
-                (true, NumCmp::Eq(n)) => NumCmp::Ne(n),
-                (true, _) => NumCmp::Lt(3),
-            };
-            list_mut(sig, Buffer::RfbSecResult).push(PayloadMatch::Number(vec![cmp]));
-        }
-        "ntp.mode" => {
-            // A mode by name or number, `!` for any other.
-            let v = need(name, value)?.trim();
-            let (negated, word) = match v.strip_prefix('!') {
-                Some(w) => (true, w.trim()),
-                None => (false, v),
-            };
-            let n = named_number(word, &NTP_MODES)
-                .filter(|n| *n < 8)
-                .ok_or_else(|| ParseError::invalid(name, format!("unknown mode `{word}`")))?;
-            let cmp = if negated { NumCmp::Ne(n) } else { NumCmp::Eq(n) };
-            list_mut(sig, Buffer::NtpMode).push(PayloadMatch::Number(vec![cmp]));
-        }
-        "dce_iface" | "dcerpc.iface" => {
-            let v = need(name, value)?;
-            let uuid = v.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
-            let well_formed = uuid.len() == 36
-                && uuid.char_indices().all(|(i, c)| {
-                    if [8, 13, 18, 23].contains(&i) {
-                        c == '-'
-                    } else {
-                        c.is_ascii_hexdigit()
-                    }
-                });
-            if !well_formed {
-                return Err(ParseError::invalid(name, format!("`{uuid}` is not a UUID")));
-            }
-            list_mut(sig, Buffer::DceIface).push(PayloadMatch::Content(exact(uuid.as_bytes())));
-        }
+        "rfb.secresult" => apply_rfb_secresult(sig, name, need(name, value)?)?,
+        "ntp.mode" => apply_ntp_mode(sig, name, need(name, value)?)?,
+        "dce_iface" | "dcerpc.iface" => apply_dce_iface(sig, name, need(name, value)?)?,
         "krb5.ticket_encryption" => {
             let v = need(name, value)?.trim().to_ascii_lowercase();
             if v.is_empty() {
@@ -236,6 +143,118 @@ pub(super) fn apply(
         }
         _ => return Err(ParseError::invalid(name, "not a value keyword")),
     }
+    Ok(())
+}
+
+/// A list of number comparisons on `buffer`.
+fn apply_numbers(
+    sig: &mut Signature,
+    buffer: Buffer,
+    name: &str,
+    value: &str,
+) -> Result<(), ParseError> {
+    let cmps = value
+        .split(',')
+        .map(|item| NumCmp::parse(name, item, u32::MAX as u64))
+        .collect::<Result<Vec<_>, _>>()?;
+    list_mut(sig, buffer).push(PayloadMatch::Number(cmps));
+    Ok(())
+}
+
+/// `tls.version`: one version, `1.0` … `1.3` or `ssl3`.
+fn apply_tls_version(sig: &mut Signature, name: &str, value: &str) -> Result<(), ParseError> {
+    let v = value.trim();
+    let norm = match v {
+        "1.0" | "1.1" | "1.2" | "1.3" => v,
+        "ssl3" | "3.0" => "ssl3",
+        other => return Err(ParseError::invalid(name, format!("unknown version `{other}`"))),
+    };
+    list_mut(sig, Buffer::TlsVersion).push(PayloadMatch::Content(exact(norm.as_bytes())));
+    Ok(())
+}
+
+/// The legacy certificate forms: `tls.subject:"CN=x"` is a (negatable) substring of
+/// the subject, `tls.issuerdn` of the issuer, `tls.fingerprint` the whole fingerprint
+/// in any case.
+fn apply_certificate_text(
+    sig: &mut Signature,
+    kw: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), ParseError> {
+    let (negated, v) = super::content::unquote(name, value)?;
+    let (b, mut c) = match kw {
+        "tls.subject" => (Buffer::TlsCertSubject, contains(v.as_bytes())),
+        "tls.issuerdn" => (Buffer::TlsCertIssuer, contains(v.as_bytes())),
+        _ => (Buffer::TlsCertFingerprint, exact(v.to_ascii_lowercase().as_bytes())),
+    };
+    if v.is_empty() {
+        return Err(ParseError::invalid(name, "a value is needed"));
+    }
+    c.negated = negated;
+    c.nocase = b == Buffer::TlsCertFingerprint;
+    list_mut(sig, b).push(PayloadMatch::Content(c));
+    Ok(())
+}
+
+/// Splits a leading `!` off a value: (negated, the rest trimmed).
+fn negation(value: &str) -> (bool, &str) {
+    let v = value.trim();
+    match v.strip_prefix('!') {
+        Some(w) => (true, w.trim()),
+        None => (false, v),
+    }
+}
+
+/// `rfb.secresult`: `ok`, `fail`, `toomany`, `unknown` (any other value) or a
+/// number; `!` negates.
+fn apply_rfb_secresult(sig: &mut Signature, name: &str, value: &str) -> Result<(), ParseError> {
+    let (negated, word) = negation(value);
+    let cmp = match word.to_ascii_lowercase().as_str() {
+        "ok" => NumCmp::Eq(0),
+        "fail" => NumCmp::Eq(1),
+        "toomany" => NumCmp::Eq(2),
+        "unknown" => NumCmp::Ge(3),
+        n => NumCmp::Eq(
+            n.parse().map_err(|_| ParseError::invalid(name, format!("unknown result `{word}`")))?,
+        ),
+    };
+    let cmp = match (negated, cmp) {
+        (false, c) => c,
+        (true, NumCmp::Eq(n)) => NumCmp::Ne(n),
+        (true, _) => NumCmp::Lt(3),
+    };
+    list_mut(sig, Buffer::RfbSecResult).push(PayloadMatch::Number(vec![cmp]));
+    Ok(())
+}
+
+/// `ntp.mode`: a mode by name or number, `!` for any other.
+fn apply_ntp_mode(sig: &mut Signature, name: &str, value: &str) -> Result<(), ParseError> {
+    let (negated, word) = negation(value);
+    let n = named_number(word, &NTP_MODES)
+        .filter(|n| *n < 8)
+        .ok_or_else(|| ParseError::invalid(name, format!("unknown mode `{word}`")))?;
+    let cmp = if negated { NumCmp::Ne(n) } else { NumCmp::Eq(n) };
+    list_mut(sig, Buffer::NtpMode).push(PayloadMatch::Number(vec![cmp]));
+    Ok(())
+}
+
+/// `dce_iface`: the interface UUID (the version and `any_frag` after it are not
+/// compared).
+fn apply_dce_iface(sig: &mut Signature, name: &str, value: &str) -> Result<(), ParseError> {
+    let uuid = value.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let well_formed = uuid.len() == 36
+        && uuid.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if !well_formed {
+        return Err(ParseError::invalid(name, format!("`{uuid}` is not a UUID")));
+    }
+    list_mut(sig, Buffer::DceIface).push(PayloadMatch::Content(exact(uuid.as_bytes())));
     Ok(())
 }
 

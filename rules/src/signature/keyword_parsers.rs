@@ -38,24 +38,6 @@ pub(super) fn parse_byte_op(
 ) -> Result<Result<ByteOp, ParseError>, ParseError> {
     let parts: Vec<&str> = v.split(',').map(str::trim).collect();
     let bad = |m: String| ParseError::invalid(kw, m);
-    let num = |s: &str| -> Result<i64, ParseError> {
-        let t = s.trim();
-        let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-            Some(h) => i64::from_str_radix(h, 16),
-            None => t.parse::<i64>(),
-        };
-        r.map_err(|_| ParseError::invalid(kw, format!("invalid number `{t}`")))
-    };
-    let value = |s: &str, vars: &Vec<String>| -> Result<Value, ParseError> {
-        if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
-            match vars.iter().position(|n| n == s) {
-                Some(i) => Ok(Value::Var(i as u8)),
-                None => Err(ParseError::invalid(kw, format!("unknown variable `{s}`"))),
-            }
-        } else {
-            Ok(Value::Num(num(s)?))
-        }
-    };
     let min = match kw {
         "byte_test" => 4,
         "byte_jump" => 2,
@@ -67,45 +49,15 @@ pub(super) fn parse_byte_op(
     let nbytes =
         parts[0].parse::<u8>().map_err(|_| bad(format!("invalid byte count `{}`", parts[0])))?;
     let (mut op, mut negated, mut test_value) = (ByteCmp::Eq, false, Value::Num(0));
-    let (offset, rest) = match kw {
+    let (offset, mut rest) = match kw {
         "byte_test" => {
-            let mut o = parts[1];
-            if let Some(r) = o.strip_prefix('!') {
-                negated = true;
-                o = r.trim();
-            }
-            op = match o {
-                "<" => ByteCmp::Lt,
-                ">" => ByteCmp::Gt,
-                "=" => ByteCmp::Eq,
-                "<=" => ByteCmp::Le,
-                ">=" => ByteCmp::Ge,
-                "&" => ByteCmp::And,
-                "^" => ByteCmp::Xor,
-                "!=" => {
-                    negated = !negated;
-                    ByteCmp::Eq
-                }
-                other => return Err(bad(format!("unknown operator `{other}`"))),
-            };
-            test_value = value(parts[2], vars)?;
-            (value(parts[3], vars)?, &parts[4..])
+            (op, negated) = byte_test_operator(kw, parts[1])?;
+            test_value = byte_value(kw, parts[2], vars)?;
+            (byte_value(kw, parts[3], vars)?, &parts[4..])
         }
-        _ => (value(parts[1], vars)?, &parts[2..]),
+        _ => (byte_value(kw, parts[1], vars)?, &parts[2..]),
     };
-    let mut read = ByteRead {
-        nbytes,
-        offset,
-        relative: false,
-        little_endian: false,
-        string_base: None,
-        bitmask: None,
-    };
-    let (mut multiplier, mut align, mut from_beginning, mut from_end, mut post_offset) =
-        (1u64, false, false, false, 0i64);
     let mut var_name: Option<String> = None;
-    let mut base: Option<u32> = None;
-    let mut i = 0;
     if kw == "byte_extract" {
         let name = rest.first().copied().unwrap_or_default();
         let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-';
@@ -113,70 +65,170 @@ pub(super) fn parse_byte_op(
             return Err(bad(format!("invalid variable name `{name}`")));
         }
         var_name = Some(name.to_string());
-        i = 1;
+        rest = &rest[1..];
     }
-    while i < rest.len() {
-        let opt = rest[i];
-        let (k, arg) = match opt.split_once(' ') {
-            Some((k, a)) => (k.trim(), Some(a.trim())),
-            None => (opt, None),
-        };
-        match k {
-            "relative" => read.relative = true,
-            "big" => read.little_endian = false,
-            "little" => read.little_endian = true,
-            // `string` alone reads decimal digits; the base is its own item
-            // (`string, hex`) or the argument (`string hex`).
-            "string" => {
-                read.string_base = Some(match arg {
-                    Some(b) => string_base(b).ok_or_else(|| bad(format!("unknown base `{b}`")))?,
-                    None => read.string_base.unwrap_or(10),
-                })
-            }
-            "hex" | "dec" | "oct" => base = string_base(k),
-            "align" => align = true,
-            "from_beginning" => from_beginning = true,
-            "from_end" => from_end = true,
-            "multiplier" => {
-                let m = num(arg.unwrap_or_default())?;
-                multiplier = u64::try_from(m).map_err(|_| bad(format!("bad multiplier `{m}`")))?;
-            }
-            "post_offset" => post_offset = num(arg.unwrap_or_default())?,
-            "bitmask" => read.bitmask = Some(num(arg.unwrap_or_default())? as u64),
-            "dce" => return Ok(Err(ParseError::unsupported(&format!("`{kw}` option `dce`")))),
-            other => return Err(bad(format!("unknown option `{other}`"))),
-        }
-        i += 1;
-    }
-    if let Some(b) = base {
-        if read.string_base.is_none() {
-            return Err(bad("a base (`hex`, `dec`, `oct`) needs `string`".to_string()));
-        }
-        read.string_base = Some(b);
-    }
-    // As a string, 0 bytes means "the digits that are there" (at most 23); byte_jump
-    // also reads 0 binary bytes (a jump of `post_offset` alone).
-    let min_n = u8::from(read.string_base.is_none() && kw != "byte_jump");
-    let max = if read.string_base.is_some() { 23 } else { 8 };
-    if nbytes < min_n || nbytes > max {
-        return Err(bad(format!("byte count {nbytes} is not in {min_n}..={max}")));
-    }
-    if from_beginning && from_end {
-        return Err(bad("`from_beginning` and `from_end` together".to_string()));
-    }
+    let o = match ByteOptions::parse(kw, nbytes, offset, rest)? {
+        Ok(o) => o,
+        Err(gap) => return Ok(Err(gap)),
+    };
+    let read = o.read;
     Ok(Ok(match kw {
         "byte_test" => ByteOp::Test { read, op, negated, value: test_value },
-        "byte_jump" => {
-            ByteOp::Jump { read, multiplier, align, from_beginning, from_end, post_offset }
-        }
+        "byte_jump" => ByteOp::Jump {
+            read,
+            multiplier: o.multiplier,
+            align: o.align,
+            from_beginning: o.from_beginning,
+            from_end: o.from_end,
+            post_offset: o.post_offset,
+        },
         _ => {
             if vars.len() >= MAX_BYTE_VARS {
                 return Err(bad(format!("more than {MAX_BYTE_VARS} variables")));
             }
             vars.extend(var_name);
-            ByteOp::Extract { read, multiplier, align, slot: (vars.len() - 1) as u8 }
+            let slot = (vars.len() - 1) as u8;
+            ByteOp::Extract { read, multiplier: o.multiplier, align: o.align, slot }
         }
     }))
+}
+
+/// A number of a byte keyword, decimal or `0x` hexadecimal.
+fn byte_number(kw: &str, s: &str) -> Result<i64, ParseError> {
+    let t = s.trim();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16),
+        None => t.parse::<i64>(),
+    };
+    r.map_err(|_| ParseError::invalid(kw, format!("invalid number `{t}`")))
+}
+
+/// A number or the name of a variable an earlier `byte_extract` set.
+fn byte_value(kw: &str, s: &str, vars: &[String]) -> Result<Value, ParseError> {
+    if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+        match vars.iter().position(|n| n == s) {
+            Some(i) => Ok(Value::Var(i as u8)),
+            None => Err(ParseError::invalid(kw, format!("unknown variable `{s}`"))),
+        }
+    } else {
+        Ok(Value::Num(byte_number(kw, s)?))
+    }
+}
+
+/// `byte_test`'s operator, `!` or `!=` negating: (comparison, negated).
+fn byte_test_operator(kw: &str, s: &str) -> Result<(ByteCmp, bool), ParseError> {
+    let (mut negated, o) = match s.strip_prefix('!') {
+        Some(r) => (true, r.trim()),
+        None => (false, s),
+    };
+    let op = match o {
+        "<" => ByteCmp::Lt,
+        ">" => ByteCmp::Gt,
+        "=" => ByteCmp::Eq,
+        "<=" => ByteCmp::Le,
+        ">=" => ByteCmp::Ge,
+        "&" => ByteCmp::And,
+        "^" => ByteCmp::Xor,
+        "!=" => {
+            negated = !negated;
+            ByteCmp::Eq
+        }
+        other => return Err(ParseError::invalid(kw, format!("unknown operator `{other}`"))),
+    };
+    Ok((op, negated))
+}
+
+/// The options after the fixed arguments of a byte keyword, with the read they shape.
+struct ByteOptions {
+    read: ByteRead,
+    multiplier: u64,
+    align: bool,
+    from_beginning: bool,
+    from_end: bool,
+    post_offset: i64,
+}
+
+impl ByteOptions {
+    /// Reads `options` and checks the byte count against the read they describe. The
+    /// inner `Err` is a support gap, the outer one a grammar error.
+    fn parse(
+        kw: &str,
+        nbytes: u8,
+        offset: Value,
+        options: &[&str],
+    ) -> Result<Result<ByteOptions, ParseError>, ParseError> {
+        let bad = |m: String| ParseError::invalid(kw, m);
+        let read = ByteRead {
+            nbytes,
+            offset,
+            relative: false,
+            little_endian: false,
+            string_base: None,
+            bitmask: None,
+        };
+        let mut o = ByteOptions {
+            read,
+            multiplier: 1,
+            align: false,
+            from_beginning: false,
+            from_end: false,
+            post_offset: 0,
+        };
+        let mut base: Option<u32> = None;
+        for opt in options {
+            let (k, arg) = match opt.split_once(' ') {
+                Some((k, a)) => (k.trim(), Some(a.trim())),
+                None => (*opt, None),
+            };
+            match k {
+                "relative" => o.read.relative = true,
+                "big" => o.read.little_endian = false,
+                "little" => o.read.little_endian = true,
+                // `string` alone reads decimal digits; the base is its own item
+                // (`string, hex`) or the argument (`string hex`).
+                "string" => {
+                    o.read.string_base = Some(match arg {
+                        Some(b) => {
+                            string_base(b).ok_or_else(|| bad(format!("unknown base `{b}`")))?
+                        }
+                        None => o.read.string_base.unwrap_or(10),
+                    })
+                }
+                "hex" | "dec" | "oct" => base = string_base(k),
+                "align" => o.align = true,
+                "from_beginning" => o.from_beginning = true,
+                "from_end" => o.from_end = true,
+                "multiplier" => {
+                    let m = byte_number(kw, arg.unwrap_or_default())?;
+                    o.multiplier =
+                        u64::try_from(m).map_err(|_| bad(format!("bad multiplier `{m}`")))?;
+                }
+                "post_offset" => o.post_offset = byte_number(kw, arg.unwrap_or_default())?,
+                "bitmask" => {
+                    o.read.bitmask = Some(byte_number(kw, arg.unwrap_or_default())? as u64)
+                }
+                "dce" => return Ok(Err(ParseError::unsupported(&format!("`{kw}` option `dce`")))),
+                other => return Err(bad(format!("unknown option `{other}`"))),
+            }
+        }
+        if let Some(b) = base {
+            if o.read.string_base.is_none() {
+                return Err(bad("a base (`hex`, `dec`, `oct`) needs `string`".to_string()));
+            }
+            o.read.string_base = Some(b);
+        }
+        // As a string, 0 bytes means "the digits that are there" (at most 23); byte_jump
+        // also reads 0 binary bytes (a jump of `post_offset` alone).
+        let min_n = u8::from(o.read.string_base.is_none() && kw != "byte_jump");
+        let max = if o.read.string_base.is_some() { 23 } else { 8 };
+        if nbytes < min_n || nbytes > max {
+            return Err(bad(format!("byte count {nbytes} is not in {min_n}..={max}")));
+        }
+        if o.from_beginning && o.from_end {
+            return Err(bad("`from_beginning` and `from_end` together".to_string()));
+        }
+        Ok(Ok(o))
+    }
 }
 
 /// Parses `base64_decode:[bytes N][, offset N][, relative]` (no value: the whole buffer).

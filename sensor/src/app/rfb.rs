@@ -92,19 +92,48 @@ fn be32(d: &[u8]) -> u32 {
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
+/// A ProtocolVersion message, `RFB xxx.yyy\n`: (major, minor) as written.
+fn protocol_version(v: &[u8]) -> Option<(String, String)> {
+    if !v.starts_with(b"RFB ") || v[7] != b'.' {
+        return None;
+    }
+    let major = String::from_utf8_lossy(&v[4..7]).into_owned();
+    let minor = String::from_utf8_lossy(&v[8..11]).into_owned();
+    Some((major, minor))
+}
+
+/// The EVE `framebuffer` of a ServerInit message (its 24-byte header and the
+/// desktop name).
+fn framebuffer(h: &[u8], name: &[u8]) -> Value {
+    let pf = &h[4..20];
+    json!({
+        "width": u16::from_be_bytes([h[0], h[1]]),
+        "height": u16::from_be_bytes([h[2], h[3]]),
+        "name": String::from_utf8_lossy(name),
+        "pixel_format": {
+            "bits_per_pixel": pf[0],
+            "depth": pf[1],
+            "big_endian": pf[2] != 0,
+            "true_color": pf[3] != 0,
+            "red_max": u16::from_be_bytes([pf[4], pf[5]]),
+            "green_max": u16::from_be_bytes([pf[6], pf[7]]),
+            "blue_max": u16::from_be_bytes([pf[8], pf[9]]),
+            "red_shift": pf[10],
+            "green_shift": pf[11],
+            "blue_shift": pf[12],
+        },
+    })
+}
+
 impl RfbConn {
-    /// Reads what the held bytes of `dir` complete; false when more are needed.
+    /// Reads what the held bytes of `dir` complete; `None` when more are needed (or
+    /// they are not what the step expects).
     fn step(&mut self, dir: usize) -> Option<()> {
         let d = &self.held[dir];
         let server = dir == 1;
         let used = match (self.step, server) {
             (Step::Versions, _) if self.versions[dir].is_none() => {
-                let v = d.get(..12)?;
-                if !v.starts_with(b"RFB ") || v[7] != b'.' {
-                    return None;
-                }
-                let major = String::from_utf8_lossy(&v[4..7]).into_owned();
-                let minor = String::from_utf8_lossy(&v[8..11]).into_owned();
+                let (major, minor) = protocol_version(d.get(..12)?)?;
                 if server {
                     self.minor = minor.parse().unwrap_or(8);
                 }
@@ -174,24 +203,7 @@ impl RfbConn {
                 let h = d.get(..24)?;
                 let len = be32(&h[20..24]) as usize;
                 let name = d.get(24..24 + len.min(MAX_HELD - 24))?;
-                let pf = &h[4..20];
-                self.framebuffer = Some(json!({
-                    "width": u16::from_be_bytes([h[0], h[1]]),
-                    "height": u16::from_be_bytes([h[2], h[3]]),
-                    "name": String::from_utf8_lossy(name),
-                    "pixel_format": {
-                        "bits_per_pixel": pf[0],
-                        "depth": pf[1],
-                        "big_endian": pf[2] != 0,
-                        "true_color": pf[3] != 0,
-                        "red_max": u16::from_be_bytes([pf[4], pf[5]]),
-                        "green_max": u16::from_be_bytes([pf[6], pf[7]]),
-                        "blue_max": u16::from_be_bytes([pf[8], pf[9]]),
-                        "red_shift": pf[10],
-                        "green_shift": pf[11],
-                        "blue_shift": pf[12],
-                    },
-                }));
+                self.framebuffer = Some(framebuffer(h, name));
                 self.name = Some(name.to_vec());
                 self.step = Step::Done;
                 d.len()

@@ -165,25 +165,85 @@ fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<(
     }
 }
 
+/// Refuses a ring whose blocks are not whole pages or cannot hold one frame.
+fn check_geometry(cfg: &RingConfig) -> io::Result<()> {
+    let page = 4096usize;
+    if cfg.block_size < page || cfg.block_size % page != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("block size {} is not a multiple of {page}", cfg.block_size),
+        ));
+    }
+    if (cfg.snaplen as usize) + 128 > cfg.block_size || cfg.block_count == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "a block of {} bytes cannot hold a frame of snaplen {} (or no blocks)",
+                cfg.block_size, cfg.snaplen
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Attaches the compiled capture filter (with the snap length folded in).
+fn attach_filter(fd: &OwnedFd, cfg: &RingConfig) -> io::Result<()> {
+    let prog = with_snaplen(cfg.filter.as_deref(), cfg.snaplen);
+    let mut insns: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|i| libc::sock_filter { code: i.code, jt: i.jt, jf: i.jf, k: i.k })
+        .collect();
+    let fprog = libc::sock_fprog { len: insns.len() as u16, filter: insns.as_mut_ptr() };
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
+        .map_err(|e| io::Error::new(e.kind(), format!("the BPF filter was refused: {e}")))
+}
+
+/// Asks for a TPACKET_V3 receive ring of the configured blocks and maps it (locked in
+/// memory when RLIMIT_MEMLOCK allows).
+fn map_ring(fd: &OwnedFd, cfg: &RingConfig, map_len: usize) -> io::Result<NonNull<u8>> {
+    let version: libc::c_int = 2; // TPACKET_V3
+    setsockopt(fd, libc::SOL_PACKET, libc::PACKET_VERSION, &version)
+        .map_err(|_| last_os_error("TPACKET_V3 is not supported", cfg))?;
+    let frame_size = 2048u32;
+    let req = libc::tpacket_req3 {
+        tp_block_size: cfg.block_size as u32,
+        tp_block_nr: cfg.block_count as u32,
+        tp_frame_size: frame_size,
+        tp_frame_nr: (cfg.block_size * cfg.block_count / frame_size as usize) as u32,
+        tp_retire_blk_tov: cfg.block_timeout_ms.max(1),
+        tp_sizeof_priv: 0,
+        tp_feature_req_word: 0,
+    };
+    setsockopt(fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req)
+        .map_err(|_| last_os_error("cannot set up the receive ring", cfg))?;
+    let mmap = |flags: i32| {
+        // SAFETY: maps the ring the kernel just allocated for this socket.
+        unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                flags,
+                fd.as_raw_fd(),
+                0,
+            )
+        }
+    };
+    let mut map = mmap(libc::MAP_SHARED | libc::MAP_LOCKED);
+    // MAP_LOCKED can fail under RLIMIT_MEMLOCK; retry without it.
+    if map == libc::MAP_FAILED {
+        map = mmap(libc::MAP_SHARED);
+    }
+    if map == libc::MAP_FAILED {
+        return Err(last_os_error("cannot map the receive ring", cfg));
+    }
+    NonNull::new(map.cast::<u8>()).ok_or_else(|| last_os_error("mmap", cfg))
+}
+
 impl Ring {
     /// Opens the socket, sets it up, maps the ring and binds to the interface.
     pub fn open(cfg: &RingConfig) -> io::Result<Ring> {
-        let page = 4096usize;
-        if cfg.block_size < page || cfg.block_size % page != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("block size {} is not a multiple of {page}", cfg.block_size),
-            ));
-        }
-        if (cfg.snaplen as usize) + 128 > cfg.block_size || cfg.block_count == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "a block of {} bytes cannot hold a frame of snaplen {} (or no blocks)",
-                    cfg.block_size, cfg.snaplen
-                ),
-            ));
-        }
+        check_geometry(cfg)?;
         let name = CString::new(cfg.interface.as_str())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name has NUL"))?;
         // SAFETY: `name` is a valid C string.
@@ -200,61 +260,9 @@ impl Ring {
         // SAFETY: `raw` is a fresh descriptor nobody else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         // The filter goes on before the bind, so no unfiltered frame gets in.
-        let prog = with_snaplen(cfg.filter.as_deref(), cfg.snaplen);
-        let mut insns: Vec<libc::sock_filter> = prog
-            .iter()
-            .map(|i| libc::sock_filter { code: i.code, jt: i.jt, jf: i.jf, k: i.k })
-            .collect();
-        let fprog = libc::sock_fprog { len: insns.len() as u16, filter: insns.as_mut_ptr() };
-        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
-            .map_err(|e| io::Error::new(e.kind(), format!("the BPF filter was refused: {e}")))?;
-        let version: libc::c_int = 2; // TPACKET_V3
-        setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_VERSION, &version)
-            .map_err(|_| last_os_error("TPACKET_V3 is not supported", cfg))?;
-        let frame_size = 2048u32;
-        let req = libc::tpacket_req3 {
-            tp_block_size: cfg.block_size as u32,
-            tp_block_nr: cfg.block_count as u32,
-            tp_frame_size: frame_size,
-            tp_frame_nr: (cfg.block_size * cfg.block_count / frame_size as usize) as u32,
-            tp_retire_blk_tov: cfg.block_timeout_ms.max(1),
-            tp_sizeof_priv: 0,
-            tp_feature_req_word: 0,
-        };
-        setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req)
-            .map_err(|_| last_os_error("cannot set up the receive ring", cfg))?;
+        attach_filter(&fd, cfg)?;
         let map_len = cfg.block_size * cfg.block_count;
-        // SAFETY: maps the ring the kernel just allocated for this socket.
-        let map = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_LOCKED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        // MAP_LOCKED can fail under RLIMIT_MEMLOCK; retry without it.
-        let map = if map == libc::MAP_FAILED {
-            // SAFETY: as above.
-            unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    map_len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_SHARED,
-                    fd.as_raw_fd(),
-                    0,
-                )
-            }
-        } else {
-            map
-        };
-        if map == libc::MAP_FAILED {
-            return Err(last_os_error("cannot map the receive ring", cfg));
-        }
-        let map = NonNull::new(map.cast::<u8>()).ok_or_else(|| last_os_error("mmap", cfg))?;
+        let map = map_ring(&fd, cfg, map_len)?;
         let ring = Ring {
             fd,
             map,
@@ -265,6 +273,13 @@ impl Ring {
             totals: KernelStats::default(),
             scratch: Vec::new(),
         };
+        ring.bind(cfg, ifindex, proto)?;
+        Ok(ring)
+    }
+
+    /// Binds the socket to the interface, then enters promiscuous mode and joins the
+    /// fanout group as configured.
+    fn bind(&self, cfg: &RingConfig, ifindex: u32, proto: u16) -> io::Result<()> {
         // SAFETY: a zeroed sockaddr_ll is valid; the fields set are plain integers.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
@@ -273,7 +288,7 @@ impl Ring {
         // SAFETY: `sll` is a valid sockaddr_ll of the size passed.
         let r = unsafe {
             libc::bind(
-                ring.fd.as_raw_fd(),
+                self.fd.as_raw_fd(),
                 (&sll as *const libc::sockaddr_ll).cast(),
                 std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
             )
@@ -286,16 +301,16 @@ impl Ring {
             let mut mreq: libc::packet_mreq = unsafe { std::mem::zeroed() };
             mreq.mr_ifindex = ifindex as i32;
             mreq.mr_type = libc::PACKET_MR_PROMISC as u16;
-            setsockopt(&ring.fd, libc::SOL_PACKET, libc::PACKET_ADD_MEMBERSHIP, &mreq)
+            setsockopt(&self.fd, libc::SOL_PACKET, libc::PACKET_ADD_MEMBERSHIP, &mreq)
                 .map_err(|_| last_os_error("cannot enter promiscuous mode", cfg))?;
         }
         if let Some(group) = cfg.fanout_group {
             let arg: u32 =
                 group as u32 | ((libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_DEFRAG) << 16);
-            setsockopt(&ring.fd, libc::SOL_PACKET, libc::PACKET_FANOUT, &arg)
+            setsockopt(&self.fd, libc::SOL_PACKET, libc::PACKET_FANOUT, &arg)
                 .map_err(|_| last_os_error("cannot join the fanout group", cfg))?;
         }
-        Ok(ring)
+        Ok(())
     }
 
     fn block(&self, i: usize) -> *mut libc::tpacket_block_desc {

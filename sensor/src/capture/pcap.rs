@@ -363,93 +363,123 @@ impl<R: Read> PcapReader<R> {
             };
             match btype {
                 1 => {
-                    // Interface description block.
-                    if body.len() < 8 {
+                    let Some(iface) = interface_block(body, be) else {
                         return Err(self.corrupt("interface block", "too short".into()));
-                    }
-                    let link = LinkType(u16_of(&body[0..2], be) as u32);
-                    let mut units = 1_000_000u64;
-                    let mut opts = &body[8..];
-                    while opts.len() >= 4 {
-                        let code = u16_of(&opts[0..2], be);
-                        let olen = u16_of(&opts[2..4], be) as usize;
-                        let padded = (olen + 3) & !3;
-                        if opts.len() < 4 + olen {
-                            break;
-                        }
-                        if code == 9 && olen >= 1 {
-                            let v = opts[4];
-                            units = if v & 0x80 != 0 {
-                                1u64.checked_shl((v & 0x7f) as u32).unwrap_or(0)
-                            } else {
-                                10u64.checked_pow(v as u32).unwrap_or(0)
-                            };
-                            if units == 0 {
-                                units = 1_000_000;
-                            }
-                        }
-                        if code == 0 {
-                            break;
-                        }
-                        opts = &opts[(4 + padded).min(opts.len())..];
-                    }
-                    state.ifaces.push((link, units));
+                    };
+                    state.ifaces.push(iface);
                 }
                 2 | 3 | 6 => {
-                    let short = |need: usize| body.len() < need;
-                    // (interface, timestamp in interface units, captured, original, data offset)
-                    let (iface, ts, caplen, orig, data_off) = match btype {
-                        6 if !short(20) => (
-                            u32_of(&body[0..4], be) as usize,
-                            (u32_of(&body[4..8], be) as u64) << 32
-                                | u32_of(&body[8..12], be) as u64,
-                            u32_of(&body[12..16], be) as usize,
-                            u32_of(&body[16..20], be),
-                            20,
-                        ),
-                        // Obsolete packet block: 16-bit interface, 16-bit drop count.
-                        2 if !short(20) => (
-                            u16_of(&body[0..2], be) as usize,
-                            (u32_of(&body[4..8], be) as u64) << 32
-                                | u32_of(&body[8..12], be) as u64,
-                            u32_of(&body[12..16], be) as usize,
-                            u32_of(&body[16..20], be),
-                            20,
-                        ),
-                        // Simple packet block: no timestamp, interface 0.
-                        3 if !short(4) => {
-                            let orig = u32_of(&body[0..4], be);
-                            (0, 0, (orig as usize).min(body.len() - 4), orig, 4)
-                        }
-                        _ => return Err(self.corrupt("packet block", "too short".into())),
+                    let Some(p) = packet_block(btype, body, be) else {
+                        return Err(self.corrupt("packet block", "too short".into()));
                     };
-                    let Some(&(link, units)) = state.ifaces.get(iface) else {
+                    let Some(&(link, units)) = state.ifaces.get(p.iface) else {
+                        let iface = p.iface;
                         return Err(
                             self.corrupt("packet block", format!("unknown interface {iface}"))
                         );
                     };
-                    if data_off + caplen > body.len() {
+                    if p.data_offset + p.caplen > body.len() {
                         return Err(self.corrupt(
                             "packet block",
-                            format!("captured length {caplen} exceeds the block"),
+                            format!("captured length {} exceeds the block", p.caplen),
                         ));
                     }
                     let ts_us = if units == 1_000_000 {
-                        ts as i64
+                        p.ts as i64
                     } else {
-                        ((ts as u128 * 1_000_000) / units as u128) as i64
+                        ((p.ts as u128 * 1_000_000) / units as u128) as i64
                     };
                     return Ok(Some(Record {
                         ts_us,
-                        orig_len: orig.max(caplen as u32),
+                        orig_len: p.orig.max(p.caplen as u32),
                         link,
-                        at: body_at + data_off,
-                        len: caplen,
+                        at: body_at + p.data_offset,
+                        len: p.caplen,
                     }));
                 }
                 _ => {} // Name resolution, statistics, custom blocks: skipped.
             }
         }
+    }
+}
+
+/// An interface description block's link type and timestamp units per second
+/// (option `if_tsresol`; microseconds without it); `None` when it is too short.
+fn interface_block(body: &[u8], be: bool) -> Option<(LinkType, u64)> {
+    if body.len() < 8 {
+        return None;
+    }
+    let link = LinkType(u16_of(&body[0..2], be) as u32);
+    let mut units = 1_000_000u64;
+    let mut opts = &body[8..];
+    while opts.len() >= 4 {
+        let code = u16_of(&opts[0..2], be);
+        let olen = u16_of(&opts[2..4], be) as usize;
+        let padded = (olen + 3) & !3;
+        if opts.len() < 4 + olen {
+            break;
+        }
+        if code == 9 && olen >= 1 {
+            let v = opts[4];
+            units = if v & 0x80 != 0 {
+                1u64.checked_shl((v & 0x7f) as u32).unwrap_or(0)
+            } else {
+                10u64.checked_pow(v as u32).unwrap_or(0)
+            };
+            if units == 0 {
+                units = 1_000_000;
+            }
+        }
+        if code == 0 {
+            break;
+        }
+        opts = &opts[(4 + padded).min(opts.len())..];
+    }
+    Some((link, units))
+}
+
+/// The fixed part of a packet block, before its data.
+struct PacketBlock {
+    iface: usize,
+    /// In the interface's units.
+    ts: u64,
+    caplen: usize,
+    orig: u32,
+    data_offset: usize,
+}
+
+/// Reads an enhanced (6), obsolete (2) or simple (3) packet block's fixed part;
+/// `None` when the block is too short for it.
+fn packet_block(btype: u32, body: &[u8], be: bool) -> Option<PacketBlock> {
+    let ts = |b: &[u8]| (u32_of(&b[4..8], be) as u64) << 32 | u32_of(&b[8..12], be) as u64;
+    match btype {
+        6 if body.len() >= 20 => Some(PacketBlock {
+            iface: u32_of(&body[0..4], be) as usize,
+            ts: ts(body),
+            caplen: u32_of(&body[12..16], be) as usize,
+            orig: u32_of(&body[16..20], be),
+            data_offset: 20,
+        }),
+        // Obsolete packet block: 16-bit interface, 16-bit drop count.
+        2 if body.len() >= 20 => Some(PacketBlock {
+            iface: u16_of(&body[0..2], be) as usize,
+            ts: ts(body),
+            caplen: u32_of(&body[12..16], be) as usize,
+            orig: u32_of(&body[16..20], be),
+            data_offset: 20,
+        }),
+        // Simple packet block: no timestamp, interface 0.
+        3 if body.len() >= 4 => {
+            let orig = u32_of(&body[0..4], be);
+            Some(PacketBlock {
+                iface: 0,
+                ts: 0,
+                caplen: (orig as usize).min(body.len() - 4),
+                orig,
+                data_offset: 4,
+            })
+        }
+        _ => None,
     }
 }
 

