@@ -14,8 +14,9 @@ use super::error::{ApiError, ApiResult};
 use super::Console;
 use crate::store::accounts::Role;
 use crate::store::lifecycle::{AuditRecord, Note};
-use crate::store::sqlite::{IncidentHost, IncidentRule};
-use crate::store::{AlertRow, IncidentFilter, IncidentRow, Status, Store, StoreError};
+use crate::store::{
+    AlertRow, IncidentFilter, IncidentRecord, IncidentRow, Status, Store, StoreError,
+};
 
 /// Most incidents on one page.
 pub const MAX_PER_PAGE: usize = 200;
@@ -203,13 +204,10 @@ pub struct Evidence {
 /// An incident with everything behind it.
 #[derive(Serialize)]
 pub struct IncidentDetail {
-    pub incident: IncidentRow,
-    pub rules: Vec<IncidentRule>,
-    pub hosts: Vec<IncidentHost>,
-    /// The first 500 alerts (repeats folded), oldest first.
-    pub alerts: Vec<AlertRow>,
-    pub notes: Vec<Note>,
-    pub audit: Vec<AuditRecord>,
+    /// The incident, its rules, hosts, first 500 alerts (repeats folded, oldest
+    /// first), notes and audit trail (at most 500 records).
+    #[serde(flatten)]
+    pub record: IncidentRecord,
     pub timeline: Vec<TimelineEntry>,
     pub evidence: Evidence,
     /// Other incidents about the same entity or sharing a host with this one.
@@ -308,13 +306,10 @@ fn audit_text(r: &AuditRecord) -> String {
 }
 
 pub fn detail(s: &Store, id: i64) -> Result<IncidentDetail, StoreError> {
-    let incident =
-        s.get_incident(id)?.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?;
-    let alerts = s.incident_alerts(id, DETAIL_ALERTS)?;
-    let notes = s.notes(id)?;
-    let audit = s.audit(Some(id), 500)?;
-    let hosts = s.incident_hosts(id)?;
-    let related = s.related_incidents(id, &incident.entity, 20)?;
+    let record = s
+        .incident_record(id, DETAIL_ALERTS)?
+        .ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?;
+    let related = s.related_incidents(id, &record.incident.entity, 20)?;
     let blocks = s.blocks(&crate::store::blocks::BlockFilter {
         incident: Some(id),
         limit: 200,
@@ -322,14 +317,9 @@ pub fn detail(s: &Store, id: i64) -> Result<IncidentDetail, StoreError> {
     })?;
     Ok(IncidentDetail {
         blocks,
-        timeline: timeline(&alerts, &notes, &audit),
-        evidence: evidence(s, &alerts)?,
-        rules: s.incident_rules(id)?,
-        incident,
-        hosts,
-        alerts,
-        notes,
-        audit,
+        timeline: timeline(&record.alerts, &record.notes, &record.audit),
+        evidence: evidence(s, &record.alerts)?,
+        record,
         related,
     })
 }
