@@ -163,323 +163,405 @@ fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
 
+/// The API scenario's steps on one console: its client and the demo's folder.
+struct Scenario<'a> {
+    http: Client,
+    c: &'a Console,
+    dir: &'a Scratch,
+}
+
+impl Scenario<'_> {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.c.base)
+    }
+
+    /// Without a session nothing is read or changed; the OpenAPI document and the
+    /// page (with its security headers, loading nothing from outside) are public.
+    fn anonymous(&self) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let (st, v) = body(http.get(url("/api/v1/incidents")).send().expect("get"));
+        assert_eq!((st, code(&v)), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{v}");
+        let (st, v) = body(
+            http.post(url("/api/v1/incidents/1/transition"))
+                .json(&json!({"to": "resolved", "version": 0}))
+                .send()
+                .expect("post"),
+        );
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+        // Public: the OpenAPI document, and the page (with its security headers).
+        let (st, doc) = body(http.get(url("/api/openapi.json")).send().expect("openapi"));
+        assert_eq!(st, StatusCode::OK);
+        assert!(doc["paths"]["/api/v1/incidents"]["get"].is_object());
+        let page = http.get(url("/")).send().expect("page");
+        let csp = page.headers()["content-security-policy"].to_str().unwrap_or("").to_string();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        let html = page.text().expect("html");
+        assert!(html.contains("/assets/app.js"));
+        for asset in ["/", "/assets/app.js", "/assets/app.css"] {
+            let text = http.get(url(asset)).send().expect("asset").text().expect("text");
+            // The SVG namespace is a name, not a location.
+            let text = text.replace("http://www.w3.org/2000/svg", "");
+            assert!(
+                !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
+                "{asset} loads nothing from outside"
+            );
+        }
+    }
+
+    /// Sign-in: a wrong password, then the right one; the cookie's attributes.
+    fn sign_in(&self) -> Session {
+        let http = &self.http;
+        let (st, v) = login(http, self.c, "lan", "not lan's password").err().expect("refused");
+        assert_eq!((st, code(&v)), (StatusCode::UNAUTHORIZED, "login_failed"));
+        let lan = login(http, self.c, "lan", "lan's long password").expect("lan signs in");
+        for attr in ["__Host-gw_session=", "Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(lan.set_cookie.contains(attr), "{attr} in {}", lan.set_cookie);
+        }
+        lan
+    }
+
+    /// The queue is the store's, as the command line lists it; the detail has the
+    /// evidence behind the alerts. Returns the open incidents, the first one and
+    /// its version.
+    fn queue(&self, lan: &Session) -> (Vec<i64>, i64, i64) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let (st, page) =
+            body(with(lan, http.get(url("/api/v1/incidents?status=open"))).send().expect("queue"));
+        assert_eq!(st, StatusCode::OK, "{page}");
+        let cli: Value =
+            serde_json::from_slice(&run_in(&self.dir.0, &["incidents", "list", "--json"]).stdout)
+                .expect("cli json");
+        let cli_ids: Vec<i64> =
+            cli.as_array().expect("array").iter().map(|i| i["id"].as_i64().unwrap_or(0)).collect();
+        let api_ids: Vec<i64> = page["incidents"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap_or(0))
+            .collect();
+        assert!(!api_ids.is_empty());
+        assert_eq!(api_ids, cli_ids);
+        assert_eq!(page["total"], json!(api_ids.len()));
+        let first = &page["incidents"][0];
+        let id = first["id"].as_i64().expect("id");
+        let version = first["version"].as_i64().expect("version");
+
+        // The detail has the evidence behind the alerts.
+        let (st, d) = body(
+            with(lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"),
+        );
+        assert_eq!(st, StatusCode::OK);
+        assert!(!d["alerts"].as_array().expect("alerts").is_empty());
+        assert!(!d["timeline"].as_array().expect("timeline").is_empty());
+        let (st, _) =
+            body(with(lan, http.get(url("/api/v1/incidents/999999"))).send().expect("missing"));
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        (api_ids, id, version)
+    }
+
+    /// A change without the CSRF token, from another origin, by a viewer or on an
+    /// old version is refused; the analyst's acknowledgement goes through.
+    fn changes_need_csrf_and_a_role(&self, lan: &Session, minh: &Session, id: i64, version: i64) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let ack = json!({"to": "acknowledged", "version": version});
+        let (st, v) = body(
+            http.post(url(&format!("/api/v1/incidents/{id}/transition")))
+                .header("cookie", &lan.cookie)
+                .json(&ack)
+                .send()
+                .expect("post"),
+        );
+        assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "csrf"));
+        let (st, v) = body(
+            with(lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+                .header("origin", "https://evil.example")
+                .json(&ack)
+                .send()
+                .expect("post"),
+        );
+        assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "csrf"));
+
+        // A viewer reads but cannot change.
+        let (st, _) = body(
+            with(minh, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("read"),
+        );
+        assert_eq!(st, StatusCode::OK);
+        let (st, v) = body(
+            with(minh, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+                .json(&ack)
+                .send()
+                .expect("post"),
+        );
+        assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+        let (st, _) = body(with(minh, http.get(url("/api/v1/users"))).send().expect("users"));
+        assert_eq!(st, StatusCode::FORBIDDEN, "accounts are the admin's");
+
+        // The analyst acknowledges; a change on the old version is a conflict.
+        let (st, v) = body(
+            with(lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+                .json(&ack)
+                .send()
+                .expect("ack"),
+        );
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["incident"]["status"], "acknowledged");
+        let (st, v) = body(
+            with(lan, http.post(url(&format!("/api/v1/incidents/{id}/assign"))))
+                .json(&json!({"assignee": "lan", "version": version}))
+                .send()
+                .expect("stale"),
+        );
+        assert_eq!((st, code(&v)), (StatusCode::CONFLICT, "conflict"), "{v}");
+    }
+
+    /// Injection in a note and in every filter is stored or matched as text.
+    fn injection_is_text(&self, lan: &Session, id: i64) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let evil = "<script>alert(1)</script>'; DROP TABLE incidents; --";
+        let (st, v) = body(
+            with(lan, http.post(url(&format!("/api/v1/incidents/{id}/notes"))))
+                .json(&json!({"text": evil}))
+                .send()
+                .expect("note"),
+        );
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        for q in [
+            "q=%27%20OR%201%3D1%20--",
+            "agency=x%27%20OR%20%271%27%3D%271",
+            "asset=%27%3B%20DROP%20TABLE%20alerts%3B--",
+            "tactic=%22)%20OR%201%3D1--",
+            "assignee=%27%20OR%20%27%27%3D%27",
+        ] {
+            let (st, v) = body(
+                with(lan, http.get(url(&format!("/api/v1/incidents?status=&{q}"))))
+                    .send()
+                    .expect("filter"),
+            );
+            assert_eq!(st, StatusCode::OK, "{q}: {v}");
+            assert_eq!(v["total"], 0, "{q} matches nothing");
+        }
+        let (st, v) =
+            body(with(lan, http.get(url("/api/v1/incidents?sort=id;DROP"))).send().expect("sort"));
+        assert_eq!((st, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
+        let (_, d) = body(
+            with(lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"),
+        );
+        assert_eq!(d["notes"][0]["text"], evil, "kept verbatim, as JSON text");
+    }
+
+    /// Saved views belong to their user; alerts, sensors, assets and the overview
+    /// read back.
+    fn reads(&self, lan: &Session, minh: &Session, id: i64, open: usize) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let (st, v) = body(
+            with(lan, http.post(url("/api/v1/views")))
+                .json(&json!({"name": "critical open", "query": "status=open&severity=critical"}))
+                .send()
+                .expect("view"),
+        );
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let (_, views) = body(with(lan, http.get(url("/api/v1/views"))).send().expect("views"));
+        assert_eq!(views[0]["query"], "status=open&severity=critical");
+        let (_, theirs) = body(with(minh, http.get(url("/api/v1/views"))).send().expect("views"));
+        assert_eq!(theirs, json!([]));
+
+        // Alerts, sensors, assets, the overview and the incident's audit trail read back.
+        let (st, alerts) = body(
+            with(lan, http.get(url(&format!("/api/v1/alerts?incident={id}"))))
+                .send()
+                .expect("alerts"),
+        );
+        assert_eq!(st, StatusCode::OK);
+        assert!(!alerts.as_array().expect("alerts").is_empty());
+        let (_, sensors) =
+            body(with(lan, http.get(url("/api/v1/sensors"))).send().expect("sensors"));
+        assert_eq!(sensors[0]["name"], "hue-gw-sensor-01", "{sensors}");
+        let (_, assets) = body(with(lan, http.get(url("/api/v1/assets"))).send().expect("assets"));
+        assert_eq!(assets["agencies"].as_array().map(|a| a.len()), Some(4));
+        let (st, o) = body(
+            with(lan, http.get(url("/api/v1/overview?until=2026-10-31"))).send().expect("overview"),
+        );
+        assert_eq!(st, StatusCode::OK, "{o}");
+        let per_day: u64 = o["by_day"]
+            .as_array()
+            .expect("days")
+            .iter()
+            .map(|d| {
+                ["critical", "high", "medium", "low"]
+                    .iter()
+                    .map(|k| d[k].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .sum();
+        assert_eq!(per_day, open as u64, "every open incident of the demo is in the period");
+    }
+
+    /// Suppressions (a reason required, not by a viewer); a merge takes the
+    /// incident out of the queue with its alerts.
+    fn suppressions_and_merge(&self, lan: &Session, minh: &Session, api_ids: &[i64]) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let (st, v) = body(
+            with(lan, http.post(url("/api/v1/suppressions")))
+                .json(&json!({"src": "10.46.1.0/24", "reason": ""}))
+                .send()
+                .expect("no reason"),
+        );
+        assert_eq!((st, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "refused"), "{v}");
+        let (st, v) = body(with(lan, http.post(url("/api/v1/suppressions"))).json(&json!({"src": "10.46.1.0/24", "sid": 1, "reason": "SOC scanner", "expires_days": 7})).send().expect("suppress"));
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert_eq!(v["created_by"], "lan");
+        let (st, _) = body(
+            with(minh, http.delete(url(&format!("/api/v1/suppressions/{}", v["id"]))))
+                .send()
+                .expect("viewer"),
+        );
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // Merge: the last incident into the second; it leaves the queue, its alerts move.
+        if api_ids.len() >= 3 {
+            let (from, into) = (api_ids[2], api_ids[1]);
+            let (_, f) = body(
+                with(lan, http.get(url(&format!("/api/v1/incidents/{from}"))))
+                    .send()
+                    .expect("from"),
+            );
+            let (_, t0) = body(
+                with(lan, http.get(url(&format!("/api/v1/incidents/{into}"))))
+                    .send()
+                    .expect("into"),
+            );
+            let (st, v) = body(
+                with(lan, http.post(url(&format!("/api/v1/incidents/{from}/merge"))))
+                    .json(&json!({"into": into, "version": f["incident"]["version"]}))
+                    .send()
+                    .expect("merge"),
+            );
+            assert_eq!(st, StatusCode::OK, "{v}");
+            let sum = f["incident"]["alert_count"].as_u64().unwrap_or(0)
+                + t0["incident"]["alert_count"].as_u64().unwrap_or(0);
+            assert_eq!(v["incident"]["alert_count"].as_u64(), Some(sum));
+            let (_, q) =
+                body(with(lan, http.get(url("/api/v1/incidents?status="))).send().expect("queue"));
+            assert!(q["incidents"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|i| i["id"] != json!(from)));
+        }
+    }
+
+    /// Resolving: the store says the same, with the user in the audit log.
+    fn resolve(&self, lan: &Session, id: i64) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let (_, d) = body(
+            with(lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"),
+        );
+        let v2 = d["incident"]["version"].as_i64().expect("version");
+        let (st, v) = body(
+            with(lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
+                .json(&json!({"to": "resolved", "note": "blocked at the gateway", "version": v2}))
+                .send()
+                .expect("resolve"),
+        );
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let shown: Value = serde_json::from_slice(
+            &run_in(&self.dir.0, &["incidents", "show", &id.to_string(), "--json"]).stdout,
+        )
+        .expect("show json");
+        assert_eq!(shown["incident"]["status"], "resolved");
+        assert!(
+            shown["incident"]["acknowledged_at"].is_string()
+                && shown["incident"]["resolved_at"].is_string()
+        );
+        let actors: Vec<&str> = shown["audit"]
+            .as_array()
+            .expect("audit")
+            .iter()
+            .filter_map(|a| a["actor"].as_str())
+            .collect();
+        assert!(actors.iter().filter(|a| **a == "lan").count() >= 3, "{actors:?}");
+        let total = run_in(&self.dir.0, &["incidents", "list", "--json", "--limit", "1000"]);
+        assert!(
+            !serde_json::from_slice::<Value>(&total.stdout)
+                .expect("json")
+                .as_array()
+                .expect("array")
+                .is_empty(),
+            "tables intact"
+        );
+    }
+
+    /// Tokens: scoped by role, revocable, no CSRF needed.
+    fn tokens(&self, id: i64) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let out =
+            run_in(&self.dir.0, &["tokens", "add", "soar", "--user", "lan", "--role", "viewer"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let bearer = |r: RequestBuilder| r.header("authorization", format!("Bearer {token}"));
+        let (st, _) = body(bearer(http.get(url("/api/v1/incidents"))).send().expect("token read"));
+        assert_eq!(st, StatusCode::OK);
+        let (st, v) = body(
+            bearer(http.post(url(&format!("/api/v1/incidents/{id}/notes"))))
+                .json(&json!({"text": "x"}))
+                .send()
+                .expect("token write"),
+        );
+        assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "a viewer token");
+        assert!(run_in(&self.dir.0, &["tokens", "revoke", "1"]).status.success());
+        let (st, _) = body(bearer(http.get(url("/api/v1/incidents"))).send().expect("revoked"));
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+
+    /// Sign-out ends the session; five failures lock an account, even against the
+    /// right password, and no password is written anywhere.
+    fn sign_out_and_throttle(&self, lan: &Session, id: i64) {
+        let (http, url) = (&self.http, |p: &str| self.url(p));
+        let (st, _) = body(with(lan, http.post(url("/api/v1/logout"))).send().expect("logout"));
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (st, _) = body(with(lan, http.get(url("/api/v1/incidents"))).send().expect("after"));
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+        // Throttling: five failures lock the account, even against the right password.
+        for _ in 0..5 {
+            let (st, _) = login(http, self.c, "minh", "guess guess guess").err().expect("wrong");
+            assert_eq!(st, StatusCode::UNAUTHORIZED);
+        }
+        let r = http
+            .post(url("/api/v1/login"))
+            .json(&json!({"name": "minh", "password": "minh's long password"}))
+            .send()
+            .expect("locked");
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.headers().get("retry-after").is_some());
+        let failed = String::from_utf8_lossy(
+            &run_in(&self.dir.0, &["incidents", "show", &id.to_string(), "--json"]).stdout,
+        )
+        .to_string();
+        assert!(!failed.contains("guess"), "passwords are never written anywhere");
+    }
+}
+
 #[test]
 fn console_api_guards_every_change() {
     let dir = Scratch::new("console-api");
     demo_with_users(&dir);
     let c = start_console(&dir);
-    let http = client(&c);
-    let url = |p: &str| format!("{}{p}", c.base);
-
-    // No access without signing in.
-    let (st, v) = body(http.get(url("/api/v1/incidents")).send().expect("get"));
-    assert_eq!((st, code(&v)), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{v}");
-    let (st, v) = body(
-        http.post(url("/api/v1/incidents/1/transition"))
-            .json(&json!({"to": "resolved", "version": 0}))
-            .send()
-            .expect("post"),
-    );
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
-    // Public: the OpenAPI document, and the page (with its security headers).
-    let (st, doc) = body(http.get(url("/api/openapi.json")).send().expect("openapi"));
-    assert_eq!(st, StatusCode::OK);
-    assert!(doc["paths"]["/api/v1/incidents"]["get"].is_object());
-    let page = http.get(url("/")).send().expect("page");
-    let csp = page.headers()["content-security-policy"].to_str().unwrap_or("").to_string();
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
-    let html = page.text().expect("html");
-    assert!(html.contains("/assets/app.js"));
-    for asset in ["/", "/assets/app.js", "/assets/app.css"] {
-        let text = http.get(url(asset)).send().expect("asset").text().expect("text");
-        // The SVG namespace is a name, not a location.
-        let text = text.replace("http://www.w3.org/2000/svg", "");
-        assert!(
-            !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
-            "{asset} loads nothing from outside"
-        );
-    }
-
-    // Sign-in: wrong password, then right; the cookie's attributes.
-    let (st, v) = login(&http, &c, "lan", "not lan's password").err().expect("refused");
-    assert_eq!((st, code(&v)), (StatusCode::UNAUTHORIZED, "login_failed"));
-    let lan = login(&http, &c, "lan", "lan's long password").expect("lan signs in");
-    for attr in ["__Host-gw_session=", "Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(lan.set_cookie.contains(attr), "{attr} in {}", lan.set_cookie);
-    }
-
-    // The queue is the store's, as the command line lists it.
-    let (st, page) =
-        body(with(&lan, http.get(url("/api/v1/incidents?status=open"))).send().expect("queue"));
-    assert_eq!(st, StatusCode::OK, "{page}");
-    let cli: Value =
-        serde_json::from_slice(&run_in(&dir.0, &["incidents", "list", "--json"]).stdout)
-            .expect("cli json");
-    let cli_ids: Vec<i64> =
-        cli.as_array().expect("array").iter().map(|i| i["id"].as_i64().unwrap_or(0)).collect();
-    let api_ids: Vec<i64> = page["incidents"]
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|i| i["id"].as_i64().unwrap_or(0))
-        .collect();
-    assert!(!api_ids.is_empty());
-    assert_eq!(api_ids, cli_ids);
-    assert_eq!(page["total"], json!(api_ids.len()));
-    let first = &page["incidents"][0];
-    let id = first["id"].as_i64().expect("id");
-    let version = first["version"].as_i64().expect("version");
-
-    // The detail has the evidence behind the alerts.
-    let (st, d) =
-        body(with(&lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"));
-    assert_eq!(st, StatusCode::OK);
-    assert!(!d["alerts"].as_array().expect("alerts").is_empty());
-    assert!(!d["timeline"].as_array().expect("timeline").is_empty());
-    let (st, _) =
-        body(with(&lan, http.get(url("/api/v1/incidents/999999"))).send().expect("missing"));
-    assert_eq!(st, StatusCode::NOT_FOUND);
-
-    // A change without the CSRF token, or from another origin, is refused.
-    let ack = json!({"to": "acknowledged", "version": version});
-    let (st, v) = body(
-        http.post(url(&format!("/api/v1/incidents/{id}/transition")))
-            .header("cookie", &lan.cookie)
-            .json(&ack)
-            .send()
-            .expect("post"),
-    );
-    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "csrf"));
-    let (st, v) = body(
-        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
-            .header("origin", "https://evil.example")
-            .json(&ack)
-            .send()
-            .expect("post"),
-    );
-    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "csrf"));
-
-    // A viewer reads but cannot change.
-    let minh = login(&http, &c, "minh", "minh's long password").expect("minh signs in");
-    let (st, _) =
-        body(with(&minh, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("read"));
-    assert_eq!(st, StatusCode::OK);
-    let (st, v) = body(
-        with(&minh, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
-            .json(&ack)
-            .send()
-            .expect("post"),
-    );
-    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
-    let (st, _) = body(with(&minh, http.get(url("/api/v1/users"))).send().expect("users"));
-    assert_eq!(st, StatusCode::FORBIDDEN, "accounts are the admin's");
-
-    // The analyst acknowledges; a change on the old version is a conflict.
-    let (st, v) = body(
-        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
-            .json(&ack)
-            .send()
-            .expect("ack"),
-    );
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(v["incident"]["status"], "acknowledged");
-    let (st, v) = body(
-        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/assign"))))
-            .json(&json!({"assignee": "lan", "version": version}))
-            .send()
-            .expect("stale"),
-    );
-    assert_eq!((st, code(&v)), (StatusCode::CONFLICT, "conflict"), "{v}");
-
-    // Injection in a note and in every filter is stored or matched as text.
-    let evil = "<script>alert(1)</script>'; DROP TABLE incidents; --";
-    let (st, v) = body(
-        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/notes"))))
-            .json(&json!({"text": evil}))
-            .send()
-            .expect("note"),
-    );
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    for q in [
-        "q=%27%20OR%201%3D1%20--",
-        "agency=x%27%20OR%20%271%27%3D%271",
-        "asset=%27%3B%20DROP%20TABLE%20alerts%3B--",
-        "tactic=%22)%20OR%201%3D1--",
-        "assignee=%27%20OR%20%27%27%3D%27",
-    ] {
-        let (st, v) = body(
-            with(&lan, http.get(url(&format!("/api/v1/incidents?status=&{q}"))))
-                .send()
-                .expect("filter"),
-        );
-        assert_eq!(st, StatusCode::OK, "{q}: {v}");
-        assert_eq!(v["total"], 0, "{q} matches nothing");
-    }
-    let (st, v) =
-        body(with(&lan, http.get(url("/api/v1/incidents?sort=id;DROP"))).send().expect("sort"));
-    assert_eq!((st, code(&v)), (StatusCode::BAD_REQUEST, "bad_request"));
-    let (_, d) =
-        body(with(&lan, http.get(url(&format!("/api/v1/incidents/{id}")))).send().expect("detail"));
-    assert_eq!(d["notes"][0]["text"], evil, "kept verbatim, as JSON text");
-
-    // Saved views belong to their user.
-    let (st, v) = body(
-        with(&lan, http.post(url("/api/v1/views")))
-            .json(&json!({"name": "critical open", "query": "status=open&severity=critical"}))
-            .send()
-            .expect("view"),
-    );
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let (_, views) = body(with(&lan, http.get(url("/api/v1/views"))).send().expect("views"));
-    assert_eq!(views[0]["query"], "status=open&severity=critical");
-    let (_, theirs) = body(with(&minh, http.get(url("/api/v1/views"))).send().expect("views"));
-    assert_eq!(theirs, json!([]));
-
-    // Alerts, sensors, assets, the overview and the incident's audit trail read back.
-    let (st, alerts) = body(
-        with(&lan, http.get(url(&format!("/api/v1/alerts?incident={id}")))).send().expect("alerts"),
-    );
-    assert_eq!(st, StatusCode::OK);
-    assert!(!alerts.as_array().expect("alerts").is_empty());
-    let (_, sensors) = body(with(&lan, http.get(url("/api/v1/sensors"))).send().expect("sensors"));
-    assert_eq!(sensors[0]["name"], "hue-gw-sensor-01", "{sensors}");
-    let (_, assets) = body(with(&lan, http.get(url("/api/v1/assets"))).send().expect("assets"));
-    assert_eq!(assets["agencies"].as_array().map(|a| a.len()), Some(4));
-    let (st, o) = body(
-        with(&lan, http.get(url("/api/v1/overview?until=2026-10-31"))).send().expect("overview"),
-    );
-    assert_eq!(st, StatusCode::OK, "{o}");
-    let per_day: u64 = o["by_day"]
-        .as_array()
-        .expect("days")
-        .iter()
-        .map(|d| {
-            ["critical", "high", "medium", "low"]
-                .iter()
-                .map(|k| d[k].as_u64().unwrap_or(0))
-                .sum::<u64>()
-        })
-        .sum();
-    assert_eq!(per_day, api_ids.len() as u64, "every open incident of the demo is in the period");
-
-    // Suppressions: an analyst adds one (reason required), a viewer cannot.
-    let (st, v) = body(
-        with(&lan, http.post(url("/api/v1/suppressions")))
-            .json(&json!({"src": "10.46.1.0/24", "reason": ""}))
-            .send()
-            .expect("no reason"),
-    );
-    assert_eq!((st, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "refused"), "{v}");
-    let (st, v) = body(with(&lan, http.post(url("/api/v1/suppressions"))).json(&json!({"src": "10.46.1.0/24", "sid": 1, "reason": "SOC scanner", "expires_days": 7})).send().expect("suppress"));
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    assert_eq!(v["created_by"], "lan");
-    let (st, _) = body(
-        with(&minh, http.delete(url(&format!("/api/v1/suppressions/{}", v["id"]))))
-            .send()
-            .expect("viewer"),
-    );
-    assert_eq!(st, StatusCode::FORBIDDEN);
-
-    // Merge: the last incident into the second; it leaves the queue, its alerts move.
-    if api_ids.len() >= 3 {
-        let (from, into) = (api_ids[2], api_ids[1]);
-        let (_, f) = body(
-            with(&lan, http.get(url(&format!("/api/v1/incidents/{from}")))).send().expect("from"),
-        );
-        let (_, t0) = body(
-            with(&lan, http.get(url(&format!("/api/v1/incidents/{into}")))).send().expect("into"),
-        );
-        let (st, v) = body(
-            with(&lan, http.post(url(&format!("/api/v1/incidents/{from}/merge"))))
-                .json(&json!({"into": into, "version": f["incident"]["version"]}))
-                .send()
-                .expect("merge"),
-        );
-        assert_eq!(st, StatusCode::OK, "{v}");
-        let sum = f["incident"]["alert_count"].as_u64().unwrap_or(0)
-            + t0["incident"]["alert_count"].as_u64().unwrap_or(0);
-        assert_eq!(v["incident"]["alert_count"].as_u64(), Some(sum));
-        let (_, q) =
-            body(with(&lan, http.get(url("/api/v1/incidents?status="))).send().expect("queue"));
-        assert!(q["incidents"].as_array().expect("list").iter().all(|i| i["id"] != json!(from)));
-    }
-
-    // Resolve it; the store says the same, with the user in the audit log.
-    let v2 = d["incident"]["version"].as_i64().expect("version");
-    let (st, v) = body(
-        with(&lan, http.post(url(&format!("/api/v1/incidents/{id}/transition"))))
-            .json(&json!({"to": "resolved", "note": "blocked at the gateway", "version": v2}))
-            .send()
-            .expect("resolve"),
-    );
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let shown: Value = serde_json::from_slice(
-        &run_in(&dir.0, &["incidents", "show", &id.to_string(), "--json"]).stdout,
-    )
-    .expect("show json");
-    assert_eq!(shown["incident"]["status"], "resolved");
-    assert!(
-        shown["incident"]["acknowledged_at"].is_string()
-            && shown["incident"]["resolved_at"].is_string()
-    );
-    let actors: Vec<&str> = shown["audit"]
-        .as_array()
-        .expect("audit")
-        .iter()
-        .filter_map(|a| a["actor"].as_str())
-        .collect();
-    assert!(actors.iter().filter(|a| **a == "lan").count() >= 3, "{actors:?}");
-    let total = run_in(&dir.0, &["incidents", "list", "--json", "--limit", "1000"]);
-    assert!(
-        !serde_json::from_slice::<Value>(&total.stdout)
-            .expect("json")
-            .as_array()
-            .expect("array")
-            .is_empty(),
-        "tables intact"
-    );
-
-    // Tokens: scoped by role, revocable, no CSRF needed, the user in the audit log.
-    let out = run_in(&dir.0, &["tokens", "add", "soar", "--user", "lan", "--role", "viewer"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let bearer = |r: RequestBuilder| r.header("authorization", format!("Bearer {token}"));
-    let (st, _) = body(bearer(http.get(url("/api/v1/incidents"))).send().expect("token read"));
-    assert_eq!(st, StatusCode::OK);
-    let (st, v) = body(
-        bearer(http.post(url(&format!("/api/v1/incidents/{id}/notes"))))
-            .json(&json!({"text": "x"}))
-            .send()
-            .expect("token write"),
-    );
-    assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "a viewer token");
-    assert!(run_in(&dir.0, &["tokens", "revoke", "1"]).status.success());
-    let (st, _) = body(bearer(http.get(url("/api/v1/incidents"))).send().expect("revoked"));
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
-
-    // Sign-out ends the session.
-    let (st, _) = body(with(&lan, http.post(url("/api/v1/logout"))).send().expect("logout"));
-    assert_eq!(st, StatusCode::NO_CONTENT);
-    let (st, _) = body(with(&lan, http.get(url("/api/v1/incidents"))).send().expect("after"));
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
-
-    // Throttling: five failures lock the account, even against the right password.
-    for _ in 0..5 {
-        let (st, _) = login(&http, &c, "minh", "guess guess guess").err().expect("wrong");
-        assert_eq!(st, StatusCode::UNAUTHORIZED);
-    }
-    let r = http
-        .post(url("/api/v1/login"))
-        .json(&json!({"name": "minh", "password": "minh's long password"}))
-        .send()
-        .expect("locked");
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.headers().get("retry-after").is_some());
-    let failed = String::from_utf8_lossy(
-        &run_in(&dir.0, &["incidents", "show", &id.to_string(), "--json"]).stdout,
-    )
-    .to_string();
-    assert!(!failed.contains("guess"), "passwords are never written anywhere");
+    let api = Scenario { http: client(&c), c: &c, dir: &dir };
+    api.anonymous();
+    let lan = api.sign_in();
+    let (api_ids, id, version) = api.queue(&lan);
+    let minh = login(&api.http, &c, "minh", "minh's long password").expect("minh signs in");
+    api.changes_need_csrf_and_a_role(&lan, &minh, id, version);
+    api.injection_is_text(&lan, id);
+    api.reads(&lan, &minh, id, api_ids.len());
+    api.suppressions_and_merge(&lan, &minh, &api_ids);
+    api.resolve(&lan, id);
+    api.tokens(id);
+    api.sign_out_and_throttle(&lan, id);
 }
 
 /// Block decisions through the API: the demo's dry-run decisions, then a run of the
