@@ -2,6 +2,8 @@
 //! Suricata writes them, so that the correlator ingests Gatewatch sensors and existing
 //! Suricata sensors alike.
 
+pub mod dns;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -324,6 +324,25 @@ fn an_analyst_triages_an_incident_in_chromium() {
         );
     }
 
+    // The evidence of the malware-domain incident names what was asked and answered
+    // (the sensor writes DNS in Suricata's version 3 layout: `queries`, `answers`).
+    let dns_incident = want
+        .iter()
+        .copied()
+        .find(|i| {
+            let shown: Value = serde_json::from_slice(
+                &run_in(&dir.0, &["incidents", "show", &i.to_string(), "--json"]).stdout,
+            )
+            .unwrap_or_default();
+            shown["rules"].as_array().is_some_and(|r| r.iter().any(|r| r["sid"] == 9_000_005))
+        })
+        .expect("the demo's DNS incident");
+    d.go(&format!("{}/#/incidents/{dns_incident}", console.base));
+    d.wait("#dns tbody tr");
+    let evidence = d.text("#dns");
+    assert!(evidence.contains("update.hue-gov-portal.top A"), "{evidence}");
+    assert!(evidence.contains("198.51.100.200"), "{evidence}");
+
     // Automated response: the demo's dry-run decisions, then a run with an `approve`
     // policy adds decisions that wait; the analyst approves one, with a reason.
     super::console::replay_demo_with_policies(&dir, "");

@@ -5,6 +5,7 @@ mod common;
 mod console;
 mod correlator;
 mod dashboards;
+mod dns_readers;
 mod engines;
 mod golden;
 mod hostile;

@@ -3,6 +3,7 @@
 //! is kept, not indexed, under `gatewatch.eve`.
 
 use crate::store::feed::FeedAlert;
+use gatewatch_rules::event::dns::DnsView;
 use serde_json::{json, Map, Value};
 
 use crate::incident::attack::tactic_name;
@@ -162,21 +163,18 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
     Value::Object(m)
 }
 
-/// A DNS record's question, answer code and type.
+/// A DNS record's question, answers, response code and type, from either EVE layout
+/// (Suricata's version 3, which the sensor writes, or version 2).
 fn dns_fields(m: &mut Map<String, Value>, body: &Value) {
-    let g = |path: &[&str]| at(body, path);
-    let name = match g(&["dns", "rrname"]) {
-        Value::Null => g(&["dns", "queries"])
-            .get(0)
-            .and_then(|q| q.get("rrname"))
-            .cloned()
-            .unwrap_or(Value::Null),
-        v => v,
-    };
-    put(m, "dns.question.name", name);
-    put(m, "dns.question.type", g(&["dns", "rrtype"]));
-    put(m, "dns.response_code", g(&["dns", "rcode"]));
-    put(m, "dns.type", g(&["dns", "type"]));
+    let view = DnsView::of(&body["dns"]);
+    put(m, "dns.question.name", json!(view.names.first()));
+    put(m, "dns.question.type", json!(view.types.first()));
+    put(m, "dns.response_code", json!(view.rcode));
+    put(m, "dns.type", json!(view.kind));
+    if !view.answers.is_empty() {
+        let data: Vec<&str> = view.answers.iter().map(|(_, d)| d.as_str()).collect();
+        put(m, "dns.answers.data", json!(data));
+    }
 }
 
 /// A flow record's totals of both directions and its span.
@@ -266,6 +264,22 @@ mod tests {
         assert_eq!(d["gatewatch"]["flow_id"], "77");
         assert_eq!(d["gatewatch"]["eve"]["dns"]["rrtype"], "A");
         assert_eq!(d["@timestamp"], "1970-01-01T00:00:01.000000Z");
+    }
+
+    #[test]
+    fn dns_in_the_layout_the_sensor_writes_gets_question_type_and_answers() {
+        // Suricata's version 3 layout, as `e2e::dns_readers` sees the sensor write it.
+        let body = json!({"event_type": "dns", "proto": "UDP", "dns": {"version": 3,
+            "type": "response", "id": 20736, "rcode": "NOERROR",
+            "queries": [{"rrname": "update.hue-gov-portal.top", "rrtype": "A"}],
+            "answers": [{"rrname": "update.hue-gov-portal.top", "rrtype": "A", "ttl": 300,
+                         "rdata": "198.51.100.200"}]}});
+        let d = record("dns", 1_000_000, &body, "x-r2");
+        assert_eq!(d["dns"]["question"]["name"], "update.hue-gov-portal.top");
+        assert_eq!(d["dns"]["question"]["type"], "A");
+        assert_eq!(d["dns"]["type"], "answer");
+        assert_eq!(d["dns"]["response_code"], "NOERROR");
+        assert_eq!(d["dns"]["answers"]["data"], json!(["198.51.100.200"]));
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("dns.question.type", "keyword"),
     ("dns.response_code", "keyword"),
     ("dns.type", "keyword"),
+    ("dns.answers.data", "keyword"),
     ("tls.client.server_name", "keyword"),
     ("tls.version", "keyword"),
     ("tls.client.ja3", "keyword"),

@@ -257,11 +257,12 @@ pub fn domains_in(
         }
     };
     let dns = &v["dns"];
-    push(&dns["rrname"]);
-    for key in ["query", "queries"] {
-        if let Some(a) = dns[key].as_array() {
-            a.iter().for_each(|q| push(&q["rrname"]));
-        }
+    for name in gatewatch_rules::event::dns::DnsView::of(dns).names {
+        push(&serde_json::Value::String(name));
+    }
+    // Suricata's older alert layout (`dns.query: [{rrname}]`).
+    if let Some(a) = dns["query"].as_array() {
+        a.iter().for_each(|q| push(&q["rrname"]));
     }
     out
 }

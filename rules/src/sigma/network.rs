@@ -96,44 +96,18 @@ pub fn event_from_eve(eve: &Value) -> Option<(&'static str, Value)> {
     Some((event_type, Value::Object(out)))
 }
 
-/// DNS in EVE versions 2 (one record per query or answer: `rrname`, `rrtype`,
-/// `answers`, `grouped`) and 3 (`queries`, `answers`).
+/// DNS in EVE versions 2 (one record per query or answer) and 3 (one per message), as
+/// [`DnsView`](crate::event::dns::DnsView) reads them.
 fn dns(body: &Value, put: &mut impl FnMut(&str, Option<Value>)) {
-    let strings = |v: Option<&Value>, key: &str| -> Vec<Value> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter().filter_map(|x| x.get(key).cloned()).filter(|x| !x.is_null()).collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut names = strings(body.get("queries"), "rrname");
-    let mut types = strings(body.get("queries"), "rrtype");
-    if names.is_empty() {
-        if let Some(n) = body.get("rrname") {
-            names.push(n.clone());
-            types.extend(body.get("rrtype").cloned());
-        }
-    }
-    let mut answers = strings(body.get("answers"), "rdata");
-    let mut answer_types = strings(body.get("answers"), "rrtype");
-    if let Some(Value::Object(grouped)) = body.get("grouped") {
-        if answers.is_empty() {
-            for (t, list) in grouped {
-                for a in list.as_array().into_iter().flatten() {
-                    answers.push(a.clone());
-                    answer_types.push(json!(t));
-                }
-            }
-        }
-    }
-    let one_or_list = |mut v: Vec<Value>| match v.len() {
+    let view = crate::event::dns::DnsView::of(body);
+    let one_or_list = |mut v: Vec<String>| match v.len() {
         0 => None,
-        1 => v.pop(),
-        _ => Some(Value::Array(v)),
+        1 => v.pop().map(Value::String),
+        _ => Some(json!(v)),
     };
-    put("dns.query", one_or_list(names));
-    put("dns.type", one_or_list(types));
-    put("dns.rcode", body.get("rcode").cloned());
+    put("dns.query", one_or_list(view.names));
+    put("dns.type", one_or_list(view.types));
+    put("dns.rcode", view.rcode.map(Value::String));
     // Header bits, from the 16-bit `flags` (hex) that EVE writes.
     if let Some(flags) =
         body.get("flags").and_then(Value::as_str).and_then(|f| u16::from_str_radix(f, 16).ok())
@@ -143,8 +117,9 @@ fn dns(body: &Value, put: &mut impl FnMut(&str, Option<Value>)) {
         }
         put("dns.z", Some(json!((flags >> 6) & 1)));
     }
-    put("dns.answer", (!answers.is_empty()).then_some(Value::Array(answers)));
-    put("dns.answer_type", (!answer_types.is_empty()).then_some(Value::Array(answer_types)));
+    let (answer_types, answers): (Vec<String>, Vec<String>) = view.answers.into_iter().unzip();
+    put("dns.answer", (!answers.is_empty()).then(|| json!(answers)));
+    put("dns.answer_type", (!answer_types.is_empty()).then(|| json!(answer_types)));
 }
 
 #[cfg(test)]

@@ -353,7 +353,7 @@ async function incidentPage(id, quiet) {
     table(t('alerts'), ['time', 'sid', 'title', 'source', 'destination', 'protocol', 'alerts'], d.alerts.map((a) => [fmtTime(a.timestamp), `${a.gid}:${a.sid}`, a.signature, `${a.src_ip}${a.src_port ? ':' + a.src_port : ''}`, `${a.dest_ip}${a.dest_port ? ':' + a.dest_port : ''}`, a.proto, fmtNum(a.count)]), 'alerts'),
     h('div', { class: 'panel', id: 'evidence' }, h('h2', {}, t('evidence')),
       table(t('flows'), ['time', 'source', 'destination', 'protocol', 'what'], ev.flows.map((r) => [fmtTime(r.timestamp), endpoint(r.src_ip, r.src_port), endpoint(r.dest_ip, r.dest_port), r.app_proto || r.proto, flowText(r)])),
-      table('DNS', ['time', 'query', 'answer'], ev.dns.map((r) => [fmtTime(r.timestamp), `${r.dns?.rrname || ''} ${r.dns?.rrtype || ''}`, dnsAnswer(r.dns)])),
+      table('DNS', ['time', 'query', 'answer'], ev.dns.map((r) => [fmtTime(r.timestamp), dnsQuery(r.dns), dnsAnswer(r.dns)]), 'dns'),
       table('HTTP', ['time', 'host', 'url', 'status'], ev.http.map((r) => [fmtTime(r.timestamp), r.http?.hostname || '', `${r.http?.http_method || ''} ${r.http?.url || ''}`, r.http?.status ?? ''])),
       table('TLS', ['time', 'sni', 'what'], ev.tls.map((r) => [fmtTime(r.timestamp), r.tls?.sni || '', [r.tls?.version, r.tls?.subject, r.tls?.ja3?.hash].filter(Boolean).join(' · ')])),
       table(t('files'), ['time', 'filename', 'size', 'hash'], ev.files.map((r) => [fmtTime(r.timestamp), r.fileinfo?.filename || '', fmtNum(r.fileinfo?.size), ['md5', 'sha1', 'sha256'].map((k) => r.fileinfo?.[k] ? `${k}:${r.fileinfo[k]}` : '').filter(Boolean).join(' ')]))),
@@ -369,7 +369,9 @@ async function incidentPage(id, quiet) {
 function fact(k, v) { return [h('dt', {}, t(k)), h('dd', { 'data-fact': k }, v)]; }
 function endpoint(ip, port) { return ip ? `${ip}${port ? ':' + port : ''}` : ''; }
 function flowText(r) { const f = r.flow || {}; return [f.state, f.bytes_toserver !== undefined ? `${fmtNum(f.bytes_toserver)}↑ ${fmtNum(f.bytes_toclient)}↓ B` : ''].filter(Boolean).join(' · '); }
-function dnsAnswer(d) { if (!d) return ''; const a = d.answers || (d.grouped ? Object.values(d.grouped).flat() : []); return (Array.isArray(a) ? a.map((x) => x.rdata || x).join(', ') : '') || d.rcode || ''; }
+// DNS in Suricata's version 3 layout (`queries[]`, what the sensor writes) or version 2 (`rrname` at the top).
+function dnsQuery(d) { if (!d) return ''; const q = Array.isArray(d.queries) ? d.queries : (d.rrname ? [d] : []); return q.map((x) => `${x.rrname || ''} ${x.rrtype || ''}`.trim()).join(', '); }
+function dnsAnswer(d) { if (!d) return ''; const a = d.answers || (d.grouped ? Object.values(d.grouped).flat() : []); return (Array.isArray(a) ? a.map((x) => (typeof x === 'string' ? x : x.rdata)).filter(Boolean).join(', ') : '') || d.rcode || ''; }
 
 function table(title, cols, rows, id) {
   if (!rows.length) return h('div', {}, h('h2', {}, title), h('p', { class: 'muted' }, '—'));
