@@ -242,6 +242,9 @@ fn an_analyst_triages_an_incident_in_chromium() {
     // Sign in (the page starts in Vietnamese).
     d.go(&format!("{}/", console.base));
     d.wait("#login-name");
+    // Before sign-in the top bar (and its sign-out button) is not shown.
+    let bar = d.script("return getComputedStyle(document.querySelector('#bar')).display;");
+    assert_eq!(bar, json!("none"), "the top bar on the sign-in page");
     d.screenshot(&shots, "1-login.png");
     d.type_in("#login-name", "lan");
     d.type_in("#login-password", "lan's long password");
@@ -286,6 +289,9 @@ fn an_analyst_triages_an_incident_in_chromium() {
     d.wait("#incident-title");
     d.until(&format!("document.querySelector('#incident-title').textContent.startsWith('#{id} ')"));
     d.screenshot(&shots, "3-incident.png");
+    // The rules table names the rule's column as such (not "Sự cố").
+    let heads = d.text("#incident-rules thead");
+    assert!(heads.to_lowercase().contains("tên luật"), "{heads}");
     d.click("[data-action='acknowledged']");
     d.until("document.querySelector(\"[data-fact='status'] [data-status]\")?.dataset.status === 'acknowledged'");
     let note = "Đã chặn IP nguồn tại tường lửa; kiểm tra máy chủ <b>web</b>.";

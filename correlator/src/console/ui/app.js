@@ -38,6 +38,7 @@ const T = {
     'executed': 'blocked', 'dry-run': 'dry-run', 'skipped-allowlist': 'allowlisted, not blocked', 'rate-limited': 'rate limit: awaits approval',
     'awaiting-approval': 'awaits approval', 'approved': 'approved', 'denied': 'denied', 'failed': 'failed', 'undoing': 'unblocking…', 'expired': 'expired', 'undone': 'unblocked', 'pending': 'blocking…',
     reports: 'Reports', month: 'Month', language: 'Language', format: 'Format', download: 'Download', kept_reports: 'Reports kept by the schedule', make_report: 'Make a report', province_wide: 'province-wide', no_reports: 'No report kept yet (the correlator writes last month\'s on the first day of each month).', scope: 'Scope', file: 'File',
+    signature: 'Rule', token_name: 'Token name', password_changed: 'Password changed', last_used: 'Last used', revoked: 'Revoked',
     enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)',
   },
   vi: {
@@ -74,6 +75,7 @@ const T = {
     'executed': 'đang chặn', 'dry-run': 'chạy thử', 'skipped-allowlist': 'thuộc danh sách cho phép, không chặn', 'rate-limited': 'vượt ngưỡng: chờ phê duyệt',
     'awaiting-approval': 'chờ phê duyệt', 'approved': 'đã phê duyệt', 'denied': 'đã từ chối', 'failed': 'thất bại', 'undoing': 'đang bỏ chặn…', 'expired': 'đã hết hạn', 'undone': 'đã bỏ chặn', 'pending': 'đang chặn…',
     reports: 'Báo cáo', month: 'Tháng', language: 'Ngôn ngữ', format: 'Định dạng', download: 'Tải về', kept_reports: 'Báo cáo đã lập theo lịch', make_report: 'Lập báo cáo', province_wide: 'toàn tỉnh/thành phố', no_reports: 'Chưa có báo cáo nào được lưu (hệ thống lập báo cáo tháng trước vào ngày đầu mỗi tháng).', scope: 'Phạm vi', file: 'Tệp',
+    signature: 'Tên luật', token_name: 'Tên mã truy cập', password_changed: 'Đổi mật khẩu lúc', last_used: 'Dùng lần cuối', revoked: 'Thu hồi lúc',
     enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)',
   },
 };
@@ -359,7 +361,7 @@ async function incidentPage(id, quiet) {
       table(t('files'), ['time', 'filename', 'size', 'hash'], ev.files.map((r) => [fmtTime(r.timestamp), r.fileinfo?.filename || '', fmtNum(r.fileinfo?.size), ['md5', 'sha1', 'sha256'].map((k) => r.fileinfo?.[k] ? `${k}:${r.fileinfo[k]}` : '').filter(Boolean).join(' ')]))),
     h('div', { class: 'grid' },
       table(t('hosts'), ['host', 'role', 'kind', 'agency'], d.hosts.map((x) => [x.ip, x.role, x.zone, x.agency || ''])),
-      table(t('rules'), ['sid', 'title', 'alerts', 'last_seen'], d.rules.map((r) => [`${r.gid}:${r.sid}`, r.signature, fmtNum(r.alerts), fmtTime(r.last_seen)]))),
+      table(t('rules'), ['sid', 'signature', 'alerts', 'last_seen'], d.rules.map((r) => [`${r.gid}:${r.sid}`, r.signature, fmtNum(r.alerts), fmtTime(r.last_seen)]), 'incident-rules')),
     h('div', { class: 'panel', id: 'response' }, h('h2', {}, t('response')), blockTable(d.blocks, false)),
     h('div', { class: 'panel' }, h('h2', {}, t('related')), d.related.length ? h('ul', { id: 'related' }, ...d.related.map((r) => h('li', {}, sevBadge(r.severity), ' ', h('a', { href: `#/incidents/${r.id}` }, `#${r.id} ${r.title}`), ' ', statusBadge(r.status)))) : h('p', { class: 'muted' }, '—')),
     table(t('audit'), ['time', 'who', 'what'], d.audit.map((a) => [fmtTime(a.at), a.actor, `${a.action} ${a.detail ? JSON.stringify(a.detail) : ''}`]), 'audit'));
@@ -373,8 +375,10 @@ function flowText(r) { const f = r.flow || {}; return [f.state, f.bytes_toserver
 function dnsQuery(d) { if (!d) return ''; const q = Array.isArray(d.queries) ? d.queries : (d.rrname ? [d] : []); return q.map((x) => `${x.rrname || ''} ${x.rrtype || ''}`.trim()).join(', '); }
 function dnsAnswer(d) { if (!d) return ''; const a = d.answers || (d.grouped ? Object.values(d.grouped).flat() : []); return (Array.isArray(a) ? a.map((x) => (typeof x === 'string' ? x : x.rdata)).filter(Boolean).join(', ') : '') || d.rcode || ''; }
 
+function headRow(keys) { return h('thead', {}, h('tr', {}, ...keys.map((k) => h('th', {}, k ? t(k) : '')))); }
+
 function table(title, cols, rows, id) {
-  if (!rows.length) return h('div', {}, h('h2', {}, title), h('p', { class: 'muted' }, '—'));
+  if (!rows.length) return h('div', { class: 'panel' }, h('h2', {}, title), h('p', { class: 'muted' }, '—'));
   return h('div', { class: 'panel' }, h('h2', {}, title), h('table', { id: id || null },
     h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', {}, t(c))))),
     h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((v) => h('td', {}, v === null || v === undefined ? '' : String(v))))))));
@@ -568,11 +572,11 @@ async function adminPage() {
       const r = await api('POST', '/api/v1/tokens', { name: nt.name.value, user: nt.user.value, role: nt.role.value, expires_days: nt.days.value ? Number(nt.days.value) : null });
       shown.replaceChildren(t('token_once'), h('br'), h('code', {}, r.token));
     } catch (e) { toast(e.message); }
-  } } }, h('label', {}, t('name'), nt.name), h('label', {}, t('user'), nt.user), h('label', {}, t('role'), nt.role), h('label', {}, `${t('expires')} (${t('days')})`, nt.days), h('button', { class: 'primary', type: 'submit' }, t('add')), shown);
+  } } }, h('label', {}, t('token_name'), nt.name), h('label', {}, t('user'), nt.user), h('label', {}, t('role'), nt.role), h('label', {}, `${t('expires')} (${t('days')})`, nt.days), h('button', { class: 'primary', type: 'submit' }, t('add')), shown);
   const tokenRows = tokens.map((x) => h('tr', {}, h('td', {}, x.name), h('td', {}, x.user), h('td', {}, x.role), h('td', {}, fmtTime(x.created)), h('td', {}, fmtTime(x.expires)), h('td', {}, fmtTime(x.last_used)),
     h('td', {}, x.revoked ? fmtTime(x.revoked) : h('button', { class: 'danger', on: { click: async () => { await api('DELETE', `/api/v1/tokens/${x.id}`); route(); } } }, t('revoke')))));
-  render(h('h1', {}, t('admin')), h('h2', {}, t('users')), userForm, h('table', { id: 'users' }, h('tbody', {}, ...userRows)),
-    h('h2', {}, t('tokens')), tokenForm, h('table', { id: 'tokens' }, h('tbody', {}, ...tokenRows)));
+  render(h('h1', {}, t('admin')), h('h2', {}, t('users')), userForm, h('table', { id: 'users' }, headRow(['name', 'display_name', 'role', 'state', 'password_changed', '']), h('tbody', {}, ...userRows)),
+    h('h2', {}, t('tokens')), tokenForm, h('table', { id: 'tokens' }, headRow(['token_name', 'user', 'role', 'created', 'expires', 'last_used', 'revoked']), h('tbody', {}, ...tokenRows)));
 }
 
 // ---------------------------------------------------------------- keys
