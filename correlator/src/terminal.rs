@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::domain::suppression::Suppression;
+use crate::report::figures::VN_OFFSET_SECS;
 use crate::store::accounts::{ApiToken, User};
 use crate::store::blocks::BlockRow;
 use crate::store::{IncidentRecord, IncidentRow};
@@ -16,7 +17,7 @@ const DETAIL_RULES: usize = 10;
 
 /// A time for analysts: Asia/Ho_Chi_Minh, `2026-10-05 08:00:00`; `?` when out of range.
 pub fn local_time(us: i64) -> String {
-    let Some(tz) = chrono::FixedOffset::east_opt(7 * 3600) else { return "?".into() };
+    let Some(tz) = chrono::FixedOffset::east_opt(VN_OFFSET_SECS) else { return "?".into() };
     chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
         .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| "?".into())

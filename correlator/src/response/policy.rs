@@ -260,10 +260,6 @@ pub fn domains_in(
     for name in gatewatch_rules::event::dns::DnsView::of(dns).names {
         push(&serde_json::Value::String(name));
     }
-    // Suricata's older alert layout (`dns.query: [{rrname}]`).
-    if let Some(a) = dns["query"].as_array() {
-        a.iter().for_each(|q| push(&q["rrname"]));
-    }
     out
 }
 

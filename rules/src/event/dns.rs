@@ -6,7 +6,8 @@
 //!   `type` `request` or `response`, `queries: [{rrname, rrtype}]`, `answers: [{rrname,
 //!   rrtype, ttl, rdata}]` or `grouped: {A: [...]}`;
 //! - version 2 (older sensors a province may still run): one record per question or
-//!   answer, `type` `query` or `answer`, with `rrname`, `rrtype` and `rdata` at the top.
+//!   answer, `type` `query` or `answer`, with `rrname`, `rrtype` and `rdata` at the top;
+//!   their alerts carry the question as `query: [{rrname, rrtype}]`.
 
 use serde_json::Value;
 
@@ -34,8 +35,10 @@ impl DnsView {
             let items = list.and_then(Value::as_array).into_iter().flatten();
             items.filter_map(|x| x.get(key).and_then(text)).collect()
         };
-        let mut names = field(dns.get("queries"), "rrname");
-        let mut types = field(dns.get("queries"), "rrtype");
+        // Version 3 `queries`; an alert's DNS of Suricata 6 `query`.
+        let questions = dns.get("queries").or_else(|| dns.get("query"));
+        let mut names = field(questions, "rrname");
+        let mut types = field(questions, "rrtype");
         // Version 2 wrote the question at the top, in queries and answers alike.
         if names.is_empty() {
             names.extend(dns.get("rrname").and_then(text));
@@ -111,6 +114,13 @@ mod tests {
         let a = DnsView::of(&json!({"type": "answer", "rrname": "c.example", "rrtype": "A",
             "rdata": "198.51.100.2", "rcode": "NOERROR"}));
         assert_eq!(a.answers, [("A".to_string(), "198.51.100.2".to_string())]);
+        let alert = DnsView::of(
+            &json!({"query": [{"type": "query", "rrname": "d.example", "rrtype": "A"}]}),
+        );
+        assert_eq!(
+            (alert.names, alert.types),
+            (vec!["d.example".to_string()], vec!["A".to_string()])
+        );
         assert_eq!(DnsView::of(&json!({})), DnsView::default());
         assert_eq!(DnsView::of(&json!("not an object")), DnsView::default());
     }

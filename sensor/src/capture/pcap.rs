@@ -451,19 +451,16 @@ struct PacketBlock {
 /// Reads an enhanced (6), obsolete (2) or simple (3) packet block's fixed part;
 /// `None` when the block is too short for it.
 fn packet_block(btype: u32, body: &[u8], be: bool) -> Option<PacketBlock> {
-    let ts = |b: &[u8]| (u32_of(&b[4..8], be) as u64) << 32 | u32_of(&b[8..12], be) as u64;
     match btype {
-        6 if body.len() >= 20 => Some(PacketBlock {
-            iface: u32_of(&body[0..4], be) as usize,
-            ts: ts(body),
-            caplen: u32_of(&body[12..16], be) as usize,
-            orig: u32_of(&body[16..20], be),
-            data_offset: 20,
-        }),
-        // Obsolete packet block: 16-bit interface, 16-bit drop count.
-        2 if body.len() >= 20 => Some(PacketBlock {
-            iface: u16_of(&body[0..2], be) as usize,
-            ts: ts(body),
+        // Enhanced packet block; the obsolete one has a 16-bit interface (then a 16-bit
+        // drop count) where the enhanced one has 32 bits.
+        6 | 2 if body.len() >= 20 => Some(PacketBlock {
+            iface: if btype == 6 {
+                u32_of(&body[0..4], be) as usize
+            } else {
+                u16_of(&body[0..2], be) as usize
+            },
+            ts: (u32_of(&body[4..8], be) as u64) << 32 | u32_of(&body[8..12], be) as u64,
             caplen: u32_of(&body[12..16], be) as usize,
             orig: u32_of(&body[16..20], be),
             data_offset: 20,
