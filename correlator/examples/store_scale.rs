@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use gatewatch_correlator::config::CorrelatorConfig;
 use gatewatch_correlator::incident::assets::Inventory;
-use gatewatch_correlator::store::{AlertFilter, IncidentFilter, Store};
+use gatewatch_correlator::store::{AlertFilter, IncidentFilter, IncidentOrder, Store};
 use gatewatch_correlator::Correlator;
 use gatewatch_rules::event::AlertEvent;
 
@@ -134,7 +134,7 @@ fn main() {
     );
     report(
         "by score, highest 50",
-        time(200, q(IncidentFilter { sort_by_score: true, ..base.clone() })),
+        time(200, q(IncidentFilter { order: IncidentOrder::Score, ..base.clone() })),
     );
     report(
         "score ≥ 60, newest 50",
@@ -149,7 +149,11 @@ fn main() {
         time(50, q(IncidentFilter { text: Some("signature 17".into()), ..base.clone() })),
     );
     let big = s
-        .find_incidents(&IncidentFilter { sort_by_score: true, limit: 1, ..Default::default() })
+        .find_incidents(&IncidentFilter {
+            order: IncidentOrder::Score,
+            limit: 1,
+            ..Default::default()
+        })
         .expect("q")[0]
         .id;
     report(

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use gatewatch_correlator::domain::suppression::{NewSuppression, SuppressionRule};
-use gatewatch_correlator::store::{IncidentFilter, Status, Store};
+use gatewatch_correlator::store::{IncidentFilter, IncidentOrder, Status, Store};
 use gatewatch_correlator::terminal;
 
 use crate::config::Config;
@@ -173,7 +173,7 @@ pub fn run(cmd: IncidentsCommand, cfg: Config) -> Result<ExitCode> {
                     .collect(),
                 agency,
                 min_score,
-                sort_by_score: by_score,
+                order: if by_score { IncidentOrder::Score } else { IncidentOrder::LastSeen },
                 limit,
                 ..Default::default()
             };

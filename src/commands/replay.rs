@@ -219,6 +219,11 @@ impl EventSink for CorrelatorSink<'_> {
     fn app(&mut self, e: &AppEvent) -> io::Result<()> {
         self.record(serde_json::to_value(e).map_err(io::Error::other)?)
     }
+    /// The sensor's heartbeat: the console's sensors page and the report's sensor
+    /// health read it.
+    fn stats(&mut self, v: &serde_json::Value) -> io::Result<()> {
+        self.record(v.clone())
+    }
     fn flush(&mut self) -> io::Result<()> {
         self.correlator.flush().map_err(io::Error::other)
     }

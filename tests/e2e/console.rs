@@ -200,7 +200,7 @@ impl Scenario<'_> {
         );
         let html = page.text().expect("html");
         assert!(html.contains("/assets/app.js"));
-        for asset in ["/", "/assets/app.js", "/assets/app.css"] {
+        for asset in ["/", "/assets/app.js", "/assets/incident.js", "/assets/app.css"] {
             let text = http.get(url(asset)).send().expect("asset").text().expect("text");
             // The SVG namespace is a name, not a location.
             let text = text.replace("http://www.w3.org/2000/svg", "");
@@ -223,13 +223,16 @@ impl Scenario<'_> {
         lan
     }
 
-    /// The queue is the store's, as the command line lists it; the detail has the
-    /// evidence behind the alerts. Returns the open incidents, the first one and
-    /// its version.
+    /// The queue is the store's, as the command line lists it (most recent first);
+    /// by default most urgent first; the detail has the evidence behind the alerts.
+    /// Returns the open incidents, the first one and its version.
     fn queue(&self, lan: &Session) -> (Vec<i64>, i64, i64) {
         let (http, url) = (&self.http, |p: &str| self.url(p));
-        let (st, page) =
-            body(with(lan, http.get(url("/api/v1/incidents?status=open"))).send().expect("queue"));
+        let (st, page) = body(
+            with(lan, http.get(url("/api/v1/incidents?status=open&sort=last_seen")))
+                .send()
+                .expect("queue"),
+        );
         assert_eq!(st, StatusCode::OK, "{page}");
         let cli: Value =
             serde_json::from_slice(&run_in(&self.dir.0, &["incidents", "list", "--json"]).stdout)
@@ -245,6 +248,19 @@ impl Scenario<'_> {
         assert!(!api_ids.is_empty());
         assert_eq!(api_ids, cli_ids);
         assert_eq!(page["total"], json!(api_ids.len()));
+        let (_, urgent) =
+            body(with(lan, http.get(url("/api/v1/incidents?status=open"))).send().expect("queue"));
+        let scores: Vec<u64> = urgent["incidents"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|i| i["score"].as_u64().unwrap_or(0))
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "highest score first: {scores:?}");
+        let (st, bad) =
+            body(with(lan, http.get(url("/api/v1/incidents?sort=id;drop"))).send().expect("queue"));
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(bad.to_string().contains("is not one of last_seen, priority"), "{bad}");
         let first = &page["incidents"][0];
         let id = first["id"].as_i64().expect("id");
         let version = first["version"].as_i64().expect("version");
@@ -379,6 +395,22 @@ impl Scenario<'_> {
         let (_, sensors) =
             body(with(lan, http.get(url("/api/v1/sensors"))).send().expect("sensors"));
         assert_eq!(sensors[0]["name"], "hue-gw-sensor-01", "{sensors}");
+        // Its health comes from the heartbeat the replay stored (the console reads the
+        // store alone here): the demo capture's packets, rules, and that it read a file.
+        let s = &sensors[0];
+        assert_eq!(
+            (s["heartbeat"].as_bool(), s["reads_files"].as_bool()),
+            (Some(true), Some(true)),
+            "{s}"
+        );
+        assert_eq!(s["up"], Value::Null, "{s}");
+        assert!(s["packets"].as_u64().is_some_and(|p| p > 1000), "{s}");
+        assert_eq!(
+            (s["rules_generation"].as_u64(), s["rules_loaded"].as_u64()),
+            (Some(1), Some(8)),
+            "{s}"
+        );
+        assert!(s["last_heartbeat"].as_str().is_some_and(|t| t.starts_with("2026-10-14")), "{s}");
         let (_, assets) = body(with(lan, http.get(url("/api/v1/assets"))).send().expect("assets"));
         assert_eq!(assets["agencies"].as_array().map(|a| a.len()), Some(4));
         let (st, o) = body(

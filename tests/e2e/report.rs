@@ -53,6 +53,12 @@ fn the_demo_report_in_pdf_and_html_in_both_languages() {
         .filter_map(|a| a["id"].as_str())
         .collect();
     assert_eq!(agencies.len(), 3, "{agencies:?}");
+    // The sensor's health, from the heartbeat the replay stored: the whole capture
+    // counted (the sensor started within the month), no uptime share for a file read.
+    let s = &json["sensors"][0];
+    assert_eq!(s["name"], "hue-gw-sensor-01", "{s}");
+    assert!(s["packets"].as_u64().is_some_and(|p| p > 1000), "{s}");
+    assert_eq!((s["uptime"].is_null(), s["reads_files"].as_bool()), (true, Some(true)), "{s}");
 
     // An agency's report, and errors that name what is wrong.
     let out = run_in(
@@ -105,11 +111,30 @@ fn the_demo_report_in_pdf_and_html_in_both_languages() {
                     "UBND phường Phú Hội",
                     "Cố gắng xâm nhập",
                     "Xu hướng các tháng",
+                    "hue-gw-sensor-01",
+                    "Đọc tệp ghi",
+                    // The administrative form, and the summary page's reading.
+                    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                    "Độc lập - Tự do - Hạnh phúc",
+                    "UBND THÀNH PHỐ HUẾ",
+                    "Căn cứ",
+                    "Nghị định số 85/2016/NĐ-CP",
+                    "Đánh giá chung",
+                    "ghi nhận 3 sự cố (tăng 3 so với tháng 9/2026)",
+                    "So với tháng trước",
+                    "Kiến nghị, đề xuất",
+                    "Nơi nhận:",
+                    "GIÁM ĐỐC",
                     "Trang 1/",
                 ]
             } else {
                 &[
-                    "SECURITY COMPLIANCE REPORT",
+                    "INFORMATION SECURITY SITUATION REPORT",
+                    "SOCIALIST REPUBLIC OF VIETNAM",
+                    "Compared with the previous month",
+                    "recorded 3 incidents (up 3 on September 2026)",
+                    "Recipients:",
+                    "DIRECTOR",
                     "October 2026",
                     "Department",
                     "Intrusion attempts",

@@ -13,6 +13,7 @@ use super::error::{ApiError, ApiResult};
 use super::incidents::parse_time;
 use super::Console;
 use crate::domain::suppression::{NewSuppression, Suppression, SuppressionRule};
+use crate::server::sensors::SensorHealth;
 use crate::store::accounts::Role;
 use crate::store::lifecycle::AuditRecord;
 use crate::store::overview::Overview;
@@ -159,23 +160,31 @@ pub async fn remove_suppression(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A sensor: from its heartbeats when the console runs inside the correlator, else
-/// from the alerts it sent (no health then).
+/// A sensor: from the heartbeats a running correlator hears, else from its newest
+/// stored heartbeat, else from the alerts it sent (no health then).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SensorView {
     pub name: String,
     /// Known from heartbeats.
     pub heartbeat: bool,
+    /// Up or down as this correlator hears it; unknown when the console reads the
+    /// store alone.
     pub up: Option<bool>,
+    /// The sensor read capture files (a replay): it ends rather than goes down.
+    pub reads_files: bool,
     pub last_heartbeat: Option<String>,
     pub address: Option<String>,
     pub version: Option<String>,
     pub rules_generation: Option<u64>,
     pub rules_loaded: Option<u64>,
     pub rules_skipped: Option<u64>,
+    /// Seconds the sensor had been running (for a replay: the capture's span).
+    pub uptime: Option<u64>,
     pub packets: Option<u64>,
     pub kernel_drops: Option<u64>,
     pub queue_drops: Option<u64>,
+    /// Drops over packets offered (received and dropped).
+    pub drop_rate: Option<f64>,
     pub spool_bytes: Option<u64>,
     pub down_count: u64,
     /// The newest alert it sent.
@@ -183,61 +192,88 @@ pub struct SensorView {
     pub alerts: u64,
 }
 
+impl SensorView {
+    fn from_health(h: &SensorHealth, live: bool) -> SensorView {
+        let drops = h.kernel_drops.unwrap_or(0) + h.queue_drops.unwrap_or(0);
+        let offered = h.packets.map(|p| p + drops).filter(|&o| o > 0);
+        SensorView {
+            name: h.name.clone(),
+            heartbeat: true,
+            up: live.then_some(h.up),
+            reads_files: h.reads_files,
+            last_heartbeat: Some(crate::store::sqlite::iso_utc(h.last_heartbeat_us)),
+            address: Some(h.address.clone()).filter(|a| !a.is_empty()),
+            version: h.version.clone(),
+            rules_generation: h.rules_generation,
+            rules_loaded: h.rules_loaded,
+            rules_skipped: h.rules_skipped,
+            uptime: h.uptime,
+            packets: h.packets,
+            kernel_drops: h.kernel_drops,
+            queue_drops: h.queue_drops,
+            drop_rate: offered.map(|o| drops as f64 / o as f64),
+            spool_bytes: h.spool_bytes,
+            down_count: h.down_count,
+            last_alert: None,
+            alerts: 0,
+        }
+    }
+
+    fn from_alerts(name: String) -> SensorView {
+        SensorView {
+            name,
+            heartbeat: false,
+            up: None,
+            reads_files: false,
+            last_heartbeat: None,
+            address: None,
+            version: None,
+            rules_generation: None,
+            rules_loaded: None,
+            rules_skipped: None,
+            uptime: None,
+            packets: None,
+            kernel_drops: None,
+            queue_drops: None,
+            drop_rate: None,
+            spool_bytes: None,
+            down_count: 0,
+            last_alert: None,
+            alerts: 0,
+        }
+    }
+}
+
 /// The sensors and their health.
 #[utoipa::path(get, path = "/api/v1/sensors", tag = "sensors", responses((status = 200, body = [SensorView])))]
 pub async fn list_sensors(State(c): State<Arc<Console>>) -> ApiResult<Json<Vec<SensorView>>> {
-    let seen = c.db.read(|s| s.alert_sensors()).await?;
+    let (seen, stored) = c.db.read(|s| Ok((s.alert_sensors()?, s.latest_heartbeats()?))).await?;
     let mut out: Vec<SensorView> = Vec::new();
     if let Some(shared) = &c.service {
         if let Ok(sensors) = shared.sensors.lock() {
-            for h in sensors.by_name.values() {
-                out.push(SensorView {
-                    name: h.name.clone(),
-                    heartbeat: true,
-                    up: Some(h.up),
-                    last_heartbeat: Some(crate::store::sqlite::iso_utc(h.last_heartbeat_us)),
-                    address: Some(h.address.clone()),
-                    version: h.version.clone(),
-                    rules_generation: h.rules_generation,
-                    rules_loaded: h.rules_loaded,
-                    rules_skipped: h.rules_skipped,
-                    packets: h.packets,
-                    kernel_drops: h.kernel_drops,
-                    queue_drops: h.queue_drops,
-                    spool_bytes: h.spool_bytes,
-                    down_count: h.down_count,
-                    last_alert: None,
-                    alerts: 0,
-                });
-            }
+            out.extend(sensors.by_name.values().map(|h| SensorView::from_health(h, true)));
         }
+    }
+    for beat in stored {
+        if out.iter().any(|s| s.name == beat.sensor) {
+            continue;
+        }
+        let record: serde_json::Value = serde_json::from_str(&beat.body).unwrap_or_default();
+        let h = SensorHealth::from_heartbeat(&beat.sensor, beat.ts_us, &record);
+        out.push(SensorView::from_health(&h, false));
     }
     for (name, last_us, alerts) in seen {
-        match out.iter_mut().find(|s| s.name == name) {
-            Some(s) => {
-                s.last_alert = Some(crate::store::sqlite::iso_utc(last_us));
-                s.alerts = alerts;
+        let i = match out.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(SensorView::from_alerts(name));
+                out.len() - 1
             }
-            None => out.push(SensorView {
-                name,
-                heartbeat: false,
-                up: None,
-                last_heartbeat: None,
-                address: None,
-                version: None,
-                rules_generation: None,
-                rules_loaded: None,
-                rules_skipped: None,
-                packets: None,
-                kernel_drops: None,
-                queue_drops: None,
-                spool_bytes: None,
-                down_count: 0,
-                last_alert: Some(crate::store::sqlite::iso_utc(last_us)),
-                alerts,
-            }),
-        }
+        };
+        out[i].last_alert = Some(crate::store::sqlite::iso_utc(last_us));
+        out[i].alerts = alerts;
     }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Json(out))
 }
 
@@ -390,4 +426,47 @@ pub async fn delete_view(
     let uid = caller.user.id;
     c.db.write(move |s| s.delete_view(uid, id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A handling deadline as the console shows it: the report's, so that the queue's red
+/// marks and the monthly figures agree.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeadlineView {
+    /// `acknowledge` or `resolve`.
+    #[schema(value_type = String)]
+    pub milestone: crate::report::Milestone,
+    /// From the incident's creation.
+    pub within_secs: u64,
+    pub label: String,
+    pub label_en: String,
+}
+
+/// What the console shows from the configuration.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Settings {
+    pub deadlines: Vec<DeadlineView>,
+    /// The province (or city) the SOC watches, as reports name it.
+    pub province: String,
+    pub province_en: String,
+}
+
+/// The handling deadlines (`[[report.deadlines]]`) and the province's name.
+#[utoipa::path(get, path = "/api/v1/settings", tag = "incidents", responses((status = 200, body = Settings)))]
+pub async fn settings(State(c): State<Arc<Console>>) -> Json<Settings> {
+    let deadlines = c
+        .report
+        .deadlines
+        .iter()
+        .filter_map(|d| {
+            let within_secs = crate::response::config::parse_duration(&d.within).ok()?;
+            Some(DeadlineView {
+                milestone: d.event,
+                within_secs,
+                label: d.label.clone(),
+                label_en: d.label_en.clone(),
+            })
+        })
+        .collect();
+    let (province, province_en) = (c.report.province.clone(), c.report.province_en.clone());
+    Json(Settings { deadlines, province, province_en })
 }

@@ -15,7 +15,7 @@ use super::Console;
 use crate::store::accounts::Role;
 use crate::store::lifecycle::{AuditRecord, Note};
 use crate::store::{
-    AlertRow, IncidentFilter, IncidentRecord, IncidentRow, Status, Store, StoreError,
+    AlertRow, IncidentFilter, IncidentOrder, IncidentRecord, IncidentRow, Status, Store, StoreError,
 };
 
 /// Most incidents on one page.
@@ -50,8 +50,13 @@ pub struct IncidentQuery {
     pub to: Option<String>,
     /// Words of the title, or an address.
     pub q: Option<String>,
-    /// `last_seen` (default, newest first) or `score` (highest first).
+    /// `priority` (default: gravest severity, highest score, waiting longest first),
+    /// `last_seen`, `first_seen`, `score`, `title`, `agency`, `entity`, `alerts`,
+    /// `status` or `assignee`, each in its natural direction (most urgent, recent or
+    /// numerous first; names A to Z).
     pub sort: Option<String>,
+    /// `reverse`: the sort's other direction.
+    pub dir: Option<String>,
     /// 1-based.
     pub page: Option<usize>,
     /// At most 200; 50 by default.
@@ -104,12 +109,21 @@ impl IncidentQuery {
                 return Err(ApiError::bad_request(format!("`severity`: unknown severity `{s}`")));
             }
         }
-        let sort_by_score = match self.sort.as_deref().unwrap_or("last_seen") {
-            "last_seen" | "" => false,
-            "score" => true,
+        let sort = self.sort.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let order = IncidentOrder::parse(sort.unwrap_or("priority")).ok_or_else(|| {
+            let names: Vec<&str> = IncidentOrder::NAMES.iter().map(|(n, _)| *n).collect();
+            ApiError::bad_request(format!(
+                "`sort`: `{}` is not one of {}",
+                sort.unwrap_or_default(),
+                names.join(", ")
+            ))
+        })?;
+        let reverse = match self.dir.as_deref().map(str::trim).unwrap_or("") {
+            "" | "natural" => false,
+            "reverse" => true,
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "`sort`: `{other}` is not last_seen or score"
+                    "`dir`: `{other}` is not natural or reverse"
                 )))
             }
         };
@@ -138,7 +152,8 @@ impl IncidentQuery {
                 .map(|s| parse_time(s, "to"))
                 .transpose()?,
             text: nonempty(&self.q),
-            sort_by_score,
+            order,
+            reverse,
             limit: per_page,
             offset: (page - 1) * per_page,
             ..Default::default()
@@ -157,6 +172,27 @@ pub struct IncidentPage {
     pub per_page: usize,
     #[schema(value_type = Vec<Object>)]
     pub incidents: Vec<IncidentRow>,
+    /// Open incidents by severity (whatever the filters), gravest first.
+    #[schema(value_type = Vec<Object>)]
+    pub open_by_severity: Vec<crate::store::overview::Counted>,
+}
+
+/// Open incidents by severity: counted again only when the store changed since.
+fn open_counts(
+    s: &Store,
+    cache: &super::OpenCounts,
+) -> Result<Vec<crate::store::overview::Counted>, StoreError> {
+    let seq = s.change_seq()?;
+    if let Some((at, counts)) = cache.lock().ok().and_then(|c| c.clone()) {
+        if at == seq {
+            return Ok(counts);
+        }
+    }
+    let counts = s.open_by_severity()?;
+    if let Ok(mut c) = cache.lock() {
+        *c = Some((seq, counts.clone()));
+    }
+    Ok(counts)
 }
 
 /// The incident queue.
@@ -168,15 +204,20 @@ pub async fn list_incidents(
 ) -> ApiResult<Json<IncidentPage>> {
     let f = q.filter()?;
     let (per_page, page) = (f.limit, f.offset / f.limit + 1);
-    let (incidents, total) =
-        c.db.read(move |s| Ok((s.find_incidents(&f)?, s.count_incidents(&f, COUNT_CAP + 1)?)))
-            .await?;
+    let cache = c.open_counts.clone();
+    let (incidents, total, open_by_severity) =
+        c.db.read(move |s| {
+            let open = open_counts(s, &cache)?;
+            Ok((s.find_incidents(&f)?, s.count_incidents(&f, COUNT_CAP + 1)?, open))
+        })
+        .await?;
     Ok(Json(IncidentPage {
         total: total.min(COUNT_CAP),
         total_capped: total > COUNT_CAP,
         page,
         per_page,
         incidents,
+        open_by_severity,
     }))
 }
 
@@ -186,8 +227,16 @@ pub struct TimelineEntry {
     pub at: String,
     /// `alert`, `note` or `audit`.
     pub kind: &'static str,
+    /// In English (the console writes audit entries as sentences in its language from
+    /// `action` and `detail`).
     pub text: String,
     pub actor: Option<String>,
+    /// An audit entry's action (`incident.transition`, `block.executed`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// An audit entry's detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 /// The protocol records behind an incident's alerts (same flows), by kind.
@@ -198,6 +247,8 @@ pub struct Evidence {
     pub http: Vec<serde_json::Value>,
     pub tls: Vec<serde_json::Value>,
     pub files: Vec<serde_json::Value>,
+    pub ssh: Vec<serde_json::Value>,
+    pub smtp: Vec<serde_json::Value>,
     pub other: Vec<serde_json::Value>,
 }
 
@@ -214,6 +265,18 @@ pub struct IncidentDetail {
     pub related: Vec<IncidentRow>,
     /// The automated response's decisions about it, newest first.
     pub blocks: Vec<crate::store::blocks::BlockRow>,
+    /// What it can be found by: addresses, domains, URLs, file names and hashes, mail
+    /// addresses, user names of its alerts and their flows' records (at most 500).
+    pub observables: Vec<Observable>,
+}
+
+/// An observable of an incident.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Observable {
+    /// `ip`, `domain`, `url`, `file`, `hash`, `email` or `user`.
+    pub kind: String,
+    /// Lower case, as searched.
+    pub value: String,
 }
 
 fn evidence(s: &Store, alerts: &[AlertRow]) -> Result<Evidence, StoreError> {
@@ -230,9 +293,27 @@ fn evidence(s: &Store, alerts: &[AlertRow]) -> Result<Evidence, StoreError> {
                 "http" => ev.http.push(r),
                 "tls" => ev.tls.push(r),
                 "fileinfo" => ev.files.push(r),
+                "ssh" => ev.ssh.push(r),
+                "smtp" => ev.smtp.push(r),
                 _ => ev.other.push(r),
             }
         }
+    }
+    // In time order (EVE timestamps of one sensor sort as text), whatever the flow.
+    let by_time = |list: &mut Vec<serde_json::Value>| {
+        list.sort_by(|a, b| a["timestamp"].as_str().cmp(&b["timestamp"].as_str()))
+    };
+    for list in [
+        &mut ev.flows,
+        &mut ev.dns,
+        &mut ev.http,
+        &mut ev.tls,
+        &mut ev.files,
+        &mut ev.ssh,
+        &mut ev.smtp,
+        &mut ev.other,
+    ] {
+        by_time(list);
     }
     Ok(ev)
 }
@@ -246,6 +327,8 @@ fn timeline(alerts: &[AlertRow], notes: &[Note], audit: &[AuditRecord]) -> Vec<T
             kind: "alert",
             text: format!("{} {} → {}{repeats}", a.signature, a.src_ip, a.dest_ip),
             actor: a.sensor.clone(),
+            action: None,
+            detail: None,
         });
     }
     for n in notes {
@@ -254,6 +337,8 @@ fn timeline(alerts: &[AlertRow], notes: &[Note], audit: &[AuditRecord]) -> Vec<T
             kind: "note",
             text: n.text.clone(),
             actor: Some(n.author.clone()),
+            action: None,
+            detail: None,
         });
     }
     for r in audit.iter().filter(|r| r.action != "incident.note") {
@@ -262,6 +347,8 @@ fn timeline(alerts: &[AlertRow], notes: &[Note], audit: &[AuditRecord]) -> Vec<T
             kind: "audit",
             text: audit_text(r),
             actor: Some(r.actor.clone()),
+            action: Some(r.action.clone()),
+            detail: Some(r.detail.clone()),
         });
     }
     // Times are ISO strings of one format (UTC, `Z`) from the store, or EVE timestamps:
@@ -315,8 +402,14 @@ pub fn detail(s: &Store, id: i64) -> Result<IncidentDetail, StoreError> {
         limit: 200,
         ..Default::default()
     })?;
+    let observables = s
+        .incident_observables(id, 500)?
+        .into_iter()
+        .map(|(kind, value)| Observable { kind, value })
+        .collect();
     Ok(IncidentDetail {
         blocks,
+        observables,
         timeline: timeline(&record.alerts, &record.notes, &record.audit),
         evidence: evidence(s, &record.alerts)?,
         record,
@@ -479,7 +572,7 @@ mod tests {
             Some(1_790_787_600_000_000),
             "2026-09-30T17:00Z: midnight in Vietnam"
         );
-        assert!(f.sort_by_score);
+        assert_eq!((f.order, f.reverse), (IncidentOrder::Score, false));
         assert_eq!((f.limit, f.offset), (200, 400));
         for bad in [
             IncidentQuery { status: Some("closed".into()), ..Default::default() },

@@ -104,7 +104,14 @@ pub struct Console {
             (std::time::Instant, crate::store::overview::Overview),
         >,
     >,
+    /// The queue's open counts by severity, at the store's change number they were
+    /// counted at (every queue page shows them; they change only with the store).
+    pub(crate) open_counts: OpenCounts,
 }
+
+/// Open incidents by severity at a change number.
+pub(crate) type OpenCounts =
+    Arc<std::sync::Mutex<Option<(i64, Vec<crate::store::overview::Counted>)>>>;
 
 impl Console {
     /// A console over the store at `store_path`, with its configuration.
@@ -123,6 +130,7 @@ impl Console {
             db,
             throttle: Throttle::default(),
             verifications,
+            open_counts: OpenCounts::default(),
             engine,
             service,
             report,
@@ -221,6 +229,7 @@ pub(crate) fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/incidents/{id}/merge", post(merge))
         .route("/api/v1/alerts", get(list_alerts))
         .route("/api/v1/reports", get(reports::list_reports))
+        .route("/api/v1/reports/months", get(reports::report_months))
         .route("/api/v1/reports/generate", get(reports::generate_report))
         .route("/api/v1/reports/files/{name}", get(reports::get_report_file))
         .route("/api/v1/blocks", get(blocks::list_blocks))
@@ -235,6 +244,7 @@ pub(crate) fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/rulesets", get(list_rulesets))
         .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/overview", get(overview))
+        .route("/api/v1/settings", get(catalog::settings))
         .route("/api/v1/views", get(list_views).post(save_view))
         .route("/api/v1/views/{id}", delete(delete_view))
         .route("/api/v1/events", get(events))

@@ -49,6 +49,25 @@ pub async fn list_reports(State(c): State<Arc<Console>>) -> ApiResult<Json<Vec<A
     Ok(Json(list))
 }
 
+/// A month with incidents, for the report form.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MonthWithData {
+    /// `YYYY-MM` (Vietnam time).
+    pub month: String,
+    /// Incidents first seen that month (those the report counts).
+    pub incidents: u64,
+}
+
+/// The months that have incidents, newest first: the report form offers them and
+/// opens on the newest.
+#[utoipa::path(get, path = "/api/v1/reports/months", tag = "reports", responses((status = 200, body = [MonthWithData])))]
+pub async fn report_months(State(c): State<Arc<Console>>) -> ApiResult<Json<Vec<MonthWithData>>> {
+    let months = c.db.read(|s| Ok(crate::store::monthly::months_with_incidents(s.conn())?)).await?;
+    Ok(Json(
+        months.into_iter().map(|(month, incidents)| MonthWithData { month, incidents }).collect(),
+    ))
+}
+
 /// One kept report (its file name from the list).
 #[utoipa::path(get, path = "/api/v1/reports/files/{name}", tag = "reports", params(("name" = String, Path)),
     responses((status = 200, description = "the report"), (status = 404, body = super::error::ErrorBody)))]

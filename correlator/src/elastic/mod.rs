@@ -28,7 +28,7 @@
 //!   that until it works before sending any document.
 
 pub mod bulk;
-pub(crate) mod ecs;
+pub mod ecs;
 mod error;
 pub mod kibana;
 pub(crate) mod ledger;

@@ -354,6 +354,7 @@ impl IncidentEngine {
         if let Some(p) = &choice.peer {
             ops.add_host(id, &p.ip, p.role, p.zone, p.agency.as_deref())?;
         }
+        link_observables(ops, id, a.flow_id, (!repeat).then_some(a))?;
         if repeat {
             self.stats.repeats += 1;
         }
@@ -487,4 +488,32 @@ impl IncidentEngine {
         ops.update_incident(&s, &now)?;
         Ok((s.id, repeat))
     }
+}
+
+/// What incident `id` can be found by: the alert's observables (unless it only repeats
+/// one already stored) and, the first time its flow joins the incident, those of the
+/// flow's stored records (records arriving later are tied by the ingest).
+fn link_observables(
+    ops: &TxOps<'_>,
+    id: i64,
+    flow: Option<u64>,
+    alert: Option<&AlertEvent>,
+) -> Result<(), StoreError> {
+    use super::observables::{of_alert, of_event};
+    if let Some(a) = alert {
+        let found = of_alert(a);
+        if !found.is_empty() {
+            ops.add_observables(id, &found)?;
+        }
+    }
+    if let Some(flow) = flow {
+        if ops.link_flow(flow, id)? {
+            for body in ops.flow_records(flow)? {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
+                    ops.add_observables(id, &of_event(&v))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

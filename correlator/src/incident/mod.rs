@@ -13,5 +13,6 @@ pub(crate) mod attack;
 pub(crate) mod correlate;
 pub mod engine;
 pub(crate) mod entity;
+pub mod observables;
 pub(crate) mod score;
 pub(crate) mod suppress;

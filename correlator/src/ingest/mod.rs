@@ -419,6 +419,16 @@ fn store_record(
         body: &body,
     })?;
     stats.records += 1;
+    // A record of a flow already in incidents makes them findable by its observables.
+    if let Some(flow) = flow {
+        let incidents = ops.flow_incidents(flow)?;
+        if !incidents.is_empty() {
+            let found = crate::incident::observables::of_event(r);
+            for id in incidents {
+                ops.add_observables(id, &found)?;
+            }
+        }
+    }
     Ok(())
 }
 

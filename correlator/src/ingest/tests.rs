@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::suppression::{NewSuppression, SuppressionRule};
 use crate::incident::assets::Inventory;
-use crate::store::{IncidentFilter, IncidentRow, Status};
+use crate::store::{IncidentFilter, IncidentOrder, IncidentRow, Status};
 
 const INVENTORY: &str = r#"
     [[agencies]]
@@ -572,4 +572,103 @@ fn one_ipv6_host_in_suricata_and_sensor_spelling_is_one_incident() {
     let ips: Vec<&str> = hosts.iter().map(|h| h.ip.as_str()).collect();
     assert!(ips.contains(&"2001:db8:46:10::20"), "{ips:?}");
     assert!(!ips.iter().any(|ip| ip.contains("0db8")), "one spelling: {ips:?}");
+}
+
+/// Observables of an alert and of its flow's records (stored before the alert or
+/// arriving after it) find the incident; a merge carries them over.
+#[test]
+fn a_search_finds_incidents_by_the_observables_behind_them() {
+    let mut c = correlator(3600, false);
+    let find = |c: &Correlator, q: &str| -> Vec<i64> {
+        let f = IncidentFilter { text: Some(q.into()), limit: 10, ..Default::default() };
+        c.store().find_incidents(&f).unwrap().iter().map(|i| i.id).collect()
+    };
+    // The DNS answer of the flow is stored first, then the alert on the question.
+    c.ingest_record(serde_json::json!({"timestamp": ts(0), "event_type": "dns", "flow_id": 77,
+        "src_ip": "10.46.120.15", "dest_ip": "10.46.1.53",
+        "dns": {"version": 3, "type": "response", "queries": [{"rrname": "update.hue-gov-portal.top", "rrtype": "A"}],
+                "answers": [{"rrname": "update.hue-gov-portal.top", "rrtype": "A", "rdata": "198.51.100.200"}]}}))
+        .unwrap();
+    let mut a = alert(&ts(1), 9_000_005, "10.46.120.15", "10.46.1.53");
+    a.flow_id = Some(77);
+    c.ingest(&a).unwrap();
+    // An HTTP alert, then (later, same flow) the file it downloaded.
+    let mut b = alert(&ts(5), 9_000_003, "203.0.113.45", "10.46.10.20");
+    b.flow_id = Some(88);
+    b.app_metadata.insert(
+        "http".into(),
+        serde_json::json!({"hostname": "10.46.10.20", "url": "/cgi-bin/x.sh?id=1", "http_user_agent": "curl"}),
+    );
+    c.ingest(&b).unwrap();
+    c.ingest_record(
+        serde_json::json!({"timestamp": ts(6), "event_type": "fileinfo", "flow_id": 88,
+        "src_ip": "10.46.10.20", "dest_ip": "203.0.113.45",
+        "fileinfo": {"filename": "/payload/Miner.ELF", "sha256": "AB12CD", "size": 10}}),
+    )
+    .unwrap();
+    c.flush().unwrap();
+    let rows = incidents(&c);
+    let of = |sid: u32| rows.iter().find(|r| r.sid == sid).expect("its incident").id;
+    let (dns, http) = (of(9_000_005), of(9_000_003));
+    assert_eq!(find(&c, "update.hue-gov-portal.top"), [dns], "the question");
+    assert_eq!(find(&c, "HUE-GOV-PORTAL.TOP"), [dns], "its registered domain, any case");
+    assert_eq!(find(&c, "198.51.100.200"), [dns], "the answer, from the flow's record");
+    assert_eq!(find(&c, "miner.elf"), [http], "a file name from a record that came later");
+    assert_eq!(find(&c, "ab12cd"), [http], "its hash");
+    assert_eq!(find(&c, "http://10.46.10.20/cgi-bin/x.sh?id=1"), [http], "the URL, scheme or not");
+    assert_eq!(find(&c, "x.sh"), [http]);
+    assert!(find(&c, "hue-gov-portal").is_empty(), "whole observables only, not parts");
+    assert!(find(&c, "curl").is_empty(), "a user agent is not an observable");
+    // Merged, the HTTP incident's observables find the one it went into.
+    let engine =
+        std::mem::replace(&mut c.engine, IncidentEngine::new(windows_of(&c.cfg), Arc::default()));
+    engine.merge_incidents(c.store_mut(), http, dns, "lan", None).unwrap();
+    assert_eq!(find(&c, "miner.elf"), [dns]);
+}
+
+/// Every order of the queue, each way round: the triage order (severity, score, then
+/// waiting longest), by status along the lifecycle, by assignee with nobody last.
+#[test]
+fn the_queue_orders() {
+    let mut c = correlator(60, false);
+    // Four incidents (four destinations), of scores that differ by severity.
+    for (i, (dst, sev)) in
+        [("10.46.10.1", 3), ("10.46.20.1", 1), ("10.46.10.2", 1), ("10.46.120.1", 2)]
+            .into_iter()
+            .enumerate()
+    {
+        let a = alert_of(
+            &ts(i as i64 * 10),
+            3_000_000 + i as u32,
+            "203.0.113.5",
+            dst,
+            "Attempted Administrator Privilege Gain",
+            sev,
+        );
+        c.ingest(&a).unwrap();
+    }
+    c.flush().unwrap();
+    let rows = incidents(&c);
+    let id = |dst: &str| by_entity(&rows, dst).id;
+    let (a, b, cc, d) = (id("10.46.10.1"), id("10.46.20.1"), id("10.46.10.2"), id("10.46.120.1"));
+    let store = c.store_mut();
+    store.transition(d, Status::Acknowledged, "lan", None, None).unwrap();
+    store.assign(cc, Some("minh"), "lan", None).unwrap();
+    let order = |order: IncidentOrder, reverse: bool| -> Vec<i64> {
+        let f = IncidentFilter { order, reverse, limit: 10, ..Default::default() };
+        c.store().find_incidents(&f).unwrap().iter().map(|i| i.id).collect()
+    };
+    let rows = incidents(&c);
+    let score = |i: i64| rows.iter().find(|r| r.id == i).unwrap().score;
+    let mut want = vec![a, b, cc, d];
+    want.sort_by(|x, y| score(*y).cmp(&score(*x)).then(x.cmp(y)));
+    assert_eq!(order(IncidentOrder::Priority, false), want, "highest score, then oldest");
+    want.reverse();
+    assert_eq!(order(IncidentOrder::Priority, true), want);
+    let by_status = order(IncidentOrder::Status, false);
+    assert_eq!(by_status.last(), Some(&d), "new ones before the acknowledged one");
+    assert_eq!(order(IncidentOrder::Assignee, false)[0], cc, "assigned first, nobody last");
+    assert_eq!(order(IncidentOrder::Assignee, true).last(), Some(&cc));
+    assert_eq!(order(IncidentOrder::FirstSeen, false), [d, cc, b, a], "newest first");
+    assert_eq!(order(IncidentOrder::Title, false).len(), 4);
 }

@@ -5,12 +5,11 @@
 use super::chart::{self, ACCENT};
 use super::figures::{MonthCount, Report};
 use super::labels::{date, datetime, duration, month, number, percent, t};
+use super::official::Official;
 use super::{Lang, ReportConfig};
 
 /// The report, ready to draw.
 pub struct Document {
-    /// `THÀNH PHỐ HUẾ · TRUNG TÂM …` above the title.
-    pub who: String,
     pub title: String,
     /// `Tháng 10/2026`.
     pub month: String,
@@ -22,6 +21,8 @@ pub struct Document {
     pub generated: String,
     /// The issuer, for the footer.
     pub issuer: String,
+    /// The administrative form around the content: heading, recipients, signature.
+    pub official: Official,
     pub blocks: Vec<Block>,
 }
 
@@ -32,12 +33,16 @@ pub enum Block {
         text: String,
     },
     Sub(String),
-    /// Key figures: (value, what it is).
-    Cards(Vec<(String, String)>),
     Table(Table),
     Chart(ChartSpec),
     /// A muted line.
     Note(String),
+    /// A paragraph of body text.
+    Para(String),
+    /// Lines of a list (the legal basis).
+    List(Vec<String>),
+    /// Dotted lines to write on by hand.
+    Blank(usize),
     /// Side by side in HTML; one after the other in the PDF.
     Columns(Vec<Vec<Block>>),
 }
@@ -104,17 +109,29 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
         if lang == Lang::Vi { (&r.province, &r.issuer) } else { (&r.province_en, &r.issuer_en) };
     let scope_name = match &r.agency {
         Some(a) => c.pick(&a.name, a.name_en.as_deref()),
-        None => tr("province_wide"),
+        None => province.clone(),
     };
+    let issued = chrono::DateTime::parse_from_rfc3339(&r.generated_at)
+        .map(|d| d.date_naive())
+        .unwrap_or_default();
+    let official = Official::new(&cfg.document, lang, issuer, issued);
     let last_day = chrono::DateTime::parse_from_rfc3339(&r.to)
         .map(|d| (d - chrono::Duration::seconds(1)).to_rfc3339())
         .unwrap_or_default();
     let mut b = Vec::new();
-    for section in [summary, scope, incidents, handling, threats, response, sensors, serious] {
+    if !official.legal_basis.is_empty() {
+        b.push(Block::Sub(tr("legal_basis")));
+        b.push(Block::List(official.legal_basis.clone()));
+    }
+    for section in [summary, serious, scope, incidents, handling, threats, response, sensors] {
         section(&c, &mut b);
     }
+    recommendations(&c, &mut b);
+    if !official.notification.is_empty() {
+        b.push(Block::Sub(tr("notification_rules")));
+        b.push(Block::List(official.notification.clone()));
+    }
     Document {
-        who: format!("{province} · {issuer}"),
         title: tr("title"),
         month: month(lang, &r.month, false),
         scope: scope_name,
@@ -122,6 +139,7 @@ pub fn document(r: &Report, lang: Lang, cfg: &ReportConfig) -> Document {
         last_day: date(lang, &last_day),
         generated: datetime(lang, &r.generated_at),
         issuer: issuer.clone(),
+        official,
         blocks: b,
     }
 }
@@ -154,37 +172,15 @@ impl Ctx<'_> {
     }
 }
 
-/// The key figures.
+/// The summary page: the overall assessment and the month-over-month comparison.
 fn summary(c: &Ctx<'_>, b: &mut Vec<Block>) {
     let (r, lang) = (c.r, c.lang);
     let tr = |k: &str| c.tr(k);
-    let n = |v: u64| c.n(v);
-    let pick = |vi: &str, en: Option<&str>| c.pick(vi, en);
-    let i = &c.r.incidents;
-    let h = &c.r.handling;
-    let ch = i.by_severity.get("critical").copied().unwrap_or(0)
-        + i.by_severity.get("high").copied().unwrap_or(0);
-    let deadline = h.deadlines.last();
     b.push(Block::Heading { id: "summary", text: tr("s_summary") });
-    b.push(Block::Cards(vec![
-        (n(i.total), tr("incidents")),
-        (n(ch), format!("{} {}", tr("of_which"), tr("critical_high"))),
-        (n(i.alerts), tr("alerts")),
-        (
-            duration(lang, h.time_to_acknowledge.median_secs),
-            format!("{} ({})", tr("tta"), tr("median").to_lowercase()),
-        ),
-        (
-            duration(lang, h.time_to_resolve.median_secs),
-            format!("{} ({})", tr("ttr"), tr("median").to_lowercase()),
-        ),
-        (
-            percent(lang, deadline.and_then(|d| d.share_met)),
-            deadline.map(|d| pick(&d.label, Some(&d.label_en))).unwrap_or_default(),
-        ),
-        (percent(lang, h.false_positive_rate), tr("fp_rate")),
-        (n(r.response.executed), tr("executed")),
-    ]));
+    b.push(Block::Sub(tr("assessment")));
+    b.push(Block::Para(super::assessment::text(r, lang)));
+    b.push(Block::Sub(tr("vs_previous")));
+    b.push(super::assessment::comparison(r, lang));
 }
 
 /// What was watched: agencies and their systems, sensors.
@@ -500,7 +496,10 @@ fn sensors(c: &Ctx<'_>, b: &mut Vec<Block>) {
                 };
                 vec![
                     cell(&s.name),
-                    cell(percent(lang, Some(s.uptime))),
+                    match s.uptime {
+                        Some(u) => cell(percent(lang, Some(u))),
+                        None => cell(tr("reads_files")),
+                    },
                     cell(n(s.packets)),
                     cell(percent(lang, s.drop_rate)),
                     cell(s.version.clone().unwrap_or_else(|| "—".into())),
@@ -522,6 +521,12 @@ fn sensors(c: &Ctx<'_>, b: &mut Vec<Block>) {
             rows,
         ));
     }
+}
+
+/// What the SOC lead recommends: lines to write on before issuing (never invented).
+fn recommendations(c: &Ctx<'_>, b: &mut Vec<Block>) {
+    b.push(Block::Heading { id: "recommendations", text: c.tr("s_recommendations") });
+    b.push(Block::Blank(6));
 }
 
 /// The high and critical incidents, one line each.
@@ -547,7 +552,7 @@ fn serious(c: &Ctx<'_>, b: &mut Vec<Block>) {
                 vec![
                     cell(format!("#{}", s.id)),
                     Cell {
-                        text: s.title.clone(),
+                        text: super::labels::incident_title(lang, &s.title),
                         sub: None,
                         style: Style::Severity(s.severity.clone()),
                     },

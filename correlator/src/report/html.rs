@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::chart::{Anchor, Chart, Shape};
-use super::document::{document, Block, Style, Table};
+use super::document::{document, Block, Document, Style, Table};
 use super::figures::Report;
 use super::labels::t;
 use super::{Lang, ReportConfig};
@@ -69,10 +69,18 @@ const CSS: &str = r#"
 @page { size: A4; margin: 16mm 14mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Noto Sans", "Segoe UI", Arial, sans-serif; color: #1f2937; font-size: 10.5pt; margin: 0 auto; max-width: 190mm; padding: 8mm 0; line-height: 1.35; }
-header { display: flex; gap: 14px; align-items: center; border-bottom: 2px solid #1d4e89; padding-bottom: 8px; margin-bottom: 10px; }
-header img { height: 56px; }
-header .who { font-size: 9pt; color: #374151; text-transform: uppercase; letter-spacing: .02em; }
+header.official { display: grid; grid-template-columns: 2fr 3fr; gap: 10px; text-align: center; font-size: 10pt; margin-bottom: 14px; }
+header.official hr { width: 40%; border: 0; border-top: 1px solid #1f2937; margin: 3px auto 6px; }
+.titleblock { display: flex; gap: 14px; align-items: center; justify-content: center; text-align: center; border-bottom: 2px solid #1d4e89; padding-bottom: 8px; margin-bottom: 10px; }
+.titleblock img { height: 56px; }
+.subtitle { font-weight: 600; font-size: 11.5pt; }
 h1 { font-size: 16pt; margin: 2px 0; color: #1d4e89; }
+p.para { text-align: justify; margin: 4px 0 8px; }
+ul.list { margin: 2px 0 8px; padding-left: 18px; }
+.blank { border-bottom: 1px dotted #6b7280; height: 20px; }
+.closing { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; margin-top: 22px; break-inside: avoid; font-size: 9.5pt; }
+.signer { text-align: center; font-size: 10.5pt; }
+.signer .space { height: 70px; }
 h2 { font-size: 12.5pt; color: #1d4e89; border-bottom: 1px solid #d1d5db; padding-bottom: 2px; margin: 18px 0 8px; }
 h3 { font-size: 10.5pt; margin: 10px 0 4px; }
 .meta { color: #4b5563; font-size: 9.5pt; }
@@ -82,10 +90,6 @@ th, td { border-bottom: 1px solid #e5e7eb; padding: 3px 6px; text-align: left; v
 th { background: #f3f4f6; font-weight: 600; }
 td.n, th.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr { break-inside: avoid; }
-.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 8px; }
-.card { border: 1px solid #d1d5db; border-radius: 4px; padding: 6px 8px; }
-.card b { display: block; font-size: 15pt; color: #1d4e89; }
-.card span { font-size: 8.5pt; color: #4b5563; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
 .sev { display: inline-block; padding: 0 5px; border-radius: 3px; color: #fff; font-size: 8.5pt; }
 .sev.critical { background: #b3261e; } .sev.high { background: #e8590c; } .sev.medium { background: #c99700; } .sev.low { background: #4a7c59; }
@@ -171,22 +175,25 @@ fn blocks(o: &mut String, list: &[Block], lang: Lang, width: f32, open: &mut boo
             Block::Sub(text) => {
                 let _ = write!(o, "<h3>{}</h3>", esc(text));
             }
-            Block::Cards(cards) => {
-                o.push_str("<div class=\"cards\">");
-                for (v, k) in cards {
-                    let _ = write!(
-                        o,
-                        "<div class=\"card\"><b>{}</b><span>{}</span></div>",
-                        esc(v),
-                        esc(k)
-                    );
-                }
-                o.push_str("</div>");
-            }
             Block::Table(tbl) => table(o, tbl, lang),
             Block::Chart(spec) => o.push_str(&svg(&spec.chart(lang, width))),
             Block::Note(text) => {
                 let _ = write!(o, "<p class=\"muted\">{}</p>", esc(text));
+            }
+            Block::Para(text) => {
+                let _ = write!(o, "<p class=\"para\">{}</p>", esc(text));
+            }
+            Block::List(items) => {
+                o.push_str("<ul class=\"list\">");
+                for i in items {
+                    let _ = write!(o, "<li>{}</li>", esc(i));
+                }
+                o.push_str("</ul>");
+            }
+            Block::Blank(n) => {
+                for _ in 0..*n {
+                    o.push_str("<div class=\"blank\"></div>");
+                }
             }
             Block::Columns(cols) => {
                 o.push_str("<div class=\"two\">");
@@ -202,10 +209,62 @@ fn blocks(o: &mut String, list: &[Block], lang: Lang, width: f32, open: &mut boo
     }
 }
 
+/// The administrative heading: the parent body and the issuer with the number on the
+/// left, the national motto with the place and date on the right; then the title.
+fn heading(o: &mut String, d: &Document, lang: Lang, cfg: &ReportConfig) {
+    let l = |k: &str| esc(t(lang, k));
+    let f = &d.official;
+    let _ = write!(
+        o,
+        "<header class=\"official\"><div class=\"side\"><div>{}</div><div><b>{}</b></div><hr><div>{}</div></div>\
+         <div class=\"side\"><div><b>{}</b></div><div><b>{}</b></div><hr><div><i>{}</i></div></div></header>",
+        esc(&f.bodies[0]),
+        esc(&f.bodies[1]),
+        esc(&f.number),
+        esc(f.nation[0]),
+        esc(f.nation[1]),
+        esc(&f.place_date)
+    );
+    o.push_str("<div class=\"titleblock\">");
+    if let Some(src) = logo(cfg) {
+        let _ = write!(o, "<img src=\"{src}\" alt=\"\">");
+    }
+    let _ = write!(
+        o,
+        "<div><h1>{}</h1><div class=\"subtitle\">{} — {}</div><div class=\"meta\">{}: {} – {} · {}: {}</div></div></div>",
+        esc(&d.title),
+        esc(&d.month.to_uppercase()),
+        esc(&d.scope),
+        l("period"),
+        esc(&d.first_day),
+        esc(&d.last_day),
+        l("generated"),
+        esc(&d.generated)
+    );
+}
+
+/// Recipients on the left, the signature block on the right.
+fn closing(o: &mut String, d: &Document, lang: Lang) {
+    let f = &d.official;
+    let _ = write!(
+        o,
+        "<div class=\"closing\"><div class=\"recipients\"><b><i>{}:</i></b>",
+        esc(t(lang, "recipients"))
+    );
+    for r in &f.recipients {
+        let _ = write!(o, "<div>- {}</div>", esc(r));
+    }
+    let _ = write!(
+        o,
+        "</div><div class=\"signer\"><b>{}</b><div class=\"space\"></div><b>{}</b></div></div>",
+        esc(&f.signer_title),
+        esc(&f.signer_name)
+    );
+}
+
 /// The whole page.
 pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> String {
     let d = document(r, lang, cfg);
-    let l = |k: &str| esc(t(lang, k));
     let mut o = String::new();
     let _ = write!(
         o,
@@ -215,29 +274,13 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> String {
         esc(&d.month),
         esc(&d.scope)
     );
-    o.push_str("<header>");
-    if let Some(src) = logo(cfg) {
-        let _ = write!(o, "<img src=\"{src}\" alt=\"\">");
-    }
-    let _ = write!(
-        o,
-        "<div><div class=\"who\">{}</div><h1>{} — {}</h1><div class=\"meta\">{}: <b>{}</b> · {}: {} – {} · {}: {}</div></div></header>",
-        esc(&d.who),
-        esc(&d.title),
-        esc(&d.month.to_uppercase()),
-        l("agency"),
-        esc(&d.scope),
-        l("period"),
-        esc(&d.first_day),
-        esc(&d.last_day),
-        l("generated"),
-        esc(&d.generated)
-    );
+    heading(&mut o, &d, lang, cfg);
     let mut open = false;
     blocks(&mut o, &d.blocks, lang, 520.0, &mut open);
     if open {
         o.push_str("</section>");
     }
+    closing(&mut o, &d, lang);
     let _ = write!(
         o,
         "<footer>Gatewatch · {} · {}</footer></body></html>",

@@ -20,21 +20,32 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
 }
 
 pub const LABELS: &[(&str, &str, &str)] = &[
-    ("title", "BÁO CÁO TÌNH HÌNH AN TOÀN THÔNG TIN", "SECURITY COMPLIANCE REPORT"),
+    ("title", "BÁO CÁO TÌNH HÌNH AN TOÀN THÔNG TIN", "INFORMATION SECURITY SITUATION REPORT"),
+    ("legal_basis", "Căn cứ", "Legal basis"),
+    (
+        "notification_rules",
+        "Quy định về thông báo sự cố được áp dụng",
+        "Incident-notification rules applied",
+    ),
+    ("assessment", "Đánh giá chung", "Overall assessment"),
+    ("vs_previous", "So với tháng trước", "Compared with the previous month"),
+    ("indicator", "Chỉ tiêu", "Figure"),
+    ("change", "Thay đổi", "Change"),
+    ("s_recommendations", "9. Kiến nghị, đề xuất", "9. Recommendations"),
+    ("recipients", "Nơi nhận", "Recipients"),
     ("month_of", "Tháng", "Month"),
-    ("province_wide", "Toàn tỉnh/thành phố", "Province-wide"),
     ("agency", "Cơ quan, đơn vị", "Agency"),
     ("period", "Kỳ báo cáo", "Period"),
     ("generated", "Lập lúc", "Generated"),
     ("issuer", "Đơn vị lập", "Issued by"),
     ("s_summary", "1. Tóm tắt", "1. Summary"),
-    ("s_scope", "2. Phạm vi giám sát", "2. Scope of monitoring"),
-    ("s_incidents", "3. Sự cố", "3. Incidents"),
-    ("s_handling", "4. Xử lý sự cố", "4. Incident handling"),
-    ("s_threats", "5. Nguồn tấn công và đối tượng bị tấn công", "5. Attack sources and targets"),
-    ("s_response", "6. Phản ứng tự động", "6. Automated response"),
-    ("s_sensors", "7. Tình trạng cảm biến", "7. Sensor health"),
-    ("s_serious", "8. Sự cố mức cao và nghiêm trọng", "8. High and critical incidents"),
+    ("s_scope", "3. Phạm vi giám sát", "3. Scope of monitoring"),
+    ("s_incidents", "4. Sự cố", "4. Incidents"),
+    ("s_handling", "5. Xử lý sự cố", "5. Incident handling"),
+    ("s_threats", "6. Nguồn tấn công và đối tượng bị tấn công", "6. Attack sources and targets"),
+    ("s_response", "7. Phản ứng tự động", "7. Automated response"),
+    ("s_sensors", "8. Tình trạng cảm biến", "8. Sensor health"),
+    ("s_serious", "2. Sự cố mức cao và nghiêm trọng", "2. High and critical incidents"),
     ("incidents", "Sự cố", "Incidents"),
     ("alerts", "Cảnh báo", "Alerts"),
     ("total", "Tổng số", "Total"),
@@ -73,6 +84,7 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("pending", "Chưa đến hạn", "Not yet due"),
     ("share_met", "Tỷ lệ đúng hạn", "Share met"),
     ("fp_rate", "Tỷ lệ cảnh báo sai", "False-positive rate"),
+    ("deadline_met", "Xử lý, báo cáo đúng hạn", "Handled and reported on time"),
     ("closed", "Đã đóng", "Closed"),
     ("top_signatures", "Luật phát hiện nhiều nhất", "Top signatures"),
     ("top_sources", "Nguồn tấn công nhiều nhất", "Top attacking sources"),
@@ -107,6 +119,7 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("alerts_before", "Cảnh báo 24 giờ trước khi chặn", "Alerts in the 24 h before"),
     ("alerts_after", "Cảnh báo 24 giờ sau khi chặn", "Alerts in the 24 h after"),
     ("uptime", "Thời gian hoạt động", "Uptime"),
+    ("reads_files", "Đọc tệp ghi", "Read capture files"),
     ("packets", "Gói tin", "Packets"),
     ("drop_rate", "Tỷ lệ mất gói", "Drop rate"),
     ("version", "Phiên bản", "Version"),
@@ -288,5 +301,58 @@ mod tests {
         let n = keys.len();
         keys.dedup();
         assert_eq!(keys.len(), n, "a label key twice");
+    }
+}
+
+/// An incident's title in `lang`: the store writes it in English from parts (the
+/// leading rule's message, " and N more rules", " — ", the entity's label); the rule's
+/// message stays as the rule wrote it.
+pub fn incident_title(lang: Lang, title: &str) -> String {
+    if lang == Lang::En {
+        return title.to_string();
+    }
+    let Some((head, label)) = title.rsplit_once(" — ") else { return title.to_string() };
+    let head = match head.rsplit_once(" and ") {
+        Some((sig, more)) => {
+            let n = more.strip_suffix(" more rules").or_else(|| more.strip_suffix(" more rule"));
+            match n.filter(|n| n.parse::<u32>().is_ok()) {
+                Some(n) => format!("{sig} và {n} luật khác"),
+                None => head.to_string(),
+            }
+        }
+        None => head.to_string(),
+    };
+    let label = label
+        .replace(" (external)", " (bên ngoài)")
+        .replace(" (internal, not in the inventory)", " (nội bộ, chưa kiểm kê)");
+    let label = match label.split_once(' ') {
+        Some(("host", rest)) => format!("máy {rest}"),
+        Some(("sensor", rest)) => format!("cảm biến {rest}"),
+        _ => label,
+    };
+    format!("{head} — {label}")
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::*;
+
+    #[test]
+    fn incident_titles_in_vietnamese() {
+        let t = "GW-DEMO Log4j attempt and 3 more rules — 10.46.10.20 (Sở Tài chính · Cổng)";
+        assert_eq!(
+            incident_title(Lang::Vi, t),
+            "GW-DEMO Log4j attempt và 3 luật khác — 10.46.10.20 (Sở Tài chính · Cổng)"
+        );
+        assert_eq!(incident_title(Lang::En, t), t);
+        assert_eq!(
+            incident_title(Lang::Vi, "ET SCAN x — 203.0.113.9 (external)"),
+            "ET SCAN x — 203.0.113.9 (bên ngoài)"
+        );
+        assert_eq!(
+            incident_title(Lang::Vi, "rule A and B — host db01 (internal, not in the inventory)"),
+            "rule A and B — máy db01 (nội bộ, chưa kiểm kê)",
+            "\"and\" in a rule's message is left alone"
+        );
     }
 }

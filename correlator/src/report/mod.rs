@@ -15,12 +15,14 @@
 //! - [`archive`]: reports kept on disk, the schedule (first day of the month).
 
 pub mod archive;
+pub(crate) mod assessment;
 pub(crate) mod chart;
 pub(crate) mod document;
 pub mod figures;
 pub(crate) mod geoip;
 pub(crate) mod html;
 pub(crate) mod labels;
+pub mod official;
 pub(crate) mod pdf;
 
 use std::path::PathBuf;
@@ -65,6 +67,8 @@ pub struct ReportConfig {
     /// High and critical incidents listed in HTML and PDF (highest scores first; the
     /// JSON has them all).
     pub serious_lines: usize,
+    /// The administrative form: heading, legal basis, recipients, signature.
+    pub document: official::DocumentConfig,
 }
 
 impl Default for ReportConfig {
@@ -98,6 +102,7 @@ impl Default for ReportConfig {
             trend_months: 6,
             top: 10,
             serious_lines: 300,
+            document: official::DocumentConfig::default(),
         }
     }
 }

@@ -37,6 +37,9 @@ const MARGIN: f32 = 42.0;
 const BOTTOM: f32 = PAGE_H - 50.0;
 const BODY: f32 = 9.0;
 
+/// A line's size, weight and colour.
+type Look = (f32, bool, (u8, u8, u8));
+
 #[derive(Clone, Debug)]
 enum Op {
     Text { x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), text: String },
@@ -142,6 +145,47 @@ impl Layout {
     fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), text: &str) {
         let text = text.to_string();
         self.page().push(Op::Text { x, y, size, bold, color, text });
+    }
+
+    /// One line centred on `cx` (cut to `width` when longer).
+    fn centred(&mut self, cx: f32, y: f32, look: Look, text: &str, width: f32) {
+        let (size, bold, color) = look;
+        let w = self.m.width(text, size, bold).min(width);
+        self.text(cx - w / 2.0, y, size, bold, color, text);
+    }
+
+    /// A short rule under a heading line, centred on `cx`.
+    fn short_rule(&mut self, cx: f32, y: f32, w: f32) {
+        self.page().push(Op::Line {
+            x1: cx - w / 2.0,
+            y1: y,
+            x2: cx + w / 2.0,
+            y2: y,
+            color: INK,
+            width: 0.6,
+        });
+    }
+
+    /// Dotted lines to write on.
+    fn blank_lines(&mut self, n: usize) {
+        for _ in 0..n {
+            self.ensure(20.0);
+            self.y += 18.0;
+            let y = self.y;
+            let mut x = MARGIN;
+            while x < PAGE_W - MARGIN {
+                self.page().push(Op::Line {
+                    x1: x,
+                    y1: y,
+                    x2: x + 1.2,
+                    y2: y,
+                    color: MUTED,
+                    width: 0.6,
+                });
+                x += 3.0;
+            }
+        }
+        self.y += 6.0;
     }
 
     /// A paragraph across the width; returns its height.
@@ -311,42 +355,6 @@ impl Layout {
         }
         self.y += c.height + 6.0;
     }
-
-    /// Key figures in boxes, four a row.
-    fn cards(&mut self, cards: &[(String, String)]) {
-        let gap = 8.0;
-        let w = (PAGE_W - 2.0 * MARGIN - 3.0 * gap) / 4.0;
-        for row in cards.chunks(4) {
-            let labels: Vec<Vec<String>> =
-                row.iter().map(|(_, k)| self.m.wrap(k, 7.5, false, w - 10.0)).collect();
-            let h = 26.0 + labels.iter().map(Vec::len).max().unwrap_or(1) as f32 * 9.0;
-            self.ensure(h + gap);
-            let y0 = self.y;
-            for (i, ((v, _), lines)) in row.iter().zip(&labels).enumerate() {
-                let x = MARGIN + i as f32 * (w + gap);
-                for (a, b) in [
-                    ((x, y0), (x + w, y0)),
-                    ((x + w, y0), (x + w, y0 + h)),
-                    ((x + w, y0 + h), (x, y0 + h)),
-                    ((x, y0 + h), (x, y0)),
-                ] {
-                    self.page().push(Op::Line {
-                        x1: a.0,
-                        y1: a.1,
-                        x2: b.0,
-                        y2: b.1,
-                        color: RULE,
-                        width: 0.7,
-                    });
-                }
-                self.text(x + 5.0, y0 + 18.0, 14.0, true, ACCENT, v);
-                for (k, l) in lines.iter().enumerate() {
-                    self.text(x + 5.0, y0 + 29.0 + 9.0 * k as f32, 7.5, false, MUTED, l);
-                }
-            }
-            self.y += h + gap;
-        }
-    }
 }
 
 fn color((r, g, b): (u8, u8, u8)) -> Fill {
@@ -367,15 +375,85 @@ fn flatten<'a>(blocks: &'a [Block], out: &mut Vec<&'a Block>) {
     }
 }
 
+/// The administrative heading (issuer and number left, the national motto and the
+/// place and date right, each centred in its column), then the title block.
+fn heading(l: &mut Layout, d: &super::document::Document, logo: bool) {
+    let f = &d.official;
+    let inner = PAGE_W - 2.0 * MARGIN;
+    let (left_w, right_w) = (inner * 0.42, inner * 0.58);
+    let (cl, cr) = (MARGIN + left_w / 2.0, MARGIN + left_w + right_w / 2.0);
+    let mut yl = MARGIN + 10.0;
+    l.centred(cl, yl, (9.0, false, INK), &f.bodies[0], left_w);
+    for line in l.m.wrap(&f.bodies[1], 9.0, true, left_w - 8.0) {
+        yl += 12.0;
+        l.centred(cl, yl, (9.0, true, INK), &line, left_w);
+    }
+    l.short_rule(cl, yl + 5.0, 50.0);
+    l.centred(cl, yl + 18.0, (9.0, false, INK), &f.number, left_w);
+    let yr = MARGIN + 10.0;
+    l.centred(cr, yr, (9.0, true, INK), f.nation[0], right_w);
+    l.centred(cr, yr + 12.0, (9.5, true, INK), f.nation[1], right_w);
+    let motto = l.m.width(f.nation[1], 9.5, true);
+    l.short_rule(cr, yr + 17.0, motto);
+    l.centred(cr, yr + 30.0, (9.0, false, INK), &f.place_date, right_w);
+    let top = yl.max(yr + 12.0) + 36.0;
+    if logo {
+        l.page().push(Op::Logo { x: MARGIN, y: top - 6.0, w: 46.0, h: 46.0 });
+    }
+    let centre = PAGE_W / 2.0;
+    l.centred(centre, top + 8.0, (14.0, true, ACCENT), &d.title, inner);
+    l.centred(centre, top + 25.0, (11.0, true, INK), &format!("{} — {}", d.month, d.scope), inner);
+    let meta = format!(
+        "{}: {} – {} · {}: {}",
+        t(l.lang, "period"),
+        d.first_day,
+        d.last_day,
+        t(l.lang, "generated"),
+        d.generated
+    );
+    l.centred(centre, top + 39.0, (8.5, false, MUTED), &meta, inner);
+    let y = top + 47.0;
+    l.page().push(Op::Line {
+        x1: MARGIN,
+        y1: y,
+        x2: PAGE_W - MARGIN,
+        y2: y,
+        color: ACCENT,
+        width: 1.5,
+    });
+    l.y = y + 4.0;
+}
+
+/// Recipients (left) and the signature block (right), kept together on a page.
+fn closing(l: &mut Layout, d: &super::document::Document) {
+    let f = &d.official;
+    let inner = PAGE_W - 2.0 * MARGIN;
+    let need = 30.0 + 11.0 * f.recipients.len() as f32;
+    l.ensure(need.max(120.0));
+    let y0 = l.y + 18.0;
+    l.text(MARGIN, y0, 8.5, true, INK, &format!("{}:", t(l.lang, "recipients")));
+    let mut y = y0;
+    for r in &f.recipients {
+        for line in l.m.wrap(&format!("- {r}"), 8.0, false, inner * 0.45) {
+            y += 11.0;
+            l.text(MARGIN, y, 8.0, false, INK, &line);
+        }
+    }
+    let cr = MARGIN + inner * 0.75;
+    l.centred(cr, y0, (10.0, true, INK), &f.signer_title, inner * 0.5);
+    l.centred(cr, y0 + 80.0, (10.0, true, INK), &f.signer_name, inner * 0.5);
+    l.y = y.max(y0 + 86.0);
+}
+
 /// The height that must follow a heading on its page: the next subheading and what it
 /// introduces, a chart whole, a table's header and first rows.
 fn lead(blocks: &[&Block], k: usize, lang: Lang) -> f32 {
     match blocks.get(k) {
         Some(Block::Sub(_)) => 21.0 + lead(blocks, k + 1, lang),
         Some(Block::Chart(spec)) => spec.chart(lang, PAGE_W - 2.0 * MARGIN).height + 6.0,
-        Some(Block::Cards(_)) => 60.0,
         Some(Block::Table(_)) => 45.0,
         Some(Block::Note(_)) => 15.0,
+        Some(Block::Para(_)) | Some(Block::List(_)) => 30.0,
         _ => 0.0,
     }
 }
@@ -387,34 +465,7 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
     let logo =
         cfg.logo.as_ref().and_then(|p| std::fs::read(p).ok()).filter(|b| b.starts_with(b"\x89PNG"));
 
-    // Heading.
-    let x0 = if logo.is_some() {
-        l.page().push(Op::Logo { x: MARGIN, y: MARGIN, w: 52.0, h: 52.0 });
-        MARGIN + 62.0
-    } else {
-        MARGIN
-    };
-    l.text(x0, MARGIN + 10.0, 8.5, false, MUTED, &d.who.to_uppercase());
-    l.text(x0, MARGIN + 30.0, 15.0, true, ACCENT, &d.title);
-    l.text(x0, MARGIN + 48.0, 12.0, true, INK, &format!("{} — {}", d.month, d.scope));
-    let meta = format!(
-        "{}: {} – {} · {}: {}",
-        t(lang, "period"),
-        d.first_day,
-        d.last_day,
-        t(lang, "generated"),
-        d.generated
-    );
-    l.text(x0, MARGIN + 62.0, 8.5, false, MUTED, &meta);
-    l.page().push(Op::Line {
-        x1: MARGIN,
-        y1: MARGIN + 70.0,
-        x2: PAGE_W - MARGIN,
-        y2: MARGIN + 70.0,
-        color: ACCENT,
-        width: 1.5,
-    });
-    l.y = MARGIN + 74.0;
+    heading(&mut l, &d, logo.is_some());
 
     let mut flat = Vec::new();
     flatten(&d.blocks, &mut flat);
@@ -422,13 +473,21 @@ pub fn render(r: &Report, lang: Lang, cfg: &ReportConfig) -> Result<Vec<u8>, Rep
         match b {
             Block::Heading { text, .. } => l.heading_keep(text, lead(&flat, k + 1, lang)),
             Block::Sub(text) => l.subheading_keep(text, lead(&flat, k + 1, lang)),
-            Block::Cards(cards) => l.cards(cards),
             Block::Table(tbl) => l.table(tbl),
             Block::Chart(spec) => l.chart(&spec.chart(lang, PAGE_W - 2.0 * MARGIN)),
             Block::Note(text) => l.para(text, BODY, false, MUTED),
+            Block::Para(text) => l.para(text, BODY + 0.5, false, INK),
+            Block::List(items) => {
+                for i in items {
+                    l.para(&format!("– {i}"), BODY, false, INK);
+                }
+                l.y += 4.0;
+            }
+            Block::Blank(n) => l.blank_lines(*n),
             Block::Columns(_) => {}
         }
     }
+    closing(&mut l, &d);
 
     // Footers, now that the page count is known.
     let total = l.pages.len();

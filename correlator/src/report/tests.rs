@@ -462,6 +462,19 @@ fn every_figure_of_a_known_month() {
                "blocked_sources": 2, "alerts_before_24h": 5, "alerts_after_24h": 1})
     );
 
+    // The summary page compares the month with September (two incidents, one
+    // critical, one alert each — as the trend counts them).
+    let (h, p) = (&v["headline"], &v["previous"]);
+    assert_eq!((h["month"].as_str(), p["month"].as_str()), (Some("2026-10"), Some("2026-09")));
+    assert_eq!(h["incidents"], v["incidents"]["total"]);
+    assert_eq!(h["alerts"], v["incidents"]["alerts"]);
+    assert_eq!(h["blocks_executed"], 2);
+    assert_eq!(
+        (p["incidents"].as_u64(), p["critical_high"].as_u64(), p["alerts"].as_u64()),
+        (Some(2), Some(1), Some(2)),
+        "{p}"
+    );
+
     let s = &v["sensors"][0];
     assert_eq!(v["sensors"].as_array().unwrap().len(), 1);
     assert_eq!((s["name"].as_str(), s["heartbeats"].as_u64()), (Some("hue-01"), Some(1440)));
@@ -541,7 +554,7 @@ fn renderings_carry_the_figures_in_both_languages() {
     );
     let en = String::from_utf8(render(&r, Format::Html, Lang::En, &cfg()).unwrap()).unwrap();
     assert!(
-        en.contains("SECURITY COMPLIANCE REPORT")
+        en.contains("INFORMATION SECURITY SITUATION REPORT")
             && en.contains("75.0%")
             && en.contains("Department of Finance")
     );

@@ -306,7 +306,11 @@ async fn list_incidents(
         min_score: q.min_score,
         tactic: q.tactic,
         text: q.q,
-        sort_by_score: q.sort.as_deref() == Some("score"),
+        order: if q.sort.as_deref() == Some("score") {
+            crate::store::IncidentOrder::Score
+        } else {
+            crate::store::IncidentOrder::LastSeen
+        },
         limit: q.limit.unwrap_or(50).clamp(1, 1000),
         offset: q.offset.unwrap_or(0),
         ..Default::default()

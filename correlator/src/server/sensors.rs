@@ -30,6 +30,37 @@ pub struct SensorHealth {
     pub spool_bytes: Option<u64>,
     /// Times it was marked down.
     pub down_count: u64,
+    /// True when the sensor read capture files (`gatewatch replay`, the demo) rather
+    /// than an interface: it is not expected to keep sending heartbeats.
+    pub reads_files: bool,
+}
+
+impl SensorHealth {
+    /// What a stored heartbeat (a `stats` record written at `ts_us`) says of `name`;
+    /// `up` stays unknown (false) — only a running correlator hears heartbeats arrive.
+    pub fn from_heartbeat(name: &str, ts_us: i64, record: &Value) -> SensorHealth {
+        let mut h =
+            SensorHealth { name: name.to_string(), last_heartbeat_us: ts_us, ..Default::default() };
+        h.read(record);
+        h
+    }
+
+    /// Takes the version, rule, capture and spool counters of a heartbeat.
+    fn read(&mut self, record: &Value) {
+        let st = &record["stats"];
+        let n = |v: &Value| v.as_u64();
+        self.version =
+            record["heartbeat"]["version"].as_str().map(str::to_string).or(self.version.take());
+        self.rules_generation = n(&st["detect"]["rules_generation"]);
+        self.rules_loaded = n(&st["detect"]["rules_loaded"]);
+        self.rules_skipped = n(&st["detect"]["rules_skipped"]);
+        self.uptime = n(&st["uptime"]);
+        self.packets = n(&st["capture"]["received"]).or(n(&st["decoder"]["pkts"]));
+        self.kernel_drops = n(&st["capture"]["kernel_drops"]);
+        self.queue_drops = n(&st["capture"]["queue_drops"]);
+        self.spool_bytes = n(&record["heartbeat"]["spool"]["bytes"]);
+        self.reads_files = st["capture"].get("files").is_some();
+    }
 }
 
 /// The registry of sensors, by certificate name.
@@ -46,21 +77,10 @@ impl Sensors {
             .entry(name.to_string())
             .or_insert_with(|| SensorHealth { name: name.to_string(), ..Default::default() });
         let was_down = h.last_heartbeat_us != 0 && !h.up;
-        let st = &record["stats"];
-        let n = |v: &Value| v.as_u64();
         h.address = address.to_string();
         h.last_heartbeat_us = now_us;
         h.up = true;
-        h.version =
-            record["heartbeat"]["version"].as_str().map(str::to_string).or(h.version.take());
-        h.rules_generation = n(&st["detect"]["rules_generation"]);
-        h.rules_loaded = n(&st["detect"]["rules_loaded"]);
-        h.rules_skipped = n(&st["detect"]["rules_skipped"]);
-        h.uptime = n(&st["uptime"]);
-        h.packets = n(&st["capture"]["received"]).or(n(&st["decoder"]["pkts"]));
-        h.kernel_drops = n(&st["capture"]["kernel_drops"]);
-        h.queue_drops = n(&st["capture"]["queue_drops"]);
-        h.spool_bytes = n(&record["heartbeat"]["spool"]["bytes"]);
+        h.read(record);
         was_down
     }
 

@@ -354,4 +354,36 @@ pub const MIGRATIONS: &[&str] = &[
     UPDATE sink_state SET key = 'response.incidents.0' WHERE key = 'response.incidents';
     UPDATE sink_state SET key = 'response.incidents.1' WHERE key = 'response.incidents.id';
     "#,
+    // 10: what analysts search for and pivot on — domains, URLs, file names and hashes,
+    // mail addresses, user names, addresses in DNS answers (an incident's own addresses
+    // are its hosts) — per incident, from its alerts and the protocol records of their
+    // flows (`flow_incidents` ties a record that arrives later to the incidents of its
+    // flow); the queue's orders, each walked along an index.
+    r#"
+    CREATE TABLE IF NOT EXISTS incident_observables (
+        value       TEXT    NOT NULL,   -- lower case
+        incident_id INTEGER NOT NULL,
+        kind        TEXT    NOT NULL,   -- ip, domain, url, file, hash, email, user
+        PRIMARY KEY (value, incident_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS incident_observables_incident ON incident_observables (incident_id);
+    CREATE TABLE IF NOT EXISTS flow_incidents (
+        flow_id     INTEGER NOT NULL,
+        incident_id INTEGER NOT NULL,
+        PRIMARY KEY (flow_id, incident_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS flow_incidents_incident ON flow_incidents (incident_id);
+    CREATE INDEX IF NOT EXISTS incidents_priority ON incidents (score DESC, first_seen_us, id);
+    CREATE INDEX IF NOT EXISTS incidents_title ON incidents (title COLLATE NOCASE, id DESC);
+    CREATE INDEX IF NOT EXISTS incidents_status_order ON incidents (
+        CASE status WHEN 'new' THEN 0 WHEN 'acknowledged' THEN 1 WHEN 'in_progress' THEN 2
+                    WHEN 'resolved' THEN 3 ELSE 4 END, score DESC, first_seen_us, id);
+    CREATE INDEX IF NOT EXISTS incidents_agency_order ON incidents (
+        agency IS NULL, agency, score DESC, first_seen_us, id);
+    CREATE INDEX IF NOT EXISTS incidents_assignee_order ON incidents (
+        assignee IS NULL, assignee COLLATE NOCASE, score DESC, first_seen_us, id);
+    INSERT OR IGNORE INTO flow_incidents (flow_id, incident_id)
+        SELECT DISTINCT flow_id, incident_id FROM alerts
+         WHERE flow_id IS NOT NULL AND incident_id IS NOT NULL;
+    "#,
 ];

@@ -20,9 +20,12 @@ pub(crate) mod lifecycle;
 pub(crate) mod migrations;
 pub(crate) mod monthly;
 pub(crate) mod overview;
+pub(crate) mod queue;
 pub(crate) mod rows;
 pub(crate) mod sqlite;
 pub mod write;
 
 pub use lifecycle::{IncidentRecord, Status};
-pub use sqlite::{AlertFilter, AlertRow, IncidentFilter, IncidentRow, Store, StoreError};
+pub use sqlite::{
+    AlertFilter, AlertRow, IncidentFilter, IncidentOrder, IncidentRow, Store, StoreError,
+};

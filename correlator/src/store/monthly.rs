@@ -123,6 +123,20 @@ pub fn alerts_from_source(
     Ok(n.max(0) as u64)
 }
 
+/// The months (Vietnam time, `YYYY-MM`) in which incidents the report counts were
+/// first seen, newest first, with how many.
+pub fn months_with_incidents(conn: &Connection) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT strftime('%Y-%m', first_seen_us / 1000000 + 7 * 3600, 'unixepoch') AS month,
+                count(*)
+           FROM incidents
+          WHERE merged_into IS NULL AND entity NOT LIKE 'sensor:%' AND entity NOT LIKE 'response:%'
+          GROUP BY month ORDER BY month DESC",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
+    rows.collect()
+}
+
 /// A sensor's heartbeat: its `stats` record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Heartbeat {

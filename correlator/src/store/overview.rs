@@ -122,25 +122,7 @@ impl Store {
              GROUP BY agency ORDER BY 3 DESC LIMIT 10",
             &[&since_us],
         )?;
-        let mut open = [0u64; 4];
-        let mut st = self.conn().prepare(
-            "SELECT score FROM incidents INDEXED BY incidents_overview
-             WHERE status IN ('new', 'acknowledged', 'in_progress') AND merged_into IS NULL",
-        )?;
-        for score in st.query_map([], |r| r.get::<_, u32>(0))? {
-            let i = match crate::domain::severity::severity_of(score?) {
-                "critical" => 0,
-                "high" => 1,
-                "medium" => 2,
-                _ => 3,
-            };
-            open[i] += 1;
-        }
-        let open_by_severity = ["critical", "high", "medium", "low"]
-            .iter()
-            .zip(open)
-            .map(|(k, n)| Counted { key: k.to_string(), label: k.to_string(), count: n })
-            .collect();
+        let open_by_severity = self.open_by_severity()?;
         let newest: Option<i64> = self.conn().query_row(
             "SELECT max(last_seen_us) FROM incidents WHERE merged_into IS NULL",
             [],
@@ -158,6 +140,36 @@ impl Store {
         })
     }
 
+    /// Open incidents (new, acknowledged, in progress) by severity, gravest first.
+    pub fn open_by_severity(&self) -> Result<Vec<Counted>, StoreError> {
+        // The bands of `domain::severity`, counted in SQL over the overview index.
+        const WORDS: [&str; 4] = ["critical", "high", "medium", "low"];
+        let sums: Vec<String> = WORDS
+            .iter()
+            .map(|w| {
+                let (lo, hi) = crate::domain::severity::band_of(w).unwrap_or((1, 0));
+                format!("coalesce(sum(score BETWEEN {lo} AND {hi}), 0)")
+            })
+            .collect();
+        let open: [i64; 4] = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {} FROM incidents INDEXED BY incidents_overview
+                  WHERE status IN ('new', 'acknowledged', 'in_progress') AND merged_into IS NULL",
+                sums.join(", ")
+            ))?
+            .query_row([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))?;
+        Ok(WORDS
+            .iter()
+            .zip(open)
+            .map(|(k, n)| Counted {
+                key: k.to_string(),
+                label: k.to_string(),
+                count: n.max(0) as u64,
+            })
+            .collect())
+    }
+
     /// The sensors that sent alerts: name, newest alert (µs), alert rows.
     pub fn alert_sensors(&self) -> Result<Vec<(String, i64, u64)>, StoreError> {
         let mut st = self
@@ -167,10 +179,94 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Each sensor's newest stored heartbeat, by sensor name (a skip-scan of the
+    /// `records_stats` index: one probe per sensor, however many heartbeats are kept).
+    pub fn latest_heartbeats(&self) -> Result<Vec<super::monthly::Heartbeat>, StoreError> {
+        let mut st = self.conn().prepare_cached(
+            "WITH RECURSIVE names(name) AS (
+                 SELECT min(sensor) FROM records WHERE event_type = 'stats' AND sensor IS NOT NULL
+                 UNION ALL
+                 SELECT (SELECT min(sensor) FROM records
+                          WHERE event_type = 'stats' AND sensor > names.name)
+                   FROM names WHERE names.name IS NOT NULL)
+             SELECT r.sensor, r.ts_us, r.body FROM names
+               JOIN records r ON r.rowid = (SELECT rowid FROM records
+                   WHERE event_type = 'stats' AND sensor = names.name
+                   ORDER BY ts_us DESC LIMIT 1)",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(super::monthly::Heartbeat { sensor: r.get(0)?, ts_us: r.get(1)?, body: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// What incident `id` can be found by (see `incident::observables`): (kind,
+    /// value), by kind then value, at most `limit`.
+    pub fn incident_observables(
+        &self,
+        id: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT kind, value FROM incident_observables WHERE incident_id = ?1
+             ORDER BY kind, value LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// The store's change number (bumped by every transaction that changes incidents).
     pub fn change_seq(&self) -> Result<i64, StoreError> {
         let v: String =
             self.conn().query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| r.get(0))?;
         Ok(v.parse().unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::write::{NewRecord, TxOps};
+
+    #[test]
+    fn each_sensors_newest_heartbeat() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert!(store.latest_heartbeats().unwrap().is_empty());
+        let tx = store.transaction().unwrap();
+        {
+            let ops = TxOps::new(&tx).unwrap();
+            let beats = [
+                ("stats", Some("hue-02"), 5),
+                ("stats", Some("hue-01"), 9),
+                ("stats", Some("hue-01"), 7),
+                ("dns", Some("hue-01"), 99),
+                ("stats", None, 50),
+                ("stats", Some("hue-02"), 3),
+                ("stats", Some("hue-03"), 1),
+            ];
+            for (event_type, sensor, ts_us) in beats {
+                let body = format!("{{\"n\":{ts_us}}}");
+                let r = NewRecord {
+                    ts_us,
+                    event_type,
+                    sensor,
+                    flow_id: None,
+                    src_ip: None,
+                    dest_ip: None,
+                    body: &body,
+                };
+                ops.insert_record(&r).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        let got: Vec<(String, i64, String)> = store
+            .latest_heartbeats()
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.sensor, b.ts_us, b.body))
+            .collect();
+        let want = [("hue-01", 9), ("hue-02", 5), ("hue-03", 1)]
+            .map(|(s, t)| (s.to_string(), t, format!("{{\"n\":{t}}}")));
+        assert_eq!(got, want, "the newest `stats` of each named sensor; other records ignored");
     }
 }

@@ -12,6 +12,8 @@ use super::rows::{alert_from_row, incident_from_row, ALERT_COLS, INCIDENT_COLS};
 pub use super::rows::{AlertRow, IncidentRow};
 
 pub use super::error::StoreError;
+use super::queue::incident_where;
+pub use super::queue::{IncidentFilter, IncidentOrder};
 
 /// A rule of an incident with its alert count.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -32,41 +34,6 @@ pub struct IncidentHost {
     pub role: String,
     pub zone: String,
     pub agency: Option<String>,
-}
-
-/// Which incidents a list shows.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct IncidentFilter {
-    /// Any of these statuses; empty: any.
-    pub status: Vec<String>,
-    /// The agency id, from the asset inventory.
-    pub agency: Option<String>,
-    /// The incident's entity exactly (`src:10.1.2.3`).
-    pub entity: Option<String>,
-    /// The address as the entity or any host of the incident.
-    pub host: Option<String>,
-    /// Any of these severity words (`critical`, `high`, `medium`, `low`); empty: any.
-    pub severity: Vec<String>,
-    /// Assigned to this user (`-`: to nobody).
-    pub assignee: Option<String>,
-    /// A risk score at least this.
-    pub min_score: Option<u32>,
-    /// An ATT&CK tactic among the incident's (`TA0001`).
-    pub tactic: Option<String>,
-    /// Active in [since, until): last seen at or after `since`, first seen before `until` (µs).
-    pub since_us: Option<i64>,
-    /// End of the period (exclusive, µs).
-    pub until_us: Option<i64>,
-    /// Words in the title (each word, or the entity's address exactly).
-    pub text: Option<String>,
-    /// Also incidents merged into another.
-    pub include_merged: bool,
-    /// `last_seen` (default, newest first) or `score` (highest first).
-    pub sort_by_score: bool,
-    /// At most this many.
-    pub limit: usize,
-    /// Skip this many (paging).
-    pub offset: usize,
 }
 
 /// Which alerts a search shows (newest first).
@@ -101,83 +68,6 @@ pub(crate) fn iso_utc(us: i64) -> String {
         .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
-}
-
-/// The `AND …` conditions of an incident filter and their arguments (numbered from 1).
-fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
-    let mut sql = String::new();
-    let mut args: Vec<V> = Vec::new();
-    // Every `?` of a clause is the one argument pushed with it.
-    fn arg(sql: &mut String, args: &mut Vec<V>, clause: &str, v: V) {
-        args.push(v);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-    }
-    if !f.include_merged {
-        sql.push_str(" AND merged_into IS NULL");
-    }
-    if !f.status.is_empty() {
-        sql.push_str(" AND status IN (");
-        for (i, s) in f.status.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            arg(&mut sql, &mut args, "?", V::Text(s.clone()));
-        }
-        sql.push(')');
-    }
-    if !f.severity.is_empty() {
-        // Severity words are score bands (see `incident::score`).
-        sql.push_str(" AND (0");
-        for w in &f.severity {
-            let (lo, hi) = crate::domain::severity::band_of(w).unwrap_or((1, 0));
-            arg(&mut sql, &mut args, " OR score BETWEEN ?", V::Integer(lo as i64));
-            arg(&mut sql, &mut args, " AND ?", V::Integer(hi as i64));
-        }
-        sql.push(')');
-    }
-    if let Some(a) = &f.agency {
-        arg(&mut sql, &mut args, " AND agency = ?", V::Text(a.clone()));
-    }
-    if let Some(e) = &f.entity {
-        arg(&mut sql, &mut args, " AND entity = ?", V::Text(e.clone()));
-    }
-    if let Some(h) = &f.host {
-        arg(
-            &mut sql,
-            &mut args,
-            " AND (entity = ? OR id IN (SELECT incident_id FROM incident_hosts WHERE ip = ?))",
-            V::Text(h.clone()),
-        );
-    }
-    if let Some(m) = f.min_score {
-        arg(&mut sql, &mut args, " AND score >= ?", V::Integer(m as i64));
-    }
-    if let Some(t) = &f.tactic {
-        arg(&mut sql, &mut args, " AND instr(tactics, ?) > 0", V::Text(format!("\"{t}\"")));
-    }
-    if let Some(a) = &f.assignee {
-        arg(&mut sql, &mut args, " AND assignee = ?", V::Text(a.clone()));
-    }
-    if let Some(s) = f.since_us {
-        arg(&mut sql, &mut args, " AND last_seen_us >= ?", V::Integer(s));
-    }
-    if let Some(u) = f.until_us {
-        arg(&mut sql, &mut args, " AND first_seen_us < ?", V::Integer(u));
-    }
-    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        for w in t.split_whitespace().take(8) {
-            let like = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            arg(
-                &mut sql,
-                &mut args,
-                " AND (title LIKE ? ESCAPE '\\'",
-                V::Text(format!("%{like}%")),
-            );
-            arg(&mut sql, &mut args, " OR entity = ?)", V::Text(w.to_string()));
-        }
-    }
-    (sql, args)
 }
 
 /// Restricts `path` (when it exists) to the service's own user.
@@ -339,11 +229,7 @@ impl Store {
     pub fn find_incidents(&self, f: &IncidentFilter) -> Result<Vec<IncidentRow>, StoreError> {
         let (mut sql, mut args) = incident_where(f);
         sql.insert_str(0, &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE 1 = 1"));
-        sql.push_str(if f.sort_by_score {
-            " ORDER BY score DESC, last_seen_us DESC, id DESC"
-        } else {
-            " ORDER BY last_seen_us DESC, id DESC"
-        });
+        sql.push_str(&f.order.sql(f.reverse));
         args.push(rusqlite::types::Value::Integer(f.limit.max(1) as i64));
         args.push(rusqlite::types::Value::Integer(f.offset as i64));
         sql.push_str(&format!(" LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len()));
@@ -518,6 +404,8 @@ impl Store {
             for id in &ids {
                 tx.execute("DELETE FROM incident_rules WHERE incident_id = ?1", [id])?;
                 tx.execute("DELETE FROM incident_hosts WHERE incident_id = ?1", [id])?;
+                tx.execute("DELETE FROM incident_observables WHERE incident_id = ?1", [id])?;
+                tx.execute("DELETE FROM flow_incidents WHERE incident_id = ?1", [id])?;
                 tx.execute("DELETE FROM incident_notes WHERE incident_id = ?1", [id])?;
                 tx.execute("DELETE FROM incidents WHERE id = ?1", [id])?;
             }

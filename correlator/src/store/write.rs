@@ -431,6 +431,47 @@ impl<'a> TxOps<'a> {
         Ok(())
     }
 
+    /// Records what incident `incident` can be found by (once each): (kind, value),
+    /// as `incident::observables` reads them.
+    pub fn add_observables(
+        &self,
+        incident: i64,
+        found: &[(&'static str, String)],
+    ) -> Result<(), StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO incident_observables (value, incident_id, kind) VALUES (?1, ?2, ?3)",
+        )?;
+        for (kind, value) in found {
+            st.execute(params![value, incident, kind])?;
+        }
+        Ok(())
+    }
+
+    /// Ties flow `flow` to incident `incident`; true the first time.
+    pub fn link_flow(&self, flow: u64, incident: i64) -> Result<bool, StoreError> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO flow_incidents (flow_id, incident_id) VALUES (?1, ?2)",
+        )?;
+        Ok(st.execute(params![flow as i64, incident])? == 1)
+    }
+
+    /// The incidents flow `flow` is tied to.
+    pub fn flow_incidents(&self, flow: u64) -> Result<Vec<i64>, StoreError> {
+        let mut st =
+            self.tx.prepare_cached("SELECT incident_id FROM flow_incidents WHERE flow_id = ?1")?;
+        let ids = st.query_map([flow as i64], |r| r.get(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
+    /// The stored protocol records of flow `flow` (at most 64; JSON).
+    pub fn flow_records(&self, flow: u64) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT body FROM records WHERE flow_id = ?1 ORDER BY id LIMIT 64")?;
+        let bodies = st.query_map([flow as i64], |r| r.get(0))?;
+        Ok(bodies.collect::<Result<_, _>>()?)
+    }
+
     pub(crate) fn count_suppressed(&self, suppression: i64, at_us: i64) -> Result<(), StoreError> {
         let mut st = self.tx.prepare_cached(
             "UPDATE suppressions SET hits = hits + 1, last_hit_us = max(coalesce(last_hit_us, ?2), ?2) WHERE id = ?1",
@@ -478,7 +519,7 @@ impl<'a> TxOps<'a> {
         Ok(rows.collect::<Result<Vec<i64>, _>>()?)
     }
 
-    /// Moves the alerts, rules and hosts of incident `from` into `into` and marks
+    /// Moves the alerts, rules, hosts and observables of incident `from` into `into` and marks
     /// `from` merged. The caller recomputes `into`'s state.
     pub fn move_incident(&self, from: i64, into: i64, now: &str) -> Result<(), StoreError> {
         self.tx
@@ -496,6 +537,16 @@ impl<'a> TxOps<'a> {
             "INSERT OR IGNORE INTO incident_hosts (incident_id, ip, role, zone, agency)
              SELECT ?2, ip, CASE role WHEN 'entity' THEN 'target' ELSE role END, zone, agency
              FROM incident_hosts WHERE incident_id = ?1",
+            [from, into],
+        )?;
+        self.tx.execute(
+            "INSERT OR IGNORE INTO incident_observables (value, incident_id, kind)
+             SELECT value, ?2, kind FROM incident_observables WHERE incident_id = ?1",
+            [from, into],
+        )?;
+        self.tx.execute(
+            "INSERT OR IGNORE INTO flow_incidents (flow_id, incident_id)
+             SELECT flow_id, ?2 FROM flow_incidents WHERE incident_id = ?1",
             [from, into],
         )?;
         self.tx.execute(

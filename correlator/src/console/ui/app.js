@@ -10,20 +10,20 @@ const T = {
     severity: 'Severity', score: 'Score', title: 'Incident', agency: 'Agency', asset: 'Asset', entity: 'Entity',
     first_seen: 'First seen', last_seen: 'Last seen', status: 'Status', assignee: 'Assignee', alerts: 'Alerts',
     any: 'any', open: 'open', all: 'all', search: 'Search', from: 'From', to: 'To', tactic: 'Tactic', sort: 'Sort',
-    by_last_seen: 'newest activity', by_score: 'highest score', apply: 'Apply', clear: 'Clear',
+    by_priority: 'most urgent', by_last_seen: 'newest activity', by_score: 'highest score', by_first_seen: 'newest', due: 'Due', overdue: 'overdue', left: 'left', apply: 'Apply', clear: 'Clear',
     views: 'Saved views', save_view: 'Save view', view_name: 'Name of the view',
     page: 'Page', of: 'of', prev: 'Previous', next: 'Next', none: 'No incidents match.',
     acknowledge: 'Acknowledge', start: 'Start work', mark_false_positive: 'False positive', resolve: 'Resolve', reopen: 'Reopen',
     assign_me: 'Assign to me', assign: 'Assign', unassign: 'Unassign', add_note: 'Add note', note: 'Note',
     merge_into: 'Merge into incident #', merge: 'Merge',
-    summary: 'Summary', timeline: 'Timeline', evidence: 'Evidence', hosts: 'Hosts', rules: 'Rules', notes: 'Notes',
+    until: 'until', search_hint: 'title, IP, domain, URL, file, hash, user', observables: 'Observables', pivot: 'Incidents that share it', obs_ip: 'Addresses', obs_domain: 'Domains', obs_url: 'URLs', obs_file: 'Files', obs_hash: 'Hashes', obs_email: 'Mail addresses', obs_user: 'Users', helo: 'HELO', mail_from: 'From', rcpt_to: 'To', client: 'Client', server: 'Server', summary: 'Summary', timeline: 'Timeline', evidence: 'Evidence', hosts: 'Hosts', rules: 'Rules', notes: 'Notes',
     related: 'Related incidents', audit: 'Audit log', flows: 'Flows', files: 'Files',
     system: 'System', level: 'Security level', criticality: 'Criticality', rsit: 'Class (RSIT)', stages: 'ATT&CK stages',
     succeeded: 'Attack succeeded', yes: 'yes', no: 'no', created: 'Created', acknowledged_at: 'Acknowledged', resolved_at: 'Resolved',
     new: 'new', acknowledged: 'acknowledged', in_progress: 'in progress', resolved: 'resolved', false_positive: 'false positive',
     critical: 'critical', high: 'high', medium: 'medium', low: 'low',
     by_day: 'Incidents by day and severity (30 days)', by_status: 'Incidents by status', top_signatures: 'Top signatures',
-    top_agencies: 'Most attacked agencies', open_now: 'Open incidents', sensor: 'Sensor', up: 'up', down: 'down', unknown: 'unknown',
+    top_agencies: 'Most attacked agencies', open_now: 'Open incidents', sensor: 'Sensor', up: 'up', down: 'down', unknown: 'unknown', read_files: 'read capture files',
     last_heartbeat: 'Last heartbeat', packets: 'Packets', drops: 'Drops', rules_gen: 'Rules', last_alert: 'Last alert',
     reason: 'Reason', source: 'Source', destination: 'Destination', sid: 'Signature id', expires: 'Expires', hits: 'Hits',
     created_by: 'Created by', add: 'Add', remove: 'Remove', days: 'days', removed: 'removed',
@@ -37,7 +37,7 @@ const T = {
     approve: 'Approve', deny: 'Deny', unblock: 'Unblock', decided_by: 'Decided by', no_blocks: 'No block decisions.', why: 'Why (kept in the audit log)',
     'executed': 'blocked', 'dry-run': 'dry-run', 'skipped-allowlist': 'allowlisted, not blocked', 'rate-limited': 'rate limit: awaits approval',
     'awaiting-approval': 'awaits approval', 'approved': 'approved', 'denied': 'denied', 'failed': 'failed', 'undoing': 'unblocking…', 'expired': 'expired', 'undone': 'unblocked', 'pending': 'blocking…',
-    reports: 'Reports', month: 'Month', language: 'Language', format: 'Format', download: 'Download', kept_reports: 'Reports kept by the schedule', make_report: 'Make a report', province_wide: 'province-wide', no_reports: 'No report kept yet (the correlator writes last month\'s on the first day of each month).', scope: 'Scope', file: 'File',
+    reports: 'Reports', month: 'Month', language: 'Language', format: 'Format', download: 'Download', kept_reports: 'Reports kept by the schedule', make_report: 'Make a report', no_reports: 'No report kept yet (the correlator writes last month\'s on the first day of each month).', scope: 'Scope', file: 'File', months_with_data: 'Months with incidents:', no_incidents_yet: 'No incident yet.', incidents_word: 'incidents',
     signature: 'Rule', token_name: 'Token name', password_changed: 'Password changed', last_used: 'Last used', revoked: 'Revoked',
     enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)',
   },
@@ -47,20 +47,20 @@ const T = {
     severity: 'Mức độ', score: 'Điểm', title: 'Sự cố', agency: 'Cơ quan', asset: 'Tài sản', entity: 'Đối tượng',
     first_seen: 'Thấy lần đầu', last_seen: 'Thấy lần cuối', status: 'Trạng thái', assignee: 'Người xử lý', alerts: 'Cảnh báo',
     any: 'tất cả', open: 'đang mở', all: 'tất cả', search: 'Tìm kiếm', from: 'Từ', to: 'Đến', tactic: 'Chiến thuật', sort: 'Sắp xếp',
-    by_last_seen: 'hoạt động mới nhất', by_score: 'điểm cao nhất', apply: 'Áp dụng', clear: 'Xoá lọc',
+    by_priority: 'khẩn cấp nhất', by_last_seen: 'hoạt động mới nhất', by_score: 'điểm cao nhất', by_first_seen: 'mới nhất', due: 'Thời hạn', overdue: 'quá hạn', left: 'còn', apply: 'Áp dụng', clear: 'Xoá lọc',
     views: 'Bộ lọc đã lưu', save_view: 'Lưu bộ lọc', view_name: 'Tên bộ lọc',
     page: 'Trang', of: '/', prev: 'Trước', next: 'Sau', none: 'Không có sự cố nào phù hợp.',
     acknowledge: 'Tiếp nhận', start: 'Bắt đầu xử lý', mark_false_positive: 'Cảnh báo sai', resolve: 'Đã xử lý xong', reopen: 'Mở lại',
     assign_me: 'Giao cho tôi', assign: 'Giao', unassign: 'Bỏ giao', add_note: 'Thêm ghi chú', note: 'Ghi chú',
     merge_into: 'Gộp vào sự cố số', merge: 'Gộp',
-    summary: 'Tóm tắt', timeline: 'Diễn biến', evidence: 'Bằng chứng', hosts: 'Máy liên quan', rules: 'Luật', notes: 'Ghi chú',
+    until: 'đến', search_hint: 'tiêu đề, IP, tên miền, URL, tệp, mã băm, tài khoản', observables: 'Dấu hiệu nhận biết', pivot: 'Các sự cố có cùng dấu hiệu', obs_ip: 'Địa chỉ IP', obs_domain: 'Tên miền', obs_url: 'URL', obs_file: 'Tệp', obs_hash: 'Mã băm', obs_email: 'Địa chỉ thư', obs_user: 'Tài khoản', helo: 'HELO', mail_from: 'Người gửi', rcpt_to: 'Người nhận', client: 'Máy khách', server: 'Máy chủ', summary: 'Tóm tắt', timeline: 'Diễn biến', evidence: 'Bằng chứng', hosts: 'Máy liên quan', rules: 'Luật', notes: 'Ghi chú',
     related: 'Sự cố liên quan', audit: 'Nhật ký thao tác', flows: 'Luồng', files: 'Tệp',
     system: 'Hệ thống', level: 'Cấp độ an toàn', criticality: 'Mức quan trọng', rsit: 'Phân loại (RSIT)', stages: 'Giai đoạn ATT&CK',
     succeeded: 'Tấn công thành công', yes: 'có', no: 'không', created: 'Tạo lúc', acknowledged_at: 'Tiếp nhận lúc', resolved_at: 'Xử lý xong lúc',
     new: 'mới', acknowledged: 'đã tiếp nhận', in_progress: 'đang xử lý', resolved: 'đã xử lý', false_positive: 'cảnh báo sai',
     critical: 'nghiêm trọng', high: 'cao', medium: 'trung bình', low: 'thấp',
     by_day: 'Sự cố theo ngày và mức độ (30 ngày)', by_status: 'Sự cố theo trạng thái', top_signatures: 'Luật phát hiện nhiều nhất',
-    top_agencies: 'Cơ quan bị tấn công nhiều nhất', open_now: 'Sự cố đang mở', sensor: 'Cảm biến', up: 'hoạt động', down: 'mất kết nối', unknown: 'chưa rõ',
+    top_agencies: 'Cơ quan bị tấn công nhiều nhất', open_now: 'Sự cố đang mở', sensor: 'Cảm biến', up: 'hoạt động', down: 'mất kết nối', unknown: 'chưa rõ', read_files: 'đã đọc tệp ghi',
     last_heartbeat: 'Tín hiệu gần nhất', packets: 'Gói tin', drops: 'Gói bị mất', rules_gen: 'Bộ luật', last_alert: 'Cảnh báo gần nhất',
     reason: 'Lý do', source: 'Nguồn', destination: 'Đích', sid: 'Mã luật', expires: 'Hết hạn', hits: 'Số lần khớp',
     created_by: 'Người tạo', add: 'Thêm', remove: 'Gỡ bỏ', days: 'ngày', removed: 'đã gỡ',
@@ -74,7 +74,7 @@ const T = {
     approve: 'Phê duyệt', deny: 'Từ chối', unblock: 'Bỏ chặn', decided_by: 'Người quyết định', no_blocks: 'Chưa có quyết định chặn nào.', why: 'Lý do (ghi vào nhật ký)',
     'executed': 'đang chặn', 'dry-run': 'chạy thử', 'skipped-allowlist': 'thuộc danh sách cho phép, không chặn', 'rate-limited': 'vượt ngưỡng: chờ phê duyệt',
     'awaiting-approval': 'chờ phê duyệt', 'approved': 'đã phê duyệt', 'denied': 'đã từ chối', 'failed': 'thất bại', 'undoing': 'đang bỏ chặn…', 'expired': 'đã hết hạn', 'undone': 'đã bỏ chặn', 'pending': 'đang chặn…',
-    reports: 'Báo cáo', month: 'Tháng', language: 'Ngôn ngữ', format: 'Định dạng', download: 'Tải về', kept_reports: 'Báo cáo đã lập theo lịch', make_report: 'Lập báo cáo', province_wide: 'toàn tỉnh/thành phố', no_reports: 'Chưa có báo cáo nào được lưu (hệ thống lập báo cáo tháng trước vào ngày đầu mỗi tháng).', scope: 'Phạm vi', file: 'Tệp',
+    reports: 'Báo cáo', month: 'Tháng', language: 'Ngôn ngữ', format: 'Định dạng', download: 'Tải về', kept_reports: 'Báo cáo đã lập theo lịch', make_report: 'Lập báo cáo', no_reports: 'Chưa có báo cáo nào được lưu (hệ thống lập báo cáo tháng trước vào ngày đầu mỗi tháng).', scope: 'Phạm vi', file: 'Tệp', months_with_data: 'Các tháng có sự cố:', no_incidents_yet: 'Chưa có sự cố nào.', incidents_word: 'sự cố',
     signature: 'Tên luật', token_name: 'Tên mã truy cập', password_changed: 'Đổi mật khẩu lúc', last_used: 'Dùng lần cuối', revoked: 'Thu hồi lúc',
     enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)',
   },
@@ -121,6 +121,7 @@ function fmtTime(iso) {
     timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
   }).format(d);
 }
+function fmtPct(r) { return new Intl.NumberFormat(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { style: 'percent', maximumFractionDigits: 2 }).format(r); }
 function fmtNum(n) { return n === null || n === undefined ? '' : new Intl.NumberFormat(state.lang === 'vi' ? 'vi-VN' : 'en-GB').format(n); }
 
 function toast(msg) {
@@ -271,26 +272,37 @@ async function queuePage(params, quiet) {
   field('tactic', h('input', { size: 8, placeholder: 'TA0001' })),
   field('from', h('input', { type: 'date' })),
   field('to', h('input', { type: 'date' })),
-  field('q', h('input', { size: 18 })),
-  field('sort', h('select', {}, opt('last_seen', t('by_last_seen')), opt('score', t('by_score')))),
+  field('q', h('input', { size: 26, placeholder: t('search_hint') })),
+  field('sort', h('select', {}, opt('priority', t('by_priority')), opt('last_seen', t('by_last_seen')), opt('score', t('by_score')), opt('first_seen', t('by_first_seen')))),
   h('button', { class: 'primary', type: 'submit' }, t('apply')),
   h('button', { type: 'button', on: { click: () => { location.hash = '#/incidents'; } } }, t('clear')),
   viewsControl(views, params));
-  const head = h('tr', {}, ...['severity', 'score', 'title', 'agency', 'entity', 'first_seen', 'last_seen', 'alerts', 'status', 'assignee']
-    .map((k) => h('th', { class: k === 'score' || k === 'alerts' ? 'num' : '' }, t(k))));
+  const settings = await cached('settings', () => api('GET', '/api/v1/settings'));
+  // Headers sort: a click orders by the column, a second click the other way round.
+  const sortKey = { severity: 'priority', score: 'score', title: 'title', agency: 'agency', entity: 'entity', first_seen: 'first_seen', last_seen: 'last_seen', alerts: 'alerts', status: 'status', assignee: 'assignee', due: 'priority' };
+  const current = params.get('sort') || 'priority';
+  const reversed = params.get('dir') === 'reverse';
+  const sortBy = (key) => { const p = new URLSearchParams(params); p.set('sort', key); if (key === current && !reversed) p.set('dir', 'reverse'); else p.delete('dir'); p.delete('page'); location.hash = '#/incidents?' + p.toString(); };
+  const cols = ['severity', 'score', 'title', 'agency', 'entity', 'first_seen', 'last_seen', 'alerts', 'status', 'due', 'assignee'];
+  const head = h('tr', {}, ...cols.map((k) => {
+    const on = k !== 'due' && sortKey[k] === current;
+    return h('th', { class: (k === 'score' || k === 'alerts' ? 'num ' : '') + 'sortable' + (on ? (reversed ? ' asc' : ' desc') : ''), 'data-sort': sortKey[k], 'aria-sort': on ? (reversed ? 'ascending' : 'descending') : null, on: { click: () => sortBy(sortKey[k]) } }, t(k));
+  }));
   const body = h('tbody', {}, ...state.rows.map((r, i) => h('tr', {
     class: 'row' + (i === state.sel ? ' sel' : ''), 'data-id': r.id, on: { click: () => { location.hash = `#/incidents/${r.id}`; } },
   },
-  h('td', {}, sevBadge(r.severity)), h('td', { class: 'num' }, r.score), h('td', {}, h('a', { href: `#/incidents/${r.id}` }, `#${r.id} `), r.title),
+  h('td', {}, sevBadge(r.severity)), h('td', { class: 'num' }, r.score), h('td', {}, h('a', { href: `#/incidents/${r.id}` }, `#${r.id} `), incidentTitle(r)),
   h('td', {}, r.agency_name || r.agency || ''), h('td', { class: 'mono' }, r.entity), h('td', {}, fmtTime(r.first_seen)),
-  h('td', {}, fmtTime(r.last_seen)), h('td', { class: 'num' }, fmtNum(r.alert_count)), h('td', {}, statusBadge(r.status)), h('td', {}, r.assignee || ''))));
+  h('td', {}, fmtTime(r.last_seen)), h('td', { class: 'num' }, fmtNum(r.alert_count)), h('td', {}, statusBadge(r.status)), h('td', {}, dueBadge(r, settings.deadlines)), h('td', {}, r.assignee || ''))));
+  const tiles = h('div', { class: 'sevcounts', id: 'open-by-severity' }, h('span', { class: 'muted' }, t('open_now') + ':'),
+    ...page.open_by_severity.map((c) => h('a', { class: `sevcount ${c.key}`, 'data-severity': c.key, href: `#/incidents?status=open&severity=${c.key}` }, h('b', {}, fmtNum(c.count)), ' ', t(c.key))));
   const pages = Math.max(1, Math.ceil(page.total / page.per_page));
   const go = (n) => { const p = new URLSearchParams(params); p.set('page', n); location.hash = '#/incidents?' + p.toString(); };
   const pager = h('div', { class: 'pager' },
     h('button', { disabled: page.page <= 1, on: { click: () => go(page.page - 1) } }, t('prev')),
     h('span', { id: 'page-info' }, `${t('page')} ${page.page} ${t('of')} ${pages}${page.total_capped ? '+' : ''} · ${fmtNum(page.total)}${page.total_capped ? '+' : ''} ${t('queue').toLowerCase()}`),
     h('button', { disabled: page.page >= pages, on: { click: () => go(page.page + 1) } }, t('next')));
-  render(h('h1', {}, t('queue')), form,
+  render(h('h1', {}, t('queue')), tiles, form,
     state.rows.length ? h('table', { id: 'queue' }, h('thead', {}, head), body) : h('p', { class: 'panel muted', id: 'queue-empty' }, t('none')),
     pager, h('p', { class: 'muted help' }, t('keys')));
 }
@@ -311,86 +323,31 @@ function viewsControl(views, params) {
 const cache = {};
 async function cached(key, f) { if (!cache[key]) cache[key] = await f(); return cache[key]; }
 
-// ---------------------------------------------------------------- incident
-
-async function incidentPage(id, quiet) {
-  const d = await api('GET', `/api/v1/incidents/${id}`);
-  const i = d.incident;
-  const canTriage = state.me.role !== 'viewer';
-  const act = (to, label, cls) => h('button', { class: cls || '', 'data-action': to, disabled: !canTriage, on: { click: () => change(i, 'transition', { to }) } }, t(label));
-  const buttons = [];
-  if (i.status === 'new') buttons.push(act('acknowledged', 'acknowledge', 'primary'));
-  if (i.status === 'new' || i.status === 'acknowledged') buttons.push(act('in_progress', 'start'));
-  if (!['resolved', 'false_positive'].includes(i.status)) buttons.push(act('resolved', 'resolve'), act('false_positive', 'mark_false_positive', 'danger'));
-  else buttons.push(act('in_progress', 'reopen'));
-  buttons.push(h('button', { 'data-action': 'assign-me', disabled: !canTriage, on: { click: () => change(i, 'assign', { assignee: state.me.name }) } }, t('assign_me')));
-  if (i.assignee) buttons.push(h('button', { disabled: !canTriage, on: { click: () => change(i, 'assign', { assignee: null }) } }, t('unassign')));
-  const mergeInput = h('input', { type: 'number', min: 1, size: 6, id: 'merge-into' });
-  buttons.push(h('span', {}, t('merge_into'), ' ', mergeInput, ' ',
-    h('button', { disabled: !canTriage, on: { click: () => { if (mergeInput.value) change(i, 'merge', { into: Number(mergeInput.value) }, Number(mergeInput.value)); } } }, t('merge'))));
-
-  const facts = h('dl', { class: 'facts' },
-    ...fact('severity', sevBadge(i.severity)), ...fact('score', String(i.score)), ...fact('status', statusBadge(i.status)),
-    ...fact('assignee', i.assignee || '—'), ...fact('entity', h('span', { class: 'mono' }, i.entity)),
-    ...fact('agency', i.agency_name || i.agency || '—'), ...fact('system', i.system || '—'),
-    ...fact('level', i.security_level ? String(i.security_level) : '—'), ...fact('criticality', i.criticality || '—'),
-    ...fact('rsit', i.rsit), ...fact('stages', h('span', {}, ...i.tactics.map((x) => h('span', { class: 'chip' }, x)), ...i.techniques.map((x) => h('span', { class: 'chip' }, x)))),
-    ...fact('succeeded', i.succeeded ? t('yes') : t('no')), ...fact('alerts', fmtNum(i.alert_count)),
-    ...fact('first_seen', fmtTime(i.first_seen)), ...fact('last_seen', fmtTime(i.last_seen)),
-    ...fact('acknowledged_at', fmtTime(i.acknowledged_at) || '—'), ...fact('resolved_at', fmtTime(i.resolved_at) || '—'));
-  const noteText = h('textarea', { id: 'note-text', rows: 3, cols: 60, disabled: !canTriage });
-  const noteForm = h('form', { id: 'note-form', on: { submit: async (ev) => {
-    ev.preventDefault();
-    if (!noteText.value.trim()) return;
-    try { await api('POST', `/api/v1/incidents/${i.id}/notes`, { text: noteText.value }); noteText.value = ''; route(true); } catch (e) { toast(e.message); }
-  } } }, noteText, h('br'), h('button', { type: 'submit', disabled: !canTriage, id: 'note-submit' }, t('add_note')));
-  const ev = d.evidence;
-  render(
-    h('h1', { id: 'incident-title' }, `#${i.id} ${i.title}`),
-    h('div', { class: 'actions', id: 'lifecycle' }, ...buttons),
-    h('div', { class: 'grid' },
-      h('div', { class: 'panel' }, h('h2', {}, t('summary')), facts),
-      h('div', { class: 'panel' }, h('h2', {}, t('notes')), h('div', { id: 'notes' }, ...d.notes.map((n) => h('div', { class: 'note' }, h('div', { class: 'muted' }, `${n.author} · ${fmtTime(n.at)}`), n.text))), noteForm)),
-    h('div', { class: 'panel' }, h('h2', {}, t('timeline')), h('ul', { class: 'timeline', id: 'timeline' }, ...d.timeline.map((e) => h('li', {}, h('span', { class: 'k' }, e.kind), `${fmtTime(e.at)} `, e.actor ? h('b', {}, e.actor + ' ') : '', e.text)))),
-    table(t('alerts'), ['time', 'sid', 'title', 'source', 'destination', 'protocol', 'alerts'], d.alerts.map((a) => [fmtTime(a.timestamp), `${a.gid}:${a.sid}`, a.signature, `${a.src_ip}${a.src_port ? ':' + a.src_port : ''}`, `${a.dest_ip}${a.dest_port ? ':' + a.dest_port : ''}`, a.proto, fmtNum(a.count)]), 'alerts'),
-    h('div', { class: 'panel', id: 'evidence' }, h('h2', {}, t('evidence')),
-      table(t('flows'), ['time', 'source', 'destination', 'protocol', 'what'], ev.flows.map((r) => [fmtTime(r.timestamp), endpoint(r.src_ip, r.src_port), endpoint(r.dest_ip, r.dest_port), r.app_proto || r.proto, flowText(r)])),
-      table('DNS', ['time', 'query', 'answer'], ev.dns.map((r) => [fmtTime(r.timestamp), dnsQuery(r.dns), dnsAnswer(r.dns)]), 'dns'),
-      table('HTTP', ['time', 'host', 'url', 'status'], ev.http.map((r) => [fmtTime(r.timestamp), r.http?.hostname || '', `${r.http?.http_method || ''} ${r.http?.url || ''}`, r.http?.status ?? ''])),
-      table('TLS', ['time', 'sni', 'what'], ev.tls.map((r) => [fmtTime(r.timestamp), r.tls?.sni || '', [r.tls?.version, r.tls?.subject, r.tls?.ja3?.hash].filter(Boolean).join(' · ')])),
-      table(t('files'), ['time', 'filename', 'size', 'hash'], ev.files.map((r) => [fmtTime(r.timestamp), r.fileinfo?.filename || '', fmtNum(r.fileinfo?.size), ['md5', 'sha1', 'sha256'].map((k) => r.fileinfo?.[k] ? `${k}:${r.fileinfo[k]}` : '').filter(Boolean).join(' ')]))),
-    h('div', { class: 'grid' },
-      table(t('hosts'), ['host', 'role', 'kind', 'agency'], d.hosts.map((x) => [x.ip, x.role, x.zone, x.agency || ''])),
-      table(t('rules'), ['sid', 'signature', 'alerts', 'last_seen'], d.rules.map((r) => [`${r.gid}:${r.sid}`, r.signature, fmtNum(r.alerts), fmtTime(r.last_seen)]), 'incident-rules')),
-    h('div', { class: 'panel', id: 'response' }, h('h2', {}, t('response')), blockTable(d.blocks, false)),
-    h('div', { class: 'panel' }, h('h2', {}, t('related')), d.related.length ? h('ul', { id: 'related' }, ...d.related.map((r) => h('li', {}, sevBadge(r.severity), ' ', h('a', { href: `#/incidents/${r.id}` }, `#${r.id} ${r.title}`), ' ', statusBadge(r.status)))) : h('p', { class: 'muted' }, '—')),
-    table(t('audit'), ['time', 'who', 'what'], d.audit.map((a) => [fmtTime(a.at), a.actor, `${a.action} ${a.detail ? JSON.stringify(a.detail) : ''}`]), 'audit'));
-  if (!quiet) window.scrollTo(0, 0);
+// The next handling deadline of an open incident (the report's deadlines, from its
+// creation): time left, or how long overdue (red).
+function nextDeadline(r, deadlines) {
+  const step = r.status === 'new' ? 'acknowledge' : ['acknowledged', 'in_progress'].includes(r.status) ? 'resolve' : null;
+  const d = step && deadlines.find((x) => x.milestone === step);
+  if (!d) return null;
+  const left = Date.parse(r.created_at) + d.within_secs * 1000 - Date.now();
+  return { label: state.lang === 'vi' ? d.label : d.label_en, left };
 }
 
-function fact(k, v) { return [h('dt', {}, t(k)), h('dd', { 'data-fact': k }, v)]; }
-function endpoint(ip, port) { return ip ? `${ip}${port ? ':' + port : ''}` : ''; }
-function flowText(r) { const f = r.flow || {}; return [f.state, f.bytes_toserver !== undefined ? `${fmtNum(f.bytes_toserver)}↑ ${fmtNum(f.bytes_toclient)}↓ B` : ''].filter(Boolean).join(' · '); }
-// DNS in Suricata's version 3 layout (`queries[]`, what the sensor writes) or version 2 (`rrname` at the top).
-function dnsQuery(d) { if (!d) return ''; const q = Array.isArray(d.queries) ? d.queries : (d.rrname ? [d] : []); return q.map((x) => `${x.rrname || ''} ${x.rrtype || ''}`.trim()).join(', '); }
-function dnsAnswer(d) { if (!d) return ''; const a = d.answers || (d.grouped ? Object.values(d.grouped).flat() : []); return (Array.isArray(a) ? a.map((x) => (typeof x === 'string' ? x : x.rdata)).filter(Boolean).join(', ') : '') || d.rcode || ''; }
-
-function headRow(keys) { return h('thead', {}, h('tr', {}, ...keys.map((k) => h('th', {}, k ? t(k) : '')))); }
-
-function table(title, cols, rows, id) {
-  if (!rows.length) return h('div', { class: 'panel' }, h('h2', {}, title), h('p', { class: 'muted' }, '—'));
-  return h('div', { class: 'panel' }, h('h2', {}, title), h('table', { id: id || null },
-    h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', {}, t(c))))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((v) => h('td', {}, v === null || v === undefined ? '' : String(v))))))));
+function fmtSpan(ms) {
+  const m = Math.floor(Math.abs(ms) / 60000);
+  const [dd, hh, mm] = [Math.floor(m / 1440), Math.floor((m % 1440) / 60), m % 60];
+  const u = state.lang === 'vi' ? ['ngày', 'giờ', 'phút'] : ['d', 'h', 'min'];
+  const sep = state.lang === 'vi' ? ' ' : '';
+  if (dd) return `${dd}${sep}${u[0]} ${hh}${sep}${u[1]}`;
+  if (hh) return `${hh}${sep}${u[1]} ${mm}${sep}${u[2]}`;
+  return `${mm}${sep}${u[2]}`;
 }
 
-async function change(i, what, body, goTo) {
-  try {
-    await api('POST', `/api/v1/incidents/${i.id}/${what}`, { ...body, version: i.version });
-    if (goTo) location.hash = `#/incidents/${goTo}`; else route(true);
-  } catch (e) {
-    if (e.code === 'conflict') { toast(t('changed_meanwhile')); route(true); } else toast(e.message);
-  }
+function dueBadge(r, deadlines) {
+  const d = nextDeadline(r, deadlines);
+  if (!d) return '';
+  const late = d.left < 0;
+  return h('span', { class: 'due' + (late ? ' late' : d.left < 3600e3 ? ' soon' : ''), 'data-overdue': late ? 'yes' : 'no', title: d.label }, late ? `${t('overdue')} ${fmtSpan(d.left)}` : `${t('left')} ${fmtSpan(d.left)}`);
 }
 
 // ---------------------------------------------------------------- overview
@@ -450,9 +407,15 @@ function barList(items, id) {
 }
 
 function sensorTable(sensors) {
+  const status = (x) => x.up === true ? t('up') : x.up === false ? t('down') : x.reads_files ? t('read_files') : t('unknown');
+  const drops = (x) => {
+    if (x.kernel_drops === null && x.queue_drops === null) return x.reads_files && x.heartbeat ? '0' : '';
+    const n = (x.kernel_drops || 0) + (x.queue_drops || 0);
+    return x.drop_rate === null ? fmtNum(n) : `${fmtNum(n)} (${fmtPct(x.drop_rate)})`;
+  };
   return table(t('sensors'), ['sensor', 'status', 'last_heartbeat', 'packets', 'drops', 'rules_gen', 'last_alert', 'alerts'],
-    sensors.map((x) => [x.name, x.up === null ? t('unknown') : x.up ? t('up') : t('down'), fmtTime(x.last_heartbeat), fmtNum(x.packets),
-      x.kernel_drops === null && x.queue_drops === null ? '' : fmtNum((x.kernel_drops || 0) + (x.queue_drops || 0)), x.rules_generation === null ? '' : `#${x.rules_generation} · ${fmtNum(x.rules_loaded)} / −${fmtNum(x.rules_skipped ?? 0)}`, fmtTime(x.last_alert), fmtNum(x.alerts)]), 'sensors');
+    sensors.map((x) => [x.name, status(x), fmtTime(x.last_heartbeat), fmtNum(x.packets), drops(x),
+      x.rules_generation === null ? '' : `#${x.rules_generation} · ${fmtNum(x.rules_loaded)} / −${fmtNum(x.rules_skipped ?? 0)}`, fmtTime(x.last_alert), fmtNum(x.alerts)]), 'sensors');
 }
 
 async function sensorsPage() { render(h('h1', {}, t('sensors')), sensorTable(await api('GET', '/api/v1/sensors'))); }
@@ -507,13 +470,15 @@ async function blocksPage() {
 // ---------------------------------------------------------------- monthly reports
 
 async function reportsPage() {
-  const [kept, assets] = await Promise.all([api('GET', '/api/v1/reports'), cached('assets', () => api('GET', '/api/v1/assets'))]);
-  // Last month, in Vietnam time.
+  const [kept, months, assets, settings] = await Promise.all([api('GET', '/api/v1/reports'), api('GET', '/api/v1/reports/months'), cached('assets', () => api('GET', '/api/v1/assets')), cached('settings', () => api('GET', '/api/v1/settings'))]);
+  const province = state.lang === 'vi' ? settings.province : (settings.province_en || settings.province);
+  // The newest month with incidents; last month (Vietnam time) when none has any.
   const now = new Date(Date.now() + 7 * 3600e3);
   const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const fallback = `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, '0')}`;
   const f = {
-    month: h('input', { type: 'month', id: 'report-month', value: `${last.getUTCFullYear()}-${String(last.getUTCMonth() + 1).padStart(2, '0')}` }),
-    agency: h('select', { id: 'report-agency' }, h('option', { value: '' }, t('province_wide')), ...assets.agencies.map((a) => h('option', { value: a.id }, a.name))),
+    month: h('input', { type: 'month', id: 'report-month', value: months.length ? months[0].month : fallback }),
+    agency: h('select', { id: 'report-agency' }, h('option', { value: '' }, province), ...assets.agencies.map((a) => h('option', { value: a.id }, a.name))),
     lang: h('select', { id: 'report-lang' }, h('option', { value: 'vi' }, 'Tiếng Việt'), h('option', { value: 'en' }, 'English')),
     format: h('select', { id: 'report-format' }, ...['pdf', 'html', 'json'].map((x) => h('option', { value: x }, x.toUpperCase()))),
   };
@@ -523,14 +488,47 @@ async function reportsPage() {
     const q = new URLSearchParams({ month: f.month.value, lang: f.lang.value, format: f.format.value });
     if (f.agency.value) q.set('agency', f.agency.value);
     link.setAttribute('href', `/api/v1/reports/generate?${q}`);
+    for (const b of chips.querySelectorAll('button')) b.classList.toggle('on', b.dataset.month === f.month.value);
   };
+  const chips = h('div', { class: 'chips', id: 'report-months' }, months.length ? h('span', { class: 'muted' }, t('months_with_data')) : h('span', { class: 'muted' }, t('no_incidents_yet')),
+    ...months.map((m) => h('button', { type: 'button', 'data-month': m.month, title: `${fmtNum(m.incidents)} ${t('incidents_word')}`, on: { click: () => { f.month.value = m.month; update(); } } },
+      `${fmtMonth(m.month)} (${fmtNum(m.incidents)})`)));
   for (const x of Object.values(f)) x.addEventListener('change', update);
   update();
-  const rows = kept.map((r) => h('tr', {}, h('td', {}, r.month), h('td', {}, r.scope === 'province' ? t('province_wide') : r.scope), h('td', {}, r.lang), h('td', {}, r.format.toUpperCase()), h('td', { class: 'num' }, fmtNum(r.bytes)),
-    h('td', {}, h('a', { href: `/api/v1/reports/files/${encodeURIComponent(r.file)}` }, r.file))));
   render(h('h1', {}, t('reports')),
-    h('div', { class: 'filters panel', id: 'report-form' }, h('h2', {}, t('make_report')), h('label', {}, t('month'), f.month), h('label', {}, t('scope'), f.agency), h('label', {}, t('language'), f.lang), h('label', {}, t('format'), f.format), link),
-    h('div', { class: 'panel' }, h('h2', {}, t('kept_reports')), kept.length ? h('table', { id: 'reports' }, h('thead', {}, h('tr', {}, ...['month', 'scope', 'language', 'format', 'size', 'file'].map((k) => h('th', {}, t(k))))), h('tbody', {}, ...rows)) : h('p', { class: 'muted' }, t('no_reports'))));
+    h('div', { class: 'filters panel', id: 'report-form' }, h('h2', {}, t('make_report')), h('label', {}, t('month'), f.month), h('label', {}, t('scope'), f.agency), h('label', {}, t('language'), f.lang), h('label', {}, t('format'), f.format), link, chips),
+    keptReports(kept, assets, province));
+}
+
+// Kept reports, one row per month and scope, a link per language and format.
+function keptReports(kept, assets, province) {
+  if (!kept.length) return h('div', { class: 'panel' }, h('h2', {}, t('kept_reports')), h('p', { class: 'muted' }, t('no_reports')));
+  const agencyName = (id) => id === 'province' ? province : (assets.agencies.find((a) => a.id === id)?.name || id);
+  const groups = new Map();
+  for (const r of kept) {
+    const key = `${r.month} ${r.scope}`;
+    if (!groups.has(key)) groups.set(key, { month: r.month, scope: r.scope, files: [] });
+    groups.get(key).files.push(r);
+  }
+  const order = ['pdf', 'html', 'json'];
+  const links = (files, lang) => files.filter((r) => r.lang === lang).sort((a, b) => order.indexOf(a.format) - order.indexOf(b.format))
+    .map((r) => h('a', { class: 'file', href: `/api/v1/reports/files/${encodeURIComponent(r.file)}`, title: `${r.file} · ${fmtBytes(r.bytes)}` }, `${r.format.toUpperCase()} ${fmtBytes(r.bytes)}`));
+  const rows = [...groups.values()].sort((a, b) => b.month.localeCompare(a.month) || (a.scope === 'province' ? -1 : b.scope === 'province' ? 1 : agencyName(a.scope).localeCompare(agencyName(b.scope))))
+    .map((g) => h('tr', { 'data-month': g.month, 'data-scope': g.scope }, h('td', {}, fmtMonth(g.month)), h('td', {}, agencyName(g.scope)), h('td', { class: 'files' }, links(g.files, 'vi')), h('td', { class: 'files' }, links(g.files, 'en'))));
+  return h('div', { class: 'panel' }, h('h2', {}, t('kept_reports')), h('table', { id: 'reports' },
+    h('thead', {}, h('tr', {}, h('th', {}, t('month')), h('th', {}, t('scope')), h('th', {}, 'Tiếng Việt'), h('th', {}, 'English'))), h('tbody', {}, ...rows)));
+}
+
+function fmtMonth(m) {
+  const [y, mo] = m.split('-').map(Number);
+  return new Intl.DateTimeFormat(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(Date.UTC(y, mo - 1, 1)));
+}
+
+function fmtBytes(n) {
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i += 1; }
+  return `${new Intl.NumberFormat(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i]}`;
 }
 
 // ---------------------------------------------------------------- suppressions

@@ -297,17 +297,20 @@ pub(super) fn response(
     Ok(r)
 }
 
-/// Counter deltas across heartbeats: a counter that went down restarted from zero.
-pub(super) fn counter_total(values: &[u64]) -> u64 {
+/// A counter's growth across heartbeats, each `(uptime, value)`: a sensor that
+/// restarted (its uptime went back, or the counter did) counts again from zero. With
+/// `from_zero`, the first value counts whole (the sensor started within the period).
+pub(super) fn counter_total(samples: &[(Option<u64>, u64)], from_zero: bool) -> u64 {
     let mut total = 0;
-    let mut prev: Option<u64> = None;
-    for &v in values {
+    let mut prev: Option<(Option<u64>, u64)> = from_zero.then_some((None, 0));
+    for &(up, v) in samples {
         total += match prev {
-            Some(p) if v >= p => v - p,
+            Some((Some(pu), _)) if up.is_some_and(|u| u < pu) => v,
+            Some((_, p)) if v >= p => v - p,
             Some(_) => v,
             None => 0,
         };
-        prev = Some(v);
+        prev = Some((up, v));
     }
     total
 }
@@ -323,55 +326,91 @@ pub(super) fn sensor_health(
         let v: serde_json::Value = serde_json::from_str(&beat.body).unwrap_or_default();
         by.entry(beat.sensor).or_default().push((beat.ts_us, v));
     }
-    let slots = ((to - from + SLOT_US - 1) / SLOT_US).max(1);
-    let mut out = Vec::new();
-    for (name, beats) in by {
-        let n = |v: &serde_json::Value, path: &[&str]| -> Option<u64> {
-            path.iter().try_fold(v, |v, k| v.get(*k)).and_then(|x| x.as_u64())
-        };
-        let mut covered: Vec<i64> = beats.iter().map(|(t, _)| (t - from) / SLOT_US).collect();
-        covered.dedup();
-        let packets: Vec<u64> = beats
-            .iter()
-            .filter_map(|(_, v)| {
-                n(v, &["stats", "capture", "received"]).or(n(v, &["stats", "decoder", "pkts"]))
-            })
-            .collect();
-        let drops: Vec<u64> = beats
-            .iter()
-            .map(|(_, v)| {
-                n(v, &["stats", "capture", "kernel_drops"]).unwrap_or(0)
-                    + n(v, &["stats", "capture", "queue_drops"]).unwrap_or(0)
-            })
-            .collect();
-        let (p, d) = (counter_total(&packets), counter_total(&drops));
-        let mut rule_updates: Vec<RuleUpdate> = Vec::new();
-        for (t, v) in &beats {
-            if let Some(g) = n(v, &["stats", "detect", "rules_generation"]) {
-                if rule_updates.last().is_none_or(|u| u.generation != g) {
-                    rule_updates.push(RuleUpdate { generation: g, first_seen: iso_utc(*t) });
-                }
+    Ok(by.into_iter().map(|(name, beats)| one_sensor(name, &beats, from, to)).collect())
+}
+
+pub(super) fn one_sensor(
+    name: String,
+    beats: &[(i64, serde_json::Value)],
+    from: i64,
+    to: i64,
+) -> SensorHealth {
+    let n = |v: &serde_json::Value, path: &[&str]| -> Option<u64> {
+        path.iter().try_fold(v, |v, k| v.get(*k)).and_then(|x| x.as_u64())
+    };
+    // A sensor whose first heartbeat of the period says it started within the period
+    // counted its first packets there too.
+    let started_within = beats.first().is_some_and(|(t, v)| {
+        n(v, &["stats", "uptime"])
+            .is_some_and(|up| t - (up as i64).saturating_mul(1_000_000) >= from)
+    });
+    let uptime = |v: &serde_json::Value| n(v, &["stats", "uptime"]);
+    let packets: Vec<(Option<u64>, u64)> = beats
+        .iter()
+        .filter_map(|(_, v)| {
+            let p = n(v, &["stats", "capture", "received"]).or(n(v, &["stats", "decoder", "pkts"]));
+            p.map(|p| (uptime(v), p))
+        })
+        .collect();
+    let drops: Vec<(Option<u64>, u64)> = beats
+        .iter()
+        .map(|(_, v)| {
+            let d = n(v, &["stats", "capture", "kernel_drops"]).unwrap_or(0)
+                + n(v, &["stats", "capture", "queue_drops"]).unwrap_or(0);
+            (uptime(v), d)
+        })
+        .collect();
+    let (p, d) = (counter_total(&packets, started_within), counter_total(&drops, started_within));
+    let mut rule_updates: Vec<RuleUpdate> = Vec::new();
+    for (t, v) in beats {
+        if let Some(g) = n(v, &["stats", "detect", "rules_generation"]) {
+            if rule_updates.last().is_none_or(|u| u.generation != g) {
+                rule_updates.push(RuleUpdate { generation: g, first_seen: iso_utc(*t) });
             }
         }
-        let last = beats.last().map(|(t, v)| (*t, v.clone()));
-        out.push(SensorHealth {
-            name,
-            heartbeats: beats.len() as u64,
-            uptime: covered.len() as f64 / slots as f64,
-            packets: p,
-            drops: d,
-            drop_rate: share(d, p + d),
-            version: last
-                .as_ref()
-                .and_then(|(_, v)| v["heartbeat"]["version"].as_str().map(str::to_string)),
-            rules_loaded: last
-                .as_ref()
-                .and_then(|(_, v)| n(v, &["stats", "detect", "rules_loaded"])),
-            rule_updates,
-            last_heartbeat: last.map(|(t, _)| iso_utc(t)).unwrap_or_default(),
-        });
     }
-    Ok(out)
+    let last = beats.last();
+    let reads_files = last.is_some_and(|(_, v)| v["stats"]["capture"].get("files").is_some());
+    SensorHealth {
+        name,
+        heartbeats: beats.len() as u64,
+        uptime: (!reads_files).then(|| running_share(beats, from, to)),
+        reads_files,
+        packets: p,
+        drops: d,
+        drop_rate: share(d, p + d),
+        version: last.and_then(|(_, v)| v["heartbeat"]["version"].as_str().map(str::to_string)),
+        rules_loaded: last.and_then(|(_, v)| n(v, &["stats", "detect", "rules_loaded"])),
+        rule_updates,
+        last_heartbeat: last.map(|(t, _)| iso_utc(*t)).unwrap_or_default(),
+    }
+}
+
+/// The share of [from, to) the sensor ran: each heartbeat vouches for the time since
+/// the sensor started (its `uptime`), or, without one, for its 10-minute slot.
+fn running_share(beats: &[(i64, serde_json::Value)], from: i64, to: i64) -> f64 {
+    let mut spans: Vec<(i64, i64)> = beats
+        .iter()
+        .map(|(t, v)| match v["stats"]["uptime"].as_u64() {
+            Some(up) => (t.saturating_sub((up as i64).saturating_mul(1_000_000)), *t),
+            None => {
+                let slot = from + (t - from) / SLOT_US * SLOT_US;
+                (slot, slot + SLOT_US)
+            }
+        })
+        .map(|(a, b)| (a.max(from), b.min(to)))
+        .filter(|(a, b)| a < b)
+        .collect();
+    spans.sort_unstable();
+    let (mut covered, mut reach) = (0i64, from);
+    for (a, b) in spans {
+        let a = a.max(reach);
+        if b > a {
+            covered += b - a;
+            reach = b;
+        }
+    }
+    covered as f64 / (to - from).max(1) as f64
 }
 
 pub(super) fn scope(

@@ -126,6 +126,73 @@ pub struct Report {
     pub(crate) sensors: Vec<SensorHealth>,
     /// High and critical incidents, one line each.
     pub serious: Vec<SeriousLine>,
+    /// The headline figures of the month, and of the month before (for the
+    /// comparison the summary page opens with).
+    pub headline: Headline,
+    pub(crate) previous: Headline,
+}
+
+/// The figures a summary page compares month to month.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Headline {
+    /// `2026-10`.
+    pub month: String,
+    /// Incidents first seen in the month.
+    pub incidents: u64,
+    /// Of which high or critical.
+    pub critical_high: u64,
+    /// Alerts in them (repeats included).
+    pub alerts: u64,
+    /// Median time to acknowledge and to resolve (seconds).
+    pub tta_median_secs: Option<u64>,
+    pub(crate) ttr_median_secs: Option<u64>,
+    /// Share of the last configured deadline (handle and report) met.
+    pub deadline_met: Option<f64>,
+    pub(crate) false_positive_rate: Option<f64>,
+    /// Blocks carried out.
+    pub blocks_executed: u64,
+}
+
+impl Headline {
+    fn of(month: Month, f: &IncidentFigures, h: &Handling, r: &ResponseFigures) -> Headline {
+        let sev = |k: &str| f.by_severity.get(k).copied().unwrap_or(0);
+        Headline {
+            month: month.label(),
+            incidents: f.total,
+            critical_high: sev("critical") + sev("high"),
+            alerts: f.alerts,
+            tta_median_secs: h.time_to_acknowledge.median_secs,
+            ttr_median_secs: h.time_to_resolve.median_secs,
+            deadline_met: h.deadlines.last().and_then(|d| d.share_met),
+            false_positive_rate: h.false_positive_rate,
+            blocks_executed: r.executed,
+        }
+    }
+}
+
+/// The headline figures of `month` alone (the month before a report's).
+fn headline(
+    store: &Store,
+    inv: &Inventory,
+    cfg: &ReportConfig,
+    month: Month,
+    agency: Option<&str>,
+    now_us: i64,
+) -> Result<Headline, ReportError> {
+    let (from, to) = (month.start_us(), month.end_us());
+    let rows = monthly::incidents_for_period(store.conn(), from, to, agency)?;
+    let f = incident_figures(
+        store,
+        inv,
+        &ReportConfig { trend_months: 1, ..cfg.clone() },
+        month,
+        agency,
+        &rows,
+    )?;
+    let h = handling(cfg, &rows, now_us)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let r = response(store, from, to, agency.is_some().then_some(&ids[..]))?;
+    Ok(Headline::of(month, &f, &h, &r))
 }
 
 /// The agency a report is about.
@@ -297,9 +364,11 @@ pub(crate) struct ResponseFigures {
 pub(crate) struct SensorHealth {
     pub name: String,
     pub(crate) heartbeats: u64,
-    /// Share of the month's 10-minute slots with a heartbeat (until now, for the month
-    /// in progress).
-    pub uptime: f64,
+    /// Share of the month (until now, for the month in progress) the sensor ran, from
+    /// its heartbeats; none for a sensor that read capture files.
+    pub uptime: Option<f64>,
+    /// The sensor read capture files (a replay), not an interface.
+    pub(crate) reads_files: bool,
     pub(crate) packets: u64,
     pub(crate) drops: u64,
     pub(crate) drop_rate: Option<f64>,
@@ -374,6 +443,8 @@ pub fn build(
     let scope = scope(inv, agency, sensors_seen);
 
     let serious = serious(store, &rows)?;
+    let headline = Headline::of(month, &f, &h, &response);
+    let previous = self::headline(store, inv, cfg, month.minus(1), agency, now_us)?;
 
     let tz = vietnam();
     let local = |us: i64| {
@@ -402,6 +473,8 @@ pub fn build(
         response,
         sensors,
         serious,
+        headline,
+        previous,
     })
 }
 
@@ -428,6 +501,40 @@ mod tests {
         let s = duration_stats((1..=10).collect());
         assert_eq!((s.count, s.median_secs, s.p90_secs), (10, Some(5), Some(9)));
         assert_eq!(duration_stats(vec![]).median_secs, None);
-        assert_eq!(counter_total(&[100, 150, 20, 50]), 50 + 20 + 30);
+        let plain = [100, 150, 20, 50].map(|v| (None, v));
+        assert_eq!(counter_total(&plain, false), 50 + 20 + 30);
+        assert_eq!(counter_total(&plain, true), 100 + 50 + 20 + 30);
+        // The uptime going back is a restart even when the counter grew meanwhile.
+        assert_eq!(counter_total(&[(Some(60), 10), (Some(30), 15)], false), 15);
+    }
+
+    #[test]
+    fn a_sensors_running_time_and_packets_from_its_uptime() {
+        const S: i64 = 1_000_000;
+        let (from, to) = (0, 1000 * S);
+        let beat = |up: u64, received: u64| serde_json::json!({"stats": {"uptime": up, "capture": {"received": received, "kernel_drops": 1}}});
+        // Started at 100 s: beats at 200 s and 300 s; restarted at 600 s, beat at 700 s.
+        let beats = [(200 * S, beat(100, 40)), (300 * S, beat(200, 90)), (700 * S, beat(100, 30))];
+        let h = count::one_sensor("hue-01".into(), &beats, from, to);
+        assert_eq!(h.uptime, Some(0.3), "100–300 s and 600–700 s of 1,000 s");
+        assert_eq!(
+            (h.packets, h.drops),
+            (40 + 50 + 30, 2),
+            "from zero at the start and the restart"
+        );
+        assert!(!h.reads_files);
+        // A sensor already running when the period began counts from its first beat.
+        let h = count::one_sensor(
+            "hue-01".into(),
+            &[(50 * S, beat(500, 40)), (150 * S, beat(600, 90))],
+            from,
+            to,
+        );
+        assert_eq!((h.uptime, h.packets), (Some(0.15), 50));
+        // A replay of capture files: its packets, no share of the month.
+        let replay = serde_json::json!({"stats": {"uptime": 1800, "capture": {"files": 1},
+                                                   "decoder": {"pkts": 1427}}});
+        let h = count::one_sensor("hue-01".into(), &[(3600 * S, replay)], from, 10_000 * S);
+        assert_eq!((h.uptime, h.packets, h.reads_files), (None, 1427, true));
     }
 }
