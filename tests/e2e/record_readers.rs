@@ -81,21 +81,20 @@ fn field<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     }
 }
 
-#[test]
-fn every_field_the_readers_take_is_in_the_sensors_records() {
-    let dir = Scratch::new("record-readers");
-    let eve = sensor_output(&dir);
-    // (event type, fields of every record, fields of at least one, ECS fields of every
-    // document, kinds of observable found in at least one record; a record's own
-    // addresses are its incident's hosts, not observables).
-    type Reads = (
-        &'static str,
-        &'static [&'static str],
-        &'static [&'static str],
-        &'static [&'static str],
-        &'static [&'static str],
-    );
-    let reads: [Reads; 6] = [
+/// What the readers take from each record type: (event type, fields of every record,
+/// fields of at least one, ECS fields of every document, kinds of observable found in
+/// at least one record; a record's own addresses are its incident's hosts, not
+/// observables).
+type Reads = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+fn reads() -> [Reads; 6] {
+    [
         (
             "flow",
             &[
@@ -163,8 +162,14 @@ fn every_field_the_readers_take_is_in_the_sensors_records() {
             &["source.ip", "destination.port"],
             &[],
         ),
-    ];
-    for (kind, every, some, ecs_fields, found) in reads {
+    ]
+}
+
+#[test]
+fn every_field_the_readers_take_is_in_the_sensors_records() {
+    let dir = Scratch::new("record-readers");
+    let eve = sensor_output(&dir);
+    for (kind, every, some, ecs_fields, found) in reads() {
         let records: Vec<&Value> = eve.iter().filter(|r| r["event_type"] == kind).collect();
         assert!(!records.is_empty(), "the demo's sensor wrote no {kind} record");
         for r in &records {
