@@ -472,6 +472,15 @@ impl Tour {
             "the allowlist skip in Vietnamese: {}",
             d.text("#blocks")
         );
+        // The decision time is a column; a dry-run never expires.
+        let heads = d.text("#blocks thead").to_lowercase();
+        assert!(heads.contains("thời điểm quyết định"), "{heads}");
+        let dry = d.script("return [...document.querySelectorAll('#blocks tr[data-block]')].filter((r) => r.querySelector(\"[data-state='dry-run']\")).map((r) => r.querySelector('[data-expires]').textContent);");
+        let dry = dry.as_array().expect("dry-run rows").clone();
+        assert!(
+            !dry.is_empty() && dry.iter().all(|e| e == "—"),
+            "dry-runs show no expiry: {dry:?}"
+        );
         self.shot("5-blocks-vi.png");
         d.click_and_answer_prompt(
             &format!("#blocks tr[data-block='{wid}'] [data-block-action='approve']"),

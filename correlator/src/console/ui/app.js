@@ -16,7 +16,7 @@ const T = {
     acknowledge: 'Acknowledge', start: 'Start work', mark_false_positive: 'False positive', resolve: 'Resolve', reopen: 'Reopen',
     assign_me: 'Assign to me', assign: 'Assign', unassign: 'Unassign', add_note: 'Add note', note: 'Note',
     merge_into: 'Merge into incident #', merge: 'Merge',
-    until: 'until', search_hint: 'title, IP, domain, URL, file, hash, user', observables: 'Observables', pivot: 'Incidents that share it', obs_ip: 'Addresses', obs_domain: 'Domains', obs_url: 'URLs', obs_file: 'Files', obs_hash: 'Hashes', obs_email: 'Mail addresses', obs_user: 'Users', helo: 'HELO', mail_from: 'From', rcpt_to: 'To', client: 'Client', server: 'Server', summary: 'Summary', timeline: 'Timeline', evidence: 'Evidence', hosts: 'Hosts', rules: 'Rules', notes: 'Notes',
+    until: 'until', decided_at: 'Decided', search_hint: 'title, IP, domain, URL, file, hash, user', observables: 'Observables', pivot: 'Incidents that share it', obs_ip: 'Addresses', obs_domain: 'Domains', obs_url: 'URLs', obs_file: 'Files', obs_hash: 'Hashes', obs_email: 'Mail addresses', obs_user: 'Users', helo: 'HELO', mail_from: 'From', rcpt_to: 'To', client: 'Client', server: 'Server', summary: 'Summary', timeline: 'Timeline', evidence: 'Evidence', hosts: 'Hosts', rules: 'Rules', notes: 'Notes',
     related: 'Related incidents', audit: 'Audit log', flows: 'Flows', files: 'Files',
     system: 'System', level: 'Security level', criticality: 'Criticality', rsit: 'Class (RSIT)', stages: 'ATT&CK stages',
     succeeded: 'Attack succeeded', yes: 'yes', no: 'no', created: 'Created', acknowledged_at: 'Acknowledged', resolved_at: 'Resolved',
@@ -53,7 +53,7 @@ const T = {
     acknowledge: 'Tiếp nhận', start: 'Bắt đầu xử lý', mark_false_positive: 'Cảnh báo sai', resolve: 'Đã xử lý xong', reopen: 'Mở lại',
     assign_me: 'Giao cho tôi', assign: 'Giao', unassign: 'Bỏ giao', add_note: 'Thêm ghi chú', note: 'Ghi chú',
     merge_into: 'Gộp vào sự cố số', merge: 'Gộp',
-    until: 'đến', search_hint: 'tiêu đề, IP, tên miền, URL, tệp, mã băm, tài khoản', observables: 'Dấu hiệu nhận biết', pivot: 'Các sự cố có cùng dấu hiệu', obs_ip: 'Địa chỉ IP', obs_domain: 'Tên miền', obs_url: 'URL', obs_file: 'Tệp', obs_hash: 'Mã băm', obs_email: 'Địa chỉ thư', obs_user: 'Tài khoản', helo: 'HELO', mail_from: 'Người gửi', rcpt_to: 'Người nhận', client: 'Máy khách', server: 'Máy chủ', summary: 'Tóm tắt', timeline: 'Diễn biến', evidence: 'Bằng chứng', hosts: 'Máy liên quan', rules: 'Luật', notes: 'Ghi chú',
+    until: 'đến', decided_at: 'Thời điểm quyết định', search_hint: 'tiêu đề, IP, tên miền, URL, tệp, mã băm, tài khoản', observables: 'Dấu hiệu nhận biết', pivot: 'Các sự cố có cùng dấu hiệu', obs_ip: 'Địa chỉ IP', obs_domain: 'Tên miền', obs_url: 'URL', obs_file: 'Tệp', obs_hash: 'Mã băm', obs_email: 'Địa chỉ thư', obs_user: 'Tài khoản', helo: 'HELO', mail_from: 'Người gửi', rcpt_to: 'Người nhận', client: 'Máy khách', server: 'Máy chủ', summary: 'Tóm tắt', timeline: 'Diễn biến', evidence: 'Bằng chứng', hosts: 'Máy liên quan', rules: 'Luật', notes: 'Ghi chú',
     related: 'Sự cố liên quan', audit: 'Nhật ký thao tác', flows: 'Luồng', files: 'Tệp',
     system: 'Hệ thống', level: 'Cấp độ an toàn', criticality: 'Mức quan trọng', rsit: 'Phân loại (RSIT)', stages: 'Giai đoạn ATT&CK',
     succeeded: 'Tấn công thành công', yes: 'có', no: 'không', created: 'Tạo lúc', acknowledged_at: 'Tiếp nhận lúc', resolved_at: 'Xử lý xong lúc',
@@ -443,15 +443,18 @@ function blockTable(rows, withIncident) {
     if (b.state === 'executed') out.push(h('button', { class: 'danger', 'data-block-action': 'unblock', disabled: !canTriage, on: { click: ask(b, 'unblock') } }, t('unblock')));
     return out;
   };
-  const cols = ['state', 'target', 'action', 'policy', 'mode', 'expires', 'decided_by', 'reason', ''];
-  if (withIncident) cols.splice(1, 0, 'incident');
+  const cols = ['decided_at', 'state', 'target', 'action', 'policy', 'mode', 'expires', 'decided_by', 'reason', ''];
+  // Only a block that took (or takes) effect expires; a dry-run, a skip or a denial
+  // never does, and one awaiting approval starts its time when carried out.
+  const expires = (b) => (['executed', 'pending', 'approved', 'expired', 'undo-requested', 'undone'].includes(b.state) ? fmtTime(b.expires_at) : '—');
+  if (withIncident) cols.splice(2, 0, 'incident');
   return h('table', { class: 'blocks' }, h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k ? t(k) : '')))),
     h('tbody', {}, ...rows.map((b) => {
-      const cells = [h('td', {}, blockState(b.state)), h('td', {}, h('span', { class: 'mono' }, b.target), h('div', { class: 'muted' }, t(`tk_${b.target_kind}`))),
+      const cells = [h('td', { class: 'when' }, fmtTime(b.created_at)), h('td', {}, blockState(b.state)), h('td', {}, h('span', { class: 'mono' }, b.target), h('div', { class: 'muted' }, t(`tk_${b.target_kind}`))),
         h('td', {}, `${b.action} (${b.action_kind})`), h('td', {}, b.policy), h('td', {}, t(b.mode === 'approve' ? 'approve_mode' : b.mode)),
-        h('td', {}, fmtTime(b.expires_at)), h('td', {}, b.decided_by || ''), h('td', {}, b.reason, b.last_error ? h('div', { class: 'error' }, b.last_error) : ''),
+        h('td', { 'data-expires': '' }, expires(b)), h('td', {}, b.decided_by || ''), h('td', {}, b.reason, b.last_error ? h('div', { class: 'error' }, b.last_error) : ''),
         h('td', {}, ...buttons(b))];
-      if (withIncident) cells.splice(1, 0, h('td', {}, b.incident_id ? h('a', { href: `#/incidents/${b.incident_id}` }, `#${b.incident_id}`) : ''));
+      if (withIncident) cells.splice(2, 0, h('td', {}, b.incident_id ? h('a', { href: `#/incidents/${b.incident_id}` }, `#${b.incident_id}`) : ''));
       return h('tr', { 'data-block': String(b.id) }, ...cells);
     })));
 }
