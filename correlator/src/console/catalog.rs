@@ -162,7 +162,7 @@ pub async fn remove_suppression(
 
 /// A sensor: from the heartbeats a running correlator hears, else from its newest
 /// stored heartbeat, else from the alerts it sent (no health then).
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Default, Serialize, utoipa::ToSchema)]
 pub struct SensorView {
     pub name: String,
     /// Known from heartbeats.
@@ -195,6 +195,7 @@ pub struct SensorView {
 impl SensorView {
     fn from_health(h: &SensorHealth, live: bool) -> SensorView {
         let drops = h.kernel_drops.unwrap_or(0) + h.queue_drops.unwrap_or(0);
+        // (the registry's counters, as `domain::heartbeat::Beat::drops` adds them)
         let offered = h.packets.map(|p| p + drops).filter(|&o| o > 0);
         SensorView {
             name: h.name.clone(),
@@ -220,27 +221,7 @@ impl SensorView {
     }
 
     fn from_alerts(name: String) -> SensorView {
-        SensorView {
-            name,
-            heartbeat: false,
-            up: None,
-            reads_files: false,
-            last_heartbeat: None,
-            address: None,
-            version: None,
-            rules_generation: None,
-            rules_loaded: None,
-            rules_skipped: None,
-            uptime: None,
-            packets: None,
-            kernel_drops: None,
-            queue_drops: None,
-            drop_rate: None,
-            spool_bytes: None,
-            down_count: 0,
-            last_alert: None,
-            alerts: 0,
-        }
+        SensorView { name, ..SensorView::default() }
     }
 }
 

@@ -8,25 +8,37 @@ use super::figures::{Headline, Report};
 use super::labels::{duration, month, number, percent, t};
 use super::Lang;
 
+/// The size of a change: "3 (+50%)", "3 (−75%)" (no share when there was nothing
+/// before); `None` when nothing changed.
+fn change_size(lang: Lang, now: u64, before: u64) -> Option<String> {
+    let d = now.abs_diff(before);
+    if d == 0 {
+        return None;
+    }
+    let sign = if now > before { '+' } else { '−' };
+    let pct = if before > 0 {
+        format!(" ({sign}{:.0}%)", d as f64 / before as f64 * 100.0)
+    } else {
+        String::new()
+    };
+    Some(format!("{}{pct}", number(lang, d)))
+}
+
 /// A change in words: "tăng 3 (+50%)", "giảm 2 (−40%)", "không đổi" / "up 3 (+50%)".
 fn change_words(lang: Lang, now: u64, before: u64) -> String {
     let vi = lang == Lang::Vi;
-    let share = |d: u64| {
-        (before > 0)
-            .then(|| format!(" ({:+.0}%)", d as f64 / before as f64 * 100.0).replace('-', "−"))
-    };
-    if now > before {
-        let d = now - before;
-        let pct = share(d).unwrap_or_default();
-        format!("{} {}{pct}", if vi { "tăng" } else { "up" }, number(lang, d))
-    } else if now < before {
-        let d = before - now;
-        let pct = share(d).map(|p| p.replace('+', "−")).unwrap_or_default();
-        format!("{} {}{pct}", if vi { "giảm" } else { "down" }, number(lang, d))
-    } else if vi {
-        "không đổi".into()
-    } else {
-        "unchanged".into()
+    match change_size(lang, now, before) {
+        None if vi => "không đổi".into(),
+        None => "unchanged".into(),
+        Some(size) => {
+            let verb = match (now > before, vi) {
+                (true, true) => "tăng",
+                (true, false) => "up",
+                (false, true) => "giảm",
+                (false, false) => "down",
+            };
+            format!("{verb} {size}")
+        }
     }
 }
 
@@ -82,13 +94,9 @@ pub fn comparison(r: &Report, lang: Lang) -> Block {
     let (h, p) = (&r.headline, &r.previous);
     let arrow = |up: bool| if up { "▲" } else { "▼" };
     let count = |now: u64, before: u64| -> String {
-        match now.cmp(&before) {
-            std::cmp::Ordering::Equal => "=".into(),
-            o => {
-                let words = change_words(lang, now, before);
-                let rest = words.split_once(' ').map(|x| x.1).unwrap_or("");
-                format!("{} {}", arrow(o.is_gt()), rest)
-            }
+        match change_size(lang, now, before) {
+            Some(size) => format!("{} {size}", arrow(now > before)),
+            None => "=".into(),
         }
     };
     let time = |now: Option<u64>, before: Option<u64>| match (now, before) {

@@ -47,19 +47,17 @@ impl SensorHealth {
 
     /// Takes the version, rule, capture and spool counters of a heartbeat.
     fn read(&mut self, record: &Value) {
-        let st = &record["stats"];
-        let n = |v: &Value| v.as_u64();
-        self.version =
-            record["heartbeat"]["version"].as_str().map(str::to_string).or(self.version.take());
-        self.rules_generation = n(&st["detect"]["rules_generation"]);
-        self.rules_loaded = n(&st["detect"]["rules_loaded"]);
-        self.rules_skipped = n(&st["detect"]["rules_skipped"]);
-        self.uptime = n(&st["uptime"]);
-        self.packets = n(&st["capture"]["received"]).or(n(&st["decoder"]["pkts"]));
-        self.kernel_drops = n(&st["capture"]["kernel_drops"]);
-        self.queue_drops = n(&st["capture"]["queue_drops"]);
-        self.spool_bytes = n(&record["heartbeat"]["spool"]["bytes"]);
-        self.reads_files = st["capture"].get("files").is_some();
+        let b = crate::domain::heartbeat::Beat::of(record);
+        self.version = b.version.or(self.version.take());
+        self.rules_generation = b.rules_generation;
+        self.rules_loaded = b.rules_loaded;
+        self.rules_skipped = b.rules_skipped;
+        self.uptime = b.uptime;
+        self.packets = b.packets;
+        self.kernel_drops = b.kernel_drops;
+        self.queue_drops = b.queue_drops;
+        self.spool_bytes = b.spool_bytes;
+        self.reads_files = b.reads_files;
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::*;
+use crate::domain::heartbeat::Beat;
 use crate::domain::severity::severity_of;
 use crate::incident::assets::Inventory;
 use crate::incident::attack::RsitClass;
@@ -335,52 +336,36 @@ pub(super) fn one_sensor(
     from: i64,
     to: i64,
 ) -> SensorHealth {
-    let n = |v: &serde_json::Value, path: &[&str]| -> Option<u64> {
-        path.iter().try_fold(v, |v, k| v.get(*k)).and_then(|x| x.as_u64())
-    };
+    let beats: Vec<(i64, Beat)> = beats.iter().map(|(t, v)| (*t, Beat::of(v))).collect();
     // A sensor whose first heartbeat of the period says it started within the period
     // counted its first packets there too.
-    let started_within = beats.first().is_some_and(|(t, v)| {
-        n(v, &["stats", "uptime"])
-            .is_some_and(|up| t - (up as i64).saturating_mul(1_000_000) >= from)
+    let started_within = beats.first().is_some_and(|(t, b)| {
+        b.uptime.is_some_and(|up| t - (up as i64).saturating_mul(1_000_000) >= from)
     });
-    let uptime = |v: &serde_json::Value| n(v, &["stats", "uptime"]);
-    let packets: Vec<(Option<u64>, u64)> = beats
-        .iter()
-        .filter_map(|(_, v)| {
-            let p = n(v, &["stats", "capture", "received"]).or(n(v, &["stats", "decoder", "pkts"]));
-            p.map(|p| (uptime(v), p))
-        })
-        .collect();
-    let drops: Vec<(Option<u64>, u64)> = beats
-        .iter()
-        .map(|(_, v)| {
-            let d = n(v, &["stats", "capture", "kernel_drops"]).unwrap_or(0)
-                + n(v, &["stats", "capture", "queue_drops"]).unwrap_or(0);
-            (uptime(v), d)
-        })
-        .collect();
+    let packets: Vec<(Option<u64>, u64)> =
+        beats.iter().filter_map(|(_, b)| b.packets.map(|p| (b.uptime, p))).collect();
+    let drops: Vec<(Option<u64>, u64)> = beats.iter().map(|(_, b)| (b.uptime, b.drops())).collect();
     let (p, d) = (counter_total(&packets, started_within), counter_total(&drops, started_within));
     let mut rule_updates: Vec<RuleUpdate> = Vec::new();
-    for (t, v) in beats {
-        if let Some(g) = n(v, &["stats", "detect", "rules_generation"]) {
+    for (t, b) in &beats {
+        if let Some(g) = b.rules_generation {
             if rule_updates.last().is_none_or(|u| u.generation != g) {
                 rule_updates.push(RuleUpdate { generation: g, first_seen: iso_utc(*t) });
             }
         }
     }
     let last = beats.last();
-    let reads_files = last.is_some_and(|(_, v)| v["stats"]["capture"].get("files").is_some());
+    let reads_files = last.is_some_and(|(_, b)| b.reads_files);
     SensorHealth {
         name,
         heartbeats: beats.len() as u64,
-        uptime: (!reads_files).then(|| running_share(beats, from, to)),
+        uptime: (!reads_files).then(|| running_share(&beats, from, to)),
         reads_files,
         packets: p,
         drops: d,
         drop_rate: share(d, p + d),
-        version: last.and_then(|(_, v)| v["heartbeat"]["version"].as_str().map(str::to_string)),
-        rules_loaded: last.and_then(|(_, v)| n(v, &["stats", "detect", "rules_loaded"])),
+        version: last.and_then(|(_, b)| b.version.clone()),
+        rules_loaded: last.and_then(|(_, b)| b.rules_loaded),
         rule_updates,
         last_heartbeat: last.map(|(t, _)| iso_utc(*t)).unwrap_or_default(),
     }
@@ -388,10 +373,10 @@ pub(super) fn one_sensor(
 
 /// The share of [from, to) the sensor ran: each heartbeat vouches for the time since
 /// the sensor started (its `uptime`), or, without one, for its 10-minute slot.
-fn running_share(beats: &[(i64, serde_json::Value)], from: i64, to: i64) -> f64 {
+fn running_share(beats: &[(i64, Beat)], from: i64, to: i64) -> f64 {
     let mut spans: Vec<(i64, i64)> = beats
         .iter()
-        .map(|(t, v)| match v["stats"]["uptime"].as_u64() {
+        .map(|(t, b)| match b.uptime {
             Some(up) => (t.saturating_sub((up as i64).saturating_mul(1_000_000)), *t),
             None => {
                 let slot = from + (t - from) / SLOT_US * SLOT_US;
