@@ -167,6 +167,7 @@ impl Service {
                 &cfg.correlator,
                 &cfg.store.path,
                 cfg.report.clone(),
+                &cfg.response,
                 Some(running.shared.clone()),
             ))?)
         };

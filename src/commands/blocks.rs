@@ -43,7 +43,8 @@ pub enum BlocksCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a decision that waits for an analyst (awaiting-approval, rate-limited).
+    /// Approve a decision that waits for an analyst (awaiting-approval, rate-limited), or
+    /// carry a dry-run out for real; the allowlist is checked again when it is.
     Approve {
         id: i64,
         #[arg(long)]

@@ -201,7 +201,8 @@ pub async fn start(
     service: Option<Arc<Shared>>,
 ) -> Result<console::Serving> {
     let (correlator, store, report) = (&cfg.correlator, &cfg.store.path, cfg.report.clone());
-    Ok(console::open_and_start(console_cfg, correlator, store, report, service).await?)
+    Ok(console::open_and_start(console_cfg, correlator, store, report, &cfg.response, service)
+        .await?)
 }
 
 /// The runtime a console is served on.

@@ -15,7 +15,7 @@ use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 use super::common::{run_in, Scratch};
-use super::console::{add_user, start_console};
+use super::console::{add_user, start_console_with};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -420,6 +420,31 @@ impl Tour {
             timeline.contains("thao tác") && timeline.contains("gatewatch đã tạo sự cố"),
             "{timeline}"
         );
+        // ATT&CK by name; the attack worked: the C2 server answered the beacon.
+        let stages = d.text("#stages");
+        assert!(stages.contains("Điều khiển và kiểm soát (C2) (TA0011)"), "{stages}");
+        assert!(stages.contains("T1573 Encrypted Channel"), "{stages}");
+        let won = d.text("#succeeded");
+        assert!(
+            won.starts_with("có — máy chủ điều khiển 203.0.113.99 đã phản hồi HTTP 200"),
+            "{won}"
+        );
+        assert!(timeline.contains("gatewatch ghi nhận tấn công đã thành công"), "{timeline}");
+        // An alert opens to the event the sensor sent.
+        d.click("#alerts tr[data-alert]");
+        d.wait("#alerts tr.raw:not([hidden]) pre.json");
+        let raw = d.text("#alerts tr.raw:not([hidden])");
+        assert!(
+            raw.contains("\"event_type\": \"alert\"") && raw.contains("\"signature_id\""),
+            "{raw}"
+        );
+        assert!(raw.contains("Cảm biến không lưu payload"), "no payload kept: {raw}");
+        // A payload as Suricata writes it (base64) is shown as hex and text.
+        let dump = d.script("return hexdump(Uint8Array.from(atob(btoa('GET /x HTTP/1.1\\r\\n')), (c) => c.charCodeAt(0)));");
+        assert_eq!(
+            dump,
+            json!("000000  47 45 54 20 2f 78 20 48 54 54 50 2f 31 2e 31 0d  GET /x HTTP/1.1.\n000010  0a                                               .")
+        );
         self.shot("3b-incident-evidence.png");
         d.click("#dns a.pivot[href$='198.51.100.200']");
         d.until("location.hash.includes('q=198.51.100.200')");
@@ -493,6 +518,141 @@ impl Tour {
         assert_eq!(b["history"][1]["detail"]["reason"], "Đã xác minh với Sở Tài chính");
     }
 
+    /// A dry-run carried out for real (not one on the allowlist), and blocks by hand:
+    /// one that passes, one the allowlist refuses.
+    fn carry_out_and_block_by_hand(&self) {
+        let d = &self.d;
+        let list = self.cli(&["blocks", "list", "--json"]);
+        let dry = |target: &str| -> i64 {
+            let b = list
+                .as_array()
+                .expect("blocks")
+                .iter()
+                .find(|b| b["state"] == "dry-run" && b["target"] == target);
+            b.and_then(|b| b["id"].as_i64())
+                .unwrap_or_else(|| panic!("a dry-run of {target}: {list}"))
+        };
+        let (c2, host) = (dry("198.51.100.200"), dry("10.46.120.15"));
+        d.go(&format!("{}/#/blocks", self.base));
+        d.wait("#manual-block form");
+        d.click_and_answer_prompt(
+            &format!("#blocks tr[data-block='{c2}'] [data-block-action='approve']"),
+            "Máy chủ C2 đã xác minh",
+        );
+        d.until(&format!("document.querySelector(\"#blocks tr[data-block='{c2}'] [data-state]\")?.dataset.state === 'approved'"));
+        let b = self.cli(&["blocks", "show", &c2.to_string(), "--json"]);
+        assert_eq!(
+            (b["block"]["state"].as_str(), b["block"]["expires_at"].as_str()),
+            (Some("approved"), None),
+            "its time starts when carried out"
+        );
+        // The office network is on the console's allowlist: the dry-run stays one.
+        d.click_and_answer_prompt(
+            &format!("#blocks tr[data-block='{host}'] [data-block-action='approve']"),
+            "thử",
+        );
+        d.until("document.querySelector('#toast').textContent.includes('allowlist office')");
+        assert_eq!(
+            self.cli(&["blocks", "show", &host.to_string(), "--json"])["block"]["state"],
+            "dry-run"
+        );
+        // By hand: a target already blocked by the action is refused, naming the decision.
+        d.type_in("#manual-block [name='target']", "203.0.113.99");
+        d.type_in("#manual-block [name='reason']", "Máy chủ C2 của sự cố");
+        d.click("#manual-block-submit");
+        d.until("document.querySelector('#manual-block-error').textContent.includes('203.0.113.99 is already blocked by fw')");
+        // Another address, six hours, a reason.
+        d.script("document.querySelector(\"#manual-block [name='target']\").value = '';");
+        d.type_in("#manual-block [name='target']", "192.0.2.66");
+        d.script("document.querySelector(\"#manual-block [name='ttl']\").value = '6h';");
+        d.click("#manual-block-submit");
+        d.until("[...document.querySelectorAll('#blocks tr[data-block]')].some((r) => r.textContent.includes('192.0.2.66'))");
+        let row = d.text("#blocks tr[data-block]");
+        for w in [
+            "192.0.2.66",
+            "đã phê duyệt",
+            "thủ công",
+            "lan",
+            "blocked by hand by lan: Máy chủ C2 của sự cố",
+        ] {
+            assert!(row.contains(w), "{w} in the manual block's row: {row}");
+        }
+        let manual = self.cli(&["blocks", "list", "--json", "--target", "192.0.2.66"]);
+        assert_eq!(
+            (manual[0]["policy"].as_str(), manual[0]["ttl_secs"].as_u64()),
+            (Some("manual"), Some(21_600))
+        );
+        // A resolver is never blocked: the form says why, nothing is recorded.
+        d.type_in("#manual-block [name='target']", "10.46.1.53");
+        d.type_in("#manual-block [name='reason']", "thử");
+        d.click("#manual-block-submit");
+        d.until("document.querySelector('#manual-block-error').textContent.includes('allowlist resolvers')");
+        assert_eq!(
+            self.cli(&[
+                "blocks",
+                "list",
+                "--json",
+                "--target",
+                "10.46.1.53",
+                "--state",
+                "approved"
+            ]),
+            json!([])
+        );
+        self.shot("5b-blocks-by-hand.png");
+    }
+
+    /// The wall screen: the tiles are the API's, every list links to the queue filtered
+    /// by it, and in kiosk mode it fits 1920×1080 with no label cut off.
+    fn wall_screen(&self) {
+        let d = &self.d;
+        d.go(&format!("{}/#/overview", self.base));
+        d.wait("#tiles [data-tile]");
+        let api = d.api("/api/v1/wall");
+        let shown = d.script("return Object.fromEntries([...document.querySelectorAll('#tiles [data-tile]')].map((a) => [a.dataset.tile, a.querySelector('.v').textContent]));");
+        for k in ["open", "unacknowledged", "high_critical", "overdue"] {
+            let n = api["tiles"][k].as_u64().expect("a count");
+            assert_eq!(
+                shown[k].as_str(),
+                Some(n.to_string().as_str()),
+                "tile {k}: {shown} vs {}",
+                api["tiles"]
+            );
+        }
+        // The demo's month is long past: the period shown ends at its newest activity.
+        assert!(d.text("#overview-period").starts_with("Không có hoạt động trong khoảng đã chọn"));
+        d.wait("#chart-per-hour rect");
+        let heat = d.text("#attack-map");
+        assert!(heat.contains("Điều khiển và kiểm soát (C2)") && heat.contains("T1071"), "{heat}");
+        // A signature clicks through to its incidents.
+        let sig = d.script(
+            "return document.querySelector('#bars-signatures a.bar').getAttribute('href');",
+        );
+        let sig = sig.as_str().expect("a link").to_string();
+        assert!(sig.contains("rule=1%3A"), "{sig}");
+        d.click("#bars-signatures a.bar");
+        d.wait("#extra-filters [data-filter='rule']");
+        d.wait("#queue tbody tr");
+        let api_q = d.api(&format!("/api/v1/incidents?{}", sig.trim_start_matches("#/incidents?")));
+        let listed = d.script("return document.querySelectorAll('#queue tbody tr').length;");
+        assert_eq!(listed, json!(api_q["incidents"].as_array().map_or(0, Vec::len)));
+        assert!(listed.as_u64().unwrap_or(0) > 0, "the signature's incidents are listed");
+        // Kiosk at a wall screen's size: no scrolling, no label cut.
+        d.viewport(1920, 1080);
+        d.go(&format!("{}/#/overview?kiosk=1", self.base));
+        d.wait("body.kiosk #tiles");
+        d.wait("#chart-per-hour rect");
+        self.shot("7-overview-kiosk-1920x1080.png");
+        let fit = d.script("return [document.documentElement.scrollHeight, window.innerHeight, getComputedStyle(document.querySelector('#bar')).display];");
+        assert_eq!(fit[2], "none", "no console bar in kiosk mode");
+        assert!(fit[0].as_u64() <= fit[1].as_u64(), "fits without scrolling: {fit}");
+        let cut = d.script("return [...document.querySelectorAll('.wall .l, .wall h2, .tile .l, .tile .sub, #attack-map th, #attack-map a.cell')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent);");
+        assert_eq!(cut, json!([]), "labels cut off");
+        d.click("#kiosk-exit");
+        d.until("!document.body.classList.contains('kiosk')");
+        d.viewport(1440, 900);
+    }
+
     /// Monthly reports: the form opens on the demo's month (the newest with incidents);
     /// the kept reports, one row per scope with its agency's name; the PDF downloads.
     fn reports(&self) {
@@ -533,12 +693,12 @@ impl Tour {
         }
     }
 
-    /// The overview draws its charts; English labels on request.
+    /// The overview draws its chart and lists; English labels on request.
     fn overview_and_english(&self) {
         let d = &self.d;
         d.go(&format!("{}/#/overview", self.base));
-        d.wait("#chart-by-day rect");
-        d.wait("#bars-status .bar");
+        d.wait("#chart-per-hour rect");
+        d.wait("#bars-agencies a.bar");
         self.shot("7-overview.png");
         d.script("const s = document.querySelector('#lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));");
         d.until("document.querySelector(\"#nav [data-nav='queue']\").textContent === 'Incidents'");
@@ -555,7 +715,7 @@ impl Tour {
         let pages = [
             ("queue", "#/incidents?status=", "#queue tbody tr"),
             ("incident", &*format!("#/incidents/{incident}"), "#incident-title"),
-            ("overview", "#/overview", "#chart-by-day rect"),
+            ("overview", "#/overview", "#chart-per-hour rect"),
             ("blocks", "#/blocks", "#blocks tr[data-block]"),
             ("reports", "#/reports", "#report-download"),
             ("suppressions", "#/suppressions", "#suppression-form"),
@@ -575,6 +735,17 @@ impl Tour {
     }
 }
 
+/// The console's `[response]`: the action the approve-mode replay uses, and allowlists.
+const CONSOLE_RESPONSE: &str = r#"
+[response.allowlists]
+resolvers = ["10.46.1.53"]
+office = ["10.46.120.0/24"]
+[response.actions.fw]
+kind = "program"
+block = ["/bin/true"]
+unblock = ["/bin/true"]
+"#;
+
 #[test]
 fn an_analyst_triages_an_incident_in_chromium() {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
@@ -585,7 +756,9 @@ fn an_analyst_triages_an_incident_in_chromium() {
     let out = run_in(&dir.0, &["demo", "--no-console"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     add_user(&dir, "lan", "analyst", "lan's long password");
-    let console = start_console(&dir);
+    // Blocking by hand needs an action; the office network is never blocked.
+    std::fs::write(dir.path("console.toml"), CONSOLE_RESPONSE).expect("console.toml");
+    let console = start_console_with(&dir, &["--config", "console.toml"]);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot folder");
     let d = Driver::start(&dir.path("chromium-profile"));
@@ -596,8 +769,10 @@ fn an_analyst_triages_an_incident_in_chromium() {
     let dns = tour.dns_evidence_and_pivots(&open);
     tour.triage(open[0]);
     tour.blocks();
+    tour.carry_out_and_block_by_hand();
     tour.reports();
     tour.sensors();
+    tour.wall_screen();
     tour.overview_and_english();
     tour.english_incidents(open[0], dns);
     tour.every_page_at_two_sizes(open[0]);

@@ -90,8 +90,14 @@ pub fn replay_demo_with_policies(dir: &Scratch, more: &str) {
 }
 
 pub fn start_console(dir: &Scratch) -> Console {
+    start_console_with(dir, &[])
+}
+
+/// The console with more options before the command (`--config FILE`).
+pub fn start_console_with(dir: &Scratch, options: &[&str]) -> Console {
     let mut child = gatewatch()
         .current_dir(&dir.0)
+        .args(options)
         // The demo's inventory, as a deployment's configuration names it.
         .args(["--set", "correlator.assets=gatewatch-data/demo/assets.toml"])
         .args(["console", "--listen", "127.0.0.1:0", "--print-address"])

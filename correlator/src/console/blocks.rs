@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use super::Console;
+use crate::response::allowlist::TargetValue;
+use crate::response::guard::ActionChoice;
 use crate::store::accounts::Role;
+use crate::store::block_requests::ManualBlock;
 use crate::store::blocks::{BlockFilter, BlockRequest, BlockRow, BlockState};
 use crate::store::lifecycle::AuditRecord;
 
@@ -85,12 +88,23 @@ async fn decide(
 ) -> ApiResult<Json<BlockRow>> {
     caller.require(Role::Analyst)?;
     let actor = caller.actor();
+    // An approval never gets past the allowlist (the responder checks once more).
+    if let (BlockRequest::Approve, Some(g)) = (r, c.guard.clone()) {
+        let b = c.db.read(move |s| s.block(id)).await?;
+        if let Some(hit) = TargetValue::parse(&b.target).and_then(|t| g.stopped_by(&t)) {
+            return Err(ApiError::unprocessable(format!(
+                "{} is on allowlist {hit}: it cannot be approved",
+                b.target
+            )));
+        }
+    }
     let row = c.db.write(move |s| s.request_block(id, r, &actor, reason.as_deref())).await?;
     c.notify();
     Ok(Json(row))
 }
 
-/// Approves a decision that waits for an analyst (analyst); the responder carries it out.
+/// Approves a decision that waits for an analyst, or a dry-run (analyst): the
+/// allowlist is checked again, and the responder carries it out.
 #[utoipa::path(post, path = "/api/v1/blocks/{id}/approve", tag = "response", params(("id" = i64, Path)), request_body = BlockDecision,
     responses((status = 200, body = Object), (status = 422, body = super::error::ErrorBody)))]
 pub async fn approve_block(
@@ -125,4 +139,68 @@ pub async fn undo_block(
     body: Option<Json<BlockDecision>>,
 ) -> ApiResult<Json<BlockRow>> {
     decide(c, caller, id, BlockRequest::Undo, body.and_then(|b| b.0.reason)).await
+}
+
+/// What a manual block may use.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BlockActions {
+    /// The configured actions (none: the console cannot block by hand).
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<ActionChoice>,
+}
+
+/// The actions a manual block can use.
+#[utoipa::path(get, path = "/api/v1/blocks/actions", tag = "response",
+    responses((status = 200, body = BlockActions)))]
+pub async fn block_actions(State(c): State<Arc<Console>>) -> Json<BlockActions> {
+    Json(BlockActions { actions: c.guard.as_ref().map(|g| g.actions()).unwrap_or_default() })
+}
+
+/// A block decided by hand.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewManualBlock {
+    /// An address or a domain name.
+    pub target: String,
+    /// A configured action (`GET /api/v1/blocks/actions`).
+    pub action: String,
+    /// How long: `90m`, `12h`, `7d`; `0` until lifted.
+    pub ttl: String,
+    /// Why (kept in the audit log).
+    pub reason: String,
+    /// The incident it answers.
+    pub incident: Option<i64>,
+}
+
+/// Blocks a target by hand (analyst): checked against the allowlist and the actions,
+/// then carried out by the responder like an approved decision.
+#[utoipa::path(post, path = "/api/v1/blocks", tag = "response", request_body = NewManualBlock,
+    responses((status = 201, body = Object), (status = 400, body = super::error::ErrorBody),
+              (status = 422, body = super::error::ErrorBody)))]
+pub async fn add_block(
+    State(c): State<Arc<Console>>,
+    Extension(caller): Extension<Caller>,
+    Json(b): Json<NewManualBlock>,
+) -> ApiResult<(axum::http::StatusCode, Json<BlockRow>)> {
+    caller.require(Role::Analyst)?;
+    let g = c.guard.clone().ok_or_else(|| {
+        ApiError::unprocessable("no block action is configured ([response.actions])")
+    })?;
+    let checked = g.check(&b.target, &b.action, &b.ttl).map_err(ApiError::unprocessable)?;
+    let actor = caller.actor();
+    let row =
+        c.db.write(move |s| {
+            let m = ManualBlock {
+                target: &checked.target,
+                target_kind: checked.target_kind,
+                action: &checked.action,
+                action_kind: checked.action_kind,
+                ttl_secs: checked.ttl_secs,
+                reason: &b.reason,
+                incident_id: b.incident,
+            };
+            s.manual_block(&m, &actor)
+        })
+        .await?;
+    c.notify();
+    Ok((axum::http::StatusCode::CREATED, Json(row)))
 }

@@ -63,6 +63,20 @@ pub async fn list_alerts(
     Ok(Json(c.db.read(move |s| s.find_alerts(&f)).await?))
 }
 
+/// One alert's event as the sensor sent it (EVE JSON: its payload, when the sensor
+/// kept it, is in `payload`, base64, and `payload_printable`).
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = super::error::ErrorBody)))]
+pub async fn get_alert(
+    State(c): State<Arc<Console>>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let raw = c.db.read(move |s| s.alert_raw(id)).await?;
+    let raw = raw.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
+    // Stored as received; a body that is not JSON (never written so) is shown as text.
+    Ok(Json(serde_json::from_str(&raw).unwrap_or(serde_json::json!({ "raw": raw }))))
+}
+
 /// A suppression as the API shows it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SuppressionView {

@@ -50,6 +50,11 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    /// Understood, but refused (an allowlisted target, an action not configured).
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message)
+    }
 }
 
 impl From<StoreError> for ApiError {

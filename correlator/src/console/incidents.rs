@@ -14,6 +14,7 @@ use super::error::{ApiError, ApiResult};
 use super::Console;
 use crate::store::accounts::Role;
 use crate::store::lifecycle::{AuditRecord, Note};
+use crate::store::queue::Overdue;
 use crate::store::{
     AlertRow, IncidentFilter, IncidentOrder, IncidentRecord, IncidentRow, Status, Store, StoreError,
 };
@@ -50,6 +51,16 @@ pub struct IncidentQuery {
     pub to: Option<String>,
     /// Words of the title, or an address.
     pub q: Option<String>,
+    /// `1`: only open incidents past a handling deadline (`[[report.deadlines]]`).
+    pub overdue: Option<String>,
+    /// Only incidents with an alert to this destination port.
+    pub port: Option<u16>,
+    /// Only incidents with an alert of this rule (`gid:sid`, or a sid).
+    pub rule: Option<String>,
+    /// The asset inventory's system.
+    pub system: Option<String>,
+    /// An ATT&CK technique id (`T1071`).
+    pub technique: Option<String>,
     /// `priority` (default: gravest severity, highest score, waiting longest first),
     /// `last_seen`, `first_seen`, `score`, `title`, `agency`, `entity`, `alerts`,
     /// `status` or `assignee`, each in its natural direction (most urgent, recent or
@@ -91,8 +102,18 @@ pub fn parse_time(s: &str, what: &str) -> ApiResult<i64> {
     )))
 }
 
+/// `1:2001` or `2001` (gid 1).
+fn rule_of(s: &str) -> ApiResult<(u32, u32)> {
+    let (gid, sid) = s.split_once(':').unwrap_or(("1", s));
+    match (gid.trim().parse(), sid.trim().parse()) {
+        (Ok(g), Ok(n)) => Ok((g, n)),
+        _ => Err(ApiError::bad_request(format!("`rule`: `{s}` is not gid:sid"))),
+    }
+}
+
 impl IncidentQuery {
-    pub fn filter(&self) -> ApiResult<IncidentFilter> {
+    /// The store's filter; `overdue` gives the deadlines at the clock when asked.
+    pub fn filter(&self, overdue: impl Fn() -> Overdue) -> ApiResult<IncidentFilter> {
         let mut status = list(&self.status);
         if let Some(i) = status.iter().position(|s| s == "open") {
             status.remove(i);
@@ -152,6 +173,19 @@ impl IncidentQuery {
                 .map(|s| parse_time(s, "to"))
                 .transpose()?,
             text: nonempty(&self.q),
+            overdue: match self.overdue.as_deref().map(str::trim).unwrap_or("") {
+                "" | "0" | "false" => None,
+                "1" | "true" => Some(overdue()),
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "`overdue`: `{other}` is not 1 or 0"
+                    )))
+                }
+            },
+            port: self.port,
+            rule: nonempty(&self.rule).map(|r| rule_of(&r)).transpose()?,
+            system: nonempty(&self.system),
+            technique: nonempty(&self.technique).map(|t| t.to_ascii_uppercase()),
             order,
             reverse,
             limit: per_page,
@@ -202,7 +236,7 @@ pub async fn list_incidents(
     State(c): State<Arc<Console>>,
     Query(q): Query<IncidentQuery>,
 ) -> ApiResult<Json<IncidentPage>> {
-    let f = q.filter()?;
+    let f = q.filter(|| c.overdue_at(chrono::Utc::now().timestamp_micros()))?;
     let (per_page, page) = (f.limit, f.offset / f.limit + 1);
     let cache = c.open_counts.clone();
     let (incidents, total, open_by_severity) =
@@ -268,6 +302,8 @@ pub struct IncidentDetail {
     /// What it can be found by: addresses, domains, URLs, file names and hashes, mail
     /// addresses, user names of its alerts and their flows' records (at most 500).
     pub observables: Vec<Observable>,
+    /// The names of its ATT&CK techniques, by id.
+    pub technique_names: std::collections::BTreeMap<String, &'static str>,
 }
 
 /// An observable of an incident.
@@ -407,7 +443,14 @@ pub fn detail(s: &Store, id: i64) -> Result<IncidentDetail, StoreError> {
         .into_iter()
         .map(|(kind, value)| Observable { kind, value })
         .collect();
+    let technique_names = record
+        .incident
+        .techniques
+        .iter()
+        .filter_map(|t| Some((t.clone(), crate::incident::techniques::technique_name(t)?)))
+        .collect();
     Ok(IncidentDetail {
+        technique_names,
         blocks,
         observables,
         timeline: timeline(&record.alerts, &record.notes, &record.audit),
@@ -564,7 +607,7 @@ mod tests {
             per_page: Some(1000),
             ..Default::default()
         };
-        let f = q.filter().unwrap();
+        let f = q.filter(Overdue::default).unwrap();
         assert_eq!(f.status, ["resolved", "new", "acknowledged", "in_progress"]);
         assert_eq!(f.severity, ["critical", "high"]);
         assert_eq!(
@@ -580,7 +623,7 @@ mod tests {
             IncidentQuery { sort: Some("id; DROP TABLE".into()), ..Default::default() },
             IncidentQuery { from: Some("yesterday".into()), ..Default::default() },
         ] {
-            let e = bad.filter().unwrap_err();
+            let e = bad.filter(Overdue::default).unwrap_err();
             assert_eq!(e.code, "bad_request", "{e:?}");
         }
     }

@@ -23,6 +23,7 @@ pub(crate) mod incidents;
 pub(crate) mod openapi;
 pub(crate) mod reports;
 pub(crate) mod ui;
+pub(crate) mod wall;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -107,6 +108,13 @@ pub struct Console {
     /// The queue's open counts by severity, at the store's change number they were
     /// counted at (every queue page shows them; they change only with the store).
     pub(crate) open_counts: OpenCounts,
+    /// Wall screens computed in the last minute.
+    pub(crate) walls: wall::Walls,
+    /// The checks of manual blocks and approvals (the `[response]` section); none
+    /// when no action is configured.
+    pub guard: Option<Arc<crate::response::guard::BlockGuard>>,
+    /// Countries of addresses (`report.geoip_csv`), loaded at first use.
+    pub(crate) geoip: std::sync::OnceLock<Option<crate::report::geoip::GeoIp>>,
 }
 
 /// Open incidents by severity at a change number.
@@ -136,6 +144,9 @@ impl Console {
             report,
             changes,
             overviews: Default::default(),
+            walls: Default::default(),
+            geoip: Default::default(),
+            guard: None,
         }))
     }
 
@@ -228,11 +239,13 @@ pub(crate) fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/incidents/{id}/notes", post(add_note))
         .route("/api/v1/incidents/{id}/merge", post(merge))
         .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(catalog::get_alert))
         .route("/api/v1/reports", get(reports::list_reports))
         .route("/api/v1/reports/months", get(reports::report_months))
         .route("/api/v1/reports/generate", get(reports::generate_report))
         .route("/api/v1/reports/files/{name}", get(reports::get_report_file))
-        .route("/api/v1/blocks", get(blocks::list_blocks))
+        .route("/api/v1/blocks", get(blocks::list_blocks).post(blocks::add_block))
+        .route("/api/v1/blocks/actions", get(blocks::block_actions))
         .route("/api/v1/blocks/{id}", get(blocks::get_block))
         .route("/api/v1/blocks/{id}/approve", post(blocks::approve_block))
         .route("/api/v1/blocks/{id}/deny", post(blocks::deny_block))
@@ -244,6 +257,7 @@ pub(crate) fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/rulesets", get(list_rulesets))
         .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/overview", get(overview))
+        .route("/api/v1/wall", get(wall::wall))
         .route("/api/v1/settings", get(catalog::settings))
         .route("/api/v1/views", get(list_views).post(save_view))
         .route("/api/v1/views/{id}", delete(delete_view))
@@ -279,10 +293,20 @@ pub async fn open_and_start(
     correlator: &crate::config::CorrelatorConfig,
     store_path: &std::path::Path,
     report: crate::report::ReportConfig,
+    response: &crate::response::ResponseConfig,
     service: Option<Arc<Shared>>,
 ) -> Result<Serving, crate::server::ServerError> {
-    let engine = crate::ingest::engine_of(correlator)?;
-    let console = Console::new(cfg, store_path.to_path_buf(), Arc::new(engine), service, report)?;
+    let engine = Arc::new(crate::ingest::engine_of(correlator)?);
+    let guard = if response.actions.is_empty() {
+        None
+    } else {
+        let g = crate::response::guard::BlockGuard::new(response, engine.inventory.clone())?;
+        Some(Arc::new(g))
+    };
+    let mut console = Console::new(cfg, store_path.to_path_buf(), engine, service, report)?;
+    if let Some(c) = Arc::get_mut(&mut console) {
+        c.guard = guard;
+    }
     start(console).await
 }
 

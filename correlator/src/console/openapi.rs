@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, blocks, catalog, error, incidents, reports};
+use super::{auth, blocks, catalog, error, incidents, reports, wall};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,12 +20,12 @@ or send `Authorization: Bearer gwt_…`. Errors are JSON: {\"error\": {\"code\",
         auth::list_tokens, auth::add_token, auth::revoke_token,
         incidents::list_incidents, incidents::get_incident, incidents::transition,
         incidents::assign, incidents::add_note, incidents::merge,
-        catalog::list_alerts, catalog::list_suppressions, catalog::add_suppression,
+        catalog::list_alerts, catalog::get_alert, catalog::list_suppressions, catalog::add_suppression,
         catalog::remove_suppression, catalog::list_sensors, catalog::list_assets,
-        catalog::list_rulesets, catalog::list_audit, catalog::overview, catalog::settings,
+        catalog::list_rulesets, catalog::list_audit, catalog::overview, wall::wall, catalog::settings,
         catalog::list_views, catalog::save_view, catalog::delete_view,
         blocks::list_blocks, blocks::get_block, blocks::approve_block, blocks::deny_block,
-        blocks::undo_block,
+        blocks::undo_block, blocks::block_actions, blocks::add_block,
         reports::list_reports, reports::report_months, reports::get_report_file, reports::generate_report,
         super::events,
     ),
@@ -69,6 +69,7 @@ mod tests {
             "/api/v1/incidents/{id}/transition",
             "/api/v1/incidents/{id}/merge",
             "/api/v1/alerts",
+            "/api/v1/alerts/{id}",
             "/api/v1/suppressions",
             "/api/v1/sensors",
             "/api/v1/assets",
@@ -76,6 +77,7 @@ mod tests {
             "/api/v1/users",
             "/api/v1/tokens",
             "/api/v1/overview",
+            "/api/v1/wall",
             "/api/v1/settings",
             "/api/v1/views",
             "/api/v1/events",
@@ -83,6 +85,7 @@ mod tests {
             "/api/v1/blocks",
             "/api/v1/blocks/{id}/approve",
             "/api/v1/blocks/{id}/undo",
+            "/api/v1/blocks/actions",
             "/api/v1/reports",
             "/api/v1/reports/months",
             "/api/v1/reports/generate",
@@ -93,9 +96,23 @@ mod tests {
         let q = &paths["/api/v1/incidents"]["get"]["parameters"];
         let names: Vec<&str> =
             q.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
-        for n in
-            ["status", "severity", "agency", "asset", "tactic", "from", "to", "q", "sort", "page"]
-        {
+        for n in [
+            "status",
+            "severity",
+            "agency",
+            "asset",
+            "tactic",
+            "technique",
+            "port",
+            "rule",
+            "system",
+            "overdue",
+            "from",
+            "to",
+            "q",
+            "sort",
+            "page",
+        ] {
             assert!(names.contains(&n), "{n} in {names:?}");
         }
     }

@@ -1,4 +1,4 @@
-//! The web UI: a page, two scripts and a style sheet, bundled into the binary (no CDN, no
+//! The web UI: a page, its scripts and a style sheet, bundled into the binary (no CDN, no
 //! external asset); every other path that is not the API gets the page, whose script
 //! routes by the URL's fragment.
 
@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 const INDEX: &str = include_str!("ui/index.html");
 const SCRIPT: &str = include_str!("ui/app.js");
 const INCIDENT_SCRIPT: &str = include_str!("ui/incident.js");
+const OVERVIEW_SCRIPT: &str = include_str!("ui/overview.js");
+const RESPONSE_SCRIPT: &str = include_str!("ui/response.js");
 const STYLE: &str = include_str!("ui/app.css");
 const ICON: &str = include_str!("ui/icon.svg");
 
@@ -19,6 +21,8 @@ pub async fn serve(uri: Uri) -> Response {
     let (body, kind) = match path {
         "/assets/app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         "/assets/incident.js" => (INCIDENT_SCRIPT, "text/javascript; charset=utf-8"),
+        "/assets/overview.js" => (OVERVIEW_SCRIPT, "text/javascript; charset=utf-8"),
+        "/assets/response.js" => (RESPONSE_SCRIPT, "text/javascript; charset=utf-8"),
         "/assets/app.css" => (STYLE, "text/css; charset=utf-8"),
         "/assets/icon.svg" => (ICON, "image/svg+xml"),
         p if p.starts_with("/assets/") => {

@@ -290,6 +290,29 @@ impl IncidentEngine {
         s.title = title(&self.entity_label(s), &s.signature, s.rule_count);
     }
 
+    /// Marks incident `id` as a successful attack when record `r` of one of its flows
+    /// shows it (`success::shown_by`): its class and score follow, and the audit log
+    /// says why. True when it changed.
+    pub(crate) fn success_shown(
+        &mut self,
+        ops: &TxOps<'_>,
+        id: i64,
+        r: &serde_json::Value,
+        now_us: i64,
+    ) -> Result<bool, StoreError> {
+        let Some(mut s) = ops.incident_state(id)? else { return Ok(false) };
+        if s.succeeded {
+            return Ok(false);
+        }
+        let Some(why) = super::success::shown_by(r, &s.rsit) else { return Ok(false) };
+        s.succeeded = true;
+        self.finish(&mut s);
+        ops.update_incident(&s, &crate::store::sqlite::iso_utc(now_us))?;
+        let detail = serde_json::json!({"evidence": why.sentence(), "shown": why, "score": s.score, "class": s.rsit});
+        ops.audit(now_us, ENGINE_ACTOR, "incident.succeeded", Some(id), None, &detail)?;
+        Ok(true)
+    }
+
     fn entity_zone(&self, s: &IncidentState) -> super::assets::Zone<'_> {
         self.inventory.zone_of_entity(&s.entity)
     }
@@ -354,7 +377,11 @@ impl IncidentEngine {
         if let Some(p) = &choice.peer {
             ops.add_host(id, &p.ip, p.role, p.zone, p.agency.as_deref())?;
         }
-        link_observables(ops, id, a.flow_id, (!repeat).then_some(a))?;
+        if let Some(records) = link_observables(ops, id, a.flow_id, (!repeat).then_some(a))? {
+            for r in &records {
+                self.success_shown(ops, id, r, now_us)?;
+            }
+        }
         if repeat {
             self.stats.repeats += 1;
         }
@@ -493,12 +520,14 @@ impl IncidentEngine {
 /// What incident `id` can be found by: the alert's observables (unless it only repeats
 /// one already stored) and, the first time its flow joins the incident, those of the
 /// flow's stored records (records arriving later are tied by the ingest).
+/// Makes incident `id` findable by the observables of alert `a` and, the first time
+/// its flow joins the incident, of the flow's stored records — which it returns.
 fn link_observables(
     ops: &TxOps<'_>,
     id: i64,
     flow: Option<u64>,
     alert: Option<&AlertEvent>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Vec<serde_json::Value>>, StoreError> {
     use super::observables::{of_alert, of_event};
     if let Some(a) = alert {
         let found = of_alert(a);
@@ -506,14 +535,16 @@ fn link_observables(
             ops.add_observables(id, &found)?;
         }
     }
-    if let Some(flow) = flow {
-        if ops.link_flow(flow, id)? {
-            for body in ops.flow_records(flow)? {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
-                    ops.add_observables(id, &of_event(&v))?;
-                }
-            }
+    let Some(flow) = flow else { return Ok(None) };
+    if !ops.link_flow(flow, id)? {
+        return Ok(None);
+    }
+    let mut records = Vec::new();
+    for body in ops.flow_records(flow)? {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
+            ops.add_observables(id, &of_event(&v))?;
+            records.push(v);
         }
     }
-    Ok(())
+    Ok(Some(records))
 }

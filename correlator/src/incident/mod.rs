@@ -15,4 +15,6 @@ pub mod engine;
 pub(crate) mod entity;
 pub mod observables;
 pub(crate) mod score;
+pub mod success;
 pub(crate) mod suppress;
+pub mod techniques;

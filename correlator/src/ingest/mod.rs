@@ -350,7 +350,11 @@ impl Correlator {
                         }
                         stats.findings += 1;
                     }
-                    store_record(&self.cfg.record_types, &ops, record, now_us, &mut stats)?;
+                    let kept =
+                        store_record(&self.cfg.record_types, &ops, record, now_us, &mut stats)?;
+                    for id in kept {
+                        self.engine.success_shown(&ops, id, record, now_us)?;
+                    }
                     continue;
                 }
                 Pending::Alert { alert, finding } => (Some(&**alert), finding.as_ref()),
@@ -393,17 +397,18 @@ fn pending_alert(mut alert: AlertEvent, finding: Option<String>) -> Pending {
     Pending::Alert { alert: Box::new(alert), finding }
 }
 
+/// Stores record `r` when its kind is kept; returns the incidents its flow is part of.
 fn store_record(
     record_types: &[String],
     ops: &TxOps<'_>,
     r: &serde_json::Value,
     now_us: i64,
     stats: &mut IngestStats,
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let kind = r.get("event_type").and_then(|t| t.as_str()).unwrap_or("");
     if !record_types.iter().any(|t| t == kind) {
         stats.records_not_kept += 1;
-        return Ok(());
+        return Ok(Vec::new());
     }
     let text = |k: &str| r.get(k).and_then(|v| v.as_str());
     let ts = text("timestamp").and_then(parse_eve_timestamp).unwrap_or(now_us);
@@ -419,17 +424,17 @@ fn store_record(
         body: &body,
     })?;
     stats.records += 1;
-    // A record of a flow already in incidents makes them findable by its observables.
-    if let Some(flow) = flow {
-        let incidents = ops.flow_incidents(flow)?;
-        if !incidents.is_empty() {
-            let found = crate::incident::observables::of_event(r);
-            for id in incidents {
-                ops.add_observables(id, &found)?;
-            }
+    // A record of a flow already in incidents makes them findable by its observables
+    // (and may show that the attack worked: the caller asks).
+    let Some(flow) = flow else { return Ok(Vec::new()) };
+    let incidents = ops.flow_incidents(flow)?;
+    if !incidents.is_empty() {
+        let found = crate::incident::observables::of_event(r);
+        for id in &incidents {
+            ops.add_observables(*id, &found)?;
         }
     }
-    Ok(())
+    Ok(incidents)
 }
 
 impl Correlator {

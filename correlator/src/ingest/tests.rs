@@ -672,3 +672,89 @@ fn the_queue_orders() {
     assert_eq!(order(IncidentOrder::FirstSeen, false), [d, cc, b, a], "newest first");
     assert_eq!(order(IncidentOrder::Title, false).len(), 4);
 }
+
+/// The wall screen counts what the queue would list: tiles equal the queue's counts
+/// with the same filters, alerts and incidents land in their hour, and the top lists
+/// and the ATT&CK cells come from the period's alerts.
+#[test]
+fn the_wall_screen() {
+    use crate::store::{Overdue, WallQuery};
+    let mut c = correlator(60, false);
+    let web = |secs, dst: &str| {
+        alert_of(&ts(secs), 4_000_001, "203.0.113.9", dst, "Web Application Attack", 1)
+    };
+    let c2 = alert_of(
+        &ts(3_700),
+        4_000_002,
+        "10.46.20.7",
+        "198.51.100.4",
+        "A Network Trojan was detected",
+        1,
+    );
+    for a in [web(0, "10.46.10.1"), web(5, "10.46.10.1"), web(10, "10.46.20.1"), c2] {
+        c.ingest(&a).unwrap();
+    }
+    c.flush().unwrap();
+    let rows = incidents(&c);
+    let first = by_entity(&rows, "10.46.10.1").id;
+    c.store_mut().transition(first, Status::Acknowledged, "lan", None, None).unwrap();
+    let base = ts(0).parse::<chrono::DateTime<chrono::Utc>>().map(|t| t.timestamp_micros());
+    let from = base.unwrap();
+    let hour = 3_600_000_000;
+    let now = chrono::Utc::now().timestamp_micros();
+    // Deadlines run from the incident's creation (now): an hour to acknowledge, looked at two hours later.
+    let overdue = Overdue { now_us: now + 2 * hour, acknowledge_us: Some(hour), resolve_us: None };
+    let q = WallQuery {
+        from_us: from,
+        to_us: from + 3 * hour,
+        bucket_us: hour,
+        overdue,
+        month_start_us: 0,
+        top: 10,
+    };
+    let w = c.store().wall(&q).unwrap();
+    // Tiles: the queue's own counts.
+    let count = |f: IncidentFilter| c.store().count_incidents(&f, 1000).unwrap();
+    let open = || IncidentFilter {
+        status: ["new", "acknowledged", "in_progress"].map(String::from).to_vec(),
+        ..Default::default()
+    };
+    assert_eq!(w.tiles.open, count(open()));
+    assert_eq!(w.tiles.open, 3);
+    assert_eq!(w.tiles.unacknowledged, 2);
+    let hc = IncidentFilter { severity: vec!["critical".into(), "high".into()], ..open() };
+    assert_eq!(w.tiles.high_critical, count(hc));
+    // The two unacknowledged ones are past the hour.
+    assert_eq!(w.tiles.overdue, 2);
+    assert_eq!(w.tiles.overdue, count(IncidentFilter { overdue: Some(overdue), ..open() }));
+    assert_eq!((w.tiles.acknowledged, w.tiles.resolved), (1, 0));
+    assert!(w.tiles.tta_median_secs.is_some() && w.tiles.ttr_median_secs.is_none());
+    // Three hourly buckets: three web alerts in the first, the C2 one in the second.
+    assert_eq!(w.buckets.len(), 3);
+    assert_eq!(w.buckets.iter().map(|b| b.alerts).collect::<Vec<_>>(), [3, 1, 0]);
+    let new: Vec<u64> = w.buckets.iter().map(|b| b.critical + b.high + b.medium + b.low).collect();
+    assert_eq!(new, [2, 1, 0], "incidents in the hour they were first seen");
+    assert_eq!(w.top_sources[0].ip, "203.0.113.9");
+    assert_eq!((w.top_sources[0].alerts, w.top_sources[0].incidents), (3, 2));
+    assert_eq!(w.top_ports[0].key, "80/tcp");
+    assert_eq!(w.top_signatures[0].key, "1:4000001");
+    assert_eq!(w.top_signatures[0].label, "rule 4000001");
+    let agencies: Vec<(&str, u64)> =
+        w.top_agencies.iter().map(|a| (a.key.as_str(), a.count)).collect();
+    assert_eq!(agencies, [("syt", 2), ("stc", 1)]);
+    assert!(w.top_systems.iter().any(|s| s.key == "HIS" && s.count == 2));
+    let cell = |tactic: &str| w.attack.iter().find(|a| a.tactic == tactic).unwrap();
+    assert_eq!((cell("TA0001").technique.as_str(), cell("TA0001").incidents), ("T1190", 2));
+    assert_eq!((cell("TA0011").technique.as_str(), cell("TA0011").alerts), ("T1071", 1));
+    // Every click-through of the wall finds incidents.
+    let port = IncidentFilter { port: Some(80), ..Default::default() };
+    assert_eq!(count(port), 3);
+    assert_eq!(count(IncidentFilter { rule: Some((1, 4_000_002)), ..Default::default() }), 1);
+    assert_eq!(count(IncidentFilter { system: Some("HIS".into()), ..Default::default() }), 2);
+    assert_eq!(count(IncidentFilter { technique: Some("T1190".into()), ..Default::default() }), 2);
+    // Outside the period: nothing but the tiles.
+    let later = WallQuery { from_us: from + 10 * hour, to_us: from + 11 * hour, ..q };
+    let w = c.store().wall(&later).unwrap();
+    assert!(w.top_sources.is_empty() && w.attack.is_empty());
+    assert_eq!(w.tiles.open, 3);
+}

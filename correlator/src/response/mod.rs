@@ -10,6 +10,7 @@
 //!
 //! - [`config`]: the `[response]` section (policies, allowlists, actions, limits);
 //! - [`allowlist`]: the one check every decision and every execution goes through;
+//! - [`guard`]: what an analyst's manual block or approval is checked against;
 //! - [`policy`]: which incidents a policy matches and what it aims at;
 //! - [`actions`]: nftables, webhook and program, each a [`actions::BlockAction`];
 //! - `engine`: the [`Responder`] that decides and acts, following the store.
@@ -23,6 +24,7 @@ pub mod allowlist;
 pub mod config;
 mod error;
 mod execution;
+pub mod guard;
 pub mod policy;
 pub(crate) mod responder;
 pub(crate) mod service;

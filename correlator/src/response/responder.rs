@@ -199,20 +199,8 @@ impl Responder {
     /// Why a target may not be blocked: a configured (or the built-in) allowlist, or it
     /// is Gatewatch itself — this machine, or a sensor.
     pub fn stopped_by(&self, t: &TargetValue) -> Option<AllowHit> {
-        if let Some(hit) = self.allow.check(t, &self.inventory) {
-            return Some(hit);
-        }
-        let TargetValue::Ip(ip) = t else { return None };
-        let ip = ip.to_canonical();
-        let own =
-            |what: &str| Some(AllowHit { list: SELF_LIST.into(), entry: format!("{ip} ({what})") });
-        if self.own.contains(&ip) {
-            return own("this machine");
-        }
-        if self.sensors.as_ref().is_some_and(|f| f().iter().any(|a| a.to_canonical() == ip)) {
-            return own("a sensor");
-        }
-        None
+        let sensors = self.sensors.as_ref().map(|f| f()).unwrap_or_default();
+        super::guard::stopped_by(&self.allow, &self.inventory, &self.own, &sensors, t)
     }
 
     /// The policies, in order.

@@ -53,6 +53,9 @@ pub enum ServerError {
     /// The asset inventory or the correlation rules could not be read.
     #[error(transparent)]
     Setup(#[from] crate::ingest::SetupError),
+    /// The `[response]` section (the console checks manual blocks against it).
+    #[error(transparent)]
+    Response(#[from] crate::response::ResponseError),
     /// A listening socket could not be opened.
     #[error("cannot listen on {what} `{addr}`: {err}")]
     Bind {

@@ -250,7 +250,7 @@ pub enum BlockRequest {
 }
 
 impl BlockRequest {
-    fn verb(self) -> &'static str {
+    pub(super) fn verb(self) -> &'static str {
         match self {
             BlockRequest::Approve => "approved",
             BlockRequest::Deny => "denied",
@@ -324,7 +324,7 @@ pub(crate) fn insert_block(
     Ok(id)
 }
 
-fn get_block(conn: &rusqlite::Connection, id: i64) -> Result<BlockRow, StoreError> {
+pub(super) fn get_block(conn: &rusqlite::Connection, id: i64) -> Result<BlockRow, StoreError> {
     conn.query_row(&format!("SELECT {BLOCK_COLS} FROM blocks WHERE id = ?1"), [id], block_from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("block {id}")))
@@ -391,62 +391,6 @@ impl Store {
         )?;
         let rows = st.query_map([format!("block:{id}")], super::lifecycle::audit_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    /// An analyst's request: approve or deny a decision that waits for one, or lift an
-    /// executed block (the responder carries out approvals and lifts). Refused from any
-    /// other state, naming it. Returns the decision as it is now.
-    pub fn request_block(
-        &mut self,
-        id: i64,
-        request: BlockRequest,
-        actor: &str,
-        reason: Option<&str>,
-    ) -> Result<BlockRow, StoreError> {
-        if actor.trim().is_empty() || actor.len() > 256 {
-            return Err(StoreError::Refused("the actor (user name) is empty or too long".into()));
-        }
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.len() > 4096) {
-            return Err(StoreError::Refused("the reason is longer than 4096 bytes".into()));
-        }
-        let now = chrono::Utc::now().timestamp_micros();
-        let tx = self.transaction()?;
-        let b = get_block(&tx, id)?;
-        let from = BlockState::parse(&b.state).unwrap_or(BlockState::Failed);
-        let (to, step) = match (request, from) {
-            (BlockRequest::Approve, s) if s.awaits_analyst() => (BlockState::Approved, "approved"),
-            (BlockRequest::Deny, s) if s.awaits_analyst() => (BlockState::Denied, "denied"),
-            (BlockRequest::Undo, BlockState::Executed) => (BlockState::Undoing, "undo-requested"),
-            _ => {
-                return Err(StoreError::Refused(format!(
-                    "block {id} is {}: it cannot be {}",
-                    b.state,
-                    request.verb()
-                )))
-            }
-        };
-        let ended = (to == BlockState::Denied).then_some(now);
-        let n = tx.execute(
-            "UPDATE blocks SET state = ?2, decided_by = ?3, ended_us = coalesce(?4, ended_us), next_try_us = NULL
-             WHERE id = ?1 AND state = ?5",
-            params![id, to.as_str(), actor, ended, from.as_str()],
-        )?;
-        if n != 1 {
-            return Err(StoreError::Refused(format!("block {id} changed meanwhile: reload it")));
-        }
-        audit_block(
-            &tx,
-            now,
-            actor,
-            id,
-            b.incident_id,
-            step,
-            &serde_json::json!({"target": b.target, "action": b.action, "from": b.state, "reason": reason}),
-        )?;
-        let row = get_block(&tx, id)?;
-        tx.commit()?;
-        Ok(row)
     }
 
     /// Claims block `id` for work while it is in `state`, for `owner` until

@@ -13,6 +13,7 @@
 //! derefs to.
 
 pub mod accounts;
+pub mod block_requests;
 pub mod blocks;
 mod error;
 pub(crate) mod feed;
@@ -23,9 +24,12 @@ pub(crate) mod overview;
 pub(crate) mod queue;
 pub(crate) mod rows;
 pub(crate) mod sqlite;
+pub(crate) mod wall;
 pub mod write;
 
 pub use lifecycle::{IncidentRecord, Status};
+pub use queue::Overdue;
 pub use sqlite::{
     AlertFilter, AlertRow, IncidentFilter, IncidentOrder, IncidentRow, Store, StoreError,
 };
+pub use wall::{Wall, WallQuery};

@@ -28,6 +28,16 @@ pub struct IncidentFilter {
     /// incident's alerts and records (an address, domain, URL, file name or hash, mail
     /// address, user name) exactly.
     pub text: Option<String>,
+    /// Only open incidents past a handling deadline.
+    pub overdue: Option<Overdue>,
+    /// Only incidents with an alert to this destination port.
+    pub port: Option<u16>,
+    /// Only incidents with an alert of this rule (`gid`, `sid`).
+    pub rule: Option<(u32, u32)>,
+    /// The asset inventory's system of the incident's entity.
+    pub system: Option<String>,
+    /// An ATT&CK technique among the incident's (`T1071`).
+    pub technique: Option<String>,
     /// Also incidents merged into another.
     pub include_merged: bool,
     /// The order (most recently active first by default).
@@ -38,6 +48,42 @@ pub struct IncidentFilter {
     pub limit: usize,
     /// Skip this many (paging).
     pub offset: usize,
+}
+
+/// The handling deadlines at a clock: an open incident is overdue when it was created
+/// longer ago than a deadline allows and has not reached it (acknowledged, resolved).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Overdue {
+    /// The clock (µs).
+    pub now_us: i64,
+    /// The shortest deadline to acknowledge (µs), if one is set.
+    pub acknowledge_us: Option<i64>,
+    /// The shortest deadline to resolve (µs), if one is set.
+    pub resolve_us: Option<i64>,
+}
+
+impl Overdue {
+    /// A condition true for an overdue incident (its status is tested apart), with
+    /// placeholders numbered from `first`, and their values.
+    pub(super) fn sql(&self, first: usize) -> (String, Vec<i64>) {
+        let mut terms = Vec::new();
+        let mut args = Vec::new();
+        if let Some(a) = self.acknowledge_us {
+            args.push(self.now_us.saturating_sub(a));
+            terms.push(format!(
+                "(acknowledged_us IS NULL AND created_us < ?{})",
+                first + args.len() - 1
+            ));
+        }
+        if let Some(r) = self.resolve_us {
+            args.push(self.now_us.saturating_sub(r));
+            terms.push(format!("created_us < ?{}", first + args.len() - 1));
+        }
+        if terms.is_empty() {
+            return ("0".into(), args);
+        }
+        (format!("({})", terms.join(" OR ")), args)
+    }
 }
 
 /// The `AND …` conditions of an incident filter and their arguments (numbered from 1).
@@ -92,6 +138,34 @@ pub(super) fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types
     }
     if let Some(t) = &f.tactic {
         arg(&mut sql, &mut args, " AND instr(tactics, ?) > 0", V::Text(format!("\"{t}\"")));
+    }
+    if let Some(o) = &f.overdue {
+        let (cond, values) = o.sql(args.len() + 1);
+        sql.push_str(&format!(" AND status IN ('new', 'acknowledged', 'in_progress') AND {cond}"));
+        args.extend(values.into_iter().map(V::Integer));
+    }
+    if let Some(p) = f.port {
+        arg(
+            &mut sql,
+            &mut args,
+            " AND EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = incidents.id AND a.dest_port = ?)",
+            V::Integer(p as i64),
+        );
+    }
+    if let Some((gid, sid)) = f.rule {
+        arg(
+            &mut sql,
+            &mut args,
+            " AND EXISTS (SELECT 1 FROM incident_rules r WHERE r.incident_id = incidents.id AND r.gid = ?",
+            V::Integer(gid as i64),
+        );
+        arg(&mut sql, &mut args, " AND r.sid = ?)", V::Integer(sid as i64));
+    }
+    if let Some(s) = &f.system {
+        arg(&mut sql, &mut args, " AND system = ?", V::Text(s.clone()));
+    }
+    if let Some(t) = &f.technique {
+        arg(&mut sql, &mut args, " AND instr(techniques, ?) > 0", V::Text(format!("\"{t}\"")));
     }
     if let Some(a) = &f.assignee {
         arg(&mut sql, &mut args, " AND assignee = ?", V::Text(a.clone()));

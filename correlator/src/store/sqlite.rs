@@ -306,6 +306,14 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// The event alert `id` was stored from, as the sensor sent it (JSON).
+    pub fn alert_raw(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT raw FROM alerts WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Alerts that pass a filter, newest first.
     pub fn find_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRow>, StoreError> {
         let since = f.since_us.unwrap_or(i64::MIN);

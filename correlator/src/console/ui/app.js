@@ -18,6 +18,7 @@ const T = {
     merge_into: 'Merge into incident #', merge: 'Merge',
     until: 'until', decided_at: 'Decided', search_hint: 'title, IP, domain, URL, file, hash, user', observables: 'Observables', pivot: 'Incidents that share it', obs_ip: 'Addresses', obs_domain: 'Domains', obs_url: 'URLs', obs_file: 'Files', obs_hash: 'Hashes', obs_email: 'Mail addresses', obs_user: 'Users', helo: 'HELO', mail_from: 'From', rcpt_to: 'To', client: 'Client', server: 'Server', summary: 'Summary', timeline: 'Timeline', evidence: 'Evidence', hosts: 'Hosts', rules: 'Rules', notes: 'Notes',
     related: 'Related incidents', audit: 'Audit log', flows: 'Flows', files: 'Files',
+    payload: 'Payload', raw_event: 'The event as the sensor sent it (EVE JSON)', no_payload: 'The sensor did not keep the payload of this alert (Suricata keeps it with `payload: yes` in the EVE alert output).',
     system: 'System', level: 'Security level', criticality: 'Criticality', rsit: 'Class (RSIT)', stages: 'ATT&CK stages',
     succeeded: 'Attack succeeded', yes: 'yes', no: 'no', created: 'Created', acknowledged_at: 'Acknowledged', resolved_at: 'Resolved',
     new: 'new', acknowledged: 'acknowledged', in_progress: 'in progress', resolved: 'resolved', false_positive: 'false positive',
@@ -39,6 +40,10 @@ const T = {
     'awaiting-approval': 'awaits approval', 'approved': 'approved', 'denied': 'denied', 'failed': 'failed', 'undoing': 'unblocking…', 'expired': 'expired', 'undone': 'unblocked', 'pending': 'blocking…',
     reports: 'Reports', month: 'Month', language: 'Language', format: 'Format', download: 'Download', kept_reports: 'Reports kept by the schedule', make_report: 'Make a report', no_reports: 'No report kept yet (the correlator writes last month\'s on the first day of each month).', scope: 'Scope', file: 'File', months_with_data: 'Months with incidents:', no_incidents_yet: 'No incident yet.', incidents_word: 'incidents',
     signature: 'Rule', token_name: 'Token name', password_changed: 'Password changed', last_used: 'Last used', revoked: 'Revoked',
+    filter_port: 'Destination port', filter_rule: 'Rule', filter_system: 'System', filter_technique: 'ATT&CK technique', filter_overdue: 'Overdue',
+    manual_mode: 'by hand', carry_out: 'Carry out', carry_out_hint: 'Block for real what this dry-run decided (the allowlist is checked again)',
+    manual_block: 'Block by hand', block_now: 'Block', duration: 'For', until_lifted: 'until lifted', addresses_only: 'addresses only',
+    blocked_by_hand: 'Blocking', no_block_actions: 'No block action is configured ([response.actions]): blocking by hand is not available.',
     enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)',
   },
   vi: {
@@ -55,6 +60,7 @@ const T = {
     merge_into: 'Gộp vào sự cố số', merge: 'Gộp',
     until: 'đến', decided_at: 'Thời điểm quyết định', search_hint: 'tiêu đề, IP, tên miền, URL, tệp, mã băm, tài khoản', observables: 'Dấu hiệu nhận biết', pivot: 'Các sự cố có cùng dấu hiệu', obs_ip: 'Địa chỉ IP', obs_domain: 'Tên miền', obs_url: 'URL', obs_file: 'Tệp', obs_hash: 'Mã băm', obs_email: 'Địa chỉ thư', obs_user: 'Tài khoản', helo: 'HELO', mail_from: 'Người gửi', rcpt_to: 'Người nhận', client: 'Máy khách', server: 'Máy chủ', summary: 'Tóm tắt', timeline: 'Diễn biến', evidence: 'Bằng chứng', hosts: 'Máy liên quan', rules: 'Luật', notes: 'Ghi chú',
     related: 'Sự cố liên quan', audit: 'Nhật ký thao tác', flows: 'Luồng', files: 'Tệp',
+    payload: 'Dữ liệu gói tin (payload)', raw_event: 'Sự kiện gốc do cảm biến gửi (EVE JSON)', no_payload: 'Cảm biến không lưu payload của cảnh báo này (Suricata lưu khi bật `payload: yes` ở đầu ra cảnh báo EVE).',
     system: 'Hệ thống', level: 'Cấp độ an toàn', criticality: 'Mức quan trọng', rsit: 'Phân loại (RSIT)', stages: 'Giai đoạn ATT&CK',
     succeeded: 'Tấn công thành công', yes: 'có', no: 'không', created: 'Tạo lúc', acknowledged_at: 'Tiếp nhận lúc', resolved_at: 'Xử lý xong lúc',
     new: 'mới', acknowledged: 'đã tiếp nhận', in_progress: 'đang xử lý', resolved: 'đã xử lý', false_positive: 'cảnh báo sai',
@@ -76,12 +82,19 @@ const T = {
     'awaiting-approval': 'chờ phê duyệt', 'approved': 'đã phê duyệt', 'denied': 'đã từ chối', 'failed': 'thất bại', 'undoing': 'đang bỏ chặn…', 'expired': 'đã hết hạn', 'undone': 'đã bỏ chặn', 'pending': 'đang chặn…',
     reports: 'Báo cáo', month: 'Tháng', language: 'Ngôn ngữ', format: 'Định dạng', download: 'Tải về', kept_reports: 'Báo cáo đã lập theo lịch', make_report: 'Lập báo cáo', no_reports: 'Chưa có báo cáo nào được lưu (hệ thống lập báo cáo tháng trước vào ngày đầu mỗi tháng).', scope: 'Phạm vi', file: 'Tệp', months_with_data: 'Các tháng có sự cố:', no_incidents_yet: 'Chưa có sự cố nào.', incidents_word: 'sự cố',
     signature: 'Tên luật', token_name: 'Tên mã truy cập', password_changed: 'Đổi mật khẩu lúc', last_used: 'Dùng lần cuối', revoked: 'Thu hồi lúc',
+    filter_port: 'Cổng đích', filter_rule: 'Luật', filter_system: 'Hệ thống', filter_technique: 'Kỹ thuật ATT&CK', filter_overdue: 'Quá hạn',
+    manual_mode: 'thủ công', carry_out: 'Thực hiện chặn', carry_out_hint: 'Chặn thật theo quyết định chạy thử này (kiểm tra lại danh sách cho phép)',
+    manual_block: 'Chặn thủ công', block_now: 'Chặn', duration: 'Thời hạn', until_lifted: 'đến khi bỏ chặn', addresses_only: 'chỉ địa chỉ IP',
+    blocked_by_hand: 'Đang chặn', no_block_actions: 'Chưa cấu hình hành động chặn ([response.actions]): không thể chặn thủ công.',
     enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)',
   },
 };
 const STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
 const SEV_COLORS = { critical: '#b3261e', high: '#e8590c', medium: '#c99700', low: '#4a7c59' };
+
+// Queue filters without a field of their own (set by the overview's links).
+const EXTRA_FILTERS = ['port', 'rule', 'system', 'technique', 'overdue'];
 
 const state = { lang: localStorage.getItem('gw.lang') || 'vi', me: null, csrf: null, rows: [], sel: 0, live: null, reloadTimer: null };
 
@@ -212,7 +225,14 @@ function startLive() {
   es.addEventListener('incidents', () => {
     // Reload the page in view, at most once a second.
     if (state.reloadTimer) return;
-    state.reloadTimer = setTimeout(() => { state.reloadTimer = null; if (document.activeElement?.tagName !== 'TEXTAREA') route(true); }, 1000);
+    const reload = () => {
+      // Never under the analyst's hands: while a field of the page has the focus, later.
+      const f = document.activeElement;
+      if (f && f.closest('#main') && ['INPUT', 'TEXTAREA', 'SELECT'].includes(f.tagName)) { state.reloadTimer = setTimeout(reload, 2000); return; }
+      state.reloadTimer = null;
+      route(true);
+    };
+    state.reloadTimer = setTimeout(reload, 1000);
   });
   state.live = es;
 }
@@ -226,6 +246,7 @@ async function route(quiet) {
   markNav();
   if (!state.me) return;
   const [path, query] = location.hash.slice(1).split('?');
+  if (path !== '/overview') document.body.classList.remove('kiosk');
   const params = new URLSearchParams(query || '');
   try {
     let m;
@@ -277,6 +298,17 @@ async function queuePage(params, quiet) {
   h('button', { class: 'primary', type: 'submit' }, t('apply')),
   h('button', { type: 'button', on: { click: () => { location.hash = '#/incidents'; } } }, t('clear')),
   viewsControl(views, params));
+  // Filters the overview's links set (and periods to the minute, which a date field
+  // cannot hold): kept through the form, shown as chips that remove them.
+  const exact = (k) => ['from', 'to'].includes(k) && !/^\d{4}-\d{2}-\d{2}$/.test(params.get(k));
+  const extras = [...EXTRA_FILTERS, 'from', 'to'].filter((k) => params.get(k) && (EXTRA_FILTERS.includes(k) || exact(k)));
+  for (const k of extras) form.append(h('input', { type: 'hidden', name: k, value: params.get(k) }));
+  const extra = h('div', { class: 'chips', id: 'extra-filters' }, ...extras.map((k) => {
+    const p = new URLSearchParams(params); p.delete(k); p.delete('page');
+    const v = k === 'overdue' ? t('yes') : exact(k) ? fmtTime(params.get(k)) : params.get(k);
+    return h('a', { class: 'chip', href: '#/incidents?' + p.toString(), 'data-filter': k, title: t('clear') }, `${t(EXTRA_FILTERS.includes(k) ? 'filter_' + k : k)}: ${v} ✕`);
+  }));
+  form.append(extra);
   const settings = await cached('settings', () => api('GET', '/api/v1/settings'));
   // Headers sort: a click orders by the column, a second click the other way round.
   const sortKey = { severity: 'priority', score: 'score', title: 'title', agency: 'agency', entity: 'entity', first_seen: 'first_seen', last_seen: 'last_seen', alerts: 'alerts', status: 'status', assignee: 'assignee', due: 'priority' };
@@ -350,62 +382,6 @@ function dueBadge(r, deadlines) {
   return h('span', { class: 'due' + (late ? ' late' : d.left < 3600e3 ? ' soon' : ''), 'data-overdue': late ? 'yes' : 'no', title: d.label }, late ? `${t('overdue')} ${fmtSpan(d.left)}` : `${t('left')} ${fmtSpan(d.left)}`);
 }
 
-// ---------------------------------------------------------------- overview
-
-async function overviewPage() {
-  let [o, sensors] = await Promise.all([api('GET', '/api/v1/overview?days=30'), api('GET', '/api/v1/sensors')]);
-  let note = null;
-  // Nothing in the last 30 days: show the 30 days up to the newest activity, and say so.
-  if (o.newest_activity && new Date(o.newest_activity) < new Date(o.since)) {
-    const day = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date(o.newest_activity));
-    o = await api('GET', `/api/v1/overview?days=30&until=${day}`);
-    note = h('p', { class: 'muted', id: 'overview-period' }, `${t('no_recent')} ${o.by_day[0].day} – ${o.until_day}`);
-  }
-  render(h('h1', {}, t('overview')), note,
-    h('div', { class: 'panel' }, h('h2', {}, t('by_day')), stackedBars(o.by_day), legend()),
-    h('div', { class: 'grid' },
-      h('div', { class: 'panel' }, h('h2', {}, t('open_now')), barList(o.open_by_severity.map((c) => ({ ...c, label: t(c.key) })), 'open')),
-      h('div', { class: 'panel' }, h('h2', {}, t('by_status')), barList(o.by_status.map((c) => ({ ...c, label: t(c.key) })), 'status')),
-      h('div', { class: 'panel' }, h('h2', {}, t('top_signatures')), barList(o.top_signatures, 'signatures')),
-      h('div', { class: 'panel' }, h('h2', {}, t('top_agencies')), barList(o.top_agencies, 'agencies'))),
-    sensorTable(sensors));
-}
-
-function legend() { return h('div', { class: 'legend' }, ...SEVERITIES.map((k) => { const sw = h('i'); sw.style.background = SEV_COLORS[k]; return h('span', {}, sw, t(k)); })); }
-
-function stackedBars(days) {
-  const W = 900, H = 220, pad = 28;
-  const max = Math.max(1, ...days.map((d) => d.critical + d.high + d.medium + d.low));
-  const bw = (W - pad) / Math.max(1, days.length);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H + 24}`, width: '100%', role: 'img', id: 'chart-by-day', 'aria-label': t('by_day') });
-  svg.append(s('line', { x1: pad, y1: H, x2: W, y2: H, stroke: '#999' }));
-  svg.append(s('text', { x: 0, y: 12, 'font-size': 11, fill: '#555' }, fmtNum(max)));
-  days.forEach((d, i) => {
-    let y = H;
-    for (const k of ['low', 'medium', 'high', 'critical']) {
-      const hgt = (d[k] / max) * (H - 10);
-      if (hgt > 0) {
-        const r = s('rect', { x: pad + i * bw + 1, y: y - hgt, width: Math.max(1, bw - 2), height: hgt, fill: SEV_COLORS[k] });
-        r.append(s('title', {}, `${d.day} ${t(k)}: ${d[k]}`));
-        svg.append(r);
-      }
-      y -= hgt;
-    }
-    if (i % 5 === 0 || i === days.length - 1) svg.append(s('text', { x: pad + i * bw, y: H + 16, 'font-size': 10, fill: '#555' }, d.day.slice(5)));
-  });
-  return svg;
-}
-
-function barList(items, id) {
-  const max = Math.max(1, ...items.map((x) => x.count));
-  if (!items.length) return h('p', { class: 'muted' }, '—');
-  return h('div', { class: 'bars', id: 'bars-' + id }, ...items.map((x) => {
-    const b = h('span', { class: 'b' });
-    b.style.width = `${Math.max(2, (x.count / max) * 45)}%`;
-    return h('div', { class: 'bar' }, h('span', { class: 'l', title: x.label }, x.label), b, h('span', {}, fmtNum(x.count)));
-  }));
-}
-
 function sensorTable(sensors) {
   const status = (x) => x.up === true ? t('up') : x.up === false ? t('down') : x.reads_files ? t('read_files') : t('unknown');
   const drops = (x) => {
@@ -419,56 +395,6 @@ function sensorTable(sensors) {
 }
 
 async function sensorsPage() { render(h('h1', {}, t('sensors')), sensorTable(await api('GET', '/api/v1/sensors'))); }
-
-// ---------------------------------------------------------------- automated response
-
-function blockState(st) { return h('span', { class: `block ${st}`, 'data-state': st }, t(st)); }
-
-// Decisions with the buttons an analyst may press: approve or deny what waits, unblock
-// what is in force. Each asks for a reason, kept in the audit log.
-function blockTable(rows, withIncident) {
-  if (!rows.length) return h('p', { class: 'muted' }, t('no_blocks'));
-  const canTriage = state.me.role !== 'viewer';
-  const ask = (b, what) => async () => {
-    const reason = window.prompt(`${t(what)} ${b.target} — ${t('why')}`, '');
-    if (reason === null) return;
-    try { await api('POST', `/api/v1/blocks/${b.id}/${what === 'unblock' ? 'undo' : what}`, { reason }); route(true); } catch (e) { toast(e.message); }
-  };
-  const buttons = (b) => {
-    const out = [];
-    if (b.state === 'awaiting-approval' || b.state === 'rate-limited') {
-      out.push(h('button', { class: 'primary', 'data-block-action': 'approve', disabled: !canTriage, on: { click: ask(b, 'approve') } }, t('approve')), ' ',
-        h('button', { 'data-block-action': 'deny', disabled: !canTriage, on: { click: ask(b, 'deny') } }, t('deny')));
-    }
-    if (b.state === 'executed') out.push(h('button', { class: 'danger', 'data-block-action': 'unblock', disabled: !canTriage, on: { click: ask(b, 'unblock') } }, t('unblock')));
-    return out;
-  };
-  const cols = ['decided_at', 'state', 'target', 'action', 'policy', 'mode', 'expires', 'decided_by', 'reason', ''];
-  // Only a block that took (or takes) effect expires; a dry-run, a skip or a denial
-  // never does, and one awaiting approval starts its time when carried out.
-  const expires = (b) => (['executed', 'pending', 'approved', 'expired', 'undo-requested', 'undone'].includes(b.state) ? fmtTime(b.expires_at) : '—');
-  if (withIncident) cols.splice(2, 0, 'incident');
-  return h('table', { class: 'blocks' }, h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k ? t(k) : '')))),
-    h('tbody', {}, ...rows.map((b) => {
-      const cells = [h('td', { class: 'when' }, fmtTime(b.created_at)), h('td', {}, blockState(b.state)), h('td', {}, h('span', { class: 'mono' }, b.target), h('div', { class: 'muted' }, t(`tk_${b.target_kind}`))),
-        h('td', {}, `${b.action} (${b.action_kind})`), h('td', {}, b.policy), h('td', {}, t(b.mode === 'approve' ? 'approve_mode' : b.mode)),
-        h('td', { 'data-expires': '' }, expires(b)), h('td', {}, b.decided_by || ''), h('td', {}, b.reason, b.last_error ? h('div', { class: 'error' }, b.last_error) : ''),
-        h('td', {}, ...buttons(b))];
-      if (withIncident) cells.splice(2, 0, h('td', {}, b.incident_id ? h('a', { href: `#/incidents/${b.incident_id}` }, `#${b.incident_id}`) : ''));
-      return h('tr', { 'data-block': String(b.id) }, ...cells);
-    })));
-}
-
-async function blocksPage() {
-  const params = new URLSearchParams(location.hash.split('?')[1] || '');
-  const sel = h('select', { name: 'state', id: 'block-state' }, h('option', { value: '' }, t('all')),
-    ...['executed', 'awaiting-approval', 'rate-limited', 'dry-run', 'skipped-allowlist', 'failed', 'expired', 'undone', 'denied'].map((k) => h('option', { value: k }, t(k))));
-  sel.value = params.get('state') || '';
-  sel.addEventListener('change', () => { location.hash = sel.value ? `#/blocks?state=${encodeURIComponent(sel.value)}` : '#/blocks'; });
-  const q = sel.value ? `?state=${encodeURIComponent(sel.value)}` : '';
-  const rows = await api('GET', `/api/v1/blocks${q}`);
-  render(h('h1', {}, t('blocks')), h('div', { class: 'filters panel' }, h('label', {}, t('state'), sel)), h('div', { id: 'blocks' }, blockTable(rows, true)));
-}
 
 // ---------------------------------------------------------------- monthly reports
 

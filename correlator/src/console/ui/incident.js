@@ -15,6 +15,10 @@ const E = {
     'zone:asset': 'inventoried asset', 'zone:unknown_internal': 'internal, not inventoried', 'zone:external': 'external', 'zone:sensor': 'sensor',
     'flow:new': 'new', 'flow:established': 'established', 'flow:closed': 'closed', 'flow:bypassed': 'bypassed',
     'kind:alert': 'alert', 'kind:note': 'note', 'kind:audit': 'action',
+    'tactic:TA0043': 'Reconnaissance', 'tactic:TA0042': 'Resource Development', 'tactic:TA0001': 'Initial Access', 'tactic:TA0002': 'Execution',
+    'tactic:TA0003': 'Persistence', 'tactic:TA0004': 'Privilege Escalation', 'tactic:TA0005': 'Defense Evasion', 'tactic:TA0006': 'Credential Access',
+    'tactic:TA0007': 'Discovery', 'tactic:TA0008': 'Lateral Movement', 'tactic:TA0009': 'Collection', 'tactic:TA0011': 'Command and Control',
+    'tactic:TA0010': 'Exfiltration', 'tactic:TA0040': 'Impact',
   },
   vi: {
     'rsit:abusive-content': 'Nội dung lạm dụng', 'rsit:malicious-code': 'Mã độc', 'rsit:information-gathering': 'Thu thập thông tin',
@@ -25,6 +29,10 @@ const E = {
     'zone:asset': 'tài sản đã kiểm kê', 'zone:unknown_internal': 'nội bộ, chưa kiểm kê', 'zone:external': 'bên ngoài', 'zone:sensor': 'cảm biến',
     'flow:new': 'mới', 'flow:established': 'đã thiết lập', 'flow:closed': 'đã đóng', 'flow:bypassed': 'bỏ qua',
     'kind:alert': 'cảnh báo', 'kind:note': 'ghi chú', 'kind:audit': 'thao tác',
+    'tactic:TA0043': 'Trinh sát', 'tactic:TA0042': 'Chuẩn bị nguồn lực', 'tactic:TA0001': 'Truy cập ban đầu', 'tactic:TA0002': 'Thực thi',
+    'tactic:TA0003': 'Duy trì hiện diện', 'tactic:TA0004': 'Leo thang đặc quyền', 'tactic:TA0005': 'Né tránh phòng thủ', 'tactic:TA0006': 'Đánh cắp thông tin xác thực',
+    'tactic:TA0007': 'Khám phá hệ thống', 'tactic:TA0008': 'Di chuyển ngang', 'tactic:TA0009': 'Thu thập dữ liệu', 'tactic:TA0011': 'Điều khiển và kiểm soát (C2)',
+    'tactic:TA0010': 'Đánh cắp dữ liệu ra ngoài', 'tactic:TA0040': 'Gây tác động',
   },
 };
 function en(group, v) { if (v === null || v === undefined || v === '') return ''; const k = `${group}:${v}`; return (E[state.lang] || E.en)[k] || E.en[k] || String(v); }
@@ -72,6 +80,7 @@ function auditSentence(actor, action, detail) {
   else if (action === 'incident.assign') what = d.to ? (vi ? `đã giao sự cố cho ${d.to}` : `assigned the incident to ${d.to}`) : (vi ? 'đã bỏ giao sự cố' : 'unassigned the incident');
   else if (action === 'incident.note') what = vi ? 'đã thêm ghi chú' : 'added a note';
   else if (action === 'incident.merge') what = vi ? `đã gộp sự cố #${d.from} vào #${d.into}` : `merged incident #${d.from} into #${d.into}`;
+  else if (action === 'incident.succeeded') what = `${vi ? 'ghi nhận tấn công đã thành công' : 'found that the attack succeeded'}: ${successSentence(d.shown)}`;
   else if (action && action.startsWith('block.')) what = `${vi ? 'quyết định chặn' : 'block decision'} ${d.target || ''}: ${t(action.slice(6))}${d.reason ? ` — ${d.reason}` : ''}`;
   else what = `${action}${Object.keys(d).length ? ' ' + JSON.stringify(d) : ''}`;
   return h('span', {}, h('b', {}, actor || ''), ' ', what);
@@ -96,14 +105,17 @@ async function incidentPage(id, quiet) {
   buttons.push(h('span', {}, t('merge_into'), ' ', mergeInput, ' ',
     h('button', { disabled: !canTriage, on: { click: () => { if (mergeInput.value) change(i, 'merge', { into: Number(mergeInput.value) }, Number(mergeInput.value)); } } }, t('merge'))));
 
+  // What showed that the attack worked, when a record of its flows did.
+  const won = d.audit.find((a) => a.action === 'incident.succeeded' && a.detail?.shown);
   const facts = h('dl', { class: 'facts' },
     ...fact('severity', sevBadge(i.severity)), ...fact('score', String(i.score)), ...fact('status', statusBadge(i.status)),
     ...(nextDeadline(i, settings.deadlines) ? fact('due', h('span', {}, dueBadge(i, settings.deadlines), ' ', h('span', { class: 'muted' }, nextDeadline(i, settings.deadlines).label))) : []),
     ...fact('assignee', i.assignee || '—'), ...fact('entity', i.entity.startsWith('sensor:') ? h('span', { class: 'mono' }, i.entity) : pivot(i.entity)),
     ...fact('agency', i.agency_name || i.agency || '—'), ...fact('system', i.system || '—'),
     ...fact('level', i.security_level ? String(i.security_level) : '—'), ...fact('criticality', en('crit', i.criticality) || '—'),
-    ...fact('rsit', en('rsit', i.rsit)), ...fact('stages', h('span', {}, ...i.tactics.map((x) => h('span', { class: 'chip' }, x)), ...i.techniques.map((x) => h('span', { class: 'chip' }, x)))),
-    ...fact('succeeded', i.succeeded ? t('yes') : t('no')), ...fact('alerts', fmtNum(i.alert_count)),
+    ...fact('rsit', en('rsit', i.rsit)), ...fact('stages', h('span', { id: 'stages' }, ...i.tactics.map((x) => h('span', { class: 'chip', 'data-tactic': x }, `${en('tactic', x)} (${x})`)),
+      ...i.techniques.map((x) => h('span', { class: 'chip', 'data-technique': x }, `${x} ${d.technique_names[x] || ''}`.trim())))),
+    ...fact('succeeded', h('span', { id: 'succeeded' }, i.succeeded ? t('yes') : t('no'), won ? ` — ${successSentence(won.detail.shown)}` : '')), ...fact('alerts', fmtNum(i.alert_count)),
     ...fact('first_seen', fmtTime(i.first_seen)), ...fact('last_seen', fmtTime(i.last_seen)),
     ...fact('acknowledged_at', fmtTime(i.acknowledged_at) || '—'), ...fact('resolved_at', fmtTime(i.resolved_at) || '—'));
   const noteText = h('textarea', { id: 'note-text', rows: 3, cols: 60, disabled: !canTriage });
@@ -120,7 +132,7 @@ async function incidentPage(id, quiet) {
       h('div', { class: 'panel' }, h('h2', {}, t('summary')), facts),
       h('div', { class: 'panel' }, h('h2', {}, t('notes')), h('div', { id: 'notes' }, ...d.notes.map((n) => h('div', { class: 'note' }, h('div', { class: 'muted' }, `${n.author} · ${fmtTime(n.at)}`), n.text))), noteForm)),
     h('div', { class: 'panel' }, h('h2', {}, t('timeline')), h('ul', { class: 'timeline', id: 'timeline' }, ...groupTimeline(d.timeline).map((e) => h('li', { 'data-kind': e.kind }, h('span', { class: 'k' }, en('kind', e.kind)), `${fmtTime(e.at)} `, e.action ? auditSentence(e.actor, e.action, e.detail) : [e.actor ? h('b', {}, e.actor + ' ') : '', e.text, e.n > 1 ? h('span', { class: 'repeat' }, ` ×${e.n} ${t('until')} ${fmtTime(e.last)}`) : ''])))),
-    table(t('alerts'), ['time', 'sid', 'title', 'source', 'destination', 'protocol', 'alerts'], d.alerts.map((a) => [fmtTime(a.timestamp), `${a.gid}:${a.sid}`, a.signature, endpoint(a.src_ip, a.src_port), endpoint(a.dest_ip, a.dest_port), a.proto, fmtNum(a.count)]), 'alerts'),
+    alertsPanel(d.alerts),
     observablesPanel(d.observables),
     h('div', { class: 'panel', id: 'evidence' }, h('h2', {}, t('evidence')),
       table(t('flows'), ['time', 'source', 'destination', 'protocol', 'what'], ev.flows.map((r) => [fmtTime(r.timestamp), endpoint(r.src_ip, r.src_port), endpoint(r.dest_ip, r.dest_port), r.app_proto || r.proto, flowText(r)])),
@@ -167,6 +179,64 @@ function dnsAnswer(d) {
 }
 
 function headRow(keys) { return h('thead', {}, h('tr', {}, ...keys.map((k) => h('th', {}, k ? t(k) : '')))); }
+
+// What a record of the incident's flows showed of an attack that worked.
+function successSentence(x) {
+  if (!x) return '';
+  const vi = state.lang === 'vi';
+  const name = x.name ? ` (${x.name})` : '';
+  if (x.kind === 'executable') return vi ? `tệp thực thi ${x.name} (${fmtNum(x.number)} byte) đã được tải về ${x.host}` : `executable file ${x.name} (${fmtNum(x.number)} bytes) transferred to ${x.host}`;
+  if (x.kind === 'c2-http') return vi ? `máy chủ điều khiển ${x.host}${name} đã phản hồi HTTP ${x.number}` : `command-and-control server ${x.host}${name} answered HTTP ${x.number}`;
+  return vi ? `máy chủ điều khiển ${x.host}${name} đã hoàn tất bắt tay TLS` : `command-and-control server ${x.host}${name} completed a TLS handshake`;
+}
+
+// The alerts; a click on one shows the event the sensor sent, and its payload as hex
+// and text when the sensor kept it.
+function alertsPanel(alerts) {
+  const cols = ['time', 'sid', 'title', 'source', 'destination', 'protocol', 'alerts'];
+  if (!alerts.length) return table(t('alerts'), cols, [], 'alerts');
+  const body = h('tbody');
+  for (const a of alerts) {
+    const cell = h('td', { colspan: cols.length });
+    const detail = h('tr', { class: 'raw', hidden: true, 'data-raw-of': a.id }, cell);
+    const row = h('tr', { class: 'row', 'data-alert': a.id, 'aria-expanded': 'false' },
+      h('td', {}, h('span', { class: 'twisty' }, '▸ '), fmtTime(a.timestamp)), h('td', {}, `${a.gid}:${a.sid}`), h('td', {}, a.signature),
+      h('td', {}, endpoint(a.src_ip, a.src_port)), h('td', {}, endpoint(a.dest_ip, a.dest_port)), h('td', {}, a.proto), h('td', { class: 'num' }, fmtNum(a.count)));
+    row.addEventListener('click', async (ev) => {
+      if (ev.target.closest('a')) return;
+      detail.hidden = !detail.hidden;
+      row.setAttribute('aria-expanded', String(!detail.hidden));
+      row.querySelector('.twisty').textContent = detail.hidden ? '▸ ' : '▾ ';
+      if (detail.hidden || cell.childNodes.length) return;
+      try { cell.append(rawEvent(await api('GET', `/api/v1/alerts/${a.id}`))); } catch (e) { toast(e.message); }
+    });
+    body.append(row, detail);
+  }
+  return h('div', { class: 'panel' }, h('h2', {}, t('alerts')), h('table', { id: 'alerts' }, h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', {}, t(c))))), body));
+}
+
+function rawEvent(raw) {
+  let bytes = null;
+  try { if (typeof raw.payload === 'string') bytes = Uint8Array.from(atob(raw.payload), (c) => c.charCodeAt(0)); } catch (e) { bytes = null; }
+  const payload = bytes ? h('pre', { class: 'hexdump', 'data-payload': 'hex' }, hexdump(bytes))
+    : raw.payload_printable ? h('pre', { class: 'hexdump', 'data-payload': 'text' }, raw.payload_printable)
+      : h('p', { class: 'muted', 'data-payload': 'none' }, t('no_payload'));
+  return h('div', { class: 'rawevent' }, h('h3', {}, t('payload')), payload, h('h3', {}, t('raw_event')), h('pre', { class: 'json' }, JSON.stringify(raw, null, 2)));
+}
+
+// Offset, 16 bytes in hex, and the same bytes as text (dots for what does not print).
+function hexdump(bytes) {
+  const max = Math.min(bytes.length, 8192);
+  const lines = [];
+  for (let o = 0; o < max; o += 16) {
+    const row = Array.from(bytes.slice(o, Math.min(o + 16, max)));
+    const hex = row.map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(47, ' ');
+    const text = row.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    lines.push(`${o.toString(16).padStart(6, '0')}  ${hex}  ${text}`);
+  }
+  if (bytes.length > max) lines.push(`… ${fmtNum(bytes.length - max)} bytes`);
+  return lines.join('\n');
+}
 
 function table(title, cols, rows, id) {
   if (!rows.length) return h('div', { class: 'panel' }, h('h2', {}, title), h('p', { class: 'muted' }, '—'));
