@@ -679,6 +679,15 @@ impl Tour {
         d.script("window.gwPdf = null; fetch(document.querySelector('#report-download').href).then((r) => r.arrayBuffer().then((b) => { window.gwPdf = [r.status, r.headers.get('content-type'), new TextDecoder().decode(new Uint8Array(b).slice(0, 5))]; }));");
         d.until("window.gwPdf !== null");
         assert_eq!(d.script("return window.gwPdf;"), json!([200, "application/pdf", "%PDF-"]));
+        // The SOC lead's recommendations for the month: none yet, then written and kept.
+        d.until(
+            "document.querySelector('#recommendations-who').textContent.startsWith('Chưa viết')",
+        );
+        d.type_in("#recommendations-vi", "Nâng cấp Log4j trên cổng thông tin.");
+        d.click("#recommendations-save");
+        d.until("document.querySelector('#recommendations-who').textContent.startsWith('Người viết lan')");
+        let r = d.api("/api/v1/reports/recommendations?month=2026-10");
+        assert_eq!(r["text"], "Nâng cấp Log4j trên cổng thông tin.");
         self.shot("6-reports.png");
     }
 

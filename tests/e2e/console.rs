@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::common::{gatewatch, run_in, Scratch};
 
 /// JSON bodies and answers (reqwest is built without its `json` feature).
-trait JsonBody {
+pub trait JsonBody {
     fn json(self, v: &Value) -> Self;
 }
 
@@ -156,16 +156,16 @@ pub fn login(
     Ok(Session { cookie, csrf: body["csrf"].as_str().unwrap_or("").to_string(), set_cookie })
 }
 
-fn with(s: &Session, r: RequestBuilder) -> RequestBuilder {
+pub fn with(s: &Session, r: RequestBuilder) -> RequestBuilder {
     r.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf)
 }
 
-fn body(r: Response) -> (StatusCode, Value) {
+pub fn body(r: Response) -> (StatusCode, Value) {
     let status = r.status();
     (status, json_of(r))
 }
 
-fn code(v: &Value) -> &str {
+pub fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("")
 }
 

@@ -3,6 +3,7 @@ mod browser;
 mod cli;
 mod common;
 mod console;
+mod console_response;
 mod correlator;
 mod dashboards;
 mod engines;

@@ -242,6 +242,10 @@ pub(crate) fn router(console: Arc<Console>) -> Router {
         .route("/api/v1/alerts/{id}", get(catalog::get_alert))
         .route("/api/v1/reports", get(reports::list_reports))
         .route("/api/v1/reports/months", get(reports::report_months))
+        .route(
+            "/api/v1/reports/recommendations",
+            get(reports::get_recommendations).put(reports::put_recommendations),
+        )
         .route("/api/v1/reports/generate", get(reports::generate_report))
         .route("/api/v1/reports/files/{name}", get(reports::get_report_file))
         .route("/api/v1/blocks", get(blocks::list_blocks).post(blocks::add_block))

@@ -26,7 +26,7 @@ or send `Authorization: Bearer gwt_…`. Errors are JSON: {\"error\": {\"code\",
         catalog::list_views, catalog::save_view, catalog::delete_view,
         blocks::list_blocks, blocks::get_block, blocks::approve_block, blocks::deny_block,
         blocks::undo_block, blocks::block_actions, blocks::add_block,
-        reports::list_reports, reports::report_months, reports::get_report_file, reports::generate_report,
+        reports::list_reports, reports::report_months, reports::get_recommendations, reports::put_recommendations, reports::get_report_file, reports::generate_report,
         super::events,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -88,6 +88,7 @@ mod tests {
             "/api/v1/blocks/actions",
             "/api/v1/reports",
             "/api/v1/reports/months",
+            "/api/v1/reports/recommendations",
             "/api/v1/reports/generate",
         ] {
             assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");

@@ -123,3 +123,67 @@ pub async fn generate_report(
     let bytes = built.map_err(bad)?;
     Ok(download(bytes, &archive::file_name(month, agency.as_deref(), lang, format), format))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationsQuery {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// An agency id of the inventory; none: province-wide.
+    pub agency: Option<String>,
+}
+
+/// The recommendations of a month's report, as written.
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct RecommendationsText {
+    /// In Vietnamese (paragraphs; lines starting with `-` are a list).
+    #[serde(default)]
+    pub text: String,
+    /// In English (optional).
+    #[serde(default)]
+    pub text_en: String,
+}
+
+fn scope_of(c: &Console, q: &RecommendationsQuery) -> ApiResult<(String, String)> {
+    Month::parse(&q.month).map_err(bad)?;
+    let agency = q.agency.as_deref().map(str::trim).unwrap_or("").to_string();
+    if !agency.is_empty() && !c.engine.inventory.agencies.contains_key(&agency) {
+        return Err(ApiError::bad_request(format!(
+            "`agency`: `{agency}` is not in the asset inventory"
+        )));
+    }
+    Ok((q.month.clone(), agency))
+}
+
+/// What the SOC lead recommends in a month's report (empty: the report leaves lines).
+#[utoipa::path(get, path = "/api/v1/reports/recommendations", tag = "reports", params(RecommendationsQuery),
+    responses((status = 200, body = Object), (status = 400, body = super::error::ErrorBody)))]
+pub async fn get_recommendations(
+    State(c): State<Arc<Console>>,
+    Query(q): Query<RecommendationsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (month, scope) = scope_of(&c, &q)?;
+    let r = c.db.read(move |s| s.recommendations(&month, &scope)).await?;
+    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+}
+
+/// Writes the recommendations of a month's report (analyst; both texts empty clears
+/// them); reports made afterwards print them, kept ones are made again by the schedule.
+#[utoipa::path(put, path = "/api/v1/reports/recommendations", tag = "reports", params(RecommendationsQuery),
+    request_body = RecommendationsText,
+    responses((status = 200, body = Object), (status = 422, body = super::error::ErrorBody)))]
+pub async fn put_recommendations(
+    State(c): State<Arc<Console>>,
+    axum::extract::Extension(caller): axum::extract::Extension<super::auth::Caller>,
+    Query(q): Query<RecommendationsQuery>,
+    Json(body): Json<RecommendationsText>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(crate::store::accounts::Role::Analyst)?;
+    let (month, scope) = scope_of(&c, &q)?;
+    let actor = caller.actor();
+    let r = c
+        .db
+        .write(move |s| s.set_recommendations(&month, &scope, &body.text, &body.text_en, &actor))
+        .await?;
+    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+}

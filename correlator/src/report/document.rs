@@ -523,10 +523,31 @@ fn sensors(c: &Ctx<'_>, b: &mut Vec<Block>) {
     }
 }
 
-/// What the SOC lead recommends: lines to write on before issuing (never invented).
+/// What the SOC lead recommends, as written from the console (paragraphs; lines that
+/// start with `-` are a list); none written: lines to write on before issuing (never
+/// invented). The English report prints the Vietnamese text when no English is given.
 fn recommendations(c: &Ctx<'_>, b: &mut Vec<Block>) {
     b.push(Block::Heading { id: "recommendations", text: c.tr("s_recommendations") });
-    b.push(Block::Blank(6));
+    let text = c.r.recommendations.as_ref().map(|r| match c.lang {
+        Lang::En if !r.text_en.trim().is_empty() => r.text_en.as_str(),
+        _ => r.text.as_str(),
+    });
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        b.push(Block::Blank(6));
+        return;
+    };
+    for part in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        let items: Vec<String> = part
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('-').map(|i| i.trim().to_string()))
+            .collect();
+        if !items.is_empty() && items.len() == part.lines().filter(|l| !l.trim().is_empty()).count()
+        {
+            b.push(Block::List(items));
+        } else {
+            b.push(Block::Para(part.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+    }
 }
 
 /// The high and critical incidents, one line each.

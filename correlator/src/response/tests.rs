@@ -519,3 +519,99 @@ proptest! {
         prop_assert!(names.iter().all(|n| Some(n) == dns_name.as_ref()), "{:?} from {}", names, raw);
     }
 }
+
+/// A dry-run approved is carried out for real, its time starting then; a block by hand
+/// is carried out like an approval, and refused while one of the same target and
+/// action stands; the allowlist, grown meanwhile, still stops an approval.
+#[test]
+fn a_dry_run_carried_out_and_blocks_by_hand() {
+    use crate::store::block_requests::ManualBlock;
+    let calls = Calls::default();
+    let mut c = correlator();
+    let cfg = ENFORCE.replace("mode = \"enforce\"", "mode = \"dry-run\"");
+    let mut r = responder(&cfg, &calls, 0);
+    r.attach(c.store_mut(), true).unwrap();
+    feed(&mut c, &[alert("203.0.113.7", "10.46.10.20", T0, 1)]);
+    let now = wall();
+    r.step(c.store_mut(), now).unwrap();
+    let dry = all_blocks(c.store()).remove(0);
+    assert_eq!(dry.state, "dry-run");
+    let b =
+        c.store_mut().request_block(dry.id, BlockRequest::Approve, "lan", Some("real")).unwrap();
+    assert_eq!((b.state.as_str(), b.expires_at.as_deref()), ("approved", None));
+    let later = now + 600_000_000;
+    r.step(c.store_mut(), later).unwrap();
+    let b = c.store().block(dry.id).unwrap();
+    assert_eq!(b.state, "executed");
+    let expires =
+        b.expires_at.as_deref().and_then(|e| e.parse::<chrono::DateTime<chrono::Utc>>().ok());
+    assert_eq!(
+        expires.map(|e| e.timestamp_micros()),
+        Some(later + 3_600_000_000),
+        "an hour from when it was carried out"
+    );
+    assert_eq!(
+        steps(c.store(), dry.id)[1..],
+        ["block.approved by lan", "block.executed by gatewatch"]
+    );
+
+    // By hand: recorded approved with the analyst as the one who decided, then carried out.
+    let m = ManualBlock {
+        target: "198.51.100.9",
+        target_kind: "host",
+        action: "fw",
+        action_kind: "program",
+        ttl_secs: 7200,
+        reason: "scanner seen by the agency",
+        incident_id: None,
+    };
+    let row = c.store_mut().manual_block(&m, "mai").unwrap();
+    assert_eq!(
+        (row.state.as_str(), row.policy.as_str(), row.mode.as_str()),
+        ("approved", "manual", "manual")
+    );
+    assert!(
+        row.reason.contains("blocked by hand by mai: scanner seen by the agency"),
+        "{}",
+        row.reason
+    );
+    let again = c.store_mut().manual_block(&m, "mai").unwrap_err().to_string();
+    assert!(
+        again.contains(&format!("already blocked by fw (decision #{}, approved)", row.id)),
+        "{again}"
+    );
+    let no_reason = ManualBlock { reason: "  ", ..m.clone() };
+    assert!(c
+        .store_mut()
+        .manual_block(&no_reason, "mai")
+        .unwrap_err()
+        .to_string()
+        .contains("reason"));
+    let no_incident = ManualBlock { incident_id: Some(999), target: "198.51.100.10", ..m.clone() };
+    assert!(c
+        .store_mut()
+        .manual_block(&no_incident, "mai")
+        .unwrap_err()
+        .to_string()
+        .contains("no incident #999"));
+    r.step(c.store_mut(), later).unwrap();
+    assert_eq!(c.store().block(row.id).unwrap().state, "executed");
+    assert_eq!(
+        calls.lock().unwrap().last().unwrap(),
+        &("block".to_string(), "198.51.100.9".to_string())
+    );
+
+    // A dry-run whose target the allowlist took in since: approved, then not carried out.
+    feed(&mut c, &[alert("203.0.113.8", "10.46.10.21", T0 + 10, 3)]);
+    r.step(c.store_mut(), later).unwrap();
+    let second = all_blocks(c.store()).into_iter().find(|b| b.target == "203.0.113.8").unwrap();
+    c.store_mut().request_block(second.id, BlockRequest::Approve, "lan", None).unwrap();
+    let grown = cfg.clone() + "[allowlists]\npartners = [\"203.0.113.8\"]\n";
+    let mut r2 = responder(&grown, &calls, 0);
+    r2.step(c.store_mut(), later).unwrap();
+    let b = c.store().block(second.id).unwrap();
+    assert_eq!(
+        (b.state.as_str(), b.allowlist.as_deref()),
+        ("skipped-allowlist", Some("partners: 203.0.113.8"))
+    );
+}

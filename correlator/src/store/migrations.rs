@@ -386,4 +386,17 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT DISTINCT flow_id, incident_id FROM alerts
          WHERE flow_id IS NOT NULL AND incident_id IS NOT NULL;
     "#,
+    // 11: the recommendations (Kiến nghị, đề xuất) the SOC lead writes into a month's
+    // report before issuing it, per scope ('' province-wide, or an agency id).
+    r#"
+    CREATE TABLE IF NOT EXISTS report_recommendations (
+        month      TEXT    NOT NULL,   -- 2026-10
+        scope      TEXT    NOT NULL,   -- '' or an agency id
+        text       TEXT    NOT NULL,   -- Vietnamese
+        text_en    TEXT    NOT NULL DEFAULT '',
+        updated_by TEXT    NOT NULL,
+        updated_us INTEGER NOT NULL,
+        PRIMARY KEY (month, scope)
+    ) WITHOUT ROWID;
+    "#,
 ];

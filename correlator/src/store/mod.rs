@@ -22,6 +22,7 @@ pub(crate) mod migrations;
 pub(crate) mod monthly;
 pub(crate) mod overview;
 pub(crate) mod queue;
+pub mod recommendations;
 pub(crate) mod rows;
 pub(crate) mod sqlite;
 pub(crate) mod wall;

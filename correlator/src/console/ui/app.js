@@ -40,6 +40,7 @@ const T = {
     'awaiting-approval': 'awaits approval', 'approved': 'approved', 'denied': 'denied', 'failed': 'failed', 'undoing': 'unblocking…', 'expired': 'expired', 'undone': 'unblocked', 'pending': 'blocking…',
     reports: 'Reports', month: 'Month', language: 'Language', format: 'Format', download: 'Download', kept_reports: 'Reports kept by the schedule', make_report: 'Make a report', no_reports: 'No report kept yet (the correlator writes last month\'s on the first day of each month).', scope: 'Scope', file: 'File', months_with_data: 'Months with incidents:', no_incidents_yet: 'No incident yet.', incidents_word: 'incidents',
     signature: 'Rule', token_name: 'Token name', password_changed: 'Password changed', last_used: 'Last used', revoked: 'Revoked',
+    recommendations: 'Recommendations (printed in section 9 of the report)', written_by: 'Written by', recommendations_empty: 'None written: the report leaves lines to write on.', saved: 'Saved', save: 'Save',
     filter_port: 'Destination port', filter_rule: 'Rule', filter_system: 'System', filter_technique: 'ATT&CK technique', filter_overdue: 'Overdue',
     manual_mode: 'by hand', carry_out: 'Carry out', carry_out_hint: 'Block for real what this dry-run decided (the allowlist is checked again)',
     manual_block: 'Block by hand', block_now: 'Block', duration: 'For', until_lifted: 'until lifted', addresses_only: 'addresses only',
@@ -82,6 +83,7 @@ const T = {
     'awaiting-approval': 'chờ phê duyệt', 'approved': 'đã phê duyệt', 'denied': 'đã từ chối', 'failed': 'thất bại', 'undoing': 'đang bỏ chặn…', 'expired': 'đã hết hạn', 'undone': 'đã bỏ chặn', 'pending': 'đang chặn…',
     reports: 'Báo cáo', month: 'Tháng', language: 'Ngôn ngữ', format: 'Định dạng', download: 'Tải về', kept_reports: 'Báo cáo đã lập theo lịch', make_report: 'Lập báo cáo', no_reports: 'Chưa có báo cáo nào được lưu (hệ thống lập báo cáo tháng trước vào ngày đầu mỗi tháng).', scope: 'Phạm vi', file: 'Tệp', months_with_data: 'Các tháng có sự cố:', no_incidents_yet: 'Chưa có sự cố nào.', incidents_word: 'sự cố',
     signature: 'Tên luật', token_name: 'Tên mã truy cập', password_changed: 'Đổi mật khẩu lúc', last_used: 'Dùng lần cuối', revoked: 'Thu hồi lúc',
+    recommendations: 'Kiến nghị, đề xuất (in ở mục 9 của báo cáo)', written_by: 'Người viết', recommendations_empty: 'Chưa viết: báo cáo để trống các dòng để ghi tay.', saved: 'Đã lưu', save: 'Lưu',
     filter_port: 'Cổng đích', filter_rule: 'Luật', filter_system: 'Hệ thống', filter_technique: 'Kỹ thuật ATT&CK', filter_overdue: 'Quá hạn',
     manual_mode: 'thủ công', carry_out: 'Thực hiện chặn', carry_out_hint: 'Chặn thật theo quyết định chạy thử này (kiểm tra lại danh sách cho phép)',
     manual_block: 'Chặn thủ công', block_now: 'Chặn', duration: 'Thời hạn', until_lifted: 'đến khi bỏ chặn', addresses_only: 'chỉ địa chỉ IP',
@@ -226,9 +228,10 @@ function startLive() {
     // Reload the page in view, at most once a second.
     if (state.reloadTimer) return;
     const reload = () => {
-      // Never under the analyst's hands: while a field of the page has the focus, later.
+      // Never under the analyst's hands: while a field or a form of the page has the
+      // focus (typing, or waiting for the answer to a submit), later.
       const f = document.activeElement;
-      if (f && f.closest('#main') && ['INPUT', 'TEXTAREA', 'SELECT'].includes(f.tagName)) { state.reloadTimer = setTimeout(reload, 2000); return; }
+      if (f && f.closest('#main') && (f.closest('form') || ['INPUT', 'TEXTAREA', 'SELECT'].includes(f.tagName))) { state.reloadTimer = setTimeout(reload, 2000); return; }
       state.reloadTimer = null;
       route(true);
     };
@@ -422,11 +425,35 @@ async function reportsPage() {
   const chips = h('div', { class: 'chips', id: 'report-months' }, months.length ? h('span', { class: 'muted' }, t('months_with_data')) : h('span', { class: 'muted' }, t('no_incidents_yet')),
     ...months.map((m) => h('button', { type: 'button', 'data-month': m.month, title: `${fmtNum(m.incidents)} ${t('incidents_word')}`, on: { click: () => { f.month.value = m.month; update(); } } },
       `${fmtMonth(m.month)} (${fmtNum(m.incidents)})`)));
+  const recs = recommendationsPanel(f);
   for (const x of Object.values(f)) x.addEventListener('change', update);
+  for (const x of [f.month, f.agency]) x.addEventListener('change', recs.load);
+  chips.addEventListener('click', recs.load);
   update();
   render(h('h1', {}, t('reports')),
     h('div', { class: 'filters panel', id: 'report-form' }, h('h2', {}, t('make_report')), h('label', {}, t('month'), f.month), h('label', {}, t('scope'), f.agency), h('label', {}, t('language'), f.lang), h('label', {}, t('format'), f.format), link, chips),
-    keptReports(kept, assets, province));
+    recs.node, keptReports(kept, assets, province));
+  recs.load();
+}
+
+// The recommendations (Kiến nghị, đề xuất) of the chosen month and scope: what the SOC
+// lead writes before issuing; the report prints them, or lines to write on.
+function recommendationsPanel(f) {
+  const vi = h('textarea', { id: 'recommendations-vi', rows: 4, cols: 70, disabled: state.me.role === 'viewer' });
+  const en = h('textarea', { id: 'recommendations-en', rows: 3, cols: 70, disabled: state.me.role === 'viewer' });
+  const who = h('p', { class: 'muted', id: 'recommendations-who' });
+  const query = () => new URLSearchParams({ month: f.month.value, agency: f.agency.value });
+  const show = (r) => {
+    vi.value = r?.text || ''; en.value = r?.text_en || '';
+    who.textContent = r ? `${t('written_by')} ${r.updated_by}, ${fmtTime(r.updated_at)}` : t('recommendations_empty');
+  };
+  const load = async () => { try { show(await api('GET', `/api/v1/reports/recommendations?${query()}`)); } catch (e) { toast(e.message); } };
+  const save = h('button', { type: 'button', class: 'primary', id: 'recommendations-save', disabled: state.me.role === 'viewer', on: { click: async () => {
+    try { show(await api('PUT', `/api/v1/reports/recommendations?${query()}`, { text: vi.value, text_en: en.value })); toast(t('saved')); } catch (e) { toast(e.message); }
+  } } }, t('save'));
+  const node = h('div', { class: 'panel', id: 'recommendations' }, h('h2', {}, t('recommendations')),
+    h('label', {}, 'Tiếng Việt', h('br'), vi), h('br'), h('label', {}, 'English', h('br'), en), who, save);
+  return { node, load };
 }
 
 // Kept reports, one row per month and scope, a link per language and format.

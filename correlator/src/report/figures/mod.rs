@@ -130,6 +130,8 @@ pub struct Report {
     /// comparison the summary page opens with).
     pub headline: Headline,
     pub(crate) previous: Headline,
+    /// What the SOC lead recommends (written from the console); none: lines to write on.
+    pub recommendations: Option<crate::store::recommendations::Recommendations>,
 }
 
 /// The figures a summary page compares month to month.
@@ -445,6 +447,7 @@ pub fn build(
     let serious = serious(store, &rows)?;
     let headline = Headline::of(month, &f, &h, &response);
     let previous = self::headline(store, inv, cfg, month.minus(1), agency, now_us)?;
+    let recommendations = store.recommendations(&month.label(), agency.unwrap_or(""))?;
 
     let tz = vietnam();
     let local = |us: i64| {
@@ -475,6 +478,7 @@ pub fn build(
         serious,
         headline,
         previous,
+        recommendations,
     })
 }
 
