@@ -154,6 +154,39 @@ fn main() {
             format!("/api/v1/incidents?status=&q=203.0.{}.{}", 113 + i % 3, 1 + i % 250)
         });
     }
+    // The wall screen and the queue filters its lists link to (#25).
+    if std::env::var_os("GW_LATENCY_BASE").is_none() {
+        report("queue: destination port 443 (a wall link)", 300, &|_| {
+            "/api/v1/incidents?status=&port=443".into()
+        });
+        report("queue: rule 1:2010017 (a wall link)", 300, &|_| {
+            "/api/v1/incidents?status=&rule=1:2010017".into()
+        });
+        report("queue: technique T1190 (a wall link)", 300, &|_| {
+            "/api/v1/incidents?status=&technique=T1190".into()
+        });
+        report("queue: overdue (a wall link)", 300, &|_| {
+            "/api/v1/incidents?status=open&overdue=1".into()
+        });
+        // Each run another minute: computed, never from the minute's cache.
+        report("wall: 24 hours, computed", 30, &|i| {
+            format!(
+                "/api/v1/wall?from=2026-10-14T00:{:02}:00Z&to=2026-10-15T00:{:02}:00Z",
+                i % 60,
+                i % 60
+            )
+        });
+        report("wall: 30 days (every alert of the store), computed", 10, &|i| {
+            format!(
+                "/api/v1/wall?from=2026-09-21T00:{:02}:00Z&to=2026-10-21T00:{:02}:00Z",
+                i % 60,
+                i % 60
+            )
+        });
+        report("wall: 30 days, cached (tiles counted afresh)", 100, &|_| {
+            "/api/v1/wall?from=2026-09-21T00:00:00Z&to=2026-10-21T00:00:00Z".into()
+        });
+    }
     report("incident detail (50 alerts, evidence, related)", 500, &|i| {
         format!("/api/v1/incidents/{}", 1 + (i * 37) % incidents as usize)
     });

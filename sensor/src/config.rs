@@ -227,7 +227,15 @@ pub struct EveConfig {
     pub stats: bool,
     /// Written as `host` in every record; default: none.
     pub sensor_name: Option<String>,
+    /// Add the packet's payload to its alerts, as Suricata does with `payload: yes` and
+    /// `payload-printable: yes`: `payload` (base64) and `payload_printable` (bytes that
+    /// do not print as `.`), at most [`PAYLOAD_MAX`] bytes. Off by default (the payload
+    /// of government traffic is kept only where the SOC's rules allow it).
+    pub payload: bool,
 }
+
+/// The most payload bytes an alert carries.
+pub const PAYLOAD_MAX: usize = 4096;
 
 impl Default for EveConfig {
     fn default() -> Self {
@@ -241,6 +249,7 @@ impl Default for EveConfig {
             smtp: true,
             stats: true,
             sensor_name: None,
+            payload: false,
         }
     }
 }

@@ -153,6 +153,9 @@ fn prepare(a: &DemoArgs, cfg: &mut Config) -> Result<DemoFiles> {
     for p in &mut cfg.response.policies {
         p.mode = gatewatch_correlator::response::config::Mode::DryRun;
     }
+    // The demo's alerts keep their payload (`eve.payload`), which the console shows as
+    // hex and text; off by default in a deployment.
+    cfg.eve.payload = true;
     Ok(DemoFiles {
         pcap,
         rules_path,

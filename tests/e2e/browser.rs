@@ -438,7 +438,11 @@ impl Tour {
             raw.contains("\"event_type\": \"alert\"") && raw.contains("\"signature_id\""),
             "{raw}"
         );
-        assert!(raw.contains("Cảm biến không lưu payload"), "no payload kept: {raw}");
+        // The demo's sensor keeps payloads (`eve.payload`): shown as hex and text.
+        let dump = d.text("#alerts tr.raw:not([hidden]) pre.hexdump");
+        assert!(dump.starts_with("000000  "), "{dump}");
+        let shown = d.script("const r = document.querySelector('#alerts tr.raw:not([hidden]) pre.json').textContent; const e = JSON.parse(r); return [e.payload_printable.slice(0, 16), document.querySelector('#alerts tr.raw:not([hidden]) pre.hexdump').textContent.split('\\n')[0].slice(57)];");
+        assert_eq!(shown[0], shown[1], "the text column is the payload's first 16 bytes: {shown}");
         // A payload as Suricata writes it (base64) is shown as hex and text.
         let dump = d.script("return hexdump(Uint8Array.from(atob(btoa('GET /x HTTP/1.1\\r\\n')), (c) => c.charCodeAt(0)));");
         assert_eq!(

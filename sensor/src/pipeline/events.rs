@@ -77,6 +77,7 @@ impl Pipeline {
             // Outside any flow: nothing recorded.
             detection: Default::default(),
             pseudo: None,
+            payload: Vec::new(),
         };
         self.write_alerts(&hits, &meta, None, None, None, sink)
     }
@@ -112,6 +113,12 @@ impl Pipeline {
                 vlan: l3.vlan,
                 detection: Default::default(),
                 pseudo: None,
+                payload: if self.cfg.eve.payload {
+                    let p = l4.payload();
+                    p[..p.len().min(crate::config::PAYLOAD_MAX)].to_vec()
+                } else {
+                    Vec::new()
+                },
             };
             self.write_alerts(&hits, &meta, None, None, None, sink)?;
         }

@@ -181,6 +181,7 @@ impl Pipeline {
                 vlan: f.vlan,
                 detection: self.rules.flow_metadata(&f.detect),
                 pseudo: Some(pass.pseudo),
+                payload: Vec::new(),
             };
             let summary = flow_summary(f, true);
             self.write_alerts(&hits, &meta, Some((f.id, &summary)), f.app_proto, tx, sink)?;

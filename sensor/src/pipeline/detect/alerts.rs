@@ -38,6 +38,16 @@ impl Pipeline {
             app_metadata.insert("vlan".into(), vlans.into());
         }
         app_metadata.extend(m.detection.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if !m.payload.is_empty() {
+            let printable: String = m
+                .payload
+                .iter()
+                .map(|&b| if b == b' ' || b.is_ascii_graphic() { b as char } else { '.' })
+                .collect();
+            let encoded = gatewatch_rules::signature::transform::base64_encode(&m.payload);
+            app_metadata.insert("payload".into(), encoded.into());
+            app_metadata.insert("payload_printable".into(), printable.into());
+        }
         // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
         // (At a flow's end, the flow's tunnel: see `flow_end_pass`.)
         let tunnel = self.tunnel.as_ref();
@@ -189,6 +199,8 @@ pub(in crate::pipeline) struct AlertMeta {
     pub(in crate::pipeline) detection: serde_json::Map<String, serde_json::Value>,
     /// The pseudo packet the alert comes from; `None` for a captured packet.
     pub(in crate::pipeline) pseudo: Option<Pseudo>,
+    /// The packet's payload, when `eve.payload` asks for it (at most `PAYLOAD_MAX`).
+    pub(in crate::pipeline) payload: Vec<u8>,
 }
 
 /// Suricata's pseudo packets: detection passes over what a flow holds, with no
@@ -209,5 +221,53 @@ impl Pseudo {
             Pseudo::FlowEnd => "stream (flow timeout)",
             Pseudo::DetectLog => "stream (detect/log)",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use gatewatch_rules::engine::{Limits, RuleSet};
+    use gatewatch_rules::load_report::LoadReport;
+    use gatewatch_rules::signature::{file, Vars};
+
+    use crate::config::SensorConfig;
+    use crate::output::AlertCollector;
+    use crate::pipeline::Pipeline;
+    use crate::synth;
+
+    fn alerts(payload: bool) -> Vec<gatewatch_rules::event::AlertEvent> {
+        let mut sigs = Vec::new();
+        let rule =
+            "alert tcp any any -> any 80 (msg:\"GET\"; flow:to_server; content:\"GET /\"; sid:1;)";
+        file::load_text(rule, "t.rules", &Vars::default(), &mut sigs, &mut LoadReport::default());
+        let mut cfg = SensorConfig::default();
+        cfg.eve.payload = payload;
+        let rules = Arc::new(RuleSet::build(sigs, Limits::default()));
+        let mut sensor = Pipeline::new(cfg, rules);
+        let mut out = AlertCollector::default();
+        for (ts, frame) in synth::TcpSession::demo_pair().frames() {
+            sensor.process(&synth::frame(ts, &frame), &mut out).expect("process");
+        }
+        sensor.finish(&mut out).expect("finish");
+        out.alerts
+    }
+
+    /// `eve.payload`: the packet's payload in base64 and printable, as Suricata writes
+    /// them; nothing by default.
+    #[test]
+    fn alerts_carry_the_payload_when_asked() {
+        let on = alerts(true);
+        assert_eq!(on.len(), 1, "{on:?}");
+        let m = &on[0].app_metadata;
+        let want = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let b64 = gatewatch_rules::signature::transform::base64_encode(want);
+        assert_eq!(m["payload"], serde_json::json!(b64));
+        assert_eq!(m["payload_printable"], "GET / HTTP/1.1..Host: a....");
+        let off = alerts(false);
+        assert_eq!(off.len(), 1);
+        assert!(!off[0].app_metadata.contains_key("payload"));
+        assert!(!off[0].app_metadata.contains_key("payload_printable"));
     }
 }

@@ -105,7 +105,11 @@ impl Pipeline {
             if groups[0].1.is_none() && !groups[0].0.is_empty() {
                 groups[0].1 = dns.1.and_then(|m| Some(meta("dns", &m.body)?.with_tx(m.tx_id)));
             }
-            let meta = self.flow_alert_meta(d, at, slot, pkt.has_ports);
+            // The payload an alert shows: the packet's, or the stream bytes it brought
+            // for inspection (an acknowledgement carries none of its own).
+            let stream = app_out.chunks.first().map(|c| &c.data[..]).unwrap_or(&[]);
+            let shown = if l4.payload().is_empty() { stream } else { l4.payload() };
+            let meta = self.flow_alert_meta(d, at, slot, pkt.has_ports, shown);
             self.write_packet_alerts(slot, &groups, &meta, pkt.has_ports, sink)?;
         }
         if tagged {
@@ -115,13 +119,14 @@ impl Pipeline {
     }
 
     /// Where and when the alerts of a packet of flow `slot` happened, with the flow's
-    /// detection metadata.
+    /// detection metadata and the payload they show (kept when `eve.payload` is on).
     fn flow_alert_meta(
         &self,
         d: &Decoded<'_, '_>,
         at: &PacketAt,
         slot: usize,
         has_ports: bool,
+        payload: &[u8],
     ) -> AlertMeta {
         let l3 = d.l3;
         AlertMeta {
@@ -139,6 +144,11 @@ impl Pipeline {
                 None => Default::default(),
             },
             pseudo: None,
+            payload: if self.cfg.eve.payload {
+                payload[..payload.len().min(crate::config::PAYLOAD_MAX)].to_vec()
+            } else {
+                Vec::new()
+            },
         }
     }
 
