@@ -86,16 +86,51 @@ impl Overdue {
     }
 }
 
+use rusqlite::types::Value as V;
+
+/// Appends `clause` whose one `?` is `v`, numbered after the arguments already there.
+fn arg(sql: &mut String, args: &mut Vec<V>, clause: &str, v: V) {
+    args.push(v);
+    sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+}
+
+/// The conditions the overview's links set: overdue, destination port, rule, system,
+/// ATT&CK technique.
+fn linked_filters(f: &IncidentFilter, sql: &mut String, args: &mut Vec<V>) {
+    if let Some(o) = &f.overdue {
+        let (cond, values) = o.sql(args.len() + 1);
+        sql.push_str(&format!(" AND status IN ('new', 'acknowledged', 'in_progress') AND {cond}"));
+        args.extend(values.into_iter().map(V::Integer));
+    }
+    if let Some(p) = f.port {
+        arg(
+            sql,
+            args,
+            " AND EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = incidents.id AND a.dest_port = ?)",
+            V::Integer(p as i64),
+        );
+    }
+    if let Some((gid, sid)) = f.rule {
+        arg(
+            sql,
+            args,
+            " AND EXISTS (SELECT 1 FROM incident_rules r WHERE r.incident_id = incidents.id AND r.gid = ?",
+            V::Integer(gid as i64),
+        );
+        arg(sql, args, " AND r.sid = ?)", V::Integer(sid as i64));
+    }
+    if let Some(s) = &f.system {
+        arg(sql, args, " AND system = ?", V::Text(s.clone()));
+    }
+    if let Some(t) = &f.technique {
+        arg(sql, args, " AND instr(techniques, ?) > 0", V::Text(format!("\"{t}\"")));
+    }
+}
+
 /// The `AND …` conditions of an incident filter and their arguments (numbered from 1).
-pub(super) fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
+pub(super) fn incident_where(f: &IncidentFilter) -> (String, Vec<V>) {
     let mut sql = String::new();
     let mut args: Vec<V> = Vec::new();
-    // Every `?` of a clause is the one argument pushed with it.
-    fn arg(sql: &mut String, args: &mut Vec<V>, clause: &str, v: V) {
-        args.push(v);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-    }
     if !f.include_merged {
         sql.push_str(" AND merged_into IS NULL");
     }
@@ -139,34 +174,7 @@ pub(super) fn incident_where(f: &IncidentFilter) -> (String, Vec<rusqlite::types
     if let Some(t) = &f.tactic {
         arg(&mut sql, &mut args, " AND instr(tactics, ?) > 0", V::Text(format!("\"{t}\"")));
     }
-    if let Some(o) = &f.overdue {
-        let (cond, values) = o.sql(args.len() + 1);
-        sql.push_str(&format!(" AND status IN ('new', 'acknowledged', 'in_progress') AND {cond}"));
-        args.extend(values.into_iter().map(V::Integer));
-    }
-    if let Some(p) = f.port {
-        arg(
-            &mut sql,
-            &mut args,
-            " AND EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = incidents.id AND a.dest_port = ?)",
-            V::Integer(p as i64),
-        );
-    }
-    if let Some((gid, sid)) = f.rule {
-        arg(
-            &mut sql,
-            &mut args,
-            " AND EXISTS (SELECT 1 FROM incident_rules r WHERE r.incident_id = incidents.id AND r.gid = ?",
-            V::Integer(gid as i64),
-        );
-        arg(&mut sql, &mut args, " AND r.sid = ?)", V::Integer(sid as i64));
-    }
-    if let Some(s) = &f.system {
-        arg(&mut sql, &mut args, " AND system = ?", V::Text(s.clone()));
-    }
-    if let Some(t) = &f.technique {
-        arg(&mut sql, &mut args, " AND instr(techniques, ?) > 0", V::Text(format!("\"{t}\"")));
-    }
+    linked_filters(f, &mut sql, &mut args);
     if let Some(a) = &f.assignee {
         arg(&mut sql, &mut args, " AND assignee = ?", V::Text(a.clone()));
     }

@@ -130,6 +130,9 @@ pub struct Wall {
     pub newest_activity: Option<String>,
 }
 
+/// A tactic and technique, with alerts and the incidents they belong to.
+type AttackTally = ((String, String), (u64, Vec<i64>));
+
 /// What the alert pass collects, keyed as the lists are.
 #[derive(Default)]
 struct AlertTally {
@@ -303,7 +306,7 @@ impl Store {
         let mut t = AlertTally::default();
         // Per distinct (tactics, techniques) column pair: the cells it counts in.
         let mut memo: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut cells: Vec<((String, String), (u64, Vec<i64>))> = Vec::new();
+        let mut cells: Vec<AttackTally> = Vec::new();
         let mut ports: HashMap<String, HashMap<i64, u64>> = HashMap::new();
         let mut key = String::new();
         let mut st = self.conn().prepare_cached(

@@ -25,40 +25,7 @@ impl Pipeline {
         tx: Option<&TxMeta>,
         sink: &mut dyn EventSink,
     ) -> io::Result<()> {
-        let mut app_metadata = serde_json::Map::new();
-        if let Some((k, v)) = tx.and_then(TxMeta::json) {
-            app_metadata.insert(k.to_string(), v);
-        }
-        // The transaction's number in its flow, as Suricata's `tx_id`.
-        if let Some(id) = tx.and_then(|t| t.tx_id) {
-            app_metadata.insert("tx_id".into(), id.into());
-        }
-        let vlans = gatewatch_rules::signature::vlan::layers(&m.vlan);
-        if !vlans.is_empty() {
-            app_metadata.insert("vlan".into(), vlans.into());
-        }
-        app_metadata.extend(m.detection.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if !m.payload.is_empty() {
-            let printable: String = m
-                .payload
-                .iter()
-                .map(|&b| if b == b' ' || b.is_ascii_graphic() { b as char } else { '.' })
-                .collect();
-            let encoded = gatewatch_rules::signature::transform::base64_encode(&m.payload);
-            app_metadata.insert("payload".into(), encoded.into());
-            app_metadata.insert("payload_printable".into(), printable.into());
-        }
-        // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
-        // (At a flow's end, the flow's tunnel: see `flow_end_pass`.)
-        let tunnel = self.tunnel.as_ref();
-        if let Some(t) = tunnel {
-            app_metadata.insert("tunnel".into(), t.json());
-        }
-        let pkt_src = match (tunnel, m.pseudo) {
-            (Some(t), _) => t.inner_pkt_src,
-            (None, Some(pseudo)) => pseudo.pkt_src(),
-            (None, None) => "wire/pcap",
-        };
+        let (app_metadata, pkt_src) = self.alert_context(m, tx);
         let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip_text(&ip), port });
         for h in hits {
             let sig = self.rules.signature(h.rule);
@@ -120,6 +87,51 @@ impl Pipeline {
             }
         }
         Ok(())
+    }
+
+    /// What every alert of a packet carries besides the rule: the transaction, VLANs,
+    /// the flow's detection metadata, the tunnel, the payload (`eve.payload`); and
+    /// where the packet came from (`pkt_src`).
+    fn alert_context(
+        &self,
+        m: &AlertMeta,
+        tx: Option<&TxMeta>,
+    ) -> (serde_json::Map<String, serde_json::Value>, &'static str) {
+        let mut app_metadata = serde_json::Map::new();
+        if let Some((k, v)) = tx.and_then(TxMeta::json) {
+            app_metadata.insert(k.to_string(), v);
+        }
+        // The transaction's number in its flow, as Suricata's `tx_id`.
+        if let Some(id) = tx.and_then(|t| t.tx_id) {
+            app_metadata.insert("tx_id".into(), id.into());
+        }
+        let vlans = gatewatch_rules::signature::vlan::layers(&m.vlan);
+        if !vlans.is_empty() {
+            app_metadata.insert("vlan".into(), vlans.into());
+        }
+        app_metadata.extend(m.detection.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if !m.payload.is_empty() {
+            let printable: String = m
+                .payload
+                .iter()
+                .map(|&b| if b == b' ' || b.is_ascii_graphic() { b as char } else { '.' })
+                .collect();
+            let encoded = gatewatch_rules::signature::transform::base64_encode(&m.payload);
+            app_metadata.insert("payload".into(), encoded.into());
+            app_metadata.insert("payload_printable".into(), printable.into());
+        }
+        // A packet out of a tunnel: the tunnel packet, as Suricata's `tunnel` object.
+        // (At a flow's end, the flow's tunnel: see `flow_end_pass`.)
+        let tunnel = self.tunnel.as_ref();
+        if let Some(t) = tunnel {
+            app_metadata.insert("tunnel".into(), t.json());
+        }
+        let pkt_src = match (tunnel, m.pseudo) {
+            (Some(t), _) => t.inner_pkt_src,
+            (None, Some(pseudo)) => pseudo.pkt_src(),
+            (None, None) => "wire/pcap",
+        };
+        (app_metadata, pkt_src)
     }
 }
 
