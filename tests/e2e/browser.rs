@@ -420,15 +420,13 @@ impl Tour {
             timeline.contains("thao tác") && timeline.contains("gatewatch đã tạo sự cố"),
             "{timeline}"
         );
-        // ATT&CK by name; the attack worked: the C2 server answered the beacon.
+        // ATT&CK by name; the attack worked: the executable reached the host.
         let stages = d.text("#stages");
         assert!(stages.contains("Điều khiển và kiểm soát (C2) (TA0011)"), "{stages}");
         assert!(stages.contains("T1573 Encrypted Channel"), "{stages}");
         let won = d.text("#succeeded");
-        assert!(
-            won.starts_with("có — máy chủ điều khiển 203.0.113.99 đã phản hồi HTTP 200"),
-            "{won}"
-        );
+        assert!(won.starts_with("có — tệp thực thi hoadon_thang10.exe ("), "{won}");
+        assert!(won.ends_with("byte) đã được tải về 10.46.120.15"), "{won}");
         assert!(timeline.contains("gatewatch ghi nhận tấn công đã thành công"), "{timeline}");
         // An alert opens to the event the sensor sent.
         d.click("#alerts tr[data-alert]");
@@ -501,6 +499,17 @@ impl Tour {
             "the allowlist skip in Vietnamese: {}",
             d.text("#blocks")
         );
+        // Reasons in Vietnamese, rebuilt from the responder's sentence.
+        let reasons = d.text("#blocks tbody");
+        assert!(
+            reasons.contains("chính sách ask-first: sự cố #") && reasons.contains("; chặn 1 giờ"),
+            "{reasons}"
+        );
+        assert!(
+            reasons.contains("thuộc danh sách cho phép critical: criticality:critical; không chặn"),
+            "{reasons}"
+        );
+        assert!(!reasons.contains("policy ask-first"), "no English reason left: {reasons}");
         // The decision time is a column; a dry-run never expires.
         let heads = d.text("#blocks thead").to_lowercase();
         assert!(heads.contains("thời điểm quyết định"), "{heads}");
@@ -577,7 +586,8 @@ impl Tour {
             "đã phê duyệt",
             "thủ công",
             "lan",
-            "blocked by hand by lan: Máy chủ C2 của sự cố",
+            "chặn thủ công bởi lan: Máy chủ C2 của sự cố",
+            "địa chỉ",
         ] {
             assert!(row.contains(w), "{w} in the manual block's row: {row}");
         }

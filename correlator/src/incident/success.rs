@@ -108,12 +108,30 @@ fn executable_received(r: &Value) -> Option<Success> {
     })
 }
 
-/// A beacon over HTTP that the server answered with a success or a redirect.
+/// A beacon over HTTP that the server answered with a success or a redirect; an
+/// answer that is an executable file is the file reaching the client.
 fn c2_answered_http(r: &Value) -> Option<Success> {
     let status = r.get("http")?.get("status")?;
     let status = status.as_u64().or_else(|| status.as_str()?.trim().parse().ok())?;
     if !(200..400).contains(&status) {
         return None;
+    }
+    let url = text(r, &["http", "url"]).unwrap_or("");
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let name = path.rsplit('/').next().unwrap_or("");
+    let mime = text(r, &["http", "http_content_type"]).unwrap_or("").to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    if status < 300
+        && (EXECUTABLE_MIME.iter().any(|m| mime.starts_with(m))
+            || EXECUTABLE_EXT.contains(&ext.as_str()))
+    {
+        return Some(Success {
+            kind: "executable",
+            // The client asked for it: the file went to the source of the request.
+            host: text(r, &["src_ip"]).unwrap_or("?").to_string(),
+            name: Some(name.to_string()).filter(|n| !n.is_empty()),
+            number: r.get("http").and_then(|h| h.get("length")).and_then(Value::as_u64),
+        });
     }
     let host = text(r, &["dest_ip"]).unwrap_or("?").to_string();
     Some(Success {
@@ -173,6 +191,11 @@ mod tests {
         let why = shown_by(&beacon(200), "malicious-code").expect("answered").sentence();
         assert!(why.contains("198.51.100.4 (c2.example) answered HTTP 200"), "{why}");
         assert_eq!(shown_by(&beacon(404), "malicious-code"), None);
+        // An answer that is an executable: the file reached the client.
+        let download = json!({"event_type": "http", "src_ip": "10.46.120.15", "dest_ip": "203.0.113.99",
+            "http": {"url": "/files/hoadon.exe?x=1", "status": 200, "length": 4096, "http_content_type": "application/octet-stream"}});
+        let why = shown_by(&download, "malicious-code").expect("a download").sentence();
+        assert_eq!(why, "executable file hoadon.exe (4096 bytes) transferred to 10.46.120.15");
         assert_eq!(shown_by(&beacon(200), "information-gathering"), None, "only a C2 incident");
         let tls = json!({"event_type": "tls", "dest_ip": "198.51.100.4", "tls": {"sni": "c2.example", "version": "TLS 1.2", "ja3s": {"hash": "x"}}});
         let why = shown_by(&tls, "malicious-code").expect("a server hello").sentence();

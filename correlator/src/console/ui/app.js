@@ -45,7 +45,7 @@ const T = {
     manual_mode: 'by hand', carry_out: 'Carry out', carry_out_hint: 'Block for real what this dry-run decided (the allowlist is checked again)',
     manual_block: 'Block by hand', block_now: 'Block', duration: 'For', until_lifted: 'until lifted', addresses_only: 'addresses only',
     blocked_by_hand: 'Blocking', no_block_actions: 'No block action is configured ([response.actions]): blocking by hand is not available.',
-    enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)',
+    enforce: 'enforce', approve_mode: 'approve', tk_source: 'source', tk_destination: 'destination', tk_domain: 'domain', tk_host: 'host (quarantine)', tk_address: 'address',
   },
   vi: {
     queue: 'Sự cố', overview: 'Tổng quan', suppressions: 'Loại trừ cảnh báo', sensors: 'Cảm biến', admin: 'Tài khoản',
@@ -88,7 +88,7 @@ const T = {
     manual_mode: 'thủ công', carry_out: 'Thực hiện chặn', carry_out_hint: 'Chặn thật theo quyết định chạy thử này (kiểm tra lại danh sách cho phép)',
     manual_block: 'Chặn thủ công', block_now: 'Chặn', duration: 'Thời hạn', until_lifted: 'đến khi bỏ chặn', addresses_only: 'chỉ địa chỉ IP',
     blocked_by_hand: 'Đang chặn', no_block_actions: 'Chưa cấu hình hành động chặn ([response.actions]): không thể chặn thủ công.',
-    enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)',
+    enforce: 'thực thi', approve_mode: 'cần phê duyệt', tk_source: 'nguồn tấn công', tk_destination: 'đích', tk_domain: 'tên miền', tk_host: 'máy (cách ly)', tk_address: 'địa chỉ',
   },
 };
 const STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];

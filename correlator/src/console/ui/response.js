@@ -4,6 +4,32 @@
 // when they are made, approved and carried out.
 'use strict';
 
+// A decision's reason in the page's language, rebuilt from the responder's sentence
+// (kept in the audit log as written): policy, incident, score, target, time, and the
+// known endings; anything else is shown as written.
+function blockReason(b) {
+  if (state.lang !== 'vi') return b.reason;
+  const r = b.reason;
+  let m = r.match(/^blocked by hand by ([^:]+): ([\s\S]*)$/);
+  if (m) return `chặn thủ công bởi ${m[1]}: ${m[2]}`;
+  m = r.match(/^policy (\S+): incident #(\d+)(?: \(score (\d+), (\w+)\))? — (\w+) ([^\s;]+)(.*)$/);
+  if (!m) return r;
+  const [, policy, inc, score, sev, kind, target, rest] = m;
+  const head = `chính sách ${policy}: sự cố #${inc}${score ? ` (điểm ${score}, ${t(sev)})` : ''} — ${t('tk_' + kind).replace(/ \(.*\)$/, '')} ${target}`;
+  let tail = rest;
+  const words = [
+    [/^ is on allowlist (.+); not blocked$/, (x) => ` thuộc danh sách cho phép ${x[1]}; không chặn`],
+    [/^; block (\d+)([smhd])/, (x) => `; chặn ${x[1]} ${{ s: 'giây', m: 'phút', h: 'giờ', d: 'ngày' }[x[2]]}`],
+  ];
+  let out = '';
+  for (const [re, f] of words) { const x = tail.match(re); if (x) { out += f(x); tail = tail.slice(x[0].length); } }
+  tail = tail.replace(/ \(repeat offender: (\d+) earlier\)/, ' (tái phạm: đã chặn $1 lần trước)')
+    .replace(/; every alert comes from forwarded host logs \(the sender's word\): waits for approval/, '; mọi cảnh báo đến từ nhật ký máy chủ được chuyển tiếp (lời của bên gửi): chờ phê duyệt')
+    .replace(/; rate limit reached \((\d+) automatic blocks in the last minute, limit (\d+) (overall|of policy \S+)\): waits for approval/,
+      (_, n, l, sc) => `; vượt ngưỡng (${n} lần chặn tự động trong phút qua, giới hạn ${l} ${sc === 'overall' ? 'toàn hệ thống' : 'của chính sách ' + sc.slice(10)}): chờ phê duyệt`);
+  return head + out + tail;
+}
+
 function blockState(st) { return h('span', { class: `block ${st}`, 'data-state': st }, t(st)); }
 
 // Decisions with the buttons an analyst may press: approve or deny what waits, unblock
@@ -33,9 +59,9 @@ function blockTable(rows, withIncident) {
   if (withIncident) cols.splice(2, 0, 'incident');
   return h('table', { class: 'blocks' }, h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k ? t(k) : '')))),
     h('tbody', {}, ...rows.map((b) => {
-      const cells = [h('td', { class: 'when' }, fmtTime(b.created_at)), h('td', {}, blockState(b.state)), h('td', {}, h('span', { class: 'mono' }, b.target), h('div', { class: 'muted' }, t(`tk_${b.target_kind}`))),
+      const cells = [h('td', { class: 'when' }, fmtTime(b.created_at)), h('td', {}, blockState(b.state)), h('td', {}, h('span', { class: 'mono' }, b.target), h('div', { class: 'muted' }, t(b.policy === 'manual' ? (b.target_kind === 'domain' ? 'tk_domain' : 'tk_address') : `tk_${b.target_kind}`))),
         h('td', {}, `${b.action} (${b.action_kind})`), h('td', {}, b.policy), h('td', {}, t(b.mode === 'approve' ? 'approve_mode' : b.mode === 'manual' ? 'manual_mode' : b.mode)),
-        h('td', { 'data-expires': '' }, expires(b)), h('td', {}, b.decided_by || ''), h('td', {}, b.reason, b.last_error ? h('div', { class: 'error' }, b.last_error) : ''),
+        h('td', { 'data-expires': '' }, expires(b)), h('td', {}, b.decided_by || ''), h('td', { 'data-reason': '' }, blockReason(b), b.last_error ? h('div', { class: 'error' }, b.last_error) : ''),
         h('td', {}, ...buttons(b))];
       if (withIncident) cells.splice(2, 0, h('td', {}, b.incident_id ? h('a', { href: `#/incidents/${b.incident_id}` }, `#${b.incident_id}`) : ''));
       return h('tr', { 'data-block': String(b.id) }, ...cells);
