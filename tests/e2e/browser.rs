@@ -575,9 +575,9 @@ impl Tour {
         d.click("#manual-block-submit");
         d.until("document.querySelector('#manual-block-error').textContent.includes('203.0.113.99 is already blocked by fw')");
         // Another address, six hours, a reason.
-        d.script("document.querySelector(\"#manual-block [name='target']\").value = '';");
+        d.script("const e = document.querySelector(\"#manual-block [name='target']\"); e.value = ''; e.dispatchEvent(new Event('input'));");
         d.type_in("#manual-block [name='target']", "192.0.2.66");
-        d.script("document.querySelector(\"#manual-block [name='ttl']\").value = '6h';");
+        d.script("const e = document.querySelector(\"#manual-block [name='ttl']\"); e.value = '6h'; e.dispatchEvent(new Event('change'));");
         d.click("#manual-block-submit");
         d.until("[...document.querySelectorAll('#blocks tr[data-block]')].some((r) => r.textContent.includes('192.0.2.66'))");
         let row = d.text("#blocks tr[data-block]");

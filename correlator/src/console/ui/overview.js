@@ -13,7 +13,7 @@ const W = {
     top_ports: 'Top destination ports', top_systems: 'Most targeted systems', attack_map: 'ATT&CK: tactic × technique (incidents)',
     kiosk: 'Wall screen', exit_kiosk: 'Leave wall screen', internal: 'internal', updated: 'Updated', sensors_health: 'Sensors',
     no_activity: 'Nothing in the chosen period; showing the same length up to the newest activity:', drop_rate: 'drops',
-    incidents_n: 'incidents', alerts_n: 'alerts',
+    incidents_n: 'incident', alerts_n: 'alerts',
   },
   vi: {
     tile_open: 'Đang mở', tile_unack: 'Chưa tiếp nhận', tile_hc: 'Mức cao và nghiêm trọng', tile_overdue: 'Quá hạn',
@@ -90,6 +90,9 @@ function wallHeader(params, kiosk) {
     h('span', { class: 'spacer' }), h('span', { class: 'muted', id: 'wall-updated' }, `${tw('updated')} ${fmtTime(new Date().toISOString())}`), kioskLink);
 }
 
+// `1 incident`, `2 incidents`; Vietnamese has no plural.
+function countOf(n) { return `${fmtNum(n)} ${tw('incidents_n')}${state.lang === 'en' && n !== 1 ? 's' : ''}`; }
+
 function wallTiles(x) {
   const span = (secs) => (secs === null || secs === undefined ? tw('none_yet') : fmtSpan(secs * 1000));
   const tile = (id, label, value, href, cls, sub) => h('a', { class: 'tile ' + (cls || ''), id: 'tile-' + id, 'data-tile': id, href },
@@ -99,8 +102,8 @@ function wallTiles(x) {
     tile('unacknowledged', tw('tile_unack'), fmtNum(x.unacknowledged), '#/incidents?status=new', x.unacknowledged ? 'warn' : ''),
     tile('high_critical', tw('tile_hc'), fmtNum(x.high_critical), '#/incidents?status=open&severity=critical,high', x.high_critical ? 'alarm' : ''),
     tile('overdue', tw('tile_overdue'), fmtNum(x.overdue), '#/incidents?status=open&overdue=1', x.overdue ? 'alarm' : ''),
-    tile('tta', tw('tile_tta'), span(x.tta_median_secs), '#/reports', '', `${tw('median_month')} · ${fmtNum(x.acknowledged)} ${tw('incidents_n')}`),
-    tile('ttr', tw('tile_ttr'), span(x.ttr_median_secs), '#/reports', '', `${tw('median_month')} · ${fmtNum(x.resolved)} ${tw('incidents_n')}`));
+    tile('tta', tw('tile_tta'), span(x.tta_median_secs), '#/reports', '', `${tw('median_month')} · ${countOf(x.acknowledged)}`),
+    tile('ttr', tw('tile_ttr'), span(x.ttr_median_secs), '#/reports', '', `${tw('median_month')} · ${countOf(x.resolved)}`));
 }
 
 function chartLegend() {
@@ -137,7 +140,7 @@ function perBucketChart(wall, kiosk) {
       if (hgt > 0) a.append(s('rect', { x: x0 + 0.5, y: y - hgt, width: Math.max(1, bw - 1), height: hgt, fill: SEV_COLORS[k] }));
       y -= hgt;
     }
-    a.append(s('title', {}, `${fmt.format(new Date(x.start))}: ${fmtNum(x.alerts)} ${tw('alerts_n')}, ${fmtNum(x.critical + x.high + x.medium + x.low)} ${tw('incidents_n')}`));
+    a.append(s('title', {}, `${fmt.format(new Date(x.start))}: ${fmtNum(x.alerts)} ${tw('alerts_n')}, ${countOf(x.critical + x.high + x.medium + x.low)}`));
     svg.append(a);
     points.push(`${x0 + bw / 2},${H - (x.alerts / maxA) * (H - 14)}`);
     if (i % every === 0) svg.append(s('text', { x: x0, y: H + 16, 'font-size': 10, fill: '#555' }, fmt.format(new Date(x.start))));

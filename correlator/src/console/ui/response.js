@@ -92,18 +92,28 @@ function manualBlockForm(actions, params) {
     reason: h('input', { name: 'reason', size: 36, required: true }),
     incident: h('input', { name: 'incident', type: 'number', min: 1, size: 6, value: params.get('incident') || '' }),
   };
-  f.ttl.value = '24h';
-  const err = h('div', { class: 'error', id: 'manual-block-error', role: 'alert' });
+  // What the analyst typed and the last refusal outlive a reload of the page (live
+  // updates re-render it): kept in `state.manualBlock` until a block is made.
+  const keep = state.manualBlock || (state.manualBlock = { ttl: '24h' });
+  for (const [k, el] of Object.entries(f)) {
+    if (keep[k] !== undefined && !(k === 'target' && params.get('target'))) el.value = keep[k];
+    el.addEventListener(el.tagName === 'SELECT' ? 'change' : 'input', () => { keep[k] = el.value; });
+  }
+  const err = h('div', { class: 'error', id: 'manual-block-error', role: 'alert' }, keep.error || '');
   const form = h('form', { class: 'filters', on: { submit: async (ev) => {
     ev.preventDefault();
-    err.textContent = '';
+    err.textContent = keep.error = '';
     const body = { target: f.target.value.trim(), action: f.action.value, ttl: f.ttl.value, reason: f.reason.value.trim(), incident: f.incident.value ? Number(f.incident.value) : null };
     try {
       const b = await api('POST', '/api/v1/blocks', body);
       toast(`${t('blocked_by_hand')} ${b.target} (#${b.id})`);
-      f.target.value = ''; f.reason.value = '';
+      state.manualBlock = null;
       route(true);
-    } catch (e) { err.textContent = e.message; }
+    } catch (e) {
+      keep.error = e.message;
+      const shown = document.getElementById('manual-block-error');
+      if (shown) shown.textContent = e.message;
+    }
   } } },
   h('label', {}, t('target'), f.target), h('label', {}, t('action'), f.action), h('label', {}, t('duration'), f.ttl),
   h('label', {}, t('reason'), f.reason), h('label', {}, t('incident'), f.incident), h('button', { class: 'danger', type: 'submit', id: 'manual-block-submit' }, t('block_now')));
