@@ -20,4 +20,5 @@ mod ship;
 mod sigma;
 mod signin;
 mod update;
+mod webdriver;
 mod windows;
