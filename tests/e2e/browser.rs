@@ -340,7 +340,7 @@ impl Tour {
             &format!("#blocks tr[data-block='{host}'] [data-block-action='approve']"),
             "thử",
         );
-        d.until("document.querySelector('#toast').textContent.includes('allowlist office')");
+        d.until("document.querySelector('#toast').textContent.includes('10.46.120.15 thuộc danh sách cho phép office: 10.46.120.0/24: không thể phê duyệt')");
         assert_eq!(
             self.cli(&["blocks", "show", &host.to_string(), "--json"])["block"]["state"],
             "dry-run"
@@ -349,7 +349,7 @@ impl Tour {
         d.type_in("#manual-block [name='target']", "203.0.113.99");
         d.type_in("#manual-block [name='reason']", "Máy chủ C2 của sự cố");
         d.click("#manual-block-submit");
-        d.until("document.querySelector('#manual-block-error').textContent.includes('203.0.113.99 is already blocked by fw')");
+        d.until("document.querySelector('#manual-block-error').textContent.includes('203.0.113.99 đang bị chặn bởi fw (quyết định #')");
         // Another address, six hours, a reason.
         d.script("const e = document.querySelector(\"#manual-block [name='target']\"); e.value = ''; e.dispatchEvent(new Event('input'));");
         d.type_in("#manual-block [name='target']", "192.0.2.66");
@@ -376,7 +376,7 @@ impl Tour {
         d.type_in("#manual-block [name='target']", "10.46.1.53");
         d.type_in("#manual-block [name='reason']", "thử");
         d.click("#manual-block-submit");
-        d.until("document.querySelector('#manual-block-error').textContent.includes('allowlist resolvers')");
+        d.until("document.querySelector('#manual-block-error').textContent.includes('10.46.1.53 thuộc danh sách cho phép resolvers: 10.46.1.53: không bao giờ bị chặn')");
         assert_eq!(
             self.cli(&[
                 "blocks",
@@ -420,7 +420,8 @@ impl Tour {
         );
         let sig = sig.as_str().expect("a link").to_string();
         assert!(sig.contains("rule=1%3A"), "{sig}");
-        d.click("#bars-signatures a.bar");
+        // (Clicked again while a live reload may replace the list.)
+        d.until("(document.querySelector('#bars-signatures a.bar')?.click(), location.hash.includes('rule='))");
         d.wait("#extra-filters [data-filter='rule']");
         d.wait("#queue tbody tr");
         let api_q = d.api(&format!("/api/v1/incidents?{}", sig.trim_start_matches("#/incidents?")));
@@ -438,8 +439,8 @@ impl Tour {
         assert!(fit[0].as_u64() <= fit[1].as_u64(), "fits without scrolling: {fit}");
         let cut = d.script("return [...document.querySelectorAll('.wall .l, .wall h2, .tile .l, .tile .sub, #attack-map th, #attack-map a.cell')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent);");
         assert_eq!(cut, json!([]), "labels cut off");
-        d.click("#kiosk-exit");
-        d.until("!document.body.classList.contains('kiosk')");
+        // (Clicked again while a live reload may replace the button.)
+        d.until("(document.querySelector('#kiosk-exit')?.click(), !document.body.classList.contains('kiosk'))");
         d.viewport(1440, 900);
     }
 

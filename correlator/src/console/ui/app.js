@@ -149,6 +149,29 @@ function toast(msg) {
 
 class ApiError extends Error { constructor(status, code, message) { super(message); this.status = status; this.code = code; } }
 
+// The server's refusals in the page's language: the common ones by their wording
+// (names and numbers kept); any other is shown as the server wrote it.
+const ERRORS_VI = [
+  [/^(\S+) is on allowlist (.+): it is never blocked$/, '$1 thuộc danh sách cho phép $2: không bao giờ bị chặn'],
+  [/^(\S+) is on allowlist (.+): it cannot be approved$/, '$1 thuộc danh sách cho phép $2: không thể phê duyệt'],
+  [/^(\S+) is already blocked by (\S+) \(decision #(\d+), (\S+)\)$/, '$1 đang bị chặn bởi $2 (quyết định #$3, $4)'],
+  [/^no action `(.+)` \(configured: (.+)\)$/, 'không có hành động `$1` (đã cấu hình: $2)'],
+  [/^`(.*)` is neither an address nor a domain name$/, '`$1` không phải địa chỉ IP hay tên miền'],
+  [/^action `(.+)` \(nft\) holds addresses, not domain names$/, 'hành động `$1` (nft) chỉ chặn địa chỉ IP, không chặn tên miền'],
+  [/^the duration (.*)$/, 'thời hạn không hợp lệ: $1'],
+  [/^a reason \(at most 4096 bytes\) is required$/, 'cần ghi lý do (tối đa 4096 byte)'],
+  [/^there is no incident #(\d+)$/, 'không có sự cố #$1'],
+  [/^this needs the role (\w+)$/, 'thao tác này cần vai trò $1'],
+  [/^block (\d+) is (\S+): it cannot be (\w+)$/, 'quyết định chặn #$1 đang ở trạng thái $2: không thể thực hiện'],
+];
+function localizeError(m) {
+  if (state.lang !== 'vi') return m;
+  // The store's refusals start with `refused: `.
+  const [prefix, rest] = m.startsWith('refused: ') ? ['bị từ chối: ', m.slice(9)] : ['', m];
+  for (const [re, vi] of ERRORS_VI) if (re.test(rest)) return prefix + rest.replace(re, vi);
+  return m;
+}
+
 async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -159,7 +182,7 @@ async function api(method, path, body) {
   if (!r.ok) {
     const e = data.error || {};
     if (r.status === 401 && path !== '/api/v1/login') { state.me = null; showLogin(); }
-    throw new ApiError(r.status, e.code || 'http', e.message || r.statusText);
+    throw new ApiError(r.status, e.code || 'http', localizeError(e.message || r.statusText));
   }
   return data;
 }
