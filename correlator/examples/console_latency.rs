@@ -92,7 +92,7 @@ fn main() {
         .build()
         .expect("runtime");
     let serving = rt.block_on(async {
-        let c = Console::new(ccfg, path.clone(), Arc::new(engine), None, Default::default())
+        let c = Console::new(ccfg, path.clone(), Arc::new(engine), None, Default::default(), None)
             .expect("console");
         console::start(c).await.expect("serve")
     });

@@ -535,17 +535,6 @@ impl Tour {
     }
 }
 
-/// The console's `[response]`: the action the approve-mode replay uses, and allowlists.
-const CONSOLE_RESPONSE: &str = r#"
-[response.allowlists]
-resolvers = ["10.46.1.53"]
-office = ["10.46.120.0/24"]
-[response.actions.fw]
-kind = "program"
-block = ["/bin/true"]
-unblock = ["/bin/true"]
-"#;
-
 #[test]
 fn an_analyst_triages_an_incident_in_chromium() {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
@@ -557,7 +546,8 @@ fn an_analyst_triages_an_incident_in_chromium() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     add_user(&dir, "lan", "analyst", "lan's long password");
     // Blocking by hand needs an action; the office network is never blocked.
-    std::fs::write(dir.path("console.toml"), CONSOLE_RESPONSE).expect("console.toml");
+    std::fs::write(dir.path("console.toml"), super::console_response::RESPONSE)
+        .expect("console.toml");
     let console = start_console_with(&dir, &["--config", "console.toml"]);
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot folder");

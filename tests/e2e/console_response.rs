@@ -11,7 +11,9 @@ use super::console::{
     with, JsonBody, Session,
 };
 
-const RESPONSE: &str = r#"
+/// A console's `[response]`: the action the approve-mode replay uses (`fw`), one more,
+/// and allowlists (a resolver, the office network). The browser test uses it too.
+pub const RESPONSE: &str = r#"
 [response.allowlists]
 resolvers = ["10.46.1.53"]
 office = ["10.46.120.0/24"]

@@ -129,6 +129,7 @@ impl Console {
         engine: Arc<IncidentEngine>,
         service: Option<Arc<Shared>>,
         report: crate::report::ReportConfig,
+        guard: Option<Arc<crate::response::guard::BlockGuard>>,
     ) -> Result<Arc<Console>, StoreError> {
         let db = Db::open(store_path)?;
         let (changes, _) = tokio::sync::watch::channel(0);
@@ -146,7 +147,7 @@ impl Console {
             overviews: Default::default(),
             walls: Default::default(),
             geoip: Default::default(),
-            guard: None,
+            guard,
         }))
     }
 
@@ -307,10 +308,7 @@ pub async fn open_and_start(
         let g = crate::response::guard::BlockGuard::new(response, engine.inventory.clone())?;
         Some(Arc::new(g))
     };
-    let mut console = Console::new(cfg, store_path.to_path_buf(), engine, service, report)?;
-    if let Some(c) = Arc::get_mut(&mut console) {
-        c.guard = guard;
-    }
+    let console = Console::new(cfg, store_path.to_path_buf(), engine, service, report, guard)?;
     start(console).await
 }
 

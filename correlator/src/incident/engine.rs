@@ -300,6 +300,10 @@ impl IncidentEngine {
         r: &serde_json::Value,
         now_us: i64,
     ) -> Result<bool, StoreError> {
+        // Only these records can show it: the others cost no read of the incident.
+        if !super::success::may_show(r) {
+            return Ok(false);
+        }
         let Some(mut s) = ops.incident_state(id)? else { return Ok(false) };
         if s.succeeded {
             return Ok(false);

@@ -67,6 +67,11 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
+/// Whether record `r` is of a kind that can show success (before reading anything else).
+pub fn may_show(r: &Value) -> bool {
+    matches!(text(r, &["event_type"]), Some("fileinfo" | "http" | "tls"))
+}
+
 /// What record `r` shows of the success of an attack of class `rsit`, if anything.
 pub fn shown_by(r: &Value, rsit: &str) -> Option<Success> {
     let class = RsitClass::parse(rsit)?;

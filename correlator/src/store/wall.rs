@@ -141,7 +141,7 @@ struct AlertTally {
     rules: HashMap<(i64, i64), u64>,
     /// The signature of each rule, as its first alert of the period says.
     signatures: HashMap<(i64, i64), String>,
-    attack: HashMap<(String, String), (u64, Vec<i64>)>,
+    attack: Vec<AttackTally>,
 }
 
 /// Appends `id` unless it is the last one (alerts of an incident come in runs).
@@ -376,7 +376,7 @@ impl Store {
                     count;
             }
         }
-        t.attack = cells.into_iter().collect();
+        t.attack = cells;
         Ok(t)
     }
 
@@ -421,7 +421,7 @@ fn top_sources(m: HashMap<String, (u64, Vec<i64>)>, n: usize) -> Vec<SourceCount
     v
 }
 
-fn attack_cells(m: HashMap<(String, String), (u64, Vec<i64>)>) -> Vec<AttackCell> {
+fn attack_cells(m: Vec<AttackTally>) -> Vec<AttackCell> {
     let mut v: Vec<AttackCell> = m
         .into_iter()
         .map(|((tactic, technique), (alerts, mut inc))| AttackCell {
