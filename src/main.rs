@@ -7,6 +7,7 @@
 
 mod commands;
 mod config;
+mod systemd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 //! `gatewatch_sensor::daemon` is for the sensor): the listeners for host logs and
 //! findings (`[ingest]`) with the host-log Sigma rules and the correlation rules, the
 //! store, and the parts configured around it — the Elasticsearch sink, the responder,
-//! the monthly report schedule, the analyst console — plus rule reloads on `SIGHUP`.
+//! the monthly report schedule, the analyst console — plus rule reloads on `SIGUSR2`.
 //! [`Service::stop`] stops them in the order that loses nothing: console and schedule
 //! first, then the listeners (what is queued is stored), then the responder and the
 //! sink, which read what was stored.
@@ -287,7 +287,7 @@ fn start_responder(
     Ok(Some(s))
 }
 
-/// `SIGHUP` (or `gatewatch rules reload`) loads the Sigma rules again and swaps them in.
+/// `SIGUSR2` (or `gatewatch rules reload`) loads the Sigma rules again and swaps them in.
 fn accept_reloads(cfg: &ServiceConfig, running: &Running) -> Result<ReloadControl, ServiceError> {
     let generation = Arc::new(AtomicU64::new(1));
     let (reloader, paths, g1, g2) =

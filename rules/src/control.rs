@@ -1,7 +1,10 @@
-//! Rule reloads of a running process: `SIGHUP`, or `gatewatch rules reload`.
+//! Signals of a running process, as Suricata's operators know them: rule reloads on
+//! `SIGUSR2` (or `gatewatch rules reload`, or `systemctl reload`), and `SIGHUP` to reopen
+//! the files it writes (EVE, dead letters) after logrotate moved them away
+//! ([`reopen_on_hangup`], [`reopen_generation`]).
 //!
 //! A process that accepts reloads writes its pid to `<control.dir>/sensor.pid` (the
-//! correlator: `correlator.pid`). On `SIGHUP` a reload thread recompiles the rules from
+//! correlator: `correlator.pid`). On `SIGUSR2` a reload thread recompiles the rules from
 //! the same paths as at start, off the packet path, and publishes a set that compiles
 //! (the sensor to its workers' rule slot, the correlator to its Sigma stage); one that
 //! does not (an unreadable file, a broken pipeline) leaves the running set in place.
@@ -10,6 +13,8 @@
 //! and prints.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +134,7 @@ impl Process {
 }
 
 impl ReloadControl {
-    /// Writes `process`'s pid file and starts the thread that, on `SIGHUP`, calls
+    /// Writes `process`'s pid file and starts the thread that, on `SIGUSR2`, calls
     /// `reload` (load and publish a new set; its generation and a summary) and records
     /// the outcome; `generation` tells the one in use when a reload fails.
     pub fn start_for<E: std::fmt::Display>(
@@ -146,8 +151,8 @@ impl ReloadControl {
             &ReloadStatus { generation: 1, ok: true, ..Default::default() },
         )
         .map_err(io("write", &status_file))?;
-        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
-            .map_err(io("install the SIGHUP handler of", dir))?;
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGUSR2])
+            .map_err(io("install the SIGUSR2 handler of", dir))?;
         std::fs::write(&pid_file, format!("{}\n", std::process::id()))
             .map_err(io("write", &pid_file))?;
         let who = process.name();
@@ -188,6 +193,48 @@ impl Drop for ReloadControl {
     }
 }
 
+/// How many times `SIGHUP` asked to reopen files since start; a writer that opened its
+/// file at an older count reopens it before its next line.
+static REOPEN: AtomicU64 = AtomicU64::new(0);
+/// The thread counting `SIGHUP`s, started once per process.
+static HANGUP: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// The number of reopen requests so far ([`reopen_on_hangup`]).
+pub fn reopen_generation() -> u64 {
+    REOPEN.load(Ordering::Acquire)
+}
+
+/// Asks every [`crate::logfile::LogFile`] of this process to reopen its file, as
+/// `SIGHUP` does.
+pub fn request_reopen() {
+    REOPEN.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Makes `SIGHUP` a request to reopen written files (instead of ending the process, its
+/// default): logrotate moves `eve.json` away and signals, and the next line goes to a
+/// new file, with no `copytruncate`. Every long-running command calls this once; later
+/// calls do nothing.
+pub fn reopen_on_hangup() -> Result<(), ControlError> {
+    let started = HANGUP.get_or_init(|| {
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGHUP])
+            .map_err(|e| e.to_string())?;
+        std::thread::Builder::new()
+            .name("reopen-files".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    request_reopen();
+                }
+            })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    started.clone().map_err(|e| ControlError::Io {
+        what: "install the SIGHUP handler",
+        path: PathBuf::new(),
+        err: std::io::Error::other(e),
+    })
+}
+
 fn read_status(dir: &Path, process: Process) -> Result<ReloadStatus, ControlError> {
     let path = dir.join(process.status_file());
     let text = std::fs::read(&path).map_err(io("read", &path))?;
@@ -216,7 +263,7 @@ pub fn request_reload_of(
         .and_then(rustix::process::Pid::from_raw)
         .ok_or_else(|| ControlError::Corrupt(pid_path.clone(), "does not hold a process id"))?;
     let before = read_status(dir, process)?.attempt;
-    if let Err(e) = rustix::process::kill_process(pid, rustix::process::Signal::HUP) {
+    if let Err(e) = rustix::process::kill_process(pid, rustix::process::Signal::USR2) {
         let err = std::io::Error::from(e);
         return Err(ControlError::Signal { pid: pid.as_raw_nonzero().get(), path: pid_path, err });
     }

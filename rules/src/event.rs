@@ -20,6 +20,9 @@ pub struct AlertEvent {
     /// The packet's number in the capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pcap_cnt: Option<u64>,
+    /// The interface of a live capture (Suricata's `in_iface`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_iface: Option<String>,
     /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: String,
     /// Source address.
@@ -46,6 +49,9 @@ pub struct AlertEvent {
     /// Where the packet came from (`wire/pcap`, `stream (flow timeout)`, …), as EVE says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkt_src: Option<String>,
+    /// The Community ID of the alert's flow (version 1, `1:` and a base64 SHA-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
     /// `to_server` or `to_client`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
@@ -291,7 +297,7 @@ mod tests {
         assert_eq!(a.dest_port, Some(53));
         let back = serde_json::to_string(&a).unwrap();
         assert!(back.starts_with(
-            r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"event_type":"alert""#
+            r#"{"timestamp":"2024-04-19T10:00:00.000001+0200","flow_id":1234,"in_iface":"eth0","event_type":"alert""#
         ));
     }
 }

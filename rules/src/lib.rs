@@ -31,6 +31,7 @@ pub mod event;
 pub mod ids;
 pub mod ioc;
 pub mod load_report;
+pub mod logfile;
 pub mod metrics;
 pub mod sigma;
 pub mod signature;

@@ -232,6 +232,21 @@ pub struct EveConfig {
     /// do not print as `.`), at most [`PAYLOAD_MAX`] bytes. Off by default (the payload
     /// of government traffic is kept only where the SOC's rules allow it).
     pub payload: bool,
+    /// Add the flow's Community ID (version 1) to flow, alert and protocol records, as
+    /// Suricata does with `community-id: true`, so that records of other tools (Zeek,
+    /// Elastic) of the same flow can be joined. On by default.
+    pub community_id: bool,
+    /// The seed of the Community ID hash (Suricata's `community-id-seed`): 0 unless
+    /// networks that reuse addresses must hash apart; every tool of the SOC must use the
+    /// same.
+    pub community_id_seed: u16,
+    /// The live sensor's own rotation of its EVE file (`[eve.rotate]`: `max_bytes`,
+    /// `interval_secs`, `keep`); off by default, as logrotate with `SIGHUP` does it.
+    pub rotate: gatewatch_rules::logfile::Rotation,
+    /// The interface the records of a live capture come from (EVE `in_iface`), set by
+    /// the live sensor for each interface's workers; not a configuration key.
+    #[serde(skip)]
+    pub in_iface: Option<String>,
 }
 
 /// The most payload bytes an alert carries.
@@ -250,6 +265,10 @@ impl Default for EveConfig {
             stats: true,
             sensor_name: None,
             payload: false,
+            community_id: true,
+            community_id_seed: 0,
+            rotate: Default::default(),
+            in_iface: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! interface is written every `live.stats_interval` seconds and at the end, with the
 //! kernel's and the dispatcher's drop counters beside the pipeline's.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,43 @@ pub struct InterfaceSummary {
     pub profile: Option<ProfileReport>,
 }
 
+/// When each interface's capture loop last went round. A loop that stops going round
+/// (a read that hangs, workers that no longer drain) stops the service manager's
+/// watchdog pings, and systemd restarts the sensor.
+#[derive(Clone, Debug, Default)]
+pub struct Heartbeats(Arc<Mutex<BTreeMap<String, Instant>>>);
+
+impl Heartbeats {
+    fn beat(&self, interface: &str) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match m.get_mut(interface) {
+            Some(t) => *t = Instant::now(),
+            None => {
+                m.insert(interface.to_string(), Instant::now());
+            }
+        }
+    }
+
+    /// Whether every interface's loop went round within `within` (true before any
+    /// loop started).
+    pub fn all_within(&self, within: Duration) -> bool {
+        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.values().all(|t| t.elapsed() <= within)
+    }
+}
+
+/// What the capture loops share with the rest of the process: the stop flag, the
+/// counters the metrics endpoint serves, the heartbeats the watchdog reads.
+#[derive(Clone, Debug, Default)]
+pub struct Shared {
+    /// Set to stop every capture loop.
+    pub stop: Arc<AtomicBool>,
+    /// The latest `stats` of every interface.
+    pub board: Board,
+    /// When each loop last went round.
+    pub heartbeats: Heartbeats,
+}
+
 fn now_us() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
@@ -59,10 +97,10 @@ pub fn run(
     live: &LiveConfig,
     slot: Arc<RuleSlot>,
     sink: SharedSink,
-    stop: Arc<AtomicBool>,
-    board: Board,
+    shared: &Shared,
     ready: impl FnOnce(),
 ) -> io::Result<Vec<InterfaceSummary>> {
+    let stop = &shared.stop;
     if live.interfaces.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "live.interfaces is empty"));
     }
@@ -73,13 +111,15 @@ pub fn run(
     ready();
     let mut threads = Vec::new();
     for source in sources {
-        let (cfg, live, slot, sink, stop, board) =
-            (cfg.clone(), live.clone(), slot.clone(), sink.clone(), stop.clone(), board.clone());
+        let (mut cfg, live, slot, sink, shared) =
+            (cfg.clone(), live.clone(), slot.clone(), sink.clone(), shared.clone());
+        // Every record of this interface's workers says where it was captured.
+        cfg.eve.in_iface = Some(source.interface().to_string());
         let name = format!("capture-{}", source.interface());
         threads.push(
             std::thread::Builder::new()
                 .name(name)
-                .spawn(move || capture_loop(source, &cfg, &live, &slot, &sink, &stop, &board))?,
+                .spawn(move || capture_loop(source, &cfg, &live, &slot, &sink, &shared))?,
         );
     }
     let mut out = Vec::new();
@@ -152,9 +192,9 @@ fn capture_loop(
     live: &LiveConfig,
     slot: &RuleSlot,
     sink: &SharedSink,
-    stop: &AtomicBool,
-    board: &Board,
+    shared: &Shared,
 ) -> io::Result<InterfaceSummary> {
+    let (stop, board) = (&shared.stop, &shared.board);
     let (mut generation, detection): (u64, Detection) = slot.current();
     let n = cfg.capture.workers.max(1);
     let mut workers =
@@ -165,6 +205,7 @@ fn capture_loop(
         (Instant::now(), Instant::now(), Instant::now());
     let mut number = 0u64;
     let mut pending: Vec<Value> = Vec::new();
+    shared.heartbeats.beat(&interface);
     let result = (|| -> io::Result<()> {
         while !stop.load(Ordering::Relaxed) {
             let got = source.read(Duration::from_millis(100), &mut |f| {
@@ -187,6 +228,7 @@ fn capture_loop(
                 // file (EVE readers tail it).
                 workers.tick(now_us());
                 with_sink(sink, |s| s.flush())?;
+                shared.heartbeats.beat(&interface);
                 last_tick = Instant::now();
             }
             if last_stats.elapsed() >= interval {

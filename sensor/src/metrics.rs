@@ -12,30 +12,38 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use gatewatch_rules::metrics::{label_value, prometheus_text};
+use gatewatch_rules::metrics::{exposition, Tree, CONTENT_TYPE};
 use serde_json::Value;
 
 /// Latest counters by interface.
 pub type Board = Arc<Mutex<BTreeMap<String, Value>>>;
 
-/// The Prometheus text of `board` plus what `extra` adds.
-pub fn render(board: &Board, extra: &dyn Fn(&mut String)) -> String {
-    let mut out = String::new();
-    let b = board.lock().unwrap_or_else(|p| p.into_inner());
-    for (interface, stats) in b.iter() {
-        let labels = format!("interface=\"{}\"", label_value(interface));
-        prometheus_text(&mut out, "gatewatch_sensor", stats, &labels);
+/// More counters for the page besides the interfaces' (the shipper's and spool's).
+pub type Extra = Box<dyn Fn() -> Option<Value> + Send>;
+
+/// The Prometheus text of `board` (labelled by interface) plus what `extra` adds.
+pub fn render(board: &Board, extra: &dyn Fn() -> Option<Value>) -> String {
+    let b = board.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let more = extra();
+    let mut trees: Vec<Tree<'_>> = b
+        .iter()
+        .map(|(interface, stats)| Tree {
+            prefix: "gatewatch_sensor",
+            value: stats,
+            labels: vec![("interface", interface.clone())],
+        })
+        .collect();
+    if let Some(v) = &more {
+        trees.push(Tree { prefix: "gatewatch_sensor", value: v, labels: vec![] });
     }
-    drop(b);
-    extra(&mut out);
-    out
+    exposition(&trees)
 }
 
 /// Serves `GET /metrics` on `addr` until `stop` is set.
 pub fn serve(
     addr: &str,
     board: Board,
-    extra: Box<dyn Fn(&mut String) + Send>,
+    extra: Extra,
     stop: Arc<AtomicBool>,
 ) -> io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr)
@@ -55,7 +63,7 @@ pub fn serve(
                     let reply = if line.starts_with("GET /metrics ") || line.starts_with("GET /metrics?") {
                         let body = render(&board, &*extra);
                         format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            "HTTP/1.1 200 OK\r\ncontent-type: {CONTENT_TYPE}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                             body.len()
                         )
                     } else {
@@ -85,7 +93,7 @@ mod tests {
             .expect("lock")
             .insert("eth1".into(), serde_json::json!({"capture": {"kernel_drops": 3}}));
         let stop = Arc::new(AtomicBool::new(false));
-        let extra = Box::new(|out: &mut String| out.push_str("gatewatch_sensor_spool_bytes 42\n"));
+        let extra: Extra = Box::new(|| Some(serde_json::json!({"spool": {"bytes": 42}})));
         let (addr, t) = serve("127.0.0.1:0", board, extra, stop.clone()).expect("serve");
         let get = |path: &str| {
             let mut c = std::net::TcpStream::connect(addr).expect("connect");
@@ -97,7 +105,11 @@ mod tests {
         };
         let m = get("/metrics");
         assert!(m.starts_with("HTTP/1.1 200"), "{m}");
-        assert!(m.contains("gatewatch_sensor_capture_kernel_drops{interface=\"eth1\"} 3"), "{m}");
+        assert!(
+            m.contains("gatewatch_sensor_capture_kernel_drops_total{interface=\"eth1\"} 3"),
+            "{m}"
+        );
+        assert!(m.contains("# TYPE gatewatch_sensor_spool_bytes gauge"), "{m}");
         assert!(m.contains("gatewatch_sensor_spool_bytes 42"));
         assert!(get("/other").starts_with("HTTP/1.1 404"));
         stop.store(true, Ordering::SeqCst);

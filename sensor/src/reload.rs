@@ -1,7 +1,7 @@
 //! Rule sets that change while packets flow.
 //!
 //! A [`RuleSlot`] holds the current [`Detection`] and its generation. Whoever compiles a
-//! new set (the reload thread, on `SIGHUP` or `gatewatch rules reload`) publishes it;
+//! new set (the reload thread, on `SIGUSR2` or `gatewatch rules reload`) publishes it;
 //! each worker checks the generation before every packet (one atomic load) and, when it
 //! changed, swaps the new set in between two packets with [`Pipeline::reload`], carrying
 //! flow state over. Capture never pauses: no packet waits for a compilation, and none
@@ -48,7 +48,7 @@ impl RuleSlot {
     }
 }
 
-/// Writes the sensor's pid file in `dir` and starts the thread that, on `SIGHUP`,
+/// Writes the sensor's pid file in `dir` and starts the thread that, on `SIGUSR2`,
 /// compiles a new set with `load` and publishes it to `slot` (see
 /// [`gatewatch_rules::control`]).
 pub fn control<E: std::fmt::Display>(

@@ -175,7 +175,7 @@ fn read_files(
                     number += 1;
                     each(&frame, number)?;
                     n += 1;
-                    if n % 4096 == 0 {
+                    if n.is_multiple_of(4096) {
                         progress(done_bytes + reader.offset(), n);
                     }
                 }

@@ -214,15 +214,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the I/O runtime")
 }
 
-/// Serves until SIGINT/SIGTERM.
-pub fn wait_for_stop() -> Result<()> {
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])
-    .context("cannot install the stop signal handlers")?;
-    let _ = signals.forever().next();
-    Ok(())
+/// Serves until SIGINT/SIGTERM (telling systemd it serves, with `status`).
+pub fn wait_for_stop(status: &str) -> Result<()> {
+    crate::systemd::serve_until_stopped(status)
 }
 
 pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
@@ -259,7 +253,7 @@ pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
             serde_json::json!({"console": serving.addr.to_string()})
         ))?;
     }
-    wait_for_stop()?;
+    wait_for_stop(&format!("console on https://{}/", serving.addr))?;
     serving.stop();
     Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,13 @@
 //! `gatewatch correlator`: the correlator as a service. It listens for host logs
 //! (`[ingest]`: syslog UDP/TCP, HTTPS with mutual TLS), runs the host-log Sigma rules
 //! and the correlation rules of `sigma.rules` over them, and stores alerts and
-//! incidents in `store.path`. `SIGHUP` (or `gatewatch rules reload`) recompiles the
-//! Sigma rules; `SIGINT`/`SIGTERM` stop it after the queued events are stored. The
+//! incidents in `store.path`. `SIGUSR2` (or `gatewatch rules reload`) recompiles the
+//! Sigma rules, `SIGHUP` reopens the files it writes; `SIGINT`/`SIGTERM` stop it after the queued events are stored. The
 //! service itself is `gatewatch_correlator::service`.
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use gatewatch_correlator::service::{Service, ServiceConfig};
 
@@ -41,12 +41,7 @@ pub fn run(args: CorrelatorArgs, cfg: Config) -> Result<ExitCode> {
     if args.print_addresses {
         crate::commands::write_stdout(&format!("{}\n", service.addresses()))?;
     }
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])
-    .context("cannot install the stop signal handlers")?;
-    let _ = signals.forever().next();
+    crate::systemd::serve_until_stopped(&format!("serving {}", service.addresses()))?;
     service.stop()?;
     Ok(ExitCode::SUCCESS)
 }

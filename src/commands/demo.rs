@@ -260,7 +260,7 @@ fn serve_console(a: &DemoArgs, cfg: &Config) -> Result<ExitCode> {
         pki.display()
     );
     println!("  Ctrl-C stops it.");
-    super::console::wait_for_stop()?;
+    super::console::wait_for_stop(&format!("demo console on https://{}/", serving.addr))?;
     serving.stop();
     Ok(ExitCode::SUCCESS)
 }

@@ -52,7 +52,7 @@ pub struct ReplayArgs {
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub engines: EngineArgs,
-    /// Accept rule reloads while running (`SIGHUP`, `gatewatch rules reload`): writes
+    /// Accept rule reloads while running (`SIGUSR2`, `gatewatch rules reload`): writes
     /// the pid file and reload status to `control.dir`.
     #[arg(long)]
     pub reload: bool,
@@ -75,7 +75,7 @@ pub struct RunArgs {
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub engines: EngineArgs,
-    /// Accept rule reloads while running (`SIGHUP`, `gatewatch rules reload`).
+    /// Accept rule reloads while running (`SIGUSR2`, `gatewatch rules reload`).
     #[arg(long)]
     pub reload: bool,
     /// Also write EVE JSON here.

@@ -1,16 +1,18 @@
 //! `gatewatch sensor`: the live sensor. Captures on the interfaces of `[live]`, runs
 //! every engine in `capture.workers` threads per interface and writes EVE JSON to
-//! `live.eve` (`--eve`). `SIGHUP` or `gatewatch rules reload` swaps in recompiled
-//! rules; `SIGINT`/`SIGTERM` end every flow, write the last `stats` and stop.
+//! `live.eve` (`--eve`). `SIGUSR2` or `gatewatch rules reload` swaps in recompiled
+//! rules; `SIGHUP` reopens the EVE file (logrotate); `SIGINT`/`SIGTERM` end every flow,
+//! write the last `stats` and stop.
 
-use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use gatewatch_rules::logfile::LogFile;
 use gatewatch_sensor::capture::live::Method;
 use gatewatch_sensor::daemon::{self, SharedSink};
 use gatewatch_sensor::output::{EveWriter, Tee};
@@ -21,6 +23,7 @@ use gatewatch_sensor::rule_loading::{accept_reloads, load_detection, NoRules};
 
 use super::replay::EngineArgs;
 use crate::config::Config;
+use crate::systemd::Notifier;
 
 #[derive(Args)]
 pub struct SensorArgs {
@@ -35,6 +38,35 @@ pub struct SensorArgs {
     /// EVE output, appended to (default: `live.eve`).
     #[arg(long)]
     pub eve: Option<PathBuf>,
+}
+
+/// The EVE file (its folder made), appended to, reopened on `SIGHUP`, rotated as
+/// `[eve.rotate]` says.
+fn open_eve(path: &std::path::Path, cfg: &Config) -> Result<LogFile> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    }
+    LogFile::open(path, cfg.eve.rotate.clone())
+        .with_context(|| format!("cannot open EVE output `{}`", path.display()))
+}
+
+/// The Prometheus endpoint on `addr` (none when empty): the interfaces' counters and
+/// the shipper's.
+fn serve_metrics(
+    addr: &str,
+    shipper: Option<&Shipper>,
+    shared: &daemon::Shared,
+) -> Result<Option<std::thread::JoinHandle<()>>> {
+    if addr.is_empty() {
+        return Ok(None);
+    }
+    let counters = shipper.map(Shipper::counters_handle);
+    let extra: gatewatch_sensor::metrics::Extra = Box::new(move || counters.as_ref().map(|c| c()));
+    let board = shared.board.clone();
+    let (addr, t) = gatewatch_sensor::metrics::serve(addr, board, extra, shared.stop.clone())?;
+    eprintln!("gatewatch sensor: metrics on http://{addr}/metrics");
+    Ok(Some(t))
 }
 
 pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
@@ -55,15 +87,7 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
     let _control =
         accept_reloads(&cfg.control.dir, &files, &a.engines.paths(), &cfg.sensor(), slot.clone())?;
     let eve_path = a.eve.clone().unwrap_or_else(|| live.eve.clone());
-    if let Some(dir) = eve_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create `{}`", dir.display()))?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&eve_path)
-        .with_context(|| format!("cannot open EVE output `{}`", eve_path.display()))?;
+    let file = open_eve(&eve_path, &cfg)?;
     let mut tee = Tee::default();
     tee.sinks.push(Box::new(EveWriter::new(file, &cfg.eve)));
     let stop = Arc::new(AtomicBool::new(false));
@@ -76,28 +100,17 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
         Some(shipper)
     };
     let sink: SharedSink = Arc::new(Mutex::new(Box::new(tee)));
-    let board = gatewatch_sensor::metrics::Board::default();
-    let metrics = if live.metrics.is_empty() {
-        None
-    } else {
-        let counters = shipper.as_ref().map(Shipper::counters_handle);
-        let extra = Box::new(move |out: &mut String| {
-            if let Some(counters) = &counters {
-                gatewatch_rules::metrics::prometheus_text(out, "gatewatch_sensor", &counters(), "");
-            }
-        });
-        let (addr, t) =
-            gatewatch_sensor::metrics::serve(&live.metrics, board.clone(), extra, stop.clone())?;
-        eprintln!("gatewatch sensor: metrics on http://{addr}/metrics");
-        Some(t)
-    };
+    let shared = daemon::Shared { stop: stop.clone(), ..Default::default() };
+    let metrics = serve_metrics(&live.metrics, shipper.as_ref(), &shared)?;
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())
             .context("cannot install the stop signal handlers")?;
     }
+    gatewatch_rules::control::reopen_on_hangup()?;
+    let notify = Arc::new(Notifier::from_env());
     let ready = || {
-        eprintln!(
-            "gatewatch sensor: capturing on {} ({}, {} workers each) → {}",
+        let status = format!(
+            "capturing on {} ({}, {} workers each) → {}",
             live.interfaces.join(", "),
             match live.method {
                 Method::TpacketV3 => "tpacket-v3",
@@ -105,9 +118,16 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
             },
             cfg.capture.workers.max(1),
             eve_path.display()
-        )
+        );
+        eprintln!("gatewatch sensor: {status}");
+        notify.ready(&status);
+        // Every capture loop goes round at least once a second; one that has not for a
+        // minute is stuck.
+        let beats = shared.heartbeats.clone();
+        notify.watchdog(move || beats.all_within(Duration::from_secs(60)), stop.clone());
     };
-    let captured = daemon::run(&cfg.sensor(), &live, slot, sink, stop.clone(), board, ready);
+    let captured = daemon::run(&cfg.sensor(), &live, slot, sink, &shared, ready);
+    notify.stopping();
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Some(t) = metrics {
         let _ = t.join();

@@ -86,3 +86,27 @@ pub fn terminate(pid: u32) -> bool {
     let pid = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw);
     pid.is_some_and(|p| rustix::process::kill_process(p, rustix::process::Signal::TERM).is_ok())
 }
+
+/// `promtool check metrics` (Debian's `prometheus` package) on a Prometheus text page:
+/// no finding at all. Says so and passes where promtool is not installed (CI installs
+/// it).
+pub fn promtool_check(what: &str, page: &str) {
+    use std::io::Write;
+    let spawned = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = spawned else {
+        eprintln!("promtool is not installed: {what} not checked with it");
+        return;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(page.as_bytes()).expect("write to promtool");
+    }
+    let out = child.wait_with_output().expect("promtool runs");
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.trim().is_empty(), "promtool on {what}: {said}\n{page}");
+}

@@ -268,9 +268,12 @@ client_ca = "pki/ca.crt"
         .send()
         .and_then(|r| r.text())
         .expect("metrics");
-    let want =
-        format!("gatewatch_correlator_listeners_tls_handshake_failures {}", refused_before + 4);
+    let want = format!(
+        "gatewatch_correlator_listeners_tls_handshake_failures_total {}",
+        refused_before + 4
+    );
     assert!(metrics.lines().any(|l| l == want), "{metrics}");
+    super::common::promtool_check("the correlator's /metrics", &metrics);
 
     // The Linux rules are not loaded yet: add them and reload.
     std::fs::write(dir.path("sigma/linux.yml"), LINUX_RULES).expect("linux rules");

@@ -7,6 +7,8 @@
 //! them the tests say why and pass (CI runs them as root with all installed).
 
 use std::collections::BTreeMap;
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -107,7 +109,7 @@ fn alerts_by_sid(events: &[serde_json::Value]) -> BTreeMap<u64, usize> {
 }
 
 /// Starts the sensor in the capture namespace and waits until it captures.
-fn start_sensor(dir: &Scratch, veth: &Veth, extra: &[&str]) -> Child {
+fn start_sensor(dir: &Scratch, veth: &Veth, extra: &[&str], env: &[(&str, &Path)]) -> Child {
     let bin = gatewatch().get_program().to_owned();
     let mut args: Vec<String> = ["netns", "exec", &veth.capture].map(String::from).to_vec();
     args.push(bin.to_string_lossy().into_owned());
@@ -120,6 +122,7 @@ fn start_sensor(dir: &Scratch, veth: &Veth, extra: &[&str]) -> Child {
     let err = std::fs::File::create(dir.path("sensor.err")).expect("stderr file");
     let mut child = Command::new("ip")
         .args(&args)
+        .envs(env.iter().copied())
         .current_dir(&dir.0)
         .stdout(Stdio::null())
         .stderr(err)
@@ -140,6 +143,37 @@ fn start_sensor(dir: &Scratch, veth: &Veth, extra: &[&str]) -> Child {
     }
 }
 
+/// Sends the demo capture from the sender's namespace, at full speed.
+fn send(dir: &Scratch, veth: &Veth) {
+    let sent = Command::new("ip")
+        .args(["netns", "exec", &veth.sender, "tcpreplay", "-q", "-i", "gw-out", "--topspeed"])
+        .arg(dir.path("demo/demo.pcap"))
+        .output()
+        .expect("tcpreplay runs");
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+}
+
+/// Waits (up to a minute) until a `stats` record in `eve` shows `expect_pkts` frames
+/// received.
+fn wait_received(eve: &Path, expect_pkts: u64) {
+    let t0 = Instant::now();
+    loop {
+        // The file grows while we read it: only whole lines count.
+        let text = std::fs::read_to_string(eve).unwrap_or_default();
+        let received = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["event_type"] == "stats")
+            .filter_map(|e| e["stats"]["capture"]["received"].as_u64())
+            .max()
+            .unwrap_or(0);
+        if received >= expect_pkts || t0.elapsed() > Duration::from_secs(60) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Sends the capture, waits until the sensor's stats show `expect_pkts` frames
 /// received, stops it and returns its EVE records.
 fn send_and_stop(
@@ -149,28 +183,8 @@ fn send_and_stop(
     expect_pkts: u64,
     before_stop: impl FnOnce(),
 ) -> Vec<serde_json::Value> {
-    let sent = Command::new("ip")
-        .args(["netns", "exec", &veth.sender, "tcpreplay", "-q", "-i", "gw-out", "--topspeed"])
-        .arg(dir.path("demo/demo.pcap"))
-        .output()
-        .expect("tcpreplay runs");
-    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
-    let t0 = Instant::now();
-    loop {
-        // The file grows while we read it: only whole lines count.
-        let text = std::fs::read_to_string(dir.path("live.json")).unwrap_or_default();
-        let received = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|e| e["event_type"] == "stats")
-            .filter_map(|e| e["stats"]["capture"]["received"].as_u64())
-            .max()
-            .unwrap_or(0);
-        if received >= expect_pkts || t0.elapsed() > Duration::from_secs(60) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    send(dir, veth);
+    wait_received(&dir.path("live.json"), expect_pkts);
     before_stop();
     // `ip netns exec` execs the sensor: the child is the sensor.
     let _ = Command::new("kill").args(["-TERM", &sensor.id().to_string()]).status();
@@ -226,6 +240,7 @@ fn live_capture_on_a_veth_pair_raises_the_alerts_of_an_offline_replay() {
         &dir,
         &veth,
         &["--set", "capture.workers=2", "--set", "live.metrics=\"127.0.0.1:0\""],
+        &[],
     );
     let mut metrics = String::new();
     let live = send_and_stop(&dir, &veth, sensor, frames, || {
@@ -246,16 +261,31 @@ fn live_capture_on_a_veth_pair_raises_the_alerts_of_an_offline_replay() {
             .expect("scrape");
         metrics = String::from_utf8_lossy(&out.stdout).into_owned();
     });
+    let body = metrics.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    super::common::promtool_check("the sensor's /metrics", body);
     assert!(
         metrics.contains(&format!(
-            "gatewatch_sensor_capture_received{{interface=\"gw-in\"}} {frames}"
+            "gatewatch_sensor_capture_received_total{{interface=\"gw-in\"}} {frames}"
         )),
         "{metrics}"
     );
-    assert!(metrics.contains("gatewatch_sensor_capture_kernel_drops{interface=\"gw-in\"} 0"));
+    assert!(metrics.contains("gatewatch_sensor_capture_kernel_drops_total{interface=\"gw-in\"} 0"));
     let expected = alerts_by_sid(&offline_events);
     assert!(expected.len() >= 6, "{expected:?}");
     assert_eq!(alerts_by_sid(&live), expected);
+    // Live records say where they were captured, and carry the flow's community id
+    // (the same as the offline replay's for the same flow).
+    let records: Vec<&serde_json::Value> =
+        live.iter().filter(|e| e["event_type"] != "stats").collect();
+    assert!(records.iter().all(|e| e["in_iface"] == "gw-in"), "every live record has in_iface");
+    let ids = |events: &[&serde_json::Value]| -> std::collections::BTreeSet<String> {
+        events.iter().filter_map(|e| e["community_id"].as_str().map(str::to_string)).collect()
+    };
+    let offline_flows: Vec<&serde_json::Value> =
+        offline_events.iter().filter(|e| e["event_type"] == "flow").collect();
+    let live_flows: Vec<&serde_json::Value> =
+        live.iter().filter(|e| e["event_type"] == "flow").collect();
+    assert_eq!(ids(&live_flows), ids(&offline_flows), "community ids of the flows");
     let last = live.iter().rev().find(|e| e["event_type"] == "stats").expect("final stats");
     let cap = &last["stats"]["capture"];
     assert_eq!(cap["interface"], "gw-in");
@@ -281,7 +311,7 @@ fn a_bpf_filter_keeps_only_what_it_accepts() {
         1,
     );
     std::fs::write(dir.path("gatewatch.toml"), config).expect("config");
-    let sensor = start_sensor(&dir, &veth, &[]);
+    let sensor = start_sensor(&dir, &veth, &[], &[]);
     // The demo's UDP frames are its DNS queries and answers: only they get through.
     let events = send_and_stop(&dir, &veth, sensor, udp, || {});
     let last = events.iter().rev().find(|e| e["event_type"] == "stats").expect("stats");
@@ -292,4 +322,66 @@ fn a_bpf_filter_keeps_only_what_it_accepts() {
     assert_eq!(d["icmpv4"], 0, "{d}");
     let sids: Vec<u64> = alerts_by_sid(&events).into_keys().collect();
     assert_eq!(sids, [9_000_005], "only the DNS rule can fire");
+}
+
+/// The next message of the service manager's socket that is not a watchdog ping.
+fn next_notice(socket: &UnixDatagram, pings: &mut u32) -> String {
+    let mut buf = [0u8; 512];
+    loop {
+        let n = socket.recv(&mut buf).expect("a notification within 10 s");
+        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if msg == "WATCHDOG=1" {
+            *pings += 1;
+            continue;
+        }
+        return msg;
+    }
+}
+
+/// The sensor as systemd runs it (`Type=notify`, `WatchdogSec=`): it says it is ready
+/// once it captures, pings the watchdog, and after logrotate (rename, `SIGHUP`) writes
+/// the next records to a new `live.json`, every line whole in one file or the other;
+/// `SIGTERM` says it stops.
+#[test]
+fn a_sensor_run_by_systemd_notifies_and_reopens_its_eve_on_sighup() {
+    let _turn = netns_turn();
+    let Some((dir, veth, offline_events)) = prepare("hup-veth") else { return };
+    let frames = last_stats(&offline_events)["decoder"]["pkts"].as_u64().expect("packets");
+    let socket_path = dir.path("notify");
+    let socket = UnixDatagram::bind(&socket_path).expect("notify socket");
+    socket.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let env = [("NOTIFY_SOCKET", socket_path.as_path()), ("WATCHDOG_USEC", Path::new("400000"))];
+    let mut sensor = start_sensor(&dir, &veth, &[], &env);
+    let mut pings = 0;
+    let ready = next_notice(&socket, &mut pings);
+    assert!(ready.starts_with("READY=1\nSTATUS=capturing on gw-in"), "{ready}");
+
+    send(&dir, &veth);
+    wait_received(&dir.path("live.json"), frames);
+    std::fs::rename(dir.path("live.json"), dir.path("live.json.1")).expect("rotate");
+    let _ = Command::new("kill").args(["-HUP", &sensor.id().to_string()]).status();
+    send(&dir, &veth);
+    wait_received(&dir.path("live.json"), 2 * frames);
+    let _ = Command::new("kill").args(["-TERM", &sensor.id().to_string()]).status();
+    let status = sensor.wait().expect("sensor exits");
+    let err = std::fs::read_to_string(dir.path("sensor.err")).unwrap_or_default();
+    assert!(status.success(), "SIGHUP must not end the sensor: {err}");
+    let stopping = next_notice(&socket, &mut pings);
+    assert!(stopping.starts_with("STOPPING=1"), "{stopping}");
+    assert!(pings >= 2, "the watchdog pinged {pings} times at 0.2 s in a capture of seconds");
+
+    // Every line of both files is a whole record. The first sending's alerts are in the
+    // rotated file (those of flows that end later may follow in the new one); the new
+    // file has the second sending's.
+    let (before, after) = (eve_lines(&dir.path("live.json.1")), eve_lines(&dir.path("live.json")));
+    let expected = alerts_by_sid(&offline_events);
+    let (first, second) = (alerts_by_sid(&before), alerts_by_sid(&after));
+    assert!(first.len() >= expected.len() / 2, "{first:?} of {expected:?}");
+    for (sid, n) in &expected {
+        let both = first.get(sid).unwrap_or(&0) + second.get(sid).unwrap_or(&0);
+        assert!(both >= *n, "sid {sid}: {both} alerts in both files, {n} in one replay");
+    }
+    assert!(second.keys().all(|k| expected.contains_key(k)), "{second:?}");
+    let received = |e: &[serde_json::Value]| last_stats(e)["capture"]["received"].as_u64();
+    assert_eq!(received(&after), Some(2 * frames), "the new file continues the counters");
 }

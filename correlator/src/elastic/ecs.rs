@@ -1,6 +1,9 @@
 //! Documents in Elastic Common Schema (ECS) fields: alerts, protocol records and
 //! incidents. Gatewatch's own fields are under `gatewatch.*`; a record's original EVE
 //! is kept, not indexed, under `gatewatch.eve`.
+//!
+//! Every ECS field written is one of ECS [`ECS_VERSION`], with that version's type
+//! (`elastic/ecs-8.11.tsv`, checked by a test over every kind of document).
 
 use crate::store::feed::FeedAlert;
 use gatewatch_rules::event::dns::DnsView;
@@ -8,6 +11,9 @@ use serde_json::{json, Map, Value};
 
 use crate::incident::attack::tactic_name;
 use crate::store::IncidentRow;
+
+/// The ECS version the documents follow (`ecs.version`).
+pub const ECS_VERSION: &str = "8.11.0";
 
 /// `2026-10-14T01:00:00.000000Z` from µs.
 pub fn timestamp(us: i64) -> String {
@@ -34,11 +40,159 @@ fn put(m: &mut Map<String, Value>, path: &str, v: Value) {
     }
 }
 
+/// ECS `network.transport` of an EVE `proto`: none for what is not an IP protocol
+/// (host logs).
 fn transport(proto: &str) -> Value {
     match proto {
-        "" => Value::Null,
+        "" | "LOG" => Value::Null,
         p => Value::String(p.to_ascii_lowercase()),
     }
+}
+
+/// An EVE time (`2026-10-14T01:00:00.001500+0000`) as ECS dates are written
+/// (`2026-10-14T01:00:00.001500Z`); none when it is not a time.
+fn eve_time(v: Value) -> Value {
+    let parsed =
+        v.as_str().and_then(|s| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").ok());
+    match parsed {
+        Some(t) => json!(t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        None => Value::Null,
+    }
+}
+
+/// An address only when it is one (host logs may have none, or a host name).
+fn ip(v: Value) -> Value {
+    match v.as_str().map(|s| s.parse::<std::net::IpAddr>()) {
+        Some(Ok(a)) => json!(a.to_string()),
+        _ => Value::Null,
+    }
+}
+
+/// What every document says of itself and of who observed it.
+fn put_common(m: &mut Map<String, Value>, observer: Value) {
+    put(m, "ecs.version", json!(ECS_VERSION));
+    put(m, "observer.vendor", json!("Gatewatch"));
+    put(m, "observer.product", json!("Gatewatch"));
+    if !observer.is_null() {
+        put(m, "observer.name", observer);
+        put(m, "observer.type", json!("ids"));
+    }
+}
+
+fn leaf<'a>(m: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = m.get(parts.next()?)?;
+    for p in parts {
+        cur = cur.get(p)?;
+    }
+    Some(cur)
+}
+
+/// `related.ip`, `related.hosts`, `related.hash`: every address, name and hash of the
+/// document, once each, for a search that does not know where they are.
+fn put_related(m: &mut Map<String, Value>) {
+    let collect = |m: &Map<String, Value>, paths: &[&str], want_ip: bool| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in paths {
+            let values = match leaf(m, p) {
+                Some(Value::Array(a)) => a.clone(),
+                Some(v) => vec![v.clone()],
+                None => continue,
+            };
+            for v in values.iter().filter_map(Value::as_str) {
+                let keep = !want_ip || v.parse::<std::net::IpAddr>().is_ok();
+                if keep && !v.is_empty() && !out.iter().any(|o| o == v) {
+                    out.push(v.to_string());
+                }
+            }
+        }
+        out
+    };
+    let ips = collect(m, &["source.ip", "destination.ip", "dns.answers.data"], true);
+    let hosts = collect(m, &["dns.question.name", "url.domain", "tls.client.server_name"], false);
+    let hashes = collect(
+        m,
+        &[
+            "file.hash.md5",
+            "file.hash.sha1",
+            "file.hash.sha256",
+            "tls.client.ja3",
+            "tls.server.ja3s",
+        ],
+        false,
+    );
+    for (path, list) in [("related.ip", ips), ("related.hosts", hosts), ("related.hash", hashes)] {
+        if !list.is_empty() {
+            put(m, path, json!(list));
+        }
+    }
+}
+
+/// ECS `tls.version` and `tls.version_protocol` of EVE's `TLS 1.2`, `SSLv3`, `TLSv1.3`.
+fn tls_version(eve: &str) -> Option<(String, &'static str)> {
+    let lower = eve.trim().to_ascii_lowercase();
+    let (protocol, rest) = if let Some(r) = lower.strip_prefix("tls") {
+        ("tls", r)
+    } else if let Some(r) = lower.strip_prefix("ssl") {
+        ("ssl", r)
+    } else {
+        return None;
+    };
+    let number = rest.trim_start_matches(['v', ' ']);
+    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let number = if number.contains('.') { number.to_string() } else { format!("{number}.0") };
+    Some((number, protocol))
+}
+
+/// The MIME type of a file from the type EVE's `fileinfo.magic` names (libmagic's
+/// words, or the sensor's), when it is a known one.
+fn mime_of_magic(magic: &str) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("PE32", "application/vnd.microsoft.portable-executable"),
+        ("MS-DOS executable", "application/x-dosexec"),
+        ("ELF", "application/x-executable"),
+        ("PDF document", "application/pdf"),
+        (
+            "Microsoft Word 2007",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (
+            "Microsoft Excel 2007",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            "Microsoft PowerPoint 2007",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+        ("Composite Document File", "application/x-ole-storage"),
+        ("Zip archive", "application/zip"),
+        ("gzip compressed", "application/gzip"),
+        ("RAR archive", "application/vnd.rar"),
+        ("7-zip archive", "application/x-7z-compressed"),
+        ("bzip2 compressed", "application/x-bzip2"),
+        ("XZ compressed", "application/x-xz"),
+        ("POSIX tar archive", "application/x-tar"),
+        ("Java archive", "application/java-archive"),
+        ("PNG image", "image/png"),
+        ("JPEG image", "image/jpeg"),
+        ("GIF image", "image/gif"),
+        ("SVG Scalable Vector Graphics", "image/svg+xml"),
+        ("Web Open Font", "font/woff"),
+        ("HTML document", "text/html"),
+        ("XML", "text/xml"),
+        ("JSON", "application/json"),
+        ("Rich Text Format", "text/rtf"),
+        ("shell script", "text/x-shellscript"),
+        ("ASCII text", "text/plain"),
+        ("UTF-8 Unicode text", "text/plain"),
+        ("Unicode text", "text/plain"),
+        ("ISO-8859 text", "text/plain"),
+    ];
+    TABLE.iter().find(|(word, _)| magic.contains(word)).map(|(_, mime)| *mime)
 }
 
 /// An alert of the store's feed (with its stored EVE) as an ECS document.
@@ -60,14 +214,15 @@ pub fn alert(a: &FeedAlert, doc_id: &str) -> Value {
     put(&mut m, "rule.category", json!(a.alert.category));
     put(&mut m, "rule.version", json!(a.rev.to_string()));
     put(&mut m, "rule.ruleset", json!(format!("gid {}", a.alert.gid)));
-    put(&mut m, "source.ip", json!(a.alert.src_ip));
+    put(&mut m, "source.ip", ip(json!(a.alert.src_ip)));
     put(&mut m, "source.port", json!(a.alert.src_port));
-    put(&mut m, "destination.ip", json!(a.alert.dest_ip));
+    put(&mut m, "destination.ip", ip(json!(a.alert.dest_ip)));
     put(&mut m, "destination.port", json!(a.alert.dest_port));
     put(&mut m, "network.transport", transport(&a.alert.proto));
     put(&mut m, "network.protocol", raw.get("app_proto").cloned().unwrap_or(Value::Null));
-    put(&mut m, "observer.name", json!(a.alert.sensor));
-    put(&mut m, "observer.type", json!("ids"));
+    put(&mut m, "network.community_id", raw.get("community_id").cloned().unwrap_or(Value::Null));
+    let network = a.alert.proto != "LOG";
+    put_common(&mut m, if network { json!(a.alert.sensor) } else { Value::Null });
     if !a.alert.tactics.is_empty() || !a.techniques.is_empty() {
         put(&mut m, "threat.framework", json!("MITRE ATT&CK"));
         put(&mut m, "threat.tactic.id", json!(a.alert.tactics));
@@ -89,6 +244,10 @@ pub fn alert(a: &FeedAlert, doc_id: &str) -> Value {
     if let Some(t) = raw.get("tls") {
         put(&mut m, "tls.client.server_name", t.get("sni").cloned().unwrap_or(Value::Null));
     }
+    if raw.get("dns").is_some() {
+        dns_fields(&mut m, &raw);
+    }
+    put_related(&mut m);
     put(&mut m, "gatewatch.alert.count", json!(a.alert.count));
     put(&mut m, "gatewatch.alert.gid", json!(a.alert.gid));
     put(&mut m, "gatewatch.flow_id", json!(a.alert.flow_id.map(|f| f.to_string())));
@@ -121,14 +280,21 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
     put(&mut m, "event.module", json!("gatewatch"));
     put(&mut m, "event.dataset", json!(format!("gatewatch.{event_type}")));
     put(&mut m, "event.id", json!(doc_id));
-    put(&mut m, "event.category", json!(["network"]));
-    put(&mut m, "source.ip", g(&["src_ip"]));
+    let (category, kind) = match event_type {
+        "flow" => (json!(["network"]), json!(["connection", "end"])),
+        "fileinfo" => (json!(["network", "file"]), json!(["info"])),
+        _ => (json!(["network"]), json!(["protocol"])),
+    };
+    put(&mut m, "event.category", category);
+    put(&mut m, "event.type", kind);
+    put(&mut m, "source.ip", ip(g(&["src_ip"])));
     put(&mut m, "source.port", g(&["src_port"]));
-    put(&mut m, "destination.ip", g(&["dest_ip"]));
+    put(&mut m, "destination.ip", ip(g(&["dest_ip"])));
     put(&mut m, "destination.port", g(&["dest_port"]));
     put(&mut m, "network.transport", transport(g(&["proto"]).as_str().unwrap_or("")));
     put(&mut m, "network.protocol", g(&["app_proto"]));
-    put(&mut m, "observer.name", g(&["host"]));
+    put(&mut m, "network.community_id", g(&["community_id"]));
+    put_common(&mut m, g(&["host"]));
     put(&mut m, "gatewatch.flow_id", json!(g(&["flow_id"]).as_u64().map(|f| f.to_string())));
     match event_type {
         "dns" => dns_fields(&mut m, body),
@@ -141,7 +307,11 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
         }
         "tls" => {
             put(&mut m, "tls.client.server_name", g(&["tls", "sni"]));
-            put(&mut m, "tls.version", g(&["tls", "version"]));
+            if let Some((version, protocol)) = g(&["tls", "version"]).as_str().and_then(tls_version)
+            {
+                put(&mut m, "tls.version", json!(version));
+                put(&mut m, "tls.version_protocol", json!(protocol));
+            }
             put(&mut m, "tls.client.ja3", g(&["tls", "ja3", "hash"]));
             put(&mut m, "tls.server.ja3s", g(&["tls", "ja3s", "hash"]));
             put(&mut m, "tls.server.subject", g(&["tls", "subject"]));
@@ -153,12 +323,14 @@ pub fn record(event_type: &str, ts_us: i64, body: &Value, doc_id: &str) -> Value
             put(&mut m, "file.hash.md5", g(&["fileinfo", "md5"]));
             put(&mut m, "file.hash.sha1", g(&["fileinfo", "sha1"]));
             put(&mut m, "file.hash.sha256", g(&["fileinfo", "sha256"]));
-            put(&mut m, "file.mime_type", g(&["fileinfo", "magic"]));
+            let magic = g(&["fileinfo", "magic"]);
+            put(&mut m, "file.mime_type", json!(magic.as_str().and_then(mime_of_magic)));
         }
         "flow" => flow_fields(&mut m, body),
         "stats" => stats_fields(&mut m, body),
         _ => {}
     }
+    put_related(&mut m);
     put(&mut m, "gatewatch.eve", body.clone());
     Value::Object(m)
 }
@@ -188,14 +360,16 @@ fn flow_fields(m: &mut Map<String, Value>, body: &Value) {
     put(m, "network.bytes", bytes);
     let packets = sum(g(&["flow", "pkts_toserver"]), g(&["flow", "pkts_toclient"]));
     put(m, "network.packets", packets);
-    put(m, "event.start", g(&["flow", "start"]));
-    put(m, "event.end", g(&["flow", "end"]));
+    put(m, "event.start", eve_time(g(&["flow", "start"])));
+    put(m, "event.end", eve_time(g(&["flow", "end"])));
 }
 
 /// A sensor's heartbeat: the counters the sensor-health dashboard draws.
 fn stats_fields(m: &mut Map<String, Value>, body: &Value) {
     let n = |path: &[&str]| at(body, path).as_u64().map_or(Value::Null, |v| json!(v));
+    put(m, "event.kind", json!("metric"));
     put(m, "event.category", json!(["host"]));
+    put(m, "event.type", json!(["info"]));
     let packets = match n(&["stats", "capture", "received"]) {
         Value::Null => n(&["stats", "decoder", "pkts"]),
         v => v,
@@ -213,6 +387,7 @@ fn stats_fields(m: &mut Map<String, Value>, body: &Value) {
 pub fn incident(i: &IncidentRow) -> Value {
     let mut m = Map::new();
     put(&mut m, "@timestamp", json!(i.last_seen));
+    put(&mut m, "ecs.version", json!(ECS_VERSION));
     put(&mut m, "event.kind", json!("state"));
     put(&mut m, "event.module", json!("gatewatch"));
     put(&mut m, "event.dataset", json!("gatewatch.incident"));
@@ -283,6 +458,50 @@ mod tests {
     }
 
     #[test]
+    fn tls_versions_and_mime_types_as_ecs_writes_them() {
+        assert_eq!(tls_version("TLS 1.2"), Some(("1.2".into(), "tls")));
+        assert_eq!(tls_version("TLSv1.3"), Some(("1.3".into(), "tls")));
+        assert_eq!(tls_version("SSLv3"), Some(("3.0".into(), "ssl")));
+        assert_eq!(tls_version("UNDETERMINED"), None);
+        let pe = "PE32 executable (GUI) Intel 80386, for MS Windows";
+        assert_eq!(mime_of_magic(pe), Some("application/vnd.microsoft.portable-executable"));
+        assert_eq!(mime_of_magic("PDF document, version 1.7"), Some("application/pdf"));
+        assert_eq!(mime_of_magic("data"), None);
+    }
+
+    #[test]
+    fn a_host_log_alert_has_no_network_transport_and_no_made_up_address() {
+        let body = json!({"event_type": "alert", "proto": "LOG", "src_ip": "WS-KT-014",
+            "dest_ip": "", "app_proto": "hostlog"});
+        let d = record("alert", 1_000_000, &body, "h-1");
+        assert!(d["network"]["transport"].is_null(), "{d}");
+        assert!(d["source"]["ip"].is_null() && d["destination"]["ip"].is_null(), "{d}");
+        assert!(d["related"].is_null(), "{d}");
+    }
+
+    #[test]
+    fn related_fields_gather_addresses_names_and_hashes_once() {
+        let body = json!({"event_type": "fileinfo", "proto": "TCP", "src_ip": "198.51.100.200",
+            "dest_ip": "10.46.120.15", "community_id": "1:abc=",
+            "fileinfo": {"filename": "a.exe", "md5": "m", "sha1": "s1", "sha256": "s256",
+                         "magic": "PE32 executable"}});
+        let d = record("fileinfo", 1_000_000, &body, "f-1");
+        assert_eq!(d["related"]["ip"], json!(["198.51.100.200", "10.46.120.15"]));
+        assert_eq!(d["related"]["hash"], json!(["m", "s1", "s256"]));
+        assert_eq!(d["network"]["community_id"], "1:abc=");
+        assert_eq!(d["event"]["category"], json!(["network", "file"]));
+    }
+
+    #[test]
+    fn flow_times_are_written_as_ecs_dates() {
+        let body = json!({"event_type": "flow", "proto": "TCP", "flow": {
+            "start": "2026-10-14T08:00:00.001500+0700", "end": "not a time"}});
+        let d = record("flow", 1_000_000, &body, "f-2");
+        assert_eq!(d["event"]["start"], "2026-10-14T01:00:00.001500Z");
+        assert!(d["event"]["end"].is_null());
+    }
+
+    #[test]
     fn a_sensor_heartbeat_gets_the_health_fields() {
         let body = json!({"timestamp": "x", "event_type": "stats", "host": "hue-gw-sensor-01",
             "stats": {"uptime": 3600, "capture": {"received": 1_000_000, "kernel_drops": 12, "queue_drops": 3},
@@ -300,6 +519,7 @@ mod tests {
         );
         assert_eq!(d["observer"]["name"], "hue-gw-sensor-01");
         assert_eq!(d["event"]["dataset"], "gatewatch.stats");
+        assert_eq!(d["event"]["kind"], "metric");
         for (path, _) in crate::elastic::templates::FIELDS
             .iter()
             .filter(|(p, _)| p.starts_with("gatewatch.sensor."))

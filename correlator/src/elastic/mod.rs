@@ -295,7 +295,8 @@ struct Dispatcher {
     idle_until: Instant,
     dirty_marks: bool,
     marks_saved: Instant,
-    dead_letter: Option<std::fs::File>,
+    /// Reopened on `SIGHUP` (logrotate), as every file a daemon writes.
+    dead_letter: Option<gatewatch_rules::logfile::LogFile>,
 }
 
 fn jitter(d: Duration) -> Duration {
@@ -580,12 +581,10 @@ impl Dispatcher {
                 {
                     std::fs::create_dir_all(dir)?;
                 }
-                self.dead_letter = Some(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&self.cfg.dead_letter)?,
-                );
+                self.dead_letter = Some(gatewatch_rules::logfile::LogFile::open(
+                    &self.cfg.dead_letter,
+                    Default::default(),
+                )?);
             }
             let f = self.dead_letter.as_mut().ok_or_else(|| std::io::Error::other("no file"))?;
             writeln!(f, "{line}")?;

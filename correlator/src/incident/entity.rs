@@ -59,6 +59,8 @@ pub fn own_alert(
         icmp_type: None,
         icmp_code: None,
         pkt_src: None,
+        in_iface: None,
+        community_id: None,
         direction: None,
         alert: gatewatch_rules::event::AlertInfo {
             action: "allowed".into(),

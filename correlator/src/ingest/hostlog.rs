@@ -325,6 +325,8 @@ fn host_alert(info: AlertInfo, flat: &Value, ev: &HostLogEvent, ts_us: i64) -> A
         icmp_type: None,
         icmp_code: None,
         pkt_src: None,
+        in_iface: None,
+        community_id: None,
         direction: None,
         alert: info,
         app_proto: Some("hostlog".into()),

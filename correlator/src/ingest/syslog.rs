@@ -388,7 +388,7 @@ pub fn auditd_record(msg: &str) -> Option<Map<String, Value>> {
 
 /// `2F62696E2F7368002D63` → `/bin/sh -c` (NULs between arguments become spaces).
 fn hex_text(s: &str) -> Option<String> {
-    if s.len() < 2 || s.len() % 2 != 0 || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
+    if s.len() < 2 || !s.len().is_multiple_of(2) || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     let bytes: Vec<u8> = (0..s.len())

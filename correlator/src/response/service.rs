@@ -45,7 +45,7 @@ impl Service {
                     let now = chrono::Utc::now().timestamp_micros();
                     if let Err(e) = responder.step(&mut store, now) {
                         errors += 1;
-                        if errors <= 100 || errors % 1000 == 0 {
+                        if errors <= 100 || errors.is_multiple_of(1000) {
                             eprintln!("gatewatch correlator: response: {e} (error #{errors})");
                         }
                     }

@@ -395,7 +395,7 @@ proptest! {
         fail in 0u32..3,
     ) {
         // Addresses 10.46.0.x (internal) and 203.0.113.x (external) by the low bit.
-        let addr = |n: u32| if n % 2 == 0 { 0x0A2E_0000 + n } else { 0xCB00_7100 + n };
+        let addr = |n: u32| if n.is_multiple_of(2) { 0x0A2E_0000 + n } else { 0xCB00_7100 + n };
         let nets: Vec<(u32, u8)> = nets.into_iter().map(|(n, l)| (addr(n), l)).collect();
         let mut cfg = String::from("[actions.fw]\nkind = \"program\"\nblock = [\"/bin/true\"]\nunblock = [\"/bin/true\"]\n[allowlists]\nlist = [");
         cfg.push_str(&nets.iter().map(|(b, l)| format!("\"{}/{l}\"", Ipv4Addr::from(*b))).collect::<Vec<_>>().join(", "));

@@ -145,14 +145,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/metrics",
             get(|State(s): State<Arc<Shared>>| async move {
-                let mut out = String::new();
-                gatewatch_rules::metrics::prometheus_text(
-                    &mut out,
-                    "gatewatch_correlator",
-                    &s.stats_json(),
-                    "",
-                );
-                ([("content-type", "text/plain; version=0.0.4")], out)
+                use gatewatch_rules::metrics::{exposition, Tree, CONTENT_TYPE};
+                let stats = s.stats_json();
+                let tree = Tree { prefix: "gatewatch_correlator", value: &stats, labels: vec![] };
+                ([("content-type", CONTENT_TYPE)], exposition(&[tree]))
             }),
         )
         .layer(DefaultBodyLimit::max(limit))

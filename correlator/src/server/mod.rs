@@ -267,7 +267,7 @@ impl Shared {
     /// Logs a bad input: the first 100, then one in 1,000 (all are counted).
     fn log_error(&self, msg: impl FnOnce() -> String) {
         let n = self.logged_errors.fetch_add(1, Ordering::Relaxed);
-        if n < 100 || n % 1000 == 0 {
+        if n < 100 || n.is_multiple_of(1000) {
             eprintln!("gatewatch correlator: {} (bad input #{})", msg(), n + 1);
         }
     }

@@ -117,7 +117,7 @@ pub fn decode_text(s: &str) -> String {
 /// length or a character that is not a hex digit.
 pub fn hex_bytes(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);

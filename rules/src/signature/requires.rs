@@ -71,7 +71,7 @@ fn version_holds(expr: &str) -> Result<bool, ParseError> {
     let mut any = false;
     for alt in expr.split('|') {
         let tokens: Vec<&str> = alt.split_whitespace().collect();
-        if tokens.is_empty() || tokens.len() % 2 != 0 {
+        if tokens.is_empty() || !tokens.len().is_multiple_of(2) {
             return Err(ParseError::invalid("requires", format!("invalid version range `{alt}`")));
         }
         let mut all = true;

@@ -168,7 +168,7 @@ fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<(
 /// Refuses a ring whose blocks are not whole pages or cannot hold one frame.
 fn check_geometry(cfg: &RingConfig) -> io::Result<()> {
     let page = 4096usize;
-    if cfg.block_size < page || cfg.block_size % page != 0 {
+    if cfg.block_size < page || !cfg.block_size.is_multiple_of(page) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("block size {} is not a multiple of {page}", cfg.block_size),

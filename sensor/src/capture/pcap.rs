@@ -274,7 +274,7 @@ impl<R: Read> PcapReader<R> {
             }
         };
         let len = u32_of(&len_field, big_endian) as usize;
-        if !(28..=MAX_RECORD).contains(&len) || len % 4 != 0 {
+        if !(28..=MAX_RECORD).contains(&len) || !len.is_multiple_of(4) {
             return Err(self.corrupt("section header", format!("block length {len}")));
         }
         self.take("section header", len - 12)?;
@@ -350,7 +350,7 @@ impl<R: Read> PcapReader<R> {
             }
             let btype = u32_of(&hdr[0..4], be);
             let len = u32_of(&hdr[4..8], be) as usize;
-            if !(12..=MAX_RECORD + 64).contains(&len) || len % 4 != 0 {
+            if !(12..=MAX_RECORD + 64).contains(&len) || !len.is_multiple_of(4) {
                 self.offset -= 8;
                 return Err(self
                     .corrupt("block header", format!("block type {btype:#x} with length {len}")));

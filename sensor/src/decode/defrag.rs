@@ -175,7 +175,7 @@ impl Defrag {
         events: &mut DecodeEvents,
     ) -> Option<Vec<u8>> {
         self.stats.fragments += 1;
-        if frag.more && l3.payload.len() % 8 != 0 {
+        if frag.more && !l3.payload.len().is_multiple_of(8) {
             events.insert(DecodeEvents::FRAG_INVALID_LENGTH);
         }
         self.sweep(now_us);

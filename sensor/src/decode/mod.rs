@@ -428,6 +428,16 @@ impl<'a> L4<'a> {
             _ => None,
         }
     }
+
+    /// The "ports" a flow of IP protocol `proto` is keyed by: the ports, or for ESP the
+    /// low 16 bits of the SPI and 0, as Suricata 8 keeps an ESP flow per security
+    /// association (each direction has its own); 0 and 0 for other protocols.
+    pub fn flow_ports(&self, proto: u8) -> (u16, u16) {
+        match (self, proto) {
+            (L4::Other(p), 50) if p.len() >= 4 => (u16::from_be_bytes([p[2], p[3]]), 0),
+            _ => self.ports().unwrap_or((0, 0)),
+        }
+    }
 }
 
 /// Decodes the transport layer of a (reassembled) IP payload.

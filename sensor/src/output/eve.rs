@@ -38,6 +38,9 @@ pub struct FlowEvent {
     pub timestamp: String,
     /// The flow id shared by every event of the flow.
     pub flow_id: u64,
+    /// The interface of a live capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_iface: Option<String>,
     /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +68,9 @@ pub struct FlowEvent {
     pub app_proto: Option<&'static str>,
     /// The flow's counters and end.
     pub flow: FlowBody,
+    /// The Community ID of the flow (`eve.community_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
     /// What detection recorded on the flow: `traffic` and `metadata`, when not empty.
     #[serde(flatten)]
     pub detection: serde_json::Map<String, serde_json::Value>,
@@ -155,6 +161,9 @@ pub struct AppEvent {
     /// The packet's number in the capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pcap_cnt: Option<u64>,
+    /// The interface of a live capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_iface: Option<String>,
     /// EVE `event_type` (`alert`, `dns`, `http`, …).
     pub event_type: &'static str,
     /// Source address.
@@ -170,6 +179,9 @@ pub struct AppEvent {
     /// Where the packet came from (`wire/pcap`, `stream (flow timeout)`, …), as EVE says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pkt_src: Option<&'static str>,
+    /// The Community ID of the flow (`eve.community_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) tx_id: Option<u64>,
     /// The application protocol of the flow, as EVE names it.

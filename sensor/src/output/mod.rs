@@ -1,5 +1,6 @@
 //! Output of the sensor: EVE JSON records ([`eve`]) and the sink trait they go through.
 
+pub mod community_id;
 pub mod eve;
 pub(crate) mod filestore;
 

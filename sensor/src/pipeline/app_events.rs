@@ -4,6 +4,7 @@ use gatewatch_rules::event::ip_text;
 use std::io;
 
 use crate::app::records::Record;
+use crate::output::community_id;
 use crate::output::eve::{proto_name, timestamp, AppEvent};
 use crate::output::EventSink;
 
@@ -32,6 +33,7 @@ impl Pipeline {
             timestamp: timestamp(at.ts),
             flow_id: at.flow_id,
             pcap_cnt: at.pcap_cnt,
+            in_iface: self.cfg.eve.in_iface.clone(),
             event_type,
             src_ip: ip_text(&at.src.0),
             src_port: at.src.1,
@@ -39,6 +41,7 @@ impl Pipeline {
             dest_port: at.dst.1,
             proto: proto_name(at.proto),
             pkt_src: at.pcap_cnt.map(|_| "wire/pcap"),
+            community_id: community_id::for_eve(&self.cfg.eve, at.proto, at.src, at.dst, None),
             tx_id,
             app_proto: app,
             record,

@@ -10,6 +10,7 @@ use gatewatch_rules::signature::Buffer;
 use crate::app::parser::{AppOutput, TxMeta};
 use crate::app::session::SegmentCx;
 use crate::flow::{EndReason, Flow};
+use crate::output::community_id;
 use crate::output::eve::{proto_name, timestamp, FlowBody, FlowEvent, TcpBody};
 use crate::output::EventSink;
 
@@ -213,6 +214,7 @@ impl Pipeline {
         let ev = FlowEvent {
             timestamp: timestamp(f.start_us),
             flow_id: f.id,
+            in_iface: self.cfg.eve.in_iface.clone(),
             event_type: "flow",
             vlan: Some(gatewatch_rules::signature::vlan::layers(&f.vlan).to_vec())
                 .filter(|v| !v.is_empty()),
@@ -236,6 +238,13 @@ impl Pipeline {
                 reason: reason.as_str(),
                 alerted: f.detect.alerted,
             },
+            community_id: community_id::for_eve(
+                &self.cfg.eve,
+                f.proto,
+                f.client,
+                f.server,
+                f.icmp.map(|i| i.0),
+            ),
             detection: self.rules.flow_metadata(&f.detect),
             tcp: f
                 .tcp
@@ -248,8 +257,12 @@ impl Pipeline {
             if !hits.is_empty() {
                 let at = FindingAt::flow_end(f);
                 for h in &hits {
-                    let host = self.cfg.eve.sensor_name.clone();
-                    sink.alert(&finding_alert(host, h.alert_info(), &at, serde_json::Map::new()))?;
+                    sink.alert(&finding_alert(
+                        &self.cfg.eve,
+                        h.alert_info(),
+                        &at,
+                        serde_json::Map::new(),
+                    ))?;
                 }
             }
         }

@@ -121,7 +121,7 @@ impl Pipeline {
             self.inspect_flowless(ts, &pkt, l3, l4, d.icmp, sink)?;
             return Ok(None);
         }
-        let (sport, dport) = l4.ports().unwrap_or((0, 0));
+        let (sport, dport) = l4.flow_ports(l3.proto);
         let mut ended: Vec<(Flow, EndReason)> = Vec::new();
         let look = self.flows.track(
             l3.proto,

@@ -147,6 +147,8 @@ fn sensor_sigma_alerts_feed_correlations() {
         icmp_type: None,
         icmp_code: None,
         pkt_src: None,
+        in_iface: None,
+        community_id: None,
         direction: None,
         alert: hit.alert_info(),
         app_proto: Some("dns".into()),

@@ -10,7 +10,7 @@ use crate::app::dns::parse_message;
 use crate::app::dns::record::DnsBody;
 use crate::app::parser::{AppCx, Inspection};
 use crate::app::records::Record;
-use crate::app::smtp::base64;
+use base64::Engine;
 
 const DNS_MESSAGE: &[u8] = b"application/dns-message";
 
@@ -34,15 +34,13 @@ pub(super) fn message(fields: &[Field], is_request: bool, body: Option<&[u8]>) -
     let path = value(b":path")?;
     let query = &path[memchr::memchr(b'?', path)? + 1..];
     let param = query.split(|c| *c == b'&').find_map(|p| p.strip_prefix(b"dns="))?;
-    let std: Vec<u8> = param
-        .iter()
-        .map(|&c| match c {
-            b'-' => b'+',
-            b'_' => b'/',
-            c => c,
-        })
-        .collect();
-    Some(base64(&std)).filter(|m| !m.is_empty())
+    // base64url (RFC 8484 §4.1: no padding, though some clients pad).
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine.decode(param).ok().filter(|m| !m.is_empty())
 }
 
 /// Parses `msg` as DNS: its queries into the inspection; a response (which repeats

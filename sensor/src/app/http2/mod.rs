@@ -210,7 +210,7 @@ impl Http2Conn {
                     let v = u32::from_be_bytes([e[2], e[3], e[4], e[5]]);
                     facts.settings.push((u16::from_be_bytes([e[0], e[1]]), v));
                 }
-                if payload.len() % 6 != 0 {
+                if !payload.len().is_multiple_of(6) {
                     cx.count("http2_errors_bad_settings", 1);
                 }
             }

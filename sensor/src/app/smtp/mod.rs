@@ -1,6 +1,7 @@
 //! SMTP, client side: the envelope (HELO/EHLO, MAIL FROM, RCPT TO) and the message after
 //! DATA, whose MIME parts with a file name or `attachment` disposition become files
-//! (base64 and quoted-printable decoded). Bounded: a command line of more than
+//! (the message parsed by `mail-parser`: encoded words and parameters decode, bodies
+//! from base64 and quoted-printable). Bounded: a command line of more than
 //! [`MAX_LINE`] bytes is dropped, a message beyond the message limit is cut (counted),
 //! MIME nesting stops at [`MAX_DEPTH`]. STARTTLS and BDAT end parsing of the session.
 
@@ -188,148 +189,98 @@ fn address(s: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Headers of a MIME entity (unfolded, names lowercased) and where its body starts.
-fn headers(entity: &[u8]) -> (Vec<(String, String)>, usize) {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut pos = 0;
-    while pos < entity.len() {
-        let end = memchr::memchr(b'\n', &entity[pos..]).map_or(entity.len(), |i| pos + i + 1);
-        let line = trim_eol(&entity[pos..end]);
-        pos = end;
-        if line.is_empty() {
-            break;
+/// The message's headers and attachments, through a maintained MIME parser
+/// (`mail-parser`): encoded words (RFC 2047: `=?UTF-8?B?…?=` subjects and display
+/// names) and encoded parameters (RFC 2231: `filename*=UTF-8''…` attachment names)
+/// decode, in any charset (Vietnamese mail written as UTF-8 or Windows-1258), and
+/// bodies are decoded from base64 or quoted-printable.
+fn parse_message(msg: &[u8], m: &mut Mail) {
+    let Some(parsed) = mail_parser::MessageParser::default().parse(msg) else { return };
+    // A sender with a name: the name decoded; without one, the header as written.
+    m.from = match parsed.from().and_then(|a| a.iter().next()) {
+        Some(a) if a.name().is_some_and(|n| !n.is_empty()) => Some(address_text(a)),
+        _ => parsed.header_raw("From").map(|h| h.trim().to_string()),
+    };
+    m.to = parsed.to().map(|a| a.iter().map(address_text).collect()).unwrap_or_default();
+    m.subject = parsed.subject().map(str::to_string);
+    attachments(&parsed, 0, &mut m.attachments);
+}
+
+/// `Name <address>`, or the address alone, as the header wrote it once decoded.
+fn address_text(a: &mail_parser::Addr<'_>) -> String {
+    match (a.name(), a.address()) {
+        (Some(n), Some(addr)) if !n.is_empty() => format!("{n} <{addr}>"),
+        (_, Some(addr)) => addr.to_string(),
+        (Some(n), None) => n.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// The parts of `msg` that are files (a name, or an `attachment` disposition), and
+/// those of the messages it forwards, down to [`MAX_DEPTH`]; at most 64.
+fn attachments(msg: &mail_parser::Message<'_>, depth: usize, out: &mut Vec<Attachment>) {
+    use mail_parser::MimeHeaders;
+    for part in msg.attachments() {
+        if out.len() >= 64 {
+            return;
         }
-        if line[0] == b' ' || line[0] == b'\t' {
-            if let Some((_, v)) = out.last_mut() {
-                v.push(' ');
-                v.push_str(&String::from_utf8_lossy(line.trim_ascii()));
+        if let Some(inner) = part.message() {
+            if depth + 1 < MAX_DEPTH {
+                attachments(inner, depth + 1, out);
             }
             continue;
         }
-        if let Some(c) = memchr::memchr(b':', line) {
-            if out.len() < 200 {
-                out.push((
-                    String::from_utf8_lossy(line[..c].trim_ascii()).to_ascii_lowercase(),
-                    String::from_utf8_lossy(line[c + 1..].trim_ascii()).into_owned(),
-                ));
-            }
+        let name = part.attachment_name();
+        let is_attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
+        if name.is_none() && !is_attachment {
+            continue;
+        }
+        let filename = name.unwrap_or_default().to_string();
+        out.push(Attachment { filename, data: part_bytes(msg, part) });
+    }
+}
+
+/// A part's bytes as sent, once its transfer encoding is undone. The parser turns text
+/// parts into text (invalid bytes become U+FFFD); a file is kept as its bytes, so a
+/// text part is decoded again from the message.
+fn part_bytes(msg: &mail_parser::Message<'_>, part: &mail_parser::MessagePart<'_>) -> Vec<u8> {
+    use mail_parser::{Encoding, PartType};
+    if let PartType::Binary(b) | PartType::InlineBinary(b) = &part.body {
+        return b.to_vec();
+    }
+    let (from, to) = (part.offset_body as usize, part.offset_end as usize);
+    let raw = msg.raw_message.get(from..to).unwrap_or_default();
+    match part.encoding {
+        Encoding::Base64 => base64_lenient(raw),
+        Encoding::QuotedPrintable => quoted_printable(raw),
+        Encoding::None => {
+            let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+            raw.strip_suffix(b"\r").unwrap_or(raw).to_vec()
         }
     }
-    (out, pos)
 }
 
-fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    h.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
-/// A parameter of a header value: `name="x"` or `name=x`.
-fn param(value: &str, name: &str) -> Option<String> {
-    for part in value.split(';').skip(1) {
-        let (k, v) = part.split_once('=')?;
-        if k.trim().eq_ignore_ascii_case(name) {
-            return Some(v.trim().trim_matches('"').to_string());
-        }
+/// Base64 as mail writes it: line breaks and stray bytes between the characters are
+/// skipped, padding is optional, and a cut last group keeps the whole bytes before it.
+fn base64_lenient(raw: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let mut text: Vec<u8> = raw
+        .iter()
+        .copied()
+        .take_while(|&c| c != b'=')
+        .filter(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        .collect();
+    // Four characters make three bytes; a single one left over makes none.
+    if text.len() % 4 == 1 {
+        text.pop();
     }
-    None
-}
-
-fn parse_message(msg: &[u8], m: &mut Mail) {
-    let (h, _) = headers(msg);
-    m.from = header(&h, "from").map(str::to_string);
-    m.to = header(&h, "to")
-        .map(|t| t.split(',').map(|x| x.trim().to_string()).collect())
-        .unwrap_or_default();
-    m.subject = header(&h, "subject").map(str::to_string);
-    entity(msg, 0, &mut m.attachments);
-}
-
-/// Walks a MIME entity, collecting attachments.
-fn entity(e: &[u8], depth: usize, out: &mut Vec<Attachment>) {
-    let (h, body_at) = headers(e);
-    let body = &e[body_at.min(e.len())..];
-    let ctype = header(&h, "content-type").unwrap_or("text/plain");
-    if ctype.to_ascii_lowercase().starts_with("multipart/") {
-        let Some(boundary) = param(ctype, "boundary") else { return };
-        if depth >= MAX_DEPTH || boundary.is_empty() {
-            return;
-        }
-        let delim = format!("--{boundary}");
-        let mut parts = body.split_str(delim.as_bytes());
-        parts.next(); // preamble
-        for p in parts {
-            if p.starts_with(b"--") {
-                break; // closing delimiter
-            }
-            let p = p.strip_prefix(b"\r\n").or_else(|| p.strip_prefix(b"\n")).unwrap_or(p);
-            if out.len() >= 64 {
-                return;
-            }
-            entity(p, depth + 1, out);
-        }
-        return;
-    }
-    let disposition = header(&h, "content-disposition").unwrap_or("");
-    let filename = param(disposition, "filename").or_else(|| param(ctype, "name"));
-    let attachment = disposition.to_ascii_lowercase().starts_with("attachment");
-    if filename.is_none() && !attachment {
-        return;
-    }
-    let body = body.strip_suffix(b"\r\n").or_else(|| body.strip_suffix(b"\n")).unwrap_or(body);
-    let data = match header(&h, "content-transfer-encoding").map(|v| v.trim().to_ascii_lowercase())
-    {
-        Some(ref v) if v == "base64" => base64(body),
-        Some(ref v) if v == "quoted-printable" => quoted_printable(body),
-        _ => body.to_vec(),
-    };
-    out.push(Attachment { filename: filename.unwrap_or_default(), data });
-}
-
-trait SplitStr {
-    fn split_str<'a>(&'a self, delim: &'a [u8]) -> Box<dyn Iterator<Item = &'a [u8]> + 'a>;
-}
-
-impl SplitStr for [u8] {
-    fn split_str<'a>(&'a self, delim: &'a [u8]) -> Box<dyn Iterator<Item = &'a [u8]> + 'a> {
-        let mut rest = Some(self);
-        Box::new(std::iter::from_fn(move || {
-            let r = rest?;
-            match memchr::memmem::find(r, delim) {
-                Some(i) => {
-                    rest = Some(&r[i + delim.len()..]);
-                    Some(&r[..i])
-                }
-                None => {
-                    rest = None;
-                    Some(r)
-                }
-            }
-        }))
-    }
-}
-
-/// Lenient base64: characters outside the alphabet are skipped, decoding stops at `=`.
-pub fn base64(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in s {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => continue,
-        };
-        acc = acc << 6 | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
+    engine.decode(&text).unwrap_or_default()
 }
 
 /// Quoted-printable: `=XX` and soft line breaks (`=` at the end of a line).
@@ -394,10 +345,65 @@ QUIT\r\n";
         }
     }
 
+    /// A Vietnamese mail as Outlook writes it: the subject and the sender's name as
+    /// encoded words, the attachment's name as an RFC 2231 parameter, its body in
+    /// base64, a text part in quoted-printable.
     #[test]
-    fn decoders_and_bounds() {
-        assert_eq!(base64(b"aGVs\r\nbG8="), b"hello");
+    fn vietnamese_subjects_and_attachment_names_decode() {
+        let msg = "From: =?UTF-8?B?S+G6vyB0b8Ohbg==?= <ketoan@phuvang.hue.gov.vn>\r\n\
+To: =?UTF-8?Q?Gi=C3=A1m_=C4=91=E1=BB=91c?= <giamdoc@hue.gov.vn>\r\n\
+Subject: =?UTF-8?B?QsOhbyBjw6FvIHTDoGkgY2jDrW5oIHRow6FuZyAxMA==?=\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\
+\r\n\
+K=C3=ADnh g=E1=BB=ADi\r\n\
+--b1\r\n\
+Content-Type: application/octet-stream\r\n\
+Content-Disposition: attachment; filename*=UTF-8''h%C3%B3a%20%C4%91%C6%A1n.exe\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+TVqQAAMAAAAEAAAA\r\n\
+--b1--\r\n";
+        let mut m = Mail::default();
+        parse_message(msg.as_bytes(), &mut m);
+        assert_eq!(m.subject.as_deref(), Some("Báo cáo tài chính tháng 10"));
+        assert_eq!(m.from.as_deref(), Some("Kế toán <ketoan@phuvang.hue.gov.vn>"));
+        assert_eq!(m.to, ["Giám đốc <giamdoc@hue.gov.vn>"]);
+        assert_eq!(m.attachments.len(), 1, "{:?}", m.attachments);
+        assert_eq!(m.attachments[0].filename, "hóa đơn.exe");
+        assert_eq!(&m.attachments[0].data[..2], b"MZ");
+    }
+
+    /// A padded base64 body right before the closing boundary decodes to its bytes and
+    /// no more; a name-less part with an `attachment` disposition is a file too.
+    #[test]
+    fn attachment_bytes_are_exactly_the_decoded_body() {
+        let msg = b"From: <ketoan@phuvang.hue.gov.vn>\r\nSubject: Bao cao quy\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n\
+Dinh kem.\r\n--b1\r\nContent-Disposition: attachment; filename=\"baocao.exe\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAA=\r\n--b1\r\n\
+Content-Disposition: attachment\r\n\r\nplain\r\n--b1--\r\n";
+        let mut m = Mail::default();
+        parse_message(msg, &mut m);
+        assert_eq!(m.from.as_deref(), Some("<ketoan@phuvang.hue.gov.vn>"));
+        let got: Vec<(&str, &[u8])> =
+            m.attachments.iter().map(|a| (a.filename.as_str(), a.data.as_slice())).collect();
+        assert_eq!(got, [("baocao.exe", &b"MZ\x90\x00\x03\x00\x00\x00"[..]), ("", b"plain")]);
+    }
+
+    #[test]
+    fn transfer_decoders() {
+        assert_eq!(base64_lenient(b"aGVs\r\nbG8="), b"hello");
+        assert_eq!(base64_lenient(b"aGVsbG8"), b"hello", "padding is optional");
+        assert_eq!(base64_lenient(b"aGVsb"), b"hel", "a cut group keeps the whole bytes");
         assert_eq!(quoted_printable(b"caf=C3=A9 =\r\nend=zz"), "café end=zz".as_bytes());
+    }
+
+    #[test]
+    fn bounds() {
         // STARTTLS ends parsing; an overlong command line is dropped and counted.
         let mut p = SmtpParser::new(100);
         let mut out = Vec::new();

@@ -132,7 +132,7 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello<'_>, ParseError> {
     }
     let session_id = c.bytes(sid_len).map_err(m)?;
     let cs_len = c.u16().map_err(m)? as usize;
-    if cs_len % 2 != 0 {
+    if !cs_len.is_multiple_of(2) {
         return Err(ParseError::Malformed("tls.cipher_suites_length"));
     }
     let cs = c.bytes(cs_len).map_err(m)?;

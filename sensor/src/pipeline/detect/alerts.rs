@@ -9,6 +9,7 @@ use gatewatch_rules::event::{AlertEvent, AlertInfo, Endpoint, FlowSummary};
 use gatewatch_rules::signature::{options::metadata_map, Action, AppProto, Target};
 
 use crate::app::parser::TxMeta;
+use crate::output::community_id;
 use crate::output::eve::{proto_name, timestamp};
 use crate::output::{EventSink, HeldThreshold};
 
@@ -27,6 +28,11 @@ impl Pipeline {
     ) -> io::Result<()> {
         let (app_metadata, pkt_src) = self.alert_context(m, tx);
         let ep = |(ip, port): (IpAddr, Option<u16>)| Some(Endpoint { ip: ip_text(&ip), port });
+        // Suricata writes a community id on the alerts of a flow only.
+        let community_id = flow.and_then(|_| {
+            let (src, dst) = ((m.src.0, m.src.1.unwrap_or(0)), (m.dst.0, m.dst.1.unwrap_or(0)));
+            community_id::for_eve(&self.cfg.eve, m.proto, src, dst, m.icmp.map(|i| i.itype))
+        });
         for h in hits {
             let sig = self.rules.signature(h.rule);
             let (source, target) = match sig.target {
@@ -39,6 +45,7 @@ impl Pipeline {
                 timestamp: timestamp(m.ts),
                 flow_id: flow.map(|f| f.0),
                 pcap_cnt: m.pcap_cnt,
+                in_iface: self.cfg.eve.in_iface.clone(),
                 event_type: "alert".into(),
                 src_ip: ip_text(&m.src.0),
                 src_port: m.src.1,
@@ -49,6 +56,7 @@ impl Pipeline {
                 icmp_type: m.icmp.map(|i| i.itype),
                 icmp_code: m.icmp.map(|i| i.icode),
                 pkt_src: Some(pkt_src.into()),
+                community_id: community_id.clone(),
                 // A packet of no flow has no direction (Suricata writes none).
                 direction: flow.map(|_| if m.to_server { "to_server" } else { "to_client" }.into()),
                 alert: AlertInfo {
@@ -137,7 +145,7 @@ impl Pipeline {
 
 /// The EVE envelope of an alert raised by an engine other than signatures.
 pub(in crate::pipeline) fn finding_alert(
-    host: Option<String>,
+    eve: &crate::config::EveConfig,
     alert: AlertInfo,
     at: &FindingAt,
     app_metadata: serde_json::Map<String, serde_json::Value>,
@@ -146,6 +154,7 @@ pub(in crate::pipeline) fn finding_alert(
         timestamp: timestamp(at.ts),
         flow_id: Some(at.flow_id),
         pcap_cnt: at.pcap_cnt,
+        in_iface: eve.in_iface.clone(),
         event_type: "alert".into(),
         src_ip: ip_text(&at.src.0),
         src_port: Some(at.src.1),
@@ -158,12 +167,13 @@ pub(in crate::pipeline) fn finding_alert(
         pkt_src: Some(
             if at.pcap_cnt.is_some() { "wire/pcap" } else { "stream (flow timeout)" }.into(),
         ),
+        community_id: community_id::for_eve(eve, at.proto, at.src, at.dst, None),
         direction: Some(if at.to_server { "to_server" } else { "to_client" }.into()),
         alert,
         app_proto: at.app_proto.map(|a| a.as_str().to_string()),
         flow: None,
         app_metadata,
-        host,
+        host: eve.sensor_name.clone(),
     }
 }
 

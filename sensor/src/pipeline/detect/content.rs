@@ -21,12 +21,8 @@ impl Pipeline {
     ) -> io::Result<()> {
         let Some(scanner) = self.scanner.as_mut() else { return Ok(()) };
         for m in scanner.scan_stream(chunk) {
-            let alert = finding_alert(
-                self.cfg.eve.sensor_name.clone(),
-                yara_alert_info(&m),
-                at,
-                serde_json::Map::new(),
-            );
+            let alert =
+                finding_alert(&self.cfg.eve, yara_alert_info(&m), at, serde_json::Map::new());
             sink.alert(&alert)?;
         }
         Ok(())
@@ -51,8 +47,12 @@ impl Pipeline {
             app_metadata.insert("fileinfo".into(), v);
         }
         for m in &matches {
-            let host = self.cfg.eve.sensor_name.clone();
-            sink.alert(&finding_alert(host, yara_alert_info(m), at, app_metadata.clone()))?;
+            sink.alert(&finding_alert(
+                &self.cfg.eve,
+                yara_alert_info(m),
+                at,
+                app_metadata.clone(),
+            ))?;
         }
         Ok(())
     }
@@ -71,8 +71,7 @@ impl Pipeline {
         }
         let app_metadata = record_metadata(&ev.record);
         for h in &hits {
-            let host = self.cfg.eve.sensor_name.clone();
-            sink.alert(&finding_alert(host, h.alert_info(), at, app_metadata.clone()))?;
+            sink.alert(&finding_alert(&self.cfg.eve, h.alert_info(), at, app_metadata.clone()))?;
         }
         Ok(())
     }

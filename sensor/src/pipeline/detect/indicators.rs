@@ -42,8 +42,7 @@ impl Pipeline {
                 app_proto: flow.app_proto,
             };
             self.stats.ioc_hits += 1;
-            let host = self.cfg.eve.sensor_name.clone();
-            sink.alert(&finding_alert(host, info, &finding, serde_json::Map::new()))?;
+            sink.alert(&finding_alert(&self.cfg.eve, info, &finding, serde_json::Map::new()))?;
         }
         Ok(())
     }
@@ -63,9 +62,8 @@ impl Pipeline {
         let app_metadata = record_metadata(record);
         for h in &hits {
             self.stats.ioc_hits += 1;
-            let host = self.cfg.eve.sensor_name.clone();
             let info = ioc_alert_info(set, h);
-            sink.alert(&finding_alert(host, info, at, app_metadata.clone()))?;
+            sink.alert(&finding_alert(&self.cfg.eve, info, at, app_metadata.clone()))?;
         }
         Ok(())
     }
