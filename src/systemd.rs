@@ -34,7 +34,10 @@ impl Notifier {
         let target = std::env::var("NOTIFY_SOCKET")
             .ok()
             .and_then(|name| socket_address(&name))
-            .and_then(|addr| UnixDatagram::unbound().ok().map(|s| (s, addr)));
+            .and_then(|addr| UnixDatagram::unbound().ok().map(|s| (s, addr)))
+            // A manager that does not read (a full queue) must never stop the daemon:
+            // the message is dropped instead.
+            .filter(|(s, _)| s.set_nonblocking(true).is_ok());
         Notifier { target }
     }
 

@@ -324,18 +324,28 @@ fn a_bpf_filter_keeps_only_what_it_accepts() {
     assert_eq!(sids, [9_000_005], "only the DNS rule can fire");
 }
 
-/// The next message of the service manager's socket that is not a watchdog ping.
-fn next_notice(socket: &UnixDatagram, pings: &mut u32) -> String {
-    let mut buf = [0u8; 512];
-    loop {
-        let n = socket.recv(&mut buf).expect("a notification within 10 s");
-        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if msg == "WATCHDOG=1" {
-            *pings += 1;
-            continue;
+/// Reads the service manager's socket until `STOPPING=1` (or 3 minutes), as systemd
+/// does, so that the daemon's messages never wait: (messages other than pings, pings).
+fn read_notices(socket: UnixDatagram) -> std::thread::JoinHandle<(Vec<String>, u32)> {
+    std::thread::spawn(move || {
+        let (mut notices, mut pings) = (Vec::new(), 0);
+        let mut buf = [0u8; 512];
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(180) {
+            let Ok(n) = socket.recv(&mut buf) else { continue };
+            let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if msg == "WATCHDOG=1" {
+                pings += 1;
+                continue;
+            }
+            let stop = msg.starts_with("STOPPING=1");
+            notices.push(msg);
+            if stop {
+                break;
+            }
         }
-        return msg;
-    }
+        (notices, pings)
+    })
 }
 
 /// The sensor as systemd runs it (`Type=notify`, `WatchdogSec=`): it says it is ready
@@ -349,12 +359,10 @@ fn a_sensor_run_by_systemd_notifies_and_reopens_its_eve_on_sighup() {
     let frames = last_stats(&offline_events)["decoder"]["pkts"].as_u64().expect("packets");
     let socket_path = dir.path("notify");
     let socket = UnixDatagram::bind(&socket_path).expect("notify socket");
-    socket.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    socket.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
     let env = [("NOTIFY_SOCKET", socket_path.as_path()), ("WATCHDOG_USEC", Path::new("400000"))];
+    let reader = read_notices(socket);
     let mut sensor = start_sensor(&dir, &veth, &[], &env);
-    let mut pings = 0;
-    let ready = next_notice(&socket, &mut pings);
-    assert!(ready.starts_with("READY=1\nSTATUS=capturing on gw-in"), "{ready}");
 
     send(&dir, &veth);
     wait_received(&dir.path("live.json"), frames);
@@ -366,8 +374,9 @@ fn a_sensor_run_by_systemd_notifies_and_reopens_its_eve_on_sighup() {
     let status = sensor.wait().expect("sensor exits");
     let err = std::fs::read_to_string(dir.path("sensor.err")).unwrap_or_default();
     assert!(status.success(), "SIGHUP must not end the sensor: {err}");
-    let stopping = next_notice(&socket, &mut pings);
-    assert!(stopping.starts_with("STOPPING=1"), "{stopping}");
+    let (notices, pings) = reader.join().expect("reader");
+    assert!(notices[0].starts_with("READY=1\nSTATUS=capturing on gw-in"), "{notices:?}");
+    assert!(notices.last().is_some_and(|n| n.starts_with("STOPPING=1")), "{notices:?}");
     assert!(pings >= 2, "the watchdog pinged {pings} times at 0.2 s in a capture of seconds");
 
     // Every line of both files is a whole record. The first sending's alerts are in the
