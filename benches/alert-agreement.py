@@ -15,7 +15,7 @@ import collections
 import json
 import sys
 
-from eve_flows import endpoints
+from eve_flows import endpoints, records
 
 
 def flow_key(e):
@@ -26,21 +26,16 @@ def flow_key(e):
 
 def read(path):
     pairs, alerts, names = collections.Counter(), 0, {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            if e.get("event_type") != "alert":
-                continue
-            a = e.get("alert", {})
-            sid = a.get("signature_id")
-            if a.get("gid", 1) != 1 or sid is None:
-                continue  # decoder/stream events and other generators are not rules
-            alerts += 1
-            names[sid] = a.get("signature", "")
-            pairs[(sid, flow_key(e))] += 1
+    for e in records(path):
+        if e.get("event_type") != "alert":
+            continue
+        a = e.get("alert", {})
+        sid = a.get("signature_id")
+        if a.get("gid", 1) != 1 or sid is None:
+            continue  # decoder/stream events and other generators are not rules
+        alerts += 1
+        names[sid] = a.get("signature", "")
+        pairs[(sid, flow_key(e))] += 1
     return pairs, alerts, names
 
 

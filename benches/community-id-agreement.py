@@ -13,10 +13,9 @@ both has different ids.
 """
 import argparse
 import collections
-import json
 import sys
 
-from eve_flows import endpoints
+from eve_flows import endpoints, records
 
 
 def flow_key(e):
@@ -28,20 +27,15 @@ def read(path):
     records without an id by event type)."""
     flows, others = collections.defaultdict(set), collections.defaultdict(set)
     missing = collections.Counter()
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            t = e.get("event_type")
-            if t in ("stats", None) or "src_ip" not in e:
-                continue
-            cid = e.get("community_id")
-            if cid is None:
-                missing[t] += 1
-                continue
-            (flows if t == "flow" else others)[flow_key(e)].add(cid)
+    for e in records(path):
+        t = e.get("event_type")
+        if t in ("stats", None) or "src_ip" not in e:
+            continue
+        cid = e.get("community_id")
+        if cid is None:
+            missing[t] += 1
+            continue
+        (flows if t == "flow" else others)[flow_key(e)].add(cid)
     return flows, others, missing
 
 

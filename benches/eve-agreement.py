@@ -16,9 +16,8 @@ Key fields per protocol (records without them are counted, not compared):
 """
 import argparse
 import collections
-import json
 
-from eve_flows import endpoints
+from eve_flows import endpoints, records
 
 
 def dce_keys(d):
@@ -63,19 +62,14 @@ def keys(e):
 def read(path):
     counts = collections.Counter()
     found = collections.defaultdict(set)
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue
-            t = e.get("event_type")
-            if t in ("smb", "dcerpc", "ftp", "ftp_data", "krb5", "rdp", "http"):
-                counts[t] += 1
-                if t == "http" and "http2" in (e.get("http") or {}):
-                    counts["http2"] += 1
-            for proto, k in keys(e):
-                found[proto].add(k)
+    for e in records(path):
+        t = e.get("event_type")
+        if t in ("smb", "dcerpc", "ftp", "ftp_data", "krb5", "rdp", "http"):
+            counts[t] += 1
+            if t == "http" and "http2" in (e.get("http") or {}):
+                counts["http2"] += 1
+        for proto, k in keys(e):
+            found[proto].add(k)
     return counts, found
 
 

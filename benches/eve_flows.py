@@ -1,7 +1,19 @@
-"""The flow of an EVE record as both agreement scripts compare it: the unordered pair
-of endpoints (address in one spelling, port), so the direction an engine reports and
-the way it writes an IPv6 address do not matter."""
+"""What the agreement scripts share: the records of an EVE file, and the flow of a
+record as they compare it — the unordered pair of endpoints (address in one spelling,
+port), so the direction an engine reports and the way it writes an IPv6 address do not
+matter."""
 import ipaddress
+import json
+
+
+def records(path):
+    """The records of EVE file `path`, skipping lines that are not JSON."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
 
 
 def norm_ip(a):

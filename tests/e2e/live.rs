@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::common::{eve_lines, gatewatch, run_in, Scratch};
+use super::common::{eve_lines, gatewatch, installed, run_in, Scratch};
 
 /// The tests that send traffic through namespaces take turns: each measures what a
 /// sensor captured, and they would take CPU from each other.
@@ -29,11 +29,7 @@ pub(super) fn cannot_run() -> Option<String> {
         return Some("not root".into());
     }
     for tool in ["ip", "tcpreplay", "sysctl", "kill"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
+        if !installed(tool) {
             return Some(format!("`{tool}` is not installed"));
         }
     }

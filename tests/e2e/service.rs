@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use super::common::{gatewatch, Scratch};
+use super::common::{gatewatch, installed, Scratch};
 
 fn sh(cmd: &str, args: &[&str]) -> Output {
     Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} runs: {e}"))
@@ -26,13 +26,6 @@ fn ok(out: &Output, what: &str) -> String {
     text
 }
 
-fn has(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Why the package cannot be installed here, if it cannot.
 fn cannot_install() -> Option<String> {
     let uid = sh("id", &["-u"]);
@@ -40,7 +33,7 @@ fn cannot_install() -> Option<String> {
         return Some("not root".into());
     }
     for tool in ["dpkg", "dpkg-deb", "systemd-analyze", "runuser", "adduser", "ldd"] {
-        if !has(tool) {
+        if !installed(tool) {
             return Some(format!("`{tool}` is not installed"));
         }
     }
@@ -119,7 +112,7 @@ fn the_debian_package_installs_verifies_runs_the_demo_and_purges() {
     for file in ["/etc/gatewatch/sensor.toml", "/etc/gatewatch/correlator.toml"] {
         ok(&sh("/usr/bin/gatewatch", &["config", "check", file]), "config check");
     }
-    if has("logrotate") {
+    if installed("logrotate") {
         ok(&sh("logrotate", &["--debug", "/etc/logrotate.d/gatewatch"]), "logrotate --debug");
     }
 

@@ -81,13 +81,10 @@ fn put_common(m: &mut Map<String, Value>, observer: Value) {
     }
 }
 
-fn leaf<'a>(m: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let mut parts = path.split('.');
-    let mut cur = m.get(parts.next()?)?;
-    for p in parts {
-        cur = cur.get(p)?;
-    }
-    Some(cur)
+/// The value at dotted `path` in a document being built, `null` when absent.
+fn leaf(m: &Map<String, Value>, path: &str) -> Value {
+    let parts: Vec<&str> = path.split('.').collect();
+    m.get(parts[0]).map_or(Value::Null, |v| at(v, &parts[1..]))
 }
 
 /// `related.ip`, `related.hosts`, `related.hash`: every address, name and hash of the
@@ -97,9 +94,9 @@ fn put_related(m: &mut Map<String, Value>) {
         let mut out: Vec<String> = Vec::new();
         for p in paths {
             let values = match leaf(m, p) {
-                Some(Value::Array(a)) => a.clone(),
-                Some(v) => vec![v.clone()],
-                None => continue,
+                Value::Array(a) => a,
+                Value::Null => continue,
+                v => vec![v],
             };
             for v in values.iter().filter_map(Value::as_str) {
                 let keep = !want_ip || v.parse::<std::net::IpAddr>().is_ok();
