@@ -104,7 +104,7 @@ def main():
                 if e.get("event_type") == "stats":
                     st = e["stats"]["app_layer"]
             os.remove(pcap)
-            tcp = st["tcp"]
+            tcp = st["counters"]
             print("%-9s capture %.1f MB, peak memory %s MiB, %s s; http_tx %d, "
                   "too_many_transactions %d, app memcap stops %d" % (
                       name, size / 1e6, peak.group(1) if peak else "?",

@@ -7,6 +7,7 @@
 
 mod commands;
 mod config;
+mod logging;
 mod systemd;
 
 use std::path::PathBuf;
@@ -27,6 +28,13 @@ struct Cli {
     /// Override a configuration key: `--set section.key=value` (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Log lines as text, as JSON objects, or `auto`: JSON when systemd reads stderr.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    log_format: logging::LogFormat,
+    /// Least level logged (`error`, `warn`, `info`, `debug`, `trace`), optionally per
+    /// target: `info,gatewatch_correlator::elastic=debug`. `GATEWATCH_LOG` overrides it.
+    #[arg(long, global = true, default_value = "info", value_name = "FILTER")]
+    log_level: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -112,6 +120,10 @@ fn private_umask() {
 fn main() -> ExitCode {
     private_umask();
     let cli = Cli::parse();
+    if let Err(e) = logging::init(cli.log_format, &cli.log_level) {
+        eprintln!("gatewatch: error: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         // `config check` validates a file of its own: the global config is not loaded.
         Command::Config(c) => commands::config_cmd::run(c, &cli.sets),
@@ -123,7 +135,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gatewatch: error: {e:#}");
+            tracing::error!("{e:#}");
             ExitCode::FAILURE
         }
     }

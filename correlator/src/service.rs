@@ -134,11 +134,9 @@ impl Service {
         }
         let (sigma, summary) = load_sigma(&cfg.sigma_rules)?;
         if cfg.sigma_rules.is_empty() {
-            eprintln!(
-                "gatewatch correlator: no Sigma rules (sigma.rules): host logs are only counted"
-            );
+            tracing::warn!("no Sigma rules (sigma.rules): host logs are only counted");
         } else {
-            eprintln!("gatewatch correlator: {summary}");
+            tracing::info!("{summary}");
         }
         let store = open_store(&cfg.store.path)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -174,7 +172,7 @@ impl Service {
         let control = accept_reloads(&cfg, &running)?;
         let service =
             Service { runtime, running, sink, responder, reports, console, _control: control };
-        eprintln!("gatewatch correlator: listening {}", service.addresses());
+        tracing::info!("listening {}", service.addresses());
         Ok(service)
     }
 
@@ -193,7 +191,7 @@ impl Service {
     /// Stops every part, storing what is queued, and returns the listeners' final
     /// counters. What the responder and the sink did is written to standard error.
     pub fn stop(self) -> Result<serde_json::Value, ServiceError> {
-        eprintln!("gatewatch correlator: stopping");
+        tracing::info!("stopping");
         if let Some(c) = self.console {
             c.stop();
         }
@@ -203,23 +201,27 @@ impl Service {
         let stats = self.runtime.block_on(self.running.shutdown())?;
         if let Some(r) = self.responder {
             match r.stop() {
-                Ok(st) => eprintln!(
-                    "gatewatch correlator: response: {} blocks executed, {} expired, {} undone, {} failed",
-                    st.executed, st.expired, st.undone, st.failed
+                Ok(st) => tracing::info!(
+                    "response: {} blocks executed, {} expired, {} undone, {} failed",
+                    st.executed,
+                    st.expired,
+                    st.undone,
+                    st.failed
                 ),
-                Err(e) => eprintln!("gatewatch correlator: response: {e}"),
+                Err(e) => tracing::warn!("response: {e}"),
             }
         }
         if let Some(s) = self.sink {
             match s.stop() {
-                Ok(st) => eprintln!(
-                    "gatewatch correlator: elasticsearch: {} documents stored, {} dead-lettered",
-                    st.docs_done, st.docs_dead
+                Ok(st) => tracing::info!(
+                    "elasticsearch: {} documents stored, {} dead-lettered",
+                    st.docs_done,
+                    st.docs_dead
                 ),
-                Err(e) => eprintln!("gatewatch correlator: elasticsearch: {e}"),
+                Err(e) => tracing::warn!("elasticsearch: {e}"),
             }
         }
-        eprintln!("gatewatch correlator: stopped; {stats}");
+        tracing::info!("stopped; {stats}");
         Ok(stats)
     }
 }
@@ -240,7 +242,7 @@ fn start_sink(cfg: &ServiceConfig, shared: &Shared) -> Result<Option<Sink>, Serv
     if let Ok(mut slot) = shared.elastic.lock() {
         *slot = Some(s.stats.clone());
     }
-    eprintln!("gatewatch correlator: sending to Elasticsearch at {}", cfg.elasticsearch.url);
+    tracing::info!("sending to Elasticsearch at {}", cfg.elasticsearch.url);
     Ok(Some(s))
 }
 
@@ -276,8 +278,8 @@ fn start_responder(
     }));
     let modes: Vec<String> =
         responder.policies().iter().map(|p| format!("{} ({})", p.name, p.mode.as_str())).collect();
-    eprintln!(
-        "gatewatch correlator: response: {} policies [{}], {} allowlist entries, at most {} automatic blocks a minute",
+    tracing::info!(
+        "response: {} policies [{}], {} allowlist entries, at most {} automatic blocks a minute",
         modes.len(),
         modes.join(", "),
         responder.allowlist().configured_entries(),

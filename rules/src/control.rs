@@ -165,20 +165,24 @@ impl ReloadControl {
                     let status = match reload() {
                         Ok((generation, summary)) => {
                             let message = format!("generation {generation}: {summary}");
-                            eprintln!("gatewatch {who}: rules reloaded, {message}");
+                            tracing::info!(
+                                component = who,
+                                generation,
+                                "rules reloaded, {message}"
+                            );
                             ReloadStatus { attempt, generation, ok: true, message, seconds: 0.0 }
                         }
                         Err(e) => {
                             let generation = generation();
                             let message =
                                 format!("{e:#}; the rules of generation {generation} stay in use");
-                            eprintln!("gatewatch {who}: rules reload failed: {message}");
+                            tracing::warn!(component = who, "rules reload failed: {message}");
                             ReloadStatus { attempt, generation, ok: false, message, seconds: 0.0 }
                         }
                     };
                     let status = ReloadStatus { seconds: start.elapsed().as_secs_f64(), ..status };
                     if let Err(e) = write_json_atomic(&status_file, &status) {
-                        eprintln!("gatewatch: cannot write `{}`: {e}", status_file.display());
+                        tracing::error!("cannot write `{}`: {e}", status_file.display());
                     }
                 }
             })

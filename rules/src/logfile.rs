@@ -101,7 +101,7 @@ impl LogFile {
         let _ = self.file.flush();
         if rotate {
             if let Err(e) = self.rotate_away() {
-                eprintln!("gatewatch: cannot rotate `{}`: {e}; writing on", self.path.display());
+                tracing::error!("cannot rotate `{}`: {e}; writing on", self.path.display());
                 self.opened = SystemTime::now();
                 self.written = 0;
                 return;
@@ -115,8 +115,8 @@ impl LogFile {
                 self.reopened += 1;
             }
             Err(e) => {
-                eprintln!(
-                    "gatewatch: cannot reopen `{}`: {e}; writing on to the file already open",
+                tracing::error!(
+                    "cannot reopen `{}`: {e}; writing on to the file already open",
                     self.path.display()
                 );
             }

@@ -49,6 +49,7 @@ const GAUGES: &[&str] = &[
     "active",
     "memuse",
     "memuse_peak",
+    "reassembly_memuse",
     "uptime",
     "rules_loaded",
     "rules_skipped",
@@ -78,6 +79,20 @@ fn classify(path: &[String]) -> (String, Kind, Vec<(String, String)>) {
             Kind::Counter,
             vec![("layer".into(), layer.to_string()), ("event".into(), event.to_string())],
         ),
+        ["app_layer", "flow", proto] => {
+            ("app_layer_flows".into(), Kind::Counter, label("protocol", proto))
+        }
+        ["app_layer", "tx", proto] => {
+            ("app_layer_transactions".into(), Kind::Counter, label("protocol", proto))
+        }
+        ["app_layer", "error", proto, kind] => (
+            "app_layer_protocol_errors".into(),
+            Kind::Counter,
+            vec![("protocol".into(), proto.to_string()), ("kind".into(), kind.to_string())],
+        ),
+        ["defrag", ip @ ("ipv4" | "ipv6"), what] => {
+            (format!("defrag_{}", sanitize(what)), Kind::Counter, label("ip", ip))
+        }
         ["app_layer", "errors", proto, error] => (
             "app_layer_errors".into(),
             Kind::Counter,
@@ -106,7 +121,7 @@ fn classify(path: &[String]) -> (String, Kind, Vec<(String, String)>) {
             let mut name = p.iter().map(|s| sanitize(s)).collect::<Vec<_>>().join("_");
             if last == "uptime" {
                 name.push_str("_seconds");
-            } else if last.starts_with("memuse") {
+            } else if last.contains("memuse") {
                 name = name
                     .replace("memuse", "memory_bytes")
                     .replace("memory_bytes_peak", "memory_peak_bytes");
@@ -243,9 +258,12 @@ mod tests {
             "decoder": {"pkts": 5, "bytes": 900, "ipv4": 4, "ipv6": 1,
                         "event": {"ipv4": {"trunc_pkt": 2}, "tcp": {"hlen_too_small": 1}}},
             "flow": {"active": 3, "memuse": 4096, "total": 9},
-            "app_layer": {"errors": {"dns": {"label_type": 7}}},
+            "app_layer": {"errors": {"dns": {"label_type": 7}}, "flow": {"dns_udp": 2},
+                          "tx": {"http": 5}, "error": {"tls": {"parser": 1}}},
+            "defrag": {"ipv6": {"reassembled": 3}},
+            "tcp": {"reassembly_memuse": 8192},
             "capture": {"interface": "eth1", "kernel_drops": 0},
-            "detect": {"rules_loaded": 48000},
+            "detect": {"rules_loaded": 48000, "engines": [{"id": 0, "rules_loaded": 48000}]},
         });
         let tree = Tree {
             prefix: "gatewatch_sensor",
@@ -263,6 +281,14 @@ mod tests {
         ));
         assert!(has("gatewatch_sensor_decoder_events_total{event=\"trunc_pkt\",interface=\"e\\\"1\",layer=\"ipv4\"} 2"), "{text}");
         assert!(has("gatewatch_sensor_app_layer_errors_total{error=\"label_type\",interface=\"e\\\"1\",protocol=\"dns\"} 7"));
+        // Suricata's per-protocol layout becomes labels of one family each.
+        assert!(has("gatewatch_sensor_app_layer_flows_total{interface=\"e\\\"1\",protocol=\"dns_udp\"} 2"), "{text}");
+        assert!(has("gatewatch_sensor_app_layer_transactions_total{interface=\"e\\\"1\",protocol=\"http\"} 5"));
+        assert!(has("gatewatch_sensor_app_layer_protocol_errors_total{interface=\"e\\\"1\",kind=\"parser\",protocol=\"tls\"} 1"));
+        assert!(has(
+            "gatewatch_sensor_defrag_reassembled_total{interface=\"e\\\"1\",ip=\"ipv6\"} 3"
+        ));
+        assert!(has("# TYPE gatewatch_sensor_tcp_reassembly_memory_bytes gauge"), "{text}");
         assert!(has("# TYPE gatewatch_sensor_flow_active gauge"));
         assert!(has("# TYPE gatewatch_sensor_flow_memory_bytes gauge"), "{text}");
         assert!(has("# TYPE gatewatch_sensor_uptime_seconds gauge"));

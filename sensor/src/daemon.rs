@@ -116,11 +116,11 @@ pub fn run(
         // Every record of this interface's workers says where it was captured.
         cfg.eve.in_iface = Some(source.interface().to_string());
         let name = format!("capture-{}", source.interface());
-        threads.push(
-            std::thread::Builder::new()
-                .name(name)
-                .spawn(move || capture_loop(source, &cfg, &live, &slot, &sink, &shared))?,
-        );
+        threads.push(std::thread::Builder::new().name(name).spawn(move || {
+            let iface = source.interface().to_string();
+            let _span = tracing::info_span!("capture", iface).entered();
+            capture_loop(source, &cfg, &live, &slot, &sink, &shared)
+        })?);
     }
     let mut out = Vec::new();
     let mut first_error = None;
@@ -139,7 +139,7 @@ pub fn run(
     }
     // What `set` taught the datasets with a `save` or `state` file is kept.
     for e in gatewatch_rules::signature::dataset::save_all() {
-        eprintln!("gatewatch: warning: {e}");
+        tracing::warn!("{e}");
     }
     if let Some(path) = &cfg.detect.profile_rules {
         let mut all: Option<ProfileReport> = None;
@@ -148,7 +148,7 @@ pub fn run(
         }
         if let Some(all) = all {
             if let Err(e) = crate::replay::write_profile(path, &all) {
-                eprintln!("sensor: cannot write the rule profile to `{}`: {e}", path.display());
+                tracing::error!("cannot write the rule profile to `{}`: {e}", path.display());
             }
         }
     }

@@ -81,11 +81,11 @@ pub fn load_rules(
         );
         match no_rules {
             NoRules::Refuse => return Err(LoadError::NoneLoads(what)),
-            NoRules::Warn => eprintln!("gatewatch: warning: {what}: nothing will alert"),
+            NoRules::Warn => tracing::warn!("{what}: nothing will alert"),
         }
     }
     if !quiet {
-        eprintln!(
+        tracing::info!(
             "rules: {} loaded, {} skipped of {} ({})",
             report.loaded,
             report.skipped.len(),
@@ -93,7 +93,7 @@ pub fn load_rules(
             files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
         );
         for s in report.skipped.iter().take(5) {
-            eprintln!(
+            tracing::warn!(
                 "  skipped sid {} at {}:{}: {}",
                 s.sid.map(|x| x.to_string()).unwrap_or("?".into()),
                 s.file,
@@ -102,7 +102,7 @@ pub fn load_rules(
             );
         }
         if report.skipped.len() > 5 {
-            eprintln!("  ... `gatewatch rules check` lists them all");
+            tracing::info!("  ... `gatewatch rules check` lists them all");
         }
     }
     let matcher = cfg.detect.matcher.resolve()?;
@@ -137,7 +137,7 @@ pub fn load_detection(
             return Err(LoadError::Files(report.file_errors));
         }
         if !quiet {
-            eprintln!(
+            tracing::info!(
                 "yara: {} rules from {} of {} files ({} with errors; `gatewatch rules check` lists them)",
                 report.rules.unwrap_or(0),
                 report.loaded,
@@ -156,7 +156,7 @@ pub fn load_detection(
             return Err(LoadError::Files(report.file_errors));
         }
         if !quiet {
-            eprintln!(
+            tracing::info!(
                 "ioc: {} indicators in {} lists ({} lines not indicators, {} duplicates)",
                 report.loaded,
                 set.lists.len(),
@@ -178,7 +178,7 @@ pub fn load_detection(
         if !quiet {
             let per_type: Vec<String> =
                 set.network_rule_counts().iter().map(|(t, n)| format!("{t} {n}")).collect();
-            eprintln!(
+            tracing::info!(
                 "sigma: {} of {} rules loaded ({} skipped; `gatewatch rules check` lists them); on network events: {}",
                 report.loaded,
                 report.total,

@@ -65,8 +65,11 @@ impl ContentScanner {
         }
         self.stats.files += 1;
         let filename = f.filename.rsplit('/').next().unwrap_or_default();
-        let target =
-            ScanTarget { filename, filepath: &f.filename, filetype: f.magic.unwrap_or_default() };
+        let target = ScanTarget {
+            filename,
+            filepath: &f.filename,
+            filetype: f.magic.as_deref().unwrap_or_default(),
+        };
         self.run(&f.data, &target)
     }
 

@@ -247,7 +247,10 @@ impl Workers {
             let expectations = Arc::clone(&expectations);
             let finished = balance.finished();
             // A sensor owns its YARA scanner, which stays on the thread that made it.
+            // The worker's log lines carry the span it was started in (its interface).
+            let span = tracing::info_span!("worker", worker = w);
             let t = std::thread::Builder::new().name(format!("worker-{w}")).spawn(move || {
+                let _span = span.entered();
                 let mut sensor = Pipeline::new(cfg, detection);
                 sensor.share_expectations(expectations);
                 sensor.defer_host_thresholds();

@@ -231,8 +231,8 @@ pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
     if !ccfg.tls_cert.exists() && ccfg.tls_cert == ConsoleConfig::default().tls_cert {
         let dir = cfg.store.path.parent().unwrap_or(Path::new(".")).join("console-pki");
         let (crt, key) = gatewatch_correlator::pki::local_console_certificate(&dir)?;
-        eprintln!(
-            "gatewatch console: no certificate configured; using {} (CA: {}/ca.crt)",
+        tracing::warn!(
+            "no certificate configured; using {} (CA: {}/ca.crt)",
             crt.display(),
             dir.display()
         );
@@ -242,11 +242,9 @@ pub fn run(a: ConsoleArgs, cfg: Config) -> Result<ExitCode> {
     let serving = runtime.block_on(start(&cfg, ccfg, None))?;
     let users = store(&cfg)?.users()?.len();
     if users == 0 {
-        eprintln!(
-            "gatewatch console: no users yet: add one with `gatewatch users add NAME --role admin`"
-        );
+        tracing::warn!("no users yet: add one with `gatewatch users add NAME --role admin`");
     }
-    eprintln!("gatewatch console: https://{}/", serving.addr);
+    tracing::info!("https://{}/", serving.addr);
     if a.print_address {
         super::write_stdout(&format!(
             "{}\n",

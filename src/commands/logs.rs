@@ -59,7 +59,7 @@ fn load(paths: &[PathBuf]) -> Result<SigmaSet> {
     if !report.file_errors.is_empty() {
         anyhow::bail!("{}", report.file_errors.join("; "));
     }
-    eprintln!(
+    tracing::info!(
         "sigma: {} of {} rules loaded, {} for host logs ({} skipped; `gatewatch rules check` lists them)",
         report.loaded,
         report.total,
@@ -95,13 +95,13 @@ fn scan(rules: &[PathBuf], files: &[PathBuf], quiet: bool) -> Result<ExitCode> {
             }
         })?;
         for e in &errors {
-            eprintln!("{}: {e}", file.display());
+            tracing::warn!("{}: {e}", file.display());
         }
         bad += errors.len() as u64;
     }
     out.flush()?;
     let secs = start.elapsed().as_secs_f64();
-    eprintln!(
+    tracing::info!(
         "{events} events ({network} network, {} host; {bad} unreadable) in {secs:.2} s: {:.0} events/s including JSON parsing, one thread; {hits} hits",
         events - network,
         events as f64 / secs.max(1e-9)

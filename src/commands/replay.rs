@@ -119,15 +119,15 @@ pub fn run_pipeline(
     let mut summary = summary?;
     summary.processing = started.elapsed();
     for w in &summary.warnings {
-        eprintln!("gatewatch: warning: {w}");
+        tracing::warn!("{w}");
     }
     for e in gatewatch_rules::signature::dataset::save_all() {
-        eprintln!("gatewatch: warning: {e}");
+        tracing::warn!("{e}");
     }
     if let (Some(path), Some(profile)) = (&cfg.detect.profile_rules, &summary.profile) {
         gatewatch_sensor::replay::write_profile(path, profile)
             .with_context(|| format!("cannot write the rule profile `{}`", path.display()))?;
-        eprintln!("rule profile: {}", path.display());
+        tracing::info!("rule profile: {}", path.display());
     }
     Ok(summary)
 }
@@ -151,7 +151,7 @@ pub fn replay(a: ReplayArgs, mut cfg: Config) -> Result<ExitCode> {
     }
     let loading = std::time::Instant::now();
     let rules = load_detection(&a.rules, &a.engines.paths(), &cfg.sensor(), false, NoRules::Warn)?;
-    eprintln!("rules: ready in {:.3} s", loading.elapsed().as_secs_f64());
+    tracing::info!("rules: ready in {:.3} s", loading.elapsed().as_secs_f64());
     let slot = RuleSlot::new(rules.clone());
     let _control = a
         .reload
@@ -267,7 +267,7 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     }
     correlator.flush()?;
     let st = correlator.stats;
-    eprintln!(
+    tracing::info!(
         "correlator: {} alerts ({} repeats folded, {} suppressed, {} correlations) in {} incidents ({} new, {} merged into campaigns), store `{}`",
         st.alerts,
         st.repeats,
@@ -280,9 +280,10 @@ pub fn run(a: RunArgs, cfg: Config) -> Result<ExitCode> {
     );
     if let Some(r) = responder.as_mut() {
         let rep = r.step(correlator.store_mut(), chrono::Utc::now().timestamp_micros())?;
-        eprintln!(
+        tracing::info!(
             "response: {} block decisions, {} carried out (see `gatewatch blocks list`)",
-            rep.decisions, rep.actions
+            rep.decisions,
+            rep.actions
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -58,7 +58,7 @@ pub fn run(a: ReportArgs, cfg: Config) -> Result<ExitCode> {
         for f in &files {
             println!("{}", f.display());
         }
-        eprintln!(
+        tracing::info!(
             "{} reports of {} in {:.1} s",
             files.len(),
             month.label(),
@@ -82,7 +82,7 @@ pub fn run(a: ReportArgs, cfg: Config) -> Result<ExitCode> {
         }
         std::fs::write(&out, &bytes)
             .with_context(|| format!("cannot write `{}`", out.display()))?;
-        eprintln!(
+        tracing::info!(
             "{}: {} incidents, {} alerts → {} ({} bytes, {:.2} s)",
             month.label(),
             r.incidents.total,

@@ -65,7 +65,7 @@ fn serve_metrics(
     let extra: gatewatch_sensor::metrics::Extra = Box::new(move || counters.as_ref().map(|c| c()));
     let board = shared.board.clone();
     let (addr, t) = gatewatch_sensor::metrics::serve(addr, board, extra, shared.stop.clone())?;
-    eprintln!("gatewatch sensor: metrics on http://{addr}/metrics");
+    tracing::info!("metrics on http://{addr}/metrics");
     Ok(Some(t))
 }
 
@@ -119,7 +119,7 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
             cfg.capture.workers.max(1),
             eve_path.display()
         );
-        eprintln!("gatewatch sensor: {status}");
+        tracing::info!("{status}");
         notify.ready(&status);
         // Every capture loop goes round at least once a second; one that has not for a
         // minute is stuck.
@@ -137,12 +137,12 @@ pub fn run(a: SensorArgs, cfg: Config) -> Result<ExitCode> {
     // next start.
     if let Some(shipper) = shipper {
         let summary = shipper.finish(std::time::Duration::from_secs(5))?;
-        eprintln!("gatewatch sensor: {summary}");
+        tracing::info!("{summary}");
     }
     let summaries = captured.context("live capture failed")?;
     for s in summaries {
-        eprintln!(
-            "gatewatch sensor: {}: {} frames received, {} dropped by the kernel, {} by full worker queues, {} alerts",
+        tracing::info!(
+            "{}: {} frames received, {} dropped by the kernel, {} by full worker queues, {} alerts",
             s.interface,
             s.capture.received,
             s.capture.kernel_drops,

@@ -191,7 +191,7 @@ fn fragments_and_ipv6_eve() {
     let events = eve_lines(&dir.path("eve.json"));
     assert_eq!(alert_sids(&events), vec![20, 21]);
     let stats = events.iter().find(|e| e["event_type"] == "stats").expect("stats");
-    assert_eq!(stats["stats"]["defrag"]["reassembled"], 1);
+    assert_eq!(stats["stats"]["defrag"]["ipv4"]["reassembled"], 1);
     assert!(stats["stats"]["defrag"]["overlap_conflicts"].as_u64().unwrap_or(0) >= 1);
     golden("fragments.eve.json", &eve);
 }
@@ -296,13 +296,17 @@ pub(super) fn app_capture() -> Capture {
         SocketAddrV4::new(ip("192.0.2.25"), 25),
         T0 + 300_000,
     );
+    // A real program's headers, so that libmagic names it (`PE32 executable …`).
+    let attachment = gatewatch_rules::signature::transform::base64_encode(
+        &gatewatch_sensor::synth::files::pe32_program(0),
+    );
     m.handshake()
         .server_send(b"220 mail.hue.gov.vn ESMTP\r\n")
         .client_send(b"EHLO ketoan-pc\r\n")
         .server_send(b"250 mail.hue.gov.vn\r\n")
         .client_send(b"MAIL FROM:<ketoan@phuvang.hue.gov.vn>\r\nRCPT TO:<giamdoc@hue.gov.vn>\r\nDATA\r\n")
         .server_send(b"250 OK\r\n250 OK\r\n354 go ahead\r\n")
-        .client_send(b"From: <ketoan@phuvang.hue.gov.vn>\r\nSubject: Bao cao quy\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nDinh kem.\r\n--b1\r\nContent-Disposition: attachment; filename=\"baocao.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAA=\r\n--b1--\r\n.\r\nQUIT\r\n")
+        .client_send(format!("From: <ketoan@phuvang.hue.gov.vn>\r\nSubject: Bao cao quy\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nDinh kem.\r\n--b1\r\nContent-Disposition: attachment; filename=\"baocao.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\n.\r\nQUIT\r\n", attachment).as_bytes())
         .close();
     cap.add(m.into_frames());
     cap
@@ -333,6 +337,27 @@ fn app_layer_http_tls_ssh_smtp_eve() {
     assert_eq!(by_sid(105)["tls"]["sni"], "mail.hue.gov.vn");
     assert_eq!(by_sid(106)["ssh"]["client"]["software_version"], "libssh_0.10.6");
     assert_eq!(by_sid(110)["smtp"]["mail_from"], "<ketoan@phuvang.hue.gov.vn>");
+    // A file says which transaction carried it, beside `app_proto`, as Suricata's do.
+    let files: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["event_type"] == "fileinfo").collect();
+    let carried = |proto: &str| files.iter().filter(|f| f["app_proto"] == proto).count();
+    assert!(files
+        .iter()
+        .filter(|f| f["app_proto"] == "http")
+        .all(|f| f["http"]["url"].is_string()));
+    assert!(files.iter().filter(|f| f["app_proto"] == "smtp").all(|f| {
+        f["smtp"]["mail_from"] == "<ketoan@phuvang.hue.gov.vn>"
+            && f["email"]["attachment"].is_array()
+    }));
+    assert_eq!(carried("http") + carried("smtp"), files.len(), "{files:?}");
+    assert!(carried("http") > 0 && carried("smtp") > 0, "{files:?}");
+    // Stats in Suricata's layout where it has the counter.
+    let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
+    assert_eq!(st["app_layer"]["flow"]["http"], 1, "{st}");
+    assert_eq!(st["app_layer"]["flow"]["tls"], 1, "{st}");
+    assert_eq!(st["app_layer"]["flow"]["smtp"], 1, "{st}");
+    assert_eq!(st["app_layer"]["tx"]["http"], 2, "{st}");
+    assert_eq!(st["detect"]["engines"][0]["rules_loaded"], st["detect"]["rules_loaded"], "{st}");
     golden("app.eve.json", &eve);
 }
 
@@ -366,7 +391,7 @@ alert tcp any any -> any 9000 (msg:"two contents across"; content:"xxxx"; conten
     // always split.
     assert_eq!(sids, vec![1, 2, 3, 4]);
     let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
-    assert_eq!(st["stream"]["retransmissions"], 2);
+    assert_eq!(st["tcp"]["retransmissions"], 2);
 }
 
 #[test]

@@ -208,10 +208,10 @@ fn out_of_order_data_is_bounded_by_the_stream_memcap() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let st = stats(&dir);
-    let dropped = st["stream"]["memcap_dropped"].as_u64().unwrap_or(0);
+    let dropped = st["tcp"]["memcap_dropped"].as_u64().unwrap_or(0);
     // 500 × 3,600 bytes held out of order against a 100,000-byte cap.
     assert!(dropped >= 500 * 3600 - 100_000, "{st}");
-    assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
+    assert_eq!(st["tcp"]["reassembly_memuse"], 0, "all reassembly memory given back");
     assert_eq!(st["flow"]["total"], 500);
 }
 
@@ -273,9 +273,9 @@ fn overlapping_conflicting_segments_are_counted_and_bounded() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let st = stats(&dir);
     assert_eq!(st["decoder"]["pkts"], 300 * 42);
-    assert!(st["stream"]["overlaps"].as_u64().unwrap_or(0) > 1000, "{st}");
-    assert!(st["stream"]["overlap_conflicts"].as_u64().unwrap_or(0) > 1000, "{st}");
-    assert_eq!(st["stream"]["memuse"], 0, "all reassembly memory given back");
+    assert!(st["tcp"]["overlap"].as_u64().unwrap_or(0) > 1000, "{st}");
+    assert!(st["tcp"]["overlap_diff_data"].as_u64().unwrap_or(0) > 1000, "{st}");
+    assert_eq!(st["tcp"]["reassembly_memuse"], 0, "all reassembly memory given back");
 }
 
 /// A capture of `flows` TCP connections to port 80, each with `size` bytes from the
@@ -332,7 +332,7 @@ fn finding_1_pipelined_http_is_bounded_by_the_memcaps() {
     }
     let events = eve_lines(&dir.path("attack.json"));
     let st = &events.iter().find(|e| e["event_type"] == "stats").expect("stats")["stats"];
-    let tcp = &st["app_layer"]["tcp"];
+    let tcp = &st["app_layer"]["counters"];
     assert_eq!(tcp["http_too_many_transactions"], flows, "{tcp}");
     assert_eq!(tcp["http_tx"], flows * 512, "{tcp}");
     assert_eq!(st["app_layer"]["memuse"], 0, "all parser memory given back");

@@ -13,6 +13,7 @@ mod hostile;
 mod http2;
 mod listeners;
 mod live;
+mod logging;
 mod pki;
 mod record_readers;
 mod reload;

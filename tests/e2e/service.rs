@@ -76,6 +76,8 @@ fn the_debian_package_installs_verifies_runs_the_demo_and_purges() {
     let deb = PathBuf::from(ok(&out, "build-deb").trim());
     let info = ok(&sh("dpkg-deb", &["--info", &deb.to_string_lossy()]), "dpkg-deb --info");
     assert!(info.contains("Package: gatewatch") && info.contains("Depends: adduser"), "{info}");
+    // libmagic names file types: its library is a dependency of the package.
+    assert!(info.contains("libmagic1"), "{info}");
     let contents = ok(&sh("dpkg-deb", &["--contents", &deb.to_string_lossy()]), "contents");
     for file in
         ["./usr/bin/gatewatch", "./etc/gatewatch/sensor.toml", "./etc/logrotate.d/gatewatch"]

@@ -71,7 +71,7 @@ impl From<StoreError> for ApiError {
             }
             _ => {
                 // The details (paths, SQL) go to the log, not to the caller.
-                eprintln!("gatewatch console: {e}");
+                tracing::error!("{e}");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "store",

@@ -113,7 +113,7 @@ pub struct Console {
     /// The checks of manual blocks and approvals (the `[response]` section); none
     /// when no action is configured.
     pub guard: Option<Arc<crate::response::guard::BlockGuard>>,
-    /// Countries of addresses (`report.geoip_csv`), loaded at first use.
+    /// Countries of addresses (`report.geoip`), loaded at first use.
     pub(crate) geoip: std::sync::OnceLock<Option<crate::report::geoip::GeoIp>>,
 }
 

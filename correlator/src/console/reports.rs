@@ -21,7 +21,7 @@ fn bad(e: ReportError) -> ApiError {
         ReportError::Input(m) => ApiError::bad_request(m),
         ReportError::Store(s) => s.into(),
         other => {
-            eprintln!("gatewatch console: report: {other}");
+            tracing::error!("report: {other}");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "report",

@@ -77,16 +77,16 @@ impl Console {
         o
     }
 
-    /// The countries of addresses, when `report.geoip_csv` is set (loaded once; an
+    /// The countries of addresses, when `report.geoip` is set (loaded once; an
     /// unreadable file is reported once and then ignored).
     fn geoip(&self) -> Option<&crate::report::geoip::GeoIp> {
         self.geoip
             .get_or_init(|| {
-                let path = self.report.geoip_csv.as_ref()?;
+                let path = self.report.geoip.as_ref()?;
                 match crate::report::geoip::GeoIp::load(path) {
                     Ok(g) => Some(g),
                     Err(e) => {
-                        eprintln!("gatewatch console: no countries on the overview: {e}");
+                        tracing::warn!("no countries on the overview: {e}");
                         None
                     }
                 }

@@ -158,7 +158,10 @@ impl Sink {
         let (s2, st2) = (stop.clone(), stats.clone());
         let thread = std::thread::Builder::new()
             .name("elasticsearch".into())
-            .spawn(move || Dispatcher::new(cfg, client, store, st2)?.run(&s2))
+            .spawn(move || {
+                let _span = tracing::info_span!("elasticsearch", url = %cfg.url).entered();
+                Dispatcher::new(cfg, client, store, st2)?.run(&s2)
+            })
             .map_err(|e| SinkError::Thread(e.to_string()))?;
         Ok(Sink { stop, thread: Some(thread), stats })
     }
@@ -362,8 +365,9 @@ impl Dispatcher {
         let wait = jitter(Duration::from_millis(exp.min(self.cfg.retry_max_ms).max(1)));
         self.gate = Instant::now() + wait;
         if self.failures <= 3 || self.failures.is_power_of_two() {
-            eprintln!(
-                "gatewatch correlator: elasticsearch: {why} (failure {}; next try in {:.1} s)",
+            tracing::warn!(
+                failures = self.failures,
+                "elasticsearch: {why} (failure {}; next try in {:.1} s)",
                 self.failures,
                 wait.as_secs_f64()
             );
@@ -378,7 +382,7 @@ impl Dispatcher {
 
     fn succeeded(&mut self) {
         if self.failures > 0 {
-            eprintln!("gatewatch correlator: elasticsearch: answering again");
+            tracing::info!("elasticsearch: answering again");
         }
         self.failures = 0;
         self.stat(|s| s.failing_for = 0);
@@ -592,13 +596,20 @@ impl Dispatcher {
         })();
         match written {
             Ok(()) => {
-                eprintln!("gatewatch correlator: elasticsearch refused {} ({status} {reason}): written to `{}`", d.id, self.cfg.dead_letter.display());
+                tracing::warn!(
+                    "elasticsearch refused {} ({status} {reason}): written to `{}`",
+                    d.id,
+                    self.cfg.dead_letter.display()
+                );
                 self.stat(|s| s.docs_dead += 1);
                 self.done(d);
             }
             Err(e) => {
                 // Not written anywhere: keep it (sent again later) rather than lose it.
-                eprintln!("gatewatch correlator: elasticsearch: cannot write the dead letter file `{}`: {e}", self.cfg.dead_letter.display());
+                tracing::error!(
+                    "elasticsearch: cannot write the dead letter file `{}`: {e}",
+                    self.cfg.dead_letter.display()
+                );
                 self.retry.push_back(d.clone());
             }
         }
@@ -734,7 +745,7 @@ impl Dispatcher {
                         Ok(0) => self.idle_until = now + Duration::from_millis(200),
                         Ok(_) => {}
                         Err(e) => {
-                            eprintln!("gatewatch correlator: elasticsearch: {e}");
+                            tracing::warn!("elasticsearch: {e}");
                             self.idle_until = now + Duration::from_secs(1);
                         }
                     }
@@ -760,7 +771,7 @@ impl Dispatcher {
             }
             if self.dirty_marks && self.marks_saved.elapsed() > Duration::from_millis(500) {
                 if let Err(e) = self.save_marks() {
-                    eprintln!("gatewatch correlator: elasticsearch: saving the watermarks: {e}");
+                    tracing::warn!("elasticsearch: saving the watermarks: {e}");
                 }
             }
         }

@@ -170,7 +170,7 @@ impl Correlator {
         if let Some(r) = engine.correlation.as_ref().map(|c| &c.report) {
             // A correlation rule that does not compile is skipped: say which and why.
             if !r.skipped.is_empty() || !r.notes.is_empty() {
-                eprintln!("gatewatch correlator: {}", r.to_text(3).trim_end());
+                tracing::info!("{}", r.to_text(3).trim_end());
             }
         }
         let mut c = Correlator::new(cfg, store);
@@ -271,7 +271,7 @@ impl Correlator {
                 .store
                 .delete_records_before(now_us - keep_records as i64 * 86_400_000_000, 10_000)?;
             if r > 0 {
-                eprintln!("gatewatch correlator: retention ({keep_records} days): deleted {r} protocol records");
+                tracing::info!("retention ({keep_records} days): deleted {r} protocol records");
             }
             // Sensors' heartbeats stay as long as alerts (the monthly report's sensor health).
             self.store.delete_stats_before(before, 10_000)?;
@@ -279,8 +279,8 @@ impl Correlator {
             self.store
                 .forget_findings_before(now_us - keep_records as i64 * 86_400_000_000, 10_000)?;
             if a + i > 0 {
-                eprintln!(
-                    "gatewatch correlator: retention ({} days): deleted {a} alerts and {i} closed incidents",
+                tracing::info!(
+                    "retention ({} days): deleted {a} alerts and {i} closed incidents",
                     self.cfg.retention_days
                 );
             }

@@ -151,31 +151,35 @@ impl Schedule {
         use std::sync::atomic::Ordering;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stop2 = stop.clone();
-        let handle = std::thread::Builder::new().name("correlator-report".into()).spawn(move || {
-            while !stop2.load(Ordering::Relaxed) {
-                let now = chrono::Utc::now().timestamp_micros();
-                if let Some(m) = due(&cfg, now) {
-                    let t0 = std::time::Instant::now();
-                    let done = Store::open_reader(&store_path)
-                        .map_err(ReportError::from)
-                        .and_then(|s| write_month(&s, &inv, &cfg, m, now));
-                    match done {
-                        Ok(files) => eprintln!(
-                            "gatewatch correlator: the reports of {} are written: {} files in {} ({:.1} s)",
-                            m.label(),
-                            files.len(),
-                            cfg.dir.display(),
-                            t0.elapsed().as_secs_f64()
-                        ),
-                        Err(e) => eprintln!("gatewatch correlator: the reports of {}: {e} (tried again in an hour)", m.label()),
+        let handle =
+            std::thread::Builder::new().name("correlator-report".into()).spawn(move || {
+                while !stop2.load(Ordering::Relaxed) {
+                    let now = chrono::Utc::now().timestamp_micros();
+                    if let Some(m) = due(&cfg, now) {
+                        let t0 = std::time::Instant::now();
+                        let done = Store::open_reader(&store_path)
+                            .map_err(ReportError::from)
+                            .and_then(|s| write_month(&s, &inv, &cfg, m, now));
+                        match done {
+                            Ok(files) => tracing::info!(
+                                "the reports of {} are written: {} files in {} ({:.1} s)",
+                                m.label(),
+                                files.len(),
+                                cfg.dir.display(),
+                                t0.elapsed().as_secs_f64()
+                            ),
+                            Err(e) => tracing::warn!(
+                                "the reports of {}: {e} (tried again in an hour)",
+                                m.label()
+                            ),
+                        }
+                    }
+                    let t = std::time::Instant::now();
+                    while t.elapsed() < every && !stop2.load(Ordering::Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
                     }
                 }
-                let t = std::time::Instant::now();
-                while t.elapsed() < every && !stop2.load(Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-            }
-        })?;
+            })?;
         Ok(Schedule { stop, handle })
     }
 

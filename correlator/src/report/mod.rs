@@ -50,7 +50,8 @@ pub struct ReportConfig {
     pub deadlines: Vec<DeadlineConfig>,
     /// Countries of addresses: a CSV of `first,last,CC` ranges (DB-IP's free "IP to
     /// Country Lite" format) or `network/len,CC` lines.
-    pub geoip_csv: Option<PathBuf>,
+    #[serde(alias = "geoip_csv")]
+    pub geoip: Option<PathBuf>,
     /// Where reports are kept (the schedule writes here; the console lists them).
     pub dir: PathBuf,
     /// The correlator writes last month's reports on the first day of each month.
@@ -93,7 +94,7 @@ impl Default for ReportConfig {
                     label_en: "Handled and reported within 5 days".into(),
                 },
             ],
-            geoip_csv: None,
+            geoip: None,
             dir: PathBuf::from("gatewatch-data/reports"),
             schedule: true,
             languages: vec!["vi".into(), "en".into()],

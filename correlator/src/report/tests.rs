@@ -337,7 +337,7 @@ fn every_figure_of_a_known_month() {
     std::fs::create_dir_all(&dir).unwrap();
     let geo = dir.join("country.csv");
     std::fs::write(&geo, "198.51.100.0,198.51.100.255,VN\n203.0.113.0/24,US\n").unwrap();
-    let cfg = ReportConfig { geoip_csv: Some(geo), ..cfg() };
+    let cfg = ReportConfig { geoip: Some(geo), ..cfg() };
     let r = build(&store, &inv, &cfg, Month::parse("2026-10").unwrap(), None, now()).unwrap();
     let v = serde_json::to_value(&r).unwrap();
     let _ = std::fs::remove_dir_all(&dir);

@@ -29,9 +29,7 @@ impl Service {
         let now = chrono::Utc::now().timestamp_micros();
         match responder.restore(&mut store, now) {
             Ok(0) => {}
-            Ok(n) => eprintln!(
-                "gatewatch correlator: response: {n} blocks in force put back on the firewall"
-            ),
+            Ok(n) => tracing::info!("response: {n} blocks in force put back on the firewall"),
             Err(e) => return Err(ResponseError::Restore(e)),
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -46,7 +44,7 @@ impl Service {
                     if let Err(e) = responder.step(&mut store, now) {
                         errors += 1;
                         if errors <= 100 || errors.is_multiple_of(1000) {
-                            eprintln!("gatewatch correlator: response: {e} (error #{errors})");
+                            tracing::warn!("response: {e} (error #{errors})");
                         }
                     }
                     if let Ok(mut s) = stats2.lock() {

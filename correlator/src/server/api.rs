@@ -338,40 +338,46 @@ pub(super) async fn serve(
             }
         };
         let (acceptor, app, shared) = (acceptor.clone(), app.clone(), shared.clone());
-        tokio::spawn(async move {
-            let stream =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        ListenerStats::bump(&shared.listeners.tls_handshake_failures);
-                        shared.log_error(|| format!("TLS handshake with {addr}: {e}"));
-                        return;
-                    }
-                    Err(_) => {
-                        ListenerStats::bump(&shared.listeners.tls_handshake_failures);
-                        return;
-                    }
-                };
-            let leaf = stream.get_ref().1.peer_certificates().and_then(|c| c.first());
-            let name = leaf.and_then(|c| tls::common_name(c));
-            let role = CertRole::of_unit(leaf.and_then(|c| tls::organizational_unit(c)).as_deref());
-            if role == CertRole::Unrestricted {
-                let who = name.clone().unwrap_or_else(|| addr.to_string());
-                shared.log_error(|| {
+        let span = tracing::info_span!("connection", peer = %addr, listener = "https");
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let stream =
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
+                    {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            ListenerStats::bump(&shared.listeners.tls_handshake_failures);
+                            shared.log_error(|| format!("TLS handshake with {addr}: {e}"));
+                            return;
+                        }
+                        Err(_) => {
+                            ListenerStats::bump(&shared.listeners.tls_handshake_failures);
+                            return;
+                        }
+                    };
+                let leaf = stream.get_ref().1.peer_certificates().and_then(|c| c.first());
+                let name = leaf.and_then(|c| tls::common_name(c));
+                let role =
+                    CertRole::of_unit(leaf.and_then(|c| tls::organizational_unit(c)).as_deref());
+                if role == CertRole::Unrestricted {
+                    let who = name.clone().unwrap_or_else(|| addr.to_string());
+                    shared.log_error(|| {
                     format!("client certificate {who} has no role: allowed everything; issue it again with `gatewatch pki issue --role sensor|forwarder|reader`")
                 });
-            }
-            let app = app.layer(Extension(Client { addr, name, role }));
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let idle = Duration::from_secs(shared.cfg.idle_timeout_secs.max(1));
-            let served = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
-                .serve_connection(TokioIo::new(IdleTimeout::new(stream, idle)), service)
-                .await;
-            if let Err(e) = served {
-                shared.log_error(|| format!("HTTPS connection from {addr}: {e}"));
-            }
-        });
+                }
+                let app = app.layer(Extension(Client { addr, name, role }));
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let idle = Duration::from_secs(shared.cfg.idle_timeout_secs.max(1));
+                let served = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30))
+                    .serve_connection(TokioIo::new(IdleTimeout::new(stream, idle)), service)
+                    .await;
+                if let Err(e) = served {
+                    shared.log_error(|| format!("HTTPS connection from {addr}: {e}"));
+                }
+            },
+            span,
+        ));
     }
 }

@@ -109,7 +109,7 @@ pub(super) fn start_tails(
             None => None,
         };
         if let Some(p) = remembered {
-            eprintln!("gatewatch correlator: `{source}`: resuming at byte {}", p.offset);
+            tracing::info!("`{source}`: resuming at byte {}", p.offset);
         }
         let tail = EveTail::new(f, remembered, MAX_LINE_BYTES);
         let (shared, stop) = (shared.clone(), stop.clone());
@@ -160,7 +160,7 @@ fn tail_loop(
                 continue;
             }
             Ok(0) if !tail.path().exists() && !logged_missing => {
-                eprintln!("gatewatch correlator: `{source}` does not exist yet; waiting for it");
+                tracing::warn!("`{source}` does not exist yet; waiting for it");
                 logged_missing = true;
             }
             Ok(_) => {}

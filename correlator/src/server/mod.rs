@@ -268,7 +268,7 @@ impl Shared {
     fn log_error(&self, msg: impl FnOnce() -> String) {
         let n = self.logged_errors.fetch_add(1, Ordering::Relaxed);
         if n < 100 || n.is_multiple_of(1000) {
-            eprintln!("gatewatch correlator: {} (bad input #{})", msg(), n + 1);
+            tracing::warn!(bad_input = n + 1, "{} (bad input #{})", msg(), n + 1);
         }
     }
 }
@@ -496,7 +496,7 @@ async fn tick(tx: mpsc::Sender<Work>, shared: Arc<Shared>, silence_us: i64) {
             Err(_) => Vec::new(),
         };
         for a in down {
-            eprintln!("gatewatch correlator: {}", a.alert.signature);
+            tracing::warn!("{}", a.alert.signature);
             let f = Finding { id: String::new(), alert: Some(a), record: None };
             let (r, _) = oneshot::channel();
             if tx.send(Work::Findings(vec![f], r)).await.is_err() {

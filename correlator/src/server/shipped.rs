@@ -180,7 +180,7 @@ fn finding(
             s.heartbeat(sensor, &client.addr.to_string(), &w.record, super::now_us())
         });
         if back {
-            eprintln!("gatewatch correlator: sensor {sensor} is back (heartbeat)");
+            tracing::info!("sensor {sensor} is back (heartbeat)");
         }
     }
     let id = format!("{sensor}/{}", w.id);

@@ -231,10 +231,14 @@ pub(super) async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
         };
         ListenerStats::bump(&shared.listeners.tcp_connections);
         let (shared, table) = (shared.clone(), table.clone());
-        tokio::spawn(async move {
-            connection(stream, peer, &shared, || table.heard(id), &close).await;
-            table.closed(id);
-        });
+        let span = tracing::info_span!("connection", peer = %peer, listener = "syslog");
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                connection(stream, peer, &shared, || table.heard(id), &close).await;
+                table.closed(id);
+            },
+            span,
+        ));
     }
 }
 

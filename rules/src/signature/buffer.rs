@@ -157,6 +157,8 @@ buffers! {
     Base64Data = "base64_data", Either, true, ["base64_data"];
     /// The name of a file a protocol carries (SMB create, FTP transfer, HTTP URI path).
     FileName = "file.name", Either, true, ["file.name"];
+    /// The type of a file a protocol carries, as libmagic names it (`PE32 executable …`).
+    FileMagic = "file.magic", Either, true, ["file.magic"];
     /// The interface UUIDs bound on a DCERPC connection, lowercase text.
     DceIface = "dcerpc.iface", Request, true, ["\u{0}dce_iface"];
     /// The operation number of a DCERPC request, in decimal.
@@ -361,6 +363,7 @@ impl Buffer {
                 | TlsSubjectAltName
                 | SmtpRcptTo
                 | FileName
+                | FileMagic
                 | Krb5Cname
                 | Krb5Sname
                 | Http2Header

@@ -6,7 +6,6 @@ pub const KNOWN_UNSUPPORTED: &[&str] = &[
     // Sticky buffers and legacy content modifiers (application layer).
     "filename",
     "fileext",
-    "file.magic",
     "filemagic",
     "filestore",
     "file.size",

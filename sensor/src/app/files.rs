@@ -13,7 +13,8 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
 
-use super::records::{magic, FileRecord};
+use super::filetype;
+use super::records::FileRecord;
 use super::tls::hex;
 
 /// Bytes of each file `file.data` inspects by default (`stream.file_data_limit`).
@@ -187,8 +188,9 @@ impl FileSink {
         // Bytes still held ahead: the bytes before them never came.
         let gaps = self.gaps || !self.ahead.is_empty();
         FileRecord {
+            carrier: serde_json::Map::new(),
             filename: filename.to_string(),
-            magic: magic(&self.data),
+            magic: filetype::describe(&self.data),
             gaps,
             state: if gaps { "TRUNCATED" } else { "CLOSED" },
             md5,
@@ -254,7 +256,7 @@ mod tests {
         assert!(!sink.push(b"MZ\x90\x00"));
         let rec = sink.finish("x.exe", 0);
         assert!(rec.storable);
-        assert_eq!(rec.magic, Some("PE32 executable (MS Windows)"));
+        assert_eq!(rec.magic, None, "libmagic names no type in four bytes");
         let mut sink = FileSink::new(limits);
         sink.push(b"abc");
         sink.gap();

@@ -11,6 +11,7 @@ pub mod dhcp;
 pub mod dns;
 pub(crate) mod expect;
 pub(crate) mod files;
+pub mod filetype;
 pub mod ftp;
 pub mod http;
 pub mod http2;

@@ -50,6 +50,9 @@ impl Inspection {
         self.push(Buffer::FileSha1, f.sha1.as_bytes());
         self.push(Buffer::FileSha256, f.sha256.as_bytes());
         self.push(Buffer::FileSize, f.size.to_string().as_bytes());
+        if let Some(m) = &f.magic {
+            self.push(Buffer::FileMagic, m.as_bytes());
+        }
     }
 
     /// Adds buffer `b` with value `v`.
@@ -160,6 +163,34 @@ pub struct AppCounters {
     /// Counters of the other protocols by name (`smb_tx`, `smb_errors_bad_header`, ...).
     #[serde(flatten)]
     pub by_name: BTreeMap<&'static str, u64>,
+    /// Flows by the protocol detected on them (Suricata's `app_layer.flow` names:
+    /// `http`, `dns_tcp`, `dns_udp`, …); written under `app_layer.flow`.
+    #[serde(skip)]
+    pub flows: BTreeMap<&'static str, u64>,
+}
+
+impl AppCounters {
+    /// A flow's protocol is known: counted under Suricata's name for it on `tcp` or UDP.
+    pub(crate) fn flow_detected(&mut self, proto: gatewatch_rules::signature::AppProto, tcp: bool) {
+        *self.flows.entry(flow_key(proto, tcp)).or_insert(0) += 1;
+    }
+}
+
+/// Suricata's counter name of a protocol's flows: protocols it parses over both
+/// transports are told apart by a suffix.
+fn flow_key(proto: gatewatch_rules::signature::AppProto, tcp: bool) -> &'static str {
+    use gatewatch_rules::signature::AppProto::*;
+    match (proto, tcp) {
+        (Dns, true) => "dns_tcp",
+        (Dns, false) => "dns_udp",
+        (Dcerpc, true) => "dcerpc_tcp",
+        (Dcerpc, false) => "dcerpc_udp",
+        (Krb5, true) => "krb5_tcp",
+        (Krb5, false) => "krb5_udp",
+        (Sip, true) => "sip_tcp",
+        (Sip, false) => "sip_udp",
+        (p, _) => p.as_str(),
+    }
 }
 
 /// Where a parser reports what it found.

@@ -149,8 +149,9 @@ impl Record {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FileRecord {
     pub filename: String,
+    /// The file's type as libmagic names it ([`super::filetype`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub magic: Option<&'static str>,
+    pub magic: Option<String>,
     pub gaps: bool,
     pub state: &'static str,
     pub md5: String,
@@ -167,6 +168,20 @@ pub struct FileRecord {
     /// content-encoded): what a file store may write.
     #[serde(skip)]
     pub storable: bool,
+    /// The transaction that carried the file, as EVE writes it beside `fileinfo`
+    /// (`http`; `smtp` and `email`; `smb`; `ftp_data`), as Suricata does.
+    #[serde(skip)]
+    pub carrier: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FileRecord {
+    /// The same, carried by `object` (EVE's `name` object of the transaction).
+    pub fn carried_by(mut self, name: &str, object: &impl Serialize) -> FileRecord {
+        if let Ok(v) = serde_json::to_value(object) {
+            self.carrier.insert(name.to_string(), v);
+        }
+        self
+    }
 }
 
 /// The `fileinfo` record of a file held whole in memory; `truncated` when bytes of it
@@ -184,45 +199,4 @@ pub fn file_of(filename: &str, data: &[u8], tx_id: u64, truncated: bool) -> File
 /// Bytes as text for a record (invalid UTF-8 replaced).
 pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A short description of a file's type from its first bytes.
-pub fn magic(data: &[u8]) -> Option<&'static str> {
-    const SIGS: &[(&[u8], &str)] = &[
-        (b"MZ", "PE32 executable (MS Windows)"),
-        (b"\x7fELF", "ELF executable"),
-        (b"%PDF-", "PDF document"),
-        (b"PK\x03\x04", "Zip archive data"),
-        (b"\x1f\x8b", "gzip compressed data"),
-        (b"\x89PNG\r\n\x1a\n", "PNG image data"),
-        (b"\xff\xd8\xff", "JPEG image data"),
-        (b"GIF8", "GIF image data"),
-        (b"Rar!\x1a\x07", "RAR archive data"),
-        (b"7z\xbc\xaf\x27\x1c", "7-zip archive data"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Composite Document File V2 Document"),
-        (b"{\\rtf", "Rich Text Format data"),
-        (b"#!", "script text executable"),
-    ];
-    for (sig, name) in SIGS {
-        if data.starts_with(sig) {
-            return Some(name);
-        }
-    }
-    let head = &data[..data.len().min(256)];
-    let lower = head.to_ascii_lowercase();
-    if memchr::memmem::find(&lower, b"<html").is_some()
-        || memchr::memmem::find(&lower, b"<!doctype html").is_some()
-    {
-        return Some("HTML document, ASCII text");
-    }
-    if lower.starts_with(b"<?xml") {
-        return Some("XML document text");
-    }
-    if lower.first().is_some_and(|c| *c == b'{' || *c == b'[') && head.is_ascii() {
-        return Some("JSON data");
-    }
-    if !head.is_empty() && head.iter().all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) {
-        return Some("ASCII text");
-    }
-    None
 }

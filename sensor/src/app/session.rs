@@ -554,6 +554,7 @@ impl TcpSession {
             pending.swap(0, 1);
         }
         self.app_proto = Some(reg.proto);
+        cx.counters.flow_detected(reg.proto, true);
         self.proto = Proto::Known((reg.new)(limits));
         // Replay what was held while probing (the current bytes are in it), the side
         // that spoke first first (an FTP or SMTP greeting before the command), then

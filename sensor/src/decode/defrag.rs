@@ -36,8 +36,9 @@ impl Default for DefragConfig {
 /// Counters of reassembly.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct DefragStats {
-    pub(crate) fragments: u64,
-    pub(crate) reassembled: u64,
+    /// Fragments and packets reassembled, of IPv4 (`[0]`) and IPv6 (`[1]`).
+    pub(crate) fragments: [u64; 2],
+    pub(crate) reassembled: [u64; 2],
     pub(crate) overlaps: u64,
     pub(crate) overlap_conflicts: u64,
     pub(crate) timeouts: u64,
@@ -174,7 +175,7 @@ impl Defrag {
         now_us: i64,
         events: &mut DecodeEvents,
     ) -> Option<Vec<u8>> {
-        self.stats.fragments += 1;
+        self.stats.fragments[usize::from(l3.src.is_ipv6())] += 1;
         if frag.more && !l3.payload.len().is_multiple_of(8) {
             events.insert(DecodeEvents::FRAG_INVALID_LENGTH);
         }
@@ -234,7 +235,7 @@ impl Defrag {
             let mut tr = self.trackers.remove(&key)?;
             self.bytes -= tr.data.len();
             tr.data.truncate(tot);
-            self.stats.reassembled += 1;
+            self.stats.reassembled[usize::from(key.src.is_ipv6())] += 1;
             return Some(tr.data);
         }
         None
@@ -281,7 +282,7 @@ mod tests {
             d.insert(&l3(b"BBBBBBBB"), frag(8, true), 0, &mut DecodeEvents::default()).unwrap();
         // First wins: A keeps 4..8, X keeps 8..12.
         assert_eq!(&out, b"AAAAAAAAXXXXBBBBCCCC");
-        assert_eq!(d.stats.reassembled, 1);
+        assert_eq!(d.stats.reassembled, [1, 0]);
         assert!(d.stats.overlap_conflicts >= 2);
         assert_eq!(d.buffered_bytes(), 0);
         // Not the last fragment, yet not a multiple of 8 bytes.

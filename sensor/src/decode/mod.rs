@@ -82,7 +82,9 @@ pub enum DecodeError {
     TcpOptionInvalidLength,
     /// The decoder event `tcp.invalid_checksum`.
     TcpInvalidChecksum,
-    /// The decoder event `udp.pkt_too_small`.
+    /// The decoder event `udp.hlen_too_small`: less than a UDP header.
+    UdpHlenTooSmall,
+    /// The decoder event `udp.pkt_too_small`: shorter than its length field says.
     UdpTooSmall,
     /// The decoder event `udp.len_invalid`.
     UdpLenInvalid,
@@ -128,6 +130,7 @@ impl DecodeError {
             TcpHlenTooSmall => "tcp.hlen_too_small",
             TcpOptionInvalidLength => "tcp.invalid_optlen",
             TcpInvalidChecksum => "tcp.invalid_checksum",
+            UdpHlenTooSmall => "udp.hlen_too_small",
             UdpTooSmall => "udp.pkt_too_small",
             UdpLenInvalid => "udp.len_invalid",
             UdpInvalidChecksum => "udp.invalid_checksum",

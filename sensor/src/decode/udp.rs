@@ -13,13 +13,18 @@ pub struct UdpRepr<'a> {
 }
 
 pub fn decode(data: &[u8]) -> Result<UdpRepr<'_>, DecodeError> {
+    // Suricata's order and names: a header that does not fit, a datagram longer than
+    // the IP payload, then a length field shorter than the header.
     if data.len() < 8 {
-        return Err(DecodeError::UdpTooSmall);
+        return Err(DecodeError::UdpHlenTooSmall);
     }
     let len = u16::from_be_bytes([data[4], data[5]]) as usize;
     // Length 0 is allowed for jumbograms; otherwise it must fit the IP payload.
     let len = if len == 0 { data.len() } else { len };
-    if len < 8 || len > data.len() {
+    if len > data.len() {
+        return Err(DecodeError::UdpTooSmall);
+    }
+    if len < 8 {
         return Err(DecodeError::UdpLenInvalid);
     }
     Ok(UdpRepr {
@@ -40,7 +45,8 @@ mod tests {
         let d = [0, 53, 0x30, 0x39, 0, 10, 0, 0, b'a', b'b', 0xee];
         let u = decode(&d).unwrap();
         assert_eq!((u.sport, u.dport, u.payload), (53, 12345, &b"ab"[..]));
-        assert_eq!(decode(&[0, 53, 0, 53, 0, 40, 0, 0]).unwrap_err(), DecodeError::UdpLenInvalid);
-        assert_eq!(decode(&[0; 7]).unwrap_err(), DecodeError::UdpTooSmall);
+        assert_eq!(decode(&[0, 53, 0, 53, 0, 40, 0, 0]).unwrap_err(), DecodeError::UdpTooSmall);
+        assert_eq!(decode(&[0, 53, 0, 53, 0, 4, 0, 0]).unwrap_err(), DecodeError::UdpLenInvalid);
+        assert_eq!(decode(&[0; 7]).unwrap_err(), DecodeError::UdpHlenTooSmall);
     }
 }

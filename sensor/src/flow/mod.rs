@@ -203,7 +203,8 @@ pub struct FlowStats {
     pub memuse_peak: u64,
     pub tcp: u64,
     pub udp: u64,
-    pub icmp: u64,
+    pub icmpv4: u64,
+    pub icmpv6: u64,
     pub other: u64,
 }
 
@@ -435,7 +436,8 @@ impl FlowTable {
                 match proto {
                     6 => self.stats.tcp += 1,
                     17 => self.stats.udp += 1,
-                    1 | 58 => self.stats.icmp += 1,
+                    1 => self.stats.icmpv4 += 1,
+                    58 => self.stats.icmpv6 += 1,
                     _ => self.stats.other += 1,
                 }
                 self.stats.active = self.map.len() as u64;

@@ -184,6 +184,9 @@ pub struct AppEvent {
     pub community_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) tx_id: Option<u64>,
+    /// A file's carrier: the transaction's objects (`http`, …) before `app_proto`.
+    #[serde(flatten)]
+    pub(crate) carrier: serde_json::Map<String, serde_json::Value>,
     /// The application protocol of the flow, as EVE names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_proto: Option<&'static str>,

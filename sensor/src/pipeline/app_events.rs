@@ -29,6 +29,10 @@ impl Pipeline {
         // A file tells which protocol carried it.
         let app = matches!(record, Record::Fileinfo(_)).then_some(at.app_proto).flatten();
         let app = app.map(|a| a.as_str());
+        let carrier = match &mut record {
+            Record::Fileinfo(f) => std::mem::take(&mut f.carrier),
+            _ => serde_json::Map::new(),
+        };
         let ev = AppEvent {
             timestamp: timestamp(at.ts),
             flow_id: at.flow_id,
@@ -43,6 +47,7 @@ impl Pipeline {
             pkt_src: at.pcap_cnt.map(|_| "wire/pcap"),
             community_id: community_id::for_eve(&self.cfg.eve, at.proto, at.src, at.dst, None),
             tx_id,
+            carrier,
             app_proto: app,
             record,
             host: self.cfg.eve.sensor_name.clone(),

@@ -175,6 +175,9 @@ impl Pipeline {
         }
         match dns::parse_message(payload) {
             Ok(msg) => {
+                if flow.app_proto != Some(AppProto::Dns) {
+                    self.app.flow_detected(AppProto::Dns, false);
+                }
                 flow.app_proto = Some(AppProto::Dns);
                 self.stats.app_layer.dns_udp += 1;
                 // `dns.query` is the question of a request, as in Suricata.
@@ -232,6 +235,7 @@ impl Pipeline {
                     return out;
                 };
             flow.app_proto = Some(proto);
+            self.app.flow_detected(proto, false);
             flow.session = Some(Box::new(TcpSession::expecting(parser, proto)));
         }
         // The flow's opener is the client: its datagrams go to the server.

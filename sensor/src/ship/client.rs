@@ -234,7 +234,7 @@ pub fn run(
             continue;
         };
         if let Some(d) = &batch.damage {
-            eprintln!("gatewatch sensor: spool: {d}; the records before it are sent");
+            tracing::warn!("spool: {d}; the records before it are sent");
         }
         let n = batch.records.len() as u64;
         let body = if n == 0 { Vec::new() } else { batch_body(&batch) };
@@ -246,8 +246,8 @@ pub fn run(
         };
         match sent {
             Sent::Refused(why) => {
-                eprintln!(
-                    "gatewatch sensor: segment {} ({n} records) refused for good: {why}; kept in {}",
+                tracing::warn!(
+                    "segment {} ({n} records) refused for good: {why}; kept in {}",
                     batch.segment,
                     lock(spool).dead_letter_dir().display()
                 );
@@ -258,8 +258,8 @@ pub fn run(
             Sent::Stored(ack) => {
                 if ack.rejected > 0 {
                     let named = named_lines(&batch, &ack.errors);
-                    eprintln!(
-                        "gatewatch sensor: segment {}: the correlator rejected {} records; kept in {}",
+                    tracing::warn!(
+                        "segment {}: the correlator rejected {} records; kept in {}",
                         batch.segment,
                         ack.rejected,
                         lock(spool).dead_letter_dir().display()
@@ -287,9 +287,7 @@ pub fn run(
                 };
                 // The first failure of a streak, then one in 100 (all are counted).
                 if backoff == cfg.backoff_min_ms.max(1) || failures % 100 == 0 {
-                    eprintln!(
-                        "gatewatch sensor: shipping to {url} failed: {e}; retrying with backoff"
-                    );
+                    tracing::warn!("shipping to {url} failed: {e}; retrying with backoff");
                 }
                 // Full jitter: wait a random time up to the current backoff.
                 let wait = backoff / 2 + jitter.next(backoff / 2 + 1);

@@ -99,7 +99,10 @@ impl Shipper {
             (ship.clone(), spool.clone(), stats.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name("shipper".into())
-            .spawn(move || client::run(&cfg, &spool_t, &stats_t, &stop_t))
+            .spawn(move || {
+                let _span = tracing::info_span!("ship", correlator = %cfg.url).entered();
+                client::run(&cfg, &spool_t, &stats_t, &stop_t)
+            })
             .map_err(ShipError::Thread)?;
         Ok(Shipper { thread, spool, stats, stop, flows: ship.flows })
     }

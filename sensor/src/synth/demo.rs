@@ -307,10 +307,7 @@ fn beacons(cap: &mut Capture) {
 
 /// Act 6 — 08:30: the workstation downloads an executable.
 fn download(cap: &mut Capture) {
-    let mut body = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
-    body.extend_from_slice(&[0u8; 48]);
-    body.extend_from_slice(b"This program cannot be run in DOS mode.\r\r\n$");
-    body.extend((0..3000u32).map(|i| (i * 31 % 253) as u8));
+    let body = super::files::pe32_program(3000);
     let mut resp = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nContent-Disposition: attachment; filename=\"hoadon_thang10.exe\"\r\n\r\n",
         body.len()

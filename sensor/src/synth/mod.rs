@@ -3,6 +3,7 @@
 //! `gatewatch demo`.
 
 pub mod demo;
+pub mod files;
 pub mod http2;
 pub mod windows;
 

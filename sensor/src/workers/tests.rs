@@ -241,7 +241,7 @@ fn any_number_of_workers_raises_the_alerts_of_one() {
         for k in [
             "decoder.pkts",
             "flow.total",
-            "defrag.reassembled",
+            "defrag.ipv4.reassembled",
             "detect.alert",
             "detect.alerts_suppressed",
         ] {

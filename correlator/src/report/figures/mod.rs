@@ -429,7 +429,7 @@ pub fn build(
         }
     };
     let rows = monthly::incidents_for_period(store.conn(), from, to, agency)?;
-    let geo = match &cfg.geoip_csv {
+    let geo = match &cfg.geoip {
         Some(p) => Some(GeoIp::load(p)?),
         None => None,
     };

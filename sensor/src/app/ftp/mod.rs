@@ -446,7 +446,7 @@ impl AppParser for FtpDataConn {
             insp.push(Buffer::FileData, self.data.inspected());
             insp.meta = meta("ftp_data", &record);
             let data = std::mem::replace(&mut self.data, FileSink::new(FileLimits::default()));
-            let rec = data.finish(&name, 0);
+            let rec = data.finish(&name, 0).carried_by("ftp_data", &record);
             insp.push_file_facts(&rec);
             cx.inspect(insp);
             cx.record(true, Record::Fileinfo(rec));

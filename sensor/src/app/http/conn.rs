@@ -7,13 +7,14 @@ use gatewatch_rules::signature::{AppProto, Buffer, Side as BufferSide};
 use serde::Serialize;
 
 use super::{Body, Event, Head, HttpParser, RequestInfo, Side};
+use crate::app::filetype;
 use crate::app::http;
 use crate::app::http2::stream::{HeaderLog, Http2Details};
 use crate::app::http2::Http2Conn;
 use crate::app::parser::{
     meta, push, AppCx, AppParser, Inspection, Probe, Registration, Sender, TO_CLIENT,
 };
-use crate::app::records::{magic, text, FileRecord, Record};
+use crate::app::records::{text, FileRecord, Record};
 use crate::app::websocket::WebsocketConn;
 
 /// HTTP/1 over TCP.
@@ -340,11 +341,16 @@ pub(crate) fn http_events(
                     h.h2c_request = tx.request;
                     continue;
                 }
+                let file = (body.size > 0).then(|| file_record(&tx, &body));
+                let file = match &rec {
+                    Some(r) => file.map(|f| f.carried_by("http", r)),
+                    None => file,
+                };
                 if let Some(rec) = rec {
                     cx.record(true, Record::Http(rec));
                 }
-                if body.size > 0 {
-                    cx.record(false, Record::Fileinfo(file_record(&tx, &body)));
+                if let Some(file) = file {
+                    cx.record(false, Record::Fileinfo(file));
                 }
             }
         }
@@ -532,7 +538,7 @@ pub(crate) fn body_file(uri: &[u8], body: &Body, tx_id: u64) -> FileRecord {
     let path = uri.split(|c| *c == b'?').next().unwrap_or_default();
     FileRecord {
         filename: text(path),
-        magic: magic(&body.data),
+        magic: filetype::describe(&body.data),
         gaps: body.incomplete,
         state: if body.incomplete { "TRUNCATED" } else { "CLOSED" },
         md5: body.md5.clone(),
@@ -543,5 +549,6 @@ pub(crate) fn body_file(uri: &[u8], body: &Body, tx_id: u64) -> FileRecord {
         tx_id,
         data: body.data.clone(),
         storable: !body.incomplete && !body.truncated && !body.decoded,
+        carrier: serde_json::Map::new(),
     }
 }

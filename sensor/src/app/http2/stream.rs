@@ -208,13 +208,14 @@ impl Stream {
         }
         cx.count("http2_tx", 1);
         let rec = self.record();
+        let file = self.file().map(|f| f.carried_by("http", &rec));
         let has_http = rec.http_method.is_some() || rec.status.is_some();
         if has_http
             || rec.http2.as_ref().is_some_and(|d| d.request.is_some() || d.response.is_some())
         {
             cx.record(true, Record::Http(rec));
         }
-        if let Some(file) = self.file() {
+        if let Some(file) = file {
             cx.record(false, Record::Fileinfo(file));
         }
     }

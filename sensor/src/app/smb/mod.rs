@@ -436,7 +436,10 @@ impl SmbConn {
         let mut insp = Inspection::new(0);
         insp.push(Buffer::FileName, f.name.as_bytes());
         insp.push(Buffer::FileData, f.data.inspected());
-        let rec = f.data.finish(&f.name, f.tx_id);
+        let mut rec = f.data.finish(&f.name, f.tx_id);
+        if let Some((name, object)) = tx.as_ref().and_then(|t| t.json()) {
+            rec = rec.carried_by(name, &object);
+        }
         insp.push_file_facts(&rec);
         insp.meta = tx;
         cx.inspect(insp);

@@ -60,7 +60,8 @@ fn an_smb2_session_gives_its_records_buffers_and_file() {
         );
         let file = fileinfo(&out);
         assert_eq!(file.data, b"MZ\x90\x00 payload");
-        assert_eq!(file.magic, Some("PE32 executable (MS Windows)"));
+        // Four bytes of DOS header are no program to libmagic (nor to Suricata).
+        assert_eq!(file.magic, None);
         assert_eq!(c.by_name.get("smb_tx"), Some(&10));
         assert_eq!(c.by_name.get("smb_errors_framing"), None);
     }

@@ -129,7 +129,9 @@ impl SmtpConn {
             for a in &mail.attachments {
                 cx.counters.smtp_attachments += 1;
                 insp.push(Buffer::FileData, self.file_limits.window(&a.data));
-                let file = file_of(&a.filename, &a.data, tx_id, mail.truncated);
+                let file = file_of(&a.filename, &a.data, tx_id, mail.truncated)
+                    .carried_by("smtp", &ev.smtp)
+                    .carried_by("email", &ev.email);
                 insp.push_file_facts(&file);
                 cx.record(true, Record::Fileinfo(file));
             }

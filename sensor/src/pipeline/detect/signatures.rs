@@ -254,6 +254,7 @@ impl Pipeline {
                 None,
             ),
             tx_id: None,
+            carrier: serde_json::Map::new(),
             app_proto: None,
             record,
             host: self.cfg.eve.sensor_name.clone(),

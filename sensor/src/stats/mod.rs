@@ -1,13 +1,16 @@
-//! Sensor counters, written as the EVE `stats` record.
+//! Sensor counters, written as the EVE `stats` record (`suricata`: the parts laid out
+//! as Suricata lays them out).
 
 use std::collections::BTreeMap;
 
 use gatewatch_rules::engine::DetectStats;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::decode::defrag::DefragStats;
 use crate::decode::DecodeError;
 use crate::flow::FlowStats;
+
+mod suricata;
 
 #[derive(Debug, Default, Clone)]
 pub struct DecoderStats {
@@ -122,18 +125,11 @@ pub struct SensorStats {
 }
 
 impl SensorStats {
-    /// The `stats` object of the EVE record (Suricata's layout where it has one).
+    /// The `stats` object of the EVE record: Suricata's layout and names wherever
+    /// Suricata has the counter (so Evebox and the Elastic Suricata integration read
+    /// them), Gatewatch's own counters beside them.
     pub fn to_json(&self) -> Value {
         let d = &self.decoder;
-        let mut events: Map<String, Value> = Map::new();
-        for (e, n) in &d.events {
-            let name = e.as_str();
-            let (group, key) = name.split_once('.').unwrap_or(("decoder", name));
-            let g = events.entry(group.to_string()).or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(m) = g {
-                m.insert(key.to_string(), json!(n));
-            }
-        }
         json!({
             "uptime": self.uptime,
             "capture": { "files": self.capture.files, "files_truncated": self.capture.files_truncated },
@@ -148,42 +144,50 @@ impl SensorStats {
                 "ipv4_in_ipv4": d.ipv4_in_ipv4, "ipv6_in_ipv4": d.ipv6_in_ipv4,
                 "ipv4_in_ipv6": d.ipv4_in_ipv6, "ipv6_in_ipv6": d.ipv6_in_ipv6,
                 "checksum_dropped": d.checksum_dropped,
-                "event": events,
+                "event": suricata::decoder_events(&d.events),
             },
             "flow": {
-                "total": self.flow.created, "active": self.flow.active, "memuse": self.flow.memuse, "memuse_peak": self.flow.memuse_peak, "tcp": self.flow.tcp, "udp": self.flow.udp,
-                "icmp": self.flow.icmp, "other": self.flow.other, "ended_timeout": self.flow.ended_timeout,
+                "total": self.flow.created, "active": self.flow.active, "memuse": self.flow.memuse,
+                "tcp": self.flow.tcp, "udp": self.flow.udp,
+                "icmpv4": self.flow.icmpv4, "icmpv6": self.flow.icmpv6,
+                "memuse_peak": self.flow.memuse_peak, "other": self.flow.other,
+                "ended_timeout": self.flow.ended_timeout,
                 "ended_shutdown": self.flow.ended_shutdown, "evicted": self.flow.evicted,
             },
             "defrag": {
-                "fragments": self.defrag.fragments, "reassembled": self.defrag.reassembled,
+                "ipv4": { "fragments": self.defrag.fragments[0], "reassembled": self.defrag.reassembled[0] },
+                "ipv6": { "fragments": self.defrag.fragments[1], "reassembled": self.defrag.reassembled[1] },
                 "overlaps": self.defrag.overlaps, "overlap_conflicts": self.defrag.overlap_conflicts,
                 "timeouts": self.defrag.timeouts, "tracker_evictions": self.defrag.tracker_evictions,
                 "memcap_drops": self.defrag.memcap_drops, "too_large": self.defrag.too_large,
             },
-            "app_layer": {
-                "dns_udp": self.app_layer.dns_udp, "errors": self.app_layer.errors,
-                "tcp": self.app_layer.session, "memuse": self.app_layer.memuse,
-            },
+            "app_layer": suricata::app_layer(&self.app_layer),
             "file_store": self.file_store,
             "yara": self.yara,
             "sigma": self.sigma,
             "ioc": { "hits": self.ioc_hits },
-            "stream": {
+            "tcp": {
+                "reassembly_gap": self.stream.gaps,
+                "overlap": self.stream.overlaps,
+                "overlap_diff_data": self.stream.overlap_conflicts,
+                "reassembly_memuse": self.stream_memuse,
                 "segments": self.stream.segments, "retransmissions": self.stream.retransmissions,
-                "overlaps": self.stream.overlaps, "overlap_conflicts": self.stream.overlap_conflicts,
                 "depth_dropped": self.stream.depth_dropped, "memcap_dropped": self.stream.memcap_dropped,
-                "gaps": self.stream.gaps, "gap_bytes": self.stream.gap_bytes,
-                "memuse": self.stream_memuse,
+                "gap_bytes": self.stream.gap_bytes,
             },
             "detect": {
+                "engines": [{
+                    "id": self.rules_generation.saturating_sub(1),
+                    "rules_loaded": self.rules_loaded,
+                    "rules_failed": self.rules_skipped,
+                }],
+                "alert": self.detect.alerts,
+                "alert_queue_overflow": self.detect.alert_queue_overflow,
+                "alerts_suppressed": self.detect.alerts_suppressed,
                 "rules_loaded": self.rules_loaded,
                 "rules_skipped": self.rules_skipped,
                 "reloads": self.reloads,
                 "rules_generation": self.rules_generation,
-                "alert": self.detect.alerts,
-                "alerts_suppressed": self.detect.alerts_suppressed,
-                "alert_queue_overflow": self.detect.alert_queue_overflow,
                 "rules_evaluated": self.detect.rules_evaluated,
                 "pcre_errors": self.detect.inspect.pcre_errors,
                 "prefilter_errors": self.detect.prefilter_errors,
