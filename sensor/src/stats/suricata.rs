@@ -48,10 +48,15 @@ const PARSER_ERRORS: &[(&str, &str)] = &[
 
 /// `decoder.event`: `{"ipv4": {"trunc_pkt": 3}, …}`, Suricata's event names.
 pub(super) fn decoder_events(events: &BTreeMap<DecodeError, u64>) -> Value {
+    grouped(events.iter().map(|(e, n)| (e.as_str(), *n)), "decoder")
+}
+
+/// `group.key` counters as `{"group": {"key": n}}`; a name without a dot goes under
+/// `ungrouped`.
+fn grouped<'a>(counters: impl Iterator<Item = (&'a str, u64)>, ungrouped: &str) -> Value {
     let mut out: Map<String, Value> = Map::new();
-    for (e, n) in events {
-        let name = e.as_str();
-        let (group, key) = name.split_once('.').unwrap_or(("decoder", name));
+    for (name, n) in counters {
+        let (group, key) = name.split_once('.').unwrap_or((ungrouped, name));
         let g = out.entry(group.to_string()).or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(m) = g {
             m.insert(key.to_string(), json!(n));
@@ -88,22 +93,9 @@ pub(super) fn app_layer(a: &AppStats) -> Value {
         "tx": tx,
         "error": error,
         "counters": counters,
-        "errors": error_reasons(&a.errors),
+        "errors": grouped(a.errors.iter().map(|(k, n)| (*k, *n)), "other"),
         "memuse": a.memuse,
     })
-}
-
-/// Parse errors by protocol and reason: `{"dns": {"label_type": 36}}`.
-fn error_reasons(errors: &BTreeMap<&'static str, u64>) -> Value {
-    let mut out: Map<String, Value> = Map::new();
-    for (k, n) in errors {
-        let (proto, why) = k.split_once('.').unwrap_or(("other", k));
-        let g = out.entry(proto.to_string()).or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(m) = g {
-            m.insert(why.to_string(), json!(n));
-        }
-    }
-    Value::Object(out)
 }
 
 #[cfg(test)]
